@@ -1,0 +1,54 @@
+#pragma once
+// Checked reading of YAML configs: every error is one line naming the file, the
+// line, the key path and the problem, e.g.
+//   hpt_config.yaml:12: search_space.dropout.low: expected a number, got "abc"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+namespace hpt {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A position in a config: the file and the dotted key path of a node.
+struct ConfigPath {
+  std::string file;
+  std::string key;  // "" for the document root.
+  ConfigPath child(const std::string& name) const;
+  ConfigPath index(size_t i) const;
+};
+
+// Throws ConfigError "file:line: key: message" (line from node's mark when known).
+[[noreturn]] void config_fail(const ConfigPath& at, const YAML::Node& node, const std::string& message);
+
+// The candidate closest to word by edit distance, if close enough to be a likely typo.
+std::optional<std::string> near_miss(const std::string& word, const std::vector<std::string>& candidates);
+
+// Requires map to be a YAML mapping whose keys are all in allowed; an unknown key
+// fails with "unknown key 'lerning_rate' (did you mean 'learning_rate'?)".
+void check_keys(const YAML::Node& map, const ConfigPath& at, const std::vector<std::string>& allowed);
+void require_map(const YAML::Node& node, const ConfigPath& at);
+
+// Typed scalar reads; each fails naming the expected type and the value received.
+double read_double(const YAML::Node& node, const ConfigPath& at);
+int64_t read_int(const YAML::Node& node, const ConfigPath& at);
+bool read_bool(const YAML::Node& node, const ConfigPath& at);
+std::string read_string(const YAML::Node& node, const ConfigPath& at);
+
+// YAML -> JSON: ints stay ints, floats floats, true/false booleans, ~ null.
+nlohmann::json yaml_to_json(const YAML::Node& node);
+
+// Loads a YAML file; a missing file or a syntax error becomes a ConfigError
+// naming the file (and line for syntax errors).
+YAML::Node load_yaml_file(const std::string& file);
+
+}  // namespace hpt

@@ -1,0 +1,92 @@
+#pragma once
+// The study storage interface, keyed by integer ids (Optuna's BaseStorage).
+// Every method is one short transaction; implementations are safe to use from
+// several processes at once on one database. Errors throw hpt::StorageError.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt {
+
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct StudyInfo {
+  int64_t id = -1;
+  std::string name;
+  Direction direction = Direction::Minimize;
+};
+
+// The result of claim_trial.
+struct TrialClaim {
+  enum class Kind { New, Waiting, Orphan };
+  Kind kind = Kind::New;
+  FrozenTrial trial;  // Now RUNNING; for Waiting/Orphan it keeps its params.
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Throws StorageError if a study with this name exists.
+  virtual int64_t create_study(const std::string& name, Direction direction) = 0;
+  virtual std::optional<StudyInfo> find_study(const std::string& name) = 0;
+  virtual std::vector<StudyInfo> list_studies() = 0;
+  virtual void set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) = 0;
+  virtual void set_study_system_attr(int64_t study_id, const std::string& key, const Json& v) = 0;
+  virtual std::map<std::string, Json> study_user_attrs(int64_t study_id) = 0;
+  virtual std::map<std::string, Json> study_system_attrs(int64_t study_id) = 0;
+
+  // Atomically picks the next trial to run and marks it RUNNING, datetime_start now:
+  //  1. the oldest WAITING trial, else
+  //  2. the oldest RUNNING trial for which is_orphan returns true (its intermediate
+  //     values are cleared; params kept), else
+  //  3. a new trial numbered max+1, if the count of COMPLETE + PRUNED + RUNNING +
+  //     WAITING trials is below limit.
+  // Returns std::nullopt when none applies. The claimed trial's system attr
+  // "hpt:owner" is set to owner and its heartbeat recorded.
+  virtual std::optional<TrialClaim> claim_trial(
+      int64_t study_id, int limit, const Json& owner,
+      const std::function<bool(const FrozenTrial&)>& is_orphan) = 0;
+  // Creates a trial in the given state with its params (Optuna's enqueue_trial when
+  // WAITING; also used to import finished trials). Returns the trial id.
+  virtual int64_t create_trial(int64_t study_id, const FrozenTrial& templ) = 0;
+
+  virtual void set_trial_param(int64_t trial_id, const std::string& name, double internal,
+                               const Distribution& d) = 0;
+  virtual void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) = 0;
+  virtual void set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) = 0;
+  virtual void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) = 0;
+  // Moves a RUNNING trial to state (with value for COMPLETE/PRUNED); sets
+  // datetime_complete for finished states. Returns false, changing nothing, if the
+  // trial is not RUNNING (e.g. another process finished or reclaimed it).
+  virtual bool set_trial_state_values(int64_t trial_id, TrialState state,
+                                      std::optional<double> value) = 0;
+  virtual void record_heartbeat(int64_t trial_id) = 0;
+  // Seconds since the trial's last heartbeat, std::nullopt if it never had one.
+  virtual std::optional<double> heartbeat_age(int64_t trial_id) = 0;
+
+  // Throws StorageError if there is no such trial.
+  virtual FrozenTrial get_trial(int64_t trial_id) = 0;
+  // All trials of the study ordered by number (optionally only some states).
+  virtual std::vector<FrozenTrial> get_all_trials(
+      int64_t study_id, const std::vector<TrialState>& states = {}) = 0;
+  virtual int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) = 0;
+};
+
+// Opens the storage named by url: "sqlite:///path.db", or a plain file path.
+// Creates the database if missing (read_only = false). Throws StorageError with the
+// path and the reason (not a database, newer schema, read-only, ...).
+std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only = false);
+
+}  // namespace hpt

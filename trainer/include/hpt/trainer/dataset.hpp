@@ -1,0 +1,50 @@
+#pragma once
+// Image datasets: loading (Tiny ImageNet, class folders, IDX), the decoded-image
+// cache, and seeded stratified train/validation/test splits.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace hpt::trainer {
+
+// Decoded images of one split.
+struct ImageSet {
+  torch::Tensor images;  // uint8 [N, H, W, C], C = 1 or 3.
+  torch::Tensor labels;  // int64 [N], class indices into class_names.
+  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+};
+
+struct DatasetOptions {
+  std::string format;        // "tiny-imagenet", "folder" or "idx".
+  std::string path;          // Dataset root (for idx: folder with *-images-idx3-ubyte[.gz]).
+  int64_t image_size = 0;    // Resize square side; 0 keeps the native size (must be uniform).
+  double val_fraction = 0.1;   // Of the labelled pool the split is drawn from.
+  double test_fraction = 0.1;
+  uint64_t seed = 0;
+  std::string cache_dir;     // Where the decoded-image cache lives; "" disables it.
+};
+
+struct Dataset {
+  std::vector<std::string> class_names;  // Index = label.
+  ImageSet train, val, test;
+  std::string fingerprint;  // Identifies source files + options; keys downstream caches.
+};
+
+// Loads and splits a dataset. Split rules:
+//  - idx: train-* files form the train pool, t10k-* files are split evenly
+//    (stratified) into validation and test; without t10k files, one pool is split
+//    by val_fraction / test_fraction.
+//  - tiny-imagenet: train/ is train; val/ (with val_annotations.txt) is split evenly
+//    into validation and test (the report's setup); test/ (unlabelled) is ignored.
+//  - folder: one pool <root>/<class>/*.{jpg,jpeg,png} split by the fractions.
+// Every split is stratified by class and seeded. Throws std::runtime_error naming the
+// file for missing, corrupt or unreadable inputs.
+Dataset load_dataset(const DatasetOptions& options);
+
+// Per-class counts of a split, for the class-distribution summary.
+std::vector<int64_t> class_counts(const ImageSet& set, size_t num_classes);
+
+}  // namespace hpt::trainer

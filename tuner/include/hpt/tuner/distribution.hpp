@@ -1,0 +1,69 @@
+#pragma once
+// Parameter distributions, stored the way Optuna 3.1 stores them: one double
+// "internal representation" per value (a categorical is its choice index) plus
+// the distribution as JSON ({"name": "FloatDistribution", "attributes": {...}}).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hpt {
+
+using Json = nlohmann::json;
+
+struct FloatDistribution {
+  double low = 0.0;
+  double high = 1.0;
+  bool log = false;
+  std::optional<double> step;  // Never set together with log.
+  bool operator==(const FloatDistribution& o) const {
+    return low == o.low && high == o.high && log == o.log && step == o.step;
+  }
+};
+
+struct IntDistribution {
+  int64_t low = 0;
+  int64_t high = 1;
+  bool log = false;
+  int64_t step = 1;  // Must be 1 when log is set.
+  bool operator==(const IntDistribution& o) const {
+    return low == o.low && high == o.high && log == o.log && step == o.step;
+  }
+};
+
+// Choices are any JSON values; lists and objects are stored in Optuna's
+// distribution_json as their JSON text so that Optuna can read the study.
+struct CategoricalDistribution {
+  std::vector<Json> choices;
+  bool operator==(const CategoricalDistribution& o) const { return choices == o.choices; }
+};
+
+using Distribution = std::variant<FloatDistribution, IntDistribution, CategoricalDistribution>;
+
+// Throws std::invalid_argument naming the bad attribute ("low > high: got low=2, high=1").
+void validate(const Distribution& d);
+
+// Optuna's distribution_to_json / json_to_distribution (also reads the abbreviated
+// pre-3.0 {"type": ...} form). Throws std::invalid_argument on malformed input.
+std::string distribution_to_json(const Distribution& d);
+Distribution distribution_from_json(const std::string& text);
+
+// External value -> internal double. Throws std::invalid_argument if the value
+// is not in the distribution (wrong type, not a choice).
+double to_internal(const Distribution& d, const Json& external);
+// Internal double -> external value (a number for float/int, the choice for categorical).
+Json to_external(const Distribution& d, double internal);
+// True if the internal value lies in the distribution (on its step grid, in range).
+bool contains(const Distribution& d, double internal);
+// True if the distribution has exactly one possible value.
+bool is_single(const Distribution& d);
+// A short name for messages and reports: "float", "int", "categorical".
+std::string kind_name(const Distribution& d);
+// True if the distribution is log-scaled.
+bool is_log(const Distribution& d);
+
+}  // namespace hpt

@@ -1,0 +1,54 @@
+#pragma once
+// The trial and study records shared by samplers, pruners, storage and reports.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hpt/tuner/distribution.hpp"
+
+namespace hpt {
+
+// Optuna's TrialState, with the same names in the database.
+enum class TrialState { Running = 0, Complete = 1, Pruned = 2, Fail = 3, Waiting = 4 };
+enum class Direction { Minimize = 1, Maximize = 2 };  // Optuna's StudyDirection values.
+
+// "RUNNING", "COMPLETE", ... and back; trial_state_from_name throws std::invalid_argument.
+std::string trial_state_name(TrialState s);
+TrialState trial_state_from_name(const std::string& name);
+// True for COMPLETE, PRUNED and FAIL.
+bool is_finished(TrialState s);
+std::string direction_name(Direction d);  // "MINIMIZE" / "MAXIMIZE"
+Direction direction_from_name(const std::string& name);  // accepts either case
+
+using Clock = std::chrono::system_clock;
+
+struct FrozenTrial {
+  int64_t id = -1;      // Storage key (trials.trial_id).
+  int number = -1;      // 0-based number within the study.
+  TrialState state = TrialState::Running;
+  std::optional<double> value;                       // Single objective.
+  std::map<std::string, double> params;              // Internal representation.
+  std::map<std::string, Distribution> distributions;  // Same keys as params.
+  std::map<int64_t, double> intermediate_values;     // step -> value (may be NaN).
+  std::map<std::string, Json> user_attrs;
+  std::map<std::string, Json> system_attrs;
+  std::optional<Clock::time_point> datetime_start;
+  std::optional<Clock::time_point> datetime_complete;
+
+  // The largest reported step, if any.
+  std::optional<int64_t> last_step() const;
+  // External (user-facing) parameter values.
+  Json external_params() const;
+  // Seconds between start and completion, if both are known.
+  std::optional<double> duration_seconds() const;
+};
+
+// An ordered search space: parameters in the order the config declares them.
+using SearchSpace = std::vector<std::pair<std::string, Distribution>>;
+
+}  // namespace hpt

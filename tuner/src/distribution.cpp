@@ -1,0 +1,276 @@
+#include "hpt/tuner/distribution.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace hpt {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+// Choices that Optuna cannot hold natively (lists, objects) travel as JSON text.
+Json choice_to_optuna(const Json& c) { return c.is_structured() ? Json(c.dump()) : c; }
+
+Json choice_from_optuna(const Json& c) {
+  if (c.is_string()) {
+    const std::string& s = c.get_ref<const std::string&>();
+    if (!s.empty() && (s.front() == '[' || s.front() == '{')) {
+      Json parsed = Json::parse(s, nullptr, false);
+      if (!parsed.is_discarded()) {
+        return parsed;
+      }
+    }
+  }
+  return c;
+}
+
+bool choice_equal(const Json& a, const Json& b) {
+  if (a.is_number() && b.is_number() && !a.is_boolean() && !b.is_boolean()) {
+    return a.get<double>() == b.get<double>();
+  }
+  return a == b;
+}
+
+}  // namespace
+
+void validate(const Distribution& d) {
+  std::visit(Overloaded{
+                 [](const FloatDistribution& f) {
+                   if (!std::isfinite(f.low) || !std::isfinite(f.high)) {
+                     throw std::invalid_argument(
+                         fmt::format("low and high must be finite, but got low={}, high={}", f.low, f.high));
+                   }
+                   if (f.low > f.high) {
+                     throw std::invalid_argument(
+                         fmt::format("low must be <= high, but got low={}, high={}", f.low, f.high));
+                   }
+                   if (f.log && f.step) {
+                     throw std::invalid_argument("log and step cannot be used together");
+                   }
+                   if (f.log && f.low <= 0.0) {
+                     throw std::invalid_argument(
+                         fmt::format("log requires low > 0, but got low={}", f.low));
+                   }
+                   if (f.step && *f.step <= 0.0) {
+                     throw std::invalid_argument(
+                         fmt::format("step must be > 0, but got step={}", *f.step));
+                   }
+                 },
+                 [](const IntDistribution& i) {
+                   if (i.low > i.high) {
+                     throw std::invalid_argument(
+                         fmt::format("low must be <= high, but got low={}, high={}", i.low, i.high));
+                   }
+                   if (i.step <= 0) {
+                     throw std::invalid_argument(fmt::format("step must be > 0, but got step={}", i.step));
+                   }
+                   if (i.log && i.step != 1) {
+                     throw std::invalid_argument("log and step cannot be used together");
+                   }
+                   if (i.log && i.low < 1) {
+                     throw std::invalid_argument(
+                         fmt::format("log requires low >= 1, but got low={}", i.low));
+                   }
+                 },
+                 [](const CategoricalDistribution& c) {
+                   if (c.choices.empty()) {
+                     throw std::invalid_argument("choices must not be empty");
+                   }
+                 }},
+             d);
+}
+
+std::string distribution_to_json(const Distribution& d) {
+  Json j = std::visit(
+      Overloaded{[](const FloatDistribution& f) {
+                   Json step = f.step ? Json(*f.step) : Json(nullptr);
+                   return Json{{"name", "FloatDistribution"},
+                               {"attributes", {{"step", step}, {"low", f.low}, {"high", f.high}, {"log", f.log}}}};
+                 },
+                 [](const IntDistribution& i) {
+                   return Json{{"name", "IntDistribution"},
+                               {"attributes", {{"log", i.log}, {"step", i.step}, {"low", i.low}, {"high", i.high}}}};
+                 },
+                 [](const CategoricalDistribution& c) {
+                   Json choices = Json::array();
+                   for (const auto& ch : c.choices) {
+                     choices.push_back(choice_to_optuna(ch));
+                   }
+                   return Json{{"name", "CategoricalDistribution"}, {"attributes", {{"choices", choices}}}};
+                 }},
+      d);
+  return j.dump();
+}
+
+Distribution distribution_from_json(const std::string& text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw std::invalid_argument("distribution JSON is not an object: " + text);
+  }
+  try {
+    if (j.contains("name")) {
+      const std::string name = j.at("name").get<std::string>();
+      const Json& a = j.at("attributes");
+      if (name == "FloatDistribution" || name == "UniformDistribution" ||
+          name == "LogUniformDistribution" || name == "DiscreteUniformDistribution") {
+        FloatDistribution f;
+        f.low = a.at("low").get<double>();
+        f.high = a.at("high").get<double>();
+        f.log = a.value("log", name == "LogUniformDistribution");
+        if (a.contains("step") && !a.at("step").is_null()) {
+          f.step = a.at("step").get<double>();
+        } else if (a.contains("q") && !a.at("q").is_null()) {
+          f.step = a.at("q").get<double>();
+        }
+        return f;
+      }
+      if (name == "IntDistribution" || name == "IntUniformDistribution" ||
+          name == "IntLogUniformDistribution") {
+        IntDistribution i;
+        i.low = a.at("low").get<int64_t>();
+        i.high = a.at("high").get<int64_t>();
+        i.log = a.value("log", name == "IntLogUniformDistribution");
+        i.step = a.contains("step") && !a.at("step").is_null() ? a.at("step").get<int64_t>() : 1;
+        return i;
+      }
+      if (name == "CategoricalDistribution") {
+        CategoricalDistribution c;
+        for (const auto& ch : a.at("choices")) {
+          c.choices.push_back(choice_from_optuna(ch));
+        }
+        return c;
+      }
+      throw std::invalid_argument("unknown distribution class: " + name);
+    }
+    const std::string type = j.at("type").get<std::string>();
+    if (type == "categorical") {
+      CategoricalDistribution c;
+      for (const auto& ch : j.at("choices")) {
+        c.choices.push_back(choice_from_optuna(ch));
+      }
+      return c;
+    }
+    if (type == "float") {
+      FloatDistribution f{j.at("low").get<double>(), j.at("high").get<double>(), j.value("log", false), {}};
+      if (j.contains("step") && !j.at("step").is_null()) {
+        f.step = j.at("step").get<double>();
+      }
+      return f;
+    }
+    if (type == "int") {
+      return IntDistribution{j.at("low").get<int64_t>(), j.at("high").get<int64_t>(), j.value("log", false),
+                             j.value("step", int64_t{1})};
+    }
+    throw std::invalid_argument("unknown distribution type: " + type);
+  } catch (const Json::exception& e) {
+    throw std::invalid_argument(std::string("malformed distribution JSON: ") + e.what());
+  }
+}
+
+double to_internal(const Distribution& d, const Json& v) {
+  return std::visit(
+      Overloaded{[&](const FloatDistribution&) -> double {
+                   if (!v.is_number() || v.is_boolean()) {
+                     throw std::invalid_argument("expected a number, got " + v.dump());
+                   }
+                   return v.get<double>();
+                 },
+                 [&](const IntDistribution&) -> double {
+                   if (!v.is_number() || v.is_boolean()) {
+                     throw std::invalid_argument("expected an integer, got " + v.dump());
+                   }
+                   double x = v.get<double>();
+                   if (x != std::floor(x)) {
+                     throw std::invalid_argument("expected an integer, got " + v.dump());
+                   }
+                   return x;
+                 },
+                 [&](const CategoricalDistribution& c) -> double {
+                   for (size_t i = 0; i < c.choices.size(); ++i) {
+                     if (choice_equal(c.choices[i], v)) {
+                       return static_cast<double>(i);
+                     }
+                   }
+                   throw std::invalid_argument(v.dump() + " is not one of the choices");
+                 }},
+      d);
+}
+
+Json to_external(const Distribution& d, double internal) {
+  return std::visit(Overloaded{[&](const FloatDistribution&) { return Json(internal); },
+                               [&](const IntDistribution&) {
+                                 return Json(static_cast<int64_t>(std::llround(internal)));
+                               },
+                               [&](const CategoricalDistribution& c) {
+                                 auto i = static_cast<size_t>(std::llround(internal));
+                                 if (i >= c.choices.size()) {
+                                   throw std::invalid_argument(
+                                       fmt::format("choice index {} out of range", internal));
+                                 }
+                                 return c.choices[i];
+                               }},
+                    d);
+}
+
+bool contains(const Distribution& d, double x) {
+  if (!std::isfinite(x)) {
+    return false;
+  }
+  return std::visit(Overloaded{[&](const FloatDistribution& f) {
+                                 if (x < f.low || x > f.high) {
+                                   return false;
+                                 }
+                                 if (!f.step) {
+                                   return true;
+                                 }
+                                 double k = (x - f.low) / *f.step;
+                                 return std::abs(k - std::round(k)) < 1e-8;
+                               },
+                               [&](const IntDistribution& i) {
+                                 if (x != std::floor(x) || x < i.low || x > i.high) {
+                                   return false;
+                                 }
+                                 return (static_cast<int64_t>(x) - i.low) % i.step == 0;
+                               },
+                               [&](const CategoricalDistribution& c) {
+                                 return x == std::floor(x) && x >= 0 &&
+                                        x < static_cast<double>(c.choices.size());
+                               }},
+                    d);
+}
+
+bool is_single(const Distribution& d) {
+  return std::visit(Overloaded{[](const FloatDistribution& f) {
+                                 if (f.step) {
+                                   return f.high - f.low < *f.step;
+                                 }
+                                 return f.low == f.high;
+                               },
+                               [](const IntDistribution& i) { return i.high - i.low < i.step; },
+                               [](const CategoricalDistribution& c) { return c.choices.size() == 1; }},
+                    d);
+}
+
+std::string kind_name(const Distribution& d) {
+  return std::visit(Overloaded{[](const FloatDistribution&) { return std::string("float"); },
+                               [](const IntDistribution&) { return std::string("int"); },
+                               [](const CategoricalDistribution&) { return std::string("categorical"); }},
+                    d);
+}
+
+bool is_log(const Distribution& d) {
+  return std::visit(Overloaded{[](const FloatDistribution& f) { return f.log; },
+                               [](const IntDistribution& i) { return i.log; },
+                               [](const CategoricalDistribution&) { return false; }},
+                    d);
+}
+
+}  // namespace hpt
