@@ -1,0 +1,40 @@
+#ifdef HPT_HAVE_REPORTS
+#include "report_commands.hpp"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "hpt/reports/report.hpp"
+#include "hpt/storage/storage.hpp"
+
+namespace hpt {
+
+void add_report_commands(CLI::App& app) {
+  struct Args {
+    std::string db, study, out = "report.html", target = "value", format = "table";
+  };
+  auto args = std::make_shared<Args>();
+  auto* report = app.add_subcommand("report", "Render a study as one self-contained HTML file");
+  report->add_option("DB", args->db, "Study database")->required();
+  report->add_option("--study", args->study, "Study name (default: the only study)");
+  report->add_option("-o,--out", args->out, "Output HTML file (default report.html)");
+  report->callback([args] {
+    auto storage = open_storage(args->db, true);
+    write_report(*storage, args->study, args->out);
+    std::cout << "hpt: wrote " << args->out << "\n";
+  });
+  auto* importance = app.add_subcommand("importance", "Parameter importances (fANOVA)");
+  importance->add_option("DB", args->db, "Study database")->required();
+  importance->add_option("--study", args->study, "Study name (default: the only study)");
+  importance->add_option("--target", args->target, "value or duration")
+      ->check(CLI::IsMember({"value", "duration"}));
+  importance->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  importance->callback([args] {
+    auto storage = open_storage(args->db, true);
+    std::cout << importance_text(*storage, args->study, args->target, args->format);
+  });
+}
+
+}  // namespace hpt
+#endif

@@ -1,0 +1,30 @@
+#pragma once
+// Who runs a trial: the orchestrator's host, boot and process identity, stored in the
+// trial's system attr "hpt:owner" so that a later run can tell a live trial from one
+// left RUNNING by a dead orchestrator.
+
+#include <string>
+
+#include "hpt/tuner/distribution.hpp"
+
+namespace hpt {
+
+struct Owner {
+  std::string host;
+  std::string boot_id;     // /proc/sys/kernel/random/boot_id: pids are only unique per boot.
+  long pid = 0;
+  long long start_ticks = 0;  // Process start time (field 22 of /proc/pid/stat).
+
+  Json to_json() const;
+  static Owner from_json(const Json& j);  // Missing fields stay empty/zero.
+  // This process.
+  static Owner current();
+};
+
+enum class OwnerLiveness { Alive, Dead, Unknown };
+
+// Alive/Dead for an owner on this host (same boot: checks the pid and its start time;
+// other boot: Dead); Unknown for an owner on another host.
+OwnerLiveness owner_liveness(const Owner& owner);
+
+}  // namespace hpt

@@ -1,0 +1,51 @@
+#pragma once
+// Study progress: a live status line on a terminal (done/total, running, best,
+// elapsed, ETA), or one plain log line per event otherwise.
+
+#include <chrono>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt {
+
+class Progress {
+ public:
+  Progress(std::ostream& out, bool interactive) : m_out(out), m_interactive(interactive) {}
+  void begin(const std::string& study, Direction direction, int total, int already_done);
+  // Takes a complete trial's value into account for "best".
+  void record_best(int number, double value);
+  void started(int number, const Json& params);
+  void finished(int number, TrialState state, std::optional<double> value, const std::string& reason,
+                double seconds);
+  void note(const std::string& message);
+  // Redraws the status line (terminal only, at most a few times a second).
+  void tick(int running, int done);
+  void end();
+  // Prints the best of the complete trials.
+  void summary(const std::vector<FrozenTrial>& complete, Direction direction);
+  // "1h02m", "3m05s", "12s".
+  static std::string format_duration(double seconds);
+
+ private:
+  void clear_line();
+  std::string status_line() const;
+
+  std::ostream& m_out;
+  bool m_interactive;
+  int m_total = 0;
+  int m_done = 0;
+  int m_done_at_start = 0;
+  int m_running = 0;
+  Direction m_direction = Direction::Minimize;
+  std::optional<double> m_best;
+  int m_best_number = -1;
+  std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point m_last_draw{};
+  bool m_line_drawn = false;
+};
+
+}  // namespace hpt

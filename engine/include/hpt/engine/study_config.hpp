@@ -1,0 +1,46 @@
+#pragma once
+// hpt_config.yaml: the study, its objective, the fixed values and the search space.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt {
+
+struct StudyConfig {
+  std::string file;  // The config file (for messages).
+  // study:
+  std::string name;
+  Direction direction = Direction::Minimize;
+  uint64_t seed = 0;
+  int jobs = 1;
+  std::string storage = "hpt_study.db";  // URL or path, relative to the working directory.
+  std::string sampler_type = "tpe";
+  uint64_t sampler_seed = 0;  // Defaults to seed.
+  Json sampler_options = Json::object();
+  std::string pruner_type = "median";
+  Json pruner_options = Json::object();
+  int max_failures = 20;  // FAIL trials in one run after which the study stops.
+  // objective: command absent -> the built-in trainer (`hpt worker`).
+  std::vector<std::string> command;
+  std::optional<double> timeout;  // Seconds per trial.
+  int retries = 0;                // Re-runs of a failed trial with the same parameters.
+  double heartbeat_grace = 60.0;  // Seconds without heartbeat before a foreign RUNNING trial is orphaned.
+  // fixed: values every trial gets; search_space: what the sampler chooses.
+  Json fixed = Json::object();
+  SearchSpace search_space;
+
+  bool builtin_trainer() const { return command.empty(); }
+};
+
+// Loads and fully validates a study config. Throws ConfigError "file:line: key: problem"
+// for any unknown key (with a near-miss suggestion), wrong type, bad range, bad
+// sampler/pruner option, or (built-in trainer) invalid experiment setting.
+StudyConfig load_study_config(const std::string& file);
+// The same from YAML text (file is only used in messages).
+StudyConfig parse_study_config(const std::string& yaml_text, const std::string& file);
+
+}  // namespace hpt

@@ -1,0 +1,317 @@
+#include "hpt/engine/cli.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "hpt/engine/orchestrator.hpp"
+#include "hpt/engine/progress.hpp"
+#include "hpt/engine/study_config.hpp"
+#include "hpt/schema/config_error.hpp"
+#include "hpt/storage/storage.hpp"
+
+namespace hpt {
+
+namespace {
+
+std::string self_exe(const char* argv0) {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : p.string();
+}
+
+std::string value_text(const std::optional<double>& v) {
+  return v ? fmt::format("{:.10g}", *v) : "";
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) {
+    return s;
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  }
+  return out + "\"";
+}
+
+std::string param_text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+std::string time_text(const std::optional<Clock::time_point>& t) {
+  if (!t) {
+    return "";
+  }
+  std::time_t tt = Clock::to_time_t(*t);
+  std::tm tm{};
+  localtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+Json value_json(const std::optional<double>& v) {
+  if (!v || std::isnan(*v)) {
+    return nullptr;
+  }
+  return *v;
+}
+
+std::optional<FrozenTrial> best_trial(const std::vector<FrozenTrial>& trials, Direction d) {
+  std::optional<FrozenTrial> best;
+  for (const auto& t : trials) {
+    if (t.state != TrialState::Complete || !t.value) {
+      continue;
+    }
+    if (!best || (d == Direction::Minimize ? *t.value < *best->value : *t.value > *best->value)) {
+      best = t;
+    }
+  }
+  return best;
+}
+
+Json trial_json(const FrozenTrial& t) {
+  Json j{{"number", t.number},
+         {"state", trial_state_name(t.state)},
+         {"value", value_json(t.value)},
+         {"params", t.external_params()},
+         {"datetime_start", time_text(t.datetime_start)},
+         {"datetime_complete", time_text(t.datetime_complete)},
+         {"duration", t.duration_seconds() ? Json(*t.duration_seconds()) : Json(nullptr)},
+         {"user_attrs", t.user_attrs}};
+  Json iv = Json::object();
+  for (const auto& [step, v] : t.intermediate_values) {
+    iv[std::to_string(step)] = std::isnan(v) ? Json(nullptr) : Json(v);
+  }
+  j["intermediate_values"] = iv;
+  if (t.system_attrs.count("fail_reason")) {
+    j["fail_reason"] = t.system_attrs.at("fail_reason");
+  }
+  return j;
+}
+
+int run_study_command(const std::string& config_file, int trials, int jobs, const std::string& storage_url,
+                      const std::string& study, const char* argv0) {
+  StudyConfig config = load_study_config(config_file);
+  if (jobs > 0) {
+    config.jobs = jobs;
+  }
+  if (!storage_url.empty()) {
+    config.storage = storage_url;
+  }
+  if (!study.empty()) {
+    config.name = study;
+  }
+  auto storage = open_storage(config.storage);
+  RunOptions options;
+  options.trials = trials;
+  options.self_exe = self_exe(argv0);
+  options.interactive = ::isatty(STDOUT_FILENO) != 0;
+  return run_study(config, *storage, options, std::cout);
+}
+
+}  // namespace
+
+StudyInfo resolve_study(Storage& storage, const std::string& name) {
+  const auto studies = storage.list_studies();
+  std::vector<std::string> names;
+  for (const auto& s : studies) {
+    names.push_back(s.name);
+    if (s.name == name || (name.empty() && studies.size() == 1)) {
+      return s;
+    }
+  }
+  if (studies.empty()) {
+    throw std::runtime_error("the database holds no study");
+  }
+  std::string list = fmt::format("{}", fmt::join(names, ", "));
+  if (name.empty()) {
+    throw std::runtime_error("the database holds several studies; choose one with --study: " + list);
+  }
+  throw std::runtime_error(fmt::format("no study named '{}'; studies: {}", name, list));
+}
+
+std::string format_trials(Storage& storage, const StudyInfo& study, const std::string& format) {
+  const auto trials = storage.get_all_trials(study.id);
+  std::set<std::string> names;
+  for (const auto& t : trials) {
+    for (const auto& [n, v] : t.params) {
+      names.insert(n);
+    }
+  }
+  std::ostringstream out;
+  if (format == "json") {
+    Json arr = Json::array();
+    for (const auto& t : trials) {
+      arr.push_back(trial_json(t));
+    }
+    out << arr.dump(2) << "\n";
+  } else if (format == "csv") {
+    out << "number,state,value,duration";
+    for (const auto& n : names) {
+      out << "," << csv_escape("params_" + n);
+    }
+    out << "\n";
+    for (const auto& t : trials) {
+      const Json p = t.external_params();
+      out << t.number << "," << trial_state_name(t.state) << "," << value_text(t.value) << ","
+          << (t.duration_seconds() ? fmt::format("{:.3f}", *t.duration_seconds()) : "");
+      for (const auto& n : names) {
+        out << "," << (p.contains(n) ? csv_escape(param_text(p[n])) : "");
+      }
+      out << "\n";
+    }
+  } else if (format == "table") {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> header{"number", "state", "value", "duration"};
+    header.insert(header.end(), names.begin(), names.end());
+    rows.push_back(header);
+    for (const auto& t : trials) {
+      const Json p = t.external_params();
+      std::vector<std::string> row{std::to_string(t.number), trial_state_name(t.state),
+                                   t.value ? fmt::format("{:.6g}", *t.value) : "-",
+                                   t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
+      for (const auto& n : names) {
+        row.push_back(p.contains(n) ? param_text(p[n]) : "-");
+      }
+      rows.push_back(row);
+    }
+    std::vector<size_t> width(header.size(), 0);
+    for (const auto& row : rows) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        width[i] = std::max(width[i], row[i].size());
+      }
+    }
+    for (const auto& row : rows) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        out << fmt::format("{:<{}}", row[i], width[i]) << (i + 1 < row.size() ? "  " : "\n");
+      }
+    }
+  } else {
+    throw std::invalid_argument("--format must be table, json or csv, but got '" + format + "'");
+  }
+  return out.str();
+}
+
+int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars) {
+  CLI::App app{"hpt: hyperparameter tuning for image-matching models (TPE + median pruning, "
+               "Optuna-compatible studies)",
+               "hpt"};
+  app.set_version_flag("--version", std::string("hpt ") + HPT_VERSION);
+  std::string config_file, storage_url, study;
+  int trials = 0;
+  int jobs = 0;
+  app.add_option("--config", config_file, "Study config (hpt_config.yaml)")->check(CLI::ExistingFile);
+  app.add_option("--trials", trials, "Total finished (COMPLETE + PRUNED) trials the study should have")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--jobs", jobs, "Trials run at once (overrides study.jobs)")->check(CLI::PositiveNumber);
+  app.add_option("--storage", storage_url, "Study database (overrides study.storage)");
+  app.add_option("--study", study, "Study name (overrides study.name)");
+  app.require_subcommand(0, 1);
+
+  std::string db, format = "table";
+  auto* studies_cmd = app.add_subcommand("studies", "List the studies in a database");
+  studies_cmd->add_option("DB", db, "Study database")->required();
+  auto* trials_cmd = app.add_subcommand("trials", "List a study's trials");
+  trials_cmd->add_option("DB", db, "Study database")->required();
+  trials_cmd->add_option("--study", study, "Study name (default: the only study)");
+  trials_cmd->add_option("--format", format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  auto* best_cmd = app.add_subcommand("best", "Show a study's best trial");
+  best_cmd->add_option("DB", db, "Study database")->required();
+  best_cmd->add_option("--study", study, "Study name (default: the only study)");
+  best_cmd->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+
+  for (const auto& add : registrars) {
+    add(app);
+  }
+
+  try {
+    try {
+      app.parse(argc, argv);  // Registrars' commands run here, in their callbacks.
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      std::cerr << "hpt: error: " << e.what() << " (see hpt --help)\n";
+      return 2;
+    } catch (const CLI::Error& e) {  // A command asking for a specific exit code.
+      if (e.get_exit_code() != 0 && std::string(e.what()).size() > 0) {
+        std::cerr << "hpt: error: " << e.what() << "\n";
+      }
+      return e.get_exit_code();
+    }
+    if (studies_cmd->parsed()) {
+      auto storage = open_storage(db, true);
+      for (const auto& s : storage->list_studies()) {
+        const int n = storage->count_trials(s.id);
+        const int done = storage->count_trials(s.id, {TrialState::Complete, TrialState::Pruned});
+        std::cout << fmt::format("{}  {}  {} trials ({} finished)\n", s.name,
+                                 direction_name(s.direction), n, done);
+      }
+      return 0;
+    }
+    if (trials_cmd->parsed()) {
+      auto storage = open_storage(db, true);
+      std::cout << format_trials(*storage, resolve_study(*storage, study), format);
+      return 0;
+    }
+    if (best_cmd->parsed()) {
+      auto storage = open_storage(db, true);
+      const StudyInfo info = resolve_study(*storage, study);
+      auto best = best_trial(storage->get_all_trials(info.id), info.direction);
+      if (!best) {
+        std::cerr << "hpt: error: study '" << info.name << "' has no complete trial yet\n";
+        return 1;
+      }
+      if (format == "json") {
+        std::cout << trial_json(*best).dump(2) << "\n";
+      } else {
+        std::cout << fmt::format("study {}: best trial {} value={:.10g}\n", info.name, best->number,
+                                 *best->value);
+        for (const auto& [k, v] : best->external_params().items()) {
+          std::cout << fmt::format("  {} = {}\n", k, param_text(v));
+        }
+        for (const auto& [k, v] : best->user_attrs) {
+          if (v.is_number() || v.is_string()) {
+            std::cout << fmt::format("  [{}] {}\n", k, param_text(v));
+          }
+        }
+      }
+      return 0;
+    }
+    for (auto* sub : app.get_subcommands()) {
+      if (sub->parsed()) {
+        return 0;  // A registrar's command ran in its callback.
+      }
+    }
+    if (config_file.empty()) {
+      if (trials > 0) {
+        std::cerr << "hpt: error: --trials needs --config FILE\n";
+        return 2;
+      }
+      std::cout << app.help();
+      return 2;
+    }
+    if (trials <= 0) {
+      std::cerr << "hpt: error: --trials N is required with --config (the study's total of finished trials)\n";
+      return 2;
+    }
+    return run_study_command(config_file, trials, jobs, storage_url, study, argv[0]);
+  } catch (const ConfigError& e) {
+    std::cerr << "hpt: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "hpt: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace hpt

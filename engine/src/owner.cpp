@@ -1,0 +1,87 @@
+#include "hpt/engine/owner.hpp"
+
+#include <unistd.h>
+
+#include <climits>
+#include <fstream>
+#include <sstream>
+
+namespace hpt {
+
+namespace {
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// Start time of pid in clock ticks since boot, or -1 if the process does not exist.
+long long start_ticks_of(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) {
+    return -1;
+  }
+  // The command name (field 2) may hold spaces: fields resume after the last ')'.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) {
+    return -1;
+  }
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) {
+      return std::stoll(field);
+    }
+  }
+  return -1;
+}
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  gethostname(buf, sizeof(buf) - 1);
+  return buf;
+}
+
+}  // namespace
+
+Json Owner::to_json() const {
+  return Json{{"host", host}, {"boot_id", boot_id}, {"pid", pid}, {"start_ticks", start_ticks}};
+}
+
+Owner Owner::from_json(const Json& j) {
+  Owner o;
+  if (!j.is_object()) {
+    return o;
+  }
+  o.host = j.value("host", "");
+  o.boot_id = j.value("boot_id", "");
+  o.pid = j.value("pid", 0L);
+  o.start_ticks = j.value("start_ticks", 0LL);
+  return o;
+}
+
+Owner Owner::current() {
+  Owner o;
+  o.host = host_name();
+  o.boot_id = read_first_line("/proc/sys/kernel/random/boot_id");
+  o.pid = static_cast<long>(getpid());
+  o.start_ticks = start_ticks_of(o.pid);
+  return o;
+}
+
+OwnerLiveness owner_liveness(const Owner& owner) {
+  const Owner me = Owner::current();
+  if (owner.host.empty() || owner.host != me.host) {
+    return OwnerLiveness::Unknown;
+  }
+  if (owner.boot_id != me.boot_id) {
+    return OwnerLiveness::Dead;
+  }
+  long long ticks = start_ticks_of(owner.pid);
+  return ticks >= 0 && ticks == owner.start_ticks ? OwnerLiveness::Alive : OwnerLiveness::Dead;
+}
+
+}  // namespace hpt

@@ -1,0 +1,134 @@
+#include "hpt/engine/progress.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace hpt {
+
+std::string Progress::format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) {
+    return "?";
+  }
+  auto total = static_cast<long long>(std::llround(s));
+  if (total >= 3600) {
+    return fmt::format("{}h{:02}m", total / 3600, (total % 3600) / 60);
+  }
+  if (total >= 60) {
+    return fmt::format("{}m{:02}s", total / 60, total % 60);
+  }
+  return fmt::format("{}s", total);
+}
+
+void Progress::begin(const std::string& study, Direction direction, int total, int already_done) {
+  m_direction = direction;
+  m_total = total;
+  m_done = m_done_at_start = already_done;
+  m_start = std::chrono::steady_clock::now();
+  m_out << fmt::format("hpt: study '{}': {} of {} trials finished{}\n", study, already_done, total,
+                       already_done > 0 ? ", resuming" : "");
+  m_out.flush();
+}
+
+void Progress::record_best(int number, double value) {
+  if (!m_best || (m_direction == Direction::Minimize ? value < *m_best : value > *m_best)) {
+    m_best = value;
+    m_best_number = number;
+  }
+}
+
+void Progress::clear_line() {
+  if (m_interactive && m_line_drawn) {
+    m_out << "\r\033[K";
+    m_line_drawn = false;
+  }
+}
+
+std::string Progress::status_line() const {
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+  const int done_here = m_done - m_done_at_start;
+  std::string eta = "?";
+  if (done_here > 0) {
+    eta = format_duration(elapsed / done_here * std::max(0, m_total - m_done));
+  }
+  std::string best = m_best ? fmt::format("{:.6g} (trial {})", *m_best, m_best_number) : "-";
+  return fmt::format("[{}/{}] running {} | best {} | elapsed {} | ETA {}", m_done, m_total, m_running,
+                     best, format_duration(elapsed), eta);
+}
+
+void Progress::started(int number, const Json& params) {
+  if (!m_interactive) {
+    m_out << fmt::format("trial {} started: {}\n", number, params.dump());
+    m_out.flush();
+  }
+}
+
+void Progress::finished(int number, TrialState state, std::optional<double> value,
+                        const std::string& reason, double seconds) {
+  if (state == TrialState::Complete || state == TrialState::Pruned) {
+    ++m_done;
+  }
+  if (state == TrialState::Complete && value) {
+    record_best(number, *value);
+  }
+  clear_line();
+  std::string what = trial_state_name(state);
+  if (value) {
+    what += fmt::format(" value={:.6g}", *value);
+  }
+  if (!reason.empty()) {
+    what += ": " + reason;
+  }
+  m_out << fmt::format("trial {} {} ({}) [{}/{}]\n", number, what, format_duration(seconds), m_done,
+                       m_total);
+  m_out.flush();
+}
+
+void Progress::note(const std::string& message) {
+  clear_line();
+  m_out << "hpt: " << message << "\n";
+  m_out.flush();
+}
+
+void Progress::tick(int running, int done) {
+  m_running = running;
+  m_done = std::max(m_done, done);
+  if (!m_interactive) {
+    return;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (now - m_last_draw < std::chrono::milliseconds(250)) {
+    return;
+  }
+  m_last_draw = now;
+  m_out << "\r\033[K" << status_line();
+  m_out.flush();
+  m_line_drawn = true;
+}
+
+void Progress::end() { clear_line(); }
+
+void Progress::summary(const std::vector<FrozenTrial>& complete, Direction direction) {
+  const FrozenTrial* best = nullptr;
+  for (const auto& t : complete) {
+    if (!t.value) {
+      continue;
+    }
+    if (!best || (direction == Direction::Minimize ? *t.value < *best->value : *t.value > *best->value)) {
+      best = &t;
+    }
+  }
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+  if (best) {
+    m_out << fmt::format("hpt: done in {}: best trial {} value={:.6g} params={}\n",
+                         format_duration(elapsed), best->number, *best->value,
+                         best->external_params().dump());
+  } else {
+    m_out << fmt::format("hpt: done in {}: no complete trial\n", format_duration(elapsed));
+  }
+  m_out.flush();
+}
+
+}  // namespace hpt
