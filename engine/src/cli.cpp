@@ -276,7 +276,8 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
       } else {
         std::cout << fmt::format("study {}: best trial {} value={:.10g}\n", info.name, best->number,
                                  *best->value);
-        for (const auto& [k, v] : best->external_params().items()) {
+        const Json params = best->external_params();
+        for (const auto& [k, v] : params.items()) {
           std::cout << fmt::format("  {} = {}\n", k, param_text(v));
         }
         for (const auto& [k, v] : best->user_attrs) {

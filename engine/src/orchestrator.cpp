@@ -161,9 +161,7 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
 
 Json Orchestrator::trial_values(const FrozenTrial& t) const {
   Json values = m_config.fixed;
-  for (const auto& [name, v] : t.external_params().items()) {
-    values[name] = v;
-  }
+  values.update(t.external_params());
   return values;
 }
 

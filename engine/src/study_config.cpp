@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <boost/process/search_path.hpp>
 #include <fmt/format.h>
 
 #include "hpt/schema/config_error.hpp"
@@ -195,6 +196,10 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
     }
     for (size_t i = 0; i < cmd.size(); ++i) {
       c.command.push_back(read_string(cmd[i], at.child("command").index(i)));
+    }
+    const std::string& program = c.command.front();
+    if (program.find('/') == std::string::npos && boost::process::search_path(program).empty()) {
+      config_fail(at.child("command").index(0), cmd[0], fmt::format("'{}' not found in PATH", program));
     }
   }
   if (node["timeout"]) {

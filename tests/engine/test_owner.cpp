@@ -1,0 +1,40 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "hpt/engine/owner.hpp"
+
+using namespace hpt;
+
+// This process is alive; a reaped child is dead; another host is unknown.
+TEST_CASE("owner: liveness", "[owner]") {
+  Owner me = Owner::current();
+  CHECK(me.pid == getpid());
+  CHECK(me.start_ticks > 0);
+  CHECK(owner_liveness(me) == OwnerLiveness::Alive);
+  CHECK(owner_liveness(Owner::from_json(me.to_json())) == OwnerLiveness::Alive);
+
+  pid_t child = fork();
+  if (child == 0) {
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  Owner dead = me;
+  dead.pid = child;
+  CHECK(owner_liveness(dead) == OwnerLiveness::Dead);
+
+  Owner reused = me;  // Same pid, different start time: the pid was reused.
+  reused.start_ticks = me.start_ticks - 1;
+  CHECK(owner_liveness(reused) == OwnerLiveness::Dead);
+
+  Owner rebooted = me;
+  rebooted.boot_id = "another-boot";
+  CHECK(owner_liveness(rebooted) == OwnerLiveness::Dead);
+
+  Owner remote = me;
+  remote.host = me.host + "-elsewhere";
+  CHECK(owner_liveness(remote) == OwnerLiveness::Unknown);
+  CHECK(owner_liveness(Owner::from_json(Json())) == OwnerLiveness::Unknown);
+}

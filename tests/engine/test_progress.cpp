@@ -1,0 +1,30 @@
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "hpt/engine/progress.hpp"
+
+using namespace hpt;
+
+// Durations read naturally.
+TEST_CASE("progress: durations", "[progress]") {
+  CHECK(Progress::format_duration(12.4) == "12s");
+  CHECK(Progress::format_duration(185) == "3m05s");
+  CHECK(Progress::format_duration(3725) == "1h02m");
+}
+
+// Off a terminal, every event is one plain line and best tracks the direction.
+TEST_CASE("progress: plain lines", "[progress]") {
+  std::ostringstream out;
+  Progress p(out, false);
+  p.begin("s", Direction::Maximize, 3, 1);
+  p.finished(1, TrialState::Complete, 0.5, "", 2.0);
+  p.finished(2, TrialState::Fail, std::nullopt, "worker exited with status 1", 1.0);
+  p.finished(3, TrialState::Complete, 0.7, "", 2.0);
+  p.tick(0, 3);
+  const std::string s = out.str();
+  CHECK_THAT(s, Catch::Contains("1 of 3 trials finished, resuming"));
+  CHECK_THAT(s, Catch::Contains("trial 2 FAIL: worker exited with status 1 (1s) [2/3]"));
+  CHECK_THAT(s, Catch::Contains("trial 3 COMPLETE value=0.7 (2s) [3/3]"));
+  CHECK(s.find('\r') == std::string::npos);
+}

@@ -1,0 +1,123 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/engine/study_config.hpp"
+#include "hpt/schema/config_error.hpp"
+
+using namespace hpt;
+
+namespace {
+
+const char* k_valid = R"(study:
+  name: demo
+  direction: maximize
+  seed: 7
+  jobs: 2
+  sampler: {type: tpe, multivariate: true}
+  pruner: {type: median, n_startup_trials: 3}
+objective:
+  command: [python3, obj.py, "{lr}"]
+  timeout: 30
+fixed:
+  epochs: 5
+search_space:
+  lr: {type: float, low: 1.0e-4, high: 0.1, log: true}
+  units: {type: int, low: 16, high: 256, step: 16}
+  blocks: {type: categorical, choices: [[512, 256], [256], []]}
+  act: [relu, gelu]
+)";
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_study_config(yaml, "cfg.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+// A complete config parses into the expected values, sampler seed defaulting to study seed.
+TEST_CASE("study config: valid file", "[config]") {
+  StudyConfig c = parse_study_config(k_valid, "cfg.yaml");
+  CHECK(c.name == "demo");
+  CHECK(c.direction == Direction::Maximize);
+  CHECK(c.seed == 7);
+  CHECK(c.sampler_seed == 7);
+  CHECK(c.jobs == 2);
+  CHECK(c.sampler_type == "tpe");
+  CHECK(c.sampler_options.at("multivariate") == true);
+  CHECK(c.pruner_options.at("n_startup_trials") == 3);
+  CHECK(c.command == std::vector<std::string>{"python3", "obj.py", "{lr}"});
+  CHECK(*c.timeout == 30.0);
+  CHECK(c.fixed.at("epochs") == 5);
+  REQUIRE(c.search_space.size() == 4);
+  CHECK(c.search_space[0].first == "lr");
+  auto lr = std::get<FloatDistribution>(c.search_space[0].second);
+  CHECK(lr.log);
+  CHECK(lr.low == Approx(1e-4));
+  auto units = std::get<IntDistribution>(c.search_space[1].second);
+  CHECK(units.step == 16);
+  auto blocks = std::get<CategoricalDistribution>(c.search_space[2].second);
+  CHECK(blocks.choices[0] == Json::array({512, 256}));
+  CHECK(blocks.choices[2] == Json::array());
+  auto act = std::get<CategoricalDistribution>(c.search_space[3].second);
+  CHECK(act.choices == std::vector<Json>{"relu", "gelu"});
+}
+
+// Each bad input names the file, the line, the key and the problem.
+TEST_CASE("study config: bad inputs give one-line errors with place", "[config]") {
+  struct Case {
+    const char* yaml;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"study: {nmae: x}\nsearch_space: {a: [1]}\nobjective: {command: [true]}",
+       "cfg.yaml:1: study.nmae: unknown key 'nmae' (did you mean 'name'?)"},
+      {"objective: {command: [true]}\nsearch_space:\n  lr: {type: float, low: 2, high: 1}",
+       "cfg.yaml:3: search_space.lr: low must be <= high, but got low=2, high=1"},
+      {"objective: {command: [true]}\nsearch_space:\n  lr: {type: float, low: 0, high: 1, log: true}",
+       "log requires low > 0"},
+      {"objective: {command: [true]}\nsearch_space:\n  c: {type: categorical, choices: []}",
+       "choices must not be empty"},
+      {"objective: {command: [true]}\nsearch_space:\n  lr: {type: float, low: abc, high: 1}",
+       "cfg.yaml:3: search_space.lr.low: expected a number, got \"abc\""},
+      {"objective: {command: [true]}\nsearch_space:\n  n: {type: int, low: 1.5, high: 3}",
+       "search_space.n.low: expected an integer"},
+      {"objective: {command: [true]}\nsearch_space:\n  n: {type: integer, low: 1, high: 3}",
+       "unknown parameter type 'integer'"},
+      {"objective: {command: [true]}\nstudy: {direction: up}\nsearch_space: {a: [1]}",
+       "cfg.yaml:2: study.direction: direction must be 'minimize' or 'maximize', but got 'up'"},
+      {"objective: {command: [true]}\nstudy: {jobs: 0}\nsearch_space: {a: [1]}", "study.jobs: must be in [1, 1024]"},
+      {"objective: {command: [true]}\nsearch_space: {}", "the search space is empty"},
+      {"objective: {command: python3 x.py}\nsearch_space: {a: [1]}", "objective.command: expected a list"},
+      {"objective: {command: [true], timeout: -1}\nsearch_space: {a: [1]}", "objective.timeout: must be > 0"},
+      {"objective: {command: [true]}\nsearch_space: {a: [1]}\nextra: 1", "unknown key 'extra'"},
+      {"objective: {command: [true]}\nstudy: {sampler: {type: tpe, n_startup: 3}}\nsearch_space: {a: [1]}",
+       "study.sampler"},
+      {"objective: {command: [true]}\nstudy: {pruner: {type: medain}}\nsearch_space: {a: [1]}", "study.pruner"},
+      {"objective: {command: [true]}\nfixed: {a: 1}\nsearch_space: {a: [1]}", "also set in 'fixed'"},
+      {"study: [1, 2\n", "cfg.yaml:2: YAML syntax error"},
+      {"- 1\n- 2\n", "expected a mapping"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.yaml);
+    const std::string err = error_of(c.yaml);
+    CHECK_THAT(err, Catch::Contains(c.expected));
+    CHECK(err.find('\n') == std::string::npos);
+  }
+}
+
+// A missing config file is reported with its name.
+TEST_CASE("study config: missing file", "[config]") {
+  CHECK_THROWS_WITH(load_study_config("/nonexistent/hpt.yaml"),
+                    Catch::Contains("/nonexistent/hpt.yaml: cannot open config file"));
+}
+
+// The study name defaults to the config file's stem.
+TEST_CASE("study config: name defaults to file stem", "[config]") {
+  auto c = parse_study_config("objective: {command: [true]}\nsearch_space: {a: [1, 2]}", "dir/my_study.yaml");
+  CHECK(c.name == "my_study");
+  CHECK(c.sampler_type == "tpe");
+  CHECK(c.pruner_type == "median");
+}
