@@ -21,7 +21,7 @@ void add_report_commands(CLI::App& app) {
   report->add_option("-o,--out", args->out, "Output HTML file (default report.html)");
   report->callback([args] {
     auto storage = open_storage(args->db, true);
-    write_report(*storage, args->study, args->out);
+    reports::write_report(*storage, args->study, args->out);
     std::cout << "hpt: wrote " << args->out << "\n";
   });
   auto* importance = app.add_subcommand("importance", "Parameter importances (fANOVA)");
@@ -32,7 +32,7 @@ void add_report_commands(CLI::App& app) {
   importance->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   importance->callback([args] {
     auto storage = open_storage(args->db, true);
-    std::cout << importance_text(*storage, args->study, args->target, args->format);
+    std::cout << reports::importance_text(*storage, args->study, args->target, args->format);
   });
 }
 

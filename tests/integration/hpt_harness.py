@@ -1,0 +1,89 @@
+"""Helpers for hpt's integration tests: run the hpt binary on temporary studies."""
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import tempfile
+import textwrap
+import unittest
+
+HPT = os.environ.get("HPT_BIN", "hpt")
+HERE = os.path.dirname(os.path.abspath(__file__))
+OBJECTIVES = os.path.join(HERE, "objectives")
+PYTHON = "/usr/bin/python3"
+
+
+def write_config(directory, body, name="hpt_config.yaml"):
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(body))
+    return path
+
+
+def quadratic_config(directory, db="study.db", seed=0, jobs=1, pruner="none", extra_study="", sampler="tpe",
+                     timeout=None, objective="quadratic.py"):
+    timeout_line = f"\n  timeout: {timeout}" if timeout else ""
+    return write_config(directory, f"""\
+        study:
+          name: quad
+          direction: minimize
+          seed: {seed}
+          jobs: {jobs}
+          storage: {os.path.join(directory, db)}
+          sampler: {{type: {sampler}, n_startup_trials: 4}}
+          pruner: {{type: {pruner}}}
+        {textwrap.indent(extra_study, '  ') if extra_study else ''}
+        objective:
+          command: [{PYTHON}, {os.path.join(OBJECTIVES, objective)}]{timeout_line}
+        search_space:
+          x: {{type: float, low: -3, high: 3}}
+          y: {{type: float, low: 0.01, high: 10, log: true}}
+          kind: {{type: categorical, choices: [a, b]}}
+        """)
+
+
+def run_hpt(*args, env=None, timeout=600, check=False):
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run([HPT, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"hpt {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def trials_json(db, study=None):
+    args = ["trials", db, "--format", "json"]
+    if study:
+        args += ["--study", study]
+    return json.loads(run_hpt(*args, check=True).stdout)
+
+
+def state_counts(trials):
+    counts = {}
+    for t in trials:
+        counts[t["state"]] = counts.get(t["state"], 0) + 1
+    return counts
+
+
+def integrity_ok(db):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+
+
+def file_digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class TempDirTest(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="hpt_it_")
+        self.dir = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()

@@ -1,0 +1,229 @@
+"""Faults a study meets: misbehaving workers, Ctrl-C, kill -9, concurrent runs, bad input."""
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+import unittest
+
+from hpt_harness import (HPT, OBJECTIVES, PYTHON, TempDirTest, file_digest, integrity_ok, quadratic_config,
+                         run_hpt, state_counts, trials_json, write_config)
+
+
+def faulty_config(directory, modes, timeout=3, retries=0, max_failures=50):
+    return write_config(directory, f"""\
+        study:
+          name: faults
+          storage: {directory}/f.db
+          sampler: {{type: grid}}
+          pruner: {{type: none}}
+          max_failures: {max_failures}
+        objective:
+          command: [{PYTHON}, {OBJECTIVES}/faulty.py]
+          timeout: {timeout}
+          retries: {retries}
+        search_space:
+          mode: {modes}
+        """)
+
+
+def process_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class WorkerFaultTest(TempDirTest):
+    def test_each_fault_becomes_a_fail_trial_and_the_study_goes_on(self):
+        """crash, exit, hang, NaN, garbage, no result, leftover children: FAIL with reason; ok completes."""
+        pidfile = os.path.join(self.dir, "children.pid")
+        modes = ["ok", "crash", "exit", "hang", "nan", "garbage", "noresult", "children", "flood"]
+        cfg = faulty_config(self.dir, "[" + ", ".join(modes) + "]")
+        start = time.time()
+        proc = run_hpt("--config", cfg, "--trials", "2", env={"OBJ_PIDFILE": pidfile})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertLess(time.time() - start, 60)
+        trials = trials_json(f"{self.dir}/f.db")
+        by_mode = {}
+        for t in trials:
+            by_mode.setdefault(t["params"]["mode"], t)
+        reasons = {m: by_mode[m].get("fail_reason", "") for m in by_mode}
+        self.assertEqual(by_mode["ok"]["state"], "COMPLETE")
+        self.assertEqual(by_mode["flood"]["state"], "COMPLETE")
+        self.assertIn("killed by signal 11 (SIGSEGV)", reasons["crash"])
+        self.assertIn("exited with status 3", reasons["exit"])
+        self.assertIn("timed out after 3 s", reasons["hang"])
+        self.assertIn("NaN", reasons["nan"])
+        self.assertIn("without printing a final", reasons["garbage"])
+        self.assertIn("without printing a final", reasons["noresult"])
+        self.assertIn("exited with status 1", reasons["children"])
+        con = sqlite3.connect(f"{self.dir}/f.db")
+        tails = dict(con.execute(
+            "SELECT t.number, a.value_json FROM trial_system_attributes a JOIN trials t USING (trial_id) "
+            "WHERE a.key = 'hpt:stderr_tail'").fetchall())
+        crash_number = by_mode["crash"]["number"]
+        self.assertIn("about to crash", tails[crash_number])
+        self.assertIn("Traceback", tails[by_mode["exit"]["number"]])
+        time.sleep(0.3)
+        with open(pidfile) as f:
+            for pid in f.read().split():
+                self.assertFalse(process_alive(int(pid)), f"worker child {pid} survived")
+
+    def test_failure_budget_stops_the_study(self):
+        """A study whose trials keep failing stops after max_failures with a clear message."""
+        cfg = faulty_config(self.dir, "[exit]", max_failures=3)
+        proc = run_hpt("--config", cfg, "--trials", "10")
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("stopping after 3 failed trials", proc.stdout + proc.stderr)
+        self.assertEqual(state_counts(trials_json(f"{self.dir}/f.db")), {"FAIL": 3})
+
+    def test_retries_rerun_with_same_parameters(self):
+        """retries: N re-runs a failed trial N more times with the same parameters."""
+        cfg = faulty_config(self.dir, "[exit, ok]", retries=2)
+        run_hpt("--config", cfg, "--trials", "1", check=True)
+        trials = trials_json(f"{self.dir}/f.db")
+        fails = [t for t in trials if t["state"] == "FAIL"]
+        self.assertGreaterEqual(len(fails), 1)
+        if len(fails) > 1:
+            self.assertEqual({t["params"]["mode"] for t in fails}, {"exit"})
+
+
+class InterruptTest(TempDirTest):
+    def _start(self, cfg, trials, env=None):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        return subprocess.Popen([HPT, "--config", cfg, "--trials", str(trials)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=full_env)
+
+    def test_ctrl_c_ends_workers_and_resume_finishes(self):
+        """SIGINT: exit 130 within seconds, no worker left, trials WAITING; rerun completes exactly N."""
+        cfg = quadratic_config(self.dir, jobs=2)
+        db = f"{self.dir}/study.db"
+        proc = self._start(cfg, 6, env={"OBJ_SLEEP": "0.5"})
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        start = time.time()
+        out, err = proc.communicate(timeout=20)
+        self.assertLess(time.time() - start, 8)
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertIn("resume", out + err)
+        leftover = subprocess.run(["pgrep", "-f", "quadratic.py"], capture_output=True, text=True).stdout
+        self.assertEqual(leftover.strip(), "")
+        counts = state_counts(trials_json(db))
+        self.assertNotIn("RUNNING", counts)
+        self.assertTrue(integrity_ok(db))
+        run_hpt("--config", cfg, "--trials", "6", check=True)
+        self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
+
+    def test_kill_9_loop_then_resume_gives_exactly_n(self):
+        """kill -9 at random moments, repeatedly; the same command then finishes exactly N trials."""
+        rng = random.Random(5)
+        cfg = quadratic_config(self.dir, jobs=2)
+        db = f"{self.dir}/study.db"
+        for _ in range(4):
+            proc = self._start(cfg, 10, env={"OBJ_SLEEP": "0.2"})
+            time.sleep(rng.uniform(0.5, 2.5))
+            proc.kill()
+            proc.wait()
+            self.assertTrue(integrity_ok(db))
+        run_hpt("--config", cfg, "--trials", "10", check=True, env={"OBJ_SLEEP": "0.05"})
+        trials = trials_json(db)
+        counts = state_counts(trials)
+        self.assertEqual(counts.get("COMPLETE", 0) + counts.get("PRUNED", 0), 10)
+        self.assertNotIn("RUNNING", counts)
+        numbers = [t["number"] for t in trials]
+        self.assertEqual(len(numbers), len(set(numbers)))
+        self.assertTrue(integrity_ok(db))
+
+    def test_resumed_seeded_study_samples_like_uninterrupted(self):
+        """jobs=1 + seed: killed and resumed, the study samples exactly the uninterrupted trials."""
+        ref = quadratic_config(self.dir, db="ref.db", seed=4)
+        run_hpt("--config", ref, "--trials", "14", check=True)
+        cfg = quadratic_config(self.dir, db="cut.db", seed=4)
+        proc = self._start(cfg, 14, env={"OBJ_SLEEP": "0.1"})
+        time.sleep(3)
+        proc.kill()
+        proc.wait()
+        run_hpt("--config", cfg, "--trials", "14", check=True)
+        ref_params = {t["number"]: t["params"] for t in trials_json(f"{self.dir}/ref.db")}
+        cut_params = {t["number"]: t["params"] for t in trials_json(f"{self.dir}/cut.db")}
+        self.assertEqual(ref_params, cut_params)
+
+    def test_two_orchestrators_share_one_study(self):
+        """Two hpt processes on one database: no lock errors, no duplicates, exactly N together."""
+        cfg = quadratic_config(self.dir, jobs=2)
+        db = f"{self.dir}/study.db"
+        a = self._start(cfg, 16, env={"OBJ_SLEEP": "0.05"})
+        b = self._start(cfg, 16, env={"OBJ_SLEEP": "0.05"})
+        out_a, err_a = a.communicate(timeout=300)
+        out_b, err_b = b.communicate(timeout=300)
+        self.assertEqual(a.returncode, 0, err_a)
+        self.assertEqual(b.returncode, 0, err_b)
+        self.assertNotIn("locked", err_a + err_b)
+        trials = trials_json(db)
+        self.assertEqual(state_counts(trials), {"COMPLETE": 16})
+        self.assertEqual(sorted(t["number"] for t in trials), list(range(16)))
+
+
+class BadInputTest(TempDirTest):
+    def _check_error(self, args, expected, files=()):
+        digests = {f: file_digest(f) for f in files}
+        proc = run_hpt(*args)
+        self.assertNotEqual(proc.returncode, 0)
+        err = proc.stderr.strip()
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn(expected, err)
+        self.assertNotIn("terminate called", err)
+        for f, d in digests.items():
+            self.assertEqual(file_digest(f), d, f"{f} was modified")
+
+    def test_bad_inputs_table(self):
+        """Each malformed input gets a one-line error naming the culprit; files stay untouched."""
+        good = quadratic_config(self.dir)
+        bad_key = write_config(self.dir, "study: {nme: x}\nsearch_space: {a: [1]}\n", "bad_key.yaml")
+        bad_range = write_config(self.dir, "objective: {command: [true]}\nsearch_space:\n  a: {type: int, low: 5, high: 1}\n",
+                                 "bad_range.yaml")
+        not_db = os.path.join(self.dir, "not_a.db")
+        with open(not_db, "w") as f:
+            f.write("hello, this is not sqlite" * 100)
+        truncated = os.path.join(self.dir, "trunc.db")
+        run_hpt("--config", good, "--trials", "2", "--storage", os.path.join(self.dir, "full.db"), check=True)
+        with open(os.path.join(self.dir, "full.db"), "rb") as f:
+            data = f.read()
+        with open(truncated, "wb") as f:
+            f.write(data[: len(data) // 3])
+        cases = [
+            (["--config", bad_key, "--trials", "3"], "bad_key.yaml:1: study.nme: unknown key 'nme' (did you mean 'name'?)", []),
+            (["--config", bad_range, "--trials", "3"], "bad_range.yaml:3: search_space.a: low must be <= high", []),
+            (["--config", os.path.join(self.dir, "missing.yaml"), "--trials", "3"], "missing.yaml", []),
+            (["--config", good, "--trials", "-2"], "--trials", []),
+            (["--config", good, "--trials", "abc"], "--trials", []),
+            (["--config", good, "--trials", "3", "--storage", not_db], "not_a.db", [not_db]),
+            (["trials", not_db], "not_a.db", [not_db]),
+            (["trials", truncated], "trunc.db", [truncated]),
+            (["trials", os.path.join(self.dir, "nope.db")], "nope.db", []),
+            (["trials", os.path.join(self.dir, "full.db"), "--study", "zzz"], "no study named 'zzz'", []),
+            (["--bogus"], "--bogus", []),
+        ]
+        for args, expected, files in cases:
+            with self.subTest(args=args):
+                self._check_error(args, expected, files)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "nope.db")))
+
+    def test_newer_schema_is_refused(self):
+        """A database from a newer Optuna schema is refused, untouched."""
+        cfg = quadratic_config(self.dir)
+        db = f"{self.dir}/study.db"
+        run_hpt("--config", cfg, "--trials", "1", check=True)
+        con = sqlite3.connect(db)
+        con.execute("UPDATE version_info SET schema_version = 99")
+        con.commit()
+        con.close()
+        self._check_error(["--config", cfg, "--trials", "3"], "study.db", [db])
+
+
+if __name__ == "__main__":
+    unittest.main()
