@@ -113,7 +113,15 @@ void Orchestrator::open_study() {
     }
     m_study_id = info->id;
   } else {
-    m_study_id = m_storage.create_study(name, m_config.direction);
+    try {
+      m_study_id = m_storage.create_study(name, m_config.direction);
+    } catch (const StorageError&) {
+      auto created = m_storage.find_study(name);  // Another process created it just now.
+      if (!created) {
+        throw;
+      }
+      m_study_id = created->id;
+    }
   }
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);

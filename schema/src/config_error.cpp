@@ -179,6 +179,10 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
     YAML::convert<bool>::decode(node, b);
     return b;
   }
+  // YAML's core schema: "nan" or "inf" are strings; numbers have digits.
+  if (s.find_first_of("0123456789") == std::string::npos) {
+    return s;
+  }
   try {
     size_t used = 0;
     long long v = std::stoll(s, &used);
@@ -190,7 +194,7 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
   try {
     size_t used = 0;
     double v = std::stod(s, &used);
-    if (used == s.size()) {
+    if (used == s.size() && s.find_first_of("xXpP") == std::string::npos) {
       return v;
     }
   } catch (const std::exception&) {

@@ -40,13 +40,17 @@ class WorkerFaultTest(TempDirTest):
     def test_each_fault_becomes_a_fail_trial_and_the_study_goes_on(self):
         """crash, exit, hang, NaN, garbage, no result, leftover children: FAIL with reason; ok completes."""
         pidfile = os.path.join(self.dir, "children.pid")
-        modes = ["ok", "crash", "exit", "hang", "nan", "garbage", "noresult", "children", "flood"]
-        cfg = faulty_config(self.dir, "[" + ", ".join(modes) + "]")
+        faults = ["crash", "exit", "hang", "nan", "garbage", "noresult", "children"]
+        cfg = faulty_config(self.dir, "[" + ", ".join(faults) + "]", max_failures=len(faults))
         start = time.time()
-        proc = run_hpt("--config", cfg, "--trials", "2", env={"OBJ_PIDFILE": pidfile})
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        proc = run_hpt("--config", cfg, "--trials", "1", env={"OBJ_PIDFILE": pidfile})
+        self.assertEqual(proc.returncode, 3, proc.stderr)  # Every trial failed: the budget ends it.
         self.assertLess(time.time() - start, 60)
+        ok_cfg = faulty_config(self.dir, "[ok, flood]")
+        proc = run_hpt("--config", ok_cfg, "--trials", "2", env={"OBJ_PIDFILE": pidfile})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
         trials = trials_json(f"{self.dir}/f.db")
+        self.assertEqual(len(trials), len(faults) + 2)
         by_mode = {}
         for t in trials:
             by_mode.setdefault(t["params"]["mode"], t)
@@ -72,7 +76,7 @@ class WorkerFaultTest(TempDirTest):
             for pid in f.read().split():
                 self.assertFalse(process_alive(int(pid)), f"worker child {pid} survived")
 
-    def test_failure_budget_stops_the_study(self):
+    def test_failure_budget_stops_the_study(self):  # noqa: D401
         """A study whose trials keep failing stops after max_failures with a clear message."""
         cfg = faulty_config(self.dir, "[exit]", max_failures=3)
         proc = run_hpt("--config", cfg, "--trials", "10")
@@ -127,7 +131,7 @@ class InterruptTest(TempDirTest):
             proc = self._start(cfg, 10, env={"OBJ_SLEEP": "0.2"})
             time.sleep(rng.uniform(0.5, 2.5))
             proc.kill()
-            proc.wait()
+            proc.communicate()
             self.assertTrue(integrity_ok(db))
         run_hpt("--config", cfg, "--trials", "10", check=True, env={"OBJ_SLEEP": "0.05"})
         trials = trials_json(db)
@@ -146,7 +150,7 @@ class InterruptTest(TempDirTest):
         proc = self._start(cfg, 14, env={"OBJ_SLEEP": "0.1"})
         time.sleep(3)
         proc.kill()
-        proc.wait()
+        proc.communicate()
         run_hpt("--config", cfg, "--trials", "14", check=True)
         ref_params = {t["number"]: t["params"] for t in trials_json(f"{self.dir}/ref.db")}
         cut_params = {t["number"]: t["params"] for t in trials_json(f"{self.dir}/cut.db")}

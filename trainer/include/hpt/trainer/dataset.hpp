@@ -31,6 +31,7 @@ struct Dataset {
   std::vector<std::string> class_names;  // Index = label.
   ImageSet train, val, test;
   std::string fingerprint;  // Identifies source files + options; keys downstream caches.
+  bool loaded_from_cache = false;  // True when the decoded images came from cache_dir.
 };
 
 // Loads and splits a dataset. Split rules:
@@ -46,5 +47,19 @@ Dataset load_dataset(const DatasetOptions& options);
 
 // Per-class counts of a split, for the class-distribution summary.
 std::vector<int64_t> class_counts(const ImageSet& set, size_t num_classes);
+
+// Class counts of every split (the report's class-distribution figure, as data).
+struct ClassDistribution {
+  std::vector<std::string> class_names;
+  std::vector<std::string> split_names;        // "train", "val", "test".
+  std::vector<std::vector<int64_t>> counts;    // [split][class].
+};
+
+// The per-split class counts of a loaded dataset.
+ClassDistribution class_distribution(const Dataset& dataset);
+
+// A text summary: per-split totals with min/max/mean images per class, a histogram of
+// the train per-class counts, and (up to 50 classes) the per-class table.
+std::string class_distribution_summary(const Dataset& dataset);
 
 }  // namespace hpt::trainer

@@ -1,0 +1,165 @@
+#pragma once
+// The report's data, step one of two: get_*_info(trials, ...) returns plain structs that the
+// HTML renderer only formats. Every function accepts any trial list (0 trials, pruned and
+// failed trials, params present in only some trials) and says why a plot is empty in `note`.
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hpt/tuner/importance.hpp"
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt::reports {
+
+struct RocCurve {
+  std::vector<double> fpr;
+  std::vector<double> tpr;
+  std::optional<double> auc;
+};
+
+struct SummaryInfo {
+  std::string study_name;
+  Direction direction = Direction::Minimize;
+  int n_trials = 0;
+  std::map<TrialState, int> counts;  // Every state, zeros included.
+  std::optional<int> best_index;     // Index into the trial list.
+  std::optional<int> best_number;
+  std::optional<double> best_value;
+  Json best_params = Json::object();  // External values.
+  // From the best trial's user attrs "roc_curve" {fpr, tpr[, auc]} and "confusion_matrix"
+  // (a matrix [[tn, fp], [fn, tp]] or an object {tn, fp, fn, tp}); absent if malformed.
+  std::optional<RocCurve> roc;
+  std::optional<std::vector<std::vector<double>>> confusion_matrix;
+};
+
+// The index of the best COMPLETE trial with a finite value (lowest number on ties).
+std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials, Direction dir);
+SummaryInfo get_summary_info(const std::string& study_name, Direction direction,
+                             const std::vector<FrozenTrial>& trials);
+
+struct HistoryPoint {
+  int index;  // Into the trial list.
+  int number;
+  double value;
+  double best_so_far;
+};
+struct HistoryInfo {
+  std::vector<HistoryPoint> points;  // COMPLETE trials with finite values, by number.
+  std::string note;
+};
+HistoryInfo get_history_info(const std::vector<FrozenTrial>& trials, Direction direction);
+
+// One parameter axis: numeric (external values, log flag) or categorical (labels, x = index).
+struct ParamAxis {
+  std::string name;
+  bool categorical = false;
+  bool log = false;
+  std::vector<std::string> labels;  // Categorical choices as text (JSON for lists).
+  double low = 0.0;                 // External range over the shown trials (numeric axes).
+  double high = 0.0;
+};
+
+// The axis of param name over trials[indices]: range = the union of its distributions' bounds
+// (numeric), labels = the union of their choices in order (categorical).
+ParamAxis make_param_axis(const std::vector<FrozenTrial>& trials, const std::vector<int>& indices,
+                          const std::string& name);
+// A trial's coordinate on the axis: its external number, or its label index (-1 if unknown).
+double axis_value(const ParamAxis& axis, const FrozenTrial& trial);
+// Maps an axis coordinate to [0, 1] (log10 scale on log axes; 0.5 on one-value axes).
+double axis_position(const ParamAxis& axis, double x);
+// A categorical choice as text: strings as they are, anything else as JSON.
+std::string choice_label(const Json& choice);
+
+struct SliceParam {
+  ParamAxis axis;
+  std::vector<double> x;  // External value, or label index.
+  std::vector<double> y;
+  std::vector<int> index;  // Into the trial list.
+};
+struct SliceInfo {
+  std::vector<SliceParam> params;  // Sorted by name.
+  std::string note;
+};
+SliceInfo get_slice_info(const std::vector<FrozenTrial>& trials);
+
+struct ContourPlot {
+  ParamAxis x_axis;
+  ParamAxis y_axis;
+  // Grid centres in plot space ([0, 1]: log10 for log axes, category index for categoricals)
+  // and z[iy][ix], interpolated by inverse squared distance from the trials.
+  std::vector<double> grid_x;
+  std::vector<double> grid_y;
+  std::vector<std::vector<double>> z;
+  std::vector<double> x;  // Trial dots in plot space.
+  std::vector<double> y;
+  std::vector<double> value;
+  std::vector<int> index;
+  double z_low = 0.0;
+  double z_high = 0.0;
+};
+struct ContourInfo {
+  std::vector<ContourPlot> plots;
+  std::string note;
+};
+// Plots for the pairs of the top_params most important params (importance order given by
+// `ranked`, else by name); grid_size cells per numeric axis.
+ContourInfo get_contour_info(const std::vector<FrozenTrial>& trials,
+                             const std::vector<std::string>& ranked, int top_params = 3,
+                             int grid_size = 50);
+
+
+struct ParallelInfo {
+  std::vector<ParamAxis> axes;  // Objective first (name "objective"), then params by name.
+  // pos[line][axis] in [0, 1]; NaN where the trial lacks the param.
+  std::vector<std::vector<double>> pos;
+  std::vector<double> value;
+  std::vector<int> index;
+  std::string note;
+};
+ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction direction);
+
+struct ImportanceInfo {
+  std::string target;  // "value" or "duration".
+  std::vector<std::pair<std::string, double>> importances;  // Largest first.
+  int n_trials_used = 0;
+  std::string note;
+};
+ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, ImportanceTarget target,
+                                   uint64_t seed = 0);
+
+struct LearningCurve {
+  int index;
+  int number;
+  TrialState state;
+  std::vector<std::pair<int64_t, double>> points;  // Finite values only, maybe downsampled.
+};
+struct IntermediateInfo {
+  std::vector<LearningCurve> curves;
+  int n_with_values = 0;  // Trials that reported any value (curves may hold fewer).
+  std::string note;
+};
+// At most max_curves curves (the best trial's included, the rest evenly spaced by number),
+// each of at most max_points points.
+IntermediateInfo get_intermediate_info(const std::vector<FrozenTrial>& trials, Direction direction,
+                                       int max_curves = 300, int max_points = 200);
+
+struct EdfInfo {
+  std::vector<double> values;  // Sorted finite values of COMPLETE trials.
+  std::string note;
+};
+EdfInfo get_edf_info(const std::vector<FrozenTrial>& trials);
+
+struct TrialRow {
+  int index;
+  int number;
+  TrialState state;
+  std::optional<double> value;
+  std::optional<double> duration;
+  Json params = Json::object();  // External.
+  Json attrs = Json::object();   // Scalar user attrs, plus a fail reason if stored.
+};
+std::vector<TrialRow> get_trial_rows(const std::vector<FrozenTrial>& trials);
+
+}  // namespace hpt::reports

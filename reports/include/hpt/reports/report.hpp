@@ -1,0 +1,31 @@
+#pragma once
+// The study report: one self-contained HTML file (inline SVG plots, inline CSS and JS, no
+// network resources), and the text behind `hpt importance`.
+
+#include <string>
+#include <vector>
+
+#include "hpt/storage/storage.hpp"
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt::reports {
+
+// The full HTML page for the study's trials (in storage order). Never throws on odd studies:
+// plots that cannot be drawn (0 or 1 trials, ...) carry a note instead.
+std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
+
+// The study named study_name, or the only study when the name is empty. Throws
+// std::invalid_argument naming the available studies if it is unknown or ambiguous.
+StudyInfo resolve_study(Storage& storage, const std::string& study_name);
+
+// Renders the study's report to out_path atomically (a temporary file renamed into place).
+// Throws std::invalid_argument for an unknown study, std::runtime_error if it cannot write.
+void write_report(Storage& storage, const std::string& study_name, const std::string& out_path);
+
+// `hpt importance`: fANOVA importances for target "value" or "duration", as format "table"
+// (aligned text, largest first) or "json" (object param -> importance, summing to 1).
+// Throws std::invalid_argument on a bad target/format, unknown study, or too few trials.
+std::string importance_text(Storage& storage, const std::string& study_name,
+                            const std::string& target, const std::string& format);
+
+}  // namespace hpt::reports

@@ -1,0 +1,136 @@
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "hpt/reports/info.hpp"
+
+namespace hpt::reports {
+namespace {
+
+constexpr int k_neighbours = 8;
+
+// Plot space of a contour axis: numeric as axis_position, category i of n at (i + 0.5) / n.
+double contour_position(const ParamAxis& axis, double x) {
+  if (axis.categorical) {
+    return (x + 0.5) / static_cast<double>(axis.labels.size());
+  }
+  return axis_position(axis, x);
+}
+
+std::vector<double> grid_centres(const ParamAxis& axis, int grid_size) {
+  const int n = axis.categorical ? static_cast<int>(axis.labels.size()) : grid_size;
+  std::vector<double> c;
+  for (int k = 0; k < n; ++k) {
+    c.push_back((k + 0.5) / n);
+  }
+  return c;
+}
+
+// Requires: xs, ys, vs of equal non-zero size. Ensures: the inverse-squared-distance mean of
+// the k_neighbours nearest values (the value itself where a trial sits on the point).
+double interpolate(double gx, double gy, const std::vector<double>& xs,
+                   const std::vector<double>& ys, const std::vector<double>& vs) {
+  std::array<std::pair<double, double>, k_neighbours> near;  // (d^2, value), ascending.
+  size_t count = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double d2 = (xs[i] - gx) * (xs[i] - gx) + (ys[i] - gy) * (ys[i] - gy);
+    if (count == near.size() && d2 >= near[count - 1].first) {
+      continue;
+    }
+    size_t pos = count < near.size() ? count++ : count - 1;
+    while (pos > 0 && near[pos - 1].first > d2) {
+      near[pos] = near[pos - 1];
+      --pos;
+    }
+    near[pos] = {d2, vs[i]};
+  }
+  double s = 0.0;
+  double w = 0.0;
+  for (size_t k = 0; k < count; ++k) {
+    const double wk = 1.0 / (near[k].first + 1e-12);
+    s += wk * near[k].second;
+    w += wk;
+  }
+  return s / w;
+}
+
+}  // namespace
+
+ContourInfo get_contour_info(const std::vector<FrozenTrial>& trials,
+                             const std::vector<std::string>& ranked, int top_params,
+                             int grid_size) {
+  ContourInfo info;
+  std::vector<int> idx;
+  std::set<std::string> present;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const FrozenTrial& t = trials[i];
+    if (t.state == TrialState::Complete && t.value && std::isfinite(*t.value)) {
+      idx.push_back(static_cast<int>(i));
+      for (const auto& [name, v] : t.params) {
+        present.insert(name);
+      }
+    }
+  }
+  std::vector<std::string> names;
+  for (const std::string& n : ranked) {
+    if (present.count(n) && std::find(names.begin(), names.end(), n) == names.end()) {
+      names.push_back(n);
+    }
+  }
+  for (const std::string& n : present) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      names.push_back(n);
+    }
+  }
+  if (static_cast<int>(names.size()) > top_params) {
+    names.resize(static_cast<size_t>(std::max(top_params, 0)));
+  }
+  if (names.size() < 2) {
+    info.note = idx.size() < 2 ? "Not enough trials: contour plots need 2 COMPLETE trials."
+                               : "Contour plots need at least 2 parameters.";
+    return info;
+  }
+  for (size_t a = 0; a < names.size(); ++a) {
+    for (size_t b = a + 1; b < names.size(); ++b) {
+      ContourPlot plot;
+      plot.x_axis = make_param_axis(trials, idx, names[a]);
+      plot.y_axis = make_param_axis(trials, idx, names[b]);
+      for (int i : idx) {
+        const double x = axis_value(plot.x_axis, trials[i]);
+        const double y = axis_value(plot.y_axis, trials[i]);
+        if (std::isnan(x) || std::isnan(y) || (plot.x_axis.categorical && x < 0) ||
+            (plot.y_axis.categorical && y < 0)) {
+          continue;
+        }
+        plot.x.push_back(contour_position(plot.x_axis, x));
+        plot.y.push_back(contour_position(plot.y_axis, y));
+        plot.value.push_back(*trials[i].value);
+        plot.index.push_back(i);
+      }
+      if (plot.value.size() < 2) {
+        continue;
+      }
+      plot.z_low = *std::min_element(plot.value.begin(), plot.value.end());
+      plot.z_high = *std::max_element(plot.value.begin(), plot.value.end());
+      plot.grid_x = grid_centres(plot.x_axis, grid_size);
+      plot.grid_y = grid_centres(plot.y_axis, grid_size);
+      for (double gy : plot.grid_y) {
+        std::vector<double> row;
+        row.reserve(plot.grid_x.size());
+        for (double gx : plot.grid_x) {
+          row.push_back(interpolate(gx, gy, plot.x, plot.y, plot.value));
+        }
+        plot.z.push_back(std::move(row));
+      }
+      info.plots.push_back(std::move(plot));
+    }
+  }
+  if (info.plots.empty()) {
+    info.note = "Not enough trials: no 2 COMPLETE trials share a pair of parameters.";
+  }
+  return info;
+}
+
+}  // namespace hpt::reports

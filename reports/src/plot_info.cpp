@@ -1,0 +1,275 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "hpt/reports/info.hpp"
+
+namespace hpt::reports {
+namespace {
+
+bool has_finite_value(const FrozenTrial& t) {
+  return t.state == TrialState::Complete && t.value && std::isfinite(*t.value);
+}
+
+bool better(double a, double b, Direction d) { return d == Direction::Minimize ? a < b : a > b; }
+
+std::vector<int> complete_indices(const std::vector<FrozenTrial>& trials) {
+  std::vector<int> out;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (has_finite_value(trials[i])) {
+      out.push_back(static_cast<int>(i));
+    }
+  }
+  return out;
+}
+
+std::set<std::string> param_names(const std::vector<FrozenTrial>& trials,
+                                  const std::vector<int>& indices) {
+  std::set<std::string> names;
+  for (int i : indices) {
+    for (const auto& [name, v] : trials[i].params) {
+      names.insert(name);
+    }
+  }
+  return names;
+}
+
+const char* k_not_enough = "Not enough trials: no COMPLETE trial with a finite value yet.";
+
+}  // namespace
+
+std::string choice_label(const Json& choice) {
+  return choice.is_string() ? choice.get<std::string>() : choice.dump();
+}
+
+ParamAxis make_param_axis(const std::vector<FrozenTrial>& trials, const std::vector<int>& indices,
+                          const std::string& name) {
+  ParamAxis axis;
+  axis.name = name;
+  bool first = true;
+  for (int i : indices) {
+    auto it = trials[i].distributions.find(name);
+    if (it == trials[i].distributions.end()) {
+      continue;
+    }
+    const Distribution& d = it->second;
+    if (const auto* c = std::get_if<CategoricalDistribution>(&d)) {
+      axis.categorical = true;
+      for (const Json& choice : c->choices) {
+        const std::string label = choice_label(choice);
+        if (std::find(axis.labels.begin(), axis.labels.end(), label) == axis.labels.end()) {
+          axis.labels.push_back(label);
+        }
+      }
+      continue;
+    }
+    double low = 0.0;
+    double high = 0.0;
+    if (const auto* f = std::get_if<FloatDistribution>(&d)) {
+      low = f->low;
+      high = f->high;
+    } else {
+      const auto& n = std::get<IntDistribution>(d);
+      low = static_cast<double>(n.low);
+      high = static_cast<double>(n.high);
+    }
+    axis.log = axis.log || is_log(d);
+    axis.low = first ? low : std::min(axis.low, low);
+    axis.high = first ? high : std::max(axis.high, high);
+    first = false;
+  }
+  if (axis.log && !(axis.low > 0.0)) {
+    axis.log = false;  // A log axis needs positive values.
+  }
+  return axis;
+}
+
+double axis_value(const ParamAxis& axis, const FrozenTrial& trial) {
+  auto it = trial.params.find(axis.name);
+  if (it == trial.params.end()) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  auto dist = trial.distributions.find(axis.name);
+  if (!axis.categorical) {
+    if (dist == trial.distributions.end()) {
+      return it->second;
+    }
+    const Json ext = to_external(dist->second, it->second);
+    return ext.is_number() ? ext.get<double>() : it->second;
+  }
+  if (dist == trial.distributions.end()) {
+    return -1;
+  }
+  const std::string label = choice_label(to_external(dist->second, it->second));
+  auto pos = std::find(axis.labels.begin(), axis.labels.end(), label);
+  return pos == axis.labels.end() ? -1 : static_cast<double>(pos - axis.labels.begin());
+}
+
+double axis_position(const ParamAxis& axis, double x) {
+  if (axis.categorical) {
+    return axis.labels.size() <= 1 ? 0.5 : x / static_cast<double>(axis.labels.size() - 1);
+  }
+  if (axis.log) {
+    const double span = std::log10(axis.high) - std::log10(axis.low);
+    return span > 0.0 ? (std::log10(x) - std::log10(axis.low)) / span : 0.5;
+  }
+  const double span = axis.high - axis.low;
+  return span > 0.0 ? (x - axis.low) / span : 0.5;
+}
+
+HistoryInfo get_history_info(const std::vector<FrozenTrial>& trials, Direction direction) {
+  HistoryInfo info;
+  std::vector<int> idx = complete_indices(trials);
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](int a, int b) { return trials[a].number < trials[b].number; });
+  for (int i : idx) {
+    const double v = *trials[i].value;
+    const double best =
+        info.points.empty() || better(v, info.points.back().best_so_far, direction)
+            ? v
+            : info.points.back().best_so_far;
+    info.points.push_back({i, trials[i].number, v, best});
+  }
+  if (info.points.empty()) {
+    info.note = k_not_enough;
+  }
+  return info;
+}
+
+SliceInfo get_slice_info(const std::vector<FrozenTrial>& trials) {
+  SliceInfo info;
+  const std::vector<int> idx = complete_indices(trials);
+  for (const std::string& name : param_names(trials, idx)) {
+    SliceParam p;
+    p.axis = make_param_axis(trials, idx, name);
+    for (int i : idx) {
+      const double x = axis_value(p.axis, trials[i]);
+      if (std::isnan(x) || (x < 0.0 && p.axis.categorical)) {
+        continue;
+      }
+      p.x.push_back(x);
+      p.y.push_back(*trials[i].value);
+      p.index.push_back(i);
+    }
+    info.params.push_back(std::move(p));
+  }
+  if (idx.empty()) {
+    info.note = k_not_enough;
+  } else if (info.params.empty()) {
+    info.note = "The trials have no parameters.";
+  }
+  return info;
+}
+
+ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction direction) {
+  ParallelInfo info;
+  const std::vector<int> idx = complete_indices(trials);
+  if (idx.empty()) {
+    info.note = k_not_enough;
+    return info;
+  }
+  ParamAxis objective;
+  objective.name = std::string("objective (") +
+                   (direction == Direction::Minimize ? "minimize" : "maximize") + ")";
+  objective.low = *trials[idx[0]].value;
+  objective.high = objective.low;
+  for (int i : idx) {
+    objective.low = std::min(objective.low, *trials[i].value);
+    objective.high = std::max(objective.high, *trials[i].value);
+  }
+  info.axes.push_back(objective);
+  for (const std::string& name : param_names(trials, idx)) {
+    info.axes.push_back(make_param_axis(trials, idx, name));
+  }
+  for (int i : idx) {
+    std::vector<double> pos;
+    pos.push_back(axis_position(info.axes[0], *trials[i].value));
+    for (size_t a = 1; a < info.axes.size(); ++a) {
+      const double x = axis_value(info.axes[a], trials[i]);
+      pos.push_back(std::isnan(x) || (info.axes[a].categorical && x < 0)
+                        ? std::numeric_limits<double>::quiet_NaN()
+                        : axis_position(info.axes[a], x));
+    }
+    info.pos.push_back(std::move(pos));
+    info.value.push_back(*trials[i].value);
+    info.index.push_back(i);
+  }
+  if (info.axes.size() == 1) {
+    info.note = "The trials have no parameters.";
+  }
+  return info;
+}
+
+IntermediateInfo get_intermediate_info(const std::vector<FrozenTrial>& trials, Direction direction,
+                                       int max_curves, int max_points) {
+  IntermediateInfo info;
+  std::vector<int> with_values;
+  std::optional<int> best;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const FrozenTrial& t = trials[i];
+    bool any = false;
+    for (const auto& [step, v] : t.intermediate_values) {
+      any = any || std::isfinite(v);
+    }
+    if (!any) {
+      continue;
+    }
+    with_values.push_back(static_cast<int>(i));
+    if (has_finite_value(t) && (!best || better(*t.value, *trials[*best].value, direction))) {
+      best = static_cast<int>(i);
+    }
+  }
+  info.n_with_values = static_cast<int>(with_values.size());
+  std::vector<int> chosen = with_values;
+  if (static_cast<int>(with_values.size()) > max_curves && max_curves > 0) {
+    chosen.clear();
+    const double stride = static_cast<double>(with_values.size()) / max_curves;
+    for (int k = 0; k < max_curves; ++k) {
+      chosen.push_back(with_values[static_cast<size_t>(k * stride)]);
+    }
+    if (best && std::find(chosen.begin(), chosen.end(), *best) == chosen.end()) {
+      chosen.back() = *best;
+    }
+    std::sort(chosen.begin(), chosen.end());
+    info.note = "Showing " + std::to_string(chosen.size()) + " of " +
+                std::to_string(with_values.size()) +
+                " learning curves (evenly spaced by trial number, the best trial included).";
+  }
+  for (int i : chosen) {
+    const FrozenTrial& t = trials[i];
+    LearningCurve c{i, t.number, t.state, {}};
+    for (const auto& [step, v] : t.intermediate_values) {
+      if (std::isfinite(v)) {
+        c.points.emplace_back(step, v);
+      }
+    }
+    if (max_points > 1 && static_cast<int>(c.points.size()) > max_points) {
+      std::vector<std::pair<int64_t, double>> sampled;
+      const double stride = static_cast<double>(c.points.size() - 1) / (max_points - 1);
+      for (int k = 0; k < max_points; ++k) {
+        sampled.push_back(c.points[static_cast<size_t>(std::llround(k * stride))]);
+      }
+      c.points = std::move(sampled);
+    }
+    info.curves.push_back(std::move(c));
+  }
+  if (with_values.empty()) {
+    info.note = "No trial reported intermediate values.";
+  }
+  return info;
+}
+
+EdfInfo get_edf_info(const std::vector<FrozenTrial>& trials) {
+  EdfInfo info;
+  for (int i : complete_indices(trials)) {
+    info.values.push_back(*trials[i].value);
+  }
+  std::sort(info.values.begin(), info.values.end());
+  if (info.values.empty()) {
+    info.note = k_not_enough;
+  }
+  return info;
+}
+
+}  // namespace hpt::reports

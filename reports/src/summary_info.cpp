@@ -1,0 +1,131 @@
+#include <cmath>
+
+#include "hpt/reports/info.hpp"
+
+namespace hpt::reports {
+namespace {
+
+std::optional<RocCurve> parse_roc(const Json& j) {
+  if (!j.is_object() || !j.contains("fpr") || !j.contains("tpr") || !j["fpr"].is_array() ||
+      !j["tpr"].is_array() || j["fpr"].size() != j["tpr"].size()) {
+    return std::nullopt;
+  }
+  RocCurve roc;
+  for (size_t i = 0; i < j["fpr"].size(); ++i) {
+    if (!j["fpr"][i].is_number() || !j["tpr"][i].is_number()) {
+      return std::nullopt;
+    }
+    roc.fpr.push_back(j["fpr"][i].get<double>());
+    roc.tpr.push_back(j["tpr"][i].get<double>());
+  }
+  if (j.contains("auc") && j["auc"].is_number()) {
+    roc.auc = j["auc"].get<double>();
+  }
+  return roc;
+}
+
+std::optional<std::vector<std::vector<double>>> parse_confusion(const Json& j) {
+  if (j.is_object()) {
+    for (const char* key : {"tn", "fp", "fn", "tp"}) {
+      if (!j.contains(key) || !j[key].is_number()) {
+        return std::nullopt;
+      }
+    }
+    return std::vector<std::vector<double>>{{j["tn"].get<double>(), j["fp"].get<double>()},
+                                            {j["fn"].get<double>(), j["tp"].get<double>()}};
+  }
+  if (!j.is_array() || j.empty()) {
+    return std::nullopt;
+  }
+  std::vector<std::vector<double>> m;
+  for (const Json& row : j) {
+    if (!row.is_array() || row.size() != j.size()) {
+      return std::nullopt;
+    }
+    m.emplace_back();
+    for (const Json& v : row) {
+      if (!v.is_number()) {
+        return std::nullopt;
+      }
+      m.back().push_back(v.get<double>());
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials, Direction dir) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const FrozenTrial& t = trials[i];
+    if (t.state != TrialState::Complete || !t.value || !std::isfinite(*t.value)) {
+      continue;
+    }
+    if (!best) {
+      best = i;
+      continue;
+    }
+    const double b = *trials[*best].value;
+    const bool strictly = dir == Direction::Minimize ? *t.value < b : *t.value > b;
+    if (strictly || (*t.value == b && t.number < trials[*best].number)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+SummaryInfo get_summary_info(const std::string& study_name, Direction direction,
+                             const std::vector<FrozenTrial>& trials) {
+  SummaryInfo info;
+  info.study_name = study_name;
+  info.direction = direction;
+  info.n_trials = static_cast<int>(trials.size());
+  for (auto s : {TrialState::Complete, TrialState::Pruned, TrialState::Fail, TrialState::Running,
+                 TrialState::Waiting}) {
+    info.counts[s] = 0;
+  }
+  for (const FrozenTrial& t : trials) {
+    ++info.counts[t.state];
+  }
+  if (auto best = best_trial_index(trials, direction)) {
+    const FrozenTrial& t = trials[*best];
+    info.best_index = static_cast<int>(*best);
+    info.best_number = t.number;
+    info.best_value = t.value;
+    info.best_params = t.external_params();
+    if (auto it = t.user_attrs.find("roc_curve"); it != t.user_attrs.end()) {
+      info.roc = parse_roc(it->second);
+    }
+    if (auto it = t.user_attrs.find("confusion_matrix"); it != t.user_attrs.end()) {
+      info.confusion_matrix = parse_confusion(it->second);
+    }
+  }
+  return info;
+}
+
+std::vector<TrialRow> get_trial_rows(const std::vector<FrozenTrial>& trials) {
+  std::vector<TrialRow> rows;
+  rows.reserve(trials.size());
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const FrozenTrial& t = trials[i];
+    TrialRow row{static_cast<int>(i), t.number, t.state, t.value, t.duration_seconds(),
+                 t.external_params(), Json::object()};
+    for (const auto& [key, v] : t.user_attrs) {
+      if (v.is_primitive() && !v.is_null()) {
+        row.attrs[key] = v.is_string() && v.get<std::string>().size() > 200
+                             ? Json(v.get<std::string>().substr(0, 200) + "...")
+                             : v;
+      }
+    }
+    for (const char* key : {"fail_reason", "hpt:fail_reason"}) {
+      if (auto it = t.system_attrs.find(key); it != t.system_attrs.end() && it->second.is_string()) {
+        row.attrs["fail_reason"] = it->second;
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace hpt::reports

@@ -1,0 +1,183 @@
+#include "hpt/reports/svg.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace hpt::reports {
+
+std::vector<double> nice_ticks(double low, double high, int target) {
+  if (!(high > low) || !std::isfinite(low) || !std::isfinite(high)) {
+    return {low};
+  }
+  const double raw = (high - low) / std::max(1, target);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = mag;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    step = m * mag;
+    if (step >= raw) {
+      break;
+    }
+  }
+  std::vector<double> ticks;
+  for (double t = std::ceil(low / step - 1e-9) * step; t <= high + step * 1e-9; t += step) {
+    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  }
+  return ticks;
+}
+
+std::vector<double> log_ticks(double low, double high) {
+  std::vector<double> ticks;
+  if (!(low > 0.0) || !(high >= low)) {
+    return ticks;
+  }
+  const int e0 = static_cast<int>(std::floor(std::log10(low)));
+  const int e1 = static_cast<int>(std::ceil(std::log10(high)));
+  const bool dense = e1 - e0 < 3;
+  for (int e = e0; e <= e1; ++e) {
+    for (double m : dense ? std::vector<double>{1, 2, 5} : std::vector<double>{1}) {
+      const double t = m * std::pow(10.0, e);
+      if (t >= low * (1 - 1e-9) && t <= high * (1 + 1e-9)) {
+        ticks.push_back(t);
+      }
+    }
+  }
+  if (ticks.empty()) {
+    ticks = {low, high};
+  }
+  return ticks;
+}
+
+std::string format_number(double v) {
+  if (std::isnan(v)) {
+    return "NaN";
+  }
+  return fmt::format("{:.4g}", v);
+}
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string ramp_color(double t) {
+  // Viridis-like stops.
+  static constexpr double k_stops[5][3] = {
+      {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  t = std::isfinite(t) ? std::clamp(t, 0.0, 1.0) : 0.0;
+  const double s = t * 4.0;
+  const int i = std::min(3, static_cast<int>(s));
+  const double f = s - i;
+  int rgb[3];
+  for (int c = 0; c < 3; ++c) {
+    rgb[c] = static_cast<int>(std::lround(k_stops[i][c] + f * (k_stops[i + 1][c] - k_stops[i][c])));
+  }
+  return fmt::format("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]);
+}
+
+Frame::Frame(Axis x, Axis y, double width, double height)
+    : m_x(std::move(x)), m_y(std::move(y)), m_width(width), m_height(height) {
+  for (Axis* a : {&m_x, &m_y}) {
+    if (!a->categories.empty()) {
+      a->low = -0.5;
+      a->high = static_cast<double>(a->categories.size()) - 0.5;
+      a->log = false;
+    }
+    if (a->log && !(a->low > 0.0)) {
+      a->log = false;
+    }
+    if (!(a->high > a->low)) {
+      const double pad = a->log ? 0.0 : std::max(1.0, std::abs(a->low) * 0.1);
+      a->low -= pad;
+      a->high += a->log ? a->high : pad;
+    }
+  }
+}
+
+double Frame::map(const Axis& a, double v, double r0, double r1) const {
+  double t = a.log ? (std::log10(v) - std::log10(a.low)) / (std::log10(a.high) - std::log10(a.low))
+                   : (v - a.low) / (a.high - a.low);
+  return r0 + t * (r1 - r0);
+}
+
+double Frame::px(double x) const { return map(m_x, x, left(), right()); }
+double Frame::py(double y) const { return map(m_y, y, bottom(), top()); }
+
+void Frame::open(std::string& out, const std::string& title) const {
+  auto o = std::back_inserter(out);
+  fmt::format_to(o,
+                 "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" class=\"plot\" "
+                 "role=\"img\"><title>{}</title>",
+                 m_width, m_height, html_escape(title));
+  fmt::format_to(o, "<text class=\"ttl\" x=\"{}\" y=\"18\">{}</text>", m_width / 2,
+                 html_escape(title));
+  fmt::format_to(o, "<rect class=\"frm\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>",
+                 left(), top(), right() - left(), bottom() - top());
+  auto ticks_of = [](const Axis& a) {
+    std::vector<std::pair<double, std::string>> t;
+    if (!a.categories.empty()) {
+      const size_t n = a.categories.size();
+      const size_t every = n > 16 ? (n + 15) / 16 : 1;
+      for (size_t i = 0; i < n; i += every) {
+        std::string label = a.categories[i];
+        if (label.size() > 14) {
+          label = label.substr(0, 13) + "\u2026";
+        }
+        t.emplace_back(static_cast<double>(i), label);
+      }
+    } else {
+      for (double v : a.log ? log_ticks(a.low, a.high) : nice_ticks(a.low, a.high)) {
+        t.emplace_back(v, format_number(v));
+      }
+    }
+    return t;
+  };
+  for (const auto& [v, label] : ticks_of(m_x)) {
+    const double x = px(v);
+    fmt::format_to(o,
+                   "<line class=\"grd\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>"
+                   "<text class=\"tk\" x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>",
+                   x, top(), bottom(), bottom() + 14, html_escape(label));
+  }
+  for (const auto& [v, label] : ticks_of(m_y)) {
+    const double y = py(v);
+    fmt::format_to(o,
+                   "<line class=\"grd\" x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\"/>"
+                   "<text class=\"tk\" x=\"{3:.1f}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>",
+                   left(), right(), y, left() - 4, y + 4, html_escape(label));
+  }
+  fmt::format_to(o, "<text class=\"lbl\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>",
+                 (left() + right()) / 2, m_height - 8, html_escape(m_x.label));
+  fmt::format_to(o,
+                 "<text class=\"lbl\" transform=\"translate(14 {:.1f}) rotate(-90)\" "
+                 "text-anchor=\"middle\">{}</text>",
+                 (top() + bottom()) / 2, html_escape(m_y.label));
+}
+
+void Frame::close(std::string& out) { out += "</svg>"; }
+
+}  // namespace hpt::reports

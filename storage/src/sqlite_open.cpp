@@ -1,0 +1,317 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "hpt/storage/sqlite_storage.hpp"
+#include "hpt/storage/storage.hpp"
+#include "sqlite_schema.hpp"
+
+namespace hpt {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int k_busy_timeout_ms = 60000;
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+  throw StorageError(path + ": " + problem);
+}
+
+// access() says yes to root for any file; a file or folder without any write bit is
+// treated as read-only anyway, as the user meant.
+bool writable(const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    return false;
+  }
+  return ::access(p.c_str(), W_OK) == 0 && (st.st_mode & 0222) != 0;
+}
+
+uint32_t be32(const unsigned char* b) {
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+}
+
+// Checks the 100-byte SQLite header without opening the file through SQLite.
+void check_header(const std::string& path, uintmax_t size) {
+  if (size == 0) {
+    return;
+  }
+  std::array<unsigned char, 100> h{};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    fail(path, "cannot read the file");
+  }
+  in.read(reinterpret_cast<char*>(h.data()), h.size());
+  static const char k_magic[] = "SQLite format 3";
+  if (in.gcount() < 16 || !std::equal(k_magic, k_magic + 16, h.begin())) {
+    fail(path, "not an SQLite database");
+  }
+  if (in.gcount() < 100) {
+    fail(path, fmt::format("truncated SQLite database ({} bytes)", size));
+  }
+  uint32_t page_size = (uint32_t{h[16]} << 8) | h[17];
+  if (page_size == 1) {
+    page_size = 65536;
+  }
+  uint32_t pages = be32(&h[28]);
+  bool size_valid = pages > 0 && be32(&h[92]) == be32(&h[96]);
+  bool wal = h[18] == 2 && h[19] == 2;
+  // In WAL mode a checkpoint in progress may grow the file after its header; only
+  // trust the size when no WAL file exists.
+  if (size_valid && !(wal && fs::exists(path + "-wal")) &&
+      uintmax_t{pages} * page_size > size) {
+    fail(path, fmt::format("truncated SQLite database ({} of {} bytes)", size,
+                           uintmax_t{pages} * page_size));
+  }
+}
+
+std::string uri_escape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> table_names(SQLite::Database& db) {
+  std::vector<std::string> names;
+  SQLite::Statement q(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  while (q.executeStep()) {
+    names.push_back(q.getColumn(0).getString());
+  }
+  return names;
+}
+
+const std::set<std::string>& optuna_tables() {
+  static const std::set<std::string> k_tables = {
+      "studies",          "version_info",          "study_directions",
+      "study_user_attributes", "study_system_attributes", "trials",
+      "trial_user_attributes", "trial_system_attributes", "trial_params",
+      "trial_values",     "trial_intermediate_values", "trial_heartbeats",
+      "alembic_version"};
+  return k_tables;
+}
+
+void check_schema(SQLite::Database& db, const std::string& path,
+                  const std::vector<std::string>& tables) {
+  std::vector<std::string> missing;
+  for (const auto& t : optuna_tables()) {
+    if (std::find(tables.begin(), tables.end(), t) == tables.end()) {
+      missing.push_back(t);
+    }
+  }
+  if (missing.size() == optuna_tables().size()) {
+    fail(path, fmt::format("an SQLite database without Optuna's study schema (tables: {})",
+                           fmt::join(tables, ", ")));
+  }
+  if (!missing.empty()) {
+    fail(path, fmt::format("incomplete Optuna study schema (missing tables: {})",
+                           fmt::join(missing, ", ")));
+  }
+  SQLite::Statement v(db, "SELECT schema_version, library_version FROM version_info");
+  if (!v.executeStep()) {
+    fail(path, "Optuna schema without a version_info row");
+  }
+  int64_t schema_version = v.getColumn(0).getInt64();
+  std::string library_version = v.getColumn(1).getString();
+  if (schema_version > k_optuna_schema_version) {
+    fail(path, fmt::format("schema_version {} (Optuna {}) is newer than the supported {} "
+                           "(Optuna {})",
+                           schema_version, library_version, k_optuna_schema_version,
+                           k_optuna_library_version));
+  }
+  SQLite::Statement a(db, "SELECT version_num FROM alembic_version");
+  if (!a.executeStep()) {
+    fail(path, "Optuna schema without an alembic_version row");
+  }
+  std::string revision = a.getColumn(0).getString();
+  if (revision == k_optuna_alembic_version) {
+    return;
+  }
+  static const std::set<std::string> k_older = {"v0.9.0.a", "v1.2.0.a", "v1.3.0.a",
+                                                "v2.4.0.a", "v2.6.0.a", "v3.0.0.a",
+                                                "v3.0.0.b", "v3.0.0.c"};
+  if (k_older.count(revision) != 0) {
+    fail(path, fmt::format("made by an older Optuna (alembic revision {}, Optuna {}); "
+                           "upgrade it with `optuna storage upgrade --storage sqlite:///{}`",
+                           revision, library_version, path));
+  }
+  fail(path, fmt::format("unknown alembic revision '{}' (Optuna {}); hpt reads {} (Optuna "
+                         "3.0-3.1)",
+                         revision, library_version, k_optuna_alembic_version));
+}
+
+void create_schema(SQLite::Database& db) {
+  SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+  if (!table_names(db).empty()) {
+    return;  // Another process created it first; rolled back, then validated by the caller.
+  }
+  for (const auto& ddl : optuna_schema_ddl()) {
+    db.exec(ddl);
+  }
+  SQLite::Statement v(db,
+                      "INSERT INTO version_info (version_info_id, schema_version, "
+                      "library_version) VALUES (1, ?, ?)");
+  v.bind(1, k_optuna_schema_version);
+  v.bind(2, k_optuna_library_version);
+  v.exec();
+  SQLite::Statement a(db, "INSERT INTO alembic_version (version_num) VALUES (?)");
+  a.bind(1, k_optuna_alembic_version);
+  a.exec();
+  txn.commit();
+}
+
+SQLite::Database open_validated(const std::string& path, bool read_only, bool exists) {
+  int flags = read_only ? SQLite::OPEN_READONLY
+                        : SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE);
+  SQLite::Database db(path, flags, k_busy_timeout_ms);
+  std::vector<std::string> tables;
+  try {
+    tables = table_names(db);
+  } catch (const SQLite::Exception& e) {
+    if (!read_only || (e.getErrorCode() & 0xff) != SQLITE_CANTOPEN) {
+      throw;
+    }
+    // A WAL database in a folder we cannot write: nobody can write it either, so read
+    // it as immutable.
+    db = SQLite::Database("file:" + uri_escape(path) + "?immutable=1",
+                          SQLite::OPEN_READONLY | SQLite::OPEN_URI, k_busy_timeout_ms);
+    tables = table_names(db);
+  }
+  if (tables.empty()) {
+    if (read_only) {
+      fail(path, "empty database (no Optuna study schema)");
+    }
+    db.exec("PRAGMA journal_mode=WAL");
+    create_schema(db);
+    tables = table_names(db);
+  }
+  check_schema(db, path, tables);
+  if (!read_only) {
+    db.exec("PRAGMA journal_mode=WAL");
+  }
+  return db;
+}
+
+}  // namespace
+
+std::string describe_sqlite_error(const SQLite::Exception& e) {
+  switch (e.getErrorCode() & 0xff) {
+    case SQLITE_FULL:
+      return "disk is full (or the database reached its size limit)";
+    case SQLITE_NOTADB:
+      return "not an SQLite database";
+    case SQLITE_CORRUPT:
+      return "database file is corrupt";
+    case SQLITE_READONLY:
+      return "database is read-only";
+    case SQLITE_CANTOPEN:
+      return "cannot open the database file";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "database is locked (another process held it past the busy timeout)";
+    case SQLITE_IOERR:
+      return std::string("I/O error (") + e.what() + ")";
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return "permission denied";
+    default:
+      return e.what();
+  }
+}
+
+std::string sqlite_path_from_url(const std::string& url) {
+  const std::string prefix = "sqlite:///";
+  if (url.rfind(prefix, 0) == 0) {
+    std::string path = url.substr(prefix.size());
+    path = path.substr(0, path.find('?'));
+    if (path.empty()) {
+      throw StorageError("storage URL '" + url + "' names no file");
+    }
+    return path;
+  }
+  auto scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    throw StorageError("unsupported storage URL '" + url +
+                       "': expected sqlite:///path.db or a file path");
+  }
+  if (url.empty()) {
+    throw StorageError("empty storage path");
+  }
+  return url;
+}
+
+SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
+  if (path == ":memory:") {
+    if (read_only) {
+      fail(path, "an in-memory database cannot be opened read-only");
+    }
+    return open_validated(path, false, false);
+  }
+  fs::path file(path);
+  fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+  std::error_code ec;
+  auto st = fs::status(file, ec);
+  bool exists = fs::exists(st);
+  if (!exists) {
+    if (read_only) {
+      fail(path, "no such file");
+    }
+    if (!fs::is_directory(dir, ec)) {
+      fail(path, fmt::format("directory '{}' does not exist", dir.string()));
+    }
+    if (!writable(dir)) {
+      fail(path, fmt::format("cannot create the database: directory '{}' is not writable",
+                             dir.string()));
+    }
+  } else {
+    if (fs::is_directory(st)) {
+      fail(path, "is a directory, not a database file");
+    }
+    if (!fs::is_regular_file(st)) {
+      fail(path, "not a regular file");
+    }
+    if (::access(path.c_str(), R_OK) != 0) {
+      fail(path, "file is not readable (permission denied)");
+    }
+    check_header(path, fs::file_size(file, ec));
+    if (!read_only) {
+      if (!writable(file)) {
+        fail(path, "file is read-only (open it read-only to read it)");
+      }
+      if (!writable(dir)) {
+        fail(path, fmt::format("directory '{}' is not writable (SQLite needs it for the "
+                               "-wal and -shm files); open it read-only to read it",
+                               dir.string()));
+      }
+    }
+  }
+  try {
+    return open_validated(path, read_only, exists);
+  } catch (const SQLite::Exception& e) {
+    fail(path, describe_sqlite_error(e));
+  }
+}
+
+std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only) {
+  std::string path = sqlite_path_from_url(url);
+  return std::make_unique<SqliteStorage>(open_sqlite_database(path, read_only), path, read_only);
+}
+
+}  // namespace hpt

@@ -1,0 +1,31 @@
+#pragma once
+// Internal to the SQLite backend: Optuna 3.1's schema and opening a study file.
+
+#include <string>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+
+namespace hpt {
+
+constexpr int k_optuna_schema_version = 12;
+constexpr const char* k_optuna_library_version = "3.1.0";
+constexpr const char* k_optuna_alembic_version = "v3.0.0.d";
+
+// The CREATE statements, verbatim as Optuna 3.1 (SQLAlchemy) writes them, in its order.
+const std::vector<std::string>& optuna_schema_ddl();
+
+// Opens path (a file path or ":memory:"), validates it without writing, and for
+// read_only = false creates the schema in an empty file and switches to WAL.
+// Throws StorageError "<path>: <problem>".
+SQLite::Database open_sqlite_database(const std::string& path, bool read_only);
+
+// "sqlite:///rel.db" -> "rel.db", "sqlite:////abs.db" -> "/abs.db", a plain path as is.
+// Throws StorageError for other URL schemes.
+std::string sqlite_path_from_url(const std::string& url);
+
+// A one-line reason for an SQLite error ("disk is full", "database is locked", ...).
+std::string describe_sqlite_error(const SQLite::Exception& e);
+
+}  // namespace hpt

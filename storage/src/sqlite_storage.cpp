@@ -1,0 +1,801 @@
+#include "hpt/storage/sqlite_storage.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "hpt/storage/optuna_json.hpp"
+#include "hpt/storage/sql_datetime.hpp"
+#include "sqlite_schema.hpp"
+
+namespace hpt {
+
+namespace {
+
+constexpr int k_busy_retries = 3;
+// Up to this many trials are read with "trial_id IN (...)"; more with one join per table.
+constexpr size_t k_in_list_max = 256;
+
+std::string now_local() { return format_sql_datetime(Clock::now(), TimeZone::Local); }
+
+std::string states_sql(const std::vector<TrialState>& states) {
+  std::string out;
+  for (auto s : states) {
+    out += (out.empty() ? "'" : ", '") + trial_state_name(s) + "'";
+  }
+  return out;
+}
+
+// Optuna's TrialValueModel / TrialIntermediateValueModel encodings.
+std::pair<std::optional<double>, const char*> stored_repr(double v) {
+  if (std::isnan(v)) {
+    return {std::nullopt, "NAN"};
+  }
+  if (std::isinf(v)) {
+    return {std::nullopt, v > 0 ? "INF_POS" : "INF_NEG"};
+  }
+  return {v, "FINITE"};
+}
+
+double from_stored(const SQLite::Column& value, const std::string& type) {
+  if (type == "INF_POS") {
+    return HUGE_VAL;
+  }
+  if (type == "INF_NEG") {
+    return -HUGE_VAL;
+  }
+  if (type == "NAN" || value.isNull()) {
+    return std::nan("");
+  }
+  return value.getDouble();
+}
+
+void bind_optional(SQLite::Statement& s, int index, const std::optional<double>& v) {
+  if (v) {
+    s.bind(index, *v);
+  } else {
+    s.bind(index);
+  }
+}
+
+void bind_optional(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
+  if (v) {
+    s.bind(index, *v);
+  } else {
+    s.bind(index);
+  }
+}
+
+std::optional<std::string> optional_text(const SQLite::Column& c) {
+  return c.isNull() ? std::nullopt : std::optional<std::string>(c.getString());
+}
+
+std::optional<Clock::time_point> parse_local(const std::optional<std::string>& text) {
+  return text ? parse_sql_datetime(*text, TimeZone::Local) : std::nullopt;
+}
+
+std::optional<std::string> format_local(const std::optional<Clock::time_point>& t) {
+  return t ? std::optional<std::string>(format_sql_datetime(*t, TimeZone::Local)) : std::nullopt;
+}
+
+}  // namespace
+
+struct SqliteStorage::TrialRow {
+  int64_t id = -1;
+  int number = -1;
+  std::string state;
+  std::optional<std::string> start;
+  std::optional<std::string> complete;
+};
+
+SqliteStorage::SqliteStorage(SQLite::Database db, std::string path, bool read_only)
+    : m_db(std::move(db)), m_path(std::move(path)), m_read_only(read_only) {}
+
+SqliteStorage::~SqliteStorage() = default;
+
+void SqliteStorage::fail(const std::string& problem) const {
+  throw StorageError(m_path + ": " + problem);
+}
+
+template <class F>
+auto SqliteStorage::write(const char* what, F&& body) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  if (m_read_only) {
+    fail(std::string("cannot ") + what + ": the database was opened read-only");
+  }
+  if (m_txn_depth > 0) {
+    return body();  // Nested in claim_trial's transaction.
+  }
+  for (int attempt = 0;; ++attempt) {
+    try {
+      struct Depth {
+        int& d;
+        explicit Depth(int& x) : d(++x) {}
+        ~Depth() { --d; }
+      } depth(m_txn_depth);
+      SQLite::Transaction txn(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+      ++m_writes;
+      if constexpr (std::is_void_v<decltype(body())>) {
+        body();
+        txn.commit();
+        return;
+      } else {
+        auto result = body();
+        txn.commit();
+        return result;
+      }
+    } catch (const StorageError&) {
+      throw;
+    } catch (const SQLite::Exception& e) {
+      int code = e.getErrorCode() & 0xff;
+      if ((code == SQLITE_BUSY || code == SQLITE_LOCKED) && attempt < k_busy_retries) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+        continue;
+      }
+      fail(std::string("cannot ") + what + ": " + describe_sqlite_error(e));
+    } catch (const std::exception& e) {
+      fail(std::string("cannot ") + what + ": " + e.what());
+    }
+  }
+}
+
+template <class F>
+auto SqliteStorage::read(const char* what, F&& body) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  if (m_txn_depth > 0) {
+    return body();
+  }
+  for (int attempt = 0;; ++attempt) {
+    try {
+      struct Depth {
+        int& d;
+        explicit Depth(int& x) : d(++x) {}
+        ~Depth() { --d; }
+      } depth(m_txn_depth);
+      // One snapshot for all the queries of the call.
+      SQLite::Transaction txn(m_db);
+      auto result = body();
+      txn.commit();
+      return result;
+    } catch (const StorageError&) {
+      throw;
+    } catch (const SQLite::Exception& e) {
+      int code = e.getErrorCode() & 0xff;
+      if ((code == SQLITE_BUSY || code == SQLITE_LOCKED) && attempt < k_busy_retries) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+        continue;
+      }
+      fail(std::string("cannot ") + what + ": " + describe_sqlite_error(e));
+    } catch (const std::exception& e) {
+      fail(std::string("cannot ") + what + ": " + e.what());
+    }
+  }
+}
+
+void SqliteStorage::require_study(int64_t study_id) {
+  SQLite::Statement q(m_db, "SELECT 1 FROM studies WHERE study_id = ?");
+  q.bind(1, study_id);
+  if (!q.executeStep()) {
+    fail(fmt::format("no study with id {}", study_id));
+  }
+}
+
+TrialState SqliteStorage::require_updatable_trial(int64_t trial_id) {
+  SQLite::Statement q(m_db, "SELECT number, state FROM trials WHERE trial_id = ?");
+  q.bind(1, trial_id);
+  if (!q.executeStep()) {
+    fail(fmt::format("no trial with id {}", trial_id));
+  }
+  std::string state = q.getColumn(1).getString();
+  TrialState s = trial_state_from_name(state);
+  if (is_finished(s)) {
+    fail(fmt::format("trial {} (id {}) is already {} and cannot be changed",
+                     q.getColumn(0).getInt(), trial_id, state));
+  }
+  return s;
+}
+
+void SqliteStorage::upsert_attr(const char* table, const char* owner_column, int64_t owner_id,
+                                const std::string& key, const Json& v) {
+  SQLite::Statement q(m_db, fmt::format("INSERT INTO {0} ({1}, \"key\", value_json) VALUES (?, ?, ?) "
+                                        "ON CONFLICT ({1}, \"key\") DO UPDATE SET value_json = "
+                                        "excluded.value_json",
+                                        table, owner_column));
+  q.bind(1, owner_id);
+  q.bind(2, key);
+  q.bind(3, python_json_dumps(v));
+  q.exec();
+}
+
+std::map<std::string, Json> SqliteStorage::load_attrs(const char* table, const char* owner_column,
+                                                      int64_t owner_id) {
+  SQLite::Statement q(m_db, fmt::format("SELECT \"key\", value_json FROM {} WHERE {} = ?", table,
+                                        owner_column));
+  q.bind(1, owner_id);
+  std::map<std::string, Json> out;
+  while (q.executeStep()) {
+    out[q.getColumn(0).getString()] = python_json_loads(q.getColumn(1).getString());
+  }
+  return out;
+}
+
+void SqliteStorage::upsert_value(int64_t trial_id, double value) {
+  auto [stored, type] = stored_repr(value);
+  SQLite::Statement q(m_db,
+                      "INSERT INTO trial_values (trial_id, objective, value, value_type) "
+                      "VALUES (?, 0, ?, ?) ON CONFLICT (trial_id, objective) DO UPDATE SET "
+                      "value = excluded.value, value_type = excluded.value_type");
+  q.bind(1, trial_id);
+  bind_optional(q, 2, stored);
+  q.bind(3, type);
+  q.exec();
+}
+
+void SqliteStorage::upsert_intermediate(int64_t trial_id, int64_t step, double value) {
+  auto [stored, type] = stored_repr(value);
+  SQLite::Statement q(m_db,
+                      "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
+                      "intermediate_value_type) VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, step) "
+                      "DO UPDATE SET intermediate_value = excluded.intermediate_value, "
+                      "intermediate_value_type = excluded.intermediate_value_type");
+  q.bind(1, trial_id);
+  q.bind(2, step);
+  bind_optional(q, 3, stored);
+  q.bind(4, type);
+  q.exec();
+}
+
+void SqliteStorage::upsert_param(int64_t trial_id, const std::string& name, double internal,
+                                 const std::string& distribution_json) {
+  SQLite::Statement q(m_db,
+                      "INSERT INTO trial_params (trial_id, param_name, param_value, "
+                      "distribution_json) VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, param_name) "
+                      "DO UPDATE SET param_value = excluded.param_value, distribution_json = "
+                      "excluded.distribution_json");
+  q.bind(1, trial_id);
+  q.bind(2, name);
+  q.bind(3, internal);
+  q.bind(4, distribution_json);
+  q.exec();
+}
+
+void SqliteStorage::upsert_heartbeat(int64_t trial_id) {
+  SQLite::Statement q(m_db,
+                      "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, ?) "
+                      "ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat");
+  q.bind(1, trial_id);
+  q.bind(2, format_sql_datetime(Clock::now(), TimeZone::Utc));
+  q.exec();
+}
+
+void SqliteStorage::mark_running(int64_t trial_id, const Json& owner) {
+  SQLite::Statement q(m_db,
+                      "UPDATE trials SET state = 'RUNNING', datetime_start = ?, "
+                      "datetime_complete = NULL WHERE trial_id = ?");
+  q.bind(1, now_local());
+  q.bind(2, trial_id);
+  q.exec();
+  upsert_attr("trial_system_attributes", "trial_id", trial_id, "hpt:owner", owner);
+  upsert_heartbeat(trial_id);
+}
+
+const Distribution& SqliteStorage::parse_distribution(const std::string& text) {
+  auto it = m_distributions.find(text);
+  if (it == m_distributions.end()) {
+    it = m_distributions.emplace(text, distribution_from_json(text)).first;
+  }
+  return it->second;
+}
+
+std::vector<SqliteStorage::TrialRow> SqliteStorage::select_trial_rows(const std::string& where,
+                                                                      int64_t key) {
+  SQLite::Statement q(m_db,
+                      "SELECT trial_id, number, state, datetime_start, datetime_complete FROM "
+                      "trials WHERE " +
+                          where + " ORDER BY number, trial_id");
+  q.bind(1, key);
+  std::vector<TrialRow> rows;
+  while (q.executeStep()) {
+    TrialRow r;
+    r.id = q.getColumn(0).getInt64();
+    r.number = q.getColumn(1).isNull() ? -1 : q.getColumn(1).getInt();
+    r.state = q.getColumn(2).getString();
+    r.start = optional_text(q.getColumn(3));
+    r.complete = optional_text(q.getColumn(4));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::vector<FrozenTrial> SqliteStorage::load_trials(const std::vector<TrialRow>& rows,
+                                                    bool whole_study, int64_t study_id) {
+  std::vector<FrozenTrial> trials(rows.size());
+  std::unordered_map<int64_t, size_t> index;
+  index.reserve(rows.size());
+  std::string id_list;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    FrozenTrial& t = trials[i];
+    t.id = r.id;
+    t.number = r.number;
+    t.state = trial_state_from_name(r.state);
+    t.datetime_start = parse_local(r.start);
+    t.datetime_complete = parse_local(r.complete);
+    index.emplace(r.id, i);
+    id_list += (i == 0 ? "" : ",") + std::to_string(r.id);
+  }
+  if (rows.empty()) {
+    return trials;
+  }
+  // One query per table: either the listed ids or, for many, the whole study.
+  auto query = [&](const std::string& columns, const std::string& table,
+                   const std::string& extra) {
+    std::string sql =
+        whole_study
+            ? fmt::format("SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
+                          "c.trial_id WHERE t.study_id = ?{}",
+                          columns, table, extra)
+            : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({}){}", columns,
+                          table, id_list, extra);
+    auto q = std::make_unique<SQLite::Statement>(m_db, sql);
+    if (whole_study) {
+      q->bind(1, study_id);
+    }
+    return q;
+  };
+  auto for_rows = [&](SQLite::Statement& q, auto&& fn) {
+    while (q.executeStep()) {
+      auto it = index.find(q.getColumn(0).getInt64());
+      if (it != index.end()) {
+        fn(trials[it->second]);
+      }
+    }
+  };
+  {
+    auto q = query("c.param_name, c.param_value, c.distribution_json", "trial_params", "");
+    for_rows(*q, [&](FrozenTrial& t) {
+      std::string name = q->getColumn(1).getString();
+      t.params[name] = q->getColumn(2).getDouble();
+      t.distributions[name] = parse_distribution(q->getColumn(3).getString());
+    });
+  }
+  {
+    auto q = query("c.value, c.value_type", "trial_values", " AND c.objective = 0");
+    for_rows(*q, [&](FrozenTrial& t) {
+      t.value = from_stored(q->getColumn(1), q->getColumn(2).getString());
+    });
+  }
+  {
+    auto q = query("c.step, c.intermediate_value, c.intermediate_value_type",
+                   "trial_intermediate_values", "");
+    for_rows(*q, [&](FrozenTrial& t) {
+      t.intermediate_values[q->getColumn(1).getInt64()] =
+          from_stored(q->getColumn(2), q->getColumn(3).getString());
+    });
+  }
+  {
+    auto q = query("c.\"key\", c.value_json", "trial_user_attributes", "");
+    for_rows(*q, [&](FrozenTrial& t) {
+      t.user_attrs[q->getColumn(1).getString()] = python_json_loads(q->getColumn(2).getString());
+    });
+  }
+  {
+    auto q = query("c.\"key\", c.value_json", "trial_system_attributes", "");
+    for_rows(*q, [&](FrozenTrial& t) {
+      t.system_attrs[q->getColumn(1).getString()] =
+          python_json_loads(q->getColumn(2).getString());
+    });
+  }
+  return trials;
+}
+
+FrozenTrial SqliteStorage::load_trial(int64_t trial_id) {
+  auto rows = select_trial_rows("trial_id = ?", trial_id);
+  if (rows.empty()) {
+    fail(fmt::format("no trial with id {}", trial_id));
+  }
+  return load_trials(rows, false, 0).front();
+}
+
+int64_t SqliteStorage::create_study(const std::string& name, Direction direction) {
+  return write("create a study", [&] {
+    SQLite::Statement exists(m_db, "SELECT 1 FROM studies WHERE study_name = ?");
+    exists.bind(1, name);
+    if (exists.executeStep()) {
+      fail("a study named '" + name + "' already exists");
+    }
+    SQLite::Statement s(m_db, "INSERT INTO studies (study_name) VALUES (?)");
+    s.bind(1, name);
+    s.exec();
+    int64_t id = m_db.getLastInsertRowid();
+    SQLite::Statement d(m_db,
+                        "INSERT INTO study_directions (direction, study_id, objective) "
+                        "VALUES (?, ?, 0)");
+    d.bind(1, direction_name(direction));
+    d.bind(2, id);
+    d.exec();
+    return id;
+  });
+}
+
+std::vector<StudyInfo> SqliteStorage::list_studies() {
+  return read("list studies", [&] {
+    SQLite::Statement q(m_db,
+                        "SELECT s.study_id, s.study_name, d.direction FROM studies s LEFT JOIN "
+                        "study_directions d ON d.study_id = s.study_id AND d.objective = 0 "
+                        "ORDER BY s.study_id");
+    std::vector<StudyInfo> out;
+    while (q.executeStep()) {
+      StudyInfo info;
+      info.id = q.getColumn(0).getInt64();
+      info.name = q.getColumn(1).getString();
+      info.direction = q.getColumn(2).isNull() ? Direction::Minimize
+                                               : direction_from_name(q.getColumn(2).getString());
+      out.push_back(info);
+    }
+    return out;
+  });
+}
+
+std::optional<StudyInfo> SqliteStorage::find_study(const std::string& name) {
+  for (auto& s : list_studies()) {
+    if (s.name == name) {
+      return s;
+    }
+  }
+  return std::nullopt;
+}
+
+void SqliteStorage::set_study_user_attr(int64_t study_id, const std::string& key,
+                                        const Json& v) {
+  write("set a study attribute", [&] {
+    require_study(study_id);
+    upsert_attr("study_user_attributes", "study_id", study_id, key, v);
+  });
+}
+
+void SqliteStorage::set_study_system_attr(int64_t study_id, const std::string& key,
+                                          const Json& v) {
+  write("set a study attribute", [&] {
+    require_study(study_id);
+    upsert_attr("study_system_attributes", "study_id", study_id, key, v);
+  });
+}
+
+std::map<std::string, Json> SqliteStorage::study_user_attrs(int64_t study_id) {
+  return read("read study attributes", [&] {
+    require_study(study_id);
+    return load_attrs("study_user_attributes", "study_id", study_id);
+  });
+}
+
+std::map<std::string, Json> SqliteStorage::study_system_attrs(int64_t study_id) {
+  return read("read study attributes", [&] {
+    require_study(study_id);
+    return load_attrs("study_system_attributes", "study_id", study_id);
+  });
+}
+
+std::optional<TrialClaim> SqliteStorage::claim_trial(
+    int64_t study_id, int limit, const Json& owner,
+    const std::function<bool(const FrozenTrial&)>& is_orphan) {
+  return write("claim a trial", [&]() -> std::optional<TrialClaim> {
+    require_study(study_id);
+    auto first_in_state = [&](const char* state) {
+      SQLite::Statement q(m_db,
+                          "SELECT trial_id FROM trials WHERE study_id = ? AND state = ? "
+                          "ORDER BY number, trial_id");
+      q.bind(1, study_id);
+      q.bind(2, state);
+      std::vector<int64_t> ids;
+      while (q.executeStep()) {
+        ids.push_back(q.getColumn(0).getInt64());
+      }
+      return ids;
+    };
+    auto waiting = first_in_state("WAITING");
+    if (!waiting.empty()) {
+      mark_running(waiting.front(), owner);
+      return TrialClaim{TrialClaim::Kind::Waiting, load_trial(waiting.front())};
+    }
+    if (is_orphan) {
+      for (int64_t id : first_in_state("RUNNING")) {
+        if (!is_orphan(load_trial(id))) {
+          continue;
+        }
+        for (const char* sql : {"DELETE FROM trial_intermediate_values WHERE trial_id = ?",
+                                "DELETE FROM trial_values WHERE trial_id = ?"}) {
+          SQLite::Statement del(m_db, sql);
+          del.bind(1, id);
+          del.exec();
+        }
+        mark_running(id, owner);
+        return TrialClaim{TrialClaim::Kind::Orphan, load_trial(id)};
+      }
+    }
+    SQLite::Statement count(m_db,
+                            "SELECT COUNT(*), (SELECT COALESCE(MAX(number), -1) + 1 FROM trials "
+                            "WHERE study_id = ?1) FROM trials WHERE study_id = ?1 AND state IN "
+                            "('COMPLETE', 'PRUNED', 'RUNNING', 'WAITING')");
+    count.bind(1, study_id);
+    count.executeStep();
+    if (count.getColumn(0).getInt64() >= limit) {
+      return std::nullopt;
+    }
+    int64_t number = count.getColumn(1).getInt64();
+    SQLite::Statement ins(m_db,
+                          "INSERT INTO trials (number, study_id, state, datetime_start) "
+                          "VALUES (?, ?, 'RUNNING', ?)");
+    ins.bind(1, number);
+    ins.bind(2, study_id);
+    ins.bind(3, now_local());
+    ins.exec();
+    int64_t id = m_db.getLastInsertRowid();
+    upsert_attr("trial_system_attributes", "trial_id", id, "hpt:owner", owner);
+    upsert_heartbeat(id);
+    return TrialClaim{TrialClaim::Kind::New, load_trial(id)};
+  });
+}
+
+int64_t SqliteStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
+  for (const auto& [name, internal] : templ.params) {
+    if (templ.distributions.count(name) == 0) {
+      fail("cannot create a trial: parameter '" + name + "' has no distribution");
+    }
+    (void)internal;
+  }
+  if (templ.value && std::isnan(*templ.value)) {
+    fail("cannot create a trial: its value is NaN");
+  }
+  return write("create a trial", [&] {
+    require_study(study_id);
+    SQLite::Statement next(m_db,
+                           "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?");
+    next.bind(1, study_id);
+    next.executeStep();
+    int64_t number = next.getColumn(0).getInt64();
+    auto start = templ.datetime_start;
+    auto complete = templ.datetime_complete;
+    if (!start && templ.state != TrialState::Waiting) {
+      start = Clock::now();
+    }
+    if (!complete && is_finished(templ.state)) {
+      complete = Clock::now();
+    }
+    SQLite::Statement ins(m_db,
+                          "INSERT INTO trials (number, study_id, state, datetime_start, "
+                          "datetime_complete) VALUES (?, ?, ?, ?, ?)");
+    ins.bind(1, number);
+    ins.bind(2, study_id);
+    ins.bind(3, trial_state_name(templ.state));
+    bind_optional(ins, 4, format_local(start));
+    bind_optional(ins, 5, format_local(complete));
+    ins.exec();
+    int64_t id = m_db.getLastInsertRowid();
+    if (templ.value) {
+      upsert_value(id, *templ.value);
+    }
+    for (const auto& [name, internal] : templ.params) {
+      upsert_param(id, name, internal, distribution_to_json(templ.distributions.at(name)));
+    }
+    for (const auto& [step, v] : templ.intermediate_values) {
+      upsert_intermediate(id, step, v);
+    }
+    for (const auto& [key, v] : templ.user_attrs) {
+      upsert_attr("trial_user_attributes", "trial_id", id, key, v);
+    }
+    for (const auto& [key, v] : templ.system_attrs) {
+      upsert_attr("trial_system_attributes", "trial_id", id, key, v);
+    }
+    return id;
+  });
+}
+
+void SqliteStorage::set_trial_param(int64_t trial_id, const std::string& name, double internal,
+                                    const Distribution& d) {
+  std::string json = distribution_to_json(d);
+  write("set a trial parameter", [&] {
+    require_updatable_trial(trial_id);
+    upsert_param(trial_id, name, internal, json);
+  });
+}
+
+void SqliteStorage::set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) {
+  write("set an intermediate value", [&] {
+    require_updatable_trial(trial_id);
+    upsert_intermediate(trial_id, step, value);
+  });
+}
+
+void SqliteStorage::set_trial_user_attr(int64_t trial_id, const std::string& key,
+                                        const Json& v) {
+  write("set a trial attribute", [&] {
+    require_updatable_trial(trial_id);
+    upsert_attr("trial_user_attributes", "trial_id", trial_id, key, v);
+  });
+}
+
+void SqliteStorage::set_trial_system_attr(int64_t trial_id, const std::string& key,
+                                          const Json& v) {
+  write("set a trial attribute", [&] {
+    require_updatable_trial(trial_id);
+    upsert_attr("trial_system_attributes", "trial_id", trial_id, key, v);
+  });
+}
+
+bool SqliteStorage::set_trial_state_values(int64_t trial_id, TrialState state,
+                                           std::optional<double> value) {
+  if (value && std::isnan(*value)) {
+    fail(fmt::format("trial id {}: a NaN value cannot be stored (make the trial FAIL)",
+                     trial_id));
+  }
+  if (state == TrialState::Complete && !value) {
+    fail(fmt::format("trial id {}: COMPLETE needs a value", trial_id));
+  }
+  return write("finish a trial", [&] {
+    SQLite::Statement q(m_db, "SELECT state FROM trials WHERE trial_id = ?");
+    q.bind(1, trial_id);
+    if (!q.executeStep()) {
+      fail(fmt::format("no trial with id {}", trial_id));
+    }
+    if (q.getColumn(0).getString() != "RUNNING" || state == TrialState::Running) {
+      return false;
+    }
+    if (value) {
+      upsert_value(trial_id, *value);
+    }
+    SQLite::Statement u(m_db,
+                        "UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ?");
+    u.bind(1, trial_state_name(state));
+    bind_optional(u, 2, is_finished(state) ? std::optional<std::string>(now_local())
+                                           : std::nullopt);
+    u.bind(3, trial_id);
+    u.exec();
+    return true;
+  });
+}
+
+void SqliteStorage::record_heartbeat(int64_t trial_id) {
+  write("record a heartbeat", [&] {
+    SQLite::Statement q(m_db, "SELECT 1 FROM trials WHERE trial_id = ?");
+    q.bind(1, trial_id);
+    if (!q.executeStep()) {
+      fail(fmt::format("no trial with id {}", trial_id));
+    }
+    upsert_heartbeat(trial_id);
+  });
+}
+
+std::optional<double> SqliteStorage::heartbeat_age(int64_t trial_id) {
+  return read("read a heartbeat", [&]() -> std::optional<double> {
+    SQLite::Statement q(m_db,
+                        "SELECT h.heartbeat FROM trials t LEFT JOIN trial_heartbeats h ON "
+                        "h.trial_id = t.trial_id WHERE t.trial_id = ?");
+    q.bind(1, trial_id);
+    if (!q.executeStep()) {
+      fail(fmt::format("no trial with id {}", trial_id));
+    }
+    if (q.getColumn(0).isNull()) {
+      return std::nullopt;
+    }
+    auto t = parse_sql_datetime(q.getColumn(0).getString(), TimeZone::Utc);
+    if (!t) {
+      fail(fmt::format("trial id {}: unreadable heartbeat '{}'", trial_id,
+                       q.getColumn(0).getString()));
+    }
+    return std::chrono::duration<double>(Clock::now() - *t).count();
+  });
+}
+
+FrozenTrial SqliteStorage::get_trial(int64_t trial_id) {
+  return read("read a trial", [&] { return load_trial(trial_id); });
+}
+
+std::shared_ptr<std::vector<FrozenTrial>> SqliteStorage::refresh(int64_t study_id) {
+  auto& c = m_cache[study_id];
+  // Read before the snapshot starts, so a later commit always changes it.
+  int64_t data_version = m_db.execAndGet("PRAGMA data_version").getInt64();
+  if (c.trials && c.data_version == data_version && c.writes == m_writes) {
+    return c.trials;
+  }
+  require_study(study_id);
+  bool from_scratch = !c.trials;
+  if (!c.trials) {
+    c.trials = std::make_shared<std::vector<FrozenTrial>>();
+  } else if (c.trials.use_count() > 1) {
+    c.trials = std::make_shared<std::vector<FrozenTrial>>(*c.trials);  // Still held outside.
+  }
+  std::string unfinished;
+  for (const auto& t : *c.trials) {
+    if (!is_finished(t.state)) {
+      unfinished += (unfinished.empty() ? "" : ",") + std::to_string(t.id);
+    }
+  }
+  // Trial ids only grow, and finished trials never change: read the trials unfinished at
+  // the last refresh and the new ones (two rowid lookups, no scan).
+  auto rows = select_trial_rows(
+      fmt::format("study_id = ?1 AND (trial_id > {}{})", c.max_id,
+                  unfinished.empty() ? "" : " OR trial_id IN (" + unfinished + ")"),
+      study_id);
+  SQLite::Statement count(m_db, "SELECT COUNT(*) FROM trials WHERE study_id = ?");
+  count.bind(1, study_id);
+  count.executeStep();
+  size_t total = static_cast<size_t>(count.getColumn(0).getInt64());
+  auto loaded = load_trials(rows, rows.size() > k_in_list_max, study_id);
+  auto& trials = *c.trials;
+  bool in_order = true;
+  for (auto& t : loaded) {
+    auto it = c.index.find(t.id);
+    if (it != c.index.end()) {
+      trials[it->second] = std::move(t);
+      continue;
+    }
+    in_order = in_order && (trials.empty() || trials.back().number < t.number);
+    c.max_id = std::max(c.max_id, t.id);
+    c.index.emplace(t.id, trials.size());
+    trials.push_back(std::move(t));
+  }
+  if (!from_scratch && (!in_order || trials.size() != total)) {
+    // Numbers out of order or trials deleted (neither Optuna nor hpt does it): read all.
+    c = StudyCache{};
+    return refresh(study_id);
+  }
+  if (!in_order) {
+    std::stable_sort(trials.begin(), trials.end(),
+                     [](const FrozenTrial& a, const FrozenTrial& b) { return a.number < b.number; });
+    for (size_t i = 0; i < trials.size(); ++i) {
+      c.index[trials[i].id] = i;
+    }
+  }
+  c.data_version = data_version;
+  c.writes = m_writes;
+  return c.trials;
+}
+
+std::vector<FrozenTrial> SqliteStorage::get_all_trials(int64_t study_id,
+                                                       const std::vector<TrialState>& states) {
+  return read("read trials", [&] {
+    auto trials = refresh(study_id);
+    if (states.empty()) {
+      return *trials;
+    }
+    std::vector<FrozenTrial> out;
+    for (const auto& t : *trials) {
+      if (std::find(states.begin(), states.end(), t.state) != states.end()) {
+        out.push_back(t);
+      }
+    }
+    return out;
+  });
+}
+
+std::shared_ptr<const std::vector<FrozenTrial>> SqliteStorage::trials_snapshot(
+    int64_t study_id) {
+  return read("read trials",
+              [&] { return std::shared_ptr<const std::vector<FrozenTrial>>(refresh(study_id)); });
+}
+
+int SqliteStorage::count_trials(int64_t study_id, const std::vector<TrialState>& states) {
+  return read("count trials", [&] {
+    require_study(study_id);
+    std::string sql = "SELECT COUNT(*) FROM trials WHERE study_id = ?";
+    if (!states.empty()) {
+      sql += " AND state IN (" + states_sql(states) + ")";
+    }
+    SQLite::Statement q(m_db, sql);
+    q.bind(1, study_id);
+    q.executeStep();
+    return q.getColumn(0).getInt();
+  });
+}
+
+}  // namespace hpt

@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/schema/config_error.hpp"
+#include "hpt/trainer/experiment_config.hpp"
+
+using hpt::ConfigError;
+using hpt::trainer::ExperimentConfig;
+using hpt::trainer::experiment_from_json;
+using hpt::trainer::parse_experiment;
+
+namespace {
+
+ExperimentConfig parse(const std::string& text) { return parse_experiment(YAML::Load(text), "x.yaml"); }
+
+std::string error_of(const std::string& text) {
+  try {
+    parse(text);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const std::string k_dataset = "dataset: {format: idx, path: /data}\n";
+
+}  // namespace
+
+// The report's example keys are read; unspecified keys keep their defaults.
+TEST_CASE("report example parses with defaults", "[experiment]") {
+  auto c = parse(
+      "experiment_name: \"efficientnet_with_ff_block\"\nseed: 3\nimage_augmentation: False\n"
+      "embedding_dim: 128\nintermediate_ff_block_units: [512, 256]\ndropout: 0.5\n"
+      "epochs: 50\nearly_stopping_patience: 10\n" +
+      k_dataset);
+  CHECK(c.experiment_name == "efficientnet_with_ff_block");
+  CHECK(c.seed == 3);
+  CHECK_FALSE(c.image_augmentation);
+  CHECK(c.embedding_dim == 128);
+  CHECK(c.intermediate_ff_block_units == std::vector<int64_t>{512, 256});
+  CHECK(c.dropout == 0.5);
+  CHECK(c.epochs == 50);
+  CHECK(c.early_stopping_patience == 10);
+  CHECK(c.feature_extractor == "builtin-cnn");
+  CHECK(c.loss == "semi-hard");
+  CHECK(c.margin == 1.0);
+  CHECK_FALSE(c.trainable_extractor);
+  CHECK(c.dataset.format == "idx");
+  CHECK(c.dataset.path == "/data");
+}
+
+// Unknown keys fail with file, line, key and a near-miss suggestion.
+TEST_CASE("unknown key names the line and suggests", "[experiment]") {
+  std::string e = error_of(k_dataset + "lerning_rate: 0.1\n");
+  CHECK(e == "x.yaml:2: lerning_rate: unknown key 'lerning_rate' (did you mean 'learning_rate'?)");
+  CHECK_THAT(error_of("dataset: {format: idx, pth: /d}\n"),
+             Catch::Contains("did you mean 'path'"));
+}
+
+// Out-of-range and mistyped values fail naming the key and the value received.
+TEST_CASE("ranges and types are checked", "[experiment]") {
+  CHECK_THAT(error_of(k_dataset + "dropout: 1.0\n"), Catch::Contains("x.yaml:2: dropout: must be in [0, 1), got 1"));
+  CHECK_THAT(error_of(k_dataset + "embedding_dim: 0\n"), Catch::Contains("embedding_dim: must be >= 1, got 0"));
+  CHECK_THAT(error_of(k_dataset + "margin: -0.5\n"), Catch::Contains("margin: must be > 0"));
+  CHECK_THAT(error_of(k_dataset + "epochs: abc\n"), Catch::Contains("epochs: expected an integer, got \"abc\""));
+  CHECK_THAT(error_of(k_dataset + "loss: hard\n"), Catch::Contains("expected semi-hard or batch-hard"));
+  CHECK_THAT(error_of(k_dataset + "intermediate_ff_block_units: [64, -1]\n"),
+             Catch::Contains("intermediate_ff_block_units[1]: must be >= 1, got -1"));
+  CHECK_THAT(error_of(k_dataset + "feature_extractor: resnet\n"), Catch::Contains("TorchScript"));
+  CHECK_THAT(error_of("seed: 1\n"), Catch::Contains("missing required key 'dataset'"));
+  CHECK_THAT(error_of("dataset: {format: png, path: /d}\n"), Catch::Contains("dataset.format"));
+}
+
+// JSON (worker path) gets the same checks, and to_json round-trips every field.
+TEST_CASE("json path and round trip", "[experiment]") {
+  nlohmann::json j = {{"dataset", {{"format", "idx"}, {"path", "/d"}}},
+                      {"dropout", 0.25},
+                      {"intermediate_ff_block_units", nlohmann::json::array()},
+                      {"learning_rate", 0.003},
+                      {"trainable_extractor", true}};
+  auto c = experiment_from_json(j, "HPT_PARAMS");
+  CHECK(c.dropout == 0.25);
+  CHECK(c.learning_rate == 0.003);
+  CHECK(c.trainable_extractor);
+  CHECK(c.intermediate_ff_block_units.empty());
+  auto back = experiment_from_json(hpt::trainer::to_json(c), "again");
+  CHECK(hpt::trainer::to_json(back) == hpt::trainer::to_json(c));
+  j["dropout"] = 2;
+  CHECK_THROWS_WITH(experiment_from_json(j, "HPT_PARAMS"),
+                    "HPT_PARAMS: dropout: must be in [0, 1), got 2");
+  j["dropout"] = "x";
+  CHECK_THROWS_AS(experiment_from_json(j, "HPT_PARAMS"), ConfigError);
+  CHECK(hpt::trainer::experiment_keys().size() == hpt::trainer::to_json(c).size());
+}

@@ -1,0 +1,122 @@
+#pragma once
+// Small hand-made studies and an in-memory Storage for the reports tests.
+
+#include <cmath>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hpt/storage/storage.hpp"
+
+namespace hpt::test {
+
+inline FrozenTrial make_trial(int number, TrialState state, std::optional<double> value,
+                              std::map<std::string, std::pair<double, Distribution>> params = {}) {
+  FrozenTrial t;
+  t.id = number + 1;
+  t.number = number;
+  t.state = state;
+  t.value = value;
+  for (auto& [name, pd] : params) {
+    t.params[name] = pd.first;
+    t.distributions[name] = pd.second;
+  }
+  return t;
+}
+
+inline const FloatDistribution k_unit{0.0, 1.0, false, std::nullopt};
+inline const FloatDistribution k_lr{1e-5, 1e-1, true, std::nullopt};
+inline const IntDistribution k_layers{1, 4, false, 1};
+inline const IntDistribution k_batch{16, 256, false, 16};
+inline const CategoricalDistribution k_opt{{Json("adam"), Json("sgd"), Json::parse("[1,2]")}};
+
+// A seeded study of n trials over lr (log), layers (int), batch (step int), opt (categorical
+// with a list choice), x (float, only in even trials); every 7th trial PRUNED, every 11th FAIL,
+// intermediate values for all, durations of 1 + layers seconds.
+inline std::vector<FrozenTrial> mixed_study(int n, uint64_t seed = 3) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<FrozenTrial> trials;
+  for (int i = 0; i < n; ++i) {
+    const double lr = std::exp(std::log(1e-5) + u(rng) * std::log(1e4));
+    const double layers = 1 + std::floor(u(rng) * 4);
+    const double batch = 16 * (1 + std::floor(u(rng) * 16));
+    const double opt = std::floor(u(rng) * 3);
+    const double x = u(rng);
+    const double value = (std::log10(lr) + 3) * (std::log10(lr) + 3) + 0.5 * opt + 0.1 * layers;
+    TrialState state = i % 11 == 10 ? TrialState::Fail
+                       : i % 7 == 6 ? TrialState::Pruned
+                                    : TrialState::Complete;
+    std::map<std::string, std::pair<double, Distribution>> params = {
+        {"lr", {lr, k_lr}}, {"layers", {layers, k_layers}}, {"batch", {batch, k_batch}},
+        {"opt", {opt, k_opt}}};
+    if (i % 2 == 0) {
+      params["x"] = {x, k_unit};
+    }
+    FrozenTrial t = make_trial(i, state, state == TrialState::Fail ? std::nullopt
+                                                                   : std::optional<double>(value),
+                               params);
+    for (int s = 0; s < (state == TrialState::Pruned ? 3 : 10); ++s) {
+      t.intermediate_values[s] = value + 1.0 / (s + 1);
+    }
+    t.datetime_start = Clock::time_point{} + std::chrono::seconds(100 * i);
+    t.datetime_complete = *t.datetime_start + std::chrono::milliseconds(
+                                                  static_cast<int>(1000 * (1 + layers)));
+    t.user_attrs["recall_at_1"] = 0.5;
+    trials.push_back(std::move(t));
+  }
+  return trials;
+}
+
+// Keeps studies and trials in memory; only what the reports read is implemented.
+class MemoryStorage : public Storage {
+ public:
+  int64_t create_study(const std::string& name, Direction direction) override {
+    m_studies.push_back({static_cast<int64_t>(m_studies.size() + 1), name, direction});
+    return m_studies.back().id;
+  }
+  std::optional<StudyInfo> find_study(const std::string& name) override {
+    for (const auto& s : m_studies) {
+      if (s.name == name) {
+        return s;
+      }
+    }
+    return std::nullopt;
+  }
+  std::vector<StudyInfo> list_studies() override { return m_studies; }
+  void set_study_user_attr(int64_t, const std::string&, const Json&) override {}
+  void set_study_system_attr(int64_t, const std::string&, const Json&) override {}
+  std::map<std::string, Json> study_user_attrs(int64_t) override { return {}; }
+  std::map<std::string, Json> study_system_attrs(int64_t) override { return {}; }
+  std::optional<TrialClaim> claim_trial(int64_t, int, const Json&,
+                                        const std::function<bool(const FrozenTrial&)>&) override {
+    throw std::logic_error("not implemented");
+  }
+  int64_t create_trial(int64_t study_id, const FrozenTrial& templ) override {
+    m_trials[study_id].push_back(templ);
+    return static_cast<int64_t>(m_trials[study_id].size());
+  }
+  void set_trial_param(int64_t, const std::string&, double, const Distribution&) override {}
+  void set_trial_intermediate_value(int64_t, int64_t, double) override {}
+  void set_trial_user_attr(int64_t, const std::string&, const Json&) override {}
+  void set_trial_system_attr(int64_t, const std::string&, const Json&) override {}
+  bool set_trial_state_values(int64_t, TrialState, std::optional<double>) override { return false; }
+  void record_heartbeat(int64_t) override {}
+  std::optional<double> heartbeat_age(int64_t) override { return std::nullopt; }
+  FrozenTrial get_trial(int64_t) override { throw StorageError("not implemented"); }
+  std::vector<FrozenTrial> get_all_trials(int64_t study_id,
+                                          const std::vector<TrialState>& = {}) override {
+    return m_trials[study_id];
+  }
+  int count_trials(int64_t study_id, const std::vector<TrialState>& = {}) override {
+    return static_cast<int>(m_trials[study_id].size());
+  }
+
+ private:
+  std::vector<StudyInfo> m_studies;
+  std::map<int64_t, std::vector<FrozenTrial>> m_trials;
+};
+
+}  // namespace hpt::test

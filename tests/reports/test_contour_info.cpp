@@ -1,0 +1,71 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/reports/info.hpp"
+#include "study_fixtures.hpp"
+
+using hpt::TrialState;
+using hpt::test::make_trial;
+
+// Two trials at the corners (0,0)=0 and (1,1)=10 on a 2x2 grid: centre (.25,.25) has squared
+// distances .125 and 1.125, so z = 10*(1/1.125)/(8 + 1/1.125) = 1; off-diagonal cells are
+// equidistant (z = 5); (.75,.75) mirrors to 9.
+TEST_CASE("contour interpolates by inverse squared distance", "[contour_info]") {
+  std::vector<hpt::FrozenTrial> trials = {
+      make_trial(0, TrialState::Complete, 0.0,
+                 {{"a", {0.0, hpt::test::k_unit}}, {"b", {0.0, hpt::test::k_unit}}}),
+      make_trial(1, TrialState::Complete, 10.0,
+                 {{"a", {1.0, hpt::test::k_unit}}, {"b", {1.0, hpt::test::k_unit}}}),
+      make_trial(2, TrialState::Pruned, 99.0,
+                 {{"a", {0.5, hpt::test::k_unit}}, {"b", {0.5, hpt::test::k_unit}}})};
+  const auto c = hpt::reports::get_contour_info(trials, {"b", "a"}, 3, 2);
+  REQUIRE(c.plots.size() == 1);
+  const auto& p = c.plots[0];
+  CHECK(p.x_axis.name == "b");
+  CHECK(p.grid_x == std::vector<double>{0.25, 0.75});
+  REQUIRE(p.z.size() == 2);
+  CHECK(p.z[0][0] == Approx(1.0));
+  CHECK(p.z[0][1] == Approx(5.0));
+  CHECK(p.z[1][0] == Approx(5.0));
+  CHECK(p.z[1][1] == Approx(9.0));
+  CHECK(p.index == std::vector<int>{0, 1});
+  CHECK(p.z_low == 0.0);
+  CHECK(p.z_high == 10.0);
+}
+
+// Top-3 params give 3 pairs; categorical axes get one cell per choice; log axes map in log10.
+TEST_CASE("contour pairs of the most important params", "[contour_info]") {
+  const auto trials = hpt::test::mixed_study(40);
+  const auto c = hpt::reports::get_contour_info(trials, {"lr", "opt", "layers"}, 3, 10);
+  REQUIRE(c.plots.size() == 3);
+  CHECK(c.plots[0].x_axis.name == "lr");
+  CHECK(c.plots[0].y_axis.name == "opt");
+  CHECK(c.plots[0].x_axis.log);
+  CHECK(c.plots[0].grid_y.size() == 3);
+  CHECK(c.plots[0].grid_x.size() == 10);
+  CHECK(c.plots[2].x_axis.name == "opt");
+  for (const auto& p : c.plots) {
+    for (double x : p.x) {
+      CHECK(x >= 0.0);
+      CHECK(x <= 1.0);
+    }
+  }
+  // Trial 0: lr position = (log10 lr + 5) / 4.
+  const auto& first = c.plots[0];
+  REQUIRE(first.index[0] == 0);
+  CHECK(first.x[0] == Approx((std::log10(trials[0].params.at("lr")) + 5) / 4));
+  CHECK(first.y[0] == Approx((trials[0].params.at("opt") + 0.5) / 3));
+}
+
+// Zero or one trial, or one parameter: a note, no plot.
+TEST_CASE("contour needs two trials and two params", "[contour_info]") {
+  CHECK(hpt::reports::get_contour_info({}, {}).plots.empty());
+  CHECK_FALSE(hpt::reports::get_contour_info({}, {}).note.empty());
+  const auto one = hpt::reports::get_contour_info(hpt::test::mixed_study(1), {});
+  CHECK(one.plots.empty());
+  CHECK_FALSE(one.note.empty());
+  const std::vector<hpt::FrozenTrial> single_param = {
+      make_trial(0, TrialState::Complete, 1.0, {{"a", {0.1, hpt::test::k_unit}}}),
+      make_trial(1, TrialState::Complete, 2.0, {{"a", {0.2, hpt::test::k_unit}}})};
+  CHECK(hpt::reports::get_contour_info(single_param, {}).note.find("2 parameters") !=
+        std::string::npos);
+}

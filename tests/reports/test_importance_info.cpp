@@ -1,0 +1,37 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/reports/info.hpp"
+#include "study_fixtures.hpp"
+
+// The study's objective is driven by lr, its duration by layers; x (in half of the trials)
+// leaves the intersection space.
+TEST_CASE("value and duration importances", "[importance_info]") {
+  const auto trials = hpt::test::mixed_study(80);
+  const auto v = hpt::reports::get_importance_info(trials, hpt::ImportanceTarget::Value);
+  REQUIRE(v.importances.size() == 4);
+  CHECK(v.importances[0].first == "lr");
+  CHECK(v.target == "value");
+  double sum = 0;
+  for (const auto& [name, imp] : v.importances) {
+    CHECK(name != "x");
+    sum += imp;
+  }
+  CHECK(sum == Approx(1.0));
+  int complete = 0;
+  for (const auto& t : trials) {
+    complete += t.state == hpt::TrialState::Complete;
+  }
+  CHECK(v.n_trials_used == complete);
+  const auto d = hpt::reports::get_importance_info(trials, hpt::ImportanceTarget::Duration);
+  REQUIRE_FALSE(d.importances.empty());
+  CHECK(d.importances[0].first == "layers");
+}
+
+// Too few trials give a note, not an exception.
+TEST_CASE("importance info on tiny studies", "[importance_info]") {
+  CHECK_FALSE(hpt::reports::get_importance_info({}, hpt::ImportanceTarget::Value).note.empty());
+  const auto one = hpt::reports::get_importance_info(hpt::test::mixed_study(1),
+                                                     hpt::ImportanceTarget::Value);
+  CHECK(one.importances.empty());
+  CHECK(one.note.find("at least 2") != std::string::npos);
+}

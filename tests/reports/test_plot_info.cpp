@@ -1,0 +1,127 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "hpt/reports/info.hpp"
+#include "study_fixtures.hpp"
+
+using hpt::TrialState;
+using hpt::test::make_trial;
+
+namespace {
+
+// Values 5, 3, (pruned 1), (fail), 4, NaN, 2 for trials 0..6.
+std::vector<hpt::FrozenTrial> small_study() {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  return {make_trial(0, TrialState::Complete, 5.0, {{"x", {0.5, hpt::test::k_unit}}}),
+          make_trial(1, TrialState::Complete, 3.0, {{"x", {0.25, hpt::test::k_unit}}}),
+          make_trial(2, TrialState::Pruned, 1.0, {{"x", {0.0, hpt::test::k_unit}}}),
+          make_trial(3, TrialState::Fail, std::nullopt),
+          make_trial(4, TrialState::Complete, 4.0,
+                     {{"x", {1.0, hpt::test::k_unit}}, {"opt", {2.0, hpt::test::k_opt}}}),
+          make_trial(5, TrialState::Complete, nan, {{"x", {0.1, hpt::test::k_unit}}}),
+          make_trial(6, TrialState::Complete, 2.0, {{"opt", {0.0, hpt::test::k_opt}}})};
+}
+
+}  // namespace
+
+// Only complete finite trials, best-so-far per direction.
+TEST_CASE("history keeps complete trials and the best so far", "[plot_info]") {
+  const auto trials = small_study();
+  const auto h = hpt::reports::get_history_info(trials, hpt::Direction::Minimize);
+  REQUIRE(h.points.size() == 4);
+  const std::vector<int> numbers = {0, 1, 4, 6};
+  const std::vector<double> best = {5, 3, 3, 2};
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(h.points[i].number == numbers[i]);
+    CHECK(h.points[i].best_so_far == best[i]);
+  }
+  const auto m = hpt::reports::get_history_info(trials, hpt::Direction::Maximize);
+  CHECK(m.points.back().best_so_far == 5.0);
+  CHECK(hpt::reports::get_history_info({}, hpt::Direction::Minimize).note.find("Not enough") !=
+        std::string::npos);
+}
+
+// Slices per param over the trials that have it; categorical x is the label index.
+TEST_CASE("slice per parameter with categorical labels", "[plot_info]") {
+  const auto s = hpt::reports::get_slice_info(small_study());
+  REQUIRE(s.params.size() == 2);
+  const auto& opt = s.params[0];
+  CHECK(opt.axis.name == "opt");
+  CHECK(opt.axis.categorical);
+  CHECK(opt.axis.labels == std::vector<std::string>{"adam", "sgd", "[1,2]"});
+  CHECK(opt.x == std::vector<double>{2.0, 0.0});
+  CHECK(opt.y == std::vector<double>{4.0, 2.0});
+  const auto& x = s.params[1];
+  CHECK(x.x == std::vector<double>{0.5, 0.25, 1.0});
+  CHECK(x.index == std::vector<int>{0, 1, 4});
+  CHECK_FALSE(x.axis.log);
+  CHECK(x.axis.low == 0.0);
+  CHECK(x.axis.high == 1.0);
+}
+
+// Positions on log, categorical, linear and one-value axes.
+TEST_CASE("axis positions", "[plot_info]") {
+  const auto t = make_trial(0, TrialState::Complete, 1.0, {{"lr", {1e-3, hpt::test::k_lr}}});
+  const auto axis = hpt::reports::make_param_axis({t}, {0}, "lr");
+  CHECK(axis.log);
+  CHECK(hpt::reports::axis_position(axis, 1e-3) == Approx(0.5));
+  hpt::reports::ParamAxis cat;
+  cat.categorical = true;
+  cat.labels = {"a", "b", "c"};
+  CHECK(hpt::reports::axis_position(cat, 2) == Approx(1.0));
+  hpt::reports::ParamAxis one;
+  one.low = one.high = 3;
+  CHECK(hpt::reports::axis_position(one, 3) == 0.5);
+}
+
+// Objective first, then params; missing params are NaN.
+TEST_CASE("parallel coordinates normalise every axis", "[plot_info]") {
+  const auto p = hpt::reports::get_parallel_info(small_study(), hpt::Direction::Minimize);
+  REQUIRE(p.axes.size() == 3);
+  CHECK(p.axes[1].name == "opt");
+  REQUIRE(p.pos.size() == 4);
+  // Trial 0: value 5 of [2, 5] -> 1; no opt; x 0.5.
+  CHECK(p.pos[0][0] == Approx(1.0));
+  CHECK(std::isnan(p.pos[0][1]));
+  CHECK(p.pos[0][2] == Approx(0.5));
+  // Trial 4: value 4 -> 2/3, opt "[1,2]" -> 1.
+  CHECK(p.pos[2][0] == Approx(2.0 / 3));
+  CHECK(p.pos[2][1] == Approx(1.0));
+}
+
+// Learning curves: capped count with the best trial kept, downsampled points, NaN dropped.
+TEST_CASE("intermediate values are capped and downsampled", "[plot_info]") {
+  std::vector<hpt::FrozenTrial> trials;
+  for (int i = 0; i < 10; ++i) {
+    auto t = make_trial(i, i == 3 ? TrialState::Pruned : TrialState::Complete, 10.0 - (i == 7));
+    for (int s = 0; s < 10; ++s) {
+      t.intermediate_values[s] = s == 1 ? std::nan("") : s;
+    }
+    trials.push_back(t);
+  }
+  trials.push_back(make_trial(10, TrialState::Complete, 50.0));  // No curve.
+  const auto all = hpt::reports::get_intermediate_info(trials, hpt::Direction::Minimize);
+  CHECK(all.curves.size() == 10);
+  CHECK(all.curves[3].state == TrialState::Pruned);
+  CHECK(all.curves[0].points.size() == 9);
+  const auto capped = hpt::reports::get_intermediate_info(trials, hpt::Direction::Minimize, 4, 3);
+  CHECK(capped.n_with_values == 10);
+  REQUIRE(capped.curves.size() == 4);
+  bool has_best = false;
+  for (const auto& c : capped.curves) {
+    has_best = has_best || c.number == 7;
+    REQUIRE(c.points.size() == 3);
+    CHECK(c.points[0].first == 0);
+    CHECK(c.points[2].first == 9);
+  }
+  CHECK(has_best);
+  CHECK(capped.note.find("4 of 10") != std::string::npos);
+}
+
+// EDF: sorted finite complete values.
+TEST_CASE("empirical distribution values", "[plot_info]") {
+  CHECK(hpt::reports::get_edf_info(small_study()).values == std::vector<double>{2, 3, 4, 5});
+  CHECK_FALSE(hpt::reports::get_edf_info({}).note.empty());
+}

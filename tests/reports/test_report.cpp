@@ -1,0 +1,70 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "hpt/reports/report.hpp"
+#include "study_fixtures.hpp"
+
+namespace {
+
+hpt::test::MemoryStorage two_studies() {
+  hpt::test::MemoryStorage s;
+  const auto a = s.create_study("alpha", hpt::Direction::Minimize);
+  s.create_study("beta", hpt::Direction::Maximize);
+  for (const auto& t : hpt::test::mixed_study(40)) {
+    s.create_trial(a, t);
+  }
+  return s;
+}
+
+}  // namespace
+
+// A named or the only study is found; unknown or ambiguous names list the studies.
+TEST_CASE("resolve_study", "[report]") {
+  auto s = two_studies();
+  CHECK(hpt::reports::resolve_study(s, "beta").direction == hpt::Direction::Maximize);
+  CHECK_THROWS_WITH(hpt::reports::resolve_study(s, "gamma"),
+                    Catch::Contains("gamma") && Catch::Contains("alpha, beta"));
+  CHECK_THROWS_WITH(hpt::reports::resolve_study(s, ""), Catch::Contains("alpha, beta"));
+  hpt::test::MemoryStorage one;
+  one.create_study("only", hpt::Direction::Minimize);
+  CHECK(hpt::reports::resolve_study(one, "").name == "only");
+}
+
+// The report file appears whole at out_path and no temporary file is left behind.
+TEST_CASE("write_report writes the file atomically", "[report]") {
+  auto s = two_studies();
+  const std::string path = std::string(HPT_BINARY_DIR) + "/test_report_alpha.html";
+  std::remove(path.c_str());
+  hpt::reports::write_report(s, "alpha", path);
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  CHECK(ss.str().find("Study report: alpha") != std::string::npos);
+  CHECK(ss.str().find("</html>") != std::string::npos);
+  CHECK_FALSE(std::ifstream(path + ".tmp").good());
+  CHECK_THROWS_WITH(hpt::reports::write_report(s, "nope", path), Catch::Contains("alpha"));
+  CHECK_THROWS(hpt::reports::write_report(s, "alpha", "/nonexistent-dir/x.html"));
+}
+
+// JSON output parses and sums to 1; the table lists the top param first; bad args throw.
+TEST_CASE("importance_text", "[report]") {
+  auto s = two_studies();
+  const auto j = hpt::Json::parse(hpt::reports::importance_text(s, "alpha", "value", "json"));
+  double sum = 0;
+  for (auto& [k, v] : j.items()) {
+    sum += v.get<double>();
+  }
+  CHECK(sum == Approx(1.0));
+  CHECK(j.size() == 4);
+  const std::string table = hpt::reports::importance_text(s, "alpha", "duration", "table");
+  CHECK(table.rfind("parameter", 0) == 0);
+  CHECK(table.find("\nlayers ") != std::string::npos);
+  CHECK(table.find("\nlayers ") < table.find("\nlr "));
+  CHECK_THROWS(hpt::reports::importance_text(s, "alpha", "loss", "json"));
+  CHECK_THROWS(hpt::reports::importance_text(s, "alpha", "value", "xml"));
+  CHECK_THROWS_WITH(hpt::reports::importance_text(s, "beta", "value", "json"),
+                    Catch::Contains("at least 2"));
+}

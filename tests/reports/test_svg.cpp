@@ -1,0 +1,42 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/reports/svg.hpp"
+
+// Ticks land on 1-2-5 steps inside the range.
+TEST_CASE("nice and log ticks", "[svg]") {
+  CHECK(hpt::reports::nice_ticks(0, 10, 5) == std::vector<double>{0, 2, 4, 6, 8, 10});
+  const auto t = hpt::reports::nice_ticks(0.13, 0.91, 4);
+  CHECK(t.front() == Approx(0.2));
+  CHECK(t.back() == Approx(0.8));
+  CHECK(hpt::reports::log_ticks(1e-5, 1e-1).size() == 5);
+  const auto dense = hpt::reports::log_ticks(1, 100);
+  CHECK(dense == std::vector<double>{1, 2, 5, 10, 20, 50, 100});
+}
+
+// Numbers, escaping and colours.
+TEST_CASE("formatting helpers", "[svg]") {
+  CHECK(hpt::reports::format_number(0.5) == "0.5");
+  CHECK(hpt::reports::format_number(1234567) == "1.235e+06");
+  CHECK(hpt::reports::html_escape("<a & 'b'>") == "&lt;a &amp; &#39;b&#39;&gt;");
+  CHECK(hpt::reports::ramp_color(0) == "#440154");
+  CHECK(hpt::reports::ramp_color(1) == "#fde725");
+}
+
+// The frame maps data to pixels (y up), log axes in decades, categories by index.
+TEST_CASE("frame scales", "[svg]") {
+  hpt::reports::Axis x;
+  x.low = 1e-4;
+  x.high = 1;
+  x.log = true;
+  hpt::reports::Axis y;
+  y.categories = {"a", "b", "c"};
+  hpt::reports::Frame f(x, y, 200, 100);
+  CHECK(f.px(1e-2) == Approx((f.left() + f.right()) / 2));
+  CHECK(f.py(1) == Approx((f.top() + f.bottom()) / 2));
+  std::string out;
+  f.open(out, "t<1>");
+  hpt::reports::Frame::close(out);
+  CHECK(out.find("t&lt;1&gt;") != std::string::npos);
+  CHECK(out.find(">0.01<") != std::string::npos);
+  CHECK(out.find(">b<") != std::string::npos);
+}

@@ -1,0 +1,38 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/schema/config_error.hpp"
+
+using namespace hpt;
+
+// Scalars convert by YAML's core schema: quoted stays string, nan/inf words stay strings.
+TEST_CASE("schema: yaml_to_json scalar types", "[schema]") {
+  YAML::Node n = YAML::Load(R"({i: 3, f: 1.5e-3, b: true, s: relu, q: "12", z: ~, w: nan, l: [1, [2, 3]], e: []})");
+  Json j = yaml_to_json(n);
+  CHECK(j["i"] == 3);
+  CHECK(j["i"].is_number_integer());
+  CHECK(j["f"].get<double>() == Approx(1.5e-3));
+  CHECK(j["b"] == true);
+  CHECK(j["s"] == "relu");
+  CHECK(j["q"] == "12");
+  CHECK(j["z"].is_null());
+  CHECK(j["w"] == "nan");
+  CHECK(j["l"] == Json::parse("[1, [2, 3]]"));
+  CHECK(j["e"] == Json::array());
+}
+
+// Near misses are suggested only when close.
+TEST_CASE("schema: near_miss", "[schema]") {
+  CHECK(near_miss("lerning_rate", {"learning_rate", "margin"}) == std::optional<std::string>("learning_rate"));
+  CHECK_FALSE(near_miss("zzzzzz", {"learning_rate", "margin"}));
+}
+
+// Unknown keys fail with the line, the key path and a suggestion.
+TEST_CASE("schema: check_keys and typed reads", "[schema]") {
+  YAML::Node n = YAML::Load("a: 1\nmargn: 0.2\n");
+  ConfigPath at{"f.yaml", "model"};
+  CHECK_THROWS_WITH(check_keys(n, at, {"a", "margin"}),
+                    "f.yaml:2: model.margn: unknown key 'margn' (did you mean 'margin'?)");
+  CHECK(read_int(n["a"], at.child("a")) == 1);
+  CHECK_THROWS_WITH(read_bool(n["a"], at.child("a")), "f.yaml:1: model.a: expected true or false, got \"1\"");
+  CHECK_THROWS_WITH(read_double(YAML::Load("[1]"), at), Catch::Contains("expected a number, got a list"));
+}

@@ -1,0 +1,509 @@
+#pragma once
+// The storage conformance suite: every Storage backend must pass it. A backend's test
+// file expands HPT_STORAGE_CONFORMANCE_TESTS(name, new_db) where new_db() makes a new,
+// empty database and returns a StorageFactory opening connections to it.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "hpt/storage/storage.hpp"
+
+namespace hpt::conformance {
+
+using StorageFactory = std::function<std::unique_ptr<Storage>()>;
+
+inline const double k_nan = std::numeric_limits<double>::quiet_NaN();
+inline const double k_inf = std::numeric_limits<double>::infinity();
+
+// Attribute values of every JSON type.
+inline std::map<std::string, Json> every_json_type() {
+  return {{"null", nullptr},
+          {"true", true},
+          {"int", -42},
+          {"big", int64_t{1} << 53},
+          {"float", 0.125},
+          {"small", 1e-300},
+          {"string", "héllo \"quoted\"\n"},
+          {"empty", ""},
+          {"list", Json::array({1, "two", nullptr, Json::array({3.5})})},
+          {"object", Json{{"a", 1}, {"b", Json::array({true, false})}, {"c", Json::object()}}}};
+}
+
+inline std::map<std::string, Distribution> every_distribution() {
+  return {{"f", FloatDistribution{-1.0, 1.0, false, std::nullopt}},
+          {"flog", FloatDistribution{1e-5, 1e-1, true, std::nullopt}},
+          {"fstep", FloatDistribution{0.0, 1.0, false, 0.25}},
+          {"i", IntDistribution{0, 10, false, 1}},
+          {"ilog", IntDistribution{1, 1024, true, 1}},
+          {"istep", IntDistribution{8, 64, false, 8}},
+          {"cat", CategoricalDistribution{{"adam", 3, nullptr, true, 0.5,
+                                           Json::array({64, 32})}}}};
+}
+
+inline FrozenTrial finished_template(TrialState state, std::optional<double> value) {
+  FrozenTrial t;
+  t.state = state;
+  t.value = value;
+  t.distributions = every_distribution();
+  t.params = {{"f", -0.5}, {"flog", 1e-3}, {"fstep", 0.75}, {"i", 7},
+              {"ilog", 256}, {"istep", 24}, {"cat", 5}};
+  t.intermediate_values = {{0, 1.5}, {1, k_nan}, {2, k_inf}, {3, -k_inf}, {10, -2.25}};
+  t.user_attrs = every_json_type();
+  t.system_attrs = {{"fixed_params", Json{{"f", -0.5}}}};
+  t.datetime_start = Clock::now() - std::chrono::seconds(90);
+  t.datetime_complete = Clock::now() - std::chrono::seconds(30);
+  return t;
+}
+
+// NaN-aware equality of intermediate values.
+inline bool same_values(const std::map<int64_t, double>& a, const std::map<int64_t, double>& b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (const auto& [step, v] : a) {
+    auto it = b.find(step);
+    if (it == b.end() || !(v == it->second || (std::isnan(v) && std::isnan(it->second)))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+inline void check_same_time(const std::optional<Clock::time_point>& a,
+                            const std::optional<Clock::time_point>& b) {
+  REQUIRE(a.has_value() == b.has_value());
+  if (a) {
+    auto diff = std::chrono::duration_cast<std::chrono::microseconds>(*a - *b).count();
+    CHECK(std::abs(diff) <= 1);
+  }
+}
+
+inline void check_same_trial(const FrozenTrial& got, const FrozenTrial& want) {
+  CHECK(got.state == want.state);
+  CHECK(got.value == want.value);
+  CHECK(got.params == want.params);
+  CHECK(got.distributions == want.distributions);
+  CHECK(same_values(got.intermediate_values, want.intermediate_values));
+  CHECK(got.user_attrs == want.user_attrs);
+  for (const auto& [k, v] : want.system_attrs) {
+    CHECK(got.system_attrs.at(k) == v);
+  }
+  check_same_time(got.datetime_start, want.datetime_start);
+  check_same_time(got.datetime_complete, want.datetime_complete);
+}
+
+inline void check_studies(const StorageFactory& open) {
+  auto s = open();
+  CHECK(s->list_studies().empty());
+  CHECK_FALSE(s->find_study("a").has_value());
+  int64_t a = s->create_study("a", Direction::Minimize);
+  int64_t b = s->create_study("b", Direction::Maximize);
+  CHECK(a != b);
+  CHECK_THROWS_AS(s->create_study("a", Direction::Maximize), StorageError);
+  auto found = s->find_study("b");
+  REQUIRE(found);
+  CHECK(found->id == b);
+  CHECK(found->direction == Direction::Maximize);
+  auto all = s->list_studies();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].name == "a");
+  CHECK(all[0].direction == Direction::Minimize);
+  CHECK(all[1].name == "b");
+  // Another connection sees the same studies.
+  CHECK(open()->find_study("a")->id == a);
+}
+
+inline void check_study_attrs(const StorageFactory& open) {
+  auto s = open();
+  int64_t id = s->create_study("attrs", Direction::Minimize);
+  CHECK(s->study_user_attrs(id).empty());
+  for (const auto& [k, v] : every_json_type()) {
+    s->set_study_user_attr(id, k, v);
+  }
+  s->set_study_system_attr(id, "sys", Json{{"x", 1}});
+  s->set_study_system_attr(id, "sys", Json{{"x", 2}});  // Overwrites.
+  s->set_study_user_attr(id, "nan", k_nan);
+  auto user = open()->study_user_attrs(id);
+  CHECK(std::isnan(user.at("nan").get<double>()));
+  user.erase("nan");
+  CHECK(user == every_json_type());
+  CHECK(s->study_system_attrs(id) == std::map<std::string, Json>{{"sys", Json{{"x", 2}}}});
+  CHECK_THROWS_AS(s->set_study_user_attr(id + 100, "k", 1), StorageError);
+  CHECK_THROWS_AS(s->study_user_attrs(id + 100), StorageError);
+}
+
+inline void check_create_and_read_trials(const StorageFactory& open) {
+  auto s = open();
+  int64_t study = s->create_study("trials", Direction::Minimize);
+  auto complete = finished_template(TrialState::Complete, 0.5);
+  auto pruned = finished_template(TrialState::Pruned, -2.25);
+  auto failed = finished_template(TrialState::Fail, std::nullopt);
+  auto inf = finished_template(TrialState::Complete, k_inf);
+  auto neg_inf = finished_template(TrialState::Complete, -k_inf);
+  FrozenTrial waiting;
+  waiting.state = TrialState::Waiting;
+  waiting.system_attrs = {{"fixed_params", Json{{"i", 3}}}};
+  std::vector<FrozenTrial> templates = {complete, pruned, failed, inf, neg_inf, waiting};
+  std::vector<int64_t> ids;
+  for (const auto& t : templates) {
+    ids.push_back(s->create_trial(study, t));
+  }
+  CHECK(std::set<int64_t>(ids.begin(), ids.end()).size() == ids.size());
+  auto reader = open();
+  auto all = reader->get_all_trials(study);
+  REQUIRE(all.size() == templates.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    INFO("trial " << i);
+    CHECK(all[i].number == static_cast<int>(i));
+    CHECK(all[i].id == ids[i]);
+    check_same_trial(all[i], templates[i]);
+    check_same_trial(reader->get_trial(ids[i]), templates[i]);
+  }
+  CHECK_FALSE(all[5].datetime_start.has_value());
+  CHECK(all[3].value == k_inf);
+  CHECK(all[4].value == -k_inf);
+  // External values come back through the distributions.
+  CHECK(all[0].external_params()["cat"] == Json::array({64, 32}));
+  CHECK(all[0].external_params()["istep"] == 24);
+
+  auto only = reader->get_all_trials(study, {TrialState::Complete, TrialState::Waiting});
+  REQUIRE(only.size() == 4);
+  CHECK(only[0].number == 0);
+  CHECK(only[3].number == 5);
+  CHECK(reader->count_trials(study) == 6);
+  CHECK(reader->count_trials(study, {TrialState::Complete}) == 3);
+  CHECK(reader->count_trials(study, {TrialState::Pruned, TrialState::Fail}) == 2);
+  CHECK_THROWS_AS(reader->get_trial(ids.back() + 1000), StorageError);
+  CHECK_THROWS_AS(reader->get_all_trials(study + 1000), StorageError);
+  // Studies do not see each other's trials; numbers restart at 0.
+  int64_t other = s->create_study("other", Direction::Maximize);
+  int64_t first = s->create_trial(other, complete);
+  CHECK(s->get_trial(first).number == 0);
+  CHECK(s->get_all_trials(other).size() == 1);
+  CHECK(s->get_all_trials(study).size() == 6);
+}
+
+inline void check_trial_setters(const StorageFactory& open) {
+  auto s = open();
+  int64_t study = s->create_study("setters", Direction::Maximize);
+  auto claim = s->claim_trial(study, 10, "me", nullptr);
+  REQUIRE(claim);
+  int64_t id = claim->trial.id;
+  Distribution cat = CategoricalDistribution{{"a", Json::array({1, 2}), nullptr}};
+  s->set_trial_param(id, "x", 0.25, FloatDistribution{0.0, 1.0, false, std::nullopt});
+  s->set_trial_param(id, "c", 1, cat);
+  s->set_trial_intermediate_value(id, 0, 1.0);
+  s->set_trial_intermediate_value(id, 1, k_nan);
+  s->set_trial_intermediate_value(id, 2, k_inf);
+  s->set_trial_intermediate_value(id, 3, -k_inf);
+  s->set_trial_intermediate_value(id, 0, 2.0);  // Overwrites step 0.
+  for (const auto& [k, v] : every_json_type()) {
+    s->set_trial_user_attr(id, k, v);
+  }
+  s->set_trial_system_attr(id, "fail_reason", "none");
+  auto t = open()->get_trial(id);
+  CHECK(t.state == TrialState::Running);
+  CHECK(t.params == std::map<std::string, double>{{"c", 1}, {"x", 0.25}});
+  CHECK(t.distributions.at("c") == cat);
+  CHECK(t.external_params()["c"] == Json::array({1, 2}));
+  CHECK(same_values(t.intermediate_values, {{0, 2.0}, {1, k_nan}, {2, k_inf}, {3, -k_inf}}));
+  CHECK(t.user_attrs == every_json_type());
+  CHECK(t.system_attrs.at("fail_reason") == "none");
+  CHECK(t.system_attrs.at("hpt:owner") == "me");
+  CHECK_FALSE(t.datetime_complete);
+
+  CHECK_THROWS_AS(s->set_trial_state_values(id, TrialState::Complete, std::nullopt),
+                  StorageError);
+  CHECK_THROWS_AS(s->set_trial_state_values(id, TrialState::Complete, k_nan), StorageError);
+  CHECK_FALSE(s->set_trial_state_values(id, TrialState::Running, std::nullopt));
+  auto before = Clock::now() - std::chrono::seconds(1);
+  CHECK(s->set_trial_state_values(id, TrialState::Complete, k_inf));
+  // A finished trial no longer moves, whoever asks.
+  CHECK_FALSE(open()->set_trial_state_values(id, TrialState::Fail, std::nullopt));
+  CHECK_FALSE(s->set_trial_state_values(id, TrialState::Complete, 1.0));
+  t = s->get_trial(id);
+  CHECK(t.state == TrialState::Complete);
+  CHECK(t.value == k_inf);
+  REQUIRE(t.datetime_complete);
+  CHECK(*t.datetime_complete >= before);
+  CHECK(*t.datetime_complete <= Clock::now() + std::chrono::seconds(1));
+  CHECK(t.duration_seconds().value() >= 0.0);
+  // Finished trials are immutable (as in Optuna).
+  CHECK_THROWS_AS(s->set_trial_user_attr(id, "late", 1), StorageError);
+  CHECK_THROWS_AS(s->set_trial_intermediate_value(id, 9, 1.0), StorageError);
+  CHECK_THROWS_AS(s->set_trial_param(id, "y", 0.0, cat), StorageError);
+  CHECK_THROWS_AS(s->set_trial_system_attr(id + 1000, "k", 1), StorageError);
+  CHECK_THROWS_AS(s->set_trial_state_values(id + 1000, TrialState::Fail, std::nullopt),
+                  StorageError);
+
+  // PRUNED keeps its (optional) value; FAIL without one.
+  auto p = s->claim_trial(study, 10, "me", nullptr);
+  CHECK(s->set_trial_state_values(p->trial.id, TrialState::Pruned, -k_inf));
+  CHECK(s->get_trial(p->trial.id).value == -k_inf);
+  auto f = s->claim_trial(study, 10, "me", nullptr);
+  CHECK(s->set_trial_state_values(f->trial.id, TrialState::Fail, std::nullopt));
+  CHECK_FALSE(s->get_trial(f->trial.id).value);
+}
+
+inline void check_claim_new_and_limit(const StorageFactory& open) {
+  auto s = open();
+  int64_t study = s->create_study("claim", Direction::Minimize);
+  auto now = Clock::now();
+  auto c0 = s->claim_trial(study, 3, Json{{"pid", 1}}, nullptr);
+  REQUIRE(c0);
+  CHECK(c0->kind == TrialClaim::Kind::New);
+  CHECK(c0->trial.number == 0);
+  CHECK(c0->trial.state == TrialState::Running);
+  CHECK(c0->trial.system_attrs.at("hpt:owner") == Json{{"pid", 1}});
+  REQUIRE(c0->trial.datetime_start);
+  CHECK(std::abs(std::chrono::duration<double>(*c0->trial.datetime_start - now).count()) < 5);
+  auto age = s->heartbeat_age(c0->trial.id);
+  REQUIRE(age);
+  CHECK(*age > -1.0);
+  CHECK(*age < 5.0);
+  auto c1 = s->claim_trial(study, 3, 2, nullptr);
+  auto c2 = s->claim_trial(study, 3, 3, nullptr);
+  REQUIRE(c1);
+  REQUIRE(c2);
+  CHECK(c1->trial.number == 1);
+  CHECK(c2->trial.number == 2);
+  CHECK_FALSE(s->claim_trial(study, 3, 4, nullptr));  // 3 RUNNING count toward the limit.
+  CHECK(s->set_trial_state_values(c0->trial.id, TrialState::Complete, 1.0));
+  CHECK(s->set_trial_state_values(c1->trial.id, TrialState::Pruned, 2.0));
+  CHECK_FALSE(s->claim_trial(study, 3, 4, nullptr));  // Finished ones count too.
+  CHECK(s->set_trial_state_values(c2->trial.id, TrialState::Fail, std::nullopt));
+  auto c3 = s->claim_trial(study, 3, 5, nullptr);  // A FAIL does not count.
+  REQUIRE(c3);
+  CHECK(c3->kind == TrialClaim::Kind::New);
+  CHECK(c3->trial.number == 3);
+  CHECK_FALSE(s->claim_trial(study, 3, 6, nullptr));
+  CHECK(s->claim_trial(study, 4, 6, nullptr)->trial.number == 4);
+  CHECK_THROWS_AS(s->claim_trial(study + 100, 3, 1, nullptr), StorageError);
+}
+
+inline void check_claim_waiting_first(const StorageFactory& open) {
+  auto s = open();
+  int64_t study = s->create_study("waiting", Direction::Minimize);
+  auto running = s->claim_trial(study, 10, "a", nullptr);
+  FrozenTrial w;
+  w.state = TrialState::Waiting;
+  w.distributions = {{"i", IntDistribution{0, 10, false, 1}}};
+  w.params = {{"i", 4}};
+  w.system_attrs = {{"fixed_params", Json{{"i", 4}}}};
+  int64_t w1 = s->create_trial(study, w);
+  w.params = {{"i", 5}};
+  int64_t w2 = s->create_trial(study, w);
+  // WAITING trials come first, oldest first, even past the limit check and before orphans.
+  auto orphan_all = [](const FrozenTrial&) { return true; };
+  auto c = s->claim_trial(study, 3, "b", orphan_all);
+  REQUIRE(c);
+  CHECK(c->kind == TrialClaim::Kind::Waiting);
+  CHECK(c->trial.id == w1);
+  CHECK(c->trial.number == 1);
+  CHECK(c->trial.state == TrialState::Running);
+  CHECK(c->trial.params == std::map<std::string, double>{{"i", 4}});
+  CHECK(c->trial.system_attrs.at("fixed_params") == Json{{"i", 4}});
+  CHECK(c->trial.system_attrs.at("hpt:owner") == "b");
+  CHECK(c->trial.datetime_start.has_value());
+  CHECK(s->heartbeat_age(w1).has_value());
+  auto d = s->claim_trial(study, 3, "b", nullptr);
+  REQUIRE(d);
+  CHECK(d->trial.id == w2);
+  CHECK_FALSE(s->claim_trial(study, 3, "b", nullptr));
+  CHECK(running->trial.number == 0);
+}
+
+inline void check_claim_orphan(const StorageFactory& open) {
+  auto s = open();
+  int64_t study = s->create_study("orphan", Direction::Minimize);
+  auto a = s->claim_trial(study, 2, "dead", nullptr);
+  auto b = s->claim_trial(study, 2, "alive", nullptr);
+  REQUIRE(a);
+  REQUIRE(b);
+  s->set_trial_param(a->trial.id, "x", 0.5, FloatDistribution{0.0, 1.0, false, std::nullopt});
+  s->set_trial_intermediate_value(a->trial.id, 0, 0.9);
+  s->set_trial_intermediate_value(a->trial.id, 1, 0.8);
+  s->set_trial_user_attr(a->trial.id, "u", 1);
+  CHECK_FALSE(s->claim_trial(study, 2, "new", nullptr));
+  // The callback sees whole trials (owner attr included) and picks the orphan.
+  std::vector<int> asked;
+  auto is_dead = [&](const FrozenTrial& t) {
+    asked.push_back(t.number);
+    return t.system_attrs.at("hpt:owner") == "dead";
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto c = open()->claim_trial(study, 2, "new", is_dead);
+  REQUIRE(c);
+  CHECK(c->kind == TrialClaim::Kind::Orphan);
+  CHECK(c->trial.id == a->trial.id);
+  CHECK(c->trial.number == 0);
+  CHECK(c->trial.state == TrialState::Running);
+  CHECK(c->trial.intermediate_values.empty());
+  CHECK(c->trial.params == std::map<std::string, double>{{"x", 0.5}});
+  CHECK(c->trial.system_attrs.at("hpt:owner") == "new");
+  CHECK(*c->trial.datetime_start > *a->trial.datetime_start);
+  CHECK(asked == std::vector<int>{0});
+  CHECK(s->get_trial(a->trial.id).intermediate_values.empty());
+  // Nobody is an orphan now, and the limit is reached.
+  CHECK_FALSE(s->claim_trial(study, 2, "x", [](const FrozenTrial&) { return false; }));
+  // The callback may call back into the storage.
+  auto via_storage = [&](const FrozenTrial& t) { return s->heartbeat_age(t.id).has_value(); };
+  auto again = s->claim_trial(study, 2, "y", via_storage);
+  REQUIRE(again);
+  CHECK(again->kind == TrialClaim::Kind::Orphan);
+  CHECK(again->trial.number == 0);
+}
+
+inline void check_heartbeat(const StorageFactory& open) {
+  auto s = open();
+  int64_t study = s->create_study("hb", Direction::Minimize);
+  FrozenTrial r;
+  r.state = TrialState::Running;
+  int64_t id = s->create_trial(study, r);
+  CHECK_FALSE(s->heartbeat_age(id));
+  s->record_heartbeat(id);
+  auto age = open()->heartbeat_age(id);
+  REQUIRE(age);
+  CHECK(*age >= -0.5);
+  CHECK(*age < 5.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  CHECK(*s->heartbeat_age(id) >= *age + 0.04);
+  s->record_heartbeat(id);
+  CHECK(*s->heartbeat_age(id) < 0.05 + *age);
+  CHECK_THROWS_AS(s->record_heartbeat(id + 1000), StorageError);
+  CHECK_THROWS_AS(s->heartbeat_age(id + 1000), StorageError);
+}
+
+// A reader that already read a study sees later changes made through another connection
+// (backends may cache finished trials, never unfinished ones).
+inline void check_reader_sees_changes(const StorageFactory& open) {
+  auto writer = open();
+  auto reader = open();
+  int64_t study = writer->create_study("fresh", Direction::Minimize);
+  auto a = writer->claim_trial(study, 10, "w", nullptr);
+  CHECK(reader->get_all_trials(study).size() == 1);
+  writer->set_trial_intermediate_value(a->trial.id, 0, 3.0);
+  CHECK(reader->get_all_trials(study)[0].intermediate_values.size() == 1);
+  writer->set_trial_state_values(a->trial.id, TrialState::Complete, 3.0);
+  auto b = writer->claim_trial(study, 10, "w", nullptr);
+  auto all = reader->get_all_trials(study);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].state == TrialState::Complete);
+  CHECK(all[0].value == 3.0);
+  CHECK(all[1].state == TrialState::Running);
+  writer->set_trial_state_values(b->trial.id, TrialState::Pruned, 1.0);
+  all = reader->get_all_trials(study);
+  CHECK(all[0].value == 3.0);  // Served again (perhaps from a cache).
+  CHECK(all[1].state == TrialState::Pruned);
+  CHECK(reader->get_all_trials(study, {TrialState::Pruned}).size() == 1);
+}
+
+// Claims from `workers` threads or processes, each with its own connection, until the
+// limit; finishes each claim. Returns nothing; checks numbers are 0..limit-1 exactly.
+inline void check_concurrent_claims(const StorageFactory& open, bool use_processes) {
+  constexpr int k_limit = 40;
+  constexpr int k_workers = 4;
+  int64_t study = open()->create_study("race", Direction::Minimize);
+  auto worker = [&](int w) {
+    auto s = open();
+    int n = 0;
+    while (auto c = s->claim_trial(study, k_limit, w, nullptr)) {
+      s->set_trial_intermediate_value(c->trial.id, 0, w);
+      // Every fourth trial fails, so its slot is claimed again as a new trial.
+      TrialState end = c->trial.number % 4 == 3 && n % 2 == 0 ? TrialState::Fail
+                                                               : TrialState::Complete;
+      s->set_trial_state_values(c->trial.id, end, static_cast<double>(w));
+      ++n;
+    }
+  };
+  if (use_processes) {
+    std::vector<pid_t> pids;
+    for (int w = 0; w < k_workers; ++w) {
+      pid_t pid = ::fork();
+      REQUIRE(pid >= 0);
+      if (pid == 0) {
+        int rc = 0;
+        try {
+          worker(w);
+        } catch (...) {
+          rc = 1;
+        }
+        ::_exit(rc);
+      }
+      pids.push_back(pid);
+    }
+    for (pid_t pid : pids) {
+      int status = 0;
+      REQUIRE(::waitpid(pid, &status, 0) == pid);
+      CHECK(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) == 0);
+    }
+  } else {
+    std::vector<std::thread> threads;
+    for (int w = 0; w < k_workers; ++w) {
+      threads.emplace_back(worker, w);
+    }
+    for (auto& t : threads) {
+      t.join();
+    }
+  }
+  auto all = open()->get_all_trials(study);
+  std::set<int> numbers;
+  int counted = 0;
+  for (const auto& t : all) {
+    numbers.insert(t.number);
+    CHECK(is_finished(t.state));
+    counted += t.state == TrialState::Fail ? 0 : 1;
+  }
+  CHECK(numbers.size() == all.size());  // No duplicate numbers.
+  CHECK(*numbers.rbegin() == static_cast<int>(all.size()) - 1);
+  CHECK(counted == k_limit);  // Never past the limit.
+}
+
+}  // namespace hpt::conformance
+
+#define HPT_CONFORMANCE_CASE(backend, name, fn, new_db) \
+  TEST_CASE(backend ": " name, "[storage][conformance]") { fn(new_db()); }
+
+// Expands the whole suite for one backend; new_db is a callable () -> StorageFactory.
+#define HPT_STORAGE_CONFORMANCE_TESTS(backend, new_db)                                          \
+  /* Studies: create, duplicates, find, list, directions. */                                    \
+  HPT_CONFORMANCE_CASE(backend, "studies", hpt::conformance::check_studies, new_db)             \
+  /* Study user/system attrs of every JSON type, NaN, overwrite, unknown study. */              \
+  HPT_CONFORMANCE_CASE(backend, "study attrs", hpt::conformance::check_study_attrs, new_db)     \
+  /* create_trial of every state round-trips through get_trial/get_all_trials/count. */         \
+  HPT_CONFORMANCE_CASE(backend, "create and read trials",                                       \
+                       hpt::conformance::check_create_and_read_trials, new_db)                  \
+  /* Setters on a RUNNING trial; set_trial_state_values rules; finished trials immutable. */    \
+  HPT_CONFORMANCE_CASE(backend, "trial setters", hpt::conformance::check_trial_setters, new_db) \
+  /* claim_trial numbers new trials and respects the limit (FAIL does not count). */            \
+  HPT_CONFORMANCE_CASE(backend, "claim new and limit",                                          \
+                       hpt::conformance::check_claim_new_and_limit, new_db)                     \
+  /* claim_trial takes WAITING trials first, keeping params and fixed_params. */                \
+  HPT_CONFORMANCE_CASE(backend, "claim waiting first",                                          \
+                       hpt::conformance::check_claim_waiting_first, new_db)                     \
+  /* claim_trial reclaims an orphan: values cleared, params kept, owner and start reset. */     \
+  HPT_CONFORMANCE_CASE(backend, "claim orphan", hpt::conformance::check_claim_orphan, new_db)   \
+  /* record_heartbeat / heartbeat_age. */                                                       \
+  HPT_CONFORMANCE_CASE(backend, "heartbeat", hpt::conformance::check_heartbeat, new_db)         \
+  /* A second connection's reads follow writes made by the first. */                            \
+  HPT_CONFORMANCE_CASE(backend, "reader sees changes",                                          \
+                       hpt::conformance::check_reader_sees_changes, new_db)                     \
+  /* Four threads, each with its own connection, claim concurrently: no duplicates. */          \
+  TEST_CASE(backend ": concurrent claims (threads)", "[storage][conformance]") {                \
+    hpt::conformance::check_concurrent_claims(new_db(), false);                                 \
+  }                                                                                             \
+  /* Four forked processes claim concurrently: no duplicates, never past the limit. */          \
+  TEST_CASE(backend ": concurrent claims (processes)", "[storage][conformance]") {              \
+    hpt::conformance::check_concurrent_claims(new_db(), true);                                  \
+  }

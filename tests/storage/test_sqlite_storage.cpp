@@ -1,0 +1,210 @@
+#include "hpt/storage/sqlite_storage.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cmath>
+#include <regex>
+
+#include "storage_conformance.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+using hpt::conformance::StorageFactory;
+
+// A new database file in its own temporary directory; the factory keeps the directory.
+StorageFactory new_sqlite_db() {
+  auto dir = std::make_shared<hpt::test::TempDir>();
+  return [dir]() { return hpt::open_storage("sqlite:///" + dir->file("study.db")); };
+}
+
+std::string text(SQLite::Database& db, const std::string& sql) {
+  return db.execAndGet(sql).getString();
+}
+
+}  // namespace
+
+HPT_STORAGE_CONFORMANCE_TESTS("sqlite", new_sqlite_db)
+
+// The rows hpt writes use Optuna's encodings: state names, value types, NULL for
+// non-finite numbers, Python-style JSON, SQLAlchemy datetimes (UTC heartbeats).
+TEST_CASE("sqlite storage writes Optuna's value encodings", "[storage][sqlite]") {
+  hpt::test::TempDir dir;
+  auto path = dir.file("enc.db");
+  auto s = hpt::open_storage(path);
+  int64_t study = s->create_study("enc", hpt::Direction::Maximize);
+  auto c = s->claim_trial(study, 5, hpt::Json{{"pid", 7}}, nullptr);
+  s->set_trial_param(c->trial.id, "lr", 0.001,
+                     hpt::FloatDistribution{1e-5, 1.0, true, std::nullopt});
+  s->set_trial_intermediate_value(c->trial.id, 0, std::nan(""));
+  s->set_trial_intermediate_value(c->trial.id, 1, -HUGE_VAL);
+  s->set_trial_intermediate_value(c->trial.id, 2, 0.5);
+  s->set_trial_user_attr(c->trial.id, "a", hpt::Json{{"k", hpt::Json::array({1, "é"})}});
+  s->set_trial_state_values(c->trial.id, hpt::TrialState::Complete, HUGE_VAL);
+
+  SQLite::Database db(path);
+  CHECK(text(db, "SELECT direction FROM study_directions") == "MAXIMIZE");
+  CHECK(text(db, "SELECT state FROM trials") == "COMPLETE");
+  CHECK(text(db, "SELECT number FROM trials") == "0");
+  CHECK(text(db, "SELECT value_type || '|' || (value IS NULL) FROM trial_values") ==
+        "INF_POS|1");
+  CHECK(text(db,
+             "SELECT group_concat(intermediate_value_type || ':' || "
+             "ifnull(intermediate_value, 'null'), ',') FROM (SELECT * FROM "
+             "trial_intermediate_values ORDER BY step)") == "NAN:null,INF_NEG:null,FINITE:0.5");
+  CHECK(text(db, "SELECT value_json FROM trial_user_attributes") ==
+        "{\"k\": [1, \"\\u00e9\"]}");
+  CHECK(text(db, "SELECT value_json FROM trial_system_attributes WHERE key = 'hpt:owner'") ==
+        "{\"pid\": 7}");
+  CHECK(text(db, "SELECT param_value FROM trial_params") == "0.001");
+  CHECK(text(db, "SELECT schema_version || ' ' || library_version FROM version_info") ==
+        "12 3.1.0");
+  CHECK(text(db, "SELECT version_num FROM alembic_version") == "v3.0.0.d");
+  CHECK(text(db, "PRAGMA journal_mode") == "wal");
+  std::regex datetime(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6})");
+  CHECK(std::regex_match(text(db, "SELECT datetime_start FROM trials"), datetime));
+  CHECK(std::regex_match(text(db, "SELECT datetime_complete FROM trials"), datetime));
+  auto heartbeat = text(db, "SELECT heartbeat FROM trial_heartbeats");
+  CHECK(std::regex_match(heartbeat, datetime));
+  // Heartbeats are UTC, as SQL CURRENT_TIMESTAMP (Optuna's func.now()) writes them.
+  CHECK(std::abs(db.execAndGet("SELECT (julianday('now') - julianday('" + heartbeat +
+                               "')) * 86400")
+                     .getDouble()) < 10);
+}
+
+// Reads follow the cache rules: a second get_all_trials serves finished trials from
+// memory (changes made behind its back to a finished trial stay unseen) but re-reads
+// unfinished ones.
+TEST_CASE("sqlite storage caches finished trials only", "[storage][sqlite]") {
+  hpt::test::TempDir dir;
+  auto path = dir.file("cache.db");
+  auto s = hpt::open_storage(path);
+  int64_t study = s->create_study("cache", hpt::Direction::Minimize);
+  auto done = s->claim_trial(study, 5, 1, nullptr);
+  s->set_trial_state_values(done->trial.id, hpt::TrialState::Complete, 1.0);
+  auto running = s->claim_trial(study, 5, 1, nullptr);
+  REQUIRE(s->get_all_trials(study).size() == 2);
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    raw.exec("UPDATE trial_values SET value = 99 WHERE trial_id = " +
+             std::to_string(done->trial.id));
+    raw.exec("INSERT INTO trial_user_attributes (trial_id, key, value_json) VALUES (" +
+             std::to_string(running->trial.id) + ", 'seen', 'true')");
+  }
+  auto all = s->get_all_trials(study);
+  CHECK(all[0].value == 1.0);  // From the cache.
+  CHECK(all[1].user_attrs.at("seen") == true);
+  CHECK(hpt::open_storage(path)->get_all_trials(study)[0].value == 99.0);  // Fresh reader.
+}
+
+// A storage opened read-only reads but refuses every write with a StorageError.
+TEST_CASE("sqlite storage opened read-only refuses writes", "[storage][sqlite]") {
+  hpt::test::TempDir dir;
+  auto path = dir.file("ro.db");
+  int64_t study = hpt::open_storage(path)->create_study("ro", hpt::Direction::Minimize);
+  auto ro = hpt::open_storage(path, true);
+  CHECK(ro->list_studies().size() == 1);
+  CHECK(ro->get_all_trials(study).empty());
+  CHECK_THROWS_WITH(ro->create_study("x", hpt::Direction::Minimize),
+                    Catch::Contains("read-only") && Catch::Contains("ro.db"));
+  CHECK_THROWS_AS(ro->claim_trial(study, 1, 1, nullptr), hpt::StorageError);
+}
+
+// A full disk (simulated with max_page_count) surfaces as a StorageError naming it, and
+// the failed transaction leaves the study readable.
+TEST_CASE("sqlite storage reports a full disk", "[storage][sqlite]") {
+  hpt::test::TempDir dir;
+  auto path = dir.file("full.db");
+  auto storage = hpt::open_storage(path);
+  auto* s = dynamic_cast<hpt::SqliteStorage*>(storage.get());
+  REQUIRE(s != nullptr);
+  int64_t study = s->create_study("full", hpt::Direction::Minimize);
+  auto c = s->claim_trial(study, 1, 1, nullptr);
+  int64_t pages = s->database().execAndGet("PRAGMA page_count").getInt64();
+  s->database().exec("PRAGMA max_page_count = " + std::to_string(pages + 1));
+  std::string big(3000, 'x');
+  std::string message;
+  try {
+    for (int i = 0; i < 100; ++i) {
+      s->set_trial_user_attr(c->trial.id, "k" + std::to_string(i), big);
+    }
+  } catch (const hpt::StorageError& e) {
+    message = e.what();
+  }
+  CHECK_THAT(message, Catch::Contains("full.db") && Catch::Contains("disk is full"));
+  CHECK(s->get_all_trials(study).size() == 1);
+}
+
+namespace {
+
+// Fills a study with n finished trials (4 params, 20 intermediate values, 2 attrs each)
+// plus 4 running ones (synchronous=OFF: the fsyncs are not what is measured).
+void fill_study(hpt::SqliteStorage& s, int64_t study, int n) {
+  s.database().exec("PRAGMA synchronous = OFF");
+  for (int i = 0; i < n + 4; ++i) {
+    hpt::FrozenTrial t;
+    t.state = i < n ? hpt::TrialState::Complete : hpt::TrialState::Running;
+    t.value = i < n ? std::optional<double>(0.001 * i) : std::nullopt;
+    t.distributions = {{"lr", hpt::FloatDistribution{1e-5, 1.0, true, std::nullopt}},
+                       {"wd", hpt::FloatDistribution{0.0, 0.1, false, std::nullopt}},
+                       {"layers", hpt::IntDistribution{1, 8, false, 1}},
+                       {"opt", hpt::CategoricalDistribution{{"adam", "sgd"}}}};
+    t.params = {{"lr", 1e-3}, {"wd", 0.01}, {"layers", i % 8 + 1}, {"opt", i % 2}};
+    for (int step = 0; step < 20; ++step) {
+      t.intermediate_values[step] = 1.0 / (step + 1);
+    }
+    t.user_attrs = {{"duration_s", 12.5}, {"note", "x"}};
+    s.create_trial(study, t);
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+// Times get_all_trials at 1,000 and 10,000 trials: the first (cold) read and the
+// following (cached) ones. Hidden; run with: test_storage "[.bench]" -s
+TEST_CASE("sqlite get_all_trials speed", "[.bench][storage]") {
+  for (int n : {1000, 10000}) {
+    hpt::test::TempDir dir;
+    auto path = dir.file("bench.db");
+    auto storage = hpt::open_storage(path);
+    auto& s = dynamic_cast<hpt::SqliteStorage&>(*storage);
+    int64_t study = s.create_study("bench", hpt::Direction::Minimize);
+    fill_study(s, study, n);
+    auto reader = hpt::open_storage(path);
+    auto t0 = std::chrono::steady_clock::now();
+    auto all = reader->get_all_trials(study);
+    double cold = seconds_since(t0);
+    REQUIRE(all.size() == static_cast<size_t>(n + 4));
+    constexpr int k_reps = 20;
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < k_reps; ++i) {
+      all = reader->get_all_trials(study);
+    }
+    double copied = seconds_since(t0) / k_reps;
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < k_reps; ++i) {
+      REQUIRE(reader->trials_snapshot(study)->size() == static_cast<size_t>(n + 4));
+    }
+    double unchanged = seconds_since(t0) / k_reps;
+    // The per-suggestion pattern: another connection finishes a trial and claims the next.
+    double changed = 0.0;
+    for (int i = 0; i < k_reps; ++i) {
+      auto running = s.get_all_trials(study, {hpt::TrialState::Running}).front();
+      s.set_trial_state_values(running.id, hpt::TrialState::Complete, 1.0);
+      s.claim_trial(study, n + 100, 1, nullptr);
+      t0 = std::chrono::steady_clock::now();
+      auto snap = reader->trials_snapshot(study);
+      changed += seconds_since(t0) / k_reps;
+      REQUIRE(snap->at(running.number).state == hpt::TrialState::Complete);
+    }
+    WARN(n << " trials: get_all_trials cold " << cold * 1e3 << " ms, cached (copy) "
+           << copied * 1e3 << " ms; trials_snapshot unchanged " << unchanged * 1e3
+           << " ms, after a finish + claim " << changed * 1e3 << " ms");
+  }
+}

@@ -1,0 +1,96 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "hpt/trainer/cache.hpp"
+#include "hpt/trainer/training.hpp"
+
+using namespace hpt::trainer;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fresh_cache(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("hpt-cache-" + name + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  ::setenv("HPT_CACHE_DIR", dir.c_str(), 1);
+  return dir.string();
+}
+
+ImageSet random_set(int64_t n, int64_t seed) {
+  torch::manual_seed(seed);
+  return {torch::randint(0, 256, {n, 16, 16, 1}).to(torch::kUInt8),
+          torch::arange(n, torch::kInt64).remainder(2)};
+}
+
+}  // namespace
+
+// ensure_cached writes once (miss), then reports hits without calling write again.
+TEST_CASE("ensure_cached writes once", "[cache]") {
+  const std::string root = fresh_cache("ensure");
+  CHECK(cache_root() == root);
+  int calls = 0;
+  auto write = [&](const std::string& tmp) {
+    ++calls;
+    std::ofstream(tmp) << "data";
+  };
+  const std::string path = root + "/x/file.bin";
+  CHECK_FALSE(ensure_cached(path, write));
+  CHECK(ensure_cached(path, write));
+  CHECK(calls == 1);
+  // A failing writer leaves neither the file nor a temporary behind.
+  CHECK_THROWS(ensure_cached(root + "/x/bad.bin", [](const std::string& tmp) {
+    std::ofstream(tmp) << "partial";
+    throw std::runtime_error("boom");
+  }));
+  CHECK_FALSE(fs::exists(root + "/x/bad.bin"));
+  for (const auto& entry : fs::directory_iterator(root + "/x")) {
+    CHECK(entry.path().string().find(".tmp.") == std::string::npos);
+  }
+  CHECK(digest("a") != digest("b"));
+}
+
+// Frozen features are reused for the same dataset + extractor and recomputed when either
+// the dataset fingerprint or the extractor identity changes.
+TEST_CASE("feature cache hit and invalidation", "[cache]") {
+  fresh_cache("features");
+  Dataset ds;
+  ds.class_names = {"a", "b"};
+  ds.train = random_set(6, 1);
+  ds.val = random_set(4, 2);
+  ds.test = random_set(4, 3);
+  ds.fingerprint = "fp1";
+  torch::manual_seed(0);
+  FeatureExtractor ex(BuiltinCnn(BuiltinCnnOptions().width(4)), InputSpec(), "cnn-a");
+  std::ostringstream log;
+  bool hit = true;
+  auto first = cached_features(ds, ex, &hit, log);
+  CHECK_FALSE(hit);
+  CHECK(first[0].sizes() == torch::IntArrayRef{6, 32});
+  CHECK(torch::allclose(first[1], ex.extract(ds.val.images)));
+  auto second = cached_features(ds, ex, &hit, log);
+  CHECK(hit);
+  CHECK(torch::equal(first[2], second[2]));
+  ds.fingerprint = "fp2";
+  cached_features(ds, ex, &hit, log);
+  CHECK_FALSE(hit);
+  FeatureExtractor other(BuiltinCnn(BuiltinCnnOptions().width(4)), InputSpec(), "cnn-b");
+  cached_features(ds, other, &hit, log);
+  CHECK_FALSE(hit);
+  cached_features(ds, other, &hit, log);
+  CHECK(hit);
+}
+
+// A file's digest changes with its contents.
+TEST_CASE("file digest", "[cache]") {
+  const std::string root = fresh_cache("digest");
+  fs::create_directories(root);
+  std::ofstream(root + "/m.pt") << "one";
+  const std::string a = file_digest(root + "/m.pt");
+  std::ofstream(root + "/m.pt") << "two";
+  CHECK(file_digest(root + "/m.pt") != a);
+  CHECK_THROWS_WITH(file_digest(root + "/missing.pt"), Catch::Contains("missing.pt"));
+}

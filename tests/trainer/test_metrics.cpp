@@ -1,0 +1,70 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/trainer/metrics.hpp"
+
+using namespace hpt::trainer;
+
+// ROC AUC equals hand-computed values, ties counted as half.
+TEST_CASE("roc auc by hand", "[metrics]") {
+  CHECK(roc_auc({0.1, 0.4, 0.35, 0.8}, {false, false, true, true}) == Approx(0.75));
+  // Positives {0.5, 0.9} vs negatives {0.5, 0.5}: 0.5 + 0.5 + 1 + 1 over 4 pairs.
+  CHECK(roc_auc({0.5, 0.5, 0.5, 0.9}, {false, true, false, true}) == Approx(0.75));
+  CHECK(roc_auc({1, 2, 3}, {true, true, true}) == 0.5);
+  CHECK(roc_auc({3, 2, 1}, {true, false, false}) == Approx(1.0));
+}
+
+// The ROC curve visits every distinct score (scikit-learn's drop_intermediate=False).
+TEST_CASE("roc curve by hand", "[metrics]") {
+  auto c = roc_curve({0.1, 0.4, 0.35, 0.8}, {false, false, true, true});
+  CHECK(c.fpr == std::vector<double>{0, 0, 0.5, 0.5, 1});
+  CHECK(c.tpr == std::vector<double>{0, 0.5, 0.5, 1, 1});
+  CHECK(c.thresholds[1] == 0.8);
+  CHECK(c.thresholds[4] == 0.1);
+  auto d = downsample(c, 3);
+  CHECK(d.fpr == std::vector<double>{0, 0.5, 1});
+}
+
+// Youden's J threshold, the confusion matrix at it, and AUC on distances, by hand.
+TEST_CASE("threshold and confusion matrix", "[metrics]") {
+  std::vector<double> d = {0.1, 0.3, 0.35, 0.5, 0.45, 0.7};
+  std::vector<bool> same = {true, true, false, true, false, false};
+  // J after 0.1: 1/3, after 0.3: 2/3 (max), after 0.35: 1/3, 0.45: 0, 0.5: 1/3, 0.7: 0.
+  CHECK(youden_threshold(d, same) == 0.3);
+  auto m = confusion_matrix(d, same, 0.3);
+  CHECK(m[0][0] == 3);  // TN
+  CHECK(m[0][1] == 0);  // FP
+  CHECK(m[1][0] == 1);  // FN
+  CHECK(m[1][1] == 2);  // TP
+  std::vector<double> s;
+  for (double x : d) {
+    s.push_back(-x);
+  }
+  CHECK(roc_auc(s, same) == Approx(7.0 / 9.0));
+}
+
+// recall@1 excludes self and compares the nearest neighbour's label.
+TEST_CASE("recall at 1 by hand", "[metrics]") {
+  auto e = torch::tensor({0.0, 0.1, 1.0, 1.05, 2.0}).view({5, 1});
+  auto y = torch::tensor({0, 0, 1, 0, 1}, torch::kInt64);
+  CHECK(recall_at_1(e, y) == Approx(0.4));
+}
+
+// Pairs are balanced, correctly flagged, never self-pairs, and seeded.
+TEST_CASE("balanced pairs", "[metrics]") {
+  std::vector<int64_t> labels = {0, 0, 0, 1, 1, 2, 2, 2, 2, 3};
+  auto p = make_pairs(labels, 101, 5);
+  REQUIRE(p.same.size() == 101);
+  int n_same = 0;
+  for (size_t i = 0; i < p.same.size(); ++i) {
+    CHECK(p.first[i] != p.second[i]);
+    CHECK(p.same[i] == (labels[p.first[i]] == labels[p.second[i]]));
+    n_same += p.same[i] ? 1 : 0;
+  }
+  CHECK(n_same == 50);
+  CHECK(make_pairs(labels, 101, 5).first == p.first);
+  CHECK(make_pairs(labels, 101, 6).first != p.first);
+  CHECK_THROWS_AS(make_pairs({1, 1, 1}, 10, 0), std::invalid_argument);
+  auto dist = pair_distances(torch::tensor({0.0, 3.0, 4.0}).view({3, 1}),
+                             PairSet{{0, 1}, {2, 2}, {false, false}});
+  CHECK(dist == std::vector<double>{4.0, 1.0});
+}

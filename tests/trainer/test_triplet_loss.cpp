@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include <torch/torch.h>
+
+#include "hpt/trainer/triplet_loss.hpp"
+
+using hpt::trainer::triplet_batch_hard_loss;
+using hpt::trainer::triplet_semihard_loss;
+
+namespace {
+
+// TFA TripletSemiHardLoss written as a naive triple loop with autograd-carrying scalars:
+// for each positive pair (a != p), the closest negative with d(a,n) > d(a,p), else the
+// farthest negative (0 if none); mean of max(d_ap - d_an + margin, 0) over positive pairs.
+torch::Tensor naive_semihard(const torch::Tensor& e, const std::vector<int64_t>& y, double margin) {
+  const int64_t b = e.size(0);
+  auto dist = [&](int64_t i, int64_t j) { return i == j ? e.sum() * 0 : (e[i] - e[j]).norm(); };
+  torch::Tensor total = e.sum() * 0;
+  int64_t count = 0;
+  for (int64_t a = 0; a < b; ++a) {
+    for (int64_t p = 0; p < b; ++p) {
+      if (p == a || y[a] != y[p]) {
+        continue;
+      }
+      auto d_ap = dist(a, p);
+      const double ap = d_ap.item<double>();
+      int64_t outside = -1;
+      int64_t farthest = -1;
+      for (int64_t n = 0; n < b; ++n) {
+        if (y[n] == y[a]) {
+          continue;
+        }
+        const double an = dist(a, n).item<double>();
+        if (an > ap && (outside < 0 || an < dist(a, outside).item<double>())) {
+          outside = n;
+        }
+        if (farthest < 0 || an > dist(a, farthest).item<double>()) {
+          farthest = n;
+        }
+      }
+      const int64_t n = outside >= 0 ? outside : farthest;
+      auto d_an = n >= 0 ? dist(a, n) : e.sum() * 0;
+      total = total + torch::relu(d_ap - d_an + margin);
+      ++count;
+    }
+  }
+  return total / static_cast<double>(count);
+}
+
+torch::Tensor random_embeddings(int64_t b, int64_t d, uint64_t seed) {
+  torch::manual_seed(seed);
+  return torch::nn::functional::normalize(torch::randn({b, d}, torch::kFloat64),
+                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
+}
+
+void check_against_naive(const torch::Tensor& base, const std::vector<int64_t>& y, double margin) {
+  auto labels = torch::tensor(y, torch::kInt64);
+  auto e1 = base.clone().set_requires_grad(true);
+  auto e2 = base.clone().set_requires_grad(true);
+  auto fast = triplet_semihard_loss(e1, labels, margin);
+  auto slow = naive_semihard(e2, y, margin);
+  CHECK(fast.item<double>() == Approx(slow.item<double>()).epsilon(1e-9).margin(1e-12));
+  fast.backward();
+  slow.backward();
+  CHECK(torch::allclose(e1.grad(), e2.grad(), 1e-7, 1e-9));
+}
+
+}  // namespace
+
+// Values and gradients equal the naive TFA reference on random batches with repeated labels.
+TEST_CASE("semi-hard loss matches the naive TFA reference", "[triplet]") {
+  for (uint64_t seed = 0; seed < 6; ++seed) {
+    std::vector<int64_t> y;
+    for (int64_t i = 0; i < 12; ++i) {
+      y.push_back((i * 7 + static_cast<int64_t>(seed)) % 4);
+    }
+    check_against_naive(random_embeddings(12, 5, seed), y, 0.3 + 0.2 * static_cast<double>(seed));
+  }
+}
+
+// Pairs with no negative farther than d(a,p) fall back to the farthest negative.
+TEST_CASE("semi-hard loss without negatives beyond d(a,p)", "[triplet]") {
+  // Positives far apart (0 and 3), negatives close to the anchors.
+  auto e = torch::tensor({{0.0, 0.0}, {0.1, 0.05}, {0.2, -0.1}, {3.0, 0.0}, {2.9, 0.2}},
+                         torch::kFloat64);
+  check_against_naive(e, {0, 1, 1, 0, 1}, 0.5);
+}
+
+// A single class: every negative term is 0, so the loss is mean(d_ap) + margin.
+TEST_CASE("semi-hard loss with one class", "[triplet]") {
+  auto e = random_embeddings(5, 3, 11);
+  check_against_naive(e, {2, 2, 2, 2, 2}, 0.2);
+  double sum = 0;
+  for (int i = 0; i < 5; ++i) {
+    for (int j = 0; j < 5; ++j) {
+      if (i != j) {
+        sum += (e[i] - e[j]).norm().item<double>();
+      }
+    }
+  }
+  auto loss = triplet_semihard_loss(e, torch::full({5}, 2, torch::kInt64), 0.2);
+  CHECK(loss.item<double>() == Approx(sum / 20 + 0.2));
+}
+
+// Singleton classes are negatives only; a batch without positive pairs gives 0, not NaN.
+TEST_CASE("semi-hard loss singletons and no positives", "[triplet]") {
+  check_against_naive(random_embeddings(7, 4, 5), {0, 0, 1, 2, 3, 3, 4}, 1.0);
+  auto e = random_embeddings(4, 3, 2).set_requires_grad(true);
+  auto loss = triplet_semihard_loss(e, torch::tensor({0, 1, 2, 3}, torch::kInt64), 1.0);
+  CHECK(loss.item<double>() == 0.0);
+  loss.backward();
+  CHECK(e.grad().abs().sum().item<double>() == 0.0);
+}
+
+// Batch-hard equals a loop over anchors of hardest positive / hardest negative.
+TEST_CASE("batch-hard loss matches a loop", "[triplet]") {
+  auto e = random_embeddings(10, 4, 3);
+  std::vector<int64_t> y = {0, 0, 0, 1, 1, 2, 2, 2, 3, 1};
+  double sum = 0;
+  int count = 0;
+  for (int a = 0; a < 10; ++a) {
+    double hp = -1;
+    double hn = std::numeric_limits<double>::infinity();
+    for (int j = 0; j < 10; ++j) {
+      const double d = (e[a] - e[j]).norm().item<double>();
+      if (j != a && y[j] == y[a]) {
+        hp = std::max(hp, d);
+      } else if (y[j] != y[a]) {
+        hn = std::min(hn, d);
+      }
+    }
+    if (hp >= 0) {
+      sum += std::max(hp - hn + 0.5, 0.0);
+      ++count;
+    }
+  }
+  auto loss = triplet_batch_hard_loss(e, torch::tensor(y, torch::kInt64), 0.5);
+  CHECK(loss.item<double>() == Approx(sum / count).epsilon(1e-9));
+}

@@ -1,0 +1,153 @@
+#include "catch_torch.hpp"
+
+#include <chrono>
+
+#include "dataset_fixtures.hpp"
+#include "hpt/trainer/dataset.hpp"
+
+using namespace hpt::trainer;
+using hpt::trainer::testing::TempDir;
+
+namespace {
+
+bool same(const ImageSet& a, const ImageSet& b) {
+  return a.images.sizes() == b.images.sizes() && a.images.equal(b.images) &&
+         a.labels.equal(b.labels);
+}
+
+bool same(const Dataset& a, const Dataset& b) {
+  return a.class_names == b.class_names && same(a.train, b.train) && same(a.val, b.val) &&
+         same(a.test, b.test);
+}
+
+}  // namespace
+
+// The second load comes from the cache (proved by scrambling a source file's bytes while
+// keeping its size and mtime) and equals the first.
+TEST_CASE("decoded images are cached", "[dataset][cache]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path() / "data");
+  const DatasetOptions options{"folder", dir.str("data"), 0, 0.2, 0.2, 4, dir.str("cache")};
+  const Dataset first = load_dataset(options);
+  CHECK_FALSE(first.loaded_from_cache);
+  testing::scramble_keeping_stat(dir.path() / "data" / "a_cat" / "img1.PNG");
+  const Dataset second = load_dataset(options);
+  CHECK(second.loaded_from_cache);
+  CHECK(same(first, second));
+  CHECK(first.fingerprint == second.fingerprint);
+}
+
+// A changed source file invalidates the cache: the new pixels are decoded.
+TEST_CASE("the cache is invalidated when a source changes", "[dataset][cache]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path() / "data");
+  const DatasetOptions options{"folder", dir.str("data"), 0, 0.0, 0.0, 4, dir.str("cache")};
+  const Dataset first = load_dataset(options);
+  const auto path = dir.path() / "data" / "a_cat" / "img0.PNG";
+  const auto mtime = std::filesystem::last_write_time(path);
+  testing::write_png(path, 6, 6, 3, testing::pattern(50, 6, 6, 3));
+  std::filesystem::last_write_time(path, mtime + std::chrono::seconds(2));
+  const Dataset second = load_dataset(options);
+  CHECK_FALSE(second.loaded_from_cache);
+  CHECK(second.train.images[0][0][0][0].item<int>() == (50 * 37) % 256);
+  CHECK(first.train.images[0][0][0][0].item<int>() == 0);
+  CHECK(first.fingerprint != second.fingerprint);
+  CHECK(load_dataset(options).loaded_from_cache);
+}
+
+// A corrupt cache file is ignored, rebuilt, and trusted again only once rewritten.
+TEST_CASE("a corrupt cache is rebuilt", "[dataset][cache]") {
+  TempDir dir;
+  testing::write_idx_dataset(dir.path() / "data", true, true);
+  const DatasetOptions options{"idx", dir.str("data"), 0, 0.1, 0.1, 4, dir.str("cache")};
+  const Dataset first = load_dataset(options);
+  REQUIRE(std::distance(std::filesystem::directory_iterator(dir.path() / "cache"),
+                        std::filesystem::directory_iterator()) == 1);
+  const auto cache_file = std::filesystem::directory_iterator(dir.path() / "cache")->path();
+  {
+    std::fstream file(cache_file, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(std::filesystem::file_size(cache_file) / 2));
+    file.put('\x7f').put('\x01');
+  }
+  const Dataset second = load_dataset(options);
+  CHECK_FALSE(second.loaded_from_cache);
+  CHECK(same(first, second));
+  const Dataset third = load_dataset(options);
+  CHECK(third.loaded_from_cache);
+  CHECK(same(first, third));
+}
+
+// Splits depend on the seed only: same seed same splits and fingerprint, another seed
+// other splits and fingerprint; fractions change the fingerprint.
+TEST_CASE("splits and fingerprints are deterministic", "[dataset][split]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path());
+  const Dataset a = load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 9, ""});
+  const Dataset b = load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 9, ""});
+  CHECK(same(a, b));
+  CHECK(a.fingerprint == b.fingerprint);
+  bool differs = false;
+  for (uint64_t seed = 10; seed < 14 && !differs; ++seed) {
+    const Dataset c = load_dataset({"folder", dir.str(), 0, 0.2, 0.2, seed, ""});
+    differs = !same(a.val, c.val);
+    CHECK(a.fingerprint != c.fingerprint);
+  }
+  CHECK(differs);
+  CHECK(load_dataset({"folder", dir.str(), 0, 0.2, 0.0, 9, ""}).fingerprint != a.fingerprint);
+  CHECK_THROWS_AS(load_dataset({"folder", dir.str(), 0, 0.6, 0.4, 9, ""}), std::invalid_argument);
+  CHECK_THROWS_AS(load_dataset({"folder", dir.str(), -1, 0.1, 0.1, 9, ""}), std::invalid_argument);
+}
+
+// class_counts counts labels; the summary shows per-split totals and per-class rows.
+TEST_CASE("class counts and distribution summary", "[dataset][summary]") {
+  ImageSet set;
+  set.labels = torch::tensor(std::vector<int64_t>{2, 0, 2, 2});
+  CHECK(class_counts(set, 4) == std::vector<int64_t>{1, 0, 3, 0});
+  CHECK(class_counts(ImageSet{}, 2) == std::vector<int64_t>{0, 0});
+  CHECK_THROWS_AS(class_counts(set, 2), std::invalid_argument);
+
+  TempDir dir;
+  testing::write_folder_dataset(dir.path());
+  const Dataset data = load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 0, ""});
+  const ClassDistribution info = class_distribution(data);
+  CHECK(info.counts == std::vector<std::vector<int64_t>>{{3, 3, 3}, {1, 1, 1}, {1, 1, 1}});
+  const std::string text = class_distribution_summary(data);
+  CHECK_THAT(text, Catch::Contains("3 classes") && Catch::Contains("c_eel") &&
+                       Catch::Contains("train") && Catch::Contains("9"));
+}
+
+// The real Fashion-MNIST (if installed): 60000 train, 10000 t10k split 5000/5000 evenly.
+TEST_CASE("Fashion-MNIST loads with the report's split", "[dataset][fashion]") {
+  const std::string path = "/usr/share/datasets/fashion-mnist";
+  if (!std::filesystem::exists(path + "/train-images-idx3-ubyte.gz")) {
+    WARN("Fashion-MNIST not installed; skipped");
+    return;
+  }
+  TempDir dir;
+  const Dataset data = load_dataset({"idx", path, 0, 0.1, 0.1, 0, dir.str()});
+  CHECK(data.train.images.sizes() == torch::IntArrayRef({60000, 28, 28, 1}));
+  CHECK(data.val.size() == 5000);
+  CHECK(data.test.size() == 5000);
+  CHECK(data.class_names.front() == "T-shirt/top");
+  CHECK(class_counts(data.val, 10) == std::vector<int64_t>(10, 500));
+  CHECK(class_counts(data.train, 10) == std::vector<int64_t>(10, 6000));
+  const Dataset cached = load_dataset({"idx", path, 0, 0.1, 0.1, 0, dir.str()});
+  CHECK(cached.loaded_from_cache);
+  CHECK(same(data, cached));
+}
+
+// Benchmark (hidden, run with "[.bench]"): Fashion-MNIST cold decode and cached load times.
+TEST_CASE("Fashion-MNIST load time", "[.bench]") {
+  const std::string path = "/usr/share/datasets/fashion-mnist";
+  TempDir dir;
+  for (const char* run : {"cold", "cached", "cached"}) {
+    const auto start = std::chrono::steady_clock::now();
+    const Dataset data = load_dataset({"idx", path, 0, 0.1, 0.1, 0, dir.str()});
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    WARN(run << ": " << took.count() << " s, from cache: " << data.loaded_from_cache);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  load_dataset({"idx", path, 0, 0.1, 0.1, 0, ""});
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  WARN("no cache dir: " << took.count() << " s");
+}

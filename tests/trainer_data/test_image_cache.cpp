@@ -1,0 +1,84 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "fixtures.hpp"
+#include "hpt/trainer/image_cache.hpp"
+
+using namespace hpt::trainer;
+using hpt::trainer::testing::TempDir;
+
+namespace {
+
+DecodedPools sample_pools() {
+  DecodedPools pools;
+  pools.source_fingerprint = "abc";
+  pools.height = 2;
+  pools.width = 3;
+  pools.channels = 1;
+  pools.class_names = {"cat", "dog"};
+  pools.pools.push_back(ImagePool{"train", 2, testing::pattern(1, 3, 4, 1), {0, 1}});
+  pools.pools.push_back(ImagePool{"val", 1, testing::pattern(2, 3, 2, 1), {1}});
+  return pools;
+}
+
+}  // namespace
+
+// Written pools read back identically under the same fingerprint, not under another.
+TEST_CASE("image cache round-trips", "[cache]") {
+  TempDir dir;
+  const DecodedPools pools = sample_pools();
+  write_image_cache(dir.str("sub/c.bin"), pools);
+  const auto read = read_image_cache(dir.str("sub/c.bin"), "abc");
+  REQUIRE(read);
+  CHECK(read->class_names == pools.class_names);
+  CHECK(read->height == 2);
+  CHECK(read->width == 3);
+  REQUIRE(read->pools.size() == 2);
+  CHECK(read->pools[0].images == pools.pools[0].images);
+  CHECK(read->pools[1].labels == pools.pools[1].labels);
+  CHECK(read->pools[1].name == "val");
+  CHECK_FALSE(read_image_cache(dir.str("sub/c.bin"), "abd"));
+  CHECK_FALSE(read_image_cache(dir.str("missing.bin"), "abc"));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path() / "sub"),
+                      std::filesystem::directory_iterator()) == 1);  // No temp file left.
+}
+
+// Every truncation and every single flipped byte makes the cache unreadable.
+TEST_CASE("corrupt caches are rejected", "[cache]") {
+  TempDir dir;
+  write_image_cache(dir.str("c.bin"), sample_pools());
+  std::ifstream in(dir.str("c.bin"), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (size_t cut = 0; cut < bytes.size(); cut += 7) {
+    std::ofstream(dir.str("t.bin"), std::ios::binary).write(bytes.data(), cut);
+    REQUIRE_FALSE(read_image_cache(dir.str("t.bin"), "abc"));
+  }
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string flipped = bytes;
+    flipped[i] = static_cast<char>(flipped[i] ^ 0x10);
+    std::ofstream(dir.str("f.bin"), std::ios::binary).write(flipped.data(), flipped.size());
+    REQUIRE_FALSE(read_image_cache(dir.str("f.bin"), "abc"));
+  }
+}
+
+// The fingerprint changes with a file's content size or mtime, and names a missing file.
+TEST_CASE("files_fingerprint tracks size and mtime", "[cache]") {
+  TempDir dir;
+  testing::write_text(dir.path() / "a", "one");
+  testing::write_text(dir.path() / "b", "two");
+  const std::string base = files_fingerprint({dir.str("a"), dir.str("b")});
+  CHECK(base.size() == 16);
+  CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) == base);
+  CHECK(files_fingerprint({dir.str("b"), dir.str("a")}) != base);
+  const auto mtime = std::filesystem::last_write_time(dir.path() / "a");
+  std::filesystem::last_write_time(dir.path() / "a", mtime + std::chrono::seconds(1));
+  CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) != base);
+  std::filesystem::last_write_time(dir.path() / "a", mtime);
+  CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) == base);
+  testing::write_text(dir.path() / "b", "three");
+  std::filesystem::last_write_time(dir.path() / "b", std::filesystem::last_write_time(dir.path() / "b"));
+  CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) != base);
+  CHECK_THROWS_WITH(files_fingerprint({dir.str("c")}), Catch::Contains(dir.str("c")));
+  CHECK(hash_hex("x") != hash_hex("y"));
+}

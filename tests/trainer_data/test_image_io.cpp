@@ -1,0 +1,94 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "fixtures.hpp"
+#include "hpt/trainer/image_io.hpp"
+
+using namespace hpt::trainer;
+using hpt::trainer::testing::TempDir;
+
+// PNG decodes bit-exactly in grey and RGB; RGBA loses its alpha channel.
+TEST_CASE("decode_image reads PNG exactly", "[image_io]") {
+  TempDir dir;
+  for (int c : {1, 3, 4}) {
+    const auto pixels = testing::pattern(c, 5, 4, c);
+    const auto path = dir.path() / ("p" + std::to_string(c) + ".png");
+    testing::write_png(path, 5, 4, c, pixels);
+    const DecodedImage image = decode_image(path.string());
+    const int expected_c = c == 4 ? 3 : c;
+    REQUIRE(image.width == 5);
+    REQUIRE(image.height == 4);
+    REQUIRE(image.channels == expected_c);
+    for (int i = 0; i < 20; ++i) {
+      for (int ch = 0; ch < expected_c; ++ch) {
+        REQUIRE(image.pixels[static_cast<size_t>(i * expected_c + ch)] ==
+                pixels[static_cast<size_t>(i * c + ch)]);
+      }
+    }
+  }
+}
+
+// A quality-100 JPEG of a flat colour decodes within a few levels.
+TEST_CASE("decode_image reads JPEG approximately", "[image_io]") {
+  TempDir dir;
+  const auto pixels = testing::flat(3, 8, 8, 3);
+  testing::write_jpg(dir.path() / "a.JPEG", 8, 8, 3, pixels);
+  const DecodedImage image = decode_image(dir.str("a.JPEG"));
+  REQUIRE(image.channels == 3);
+  for (size_t i = 0; i < pixels.size(); ++i) {
+    REQUIRE(std::abs(int{image.pixels[i]} - int{pixels[i]}) <= 3);
+  }
+}
+
+// Corrupt and missing files throw errors that name the file.
+TEST_CASE("decode_image errors name the file", "[image_io]") {
+  TempDir dir;
+  testing::write_text(dir.path() / "bad.png", "not a png at all");
+  CHECK_THROWS_WITH(decode_image(dir.str("bad.png")), Catch::Contains(dir.str("bad.png")));
+  CHECK_THROWS_WITH(decode_image(dir.str("none.jpg")), Catch::Contains(dir.str("none.jpg")));
+}
+
+// Halving with the area filter averages 2x2 blocks; growing a flat image keeps it flat.
+TEST_CASE("resize_image averages when shrinking", "[image_io]") {
+  DecodedImage image{4, 4, 1, {}};
+  for (int i = 0; i < 16; ++i) {
+    image.pixels.push_back(static_cast<uint8_t>(i * 10));
+  }
+  const DecodedImage small = resize_image(image, 2);
+  REQUIRE(small.pixels.size() == 4);
+  // Block (0,0): 0, 10, 40, 50 -> 25; block (1,1): 100, 110, 140, 150 -> 125.
+  CHECK(std::abs(int{small.pixels[0]} - 25) <= 1);
+  CHECK(std::abs(int{small.pixels[3]} - 125) <= 1);
+  const DecodedImage big = resize_image(DecodedImage{2, 2, 3, std::vector<uint8_t>(12, 77)}, 5);
+  CHECK(big.pixels == std::vector<uint8_t>(75, 77));
+}
+
+// Grey -> RGB replicates; RGB -> grey uses 601 luma.
+TEST_CASE("convert_channels", "[image_io]") {
+  const DecodedImage grey{1, 1, 1, {90}};
+  CHECK(convert_channels(grey, 3).pixels == std::vector<uint8_t>{90, 90, 90});
+  const DecodedImage rgb{1, 1, 3, {255, 0, 0}};
+  CHECK(convert_channels(rgb, 1).pixels == std::vector<uint8_t>{76});
+  CHECK_THROWS_AS(convert_channels(rgb, 2), std::invalid_argument);
+}
+
+// A batch with one colour image is packed as RGB; mismatched sizes name the odd file.
+TEST_CASE("decode_images packs and unifies channels", "[image_io]") {
+  TempDir dir;
+  testing::write_png(dir.path() / "0.png", 3, 2, 1, testing::pattern(0, 3, 2, 1));
+  testing::write_png(dir.path() / "1.png", 3, 2, 3, testing::pattern(1, 3, 2, 3));
+  const PackedImages packed = decode_images({dir.str("0.png"), dir.str("1.png")}, 0, 2);
+  CHECK(packed.count == 2);
+  CHECK(packed.channels == 3);
+  const auto grey = testing::pattern(0, 3, 2, 1);
+  for (size_t i = 0; i < grey.size(); ++i) {
+    CHECK(packed.pixels[i * 3 + 2] == grey[i]);
+  }
+  const auto rgb = testing::pattern(1, 3, 2, 3);
+  CHECK(std::vector<uint8_t>(packed.pixels.begin() + 18, packed.pixels.end()) == rgb);
+  testing::write_png(dir.path() / "2.png", 4, 2, 1, testing::pattern(2, 4, 2, 1));
+  CHECK_THROWS_WITH(decode_images({dir.str("0.png"), dir.str("2.png")}, 0),
+                    Catch::Contains(dir.str("2.png")));
+  CHECK(decode_images({dir.str("0.png"), dir.str("2.png")}, 6).width == 6);
+}

@@ -1,0 +1,184 @@
+#include "catch_torch.hpp"
+
+#include <set>
+
+#include "dataset_fixtures.hpp"
+#include "hpt/trainer/dataset.hpp"
+
+using namespace hpt::trainer;
+using hpt::trainer::testing::TempDir;
+
+namespace {
+
+std::vector<uint8_t> image_bytes(const ImageSet& set, int64_t i) {
+  const auto image = set.images[i].contiguous();
+  return std::vector<uint8_t>(image.data_ptr<uint8_t>(), image.data_ptr<uint8_t>() + image.numel());
+}
+
+int64_t label_at(const ImageSet& set, int64_t i) { return set.labels[i].item<int64_t>(); }
+
+// Counts of each label in a split.
+std::vector<int64_t> counts(const ImageSet& set, int64_t classes) {
+  return class_counts(set, static_cast<size_t>(classes));
+}
+
+}  // namespace
+
+// IDX (gz and raw): train pool kept whole in order, t10k split evenly and stratified.
+TEST_CASE("idx datasets load pixels, labels and the even held-out split", "[sources][idx]") {
+  for (bool gzip : {true, false}) {
+    TempDir dir;
+    testing::write_idx_dataset(dir.path(), gzip, true);
+    const Dataset data = load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 5, ""});
+    CHECK(data.class_names == std::vector<std::string>{"0", "1", "2"});
+    REQUIRE(data.train.size() == 30);
+    CHECK(data.train.images.sizes() == torch::IntArrayRef({30, 4, 5, 1}));
+    for (int64_t i = 0; i < 30; ++i) {
+      REQUIRE(image_bytes(data.train, i) == testing::pattern(static_cast<int>(i), 5, 4, 1));
+      REQUIRE(label_at(data.train, i) == i % 3);
+    }
+    CHECK(counts(data.val, 3) == std::vector<int64_t>{2, 2, 2});
+    CHECK(counts(data.test, 3) == std::vector<int64_t>{2, 2, 2});
+    std::set<int> ids;
+    for (const ImageSet* set : {&data.val, &data.test}) {
+      for (int64_t i = 0; i < set->size(); ++i) {
+        const int id = testing::pattern_id(image_bytes(*set, i)[0]);
+        REQUIRE(image_bytes(*set, i) == testing::pattern(id, 5, 4, 1));
+        REQUIRE(label_at(*set, i) == (id - 100) % 3);
+        ids.insert(id);
+      }
+    }
+    CHECK(ids.size() == 12);  // Disjoint and complete.
+  }
+}
+
+// Without t10k files the train pool is split by the fractions; classes.txt names classes;
+// image_size resizes.
+TEST_CASE("idx without t10k splits one pool; classes.txt and resize", "[sources][idx]") {
+  TempDir dir;
+  testing::write_idx_dataset(dir.path(), true, false);
+  testing::write_text(dir.path() / "classes.txt", "zero\none\ntwo\n");
+  const Dataset data = load_dataset({"idx", dir.str(), 8, 0.2, 0.2, 1, ""});
+  CHECK(data.class_names == std::vector<std::string>{"zero", "one", "two"});
+  CHECK(data.train.size() == 18);
+  CHECK(counts(data.val, 3) == std::vector<int64_t>{2, 2, 2});
+  CHECK(counts(data.test, 3) == std::vector<int64_t>{2, 2, 2});
+  CHECK(data.train.images.sizes() == torch::IntArrayRef({18, 8, 8, 1}));
+}
+
+// Missing IDX files are errors naming the expected path; so is half a t10k pair.
+TEST_CASE("idx missing files are named", "[sources][idx]") {
+  TempDir dir;
+  testing::write_idx_dataset(dir.path(), false, true);
+  std::filesystem::remove(dir.path() / "t10k-labels-idx1-ubyte");
+  CHECK_THROWS_WITH(load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    Catch::Contains(dir.str("t10k-labels-idx1-ubyte")));
+  std::filesystem::remove(dir.path() / "train-images-idx3-ubyte");
+  CHECK_THROWS_WITH(load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    Catch::Contains(dir.str("train-images-idx3-ubyte")));
+}
+
+// Class folders: sorted class names, PNG exact (grey replicated to RGB), JPEG close,
+// case-insensitive extensions, other files ignored, stratified fractions.
+TEST_CASE("folder datasets load PNG exactly and JPEG approximately", "[sources][folder]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path());
+  const Dataset data = load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 3, ""});
+  CHECK(data.class_names == std::vector<std::string>{"a_cat", "b_dog", "c_eel"});
+  CHECK(counts(data.train, 3) == std::vector<int64_t>{3, 3, 3});
+  CHECK(counts(data.val, 3) == std::vector<int64_t>{1, 1, 1});
+  CHECK(counts(data.test, 3) == std::vector<int64_t>{1, 1, 1});
+  std::set<int> ids;
+  for (const ImageSet* set : {&data.train, &data.val, &data.test}) {
+    REQUIRE(set->images.size(3) == 3);
+    for (int64_t i = 0; i < set->size(); ++i) {
+      const auto pixels = image_bytes(*set, i);
+      const int64_t label = label_at(*set, i);
+      if (label == 0) {
+        const int id = testing::pattern_id(pixels[0]);
+        REQUIRE(pixels == testing::pattern(id, 6, 6, 3));
+        ids.insert(id);
+      } else if (label == 1) {
+        const int id = testing::pattern_id(pixels[0]);
+        const auto grey = testing::pattern(id, 6, 6, 1);
+        for (size_t p = 0; p < grey.size(); ++p) {
+          REQUIRE(pixels[3 * p] == grey[p]);
+          REQUIRE(pixels[3 * p + 2] == grey[p]);
+        }
+        ids.insert(id);
+      } else {
+        const int id = testing::flat_id(pixels[0]);
+        const auto expected = testing::flat(id, 6, 6, 3);
+        for (size_t p = 0; p < pixels.size(); ++p) {
+          REQUIRE(std::abs(int{pixels[p]} - int{expected[p]}) <= 3);
+        }
+        ids.insert(id);
+      }
+    }
+  }
+  CHECK(ids.size() == 15);
+  CHECK(*ids.begin() == 0);
+  CHECK(*ids.rbegin() == 14);
+}
+
+// Folder errors: a corrupt image and a missing root are named; unknown formats rejected.
+TEST_CASE("folder errors name the culprit", "[sources][folder]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path());
+  testing::write_text(dir.path() / "b_dog" / "img2.png", "garbage");
+  CHECK_THROWS_WITH(load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 0, ""}),
+                    Catch::Contains(dir.str("b_dog/img2.png")));
+  CHECK_THROWS_WITH(load_dataset({"folder", dir.str("nope"), 0, 0.2, 0.2, 0, ""}),
+                    Catch::Contains(dir.str("nope")));
+  CHECK_THROWS_AS(load_dataset({"csv", dir.str(), 0, 0.2, 0.2, 0, ""}), std::invalid_argument);
+  // Sizes differ without image_size: the odd file is named; with image_size all fit.
+  TempDir mixed;
+  testing::write_png(mixed.path() / "a" / "0.png", 4, 4, 1, testing::pattern(0, 4, 4, 1));
+  testing::write_png(mixed.path() / "a" / "1.png", 5, 4, 1, testing::pattern(1, 5, 4, 1));
+  CHECK_THROWS_WITH(load_dataset({"folder", mixed.str(), 0, 0.0, 0.0, 0, ""}),
+                    Catch::Contains(mixed.str("a/1.png")));
+  CHECK(load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}).train.images.size(1) == 3);
+}
+
+// Tiny ImageNet: classes sorted by wnid, named by the first synonym; train/ is train,
+// val/ split evenly by class; labels follow val_annotations.txt.
+TEST_CASE("tiny-imagenet layout", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  const Dataset data = load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""});
+  CHECK(data.class_names == std::vector<std::string>{"goldfish", "tabby", "lemon"});
+  REQUIRE(data.train.size() == 12);
+  CHECK(data.train.images.sizes() == torch::IntArrayRef({12, 8, 8, 3}));
+  for (int64_t i = 0; i < 12; ++i) {
+    REQUIRE(testing::flat_id(image_bytes(data.train, i)[0]) == i);
+    REQUIRE(label_at(data.train, i) == i / 4);
+  }
+  CHECK(counts(data.val, 3) == std::vector<int64_t>{1, 1, 1});
+  CHECK(counts(data.test, 3) == std::vector<int64_t>{1, 1, 1});
+  for (const ImageSet* set : {&data.val, &data.test}) {
+    for (int64_t i = 0; i < set->size(); ++i) {
+      REQUIRE(testing::flat_id(image_bytes(*set, i)[0]) == label_at(*set, i));
+    }
+  }
+}
+
+// Tiny ImageNet errors: missing wnids.txt, an annotated image that is missing, a corrupt
+// train JPEG, an unknown wnid in the annotations.
+TEST_CASE("tiny-imagenet errors name the file", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  std::filesystem::remove(dir.path() / "val" / "images" / "val_3.JPEG");
+  CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    Catch::Contains(dir.str("val/images/val_3.JPEG")));
+  testing::write_jpg(dir.path() / "val" / "images" / "val_3.JPEG", 8, 8, 3,
+                     testing::flat(1, 8, 8, 3));
+  testing::write_text(dir.path() / "train" / "n02" / "images" / "n02_1.JPEG", "broken");
+  CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    Catch::Contains(dir.str("train/n02/images/n02_1.JPEG")));
+  testing::write_text(dir.path() / "val" / "val_annotations.txt", "val_0.JPEG\tn07\t0\t0\t1\t1\n");
+  CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    Catch::Contains("n07"));
+  std::filesystem::remove(dir.path() / "wnids.txt");
+  CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    Catch::Contains(dir.str("wnids.txt")));
+}

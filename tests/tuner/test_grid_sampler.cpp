@@ -1,0 +1,80 @@
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "hpt/tuner/grid_sampler.hpp"
+#include "trial_builders.hpp"
+
+using hpt::CategoricalDistribution;
+using hpt::Direction;
+using hpt::FloatDistribution;
+using hpt::FrozenTrial;
+using hpt::GridSampler;
+using hpt::IntDistribution;
+using hpt::Json;
+using hpt::SampleContext;
+using hpt::SearchSpace;
+using hpt::TrialState;
+
+namespace {
+
+SearchSpace small_space() {
+  return {{"opt", CategoricalDistribution{{"sgd", "adam"}}},
+          {"units", IntDistribution{16, 48, false, 16}}};
+}
+
+}  // namespace
+
+// Without search_space: categorical choices x int values (2 x 3 = 6 points), and a
+// continuous float needs explicit values.
+TEST_CASE("grid axes default to choices and int values", "[grid]") {
+  auto axes = hpt::grid_axes(small_space(), Json());
+  CHECK(axes[0] == std::vector<double>{0, 1});
+  CHECK(axes[1] == std::vector<double>{16, 32, 48});
+  SearchSpace with_float = small_space();
+  with_float.emplace_back("lr", FloatDistribution{1e-4, 1e-1, true, {}});
+  CHECK_THROWS_WITH(hpt::grid_axes(with_float, Json()),
+                    "grid sampler needs 'search_space' values for continuous parameter 'lr'");
+  auto listed = hpt::grid_axes(with_float, Json{{"lr", {1e-3, 1e-2}}, {"opt", {"adam"}}});
+  CHECK(listed[0] == std::vector<double>{1});
+  CHECK(listed[2] == std::vector<double>{1e-3, 1e-2});
+}
+
+// Values outside a distribution and unknown parameter names are rejected by name.
+TEST_CASE("grid search_space is validated", "[grid]") {
+  CHECK_THROWS_WITH(hpt::grid_axes(small_space(), Json{{"units", {16, 20}}}),
+                    "grid sampler 'search_space' of 'units': value 20 is outside its int distribution");
+  CHECK_THROWS_WITH(hpt::grid_axes(small_space(), Json{{"unit", {16}}}),
+                    "grid sampler 'search_space' names unknown parameter 'unit' (did you mean 'units'?)");
+  CHECK_THROWS_AS(hpt::grid_axes(small_space(), Json{{"opt", {"rmsprop"}}}), std::invalid_argument);
+}
+
+// Sequential trials visit all 6 points once, then the grid repeats.
+TEST_CASE("grid visits every point once before repeating", "[grid]") {
+  GridSampler grid(small_space(), Json());
+  REQUIRE(grid.size() == 6);
+  std::vector<FrozenTrial> trials;
+  std::set<std::map<std::string, double>> seen;
+  for (int i = 0; i < 6; ++i) {
+    auto p = grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, i});
+    seen.insert(p);
+    trials.push_back(hpt::test::complete(i, 0.0, p));
+  }
+  CHECK(seen.size() == 6);
+  auto again = grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, 6});
+  CHECK(seen.count(again) == 1);
+}
+
+// Parallel workers: points held by RUNNING trials are skipped while free ones remain;
+// the order is deterministic by trial number.
+TEST_CASE("grid skips points held by running trials", "[grid]") {
+  GridSampler grid(small_space(), Json());
+  std::vector<FrozenTrial> trials;
+  trials.push_back(hpt::test::make_trial(0, TrialState::Running, {}, grid.point(0)));
+  trials.push_back(hpt::test::make_trial(1, TrialState::Running, {}, grid.point(1)));
+  trials.push_back(hpt::test::make_trial(2, TrialState::Fail, {}, grid.point(2)));
+  auto p = grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, 0 + 6});
+  CHECK(p == grid.point(3));  // 6 mod 6 = 0 held, 1 held, 2 finished (FAIL) -> 3
+  auto same = grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, 6});
+  CHECK(same == p);
+}

@@ -1,0 +1,60 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "hpt/tuner/param_transform.hpp"
+
+using hpt::CategoricalDistribution;
+using hpt::FloatDistribution;
+using hpt::IntDistribution;
+using hpt::make_transform;
+using Kind = hpt::ParamTransform::Kind;
+
+// Bounds as Optuna's _calculate_parzen_bounds: log, half-step widening, int log.
+TEST_CASE("transforms widen discrete bounds and take logs", "[transform]") {
+  auto f = make_transform(FloatDistribution{0.1, 1.0, false, 0.2});  // grid 0.1..0.9
+  CHECK(f.kind == Kind::Discrete);
+  CHECK(f.low == Approx(0.0));
+  CHECK(f.dist_high == Approx(0.9));
+  CHECK(f.high == Approx(1.0));
+  auto il = make_transform(IntDistribution{1, 100, true, 1});
+  CHECK(il.kind == Kind::Continuous);
+  CHECK(il.low == Approx(std::log(0.5)));
+  CHECK(il.high == Approx(std::log(100.5)));
+  auto c = make_transform(CategoricalDistribution{{"a", "b"}});
+  CHECK(c.kind == Kind::Categorical);
+  CHECK(c.n_choices == 2);
+  CHECK_THROWS_AS(make_transform(FloatDistribution{1.0, 0.0, false, {}}), std::invalid_argument);
+}
+
+// from_transformed snaps to the grid and clips to the distribution.
+TEST_CASE("from_transformed rounds and clips", "[transform]") {
+  auto i = make_transform(IntDistribution{0, 10, false, 2});
+  CHECK(hpt::from_transformed(i, 3.2) == 4.0);
+  CHECK(hpt::from_transformed(i, 10.9) == 10.0);
+  CHECK(hpt::from_transformed(i, -0.9) == 0.0);
+  auto il = make_transform(IntDistribution{1, 100, true, 1});
+  CHECK(hpt::from_transformed(il, std::log(0.6)) == 1.0);
+  CHECK(hpt::from_transformed(il, std::log(7.4)) == 7.0);
+  auto fl = make_transform(FloatDistribution{1e-3, 1.0, true, {}});
+  CHECK(hpt::from_transformed(fl, std::log(0.05)) == Approx(0.05));
+  CHECK(hpt::from_transformed(fl, 0.1) == 1.0);
+}
+
+// uniform01 is in [0, 1) and sample_uniform always lands inside the distribution.
+TEST_CASE("uniform draws stay in their distributions", "[transform]") {
+  hpt::Rng rng(3);
+  std::vector<hpt::Distribution> ds{FloatDistribution{-1, 1, false, {}},
+                                    FloatDistribution{0.1, 1.0, false, 0.2},
+                                    IntDistribution{1, 1000, true, 1}, IntDistribution{0, 9, false, 3},
+                                    CategoricalDistribution{{1, 2, 3}}};
+  for (const auto& d : ds) {
+    auto t = make_transform(d);
+    for (int k = 0; k < 500; ++k) {
+      double u = hpt::uniform01(rng);
+      REQUIRE(u >= 0.0);
+      REQUIRE(u < 1.0);
+      REQUIRE(hpt::contains(d, hpt::sample_uniform(t, rng)));
+    }
+  }
+}

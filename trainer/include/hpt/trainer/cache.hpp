@@ -1,0 +1,27 @@
+#pragma once
+// The on-disk cache (pretrained built-in CNNs, frozen features): HPT_CACHE_DIR, default
+// ~/.cache/hpt. Concurrent workers are safe: one computes under an flock, the others
+// wait and read; files appear atomically (temporary file, then rename).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace hpt::trainer {
+
+// $HPT_CACHE_DIR, else $HOME/.cache/hpt (else ./.hpt-cache).
+std::string cache_root();
+
+// A 16-hex-digit FNV-1a digest of text.
+std::string digest(std::string_view text);
+
+// Digest of a file's size, mtime and contents. Throws std::runtime_error naming the file.
+std::string file_digest(const std::string& path);
+
+// Ensures `path` exists: if absent, calls write(tmp) under an exclusive lock on
+// path + ".lock" and renames tmp to path. Returns true on a cache hit (nothing written).
+// Exceptions from write propagate and leave no file behind.
+bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write);
+
+}  // namespace hpt::trainer

@@ -1,0 +1,45 @@
+#pragma once
+// Torch-free image decoding (stb_image) and resizing (stb_image_resize) to uint8 HWC.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hpt::trainer {
+
+// A decoded image, row-major H x W x C uint8.
+struct DecodedImage {
+  int width = 0;
+  int height = 0;
+  int channels = 0;  // 1 (grey) or 3 (RGB): alpha channels are dropped.
+  std::vector<uint8_t> pixels;
+};
+
+// Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
+// Throws std::runtime_error naming the path if it is missing, unreadable or corrupt.
+DecodedImage decode_image(const std::string& path);
+
+// Returns the image resized to size x size (area filter when shrinking, bilinear when
+// growing); unchanged when it already has that size.
+DecodedImage resize_image(const DecodedImage& image, int size);
+
+// Returns the image with `channels` channels (grey -> RGB replicates, RGB -> grey uses
+// ITU-R 601 luma). Throws std::invalid_argument for channels other than 1 or 3.
+DecodedImage convert_channels(const DecodedImage& image, int channels);
+
+// A batch of images packed as N x H x W x C uint8.
+struct PackedImages {
+  int64_t count = 0;
+  int height = 0;
+  int width = 0;
+  int channels = 0;
+  std::vector<uint8_t> pixels;
+};
+
+// Decodes `paths` on `threads` threads (0: hardware concurrency), resizes them to
+// image_size (0: native, which must be uniform) and packs them with 3 channels if any
+// image has colour, else 1. Throws std::runtime_error naming the first bad file.
+PackedImages decode_images(const std::vector<std::string>& paths, int image_size,
+                           int threads = 0);
+
+}  // namespace hpt::trainer

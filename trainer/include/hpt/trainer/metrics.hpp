@@ -1,0 +1,55 @@
+#pragma once
+// Pair metrics for image matching: balanced same/different pairs, ROC AUC and curve, the
+// decision threshold, the confusion matrix, and recall@1.
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace hpt::trainer {
+
+struct PairSet {
+  std::vector<int64_t> first, second;  // Indices into one split.
+  std::vector<bool> same;              // Whether the two share a label.
+};
+
+// count/2 same-label pairs (distinct images) and count - count/2 different-label pairs,
+// drawn uniformly with `seed`. Throws std::invalid_argument if the split has no class with
+// two images or only one class.
+PairSet make_pairs(const std::vector<int64_t>& labels, int64_t count, uint64_t seed);
+
+// Euclidean distance of each pair's embeddings ([N, D] float tensor).
+std::vector<double> pair_distances(const torch::Tensor& embeddings, const PairSet& pairs);
+
+// Exact ROC AUC of scores (higher = more likely positive) with tied scores counted as
+// half (average ranks). Returns 0.5 when one of the classes is empty.
+double roc_auc(const std::vector<double>& scores, const std::vector<bool>& positive);
+
+struct RocCurve {
+  std::vector<double> fpr, tpr;
+  std::vector<double> thresholds;  // Score threshold (predict positive if score >= t).
+};
+
+// The ROC curve over all distinct scores, starting at (0, 0) with threshold +inf.
+RocCurve roc_curve(const std::vector<double>& scores, const std::vector<bool>& positive);
+
+// At most max_points points of curve, always keeping its first and last point.
+RocCurve downsample(const RocCurve& curve, size_t max_points);
+
+// The distance threshold maximising Youden's J = TPR - FPR over the given pairs (predict
+// "same" when distance <= threshold). hpt chooses it on the VALIDATION pairs and applies
+// it unchanged to the test pairs.
+double youden_threshold(const std::vector<double>& distances, const std::vector<bool>& same);
+
+// Confusion matrix at a distance threshold, rows = actual, columns = predicted, index
+// 0 = different, 1 = same: {{TN, FP}, {FN, TP}} (scikit-learn's layout).
+std::array<std::array<int64_t, 2>, 2> confusion_matrix(const std::vector<double>& distances,
+                                                       const std::vector<bool>& same,
+                                                       double threshold);
+
+// Fraction of embeddings whose nearest other embedding (Euclidean) has the same label.
+double recall_at_1(const torch::Tensor& embeddings, const torch::Tensor& labels);
+
+}  // namespace hpt::trainer

@@ -1,0 +1,146 @@
+#pragma once
+// The embedding model: a feature extractor (built-in CNN or TorchScript file) followed by
+// the report's head (flatten -> FF blocks -> Linear(embedding_dim) -> L2 normalise).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+namespace hpt::trainer {
+
+struct FFBlockOptions {
+  FFBlockOptions(int64_t in_features, int64_t units) : in_features_(in_features), units_(units) {}
+  TORCH_ARG(int64_t, in_features);
+  TORCH_ARG(int64_t, units);
+  TORCH_ARG(double, dropout) = 0.0;
+};
+
+// Linear -> BatchNorm1d -> ReLU -> Dropout (the report's FFBlock).
+class FFBlockImpl : public torch::nn::Module {
+ public:
+  explicit FFBlockImpl(const FFBlockOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Linear m_linear{nullptr};
+  torch::nn::BatchNorm1d m_norm{nullptr};
+  torch::nn::Dropout m_dropout{nullptr};
+};
+TORCH_MODULE(FFBlock);
+
+struct EmbeddingHeadOptions {
+  EmbeddingHeadOptions(int64_t in_features, int64_t embedding_dim)
+      : in_features_(in_features), embedding_dim_(embedding_dim) {}
+  TORCH_ARG(int64_t, in_features);
+  TORCH_ARG(int64_t, embedding_dim);
+  TORCH_ARG(std::vector<int64_t>, units) = {};  // One FF block per entry.
+  TORCH_ARG(double, dropout) = 0.0;
+};
+
+// flatten -> FF blocks -> Linear(embedding_dim) -> L2 normalisation along dim 1.
+class EmbeddingHeadImpl : public torch::nn::Module {
+ public:
+  explicit EmbeddingHeadImpl(const EmbeddingHeadOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+  const EmbeddingHeadOptions& options() const { return m_options; }
+
+ private:
+  EmbeddingHeadOptions m_options;
+  torch::nn::Sequential m_blocks;
+  torch::nn::Linear m_out{nullptr};
+};
+TORCH_MODULE(EmbeddingHead);
+
+struct BuiltinCnnOptions {
+  TORCH_ARG(int64_t, in_channels) = 1;
+  TORCH_ARG(int64_t, width) = 16;  // Stage channels: width, 2w, 4w, 8w; features = 8w.
+};
+
+// Four conv3x3-BN-ReLU stages (max-pool after the first three) and a global average
+// pool: a small CPU-friendly extractor for any image side >= 16 px.
+class BuiltinCnnImpl : public torch::nn::Module {
+ public:
+  explicit BuiltinCnnImpl(const BuiltinCnnOptions& options = {});
+  torch::Tensor forward(const torch::Tensor& x);  // [N, C, H, W] -> [N, 8w].
+  int64_t feature_dim() const { return 8 * m_options.width(); }
+  const BuiltinCnnOptions& options() const { return m_options; }
+
+ private:
+  BuiltinCnnOptions m_options;
+  torch::nn::Sequential m_body;
+};
+TORCH_MODULE(BuiltinCnn);
+
+// How uint8 NHWC images become the extractor's float NCHW input.
+struct InputSpec {
+  int64_t channels = 1;          // Images are converted to this many channels (1 or 3).
+  int64_t size = 0;              // Square side to resize to; 0 keeps the input size.
+  std::vector<double> mean{0.0};  // Per channel, on [0, 1] pixel values.
+  std::vector<double> std{1.0};
+};
+nlohmann::json to_json(const InputSpec& spec);
+InputSpec input_spec_from_json(const nlohmann::json& json);
+
+// uint8 [N, H, W, C] -> normalised float [N, spec.channels, size, size]; the composition
+// normalize_input(to_unit_range(images, spec), spec).
+torch::Tensor to_input(const torch::Tensor& images, const InputSpec& spec);
+// uint8 [N, H, W, C] -> float [N, spec.channels, size, size] in [0, 1] (augmentation input).
+torch::Tensor to_unit_range(const torch::Tensor& images, const InputSpec& spec);
+// (x - mean) / std per channel.
+torch::Tensor normalize_input(const torch::Tensor& x, const InputSpec& spec);
+
+// The per-channel mean and std of uint8 NHWC images on [0, 1], as an InputSpec.
+InputSpec fit_input_spec(const torch::Tensor& images);
+
+// A feature extractor: the built-in CNN or a TorchScript module. Frozen extractors run in
+// eval mode without gradients; trainable ones follow train()/eval().
+class FeatureExtractor {
+ public:
+  // Wraps a (pretrained) built-in CNN.
+  FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string identity);
+  // Loads a TorchScript file (ImageNet normalisation, 3 channels, resized to image_size
+  // when non-zero). Throws std::runtime_error naming the file if it cannot be loaded.
+  static FeatureExtractor torchscript(const std::string& path, int64_t image_size);
+
+  // Normalised float input -> flattened features [N, feature_dim()].
+  torch::Tensor forward(const torch::Tensor& input);
+  // uint8 NHWC images -> features, in eval mode under NoGradGuard, batch by batch.
+  torch::Tensor extract(const torch::Tensor& images, int64_t batch_size = 256);
+
+  void set_trainable(bool trainable);
+  bool trainable() const { return m_trainable; }
+  void train(bool on);
+  std::vector<torch::Tensor> parameters();
+  int64_t feature_dim();
+  const InputSpec& input_spec() const { return m_spec; }
+  // Names the extractor and its weights (keys the feature cache).
+  const std::string& identity() const { return m_identity; }
+  bool is_builtin() const { return !m_script; }
+  const std::string& script_path() const { return m_script_path; }
+
+  // Writes the weights into dir (cnn.pt or extractor.pt) and returns the model.json entry.
+  nlohmann::json save(const std::string& dir);
+  // Rebuilds an extractor from a save() entry and its dir.
+  static FeatureExtractor load(const nlohmann::json& entry, const std::string& dir);
+
+ private:
+  FeatureExtractor() = default;
+  BuiltinCnn m_cnn{nullptr};
+  std::shared_ptr<torch::jit::Module> m_script;
+  std::string m_script_path;
+  InputSpec m_spec;
+  std::string m_identity;
+  bool m_trainable = false;
+  int64_t m_feature_dim = -1;
+};
+
+// Deep copies of a module's parameters and buffers (for restoring the best weights).
+std::vector<torch::Tensor> snapshot_state(torch::nn::Module& module);
+void restore_state(torch::nn::Module& module, const std::vector<torch::Tensor>& state);
+
+}  // namespace hpt::trainer

@@ -1,0 +1,19 @@
+#pragma once
+// TensorFlow Projector export: vectors.tsv, metadata.tsv, sprite.png,
+// projector_config.pbtxt (TensorBoard) and projector_config.json (projector.tensorflow.org).
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace hpt::trainer {
+
+// Writes the export for embeddings [N, D] with labels [N] and images uint8 [N, H, W, C]
+// into dir; at most max_points rows (the first ones). Throws std::runtime_error naming a
+// file that cannot be written.
+void write_projector(const std::string& dir, const torch::Tensor& embeddings,
+                     const torch::Tensor& labels, const std::vector<std::string>& class_names,
+                     const torch::Tensor& images, int64_t max_points = 10000);
+
+}  // namespace hpt::trainer

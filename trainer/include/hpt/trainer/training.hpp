@@ -1,0 +1,125 @@
+#pragma once
+// Training the embedding model: early stopping, the epoch loop, built-in CNN pretraining,
+// and a whole experiment (load -> extractor -> cached features -> train -> evaluate -> save).
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "hpt/trainer/dataset.hpp"
+#include "hpt/trainer/experiment_config.hpp"
+#include "hpt/trainer/metrics.hpp"
+#include "hpt/trainer/model.hpp"
+
+namespace hpt::trainer {
+
+struct EpochReport {
+  int64_t epoch = 0;  // 1-based.
+  double val_auc = 0;
+  double train_loss = 0;
+  double seconds = 0;
+};
+using EpochCallback = std::function<void(const EpochReport&)>;
+
+// Tracks the best validation value (higher is better). should_stop() turns true once
+// `patience` consecutive epochs brought no improvement; patience 0 never stops.
+class EarlyStopping {
+ public:
+  explicit EarlyStopping(int64_t patience) : m_patience(patience) {}
+  // Records the next epoch's value; returns true if it is a new best.
+  bool update(double value);
+  bool should_stop() const { return m_patience > 0 && m_since_best >= m_patience; }
+  double best() const { return m_best; }
+  int64_t best_epoch() const { return m_best_epoch; }  // 1-based; 0 before any update.
+
+ private:
+  int64_t m_patience;
+  int64_t m_epoch = 0;
+  int64_t m_best_epoch = 0;
+  int64_t m_since_best = 0;
+  double m_best = -1e300;
+};
+
+// Inputs are either cached features (float [N, F]) or images (uint8 [N, H, W, C]).
+struct TrainData {
+  torch::Tensor inputs;
+  torch::Tensor labels;  // int64 [N].
+};
+
+struct LoopOptions {
+  int64_t epochs = 10;
+  int64_t patience = 0;
+  int64_t steps_per_epoch = 0;  // 0: ceil(N / (P * K)).
+  int64_t classes_per_batch = 8;
+  int64_t images_per_class = 8;
+  double learning_rate = 1e-3;
+  double margin = 1.0;
+  std::string loss = "semi-hard";
+  bool augment = false;  // Images only: the report's augmentation (augment.hpp).
+  int64_t eval_pairs = 10000;
+  uint64_t seed = 0;       // Batches and augmentation.
+  uint64_t pair_seed = 0;  // Validation pairs (fixed across trials).
+};
+
+struct LoopResult {
+  double best_val_auc = 0;
+  int64_t best_epoch = 0;
+  int64_t epochs_run = 0;
+  std::vector<EpochReport> history;
+};
+
+// Trains head (and extractor when given and trainable) with Adam on P x K batches, scores
+// every epoch with `validate` (default: validation pair ROC AUC), stops early, and
+// restores the best epoch's weights before returning.
+LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor,
+                           const TrainData& train, const TrainData& val, const LoopOptions& o,
+                           const EpochCallback& on_epoch,
+                           const std::function<double()>& validate = {});
+
+// Embeddings [N, D] of inputs (features, or images when extractor is given), eval mode.
+torch::Tensor embed(EmbeddingHead& head, FeatureExtractor* extractor, const torch::Tensor& inputs,
+                    int64_t batch_size = 512);
+
+// The built-in CNN pretrained by classification on dataset.train for config.pretrain_epochs
+// (seeded by config.seed), loaded from or saved to the cache (keyed by the dataset
+// fingerprint and the CNN options).
+FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
+                                   std::ostream& log);
+
+// Features of every split, computed once per (dataset, extractor) and cached on disk.
+// Sets *hit to whether they came from the cache.
+std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
+                                             bool* hit, std::ostream& log);
+
+struct ExperimentResult {
+  double val_roc_auc = 0;  // Best epoch (restored weights).
+  double test_roc_auc = 0;
+  double val_recall_at_1 = 0;
+  double test_recall_at_1 = 0;
+  double threshold = 0;  // Youden-optimal distance on the validation pairs.
+  std::array<std::array<int64_t, 2>, 2> confusion_matrix{};  // Test pairs at threshold.
+  RocCurve roc_curve;                                         // Test pairs, <= 50 points.
+  LoopResult loop;
+  nlohmann::json timings;  // Seconds per phase.
+};
+
+struct RunOptions {
+  uint64_t run_seed = 0;   // Initialisation and batches (a trial's seed).
+  std::string out_dir;     // If set: metrics.json, the model and the projector export.
+  EpochCallback on_epoch;  // Called after every epoch.
+  std::ostream* log = nullptr;  // Progress and the class distribution; null: silent.
+};
+
+// Runs a whole experiment. Throws std::runtime_error / hpt::ConfigError on bad input.
+ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions& options);
+
+// metrics.json content of a result.
+nlohmann::json result_to_json(const ExperimentResult& result);
+
+}  // namespace hpt::trainer

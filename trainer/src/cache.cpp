@@ -1,0 +1,111 @@
+#include "hpt/trainer/cache.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace hpt::trainer {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+uint64_t fnv1a(uint64_t h, const char* data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(data[i]);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+constexpr uint64_t k_fnv_offset = 0xcbf29ce484222325ULL;
+
+// Holds an exclusive flock on a file for its lifetime (released by the OS on crash too).
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path) {
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_fd < 0) {
+      throw std::runtime_error(fmt::format("cannot open lock file {}", path));
+    }
+    while (::flock(m_fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        ::close(m_fd);
+        throw std::runtime_error(fmt::format("cannot lock {}", path));
+      }
+    }
+  }
+  ~FileLock() {
+    ::flock(m_fd, LOCK_UN);
+    ::close(m_fd);
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int m_fd = -1;
+};
+
+}  // namespace
+
+std::string cache_root() {
+  if (const char* dir = std::getenv("HPT_CACHE_DIR"); dir && *dir) {
+    return dir;
+  }
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::string(home) + "/.cache/hpt";
+  }
+  return ".hpt-cache";
+}
+
+std::string digest(std::string_view text) {
+  return fmt::format("{:016x}", fnv1a(k_fnv_offset, text.data(), text.size()));
+}
+
+std::string file_digest(const std::string& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) {
+    throw std::runtime_error(fmt::format("cannot read {}: {}", path, ec.message()));
+  }
+  const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
+  std::ifstream in(path, std::ios::binary);
+  uint64_t h = k_fnv_offset;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h = fnv1a(h, buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  return fmt::format("{:016x}-{}-{}", h, size, static_cast<long long>(mtime));
+}
+
+bool ensure_cached(const std::string& path,
+                   const std::function<void(const std::string&)>& write) {
+  if (fs::exists(path)) {
+    return true;
+  }
+  fs::create_directories(fs::path(path).parent_path());
+  FileLock lock(path + ".lock");
+  if (fs::exists(path)) {  // Another worker finished it while we waited.
+    return true;
+  }
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  try {
+    write(tmp);
+    fs::rename(tmp, path);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+  return false;
+}
+
+}  // namespace hpt::trainer

@@ -1,0 +1,192 @@
+#include "hpt/trainer/dataset.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "hpt/trainer/image_cache.hpp"
+#include "hpt/trainer/split.hpp"
+#include "sources.hpp"
+
+namespace hpt::trainer {
+namespace {
+
+// Wraps a pool's buffers as tensors without copying (the tensors own the buffers).
+ImageSet pool_to_set(ImagePool& pool, int height, int width, int channels) {
+  ImageSet set;
+  if (pool.count == 0) {
+    set.images = torch::empty({0, height, width, channels}, torch::kUInt8);
+    set.labels = torch::empty({0}, torch::kInt64);
+    return set;
+  }
+  auto* images = new std::vector<uint8_t>(std::move(pool.images));
+  set.images = torch::from_blob(
+      images->data(), {pool.count, height, width, channels},
+      [images](void*) { delete images; }, torch::kUInt8);
+  auto* labels = new std::vector<int64_t>(std::move(pool.labels));
+  set.labels = torch::from_blob(
+      labels->data(), {pool.count}, [labels](void*) { delete labels; }, torch::kInt64);
+  return set;
+}
+
+ImageSet select(const ImageSet& set, const std::vector<int64_t>& indices) {
+  const auto index = torch::tensor(indices, torch::kInt64);
+  return ImageSet{set.images.index_select(0, index), set.labels.index_select(0, index)};
+}
+
+std::vector<int64_t> labels_of(const ImageSet& set) {
+  const auto labels = set.labels.contiguous();
+  return std::vector<int64_t>(labels.data_ptr<int64_t>(),
+                              labels.data_ptr<int64_t>() + labels.numel());
+}
+
+void validate(const DatasetOptions& options) {
+  if (options.image_size < 0 || options.image_size > 4096) {
+    throw std::invalid_argument(
+        fmt::format("image_size must be in [0, 4096], got {}", options.image_size));
+  }
+  for (double f : {options.val_fraction, options.test_fraction}) {
+    if (!(f >= 0.0 && f < 1.0)) {
+      throw std::invalid_argument(fmt::format("split fractions must be in [0, 1), got {}", f));
+    }
+  }
+  if (options.val_fraction + options.test_fraction >= 1.0) {
+    throw std::invalid_argument(
+        fmt::format("val_fraction + test_fraction must be < 1, got {}",
+                    options.val_fraction + options.test_fraction));
+  }
+}
+
+}  // namespace
+
+Dataset load_dataset(const DatasetOptions& options) {
+  validate(options);
+  const auto image_size = static_cast<int>(options.image_size);
+  const DatasetSources sources = list_sources(options.format, options.path);
+  const std::string source_fingerprint = hash_hex(fmt::format(
+      "{}|{}|{}", options.format, image_size, files_fingerprint(sources.all_files)));
+
+  std::string cache_path;
+  std::optional<DecodedPools> pools;
+  if (!options.cache_dir.empty()) {
+    const std::string root = std::filesystem::absolute(options.path).lexically_normal().string();
+    cache_path = (std::filesystem::path(options.cache_dir) /
+                  fmt::format("images-{}-{}.bin", options.format,
+                              hash_hex(fmt::format("{}|{}|{}", options.format, root, image_size))))
+                     .string();
+    pools = read_image_cache(cache_path, source_fingerprint);
+  }
+  Dataset dataset;
+  dataset.loaded_from_cache = pools.has_value();
+  if (!pools) {
+    pools = decode_sources(sources, options.path, image_size);
+    pools->source_fingerprint = source_fingerprint;
+    if (!cache_path.empty()) {
+      write_image_cache(cache_path, *pools);
+    }
+  }
+  dataset.class_names = pools->class_names;
+  std::vector<ImageSet> sets;
+  for (auto& pool : pools->pools) {
+    sets.push_back(pool_to_set(pool, pools->height, pools->width, pools->channels));
+  }
+  const auto num_classes = static_cast<int64_t>(dataset.class_names.size());
+  if (sets.size() == 2) {
+    // Separate train pool; the held-out pool is split evenly into validation and test.
+    dataset.train = sets[0];
+    const auto parts = stratified_split(labels_of(sets[1]), num_classes, {0.5}, options.seed);
+    dataset.val = select(sets[1], parts[0]);
+    dataset.test = select(sets[1], parts[1]);
+    dataset.fingerprint = hash_hex(fmt::format("{}|even|{}", source_fingerprint, options.seed));
+  } else {
+    const auto parts = stratified_split(labels_of(sets[0]), num_classes,
+                                        {options.val_fraction, options.test_fraction},
+                                        options.seed);
+    dataset.val = select(sets[0], parts[0]);
+    dataset.test = select(sets[0], parts[1]);
+    dataset.train = select(sets[0], parts[2]);
+    dataset.fingerprint =
+        hash_hex(fmt::format("{}|fractions|{:.17g}|{:.17g}|{}", source_fingerprint,
+                             options.val_fraction, options.test_fraction, options.seed));
+  }
+  return dataset;
+}
+
+std::vector<int64_t> class_counts(const ImageSet& set, size_t num_classes) {
+  std::vector<int64_t> counts(num_classes, 0);
+  if (set.size() == 0) {
+    return counts;
+  }
+  for (int64_t label : labels_of(set)) {
+    if (label < 0 || static_cast<size_t>(label) >= num_classes) {
+      throw std::invalid_argument(
+          fmt::format("label {} is outside [0, {})", label, num_classes));
+    }
+    ++counts[static_cast<size_t>(label)];
+  }
+  return counts;
+}
+
+ClassDistribution class_distribution(const Dataset& dataset) {
+  ClassDistribution info;
+  info.class_names = dataset.class_names;
+  info.split_names = {"train", "val", "test"};
+  for (const ImageSet* set : {&dataset.train, &dataset.val, &dataset.test}) {
+    info.counts.push_back(class_counts(*set, dataset.class_names.size()));
+  }
+  return info;
+}
+
+std::string class_distribution_summary(const Dataset& dataset) {
+  const ClassDistribution info = class_distribution(dataset);
+  const size_t classes = info.class_names.size();
+  std::string out = fmt::format("Class distribution ({} classes)\n", classes);
+  out += fmt::format("{:<6} {:>8} {:>10} {:>10} {:>11}\n", "split", "images", "min/class",
+                     "max/class", "mean/class");
+  for (size_t s = 0; s < info.split_names.size(); ++s) {
+    const auto& counts = info.counts[s];
+    int64_t total = 0;
+    for (int64_t c : counts) {
+      total += c;
+    }
+    const int64_t lo = counts.empty() ? 0 : *std::min_element(counts.begin(), counts.end());
+    const int64_t hi = counts.empty() ? 0 : *std::max_element(counts.begin(), counts.end());
+    const double mean = classes == 0 ? 0.0 : static_cast<double>(total) / classes;
+    out += fmt::format("{:<6} {:>8} {:>10} {:>10} {:>11.1f}\n", info.split_names[s], total, lo,
+                       hi, mean);
+  }
+  // Histogram of train images per class (how many classes have how many images).
+  const auto& train = info.counts[0];
+  if (!train.empty()) {
+    const int64_t lo = *std::min_element(train.begin(), train.end());
+    const int64_t hi = *std::max_element(train.begin(), train.end());
+    const int64_t bins = hi == lo ? 1 : std::min<int64_t>(10, hi - lo + 1);
+    const double width = static_cast<double>(hi - lo + 1) / static_cast<double>(bins);
+    std::vector<int64_t> histogram(static_cast<size_t>(bins), 0);
+    for (int64_t c : train) {
+      const auto bin = std::min<int64_t>(bins - 1, static_cast<int64_t>((c - lo) / width));
+      ++histogram[static_cast<size_t>(bin)];
+    }
+    const int64_t peak = *std::max_element(histogram.begin(), histogram.end());
+    out += "train images per class (classes per bin):\n";
+    for (int64_t b = 0; b < bins; ++b) {
+      const auto from = lo + static_cast<int64_t>(b * width);
+      const auto to = b + 1 == bins ? hi : lo + static_cast<int64_t>((b + 1) * width) - 1;
+      const int64_t n = histogram[static_cast<size_t>(b)];
+      out += fmt::format("  {:>6}-{:<6} {:<40} {}\n", from, to,
+                         std::string(static_cast<size_t>((n * 40 + peak - 1) / peak), '#'), n);
+    }
+  }
+  if (classes <= 50) {
+    out += fmt::format("{:<20} {:>8} {:>8} {:>8}\n", "class", "train", "val", "test");
+    for (size_t c = 0; c < classes; ++c) {
+      out += fmt::format("{:<20} {:>8} {:>8} {:>8}\n", info.class_names[c], info.counts[0][c],
+                         info.counts[1][c], info.counts[2][c]);
+    }
+  }
+  return out;
+}
+
+}  // namespace hpt::trainer

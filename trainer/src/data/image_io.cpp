@@ -1,0 +1,161 @@
+#include "hpt/trainer/image_io.hpp"
+
+#include <stb/stb_image.h>
+#include <stb/stb_image_resize.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace hpt::trainer {
+
+DecodedImage decode_image(const std::string& path) {
+  int width = 0;
+  int height = 0;
+  int native = 0;
+  std::unique_ptr<uint8_t, void (*)(void*)> data(
+      stbi_load(path.c_str(), &width, &height, &native, 0), stbi_image_free);
+  if (!data) {
+    throw std::runtime_error(
+        fmt::format("cannot decode image {}: {}", path, stbi_failure_reason()));
+  }
+  DecodedImage image;
+  image.width = width;
+  image.height = height;
+  image.channels = native >= 3 ? 3 : 1;  // Drop alpha (grey+alpha -> grey, RGBA -> RGB).
+  const size_t pixels = static_cast<size_t>(width) * height;
+  image.pixels.resize(pixels * image.channels);
+  if (native == image.channels) {
+    std::memcpy(image.pixels.data(), data.get(), image.pixels.size());
+  } else {
+    for (size_t i = 0; i < pixels; ++i) {
+      for (int c = 0; c < image.channels; ++c) {
+        image.pixels[i * image.channels + c] = data.get()[i * native + c];
+      }
+    }
+  }
+  return image;
+}
+
+DecodedImage resize_image(const DecodedImage& image, int size) {
+  if (size <= 0) {
+    throw std::invalid_argument(fmt::format("resize_image: size must be > 0, got {}", size));
+  }
+  if (image.width == size && image.height == size) {
+    return image;
+  }
+  DecodedImage out;
+  out.width = size;
+  out.height = size;
+  out.channels = image.channels;
+  out.pixels.resize(static_cast<size_t>(size) * size * image.channels);
+  const bool shrinking = size < image.width && size < image.height;
+  const stbir_filter filter = shrinking ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE;
+  const int ok = stbir_resize_uint8_generic(
+      image.pixels.data(), image.width, image.height, 0, out.pixels.data(), size, size, 0,
+      image.channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, filter,
+      STBIR_COLORSPACE_LINEAR, nullptr);
+  if (!ok) {
+    throw std::runtime_error(fmt::format("cannot resize a {}x{} image to {}x{}", image.width,
+                                         image.height, size, size));
+  }
+  return out;
+}
+
+DecodedImage convert_channels(const DecodedImage& image, int channels) {
+  if (channels != 1 && channels != 3) {
+    throw std::invalid_argument(
+        fmt::format("convert_channels: channels must be 1 or 3, got {}", channels));
+  }
+  if (image.channels == channels) {
+    return image;
+  }
+  DecodedImage out;
+  out.width = image.width;
+  out.height = image.height;
+  out.channels = channels;
+  const size_t pixels = static_cast<size_t>(image.width) * image.height;
+  out.pixels.resize(pixels * channels);
+  if (channels == 3) {
+    for (size_t i = 0; i < pixels; ++i) {
+      std::fill_n(out.pixels.begin() + static_cast<std::ptrdiff_t>(3 * i), 3, image.pixels[i]);
+    }
+  } else {
+    for (size_t i = 0; i < pixels; ++i) {
+      const uint8_t* p = &image.pixels[3 * i];
+      const int luma = (299 * p[0] + 587 * p[1] + 114 * p[2] + 500) / 1000;
+      out.pixels[i] = static_cast<uint8_t>(luma);
+    }
+  }
+  return out;
+}
+
+PackedImages decode_images(const std::vector<std::string>& paths, int image_size,
+                           int threads) {
+  const size_t n = paths.size();
+  std::vector<DecodedImage> decoded(n);
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<size_t> next{0};
+  auto work = [&]() {
+    for (size_t i = next++; i < n; i = next++) {
+      try {
+        decoded[i] = decode_image(paths[i]);
+        if (image_size > 0) {
+          decoded[i] = resize_image(decoded[i], image_size);
+        }
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  if (threads <= 0) {
+    threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), std::max<size_t>(n, 1)));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) {
+    pool.emplace_back(work);
+  }
+  work();
+  for (auto& thread : pool) {
+    thread.join();
+  }
+  for (const auto& error : errors) {
+    if (error) {
+      std::rethrow_exception(error);  // The first failing file, independent of timing.
+    }
+  }
+
+  PackedImages packed;
+  packed.count = static_cast<int64_t>(n);
+  if (n == 0) {
+    return packed;
+  }
+  packed.height = decoded[0].height;
+  packed.width = decoded[0].width;
+  packed.channels = 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (decoded[i].width != packed.width || decoded[i].height != packed.height) {
+      throw std::runtime_error(fmt::format(
+          "image {} is {}x{} but {} is {}x{}; set image_size to resize them", paths[i],
+          decoded[i].width, decoded[i].height, paths[0], packed.width, packed.height));
+    }
+    packed.channels = std::max(packed.channels, decoded[i].channels);
+  }
+  const size_t stride = static_cast<size_t>(packed.height) * packed.width * packed.channels;
+  packed.pixels.resize(stride * n);
+  for (size_t i = 0; i < n; ++i) {
+    DecodedImage image = convert_channels(decoded[i], packed.channels);
+    std::memcpy(packed.pixels.data() + i * stride, image.pixels.data(), stride);
+    decoded[i] = DecodedImage();  // Release memory as we go.
+  }
+  return packed;
+}
+
+}  // namespace hpt::trainer

@@ -1,0 +1,335 @@
+#include "sources.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "hpt/trainer/idx.hpp"
+#include "hpt/trainer/image_io.hpp"
+
+namespace hpt::trainer {
+namespace fs = std::filesystem;
+namespace {
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string trim(const std::string& text) {
+  const auto begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) {
+    return "";
+  }
+  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+bool is_image_file(const fs::path& path) {
+  const std::string ext = lower(path.extension().string());
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+void require_dir(const fs::path& path, const std::string& what) {
+  if (!fs::is_directory(path)) {
+    throw std::runtime_error(fmt::format("{} not found: expected folder {}", what, path.string()));
+  }
+}
+
+void require_file(const fs::path& path, const std::string& what) {
+  if (!fs::is_regular_file(path)) {
+    throw std::runtime_error(fmt::format("{} not found: expected file {}", what, path.string()));
+  }
+}
+
+// Non-empty trimmed lines of a text file.
+std::vector<std::string> read_lines(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error(fmt::format("cannot read {}", path.string()));
+  }
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    line = trim(line);
+    if (!line.empty()) {
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+// Image files directly inside folder, sorted by name.
+std::vector<std::string> list_images(const fs::path& folder) {
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.is_regular_file() && is_image_file(entry.path())) {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+DatasetSources list_idx(const fs::path& root) {
+  require_dir(root, "IDX dataset folder");
+  DatasetSources sources;
+  auto find = [&](const std::string& name, bool required) {
+    const std::string found = find_idx_file((root / name).string());
+    if (found.empty() && required) {
+      throw std::runtime_error(
+          fmt::format("IDX file not found: expected {}[.gz]", (root / name).string()));
+    }
+    return found;
+  };
+  PoolSource train{"train", {}, {}, find("train-images-idx3-ubyte", true),
+                   find("train-labels-idx1-ubyte", true)};
+  sources.pools.push_back(train);
+  const std::string test_images = find("t10k-images-idx3-ubyte", false);
+  const std::string test_labels = find("t10k-labels-idx1-ubyte", false);
+  if (!test_images.empty() || !test_labels.empty()) {
+    find("t10k-images-idx3-ubyte", true);  // Both or neither.
+    find("t10k-labels-idx1-ubyte", true);
+    sources.pools.push_back(PoolSource{"t10k", {}, {}, test_images, test_labels});
+  }
+  for (const auto& pool : sources.pools) {
+    sources.all_files.push_back(pool.idx_images);
+    sources.all_files.push_back(pool.idx_labels);
+  }
+  if (fs::is_regular_file(root / "classes.txt")) {
+    sources.all_files.push_back((root / "classes.txt").string());
+  }
+  return sources;
+}
+
+DatasetSources list_tiny_imagenet(const fs::path& root) {
+  require_dir(root, "Tiny ImageNet folder");
+  require_file(root / "wnids.txt", "Tiny ImageNet class list");
+  require_file(root / "words.txt", "Tiny ImageNet class names");
+  require_file(root / "val" / "val_annotations.txt", "Tiny ImageNet validation labels");
+  DatasetSources sources;
+  std::vector<std::string> wnids = read_lines(root / "wnids.txt");
+  std::sort(wnids.begin(), wnids.end());
+  wnids.erase(std::unique(wnids.begin(), wnids.end()), wnids.end());
+  if (wnids.empty()) {
+    throw std::runtime_error(fmt::format("no classes in {}", (root / "wnids.txt").string()));
+  }
+  std::map<std::string, int64_t> label_of;
+  for (size_t i = 0; i < wnids.size(); ++i) {
+    label_of[wnids[i]] = static_cast<int64_t>(i);
+  }
+  std::map<std::string, std::string> words;
+  for (const auto& line : read_lines(root / "words.txt")) {
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos) {
+      const std::string synonyms = line.substr(tab + 1);
+      words[trim(line.substr(0, tab))] = trim(synonyms.substr(0, synonyms.find(',')));
+    }
+  }
+  for (const auto& wnid : wnids) {
+    const auto it = words.find(wnid);
+    sources.class_names.push_back(it != words.end() && !it->second.empty() ? it->second : wnid);
+  }
+
+  PoolSource train{"train", {}, {}, "", ""};
+  for (size_t c = 0; c < wnids.size(); ++c) {
+    const fs::path folder = root / "train" / wnids[c] / "images";
+    require_dir(folder, fmt::format("Tiny ImageNet train images of {}", wnids[c]));
+    for (auto& file : list_images(folder)) {
+      train.files.push_back(std::move(file));
+      train.labels.push_back(static_cast<int64_t>(c));
+    }
+  }
+  PoolSource val{"val", {}, {}, "", ""};
+  const fs::path annotations = root / "val" / "val_annotations.txt";
+  for (const auto& line : read_lines(annotations)) {
+    const auto tab1 = line.find('\t');
+    const auto tab2 = line.find('\t', tab1 == std::string::npos ? tab1 : tab1 + 1);
+    if (tab1 == std::string::npos) {
+      throw std::runtime_error(
+          fmt::format("malformed line in {}: '{}'", annotations.string(), line));
+    }
+    const std::string file = trim(line.substr(0, tab1));
+    const std::string wnid = trim(line.substr(tab1 + 1, tab2 == std::string::npos
+                                                            ? std::string::npos
+                                                            : tab2 - tab1 - 1));
+    const auto label = label_of.find(wnid);
+    if (label == label_of.end()) {
+      throw std::runtime_error(fmt::format("{}: image {} has class {} which is not in {}",
+                                           annotations.string(), file, wnid,
+                                           (root / "wnids.txt").string()));
+    }
+    val.files.push_back((root / "val" / "images" / file).string());
+    val.labels.push_back(label->second);
+  }
+  sources.pools = {train, val};
+  sources.all_files = {(root / "wnids.txt").string(), (root / "words.txt").string(),
+                       annotations.string()};
+  for (const auto& pool : sources.pools) {
+    sources.all_files.insert(sources.all_files.end(), pool.files.begin(), pool.files.end());
+  }
+  return sources;
+}
+
+DatasetSources list_folder(const fs::path& root) {
+  require_dir(root, "image folder dataset");
+  DatasetSources sources;
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    if (entry.is_directory() && entry.path().filename().string().rfind('.', 0) != 0) {
+      folders.push_back(entry.path());
+    }
+  }
+  std::sort(folders.begin(), folders.end());
+  PoolSource pool{"all", {}, {}, "", ""};
+  for (size_t c = 0; c < folders.size(); ++c) {
+    sources.class_names.push_back(folders[c].filename().string());
+    for (auto& file : list_images(folders[c])) {
+      pool.files.push_back(std::move(file));
+      pool.labels.push_back(static_cast<int64_t>(c));
+    }
+  }
+  if (pool.files.empty()) {
+    throw std::runtime_error(fmt::format(
+        "no images found: expected {}/<class>/*.{{jpg,jpeg,png}}", root.string()));
+  }
+  sources.all_files = pool.files;
+  sources.pools = {pool};
+  return sources;
+}
+
+std::vector<std::string> idx_class_names(const fs::path& root, int64_t max_label) {
+  if (fs::is_regular_file(root / "classes.txt")) {
+    auto names = read_lines(root / "classes.txt");
+    if (static_cast<int64_t>(names.size()) <= max_label) {
+      throw std::runtime_error(fmt::format("{} names {} classes but a label is {}",
+                                           (root / "classes.txt").string(), names.size(),
+                                           max_label));
+    }
+    return names;
+  }
+  if (max_label <= 9 && lower(root.string()).find("fashion") != std::string::npos) {
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  }
+  std::vector<std::string> names;
+  for (int64_t c = 0; c <= max_label; ++c) {
+    names.push_back(std::to_string(c));
+  }
+  return names;
+}
+
+DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int image_size) {
+  DecodedPools decoded;
+  decoded.channels = 1;
+  int64_t max_label = 0;
+  for (const auto& source : sources.pools) {
+    IdxArray images = read_idx(source.idx_images);
+    IdxArray labels = read_idx(source.idx_labels);
+    if (images.dims.size() != 3) {
+      throw std::runtime_error(fmt::format("{} holds {}-d data, expected images [N, H, W]",
+                                           source.idx_images, images.dims.size()));
+    }
+    if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
+      throw std::runtime_error(fmt::format("{} must hold {} labels to match {}",
+                                           source.idx_labels, images.dims[0], source.idx_images));
+    }
+    const auto height = static_cast<int>(images.dims[1]);
+    const auto width = static_cast<int>(images.dims[2]);
+    if (decoded.pools.empty()) {
+      decoded.height = height;
+      decoded.width = width;
+    } else if (image_size <= 0 && (height != decoded.height || width != decoded.width)) {
+      throw std::runtime_error(fmt::format("{} holds {}x{} images but {} holds {}x{}",
+                                           source.idx_images, height, width,
+                                           sources.pools[0].idx_images, decoded.height,
+                                           decoded.width));
+    }
+    ImagePool pool;
+    pool.name = source.name;
+    pool.count = images.dims[0];
+    pool.labels.assign(labels.data.begin(), labels.data.end());
+    for (int64_t label : pool.labels) {
+      max_label = std::max(max_label, label);
+    }
+    if (image_size > 0 && (height != image_size || width != image_size)) {
+      const size_t stride = static_cast<size_t>(height) * width;
+      pool.images.resize(static_cast<size_t>(pool.count) * image_size * image_size);
+      for (int64_t i = 0; i < pool.count; ++i) {
+        DecodedImage image{width, height, 1, {}};
+        const auto begin = images.data.begin() + static_cast<std::ptrdiff_t>(i * stride);
+        image.pixels.assign(begin, begin + static_cast<std::ptrdiff_t>(stride));
+        const DecodedImage resized = resize_image(image, image_size);
+        std::memcpy(pool.images.data() + i * resized.pixels.size(), resized.pixels.data(),
+                    resized.pixels.size());
+      }
+    } else {
+      pool.images = std::move(images.data);
+    }
+    decoded.pools.push_back(std::move(pool));
+  }
+  if (image_size > 0) {
+    decoded.height = decoded.width = image_size;
+  }
+  decoded.class_names = idx_class_names(root, max_label);
+  return decoded;
+}
+
+DecodedPools decode_files(const DatasetSources& sources, int image_size) {
+  std::vector<std::string> files;
+  for (const auto& pool : sources.pools) {
+    files.insert(files.end(), pool.files.begin(), pool.files.end());
+  }
+  PackedImages packed = decode_images(files, image_size);
+  DecodedPools decoded;
+  decoded.height = packed.height;
+  decoded.width = packed.width;
+  decoded.channels = packed.channels;
+  decoded.class_names = sources.class_names;
+  const size_t stride = static_cast<size_t>(packed.height) * packed.width * packed.channels;
+  size_t offset = 0;
+  for (const auto& source : sources.pools) {
+    ImagePool pool;
+    pool.name = source.name;
+    pool.count = static_cast<int64_t>(source.files.size());
+    pool.labels = source.labels;
+    if (sources.pools.size() == 1) {
+      pool.images = std::move(packed.pixels);
+    } else {
+      const auto begin = packed.pixels.begin() + static_cast<std::ptrdiff_t>(offset * stride);
+      pool.images.assign(begin, begin + static_cast<std::ptrdiff_t>(source.files.size() * stride));
+    }
+    offset += source.files.size();
+    decoded.pools.push_back(std::move(pool));
+  }
+  return decoded;
+}
+
+}  // namespace
+
+DatasetSources list_sources(const std::string& format, const std::string& path) {
+  if (format == "idx") {
+    return list_idx(path);
+  }
+  if (format == "tiny-imagenet") {
+    return list_tiny_imagenet(path);
+  }
+  if (format == "folder") {
+    return list_folder(path);
+  }
+  throw std::invalid_argument(fmt::format(
+      "dataset format must be 'idx', 'tiny-imagenet' or 'folder', got '{}'", format));
+}
+
+DecodedPools decode_sources(const DatasetSources& sources, const std::string& path,
+                            int image_size) {
+  const bool is_idx = !sources.pools.empty() && !sources.pools[0].idx_images.empty();
+  return is_idx ? decode_idx(sources, path, image_size) : decode_files(sources, image_size);
+}
+
+}  // namespace hpt::trainer

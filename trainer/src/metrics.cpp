@@ -1,0 +1,183 @@
+#include "hpt/trainer/metrics.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace hpt::trainer {
+
+PairSet make_pairs(const std::vector<int64_t>& labels, int64_t count, uint64_t seed) {
+  std::map<int64_t, std::vector<int64_t>> by_class;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    by_class[labels[i]].push_back(static_cast<int64_t>(i));
+  }
+  std::vector<const std::vector<int64_t>*> pairable;  // Classes with >= 2 images.
+  std::vector<double> weights;
+  for (const auto& [label, members] : by_class) {
+    if (members.size() >= 2) {
+      pairable.push_back(&members);
+      weights.push_back(static_cast<double>(members.size()));
+    }
+  }
+  if (pairable.empty() || by_class.size() < 2) {
+    throw std::invalid_argument(fmt::format(
+        "make_pairs: need two classes and one with two images, got {} classes over {} images",
+        by_class.size(), labels.size()));
+  }
+  std::mt19937_64 rng(seed);
+  std::discrete_distribution<size_t> pick_class(weights.begin(), weights.end());
+  std::uniform_int_distribution<size_t> pick_any(0, labels.size() - 1);
+  PairSet out;
+  const int64_t n_same = count / 2;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t a = 0;
+    int64_t b = 0;
+    if (i < n_same) {
+      const auto& m = *pairable[pick_class(rng)];
+      std::uniform_int_distribution<size_t> pick(0, m.size() - 1);
+      a = m[pick(rng)];
+      do {
+        b = m[pick(rng)];
+      } while (b == a);
+    } else {
+      a = static_cast<int64_t>(pick_any(rng));
+      do {
+        b = static_cast<int64_t>(pick_any(rng));
+      } while (labels[b] == labels[a]);
+    }
+    out.first.push_back(a);
+    out.second.push_back(b);
+    out.same.push_back(i < n_same);
+  }
+  return out;
+}
+
+std::vector<double> pair_distances(const torch::Tensor& embeddings, const PairSet& pairs) {
+  torch::NoGradGuard no_grad;
+  auto e = embeddings.to(torch::kFloat64);
+  auto a = e.index_select(0, torch::tensor(pairs.first, torch::kInt64));
+  auto b = e.index_select(0, torch::tensor(pairs.second, torch::kInt64));
+  auto d = (a - b).pow(2).sum(1).sqrt().contiguous();
+  return {d.data_ptr<double>(), d.data_ptr<double>() + d.size(0)};
+}
+
+double roc_auc(const std::vector<double>& scores, const std::vector<bool>& positive) {
+  const size_t n = scores.size();
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+  double rank_sum = 0;  // Sum of (1-based, tie-averaged) ranks of the positives.
+  size_t n_pos = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && scores[order[j]] == scores[order[i]]) {
+      ++j;
+    }
+    const double avg_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
+    for (size_t k = i; k < j; ++k) {
+      if (positive[order[k]]) {
+        rank_sum += avg_rank;
+        ++n_pos;
+      }
+    }
+    i = j;
+  }
+  const size_t n_neg = n - n_pos;
+  if (n_pos == 0 || n_neg == 0) {
+    return 0.5;
+  }
+  const double np = static_cast<double>(n_pos);
+  return (rank_sum - np * (np + 1) / 2.0) / (np * static_cast<double>(n_neg));
+}
+
+RocCurve roc_curve(const std::vector<double>& scores, const std::vector<bool>& positive) {
+  std::vector<size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  const double n_pos = static_cast<double>(std::count(positive.begin(), positive.end(), true));
+  const double n_neg = static_cast<double>(scores.size()) - n_pos;
+  RocCurve c;
+  c.fpr.push_back(0);
+  c.tpr.push_back(0);
+  c.thresholds.push_back(std::numeric_limits<double>::infinity());
+  double tp = 0;
+  double fp = 0;
+  for (size_t i = 0; i < order.size();) {
+    const double s = scores[order[i]];
+    while (i < order.size() && scores[order[i]] == s) {
+      (positive[order[i]] ? tp : fp) += 1;
+      ++i;
+    }
+    c.fpr.push_back(n_neg > 0 ? fp / n_neg : 0);
+    c.tpr.push_back(n_pos > 0 ? tp / n_pos : 0);
+    c.thresholds.push_back(s);
+  }
+  return c;
+}
+
+RocCurve downsample(const RocCurve& curve, size_t max_points) {
+  const size_t n = curve.fpr.size();
+  if (n <= max_points || max_points < 2) {
+    return curve;
+  }
+  RocCurve out;
+  for (size_t k = 0; k < max_points; ++k) {
+    const size_t i = k * (n - 1) / (max_points - 1);
+    out.fpr.push_back(curve.fpr[i]);
+    out.tpr.push_back(curve.tpr[i]);
+    out.thresholds.push_back(curve.thresholds[i]);
+  }
+  return out;
+}
+
+double youden_threshold(const std::vector<double>& distances, const std::vector<bool>& same) {
+  std::vector<double> scores(distances.size());
+  std::transform(distances.begin(), distances.end(), scores.begin(), [](double d) { return -d; });
+  const RocCurve c = roc_curve(scores, same);
+  size_t best = 0;
+  for (size_t i = 1; i < c.fpr.size(); ++i) {
+    if (c.tpr[i] - c.fpr[i] > c.tpr[best] - c.fpr[best]) {
+      best = i;
+    }
+  }
+  // score >= t  <=>  distance <= -t; point 0 (+inf) predicts nothing as "same".
+  return best == 0 ? -std::numeric_limits<double>::max() : -c.thresholds[best];
+}
+
+std::array<std::array<int64_t, 2>, 2> confusion_matrix(const std::vector<double>& distances,
+                                                       const std::vector<bool>& same,
+                                                       double threshold) {
+  std::array<std::array<int64_t, 2>, 2> m{};
+  for (size_t i = 0; i < distances.size(); ++i) {
+    ++m[same[i] ? 1 : 0][distances[i] <= threshold ? 1 : 0];
+  }
+  return m;
+}
+
+double recall_at_1(const torch::Tensor& embeddings, const torch::Tensor& labels) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = embeddings.size(0);
+  if (n < 2) {
+    return 0.0;
+  }
+  auto e = embeddings.to(torch::kFloat32);
+  auto sq = e.pow(2).sum(1);
+  int64_t hits = 0;
+  for (int64_t i = 0; i < n; i += 1024) {
+    const int64_t end = std::min(i + 1024, n);
+    auto block = e.slice(0, i, end);
+    auto d2 = sq.slice(0, i, end).unsqueeze(1) + sq.unsqueeze(0) - 2 * block.matmul(e.t());
+    auto rows = torch::arange(i, end, torch::kInt64);
+    d2.index_put_({rows - i, rows}, std::numeric_limits<float>::infinity());  // Exclude self.
+    auto nearest = d2.argmin(1);
+    hits += labels.index_select(0, nearest).eq(labels.slice(0, i, end)).sum().item<int64_t>();
+  }
+  return static_cast<double>(hits) / static_cast<double>(n);
+}
+
+}  // namespace hpt::trainer

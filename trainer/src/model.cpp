@@ -1,0 +1,282 @@
+#include "hpt/trainer/model.hpp"
+
+#include "hpt/trainer/cache.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace hpt::trainer {
+
+namespace F = torch::nn::functional;
+
+FFBlockImpl::FFBlockImpl(const FFBlockOptions& o) {
+  m_linear = register_module("linear", torch::nn::Linear(o.in_features(), o.units()));
+  m_norm = register_module("norm", torch::nn::BatchNorm1d(o.units()));
+  m_dropout = register_module("dropout", torch::nn::Dropout(o.dropout()));
+}
+
+torch::Tensor FFBlockImpl::forward(const torch::Tensor& x) {
+  return m_dropout(torch::relu(m_norm(m_linear(x))));
+}
+
+EmbeddingHeadImpl::EmbeddingHeadImpl(const EmbeddingHeadOptions& o) : m_options(o) {
+  int64_t in = o.in_features();
+  for (int64_t units : o.units()) {
+    m_blocks->push_back(FFBlock(FFBlockOptions(in, units).dropout(o.dropout())));
+    in = units;
+  }
+  register_module("blocks", m_blocks);
+  m_out = register_module("out", torch::nn::Linear(in, o.embedding_dim()));
+}
+
+torch::Tensor EmbeddingHeadImpl::forward(const torch::Tensor& x) {
+  torch::Tensor h = x.flatten(1);
+  if (!m_blocks->is_empty()) {
+    h = m_blocks->forward(h);
+  }
+  return F::normalize(m_out(h), F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
+}
+
+BuiltinCnnImpl::BuiltinCnnImpl(const BuiltinCnnOptions& o) : m_options(o) {
+  int64_t in = o.in_channels();
+  for (int stage = 0; stage < 4; ++stage) {
+    const int64_t out = o.width() << stage;
+    m_body->push_back(torch::nn::Conv2d(
+        torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
+    m_body->push_back(torch::nn::BatchNorm2d(out));
+    m_body->push_back(torch::nn::ReLU());
+    if (stage < 3) {
+      m_body->push_back(torch::nn::MaxPool2d(2));
+    }
+    in = out;
+  }
+  m_body->push_back(torch::nn::AdaptiveAvgPool2d(1));
+  register_module("body", m_body);
+}
+
+torch::Tensor BuiltinCnnImpl::forward(const torch::Tensor& x) {
+  return m_body->forward(x).flatten(1);
+}
+
+nlohmann::json to_json(const InputSpec& s) {
+  return {{"channels", s.channels}, {"size", s.size}, {"mean", s.mean}, {"std", s.std}};
+}
+
+InputSpec input_spec_from_json(const nlohmann::json& j) {
+  InputSpec s;
+  s.channels = j.at("channels").get<int64_t>();
+  s.size = j.at("size").get<int64_t>();
+  s.mean = j.at("mean").get<std::vector<double>>();
+  s.std = j.at("std").get<std::vector<double>>();
+  return s;
+}
+
+torch::Tensor to_input(const torch::Tensor& images, const InputSpec& spec) {
+  return normalize_input(to_unit_range(images, spec), spec);
+}
+
+torch::Tensor to_unit_range(const torch::Tensor& images, const InputSpec& spec) {
+  if (images.dim() != 4) {
+    throw std::invalid_argument(
+        fmt::format("to_input: expected uint8 [N, H, W, C] images, got {} dims", images.dim()));
+  }
+  torch::Tensor x = images.permute({0, 3, 1, 2}).to(torch::kFloat32).div(255.0);
+  const int64_t c = x.size(1);
+  if (c == 1 && spec.channels == 3) {
+    x = x.expand({-1, 3, -1, -1});
+  } else if (c == 3 && spec.channels == 1) {
+    auto w = torch::tensor({0.299f, 0.587f, 0.114f}).view({1, 3, 1, 1});
+    x = (x * w).sum(1, true);
+  } else if (c != spec.channels) {
+    throw std::invalid_argument(
+        fmt::format("to_input: cannot map {} channels to {}", c, spec.channels));
+  }
+  if (spec.size > 0 && (x.size(2) != spec.size || x.size(3) != spec.size)) {
+    x = F::interpolate(x, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{spec.size, spec.size})
+                              .mode(torch::kBilinear)
+                              .align_corners(false));
+  }
+  return x.contiguous();
+}
+
+torch::Tensor normalize_input(const torch::Tensor& x, const InputSpec& spec) {
+  auto mean = torch::tensor(std::vector<float>(spec.mean.begin(), spec.mean.end()))
+                  .view({1, -1, 1, 1});
+  auto std = torch::tensor(std::vector<float>(spec.std.begin(), spec.std.end()))
+                 .view({1, -1, 1, 1});
+  return ((x - mean) / std).contiguous();
+}
+
+InputSpec fit_input_spec(const torch::Tensor& images) {
+  InputSpec s;
+  s.channels = images.size(3);
+  auto x = images.reshape({-1, s.channels}).to(torch::kFloat64).div(255.0);
+  auto mean = x.mean(0);
+  auto std = x.std(0).clamp_min(1e-3);
+  s.mean.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + s.channels);
+  s.std.assign(std.data_ptr<double>(), std.data_ptr<double>() + s.channels);
+  return s;
+}
+
+FeatureExtractor::FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string identity)
+    : m_cnn(std::move(cnn)), m_spec(std::move(spec)), m_identity(std::move(identity)) {
+  m_feature_dim = m_cnn->feature_dim();
+  set_trainable(false);
+}
+
+FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t image_size) {
+  FeatureExtractor e;
+  try {
+    e.m_script = std::make_shared<torch::jit::Module>(torch::jit::load(path));
+  } catch (const std::exception& ex) {
+    throw std::runtime_error(fmt::format("cannot load TorchScript extractor {}: {}", path,
+                                         std::string(ex.what()).substr(0, 200)));
+  }
+  e.m_script_path = path;
+  e.m_spec.channels = 3;
+  e.m_spec.size = image_size;
+  e.m_spec.mean = {0.485, 0.456, 0.406};
+  e.m_spec.std = {0.229, 0.224, 0.225};
+  e.m_identity = "torchscript:" + path + ":" + file_digest(path);
+  e.set_trainable(false);
+  return e;
+}
+
+torch::Tensor FeatureExtractor::forward(const torch::Tensor& input) {
+  if (m_cnn) {
+    return m_cnn->forward(input);
+  }
+  torch::IValue out = m_script->forward({input});
+  torch::Tensor t;
+  if (out.isTensor()) {
+    t = out.toTensor();
+  } else if (out.isTuple()) {
+    t = out.toTuple()->elements().at(0).toTensor();
+  } else {
+    throw std::runtime_error(
+        fmt::format("TorchScript extractor {} returned neither a tensor nor a tuple",
+                    m_script_path));
+  }
+  return t.flatten(1);
+}
+
+torch::Tensor FeatureExtractor::extract(const torch::Tensor& images, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  train(false);
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < images.size(0); i += batch_size) {
+    auto batch = images.slice(0, i, std::min(i + batch_size, images.size(0)));
+    parts.push_back(forward(to_input(batch, m_spec)));
+  }
+  if (parts.empty()) {
+    return torch::zeros({0, feature_dim()});
+  }
+  return torch::cat(parts);
+}
+
+void FeatureExtractor::set_trainable(bool trainable) {
+  m_trainable = trainable;
+  for (auto& p : parameters()) {
+    p.set_requires_grad(trainable);
+  }
+  train(false);
+}
+
+void FeatureExtractor::train(bool on) {
+  const bool mode = on && m_trainable;  // A frozen extractor always runs in eval mode.
+  if (m_cnn) {
+    m_cnn->train(mode);
+  } else {
+    m_script->train(mode);
+  }
+}
+
+std::vector<torch::Tensor> FeatureExtractor::parameters() {
+  if (m_cnn) {
+    return m_cnn->parameters();
+  }
+  std::vector<torch::Tensor> out;
+  for (const auto& p : m_script->parameters()) {
+    out.push_back(p);
+  }
+  return out;
+}
+
+int64_t FeatureExtractor::feature_dim() {
+  if (m_feature_dim < 0) {
+    // Probe with one blank image of the configured size (TorchScript: unknown until run).
+    torch::NoGradGuard no_grad;
+    train(false);
+    const int64_t side = m_spec.size > 0 ? m_spec.size : 224;
+    m_feature_dim = forward(torch::zeros({1, m_spec.channels, side, side})).size(1);
+  }
+  return m_feature_dim;
+}
+
+nlohmann::json FeatureExtractor::save(const std::string& dir) {
+  nlohmann::json j = {{"input", to_json(m_spec)}, {"identity", m_identity}};
+  if (m_cnn) {
+    torch::save(m_cnn, dir + "/cnn.pt");
+    j["kind"] = "builtin-cnn";
+    j["in_channels"] = m_cnn->options().in_channels();
+    j["width"] = m_cnn->options().width();
+    j["file"] = "cnn.pt";
+  } else {
+    j["kind"] = "torchscript";
+    j["source"] = m_script_path;
+    if (m_trainable) {  // Fine-tuned weights live with the model; frozen ones stay a reference.
+      m_script->save(dir + "/extractor.pt");
+      j["file"] = "extractor.pt";
+    } else {
+      j["file"] = m_script_path;
+    }
+  }
+  return j;
+}
+
+FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::string& dir) {
+  InputSpec spec = input_spec_from_json(j.at("input"));
+  const std::string kind = j.at("kind").get<std::string>();
+  std::string file = j.at("file").get<std::string>();
+  if (kind == "builtin-cnn") {
+    BuiltinCnn cnn(BuiltinCnnOptions()
+                       .in_channels(j.at("in_channels").get<int64_t>())
+                       .width(j.at("width").get<int64_t>()));
+    torch::load(cnn, dir + "/" + file);
+    return FeatureExtractor(cnn, spec, j.at("identity").get<std::string>());
+  }
+  if (!file.empty() && file[0] != '/') {
+    file = dir + "/" + file;
+  }
+  FeatureExtractor e = torchscript(file, spec.size);
+  e.m_spec = spec;
+  e.m_identity = j.at("identity").get<std::string>();
+  return e;
+}
+
+std::vector<torch::Tensor> snapshot_state(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> out;
+  for (const auto& p : module.parameters()) {
+    out.push_back(p.detach().clone());
+  }
+  for (const auto& b : module.buffers()) {
+    out.push_back(b.detach().clone());
+  }
+  return out;
+}
+
+void restore_state(torch::nn::Module& module, const std::vector<torch::Tensor>& state) {
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  for (auto& p : module.parameters()) {
+    p.copy_(state.at(i++));
+  }
+  for (auto& b : module.buffers()) {
+    b.copy_(state.at(i++));
+  }
+}
+
+}  // namespace hpt::trainer

@@ -1,0 +1,103 @@
+#include "hpt/trainer/projector.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+#include <stb/stb_image_write.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace hpt::trainer {
+
+namespace {
+
+std::ofstream open_out(const std::string& path) {
+  std::ofstream out(path);
+  if (!out) {
+    throw std::runtime_error(fmt::format("cannot write {}", path));
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_projector(const std::string& dir, const torch::Tensor& embeddings,
+                     const torch::Tensor& labels, const std::vector<std::string>& class_names,
+                     const torch::Tensor& images, int64_t max_points) {
+  const int64_t n = std::min(embeddings.size(0), max_points);
+  const int64_t d = embeddings.size(1);
+  auto e = embeddings.slice(0, 0, n).to(torch::kFloat32).contiguous();
+  auto l = labels.slice(0, 0, n).to(torch::kInt64).contiguous();
+  {
+    auto out = open_out(dir + "/vectors.tsv");
+    const float* p = e.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < d; ++j) {
+        out << (j ? "\t" : "") << fmt::format("{:.6g}", p[i * d + j]);
+      }
+      out << "\n";
+    }
+  }
+  {
+    auto out = open_out(dir + "/metadata.tsv");
+    out << "label\tclass\n";
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t y = l.data_ptr<int64_t>()[i];
+      const std::string name =
+          y >= 0 && y < static_cast<int64_t>(class_names.size()) ? class_names[y] : "?";
+      out << y << "\t" << name << "\n";
+    }
+  }
+  // Sprite: a square grid of thumbnails, at most 8192 px wide (the projector's limit).
+  const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
+  const int64_t side = std::max<int64_t>(
+      1, std::min<int64_t>(images.size(1), 8192 / std::max<int64_t>(cols, 1)));
+  auto thumbs = images.slice(0, 0, n).permute({0, 3, 1, 2}).to(torch::kFloat32);
+  if (thumbs.size(1) == 1) {
+    thumbs = thumbs.expand({-1, 3, -1, -1});
+  }
+  thumbs = torch::nn::functional::interpolate(
+      thumbs, torch::nn::functional::InterpolateFuncOptions()
+                  .size(std::vector<int64_t>{side, side})
+                  .mode(torch::kBilinear)
+                  .align_corners(false));
+  auto grid = torch::full({cols * side, cols * side, 3}, 255, torch::kUInt8);
+  auto t = thumbs.clamp(0, 255).round().to(torch::kUInt8).permute({0, 2, 3, 1});
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t r = i / cols;
+    const int64_t c = i % cols;
+    grid.slice(0, r * side, (r + 1) * side).slice(1, c * side, (c + 1) * side).copy_(t[i]);
+  }
+  grid = grid.contiguous();
+  const int width = static_cast<int>(cols * side);
+  if (!stbi_write_png((dir + "/sprite.png").c_str(), width, width, 3, grid.data_ptr<uint8_t>(),
+                      width * 3)) {
+    throw std::runtime_error(fmt::format("cannot write {}/sprite.png", dir));
+  }
+  open_out(dir + "/projector_config.pbtxt")
+      << "embeddings {\n  tensor_name: \"embeddings\"\n  tensor_path: \"vectors.tsv\"\n"
+      << "  metadata_path: \"metadata.tsv\"\n  sprite {\n    image_path: \"sprite.png\"\n"
+      << "    single_image_dim: " << side << "\n    single_image_dim: " << side << "\n  }\n}\n";
+  nlohmann::json config = {
+      {"embeddings",
+       {{{"tensorName", "embeddings"},
+         {"tensorShape", {n, d}},
+         {"tensorPath", "vectors.tsv"},
+         {"metadataPath", "metadata.tsv"},
+         {"sprite", {{"imagePath", "sprite.png"}, {"singleImageDim", {side, side}}}}}}}};
+  open_out(dir + "/projector_config.json") << config.dump(2) << "\n";
+}
+
+}  // namespace hpt::trainer

@@ -1,0 +1,76 @@
+#include "hpt/trainer/saved_model.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "hpt/trainer/image_io.hpp"
+
+namespace hpt::trainer {
+
+void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
+                const ExperimentConfig& config, double threshold) {
+  torch::save(head, dir + "/head.pt");
+  const auto& o = head->options();
+  nlohmann::json meta = {{"format", "hpt-embedding-model-v1"},
+                         {"config", to_json(config)},
+                         {"head",
+                          {{"in_features", o.in_features()},
+                           {"embedding_dim", o.embedding_dim()},
+                           {"units", o.units()},
+                           {"dropout", o.dropout()}}},
+                         {"extractor", extractor.save(dir)},
+                         {"threshold", threshold}};
+  std::ofstream out(dir + "/model.json");
+  if (!(out << meta.dump(2) << "\n")) {
+    throw std::runtime_error(fmt::format("cannot write {}/model.json", dir));
+  }
+}
+
+SavedModel load_model(const std::string& dir) {
+  std::ifstream in(dir + "/model.json");
+  if (!in) {
+    throw std::runtime_error(fmt::format("{}: not a model folder (no model.json)", dir));
+  }
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(in);
+    const auto& h = meta.at("head");
+    EmbeddingHead head(EmbeddingHeadOptions(h.at("in_features").get<int64_t>(),
+                                            h.at("embedding_dim").get<int64_t>())
+                           .units(h.at("units").get<std::vector<int64_t>>())
+                           .dropout(h.at("dropout").get<double>()));
+    torch::load(head, dir + "/head.pt");
+    head->eval();
+    return SavedModel{head, FeatureExtractor::load(meta.at("extractor"), dir),
+                      experiment_from_json(meta.at("config"), dir + "/model.json"),
+                      meta.at("threshold").get<double>()};
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("{}/model.json: {}", dir, e.what()));
+  }
+}
+
+torch::Tensor embed_files(SavedModel& model, const std::vector<std::string>& paths) {
+  torch::NoGradGuard no_grad;
+  model.head->eval();
+  model.extractor.train(false);
+  const InputSpec& spec = model.extractor.input_spec();
+  const int size = static_cast<int>(spec.size);
+  std::vector<torch::Tensor> rows;
+  for (const auto& path : paths) {
+    DecodedImage img = convert_channels(decode_image(path), static_cast<int>(spec.channels));
+    if (size > 0) {
+      img = resize_image(img, size);
+    }
+    auto t = torch::from_blob(img.pixels.data(), {1, img.height, img.width, img.channels},
+                              torch::kUInt8)
+                 .clone();
+    rows.push_back(model.head->forward(model.extractor.forward(to_input(t, spec))));
+  }
+  return torch::cat(rows);
+}
+
+}  // namespace hpt::trainer

@@ -1,0 +1,430 @@
+#include "hpt/trainer/training.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <ostream>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "hpt/trainer/augment.hpp"
+#include "hpt/trainer/batch_sampler.hpp"
+#include "hpt/trainer/cache.hpp"
+#include "hpt/trainer/projector.hpp"
+#include "hpt/trainer/saved_model.hpp"
+#include "hpt/trainer/triplet_loss.hpp"
+
+namespace hpt::trainer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// An independent seed for (seed, stream) (SplitMix64 over an FNV digest of the stream).
+uint64_t seed_for(uint64_t seed, const std::string& stream) {
+  uint64_t x = seed ^ std::stoull(digest(stream), nullptr, 16);
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::vector<int64_t> to_vector(const torch::Tensor& labels) {
+  auto l = labels.to(torch::kInt64).contiguous();
+  return {l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel()};
+}
+
+bool is_images(const torch::Tensor& inputs) { return inputs.scalar_type() == torch::kUInt8; }
+
+torch::Tensor loss_fn(const std::string& name, const torch::Tensor& e, const torch::Tensor& y,
+                      double margin) {
+  return name == "batch-hard" ? triplet_batch_hard_loss(e, y, margin)
+                              : triplet_semihard_loss(e, y, margin);
+}
+
+}  // namespace
+
+bool EarlyStopping::update(double value) {
+  ++m_epoch;
+  if (value > m_best) {
+    m_best = value;
+    m_best_epoch = m_epoch;
+    m_since_best = 0;
+    return true;
+  }
+  ++m_since_best;
+  return false;
+}
+
+torch::Tensor embed(EmbeddingHead& head, FeatureExtractor* extractor, const torch::Tensor& inputs,
+                    int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  head->eval();
+  if (extractor) {
+    extractor->train(false);
+  }
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < inputs.size(0); i += batch_size) {
+    auto batch = inputs.slice(0, i, std::min(i + batch_size, inputs.size(0)));
+    if (is_images(batch)) {
+      batch = extractor->forward(to_input(batch, extractor->input_spec()));
+    }
+    parts.push_back(head->forward(batch));
+  }
+  if (parts.empty()) {
+    return torch::zeros({0, head->options().embedding_dim()});
+  }
+  return torch::cat(parts);
+}
+
+LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor,
+                           const TrainData& train, const TrainData& val, const LoopOptions& o,
+                           const EpochCallback& on_epoch,
+                           const std::function<double()>& validate) {
+  std::vector<torch::Tensor> params = head->parameters();
+  const bool tune_extractor = extractor && extractor->trainable();
+  if (tune_extractor) {
+    auto more = extractor->parameters();
+    params.insert(params.end(), more.begin(), more.end());
+  }
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(o.learning_rate));
+  PkSampler sampler(to_vector(train.labels), o.classes_per_batch, o.images_per_class,
+                    seed_for(o.seed, "batches"));
+  std::mt19937_64 aug_rng(seed_for(o.seed, "augment"));
+  const int64_t n = train.labels.size(0);
+  const int64_t steps = o.steps_per_epoch > 0
+                            ? o.steps_per_epoch
+                            : std::max<int64_t>(1, (n + sampler.batch_size() - 1) /
+                                                       sampler.batch_size());
+  PairSet val_pairs;
+  std::function<double()> score = validate;
+  if (!score) {
+    val_pairs = make_pairs(to_vector(val.labels), o.eval_pairs, o.pair_seed);
+    score = [&] {
+      auto d = pair_distances(embed(head, extractor, val.inputs), val_pairs);
+      std::vector<double> s(d.size());
+      std::transform(d.begin(), d.end(), s.begin(), [](double v) { return -v; });
+      return roc_auc(s, val_pairs.same);
+    };
+  }
+  EarlyStopping stopping(o.patience);
+  std::vector<torch::Tensor> best_head = snapshot_state(*head);
+  std::vector<torch::Tensor> best_extractor;
+  LoopResult result;
+  for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto t0 = Clock::now();
+    head->train();
+    if (extractor) {
+      extractor->train(true);
+    }
+    double loss_sum = 0;
+    for (int64_t step = 0; step < steps; ++step) {
+      auto idx = torch::tensor(sampler.next(), torch::kInt64);
+      auto x = train.inputs.index_select(0, idx);
+      if (is_images(x)) {
+        x = to_unit_range(x, extractor->input_spec());
+        if (o.augment) {  // The report's Keras augmentation layers, seeded per step.
+          x = augment_images(x, AugmentOptions(), aug_rng());
+        }
+        x = normalize_input(x, extractor->input_spec());
+        if (tune_extractor) {
+          x = extractor->forward(x);
+        } else {
+          torch::NoGradGuard no_grad;
+          x = extractor->forward(x);
+        }
+      }
+      auto loss = loss_fn(o.loss, head->forward(x), train.labels.index_select(0, idx), o.margin);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      loss_sum += loss.item<double>();
+    }
+    EpochReport report;
+    report.epoch = epoch;
+    report.train_loss = loss_sum / static_cast<double>(steps);
+    report.val_auc = score();
+    report.seconds = seconds_since(t0);
+    result.history.push_back(report);
+    result.epochs_run = epoch;
+    if (stopping.update(report.val_auc)) {
+      best_head = snapshot_state(*head);
+      if (tune_extractor && extractor->is_builtin()) {
+        best_extractor = extractor->parameters();
+        for (auto& t : best_extractor) {
+          t = t.detach().clone();
+        }
+      }
+    }
+    if (on_epoch) {
+      on_epoch(report);
+    }
+    if (stopping.should_stop()) {
+      break;
+    }
+  }
+  restore_state(*head, best_head);
+  if (!best_extractor.empty()) {
+    torch::NoGradGuard no_grad;
+    auto current = extractor->parameters();
+    for (size_t i = 0; i < current.size(); ++i) {
+      current[i].copy_(best_extractor[i]);
+    }
+  }
+  result.best_val_auc = stopping.best();
+  result.best_epoch = stopping.best_epoch();
+  return result;
+}
+
+FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
+                                   std::ostream& log) {
+  const auto& train = dataset.train;
+  const BuiltinCnnOptions options = BuiltinCnnOptions().in_channels(train.images.size(3));
+  InputSpec spec = fit_input_spec(train.images);
+  if (train.images.size(1) == train.images.size(2)) {
+    spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.
+  }
+  const std::string key = digest(fmt::format(
+      "builtin-cnn-v1|{}|c{}|w{}|e{}|s{}", dataset.fingerprint, options.in_channels(),
+      options.width(), config.pretrain_epochs, config.seed));
+  const std::string path = cache_root() + "/cnn/" + key + ".pt";
+  BuiltinCnn cnn(options);
+  const bool hit = ensure_cached(path, [&](const std::string& tmp) {
+    const auto t0 = Clock::now();
+    torch::manual_seed(seed_for(config.seed, "pretrain-init"));
+    BuiltinCnn fresh(options);
+    torch::nn::Linear classifier(fresh->feature_dim(),
+                                 static_cast<int64_t>(dataset.class_names.size()));
+    std::vector<torch::Tensor> params = fresh->parameters();
+    for (auto& p : classifier->parameters()) {
+      params.push_back(p);
+    }
+    torch::optim::Adam optimizer(params, torch::optim::AdamOptions(2e-3));
+    std::mt19937_64 rng(seed_for(config.seed, "pretrain-batches"));
+    std::vector<int64_t> order(static_cast<size_t>(train.size()));
+    std::iota(order.begin(), order.end(), 0);
+    const int64_t batch = 128;
+    for (int64_t epoch = 1; epoch <= config.pretrain_epochs; ++epoch) {
+      fresh->train();
+      std::shuffle(order.begin(), order.end(), rng);
+      double loss_sum = 0;
+      int64_t correct = 0;
+      int64_t steps = 0;
+      for (size_t i = 0; i < order.size(); i += batch) {
+        auto idx = torch::tensor(
+            std::vector<int64_t>(order.begin() + i, order.begin() + std::min(order.size(), i + batch)),
+            torch::kInt64);
+        auto logits = classifier(fresh->forward(to_input(train.images.index_select(0, idx), spec)));
+        auto y = train.labels.index_select(0, idx);
+        auto loss = torch::nn::functional::cross_entropy(logits, y);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        loss_sum += loss.item<double>();
+        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+        ++steps;
+      }
+      log << fmt::format("pretrain epoch {}/{}: loss {:.4f}, train accuracy {:.4f} ({:.1f} s)\n",
+                         epoch, config.pretrain_epochs, loss_sum / std::max<int64_t>(steps, 1),
+                         static_cast<double>(correct) / std::max<int64_t>(train.size(), 1),
+                         seconds_since(t0));
+    }
+    torch::save(fresh, tmp);
+  });
+  torch::load(cnn, path);
+  log << fmt::format("built-in CNN: {} ({})\n", hit ? "cached" : "pretrained and cached", path);
+  return FeatureExtractor(cnn, spec, "builtin-cnn:" + key);
+}
+
+std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
+                                             bool* hit, std::ostream& log) {
+  const std::string key = digest(fmt::format("features-v1|{}|{}|{}", dataset.fingerprint,
+                                             extractor.identity(),
+                                             to_json(extractor.input_spec()).dump()));
+  const std::string path = cache_root() + "/features/" + key + ".pt";
+  const auto t0 = Clock::now();
+  const bool was_hit = ensure_cached(path, [&](const std::string& tmp) {
+    std::vector<torch::Tensor> f = {extractor.extract(dataset.train.images),
+                                    extractor.extract(dataset.val.images),
+                                    extractor.extract(dataset.test.images)};
+    torch::save(f, tmp);
+  });
+  std::vector<torch::Tensor> f;
+  torch::load(f, path);
+  if (hit) {
+    *hit = was_hit;
+  }
+  log << fmt::format("features: {} [{} x {}] in {:.1f} s ({})\n", was_hit ? "cached" : "computed",
+                     f.at(0).size(0), f.at(0).size(1), seconds_since(t0), path);
+  return {f.at(0), f.at(1), f.at(2)};
+}
+
+ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions& options) {
+  std::ofstream null_stream;
+  std::ostream& log = options.log ? *options.log : null_stream;
+  const auto t_start = Clock::now();
+  ExperimentResult result;
+  if (config.threads > 0) {
+    torch::set_num_threads(static_cast<int>(config.threads));
+  }
+  DatasetOptions data_options;
+  data_options.format = config.dataset.format;
+  data_options.path = config.dataset.path;
+  data_options.image_size = config.dataset.image_size;
+  data_options.val_fraction = config.dataset.val_fraction;
+  data_options.test_fraction = config.dataset.test_fraction;
+  data_options.seed = config.seed;
+  data_options.cache_dir = cache_root() + "/images";
+  auto t0 = Clock::now();
+  Dataset dataset = load_dataset(data_options);
+  result.timings["load_dataset"] = seconds_since(t0);
+  log << fmt::format("dataset {} ({}): train {}, val {}, test {} images, {} classes\n",
+                     config.dataset.path, config.dataset.format, dataset.train.size(),
+                     dataset.val.size(), dataset.test.size(), dataset.class_names.size());
+  {
+    const size_t k = dataset.class_names.size();
+    auto tr = class_counts(dataset.train, k);
+    auto va = class_counts(dataset.val, k);
+    auto te = class_counts(dataset.test, k);
+    log << fmt::format("{:<24} {:>8} {:>8} {:>8}\n", "class", "train", "val", "test");
+    for (size_t c = 0; c < k; ++c) {
+      log << fmt::format("{:<24} {:>8} {:>8} {:>8}\n", dataset.class_names[c].substr(0, 24),
+                         tr[c], va[c], te[c]);
+    }
+  }
+
+  t0 = Clock::now();
+  FeatureExtractor extractor =
+      config.feature_extractor == "builtin-cnn"
+          ? builtin_extractor(dataset, config, log)
+          : FeatureExtractor::torchscript(config.feature_extractor,
+                                          config.dataset.image_size > 0
+                                              ? config.dataset.image_size
+                                              : dataset.train.images.size(1));
+  extractor.set_trainable(config.trainable_extractor);
+  result.timings["extractor"] = seconds_since(t0);
+
+  TrainData train{dataset.train.images, dataset.train.labels};
+  TrainData val{dataset.val.images, dataset.val.labels};
+  torch::Tensor test_inputs = dataset.test.images;
+  FeatureExtractor* in_loop = &extractor;
+  if (!config.trainable_extractor && !config.image_augmentation) {
+    t0 = Clock::now();
+    auto features = cached_features(dataset, extractor, nullptr, log);
+    result.timings["features"] = seconds_since(t0);
+    train.inputs = features[0];
+    val.inputs = features[1];
+    test_inputs = features[2];
+    in_loop = nullptr;
+  }
+
+  torch::manual_seed(seed_for(options.run_seed, "init"));
+  EmbeddingHead head(EmbeddingHeadOptions(extractor.feature_dim(), config.embedding_dim)
+                         .units(config.intermediate_ff_block_units)
+                         .dropout(config.dropout));
+  LoopOptions loop;
+  loop.epochs = config.epochs;
+  loop.patience = config.early_stopping_patience;
+  loop.steps_per_epoch = config.steps_per_epoch;
+  loop.classes_per_batch = config.classes_per_batch;
+  loop.images_per_class = config.images_per_class;
+  loop.learning_rate = config.learning_rate;
+  loop.margin = config.margin;
+  loop.loss = config.loss;
+  loop.augment = config.image_augmentation;
+  loop.eval_pairs = config.eval_pairs;
+  loop.seed = options.run_seed;
+  loop.pair_seed = seed_for(config.seed, "val-pairs");
+  t0 = Clock::now();
+  result.loop = train_embedding(head, in_loop, train, val, loop, [&](const EpochReport& r) {
+    log << fmt::format("epoch {:>3}/{}: train loss {:.4f}, val ROC AUC {:.4f} ({:.1f} s)\n",
+                       r.epoch, config.epochs, r.train_loss, r.val_auc, r.seconds);
+    log.flush();
+    if (options.on_epoch) {
+      options.on_epoch(r);
+    }
+  });
+  result.timings["train"] = seconds_since(t0);
+
+  t0 = Clock::now();
+  // The threshold is chosen on the validation pairs (Youden's J) and applied to test.
+  auto val_emb = embed(head, in_loop, val.inputs);
+  PairSet val_pairs = make_pairs(to_vector(val.labels), config.eval_pairs, loop.pair_seed);
+  auto val_d = pair_distances(val_emb, val_pairs);
+  std::vector<double> val_s(val_d.size());
+  std::transform(val_d.begin(), val_d.end(), val_s.begin(), [](double v) { return -v; });
+  result.val_roc_auc = roc_auc(val_s, val_pairs.same);
+  result.val_recall_at_1 = recall_at_1(val_emb, val.labels);
+  result.threshold = youden_threshold(val_d, val_pairs.same);
+
+  auto test_emb = embed(head, in_loop, test_inputs);
+  PairSet test_pairs = make_pairs(to_vector(dataset.test.labels), config.eval_pairs,
+                                  seed_for(config.seed, "test-pairs"));
+  auto test_d = pair_distances(test_emb, test_pairs);
+  std::vector<double> test_s(test_d.size());
+  std::transform(test_d.begin(), test_d.end(), test_s.begin(), [](double v) { return -v; });
+  result.test_roc_auc = roc_auc(test_s, test_pairs.same);
+  result.test_recall_at_1 = recall_at_1(test_emb, dataset.test.labels);
+  result.confusion_matrix = confusion_matrix(test_d, test_pairs.same, result.threshold);
+  RocCurve curve = downsample(roc_curve(test_s, test_pairs.same), 50);
+  for (auto& t : curve.thresholds) {
+    t = -t;  // Report distance thresholds.
+  }
+  result.roc_curve = curve;
+  result.timings["evaluate"] = seconds_since(t0);
+  log << fmt::format(
+      "val ROC AUC {:.4f} (best epoch {}), test ROC AUC {:.4f}, test recall@1 {:.4f}, "
+      "threshold {:.4f}\n",
+      result.val_roc_auc, result.loop.best_epoch, result.test_roc_auc, result.test_recall_at_1,
+      result.threshold);
+
+  if (!options.out_dir.empty()) {
+    t0 = Clock::now();
+    std::filesystem::create_directories(options.out_dir);
+    save_model(options.out_dir, head, extractor, config, result.threshold);
+    write_projector(options.out_dir, test_emb, dataset.test.labels, dataset.class_names,
+                    dataset.test.images);
+    result.timings["save"] = seconds_since(t0);
+  }
+  result.timings["total"] = seconds_since(t_start);
+  if (!options.out_dir.empty()) {
+    std::ofstream(options.out_dir + "/metrics.json") << result_to_json(result).dump(2) << "\n";
+  }
+  return result;
+}
+
+nlohmann::json result_to_json(const ExperimentResult& r) {
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& e : r.loop.history) {
+    history.push_back({{"epoch", e.epoch},
+                       {"val_roc_auc", e.val_auc},
+                       {"train_loss", e.train_loss},
+                       {"seconds", e.seconds}});
+  }
+  std::vector<double> finite_thresholds;
+  for (double t : r.roc_curve.thresholds) {
+    finite_thresholds.push_back(std::isfinite(t) ? t : -1.0);
+  }
+  return {{"val_roc_auc", r.val_roc_auc},
+          {"test_roc_auc", r.test_roc_auc},
+          {"val_recall_at_1", r.val_recall_at_1},
+          {"test_recall_at_1", r.test_recall_at_1},
+          {"threshold", r.threshold},
+          {"threshold_rule", "max TPR - FPR (Youden's J) on validation pairs, distance <= t"},
+          {"confusion_matrix", r.confusion_matrix},
+          {"confusion_matrix_layout", "rows actual [different, same], cols predicted"},
+          {"roc_curve",
+           {{"fpr", r.roc_curve.fpr}, {"tpr", r.roc_curve.tpr}, {"threshold", finite_thresholds}}},
+          {"epochs", r.loop.epochs_run},
+          {"best_epoch", r.loop.best_epoch},
+          {"history", history},
+          {"timings", r.timings}};
+}
+
+}  // namespace hpt::trainer

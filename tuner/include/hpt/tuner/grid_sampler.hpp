@@ -1,0 +1,40 @@
+#pragma once
+// Exhaustive grid search: every combination of each parameter's grid values, visited
+// in a deterministic order that skips points other trials already hold.
+
+#include <cstdint>
+#include <vector>
+
+#include "hpt/tuner/sampler.hpp"
+
+namespace hpt {
+
+// Each parameter's grid values (internal representation), in space order: the listed
+// external values of search_space[name] when given, else every categorical choice or
+// every int / stepped float value. Throws std::invalid_argument naming the parameter for a
+// value outside its distribution, a continuous parameter with no values, an unknown
+// name in search_space, or a grid of more than 10,000,000 points.
+std::vector<std::vector<double>> grid_axes(const SearchSpace& space, const Json& search_space);
+
+class GridSampler : public Sampler {
+ public:
+  // Throws as grid_axes does.
+  GridSampler(SearchSpace space, const Json& search_space);
+  // Grid point (first parameter most significant): the first one at or after
+  // trial_number mod size (cyclically) that no finished or RUNNING trial holds; once all
+  // are taken, the first not held by a finished trial; once all are finished, any.
+  std::map<std::string, double> sample(const SearchSpace& space, const SampleContext& ctx) override;
+  size_t size() const { return m_size; }
+  // The parameters of grid point id. requires: id < size().
+  std::map<std::string, double> point(size_t id) const;
+
+ private:
+  // The grid id of a trial's parameters, or size() if they are not a grid point.
+  size_t id_of(const FrozenTrial& trial) const;
+
+  SearchSpace m_space;
+  std::vector<std::vector<double>> m_axes;
+  size_t m_size = 1;
+};
+
+}  // namespace hpt

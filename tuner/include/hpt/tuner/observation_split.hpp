@@ -1,0 +1,29 @@
+#pragma once
+// TPE's split of the study's history into "good" (below) and "bad" (above) trials,
+// as Optuna 3.1's _get_observation_pairs / _split_observation_pairs.
+
+#include <vector>
+
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt {
+
+// Optuna's default_gamma: min(ceil(0.1 n), 25).
+int default_gamma(int n);
+
+struct ObservationSplit {
+  std::vector<const FrozenTrial*> below;  // The gamma(n) best trials, in trial-number order.
+  std::vector<const FrozenTrial*> above;  // The others, in trial-number order.
+  int n_finished = 0;                     // n: COMPLETE (with a value) + PRUNED trials used.
+};
+
+// Ranks COMPLETE trials by value (direction-aware, NaN worst), then PRUNED trials by
+// their last step (later is better) and the value there (NaN worst), then PRUNED trials
+// without intermediate values, then (constant_liar) RUNNING trials; FAIL and WAITING
+// trials and trial number exclude_number are ignored. Ties keep trial-number order.
+// ensures: below.size() == min(default_gamma(n_finished), candidates); RUNNING trials
+// are only ever above.
+ObservationSplit split_observations(const std::vector<FrozenTrial>& trials, Direction direction,
+                                    int exclude_number, bool constant_liar);
+
+}  // namespace hpt

@@ -1,0 +1,190 @@
+#include "hpt/tuner/grid_sampler.hpp"
+
+#include <cmath>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "hpt/tuner/options.hpp"
+
+namespace hpt {
+
+namespace {
+
+constexpr size_t k_max_grid = 10'000'000;
+
+bool same_value(double a, double b) {
+  return a == b || std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(a));
+}
+
+std::vector<double> default_axis(const std::string& name, const Distribution& dist) {
+  std::vector<double> axis;
+  if (const auto* c = std::get_if<CategoricalDistribution>(&dist)) {
+    for (size_t i = 0; i < c->choices.size(); ++i) {
+      axis.push_back(static_cast<double>(i));
+    }
+  } else if (const auto* i = std::get_if<IntDistribution>(&dist)) {
+    if (static_cast<double>(i->high - i->low) / i->step >= static_cast<double>(k_max_grid)) {
+      throw std::invalid_argument(fmt::format(
+          "grid sampler: parameter '{}' has too many values; list them in 'search_space'", name));
+    }
+    for (int64_t v = i->low; v <= i->high; v += i->step) {
+      axis.push_back(static_cast<double>(v));
+    }
+  } else {
+    const auto& f = std::get<FloatDistribution>(dist);
+    if (f.low == f.high) {
+      axis.push_back(f.low);
+    } else if (!f.step) {
+      throw std::invalid_argument(fmt::format(
+          "grid sampler needs 'search_space' values for continuous parameter '{}'", name));
+    } else {
+      const double n = std::floor((f.high - f.low) / *f.step + 1e-9);
+      if (n >= static_cast<double>(k_max_grid)) {
+        throw std::invalid_argument(fmt::format(
+            "grid sampler: parameter '{}' has too many values; list them in 'search_space'", name));
+      }
+      for (int k = 0; k <= static_cast<int>(n); ++k) {
+        axis.push_back(f.low + k * *f.step);
+      }
+    }
+  }
+  return axis;
+}
+
+}  // namespace
+
+std::vector<std::vector<double>> grid_axes(const SearchSpace& space, const Json& search_space) {
+  if (!search_space.is_null() && !search_space.is_object()) {
+    throw std::invalid_argument(fmt::format(
+        "grid sampler option 'search_space' must be a mapping, but got {}", search_space.dump()));
+  }
+  std::vector<std::string> names;
+  for (const auto& entry : space) {
+    names.push_back(entry.first);
+  }
+  if (search_space.is_object()) {
+    for (const auto& item : search_space.items()) {
+      bool known = false;
+      for (const auto& n : names) {
+        known = known || n == item.key();
+      }
+      if (!known) {
+        std::string hint = closest_name(item.key(), names);
+        throw std::invalid_argument(fmt::format(
+            "grid sampler 'search_space' names unknown parameter '{}'{}", item.key(),
+            hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+    }
+  }
+  std::vector<std::vector<double>> axes;
+  double total = 1.0;
+  for (const auto& [name, dist] : space) {
+    std::vector<double> axis;
+    if (search_space.is_object() && search_space.contains(name)) {
+      const Json& values = search_space.at(name);
+      if (!values.is_array() || values.empty()) {
+        throw std::invalid_argument(fmt::format(
+            "grid sampler 'search_space' of '{}' must be a non-empty list, but got {}", name,
+            values.dump()));
+      }
+      for (const Json& v : values) {
+        double internal;
+        try {
+          internal = to_internal(dist, v);
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument(
+              fmt::format("grid sampler 'search_space' of '{}': {}", name, e.what()));
+        }
+        if (!contains(dist, internal)) {
+          throw std::invalid_argument(fmt::format(
+              "grid sampler 'search_space' of '{}': value {} is outside its {} distribution", name,
+              v.dump(), kind_name(dist)));
+        }
+        bool duplicate = false;
+        for (double a : axis) {
+          duplicate = duplicate || same_value(a, internal);
+        }
+        if (!duplicate) {
+          axis.push_back(internal);
+        }
+      }
+    } else {
+      axis = default_axis(name, dist);
+    }
+    total *= static_cast<double>(axis.size());
+    if (total > static_cast<double>(k_max_grid)) {
+      throw std::invalid_argument(fmt::format(
+          "grid sampler: the grid has more than {} points (at parameter '{}')", k_max_grid, name));
+    }
+    axes.push_back(std::move(axis));
+  }
+  return axes;
+}
+
+GridSampler::GridSampler(SearchSpace space, const Json& search_space)
+    : m_space(std::move(space)), m_axes(grid_axes(m_space, search_space)) {
+  for (const auto& axis : m_axes) {
+    m_size *= axis.size();
+  }
+}
+
+std::map<std::string, double> GridSampler::point(size_t id) const {
+  std::map<std::string, double> result;
+  for (size_t p = m_axes.size(); p-- > 0;) {
+    const size_t n = m_axes[p].size();
+    result[m_space[p].first] = m_axes[p][id % n];
+    id /= n;
+  }
+  return result;
+}
+
+size_t GridSampler::id_of(const FrozenTrial& trial) const {
+  size_t id = 0;
+  for (size_t p = 0; p < m_axes.size(); ++p) {
+    auto it = trial.params.find(m_space[p].first);
+    if (it == trial.params.end()) {
+      return m_size;
+    }
+    size_t k = 0;
+    while (k < m_axes[p].size() && !same_value(m_axes[p][k], it->second)) {
+      ++k;
+    }
+    if (k == m_axes[p].size()) {
+      return m_size;
+    }
+    id = id * m_axes[p].size() + k;
+  }
+  return id;
+}
+
+std::map<std::string, double> GridSampler::sample(const SearchSpace& /*space*/,
+                                                  const SampleContext& ctx) {
+  // 0 free, 1 held by a RUNNING trial, 2 held by a finished trial.
+  std::vector<unsigned char> held(m_size, 0);
+  if (ctx.trials) {
+    for (const FrozenTrial& t : *ctx.trials) {
+      if (t.number == ctx.trial_number ||
+          (t.state != TrialState::Running && !is_finished(t.state))) {
+        continue;
+      }
+      const size_t id = id_of(t);
+      if (id < m_size) {
+        held[id] = std::max<unsigned char>(held[id], is_finished(t.state) ? 2 : 1);
+      }
+    }
+  }
+  const size_t start = static_cast<size_t>(std::max(ctx.trial_number, 0)) % m_size;
+  for (unsigned char limit : {0, 1, 2}) {
+    for (size_t k = 0; k < m_size; ++k) {
+      const size_t id = (start + k) % m_size;
+      if (held[id] <= limit) {
+        return point(id);
+      }
+    }
+  }
+  return point(start);
+}
+
+}  // namespace hpt

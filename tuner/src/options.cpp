@@ -1,0 +1,119 @@
+#include "hpt/tuner/options.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace hpt {
+
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 4;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(name, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+OptionReader::OptionReader(std::string what, const Json& options)
+    : m_what(std::move(what)), m_options(options.is_null() ? Json::object() : options) {
+  if (!m_options.is_object()) {
+    throw std::invalid_argument(
+        fmt::format("{} options must be a mapping, but got {}", m_what, options.dump()));
+  }
+}
+
+const Json* OptionReader::find(const std::string& name) {
+  m_known.insert(name);
+  auto it = m_options.find(name);
+  return it == m_options.end() ? nullptr : &*it;
+}
+
+bool OptionReader::has(const std::string& name) { return find(name) != nullptr; }
+
+Json OptionReader::get_json(const std::string& name) {
+  const Json* v = find(name);
+  return v ? *v : Json();
+}
+
+bool OptionReader::get_bool(const std::string& name, bool fallback) {
+  const Json* v = find(name);
+  if (!v) {
+    return fallback;
+  }
+  if (!v->is_boolean()) {
+    throw std::invalid_argument(
+        fmt::format("{} option '{}' must be true or false, but got {}", m_what, name, v->dump()));
+  }
+  return v->get<bool>();
+}
+
+int64_t OptionReader::get_int(const std::string& name, int64_t fallback, int64_t min_value) {
+  const Json* v = find(name);
+  if (!v) {
+    return fallback;
+  }
+  bool integral = v->is_number_integer() ||
+                  (v->is_number_float() && std::isfinite(v->get<double>()) &&
+                   v->get<double>() == std::floor(v->get<double>()));
+  if (v->is_boolean() || !integral || v->get<double>() < static_cast<double>(min_value)) {
+    throw std::invalid_argument(fmt::format("{} option '{}' must be an integer >= {}, but got {}",
+                                            m_what, name, min_value, v->dump()));
+  }
+  return v->is_number_integer() ? v->get<int64_t>() : static_cast<int64_t>(v->get<double>());
+}
+
+double OptionReader::get_double(const std::string& name, double fallback, double min_value,
+                                double max_value) {
+  const Json* v = find(name);
+  if (!v) {
+    return fallback;
+  }
+  if (v->is_boolean() || !v->is_number() || !(v->get<double>() >= min_value) ||
+      !(v->get<double>() <= max_value)) {
+    throw std::invalid_argument(fmt::format("{} option '{}' must be a number in [{}, {}], but got {}",
+                                            m_what, name, min_value, max_value, v->dump()));
+  }
+  return v->get<double>();
+}
+
+void OptionReader::finish() const {
+  std::vector<std::string> known(m_known.begin(), m_known.end());
+  for (const auto& item : m_options.items()) {
+    if (m_known.count(item.key()) == 0) {
+      std::string hint = closest_name(item.key(), known);
+      throw std::invalid_argument(fmt::format("unknown {} option '{}'{}", m_what, item.key(),
+                                              hint.empty() ? std::string()
+                                                           : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+  }
+}
+
+}  // namespace hpt

@@ -1,0 +1,134 @@
+#include "hpt/tuner/percentile_pruner.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "hpt/tuner/options.hpp"
+
+namespace hpt {
+
+namespace {
+
+constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
+
+// True if step is the first reported step of its pruning interval (Optuna's
+// _is_first_in_interval_step). requires: step >= warmup.
+bool first_in_interval(int64_t step, const std::map<int64_t, double>& values, int64_t warmup,
+                       int64_t interval) {
+  const int64_t nearest_lower = (step - warmup) / interval * interval + warmup;
+  int64_t second_last = -1;
+  for (const auto& [s, v] : values) {
+    if (s != step && s > second_last) {
+      second_last = s;
+    }
+  }
+  return second_last < nearest_lower;
+}
+
+}  // namespace
+
+double nan_percentile(std::vector<double> values, double percentile) {
+  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return std::isnan(v); }),
+               values.end());
+  if (values.empty()) {
+    return k_nan;
+  }
+  std::sort(values.begin(), values.end());
+  const double pos = percentile / 100.0 * static_cast<double>(values.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, values.size() - 1);
+  const double frac = pos - static_cast<double>(lo);
+  if (frac == 0.0) {
+    return values[lo];
+  }
+  return values[lo] + (values[hi] - values[lo]) * frac;
+}
+
+PercentilePrunerOptions percentile_options_from_json(const std::string& type, const Json& options,
+                                                     double fixed_percentile) {
+  OptionReader r(type + " pruner", options);
+  PercentilePrunerOptions o;
+  if (fixed_percentile >= 0.0) {
+    o.percentile = fixed_percentile;
+  } else {
+    if (!r.has("percentile")) {
+      throw std::invalid_argument(
+          fmt::format("{} pruner needs option 'percentile' (a number in [0, 100])", type));
+    }
+    o.percentile = r.get_double("percentile", 50.0, 0.0, 100.0);
+  }
+  o.n_startup_trials = static_cast<int>(r.get_int("n_startup_trials", o.n_startup_trials, 0));
+  o.n_warmup_steps = r.get_int("n_warmup_steps", o.n_warmup_steps, 0);
+  o.interval_steps = r.get_int("interval_steps", o.interval_steps, 1);
+  o.n_min_trials = static_cast<int>(r.get_int("n_min_trials", o.n_min_trials, 1));
+  r.finish();
+  return o;
+}
+
+PercentilePruner::PercentilePruner(PercentilePrunerOptions options) : m_options(options) {
+  if (!(m_options.percentile >= 0.0 && m_options.percentile <= 100.0)) {
+    throw std::invalid_argument(fmt::format(
+        "percentile must be between 0 and 100 inclusive, but got {}", m_options.percentile));
+  }
+  if (m_options.n_startup_trials < 0 || m_options.n_warmup_steps < 0 ||
+      m_options.interval_steps < 1 || m_options.n_min_trials < 1) {
+    throw std::invalid_argument(fmt::format(
+        "pruner needs n_startup_trials >= 0, n_warmup_steps >= 0, interval_steps >= 1, "
+        "n_min_trials >= 1, but got {}, {}, {}, {}",
+        m_options.n_startup_trials, m_options.n_warmup_steps, m_options.interval_steps,
+        m_options.n_min_trials));
+  }
+}
+
+bool PercentilePruner::prune(Direction direction, const std::vector<FrozenTrial>& trials,
+                             const FrozenTrial& trial) const {
+  std::vector<const FrozenTrial*> completed;
+  for (const FrozenTrial& t : trials) {
+    if (t.state == TrialState::Complete) {
+      completed.push_back(&t);
+    }
+  }
+  if (completed.empty() || static_cast<int>(completed.size()) < m_options.n_startup_trials) {
+    return false;
+  }
+  const std::optional<int64_t> step = trial.last_step();
+  if (!step || *step < m_options.n_warmup_steps) {
+    return false;
+  }
+  if (!first_in_interval(*step, trial.intermediate_values, m_options.n_warmup_steps,
+                         m_options.interval_steps)) {
+    return false;
+  }
+  const bool maximize = direction == Direction::Maximize;
+  double best = k_nan;
+  for (const auto& [s, v] : trial.intermediate_values) {
+    if (!std::isnan(v) && (std::isnan(best) || (maximize ? v > best : v < best))) {
+      best = v;
+    }
+  }
+  if (std::isnan(best)) {
+    return true;  // Every reported value is NaN.
+  }
+  std::vector<double> at_step;
+  for (const FrozenTrial* t : completed) {
+    auto it = t->intermediate_values.find(*step);
+    if (it != t->intermediate_values.end()) {
+      at_step.push_back(it->second);
+    }
+  }
+  if (static_cast<int>(at_step.size()) < m_options.n_min_trials) {
+    return false;
+  }
+  const double p =
+      nan_percentile(at_step, maximize ? 100.0 - m_options.percentile : m_options.percentile);
+  if (std::isnan(p)) {
+    return false;
+  }
+  return maximize ? best < p : best > p;
+}
+
+}  // namespace hpt

@@ -1,0 +1,39 @@
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "hpt/tuner/options.hpp"
+#include "hpt/tuner/percentile_pruner.hpp"
+#include "hpt/tuner/pruner.hpp"
+
+namespace hpt {
+
+namespace {
+
+class NopPruner : public Pruner {
+ public:
+  bool prune(Direction, const std::vector<FrozenTrial>&, const FrozenTrial&) const override {
+    return false;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pruner> make_pruner(const std::string& type, const Json& options) {
+  if (type == "median") {
+    return std::make_unique<PercentilePruner>(percentile_options_from_json(type, options, 50.0));
+  }
+  if (type == "percentile") {
+    return std::make_unique<PercentilePruner>(percentile_options_from_json(type, options, -1.0));
+  }
+  if (type == "none") {
+    OptionReader("none pruner", options).finish();
+    return std::make_unique<NopPruner>();
+  }
+  const std::string hint = closest_name(type, {"median", "percentile", "none"});
+  throw std::invalid_argument(fmt::format(
+      "unknown pruner type '{}'{}; expected median, percentile or none", type,
+      hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+}
+
+}  // namespace hpt

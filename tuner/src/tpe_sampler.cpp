@@ -1,0 +1,178 @@
+#include "hpt/tuner/tpe_sampler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string_view>
+#include <utility>
+
+#include "hpt/tuner/observation_split.hpp"
+#include "hpt/tuner/options.hpp"
+
+namespace hpt {
+
+namespace {
+
+using Kind = ParamTransform::Kind;
+
+constexpr double k_missing = std::numeric_limits<double>::quiet_NaN();
+
+// The usable transformed value of internal value v, or NaN (wrong kind, not a choice,
+// not finite). Values outside the bounds (a changed search space) are clipped in.
+double observed_value(double v, const Distribution* trial_dist, const Distribution& dist,
+                      const ParamTransform& t) {
+  if ((trial_dist && trial_dist->index() != dist.index()) || !std::isfinite(v)) {
+    return k_missing;
+  }
+  if (t.kind == Kind::Categorical) {
+    return v == std::floor(v) && v >= 0 && v < t.n_choices ? v : k_missing;
+  }
+  return to_transformed(t, std::min(std::max(v, t.dist_low), t.dist_high));
+}
+
+// Rows of space.size() transformed values (NaN where missing), one per trial. The maps
+// are walked in step with the sorted names: no per-parameter tree lookups.
+std::vector<double> trial_values(const std::vector<const FrozenTrial*>& trials,
+                                 const SearchSpace& space,
+                                 const std::vector<ParamTransform>& transforms) {
+  const size_t n_params = space.size();
+  std::vector<std::pair<std::string_view, size_t>> names;
+  for (size_t p = 0; p < n_params; ++p) {
+    names.emplace_back(space[p].first, p);
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<double> values(trials.size() * n_params, k_missing);
+  for (size_t r = 0; r < trials.size(); ++r) {
+    const FrozenTrial& t = *trials[r];
+    auto param = t.params.begin();
+    auto dist = t.distributions.begin();
+    for (const auto& [name, p] : names) {
+      while (param != t.params.end() && std::string_view(param->first) < name) {
+        ++param;
+      }
+      if (param == t.params.end()) {
+        break;
+      }
+      if (std::string_view(param->first) != name) {
+        continue;
+      }
+      while (dist != t.distributions.end() && std::string_view(dist->first) < name) {
+        ++dist;
+      }
+      const Distribution* trial_dist =
+          dist != t.distributions.end() && dist->first == name ? &dist->second : nullptr;
+      values[r * n_params + p] =
+          observed_value(param->second, trial_dist, space[p].second, transforms[p]);
+    }
+  }
+  return values;
+}
+
+// Rows of the group's values for the trials that have all of them.
+std::vector<double> observation_rows(const std::vector<double>& values, size_t n_params,
+                                     const std::vector<size_t>& group) {
+  std::vector<double> rows;
+  const size_t n_trials = n_params == 0 ? 0 : values.size() / n_params;
+  for (size_t r = 0; r < n_trials; ++r) {
+    bool complete = true;
+    for (size_t p : group) {
+      complete = complete && !std::isnan(values[r * n_params + p]);
+    }
+    if (complete) {
+      for (size_t p : group) {
+        rows.push_back(values[r * n_params + p]);
+      }
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+TpeOptions tpe_options_from_json(const Json& json) {
+  OptionReader r("tpe sampler", json);
+  TpeOptions o;
+  o.n_startup_trials = static_cast<int>(r.get_int("n_startup_trials", o.n_startup_trials, 0));
+  o.n_ei_candidates = static_cast<int>(r.get_int("n_ei_candidates", o.n_ei_candidates, 1));
+  o.multivariate = r.get_bool("multivariate", o.multivariate);
+  o.multivariate = r.get_bool("group", false) || o.multivariate;
+  o.constant_liar = r.get_bool("constant_liar", o.constant_liar);
+  o.parzen.consider_prior = r.get_bool("consider_prior", o.parzen.consider_prior);
+  o.parzen.prior_weight = r.get_double("prior_weight", o.parzen.prior_weight, 1e-300, 1e300);
+  o.parzen.consider_magic_clip = r.get_bool("consider_magic_clip", o.parzen.consider_magic_clip);
+  o.parzen.consider_endpoints = r.get_bool("consider_endpoints", o.parzen.consider_endpoints);
+  r.finish();
+  o.parzen.multivariate = o.multivariate;
+  return o;
+}
+
+TpeSampler::TpeSampler(TpeOptions options, uint64_t seed)
+    : m_options(std::move(options)), m_seed(seed) {
+  m_options.parzen.multivariate = m_options.multivariate;
+}
+
+std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
+                                                 const SampleContext& ctx) {
+  Rng rng(derive_seed(m_seed, ctx.trial_number, "tpe"));
+  std::vector<ParamTransform> transforms;
+  transforms.reserve(space.size());
+  for (const auto& entry : space) {
+    transforms.push_back(make_transform(entry.second));
+  }
+  const std::vector<FrozenTrial> no_trials;
+  const auto& trials = ctx.trials ? *ctx.trials : no_trials;
+  const ObservationSplit split =
+      split_observations(trials, ctx.direction, ctx.trial_number, m_options.constant_liar);
+
+  std::map<std::string, double> result;
+  if (split.n_finished < m_options.n_startup_trials) {
+    for (size_t p = 0; p < space.size(); ++p) {
+      result[space[p].first] = sample_uniform(transforms[p], rng);
+    }
+    return result;
+  }
+
+  // Groups of parameters sampled jointly: one group (multivariate) or one per parameter.
+  std::vector<std::vector<size_t>> groups;
+  for (size_t p = 0; p < space.size(); ++p) {
+    if (is_single(space[p].second)) {
+      result[space[p].first] = transforms[p].dist_low;
+    } else if (m_options.multivariate && !groups.empty()) {
+      groups.front().push_back(p);
+    } else {
+      groups.push_back({p});
+    }
+  }
+  const std::vector<double> below_values = trial_values(split.below, space, transforms);
+  const std::vector<double> above_values = trial_values(split.above, space, transforms);
+  for (const auto& group : groups) {
+    std::vector<ParamTransform> group_transforms;
+    for (size_t p : group) {
+      group_transforms.push_back(transforms[p]);
+    }
+    ParzenEstimator below(group_transforms, observation_rows(below_values, space.size(), group),
+                          m_options.parzen);
+    ParzenEstimator above(group_transforms, observation_rows(above_values, space.size(), group),
+                          m_options.parzen);
+    const std::vector<double> candidates = below.sample(rng, m_options.n_ei_candidates);
+    const std::vector<double> log_l = below.log_pdf(candidates);
+    const std::vector<double> log_g = above.log_pdf(candidates);
+    size_t best = 0;
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (size_t c = 0; c < log_l.size(); ++c) {
+      const double score = log_l[c] - log_g[c];
+      if (score > best_score) {
+        best_score = score;
+        best = c;
+      }
+    }
+    for (size_t k = 0; k < group.size(); ++k) {
+      const size_t p = group[k];
+      result[space[p].first] =
+          from_transformed(transforms[p], candidates[best * group.size() + k]);
+    }
+  }
+  return result;
+}
+
+}  // namespace hpt
