@@ -1,4 +1,4 @@
-// Synthetic studies (8 params of mixed kinds, pruned/failed trials, learning curves) ->
+// Synthetic studies (8 params of mixed kinds + 1 conditional, pruned/failed trials, learning curves) ->
 // render_report time and size, and fANOVA time. Writes the trials as JSON for
 // optuna_bench.py and prints one JSON line per measurement.
 // Usage: bench_reports OUT_DIR [N_TRIALS...]   (default 1000 10000)
@@ -24,6 +24,7 @@ std::vector<hpt::FrozenTrial> synthetic_study(int n, uint64_t seed) {
   const hpt::CategoricalDistribution widths{{hpt::Json::parse("[64,32]"), hpt::Json::parse("[128]"),
                                              hpt::Json::parse("[256,128,64]")}};
   const hpt::FloatDistribution margin{0.05, 2.0, true, std::nullopt};
+  const hpt::CategoricalDistribution bools{{hpt::Json(false), hpt::Json(true)}};
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::vector<hpt::FrozenTrial> trials;
@@ -49,14 +50,14 @@ std::vector<hpt::FrozenTrial> synthetic_study(int n, uint64_t seed) {
     put("batch", b, batch);
     put("optimizer", o, opt);
     put("widths", w, widths);
-    const bool has_margin = o != 1;  // Conditional param.
-    double mg = 1.0;
-    if (has_margin) {
-      mg = std::exp(std::log(0.05) + u(rng) * std::log(40.0));
-      put("margin", mg, margin);
+    const double mg = std::exp(std::log(0.05) + u(rng) * std::log(40.0));
+    put("margin", mg, margin);
+    const double nesterov = std::floor(u(rng) * 2);
+    if (o == 1) {  // A conditional 9th param, only in SGD trials.
+      put("nesterov", nesterov, bools);
     }
     const double noise = 0.02 * (u(rng) - 0.5);
-    const double auc = 0.95 - 0.02 * std::pow(std::log10(l) + 3, 2) - 0.03 * (o == 1) -
+    const double auc = 0.95 - 0.02 * std::pow(std::log10(l) + 3, 2) - 0.03 * (o == 1) * (1 - 0.5 * nesterov) -
                        0.05 * dr * dr + 0.01 * w - 0.01 * std::abs(std::log(mg)) + noise;
     const int state_draw = static_cast<int>(u(rng) * 20);
     t.state = state_draw == 0 ? hpt::TrialState::Fail

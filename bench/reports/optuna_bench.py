@@ -20,6 +20,7 @@ DISTS = {
     "optimizer": CategoricalDistribution(["adam", "sgd", "rmsprop"]),
     "widths": CategoricalDistribution(["[64, 32]", "[128]", "[256, 128, 64]"]),
     "margin": FloatDistribution(0.05, 2.0, log=True),
+    "nesterov": CategoricalDistribution([False, True]),
 }
 STATES = {"COMPLETE": optuna.trial.TrialState.COMPLETE, "PRUNED": optuna.trial.TrialState.PRUNED,
           "FAIL": optuna.trial.TrialState.FAIL}

@@ -3,6 +3,7 @@
 #include "hpt/schema/config_error.hpp"
 
 using namespace hpt;
+using Json = nlohmann::json;
 
 // Scalars convert by YAML's core schema: quoted stays string, nan/inf words stay strings.
 TEST_CASE("schema: yaml_to_json scalar types", "[schema]") {

@@ -54,7 +54,7 @@ TEST_CASE("idx datasets load pixels, labels and the even held-out split", "[sour
 
 // Without t10k files the train pool is split by the fractions; classes.txt names classes;
 // image_size resizes.
-TEST_CASE("idx without t10k splits one pool; classes.txt and resize", "[sources][idx]") {
+TEST_CASE("idx without t10k splits one pool, names classes, resizes", "[sources][idx]") {
   TempDir dir;
   testing::write_idx_dataset(dir.path(), true, false);
   testing::write_text(dir.path() / "classes.txt", "zero\none\ntwo\n");

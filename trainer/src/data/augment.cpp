@@ -91,7 +91,7 @@ at::Tensor augment_images(const at::Tensor& images, const AugmentOptions& option
     const at::Tensor theta_t =
         at::from_blob(theta.data(), {batch, 2, 3}, at::kFloat).to(images.options(), false, true);
     const at::Tensor grid = at::affine_grid_generator(theta_t, images.sizes(), false);
-    out = at::grid_sampler(images, grid, /*bilinear*/ 0, /*reflection*/ 2, false);
+    out = at::grid_sampler(images, grid, /*bilinear*/ 0, /*reflection*/ 0, false);
   } else if (options.horizontal_flip) {
     std::vector<uint8_t> flips;
     for (const auto& d : draws) {

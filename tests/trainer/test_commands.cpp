@@ -1,0 +1,193 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
+#include "hpt/schema/config_error.hpp"
+#include "hpt/trainer/commands.hpp"
+#include "hpt/trainer/saved_model.hpp"
+#include "synthetic_idx.hpp"
+
+using namespace hpt::trainer;
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json tiny_fixed(const std::string& data) {
+  return {{"dataset", {{"format", "idx"}, {"path", data}}},
+          {"epochs", 3},
+          {"early_stopping_patience", 0},
+          {"pretrain_epochs", 1},
+          {"embedding_dim", 8},
+          {"classes_per_batch", 4},
+          {"images_per_class", 4},
+          {"eval_pairs", 200},
+          {"threads", 1}};
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    out.push_back(nlohmann::json::parse(line));  // Throws if a line is not JSON.
+  }
+  return out;
+}
+
+// Writes a 16x16 grey PNG with the class-c quadrant lit (as in synthetic_idx.hpp).
+std::string write_png(const std::string& dir, int c) {
+  std::vector<uint8_t> px(16 * 16);
+  for (int y = 0; y < 16; ++y) {
+    for (int x = 0; x < 16; ++x) {
+      const bool lit = (y < 8) == (c / 2 == 0) && (x < 8) == (c % 2 == 0);
+      px[y * 16 + x] = lit ? 200 : 50;
+    }
+  }
+  const std::string path = dir + "/img" + std::to_string(c) + ".png";
+  stbi_write_png(path.c_str(), 16, 16, 1, px.data(), 16);
+  return path;
+}
+
+}  // namespace
+
+// params override fixed; dotted keys nest; FF units accept categorical strings.
+TEST_CASE("worker parameter merge", "[worker]") {
+  nlohmann::json fixed = {{"dropout", 0.1}, {"dataset", {{"format", "idx"}, {"path", "/d"}}}};
+  auto m = merge_params(fixed, {{"dropout", 0.3},
+                                {"dataset.image_size", 32},
+                                {"intermediate_ff_block_units", "512-256"}});
+  CHECK(m["dropout"] == 0.3);
+  CHECK(m["dataset"]["image_size"] == 32);
+  CHECK(m["dataset"]["path"] == "/d");
+  CHECK(m["intermediate_ff_block_units"] == nlohmann::json({512, 256}));
+  CHECK(merge_params(fixed, {{"intermediate_ff_block_units", "none"}})
+            ["intermediate_ff_block_units"].empty());
+  CHECK_THROWS_AS(merge_params(fixed, {{"intermediate_ff_block_units", "big"}}), hpt::ConfigError);
+}
+
+// The worker prints one {"step","value"} line per epoch and a final result line with the
+// user attributes; a second trial reuses the cached CNN and features; bad input throws.
+TEST_CASE("worker protocol on a tiny IDX dataset", "[worker]") {
+  const std::string data = hpt::test::make_synthetic_idx("worker");
+  ::setenv("HPT_CACHE_DIR", (data + "/cache").c_str(), 1);
+  WorkerEnv env;
+  env.fixed = tiny_fixed(data).dump();
+  env.params = R"({"dropout": 0.1, "intermediate_ff_block_units": "16", "learning_rate": 0.01})";
+  env.seed = "7";
+  env.trial_number = "0";
+  std::ostringstream out, err;
+  CHECK(run_worker(env, out, err) == 0);
+  auto lines = json_lines(out.str());
+  REQUIRE(lines.size() == 4);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(lines[i]["step"] == i + 1);
+    CHECK(lines[i]["value"].get<double>() >= 0.0);
+    CHECK(lines[i]["value"].get<double>() <= 1.0);
+  }
+  const auto& last = lines[3];
+  double best = 0;
+  for (int i = 0; i < 3; ++i) {
+    best = std::max(best, lines[i]["value"].get<double>());
+  }
+  CHECK(last["value"].get<double>() == best);
+  const auto& attrs = last["user_attrs"];
+  for (const char* key : {"test_roc_auc", "test_recall_at_1", "threshold", "confusion_matrix",
+                          "roc_curve", "epochs"}) {
+    CHECK(attrs.contains(key));
+  }
+  CHECK(attrs["epochs"] == 3);
+  CHECK(attrs["roc_curve"]["fpr"].size() <= 50);
+  CHECK(attrs["roc_curve"]["fpr"].size() == attrs["roc_curve"]["tpr"].size());
+  CHECK(attrs["test_roc_auc"].get<double>() > 0.8);  // The classes are easy.
+  int64_t pairs = 0;
+  for (const auto& row : attrs["confusion_matrix"]) {
+    for (const auto& v : row) {
+      pairs += v.get<int64_t>();
+    }
+  }
+  CHECK(pairs == 200);
+  CHECK_THAT(err.str(), Catch::Contains("pretrained and cached"));
+
+  std::ostringstream out2, err2;
+  run_worker(env, out2, err2);
+  CHECK_THAT(err2.str(), Catch::Contains("built-in CNN: cached"));
+  CHECK_THAT(err2.str(), Catch::Contains("features: cached"));
+  CHECK(json_lines(out2.str()) == lines);  // Same seed, same trial.
+
+  env.params = R"({"dropout": 1.5})";
+  CHECK_THROWS_WITH(run_worker(env, out, err), Catch::Contains("dropout: must be in [0, 1)"));
+  env.params = "[1]";
+  CHECK_THROWS_AS(run_worker(env, out, err), hpt::ConfigError);
+}
+
+// hpt train writes metrics.json, the model and the projector files; match and embed
+// load the saved model.
+TEST_CASE("train, match and embed commands", "[commands]") {
+  const std::string data = hpt::test::make_synthetic_idx("train");
+  ::setenv("HPT_CACHE_DIR", (data + "/cache").c_str(), 1);
+  const std::string out_dir = data + "/run";
+  {
+    std::ofstream yaml(data + "/exp.yaml");
+    yaml << "experiment_name: tiny\n" << "dataset: {format: idx, path: " << data << "}\n"
+         << "epochs: 2\npretrain_epochs: 1\nembedding_dim: 8\nclasses_per_batch: 4\n"
+         << "images_per_class: 4\neval_pairs: 200\nthreads: 1\n";
+  }
+  CLI::App app("hpt");
+  add_trainer_commands(app);
+  std::vector<std::string> args = {"hpt", "train", "--config", data + "/exp.yaml", "--out",
+                                   out_dir};
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  std::ifstream in(out_dir + "/metrics.json");
+  auto metrics = nlohmann::json::parse(in);
+  for (const char* key : {"val_roc_auc", "test_roc_auc", "test_recall_at_1", "threshold",
+                          "confusion_matrix", "roc_curve", "epochs", "timings"}) {
+    CHECK(metrics.contains(key));
+  }
+  for (const char* file : {"vectors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt",
+                           "projector_config.json", "model.json", "head.pt", "cnn.pt"}) {
+    CHECK(fs::exists(out_dir + "/" + file));
+  }
+  std::ifstream vectors(out_dir + "/vectors.tsv");
+  std::string first;
+  std::getline(vectors, first);
+  CHECK(std::count(first.begin(), first.end(), '\t') == 7);  // embedding_dim 8.
+
+  SavedModel model = load_model(out_dir);
+  CHECK(model.threshold == metrics["threshold"].get<double>());
+  const std::vector<std::string> images = {write_png(data, 0), write_png(data, 0),
+                                           write_png(data, 3)};
+  auto e = embed_files(model, images);
+  CHECK(e.sizes() == torch::IntArrayRef{3, 8});
+  CHECK(torch::allclose(e.norm(2, 1), torch::ones({3}), 1e-4, 1e-5));
+  CHECK((e[0] - e[1]).norm().item<double>() < 1e-5);  // Same pixels, same embedding.
+
+  std::vector<std::string> match_args = {"hpt", "match", "--model", out_dir, images[0], images[2]};
+  std::vector<char*> match_argv;
+  for (auto& a : match_args) {
+    match_argv.push_back(a.data());
+  }
+  CLI::App app2("hpt");
+  add_trainer_commands(app2);
+  std::ostringstream captured;
+  auto* old = std::cout.rdbuf(captured.rdbuf());
+  app2.parse(static_cast<int>(match_argv.size()), match_argv.data());
+  std::cout.rdbuf(old);
+  CHECK_THAT(captured.str(), Catch::Contains("distance") && Catch::Contains("threshold"));
+  CHECK_THROWS_WITH(load_model(data), Catch::Contains("no model.json"));
+}
