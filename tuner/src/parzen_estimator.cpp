@@ -244,7 +244,7 @@ void ParzenEstimator::build_evaluation() {
       const double log_mass = truncnorm::log_gauss_mass((p.low - mu) / s, (p.high - mu) / s);
       m_eval_inv_sigmas[j][i] = 1.0 / s;
       m_eval_log_norm[j][i] =
-          p.kind == Kind::Continuous ? log_mass + std::log(s) + k_log_sqrt_2pi : log_mass;
+          p.kind == Kind::Continuous ? log_mass + k_log_sqrt_2pi : log_mass;  // EXPERIMENT
     }
   }
 }

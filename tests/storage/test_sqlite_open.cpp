@@ -1,0 +1,204 @@
+#include <unistd.h>
+
+#include <SQLiteCpp/Database.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <atomic>
+#include <thread>
+
+#include "hpt/storage/storage.hpp"
+#include "temp_dir.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+// A closed study database (WAL checkpointed away) with one study of a few trials.
+void make_study_db(const std::string& path) {
+  auto s = hpt::open_storage(path);
+  int64_t id = s->create_study("s", hpt::Direction::Minimize);
+  for (int i = 0; i < 5; ++i) {
+    auto c = s->claim_trial(id, 10, i, nullptr);
+    s->set_trial_user_attr(c->trial.id, "pad", std::string(2000, 'p'));
+  }
+}
+
+// open_storage fails with a message naming the file and containing `reason`, for both
+// read-write and read-only opens, and leaves the file byte for byte as it was.
+void check_rejected(const std::string& path, const std::string& reason) {
+  std::string before = bytes(path);
+  for (bool read_only : {false, true}) {
+    INFO("read_only " << read_only);
+    CHECK_THROWS_WITH(hpt::open_storage(path, read_only),
+                      Catch::StartsWith(path + ": ") && Catch::Contains(reason));
+    CHECK(bytes(path) == before);
+  }
+}
+
+}  // namespace
+
+// A new file gets Optuna's schema, version rows and WAL mode; reopening keeps the data.
+TEST_CASE("open_storage creates a new study database", "[storage][open]") {
+  hpt::test::TempDir dir;
+  auto path = dir.file("new.db");
+  hpt::open_storage("sqlite:///" + path)->create_study("s", hpt::Direction::Maximize);
+  SQLite::Database db(path);
+  CHECK(db.execAndGet("SELECT count(*) FROM sqlite_master WHERE type = 'table'").getInt() == 13);
+  CHECK(db.execAndGet("SELECT schema_version FROM version_info").getInt() == 12);
+  CHECK(db.execAndGet("SELECT version_num FROM alembic_version").getString() == "v3.0.0.d");
+  CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
+  CHECK(hpt::open_storage(path, true)->find_study("s")->direction == hpt::Direction::Maximize);
+  // An existing empty file is a new database too.
+  write_bytes(dir.file("empty.db"), "");
+  CHECK(hpt::open_storage(dir.file("empty.db"))->list_studies().empty());
+}
+
+// sqlite:///relative, sqlite:////absolute and plain paths name the same kind of file.
+TEST_CASE("open_storage accepts sqlite URLs and plain paths", "[storage][open]") {
+  hpt::test::TempDir dir;
+  auto cwd = fs::current_path();
+  fs::current_path(dir.path());
+  try {
+    hpt::open_storage("sqlite:///rel.db")->create_study("r", hpt::Direction::Minimize);
+    hpt::open_storage("plain.db")->create_study("p", hpt::Direction::Minimize);
+  } catch (...) {
+    fs::current_path(cwd);
+    throw;
+  }
+  fs::current_path(cwd);
+  CHECK(fs::exists(dir.file("rel.db")));
+  CHECK(hpt::open_storage("sqlite:///" + dir.file("rel.db"))->find_study("r"));
+  CHECK(hpt::open_storage(dir.file("plain.db"), true)->find_study("p"));
+  CHECK(hpt::open_storage("sqlite:///" + dir.file("plain.db") + "?timeout=5")->find_study("p"));
+  CHECK_THROWS_WITH(hpt::open_storage("postgresql://host/db"),
+                    Catch::Contains("unsupported storage URL"));
+  CHECK_THROWS_AS(hpt::open_storage("sqlite:///"), hpt::StorageError);
+}
+
+// Files that are not study databases are refused, named, and left untouched.
+TEST_CASE("open_storage refuses foreign and damaged files", "[storage][open]") {
+  hpt::test::TempDir dir;
+  SECTION("not SQLite") {
+    write_bytes(dir.file("x.db"), "hello, this is a text file and not a database at all\n");
+    check_rejected(dir.file("x.db"), "not an SQLite database");
+  }
+  SECTION("short garbage") {
+    write_bytes(dir.file("x.db"), "SQLite");
+    check_rejected(dir.file("x.db"), "not an SQLite database");
+  }
+  SECTION("truncated") {
+    make_study_db(dir.file("t.db"));
+    std::string data = bytes(dir.file("t.db"));
+    REQUIRE(data.size() > 3 * 4096);
+    write_bytes(dir.file("t.db"), data.substr(0, 2 * 4096));
+    check_rejected(dir.file("t.db"), "truncated");
+  }
+  SECTION("corrupt schema page") {
+    make_study_db(dir.file("c.db"));
+    std::string data = bytes(dir.file("c.db"));
+    for (size_t i = 100; i < 4096; ++i) {
+      data[i] = static_cast<char>(0xA5);
+    }
+    write_bytes(dir.file("c.db"), data);
+    check_rejected(dir.file("c.db"), "corrupt");
+  }
+  SECTION("other tables") {
+    {
+      SQLite::Database db(dir.file("o.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec("CREATE TABLE inventory (id INTEGER PRIMARY KEY, name TEXT)");
+    }
+    check_rejected(dir.file("o.db"), "without Optuna's study schema (tables: inventory)");
+  }
+  SECTION("newer schema_version") {
+    make_study_db(dir.file("n.db"));
+    SQLite::Database(dir.file("n.db"), SQLite::OPEN_READWRITE)
+        .exec("UPDATE version_info SET schema_version = 13, library_version = '9.0.0'");
+    check_rejected(dir.file("n.db"), "schema_version 13 (Optuna 9.0.0) is newer");
+  }
+  SECTION("unknown alembic revision") {
+    make_study_db(dir.file("a.db"));
+    SQLite::Database(dir.file("a.db"), SQLite::OPEN_READWRITE)
+        .exec("UPDATE alembic_version SET version_num = 'v3.2.0.a'");
+    check_rejected(dir.file("a.db"), "unknown alembic revision 'v3.2.0.a'");
+  }
+  SECTION("older alembic revision") {
+    make_study_db(dir.file("a.db"));
+    SQLite::Database(dir.file("a.db"), SQLite::OPEN_READWRITE)
+        .exec("UPDATE alembic_version SET version_num = 'v2.6.0.a'");
+    check_rejected(dir.file("a.db"), "optuna storage upgrade");
+  }
+  SECTION("a directory") {
+    fs::create_directory(dir.file("d.db"));
+    CHECK_THROWS_WITH(hpt::open_storage(dir.file("d.db")), Catch::Contains("is a directory"));
+  }
+}
+
+// Missing files and folders: read-only opens never create anything.
+TEST_CASE("open_storage reports missing files and folders", "[storage][open]") {
+  hpt::test::TempDir dir;
+  auto missing = dir.file("nodir/x.db");
+  CHECK_THROWS_WITH(hpt::open_storage(missing),
+                    Catch::StartsWith(missing + ": ") && Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(hpt::open_storage(dir.file("none.db"), true),
+                    Catch::Contains("no such file"));
+  CHECK_FALSE(fs::exists(dir.file("none.db")));
+  write_bytes(dir.file("empty.db"), "");
+  CHECK_THROWS_WITH(hpt::open_storage(dir.file("empty.db"), true),
+                    Catch::Contains("empty database"));
+  CHECK(bytes(dir.file("empty.db")).empty());
+}
+
+// A read-only file or folder refuses read-write opens (untouched) but serves reports.
+TEST_CASE("open_storage on read-only files and folders", "[storage][open]") {
+  hpt::test::TempDir dir;
+  auto sub = dir.path() / "ro";
+  fs::create_directory(sub);
+  auto path = (sub / "s.db").string();
+  make_study_db(path);
+  std::string before = bytes(path);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  CHECK_THROWS_WITH(hpt::open_storage(path), Catch::Contains("file is read-only"));
+  CHECK(hpt::open_storage(path, true)->get_all_trials(1).size() == 5);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  fs::permissions(sub, fs::perms::owner_read | fs::perms::owner_exec);
+  CHECK_THROWS_WITH(hpt::open_storage(path), Catch::Contains("is not writable"));
+  CHECK_THROWS_WITH(hpt::open_storage((sub / "new.db").string()),
+                    Catch::Contains("is not writable"));
+  CHECK(hpt::open_storage(path, true)->find_study("s"));
+  fs::permissions(sub, fs::perms::owner_all);
+  CHECK(bytes(path) == before);
+}
+
+// Several processes' threads creating the same new file at once get one schema.
+TEST_CASE("open_storage creates the schema once under concurrency", "[storage][open]") {
+  hpt::test::TempDir dir;
+  auto path = dir.file("race.db");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      auto s = hpt::open_storage(path);
+      s->create_study("s" + std::to_string(i), hpt::Direction::Minimize);
+      ++ok;
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  CHECK(ok == 4);
+  SQLite::Database db(path);
+  CHECK(db.execAndGet("SELECT count(*) FROM version_info").getInt() == 1);
+  CHECK(db.execAndGet("SELECT count(*) FROM studies").getInt() == 4);
+}
