@@ -9,7 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   dataset-fashion-mnist
   python3-optuna python3-torch python3-sklearn python3-numpy
-  procps
+  procps clang libclang-rt-14-dev chromium python3-plotly
 )
 missing=()
 for p in "${packages[@]}"; do

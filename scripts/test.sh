@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 ctest --test-dir build --output-on-failure -j2 "$@"
+# The config loader's fuzz target, briefly (clang + libFuzzer).
+scripts/fuzz.sh "${HPT_FUZZ_SECONDS:-30}"

@@ -1,5 +1,5 @@
-// Synthetic studies (8 params of mixed kinds + 1 conditional, pruned/failed trials, learning curves) ->
-// render_report time and size, and fANOVA time. Writes the trials as JSON for
+// Synthetic studies (8 params of mixed kinds + 1 conditional, pruned/failed trials, learning
+// curves) -> render_report time and size, and fANOVA time. Writes the trials as JSON for
 // optuna_bench.py and prints one JSON line per measurement.
 // Usage: bench_reports OUT_DIR [N_TRIALS...]   (default 1000 10000)
 
@@ -20,9 +20,10 @@ std::vector<hpt::FrozenTrial> synthetic_study(int n, uint64_t seed) {
   const hpt::FloatDistribution dropout{0.0, 0.5, false, 0.05};
   const hpt::IntDistribution layers{1, 6, false, 1};
   const hpt::IntDistribution batch{16, 512, false, 16};
-  const hpt::CategoricalDistribution opt{{hpt::Json("adam"), hpt::Json("sgd"), hpt::Json("rmsprop")}};
-  const hpt::CategoricalDistribution widths{{hpt::Json::parse("[64,32]"), hpt::Json::parse("[128]"),
-                                             hpt::Json::parse("[256,128,64]")}};
+  const hpt::CategoricalDistribution opt{
+      {hpt::Json("adam"), hpt::Json("sgd"), hpt::Json("rmsprop")}};
+  const hpt::CategoricalDistribution widths{
+      {hpt::Json::parse("[64,32]"), hpt::Json::parse("[128]"), hpt::Json::parse("[256,128,64]")}};
   const hpt::FloatDistribution margin{0.05, 2.0, true, std::nullopt};
   const hpt::CategoricalDistribution bools{{hpt::Json(false), hpt::Json(true)}};
   std::mt19937_64 rng(seed);
@@ -57,10 +58,11 @@ std::vector<hpt::FrozenTrial> synthetic_study(int n, uint64_t seed) {
       put("nesterov", nesterov, bools);
     }
     const double noise = 0.02 * (u(rng) - 0.5);
-    const double auc = 0.95 - 0.02 * std::pow(std::log10(l) + 3, 2) - 0.03 * (o == 1) * (1 - 0.5 * nesterov) -
-                       0.05 * dr * dr + 0.01 * w - 0.01 * std::abs(std::log(mg)) + noise;
+    const double auc = 0.95 - 0.02 * std::pow(std::log10(l) + 3, 2) -
+                       0.03 * (o == 1) * (1 - 0.5 * nesterov) - 0.05 * dr * dr + 0.01 * w -
+                       0.01 * std::abs(std::log(mg)) + noise;
     const int state_draw = static_cast<int>(u(rng) * 20);
-    t.state = state_draw == 0 ? hpt::TrialState::Fail
+    t.state = state_draw == 0  ? hpt::TrialState::Fail
               : state_draw < 6 ? hpt::TrialState::Pruned
                                : hpt::TrialState::Complete;
     const int steps = t.state == hpt::TrialState::Pruned ? 3 : 20;
@@ -72,8 +74,9 @@ std::vector<hpt::FrozenTrial> synthetic_study(int n, uint64_t seed) {
     }
     t.datetime_start = hpt::Clock::time_point{} + std::chrono::seconds(60 * i);
     t.datetime_complete =
-        *t.datetime_start + std::chrono::milliseconds(static_cast<int>(
-                                1000 * (5 + 2 * ly + b / 64.0) * (steps / 20.0) * (1 + u(rng) * 0.1)));
+        *t.datetime_start +
+        std::chrono::milliseconds(
+            static_cast<int>(1000 * (5 + 2 * ly + b / 64.0) * (steps / 20.0) * (1 + u(rng) * 0.1)));
     t.user_attrs["recall_at_1"] = auc - 0.1;
     trials.push_back(std::move(t));
   }
@@ -119,9 +122,12 @@ int main(int argc, char** argv) {
         hpt::reports::render_report({1, "bench", hpt::Direction::Maximize}, trials);
     const double report_s = seconds_since(t0);
     std::ofstream(dir + "/hpt_report_" + std::to_string(n) + ".html") << html;
-    hpt::Json out = {{"tool", "hpt"},           {"trials", n},
-                     {"fanova_s", fanova_s},    {"report_s", report_s},
-                     {"report_bytes", html.size()}, {"importance", imp}};
+    hpt::Json out = {{"tool", "hpt"},
+                     {"trials", n},
+                     {"fanova_s", fanova_s},
+                     {"report_s", report_s},
+                     {"report_bytes", html.size()},
+                     {"importance", imp}};
     std::cout << out.dump() << std::endl;
   }
   return 0;

@@ -20,10 +20,10 @@ namespace hpt {
 namespace {
 
 // Options are every key of a sampler/pruner mapping but type (and seed for samplers).
-Json options_of(const YAML::Node& node, std::initializer_list<const char*> skip) {
+Json options_of(const YAML::Node& node, const ConfigPath& at, std::initializer_list<const char*> skip) {
   Json out = Json::object();
   for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_name(kv.first, at);
     bool skipped = false;
     for (const char* s : skip) {
       skipped = skipped || key == s;
@@ -169,7 +169,7 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
       }
       c.sampler_seed = static_cast<uint64_t>(v);
     }
-    c.sampler_options = options_of(s, {"type", "seed"});
+    c.sampler_options = options_of(s, at.child("sampler"), {"type", "seed"});
   }
   if (const auto p = node["pruner"]) {
     require_map(p, at.child("pruner"));
@@ -177,7 +177,7 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
       config_fail(at.child("pruner"), p, "missing 'type' (median, percentile or none)");
     }
     c.pruner_type = read_string(p["type"], at.child("pruner.type"));
-    c.pruner_options = options_of(p, {"type"});
+    c.pruner_options = options_of(p, at.child("pruner"), {"type"});
   }
 }
 
@@ -233,7 +233,7 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
       }
       YAML::Node key_node;
       for (const auto& kv : space) {
-        if (kv.first.as<std::string>() == name) {
+        if (kv.first.IsScalar() && kv.first.Scalar() == name) {
           key_node = kv.first;
         }
       }
@@ -269,6 +269,7 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
 }  // namespace
 
 StudyConfig parse_study_config(const std::string& yaml_text, const std::string& file) {
+  check_utf8(yaml_text, file);
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -301,7 +302,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   }
   require_map(space, top.child("search_space"));
   for (const auto& kv : space) {
-    const std::string name = kv.first.as<std::string>();
+    const std::string name = key_name(kv.first, top.child("search_space"));
     if (c.fixed.contains(name)) {
       config_fail(top.child("search_space").child(name), kv.first,
                   "is also set in 'fixed'; a parameter is either fixed or searched");

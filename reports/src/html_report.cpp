@@ -2,12 +2,13 @@
 // blob; every plot's marks sit in a <g data-t="i,j,..."> whose k-th child is trial list entry
 // t[k], so the inline script finds a hovered mark's trial without repeating params in the SVG.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <iterator>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/report.hpp"
@@ -20,7 +21,8 @@ constexpr const char* k_css = R"CSS(
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:12px 20px;color:#222}
 h1{font-size:22px;margin:8px 0}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:2px;margin-top:28px}
 nav a{margin-right:10px}section{break-inside:avoid;page-break-inside:avoid}
-.grid{display:flex;flex-wrap:wrap;gap:8px}.grid>svg{flex:1 1 480px;max-width:560px}
+.grid{display:flex;flex-wrap:wrap;gap:8px}.grid>svg{flex:0 1 520px;max-width:560px}
+svg.wide{max-width:100%}
 svg.plot{width:100%;max-width:760px;height:auto;display:block;font-size:11px}
 .ttl{font-size:13px;font-weight:600;text-anchor:middle}.lbl{font-size:12px}.tk{fill:#444}
 .frm{fill:none;stroke:#888}.grd{stroke:#e4e4e4}.ax{stroke:#666}
@@ -120,7 +122,9 @@ Axis value_axis(const std::vector<double>& values, const std::string& label) {
 }
 
 // Small deterministic horizontal jitter for dots on a categorical axis.
-double jitter(int i) { return ((static_cast<unsigned>(i) * 2654435761U) % 1000U) / 1000.0 * 0.3 - 0.15; }
+double jitter(int i) {
+  return ((static_cast<unsigned>(i) * 2654435761U) % 1000U) / 1000.0 * 0.3 - 0.15;
+}
 
 void render_summary(std::string& out, const SummaryInfo& s) {
   fmt::format_to(Out(out),
@@ -153,7 +157,8 @@ void render_summary(std::string& out, const SummaryInfo& s) {
     y.label = "true positive rate";
     Frame f(x, y, 420, 360);
     f.open(out, s.roc->auc ? "ROC curve (AUC " + format_number(*s.roc->auc) + ")" : "ROC curve");
-    fmt::format_to(Out(out), "<line class=\"grd\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>",
+    fmt::format_to(Out(out),
+                   "<line class=\"grd\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>",
                    f.px(0), f.py(0), f.px(1), f.py(1));
     out += "<polyline class=\"best\" points=\"";
     for (size_t i = 0; i < s.roc->fpr.size(); ++i) {
@@ -168,8 +173,8 @@ void render_summary(std::string& out, const SummaryInfo& s) {
     out += "<h3>Confusion matrix</h3><table><tr><th>actual \\ predicted</th>";
     const bool binary = m.size() == 2;
     for (size_t j = 0; j < m.size(); ++j) {
-      fmt::format_to(Out(out), "<th>{}</th>", binary ? (j == 0 ? "different" : "same")
-                                                     : std::to_string(j));
+      fmt::format_to(Out(out), "<th>{}</th>",
+                     binary ? (j == 0 ? "different" : "same") : std::to_string(j));
     }
     out += "</tr>";
     for (size_t i = 0; i < m.size(); ++i) {
@@ -239,12 +244,13 @@ void render_importance(std::string& out, const ImportanceInfo& info, const char*
       const auto& [name, v] = info.importances[i];
       const double y = 30 + row * i;
       std::string label = name.size() > 26 ? name.substr(0, 25) + "\u2026" : name;
-      fmt::format_to(Out(out),
-                     "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>"
-                     "<rect class=\"bar\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>"
-                     "<text x=\"{:.1f}\" y=\"{:.1f}\">{:.1f}%</text>",
-                     left - 6, y + 14, html_escape(label), left, y + 3, (width - left - 70) * v,
-                     row - 6, left + (width - left - 70) * v + 4, y + 14, 100 * v);
+      fmt::format_to(
+          Out(out),
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>"
+          "<rect class=\"bar\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>"
+          "<text x=\"{:.1f}\" y=\"{:.1f}\">{:.1f}%</text>",
+          left - 6, y + 14, html_escape(label), left, y + 3, (width - left - 70) * v, row - 6,
+          left + (width - left - 70) * v + 4, y + 14, 100 * v);
     }
     out += "</svg>";
   }
@@ -285,7 +291,8 @@ void render_contour(std::string& out, const ContourInfo& c, Direction dir) {
     if (!ya.categorical && !(ya.high > ya.low)) {
       ya.log = false;
     }
-    Frame f(contour_axis(xa), contour_axis(ya), 520, 420);
+    Frame f(contour_axis(xa), contour_axis(ya), 520, 430);
+    f.set_top(44);
     f.open(out, xa.name + " \u00d7 " + ya.name);
     const double span = p.z_high - p.z_low;
     auto color = [&](double v) {
@@ -317,7 +324,7 @@ void render_contour(std::string& out, const ContourInfo& c, Direction dir) {
     fmt::format_to(Out(out),
                    "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">colour: worst {} \u2192 "
                    "best {}</text>",
-                   f.right(), f.top() - 4,
+                   f.right(), f.top() - 8,
                    format_number(dir == Direction::Minimize ? p.z_high : p.z_low),
                    format_number(dir == Direction::Minimize ? p.z_low : p.z_high));
     Frame::close(out);
@@ -360,11 +367,12 @@ void render_parallel(std::string& out, const ParallelInfo& p, Direction dir) {
     const double step = n > 1 ? (width - 2 * left) / (n - 1) : 0;
     auto ax = [&](size_t a) { return n > 1 ? left + step * a : width / 2; };
     auto ay = [&](double t) { return bottom - t * (bottom - top); };
-    fmt::format_to(Out(out),
-                   "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" class=\"plot\" "
-                   "role=\"img\"><title>Parallel coordinates</title><text class=\"ttl\" x=\"{}\" "
-                   "y=\"16\">Parallel coordinates ({} trials)</text>",
-                   width, height, width / 2, p.pos.size());
+    fmt::format_to(
+        Out(out),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" class=\"plot wide\" "
+        "role=\"img\"><title>Parallel coordinates</title><text class=\"ttl\" x=\"{}\" "
+        "y=\"16\">Parallel coordinates ({} trials)</text>",
+        width, height, width / 2, p.pos.size());
     const auto [vlo, vhi] = std::minmax_element(p.value.begin(), p.value.end());
     index_group(out, p.index, "lines");
     for (size_t l = 0; l < p.pos.size(); ++l) {
@@ -382,29 +390,31 @@ void render_parallel(std::string& out, const ParallelInfo& p, Direction dir) {
     for (size_t a = 0; a < n; ++a) {
       const ParamAxis& axis = p.axes[a];
       std::string name = axis.name.size() > 18 ? axis.name.substr(0, 17) + "\u2026" : axis.name;
-      fmt::format_to(Out(out),
-                     "<line class=\"ax\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>"
-                     "<text class=\"lbl\" x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>",
-                     ax(a), top, bottom, top - 12, html_escape(name));
+      fmt::format_to(
+          Out(out),
+          "<line class=\"ax\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>"
+          "<text class=\"lbl\" x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>",
+          ax(a), top, bottom, top - 12, html_escape(name));
       std::vector<std::pair<double, std::string>> ticks;
       if (axis.categorical) {
         const size_t every = axis.labels.size() > 12 ? (axis.labels.size() + 11) / 12 : 1;
         for (size_t i = 0; i < axis.labels.size(); i += every) {
-          std::string label = axis.labels[i].size() > 12 ? axis.labels[i].substr(0, 11) + "\u2026"
-                                                          : axis.labels[i];
+          std::string label =
+              axis.labels[i].size() > 12 ? axis.labels[i].substr(0, 11) + "\u2026" : axis.labels[i];
           ticks.emplace_back(axis_position(axis, static_cast<double>(i)), label);
         }
       } else {
         ticks.emplace_back(0.0, format_number(axis.low));
         ticks.emplace_back(1.0, format_number(axis.high));
         if (axis.high > axis.low) {
-          const double mid = axis.log ? std::sqrt(axis.low * axis.high) : (axis.low + axis.high) / 2;
+          const double mid =
+              axis.log ? std::sqrt(axis.low * axis.high) : (axis.low + axis.high) / 2;
           ticks.emplace_back(0.5, format_number(mid));
         }
       }
       for (const auto& [t, label] : ticks) {
-        fmt::format_to(Out(out), "<text class=\"tk\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>", ax(a) + 3,
-                       ay(t) + 4, html_escape(label));
+        fmt::format_to(Out(out), "<text class=\"tk\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>",
+                       ax(a) + 3, ay(t) + 4, html_escape(label));
       }
     }
     out += "</svg>";
@@ -493,8 +503,9 @@ void render_table_and_data(std::string& out, const std::vector<TrialRow>& rows) 
   if (rows.empty()) {
     note(out, "The study has no trials yet.");
   }
-  out += "<p>Click a column header to sort.</p><div class=\"tablewrap\"><table><thead "
-         "id=\"trials-head\"><tr>";
+  out +=
+      "<p>Click a column header to sort.</p><div class=\"tablewrap\"><table><thead "
+      "id=\"trials-head\"><tr>";
   int col = 0;
   for (const char* h : {"#", "state", "value", "duration (s)"}) {
     fmt::format_to(Out(out), "<th data-c=\"{}\">{}</th>", col++, h);
@@ -505,8 +516,9 @@ void render_table_and_data(std::string& out, const std::vector<TrialRow>& rows) 
   for (const auto& a : attrs) {
     fmt::format_to(Out(out), "<th data-c=\"{}\">{}</th>", col++, html_escape(a));
   }
-  out += "</tr></thead><tbody id=\"trials-body\"></tbody></table></div>"
-         "<noscript><p class=\"note\">The trials table needs JavaScript.</p></noscript></section>";
+  out +=
+      "</tr></thead><tbody id=\"trials-body\"></tbody></table></div>"
+      "<noscript><p class=\"note\">The trials table needs JavaScript.</p></noscript></section>";
 
   Json data = {{"params", params}, {"attrs", attrs}, {"rows", Json::array()}};
   Json& jrows = data["rows"];
@@ -519,10 +531,10 @@ void render_table_and_data(std::string& out, const std::vector<TrialRow>& rows) 
     for (const auto& a : attrs) {
       av.push_back(r.attrs.contains(a) ? r.attrs[a] : Json());
     }
-    jrows.push_back(Json::array({r.number, trial_state_name(r.state),
-                                 r.value ? Json(*r.value) : Json(),
-                                 r.duration ? Json(std::round(*r.duration * 1000) / 1000) : Json(),
-                                 std::move(pv), std::move(av)}));
+    jrows.push_back(
+        Json::array({r.number, trial_state_name(r.state), r.value ? Json(*r.value) : Json(),
+                     r.duration ? Json(std::round(*r.duration * 1000) / 1000) : Json(),
+                     std::move(pv), std::move(av)}));
   }
   std::string text = data.dump(-1, ' ', false, Json::error_handler_t::replace);
   // Keep "</script>" (and "<!--") out of the inline script element.
@@ -543,8 +555,12 @@ void render_table_and_data(std::string& out, const std::vector<TrialRow>& rows) 
 std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {
   const Direction dir = study.direction;
   const SummaryInfo summary = get_summary_info(study.name, dir, trials);
+  // The two forests are independent: fit the duration one on a second thread.
+  auto duration_future = std::async(std::launch::async, [&trials] {
+    return get_importance_info(trials, ImportanceTarget::Duration);
+  });
   const ImportanceInfo importance = get_importance_info(trials, ImportanceTarget::Value);
-  const ImportanceInfo duration = get_importance_info(trials, ImportanceTarget::Duration);
+  const ImportanceInfo duration = duration_future.get();
   std::vector<std::string> ranked;
   for (const auto& [name, v] : importance.importances) {
     ranked.push_back(name);

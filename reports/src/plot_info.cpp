@@ -125,10 +125,9 @@ HistoryInfo get_history_info(const std::vector<FrozenTrial>& trials, Direction d
                    [&](int a, int b) { return trials[a].number < trials[b].number; });
   for (int i : idx) {
     const double v = *trials[i].value;
-    const double best =
-        info.points.empty() || better(v, info.points.back().best_so_far, direction)
-            ? v
-            : info.points.back().best_so_far;
+    const double best = info.points.empty() || better(v, info.points.back().best_so_far, direction)
+                            ? v
+                            : info.points.back().best_so_far;
     info.points.push_back({i, trials[i].number, v, best});
   }
   if (info.points.empty()) {

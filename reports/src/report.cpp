@@ -1,10 +1,10 @@
 #include "hpt/reports/report.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "hpt/tuner/importance.hpp"
 
@@ -62,8 +62,8 @@ std::string importance_text(Storage& storage, const std::string& study_name,
                             const std::string& target, const std::string& format) {
   const ImportanceTarget t = importance_target_from_name(target);
   if (format != "table" && format != "json") {
-    throw std::invalid_argument("importance format must be 'table' or 'json', but got '" +
-                                format + "'");
+    throw std::invalid_argument("importance format must be 'table' or 'json', but got '" + format +
+                                "'");
   }
   const StudyInfo study = resolve_study(storage, study_name);
   const auto trials = storage.get_all_trials(study.id);

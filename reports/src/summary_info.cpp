@@ -109,7 +109,7 @@ std::vector<TrialRow> get_trial_rows(const std::vector<FrozenTrial>& trials) {
   rows.reserve(trials.size());
   for (size_t i = 0; i < trials.size(); ++i) {
     const FrozenTrial& t = trials[i];
-    TrialRow row{static_cast<int>(i), t.number, t.state, t.value, t.duration_seconds(),
+    TrialRow row{static_cast<int>(i), t.number,      t.state, t.value, t.duration_seconds(),
                  t.external_params(), Json::object()};
     for (const auto& [key, v] : t.user_attrs) {
       if (v.is_primitive() && !v.is_null()) {
@@ -119,7 +119,8 @@ std::vector<TrialRow> get_trial_rows(const std::vector<FrozenTrial>& trials) {
       }
     }
     for (const char* key : {"fail_reason", "hpt:fail_reason"}) {
-      if (auto it = t.system_attrs.find(key); it != t.system_attrs.end() && it->second.is_string()) {
+      if (auto it = t.system_attrs.find(key);
+          it != t.system_attrs.end() && it->second.is_string()) {
         row.attrs["fail_reason"] = it->second;
       }
     }

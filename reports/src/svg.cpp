@@ -1,10 +1,10 @@
 #include "hpt/reports/svg.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <iterator>
-
-#include <fmt/format.h>
 
 namespace hpt::reports {
 
@@ -135,8 +135,9 @@ void Frame::open(std::string& out, const std::string& title) const {
                  m_width, m_height, html_escape(title));
   fmt::format_to(o, "<text class=\"ttl\" x=\"{}\" y=\"18\">{}</text>", m_width / 2,
                  html_escape(title));
-  fmt::format_to(o, "<rect class=\"frm\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>",
-                 left(), top(), right() - left(), bottom() - top());
+  fmt::format_to(
+      o, "<rect class=\"frm\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>",
+      left(), top(), right() - left(), bottom() - top());
   auto ticks_of = [](const Axis& a) {
     std::vector<std::pair<double, std::string>> t;
     if (!a.categories.empty()) {
@@ -158,19 +159,22 @@ void Frame::open(std::string& out, const std::string& title) const {
   };
   for (const auto& [v, label] : ticks_of(m_x)) {
     const double x = px(v);
-    fmt::format_to(o,
-                   "<line class=\"grd\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>"
-                   "<text class=\"tk\" x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>",
-                   x, top(), bottom(), bottom() + 14, html_escape(label));
+    fmt::format_to(
+        o,
+        "<line class=\"grd\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>"
+        "<text class=\"tk\" x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>",
+        x, top(), bottom(), bottom() + 14, html_escape(label));
   }
   for (const auto& [v, label] : ticks_of(m_y)) {
     const double y = py(v);
-    fmt::format_to(o,
-                   "<line class=\"grd\" x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\"/>"
-                   "<text class=\"tk\" x=\"{3:.1f}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>",
-                   left(), right(), y, left() - 4, y + 4, html_escape(label));
+    fmt::format_to(
+        o,
+        "<line class=\"grd\" x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\"/>"
+        "<text class=\"tk\" x=\"{3:.1f}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>",
+        left(), right(), y, left() - 4, y + 4, html_escape(label));
   }
-  fmt::format_to(o, "<text class=\"lbl\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>",
+  fmt::format_to(o,
+                 "<text class=\"lbl\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>",
                  (left() + right()) / 2, m_height - 8, html_escape(m_x.label));
   fmt::format_to(o,
                  "<text class=\"lbl\" transform=\"translate(14 {:.1f}) rotate(-90)\" "

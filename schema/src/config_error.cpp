@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <limits>
 
 #include <fmt/format.h>
@@ -82,11 +83,18 @@ void require_map(const YAML::Node& node, const ConfigPath& at) {
   }
 }
 
+std::string key_name(const YAML::Node& key, const ConfigPath& at) {
+  if (!key.IsScalar()) {
+    config_fail(at, key, fmt::format("keys must be plain names, got {}", scalar_text(key)));
+  }
+  return key.Scalar();
+}
+
 void check_keys(const YAML::Node& map, const ConfigPath& at,
                 const std::vector<std::string>& allowed) {
   require_map(map, at);
   for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_name(kv.first, at);
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
       continue;
     }
@@ -160,7 +168,7 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
     case YAML::NodeType::Map: {
       auto obj = nlohmann::json::object();
       for (const auto& kv : node) {
-        obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+        obj[kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first)] = yaml_to_json(kv.second);
       }
       return obj;
     }
@@ -202,13 +210,32 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
   return s;
 }
 
+void check_utf8(const std::string& text, const std::string& file) {
+  size_t line = 1;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    bool ok = extra < 4 && i + extra < text.size() + (extra == 0 ? 1 : 0);
+    for (size_t k = 1; ok && k <= extra; ++k) {
+      ok = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    }
+    if (!ok || c == 0) {
+      throw ConfigError(fmt::format("{}:{}: not valid UTF-8 text", file, line));
+    }
+    line += c == '\n' ? 1 : 0;
+    i += extra + 1;
+  }
+}
+
 YAML::Node load_yaml_file(const std::string& file) {
   std::ifstream in(file);
   if (!in) {
     throw ConfigError(fmt::format("{}: cannot open config file", file));
   }
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  check_utf8(text, file);
   try {
-    return YAML::Load(in);
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", file, e.mark.line + 1, e.msg));
   }

@@ -1,3 +1,7 @@
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,11 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
-#include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "hpt/storage/sqlite_storage.hpp"
 #include "hpt/storage/storage.hpp"
@@ -66,12 +65,12 @@ void check_header(const std::string& path, uintmax_t size) {
     page_size = 65536;
   }
   uint32_t pages = be32(&h[28]);
-  bool size_valid = pages > 0 && be32(&h[92]) == be32(&h[96]);
+  bool size_valid =
+      pages > 0 && be32(&h[92]) == be32(&h[24]);  // version-valid-for == change counter
   bool wal = h[18] == 2 && h[19] == 2;
   // In WAL mode a checkpoint in progress may grow the file after its header; only
   // trust the size when no WAL file exists.
-  if (size_valid && !(wal && fs::exists(path + "-wal")) &&
-      uintmax_t{pages} * page_size > size) {
+  if (size_valid && !(wal && fs::exists(path + "-wal")) && uintmax_t{pages} * page_size > size) {
     fail(path, fmt::format("truncated SQLite database ({} of {} bytes)", size,
                            uintmax_t{pages} * page_size));
   }
@@ -99,12 +98,19 @@ std::vector<std::string> table_names(SQLite::Database& db) {
 }
 
 const std::set<std::string>& optuna_tables() {
-  static const std::set<std::string> k_tables = {
-      "studies",          "version_info",          "study_directions",
-      "study_user_attributes", "study_system_attributes", "trials",
-      "trial_user_attributes", "trial_system_attributes", "trial_params",
-      "trial_values",     "trial_intermediate_values", "trial_heartbeats",
-      "alembic_version"};
+  static const std::set<std::string> k_tables = {"studies",
+                                                 "version_info",
+                                                 "study_directions",
+                                                 "study_user_attributes",
+                                                 "study_system_attributes",
+                                                 "trials",
+                                                 "trial_user_attributes",
+                                                 "trial_system_attributes",
+                                                 "trial_params",
+                                                 "trial_values",
+                                                 "trial_intermediate_values",
+                                                 "trial_heartbeats",
+                                                 "alembic_version"};
   return k_tables;
 }
 
@@ -144,9 +150,8 @@ void check_schema(SQLite::Database& db, const std::string& path,
   if (revision == k_optuna_alembic_version) {
     return;
   }
-  static const std::set<std::string> k_older = {"v0.9.0.a", "v1.2.0.a", "v1.3.0.a",
-                                                "v2.4.0.a", "v2.6.0.a", "v3.0.0.a",
-                                                "v3.0.0.b", "v3.0.0.c"};
+  static const std::set<std::string> k_older = {"v0.9.0.a", "v1.2.0.a", "v1.3.0.a", "v2.4.0.a",
+                                                "v2.6.0.a", "v3.0.0.a", "v3.0.0.b", "v3.0.0.c"};
   if (k_older.count(revision) != 0) {
     fail(path, fmt::format("made by an older Optuna (alembic revision {}, Optuna {}); "
                            "upgrade it with `optuna storage upgrade --storage sqlite:///{}`",
@@ -277,8 +282,8 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
       fail(path, fmt::format("directory '{}' does not exist", dir.string()));
     }
     if (!writable(dir)) {
-      fail(path, fmt::format("cannot create the database: directory '{}' is not writable",
-                             dir.string()));
+      fail(path,
+           fmt::format("cannot create the database: directory '{}' is not writable", dir.string()));
     }
   } else {
     if (fs::is_directory(st)) {

@@ -1,11 +1,11 @@
 #pragma once
 // Internal to the SQLite backend: Optuna 3.1's schema and opening a study file.
 
-#include <string>
-#include <vector>
-
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
+
+#include <string>
+#include <vector>
 
 namespace hpt {
 

@@ -1,5 +1,10 @@
 #include "hpt/storage/sqlite_storage.hpp"
 
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -7,11 +12,6 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
-
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
-#include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "hpt/storage/optuna_json.hpp"
 #include "hpt/storage/sql_datetime.hpp"
@@ -206,10 +206,11 @@ TrialState SqliteStorage::require_updatable_trial(int64_t trial_id) {
 
 void SqliteStorage::upsert_attr(const char* table, const char* owner_column, int64_t owner_id,
                                 const std::string& key, const Json& v) {
-  SQLite::Statement q(m_db, fmt::format("INSERT INTO {0} ({1}, \"key\", value_json) VALUES (?, ?, ?) "
-                                        "ON CONFLICT ({1}, \"key\") DO UPDATE SET value_json = "
-                                        "excluded.value_json",
-                                        table, owner_column));
+  SQLite::Statement q(m_db,
+                      fmt::format("INSERT INTO {0} ({1}, \"key\", value_json) VALUES (?, ?, ?) "
+                                  "ON CONFLICT ({1}, \"key\") DO UPDATE SET value_json = "
+                                  "excluded.value_json",
+                                  table, owner_column));
   q.bind(1, owner_id);
   q.bind(2, key);
   q.bind(3, python_json_dumps(v));
@@ -218,8 +219,8 @@ void SqliteStorage::upsert_attr(const char* table, const char* owner_column, int
 
 std::map<std::string, Json> SqliteStorage::load_attrs(const char* table, const char* owner_column,
                                                       int64_t owner_id) {
-  SQLite::Statement q(m_db, fmt::format("SELECT \"key\", value_json FROM {} WHERE {} = ?", table,
-                                        owner_column));
+  SQLite::Statement q(
+      m_db, fmt::format("SELECT \"key\", value_json FROM {} WHERE {} = ?", table, owner_column));
   q.bind(1, owner_id);
   std::map<std::string, Json> out;
   while (q.executeStep()) {
@@ -337,15 +338,14 @@ std::vector<FrozenTrial> SqliteStorage::load_trials(const std::vector<TrialRow>&
     return trials;
   }
   // One query per table: either the listed ids or, for many, the whole study.
-  auto query = [&](const std::string& columns, const std::string& table,
-                   const std::string& extra) {
+  auto query = [&](const std::string& columns, const std::string& table, const std::string& extra) {
     std::string sql =
-        whole_study
-            ? fmt::format("SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
+        whole_study ? fmt::format(
+                          "SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
                           "c.trial_id WHERE t.study_id = ?{}",
                           columns, table, extra)
-            : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({}){}", columns,
-                          table, id_list, extra);
+                    : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({}){}",
+                                  columns, table, id_list, extra);
     auto q = std::make_unique<SQLite::Statement>(m_db, sql);
     if (whole_study) {
       q->bind(1, study_id);
@@ -391,8 +391,7 @@ std::vector<FrozenTrial> SqliteStorage::load_trials(const std::vector<TrialRow>&
   {
     auto q = query("c.\"key\", c.value_json", "trial_system_attributes", "");
     for_rows(*q, [&](FrozenTrial& t) {
-      t.system_attrs[q->getColumn(1).getString()] =
-          python_json_loads(q->getColumn(2).getString());
+      t.system_attrs[q->getColumn(1).getString()] = python_json_loads(q->getColumn(2).getString());
     });
   }
   return trials;
@@ -455,16 +454,14 @@ std::optional<StudyInfo> SqliteStorage::find_study(const std::string& name) {
   return std::nullopt;
 }
 
-void SqliteStorage::set_study_user_attr(int64_t study_id, const std::string& key,
-                                        const Json& v) {
+void SqliteStorage::set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) {
   write("set a study attribute", [&] {
     require_study(study_id);
     upsert_attr("study_user_attributes", "study_id", study_id, key, v);
   });
 }
 
-void SqliteStorage::set_study_system_attr(int64_t study_id, const std::string& key,
-                                          const Json& v) {
+void SqliteStorage::set_study_system_attr(int64_t study_id, const std::string& key, const Json& v) {
   write("set a study attribute", [&] {
     require_study(study_id);
     upsert_attr("study_system_attributes", "study_id", study_id, key, v);
@@ -616,16 +613,14 @@ void SqliteStorage::set_trial_intermediate_value(int64_t trial_id, int64_t step,
   });
 }
 
-void SqliteStorage::set_trial_user_attr(int64_t trial_id, const std::string& key,
-                                        const Json& v) {
+void SqliteStorage::set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) {
   write("set a trial attribute", [&] {
     require_updatable_trial(trial_id);
     upsert_attr("trial_user_attributes", "trial_id", trial_id, key, v);
   });
 }
 
-void SqliteStorage::set_trial_system_attr(int64_t trial_id, const std::string& key,
-                                          const Json& v) {
+void SqliteStorage::set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) {
   write("set a trial attribute", [&] {
     require_updatable_trial(trial_id);
     upsert_attr("trial_system_attributes", "trial_id", trial_id, key, v);
@@ -635,8 +630,7 @@ void SqliteStorage::set_trial_system_attr(int64_t trial_id, const std::string& k
 bool SqliteStorage::set_trial_state_values(int64_t trial_id, TrialState state,
                                            std::optional<double> value) {
   if (value && std::isnan(*value)) {
-    fail(fmt::format("trial id {}: a NaN value cannot be stored (make the trial FAIL)",
-                     trial_id));
+    fail(fmt::format("trial id {}: a NaN value cannot be stored (make the trial FAIL)", trial_id));
   }
   if (state == TrialState::Complete && !value) {
     fail(fmt::format("trial id {}: COMPLETE needs a value", trial_id));
@@ -656,8 +650,8 @@ bool SqliteStorage::set_trial_state_values(int64_t trial_id, TrialState state,
     SQLite::Statement u(m_db,
                         "UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ?");
     u.bind(1, trial_state_name(state));
-    bind_optional(u, 2, is_finished(state) ? std::optional<std::string>(now_local())
-                                           : std::nullopt);
+    bind_optional(u, 2,
+                  is_finished(state) ? std::optional<std::string>(now_local()) : std::nullopt);
     u.bind(3, trial_id);
     u.exec();
     return true;
@@ -750,8 +744,9 @@ std::shared_ptr<std::vector<FrozenTrial>> SqliteStorage::refresh(int64_t study_i
     return refresh(study_id);
   }
   if (!in_order) {
-    std::stable_sort(trials.begin(), trials.end(),
-                     [](const FrozenTrial& a, const FrozenTrial& b) { return a.number < b.number; });
+    std::stable_sort(trials.begin(), trials.end(), [](const FrozenTrial& a, const FrozenTrial& b) {
+      return a.number < b.number;
+    });
     for (size_t i = 0; i < trials.size(); ++i) {
       c.index[trials[i].id] = i;
     }
@@ -778,8 +773,7 @@ std::vector<FrozenTrial> SqliteStorage::get_all_trials(int64_t study_id,
   });
 }
 
-std::shared_ptr<const std::vector<FrozenTrial>> SqliteStorage::trials_snapshot(
-    int64_t study_id) {
+std::shared_ptr<const std::vector<FrozenTrial>> SqliteStorage::trials_snapshot(int64_t study_id) {
   return read("read trials",
               [&] { return std::shared_ptr<const std::vector<FrozenTrial>>(refresh(study_id)); });
 }

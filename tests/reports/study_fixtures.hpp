@@ -49,21 +49,21 @@ inline std::vector<FrozenTrial> mixed_study(int n, uint64_t seed = 3) {
     TrialState state = i % 11 == 10 ? TrialState::Fail
                        : i % 7 == 6 ? TrialState::Pruned
                                     : TrialState::Complete;
-    std::map<std::string, std::pair<double, Distribution>> params = {
-        {"lr", {lr, k_lr}}, {"layers", {layers, k_layers}}, {"batch", {batch, k_batch}},
-        {"opt", {opt, k_opt}}};
+    std::map<std::string, std::pair<double, Distribution>> params = {{"lr", {lr, k_lr}},
+                                                                     {"layers", {layers, k_layers}},
+                                                                     {"batch", {batch, k_batch}},
+                                                                     {"opt", {opt, k_opt}}};
     if (i % 2 == 0) {
       params["x"] = {x, k_unit};
     }
-    FrozenTrial t = make_trial(i, state, state == TrialState::Fail ? std::nullopt
-                                                                   : std::optional<double>(value),
-                               params);
+    FrozenTrial t = make_trial(
+        i, state, state == TrialState::Fail ? std::nullopt : std::optional<double>(value), params);
     for (int s = 0; s < (state == TrialState::Pruned ? 3 : 10); ++s) {
       t.intermediate_values[s] = value + 1.0 / (s + 1);
     }
     t.datetime_start = Clock::time_point{} + std::chrono::seconds(100 * i);
-    t.datetime_complete = *t.datetime_start + std::chrono::milliseconds(
-                                                  static_cast<int>(1000 * (1 + layers)));
+    t.datetime_complete =
+        *t.datetime_start + std::chrono::milliseconds(static_cast<int>(1000 * (1 + layers)));
     t.user_attrs["recall_at_1"] = 0.5;
     trials.push_back(std::move(t));
   }

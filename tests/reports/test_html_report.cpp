@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -10,8 +9,8 @@
 namespace {
 
 const std::vector<std::string> k_sections = {
-    "summary", "history", "importance", "duration-importance", "contour",
-    "slice",   "parallel", "intermediate", "edf",              "trials"};
+    "summary",      "history", "importance", "duration-importance", "contour", "slice", "parallel",
+    "intermediate", "edf",     "trials"};
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
@@ -29,9 +28,7 @@ std::string without_xmlns(std::string html) {
   return html;
 }
 
-hpt::StudyInfo study(const std::string& name = "s1") {
-  return {1, name, hpt::Direction::Minimize};
-}
+hpt::StudyInfo study(const std::string& name = "s1") { return {1, name, hpt::Direction::Minimize}; }
 
 }  // namespace
 
@@ -90,8 +87,8 @@ TEST_CASE("report renders in headless chromium", "[html_report][chromium]") {
   const std::string cmd =
       "timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu "
       "--disable-background-networking --disable-component-update --disable-sync --no-first-run "
-      "--user-data-dir=" + dir + "/profile --dump-dom file://" + dir + "/report.html > " + dir +
-      "/dom.html 2>/dev/null";
+      "--user-data-dir=" +
+      dir + "/profile --dump-dom file://" + dir + "/report.html > " + dir + "/dom.html 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   std::ifstream in(dir + "/dom.html");
   std::stringstream ss;

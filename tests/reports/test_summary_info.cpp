@@ -15,8 +15,8 @@ TEST_CASE("summary counts states and finds the best trial", "[summary_info]") {
       make_trial(3, TrialState::Fail, std::nullopt),
       make_trial(4, TrialState::Complete, 0.8),
       make_trial(5, TrialState::Running, std::nullopt)};
-  trials[2].user_attrs["roc_curve"] = {{"fpr", {0.0, 0.5, 1.0}}, {"tpr", {0.0, 0.9, 1.0}},
-                                       {"auc", 0.8}};
+  trials[2].user_attrs["roc_curve"] = {
+      {"fpr", {0.0, 0.5, 1.0}}, {"tpr", {0.0, 0.9, 1.0}}, {"auc", 0.8}};
   trials[2].user_attrs["confusion_matrix"] = {{"tn", 40}, {"fp", 10}, {"fn", 5}, {"tp", 45}};
   const auto s = hpt::reports::get_summary_info("s", hpt::Direction::Maximize, trials);
   CHECK(s.n_trials == 6);
@@ -65,5 +65,6 @@ TEST_CASE("trial rows", "[summary_info]") {
   CHECK(*rows[1].duration == Approx(1 + trials[1].params["layers"]));
   CHECK(rows[0].params.contains("x"));
   CHECK_FALSE(rows[1].params.contains("x"));
-  CHECK(rows[0].params["opt"] == hpt::test::k_opt.choices[static_cast<size_t>(trials[0].params["opt"])]);
+  CHECK(rows[0].params["opt"] ==
+        hpt::test::k_opt.choices[static_cast<size_t>(trials[0].params["opt"])]);
 }

@@ -37,3 +37,10 @@ TEST_CASE("schema: check_keys and typed reads", "[schema]") {
   CHECK_THROWS_WITH(read_bool(n["a"], at.child("a")), "f.yaml:1: model.a: expected true or false, got \"1\"");
   CHECK_THROWS_WITH(read_double(YAML::Load("[1]"), at), Catch::Contains("expected a number, got a list"));
 }
+
+// Invalid UTF-8 is refused with its line; valid multi-byte text passes.
+TEST_CASE("schema: check_utf8", "[schema]") {
+  CHECK_NOTHROW(check_utf8("name: caf\xc3\xa9 \xe2\x82\xac\n", "f.yaml"));
+  CHECK_THROWS_WITH(check_utf8("a: 1\nb: \xff\n", "f.yaml"), "f.yaml:2: not valid UTF-8 text");
+  CHECK_THROWS_WITH(check_utf8("a: \xc3", "f.yaml"), "f.yaml:1: not valid UTF-8 text");
+}

@@ -46,8 +46,7 @@ inline std::map<std::string, Distribution> every_distribution() {
           {"i", IntDistribution{0, 10, false, 1}},
           {"ilog", IntDistribution{1, 1024, true, 1}},
           {"istep", IntDistribution{8, 64, false, 8}},
-          {"cat", CategoricalDistribution{{"adam", 3, nullptr, true, 0.5,
-                                           Json::array({64, 32})}}}};
+          {"cat", CategoricalDistribution{{"adam", 3, nullptr, true, 0.5, Json::array({64, 32})}}}};
 }
 
 inline FrozenTrial finished_template(TrialState state, std::optional<double> value) {
@@ -55,8 +54,8 @@ inline FrozenTrial finished_template(TrialState state, std::optional<double> val
   t.state = state;
   t.value = value;
   t.distributions = every_distribution();
-  t.params = {{"f", -0.5}, {"flog", 1e-3}, {"fstep", 0.75}, {"i", 7},
-              {"ilog", 256}, {"istep", 24}, {"cat", 5}};
+  t.params = {{"f", -0.5},   {"flog", 1e-3}, {"fstep", 0.75}, {"i", 7},
+              {"ilog", 256}, {"istep", 24},  {"cat", 5}};
   t.intermediate_values = {{0, 1.5}, {1, k_nan}, {2, k_inf}, {3, -k_inf}, {10, -2.25}};
   t.user_attrs = every_json_type();
   t.system_attrs = {{"fixed_params", Json{{"f", -0.5}}}};
@@ -222,8 +221,7 @@ inline void check_trial_setters(const StorageFactory& open) {
   CHECK(t.system_attrs.at("hpt:owner") == "me");
   CHECK_FALSE(t.datetime_complete);
 
-  CHECK_THROWS_AS(s->set_trial_state_values(id, TrialState::Complete, std::nullopt),
-                  StorageError);
+  CHECK_THROWS_AS(s->set_trial_state_values(id, TrialState::Complete, std::nullopt), StorageError);
   CHECK_THROWS_AS(s->set_trial_state_values(id, TrialState::Complete, k_nan), StorageError);
   CHECK_FALSE(s->set_trial_state_values(id, TrialState::Running, std::nullopt));
   auto before = Clock::now() - std::chrono::seconds(1);
@@ -420,8 +418,8 @@ inline void check_concurrent_claims(const StorageFactory& open, bool use_process
     while (auto c = s->claim_trial(study, k_limit, w, nullptr)) {
       s->set_trial_intermediate_value(c->trial.id, 0, w);
       // Every fourth trial fails, so its slot is claimed again as a new trial.
-      TrialState end = c->trial.number % 4 == 3 && n % 2 == 0 ? TrialState::Fail
-                                                               : TrialState::Complete;
+      TrialState end =
+          c->trial.number % 4 == 3 && n % 2 == 0 ? TrialState::Fail : TrialState::Complete;
       s->set_trial_state_values(c->trial.id, end, static_cast<double>(w));
       ++n;
     }

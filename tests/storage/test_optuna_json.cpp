@@ -1,8 +1,8 @@
-#include "hpt/storage/optuna_json.hpp"
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+
+#include "hpt/storage/optuna_json.hpp"
 
 // Dumps match Python's json.dumps byte for byte (expected strings written from Python).
 TEST_CASE("python_json_dumps writes Python's json.dumps text", "[storage][json]") {
@@ -16,8 +16,7 @@ TEST_CASE("python_json_dumps writes Python's json.dumps text", "[storage][json]"
   CHECK(python_json_dumps(1e-05) == "1e-05");
   CHECK(python_json_dumps(std::nan("")) == "NaN");
   CHECK(python_json_dumps(-std::numeric_limits<double>::infinity()) == "-Infinity");
-  CHECK(python_json_dumps(Json::array({std::numeric_limits<double>::infinity()})) ==
-        "[Infinity]");
+  CHECK(python_json_dumps(Json::array({std::numeric_limits<double>::infinity()})) == "[Infinity]");
   CHECK(python_json_dumps("é\"\n\t") == R"("\u00e9\"\n\t")");
   CHECK(python_json_dumps("😀") == R"("\ud83d\ude00")");
 }

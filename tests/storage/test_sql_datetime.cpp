@@ -1,14 +1,14 @@
-#include "hpt/storage/sql_datetime.hpp"
-
 #include <catch2/catch.hpp>
 #include <ctime>
+
+#include "hpt/storage/sql_datetime.hpp"
 
 // UTC formatting/parsing against a known epoch second; local round trip keeps microseconds.
 TEST_CASE("sql datetimes format and parse like SQLAlchemy", "[storage][datetime]") {
   using namespace hpt;
   // 2021-03-04 05:06:07 UTC is 1614834367 s after the epoch.
-  Clock::time_point t = Clock::time_point(std::chrono::seconds(1614834367)) +
-                        std::chrono::microseconds(89);
+  Clock::time_point t =
+      Clock::time_point(std::chrono::seconds(1614834367)) + std::chrono::microseconds(89);
   CHECK(format_sql_datetime(t, TimeZone::Utc) == "2021-03-04 05:06:07.000089");
   CHECK(parse_sql_datetime("2021-03-04 05:06:07.000089", TimeZone::Utc) == t);
   CHECK(parse_sql_datetime("2021-03-04T05:06:07.000089", TimeZone::Utc) == t);

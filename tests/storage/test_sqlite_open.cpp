@@ -1,12 +1,11 @@
+#include <SQLiteCpp/Database.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/Database.h>
-
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <atomic>
 #include <thread>
 
 #include "hpt/storage/storage.hpp"
@@ -151,8 +150,7 @@ TEST_CASE("open_storage reports missing files and folders", "[storage][open]") {
   auto missing = dir.file("nodir/x.db");
   CHECK_THROWS_WITH(hpt::open_storage(missing),
                     Catch::StartsWith(missing + ": ") && Catch::Contains("does not exist"));
-  CHECK_THROWS_WITH(hpt::open_storage(dir.file("none.db"), true),
-                    Catch::Contains("no such file"));
+  CHECK_THROWS_WITH(hpt::open_storage(dir.file("none.db"), true), Catch::Contains("no such file"));
   CHECK_FALSE(fs::exists(dir.file("none.db")));
   write_bytes(dir.file("empty.db"), "");
   CHECK_THROWS_WITH(hpt::open_storage(dir.file("empty.db"), true),

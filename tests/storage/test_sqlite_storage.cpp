@@ -1,5 +1,3 @@
-#include "hpt/storage/sqlite_storage.hpp"
-
 #include <SQLiteCpp/Statement.h>
 
 #include <catch2/catch.hpp>
@@ -7,6 +5,7 @@
 #include <cmath>
 #include <regex>
 
+#include "hpt/storage/sqlite_storage.hpp"
 #include "storage_conformance.hpp"
 #include "temp_dir.hpp"
 
@@ -48,14 +47,12 @@ TEST_CASE("sqlite storage writes Optuna's value encodings", "[storage][sqlite]")
   CHECK(text(db, "SELECT direction FROM study_directions") == "MAXIMIZE");
   CHECK(text(db, "SELECT state FROM trials") == "COMPLETE");
   CHECK(text(db, "SELECT number FROM trials") == "0");
-  CHECK(text(db, "SELECT value_type || '|' || (value IS NULL) FROM trial_values") ==
-        "INF_POS|1");
+  CHECK(text(db, "SELECT value_type || '|' || (value IS NULL) FROM trial_values") == "INF_POS|1");
   CHECK(text(db,
              "SELECT group_concat(intermediate_value_type || ':' || "
              "ifnull(intermediate_value, 'null'), ',') FROM (SELECT * FROM "
              "trial_intermediate_values ORDER BY step)") == "NAN:null,INF_NEG:null,FINITE:0.5");
-  CHECK(text(db, "SELECT value_json FROM trial_user_attributes") ==
-        "{\"k\": [1, \"\\u00e9\"]}");
+  CHECK(text(db, "SELECT value_json FROM trial_user_attributes") == "{\"k\": [1, \"\\u00e9\"]}");
   CHECK(text(db, "SELECT value_json FROM trial_system_attributes WHERE key = 'hpt:owner'") ==
         "{\"pid\": 7}");
   CHECK(text(db, "SELECT param_value FROM trial_params") == "0.001");
@@ -69,8 +66,7 @@ TEST_CASE("sqlite storage writes Optuna's value encodings", "[storage][sqlite]")
   auto heartbeat = text(db, "SELECT heartbeat FROM trial_heartbeats");
   CHECK(std::regex_match(heartbeat, datetime));
   // Heartbeats are UTC, as SQL CURRENT_TIMESTAMP (Optuna's func.now()) writes them.
-  CHECK(std::abs(db.execAndGet("SELECT (julianday('now') - julianday('" + heartbeat +
-                               "')) * 86400")
+  CHECK(std::abs(db.execAndGet("SELECT (julianday('now') - julianday('" + heartbeat + "')) * 86400")
                      .getDouble()) < 10);
 }
 
@@ -203,8 +199,8 @@ TEST_CASE("sqlite get_all_trials speed", "[.bench][storage]") {
       changed += seconds_since(t0) / k_reps;
       REQUIRE(snap->at(running.number).state == hpt::TrialState::Complete);
     }
-    WARN(n << " trials: get_all_trials cold " << cold * 1e3 << " ms, cached (copy) "
-           << copied * 1e3 << " ms; trials_snapshot unchanged " << unchanged * 1e3
-           << " ms, after a finish + claim " << changed * 1e3 << " ms");
+    WARN(n << " trials: get_all_trials cold " << cold * 1e3 << " ms, cached (copy) " << copied * 1e3
+           << " ms; trials_snapshot unchanged " << unchanged * 1e3 << " ms, after a finish + claim "
+           << changed * 1e3 << " ms");
   }
 }

@@ -69,7 +69,7 @@ TEST_CASE("feature cache hit and invalidation", "[cache]") {
   bool hit = true;
   auto first = cached_features(ds, ex, &hit, log);
   CHECK_FALSE(hit);
-  CHECK(first[0].sizes() == torch::IntArrayRef{6, 32});
+  CHECK((first[0].sizes() == torch::IntArrayRef{6, 32}));
   CHECK(torch::allclose(first[1], ex.extract(ds.val.images)));
   auto second = cached_features(ds, ex, &hit, log);
   CHECK(hit);

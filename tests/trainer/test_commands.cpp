@@ -71,7 +71,7 @@ TEST_CASE("worker parameter merge", "[worker]") {
   CHECK(m["dropout"] == 0.3);
   CHECK(m["dataset"]["image_size"] == 32);
   CHECK(m["dataset"]["path"] == "/d");
-  CHECK(m["intermediate_ff_block_units"] == nlohmann::json({512, 256}));
+  CHECK((m["intermediate_ff_block_units"] == nlohmann::json({512, 256})));
   CHECK(merge_params(fixed, {{"intermediate_ff_block_units", "none"}})
             ["intermediate_ff_block_units"].empty());
   CHECK_THROWS_AS(merge_params(fixed, {{"intermediate_ff_block_units", "big"}}), hpt::ConfigError);
@@ -173,8 +173,8 @@ TEST_CASE("train, match and embed commands", "[commands]") {
   const std::vector<std::string> images = {write_png(data, 0), write_png(data, 0),
                                            write_png(data, 3)};
   auto e = embed_files(model, images);
-  CHECK(e.sizes() == torch::IntArrayRef{3, 8});
-  CHECK(torch::allclose(e.norm(2, 1), torch::ones({3}), 1e-4, 1e-5));
+  CHECK((e.sizes() == torch::IntArrayRef{3, 8}));
+  CHECK((torch::allclose(e.norm(2, 1), torch::ones({3}), 1e-4, 1e-5)));
   CHECK((e[0] - e[1]).norm().item<double>() < 1e-5);  // Same pixels, same embedding.
 
   std::vector<std::string> match_args = {"hpt", "match", "--model", out_dir, images[0], images[2]};

@@ -6,22 +6,22 @@ using namespace hpt::trainer;
 
 // ROC AUC equals hand-computed values, ties counted as half.
 TEST_CASE("roc auc by hand", "[metrics]") {
-  CHECK(roc_auc({0.1, 0.4, 0.35, 0.8}, {false, false, true, true}) == Approx(0.75));
+  CHECK((roc_auc({0.1, 0.4, 0.35, 0.8}, {false, false, true, true}) == Approx(0.75)));
   // Positives {0.5, 0.9} vs negatives {0.5, 0.5}: 0.5 + 0.5 + 1 + 1 over 4 pairs.
-  CHECK(roc_auc({0.5, 0.5, 0.5, 0.9}, {false, true, false, true}) == Approx(0.75));
-  CHECK(roc_auc({1, 2, 3}, {true, true, true}) == 0.5);
-  CHECK(roc_auc({3, 2, 1}, {true, false, false}) == Approx(1.0));
+  CHECK((roc_auc({0.5, 0.5, 0.5, 0.9}, {false, true, false, true}) == Approx(0.75)));
+  CHECK((roc_auc({1, 2, 3}, {true, true, true}) == 0.5));
+  CHECK((roc_auc({3, 2, 1}, {true, false, false}) == Approx(1.0)));
 }
 
 // The ROC curve visits every distinct score (scikit-learn's drop_intermediate=False).
 TEST_CASE("roc curve by hand", "[metrics]") {
   auto c = roc_curve({0.1, 0.4, 0.35, 0.8}, {false, false, true, true});
-  CHECK(c.fpr == std::vector<double>{0, 0, 0.5, 0.5, 1});
-  CHECK(c.tpr == std::vector<double>{0, 0.5, 0.5, 1, 1});
+  CHECK((c.fpr == std::vector<double>{0, 0, 0.5, 0.5, 1}));
+  CHECK((c.tpr == std::vector<double>{0, 0.5, 0.5, 1, 1}));
   CHECK(c.thresholds[1] == 0.8);
   CHECK(c.thresholds[4] == 0.1);
   auto d = downsample(c, 3);
-  CHECK(d.fpr == std::vector<double>{0, 0.5, 1});
+  CHECK((d.fpr == std::vector<double>{0, 0.5, 1}));
 }
 
 // Youden's J threshold, the confusion matrix at it, and AUC on distances, by hand.
@@ -66,5 +66,5 @@ TEST_CASE("balanced pairs", "[metrics]") {
   CHECK_THROWS_AS(make_pairs({1, 1, 1}, 10, 0), std::invalid_argument);
   auto dist = pair_distances(torch::tensor({0.0, 3.0, 4.0}).view({3, 1}),
                              PairSet{{0, 1}, {2, 2}, {false, false}});
-  CHECK(dist == std::vector<double>{4.0, 1.0});
+  CHECK((dist == std::vector<double>{4.0, 1.0}));
 }

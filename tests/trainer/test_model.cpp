@@ -12,12 +12,12 @@ TEST_CASE("embedding head shape and L2 norm", "[model]") {
   EmbeddingHead head(EmbeddingHeadOptions(10, 4).units({8, 6}).dropout(0.2));
   head->eval();
   auto out = head->forward(torch::randn({5, 10}));
-  CHECK(out.sizes() == torch::IntArrayRef{5, 4});
-  CHECK(torch::allclose(out.norm(2, 1), torch::ones({5}), 1e-5, 1e-6));
+  CHECK((out.sizes() == torch::IntArrayRef{5, 4}));
+  CHECK((torch::allclose(out.norm(2, 1), torch::ones({5}), 1e-5, 1e-6)));
   // Linear + BN + ReLU + Dropout per block, then the output Linear.
   CHECK(head->parameters().size() == 2 * 4 + 2);
   EmbeddingHead plain(EmbeddingHeadOptions(3, 2));
-  CHECK(plain->forward(torch::randn({2, 3, 1, 1})).sizes() == torch::IntArrayRef{2, 2});
+  CHECK((plain->forward(torch::randn({2, 3, 1, 1})).sizes() == torch::IntArrayRef{2, 2}));
 }
 
 // The built-in CNN takes 1 or 3 channels and any side >= 16, giving 8 * width features.
@@ -26,7 +26,7 @@ TEST_CASE("builtin cnn sizes", "[model]") {
     for (int64_t side : {16, 28, 40}) {
       BuiltinCnn cnn(BuiltinCnnOptions().in_channels(c).width(4));
       cnn->eval();
-      CHECK(cnn->forward(torch::randn({2, c, side, side})).sizes() == torch::IntArrayRef{2, 32});
+      CHECK((cnn->forward(torch::randn({2, c, side, side})).sizes() == torch::IntArrayRef{2, 32}));
     }
   }
 }
@@ -40,7 +40,7 @@ TEST_CASE("input normalisation", "[model]") {
   spec.mean = {0.1, 0.2, 0.3};
   spec.std = {0.5, 0.5, 0.5};
   auto x = to_input(img, spec);
-  CHECK(x.sizes() == torch::IntArrayRef{1, 3, 8, 8});
+  CHECK((x.sizes() == torch::IntArrayRef{1, 3, 8, 8}));
   CHECK(x[0][0][3][3].item<float>() == Approx(0.2));
   CHECK(x[0][1][0][0].item<float>() == Approx(0.0).margin(1e-6));
   auto fitted = fit_input_spec(torch::tensor({0, 255}, torch::kUInt8).view({2, 1, 1, 1}));

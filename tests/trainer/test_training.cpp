@@ -62,7 +62,7 @@ TEST_CASE("training stops early and restores the best weights", "[training]") {
       },
       [&] { return scripted.at(call++); });
   CHECK(result.epochs_run == 4);
-  CHECK(epochs_seen == std::vector<int64_t>{1, 2, 3, 4});
+  CHECK((epochs_seen == std::vector<int64_t>{1, 2, 3, 4}));
   CHECK(result.best_epoch == 2);
   CHECK(result.best_val_auc == 0.8);
   auto now = snapshot_state(*head);

@@ -20,8 +20,8 @@ inline void write_idx_dataset(const std::filesystem::path& root, bool gzip, bool
     }
     write_idx(root / (prefix + "-images-idx3-ubyte" + ext), {static_cast<uint32_t>(count), 4, 5},
               images, gzip);
-    write_idx(root / (prefix + "-labels-idx1-ubyte" + ext), {static_cast<uint32_t>(count)},
-              labels, gzip);
+    write_idx(root / (prefix + "-labels-idx1-ubyte" + ext), {static_cast<uint32_t>(count)}, labels,
+              gzip);
   };
   write_pool("train", 30, 0);
   if (with_test) {
@@ -33,8 +33,7 @@ inline void write_idx_dataset(const std::filesystem::path& root, bool gzip, bool
 // ids 5-9) and c_eel (5 flat RGB JPEG, ids 10-14), 6x6, plus files that must be ignored.
 inline void write_folder_dataset(const std::filesystem::path& root) {
   for (int i = 0; i < 5; ++i) {
-    write_png(root / "a_cat" / ("img" + std::to_string(i) + ".PNG"), 6, 6, 3,
-              pattern(i, 6, 6, 3));
+    write_png(root / "a_cat" / ("img" + std::to_string(i) + ".PNG"), 6, 6, 3, pattern(i, 6, 6, 3));
     write_png(root / "b_dog" / ("img" + std::to_string(i) + ".png"), 6, 6, 1,
               pattern(5 + i, 6, 6, 1));
     write_jpg(root / "c_eel" / ("img" + std::to_string(i) + ".jpg"), 6, 6, 3,

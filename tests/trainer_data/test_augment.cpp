@@ -1,7 +1,6 @@
-#include "catch_torch.hpp"
-
 #include <chrono>
 
+#include "catch_torch.hpp"
 #include "hpt/trainer/augment.hpp"
 
 using namespace hpt::trainer;
@@ -106,12 +105,16 @@ TEST_CASE("brightness and contrast follow Keras semantics", "[augment]") {
 
 // to_float_images maps uint8 NHWC to float NCHW / 255; bad inputs are rejected.
 TEST_CASE("to_float_images and input checks", "[augment]") {
-  auto bytes = torch::arange(2 * 3 * 4 * 3, torch::kInt64).remainder(256).to(torch::kUInt8).reshape({2, 3, 4, 3});
+  auto bytes = torch::arange(2 * 3 * 4 * 3, torch::kInt64)
+                   .remainder(256)
+                   .to(torch::kUInt8)
+                   .reshape({2, 3, 4, 3});
   const auto f = to_float_images(bytes);
   CHECK(f.sizes() == torch::IntArrayRef({2, 3, 3, 4}));
   CHECK(f[1][2][0][3].item<float>() == Approx(bytes[1][0][3][2].item<int>() / 255.0));
   CHECK_THROWS_AS(augment_images(bytes, AugmentOptions{}, 0), std::invalid_argument);
-  CHECK_THROWS_AS(augment_images(torch::rand({3, 4, 4}), AugmentOptions{}, 0), std::invalid_argument);
+  CHECK_THROWS_AS(augment_images(torch::rand({3, 4, 4}), AugmentOptions{}, 0),
+                  std::invalid_argument);
   AugmentOptions bad;
   bad.zoom = -0.1;
   CHECK_THROWS_AS(augment_images(torch::rand({1, 1, 4, 4}), bad, 0), std::invalid_argument);

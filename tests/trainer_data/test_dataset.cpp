@@ -1,7 +1,6 @@
-#include "catch_torch.hpp"
-
 #include <chrono>
 
+#include "catch_torch.hpp"
 #include "dataset_fixtures.hpp"
 #include "hpt/trainer/dataset.hpp"
 
@@ -150,4 +149,19 @@ TEST_CASE("Fashion-MNIST load time", "[.bench]") {
   load_dataset({"idx", path, 0, 0.1, 0.1, 0, ""});
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   WARN("no cache dir: " << took.count() << " s");
+}
+
+// Benchmark (hidden, run with "[.bench]"): cold and cached load of 2000 64x64 JPEGs.
+TEST_CASE("JPEG folder load time", "[.bench]") {
+  TempDir dir;
+  for (int i = 0; i < 2000; ++i) {
+    testing::write_jpg(dir.path() / "data" / std::to_string(i % 10) / (std::to_string(i) + ".jpg"),
+                       64, 64, 3, testing::pattern(i, 64, 64, 3));
+  }
+  for (const char* run : {"cold", "cached"}) {
+    const auto start = std::chrono::steady_clock::now();
+    load_dataset({"folder", dir.str("data"), 0, 0.1, 0.1, 0, dir.str("cache")});
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    WARN("2000 JPEGs " << run << ": " << took.count() << " s");
+  }
 }

@@ -36,8 +36,8 @@ TEST_CASE("find_idx_file picks the existing variant", "[idx]") {
 TEST_CASE("read_idx rejects malformed files naming them", "[idx]") {
   TempDir dir;
   testing::write_bytes(dir.path() / "magic", {0, 0, 0x0D, 1, 0, 0, 0, 1, 0}, false);
-  CHECK_THROWS_WITH(read_idx(dir.str("magic")), Catch::Contains(dir.str("magic")) &&
-                                                     Catch::Contains("0000"));
+  CHECK_THROWS_WITH(read_idx(dir.str("magic")),
+                    Catch::Contains(dir.str("magic")) && Catch::Contains("0000"));
   testing::write_idx(dir.path() / "short.gz", {10, 2}, std::vector<uint8_t>(15, 1), true);
   CHECK_THROWS_WITH(read_idx(dir.str("short.gz")),
                     Catch::Contains(dir.str("short.gz")) && Catch::Contains("truncated"));

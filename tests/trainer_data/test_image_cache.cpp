@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <thread>
 
 #include "fixtures.hpp"
@@ -77,7 +76,8 @@ TEST_CASE("files_fingerprint tracks size and mtime", "[cache]") {
   std::filesystem::last_write_time(dir.path() / "a", mtime);
   CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) == base);
   testing::write_text(dir.path() / "b", "three");
-  std::filesystem::last_write_time(dir.path() / "b", std::filesystem::last_write_time(dir.path() / "b"));
+  std::filesystem::last_write_time(dir.path() / "b",
+                                   std::filesystem::last_write_time(dir.path() / "b"));
   CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) != base);
   CHECK_THROWS_WITH(files_fingerprint({dir.str("c")}), Catch::Contains(dir.str("c")));
   CHECK(hash_hex("x") != hash_hex("y"));

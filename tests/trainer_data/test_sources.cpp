@@ -1,7 +1,6 @@
-#include "catch_torch.hpp"
-
 #include <set>
 
+#include "catch_torch.hpp"
 #include "dataset_fixtures.hpp"
 #include "hpt/trainer/dataset.hpp"
 

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -31,8 +30,8 @@ std::vector<hpt::FrozenTrial> linear_study(int n) {
   std::vector<hpt::FrozenTrial> trials;
   for (int i = 0; i < n; ++i) {
     const double x0 = u(rng), x1 = u(rng), x2 = u(rng);
-    trials.push_back(
-        complete_trial(i, 10 * x0 + x1, {{"x0", {x0, unit}}, {"x1", {x1, unit}}, {"x2", {x2, unit}}}));
+    trials.push_back(complete_trial(i, 10 * x0 + x1,
+                                    {{"x0", {x0, unit}}, {"x1", {x1, unit}}, {"x2", {x2, unit}}}));
   }
   return trials;
 }
@@ -195,8 +194,8 @@ json.dump(dict(imp), open(sys.argv[1] + "/optuna.json", "w"))
   for (auto& [k, v] : optuna_imp.items()) {
     theirs[k] = v.get<double>();
   }
-  const auto ours = hpt::sorted_by_importance(
-      hpt::fanova_importance(trials, hpt::ImportanceTarget::Value));
+  const auto ours =
+      hpt::sorted_by_importance(hpt::fanova_importance(trials, hpt::ImportanceTarget::Value));
   const auto ref = hpt::sorted_by_importance(theirs);
   REQUIRE(ref.size() == 4);
   CHECK(ours[0].first == ref[0].first);

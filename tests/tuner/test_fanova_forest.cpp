@@ -75,9 +75,9 @@ TEST_CASE("fractions of a one-split tree", "[fanova]") {
 // effect has marginal 0 | 2, variance 1, so each fraction is 1/3 (the rest is interaction).
 TEST_CASE("fractions of an interaction tree", "[fanova]") {
   // 0: x0<=.5 ? 1 : 2; 1: x1<=.5 ? 3 : 4; 2: x1<=.5 ? 5 : 6.
-  const auto tree = make_tree({0, 1, 1, -1, -1, -1, -1}, {0.5, 0.5, 0.5, 0, 0, 0, 0},
-                              {1, 3, 5, -1, -1, -1, -1}, {2, 4, 6, -1, -1, -1, -1},
-                              {1, 0, 2, 0, 0, 0, 4});
+  const auto tree =
+      make_tree({0, 1, 1, -1, -1, -1, -1}, {0.5, 0.5, 0.5, 0, 0, 0, 0}, {1, 3, 5, -1, -1, -1, -1},
+                {2, 4, 6, -1, -1, -1, -1}, {1, 0, 2, 0, 0, 0, 4});
   const auto f = hpt::fanova_fractions({tree}, {{0, 1}, {0, 1}}, {{0}, {1}, {0, 1}});
   CHECK(f[0] == Approx(1.0 / 3));
   CHECK(f[1] == Approx(1.0 / 3));

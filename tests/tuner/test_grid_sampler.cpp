@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "hpt/tuner/grid_sampler.hpp"
@@ -42,10 +41,12 @@ TEST_CASE("grid axes default to choices and int values", "[grid]") {
 
 // Values outside a distribution and unknown parameter names are rejected by name.
 TEST_CASE("grid search_space is validated", "[grid]") {
-  CHECK_THROWS_WITH(hpt::grid_axes(small_space(), Json{{"units", {16, 20}}}),
-                    "grid sampler 'search_space' of 'units': value 20 is outside its int distribution");
-  CHECK_THROWS_WITH(hpt::grid_axes(small_space(), Json{{"unit", {16}}}),
-                    "grid sampler 'search_space' names unknown parameter 'unit' (did you mean 'units'?)");
+  CHECK_THROWS_WITH(
+      hpt::grid_axes(small_space(), Json{{"units", {16, 20}}}),
+      "grid sampler 'search_space' of 'units': value 20 is outside its int distribution");
+  CHECK_THROWS_WITH(
+      hpt::grid_axes(small_space(), Json{{"unit", {16}}}),
+      "grid sampler 'search_space' names unknown parameter 'unit' (did you mean 'units'?)");
   CHECK_THROWS_AS(hpt::grid_axes(small_space(), Json{{"opt", {"rmsprop"}}}), std::invalid_argument);
 }
 

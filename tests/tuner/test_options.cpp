@@ -16,8 +16,9 @@ TEST_CASE("option reader reads typed values and rejects unknown keys", "[options
 
   OptionReader typo("tpe sampler", Json{{"n_startup_trial", 3}});
   typo.get_int("n_startup_trials", 10, 0);
-  CHECK_THROWS_WITH(typo.finish(),
-                    "unknown tpe sampler option 'n_startup_trial' (did you mean 'n_startup_trials'?)");
+  CHECK_THROWS_WITH(
+      typo.finish(),
+      "unknown tpe sampler option 'n_startup_trial' (did you mean 'n_startup_trials'?)");
 }
 
 // Wrong types and out-of-range values name the option and the value received.

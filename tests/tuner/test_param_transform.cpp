@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "hpt/tuner/param_transform.hpp"
@@ -44,10 +43,10 @@ TEST_CASE("from_transformed rounds and clips", "[transform]") {
 // uniform01 is in [0, 1) and sample_uniform always lands inside the distribution.
 TEST_CASE("uniform draws stay in their distributions", "[transform]") {
   hpt::Rng rng(3);
-  std::vector<hpt::Distribution> ds{FloatDistribution{-1, 1, false, {}},
-                                    FloatDistribution{0.1, 1.0, false, 0.2},
-                                    IntDistribution{1, 1000, true, 1}, IntDistribution{0, 9, false, 3},
-                                    CategoricalDistribution{{1, 2, 3}}};
+  std::vector<hpt::Distribution> ds{
+      FloatDistribution{-1, 1, false, {}}, FloatDistribution{0.1, 1.0, false, 0.2},
+      IntDistribution{1, 1000, true, 1}, IntDistribution{0, 9, false, 3},
+      CategoricalDistribution{{1, 2, 3}}};
   for (const auto& d : ds) {
     auto t = make_transform(d);
     for (int k = 0; k < 500; ++k) {

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "hpt/tuner/parzen_estimator.hpp"
@@ -27,14 +26,24 @@ TEST_CASE("default weights ramp up past 25 observations", "[parzen]") {
 // {1,3,1} (endpoints rule), magic clip min 10/5 = 2, prior sigma 10 -> {2,3,2,10}.
 // Optuna 3.1's _ParzenEstimator prints the same mus/sigmas/weights.
 TEST_CASE("univariate float estimator: means, bandwidths, weights", "[parzen]") {
-  ParzenEstimator pe({make_transform(FloatDistribution{0, 10, false, {}})}, {1, 2, 6}, ParzenOptions{});
+  ParzenEstimator pe({make_transform(FloatDistribution{0, 10, false, {}})}, {1, 2, 6},
+                     ParzenOptions{});
   CHECK(pe.mus(0) == std::vector<double>{1, 2, 6, 5});
   CHECK(pe.sigmas(0) == std::vector<double>{2, 3, 2, 10});
   CHECK(pe.weights() == std::vector<double>{0.25, 0.25, 0.25, 0.25});
-  // Expected: log sum_i w_i N(x; mu_i, s_i) / (s_i * mass_i) evaluated with Python's math.erfc.
+  // Optuna 3.1 (default, normalize_scale off): log sum_i w_i phi(z_i) / mass_i, without the
+  // 1/s_i; printed by _ParzenEstimator(...).log_pdf({'x': [1.5, 9.0]}) and re-derived with
+  // Python's math.erfc.
   auto lp = pe.log_pdf({1.5, 9.0});
-  CHECK(lp[0] == Approx(-1.9480505692269299).epsilon(1e-12));
-  CHECK(lp[1] == Approx(-3.1328070941301873).epsilon(1e-12));
+  CHECK(lp[0] == Approx(-0.6440199782742749).epsilon(1e-12));
+  CHECK(lp[1] == Approx(-1.264166341654077).epsilon(1e-12));
+  // A true density: log sum_i w_i N(x; mu_i, s_i) / mass_i, evaluated with Python's math.erfc.
+  ParzenOptions normalized;
+  normalized.normalize_scale = true;
+  ParzenEstimator pn({make_transform(FloatDistribution{0, 10, false, {}})}, {1, 2, 6}, normalized);
+  auto ln = pn.log_pdf({1.5, 9.0});
+  CHECK(ln[0] == Approx(-1.9480505692269299).epsilon(1e-12));
+  CHECK(ln[1] == Approx(-3.1328070941301873).epsilon(1e-12));
 }
 
 // Log scale: observations become their logs; bounds log(1e-3), log(1).
@@ -85,18 +94,24 @@ TEST_CASE("categorical estimator smooths observations with the prior", "[parzen]
   CHECK(lp[2] == Approx(std::log((1.0 / 7 + 10.0 / 7 + 1.0 / 3) / 4)));
 }
 
-// Multivariate: Scott's rule 0.2 * 3^(-1/6) * 10 = 1.665 is clipped to 2 (magic clip);
-// joint density = sum_i w_i N_x,i * cat_y,i, evaluated independently in Python (math.erfc).
+// Multivariate: Scott's rule 0.2 * 3^(-1/6) * 10 = 1.665 is clipped to 2 (magic clip).
+// Joint density sum_i w_i N_x,i * cat_y,i: Optuna 3.1 prints [-1.3930466300776265,
+// -2.0728270795594983] for (1.5, 1), (9, 0); with the 1/sigma (normalize_scale) it is
+// [-2.5881066404286406, -4.211217345494091], evaluated independently with Python's math.erfc.
 TEST_CASE("multivariate estimator shares components across parameters", "[parzen]") {
   ParzenOptions o;
   o.multivariate = true;
-  ParzenEstimator pe({make_transform(FloatDistribution{0, 10, false, {}}),
-                      make_transform(CategoricalDistribution{{0, 1}})},
-                     {1, 0, 2, 1, 6, 1}, o);
+  std::vector<hpt::ParamTransform> ts{make_transform(FloatDistribution{0, 10, false, {}}),
+                                      make_transform(CategoricalDistribution{{0, 1}})};
+  ParzenEstimator pe(ts, {1, 0, 2, 1, 6, 1}, o);
   CHECK(pe.sigmas(0) == std::vector<double>{2, 2, 2, 10});
   auto lp = pe.log_pdf({1.5, 1, 9.0, 0});
-  CHECK(lp[0] == Approx(-2.5881066404286406).epsilon(1e-12));
-  CHECK(lp[1] == Approx(-4.211217345494091).epsilon(1e-12));
+  CHECK(lp[0] == Approx(-1.3930466300776265).epsilon(1e-12));
+  CHECK(lp[1] == Approx(-2.0728270795594983).epsilon(1e-12));
+  o.normalize_scale = true;
+  auto ln = ParzenEstimator(ts, {1, 0, 2, 1, 6, 1}, o).log_pdf({1.5, 1, 9.0, 0});
+  CHECK(ln[0] == Approx(-2.5881066404286406).epsilon(1e-12));
+  CHECK(ln[1] == Approx(-4.211217345494091).epsilon(1e-12));
 }
 
 // No observations: only the prior (forced), which is N(mid, range) truncated.

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "hpt/tuner/percentile_pruner.hpp"
@@ -118,7 +117,8 @@ TEST_CASE("pruner NaN handling", "[pruner]") {
 TEST_CASE("percentile pruner validates its options", "[pruner]") {
   PercentilePrunerOptions o;
   o.percentile = 120;
-  CHECK_THROWS_WITH(PercentilePruner(o), "percentile must be between 0 and 100 inclusive, but got 120");
+  CHECK_THROWS_WITH(PercentilePruner(o),
+                    "percentile must be between 0 and 100 inclusive, but got 120");
   o.percentile = 50;
   o.interval_steps = 0;
   CHECK_THROWS_AS(PercentilePruner(o), std::invalid_argument);

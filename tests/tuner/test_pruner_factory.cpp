@@ -26,12 +26,14 @@ TEST_CASE("make_pruner error messages", "[factory]") {
                     "percentile or none");
   CHECK_THROWS_WITH(hpt::make_pruner("percentile", Json()),
                     "percentile pruner needs option 'percentile' (a number in [0, 100])");
-  CHECK_THROWS_WITH(hpt::make_pruner("percentile", Json{{"percentile", 101}}),
-                    "percentile pruner option 'percentile' must be a number in [0, 100], but got 101");
+  CHECK_THROWS_WITH(
+      hpt::make_pruner("percentile", Json{{"percentile", 101}}),
+      "percentile pruner option 'percentile' must be a number in [0, 100], but got 101");
   CHECK_THROWS_WITH(hpt::make_pruner("median", Json{{"percentile", 30}}),
                     "unknown median pruner option 'percentile'");
-  CHECK_THROWS_WITH(hpt::make_pruner("median", Json{{"n_warmup_step", 3}}),
-                    "unknown median pruner option 'n_warmup_step' (did you mean 'n_warmup_steps'?)");
+  CHECK_THROWS_WITH(
+      hpt::make_pruner("median", Json{{"n_warmup_step", 3}}),
+      "unknown median pruner option 'n_warmup_step' (did you mean 'n_warmup_steps'?)");
   CHECK_THROWS_WITH(hpt::make_pruner("median", Json{{"interval_steps", 0}}),
                     "median pruner option 'interval_steps' must be an integer >= 1, but got 0");
 }

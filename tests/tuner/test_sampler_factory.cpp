@@ -26,8 +26,9 @@ TEST_CASE("make_sampler builds tpe, random and grid", "[factory]") {
 
 // Unknown types and options get one-line messages with a suggestion.
 TEST_CASE("make_sampler error messages", "[factory]") {
-  CHECK_THROWS_WITH(hpt::make_sampler("tpee", Json(), 1, space()),
-                    "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random or grid");
+  CHECK_THROWS_WITH(
+      hpt::make_sampler("tpee", Json(), 1, space()),
+      "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random or grid");
   CHECK_THROWS_WITH(hpt::make_sampler("random", Json{{"seed", 3}}, 1, space()),
                     "unknown random sampler option 'seed'");
   CHECK_THROWS_WITH(hpt::make_sampler("grid", Json{{"search_spaces", Json::object()}}, 1, space()),

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "hpt/tuner/truncnorm.hpp"
@@ -7,7 +6,8 @@
 namespace tn = hpt::truncnorm;
 
 // Expected values: Python's math.erfc / math.log, e.g. 0.5*math.erfc(1/math.sqrt(2)) for Phi(-1);
-// log Phi(-30) from the asymptotic formula -450 - log(30) - log(sqrt(2 pi)) + log(1 - 1/900 + 3/810000 - 15/729e6).
+// log Phi(-30) from the asymptotic formula -450 - log(30) - log(sqrt(2 pi)) + log(1 - 1/900 +
+// 3/810000 - 15/729e6).
 TEST_CASE("ndtr and log_ndtr match reference values in both tails", "[truncnorm]") {
   CHECK(tn::ndtr(0.0) == 0.5);
   CHECK(tn::ndtr(-1.0) == Approx(0.15865525393145707).epsilon(1e-14));

@@ -19,8 +19,8 @@ constexpr size_t k_max_cells = size_t{1} << 20;
 
 struct Leaf {
   double value;
-  double volume;             // Product of box widths as fractions of the bounds.
-  std::vector<double> low;   // Box per column.
+  double volume;            // Product of box widths as fractions of the bounds.
+  std::vector<double> low;  // Box per column.
   std::vector<double> high;
 };
 
@@ -215,8 +215,8 @@ ImportanceTarget importance_target_from_name(const std::string& name) {
   if (name == "duration") {
     return ImportanceTarget::Duration;
   }
-  throw std::invalid_argument("importance target must be 'value' or 'duration', but got '" +
-                              name + "'");
+  throw std::invalid_argument("importance target must be 'value' or 'duration', but got '" + name +
+                              "'");
 }
 
 std::vector<double> fanova_fractions(const std::vector<RegressionTree>& forest,
@@ -378,9 +378,10 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
   }
   const size_t n = y.size();
   if (n < 2) {
-    throw std::invalid_argument("fANOVA needs at least 2 complete trials with every param and a "
-                                "finite " + importance_target_name(target) + ", but got " +
-                                std::to_string(n));
+    throw std::invalid_argument(
+        "fANOVA needs at least 2 complete trials with every param and a "
+        "finite " +
+        importance_target_name(target) + ", but got " + std::to_string(n));
   }
   if (active.empty()) {
     return result;
@@ -394,8 +395,8 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
     for (size_t i = 0; i < n; ++i) {
       ++counts[rng() % n];
     }
-    forest.push_back(
-        fit_regression_tree(x, d, y, counts, options, derive_seed(options.seed, t, "fanova-split")));
+    forest.push_back(fit_regression_tree(x, d, y, counts, options,
+                                         derive_seed(options.seed, t, "fanova-split")));
   }
   std::vector<double> fractions = fanova_fractions(forest, bounds, groups);
   double total = 0.0;

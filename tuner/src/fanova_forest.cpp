@@ -146,8 +146,7 @@ RegressionTree fit_regression_tree(const std::vector<double>& x, size_t d,
           best_proxy = proxy;
           best_feature = static_cast<int>(f);
           best_threshold = xf(p - 1) / 2.0 + xf(p) / 2.0;
-          if (best_threshold == xf(p) || std::isinf(best_threshold) ||
-              std::isnan(best_threshold)) {
+          if (best_threshold == xf(p) || std::isinf(best_threshold) || std::isnan(best_threshold)) {
             best_threshold = xf(p - 1);
           }
         }

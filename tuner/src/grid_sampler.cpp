@@ -1,10 +1,10 @@
 #include "hpt/tuner/grid_sampler.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <set>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "hpt/tuner/options.hpp"
 
@@ -72,9 +72,9 @@ std::vector<std::vector<double>> grid_axes(const SearchSpace& space, const Json&
       }
       if (!known) {
         std::string hint = closest_name(item.key(), names);
-        throw std::invalid_argument(fmt::format(
-            "grid sampler 'search_space' names unknown parameter '{}'{}", item.key(),
-            hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+        throw std::invalid_argument(
+            fmt::format("grid sampler 'search_space' names unknown parameter '{}'{}", item.key(),
+                        hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
       }
     }
   }
@@ -85,9 +85,9 @@ std::vector<std::vector<double>> grid_axes(const SearchSpace& space, const Json&
     if (search_space.is_object() && search_space.contains(name)) {
       const Json& values = search_space.at(name);
       if (!values.is_array() || values.empty()) {
-        throw std::invalid_argument(fmt::format(
-            "grid sampler 'search_space' of '{}' must be a non-empty list, but got {}", name,
-            values.dump()));
+        throw std::invalid_argument(
+            fmt::format("grid sampler 'search_space' of '{}' must be a non-empty list, but got {}",
+                        name, values.dump()));
       }
       for (const Json& v : values) {
         double internal;

@@ -47,8 +47,8 @@ ObservationSplit split_observations(const std::vector<FrozenTrial>& trials, Dire
           keys.push_back({1.0, 0.0, t.number, &t});
         } else {
           const auto& last = *t.intermediate_values.rbegin();
-          keys.push_back({-static_cast<double>(last.first), signed_score(last.second, sign),
-                          t.number, &t});
+          keys.push_back(
+              {-static_cast<double>(last.first), signed_score(last.second, sign), t.number, &t});
         }
         ++n_finished;
         break;

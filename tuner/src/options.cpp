@@ -1,10 +1,10 @@
 #include "hpt/tuner/options.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace hpt {
 
@@ -80,9 +80,9 @@ int64_t OptionReader::get_int(const std::string& name, int64_t fallback, int64_t
   if (!v) {
     return fallback;
   }
-  bool integral = v->is_number_integer() ||
-                  (v->is_number_float() && std::isfinite(v->get<double>()) &&
-                   v->get<double>() == std::floor(v->get<double>()));
+  bool integral =
+      v->is_number_integer() || (v->is_number_float() && std::isfinite(v->get<double>()) &&
+                                 v->get<double>() == std::floor(v->get<double>()));
   if (v->is_boolean() || !integral || v->get<double>() < static_cast<double>(min_value)) {
     throw std::invalid_argument(fmt::format("{} option '{}' must be an integer >= {}, but got {}",
                                             m_what, name, min_value, v->dump()));
@@ -98,8 +98,9 @@ double OptionReader::get_double(const std::string& name, double fallback, double
   }
   if (v->is_boolean() || !v->is_number() || !(v->get<double>() >= min_value) ||
       !(v->get<double>() <= max_value)) {
-    throw std::invalid_argument(fmt::format("{} option '{}' must be a number in [{}, {}], but got {}",
-                                            m_what, name, min_value, max_value, v->dump()));
+    throw std::invalid_argument(
+        fmt::format("{} option '{}' must be a number in [{}, {}], but got {}", m_what, name,
+                    min_value, max_value, v->dump()));
   }
   return v->get<double>();
 }
@@ -109,9 +110,9 @@ void OptionReader::finish() const {
   for (const auto& item : m_options.items()) {
     if (m_known.count(item.key()) == 0) {
       std::string hint = closest_name(item.key(), known);
-      throw std::invalid_argument(fmt::format("unknown {} option '{}'{}", m_what, item.key(),
-                                              hint.empty() ? std::string()
-                                                           : fmt::format(" (did you mean '{}'?)", hint)));
+      throw std::invalid_argument(
+          fmt::format("unknown {} option '{}'{}", m_what, item.key(),
+                      hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
     }
   }
 }

@@ -24,8 +24,8 @@ using Kind = ParamTransform::Kind;
 int weighted_pick(const std::vector<double>& cumulative, double u) {
   double target = u * cumulative.back();
   auto it = std::upper_bound(cumulative.begin(), cumulative.end(), target);
-  return static_cast<int>(std::min<std::ptrdiff_t>(it - cumulative.begin(),
-                                                   static_cast<std::ptrdiff_t>(cumulative.size()) - 1));
+  return static_cast<int>(std::min<std::ptrdiff_t>(
+      it - cumulative.begin(), static_cast<std::ptrdiff_t>(cumulative.size()) - 1));
 }
 
 }  // namespace
@@ -46,7 +46,7 @@ std::vector<double> default_weights(int n) {
 ParzenEstimator::ParzenEstimator(std::vector<ParamTransform> params,
                                  const std::vector<double>& observations,
                                  const ParzenOptions& options)
-    : m_params(std::move(params)) {
+    : m_params(std::move(params)), m_normalize_scale(options.normalize_scale) {
   const int d = n_params();
   if (d == 0 || observations.size() % d != 0) {
     throw std::invalid_argument("ParzenEstimator: observations do not match the parameters");
@@ -63,8 +63,7 @@ ParzenEstimator::ParzenEstimator(std::vector<ParamTransform> params,
     w /= total;
   }
 
-  const double sigma0 =
-      k_sigma0_magnitude * std::pow(std::max(m_n_obs, 1), -1.0 / (d + 4));
+  const double sigma0 = k_sigma0_magnitude * std::pow(std::max(m_n_obs, 1), -1.0 / (d + 4));
   m_mus.resize(d);
   m_sigmas.resize(d);
   m_categorical.resize(d);
@@ -189,7 +188,8 @@ void ParzenEstimator::build_evaluation() {
     if (order.size() != static_cast<size_t>(n)) {
       order.resize(n);
       std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return mus[a] < mus[b]; });
+      std::stable_sort(order.begin(), order.end(),
+                       [&](size_t a, size_t b) { return mus[a] < mus[b]; });
     }
     std::vector<double> merged_weights;
     for (size_t i : order) {
@@ -244,7 +244,9 @@ void ParzenEstimator::build_evaluation() {
       const double log_mass = truncnorm::log_gauss_mass((p.low - mu) / s, (p.high - mu) / s);
       m_eval_inv_sigmas[j][i] = 1.0 / s;
       m_eval_log_norm[j][i] =
-          p.kind == Kind::Continuous ? log_mass + k_log_sqrt_2pi : log_mass;  // EXPERIMENT
+          p.kind == Kind::Continuous
+              ? log_mass + k_log_sqrt_2pi + (m_normalize_scale ? std::log(s) : 0.0)
+              : log_mass;
     }
   }
 }
@@ -259,8 +261,8 @@ std::vector<double> ParzenEstimator::sample(Rng& rng, int count) const {
       double value;
       if (p.kind == Kind::Categorical) {
         const int k = p.n_choices;
-        const double* probs =
-            m_marginal.empty() ? &m_eval_cat[j][static_cast<size_t>(active) * k] : m_marginal.data();
+        const double* probs = m_marginal.empty() ? &m_eval_cat[j][static_cast<size_t>(active) * k]
+                                                 : m_marginal.data();
         const double u = uniform01(rng);
         double acc = 0.0;
         int c = 0;
@@ -319,8 +321,9 @@ std::vector<double> ParzenEstimator::log_pdf(const std::vector<double>& samples)
         const double lower = std::max(x - 0.5 * p.step, p.low);
         const double upper = std::min(x + 0.5 * p.step, p.high);
         for (int i = 0; i < m; ++i) {
-          acc[i] += truncnorm::log_gauss_mass((lower - mus[i]) * inv[i], (upper - mus[i]) * inv[i]) -
-                    norm[i];
+          acc[i] +=
+              truncnorm::log_gauss_mass((lower - mus[i]) * inv[i], (upper - mus[i]) * inv[i]) -
+              norm[i];
         }
       }
     }

@@ -1,11 +1,11 @@
 #include "hpt/tuner/percentile_pruner.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "hpt/tuner/options.hpp"
 
@@ -76,11 +76,11 @@ PercentilePruner::PercentilePruner(PercentilePrunerOptions options) : m_options(
   }
   if (m_options.n_startup_trials < 0 || m_options.n_warmup_steps < 0 ||
       m_options.interval_steps < 1 || m_options.n_min_trials < 1) {
-    throw std::invalid_argument(fmt::format(
-        "pruner needs n_startup_trials >= 0, n_warmup_steps >= 0, interval_steps >= 1, "
-        "n_min_trials >= 1, but got {}, {}, {}, {}",
-        m_options.n_startup_trials, m_options.n_warmup_steps, m_options.interval_steps,
-        m_options.n_min_trials));
+    throw std::invalid_argument(
+        fmt::format("pruner needs n_startup_trials >= 0, n_warmup_steps >= 0, interval_steps >= 1, "
+                    "n_min_trials >= 1, but got {}, {}, {}, {}",
+                    m_options.n_startup_trials, m_options.n_warmup_steps, m_options.interval_steps,
+                    m_options.n_min_trials));
   }
 }
 

@@ -1,6 +1,6 @@
-#include <stdexcept>
-
 #include <fmt/format.h>
+
+#include <stdexcept>
 
 #include "hpt/tuner/options.hpp"
 #include "hpt/tuner/percentile_pruner.hpp"
@@ -31,9 +31,9 @@ std::unique_ptr<Pruner> make_pruner(const std::string& type, const Json& options
     return std::make_unique<NopPruner>();
   }
   const std::string hint = closest_name(type, {"median", "percentile", "none"});
-  throw std::invalid_argument(fmt::format(
-      "unknown pruner type '{}'{}; expected median, percentile or none", type,
-      hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+  throw std::invalid_argument(
+      fmt::format("unknown pruner type '{}'{}; expected median, percentile or none", type,
+                  hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
 }
 
 }  // namespace hpt

@@ -1,6 +1,6 @@
-#include <stdexcept>
-
 #include <fmt/format.h>
+
+#include <stdexcept>
 
 #include "hpt/tuner/grid_sampler.hpp"
 #include "hpt/tuner/options.hpp"
@@ -26,9 +26,9 @@ std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& optio
     return std::make_unique<GridSampler>(space, search_space);
   }
   const std::string hint = closest_name(type, {"tpe", "random", "grid"});
-  throw std::invalid_argument(fmt::format(
-      "unknown sampler type '{}'{}; expected tpe, random or grid", type,
-      hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+  throw std::invalid_argument(
+      fmt::format("unknown sampler type '{}'{}; expected tpe, random or grid", type,
+                  hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
 }
 
 }  // namespace hpt

@@ -168,8 +168,7 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
     }
     for (size_t k = 0; k < group.size(); ++k) {
       const size_t p = group[k];
-      result[space[p].first] =
-          from_transformed(transforms[p], candidates[best * group.size() + k]);
+      result[space[p].first] = from_transformed(transforms[p], candidates[best * group.size() + k]);
     }
   }
   return result;

@@ -1,12 +1,11 @@
 #include "hpt/trainer/augment.hpp"
 
 #include <ATen/ATen.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <stdexcept>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "hpt/tuner/rng.hpp"
 
@@ -34,12 +33,11 @@ void check_factor(double value, const char* name) {
 
 }  // namespace
 
-at::Tensor augment_images(const at::Tensor& images, const AugmentOptions& options,
-                          uint64_t seed) {
+at::Tensor augment_images(const at::Tensor& images, const AugmentOptions& options, uint64_t seed) {
   if (images.dim() != 4 || !images.is_floating_point()) {
-    throw std::invalid_argument(fmt::format(
-        "augment_images needs floating images [B, C, H, W], got {} of {} dims",
-        std::string(images.dtype().name()), images.dim()));
+    throw std::invalid_argument(
+        fmt::format("augment_images needs floating images [B, C, H, W], got {} of {} dims",
+                    std::string(images.dtype().name()), images.dim()));
   }
   check_factor(options.zoom, "zoom");
   check_factor(options.rotation, "rotation");
@@ -91,7 +89,7 @@ at::Tensor augment_images(const at::Tensor& images, const AugmentOptions& option
     const at::Tensor theta_t =
         at::from_blob(theta.data(), {batch, 2, 3}, at::kFloat).to(images.options(), false, true);
     const at::Tensor grid = at::affine_grid_generator(theta_t, images.sizes(), false);
-    out = at::grid_sampler(images, grid, /*bilinear*/ 0, /*reflection*/ 0, false);
+    out = at::grid_sampler(images, grid, /*bilinear*/ 0, /*reflection*/ 2, false);
   } else if (options.horizontal_flip) {
     std::vector<uint8_t> flips;
     for (const auto& d : draws) {
@@ -114,17 +112,17 @@ at::Tensor augment_images(const at::Tensor& images, const AugmentOptions& option
   }
   if (options.contrast > 0) {
     const at::Tensor mean = out.mean({2, 3}, /*keepdim=*/true);
-    out = ((out - mean) * per_image([](const Draw& d) { return d.contrast; }) + mean)
-              .clamp(0.0, 1.0);
+    out =
+        ((out - mean) * per_image([](const Draw& d) { return d.contrast; }) + mean).clamp(0.0, 1.0);
   }
   return out.is_same(images) ? images.clone() : out;
 }
 
 at::Tensor to_float_images(const at::Tensor& images) {
   if (images.dim() != 4 || images.scalar_type() != at::kByte) {
-    throw std::invalid_argument(fmt::format(
-        "to_float_images needs uint8 images [N, H, W, C], got {} of {} dims",
-        std::string(images.dtype().name()), images.dim()));
+    throw std::invalid_argument(
+        fmt::format("to_float_images needs uint8 images [N, H, W, C], got {} of {} dims",
+                    std::string(images.dtype().name()), images.dim()));
   }
   return images.permute({0, 3, 1, 2}).to(at::kFloat).div_(255.0f).contiguous();
 }

@@ -1,10 +1,10 @@
 #include "hpt/trainer/dataset.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "hpt/trainer/image_cache.hpp"
 #include "hpt/trainer/split.hpp"
@@ -23,8 +23,8 @@ ImageSet pool_to_set(ImagePool& pool, int height, int width, int channels) {
   }
   auto* images = new std::vector<uint8_t>(std::move(pool.images));
   set.images = torch::from_blob(
-      images->data(), {pool.count, height, width, channels},
-      [images](void*) { delete images; }, torch::kUInt8);
+      images->data(), {pool.count, height, width, channels}, [images](void*) { delete images; },
+      torch::kUInt8);
   auto* labels = new std::vector<int64_t>(std::move(pool.labels));
   set.labels = torch::from_blob(
       labels->data(), {pool.count}, [labels](void*) { delete labels; }, torch::kInt64);
@@ -53,9 +53,8 @@ void validate(const DatasetOptions& options) {
     }
   }
   if (options.val_fraction + options.test_fraction >= 1.0) {
-    throw std::invalid_argument(
-        fmt::format("val_fraction + test_fraction must be < 1, got {}",
-                    options.val_fraction + options.test_fraction));
+    throw std::invalid_argument(fmt::format("val_fraction + test_fraction must be < 1, got {}",
+                                            options.val_fraction + options.test_fraction));
   }
 }
 
@@ -65,8 +64,8 @@ Dataset load_dataset(const DatasetOptions& options) {
   validate(options);
   const auto image_size = static_cast<int>(options.image_size);
   const DatasetSources sources = list_sources(options.format, options.path);
-  const std::string source_fingerprint = hash_hex(fmt::format(
-      "{}|{}|{}", options.format, image_size, files_fingerprint(sources.all_files)));
+  const std::string source_fingerprint = hash_hex(
+      fmt::format("{}|{}|{}", options.format, image_size, files_fingerprint(sources.all_files)));
 
   std::string cache_path;
   std::optional<DecodedPools> pools;
@@ -101,9 +100,9 @@ Dataset load_dataset(const DatasetOptions& options) {
     dataset.test = select(sets[1], parts[1]);
     dataset.fingerprint = hash_hex(fmt::format("{}|even|{}", source_fingerprint, options.seed));
   } else {
-    const auto parts = stratified_split(labels_of(sets[0]), num_classes,
-                                        {options.val_fraction, options.test_fraction},
-                                        options.seed);
+    const auto parts =
+        stratified_split(labels_of(sets[0]), num_classes,
+                         {options.val_fraction, options.test_fraction}, options.seed);
     dataset.val = select(sets[0], parts[0]);
     dataset.test = select(sets[0], parts[1]);
     dataset.train = select(sets[0], parts[2]);
@@ -121,8 +120,7 @@ std::vector<int64_t> class_counts(const ImageSet& set, size_t num_classes) {
   }
   for (int64_t label : labels_of(set)) {
     if (label < 0 || static_cast<size_t>(label) >= num_classes) {
-      throw std::invalid_argument(
-          fmt::format("label {} is outside [0, {})", label, num_classes));
+      throw std::invalid_argument(fmt::format("label {} is outside [0, {})", label, num_classes));
     }
     ++counts[static_cast<size_t>(label)];
   }
@@ -154,8 +152,8 @@ std::string class_distribution_summary(const Dataset& dataset) {
     const int64_t lo = counts.empty() ? 0 : *std::min_element(counts.begin(), counts.end());
     const int64_t hi = counts.empty() ? 0 : *std::max_element(counts.begin(), counts.end());
     const double mean = classes == 0 ? 0.0 : static_cast<double>(total) / classes;
-    out += fmt::format("{:<6} {:>8} {:>10} {:>10} {:>11.1f}\n", info.split_names[s], total, lo,
-                       hi, mean);
+    out += fmt::format("{:<6} {:>8} {:>10} {:>10} {:>11.1f}\n", info.split_names[s], total, lo, hi,
+                       mean);
   }
   // Histogram of train images per class (how many classes have how many images).
   const auto& train = info.counts[0];

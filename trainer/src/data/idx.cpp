@@ -1,13 +1,12 @@
 #include "hpt/trainer/idx.hpp"
 
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <limits>
 #include <memory>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace hpt::trainer {
 namespace {
@@ -47,9 +46,9 @@ IdxArray read_idx(const std::string& path) {
     throw std::runtime_error(fmt::format("IDX file {} is truncated (no header)", path));
   }
   if (magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08 || magic[3] < 1 || magic[3] > 4) {
-    throw std::runtime_error(fmt::format(
-        "{} is not an unsigned-byte IDX file: magic {:02x}{:02x}{:02x}{:02x}", path, magic[0],
-        magic[1], magic[2], magic[3]));
+    throw std::runtime_error(
+        fmt::format("{} is not an unsigned-byte IDX file: magic {:02x}{:02x}{:02x}{:02x}", path,
+                    magic[0], magic[1], magic[2], magic[3]));
   }
   IdxArray array;
   size_t total = 1;
@@ -58,8 +57,8 @@ IdxArray read_idx(const std::string& path) {
     if (!read_exact(file.get(), b, 4)) {
       throw std::runtime_error(fmt::format("IDX file {} is truncated (dimensions)", path));
     }
-    const uint32_t dim = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
-                         (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+    const uint32_t dim =
+        (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
     array.dims.push_back(dim);
     if (dim != 0 && total > std::numeric_limits<size_t>::max() / 2 / dim) {
       throw std::runtime_error(fmt::format("IDX file {} has absurd dimensions", path));

@@ -1,5 +1,6 @@
 #include "hpt/trainer/image_cache.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <limits>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "hpt/tuner/rng.hpp"
 
@@ -102,7 +101,8 @@ std::optional<DecodedPools> read_cache_body(std::ifstream& in, uint64_t file_siz
   uint64_t payload = 0;
   for (auto& pool : pools.pools) {
     uint64_t count = 0;
-    if (!reader.text(pool.name) || !reader.u64(count) || count > (uint64_t{1} << 40) / (stride + 8)) {
+    if (!reader.text(pool.name) || !reader.u64(count) ||
+        count > (uint64_t{1} << 40) / (stride + 8)) {
       return std::nullopt;
     }
     pool.count = static_cast<int64_t>(count);

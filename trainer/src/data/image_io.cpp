@@ -1,5 +1,6 @@
 #include "hpt/trainer/image_io.hpp"
 
+#include <fmt/format.h>
 #include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
 
@@ -10,8 +11,6 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
-
-#include <fmt/format.h>
 
 namespace hpt::trainer {
 
@@ -57,13 +56,13 @@ DecodedImage resize_image(const DecodedImage& image, int size) {
   out.pixels.resize(static_cast<size_t>(size) * size * image.channels);
   const bool shrinking = size < image.width && size < image.height;
   const stbir_filter filter = shrinking ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE;
-  const int ok = stbir_resize_uint8_generic(
-      image.pixels.data(), image.width, image.height, 0, out.pixels.data(), size, size, 0,
-      image.channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, filter,
-      STBIR_COLORSPACE_LINEAR, nullptr);
+  const int ok = stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, 0,
+                                            out.pixels.data(), size, size, 0, image.channels,
+                                            STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, filter,
+                                            STBIR_COLORSPACE_LINEAR, nullptr);
   if (!ok) {
-    throw std::runtime_error(fmt::format("cannot resize a {}x{} image to {}x{}", image.width,
-                                         image.height, size, size));
+    throw std::runtime_error(
+        fmt::format("cannot resize a {}x{} image to {}x{}", image.width, image.height, size, size));
   }
   return out;
 }
@@ -96,8 +95,7 @@ DecodedImage convert_channels(const DecodedImage& image, int channels) {
   return out;
 }
 
-PackedImages decode_images(const std::vector<std::string>& paths, int image_size,
-                           int threads) {
+PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads) {
   const size_t n = paths.size();
   std::vector<DecodedImage> decoded(n);
   std::vector<std::exception_ptr> errors(n);
@@ -117,7 +115,8 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   if (threads <= 0) {
     threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
-  threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), std::max<size_t>(n, 1)));
+  threads =
+      static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), std::max<size_t>(n, 1)));
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) {
     pool.emplace_back(work);
@@ -142,9 +141,9 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   packed.channels = 1;
   for (size_t i = 0; i < n; ++i) {
     if (decoded[i].width != packed.width || decoded[i].height != packed.height) {
-      throw std::runtime_error(fmt::format(
-          "image {} is {}x{} but {} is {}x{}; set image_size to resize them", paths[i],
-          decoded[i].width, decoded[i].height, paths[0], packed.width, packed.height));
+      throw std::runtime_error(
+          fmt::format("image {} is {}x{} but {} is {}x{}; set image_size to resize them", paths[i],
+                      decoded[i].width, decoded[i].height, paths[0], packed.width, packed.height));
     }
     packed.channels = std::max(packed.channels, decoded[i].channels);
   }

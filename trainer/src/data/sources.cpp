@@ -1,5 +1,7 @@
 #include "sources.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -7,8 +9,6 @@
 #include <fstream>
 #include <map>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "hpt/trainer/idx.hpp"
 #include "hpt/trainer/image_io.hpp"
@@ -87,7 +87,10 @@ DatasetSources list_idx(const fs::path& root) {
     }
     return found;
   };
-  PoolSource train{"train", {}, {}, find("train-images-idx3-ubyte", true),
+  PoolSource train{"train",
+                   {},
+                   {},
+                   find("train-images-idx3-ubyte", true),
                    find("train-labels-idx1-ubyte", true)};
   sources.pools.push_back(train);
   const std::string test_images = find("t10k-images-idx3-ubyte", false);
@@ -155,9 +158,8 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
           fmt::format("malformed line in {}: '{}'", annotations.string(), line));
     }
     const std::string file = trim(line.substr(0, tab1));
-    const std::string wnid = trim(line.substr(tab1 + 1, tab2 == std::string::npos
-                                                            ? std::string::npos
-                                                            : tab2 - tab1 - 1));
+    const std::string wnid = trim(
+        line.substr(tab1 + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab1 - 1));
     const auto label = label_of.find(wnid);
     if (label == label_of.end()) {
       throw std::runtime_error(fmt::format("{}: image {} has class {} which is not in {}",
@@ -195,8 +197,8 @@ DatasetSources list_folder(const fs::path& root) {
     }
   }
   if (pool.files.empty()) {
-    throw std::runtime_error(fmt::format(
-        "no images found: expected {}/<class>/*.{{jpg,jpeg,png}}", root.string()));
+    throw std::runtime_error(
+        fmt::format("no images found: expected {}/<class>/*.{{jpg,jpeg,png}}", root.string()));
   }
   sources.all_files = pool.files;
   sources.pools = {pool};
@@ -236,8 +238,8 @@ DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int
                                            source.idx_images, images.dims.size()));
     }
     if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
-      throw std::runtime_error(fmt::format("{} must hold {} labels to match {}",
-                                           source.idx_labels, images.dims[0], source.idx_images));
+      throw std::runtime_error(fmt::format("{} must hold {} labels to match {}", source.idx_labels,
+                                           images.dims[0], source.idx_images));
     }
     const auto height = static_cast<int>(images.dims[1]);
     const auto width = static_cast<int>(images.dims[2]);
@@ -245,10 +247,9 @@ DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int
       decoded.height = height;
       decoded.width = width;
     } else if (image_size <= 0 && (height != decoded.height || width != decoded.width)) {
-      throw std::runtime_error(fmt::format("{} holds {}x{} images but {} holds {}x{}",
-                                           source.idx_images, height, width,
-                                           sources.pools[0].idx_images, decoded.height,
-                                           decoded.width));
+      throw std::runtime_error(
+          fmt::format("{} holds {}x{} images but {} holds {}x{}", source.idx_images, height, width,
+                      sources.pools[0].idx_images, decoded.height, decoded.width));
     }
     ImagePool pool;
     pool.name = source.name;
@@ -322,8 +323,8 @@ DatasetSources list_sources(const std::string& format, const std::string& path) 
   if (format == "folder") {
     return list_folder(path);
   }
-  throw std::invalid_argument(fmt::format(
-      "dataset format must be 'idx', 'tiny-imagenet' or 'folder', got '{}'", format));
+  throw std::invalid_argument(
+      fmt::format("dataset format must be 'idx', 'tiny-imagenet' or 'folder', got '{}'", format));
 }
 
 DecodedPools decode_sources(const DatasetSources& sources, const std::string& path,

@@ -29,7 +29,6 @@ DatasetSources list_sources(const std::string& format, const std::string& path);
 
 // Decodes the listed pools (resized to image_size when > 0).
 // Throws std::runtime_error naming the first corrupt or unreadable file.
-DecodedPools decode_sources(const DatasetSources& sources, const std::string& path,
-                            int image_size);
+DecodedPools decode_sources(const DatasetSources& sources, const std::string& path, int image_size);
 
 }  // namespace hpt::trainer

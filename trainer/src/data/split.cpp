@@ -1,11 +1,11 @@
 #include "hpt/trainer/split.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "hpt/tuner/rng.hpp"
 
@@ -37,8 +37,8 @@ std::vector<std::vector<int64_t>> stratified_split(const std::vector<int64_t>& l
   std::vector<std::vector<int64_t>> members(static_cast<size_t>(num_classes));
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= num_classes) {
-      throw std::invalid_argument(fmt::format("label {} at index {} is outside [0, {})",
-                                              labels[i], i, num_classes));
+      throw std::invalid_argument(
+          fmt::format("label {} at index {} is outside [0, {})", labels[i], i, num_classes));
     }
     members[static_cast<size_t>(labels[i])].push_back(static_cast<int64_t>(i));
   }

@@ -109,7 +109,6 @@ ContourInfo get_contour_info(const std::vector<FrozenTrial>& trials,
                              const std::vector<std::string>& ranked, int top_params = 3,
                              int grid_size = 50);
 
-
 struct ParallelInfo {
   std::vector<ParamAxis> axes;  // Objective first (name "objective"), then params by name.
   // pos[line][axis] in [0, 1]; NaN where the trial lacks the param.
@@ -121,7 +120,7 @@ struct ParallelInfo {
 ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction direction);
 
 struct ImportanceInfo {
-  std::string target;  // "value" or "duration".
+  std::string target;                                       // "value" or "duration".
   std::vector<std::pair<std::string, double>> importances;  // Largest first.
   int n_trials_used = 0;
   std::string note;

@@ -37,6 +37,8 @@ class Frame {
   double right() const { return m_width - m_right; }
   double top() const { return m_top; }
   double bottom() const { return m_height - m_bottom; }
+  // Room above the frame (default 28) for a second title line.
+  void set_top(double top) { m_top = top; }
   // Appends "<svg ...>", the title, the grid, the ticks and the axis labels.
   void open(std::string& out, const std::string& title) const;
   // Appends "</svg>".

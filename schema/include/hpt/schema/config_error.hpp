@@ -37,6 +37,8 @@ std::optional<std::string> near_miss(const std::string& word, const std::vector<
 // fails with "unknown key 'lerning_rate' (did you mean 'learning_rate'?)".
 void check_keys(const YAML::Node& map, const ConfigPath& at, const std::vector<std::string>& allowed);
 void require_map(const YAML::Node& node, const ConfigPath& at);
+// The text of a mapping key; fails if the key is not a plain scalar.
+std::string key_name(const YAML::Node& key, const ConfigPath& at);
 
 // Typed scalar reads; each fails naming the expected type and the value received.
 double read_double(const YAML::Node& node, const ConfigPath& at);
@@ -46,6 +48,9 @@ std::string read_string(const YAML::Node& node, const ConfigPath& at);
 
 // YAML -> JSON: ints stay ints, floats floats, true/false booleans, ~ null.
 nlohmann::json yaml_to_json(const YAML::Node& node);
+
+// Fails with "file:line: not valid UTF-8 text" unless text is valid UTF-8.
+void check_utf8(const std::string& text, const std::string& file);
 
 // Loads a YAML file; a missing file or a syntax error becomes a ConfigError
 // naming the file (and line for syntax errors).

@@ -3,14 +3,14 @@
 // IMMEDIATE write transactions, and an in-process cache of finished trials (which are
 // immutable) so that get_all_trials reads only unfinished and new trials.
 
+#include <SQLiteCpp/Database.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
-
-#include <SQLiteCpp/Database.h>
 
 #include "hpt/storage/storage.hpp"
 
@@ -97,7 +97,7 @@ class SqliteStorage : public Storage {
   std::string m_path;
   bool m_read_only;
   std::recursive_mutex m_mutex;
-  int m_txn_depth = 0;     // Nesting of write()/read() (claim_trial callbacks).
+  int m_txn_depth = 0;    // Nesting of write()/read() (claim_trial callbacks).
   uint64_t m_writes = 0;  // Write transactions of this connection.
   std::map<int64_t, StudyCache> m_cache;
   std::unordered_map<std::string, Distribution> m_distributions;  // Parsed distribution_json.

@@ -2,11 +2,11 @@
 // Image datasets: loading (Tiny ImageNet, class folders, IDX), the decoded-image
 // cache, and seeded stratified train/validation/test splits.
 
+#include <torch/torch.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace hpt::trainer {
 
@@ -18,19 +18,19 @@ struct ImageSet {
 };
 
 struct DatasetOptions {
-  std::string format;        // "tiny-imagenet", "folder" or "idx".
-  std::string path;          // Dataset root (for idx: folder with *-images-idx3-ubyte[.gz]).
-  int64_t image_size = 0;    // Resize square side; 0 keeps the native size (must be uniform).
-  double val_fraction = 0.1;   // Of the labelled pool the split is drawn from.
+  std::string format;         // "tiny-imagenet", "folder" or "idx".
+  std::string path;           // Dataset root (for idx: folder with *-images-idx3-ubyte[.gz]).
+  int64_t image_size = 0;     // Resize square side; 0 keeps the native size (must be uniform).
+  double val_fraction = 0.1;  // Of the labelled pool the split is drawn from.
   double test_fraction = 0.1;
   uint64_t seed = 0;
-  std::string cache_dir;     // Where the decoded-image cache lives; "" disables it.
+  std::string cache_dir;  // Where the decoded-image cache lives; "" disables it.
 };
 
 struct Dataset {
   std::vector<std::string> class_names;  // Index = label.
   ImageSet train, val, test;
-  std::string fingerprint;  // Identifies source files + options; keys downstream caches.
+  std::string fingerprint;         // Identifies source files + options; keys downstream caches.
   bool loaded_from_cache = false;  // True when the decoded images came from cache_dir.
 };
 
@@ -51,8 +51,8 @@ std::vector<int64_t> class_counts(const ImageSet& set, size_t num_classes);
 // Class counts of every split (the report's class-distribution figure, as data).
 struct ClassDistribution {
   std::vector<std::string> class_names;
-  std::vector<std::string> split_names;        // "train", "val", "test".
-  std::vector<std::vector<int64_t>> counts;    // [split][class].
+  std::vector<std::string> split_names;      // "train", "val", "test".
+  std::vector<std::vector<int64_t>> counts;  // [split][class].
 };
 
 // The per-split class counts of a loaded dataset.

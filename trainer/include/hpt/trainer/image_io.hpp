@@ -39,7 +39,6 @@ struct PackedImages {
 // Decodes `paths` on `threads` threads (0: hardware concurrency), resizes them to
 // image_size (0: native, which must be uniform) and packs them with 3 channels if any
 // image has colour, else 1. Throws std::runtime_error naming the first bad file.
-PackedImages decode_images(const std::vector<std::string>& paths, int image_size,
-                           int threads = 0);
+PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads = 0);
 
 }  // namespace hpt::trainer

@@ -11,7 +11,7 @@ namespace hpt {
 struct ParamTransform {
   enum class Kind { Continuous, Discrete, Categorical };
   Kind kind = Kind::Continuous;
-  double low = 0.0;   // Transformed bounds; low < high for non-categorical parameters.
+  double low = 0.0;  // Transformed bounds; low < high for non-categorical parameters.
   double high = 1.0;
   double step = 0.0;  // Grid step q in transformed space (Discrete only).
   bool log = false;

@@ -10,11 +10,11 @@
 namespace hpt {
 
 struct PercentilePrunerOptions {
-  double percentile = 50.0;   // In [0, 100].
-  int n_startup_trials = 5;   // No pruning before this many COMPLETE trials.
+  double percentile = 50.0;    // In [0, 100].
+  int n_startup_trials = 5;    // No pruning before this many COMPLETE trials.
   int64_t n_warmup_steps = 0;  // No pruning before this step.
   int64_t interval_steps = 1;  // Prune-checks every interval_steps after the warm-up.
-  int n_min_trials = 1;       // COMPLETE trials needed with a value at the step.
+  int n_min_trials = 1;        // COMPLETE trials needed with a value at the step.
 };
 
 // Reads a "median" (fixed_percentile = 50, no 'percentile' option) or "percentile"

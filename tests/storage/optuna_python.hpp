@@ -1,0 +1,41 @@
+#pragma once
+// Runs Python snippets with Debian's optuna (/usr/bin/python3) for the interop tests.
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <utility>
+
+namespace hpt::test {
+
+// True if run_python's output says that optuna (or python3 itself) is missing.
+inline bool optuna_missing(int rc, const std::string& out) {
+  return rc == 127 || out.find("No module named 'optuna'") != std::string::npos;
+}
+
+// Writes script to script_path, runs it, returns {exit status, stdout + stderr}.
+inline std::pair<int, std::string> run_python(const std::string& script_path,
+                                              const std::string& script) {
+  std::ofstream(script_path) << "import warnings\nwarnings.simplefilter('ignore')\n"
+                             << "import optuna\n"
+                             << "optuna.logging.set_verbosity(optuna.logging.ERROR)\n"
+                             << script;
+  std::string cmd = "/usr/bin/python3 '" + script_path + "' 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) {
+    return {-1, "popen failed"};
+  }
+  std::string out;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) {
+    out.append(buf, n);
+  }
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace hpt::test
