@@ -210,8 +210,8 @@ bool Orchestrator::launch_one() {
     }
   }
   if (chosen.size() < m_config.search_space.size()) {
-    const auto trials = m_storage.get_all_trials(m_study_id);
-    SampleContext ctx{m_config.direction, &trials, trial.number};
+    const auto trials = m_storage.trials_snapshot(m_study_id);
+    SampleContext ctx{m_config.direction, trials.get(), trial.number};
     for (const auto& [name, v] : m_sampler->sample(m_config.search_space, ctx)) {
       chosen.emplace(name, v);  // Keeps the kept/enqueued values.
     }
@@ -271,8 +271,8 @@ void Orchestrator::handle_line(Running& r, const std::string& line) {
   }
   m_storage.set_trial_intermediate_value(r.trial.id, msg->step, msg->value);
   r.trial.intermediate_values[msg->step] = msg->value;
-  const auto trials = m_storage.get_all_trials(m_study_id);
-  if (m_pruner->prune(m_config.direction, trials, r.trial)) {
+  const auto trials = m_storage.trials_snapshot(m_study_id);
+  if (m_pruner->prune(m_config.direction, *trials, r.trial)) {
     r.pruned = true;
     r.process->signal_group(SIGTERM);
     r.term_sent = Steady::now();
