@@ -16,6 +16,7 @@
 #include "hpt/engine/study_config.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/storage/storage.hpp"
+#include "hpt/storage/study_lookup.hpp"
 
 namespace hpt {
 
@@ -117,25 +118,6 @@ int run_study_command(const std::string& config_file, int trials, int jobs, cons
 }
 
 }  // namespace
-
-StudyInfo resolve_study(Storage& storage, const std::string& name) {
-  const auto studies = storage.list_studies();
-  std::vector<std::string> names;
-  for (const auto& s : studies) {
-    names.push_back(s.name);
-    if (s.name == name || (name.empty() && studies.size() == 1)) {
-      return s;
-    }
-  }
-  if (studies.empty()) {
-    throw std::runtime_error("the database holds no study");
-  }
-  std::string list = fmt::format("{}", fmt::join(names, ", "));
-  if (name.empty()) {
-    throw std::runtime_error("the database holds several studies; choose one with --study: " + list);
-  }
-  throw std::runtime_error(fmt::format("no study named '{}'; studies: {}", name, list));
-}
 
 std::string format_trials(Storage& storage, const StudyInfo& study, const std::string& format) {
   const auto trials = storage.get_all_trials(study.id);

@@ -1,4 +1,5 @@
 #include "hpt/reports/report.hpp"
+#include "hpt/storage/study_lookup.hpp"
 
 #include <fmt/format.h>
 
@@ -11,33 +12,7 @@
 namespace hpt::reports {
 namespace {
 
-std::string study_list(const std::vector<StudyInfo>& studies) {
-  std::string out;
-  for (const StudyInfo& s : studies) {
-    out += (out.empty() ? "" : ", ") + s.name;
-  }
-  return out.empty() ? "(none)" : out;
-}
-
 }  // namespace
-
-StudyInfo resolve_study(Storage& storage, const std::string& study_name) {
-  if (study_name.empty()) {
-    const std::vector<StudyInfo> studies = storage.list_studies();
-    if (studies.size() == 1) {
-      return studies[0];
-    }
-    throw std::invalid_argument(
-        studies.empty() ? std::string("the database has no study")
-                        : "the database has " + std::to_string(studies.size()) +
-                              " studies; choose one with --study: " + study_list(studies));
-  }
-  if (auto found = storage.find_study(study_name)) {
-    return *found;
-  }
-  throw std::invalid_argument("no study named '" + study_name +
-                              "'; available studies: " + study_list(storage.list_studies()));
-}
 
 void write_report(Storage& storage, const std::string& study_name, const std::string& out_path) {
   const StudyInfo study = resolve_study(storage, study_name);

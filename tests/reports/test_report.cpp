@@ -20,18 +20,6 @@ hpt::test::MemoryStorage two_studies() {
 
 }  // namespace
 
-// A named or the only study is found; unknown or ambiguous names list the studies.
-TEST_CASE("resolve_study", "[report]") {
-  auto s = two_studies();
-  CHECK(hpt::reports::resolve_study(s, "beta").direction == hpt::Direction::Maximize);
-  CHECK_THROWS_WITH(hpt::reports::resolve_study(s, "gamma"),
-                    Catch::Contains("gamma") && Catch::Contains("alpha, beta"));
-  CHECK_THROWS_WITH(hpt::reports::resolve_study(s, ""), Catch::Contains("alpha, beta"));
-  hpt::test::MemoryStorage one;
-  one.create_study("only", hpt::Direction::Minimize);
-  CHECK(hpt::reports::resolve_study(one, "").name == "only");
-}
-
 // The report file appears whole at out_path and no temporary file is left behind.
 TEST_CASE("write_report writes the file atomically", "[report]") {
   auto s = two_studies();

@@ -22,10 +22,6 @@ using CommandRegistrar = std::function<void(CLI::App&)>;
 // "hpt: error: ..." on stderr; returns the process exit code.
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars);
 
-// The study called name, or the only study when name is empty. Throws
-// std::runtime_error listing the available studies otherwise.
-StudyInfo resolve_study(Storage& storage, const std::string& name);
-
 // Renders trials as "table", "json" or "csv" (throws std::invalid_argument otherwise).
 std::string format_trials(Storage& storage, const StudyInfo& study, const std::string& format);
 

@@ -14,10 +14,6 @@ namespace hpt::reports {
 // plots that cannot be drawn (0 or 1 trials, ...) carry a note instead.
 std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
 
-// The study named study_name, or the only study when the name is empty. Throws
-// std::invalid_argument naming the available studies if it is unknown or ambiguous.
-StudyInfo resolve_study(Storage& storage, const std::string& study_name);
-
 // Renders the study's report to out_path atomically (a temporary file renamed into place).
 // Throws std::invalid_argument for an unknown study, std::runtime_error if it cannot write.
 void write_report(Storage& storage, const std::string& study_name, const std::string& out_path);

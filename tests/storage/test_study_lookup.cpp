@@ -1,0 +1,18 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/storage/study_lookup.hpp"
+#include "temp_dir.hpp"
+
+// A named or the only study is found; unknown or ambiguous names list the studies.
+TEST_CASE("resolve_study", "[storage][lookup]") {
+  hpt::test::TempDir dir;
+  auto s = hpt::open_storage((dir.path() / "two.db").string());
+  CHECK_THROWS_WITH(hpt::resolve_study(*s, ""), "the database has no study");
+  s->create_study("alpha", hpt::Direction::Minimize);
+  CHECK(hpt::resolve_study(*s, "").name == "alpha");
+  s->create_study("beta", hpt::Direction::Maximize);
+  CHECK(hpt::resolve_study(*s, "beta").direction == hpt::Direction::Maximize);
+  CHECK_THROWS_WITH(hpt::resolve_study(*s, "gamma"),
+                    "no study named 'gamma'; available studies: alpha, beta");
+  CHECK_THROWS_WITH(hpt::resolve_study(*s, ""), Catch::Contains("choose one with --study: alpha, beta"));
+}
