@@ -429,12 +429,15 @@ int Orchestrator::run() {
     }
     waiting_note = false;
     std::vector<pollfd> pfds;
+    bool exiting = false;  // A worker closed its pipes but is not reaped yet: don't sleep long.
     for (const auto& r : m_running) {
-      for (int fd : r->process->fds()) {
+      const auto fds = r->process->fds();
+      exiting = exiting || fds.empty();
+      for (int fd : fds) {
         pfds.push_back({fd, POLLIN, 0});
       }
     }
-    ::poll(pfds.data(), pfds.size(), 100);
+    ::poll(pfds.data(), pfds.size(), exiting ? 1 : 100);
     for (auto& r : m_running) {
       for (const auto& line : r->process->read_available()) {
         handle_line(*r, line);

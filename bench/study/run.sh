@@ -1,0 +1,30 @@
+#!/bin/sh
+# Whole-study wall time: a TRIALS-trial TPE study (default 1,000) of a trivial objective with
+# SQLite storage, hpt (each trial a worker process) vs Optuna 3.1 (in-process objective).
+# Usage: bench/study/run.sh [build-dir]   (env: TRIALS=1000)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../../build}
+hpt=$build/app/hpt
+[ -x "$hpt" ] || { echo "missing $hpt: cmake --build $build --target hpt" >&2; exit 1; }
+trials=${TRIALS:-1000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/study.yaml" <<YAML
+study: {name: trivial, storage: $tmp/hpt.db, seed: 0, sampler: {type: tpe}, pruner: {type: none}}
+objective:
+  command: [/usr/bin/awk, 'BEGIN { printf "{\"value\": %.17g}\n", {x} * {x} + {y} * {y} }']
+search_space:
+  x: {type: float, low: -10, high: 10}
+  y: {type: float, low: -10, high: 10}
+YAML
+start=$(date +%s.%N)
+"$hpt" --config "$tmp/study.yaml" --trials "$trials" > "$tmp/hpt.log"
+end=$(date +%s.%N)
+hpt_s=$(echo "$end - $start" | bc)
+optuna_s=$(/usr/bin/python3 "$here/optuna_study.py" "$trials" "$tmp/optuna.db")
+echo "### $trials-trial TPE study, trivial objective, SQLite storage (wall seconds)"
+echo
+echo "| | hpt | Optuna 3.1 | speed-up |"
+echo "|---|---|---|---|"
+printf "| whole study | %.2f | %s | %.1f× |\n" "$hpt_s" "$optuna_s" "$(echo "$optuna_s / $hpt_s" | bc -l)"
