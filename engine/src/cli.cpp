@@ -1,5 +1,6 @@
 #include "hpt/engine/cli.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -182,6 +183,9 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
 }
 
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars) {
+  // A full disk or file-size limit must surface as a write error, not kill the process.
+  ::signal(SIGXFSZ, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"hpt: hyperparameter tuning for image-matching models (TPE + median pruning, "
                "Optuna-compatible studies)",
                "hpt"};

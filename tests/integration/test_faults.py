@@ -172,6 +172,45 @@ class InterruptTest(TempDirTest):
         self.assertEqual(sorted(t["number"] for t in trials), list(range(16)))
 
 
+class StorageFaultTest(TempDirTest):
+    def test_read_only_database(self):
+        """A read-only database: one-line error, file untouched, still readable."""
+        cfg = quadratic_config(self.dir)
+        db = f"{self.dir}/study.db"
+        run_hpt("--config", cfg, "--trials", "2", check=True)
+        os.chmod(db, 0o444)
+        digest = file_digest(db)
+        proc = run_hpt("--config", cfg, "--trials", "4")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("read-only", proc.stderr)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1)
+        self.assertEqual(file_digest(db), digest)
+        self.assertEqual(len(trials_json(db)), 2)
+
+    def test_disk_full_keeps_the_database_readable(self):
+        """Writes failing mid-study (file size limit) give an error; the db stays whole and resumable."""
+        import resource
+
+        cfg = quadratic_config(self.dir)
+        db = f"{self.dir}/study.db"
+        run_hpt("--config", cfg, "--trials", "2", check=True)
+        limit = os.path.getsize(db) + 64 * 1024
+
+        def cap():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        proc = subprocess.run([HPT, "--config", cfg, "--trials", "400"], capture_output=True, text=True,
+                              preexec_fn=cap, timeout=300)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("study.db", proc.stderr)
+        self.assertTrue(integrity_ok(db))
+        done = len(trials_json(db))
+        self.assertGreaterEqual(done, 2)
+        run_hpt("--config", cfg, "--trials", str(done + 3), check=True)
+        counts = state_counts(trials_json(db))
+        self.assertEqual(counts.get("COMPLETE", 0), done + 3)
+
+
 class BadInputTest(TempDirTest):
     def _check_error(self, args, expected, files=()):
         digests = {f: file_digest(f) for f in files}
