@@ -12,6 +12,7 @@
 #include <fstream>
 #include <set>
 
+#include "hpt/storage/postgres.hpp"
 #include "hpt/storage/sqlite_storage.hpp"
 #include "hpt/storage/storage.hpp"
 #include "sqlite_schema.hpp"
@@ -257,7 +258,7 @@ std::string sqlite_path_from_url(const std::string& url) {
   auto scheme = url.find("://");
   if (scheme != std::string::npos) {
     throw StorageError("unsupported storage URL '" + url +
-                       "': expected sqlite:///path.db or a file path");
+                       "': expected sqlite:///path.db, postgresql://user:pass@host/db or a file path");
   }
   if (url.empty()) {
     throw StorageError("empty storage path");
@@ -318,6 +319,9 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
 }
 
 std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only) {
+  if (is_postgres_url(url)) {
+    return open_postgres_storage(url, read_only);
+  }
   std::string path = sqlite_path_from_url(url);
   return std::make_unique<SqliteStorage>(open_sqlite_database(path, read_only), path, read_only);
 }

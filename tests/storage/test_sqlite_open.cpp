@@ -81,7 +81,7 @@ TEST_CASE("open_storage accepts sqlite URLs and plain paths", "[storage][open]")
   CHECK(hpt::open_storage("sqlite:///" + dir.file("rel.db"))->find_study("r"));
   CHECK(hpt::open_storage(dir.file("plain.db"), true)->find_study("p"));
   CHECK(hpt::open_storage("sqlite:///" + dir.file("plain.db") + "?timeout=5")->find_study("p"));
-  CHECK_THROWS_WITH(hpt::open_storage("postgresql://host/db"),
+  CHECK_THROWS_WITH(hpt::open_storage("mysql://host/db"),
                     Catch::Contains("unsupported storage URL"));
   CHECK_THROWS_AS(hpt::open_storage("sqlite:///"), hpt::StorageError);
 }

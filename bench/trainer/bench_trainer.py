@@ -1,0 +1,88 @@
+"""The same model and loss in Python PyTorch (TFA's TripletSemiHardLoss ported literally:
+tiled B*B x B mask, as the Python port of the report does). Usage: THREADS BATCH STEPS."""
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def pairwise_distance(e):
+    sq = (e * e).sum(1, keepdim=True)
+    d2 = (sq + sq.t() - 2 * e @ e.t()).clamp_min(0)
+    err = (d2 <= 0).to(e.dtype)
+    d = (d2 + err * 1e-16).sqrt() * (1 - err)
+    return d * (1 - torch.eye(e.shape[0], dtype=e.dtype))
+
+
+def masked_min(data, mask):
+    mx = data.max(1, keepdim=True)[0]
+    return ((data - mx) * mask).min(1, keepdim=True)[0] + mx
+
+
+def masked_max(data, mask):
+    mn = data.min(1, keepdim=True)[0]
+    return ((data - mn) * mask).max(1, keepdim=True)[0] + mn
+
+
+def tfa_semihard(e, labels, margin):
+    b = e.shape[0]
+    pd = pairwise_distance(e)
+    adj = labels.view(-1, 1) == labels.view(1, -1)
+    adj_not = ~adj
+    pd_tile = pd.repeat(b, 1)
+    mask = adj_not.repeat(b, 1) & (pd_tile > pd.t().reshape(-1, 1))
+    mask_final = (mask.float().sum(1, keepdim=True) > 0).view(b, b).t()
+    outside = masked_min(pd_tile, mask.float()).view(b, b).t()
+    inside = masked_max(pd, adj_not.float()).repeat(1, b)
+    semi = torch.where(mask_final, outside, inside)
+    loss_mat = margin + pd - semi
+    mask_pos = adj.float() - torch.eye(b)
+    return (loss_mat * mask_pos).clamp_min(0).sum() / mask_pos.sum()
+
+
+class Cnn(nn.Module):
+    def __init__(self, w=16):
+        super().__init__()
+        layers, c = [], 1
+        for s in range(4):
+            o = w << s
+            layers += [nn.Conv2d(c, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+            if s < 3:
+                layers.append(nn.MaxPool2d(2))
+            c = o
+        layers.append(nn.AdaptiveAvgPool2d(1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.body(x).flatten(1)
+
+
+def run(end_to_end, batch, steps):
+    torch.manual_seed(0)
+    cnn, head = Cnn(), nn.Linear(128, 64)
+    params = list(head.parameters()) + (list(cnn.parameters()) if end_to_end else [])
+    opt = torch.optim.Adam(params, lr=1e-3)
+    images, feats = torch.randn(batch, 1, 28, 28), torch.randn(batch, 128)
+    labels = torch.arange(batch) % 10
+
+    def step():
+        x = cnn(images) if end_to_end else feats
+        loss = tfa_semihard(F.normalize(head(x), dim=1), labels, 0.5)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return batch * steps / (time.perf_counter() - t0)
+
+
+threads, batch, steps = (int(a) for a in (sys.argv[1:] + ["2", "160", "50"])[:3])
+torch.set_num_threads(threads)
+print(f"end_to_end {run(True, batch, steps):.1f}")
+print(f"head_only {run(False, batch, steps * 10):.1f}")

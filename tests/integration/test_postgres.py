@@ -1,0 +1,102 @@
+"""Multi-host studies on PostgreSQL: several hpt orchestrators share one study.
+
+Needs HPT_TEST_POSTGRES_URL (eval "$(scripts/start-postgres.sh)") and python3-psycopg2;
+skipped otherwise. Each test gets its own database, dropped afterwards.
+"""
+import os
+import subprocess
+import time
+import unittest
+import uuid
+
+from hpt_harness import HPT, PYTHON, TempDirTest, quadratic_config, state_counts
+
+BASE_URL = os.environ.get("HPT_TEST_POSTGRES_URL", "")
+try:
+    import psycopg2
+except ImportError:  # pragma: no cover
+    psycopg2 = None
+
+
+def admin(sql):
+    con = psycopg2.connect(BASE_URL)
+    con.autocommit = True
+    try:
+        con.cursor().execute(sql)
+    finally:
+        con.close()
+
+
+@unittest.skipUnless(BASE_URL, "HPT_TEST_POSTGRES_URL is not set (scripts/start-postgres.sh)")
+@unittest.skipUnless(psycopg2, "python3-psycopg2 is not installed")
+class PostgresStudyTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.db = "hpt_it_" + uuid.uuid4().hex[:12]
+        admin(f"CREATE DATABASE {self.db}")
+        self.url = BASE_URL.rsplit("/", 1)[0] + "/" + self.db
+
+    def tearDown(self):
+        admin(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
+        super().tearDown()
+
+    def _hpt(self, *args, env=None):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        # cwd: the per-trial log folders are made next to the "database" path.
+        return subprocess.Popen([HPT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=full_env, cwd=self.dir)
+
+    def _trials(self):
+        con = psycopg2.connect(self.url)
+        try:
+            cur = con.cursor()
+            cur.execute("SELECT number, state::text FROM trials ORDER BY number")
+            return [{"number": n, "state": s} for n, s in cur.fetchall()]
+        finally:
+            con.close()
+
+    def test_three_orchestrators_one_killed(self):
+        """Three hpt at once, one kill -9'd midway: the rest and a re-run finish exactly N, no duplicates."""
+        n = 24
+        cfg = quadratic_config(self.dir, jobs=2)
+        args = ["--config", cfg, "--trials", str(n), "--storage", self.url]
+        procs = [self._hpt(*args, env={"OBJ_SLEEP": "0.2"}) for _ in range(3)]
+        deadline = time.time() + 60
+        while time.time() < deadline and state_counts(self._trials()).get("COMPLETE", 0) < n // 3:
+            time.sleep(0.1)
+        procs[0].kill()
+        procs[0].communicate()
+        at_kill = state_counts(self._trials())
+        self.assertLess(at_kill.get("COMPLETE", 0), n, "killed too late to matter")
+        self.assertGreater(at_kill.get("RUNNING", 0), 0)
+        for p in procs[1:]:
+            out, err = p.communicate(timeout=300)
+            self.assertEqual(p.returncode, 0, out + err)
+        rerun = self._hpt(*args)
+        out, err = rerun.communicate(timeout=300)
+        self.assertEqual(rerun.returncode, 0, out + err)
+        trials = self._trials()
+        counts = state_counts(trials)
+        self.assertEqual(counts.get("COMPLETE", 0), n, counts)
+        self.assertNotIn("RUNNING", counts)
+        numbers = [t["number"] for t in trials]
+        self.assertEqual(numbers, list(range(len(numbers))))  # Unique, no gaps.
+        # hpt reads it back, and Optuna (psycopg2) loads the same study.
+        listed = subprocess.run([HPT, "trials", self.url, "--format", "json"], capture_output=True, text=True,
+                                cwd=self.dir)
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        check = subprocess.run([PYTHON, "-c", f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+s = optuna.load_study(study_name="quad", storage="{self.url}")
+done = [t for t in s.get_trials() if t.state.name == "COMPLETE"]
+assert len(done) == {n}, len(done)
+assert set(done[0].params) == {{"x", "y", "kind"}}, done[0].params
+print("best", s.best_value)
+"""], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
