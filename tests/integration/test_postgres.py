@@ -53,6 +53,8 @@ class PostgresStudyTest(TempDirTest):
             cur = con.cursor()
             cur.execute("SELECT number, state::text FROM trials ORDER BY number")
             return [{"number": n, "state": s} for n, s in cur.fetchall()]
+        except psycopg2.errors.UndefinedTable:
+            return []  # hpt has not created the schema yet.
         finally:
             con.close()
 
@@ -62,6 +64,7 @@ class PostgresStudyTest(TempDirTest):
         cfg = quadratic_config(self.dir, jobs=2)
         args = ["--config", cfg, "--trials", str(n), "--storage", self.url]
         procs = [self._hpt(*args, env={"OBJ_SLEEP": "0.2"}) for _ in range(3)]
+        self.addCleanup(lambda: [p.kill() or p.communicate() for p in procs if p.poll() is None])
         deadline = time.time() + 60
         while time.time() < deadline and state_counts(self._trials()).get("COMPLETE", 0) < n // 3:
             time.sleep(0.1)

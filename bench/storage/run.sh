@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Storage throughput: trials/s for 1, 2 and 4 hpt orchestrators on one study with a trivial
+# command objective, SQLite vs PostgreSQL, and Optuna 3.1 (processes, in-process objective)
+# on the same PostgreSQL server. Prints a Markdown table.
+# Usage: bench/storage/run.sh [trials] (default 120); HPT_BIN overrides build/app/hpt.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TRIALS=${1:-120}
+HPT=$(realpath "${HPT_BIN:-build/app/hpt}")
+eval "$(scripts/start-postgres.sh 2>/dev/null)"
+BASE=${HPT_TEST_POSTGRES_URL%/*}
+WORK=$(mktemp -d /tmp/hpt-bench-storage-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+cat >"$WORK/config.yaml" <<YAML
+study:
+  name: bench
+  direction: minimize
+  jobs: 1
+  sampler: {type: tpe, n_startup_trials: 10}
+  pruner: {type: none}
+objective:
+  command: [sh, -c, 'echo "{\"value\": 1}"']
+search_space:
+  x: {type: float, low: -3, high: 3}
+YAML
+
+pg_db() {  # A fresh database; prints its URL.
+  local name="hpt_bench_$1"
+  PGPASSWORD=hpt psql -XAtq "$HPT_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)"
+  PGPASSWORD=hpt psql -XAtq "$HPT_TEST_POSTGRES_URL" -c "CREATE DATABASE $name"
+  echo "$BASE/$name"
+}
+
+# hpt_rate STORAGE PROCS: trials/s of PROCS orchestrators sharing TRIALS trials.
+hpt_rate() {
+  local storage=$1 procs=$2 start end i
+  start=$(date +%s.%N)
+  for ((i = 0; i < procs; i++)); do
+    (cd "$WORK" && "$HPT" --config config.yaml --trials "$TRIALS" --storage "$storage" \
+      >/dev/null 2>"$WORK/err.$i") &
+  done
+  wait
+  end=$(date +%s.%N)
+  echo "scale=1; $TRIALS / ($end - $start)" | bc
+}
+
+echo "| orchestrators | hpt + SQLite (trials/s) | hpt + PostgreSQL (trials/s) | Optuna 3.1 + PostgreSQL (trials/s) |"
+echo "|---|---|---|---|"
+for procs in 1 2 4; do
+  sqlite=$(hpt_rate "sqlite:///$WORK/s$procs.db" "$procs")
+  pg=$(hpt_rate "$(pg_db "hpt$procs")" "$procs")
+  secs=$(/usr/bin/python3 bench/storage/optuna_bench.py "$(pg_db "optuna$procs")" "$procs" "$TRIALS")
+  optuna=$(echo "scale=1; $TRIALS / $secs" | bc)
+  echo "| $procs | $sqlite | $pg | $optuna |"
+done
+for procs in 1 2 4; do
+  PGPASSWORD=hpt psql -XAtq "$HPT_TEST_POSTGRES_URL" \
+    -c "DROP DATABASE IF EXISTS hpt_bench_hpt$procs WITH (FORCE)" \
+    -c "DROP DATABASE IF EXISTS hpt_bench_optuna$procs WITH (FORCE)"
+done
