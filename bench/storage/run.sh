@@ -9,6 +9,7 @@ TRIALS=${1:-120}
 HPT=$(realpath "${HPT_BIN:-build/app/hpt}")
 eval "$(scripts/start-postgres.sh 2>/dev/null)"
 BASE=${HPT_TEST_POSTGRES_URL%/*}
+export PGOPTIONS="-c client_min_messages=warning"
 WORK=$(mktemp -d /tmp/hpt-bench-storage-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -42,6 +43,14 @@ hpt_rate() {
   done
   wait
   end=$(date +%s.%N)
+  local done
+  done=$("$HPT" trials "$storage" --format json |
+    /usr/bin/python3 -c "import json,sys; print(sum(t['state'] == 'COMPLETE' for t in json.load(sys.stdin)))")
+  if [[ "$done" != "$TRIALS" ]]; then
+    echo "bench: $storage has $done COMPLETE trials, not $TRIALS" >&2
+    cat "$WORK"/err.* >&2
+    exit 1
+  fi
   echo "scale=1; $TRIALS / ($end - $start)" | bc
 }
 

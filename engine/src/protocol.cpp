@@ -1,81 +1,24 @@
 #include "hpt/engine/protocol.hpp"
 
 #include <cmath>
-#include <limits>
+#include <stdexcept>
+
+#include "hpt/storage/optuna_json.hpp"
 
 namespace hpt {
-
-namespace {
-
-// Python's json.dumps writes NaN / Infinity / -Infinity, which JSON lacks: turn the
-// bare tokens (outside strings) into sentinel strings before parsing.
-std::string quote_non_finite(const std::string& line, bool& changed) {
-  std::string out;
-  out.reserve(line.size() + 16);
-  bool in_string = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char ch = line[i];
-    if (in_string) {
-      out += ch;
-      if (ch == '\\' && i + 1 < line.size()) {
-        out += line[++i];
-      } else if (ch == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (ch == '"') {
-      in_string = true;
-      out += ch;
-      continue;
-    }
-    for (const char* tok : {"-Infinity", "Infinity", "NaN"}) {
-      size_t n = std::char_traits<char>::length(tok);
-      if (line.compare(i, n, tok) == 0) {
-        out += std::string("\"__hpt_") + tok + "__\"";
-        i += n - 1;
-        changed = true;
-        ch = 0;
-        break;
-      }
-    }
-    if (ch != 0) {
-      out += ch;
-    }
-  }
-  return out;
-}
-
-std::optional<double> number_of(const Json& v) {
-  if (v.is_number() && !v.is_boolean()) {
-    return v.get<double>();
-  }
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s == "__hpt_NaN__") {
-      return std::numeric_limits<double>::quiet_NaN();
-    }
-    if (s == "__hpt_Infinity__") {
-      return std::numeric_limits<double>::infinity();
-    }
-    if (s == "__hpt_-Infinity__") {
-      return -std::numeric_limits<double>::infinity();
-    }
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 std::optional<WorkerMessage> parse_worker_line(const std::string& raw) {
   size_t b = raw.find_first_not_of(" \t\r");
   if (b == std::string::npos || raw[b] != '{') {
     return std::nullopt;
   }
-  bool changed = false;
-  const std::string text = quote_non_finite(raw, changed);
-  Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("value")) {
+  Json j;
+  try {
+    j = python_json_loads(raw);  // JSON plus Python's NaN / Infinity tokens.
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
+  }
+  if (!j.is_object() || !j.contains("value")) {
     return std::nullopt;
   }
   for (const auto& [key, v] : j.items()) {
@@ -83,12 +26,12 @@ std::optional<WorkerMessage> parse_worker_line(const std::string& raw) {
       return std::nullopt;
     }
   }
-  auto value = number_of(j["value"]);
-  if (!value) {
+  const Json& value = j["value"];
+  if (!value.is_number() || value.is_boolean()) {
     return std::nullopt;
   }
   WorkerMessage m;
-  m.value = *value;
+  m.value = value.get<double>();
   if (j.contains("step")) {
     const Json& s = j["step"];
     if (!s.is_number_integer() && !(s.is_number_float() && s.get<double>() == std::floor(s.get<double>()))) {
@@ -102,13 +45,6 @@ std::optional<WorkerMessage> parse_worker_line(const std::string& raw) {
       return std::nullopt;
     }
     m.user_attrs = j["user_attrs"];
-    if (changed) {  // Sentinels inside attrs become null (JSON has no NaN).
-      for (auto& [k, v] : m.user_attrs.items()) {
-        if (number_of(v) && v.is_string()) {
-          v = nullptr;
-        }
-      }
-    }
   }
   return m;
 }

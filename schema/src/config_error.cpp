@@ -45,6 +45,31 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+// The whole of s as an integer / a finite-or-not double, if it is one.
+std::optional<long long> parse_integer(const std::string& s) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(s, &used);
+    if (used == s.size()) {
+      return v;
+    }
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+std::optional<double> parse_number(const std::string& s) {
+  try {
+    size_t used = 0;
+    double v = std::stod(s, &used);
+    if (used == s.size()) {
+      return v;
+    }
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 std::string scalar_text(const YAML::Node& node) {
   if (node.IsScalar()) {
     return "\"" + node.Scalar() + "\"";
@@ -108,14 +133,8 @@ void check_keys(const YAML::Node& map, const ConfigPath& at,
 
 double read_double(const YAML::Node& node, const ConfigPath& at) {
   if (node.IsScalar()) {
-    const std::string& s = node.Scalar();
-    try {
-      size_t used = 0;
-      double v = std::stod(s, &used);
-      if (used == s.size() && std::isfinite(v)) {
-        return v;
-      }
-    } catch (const std::exception&) {
+    if (auto v = parse_number(node.Scalar()); v && std::isfinite(*v)) {
+      return *v;
     }
   }
   config_fail(at, node, fmt::format("expected a number, got {}", scalar_text(node)));
@@ -123,14 +142,8 @@ double read_double(const YAML::Node& node, const ConfigPath& at) {
 
 int64_t read_int(const YAML::Node& node, const ConfigPath& at) {
   if (node.IsScalar()) {
-    const std::string& s = node.Scalar();
-    try {
-      size_t used = 0;
-      long long v = std::stoll(s, &used);
-      if (used == s.size()) {
-        return v;
-      }
-    } catch (const std::exception&) {
+    if (auto v = parse_integer(node.Scalar())) {
+      return *v;
     }
   }
   config_fail(at, node, fmt::format("expected an integer, got {}", scalar_text(node)));
@@ -191,21 +204,11 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
   if (s.find_first_of("0123456789") == std::string::npos) {
     return s;
   }
-  try {
-    size_t used = 0;
-    long long v = std::stoll(s, &used);
-    if (used == s.size()) {
-      return v;
-    }
-  } catch (const std::exception&) {
+  if (auto v = parse_integer(s)) {
+    return *v;
   }
-  try {
-    size_t used = 0;
-    double v = std::stod(s, &used);
-    if (used == s.size() && s.find_first_of("xXpP") == std::string::npos) {
-      return v;
-    }
-  } catch (const std::exception&) {
+  if (auto v = parse_number(s); v && s.find_first_of("xXpP") == std::string::npos) {
+    return *v;
   }
   return s;
 }

@@ -1,8 +1,8 @@
-#include "hpt/storage/postgres.hpp"
-
 #include <fmt/format.h>
 
 #include <regex>
+
+#include "hpt/storage/postgres.hpp"
 
 #ifdef HPT_WITH_POSTGRES
 #include <algorithm>
@@ -165,7 +165,6 @@ struct PostgresStorage::TrialRow {
   std::optional<std::string> complete;
 };
 
-
 void PostgresStorage::fail(const std::string& problem) const {
   throw StorageError(m_redacted + ": " + problem);
 }
@@ -208,7 +207,7 @@ auto PostgresStorage::run(const char* what, bool write, F&& body) {
       if (write) {
         tx = std::make_unique<pqxx::work>(*m_conn);
       } else {
-        tx = std::make_unique<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(*m_conn);
+        tx = std::make_unique<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> >(*m_conn);
       }
       struct Current {
         Tx*& slot;
@@ -252,9 +251,10 @@ auto PostgresStorage::run(const char* what, bool write, F&& body) {
     m_conn.reset();
     if (++lost > k_reconnect_attempts) {
       m_reconnected = false;
-      fail(fmt::format("cannot {}: lost the connection ({}) and could not reconnect in {} "
-                       "attempts",
-                       what, problem, k_reconnect_attempts));
+      fail(
+          fmt::format("cannot {}: lost the connection ({}) and could not reconnect in {} "
+                      "attempts",
+                      what, problem, k_reconnect_attempts));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << (lost - 1), 5000)));
     m_reconnected = true;
@@ -276,9 +276,9 @@ PostgresStorage::~PostgresStorage() = default;
 void PostgresStorage::prepare_schema(Tx& tx) {
   auto table_names = [&] {
     std::set<std::string> names;
-    for (const auto& row : tx.exec(
-             "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-             "current_schema() AND table_type = 'BASE TABLE'")) {
+    for (const auto& row :
+         tx.exec("SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                 "current_schema() AND table_type = 'BASE TABLE'")) {
       names.insert(row[0].c_str());
     }
     return names;
@@ -302,12 +302,19 @@ void PostgresStorage::prepare_schema(Tx& tx) {
     tx.exec_params("INSERT INTO alembic_version (version_num) VALUES ($1)", k_alembic_version);
     tables = table_names();
   }
-  static const std::set<std::string> k_tables = {
-      "studies",          "version_info",          "study_directions",
-      "study_user_attributes", "study_system_attributes", "trials",
-      "trial_user_attributes", "trial_system_attributes", "trial_params",
-      "trial_values",     "trial_intermediate_values", "trial_heartbeats",
-      "alembic_version"};
+  static const std::set<std::string> k_tables = {"studies",
+                                                 "version_info",
+                                                 "study_directions",
+                                                 "study_user_attributes",
+                                                 "study_system_attributes",
+                                                 "trials",
+                                                 "trial_user_attributes",
+                                                 "trial_system_attributes",
+                                                 "trial_params",
+                                                 "trial_values",
+                                                 "trial_intermediate_values",
+                                                 "trial_heartbeats",
+                                                 "alembic_version"};
   std::vector<std::string> missing;
   for (const auto& t : k_tables) {
     if (tables.count(t) == 0) {
@@ -338,10 +345,10 @@ void PostgresStorage::prepare_schema(Tx& tx) {
   }
   std::string revision = a[0][0].c_str();
   if (revision != k_alembic_version) {
-    fail(fmt::format("alembic revision '{}' (Optuna {}); hpt reads {} (Optuna 3.0-3.1){}",
-                     revision, library_version, k_alembic_version,
-                     revision < k_alembic_version ? "; upgrade it with `optuna storage upgrade`"
-                                                  : ""));
+    fail(fmt::format(
+        "alembic revision '{}' (Optuna {}); hpt reads {} (Optuna 3.0-3.1){}", revision,
+        library_version, k_alembic_version,
+        revision < k_alembic_version ? "; upgrade it with `optuna storage upgrade`" : ""));
   }
 }
 
@@ -498,8 +505,9 @@ std::vector<FrozenTrial> PostgresStorage::load_trials(Tx& tx, const std::vector<
          t.params[name] = parse_double(row[2]);
          t.distributions[name] = parse_distribution(row[3].c_str());
        });
-  each("value, value_type", "trial_values", " AND objective = 0",
-       [&](FrozenTrial& t, const pqxx::row& row) { t.value = from_stored(row[1], row[2].c_str()); });
+  each(
+      "value, value_type", "trial_values", " AND objective = 0",
+      [&](FrozenTrial& t, const pqxx::row& row) { t.value = from_stored(row[1], row[2].c_str()); });
   each("step, intermediate_value, intermediate_value_type", "trial_intermediate_values", "",
        [&](FrozenTrial& t, const pqxx::row& row) {
          t.intermediate_values[row[1].as<int64_t>()] = from_stored(row[2], row[3].c_str());
@@ -507,10 +515,9 @@ std::vector<FrozenTrial> PostgresStorage::load_trials(Tx& tx, const std::vector<
   each("key, value_json", "trial_user_attributes", "", [&](FrozenTrial& t, const pqxx::row& row) {
     t.user_attrs[row[1].c_str()] = python_json_loads(row[2].c_str());
   });
-  each("key, value_json", "trial_system_attributes", "",
-       [&](FrozenTrial& t, const pqxx::row& row) {
-         t.system_attrs[row[1].c_str()] = python_json_loads(row[2].c_str());
-       });
+  each("key, value_json", "trial_system_attributes", "", [&](FrozenTrial& t, const pqxx::row& row) {
+    t.system_attrs[row[1].c_str()] = python_json_loads(row[2].c_str());
+  });
   return trials;
 }
 
@@ -527,12 +534,13 @@ int64_t PostgresStorage::create_study(const std::string& name, Direction directi
     if (!tx.exec_params("SELECT 1 FROM studies WHERE study_name = $1", name).empty()) {
       fail("a study named '" + name + "' already exists");
     }
-    auto id = tx.exec_params1("INSERT INTO studies (study_name) VALUES ($1) RETURNING study_id",
-                              name)[0]
-                  .as<int64_t>();
-    tx.exec_params("INSERT INTO study_directions (direction, study_id, objective) VALUES ($1, "
-                   "$2, 0)",
-                   direction_name(direction), id);
+    auto id =
+        tx.exec_params1("INSERT INTO studies (study_name) VALUES ($1) RETURNING study_id", name)[0]
+            .as<int64_t>();
+    tx.exec_params(
+        "INSERT INTO study_directions (direction, study_id, objective) VALUES ($1, "
+        "$2, 0)",
+        direction_name(direction), id);
     return id;
   });
 }
@@ -540,10 +548,10 @@ int64_t PostgresStorage::create_study(const std::string& name, Direction directi
 std::vector<StudyInfo> PostgresStorage::list_studies() {
   return run("list studies", false, [&](Tx& tx) {
     std::vector<StudyInfo> out;
-    for (const auto& row : tx.exec(
-             "SELECT s.study_id, s.study_name, d.direction FROM studies s LEFT JOIN "
-             "study_directions d ON d.study_id = s.study_id AND d.objective = 0 "
-             "ORDER BY s.study_id")) {
+    for (const auto& row :
+         tx.exec("SELECT s.study_id, s.study_name, d.direction FROM studies s LEFT JOIN "
+                 "study_directions d ON d.study_id = s.study_id AND d.objective = 0 "
+                 "ORDER BY s.study_id")) {
       StudyInfo info;
       info.id = row[0].as<int64_t>();
       info.name = row[1].c_str();
@@ -565,8 +573,7 @@ std::optional<StudyInfo> PostgresStorage::find_study(const std::string& name) {
   return std::nullopt;
 }
 
-void PostgresStorage::set_study_user_attr(int64_t study_id, const std::string& key,
-                                          const Json& v) {
+void PostgresStorage::set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) {
   run("set a study attribute", true, [&](Tx& tx) {
     require_study(tx, study_id);
     upsert_attr(tx, "study_user_attributes", "study_id", study_id, key, v);
@@ -629,10 +636,10 @@ std::optional<TrialClaim> PostgresStorage::claim_trial(
     }
     auto in_state = [&](const char* state) {
       std::vector<int64_t> ids;
-      for (const auto& row : tx.exec_params(
-               "SELECT trial_id FROM trials WHERE study_id = $1 AND state = $2 ORDER BY "
-               "number, trial_id",
-               study_id, state)) {
+      for (const auto& row :
+           tx.exec_params("SELECT trial_id FROM trials WHERE study_id = $1 AND state = $2 ORDER BY "
+                          "number, trial_id",
+                          study_id, state)) {
         ids.push_back(row[0].as<int64_t>());
       }
       return ids;
@@ -736,16 +743,14 @@ void PostgresStorage::set_trial_param(int64_t trial_id, const std::string& name,
   });
 }
 
-void PostgresStorage::set_trial_intermediate_value(int64_t trial_id, int64_t step,
-                                                   double value) {
+void PostgresStorage::set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) {
   run("set an intermediate value", true, [&](Tx& tx) {
     require_updatable_trial(tx, trial_id);
     upsert_intermediate(tx, trial_id, step, value);
   });
 }
 
-void PostgresStorage::set_trial_user_attr(int64_t trial_id, const std::string& key,
-                                          const Json& v) {
+void PostgresStorage::set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) {
   run("set a trial attribute", true, [&](Tx& tx) {
     require_updatable_trial(tx, trial_id);
     upsert_attr(tx, "trial_user_attributes", "trial_id", trial_id, key, v);
@@ -791,8 +796,7 @@ bool PostgresStorage::set_trial_state_values(int64_t trial_id, TrialState state,
     if (value) {
       upsert_value(tx, trial_id, *value);
     }
-    auto complete =
-        is_finished(state) ? std::optional<std::string>(now_local()) : std::nullopt;
+    auto complete = is_finished(state) ? std::optional<std::string>(now_local()) : std::nullopt;
     tx.exec_params("UPDATE trials SET state = $1, datetime_complete = $2 WHERE trial_id = $3",
                    trial_state_name(state), nullable(complete), trial_id);
     return true;
@@ -828,14 +832,14 @@ FrozenTrial PostgresStorage::get_trial(int64_t trial_id) {
   return run("read a trial", false, [&](Tx& tx) { return load_trial(tx, trial_id); });
 }
 
-std::shared_ptr<std::vector<FrozenTrial>> PostgresStorage::refresh(Tx& tx, int64_t study_id) {
+std::shared_ptr<std::vector<FrozenTrial> > PostgresStorage::refresh(Tx& tx, int64_t study_id) {
   require_study(tx, study_id);
   auto& c = m_cache[study_id];
   bool from_scratch = !c.trials;
   if (!c.trials) {
-    c.trials = std::make_shared<std::vector<FrozenTrial>>();
+    c.trials = std::make_shared<std::vector<FrozenTrial> >();
   } else if (c.trials.use_count() > 1) {
-    c.trials = std::make_shared<std::vector<FrozenTrial>>(*c.trials);  // Still held outside.
+    c.trials = std::make_shared<std::vector<FrozenTrial> >(*c.trials);  // Still held outside.
   }
   std::vector<int64_t> unfinished;
   for (const auto& t : *c.trials) {
@@ -849,8 +853,8 @@ std::shared_ptr<std::vector<FrozenTrial>> PostgresStorage::refresh(Tx& tx, int64
       tx,
       fmt::format("study_id = $1 AND (trial_id > {} OR trial_id = ANY($2::integer[]))", c.max_id),
       study_id, id_array(unfinished.begin(), unfinished.end(), [](int64_t id) { return id; }));
-  size_t total = tx.exec_params1("SELECT COUNT(*) FROM trials WHERE study_id = $1", study_id)[0]
-                     .as<size_t>();
+  size_t total =
+      tx.exec_params1("SELECT COUNT(*) FROM trials WHERE study_id = $1", study_id)[0].as<size_t>();
   auto loaded = load_trials(tx, rows);
   auto& trials = *c.trials;
   bool in_order = true;
@@ -898,10 +902,10 @@ std::vector<FrozenTrial> PostgresStorage::get_all_trials(int64_t study_id,
   });
 }
 
-std::shared_ptr<const std::vector<FrozenTrial>> PostgresStorage::trials_snapshot(
+std::shared_ptr<const std::vector<FrozenTrial> > PostgresStorage::trials_snapshot(
     int64_t study_id) {
   return run("read trials", false, [&](Tx& tx) {
-    return std::shared_ptr<const std::vector<FrozenTrial>>(refresh(tx, study_id));
+    return std::shared_ptr<const std::vector<FrozenTrial> >(refresh(tx, study_id));
   });
 }
 

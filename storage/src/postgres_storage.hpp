@@ -3,12 +3,11 @@
 // writes, claims serialized per study by a transaction-level advisory lock, reconnects
 // with backoff, and the SQLite backend's cache of finished trials.
 
-#include <pqxx/pqxx>
-
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <pqxx/pqxx>
 #include <set>
 #include <string>
 #include <unordered_map>

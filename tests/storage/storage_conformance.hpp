@@ -471,7 +471,7 @@ inline void check_concurrent_claims(const StorageFactory& open, bool use_process
 
 }  // namespace hpt::conformance
 
-#define HPT_CONFORMANCE_CASE(backend, name, fn, new_db)   \
+#define HPT_CONFORMANCE_CASE(backend, name, fn, new_db)    \
   TEST_CASE(backend ": " name, "[storage][conformance]") { \
     if (auto factory = new_db()) {                         \
       fn(factory);                                         \

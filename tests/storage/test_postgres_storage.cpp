@@ -2,6 +2,7 @@
 // checks, concurrent schema creation, reconnects, and Optuna (psycopg2) reading hpt's study.
 // Needs HPT_TEST_POSTGRES_URL (scripts/start-postgres.sh); without it the cases skip.
 
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,7 +10,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <memory>
 #include <string>
 
@@ -45,8 +45,8 @@ class TempDatabase {
     m_name = fmt::format("hpt_t_{}_{}", ::getpid(), counter++);
     auto slash = base.rfind('/');
     auto query = base.find('?', slash);
-    m_url = base.substr(0, slash + 1) + m_name +
-            (query == std::string::npos ? "" : base.substr(query));
+    m_url =
+        base.substr(0, slash + 1) + m_name + (query == std::string::npos ? "" : base.substr(query));
     hpt::postgres_execute(m_base, "DROP DATABASE IF EXISTS " + m_name + " WITH (FORCE)");
     hpt::postgres_execute(m_base, "CREATE DATABASE " + m_name);
   }
@@ -109,8 +109,10 @@ std::string schema_dump(const std::string& url) {
 
 // Kills every other connection to the database (a server restart, as the client sees it).
 void drop_connections(const TempDatabase& db, const std::string& base) {
-  hpt::postgres_execute(base, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                              "datname = '" + db.name() + "' AND pid <> pg_backend_pid()");
+  hpt::postgres_execute(base,
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                        "datname = '" +
+                            db.name() + "' AND pid <> pg_backend_pid()");
 }
 
 }  // namespace
@@ -176,9 +178,8 @@ TEST_CASE("optuna reads a study hpt wrote on postgres", "[storage][postgres][opt
       s->set_trial_param(c->trial.id, "lr", 1e-3 * (i + 1), lr);
       s->set_trial_param(c->trial.id, "head", i % 2, head);
       s->set_trial_intermediate_value(c->trial.id, 0, 0.5 + i);
-      s->set_trial_state_values(c->trial.id,
-                                i == 2 ? hpt::TrialState::Pruned : hpt::TrialState::Complete,
-                                0.25 + i);
+      s->set_trial_state_values(
+          c->trial.id, i == 2 ? hpt::TrialState::Pruned : hpt::TrialState::Complete, 0.25 + i);
     }
   }
   hpt::test::TempDir dir;

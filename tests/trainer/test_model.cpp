@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "hpt/trainer/model.hpp"
+#include "torchscript_models.hpp"
 
 using namespace hpt::trainer;
 
@@ -67,4 +68,50 @@ TEST_CASE("extractor freeze and save/load", "[model]") {
   CHECK(loaded.identity() == "id");
   CHECK_THROWS_WITH(FeatureExtractor::torchscript("/nonexistent/model.pt", 32),
                     Catch::Contains("/nonexistent/model.pt"));
+}
+
+// A TorchScript extractor gets float NCHW (pixel / 255 - mean) / std: by default 3 channels
+// (grey repeated) with ImageNet statistics at the dataset size; declared attributes override
+// channels, size, mean and std; a 1-channel conv is detected from its first weight.
+TEST_CASE("torchscript input contract", "[model][torchscript]") {
+  const std::string dir = hpt::test::torchscript_models();
+  if (dir.empty()) {
+    WARN("python3 cannot import torch: TorchScript extractor test skipped");
+    return;
+  }
+  const double k_mean[] = {0.485, 0.456, 0.406};
+  const double k_std[] = {0.229, 0.224, 0.225};
+  auto echo = FeatureExtractor::torchscript(dir + "/echo.pt", 6);
+  CHECK(echo.input_spec().channels == 3);
+  CHECK(echo.input_spec().size == 6);
+  auto grey = torch::full({2, 6, 6, 1}, 51, torch::kUInt8);  // 0.2
+  auto f = echo.extract(grey);
+  REQUIRE((f.sizes() == torch::IntArrayRef{2, 3 * 36}));
+  for (int c = 0; c < 3; ++c) {
+    CHECK(f[1][c * 36 + 7].item<double>() == Approx((0.2 - k_mean[c]) / k_std[c]).epsilon(1e-5));
+  }
+  CHECK(echo.feature_dim() == 108);
+  // RGB input of another size is resized to 6 x 6.
+  CHECK((echo.extract(torch::zeros({1, 9, 9, 3}, torch::kUInt8)).sizes() ==
+         torch::IntArrayRef{1, 108}));
+
+  auto echo_gray = FeatureExtractor::torchscript(dir + "/echo_gray.pt", 6);
+  CHECK(echo_gray.input_spec().channels == 1);
+  CHECK(echo_gray.input_spec().size == 4);
+  auto red = torch::zeros({1, 8, 8, 3}, torch::kUInt8);
+  red.select(3, 0).fill_(255);
+  auto g = echo_gray.extract(red);  // Tuple output: the first element is the features.
+  REQUIRE((g.sizes() == torch::IntArrayRef{1, 16}));
+  CHECK(g[0][5].item<double>() == Approx((0.299 - 0.5) / 0.25).epsilon(1e-4));
+
+  auto cnn_gray = FeatureExtractor::torchscript(dir + "/cnn_gray.pt", 16);
+  CHECK(cnn_gray.input_spec().channels == 1);
+  CHECK(cnn_gray.input_spec().mean == std::vector<double>{0.449});
+  CHECK(cnn_gray.feature_dim() == 16);
+  CHECK((cnn_gray.extract(torch::zeros({2, 16, 16, 1}, torch::kUInt8)).sizes() ==
+         torch::IntArrayRef{2, 16}));
+  auto cnn = FeatureExtractor::torchscript(dir + "/cnn_a.pt", 16);
+  CHECK(cnn.input_spec().channels == 3);
+  CHECK(cnn.parameters().size() == 8);  // Two conv (weight, bias) + two BN (weight, bias).
+  CHECK_FALSE(cnn.parameters()[0].requires_grad());
 }

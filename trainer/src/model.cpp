@@ -3,6 +3,7 @@
 #include "hpt/trainer/cache.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -120,6 +121,54 @@ InputSpec fit_input_spec(const torch::Tensor& images) {
   return s;
 }
 
+InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image_size) {
+  InputSpec s;
+  s.channels = 3;
+  if (module.hasattr("hpt_input_channels")) {
+    s.channels = module.attr("hpt_input_channels").toInt();
+  } else {
+    for (const auto& p : module.parameters()) {
+      if (p.dim() == 4) {
+        s.channels = p.size(1);
+        break;
+      }
+    }
+  }
+  if (s.channels != 1 && s.channels != 3) {
+    throw std::runtime_error(
+        fmt::format("expected 1 or 3 input channels, got {}", s.channels));
+  }
+  s.size = image_size;
+  if (module.hasattr("hpt_input_size")) {
+    s.size = module.attr("hpt_input_size").toInt();
+  }
+  if (s.channels == 3) {
+    s.mean = {0.485, 0.456, 0.406};
+    s.std = {0.229, 0.224, 0.225};
+  } else {
+    s.mean = {0.449};
+    s.std = {0.226};
+  }
+  const std::pair<const char*, std::vector<double>*> lists[] = {{"hpt_input_mean", &s.mean},
+                                                                 {"hpt_input_std", &s.std}};
+  for (const auto& [name, values] : lists) {
+    if (module.hasattr(name)) {
+      const auto list = module.attr(name).toDoubleList();
+      if (static_cast<int64_t>(list.size()) != s.channels) {
+        throw std::runtime_error(fmt::format("{}: expected {} values, got {}", name, s.channels,
+                                             list.size()));
+      }
+      values->assign(list.begin(), list.end());
+    }
+  }
+  for (double v : s.std) {
+    if (!(v > 0)) {
+      throw std::runtime_error(fmt::format("hpt_input_std: expected positive values, got {}", v));
+    }
+  }
+  return s;
+}
+
 FeatureExtractor::FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string identity)
     : m_cnn(std::move(cnn)), m_spec(std::move(spec)), m_identity(std::move(identity)) {
   m_feature_dim = m_cnn->feature_dim();
@@ -135,10 +184,11 @@ FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t 
                                          std::string(ex.what()).substr(0, 200)));
   }
   e.m_script_path = path;
-  e.m_spec.channels = 3;
-  e.m_spec.size = image_size;
-  e.m_spec.mean = {0.485, 0.456, 0.406};
-  e.m_spec.std = {0.229, 0.224, 0.225};
+  try {
+    e.m_spec = torchscript_input_spec(*e.m_script, image_size);
+  } catch (const std::exception& ex) {
+    throw std::runtime_error(fmt::format("TorchScript extractor {}: {}", path, ex.what()));
+  }
   e.m_identity = "torchscript:" + path + ":" + file_digest(path);
   e.set_trainable(false);
   return e;
@@ -213,6 +263,36 @@ int64_t FeatureExtractor::feature_dim() {
     m_feature_dim = forward(torch::zeros({1, m_spec.channels, side, side})).size(1);
   }
   return m_feature_dim;
+}
+
+std::vector<torch::Tensor> FeatureExtractor::snapshot() {
+  if (m_cnn) {
+    return snapshot_state(*m_cnn);
+  }
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> out;
+  for (const auto& p : m_script->parameters()) {
+    out.push_back(p.detach().clone());
+  }
+  for (const auto& b : m_script->buffers()) {
+    out.push_back(b.detach().clone());
+  }
+  return out;
+}
+
+void FeatureExtractor::restore(const std::vector<torch::Tensor>& state) {
+  if (m_cnn) {
+    restore_state(*m_cnn, state);
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  for (auto p : m_script->parameters()) {
+    p.copy_(state.at(i++));
+  }
+  for (auto b : m_script->buffers()) {
+    b.copy_(state.at(i++));
+  }
 }
 
 nlohmann::json FeatureExtractor::save(const std::string& dir) {

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <ostream>
 #include <random>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@
 #include "hpt/trainer/projector.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "hpt/trainer/triplet_loss.hpp"
+#include "hpt/tuner/rng.hpp"
 
 namespace hpt::trainer {
 
@@ -26,13 +28,9 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// An independent seed for (seed, stream) (SplitMix64 over an FNV digest of the stream).
-uint64_t seed_for(uint64_t seed, const std::string& stream) {
-  uint64_t x = seed ^ std::stoull(digest(stream), nullptr, 16);
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+// An independent seed for (seed, stream): hpt's one seed derivation (hpt/tuner/rng.hpp).
+uint64_t seed_for(uint64_t seed, std::string_view stream) {
+  return hpt::derive_seed(seed, 0, stream);
 }
 
 std::vector<int64_t> to_vector(const torch::Tensor& labels) {
@@ -155,11 +153,8 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor,
     result.epochs_run = epoch;
     if (stopping.update(report.val_auc)) {
       best_head = snapshot_state(*head);
-      if (tune_extractor && extractor->is_builtin()) {
-        best_extractor = extractor->parameters();
-        for (auto& t : best_extractor) {
-          t = t.detach().clone();
-        }
+      if (tune_extractor) {
+        best_extractor = extractor->snapshot();
       }
     }
     if (on_epoch) {
@@ -171,11 +166,7 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor,
   }
   restore_state(*head, best_head);
   if (!best_extractor.empty()) {
-    torch::NoGradGuard no_grad;
-    auto current = extractor->parameters();
-    for (size_t i = 0; i < current.size(); ++i) {
-      current[i].copy_(best_extractor[i]);
-    }
+    extractor->restore(best_extractor);
   }
   result.best_val_auc = stopping.best();
   result.best_epoch = stopping.best_epoch();
@@ -197,6 +188,8 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   BuiltinCnn cnn(options);
   const bool hit = ensure_cached(path, [&](const std::string& tmp) {
     const auto t0 = Clock::now();
+    // LibTorch initialises modules from its process-wide generator: seeding it here is safe
+    // because each worker is its own process and trains one model at a time.
     torch::manual_seed(seed_for(config.seed, "pretrain-init"));
     BuiltinCnn fresh(options);
     torch::nn::Linear classifier(fresh->feature_dim(),
@@ -314,16 +307,25 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   TrainData val{dataset.val.images, dataset.val.labels};
   torch::Tensor test_inputs = dataset.test.images;
   FeatureExtractor* in_loop = &extractor;
-  if (!config.trainable_extractor && !config.image_augmentation) {
+  if (!config.trainable_extractor) {
+    // A frozen extractor's features are cached. With augmentation, the training images
+    // change every step, so only validation and test (never augmented) use the cache and the
+    // extractor runs on the augmented training batches.
     t0 = Clock::now();
     auto features = cached_features(dataset, extractor, nullptr, log);
     result.timings["features"] = seconds_since(t0);
-    train.inputs = features[0];
+    if (!config.image_augmentation) {
+      train.inputs = features[0];
+      in_loop = nullptr;
+    } else {
+      log << "augmentation: training features computed on the fly from augmented images\n";
+    }
     val.inputs = features[1];
     test_inputs = features[2];
-    in_loop = nullptr;
   }
 
+  // The head's initialisation comes from LibTorch's process-wide generator (one trial per
+  // worker process); batches and augmentation use their own seeded generators.
   torch::manual_seed(seed_for(options.run_seed, "init"));
   EmbeddingHead head(EmbeddingHeadOptions(extractor.feature_dim(), config.embedding_dim)
                          .units(config.intermediate_ff_block_units)

@@ -97,14 +97,24 @@ torch::Tensor normalize_input(const torch::Tensor& x, const InputSpec& spec);
 // The per-channel mean and std of uint8 NHWC images on [0, 1], as an InputSpec.
 InputSpec fit_input_spec(const torch::Tensor& images);
 
+// The input contract of a user's TorchScript extractor: forward(x) gets float NCHW,
+// x = (pixel / 255 - mean[c]) / std[c], and returns [N, ...] (or a tuple whose first element
+// is), flattened to features. Channels: the module's int attribute hpt_input_channels, else
+// the in-channels of its first 4-D weight (a conv), else 3; grey images are repeated to 3
+// channels, RGB becomes luma for 1. mean/std: List[float] attributes hpt_input_mean /
+// hpt_input_std, else ImageNet's (0.485, 0.456, 0.406) / (0.229, 0.224, 0.225), averaged
+// to 0.449 / 0.226 for 1 channel. Size: int attribute hpt_input_size, else image_size (the
+// dataset's side). Throws std::runtime_error naming an attribute of the wrong shape.
+InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image_size);
+
 // A feature extractor: the built-in CNN or a TorchScript module. Frozen extractors run in
 // eval mode without gradients; trainable ones follow train()/eval().
 class FeatureExtractor {
  public:
   // Wraps a (pretrained) built-in CNN.
   FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string identity);
-  // Loads a TorchScript file (ImageNet normalisation, 3 channels, resized to image_size
-  // when non-zero). Throws std::runtime_error naming the file if it cannot be loaded.
+  // Loads a TorchScript file; its input contract is torchscript_input_spec's. Throws
+  // std::runtime_error naming the file if it cannot be loaded.
   static FeatureExtractor torchscript(const std::string& path, int64_t image_size);
 
   // Normalised float input -> flattened features [N, feature_dim()].
@@ -122,6 +132,10 @@ class FeatureExtractor {
   const std::string& identity() const { return m_identity; }
   bool is_builtin() const { return !m_script; }
   const std::string& script_path() const { return m_script_path; }
+
+  // Copies of the weights and buffers (BatchNorm statistics), and their restoration.
+  std::vector<torch::Tensor> snapshot();
+  void restore(const std::vector<torch::Tensor>& state);
 
   // Writes the weights into dir (cnn.pt or extractor.pt) and returns the model.json entry.
   nlohmann::json save(const std::string& dir);
