@@ -9,6 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev
   dataset-fashion-mnist
   python3-optuna python3-torch python3-sklearn python3-numpy
+  libpqxx-dev postgresql python3-psycopg2
   procps clang libclang-rt-14-dev chromium python3-plotly
 )
 missing=()

@@ -129,13 +129,17 @@ void Orchestrator::open_study() {
 }
 
 std::string Orchestrator::trial_dir(int number) const {
-  std::filesystem::path db = m_config.storage;
-  std::string s = m_config.storage;
-  if (s.rfind("sqlite:///", 0) == 0) {
-    db = s.substr(10);
+  std::filesystem::path base = m_config.trials_dir;
+  if (base.empty()) {
+    const std::string& url = m_config.storage;
+    const bool sqlite = url.find("://") == std::string::npos || url.rfind("sqlite:///", 0) == 0;
+    base = "hpt_trials";
+    if (sqlite) {  // Next to the database: study.db -> study_trials/.
+      std::filesystem::path db = url.rfind("sqlite:///", 0) == 0 ? url.substr(10) : url;
+      base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
+    }
   }
-  std::filesystem::path base = db.has_parent_path() ? db.parent_path() : ".";
-  auto dir = base / (db.stem().string() + "_trials") / m_config.name / std::to_string(number);
+  auto dir = base / m_config.name / std::to_string(number);
   std::filesystem::create_directories(dir);
   return dir.string();
 }

@@ -110,7 +110,7 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at) {
 void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
   check_keys(node, at,
              {"name", "direction", "sampler", "pruner", "seed", "jobs", "storage", "max_failures",
-              "heartbeat_grace"});
+              "heartbeat_grace", "trials_dir"});
   if (node["name"]) {
     c.name = read_string(node["name"], at.child("name"));
     if (c.name.empty()) {
@@ -142,6 +142,9 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
   }
   if (node["storage"]) {
     c.storage = read_string(node["storage"], at.child("storage"));
+  }
+  if (node["trials_dir"]) {
+    c.trials_dir = read_string(node["trials_dir"], at.child("trials_dir"));
   }
   if (node["max_failures"]) {
     int64_t m = read_int(node["max_failures"], at.child("max_failures"));

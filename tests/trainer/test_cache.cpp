@@ -1,12 +1,17 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/training.hpp"
+#include "torchscript_models.hpp"
 
 using namespace hpt::trainer;
 namespace fs = std::filesystem;
@@ -93,4 +98,74 @@ TEST_CASE("file digest", "[cache]") {
   std::ofstream(root + "/m.pt") << "two";
   CHECK(file_digest(root + "/m.pt") != a);
   CHECK_THROWS_WITH(file_digest(root + "/missing.pt"), Catch::Contains("missing.pt"));
+}
+
+// Two threads (separate lock descriptors, as two workers have) racing on an empty cache:
+// the writer runs once, the other waits and gets a hit, and only the complete file remains.
+TEST_CASE("concurrent ensure_cached computes once", "[cache]") {
+  const std::string root = fresh_cache("race");
+  const std::string path = root + "/cnn/model.pt";
+  std::atomic<int> calls{0};
+  auto write = [&](const std::string& tmp) {
+    ++calls;
+    std::ofstream out(tmp);
+    out << "first half ";
+    out.flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    out << "second half";
+  };
+  bool hit_a = false;
+  bool hit_b = false;
+  std::thread a([&] { hit_a = ensure_cached(path, write); });
+  std::thread b([&] { hit_b = ensure_cached(path, write); });
+  a.join();
+  b.join();
+  CHECK(calls == 1);
+  CHECK(hit_a != hit_b);
+  std::ifstream in(path);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(content == "first half second half");
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(root + "/cnn")) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  CHECK((names == std::vector<std::string>{"model.pt", "model.pt.lock"}));
+}
+
+// A frozen TorchScript extractor's features are cached under a key that follows the file:
+// overwriting the .pt file with other weights recomputes them.
+TEST_CASE("torchscript feature cache follows the file", "[cache][torchscript]") {
+  const std::string models = hpt::test::torchscript_models();
+  if (models.empty()) {
+    WARN("python3 cannot import torch: TorchScript extractor test skipped");
+    return;
+  }
+  const std::string root = fresh_cache("ts-features");
+  fs::create_directories(root);
+  Dataset ds;
+  ds.class_names = {"a", "b"};
+  ds.train = random_set(6, 1);
+  ds.val = random_set(4, 2);
+  ds.test = random_set(4, 3);
+  ds.fingerprint = "fp";
+  const std::string model = root + "/model.pt";
+  fs::copy_file(models + "/cnn_a.pt", model);
+  std::ostringstream log;
+  bool hit = true;
+  auto ex_a = FeatureExtractor::torchscript(model, 16);
+  auto first = cached_features(ds, ex_a, &hit, log);
+  CHECK_FALSE(hit);
+  CHECK((first[0].sizes() == torch::IntArrayRef{6, 64}));
+  CHECK(torch::allclose(first[2], ex_a.extract(ds.test.images)));
+  cached_features(ds, ex_a, &hit, log);
+  CHECK(hit);
+  fs::copy_file(models + "/cnn_b.pt", model, fs::copy_options::overwrite_existing);
+  auto ex_b = FeatureExtractor::torchscript(model, 16);
+  CHECK(ex_b.identity() != ex_a.identity());
+  auto second = cached_features(ds, ex_b, &hit, log);
+  CHECK_FALSE(hit);
+  CHECK_FALSE(torch::allclose(first[0], second[0]));
+  CHECK(std::distance(fs::directory_iterator(root + "/features"), fs::directory_iterator()) ==
+        4);  // Two feature files and their lock files.
 }

@@ -107,9 +107,9 @@ TEST_CASE("torchscript input contract", "[model][torchscript]") {
   auto cnn_gray = FeatureExtractor::torchscript(dir + "/cnn_gray.pt", 16);
   CHECK(cnn_gray.input_spec().channels == 1);
   CHECK(cnn_gray.input_spec().mean == std::vector<double>{0.449});
-  CHECK(cnn_gray.feature_dim() == 16);
+  CHECK(cnn_gray.feature_dim() == 64);
   CHECK((cnn_gray.extract(torch::zeros({2, 16, 16, 1}, torch::kUInt8)).sizes() ==
-         torch::IntArrayRef{2, 16}));
+         torch::IntArrayRef{2, 64}));
   auto cnn = FeatureExtractor::torchscript(dir + "/cnn_a.pt", 16);
   CHECK(cnn.input_spec().channels == 3);
   CHECK(cnn.parameters().size() == 8);  // Two conv (weight, bias) + two BN (weight, bias).

@@ -1,6 +1,6 @@
 #pragma once
 // Small TorchScript models written by Debian's python3-torch (1.13, LibTorch's version), as a
-// user would export them: cnn_a.pt / cnn_b.pt (3-channel CNNs, seeds 0 and 1, 16 features),
+// user would export them: cnn_a.pt / cnn_b.pt (3-channel CNNs, seeds 0 and 1, 64 features),
 // cnn_gray.pt (1-channel CNN), echo.pt (returns its input flattened) and echo_gray.pt
 // (returns (flattened input, input), declaring hpt_input_channels/size/mean/std).
 
@@ -33,7 +33,7 @@ class Cnn(nn.Module):
         self.body = nn.Sequential(
             nn.Conv2d(channels, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1))
+            nn.AdaptiveAvgPool2d(2))
 
     def forward(self, x):
         return self.body(x).flatten(1)

@@ -23,6 +23,9 @@ struct StudyConfig {
   Json sampler_options = Json::object();
   std::string pruner_type = "median";
   Json pruner_options = Json::object();
+  // Where trial directories (worker logs, artifacts) go; "" = next to a SQLite file, else
+  // ./hpt_trials. Each trial gets <trials_dir>/<study>/<number>/.
+  std::string trials_dir;
   int max_failures = 20;  // FAIL trials in one run after which the study stops.
   // objective: command absent -> the built-in trainer (`hpt worker`).
   std::vector<std::string> command;
