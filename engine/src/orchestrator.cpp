@@ -45,6 +45,9 @@ class SignalGuard {
     sigaction(SIGTERM, &sa, &m_old_term);
   }
   ~SignalGuard() {
+    if (g_signals > 0) {
+      return;  // Interrupted: a further Ctrl-C while hpt exits must not kill it mid-way.
+    }
     sigaction(SIGINT, &m_old_int, nullptr);
     sigaction(SIGTERM, &m_old_term, nullptr);
   }

@@ -122,6 +122,26 @@ class InterruptTest(TempDirTest):
         run_hpt("--config", cfg, "--trials", "6", check=True)
         self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
 
+    def test_second_ctrl_c_exits_at_once(self):
+        """Two SIGINTs: exit 130 at once, workers gone, database consistent and resumable."""
+        cfg = quadratic_config(self.dir, jobs=2)
+        db = f"{self.dir}/study.db"
+        proc = self._start(cfg, 6, env={"OBJ_SLEEP": "2"})
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        start = time.time()
+        out, err = proc.communicate(timeout=20)
+        self.assertLess(time.time() - start, 2.5)
+        self.assertEqual(proc.returncode, 130, out + err)
+        time.sleep(0.2)
+        leftover = subprocess.run(["pgrep", "-f", "quadratic.py"], capture_output=True, text=True).stdout
+        self.assertEqual(leftover.strip(), "")
+        self.assertTrue(integrity_ok(db))
+        run_hpt("--config", cfg, "--trials", "6", check=True)
+        self.assertEqual(state_counts(trials_json(db)), {"COMPLETE": 6})
+
     def test_kill_9_loop_then_resume_gives_exactly_n(self):
         """kill -9 at random moments, repeatedly; the same command then finishes exactly N trials."""
         rng = random.Random(5)

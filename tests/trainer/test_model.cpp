@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 
 #include <filesystem>
 
