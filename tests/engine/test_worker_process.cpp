@@ -84,6 +84,8 @@ TEST_CASE("worker process: exit status and signals", "[worker]") {
 TEST_CASE("worker process: missing program", "[worker]") {
   CHECK_THROWS_WITH(WorkerProcess({"hpt-no-such-program"}, {}, temp_log("d.log")),
                     Catch::Contains("cannot start 'hpt-no-such-program'"));
+  CHECK_THROWS_WITH(WorkerProcess({"/nonexistent/prog"}, {}, temp_log("d.log")),
+                    Catch::Contains("cannot start '/nonexistent/prog'"));
 }
 
 // Signalling the group also ends the worker's own children (no orphans).

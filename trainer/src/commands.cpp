@@ -112,7 +112,10 @@ int run_worker(const WorkerEnv& e, std::ostream& out, std::ostream& err) {
                      {"val_recall_at_1", r.val_recall_at_1},
                      {"threshold", r.threshold},
                      {"confusion_matrix", r.confusion_matrix},
-                     {"roc_curve", {{"fpr", r.roc_curve.fpr}, {"tpr", r.roc_curve.tpr}}},
+                     {"roc_curve",
+                      {{"fpr", r.roc_curve.fpr},
+                       {"tpr", r.roc_curve.tpr},
+                       {"auc", r.test_roc_auc}}},  // Test pairs.
                      {"epochs", r.loop.epochs_run},
                      {"best_epoch", r.loop.best_epoch}}}});
   return 0;

@@ -1,0 +1,172 @@
+"""The built-in LibTorch trainer end to end: a study with no objective.command, concurrent workers
+sharing one cache, `hpt train`, `hpt match` and `hpt embed` on a tiny synthetic IDX dataset."""
+import gzip
+import json
+import os
+import random
+import struct
+import subprocess
+import unittest
+import zlib
+
+from hpt_harness import HPT, TempDirTest, run_hpt, state_counts, trials_json, write_config
+
+SIDE = 12
+CLASSES = 4
+EPOCHS = 3
+
+
+def class_image(c, rng):
+    """A SIDE x SIDE grey image with class c's quadrant lit, plus seeded noise."""
+    half = SIDE // 2
+    return bytes((170 if ((y < half) == (c // 2 == 0) and (x < half) == (c % 2 == 0)) else 20)
+                 + rng.randrange(60) for y in range(SIDE) for x in range(SIDE))
+
+
+def write_idx(directory, prefix, per_class, seed):
+    rng = random.Random(seed)
+    n = per_class * CLASSES
+    labels = [i % CLASSES for i in range(n)]
+    with gzip.open(os.path.join(directory, f"{prefix}-images-idx3-ubyte.gz"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, SIDE, SIDE))
+        for c in labels:
+            f.write(class_image(c, rng))
+    with gzip.open(os.path.join(directory, f"{prefix}-labels-idx1-ubyte.gz"), "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + bytes(labels))
+
+
+def write_png(path, pixels):
+    """An 8-bit grey SIDE x SIDE PNG (zlib + struct, no PIL)."""
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+    raw = b"".join(b"\x00" + pixels[y * SIDE:(y + 1) * SIDE] for y in range(SIDE))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", SIDE, SIDE, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return path
+
+
+def fixed_section(data):
+    return {"dataset": {"format": "idx", "path": data}, "epochs": EPOCHS, "steps_per_epoch": 4,
+            "early_stopping_patience": 0, "pretrain_epochs": 2, "classes_per_batch": 4,
+            "images_per_class": 8, "eval_pairs": 400, "threads": 1}
+
+
+class BuiltinTrainerTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.data = os.path.join(self.dir, "data")
+        os.makedirs(self.data)
+        write_idx(self.data, "train", 40, 1)
+        write_idx(self.data, "t10k", 20, 2)
+        self.env = {"HPT_CACHE_DIR": os.path.join(self.dir, "cache")}
+
+    def cache_files(self, sub):
+        folder = os.path.join(self.dir, "cache", sub)
+        return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+    def test_concurrent_workers_pretrain_once(self):
+        """Two workers started at once on an empty cache both finish; the CNN is pretrained once."""
+        env = dict(os.environ, **self.env, HPT_FIXED=json.dumps(dict(fixed_section(self.data), pretrain_epochs=4)),
+                   HPT_PARAMS=json.dumps({"embedding_dim": 8}))
+        procs = [subprocess.Popen([HPT, "worker"], env=dict(env, HPT_SEED=str(s), HPT_TRIAL_NUMBER=str(s)),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for s in (1, 2)]
+        results = [p.communicate(timeout=120) for p in procs]
+        for p, (out, err) in zip(procs, results):
+            self.assertEqual(p.returncode, 0, err)
+            lines = [json.loads(line) for line in out.splitlines()]
+            self.assertEqual([line["step"] for line in lines[:-1]], list(range(1, EPOCHS + 1)))
+            self.assertIn("test_roc_auc", lines[-1]["user_attrs"])
+        logs = [err for _, err in results]
+        self.assertEqual(sum("built-in CNN: pretrained and cached" in e for e in logs), 1, logs)
+        self.assertEqual(sum("built-in CNN: cached" in e for e in logs), 1, logs)
+        self.assertEqual(sum("features: computed" in e for e in logs), 1, logs)
+        # One complete file (plus its lock) per cache entry; no temporaries left behind.
+        for sub in ("cnn", "features"):
+            files = self.cache_files(sub)
+            self.assertEqual(len(files), 2, files)
+            self.assertTrue(files[0].endswith(".pt") and files[1] == files[0] + ".lock", files)
+
+    def test_study_report_train_match_embed(self):
+        """A built-in-trainer study, its report, then hpt train / match / embed on the same data."""
+        db = os.path.join(self.dir, "study.db")
+        fixed = "\n".join(f"  {k}: {json.dumps(v)}" for k, v in fixed_section(self.data).items())
+        cfg = write_config(self.dir, f"""\
+study:
+  name: builtin
+  direction: maximize
+  seed: 0
+  storage: {db}
+  sampler: {{type: tpe, n_startup_trials: 2}}
+  pruner: {{type: median, n_startup_trials: 2, n_warmup_steps: 1}}
+fixed:
+{fixed}
+search_space:
+  embedding_dim: [8, 16]
+  intermediate_ff_block_units: [[32], []]
+  dropout: {{type: float, low: 0.0, high: 0.3}}
+  learning_rate: {{type: float, low: 1.0e-3, high: 1.0e-2, log: true}}
+  margin: {{type: float, low: 0.2, high: 1.0}}
+""")
+        run_hpt("--config", cfg, "--trials", "4", "--jobs", "2", env=self.env, check=True, timeout=300)
+        trials = trials_json(db)
+        counts = state_counts(trials)
+        self.assertEqual(counts.get("COMPLETE", 0) + counts.get("PRUNED", 0), 4, counts)
+        self.assertNotIn("FAIL", counts)
+        self.assertEqual(len(self.cache_files("cnn")), 2)  # Pretrained once for the study.
+        for t in trials:
+            steps = sorted(int(s) for s in t["intermediate_values"])
+            if t["state"] == "COMPLETE":
+                self.assertEqual(steps, list(range(1, EPOCHS + 1)))
+                attrs = t["user_attrs"]
+                for key in ("test_roc_auc", "test_recall_at_1", "roc_curve", "confusion_matrix"):
+                    self.assertIn(key, attrs)
+                self.assertEqual(len(attrs["roc_curve"]["fpr"]), len(attrs["roc_curve"]["tpr"]))
+                self.assertEqual(sum(map(sum, attrs["confusion_matrix"])), 400)
+                self.assertAlmostEqual(t["value"], max(t["intermediate_values"].values()))
+                self.assertIn(t["params"]["intermediate_ff_block_units"], ([32], []))
+            else:
+                self.assertEqual(steps, list(range(1, len(steps) + 1)))
+                self.assertTrue(0 < len(steps) < EPOCHS)
+        report = os.path.join(self.dir, "r.html")
+        run_hpt("report", db, "-o", report, check=True)
+        with open(report) as f:
+            self.assertIn("ROC curve", f.read())
+
+        exp = os.path.join(self.dir, "exp.yaml")
+        with open(exp, "w") as f:
+            json.dump(dict(fixed_section(self.data), embedding_dim=8, experiment_name="tiny"), f)  # JSON is YAML.
+        out = os.path.join(self.dir, "model")
+        run_hpt("train", "--config", exp, "--out", out, env=self.env, check=True, timeout=120)
+        with open(os.path.join(out, "metrics.json")) as f:
+            metrics = json.load(f)
+        for key in ("val_roc_auc", "test_roc_auc", "test_recall_at_1", "threshold", "confusion_matrix"):
+            self.assertIn(key, metrics)
+        self.assertGreater(metrics["test_roc_auc"], 0.8)  # The classes are easy.
+        for name in ("vectors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt"):
+            self.assertTrue(os.path.isfile(os.path.join(out, name)), name)
+        with open(os.path.join(out, "vectors.tsv")) as f:
+            rows = f.read().splitlines()
+        self.assertEqual(len(rows), 40)  # Half of t10k (80 images) is the test split.
+        self.assertEqual(len(rows[0].split("\t")), 8)
+
+        rng = random.Random(5)
+        a = write_png(os.path.join(self.dir, "a.png"), class_image(0, rng))
+        b = write_png(os.path.join(self.dir, "b.png"), class_image(3, rng))
+        same = run_hpt("match", "--model", out, a, a, check=True).stdout
+        self.assertIn("same", same)
+        other = run_hpt("match", "--model", out, a, b, check=True).stdout
+        d_same, d_other = (float(s.split()[1]) for s in (same, other))
+        self.assertLess(d_same, 1e-5)
+        self.assertGreater(d_other, d_same)
+        lines = run_hpt("embed", "--model", out, a, b, check=True).stdout.splitlines()
+        self.assertEqual(len(lines), 2)
+        for line, path in zip(lines, (a, b)):
+            e = json.loads(line)
+            self.assertEqual(e["image"], path)
+            self.assertEqual(len(e["embedding"]), 8)
+            self.assertAlmostEqual(sum(v * v for v in e["embedding"]), 1.0, places=4)
+
+
+if __name__ == "__main__":
+    unittest.main()
