@@ -1,11 +1,11 @@
 // Training throughput (images/s) of hpt's trainer: end to end (built-in CNN trainable +
 // head, semi-hard loss) and head-only on cached 128-d features. Usage:
 //   bench_trainer THREADS BATCH STEPS
+#include <torch/torch.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-
-#include <torch/torch.h>
 
 #include "hpt/trainer/model.hpp"
 #include "hpt/trainer/triplet_loss.hpp"

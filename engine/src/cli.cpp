@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -22,12 +24,6 @@
 namespace hpt {
 
 namespace {
-
-std::string self_exe(const char* argv0) {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string(argv0) : p.string();
-}
 
 std::string value_text(const std::optional<double>& v) {
   return v ? fmt::format("{:.10g}", *v) : "";
@@ -99,7 +95,7 @@ Json trial_json(const FrozenTrial& t) {
 }
 
 int run_study_command(const std::string& config_file, int trials, int jobs, const std::string& storage_url,
-                      const std::string& study, const char* argv0) {
+                      const std::string& study) {
   StudyConfig config = load_study_config(config_file);
   if (jobs > 0) {
     config.jobs = jobs;
@@ -113,7 +109,7 @@ int run_study_command(const std::string& config_file, int trials, int jobs, cons
   auto storage = open_storage(config.storage);
   RunOptions options;
   options.trials = trials;
-  options.self_exe = self_exe(argv0);
+  options.trainer_exe = trainer_executable();
   options.interactive = ::isatty(STDOUT_FILENO) != 0;
   return run_study(config, *storage, options, std::cout);
 }
@@ -182,6 +178,66 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
   return out.str();
 }
 
+int run_app(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);  // Subcommands run here, in their callbacks.
+    return 0;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "hpt: error: " << e.what() << " (see hpt --help)\n";
+    return 2;
+  } catch (const CLI::Error& e) {  // A command asking for a specific exit code.
+    if (e.get_exit_code() != 0 && std::string(e.what()).size() > 0) {
+      std::cerr << "hpt: error: " << e.what() << "\n";
+    }
+    return e.get_exit_code();
+  } catch (const ConfigError& e) {
+    std::cerr << "hpt: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "hpt: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+std::string trainer_executable() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "hpt-train").string();
+}
+
+void add_trainer_passthrough(CLI::App& app) {
+  const std::pair<const char*, const char*> verbs[] = {
+      {"train", "Train the embedding model from an experiment YAML (hpt train --help)"},
+      {"match", "Decide whether two images show the same class (hpt match --help)"},
+      {"embed", "Print image embeddings as JSON lines (hpt embed --help)"},
+      {"worker", "The built-in trial worker (reads HPT_FIXED, HPT_PARAMS, HPT_SEED, HPT_TRIAL_DIR)"}};
+  for (const auto& [name, description] : verbs) {
+    auto* sub = app.add_subcommand(name, description);
+    sub->prefix_command();
+    sub->set_help_flag();
+    sub->callback([sub, verb = std::string(name)] {
+      const std::string exe = trainer_executable();
+      std::vector<std::string> args{exe, verb};
+      for (const auto& a : sub->remaining()) {
+        args.push_back(a);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) {
+        argv.push_back(a.data());
+      }
+      argv.push_back(nullptr);
+      ::execv(exe.c_str(), argv.data());
+      throw std::runtime_error(fmt::format("cannot run '{}' for 'hpt {}': {} (was hpt built without the "
+                                           "trainer? cmake -DHPT_WITH_TRAINER=ON)",
+                                           exe, verb, std::strerror(errno)));
+    });
+  }
+}
+
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars) {
   // A full disk or file-size limit must surface as a write error, not kill the process.
   ::signal(SIGXFSZ, SIG_IGN);
@@ -218,22 +274,10 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
     add(app);
   }
 
+  if (int code = run_app(app, argc, argv); code != 0) {
+    return code;
+  }
   try {
-    try {
-      app.parse(argc, argv);  // Registrars' commands run here, in their callbacks.
-    } catch (const CLI::CallForHelp& e) {
-      return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-      return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-      std::cerr << "hpt: error: " << e.what() << " (see hpt --help)\n";
-      return 2;
-    } catch (const CLI::Error& e) {  // A command asking for a specific exit code.
-      if (e.get_exit_code() != 0 && std::string(e.what()).size() > 0) {
-        std::cerr << "hpt: error: " << e.what() << "\n";
-      }
-      return e.get_exit_code();
-    }
     if (studies_cmd->parsed()) {
       auto storage = open_storage(db, true);
       for (const auto& s : storage->list_studies()) {
@@ -291,7 +335,7 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
       std::cerr << "hpt: error: --trials N is required with --config (the study's total of finished trials)\n";
       return 2;
     }
-    return run_study_command(config_file, trials, jobs, storage_url, study, argv[0]);
+    return run_study_command(config_file, trials, jobs, storage_url, study);
   } catch (const ConfigError& e) {
     std::cerr << "hpt: error: " << e.what() << "\n";
     return 2;

@@ -238,7 +238,7 @@ bool Orchestrator::launch_one() {
   const Json values = trial_values(trial);
   std::vector<std::string> argv = m_config.command;
   if (m_config.builtin_trainer()) {
-    argv = {m_options.self_exe, "worker"};
+    argv = {m_options.trainer_exe, "worker"};
   } else {
     Json with_number = values;
     with_number["trial_number"] = trial.number;

@@ -4,13 +4,15 @@
 #include "hpt/trainer/experiment_config.hpp"
 
 using hpt::ConfigError;
-using hpt::trainer::ExperimentConfig;
 using hpt::trainer::experiment_from_json;
+using hpt::trainer::ExperimentConfig;
 using hpt::trainer::parse_experiment;
 
 namespace {
 
-ExperimentConfig parse(const std::string& text) { return parse_experiment(YAML::Load(text), "x.yaml"); }
+ExperimentConfig parse(const std::string& text) {
+  return parse_experiment(YAML::Load(text), "x.yaml");
+}
 
 std::string error_of(const std::string& text) {
   try {
@@ -52,17 +54,20 @@ TEST_CASE("report example parses with defaults", "[experiment]") {
 TEST_CASE("unknown key names the line and suggests", "[experiment]") {
   std::string e = error_of(k_dataset + "lerning_rate: 0.1\n");
   CHECK(e == "x.yaml:2: lerning_rate: unknown key 'lerning_rate' (did you mean 'learning_rate'?)");
-  CHECK_THAT(error_of("dataset: {format: idx, pth: /d}\n"),
-             Catch::Contains("did you mean 'path'"));
+  CHECK_THAT(error_of("dataset: {format: idx, pth: /d}\n"), Catch::Contains("did you mean 'path'"));
 }
 
 // Out-of-range and mistyped values fail naming the key and the value received.
 TEST_CASE("ranges and types are checked", "[experiment]") {
-  CHECK_THAT(error_of(k_dataset + "dropout: 1.0\n"), Catch::Contains("x.yaml:2: dropout: must be in [0, 1), got 1"));
-  CHECK_THAT(error_of(k_dataset + "embedding_dim: 0\n"), Catch::Contains("embedding_dim: must be >= 1, got 0"));
+  CHECK_THAT(error_of(k_dataset + "dropout: 1.0\n"),
+             Catch::Contains("x.yaml:2: dropout: must be in [0, 1), got 1"));
+  CHECK_THAT(error_of(k_dataset + "embedding_dim: 0\n"),
+             Catch::Contains("embedding_dim: must be >= 1, got 0"));
   CHECK_THAT(error_of(k_dataset + "margin: -0.5\n"), Catch::Contains("margin: must be > 0"));
-  CHECK_THAT(error_of(k_dataset + "epochs: abc\n"), Catch::Contains("epochs: expected an integer, got \"abc\""));
-  CHECK_THAT(error_of(k_dataset + "loss: hard\n"), Catch::Contains("expected semi-hard or batch-hard"));
+  CHECK_THAT(error_of(k_dataset + "epochs: abc\n"),
+             Catch::Contains("epochs: expected an integer, got \"abc\""));
+  CHECK_THAT(error_of(k_dataset + "loss: hard\n"),
+             Catch::Contains("expected semi-hard or batch-hard"));
   CHECK_THAT(error_of(k_dataset + "intermediate_ff_block_units: [64, -1]\n"),
              Catch::Contains("intermediate_ff_block_units[1]: must be >= 1, got -1"));
   CHECK_THAT(error_of(k_dataset + "feature_extractor: resnet\n"), Catch::Contains("TorchScript"));

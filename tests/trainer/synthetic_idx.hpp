@@ -49,8 +49,8 @@ inline void write_idx_pool(const std::string& dir, const std::string& prefix, in
 // A fresh temporary folder holding train (n_train per class) and t10k pools.
 inline std::string make_synthetic_idx(const std::string& name, int n_train = 24, int n_test = 20) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("hpt-test-" + name + "-" +
-                                                    std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("hpt-test-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   write_idx_pool(dir.string(), "train", n_train, 1);

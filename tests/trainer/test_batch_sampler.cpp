@@ -1,8 +1,7 @@
-#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-
 #include <map>
 #include <set>
 
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/batch_sampler.hpp"
 
 using hpt::trainer::PkSampler;

@@ -1,5 +1,3 @@
-#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/training.hpp"
 #include "torchscript_models.hpp"
@@ -19,7 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string fresh_cache(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("hpt-cache-" + name + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("hpt-cache-" + name + std::to_string(::getpid()));
   fs::remove_all(dir);
   ::setenv("HPT_CACHE_DIR", dir.c_str(), 1);
   return dir.string();

@@ -1,11 +1,10 @@
-#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include <CLI/CLI.hpp>
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -65,15 +64,16 @@ std::string write_png(const std::string& dir, int c) {
 // params override fixed; dotted keys nest; FF units accept categorical strings.
 TEST_CASE("worker parameter merge", "[worker]") {
   nlohmann::json fixed = {{"dropout", 0.1}, {"dataset", {{"format", "idx"}, {"path", "/d"}}}};
-  auto m = merge_params(fixed, {{"dropout", 0.3},
-                                {"dataset.image_size", 32},
-                                {"intermediate_ff_block_units", "512-256"}});
+  auto m = merge_params(
+      fixed,
+      {{"dropout", 0.3}, {"dataset.image_size", 32}, {"intermediate_ff_block_units", "512-256"}});
   CHECK(m["dropout"] == 0.3);
   CHECK(m["dataset"]["image_size"] == 32);
   CHECK(m["dataset"]["path"] == "/d");
   CHECK((m["intermediate_ff_block_units"] == nlohmann::json({512, 256})));
-  CHECK(merge_params(fixed, {{"intermediate_ff_block_units", "none"}})
-            ["intermediate_ff_block_units"].empty());
+  CHECK(
+      merge_params(fixed, {{"intermediate_ff_block_units", "none"}})["intermediate_ff_block_units"]
+          .empty());
   CHECK_THROWS_AS(merge_params(fixed, {{"intermediate_ff_block_units", "big"}}), hpt::ConfigError);
 }
 
@@ -140,14 +140,15 @@ TEST_CASE("train, match and embed commands", "[commands]") {
   const std::string out_dir = data + "/run";
   {
     std::ofstream yaml(data + "/exp.yaml");
-    yaml << "experiment_name: tiny\n" << "dataset: {format: idx, path: " << data << "}\n"
+    yaml << "experiment_name: tiny\n"
+         << "dataset: {format: idx, path: " << data << "}\n"
          << "epochs: 2\npretrain_epochs: 1\nembedding_dim: 8\nclasses_per_batch: 4\n"
          << "images_per_class: 4\neval_pairs: 200\nthreads: 1\n";
   }
   CLI::App app("hpt");
   add_trainer_commands(app);
-  std::vector<std::string> args = {"hpt", "train", "--config", data + "/exp.yaml", "--out",
-                                   out_dir};
+  std::vector<std::string> args = {"hpt",   "train", "--config", data + "/exp.yaml",
+                                   "--out", out_dir};
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());

@@ -1,5 +1,4 @@
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-
 #include "hpt/trainer/metrics.hpp"
 
 using namespace hpt::trainer;

@@ -1,7 +1,6 @@
-#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-
 #include <filesystem>
 
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/model.hpp"
 #include "torchscript_models.hpp"
 

@@ -1,11 +1,9 @@
-#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-
 #include <cmath>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/saved_model.hpp"
 #include "hpt/trainer/training.hpp"
 #include "synthetic_idx.hpp"

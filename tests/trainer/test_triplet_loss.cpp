@@ -1,10 +1,9 @@
-#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include <torch/torch.h>
 
 #include <cmath>
 #include <limits>
 
-#include <torch/torch.h>
-
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/triplet_loss.hpp"
 
 using hpt::trainer::triplet_batch_hard_loss;

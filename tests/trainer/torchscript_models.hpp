@@ -4,14 +4,14 @@
 // cnn_gray.pt (1-channel CNN), echo.pt (returns its input flattened) and echo_gray.pt
 // (returns (flattened input, input), declaring hpt_input_channels/size/mean/std).
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace hpt::test {
 

@@ -1,11 +1,11 @@
 #include "hpt/trainer/batch_sampler.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <numeric>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace hpt::trainer {
 

@@ -1,6 +1,7 @@
 #include "hpt/trainer/cache.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace hpt::trainer {
 
@@ -86,8 +85,7 @@ std::string file_digest(const std::string& path) {
   return fmt::format("{:016x}-{}-{}", h, size, static_cast<long long>(mtime));
 }
 
-bool ensure_cached(const std::string& path,
-                   const std::function<void(const std::string&)>& write) {
+bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write) {
   if (fs::exists(path)) {
     return true;
   }

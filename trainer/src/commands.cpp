@@ -1,12 +1,12 @@
 #include "hpt/trainer/commands.hpp"
 
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "hpt/schema/config_error.hpp"
 #include "hpt/trainer/experiment_config.hpp"
@@ -28,7 +28,8 @@ nlohmann::json parse_object(const std::optional<std::string>& text, const char* 
   }
   nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
-    throw ConfigError(fmt::format("{}: expected a JSON object, got '{}'", name, text->substr(0, 80)));
+    throw ConfigError(
+        fmt::format("{}: expected a JSON object, got '{}'", name, text->substr(0, 80)));
   }
   return j;
 }

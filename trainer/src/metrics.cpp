@@ -1,13 +1,13 @@
 #include "hpt/trainer/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <map>
 #include <numeric>
 #include <random>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace hpt::trainer {
 

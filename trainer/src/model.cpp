@@ -1,11 +1,11 @@
 #include "hpt/trainer/model.hpp"
 
-#include "hpt/trainer/cache.hpp"
+#include <fmt/format.h>
 
 #include <stdexcept>
 #include <utility>
 
-#include <fmt/format.h>
+#include "hpt/trainer/cache.hpp"
 
 namespace hpt::trainer {
 
@@ -43,8 +43,8 @@ BuiltinCnnImpl::BuiltinCnnImpl(const BuiltinCnnOptions& o) : m_options(o) {
   int64_t in = o.in_channels();
   for (int stage = 0; stage < 4; ++stage) {
     const int64_t out = o.width() << stage;
-    m_body->push_back(torch::nn::Conv2d(
-        torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
+    m_body->push_back(
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
     m_body->push_back(torch::nn::BatchNorm2d(out));
     m_body->push_back(torch::nn::ReLU());
     if (stage < 3) {
@@ -103,10 +103,10 @@ torch::Tensor to_unit_range(const torch::Tensor& images, const InputSpec& spec) 
 }
 
 torch::Tensor normalize_input(const torch::Tensor& x, const InputSpec& spec) {
-  auto mean = torch::tensor(std::vector<float>(spec.mean.begin(), spec.mean.end()))
-                  .view({1, -1, 1, 1});
-  auto std = torch::tensor(std::vector<float>(spec.std.begin(), spec.std.end()))
-                 .view({1, -1, 1, 1});
+  auto mean =
+      torch::tensor(std::vector<float>(spec.mean.begin(), spec.mean.end())).view({1, -1, 1, 1});
+  auto std =
+      torch::tensor(std::vector<float>(spec.std.begin(), spec.std.end())).view({1, -1, 1, 1});
   return ((x - mean) / std).contiguous();
 }
 
@@ -135,8 +135,7 @@ InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image
     }
   }
   if (s.channels != 1 && s.channels != 3) {
-    throw std::runtime_error(
-        fmt::format("expected 1 or 3 input channels, got {}", s.channels));
+    throw std::runtime_error(fmt::format("expected 1 or 3 input channels, got {}", s.channels));
   }
   s.size = image_size;
   if (module.hasattr("hpt_input_size")) {
@@ -150,13 +149,13 @@ InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image
     s.std = {0.226};
   }
   const std::pair<const char*, std::vector<double>*> lists[] = {{"hpt_input_mean", &s.mean},
-                                                                 {"hpt_input_std", &s.std}};
+                                                                {"hpt_input_std", &s.std}};
   for (const auto& [name, values] : lists) {
     if (module.hasattr(name)) {
       const auto list = module.attr(name).toDoubleList();
       if (static_cast<int64_t>(list.size()) != s.channels) {
-        throw std::runtime_error(fmt::format("{}: expected {} values, got {}", name, s.channels,
-                                             list.size()));
+        throw std::runtime_error(
+            fmt::format("{}: expected {} values, got {}", name, s.channels, list.size()));
       }
       values->assign(list.begin(), list.end());
     }
@@ -205,9 +204,8 @@ torch::Tensor FeatureExtractor::forward(const torch::Tensor& input) {
   } else if (out.isTuple()) {
     t = out.toTuple()->elements().at(0).toTensor();
   } else {
-    throw std::runtime_error(
-        fmt::format("TorchScript extractor {} returned neither a tensor nor a tuple",
-                    m_script_path));
+    throw std::runtime_error(fmt::format(
+        "TorchScript extractor {} returned neither a tensor nor a tuple", m_script_path));
   }
   return t.flatten(1);
 }

@@ -1,11 +1,11 @@
 #include "hpt/trainer/projector.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <fstream>
-#include <stdexcept>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -62,17 +62,17 @@ void write_projector(const std::string& dir, const torch::Tensor& embeddings,
   }
   // Sprite: a square grid of thumbnails, at most 8192 px wide (the projector's limit).
   const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
-  const int64_t side = std::max<int64_t>(
-      1, std::min<int64_t>(images.size(1), 8192 / std::max<int64_t>(cols, 1)));
+  const int64_t side =
+      std::max<int64_t>(1, std::min<int64_t>(images.size(1), 8192 / std::max<int64_t>(cols, 1)));
   auto thumbs = images.slice(0, 0, n).permute({0, 3, 1, 2}).to(torch::kFloat32);
   if (thumbs.size(1) == 1) {
     thumbs = thumbs.expand({-1, 3, -1, -1});
   }
-  thumbs = torch::nn::functional::interpolate(
-      thumbs, torch::nn::functional::InterpolateFuncOptions()
-                  .size(std::vector<int64_t>{side, side})
-                  .mode(torch::kBilinear)
-                  .align_corners(false));
+  thumbs =
+      torch::nn::functional::interpolate(thumbs, torch::nn::functional::InterpolateFuncOptions()
+                                                     .size(std::vector<int64_t>{side, side})
+                                                     .mode(torch::kBilinear)
+                                                     .align_corners(false));
   auto grid = torch::full({cols * side, cols * side, 3}, 255, torch::kUInt8);
   auto t = thumbs.clamp(0, 255).round().to(torch::kUInt8).permute({0, 2, 3, 1});
   for (int64_t i = 0; i < n; ++i) {

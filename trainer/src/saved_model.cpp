@@ -1,11 +1,11 @@
 #include "hpt/trainer/saved_model.hpp"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
-#include <stdexcept>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "hpt/trainer/image_io.hpp"
 
@@ -65,9 +65,9 @@ torch::Tensor embed_files(SavedModel& model, const std::vector<std::string>& pat
     if (size > 0) {
       img = resize_image(img, size);
     }
-    auto t = torch::from_blob(img.pixels.data(), {1, img.height, img.width, img.channels},
-                              torch::kUInt8)
-                 .clone();
+    auto t =
+        torch::from_blob(img.pixels.data(), {1, img.height, img.width, img.channels}, torch::kUInt8)
+            .clone();
     rows.push_back(model.head->forward(model.extractor.forward(to_input(t, spec))));
   }
   return torch::cat(rows);

@@ -1,5 +1,7 @@
 #include "hpt/trainer/training.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -7,8 +9,6 @@
 #include <ostream>
 #include <random>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "hpt/trainer/augment.hpp"
 #include "hpt/trainer/batch_sampler.hpp"
@@ -81,10 +81,9 @@ torch::Tensor embed(EmbeddingHead& head, FeatureExtractor* extractor, const torc
   return torch::cat(parts);
 }
 
-LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor,
-                           const TrainData& train, const TrainData& val, const LoopOptions& o,
-                           const EpochCallback& on_epoch,
-                           const std::function<double()>& validate) {
+LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, const TrainData& train,
+                           const TrainData& val, const LoopOptions& o,
+                           const EpochCallback& on_epoch, const std::function<double()>& validate) {
   std::vector<torch::Tensor> params = head->parameters();
   const bool tune_extractor = extractor && extractor->trainable();
   if (tune_extractor) {
@@ -96,10 +95,10 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor,
                     seed_for(o.seed, "batches"));
   std::mt19937_64 aug_rng(seed_for(o.seed, "augment"));
   const int64_t n = train.labels.size(0);
-  const int64_t steps = o.steps_per_epoch > 0
-                            ? o.steps_per_epoch
-                            : std::max<int64_t>(1, (n + sampler.batch_size() - 1) /
-                                                       sampler.batch_size());
+  const int64_t steps =
+      o.steps_per_epoch > 0
+          ? o.steps_per_epoch
+          : std::max<int64_t>(1, (n + sampler.batch_size() - 1) / sampler.batch_size());
   PairSet val_pairs;
   std::function<double()> score = validate;
   if (!score) {
@@ -181,9 +180,9 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   if (train.images.size(1) == train.images.size(2)) {
     spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.
   }
-  const std::string key = digest(fmt::format(
-      "builtin-cnn-v1|{}|c{}|w{}|e{}|s{}", dataset.fingerprint, options.in_channels(),
-      options.width(), config.pretrain_epochs, config.seed));
+  const std::string key = digest(fmt::format("builtin-cnn-v1|{}|c{}|w{}|e{}|s{}",
+                                             dataset.fingerprint, options.in_channels(),
+                                             options.width(), config.pretrain_epochs, config.seed));
   const std::string path = cache_root() + "/cnn/" + key + ".pt";
   BuiltinCnn cnn(options);
   const bool hit = ensure_cached(path, [&](const std::string& tmp) {
@@ -210,9 +209,10 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
       int64_t correct = 0;
       int64_t steps = 0;
       for (size_t i = 0; i < order.size(); i += batch) {
-        auto idx = torch::tensor(
-            std::vector<int64_t>(order.begin() + i, order.begin() + std::min(order.size(), i + batch)),
-            torch::kInt64);
+        auto idx =
+            torch::tensor(std::vector<int64_t>(order.begin() + i,
+                                               order.begin() + std::min(order.size(), i + batch)),
+                          torch::kInt64);
         auto logits = classifier(fresh->forward(to_input(train.images.index_select(0, idx), spec)));
         auto y = train.labels.index_select(0, idx);
         auto loss = torch::nn::functional::cross_entropy(logits, y);
@@ -237,9 +237,9 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
 
 std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
                                              bool* hit, std::ostream& log) {
-  const std::string key = digest(fmt::format("features-v1|{}|{}|{}", dataset.fingerprint,
-                                             extractor.identity(),
-                                             to_json(extractor.input_spec()).dump()));
+  const std::string key =
+      digest(fmt::format("features-v1|{}|{}|{}", dataset.fingerprint, extractor.identity(),
+                         to_json(extractor.input_spec()).dump()));
   const std::string path = cache_root() + "/features/" + key + ".pt";
   const auto t0 = Clock::now();
   const bool was_hit = ensure_cached(path, [&](const std::string& tmp) {
@@ -287,8 +287,8 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
     auto te = class_counts(dataset.test, k);
     log << fmt::format("{:<24} {:>8} {:>8} {:>8}\n", "class", "train", "val", "test");
     for (size_t c = 0; c < k; ++c) {
-      log << fmt::format("{:<24} {:>8} {:>8} {:>8}\n", dataset.class_names[c].substr(0, 24),
-                         tr[c], va[c], te[c]);
+      log << fmt::format("{:<24} {:>8} {:>8} {:>8}\n", dataset.class_names[c].substr(0, 24), tr[c],
+                         va[c], te[c]);
     }
   }
 

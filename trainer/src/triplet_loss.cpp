@@ -42,8 +42,8 @@ torch::Tensor triplet_semihard_loss(const torch::Tensor& embeddings, const torch
   return loss.sum() / mask.sum();
 }
 
-torch::Tensor triplet_batch_hard_loss(const torch::Tensor& embeddings,
-                                      const torch::Tensor& labels, double margin) {
+torch::Tensor triplet_batch_hard_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                      double margin) {
   const int64_t b = embeddings.size(0);
   auto pd = pairwise_distance(embeddings);
   auto lab = labels.view({-1, 1});
@@ -55,8 +55,8 @@ torch::Tensor triplet_batch_hard_loss(const torch::Tensor& embeddings,
     return embeddings.sum() * 0;
   }
   auto hardest_pos = std::get<0>(pd.masked_fill(positives.logical_not(), -1.0).max(1));
-  auto hardest_neg = std::get<0>(
-      pd.masked_fill(same, std::numeric_limits<double>::infinity()).min(1));
+  auto hardest_neg =
+      std::get<0>(pd.masked_fill(same, std::numeric_limits<double>::infinity()).min(1));
   auto loss = (hardest_pos - hardest_neg + margin).clamp_min(0);
   return loss.masked_select(valid).mean();
 }

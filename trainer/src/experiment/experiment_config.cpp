@@ -43,11 +43,11 @@ DatasetConfig parse_dataset(const YAML::Node& node, const ConfigPath& at) {
   }
   if (node["image_size"]) {
     d.image_size = read_int(node["image_size"], at.child("image_size"));
-    check_range(d.image_size == 0 || d.image_size >= 16, node["image_size"],
-                at.child("image_size"), "0 (native) or >= 16", std::to_string(d.image_size));
+    check_range(d.image_size == 0 || d.image_size >= 16, node["image_size"], at.child("image_size"),
+                "0 (native) or >= 16", std::to_string(d.image_size));
   }
-  for (auto [key, field] : {std::pair{"val_fraction", &d.val_fraction},
-                            std::pair{"test_fraction", &d.test_fraction}}) {
+  for (auto [key, field] :
+       {std::pair{"val_fraction", &d.val_fraction}, std::pair{"test_fraction", &d.test_fraction}}) {
     if (node[key]) {
       *field = read_double(node[key], at.child(key));
       check_range(*field >= 0 && *field < 1, node[key], at.child(key), "in [0, 1)",

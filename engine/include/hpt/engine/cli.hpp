@@ -22,6 +22,18 @@ using CommandRegistrar = std::function<void(CLI::App&)>;
 // "hpt: error: ..." on stderr; returns the process exit code.
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars);
 
+// Parses argv into app, whose subcommands do their work in callbacks, with hpt's error
+// policy: one line "hpt: error: ..." on stderr. Returns the process exit code.
+int run_app(CLI::App& app, int argc, char** argv);
+
+// The trainer's verbs (train, match, embed, worker) live in the LibTorch-linked
+// `hpt-train` next to `hpt`, so that every other command starts in milliseconds. This
+// registers them in app as pass-throughs that exec it.
+void add_trainer_passthrough(CLI::App& app);
+
+// The hpt-train binary beside the running executable.
+std::string trainer_executable();
+
 // Renders trials as "table", "json" or "csv" (throws std::invalid_argument otherwise).
 std::string format_trials(Storage& storage, const StudyInfo& study, const std::string& format);
 

@@ -14,7 +14,7 @@ class Storage;
 
 struct RunOptions {
   int trials = 0;             // The study's total of finished (COMPLETE + PRUNED) trials.
-  std::string self_exe;       // The hpt binary (runs `hpt worker` for the built-in trainer).
+  std::string trainer_exe;    // hpt-train: `hpt-train worker` is the built-in trainer's worker.
   bool interactive = false;   // Live progress line (stdout is a terminal).
 };
 

@@ -13,8 +13,8 @@ namespace hpt::trainer {
 class PkSampler {
  public:
   // Throws std::invalid_argument for P < 1, K < 1, negative labels or no labels.
-  PkSampler(const std::vector<int64_t>& labels, int64_t classes_per_batch,
-            int64_t images_per_class, uint64_t seed);
+  PkSampler(const std::vector<int64_t>& labels, int64_t classes_per_batch, int64_t images_per_class,
+            uint64_t seed);
 
   // Indices into labels of the next batch, class by class (P * K entries).
   std::vector<int64_t> next();

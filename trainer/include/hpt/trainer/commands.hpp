@@ -2,10 +2,9 @@
 // The trainer's CLI subcommands (train, match, embed, worker) and the built-in trial worker.
 
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace CLI {
 class App;

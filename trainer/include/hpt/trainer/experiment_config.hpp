@@ -2,44 +2,46 @@
 // The experiment config (the report's YAML keys plus dataset, loss and batch settings).
 // Torch-free, so the engine can validate a study's fixed section without LibTorch.
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 namespace hpt::trainer {
 
 struct DatasetConfig {
-  std::string format;          // "idx", "tiny-imagenet" or "folder" (required).
-  std::string path;            // Dataset root (required).
-  int64_t image_size = 0;      // Square resize side; 0 keeps the native size.
-  double val_fraction = 0.1;   // Used where the dataset has no predefined split.
+  std::string format;         // "idx", "tiny-imagenet" or "folder" (required).
+  std::string path;           // Dataset root (required).
+  int64_t image_size = 0;     // Square resize side; 0 keeps the native size.
+  double val_fraction = 0.1;  // Used where the dataset has no predefined split.
   double test_fraction = 0.1;
 };
 
 struct ExperimentConfig {
   std::string experiment_name = "experiment";
-  uint64_t seed = 0;                       // Data split, pretraining; trials add their own.
+  uint64_t seed = 0;  // Data split, pretraining; trials add their own.
   bool image_augmentation = false;
-  std::string feature_extractor = "builtin-cnn";  // Or a TorchScript .pt file.
+  std::string feature_extractor = "builtin-cnn";  // Or a TorchScript .pt file; its input
+                                                  // contract: torchscript_input_spec (model.hpp).
   int64_t embedding_dim = 64;
   std::vector<int64_t> intermediate_ff_block_units;  // One FF block per entry.
-  double dropout = 0.0;                    // In [0, 1).
+  double dropout = 0.0;                              // In [0, 1).
   int64_t epochs = 20;
-  int64_t early_stopping_patience = 5;     // Epochs without val AUC gain; 0 disables.
+  int64_t early_stopping_patience = 5;  // Epochs without val AUC gain; 0 disables.
   DatasetConfig dataset;
   double learning_rate = 1e-3;
-  double margin = 1.0;                     // TFA TripletSemiHardLoss default.
-  std::string loss = "semi-hard";          // "semi-hard" or "batch-hard".
-  int64_t classes_per_batch = 8;           // P (clamped to the number of classes).
-  int64_t images_per_class = 8;            // K.
-  int64_t steps_per_epoch = 0;             // 0: one pass over the train split.
-  bool trainable_extractor = false;        // false: frozen extractor (cached features).
-  int64_t pretrain_epochs = 3;             // Built-in CNN classification pretraining.
-  int64_t eval_pairs = 10000;              // Balanced pairs per split for ROC AUC.
-  int64_t threads = 0;                     // torch::set_num_threads; 0 keeps the default.
+  double margin = 1.0;               // TFA TripletSemiHardLoss default.
+  std::string loss = "semi-hard";    // "semi-hard" or "batch-hard".
+  int64_t classes_per_batch = 8;     // P (clamped to the number of classes).
+  int64_t images_per_class = 8;      // K.
+  int64_t steps_per_epoch = 0;       // 0: one pass over the train split.
+  bool trainable_extractor = false;  // false: frozen, features cached (with
+                                     // augmentation: val/test only, train on the fly).
+  int64_t pretrain_epochs = 3;       // Built-in CNN classification pretraining.
+  int64_t eval_pairs = 10000;        // Balanced pairs per split for ROC AUC.
+  int64_t threads = 0;               // torch::set_num_threads; 0 keeps the default.
 };
 
 // Every key parse_experiment accepts at the top level.

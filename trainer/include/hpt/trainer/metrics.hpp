@@ -2,11 +2,11 @@
 // Pair metrics for image matching: balanced same/different pairs, ROC AUC and curve, the
 // decision threshold, the confusion matrix, and recall@1.
 
+#include <torch/torch.h>
+
 #include <array>
 #include <cstdint>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace hpt::trainer {
 

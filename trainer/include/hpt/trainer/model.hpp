@@ -2,14 +2,14 @@
 // The embedding model: a feature extractor (built-in CNN or TorchScript file) followed by
 // the report's head (flatten -> FF blocks -> Linear(embedding_dim) -> L2 normalise).
 
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 #include <torch/script.h>
 #include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace hpt::trainer {
 
@@ -78,8 +78,8 @@ TORCH_MODULE(BuiltinCnn);
 
 // How uint8 NHWC images become the extractor's float NCHW input.
 struct InputSpec {
-  int64_t channels = 1;          // Images are converted to this many channels (1 or 3).
-  int64_t size = 0;              // Square side to resize to; 0 keeps the input size.
+  int64_t channels = 1;           // Images are converted to this many channels (1 or 3).
+  int64_t size = 0;               // Square side to resize to; 0 keeps the input size.
   std::vector<double> mean{0.0};  // Per channel, on [0, 1] pixel values.
   std::vector<double> std{1.0};
 };

@@ -2,10 +2,10 @@
 // TensorFlow Projector export: vectors.tsv, metadata.tsv, sprite.png,
 // projector_config.pbtxt (TensorBoard) and projector_config.json (projector.tensorflow.org).
 
+#include <torch/torch.h>
+
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace hpt::trainer {
 

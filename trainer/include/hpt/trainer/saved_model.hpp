@@ -2,10 +2,10 @@
 // A trained model on disk: model.json (config, head options, extractor entry, threshold),
 // head.pt and the extractor's weights (or a reference to its TorchScript file).
 
+#include <torch/torch.h>
+
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "hpt/trainer/experiment_config.hpp"
 #include "hpt/trainer/model.hpp"

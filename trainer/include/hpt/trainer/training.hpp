@@ -2,15 +2,15 @@
 // Training the embedding model: early stopping, the epoch loop, built-in CNN pretraining,
 // and a whole experiment (load -> extractor -> cached features -> train -> evaluate -> save).
 
+#include <torch/torch.h>
+
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include "hpt/trainer/dataset.hpp"
 #include "hpt/trainer/experiment_config.hpp"
@@ -77,8 +77,8 @@ struct LoopResult {
 // Trains head (and extractor when given and trainable) with Adam on P x K batches, scores
 // every epoch with `validate` (default: validation pair ROC AUC), stops early, and
 // restores the best epoch's weights before returning.
-LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor,
-                           const TrainData& train, const TrainData& val, const LoopOptions& o,
+LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, const TrainData& train,
+                           const TrainData& val, const LoopOptions& o,
                            const EpochCallback& on_epoch,
                            const std::function<double()>& validate = {});
 
@@ -104,15 +104,15 @@ struct ExperimentResult {
   double test_recall_at_1 = 0;
   double threshold = 0;  // Youden-optimal distance on the validation pairs.
   std::array<std::array<int64_t, 2>, 2> confusion_matrix{};  // Test pairs at threshold.
-  RocCurve roc_curve;                                         // Test pairs, <= 50 points.
+  RocCurve roc_curve;                                        // Test pairs, <= 50 points.
   LoopResult loop;
   nlohmann::json timings;  // Seconds per phase.
 };
 
 struct RunOptions {
-  uint64_t run_seed = 0;   // Initialisation and batches (a trial's seed).
-  std::string out_dir;     // If set: metrics.json, the model and the projector export.
-  EpochCallback on_epoch;  // Called after every epoch.
+  uint64_t run_seed = 0;        // Initialisation and batches (a trial's seed).
+  std::string out_dir;          // If set: metrics.json, the model and the projector export.
+  EpochCallback on_epoch;       // Called after every epoch.
   std::ostream* log = nullptr;  // Progress and the class distribution; null: silent.
 };
 

@@ -19,7 +19,7 @@ torch::Tensor triplet_semihard_loss(const torch::Tensor& embeddings, const torch
 
 // Batch-hard triplet loss (Hermans et al. 2017): mean over anchors having a positive and a
 // negative of max(hardest d(a,p) - hardest d(a,n) + margin, 0).
-torch::Tensor triplet_batch_hard_loss(const torch::Tensor& embeddings,
-                                      const torch::Tensor& labels, double margin);
+torch::Tensor triplet_batch_hard_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                      double margin);
 
 }  // namespace hpt::trainer
