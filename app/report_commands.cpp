@@ -1,9 +1,8 @@
 #ifdef HPT_HAVE_REPORTS
 #include "report_commands.hpp"
 
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "hpt/reports/report.hpp"
 #include "hpt/storage/storage.hpp"
@@ -29,7 +28,8 @@ void add_report_commands(CLI::App& app) {
   importance->add_option("--study", args->study, "Study name (default: the only study)");
   importance->add_option("--target", args->target, "value or duration")
       ->check(CLI::IsMember({"value", "duration"}));
-  importance->add_option("--format", args->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  importance->add_option("--format", args->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
   importance->callback([args] {
     auto storage = open_storage(args->db, true);
     std::cout << reports::importance_text(*storage, args->study, args->target, args->format);

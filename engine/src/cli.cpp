@@ -1,8 +1,10 @@
 #include "hpt/engine/cli.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -10,9 +12,6 @@
 #include <iostream>
 #include <set>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
@@ -94,8 +93,8 @@ Json trial_json(const FrozenTrial& t) {
   return j;
 }
 
-int run_study_command(const std::string& config_file, int trials, int jobs, const std::string& storage_url,
-                      const std::string& study) {
+int run_study_command(const std::string& config_file, int trials, int jobs,
+                      const std::string& storage_url, const std::string& study) {
   StudyConfig config = load_study_config(config_file);
   if (jobs > 0) {
     config.jobs = jobs;
@@ -153,9 +152,10 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
     rows.push_back(header);
     for (const auto& t : trials) {
       const Json p = t.external_params();
-      std::vector<std::string> row{std::to_string(t.number), trial_state_name(t.state),
-                                   t.value ? fmt::format("{:.6g}", *t.value) : "-",
-                                   t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
+      std::vector<std::string> row{
+          std::to_string(t.number), trial_state_name(t.state),
+          t.value ? fmt::format("{:.6g}", *t.value) : "-",
+          t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
       for (const auto& n : names) {
         row.push_back(p.contains(n) ? param_text(p[n]) : "-");
       }
@@ -214,7 +214,8 @@ void add_trainer_passthrough(CLI::App& app) {
       {"train", "Train the embedding model from an experiment YAML (hpt train --help)"},
       {"match", "Decide whether two images show the same class (hpt match --help)"},
       {"embed", "Print image embeddings as JSON lines (hpt embed --help)"},
-      {"worker", "The built-in trial worker (reads HPT_FIXED, HPT_PARAMS, HPT_SEED, HPT_TRIAL_DIR)"}};
+      {"worker",
+       "The built-in trial worker (reads HPT_FIXED, HPT_PARAMS, HPT_SEED, HPT_TRIAL_DIR)"}};
   for (const auto& [name, description] : verbs) {
     auto* sub = app.add_subcommand(name, description);
     sub->prefix_command();
@@ -231,9 +232,10 @@ void add_trainer_passthrough(CLI::App& app) {
       }
       argv.push_back(nullptr);
       ::execv(exe.c_str(), argv.data());
-      throw std::runtime_error(fmt::format("cannot run '{}' for 'hpt {}': {} (was hpt built without the "
-                                           "trainer? cmake -DHPT_WITH_TRAINER=ON)",
-                                           exe, verb, std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("cannot run '{}' for 'hpt {}': {} (was hpt built without the "
+                      "trainer? cmake -DHPT_WITH_TRAINER=ON)",
+                      exe, verb, std::strerror(errno)));
     });
   }
 }
@@ -242,17 +244,21 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
   // A full disk or file-size limit must surface as a write error, not kill the process.
   ::signal(SIGXFSZ, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"hpt: hyperparameter tuning for image-matching models (TPE + median pruning, "
-               "Optuna-compatible studies)",
-               "hpt"};
+  CLI::App app{
+      "hpt: hyperparameter tuning for image-matching models (TPE + median pruning, "
+      "Optuna-compatible studies)",
+      "hpt"};
   app.set_version_flag("--version", std::string("hpt ") + HPT_VERSION);
   std::string config_file, storage_url, study;
   int trials = 0;
   int jobs = 0;
-  app.add_option("--config", config_file, "Study config (hpt_config.yaml)")->check(CLI::ExistingFile);
-  app.add_option("--trials", trials, "Total finished (COMPLETE + PRUNED) trials the study should have")
+  app.add_option("--config", config_file, "Study config (hpt_config.yaml)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--trials", trials,
+                 "Total finished (COMPLETE + PRUNED) trials the study should have")
       ->check(CLI::PositiveNumber);
-  app.add_option("--jobs", jobs, "Trials run at once (overrides study.jobs)")->check(CLI::PositiveNumber);
+  app.add_option("--jobs", jobs, "Trials run at once (overrides study.jobs)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--storage", storage_url, "Study database (overrides study.storage)");
   app.add_option("--study", study, "Study name (overrides study.name)");
   app.require_subcommand(0, 1);
@@ -268,7 +274,8 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
   auto* best_cmd = app.add_subcommand("best", "Show a study's best trial");
   best_cmd->add_option("DB", db, "Study database")->required();
   best_cmd->add_option("--study", study, "Study name (default: the only study)");
-  best_cmd->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  best_cmd->add_option("--format", format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
 
   for (const auto& add : registrars) {
     add(app);
@@ -332,7 +339,8 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
       return 2;
     }
     if (trials <= 0) {
-      std::cerr << "hpt: error: --trials N is required with --config (the study's total of finished trials)\n";
+      std::cerr << "hpt: error: --trials N is required with --config (the study's total of "
+                   "finished trials)\n";
       return 2;
     }
     return run_study_command(config_file, trials, jobs, storage_url, study);

@@ -1,5 +1,6 @@
 #include "hpt/engine/orchestrator.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <ostream>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/progress.hpp"
@@ -74,7 +73,11 @@ std::string trimmed_tail(const std::string& s) {
 class Orchestrator {
  public:
   Orchestrator(const StudyConfig& c, Storage& s, const RunOptions& o, std::ostream& out)
-      : m_config(c), m_storage(s), m_options(o), m_out(out), m_owner(Owner::current()),
+      : m_config(c),
+        m_storage(s),
+        m_options(o),
+        m_out(out),
+        m_owner(Owner::current()),
         m_progress(out, o.interactive) {}
 
   int run();
@@ -110,9 +113,9 @@ void Orchestrator::open_study() {
   const std::string& name = m_config.name;
   if (auto info = m_storage.find_study(name)) {
     if (info->direction != m_config.direction) {
-      throw std::runtime_error(fmt::format(
-          "study '{}' exists with direction {}, but the config says {}", name,
-          direction_name(info->direction), direction_name(m_config.direction)));
+      throw std::runtime_error(
+          fmt::format("study '{}' exists with direction {}, but the config says {}", name,
+                      direction_name(info->direction), direction_name(m_config.direction)));
     }
     m_study_id = info->id;
   } else {
@@ -198,12 +201,12 @@ bool Orchestrator::launch_one() {
   }
   FrozenTrial trial = claim->trial;
   if (claim->kind == TrialClaim::Kind::Orphan) {
-    m_progress.note(fmt::format("trial {} was left RUNNING by a stopped process: re-running it",
-                                trial.number));
+    m_progress.note(
+        fmt::format("trial {} was left RUNNING by a stopped process: re-running it", trial.number));
   }
   // Parameters: kept from a resumed trial, enqueued ones (Optuna's fixed_params), sampled rest.
   Json enqueued = trial.system_attrs.count("fixed_params") ? trial.system_attrs.at("fixed_params")
-                                                            : Json::object();
+                                                           : Json::object();
   std::map<std::string, double> chosen;
   for (const auto& [name, dist] : m_config.search_space) {
     if (trial.params.count(name)) {
@@ -212,7 +215,8 @@ bool Orchestrator::launch_one() {
       try {
         chosen[name] = to_internal(dist, enqueued.at(name));
       } catch (const std::invalid_argument& e) {
-        m_progress.note(fmt::format("trial {}: enqueued {} ignored: {}", trial.number, name, e.what()));
+        m_progress.note(
+            fmt::format("trial {}: enqueued {} ignored: {}", trial.number, name, e.what()));
       }
     }
   }
@@ -333,7 +337,9 @@ void Orchestrator::finish(Running& r) {
   if (state == TrialState::Fail) {
     ++m_failures;
     m_last_failure = fmt::format("trial {}: {}", r.trial.number, reason);
-    int attempt = r.trial.system_attrs.count("hpt:attempt") ? r.trial.system_attrs.at("hpt:attempt").get<int>() : 0;
+    int attempt = r.trial.system_attrs.count("hpt:attempt")
+                      ? r.trial.system_attrs.at("hpt:attempt").get<int>()
+                      : 0;
     if (attempt < m_config.retries) {
       FrozenTrial retry;
       retry.state = TrialState::Waiting;
@@ -404,8 +410,9 @@ int Orchestrator::run() {
   bool waiting_note = false;
   while (true) {
     if (g_signals > 0) {
-      m_progress.note(g_signals > 1 ? "interrupted again: stopping now"
-                                    : "interrupted: ending running trials (Ctrl-C again to stop now)");
+      m_progress.note(g_signals > 1
+                          ? "interrupted again: stopping now"
+                          : "interrupted: ending running trials (Ctrl-C again to stop now)");
       stop_all(g_signals > 1);
       m_progress.end();
       m_out << "hpt: interrupted; run the same command again to resume the study\n";
@@ -419,7 +426,8 @@ int Orchestrator::run() {
       if (failing) {
         m_progress.end();
         m_out << fmt::format(
-            "hpt: error: stopping after {} failed trials in this run (study.max_failures = {}); last "
+            "hpt: error: stopping after {} failed trials in this run (study.max_failures = {}); "
+            "last "
             "failure: {}\n",
             m_failures, m_config.max_failures, m_last_failure);
         return k_exit_failures;
@@ -460,7 +468,8 @@ int Orchestrator::run() {
     }
     check_timeouts();
     heartbeat();
-    m_progress.tick(static_cast<int>(m_running.size()), m_storage.count_trials(m_study_id, done_states));
+    m_progress.tick(static_cast<int>(m_running.size()),
+                    m_storage.count_trials(m_study_id, done_states));
   }
   m_progress.end();
   const auto best = m_storage.get_all_trials(m_study_id, {TrialState::Complete});
@@ -470,7 +479,8 @@ int Orchestrator::run() {
 
 }  // namespace
 
-int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options, std::ostream& out) {
+int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
+              std::ostream& out) {
   SignalGuard guard;
   Orchestrator o(config, storage, options, out);
   return o.run();

@@ -1,8 +1,8 @@
 #include "hpt/engine/progress.hpp"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace hpt {
 
@@ -53,8 +53,8 @@ std::string Progress::status_line() const {
     eta = format_duration(elapsed / done_here * std::max(0, m_total - m_done));
   }
   std::string best = m_best ? fmt::format("{:.6g} (trial {})", *m_best, m_best_number) : "-";
-  return fmt::format("[{}/{}] running {} | best {} | elapsed {} | ETA {}", m_done, m_total, m_running,
-                     best, format_duration(elapsed), eta);
+  return fmt::format("[{}/{}] running {} | best {} | elapsed {} | ETA {}", m_done, m_total,
+                     m_running, best, format_duration(elapsed), eta);
 }
 
 void Progress::started(int number, const Json& params) {
@@ -115,7 +115,8 @@ void Progress::summary(const std::vector<FrozenTrial>& complete, Direction direc
     if (!t.value) {
       continue;
     }
-    if (!best || (direction == Direction::Minimize ? *t.value < *best->value : *t.value > *best->value)) {
+    if (!best ||
+        (direction == Direction::Minimize ? *t.value < *best->value : *t.value > *best->value)) {
       best = &t;
     }
   }

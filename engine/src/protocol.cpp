@@ -34,7 +34,8 @@ std::optional<WorkerMessage> parse_worker_line(const std::string& raw) {
   m.value = value.get<double>();
   if (j.contains("step")) {
     const Json& s = j["step"];
-    if (!s.is_number_integer() && !(s.is_number_float() && s.get<double>() == std::floor(s.get<double>()))) {
+    if (!s.is_number_integer() &&
+        !(s.is_number_float() && s.get<double>() == std::floor(s.get<double>()))) {
       return std::nullopt;
     }
     m.kind = WorkerMessage::Kind::Intermediate;

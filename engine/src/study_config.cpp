@@ -1,12 +1,12 @@
 #include "hpt/engine/study_config.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <boost/process/search_path.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <boost/process/search_path.hpp>
-#include <fmt/format.h>
 
 #include "hpt/schema/config_error.hpp"
 #include "hpt/tuner/pruner.hpp"
@@ -20,7 +20,8 @@ namespace hpt {
 namespace {
 
 // Options are every key of a sampler/pruner mapping but type (and seed for samplers).
-Json options_of(const YAML::Node& node, const ConfigPath& at, std::initializer_list<const char*> skip) {
+Json options_of(const YAML::Node& node, const ConfigPath& at,
+                std::initializer_list<const char*> skip) {
   Json out = Json::object();
   for (const auto& kv : node) {
     const std::string key = key_name(kv.first, at);
@@ -136,7 +137,8 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
   if (node["jobs"]) {
     int64_t j = read_int(node["jobs"], at.child("jobs"));
     if (j < 1 || j > 1024) {
-      config_fail(at.child("jobs"), node["jobs"], fmt::format("must be in [1, 1024], but got {}", j));
+      config_fail(at.child("jobs"), node["jobs"],
+                  fmt::format("must be in [1, 1024], but got {}", j));
     }
     c.jobs = static_cast<int>(j);
   }
@@ -149,7 +151,8 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
   if (node["max_failures"]) {
     int64_t m = read_int(node["max_failures"], at.child("max_failures"));
     if (m < 1) {
-      config_fail(at.child("max_failures"), node["max_failures"], fmt::format("must be >= 1, but got {}", m));
+      config_fail(at.child("max_failures"), node["max_failures"],
+                  fmt::format("must be >= 1, but got {}", m));
     }
     c.max_failures = static_cast<int>(m);
   }
@@ -168,7 +171,8 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     if (s["seed"]) {
       int64_t v = read_int(s["seed"], at.child("sampler.seed"));
       if (v < 0) {
-        config_fail(at.child("sampler.seed"), s["seed"], fmt::format("must be >= 0, but got {}", v));
+        config_fail(at.child("sampler.seed"), s["seed"],
+                    fmt::format("must be >= 0, but got {}", v));
       }
       c.sampler_seed = static_cast<uint64_t>(v);
     }
@@ -202,20 +206,23 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
     }
     const std::string& program = c.command.front();
     if (program.find('/') == std::string::npos && boost::process::search_path(program).empty()) {
-      config_fail(at.child("command").index(0), cmd[0], fmt::format("'{}' not found in PATH", program));
+      config_fail(at.child("command").index(0), cmd[0],
+                  fmt::format("'{}' not found in PATH", program));
     }
   }
   if (node["timeout"]) {
     double t = read_double(node["timeout"], at.child("timeout"));
     if (t <= 0) {
-      config_fail(at.child("timeout"), node["timeout"], fmt::format("must be > 0 seconds, but got {}", t));
+      config_fail(at.child("timeout"), node["timeout"],
+                  fmt::format("must be > 0 seconds, but got {}", t));
     }
     c.timeout = t;
   }
   if (node["retries"]) {
     int64_t r = read_int(node["retries"], at.child("retries"));
     if (r < 0 || r > 100) {
-      config_fail(at.child("retries"), node["retries"], fmt::format("must be in [0, 100], but got {}", r));
+      config_fail(at.child("retries"), node["retries"],
+                  fmt::format("must be in [0, 100], but got {}", r));
     }
     c.retries = static_cast<int>(r);
   }
@@ -245,16 +252,17 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   }
   Json merged = c.fixed;
   for (const auto& [name, dist] : c.search_space) {
-    merged[name] = to_external(dist, std::visit(
-                                         [](const auto& d) -> double {
-                                           using T = std::decay_t<decltype(d)>;
-                                           if constexpr (std::is_same_v<T, CategoricalDistribution>) {
-                                             return 0.0;
-                                           } else {
-                                             return static_cast<double>(d.low);
-                                           }
-                                         },
-                                         dist));
+    merged[name] =
+        to_external(dist, std::visit(
+                              [](const auto& d) -> double {
+                                using T = std::decay_t<decltype(d)>;
+                                if constexpr (std::is_same_v<T, CategoricalDistribution>) {
+                                  return 0.0;
+                                } else {
+                                  return static_cast<double>(d.low);
+                                }
+                              },
+                              dist));
   }
   if (root["fixed"] && root["fixed"].IsMap()) {
     YAML::Node fixed = YAML::Clone(root["fixed"]);
@@ -281,7 +289,8 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   }
   const ConfigPath top{file, ""};
   if (!root.IsMap()) {
-    config_fail(top, root, "expected a mapping with sections study, objective, fixed, search_space");
+    config_fail(top, root,
+                "expected a mapping with sections study, objective, fixed, search_space");
   }
   check_keys(root, top, {"study", "objective", "fixed", "search_space"});
   StudyConfig c;
@@ -301,7 +310,8 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   }
   const auto space = root["search_space"];
   if (!space || space.IsNull() || (space.IsMap() && space.size() == 0)) {
-    config_fail(top.child("search_space"), space, "the search space is empty: add at least one parameter");
+    config_fail(top.child("search_space"), space,
+                "the search space is empty: add at least one parameter");
   }
   require_map(space, top.child("search_space"));
   for (const auto& kv : space) {
@@ -310,7 +320,8 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
       config_fail(top.child("search_space").child(name), kv.first,
                   "is also set in 'fixed'; a parameter is either fixed or searched");
     }
-    c.search_space.emplace_back(name, parse_param(kv.second, top.child("search_space").child(name)));
+    c.search_space.emplace_back(name,
+                                parse_param(kv.second, top.child("search_space").child(name)));
   }
   try {
     make_sampler(c.sampler_type, c.sampler_options, c.sampler_seed, c.search_space);

@@ -12,10 +12,11 @@
 // Boost 1.74 compiles its vfork launcher only for pre-2008 POSIX feature levels; Linux has
 // vfork, so turn it on (see ChildSetup for why).
 #define BOOST_POSIX_HAS_VFORK 1
+#include <fmt/format.h>
+
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/posix.hpp>
-#include <fmt/format.h>
 
 namespace bp = boost::process;
 
@@ -70,14 +71,15 @@ WorkerProcess::WorkerProcess(const std::vector<std::string>& argv,
   bp::pipe err;
   bp::child child;
   try {
-    child = bp::child(bp::exe = exe, bp::args = std::vector<std::string>(argv.begin() + 1, argv.end()),
-                      bp::env = child_env, bp::std_out > out, bp::std_err > err, bp::std_in < bp::null,
-                      ChildSetup{}, bp::posix::use_vfork);
+    child =
+        bp::child(bp::exe = exe, bp::args = std::vector<std::string>(argv.begin() + 1, argv.end()),
+                  bp::env = child_env, bp::std_out > out, bp::std_err > err, bp::std_in < bp::null,
+                  ChildSetup{}, bp::posix::use_vfork);
   } catch (const bp::process_error& e) {
     throw std::runtime_error(fmt::format("cannot start '{}': {}", argv[0], e.code().message()));
   }
   m_pid = child.id();
-  child.detach();  // We reap it ourselves with waitpid.
+  child.detach();           // We reap it ourselves with waitpid.
   ::setpgid(m_pid, m_pid);  // Also from the parent, so signal_group never races the child.
   m_out = ::dup(out.native_source());
   m_err = ::dup(err.native_source());

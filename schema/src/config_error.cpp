@@ -1,12 +1,12 @@
 #include "hpt/schema/config_error.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace hpt {
 
@@ -181,7 +181,8 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
     case YAML::NodeType::Map: {
       auto obj = nlohmann::json::object();
       for (const auto& kv : node) {
-        obj[kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first)] = yaml_to_json(kv.second);
+        obj[kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first)] =
+            yaml_to_json(kv.second);
       }
       return obj;
     }
@@ -217,7 +218,11 @@ void check_utf8(const std::string& text, const std::string& file) {
   size_t line = 1;
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    size_t extra = c < 0x80           ? 0
+                   : (c >> 5) == 0x6  ? 1
+                   : (c >> 4) == 0xE  ? 2
+                   : (c >> 3) == 0x1E ? 3
+                                      : 4;
     bool ok = extra < 4 && i + extra < text.size() + (extra == 0 ? 1 : 0);
     for (size_t k = 1; ok && k <= extra; ++k) {
       ok = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;

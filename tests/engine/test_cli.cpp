@@ -1,6 +1,5 @@
-#include <filesystem>
-
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "hpt/engine/cli.hpp"
 #include "hpt/storage/storage.hpp"
@@ -36,7 +35,8 @@ std::unique_ptr<Storage> sample_study(const std::string& db, StudyInfo& info) {
 // json: an array of objects with number, state, value and external params.
 TEST_CASE("cli: trials as json", "[cli]") {
   StudyInfo info;
-  auto s = sample_study((std::filesystem::temp_directory_path() / "hpt_cli_json.db").string(), info);
+  auto s =
+      sample_study((std::filesystem::temp_directory_path() / "hpt_cli_json.db").string(), info);
   Json j = Json::parse(format_trials(*s, info, "json"));
   REQUIRE(j.size() == 2);
   CHECK(j[0]["number"] == 0);
@@ -57,5 +57,6 @@ TEST_CASE("cli: trials as csv and table", "[cli]") {
   CHECK_THAT(csv, Catch::Contains("\n1,FAIL,,") && Catch::Contains(",\"a,b\",0.75\n"));
   const std::string table = format_trials(*s, info, "table");
   CHECK_THAT(table, Catch::Contains("number  state"));
-  CHECK_THROWS_WITH(format_trials(*s, info, "xml"), Catch::Contains("--format must be table, json or csv"));
+  CHECK_THROWS_WITH(format_trials(*s, info, "xml"),
+                    Catch::Contains("--format must be table, json or csv"));
 }

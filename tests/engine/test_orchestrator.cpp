@@ -1,9 +1,8 @@
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/study_config.hpp"
@@ -31,8 +30,8 @@ struct TempDb {
 
 // A config whose objective is a shell one-liner; x in [0, 4], value = x.
 StudyConfig shell_study(const TempDb& t, const std::string& script, const std::string& extra = "") {
-  std::string yaml = "study: {name: s, storage: " + t.db() + ", seed: 1, pruner: {type: none}" + extra +
-                     "}\nobjective: {command: [sh, -c, '" + script +
+  std::string yaml = "study: {name: s, storage: " + t.db() + ", seed: 1, pruner: {type: none}" +
+                     extra + "}\nobjective: {command: [sh, -c, '" + script +
                      "']}\nsearch_space:\n  x: {type: float, low: 0, high: 4}\n";
   return parse_study_config(yaml, "test.yaml");
 }
@@ -110,7 +109,8 @@ TEST_CASE("orchestrator: pruning", "[orchestrator]") {
   auto c = parse_study_config(
       "study: {name: s, storage: " + t.db() +
           ", seed: 3, sampler: {type: random}, pruner: {type: median, n_startup_trials: 2}}\n"
-          "objective: {command: [sh, -c, 'for i in 0 1 2 3 4 5; do echo \"{\\\"step\\\": $i, \\\"value\\\": {x}}\"; "
+          "objective: {command: [sh, -c, 'for i in 0 1 2 3 4 5; do echo \"{\\\"step\\\": $i, "
+          "\\\"value\\\": {x}}\"; "
           "sleep 0.05; done; echo \"{\\\"value\\\": {x}}\"']}\n"
           "search_space: {x: {type: float, low: 0, high: 4}}\n",
       "t.yaml");

@@ -1,6 +1,5 @@
-#include <sstream>
-
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "hpt/engine/progress.hpp"
 

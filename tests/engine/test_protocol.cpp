@@ -1,6 +1,5 @@
-#include <cmath>
-
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "hpt/engine/protocol.hpp"
 
@@ -33,8 +32,9 @@ TEST_CASE("protocol: non-finite values", "[protocol]") {
 
 // Everything else is a log line.
 TEST_CASE("protocol: log lines", "[protocol]") {
-  for (const char* line : {"epoch 1 done", "", "{broken", R"({"loss": 0.3})", R"({"value": "abc"})",
-                           R"({"step": 1.5, "value": 2})", R"({"value": 1, "other": 2})", "[1, 2]"}) {
+  for (const char* line :
+       {"epoch 1 done", "", "{broken", R"({"loss": 0.3})", R"({"value": "abc"})",
+        R"({"step": 1.5, "value": 2})", R"({"value": 1, "other": 2})", "[1, 2]"}) {
     INFO(line);
     CHECK_FALSE(parse_worker_line(line));
   }
@@ -43,7 +43,8 @@ TEST_CASE("protocol: log lines", "[protocol]") {
 // {name} placeholders take the trial's values; unknown braces stay.
 TEST_CASE("protocol: placeholders", "[protocol]") {
   Json values{{"lr", 0.001}, {"act", "relu"}, {"units", Json::array({512, 256})}, {"n", 3}};
-  auto out = substitute_placeholders({"--lr={lr}", "{act}", "{units}", "{n}{n}", "{unknown}", "{", "x{lr"},
-                                     values);
-  CHECK(out == std::vector<std::string>{"--lr=0.001", "relu", "[512,256]", "33", "{unknown}", "{", "x{lr"});
+  auto out = substitute_placeholders(
+      {"--lr={lr}", "{act}", "{units}", "{n}{n}", "{unknown}", "{", "x{lr"}, values);
+  CHECK(out == std::vector<std::string>{"--lr=0.001", "relu", "[512,256]", "33", "{unknown}", "{",
+                                        "x{lr"});
 }

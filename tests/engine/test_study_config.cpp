@@ -76,7 +76,8 @@ TEST_CASE("study config: bad inputs give one-line errors with place", "[config]"
        "cfg.yaml:1: study.nmae: unknown key 'nmae' (did you mean 'name'?)"},
       {"objective: {command: [true]}\nsearch_space:\n  lr: {type: float, low: 2, high: 1}",
        "cfg.yaml:3: search_space.lr: low must be <= high, but got low=2, high=1"},
-      {"objective: {command: [true]}\nsearch_space:\n  lr: {type: float, low: 0, high: 1, log: true}",
+      {"objective: {command: [true]}\nsearch_space:\n  lr: {type: float, low: 0, high: 1, log: "
+       "true}",
        "log requires low > 0"},
       {"objective: {command: [true]}\nsearch_space:\n  c: {type: categorical, choices: []}",
        "choices must not be empty"},
@@ -88,15 +89,21 @@ TEST_CASE("study config: bad inputs give one-line errors with place", "[config]"
        "unknown parameter type 'integer'"},
       {"objective: {command: [true]}\nstudy: {direction: up}\nsearch_space: {a: [1]}",
        "cfg.yaml:2: study.direction: direction must be 'minimize' or 'maximize', but got 'up'"},
-      {"objective: {command: [true]}\nstudy: {jobs: 0}\nsearch_space: {a: [1]}", "study.jobs: must be in [1, 1024]"},
+      {"objective: {command: [true]}\nstudy: {jobs: 0}\nsearch_space: {a: [1]}",
+       "study.jobs: must be in [1, 1024]"},
       {"objective: {command: [true]}\nsearch_space: {}", "the search space is empty"},
-      {"objective: {command: python3 x.py}\nsearch_space: {a: [1]}", "objective.command: expected a list"},
-      {"objective: {command: [true], timeout: -1}\nsearch_space: {a: [1]}", "objective.timeout: must be > 0"},
+      {"objective: {command: python3 x.py}\nsearch_space: {a: [1]}",
+       "objective.command: expected a list"},
+      {"objective: {command: [true], timeout: -1}\nsearch_space: {a: [1]}",
+       "objective.timeout: must be > 0"},
       {"objective: {command: [true]}\nsearch_space: {a: [1]}\nextra: 1", "unknown key 'extra'"},
-      {"objective: {command: [true]}\nstudy: {sampler: {type: tpe, n_startup: 3}}\nsearch_space: {a: [1]}",
+      {"objective: {command: [true]}\nstudy: {sampler: {type: tpe, n_startup: 3}}\nsearch_space: "
+       "{a: [1]}",
        "study.sampler"},
-      {"objective: {command: [true]}\nstudy: {pruner: {type: medain}}\nsearch_space: {a: [1]}", "study.pruner"},
-      {"objective: {command: [true]}\nfixed: {a: 1}\nsearch_space: {a: [1]}", "also set in 'fixed'"},
+      {"objective: {command: [true]}\nstudy: {pruner: {type: medain}}\nsearch_space: {a: [1]}",
+       "study.pruner"},
+      {"objective: {command: [true]}\nfixed: {a: 1}\nsearch_space: {a: [1]}",
+       "also set in 'fixed'"},
       {"study: [1, 2\n", "cfg.yaml:2: YAML syntax error"},
       {"- 1\n- 2\n", "expected a mapping"},
   };
@@ -116,7 +123,8 @@ TEST_CASE("study config: missing file", "[config]") {
 
 // The study name defaults to the config file's stem.
 TEST_CASE("study config: name defaults to file stem", "[config]") {
-  auto c = parse_study_config("objective: {command: [true]}\nsearch_space: {a: [1, 2]}", "dir/my_study.yaml");
+  auto c = parse_study_config("objective: {command: [true]}\nsearch_space: {a: [1, 2]}",
+                              "dir/my_study.yaml");
   CHECK(c.name == "my_study");
   CHECK(c.sampler_type == "tpe");
   CHECK(c.pruner_type == "median");

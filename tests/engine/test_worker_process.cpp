@@ -1,12 +1,11 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <catch2/catch.hpp>
 
 #include "hpt/engine/worker_process.hpp"
 
@@ -60,7 +59,8 @@ bool process_alive(pid_t pid) {
 // Stdout lines come back in order, env reaches the child, stderr is logged and tailed.
 TEST_CASE("worker process: output, env, log", "[worker]") {
   const auto log = temp_log("a.log");
-  WorkerProcess w({"sh", "-c", "echo one; echo $HPT_X; echo oops >&2; printf last"}, {{"HPT_X", "42"}}, log);
+  WorkerProcess w({"sh", "-c", "echo one; echo $HPT_X; echo oops >&2; printf last"},
+                  {{"HPT_X", "42"}}, log);
   auto lines = drain(w);
   CHECK(lines == std::vector<std::string>{"one", "42", "last"});
   CHECK(w.exited_ok());
@@ -91,7 +91,8 @@ TEST_CASE("worker process: missing program", "[worker]") {
 // Signalling the group also ends the worker's own children (no orphans).
 TEST_CASE("worker process: group kill ends grandchildren", "[worker]") {
   const auto pidfile = temp_log("grandchild.pid");
-  WorkerProcess w({"sh", "-c", "sleep 60 & echo $! > " + pidfile + "; echo started; wait"}, {}, temp_log("e.log"));
+  WorkerProcess w({"sh", "-c", "sleep 60 & echo $! > " + pidfile + "; echo started; wait"}, {},
+                  temp_log("e.log"));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!std::filesystem::exists(pidfile) || std::filesystem::file_size(pidfile) == 0) {
     REQUIRE(std::chrono::steady_clock::now() < deadline);
@@ -108,7 +109,8 @@ TEST_CASE("worker process: group kill ends grandchildren", "[worker]") {
 
 // A flood of output is consumed and over-long lines are cut.
 TEST_CASE("worker process: flood and long lines", "[worker]") {
-  WorkerProcess w({"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' 'x'; echo; echo tail"}, {}, temp_log("f.log"));
+  WorkerProcess w({"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' 'x'; echo; echo tail"}, {},
+                  temp_log("f.log"));
   auto lines = drain(w);
   REQUIRE(lines.size() >= 2);
   CHECK(lines.back() == "tail");

@@ -7,7 +7,8 @@ using Json = nlohmann::json;
 
 // Scalars convert by YAML's core schema: quoted stays string, nan/inf words stay strings.
 TEST_CASE("schema: yaml_to_json scalar types", "[schema]") {
-  YAML::Node n = YAML::Load(R"({i: 3, f: 1.5e-3, b: true, s: relu, q: "12", z: ~, w: nan, l: [1, [2, 3]], e: []})");
+  YAML::Node n = YAML::Load(
+      R"({i: 3, f: 1.5e-3, b: true, s: relu, q: "12", z: ~, w: nan, l: [1, [2, 3]], e: []})");
   Json j = yaml_to_json(n);
   CHECK(j["i"] == 3);
   CHECK(j["i"].is_number_integer());
@@ -23,7 +24,8 @@ TEST_CASE("schema: yaml_to_json scalar types", "[schema]") {
 
 // Near misses are suggested only when close.
 TEST_CASE("schema: near_miss", "[schema]") {
-  CHECK(near_miss("lerning_rate", {"learning_rate", "margin"}) == std::optional<std::string>("learning_rate"));
+  CHECK(near_miss("lerning_rate", {"learning_rate", "margin"}) ==
+        std::optional<std::string>("learning_rate"));
   CHECK_FALSE(near_miss("zzzzzz", {"learning_rate", "margin"}));
 }
 
@@ -34,8 +36,10 @@ TEST_CASE("schema: check_keys and typed reads", "[schema]") {
   CHECK_THROWS_WITH(check_keys(n, at, {"a", "margin"}),
                     "f.yaml:2: model.margn: unknown key 'margn' (did you mean 'margin'?)");
   CHECK(read_int(n["a"], at.child("a")) == 1);
-  CHECK_THROWS_WITH(read_bool(n["a"], at.child("a")), "f.yaml:1: model.a: expected true or false, got \"1\"");
-  CHECK_THROWS_WITH(read_double(YAML::Load("[1]"), at), Catch::Contains("expected a number, got a list"));
+  CHECK_THROWS_WITH(read_bool(n["a"], at.child("a")),
+                    "f.yaml:1: model.a: expected true or false, got \"1\"");
+  CHECK_THROWS_WITH(read_double(YAML::Load("[1]"), at),
+                    Catch::Contains("expected a number, got a list"));
 }
 
 // Invalid UTF-8 is refused with its line; valid multi-byte text passes.

@@ -1,9 +1,9 @@
 #include "hpt/tuner/distribution.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace hpt {
 
@@ -42,70 +42,75 @@ bool choice_equal(const Json& a, const Json& b) {
 }  // namespace
 
 void validate(const Distribution& d) {
-  std::visit(Overloaded{
-                 [](const FloatDistribution& f) {
-                   if (!std::isfinite(f.low) || !std::isfinite(f.high)) {
-                     throw std::invalid_argument(
-                         fmt::format("low and high must be finite, but got low={}, high={}", f.low, f.high));
-                   }
-                   if (f.low > f.high) {
-                     throw std::invalid_argument(
-                         fmt::format("low must be <= high, but got low={}, high={}", f.low, f.high));
-                   }
-                   if (f.log && f.step) {
-                     throw std::invalid_argument("log and step cannot be used together");
-                   }
-                   if (f.log && f.low <= 0.0) {
-                     throw std::invalid_argument(
-                         fmt::format("log requires low > 0, but got low={}", f.low));
-                   }
-                   if (f.step && *f.step <= 0.0) {
-                     throw std::invalid_argument(
-                         fmt::format("step must be > 0, but got step={}", *f.step));
-                   }
-                 },
-                 [](const IntDistribution& i) {
-                   if (i.low > i.high) {
-                     throw std::invalid_argument(
-                         fmt::format("low must be <= high, but got low={}, high={}", i.low, i.high));
-                   }
-                   if (i.step <= 0) {
-                     throw std::invalid_argument(fmt::format("step must be > 0, but got step={}", i.step));
-                   }
-                   if (i.log && i.step != 1) {
-                     throw std::invalid_argument("log and step cannot be used together");
-                   }
-                   if (i.log && i.low < 1) {
-                     throw std::invalid_argument(
-                         fmt::format("log requires low >= 1, but got low={}", i.low));
-                   }
-                 },
-                 [](const CategoricalDistribution& c) {
-                   if (c.choices.empty()) {
-                     throw std::invalid_argument("choices must not be empty");
-                   }
-                 }},
-             d);
+  std::visit(
+      Overloaded{
+          [](const FloatDistribution& f) {
+            if (!std::isfinite(f.low) || !std::isfinite(f.high)) {
+              throw std::invalid_argument(fmt::format(
+                  "low and high must be finite, but got low={}, high={}", f.low, f.high));
+            }
+            if (f.low > f.high) {
+              throw std::invalid_argument(
+                  fmt::format("low must be <= high, but got low={}, high={}", f.low, f.high));
+            }
+            if (f.log && f.step) {
+              throw std::invalid_argument("log and step cannot be used together");
+            }
+            if (f.log && f.low <= 0.0) {
+              throw std::invalid_argument(
+                  fmt::format("log requires low > 0, but got low={}", f.low));
+            }
+            if (f.step && *f.step <= 0.0) {
+              throw std::invalid_argument(
+                  fmt::format("step must be > 0, but got step={}", *f.step));
+            }
+          },
+          [](const IntDistribution& i) {
+            if (i.low > i.high) {
+              throw std::invalid_argument(
+                  fmt::format("low must be <= high, but got low={}, high={}", i.low, i.high));
+            }
+            if (i.step <= 0) {
+              throw std::invalid_argument(fmt::format("step must be > 0, but got step={}", i.step));
+            }
+            if (i.log && i.step != 1) {
+              throw std::invalid_argument("log and step cannot be used together");
+            }
+            if (i.log && i.low < 1) {
+              throw std::invalid_argument(
+                  fmt::format("log requires low >= 1, but got low={}", i.low));
+            }
+          },
+          [](const CategoricalDistribution& c) {
+            if (c.choices.empty()) {
+              throw std::invalid_argument("choices must not be empty");
+            }
+          }},
+      d);
 }
 
 std::string distribution_to_json(const Distribution& d) {
   Json j = std::visit(
-      Overloaded{[](const FloatDistribution& f) {
-                   Json step = f.step ? Json(*f.step) : Json(nullptr);
-                   return Json{{"name", "FloatDistribution"},
-                               {"attributes", {{"step", step}, {"low", f.low}, {"high", f.high}, {"log", f.log}}}};
-                 },
-                 [](const IntDistribution& i) {
-                   return Json{{"name", "IntDistribution"},
-                               {"attributes", {{"log", i.log}, {"step", i.step}, {"low", i.low}, {"high", i.high}}}};
-                 },
-                 [](const CategoricalDistribution& c) {
-                   Json choices = Json::array();
-                   for (const auto& ch : c.choices) {
-                     choices.push_back(choice_to_optuna(ch));
-                   }
-                   return Json{{"name", "CategoricalDistribution"}, {"attributes", {{"choices", choices}}}};
-                 }},
+      Overloaded{
+          [](const FloatDistribution& f) {
+            Json step = f.step ? Json(*f.step) : Json(nullptr);
+            return Json{
+                {"name", "FloatDistribution"},
+                {"attributes", {{"step", step}, {"low", f.low}, {"high", f.high}, {"log", f.log}}}};
+          },
+          [](const IntDistribution& i) {
+            return Json{{"name", "IntDistribution"},
+                        {"attributes",
+                         {{"log", i.log}, {"step", i.step}, {"low", i.low}, {"high", i.high}}}};
+          },
+          [](const CategoricalDistribution& c) {
+            Json choices = Json::array();
+            for (const auto& ch : c.choices) {
+              choices.push_back(choice_to_optuna(ch));
+            }
+            return Json{{"name", "CategoricalDistribution"},
+                        {"attributes", {{"choices", choices}}}};
+          }},
       d);
   return j.dump();
 }
@@ -159,15 +164,16 @@ Distribution distribution_from_json(const std::string& text) {
       return c;
     }
     if (type == "float") {
-      FloatDistribution f{j.at("low").get<double>(), j.at("high").get<double>(), j.value("log", false), {}};
+      FloatDistribution f{
+          j.at("low").get<double>(), j.at("high").get<double>(), j.value("log", false), {}};
       if (j.contains("step") && !j.at("step").is_null()) {
         f.step = j.at("step").get<double>();
       }
       return f;
     }
     if (type == "int") {
-      return IntDistribution{j.at("low").get<int64_t>(), j.at("high").get<int64_t>(), j.value("log", false),
-                             j.value("step", int64_t{1})};
+      return IntDistribution{j.at("low").get<int64_t>(), j.at("high").get<int64_t>(),
+                             j.value("log", false), j.value("step", int64_t{1})};
     }
     throw std::invalid_argument("unknown distribution type: " + type);
   } catch (const Json::exception& e) {
@@ -248,22 +254,24 @@ bool contains(const Distribution& d, double x) {
 }
 
 bool is_single(const Distribution& d) {
-  return std::visit(Overloaded{[](const FloatDistribution& f) {
-                                 if (f.step) {
-                                   return f.high - f.low < *f.step;
-                                 }
-                                 return f.low == f.high;
-                               },
-                               [](const IntDistribution& i) { return i.high - i.low < i.step; },
-                               [](const CategoricalDistribution& c) { return c.choices.size() == 1; }},
-                    d);
+  return std::visit(
+      Overloaded{[](const FloatDistribution& f) {
+                   if (f.step) {
+                     return f.high - f.low < *f.step;
+                   }
+                   return f.low == f.high;
+                 },
+                 [](const IntDistribution& i) { return i.high - i.low < i.step; },
+                 [](const CategoricalDistribution& c) { return c.choices.size() == 1; }},
+      d);
 }
 
 std::string kind_name(const Distribution& d) {
-  return std::visit(Overloaded{[](const FloatDistribution&) { return std::string("float"); },
-                               [](const IntDistribution&) { return std::string("int"); },
-                               [](const CategoricalDistribution&) { return std::string("categorical"); }},
-                    d);
+  return std::visit(
+      Overloaded{[](const FloatDistribution&) { return std::string("float"); },
+                 [](const IntDistribution&) { return std::string("int"); },
+                 [](const CategoricalDistribution&) { return std::string("categorical"); }},
+      d);
 }
 
 bool is_log(const Distribution& d) {

@@ -36,7 +36,9 @@ bool is_finished(TrialState s) {
   return s == TrialState::Complete || s == TrialState::Pruned || s == TrialState::Fail;
 }
 
-std::string direction_name(Direction d) { return d == Direction::Maximize ? "MAXIMIZE" : "MINIMIZE"; }
+std::string direction_name(Direction d) {
+  return d == Direction::Maximize ? "MAXIMIZE" : "MINIMIZE";
+}
 
 Direction direction_from_name(const std::string& name) {
   std::string up = name;

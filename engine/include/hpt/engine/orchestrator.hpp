@@ -13,20 +13,21 @@ namespace hpt {
 class Storage;
 
 struct RunOptions {
-  int trials = 0;             // The study's total of finished (COMPLETE + PRUNED) trials.
-  std::string trainer_exe;    // hpt-train: `hpt-train worker` is the built-in trainer's worker.
-  bool interactive = false;   // Live progress line (stdout is a terminal).
+  int trials = 0;            // The study's total of finished (COMPLETE + PRUNED) trials.
+  std::string trainer_exe;   // hpt-train: `hpt-train worker` is the built-in trainer's worker.
+  bool interactive = false;  // Live progress line (stdout is a terminal).
 };
 
 // Exit codes of run_study.
 constexpr int k_exit_ok = 0;
-constexpr int k_exit_failures = 3;     // Stopped after study.max_failures failed trials.
+constexpr int k_exit_failures = 3;  // Stopped after study.max_failures failed trials.
 constexpr int k_exit_interrupted = 130;
 
 // Runs the study until it has options.trials finished trials (or is interrupted, or
 // too many trials fail). Progress goes to out. Installs SIGINT/SIGTERM handlers for
 // its duration: the first signal ends running workers and returns their trials to
 // WAITING (a resume re-runs them); a second exits at once.
-int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options, std::ostream& out);
+int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
+              std::ostream& out);
 
 }  // namespace hpt

@@ -11,7 +11,7 @@ namespace hpt {
 
 struct Owner {
   std::string host;
-  std::string boot_id;     // /proc/sys/kernel/random/boot_id: pids are only unique per boot.
+  std::string boot_id;  // /proc/sys/kernel/random/boot_id: pids are only unique per boot.
   long pid = 0;
   long long start_ticks = 0;  // Process start time (field 22 of /proc/pid/stat).
 

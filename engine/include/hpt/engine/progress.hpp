@@ -19,8 +19,8 @@ class Progress {
   // Takes a complete trial's value into account for "best".
   void record_best(int number, double value);
   void started(int number, const Json& params);
-  void finished(int number, TrialState state, std::optional<double> value, const std::string& reason,
-                double seconds);
+  void finished(int number, TrialState state, std::optional<double> value,
+                const std::string& reason, double seconds);
   void note(const std::string& message);
   // Redraws the status line (terminal only, at most a few times a second).
   void tick(int running, int done);

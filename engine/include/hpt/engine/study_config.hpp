@@ -31,7 +31,8 @@ struct StudyConfig {
   std::vector<std::string> command;
   std::optional<double> timeout;  // Seconds per trial.
   int retries = 0;                // Re-runs of a failed trial with the same parameters.
-  double heartbeat_grace = 60.0;  // Seconds without heartbeat before a foreign RUNNING trial is orphaned.
+  double heartbeat_grace =
+      60.0;  // Seconds without heartbeat before a foreign RUNNING trial is orphaned.
   // fixed: values every trial gets; search_space: what the sampler chooses.
   Json fixed = Json::object();
   SearchSpace search_space;

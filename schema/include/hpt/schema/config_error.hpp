@@ -3,14 +3,14 @@
 // line, the key path and the problem, e.g.
 //   hpt_config.yaml:12: search_space.dropout.low: expected a number, got "abc"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 namespace hpt {
 
@@ -28,14 +28,17 @@ struct ConfigPath {
 };
 
 // Throws ConfigError "file:line: key: message" (line from node's mark when known).
-[[noreturn]] void config_fail(const ConfigPath& at, const YAML::Node& node, const std::string& message);
+[[noreturn]] void config_fail(const ConfigPath& at, const YAML::Node& node,
+                              const std::string& message);
 
 // The candidate closest to word by edit distance, if close enough to be a likely typo.
-std::optional<std::string> near_miss(const std::string& word, const std::vector<std::string>& candidates);
+std::optional<std::string> near_miss(const std::string& word,
+                                     const std::vector<std::string>& candidates);
 
 // Requires map to be a YAML mapping whose keys are all in allowed; an unknown key
 // fails with "unknown key 'lerning_rate' (did you mean 'learning_rate'?)".
-void check_keys(const YAML::Node& map, const ConfigPath& at, const std::vector<std::string>& allowed);
+void check_keys(const YAML::Node& map, const ConfigPath& at,
+                const std::vector<std::string>& allowed);
 void require_map(const YAML::Node& node, const ConfigPath& at);
 // The text of a mapping key; fails if the key is not a plain scalar.
 std::string key_name(const YAML::Node& key, const ConfigPath& at);

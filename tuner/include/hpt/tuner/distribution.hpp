@@ -4,12 +4,11 @@
 // the distribution as JSON ({"name": "FloatDistribution", "attributes": {...}}).
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace hpt {
 

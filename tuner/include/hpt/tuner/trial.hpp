@@ -22,19 +22,19 @@ std::string trial_state_name(TrialState s);
 TrialState trial_state_from_name(const std::string& name);
 // True for COMPLETE, PRUNED and FAIL.
 bool is_finished(TrialState s);
-std::string direction_name(Direction d);  // "MINIMIZE" / "MAXIMIZE"
+std::string direction_name(Direction d);                 // "MINIMIZE" / "MAXIMIZE"
 Direction direction_from_name(const std::string& name);  // accepts either case
 
 using Clock = std::chrono::system_clock;
 
 struct FrozenTrial {
-  int64_t id = -1;      // Storage key (trials.trial_id).
-  int number = -1;      // 0-based number within the study.
+  int64_t id = -1;  // Storage key (trials.trial_id).
+  int number = -1;  // 0-based number within the study.
   TrialState state = TrialState::Running;
-  std::optional<double> value;                       // Single objective.
-  std::map<std::string, double> params;              // Internal representation.
+  std::optional<double> value;                        // Single objective.
+  std::map<std::string, double> params;               // Internal representation.
   std::map<std::string, Distribution> distributions;  // Same keys as params.
-  std::map<int64_t, double> intermediate_values;     // step -> value (may be NaN).
+  std::map<int64_t, double> intermediate_values;      // step -> value (may be NaN).
   std::map<std::string, Json> user_attrs;
   std::map<std::string, Json> system_attrs;
   std::optional<Clock::time_point> datetime_start;
