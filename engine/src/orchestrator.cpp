@@ -89,10 +89,13 @@ class Orchestrator {
   void handle_line(Running& r, const std::string& line);
   void finish(Running& r);
   void heartbeat();
+  // True at most every 250 ms, and only on a terminal: time to redraw the status line.
+  bool status_line_due();
   void check_timeouts();
   void stop_all(bool immediately);
   std::set<int64_t> orphans(std::map<int64_t, Json>& owners_seen);
-  std::string trial_dir(int number) const;
+  // <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
+  std::string study_dir() const;
 
   const StudyConfig& m_config;
   Storage& m_storage;
@@ -101,12 +104,14 @@ class Orchestrator {
   Owner m_owner;
   Progress m_progress;
   int64_t m_study_id = -1;
+  std::string m_study_dir;
   std::unique_ptr<Sampler> m_sampler;
   std::unique_ptr<Pruner> m_pruner;
   std::vector<std::unique_ptr<Running>> m_running;
   int m_failures = 0;
   std::string m_last_failure;
   Steady::time_point m_last_heartbeat = Steady::now();
+  Steady::time_point m_last_tick{};
 };
 
 void Orchestrator::open_study() {
@@ -132,9 +137,11 @@ void Orchestrator::open_study() {
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
+  m_study_dir = study_dir();
+  std::filesystem::create_directories(m_study_dir);
 }
 
-std::string Orchestrator::trial_dir(int number) const {
+std::string Orchestrator::study_dir() const {
   std::filesystem::path base = m_config.trials_dir;
   if (base.empty()) {
     const std::string& url = m_config.storage;
@@ -145,9 +152,7 @@ std::string Orchestrator::trial_dir(int number) const {
       base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
     }
   }
-  auto dir = base / m_config.name / std::to_string(number);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  return (base / m_config.name).string();
 }
 
 // RUNNING trials whose owner is gone: same host and dead, or silent past the grace.
@@ -248,7 +253,7 @@ bool Orchestrator::launch_one() {
     with_number["trial_number"] = trial.number;
     argv = substitute_placeholders(argv, with_number);
   }
-  const std::string dir = trial_dir(trial.number);
+  const std::string dir = m_study_dir + "/" + std::to_string(trial.number);
   std::map<std::string, std::string> env{
       {"HPT_PARAMS", values.dump()},
       {"HPT_FIXED", m_config.fixed.dump()},
@@ -257,8 +262,7 @@ bool Orchestrator::launch_one() {
       {"HPT_SEED", std::to_string(derive_seed(m_config.seed, trial.number, "worker") >> 1)},
       {"HPT_TRIAL_DIR", dir},
   };
-  const std::string log_path = dir + "/worker.log";
-  m_storage.set_trial_system_attr(trial.id, "hpt:log", log_path);
+  const std::string log_path = dir + ".log";
   try {
     r->process = std::make_unique<WorkerProcess>(argv, env, log_path);
   } catch (const std::exception& e) {
@@ -273,7 +277,11 @@ bool Orchestrator::launch_one() {
 
 void Orchestrator::handle_line(Running& r, const std::string& line) {
   auto msg = parse_worker_line(line);
-  if (!msg || r.pruned || r.final) {
+  if (!msg) {
+    r.process->log(line + "\n");
+    return;
+  }
+  if (r.pruned || r.final) {
     return;
   }
   if (msg->kind == WorkerMessage::Kind::Final) {
@@ -324,6 +332,9 @@ void Orchestrator::finish(Running& r) {
       m_storage.set_trial_user_attr(id, k, v);
     }
   }
+  if (r.process && r.process->has_log()) {
+    m_storage.set_trial_system_attr(id, "hpt:log", m_study_dir + "/" + std::to_string(r.trial.number) + ".log");
+  }
   if (state == TrialState::Fail) {
     const std::string tail = r.process ? trimmed_tail(r.process->stderr_tail()) : "";
     m_storage.set_trial_system_attr(id, "fail_reason", reason);
@@ -352,6 +363,14 @@ void Orchestrator::finish(Running& r) {
   }
   const double elapsed = std::chrono::duration<double>(Steady::now() - r.started).count();
   m_progress.finished(r.trial.number, state, value, reason, elapsed);
+}
+
+bool Orchestrator::status_line_due() {
+  if (!m_options.interactive || Steady::now() - m_last_tick < std::chrono::milliseconds(250)) {
+    return false;
+  }
+  m_last_tick = Steady::now();
+  return true;
 }
 
 void Orchestrator::heartbeat() {
@@ -468,8 +487,10 @@ int Orchestrator::run() {
     }
     check_timeouts();
     heartbeat();
-    m_progress.tick(static_cast<int>(m_running.size()),
-                    m_storage.count_trials(m_study_id, done_states));
+    if (status_line_due()) {  // Other processes' trials count too: ask the storage.
+      m_progress.tick(static_cast<int>(m_running.size()),
+                      m_storage.count_trials(m_study_id, done_states));
+    }
   }
   m_progress.end();
   const auto best = m_storage.get_all_trials(m_study_id, {TrialState::Complete});

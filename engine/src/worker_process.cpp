@@ -62,7 +62,7 @@ WorkerProcess::WorkerProcess(const std::vector<std::string>& argv,
       throw std::runtime_error(fmt::format("cannot start '{}': not found in PATH", argv[0]));
     }
   }
-  m_log.open(log_path, std::ios::app);
+  m_log_path = log_path;
   bp::environment child_env = boost::this_process::environment();
   for (const auto& [k, v] : env) {
     child_env[k] = v;
@@ -116,8 +116,21 @@ std::vector<int> WorkerProcess::fds() const {
   return out;
 }
 
+void WorkerProcess::log(const std::string& text) {
+  append_log(text);
+  if (m_log.is_open()) {
+    m_log.flush();
+  }
+}
+
 void WorkerProcess::append_log(const std::string& text) {
-  if (m_log_capped || !m_log) {
+  if (m_log_capped || text.empty()) {
+    return;
+  }
+  if (!m_log.is_open()) {  // Lazily: quiet workers leave no file behind.
+    m_log.open(m_log_path, std::ios::app);
+  }
+  if (!m_log) {
     return;
   }
   if (m_log_bytes + text.size() > k_max_log) {
@@ -139,7 +152,9 @@ void WorkerProcess::read_fd(int& fd, std::string& buffer, bool is_stdout,
   for (int rounds = 0; rounds < 64; ++rounds) {  // Bounded: a flooding worker can't starve others.
     ssize_t n = ::read(fd, chunk, sizeof(chunk));
     if (n > 0) {
-      append_log(std::string(chunk, static_cast<size_t>(n)));
+      if (!is_stdout) {
+        append_log(std::string(chunk, static_cast<size_t>(n)));
+      }
       buffer.append(chunk, static_cast<size_t>(n));
       size_t start = 0;
       for (size_t nl; (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
@@ -190,7 +205,9 @@ std::vector<std::string> WorkerProcess::read_available() {
   std::vector<std::string> lines;
   read_fd(m_out, m_out_buf, true, lines);
   read_fd(m_err, m_err_buf, false, lines);
-  m_log.flush();
+  if (m_log.is_open()) {
+    m_log.flush();
+  }
   return lines;
 }
 

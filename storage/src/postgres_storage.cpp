@@ -15,8 +15,11 @@
 
 #include "hpt/storage/optuna_json.hpp"
 #include "hpt/storage/sql_datetime.hpp"
+#include "optuna_encoding.hpp"
+#include "optuna_schema_check.hpp"
 #include "postgres_schema.hpp"
 #include "postgres_storage.hpp"
+#include "trial_arguments.hpp"
 #endif
 
 namespace hpt {
@@ -48,10 +51,6 @@ void postgres_execute(const std::string& url, const std::string&) {
 
 namespace {
 
-// Schema versions hpt reads and writes (Optuna 3.1), as in the SQLite backend.
-constexpr int k_schema_version = 12;
-constexpr const char* k_library_version = "3.1.0";
-constexpr const char* k_alembic_version = "v3.0.0.d";
 // Advisory lock keys: one for creating the schema, (class, study_id) for numbering trials.
 constexpr int64_t k_schema_lock = 0x6870745f736368;  // "hpt_sch"
 constexpr int k_study_lock_class = 0x687074;         // "hpt"
@@ -60,43 +59,18 @@ constexpr int k_study_lock_class = 0x687074;         // "hpt"
 constexpr int k_reconnect_attempts = 10;
 constexpr int k_rollback_retries = 5;
 
-std::string now_local() { return format_sql_datetime(Clock::now(), TimeZone::Local); }
-
-std::string states_sql(const std::vector<TrialState>& states) {
-  std::string out;
-  for (auto s : states) {
-    out += (out.empty() ? "'" : ", '") + trial_state_name(s) + "'";
-  }
-  return out;
-}
-
 // Shortest text that reads back as the same double.
 std::string double_text(double v) { return fmt::format("{}", v); }
 
 double parse_double(const pqxx::field& f) { return std::strtod(f.c_str(), nullptr); }
 
-// Optuna's value encodings: NULL plus a type for non-finite numbers.
-std::pair<std::optional<std::string>, const char*> stored_repr(double v) {
-  if (std::isnan(v)) {
-    return {std::nullopt, "NAN"};
-  }
-  if (std::isinf(v)) {
-    return {std::nullopt, v > 0 ? "INF_POS" : "INF_NEG"};
-  }
-  return {double_text(v), "FINITE"};
+// encode_value for a text parameter (exact: the shortest text that reads back).
+std::optional<std::string> value_text(const StoredValue& stored) {
+  return stored.value ? std::optional<std::string>(double_text(*stored.value)) : std::nullopt;
 }
 
-double from_stored(const pqxx::field& value, const std::string& type) {
-  if (type == "INF_POS") {
-    return HUGE_VAL;
-  }
-  if (type == "INF_NEG") {
-    return -HUGE_VAL;
-  }
-  if (type == "NAN" || value.is_null()) {
-    return std::nan("");
-  }
-  return parse_double(value);
+std::optional<double> optional_double(const pqxx::field& f) {
+  return f.is_null() ? std::nullopt : std::optional<double>(parse_double(f));
 }
 
 // A nullable text parameter: libpqxx sends a null const char* as NULL.
@@ -104,14 +78,6 @@ const char* nullable(const std::optional<std::string>& s) { return s ? s->c_str(
 
 std::optional<std::string> optional_text(const pqxx::field& f) {
   return f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
-}
-
-std::optional<Clock::time_point> parse_local(const std::optional<std::string>& text) {
-  return text ? parse_sql_datetime(*text, TimeZone::Local) : std::nullopt;
-}
-
-std::optional<std::string> format_local(const std::optional<Clock::time_point>& t) {
-  return t ? std::optional<std::string>(format_sql_datetime(*t, TimeZone::Local)) : std::nullopt;
 }
 
 // "{1,2,3}": an integer[] literal for "= ANY($1::integer[])".
@@ -156,14 +122,6 @@ void postgres_execute(const std::string& url, const std::string& sql) {
     throw StorageError(redact_postgres_url(url) + ": " + first_line(e.what()));
   }
 }
-
-struct PostgresStorage::TrialRow {
-  int64_t id = -1;
-  int number = -1;
-  std::string state;
-  std::optional<std::string> start;
-  std::optional<std::string> complete;
-};
 
 void PostgresStorage::fail(const std::string& problem) const {
   throw StorageError(m_redacted + ": " + problem);
@@ -298,36 +256,14 @@ void PostgresStorage::prepare_schema(Tx& tx) {
     tx.exec_params(
         "INSERT INTO version_info (version_info_id, schema_version, library_version) "
         "VALUES (1, $1, $2)",
-        k_schema_version, k_library_version);
-    tx.exec_params("INSERT INTO alembic_version (version_num) VALUES ($1)", k_alembic_version);
+        k_optuna_schema_version, k_optuna_library_version);
+    tx.exec_params("INSERT INTO alembic_version (version_num) VALUES ($1)",
+                   k_optuna_alembic_version);
     tables = table_names();
   }
-  static const std::set<std::string> k_tables = {"studies",
-                                                 "version_info",
-                                                 "study_directions",
-                                                 "study_user_attributes",
-                                                 "study_system_attributes",
-                                                 "trials",
-                                                 "trial_user_attributes",
-                                                 "trial_system_attributes",
-                                                 "trial_params",
-                                                 "trial_values",
-                                                 "trial_intermediate_values",
-                                                 "trial_heartbeats",
-                                                 "alembic_version"};
-  std::vector<std::string> missing;
-  for (const auto& t : k_tables) {
-    if (tables.count(t) == 0) {
-      missing.push_back(t);
-    }
-  }
-  if (missing.size() == k_tables.size()) {
-    fail(fmt::format("a database without Optuna's study schema (tables: {})",
-                     fmt::join(tables, ", ")));
-  }
-  if (!missing.empty()) {
-    fail(fmt::format("incomplete Optuna study schema (missing tables: {})",
-                     fmt::join(missing, ", ")));
+  if (auto problem = optuna_tables_problem(std::vector<std::string>(tables.begin(), tables.end()),
+                                           "a database")) {
+    fail(*problem);
   }
   auto v = tx.exec("SELECT schema_version, library_version FROM version_info");
   if (v.empty()) {
@@ -335,20 +271,19 @@ void PostgresStorage::prepare_schema(Tx& tx) {
   }
   int64_t schema_version = v[0][0].as<int64_t>();
   std::string library_version = v[0][1].is_null() ? "?" : v[0][1].c_str();
-  if (schema_version > k_schema_version) {
-    fail(fmt::format("schema_version {} (Optuna {}) is newer than the supported {} (Optuna {})",
-                     schema_version, library_version, k_schema_version, k_library_version));
+  if (auto problem = schema_version_problem(schema_version, library_version)) {
+    fail(*problem);
   }
   auto a = tx.exec("SELECT version_num FROM alembic_version");
   if (a.empty()) {
     fail("Optuna schema without an alembic_version row");
   }
   std::string revision = a[0][0].c_str();
-  if (revision != k_alembic_version) {
+  if (revision != k_optuna_alembic_version) {
     fail(fmt::format(
         "alembic revision '{}' (Optuna {}); hpt reads {} (Optuna 3.0-3.1){}", revision,
-        library_version, k_alembic_version,
-        revision < k_alembic_version ? "; upgrade it with `optuna storage upgrade`" : ""));
+        library_version, k_optuna_alembic_version,
+        revision < k_optuna_alembic_version ? "; upgrade it with `optuna storage upgrade`" : ""));
   }
 }
 
@@ -397,22 +332,24 @@ std::map<std::string, Json> PostgresStorage::load_attrs(Tx& tx, const char* tabl
 }
 
 void PostgresStorage::upsert_value(Tx& tx, int64_t trial_id, double value) {
-  auto [stored, type] = stored_repr(value);
+  auto stored = encode_value(value);
+  auto text = value_text(stored);
   tx.exec_params(
       "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, $3) "
       "ON CONFLICT (trial_id, objective) DO UPDATE SET value = EXCLUDED.value, value_type = "
       "EXCLUDED.value_type",
-      trial_id, nullable(stored), type);
+      trial_id, nullable(text), stored.type);
 }
 
 void PostgresStorage::upsert_intermediate(Tx& tx, int64_t trial_id, int64_t step, double value) {
-  auto [stored, type] = stored_repr(value);
+  auto stored = encode_value(value);
+  auto text = value_text(stored);
   tx.exec_params(
       "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
       "intermediate_value_type) VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO UPDATE "
       "SET intermediate_value = EXCLUDED.intermediate_value, intermediate_value_type = "
       "EXCLUDED.intermediate_value_type",
-      trial_id, step, nullable(stored), type);
+      trial_id, step, nullable(text), stored.type);
 }
 
 void PostgresStorage::upsert_param(Tx& tx, int64_t trial_id, const std::string& name,
@@ -440,16 +377,8 @@ void PostgresStorage::mark_running(Tx& tx, int64_t trial_id, const Json& owner) 
   upsert_heartbeat(tx, trial_id);
 }
 
-const Distribution& PostgresStorage::parse_distribution(const std::string& text) {
-  auto it = m_distributions.find(text);
-  if (it == m_distributions.end()) {
-    it = m_distributions.emplace(text, distribution_from_json(text)).first;
-  }
-  return it->second;
-}
-
-std::vector<PostgresStorage::TrialRow> PostgresStorage::select_trial_rows(
-    Tx& tx, const std::string& where, int64_t key, const std::string& extra) {
+std::vector<TrialRow> PostgresStorage::select_trial_rows(Tx& tx, const std::string& where,
+                                                         int64_t key, const std::string& extra) {
   std::vector<TrialRow> rows;
   auto sql =
       "SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE " +
@@ -469,21 +398,9 @@ std::vector<PostgresStorage::TrialRow> PostgresStorage::select_trial_rows(
 }
 
 std::vector<FrozenTrial> PostgresStorage::load_trials(Tx& tx, const std::vector<TrialRow>& rows) {
-  std::vector<FrozenTrial> trials(rows.size());
-  std::unordered_map<int64_t, size_t> index;
-  index.reserve(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    FrozenTrial& t = trials[i];
-    t.id = r.id;
-    t.number = r.number;
-    t.state = trial_state_from_name(r.state);
-    t.datetime_start = parse_local(r.start);
-    t.datetime_complete = parse_local(r.complete);
-    index.emplace(r.id, i);
-  }
+  TrialAssembler trials(rows, m_distributions);
   if (rows.empty()) {
-    return trials;
+    return trials.take();
   }
   std::string ids = id_array(rows.begin(), rows.end(), [](const TrialRow& r) { return r.id; });
   // One query per table for all the trials.
@@ -493,32 +410,28 @@ std::vector<FrozenTrial> PostgresStorage::load_trials(Tx& tx, const std::vector<
              fmt::format("SELECT trial_id, {} FROM {} WHERE trial_id = ANY($1::integer[]){}",
                          columns, table, extra),
              ids)) {
-      auto it = index.find(row[0].as<int64_t>());
-      if (it != index.end()) {
-        fn(trials[it->second], row);
-      }
+      fn(row[0].as<int64_t>(), row);
     }
   };
   each("param_name, param_value, distribution_json", "trial_params", "",
-       [&](FrozenTrial& t, const pqxx::row& row) {
-         std::string name = row[1].c_str();
-         t.params[name] = parse_double(row[2]);
-         t.distributions[name] = parse_distribution(row[3].c_str());
+       [&](int64_t id, const pqxx::row& row) {
+         trials.add_param(id, row[1].c_str(), parse_double(row[2]), row[3].c_str());
        });
-  each(
-      "value, value_type", "trial_values", " AND objective = 0",
-      [&](FrozenTrial& t, const pqxx::row& row) { t.value = from_stored(row[1], row[2].c_str()); });
+  each("value, value_type", "trial_values", " AND objective = 0",
+       [&](int64_t id, const pqxx::row& row) {
+         trials.add_value(id, optional_double(row[1]), row[2].c_str());
+       });
   each("step, intermediate_value, intermediate_value_type", "trial_intermediate_values", "",
-       [&](FrozenTrial& t, const pqxx::row& row) {
-         t.intermediate_values[row[1].as<int64_t>()] = from_stored(row[2], row[3].c_str());
+       [&](int64_t id, const pqxx::row& row) {
+         trials.add_intermediate(id, row[1].as<int64_t>(), optional_double(row[2]), row[3].c_str());
        });
-  each("key, value_json", "trial_user_attributes", "", [&](FrozenTrial& t, const pqxx::row& row) {
-    t.user_attrs[row[1].c_str()] = python_json_loads(row[2].c_str());
+  each("key, value_json", "trial_user_attributes", "", [&](int64_t id, const pqxx::row& row) {
+    trials.add_user_attr(id, row[1].c_str(), row[2].c_str());
   });
-  each("key, value_json", "trial_system_attributes", "", [&](FrozenTrial& t, const pqxx::row& row) {
-    t.system_attrs[row[1].c_str()] = python_json_loads(row[2].c_str());
+  each("key, value_json", "trial_system_attributes", "", [&](int64_t id, const pqxx::row& row) {
+    trials.add_system_attr(id, row[1].c_str(), row[2].c_str());
   });
-  return trials;
+  return trials.take();
 }
 
 FrozenTrial PostgresStorage::load_trial(Tx& tx, int64_t trial_id) {
@@ -683,14 +596,8 @@ std::optional<TrialClaim> PostgresStorage::claim_trial(
 }
 
 int64_t PostgresStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
-  for (const auto& [name, internal] : templ.params) {
-    if (templ.distributions.count(name) == 0) {
-      fail("cannot create a trial: parameter '" + name + "' has no distribution");
-    }
-    (void)internal;
-  }
-  if (templ.value && std::isnan(*templ.value)) {
-    fail("cannot create a trial: its value is NaN");
+  if (auto problem = new_trial_problem(templ)) {
+    fail(*problem);
   }
   return run("create a trial", true, [&](Tx& tx) {
     require_study(tx, study_id);
@@ -699,16 +606,9 @@ int64_t PostgresStorage::create_trial(int64_t study_id, const FrozenTrial& templ
         tx.exec_params1("SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = $1",
                         study_id)[0]
             .as<int64_t>();
-    auto start = templ.datetime_start;
-    auto complete = templ.datetime_complete;
-    if (!start && templ.state != TrialState::Waiting) {
-      start = Clock::now();
-    }
-    if (!complete && is_finished(templ.state)) {
-      complete = Clock::now();
-    }
-    auto start_text = format_local(start);
-    auto complete_text = format_local(complete);
+    auto times = new_trial_times(templ);
+    auto start_text = format_local(times.start);
+    auto complete_text = format_local(times.complete);
     int64_t id = tx.exec_params1(
                        "INSERT INTO trials (number, study_id, state, datetime_start, "
                        "datetime_complete) VALUES ($1, $2, $3, $4, $5) RETURNING trial_id",
@@ -767,11 +667,8 @@ void PostgresStorage::set_trial_system_attr(int64_t trial_id, const std::string&
 
 bool PostgresStorage::set_trial_state_values(int64_t trial_id, TrialState state,
                                              std::optional<double> value) {
-  if (value && std::isnan(*value)) {
-    fail(fmt::format("trial id {}: a NaN value cannot be stored (make the trial FAIL)", trial_id));
-  }
-  if (state == TrialState::Complete && !value) {
-    fail(fmt::format("trial id {}: COMPLETE needs a value", trial_id));
+  if (auto problem = state_values_problem(trial_id, state, value)) {
+    fail(*problem);
   }
   return run("finish a trial", true, [&](Tx& tx) {
     auto r = tx.exec_params("SELECT state FROM trials WHERE trial_id = $1 FOR UPDATE", trial_id);
@@ -789,7 +686,7 @@ bool PostgresStorage::set_trial_state_values(int64_t trial_id, TrialState state,
           trial_id);
       std::optional<double> stored;
       if (!v.empty()) {
-        stored = from_stored(v[0][0], v[0][1].c_str());
+        stored = decode_value(optional_double(v[0][0]), v[0][1].c_str());
       }
       return stored == value;
     }
@@ -834,72 +731,23 @@ FrozenTrial PostgresStorage::get_trial(int64_t trial_id) {
 
 std::shared_ptr<std::vector<FrozenTrial> > PostgresStorage::refresh(Tx& tx, int64_t study_id) {
   require_study(tx, study_id);
-  auto& c = m_cache[study_id];
-  bool from_scratch = !c.trials;
-  if (!c.trials) {
-    c.trials = std::make_shared<std::vector<FrozenTrial> >();
-  } else if (c.trials.use_count() > 1) {
-    c.trials = std::make_shared<std::vector<FrozenTrial> >(*c.trials);  // Still held outside.
-  }
-  std::vector<int64_t> unfinished;
-  for (const auto& t : *c.trials) {
-    if (!is_finished(t.state)) {
-      unfinished.push_back(t.id);
-    }
-  }
-  // Trial ids only grow and finished trials never change: read the trials unfinished at
-  // the last refresh and the new ones.
-  auto rows = select_trial_rows(
-      tx,
-      fmt::format("study_id = $1 AND (trial_id > {} OR trial_id = ANY($2::integer[]))", c.max_id),
-      study_id, id_array(unfinished.begin(), unfinished.end(), [](int64_t id) { return id; }));
-  size_t total =
-      tx.exec_params1("SELECT COUNT(*) FROM trials WHERE study_id = $1", study_id)[0].as<size_t>();
-  auto loaded = load_trials(tx, rows);
-  auto& trials = *c.trials;
-  bool in_order = true;
-  for (auto& t : loaded) {
-    auto it = c.index.find(t.id);
-    if (it != c.index.end()) {
-      trials[it->second] = std::move(t);
-      continue;
-    }
-    in_order = in_order && (trials.empty() || trials.back().number < t.number);
-    c.max_id = std::max(c.max_id, t.id);
-    c.index.emplace(t.id, trials.size());
-    trials.push_back(std::move(t));
-  }
-  if (!from_scratch && (!in_order || trials.size() != total)) {
-    // Numbers out of order or trials deleted (neither Optuna nor hpt does it): read all.
-    c = StudyCache{};
-    return refresh(tx, study_id);
-  }
-  if (!in_order) {
-    std::stable_sort(trials.begin(), trials.end(), [](const FrozenTrial& a, const FrozenTrial& b) {
-      return a.number < b.number;
-    });
-    for (size_t i = 0; i < trials.size(); ++i) {
-      c.index[trials[i].id] = i;
-    }
-  }
-  return c.trials;
+  return m_cache[study_id].refresh([&](int64_t max_id, const std::vector<int64_t>& unfinished) {
+    auto rows = select_trial_rows(
+        tx,
+        fmt::format("study_id = $1 AND (trial_id > {} OR trial_id = ANY($2::integer[]))", max_id),
+        study_id, id_array(unfinished.begin(), unfinished.end(), [](int64_t id) { return id; }));
+    TrialCache::Delta delta;
+    delta.total = tx.exec_params1("SELECT COUNT(*) FROM trials WHERE study_id = $1", study_id)[0]
+                      .as<size_t>();
+    delta.trials = load_trials(tx, rows);
+    return delta;
+  });
 }
 
 std::vector<FrozenTrial> PostgresStorage::get_all_trials(int64_t study_id,
                                                          const std::vector<TrialState>& states) {
-  return run("read trials", false, [&](Tx& tx) {
-    auto trials = refresh(tx, study_id);
-    if (states.empty()) {
-      return *trials;
-    }
-    std::vector<FrozenTrial> out;
-    for (const auto& t : *trials) {
-      if (std::find(states.begin(), states.end(), t.state) != states.end()) {
-        out.push_back(t);
-      }
-    }
-    return out;
-  });
+  return run("read trials", false,
+             [&](Tx& tx) { return trials_in_states(*refresh(tx, study_id), states); });
 }
 
 std::shared_ptr<const std::vector<FrozenTrial> > PostgresStorage::trials_snapshot(

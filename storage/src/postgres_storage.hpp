@@ -1,7 +1,7 @@
 #pragma once
 // The PostgreSQL backend of Storage (libpqxx): Optuna 3.1's RDB schema, READ COMMITTED
 // writes, claims serialized per study by a transaction-level advisory lock, reconnects
-// with backoff, and the SQLite backend's cache of finished trials.
+// with backoff, and the shared cache of finished trials (TrialCache).
 
 #include <cstdint>
 #include <map>
@@ -10,9 +10,10 @@
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
-#include <unordered_map>
 
 #include "hpt/storage/storage.hpp"
+#include "trial_assembler.hpp"
+#include "trial_cache.hpp"
 
 namespace hpt {
 
@@ -58,12 +59,6 @@ class PostgresStorage : public Storage {
   int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) override;
 
  private:
-  struct TrialRow;
-  struct StudyCache {
-    std::shared_ptr<std::vector<FrozenTrial>> trials;  // Ordered by number.
-    std::unordered_map<int64_t, size_t> index;         // Trial id -> position.
-    int64_t max_id = 0;
-  };
   using Tx = pqxx::transaction_base;
 
   template <class F>
@@ -90,7 +85,6 @@ class PostgresStorage : public Storage {
   FrozenTrial load_trial(Tx& tx, int64_t trial_id);
   std::optional<TrialClaim> recover_lost_claim(Tx& tx, int64_t study_id, const Json& owner);
   std::shared_ptr<std::vector<FrozenTrial>> refresh(Tx& tx, int64_t study_id);
-  const Distribution& parse_distribution(const std::string& text);
 
   std::string m_url;       // As given (with the password).
   std::string m_redacted;  // For messages.
@@ -100,8 +94,8 @@ class PostgresStorage : public Storage {
   Tx* m_tx = nullptr;           // The transaction of the run() in progress (nested calls).
   bool m_reconnected = false;   // This run() is retrying after a lost connection.
   std::set<int64_t> m_claimed;  // Trials claim_trial returned (to spot a lost claim).
-  std::map<int64_t, StudyCache> m_cache;
-  std::unordered_map<std::string, Distribution> m_distributions;
+  std::map<int64_t, TrialCache> m_cache;
+  DistributionCache m_distributions;
 };
 
 }  // namespace hpt

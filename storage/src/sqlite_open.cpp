@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -98,38 +97,10 @@ std::vector<std::string> table_names(SQLite::Database& db) {
   return names;
 }
 
-const std::set<std::string>& optuna_tables() {
-  static const std::set<std::string> k_tables = {"studies",
-                                                 "version_info",
-                                                 "study_directions",
-                                                 "study_user_attributes",
-                                                 "study_system_attributes",
-                                                 "trials",
-                                                 "trial_user_attributes",
-                                                 "trial_system_attributes",
-                                                 "trial_params",
-                                                 "trial_values",
-                                                 "trial_intermediate_values",
-                                                 "trial_heartbeats",
-                                                 "alembic_version"};
-  return k_tables;
-}
-
 void check_schema(SQLite::Database& db, const std::string& path,
                   const std::vector<std::string>& tables) {
-  std::vector<std::string> missing;
-  for (const auto& t : optuna_tables()) {
-    if (std::find(tables.begin(), tables.end(), t) == tables.end()) {
-      missing.push_back(t);
-    }
-  }
-  if (missing.size() == optuna_tables().size()) {
-    fail(path, fmt::format("an SQLite database without Optuna's study schema (tables: {})",
-                           fmt::join(tables, ", ")));
-  }
-  if (!missing.empty()) {
-    fail(path, fmt::format("incomplete Optuna study schema (missing tables: {})",
-                           fmt::join(missing, ", ")));
+  if (auto problem = optuna_tables_problem(tables, "an SQLite database")) {
+    fail(path, *problem);
   }
   SQLite::Statement v(db, "SELECT schema_version, library_version FROM version_info");
   if (!v.executeStep()) {
@@ -137,11 +108,8 @@ void check_schema(SQLite::Database& db, const std::string& path,
   }
   int64_t schema_version = v.getColumn(0).getInt64();
   std::string library_version = v.getColumn(1).getString();
-  if (schema_version > k_optuna_schema_version) {
-    fail(path, fmt::format("schema_version {} (Optuna {}) is newer than the supported {} "
-                           "(Optuna {})",
-                           schema_version, library_version, k_optuna_schema_version,
-                           k_optuna_library_version));
+  if (auto problem = schema_version_problem(schema_version, library_version)) {
+    fail(path, *problem);
   }
   SQLite::Statement a(db, "SELECT version_num FROM alembic_version");
   if (!a.executeStep()) {
@@ -257,8 +225,9 @@ std::string sqlite_path_from_url(const std::string& url) {
   }
   auto scheme = url.find("://");
   if (scheme != std::string::npos) {
-    throw StorageError("unsupported storage URL '" + url +
-                       "': expected sqlite:///path.db, postgresql://user:pass@host/db or a file path");
+    throw StorageError(
+        "unsupported storage URL '" + url +
+        "': expected sqlite:///path.db, postgresql://user:pass@host/db or a file path");
   }
   if (url.empty()) {
     throw StorageError("empty storage path");

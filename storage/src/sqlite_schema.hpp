@@ -7,11 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace hpt {
+#include "optuna_schema_check.hpp"
 
-constexpr int k_optuna_schema_version = 12;
-constexpr const char* k_optuna_library_version = "3.1.0";
-constexpr const char* k_optuna_alembic_version = "v3.0.0.d";
+namespace hpt {
 
 // The CREATE statements, verbatim as Optuna 3.1 (SQLAlchemy) writes them, in its order.
 const std::vector<std::string>& optuna_schema_ddl();

@@ -15,7 +15,11 @@
 
 #include "hpt/storage/optuna_json.hpp"
 #include "hpt/storage/sql_datetime.hpp"
+#include "optuna_encoding.hpp"
 #include "sqlite_schema.hpp"
+#include "trial_arguments.hpp"
+#include "trial_assembler.hpp"
+#include "trial_cache.hpp"
 
 namespace hpt {
 
@@ -24,40 +28,6 @@ namespace {
 constexpr int k_busy_retries = 3;
 // Up to this many trials are read with "trial_id IN (...)"; more with one join per table.
 constexpr size_t k_in_list_max = 256;
-
-std::string now_local() { return format_sql_datetime(Clock::now(), TimeZone::Local); }
-
-std::string states_sql(const std::vector<TrialState>& states) {
-  std::string out;
-  for (auto s : states) {
-    out += (out.empty() ? "'" : ", '") + trial_state_name(s) + "'";
-  }
-  return out;
-}
-
-// Optuna's TrialValueModel / TrialIntermediateValueModel encodings.
-std::pair<std::optional<double>, const char*> stored_repr(double v) {
-  if (std::isnan(v)) {
-    return {std::nullopt, "NAN"};
-  }
-  if (std::isinf(v)) {
-    return {std::nullopt, v > 0 ? "INF_POS" : "INF_NEG"};
-  }
-  return {v, "FINITE"};
-}
-
-double from_stored(const SQLite::Column& value, const std::string& type) {
-  if (type == "INF_POS") {
-    return HUGE_VAL;
-  }
-  if (type == "INF_NEG") {
-    return -HUGE_VAL;
-  }
-  if (type == "NAN" || value.isNull()) {
-    return std::nan("");
-  }
-  return value.getDouble();
-}
 
 void bind_optional(SQLite::Statement& s, int index, const std::optional<double>& v) {
   if (v) {
@@ -79,26 +49,113 @@ std::optional<std::string> optional_text(const SQLite::Column& c) {
   return c.isNull() ? std::nullopt : std::optional<std::string>(c.getString());
 }
 
-std::optional<Clock::time_point> parse_local(const std::optional<std::string>& text) {
-  return text ? parse_sql_datetime(*text, TimeZone::Local) : std::nullopt;
+std::optional<double> optional_double(const SQLite::Column& c) {
+  return c.isNull() ? std::nullopt : std::optional<double>(c.getDouble());
 }
 
-std::optional<std::string> format_local(const std::optional<Clock::time_point>& t) {
-  return t ? std::optional<std::string>(format_sql_datetime(*t, TimeZone::Local)) : std::nullopt;
+std::string id_list(const std::vector<int64_t>& ids) {
+  std::string out;
+  for (int64_t id : ids) {
+    out += (out.empty() ? "" : ",") + std::to_string(id);
+  }
+  return out;
+}
+
+// The trials rows WHERE where (with ?1 bound to key), ordered by number.
+std::vector<TrialRow> select_trial_rows(SQLite::Database& db, const std::string& where,
+                                        int64_t key) {
+  SQLite::Statement q(db,
+                      "SELECT trial_id, number, state, datetime_start, datetime_complete FROM "
+                      "trials WHERE " +
+                          where + " ORDER BY number, trial_id");
+  q.bind(1, key);
+  std::vector<TrialRow> rows;
+  while (q.executeStep()) {
+    TrialRow r;
+    r.id = q.getColumn(0).getInt64();
+    r.number = q.getColumn(1).isNull() ? -1 : q.getColumn(1).getInt();
+    r.state = q.getColumn(2).getString();
+    r.start = optional_text(q.getColumn(3));
+    r.complete = optional_text(q.getColumn(4));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+// The trials of rows with their params, values and attributes: one query per table, for
+// the listed ids or, when whole_study, for all the trials of study_id.
+std::vector<FrozenTrial> load_trials(SQLite::Database& db, DistributionCache& distributions,
+                                     const std::vector<TrialRow>& rows, bool whole_study,
+                                     int64_t study_id) {
+  TrialAssembler trials(rows, distributions);
+  if (rows.empty()) {
+    return trials.take();
+  }
+  std::vector<int64_t> ids;
+  ids.reserve(rows.size());
+  for (const auto& r : rows) {
+    ids.push_back(r.id);
+  }
+  std::string listed = whole_study ? "" : id_list(ids);
+  auto each = [&](const std::string& columns, const std::string& table, const std::string& extra,
+                  auto&& fn) {
+    std::string sql =
+        whole_study ? fmt::format(
+                          "SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
+                          "c.trial_id WHERE t.study_id = ?{}",
+                          columns, table, extra)
+                    : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({}){}",
+                                  columns, table, listed, extra);
+    SQLite::Statement q(db, sql);
+    if (whole_study) {
+      q.bind(1, study_id);
+    }
+    while (q.executeStep()) {
+      fn(q.getColumn(0).getInt64(), q);
+    }
+  };
+  each("c.param_name, c.param_value, c.distribution_json", "trial_params", "",
+       [&](int64_t id, SQLite::Statement& q) {
+         trials.add_param(id, q.getColumn(1).getString(), q.getColumn(2).getDouble(),
+                          q.getColumn(3).getString());
+       });
+  each("c.value, c.value_type", "trial_values", " AND c.objective = 0",
+       [&](int64_t id, SQLite::Statement& q) {
+         trials.add_value(id, optional_double(q.getColumn(1)), q.getColumn(2).getString());
+       });
+  each("c.step, c.intermediate_value, c.intermediate_value_type", "trial_intermediate_values", "",
+       [&](int64_t id, SQLite::Statement& q) {
+         trials.add_intermediate(id, q.getColumn(1).getInt64(), optional_double(q.getColumn(2)),
+                                 q.getColumn(3).getString());
+       });
+  each("c.\"key\", c.value_json", "trial_user_attributes", "",
+       [&](int64_t id, SQLite::Statement& q) {
+         trials.add_user_attr(id, q.getColumn(1).getString(), q.getColumn(2).getString());
+       });
+  each("c.\"key\", c.value_json", "trial_system_attributes", "",
+       [&](int64_t id, SQLite::Statement& q) {
+         trials.add_system_attr(id, q.getColumn(1).getString(), q.getColumn(2).getString());
+       });
+  return trials.take();
 }
 
 }  // namespace
 
-struct SqliteStorage::TrialRow {
-  int64_t id = -1;
-  int number = -1;
-  std::string state;
-  std::optional<std::string> start;
-  std::optional<std::string> complete;
+struct SqliteStorage::Caches {
+  struct Study {
+    TrialCache trials;
+    int64_t data_version = -1;  // PRAGMA data_version and m_writes at the last refresh.
+    uint64_t writes = 0;
+  };
+  std::map<int64_t, Study> studies;
+  DistributionCache distributions;
 };
 
 SqliteStorage::SqliteStorage(SQLite::Database db, std::string path, bool read_only)
-    : m_db(std::move(db)), m_path(std::move(path)), m_read_only(read_only) {}
+    : m_db(std::move(db)),
+      m_path(std::move(path)),
+      m_read_only(read_only),
+      m_caches(std::make_unique<Caches>()) {}
 
 SqliteStorage::~SqliteStorage() = default;
 
@@ -107,9 +164,9 @@ void SqliteStorage::fail(const std::string& problem) const {
 }
 
 template <class F>
-auto SqliteStorage::write(const char* what, F&& body) {
+auto SqliteStorage::transact(const char* what, bool write, F&& body) {
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
-  if (m_read_only) {
+  if (write && m_read_only) {
     fail(std::string("cannot ") + what + ": the database was opened read-only");
   }
   if (m_txn_depth > 0) {
@@ -122,8 +179,12 @@ auto SqliteStorage::write(const char* what, F&& body) {
         explicit Depth(int& x) : d(++x) {}
         ~Depth() { --d; }
       } depth(m_txn_depth);
-      SQLite::Transaction txn(m_db, SQLite::TransactionBehavior::IMMEDIATE);
-      ++m_writes;
+      // Reads: one snapshot for all the queries of the call.
+      SQLite::Transaction txn(m_db, write ? SQLite::TransactionBehavior::IMMEDIATE
+                                          : SQLite::TransactionBehavior::DEFERRED);
+      if (write) {
+        ++m_writes;
+      }
       if constexpr (std::is_void_v<decltype(body())>) {
         body();
         txn.commit();
@@ -149,36 +210,13 @@ auto SqliteStorage::write(const char* what, F&& body) {
 }
 
 template <class F>
+auto SqliteStorage::write(const char* what, F&& body) {
+  return transact(what, true, std::forward<F>(body));
+}
+
+template <class F>
 auto SqliteStorage::read(const char* what, F&& body) {
-  std::lock_guard<std::recursive_mutex> lock(m_mutex);
-  if (m_txn_depth > 0) {
-    return body();
-  }
-  for (int attempt = 0;; ++attempt) {
-    try {
-      struct Depth {
-        int& d;
-        explicit Depth(int& x) : d(++x) {}
-        ~Depth() { --d; }
-      } depth(m_txn_depth);
-      // One snapshot for all the queries of the call.
-      SQLite::Transaction txn(m_db);
-      auto result = body();
-      txn.commit();
-      return result;
-    } catch (const StorageError&) {
-      throw;
-    } catch (const SQLite::Exception& e) {
-      int code = e.getErrorCode() & 0xff;
-      if ((code == SQLITE_BUSY || code == SQLITE_LOCKED) && attempt < k_busy_retries) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
-        continue;
-      }
-      fail(std::string("cannot ") + what + ": " + describe_sqlite_error(e));
-    } catch (const std::exception& e) {
-      fail(std::string("cannot ") + what + ": " + e.what());
-    }
-  }
+  return transact(what, false, std::forward<F>(body));
 }
 
 void SqliteStorage::require_study(int64_t study_id) {
@@ -230,19 +268,19 @@ std::map<std::string, Json> SqliteStorage::load_attrs(const char* table, const c
 }
 
 void SqliteStorage::upsert_value(int64_t trial_id, double value) {
-  auto [stored, type] = stored_repr(value);
+  auto stored = encode_value(value);
   SQLite::Statement q(m_db,
                       "INSERT INTO trial_values (trial_id, objective, value, value_type) "
                       "VALUES (?, 0, ?, ?) ON CONFLICT (trial_id, objective) DO UPDATE SET "
                       "value = excluded.value, value_type = excluded.value_type");
   q.bind(1, trial_id);
-  bind_optional(q, 2, stored);
-  q.bind(3, type);
+  bind_optional(q, 2, stored.value);
+  q.bind(3, stored.type);
   q.exec();
 }
 
 void SqliteStorage::upsert_intermediate(int64_t trial_id, int64_t step, double value) {
-  auto [stored, type] = stored_repr(value);
+  auto stored = encode_value(value);
   SQLite::Statement q(m_db,
                       "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
                       "intermediate_value_type) VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, step) "
@@ -250,8 +288,8 @@ void SqliteStorage::upsert_intermediate(int64_t trial_id, int64_t step, double v
                       "intermediate_value_type = excluded.intermediate_value_type");
   q.bind(1, trial_id);
   q.bind(2, step);
-  bind_optional(q, 3, stored);
-  q.bind(4, type);
+  bind_optional(q, 3, stored.value);
+  q.bind(4, stored.type);
   q.exec();
 }
 
@@ -289,120 +327,12 @@ void SqliteStorage::mark_running(int64_t trial_id, const Json& owner) {
   upsert_heartbeat(trial_id);
 }
 
-const Distribution& SqliteStorage::parse_distribution(const std::string& text) {
-  auto it = m_distributions.find(text);
-  if (it == m_distributions.end()) {
-    it = m_distributions.emplace(text, distribution_from_json(text)).first;
-  }
-  return it->second;
-}
-
-std::vector<SqliteStorage::TrialRow> SqliteStorage::select_trial_rows(const std::string& where,
-                                                                      int64_t key) {
-  SQLite::Statement q(m_db,
-                      "SELECT trial_id, number, state, datetime_start, datetime_complete FROM "
-                      "trials WHERE " +
-                          where + " ORDER BY number, trial_id");
-  q.bind(1, key);
-  std::vector<TrialRow> rows;
-  while (q.executeStep()) {
-    TrialRow r;
-    r.id = q.getColumn(0).getInt64();
-    r.number = q.getColumn(1).isNull() ? -1 : q.getColumn(1).getInt();
-    r.state = q.getColumn(2).getString();
-    r.start = optional_text(q.getColumn(3));
-    r.complete = optional_text(q.getColumn(4));
-    rows.push_back(std::move(r));
-  }
-  return rows;
-}
-
-std::vector<FrozenTrial> SqliteStorage::load_trials(const std::vector<TrialRow>& rows,
-                                                    bool whole_study, int64_t study_id) {
-  std::vector<FrozenTrial> trials(rows.size());
-  std::unordered_map<int64_t, size_t> index;
-  index.reserve(rows.size());
-  std::string id_list;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& r = rows[i];
-    FrozenTrial& t = trials[i];
-    t.id = r.id;
-    t.number = r.number;
-    t.state = trial_state_from_name(r.state);
-    t.datetime_start = parse_local(r.start);
-    t.datetime_complete = parse_local(r.complete);
-    index.emplace(r.id, i);
-    id_list += (i == 0 ? "" : ",") + std::to_string(r.id);
-  }
-  if (rows.empty()) {
-    return trials;
-  }
-  // One query per table: either the listed ids or, for many, the whole study.
-  auto query = [&](const std::string& columns, const std::string& table, const std::string& extra) {
-    std::string sql =
-        whole_study ? fmt::format(
-                          "SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
-                          "c.trial_id WHERE t.study_id = ?{}",
-                          columns, table, extra)
-                    : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({}){}",
-                                  columns, table, id_list, extra);
-    auto q = std::make_unique<SQLite::Statement>(m_db, sql);
-    if (whole_study) {
-      q->bind(1, study_id);
-    }
-    return q;
-  };
-  auto for_rows = [&](SQLite::Statement& q, auto&& fn) {
-    while (q.executeStep()) {
-      auto it = index.find(q.getColumn(0).getInt64());
-      if (it != index.end()) {
-        fn(trials[it->second]);
-      }
-    }
-  };
-  {
-    auto q = query("c.param_name, c.param_value, c.distribution_json", "trial_params", "");
-    for_rows(*q, [&](FrozenTrial& t) {
-      std::string name = q->getColumn(1).getString();
-      t.params[name] = q->getColumn(2).getDouble();
-      t.distributions[name] = parse_distribution(q->getColumn(3).getString());
-    });
-  }
-  {
-    auto q = query("c.value, c.value_type", "trial_values", " AND c.objective = 0");
-    for_rows(*q, [&](FrozenTrial& t) {
-      t.value = from_stored(q->getColumn(1), q->getColumn(2).getString());
-    });
-  }
-  {
-    auto q = query("c.step, c.intermediate_value, c.intermediate_value_type",
-                   "trial_intermediate_values", "");
-    for_rows(*q, [&](FrozenTrial& t) {
-      t.intermediate_values[q->getColumn(1).getInt64()] =
-          from_stored(q->getColumn(2), q->getColumn(3).getString());
-    });
-  }
-  {
-    auto q = query("c.\"key\", c.value_json", "trial_user_attributes", "");
-    for_rows(*q, [&](FrozenTrial& t) {
-      t.user_attrs[q->getColumn(1).getString()] = python_json_loads(q->getColumn(2).getString());
-    });
-  }
-  {
-    auto q = query("c.\"key\", c.value_json", "trial_system_attributes", "");
-    for_rows(*q, [&](FrozenTrial& t) {
-      t.system_attrs[q->getColumn(1).getString()] = python_json_loads(q->getColumn(2).getString());
-    });
-  }
-  return trials;
-}
-
 FrozenTrial SqliteStorage::load_trial(int64_t trial_id) {
-  auto rows = select_trial_rows("trial_id = ?", trial_id);
+  auto rows = select_trial_rows(m_db, "trial_id = ?", trial_id);
   if (rows.empty()) {
     fail(fmt::format("no trial with id {}", trial_id));
   }
-  return load_trials(rows, false, 0).front();
+  return load_trials(m_db, m_caches->distributions, rows, false, 0).front();
 }
 
 int64_t SqliteStorage::create_study(const std::string& name, Direction direction) {
@@ -544,14 +474,8 @@ std::optional<TrialClaim> SqliteStorage::claim_trial(
 }
 
 int64_t SqliteStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
-  for (const auto& [name, internal] : templ.params) {
-    if (templ.distributions.count(name) == 0) {
-      fail("cannot create a trial: parameter '" + name + "' has no distribution");
-    }
-    (void)internal;
-  }
-  if (templ.value && std::isnan(*templ.value)) {
-    fail("cannot create a trial: its value is NaN");
+  if (auto problem = new_trial_problem(templ)) {
+    fail(*problem);
   }
   return write("create a trial", [&] {
     require_study(study_id);
@@ -560,22 +484,15 @@ int64_t SqliteStorage::create_trial(int64_t study_id, const FrozenTrial& templ) 
     next.bind(1, study_id);
     next.executeStep();
     int64_t number = next.getColumn(0).getInt64();
-    auto start = templ.datetime_start;
-    auto complete = templ.datetime_complete;
-    if (!start && templ.state != TrialState::Waiting) {
-      start = Clock::now();
-    }
-    if (!complete && is_finished(templ.state)) {
-      complete = Clock::now();
-    }
+    auto times = new_trial_times(templ);
     SQLite::Statement ins(m_db,
                           "INSERT INTO trials (number, study_id, state, datetime_start, "
                           "datetime_complete) VALUES (?, ?, ?, ?, ?)");
     ins.bind(1, number);
     ins.bind(2, study_id);
     ins.bind(3, trial_state_name(templ.state));
-    bind_optional(ins, 4, format_local(start));
-    bind_optional(ins, 5, format_local(complete));
+    bind_optional(ins, 4, format_local(times.start));
+    bind_optional(ins, 5, format_local(times.complete));
     ins.exec();
     int64_t id = m_db.getLastInsertRowid();
     if (templ.value) {
@@ -629,11 +546,8 @@ void SqliteStorage::set_trial_system_attr(int64_t trial_id, const std::string& k
 
 bool SqliteStorage::set_trial_state_values(int64_t trial_id, TrialState state,
                                            std::optional<double> value) {
-  if (value && std::isnan(*value)) {
-    fail(fmt::format("trial id {}: a NaN value cannot be stored (make the trial FAIL)", trial_id));
-  }
-  if (state == TrialState::Complete && !value) {
-    fail(fmt::format("trial id {}: COMPLETE needs a value", trial_id));
+  if (auto problem = state_values_problem(trial_id, state, value)) {
+    fail(*problem);
   }
   return write("finish a trial", [&] {
     SQLite::Statement q(m_db, "SELECT state FROM trials WHERE trial_id = ?");
@@ -695,82 +609,37 @@ FrozenTrial SqliteStorage::get_trial(int64_t trial_id) {
 }
 
 std::shared_ptr<std::vector<FrozenTrial>> SqliteStorage::refresh(int64_t study_id) {
-  auto& c = m_cache[study_id];
+  auto& c = m_caches->studies[study_id];
   // Read before the snapshot starts, so a later commit always changes it.
   int64_t data_version = m_db.execAndGet("PRAGMA data_version").getInt64();
-  if (c.trials && c.data_version == data_version && c.writes == m_writes) {
-    return c.trials;
+  if (c.trials.trials() && c.data_version == data_version && c.writes == m_writes) {
+    return c.trials.trials();
   }
   require_study(study_id);
-  bool from_scratch = !c.trials;
-  if (!c.trials) {
-    c.trials = std::make_shared<std::vector<FrozenTrial>>();
-  } else if (c.trials.use_count() > 1) {
-    c.trials = std::make_shared<std::vector<FrozenTrial>>(*c.trials);  // Still held outside.
-  }
-  std::string unfinished;
-  for (const auto& t : *c.trials) {
-    if (!is_finished(t.state)) {
-      unfinished += (unfinished.empty() ? "" : ",") + std::to_string(t.id);
-    }
-  }
-  // Trial ids only grow, and finished trials never change: read the trials unfinished at
-  // the last refresh and the new ones (two rowid lookups, no scan).
-  auto rows = select_trial_rows(
-      fmt::format("study_id = ?1 AND (trial_id > {}{})", c.max_id,
-                  unfinished.empty() ? "" : " OR trial_id IN (" + unfinished + ")"),
-      study_id);
-  SQLite::Statement count(m_db, "SELECT COUNT(*) FROM trials WHERE study_id = ?");
-  count.bind(1, study_id);
-  count.executeStep();
-  size_t total = static_cast<size_t>(count.getColumn(0).getInt64());
-  auto loaded = load_trials(rows, rows.size() > k_in_list_max, study_id);
-  auto& trials = *c.trials;
-  bool in_order = true;
-  for (auto& t : loaded) {
-    auto it = c.index.find(t.id);
-    if (it != c.index.end()) {
-      trials[it->second] = std::move(t);
-      continue;
-    }
-    in_order = in_order && (trials.empty() || trials.back().number < t.number);
-    c.max_id = std::max(c.max_id, t.id);
-    c.index.emplace(t.id, trials.size());
-    trials.push_back(std::move(t));
-  }
-  if (!from_scratch && (!in_order || trials.size() != total)) {
-    // Numbers out of order or trials deleted (neither Optuna nor hpt does it): read all.
-    c = StudyCache{};
-    return refresh(study_id);
-  }
-  if (!in_order) {
-    std::stable_sort(trials.begin(), trials.end(), [](const FrozenTrial& a, const FrozenTrial& b) {
-      return a.number < b.number;
-    });
-    for (size_t i = 0; i < trials.size(); ++i) {
-      c.index[trials[i].id] = i;
-    }
-  }
+  auto trials = c.trials.refresh([&](int64_t max_id, const std::vector<int64_t>& unfinished) {
+    // Two rowid lookups, no scan.
+    auto rows = select_trial_rows(
+        m_db,
+        fmt::format("study_id = ?1 AND (trial_id > {}{})", max_id,
+                    unfinished.empty() ? "" : " OR trial_id IN (" + id_list(unfinished) + ")"),
+        study_id);
+    SQLite::Statement count(m_db, "SELECT COUNT(*) FROM trials WHERE study_id = ?");
+    count.bind(1, study_id);
+    count.executeStep();
+    TrialCache::Delta delta;
+    delta.total = static_cast<size_t>(count.getColumn(0).getInt64());
+    delta.trials =
+        load_trials(m_db, m_caches->distributions, rows, rows.size() > k_in_list_max, study_id);
+    return delta;
+  });
   c.data_version = data_version;
   c.writes = m_writes;
-  return c.trials;
+  return trials;
 }
 
 std::vector<FrozenTrial> SqliteStorage::get_all_trials(int64_t study_id,
                                                        const std::vector<TrialState>& states) {
-  return read("read trials", [&] {
-    auto trials = refresh(study_id);
-    if (states.empty()) {
-      return *trials;
-    }
-    std::vector<FrozenTrial> out;
-    for (const auto& t : *trials) {
-      if (std::find(states.begin(), states.end(), t.state) != states.end()) {
-        out.push_back(t);
-      }
-    }
-    return out;
-  });
+  return read("read trials", [&] { return trials_in_states(*refresh(study_id), states); });
 }
 
 std::shared_ptr<const std::vector<FrozenTrial>> SqliteStorage::trials_snapshot(int64_t study_id) {

@@ -56,7 +56,8 @@ bool process_alive(pid_t pid) {
 
 }  // namespace
 
-// Stdout lines come back in order, env reaches the child, stderr is logged and tailed.
+// Stdout lines come back in order, env reaches the child, stderr is logged and tailed;
+// stdout reaches the log only through log().
 TEST_CASE("worker process: output, env, log", "[worker]") {
   const auto log = temp_log("a.log");
   WorkerProcess w({"sh", "-c", "echo one; echo $HPT_X; echo oops >&2; printf last"},
@@ -66,7 +67,20 @@ TEST_CASE("worker process: output, env, log", "[worker]") {
   CHECK(w.exited_ok());
   CHECK(w.exit_problem().empty());
   CHECK_THAT(w.stderr_tail(), Catch::Contains("oops"));
-  CHECK_THAT(slurp(log), Catch::Contains("oops") && Catch::Contains("one"));
+  w.log("not protocol\n");
+  CHECK_THAT(slurp(log), Catch::Contains("oops") && Catch::Contains("not protocol"));
+  CHECK(slurp(log).find("one") == std::string::npos);
+  CHECK(w.has_log());
+}
+
+// A quiet worker leaves no log file behind.
+TEST_CASE("worker process: no output, no log file", "[worker]") {
+  const auto log = temp_log("quiet.log");
+  WorkerProcess w({"sh", "-c", "exit 0"}, {}, log);
+  drain(w);
+  CHECK(w.exited_ok());
+  CHECK_FALSE(w.has_log());
+  CHECK_FALSE(std::filesystem::exists(log));
 }
 
 // Exit codes and signals are described.

@@ -28,8 +28,12 @@ class WorkerProcess {
   // The fds to poll for reading (closed ones omitted).
   std::vector<int> fds() const;
   // Reads what is available; returns the complete stdout lines (over-long lines are cut
-  // at 1 MiB). Stderr and all stdout go to the log file (capped at 64 MiB).
+  // at 1 MiB). Stderr goes to the log file (created on first output, capped at 64 MiB).
   std::vector<std::string> read_available();
+  // Appends text (e.g. a stdout line that is not a protocol message) to the log file.
+  void log(const std::string& text);
+  // True once anything was written to the log file.
+  bool has_log() const { return m_log.is_open(); }
   // True once the process has exited and both pipes reached EOF.
   bool finished();
   // After finished(): "exited with status 3", "killed by signal 11 (SIGSEGV)", or "".
@@ -54,6 +58,7 @@ class WorkerProcess {
   size_t m_err_tail_bytes = 0;
   std::optional<int> m_status;
   std::chrono::steady_clock::time_point m_exit_time;
+  std::string m_log_path;
   std::ofstream m_log;
   size_t m_log_bytes = 0;
   bool m_log_capped = false;

@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "hpt/storage/storage.hpp"
 
@@ -58,17 +57,12 @@ class SqliteStorage : public Storage {
   SQLite::Database& database() { return m_db; }
 
  private:
-  struct TrialRow;
-  // The trials of a study as last read; finished trials are immutable, so a refresh
-  // reads only the unfinished and the new ones.
-  struct StudyCache {
-    std::shared_ptr<std::vector<FrozenTrial>> trials;  // Ordered by number.
-    std::unordered_map<int64_t, size_t> index;         // Trial id -> position.
-    int64_t max_id = 0;
-    int64_t data_version = -1;  // PRAGMA data_version and m_writes at the last refresh.
-    uint64_t writes = 0;
-  };
+  struct Caches;  // The trials of each study as last read, and parsed distributions.
 
+  // Runs body in one transaction (IMMEDIATE for writes, else a read snapshot), or inside
+  // the one in progress; retries when busy. Throws StorageError naming what.
+  template <class F>
+  auto transact(const char* what, bool write, F&& body);
   template <class F>
   auto write(const char* what, F&& body);
   template <class F>
@@ -86,12 +80,8 @@ class SqliteStorage : public Storage {
                     const std::string& distribution_json);
   void upsert_heartbeat(int64_t trial_id);
   void mark_running(int64_t trial_id, const Json& owner);
-  std::vector<FrozenTrial> load_trials(const std::vector<TrialRow>& rows, bool whole_study,
-                                       int64_t study_id);
-  std::vector<TrialRow> select_trial_rows(const std::string& where, int64_t key);
   FrozenTrial load_trial(int64_t trial_id);
   std::shared_ptr<std::vector<FrozenTrial>> refresh(int64_t study_id);
-  const Distribution& parse_distribution(const std::string& text);
 
   SQLite::Database m_db;
   std::string m_path;
@@ -99,8 +89,7 @@ class SqliteStorage : public Storage {
   std::recursive_mutex m_mutex;
   int m_txn_depth = 0;    // Nesting of write()/read() (claim_trial callbacks).
   uint64_t m_writes = 0;  // Write transactions of this connection.
-  std::map<int64_t, StudyCache> m_cache;
-  std::unordered_map<std::string, Distribution> m_distributions;  // Parsed distribution_json.
+  std::unique_ptr<Caches> m_caches;
 };
 
 }  // namespace hpt

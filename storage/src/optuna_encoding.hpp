@@ -1,0 +1,36 @@
+#pragma once
+// Internal to the storage backends: how Optuna 3.1's RDB schema encodes values, states and
+// datetimes, shared by the SQLite and PostgreSQL backends.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hpt/storage/sql_datetime.hpp"
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt {
+
+// A value as Optuna's TrialValueModel / TrialIntermediateValueModel store it: finite
+// values as they are; NaN and infinities as NULL plus the type "NAN" / "INF_POS" / "INF_NEG".
+struct StoredValue {
+  std::optional<double> value;  // std::nullopt stands for SQL NULL.
+  const char* type = "FINITE";
+};
+
+StoredValue encode_value(double v);
+
+// The inverse of encode_value; value is std::nullopt for SQL NULL (read as NaN).
+double decode_value(const std::optional<double>& value, const std::string& type);
+
+// "'COMPLETE', 'PRUNED'": the states as an SQL list for "state IN (...)".
+std::string states_sql(const std::vector<TrialState>& states);
+
+// Now as Optuna writes datetime_start / datetime_complete (local time, no zone).
+std::string now_local();
+
+// Local datetime text <-> time point; std::nullopt (SQL NULL) passes through.
+std::optional<Clock::time_point> parse_local(const std::optional<std::string>& text);
+std::optional<std::string> format_local(const std::optional<Clock::time_point>& t);
+
+}  // namespace hpt

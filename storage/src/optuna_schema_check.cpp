@@ -1,0 +1,54 @@
+#include "optuna_schema_check.hpp"
+
+#include <fmt/format.h>
+
+namespace hpt {
+
+const std::set<std::string>& optuna_tables() {
+  static const std::set<std::string> k_tables = {"studies",
+                                                 "version_info",
+                                                 "study_directions",
+                                                 "study_user_attributes",
+                                                 "study_system_attributes",
+                                                 "trials",
+                                                 "trial_user_attributes",
+                                                 "trial_system_attributes",
+                                                 "trial_params",
+                                                 "trial_values",
+                                                 "trial_intermediate_values",
+                                                 "trial_heartbeats",
+                                                 "alembic_version"};
+  return k_tables;
+}
+
+std::optional<std::string> optuna_tables_problem(const std::vector<std::string>& tables,
+                                                 const std::string& database) {
+  std::set<std::string> present(tables.begin(), tables.end());
+  std::vector<std::string> missing;
+  for (const auto& t : optuna_tables()) {
+    if (present.count(t) == 0) {
+      missing.push_back(t);
+    }
+  }
+  if (missing.size() == optuna_tables().size()) {
+    return fmt::format("{} without Optuna's study schema (tables: {})", database,
+                       fmt::join(tables, ", "));
+  }
+  if (!missing.empty()) {
+    return fmt::format("incomplete Optuna study schema (missing tables: {})",
+                       fmt::join(missing, ", "));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> schema_version_problem(int64_t schema_version,
+                                                  const std::string& library_version) {
+  if (schema_version <= k_optuna_schema_version) {
+    return std::nullopt;
+  }
+  return fmt::format("schema_version {} (Optuna {}) is newer than the supported {} (Optuna {})",
+                     schema_version, library_version, k_optuna_schema_version,
+                     k_optuna_library_version);
+}
+
+}  // namespace hpt

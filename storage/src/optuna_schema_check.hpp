@@ -1,0 +1,30 @@
+#pragma once
+// Internal to the storage backends: the Optuna schema version hpt reads and writes, and
+// the checks both backends make on a database's tables and version_info row.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace hpt {
+
+constexpr int k_optuna_schema_version = 12;
+constexpr const char* k_optuna_library_version = "3.1.0";
+constexpr const char* k_optuna_alembic_version = "v3.0.0.d";
+
+// The 13 tables of Optuna 3.1's RDB schema.
+const std::set<std::string>& optuna_tables();
+
+// Why a database with these tables (sorted by name) is not an Optuna study database:
+// "<database> without Optuna's study schema (tables: ...)" or "incomplete ... (missing
+// tables: ...)". std::nullopt when every Optuna table is there.
+std::optional<std::string> optuna_tables_problem(const std::vector<std::string>& tables,
+                                                 const std::string& database);
+
+// Why hpt cannot read a version_info row (a newer schema); std::nullopt when it can.
+std::optional<std::string> schema_version_problem(int64_t schema_version,
+                                                  const std::string& library_version);
+
+}  // namespace hpt

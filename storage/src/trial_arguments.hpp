@@ -1,0 +1,30 @@
+#pragma once
+// Internal to the storage backends: the argument checks and defaults of create_trial and
+// set_trial_state_values, made before any SQL runs.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt {
+
+// Why create_trial cannot store templ (a parameter without a distribution, a NaN value);
+// std::nullopt when it can.
+std::optional<std::string> new_trial_problem(const FrozenTrial& templ);
+
+// Why set_trial_state_values cannot store (state, value) (a NaN value, COMPLETE without a
+// value); std::nullopt when it can.
+std::optional<std::string> state_values_problem(int64_t trial_id, TrialState state,
+                                                const std::optional<double>& value);
+
+// templ's datetime_start and datetime_complete, now where missing: start unless WAITING,
+// complete for finished states.
+struct TrialTimes {
+  std::optional<Clock::time_point> start;
+  std::optional<Clock::time_point> complete;
+};
+TrialTimes new_trial_times(const FrozenTrial& templ);
+
+}  // namespace hpt

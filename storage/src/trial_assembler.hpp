@@ -1,0 +1,61 @@
+#pragma once
+// Internal to the storage backends: building FrozenTrials from the rows of the trials
+// table and of the per-trial tables (params, values, intermediate values, attributes).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt {
+
+// One row of the trials table; datetimes as stored (local time text, std::nullopt for NULL).
+struct TrialRow {
+  int64_t id = -1;
+  int number = -1;
+  std::string state;
+  std::optional<std::string> start;
+  std::optional<std::string> complete;
+};
+
+// distribution_json texts parsed once (a study has few distinct ones).
+class DistributionCache {
+ public:
+  // Throws what distribution_from_json throws for malformed text.
+  const Distribution& parse(const std::string& text);
+
+ private:
+  std::unordered_map<std::string, Distribution> m_parsed;
+};
+
+// Collects the trials of rows and then the rows of the per-trial tables, matched by trial
+// id; rows of trials not in rows are ignored. Values and attributes use Optuna's encodings.
+class TrialAssembler {
+ public:
+  TrialAssembler(const std::vector<TrialRow>& rows, DistributionCache& distributions);
+
+  void add_param(int64_t trial_id, const std::string& name, double internal,
+                 const std::string& distribution_json);
+  // value is std::nullopt for SQL NULL; type is the value_type column.
+  void add_value(int64_t trial_id, const std::optional<double>& value, const std::string& type);
+  void add_intermediate(int64_t trial_id, int64_t step, const std::optional<double>& value,
+                        const std::string& type);
+  void add_user_attr(int64_t trial_id, std::string key, const std::string& value_json);
+  void add_system_attr(int64_t trial_id, std::string key, const std::string& value_json);
+
+  // The trials, in the order of rows; the assembler is empty afterwards.
+  std::vector<FrozenTrial> take() { return std::move(m_trials); }
+
+ private:
+  // nullptr when trial_id is not among the rows.
+  FrozenTrial* find(int64_t trial_id);
+
+  std::vector<FrozenTrial> m_trials;
+  std::unordered_map<int64_t, size_t> m_index;  // Trial id -> position.
+  DistributionCache& m_distributions;
+};
+
+}  // namespace hpt
