@@ -1,4 +1,5 @@
 """hpt studies read by Optuna 3.1, and Optuna studies continued by hpt."""
+import json
 import os
 import subprocess
 import unittest
@@ -71,6 +72,42 @@ assert len(s.trials) == 9 and all(t.state.name == "COMPLETE" for t in s.trials)
 print("ok")
 """)
         self.assertEqual(proc.returncode, 0, proc.stderr)
+
+    def test_report_and_importance_of_an_optuna_study(self):
+        """hpt report / importance read a study Optuna wrote (log, step, categorical, pruned, failed)."""
+        db = f"{self.dir}/optuna.db"
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.create_study(study_name="made_by_optuna", storage="sqlite:///{db}", direction="maximize",
+                        sampler=optuna.samplers.RandomSampler(seed=1))
+def f(trial):
+    lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+    units = trial.suggest_int("units", 16, 256, step=16)
+    act = trial.suggest_categorical("act", ["relu", "gelu", None])
+    if trial.number == 3:
+        raise ValueError("boom")
+    v = -abs(lr - 0.01) * 10 + units / 256 + (0.1 if act == "relu" else 0)
+    for step in range(4):
+        trial.report(v - 1 / (step + 1), step)
+        if trial.number % 5 == 4 and step == 1:
+            raise optuna.TrialPruned()
+    return v
+s.optimize(f, n_trials=25, catch=(ValueError,))
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = f"{self.dir}/report.html"
+        run_hpt("report", db, "-o", out, check=True)
+        with open(out) as fh:
+            html = fh.read()
+        for section in ("Optimization history", "Slice", "Parallel", "Contour", "Learning curves"):
+            self.assertIn(section, html)
+        imp = json.loads(run_hpt("importance", db, "--format", "json", check=True).stdout)
+        self.assertEqual(set(imp), {"lr", "units", "act"})
+        self.assertAlmostEqual(sum(imp.values()), 1.0, places=6)
+        states = state_counts(trials_json(db))
+        self.assertEqual(states.get("FAIL"), 1)
+        self.assertGreater(states.get("PRUNED", 0), 0)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
 #include <sys/wait.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -36,6 +37,19 @@ inline std::pair<int, std::string> run_python(const std::string& script_path,
   }
   int status = ::pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// For a run_python result: false (after a WARN) when optuna is missing, so that the
+// caller skips; else checks that the script exited 0 and printed "OK", and returns true.
+inline bool python_printed_ok(int rc, const std::string& out) {
+  if (optuna_missing(rc, out)) {
+    WARN("skipped: /usr/bin/python3 cannot import optuna");
+    return false;
+  }
+  INFO(out);
+  REQUIRE(rc == 0);
+  CHECK(out.find("OK") != std::string::npos);
+  return true;
 }
 
 }  // namespace hpt::test

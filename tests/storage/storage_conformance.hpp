@@ -4,9 +4,6 @@
 // empty database and returns a StorageFactory opening connections to it, or an empty
 // factory (after a WARN saying why) to skip the case, e.g. when no server is configured.
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
@@ -17,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_processes.hpp"
 #include "hpt/storage/storage.hpp"
 
 namespace hpt::conformance {
@@ -426,27 +424,7 @@ inline void check_concurrent_claims(const StorageFactory& open, bool use_process
     }
   };
   if (use_processes) {
-    std::vector<pid_t> pids;
-    for (int w = 0; w < k_workers; ++w) {
-      pid_t pid = ::fork();
-      REQUIRE(pid >= 0);
-      if (pid == 0) {
-        int rc = 0;
-        try {
-          worker(w);
-        } catch (...) {
-          rc = 1;
-        }
-        ::_exit(rc);
-      }
-      pids.push_back(pid);
-    }
-    for (pid_t pid : pids) {
-      int status = 0;
-      REQUIRE(::waitpid(pid, &status, 0) == pid);
-      CHECK(WIFEXITED(status));
-      CHECK(WEXITSTATUS(status) == 0);
-    }
+    hpt::test::run_in_children(k_workers, worker);
   } else {
     std::vector<std::thread> threads;
     for (int w = 0; w < k_workers; ++w) {

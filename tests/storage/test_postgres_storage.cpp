@@ -244,27 +244,7 @@ TEST_CASE("postgres schema creation is safe from several processes", "[storage][
     return;
   }
   TempDatabase db(base);
-  std::vector<pid_t> pids;
-  for (int i = 0; i < 4; ++i) {
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      int rc = 0;
-      try {
-        hpt::open_storage(db.url())->list_studies();
-      } catch (...) {
-        rc = 1;
-      }
-      ::_exit(rc);
-    }
-    pids.push_back(pid);
-  }
-  for (pid_t pid : pids) {
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-  }
+  hpt::test::run_in_children(4, [&](int) { hpt::open_storage(db.url())->list_studies(); });
   CHECK(hpt::open_storage(db.url())->list_studies().empty());
 }
 

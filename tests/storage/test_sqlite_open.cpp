@@ -46,6 +46,14 @@ void check_rejected(const std::string& path, const std::string& reason) {
   }
 }
 
+// Makes a study database at path, changes it with sql, and checks it is rejected for reason.
+void check_edited_rejected(const std::string& path, const std::string& sql,
+                           const std::string& reason) {
+  make_study_db(path);
+  SQLite::Database(path, SQLite::OPEN_READWRITE).exec(sql);
+  check_rejected(path, reason);
+}
+
 }  // namespace
 
 // A new file gets Optuna's schema, version rows and WAL mode; reopening keeps the data.
@@ -121,22 +129,17 @@ TEST_CASE("open_storage refuses foreign and damaged files", "[storage][open]") {
     check_rejected(dir.file("o.db"), "without Optuna's study schema (tables: inventory)");
   }
   SECTION("newer schema_version") {
-    make_study_db(dir.file("n.db"));
-    SQLite::Database(dir.file("n.db"), SQLite::OPEN_READWRITE)
-        .exec("UPDATE version_info SET schema_version = 13, library_version = '9.0.0'");
-    check_rejected(dir.file("n.db"), "schema_version 13 (Optuna 9.0.0) is newer");
+    check_edited_rejected(dir.file("n.db"),
+                          "UPDATE version_info SET schema_version = 13, library_version = '9.0.0'",
+                          "schema_version 13 (Optuna 9.0.0) is newer");
   }
   SECTION("unknown alembic revision") {
-    make_study_db(dir.file("a.db"));
-    SQLite::Database(dir.file("a.db"), SQLite::OPEN_READWRITE)
-        .exec("UPDATE alembic_version SET version_num = 'v3.2.0.a'");
-    check_rejected(dir.file("a.db"), "unknown alembic revision 'v3.2.0.a'");
+    check_edited_rejected(dir.file("a.db"), "UPDATE alembic_version SET version_num = 'v3.2.0.a'",
+                          "unknown alembic revision 'v3.2.0.a'");
   }
   SECTION("older alembic revision") {
-    make_study_db(dir.file("a.db"));
-    SQLite::Database(dir.file("a.db"), SQLite::OPEN_READWRITE)
-        .exec("UPDATE alembic_version SET version_num = 'v2.6.0.a'");
-    check_rejected(dir.file("a.db"), "optuna storage upgrade");
+    check_edited_rejected(dir.file("a.db"), "UPDATE alembic_version SET version_num = 'v2.6.0.a'",
+                          "optuna storage upgrade");
   }
   SECTION("a directory") {
     fs::create_directory(dir.file("d.db"));
