@@ -105,6 +105,14 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
   if (!study.empty()) {
     config.name = study;
   }
+  const std::string& url = config.storage;
+  if (url.find("://") == std::string::npos || url.rfind("sqlite:///", 0) == 0) {
+    // A study may start a new database in a new folder (e.g. storage: out/study.db).
+    std::filesystem::path db = url.rfind("sqlite:///", 0) == 0 ? url.substr(10) : url;
+    if (db.has_parent_path()) {
+      std::filesystem::create_directories(db.parent_path());
+    }
+  }
   auto storage = open_storage(config.storage);
   RunOptions options;
   options.trials = trials;
