@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -21,9 +22,18 @@ def write_config(directory, body, name="hpt_config.yaml"):
     return path
 
 
+def private_objective(directory, objective="quadratic.py"):
+    """A copy of an objective script inside directory, so that process checks (pgrep -f) see only
+    this test's workers even when other suites run the same script in parallel."""
+    path = os.path.join(directory, objective)
+    shutil.copyfile(os.path.join(OBJECTIVES, objective), path)
+    return path
+
+
 def quadratic_config(directory, db="study.db", seed=0, jobs=1, pruner="none", extra_study="", sampler="tpe",
-                     timeout=None, objective="quadratic.py"):
+                     timeout=None, objective="quadratic.py", objective_path=None):
     timeout_line = f"\n  timeout: {timeout}" if timeout else ""
+    objective_path = objective_path or os.path.join(OBJECTIVES, objective)
     return write_config(directory, f"""\
         study:
           name: quad
@@ -35,7 +45,7 @@ def quadratic_config(directory, db="study.db", seed=0, jobs=1, pruner="none", ex
           pruner: {{type: {pruner}}}
         {textwrap.indent(extra_study, '  ') if extra_study else ''}
         objective:
-          command: [{PYTHON}, {os.path.join(OBJECTIVES, objective)}]{timeout_line}
+          command: [{PYTHON}, {objective_path}]{timeout_line}
         search_space:
           x: {{type: float, low: -3, high: 3}}
           y: {{type: float, low: 0.01, high: 10, log: true}}
