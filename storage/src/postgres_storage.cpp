@@ -559,6 +559,8 @@ std::optional<TrialClaim> PostgresStorage::claim_trial(
     };
     auto waiting = in_state("WAITING");
     if (!waiting.empty()) {
+      // A trial handed back mid-run (Ctrl-C) restarts from step 0: drop its old steps.
+      tx.exec_params("DELETE FROM trial_intermediate_values WHERE trial_id = $1", waiting.front());
       mark_running(tx, waiting.front(), owner);
       return TrialClaim{TrialClaim::Kind::Waiting, load_trial(tx, waiting.front())};
     }

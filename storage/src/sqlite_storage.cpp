@@ -431,6 +431,10 @@ std::optional<TrialClaim> SqliteStorage::claim_trial(
     };
     auto waiting = first_in_state("WAITING");
     if (!waiting.empty()) {
+      // A trial handed back mid-run (Ctrl-C) restarts from step 0: drop its old steps.
+      SQLite::Statement del(m_db, "DELETE FROM trial_intermediate_values WHERE trial_id = ?");
+      del.bind(1, waiting.front());
+      del.exec();
       mark_running(waiting.front(), owner);
       return TrialClaim{TrialClaim::Kind::Waiting, load_trial(waiting.front())};
     }

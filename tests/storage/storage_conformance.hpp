@@ -297,7 +297,9 @@ inline void check_claim_waiting_first(const StorageFactory& open) {
   w.distributions = {{"i", IntDistribution{0, 10, false, 1}}};
   w.params = {{"i", 4}};
   w.system_attrs = {{"fixed_params", Json{{"i", 4}}}};
+  w.intermediate_values = {{0, 1.5}};  // Left by a run that was handed back.
   int64_t w1 = s->create_trial(study, w);
+  w.intermediate_values.clear();
   w.params = {{"i", 5}};
   int64_t w2 = s->create_trial(study, w);
   // WAITING trials come first, oldest first, even past the limit check and before orphans.
@@ -309,6 +311,7 @@ inline void check_claim_waiting_first(const StorageFactory& open) {
   CHECK(c->trial.number == 1);
   CHECK(c->trial.state == TrialState::Running);
   CHECK(c->trial.params == std::map<std::string, double>{{"i", 4}});
+  CHECK(c->trial.intermediate_values.empty());
   CHECK(c->trial.system_attrs.at("fixed_params") == Json{{"i", 4}});
   CHECK(c->trial.system_attrs.at("hpt:owner") == "b");
   CHECK(c->trial.datetime_start.has_value());

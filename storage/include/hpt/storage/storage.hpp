@@ -48,7 +48,7 @@ class Storage {
   virtual std::map<std::string, Json> study_system_attrs(int64_t study_id) = 0;
 
   // Atomically picks the next trial to run and marks it RUNNING, datetime_start now:
-  //  1. the oldest WAITING trial, else
+  //  1. the oldest WAITING trial (its intermediate values are cleared; params kept), else
   //  2. the oldest RUNNING trial for which is_orphan returns true (its intermediate
   //     values are cleared; params kept), else
   //  3. a new trial numbered max+1, if the count of COMPLETE + PRUNED + RUNNING +
