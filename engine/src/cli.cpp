@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -186,7 +187,25 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
   return out.str();
 }
 
-int run_app(CLI::App& app, int argc, char** argv) {
+namespace {
+
+int parse_app(CLI::App& app, int argc, char** argv);
+
+// Runs body; an exception becomes one line on stderr and exit code 2 (config) or 1.
+int with_error_policy(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    std::cerr << "hpt: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "hpt: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+// Parses app, turning CLI11's help/version/usage outcomes into exit codes.
+int parse_app(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);  // Subcommands run here, in their callbacks.
     return 0;
@@ -202,13 +221,13 @@ int run_app(CLI::App& app, int argc, char** argv) {
       std::cerr << "hpt: error: " << e.what() << "\n";
     }
     return e.get_exit_code();
-  } catch (const ConfigError& e) {
-    std::cerr << "hpt: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "hpt: error: " << e.what() << "\n";
-    return 1;
   }
+}
+
+}  // namespace
+
+int run_app(CLI::App& app, int argc, char** argv) {
+  return with_error_policy([&] { return parse_app(app, argc, argv); });
 }
 
 std::string trainer_executable() {
@@ -292,7 +311,7 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
   if (int code = run_app(app, argc, argv); code != 0) {
     return code;
   }
-  try {
+  return with_error_policy([&]() -> int {
     if (studies_cmd->parsed()) {
       auto storage = open_storage(db, true);
       for (const auto& s : storage->list_studies()) {
@@ -352,13 +371,7 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
       return 2;
     }
     return run_study_command(config_file, trials, jobs, storage_url, study);
-  } catch (const ConfigError& e) {
-    std::cerr << "hpt: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "hpt: error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 }  // namespace hpt

@@ -36,6 +36,25 @@ Json options_of(const YAML::Node& node, const ConfigPath& at,
   return out;
 }
 
+// A float or int parameter: low, high, optional log and step, read with read.
+template <class D, class Read>
+D parse_numeric(const YAML::Node& node, const ConfigPath& at, const std::string& type, Read read) {
+  check_keys(node, at, {"type", "low", "high", "log", "step"});
+  if (!node["low"] || !node["high"]) {
+    config_fail(at, node, type + " parameters need 'low' and 'high'");
+  }
+  D d;
+  d.low = read(node["low"], at.child("low"));
+  d.high = read(node["high"], at.child("high"));
+  if (node["log"]) {
+    d.log = read_bool(node["log"], at.child("log"));
+  }
+  if (node["step"]) {
+    d.step = read(node["step"], at.child("step"));
+  }
+  return d;
+}
+
 Distribution parse_param(const YAML::Node& node, const ConfigPath& at) {
   if (node.IsSequence()) {  // Shorthand: a list of choices.
     CategoricalDistribution c;
@@ -54,35 +73,9 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at) {
   const std::string type = read_string(node["type"], at.child("type"));
   Distribution d;
   if (type == "float") {
-    check_keys(node, at, {"type", "low", "high", "log", "step"});
-    FloatDistribution f;
-    if (!node["low"] || !node["high"]) {
-      config_fail(at, node, "float parameters need 'low' and 'high'");
-    }
-    f.low = read_double(node["low"], at.child("low"));
-    f.high = read_double(node["high"], at.child("high"));
-    if (node["log"]) {
-      f.log = read_bool(node["log"], at.child("log"));
-    }
-    if (node["step"]) {
-      f.step = read_double(node["step"], at.child("step"));
-    }
-    d = f;
+    d = parse_numeric<FloatDistribution>(node, at, type, read_double);
   } else if (type == "int") {
-    check_keys(node, at, {"type", "low", "high", "log", "step"});
-    IntDistribution i;
-    if (!node["low"] || !node["high"]) {
-      config_fail(at, node, "int parameters need 'low' and 'high'");
-    }
-    i.low = read_int(node["low"], at.child("low"));
-    i.high = read_int(node["high"], at.child("high"));
-    if (node["log"]) {
-      i.log = read_bool(node["log"], at.child("log"));
-    }
-    if (node["step"]) {
-      i.step = read_int(node["step"], at.child("step"));
-    }
-    d = i;
+    d = parse_numeric<IntDistribution>(node, at, type, read_int);
   } else if (type == "categorical") {
     check_keys(node, at, {"type", "choices"});
     if (!node["choices"] || !node["choices"].IsSequence()) {
