@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "hpt/storage/postgres.hpp"
 #include "hpt/storage/sqlite_storage.hpp"
@@ -151,6 +153,24 @@ void create_schema(SQLite::Database& db) {
   txn.commit();
 }
 
+// Switching to WAL needs an exclusive lock and SQLite does not call the busy handler for
+// it: retry while another connection (e.g. one creating the schema) holds the file.
+void enable_wal(SQLite::Database& db) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+  for (;;) {
+    try {
+      db.exec("PRAGMA journal_mode=WAL");
+      return;
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline) {
+        throw;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 SQLite::Database open_validated(const std::string& path, bool read_only, bool exists) {
   int flags = read_only ? SQLite::OPEN_READONLY
                         : SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE);
@@ -172,13 +192,13 @@ SQLite::Database open_validated(const std::string& path, bool read_only, bool ex
     if (read_only) {
       fail(path, "empty database (no Optuna study schema)");
     }
-    db.exec("PRAGMA journal_mode=WAL");
+    enable_wal(db);
     create_schema(db);
     tables = table_names(db);
   }
   check_schema(db, path, tables);
   if (!read_only) {
-    db.exec("PRAGMA journal_mode=WAL");
+    enable_wal(db);
     // WAL + NORMAL: commits skip the fsync (checkpoints keep it). A power cut may roll back
     // the last commits but never corrupts the file; a resume re-runs what was lost.
     db.exec("PRAGMA synchronous=NORMAL");
