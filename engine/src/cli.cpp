@@ -106,12 +106,11 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
   if (!study.empty()) {
     config.name = study;
   }
-  const std::string& url = config.storage;
-  if (url.find("://") == std::string::npos || url.rfind("sqlite:///", 0) == 0) {
+  if (auto db = sqlite_file_of(config.storage)) {
     // A study may start a new database in a new folder (e.g. storage: out/study.db).
-    std::filesystem::path db = url.rfind("sqlite:///", 0) == 0 ? url.substr(10) : url;
-    if (db.has_parent_path()) {
-      std::filesystem::create_directories(db.parent_path());
+    const std::filesystem::path folder = std::filesystem::path(*db).parent_path();
+    if (!folder.empty()) {
+      std::filesystem::create_directories(folder);
     }
   }
   auto storage = open_storage(config.storage);

@@ -144,11 +144,9 @@ void Orchestrator::open_study() {
 std::string Orchestrator::study_dir() const {
   std::filesystem::path base = m_config.trials_dir;
   if (base.empty()) {
-    const std::string& url = m_config.storage;
-    const bool sqlite = url.find("://") == std::string::npos || url.rfind("sqlite:///", 0) == 0;
     base = "hpt_trials";
-    if (sqlite) {  // Next to the database: study.db -> study_trials/.
-      std::filesystem::path db = url.rfind("sqlite:///", 0) == 0 ? url.substr(10) : url;
+    if (auto file = sqlite_file_of(m_config.storage)) {  // Next to it: study.db -> study_trials/.
+      const std::filesystem::path db = *file;
       base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
     }
   }

@@ -233,6 +233,13 @@ std::string describe_sqlite_error(const SQLite::Exception& e) {
   }
 }
 
+std::optional<std::string> sqlite_file_of(const std::string& url) {
+  if (url.find("://") != std::string::npos && url.rfind("sqlite:///", 0) != 0) {
+    return std::nullopt;
+  }
+  return sqlite_path_from_url(url);
+}
+
 std::string sqlite_path_from_url(const std::string& url) {
   const std::string prefix = "sqlite:///";
   if (url.rfind(prefix, 0) == 0) {

@@ -102,12 +102,15 @@ class InterruptTest(TempDirTest):
         return subprocess.Popen([HPT, "--config", cfg, "--trials", str(trials)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=full_env)
 
-    def test_ctrl_c_ends_workers_and_resume_finishes(self):
-        """SIGINT: exit 130 within seconds, no worker left, trials WAITING; rerun completes exactly N."""
+    def _private_study(self, sleep):
+        """Starts a 6-trial jobs=2 study on a private objective copy; returns (script, cfg, db, proc)."""
         script = private_objective(self.dir)
         cfg = quadratic_config(self.dir, jobs=2, objective_path=script)
-        db = f"{self.dir}/study.db"
-        proc = self._start(cfg, 6, env={"OBJ_SLEEP": "0.5"})
+        return script, cfg, f"{self.dir}/study.db", self._start(cfg, 6, env={"OBJ_SLEEP": str(sleep)})
+
+    def test_ctrl_c_ends_workers_and_resume_finishes(self):
+        """SIGINT: exit 130 within seconds, no worker left, trials WAITING; rerun completes exactly N."""
+        script, cfg, db, proc = self._private_study(0.5)
         time.sleep(2.5)
         proc.send_signal(signal.SIGINT)
         start = time.time()
@@ -125,10 +128,7 @@ class InterruptTest(TempDirTest):
 
     def test_second_ctrl_c_exits_at_once(self):
         """Two SIGINTs: exit 130 at once, workers gone, database consistent and resumable."""
-        script = private_objective(self.dir)
-        cfg = quadratic_config(self.dir, jobs=2, objective_path=script)
-        db = f"{self.dir}/study.db"
-        proc = self._start(cfg, 6, env={"OBJ_SLEEP": "2"})
+        script, cfg, db, proc = self._private_study(2)
         time.sleep(2.0)
         proc.send_signal(signal.SIGINT)
         time.sleep(0.1)

@@ -13,13 +13,29 @@ torch::Tensor pairwise_distance(const torch::Tensor& e) {
   return d * off_diagonal;
 }
 
-torch::Tensor triplet_semihard_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,
-                                    double margin) {
+namespace {
+
+// Pairwise distances and label masks of a batch, shared by both losses.
+struct BatchPairs {
+  int64_t b;
+  torch::Tensor pd;         // [B, B] L2 distances.
+  torch::Tensor same;       // [B, B] same label (diagonal included).
+  torch::Tensor positives;  // [B, B] same label, off the diagonal.
+};
+
+BatchPairs batch_pairs(const torch::Tensor& embeddings, const torch::Tensor& labels) {
   const int64_t b = embeddings.size(0);
-  auto pd = pairwise_distance(embeddings);
   auto lab = labels.view({-1, 1});
   auto same = lab.eq(lab.t());
   auto positives = same.logical_and(torch::eye(b, same.options()).logical_not());
+  return {b, pairwise_distance(embeddings), same, positives};
+}
+
+}  // namespace
+
+torch::Tensor triplet_semihard_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                    double margin) {
+  const auto [b, pd, same, positives] = batch_pairs(embeddings, labels);
   if (!positives.any().item<bool>()) {
     return embeddings.sum() * 0;
   }
@@ -44,11 +60,7 @@ torch::Tensor triplet_semihard_loss(const torch::Tensor& embeddings, const torch
 
 torch::Tensor triplet_batch_hard_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,
                                       double margin) {
-  const int64_t b = embeddings.size(0);
-  auto pd = pairwise_distance(embeddings);
-  auto lab = labels.view({-1, 1});
-  auto same = lab.eq(lab.t());
-  auto positives = same.logical_and(torch::eye(b, same.options()).logical_not());
+  const auto [b, pd, same, positives] = batch_pairs(embeddings, labels);
   auto negatives = same.logical_not();
   auto valid = positives.any(1).logical_and(negatives.any(1));
   if (!valid.any().item<bool>()) {

@@ -94,4 +94,8 @@ class Storage {
 // path and the reason (not a database, newer schema, read-only, ...).
 std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only = false);
 
+// The database file a storage URL names ("sqlite:///x.db" or a plain path), or
+// std::nullopt for a server URL (postgresql://...).
+std::optional<std::string> sqlite_file_of(const std::string& url);
+
 }  // namespace hpt
