@@ -1,0 +1,17 @@
+#pragma once
+// Reading an input file that may be anything a user names: a FIFO, a device, a directory,
+// a file without end (/dev/zero) or a huge one.
+
+#include <cstddef>
+#include <string>
+
+#include "hpt/io/file_error.hpp"
+
+namespace hpt {
+
+// The whole content of the regular file at path (symbolic links followed), at most max_bytes.
+// Never blocks on a FIFO or device: throws FileError "path: not a regular file (a FIFO)",
+// "path: larger than the limit of N bytes", or "path: cannot open: reason".
+std::string read_regular_file(const std::string& path, size_t max_bytes);
+
+}  // namespace hpt

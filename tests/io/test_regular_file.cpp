@@ -1,0 +1,45 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "../storage/temp_dir.hpp"
+#include "hpt/io/regular_file.hpp"
+
+using hpt::FileError;
+using hpt::read_regular_file;
+
+// A regular file within the limit is read whole, byte for byte.
+TEST_CASE("read_regular_file reads a small file", "[io]") {
+  hpt::test::TempDir dir;
+  std::ofstream(dir.file("a.yaml"), std::ios::binary) << std::string("a: 1\n\0b", 7);
+  CHECK(read_regular_file(dir.file("a.yaml"), 100) == std::string("a: 1\n\0b", 7));
+}
+
+// A file over the limit is refused by its size, before reading it.
+TEST_CASE("read_regular_file refuses a file over the limit", "[io]") {
+  hpt::test::TempDir dir;
+  std::ofstream(dir.file("big")) << std::string(101, 'x');
+  CHECK_THROWS_WITH(read_regular_file(dir.file("big"), 100),
+                    Catch::EndsWith("big: larger than the limit of 100 bytes"));
+}
+
+// /dev/zero (endless), a directory and a FIFO without a writer are refused at once, never read.
+TEST_CASE("read_regular_file refuses devices, folders and FIFOs without blocking", "[io]") {
+  hpt::test::TempDir dir;
+  CHECK_THROWS_WITH(read_regular_file("/dev/zero", 1 << 20),
+                    "/dev/zero: not a regular file (a character device)");
+  CHECK_THROWS_WITH(read_regular_file(dir.path().string(), 1 << 20),
+                    Catch::EndsWith(": not a regular file (a directory)"));
+  REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_regular_file(dir.file("fifo"), 1 << 20),
+                    Catch::EndsWith("fifo: not a regular file (a FIFO)"));
+}
+
+// A missing file names the path and the system's reason.
+TEST_CASE("read_regular_file names a missing file", "[io]") {
+  CHECK_THROWS_AS(read_regular_file("/nonexistent/x.yaml", 10), FileError);
+  CHECK_THROWS_WITH(read_regular_file("/nonexistent/x.yaml", 10),
+                    "/nonexistent/x.yaml: cannot open: No such file or directory");
+}
