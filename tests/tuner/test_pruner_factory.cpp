@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include "hpt/tuner/hyperband_pruner.hpp"
 #include "hpt/tuner/percentile_pruner.hpp"
 #include "hpt/tuner/pruner.hpp"
+#include "hpt/tuner/successive_halving_pruner.hpp"
 
 using hpt::Json;
 
@@ -10,6 +12,9 @@ TEST_CASE("make_pruner builds each pruner", "[factory]") {
   CHECK(dynamic_cast<hpt::PercentilePruner*>(hpt::make_pruner("median", Json()).get()));
   CHECK(dynamic_cast<hpt::PercentilePruner*>(
       hpt::make_pruner("percentile", Json{{"percentile", 25}, {"n_warmup_steps", 2}}).get()));
+  CHECK(dynamic_cast<hpt::SuccessiveHalvingPruner*>(
+      hpt::make_pruner("successive_halving", Json{{"min_resource", 2}}).get()));
+  CHECK(dynamic_cast<hpt::HyperbandPruner*>(hpt::make_pruner("hyperband", Json()).get()));
   auto none = hpt::make_pruner("none", Json());
   hpt::FrozenTrial t;
   t.intermediate_values[0] = NAN;
@@ -23,7 +28,10 @@ TEST_CASE("make_pruner builds each pruner", "[factory]") {
 TEST_CASE("make_pruner error messages", "[factory]") {
   CHECK_THROWS_WITH(hpt::make_pruner("medain", Json()),
                     "unknown pruner type 'medain' (did you mean 'median'?); expected median, "
-                    "percentile or none");
+                    "percentile, successive_halving, hyperband or none");
+  CHECK_THROWS_WITH(hpt::make_pruner("hyperbnd", Json()),
+                    "unknown pruner type 'hyperbnd' (did you mean 'hyperband'?); expected median, "
+                    "percentile, successive_halving, hyperband or none");
   CHECK_THROWS_WITH(hpt::make_pruner("percentile", Json()),
                     "percentile pruner needs option 'percentile' (a number in [0, 100])");
   CHECK_THROWS_WITH(

@@ -27,6 +27,20 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// v as an int64 >= min_value (an integral float counts), or std::nullopt (not a number,
+// fractional, out of int64's range or below min_value).
+std::optional<int64_t> integer_at_least(const Json& v, int64_t min_value) {
+  if (v.is_boolean() || !v.is_number()) {
+    return std::nullopt;
+  }
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min_value) ||
+      d >= 9.2e18) {
+    return std::nullopt;
+  }
+  return v.is_number_integer() ? v.get<int64_t>() : static_cast<int64_t>(d);
+}
+
 }  // namespace
 
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
@@ -80,14 +94,29 @@ int64_t OptionReader::get_int(const std::string& name, int64_t fallback, int64_t
   if (!v) {
     return fallback;
   }
-  bool integral =
-      v->is_number_integer() || (v->is_number_float() && std::isfinite(v->get<double>()) &&
-                                 v->get<double>() == std::floor(v->get<double>()));
-  if (v->is_boolean() || !integral || v->get<double>() < static_cast<double>(min_value)) {
-    throw std::invalid_argument(fmt::format("{} option '{}' must be an integer >= {}, but got {}",
-                                            m_what, name, min_value, v->dump()));
+  if (auto i = integer_at_least(*v, min_value)) {
+    return *i;
   }
-  return v->is_number_integer() ? v->get<int64_t>() : static_cast<int64_t>(v->get<double>());
+  throw std::invalid_argument(fmt::format("{} option '{}' must be an integer >= {}, but got {}",
+                                          m_what, name, min_value, v->dump()));
+}
+
+std::optional<int64_t> OptionReader::get_int_or_auto(const std::string& name,
+                                                     std::optional<int64_t> fallback,
+                                                     int64_t min_value) {
+  const Json* v = find(name);
+  if (!v) {
+    return fallback;
+  }
+  if (v->is_string() && v->get<std::string>() == "auto") {
+    return std::nullopt;
+  }
+  if (auto i = integer_at_least(*v, min_value)) {
+    return *i;
+  }
+  throw std::invalid_argument(
+      fmt::format("{} option '{}' must be an integer >= {} or \"auto\", but got {}", m_what, name,
+                  min_value, v->dump()));
 }
 
 double OptionReader::get_double(const std::string& name, double fallback, double min_value,

@@ -84,8 +84,12 @@ PercentilePruner::PercentilePruner(PercentilePrunerOptions options) : m_options(
   }
 }
 
-bool PercentilePruner::prune(Direction direction, const std::vector<FrozenTrial>& trials,
-                             const FrozenTrial& trial) const {
+PruneDecision PercentilePruner::decide(const PruneContext& ctx, const FrozenTrial& trial) {
+  return PruneDecision{should_prune(ctx.direction, *ctx.trials, trial), {}};
+}
+
+bool PercentilePruner::should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
+                                    const FrozenTrial& trial) const {
   std::vector<const FrozenTrial*> completed;
   for (const FrozenTrial& t : trials) {
     if (t.state == TrialState::Complete) {

@@ -2,9 +2,11 @@
 
 #include <stdexcept>
 
+#include "hpt/tuner/hyperband_pruner.hpp"
 #include "hpt/tuner/options.hpp"
 #include "hpt/tuner/percentile_pruner.hpp"
 #include "hpt/tuner/pruner.hpp"
+#include "hpt/tuner/successive_halving_pruner.hpp"
 
 namespace hpt {
 
@@ -12,9 +14,7 @@ namespace {
 
 class NopPruner : public Pruner {
  public:
-  bool prune(Direction, const std::vector<FrozenTrial>&, const FrozenTrial&) const override {
-    return false;
-  }
+  PruneDecision decide(const PruneContext&, const FrozenTrial&) override { return {}; }
 };
 
 }  // namespace
@@ -26,13 +26,22 @@ std::unique_ptr<Pruner> make_pruner(const std::string& type, const Json& options
   if (type == "percentile") {
     return std::make_unique<PercentilePruner>(percentile_options_from_json(type, options, -1.0));
   }
+  if (type == "successive_halving") {
+    return std::make_unique<SuccessiveHalvingPruner>(successive_halving_options_from_json(options));
+  }
+  if (type == "hyperband") {
+    return std::make_unique<HyperbandPruner>(hyperband_options_from_json(options));
+  }
   if (type == "none") {
     OptionReader("none pruner", options).finish();
     return std::make_unique<NopPruner>();
   }
-  const std::string hint = closest_name(type, {"median", "percentile", "none"});
+  const std::string hint =
+      closest_name(type, {"median", "percentile", "successive_halving", "hyperband", "none"});
   throw std::invalid_argument(
-      fmt::format("unknown pruner type '{}'{}; expected median, percentile or none", type,
+      fmt::format("unknown pruner type '{}'{}; expected median, percentile, successive_halving, "
+                  "hyperband or none",
+                  type,
                   hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
 }
 

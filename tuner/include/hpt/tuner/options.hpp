@@ -3,6 +3,7 @@
 // one-line errors that name the option and the value received.
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ class OptionReader {
   // std::invalid_argument ("tpe sampler option 'x' must be ..., but got v") on a wrong type.
   bool get_bool(const std::string& name, bool fallback);
   int64_t get_int(const std::string& name, int64_t fallback, int64_t min_value);
+  // An integer >= min_value or the string "auto" (std::nullopt); fallback if absent.
+  std::optional<int64_t> get_int_or_auto(const std::string& name,
+                                         std::optional<int64_t> fallback, int64_t min_value);
   double get_double(const std::string& name, double fallback, double min_value, double max_value);
   // Returns the raw value (null if absent) and marks the option as known.
   Json get_json(const std::string& name);

@@ -27,10 +27,12 @@ class PercentilePruner : public Pruner {
  public:
   // Throws std::invalid_argument on out-of-range options (as Optuna's constructor).
   explicit PercentilePruner(PercentilePrunerOptions options);
-  bool prune(Direction direction, const std::vector<FrozenTrial>& trials,
-             const FrozenTrial& trial) const override;
+  PruneDecision decide(const PruneContext& ctx, const FrozenTrial& trial) override;
 
  private:
+  bool should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
+                    const FrozenTrial& trial) const;
+
   PercentilePrunerOptions m_options;
 };
 

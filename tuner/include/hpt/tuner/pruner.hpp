@@ -1,8 +1,10 @@
 #pragma once
 // Pruners decide, after each reported step, whether a running trial should stop
-// (Optuna's BasePruner: one method).
+// (Optuna's BasePruner: one decision, plus the study filter Hyperband needs).
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,17 +12,45 @@
 
 namespace hpt {
 
+// What a pruner sees of the study.
+struct PruneContext {
+  Direction direction = Direction::Minimize;
+  const std::vector<FrozenTrial>* trials = nullptr;  // Every trial of the study, any state.
+  std::string study_name;                             // Hyperband hashes it into brackets.
+};
+
+struct PruneDecision {
+  bool prune = false;
+  // System attributes to store on the trial before the next decision (Optuna's
+  // "completed_rung_<k>" of successive halving), whether or not it is pruned.
+  std::map<std::string, Json> system_attrs;
+};
+
 class Pruner {
  public:
   virtual ~Pruner() = default;
-  // True if trial (RUNNING, with its intermediate values so far) should be pruned,
-  // given all the study's trials.
-  virtual bool prune(Direction direction, const std::vector<FrozenTrial>& trials,
-                     const FrozenTrial& trial) const = 0;
+  // Decides for trial (RUNNING, with its intermediate values and system attributes so
+  // far). May remember study-wide estimates (Optuna's "auto" resources) for later calls.
+  virtual PruneDecision decide(const PruneContext& ctx, const FrozenTrial& trial) = 0;
+
+  // The trials a sampler should learn from when it samples trial_number (Optuna's
+  // pruners._filter_study); std::nullopt means all of ctx.trials (every pruner but
+  // Hyperband, which keeps the trials of trial_number's bracket).
+  virtual std::optional<std::vector<FrozenTrial>> sampler_trials(const PruneContext& /*ctx*/,
+                                                                 int /*trial_number*/) {
+    return std::nullopt;
+  }
+
+  // decide(...).prune, for callers with no study name that store no attributes.
+  bool prune(Direction direction, const std::vector<FrozenTrial>& trials,
+             const FrozenTrial& trial) {
+    return decide(PruneContext{direction, &trials, {}}, trial).prune;
+  }
 };
 
-// Builds a pruner: type "median", "percentile" or "none" with its options (JSON
-// object). Throws std::invalid_argument naming an unknown type or bad option.
+// Builds a pruner: type "median", "percentile", "successive_halving", "hyperband" or
+// "none" with its options (JSON object). Throws std::invalid_argument naming an unknown
+// type or a bad option.
 std::unique_ptr<Pruner> make_pruner(const std::string& type, const Json& options);
 
 }  // namespace hpt
