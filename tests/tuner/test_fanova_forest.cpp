@@ -95,3 +95,29 @@ TEST_CASE("fractions weight leaves by volume", "[fanova]") {
   const auto g = hpt::fanova_fractions({tree, flat}, {{0, 2}, {-1, 1}}, {{0}, {1}});
   CHECK(g[0] == Approx(1.0));
 }
+
+// The pairwise method gives the grid method's numbers: the interaction tree's joint group and
+// a group of three one-hot-like columns with nested splits, on an uneven box.
+TEST_CASE("pairwise marginals equal grid marginals", "[fanova]") {
+  const auto tree =
+      make_tree({0, 1, 1, -1, -1, -1, -1}, {0.5, 0.5, 0.5, 0, 0, 0, 0}, {1, 3, 5, -1, -1, -1, -1},
+                {2, 4, 6, -1, -1, -1, -1}, {1, 0, 2, 0, 0, 0, 4});
+  const std::vector<std::vector<int>> groups{{0}, {1}, {0, 1}};
+  const auto grid = hpt::fanova_fractions({tree}, {{0, 1}, {0, 1}}, groups);
+  const auto pairwise = hpt::fanova_fractions({tree}, {{0, 1}, {0, 1}}, groups, 0);
+  CHECK(pairwise[2] == Approx(grid[2]));
+  CHECK(pairwise[2] == Approx(1.0));
+
+  // 0: c0<=.5 ? node 1 : leaf 2 (5); 1: c1<=.3 ? node 3 : node 4; 3: x<=.7 ? leaf 5 (2) :
+  // leaf 6 (7); 4: c2<=.5 ? leaf 7 (3) : leaf 8 (0). x's box is [0, 2].
+  const auto nested = make_tree({0, 1, -1, 3, 2, -1, -1, -1, -1},
+                                {0.5, 0.3, 0, 0.7, 0.5, 0, 0, 0, 0}, {1, 3, -1, 5, 7, -1, -1, -1, -1},
+                                {2, 4, -1, 6, 8, -1, -1, -1, -1}, {0, 0, 5, 0, 0, 2, 7, 3, 0});
+  const std::vector<std::pair<double, double>> box{{0, 1}, {0, 1}, {0, 1}, {0, 2}};
+  const std::vector<std::vector<int>> cat{{0, 1, 2}, {3}};
+  const auto g2 = hpt::fanova_fractions({nested}, box, cat);
+  const auto p2 = hpt::fanova_fractions({nested}, box, cat, 0);
+  CHECK(g2[0] > 0.0);
+  CHECK(p2[0] == Approx(g2[0]));
+  CHECK(p2[1] == Approx(g2[1]));
+}

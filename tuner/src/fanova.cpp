@@ -1,11 +1,16 @@
 // fANOVA importances (Optuna's _fanova/_tree.py), computed over each tree's leaf boxes:
 // the marginal of a group of columns is piecewise constant on the grid of that tree's split
 // values, so every leaf adds value * (its volume outside the group) to a box of grid cells,
-// done with a multi-dimensional difference array instead of one tree walk per cell.
+// done with a multi-dimensional difference array instead of one tree walk per cell. A
+// categorical's one-hot columns would make that grid 2^splits cells, so past a budget its
+// marginal variance comes from pairs of leaf boxes instead (same value, no enumeration).
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <tuple>
 #include <stdexcept>
 
 #include "hpt/tuner/importance.hpp"
@@ -13,9 +18,6 @@
 
 namespace hpt {
 namespace {
-
-// Above this many grid cells a categorical's marginal is taken over its one-hot points only.
-constexpr size_t k_max_cells = size_t{1} << 20;
 
 struct Leaf {
   double value;
@@ -64,17 +66,26 @@ std::vector<Leaf> leaf_boxes(const RegressionTree& tree,
   return leaves;
 }
 
-double weighted_variance(const std::vector<double>& values, const std::vector<double>& weights) {
+// The weighted mean of values (0 when the weights sum to 0).
+double weighted_mean(const std::vector<double>& values, const std::vector<double>& weights) {
   double w_sum = 0.0;
   double mean = 0.0;
   for (size_t i = 0; i < values.size(); ++i) {
     w_sum += weights[i];
     mean += weights[i] * values[i];
   }
+  return w_sum > 0.0 ? mean / w_sum : 0.0;
+}
+
+double weighted_variance(const std::vector<double>& values, const std::vector<double>& weights) {
+  double w_sum = 0.0;
+  for (double w : weights) {
+    w_sum += w;
+  }
   if (w_sum <= 0.0) {
     return 0.0;
   }
-  mean /= w_sum;
+  const double mean = weighted_mean(values, weights);
   double var = 0.0;
   for (size_t i = 0; i < values.size(); ++i) {
     var += weights[i] * (values[i] - mean) * (values[i] - mean);
@@ -82,45 +93,118 @@ double weighted_variance(const std::vector<double>& values, const std::vector<do
   return std::max(0.0, var / w_sum);
 }
 
-// Requires: leaves partition the box. Ensures: the variance of the group's marginal over the
-// product grid of the tree's split values (edges[c]) for the group's columns.
-double marginal_variance(const std::vector<Leaf>& leaves, const std::vector<int>& group,
-                         const std::vector<std::vector<double>>& edges,
-                         const std::vector<std::pair<double, double>>& bounds) {
-  const size_t k = group.size();
-  auto width_fraction = [&](const Leaf& leaf, int c) {
+double width_fraction(const Leaf& leaf, int c,
+                      const std::vector<std::pair<double, double>>& bounds) {
+  const double range = bounds[c].second - bounds[c].first;
+  return range > 0.0 ? (leaf.high[c] - leaf.low[c]) / range : 1.0;
+}
+
+// The group's marginal as a sum of boxes: f(x) = sum_a coefficient_a * [x in box_a], where
+// box_a is leaf a's box over the group's columns, kept sparse (only the columns it narrows).
+struct GroupBox {
+  std::vector<std::tuple<int, double, double>> narrowed;  // (column, low, high), by column.
+  double fraction = 1.0;                                  // Its share of the group's box.
+  double coefficient = 0.0;
+};
+
+// The fraction of the group's box inside both a and b.
+double overlap_fraction(const GroupBox& a, const GroupBox& b,
+                        const std::vector<std::pair<double, double>>& bounds) {
+  double f = 1.0;
+  size_t i = 0;
+  size_t j = 0;
+  auto fraction = [&](int c, double low, double high) {
     const double range = bounds[c].second - bounds[c].first;
-    return range > 0.0 ? (leaf.high[c] - leaf.low[c]) / range : 1.0;
+    return range > 0.0 ? std::max(0.0, high - low) / range : 1.0;
   };
-  size_t cells = 1;
-  for (int c : group) {
-    cells *= edges[c].size() - 1;
-    if (cells > k_max_cells) {
-      break;
+  while ((i < a.narrowed.size() || j < b.narrowed.size()) && f > 0.0) {
+    const int ca = i < a.narrowed.size() ? std::get<0>(a.narrowed[i]) : INT_MAX;
+    const int cb = j < b.narrowed.size() ? std::get<0>(b.narrowed[j]) : INT_MAX;
+    if (ca == cb) {
+      f *= fraction(ca, std::max(std::get<1>(a.narrowed[i]), std::get<1>(b.narrowed[j])),
+                    std::min(std::get<2>(a.narrowed[i]), std::get<2>(b.narrowed[j])));
+      ++i;
+      ++j;
+    } else if (ca < cb) {
+      f *= fraction(ca, std::get<1>(a.narrowed[i]), std::get<2>(a.narrowed[i]));
+      ++i;
+    } else {
+      f *= fraction(cb, std::get<1>(b.narrowed[j]), std::get<2>(b.narrowed[j]));
+      ++j;
     }
   }
-  if (cells > k_max_cells) {
-    // One-hot points only: column c = 1, the others 0, equally weighted.
-    std::vector<double> values;
-    for (int hot : group) {
-      double s = 0.0;
-      double w = 0.0;
-      for (const Leaf& leaf : leaves) {
-        bool inside = true;
-        double group_width = 1.0;
-        for (int c : group) {
-          const double v = c == hot ? 1.0 : 0.0;
-          inside = inside && leaf.low[c] <= v && v <= leaf.high[c];
-          group_width *= width_fraction(leaf, c);
-        }
-        if (inside && group_width > 0.0) {
-          s += leaf.value * leaf.volume / group_width;
-          w += leaf.volume / group_width;
-        }
+  return f;
+}
+
+// Requires: leaves partition the box; mean is their volume-weighted mean. Ensures: the variance
+// of the group's marginal, exactly as the grid method computes it, from pairs of the leaves'
+// distinct group boxes: Var = sum_ab c_a c_b |box_a & box_b| with values centred on the mean
+// (the boxes of the leaves over any point x outside the group partition it, so centring the
+// values centres f). Costs O(boxes^2 * depth), whatever the number of columns in the group.
+double pairwise_marginal_variance(const std::vector<Leaf>& leaves, const std::vector<int>& group,
+                                  const std::vector<std::pair<double, double>>& bounds,
+                                  double mean) {
+  std::map<std::vector<std::tuple<int, double, double>>, size_t> index;
+  std::vector<GroupBox> boxes;
+  for (const Leaf& leaf : leaves) {
+    GroupBox box;
+    for (int c : group) {
+      const double fraction = width_fraction(leaf, c, bounds);
+      if (leaf.low[c] > bounds[c].first || leaf.high[c] < bounds[c].second) {
+        box.narrowed.emplace_back(c, leaf.low[c], leaf.high[c]);
       }
-      values.push_back(w > 0.0 ? s / w : 0.0);
+      box.fraction *= fraction;
     }
-    return weighted_variance(values, std::vector<double>(values.size(), 1.0));
+    if (box.fraction <= 0.0) {
+      continue;
+    }
+    const double coefficient = (leaf.value - mean) * leaf.volume / box.fraction;
+    auto [it, inserted] = index.emplace(box.narrowed, boxes.size());
+    if (inserted) {
+      boxes.push_back(std::move(box));
+    }
+    boxes[it->second].coefficient += coefficient;
+  }
+  double variance = 0.0;
+  for (size_t a = 0; a < boxes.size(); ++a) {
+    variance += boxes[a].coefficient * boxes[a].coefficient * boxes[a].fraction;
+    for (size_t b = a + 1; b < boxes.size(); ++b) {
+      variance +=
+          2.0 * boxes[a].coefficient * boxes[b].coefficient * overlap_fraction(boxes[a], boxes[b], bounds);
+    }
+  }
+  return std::max(0.0, variance);
+}
+
+// Requires: leaves partition the box. Ensures: the variance of the group's marginal over the
+// product grid of the tree's split values (edges[c]) for the group's columns (Optuna's
+// midpoints). A group of several columns (a categorical's one-hot columns) whose grid has
+// more than max_grid_cells cells goes to pairwise_marginal_variance instead, which gives the
+// same value without enumerating the grid (2^splits cells).
+double marginal_variance(const std::vector<Leaf>& leaves, const std::vector<int>& group,
+                         const std::vector<std::vector<double>>& edges,
+                         const std::vector<std::pair<double, double>>& bounds, double mean,
+                         size_t max_grid_cells) {
+  // Columns the tree never splits have one cell and change nothing: leave them out.
+  std::vector<int> split;
+  size_t cells = 1;
+  for (int c : group) {
+    if (edges[c].size() > 2) {
+      split.push_back(c);
+      cells = edges[c].size() - 1 > max_grid_cells / cells ? max_grid_cells + 1
+                                                          : cells * (edges[c].size() - 1);
+    }
+  }
+  if (split.empty()) {
+    return 0.0;
+  }
+  if (split.size() > 1 && cells > max_grid_cells) {
+    return pairwise_marginal_variance(leaves, split, bounds, mean);
+  }
+  const size_t k = split.size();
+  cells = 1;
+  for (int c : split) {
+    cells *= edges[c].size() - 1;  // One column, or at most max_grid_cells in all.
   }
 
   // Difference arrays over the (m_c + 1)-sized grid; strides in that grid.
@@ -128,7 +212,7 @@ double marginal_variance(const std::vector<Leaf>& leaves, const std::vector<int>
   std::vector<size_t> strides(k);
   size_t total = 1;
   for (size_t j = 0; j < k; ++j) {
-    dims[j] = edges[group[j]].size() - 1;
+    dims[j] = edges[split[j]].size() - 1;
     strides[j] = total;
     total *= dims[j] + 1;
   }
@@ -140,11 +224,11 @@ double marginal_variance(const std::vector<Leaf>& leaves, const std::vector<int>
     double group_width = 1.0;
     bool empty = false;
     for (size_t j = 0; j < k; ++j) {
-      const int c = group[j];
+      const int c = split[j];
       const auto& e = edges[c];
       lo[j] = static_cast<size_t>(std::lower_bound(e.begin(), e.end(), leaf.low[c]) - e.begin());
       hi[j] = static_cast<size_t>(std::lower_bound(e.begin(), e.end(), leaf.high[c]) - e.begin());
-      group_width *= width_fraction(leaf, c);
+      group_width *= width_fraction(leaf, c, bounds);
       empty = empty || hi[j] <= lo[j];
     }
     if (empty || group_width <= 0.0) {
@@ -180,8 +264,8 @@ double marginal_variance(const std::vector<Leaf>& leaves, const std::vector<int>
     size_t index = 0;
     double size = 1.0;
     for (size_t j = 0; j < k; ++j) {
-      const auto& e = edges[group[j]];
-      const double range = bounds[group[j]].second - bounds[group[j]].first;
+      const auto& e = edges[split[j]];
+      const double range = bounds[split[j]].second - bounds[split[j]].first;
       index += cell[j] * strides[j];
       size *= range > 0.0 ? (e[cell[j] + 1] - e[cell[j]]) / range : 1.0;
     }
@@ -221,7 +305,8 @@ ImportanceTarget importance_target_from_name(const std::string& name) {
 
 std::vector<double> fanova_fractions(const std::vector<RegressionTree>& forest,
                                      const std::vector<std::pair<double, double>>& bounds,
-                                     const std::vector<std::vector<int>>& groups) {
+                                     const std::vector<std::vector<int>>& groups,
+                                     size_t max_grid_cells) {
   std::vector<double> sums(groups.size(), 0.0);
   int used_trees = 0;
   for (const RegressionTree& tree : forest) {
@@ -233,6 +318,7 @@ std::vector<double> fanova_fractions(const std::vector<RegressionTree>& forest,
       volumes.push_back(leaf.volume);
     }
     const double total_variance = weighted_variance(values, volumes);
+    const double mean = weighted_mean(values, volumes);
     if (!(total_variance > 0.0)) {
       continue;
     }
@@ -252,7 +338,8 @@ std::vector<double> fanova_fractions(const std::vector<RegressionTree>& forest,
       e.push_back(bounds[c].second);
     }
     for (size_t g = 0; g < groups.size(); ++g) {
-      sums[g] += marginal_variance(leaves, groups[g], edges, bounds) / total_variance;
+      sums[g] += marginal_variance(leaves, groups[g], edges, bounds, mean, max_grid_cells) /
+                 total_variance;
     }
   }
   if (used_trees > 0) {
@@ -398,7 +485,7 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
     forest.push_back(fit_regression_tree(x, d, y, counts, options,
                                          derive_seed(options.seed, t, "fanova-split")));
   }
-  std::vector<double> fractions = fanova_fractions(forest, bounds, groups);
+  std::vector<double> fractions = fanova_fractions(forest, bounds, groups, options.max_grid_cells);
   double total = 0.0;
   for (double f : fractions) {
     total += f;

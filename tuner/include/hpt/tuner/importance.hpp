@@ -28,6 +28,10 @@ struct FanovaOptions {
   // Optuna 3.1 measures log params on their linear scale (transform_log=False); true
   // measures them uniformly in log space instead.
   bool transform_log = false;
+  // A categorical's marginal over more grid cells (2^splits on its one-hot columns) than this
+  // is computed from pairs of leaf boxes instead: the same value, in time independent of the
+  // number of choices.
+  size_t max_grid_cells = 4096;
 };
 
 // Optuna's intersection_search_space: the params that every COMPLETE trial has, with the
@@ -74,9 +78,11 @@ RegressionTree fit_regression_tree(const std::vector<double>& x, size_t d,
 // fANOVA on a fitted forest over the box bounds (d pairs of [low, high]): for each group of
 // raw columns (a categorical's one-hot columns, or one numeric column) the mean over trees
 // with positive variance of (marginal variance of the group / tree's total variance).
+// Groups of several columns whose grid exceeds max_grid_cells use the pairwise method.
 // Ensures: one non-negative fraction per group (not normalised).
 std::vector<double> fanova_fractions(const std::vector<RegressionTree>& forest,
                                      const std::vector<std::pair<double, double>>& bounds,
-                                     const std::vector<std::vector<int>>& groups);
+                                     const std::vector<std::vector<int>>& groups,
+                                     size_t max_grid_cells = FanovaOptions{}.max_grid_cells);
 
 }  // namespace hpt
