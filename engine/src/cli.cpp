@@ -11,26 +11,33 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
+#include "hpt/io/atomic_file.hpp"
+#include "hpt/io/terminal_text.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "hpt/schema/number_text.hpp"
+#include "hpt/storage/credentials.hpp"
+#include "hpt/storage/optuna_json.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/storage/study_lookup.hpp"
+#include "hpt/tuner/multi_objective.hpp"
 
 namespace hpt {
 
 namespace {
 
-std::string value_text(const std::optional<double>& v) {
-  return v ? fmt::format("{:.10g}", *v) : "";
-}
+// The shortest text that reads back as the same double ("nan", "inf" for non-finite).
+std::string value_text(const std::optional<double>& v) { return v ? fmt::format("{}", *v) : ""; }
 
 std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) {
     return s;
   }
   std::string out = "\"";
@@ -40,7 +47,12 @@ std::string csv_escape(const std::string& s) {
   return out + "\"";
 }
 
-std::string param_text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+// A parameter's value as people read it: strings bare, the rest as JSON (never throws on
+// invalid UTF-8 from a database).
+std::string param_text(const Json& v) {
+  return v.is_string() ? v.get<std::string>()
+                       : v.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 std::string time_text(const std::optional<Clock::time_point>& t) {
   if (!t) {
@@ -54,24 +66,16 @@ std::string time_text(const std::optional<Clock::time_point>& t) {
   return buf;
 }
 
-Json value_json(const std::optional<double>& v) {
-  if (!v || std::isnan(*v)) {
-    return nullptr;
-  }
-  return *v;
-}
+// NaN and infinities stay numbers: python_json_dumps prints NaN, Infinity, -Infinity.
+Json value_json(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 
-std::optional<FrozenTrial> best_trial(const std::vector<FrozenTrial>& trials, Direction d) {
-  std::optional<FrozenTrial> best;
-  for (const auto& t : trials) {
-    if (t.state != TrialState::Complete || !t.value) {
-      continue;
-    }
-    if (!best || (d == Direction::Minimize ? *t.value < *best->value : *t.value > *best->value)) {
-      best = t;
-    }
+// A multi-objective trial's values as one cell: "[0.25, 3]" (fmt_spec per value).
+std::string values_cell(const FrozenTrial& t, const char* fmt_spec) {
+  std::string out;
+  for (double v : t.values) {
+    out += (out.empty() ? "" : ", ") + fmt::format(fmt::runtime(fmt_spec), v);
   }
-  return best;
+  return "[" + out + "]";
 }
 
 Json trial_json(const FrozenTrial& t) {
@@ -85,9 +89,12 @@ Json trial_json(const FrozenTrial& t) {
          {"user_attrs", t.user_attrs}};
   Json iv = Json::object();
   for (const auto& [step, v] : t.intermediate_values) {
-    iv[std::to_string(step)] = std::isnan(v) ? Json(nullptr) : Json(v);
+    iv[std::to_string(step)] = v;
   }
   j["intermediate_values"] = iv;
+  if (t.values.size() > 1) {
+    j["values"] = t.values;  // A multi-objective trial: every objective's value.
+  }
   if (t.system_attrs.count("fail_reason")) {
     j["fail_reason"] = t.system_attrs.at("fail_reason");
   }
@@ -137,7 +144,7 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
     for (const auto& t : trials) {
       arr.push_back(trial_json(t));
     }
-    out << arr.dump(2) << "\n";
+    out << python_json_dumps(arr, 2) << "\n";
   } else if (format == "csv") {
     out << "number,state,value,duration";
     for (const auto& n : names) {
@@ -146,7 +153,8 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
     out << "\n";
     for (const auto& t : trials) {
       const Json p = t.external_params();
-      out << t.number << "," << trial_state_name(t.state) << "," << value_text(t.value) << ","
+      out << t.number << "," << trial_state_name(t.state) << ","
+          << (t.values.size() > 1 ? csv_escape(values_cell(t, "{}")) : value_text(t.value)) << ","
           << (t.duration_seconds() ? fmt::format("{:.3f}", *t.duration_seconds()) : "");
       for (const auto& n : names) {
         out << "," << (p.contains(n) ? csv_escape(param_text(p[n])) : "");
@@ -156,16 +164,20 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
   } else if (format == "table") {
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> header{"number", "state", "value", "duration"};
-    header.insert(header.end(), names.begin(), names.end());
+    for (const auto& n : names) {
+      header.push_back(terminal_text(n));
+    }
     rows.push_back(header);
     for (const auto& t : trials) {
       const Json p = t.external_params();
       std::vector<std::string> row{
           std::to_string(t.number), trial_state_name(t.state),
-          t.value ? fmt::format("{:.6g}", *t.value) : "-",
+          t.value                ? fmt::format("{:.6g}", *t.value)
+          : t.values.size() > 1 ? values_cell(t, "{:.6g}")
+                                : "-",
           t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
       for (const auto& n : names) {
-        row.push_back(p.contains(n) ? param_text(p[n]) : "-");
+        row.push_back(p.contains(n) ? terminal_text(param_text(p[n])) : "-");
       }
       rows.push_back(row);
     }
@@ -188,36 +200,43 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
 
 namespace {
 
-int parse_app(CLI::App& app, int argc, char** argv);
+// Prints "hpt: error: message" on one line, credentials hidden and control characters
+// shown as escapes (messages quote names and values from databases and configs).
+void print_error(const std::string& message) {
+  std::cerr << "hpt: error: " << terminal_text(redact_credentials(message)) << "\n";
+}
 
 // Runs body; an exception becomes one line on stderr and exit code 2 (config) or 1.
 int with_error_policy(const std::function<int()>& body) {
   try {
     return body();
   } catch (const ConfigError& e) {
-    std::cerr << "hpt: error: " << e.what() << "\n";
+    print_error(e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "hpt: error: " << e.what() << "\n";
+    print_error(e.what());
     return 1;
   }
 }
 
-// Parses app, turning CLI11's help/version/usage outcomes into exit codes.
-int parse_app(CLI::App& app, int argc, char** argv) {
+// Parses app (subcommands run in their callbacks). Returns the exit code if the process
+// is done (help or version printed: 0; a usage error: 2), std::nullopt to go on.
+std::optional<int> parse_app(CLI::App& app, int argc, char** argv) {
   try {
-    app.parse(argc, argv);  // Subcommands run here, in their callbacks.
-    return 0;
+    app.parse(argc, argv);
+    return std::nullopt;
   } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "hpt: error: " << e.what() << " (see hpt --help)\n";
+    print_error(std::string(e.what()) + " (see hpt --help)");
     return 2;
   } catch (const CLI::Error& e) {  // A command asking for a specific exit code.
     if (e.get_exit_code() != 0 && std::string(e.what()).size() > 0) {
-      std::cerr << "hpt: error: " << e.what() << "\n";
+      print_error(e.what());
     }
     return e.get_exit_code();
   }
@@ -226,7 +245,48 @@ int parse_app(CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int run_app(CLI::App& app, int argc, char** argv) {
-  return with_error_policy([&] { return parse_app(app, argc, argv); });
+  return with_error_policy([&] { return parse_app(app, argc, argv).value_or(0); });
+}
+
+CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
+                            const std::string& help) {
+  auto* option = app.add_option_function<std::string>(
+      name,
+      [&target, name, low, high](const std::string& text) {
+        int64_t v = 0;
+        if (parse_decimal_int(text, v) != IntText::ok || v < low || v > high) {
+          throw CLI::ValidationError(
+              name, fmt::format("expected a whole number in [{}, {}], but got '{}'", low, high,
+                                terminal_text(text)));
+        }
+        target = static_cast<int>(v);
+      },
+      help);
+  return option->type_name("INT");
+}
+
+void check_output_path(const std::string& out, const std::string& storage_url) {
+  std::optional<std::string> db;
+  try {
+    db = sqlite_file_of(storage_url);
+  } catch (const StorageError&) {
+    return;  // Not a database file: opening it will say why.
+  }
+  if (!db || *db == ":memory:") {
+    return;
+  }
+  std::error_code ec_out;
+  const auto out_name = std::filesystem::weakly_canonical(out, ec_out);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string file = *db + suffix;
+    std::error_code ec;
+    const auto name = std::filesystem::weakly_canonical(file, ec);
+    if (same_file(out, file) || (!ec && !ec_out && name == out_name)) {
+      throw std::invalid_argument(
+          fmt::format("output '{}' is the study database{} '{}'; refusing to overwrite it", out,
+                      *suffix ? std::string(" file ") + (suffix + 1) : std::string(), file));
+    }
+  }
 }
 
 std::string trainer_executable() {
@@ -280,11 +340,9 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
   int jobs = 0;
   app.add_option("--config", config_file, "Study config (hpt_config.yaml)")
       ->check(CLI::ExistingFile);
-  app.add_option("--trials", trials,
-                 "Total finished (COMPLETE + PRUNED) trials the study should have")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--jobs", jobs, "Trials run at once (overrides study.jobs)")
-      ->check(CLI::PositiveNumber);
+  add_int_option(app, "--trials", trials, 1, std::numeric_limits<int>::max(),
+                 "Total finished (COMPLETE + PRUNED) trials the study should have");
+  add_int_option(app, "--jobs", jobs, 1, 1024, "Trials run at once (overrides study.jobs)");
   app.add_option("--storage", storage_url, "Study database (overrides study.storage)");
   app.add_option("--study", study, "Study name (overrides study.name)");
   app.require_subcommand(0, 1);
@@ -307,8 +365,9 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
     add(app);
   }
 
-  if (int code = run_app(app, argc, argv); code != 0) {
-    return code;
+  if (auto code = with_error_policy([&] { return parse_app(app, argc, argv).value_or(-1); });
+      code != -1) {
+    return code;  // Help or version printed, an error, or a verb that ran in its callback.
   }
   return with_error_policy([&]() -> int {
     if (studies_cmd->parsed()) {
@@ -316,8 +375,8 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
       for (const auto& s : storage->list_studies()) {
         const int n = storage->count_trials(s.id);
         const int done = storage->count_trials(s.id, {TrialState::Complete, TrialState::Pruned});
-        std::cout << fmt::format("{}  {}  {} trials ({} finished)\n", s.name,
-                                 direction_name(s.direction), n, done);
+        std::cout << fmt::format("{}  {}  {} trials ({} finished)\n", terminal_text(s.name),
+                                 directions_text(s.directions), n, done);
       }
       return 0;
     }
@@ -329,23 +388,39 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
     if (best_cmd->parsed()) {
       auto storage = open_storage(db, true);
       const StudyInfo info = resolve_study(*storage, study);
-      auto best = best_trial(storage->get_all_trials(info.id), info.direction);
-      if (!best) {
-        std::cerr << "hpt: error: study '" << info.name << "' has no complete trial yet\n";
+      const auto front = best_trials(storage->get_all_trials(info.id), info.directions);
+      if (front.empty()) {
+        print_error("study '" + info.name + "' has no complete trial yet");
         return 1;
       }
+      if (info.is_multi_objective()) {  // The Pareto front, as Optuna's study.best_trials.
+        Json arr = Json::array();
+        std::string text = fmt::format("study {}: {} trials on the Pareto front of {}\n",
+                                       terminal_text(info.name), front.size(),
+                                       directions_text(info.directions));
+        for (const FrozenTrial& t : front) {
+          arr.push_back(trial_json(t));
+          text += terminal_text(fmt::format("  trial {} values={} params={}", t.number,
+                                            values_cell(t, "{}"),
+                                            python_json_dumps(t.external_params()))) +
+                  "\n";
+        }
+        std::cout << (format == "json" ? python_json_dumps(arr, 2) + "\n" : text);
+        return 0;
+      }
+      const FrozenTrial* best = &front.front();
       if (format == "json") {
-        std::cout << trial_json(*best).dump(2) << "\n";
+        std::cout << python_json_dumps(trial_json(*best), 2) << "\n";
       } else {
-        std::cout << fmt::format("study {}: best trial {} value={:.10g}\n", info.name, best->number,
-                                 *best->value);
+        std::cout << fmt::format("study {}: best trial {} value={}\n", terminal_text(info.name),
+                                 best->number, *best->value);
         const Json params = best->external_params();
         for (const auto& [k, v] : params.items()) {
-          std::cout << fmt::format("  {} = {}\n", k, param_text(v));
+          std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
         }
         for (const auto& [k, v] : best->user_attrs) {
           if (v.is_number() || v.is_string()) {
-            std::cout << fmt::format("  [{}] {}\n", k, param_text(v));
+            std::cout << terminal_text(fmt::format("  [{}] {}", k, param_text(v))) << "\n";
           }
         }
       }
@@ -358,15 +433,14 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
     }
     if (config_file.empty()) {
       if (trials > 0) {
-        std::cerr << "hpt: error: --trials needs --config FILE\n";
+        print_error("--trials needs --config FILE");
         return 2;
       }
-      std::cout << app.help();
+      std::cerr << app.help();
       return 2;
     }
     if (trials <= 0) {
-      std::cerr << "hpt: error: --trials N is required with --config (the study's total of "
-                   "finished trials)\n";
+      print_error("--trials N is required with --config (the study's total of finished trials)");
       return 2;
     }
     return run_study_command(config_file, trials, jobs, storage_url, study);

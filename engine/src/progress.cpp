@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "hpt/io/terminal_text.hpp"
+
 namespace hpt {
 
 std::string Progress::format_duration(double s) {
@@ -25,8 +27,9 @@ void Progress::begin(const std::string& study, Direction direction, int total, i
   m_total = total;
   m_done = m_done_at_start = already_done;
   m_start = std::chrono::steady_clock::now();
-  m_out << fmt::format("hpt: study '{}': {} of {} trials finished{}\n", study, already_done, total,
-                       already_done > 0 ? ", resuming" : "");
+  m_out << terminal_text(fmt::format("hpt: study '{}': {} of {} trials finished{}", study,
+                                     already_done, total, already_done > 0 ? ", resuming" : ""))
+        << "\n";
   m_out.flush();
 }
 
@@ -59,7 +62,9 @@ std::string Progress::status_line() const {
 
 void Progress::started(int number, const Json& params) {
   if (!m_interactive) {
-    m_out << fmt::format("trial {} started: {}\n", number, params.dump());
+    m_out << terminal_text(fmt::format("trial {} started: {}", number,
+                                       params.dump(-1, ' ', false, Json::error_handler_t::replace)))
+          << "\n";
     m_out.flush();
   }
 }
@@ -80,14 +85,15 @@ void Progress::finished(int number, TrialState state, std::optional<double> valu
   if (!reason.empty()) {
     what += ": " + reason;
   }
-  m_out << fmt::format("trial {} {} ({}) [{}/{}]\n", number, what, format_duration(seconds), m_done,
-                       m_total);
+  m_out << terminal_text(fmt::format("trial {} {} ({}) [{}/{}]", number, what,
+                                     format_duration(seconds), m_done, m_total))
+        << "\n";
   m_out.flush();
 }
 
 void Progress::note(const std::string& message) {
   clear_line();
-  m_out << "hpt: " << message << "\n";
+  m_out << "hpt: " << terminal_text(message) << "\n";
   m_out.flush();
 }
 
@@ -123,9 +129,11 @@ void Progress::summary(const std::vector<FrozenTrial>& complete, Direction direc
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
   if (best) {
-    m_out << fmt::format("hpt: done in {}: best trial {} value={:.6g} params={}\n",
-                         format_duration(elapsed), best->number, *best->value,
-                         best->external_params().dump());
+    m_out << terminal_text(fmt::format(
+                 "hpt: done in {}: best trial {} value={:.6g} params={}", format_duration(elapsed),
+                 best->number, *best->value,
+                 best->external_params().dump(-1, ' ', false, Json::error_handler_t::replace)))
+          << "\n";
   } else {
     m_out << fmt::format("hpt: done in {}: no complete trial\n", format_duration(elapsed));
   }

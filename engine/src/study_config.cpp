@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/process/search_path.hpp>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <limits>
 
+#include "hpt/engine/protocol.hpp"
+#include "hpt/engine/worker_process.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/tuner/pruner.hpp"
 #include "hpt/tuner/sampler.hpp"
@@ -18,6 +18,10 @@
 namespace hpt {
 
 namespace {
+
+// Upper bounds that keep every later conversion (to int, to a clock duration) exact.
+constexpr int64_t k_max_jobs = 1024;
+constexpr double k_max_seconds = 1e9;  // About 31 years.
 
 // Options are every key of a sampler/pruner mapping but type (and seed for samplers).
 Json options_of(const YAML::Node& node, const ConfigPath& at,
@@ -101,10 +105,41 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at) {
   return d;
 }
 
+// study.gpus (distinct device ids >= 0) and study.gpus_per_trial (1..len(gpus)); jobs
+// defaults to the number of trials the GPUs hold at once.
+void parse_gpus(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
+  if (const auto g = node["gpus"]) {
+    if (!g.IsSequence()) {
+      config_fail(at.child("gpus"), g, "expected a list of GPU device ids, e.g. [0, 1]");
+    }
+    for (size_t i = 0; i < g.size(); ++i) {
+      const int id = static_cast<int>(read_int_in(g[i], at.child("gpus").index(i), 0, 65535));
+      for (size_t k = 0; k < i; ++k) {
+        if (c.gpus[k] == id) {
+          config_fail(
+              at.child("gpus").index(i), g[i],
+              fmt::format("device {} is listed twice (also at line {})", id, g[k].Mark().line + 1));
+        }
+      }
+      c.gpus.push_back(id);
+    }
+  }
+  if (const auto p = node["gpus_per_trial"]) {
+    if (c.gpus.empty()) {
+      config_fail(at.child("gpus_per_trial"), p, "needs study.gpus, the devices to hand out");
+    }
+    c.gpus_per_trial = static_cast<int>(
+        read_int_in(p, at.child("gpus_per_trial"), 1, static_cast<int64_t>(c.gpus.size())));
+  }
+  if (!c.gpus.empty() && !node["jobs"]) {
+    c.jobs = static_cast<int>(c.gpus.size()) / c.gpus_per_trial;
+  }
+}
+
 void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
   check_keys(node, at,
              {"name", "direction", "sampler", "pruner", "seed", "jobs", "storage", "max_failures",
-              "heartbeat_grace", "trials_dir"});
+              "heartbeat_grace", "trials_dir", "gpus", "gpus_per_trial"});
   if (node["name"]) {
     c.name = read_string(node["name"], at.child("name"));
     if (c.name.empty()) {
@@ -120,20 +155,11 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     }
   }
   if (node["seed"]) {
-    int64_t s = read_int(node["seed"], at.child("seed"));
-    if (s < 0) {
-      config_fail(at.child("seed"), node["seed"], fmt::format("must be >= 0, but got {}", s));
-    }
-    c.seed = static_cast<uint64_t>(s);
+    c.seed = static_cast<uint64_t>(read_int_in(node["seed"], at.child("seed"), 0));
   }
   c.sampler_seed = c.seed;
   if (node["jobs"]) {
-    int64_t j = read_int(node["jobs"], at.child("jobs"));
-    if (j < 1 || j > 1024) {
-      config_fail(at.child("jobs"), node["jobs"],
-                  fmt::format("must be in [1, 1024], but got {}", j));
-    }
-    c.jobs = static_cast<int>(j);
+    c.jobs = static_cast<int>(read_int_in(node["jobs"], at.child("jobs"), 1, k_max_jobs));
   }
   if (node["storage"]) {
     c.storage = read_string(node["storage"], at.child("storage"));
@@ -142,18 +168,13 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     c.trials_dir = read_string(node["trials_dir"], at.child("trials_dir"));
   }
   if (node["max_failures"]) {
-    int64_t m = read_int(node["max_failures"], at.child("max_failures"));
-    if (m < 1) {
-      config_fail(at.child("max_failures"), node["max_failures"],
-                  fmt::format("must be >= 1, but got {}", m));
-    }
-    c.max_failures = static_cast<int>(m);
+    c.max_failures = static_cast<int>(read_int_in(node["max_failures"], at.child("max_failures"), 1,
+                                                  std::numeric_limits<int>::max()));
   }
+  parse_gpus(node, at, c);
   if (node["heartbeat_grace"]) {
-    c.heartbeat_grace = read_double(node["heartbeat_grace"], at.child("heartbeat_grace"));
-    if (c.heartbeat_grace <= 0) {
-      config_fail(at.child("heartbeat_grace"), node["heartbeat_grace"], "must be > 0");
-    }
+    c.heartbeat_grace = read_double_in(node["heartbeat_grace"], at.child("heartbeat_grace"), 0,
+                                       k_max_seconds, true);
   }
   if (const auto s = node["sampler"]) {
     require_map(s, at.child("sampler"));
@@ -162,19 +183,15 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     }
     c.sampler_type = read_string(s["type"], at.child("sampler.type"));
     if (s["seed"]) {
-      int64_t v = read_int(s["seed"], at.child("sampler.seed"));
-      if (v < 0) {
-        config_fail(at.child("sampler.seed"), s["seed"],
-                    fmt::format("must be >= 0, but got {}", v));
-      }
-      c.sampler_seed = static_cast<uint64_t>(v);
+      c.sampler_seed = static_cast<uint64_t>(read_int_in(s["seed"], at.child("sampler.seed"), 0));
     }
     c.sampler_options = options_of(s, at.child("sampler"), {"type", "seed"});
   }
   if (const auto p = node["pruner"]) {
     require_map(p, at.child("pruner"));
     if (!p["type"]) {
-      config_fail(at.child("pruner"), p, "missing 'type' (median, percentile or none)");
+      config_fail(at.child("pruner"), p,
+                  "missing 'type' (median, percentile, successive_halving, hyperband or none)");
     }
     c.pruner_type = read_string(p["type"], at.child("pruner.type"));
     c.pruner_options = options_of(p, at.child("pruner"), {"type"});
@@ -198,26 +215,19 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
       c.command.push_back(read_string(cmd[i], at.child("command").index(i)));
     }
     const std::string& program = c.command.front();
-    if (program.find('/') == std::string::npos && boost::process::search_path(program).empty()) {
-      config_fail(at.child("command").index(0), cmd[0],
-                  fmt::format("'{}' not found in PATH", program));
+    if (program.find('{') == std::string::npos) {  // Else only known per trial.
+      try {
+        resolve_executable(program);  // Missing, no execute bit, missing #! interpreter.
+      } catch (const StartError& e) {
+        config_fail(at.child("command").index(0), cmd[0], e.what());
+      }
     }
   }
   if (node["timeout"]) {
-    double t = read_double(node["timeout"], at.child("timeout"));
-    if (t <= 0) {
-      config_fail(at.child("timeout"), node["timeout"],
-                  fmt::format("must be > 0 seconds, but got {}", t));
-    }
-    c.timeout = t;
+    c.timeout = read_double_in(node["timeout"], at.child("timeout"), 0, k_max_seconds, true);
   }
   if (node["retries"]) {
-    int64_t r = read_int(node["retries"], at.child("retries"));
-    if (r < 0 || r > 100) {
-      config_fail(at.child("retries"), node["retries"],
-                  fmt::format("must be in [0, 100], but got {}", r));
-    }
-    c.retries = static_cast<int>(r);
+    c.retries = static_cast<int>(read_int_in(node["retries"], at.child("retries"), 0, 100));
   }
 }
 
@@ -273,13 +283,7 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
 }  // namespace
 
 StudyConfig parse_study_config(const std::string& yaml_text, const std::string& file) {
-  check_utf8(yaml_text, file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", file, e.mark.line + 1, e.msg));
-  }
+  const YAML::Node root = parse_yaml(yaml_text, file);
   const ConfigPath top{file, ""};
   if (!root.IsMap()) {
     config_fail(top, root,
@@ -309,6 +313,11 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   require_map(space, top.child("search_space"));
   for (const auto& kv : space) {
     const std::string name = key_name(kv.first, top.child("search_space"));
+    if (utf8_length(name) > k_max_key_chars) {  // trial_params.param_name is VARCHAR(512).
+      config_fail(top.child("search_space"), kv.first,
+                  fmt::format("parameter name is {} characters long; at most {}", utf8_length(name),
+                              k_max_key_chars));
+    }
     if (c.fixed.contains(name)) {
       config_fail(top.child("search_space").child(name), kv.first,
                   "is also set in 'fixed'; a parameter is either fixed or searched");
@@ -335,13 +344,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
 }
 
 StudyConfig load_study_config(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) {
-    throw ConfigError(fmt::format("{}: cannot open config file", file));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_study_config(ss.str(), file);
+  return parse_study_config(read_config_file(file), file);
 }
 
 }  // namespace hpt

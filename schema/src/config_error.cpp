@@ -4,9 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <limits>
+
+#include "hpt/io/utf8.hpp"
+#include "hpt/schema/number_text.hpp"
 
 namespace hpt {
 
@@ -43,31 +44,6 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     std::swap(prev, cur);
   }
   return prev[b.size()];
-}
-
-// The whole of s as an integer / a finite-or-not double, if it is one.
-std::optional<long long> parse_integer(const std::string& s) {
-  try {
-    size_t used = 0;
-    long long v = std::stoll(s, &used);
-    if (used == s.size()) {
-      return v;
-    }
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
-std::optional<double> parse_number(const std::string& s) {
-  try {
-    size_t used = 0;
-    double v = std::stod(s, &used);
-    if (used == s.size()) {
-      return v;
-    }
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
 }
 
 std::string scalar_text(const YAML::Node& node) {
@@ -133,20 +109,52 @@ void check_keys(const YAML::Node& map, const ConfigPath& at,
 
 double read_double(const YAML::Node& node, const ConfigPath& at) {
   if (node.IsScalar()) {
-    if (auto v = parse_number(node.Scalar()); v && std::isfinite(*v)) {
+    if (auto v = parse_decimal_double(node.Scalar())) {
       return *v;
     }
   }
   config_fail(at, node, fmt::format("expected a number, got {}", scalar_text(node)));
 }
 
+double read_double_in(const YAML::Node& node, const ConfigPath& at, double low, double high,
+                      bool low_exclusive) {
+  const double v = read_double(node, at);
+  if (low_exclusive ? !(v > low) : !(v >= low)) {
+    config_fail(at, node,
+                fmt::format("must be {} {}, but got {}", low_exclusive ? ">" : ">=", low, v));
+  }
+  if (!(v <= high)) {
+    config_fail(at, node, fmt::format("must be <= {}, but got {}", high, v));
+  }
+  return v;
+}
+
 int64_t read_int(const YAML::Node& node, const ConfigPath& at) {
   if (node.IsScalar()) {
-    if (auto v = parse_integer(node.Scalar())) {
-      return *v;
+    int64_t v = 0;
+    switch (parse_decimal_int(node.Scalar(), v)) {
+      case IntText::ok:
+        return v;
+      case IntText::out_of_range:
+        config_fail(
+            at, node,
+            fmt::format("integer out of range (beyond 64 bits), got {}", scalar_text(node)));
+      case IntText::not_an_integer:
+        break;
     }
   }
   config_fail(at, node, fmt::format("expected an integer, got {}", scalar_text(node)));
+}
+
+int64_t read_int_in(const YAML::Node& node, const ConfigPath& at, int64_t low, int64_t high) {
+  const int64_t v = read_int(node, at);
+  if (v < low || v > high) {
+    config_fail(at, node,
+                high == std::numeric_limits<int64_t>::max()
+                    ? fmt::format("must be >= {}, but got {}", low, v)
+                    : fmt::format("must be in [{}, {}], but got {}", low, high, v));
+  }
+  return v;
 }
 
 bool read_bool(const YAML::Node& node, const ConfigPath& at) {
@@ -205,10 +213,11 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
   if (s.find_first_of("0123456789") == std::string::npos) {
     return s;
   }
-  if (auto v = parse_integer(s)) {
-    return *v;
+  int64_t i = 0;
+  if (parse_decimal_int(s, i) == IntText::ok) {
+    return i;
   }
-  if (auto v = parse_number(s); v && s.find_first_of("xXpP") == std::string::npos) {
+  if (auto v = parse_decimal_double(s)) {
     return *v;
   }
   return s;
@@ -217,35 +226,12 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
 void check_utf8(const std::string& text, const std::string& file) {
   size_t line = 1;
   for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t extra = c < 0x80           ? 0
-                   : (c >> 5) == 0x6  ? 1
-                   : (c >> 4) == 0xE  ? 2
-                   : (c >> 3) == 0x1E ? 3
-                                      : 4;
-    bool ok = extra < 4 && i + extra < text.size() + (extra == 0 ? 1 : 0);
-    for (size_t k = 1; ok && k <= extra; ++k) {
-      ok = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
-    }
-    if (!ok || c == 0) {
+    const auto [cp, len] = decode_utf8(text, i);
+    if (len == 0 || cp == 0) {
       throw ConfigError(fmt::format("{}:{}: not valid UTF-8 text", file, line));
     }
-    line += c == '\n' ? 1 : 0;
-    i += extra + 1;
-  }
-}
-
-YAML::Node load_yaml_file(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) {
-    throw ConfigError(fmt::format("{}: cannot open config file", file));
-  }
-  const std::string text(std::istreambuf_iterator<char>(in), {});
-  check_utf8(text, file);
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", file, e.mark.line + 1, e.msg));
+    line += cp == '\n' ? 1 : 0;
+    i += len;
   }
 }
 

@@ -26,28 +26,55 @@ void append_string(std::string& out, const std::string& s) {
   out += escaped;
 }
 
-void append(std::string& out, const Json& v) {
+// Before the item of a container at level (level + 1): Python's separators, ", " inline or
+// ",\n" plus indentation with indent >= 0.
+void separate(std::string& out, bool first, int indent, int level) {
+  if (indent < 0) {
+    out += first ? "" : ", ";
+  } else {
+    out += first ? "\n" : ",\n";
+    out.append(static_cast<size_t>(indent) * static_cast<size_t>(level + 1), ' ');
+  }
+}
+
+void close(std::string& out, char bracket, int indent, int level) {
+  if (indent >= 0) {
+    out += '\n';
+    out.append(static_cast<size_t>(indent) * static_cast<size_t>(level), ' ');
+  }
+  out += bracket;
+}
+
+void append(std::string& out, const Json& v, int indent, int level) {
   switch (v.type()) {
     case Json::value_t::object: {
+      if (v.empty()) {
+        out += "{}";
+        break;
+      }
       out += '{';
       bool first = true;
       for (const auto& [key, value] : v.items()) {
-        out += first ? "" : ", ";
+        separate(out, first, indent, level);
         first = false;
         append_string(out, key);
         out += ": ";
-        append(out, value);
+        append(out, value, indent, level + 1);
       }
-      out += '}';
+      close(out, '}', indent, level);
       break;
     }
     case Json::value_t::array: {
+      if (v.empty()) {
+        out += "[]";
+        break;
+      }
       out += '[';
       for (size_t i = 0; i < v.size(); ++i) {
-        out += i == 0 ? "" : ", ";
-        append(out, v[i]);
+        separate(out, i == 0, indent, level);
+        append(out, v[i], indent, level + 1);
       }
-      out += ']';
+      close(out, ']', indent, level);
       break;
     }
     case Json::value_t::string:
@@ -128,13 +155,17 @@ void unmark(Json& v) {
 
 }  // namespace
 
-std::string python_json_dumps(const Json& v) {
+std::string python_json_dumps(const Json& v, int indent) {
   std::string out;
-  append(out, v);
+  append(out, v, indent, 0);
   return out;
 }
 
 Json python_json_loads(const std::string& text) {
+  if (json_nesting_depth(text, k_max_json_depth) > k_max_json_depth) {
+    throw std::invalid_argument("JSON nested deeper than " + std::to_string(k_max_json_depth) +
+                                " levels");
+  }
   try {
     return Json::parse(text);
   } catch (const Json::parse_error&) {
@@ -150,7 +181,16 @@ Json python_json_loads(const std::string& text) {
     }
   } catch (const Json::parse_error&) {
   }
-  throw std::invalid_argument("malformed JSON: '" + text + "'");
+  throw std::invalid_argument("malformed JSON: '" +
+                              (text.size() > 80 ? text.substr(0, 80) + "..." : text) + "'");
+}
+
+Json stored_json_or_note(const std::string& text) {
+  try {
+    return python_json_loads(text);
+  } catch (const std::invalid_argument& e) {
+    return Json(std::string("<unreadable: ") + e.what() + ">");
+  }
 }
 
 }  // namespace hpt

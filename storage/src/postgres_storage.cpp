@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
-#include <regex>
-
+#include "hpt/storage/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 
 #ifdef HPT_WITH_POSTGRES
@@ -28,17 +27,12 @@ bool is_postgres_url(const std::string& url) {
   return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
 }
 
-std::string redact_postgres_url(const std::string& url) {
-  static const std::regex k_password(R"(^(postgres(?:ql)?://[^:@/]*:)[^@/]*@)");
-  return std::regex_replace(url, k_password, "$1***@");
-}
-
 #ifndef HPT_WITH_POSTGRES
 
 bool postgres_supported() { return false; }
 
 std::unique_ptr<Storage> open_postgres_storage(const std::string& url, bool) {
-  throw StorageError(redact_postgres_url(url) +
+  throw StorageError(redact_credentials(url) +
                      ": hpt was built without PostgreSQL support (install libpqxx-dev and "
                      "reconfigure)");
 }
@@ -119,12 +113,12 @@ void postgres_execute(const std::string& url, const std::string& sql) {
     pqxx::nontransaction tx(conn);
     tx.exec(sql);
   } catch (const pqxx::failure& e) {
-    throw StorageError(redact_postgres_url(url) + ": " + first_line(e.what()));
+    throw StorageError(redact_credentials(url + ": " + first_line(e.what()), url));
   }
 }
 
 void PostgresStorage::fail(const std::string& problem) const {
-  throw StorageError(m_redacted + ": " + problem);
+  throw StorageError(redact_credentials(m_url + ": " + problem, m_url));
 }
 
 void PostgresStorage::connect() {
@@ -220,7 +214,7 @@ auto PostgresStorage::run(const char* what, bool write, F&& body) {
 }
 
 PostgresStorage::PostgresStorage(std::string url, bool read_only)
-    : m_url(std::move(url)), m_redacted(redact_postgres_url(m_url)), m_read_only(read_only) {
+    : m_url(std::move(url)), m_read_only(read_only) {
   try {
     connect();  // A wrong URL fails now, without the reconnect backoff.
   } catch (const pqxx::failure& e) {
@@ -312,6 +306,9 @@ void PostgresStorage::require_updatable_trial(Tx& tx, int64_t trial_id) {
 
 void PostgresStorage::upsert_attr(Tx& tx, const char* table, const char* owner_column,
                                   int64_t owner_id, const std::string& key, const Json& v) {
+  if (auto problem = name_problem("attribute key", key)) {
+    fail(*problem);
+  }
   tx.exec_params(fmt::format("INSERT INTO {0} ({1}, key, value_json) VALUES ($1, $2, $3) "
                              "ON CONFLICT ({1}, key) DO UPDATE SET value_json = "
                              "EXCLUDED.value_json",
@@ -326,19 +323,19 @@ std::map<std::string, Json> PostgresStorage::load_attrs(Tx& tx, const char* tabl
   for (const auto& row : tx.exec_params(
            fmt::format("SELECT key, value_json FROM {} WHERE {} = $1", table, owner_column),
            owner_id)) {
-    out[row[0].c_str()] = python_json_loads(row[1].c_str());
+    out[row[0].c_str()] = stored_json_or_note(row[1].is_null() ? "" : row[1].c_str());
   }
   return out;
 }
 
-void PostgresStorage::upsert_value(Tx& tx, int64_t trial_id, double value) {
+void PostgresStorage::upsert_value(Tx& tx, int64_t trial_id, int64_t objective, double value) {
   auto stored = encode_value(value);
   auto text = value_text(stored);
   tx.exec_params(
-      "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, $3) "
+      "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, $2, $3, $4) "
       "ON CONFLICT (trial_id, objective) DO UPDATE SET value = EXCLUDED.value, value_type = "
       "EXCLUDED.value_type",
-      trial_id, nullable(text), stored.type);
+      trial_id, objective, nullable(text), stored.type);
 }
 
 void PostgresStorage::upsert_intermediate(Tx& tx, int64_t trial_id, int64_t step, double value) {
@@ -354,6 +351,9 @@ void PostgresStorage::upsert_intermediate(Tx& tx, int64_t trial_id, int64_t step
 
 void PostgresStorage::upsert_param(Tx& tx, int64_t trial_id, const std::string& name,
                                    double internal, const std::string& distribution_json) {
+  if (auto problem = name_problem("parameter name", name)) {
+    fail(*problem);
+  }
   tx.exec_params(
       "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES "
       "($1, $2, $3, $4) ON CONFLICT (trial_id, param_name) DO UPDATE SET param_value = "
@@ -417,10 +417,9 @@ std::vector<FrozenTrial> PostgresStorage::load_trials(Tx& tx, const std::vector<
        [&](int64_t id, const pqxx::row& row) {
          trials.add_param(id, row[1].c_str(), parse_double(row[2]), row[3].c_str());
        });
-  each("value, value_type", "trial_values", " AND objective = 0",
-       [&](int64_t id, const pqxx::row& row) {
-         trials.add_value(id, optional_double(row[1]), row[2].c_str());
-       });
+  each("objective, value, value_type", "trial_values", "", [&](int64_t id, const pqxx::row& row) {
+    trials.add_value(id, row[1].as<int64_t>(), optional_double(row[2]), row[3].c_str());
+  });
   each("step, intermediate_value, intermediate_value_type", "trial_intermediate_values", "",
        [&](int64_t id, const pqxx::row& row) {
          trials.add_intermediate(id, row[1].as<int64_t>(), optional_double(row[2]), row[3].c_str());
@@ -442,7 +441,14 @@ FrozenTrial PostgresStorage::load_trial(Tx& tx, int64_t trial_id) {
   return load_trials(tx, rows).front();
 }
 
-int64_t PostgresStorage::create_study(const std::string& name, Direction direction) {
+int64_t PostgresStorage::create_study(const std::string& name,
+                                      const std::vector<Direction>& directions) {
+  if (auto problem = name_problem("study name", name)) {
+    fail(*problem);
+  }
+  if (directions.empty()) {
+    fail("a study needs at least one direction");
+  }
   return run("create a study", true, [&](Tx& tx) {
     if (!tx.exec_params("SELECT 1 FROM studies WHERE study_name = $1", name).empty()) {
       fail("a study named '" + name + "' already exists");
@@ -450,10 +456,11 @@ int64_t PostgresStorage::create_study(const std::string& name, Direction directi
     auto id =
         tx.exec_params1("INSERT INTO studies (study_name) VALUES ($1) RETURNING study_id", name)[0]
             .as<int64_t>();
-    tx.exec_params(
-        "INSERT INTO study_directions (direction, study_id, objective) VALUES ($1, "
-        "$2, 0)",
-        direction_name(direction), id);
+    for (size_t objective = 0; objective < directions.size(); ++objective) {
+      tx.exec_params(
+          "INSERT INTO study_directions (direction, study_id, objective) VALUES ($1, $2, $3)",
+          direction_name(directions[objective]), id, static_cast<int64_t>(objective));
+    }
     return id;
   });
 }
@@ -461,18 +468,30 @@ int64_t PostgresStorage::create_study(const std::string& name, Direction directi
 std::vector<StudyInfo> PostgresStorage::list_studies() {
   return run("list studies", false, [&](Tx& tx) {
     std::vector<StudyInfo> out;
+    std::vector<std::pair<int64_t, std::string>> rows;
+    auto finish = [&] {
+      if (!out.empty()) {
+        out.back().directions = directions_from_rows(std::move(rows));
+        out.back().direction = out.back().directions.front();
+        rows.clear();
+      }
+    };
     for (const auto& row :
-         tx.exec("SELECT s.study_id, s.study_name, d.direction FROM studies s LEFT JOIN "
-                 "study_directions d ON d.study_id = s.study_id AND d.objective = 0 "
-                 "ORDER BY s.study_id")) {
-      StudyInfo info;
-      info.id = row[0].as<int64_t>();
-      info.name = row[1].c_str();
-      info.direction = row[2].is_null() || std::string(row[2].c_str()) == "NOT_SET"
-                           ? Direction::Minimize
-                           : direction_from_name(row[2].c_str());
-      out.push_back(info);
+         tx.exec("SELECT s.study_id, s.study_name, d.objective, d.direction FROM studies s LEFT "
+                 "JOIN study_directions d ON d.study_id = s.study_id ORDER BY s.study_id")) {
+      const auto id = row[0].as<int64_t>();
+      if (out.empty() || out.back().id != id) {
+        finish();
+        StudyInfo info;
+        info.id = id;
+        info.name = row[1].c_str();
+        out.push_back(info);
+      }
+      if (!row[2].is_null()) {
+        rows.emplace_back(row[2].as<int64_t>(), row[3].c_str());
+      }
     }
+    finish();
     return out;
   });
 }
@@ -617,8 +636,9 @@ int64_t PostgresStorage::create_trial(int64_t study_id, const FrozenTrial& templ
                        number, study_id, trial_state_name(templ.state), nullable(start_text),
                        nullable(complete_text))[0]
                      .as<int64_t>();
-    if (templ.value) {
-      upsert_value(tx, id, *templ.value);
+    const std::vector<double> values = objective_values(templ);
+    for (size_t objective = 0; objective < values.size(); ++objective) {
+      upsert_value(tx, id, static_cast<int64_t>(objective), values[objective]);
     }
     for (const auto& [name, internal] : templ.params) {
       upsert_param(tx, id, name, internal, distribution_to_json(templ.distributions.at(name)));
@@ -693,7 +713,7 @@ bool PostgresStorage::set_trial_state_values(int64_t trial_id, TrialState state,
       return stored == value;
     }
     if (value) {
-      upsert_value(tx, trial_id, *value);
+      upsert_value(tx, trial_id, 0, *value);
     }
     auto complete = is_finished(state) ? std::optional<std::string>(now_local()) : std::nullopt;
     tx.exec_params("UPDATE trials SET state = $1, datetime_complete = $2 WHERE trial_id = $3",

@@ -24,7 +24,8 @@ class PostgresStorage : public Storage {
   PostgresStorage(std::string url, bool read_only);
   ~PostgresStorage() override;
 
-  int64_t create_study(const std::string& name, Direction direction) override;
+  using Storage::create_study;
+  int64_t create_study(const std::string& name, const std::vector<Direction>& directions) override;
   std::optional<StudyInfo> find_study(const std::string& name) override;
   std::vector<StudyInfo> list_studies() override;
   void set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) override;
@@ -73,7 +74,7 @@ class PostgresStorage : public Storage {
                    const std::string& key, const Json& v);
   std::map<std::string, Json> load_attrs(Tx& tx, const char* table, const char* owner_column,
                                          int64_t owner_id);
-  void upsert_value(Tx& tx, int64_t trial_id, double value);
+  void upsert_value(Tx& tx, int64_t trial_id, int64_t objective, double value);
   void upsert_intermediate(Tx& tx, int64_t trial_id, int64_t step, double value);
   void upsert_param(Tx& tx, int64_t trial_id, const std::string& name, double internal,
                     const std::string& distribution_json);
@@ -86,8 +87,7 @@ class PostgresStorage : public Storage {
   std::optional<TrialClaim> recover_lost_claim(Tx& tx, int64_t study_id, const Json& owner);
   std::shared_ptr<std::vector<FrozenTrial>> refresh(Tx& tx, int64_t study_id);
 
-  std::string m_url;       // As given (with the password).
-  std::string m_redacted;  // For messages.
+  std::string m_url;  // As given (with the password): messages go through redact_credentials.
   bool m_read_only;
   std::unique_ptr<pqxx::connection> m_conn;
   std::recursive_mutex m_mutex;

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "hpt/storage/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 #include "hpt/storage/sqlite_storage.hpp"
 #include "hpt/storage/storage.hpp"
@@ -246,14 +247,14 @@ std::string sqlite_path_from_url(const std::string& url) {
     std::string path = url.substr(prefix.size());
     path = path.substr(0, path.find('?'));
     if (path.empty()) {
-      throw StorageError("storage URL '" + url + "' names no file");
+      throw StorageError("storage URL '" + redact_credentials(url) + "' names no file");
     }
     return path;
   }
   auto scheme = url.find("://");
   if (scheme != std::string::npos) {
     throw StorageError(
-        "unsupported storage URL '" + url +
+        "unsupported storage URL '" + redact_credentials(url) +
         "': expected sqlite:///path.db, postgresql://user:pass@host/db or a file path");
   }
   if (url.empty()) {
@@ -315,11 +316,17 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
 }
 
 std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only) {
-  if (is_postgres_url(url)) {
-    return open_postgres_storage(url, read_only);
+  try {
+    if (is_postgres_url(url)) {
+      return open_postgres_storage(url, read_only);
+    }
+    std::string path = sqlite_path_from_url(url);
+    return std::make_unique<SqliteStorage>(open_sqlite_database(path, read_only), path, read_only);
+  } catch (const std::exception& e) {
+    // Whatever failed (our checks, SQLite, libpq echoing parts of the URL), the message
+    // never shows the URL's credentials.
+    throw StorageError(redact_credentials(e.what(), url));
   }
-  std::string path = sqlite_path_from_url(url);
-  return std::make_unique<SqliteStorage>(open_sqlite_database(path, read_only), path, read_only);
 }
 
 }  // namespace hpt

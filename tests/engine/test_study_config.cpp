@@ -1,3 +1,6 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "hpt/engine/study_config.hpp"
@@ -118,7 +121,47 @@ TEST_CASE("study config: bad inputs give one-line errors with place", "[config]"
 // A missing config file is reported with its name.
 TEST_CASE("study config: missing file", "[config]") {
   CHECK_THROWS_WITH(load_study_config("/nonexistent/hpt.yaml"),
-                    Catch::Contains("/nonexistent/hpt.yaml: cannot open config file"));
+                    "/nonexistent/hpt.yaml: cannot open: No such file or directory");
+}
+
+// Hostile documents end in one ConfigError line: a self-referencing alias, aliases that
+// expand exponentially, a repeated key, an endless device, a FIFO nobody writes to.
+TEST_CASE("study config: hostile YAML and files", "[config]") {
+  const std::string head = "objective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  CHECK(error_of(head + "fixed: &a {b: *a}\n") ==
+        "cfg.yaml:3: fixed.b: an alias refers to a node that contains it (a cycle)");
+  std::string laughs = head + "fixed:\n  l0: &l0 [x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    laughs += "  l" + std::to_string(i) + ": &l" + std::to_string(i) + " [*l" +
+              std::to_string(i - 1) + ", *l" + std::to_string(i - 1) + ", *l" +
+              std::to_string(i - 1) + ", *l" + std::to_string(i - 1) + ", *l" +
+              std::to_string(i - 1) + ", *l" + std::to_string(i - 1) + "]\n";
+  }
+  CHECK_THAT(error_of(laughs), Catch::Contains("expands to more than 1000000 values"));
+  CHECK(error_of("study:\n  max_failures: 3\n  max_failures: 4\n" + head) ==
+        "cfg.yaml:3: study.max_failures: duplicate key 'max_failures' (first at line 2)");
+  CHECK_THROWS_WITH(load_study_config("/dev/zero"),
+                    "/dev/zero: not a regular file (a character device)");
+  const std::string fifo = "/tmp/hpt_test_config_fifo_" + std::to_string(::getpid());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(load_study_config(fifo), fifo + ": not a regular file (a FIFO)");
+  ::unlink(fifo.c_str());
+}
+
+// Integer options out of range are refused with the value, never truncated to int.
+TEST_CASE("study config: integers out of range", "[config]") {
+  const std::string head = "objective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  CHECK(error_of(head + "study: {max_failures: 4294967296}") ==
+        "cfg.yaml:3: study.max_failures: must be in [1, 2147483647], but got 4294967296");
+  CHECK_THAT(error_of(head + "study: {seed: 18446744073709551616}"),
+             Catch::Contains("study.seed: integer out of range"));
+  CHECK_THAT(error_of(head + "study: {jobs: 4294967297}"),
+             Catch::Contains("study.jobs: must be in [1, 1024], but got 4294967297"));
+  CHECK_THAT(error_of("objective: {command: [true], retries: -1}\nsearch_space: {a: [1]}"),
+             Catch::Contains("must be in [0, 100], but got -1"));
+  CHECK_THAT(error_of("objective: {command: [true], timeout: 1e300}\nsearch_space: {a: [1]}"),
+             Catch::Contains("objective.timeout: must be <= 1000000000"));
+  CHECK(parse_study_config(head + "study: {max_failures: 0010}", "cfg.yaml").max_failures == 10);
 }
 
 // The study name defaults to the config file's stem.

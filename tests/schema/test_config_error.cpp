@@ -48,3 +48,21 @@ TEST_CASE("schema: check_utf8", "[schema]") {
   CHECK_THROWS_WITH(check_utf8("a: 1\nb: \xff\n", "f.yaml"), "f.yaml:2: not valid UTF-8 text");
   CHECK_THROWS_WITH(check_utf8("a: \xc3", "f.yaml"), "f.yaml:1: not valid UTF-8 text");
 }
+
+// Integers beyond 64 bits are refused, never wrapped; ranges are checked with the value.
+TEST_CASE("schema: read_int_in and read_double_in", "[schema]") {
+  YAML::Node n = YAML::Load("big: 99999999999999999999\nm: 4294967296\nt: 0\nz: 0010\n");
+  ConfigPath at{"f.yaml", "study"};
+  CHECK_THROWS_WITH(read_int(n["big"], at.child("big")),
+                    "f.yaml:1: study.big: integer out of range (beyond 64 bits), got "
+                    "\"99999999999999999999\"");
+  CHECK_THROWS_WITH(read_int_in(n["m"], at.child("m"), 1, INT32_MAX),
+                    "f.yaml:2: study.m: must be in [1, 2147483647], but got 4294967296");
+  CHECK_THROWS_WITH(read_int_in(n["t"], at.child("t"), 1),
+                    "f.yaml:3: study.t: must be >= 1, but got 0");
+  CHECK(read_int_in(n["z"], at.child("z"), 0, 100) == 10);
+  CHECK_THROWS_WITH(read_double_in(n["t"], at.child("t"), 0, 10, true),
+                    "f.yaml:3: study.t: must be > 0, but got 0");
+  CHECK_THROWS_WITH(read_double_in(n["m"], at.child("m"), 0, 1e9, true),
+                    "f.yaml:2: study.m: must be <= 1000000000, but got 4294967296");
+}

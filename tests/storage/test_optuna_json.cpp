@@ -38,3 +38,13 @@ TEST_CASE("python_json_loads reads NaN and Infinity", "[storage][json]") {
   Json all = {{"x", Json::array({1, -2, 0.1, "s", nullptr, false})}, {"y", Json{{"z", 1e300}}}};
   CHECK(python_json_loads(hpt::python_json_dumps(all)) == all);
 }
+
+// indent = 2 writes json.dumps(v, indent=2) byte for byte (the CLI's --format json).
+TEST_CASE("python_json_dumps with indent", "[storage][json]") {
+  using hpt::Json;
+  const Json v = {{"a", Json::array({1, Json::object(), Json::array()})},
+                  {"b", Json{{"c", std::nan("")}}}};
+  CHECK(hpt::python_json_dumps(v, 2) ==
+        "{\n  \"a\": [\n    1,\n    {},\n    []\n  ],\n  \"b\": {\n    \"c\": NaN\n  }\n}");
+  CHECK(hpt::python_json_dumps(Json::array(), 2) == "[]");
+}

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "hpt/storage/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 #include "optuna_python.hpp"
 #include "storage_conformance.hpp"
@@ -295,9 +296,9 @@ TEST_CASE("postgres URLs are recognized and redacted", "[storage][postgres]") {
   CHECK(hpt::is_postgres_url("postgres://h/db"));
   CHECK_FALSE(hpt::is_postgres_url("sqlite:///x.db"));
   CHECK_FALSE(hpt::is_postgres_url("postgresql.db"));
-  CHECK(hpt::redact_postgres_url("postgresql://u:p4ss@h:5432/db?sslmode=require") ==
+  CHECK(hpt::redact_credentials("postgresql://u:p4ss@h:5432/db?sslmode=require") ==
         "postgresql://u:***@h:5432/db?sslmode=require");
-  CHECK(hpt::redact_postgres_url("postgres://u@h/db") == "postgres://u@h/db");
+  CHECK(hpt::redact_credentials("postgres://u@h/db") == "postgres://u@h/db");
   if (!hpt::postgres_supported()) {
     CHECK_THROWS_WITH(hpt::open_storage("postgresql://u:p@h/db"),
                       Catch::Contains("hpt was built without PostgreSQL support"));

@@ -9,7 +9,8 @@
 
 namespace CLI {
 class App;
-}
+class Option;
+}  // namespace CLI
 
 namespace hpt {
 
@@ -25,6 +26,16 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
 // Parses argv into app, whose subcommands do their work in callbacks, with hpt's error
 // policy: one line "hpt: error: ..." on stderr. Returns the process exit code.
 int run_app(CLI::App& app, int argc, char** argv);
+
+// Adds the integer option name to app: decimal only ("0010" is 10, never octal 8), within
+// [low, high]; anything else fails parsing with one line naming the flag and the value.
+CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
+                            const std::string& help);
+
+// Refuses (std::invalid_argument, one line) an output path that is the study database of
+// storage_url or one of its -wal, -shm or -journal files: by name (after resolving links and
+// "..") or as the same file (device and inode, so hard links too).
+void check_output_path(const std::string& out, const std::string& storage_url);
 
 // The trainer's verbs (train, match, embed, worker) live in the LibTorch-linked
 // `hpt-train` next to `hpt`, so that every other command starts in milliseconds. This

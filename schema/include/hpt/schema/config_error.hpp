@@ -6,11 +6,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "hpt/schema/yaml_document.hpp"
 
 namespace hpt {
 
@@ -44,19 +47,22 @@ void require_map(const YAML::Node& node, const ConfigPath& at);
 std::string key_name(const YAML::Node& key, const ConfigPath& at);
 
 // Typed scalar reads; each fails naming the expected type and the value received.
+// Numbers are decimal (schema/number_text.hpp): "0010" is 10, "0x10" and "1e3" are not integers.
 double read_double(const YAML::Node& node, const ConfigPath& at);
 int64_t read_int(const YAML::Node& node, const ConfigPath& at);
+// The one range-checked reads: "must be in [low, high], but got v" (">= low" without a
+// high); a value beyond 64 bits is refused, never wrapped or truncated.
+int64_t read_int_in(const YAML::Node& node, const ConfigPath& at, int64_t low,
+                    int64_t high = std::numeric_limits<int64_t>::max());
+double read_double_in(const YAML::Node& node, const ConfigPath& at, double low, double high,
+                      bool low_exclusive = false);
 bool read_bool(const YAML::Node& node, const ConfigPath& at);
 std::string read_string(const YAML::Node& node, const ConfigPath& at);
 
 // YAML -> JSON: ints stay ints, floats floats, true/false booleans, ~ null.
 nlohmann::json yaml_to_json(const YAML::Node& node);
 
-// Fails with "file:line: not valid UTF-8 text" unless text is valid UTF-8.
+// Fails with "file:line: not valid UTF-8 text" unless text is valid UTF-8 without NUL.
 void check_utf8(const std::string& text, const std::string& file);
-
-// Loads a YAML file; a missing file or a syntax error becomes a ConfigError
-// naming the file (and line for syntax errors).
-YAML::Node load_yaml_file(const std::string& file);
 
 }  // namespace hpt

@@ -15,9 +15,6 @@ bool postgres_supported();
 // True for "postgresql://..." and "postgres://..." URLs.
 bool is_postgres_url(const std::string& url);
 
-// The URL with its password replaced by "***", for messages and logs.
-std::string redact_postgres_url(const std::string& url);
-
 // Opens a PostgreSQL study database, creating Optuna's schema in an empty one
 // (read_only = false). Throws StorageError with the redacted URL and the reason, or
 // "hpt was built without PostgreSQL support".

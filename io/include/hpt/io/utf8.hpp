@@ -1,0 +1,15 @@
+#pragma once
+// UTF-8 decoding shared by every check of text from outside (configs, databases, workers).
+
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+namespace hpt {
+
+// The code point of the UTF-8 sequence starting at text[i] and its length in bytes (1 to 4);
+// length 0 if the bytes there are not valid UTF-8: a stray continuation byte, a truncated
+// sequence, an overlong form, a surrogate or a value beyond U+10FFFF. Requires i < text.size().
+std::pair<char32_t, size_t> decode_utf8(std::string_view text, size_t i);
+
+}  // namespace hpt

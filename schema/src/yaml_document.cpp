@@ -1,0 +1,91 @@
+#include "hpt/schema/yaml_document.hpp"
+
+#include <fmt/format.h>
+
+#include <unordered_map>
+#include <vector>
+
+#include "hpt/io/regular_file.hpp"
+#include "hpt/schema/config_error.hpp"
+
+namespace hpt {
+
+namespace {
+
+// One walk over the document that enforces the limits before anything else reads it.
+class DocumentCheck {
+ public:
+  void visit(const YAML::Node& node, const ConfigPath& at, int depth) {
+    if (++m_values > k_max_config_values) {
+      config_fail(at, node,
+                  fmt::format("the document expands to more than {} values (through aliases?)",
+                              k_max_config_values));
+    }
+    if (depth > k_max_config_depth) {
+      config_fail(at, node, fmt::format("nested deeper than {} levels", k_max_config_depth));
+    }
+    if (!node.IsMap() && !node.IsSequence()) {
+      return;
+    }
+    for (const auto& outer : m_open) {
+      if (node.is(outer)) {
+        config_fail(at, node, "an alias refers to a node that contains it (a cycle)");
+      }
+    }
+    m_open.push_back(node);
+    if (node.IsSequence()) {
+      size_t i = 0;
+      for (const auto& item : node) {
+        visit(item, at.index(i++), depth + 1);
+      }
+    } else {
+      std::unordered_map<std::string, int> first_line;
+      for (const auto& kv : node) {
+        const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+        visit(kv.first, at.child(name), depth + 1);
+        if (kv.first.IsScalar()) {
+          const auto [it, inserted] = first_line.emplace(name, kv.first.Mark().line + 1);
+          if (!inserted) {
+            config_fail(at.child(name), kv.first,
+                        fmt::format("duplicate key '{}' (first at line {})", name, it->second));
+          }
+        }
+        visit(kv.second, at.child(name), depth + 1);
+      }
+    }
+    m_open.pop_back();
+  }
+
+ private:
+  size_t m_values = 0;
+  std::vector<YAML::Node> m_open;  // The mappings and sequences enclosing the current node.
+};
+
+}  // namespace
+
+std::string read_config_file(const std::string& path) {
+  try {
+    return read_regular_file(path, k_max_config_bytes);
+  } catch (const FileError& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+  check_utf8(text, file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    const std::string where = e.mark.line >= 0 ? fmt::format("{}:{}", file, e.mark.line + 1) : file;
+    throw ConfigError(fmt::format("{}: YAML syntax error: {}", where, e.msg));
+  }
+  DocumentCheck().visit(root, ConfigPath{file, ""}, 0);
+  return root;
+}
+
+YAML::Node load_yaml_file(const std::string& path) {
+  return parse_yaml(read_config_file(path), path);
+}
+
+}  // namespace hpt

@@ -1,0 +1,21 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/io/utf8.hpp"
+
+using hpt::decode_utf8;
+
+// One to four byte sequences decode to their code point and length.
+TEST_CASE("decode_utf8 decodes valid sequences", "[io]") {
+  CHECK(decode_utf8("a", 0) == std::pair<char32_t, size_t>{U'a', 1});
+  CHECK(decode_utf8("\xc3\xa9", 0) == std::pair<char32_t, size_t>{0xE9, 2});
+  CHECK(decode_utf8("\xe2\x82\xac", 0) == std::pair<char32_t, size_t>{0x20AC, 3});
+  CHECK(decode_utf8("\xf0\x9f\x98\x80", 0) == std::pair<char32_t, size_t>{0x1F600, 4});
+}
+
+// Overlong forms, surrogates, values past U+10FFFF, stray and truncated bytes are invalid.
+TEST_CASE("decode_utf8 refuses invalid sequences", "[io]") {
+  for (const char* bad : {"\xc0\x80", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80",
+                          "\xc3", "\xe2\x82", "\xff"}) {
+    CHECK(decode_utf8(bad, 0).second == 0);
+  }
+}

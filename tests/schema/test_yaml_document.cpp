@@ -1,0 +1,93 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "../storage/temp_dir.hpp"
+#include "hpt/schema/config_error.hpp"
+#include "hpt/schema/yaml_document.hpp"
+
+using namespace hpt;
+
+namespace {
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_yaml(yaml, "f.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Nine levels of ten aliases each: 10^9 values once expanded, from a few hundred bytes.
+std::string billion_laughs() {
+  std::string yaml = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i <= 9; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) {
+      yaml += (k ? ", " : "") + prev;
+    }
+    yaml += "]\n";
+  }
+  return yaml;
+}
+
+}  // namespace
+
+// An anchor used inside itself (a cycle) is refused with its place, not walked forever.
+TEST_CASE("parse_yaml refuses self-referencing aliases", "[schema]") {
+  CHECK(error_of("fixed: &a {b: *a}") ==
+        "f.yaml:1: fixed.b: an alias refers to a node that contains it (a cycle)");
+  CHECK_THAT(error_of("x: &l [1, [2, *l]]"), Catch::Contains("x[1][1]: an alias refers"));
+  CHECK_THAT(error_of("? &k [*k]\n: 1"), Catch::Contains("an alias refers"));
+}
+
+// Aliases expanding exponentially are stopped at the value limit, quickly and in little memory.
+TEST_CASE("parse_yaml bounds alias expansion", "[schema]") {
+  CHECK_THAT(error_of(billion_laughs()),
+             Catch::Contains("the document expands to more than 1000000 values"));
+  // Sharing that stays small is fine.
+  auto doc = parse_yaml("base: &b {x: 1}\nuse: [*b, *b]", "f.yaml");
+  CHECK(doc["use"][1]["x"].as<int>() == 1);
+}
+
+// Nesting deeper than the limit is refused (by yaml-cpp's own guard or by ours).
+TEST_CASE("parse_yaml bounds nesting depth", "[schema]") {
+  CHECK_THAT(error_of(std::string(100, '[') + std::string(100, ']')),
+             Catch::Contains("nested deeper than 64 levels"));
+  CHECK_THAT(error_of(std::string(100000, '[')), Catch::StartsWith("f.yaml"));
+  std::string dashes;
+  for (int i = 0; i < 70; ++i) {
+    dashes += "- ";
+  }
+  CHECK_THAT(error_of(dashes + "x"), Catch::Contains("nested deeper"));
+  CHECK_NOTHROW(parse_yaml(std::string(60, '[') + std::string(60, ']'), "f.yaml"));
+}
+
+// A key repeated in one mapping names the lines of both; the same key in two mappings is fine.
+TEST_CASE("parse_yaml refuses duplicate keys", "[schema]") {
+  CHECK(error_of("study:\n  seed: 1\n  jobs: 2\n  seed: 3\n") ==
+        "f.yaml:4: study.seed: duplicate key 'seed' (first at line 2)");
+  CHECK(error_of("{a: 1, a: 2}") == "f.yaml:1: a: duplicate key 'a' (first at line 1)");
+  CHECK_NOTHROW(parse_yaml("a: {x: 1}\nb: {x: 2}", "f.yaml"));
+}
+
+// Files: a regular file within the size limit only; errors name the path.
+TEST_CASE("read_config_file refuses what is not a small regular file", "[schema]") {
+  test::TempDir dir;
+  CHECK_THROWS_WITH(read_config_file("/dev/zero"),
+                    "/dev/zero: not a regular file (a character device)");
+  REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0600) == 0);
+  CHECK_THROWS_AS(read_config_file(dir.file("fifo")), ConfigError);
+  {
+    std::ofstream big(dir.file("big.yaml"));
+    big << "a: " << std::string(k_max_config_bytes, 'x') << "\n";
+  }
+  CHECK_THROWS_WITH(read_config_file(dir.file("big.yaml")),
+                    Catch::EndsWith("big.yaml: larger than the limit of 1048576 bytes"));
+  std::ofstream(dir.file("ok.yaml")) << "a: [1, 2]\n";
+  CHECK(load_yaml_file(dir.file("ok.yaml"))["a"][1].as<int>() == 2);
+}

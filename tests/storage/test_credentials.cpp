@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/storage/credentials.hpp"
+#include "hpt/storage/storage.hpp"
+
+using hpt::redact_credentials;
+
+// The userinfo password goes, for any scheme; the user, host and the rest stay.
+TEST_CASE("redact_credentials hides userinfo passwords", "[storage][credentials]") {
+  CHECK(redact_credentials("postgresql://u:p4ss@h:5432/db?sslmode=require") ==
+        "postgresql://u:***@h:5432/db?sslmode=require");
+  CHECK(redact_credentials("postgres://u@h/db") == "postgres://u@h/db");
+  CHECK(redact_credentials("postgresql+psycopg2://u:secret@h/db") ==
+        "postgresql+psycopg2://u:***@h/db");
+  CHECK(redact_credentials("mysql://root:hunter2@db:3306/x") == "mysql://root:***@db:3306/x");
+  CHECK(redact_credentials("postgresql://u:p@ss@h/db") == "postgresql://u:***@h/db");
+  CHECK(redact_credentials("postgresql://:pw@h/db") == "postgresql://:***@h/db");
+  CHECK(redact_credentials("cannot open 'postgresql://u:x@h/db': bad, also sqlite:///a.db") ==
+        "cannot open 'postgresql://u:***@h/db': bad, also sqlite:///a.db");
+}
+
+// password= parameters (query strings, libpq key=value strings) lose their values.
+TEST_CASE("redact_credentials hides password parameters", "[storage][credentials]") {
+  CHECK(redact_credentials("postgresql://h/db?user=u&password=secret&sslmode=require") ==
+        "postgresql://h/db?user=u&password=***&sslmode=require");
+  CHECK(redact_credentials("postgresql://h/db?PASSWORD=s3cr%65t") ==
+        "postgresql://h/db?PASSWORD=***");
+  CHECK(redact_credentials("postgresql://h/db?sslpassword=k&passfile=/home/u/.pgpass") ==
+        "postgresql://h/db?sslpassword=***&passfile=/home/u/.pgpass");
+  CHECK(redact_credentials("host=h password='se cret' dbname=x") == "host=h password=*** dbname=x");
+  CHECK(redact_credentials("host=h password = secret dbname=x") ==
+        "host=h password = *** dbname=x");
+}
+
+// Parts of the URL that libpq echoes back (a malformed %-escape) are hidden too, raw or
+// decoded; a short password only where it stands alone.
+TEST_CASE("redact_credentials hides a URL's secrets echoed in a message",
+          "[storage][credentials]") {
+  const std::string url = "postgresql://u:se%zzcret@h/db";
+  CHECK(redact_credentials("invalid percent-encoded token: \"se%zzcret\"", url) ==
+        "invalid percent-encoded token: \"***\"");
+  CHECK(redact_credentials("authentication failed: s@cret!", "postgresql://u:s%40cret@h/db") ==
+        "authentication failed: ***!");
+  CHECK(redact_credentials("bad token \"pw\" in pwd", "postgresql://u:pw@h/db") ==
+        "bad token \"***\" in pwd");
+  CHECK(redact_credentials("bad value \"tops3cret\"", "postgresql://h/db?password=tops3cret") ==
+        "bad value \"***\"");
+}
+
+// Every storage error from open_storage is redacted at the source: unsupported schemes,
+// a URL naming no file, a missing file.
+TEST_CASE("open_storage errors never show a password", "[storage][credentials]") {
+  const char* urls[] = {"postgresql+psycopg2://u:hunter22@h/db", "mysql://u:hunter22@h/db",
+                        "sqlite:///?password=hunter22",
+                        "sqlite:///nonexistent/dir/x.db?password=hunter22"};
+  for (const char* url : urls) {
+    INFO(url);
+    try {
+      hpt::open_storage(url, true);
+      FAIL("opened");
+    } catch (const hpt::StorageError& e) {
+      CHECK(std::string(e.what()).find("hunter22") == std::string::npos);
+    }
+  }
+}
