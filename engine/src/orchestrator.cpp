@@ -1,8 +1,10 @@
 #include "hpt/engine/orchestrator.hpp"
 
 #include <fmt/format.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,11 +15,15 @@
 #include <set>
 #include <thread>
 
+#include "hpt/engine/gpu_pool.hpp"
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/protocol.hpp"
+#include "hpt/engine/study_folder.hpp"
+#include "hpt/engine/subreaper.hpp"
 #include "hpt/engine/worker_process.hpp"
 #include "hpt/storage/storage.hpp"
+#include "hpt/storage/study_lookup.hpp"
 #include "hpt/tuner/pruner.hpp"
 #include "hpt/tuner/rng.hpp"
 #include "hpt/tuner/sampler.hpp"
@@ -56,18 +62,40 @@ class SignalGuard {
   struct sigaction m_old_term {};
 };
 
+// Sleeps up to d, in short naps, returning early when a stop signal arrives.
+void nap(Steady::duration d) {
+  const auto until = Steady::now() + d;
+  while (g_signals == 0 && Steady::now() < until) {
+    std::this_thread::sleep_for(
+        std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(20)));
+  }
+}
+
 struct Running {
   FrozenTrial trial;
-  std::unique_ptr<WorkerProcess> process;
+  std::unique_ptr<WorkerProcess> process;  // Null when the worker could not be started.
   Steady::time_point started;
   std::optional<WorkerMessage> final;
   bool pruned = false;
   std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
   std::optional<Steady::time_point> term_sent;
+  std::vector<int> gpus;  // Devices it holds (study.gpus).
 };
 
 std::string trimmed_tail(const std::string& s) {
   return s.size() > 2000 ? s.substr(s.size() - 2000) : s;
+}
+
+// A failed trial that ended within this time counts as a quick failure (backoff).
+constexpr auto k_quick_failure = std::chrono::seconds(1);
+
+// The delay before the next start after n quick failures in a row: none for the first,
+// then 10 ms doubling up to 1 s, so a worker that cannot run never spins the machine.
+Steady::duration failure_backoff(int n) {
+  if (n < 2) {
+    return Steady::duration::zero();
+  }
+  return std::chrono::milliseconds(std::min(1000, 10 << std::min(n - 2, 7)));
 }
 
 class Orchestrator {
@@ -78,16 +106,30 @@ class Orchestrator {
         m_options(o),
         m_out(out),
         m_owner(Owner::current()),
-        m_progress(out, o.interactive) {}
+        m_progress(out, o.interactive),
+        m_gpus(c.gpus, c.gpus_per_trial) {}
 
   int run();
 
  private:
+  // Checks what can be checked before a study or trial is created: the study name,
+  // its trials folder, the built-in trainer's executable. Throws one line.
+  void preflight();
   void open_study();
+  // Starts trials while slots (jobs, GPUs), the failure budget, the backoff and signals
+  // allow.
+  void launch_some();
   bool launch_one();
   Json trial_values(const FrozenTrial& t) const;
-  void handle_line(Running& r, const std::string& line);
+  void handle_line(Running& r, const StdoutLine& line);
+  // Ends r's worker and makes its trial FAIL with reason (unless already decided).
+  void stop_trial(Running& r, const std::string& reason);
   void finish(Running& r);
+  // The study's trials for the pruner: re-read after a trial of ours ended, else at most
+  // once a second (a re-read costs O(steps) of the running trials; a step must not).
+  const std::vector<FrozenTrial>& pruner_trials();
+  // Ends descendants of ended trials that escaped their process group.
+  void sweep_descendants(bool force);
   void heartbeat();
   // True at most every 250 ms, and only on a terminal: time to redraw the status line.
   bool status_line_due();
@@ -107,21 +149,63 @@ class Orchestrator {
   std::string m_study_dir;
   std::unique_ptr<Sampler> m_sampler;
   std::unique_ptr<Pruner> m_pruner;
+  GpuPool m_gpus;
+  Subreaper m_reaper;  // Before m_running: destroyed after the workers are reaped.
   std::vector<std::unique_ptr<Running>> m_running;
   int m_failures = 0;
+  int m_quick_failures = 0;  // FAIL trials in a row that ended within k_quick_failure.
+  Steady::time_point m_next_launch{};
   std::string m_last_failure;
+  std::shared_ptr<const std::vector<FrozenTrial>> m_trials;
+  Steady::time_point m_trials_read{};
+  bool m_trials_stale = true;
+  Steady::time_point m_last_sweep{};
   Steady::time_point m_last_heartbeat = Steady::now();
   Steady::time_point m_last_tick{};
 };
 
+void Orchestrator::preflight() {
+  const std::string& name = m_config.name;
+  if (name.empty()) {
+    throw std::runtime_error("the study name is empty");
+  }
+  if (utf8_length(name) > k_max_study_name_chars) {
+    throw std::runtime_error(fmt::format(
+        "study name '{}...' is {} characters long; at most {} (Optuna's studies.study_name)",
+        name.substr(0, 40), utf8_length(name), k_max_study_name_chars));
+  }
+  m_study_dir = study_dir();
+  if (m_study_dir.size() + 64 > PATH_MAX) {
+    throw std::runtime_error(fmt::format("trials folder '{}...' is too long a path",
+                                         m_study_dir.substr(0, 80)));
+  }
+  std::filesystem::create_directories(m_study_dir);
+  struct stat st {};
+  if (::lstat(m_study_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw std::runtime_error(fmt::format(
+        "trials folder '{}' is not a directory (a symbolic link?): refusing to write trial logs "
+        "through it",
+        m_study_dir));
+  }
+  if (m_config.builtin_trainer() && !m_options.trainer_exe.empty()) {
+    try {
+      resolve_executable(m_options.trainer_exe);
+    } catch (const StartError& e) {
+      throw std::runtime_error(fmt::format("the built-in trainer: {}", e.what()));
+    }
+  }
+  if (m_gpus.enabled() && m_config.jobs > m_gpus.capacity()) {
+    m_progress.note(fmt::format(
+        "jobs {} > {} trials the GPUs hold at once (study.gpus / gpus_per_trial): running at "
+        "most {}",
+        m_config.jobs, m_gpus.capacity(), m_gpus.capacity()));
+  }
+}
+
 void Orchestrator::open_study() {
   const std::string& name = m_config.name;
+  check_study_matches(m_storage, name, {m_config.direction}, m_config.search_space);
   if (auto info = m_storage.find_study(name)) {
-    if (info->direction != m_config.direction) {
-      throw std::runtime_error(
-          fmt::format("study '{}' exists with direction {}, but the config says {}", name,
-                      direction_name(info->direction), direction_name(m_config.direction)));
-    }
     m_study_id = info->id;
   } else {
     try {
@@ -137,8 +221,6 @@ void Orchestrator::open_study() {
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
-  m_study_dir = study_dir();
-  std::filesystem::create_directories(m_study_dir);
 }
 
 std::string Orchestrator::study_dir() const {
@@ -150,7 +232,7 @@ std::string Orchestrator::study_dir() const {
       base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
     }
   }
-  return (base / m_config.name).string();
+  return (base / study_folder_name(m_config.name)).string();
 }
 
 // RUNNING trials whose owner is gone: same host and dead, or silent past the grace.
@@ -224,8 +306,15 @@ bool Orchestrator::launch_one() {
     }
   }
   if (chosen.size() < m_config.search_space.size()) {
-    const auto trials = m_storage.trials_snapshot(m_study_id);
-    SampleContext ctx{m_config.direction, trials.get(), trial.number};
+    m_trials.reset();  // The snapshot is copy-on-write: drop ours before asking again.
+    m_trials = m_storage.trials_snapshot(m_study_id);
+    m_trials_read = Steady::now();
+    m_trials_stale = false;
+    const auto trials = m_trials;
+    // Hyperband: the sampler learns from the trial's bracket only (Optuna's _filter_study).
+    const auto bracket = m_pruner->sampler_trials(
+        PruneContext{m_config.direction, trials.get(), m_config.name}, trial.number);
+    SampleContext ctx{m_config.direction, bracket ? &*bracket : trials.get(), trial.number};
     for (const auto& [name, v] : m_sampler->sample(m_config.search_space, ctx)) {
       chosen.emplace(name, v);  // Keeps the kept/enqueued values.
     }
@@ -242,6 +331,7 @@ bool Orchestrator::launch_one() {
   auto r = std::make_unique<Running>();
   r->trial = trial;
   r->started = Steady::now();
+  r->gpus = m_gpus.acquire().value_or(std::vector<int>{});  // launch_some checked available().
   const Json values = trial_values(trial);
   std::vector<std::string> argv = m_config.command;
   if (m_config.builtin_trainer()) {
@@ -260,10 +350,14 @@ bool Orchestrator::launch_one() {
       {"HPT_SEED", std::to_string(derive_seed(m_config.seed, trial.number, "worker") >> 1)},
       {"HPT_TRIAL_DIR", dir},
   };
+  if (m_gpus.enabled()) {
+    env["CUDA_VISIBLE_DEVICES"] = gpu_list(r->gpus);
+    env["HPT_GPUS"] = gpu_list(r->gpus);
+  }
   const std::string log_path = dir + ".log";
   try {
     r->process = std::make_unique<WorkerProcess>(argv, env, log_path);
-  } catch (const std::exception& e) {
+  } catch (const StartError& e) {  // Counts as a failure; nothing of it is left running.
     r->stop_reason = e.what();
     finish(*r);
     return true;
@@ -273,27 +367,95 @@ bool Orchestrator::launch_one() {
   return true;
 }
 
-void Orchestrator::handle_line(Running& r, const std::string& line) {
-  auto msg = parse_worker_line(line);
-  if (!msg) {
-    r.process->log(line + "\n");
+void Orchestrator::launch_some() {
+  while (g_signals == 0 && m_failures < m_config.max_failures &&
+         static_cast<int>(m_running.size()) < m_config.jobs && m_gpus.available() &&
+         Steady::now() >= m_next_launch && launch_one()) {
+  }
+}
+
+const std::vector<FrozenTrial>& Orchestrator::pruner_trials() {
+  if (!m_trials || m_trials_stale || Steady::now() - m_trials_read > std::chrono::seconds(1)) {
+    m_trials.reset();  // The snapshot is copy-on-write: drop ours before asking again.
+    m_trials = m_storage.trials_snapshot(m_study_id);
+    m_trials_read = Steady::now();
+    m_trials_stale = false;
+  }
+  return *m_trials;
+}
+
+void Orchestrator::stop_trial(Running& r, const std::string& reason) {
+  if (r.pruned || r.final || !r.stop_reason.empty()) {
     return;
   }
-  if (r.pruned || r.final) {
+  r.stop_reason = reason;
+  r.process->signal_group(SIGTERM);
+  r.term_sent = Steady::now();
+}
+
+void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
+  const WorkerLine parsed = parse_worker_line(line.text, line.truncated);
+  if (parsed.kind == WorkerLine::Kind::Log) {
+    r.process->log(line.truncated ? line.text + "\n[hpt: line cut at 1 MiB]\n" : line.text + "\n");
     return;
   }
-  if (msg->kind == WorkerMessage::Kind::Final) {
+  if (r.pruned || r.final || !r.stop_reason.empty()) {
+    return;
+  }
+  if (parsed.kind == WorkerLine::Kind::Error) {
+    stop_trial(r, parsed.error);
+    return;
+  }
+  const WorkerMessage& msg = parsed.message;
+  if (msg.kind == WorkerMessage::Kind::Final) {
     r.final = msg;
     return;
   }
-  m_storage.set_trial_intermediate_value(r.trial.id, msg->step, msg->value);
-  r.trial.intermediate_values[msg->step] = msg->value;
-  const auto trials = m_storage.trials_snapshot(m_study_id);
-  if (m_pruner->prune(m_config.direction, *trials, r.trial)) {
+  if (r.trial.intermediate_values.count(msg.step)) {  // Optuna: the first value is kept.
+    r.process->log(fmt::format("[hpt: step {} was already reported; its first value is kept]\n",
+                               msg.step));
+    return;
+  }
+  try {
+    m_storage.set_trial_intermediate_value(r.trial.id, msg.step, msg.value);
+  } catch (const StorageError& e) {  // Refused for this value: this trial fails, not the study.
+    stop_trial(r, fmt::format("storing step {} failed: {}", msg.step, e.what()));
+    return;
+  }
+  r.trial.intermediate_values[msg.step] = msg.value;
+  const PruneDecision decision = m_pruner->decide(
+      PruneContext{m_config.direction, &pruner_trials(), m_config.name}, r.trial);
+  for (const auto& [key, value] : decision.system_attrs) {  // Successive halving's rungs.
+    try {
+      m_storage.set_trial_system_attr(r.trial.id, key, value);
+    } catch (const StorageError& e) {
+      stop_trial(r, fmt::format("storing {} failed: {}", key, e.what()));
+      return;
+    }
+    r.trial.system_attrs[key] = value;
+  }
+  if (decision.prune) {
     r.pruned = true;
     r.process->signal_group(SIGTERM);
     r.term_sent = Steady::now();
   }
+}
+
+void Orchestrator::sweep_descendants(bool force) {
+  const auto now = Steady::now();
+  if (!force && now - m_last_sweep < std::chrono::milliseconds(100)) {
+    return;
+  }
+  m_last_sweep = now;
+  std::set<pid_t> workers;
+  std::set<std::string> live;
+  for (const auto& r : m_running) {
+    workers.insert(r->process->pid());
+    if (!r->process->exited()) {
+      live.insert(std::to_string(r->trial.number));
+    }
+  }
+  m_reaper.sweep(workers, live);
 }
 
 void Orchestrator::finish(Running& r) {
@@ -325,10 +487,21 @@ void Orchestrator::finish(Running& r) {
     value.reset();
   }
   const int64_t id = r.trial.id;
+  m_gpus.release(r.gpus);
+  m_trials_stale = true;
   if (r.final) {
-    for (const auto& [k, v] : r.final->user_attrs.items()) {
-      m_storage.set_trial_user_attr(id, k, v);
+    try {
+      for (const auto& [k, v] : r.final->user_attrs.items()) {
+        m_storage.set_trial_user_attr(id, k, v);
+      }
+    } catch (const StorageError& e) {  // Refused for these values: this trial fails.
+      reason = fmt::format("storing user_attrs failed: {}", e.what());
+      state = TrialState::Fail;
+      value.reset();
     }
+  }
+  if (r.process && !r.process->log_problem().empty()) {
+    m_storage.set_trial_system_attr(id, "hpt:log_problem", r.process->log_problem());
   }
   if (r.process && r.process->has_log()) {
     m_storage.set_trial_system_attr(id, "hpt:log", m_study_dir + "/" + std::to_string(r.trial.number) + ".log");
@@ -346,9 +519,10 @@ void Orchestrator::finish(Running& r) {
   if (state == TrialState::Fail) {
     ++m_failures;
     m_last_failure = fmt::format("trial {}: {}", r.trial.number, reason);
-    int attempt = r.trial.system_attrs.count("hpt:attempt")
-                      ? r.trial.system_attrs.at("hpt:attempt").get<int>()
-                      : 0;
+    const auto a = r.trial.system_attrs.find("hpt:attempt");
+    const int attempt = a != r.trial.system_attrs.end() && a->second.is_number_integer()
+                            ? a->second.get<int>()
+                            : 0;
     if (attempt < m_config.retries) {
       FrozenTrial retry;
       retry.state = TrialState::Waiting;
@@ -359,7 +533,11 @@ void Orchestrator::finish(Running& r) {
       m_storage.create_trial(m_study_id, retry);
     }
   }
-  const double elapsed = std::chrono::duration<double>(Steady::now() - r.started).count();
+  const auto now = Steady::now();
+  const bool quick_failure = state == TrialState::Fail && now - r.started < k_quick_failure;
+  m_quick_failures = quick_failure ? m_quick_failures + 1 : 0;
+  m_next_launch = now + failure_backoff(m_quick_failures);
+  const double elapsed = std::chrono::duration<double>(now - r.started).count();
   m_progress.finished(r.trial.number, state, value, reason, elapsed);
 }
 
@@ -408,12 +586,14 @@ void Orchestrator::stop_all(bool immediately) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     r->process->signal_group(SIGKILL);
+    m_gpus.release(r->gpus);
     m_storage.set_trial_state_values(r->trial.id, TrialState::Waiting, std::nullopt);
   }
   m_running.clear();
 }
 
 int Orchestrator::run() {
+  preflight();
   open_study();
   const int total = m_options.trials;
   const std::vector<TrialState> done_states{TrialState::Complete, TrialState::Pruned};
@@ -435,9 +615,12 @@ int Orchestrator::run() {
       m_out << "hpt: interrupted; run the same command again to resume the study\n";
       return k_exit_interrupted;
     }
-    const bool failing = m_failures >= m_config.max_failures;
-    while (!failing && static_cast<int>(m_running.size()) < m_config.jobs && launch_one()) {
+    launch_some();
+    if (g_signals > 0) {
+      continue;
     }
+    const bool failing = m_failures >= m_config.max_failures;
+    const auto backoff = m_next_launch - Steady::now();
     if (m_running.empty()) {
       const int done = m_storage.count_trials(m_study_id, done_states);
       if (failing) {
@@ -452,11 +635,15 @@ int Orchestrator::run() {
       if (done >= total) {
         break;
       }
+      if (backoff > Steady::duration::zero()) {
+        nap(backoff);
+        continue;
+      }
       if (!waiting_note) {
         m_progress.note("waiting for trials running in other processes");
         waiting_note = true;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      nap(std::chrono::milliseconds(500));
       continue;
     }
     waiting_note = false;
@@ -469,12 +656,26 @@ int Orchestrator::run() {
         pfds.push_back({fd, POLLIN, 0});
       }
     }
-    ::poll(pfds.data(), pfds.size(), exiting ? 1 : 100);
+    int wait_ms = exiting ? 1 : 100;
+    if (backoff > Steady::duration::zero() && !failing) {
+      wait_ms = std::min<int>(
+          wait_ms, static_cast<int>(
+                       std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count() + 1));
+    }
+    ::poll(pfds.data(), pfds.size(), wait_ms);
     for (auto& r : m_running) {
       for (const auto& line : r->process->read_available()) {
+        if (g_signals > 0) {
+          break;  // Stop promptly, however many lines are waiting.
+        }
         handle_line(*r, line);
       }
     }
+    bool worker_gone = exiting;  // A worker has exited: its escaped descendants go now.
+    for (const auto& r : m_running) {
+      worker_gone = worker_gone || r->process->exited();
+    }
+    sweep_descendants(worker_gone);
     for (auto it = m_running.begin(); it != m_running.end();) {
       if ((*it)->process->finished()) {
         finish(**it);

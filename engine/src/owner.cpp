@@ -56,10 +56,19 @@ Owner Owner::from_json(const Json& j) {
   if (!j.is_object()) {
     return o;
   }
-  o.host = j.value("host", "");
-  o.boot_id = j.value("boot_id", "");
-  o.pid = j.value("pid", 0L);
-  o.start_ticks = j.value("start_ticks", 0LL);
+  // Whatever a database holds: a field of another type reads as missing.
+  auto text = [&](const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto integer = [&](const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number_integer() ? it->get<long long>() : 0LL;
+  };
+  o.host = text("host");
+  o.boot_id = text("boot_id");
+  o.pid = static_cast<long>(integer("pid"));
+  o.start_ticks = integer("start_ticks");
   return o;
 }
 

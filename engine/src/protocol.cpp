@@ -1,5 +1,7 @@
 #include "hpt/engine/protocol.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -7,47 +9,178 @@
 
 namespace hpt {
 
-std::optional<WorkerMessage> parse_worker_line(const std::string& raw) {
-  size_t b = raw.find_first_not_of(" \t\r");
-  if (b == std::string::npos || raw[b] != '{') {
+namespace {
+
+constexpr size_t k_excerpt_bytes = 80;
+
+bool is_protocol_key(const std::string& key) {
+  return key == "value" || key == "step" || key == "user_attrs";
+}
+
+// The start of line for a message: at most k_excerpt_bytes, cut at a UTF-8 boundary,
+// control characters shown as '?'.
+std::string excerpt(const std::string& line) {
+  size_t n = line.size();
+  if (n > k_excerpt_bytes) {
+    n = k_excerpt_bytes;
+    while (n > 0 && (static_cast<unsigned char>(line[n]) & 0xC0) == 0x80) {
+      --n;
+    }
+  }
+  std::string out = line.substr(0, n);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return n < line.size() ? out + "..." : out;
+}
+
+// The raw text of the first key of the object that starts at line[open] ('{'), or "" if
+// the line does not start with a string key. Looks at most at the first few hundred bytes.
+std::string first_key(const std::string& line, size_t open) {
+  size_t i = line.find_first_not_of(" \t\r\n", open + 1);
+  if (i == std::string::npos || line[i] != '"') {
+    return "";
+  }
+  const size_t end = line.find('"', i + 1);
+  if (end == std::string::npos || end - i > 32) {
+    return "";
+  }
+  return line.substr(i + 1, end - i - 1);
+}
+
+// The step of a protocol line, or the problem with it (Optuna's rules: a non-negative
+// integer; hpt also refuses steps beyond int64 rather than wrapping them).
+std::optional<int64_t> read_step(const Json& s, std::string& problem) {
+  if (s.is_number_unsigned()) {
+    if (s.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      problem = fmt::format("step {} is beyond the largest step, {}", s.dump(), INT64_MAX);
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(s.get<uint64_t>());
+  }
+  if (s.is_number_integer()) {
+    if (s.get<int64_t>() < 0) {
+      problem = fmt::format("step {} is negative", s.get<int64_t>());
+      return std::nullopt;
+    }
+    return s.get<int64_t>();
+  }
+  if (!s.is_number_float()) {
+    problem = fmt::format("step must be a non-negative integer, but got {}", excerpt(s.dump()));
     return std::nullopt;
+  }
+  const double d = s.get<double>();
+  if (!std::isfinite(d) || d != std::floor(d)) {
+    problem = fmt::format("step must be a non-negative integer, but got {}",
+                          python_json_dumps(s));
+    return std::nullopt;
+  }
+  if (d < 0) {
+    problem = fmt::format("step {} is negative", d);
+    return std::nullopt;
+  }
+  if (d >= 9223372036854775808.0) {  // 2^63: the first double beyond int64.
+    problem = fmt::format("step {} is beyond the largest step, {}", s.dump(), INT64_MAX);
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(d);
+}
+
+// Checks a protocol object's fields; fills m or returns the problem.
+std::string read_message(const Json& j, WorkerMessage& m) {
+  const Json& value = j.at("value");
+  if (!value.is_number()) {
+    return fmt::format("value must be a number, but got {}", excerpt(value.dump()));
+  }
+  m.value = value.get<double>();
+  if (j.contains("step")) {
+    std::string problem;
+    auto step = read_step(j.at("step"), problem);
+    if (!step) {
+      return problem;
+    }
+    m.kind = WorkerMessage::Kind::Intermediate;
+    m.step = *step;
+  }
+  if (j.contains("user_attrs")) {
+    const Json& attrs = j.at("user_attrs");
+    if (!attrs.is_object()) {
+      return fmt::format("user_attrs must be an object, but got {}", excerpt(attrs.dump()));
+    }
+    for (const auto& [key, v] : attrs.items()) {
+      if (utf8_length(key) > k_max_key_chars) {
+        return fmt::format("user_attrs key '{}' is {} characters long; at most {}", excerpt(key),
+                           utf8_length(key), k_max_key_chars);
+      }
+    }
+    m.user_attrs = attrs;
+  }
+  return "";
+}
+
+WorkerLine error_line(const std::string& problem, const std::string& line) {
+  WorkerLine out;
+  out.kind = WorkerLine::Kind::Error;
+  out.error = fmt::format("protocol error: {} (line: {})", problem, excerpt(line));
+  return out;
+}
+
+}  // namespace
+
+size_t utf8_length(const std::string& text) {
+  size_t n = 0;
+  for (char c : text) {
+    n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }
+  return n;
+}
+
+WorkerLine parse_worker_line(const std::string& raw, bool truncated) {
+  const size_t open = raw.find_first_not_of(" \t\r");
+  if (open == std::string::npos || raw[open] != '{') {
+    return {};
+  }
+  // Limits first, before anything is parsed: a line that cannot be parsed within them is
+  // a protocol error when its first key says it is meant as a protocol line.
+  const bool meant = is_protocol_key(first_key(raw, open));
+  if (truncated || raw.size() > k_max_line_bytes) {
+    return meant ? error_line(fmt::format("line longer than {} bytes", k_max_line_bytes), raw)
+                 : WorkerLine{};
+  }
+  if (json_nesting_depth(raw, k_max_worker_json_depth) > k_max_worker_json_depth) {
+    return meant ? error_line(fmt::format("nested deeper than {} levels", k_max_worker_json_depth),
+                              raw)
+                 : WorkerLine{};
   }
   Json j;
   try {
     j = python_json_loads(raw);  // JSON plus Python's NaN / Infinity tokens.
   } catch (const std::invalid_argument&) {
-    return std::nullopt;
+    return {};  // Not JSON: a log line.
+  } catch (const Json::exception& e) {  // E.g. a number beyond a double (1e400).
+    return meant ? error_line(std::string(e.what()).find("overflow") != std::string::npos
+                                  ? "a number is out of the range of a double"
+                                  : "malformed JSON",
+                              raw)
+                 : WorkerLine{};
   }
   if (!j.is_object() || !j.contains("value")) {
-    return std::nullopt;
+    return {};
   }
   for (const auto& [key, v] : j.items()) {
-    if (key != "value" && key != "step" && key != "user_attrs") {
-      return std::nullopt;
+    if (!is_protocol_key(key)) {
+      return {};
     }
   }
-  const Json& value = j["value"];
-  if (!value.is_number() || value.is_boolean()) {
-    return std::nullopt;
+  WorkerLine out;
+  const std::string problem = read_message(j, out.message);
+  if (!problem.empty()) {
+    return error_line(problem, raw);
   }
-  WorkerMessage m;
-  m.value = value.get<double>();
-  if (j.contains("step")) {
-    const Json& s = j["step"];
-    if (!s.is_number_integer() &&
-        !(s.is_number_float() && s.get<double>() == std::floor(s.get<double>()))) {
-      return std::nullopt;
-    }
-    m.kind = WorkerMessage::Kind::Intermediate;
-    m.step = s.get<int64_t>();
-  }
-  if (j.contains("user_attrs")) {
-    if (!j["user_attrs"].is_object()) {
-      return std::nullopt;
-    }
-    m.user_attrs = j["user_attrs"];
-  }
-  return m;
+  out.kind = WorkerLine::Kind::Message;
+  return out;
 }
 
 std::vector<std::string> substitute_placeholders(const std::vector<std::string>& args,

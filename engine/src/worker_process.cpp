@@ -1,220 +1,469 @@
 #include "hpt/engine/worker_process.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <stdexcept>
+#include <set>
 
-// Boost 1.74 compiles its vfork launcher only for pre-2008 POSIX feature levels; Linux has
-// vfork, so turn it on (see ChildSetup for why).
-#define BOOST_POSIX_HAS_VFORK 1
-#include <fmt/format.h>
+#include "hpt/engine/protocol.hpp"
 
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
-#include <boost/process/posix.hpp>
-
-namespace bp = boost::process;
+extern char** environ;
 
 namespace hpt {
 
 namespace {
 
-constexpr size_t k_max_line = 1 << 20;
 constexpr size_t k_max_log = 64u << 20;
 constexpr size_t k_tail_bytes = 4096;
-
-// Runs in the child between vfork and exec (async-signal-safe calls only): own process
-// group, and die with the parent. vfork: the parent links LibTorch, and copying its page
-// tables for a fork cost ~2 ms per trial.
-struct ChildSetup : bp::extend::handler {
-  template <class Executor>
-  void on_exec_setup(Executor&) const {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-  }
-};
+constexpr int k_read_rounds = 16;  // 64 KiB each: a flooding worker can't starve the others.
 
 std::string signal_name(int sig) {
   const char* abbrev = sigabbrev_np(sig);
   return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
+[[noreturn]] void start_fail(const std::string& argv0, const std::string& reason) {
+  throw StartError(fmt::format("cannot start '{}': {}", argv0, reason));
+}
+
+bool is_executable_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// The first executable regular file named name in $PATH, or "".
+std::string search_path(const std::string& name) {
+  const char* env = std::getenv("PATH");
+  const std::string path = env ? env : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) {
+      end = path.size();
+    }
+    const std::string dir = end == start ? "." : path.substr(start, end - start);
+    const std::string candidate = dir + "/" + name;
+    if (is_executable_file(candidate)) {
+      return candidate;
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+// The problem with the interpreter named on path's "#!" line ("" if none or it is fine).
+std::string interpreter_problem(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) {
+    return "";  // Unreadable: let exec say what it thinks.
+  }
+  char head[256];
+  const ssize_t n = ::read(fd.get(), head, sizeof(head));
+  if (n < 2 || head[0] != '#' || head[1] != '!') {
+    return "";
+  }
+  std::string line(head + 2, static_cast<size_t>(n) - 2);
+  line = line.substr(0, line.find('\n'));
+  std::vector<std::string> words;
+  size_t i = 0;
+  while ((i = line.find_first_not_of(" \t\r", i)) != std::string::npos) {
+    const size_t end = line.find_first_of(" \t\r", i);
+    words.push_back(line.substr(i, end == std::string::npos ? std::string::npos : end - i));
+    i = end;
+  }
+  if (words.empty()) {
+    return "its #! line names no interpreter";
+  }
+  const std::string& interp = words[0];
+  struct stat st {};
+  if (::stat(interp.c_str(), &st) != 0) {
+    return fmt::format("the interpreter on its #! line, '{}', does not exist", interp);
+  }
+  if (!S_ISREG(st.st_mode) || ::access(interp.c_str(), X_OK) != 0) {
+    return fmt::format("the interpreter on its #! line, '{}', is not executable", interp);
+  }
+  // "#!/usr/bin/env python3": env looks the program up in PATH at run time.
+  if (words.size() > 1 && interp.size() >= 4 && interp.compare(interp.size() - 4, 4, "/env") == 0 &&
+      words[1][0] != '-' && words[1].find('=') == std::string::npos &&
+      words[1].find('/') == std::string::npos && search_path(words[1]).empty()) {
+    return fmt::format("'{}' on its #! line ({} {}) is not found in PATH", words[1], interp,
+                       words[1]);
+  }
+  return "";
+}
+
+// fd moved to a number >= 3 (so that dup2 onto 0, 1, 2 in the child never clobbers it).
+UniqueFd above_stdio(UniqueFd fd) {
+  if (fd.get() > 2) {
+    return fd;
+  }
+  return UniqueFd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3));
+}
+
+// A pipe whose ends are close-on-exec and above the standard descriptors.
+void make_pipe(const std::string& argv0, UniqueFd& read_end, UniqueFd& write_end) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) {
+    start_fail(argv0, fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+  }
+  read_end = above_stdio(UniqueFd(p[0]));
+  write_end = above_stdio(UniqueFd(p[1]));
+  if (!read_end.valid() || !write_end.valid()) {
+    start_fail(argv0, fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+  }
+}
+
+// argv and envp for execve: the strings and the NULL-terminated pointer arrays.
+struct ExecArgs {
+  std::vector<std::string> strings_argv;
+  std::vector<std::string> strings_env;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  size_t bytes = 0;  // What the kernel counts against ARG_MAX (strings + pointers).
+
+  ExecArgs(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+      : strings_argv(args) {
+    for (char** e = environ; e && *e; ++e) {
+      const char* eq = std::strchr(*e, '=');
+      if (!eq || !env.count(std::string(*e, static_cast<size_t>(eq - *e)))) {
+        strings_env.emplace_back(*e);
+      }
+    }
+    for (const auto& [k, v] : env) {
+      strings_env.push_back(k + "=" + v);
+    }
+    for (auto* list : {&strings_argv, &strings_env}) {
+      auto& out = list == &strings_argv ? argv : envp;
+      for (auto& s : *list) {
+        out.push_back(s.data());
+        bytes += s.size() + 1 + sizeof(char*);
+      }
+      out.push_back(nullptr);
+    }
+  }
+};
+
+// Runs in the vfork child, which shares the parent's memory until execve: only
+// async-signal-safe calls, no allocation, no return. Own process group, death with the
+// parent, default signal dispositions, stdio from the pipes, no other descriptor.
+[[noreturn]] void exec_child(const char* path, char* const* argv, char* const* envp, int in,
+                             int out, int err, pid_t parent, const sigset_t* mask,
+                             volatile int* child_errno) {
+  ::setpgid(0, 0);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) {
+    ::_exit(127);  // The parent is already gone.
+  }
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old {};
+    if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &old) != 0) {
+      continue;
+    }
+    // Caught signals (whose handlers live in the shared memory) and the ones hpt
+    // itself ignores become default; what hpt was started with ignored stays ignored.
+    if (old.sa_handler != SIG_DFL &&
+        (old.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGINT || sig == SIGTERM)) {
+      ::sigaction(sig, &dfl, nullptr);
+    }
+  }
+  const int targets[3] = {in, out, err};
+  for (int target = 0; target < 3; ++target) {
+    if (::dup2(targets[target], target) < 0) {
+      *child_errno = errno;
+      ::_exit(127);
+    }
+  }
+#ifdef SYS_close_range
+  ::syscall(SYS_close_range, 3U, ~0U, 0U);  // Anything not close-on-exec (ENOSYS: cloexec only).
+#endif
+  ::sigprocmask(SIG_SETMASK, mask, nullptr);
+  ::execve(path, argv, envp);
+  *child_errno = errno;
+  ::_exit(127);
+}
+
 }  // namespace
+
+std::string resolve_executable(const std::string& argv0) {
+  if (argv0.empty()) {
+    throw StartError("cannot start a worker: the command is empty");
+  }
+  std::string path = argv0;
+  if (argv0.find('/') == std::string::npos) {
+    path = search_path(argv0);
+    if (path.empty()) {
+      start_fail(argv0, "not found in PATH");
+    }
+  } else {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      start_fail(argv0, std::strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      start_fail(argv0, "is a directory");
+    }
+    if (!S_ISREG(st.st_mode)) {
+      start_fail(argv0, "not a regular file");
+    }
+    if (::access(path.c_str(), X_OK) != 0) {
+      start_fail(argv0, "not executable (no execute permission: chmod +x it, or put its "
+                        "interpreter first in objective.command)");
+    }
+  }
+  const std::string problem = interpreter_problem(path);
+  if (!problem.empty()) {
+    start_fail(argv0, problem);
+  }
+  return path;
+}
 
 WorkerProcess::WorkerProcess(const std::vector<std::string>& argv,
                              const std::map<std::string, std::string>& env,
-                             const std::string& log_path) {
+                             const std::string& log_path)
+    : m_log_path(log_path) {
   if (argv.empty()) {
-    throw std::runtime_error("cannot start a worker: empty command");
+    throw StartError("cannot start a worker: the command is empty");
   }
-  boost::filesystem::path exe = argv[0];
-  if (argv[0].find('/') == std::string::npos) {
-    exe = bp::search_path(argv[0]);
-    if (exe.empty()) {
-      throw std::runtime_error(fmt::format("cannot start '{}': not found in PATH", argv[0]));
+  const std::string exe = resolve_executable(argv[0]);
+  ExecArgs args(argv, env);
+  UniqueFd devnull = above_stdio(UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+  if (!devnull.valid()) {
+    start_fail(argv[0], fmt::format("cannot open /dev/null: {}", std::strerror(errno)));
+  }
+  UniqueFd out_w;
+  UniqueFd err_w;
+  make_pipe(argv[0], m_out, out_w);
+  make_pipe(argv[0], m_err, err_w);
+
+  // No signal may run a handler in the child while it shares our memory.
+  sigset_t all;
+  sigset_t old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  volatile int child_errno = 0;
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::vfork();
+  if (pid == 0) {
+    exec_child(exe.c_str(), args.argv.data(), args.envp.data(), devnull.get(), out_w.get(),
+               err_w.get(), parent, &old, &child_errno);
+  }
+  const int vfork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) {
+    m_out.reset();
+    m_err.reset();
+    start_fail(argv[0], fmt::format("cannot create a process: {}", std::strerror(vfork_errno)));
+  }
+  if (child_errno != 0) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);  // It has exited (vfork resumes us at exec or _exit).
+    m_out.reset();
+    m_err.reset();
+    const int e = child_errno;
+    if (e == E2BIG) {
+      start_fail(argv[0], fmt::format("argument list too long ({} bytes of arguments and "
+                                      "environment; the system allows {})",
+                                      args.bytes, ::sysconf(_SC_ARG_MAX)));
     }
+    if (e == ENOENT || e == EACCES || e == ENOEXEC) {
+      resolve_executable(argv[0]);  // Throws the precise reason when it can tell one.
+    }
+    start_fail(argv[0], std::strerror(e));
   }
-  m_log_path = log_path;
-  bp::environment child_env = boost::this_process::environment();
-  for (const auto& [k, v] : env) {
-    child_env[k] = v;
-  }
-  bp::pipe out;
-  bp::pipe err;
-  bp::child child;
-  try {
-    child =
-        bp::child(bp::exe = exe, bp::args = std::vector<std::string>(argv.begin() + 1, argv.end()),
-                  bp::env = child_env, bp::std_out > out, bp::std_err > err, bp::std_in < bp::null,
-                  ChildSetup{}, bp::posix::use_vfork);
-  } catch (const bp::process_error& e) {
-    throw std::runtime_error(fmt::format("cannot start '{}': {}", argv[0], e.code().message()));
-  }
-  m_pid = child.id();
-  child.detach();           // We reap it ourselves with waitpid.
-  ::setpgid(m_pid, m_pid);  // Also from the parent, so signal_group never races the child.
-  m_out = ::dup(out.native_source());
-  m_err = ::dup(err.native_source());
-  out.close();
-  err.close();
-  for (int fd : {m_out, m_err}) {
+  m_pid = pid;
+  ::setpgid(m_pid, m_pid);  // Also from here, so signal_group never races the child.
+  for (int fd : {m_out.get(), m_err.get()}) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
 }
 
 WorkerProcess::~WorkerProcess() {
   if (m_pid > 0) {
-    ::kill(-m_pid, SIGKILL);
     if (!m_status) {
+      ::kill(-m_pid, SIGKILL);
       int status = 0;
-      ::waitpid(m_pid, &status, 0);
+      while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+      }
     }
   }
-  for (int fd : {m_out, m_err}) {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
+  flush_log();
 }
 
 std::vector<int> WorkerProcess::fds() const {
   std::vector<int> out;
-  for (int fd : {m_out, m_err}) {
-    if (fd >= 0) {
-      out.push_back(fd);
+  for (const UniqueFd* fd : {&m_out, &m_err}) {
+    if (fd->valid()) {
+      out.push_back(fd->get());
     }
   }
   return out;
 }
 
 void WorkerProcess::log(const std::string& text) {
-  append_log(text);
-  if (m_log.is_open()) {
-    m_log.flush();
-  }
+  append_log(text.data(), text.size());
 }
 
-void WorkerProcess::append_log(const std::string& text) {
-  if (m_log_capped || text.empty()) {
+void WorkerProcess::append_log(const char* data, size_t size) {
+  if (m_log_capped || size == 0 || !m_log_problem.empty()) {
     return;
   }
-  if (!m_log.is_open()) {  // Lazily: quiet workers leave no file behind.
-    m_log.open(m_log_path, std::ios::app);
-  }
-  if (!m_log) {
-    return;
-  }
-  if (m_log_bytes + text.size() > k_max_log) {
-    m_log << "\n[hpt: log truncated at 64 MiB]\n";
-    m_log.flush();
+  if (m_log_bytes + size > k_max_log) {
+    m_log_buf += "\n[hpt: log truncated at 64 MiB]\n";
     m_log_capped = true;
-    return;
+  } else {
+    m_log_buf.append(data, size);
+    m_log_bytes += size;
   }
-  m_log << text;
-  m_log_bytes += text.size();
+  if (m_log_buf.size() >= (64u << 10) || m_log_capped) {
+    flush_log();
+  }
 }
 
-void WorkerProcess::read_fd(int& fd, std::string& buffer, bool is_stdout,
-                            std::vector<std::string>& lines) {
-  if (fd < 0) {
+void WorkerProcess::flush_log() {
+  if (m_log_buf.empty() || !m_log_problem.empty()) {
+    m_log_buf.clear();
     return;
   }
+  if (!m_log_fd.valid()) {  // Lazily: quiet workers leave no file behind.
+    // Never through a symbolic link, never into a FIFO or device planted there.
+    m_log_fd.reset(::open(m_log_path.c_str(),
+                          O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+                              O_NONBLOCK,
+                          0644));
+    struct stat st {};
+    if (!m_log_fd.valid()) {
+      m_log_problem = fmt::format("cannot write the log '{}': {}", m_log_path,
+                                  errno == ELOOP ? "it is a symbolic link" : std::strerror(errno));
+    } else if (::fstat(m_log_fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      m_log_problem = fmt::format("cannot write the log '{}': not a regular file", m_log_path);
+      m_log_fd.reset();
+    }
+    if (!m_log_problem.empty()) {
+      m_log_buf.clear();
+      return;
+    }
+  }
+  size_t done = 0;
+  while (done < m_log_buf.size()) {
+    const ssize_t n = ::write(m_log_fd.get(), m_log_buf.data() + done, m_log_buf.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      m_log_problem = fmt::format("cannot write the log '{}': {}", m_log_path,
+                                  n < 0 ? std::strerror(errno) : "short write");
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  m_log_buf.clear();
+}
+
+void WorkerProcess::add_stdout_line(std::string line, std::vector<StdoutLine>& lines) {
+  lines.push_back({std::move(line), false});
+}
+
+void WorkerProcess::add_stderr_line(std::string line) {
+  m_err_tail_bytes += line.size() + 1;
+  m_err_tail.push_back(std::move(line));
+  while (m_err_tail_bytes > k_tail_bytes && m_err_tail.size() > 1) {
+    m_err_tail_bytes -= m_err_tail.front().size() + 1;
+    m_err_tail.pop_front();
+  }
+}
+
+void WorkerProcess::read_fd(UniqueFd& fd, std::string& buffer, bool is_stdout,
+                            std::vector<StdoutLine>& lines) {
+  if (!fd.valid()) {
+    return;
+  }
+  bool& skipping = is_stdout ? m_out_skipping : m_err_skipping;
+  // Appends a piece of the current line, cutting it at k_max_line_bytes.
+  auto add_piece = [&](const char* data, size_t size) {
+    if (skipping) {
+      return;
+    }
+    buffer.append(data, std::min(size, k_max_line_bytes + 1 - buffer.size()));
+    if (buffer.size() > k_max_line_bytes) {
+      buffer.resize(k_max_line_bytes);
+      if (is_stdout) {
+        lines.push_back({std::move(buffer), true});
+      } else {
+        add_stderr_line(buffer.substr(0, k_tail_bytes));
+      }
+      buffer.clear();
+      skipping = true;
+    }
+  };
+  auto end_line = [&] {
+    if (skipping) {
+      skipping = false;
+    } else if (is_stdout) {
+      add_stdout_line(std::move(buffer), lines);
+    } else {
+      add_stderr_line(std::move(buffer));
+    }
+    buffer.clear();
+  };
   char chunk[65536];
-  for (int rounds = 0; rounds < 64; ++rounds) {  // Bounded: a flooding worker can't starve others.
-    ssize_t n = ::read(fd, chunk, sizeof(chunk));
+  for (int rounds = 0; rounds < k_read_rounds; ++rounds) {
+    const ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
     if (n > 0) {
+      const size_t size = static_cast<size_t>(n);
       if (!is_stdout) {
-        append_log(std::string(chunk, static_cast<size_t>(n)));
+        append_log(chunk, size);
       }
-      buffer.append(chunk, static_cast<size_t>(n));
-      size_t start = 0;
-      for (size_t nl; (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
-        std::string line = buffer.substr(start, nl - start);
-        if (is_stdout) {
-          lines.push_back(std::move(line));
-        } else {
-          m_err_tail.push_back(std::move(line));
-          m_err_tail_bytes += m_err_tail.back().size() + 1;
+      size_t pos = 0;
+      while (pos < size) {
+        const void* nl = std::memchr(chunk + pos, '\n', size - pos);
+        if (!nl) {
+          add_piece(chunk + pos, size - pos);
+          break;
         }
-      }
-      buffer.erase(0, start);
-      if (buffer.size() > k_max_line) {  // Cut over-long lines.
-        if (is_stdout) {
-          lines.push_back(buffer.substr(0, k_max_line));
-        } else {
-          m_err_tail.push_back(buffer.substr(buffer.size() - k_tail_bytes));
-          m_err_tail_bytes += k_tail_bytes;
-        }
-        buffer.clear();
-      }
-      while (m_err_tail_bytes > k_tail_bytes && m_err_tail.size() > 1) {
-        m_err_tail_bytes -= m_err_tail.front().size() + 1;
-        m_err_tail.pop_front();
+        const size_t end = static_cast<size_t>(static_cast<const char*>(nl) - chunk);
+        add_piece(chunk + pos, end - pos);
+        end_line();
+        pos = end + 1;
       }
       continue;
     }
-    if (n == 0) {  // EOF: flush a last unterminated line.
-      if (!buffer.empty()) {
-        if (is_stdout) {
-          lines.push_back(buffer);
-        } else {
-          m_err_tail.push_back(buffer);
-          m_err_tail_bytes += buffer.size();
-        }
-        buffer.clear();
-      }
-      ::close(fd);
-      fd = -1;
-    } else if (errno == EINTR) {
+    if (n < 0 && errno == EINTR) {
       continue;
     }
-    return;  // EAGAIN or error.
+    if (n < 0 && errno == EAGAIN) {
+      return;
+    }
+    if (!buffer.empty() || skipping) {  // EOF (or a read error): a last unterminated line.
+      end_line();
+    }
+    fd.reset();
+    return;
   }
 }
 
-std::vector<std::string> WorkerProcess::read_available() {
-  std::vector<std::string> lines;
+std::vector<StdoutLine> WorkerProcess::read_available() {
+  std::vector<StdoutLine> lines;
   read_fd(m_out, m_out_buf, true, lines);
   read_fd(m_err, m_err_buf, false, lines);
-  if (m_log.is_open()) {
-    m_log.flush();
-  }
+  flush_log();
   return lines;
 }
 
 bool WorkerProcess::finished() {
   if (!m_status) {
     int status = 0;
-    pid_t r = ::waitpid(m_pid, &status, WNOHANG);
+    const pid_t r = ::waitpid(m_pid, &status, WNOHANG);
     if (r == m_pid) {
       m_status = status;
       m_exit_time = std::chrono::steady_clock::now();
@@ -224,14 +473,14 @@ bool WorkerProcess::finished() {
   }
   // A descendant that left the group may still hold the pipes: stop waiting after 2 s.
   if (m_status && std::chrono::steady_clock::now() - m_exit_time > std::chrono::seconds(2)) {
-    for (int* fd : {&m_out, &m_err}) {
-      if (*fd >= 0) {
-        ::close(*fd);
-        *fd = -1;
-      }
-    }
+    m_out.reset();
+    m_err.reset();
   }
-  return m_status && m_out < 0 && m_err < 0;
+  const bool done = m_status && !m_out.valid() && !m_err.valid();
+  if (done) {
+    flush_log();
+  }
+  return done;
 }
 
 bool WorkerProcess::exited_ok() const {

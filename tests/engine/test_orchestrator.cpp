@@ -1,11 +1,14 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/study_config.hpp"
+#include "hpt/engine/subreaper.hpp"
 #include "hpt/storage/storage.hpp"
 
 using namespace hpt;
@@ -118,4 +121,163 @@ TEST_CASE("orchestrator: pruning", "[orchestrator]") {
   auto st = states(t.db());
   CHECK(st[TrialState::Complete] + st[TrialState::Pruned] == 10);
   CHECK(st[TrialState::Pruned] > 0);
+}
+
+namespace {
+
+int open_fds() {
+  return static_cast<int>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                        std::filesystem::directory_iterator{}));
+}
+
+std::vector<FrozenTrial> all_trials(const std::string& db) {
+  auto s = open_storage(db, true);
+  return s->get_all_trials(s->find_study("s")->id);
+}
+
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) {
+    return false;
+  }
+  auto close = stat.rfind(')');
+  return close != std::string::npos && stat[close + 2] != 'Z';
+}
+
+}  // namespace
+
+// Starts that fail (known only per trial) are FAIL trials counted toward max_failures,
+// reaped, and leave no descriptor.
+TEST_CASE("orchestrator: failed starts count and leak nothing", "[orchestrator]") {
+  TempDb t;
+  auto c = parse_study_config("study: {name: s, storage: " + t.db() +
+                                  ", pruner: {type: none}, max_failures: 4}\n"
+                                  "objective: {command: ['/nonexistent/{p}']}\n"
+                                  "search_space: {p: [a, b]}\n",
+                              "t.yaml");
+  const int fds = open_fds();
+  std::string log;
+  CHECK(run(c, 10, &log) == k_exit_failures);
+  CHECK_THAT(log, Catch::Contains("stopping after 4 failed trials"));
+  auto trials = all_trials(t.db());
+  REQUIRE(trials.size() == 4);
+  for (const auto& tr : trials) {
+    CHECK(tr.state == TrialState::Fail);
+    CHECK_THAT(tr.system_attrs.at("fail_reason").get<std::string>(),
+               Catch::Contains("cannot start '/nonexistent/"));
+  }
+  CHECK(open_fds() == fds);
+  CHECK(child_processes().empty());
+}
+
+// A protocol problem in one line fails that trial with the reason; the study goes on and
+// no trial is left RUNNING.
+TEST_CASE("orchestrator: protocol errors fail one trial", "[orchestrator]") {
+  TempDb t;
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({\"value\": 1e400})", "out of the range of a double"},
+      {R"({\"step\": -1, \"value\": 1})", "negative"},
+      {R"({\"step\": 9223372036854775808, \"value\": 1})", "beyond the largest step"},
+      {R"({\"value\": 1, \"user_attrs\": {\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})",
+       "nested deeper"},
+  };
+  std::string choices;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    choices += (i ? ", " : "") + std::to_string(i);
+  }
+  std::string script = "case {i} in ";
+  for (size_t i = 0; i < cases.size(); ++i) {
+    script += std::to_string(i) + ") echo \"" + cases[i].first + "\";; ";
+  }
+  script += "esac; sleep 0.05; echo \"{\\\"value\\\": 2}\"";
+  auto c = parse_study_config("study: {name: s, storage: " + t.db() +
+                                  ", pruner: {type: none}, sampler: {type: grid}, max_failures: 4}\n"
+                                  "objective: {command: [sh, -c, '" + script + "']}\n"
+                                  "search_space: {i: [" + choices + "]}\n",
+                              "t.yaml");
+  CHECK(run(c, 1) == k_exit_failures);  // Every trial failed: the grid is exhausted by FAILs.
+  auto trials = all_trials(t.db());
+  REQUIRE(trials.size() >= cases.size());
+  for (const auto& tr : trials) {
+    REQUIRE(tr.state == TrialState::Fail);
+    const int i = static_cast<int>(tr.params.at("i"));
+    CHECK_THAT(tr.system_attrs.at("fail_reason").get<std::string>(),
+               Catch::Contains("protocol error") && Catch::Contains(cases[i].second));
+  }
+}
+
+// A repeated step keeps its first value (Optuna); later lines still count.
+TEST_CASE("orchestrator: repeated step keeps the first value", "[orchestrator]") {
+  TempDb t;
+  auto c = shell_study(t,
+                       "echo \"{\\\"step\\\": 1, \\\"value\\\": 5}\"; echo \"{\\\"step\\\": 1, "
+                       "\\\"value\\\": 9}\"; echo \"{\\\"step\\\": 2, \\\"value\\\": 7}\"; echo "
+                       "\"{\\\"value\\\": 1}\"");
+  REQUIRE(run(c, 1) == k_exit_ok);
+  auto trials = all_trials(t.db());
+  REQUIRE(trials.size() == 1);
+  CHECK(trials[0].intermediate_values == std::map<int64_t, double>{{1, 5.0}, {2, 7.0}});
+}
+
+// A daemon started with setsid by a worker does not outlive its trial.
+TEST_CASE("orchestrator: setsid descendants end with their trial", "[orchestrator]") {
+  TempDb t;
+  const std::string pidfile = (t.dir / "daemon.pid").string();
+  for (const std::string redirect : {"", " </dev/null >/dev/null 2>&1"}) {
+    std::filesystem::remove(pidfile);
+    auto c = shell_study(t, "setsid sleep 600" + redirect + " & echo $! > " + pidfile +
+                                "; sleep 0.2; echo \"{\\\"value\\\": 1}\"");
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(run(c, 1 + (redirect.empty() ? 0 : 1)) == k_exit_ok);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    pid_t daemon = 0;
+    std::ifstream(pidfile) >> daemon;
+    REQUIRE(daemon > 0);
+    CHECK_FALSE(alive(daemon));
+    CHECK(child_processes().empty());
+  }
+}
+
+// Each running trial gets its own GPUs; trials that run at once never share one; a
+// failing worker gives its devices back.
+TEST_CASE("orchestrator: GPUs are handed out exclusively", "[orchestrator][gpu]") {
+  TempDb t;
+  const std::string record = (t.dir / "gpus.txt").string();
+  auto c = parse_study_config(
+      "study: {name: s, storage: " + t.db() +
+          ", pruner: {type: none}, gpus: [0, 1, 2, 3, 4], gpus_per_trial: 2, max_failures: 50}\n"
+          "objective: {command: [sh, -c, 'echo \"$HPT_TRIAL_NUMBER $CUDA_VISIBLE_DEVICES "
+          "$HPT_GPUS start $(date +%s%N)\" >> " +
+          record +
+          "; sleep 0.1; echo \"$HPT_TRIAL_NUMBER $CUDA_VISIBLE_DEVICES $HPT_GPUS end $(date "
+          "+%s%N)\" >> " +
+          record + "; [ $((HPT_TRIAL_NUMBER % 3)) = 1 ] && exit 1; echo \"{\\\"value\\\": 1}\"']}\n"
+          "search_space: {x: {type: float, low: 0, high: 1}}\n",
+      "t.yaml");
+  CHECK(c.jobs == 2);  // len(gpus) / gpus_per_trial
+  REQUIRE(run(c, 8) == k_exit_ok);
+  struct Span {
+    std::string gpus;
+    long long start = 0, end = 0;
+  };
+  std::map<int, Span> spans;
+  std::ifstream in(record);
+  std::string number, cuda, hpt_gpus, what;
+  long long when;
+  while (in >> number >> cuda >> hpt_gpus >> what >> when) {
+    CHECK(cuda == hpt_gpus);
+    auto& s = spans[std::stoi(number)];
+    s.gpus = cuda;
+    (what == "start" ? s.start : s.end) = when;
+  }
+  REQUIRE(spans.size() >= 8);
+  for (const auto& [a, sa] : spans) {
+    CHECK((sa.gpus == "0,1" || sa.gpus == "2,3"));  // Device 4 is never half of a pair.
+    for (const auto& [b, sb] : spans) {
+      if (a < b && sa.start < sb.end && sb.start < sa.end) {  // Ran at the same time.
+        CHECK(sa.gpus != sb.gpus);
+      }
+    }
+  }
 }

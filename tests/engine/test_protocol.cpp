@@ -1,42 +1,125 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <random>
 
 #include "hpt/engine/protocol.hpp"
 
 using namespace hpt;
 
+namespace {
+
+using Kind = WorkerLine::Kind;
+
+// The protocol error of a line ("" if it is not one).
+std::string error_of(const std::string& line, bool truncated = false) {
+  auto w = parse_worker_line(line, truncated);
+  return w.kind == Kind::Error ? w.error : "";
+}
+
+}  // namespace
+
 // Intermediate and final lines parse; user_attrs ride along with the final value.
 TEST_CASE("protocol: intermediate and final lines", "[protocol]") {
   auto m = parse_worker_line(R"({"step": 3, "value": 0.25})");
-  REQUIRE(m);
-  CHECK(m->kind == WorkerMessage::Kind::Intermediate);
-  CHECK(m->step == 3);
-  CHECK(m->value == 0.25);
+  REQUIRE(m.kind == Kind::Message);
+  CHECK(m.message.kind == WorkerMessage::Kind::Intermediate);
+  CHECK(m.message.step == 3);
+  CHECK(m.message.value == 0.25);
   auto f = parse_worker_line(R"({"value": 1.5, "user_attrs": {"test_roc_auc": 0.9}})");
-  REQUIRE(f);
-  CHECK(f->kind == WorkerMessage::Kind::Final);
-  CHECK(f->value == 1.5);
-  CHECK(f->user_attrs.at("test_roc_auc") == 0.9);
+  REQUIRE(f.kind == Kind::Message);
+  CHECK(f.message.kind == WorkerMessage::Kind::Final);
+  CHECK(f.message.value == 1.5);
+  CHECK(f.message.user_attrs.at("test_roc_auc") == 0.9);
 }
 
 // Python's NaN / Infinity tokens are numbers, but not inside strings.
 TEST_CASE("protocol: non-finite values", "[protocol]") {
   auto m = parse_worker_line(R"({"step": 1, "value": NaN})");
-  REQUIRE(m);
-  CHECK(std::isnan(m->value));
+  REQUIRE(m.kind == Kind::Message);
+  CHECK(std::isnan(m.message.value));
   auto inf = parse_worker_line(R"({"value": -Infinity})");
-  REQUIRE(inf);
-  CHECK(inf->value == -INFINITY);
-  CHECK_FALSE(parse_worker_line(R"({"value": "NaN"})"));
+  REQUIRE(inf.kind == Kind::Message);
+  CHECK(inf.message.value == -INFINITY);
+  CHECK(parse_worker_line(R"({"value": "NaN"})").kind == Kind::Error);
 }
 
-// Everything else is a log line.
+// Lines that are not protocol objects are log output.
 TEST_CASE("protocol: log lines", "[protocol]") {
-  for (const char* line :
-       {"epoch 1 done", "", "{broken", R"({"loss": 0.3})", R"({"value": "abc"})",
-        R"({"step": 1.5, "value": 2})", R"({"value": 1, "other": 2})", "[1, 2]"}) {
+  for (const char* line : {"epoch 1 done", "", "{broken", R"({"loss": 0.3})", R"({"step": 3})",
+                           R"({"value": 1, "other": 2})", "[1, 2]", "  {\"loss\": 1e400}"}) {
     INFO(line);
-    CHECK_FALSE(parse_worker_line(line));
+    CHECK(parse_worker_line(line).kind == Kind::Log);
+  }
+  // Over the limits but not meant for hpt (first key): still just a log line.
+  CHECK(parse_worker_line("{\"loss\": " + std::string(100000, '[') + "1").kind == Kind::Log);
+  CHECK(parse_worker_line("{\"loss\": 1", true).kind == Kind::Log);
+}
+
+// Optuna's step rules: non-negative integers; repeated handling is the orchestrator's;
+// steps beyond int64 are refused, not wrapped.
+TEST_CASE("protocol: steps", "[protocol]") {
+  auto big = parse_worker_line(R"({"step": 9223372036854775807, "value": 1})");
+  REQUIRE(big.kind == Kind::Message);
+  CHECK(big.message.step == INT64_MAX);
+  auto integral = parse_worker_line(R"({"step": 3.0, "value": 1})");
+  REQUIRE(integral.kind == Kind::Message);
+  CHECK(integral.message.step == 3);
+  CHECK_THAT(error_of(R"({"step": -1, "value": 1})"), Catch::Contains("step -1 is negative"));
+  CHECK_THAT(error_of(R"({"step": 1.5, "value": 1})"), Catch::Contains("non-negative integer"));
+  CHECK_THAT(error_of(R"({"step": NaN, "value": 1})"), Catch::Contains("non-negative integer"));
+  CHECK_THAT(error_of(R"({"step": "3", "value": 1})"), Catch::Contains("non-negative integer"));
+  CHECK_THAT(error_of(R"({"step": 9223372036854775808, "value": 1})"),
+             Catch::Contains("beyond the largest step"));
+  CHECK_THAT(error_of(R"({"step": 1e19, "value": 1})"), Catch::Contains("beyond the largest step"));
+  CHECK_THAT(error_of(R"({"step": 1e300, "value": 1})"),
+             Catch::Contains("beyond the largest step"));
+}
+
+// Lines meant for hpt with something wrong are protocol errors naming the problem.
+TEST_CASE("protocol: errors", "[protocol]") {
+  CHECK_THAT(error_of(R"({"value": 1e400})"), Catch::Contains("out of the range of a double"));
+  CHECK_THAT(error_of(R"({"value": 1, "user_attrs": {"a": -1e999}})"),
+             Catch::Contains("out of the range"));
+  CHECK_THAT(error_of(R"({"value": true})"), Catch::Contains("value must be a number"));
+  CHECK_THAT(error_of(R"({"value": 1, "user_attrs": 3})"), Catch::Contains("must be an object"));
+  const std::string deep = R"({"value": 1, "user_attrs": {"a": )" + std::string(300000, '[') +
+                           std::string(300000, ']') + "}}";
+  CHECK_THAT(error_of(deep), Catch::Contains("nested deeper than 64"));
+  CHECK_THAT(error_of(R"({"value": 1, "user_attrs": {")" + std::string(513, 'k') + R"(": 1}})"),
+             Catch::Contains("513 characters long; at most 512"));
+  CHECK_THAT(error_of(R"({"value": 1})", true), Catch::Contains("line longer than"));
+  CHECK_THAT(error_of(R"({"value": 1, "user_attrs": {"a": ")" + std::string(1 << 20, 'x') + "\"}}"),
+             Catch::Contains("line longer than"));
+  // The excerpt in the message is short and printable.
+  const std::string e = error_of("{\"value\": \"\x1b[31m" + std::string(500, 'x') + "\"}");
+  CHECK(e.size() < 300);
+  CHECK(e.find('\x1b') == std::string::npos);
+}
+
+// Limits count what PostgreSQL counts: 512 two-byte characters are fine.
+TEST_CASE("protocol: key length in characters", "[protocol]") {
+  std::string key;
+  for (int i = 0; i < 512; ++i) {
+    key += "\xc3\xa9";  // é
+  }
+  CHECK(utf8_length(key) == 512);
+  auto ok = parse_worker_line(R"({"value": 1, "user_attrs": {")" + key + R"(": 1}})");
+  CHECK(ok.kind == Kind::Message);
+}
+
+// No input makes the parser throw (random mixes of JSON tokens).
+TEST_CASE("protocol: never throws", "[protocol]") {
+  const std::vector<std::string> tokens{"{", "}", "[", "]", "\"value\"", "\"step\"", ":", ",",
+                                        "1e400", "-1", "NaN", "Infinity", "\"", "\\", "1.5",
+                                        "\"user_attrs\"", "true", "null", "\xff", "18446744073709551616"};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 3000; ++i) {
+    std::string line = "{";
+    const int n = static_cast<int>(rng() % 20);
+    for (int k = 0; k < n; ++k) {
+      line += tokens[rng() % tokens.size()];
+    }
+    CHECK_NOTHROW(parse_worker_line(line));
   }
 }
 

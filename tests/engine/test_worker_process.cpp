@@ -1,5 +1,9 @@
+#include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -7,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "hpt/engine/subreaper.hpp"
 #include "hpt/engine/worker_process.hpp"
 
 using namespace hpt;
@@ -22,7 +27,8 @@ std::string temp_log(const std::string& name) {
 }
 
 // Runs the worker to the end (bounded), returning its stdout lines.
-std::vector<std::string> drain(WorkerProcess& w, double max_seconds = 10) {
+std::vector<std::string> drain(WorkerProcess& w, double max_seconds = 10,
+                               std::vector<bool>* truncated = nullptr) {
   std::vector<std::string> lines;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(max_seconds);
   while (!w.finished() && std::chrono::steady_clock::now() < deadline) {
@@ -32,7 +38,10 @@ std::vector<std::string> drain(WorkerProcess& w, double max_seconds = 10) {
     }
     ::poll(pfds.data(), pfds.size(), 50);
     for (auto& l : w.read_available()) {
-      lines.push_back(l);
+      lines.push_back(l.text);
+      if (truncated) {
+        truncated->push_back(l.truncated);
+      }
     }
   }
   return lines;
@@ -54,6 +63,24 @@ bool process_alive(pid_t pid) {
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
 }
 
+// Open descriptors of this process.
+int open_fds() {
+  int n = 0;
+  DIR* d = ::opendir("/proc/self/fd");
+  while (const dirent* e = ::readdir(d)) {
+    n += e->d_name[0] != '.';
+  }
+  ::closedir(d);
+  return n - 1;  // The DIR's own descriptor.
+}
+
+std::string make_script(const std::string& name, const std::string& text, mode_t mode) {
+  const auto path = temp_log(name);
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), mode);
+  return path;
+}
+
 }  // namespace
 
 // Stdout lines come back in order, env reaches the child, stderr is logged and tailed;
@@ -68,6 +95,7 @@ TEST_CASE("worker process: output, env, log", "[worker]") {
   CHECK(w.exit_problem().empty());
   CHECK_THAT(w.stderr_tail(), Catch::Contains("oops"));
   w.log("not protocol\n");
+  CHECK(w.finished());  // Flushes the log.
   CHECK_THAT(slurp(log), Catch::Contains("oops") && Catch::Contains("not protocol"));
   CHECK(slurp(log).find("one") == std::string::npos);
   CHECK(w.has_log());
@@ -94,12 +122,94 @@ TEST_CASE("worker process: exit status and signals", "[worker]") {
   CHECK(b.exit_problem() == "killed by signal 11 (SIGSEGV)");
 }
 
-// A missing program is an exception naming it.
+// A program that cannot run is a StartError naming it and why.
 TEST_CASE("worker process: missing program", "[worker]") {
   CHECK_THROWS_WITH(WorkerProcess({"hpt-no-such-program"}, {}, temp_log("d.log")),
-                    Catch::Contains("cannot start 'hpt-no-such-program'"));
+                    Catch::Contains("cannot start 'hpt-no-such-program': not found in PATH"));
   CHECK_THROWS_WITH(WorkerProcess({"/nonexistent/prog"}, {}, temp_log("d.log")),
-                    Catch::Contains("cannot start '/nonexistent/prog'"));
+                    Catch::Contains("cannot start '/nonexistent/prog': No such file"));
+  const auto no_x = make_script("no_x.sh", "#!/bin/sh\necho hi\n", 0644);
+  CHECK_THROWS_WITH(WorkerProcess({no_x}, {}, temp_log("d.log")),
+                    Catch::Contains("not executable"));
+  const auto bad_interp = make_script("bad_interp.py", "#!/usr/bin/pythn3\nprint(1)\n", 0755);
+  CHECK_THROWS_WITH(WorkerProcess({bad_interp}, {}, temp_log("d.log")),
+                    Catch::Contains("'/usr/bin/pythn3', does not exist"));
+  const auto bad_env = make_script("bad_env.py", "#!/usr/bin/env pythn3\nprint(1)\n", 0755);
+  CHECK_THROWS_WITH(resolve_executable(bad_env), Catch::Contains("'pythn3' on its #! line"));
+  CHECK_THROWS_WITH(resolve_executable("/tmp"), Catch::Contains("is a directory"));
+  CHECK_THROWS_AS(resolve_executable(""), StartError);
+  CHECK(resolve_executable("sh").find("/sh") != std::string::npos);
+}
+
+// Failed starts of every kind leave no descriptor and no child behind.
+TEST_CASE("worker process: failed starts leak nothing", "[worker]") {
+  const auto no_x = make_script("leak_no_x.sh", "#!/bin/sh\n", 0644);
+  const int before = open_fds();
+  for (int i = 0; i < 50; ++i) {
+    CHECK_THROWS_AS(WorkerProcess({"/nonexistent/prog"}, {}, temp_log("g.log")), StartError);
+    CHECK_THROWS_AS(WorkerProcess({no_x}, {}, temp_log("g.log")), StartError);
+  }
+  // Over the kernel's limit for one argument: exec fails (E2BIG) after the fork.
+  CHECK_THROWS_WITH(WorkerProcess({"sh", "-c", "true", std::string(300000, 'a')}, {},
+                                  temp_log("g.log")),
+                    Catch::Contains("argument list too long"));
+  // Out of descriptors (EMFILE): refused, and nothing half-made stays open.
+  rlimit old{};
+  ::getrlimit(RLIMIT_NOFILE, &old);
+  rlimit low = old;
+  low.rlim_cur = 256;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::vector<int> filler;  // Every descriptor but three taken: the second pipe fails.
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) {
+    filler.push_back(fd);
+  }
+  for (int i = 0; i < 3 && !filler.empty(); ++i) {
+    ::close(filler.back());
+    filler.pop_back();
+  }
+  bool threw = false;
+  try {
+    WorkerProcess w({"sh", "-c", "true"}, {}, temp_log("g.log"));
+  } catch (const StartError& e) {
+    threw = std::string(e.what()).find("Too many open files") != std::string::npos;
+  }
+  for (int fd : filler) {
+    ::close(fd);
+  }
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  CHECK(threw);
+  CHECK(open_fds() == before);
+  CHECK(child_processes().empty());
+}
+
+// Finished workers leave no descriptor; a worker inherits only stdin/stdout/stderr.
+TEST_CASE("worker process: descriptors", "[worker]") {
+  const int before = open_fds();
+  for (int i = 0; i < 20; ++i) {
+    WorkerProcess w({"sh", "-c", "echo $$"}, {}, temp_log("h.log"));
+    drain(w);
+  }
+  CHECK(open_fds() == before);
+  const int leaky = ::open("/dev/null", O_RDONLY);  // Not close-on-exec.
+  REQUIRE(leaky > 2);
+  WorkerProcess w({"sh", "-c", "ls /proc/$$/fd"}, {}, temp_log("h.log"));
+  auto lines = drain(w);
+  ::close(leaky);
+  CHECK(std::find(lines.begin(), lines.end(), std::to_string(leaky)) == lines.end());
+  CHECK(std::find(lines.begin(), lines.end(), "1") != lines.end());
+}
+
+// The log is never written through a symbolic link planted at its path.
+TEST_CASE("worker process: planted log symlink", "[worker]") {
+  const auto target = temp_log("victim.txt");
+  std::ofstream(target) << "precious\n";
+  const auto log = temp_log("planted.log");
+  std::filesystem::create_symlink(target, log);
+  WorkerProcess w({"sh", "-c", "echo to-stderr >&2"}, {}, log);
+  drain(w);
+  CHECK(slurp(target) == "precious\n");
+  CHECK_THAT(w.log_problem(), Catch::Contains("symbolic link"));
+  CHECK_FALSE(w.has_log());
 }
 
 // Signalling the group also ends the worker's own children (no orphans).
@@ -121,14 +231,15 @@ TEST_CASE("worker process: group kill ends grandchildren", "[worker]") {
   CHECK_FALSE(process_alive(grandchild));
 }
 
-// A flood of output is consumed and over-long lines are cut.
+// A flood of output is consumed; an over-long line is cut once, flagged, its rest dropped.
 TEST_CASE("worker process: flood and long lines", "[worker]") {
-  WorkerProcess w({"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' 'x'; echo; echo tail"}, {},
-                  temp_log("f.log"));
-  auto lines = drain(w);
-  REQUIRE(lines.size() >= 2);
-  CHECK(lines.back() == "tail");
-  for (const auto& l : lines) {
-    CHECK(l.size() <= (1u << 20) + 65536);
-  }
+  WorkerProcess w({"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' 'x'; echo '{\"value\": 1}'; echo tail"},
+                  {}, temp_log("f.log"));
+  std::vector<bool> truncated;
+  auto lines = drain(w, 10, &truncated);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].size() == (1u << 20));
+  CHECK(truncated[0]);
+  CHECK(lines[1] == "tail");
+  CHECK_FALSE(truncated[1]);
 }

@@ -11,10 +11,10 @@ from hpt_harness import (HPT, OBJECTIVES, PYTHON, TempDirTest, file_digest, inte
                          run_hpt, state_counts, trials_json, write_config)
 
 
-def faulty_config(directory, modes, timeout=3, retries=0, max_failures=50):
+def faulty_config(directory, modes, timeout=3, retries=0, max_failures=50, name="faults"):
     return write_config(directory, f"""\
         study:
-          name: faults
+          name: {name}
           storage: {directory}/f.db
           sampler: {{type: grid}}
           pruner: {{type: none}}
@@ -46,10 +46,11 @@ class WorkerFaultTest(TempDirTest):
         proc = run_hpt("--config", cfg, "--trials", "1", env={"OBJ_PIDFILE": pidfile})
         self.assertEqual(proc.returncode, 3, proc.stderr)  # Every trial failed: the budget ends it.
         self.assertLess(time.time() - start, 60)
-        ok_cfg = faulty_config(self.dir, "[ok, flood]")
+        # Other choices: another study (Optuna refuses changed categorical choices).
+        ok_cfg = faulty_config(self.dir, "[ok, flood]", name="faults_ok")
         proc = run_hpt("--config", ok_cfg, "--trials", "2", env={"OBJ_PIDFILE": pidfile})
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        trials = trials_json(f"{self.dir}/f.db")
+        trials = trials_json(f"{self.dir}/f.db", "faults") + trials_json(f"{self.dir}/f.db", "faults_ok")
         self.assertEqual(len(trials), len(faults) + 2)
         by_mode = {}
         for t in trials:

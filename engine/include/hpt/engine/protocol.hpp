@@ -3,8 +3,13 @@
 // objective.command and as JSON in HPT_PARAMS; it prints one JSON object per line:
 //   {"step": k, "value": v}                    an intermediate value
 //   {"value": v [, "user_attrs": {...}]}       the final value
-// Any other line is log output. NaN, Infinity and -Infinity are accepted as numbers.
-
+// NaN, Infinity and -Infinity are accepted as numbers. A JSON object whose keys are all
+// protocol keys (value, step, user_attrs) and that has "value" is a protocol line: if
+// anything in it is wrong (a step that is negative, fractional or beyond int64, a number
+// beyond a double, nesting deeper than k_max_worker_json_depth, a user_attrs key longer than
+// k_max_key_chars, a line longer than k_max_line_bytes), it is a protocol error. Any
+// other line is log output.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +19,11 @@
 
 namespace hpt {
 
+// Limits checked before anything from a worker line is stored.
+constexpr size_t k_max_line_bytes = 1 << 20;  // A stdout line (WorkerProcess cuts lines here).
+constexpr size_t k_max_worker_json_depth = 64;  // Nested objects/arrays in one line.
+constexpr size_t k_max_key_chars = 512;       // Optuna's VARCHAR(512) key columns.
+
 struct WorkerMessage {
   enum class Kind { Intermediate, Final };
   Kind kind = Kind::Final;
@@ -22,8 +32,20 @@ struct WorkerMessage {
   Json user_attrs = Json::object();
 };
 
-// Parses one stdout line; std::nullopt for log lines (not a protocol object).
-std::optional<WorkerMessage> parse_worker_line(const std::string& line);
+// What one stdout line is.
+struct WorkerLine {
+  enum class Kind { Log, Message, Error };
+  Kind kind = Kind::Log;
+  WorkerMessage message;  // Kind::Message.
+  std::string error;      // Kind::Error: the problem and an excerpt of the line.
+};
+
+// Classifies one stdout line (truncated: the line was longer than k_max_line_bytes and
+// cut there). Never throws for any input.
+WorkerLine parse_worker_line(const std::string& line, bool truncated = false);
+
+// Number of Unicode code points in UTF-8 text (what PostgreSQL's VARCHAR(n) counts).
+size_t utf8_length(const std::string& text);
 
 // Replaces each {name} in args whose name is a key of values by the value (strings
 // verbatim, everything else as compact JSON). Other braces are left alone.

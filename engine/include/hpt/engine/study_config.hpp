@@ -27,6 +27,11 @@ struct StudyConfig {
   // ./hpt_trials. Each trial gets <trials_dir>/<study>/<number>/.
   std::string trials_dir;
   int max_failures = 20;  // FAIL trials in one run after which the study stops.
+  // GPU device ids handed out to trials (each running trial gets gpus_per_trial of its own
+  // through CUDA_VISIBLE_DEVICES and HPT_GPUS); empty: no GPU placement. With gpus and no
+  // study.jobs, jobs is gpus.size() / gpus_per_trial.
+  std::vector<int> gpus;
+  int gpus_per_trial = 1;
   // objective: command absent -> the built-in trainer (`hpt worker`).
   std::vector<std::string> command;
   std::optional<double> timeout;  // Seconds per trial.

@@ -1,0 +1,84 @@
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "hpt/engine/subreaper.hpp"
+#include "hpt/engine/worker_process.hpp"
+
+using namespace hpt;
+
+namespace {
+
+// True if pid exists and is not a zombie.
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) {
+    return false;
+  }
+  auto close = stat.rfind(')');
+  return close != std::string::npos && stat[close + 2] != 'Z';
+}
+
+// Starts a worker that leaves a setsid daemon (stdio closed) with HPT_TRIAL_NUMBER=trial
+// and exits; returns the daemon's pid.
+pid_t leave_daemon(const std::string& trial) {
+  const auto pidfile = std::filesystem::temp_directory_path() /
+                       ("hpt_reaper_" + std::to_string(::getpid()) + "_" + trial + ".pid");
+  std::filesystem::remove(pidfile);
+  {
+    WorkerProcess w({"sh", "-c",
+                     "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $! > " + pidfile.string() +
+                         "; sleep 0.2"},
+                    {{"HPT_TRIAL_NUMBER", trial}}, "/dev/null/none.log");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!w.finished() && std::chrono::steady_clock::now() < deadline) {
+      w.read_available();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  pid_t pid = 0;
+  std::ifstream(pidfile) >> pid;
+  std::filesystem::remove(pidfile);
+  return pid;
+}
+
+}  // namespace
+
+// A daemon that escaped its worker's group is re-parented to the subreaper; a sweep ends
+// and reaps it unless its trial is still live.
+TEST_CASE("subreaper: ends escaped descendants of ended trials", "[subreaper]") {
+  Subreaper reaper;
+  const pid_t daemon = leave_daemon("7");
+  REQUIRE(daemon > 0);
+  REQUIRE(alive(daemon));
+  CHECK(child_processes().count(daemon) == 1);  // Re-parented to us, not to init.
+  CHECK(reaper.sweep({}, {"7"}) == 0);          // Trial 7 still runs: left alone.
+  CHECK(alive(daemon));
+  CHECK(reaper.sweep({}, {"8"}) == 1);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!child_processes().empty() && std::chrono::steady_clock::now() < deadline) {
+    reaper.sweep({}, {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK_FALSE(alive(daemon));
+  CHECK(child_processes().empty());  // Reaped: no zombie.
+}
+
+// Destroying the subreaper ends whatever is left.
+TEST_CASE("subreaper: destructor ends the rest", "[subreaper]") {
+  pid_t daemon = 0;
+  {
+    Subreaper reaper;
+    daemon = leave_daemon("3");
+    REQUIRE(alive(daemon));
+  }
+  CHECK_FALSE(alive(daemon));
+  CHECK(child_processes().empty());
+}
