@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "hpt/engine/cli.hpp"
 #include "hpt/reports/report.hpp"
 #include "hpt/storage/storage.hpp"
 
@@ -19,6 +20,7 @@ void add_report_commands(CLI::App& app) {
   report->add_option("--study", args->study, "Study name (default: the only study)");
   report->add_option("-o,--out", args->out, "Output HTML file (default report.html)");
   report->callback([args] {
+    check_output_path(args->out, args->db);
     auto storage = open_storage(args->db, true);
     reports::write_report(*storage, args->study, args->out);
     std::cout << "hpt: wrote " << args->out << "\n";

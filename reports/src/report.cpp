@@ -1,36 +1,21 @@
 #include "hpt/reports/report.hpp"
-#include "hpt/storage/study_lookup.hpp"
 
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <fstream>
 #include <stdexcept>
 
+#include "hpt/io/atomic_file.hpp"
+#include "hpt/io/terminal_text.hpp"
+#include "hpt/storage/optuna_json.hpp"
+#include "hpt/storage/study_lookup.hpp"
 #include "hpt/tuner/importance.hpp"
 
 namespace hpt::reports {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 void write_report(Storage& storage, const std::string& study_name, const std::string& out_path) {
   const StudyInfo study = resolve_study(storage, study_name);
-  const std::string html = render_report(study, storage.get_all_trials(study.id));
-  const std::string tmp = out_path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(html.data(), static_cast<std::streamsize>(html.size()));
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("cannot write report '" + tmp + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), out_path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot move report into place at '" + out_path + "'");
-  }
+  write_file_atomically(out_path, render_report(study, storage.get_all_trials(study.id)));
 }
 
 std::string importance_text(Storage& storage, const std::string& study_name,
@@ -49,15 +34,15 @@ std::string importance_text(Storage& storage, const std::string& study_name,
     for (const auto& [name, v] : sorted) {
       j[name] = v;
     }
-    return j.dump(2) + "\n";
+    return python_json_dumps(j, 2) + "\n";
   }
   size_t width = 9;
   for (const auto& [name, v] : sorted) {
-    width = std::max(width, name.size());
+    width = std::max(width, terminal_text(name).size());
   }
   std::string out = fmt::format("{:<{}}  {:>10}\n", "parameter", width, "importance");
   for (const auto& [name, v] : sorted) {
-    out += fmt::format("{:<{}}  {:>10.4f}\n", name, width, v);
+    out += fmt::format("{:<{}}  {:>10.4f}\n", terminal_text(name), width, v);
   }
   return out;
 }
