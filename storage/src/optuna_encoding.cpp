@@ -1,5 +1,6 @@
 #include "optuna_encoding.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace hpt {
@@ -25,6 +26,25 @@ double decode_value(const std::optional<double>& value, const std::string& type)
     return std::nan("");
   }
   return *value;
+}
+
+Direction direction_from_stored(const std::string& text) {
+  if (text == "MINIMIZE") {
+    return Direction::Minimize;
+  }
+  return text == "MAXIMIZE" ? Direction::Maximize : Direction::NotSet;
+}
+
+std::vector<Direction> directions_from_rows(std::vector<std::pair<int64_t, std::string>> rows) {
+  std::sort(rows.begin(), rows.end());
+  std::vector<Direction> out;
+  for (const auto& [objective, text] : rows) {
+    out.push_back(direction_from_stored(text));
+  }
+  if (out.empty()) {
+    out.push_back(Direction::NotSet);
+  }
+  return out;
 }
 
 std::string states_sql(const std::vector<TrialState>& states) {

@@ -23,6 +23,14 @@ StoredValue encode_value(double v);
 // The inverse of encode_value; value is std::nullopt for SQL NULL (read as NaN).
 double decode_value(const std::optional<double>& value, const std::string& type);
 
+// A study_directions.direction text: MINIMIZE / MAXIMIZE, anything else (Optuna's NOT_SET,
+// text hpt cannot read) is Direction::NotSet.
+Direction direction_from_stored(const std::string& text);
+
+// The directions of a study from its study_directions rows (objective, direction text) in
+// any order: by objective; {NotSet} when there is none.
+std::vector<Direction> directions_from_rows(std::vector<std::pair<int64_t, std::string>> rows);
+
 // "'COMPLETE', 'PRUNED'": the states as an SQL list for "state IN (...)".
 std::string states_sql(const std::vector<TrialState>& states);
 

@@ -119,9 +119,10 @@ std::vector<FrozenTrial> load_trials(SQLite::Database& db, DistributionCache& di
          trials.add_param(id, q.getColumn(1).getString(), q.getColumn(2).getDouble(),
                           q.getColumn(3).getString());
        });
-  each("c.value, c.value_type", "trial_values", " AND c.objective = 0",
+  each("c.objective, c.value, c.value_type", "trial_values", "",
        [&](int64_t id, SQLite::Statement& q) {
-         trials.add_value(id, optional_double(q.getColumn(1)), q.getColumn(2).getString());
+         trials.add_value(id, q.getColumn(1).getInt64(), optional_double(q.getColumn(2)),
+                          q.getColumn(3).getString());
        });
   each("c.step, c.intermediate_value, c.intermediate_value_type", "trial_intermediate_values", "",
        [&](int64_t id, SQLite::Statement& q) {
@@ -244,6 +245,9 @@ TrialState SqliteStorage::require_updatable_trial(int64_t trial_id) {
 
 void SqliteStorage::upsert_attr(const char* table, const char* owner_column, int64_t owner_id,
                                 const std::string& key, const Json& v) {
+  if (auto problem = name_problem("attribute key", key)) {
+    fail(*problem);
+  }
   SQLite::Statement q(m_db,
                       fmt::format("INSERT INTO {0} ({1}, \"key\", value_json) VALUES (?, ?, ?) "
                                   "ON CONFLICT ({1}, \"key\") DO UPDATE SET value_json = "
@@ -262,20 +266,21 @@ std::map<std::string, Json> SqliteStorage::load_attrs(const char* table, const c
   q.bind(1, owner_id);
   std::map<std::string, Json> out;
   while (q.executeStep()) {
-    out[q.getColumn(0).getString()] = python_json_loads(q.getColumn(1).getString());
+    out[q.getColumn(0).getString()] = stored_json_or_note(q.getColumn(1).getString());
   }
   return out;
 }
 
-void SqliteStorage::upsert_value(int64_t trial_id, double value) {
+void SqliteStorage::upsert_value(int64_t trial_id, int64_t objective, double value) {
   auto stored = encode_value(value);
   SQLite::Statement q(m_db,
                       "INSERT INTO trial_values (trial_id, objective, value, value_type) "
-                      "VALUES (?, 0, ?, ?) ON CONFLICT (trial_id, objective) DO UPDATE SET "
+                      "VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, objective) DO UPDATE SET "
                       "value = excluded.value, value_type = excluded.value_type");
   q.bind(1, trial_id);
-  bind_optional(q, 2, stored.value);
-  q.bind(3, stored.type);
+  q.bind(2, objective);
+  bind_optional(q, 3, stored.value);
+  q.bind(4, stored.type);
   q.exec();
 }
 
@@ -295,6 +300,9 @@ void SqliteStorage::upsert_intermediate(int64_t trial_id, int64_t step, double v
 
 void SqliteStorage::upsert_param(int64_t trial_id, const std::string& name, double internal,
                                  const std::string& distribution_json) {
+  if (auto problem = name_problem("parameter name", name)) {
+    fail(*problem);
+  }
   SQLite::Statement q(m_db,
                       "INSERT INTO trial_params (trial_id, param_name, param_value, "
                       "distribution_json) VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, param_name) "
@@ -335,7 +343,14 @@ FrozenTrial SqliteStorage::load_trial(int64_t trial_id) {
   return load_trials(m_db, m_caches->distributions, rows, false, 0).front();
 }
 
-int64_t SqliteStorage::create_study(const std::string& name, Direction direction) {
+int64_t SqliteStorage::create_study(const std::string& name,
+                                    const std::vector<Direction>& directions) {
+  if (auto problem = name_problem("study name", name)) {
+    fail(*problem);
+  }
+  if (directions.empty()) {
+    fail("a study needs at least one direction");
+  }
   return write("create a study", [&] {
     SQLite::Statement exists(m_db, "SELECT 1 FROM studies WHERE study_name = ?");
     exists.bind(1, name);
@@ -346,12 +361,15 @@ int64_t SqliteStorage::create_study(const std::string& name, Direction direction
     s.bind(1, name);
     s.exec();
     int64_t id = m_db.getLastInsertRowid();
-    SQLite::Statement d(m_db,
-                        "INSERT INTO study_directions (direction, study_id, objective) "
-                        "VALUES (?, ?, 0)");
-    d.bind(1, direction_name(direction));
-    d.bind(2, id);
-    d.exec();
+    for (size_t objective = 0; objective < directions.size(); ++objective) {
+      SQLite::Statement d(m_db,
+                          "INSERT INTO study_directions (direction, study_id, objective) "
+                          "VALUES (?, ?, ?)");
+      d.bind(1, direction_name(directions[objective]));
+      d.bind(2, id);
+      d.bind(3, static_cast<int64_t>(objective));
+      d.exec();
+    }
     return id;
   });
 }
@@ -359,18 +377,32 @@ int64_t SqliteStorage::create_study(const std::string& name, Direction direction
 std::vector<StudyInfo> SqliteStorage::list_studies() {
   return read("list studies", [&] {
     SQLite::Statement q(m_db,
-                        "SELECT s.study_id, s.study_name, d.direction FROM studies s LEFT JOIN "
-                        "study_directions d ON d.study_id = s.study_id AND d.objective = 0 "
+                        "SELECT s.study_id, s.study_name, d.objective, d.direction FROM studies s "
+                        "LEFT JOIN study_directions d ON d.study_id = s.study_id "
                         "ORDER BY s.study_id");
     std::vector<StudyInfo> out;
+    std::vector<std::pair<int64_t, std::string>> rows;
+    auto finish = [&] {
+      if (!out.empty()) {
+        out.back().directions = directions_from_rows(std::move(rows));
+        out.back().direction = out.back().directions.front();
+        rows.clear();
+      }
+    };
     while (q.executeStep()) {
-      StudyInfo info;
-      info.id = q.getColumn(0).getInt64();
-      info.name = q.getColumn(1).getString();
-      info.direction = q.getColumn(2).isNull() ? Direction::Minimize
-                                               : direction_from_name(q.getColumn(2).getString());
-      out.push_back(info);
+      const int64_t id = q.getColumn(0).getInt64();
+      if (out.empty() || out.back().id != id) {
+        finish();
+        StudyInfo info;
+        info.id = id;
+        info.name = q.getColumn(1).getString();
+        out.push_back(info);
+      }
+      if (!q.getColumn(2).isNull()) {
+        rows.emplace_back(q.getColumn(2).getInt64(), q.getColumn(3).getString());
+      }
     }
+    finish();
     return out;
   });
 }
@@ -499,8 +531,9 @@ int64_t SqliteStorage::create_trial(int64_t study_id, const FrozenTrial& templ) 
     bind_optional(ins, 5, format_local(times.complete));
     ins.exec();
     int64_t id = m_db.getLastInsertRowid();
-    if (templ.value) {
-      upsert_value(id, *templ.value);
+    const std::vector<double> values = objective_values(templ);
+    for (size_t objective = 0; objective < values.size(); ++objective) {
+      upsert_value(id, static_cast<int64_t>(objective), values[objective]);
     }
     for (const auto& [name, internal] : templ.params) {
       upsert_param(id, name, internal, distribution_to_json(templ.distributions.at(name)));
@@ -563,7 +596,7 @@ bool SqliteStorage::set_trial_state_values(int64_t trial_id, TrialState state,
       return false;
     }
     if (value) {
-      upsert_value(trial_id, *value);
+      upsert_value(trial_id, 0, *value);
     }
     SQLite::Statement u(m_db,
                         "UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ?");

@@ -6,16 +6,47 @@
 
 namespace hpt {
 
+std::optional<std::string> name_problem(const char* what, const std::string& name) {
+  size_t chars = 0;
+  for (char c : name) {
+    chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  }
+  if (chars <= k_max_name_chars) {
+    return std::nullopt;
+  }
+  return fmt::format("{} '{}...' has {} characters; Optuna's schema holds at most {}", what,
+                     name.substr(0, 40), chars, k_max_name_chars);
+}
+
 std::optional<std::string> new_trial_problem(const FrozenTrial& templ) {
   for (const auto& entry : templ.params) {
     if (templ.distributions.count(entry.first) == 0) {
       return "cannot create a trial: parameter '" + entry.first + "' has no distribution";
     }
+    if (auto problem = name_problem("parameter name", entry.first)) {
+      return "cannot create a trial: " + *problem;
+    }
   }
-  if (templ.value && std::isnan(*templ.value)) {
-    return std::string("cannot create a trial: its value is NaN");
+  for (const auto* attrs : {&templ.user_attrs, &templ.system_attrs}) {
+    for (const auto& entry : *attrs) {
+      if (auto problem = name_problem("attribute key", entry.first)) {
+        return "cannot create a trial: " + *problem;
+      }
+    }
+  }
+  for (double v : objective_values(templ)) {
+    if (std::isnan(v)) {
+      return std::string("cannot create a trial: its value is NaN");
+    }
   }
   return std::nullopt;
+}
+
+std::vector<double> objective_values(const FrozenTrial& templ) {
+  if (!templ.values.empty()) {
+    return templ.values;
+  }
+  return templ.value ? std::vector<double>{*templ.value} : std::vector<double>{};
 }
 
 std::optional<std::string> state_values_problem(int64_t trial_id, TrialState state,

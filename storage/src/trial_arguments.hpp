@@ -5,14 +5,23 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "hpt/storage/storage.hpp"
 #include "hpt/tuner/trial.hpp"
 
 namespace hpt {
 
-// Why create_trial cannot store templ (a parameter without a distribution, a NaN value);
-// std::nullopt when it can.
+// Why create_trial cannot store templ (a parameter without a distribution, a NaN value, a
+// name or key longer than k_max_name_chars); std::nullopt when it can.
 std::optional<std::string> new_trial_problem(const FrozenTrial& templ);
+
+// Why `what` (a study name, attribute key or parameter name) cannot be stored: longer than
+// k_max_name_chars characters (UTF-8 code points); std::nullopt when it can.
+std::optional<std::string> name_problem(const char* what, const std::string& name);
+
+// The objective values create_trial stores for templ: templ.values, else templ.value.
+std::vector<double> objective_values(const FrozenTrial& templ);
 
 // Why set_trial_state_values cannot store (state, value) (a NaN value, COMPLETE without a
 // value); std::nullopt when it can.

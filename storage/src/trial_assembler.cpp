@@ -1,5 +1,9 @@
 #include "trial_assembler.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "hpt/storage/optuna_json.hpp"
@@ -23,7 +27,12 @@ TrialAssembler::TrialAssembler(const std::vector<TrialRow>& rows, DistributionCa
     FrozenTrial& t = m_trials[i];
     t.id = r.id;
     t.number = r.number;
-    t.state = trial_state_from_name(r.state);
+    try {
+      t.state = trial_state_from_name(r.state);
+    } catch (const std::invalid_argument& e) {
+      t.state = TrialState::Fail;  // Neither sampled from nor counted as finished work.
+      note_problem(t, std::string(e.what()) + ", read as FAIL");
+    }
     t.datetime_start = parse_local(r.start);
     t.datetime_complete = parse_local(r.complete);
     m_index.emplace(r.id, i);
@@ -35,18 +44,40 @@ FrozenTrial* TrialAssembler::find(int64_t trial_id) {
   return it == m_index.end() ? nullptr : &m_trials[it->second];
 }
 
+void TrialAssembler::note_problem(FrozenTrial& t, const std::string& problem) {
+  Json& list = t.system_attrs[k_read_problems_attr];
+  if (!list.is_array()) {
+    list = Json::array();
+  }
+  list.push_back(problem);
+}
+
 void TrialAssembler::add_param(int64_t trial_id, const std::string& name, double internal,
                                const std::string& distribution_json) {
-  if (FrozenTrial* t = find(trial_id)) {
+  FrozenTrial* t = find(trial_id);
+  if (!t) {
+    return;
+  }
+  try {
+    const Distribution& d = m_distributions.parse(distribution_json);
+    validate(d);
+    if (!std::isfinite(internal) ||
+        (std::holds_alternative<CategoricalDistribution>(d) && !contains(d, internal))) {
+      note_problem(*t, fmt::format("param {}: value {} is not in its distribution", name,
+                                   internal));
+      return;
+    }
     t->params[name] = internal;
-    t->distributions[name] = m_distributions.parse(distribution_json);
+    t->distributions[name] = d;
+  } catch (const std::invalid_argument& e) {
+    note_problem(*t, "param " + name + ": " + e.what());
   }
 }
 
-void TrialAssembler::add_value(int64_t trial_id, const std::optional<double>& value,
-                               const std::string& type) {
-  if (FrozenTrial* t = find(trial_id)) {
-    t->value = decode_value(value, type);
+void TrialAssembler::add_value(int64_t trial_id, int64_t objective,
+                               const std::optional<double>& value, const std::string& type) {
+  if (find(trial_id)) {
+    m_values[trial_id].emplace_back(objective, decode_value(value, type));
   }
 }
 
@@ -60,15 +91,32 @@ void TrialAssembler::add_intermediate(int64_t trial_id, int64_t step,
 void TrialAssembler::add_user_attr(int64_t trial_id, std::string key,
                                    const std::string& value_json) {
   if (FrozenTrial* t = find(trial_id)) {
-    t->user_attrs[std::move(key)] = python_json_loads(value_json);
+    t->user_attrs[std::move(key)] = stored_json_or_note(value_json);
   }
 }
 
 void TrialAssembler::add_system_attr(int64_t trial_id, std::string key,
                                      const std::string& value_json) {
   if (FrozenTrial* t = find(trial_id)) {
-    t->system_attrs[std::move(key)] = python_json_loads(value_json);
+    if (key == k_read_problems_attr) {
+      return;  // hpt's own in-memory note; never read back from a database.
+    }
+    t->system_attrs[std::move(key)] = stored_json_or_note(value_json);
   }
+}
+
+std::vector<FrozenTrial> TrialAssembler::take() {
+  for (auto& [id, values] : m_values) {
+    FrozenTrial& t = *find(id);
+    std::sort(values.begin(), values.end());
+    t.values.clear();
+    for (const auto& [objective, v] : values) {
+      t.values.push_back(v);
+    }
+    t.value = t.values.size() == 1 ? std::optional<double>(t.values[0]) : std::nullopt;
+  }
+  m_values.clear();
+  return std::move(m_trials);
 }
 
 }  // namespace hpt

@@ -12,6 +12,9 @@
 
 namespace hpt {
 
+// The system attribute listing what hpt could not read of a trial (a list of strings).
+inline constexpr const char* k_read_problems_attr = "hpt:read_problems";
+
 // One row of the trials table; datetimes as stored (local time text, std::nullopt for NULL).
 struct TrialRow {
   int64_t id = -1;
@@ -33,6 +36,9 @@ class DistributionCache {
 
 // Collects the trials of rows and then the rows of the per-trial tables, matched by trial
 // id; rows of trials not in rows are ignored. Values and attributes use Optuna's encodings.
+// Whatever a database holds, nothing throws: a row hpt cannot read (malformed or too deeply
+// nested JSON, an unknown state, a choice index out of range) is left out or replaced, and
+// each such problem is listed in the trial's system attribute k_read_problems_attr.
 class TrialAssembler {
  public:
   TrialAssembler(const std::vector<TrialRow>& rows, DistributionCache& distributions);
@@ -40,21 +46,25 @@ class TrialAssembler {
   void add_param(int64_t trial_id, const std::string& name, double internal,
                  const std::string& distribution_json);
   // value is std::nullopt for SQL NULL; type is the value_type column.
-  void add_value(int64_t trial_id, const std::optional<double>& value, const std::string& type);
+  void add_value(int64_t trial_id, int64_t objective, const std::optional<double>& value,
+                 const std::string& type);
   void add_intermediate(int64_t trial_id, int64_t step, const std::optional<double>& value,
                         const std::string& type);
   void add_user_attr(int64_t trial_id, std::string key, const std::string& value_json);
   void add_system_attr(int64_t trial_id, std::string key, const std::string& value_json);
 
-  // The trials, in the order of rows; the assembler is empty afterwards.
-  std::vector<FrozenTrial> take() { return std::move(m_trials); }
+  // The trials, in the order of rows, their values by objective (value set when a trial has
+  // exactly one); the assembler is empty afterwards.
+  std::vector<FrozenTrial> take();
 
  private:
   // nullptr when trial_id is not among the rows.
   FrozenTrial* find(int64_t trial_id);
+  static void note_problem(FrozenTrial& t, const std::string& problem);
 
   std::vector<FrozenTrial> m_trials;
   std::unordered_map<int64_t, size_t> m_index;  // Trial id -> position.
+  std::unordered_map<int64_t, std::vector<std::pair<int64_t, double>>> m_values;
   DistributionCache& m_distributions;
 };
 

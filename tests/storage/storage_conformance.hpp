@@ -450,6 +450,70 @@ inline void check_concurrent_claims(const StorageFactory& open, bool use_process
   CHECK(counted == k_limit);  // Never past the limit.
 }
 
+// Several directions, one study_directions row each; values per objective round-trip and a
+// multi-objective trial has no single value.
+inline void check_multi_objective(const StorageFactory& open) {
+  auto s = open();
+  const std::vector<Direction> both{Direction::Minimize, Direction::Maximize};
+  int64_t mo = s->create_study("mo", both);
+  int64_t so = s->create_study("so", Direction::Maximize);
+  CHECK_THROWS_AS(s->create_study("none", std::vector<Direction>{}), StorageError);
+  auto info = s->find_study("mo");
+  REQUIRE(info);
+  CHECK(info->directions == both);
+  CHECK(info->is_multi_objective());
+  CHECK(s->find_study("so")->directions == std::vector<Direction>{Direction::Maximize});
+  CHECK_FALSE(s->find_study("so")->is_multi_objective());
+  FrozenTrial two;
+  two.state = TrialState::Complete;
+  two.values = {1.5, -k_inf};
+  const auto got = s->get_trial(s->create_trial(mo, two));
+  CHECK(got.values == std::vector<double>{1.5, -k_inf});
+  CHECK_FALSE(got.value);
+  FrozenTrial one;
+  one.state = TrialState::Complete;
+  one.value = 0.25;
+  s->create_trial(so, one);
+  const auto single = open()->get_all_trials(so).at(0);
+  CHECK(single.value == 0.25);
+  CHECK(single.values == std::vector<double>{0.25});
+  two.values = {1.0, k_nan};
+  CHECK_THROWS_AS(s->create_trial(mo, two), StorageError);
+}
+
+// Names and keys past Optuna's VARCHAR(512) are refused with a StorageError, nothing written;
+// 512 two-byte characters fit.
+inline void check_name_limits(const StorageFactory& open) {
+  auto s = open();
+  std::string fits;
+  for (int i = 0; i < 512; ++i) {
+    fits += "\u00e9";
+  }
+  const std::string too_long = fits + "x";
+  CHECK_THROWS_WITH(s->create_study(too_long, Direction::Minimize),
+                    Catch::Contains("513 characters"));
+  CHECK(s->list_studies().empty());
+  int64_t study = s->create_study(fits, Direction::Minimize);
+  auto claim = s->claim_trial(study, 10, Json("me"), nullptr);
+  REQUIRE(claim);
+  const int64_t id = claim->trial.id;
+  s->set_trial_user_attr(id, fits, 1);
+  CHECK_THROWS_AS(s->set_trial_user_attr(id, too_long, 1), StorageError);
+  CHECK_THROWS_AS(s->set_trial_system_attr(id, too_long, 1), StorageError);
+  CHECK_THROWS_AS(s->set_study_user_attr(study, too_long, 1), StorageError);
+  CHECK_THROWS_AS(
+      s->set_trial_param(id, too_long, 0.5, FloatDistribution{0.0, 1.0, false, std::nullopt}),
+      StorageError);
+  FrozenTrial templ;
+  templ.state = TrialState::Waiting;
+  templ.user_attrs[too_long] = 1;
+  CHECK_THROWS_AS(s->create_trial(study, templ), StorageError);
+  const auto t = open()->get_trial(id);
+  CHECK(t.user_attrs.size() == 1);
+  CHECK(t.params.empty());
+  CHECK(open()->count_trials(study) == 1);
+}
+
 }  // namespace hpt::conformance
 
 #define HPT_CONFORMANCE_CASE(backend, name, fn, new_db)    \
@@ -480,6 +544,11 @@ inline void check_concurrent_claims(const StorageFactory& open, bool use_process
   HPT_CONFORMANCE_CASE(backend, "claim orphan", hpt::conformance::check_claim_orphan, new_db)   \
   /* record_heartbeat / heartbeat_age. */                                                       \
   HPT_CONFORMANCE_CASE(backend, "heartbeat", hpt::conformance::check_heartbeat, new_db)         \
+  /* Several directions and per-objective values round-trip. */                                \
+  HPT_CONFORMANCE_CASE(backend, "multi-objective", hpt::conformance::check_multi_objective,    \
+                       new_db)                                                                  \
+  /* Names and keys longer than 512 characters: a StorageError, nothing written. */            \
+  HPT_CONFORMANCE_CASE(backend, "name limits", hpt::conformance::check_name_limits, new_db)    \
   /* A second connection's reads follow writes made by the first. */                            \
   HPT_CONFORMANCE_CASE(backend, "reader sees changes",                                          \
                        hpt::conformance::check_reader_sees_changes, new_db)                     \

@@ -204,3 +204,75 @@ TEST_CASE("sqlite get_all_trials speed", "[.bench][storage]") {
            << changed * 1e3 << " ms");
   }
 }
+
+// Whatever rows a database holds, reads do not throw or recurse: a 300,000-deep attribute,
+// invalid JSON, an unknown state, NaN and wrong-typed values, garbage distributions and
+// choice indexes out of range; an unreadable row is left out or replaced, with a note in
+// hpt:read_problems. Study directions NOT_SET, missing or unknown read as NotSet.
+TEST_CASE("sqlite storage reads whatever a database holds", "[storage][sqlite]") {
+  hpt::test::TempDir dir;
+  const std::string path = dir.file("hostile.db");
+  int64_t study = 0;
+  {
+    auto s = hpt::open_storage("sqlite:///" + path);
+    study = s->create_study("h", hpt::Direction::Minimize);
+    s->create_study("notset", hpt::Direction::Minimize);
+    s->create_study("nodir", hpt::Direction::Minimize);
+    s->create_study("mo", {hpt::Direction::Maximize, hpt::Direction::Minimize});
+    hpt::FrozenTrial t;
+    t.state = hpt::TrialState::Complete;
+    t.value = 1.0;
+    t.params = {{"x", 0.5}, {"c", 1}};
+    t.distributions = {{"x", hpt::FloatDistribution{0.0, 1.0, false, std::nullopt}},
+                       {"c", hpt::CategoricalDistribution{{"a", "b"}}}};
+    for (int i = 0; i < 3; ++i) {
+      s->create_trial(study, t);
+    }
+  }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    const std::string deep = std::string(300000, '[') + std::string(300000, ']');
+    SQLite::Statement ins(db,
+                          "INSERT INTO trial_user_attributes (trial_id, key, value_json) "
+                          "VALUES (1, 'deep', ?), (1, 'bad', '{\"a\": '), (1, 'huge', ?)");
+    ins.bind(1, deep);
+    ins.bind(2, "\"" + std::string(1 << 20, 'z') + "\"");
+    ins.exec();
+    db.exec("INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES (1, 'x', "
+            "'NaN'), (1, 'hpt:read_problems', '\"forged\"')");
+    db.exec("UPDATE trials SET state = 'EXPLODED' WHERE trial_id = 2");
+    db.exec("UPDATE trial_params SET distribution_json = '{\"name\": \"FloatDistribution\"' "
+            "WHERE trial_id = 2 AND param_name = 'x'");
+    db.exec("UPDATE trial_params SET param_value = 7 WHERE trial_id = 3 AND param_name = 'c'");
+    SQLite::Statement deep_dist(
+        db, "UPDATE trial_params SET distribution_json = ? WHERE trial_id = 3 AND param_name = 'x'");
+    deep_dist.bind(1, deep);
+    deep_dist.exec();
+    db.exec("UPDATE trial_values SET value = 'text', value_type = 'FINITE' WHERE trial_id = 3");
+    db.exec("UPDATE study_directions SET direction = 'NOT_SET' WHERE study_id = 2");
+    db.exec("DELETE FROM study_directions WHERE study_id = 3");
+    db.exec("UPDATE study_directions SET direction = 'SIDEWAYS' WHERE study_id = 4 AND "
+            "objective = 1");
+  }
+  auto s = hpt::open_storage("sqlite:///" + path, true);
+  const auto studies = s->list_studies();
+  REQUIRE(studies.size() == 4);
+  CHECK(studies[1].directions == std::vector<hpt::Direction>{hpt::Direction::NotSet});
+  CHECK(studies[2].directions == std::vector<hpt::Direction>{hpt::Direction::NotSet});
+  CHECK(studies[3].directions ==
+        std::vector<hpt::Direction>{hpt::Direction::Maximize, hpt::Direction::NotSet});
+  const auto trials = s->get_all_trials(study);
+  REQUIRE(trials.size() == 3);
+  const auto& first = trials[0];
+  CHECK(first.user_attrs.at("deep").get<std::string>().find("<unreadable") == 0);
+  CHECK(first.user_attrs.at("bad").get<std::string>().find("<unreadable") == 0);
+  CHECK(first.user_attrs.at("huge").get<std::string>().size() == (1u << 20));
+  CHECK(std::isnan(first.system_attrs.at("x").get<double>()));
+  CHECK(first.system_attrs.count("hpt:read_problems") == 0);
+  CHECK(trials[1].state == hpt::TrialState::Fail);
+  CHECK(trials[1].params.count("x") == 0);
+  CHECK(trials[1].system_attrs.at("hpt:read_problems").size() == 2);
+  CHECK(trials[2].params.empty());
+  CHECK(trials[2].system_attrs.at("hpt:read_problems").size() == 2);
+  REQUIRE(trials[2].value);  // SQLite's 'text' reads as 0.
+}

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -22,7 +23,8 @@ Json choice_to_optuna(const Json& c) { return c.is_structured() ? Json(c.dump())
 Json choice_from_optuna(const Json& c) {
   if (c.is_string()) {
     const std::string& s = c.get_ref<const std::string&>();
-    if (!s.empty() && (s.front() == '[' || s.front() == '{')) {
+    if (!s.empty() && (s.front() == '[' || s.front() == '{') &&
+        json_nesting_depth(s, k_max_json_depth) <= k_max_json_depth) {
       Json parsed = Json::parse(s, nullptr, false);
       if (!parsed.is_discarded()) {
         return parsed;
@@ -40,6 +42,32 @@ bool choice_equal(const Json& a, const Json& b) {
 }
 
 }  // namespace
+
+size_t json_nesting_depth(const std::string& text, size_t limit) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) {
+        return limit + 1;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
 
 void validate(const Distribution& d) {
   std::visit(
@@ -116,9 +144,14 @@ std::string distribution_to_json(const Distribution& d) {
 }
 
 Distribution distribution_from_json(const std::string& text) {
+  if (json_nesting_depth(text, k_max_json_depth) > k_max_json_depth) {
+    throw std::invalid_argument(
+        fmt::format("distribution JSON is nested deeper than {} levels", k_max_json_depth));
+  }
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    throw std::invalid_argument("distribution JSON is not an object: " + text);
+    throw std::invalid_argument("distribution JSON is not an object: " +
+                                (text.size() > 80 ? text.substr(0, 80) + "..." : text));
   }
   try {
     if (j.contains("name")) {
@@ -279,6 +312,49 @@ bool is_log(const Distribution& d) {
                                [](const IntDistribution& i) { return i.log; },
                                [](const CategoricalDistribution&) { return false; }},
                     d);
+}
+
+std::optional<std::string> compatibility_problem(const Distribution& stored,
+                                                 const Distribution& declared) {
+  if (stored.index() != declared.index()) {
+    return fmt::format("it is stored as {} but declared as {}", kind_name(stored),
+                       kind_name(declared));
+  }
+  if (is_log(stored) != is_log(declared)) {
+    return fmt::format("it is stored with log={} but declared with log={}", is_log(stored),
+                       is_log(declared));
+  }
+  const auto* a = std::get_if<CategoricalDistribution>(&stored);
+  const auto* b = std::get_if<CategoricalDistribution>(&declared);
+  if (a && b && !(*a == *b)) {
+    return "its categorical choices differ (Optuna allows no change, not even of their order)";
+  }
+  return std::nullopt;
+}
+
+std::string distribution_text(const Distribution& d) {
+  std::string out = std::visit(
+      Overloaded{[](const FloatDistribution& f) {
+                   return fmt::format("float [{}, {}]{}{}", f.low, f.high, f.log ? " log" : "",
+                                      f.step ? fmt::format(" step {}", *f.step) : "");
+                 },
+                 [](const IntDistribution& i) {
+                   return fmt::format("int [{}, {}]{}{}", i.low, i.high, i.log ? " log" : "",
+                                      i.step != 1 ? fmt::format(" step {}", i.step) : "");
+                 },
+                 [](const CategoricalDistribution& c) {
+                   return "categorical " +
+                          Json(c.choices).dump(-1, ' ', false, Json::error_handler_t::replace);
+                 }},
+      d);
+  size_t cut = 160;
+  if (out.size() <= cut) {
+    return out;
+  }
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) {
+    --cut;  // Not inside a UTF-8 sequence.
+  }
+  return out.substr(0, cut) + "...";
 }
 
 }  // namespace hpt

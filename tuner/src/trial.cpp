@@ -37,7 +37,15 @@ bool is_finished(TrialState s) {
 }
 
 std::string direction_name(Direction d) {
-  return d == Direction::Maximize ? "MAXIMIZE" : "MINIMIZE";
+  switch (d) {
+    case Direction::Minimize:
+      return "MINIMIZE";
+    case Direction::Maximize:
+      return "MAXIMIZE";
+    case Direction::NotSet:
+      break;
+  }
+  return "NOT_SET";
 }
 
 Direction direction_from_name(const std::string& name) {

@@ -21,7 +21,8 @@ class SqliteStorage : public Storage {
   SqliteStorage(SQLite::Database db, std::string path, bool read_only);
   ~SqliteStorage() override;
 
-  int64_t create_study(const std::string& name, Direction direction) override;
+  using Storage::create_study;
+  int64_t create_study(const std::string& name, const std::vector<Direction>& directions) override;
   std::optional<StudyInfo> find_study(const std::string& name) override;
   std::vector<StudyInfo> list_studies() override;
   void set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) override;
@@ -74,7 +75,7 @@ class SqliteStorage : public Storage {
                    const std::string& key, const Json& v);
   std::map<std::string, Json> load_attrs(const char* table, const char* owner_column,
                                          int64_t owner_id);
-  void upsert_value(int64_t trial_id, double value);
+  void upsert_value(int64_t trial_id, int64_t objective, double value);
   void upsert_intermediate(int64_t trial_id, int64_t step, double value);
   void upsert_param(int64_t trial_id, const std::string& name, double internal,
                     const std::string& distribution_json);

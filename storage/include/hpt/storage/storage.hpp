@@ -3,6 +3,7 @@
 // Every method is one short transaction; implementations are safe to use from
 // several processes at once on one database. Errors throw hpt::StorageError.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -24,8 +25,19 @@ class StorageError : public std::runtime_error {
 struct StudyInfo {
   int64_t id = -1;
   std::string name;
+  // One per objective (Optuna's study_directions rows, by objective); NotSet where the
+  // database holds NOT_SET, no row, or text hpt cannot read.
+  std::vector<Direction> directions{Direction::Minimize};
+  // directions[0]: the direction of a single-objective study. Code that can meet a
+  // multi-objective study must look at directions (see is_multi_objective).
   Direction direction = Direction::Minimize;
+
+  bool is_multi_objective() const { return directions.size() > 1; }
 };
+
+// The longest study name, attribute key or parameter name Optuna's schema holds
+// (VARCHAR(512), counted in characters); longer ones are refused by both backends.
+constexpr size_t k_max_name_chars = 512;
 
 // The result of claim_trial.
 struct TrialClaim {
@@ -38,8 +50,12 @@ class Storage {
  public:
   virtual ~Storage() = default;
 
-  // Throws StorageError if a study with this name exists.
-  virtual int64_t create_study(const std::string& name, Direction direction) = 0;
+  // Throws StorageError if a study with this name exists, the name is longer than
+  // k_max_name_chars or directions is empty. One study_directions row per objective.
+  virtual int64_t create_study(const std::string& name, const std::vector<Direction>& directions) = 0;
+  int64_t create_study(const std::string& name, Direction direction) {
+    return create_study(name, std::vector<Direction>{direction});
+  }
   virtual std::optional<StudyInfo> find_study(const std::string& name) = 0;
   virtual std::vector<StudyInfo> list_studies() = 0;
   virtual void set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) = 0;
@@ -59,9 +75,11 @@ class Storage {
       int64_t study_id, int limit, const Json& owner,
       const std::function<bool(const FrozenTrial&)>& is_orphan) = 0;
   // Creates a trial in the given state with its params (Optuna's enqueue_trial when
-  // WAITING; also used to import finished trials). Returns the trial id.
+  // WAITING; also used to import finished trials): templ.values, one row per objective, or
+  // else templ.value. Returns the trial id.
   virtual int64_t create_trial(int64_t study_id, const FrozenTrial& templ) = 0;
 
+  // Names and keys longer than k_max_name_chars throw StorageError (nothing is written).
   virtual void set_trial_param(int64_t trial_id, const std::string& name, double internal,
                                const Distribution& d) = 0;
   virtual void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) = 0;

@@ -43,11 +43,20 @@ struct CategoricalDistribution {
 
 using Distribution = std::variant<FloatDistribution, IntDistribution, CategoricalDistribution>;
 
+// The deepest nesting of arrays and objects in JSON text (brackets inside strings do not
+// count), scanning no further once it exceeds limit (then returns limit + 1). Parsing, copying
+// and printing nlohmann::json recurse once per level: check this before parsing text that
+// comes from outside (a database, a worker).
+size_t json_nesting_depth(const std::string& text, size_t limit);
+// The nesting hpt reads from a database: deeper values are refused.
+constexpr size_t k_max_json_depth = 256;
+
 // Throws std::invalid_argument naming the bad attribute ("low > high: got low=2, high=1").
 void validate(const Distribution& d);
 
 // Optuna's distribution_to_json / json_to_distribution (also reads the abbreviated
-// pre-3.0 {"type": ...} form). Throws std::invalid_argument on malformed input.
+// pre-3.0 {"type": ...} form). Throws std::invalid_argument on malformed input (including
+// text nested deeper than k_max_json_depth).
 std::string distribution_to_json(const Distribution& d);
 Distribution distribution_from_json(const std::string& text);
 
@@ -64,5 +73,14 @@ bool is_single(const Distribution& d);
 std::string kind_name(const Distribution& d);
 // True if the distribution is log-scaled.
 bool is_log(const Distribution& d);
+
+// Optuna's check_distribution_compatibility: why a parameter stored with `stored` cannot
+// take `declared` in the same study (a different kind, a different log setting, other or
+// reordered categorical choices), or std::nullopt when it can (ranges and steps may change).
+std::optional<std::string> compatibility_problem(const Distribution& stored,
+                                                 const Distribution& declared);
+// A one-line description for messages: "float [0.001, 0.1] log", "int [1, 9] step 2",
+// "categorical [\"a\", 3]" (long choice lists are cut).
+std::string distribution_text(const Distribution& d);
 
 }  // namespace hpt

@@ -15,15 +15,17 @@ namespace hpt {
 
 // Optuna's TrialState, with the same names in the database.
 enum class TrialState { Running = 0, Complete = 1, Pruned = 2, Fail = 3, Waiting = 4 };
-enum class Direction { Minimize = 1, Maximize = 2 };  // Optuna's StudyDirection values.
+// Optuna's StudyDirection values. NotSet only comes from a database (old Optuna studies, or
+// a direction hpt cannot read); a config never has it.
+enum class Direction { NotSet = 0, Minimize = 1, Maximize = 2 };
 
 // "RUNNING", "COMPLETE", ... and back; trial_state_from_name throws std::invalid_argument.
 std::string trial_state_name(TrialState s);
 TrialState trial_state_from_name(const std::string& name);
 // True for COMPLETE, PRUNED and FAIL.
 bool is_finished(TrialState s);
-std::string direction_name(Direction d);                 // "MINIMIZE" / "MAXIMIZE"
-Direction direction_from_name(const std::string& name);  // accepts either case
+std::string direction_name(Direction d);                 // "MINIMIZE" / "MAXIMIZE" / "NOT_SET"
+Direction direction_from_name(const std::string& name);  // minimize/maximize, either case
 
 using Clock = std::chrono::system_clock;
 
@@ -31,7 +33,10 @@ struct FrozenTrial {
   int64_t id = -1;  // Storage key (trials.trial_id).
   int number = -1;  // 0-based number within the study.
   TrialState state = TrialState::Running;
-  std::optional<double> value;                        // Single objective.
+  std::optional<double> value;  // The objective value when the trial has exactly one.
+  // Every objective's value in objective order, as a storage read them (Optuna's
+  // trial_values rows); empty when none is stored or for trials not read from a storage.
+  std::vector<double> values;
   std::map<std::string, double> params;               // Internal representation.
   std::map<std::string, Distribution> distributions;  // Same keys as params.
   std::map<int64_t, double> intermediate_values;      // step -> value (may be NaN).

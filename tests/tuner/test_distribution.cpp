@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/tuner/distribution.hpp"
+
+namespace {
+
+const hpt::FloatDistribution k_unit{0.0, 1.0, false, std::nullopt};
+
+}  // namespace
+
+// Optuna's check_distribution_compatibility: kind, log and categorical choices (order too)
+// must stay; ranges and steps may change.
+TEST_CASE("compatibility_problem follows Optuna", "[distribution]") {
+  using hpt::compatibility_problem;
+  CHECK_FALSE(compatibility_problem(k_unit, hpt::FloatDistribution{-5.0, 5.0, false, 0.5}));
+  CHECK_FALSE(compatibility_problem(hpt::IntDistribution{1, 8, false, 1},
+                                    hpt::IntDistribution{0, 100, false, 4}));
+  CHECK(*compatibility_problem(k_unit, hpt::IntDistribution{0, 1, false, 1}) ==
+        "it is stored as float but declared as int");
+  CHECK(*compatibility_problem(hpt::FloatDistribution{1e-3, 1.0, true, std::nullopt}, k_unit) ==
+        "it is stored with log=true but declared with log=false");
+  CHECK(compatibility_problem(hpt::IntDistribution{1, 8, false, 1},
+                              hpt::IntDistribution{1, 8, true, 1}));
+  const hpt::CategoricalDistribution ab{{"a", "b"}};
+  CHECK_FALSE(compatibility_problem(ab, hpt::CategoricalDistribution{{"a", "b"}}));
+  CHECK(compatibility_problem(ab, hpt::CategoricalDistribution{{"b", "a"}}));
+  CHECK(compatibility_problem(ab, hpt::CategoricalDistribution{{"a", "b", "c"}}));
+  CHECK(compatibility_problem(ab, k_unit));
+}
+
+// Descriptions for messages; a long choice list is cut, never inside a UTF-8 character.
+TEST_CASE("distribution_text", "[distribution]") {
+  CHECK(hpt::distribution_text(hpt::FloatDistribution{1e-4, 0.1, true, std::nullopt}) ==
+        "float [0.0001, 0.1] log");
+  CHECK(hpt::distribution_text(hpt::IntDistribution{8, 64, false, 8}) == "int [8, 64] step 8");
+  CHECK(hpt::distribution_text(hpt::CategoricalDistribution{{"a", 3}}) ==
+        "categorical [\"a\",3]");
+  hpt::CategoricalDistribution many;
+  for (int i = 0; i < 200; ++i) {
+    many.choices.push_back("\xc3\xa9");
+  }
+  const std::string text = hpt::distribution_text(many);
+  CHECK(text.size() < 200);
+  REQUIRE(text.substr(text.size() - 3) == "...");
+  CHECK(static_cast<unsigned char>(text[text.size() - 4]) != 0xc3);  // Not half of an é.
+}
+
+// Nesting depth ignores brackets in strings and stops counting past the limit.
+TEST_CASE("json_nesting_depth", "[distribution]") {
+  CHECK(hpt::json_nesting_depth("1", 10) == 0);
+  CHECK(hpt::json_nesting_depth("[[1], {\"a\": [2]}]", 10) == 3);
+  CHECK(hpt::json_nesting_depth("[\"[[[[\\\"[[\"]", 10) == 1);
+  CHECK(hpt::json_nesting_depth(std::string(300000, '['), 256) == 257);
+}
+
+// A distribution text nested 300,000 deep (or a choice string that is) is refused, not
+// recursed into.
+TEST_CASE("distribution_from_json refuses deep nesting", "[distribution]") {
+  const std::string deep = std::string(300000, '[') + std::string(300000, ']');
+  CHECK_THROWS_WITH(hpt::distribution_from_json(deep), Catch::Contains("nested deeper"));
+  const auto d = hpt::distribution_from_json(
+      R"({"name": "CategoricalDistribution", "attributes": {"choices": [")" + deep + R"("]}})");
+  CHECK(std::get<hpt::CategoricalDistribution>(d).choices.at(0).get<std::string>() == deep);
+  CHECK(hpt::distribution_from_json(hpt::distribution_to_json(k_unit)) == hpt::Distribution(k_unit));
+}

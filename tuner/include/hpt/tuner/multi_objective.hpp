@@ -1,0 +1,21 @@
+#pragma once
+// Best trials of single- and multi-objective studies (Optuna's study.best_trials).
+
+#include <vector>
+
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt {
+
+// True if values a dominate b under directions (Optuna's _dominates): no worse in every
+// objective and better in one. Requires a.size() == b.size() == directions.size().
+bool dominates(const std::vector<double>& a, const std::vector<double>& b,
+               const std::vector<Direction>& directions);
+
+// The COMPLETE trials with one finite value per direction that no other such trial
+// dominates (the Pareto front; for one direction the best trials, ties included), ordered by
+// number. Throws std::invalid_argument if a direction is NotSet.
+std::vector<FrozenTrial> best_trials(const std::vector<FrozenTrial>& trials,
+                                     const std::vector<Direction>& directions);
+
+}  // namespace hpt
