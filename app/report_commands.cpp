@@ -7,8 +7,25 @@
 #include "hpt/engine/cli.hpp"
 #include "hpt/reports/report.hpp"
 #include "hpt/storage/storage.hpp"
+#include "hpt/storage/study_lookup.hpp"
 
 namespace hpt {
+
+namespace {
+
+// Throws std::invalid_argument, one line, if `hpt verb` cannot treat the study as one
+// objective with a known direction (Optuna made it with several, or NOT_SET).
+void require_single_objective(Storage& storage, const std::string& study, const char* verb) {
+  const StudyInfo info = resolve_study(storage, study);
+  if (info.is_multi_objective() || info.direction == Direction::NotSet) {
+    throw std::invalid_argument(
+        "study '" + info.name + "' has direction " + directions_text(info.directions) + "; hpt " +
+        verb + " handles one objective with a direction (hpt trials lists every value" +
+        (info.is_multi_objective() ? ", hpt best the Pareto front)" : ")"));
+  }
+}
+
+}  // namespace
 
 void add_report_commands(CLI::App& app) {
   struct Args {
@@ -22,6 +39,7 @@ void add_report_commands(CLI::App& app) {
   report->callback([args] {
     check_output_path(args->out, args->db);
     auto storage = open_storage(args->db, true);
+    require_single_objective(*storage, args->study, "report");
     reports::write_report(*storage, args->study, args->out);
     std::cout << "hpt: wrote " << args->out << "\n";
   });
@@ -34,6 +52,9 @@ void add_report_commands(CLI::App& app) {
       ->check(CLI::IsMember({"table", "json"}));
   importance->callback([args] {
     auto storage = open_storage(args->db, true);
+    if (args->target == "value") {
+      require_single_objective(*storage, args->study, "importance --target value");
+    }
     std::cout << reports::importance_text(*storage, args->study, args->target, args->format);
   });
 }

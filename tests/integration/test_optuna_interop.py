@@ -112,3 +112,124 @@ s.optimize(f, n_trials=25, catch=(ValueError,))
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def hpt_bounded(*args, seconds=60):
+    """hpt under `timeout -k`: a runaway or a hang fails the test instead of blocking it."""
+    from hpt_harness import HPT
+    return subprocess.run(["timeout", "-k", "5", str(seconds), HPT, *args], capture_output=True,
+                          text=True)
+
+
+@unittest.skipUnless(HAVE_OPTUNA, "python3-optuna not installed")
+class SharedStudySafetyTest(TempDirTest):
+    def make_multi_objective(self, db):
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.create_study(study_name="quad", storage="sqlite:///{db}", directions=["minimize", "maximize"])
+s.optimize(lambda t: (t.suggest_float("x", -3, 3) ** 2, t.suggest_float("y", 0.01, 10, log=True)
+                      + (1 if t.suggest_categorical("kind", ["a", "b"]) == "a" else 0)), n_trials=12)
+print(sorted(t.number for t in s.best_trials))
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return json.loads(proc.stdout)
+
+    def test_multi_objective_study_is_read_not_corrupted(self):
+        """An Optuna multi-objective study: hpt refuses to continue it (one line, nothing
+        written), trials shows every value, best prints Optuna's Pareto front, report and
+        importance refuse with one line."""
+        db = f"{self.dir}/study.db"
+        front = self.make_multi_objective(db)
+        before = file_digest_of(db)
+        proc = hpt_bounded("--config", quadratic_config(self.dir), "--trials", "20")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stderr.strip().count("\n"), 0, proc.stderr)
+        self.assertIn("directions [MINIMIZE, MAXIMIZE], but the config says MINIMIZE", proc.stderr)
+        self.assertEqual(file_digest_of(db), before)
+        trials = json.loads(hpt_bounded("trials", db, "--format", "json").stdout)
+        self.assertEqual(len(trials), 12)
+        self.assertTrue(all(len(t["values"]) == 2 and t["value"] is None for t in trials))
+        self.assertIn("[", hpt_bounded("trials", db).stdout)
+        best = hpt_bounded("best", db, "--format", "json")
+        self.assertEqual(best.returncode, 0, best.stderr)
+        self.assertEqual(sorted(t["number"] for t in json.loads(best.stdout)), front)
+        self.assertIn("Pareto front of [MINIMIZE, MAXIMIZE]", hpt_bounded("best", db).stdout)
+        for args in (["report", db, "-o", f"{self.dir}/r.html"], ["importance", db]):
+            proc = hpt_bounded(*args)
+            self.assertEqual(proc.returncode, 1, proc.stdout)
+            self.assertIn("has direction [MINIMIZE, MAXIMIZE]", proc.stderr)
+            self.assertEqual(proc.stderr.strip().count("\n"), 0, proc.stderr)
+        self.assertFalse(os.path.exists(f"{self.dir}/r.html"))
+
+    def test_incompatible_search_space_is_refused(self):
+        """Optuna's compatibility rules before the first trial: another kind, log dropped,
+        reordered choices are refused naming the parameter; a changed range is allowed."""
+        db = f"{self.dir}/study.db"
+        run_hpt("--config", quadratic_config(self.dir), "--trials", "3", check=True)
+        before = file_digest_of(db)
+        with open(f"{self.dir}/hpt_config.yaml") as f:
+            original = f.read()
+        for old, new, expected in (
+                ("x: {type: float, low: -3, high: 3}", "x: {type: int, low: -3, high: 3}",
+                 "search_space.x: it is stored as float but declared as int"),
+                ("y: {type: float, low: 0.01, high: 10, log: true}", "y: {type: float, low: 0.01, high: 10}",
+                 "search_space.y: it is stored with log=true but declared with log=false"),
+                ("choices: [a, b]", "choices: [b, a]", "search_space.kind: its categorical choices differ")):
+            with open(f"{self.dir}/hpt_config.yaml", "w") as f:
+                f.write(original.replace(old, new))
+            proc = hpt_bounded("--config", f"{self.dir}/hpt_config.yaml", "--trials", "5")
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn(expected, proc.stderr)
+            self.assertEqual(proc.stderr.strip().count("\n"), 0, proc.stderr)
+            self.assertEqual(file_digest_of(db), before)
+        with open(f"{self.dir}/hpt_config.yaml", "w") as f:
+            f.write(original.replace("low: -3, high: 3", "low: -5, high: 5"))
+        proc = hpt_bounded("--config", f"{self.dir}/hpt_config.yaml", "--trials", "5")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+
+def file_digest_of(db):
+    """The database's content (every row of every table; hpt's switch to WAL aside)."""
+    import sqlite3
+    con = sqlite3.connect(db)
+    try:
+        return "\n".join(con.iterdump())
+    finally:
+        con.close()
+
+
+class HostileDatabaseTest(TempDirTest):
+    def test_read_commands_survive_any_content(self):
+        """Rows no writer should leave (300,000-deep JSON, invalid JSON, a huge string, NaN,
+        unknown states and directions, garbage distributions, choice indexes out of range):
+        trials, best, report and importance end normally under timeout -k."""
+        import sqlite3
+        db = f"{self.dir}/study.db"
+        run_hpt("--config", quadratic_config(self.dir), "--trials", "6", check=True)
+        con = sqlite3.connect(db)
+        deep = "[" * 300000 + "]" * 300000
+        con.executemany("INSERT INTO trial_user_attributes (trial_id, key, value_json) VALUES (?, ?, ?)",
+                        [(1, "deep", deep), (1, "bad", '{"a": '), (2, "huge", '"' + "z" * 5000000 + '"'),
+                         (3, "nan", "NaN")])
+        con.execute("UPDATE trials SET state = 'EXPLODED' WHERE trial_id = 4")
+        con.execute("UPDATE trial_params SET distribution_json = ? WHERE trial_id = 5 AND param_name = 'x'", (deep,))
+        con.execute("UPDATE trial_params SET distribution_json = 'garbage' WHERE trial_id = 5 AND param_name = 'y'")
+        con.execute("UPDATE trial_params SET param_value = 99 WHERE trial_id = 6 AND param_name = 'kind'")
+        con.execute("UPDATE trial_values SET value = NULL, value_type = 'NAN' WHERE trial_id = 2")
+        con.commit()
+        con.close()
+        for args in (["trials", db], ["trials", db, "--format", "json"], ["trials", db, "--format", "csv"],
+                     ["best", db], ["best", db, "--format", "json"], ["studies", db],
+                     ["report", db, "-o", f"{self.dir}/r.html"], ["importance", db]):
+            proc = hpt_bounded(*args)
+            self.assertIn(proc.returncode, (0, 1), f"{args}: {proc.returncode} {proc.stderr[-500:]}")
+            self.assertNotIn("terminate", proc.stderr)
+        self.assertIn("<unreadable", hpt_bounded("trials", db, "--format", "json").stdout)
+        self.assertEqual(hpt_bounded("report", db, "-o", f"{self.dir}/r.html").returncode, 0)
+        with sqlite3.connect(db) as con:
+            con.execute("UPDATE study_directions SET direction = 'NOT_SET'")
+        proc = hpt_bounded("best", db)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("NOT_SET", proc.stderr)
+        self.assertIn("NOT_SET", hpt_bounded("studies", db).stdout)
