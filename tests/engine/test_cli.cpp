@@ -1,4 +1,6 @@
+#include <CLI/CLI.hpp>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 
 #include "hpt/engine/cli.hpp"
@@ -59,4 +61,79 @@ TEST_CASE("cli: trials as csv and table", "[cli]") {
   CHECK_THAT(table, Catch::Contains("number  state"));
   CHECK_THROWS_WITH(format_trials(*s, info, "xml"),
                     Catch::Contains("--format must be table, json or csv"));
+}
+
+// json keeps NaN and infinities as Python's json writes them (they read back as floats);
+// csv writes the shortest exact text of each value.
+TEST_CASE("cli: non-finite values in json and csv", "[cli]") {
+  StudyInfo info;
+  auto s = sample_study((std::filesystem::temp_directory_path() / "hpt_cli_nan.db").string(), info);
+  FrozenTrial t;
+  t.state = TrialState::Complete;
+  t.value = 0.1;
+  t.intermediate_values = {{0, std::nan("")}, {1, -HUGE_VAL}};
+  t.user_attrs = {{"inf", HUGE_VAL}};
+  t.params = {{"x", 0.3}, {"c", 0}};
+  t.distributions = {{"x", FloatDistribution{0, 1, false, {}}},
+                     {"c", CategoricalDistribution{{Json::array({512, 256}), "a,b"}}}};
+  s->create_trial(info.id, t);
+  const std::string json = format_trials(*s, info, "json");
+  CHECK_THAT(json, Catch::Contains("\"0\": NaN") && Catch::Contains("\"1\": -Infinity") &&
+                       Catch::Contains("\"inf\": Infinity"));
+  CHECK_THAT(format_trials(*s, info, "csv"), Catch::Contains("\n2,COMPLETE,0.1,"));
+}
+
+// Table cells from the database show control characters escaped.
+TEST_CASE("cli: table escapes control characters", "[cli]") {
+  StudyInfo info;
+  auto s = sample_study((std::filesystem::temp_directory_path() / "hpt_cli_esc.db").string(), info);
+  FrozenTrial t;
+  t.state = TrialState::Complete;
+  t.value = 1;
+  t.params = {{"\x1b[2Jname", 0}};
+  t.distributions = {{"\x1b[2Jname", CategoricalDistribution{{"\x1b]0;x\x07"}}}};
+  s->create_trial(info.id, t);
+  const std::string table = format_trials(*s, info, "table");
+  CHECK(table.find('\x1b') == std::string::npos);
+  CHECK_THAT(table, Catch::Contains("\\x1b[2Jname") && Catch::Contains("\\x1b]0;x\\x07"));
+  CHECK(format_trials(*s, info, "csv").find("\x1b]0;x\x07") != std::string::npos);
+}
+
+// The report may not overwrite the study database, its -wal/-shm files or a link to it.
+TEST_CASE("cli: check_output_path refuses the database", "[cli]") {
+  const auto dir = std::filesystem::temp_directory_path() / "hpt_cli_out";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sub");
+  const std::string db = (dir / "s.db").string();
+  StudyInfo info;
+  auto s = sample_study(db, info);
+  std::filesystem::create_symlink(db, dir / "link.html");
+  for (const std::string& out : {db, db + "-wal", db + "-shm", (dir / "sub/../s.db").string(),
+                                 (dir / "link.html").string()}) {
+    INFO(out);
+    CHECK_THROWS_WITH(check_output_path(out, db), Catch::Contains("is the study database"));
+    CHECK_THROWS_AS(check_output_path(out, "sqlite:///" + db), std::invalid_argument);
+  }
+  CHECK_NOTHROW(check_output_path((dir / "report.html").string(), db));
+  CHECK_NOTHROW(check_output_path(db, "postgresql://u@h/db"));
+  std::filesystem::remove_all(dir);
+}
+
+// Integer flags are decimal and range-checked: "0010" is 10; junk, hex, fractions, values out
+// of range and 64-bit overflow fail with the flag's name.
+TEST_CASE("cli: add_int_option", "[cli]") {
+  const auto parse = [](const char* value) {
+    CLI::App app;
+    int n = -1;
+    add_int_option(app, "--n", n, 1, 1000, "n");
+    std::vector<std::string> args{value, "--n"};  // CLI11 parses a reversed vector.
+    app.parse(args);
+    return n;
+  };
+  CHECK(parse("0010") == 10);
+  CHECK(parse("1000") == 1000);
+  for (const char* bad : {"0x10", "1.5", "abc", "0", "1001", "99999999999999999999", "", " 5"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse(bad), Catch::StartsWith("--n: expected a whole number in [1, 1000]"));
+  }
 }

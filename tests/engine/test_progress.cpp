@@ -27,3 +27,21 @@ TEST_CASE("progress: plain lines", "[progress]") {
   CHECK_THAT(s, Catch::Contains("trial 3 COMPLETE value=0.7 (2s) [3/3]"));
   CHECK(s.find('\r') == std::string::npos);
 }
+
+// Names, reasons, notes and parameters holding control characters (from a database or a
+// worker) are printed escaped: no ESC or BEL reaches the terminal.
+TEST_CASE("progress: control characters are escaped", "[progress]") {
+  std::ostringstream out;
+  Progress p(out, false);
+  p.begin("\x1b]0;pwn\x07s", Direction::Minimize, 2, 0);
+  p.started(0, Json{{"c", "\x1b[2J"}, {"bad", "\xff"}});
+  p.finished(0, TrialState::Fail, std::nullopt, "stderr: \x1b[31mboom\n", 1.0);
+  p.note("study '\x1b[1mx' \xc2\x9b");
+  const std::string s = out.str();
+  CHECK(s.find('\x1b') == std::string::npos);
+  CHECK(s.find('\x07') == std::string::npos);
+  CHECK(s.find("\xc2\x9b") == std::string::npos);
+  CHECK_THAT(s, Catch::Contains("study '\\x1b]0;pwn\\x07s'"));
+  CHECK_THAT(s, Catch::Contains("trial 0 FAIL: stderr: \\x1b[31mboom\\n (1s)"));
+  CHECK_THAT(s, Catch::Contains("hpt: study '\\x1b[1mx' \\u009b"));
+}
