@@ -11,7 +11,10 @@ packages=(
   python3-optuna python3-torch python3-sklearn python3-numpy
   libpqxx-dev postgresql python3-psycopg2
   procps clang libclang-rt-14-dev chromium python3-plotly
+  libcpp-httplib-dev nodejs
 )
+# npm for the dashboard's browser test (puppeteer-core); a Node.js from elsewhere brings its own.
+command -v npm > /dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "hpt/reports/info.hpp"
+#include "hpt/reports/svg.hpp"
 
 namespace hpt::reports {
 namespace {
@@ -94,39 +95,45 @@ SummaryInfo get_summary_info(const std::string& study_name, Direction direction,
     info.best_number = t.number;
     info.best_value = t.value;
     info.best_params = t.external_params();
-    if (auto it = t.user_attrs.find("roc_curve"); it != t.user_attrs.end()) {
-      info.roc = parse_roc(it->second);
-    }
-    if (auto it = t.user_attrs.find("confusion_matrix"); it != t.user_attrs.end()) {
-      info.confusion_matrix = parse_confusion(it->second);
-    }
+    info.roc = get_trial_roc(t);
+    info.confusion_matrix = get_trial_confusion(t);
   }
   return info;
+}
+
+TrialRow get_trial_row(const FrozenTrial& t, int index) {
+  TrialRow row{index,         t.number, t.state, t.value, t.duration_seconds(), t.external_params(),
+               Json::object()};
+  for (const auto& [key, v] : t.user_attrs) {
+    if (v.is_primitive() && !v.is_null()) {
+      row.attrs[key] = v.is_string() ? Json(shorten(v.get<std::string>(), 200)) : v;
+    }
+  }
+  for (const char* key : {"fail_reason", "hpt:fail_reason"}) {
+    if (auto it = t.system_attrs.find(key); it != t.system_attrs.end() && it->second.is_string()) {
+      row.attrs["fail_reason"] = it->second;
+    }
+  }
+  return row;
 }
 
 std::vector<TrialRow> get_trial_rows(const std::vector<FrozenTrial>& trials) {
   std::vector<TrialRow> rows;
   rows.reserve(trials.size());
   for (size_t i = 0; i < trials.size(); ++i) {
-    const FrozenTrial& t = trials[i];
-    TrialRow row{static_cast<int>(i), t.number,      t.state, t.value, t.duration_seconds(),
-                 t.external_params(), Json::object()};
-    for (const auto& [key, v] : t.user_attrs) {
-      if (v.is_primitive() && !v.is_null()) {
-        row.attrs[key] = v.is_string() && v.get<std::string>().size() > 200
-                             ? Json(v.get<std::string>().substr(0, 200) + "...")
-                             : v;
-      }
-    }
-    for (const char* key : {"fail_reason", "hpt:fail_reason"}) {
-      if (auto it = t.system_attrs.find(key);
-          it != t.system_attrs.end() && it->second.is_string()) {
-        row.attrs["fail_reason"] = it->second;
-      }
-    }
-    rows.push_back(std::move(row));
+    rows.push_back(get_trial_row(trials[i], static_cast<int>(i)));
   }
   return rows;
+}
+
+std::optional<RocCurve> get_trial_roc(const FrozenTrial& t) {
+  auto it = t.user_attrs.find("roc_curve");
+  return it == t.user_attrs.end() ? std::nullopt : parse_roc(it->second);
+}
+
+std::optional<std::vector<std::vector<double>>> get_trial_confusion(const FrozenTrial& t) {
+  auto it = t.user_attrs.find("confusion_matrix");
+  return it == t.user_attrs.end() ? std::nullopt : parse_confusion(it->second);
 }
 
 }  // namespace hpt::reports

@@ -57,6 +57,67 @@ std::string format_number(double v) {
   return fmt::format("{:.4g}", v);
 }
 
+namespace {
+
+// The length of the UTF-8 sequence starting at text[i], or 0 if it is not a valid one.
+size_t utf8_sequence_length(const std::string& text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b = byte(i);
+  size_t n = 0;
+  unsigned min_code = 0;
+  if (b < 0x80) {
+    return 1;
+  } else if ((b & 0xE0) == 0xC0) {
+    n = 2;
+    min_code = 0x80;
+  } else if ((b & 0xF0) == 0xE0) {
+    n = 3;
+    min_code = 0x800;
+  } else if ((b & 0xF8) == 0xF0) {
+    n = 4;
+    min_code = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) {
+    return 0;
+  }
+  unsigned code = b & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) {
+      return 0;
+    }
+    code = (code << 6) | (byte(i + k) & 0x3F);
+  }
+  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+    return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string shorten(const std::string& text, size_t max_chars) {
+  std::vector<std::pair<size_t, size_t>> chars;  // (offset, length; 0 = an invalid byte)
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = utf8_sequence_length(text, i);
+    chars.emplace_back(i, n);
+    i += n == 0 ? 1 : n;
+  }
+  const bool cut = chars.size() > max_chars;
+  const size_t keep = cut ? (max_chars == 0 ? 0 : max_chars - 1) : chars.size();
+  std::string out;
+  out.reserve(text.size());
+  for (size_t c = 0; c < keep; ++c) {
+    const auto [offset, length] = chars[c];
+    out += length == 0 ? std::string("\uFFFD") : text.substr(offset, length);
+  }
+  if (cut && max_chars > 0) {
+    out += "\u2026";
+  }
+  return out;
+}
+
 std::string html_escape(const std::string& text) {
   std::string out;
   out.reserve(text.size());
@@ -144,11 +205,7 @@ void Frame::open(std::string& out, const std::string& title) const {
       const size_t n = a.categories.size();
       const size_t every = n > 16 ? (n + 15) / 16 : 1;
       for (size_t i = 0; i < n; i += every) {
-        std::string label = a.categories[i];
-        if (label.size() > 14) {
-          label = label.substr(0, 13) + "\u2026";
-        }
-        t.emplace_back(static_cast<double>(i), label);
+        t.emplace_back(static_cast<double>(i), shorten(a.categories[i], 14));
       }
     } else {
       for (double v : a.log ? log_ticks(a.low, a.high) : nice_ticks(a.low, a.high)) {

@@ -26,6 +26,17 @@ inline FrozenTrial make_trial(int number, TrialState state, std::optional<double
   return t;
 }
 
+// A single-objective study's description.
+inline StudyInfo study_info(int64_t id, const std::string& name,
+                            Direction direction = Direction::Minimize) {
+  StudyInfo s;
+  s.id = id;
+  s.name = name;
+  s.direction = direction;
+  s.directions = {direction};
+  return s;
+}
+
 inline const FloatDistribution k_unit{0.0, 1.0, false, std::nullopt};
 inline const FloatDistribution k_lr{1e-5, 1e-1, true, std::nullopt};
 inline const IntDistribution k_layers{1, 4, false, 1};
@@ -73,9 +84,12 @@ inline std::vector<FrozenTrial> mixed_study(int n, uint64_t seed = 3) {
 // Keeps studies and trials in memory; only what the reports read is implemented.
 class MemoryStorage : public Storage {
  public:
-  int64_t create_study(const std::string& name, Direction direction) override {
-    m_studies.push_back({static_cast<int64_t>(m_studies.size() + 1), name, direction});
-    return m_studies.back().id;
+  using Storage::create_study;
+  int64_t create_study(const std::string& name, const std::vector<Direction>& directions) override {
+    StudyInfo s = study_info(static_cast<int64_t>(m_studies.size() + 1), name, directions.at(0));
+    s.directions = directions;
+    m_studies.push_back(s);
+    return s.id;
   }
   std::optional<StudyInfo> find_study(const std::string& name) override {
     for (const auto& s : m_studies) {

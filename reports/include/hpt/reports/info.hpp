@@ -159,6 +159,13 @@ struct TrialRow {
   Json params = Json::object();  // External.
   Json attrs = Json::object();   // Scalar user attrs, plus a fail reason if stored.
 };
+// One trial's row; index is its position in the caller's trial list.
+TrialRow get_trial_row(const FrozenTrial& trial, int index);
 std::vector<TrialRow> get_trial_rows(const std::vector<FrozenTrial>& trials);
+
+// A trial's ROC curve and confusion matrix from its user attrs (as SummaryInfo reads them for
+// the best trial); std::nullopt if absent or malformed.
+std::optional<RocCurve> get_trial_roc(const FrozenTrial& trial);
+std::optional<std::vector<std::vector<double>>> get_trial_confusion(const FrozenTrial& trial);
 
 }  // namespace hpt::reports

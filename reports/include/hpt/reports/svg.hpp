@@ -21,6 +21,9 @@ std::vector<double> nice_ticks(double low, double high, int target = 5);
 std::vector<double> log_ticks(double low, double high);
 // Compact number text: up to 4 significant digits, no trailing zeros ("0.001", "1.5e+06").
 std::string format_number(double v);
+// text cut to at most max_chars code points, the last one an ellipsis when cut. Never splits a
+// UTF-8 sequence; invalid bytes in text count as one character each and become U+FFFD.
+std::string shorten(const std::string& text, size_t max_chars);
 // Escapes & < > " ' for HTML text and attributes.
 std::string html_escape(const std::string& text);
 // A colour on a blue-to-yellow ramp for t in [0, 1] ("#rrggbb").

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Dashboard benchmark. (1) Server time to load and refresh a study of 1,000 and 10,000 trials
+# (bench_dashboard). (2) A 1,000-trial study's wall time alone and with `hpt dashboard` polling
+# it as an open study page does (trials every second, plots when they change), RUNS times each,
+# interleaved. Prints Markdown tables. Usage: bench/dashboard/run.sh [BUILD_DIR]  (env: RUNS=3)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../../build}
+hpt=$build/app/hpt
+runs=${RUNS:-3}
+[ -x "$hpt" ] && [ -x "$build/bench/dashboard/bench_dashboard" ] ||
+  { echo "missing: cmake --build $build --target hpt bench_dashboard" >&2; exit 1; }
+tmp=$(mktemp -d)
+dash_pid=""
+poll_pid=""
+cleanup() {
+  [ -n "$poll_pid" ] && kill "$poll_pid" 2>/dev/null || true
+  [ -n "$dash_pid" ] && kill "$dash_pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$build/bench/dashboard/bench_dashboard" "$tmp" 1000 10000 > "$tmp/server.jsonl"
+/usr/bin/python3 - "$tmp/server.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print("### Dashboard server time (ms; one SQLite file, read-only)\n")
+print("| trials | page | first poll (all trials) | table ready | plots ready | refresh after 1 new trial (median / max) | poll, no change |")
+print("|---|---|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r['trials']:,} | {r['page_ms']:.1f} | {r['first_poll_ms']:.0f} ({r['first_poll_bytes']/1e6:.1f} MB) | "
+          f"{r['table_ready_ms']:.0f} | {r['plots_ready_ms']:.0f} | {r['refresh_median_ms']:.1f} / {r['refresh_max_ms']:.1f} | "
+          f"{r['idle_poll_median_ms']:.2f} |")
+PY
+
+cat > "$tmp/study.yaml" <<YAML
+study: {name: trivial, storage: $tmp/study.db, seed: 0, sampler: {type: tpe}, pruner: {type: none}}
+objective:
+  command: [/usr/bin/awk, 'BEGIN { printf "{\"value\": %.17g}\n", {x} * {x} + {y} * {y} }']
+search_space:
+  x: {type: float, low: -10, high: 10}
+  y: {type: float, low: -10, high: 10}
+YAML
+# What an open study page asks: the trials changed since its cursor every second, plots after.
+poll_like_a_page() {
+  url=$1
+  cursor=""
+  while :; do
+    cursor=$(curl -s "$url/api/studies/1/trials?since=$cursor" |
+      /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("cursor",""))' 2>/dev/null || true)
+    curl -s -o /dev/null "$url/api/studies/1/plots"
+    sleep 1
+  done
+}
+study_wall() {
+  start=$(date +%s.%N)
+  "$hpt" --config "$tmp/study.yaml" --trials 1000 > "$tmp/study.log"
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc
+}
+alone=""
+watched=""
+i=0
+while [ $i -lt "$runs" ]; do
+  rm -f "$tmp"/study.db*
+  alone="$alone $(study_wall)"
+  rm -f "$tmp"/study.db*
+  "$hpt" --config "$tmp/study.yaml" --trials 1 > /dev/null   # the dashboard opens an existing file
+  "$hpt" dashboard "$tmp/study.db" --port 0 > "$tmp/dash.out" 2>&1 &
+  dash_pid=$!
+  sleep 0.5
+  url=$(sed -n 's|.*\(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$tmp/dash.out")
+  poll_like_a_page "$url" &
+  poll_pid=$!
+  watched="$watched $(study_wall)"
+  kill "$poll_pid"; wait "$poll_pid" 2>/dev/null || true; poll_pid=""
+  kill -INT "$dash_pid"; wait "$dash_pid" || true; dash_pid=""
+  i=$((i + 1))
+done
+/usr/bin/python3 - "$alone" "$watched" <<'PY'
+import statistics, sys
+alone = [float(x) for x in sys.argv[1].split()]
+watched = [float(x) for x in sys.argv[2].split()]
+a, w = statistics.median(alone), statistics.median(watched)
+print("\n### 1,000-trial study (jobs 1, trivial objective), wall seconds, median of", len(alone), "runs\n")
+print("| | wall s | runs |")
+print("|---|---|---|")
+print(f"| alone | {a:.2f} | {' '.join(f'{x:.2f}' for x in alone)} |")
+print(f"| with a dashboard polling it | {w:.2f} | {' '.join(f'{x:.2f}' for x in watched)} |")
+print(f"| slowdown | {100 * (w / a - 1):+.1f}% | |")
+PY

@@ -1,0 +1,126 @@
+#include "hpt/dashboard/api.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+
+#include "hpt/reports/info.hpp"
+#include "hpt/reports/plots_html.hpp"
+
+namespace hpt::dashboard {
+namespace {
+
+Json finite_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(); }
+
+Json time_or_null(const std::optional<Clock::time_point>& t) {
+  return t ? Json(iso_time(*t)) : Json();
+}
+
+// The text with invalid UTF-8 replaced by U+FFFD (a JSON string round trip does it).
+std::string valid_utf8(const std::string& text) {
+  return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace))
+      .get<std::string>();
+}
+
+}  // namespace
+
+std::string iso_time(Clock::time_point t) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     static_cast<int>(ms - static_cast<int64_t>(seconds) * 1000));
+}
+
+Json study_summary_json(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {
+  Json states = Json::object();
+  for (TrialState s : {TrialState::Running, TrialState::Complete, TrialState::Pruned,
+                       TrialState::Fail, TrialState::Waiting}) {
+    states[trial_state_name(s)] = 0;
+  }
+  std::optional<Clock::time_point> last;
+  for (const FrozenTrial& t : trials) {
+    states[trial_state_name(t.state)] = states[trial_state_name(t.state)].get<int>() + 1;
+    for (const auto& when : {t.datetime_start, t.datetime_complete}) {
+      if (when && (!last || *when > *last)) {
+        last = when;
+      }
+    }
+  }
+  Json best;
+  if (auto i = reports::best_trial_index(trials, study.direction)) {
+    best = {{"number", trials[*i].number}, {"value", finite_or_null(*trials[*i].value)}};
+  }
+  return {{"id", study.id},
+          {"name", study.name},
+          {"direction", direction_name(study.direction)},
+          {"n_trials", trials.size()},
+          {"states", states},
+          {"best", best},
+          {"last_activity", time_or_null(last)}};
+}
+
+Json trial_detail_json(const FrozenTrial& t) {
+  Json j = reports::trial_row_json(reports::get_trial_row(t, 0));
+  j["id"] = t.id;
+  j["datetime_start"] = time_or_null(t.datetime_start);
+  j["datetime_complete"] = time_or_null(t.datetime_complete);
+  Json steps = Json::array();
+  for (const auto& [step, v] : t.intermediate_values) {
+    steps.push_back(Json::array({step, finite_or_null(v)}));
+  }
+  j["intermediate_values"] = std::move(steps);
+  j["user_attrs"] = Json(t.user_attrs);
+  j["system_attrs"] = Json(t.system_attrs);
+  auto reason = t.system_attrs.find("fail_reason");
+  j["fail_reason"] = reason != t.system_attrs.end() ? reason->second : Json();
+  Json distributions = Json::object();
+  for (const auto& [name, d] : t.distributions) {
+    distributions[name] = Json::parse(distribution_to_json(d));
+  }
+  j["distributions"] = std::move(distributions);
+  return j;
+}
+
+std::optional<std::string> read_log_tail(const std::string& path, size_t max_bytes) {
+  if (path.size() < 4 || path.compare(path.size() - 4, 4, ".log") != 0) {
+    return std::nullopt;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return std::nullopt;
+  }
+  struct stat st {};
+  std::string text;
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (ok) {
+    const off_t size = st.st_size;
+    const off_t start =
+        size > static_cast<off_t>(max_bytes) ? size - static_cast<off_t>(max_bytes) : 0;
+    text.resize(static_cast<size_t>(size - start));
+    ssize_t got = ::pread(fd, text.data(), text.size(), start);
+    ok = got >= 0;
+    text.resize(ok ? static_cast<size_t>(got) : 0);
+    if (ok && start > 0) {
+      const size_t nl = text.find('\n');
+      if (nl != std::string::npos && nl + 1 < text.size()) {
+        text.erase(0, nl + 1);
+      }
+    }
+  }
+  ::close(fd);
+  if (!ok) {
+    return std::nullopt;
+  }
+  return valid_utf8(text);
+}
+
+}  // namespace hpt::dashboard

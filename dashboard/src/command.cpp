@@ -1,0 +1,45 @@
+#include "hpt/dashboard/command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "hpt/dashboard/dashboard.hpp"
+#include "hpt/dashboard/server.hpp"
+
+namespace hpt::dashboard {
+
+void add_dashboard_command(CLI::App& app) {
+  struct Args {
+    std::string db, study;
+    ServeOptions serve;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "dashboard", "Serve a live, read-only dashboard of a study database (Ctrl-C stops it)");
+  cmd->add_option("DB", args->db, "Study database (SQLite path or postgresql:// URL)")->required();
+  cmd->add_option("--study", args->study, "Show only this study (default: every study)");
+  cmd->add_option("--host", args->serve.host,
+                  "Address to listen on (default 127.0.0.1: this machine only)");
+  cmd->add_option("--port", args->serve.port, "Port (default 8080; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  cmd->callback([args] {
+    Dashboard dashboard(open_storage(args->db, /*read_only=*/true), args->study);
+    if (!is_loopback_host(args->serve.host)) {
+      std::cerr << "hpt: warning: listening on " << args->serve.host
+                << ", which other machines may reach: the dashboard has no login; anyone who "
+                   "can connect sees the studies (prefer an SSH tunnel to 127.0.0.1)\n";
+    }
+    serve(dashboard, args->serve, [&](int port) {
+      const std::string host =
+          args->serve.host.find(':') != std::string::npos && args->serve.host.front() != '['
+              ? "[" + args->serve.host + "]"
+              : args->serve.host;
+      std::cout << "hpt: dashboard at http://" << host << ":" << port
+                << "/ (read-only; Ctrl-C stops it)" << std::endl;
+    });
+    std::cout << "hpt: dashboard stopped" << std::endl;
+  });
+}
+
+}  // namespace hpt::dashboard

@@ -1,0 +1,299 @@
+#include "hpt/dashboard/dashboard.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+#include "hpt/dashboard/api.hpp"
+#include "hpt/reports/info.hpp"
+#include "hpt/reports/plots_html.hpp"
+#include "hpt/storage/study_lookup.hpp"
+
+namespace hpt::embedded {
+std::string_view dashboard_js();
+std::string_view dashboard_css();
+}  // namespace hpt::embedded
+
+namespace hpt::dashboard {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+Response json_response(const Json& j, int status = 200) {
+  return {status, "application/json", j.dump(-1, ' ', false, Json::error_handler_t::replace)};
+}
+
+Response error_response(int status, const std::string& message) {
+  return json_response(Json{{"error", message}}, status);
+}
+
+// The path's parts between slashes ("/api/studies/3" -> {"api", "studies", "3"}).
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) {
+      end = path.size();
+    }
+    if (end > start) {
+      parts.push_back(path.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return parts;
+}
+
+// A non-negative decimal integer that fits int64, or std::nullopt.
+std::optional<int64_t> parse_id(const std::string& text) {
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return std::stoll(text);
+}
+
+}  // namespace
+
+Dashboard::Dashboard(std::unique_ptr<Storage> storage, const std::string& only_study)
+    : m_storage(std::move(storage)),
+      m_epoch(std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+              .count())) {
+  if (!only_study.empty()) {
+    m_only_study = resolve_study(*m_storage, only_study).name;
+  }
+}
+
+Dashboard::~Dashboard() {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  m_stopping = true;
+  for (auto& [id, w] : m_watched) {
+    if (w->plot_thread.joinable()) {
+      std::thread t = std::move(w->plot_thread);
+      lock.unlock();
+      t.join();
+      lock.lock();
+    }
+  }
+}
+
+void Dashboard::set_intervals(std::chrono::milliseconds sync, std::chrono::milliseconds min_plot) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_sync_interval = sync;
+  m_min_plot_interval = min_plot;
+}
+
+Response Dashboard::get(const std::string& path, const std::map<std::string, std::string>& query) {
+  try {
+    return route(path, query);
+  } catch (const StorageError& e) {
+    return error_response(503, e.what());
+  } catch (const std::exception& e) {
+    return error_response(500, e.what());
+  }
+}
+
+Response Dashboard::route(const std::string& path,
+                          const std::map<std::string, std::string>& query) {
+  const auto parts = split_path(path);
+  auto param = [&](const char* key) {
+    auto it = query.find(key);
+    return it == query.end() ? std::string() : it->second;
+  };
+  if (parts.empty() || parts[0] == "studies") {
+    const bool app_path =
+        parts.empty() || (parts.size() == 2 && parse_id(parts[1])) ||
+        (parts.size() == 4 && parse_id(parts[1]) && parts[2] == "trials" && parse_id(parts[3]));
+    return app_path ? page() : error_response(404, "no page at " + path);
+  }
+  if (parts[0] != "api" || parts.size() < 2 || parts[1] != "studies") {
+    return error_response(404, "no page at " + path);
+  }
+  if (parts.size() == 2) {
+    return studies();
+  }
+  const auto id = parse_id(parts[2]);
+  Watched* w = id ? sync(*id) : nullptr;
+  if (!w) {
+    return error_response(404, "no study with id " + parts[2]);
+  }
+  if (parts.size() == 3) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return json_response(study_summary_json(w->watch.study(), *w->watch.trials()));
+  }
+  if (parts.size() == 4 && parts[3] == "trials") {
+    return trials(*w, param("since"));
+  }
+  if (parts.size() == 5 && parts[3] == "trials") {
+    const auto number = parse_id(parts[4]);
+    if (!number || *number > std::numeric_limits<int>::max()) {
+      return error_response(404, "no trial " + parts[4]);
+    }
+    return trial(*w, static_cast<int>(*number));
+  }
+  if (parts.size() == 4 && parts[3] == "plots") {
+    return plots(*w, param("have"));
+  }
+  return error_response(404, "no page at " + path);
+}
+
+std::vector<StudyInfo> Dashboard::served_studies() {
+  std::vector<StudyInfo> all = m_storage->list_studies();
+  if (!m_only_study.empty()) {
+    all.erase(std::remove_if(all.begin(), all.end(),
+                             [&](const StudyInfo& s) { return s.name != m_only_study; }),
+              all.end());
+  }
+  return all;
+}
+
+void Dashboard::sync_locked(Watched& w) {
+  const auto now = SteadyClock::now();
+  if (w.synced != SteadyClock::time_point{} && now - w.synced < m_sync_interval) {
+    return;
+  }
+  // Dropping our snapshot first lets the storage refresh its cache without a copy.
+  w.watch.release_snapshot();
+  w.watch.update(m_storage->trials_snapshot(w.watch.study().id));
+  w.synced = now;
+}
+
+Dashboard::Watched* Dashboard::sync(int64_t study_id) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  auto it = m_watched.find(study_id);
+  if (it == m_watched.end()) {
+    for (const StudyInfo& s : served_studies()) {
+      if (s.id == study_id) {
+        it = m_watched.emplace(study_id, std::make_unique<Watched>(s)).first;
+      }
+    }
+    if (it == m_watched.end()) {
+      return nullptr;
+    }
+  }
+  sync_locked(*it->second);
+  return it->second.get();
+}
+
+Response Dashboard::studies() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  Json list = Json::array();
+  for (const StudyInfo& s : served_studies()) {
+    auto it = m_watched.find(s.id);
+    if (it == m_watched.end()) {
+      it = m_watched.emplace(s.id, std::make_unique<Watched>(s)).first;
+    }
+    sync_locked(*it->second);
+    list.push_back(study_summary_json(s, *it->second->watch.trials()));
+  }
+  return json_response(Json{{"studies", list}});
+}
+
+Response Dashboard::trials(Watched& w, const std::string& since) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  uint64_t from = 0;
+  const std::string prefix = m_epoch + "-";
+  if (since.size() > prefix.size() && since.compare(0, prefix.size(), prefix) == 0) {
+    if (auto r = parse_id(since.substr(prefix.size()));
+        r && static_cast<uint64_t>(*r) <= w.watch.revision()) {
+      from = static_cast<uint64_t>(*r);
+    }
+  }
+  const auto snapshot = w.watch.trials();
+  Json rows = Json::array();
+  for (size_t i : w.watch.changed_since(from)) {
+    rows.push_back(
+        reports::trial_row_json(reports::get_trial_row((*snapshot)[i], static_cast<int>(i))));
+  }
+  return json_response(Json{{"study", study_summary_json(w.watch.study(), *snapshot)},
+                            {"cursor", prefix + std::to_string(w.watch.revision())},
+                            {"full", from == 0},
+                            {"trials", std::move(rows)}});
+}
+
+Response Dashboard::trial(Watched& w, int number) {
+  std::shared_ptr<const std::vector<FrozenTrial>> snapshot;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    snapshot = w.watch.trials();
+  }
+  auto it = std::find_if(snapshot->begin(), snapshot->end(),
+                         [&](const FrozenTrial& t) { return t.number == number; });
+  if (it == snapshot->end()) {
+    return error_response(404,
+                          fmt::format("no trial {} in study '{}'", number, w.watch.study().name));
+  }
+  Json j = trial_detail_json(*it);
+  j["study"] = {{"id", w.watch.study().id}, {"name", w.watch.study().name}};
+  j["log_tail"] = Json();
+  if (auto log = it->system_attrs.find("hpt:log");
+      log != it->system_attrs.end() && log->second.is_string()) {
+    j["log_path"] = log->second;
+    if (auto tail = read_log_tail(log->second.get<std::string>())) {
+      j["log_tail"] = *tail;
+    }
+  }
+  j["plots_html"] = reports::render_trial_curve(*it);
+  j["metrics_html"] = reports::render_trial_metrics(*it);
+  return json_response(j);
+}
+
+void Dashboard::start_render(Watched& w) {
+  if (w.plot_thread.joinable()) {
+    w.plot_thread.join();  // Finished: rendering is false.
+  }
+  w.rendering = true;
+  auto snapshot = w.watch.trials();
+  const uint64_t revision = w.watch.revision();
+  const StudyInfo study = w.watch.study();
+  w.plot_thread = std::thread([this, &w, snapshot, revision, study] {
+    const auto start = SteadyClock::now();
+    std::string html;
+    try {
+      html = reports::render_plot_sections(study, *snapshot);
+    } catch (const std::exception& e) {
+      html = "<p class=\"note\">The plots could not be drawn: " + std::string(e.what()) + "</p>";
+    }
+    const auto took = SteadyClock::now() - start;
+    std::lock_guard<std::mutex> lock(m_mutex);
+    w.plot_html = std::move(html);
+    w.plot_revision = revision;
+    w.has_plots = true;
+    w.rendering = false;
+    w.next_render =
+        SteadyClock::now() + std::max<SteadyClock::duration>(m_min_plot_interval, 2 * took);
+  });
+}
+
+Response Dashboard::plots(Watched& w, const std::string& have) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  const bool stale = !w.has_plots || w.plot_revision != w.watch.revision();
+  if (stale && !w.rendering && !m_stopping && SteadyClock::now() >= w.next_render) {
+    start_render(w);
+  }
+  Json j = {{"revision", w.plot_revision}, {"pending", !w.has_plots || w.rendering}};
+  if (w.has_plots && have != std::to_string(w.plot_revision)) {
+    j["html"] = w.plot_html;
+  }
+  return json_response(j);
+}
+
+Response Dashboard::page() const {
+  std::string html = fmt::format(
+      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width, initial-scale=1\"><title>hpt dashboard</title><link "
+      "rel=\"icon\" href=\"data:,\">"
+      "<style>{}</style><style>{}</style></head><body><div id=\"app\"></div><div id=\"tip\">"
+      "</div><script>",
+      reports::report_css(), embedded::dashboard_css());
+  html += reports::report_js();
+  html += "</script><script>";
+  html += embedded::dashboard_js();
+  html += "</script></body></html>\n";
+  return {200, "text/html; charset=utf-8", std::move(html)};
+}
+
+}  // namespace hpt::dashboard

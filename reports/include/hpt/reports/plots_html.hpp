@@ -1,0 +1,44 @@
+#pragma once
+// The plots of a study as HTML: one code path for the static report (`hpt report`) and the
+// live dashboard (`hpt dashboard`). Every mark of a plot sits in a <g data-t="n1,n2,...">
+// whose k-th child belongs to trial number n_k; reports/web/report.js reads these to show a
+// trial on hover, to select trials in one plot and highlight them in the others, and to zoom.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hpt/reports/info.hpp"
+#include "hpt/storage/storage.hpp"
+#include "hpt/tuner/trial.hpp"
+
+namespace hpt::reports {
+
+// The plot sections (summary, history, importances, contour, slice, parallel coordinates,
+// learning curves, EDF) of the study's trials, each a <section id="...">. Never throws on odd
+// studies: a plot that cannot be drawn carries a note instead.
+std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
+
+// The ROC curve (SVG) and confusion-matrix table of one trial's built-in-trainer user attrs;
+// an empty string when it has neither.
+std::string render_trial_metrics(const FrozenTrial& trial);
+
+// The learning curve of one trial (its intermediate values), as the report draws curves; a note
+// when it reported none.
+std::string render_trial_curve(const FrozenTrial& trial);
+
+// One trial as the trials table and tooltips read it (and as the dashboard's API lists it):
+// {"number", "state", "value", "duration", "params": {name: external value}, "attrs": {...}}.
+// Non-finite numbers become null (JSON has no NaN).
+Json trial_row_json(const TrialRow& row);
+
+// Text of a JSON value for an inline <script type="application/json"> element: "<" is written
+// as \u003c so that no "</script>" or "<!--" can end it; invalid UTF-8 becomes U+FFFD.
+std::string script_json(const Json& value);
+
+// The report's stylesheet and script (reports/web/report.css and report.js, embedded at build
+// time), shared with the dashboard.
+std::string_view report_css();
+std::string_view report_js();
+
+}  // namespace hpt::reports

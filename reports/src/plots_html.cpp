@@ -1,0 +1,518 @@
+// The plots of a study as HTML (the report's and the dashboard's one code path). Renderers
+// only format the get_*_info structs; marks carry trial numbers in data-t (see plots_html.hpp).
+
+#include "hpt/reports/plots_html.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+#include <iterator>
+
+#include "hpt/reports/info.hpp"
+#include "hpt/reports/svg.hpp"
+
+namespace hpt::embedded {
+std::string_view report_css();
+std::string_view report_js();
+}  // namespace hpt::embedded
+
+namespace hpt::reports {
+namespace {
+
+using Out = std::back_insert_iterator<std::string>;
+
+void note(std::string& out, const std::string& text) {
+  if (!text.empty()) {
+    fmt::format_to(Out(out), "<p class=\"note\">{}</p>", html_escape(text));
+  }
+}
+
+// Opens the group of a plot's marks: data-t lists the trial number of each child mark.
+void index_group(std::string& out, const std::vector<FrozenTrial>& trials,
+                 const std::vector<int>& index, const char* cls) {
+  out += "<g class=\"";
+  out += cls;
+  out += "\" data-t=\"";
+  for (size_t i = 0; i < index.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    out += std::to_string(trials[static_cast<size_t>(index[i])].number);
+  }
+  out += "\">";
+}
+
+Axis to_axis(const ParamAxis& p) {
+  Axis a;
+  a.label = p.name;
+  if (p.categorical) {
+    a.categories = p.labels;
+  } else {
+    a.low = p.low;
+    a.high = p.high;
+    a.log = p.log;
+  }
+  return a;
+}
+
+Axis value_axis(const std::vector<double>& values, const std::string& label) {
+  Axis a;
+  a.label = label;
+  if (!values.empty()) {
+    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    const double pad = (*hi - *lo) * 0.04;
+    a.low = *lo - pad;
+    a.high = *hi + pad;
+  }
+  return a;
+}
+
+// Small deterministic horizontal jitter for dots on a categorical axis.
+double jitter(int i) {
+  return ((static_cast<unsigned>(i) * 2654435761U) % 1000U) / 1000.0 * 0.3 - 0.15;
+}
+
+// The ROC curve and the confusion matrix of the built-in trainer, when present.
+void render_metrics(std::string& out, const std::optional<RocCurve>& roc,
+                    const std::optional<std::vector<std::vector<double>>>& confusion) {
+  out += "<div class=\"grid\">";
+  if (roc && !roc->fpr.empty()) {
+    Axis x;
+    x.label = "false positive rate";
+    Axis y;
+    y.label = "true positive rate";
+    Frame f(x, y, 420, 360);
+    f.open(out, roc->auc ? "ROC curve (AUC " + format_number(*roc->auc) + ")" : "ROC curve");
+    fmt::format_to(Out(out),
+                   "<line class=\"grd\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>",
+                   f.px(0), f.py(0), f.px(1), f.py(1));
+    out += "<polyline class=\"best\" points=\"";
+    for (size_t i = 0; i < roc->fpr.size(); ++i) {
+      fmt::format_to(Out(out), "{:.1f},{:.1f} ", f.px(roc->fpr[i]), f.py(roc->tpr[i]));
+    }
+    out += "\"/>";
+    Frame::close(out);
+  }
+  out += "</div>";
+  if (confusion) {
+    const auto& m = *confusion;
+    out += "<h3>Confusion matrix</h3><table><tr><th>actual \\ predicted</th>";
+    const bool binary = m.size() == 2;
+    for (size_t j = 0; j < m.size(); ++j) {
+      fmt::format_to(Out(out), "<th>{}</th>",
+                     binary ? (j == 0 ? "different" : "same") : std::to_string(j));
+    }
+    out += "</tr>";
+    for (size_t i = 0; i < m.size(); ++i) {
+      fmt::format_to(Out(out), "<tr><th>{}</th>",
+                     binary ? (i == 0 ? "different" : "same") : std::to_string(i));
+      for (double v : m[i]) {
+        fmt::format_to(Out(out), "<td class=\"n\">{}</td>", format_number(v));
+      }
+      out += "</tr>";
+    }
+    out += "</table>";
+  }
+}
+
+void render_summary(std::string& out, const SummaryInfo& s) {
+  fmt::format_to(Out(out),
+                 "<section id=\"summary\"><h2>Summary</h2><table><tr><th>Study</th><td>{}</td></tr>"
+                 "<tr><th>Direction</th><td>{}</td></tr><tr><th>Trials</th><td>{}</td></tr>",
+                 html_escape(s.study_name), direction_name(s.direction), s.n_trials);
+  for (const auto& [state, count] : s.counts) {
+    fmt::format_to(Out(out), "<tr><th>{}</th><td class=\"n\">{}</td></tr>", trial_state_name(state),
+                   count);
+  }
+  out += "</table>";
+  if (!s.best_number) {
+    note(out, "No COMPLETE trial with a finite value yet: there is no best trial.");
+    out += "</section>";
+    return;
+  }
+  fmt::format_to(Out(out),
+                 "<h3>Best trial: #{} (value {})</h3><table><tr><th>Parameter</th><th>Value</th>"
+                 "</tr>",
+                 *s.best_number, format_number(*s.best_value));
+  for (const auto& [name, v] : s.best_params.items()) {
+    fmt::format_to(
+        Out(out), "<tr><td>{}</td><td>{}</td></tr>", html_escape(name),
+        html_escape(v.is_string() ? v.get<std::string>()
+                                  : v.dump(-1, ' ', false, Json::error_handler_t::replace)));
+  }
+  out += "</table>";
+  render_metrics(out, s.roc, s.confusion_matrix);
+  out += "</section>";
+}
+
+void render_history(std::string& out, const HistoryInfo& h, Direction dir,
+                    const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"history\"><h2>Optimization history</h2>";
+  note(out, h.note);
+  if (!h.points.empty()) {
+    std::vector<double> numbers;
+    std::vector<double> values;
+    std::vector<int> index;
+    for (const auto& p : h.points) {
+      numbers.push_back(p.number);
+      values.push_back(p.value);
+      index.push_back(p.index);
+    }
+    Axis x = value_axis(numbers, "trial number");
+    Frame f(x, value_axis(values, "objective value"));
+    f.open(out, std::string("Optimization history (") +
+                    (dir == Direction::Minimize ? "minimize" : "maximize") + ")");
+    out += "<polyline class=\"best\" points=\"";
+    for (size_t i = 0; i < h.points.size(); ++i) {
+      if (i > 0) {
+        fmt::format_to(Out(out), "{:.1f},{:.1f} ", f.px(numbers[i]),
+                       f.py(h.points[i - 1].best_so_far));
+      }
+      fmt::format_to(Out(out), "{:.1f},{:.1f} ", f.px(numbers[i]), f.py(h.points[i].best_so_far));
+    }
+    out += "\"/>";
+    index_group(out, trials, index, "pts");
+    for (size_t i = 0; i < h.points.size(); ++i) {
+      fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\"/>", f.px(numbers[i]),
+                     f.py(values[i]));
+    }
+    out += "</g>";
+    Frame::close(out);
+  }
+  out += "</section>";
+}
+
+void render_importance(std::string& out, const ImportanceInfo& info, const char* id,
+                       const char* title) {
+  fmt::format_to(Out(out), "<section id=\"{}\"><h2>{}</h2>", id, title);
+  note(out, info.note);
+  if (!info.importances.empty()) {
+    const double row = 22;
+    const double height = 40 + row * info.importances.size();
+    const double left = 180;
+    const double width = 640;
+    fmt::format_to(Out(out),
+                   "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" class=\"plot\" "
+                   "role=\"img\"><title>{}</title><text class=\"ttl\" x=\"{}\" y=\"18\">{} "
+                   "(fANOVA, {} trials)</text>",
+                   width, height, title, width / 2, title, info.n_trials_used);
+    for (size_t i = 0; i < info.importances.size(); ++i) {
+      const auto& [name, v] = info.importances[i];
+      const double y = 30 + row * i;
+      const std::string label = shorten(name, 26);
+      fmt::format_to(
+          Out(out),
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>"
+          "<rect class=\"bar\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>"
+          "<text x=\"{:.1f}\" y=\"{:.1f}\">{:.1f}%</text>",
+          left - 6, y + 14, html_escape(label), left, y + 3, (width - left - 70) * v, row - 6,
+          left + (width - left - 70) * v + 4, y + 14, 100 * v);
+    }
+    out += "</svg>";
+  }
+  out += "</section>";
+}
+
+// Plot-space contour coordinate -> the axis's data coordinate (what Frame maps).
+double from_plot(const ParamAxis& a, double t) {
+  if (a.categorical) {
+    return t * static_cast<double>(a.labels.size()) - 0.5;
+  }
+  if (a.log) {
+    return std::pow(10.0, std::log10(a.low) + t * (std::log10(a.high) - std::log10(a.low)));
+  }
+  return a.high > a.low ? a.low + t * (a.high - a.low) : a.low - 1 + 2 * t;
+}
+
+Axis contour_axis(const ParamAxis& p) {
+  Axis a = to_axis(p);
+  if (!p.categorical && !(p.high > p.low)) {
+    a.low = p.low - 1;
+    a.high = p.low + 1;
+    a.log = false;
+  }
+  return a;
+}
+
+void render_contour(std::string& out, const ContourInfo& c, Direction dir,
+                    const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"contour\"><h2>Contour plots (most important parameter pairs)</h2>";
+  note(out, c.note);
+  out += "<div class=\"grid\">";
+  for (const ContourPlot& p : c.plots) {
+    ParamAxis xa = p.x_axis;
+    ParamAxis ya = p.y_axis;
+    if (!xa.categorical && !(xa.high > xa.low)) {
+      xa.log = false;
+    }
+    if (!ya.categorical && !(ya.high > ya.low)) {
+      ya.log = false;
+    }
+    Frame f(contour_axis(xa), contour_axis(ya), 520, 430);
+    f.set_top(44);
+    f.open(out, xa.name + " \u00d7 " + ya.name);
+    const double span = p.z_high - p.z_low;
+    auto color = [&](double v) {
+      double t = span > 0 ? (v - p.z_low) / span : 0.5;
+      return ramp_color(dir == Direction::Minimize ? 1 - t : t);
+    };
+    const double hx = 0.5 / p.grid_x.size();
+    const double hy = 0.5 / p.grid_y.size();
+    out += "<g>";
+    for (size_t iy = 0; iy < p.grid_y.size(); ++iy) {
+      const double y0 = f.py(from_plot(ya, p.grid_y[iy] + hy));
+      const double y1 = f.py(from_plot(ya, p.grid_y[iy] - hy));
+      for (size_t ix = 0; ix < p.grid_x.size(); ++ix) {
+        const double x0 = f.px(from_plot(xa, p.grid_x[ix] - hx));
+        const double x1 = f.px(from_plot(xa, p.grid_x[ix] + hx));
+        fmt::format_to(Out(out),
+                       "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                       "fill=\"{}\"/>",
+                       x0, y0, x1 - x0 + 0.3, y1 - y0 + 0.3, color(p.z[iy][ix]));
+      }
+    }
+    out += "</g>";
+    index_group(out, trials, p.index, "pts");
+    for (size_t i = 0; i < p.x.size(); ++i) {
+      fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\"/>",
+                     f.px(from_plot(xa, p.x[i])), f.py(from_plot(ya, p.y[i])));
+    }
+    out += "</g>";
+    fmt::format_to(Out(out),
+                   "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">colour: worst {} \u2192 "
+                   "best {}</text>",
+                   f.right(), f.top() - 8,
+                   format_number(dir == Direction::Minimize ? p.z_high : p.z_low),
+                   format_number(dir == Direction::Minimize ? p.z_low : p.z_high));
+    Frame::close(out);
+  }
+  out += "</div></section>";
+}
+
+void render_slice(std::string& out, const SliceInfo& s, const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"slice\"><h2>Slice plots</h2>";
+  note(out, s.note);
+  out += "<div class=\"grid\">";
+  for (const SliceParam& p : s.params) {
+    if (p.x.empty()) {
+      continue;
+    }
+    Frame f(to_axis(p.axis), value_axis(p.y, "objective value"), 520, 320);
+    f.open(out, p.axis.name);
+    index_group(out, trials, p.index, "pts");
+    for (size_t i = 0; i < p.x.size(); ++i) {
+      const double x = p.axis.categorical ? p.x[i] + jitter(p.index[i]) : p.x[i];
+      fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\"/>", f.px(x),
+                     f.py(p.y[i]));
+    }
+    out += "</g>";
+    Frame::close(out);
+  }
+  out += "</div></section>";
+}
+
+void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
+                     const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"parallel\"><h2>Parallel coordinates</h2>";
+  note(out, p.note);
+  if (!p.pos.empty()) {
+    const size_t n = p.axes.size();
+    const double width = std::max(640.0, 110.0 * n);
+    const double height = 380;
+    const double top = 50;
+    const double bottom = height - 40;
+    const double left = 60;
+    const double step = n > 1 ? (width - 2 * left) / (n - 1) : 0;
+    auto ax = [&](size_t a) { return n > 1 ? left + step * a : width / 2; };
+    auto ay = [&](double t) { return bottom - t * (bottom - top); };
+    fmt::format_to(
+        Out(out),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" class=\"plot wide\" "
+        "role=\"img\"><title>Parallel coordinates</title><text class=\"ttl\" x=\"{}\" "
+        "y=\"16\">Parallel coordinates ({} trials)</text>",
+        width, height, width / 2, p.pos.size());
+    const auto [vlo, vhi] = std::minmax_element(p.value.begin(), p.value.end());
+    index_group(out, trials, p.index, "lines");
+    for (size_t l = 0; l < p.pos.size(); ++l) {
+      double t = *vhi > *vlo ? (p.value[l] - *vlo) / (*vhi - *vlo) : 0.5;
+      out += "<polyline stroke=\"" + ramp_color(dir == Direction::Minimize ? 1 - t : t) +
+             "\" points=\"";
+      for (size_t a = 0; a < n; ++a) {
+        if (!std::isnan(p.pos[l][a])) {
+          fmt::format_to(Out(out), "{:.1f},{:.1f} ", ax(a), ay(p.pos[l][a]));
+        }
+      }
+      out += "\"/>";
+    }
+    out += "</g>";
+    for (size_t a = 0; a < n; ++a) {
+      const ParamAxis& axis = p.axes[a];
+      const std::string name = shorten(axis.name, 18);
+      fmt::format_to(
+          Out(out),
+          "<line class=\"ax\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>"
+          "<text class=\"lbl\" x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>",
+          ax(a), top, bottom, top - 12, html_escape(name));
+      std::vector<std::pair<double, std::string>> ticks;
+      if (axis.categorical) {
+        const size_t every = axis.labels.size() > 12 ? (axis.labels.size() + 11) / 12 : 1;
+        for (size_t i = 0; i < axis.labels.size(); i += every) {
+          ticks.emplace_back(axis_position(axis, static_cast<double>(i)),
+                             shorten(axis.labels[i], 12));
+        }
+      } else {
+        ticks.emplace_back(0.0, format_number(axis.low));
+        ticks.emplace_back(1.0, format_number(axis.high));
+        if (axis.high > axis.low) {
+          const double mid =
+              axis.log ? std::sqrt(axis.low * axis.high) : (axis.low + axis.high) / 2;
+          ticks.emplace_back(0.5, format_number(mid));
+        }
+      }
+      for (const auto& [t, label] : ticks) {
+        fmt::format_to(Out(out), "<text class=\"tk\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>",
+                       ax(a) + 3, ay(t) + 4, html_escape(label));
+      }
+    }
+    out += "</svg>";
+  }
+  out += "</section>";
+}
+
+void render_intermediate(std::string& out, const IntermediateInfo& info,
+                         const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"intermediate\"><h2>Intermediate values (learning curves)</h2>";
+  note(out, info.note);
+  if (!info.curves.empty()) {
+    std::vector<double> steps;
+    std::vector<double> values;
+    std::vector<int> index;
+    for (const auto& c : info.curves) {
+      index.push_back(c.index);
+      for (const auto& [s, v] : c.points) {
+        steps.push_back(static_cast<double>(s));
+        values.push_back(v);
+      }
+    }
+    Frame f(value_axis(steps, "step"), value_axis(values, "intermediate value"));
+    f.open(out, "Learning curves (dashed orange: pruned)");
+    index_group(out, trials, index, "lines");
+    for (const auto& c : info.curves) {
+      const char* color = c.state == TrialState::Pruned     ? "#e67e22"
+                          : c.state == TrialState::Complete ? "#3b6fb6"
+                                                            : "#888";
+      fmt::format_to(Out(out), "<polyline{} stroke=\"{}\" points=\"",
+                     c.state == TrialState::Pruned ? " class=\"pr\"" : "", color);
+      for (const auto& [s, v] : c.points) {
+        fmt::format_to(Out(out), "{:.1f},{:.1f} ", f.px(static_cast<double>(s)), f.py(v));
+      }
+      if (c.points.size() == 1) {  // A one-point curve still shows as a short tick.
+        fmt::format_to(Out(out), "{:.1f},{:.1f}", f.px(static_cast<double>(c.points[0].first)) + 2,
+                       f.py(c.points[0].second));
+      }
+      out += "\"/>";
+    }
+    out += "</g>";
+    Frame::close(out);
+  }
+  out += "</section>";
+}
+
+void render_edf(std::string& out, const EdfInfo& e) {
+  out += "<section id=\"edf\"><h2>Empirical distribution of objective values</h2>";
+  note(out, e.note);
+  if (!e.values.empty()) {
+    Axis y;
+    y.label = "cumulative probability";
+    Frame f(value_axis(e.values, "objective value"), y);
+    f.open(out, "Empirical distribution function");
+    const double n = static_cast<double>(e.values.size());
+    fmt::format_to(Out(out), "<path class=\"best\" d=\"M{:.1f},{:.1f}", f.left(), f.py(0));
+    for (size_t i = 0; i < e.values.size(); ++i) {
+      if (i + 1 < e.values.size() && e.values[i + 1] == e.values[i]) {
+        continue;
+      }
+      fmt::format_to(Out(out), "H{:.1f}V{:.1f}", f.px(e.values[i]), f.py((i + 1) / n));
+    }
+    fmt::format_to(Out(out), "H{:.1f}\"/>", f.right());
+    Frame::close(out);
+  }
+  out += "</section>";
+}
+
+}  // namespace
+
+std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {
+  const Direction dir = study.direction;
+  const SummaryInfo summary = get_summary_info(study.name, dir, trials);
+  // The two forests are independent: fit the duration one on a second thread.
+  auto duration_future = std::async(std::launch::async, [&trials] {
+    return get_importance_info(trials, ImportanceTarget::Duration);
+  });
+  const ImportanceInfo importance = get_importance_info(trials, ImportanceTarget::Value);
+  const ImportanceInfo duration = duration_future.get();
+  std::vector<std::string> ranked;
+  for (const auto& [name, v] : importance.importances) {
+    ranked.push_back(name);
+  }
+  std::string out;
+  out.reserve(1 << 20);
+  render_summary(out, summary);
+  render_history(out, get_history_info(trials, dir), dir, trials);
+  render_importance(out, importance, "importance", "Parameter importance");
+  render_importance(out, duration, "duration-importance", "Duration importance");
+  render_contour(out, get_contour_info(trials, ranked), dir, trials);
+  render_slice(out, get_slice_info(trials), trials);
+  render_parallel(out, get_parallel_info(trials, dir), dir, trials);
+  render_intermediate(out, get_intermediate_info(trials, dir), trials);
+  render_edf(out, get_edf_info(trials));
+  return out;
+}
+
+std::string render_trial_metrics(const FrozenTrial& trial) {
+  std::string out;
+  render_metrics(out, get_trial_roc(trial), get_trial_confusion(trial));
+  return out == "<div class=\"grid\"></div>" ? std::string() : out;
+}
+
+std::string render_trial_curve(const FrozenTrial& trial) {
+  const std::vector<FrozenTrial> one{trial};
+  std::string out;
+  render_intermediate(out, get_intermediate_info(one, Direction::Minimize, 1, 2000), one);
+  return out;
+}
+
+Json trial_row_json(const TrialRow& row) {
+  auto number = [](const std::optional<double>& v) {
+    return v && std::isfinite(*v) ? Json(*v) : Json();
+  };
+  return Json{{"number", row.number},
+              {"state", trial_state_name(row.state)},
+              {"value", number(row.value)},
+              {"duration",
+               number(row.duration ? std::optional<double>(std::round(*row.duration * 1000) / 1000)
+                                   : std::nullopt)},
+              {"params", row.params},
+              {"attrs", row.attrs}};
+}
+
+std::string script_json(const Json& value) {
+  const std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string safe;
+  safe.reserve(text.size());
+  for (char c : text) {
+    if (c == '<') {
+      safe += "\\u003c";
+    } else {
+      safe += c;
+    }
+  }
+  return safe;
+}
+
+std::string_view report_css() { return embedded::report_css(); }
+std::string_view report_js() { return embedded::report_js(); }
+
+}  // namespace hpt::reports

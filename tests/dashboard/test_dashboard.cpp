@@ -1,0 +1,188 @@
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "dashboard_fixtures.hpp"
+#include "hpt/dashboard/dashboard.hpp"
+
+namespace {
+
+using hpt::Json;
+using hpt::dashboard::Dashboard;
+
+Json get_json(Dashboard& d, const std::string& path, std::map<std::string, std::string> q = {},
+              int status = 200) {
+  const auto r = d.get(path, q);
+  INFO(path << ": " << r.body);
+  REQUIRE(r.status == status);
+  REQUIRE(r.content_type == "application/json");
+  return Json::parse(r.body);
+}
+
+std::unique_ptr<Dashboard> open_dashboard(const hpt::test::StudyDb& db,
+                                          const std::string& only = "") {
+  auto d = std::make_unique<Dashboard>(hpt::open_storage(db.path(), true), only);
+  d->set_intervals(std::chrono::milliseconds(0), std::chrono::milliseconds(0));
+  return d;
+}
+
+// Waits (bounded) until the plots of study id are rendered and returns them.
+Json rendered_plots(Dashboard& d, int64_t id, const std::string& have = "") {
+  for (int i = 0; i < 300; ++i) {
+    Json p = get_json(d, "/api/studies/" + std::to_string(id) + "/plots", {{"have", have}});
+    if (!p["pending"].get<bool>()) {
+      return p;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL("plots never rendered");
+  return {};
+}
+
+}  // namespace
+
+// The studies list names both studies with counts by state and the best value.
+TEST_CASE("studies list", "[dashboard]") {
+  hpt::test::StudyDb db(20);
+  auto d = open_dashboard(db);
+  const Json j = get_json(*d, "/api/studies");
+  REQUIRE(j["studies"].size() == 2);
+  CHECK(j["studies"][0]["name"] == "alpha");
+  CHECK(j["studies"][0]["n_trials"] == 20);
+  CHECK(j["studies"][0]["best"].is_object());
+  CHECK(j["studies"][1]["name"] == "beta");
+  CHECK(j["studies"][1]["direction"] == "MAXIMIZE");
+  // --study limits the dashboard to one study; an unknown name is refused with the choices.
+  auto only = open_dashboard(db, "beta");
+  CHECK(get_json(*only, "/api/studies")["studies"].size() == 1);
+  get_json(*only, "/api/studies/" + std::to_string(db.alpha), {}, 404);
+  CHECK_THROWS_WITH(Dashboard(hpt::open_storage(db.path(), true), "gamma"),
+                    Catch::Contains("alpha"));
+}
+
+// A poll with the cursor returns only what changed since, and a stale cursor returns all.
+TEST_CASE("incremental trials", "[dashboard]") {
+  hpt::test::StudyDb db(20);
+  auto d = open_dashboard(db);
+  const std::string path = "/api/studies/" + std::to_string(db.alpha) + "/trials";
+  Json first = get_json(*d, path);
+  CHECK(first["full"] == true);
+  CHECK(first["trials"].size() == 20);
+  CHECK(first["study"]["n_trials"] == 20);
+  const std::string cursor = first["cursor"];
+  Json none = get_json(*d, path, {{"since", cursor}});
+  CHECK(none["full"] == false);
+  CHECK(none["trials"].empty());
+  CHECK(none["cursor"] == cursor);
+
+  const auto running = db.claim();
+  db.writer->set_trial_intermediate_value(running.id, 0, 0.25);
+  Json added = get_json(*d, path, {{"since", cursor}});
+  REQUIRE(added["trials"].size() == 1);
+  CHECK(added["trials"][0]["number"] == 20);
+  CHECK(added["trials"][0]["state"] == "RUNNING");
+  CHECK(added["study"]["states"]["RUNNING"] == 1);
+
+  db.writer->set_trial_state_values(running.id, hpt::TrialState::Complete, -1e9);
+  Json done = get_json(*d, path, {{"since", added["cursor"]}});
+  REQUIRE(done["trials"].size() == 1);
+  CHECK(done["trials"][0]["state"] == "COMPLETE");
+  CHECK(done["study"]["best"]["number"] == 20);
+  CHECK(done["study"]["best"]["value"] == -1e9);
+
+  for (const std::string& stale : std::vector<std::string>{"", "1-2", "garbage", cursor + "9"}) {
+    Json all = get_json(*d, path, {{"since", stale}});
+    CHECK(all["full"] == true);
+    CHECK(all["trials"].size() == 21);
+  }
+}
+
+// The trial page's data: params, steps, fail reason, the learning curve, and the log tail.
+TEST_CASE("one trial", "[dashboard]") {
+  hpt::test::StudyDb db(12);
+  const auto running = db.claim();
+  const std::string log = (db.dir.path() / "12.log").string();
+  std::ofstream(log) << "epoch 1\nepoch 2\n";
+  db.writer->set_trial_system_attr(running.id, "hpt:log", log);
+  db.writer->set_trial_intermediate_value(running.id, 0, 0.5);
+  db.writer->set_trial_intermediate_value(running.id, 1, 0.4);
+  db.writer->set_trial_user_attr(
+      running.id, "roc_curve",
+      Json::parse(R"({"fpr": [0, 0.5, 1], "tpr": [0, 0.9, 1], "auc": 0.9})"));
+  db.writer->set_trial_user_attr(running.id, "confusion_matrix", Json::parse("[[9, 1], [2, 8]]"));
+  db.writer->set_trial_system_attr(running.id, "fail_reason", "worker exited with status 1");
+  db.writer->set_trial_state_values(running.id, hpt::TrialState::Fail, std::nullopt);
+  auto d = open_dashboard(db);
+  const std::string base = "/api/studies/" + std::to_string(db.alpha) + "/trials/";
+  const Json t = get_json(*d, base + "12");
+  CHECK(t["state"] == "FAIL");
+  CHECK(t["fail_reason"] == "worker exited with status 1");
+  CHECK(t["intermediate_values"] == Json::parse("[[0, 0.5], [1, 0.4]]"));
+  CHECK(t["log_tail"] == "epoch 1\nepoch 2\n");
+  CHECK(t["plots_html"].get<std::string>().find("<polyline") != std::string::npos);
+  CHECK(t["metrics_html"].get<std::string>().find("ROC curve (AUC 0.9)") != std::string::npos);
+  CHECK(t["metrics_html"].get<std::string>().find("Confusion matrix") != std::string::npos);
+  CHECK(get_json(*d, base + "0")["metrics_html"] == "");
+  get_json(*d, base + "99", {}, 404);
+  get_json(*d, base + "-1", {}, 404);
+  get_json(*d, base + "99999999999999999999", {}, 404);
+}
+
+// Plots are rendered in the background, tagged with trial numbers, and re-rendered on change.
+TEST_CASE("plots follow the study", "[dashboard]") {
+  hpt::test::StudyDb db(20);
+  auto d = open_dashboard(db);
+  const std::string id = std::to_string(db.alpha);
+  get_json(*d, "/api/studies/" + id + "/trials");
+  Json p = rendered_plots(*d, db.alpha);
+  const std::string html = p["html"];
+  CHECK(html.find("<section id=\"history\">") != std::string::npos);
+  CHECK(html.find("data-t=\"") != std::string::npos);
+  const auto revision = std::to_string(p["revision"].get<uint64_t>());
+  // The client already has this revision: no html is sent again.
+  CHECK_FALSE(rendered_plots(*d, db.alpha, revision).contains("html"));
+  const auto running = db.claim();
+  db.writer->set_trial_state_values(running.id, hpt::TrialState::Complete, 0.0);
+  get_json(*d, "/api/studies/" + id + "/trials");
+  Json later;
+  for (int i = 0; i < 300; ++i) {
+    later = rendered_plots(*d, db.alpha, revision);
+    if (later.contains("html")) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(later.contains("html"));
+  CHECK(later["revision"].get<uint64_t>() > p["revision"].get<uint64_t>());
+}
+
+// Pages are one HTML document with inline code; unknown paths are 404; the file is unchanged.
+TEST_CASE("pages, errors and read-only", "[dashboard]") {
+  hpt::test::StudyDb db(5);
+  db.writer.reset();
+  struct stat before {};
+  REQUIRE(::stat(db.path().c_str(), &before) == 0);
+  auto d = open_dashboard(db);
+  for (const std::string path : {"/", "/studies/1", "/studies/1/trials/3"}) {
+    const auto r = d->get(path, {});
+    CHECK(r.status == 200);
+    CHECK(r.content_type.rfind("text/html", 0) == 0);
+    CHECK(r.body.find("window.HptReport") != std::string::npos);
+    CHECK(r.body.find("src=\"http") == std::string::npos);
+  }
+  for (const std::string path : {"/nope", "/api", "/api/studies/x", "/api/studies/1/nope",
+                                 "/studies/x", "/api/studies/99"}) {
+    CHECK(d->get(path, {}).status == 404);
+  }
+  get_json(*d, "/api/studies");
+  get_json(*d, "/api/studies/1/trials");
+  get_json(*d, "/api/studies/1/trials/2");
+  d.reset();
+  struct stat after {};
+  REQUIRE(::stat(db.path().c_str(), &after) == 0);
+  CHECK(after.st_size == before.st_size);
+  CHECK(after.st_mtime == before.st_mtime);
+}

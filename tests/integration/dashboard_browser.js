@@ -1,0 +1,106 @@
+// Drives Debian's chromium (puppeteer-core) against a running `hpt dashboard`, for
+// test_dashboard.py. Protocol over stdio, one JSON object per line:
+//   -> stdout {"ready": {"trials": n, "best": v}}   the study page is open and shows n trials
+//   <- stdin  {"trials": n, "best": v}              what the page must show once the study ends
+//   -> stdout {"result": {...}}                     what was seen; exit 0, or 1 on a failure
+// Usage: node dashboard_browser.js URL STUDY_ID PROFILE_DIR
+'use strict';
+
+const puppeteer = require('puppeteer-core');
+const readline = require('readline');
+
+const [url, studyId, profile] = process.argv.slice(2);
+const result = { errors: [], counts: [], bests: [] };
+
+function send(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+function nextLine() {
+  const rl = readline.createInterface({ input: process.stdin });
+  return new Promise((resolve) => rl.once('line', (line) => { rl.close(); resolve(JSON.parse(line)); }));
+}
+
+async function stats(page) {
+  return page.evaluate(() => {
+    const n = document.getElementById('stat-trials');
+    const b = document.getElementById('stat-best');
+    return { trials: n ? Number(n.textContent) : null, best: b && b.dataset.value !== '' ? Number(b.dataset.value) : null };
+  });
+}
+
+async function main() {
+  const browser = await puppeteer.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    userDataDir: profile,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') result.errors.push('console: ' + m.text()); });
+    page.on('pageerror', (e) => result.errors.push('page: ' + e.message));
+    page.on('requestfailed', (r) => {
+      // Leaving a page aborts its polls in flight; that is not an error of the page.
+      if (r.failure() && r.failure().errorText !== 'net::ERR_ABORTED') result.errors.push('request failed: ' + r.url());
+    });
+    page.on('response', (r) => { if (r.status() >= 400) result.errors.push('HTTP ' + r.status() + ': ' + r.url()); });
+
+    // The studies list links to the study.
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForSelector('#studies-table a', { timeout: 15000 });
+    result.studies = await page.$$eval('#studies-table tbody tr', (rows) => rows.length);
+
+    await page.goto(url + 'studies/' + studyId, { waitUntil: 'load' });
+    await page.waitForSelector('#stat-trials', { timeout: 15000 });
+    const first = await stats(page);
+    result.counts.push(first.trials);
+    result.bests.push(first.best);
+    send({ ready: first });
+
+    // Sample the page while the study runs, until it shows what the study ended with.
+    let expected = null;
+    nextLine().then((line) => { expected = line; });
+    const deadline = Date.now() + 120000;
+    let seen = first;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('the page never showed ' + JSON.stringify(expected) + '; last ' + JSON.stringify(seen));
+      await new Promise((r) => setTimeout(r, 150));
+      seen = await stats(page);
+      if (seen.trials !== result.counts[result.counts.length - 1]) result.counts.push(seen.trials);
+      if (seen.best !== result.bests[result.bests.length - 1]) result.bests.push(seen.best);
+      if (expected && seen.trials === expected.trials && seen.best === expected.best) break;
+    }
+
+    // The plots arrive without a reload; selecting a trial in one plot marks it in the others.
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#plots g[data-t]').length > 0 &&
+        document.getElementById('plots').dataset.revision !== undefined &&
+        document.querySelectorAll('#trials-body tr').length === Math.min(n, 500),
+      { timeout: 30000 }, seen.trials);
+    result.plot_groups = await page.$$eval('#plots g[data-t]', (gs) => gs.length);
+    result.selected_marks = await page.evaluate(() => {
+      const mark = document.querySelector('#history g[data-t] circle');
+      if (!mark) return -1;
+      const box = mark.getBoundingClientRect();
+      for (const type of ['mousedown', 'mouseup']) {
+        mark.dispatchEvent(new MouseEvent(type, { bubbles: true, button: 0, clientX: box.x + box.width / 2, clientY: box.y + box.height / 2 }));
+      }
+      return document.querySelectorAll('#plots .sel').length;
+    });
+    result.selected_rows = await page.$$eval('#trials-body tr.sel', (rows) => rows.length);
+
+    // A trial page opens from the table.
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#trials-body a')]);
+    await page.waitForSelector('#trial-title', { timeout: 15000 });
+    result.trial_title = await page.$eval('#trial-title', (e) => e.textContent);
+    result.trial_has_log = await page.evaluate(() => !!document.getElementById('trial-log'));
+  } finally {
+    await browser.close();
+  }
+}
+
+main().then(
+  () => { send({ result }); process.exit(result.errors.length ? 1 : 0); },
+  (e) => { result.errors.push('driver: ' + e.message); send({ result }); process.exit(1); });

@@ -1,0 +1,153 @@
+"""`hpt dashboard` end to end: a real browser (Debian's chromium driven by puppeteer-core from
+npm, see scripts/test.sh) watches a study that another hpt process is running."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+from hpt_harness import HPT, HERE, TempDirTest, file_digest, quadratic_config, run_hpt, trials_json
+
+NODE_PATH = os.environ.get("HPT_NODE_PATH",
+                           os.path.join(os.path.dirname(os.path.dirname(HERE)), ".npm-test", "node_modules"))
+REQUIRED = os.environ.get("HPT_REQUIRE_BROWSER_TEST") == "1"
+
+
+def browser_missing():
+    """Why the browser test cannot run here, or None."""
+    if not shutil.which("node"):
+        return "node not found"
+    if not os.path.isdir(os.path.join(NODE_PATH, "puppeteer-core")):
+        return f"puppeteer-core not in {NODE_PATH} (scripts/test.sh installs it)"
+    if not os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium not found"
+    return None
+
+
+class Dashboard:
+    """`hpt dashboard DB --port 0` under timeout -k, stopped (SIGINT) on exit."""
+
+    def __init__(self, db, *extra, limit=300):
+        self.proc = subprocess.Popen(
+            ["timeout", "-k", "5", str(limit), HPT, "dashboard", db, "--port", "0", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        if not match:
+            self.proc.kill()
+            raise AssertionError(f"no dashboard address in {line!r}: {self.proc.stderr.read()}")
+        self.url = f"http://127.0.0.1:{match.group(1)}/"
+
+    def stop(self):
+        """Ctrl-C; returns (exit code, stdout rest, stderr)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(subprocess.signal.SIGINT)
+        out, err = self.proc.communicate(timeout=20)
+        return self.proc.returncode, out, err
+
+
+def best_value(trials):
+    values = [t["value"] for t in trials if t["state"] == "COMPLETE" and t["value"] is not None]
+    return min(values) if values else None
+
+
+class DashboardCliTest(TempDirTest):
+    def test_bad_inputs_are_one_line_errors(self):
+        # A missing database, an unknown study, a bad port: one line, non-zero, nothing created.
+        missing = os.path.join(self.dir, "missing.db")
+        for args, needle in [([missing], "missing.db"), ([missing, "--port", "70000"], "70000"),
+                             ([missing, "--port", "x"], "port")]:
+            proc = run_hpt("dashboard", *args, timeout=30)
+            self.assertNotEqual(proc.returncode, 0)
+            self.assertIn(needle, proc.stderr)
+            self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertFalse(os.path.exists(missing))
+        config = quadratic_config(self.dir)
+        run_hpt("--config", config, "--trials", "2", check=True)
+        proc = run_hpt("dashboard", os.path.join(self.dir, "study.db"), "--study", "nope", timeout=30)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("quad", proc.stderr)
+
+    def test_serves_read_only_and_stops_on_ctrl_c(self):
+        config = quadratic_config(self.dir)
+        run_hpt("--config", config, "--trials", "3", check=True)
+        db = os.path.join(self.dir, "study.db")
+        before = file_digest(db)
+        dash = Dashboard(db)
+        import urllib.request
+        with urllib.request.urlopen(dash.url + "api/studies", timeout=10) as r:
+            studies = json.load(r)["studies"]
+        self.assertEqual([s["name"] for s in studies], ["quad"])
+        self.assertEqual(studies[0]["n_trials"], 3)
+        with urllib.request.urlopen(dash.url + f"api/studies/{studies[0]['id']}/trials/0", timeout=10) as r:
+            trial = json.load(r)
+        self.assertEqual(trial["state"], "COMPLETE")
+        self.assertIn("a log line that is not protocol", trial["log_tail"])
+        code, out, err = dash.stop()
+        self.assertEqual(code, 0, err)
+        self.assertIn("stopped", out)
+        self.assertEqual(file_digest(db), before)
+
+    def test_public_host_warns(self):
+        config = quadratic_config(self.dir)
+        run_hpt("--config", config, "--trials", "1", check=True)
+        proc = subprocess.Popen(["timeout", "-k", "5", "60", HPT, "dashboard", os.path.join(self.dir, "study.db"),
+                                 "--host", "0.0.0.0", "--port", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = proc.stdout.readline()
+        proc.send_signal(subprocess.signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        self.assertIn("http://0.0.0.0:", first)
+        self.assertIn("warning", err)
+        self.assertIn("SSH tunnel", err)
+
+
+class DashboardBrowserTest(TempDirTest):
+    def test_page_follows_a_running_study(self):
+        reason = browser_missing()
+        if reason:
+            if REQUIRED:
+                self.fail(reason)
+            self.skipTest(reason)
+        config = quadratic_config(self.dir)
+        db = os.path.join(self.dir, "study.db")
+        run_hpt("--config", config, "--trials", "1", check=True)
+        dash = Dashboard(db)
+        env = dict(os.environ, NODE_PATH=NODE_PATH)
+        node = subprocess.Popen(
+            ["timeout", "-k", "5", "240", "node", os.path.join(HERE, "dashboard_browser.js"), dash.url, "1",
+             os.path.join(self.dir, "profile")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            ready = json.loads(node.stdout.readline() or "{}")
+            self.assertIn("ready", ready, node.stderr.read() if node.poll() is not None else "")
+            self.assertEqual(ready["ready"]["trials"], 1)
+            # The study goes on in another process while the page is open.
+            run_hpt("--config", config, "--trials", "12", env={"OBJ_SLEEP": "0.1"}, check=True, timeout=300)
+            trials = trials_json(db)
+            node.stdin.write(json.dumps({"trials": len(trials), "best": best_value(trials)}) + "\n")
+            node.stdin.flush()
+            out, err = node.communicate(timeout=200)
+        finally:
+            if node.poll() is None:
+                node.kill()
+            code, _, dash_err = dash.stop()
+        result = json.loads(out.strip().splitlines()[-1])["result"] if out.strip() else {}
+        self.assertEqual(node.returncode, 0, f"{result}\n{err}")
+        self.assertEqual(result["errors"], [])
+        self.assertEqual(result["studies"], 1)
+        # Counts and best values seen on the open page, in order: they changed without a reload.
+        self.assertGreaterEqual(len(result["counts"]), 3, result)
+        self.assertEqual(result["counts"][-1], len(trials))
+        self.assertEqual(result["counts"], sorted(result["counts"]))
+        self.assertGreaterEqual(len(result["bests"]), 2, result)
+        self.assertGreater(result["plot_groups"], 5)
+        self.assertGreater(result["selected_marks"], 1, "a selected trial is marked in several plots")
+        self.assertEqual(result["selected_rows"], 1)
+        self.assertIn("Trial #", result["trial_title"])
+        self.assertEqual(code, 0, dash_err)
+
+
+if __name__ == "__main__":
+    unittest.main()
