@@ -12,53 +12,74 @@ namespace hpt {
 
 namespace {
 
-// One walk over the document that enforces the limits before anything else reads it.
+// One walk over the document that enforces the limits before anything else reads it. The
+// key path is kept as cheap segments and spelled out only for an error.
 class DocumentCheck {
  public:
-  void visit(const YAML::Node& node, const ConfigPath& at, int depth) {
+  explicit DocumentCheck(std::string file) : m_file(std::move(file)) {}
+
+  void visit(const YAML::Node& node, int depth) {
     if (++m_values > k_max_config_values) {
-      config_fail(at, node,
-                  fmt::format("the document expands to more than {} values (through aliases?)",
-                              k_max_config_values));
+      fail(node, fmt::format("the document expands to more than {} values (through aliases?)",
+                             k_max_config_values));
     }
     if (depth > k_max_config_depth) {
-      config_fail(at, node, fmt::format("nested deeper than {} levels", k_max_config_depth));
+      fail(node, fmt::format("nested deeper than {} levels", k_max_config_depth));
     }
     if (!node.IsMap() && !node.IsSequence()) {
       return;
     }
     for (const auto& outer : m_open) {
       if (node.is(outer)) {
-        config_fail(at, node, "an alias refers to a node that contains it (a cycle)");
+        fail(node, "an alias refers to a node that contains it (a cycle)");
       }
     }
     m_open.push_back(node);
     if (node.IsSequence()) {
       size_t i = 0;
       for (const auto& item : node) {
-        visit(item, at.index(i++), depth + 1);
+        m_path.push_back({nullptr, i++});
+        visit(item, depth + 1);
+        m_path.pop_back();
       }
     } else {
       std::unordered_map<std::string, int> first_line;
+      static const std::string k_complex_key = "?";
       for (const auto& kv : node) {
-        const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-        visit(kv.first, at.child(name), depth + 1);
+        const std::string& name = kv.first.IsScalar() ? kv.first.Scalar() : k_complex_key;
+        m_path.push_back({&name, 0});
+        visit(kv.first, depth + 1);
         if (kv.first.IsScalar()) {
           const auto [it, inserted] = first_line.emplace(name, kv.first.Mark().line + 1);
           if (!inserted) {
-            config_fail(at.child(name), kv.first,
-                        fmt::format("duplicate key '{}' (first at line {})", name, it->second));
+            fail(kv.first, fmt::format("duplicate key '{}' (first at line {})", name, it->second));
           }
         }
-        visit(kv.second, at.child(name), depth + 1);
+        visit(kv.second, depth + 1);
+        m_path.pop_back();
       }
     }
     m_open.pop_back();
   }
 
  private:
+  struct Segment {
+    const std::string* key;  // A mapping key, or nullptr for a sequence index.
+    size_t index;
+  };
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
+    ConfigPath at{m_file, ""};
+    for (const auto& segment : m_path) {
+      at = segment.key ? at.child(*segment.key) : at.index(segment.index);
+    }
+    config_fail(at, node, message);
+  }
+
+  std::string m_file;
   size_t m_values = 0;
   std::vector<YAML::Node> m_open;  // The mappings and sequences enclosing the current node.
+  std::vector<Segment> m_path;
 };
 
 }  // namespace
@@ -80,7 +101,7 @@ YAML::Node parse_yaml(const std::string& text, const std::string& file) {
     const std::string where = e.mark.line >= 0 ? fmt::format("{}:{}", file, e.mark.line + 1) : file;
     throw ConfigError(fmt::format("{}: YAML syntax error: {}", where, e.msg));
   }
-  DocumentCheck().visit(root, ConfigPath{file, ""}, 0);
+  DocumentCheck(file).visit(root, 0);
   return root;
 }
 
