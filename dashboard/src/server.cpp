@@ -86,6 +86,11 @@ int serve(Dashboard& dashboard, const ServeOptions& options,
   server.listen_after_bind();
   done = true;
   watcher.join();
+  // A stop signal often comes twice (`timeout` signals its child and then its process group):
+  // take the pending copies so that unblocking does not kill the process on its way out.
+  const timespec now{0, 0};
+  while (sigtimedwait(&signals, nullptr, &now) > 0) {
+  }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return stopped_by;
 }
