@@ -81,6 +81,8 @@ struct Running {
   std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
   std::optional<Steady::time_point> term_sent;
   std::vector<int> gpus;  // Devices it holds (study.gpus).
+  // Steps read but not stored yet: written in one transaction per batch of lines.
+  std::vector<std::pair<int64_t, double>> unstored_steps;
 };
 
 std::string trimmed_tail(const std::string& s) {
@@ -123,6 +125,8 @@ class Orchestrator {
   bool launch_one();
   Json trial_values(const FrozenTrial& t) const;
   void handle_line(Running& r, const StdoutLine& line);
+  // Stores r's unstored steps (one transaction); a refusal fails the trial.
+  void store_steps(Running& r);
   // Ends r's worker and makes its trial FAIL with reason (unless already decided).
   void stop_trial(Running& r, const std::string& reason);
   void finish(Running& r);
@@ -417,12 +421,7 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
                                msg.step));
     return;
   }
-  try {
-    m_storage.set_trial_intermediate_value(r.trial.id, msg.step, msg.value);
-  } catch (const StorageError& e) {  // Refused for this value: this trial fails, not the study.
-    stop_trial(r, fmt::format("storing step {} failed: {}", msg.step, e.what()));
-    return;
-  }
+  r.unstored_steps.emplace_back(msg.step, msg.value);
   r.trial.intermediate_values[msg.step] = msg.value;
   const PruneDecision decision = m_pruner->decide(
       PruneContext{m_config.direction, &pruner_trials(), m_config.name}, r.trial);
@@ -440,6 +439,21 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
     r.process->signal_group(SIGTERM);
     r.term_sent = Steady::now();
   }
+}
+
+void Orchestrator::store_steps(Running& r) {
+  if (r.unstored_steps.empty()) {
+    return;
+  }
+  try {
+    m_storage.set_trial_intermediate_values(r.trial.id, r.unstored_steps);
+  } catch (const StorageError& e) {  // Refused for these values: this trial fails, not the study.
+    r.pruned = false;  // Whatever was decided, the trial fails.
+    r.stop_reason = fmt::format("storing intermediate values failed: {}", e.what());
+    r.process->signal_group(SIGTERM);
+    r.term_sent = Steady::now();
+  }
+  r.unstored_steps.clear();
 }
 
 void Orchestrator::sweep_descendants(bool force) {
@@ -671,6 +685,7 @@ int Orchestrator::run() {
         }
         handle_line(*r, line);
       }
+      store_steps(*r);
     }
     bool worker_gone = exiting;  // A worker has exited: its escaped descendants go now.
     for (const auto& r : m_running) {

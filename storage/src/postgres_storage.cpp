@@ -672,6 +672,19 @@ void PostgresStorage::set_trial_intermediate_value(int64_t trial_id, int64_t ste
   });
 }
 
+void PostgresStorage::set_trial_intermediate_values(
+    int64_t trial_id, const std::vector<std::pair<int64_t, double>>& steps) {
+  if (steps.empty()) {
+    return;
+  }
+  run("set intermediate values", true, [&](Tx& tx) {
+    require_updatable_trial(tx, trial_id);
+    for (const auto& [step, value] : steps) {
+      upsert_intermediate(tx, trial_id, step, value);
+    }
+  });
+}
+
 void PostgresStorage::set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) {
   run("set a trial attribute", true, [&](Tx& tx) {
     require_updatable_trial(tx, trial_id);

@@ -43,6 +43,8 @@ class PostgresStorage : public Storage {
   void set_trial_param(int64_t trial_id, const std::string& name, double internal,
                        const Distribution& d) override;
   void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) override;
+  void set_trial_intermediate_values(int64_t trial_id,
+                                     const std::vector<std::pair<int64_t, double>>& steps) override;
   void set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) override;
   void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) override;
   // After a lost connection, a retry that finds the trial already in state with value

@@ -285,17 +285,25 @@ void SqliteStorage::upsert_value(int64_t trial_id, int64_t objective, double val
 }
 
 void SqliteStorage::upsert_intermediate(int64_t trial_id, int64_t step, double value) {
-  auto stored = encode_value(value);
+  upsert_intermediates(trial_id, {{step, value}});
+}
+
+void SqliteStorage::upsert_intermediates(int64_t trial_id,
+                                         const std::vector<std::pair<int64_t, double>>& steps) {
   SQLite::Statement q(m_db,
                       "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
                       "intermediate_value_type) VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, step) "
                       "DO UPDATE SET intermediate_value = excluded.intermediate_value, "
                       "intermediate_value_type = excluded.intermediate_value_type");
-  q.bind(1, trial_id);
-  q.bind(2, step);
-  bind_optional(q, 3, stored.value);
-  q.bind(4, stored.type);
-  q.exec();
+  for (const auto& [step, value] : steps) {  // One statement, prepared once.
+    auto stored = encode_value(value);
+    q.bind(1, trial_id);
+    q.bind(2, step);
+    bind_optional(q, 3, stored.value);
+    q.bind(4, stored.type);
+    q.exec();
+    q.reset();
+  }
 }
 
 void SqliteStorage::upsert_param(int64_t trial_id, const std::string& name, double internal,
@@ -564,6 +572,17 @@ void SqliteStorage::set_trial_intermediate_value(int64_t trial_id, int64_t step,
   write("set an intermediate value", [&] {
     require_updatable_trial(trial_id);
     upsert_intermediate(trial_id, step, value);
+  });
+}
+
+void SqliteStorage::set_trial_intermediate_values(
+    int64_t trial_id, const std::vector<std::pair<int64_t, double>>& steps) {
+  if (steps.empty()) {
+    return;
+  }
+  write("set intermediate values", [&] {
+    require_updatable_trial(trial_id);
+    upsert_intermediates(trial_id, steps);
   });
 }
 

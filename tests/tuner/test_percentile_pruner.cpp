@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <random>
 
 #include "hpt/tuner/percentile_pruner.hpp"
 #include "trial_builders.hpp"
@@ -122,4 +123,30 @@ TEST_CASE("percentile pruner validates its options", "[pruner]") {
   o.percentile = 50;
   o.interval_steps = 0;
   CHECK_THROWS_AS(PercentilePruner(o), std::invalid_argument);
+}
+
+// One pruner asked after every step of a stored trial (its incremental best value) decides
+// exactly as a fresh pruner that recomputes everything, whatever order the steps come in.
+TEST_CASE("percentile pruner: incremental best equals recomputation", "[pruner]") {
+  auto trials = history(5);
+  for (int s = 0; s < 200; ++s) {  // Complete trials have values at every step.
+    for (int i = 0; i < 5; ++i) {
+      trials[i].intermediate_values[s] = i;
+    }
+  }
+  std::mt19937 rng(11);
+  for (const auto direction : {Direction::Minimize, Direction::Maximize}) {
+    PercentilePruner memo(PercentilePrunerOptions{});
+    FrozenTrial t = running({});
+    for (int k = 0; k < 300; ++k) {
+      // Mostly increasing steps, sometimes one below the last, sometimes a NaN.
+      const int64_t step = rng() % 5 == 0 ? static_cast<int64_t>(rng() % 200)
+                                          : (t.last_step() ? *t.last_step() + 1 : 0);
+      const double value = rng() % 7 == 0 ? NAN : static_cast<double>(rng() % 1000) / 200.0;
+      t.intermediate_values.emplace(step, value);  // A repeated step keeps its first value.
+      INFO(k);
+      CHECK(memo.prune(direction, trials, t) ==
+            PercentilePruner(PercentilePrunerOptions{}).prune(direction, trials, t));
+    }
+  }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -16,17 +17,16 @@ namespace {
 constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 
 // True if step is the first reported step of its pruning interval (Optuna's
-// _is_first_in_interval_step). requires: step >= warmup.
+// _is_first_in_interval_step). requires: step >= warmup, step is the largest key of values.
 bool first_in_interval(int64_t step, const std::map<int64_t, double>& values, int64_t warmup,
                        int64_t interval) {
   const int64_t nearest_lower = (step - warmup) / interval * interval + warmup;
-  int64_t second_last = -1;
-  for (const auto& [s, v] : values) {
-    if (s != step && s > second_last) {
-      second_last = s;
-    }
-  }
+  const int64_t second_last = values.size() >= 2 ? std::prev(values.end(), 2)->first : -1;
   return second_last < nearest_lower;
+}
+
+bool better(double v, double best, bool maximize) {
+  return !std::isnan(v) && (std::isnan(best) || (maximize ? v > best : v < best));
 }
 
 }  // namespace
@@ -88,8 +88,46 @@ PruneDecision PercentilePruner::decide(const PruneContext& ctx, const FrozenTria
   return PruneDecision{should_prune(ctx.direction, *ctx.trials, trial), {}};
 }
 
+double PercentilePruner::best_value(const FrozenTrial& trial, bool maximize) {
+  const auto& values = trial.intermediate_values;
+  const auto& [first, first_value] = *values.begin();
+  const auto& [last, last_value] = *values.rbegin();
+  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  auto it = trial.id >= 0 ? m_best.find(trial.id) : m_best.end();
+  if (it != m_best.end() && it->second.maximize == maximize &&
+      it->second.start == trial.datetime_start) {
+    BestSoFar& b = it->second;
+    const bool same_first = first == b.first && same(first_value, b.first_value);
+    const bool same_last = last == b.last && same(last_value, b.last_value);
+    if (values.size() == b.count && same_first && same_last) {
+      return b.best;  // Asked again with nothing new.
+    }
+    if (values.size() == b.count + 1 && same_first && last > b.last) {
+      const auto& [before, before_value] = *std::prev(values.end(), 2);
+      if (before == b.last && same(before_value, b.last_value)) {  // One new last step.
+        b.best = better(last_value, b.best, maximize) ? last_value : b.best;
+        b.count += 1;
+        b.last = last;
+        b.last_value = last_value;
+        return b.best;
+      }
+    }
+  }
+  double best = k_nan;
+  for (const auto& [s, v] : values) {
+    if (better(v, best, maximize)) {
+      best = v;
+    }
+  }
+  if (trial.id >= 0) {
+    m_best[trial.id] = BestSoFar{values.size(), first,   first_value, last,
+                                 last_value,    trial.datetime_start, maximize, best};
+  }
+  return best;
+}
+
 bool PercentilePruner::should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
-                                    const FrozenTrial& trial) const {
+                                    const FrozenTrial& trial) {
   std::vector<const FrozenTrial*> completed;
   for (const FrozenTrial& t : trials) {
     if (t.state == TrialState::Complete) {
@@ -103,16 +141,11 @@ bool PercentilePruner::should_prune(Direction direction, const std::vector<Froze
   if (!step || *step < m_options.n_warmup_steps) {
     return false;
   }
+  const bool maximize = direction == Direction::Maximize;
+  const double best = best_value(trial, maximize);  // Every step: keeps it incremental.
   if (!first_in_interval(*step, trial.intermediate_values, m_options.n_warmup_steps,
                          m_options.interval_steps)) {
     return false;
-  }
-  const bool maximize = direction == Direction::Maximize;
-  double best = k_nan;
-  for (const auto& [s, v] : trial.intermediate_values) {
-    if (!std::isnan(v) && (std::isnan(best) || (maximize ? v > best : v < best))) {
-      best = v;
-    }
   }
   if (std::isnan(best)) {
     return true;  // Every reported value is NaN.

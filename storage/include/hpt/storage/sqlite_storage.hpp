@@ -39,6 +39,8 @@ class SqliteStorage : public Storage {
   void set_trial_param(int64_t trial_id, const std::string& name, double internal,
                        const Distribution& d) override;
   void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) override;
+  void set_trial_intermediate_values(int64_t trial_id,
+                                     const std::vector<std::pair<int64_t, double>>& steps) override;
   void set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) override;
   void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) override;
   // Throws StorageError for a NaN value or COMPLETE without a value.
@@ -77,6 +79,8 @@ class SqliteStorage : public Storage {
                                          int64_t owner_id);
   void upsert_value(int64_t trial_id, int64_t objective, double value);
   void upsert_intermediate(int64_t trial_id, int64_t step, double value);
+  void upsert_intermediates(int64_t trial_id,
+                            const std::vector<std::pair<int64_t, double>>& steps);
   void upsert_param(int64_t trial_id, const std::string& name, double internal,
                     const std::string& distribution_json);
   void upsert_heartbeat(int64_t trial_id);

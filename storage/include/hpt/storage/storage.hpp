@@ -83,6 +83,14 @@ class Storage {
   virtual void set_trial_param(int64_t trial_id, const std::string& name, double internal,
                                const Distribution& d) = 0;
   virtual void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) = 0;
+  // Many steps of one trial in one transaction, so that a worker reporting thousands of
+  // steps a second costs one write per batch, not per step. The default writes each.
+  virtual void set_trial_intermediate_values(int64_t trial_id,
+                                             const std::vector<std::pair<int64_t, double>>& steps) {
+    for (const auto& [step, value] : steps) {
+      set_trial_intermediate_value(trial_id, step, value);
+    }
+  }
   virtual void set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) = 0;
   virtual void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) = 0;
   // Moves a RUNNING trial to state (with value for COMPLETE/PRUNED); sets

@@ -4,6 +4,8 @@
 // trials' values at the same step.
 
 #include <cstdint>
+#include <optional>
+#include <unordered_map>
 
 #include "hpt/tuner/pruner.hpp"
 
@@ -27,13 +29,31 @@ class PercentilePruner : public Pruner {
  public:
   // Throws std::invalid_argument on out-of-range options (as Optuna's constructor).
   explicit PercentilePruner(PercentilePrunerOptions options);
+  // Costs O(1) in the trial's number of steps when a stored trial (id >= 0) reports its
+  // steps in increasing order (a reported step's value is assumed never to change, as in
+  // Optuna, between the first and the last step); O(steps) otherwise.
   PruneDecision decide(const PruneContext& ctx, const FrozenTrial& trial) override;
 
  private:
+  // A trial's best intermediate value as last computed, and what it was computed from.
+  struct BestSoFar {
+    size_t count = 0;
+    int64_t first = 0;
+    double first_value = 0.0;
+    int64_t last = 0;
+    double last_value = 0.0;
+    std::optional<Clock::time_point> start;  // A re-run of the trial starts anew.
+    bool maximize = false;
+    double best = 0.0;
+  };
+
   bool should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
-                    const FrozenTrial& trial) const;
+                    const FrozenTrial& trial);
+  // The best non-NaN intermediate value of trial (NaN if none). requires: values non-empty.
+  double best_value(const FrozenTrial& trial, bool maximize);
 
   PercentilePrunerOptions m_options;
+  std::unordered_map<int64_t, BestSoFar> m_best;  // By trial id.
 };
 
 // numpy.nanpercentile with linear interpolation; NaN if values has no number.
