@@ -6,6 +6,8 @@ bench_optuna.py speed [n ...]             -> "speed <n> <ms-per-suggestion> <sug
 Speed is the process CPU time of study.ask() + 5 suggest_float calls after n COMPLETE trials.
 """
 import math
+import multiprocessing
+import os
 import sys
 import time
 import warnings
@@ -21,21 +23,56 @@ def xs(trial, d, low, high):
     return [trial.suggest_float(f"x{i}", low, high) for i in range(d)]
 
 
-def rosenbrock(trial):
-    x = xs(trial, 4, -5, 10)
-    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(3))
+def on_box(d, low, high, f):
+    return lambda trial: f(xs(trial, d, low, high))
 
 
-def ackley(trial):
-    x = xs(trial, 4, -32.768, 32.768)
+A3 = [[3, 10, 30], [0.1, 10, 35], [3, 10, 30], [0.1, 10, 35]]
+P3 = [[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]]
+A6 = [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8],
+      [17, 8, 0.05, 10, 0.1, 14]]
+P6 = [[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
+      [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]]
+
+
+def hartmann(x, a, p):
+    alpha = [1.0, 1.2, 3.0, 3.2]
+    return -sum(alpha[i] * math.exp(-sum(a[i][j] * (x[j] - 1e-4 * p[i][j]) ** 2
+                                          for j in range(len(x)))) for i in range(4))
+
+
+def rastrigin(x):
+    return 10.0 * len(x) + sum(v * v - 10 * math.cos(2 * math.pi * v) for v in x)
+
+
+def ackley(x):
+    d = len(x)
     s1 = sum(v * v for v in x)
     s2 = sum(math.cos(2 * math.pi * v) for v in x)
-    return -20 * math.exp(-0.2 * math.sqrt(s1 / 4)) - math.exp(s2 / 4) + 20 + math.e
+    return -20 * math.exp(-0.2 * math.sqrt(s1 / d)) - math.exp(s2 / d) + 20 + math.e
 
 
-def rastrigin(trial):
-    x = xs(trial, 4, -5.12, 5.12)
-    return 40 + sum(v * v - 10 * math.cos(2 * math.pi * v) for v in x)
+def styblinski_tang(x):
+    return sum(0.5 * (v ** 4 - 16 * v * v + 5 * v) for v in x)
+
+
+def levy(x):
+    w = [1 + (v - 1) / 4 for v in x]
+    s = math.sin(math.pi * w[0]) ** 2
+    s += sum((w[i] - 1) ** 2 * (1 + 10 * math.sin(math.pi * w[i] + 1) ** 2)
+             for i in range(len(x) - 1))
+    return s + (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
+
+
+def rosenbrock(x):
+    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(len(x) - 1))
+
+
+def branin(trial):
+    x = trial.suggest_float("x0", -5, 10)
+    y = trial.suggest_float("x1", 0, 15)
+    b, c, t = 5.1 / (4 * math.pi ** 2), 5 / math.pi, 1 / (8 * math.pi)
+    return (y - b * x * x + c * x - 6) ** 2 + 10 * (1 - t) * math.cos(x) + 10
 
 
 def camel(trial):
@@ -61,24 +98,39 @@ def training_run(trial):
             + 0.03 * abs(layers - 3.0) + 0.02 * l * b * (1.0 if opt == 0 else 0.5))
 
 
+# Same order and names as objectives.hpp.
 OBJECTIVES = [
-    ("rosenbrock-4d", rosenbrock, 0.0),
-    ("ackley-4d", ackley, 0.0),
-    ("rastrigin-4d", rastrigin, 0.0),
-    ("six-hump-camel", camel, -1.0316284534898774),
+    ("branin-2d", branin, 0.39788735772973816),
+    ("six-hump-camel-2d", camel, -1.0316284534898774),
+    ("hartmann-3d", on_box(3, 0, 1, lambda x: hartmann(x, A3, P3)), -3.8627821478207558),
+    ("hartmann-6d", on_box(6, 0, 1, lambda x: hartmann(x, A6, P6)), -3.3223680114155156),
+    ("rosenbrock-4d", on_box(4, -5, 10, rosenbrock), 0.0),
+    ("styblinski-tang-5d", on_box(5, -5, 5, styblinski_tang), -39.166165703771416 * 5),
+    ("rastrigin-5d", on_box(5, -5.12, 5.12, rastrigin), 0.0),
+    ("levy-7d", on_box(7, -10, 10, levy), 0.0),
+    ("ackley-10d", on_box(10, -32.768, 32.768, ackley), 0.0),
+    ("styblinski-tang-10d", on_box(10, -5, 5, styblinski_tang), -39.166165703771416 * 10),
     ("training-run", training_run, 0.0),
 ]
 
 
+def one_regret(job):
+    name, n_trials, seed = job
+    f, optimum = {n: (f, o) for n, f, o in OBJECTIVES}[name]
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(f, n_trials=n_trials)
+    return study.best_value - optimum
+
+
 def regret(n_trials, n_seeds):
-    for name, f, optimum in OBJECTIVES:
-        regrets = []
-        for seed in range(n_seeds):
-            study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
-            study.optimize(f, n_trials=n_trials)
-            regrets.append(study.best_value - optimum)
-        r = np.asarray(regrets)
-        print(f"regret\t{name}\t{r.mean():.6g}\t{r.std() / math.sqrt(n_seeds):.3g}", flush=True)
+    """One line per objective (BENCH_ONLY=a,b limits them); JOBS=k runs k processes."""
+    only = [o for o in os.environ.get("BENCH_ONLY", "").split(",") if o]
+    names = [n for n, _, _ in OBJECTIVES if not only or n in only]
+    with multiprocessing.Pool(int(os.environ.get("JOBS", "1"))) as pool:
+        for name in names:
+            r = np.asarray(pool.map(one_regret, [(name, n_trials, s) for s in range(n_seeds)]))
+            print(f"regret\t{name}\t{r.mean():.6g}\t{r.std() / math.sqrt(n_seeds):.3g}",
+                  flush=True)
 
 
 def speed(sizes):

@@ -1,4 +1,5 @@
 // bench_tpe regret [trials] [seeds] [sampler-options-json]: mean best-value regret per objective.
+// (BENCH_ONLY=name,name limits the objectives.)
 // bench_tpe speed [history sizes...]: CPU milliseconds per TPE suggestion after N finished trials.
 // Prints tab-separated lines: "regret <objective> <mean> <stderr>" / "speed <n> <ms> <mv-ms> <mixed-ms>".
 
@@ -37,8 +38,17 @@ double best_after(hpt::Sampler& sampler, const hpt::bench::Objective& obj, int n
   return best;
 }
 
+// True if BENCH_ONLY (comma-separated names) is unset or names the objective.
+bool selected(const std::string& name) {
+  const char* only = std::getenv("BENCH_ONLY");
+  return !only || !*only || ("," + std::string(only) + ",").find("," + name + ",") != std::string::npos;
+}
+
 int run_regret(int n_trials, int n_seeds, const Json& options, const std::string& type) {
   for (const auto& obj : hpt::bench::objectives()) {
+    if (!selected(obj.name)) {
+      continue;
+    }
     double sum = 0, sum2 = 0;
     for (int seed = 0; seed < n_seeds; ++seed) {
       auto sampler = hpt::make_sampler(type, options, static_cast<uint64_t>(seed), obj.space);

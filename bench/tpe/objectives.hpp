@@ -34,40 +34,110 @@ inline std::vector<double> xs(const std::map<std::string, double>& p, int d) {
   return x;
 }
 
+// An objective over the box [low, high]^d of a function of the vector x0..x{d-1}.
+inline Objective on_box(std::string name, int d, double low, double high, double optimum,
+                        std::function<double(const std::vector<double>&)> f) {
+  return {std::move(name), box(d, low, high), optimum,
+          [d, f = std::move(f)](const auto& p) { return f(xs(p, d)); }};
+}
+
+// Hartmann-3 / -6 (Surjanovic & Bingham's constants) on [0, 1]^d.
+inline double hartmann(const std::vector<double>& x, const double (*a)[6], const double (*p)[6]) {
+  const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
+  double f = 0;
+  for (int i = 0; i < 4; ++i) {
+    double s = 0;
+    for (size_t j = 0; j < x.size(); ++j) {
+      s += a[i][j] * (x[j] - 1e-4 * p[i][j]) * (x[j] - 1e-4 * p[i][j]);
+    }
+    f -= alpha[i] * std::exp(-s);
+  }
+  return f;
+}
+
+inline double rastrigin(const std::vector<double>& x) {
+  double s = 10.0 * static_cast<double>(x.size());
+  for (double v : x) {
+    s += v * v - 10 * std::cos(2 * M_PI * v);
+  }
+  return s;
+}
+
+inline double ackley(const std::vector<double>& x) {
+  const double d = static_cast<double>(x.size());
+  double s1 = 0, s2 = 0;
+  for (double v : x) {
+    s1 += v * v;
+    s2 += std::cos(2 * M_PI * v);
+  }
+  return -20 * std::exp(-0.2 * std::sqrt(s1 / d)) - std::exp(s2 / d) + 20 + M_E;
+}
+
+inline double styblinski_tang(const std::vector<double>& x) {
+  double s = 0;
+  for (double v : x) {
+    s += 0.5 * (v * v * v * v - 16 * v * v + 5 * v);
+  }
+  return s;
+}
+
+inline double levy(const std::vector<double>& x) {
+  const size_t d = x.size();
+  auto w = [&](size_t i) { return 1 + (x[i] - 1) / 4; };
+  double s = std::pow(std::sin(M_PI * w(0)), 2);
+  for (size_t i = 0; i + 1 < d; ++i) {
+    s += std::pow(w(i) - 1, 2) * (1 + 10 * std::pow(std::sin(M_PI * w(i) + 1), 2));
+  }
+  return s + std::pow(w(d - 1) - 1, 2) * (1 + std::pow(std::sin(2 * M_PI * w(d - 1)), 2));
+}
+
+inline double rosenbrock(const std::vector<double>& x) {
+  double s = 0;
+  for (size_t i = 0; i + 1 < x.size(); ++i) {
+    s += 100 * std::pow(x[i + 1] - x[i] * x[i], 2) + std::pow(1 - x[i], 2);
+  }
+  return s;
+}
+
+// The benchmark families, 2 to 10 dimensions; the mixed training-run space is last.
 inline std::vector<Objective> objectives() {
+  static const double a3[4][6] = {{3, 10, 30}, {0.1, 10, 35}, {3, 10, 30}, {0.1, 10, 35}};
+  static const double p3[4][6] = {
+      {3689, 1170, 2673}, {4699, 4387, 7470}, {1091, 8732, 5547}, {381, 5743, 8828}};
+  static const double a6[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
+                                  {0.05, 10, 17, 0.1, 8, 14},
+                                  {3, 3.5, 1.7, 10, 17, 8},
+                                  {17, 8, 0.05, 10, 0.1, 14}};
+  static const double p6[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
+                                  {2329, 4135, 8307, 3736, 1004, 9991},
+                                  {2348, 1451, 3522, 2883, 3047, 6650},
+                                  {4047, 8828, 8732, 5743, 1091, 381}};
   std::vector<Objective> out;
-  out.push_back({"rosenbrock-4d", box(4, -5, 10), 0.0, [](const auto& p) {
-                   auto x = xs(p, 4);
-                   double s = 0;
-                   for (int i = 0; i < 3; ++i) {
-                     s += 100 * std::pow(x[i + 1] - x[i] * x[i], 2) + std::pow(1 - x[i], 2);
-                   }
-                   return s;
-                 }});
-  out.push_back({"ackley-4d", box(4, -32.768, 32.768), 0.0, [](const auto& p) {
-                   auto x = xs(p, 4);
-                   double s1 = 0, s2 = 0;
-                   for (double v : x) {
-                     s1 += v * v;
-                     s2 += std::cos(2 * M_PI * v);
-                   }
-                   return -20 * std::exp(-0.2 * std::sqrt(s1 / 4)) - std::exp(s2 / 4) + 20 + M_E;
-                 }});
-  out.push_back({"rastrigin-4d", box(4, -5.12, 5.12), 0.0, [](const auto& p) {
-                   auto x = xs(p, 4);
-                   double s = 40;
-                   for (double v : x) {
-                     s += v * v - 10 * std::cos(2 * M_PI * v);
-                   }
-                   return s;
+  SearchSpace branin{{"x0", FloatDistribution{-5, 10, false, {}}},
+                     {"x1", FloatDistribution{0, 15, false, {}}}};
+  out.push_back({"branin-2d", branin, 0.39788735772973816, [](const auto& p) {
+                   const double x = p.at("x0"), y = p.at("x1");
+                   const double b = 5.1 / (4 * M_PI * M_PI), c = 5 / M_PI, t = 1 / (8 * M_PI);
+                   return std::pow(y - b * x * x + c * x - 6, 2) + 10 * (1 - t) * std::cos(x) + 10;
                  }});
   SearchSpace camel{{"x0", FloatDistribution{-3, 3, false, {}}},
                     {"x1", FloatDistribution{-2, 2, false, {}}}};
-  out.push_back({"six-hump-camel", camel, -1.0316284534898774, [](const auto& p) {
+  out.push_back({"six-hump-camel-2d", camel, -1.0316284534898774, [](const auto& p) {
                    double x = p.at("x0"), y = p.at("x1");
                    return (4 - 2.1 * x * x + x * x * x * x / 3) * x * x + x * y +
                           (-4 + 4 * y * y) * y * y;
                  }});
+  out.push_back(on_box("hartmann-3d", 3, 0, 1, -3.8627821478207558,
+                       [](const auto& x) { return hartmann(x, a3, p3); }));
+  out.push_back(on_box("hartmann-6d", 6, 0, 1, -3.3223680114155156,
+                       [](const auto& x) { return hartmann(x, a6, p6); }));
+  out.push_back(on_box("rosenbrock-4d", 4, -5, 10, 0.0, rosenbrock));
+  out.push_back(on_box("styblinski-tang-5d", 5, -5, 5, -39.166165703771416 * 5, styblinski_tang));
+  out.push_back(on_box("rastrigin-5d", 5, -5.12, 5.12, 0.0, rastrigin));
+  out.push_back(on_box("levy-7d", 7, -10, 10, 0.0, levy));
+  out.push_back(on_box("ackley-10d", 10, -32.768, 32.768, 0.0, ackley));
+  out.push_back(
+      on_box("styblinski-tang-10d", 10, -5, 5, -39.166165703771416 * 10, styblinski_tang));
   SearchSpace train{{"lr", FloatDistribution{1e-5, 1.0, true, {}}},
                     {"batch", IntDistribution{16, 512, true, 1}},
                     {"units", IntDistribution{32, 512, false, 32}},
