@@ -181,8 +181,8 @@ void Orchestrator::preflight() {
   }
   m_study_dir = study_dir();
   if (m_study_dir.size() + 64 > PATH_MAX) {
-    throw std::runtime_error(fmt::format("trials folder '{}...' is too long a path",
-                                         m_study_dir.substr(0, 80)));
+    throw std::runtime_error(
+        fmt::format("trials folder '{}...' is too long a path", m_study_dir.substr(0, 80)));
   }
   std::filesystem::create_directories(m_study_dir);
   struct stat st {};
@@ -417,14 +417,14 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
     return;
   }
   if (r.trial.intermediate_values.count(msg.step)) {  // Optuna: the first value is kept.
-    r.process->log(fmt::format("[hpt: step {} was already reported; its first value is kept]\n",
-                               msg.step));
+    r.process->log(
+        fmt::format("[hpt: step {} was already reported; its first value is kept]\n", msg.step));
     return;
   }
   r.unstored_steps.emplace_back(msg.step, msg.value);
   r.trial.intermediate_values[msg.step] = msg.value;
-  const PruneDecision decision = m_pruner->decide(
-      PruneContext{m_config.direction, &pruner_trials(), m_config.name}, r.trial);
+  const PruneDecision decision =
+      m_pruner->decide(PruneContext{m_config.direction, &pruner_trials(), m_config.name}, r.trial);
   for (const auto& [key, value] : decision.system_attrs) {  // Successive halving's rungs.
     try {
       m_storage.set_trial_system_attr(r.trial.id, key, value);
@@ -448,7 +448,7 @@ void Orchestrator::store_steps(Running& r) {
   try {
     m_storage.set_trial_intermediate_values(r.trial.id, r.unstored_steps);
   } catch (const StorageError& e) {  // Refused for these values: this trial fails, not the study.
-    r.pruned = false;  // Whatever was decided, the trial fails.
+    r.pruned = false;                // Whatever was decided, the trial fails.
     r.stop_reason = fmt::format("storing intermediate values failed: {}", e.what());
     r.process->signal_group(SIGTERM);
     r.term_sent = Steady::now();
@@ -519,7 +519,8 @@ void Orchestrator::finish(Running& r) {
     m_storage.set_trial_system_attr(id, "hpt:log_problem", r.process->log_problem());
   }
   if (r.process && r.process->has_log()) {
-    m_storage.set_trial_system_attr(id, "hpt:log", m_study_dir + "/" + std::to_string(r.trial.number) + ".log");
+    m_storage.set_trial_system_attr(id, "hpt:log",
+                                    m_study_dir + "/" + std::to_string(r.trial.number) + ".log");
   }
   if (state == TrialState::Fail) {
     const std::string tail = r.process ? trimmed_tail(r.process->stderr_tail()) : "";
@@ -535,9 +536,8 @@ void Orchestrator::finish(Running& r) {
     ++m_failures;
     m_last_failure = fmt::format("trial {}: {}", r.trial.number, reason);
     const auto a = r.trial.system_attrs.find("hpt:attempt");
-    const int attempt = a != r.trial.system_attrs.end() && a->second.is_number_integer()
-                            ? a->second.get<int>()
-                            : 0;
+    const int attempt =
+        a != r.trial.system_attrs.end() && a->second.is_number_integer() ? a->second.get<int>() : 0;
     if (attempt < m_config.retries) {
       FrozenTrial retry;
       retry.state = TrialState::Waiting;
@@ -640,10 +640,10 @@ int Orchestrator::run() {
       const int done = m_storage.count_trials(m_study_id, done_states);
       if (failing) {
         m_progress.end();
-        m_out << terminal_text(fmt::format(
-                     "hpt: error: stopping after {} failed trials in this run "
-                     "(study.max_failures = {}); last failure: {}",
-                     m_failures, m_config.max_failures, m_last_failure))
+        m_out << terminal_text(
+                     fmt::format("hpt: error: stopping after {} failed trials in this run "
+                                 "(study.max_failures = {}); last failure: {}",
+                                 m_failures, m_config.max_failures, m_last_failure))
               << "\n";
         return k_exit_failures;
       }

@@ -73,8 +73,7 @@ std::optional<int64_t> read_step(const Json& s, std::string& problem) {
   }
   const double d = s.get<double>();
   if (!std::isfinite(d) || d != std::floor(d)) {
-    problem = fmt::format("step must be a non-negative integer, but got {}",
-                          python_json_dumps(s));
+    problem = fmt::format("step must be a non-negative integer, but got {}", python_json_dumps(s));
     return std::nullopt;
   }
   if (d < 0) {
@@ -158,7 +157,7 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated) {
   try {
     j = python_json_loads(raw);  // JSON plus Python's NaN / Infinity tokens.
   } catch (const std::invalid_argument&) {
-    return {};  // Not JSON: a log line.
+    return {};                          // Not JSON: a log line.
   } catch (const Json::exception& e) {  // E.g. a number beyond a double (1e400).
     return meant ? error_line(std::string(e.what()).find("overflow") != std::string::npos
                                   ? "a number is out of the range of a double"

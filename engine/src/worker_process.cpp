@@ -217,8 +217,9 @@ std::string resolve_executable(const std::string& argv0) {
       start_fail(argv0, "not a regular file");
     }
     if (::access(path.c_str(), X_OK) != 0) {
-      start_fail(argv0, "not executable (no execute permission: chmod +x it, or put its "
-                        "interpreter first in objective.command)");
+      start_fail(argv0,
+                 "not executable (no execute permission: chmod +x it, or put its "
+                 "interpreter first in objective.command)");
     }
   }
   const std::string problem = interpreter_problem(path);
@@ -310,9 +311,7 @@ std::vector<int> WorkerProcess::fds() const {
   return out;
 }
 
-void WorkerProcess::log(const std::string& text) {
-  append_log(text.data(), text.size());
-}
+void WorkerProcess::log(const std::string& text) { append_log(text.data(), text.size()); }
 
 void WorkerProcess::append_log(const char* data, size_t size) {
   if (m_log_capped || size == 0 || !m_log_problem.empty()) {
@@ -337,10 +336,9 @@ void WorkerProcess::flush_log() {
   }
   if (!m_log_fd.valid()) {  // Lazily: quiet workers leave no file behind.
     // Never through a symbolic link, never into a FIFO or device planted there.
-    m_log_fd.reset(::open(m_log_path.c_str(),
-                          O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-                              O_NONBLOCK,
-                          0644));
+    m_log_fd.reset(::open(
+        m_log_path.c_str(),
+        O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644));
     struct stat st {};
     if (!m_log_fd.valid()) {
       m_log_problem = fmt::format("cannot write the log '{}': {}", m_log_path,

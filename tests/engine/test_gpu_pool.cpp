@@ -18,8 +18,8 @@ TEST_CASE("gpu pool: acquire and release", "[gpu]") {
   CHECK_FALSE(pool.available());
   CHECK_FALSE(pool.acquire());
   pool.release(*a);
-  pool.release(*a);        // Twice: no duplicate.
-  pool.release({7});       // Not ours: ignored.
+  pool.release(*a);   // Twice: no duplicate.
+  pool.release({7});  // Not ours: ignored.
   auto c = pool.acquire();
   REQUIRE(c);
   CHECK(*c == std::vector<int>{0, 1});

@@ -191,11 +191,15 @@ TEST_CASE("orchestrator: protocol errors fail one trial", "[orchestrator]") {
     script += std::to_string(i) + ") echo \"" + cases[i].first + "\";; ";
   }
   script += "esac; sleep 0.05; echo \"{\\\"value\\\": 2}\"";
-  auto c = parse_study_config("study: {name: s, storage: " + t.db() +
-                                  ", pruner: {type: none}, sampler: {type: grid}, max_failures: 4}\n"
-                                  "objective: {command: [sh, -c, '" + script + "']}\n"
-                                  "search_space: {i: [" + choices + "]}\n",
-                              "t.yaml");
+  auto c =
+      parse_study_config("study: {name: s, storage: " + t.db() +
+                             ", pruner: {type: none}, sampler: {type: grid}, max_failures: 4}\n"
+                             "objective: {command: [sh, -c, '" +
+                             script +
+                             "']}\n"
+                             "search_space: {i: [" +
+                             choices + "]}\n",
+                         "t.yaml");
   CHECK(run(c, 1) == k_exit_failures);  // Every trial failed: the grid is exhausted by FAILs.
   auto trials = all_trials(t.db());
   REQUIRE(trials.size() >= cases.size());
@@ -252,7 +256,8 @@ TEST_CASE("orchestrator: GPUs are handed out exclusively", "[orchestrator][gpu]"
           record +
           "; sleep 0.1; echo \"$HPT_TRIAL_NUMBER $CUDA_VISIBLE_DEVICES $HPT_GPUS end $(date "
           "+%s%N)\" >> " +
-          record + "; [ $((HPT_TRIAL_NUMBER % 3)) = 1 ] && exit 1; echo \"{\\\"value\\\": 1}\"']}\n"
+          record +
+          "; [ $((HPT_TRIAL_NUMBER % 3)) = 1 ] && exit 1; echo \"{\\\"value\\\": 1}\"']}\n"
           "search_space: {x: {type: float, low: 0, high: 1}}\n",
       "t.yaml");
   CHECK(c.jobs == 2);  // len(gpus) / gpus_per_trial

@@ -109,9 +109,11 @@ TEST_CASE("protocol: key length in characters", "[protocol]") {
 
 // No input makes the parser throw (random mixes of JSON tokens).
 TEST_CASE("protocol: never throws", "[protocol]") {
-  const std::vector<std::string> tokens{"{", "}", "[", "]", "\"value\"", "\"step\"", ":", ",",
-                                        "1e400", "-1", "NaN", "Infinity", "\"", "\\", "1.5",
-                                        "\"user_attrs\"", "true", "null", "\xff", "18446744073709551616"};
+  const std::vector<std::string> tokens{"{",         "}",        "[",    "]",
+                                        "\"value\"", "\"step\"", ":",    ",",
+                                        "1e400",     "-1",       "NaN",  "Infinity",
+                                        "\"",        "\\",       "1.5",  "\"user_attrs\"",
+                                        "true",      "null",     "\xff", "18446744073709551616"};
   std::mt19937 rng(7);
   for (int i = 0; i < 3000; ++i) {
     std::string line = "{";

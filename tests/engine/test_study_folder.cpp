@@ -9,9 +9,20 @@ using namespace hpt;
 TEST_CASE("study folder: safe, readable, unique", "[study_folder]") {
   CHECK(study_folder_name("quad") == "quad");
   CHECK(study_folder_name("fashion_mnist-v2.1") == "fashion_mnist-v2.1");
-  const std::vector<std::string> hostile{"../../x", "/etc/passwd", "..", ".", "", "a/b", "a b",
-                                         "-rf", ".hidden", std::string(5000, 'n'), "caf\xc3\xa9",
-                                         std::string("a\0b", 3), "a_b", "x\ny"};
+  const std::vector<std::string> hostile{"../../x",
+                                         "/etc/passwd",
+                                         "..",
+                                         ".",
+                                         "",
+                                         "a/b",
+                                         "a b",
+                                         "-rf",
+                                         ".hidden",
+                                         std::string(5000, 'n'),
+                                         "caf\xc3\xa9",
+                                         std::string("a\0b", 3),
+                                         "a_b",
+                                         "x\ny"};
   std::set<std::string> seen;
   for (const auto& name : hostile) {
     const std::string f = study_folder_name(name);

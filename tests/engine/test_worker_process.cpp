@@ -150,9 +150,9 @@ TEST_CASE("worker process: failed starts leak nothing", "[worker]") {
     CHECK_THROWS_AS(WorkerProcess({no_x}, {}, temp_log("g.log")), StartError);
   }
   // Over the kernel's limit for one argument: exec fails (E2BIG) after the fork.
-  CHECK_THROWS_WITH(WorkerProcess({"sh", "-c", "true", std::string(300000, 'a')}, {},
-                                  temp_log("g.log")),
-                    Catch::Contains("argument list too long"));
+  CHECK_THROWS_WITH(
+      WorkerProcess({"sh", "-c", "true", std::string(300000, 'a')}, {}, temp_log("g.log")),
+      Catch::Contains("argument list too long"));
   // Out of descriptors (EMFILE): refused, and nothing half-made stays open.
   rlimit old{};
   ::getrlimit(RLIMIT_NOFILE, &old);
@@ -233,8 +233,9 @@ TEST_CASE("worker process: group kill ends grandchildren", "[worker]") {
 
 // A flood of output is consumed; an over-long line is cut once, flagged, its rest dropped.
 TEST_CASE("worker process: flood and long lines", "[worker]") {
-  WorkerProcess w({"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' 'x'; echo '{\"value\": 1}'; echo tail"},
-                  {}, temp_log("f.log"));
+  WorkerProcess w(
+      {"sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' 'x'; echo '{\"value\": 1}'; echo tail"},
+      {}, temp_log("f.log"));
   std::vector<bool> truncated;
   auto lines = drain(w, 10, &truncated);
   REQUIRE(lines.size() == 2);

@@ -120,8 +120,8 @@ double PercentilePruner::best_value(const FrozenTrial& trial, bool maximize) {
     }
   }
   if (trial.id >= 0) {
-    m_best[trial.id] = BestSoFar{values.size(), first,   first_value, last,
-                                 last_value,    trial.datetime_start, maximize, best};
+    m_best[trial.id] = BestSoFar{values.size(),        first,    first_value, last, last_value,
+                                 trial.datetime_start, maximize, best};
   }
   return best;
 }

@@ -20,9 +20,9 @@
 namespace hpt {
 
 // Limits checked before anything from a worker line is stored.
-constexpr size_t k_max_line_bytes = 1 << 20;  // A stdout line (WorkerProcess cuts lines here).
+constexpr size_t k_max_line_bytes = 1 << 20;    // A stdout line (WorkerProcess cuts lines here).
 constexpr size_t k_max_worker_json_depth = 64;  // Nested objects/arrays in one line.
-constexpr size_t k_max_key_chars = 512;       // Optuna's VARCHAR(512) key columns.
+constexpr size_t k_max_key_chars = 512;         // Optuna's VARCHAR(512) key columns.
 
 struct WorkerMessage {
   enum class Kind { Intermediate, Final };
