@@ -1,48 +1,50 @@
-// Training throughput (images/s) of hpt's trainer: end to end (built-in CNN trainable +
-// head, semi-hard loss) and head-only on cached 128-d features. Usage:
-//   bench_trainer THREADS BATCH STEPS
+// Training throughput (images/s) of hpt's training loop (train_embedding: P x K sampling,
+// device-resident inputs, flat Adam, semi-hard mining), end to end (extractor trainable +
+// head) and head-only (cached features). Usage:
+//   bench_trainer THREADS BATCH STEPS [DEVICE] [EXTRACTOR.pt SIZE] [PRECISION]
+// DEVICE: cpu (default) or cuda; EXTRACTOR: a TorchScript file (default: the built-in CNN
+// on 28x28 grey images); PRECISION: fp32 (default), bf16 or fp16.
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
+#include "hpt/trainer/device.hpp"
 #include "hpt/trainer/model.hpp"
-#include "hpt/trainer/triplet_loss.hpp"
+#include "hpt/trainer/training.hpp"
 
 using namespace hpt::trainer;
 
 namespace {
 
-double run(bool end_to_end, int64_t batch, int64_t steps) {
+// images/s of `steps` training steps of batch images (10 classes x batch/10).
+double run(FeatureExtractor* extractor, const TrainData& data, int64_t feature_dim,
+           int64_t batch, int64_t steps, const torch::Device& device,
+           std::optional<torch::ScalarType> autocast) {
   torch::manual_seed(0);
-  BuiltinCnn cnn(BuiltinCnnOptions().in_channels(1).width(16));
-  EmbeddingHead head(EmbeddingHeadOptions(128, 64));
-  std::vector<torch::Tensor> params = head->parameters();
-  if (end_to_end) {
-    for (auto& p : cnn->parameters()) {
-      params.push_back(p);
-    }
-  }
-  torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
-  auto images = torch::randn({batch, 1, 28, 28});
-  auto features = torch::randn({batch, 128});
-  auto labels = torch::arange(batch, torch::kInt64).remainder(10);
-  cnn->train();
-  head->train();
-  auto step = [&] {
-    auto x = end_to_end ? cnn->forward(images) : features;
-    auto loss = triplet_semihard_loss(head->forward(x), labels, 0.5);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-  };
-  for (int i = 0; i < 3; ++i) {
-    step();
+  EmbeddingHead head(EmbeddingHeadOptions(feature_dim, 64));
+  head->to(device);
+  LoopOptions o;
+  o.epochs = 1;
+  o.steps_per_epoch = steps;
+  o.classes_per_batch = 10;
+  o.images_per_class = batch / 10;
+  o.margin = 0.5;
+  o.device = device;
+  o.autocast = autocast;
+  // Warm-up (allocator, cuDNN autotuning), then the timed epoch; validation is skipped.
+  LoopOptions warm = o;
+  warm.steps_per_epoch = 3;
+  train_embedding(head, extractor, data, data, warm, {}, [] { return 0.0; });
+  if (device.is_cuda()) {
+    torch::cuda::synchronize();
   }
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < steps; ++i) {
-    step();
+  train_embedding(head, extractor, data, data, o, {}, [] { return 0.0; });
+  if (device.is_cuda()) {
+    torch::cuda::synchronize();
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return static_cast<double>(batch * steps) / s;
@@ -54,8 +56,26 @@ int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const int64_t batch = argc > 2 ? std::atoll(argv[2]) : 160;
   const int64_t steps = argc > 3 ? std::atoll(argv[3]) : 50;
+  const torch::Device device = resolve_device(argc > 4 ? argv[4] : "cpu", "DEVICE");
+  const std::string model = argc > 5 ? argv[5] : "builtin";
+  const int64_t size = argc > 6 ? std::atoll(argv[6]) : 28;
+  const auto autocast = autocast_dtype(argc > 7 ? argv[7] : "fp32", device, "PRECISION");
   torch::set_num_threads(threads);
-  std::printf("end_to_end %.1f\n", run(true, batch, steps));
-  std::printf("head_only %.1f\n", run(false, batch, steps * 10));
+  torch::manual_seed(0);
+  const int64_t n = std::max<int64_t>(batch * 4, 1000);
+  FeatureExtractor extractor =
+      model == "builtin"
+          ? FeatureExtractor(BuiltinCnn(BuiltinCnnOptions().in_channels(1).width(16)),
+                             InputSpec{1, 0, {0.5}, {0.25}}, "bench")
+          : FeatureExtractor::torchscript(model, size, device);
+  const int64_t channels = model == "builtin" ? 1 : 3;
+  extractor.to(device, device.is_cuda());
+  extractor.set_trainable(true);
+  const auto labels = torch::arange(n, torch::kInt64).remainder(10);
+  TrainData images{torch::randint(0, 256, {n, size, size, channels}, torch::kUInt8), labels};
+  const int64_t dim = extractor.feature_dim();
+  TrainData features{torch::randn({n, dim}), labels};
+  std::printf("end_to_end %.1f\n", run(&extractor, images, dim, batch, steps, device, autocast));
+  std::printf("head_only %.1f\n", run(nullptr, features, dim, batch, steps * 10, device, autocast));
   return 0;
 }

@@ -1,5 +1,6 @@
 """The same model and loss in Python PyTorch (TFA's TripletSemiHardLoss ported literally:
-tiled B*B x B mask, as the Python port of the report does). Usage: THREADS BATCH STEPS."""
+tiled B*B x B mask, as the Python port of the report does).
+Usage: THREADS BATCH STEPS [DEVICE] [EXTRACTOR.pt SIZE]."""
 import sys
 import time
 
@@ -13,7 +14,7 @@ def pairwise_distance(e):
     d2 = (sq + sq.t() - 2 * e @ e.t()).clamp_min(0)
     err = (d2 <= 0).to(e.dtype)
     d = (d2 + err * 1e-16).sqrt() * (1 - err)
-    return d * (1 - torch.eye(e.shape[0], dtype=e.dtype))
+    return d * (1 - torch.eye(e.shape[0], dtype=e.dtype, device=e.device))
 
 
 def masked_min(data, mask):
@@ -38,7 +39,7 @@ def tfa_semihard(e, labels, margin):
     inside = masked_max(pd, adj_not.float()).repeat(1, b)
     semi = torch.where(mask_final, outside, inside)
     loss_mat = margin + pd - semi
-    mask_pos = adj.float() - torch.eye(b)
+    mask_pos = adj.float() - torch.eye(b, device=e.device)
     return (loss_mat * mask_pos).clamp_min(0).sum() / mask_pos.sum()
 
 
@@ -59,30 +60,47 @@ class Cnn(nn.Module):
         return self.body(x).flatten(1)
 
 
-def run(end_to_end, batch, steps):
+def run(end_to_end, batch, steps, device, model, size):
     torch.manual_seed(0)
-    cnn, head = Cnn(), nn.Linear(128, 64)
+    cnn = torch.jit.load(model, map_location=device) if model else Cnn().to(device)
+    channels = 3 if model else 1
+    images = torch.randn(batch, channels, size, size, device=device)
+    if device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
+        images = images.contiguous(memory_format=torch.channels_last)
+        cnn = cnn.to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        dim = cnn(images[:2]).flatten(1).shape[1]
+    head = nn.Linear(dim, 64).to(device)
     params = list(head.parameters()) + (list(cnn.parameters()) if end_to_end else [])
     opt = torch.optim.Adam(params, lr=1e-3)
-    images, feats = torch.randn(batch, 1, 28, 28), torch.randn(batch, 128)
-    labels = torch.arange(batch) % 10
+    feats = torch.randn(batch, dim, device=device)
+    labels = torch.arange(batch, device=device) % 10
 
     def step():
-        x = cnn(images) if end_to_end else feats
+        x = cnn(images).flatten(1) if end_to_end else feats
         loss = tfa_semihard(F.normalize(head(x), dim=1), labels, 0.5)
         opt.zero_grad()
         loss.backward()
         opt.step()
 
+    def sync():
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
     for _ in range(3):
         step()
+    sync()
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
+    sync()
     return batch * steps / (time.perf_counter() - t0)
 
 
-threads, batch, steps = (int(a) for a in (sys.argv[1:] + ["2", "160", "50"])[:3])
+args = sys.argv[1:] + ["2", "160", "50", "cpu", "", "28"][len(sys.argv) - 1:]
+threads, batch, steps = (int(a) for a in args[:3])
+device, model, size = args[3], (args[4] if args[4] != "builtin" else ""), int(args[5])
 torch.set_num_threads(threads)
-print(f"end_to_end {run(True, batch, steps):.1f}")
-print(f"head_only {run(False, batch, steps * 10):.1f}")
+print(f"end_to_end {run(True, batch, steps, device, model, size):.1f}")
+print(f"head_only {run(False, batch, steps * 10, device, model, size):.1f}")

@@ -5,6 +5,7 @@
 
 using hpt::ConfigError;
 using hpt::trainer::experiment_from_json;
+using hpt::trainer::origin_of;
 using hpt::trainer::ExperimentConfig;
 using hpt::trainer::parse_experiment;
 
@@ -73,6 +74,41 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
   CHECK_THAT(error_of(k_dataset + "feature_extractor: resnet\n"), Catch::Contains("TorchScript"));
   CHECK_THAT(error_of("seed: 1\n"), Catch::Contains("missing required key 'dataset'"));
   CHECK_THAT(error_of("dataset: {format: png, path: /d}\n"), Catch::Contains("dataset.format"));
+}
+
+// device, precision, distance and the learning-rate schedule: choices checked with file:line,
+// and the device key's location kept for the run-time "no CUDA" error.
+TEST_CASE("device and precision keys", "[experiment][device]") {
+  auto c = parse(k_dataset + "device: cuda:1\nprecision: bf16\ndistance: squared\n"
+                 "lr_schedule: cosine\nwarmup_steps: 100\n");
+  CHECK(c.device == "cuda:1");
+  CHECK(origin_of(c, "device") == "x.yaml:2: device");
+  CHECK(origin_of(c, "precision") == "x.yaml:3: precision");
+  CHECK(origin_of(parse(k_dataset), "device") == "device");
+  CHECK(c.precision == "bf16");
+  CHECK(c.distance == "squared");
+  CHECK(c.lr_schedule == "cosine");
+  CHECK(c.warmup_steps == 100);
+  const auto d = parse(k_dataset);
+  CHECK(d.device == "auto");
+  CHECK(d.precision == "fp32");
+  for (const char* ok : {"auto", "cpu", "cuda", "cuda:0", "cuda:15"}) {
+    CHECK(parse(k_dataset + "device: \"" + ok + "\"\n").device == ok);
+  }
+  for (const char* bad : {"gpu", "cuda:", "cuda:-1", "cuda:x", "cuda:123456", "CPU", "cuda0"}) {
+    CHECK_THAT(error_of(k_dataset + "device: \"" + bad + "\"\n"),
+               Catch::StartsWith("x.yaml:2: device: expected auto, cpu, cuda or cuda:N"));
+  }
+  CHECK(error_of(k_dataset + "precision: fp8\n") ==
+        "x.yaml:2: precision: expected fp32 | bf16 | fp16, got \"fp8\"");
+  CHECK_THAT(error_of(k_dataset + "distance: cosine\n"),
+             Catch::Contains("distance: expected euclidean | squared"));
+  CHECK_THAT(error_of(k_dataset + "warmup_steps: -1\n"),
+             Catch::Contains("warmup_steps: must be >= 0"));
+  auto j = experiment_from_json({{"dataset", {{"format", "idx"}, {"path", "/d"}}},
+                                 {"device", "cuda"}},
+                                "HPT_FIXED");
+  CHECK(origin_of(j, "device") == "HPT_FIXED: device");
 }
 
 // JSON (worker path) gets the same checks, and to_json round-trips every field.

@@ -139,6 +139,42 @@ TEST_CASE("head training learns separable features", "[training]") {
   }
 }
 
+// bf16 autocast trains on the CPU (the loss runs in fp32) and still separates the blobs.
+TEST_CASE("bf16 training on the CPU", "[training][precision]") {
+  auto train = blobs(30, 4);
+  auto val = blobs(15, 5);
+  torch::manual_seed(6);
+  EmbeddingHead head(EmbeddingHeadOptions(6, 4).units({16}));
+  LoopOptions o;
+  o.epochs = 3;
+  o.classes_per_batch = 3;
+  o.images_per_class = 6;
+  o.learning_rate = 0.01;
+  o.eval_pairs = 400;
+  o.autocast = torch::kBFloat16;
+  auto r = train_embedding(head, nullptr, train, val, o, {});
+  for (const auto& e : r.history) {
+    CHECK(std::isfinite(e.train_loss));
+  }
+  CHECK(r.best_val_auc > 0.95);
+  CHECK(head->parameters()[0].scalar_type() == torch::kFloat32);  // Master weights stay fp32.
+}
+
+// Warm-up ramps the rate linearly; cosine decays it to ~0 at the last step.
+TEST_CASE("learning-rate schedule", "[training]") {
+  LoopOptions o;
+  o.learning_rate = 0.1;
+  CHECK(scheduled_lr(o, 50, 100) == 0.1);
+  o.warmup_steps = 10;
+  CHECK(scheduled_lr(o, 0, 100) == Approx(0.01));
+  CHECK(scheduled_lr(o, 9, 100) == Approx(0.1));
+  o.lr_schedule = "cosine";
+  o.warmup_steps = 0;
+  CHECK(scheduled_lr(o, 0, 100) == Approx(0.1));
+  CHECK(scheduled_lr(o, 50, 100) == Approx(0.05));
+  CHECK(scheduled_lr(o, 99, 100) < 1e-3);
+}
+
 // A user's frozen TorchScript extractor: features computed once into the cache (no built-in
 // CNN pretraining), the saved model refers to the file, and reloading it reproduces the
 // test embeddings' distances below the saved threshold scale.
@@ -162,6 +198,15 @@ TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") 
   CHECK_THAT(log.str(), Catch::Contains("features: computed"));
   CHECK(r.loop.epochs_run == 2);
   CHECK(r.test_roc_auc > 0.75);  // Random conv features keep the lit quadrant.
+  // The raw-feature baseline is scored on the same test pairs and written next to the result.
+  CHECK(r.baseline_test_roc_auc > 0.5);
+  CHECK(r.baseline_test_roc_auc <= 1.0);
+  CHECK_THAT(log.str(), Catch::Contains("raw extractor features") &&
+                            Catch::Contains("device: cpu") && Catch::Contains("min/class"));
+  std::ifstream metrics_in(o.out_dir + "/metrics.json");
+  auto metrics = nlohmann::json::parse(metrics_in);
+  CHECK(metrics.at("baseline_test_roc_auc").get<double>() == r.baseline_test_roc_auc);
+  CHECK(metrics.at("device").get<std::string>().rfind("cpu", 0) == 0);
   std::ifstream in(o.out_dir + "/model.json");
   auto model_json = nlohmann::json::parse(in);
   CHECK(model_json.dump().find(data + "/user.pt") != std::string::npos);
@@ -173,6 +218,24 @@ TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") 
   run_experiment(c, o);
   CHECK_THAT(log2.str(), Catch::Contains("features: cached"));
   CHECK(count_pt(data + "/cache/features") == 1);
+}
+
+// device: cuda on a machine without CUDA stops before any work with the key's location.
+TEST_CASE("device cuda without CUDA names the key", "[training][device]") {
+  if (torch::cuda::is_available()) {
+    WARN("CUDA available: the no-CUDA error is not reachable here");
+    return;
+  }
+  const std::string data = hpt::test::make_synthetic_idx("no-cuda");
+  ExperimentConfig c = tiny_experiment(data, "builtin-cnn");
+  c.device = "cuda";
+  c.origins["device"] = "exp.yaml:7: device";
+  CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
+                    Catch::StartsWith("exp.yaml:7: device: cuda requested"));
+  c.device = "cpu";
+  c.precision = "fp16";
+  CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
+                    Catch::StartsWith("precision: fp16 needs a CUDA device"));
 }
 
 // trainable_extractor fine-tunes the TorchScript weights (with augmentation on): nothing is

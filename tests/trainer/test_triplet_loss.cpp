@@ -6,6 +6,10 @@
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/triplet_loss.hpp"
 
+using hpt::trainer::Distance;
+using hpt::trainer::pairwise_distance;
+using hpt::trainer::semihard_weights_loop;
+using hpt::trainer::semihard_weights_tensor;
 using hpt::trainer::triplet_batch_hard_loss;
 using hpt::trainer::triplet_semihard_loss;
 
@@ -14,9 +18,12 @@ namespace {
 // TFA TripletSemiHardLoss written as a naive triple loop with autograd-carrying scalars:
 // for each positive pair (a != p), the closest negative with d(a,n) > d(a,p), else the
 // farthest negative (0 if none); mean of max(d_ap - d_an + margin, 0) over positive pairs.
-torch::Tensor naive_semihard(const torch::Tensor& e, const std::vector<int64_t>& y, double margin) {
+torch::Tensor naive_semihard(const torch::Tensor& e, const std::vector<int64_t>& y, double margin,
+                             bool squared = false) {
   const int64_t b = e.size(0);
-  auto dist = [&](int64_t i, int64_t j) { return i == j ? e.sum() * 0 : (e[i] - e[j]).norm(); };
+  auto dist = [&](int64_t i, int64_t j) {
+    return i == j ? e.sum() * 0 : squared ? (e[i] - e[j]).pow(2).sum() : (e[i] - e[j]).norm();
+  };
   torch::Tensor total = e.sum() * 0;
   int64_t count = 0;
   for (int64_t a = 0; a < b; ++a) {
@@ -55,12 +62,13 @@ torch::Tensor random_embeddings(int64_t b, int64_t d, uint64_t seed) {
                                           torch::nn::functional::NormalizeFuncOptions().dim(1));
 }
 
-void check_against_naive(const torch::Tensor& base, const std::vector<int64_t>& y, double margin) {
+void check_against_naive(const torch::Tensor& base, const std::vector<int64_t>& y, double margin,
+                         Distance distance = Distance::Euclidean) {
   auto labels = torch::tensor(y, torch::kInt64);
   auto e1 = base.clone().set_requires_grad(true);
   auto e2 = base.clone().set_requires_grad(true);
-  auto fast = triplet_semihard_loss(e1, labels, margin);
-  auto slow = naive_semihard(e2, y, margin);
+  auto fast = triplet_semihard_loss(e1, labels, margin, distance);
+  auto slow = naive_semihard(e2, y, margin, distance == Distance::Squared);
   CHECK(fast.item<double>() == Approx(slow.item<double>()).epsilon(1e-9).margin(1e-12));
   fast.backward();
   slow.backward();
@@ -77,6 +85,39 @@ TEST_CASE("semi-hard loss matches the naive TFA reference", "[triplet]") {
       y.push_back((i * 7 + static_cast<int64_t>(seed)) % 4);
     }
     check_against_naive(random_embeddings(12, 5, seed), y, 0.3 + 0.2 * static_cast<double>(seed));
+  }
+}
+
+// Squared distances (the report's and FaceNet's form): values and gradients as the naive loop.
+TEST_CASE("semi-hard loss with squared distances", "[triplet]") {
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    std::vector<int64_t> y;
+    for (int64_t i = 0; i < 10; ++i) {
+      y.push_back((i * 3 + static_cast<int64_t>(seed)) % 3);
+    }
+    check_against_naive(random_embeddings(10, 4, seed + 20), y, 0.2, Distance::Squared);
+  }
+  CHECK_THROWS_AS(hpt::trainer::distance_from_name("cosine"), std::invalid_argument);
+}
+
+// The CPU loop and the tensor mining (what CUDA runs) give the same loss and weights,
+// including singleton classes, one-class batches and ties.
+TEST_CASE("semi-hard mining: loop and tensor kernels agree", "[triplet]") {
+  const std::vector<std::vector<int64_t>> label_sets = {
+      {0, 0, 1, 1, 2, 2, 3, 3, 0, 1, 2, 3}, {0, 0, 1, 2, 3, 3, 4}, {5, 5, 5, 5}, {0, 1, 2}};
+  for (size_t i = 0; i < label_sets.size(); ++i) {
+    const auto& y = label_sets[i];
+    const auto n = static_cast<int64_t>(y.size());
+    auto e = random_embeddings(n, 3, 40 + i);
+    if (i == 0) {
+      e[3] = e[2];  // A zero distance and tied rows.
+    }
+    auto pd = pairwise_distance(e);
+    auto labels = torch::tensor(y, torch::kInt64);
+    auto [loss_a, w_a] = semihard_weights_loop(pd, labels, 0.4);
+    auto [loss_b, w_b] = semihard_weights_tensor(pd, labels, 0.4);
+    CHECK(loss_a.item<double>() == Approx(loss_b.item<double>()).margin(1e-12));
+    CHECK(torch::allclose(w_a, w_b, 1e-9, 1e-12));
   }
 }
 

@@ -59,10 +59,11 @@ PairSet make_pairs(const std::vector<int64_t>& labels, int64_t count, uint64_t s
 
 std::vector<double> pair_distances(const torch::Tensor& embeddings, const PairSet& pairs) {
   torch::NoGradGuard no_grad;
+  // On the embeddings' device: two index copies in, one distance vector out.
   auto e = embeddings.to(torch::kFloat64);
-  auto a = e.index_select(0, torch::tensor(pairs.first, torch::kInt64));
-  auto b = e.index_select(0, torch::tensor(pairs.second, torch::kInt64));
-  auto d = (a - b).pow(2).sum(1).sqrt().contiguous();
+  auto a = e.index_select(0, torch::tensor(pairs.first, torch::kInt64).to(e.device()));
+  auto b = e.index_select(0, torch::tensor(pairs.second, torch::kInt64).to(e.device()));
+  auto d = (a - b).pow(2).sum(1).sqrt().to(torch::kCPU).contiguous();
   return {d.data_ptr<double>(), d.data_ptr<double>() + d.size(0)};
 }
 
@@ -166,18 +167,19 @@ double recall_at_1(const torch::Tensor& embeddings, const torch::Tensor& labels)
     return 0.0;
   }
   auto e = embeddings.to(torch::kFloat32);
+  auto y = labels.to(e.device());
   auto sq = e.pow(2).sum(1);
-  int64_t hits = 0;
+  auto hits = torch::zeros({}, torch::TensorOptions(e.device()).dtype(torch::kInt64));
   for (int64_t i = 0; i < n; i += 1024) {
     const int64_t end = std::min(i + 1024, n);
     auto block = e.slice(0, i, end);
     auto d2 = sq.slice(0, i, end).unsqueeze(1) + sq.unsqueeze(0) - 2 * block.matmul(e.t());
-    auto rows = torch::arange(i, end, torch::kInt64);
+    auto rows = torch::arange(i, end, torch::TensorOptions(e.device()).dtype(torch::kInt64));
     d2.index_put_({rows - i, rows}, std::numeric_limits<float>::infinity());  // Exclude self.
     auto nearest = d2.argmin(1);
-    hits += labels.index_select(0, nearest).eq(labels.slice(0, i, end)).sum().item<int64_t>();
+    hits += y.index_select(0, nearest).eq(y.slice(0, i, end)).sum();
   }
-  return static_cast<double>(hits) / static_cast<double>(n);
+  return hits.item<double>() / static_cast<double>(n);  // One sync.
 }
 
 }  // namespace hpt::trainer

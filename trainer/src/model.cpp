@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "hpt/trainer/cache.hpp"
+#include "hpt/trainer/device.hpp"
 
 namespace hpt::trainer {
 
@@ -87,7 +88,7 @@ torch::Tensor to_unit_range(const torch::Tensor& images, const InputSpec& spec) 
   if (c == 1 && spec.channels == 3) {
     x = x.expand({-1, 3, -1, -1});
   } else if (c == 3 && spec.channels == 1) {
-    auto w = torch::tensor({0.299f, 0.587f, 0.114f}).view({1, 3, 1, 1});
+    auto w = torch::tensor({0.299f, 0.587f, 0.114f}, x.options()).view({1, 3, 1, 1});
     x = (x * w).sum(1, true);
   } else if (c != spec.channels) {
     throw std::invalid_argument(
@@ -103,10 +104,11 @@ torch::Tensor to_unit_range(const torch::Tensor& images, const InputSpec& spec) 
 }
 
 torch::Tensor normalize_input(const torch::Tensor& x, const InputSpec& spec) {
-  auto mean =
-      torch::tensor(std::vector<float>(spec.mean.begin(), spec.mean.end())).view({1, -1, 1, 1});
-  auto std =
-      torch::tensor(std::vector<float>(spec.std.begin(), spec.std.end())).view({1, -1, 1, 1});
+  const auto options = x.options().dtype(torch::kFloat32);
+  auto mean = torch::tensor(std::vector<float>(spec.mean.begin(), spec.mean.end()), options)
+                  .view({1, -1, 1, 1});
+  auto std = torch::tensor(std::vector<float>(spec.std.begin(), spec.std.end()), options)
+                 .view({1, -1, 1, 1});
   return ((x - mean) / std).contiguous();
 }
 
@@ -174,10 +176,12 @@ FeatureExtractor::FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string i
   set_trainable(false);
 }
 
-FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t image_size) {
+FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t image_size,
+                                               const torch::Device& device) {
   FeatureExtractor e;
+  e.m_device = device;
   try {
-    e.m_script = std::make_shared<torch::jit::Module>(torch::jit::load(path));
+    e.m_script = std::make_shared<torch::jit::Module>(torch::jit::load(path, device));
   } catch (const std::exception& ex) {
     throw std::runtime_error(fmt::format("cannot load TorchScript extractor {}: {}", path,
                                          std::string(ex.what()).substr(0, 200)));
@@ -193,11 +197,26 @@ FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t 
   return e;
 }
 
-torch::Tensor FeatureExtractor::forward(const torch::Tensor& input) {
+void FeatureExtractor::to(const torch::Device& device, bool channels_last) {
+  m_device = device;
   if (m_cnn) {
-    return m_cnn->forward(input);
+    m_cnn->to(device);
+  } else {
+    m_script->to(device);
   }
-  torch::IValue out = m_script->forward({input});
+  m_channels_last = channels_last;
+  if (channels_last) {
+    to_channels_last(parameters());
+  }
+}
+
+torch::Tensor FeatureExtractor::forward(const torch::Tensor& input) {
+  const torch::Tensor x =
+      m_channels_last ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
+  if (m_cnn) {
+    return m_cnn->forward(x);
+  }
+  torch::IValue out = m_script->forward({x});
   torch::Tensor t;
   if (out.isTensor()) {
     t = out.toTensor();
@@ -213,9 +232,13 @@ torch::Tensor FeatureExtractor::forward(const torch::Tensor& input) {
 torch::Tensor FeatureExtractor::extract(const torch::Tensor& images, int64_t batch_size) {
   torch::NoGradGuard no_grad;
   train(false);
+  // One pinned copy of the images; each batch then crosses the bus without blocking.
+  const torch::Tensor source =
+      m_device.is_cuda() && images.device().is_cpu() ? images.pin_memory() : images;
   std::vector<torch::Tensor> parts;
   for (int64_t i = 0; i < images.size(0); i += batch_size) {
-    auto batch = images.slice(0, i, std::min(i + batch_size, images.size(0)));
+    auto batch = source.slice(0, i, std::min(i + batch_size, images.size(0)))
+                     .to(m_device, /*non_blocking=*/true);
     parts.push_back(forward(to_input(batch, m_spec)));
   }
   if (parts.empty()) {
@@ -258,7 +281,8 @@ int64_t FeatureExtractor::feature_dim() {
     torch::NoGradGuard no_grad;
     train(false);
     const int64_t side = m_spec.size > 0 ? m_spec.size : 224;
-    m_feature_dim = forward(torch::zeros({1, m_spec.channels, side, side})).size(1);
+    m_feature_dim =
+        forward(torch::zeros({1, m_spec.channels, side, side}, torch::Device(m_device))).size(1);
   }
   return m_feature_dim;
 }
@@ -294,6 +318,9 @@ void FeatureExtractor::restore(const std::vector<torch::Tensor>& state) {
 }
 
 nlohmann::json FeatureExtractor::save(const std::string& dir) {
+  const torch::Device device = m_device;
+  const bool channels_last = m_channels_last;
+  to(torch::kCPU);  // Saved models load anywhere (hpt match/embed run on the CPU).
   nlohmann::json j = {{"input", to_json(m_spec)}, {"identity", m_identity}};
   if (m_cnn) {
     torch::save(m_cnn, dir + "/cnn.pt");
@@ -311,6 +338,7 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
       j["file"] = m_script_path;
     }
   }
+  to(device, channels_last);
   return j;
 }
 

@@ -13,6 +13,7 @@
 #include "hpt/trainer/augment.hpp"
 #include "hpt/trainer/batch_sampler.hpp"
 #include "hpt/trainer/cache.hpp"
+#include "hpt/trainer/device.hpp"
 #include "hpt/trainer/projector.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "hpt/trainer/triplet_loss.hpp"
@@ -41,12 +42,64 @@ std::vector<int64_t> to_vector(const torch::Tensor& labels) {
 bool is_images(const torch::Tensor& inputs) { return inputs.scalar_type() == torch::kUInt8; }
 
 torch::Tensor loss_fn(const std::string& name, const torch::Tensor& e, const torch::Tensor& y,
-                      double margin) {
-  return name == "batch-hard" ? triplet_batch_hard_loss(e, y, margin)
-                              : triplet_semihard_loss(e, y, margin);
+                      double margin, Distance distance) {
+  return name == "batch-hard" ? triplet_batch_hard_loss(e, y, margin, distance)
+                              : triplet_semihard_loss(e, y, margin, distance);
+}
+
+// Makes params views of one flat buffer, with gradients views of one flat gradient, so the
+// optimiser updates one tensor per step instead of one per parameter (small heads are
+// dominated by per-op overhead). Returns the flat parameter (its grad() is the flat
+// gradient; zero it in place). Params must share device and dtype.
+torch::Tensor flatten_parameters(const std::vector<torch::Tensor>& params) {
+  torch::NoGradGuard no_grad;
+  int64_t total = 0;
+  for (const auto& p : params) {
+    total += p.numel();
+  }
+  auto flat = torch::zeros({total}, params.at(0).options().requires_grad(false));
+  auto grad = torch::zeros_like(flat);
+  int64_t at = 0;
+  for (auto p : params) {
+    const int64_t n = p.numel();
+    flat.slice(0, at, at + n).copy_(p.reshape({-1}));
+    p.set_data(flat.slice(0, at, at + n).view(p.sizes()));
+    p.mutable_grad() = grad.slice(0, at, at + n).view(p.sizes());
+    at += n;
+  }
+  flat.mutable_grad() = grad;
+  return flat;
+}
+
+bool same_kind(const std::vector<torch::Tensor>& params) {
+  for (const auto& p : params) {
+    if (p.device() != params.at(0).device() || p.scalar_type() != params.at(0).scalar_type() ||
+        !p.is_contiguous()) {  // Channels-last conv weights keep their own layout.
+      return false;
+    }
+  }
+  return !params.empty();
+}
+
+// Scores of pairs (higher = more similar): negated distances.
+std::vector<double> scores_of(const std::vector<double>& distances) {
+  std::vector<double> s(distances.size());
+  std::transform(distances.begin(), distances.end(), s.begin(), [](double v) { return -v; });
+  return s;
 }
 
 }  // namespace
+
+double scheduled_lr(const LoopOptions& o, int64_t t, int64_t total) {
+  double lr = o.learning_rate;
+  if (o.warmup_steps > 0 && t < o.warmup_steps) {
+    lr *= static_cast<double>(t + 1) / static_cast<double>(o.warmup_steps);
+  }
+  if (o.lr_schedule == "cosine" && total > 0) {
+    lr *= 0.5 * (1 + std::cos(M_PI * static_cast<double>(t) / static_cast<double>(total)));
+  }
+  return lr;
+}
 
 bool EarlyStopping::update(double value) {
   ++m_epoch;
@@ -60,6 +113,20 @@ bool EarlyStopping::update(double value) {
   return false;
 }
 
+torch::Device device_of(torch::nn::Module& module) {
+  const auto params = module.parameters();
+  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+}
+
+double pair_roc_auc(const torch::Tensor& embeddings, const PairSet& pairs, bool normalise) {
+  const torch::Tensor e =
+      normalise ? torch::nn::functional::normalize(
+                      embeddings.to(torch::kFloat32).flatten(1),
+                      torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12))
+                : embeddings;
+  return roc_auc(scores_of(pair_distances(e, pairs)), pairs.same);
+}
+
 torch::Tensor embed(EmbeddingHead& head, FeatureExtractor* extractor, const torch::Tensor& inputs,
                     int64_t batch_size) {
   torch::NoGradGuard no_grad;
@@ -67,16 +134,17 @@ torch::Tensor embed(EmbeddingHead& head, FeatureExtractor* extractor, const torc
   if (extractor) {
     extractor->train(false);
   }
+  const torch::Device device = device_of(*head);
   std::vector<torch::Tensor> parts;
   for (int64_t i = 0; i < inputs.size(0); i += batch_size) {
     auto batch = inputs.slice(0, i, std::min(i + batch_size, inputs.size(0)));
     if (is_images(batch)) {
-      batch = extractor->forward(to_input(batch, extractor->input_spec()));
+      batch = extractor->forward(to_input(to_device(batch, device), extractor->input_spec()));
     }
-    parts.push_back(head->forward(batch));
+    parts.push_back(head->forward(to_device(batch, device)).to(torch::kFloat32));
   }
   if (parts.empty()) {
-    return torch::zeros({0, head->options().embedding_dim()});
+    return torch::zeros({0, head->options().embedding_dim()}, torch::Device(device));
   }
   return torch::cat(parts);
 }
@@ -90,7 +158,17 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     auto more = extractor->parameters();
     params.insert(params.end(), more.begin(), more.end());
   }
-  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(o.learning_rate));
+  // Inputs and labels cross to the device once; a step then only sends its indices.
+  const torch::Tensor inputs = to_device(train.inputs, o.device);
+  const torch::Tensor labels = to_device(train.labels, o.device);
+  const Distance distance = distance_from_name(o.distance);
+  std::vector<torch::Tensor> flat;
+  if (same_kind(params)) {
+    flat.push_back(flatten_parameters(params));
+  }
+  torch::optim::Adam optimizer(flat.empty() ? params : flat,
+                               torch::optim::AdamOptions(o.learning_rate));
+  LossScaler scaler(o.autocast == torch::kFloat16);
   PkSampler sampler(to_vector(train.labels), o.classes_per_batch, o.images_per_class,
                     seed_for(o.seed, "batches"));
   std::mt19937_64 aug_rng(seed_for(o.seed, "augment"));
@@ -100,15 +178,11 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
           ? o.steps_per_epoch
           : std::max<int64_t>(1, (n + sampler.batch_size() - 1) / sampler.batch_size());
   PairSet val_pairs;
+  const torch::Tensor val_inputs = to_device(val.inputs, o.device);
   std::function<double()> score = validate;
   if (!score) {
     val_pairs = make_pairs(to_vector(val.labels), o.eval_pairs, o.pair_seed);
-    score = [&] {
-      auto d = pair_distances(embed(head, extractor, val.inputs), val_pairs);
-      std::vector<double> s(d.size());
-      std::transform(d.begin(), d.end(), s.begin(), [](double v) { return -v; });
-      return roc_auc(s, val_pairs.same);
-    };
+    score = [&] { return pair_roc_auc(embed(head, extractor, val_inputs), val_pairs); };
   }
   EarlyStopping stopping(o.patience);
   std::vector<torch::Tensor> best_head = snapshot_state(*head);
@@ -120,32 +194,50 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     if (extractor) {
       extractor->train(true);
     }
-    double loss_sum = 0;
+    // Losses stay on the device and are summed there: one sync per epoch, not per step.
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions(o.device).dtype(torch::kFloat64));
     for (int64_t step = 0; step < steps; ++step) {
-      auto idx = torch::tensor(sampler.next(), torch::kInt64);
-      auto x = train.inputs.index_select(0, idx);
-      if (is_images(x)) {
-        x = to_unit_range(x, extractor->input_spec());
-        if (o.augment) {  // The report's Keras augmentation layers, seeded per step.
-          x = augment_images(x, AugmentOptions(), aug_rng());
-        }
-        x = normalize_input(x, extractor->input_spec());
-        if (tune_extractor) {
-          x = extractor->forward(x);
-        } else {
-          torch::NoGradGuard no_grad;
-          x = extractor->forward(x);
-        }
+      const double lr = scheduled_lr(o, (epoch - 1) * steps + step, o.epochs * steps);
+      for (auto& group : optimizer.param_groups()) {
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
       }
-      auto loss = loss_fn(o.loss, head->forward(x), train.labels.index_select(0, idx), o.margin);
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      loss_sum += loss.item<double>();
+      auto idx = to_device(torch::tensor(sampler.next(), torch::kInt64), o.device);
+      auto x = inputs.index_select(0, idx);
+      torch::Tensor e;
+      {
+        AutocastGuard autocast(o.device, o.autocast);
+        if (is_images(x)) {
+          x = to_unit_range(x, extractor->input_spec());
+          if (o.augment) {  // The report's Keras augmentation layers, seeded per step.
+            x = augment_images(x, AugmentOptions(), aug_rng());
+          }
+          x = normalize_input(x, extractor->input_spec());
+          if (tune_extractor) {
+            x = extractor->forward(x);
+          } else {
+            torch::NoGradGuard no_grad;
+            x = extractor->forward(x);
+          }
+        }
+        e = head->forward(x);
+      }
+      // The loss and its mining run in fp32 whatever the precision.
+      auto loss =
+          loss_fn(o.loss, e.to(torch::kFloat32), labels.index_select(0, idx), o.margin, distance);
+      if (flat.empty()) {
+        optimizer.zero_grad();
+      } else {
+        flat[0].mutable_grad().zero_();
+      }
+      scaler.scale(loss).backward();
+      if (scaler.unscale_and_check(params)) {
+        optimizer.step();
+      }
+      loss_sum += loss.detach();
     }
     EpochReport report;
     report.epoch = epoch;
-    report.train_loss = loss_sum / static_cast<double>(steps);
+    report.train_loss = loss_sum.item<double>() / static_cast<double>(steps);
     report.val_auc = score();
     report.seconds = seconds_since(t0);
     result.history.push_back(report);
@@ -167,13 +259,20 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
   if (!best_extractor.empty()) {
     extractor->restore(best_extractor);
   }
+  if (!flat.empty()) {  // Give every parameter its own storage again (saving, later runs).
+    torch::NoGradGuard no_grad;
+    for (auto p : params) {
+      p.set_data(p.detach().clone());
+      p.mutable_grad() = torch::Tensor();
+    }
+  }
   result.best_val_auc = stopping.best();
   result.best_epoch = stopping.best_epoch();
   return result;
 }
 
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
-                                   std::ostream& log) {
+                                   std::ostream& log, const torch::Device& device) {
   const auto& train = dataset.train;
   const BuiltinCnnOptions options = BuiltinCnnOptions().in_channels(train.images.size(3));
   InputSpec spec = fit_input_spec(train.images);
@@ -193,6 +292,10 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
     BuiltinCnn fresh(options);
     torch::nn::Linear classifier(fresh->feature_dim(),
                                  static_cast<int64_t>(dataset.class_names.size()));
+    fresh->to(device);
+    classifier->to(device);
+    const torch::Tensor images = to_device(train.images, device);
+    const torch::Tensor labels = to_device(train.labels, device);
     std::vector<torch::Tensor> params = fresh->parameters();
     for (auto& p : classifier->parameters()) {
       params.push_back(p);
@@ -205,34 +308,39 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
     for (int64_t epoch = 1; epoch <= config.pretrain_epochs; ++epoch) {
       fresh->train();
       std::shuffle(order.begin(), order.end(), rng);
-      double loss_sum = 0;
-      int64_t correct = 0;
+      auto loss_sum = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kFloat64));
+      auto correct = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kInt64));
       int64_t steps = 0;
       for (size_t i = 0; i < order.size(); i += batch) {
-        auto idx =
+        auto idx = to_device(
             torch::tensor(std::vector<int64_t>(order.begin() + i,
                                                order.begin() + std::min(order.size(), i + batch)),
-                          torch::kInt64);
-        auto logits = classifier(fresh->forward(to_input(train.images.index_select(0, idx), spec)));
-        auto y = train.labels.index_select(0, idx);
+                          torch::kInt64),
+            device);
+        auto logits = classifier(fresh->forward(to_input(images.index_select(0, idx), spec)));
+        auto y = labels.index_select(0, idx);
         auto loss = torch::nn::functional::cross_entropy(logits, y);
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
-        loss_sum += loss.item<double>();
-        correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+        loss_sum += loss.detach();  // Summed on the device: one sync per epoch.
+        correct += logits.argmax(1).eq(y).sum();
         ++steps;
       }
       log << fmt::format("pretrain epoch {}/{}: loss {:.4f}, train accuracy {:.4f} ({:.1f} s)\n",
-                         epoch, config.pretrain_epochs, loss_sum / std::max<int64_t>(steps, 1),
-                         static_cast<double>(correct) / std::max<int64_t>(train.size(), 1),
+                         epoch, config.pretrain_epochs,
+                         loss_sum.item<double>() / std::max<int64_t>(steps, 1),
+                         correct.item<double>() / std::max<int64_t>(train.size(), 1),
                          seconds_since(t0));
     }
+    fresh->to(torch::kCPU);  // The cache loads anywhere.
     torch::save(fresh, tmp);
   });
   torch::load(cnn, path);
   log << fmt::format("built-in CNN: {} ({})\n", hit ? "cached" : "pretrained and cached", path);
-  return FeatureExtractor(cnn, spec, "builtin-cnn:" + key);
+  FeatureExtractor extractor(cnn, spec, "builtin-cnn:" + key);
+  extractor.to(device);
+  return extractor;
 }
 
 std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
@@ -243,13 +351,17 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
   const std::string path = cache_root() + "/features/" + key + ".pt";
   const auto t0 = Clock::now();
   const bool was_hit = ensure_cached(path, [&](const std::string& tmp) {
-    std::vector<torch::Tensor> f = {extractor.extract(dataset.train.images),
-                                    extractor.extract(dataset.val.images),
-                                    extractor.extract(dataset.test.images)};
+    std::vector<torch::Tensor> f;
+    for (const ImageSet* set : {&dataset.train, &dataset.val, &dataset.test}) {
+      f.push_back(extractor.extract(set->images).to(torch::kCPU));
+    }
     torch::save(f, tmp);
   });
   std::vector<torch::Tensor> f;
   torch::load(f, path);
+  for (auto& t : f) {
+    t = to_device(t, extractor.device());  // One batched copy per split.
+  }
   if (hit) {
     *hit = was_hit;
   }
@@ -266,6 +378,14 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   if (config.threads > 0) {
     torch::set_num_threads(static_cast<int>(config.threads));
   }
+  const torch::Device device = resolve_device(config.device, origin_of(config, "device"));
+  const auto autocast =
+      autocast_dtype(config.precision, device, origin_of(config, "precision"));
+  if (device.is_cuda()) {
+    at::globalContext().setBenchmarkCuDNN(true);  // Fixed input shapes: autotune once.
+  }
+  result.device = describe_device(device);
+  log << fmt::format("device: {}, precision {}\n", result.device, config.precision);
   DatasetOptions data_options;
   data_options.format = config.dataset.format;
   data_options.path = config.dataset.path;
@@ -280,27 +400,21 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   log << fmt::format("dataset {} ({}): train {}, val {}, test {} images, {} classes\n",
                      config.dataset.path, config.dataset.format, dataset.train.size(),
                      dataset.val.size(), dataset.test.size(), dataset.class_names.size());
-  {
-    const size_t k = dataset.class_names.size();
-    auto tr = class_counts(dataset.train, k);
-    auto va = class_counts(dataset.val, k);
-    auto te = class_counts(dataset.test, k);
-    log << fmt::format("{:<24} {:>8} {:>8} {:>8}\n", "class", "train", "val", "test");
-    for (size_t c = 0; c < k; ++c) {
-      log << fmt::format("{:<24} {:>8} {:>8} {:>8}\n", dataset.class_names[c].substr(0, 24), tr[c],
-                         va[c], te[c]);
-    }
-  }
+  log << class_distribution_summary(dataset);
 
   t0 = Clock::now();
   FeatureExtractor extractor =
       config.feature_extractor == "builtin-cnn"
-          ? builtin_extractor(dataset, config, log)
+          ? builtin_extractor(dataset, config, log, device)
           : FeatureExtractor::torchscript(config.feature_extractor,
                                           config.dataset.image_size > 0
                                               ? config.dataset.image_size
-                                              : dataset.train.images.size(1));
+                                              : dataset.train.images.size(1),
+                                          device);
   extractor.set_trainable(config.trainable_extractor);
+  if (device.is_cuda()) {
+    extractor.to(device, /*channels_last=*/true);  // Conv weights NHWC for cuDNN.
+  }
   result.timings["extractor"] = seconds_since(t0);
 
   TrainData train{dataset.train.images, dataset.train.labels};
@@ -323,6 +437,11 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
     val.inputs = features[1];
     test_inputs = features[2];
   }
+  // What training adds: the same test pairs scored on the extractor's raw features.
+  PairSet test_pairs = make_pairs(to_vector(dataset.test.labels), config.eval_pairs,
+                                  seed_for(config.seed, "test-pairs"));
+  result.baseline_test_roc_auc = pair_roc_auc(
+      is_images(test_inputs) ? extractor.extract(test_inputs) : test_inputs, test_pairs, true);
 
   // The head's initialisation comes from LibTorch's process-wide generator (one trial per
   // worker process); batches and augmentation use their own seeded generators.
@@ -330,6 +449,7 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   EmbeddingHead head(EmbeddingHeadOptions(extractor.feature_dim(), config.embedding_dim)
                          .units(config.intermediate_ff_block_units)
                          .dropout(config.dropout));
+  head->to(device);
   LoopOptions loop;
   loop.epochs = config.epochs;
   loop.patience = config.early_stopping_patience;
@@ -339,7 +459,12 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   loop.learning_rate = config.learning_rate;
   loop.margin = config.margin;
   loop.loss = config.loss;
+  loop.distance = config.distance;
+  loop.lr_schedule = config.lr_schedule;
+  loop.warmup_steps = config.warmup_steps;
   loop.augment = config.image_augmentation;
+  loop.device = device;
+  loop.autocast = autocast;
   loop.eval_pairs = config.eval_pairs;
   loop.seed = options.run_seed;
   loop.pair_seed = seed_for(config.seed, "val-pairs");
@@ -359,18 +484,13 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   auto val_emb = embed(head, in_loop, val.inputs);
   PairSet val_pairs = make_pairs(to_vector(val.labels), config.eval_pairs, loop.pair_seed);
   auto val_d = pair_distances(val_emb, val_pairs);
-  std::vector<double> val_s(val_d.size());
-  std::transform(val_d.begin(), val_d.end(), val_s.begin(), [](double v) { return -v; });
-  result.val_roc_auc = roc_auc(val_s, val_pairs.same);
+  result.val_roc_auc = roc_auc(scores_of(val_d), val_pairs.same);
   result.val_recall_at_1 = recall_at_1(val_emb, val.labels);
   result.threshold = youden_threshold(val_d, val_pairs.same);
 
   auto test_emb = embed(head, in_loop, test_inputs);
-  PairSet test_pairs = make_pairs(to_vector(dataset.test.labels), config.eval_pairs,
-                                  seed_for(config.seed, "test-pairs"));
   auto test_d = pair_distances(test_emb, test_pairs);
-  std::vector<double> test_s(test_d.size());
-  std::transform(test_d.begin(), test_d.end(), test_s.begin(), [](double v) { return -v; });
+  const std::vector<double> test_s = scores_of(test_d);
   result.test_roc_auc = roc_auc(test_s, test_pairs.same);
   result.test_recall_at_1 = recall_at_1(test_emb, dataset.test.labels);
   result.confusion_matrix = confusion_matrix(test_d, test_pairs.same, result.threshold);
@@ -381,14 +501,17 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   result.roc_curve = curve;
   result.timings["evaluate"] = seconds_since(t0);
   log << fmt::format(
-      "val ROC AUC {:.4f} (best epoch {}), test ROC AUC {:.4f}, test recall@1 {:.4f}, "
-      "threshold {:.4f}\n",
-      result.val_roc_auc, result.loop.best_epoch, result.test_roc_auc, result.test_recall_at_1,
-      result.threshold);
+      "val ROC AUC {:.4f} (best epoch {}), test ROC AUC {:.4f} (raw extractor features {:.4f}, "
+      "{:+.4f} from training), test recall@1 {:.4f}, threshold {:.4f}\n",
+      result.val_roc_auc, result.loop.best_epoch, result.test_roc_auc,
+      result.baseline_test_roc_auc, result.test_roc_auc - result.baseline_test_roc_auc,
+      result.test_recall_at_1, result.threshold);
 
   if (!options.out_dir.empty()) {
     t0 = Clock::now();
     std::filesystem::create_directories(options.out_dir);
+    head->to(torch::kCPU);  // Saved models load anywhere.
+    test_emb = test_emb.to(torch::kCPU);
     save_model(options.out_dir, head, extractor, config, result.threshold);
     write_projector(options.out_dir, test_emb, dataset.test.labels, dataset.class_names,
                     dataset.test.images);
@@ -415,6 +538,9 @@ nlohmann::json result_to_json(const ExperimentResult& r) {
   }
   return {{"val_roc_auc", r.val_roc_auc},
           {"test_roc_auc", r.test_roc_auc},
+          {"baseline_test_roc_auc", r.baseline_test_roc_auc},
+          {"baseline_rule", "raw extractor features, L2-normalised, on the same test pairs"},
+          {"device", r.device},
           {"val_recall_at_1", r.val_recall_at_1},
           {"test_recall_at_1", r.test_recall_at_1},
           {"threshold", r.threshold},

@@ -1,6 +1,9 @@
 #include "hpt/trainer/experiment_config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "hpt/schema/config_error.hpp"
 
@@ -62,6 +65,41 @@ DatasetConfig parse_dataset(const YAML::Node& node, const ConfigPath& at) {
   return d;
 }
 
+// "auto", "cpu", "cuda" or "cuda:N" with N a small non-negative integer.
+bool valid_device(const std::string& d) {
+  if (d == "auto" || d == "cpu" || d == "cuda") {
+    return true;
+  }
+  const std::string digits = d.rfind("cuda:", 0) == 0 ? d.substr(5) : "";
+  return !digits.empty() && digits.size() <= 4 &&
+         digits.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// "file:line: key", the prefix config_fail would write for (at, node).
+std::string location(const ConfigPath& at, const YAML::Node& node) {
+  try {
+    config_fail(at, node, "");
+  } catch (const ConfigError& e) {
+    const std::string s = e.what();
+    return s.substr(0, s.size() - 2);  // Drops the ": " before the empty message.
+  }
+  return at.key;
+}
+
+// node[key] as one of choices (fallback when absent); fails listing the choices.
+std::string read_choice(const YAML::Node& node, const ConfigPath& root, const char* key,
+                        const std::vector<std::string>& choices, const std::string& fallback) {
+  if (!node[key]) {
+    return fallback;
+  }
+  std::string v = read_string(node[key], root.child(key));
+  if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
+    config_fail(root.child(key), node[key],
+                fmt::format("expected {}, got \"{}\"", fmt::join(choices, " | "), v));
+  }
+  return v;
+}
+
 // JSON -> YAML scalars/sequences/maps (no marks: errors then name only the origin).
 YAML::Node json_to_yaml(const nlohmann::json& j) {
   if (j.is_object()) {
@@ -89,6 +127,11 @@ YAML::Node json_to_yaml(const nlohmann::json& j) {
 
 }  // namespace
 
+std::string origin_of(const ExperimentConfig& config, const std::string& key) {
+  const auto it = config.origins.find(key);
+  return it == config.origins.end() ? key : it->second;
+}
+
 std::vector<std::string> experiment_keys() {
   return {"experiment_name",
           "seed",
@@ -109,7 +152,12 @@ std::vector<std::string> experiment_keys() {
           "trainable_extractor",
           "pretrain_epochs",
           "eval_pairs",
-          "threads"};
+          "threads",
+          "device",
+          "precision",
+          "distance",
+          "lr_schedule",
+          "warmup_steps"};
 }
 
 ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& file) {
@@ -200,6 +248,24 @@ ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& fil
   if (node["threads"]) {
     c.threads = read_int_min(node["threads"], at("threads"), 0);
   }
+  if (node["device"]) {
+    c.device = read_string(node["device"], at("device"));
+    if (!valid_device(c.device)) {
+      config_fail(at("device"), node["device"],
+                  fmt::format("expected auto, cpu, cuda or cuda:N, got \"{}\"", c.device));
+    }
+  }
+  c.precision = read_choice(node, root, "precision", {"fp32", "bf16", "fp16"}, c.precision);
+  for (const char* key : {"device", "precision"}) {
+    if (node[key]) {
+      c.origins[key] = location(at(key), node[key]);
+    }
+  }
+  c.distance = read_choice(node, root, "distance", {"euclidean", "squared"}, c.distance);
+  c.lr_schedule = read_choice(node, root, "lr_schedule", {"constant", "cosine"}, c.lr_schedule);
+  if (node["warmup_steps"]) {
+    c.warmup_steps = read_int_min(node["warmup_steps"], at("warmup_steps"), 0);
+  }
   return c;
 }
 
@@ -235,7 +301,12 @@ nlohmann::json to_json(const ExperimentConfig& c) {
           {"trainable_extractor", c.trainable_extractor},
           {"pretrain_epochs", c.pretrain_epochs},
           {"eval_pairs", c.eval_pairs},
-          {"threads", c.threads}};
+          {"threads", c.threads},
+          {"device", c.device},
+          {"precision", c.precision},
+          {"distance", c.distance},
+          {"lr_schedule", c.lr_schedule},
+          {"warmup_steps", c.warmup_steps}};
 }
 
 }  // namespace hpt::trainer

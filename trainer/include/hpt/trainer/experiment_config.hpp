@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ struct ExperimentConfig {
   int64_t early_stopping_patience = 5;  // Epochs without val AUC gain; 0 disables.
   DatasetConfig dataset;
   double learning_rate = 1e-3;
+  std::string lr_schedule = "constant";  // "constant" or "cosine" (per step over all epochs).
+  int64_t warmup_steps = 0;              // Linear learning-rate warm-up steps.
   double margin = 1.0;               // TFA TripletSemiHardLoss default.
   std::string loss = "semi-hard";    // "semi-hard" or "batch-hard".
   int64_t classes_per_batch = 8;     // P (clamped to the number of classes).
@@ -42,7 +45,15 @@ struct ExperimentConfig {
   int64_t pretrain_epochs = 3;       // Built-in CNN classification pretraining.
   int64_t eval_pairs = 10000;        // Balanced pairs per split for ROC AUC.
   int64_t threads = 0;               // torch::set_num_threads; 0 keeps the default.
+  std::string device = "auto";       // "auto", "cpu", "cuda" or "cuda:N" (see device.hpp).
+  std::string precision = "fp32";        // "fp32", "bf16" or "fp16" (autocast).
+  std::string distance = "euclidean";    // Triplet loss distance: "euclidean" or "squared".
+  // "file:line: key" of the keys checked only at run time (device, precision), by key.
+  std::map<std::string, std::string> origins;
 };
+
+// Where key was set ("file:line: key"), or the key's name when unknown.
+std::string origin_of(const ExperimentConfig& config, const std::string& key);
 
 // Every key parse_experiment accepts at the top level.
 std::vector<std::string> experiment_keys();

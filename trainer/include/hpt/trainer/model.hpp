@@ -113,13 +113,21 @@ class FeatureExtractor {
  public:
   // Wraps a (pretrained) built-in CNN.
   FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string identity);
-  // Loads a TorchScript file; its input contract is torchscript_input_spec's. Throws
-  // std::runtime_error naming the file if it cannot be loaded.
-  static FeatureExtractor torchscript(const std::string& path, int64_t image_size);
+  // Loads a TorchScript file onto device (whatever device it was saved from); its input
+  // contract is torchscript_input_spec's. Throws std::runtime_error naming the file if it
+  // cannot be loaded.
+  static FeatureExtractor torchscript(const std::string& path, int64_t image_size,
+                                      const torch::Device& device = torch::kCPU);
+
+  // Moves the weights to device; channels_last also converts conv weights and every input
+  // to channels-last memory format (pays on CUDA).
+  void to(const torch::Device& device, bool channels_last = false);
+  const torch::Device& device() const { return m_device; }
 
   // Normalised float input -> flattened features [N, feature_dim()].
   torch::Tensor forward(const torch::Tensor& input);
-  // uint8 NHWC images -> features, in eval mode under NoGradGuard, batch by batch.
+  // uint8 NHWC images (any device) -> features on the extractor's device, in eval mode
+  // under NoGradGuard, batch by batch.
   torch::Tensor extract(const torch::Tensor& images, int64_t batch_size = 256);
 
   void set_trainable(bool trainable);
@@ -137,7 +145,8 @@ class FeatureExtractor {
   std::vector<torch::Tensor> snapshot();
   void restore(const std::vector<torch::Tensor>& state);
 
-  // Writes the weights into dir (cnn.pt or extractor.pt) and returns the model.json entry.
+  // Writes the weights (as CPU tensors) into dir (cnn.pt or extractor.pt) and returns the
+  // model.json entry.
   nlohmann::json save(const std::string& dir);
   // Rebuilds an extractor from a save() entry and its dir.
   static FeatureExtractor load(const nlohmann::json& entry, const std::string& dir);
@@ -151,6 +160,8 @@ class FeatureExtractor {
   std::string m_identity;
   bool m_trainable = false;
   int64_t m_feature_dim = -1;
+  torch::Device m_device = torch::kCPU;
+  bool m_channels_last = false;
 };
 
 // Deep copies of a module's parameters and buffers (for restoring the best weights).

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -61,11 +62,20 @@ struct LoopOptions {
   double learning_rate = 1e-3;
   double margin = 1.0;
   std::string loss = "semi-hard";
+  std::string distance = "euclidean";  // Triplet loss distance (triplet_loss.hpp).
+  std::string lr_schedule = "constant";  // "constant" or "cosine" (per step, to 0 at the end).
+  int64_t warmup_steps = 0;               // Linear warm-up from 0 over the first steps.
   bool augment = false;  // Images only: the report's augmentation (augment.hpp).
+  torch::Device device = torch::kCPU;     // Where inputs, head and extractor live.
+  std::optional<torch::ScalarType> autocast;  // Mixed precision (device.hpp); nullopt: fp32.
   int64_t eval_pairs = 10000;
   uint64_t seed = 0;       // Batches and augmentation.
   uint64_t pair_seed = 0;  // Validation pairs (fixed across trials).
 };
+
+// The learning rate of step t (0-based) of total steps: linear warm-up over
+// o.warmup_steps, then o.learning_rate constant or on a cosine decaying to 0 at total.
+double scheduled_lr(const LoopOptions& o, int64_t t, int64_t total);
 
 struct LoopResult {
   double best_val_auc = 0;
@@ -74,7 +84,8 @@ struct LoopResult {
   std::vector<EpochReport> history;
 };
 
-// Trains head (and extractor when given and trainable) with Adam on P x K batches, scores
+// Trains head (and extractor when given and trainable) with Adam on P x K batches on
+// o.device (inputs and labels are moved there once; each step only sends its indices), scores
 // every epoch with `validate` (default: validation pair ROC AUC), stops early, and
 // restores the best epoch's weights before returning.
 LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, const TrainData& train,
@@ -82,17 +93,25 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
                            const EpochCallback& on_epoch,
                            const std::function<double()>& validate = {});
 
-// Embeddings [N, D] of inputs (features, or images when extractor is given), eval mode.
+// Embeddings [N, D] (float, on the head's device) of inputs (features, or images when
+// extractor is given; any device), eval mode.
 torch::Tensor embed(EmbeddingHead& head, FeatureExtractor* extractor, const torch::Tensor& inputs,
                     int64_t batch_size = 512);
 
+// The device of a module's first parameter (the CPU for a module without parameters).
+torch::Device device_of(torch::nn::Module& module);
+
+// Pair ROC AUC of embeddings (or raw features, L2-normalised first when normalise) on pairs.
+double pair_roc_auc(const torch::Tensor& embeddings, const PairSet& pairs, bool normalise = false);
+
 // The built-in CNN pretrained by classification on dataset.train for config.pretrain_epochs
 // (seeded by config.seed), loaded from or saved to the cache (keyed by the dataset
-// fingerprint and the CNN options).
+// fingerprint and the CNN options), trained on and returned on device.
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
-                                   std::ostream& log);
+                                   std::ostream& log, const torch::Device& device = torch::kCPU);
 
-// Features of every split, computed once per (dataset, extractor) and cached on disk.
+// Features of every split, computed once per (dataset, extractor) and cached on disk
+// (as CPU tensors), returned on the extractor's device.
 // Sets *hit to whether they came from the cache.
 std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
                                              bool* hit, std::ostream& log);
@@ -100,6 +119,8 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
 struct ExperimentResult {
   double val_roc_auc = 0;  // Best epoch (restored weights).
   double test_roc_auc = 0;
+  double baseline_test_roc_auc = 0;  // The extractor's raw L2-normalised features, same pairs.
+  std::string device;                // Where it ran (describe_device).
   double val_recall_at_1 = 0;
   double test_recall_at_1 = 0;
   double threshold = 0;  // Youden-optimal distance on the validation pairs.

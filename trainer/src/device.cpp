@@ -1,0 +1,160 @@
+#include "hpt/trainer/device.hpp"
+
+#include <ATen/autocast_mode.h>
+#include <fmt/format.h>
+#include <torch/cuda.h>
+
+#include "hpt/schema/config_error.hpp"
+
+namespace hpt::trainer {
+
+torch::Device resolve_device(const std::string& key, const std::string& origin,
+                             bool cuda_available, int64_t cuda_devices) {
+  if (key == "cpu" || (key == "auto" && !(cuda_available && cuda_devices > 0))) {
+    return torch::kCPU;
+  }
+  if (key == "auto") {
+    return {torch::kCUDA, 0};
+  }
+  if (key.rfind("cuda", 0) != 0) {
+    throw ConfigError(
+        fmt::format("{}: expected auto, cpu, cuda or cuda:N, got \"{}\"", origin, key));
+  }
+  if (!cuda_available || cuda_devices == 0) {
+    throw ConfigError(fmt::format(
+        "{}: {} requested, but {}", origin, key,
+        cuda_available ? "no CUDA device is visible (CUDA_VISIBLE_DEVICES?)"
+                       : "this hpt was built with a CPU-only LibTorch (see scripts/gpu-check.sh)"));
+  }
+  const int64_t index = key == "cuda" ? 0 : std::stoll(key.substr(5));
+  if (index >= cuda_devices) {
+    throw ConfigError(fmt::format("{}: {} requested, but only {} CUDA device{} visible", origin,
+                                  key, cuda_devices, cuda_devices == 1 ? " is" : "s are"));
+  }
+  return {torch::kCUDA, static_cast<c10::DeviceIndex>(index)};
+}
+
+torch::Device resolve_device(const std::string& key, const std::string& origin) {
+  const bool available = torch::cuda::is_available();
+  return resolve_device(key, origin, available,
+                        available ? static_cast<int64_t>(torch::cuda::device_count()) : 0);
+}
+
+std::string describe_device(const torch::Device& device) {
+  if (device.is_cuda()) {
+    const auto n = torch::cuda::device_count();
+    return fmt::format("{} ({} visible CUDA device{})", device.str(), n, n == 1 ? "" : "s");
+  }
+  return fmt::format("cpu ({} thread{})", torch::get_num_threads(),
+                     torch::get_num_threads() == 1 ? "" : "s");
+}
+
+std::optional<torch::ScalarType> autocast_dtype(const std::string& precision,
+                                                const torch::Device& device,
+                                                const std::string& origin) {
+  if (precision == "fp32") {
+    return std::nullopt;
+  }
+  if (precision == "bf16") {
+    return torch::kBFloat16;
+  }
+  if (precision == "fp16") {
+    if (!device.is_cuda()) {
+      throw ConfigError(fmt::format(
+          "{}: fp16 needs a CUDA device (LibTorch's CPU autocast has only bf16); use bf16 or fp32",
+          origin));
+    }
+    return torch::kFloat16;
+  }
+  throw ConfigError(fmt::format("{}: expected fp32, bf16 or fp16, got \"{}\"", origin, precision));
+}
+
+AutocastGuard::AutocastGuard(const torch::Device& device, std::optional<torch::ScalarType> dtype) {
+  if (!dtype) {
+    return;
+  }
+  m_active = true;
+  m_cuda = device.is_cuda();
+  if (m_cuda) {
+    m_was_enabled = at::autocast::is_enabled();
+    m_was_dtype = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_autocast_gpu_dtype(*dtype);
+    at::autocast::set_enabled(true);
+  } else {
+    m_was_enabled = at::autocast::is_cpu_enabled();
+    m_was_dtype = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_autocast_cpu_dtype(*dtype);
+    at::autocast::set_cpu_enabled(true);
+  }
+  at::autocast::increment_nesting();
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!m_active) {
+    return;
+  }
+  if (at::autocast::decrement_nesting() == 0) {
+    at::autocast::clear_cache();
+  }
+  if (m_cuda) {
+    at::autocast::set_enabled(m_was_enabled);
+    at::autocast::set_autocast_gpu_dtype(m_was_dtype);
+  } else {
+    at::autocast::set_cpu_enabled(m_was_enabled);
+    at::autocast::set_autocast_cpu_dtype(m_was_dtype);
+  }
+}
+
+LossScaler::LossScaler(bool enabled, double init_scale, int64_t growth_interval)
+    : m_enabled(enabled), m_scale(init_scale), m_growth_interval(growth_interval) {}
+
+torch::Tensor LossScaler::scale(const torch::Tensor& loss) const {
+  return m_enabled ? loss * m_scale : loss;
+}
+
+bool LossScaler::unscale_and_check(const std::vector<torch::Tensor>& params) {
+  if (!m_enabled) {
+    return true;
+  }
+  torch::NoGradGuard no_grad;
+  torch::Tensor bad;
+  for (const auto& p : params) {
+    if (!p.grad().defined()) {
+      continue;
+    }
+    auto g = p.mutable_grad();
+    g.mul_(1.0 / m_scale);
+    auto b = torch::isfinite(g).all().logical_not();
+    bad = bad.defined() ? bad.logical_or(b) : b;
+  }
+  const bool finite = !bad.defined() || !bad.item<bool>();  // One sync per step.
+  if (!finite) {
+    m_scale /= 2;
+    m_clean_steps = 0;
+  } else if (++m_clean_steps >= m_growth_interval) {
+    m_scale *= 2;
+    m_clean_steps = 0;
+  }
+  return finite;
+}
+
+torch::Tensor to_device(const torch::Tensor& t, const torch::Device& device) {
+  if (t.device() == device) {
+    return t;
+  }
+  if (device.is_cuda() && t.device().is_cpu()) {
+    return t.pin_memory().to(device, /*non_blocking=*/true);
+  }
+  return t.to(device);
+}
+
+void to_channels_last(const std::vector<torch::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  for (auto t : tensors) {
+    if (t.dim() == 4) {
+      t.set_data(t.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+}
+
+}  // namespace hpt::trainer
