@@ -16,6 +16,19 @@
 
 #include "hpt/engine/protocol.hpp"
 
+// Boost 1.74 compiles its vfork launcher only for pre-2008 POSIX feature levels; Linux has
+// vfork, so turn it on. vfork: the parent may link LibTorch, and copying its page tables
+// for a fork cost ~2 ms per trial.
+#define BOOST_POSIX_HAS_VFORK 1
+#include <boost/process/child.hpp>
+#include <boost/process/cmd.hpp>
+#include <boost/process/error.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/extend.hpp>
+#include <boost/process/posix.hpp>
+
+namespace bp = boost::process;
+
 extern char** environ;
 
 namespace hpt {
@@ -152,46 +165,71 @@ struct ExecArgs {
   }
 };
 
-// Runs in the vfork child, which shares the parent's memory until execve: only
-// async-signal-safe calls, no allocation, no return. Own process group, death with the
-// parent, default signal dispositions, stdio from the pipes, no other descriptor.
-[[noreturn]] void exec_child(const char* path, char* const* argv, char* const* envp, int in,
-                             int out, int err, pid_t parent, const sigset_t* mask,
-                             volatile int* child_errno) {
-  ::setpgid(0, 0);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) {
-    ::_exit(127);  // The parent is already gone.
+// The child's set-up for Boost.Process. on_setup hands Boost our argv and envp (built
+// and sized by ExecArgs); on_exec_setup runs in the vfork child, which shares the parent's
+// memory until execve: only async-signal-safe calls, no allocation. Own process group,
+// death with the parent, default signal dispositions, stdio from our pipes, no other
+// descriptor. on_error reaps a child whose execve failed (Boost 1.74 leaves it a zombie).
+struct ChildSetup : bp::extend::handler {
+  const char* path;
+  char* const* argv;
+  char** envp;
+  int in;
+  int out;
+  int err;
+  pid_t parent;
+  const sigset_t* mask;
+
+  template <class Executor>
+  void on_setup(Executor& e) const {
+    e.exe = path;
+    e.cmd_line = argv;
+    e.env = envp;
   }
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    struct sigaction old {};
-    if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &old) != 0) {
-      continue;
+
+  template <class Executor>
+  void on_exec_setup(Executor& e) const {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) {
+      ::_exit(127);  // The parent is already gone.
     }
-    // Caught signals (whose handlers live in the shared memory) and the ones hpt
-    // itself ignores become default; what hpt was started with ignored stays ignored.
-    if (old.sa_handler != SIG_DFL &&
-        (old.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGINT || sig == SIGTERM)) {
-      ::sigaction(sig, &dfl, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+      struct sigaction old {};
+      if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &old) != 0) {
+        continue;
+      }
+      // Caught signals (whose handlers live in the shared memory) and the ones hpt
+      // itself ignores become default; what hpt was started with ignored stays ignored.
+      if (old.sa_handler != SIG_DFL &&
+          (old.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGINT || sig == SIGTERM)) {
+        ::sigaction(sig, &dfl, nullptr);
+      }
     }
-  }
-  const int targets[3] = {in, out, err};
-  for (int target = 0; target < 3; ++target) {
-    if (::dup2(targets[target], target) < 0) {
-      *child_errno = errno;
-      ::_exit(127);
+    const int targets[3] = {in, out, err};
+    for (int target = 0; target < 3; ++target) {
+      if (::dup2(targets[target], target) < 0) {
+        e.set_error(std::error_code(errno, std::system_category()), "dup2 failed");
+        ::_exit(127);
+      }
     }
-  }
 #ifdef SYS_close_range
-  ::syscall(SYS_close_range, 3U, ~0U, 0U);  // Anything not close-on-exec (ENOSYS: cloexec only).
+    ::syscall(SYS_close_range, 3U, ~0U, 0U);  // Anything not close-on-exec (ENOSYS: cloexec only).
 #endif
-  ::sigprocmask(SIG_SETMASK, mask, nullptr);
-  ::execve(path, argv, envp);
-  *child_errno = errno;
-  ::_exit(127);
-}
+    ::sigprocmask(SIG_SETMASK, mask, nullptr);
+  }
+
+  template <class Executor>
+  void on_error(Executor& e, const std::error_code&) const {
+    if (e.pid > 0) {
+      int status = 0;
+      while (::waitpid(e.pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+};
 
 }  // namespace
 
@@ -252,26 +290,16 @@ WorkerProcess::WorkerProcess(const std::vector<std::string>& argv,
   sigset_t old;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  volatile int child_errno = 0;
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::vfork();
-  if (pid == 0) {
-    exec_child(exe.c_str(), args.argv.data(), args.envp.data(), devnull.get(), out_w.get(),
-               err_w.get(), parent, &old, &child_errno);
-  }
-  const int vfork_errno = errno;
+  std::error_code ec;
+  bp::child child(bp::exe = exe,
+                  ChildSetup{{}, exe.c_str(), args.argv.data(), args.envp.data(), devnull.get(),
+                             out_w.get(), err_w.get(), ::getpid(), &old},
+                  bp::posix::use_vfork, ec);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) {
+  if (ec) {
     m_out.reset();
     m_err.reset();
-    start_fail(argv[0], fmt::format("cannot create a process: {}", std::strerror(vfork_errno)));
-  }
-  if (child_errno != 0) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);  // It has exited (vfork resumes us at exec or _exit).
-    m_out.reset();
-    m_err.reset();
-    const int e = child_errno;
+    const int e = ec.value();
     if (e == E2BIG) {
       start_fail(argv[0], fmt::format("argument list too long ({} bytes of arguments and "
                                       "environment; the system allows {})",
@@ -282,6 +310,8 @@ WorkerProcess::WorkerProcess(const std::vector<std::string>& argv,
     }
     start_fail(argv[0], std::strerror(e));
   }
+  const pid_t pid = child.id();
+  child.detach();  // We reap it ourselves with waitpid.
   m_pid = pid;
   ::setpgid(m_pid, m_pid);  // Also from here, so signal_group never races the child.
   for (int fd : {m_out.get(), m_err.get()}) {
