@@ -27,4 +27,11 @@ std::optional<std::string> optuna_tables_problem(const std::vector<std::string>&
 std::optional<std::string> schema_version_problem(int64_t schema_version,
                                                   const std::string& library_version);
 
+// Why hpt cannot use a database at this alembic revision: made by an older Optuna (with the
+// `optuna storage upgrade --storage <url>` hint) or an unknown one; std::nullopt for
+// k_optuna_alembic_version.
+std::optional<std::string> alembic_revision_problem(const std::string& revision,
+                                                    const std::string& library_version,
+                                                    const std::string& url);
+
 }  // namespace hpt

@@ -1,5 +1,4 @@
 #include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -10,12 +9,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <thread>
 
 #include "hpt/storage/credentials.hpp"
-#include "hpt/storage/postgres.hpp"
-#include "hpt/storage/sqlite_storage.hpp"
 #include "hpt/storage/storage.hpp"
 #include "sqlite_schema.hpp"
 
@@ -91,67 +87,38 @@ std::string uri_escape(const std::string& path) {
   return out;
 }
 
-std::vector<std::string> table_names(SQLite::Database& db) {
+SQLite::Database open_validated(const std::string& path, bool read_only, bool exists) {
+  int flags = read_only ? SQLite::OPEN_READONLY
+                        : SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE);
+  SQLite::Database db(path, flags, k_busy_timeout_ms);
+  std::vector<std::string> tables;
+  try {
+    tables = sqlite_table_names(db);
+  } catch (const SQLite::Exception& e) {
+    if (!read_only || (e.getErrorCode() & 0xff) != SQLITE_CANTOPEN) {
+      throw;
+    }
+    // A WAL database in a folder we cannot write: nobody can write it either, so read
+    // it as immutable.
+    db = SQLite::Database("file:" + uri_escape(path) + "?immutable=1",
+                          SQLite::OPEN_READONLY | SQLite::OPEN_URI, k_busy_timeout_ms);
+    tables = sqlite_table_names(db);
+  }
+  if (tables.empty() && !read_only) {
+    enable_wal(db);  // A new study file is made in WAL mode (SqlStorage creates the schema).
+  }
+  return db;
+}
+
+}  // namespace
+
+std::vector<std::string> sqlite_table_names(SQLite::Database& db) {
   std::vector<std::string> names;
   SQLite::Statement q(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   while (q.executeStep()) {
     names.push_back(q.getColumn(0).getString());
   }
   return names;
-}
-
-void check_schema(SQLite::Database& db, const std::string& path,
-                  const std::vector<std::string>& tables) {
-  if (auto problem = optuna_tables_problem(tables, "an SQLite database")) {
-    fail(path, *problem);
-  }
-  SQLite::Statement v(db, "SELECT schema_version, library_version FROM version_info");
-  if (!v.executeStep()) {
-    fail(path, "Optuna schema without a version_info row");
-  }
-  int64_t schema_version = v.getColumn(0).getInt64();
-  std::string library_version = v.getColumn(1).getString();
-  if (auto problem = schema_version_problem(schema_version, library_version)) {
-    fail(path, *problem);
-  }
-  SQLite::Statement a(db, "SELECT version_num FROM alembic_version");
-  if (!a.executeStep()) {
-    fail(path, "Optuna schema without an alembic_version row");
-  }
-  std::string revision = a.getColumn(0).getString();
-  if (revision == k_optuna_alembic_version) {
-    return;
-  }
-  static const std::set<std::string> k_older = {"v0.9.0.a", "v1.2.0.a", "v1.3.0.a", "v2.4.0.a",
-                                                "v2.6.0.a", "v3.0.0.a", "v3.0.0.b", "v3.0.0.c"};
-  if (k_older.count(revision) != 0) {
-    fail(path, fmt::format("made by an older Optuna (alembic revision {}, Optuna {}); "
-                           "upgrade it with `optuna storage upgrade --storage sqlite:///{}`",
-                           revision, library_version, path));
-  }
-  fail(path, fmt::format("unknown alembic revision '{}' (Optuna {}); hpt reads {} (Optuna "
-                         "3.0-3.1)",
-                         revision, library_version, k_optuna_alembic_version));
-}
-
-void create_schema(SQLite::Database& db) {
-  SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
-  if (!table_names(db).empty()) {
-    return;  // Another process created it first; rolled back, then validated by the caller.
-  }
-  for (const auto& ddl : optuna_schema_ddl()) {
-    db.exec(ddl);
-  }
-  SQLite::Statement v(db,
-                      "INSERT INTO version_info (version_info_id, schema_version, "
-                      "library_version) VALUES (1, ?, ?)");
-  v.bind(1, k_optuna_schema_version);
-  v.bind(2, k_optuna_library_version);
-  v.exec();
-  SQLite::Statement a(db, "INSERT INTO alembic_version (version_num) VALUES (?)");
-  a.bind(1, k_optuna_alembic_version);
-  a.exec();
-  txn.commit();
 }
 
 // Switching to WAL needs an exclusive lock and SQLite does not call the busy handler for
@@ -171,43 +138,6 @@ void enable_wal(SQLite::Database& db) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
-
-SQLite::Database open_validated(const std::string& path, bool read_only, bool exists) {
-  int flags = read_only ? SQLite::OPEN_READONLY
-                        : SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE);
-  SQLite::Database db(path, flags, k_busy_timeout_ms);
-  std::vector<std::string> tables;
-  try {
-    tables = table_names(db);
-  } catch (const SQLite::Exception& e) {
-    if (!read_only || (e.getErrorCode() & 0xff) != SQLITE_CANTOPEN) {
-      throw;
-    }
-    // A WAL database in a folder we cannot write: nobody can write it either, so read
-    // it as immutable.
-    db = SQLite::Database("file:" + uri_escape(path) + "?immutable=1",
-                          SQLite::OPEN_READONLY | SQLite::OPEN_URI, k_busy_timeout_ms);
-    tables = table_names(db);
-  }
-  if (tables.empty()) {
-    if (read_only) {
-      fail(path, "empty database (no Optuna study schema)");
-    }
-    enable_wal(db);
-    create_schema(db);
-    tables = table_names(db);
-  }
-  check_schema(db, path, tables);
-  if (!read_only) {
-    enable_wal(db);
-    // WAL + NORMAL: commits skip the fsync (checkpoints keep it). A power cut may roll back
-    // the last commits but never corrupts the file; a resume re-runs what was lost.
-    db.exec("PRAGMA synchronous=NORMAL");
-  }
-  return db;
-}
-
-}  // namespace
 
 std::string describe_sqlite_error(const SQLite::Exception& e) {
   switch (e.getErrorCode() & 0xff) {
@@ -312,20 +242,6 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
     return open_validated(path, read_only, exists);
   } catch (const SQLite::Exception& e) {
     fail(path, describe_sqlite_error(e));
-  }
-}
-
-std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only) {
-  try {
-    if (is_postgres_url(url)) {
-      return open_postgres_storage(url, read_only);
-    }
-    std::string path = sqlite_path_from_url(url);
-    return std::make_unique<SqliteStorage>(open_sqlite_database(path, read_only), path, read_only);
-  } catch (const std::exception& e) {
-    // Whatever failed (our checks, SQLite, libpq echoing parts of the URL), the message
-    // never shows the URL's credentials.
-    throw StorageError(redact_credentials(e.what(), url));
   }
 }
 

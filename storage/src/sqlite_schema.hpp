@@ -1,27 +1,38 @@
 #pragma once
-// Internal to the SQLite backend: Optuna 3.1's schema and opening a study file.
+// Internal to the SQLite dialect: Optuna 3.1's schema and opening a study file.
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "optuna_schema_check.hpp"
+#include "hpt/storage/storage.hpp"
 
 namespace hpt {
 
 // The CREATE statements, verbatim as Optuna 3.1 (SQLAlchemy) writes them, in its order.
 const std::vector<std::string>& optuna_schema_ddl();
 
-// Opens path (a file path or ":memory:"), validates it without writing, and for
-// read_only = false creates the schema in an empty file and switches to WAL.
-// Throws StorageError "<path>: <problem>".
+// Opens path (a file path or ":memory:") after checking the file (kind, permissions, SQLite
+// header) without writing; an empty file opened to write is switched to WAL. Throws
+// StorageError "<path>: <problem>".
 SQLite::Database open_sqlite_database(const std::string& path, bool read_only);
+
+// A SqlStorage on the SQLite file at path (open_sqlite_database's checks, then the schema's).
+std::unique_ptr<Storage> open_sqlite_storage(const std::string& path, bool read_only);
 
 // "sqlite:///rel.db" -> "rel.db", "sqlite:////abs.db" -> "/abs.db", a plain path as is.
 // Throws StorageError for other URL schemes.
 std::string sqlite_path_from_url(const std::string& url);
+
+// The names of the database's tables, sorted.
+std::vector<std::string> sqlite_table_names(SQLite::Database& db);
+
+// Switches to WAL, retrying while another connection holds the file (SQLite does not call
+// the busy handler for it).
+void enable_wal(SQLite::Database& db);
 
 // A one-line reason for an SQLite error ("disk is full", "database is locked", ...).
 std::string describe_sqlite_error(const SQLite::Exception& e);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "child_processes.hpp"
+#include "faulty_dialect.hpp"
 #include "hpt/storage/storage.hpp"
 
 namespace hpt::conformance {
@@ -514,6 +515,78 @@ inline void check_name_limits(const StorageFactory& open) {
   CHECK(open()->count_trials(study) == 1);
 }
 
+// Every write whose commit acknowledgement is lost (the commit happened, the connection
+// dropped before the reply) is applied exactly once by the retry, and returns what the
+// first attempt did: no duplicate study, trial or claim, a finish still reports true.
+inline void check_lost_acknowledgements(const StorageFactory& open) {
+  auto s = open();
+  auto& faulty = hpt::test::inject_faults(*s);
+  faulty.lose_acks(1);
+  const int64_t study = s->create_study("acks", Direction::Minimize);
+  CHECK(open()->list_studies().size() == 1);
+  FrozenTrial w;
+  w.state = TrialState::Waiting;
+  w.distributions = {{"i", IntDistribution{0, 10, false, 1}}};
+  w.params = {{"i", 4}};
+  faulty.lose_acks(1);
+  const int64_t waiting = s->create_trial(study, w);
+  CHECK(open()->count_trials(study) == 1);
+  faulty.lose_acks(1);
+  auto c = s->claim_trial(study, 10, "me", nullptr);
+  REQUIRE(c);
+  CHECK(c->kind == TrialClaim::Kind::Waiting);
+  CHECK(c->trial.id == waiting);
+  CHECK(c->trial.params == std::map<std::string, double>{{"i", 4}});
+  faulty.lose_acks(1);
+  auto n = s->claim_trial(study, 10, "me", nullptr);
+  REQUIRE(n);
+  CHECK(n->kind == TrialClaim::Kind::New);
+  CHECK(n->trial.number == 1);
+  CHECK(open()->count_trials(study) == 2);
+  faulty.lose_acks(2);
+  s->set_trial_intermediate_value(c->trial.id, 0, 0.5);
+  CHECK(s->set_trial_state_values(c->trial.id, TrialState::Complete, 0.5));
+  CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Complete, 0.5));
+  // Orphan claims too: the trial is reclaimed once, by this call.
+  faulty.lose_acks(1);
+  auto o = s->claim_trial(study, 2, "new", [](const FrozenTrial&) { return true; });
+  REQUIRE(o);
+  CHECK(o->kind == TrialClaim::Kind::Orphan);
+  CHECK(o->trial.id == n->trial.id);
+  CHECK(faulty.lost() == 7);
+  auto all = open()->get_all_trials(study);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].state == TrialState::Complete);
+  CHECK(all[0].value == 0.5);
+  CHECK(all[0].intermediate_values.size() == 1);
+  CHECK(all[1].system_attrs.at("hpt:owner") == "new");
+}
+
+// A finish that another connection committed is not taken for this one's lost commit.
+inline void check_foreign_finish_after_reconnect(const StorageFactory& open) {
+  auto s = open();
+  auto other = open();
+  const int64_t study = s->create_study("foreign", Direction::Minimize);
+  auto c = s->claim_trial(study, 10, "me", nullptr);
+  REQUIRE(c);
+  CHECK(other->set_trial_state_values(c->trial.id, TrialState::Complete, 2.0));
+  auto& faulty = hpt::test::inject_faults(*s);
+  faulty.lose_acks(1);  // The retry asks whether its first attempt finished the trial: no.
+  CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Complete, 2.0));
+  CHECK(faulty.lost() == 1);
+  CHECK(s->get_trial(c->trial.id).value == 2.0);
+}
+
+// Direction::NotSet only ever comes from a database: create_study refuses it.
+inline void check_not_set_refused(const StorageFactory& open) {
+  auto s = open();
+  CHECK_THROWS_WITH(s->create_study("n", Direction::NotSet), Catch::Contains("NOT_SET"));
+  CHECK_THROWS_AS(
+      s->create_study("m", std::vector<Direction>{Direction::Minimize, Direction::NotSet}),
+      StorageError);
+  CHECK(s->list_studies().empty());
+}
+
 }  // namespace hpt::conformance
 
 #define HPT_CONFORMANCE_CASE(backend, name, fn, new_db)    \
@@ -549,6 +622,15 @@ inline void check_name_limits(const StorageFactory& open) {
                        new_db)                                                                  \
   /* Names and keys longer than 512 characters: a StorageError, nothing written. */            \
   HPT_CONFORMANCE_CASE(backend, "name limits", hpt::conformance::check_name_limits, new_db)    \
+  /* Writes whose commit acknowledgement is lost are applied exactly once on retry. */      \
+  HPT_CONFORMANCE_CASE(backend, "lost acknowledgements",                                        \
+                       hpt::conformance::check_lost_acknowledgements, new_db)                   \
+  /* Another connection's finish is not mistaken for this one's lost commit. */                \
+  HPT_CONFORMANCE_CASE(backend, "foreign finish after reconnect",                               \
+                       hpt::conformance::check_foreign_finish_after_reconnect, new_db)          \
+  /* create_study refuses NOT_SET directions. */                                                \
+  HPT_CONFORMANCE_CASE(backend, "NOT_SET refused", hpt::conformance::check_not_set_refused,     \
+                       new_db)                                                                  \
   /* A second connection's reads follow writes made by the first. */                            \
   HPT_CONFORMANCE_CASE(backend, "reader sees changes",                                          \
                        hpt::conformance::check_reader_sees_changes, new_db)                     \

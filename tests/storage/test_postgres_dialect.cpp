@@ -249,9 +249,9 @@ TEST_CASE("postgres schema creation is safe from several processes", "[storage][
   CHECK(hpt::open_storage(db.url())->list_studies().empty());
 }
 
-// After the server drops the connection, calls reconnect; a finish or a claim whose commit
-// the client may have missed is recognized on retry instead of being lost or repeated.
-TEST_CASE("postgres storage reconnects and retries idempotently", "[storage][postgres]") {
+// After the server drops the connection, calls reconnect and retry; a finish another
+// connection committed meanwhile is not taken for this one's, and claims number on.
+TEST_CASE("postgres storage reconnects and retries", "[storage][postgres]") {
   std::string base = base_url();
   if (base.empty()) {
     return;
@@ -265,28 +265,14 @@ TEST_CASE("postgres storage reconnects and retries idempotently", "[storage][pos
   drop_connections(db, base);
   s->set_trial_intermediate_value(a->trial.id, 0, 1.0);  // Reconnects.
   CHECK(other->get_trial(a->trial.id).intermediate_values.at(0) == 1.0);
-
-  // The first attempt's commit happened (here: through another connection) but was not seen.
   CHECK(other->set_trial_state_values(a->trial.id, hpt::TrialState::Complete, 2.0));
   drop_connections(db, base);
-  CHECK(s->set_trial_state_values(a->trial.id, hpt::TrialState::Complete, 2.0));
-  drop_connections(db, base);
-  CHECK_FALSE(s->set_trial_state_values(a->trial.id, hpt::TrialState::Complete, 3.0));
   CHECK_FALSE(s->set_trial_state_values(a->trial.id, hpt::TrialState::Complete, 2.0));
-
-  // A RUNNING trial owned by "me" that s never handed out: a claim whose commit was lost.
-  hpt::FrozenTrial lost;
-  lost.state = hpt::TrialState::Running;
-  lost.system_attrs = {{"hpt:owner", "me"}};
-  int64_t lost_id = other->create_trial(study, lost);
   drop_connections(db, base);
-  auto again = s->claim_trial(study, 10, "me", nullptr);
-  REQUIRE(again);
-  CHECK(again->trial.id == lost_id);
-  auto next = s->claim_trial(study, 10, "me", nullptr);  // No reconnect: a new trial.
+  auto next = s->claim_trial(study, 10, "me", nullptr);
   REQUIRE(next);
-  CHECK(next->trial.number == 2);
-  CHECK(s->count_trials(study) == 3);
+  CHECK(next->trial.number == 1);
+  CHECK(s->count_trials(study) == 2);
 }
 
 // postgresql:// and postgres:// URLs go to this backend (or say it is not built in); only

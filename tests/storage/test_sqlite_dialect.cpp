@@ -1,3 +1,4 @@
+#include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
 #include <catch2/catch.hpp>
@@ -5,7 +6,7 @@
 #include <cmath>
 #include <regex>
 
-#include "hpt/storage/sqlite_storage.hpp"
+#include "hpt/storage/sql_storage.hpp"
 #include "storage_conformance.hpp"
 #include "temp_dir.hpp"
 
@@ -114,12 +115,15 @@ TEST_CASE("sqlite storage reports a full disk", "[storage][sqlite]") {
   hpt::test::TempDir dir;
   auto path = dir.file("full.db");
   auto storage = hpt::open_storage(path);
-  auto* s = dynamic_cast<hpt::SqliteStorage*>(storage.get());
+  auto* s = dynamic_cast<hpt::SqlStorage*>(storage.get());
   REQUIRE(s != nullptr);
   int64_t study = s->create_study("full", hpt::Direction::Minimize);
   auto c = s->claim_trial(study, 1, 1, nullptr);
-  int64_t pages = s->database().execAndGet("PRAGMA page_count").getInt64();
-  s->database().exec("PRAGMA max_page_count = " + std::to_string(pages + 1));
+  int64_t pages = 0;
+  s->dialect().query("PRAGMA page_count", {},
+                     [&](const hpt::SqlRow& r) { pages = r.integer(0); });
+  s->dialect().query("PRAGMA max_page_count = " + std::to_string(pages + 1), {},
+                     [](const hpt::SqlRow&) {});
   std::string big(3000, 'x');
   std::string message;
   try {
@@ -137,8 +141,8 @@ namespace {
 
 // Fills a study with n finished trials (4 params, 20 intermediate values, 2 attrs each)
 // plus 4 running ones (synchronous=OFF: the fsyncs are not what is measured).
-void fill_study(hpt::SqliteStorage& s, int64_t study, int n) {
-  s.database().exec("PRAGMA synchronous = OFF");
+void fill_study(hpt::SqlStorage& s, int64_t study, int n) {
+  s.dialect().exec("PRAGMA synchronous = OFF");
   for (int i = 0; i < n + 4; ++i) {
     hpt::FrozenTrial t;
     t.state = i < n ? hpt::TrialState::Complete : hpt::TrialState::Running;
@@ -169,7 +173,7 @@ TEST_CASE("sqlite get_all_trials speed", "[.bench][storage]") {
     hpt::test::TempDir dir;
     auto path = dir.file("bench.db");
     auto storage = hpt::open_storage(path);
-    auto& s = dynamic_cast<hpt::SqliteStorage&>(*storage);
+    auto& s = dynamic_cast<hpt::SqlStorage&>(*storage);
     int64_t study = s.create_study("bench", hpt::Direction::Minimize);
     fill_study(s, study, n);
     auto reader = hpt::open_storage(path);

@@ -1,0 +1,118 @@
+#pragma once
+// Storage on Optuna 3.1's RDB schema, written once for every SQL engine (as Optuna's
+// RDBStorage): the claim contract, create/finish, attributes, the cache of finished trials,
+// and the schema checks. A SqlDialect supplies the engine (SQLite, PostgreSQL).
+//
+// Retries are safe by construction: claim_trial, create_trial and set_trial_state_values
+// stamp the trial they write with a request id (system attr k_request_attr) in the same
+// transaction, so a retry after a lost connection finds its committed first attempt and
+// returns that result instead of applying the write again. Every other write is an upsert.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "hpt/storage/sql_dialect.hpp"
+#include "hpt/storage/storage.hpp"
+
+namespace hpt {
+
+// The system attribute holding the request id of the last claim, create or finish of a trial.
+inline constexpr const char* k_request_attr = "hpt:request";
+
+class SqlStorage : public Storage {
+ public:
+  // Takes a connected dialect; creates Optuna's schema in an empty database (unless
+  // read_only) and validates it. name starts messages (a path, or the URL); url is the
+  // storage URL (its credentials are redacted from every message).
+  SqlStorage(std::unique_ptr<SqlDialect> dialect, std::string name, std::string url,
+             bool read_only);
+  ~SqlStorage() override;
+
+  using Storage::create_study;
+  // Refuses Direction::NotSet (it only ever comes from a database).
+  int64_t create_study(const std::string& name, const std::vector<Direction>& directions) override;
+  std::optional<StudyInfo> find_study(const std::string& name) override;
+  std::vector<StudyInfo> list_studies() override;
+  void set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) override;
+  void set_study_system_attr(int64_t study_id, const std::string& key, const Json& v) override;
+  std::map<std::string, Json> study_user_attrs(int64_t study_id) override;
+  std::map<std::string, Json> study_system_attrs(int64_t study_id) override;
+
+  std::optional<TrialClaim> claim_trial(
+      int64_t study_id, int limit, const Json& owner,
+      const std::function<bool(const FrozenTrial&)>& is_orphan) override;
+  int64_t create_trial(int64_t study_id, const FrozenTrial& templ) override;
+
+  // The trial setters throw StorageError if the trial is finished (as Optuna does).
+  void set_trial_param(int64_t trial_id, const std::string& name, double internal,
+                       const Distribution& d) override;
+  void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) override;
+  void set_trial_intermediate_values(int64_t trial_id,
+                                     const std::vector<std::pair<int64_t, double>>& steps) override;
+  void set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) override;
+  void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) override;
+  // Throws StorageError for a NaN value or COMPLETE without a value.
+  bool set_trial_state_values(int64_t trial_id, TrialState state,
+                              std::optional<double> value) override;
+  // Heartbeats use the database's clock (UTC).
+  void record_heartbeat(int64_t trial_id) override;
+  std::optional<double> heartbeat_age(int64_t trial_id) override;
+
+  FrozenTrial get_trial(int64_t trial_id) override;
+  std::vector<FrozenTrial> get_all_trials(int64_t study_id,
+                                          const std::vector<TrialState>& states = {}) override;
+  // Copy-on-write: the snapshot is updated in place only when the caller dropped it.
+  std::shared_ptr<const std::vector<FrozenTrial>> trials_snapshot(int64_t study_id) override;
+  int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) override;
+
+  // The engine, for tests and tools (e.g. SQLite's PRAGMA max_page_count).
+  SqlDialect& dialect() { return *m_db; }
+  // Replaces the dialect by wrap(the dialect), e.g. a test's fault injector.
+  void wrap_dialect(
+      const std::function<std::unique_ptr<SqlDialect>(std::unique_ptr<SqlDialect>)>& wrap);
+
+ private:
+  struct Caches;  // The trials of each study as last read, and parsed distributions.
+  using Body = std::function<void(bool after_lost_connection)>;
+
+  // Runs body in one transaction (or inside the one in progress), retrying as the dialect
+  // says. Throws StorageError "<name>: cannot <what>: <reason>".
+  void transact(const char* what, bool write, const Body& body);
+  [[noreturn]] void fail(const std::string& problem) const;
+  void prepare_schema();
+  std::string new_request_id();
+  std::optional<int64_t> stamped_trial(int64_t study_id, const std::string& request);
+  void stamp(int64_t trial_id, const std::string& request);
+  void require_study(int64_t study_id);
+  TrialState trial_state(int64_t trial_id);
+  void require_updatable_trial(int64_t trial_id);
+  std::vector<int64_t> trial_ids(int64_t study_id, const char* state);
+  void upsert_attr(const char* table, int64_t owner_id, const std::string& key, const Json& v);
+  std::map<std::string, Json> load_attrs(const char* table, int64_t owner_id);
+  void upsert_value(int64_t trial_id, int64_t objective, double value);
+  void upsert_intermediate(int64_t trial_id, int64_t step, double value);
+  void upsert_param(int64_t trial_id, const std::string& name, double internal,
+                    const std::string& distribution_json);
+  void upsert_heartbeat(int64_t trial_id);
+  void mark_running(int64_t trial_id, const Json& owner, const std::string& request);
+  std::vector<FrozenTrial> load_trials(const std::string& where, const SqlParams& params,
+                                       int64_t study_id);
+  FrozenTrial load_trial(int64_t trial_id);
+  std::shared_ptr<std::vector<FrozenTrial>> refresh(int64_t study_id);
+
+  std::unique_ptr<SqlDialect> m_db;
+  std::string m_name;
+  std::string m_url;
+  bool m_read_only;
+  std::recursive_mutex m_mutex;
+  int m_txn_depth = 0;    // Nesting of transact() (claim_trial's is_orphan callback).
+  uint64_t m_writes = 0;  // Write transactions of this connection.
+  std::string m_request_prefix;
+  uint64_t m_requests = 0;
+  std::unique_ptr<Caches> m_caches;
+};
+
+}  // namespace hpt

@@ -1,0 +1,145 @@
+// The SQLite dialect of SqlStorage: IMMEDIATE write transactions, busy retries, WAL, and
+// cached prepared statements.
+
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "hpt/storage/sql_storage.hpp"
+#include "sqlite_schema.hpp"
+
+namespace hpt {
+
+namespace {
+
+constexpr int k_busy_retries = 3;
+constexpr size_t k_cached_statements = 64;
+
+class SqliteRow final : public SqlRow {
+ public:
+  explicit SqliteRow(SQLite::Statement& q) : m_q(q) {}
+  bool is_null(int c) const override { return m_q.isColumnNull(c); }
+  int64_t integer(int c) const override { return m_q.getColumn(c).getInt64(); }
+  double real(int c) const override { return m_q.getColumn(c).getDouble(); }
+  std::string text(int c) const override { return m_q.getColumn(c).getString(); }
+
+ private:
+  SQLite::Statement& m_q;
+};
+
+class SqliteDialect final : public SqlDialect {
+ public:
+  explicit SqliteDialect(SQLite::Database db) : m_db(std::move(db)) {}
+
+  void begin(bool write) override { m_db.exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  void commit() override { m_db.exec("COMMIT"); }
+  void rollback() noexcept override {
+    if (sqlite3_get_autocommit(m_db.getHandle()) == 0) {
+      sqlite3_exec(m_db.getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+  std::optional<Retry> retry(const std::exception& error, int attempt) override {
+    const auto* e = dynamic_cast<const SQLite::Exception*>(&error);
+    int code = e != nullptr ? e->getErrorCode() & 0xff : 0;
+    if ((code == SQLITE_BUSY || code == SQLITE_LOCKED) && attempt < k_busy_retries) {
+      return Retry{std::chrono::milliseconds(50 << attempt), false};
+    }
+    return std::nullopt;
+  }
+  std::string describe(const std::exception& error) const override {
+    const auto* e = dynamic_cast<const SQLite::Exception*>(&error);
+    return e != nullptr ? describe_sqlite_error(*e) : error.what();
+  }
+
+  void exec(const std::string& sql, const SqlParams& params) override {
+    run(sql, params, [](SQLite::Statement& q) { q.exec(); });
+  }
+  void query(const std::string& sql, const SqlParams& params,
+             const std::function<void(const SqlRow&)>& row) override {
+    run(sql, params, [&](SQLite::Statement& q) {
+      SqliteRow r(q);
+      while (q.executeStep()) {
+        row(r);
+      }
+    });
+  }
+  int64_t insert(const std::string& sql, const SqlParams& params, const char*) override {
+    exec(sql, params);
+    return m_db.getLastInsertRowid();
+  }
+  int64_t changed_rows() override { return m_db.getChanges(); }
+
+  void lock(int64_t) override {}  // BEGIN IMMEDIATE holds the only write lock.
+  std::string utc_now_sql() const override {
+    return "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'";
+  }
+  std::string seconds_since_sql(const std::string& column) const override {
+    return "(julianday('now') - julianday(" + column + ")) * 86400.0";
+  }
+  std::optional<int64_t> data_version() override {
+    return m_db.execAndGet("PRAGMA data_version").getInt64();
+  }
+
+  std::vector<std::string> table_names() override { return sqlite_table_names(m_db); }
+  const std::vector<std::string>& schema_ddl() const override { return optuna_schema_ddl(); }
+  void schema_ready() override {
+    enable_wal(m_db);
+    // WAL + NORMAL: commits skip the fsync (checkpoints keep it). A power cut may roll back
+    // the last commits but never corrupts the file; a resume re-runs what was lost.
+    m_db.exec("PRAGMA synchronous=NORMAL");
+  }
+  void disconnect() override {}  // A local connection never loses a commit's acknowledgement.
+
+ private:
+  // Runs use on sql's prepared statement (cached; a fresh one while the cached one is busy).
+  template <class Use>
+  void run(const std::string& sql, const SqlParams& params, Use&& use) {
+    std::unique_ptr<SQLite::Statement> q;
+    if (auto it = m_statements.find(sql); it != m_statements.end() && it->second) {
+      q = std::move(it->second);
+    } else {
+      q = std::make_unique<SQLite::Statement>(m_db, sql);
+    }
+    struct Return {
+      SqliteDialect& d;
+      const std::string& sql;
+      std::unique_ptr<SQLite::Statement>& q;
+      ~Return() {
+        q->tryReset();  // Every parameter is bound again on the next use.
+        if (d.m_statements.size() >= k_cached_statements) {
+          d.m_statements.clear();
+        }
+        d.m_statements[sql] = std::move(q);
+      }
+    } give_back{*this, sql, q};
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      std::visit(
+          [&](const auto& v) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) {
+              q->bind(index);
+            } else {
+              q->bind(index, v);
+            }
+          },
+          params[i]);
+    }
+    use(*q);
+  }
+
+  SQLite::Database m_db;
+  std::map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> open_sqlite_storage(const std::string& path, bool read_only) {
+  return std::make_unique<SqlStorage>(
+      std::make_unique<SqliteDialect>(open_sqlite_database(path, read_only)), path,
+      "sqlite:///" + path, read_only);
+}
+
+}  // namespace hpt

@@ -1,0 +1,84 @@
+#pragma once
+// A SqlDialect that forwards to a real one and, when armed, loses the acknowledgement of a
+// write transaction's commit: the commit happens, then the connection drops and the caller
+// sees SqlConnectionLost, as when a server's reply to COMMIT never arrives.
+
+#include <memory>
+#include <utility>
+
+#include "hpt/storage/sql_storage.hpp"
+
+namespace hpt::test {
+
+class FaultyDialect final : public SqlDialect {
+ public:
+  explicit FaultyDialect(std::unique_ptr<SqlDialect> inner) : m_inner(std::move(inner)) {}
+
+  // The next n write commits each lose their acknowledgement.
+  void lose_acks(int n) { m_armed = n; }
+  int lost() const { return m_lost; }
+
+  void begin(bool write) override {
+    m_write = write;
+    m_inner->begin(write);
+  }
+  void commit() override {
+    m_inner->commit();
+    if (m_write && m_armed > 0) {
+      --m_armed;
+      ++m_lost;
+      m_inner->disconnect();
+      throw SqlConnectionLost("connection lost after COMMIT (injected)");
+    }
+  }
+  void rollback() noexcept override { m_inner->rollback(); }
+  std::optional<Retry> retry(const std::exception& error, int attempt) override {
+    if (dynamic_cast<const SqlConnectionLost*>(&error) != nullptr) {
+      return Retry{std::chrono::milliseconds(0), true};
+    }
+    return m_inner->retry(error, attempt);
+  }
+  std::string describe(const std::exception& error) const override {
+    return m_inner->describe(error);
+  }
+  void exec(const std::string& sql, const SqlParams& params) override {
+    m_inner->exec(sql, params);
+  }
+  void query(const std::string& sql, const SqlParams& params,
+             const std::function<void(const SqlRow&)>& row) override {
+    m_inner->query(sql, params, row);
+  }
+  int64_t insert(const std::string& sql, const SqlParams& params, const char* id) override {
+    return m_inner->insert(sql, params, id);
+  }
+  int64_t changed_rows() override { return m_inner->changed_rows(); }
+  void lock(int64_t key) override { m_inner->lock(key); }
+  std::string utc_now_sql() const override { return m_inner->utc_now_sql(); }
+  std::string seconds_since_sql(const std::string& c) const override {
+    return m_inner->seconds_since_sql(c);
+  }
+  std::optional<int64_t> data_version() override { return m_inner->data_version(); }
+  std::vector<std::string> table_names() override { return m_inner->table_names(); }
+  const std::vector<std::string>& schema_ddl() const override { return m_inner->schema_ddl(); }
+  void schema_ready() override { m_inner->schema_ready(); }
+  void disconnect() override { m_inner->disconnect(); }
+
+ private:
+  std::unique_ptr<SqlDialect> m_inner;
+  bool m_write = false;
+  int m_armed = 0;
+  int m_lost = 0;
+};
+
+// s (a SqlStorage) with its dialect wrapped in a FaultyDialect; returns the wrapper.
+inline FaultyDialect& inject_faults(Storage& s) {
+  FaultyDialect* faulty = nullptr;
+  dynamic_cast<SqlStorage&>(s).wrap_dialect([&](std::unique_ptr<SqlDialect> inner) {
+    auto wrapped = std::make_unique<FaultyDialect>(std::move(inner));
+    faulty = wrapped.get();
+    return wrapped;
+  });
+  return *faulty;
+}
+
+}  // namespace hpt::test
