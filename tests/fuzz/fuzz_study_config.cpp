@@ -1,5 +1,6 @@
 // libFuzzer target: the study-config loader must turn every input into either a
-// StudyConfig or a ConfigError — never another exception, a crash or a hang.
+// StudyConfig or a ConfigError — never another exception, a crash, a hang or a memory
+// blow-up (aliases expanding exponentially or referring to themselves, deep nesting).
 #include <cstddef>
 #include <cstdint>
 #include <string>
