@@ -143,6 +143,8 @@ search_space:
         for key in ("val_roc_auc", "test_roc_auc", "test_recall_at_1", "threshold", "confusion_matrix"):
             self.assertIn(key, metrics)
         self.assertGreater(metrics["test_roc_auc"], 0.8)  # The classes are easy.
+        self.assertTrue(0.0 <= metrics["baseline_test_roc_auc"] <= 1.0, metrics)
+        self.assertTrue(metrics["device"].startswith("cpu"), metrics)
         for name in ("vectors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt"):
             self.assertTrue(os.path.isfile(os.path.join(out, name)), name)
         with open(os.path.join(out, "vectors.tsv")) as f:
@@ -166,6 +168,38 @@ search_space:
             self.assertEqual(e["image"], path)
             self.assertEqual(len(e["embedding"]), 8)
             self.assertAlmostEqual(sum(v * v for v in e["embedding"]), 1.0, places=4)
+
+    def test_device_and_precision_errors(self):
+        """device: cuda without CUDA, a bad device and fp16 on the CPU: one line naming file:line: key."""
+        cases = [("device: cuda", "device: cuda requested"),
+                 ("device: gpu", "device: expected auto, cpu, cuda or cuda:N"),
+                 ("device: cpu\nprecision: fp16", "precision: fp16 needs a CUDA device")]
+        for extra, message in cases:
+            exp = os.path.join(self.dir, "exp.yaml")
+            with open(exp, "w") as f:
+                f.write(f"dataset: {{format: idx, path: {self.data}}}\n{extra}\n")
+            line = extra.count("\n") + 2
+            proc = run_hpt("train", "--config", exp, "--out", os.path.join(self.dir, "m"), env=self.env,
+                           timeout=60)
+            if "requested" in message and "CPU-only" not in proc.stderr and proc.returncode == 0:
+                continue  # A CUDA build with a visible GPU: device: cuda is valid there.
+            self.assertNotEqual(proc.returncode, 0, proc.stdout)
+            err = proc.stderr.strip().splitlines()
+            self.assertEqual(len(err), 1, proc.stderr)
+            self.assertIn(f"exp.yaml:{line}: {message}", err[0])
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "m", "metrics.json")))
+
+    def test_train_prints_class_summary(self):
+        """hpt train prints per-split min/max/mean images per class and the raw-feature baseline."""
+        exp = os.path.join(self.dir, "exp.yaml")
+        with open(exp, "w") as f:
+            json.dump(dict(fixed_section(self.data), embedding_dim=8, epochs=1), f)
+        proc = run_hpt("train", "--config", exp, "--out", os.path.join(self.dir, "m"), env=self.env,
+                       check=True, timeout=120)
+        self.assertIn("min/class", proc.stdout)
+        self.assertIn("train images per class", proc.stdout)
+        self.assertIn("device: cpu", proc.stdout)
+        self.assertIn("raw extractor features", proc.stdout)
 
 
 if __name__ == "__main__":
