@@ -1,20 +1,28 @@
 #!/bin/sh
 # Compares hpt's TPE with Optuna 3.1's TPESampler and prints Markdown tables:
 # mean best-value regret after TRIALS trials over SEEDS seeds, and CPU ms per suggestion.
-# Usage: bench/tpe/run.sh [build-dir]   (env: TRIALS=100 SEEDS=20 SIZES="100 1000 5000")
+# Usage: bench/tpe/run.sh [build-dir]   (env: TRIALS=100 SEEDS=50 SIZES="100 1000 5000"; JOBS=k
+# Optuna processes; OPTUNA_REGRET=file reuses a saved `bench_optuna.py regret` output, since
+# Optuna's numbers do not change with hpt's; HPT_OPTIONS='{"multivariate":true}' tries options;
+# BENCH_ONLY=name,name limits the objectives)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
 bin=$build/bench/bench_tpe
 [ -x "$bin" ] || { echo "missing $bin: cmake --build $build --target bench_tpe" >&2; exit 1; }
 trials=${TRIALS:-100}
-seeds=${SEEDS:-20}
+seeds=${SEEDS:-50}
+options=${HPT_OPTIONS:-"{}"}
 sizes=${SIZES:-100 1000 5000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$bin" regret "$trials" "$seeds" > "$tmp/hpt_regret"
-/usr/bin/python3 "$here/bench_optuna.py" regret "$trials" "$seeds" > "$tmp/optuna_regret"
+"$bin" regret "$trials" "$seeds" "$options" > "$tmp/hpt_regret"
+if [ -n "${OPTUNA_REGRET:-}" ]; then
+  cp "$OPTUNA_REGRET" "$tmp/optuna_regret"
+else
+  /usr/bin/python3 "$here/bench_optuna.py" regret "$trials" "$seeds" > "$tmp/optuna_regret"
+fi
 # shellcheck disable=SC2086
 "$bin" speed $sizes > "$tmp/hpt_speed"
 # shellcheck disable=SC2086
@@ -22,10 +30,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "### Mean regret after $trials trials ($seeds seeds, ± standard error; lower is better)"
 echo
-echo "| objective | hpt TPE | Optuna 3.1 TPE |"
-echo "|---|---|---|"
+echo "| objective | hpt TPE | Optuna 3.1 TPE | hpt - Optuna in standard errors |"
+echo "|---|---|---|---|"
 paste "$tmp/hpt_regret" "$tmp/optuna_regret" |
-  awk -F '\t' '{ printf "| %s | %s ± %s | %s ± %s |\n", $2, $3, $4, $7, $8 }'
+  awk -F '\t' '{ se = sqrt($4 * $4 + $8 * $8); z = se > 0 ? ($3 - $7) / se : 0;
+    printf "| %s | %s ± %s | %s ± %s | %+.1f |\n", $2, $3, $4, $7, $8, z }'
 echo
 echo "### CPU milliseconds per suggestion after n COMPLETE trials (5 float params; mixed: the 6-param training-run space)"
 echo

@@ -219,3 +219,37 @@ TEST_CASE("tpe options from config", "[tpe]") {
   CHECK_THROWS_WITH(hpt::tpe_options_from_json(hpt::Json{{"n_ei_candidates", 0}}),
                     "tpe sampler option 'n_ei_candidates' must be an integer >= 1, but got 0");
 }
+
+// multivariate: "auto" samples jointly from 3 varying parameters on (the same proposals as
+// multivariate: true), one parameter at a time below (as multivariate: false).
+TEST_CASE("tpe multivariate auto switches on the number of varying parameters", "[tpe]") {
+  auto options = [](hpt::Json j) { return hpt::tpe_options_from_json(j); };
+  CHECK(options(hpt::Json{{"multivariate", "auto"}}).multivariate_auto);
+  CHECK_THROWS_WITH(options(hpt::Json{{"multivariate", "maybe"}}),
+                    "tpe sampler option 'multivariate' must be true, false or \"auto\", but got "
+                    "\"maybe\"");
+  for (int d : {2, 3}) {
+    SearchSpace space;
+    for (int i = 0; i < d; ++i) {
+      space.emplace_back("x" + std::to_string(i), FloatDistribution{-1, 1, false, {}});
+    }
+    space.emplace_back("fixed", FloatDistribution{0.5, 0.5, false, {}});  // Not counted.
+    std::vector<FrozenTrial> trials;
+    TpeSampler random_start(options(hpt::Json()), 3);
+    for (int i = 0; i < 20; ++i) {
+      auto p = random_start.sample(space, SampleContext{Direction::Minimize, &trials, i});
+      double v = 0;
+      for (const auto& [name, x] : p) {
+        v += (x - 0.3) * (x - 0.3);
+      }
+      trials.push_back(hpt::test::complete(i, v, p));
+    }
+    TpeSampler automatic(options(hpt::Json{{"multivariate", "auto"}}), 9);
+    TpeSampler joint(options(hpt::Json{{"multivariate", true}}), 9);
+    TpeSampler independent(options(hpt::Json()), 9);
+    const SampleContext ctx{Direction::Minimize, &trials, 20};
+    const auto chosen = automatic.sample(space, ctx);
+    CHECK(chosen == (d >= 3 ? joint : independent).sample(space, ctx));
+    CHECK(chosen != (d >= 3 ? independent : joint).sample(space, ctx));
+  }
+}

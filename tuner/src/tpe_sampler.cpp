@@ -1,8 +1,11 @@
 #include "hpt/tuner/tpe_sampler.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 
@@ -94,7 +97,16 @@ TpeOptions tpe_options_from_json(const Json& json) {
   TpeOptions o;
   o.n_startup_trials = static_cast<int>(r.get_int("n_startup_trials", o.n_startup_trials, 0));
   o.n_ei_candidates = static_cast<int>(r.get_int("n_ei_candidates", o.n_ei_candidates, 1));
-  o.multivariate = r.get_bool("multivariate", o.multivariate);
+  const Json multivariate = r.get_json("multivariate");
+  if (multivariate == Json("auto")) {
+    o.multivariate_auto = true;
+  } else if (multivariate.is_null() || multivariate.is_boolean()) {
+    o.multivariate = r.get_bool("multivariate", o.multivariate);
+  } else {
+    throw std::invalid_argument(fmt::format(
+        "tpe sampler option 'multivariate' must be true, false or \"auto\", but got {}",
+        multivariate.dump()));
+  }
   o.multivariate = r.get_bool("group", false) || o.multivariate;
   o.constant_liar = r.get_bool("constant_liar", o.constant_liar);
   o.parzen.consider_prior = r.get_bool("consider_prior", o.parzen.consider_prior);
@@ -133,11 +145,19 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   }
 
   // Groups of parameters sampled jointly: one group (multivariate) or one per parameter.
+  int n_varying = 0;
+  for (const auto& entry : space) {
+    n_varying += is_single(entry.second) ? 0 : 1;
+  }
+  const bool joint = m_options.multivariate ||
+                     (m_options.multivariate_auto && n_varying >= k_auto_multivariate_params);
+  ParzenOptions parzen = m_options.parzen;
+  parzen.multivariate = joint;
   std::vector<std::vector<size_t>> groups;
   for (size_t p = 0; p < space.size(); ++p) {
     if (is_single(space[p].second)) {
       result[space[p].first] = transforms[p].dist_low;
-    } else if (m_options.multivariate && !groups.empty()) {
+    } else if (joint && !groups.empty()) {
       groups.front().push_back(p);
     } else {
       groups.push_back({p});
@@ -151,9 +171,9 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
       group_transforms.push_back(transforms[p]);
     }
     ParzenEstimator below(group_transforms, observation_rows(below_values, space.size(), group),
-                          m_options.parzen);
+                          parzen);
     ParzenEstimator above(group_transforms, observation_rows(above_values, space.size(), group),
-                          m_options.parzen);
+                          parzen);
     const std::vector<double> candidates = below.sample(rng, m_options.n_ei_candidates);
     const std::vector<double> log_l = below.log_pdf(candidates);
     const std::vector<double> log_g = above.log_pdf(candidates);

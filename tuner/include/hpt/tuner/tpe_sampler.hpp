@@ -9,10 +9,16 @@
 
 namespace hpt {
 
+constexpr int k_auto_multivariate_params = 3;
+
 struct TpeOptions {
   int n_startup_trials = 10;
   int n_ei_candidates = 24;
   bool multivariate = false;
+  // "multivariate: auto": joint sampling when the space has at least
+  // k_auto_multivariate_params non-single parameters, univariate below (bench/tpe: joint
+  // bandwidths lose on 2-D functions, win on most 3-10-D ones).
+  bool multivariate_auto = false;
   bool constant_liar = true;  // RUNNING trials of other workers count as "bad".
   ParzenOptions parzen;
 };
