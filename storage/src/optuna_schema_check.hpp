@@ -1,6 +1,6 @@
 #pragma once
-// Internal to the storage backends: the Optuna schema version hpt reads and writes, and
-// the checks both backends make on a database's tables and version_info row.
+// Internal to storage: Optuna's schema (its DDL, the version hpt reads and writes) and the
+// checks made on a database's tables and version rows.
 
 #include <cstdint>
 #include <optional>
@@ -13,6 +13,21 @@ namespace hpt {
 constexpr int k_optuna_schema_version = 12;
 constexpr const char* k_optuna_library_version = "3.1.0";
 constexpr const char* k_optuna_alembic_version = "v3.0.0.d";
+
+// How a dialect spells the types of Optuna's schema (SQLAlchemy's choices).
+struct SchemaTypes {
+  std::vector<std::string> enums;  // CREATE TYPE statements made first.
+  const char* serial;              // Autoincrement primary keys.
+  const char* key;                 // The attribute tables' "key" column, quoted if need be.
+  const char* direction;
+  const char* state;
+  const char* value_type;
+  const char* intermediate_type;
+  const char* datetime;
+};
+
+// The CREATE statements of Optuna 3.1's schema, in Optuna's order, with these types.
+std::vector<std::string> optuna_schema_ddl(const SchemaTypes& types);
 
 // The 13 tables of Optuna 3.1's RDB schema.
 const std::set<std::string>& optuna_tables();

@@ -10,7 +10,7 @@
 #include "hpt/storage/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 #include "hpt/storage/sql_storage.hpp"
-#include "postgres_schema.hpp"
+#include "optuna_schema_check.hpp"
 
 namespace hpt {
 
@@ -154,7 +154,16 @@ class PostgresDialect final : public SqlDialect {
           {}, [&](const SqlRow& r) { names.push_back(r.text(0)); });
     return names;
   }
-  const std::vector<std::string>& schema_ddl() const override { return postgres_schema_ddl(); }
+  const std::vector<std::string>& schema_ddl() const override {
+    static const auto k_ddl = optuna_schema_ddl(
+        {{"CREATE TYPE studydirection AS ENUM ('NOT_SET', 'MINIMIZE', 'MAXIMIZE')",
+          "CREATE TYPE trialstate AS ENUM ('RUNNING', 'COMPLETE', 'PRUNED', 'FAIL', 'WAITING')",
+          "CREATE TYPE trialvaluetype AS ENUM ('FINITE', 'INF_POS', 'INF_NEG')",
+          "CREATE TYPE trialintermediatevaluetype AS ENUM ('FINITE', 'INF_POS', 'INF_NEG', 'NAN')"},
+         "SERIAL", "key", "studydirection", "trialstate", "trialvaluetype",
+         "trialintermediatevaluetype", "TIMESTAMP WITHOUT TIME ZONE"});
+    return k_ddl;
+  }
   void disconnect() override {
     m_tx.reset();
     m_conn.reset();

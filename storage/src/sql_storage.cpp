@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <random>
 #include <thread>
 #include <utility>
@@ -31,7 +35,13 @@ std::string id_list(const std::vector<int64_t>& ids) {
   return out;
 }
 
-SqlParam encoded(const StoredValue& v) { return sql_param(v.value); }
+// A request id unique across hosts, processes (forked ones too) and calls.
+std::string new_request_id() {
+  static const uint64_t k_random = std::random_device()() * uint64_t{0x100000000} +
+                                   std::random_device()();
+  static std::atomic<uint64_t> counter{0};
+  return fmt::format("{:016x}-{}-{}", k_random, ::getpid(), ++counter);
+}
 
 }  // namespace
 
@@ -52,8 +62,6 @@ SqlStorage::SqlStorage(std::unique_ptr<SqlDialect> dialect, std::string name, st
       m_url(std::move(url)),
       m_read_only(read_only),
       m_caches(std::make_unique<Caches>()) {
-  std::random_device random;
-  m_request_prefix = fmt::format("{:08x}{:08x}-", random(), random());
   prepare_schema();
 }
 
@@ -105,44 +113,74 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
   }
 }
 
+template <class F>
+auto SqlStorage::run(const char* what, bool write, F&& f) {
+  if constexpr (std::is_void_v<decltype(f(false))>) {
+    transact(what, write, f);
+  } else {
+    decltype(f(false)) out{};
+    transact(what, write, [&](bool lost) { out = f(lost); });
+    return out;
+  }
+}
+
+std::optional<int64_t> SqlStorage::integer(const std::string& sql, const SqlParams& params) {
+  std::optional<int64_t> out;
+  m_db->query(sql, params, [&](const SqlRow& r) { out = out ? out : r.integer(0); });
+  return out;
+}
+
+void SqlStorage::upsert(const char* table, const std::vector<const char*>& columns, size_t keys,
+                        const SqlParams& values) {
+  std::string marks = "?";
+  std::string set;
+  for (size_t i = keys; i < columns.size(); ++i) {
+    set += fmt::format("{}{} = excluded.{}", i > keys ? ", " : "", columns[i], columns[i]);
+  }
+  for (size_t i = 1; i < columns.size(); ++i) {
+    marks += ", ?";
+  }
+  m_db->exec(fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}", table,
+                         fmt::join(columns, ", "), marks,
+                         fmt::join(columns.begin(), columns.begin() + keys, ", "), set),
+             values);
+}
+
 void SqlStorage::prepare_schema() {
-  transact("open the study database", !m_read_only, [&](bool) {
+  run("open the study database", !m_read_only, [&](bool) {
     if (!m_read_only) {
       m_db->lock(-1);  // Two processes opening an empty database: the second waits.
     }
     auto tables = m_db->table_names();
-    if (tables.empty()) {
-      if (m_read_only) {
-        fail("empty database (no Optuna study schema)");
-      }
+    if (tables.empty() && !m_read_only) {
       for (const auto& ddl : m_db->schema_ddl()) {
         m_db->exec(ddl);
       }
-      m_db->exec(
-          "INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES "
-          "(1, ?, ?)",
-          {int64_t{k_optuna_schema_version}, k_optuna_library_version});
+      m_db->exec("INSERT INTO version_info (version_info_id, schema_version, library_version) "
+                 "VALUES (1, ?, ?)",
+                 {int64_t{k_optuna_schema_version}, k_optuna_library_version});
       m_db->exec("INSERT INTO alembic_version (version_num) VALUES (?)",
                  {k_optuna_alembic_version});
       tables = m_db->table_names();
+    }
+    if (tables.empty()) {
+      fail("empty database (no Optuna study schema)");
     }
     if (auto problem = optuna_tables_problem(tables, "a database")) {
       fail(*problem);
     }
     std::optional<std::pair<int64_t, std::string>> version;
+    std::optional<std::string> revision;
     m_db->query("SELECT schema_version, library_version FROM version_info", {},
                 [&](const SqlRow& r) { version.emplace(r.integer(0), r.text(1)); });
-    if (!version) {
-      fail("Optuna schema without a version_info row");
+    m_db->query("SELECT version_num FROM alembic_version", {},
+                [&](const SqlRow& r) { revision = r.text(0); });
+    if (!version || !revision) {
+      fail(std::string("Optuna schema without a ") + (version ? "alembic_version" : "version_info") +
+           " row");
     }
     if (auto problem = schema_version_problem(version->first, version->second)) {
       fail(*problem);
-    }
-    std::optional<std::string> revision;
-    m_db->query("SELECT version_num FROM alembic_version", {},
-                [&](const SqlRow& r) { revision = r.text(0); });
-    if (!revision) {
-      fail("Optuna schema without an alembic_version row");
     }
     if (auto problem = alembic_revision_problem(*revision, version->second, m_url)) {
       fail(*problem);
@@ -157,55 +195,34 @@ void SqlStorage::prepare_schema() {
   }
 }
 
-std::string SqlStorage::new_request_id() {
-  return m_request_prefix + std::to_string(++m_requests);
-}
-
 // The trial of study_id (of any study when study_id < 0) stamped with request.
 std::optional<int64_t> SqlStorage::stamped_trial(int64_t study_id, const std::string& request) {
-  std::optional<int64_t> id;
-  m_db->query(
+  return integer(
       "SELECT t.trial_id FROM trial_system_attributes a JOIN trials t ON t.trial_id = "
       "a.trial_id WHERE a.\"key\" = ? AND a.value_json = ? AND (t.study_id = ? OR ? < 0)",
-      {k_request_attr, python_json_dumps(request), study_id, study_id},
-      [&](const SqlRow& r) { id = r.integer(0); });
-  return id;
-}
-
-void SqlStorage::stamp(int64_t trial_id, const std::string& request) {
-  upsert_attr("trial_system_attributes", trial_id, k_request_attr, request);
+      {k_request_attr, python_json_dumps(request), study_id, study_id});
 }
 
 void SqlStorage::require_study(int64_t study_id) {
-  bool found = false;
-  m_db->query("SELECT 1 FROM studies WHERE study_id = ?", {study_id},
-              [&](const SqlRow&) { found = true; });
-  if (!found) {
+  if (!integer("SELECT 1 FROM studies WHERE study_id = ?", {study_id})) {
     fail(fmt::format("no study with id {}", study_id));
   }
 }
 
-TrialState SqlStorage::trial_state(int64_t trial_id) {
-  std::optional<std::string> state;
-  m_db->query("SELECT state FROM trials WHERE trial_id = ?", {trial_id},
-              [&](const SqlRow& r) { state = r.text(0); });
-  if (!state) {
-    fail(fmt::format("no trial with id {}", trial_id));
-  }
-  return trial_state_from_name(*state);
-}
-
-void SqlStorage::require_updatable_trial(int64_t trial_id) {
-  std::optional<std::pair<std::string, std::string>> row;
+// The trial's number and state; fails for an unknown trial or, when updatable, a finished one.
+std::pair<int64_t, TrialState> SqlStorage::require_trial(int64_t trial_id, bool updatable) {
+  std::optional<std::pair<int64_t, std::string>> row;
   m_db->query("SELECT number, state FROM trials WHERE trial_id = ?", {trial_id},
-              [&](const SqlRow& r) { row.emplace(r.text(0), r.text(1)); });
+              [&](const SqlRow& r) { row.emplace(r.is_null(0) ? -1 : r.integer(0), r.text(1)); });
   if (!row) {
     fail(fmt::format("no trial with id {}", trial_id));
   }
-  if (is_finished(trial_state_from_name(row->second))) {
+  const TrialState state = trial_state_from_name(row->second);
+  if (updatable && is_finished(state)) {
     fail(fmt::format("trial {} (id {}) is already {} and cannot be changed", row->first, trial_id,
                      row->second));
   }
+  return {row->first, state};
 }
 
 std::vector<int64_t> SqlStorage::trial_ids(int64_t study_id, const char* state) {
@@ -216,44 +233,24 @@ std::vector<int64_t> SqlStorage::trial_ids(int64_t study_id, const char* state) 
   return ids;
 }
 
-// table is a study_* or trial_* attributes table, owned by study_id or trial_id.
+// table is a study_* or trial_* attributes table, owned by a study or a trial.
 void SqlStorage::upsert_attr(const char* table, int64_t owner_id, const std::string& key,
                              const Json& v) {
   if (auto problem = name_problem("attribute key", key)) {
     fail(*problem);
   }
-  const char* owner = table[0] == 's' ? "study_id" : "trial_id";
-  m_db->exec(fmt::format("INSERT INTO {0} ({1}, \"key\", value_json) VALUES (?, ?, ?) ON "
-                         "CONFLICT ({1}, \"key\") DO UPDATE SET value_json = excluded.value_json",
-                         table, owner),
-             {owner_id, key, python_json_dumps(v)});
+  upsert(table, {table[0] == 's' ? "study_id" : "trial_id", "\"key\"", "value_json"}, 2,
+         {owner_id, key, python_json_dumps(v)});
 }
 
-std::map<std::string, Json> SqlStorage::load_attrs(const char* table, int64_t owner_id) {
-  std::map<std::string, Json> out;
-  m_db->query(fmt::format("SELECT \"key\", value_json FROM {} WHERE study_id = ?", table),
-              {owner_id},
-              [&](const SqlRow& r) { out[r.text(0)] = stored_json_or_note(r.text(1)); });
-  return out;
-}
-
-void SqlStorage::upsert_value(int64_t trial_id, int64_t objective, double value) {
-  auto stored = encode_value(value);
-  m_db->exec(
-      "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, ?, ?, ?) "
-      "ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = "
-      "excluded.value_type",
-      {trial_id, objective, encoded(stored), stored.type});
-}
-
-void SqlStorage::upsert_intermediate(int64_t trial_id, int64_t step, double value) {
-  auto stored = encode_value(value);
-  m_db->exec(
-      "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
-      "intermediate_value_type) VALUES (?, ?, ?, ?) ON CONFLICT (trial_id, step) DO UPDATE SET "
-      "intermediate_value = excluded.intermediate_value, intermediate_value_type = "
-      "excluded.intermediate_value_type",
-      {trial_id, step, encoded(stored), stored.type});
+void SqlStorage::upsert_value(const char* table, int64_t trial_id, int64_t key, double value) {
+  const auto stored = encode_value(value);
+  const bool final_value = std::string(table) == "trial_values";
+  upsert(table,
+         final_value ? std::vector<const char*>{"trial_id", "objective", "value", "value_type"}
+                     : std::vector<const char*>{"trial_id", "step", "intermediate_value",
+                                                "intermediate_value_type"},
+         2, {trial_id, key, sql_param(stored.value), stored.type});
 }
 
 void SqlStorage::upsert_param(int64_t trial_id, const std::string& name, double internal,
@@ -261,11 +258,8 @@ void SqlStorage::upsert_param(int64_t trial_id, const std::string& name, double 
   if (auto problem = name_problem("parameter name", name)) {
     fail(*problem);
   }
-  m_db->exec(
-      "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES "
-      "(?, ?, ?, ?) ON CONFLICT (trial_id, param_name) DO UPDATE SET param_value = "
-      "excluded.param_value, distribution_json = excluded.distribution_json",
-      {trial_id, name, internal, distribution_json});
+  upsert("trial_params", {"trial_id", "param_name", "param_value", "distribution_json"}, 2,
+         {trial_id, name, internal, distribution_json});
 }
 
 void SqlStorage::upsert_heartbeat(int64_t trial_id) {
@@ -273,16 +267,6 @@ void SqlStorage::upsert_heartbeat(int64_t trial_id) {
                  m_db->utc_now_sql() +
                  ") ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
              {trial_id});
-}
-
-void SqlStorage::mark_running(int64_t trial_id, const Json& owner, const std::string& request) {
-  m_db->exec(
-      "UPDATE trials SET state = 'RUNNING', datetime_start = ?, datetime_complete = NULL WHERE "
-      "trial_id = ?",
-      {now_local(), trial_id});
-  upsert_attr("trial_system_attributes", trial_id, "hpt:owner", owner);
-  upsert_heartbeat(trial_id);
-  stamp(trial_id, request);
 }
 
 // The trials WHERE where (params bound), ordered by number, with their params, values and
@@ -296,25 +280,21 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where,
                                 r.text(2), r.optional_text(3), r.optional_text(4)});
               });
   TrialAssembler trials(rows, m_caches->distributions);
-  if (rows.empty()) {
-    return trials.take();
+  std::vector<int64_t> ids;
+  for (const auto& r : rows) {
+    ids.push_back(r.id);
   }
   const bool whole_study = rows.size() > k_in_list_max;
-  std::string listed;
-  if (!whole_study) {
-    std::vector<int64_t> ids;
-    for (const auto& r : rows) {
-      ids.push_back(r.id);
-    }
-    listed = id_list(ids);
-  }
   auto each = [&](const char* columns, const char* table, auto&& add) {
+    if (rows.empty()) {
+      return;
+    }
     std::string sql =
         whole_study ? fmt::format("SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
                                   "c.trial_id WHERE t.study_id = ?",
                                   columns, table)
                     : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({})",
-                                  columns, table, listed);
+                                  columns, table, id_list(ids));
     m_db->query(sql, whole_study ? SqlParams{study_id} : SqlParams{},
                 [&](const SqlRow& r) { add(r.integer(0), r); });
   };
@@ -347,41 +327,30 @@ int64_t SqlStorage::create_study(const std::string& name,
   if (auto problem = name_problem("study name", name)) {
     fail(*problem);
   }
-  if (directions.empty()) {
-    fail("a study needs at least one direction");
+  if (directions.empty() ||
+      std::find(directions.begin(), directions.end(), Direction::NotSet) != directions.end()) {
+    fail("a study needs one or more directions, each MINIMIZE or MAXIMIZE (not NOT_SET)");
   }
-  for (Direction d : directions) {
-    if (d == Direction::NotSet) {
-      fail("a study's directions must be MINIMIZE or MAXIMIZE, not NOT_SET");
-    }
-  }
-  int64_t id = -1;
-  transact("create a study", true, [&](bool after_lost_connection) {
-    std::optional<int64_t> existing;
-    m_db->query("SELECT study_id FROM studies WHERE study_name = ?", {name},
-                [&](const SqlRow& r) { existing = r.integer(0); });
-    if (existing) {
+  return run("create a study", true, [&](bool after_lost_connection) {
+    if (auto existing = find_study(name)) {
       // A retry whose first attempt committed finds the study it made (same directions).
-      auto info = find_study(name);
-      if (after_lost_connection && info && info->directions == directions) {
-        id = *existing;
-        return;
+      if (after_lost_connection && existing->directions == directions) {
+        return existing->id;
       }
       fail("a study named '" + name + "' already exists");
     }
-    id = m_db->insert("INSERT INTO studies (study_name) VALUES (?)", {name}, "study_id");
+    const int64_t id = m_db->insert("INSERT INTO studies (study_name) VALUES (?)", {name}, "study_id");
     for (size_t objective = 0; objective < directions.size(); ++objective) {
       m_db->exec("INSERT INTO study_directions (direction, study_id, objective) VALUES (?, ?, ?)",
                  {direction_name(directions[objective]), id, static_cast<int64_t>(objective)});
     }
+    return id;
   });
-  return id;
 }
 
 std::vector<StudyInfo> SqlStorage::list_studies() {
-  std::vector<StudyInfo> out;
-  transact("list studies", false, [&](bool) {
-    out.clear();
+  return run("list studies", false, [&](bool) {
+    std::vector<StudyInfo> out;
     std::vector<std::pair<int64_t, std::string>> rows;
     auto finish = [&] {
       if (!out.empty()) {
@@ -405,8 +374,8 @@ std::vector<StudyInfo> SqlStorage::list_studies() {
           }
         });
     finish();
+    return out;
   });
-  return out;
 }
 
 std::optional<StudyInfo> SqlStorage::find_study(const std::string& name) {
@@ -419,35 +388,46 @@ std::optional<StudyInfo> SqlStorage::find_study(const std::string& name) {
 }
 
 void SqlStorage::set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) {
-  transact("set a study attribute", true, [&](bool) {
-    require_study(study_id);
-    upsert_attr("study_user_attributes", study_id, key, v);
-  });
+  set_attr("study_user_attributes", study_id, key, v);
 }
 
 void SqlStorage::set_study_system_attr(int64_t study_id, const std::string& key, const Json& v) {
-  transact("set a study attribute", true, [&](bool) {
-    require_study(study_id);
-    upsert_attr("study_system_attributes", study_id, key, v);
+  set_attr("study_system_attributes", study_id, key, v);
+}
+
+void SqlStorage::set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) {
+  set_attr("trial_user_attributes", trial_id, key, v);
+}
+
+void SqlStorage::set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) {
+  set_attr("trial_system_attributes", trial_id, key, v);
+}
+
+void SqlStorage::set_attr(const char* table, int64_t owner_id, const std::string& key,
+                          const Json& v) {
+  run(table[0] == 's' ? "set a study attribute" : "set a trial attribute", true, [&](bool) {
+    table[0] == 's' ? require_study(owner_id) : void(require_trial(owner_id, true));
+    upsert_attr(table, owner_id, key, v);
   });
 }
 
 std::map<std::string, Json> SqlStorage::study_user_attrs(int64_t study_id) {
-  std::map<std::string, Json> out;
-  transact("read study attributes", false, [&](bool) {
-    require_study(study_id);
-    out = load_attrs("study_user_attributes", study_id);
-  });
-  return out;
+  return study_attrs("study_user_attributes", study_id);
 }
 
 std::map<std::string, Json> SqlStorage::study_system_attrs(int64_t study_id) {
-  std::map<std::string, Json> out;
-  transact("read study attributes", false, [&](bool) {
+  return study_attrs("study_system_attributes", study_id);
+}
+
+std::map<std::string, Json> SqlStorage::study_attrs(const char* table, int64_t study_id) {
+  return run("read study attributes", false, [&](bool) {
     require_study(study_id);
-    out = load_attrs("study_system_attributes", study_id);
+    std::map<std::string, Json> out;
+    m_db->query(fmt::format("SELECT \"key\", value_json FROM {} WHERE study_id = ?", table),
+                {study_id},
+                [&](const SqlRow& r) { out[r.text(0)] = stored_json_or_note(r.text(1)); });
+    return out;
   });
-  return out;
 }
 
 std::optional<TrialClaim> SqlStorage::claim_trial(
@@ -455,61 +435,55 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
     const std::function<bool(const FrozenTrial&)>& is_orphan) {
   using Kind = TrialClaim::Kind;
   const std::string request = new_request_id();
-  std::optional<TrialClaim> claim;
+  auto tag = [&](Kind kind) { return fmt::format("{}:{}", request, static_cast<int>(kind)); };
+  // Marks trial id RUNNING for owner, stamped as claimed by this request.
   auto claimed = [&](Kind kind, int64_t id) {
-    claim = TrialClaim{kind, load_trial(id)};
+    if (kind != Kind::New) {
+      m_db->exec("UPDATE trials SET state = 'RUNNING', datetime_start = ?, datetime_complete = "
+                 "NULL WHERE trial_id = ?",
+                 {now_local(), id});
+    }
+    upsert_attr("trial_system_attributes", id, "hpt:owner", owner);
+    upsert_heartbeat(id);
+    upsert_attr("trial_system_attributes", id, k_request_attr, tag(kind));
+    return TrialClaim{kind, load_trial(id)};
   };
-  transact("claim a trial", true, [&](bool after_lost_connection) {
-    claim.reset();
+  return run("claim a trial", true, [&](bool after_lost_connection) -> std::optional<TrialClaim> {
     require_study(study_id);
     m_db->lock(study_id);  // Claims of one study one at a time, across hosts.
-    auto tag = [&](Kind kind) { return fmt::format("{}:{}", request, static_cast<int>(kind)); };
-    if (after_lost_connection) {
-      for (Kind kind : {Kind::New, Kind::Waiting, Kind::Orphan}) {
-        if (auto id = stamped_trial(study_id, tag(kind))) {
-          return claimed(kind, *id);  // The first attempt committed this claim.
-        }
+    for (Kind kind : {Kind::New, Kind::Waiting, Kind::Orphan}) {
+      if (auto id = after_lost_connection ? stamped_trial(study_id, tag(kind)) : std::nullopt) {
+        return TrialClaim{kind, load_trial(*id)};  // The first attempt committed this claim.
       }
     }
     auto waiting = trial_ids(study_id, "WAITING");
     if (!waiting.empty()) {
       // A trial handed back mid-run (Ctrl-C) restarts from step 0: drop its old steps.
       m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {waiting.front()});
-      mark_running(waiting.front(), owner, tag(Kind::Waiting));
       return claimed(Kind::Waiting, waiting.front());
     }
-    if (is_orphan) {
-      for (int64_t id : trial_ids(study_id, "RUNNING")) {
-        if (!is_orphan(load_trial(id))) {
-          continue;
-        }
+    for (int64_t id : is_orphan ? trial_ids(study_id, "RUNNING") : std::vector<int64_t>{}) {
+      if (is_orphan(load_trial(id))) {
         m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {id});
         m_db->exec("DELETE FROM trial_values WHERE trial_id = ?", {id});
-        mark_running(id, owner, tag(Kind::Orphan));
         return claimed(Kind::Orphan, id);
       }
     }
-    int64_t counted = 0;
-    int64_t number = 0;
-    m_db->query(
-        "SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED', 'RUNNING', 'WAITING') "
-        "THEN 1 ELSE 0 END), 0), COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
-        {study_id}, [&](const SqlRow& r) {
-          counted = r.integer(0);
-          number = r.integer(1);
-        });
-    if (counted >= limit) {
-      return;
+    if (*integer("SELECT COUNT(*) FROM trials WHERE study_id = ? AND state IN ('COMPLETE', "
+                 "'PRUNED', 'RUNNING', 'WAITING')",
+                 {study_id}) >= limit) {
+      return std::nullopt;
     }
-    int64_t id = m_db->insert(
-        "INSERT INTO trials (number, study_id, state, datetime_start) VALUES (?, ?, 'RUNNING', ?)",
-        {number, study_id, now_local()}, "trial_id");
-    upsert_attr("trial_system_attributes", id, "hpt:owner", owner);
-    upsert_heartbeat(id);
-    stamp(id, tag(Kind::New));
-    claimed(Kind::New, id);
+    return claimed(Kind::New, m_db->insert("INSERT INTO trials (number, study_id, state, "
+                                           "datetime_start) VALUES (?, ?, 'RUNNING', ?)",
+                                           {next_number(study_id), study_id, now_local()},
+                                           "trial_id"));
   });
-  return claim;
+}
+
+int64_t SqlStorage::next_number(int64_t study_id) {
+  return *integer("SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
+                  {study_id});
 }
 
 int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
@@ -517,35 +491,28 @@ int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
     fail(*problem);
   }
   const std::string request = new_request_id();
-  int64_t id = -1;
-  transact("create a trial", true, [&](bool after_lost_connection) {
+  return run("create a trial", true, [&](bool after_lost_connection) {
     require_study(study_id);
     m_db->lock(study_id);  // Numbers are max + 1, as in claim_trial.
-    if (after_lost_connection) {
-      if (auto committed = stamped_trial(study_id, request)) {
-        id = *committed;
-        return;
-      }
+    if (auto id = after_lost_connection ? stamped_trial(study_id, request) : std::nullopt) {
+      return *id;  // The first attempt committed.
     }
-    int64_t number = 0;
-    m_db->query("SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
-                {study_id}, [&](const SqlRow& r) { number = r.integer(0); });
     auto times = new_trial_times(templ);
-    id = m_db->insert(
+    const int64_t id = m_db->insert(
         "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES "
         "(?, ?, ?, ?, ?)",
-        {number, study_id, trial_state_name(templ.state), sql_param(format_local(times.start)),
-         sql_param(format_local(times.complete))},
+        {next_number(study_id), study_id, trial_state_name(templ.state),
+         sql_param(format_local(times.start)), sql_param(format_local(times.complete))},
         "trial_id");
     const std::vector<double> values = objective_values(templ);
     for (size_t objective = 0; objective < values.size(); ++objective) {
-      upsert_value(id, static_cast<int64_t>(objective), values[objective]);
+      upsert_value("trial_values", id, static_cast<int64_t>(objective), values[objective]);
     }
     for (const auto& [name, internal] : templ.params) {
       upsert_param(id, name, internal, distribution_to_json(templ.distributions.at(name)));
     }
     for (const auto& [step, v] : templ.intermediate_values) {
-      upsert_intermediate(id, step, v);
+      upsert_value("trial_intermediate_values", id, step, v);
     }
     for (const auto& [key, v] : templ.user_attrs) {
       upsert_attr("trial_user_attributes", id, key, v);
@@ -553,25 +520,22 @@ int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
     for (const auto& [key, v] : templ.system_attrs) {
       upsert_attr("trial_system_attributes", id, key, v);
     }
-    stamp(id, request);
+    upsert_attr("trial_system_attributes", id, k_request_attr, request);
+    return id;
   });
-  return id;
 }
 
 void SqlStorage::set_trial_param(int64_t trial_id, const std::string& name, double internal,
                                  const Distribution& d) {
   std::string json = distribution_to_json(d);
-  transact("set a trial parameter", true, [&](bool) {
-    require_updatable_trial(trial_id);
+  run("set a trial parameter", true, [&](bool) {
+    require_trial(trial_id, true);
     upsert_param(trial_id, name, internal, json);
   });
 }
 
 void SqlStorage::set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) {
-  transact("set an intermediate value", true, [&](bool) {
-    require_updatable_trial(trial_id);
-    upsert_intermediate(trial_id, step, value);
-  });
+  set_trial_intermediate_values(trial_id, {{step, value}});
 }
 
 void SqlStorage::set_trial_intermediate_values(
@@ -579,25 +543,11 @@ void SqlStorage::set_trial_intermediate_values(
   if (steps.empty()) {
     return;
   }
-  transact("set intermediate values", true, [&](bool) {
-    require_updatable_trial(trial_id);
+  run("set an intermediate value", true, [&](bool) {
+    require_trial(trial_id, true);
     for (const auto& [step, value] : steps) {
-      upsert_intermediate(trial_id, step, value);
+      upsert_value("trial_intermediate_values", trial_id, step, value);
     }
-  });
-}
-
-void SqlStorage::set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) {
-  transact("set a trial attribute", true, [&](bool) {
-    require_updatable_trial(trial_id);
-    upsert_attr("trial_user_attributes", trial_id, key, v);
-  });
-}
-
-void SqlStorage::set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) {
-  transact("set a trial attribute", true, [&](bool) {
-    require_updatable_trial(trial_id);
-    upsert_attr("trial_system_attributes", trial_id, key, v);
   });
 }
 
@@ -607,68 +557,58 @@ bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
     fail(*problem);
   }
   const std::string request = new_request_id();
-  bool done = false;
-  transact("finish a trial", true, [&](bool after_lost_connection) {
-    trial_state(trial_id);  // Fails for an unknown trial.
+  return run("finish a trial", true, [&](bool after_lost_connection) {
+    require_trial(trial_id, false);
     if (state == TrialState::Running) {
-      return;
+      return false;
     }
     if (after_lost_connection && stamped_trial(-1, request) == trial_id) {
-      done = true;  // The first attempt committed.
-      return;
+      return true;  // The first attempt committed.
     }
     // Only a RUNNING trial changes: another process may have finished or reclaimed it.
-    auto complete = is_finished(state) ? std::optional<std::string>(now_local()) : std::nullopt;
     m_db->exec(
         "UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ? AND state = "
         "'RUNNING'",
-        {trial_state_name(state), sql_param(complete), trial_id});
-    done = m_db->changed_rows() == 1;
-    if (!done) {
-      return;
+        {trial_state_name(state), is_finished(state) ? SqlParam(now_local()) : SqlParam(),
+         trial_id});
+    if (m_db->changed_rows() != 1) {
+      return false;
     }
     if (value) {
-      upsert_value(trial_id, 0, *value);
+      upsert_value("trial_values", trial_id, 0, *value);
     }
-    stamp(trial_id, request);
+    upsert_attr("trial_system_attributes", trial_id, k_request_attr, request);
+    return true;
   });
-  return done;
 }
 
 void SqlStorage::record_heartbeat(int64_t trial_id) {
-  transact("record a heartbeat", true, [&](bool) {
-    trial_state(trial_id);
+  run("record a heartbeat", true, [&](bool) {
+    require_trial(trial_id, false);
     upsert_heartbeat(trial_id);
   });
 }
 
 std::optional<double> SqlStorage::heartbeat_age(int64_t trial_id) {
-  std::optional<double> age;
-  transact("read a heartbeat", false, [&](bool) {
-    bool found = false;
-    std::optional<std::string> heartbeat;
+  return run("read a heartbeat", false, [&](bool) {
+    std::optional<std::pair<std::optional<std::string>, std::optional<double>>> row;
     m_db->query("SELECT h.heartbeat, " + m_db->seconds_since_sql("h.heartbeat") +
                     " FROM trials t LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id "
                     "WHERE t.trial_id = ?",
-                {trial_id}, [&](const SqlRow& r) {
-                  found = true;
-                  heartbeat = r.optional_text(0);
-                  age = r.optional_real(1);
-                });
-    if (!found) {
+                {trial_id},
+                [&](const SqlRow& r) { row.emplace(r.optional_text(0), r.optional_real(1)); });
+    if (!row) {
       fail(fmt::format("no trial with id {}", trial_id));
     }
-    if (heartbeat && !age) {
-      fail(fmt::format("trial id {}: unreadable heartbeat '{}'", trial_id, *heartbeat));
+    if (row->first && !row->second) {
+      fail(fmt::format("trial id {}: unreadable heartbeat '{}'", trial_id, *row->first));
     }
+    return row->second;
   });
-  return age;
 }
 
 FrozenTrial SqlStorage::get_trial(int64_t trial_id) {
-  FrozenTrial t;
-  transact("read a trial", false, [&](bool) { t = load_trial(trial_id); });
-  return t;
+  return run("read a trial", false, [&](bool) { return load_trial(trial_id); });
 }
 
 std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) {
@@ -686,8 +626,7 @@ std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) 
         fmt::format("study_id = ? AND (trial_id > {}{})", max_id,
                     unfinished.empty() ? "" : " OR trial_id IN (" + id_list(unfinished) + ")"),
         {study_id}, study_id);
-    m_db->query("SELECT COUNT(*) FROM trials WHERE study_id = ?", {study_id},
-                [&](const SqlRow& r) { delta.total = static_cast<size_t>(r.integer(0)); });
+    delta.total = *integer("SELECT COUNT(*) FROM trials WHERE study_id = ?", {study_id});
     return delta;
   });
   c.data_version = data_version;
@@ -697,29 +636,23 @@ std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) 
 
 std::vector<FrozenTrial> SqlStorage::get_all_trials(int64_t study_id,
                                                     const std::vector<TrialState>& states) {
-  std::vector<FrozenTrial> out;
-  transact("read trials", false,
-           [&](bool) { out = trials_in_states(*refresh(study_id), states); });
-  return out;
+  return run("read trials", false,
+             [&](bool) { return trials_in_states(*refresh(study_id), states); });
 }
 
 std::shared_ptr<const std::vector<FrozenTrial>> SqlStorage::trials_snapshot(int64_t study_id) {
-  std::shared_ptr<const std::vector<FrozenTrial>> out;
-  transact("read trials", false, [&](bool) { out = refresh(study_id); });
-  return out;
+  return run("read trials", false,
+             [&](bool) { return std::shared_ptr<const std::vector<FrozenTrial>>(refresh(study_id)); });
 }
 
 int SqlStorage::count_trials(int64_t study_id, const std::vector<TrialState>& states) {
-  int n = 0;
-  transact("count trials", false, [&](bool) {
+  return run("count trials", false, [&](bool) {
     require_study(study_id);
-    std::string sql = "SELECT COUNT(*) FROM trials WHERE study_id = ?";
-    if (!states.empty()) {
-      sql += " AND state IN (" + states_sql(states) + ")";
-    }
-    m_db->query(sql, {study_id}, [&](const SqlRow& r) { n = static_cast<int>(r.integer(0)); });
+    return static_cast<int>(
+        *integer("SELECT COUNT(*) FROM trials WHERE study_id = ?" +
+                     (states.empty() ? "" : " AND state IN (" + states_sql(states) + ")"),
+                 {study_id}));
   });
-  return n;
 }
 
 }  // namespace hpt

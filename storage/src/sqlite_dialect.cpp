@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "hpt/storage/sql_storage.hpp"
+#include "optuna_schema_check.hpp"
 #include "sqlite_schema.hpp"
 
 namespace hpt {
@@ -84,7 +85,12 @@ class SqliteDialect final : public SqlDialect {
   }
 
   std::vector<std::string> table_names() override { return sqlite_table_names(m_db); }
-  const std::vector<std::string>& schema_ddl() const override { return optuna_schema_ddl(); }
+  const std::vector<std::string>& schema_ddl() const override {
+    static const auto k_ddl = optuna_schema_ddl({{}, "INTEGER", "\"key\"", "VARCHAR(8)",
+                                                 "VARCHAR(8)", "VARCHAR(7)", "VARCHAR(7)",
+                                                 "DATETIME"});
+    return k_ddl;
+  }
   void schema_ready() override {
     enable_wal(m_db);
     // WAL + NORMAL: commits skip the fsync (checkpoints keep it). A power cut may roll back

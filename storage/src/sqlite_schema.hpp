@@ -12,9 +12,6 @@
 
 namespace hpt {
 
-// The CREATE statements, verbatim as Optuna 3.1 (SQLAlchemy) writes them, in its order.
-const std::vector<std::string>& optuna_schema_ddl();
-
 // Opens path (a file path or ":memory:") after checking the file (kind, permissions, SQLite
 // header) without writing; an empty file opened to write is switched to WAL. Throws
 // StorageError "<path>: <problem>".

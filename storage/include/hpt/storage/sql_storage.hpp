@@ -81,23 +81,29 @@ class SqlStorage : public Storage {
   // Runs body in one transaction (or inside the one in progress), retrying as the dialect
   // says. Throws StorageError "<name>: cannot <what>: <reason>".
   void transact(const char* what, bool write, const Body& body);
+  // transact returning f(after_lost_connection)'s result.
+  template <class F>
+  auto run(const char* what, bool write, F&& f);
   [[noreturn]] void fail(const std::string& problem) const;
   void prepare_schema();
-  std::string new_request_id();
+  // The first column of the first row, std::nullopt when there is none.
+  std::optional<int64_t> integer(const std::string& sql, const SqlParams& params);
+  // INSERT, or on a conflict on the first keys columns UPDATE the others.
+  void upsert(const char* table, const std::vector<const char*>& columns, size_t keys,
+              const SqlParams& values);
   std::optional<int64_t> stamped_trial(int64_t study_id, const std::string& request);
-  void stamp(int64_t trial_id, const std::string& request);
   void require_study(int64_t study_id);
-  TrialState trial_state(int64_t trial_id);
-  void require_updatable_trial(int64_t trial_id);
+  std::pair<int64_t, TrialState> require_trial(int64_t trial_id, bool updatable);
   std::vector<int64_t> trial_ids(int64_t study_id, const char* state);
+  int64_t next_number(int64_t study_id);
+  void set_attr(const char* table, int64_t owner_id, const std::string& key, const Json& v);
+  std::map<std::string, Json> study_attrs(const char* table, int64_t study_id);
   void upsert_attr(const char* table, int64_t owner_id, const std::string& key, const Json& v);
-  std::map<std::string, Json> load_attrs(const char* table, int64_t owner_id);
-  void upsert_value(int64_t trial_id, int64_t objective, double value);
-  void upsert_intermediate(int64_t trial_id, int64_t step, double value);
+  // table: trial_values (key: objective) or trial_intermediate_values (key: step).
+  void upsert_value(const char* table, int64_t trial_id, int64_t key, double value);
   void upsert_param(int64_t trial_id, const std::string& name, double internal,
                     const std::string& distribution_json);
   void upsert_heartbeat(int64_t trial_id);
-  void mark_running(int64_t trial_id, const Json& owner, const std::string& request);
   std::vector<FrozenTrial> load_trials(const std::string& where, const SqlParams& params,
                                        int64_t study_id);
   FrozenTrial load_trial(int64_t trial_id);
@@ -110,8 +116,6 @@ class SqlStorage : public Storage {
   std::recursive_mutex m_mutex;
   int m_txn_depth = 0;    // Nesting of transact() (claim_trial's is_orphan callback).
   uint64_t m_writes = 0;  // Write transactions of this connection.
-  std::string m_request_prefix;
-  uint64_t m_requests = 0;
   std::unique_ptr<Caches> m_caches;
 };
 
