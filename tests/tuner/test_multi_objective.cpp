@@ -55,3 +55,20 @@ TEST_CASE("best_trials of a single objective", "[multi_objective]") {
   CHECK_THROWS_WITH(hpt::best_trials(trials, {hpt::Direction::NotSet}),
                     Catch::Contains("NOT_SET"));
 }
+
+// Non-domination ranks as Optuna's _calculate_nondomination_rank prints them for the
+// 30-point reference set's first ten points.
+TEST_CASE("nondomination_ranks peel Pareto fronts", "[multi_objective]") {
+  CHECK(hpt::nondomination_ranks({{0.076, 0.78},
+                                  {0.438, 0.723},
+                                  {0.978, 0.538},
+                                  {0.501, 0.072},
+                                  {0.268, 0.5},
+                                  {0.501, 0.072},
+                                  {0.381, 0.066},
+                                  {0.288, 0.91},
+                                  {0.213, 0.452},
+                                  {0.931, 0.025}}) ==
+        std::vector<int>{0, 2, 2, 1, 1, 1, 0, 2, 0, 0});
+  CHECK(hpt::nondomination_ranks({}).empty());
+}

@@ -141,3 +141,18 @@ TEST_CASE("sampling respects bounds and follows the mixture", "[parzen]") {
   // 30 of 31 weight on components with sigma >= 105/32 ~ 3.3 around 50: nearly all within 10.
   CHECK(near > 1800);
 }
+
+// Predetermined weights (multi-objective TPE) replace default_weights and are normalised
+// with the prior as Optuna's predetermined_weights: {1, 0.5} + prior 1 -> {0.4, 0.2, 0.4};
+// a wrong count is refused.
+TEST_CASE("predetermined observation weights", "[parzen]") {
+  ParzenEstimator pe({make_transform(FloatDistribution{0, 10, false, {}})}, {1, 2}, ParzenOptions{},
+                     {1.0, 0.5});
+  REQUIRE(pe.weights().size() == 3);
+  CHECK(pe.weights()[0] == Approx(0.4));
+  CHECK(pe.weights()[1] == Approx(0.2));
+  CHECK(pe.weights()[2] == Approx(0.4));
+  CHECK_THROWS_AS(ParzenEstimator({make_transform(FloatDistribution{0, 10, false, {}})}, {1, 2},
+                                  ParzenOptions{}, {1.0}),
+                  std::invalid_argument);
+}

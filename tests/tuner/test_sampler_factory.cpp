@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "hpt/tuner/grid_sampler.hpp"
+#include "hpt/tuner/nsga2_sampler.hpp"
 #include "hpt/tuner/random_sampler.hpp"
 #include "hpt/tuner/sampler.hpp"
 #include "hpt/tuner/tpe_sampler.hpp"
@@ -22,13 +23,16 @@ TEST_CASE("make_sampler builds tpe, random and grid", "[factory]") {
   auto grid = hpt::make_sampler("grid", Json{{"search_space", {{"c", {2}}}}}, 1, space());
   REQUIRE(dynamic_cast<hpt::GridSampler*>(grid.get()));
   CHECK(dynamic_cast<hpt::GridSampler*>(grid.get())->size() == 1);
+  auto nsga2 = hpt::make_sampler("nsga2", Json{{"population_size", 8}}, 1, space());
+  REQUIRE(dynamic_cast<hpt::Nsga2Sampler*>(nsga2.get()));
+  CHECK(dynamic_cast<hpt::Nsga2Sampler*>(nsga2.get())->options().population_size == 8);
 }
 
 // Unknown types and options get one-line messages with a suggestion.
 TEST_CASE("make_sampler error messages", "[factory]") {
   CHECK_THROWS_WITH(
       hpt::make_sampler("tpee", Json(), 1, space()),
-      "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random or grid");
+      "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random, grid or nsga2");
   CHECK_THROWS_WITH(hpt::make_sampler("random", Json{{"seed", 3}}, 1, space()),
                     "unknown random sampler option 'seed'");
   CHECK_THROWS_WITH(hpt::make_sampler("grid", Json{{"search_spaces", Json::object()}}, 1, space()),

@@ -66,4 +66,50 @@ std::vector<FrozenTrial> best_trials(const std::vector<FrozenTrial>& trials,
   return front;
 }
 
+std::vector<int> nondomination_ranks(const std::vector<std::vector<double>>& rows) {
+  const size_t n = rows.size();
+  // dominated_by[i][j]: row j dominates row i (no larger anywhere, smaller somewhere).
+  std::vector<std::vector<bool>> dominated_by(n, std::vector<bool>(n, false));
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      bool all_ge = true;
+      bool any_gt = false;
+      for (size_t k = 0; k < rows[i].size(); ++k) {
+        all_ge = all_ge && rows[i][k] >= rows[j][k];
+        any_gt = any_gt || rows[i][k] > rows[j][k];
+      }
+      dominated_by[i][j] = all_ge && any_gt;
+    }
+  }
+  std::vector<int> ranks(n, -1);
+  size_t unranked = n;
+  for (int rank = 0; unranked > 0; ++rank) {
+    std::vector<size_t> front;
+    for (size_t i = 0; i < n; ++i) {
+      if (ranks[i] != -1) {
+        continue;
+      }
+      bool dominated = false;
+      for (size_t j = 0; j < n && !dominated; ++j) {
+        dominated = ranks[j] == -1 && dominated_by[i][j];
+      }
+      if (!dominated) {
+        front.push_back(i);
+      }
+    }
+    if (front.empty()) {  // Only with NaN (no order): rank the rest together.
+      for (size_t i = 0; i < n; ++i) {
+        front.push_back(i);
+      }
+    }
+    for (size_t i : front) {
+      if (ranks[i] == -1) {
+        ranks[i] = rank;
+        --unranked;
+      }
+    }
+  }
+  return ranks;
+}
+
 }  // namespace hpt

@@ -45,7 +45,8 @@ std::vector<double> default_weights(int n) {
 
 ParzenEstimator::ParzenEstimator(std::vector<ParamTransform> params,
                                  const std::vector<double>& observations,
-                                 const ParzenOptions& options)
+                                 const ParzenOptions& options,
+                                 const std::vector<double>& weights)
     : m_params(std::move(params)), m_normalize_scale(options.normalize_scale) {
   const int d = n_params();
   if (d == 0 || observations.size() % d != 0) {
@@ -54,7 +55,10 @@ ParzenEstimator::ParzenEstimator(std::vector<ParamTransform> params,
   m_n_obs = static_cast<int>(observations.size() / d);
   const bool with_prior = options.consider_prior || m_n_obs == 0;
 
-  m_weights = default_weights(m_n_obs);
+  if (!weights.empty() && weights.size() != static_cast<size_t>(m_n_obs)) {
+    throw std::invalid_argument("ParzenEstimator: one weight per observation is needed");
+  }
+  m_weights = weights.empty() ? default_weights(m_n_obs) : weights;
   if (with_prior) {
     m_weights.push_back(options.prior_weight);
   }

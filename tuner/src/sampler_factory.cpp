@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "hpt/tuner/grid_sampler.hpp"
+#include "hpt/tuner/nsga2_sampler.hpp"
 #include "hpt/tuner/options.hpp"
 #include "hpt/tuner/random_sampler.hpp"
 #include "hpt/tuner/sampler.hpp"
@@ -25,9 +26,12 @@ std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& optio
     reader.finish();
     return std::make_unique<GridSampler>(space, search_space);
   }
-  const std::string hint = closest_name(type, {"tpe", "random", "grid"});
+  if (type == "nsga2") {
+    return std::make_unique<Nsga2Sampler>(nsga2_options_from_json(options), seed);
+  }
+  const std::string hint = closest_name(type, {"tpe", "random", "grid", "nsga2"});
   throw std::invalid_argument(
-      fmt::format("unknown sampler type '{}'{}; expected tpe, random or grid", type,
+      fmt::format("unknown sampler type '{}'{}; expected tpe, random, grid or nsga2", type,
                   hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
 }
 

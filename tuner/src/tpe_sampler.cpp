@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "hpt/tuner/multi_objective_split.hpp"
 #include "hpt/tuner/observation_split.hpp"
 #include "hpt/tuner/options.hpp"
 
@@ -90,6 +91,23 @@ std::vector<double> observation_rows(const std::vector<double>& values, size_t n
   return rows;
 }
 
+// The weights of the rows observation_rows keeps (weights: one per trial row).
+std::vector<double> kept_weights(const std::vector<double>& values, size_t n_params,
+                                 const std::vector<size_t>& group,
+                                 const std::vector<double>& weights) {
+  std::vector<double> kept;
+  for (size_t r = 0; r < weights.size(); ++r) {
+    bool complete = true;
+    for (size_t p : group) {
+      complete = complete && !std::isnan(values[r * n_params + p]);
+    }
+    if (complete) {
+      kept.push_back(weights[r]);
+    }
+  }
+  return kept;
+}
+
 }  // namespace
 
 TpeOptions tpe_options_from_json(const Json& json) {
@@ -133,8 +151,11 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   }
   const std::vector<FrozenTrial> no_trials;
   const auto& trials = ctx.trials ? *ctx.trials : no_trials;
+  const std::vector<Direction> directions = ctx.objective_directions();
   const ObservationSplit split =
-      split_observations(trials, ctx.direction, ctx.trial_number, m_options.constant_liar);
+      directions.size() > 1
+          ? split_observations_multi_objective(trials, directions, ctx.trial_number)
+          : split_observations(trials, ctx.direction, ctx.trial_number, m_options.constant_liar);
 
   std::map<std::string, double> result;
   if (split.n_finished < m_options.n_startup_trials) {
@@ -171,7 +192,8 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
       group_transforms.push_back(transforms[p]);
     }
     ParzenEstimator below(group_transforms, observation_rows(below_values, space.size(), group),
-                          parzen);
+                          parzen,
+                          kept_weights(below_values, space.size(), group, split.below_weights));
     ParzenEstimator above(group_transforms, observation_rows(above_values, space.size(), group),
                           parzen);
     const std::vector<double> candidates = below.sample(rng, m_options.n_ei_candidates);

@@ -18,4 +18,9 @@ bool dominates(const std::vector<double>& a, const std::vector<double>& b,
 std::vector<FrozenTrial> best_trials(const std::vector<FrozenTrial>& trials,
                                      const std::vector<Direction>& directions);
 
+// Each row's non-domination rank among rows of minimised values (Optuna's
+// _calculate_nondomination_rank): 0 for the Pareto front, 1 for the front once those are
+// removed, and so on. requires: rows of equal length.
+std::vector<int> nondomination_ranks(const std::vector<std::vector<double>>& rows);
+
 }  // namespace hpt

@@ -12,9 +12,14 @@ namespace hpt {
 int default_gamma(int n);
 
 struct ObservationSplit {
-  std::vector<const FrozenTrial*> below;  // The gamma(n) best trials, in trial-number order.
+  // The gamma(n) best trials, in trial-number order (several objectives: in the order MOTPE
+  // selects them, see split_observations_multi_objective).
+  std::vector<const FrozenTrial*> below;
   std::vector<const FrozenTrial*> above;  // The others, in trial-number order.
   int n_finished = 0;                     // n: COMPLETE (with a value) + PRUNED trials used.
+  // Several objectives only: the weight of each below trial in l(x) (its hypervolume
+  // contribution); empty for one objective (Optuna's default_weights apply).
+  std::vector<double> below_weights;
 };
 
 // Ranks COMPLETE trials by value (direction-aware, NaN worst), then PRUNED trials by

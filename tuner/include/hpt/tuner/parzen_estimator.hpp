@@ -32,9 +32,11 @@ class ParzenEstimator {
   // observations: n rows of d transformed values (categoricals: choice indices), oldest
   // first. requires: observations.size() % d == 0, values inside the params' bounds.
   // ensures: weights() sum to 1; one component per observation, plus the prior (last)
-  // when consider_prior or n == 0; sigmas in [min sigma, high - low].
+  // when consider_prior or n == 0; sigmas in [min sigma, high - low]. weights: one
+  // non-negative weight per observation replacing default_weights (Optuna's
+  // predetermined_weights, multi-objective TPE); empty = default_weights(n).
   ParzenEstimator(std::vector<ParamTransform> params, const std::vector<double>& observations,
-                  const ParzenOptions& options);
+                  const ParzenOptions& options, const std::vector<double>& weights = {});
 
   // count rows of d transformed values drawn from the mixture, snapped to each
   // parameter's grid. ensures: every value lies in its parameter's transformed bounds.

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hpt/tuner/trial.hpp"
@@ -13,10 +14,32 @@
 namespace hpt {
 
 struct SampleContext {
+  // (A constructor rather than an aggregate, so that callers may leave out the last fields.)
+  SampleContext(Direction direction_ = Direction::Minimize,
+                const std::vector<FrozenTrial>* trials_ = nullptr, int trial_number_ = 0,
+                std::vector<Direction> directions_ = {},
+                std::map<std::string, Json>* system_attrs_ = nullptr)
+      : direction(direction_),
+        trials(trials_),
+        trial_number(trial_number_),
+        directions(std::move(directions_)),
+        system_attrs(system_attrs_) {}
+
   Direction direction = Direction::Minimize;
   // Every trial of the study (any state), including RUNNING ones of other workers.
   const std::vector<FrozenTrial>* trials = nullptr;
   int trial_number = 0;  // The trial being sampled; it is excluded from *trials' use.
+  // Every objective's direction (a multi-objective study has several); empty means
+  // {direction}. See objective_directions().
+  std::vector<Direction> directions;
+  // Where a sampler puts system attributes to store on the sampled trial (NSGA-II's
+  // "nsga2:generation"); null when the caller stores none.
+  std::map<std::string, Json>* system_attrs = nullptr;
+
+  // directions, or {direction} when it is empty.
+  std::vector<Direction> objective_directions() const {
+    return directions.empty() ? std::vector<Direction>{direction} : directions;
+  }
 };
 
 class Sampler {
@@ -28,7 +51,7 @@ class Sampler {
                                                const SampleContext& ctx) = 0;
 };
 
-// Builds a sampler from its config: type "tpe", "random" or "grid" and its options
+// Builds a sampler from its config: type "tpe", "random", "grid" or "nsga2" and its options
 // (a JSON object). Throws std::invalid_argument naming an unknown type or option.
 std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& options, uint64_t seed,
                                       const SearchSpace& space);
