@@ -553,7 +553,13 @@ void SqlStorage::set_trial_intermediate_values(
 
 bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
                                         std::optional<double> value) {
-  if (auto problem = state_values_problem(trial_id, state, value)) {
+  return set_trial_state_values(trial_id, state,
+                                value ? std::vector<double>{*value} : std::vector<double>{});
+}
+
+bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
+                                        const std::vector<double>& values) {
+  if (auto problem = state_values_problem(trial_id, state, values)) {
     fail(*problem);
   }
   const std::string request = new_request_id();
@@ -574,8 +580,8 @@ bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
     if (m_db->changed_rows() != 1) {
       return false;
     }
-    if (value) {
-      upsert_value("trial_values", trial_id, 0, *value);
+    for (size_t objective = 0; objective < values.size(); ++objective) {
+      upsert_value("trial_values", trial_id, static_cast<int64_t>(objective), values[objective]);
     }
     upsert_attr("trial_system_attributes", trial_id, k_request_attr, request);
     return true;

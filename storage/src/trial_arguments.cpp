@@ -50,11 +50,14 @@ std::vector<double> objective_values(const FrozenTrial& templ) {
 }
 
 std::optional<std::string> state_values_problem(int64_t trial_id, TrialState state,
-                                                const std::optional<double>& value) {
-  if (value && std::isnan(*value)) {
-    return fmt::format("trial id {}: a NaN value cannot be stored (make the trial FAIL)", trial_id);
+                                                const std::vector<double>& values) {
+  for (double v : values) {
+    if (std::isnan(v)) {
+      return fmt::format("trial id {}: a NaN value cannot be stored (make the trial FAIL)",
+                         trial_id);
+    }
   }
-  if (state == TrialState::Complete && !value) {
+  if (state == TrialState::Complete && values.empty()) {
     return fmt::format("trial id {}: COMPLETE needs a value", trial_id);
   }
   return std::nullopt;

@@ -23,10 +23,10 @@ std::optional<std::string> name_problem(const char* what, const std::string& nam
 // The objective values create_trial stores for templ: templ.values, else templ.value.
 std::vector<double> objective_values(const FrozenTrial& templ);
 
-// Why set_trial_state_values cannot store (state, value) (a NaN value, COMPLETE without a
+// Why set_trial_state_values cannot store (state, values) (a NaN value, COMPLETE without a
 // value); std::nullopt when it can.
 std::optional<std::string> state_values_problem(int64_t trial_id, TrialState state,
-                                                const std::optional<double>& value);
+                                                const std::vector<double>& values);
 
 // templ's datetime_start and datetime_complete, now where missing: start unless WAITING,
 // complete for finished states.

@@ -245,3 +245,51 @@ print("OK")
     return;
   }
 }
+
+// A multi-objective trial finished by hpt (set_trial_state_values with two values, one
+// infinite) has the same trial_values rows (objective, value, value_type) as Optuna 3.1
+// writes for the same values; Optuna's best_trials and values agree; a NaN among the values
+// is refused and leaves the trial RUNNING.
+TEST_CASE("multi-objective values are stored as Optuna stores them", "[storage][optuna]") {
+  hpt::test::TempDir dir;
+  auto path = dir.file("hpt.db");
+  {
+    auto s = hpt::open_storage("sqlite:///" + path);
+    int64_t study = s->create_study("mo", {hpt::Direction::Minimize, hpt::Direction::Maximize});
+    const hpt::Distribution x = hpt::FloatDistribution{0, 1, false, std::nullopt};
+    for (const std::vector<double>& values :
+         std::vector<std::vector<double>>{{0.5, 2.0}, {1.5, HUGE_VAL}, {0.25, -1.0}, {0.6, 1.0}}) {
+      auto c = s->claim_trial(study, 10, Json{{"pid", 1}}, nullptr);
+      s->set_trial_param(c->trial.id, "x", values[0] / 2, x);
+      CHECK_THROWS_AS(s->set_trial_state_values(c->trial.id, hpt::TrialState::Complete,
+                                                std::vector<double>{values[0], k_nan}),
+                      hpt::StorageError);
+      CHECK(s->set_trial_state_values(c->trial.id, hpt::TrialState::Complete, values));
+    }
+    auto all = s->get_all_trials(study);
+    REQUIRE(all.size() == 4);
+    CHECK(all[1].values == std::vector<double>{1.5, HUGE_VAL});
+    CHECK_FALSE(all[1].value);
+  }
+  auto [rc, out] = hpt::test::run_python(dir.file("check.py"), R"PY(
+import math, sqlite3
+path = ")PY" + path + R"PY("
+s = optuna.load_study(study_name="mo", storage="sqlite:///" + path)
+assert [t.values for t in s.trials] == [[0.5, 2.0], [1.5, math.inf], [0.25, -1.0], [0.6, 1.0]]
+assert sorted(t.number for t in s.best_trials) == [0, 1, 2], s.best_trials
+ref = optuna.create_study(study_name="mo", directions=["minimize", "maximize"],
+                          storage="sqlite:///" + path + ".optuna.db")
+for v in ([0.5, 2.0], [1.5, math.inf], [0.25, -1.0], [0.6, 1.0]):
+    t = ref.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    ref.tell(t, v)
+q = "SELECT trial_id, objective, value, value_type FROM trial_values ORDER BY trial_id, objective"
+mine = sqlite3.connect(path).execute(q).fetchall()
+theirs = sqlite3.connect(path + ".optuna.db").execute(q).fetchall()
+assert mine == theirs, (mine, theirs)
+q = "SELECT study_id, direction, objective FROM study_directions ORDER BY objective"
+assert sqlite3.connect(path).execute(q).fetchall() == \
+    sqlite3.connect(path + ".optuna.db").execute(q).fetchall()
+print("OK")
+)PY");
+  hpt::test::python_printed_ok(rc, out);
+}

@@ -57,6 +57,8 @@ class SqlStorage : public Storage {
   // Throws StorageError for a NaN value or COMPLETE without a value.
   bool set_trial_state_values(int64_t trial_id, TrialState state,
                               std::optional<double> value) override;
+  bool set_trial_state_values(int64_t trial_id, TrialState state,
+                              const std::vector<double>& values) override;
   // Heartbeats use the database's clock (UTC).
   void record_heartbeat(int64_t trial_id) override;
   std::optional<double> heartbeat_age(int64_t trial_id) override;

@@ -98,6 +98,18 @@ class Storage {
   // trial is not RUNNING (e.g. another process finished or reclaimed it).
   virtual bool set_trial_state_values(int64_t trial_id, TrialState state,
                                       std::optional<double> value) = 0;
+  // The same with one value per objective (a multi-objective study's COMPLETE trial: one
+  // trial_values row each, objective 0, 1, ..., as Optuna 3.1); empty = no value. Throws
+  // StorageError for a NaN value. The default handles at most one value and throws
+  // StorageError for more.
+  virtual bool set_trial_state_values(int64_t trial_id, TrialState state,
+                                      const std::vector<double>& values) {
+    if (values.size() > 1) {
+      throw StorageError("this storage cannot store several objective values");
+    }
+    return set_trial_state_values(
+        trial_id, state, values.empty() ? std::nullopt : std::optional<double>(values[0]));
+  }
   virtual void record_heartbeat(int64_t trial_id) = 0;
   // Seconds since the trial's last heartbeat, std::nullopt if it never had one.
   virtual std::optional<double> heartbeat_age(int64_t trial_id) = 0;
