@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -209,12 +210,12 @@ void Orchestrator::preflight() {
 
 void Orchestrator::open_study() {
   const std::string& name = m_config.name;
-  check_study_matches(m_storage, name, {m_config.direction}, m_config.search_space);
+  check_study_matches(m_storage, name, m_config.directions, m_config.search_space);
   if (auto info = m_storage.find_study(name)) {
     m_study_id = info->id;
   } else {
     try {
-      m_study_id = m_storage.create_study(name, m_config.direction);
+      m_study_id = m_storage.create_study(name, m_config.directions);
     } catch (const StorageError&) {
       auto created = m_storage.find_study(name);  // Another process created it just now.
       if (!created) {
@@ -319,9 +320,15 @@ bool Orchestrator::launch_one() {
     // Hyperband: the sampler learns from the trial's bracket only (Optuna's _filter_study).
     const auto bracket = m_pruner->sampler_trials(
         PruneContext{m_config.direction, trials.get(), m_config.name}, trial.number);
-    SampleContext ctx{m_config.direction, bracket ? &*bracket : trials.get(), trial.number};
+    std::map<std::string, Json> sampler_attrs;  // E.g. NSGA-II's nsga2:generation.
+    SampleContext ctx{m_config.direction, bracket ? &*bracket : trials.get(), trial.number,
+                      m_config.directions, &sampler_attrs};
     for (const auto& [name, v] : m_sampler->sample(m_config.search_space, ctx)) {
       chosen.emplace(name, v);  // Keeps the kept/enqueued values.
+    }
+    for (const auto& [key, value] : sampler_attrs) {
+      m_storage.set_trial_system_attr(trial.id, key, value);
+      trial.system_attrs[key] = value;
     }
   }
   for (const auto& [name, dist] : m_config.search_space) {
@@ -399,7 +406,8 @@ void Orchestrator::stop_trial(Running& r, const std::string& reason) {
 }
 
 void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
-  const WorkerLine parsed = parse_worker_line(line.text, line.truncated);
+  const WorkerLine parsed =
+      parse_worker_line(line.text, line.truncated, m_config.directions.size());
   if (parsed.kind == WorkerLine::Kind::Log) {
     r.process->log(line.truncated ? line.text + "\n[hpt: line cut at 1 MiB]\n" : line.text + "\n");
     return;
@@ -476,6 +484,7 @@ void Orchestrator::sweep_descendants(bool force) {
 void Orchestrator::finish(Running& r) {
   TrialState state = TrialState::Complete;
   std::optional<double> value;
+  std::vector<double> values;  // A multi-objective study's COMPLETE trial.
   std::string reason;
   const std::string problem = r.process ? r.process->exit_problem() : "";
   if (r.pruned) {
@@ -491,7 +500,17 @@ void Orchestrator::finish(Running& r) {
   } else if (!problem.empty()) {
     reason = "worker " + problem;
   } else if (!r.final) {
-    reason = "worker exited without printing a final {\"value\": v} line";
+    reason = m_config.multi_objective()
+                 ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"
+                 : "worker exited without printing a final {\"value\": v} line";
+  } else if (m_config.multi_objective()) {
+    const auto& v = r.final->values;
+    const auto nan = std::find_if(v.begin(), v.end(), [](double x) { return std::isnan(x); });
+    if (nan != v.end()) {
+      reason = fmt::format("worker reported a NaN value (objective {})", nan - v.begin());
+    } else {
+      values = v;
+    }
   } else if (std::isnan(r.final->value)) {
     reason = "worker reported a NaN value";
   } else {
@@ -500,6 +519,7 @@ void Orchestrator::finish(Running& r) {
   if (!reason.empty()) {
     state = TrialState::Fail;
     value.reset();
+    values.clear();
   }
   const int64_t id = r.trial.id;
   m_gpus.release(r.gpus);
@@ -513,6 +533,7 @@ void Orchestrator::finish(Running& r) {
       reason = fmt::format("storing user_attrs failed: {}", e.what());
       state = TrialState::Fail;
       value.reset();
+      values.clear();
     }
   }
   if (r.process && !r.process->log_problem().empty()) {
@@ -527,7 +548,10 @@ void Orchestrator::finish(Running& r) {
     m_storage.set_trial_system_attr(id, "fail_reason", reason);
     m_storage.set_trial_system_attr(id, "hpt:stderr_tail", tail);
   }
-  if (!m_storage.set_trial_state_values(id, state, value)) {
+  const bool stored = m_config.multi_objective()
+                          ? m_storage.set_trial_state_values(id, state, values)
+                          : m_storage.set_trial_state_values(id, state, value);
+  if (!stored) {
     m_progress.note(fmt::format("trial {} was taken over by another process; its result is dropped",
                                 r.trial.number));
     return;
@@ -553,7 +577,7 @@ void Orchestrator::finish(Running& r) {
   m_quick_failures = quick_failure ? m_quick_failures + 1 : 0;
   m_next_launch = now + failure_backoff(m_quick_failures);
   const double elapsed = std::chrono::duration<double>(now - r.started).count();
-  m_progress.finished(r.trial.number, state, value, reason, elapsed);
+  m_progress.finished(r.trial.number, state, value, reason, elapsed, values);
 }
 
 bool Orchestrator::status_line_due() {
@@ -709,7 +733,7 @@ int Orchestrator::run() {
   }
   m_progress.end();
   const auto best = m_storage.get_all_trials(m_study_id, {TrialState::Complete});
-  m_progress.summary(best, m_config.direction);
+  m_progress.summary(best, m_config.directions);
   return k_exit_ok;
 }
 

@@ -1,10 +1,12 @@
 #include "hpt/engine/progress.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/tuner/multi_objective.hpp"
 
 namespace hpt {
 
@@ -70,7 +72,8 @@ void Progress::started(int number, const Json& params) {
 }
 
 void Progress::finished(int number, TrialState state, std::optional<double> value,
-                        const std::string& reason, double seconds) {
+                        const std::string& reason, double seconds,
+                        const std::vector<double>& values) {
   if (state == TrialState::Complete || state == TrialState::Pruned) {
     ++m_done;
   }
@@ -81,6 +84,9 @@ void Progress::finished(int number, TrialState state, std::optional<double> valu
   std::string what = trial_state_name(state);
   if (value) {
     what += fmt::format(" value={:.6g}", *value);
+  }
+  if (!values.empty()) {
+    what += fmt::format(" values=[{:.6g}]", fmt::join(values, ", "));
   }
   if (!reason.empty()) {
     what += ": " + reason;
@@ -115,7 +121,23 @@ void Progress::tick(int running, int done) {
 
 void Progress::end() { clear_line(); }
 
-void Progress::summary(const std::vector<FrozenTrial>& complete, Direction direction) {
+void Progress::summary(const std::vector<FrozenTrial>& complete,
+                       const std::vector<Direction>& directions) {
+  const Direction direction = directions.front();
+  if (directions.size() > 1) {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    std::vector<int> numbers;
+    for (const auto& t : best_trials(complete, directions)) {
+      numbers.push_back(t.number);
+    }
+    m_out << fmt::format(
+        "hpt: done in {}: {} trial{} on the Pareto front{}{} (hpt best shows them)\n",
+        format_duration(elapsed), numbers.size(), numbers.size() == 1 ? "" : "s",
+        numbers.empty() ? "" : ": ", fmt::join(numbers, ", "));
+    m_out.flush();
+    return;
+  }
   const FrozenTrial* best = nullptr;
   for (const auto& t : complete) {
     if (!t.value) {

@@ -14,7 +14,7 @@ namespace {
 constexpr size_t k_excerpt_bytes = 80;
 
 bool is_protocol_key(const std::string& key) {
-  return key == "value" || key == "step" || key == "user_attrs";
+  return key == "value" || key == "values" || key == "step" || key == "user_attrs";
 }
 
 // The start of line for a message: at most k_excerpt_bytes, cut at a UTF-8 boundary,
@@ -87,13 +87,53 @@ std::optional<int64_t> read_step(const Json& s, std::string& problem) {
   return static_cast<int64_t>(d);
 }
 
-// Checks a protocol object's fields; fills m or returns the problem.
-std::string read_message(const Json& j, WorkerMessage& m) {
-  const Json& value = j.at("value");
-  if (!value.is_number()) {
-    return fmt::format("value must be a number, but got {}", excerpt(value.dump()));
+// The final values of a multi-objective line, or the problem with them.
+std::string read_values(const Json& values, size_t n_objectives, WorkerMessage& m) {
+  if (!values.is_array()) {
+    return fmt::format("values must be a list of numbers, but got {}", excerpt(values.dump()));
   }
-  m.value = value.get<double>();
+  for (const Json& v : values) {
+    if (!v.is_number()) {
+      return fmt::format("values must be numbers, but got {}", excerpt(v.dump()));
+    }
+    m.values.push_back(v.get<double>());
+  }
+  if (m.values.size() != n_objectives) {
+    return fmt::format("values has {} number{}, but the study has {} objectives (study.directions)",
+                       m.values.size(), m.values.size() == 1 ? "" : "s", n_objectives);
+  }
+  return "";
+}
+
+// Checks a protocol object's fields; fills m or returns the problem.
+std::string read_message(const Json& j, size_t n_objectives, WorkerMessage& m) {
+  const bool has_values = j.contains("values");
+  if (has_values && (j.contains("value") || j.contains("step"))) {
+    return j.contains("step") ? "a step line reports one \"value\" (intermediate values are "
+                                "single-objective), not \"values\""
+                              : "give \"value\" or \"values\", not both";
+  }
+  if (has_values && n_objectives == 1) {
+    return "the study has one objective: print {\"value\": v}, not \"values\"";
+  }
+  if (!has_values && n_objectives > 1 && !j.contains("step")) {
+    return fmt::format(
+        "the study has {} objectives (study.directions): print {{\"values\": "
+        "[v1, ..., v{}]}}, not \"value\"",
+        n_objectives, n_objectives);
+  }
+  if (has_values) {
+    std::string problem = read_values(j.at("values"), n_objectives, m);
+    if (!problem.empty()) {
+      return problem;
+    }
+  } else {
+    const Json& value = j.at("value");
+    if (!value.is_number()) {
+      return fmt::format("value must be a number, but got {}", excerpt(value.dump()));
+    }
+    m.value = value.get<double>();
+  }
   if (j.contains("step")) {
     std::string problem;
     auto step = read_step(j.at("step"), problem);
@@ -136,7 +176,7 @@ size_t utf8_length(const std::string& text) {
   return n;
 }
 
-WorkerLine parse_worker_line(const std::string& raw, bool truncated) {
+WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_objectives) {
   const size_t open = raw.find_first_not_of(" \t\r");
   if (open == std::string::npos || raw[open] != '{') {
     return {};
@@ -165,7 +205,7 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated) {
                               raw)
                  : WorkerLine{};
   }
-  if (!j.is_object() || !j.contains("value")) {
+  if (!j.is_object() || (!j.contains("value") && !j.contains("values"))) {
     return {};
   }
   for (const auto& [key, v] : j.items()) {
@@ -174,7 +214,7 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated) {
     }
   }
   WorkerLine out;
-  const std::string problem = read_message(j, out.message);
+  const std::string problem = read_message(j, n_objectives, out.message);
   if (!problem.empty()) {
     return error_line(problem, raw);
   }

@@ -22,6 +22,8 @@ namespace {
 // Upper bounds that keep every later conversion (to int, to a clock duration) exact.
 constexpr int64_t k_max_jobs = 1024;
 constexpr double k_max_seconds = 1e9;  // About 31 years.
+// Objectives of one study: hypervolume work grows quickly with them; Optuna sets no limit.
+constexpr size_t k_max_objectives = 16;
 
 // Options are every key of a sampler/pruner mapping but type (and seed for samplers).
 Json options_of(const YAML::Node& node, const ConfigPath& at,
@@ -136,24 +138,55 @@ void parse_gpus(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
   }
 }
 
+Direction parse_direction(const YAML::Node& node, const ConfigPath& at) {
+  const std::string d = read_string(node, at);
+  try {
+    return direction_from_name(d);
+  } catch (const std::invalid_argument& e) {
+    config_fail(at, node, e.what());
+  }
+}
+
+// study.direction or study.directions (exactly one of them; a list of 1 to k_max_objectives).
+void parse_directions(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
+  const auto one = node["direction"];
+  const auto many = node["directions"];
+  if (one && many) {
+    config_fail(at.child("directions"), many,
+                fmt::format("give either direction (one objective) or directions, not both "
+                            "(direction is at line {})",
+                            one.Mark().line + 1));
+  }
+  if (one) {
+    c.directions = {parse_direction(one, at.child("direction"))};
+  } else if (many) {
+    if (!many.IsSequence() || many.size() == 0) {
+      config_fail(at.child("directions"), many,
+                  "expected a list of directions, one per objective, e.g. [maximize, minimize]");
+    }
+    if (many.size() > k_max_objectives) {
+      config_fail(at.child("directions"), many,
+                  fmt::format("{} objectives; at most {}", many.size(), k_max_objectives));
+    }
+    c.directions.clear();
+    for (size_t i = 0; i < many.size(); ++i) {
+      c.directions.push_back(parse_direction(many[i], at.child("directions").index(i)));
+    }
+  }
+  c.direction = c.directions.front();
+}
+
 void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
   check_keys(node, at,
-             {"name", "direction", "sampler", "pruner", "seed", "jobs", "storage", "max_failures",
-              "heartbeat_grace", "trials_dir", "gpus", "gpus_per_trial"});
+             {"name", "direction", "directions", "sampler", "pruner", "seed", "jobs", "storage",
+              "max_failures", "heartbeat_grace", "trials_dir", "gpus", "gpus_per_trial"});
   if (node["name"]) {
     c.name = read_string(node["name"], at.child("name"));
     if (c.name.empty()) {
       config_fail(at.child("name"), node["name"], "must not be empty");
     }
   }
-  if (node["direction"]) {
-    const std::string d = read_string(node["direction"], at.child("direction"));
-    try {
-      c.direction = direction_from_name(d);
-    } catch (const std::invalid_argument& e) {
-      config_fail(at.child("direction"), node["direction"], e.what());
-    }
-  }
+  parse_directions(node, at, c);
   if (node["seed"]) {
     c.seed = static_cast<uint64_t>(read_int_in(node["seed"], at.child("seed"), 0));
   }
@@ -195,6 +228,14 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     }
     c.pruner_type = read_string(p["type"], at.child("pruner.type"));
     c.pruner_options = options_of(p, at.child("pruner"), {"type"});
+  }
+  if (c.multi_objective()) {  // As Optuna: trials of multi-objective studies are never pruned.
+    if (node["pruner"] && c.pruner_type != "none") {
+      config_fail(at.child("pruner"), node["pruner"],
+                  "pruning is not supported for multi-objective studies (as in Optuna); "
+                  "remove study.pruner or use type: none");
+    }
+    c.pruner_type = "none";
   }
 }
 

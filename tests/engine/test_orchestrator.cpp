@@ -286,3 +286,50 @@ TEST_CASE("orchestrator: GPUs are handed out exclusively", "[orchestrator][gpu]"
     }
   }
 }
+
+// A multi-objective study: every objective's value is stored (one trial_values row each),
+// NSGA-II's generation is recorded on each trial, and a worker that prints "value", a
+// wrong number of values or a NaN fails just its trial.
+TEST_CASE("orchestrator: multi-objective values", "[orchestrator][multiobj]") {
+  TempDb t;
+  auto c = parse_study_config(
+      "study: {name: s, storage: " + t.db() +
+          ", seed: 1, directions: [minimize, maximize], sampler: {type: nsga2, "
+          "population_size: 2}}\nobjective: {command: [sh, -c, 'echo \"{\\\"values\\\": [{x}, "
+          "{x}]}\"']}\nsearch_space:\n  x: {type: float, low: 0, high: 4}\n",
+      "test.yaml");
+  REQUIRE(run(c, 6) == k_exit_ok);
+  auto trials = all_trials(t.db());
+  REQUIRE(trials.size() == 6);
+  for (const auto& tr : trials) {
+    CHECK(tr.state == TrialState::Complete);
+    REQUIRE(tr.values.size() == 2);
+    CHECK(tr.values[0] == Approx(tr.params.at("x")));
+    CHECK(tr.system_attrs.count("nsga2:generation") == 1);
+  }
+  CHECK(trials.back().system_attrs.at("nsga2:generation").get<int>() >= 1);
+
+  TempDb bad;
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({\"value\": 1})", "the study has 2 objectives"},
+      {R"({\"values\": [1, 2, 3]})", "values has 3 numbers"},
+      {R"({\"values\": [1, NaN]})", "worker reported a NaN value (objective 1)"},
+  };
+  std::string script = "case {i} in ";
+  for (size_t i = 0; i < cases.size(); ++i) {
+    script += std::to_string(i) + ") echo \"" + cases[i].first + "\";; ";
+  }
+  script += "esac";
+  auto f = parse_study_config("study: {name: s, storage: " + bad.db() +
+                                  ", directions: [minimize, minimize], sampler: {type: grid}, "
+                                  "max_failures: 3}\nobjective: {command: [sh, -c, '" +
+                                  script + "']}\nsearch_space: {i: [0, 1, 2]}\n",
+                              "t.yaml");
+  CHECK(run(f, 1) == k_exit_failures);
+  for (const auto& tr : all_trials(bad.db())) {
+    REQUIRE(tr.state == TrialState::Fail);
+    CHECK(tr.values.empty());
+    CHECK_THAT(tr.system_attrs.at("fail_reason").get<std::string>(),
+               Catch::Contains(cases[static_cast<size_t>(tr.params.at("i"))].second));
+  }
+}

@@ -45,3 +45,22 @@ TEST_CASE("progress: control characters are escaped", "[progress]") {
   CHECK_THAT(s, Catch::Contains("trial 0 FAIL: stderr: \\x1b[31mboom\\n (1s)"));
   CHECK_THAT(s, Catch::Contains("hpt: study '\\x1b[1mx' \\u009b"));
 }
+
+// A multi-objective trial prints its values; the summary names the Pareto front.
+TEST_CASE("progress: multi-objective values and Pareto summary", "[progress][multiobj]") {
+  std::ostringstream out;
+  Progress p(out, false);
+  p.begin("mo", Direction::Minimize, 3, 0);
+  p.finished(0, TrialState::Complete, std::nullopt, "", 1.0, {0.5, 12});
+  auto trial = [](int number, std::vector<double> values) {
+    FrozenTrial t;
+    t.number = number;
+    t.state = TrialState::Complete;
+    t.values = std::move(values);
+    return t;
+  };
+  p.summary({trial(0, {0.5, 12}), trial(1, {0.6, 13}), trial(2, {0.1, 20})},
+            {Direction::Minimize, Direction::Minimize});
+  CHECK_THAT(out.str(), Catch::Contains("trial 0 COMPLETE values=[0.5, 12]"));
+  CHECK_THAT(out.str(), Catch::Contains("2 trials on the Pareto front: 0, 2"));
+}

@@ -133,3 +133,39 @@ TEST_CASE("protocol: placeholders", "[protocol]") {
   CHECK(out == std::vector<std::string>{"--lr=0.001", "relu", "[512,256]", "33", "{unknown}", "{",
                                         "x{lr"});
 }
+
+// Multi-objective final lines: "values" with one number per objective (NaN/Infinity
+// allowed, a NaN fails the trial later); "value" there, "values" in a single-objective study,
+// a wrong count, both keys, or "values" on a step line are protocol errors; step lines keep
+// one "value" in every study.
+TEST_CASE("protocol: multi-objective values", "[protocol][multiobj]") {
+  auto f = parse_worker_line(R"({"values": [0.9, 12, NaN], "user_attrs": {"a": 1}})", false, 3);
+  REQUIRE(f.kind == Kind::Message);
+  CHECK(f.message.kind == WorkerMessage::Kind::Final);
+  REQUIRE(f.message.values.size() == 3);
+  CHECK(f.message.values[1] == 12);
+  CHECK(std::isnan(f.message.values[2]));
+  CHECK(f.message.user_attrs.at("a") == 1);
+  auto step = parse_worker_line(R"({"step": 2, "value": 0.5})", false, 2);
+  REQUIRE(step.kind == Kind::Message);
+  CHECK(step.message.kind == WorkerMessage::Kind::Intermediate);
+  auto error = [](const std::string& line, size_t n) {
+    auto w = parse_worker_line(line, false, n);
+    return w.kind == Kind::Error ? w.error : "";
+  };
+  CHECK_THAT(error(R"({"value": 1})", 2),
+             Catch::StartsWith("protocol error: the study has 2 objectives (study.directions): "
+                               "print {\"values\": [v1, ..., v2]}, not \"value\""));
+  CHECK_THAT(error(R"({"values": [1]})", 1),
+             Catch::Contains("the study has one objective: print {\"value\": v}"));
+  CHECK_THAT(error(R"({"values": [1, 2, 3]})", 2),
+             Catch::Contains("values has 3 numbers, but the study has 2 objectives"));
+  CHECK_THAT(error(R"({"values": []})", 2), Catch::Contains("values has 0 numbers"));
+  CHECK_THAT(error(R"({"values": 1})", 2), Catch::Contains("values must be a list of numbers"));
+  CHECK_THAT(error(R"({"values": [1, "2"]})", 2), Catch::Contains("values must be numbers"));
+  CHECK_THAT(error(R"({"values": [1, 2], "value": 1})", 2), Catch::Contains("not both"));
+  CHECK_THAT(error(R"({"step": 1, "values": [1, 2]})", 2),
+             Catch::Contains("a step line reports one \"value\""));
+  CHECK_THAT(error(R"({"values": [1, 1e400]})", 2), Catch::Contains("out of the range"));
+  CHECK(parse_worker_line(R"({"values": [1, 2], "other": 3})", false, 2).kind == Kind::Log);
+}

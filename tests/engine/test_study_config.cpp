@@ -172,3 +172,49 @@ TEST_CASE("study config: name defaults to file stem", "[config]") {
   CHECK(c.sampler_type == "tpe");
   CHECK(c.pruner_type == "median");
 }
+
+// study.directions: one per objective, in order; exactly one of direction/directions;
+// a multi-objective study never prunes (pruner none by default, any other refused as Optuna
+// does); bad lists give one-line errors naming the place.
+TEST_CASE("study config: directions for multi-objective studies", "[config][multiobj]") {
+  const std::string tail = "objective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  StudyConfig c =
+      parse_study_config("study: {directions: [maximize, minimize]}\n" + tail, "cfg.yaml");
+  CHECK(c.directions == std::vector<Direction>{Direction::Maximize, Direction::Minimize});
+  CHECK(c.direction == Direction::Maximize);
+  CHECK(c.multi_objective());
+  CHECK(c.pruner_type == "none");
+  CHECK(parse_study_config("study: {directions: [maximize]}\n" + tail, "c").directions ==
+        std::vector<Direction>{Direction::Maximize});
+  CHECK(parse_study_config("study: {direction: maximize}\n" + tail, "c").directions ==
+        std::vector<Direction>{Direction::Maximize});
+  CHECK(parse_study_config(
+            "study: {directions: [minimize, minimize], pruner: {type: none}, sampler: {type: "
+            "nsga2, population_size: 10}}\n" +
+                tail,
+            "c")
+            .sampler_type == "nsga2");
+  CHECK(error_of("study:\n  direction: minimize\n  directions: [minimize, maximize]\n" + tail) ==
+        "cfg.yaml:3: study.directions: give either direction (one objective) or directions, not "
+        "both (direction is at line 2)");
+  CHECK(error_of("study:\n  directions: [maximize, up]\n" + tail) ==
+        "cfg.yaml:2: study.directions[1]: direction must be 'minimize' or 'maximize', but got "
+        "'up'");
+  CHECK_THAT(error_of("study:\n  directions: []\n" + tail),
+             Catch::StartsWith("cfg.yaml:2: study.directions: expected a list of directions"));
+  CHECK_THAT(error_of("study:\n  directions: maximize\n" + tail),
+             Catch::StartsWith("cfg.yaml:2: study.directions: expected a list of directions"));
+  std::string many = "study:\n  directions: [minimize";
+  for (int i = 0; i < 16; ++i) {
+    many += ", minimize";
+  }
+  CHECK(error_of(many + "]\n" + tail) == "cfg.yaml:2: study.directions: 17 objectives; at most 16");
+  CHECK(error_of("study:\n  directions: [minimize, maximize]\n  pruner: {type: median}\n" + tail) ==
+        "cfg.yaml:3: study.pruner: pruning is not supported for multi-objective studies (as in "
+        "Optuna); remove study.pruner or use type: none");
+  CHECK_THAT(error_of("study:\n  directions: [minimize, maximize]\n  sampler: {type: nsga2, "
+                      "population_size: 1}\n" +
+                      tail),
+             Catch::StartsWith("cfg.yaml:3: study.sampler: nsga2 sampler option "
+                               "'population_size' must be an integer >= 2"));
+}

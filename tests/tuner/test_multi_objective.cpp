@@ -37,9 +37,13 @@ TEST_CASE("dominates follows the directions", "[multi_objective]") {
 // trials with another number of values are left out.
 TEST_CASE("best_trials is the Pareto front", "[multi_objective]") {
   using hpt::Direction;
-  const std::vector<hpt::FrozenTrial> trials{
-      trial(0, {1, 9}),      trial(1, {2, 2}), trial(2, {3, 3}), trial(3, {9, 1}),
-      trial(4, {0, 0}, hpt::TrialState::Pruned), trial(5, {NAN, 0}), trial(6, {0.5})};
+  const std::vector<hpt::FrozenTrial> trials{trial(0, {1, 9}),
+                                             trial(1, {2, 2}),
+                                             trial(2, {3, 3}),
+                                             trial(3, {9, 1}),
+                                             trial(4, {0, 0}, hpt::TrialState::Pruned),
+                                             trial(5, {NAN, 0}),
+                                             trial(6, {0.5})};
   CHECK(numbers(hpt::best_trials(trials, {Direction::Minimize, Direction::Minimize})) ==
         std::vector<int>{0, 1, 3});
   CHECK(numbers(hpt::best_trials(trials, {Direction::Maximize, Direction::Maximize})) ==
@@ -52,8 +56,7 @@ TEST_CASE("best_trials of a single objective", "[multi_objective]") {
                                              trial(3, {NAN})};
   CHECK(numbers(hpt::best_trials(trials, {hpt::Direction::Minimize})) == std::vector<int>{1, 2});
   CHECK(numbers(hpt::best_trials(trials, {hpt::Direction::Maximize})) == std::vector<int>{0});
-  CHECK_THROWS_WITH(hpt::best_trials(trials, {hpt::Direction::NotSet}),
-                    Catch::Contains("NOT_SET"));
+  CHECK_THROWS_WITH(hpt::best_trials(trials, {hpt::Direction::NotSet}), Catch::Contains("NOT_SET"));
 }
 
 // Non-domination ranks as Optuna's _calculate_nondomination_rank prints them for the

@@ -45,8 +45,7 @@ std::vector<double> default_weights(int n) {
 
 ParzenEstimator::ParzenEstimator(std::vector<ParamTransform> params,
                                  const std::vector<double>& observations,
-                                 const ParzenOptions& options,
-                                 const std::vector<double>& weights)
+                                 const ParzenOptions& options, const std::vector<double>& weights)
     : m_params(std::move(params)), m_normalize_scale(options.normalize_scale) {
   const int d = n_params();
   if (d == 0 || observations.size() % d != 0) {

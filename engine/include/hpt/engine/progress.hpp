@@ -19,14 +19,16 @@ class Progress {
   // Takes a complete trial's value into account for "best".
   void record_best(int number, double value);
   void started(int number, const Json& params);
+  // values: a multi-objective trial's values (printed instead of value).
   void finished(int number, TrialState state, std::optional<double> value,
-                const std::string& reason, double seconds);
+                const std::string& reason, double seconds, const std::vector<double>& values = {});
   void note(const std::string& message);
   // Redraws the status line (terminal only, at most a few times a second).
   void tick(int running, int done);
   void end();
-  // Prints the best of the complete trials.
-  void summary(const std::vector<FrozenTrial>& complete, Direction direction);
+  // Prints the best of the complete trials (several directions: the Pareto front's size and
+  // trial numbers).
+  void summary(const std::vector<FrozenTrial>& complete, const std::vector<Direction>& directions);
   // "1h02m", "3m05s", "12s".
   static std::string format_duration(double seconds);
 

@@ -2,9 +2,16 @@
 // The worker protocol. A worker gets its parameters as {name} placeholders in
 // objective.command and as JSON in HPT_PARAMS; it prints one JSON object per line:
 //   {"step": k, "value": v}                    an intermediate value
-//   {"value": v [, "user_attrs": {...}]}       the final value
+//   {"value": v [, "user_attrs": {...}]}       the final value (one objective)
+//   {"values": [v1, v2, ...] [, "user_attrs": {...}]}
+//                                              the final values (a multi-objective study:
+//                                              one per study.directions entry, in order)
+// Intermediate values stay single-objective: a step line has one "value" in every study
+// (a multi-objective study stores it but never prunes, as Optuna). A study with one
+// objective takes "value" only; one with several takes "values" only, of their number.
 // NaN, Infinity and -Infinity are accepted as numbers. A JSON object whose keys are all
-// protocol keys (value, step, user_attrs) and that has "value" is a protocol line: if
+// protocol keys (value, values, step, user_attrs) and that has "value" or "values" is a
+// protocol line: if
 // anything in it is wrong (a step that is negative, fractional or beyond int64, a number
 // beyond a double, nesting deeper than k_max_worker_json_depth, a user_attrs key longer than
 // k_max_key_chars, a line longer than k_max_line_bytes), it is a protocol error. Any
@@ -28,7 +35,8 @@ struct WorkerMessage {
   enum class Kind { Intermediate, Final };
   Kind kind = Kind::Final;
   int64_t step = 0;
-  double value = 0.0;
+  double value = 0.0;          // One objective (and every intermediate value).
+  std::vector<double> values;  // Several objectives (Kind::Final only); else empty.
   Json user_attrs = Json::object();
 };
 
@@ -41,8 +49,9 @@ struct WorkerLine {
 };
 
 // Classifies one stdout line (truncated: the line was longer than k_max_line_bytes and
-// cut there). Never throws for any input.
-WorkerLine parse_worker_line(const std::string& line, bool truncated = false);
+// cut there) of a study with n_objectives objectives. Never throws for any input.
+WorkerLine parse_worker_line(const std::string& line, bool truncated = false,
+                             size_t n_objectives = 1);
 
 // Number of Unicode code points in UTF-8 text (what PostgreSQL's VARCHAR(n) counts).
 size_t utf8_length(const std::string& text);

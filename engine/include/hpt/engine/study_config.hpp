@@ -14,7 +14,10 @@ struct StudyConfig {
   std::string file;  // The config file (for messages).
   // study:
   std::string name;
+  // study.direction, or study.directions (one per objective, in the order a worker reports
+  // them); direction is directions[0].
   Direction direction = Direction::Minimize;
+  std::vector<Direction> directions{Direction::Minimize};
   uint64_t seed = 0;
   int jobs = 1;
   std::string storage = "hpt_study.db";  // URL or path, relative to the working directory.
@@ -43,6 +46,7 @@ struct StudyConfig {
   SearchSpace search_space;
 
   bool builtin_trainer() const { return command.empty(); }
+  bool multi_objective() const { return directions.size() > 1; }
 };
 
 // Loads and fully validates a study config. Throws ConfigError "file:line: key: problem"
