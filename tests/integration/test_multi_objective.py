@@ -1,0 +1,170 @@
+"""Multi-objective studies: hpt <-> Optuna 3.1 in both directions, a Python objective
+reporting {"values": [...]}, config errors."""
+import json
+import os
+import sqlite3
+import subprocess
+
+from hpt_harness import OBJECTIVES, PYTHON, HPT, TempDirTest, write_config
+
+try:
+    import optuna  # noqa: F401  (Debian's python3-optuna)
+    HAVE_OPTUNA = True
+except ImportError:
+    HAVE_OPTUNA = False
+
+import unittest
+
+# The objective in Optuna's terms: the same distributions and values as two_objectives.py.
+OPTUNA_OBJECTIVE = """
+def objective(t):
+    x = t.suggest_float("x", -3, 3)
+    y = t.suggest_float("y", 0.01, 10, log=True)
+    penalty = 0.0 if t.suggest_categorical("kind", ["a", "b"]) == "a" else 0.3
+    return (x - 1.0) ** 2 + penalty, -((x + 1.0) ** 2) + y
+"""
+
+
+def hpt(*args, seconds=120):
+    """hpt under `timeout -k`: a runaway or a hang fails the test instead of blocking it."""
+    return subprocess.run(["timeout", "-k", "5", str(seconds), HPT, *args], capture_output=True,
+                          text=True)
+
+
+def optuna_py(code):
+    proc = subprocess.run([PYTHON, "-c", "import optuna\noptuna.logging.set_verbosity("
+                           "optuna.logging.ERROR)\n" + OPTUNA_OBJECTIVE + code],
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise AssertionError(proc.stdout + proc.stderr)
+    return proc.stdout
+
+
+def generations(db):
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT t.number, a.value_json FROM trials t JOIN trial_system_attributes a "
+                           "ON a.trial_id = t.trial_id WHERE a.key = 'nsga2:generation' "
+                           "ORDER BY t.number").fetchall()
+    finally:
+        con.close()
+    return {number: json.loads(value) for number, value in rows}
+
+
+@unittest.skipUnless(HAVE_OPTUNA, "python3-optuna not installed")
+class MultiObjectiveTest(TempDirTest):
+    def config(self, sampler="{type: tpe, n_startup_trials: 4}", extra=""):
+        return write_config(self.dir, f"""\
+            study:
+              name: mo
+              directions: [minimize, maximize]
+              seed: 3
+              storage: {self.dir}/study.db
+              sampler: {sampler}
+            {extra}
+            objective:
+              command: [{PYTHON}, {os.path.join(OBJECTIVES, "two_objectives.py")}]
+            search_space:
+              x: {{type: float, low: -3, high: 3}}
+              y: {{type: float, low: 0.01, high: 10, log: true}}
+              kind: {{type: categorical, choices: [a, b]}}
+            """)
+
+    def best_numbers(self, db):
+        proc = hpt("best", db, "--format", "json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return sorted(t["number"] for t in json.loads(proc.stdout))
+
+    def test_hpt_study_is_read_and_continued_by_optuna(self):
+        """hpt (MOTPE) writes a study from a Python objective reporting values; Optuna's
+        best_trials equals `hpt best`; Optuna continues it with its MOTPE and NSGA-II; hpt
+        resumes after Optuna's trials."""
+        db = f"{self.dir}/study.db"
+        config = self.config()
+        proc = hpt("--config", config, "--trials", "12")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("on the Pareto front", proc.stdout)
+        front = self.best_numbers(db)
+        self.assertTrue(front)
+        out = optuna_py(f"""
+import json, math
+s = optuna.load_study(study_name="mo", storage="sqlite:///{db}")
+assert [d.name for d in s.directions] == ["MINIMIZE", "MAXIMIZE"]
+assert len(s.trials) == 12 and all(t.state.name == "COMPLETE" for t in s.trials)
+for t in s.trials:
+    f1 = (t.params["x"] - 1.0) ** 2 + (0.0 if t.params["kind"] == "a" else 0.3)
+    assert math.isclose(t.values[0], f1, rel_tol=1e-12), (t.values, t.params)
+    assert math.isclose(t.intermediate_values[0], t.values[0] + 1.0), t.intermediate_values
+print(json.dumps(sorted(t.number for t in s.best_trials)))
+s.sampler = optuna.samplers.TPESampler(seed=1)
+s.optimize(objective, n_trials=3)
+s.sampler = optuna.samplers.NSGAIISampler(seed=1, population_size=4)
+s.optimize(objective, n_trials=3)
+""")
+        self.assertEqual(json.loads(out.strip().splitlines()[0]), front)
+        proc = hpt("--config", config, "--trials", "22")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        trials = json.loads(hpt("trials", db, "--format", "json").stdout)
+        self.assertEqual(len(trials), 22)
+        self.assertTrue(all(t["state"] == "COMPLETE" and len(t["values"]) == 2 for t in trials))
+        out = optuna_py(f"""
+import json
+s = optuna.load_study(study_name="mo", storage="sqlite:///{db}")
+print(json.dumps(sorted(t.number for t in s.best_trials)))
+""")
+        self.assertEqual(json.loads(out), self.best_numbers(db))
+        table = hpt("best", db)
+        self.assertIn("Pareto front of [MINIMIZE, MAXIMIZE]", table.stdout)
+
+    def test_optuna_nsga2_study_is_continued_by_hpt(self):
+        """Optuna's NSGAIISampler writes generations 0-2; hpt continues with sampler nsga2 and
+        the same config: its trials carry later generations (Optuna's bookkeeping), Optuna
+        continues again, and both agree on the Pareto front."""
+        db = f"{self.dir}/study.db"
+        optuna_py(f"""
+s = optuna.create_study(study_name="mo", storage="sqlite:///{db}",
+                        directions=["minimize", "maximize"],
+                        sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=4))
+s.optimize(objective, n_trials=9)
+""")
+        before = generations(db)
+        self.assertEqual(max(before.values()), 2)
+        config = self.config(sampler="{type: nsga2, population_size: 4}")
+        proc = hpt("--config", config, "--trials", "21")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        after = generations(db)
+        self.assertEqual(len(after), 21)
+        self.assertEqual({n: after[n] for n in before}, before)
+        hpt_generations = [after[n] for n in range(9, 21)]
+        self.assertEqual(hpt_generations, sorted(hpt_generations))
+        self.assertGreaterEqual(hpt_generations[-1], 4)
+        out = optuna_py(f"""
+import json
+s = optuna.load_study(study_name="mo", storage="sqlite:///{db}",
+                      sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=4))
+s.optimize(objective, n_trials=2)
+assert all(len(t.values) == 2 for t in s.trials)
+print(json.dumps(sorted(t.number for t in s.best_trials)))
+""")
+        self.assertEqual(len(generations(db)), 23)
+        self.assertEqual(json.loads(out), self.best_numbers(db))
+
+    def test_config_errors_are_one_line(self):
+        """A pruner, both direction and directions, or a misspelt NSGA-II option are refused in
+        one line before anything is written."""
+        for extra, expected in (
+                ("  pruner: {type: median}", "study.pruner: pruning is not supported for "
+                                             "multi-objective studies"),
+                ("  direction: minimize", "study.directions: give either direction"),
+                ("", "did you mean 'population_size'")):
+            config = self.config(extra=extra) if extra else self.config(
+                sampler="{type: nsga2, populaton_size: 4}")
+            proc = hpt("--config", config, "--trials", "2")
+            self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+            self.assertIn(expected, proc.stderr)
+            self.assertEqual(proc.stderr.strip().count("\n"), 0, proc.stderr)
+            self.assertFalse(os.path.exists(f"{self.dir}/study.db"))
+
+
+if __name__ == "__main__":
+    unittest.main()
