@@ -113,3 +113,21 @@ TEST_CASE("MOTPE split uses only complete multi-objective trials", "[motpe]") {
   CHECK(none.below.empty());
   CHECK(none.below_weights.empty());
 }
+
+// Infinite objective values (a worker may report Infinity) never give NaN weights: the
+// below set is weighed equally where Optuna's hypervolume arithmetic is undefined.
+TEST_CASE("MOTPE weights stay finite with infinite values", "[motpe]") {
+  std::vector<std::vector<double>> values;
+  for (int i = 0; i < 40; ++i) {
+    values.push_back({i % 3 == 0 ? INFINITY : i * 0.1, i % 5 == 0 ? -INFINITY : 4 - i * 0.1});
+  }
+  const auto trials = trials_with(values);
+  const auto split = hpt::split_observations_multi_objective(
+      trials, {Direction::Minimize, Direction::Minimize}, -1);
+  REQUIRE(split.below.size() == 4);
+  for (double w : split.below_weights) {
+    CHECK(std::isfinite(w));
+    CHECK(w > 0);
+    CHECK(w <= 1);
+  }
+}

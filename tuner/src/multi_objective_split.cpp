@@ -27,6 +27,12 @@ std::vector<double> below_weights(const std::vector<Point>& points) {
   for (double& c : contributions) {
     c = std::min(std::max(c / largest, 0.0), 1.0);
   }
+  // Infinite objective values make Optuna's arithmetic NaN (inf - inf); hpt weighs such a
+  // below set equally instead, so that l(x) stays a distribution.
+  if (!std::all_of(contributions.begin(), contributions.end(),
+                   [](double c) { return std::isfinite(c) && c > 0; })) {
+    std::fill(contributions.begin(), contributions.end(), 1.0);
+  }
   return contributions;
 }
 
