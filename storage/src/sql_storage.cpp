@@ -469,15 +469,21 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
         return claimed(Kind::Orphan, id);
       }
     }
-    if (*integer("SELECT COUNT(*) FROM trials WHERE study_id = ? AND state IN ('COMPLETE', "
-                 "'PRUNED', 'RUNNING', 'WAITING')",
-                 {study_id}) >= limit) {
+    int64_t counted = 0;
+    int64_t number = 0;
+    m_db->query("SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED', 'RUNNING', "
+                "'WAITING') THEN 1 ELSE 0 END), 0), COALESCE(MAX(number), -1) + 1 FROM trials "
+                "WHERE study_id = ?",
+                {study_id}, [&](const SqlRow& r) {
+                  counted = r.integer(0);
+                  number = r.integer(1);
+                });
+    if (counted >= limit) {
       return std::nullopt;
     }
     return claimed(Kind::New, m_db->insert("INSERT INTO trials (number, study_id, state, "
                                            "datetime_start) VALUES (?, ?, 'RUNNING', ?)",
-                                           {next_number(study_id), study_id, now_local()},
-                                           "trial_id"));
+                                           {number, study_id, now_local()}, "trial_id"));
   });
 }
 
@@ -564,20 +570,19 @@ bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
   }
   const std::string request = new_request_id();
   return run("finish a trial", true, [&](bool after_lost_connection) {
-    require_trial(trial_id, false);
-    if (state == TrialState::Running) {
-      return false;
-    }
     if (after_lost_connection && stamped_trial(-1, request) == trial_id) {
       return true;  // The first attempt committed.
     }
     // Only a RUNNING trial changes: another process may have finished or reclaimed it.
-    m_db->exec(
-        "UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ? AND state = "
-        "'RUNNING'",
-        {trial_state_name(state), is_finished(state) ? SqlParam(now_local()) : SqlParam(),
-         trial_id});
-    if (m_db->changed_rows() != 1) {
+    if (state != TrialState::Running) {
+      m_db->exec(
+          "UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ? AND state = "
+          "'RUNNING'",
+          {trial_state_name(state), is_finished(state) ? SqlParam(now_local()) : SqlParam(),
+           trial_id});
+    }
+    if (state == TrialState::Running || m_db->changed_rows() != 1) {
+      require_trial(trial_id, false);  // Fails for an unknown trial.
       return false;
     }
     for (size_t objective = 0; objective < values.size(); ++objective) {
