@@ -2,7 +2,8 @@
 # Dashboard benchmark. (1) Server time to load and refresh a study of 1,000 and 10,000 trials
 # (bench_dashboard). (2) A 1,000-trial study's wall time alone and with `hpt dashboard` polling
 # it as an open study page does (trials every second, plots when they change), RUNS times each,
-# interleaved. Prints Markdown tables. Usage: bench/dashboard/run.sh [BUILD_DIR]  (env: RUNS=3)
+# interleaved. Prints Markdown tables of medians. Usage: bench/dashboard/run.sh [BUILD_DIR]
+# (env: RUNS=3, SIZES="1000 10000", STUDY_TRIALS=1000)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
@@ -20,17 +21,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$build/bench/dashboard/bench_dashboard" "$tmp" 1000 10000 > "$tmp/server.jsonl"
-/usr/bin/python3 - "$tmp/server.jsonl" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-print("### Dashboard server time (ms; one SQLite file, read-only)\n")
-print("| trials | page | first poll (all trials) | table ready | plots ready | refresh after 1 new trial (median / max) | poll, no change |")
-print("|---|---|---|---|---|---|---|")
+i=0
+while [ $i -lt "$runs" ]; do
+  "$build/bench/dashboard/bench_dashboard" "$tmp" ${SIZES:-1000 10000} >> "$tmp/server.jsonl"
+  i=$((i + 1))
+done
+/usr/bin/python3 - "$tmp/server.jsonl" "$runs" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+rows = []
+for n in sorted({r["trials"] for r in runs}):
+    mine = [r for r in runs if r["trials"] == n]
+    rows.append({k: statistics.median(r[k] for r in mine) for k in mine[0]})
+print(f"### Dashboard server time (ms, median of {sys.argv[2]} runs; one SQLite file, read-only)\n")
+print("| trials | page | first poll (all trials) | table ready | plots shown (first paint) | importances shown | refresh after 1 new trial (median / max) | poll, no change |")
+print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     print(f"| {r['trials']:,} | {r['page_ms']:.1f} | {r['first_poll_ms']:.0f} ({r['first_poll_bytes']/1e6:.1f} MB) | "
-          f"{r['table_ready_ms']:.0f} | {r['plots_ready_ms']:.0f} | {r['refresh_median_ms']:.1f} / {r['refresh_max_ms']:.1f} | "
+          f"{r['table_ready_ms']:.0f} (CPU {r['table_cpu_ms']:.0f}) | {r['first_paint_ms']:.0f} (CPU {r['first_paint_cpu_ms']:.0f}) | "
+          f"{r['plots_ready_ms']:.0f} (CPU {r['plots_ready_cpu_ms']:.0f}) | {r['refresh_median_ms']:.1f} / {r['refresh_max_ms']:.1f} | "
           f"{r['idle_poll_median_ms']:.2f} |")
+print("\n(wall ms; CPU = milliseconds of CPU the dashboard used up to that point, all threads)")
 PY
 
 cat > "$tmp/study.yaml" <<YAML
@@ -54,7 +65,7 @@ poll_like_a_page() {
 }
 study_wall() {
   start=$(date +%s.%N)
-  "$hpt" --config "$tmp/study.yaml" --trials 1000 > "$tmp/study.log"
+  "$hpt" --config "$tmp/study.yaml" --trials "${STUDY_TRIALS:-1000}" > "$tmp/study.log"
   end=$(date +%s.%N)
   echo "$end - $start" | bc
 }

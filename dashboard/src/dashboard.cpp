@@ -1,6 +1,9 @@
 #include "hpt/dashboard/dashboard.hpp"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <limits>
@@ -9,6 +12,7 @@
 #include "hpt/dashboard/api.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/plots_html.hpp"
+#include "hpt/reports/svg.hpp"
 #include "hpt/storage/study_lookup.hpp"
 
 namespace hpt::embedded {
@@ -55,6 +59,58 @@ std::optional<int64_t> parse_id(const std::string& text) {
   return std::stoll(text);
 }
 
+// Identifies the set of COMPLETE trials (FNV-1a over their numbers): the fANOVA importances
+// depend on nothing else, so a cached result stays valid while the key is unchanged.
+uint64_t complete_trials_key(const std::vector<FrozenTrial>& trials) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](uint64_t x) {
+    for (int b = 0; b < 8; ++b) {
+      h = (h ^ ((x >> (8 * b)) & 0xffU)) * 1099511628211ULL;
+    }
+  };
+  uint64_t n = 0;
+  for (const FrozenTrial& t : trials) {
+    if (t.state == TrialState::Complete) {
+      mix(static_cast<uint64_t>(t.number));
+      ++n;
+    }
+  }
+  mix(n);
+  return h;
+}
+
+// The calling thread at the lowest CPU priority (Linux threads have their own nice value);
+// a failure only leaves it at its priority.
+void lower_thread_priority() {
+  [[maybe_unused]] const int rc =
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
+}
+
+// The plot sections, or a note saying why they could not be drawn.
+std::string draw(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
+                 const reports::StudyImportances* importances) {
+  try {
+    return reports::render_plot_sections(study, trials, importances);
+  } catch (const std::exception& e) {
+    return "<p class=\"note\">The plots could not be drawn: " + reports::html_escape(e.what()) +
+           "</p>";
+  }
+}
+
+// Both importances, or notes saying why they could not be computed.
+std::shared_ptr<const reports::StudyImportances> compute_importances(
+    const std::vector<FrozenTrial>& trials) {
+  try {
+    return std::make_shared<const reports::StudyImportances>(
+        reports::get_study_importances(trials));
+  } catch (const std::exception& e) {
+    reports::StudyImportances failed;
+    failed.value.note = std::string("Not available: ") + e.what();
+    failed.duration.note = failed.value.note;
+    return std::make_shared<const reports::StudyImportances>(std::move(failed));
+  }
+}
+
 }  // namespace
 
 Dashboard::Dashboard(std::unique_ptr<Storage> storage, const std::string& only_study)
@@ -84,6 +140,11 @@ void Dashboard::set_intervals(std::chrono::milliseconds sync, std::chrono::milli
   std::lock_guard<std::mutex> lock(m_mutex);
   m_sync_interval = sync;
   m_min_plot_interval = min_plot;
+}
+
+uint64_t Dashboard::importance_computations() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_importance_computations;
 }
 
 Response Dashboard::get(const std::string& path, const std::map<std::string, std::string>& query) {
@@ -202,6 +263,9 @@ Response Dashboard::trials(Watched& w, const std::string& since) {
       from = static_cast<uint64_t>(*r);
     }
   }
+  if (from == 0 && !w.has_plots) {
+    schedule_render(w);  // A page opening: its plots are drawn while this answer is written.
+  }
   const auto snapshot = w.watch.trials();
   Json rows = Json::array();
   for (size_t i : w.watch.changed_since(from)) {
@@ -241,7 +305,25 @@ Response Dashboard::trial(Watched& w, int number) {
   return json_response(j);
 }
 
-void Dashboard::start_render(Watched& w) {
+void Dashboard::schedule_render(Watched& w) {
+  if (w.rendering || m_stopping) {
+    return;
+  }
+  if (!w.has_plots) {
+    start_render(w, true, true);  // First load: plots at once, importances right after.
+    return;
+  }
+  const bool data_stale = w.plot_revision != w.watch.revision();
+  const bool importance_stale =
+      !w.importances || w.importance_key != complete_trials_key(*w.watch.trials());
+  if ((!data_stale && !importance_stale) || SteadyClock::now() < w.next_render) {
+    return;
+  }
+  // Importances at most every other drawing, so that new trials still show in between.
+  start_render(w, importance_stale && (w.prefer_importance || !data_stale), false);
+}
+
+void Dashboard::start_render(Watched& w, bool compute_importance, bool first_paint) {
   if (w.plot_thread.joinable()) {
     w.plot_thread.join();  // Finished: rendering is false.
   }
@@ -249,34 +331,55 @@ void Dashboard::start_render(Watched& w) {
   auto snapshot = w.watch.trials();
   const uint64_t revision = w.watch.revision();
   const StudyInfo study = w.watch.study();
-  w.plot_thread = std::thread([this, &w, snapshot, revision, study] {
-    const auto start = SteadyClock::now();
-    std::string html;
-    try {
-      html = reports::render_plot_sections(study, *snapshot);
-    } catch (const std::exception& e) {
-      html = "<p class=\"note\">The plots could not be drawn: " + std::string(e.what()) + "</p>";
-    }
-    const auto took = SteadyClock::now() - start;
-    std::lock_guard<std::mutex> lock(m_mutex);
-    w.plot_html = std::move(html);
-    w.plot_revision = revision;
-    w.has_plots = true;
-    w.rendering = false;
-    // Drawing takes at most a tenth of the time: a running study keeps its CPU.
-    w.next_render =
-        SteadyClock::now() + std::max<SteadyClock::duration>(m_min_plot_interval, 9 * took);
-  });
+  std::shared_ptr<const reports::StudyImportances> cached = w.importances;
+  w.plot_thread =
+      std::thread([this, &w, snapshot, revision, study, cached, compute_importance, first_paint] {
+        if (!first_paint) {
+          lower_thread_priority();  // A redraw yields the CPU to a running study.
+        }
+        const auto start = SteadyClock::now();
+        if (first_paint) {
+          std::string html = draw(study, *snapshot, nullptr);
+          std::lock_guard<std::mutex> lock(m_mutex);
+          publish(w, std::move(html), revision);
+        }
+        std::shared_ptr<const reports::StudyImportances> importances = cached;
+        uint64_t key = 0;
+        if (compute_importance) {
+          key = complete_trials_key(*snapshot);
+          importances = compute_importances(*snapshot);
+        }
+        std::string html = draw(study, *snapshot, importances.get());
+        const auto took = SteadyClock::now() - start;
+        std::lock_guard<std::mutex> lock(m_mutex);
+        publish(w, std::move(html), revision);
+        if (compute_importance) {
+          w.importances = std::move(importances);
+          w.importance_key = key;
+          ++m_importance_computations;
+        }
+        w.prefer_importance = !compute_importance;
+        w.rendering = false;
+        // Drawing takes at most a tenth of the time: a running study keeps its CPU.
+        w.next_render =
+            SteadyClock::now() + std::max<SteadyClock::duration>(m_min_plot_interval, 9 * took);
+      });
+}
+
+void Dashboard::publish(Watched& w, std::string html, uint64_t revision) {
+  w.plot_html = std::move(html);
+  w.plot_revision = revision;
+  w.has_plots = true;
+  ++w.plot_version;
 }
 
 Response Dashboard::plots(Watched& w, const std::string& have) {
   std::lock_guard<std::mutex> lock(m_mutex);
-  const bool stale = !w.has_plots || w.plot_revision != w.watch.revision();
-  if (stale && !w.rendering && !m_stopping && SteadyClock::now() >= w.next_render) {
-    start_render(w);
-  }
-  Json j = {{"revision", w.plot_revision}, {"pending", !w.has_plots || w.rendering}};
-  if (w.has_plots && have != std::to_string(w.plot_revision)) {
+  schedule_render(w);
+  Json j = {{"revision", w.plot_revision},
+            {"version", w.plot_version},
+            {"pending", !w.has_plots || w.rendering}};
+  if (w.has_plots && have != std::to_string(w.plot_version)) {
     j["html"] = w.plot_html;
   }
   return json_response(j);

@@ -109,17 +109,19 @@
     report.init({ trialHref: (n) => '/studies/' + id + '/trials/' + n });
     let cursor = '';
     let dataRevision = -1;
-    let plotRevision = '';
+    let plotRevision = '';  // The data revision the shown plots were drawn for.
+    let plotVersion = '';   // The server's drawing they are (a later one may add importances).
     let plotsBusy = false;
 
     async function refreshPlots() {
       if (plotsBusy) return;
       plotsBusy = true;
       try {
-        const p = await getJson('/api/studies/' + id + '/plots?have=' + plotRevision);
+        const p = await getJson('/api/studies/' + id + '/plots?have=' + plotVersion);
         if (p.html !== undefined) {
           report.setPlots(document.getElementById('plots'), p.html);
           plotRevision = String(p.revision);
+          plotVersion = String(p.version);
           document.getElementById('plots').dataset.revision = plotRevision;
         }
         if (p.pending || String(p.revision) !== String(dataRevision)) setTimeout(refreshPlots, POLL_MS);

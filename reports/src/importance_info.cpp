@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <cmath>
+#include <future>
+#include <set>
 #include <stdexcept>
 
 #include "hpt/reports/info.hpp"
@@ -27,6 +30,72 @@ ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, Impor
     info.importances.clear();
   }
   return info;
+}
+
+StudyImportances get_study_importances(const std::vector<FrozenTrial>& trials, uint64_t seed) {
+  auto duration = std::async(std::launch::async, [&trials, seed] {
+    return get_importance_info(trials, ImportanceTarget::Duration, seed);
+  });
+  StudyImportances out;
+  out.value = get_importance_info(trials, ImportanceTarget::Value, seed);
+  out.duration = duration.get();
+  return out;
+}
+
+std::vector<std::string> quick_param_ranking(const std::vector<FrozenTrial>& trials) {
+  constexpr int k_bins = 10;
+  std::vector<int> idx;
+  std::set<std::string> names;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const FrozenTrial& t = trials[i];
+    if (t.state == TrialState::Complete && t.value && std::isfinite(*t.value)) {
+      idx.push_back(static_cast<int>(i));
+      for (const auto& [name, v] : t.params) {
+        names.insert(name);
+      }
+    }
+  }
+  std::vector<std::pair<double, std::string>> scored;
+  for (const std::string& name : names) {
+    const ParamAxis axis = make_param_axis(trials, idx, name);
+    const size_t n_bins = axis.categorical ? std::max<size_t>(axis.labels.size(), 1) : k_bins;
+    std::vector<double> sum(n_bins, 0.0);
+    std::vector<double> count(n_bins, 0.0);
+    std::vector<std::pair<size_t, double>> points;  // (bin, value)
+    for (int i : idx) {
+      const double x = axis_value(axis, trials[i]);
+      if (std::isnan(x) || (axis.categorical && x < 0)) {
+        continue;
+      }
+      const size_t bin =
+          axis.categorical
+              ? std::min(static_cast<size_t>(x), n_bins - 1)
+              : static_cast<size_t>(std::clamp(axis_position(axis, x) * k_bins, 0.0, k_bins - 1.0));
+      points.emplace_back(bin, *trials[i].value);
+      sum[bin] += *trials[i].value;
+      count[bin] += 1;
+    }
+    double mean = 0.0;
+    for (const auto& [bin, v] : points) {
+      mean += v / static_cast<double>(points.size());
+    }
+    double total = 0.0;
+    double between = 0.0;
+    for (const auto& [bin, v] : points) {
+      total += (v - mean) * (v - mean);
+      const double bin_mean = sum[bin] / count[bin];
+      between += (bin_mean - mean) * (bin_mean - mean);
+    }
+    const double eta = total > 0 && std::isfinite(total) ? between / total : 0.0;
+    scored.emplace_back(std::isfinite(eta) ? eta : 0.0, name);
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> out;
+  for (auto& [score, name] : scored) {
+    out.push_back(std::move(name));
+  }
+  return out;
 }
 
 }  // namespace hpt::reports

@@ -48,12 +48,17 @@ ParamAxis make_param_axis(const std::vector<FrozenTrial>& trials, const std::vec
   ParamAxis axis;
   axis.name = name;
   bool first = true;
+  const Distribution* previous = nullptr;
   for (int i : indices) {
     auto it = trials[i].distributions.find(name);
     if (it == trials[i].distributions.end()) {
       continue;
     }
     const Distribution& d = it->second;
+    if (previous && *previous == d) {
+      continue;  // Trials mostly share one distribution: fold it in once.
+    }
+    previous = &d;
     if (const auto* c = std::get_if<CategoricalDistribution>(&d)) {
       axis.categorical = true;
       for (const Json& choice : c->choices) {
@@ -95,13 +100,22 @@ double axis_value(const ParamAxis& axis, const FrozenTrial& trial) {
     if (dist == trial.distributions.end()) {
       return it->second;
     }
-    const Json ext = to_external(dist->second, it->second);
-    return ext.is_number() ? ext.get<double>() : it->second;
+    // to_external without building a Json (this runs for every trial of every plot).
+    if (std::holds_alternative<IntDistribution>(dist->second)) {
+      return static_cast<double>(std::llround(it->second));
+    }
+    return it->second;
   }
-  if (dist == trial.distributions.end()) {
+  const auto* c = dist == trial.distributions.end()
+                      ? nullptr
+                      : std::get_if<CategoricalDistribution>(&dist->second);
+  const double i = std::round(it->second);
+  if (!c || !(i >= 0) || i >= static_cast<double>(c->choices.size())) {
     return -1;
   }
-  const std::string label = choice_label(to_external(dist->second, it->second));
+  const Json& choice = c->choices[static_cast<size_t>(i)];
+  const std::string dumped = choice.is_string() ? std::string() : choice_label(choice);
+  const std::string& label = choice.is_string() ? choice.get_ref<const std::string&>() : dumped;
   auto pos = std::find(axis.labels.begin(), axis.labels.end(), label);
   return pos == axis.labels.end() ? -1 : static_cast<double>(pos - axis.labels.begin());
 }

@@ -445,29 +445,62 @@ void render_edf(std::string& out, const EdfInfo& e) {
 }  // namespace
 
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {
+  const StudyImportances importances = get_study_importances(trials);
+  return render_plot_sections(study, trials, &importances);
+}
+
+std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
+                                 const StudyImportances* importances) {
   const Direction dir = study.direction;
   const SummaryInfo summary = get_summary_info(study.name, dir, trials);
-  // The two forests are independent: fit the duration one on a second thread.
-  auto duration_future = std::async(std::launch::async, [&trials] {
-    return get_importance_info(trials, ImportanceTarget::Duration);
-  });
-  const ImportanceInfo importance = get_importance_info(trials, ImportanceTarget::Value);
-  const ImportanceInfo duration = duration_future.get();
   std::vector<std::string> ranked;
-  for (const auto& [name, v] : importance.importances) {
-    ranked.push_back(name);
+  if (importances) {
+    for (const auto& [name, v] : importances->value.importances) {
+      ranked.push_back(name);
+    }
+  } else {
+    ranked = quick_param_ranking(trials);
   }
+  // The three largest plots are drawn on their own threads, the rest on this one.
+  auto section = [&trials](auto draw) {
+    return std::async(std::launch::async, [draw, &trials] {
+      std::string s;
+      draw(s, trials);
+      return s;
+    });
+  };
+  auto contour = section([&ranked, dir](std::string& s, const std::vector<FrozenTrial>& t) {
+    render_contour(s, get_contour_info(t, ranked), dir, t);
+  });
+  auto slice = section([](std::string& s, const std::vector<FrozenTrial>& t) {
+    render_slice(s, get_slice_info(t), t);
+  });
+  auto parallel = section([dir](std::string& s, const std::vector<FrozenTrial>& t) {
+    render_parallel(s, get_parallel_info(t, dir), dir, t);
+  });
   std::string out;
   out.reserve(1 << 20);
   render_summary(out, summary);
   render_history(out, get_history_info(trials, dir), dir, trials);
-  render_importance(out, importance, "importance", "Parameter importance");
-  render_importance(out, duration, "duration-importance", "Duration importance");
-  render_contour(out, get_contour_info(trials, ranked), dir, trials);
-  render_slice(out, get_slice_info(trials), trials);
-  render_parallel(out, get_parallel_info(trials, dir), dir, trials);
-  render_intermediate(out, get_intermediate_info(trials, dir), trials);
-  render_edf(out, get_edf_info(trials));
+  if (importances) {
+    render_importance(out, importances->value, "importance", "Parameter importance");
+    render_importance(out, importances->duration, "duration-importance", "Duration importance");
+  } else {
+    ImportanceInfo pending;
+    pending.note =
+        "Computing the fANOVA importances\u2026 (the contour plots below show the "
+        "pairs of the params whose value means differ most meanwhile)";
+    render_importance(out, pending, "importance", "Parameter importance");
+    pending.note = "Computing the fANOVA importances\u2026";
+    render_importance(out, pending, "duration-importance", "Duration importance");
+  }
+  std::string rest;
+  render_intermediate(rest, get_intermediate_info(trials, dir), trials);
+  render_edf(rest, get_edf_info(trials));
+  out += contour.get();
+  out += slice.get();
+  out += parallel.get();
+  out += rest;
   return out;
 }
 

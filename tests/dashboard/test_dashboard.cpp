@@ -141,8 +141,8 @@ TEST_CASE("plots follow the study", "[dashboard]") {
   const std::string html = p["html"];
   CHECK(html.find("<section id=\"history\">") != std::string::npos);
   CHECK(html.find("data-t=\"") != std::string::npos);
-  const auto revision = std::to_string(p["revision"].get<uint64_t>());
-  // The client already has this revision: no html is sent again.
+  const auto revision = std::to_string(p["version"].get<uint64_t>());
+  // The client already has this drawing: no html is sent again.
   CHECK_FALSE(rendered_plots(*d, db.alpha, revision).contains("html"));
   const auto running = db.claim();
   db.writer->set_trial_state_values(running.id, hpt::TrialState::Complete, 0.0);
@@ -157,6 +157,41 @@ TEST_CASE("plots follow the study", "[dashboard]") {
   }
   REQUIRE(later.contains("html"));
   CHECK(later["revision"].get<uint64_t>() > p["revision"].get<uint64_t>());
+}
+
+// A page opening gets plots drawn without the importances first, then with them; refreshes
+// reuse the cached importances until the set of COMPLETE trials changes.
+TEST_CASE("importances are drawn after the first paint and cached", "[dashboard]") {
+  hpt::test::StudyDb db(20);
+  auto d = open_dashboard(db);
+  const std::string id = std::to_string(db.alpha);
+  get_json(*d, "/api/studies/" + id + "/trials");
+  Json p = rendered_plots(*d, db.alpha);
+  // Two drawings: the first paint (no importances), then the one with them.
+  CHECK(p["version"] == 2);
+  CHECK(d->importance_computations() == 1);
+  const std::string html = p["html"];
+  CHECK(html.find("fANOVA, ") != std::string::npos);
+  CHECK(html.find("Computing the fANOVA importances") == std::string::npos);
+  auto redraw = [&](const Json& before) {
+    get_json(*d, "/api/studies/" + id + "/trials");
+    Json later = rendered_plots(*d, db.alpha, std::to_string(before["version"].get<uint64_t>()));
+    for (int i = 0; i < 300 && !later.contains("html"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      later = rendered_plots(*d, db.alpha, std::to_string(before["version"].get<uint64_t>()));
+    }
+    REQUIRE(later.contains("html"));
+    return later;
+  };
+  // A new RUNNING trial: the plots are redrawn, the importances are not recomputed.
+  const auto running = db.claim();
+  p = redraw(p);
+  CHECK(d->importance_computations() == 1);
+  CHECK(p["html"].get<std::string>().find("fANOVA, ") != std::string::npos);
+  // It completes: the importances are computed again for the new set of COMPLETE trials.
+  db.writer->set_trial_state_values(running.id, hpt::TrialState::Complete, 0.0);
+  redraw(p);
+  CHECK(d->importance_computations() == 2);
 }
 
 // Pages are one HTML document with inline code; unknown paths are 404; the file is unchanged.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "hpt/reports/info.hpp"
@@ -34,4 +35,32 @@ TEST_CASE("importance info on tiny studies", "[importance_info]") {
       hpt::reports::get_importance_info(hpt::test::mixed_study(1), hpt::ImportanceTarget::Value);
   CHECK(one.importances.empty());
   CHECK(one.note.find("at least 2") != std::string::npos);
+}
+
+// Both importances come together, as get_importance_info gives each of them.
+TEST_CASE("get_study_importances", "[importance_info]") {
+  const auto trials = hpt::test::mixed_study(80);
+  const auto both = hpt::reports::get_study_importances(trials);
+  const auto v = hpt::reports::get_importance_info(trials, hpt::ImportanceTarget::Value);
+  REQUIRE(both.value.importances.size() == v.importances.size());
+  CHECK(both.value.importances[0] == v.importances[0]);
+  CHECK(both.duration.target == "duration");
+  REQUIRE_FALSE(both.duration.importances.empty());
+  CHECK(both.duration.importances[0].first == "layers");
+}
+
+// The quick ranking puts the param driving the value (lr) first, ranks every param of COMPLETE
+// trials (x included, though not shared by all), and survives empty or valueless studies.
+TEST_CASE("quick_param_ranking", "[importance_info]") {
+  const auto ranked = hpt::reports::quick_param_ranking(hpt::test::mixed_study(80));
+  REQUIRE(ranked.size() == 5);
+  CHECK(ranked[0] == "lr");
+  CHECK(std::find(ranked.begin(), ranked.end(), "x") != ranked.end());
+  CHECK(hpt::reports::quick_param_ranking({}).empty());
+  auto flat = hpt::test::mixed_study(10);
+  for (auto& t : flat) {
+    t.value = 1.0;  // No variance: every score 0, order by name.
+  }
+  const auto by_name = hpt::reports::quick_param_ranking(flat);
+  CHECK(std::is_sorted(by_name.begin(), by_name.end()));
 }

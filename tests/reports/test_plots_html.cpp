@@ -35,6 +35,23 @@ TEST_CASE("plot marks are tagged with trial numbers", "[plots_html]") {
   }
 }
 
+// Without importances the sections come at once: importance sections say they are being
+// computed, contour plots still show (pairs by the quick ranking); given importances are drawn.
+TEST_CASE("plot sections with and without importances", "[plots_html]") {
+  const auto trials = hpt::test::mixed_study(40);
+  const auto study = hpt::test::study_info(1, "s");
+  const std::string quick = hpt::reports::render_plot_sections(study, trials, nullptr);
+  CHECK(quick.find("Computing the fANOVA importances") != std::string::npos);
+  CHECK(quick.find("fANOVA, ") == std::string::npos);
+  CHECK(quick.find("<section id=\"duration-importance\">") != std::string::npos);
+  CHECK(quick.find("lr \u00d7 ") != std::string::npos);  // lr ranks first: in the first pair.
+  const auto importances = hpt::reports::get_study_importances(trials);
+  const std::string full = hpt::reports::render_plot_sections(study, trials, &importances);
+  CHECK(full.find("Computing the fANOVA importances") == std::string::npos);
+  CHECK(full.find("fANOVA, ") != std::string::npos);
+  CHECK(full == hpt::reports::render_plot_sections(study, trials));
+}
+
 // Long multi-byte parameter names and choices make valid UTF-8 labels in every plot.
 TEST_CASE("labels of long non-ASCII names stay valid UTF-8", "[plots_html]") {
   auto trials = hpt::test::mixed_study(40);

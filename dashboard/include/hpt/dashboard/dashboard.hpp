@@ -10,8 +10,10 @@
 //                                     "trials": [rows changed after cursor C]}; no C (or a
 //                                     cursor from an earlier server run): every trial, full
 //   /api/studies/ID/trials/NUMBER    trial_detail_json + "log_tail" + "metrics_html"
-//   /api/studies/ID/plots?have=R     {"revision": R', "pending": bool, "html": plot sections}
-//                                     ("html" omitted when R' == R: the client has it)
+//   /api/studies/ID/plots?have=V     {"revision": R, "version": V', "pending": bool, "html":
+//                                     plot sections drawn for data revision R} ("html" omitted
+//                                     when V' == V: the client has it; "pending": a drawing
+//                                     is under way, e.g. the importances of a first load)
 
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +24,7 @@
 #include <thread>
 
 #include "hpt/dashboard/study_watch.hpp"
+#include "hpt/reports/info.hpp"
 #include "hpt/storage/storage.hpp"
 
 namespace hpt::dashboard {
@@ -46,23 +49,38 @@ class Dashboard {
   // a 503 JSON {"error": ...}, a bad path or id a 404).
   Response get(const std::string& path, const std::map<std::string, std::string>& query);
 
-  // The newest trials are read at most this often (default 250 ms); plots are re-rendered at
-  // most every max(min_plot_interval (default 1 s), 9 x the last rendering's time), so that
-  // drawing takes at most a tenth of the time next to a running study.
+  // The newest trials are read at most this often (default 250 ms). Plots are drawn in the
+  // background: the first time at once without the fANOVA importances, then at once again with
+  // them; after that at most every max(min_plot_interval (default 1 s), 9 x the last drawing's
+  // time) on a thread at the lowest CPU priority, so that drawing takes at most a tenth of the
+  // time and yields the CPU to a running study. Importances are cached per study and computed
+  // again only when the set of COMPLETE trials changed (at most every other drawing).
   void set_intervals(std::chrono::milliseconds sync, std::chrono::milliseconds min_plot);
+
+  // How many times the fANOVA importances were computed, over all studies (for tests and the
+  // benchmark: refreshes that bring no new COMPLETE trial must not recompute them).
+  uint64_t importance_computations();
 
  private:
   struct Watched {
     explicit Watched(StudyInfo s) : watch(std::move(s)) {}
     StudyWatch watch;
     std::chrono::steady_clock::time_point synced{};
-    // Plot sections rendered for plot_revision; a rendering runs on plot_thread.
+    // Plot sections drawn for data revision plot_revision; plot_version counts the drawings
+    // published. A drawing runs on plot_thread.
     uint64_t plot_revision = 0;
+    uint64_t plot_version = 0;
     bool has_plots = false;
     std::string plot_html;
     bool rendering = false;
     std::chrono::steady_clock::time_point next_render{};
     std::thread plot_thread;
+    // The fANOVA importances of the COMPLETE trials whose complete_trials_key is
+    // importance_key (null until first computed); the next gated drawing recomputes them
+    // when prefer_importance and they are stale.
+    std::shared_ptr<const reports::StudyImportances> importances;
+    uint64_t importance_key = 0;
+    bool prefer_importance = true;
   };
 
   Response route(const std::string& path, const std::map<std::string, std::string>& query);
@@ -75,7 +93,13 @@ class Dashboard {
   Watched* sync(int64_t study_id);
   void sync_locked(Watched& w);
   std::vector<StudyInfo> served_studies();
-  void start_render(Watched& w);
+  // Starts a drawing when one is due (see set_intervals); m_mutex held.
+  void schedule_render(Watched& w);
+  // Draws on a new thread: with cached importances, or computing them first when
+  // compute_importance; first_paint draws without them, publishes, then draws with them.
+  void start_render(Watched& w, bool compute_importance, bool first_paint);
+  // Makes html, drawn for data revision, the plots served next; m_mutex held.
+  static void publish(Watched& w, std::string html, uint64_t revision);
 
   std::unique_ptr<Storage> m_storage;
   std::string m_only_study;
@@ -85,6 +109,7 @@ class Dashboard {
   std::chrono::milliseconds m_sync_interval{250};
   std::chrono::milliseconds m_min_plot_interval{1000};
   bool m_stopping = false;
+  uint64_t m_importance_computations = 0;
 };
 
 }  // namespace hpt::dashboard

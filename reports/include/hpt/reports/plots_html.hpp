@@ -18,6 +18,11 @@ namespace hpt::reports {
 // learning curves, EDF) of the study's trials, each a <section id="...">. Never throws on odd
 // studies: a plot that cannot be drawn carries a note instead.
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
+// The same with importances given (computed earlier, maybe for fewer trials), or, when
+// importances is null, without waiting for them: the importance sections say they are being
+// computed and the contour plots pick their pairs by quick_param_ranking.
+std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
+                                 const StudyImportances* importances);
 
 // The ROC curve (SVG) and confusion-matrix table of one trial's built-in-trainer user attrs;
 // an empty string when it has neither.
