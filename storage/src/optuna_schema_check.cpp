@@ -60,9 +60,10 @@ std::optional<std::string> alembic_revision_problem(const std::string& revision,
   static const std::set<std::string> k_older = {"v0.9.0.a", "v1.2.0.a", "v1.3.0.a", "v2.4.0.a",
                                                 "v2.6.0.a", "v3.0.0.a", "v3.0.0.b", "v3.0.0.c"};
   if (k_older.count(revision) != 0) {
-    return fmt::format("made by an older Optuna (alembic revision {}, Optuna {}); upgrade it "
-                       "with `optuna storage upgrade --storage {}`",
-                       revision, library_version, url);
+    return fmt::format(
+        "made by an older Optuna (alembic revision {}, Optuna {}); upgrade it "
+        "with `optuna storage upgrade --storage {}`",
+        revision, library_version, url);
   }
   return fmt::format("unknown alembic revision '{}' (Optuna {}); hpt reads {} (Optuna 3.0-3.1)",
                      revision, library_version, k_optuna_alembic_version);

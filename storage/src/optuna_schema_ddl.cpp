@@ -107,10 +107,10 @@ std::vector<std::string> optuna_schema_ddl(const SchemaTypes& t) {
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 ))sql"};
   for (const auto& text : tables) {
-    ddl.push_back(fmt::format(fmt::runtime(text), fmt::arg("serial", t.serial),
-                              fmt::arg("direction", t.direction), fmt::arg("state", t.state),
-                              fmt::arg("datetime", t.datetime), fmt::arg("value_type", t.value_type),
-                              fmt::arg("intermediate_type", t.intermediate_type)));
+    ddl.push_back(fmt::format(
+        fmt::runtime(text), fmt::arg("serial", t.serial), fmt::arg("direction", t.direction),
+        fmt::arg("state", t.state), fmt::arg("datetime", t.datetime),
+        fmt::arg("value_type", t.value_type), fmt::arg("intermediate_type", t.intermediate_type)));
   }
   return ddl;
 }

@@ -149,9 +149,10 @@ class PostgresDialect final : public SqlDialect {
 
   std::vector<std::string> table_names() override {
     std::vector<std::string> names;
-    query("SELECT table_name FROM information_schema.tables WHERE table_schema = "
-          "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
-          {}, [&](const SqlRow& r) { names.push_back(r.text(0)); });
+    query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+        "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
+        {}, [&](const SqlRow& r) { names.push_back(r.text(0)); });
     return names;
   }
   const std::vector<std::string>& schema_ddl() const override {
@@ -160,8 +161,13 @@ class PostgresDialect final : public SqlDialect {
           "CREATE TYPE trialstate AS ENUM ('RUNNING', 'COMPLETE', 'PRUNED', 'FAIL', 'WAITING')",
           "CREATE TYPE trialvaluetype AS ENUM ('FINITE', 'INF_POS', 'INF_NEG')",
           "CREATE TYPE trialintermediatevaluetype AS ENUM ('FINITE', 'INF_POS', 'INF_NEG', 'NAN')"},
-         "SERIAL", "key", "studydirection", "trialstate", "trialvaluetype",
-         "trialintermediatevaluetype", "TIMESTAMP WITHOUT TIME ZONE"});
+         "SERIAL",
+         "key",
+         "studydirection",
+         "trialstate",
+         "trialvaluetype",
+         "trialintermediatevaluetype",
+         "TIMESTAMP WITHOUT TIME ZONE"});
     return k_ddl;
   }
   void disconnect() override {

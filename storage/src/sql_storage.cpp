@@ -1,7 +1,6 @@
 #include "hpt/storage/sql_storage.hpp"
 
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,8 +36,8 @@ std::string id_list(const std::vector<int64_t>& ids) {
 
 // A request id unique across hosts, processes (forked ones too) and calls.
 std::string new_request_id() {
-  static const uint64_t k_random = std::random_device()() * uint64_t{0x100000000} +
-                                   std::random_device()();
+  static const uint64_t k_random =
+      std::random_device()() * uint64_t{0x100000000} + std::random_device()();
   static std::atomic<uint64_t> counter{0};
   return fmt::format("{:016x}-{}-{}", k_random, ::getpid(), ++counter);
 }
@@ -156,9 +155,10 @@ void SqlStorage::prepare_schema() {
       for (const auto& ddl : m_db->schema_ddl()) {
         m_db->exec(ddl);
       }
-      m_db->exec("INSERT INTO version_info (version_info_id, schema_version, library_version) "
-                 "VALUES (1, ?, ?)",
-                 {int64_t{k_optuna_schema_version}, k_optuna_library_version});
+      m_db->exec(
+          "INSERT INTO version_info (version_info_id, schema_version, library_version) "
+          "VALUES (1, ?, ?)",
+          {int64_t{k_optuna_schema_version}, k_optuna_library_version});
       m_db->exec("INSERT INTO alembic_version (version_num) VALUES (?)",
                  {k_optuna_alembic_version});
       tables = m_db->table_names();
@@ -176,8 +176,8 @@ void SqlStorage::prepare_schema() {
     m_db->query("SELECT version_num FROM alembic_version", {},
                 [&](const SqlRow& r) { revision = r.text(0); });
     if (!version || !revision) {
-      fail(std::string("Optuna schema without a ") + (version ? "alembic_version" : "version_info") +
-           " row");
+      fail(std::string("Optuna schema without a ") +
+           (version ? "alembic_version" : "version_info") + " row");
     }
     if (auto problem = schema_version_problem(version->first, version->second)) {
       fail(*problem);
@@ -227,9 +227,10 @@ std::pair<int64_t, TrialState> SqlStorage::require_trial(int64_t trial_id, bool 
 
 std::vector<int64_t> SqlStorage::trial_ids(int64_t study_id, const char* state) {
   std::vector<int64_t> ids;
-  m_db->query("SELECT trial_id FROM trials WHERE study_id = ? AND state = ? ORDER BY number, "
-              "trial_id",
-              {study_id, state}, [&](const SqlRow& r) { ids.push_back(r.integer(0)); });
+  m_db->query(
+      "SELECT trial_id FROM trials WHERE study_id = ? AND state = ? ORDER BY number, "
+      "trial_id",
+      {study_id, state}, [&](const SqlRow& r) { ids.push_back(r.integer(0)); });
   return ids;
 }
 
@@ -271,14 +272,13 @@ void SqlStorage::upsert_heartbeat(int64_t trial_id) {
 
 // The trials WHERE where (params bound), ordered by number, with their params, values and
 // attributes: one query per table, for the listed ids or, for many, all of study_id's.
-std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where,
-                                                 const SqlParams& params, int64_t study_id) {
+std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const SqlParams& params,
+                                                 int64_t study_id) {
   std::vector<TrialRow> rows;
-  m_db->query(k_trial_columns + where + " ORDER BY number, trial_id", params,
-              [&](const SqlRow& r) {
-                rows.push_back({r.integer(0), r.is_null(1) ? -1 : static_cast<int>(r.integer(1)),
-                                r.text(2), r.optional_text(3), r.optional_text(4)});
-              });
+  m_db->query(k_trial_columns + where + " ORDER BY number, trial_id", params, [&](const SqlRow& r) {
+    rows.push_back({r.integer(0), r.is_null(1) ? -1 : static_cast<int>(r.integer(1)), r.text(2),
+                    r.optional_text(3), r.optional_text(4)});
+  });
   TrialAssembler trials(rows, m_caches->distributions);
   std::vector<int64_t> ids;
   for (const auto& r : rows) {
@@ -289,12 +289,13 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where,
     if (rows.empty()) {
       return;
     }
-    std::string sql =
-        whole_study ? fmt::format("SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
-                                  "c.trial_id WHERE t.study_id = ?",
-                                  columns, table)
-                    : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({})",
-                                  columns, table, id_list(ids));
+    std::string sql = whole_study
+                          ? fmt::format(
+                                "SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
+                                "c.trial_id WHERE t.study_id = ?",
+                                columns, table)
+                          : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({})",
+                                        columns, table, id_list(ids));
     m_db->query(sql, whole_study ? SqlParams{study_id} : SqlParams{},
                 [&](const SqlRow& r) { add(r.integer(0), r); });
   };
@@ -339,7 +340,8 @@ int64_t SqlStorage::create_study(const std::string& name,
       }
       fail("a study named '" + name + "' already exists");
     }
-    const int64_t id = m_db->insert("INSERT INTO studies (study_name) VALUES (?)", {name}, "study_id");
+    const int64_t id =
+        m_db->insert("INSERT INTO studies (study_name) VALUES (?)", {name}, "study_id");
     for (size_t objective = 0; objective < directions.size(); ++objective) {
       m_db->exec("INSERT INTO study_directions (direction, study_id, objective) VALUES (?, ?, ?)",
                  {direction_name(directions[objective]), id, static_cast<int64_t>(objective)});
@@ -439,9 +441,10 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
   // Marks trial id RUNNING for owner, stamped as claimed by this request.
   auto claimed = [&](Kind kind, int64_t id) {
     if (kind != Kind::New) {
-      m_db->exec("UPDATE trials SET state = 'RUNNING', datetime_start = ?, datetime_complete = "
-                 "NULL WHERE trial_id = ?",
-                 {now_local(), id});
+      m_db->exec(
+          "UPDATE trials SET state = 'RUNNING', datetime_start = ?, datetime_complete = "
+          "NULL WHERE trial_id = ?",
+          {now_local(), id});
     }
     upsert_attr("trial_system_attributes", id, "hpt:owner", owner);
     upsert_heartbeat(id);
@@ -471,13 +474,14 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
     }
     int64_t counted = 0;
     int64_t number = 0;
-    m_db->query("SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED', 'RUNNING', "
-                "'WAITING') THEN 1 ELSE 0 END), 0), COALESCE(MAX(number), -1) + 1 FROM trials "
-                "WHERE study_id = ?",
-                {study_id}, [&](const SqlRow& r) {
-                  counted = r.integer(0);
-                  number = r.integer(1);
-                });
+    m_db->query(
+        "SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED', 'RUNNING', "
+        "'WAITING') THEN 1 ELSE 0 END), 0), COALESCE(MAX(number), -1) + 1 FROM trials "
+        "WHERE study_id = ?",
+        {study_id}, [&](const SqlRow& r) {
+          counted = r.integer(0);
+          number = r.integer(1);
+        });
     if (counted >= limit) {
       return std::nullopt;
     }
@@ -626,8 +630,7 @@ std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) 
   auto& c = m_caches->studies[study_id];
   // Read before the snapshot starts, so a later commit always changes it.
   auto data_version = m_db->data_version();
-  if (c.trials.trials() && data_version && c.data_version == data_version &&
-      c.writes == m_writes) {
+  if (c.trials.trials() && data_version && c.data_version == data_version && c.writes == m_writes) {
     return c.trials.trials();
   }
   require_study(study_id);
@@ -652,8 +655,9 @@ std::vector<FrozenTrial> SqlStorage::get_all_trials(int64_t study_id,
 }
 
 std::shared_ptr<const std::vector<FrozenTrial>> SqlStorage::trials_snapshot(int64_t study_id) {
-  return run("read trials", false,
-             [&](bool) { return std::shared_ptr<const std::vector<FrozenTrial>>(refresh(study_id)); });
+  return run("read trials", false, [&](bool) {
+    return std::shared_ptr<const std::vector<FrozenTrial>>(refresh(study_id));
+  });
 }
 
 int SqlStorage::count_trials(int64_t study_id, const std::vector<TrialState>& states) {

@@ -86,8 +86,13 @@ class SqliteDialect final : public SqlDialect {
 
   std::vector<std::string> table_names() override { return sqlite_table_names(m_db); }
   const std::vector<std::string>& schema_ddl() const override {
-    static const auto k_ddl = optuna_schema_ddl({{}, "INTEGER", "\"key\"", "VARCHAR(8)",
-                                                 "VARCHAR(8)", "VARCHAR(7)", "VARCHAR(7)",
+    static const auto k_ddl = optuna_schema_ddl({{},
+                                                 "INTEGER",
+                                                 "\"key\"",
+                                                 "VARCHAR(8)",
+                                                 "VARCHAR(8)",
+                                                 "VARCHAR(7)",
+                                                 "VARCHAR(7)",
                                                  "DATETIME"});
     return k_ddl;
   }

@@ -617,15 +617,15 @@ inline void check_not_set_refused(const StorageFactory& open) {
   HPT_CONFORMANCE_CASE(backend, "claim orphan", hpt::conformance::check_claim_orphan, new_db)   \
   /* record_heartbeat / heartbeat_age. */                                                       \
   HPT_CONFORMANCE_CASE(backend, "heartbeat", hpt::conformance::check_heartbeat, new_db)         \
-  /* Several directions and per-objective values round-trip. */                                \
-  HPT_CONFORMANCE_CASE(backend, "multi-objective", hpt::conformance::check_multi_objective,    \
+  /* Several directions and per-objective values round-trip. */                                 \
+  HPT_CONFORMANCE_CASE(backend, "multi-objective", hpt::conformance::check_multi_objective,     \
                        new_db)                                                                  \
-  /* Names and keys longer than 512 characters: a StorageError, nothing written. */            \
-  HPT_CONFORMANCE_CASE(backend, "name limits", hpt::conformance::check_name_limits, new_db)    \
-  /* Writes whose commit acknowledgement is lost are applied exactly once on retry. */      \
+  /* Names and keys longer than 512 characters: a StorageError, nothing written. */             \
+  HPT_CONFORMANCE_CASE(backend, "name limits", hpt::conformance::check_name_limits, new_db)     \
+  /* Writes whose commit acknowledgement is lost are applied exactly once on retry. */          \
   HPT_CONFORMANCE_CASE(backend, "lost acknowledgements",                                        \
                        hpt::conformance::check_lost_acknowledgements, new_db)                   \
-  /* Another connection's finish is not mistaken for this one's lost commit. */                \
+  /* Another connection's finish is not mistaken for this one's lost commit. */                 \
   HPT_CONFORMANCE_CASE(backend, "foreign finish after reconnect",                               \
                        hpt::conformance::check_foreign_finish_after_reconnect, new_db)          \
   /* create_study refuses NOT_SET directions. */                                                \

@@ -120,8 +120,7 @@ TEST_CASE("sqlite storage reports a full disk", "[storage][sqlite]") {
   int64_t study = s->create_study("full", hpt::Direction::Minimize);
   auto c = s->claim_trial(study, 1, 1, nullptr);
   int64_t pages = 0;
-  s->dialect().query("PRAGMA page_count", {},
-                     [&](const hpt::SqlRow& r) { pages = r.integer(0); });
+  s->dialect().query("PRAGMA page_count", {}, [&](const hpt::SqlRow& r) { pages = r.integer(0); });
   s->dialect().query("PRAGMA max_page_count = " + std::to_string(pages + 1), {},
                      [](const hpt::SqlRow&) {});
   std::string big(3000, 'x');
@@ -242,21 +241,25 @@ TEST_CASE("sqlite storage reads whatever a database holds", "[storage][sqlite]")
     ins.bind(1, deep);
     ins.bind(2, "\"" + std::string(1 << 20, 'z') + "\"");
     ins.exec();
-    db.exec("INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES (1, 'x', "
-            "'NaN'), (1, 'hpt:read_problems', '\"forged\"')");
+    db.exec(
+        "INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES (1, 'x', "
+        "'NaN'), (1, 'hpt:read_problems', '\"forged\"')");
     db.exec("UPDATE trials SET state = 'EXPLODED' WHERE trial_id = 2");
-    db.exec("UPDATE trial_params SET distribution_json = '{\"name\": \"FloatDistribution\"' "
-            "WHERE trial_id = 2 AND param_name = 'x'");
+    db.exec(
+        "UPDATE trial_params SET distribution_json = '{\"name\": \"FloatDistribution\"' "
+        "WHERE trial_id = 2 AND param_name = 'x'");
     db.exec("UPDATE trial_params SET param_value = 7 WHERE trial_id = 3 AND param_name = 'c'");
     SQLite::Statement deep_dist(
-        db, "UPDATE trial_params SET distribution_json = ? WHERE trial_id = 3 AND param_name = 'x'");
+        db,
+        "UPDATE trial_params SET distribution_json = ? WHERE trial_id = 3 AND param_name = 'x'");
     deep_dist.bind(1, deep);
     deep_dist.exec();
     db.exec("UPDATE trial_values SET value = 'text', value_type = 'FINITE' WHERE trial_id = 3");
     db.exec("UPDATE study_directions SET direction = 'NOT_SET' WHERE study_id = 2");
     db.exec("DELETE FROM study_directions WHERE study_id = 3");
-    db.exec("UPDATE study_directions SET direction = 'SIDEWAYS' WHERE study_id = 4 AND "
-            "objective = 1");
+    db.exec(
+        "UPDATE study_directions SET direction = 'SIDEWAYS' WHERE study_id = 4 AND "
+        "objective = 1");
   }
   auto s = hpt::open_storage("sqlite:///" + path, true);
   const auto studies = s->list_studies();
