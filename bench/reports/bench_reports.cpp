@@ -50,8 +50,12 @@ int main(int argc, char** argv) {
     const auto imp = hpt::fanova_importance(trials, hpt::ImportanceTarget::Value);
     const double fanova_s = seconds_since(t0);
     t0 = std::chrono::steady_clock::now();
-    const std::string html =
-        hpt::reports::render_report({1, "bench", hpt::Direction::Maximize}, trials);
+    hpt::StudyInfo study;
+    study.id = 1;
+    study.name = "bench";
+    study.direction = hpt::Direction::Maximize;
+    study.directions = {study.direction};
+    const std::string html = hpt::reports::render_report(study, trials);
     const double report_s = seconds_since(t0);
     std::ofstream(dir + "/hpt_report_" + std::to_string(n) + ".html") << html;
     hpt::Json out = {{"tool", "hpt"},
