@@ -52,16 +52,26 @@ search_space:
   x: {type: float, low: -10, high: 10}
   y: {type: float, low: -10, high: 10}
 YAML
-# What an open study page asks: the trials changed since its cursor every second, plots after.
+# What an open study page asks, from one light process (no process start per request): the
+# trials changed since its cursor every second, then the plots when they changed.
 poll_like_a_page() {
-  url=$1
-  cursor=""
-  while :; do
-    cursor=$(curl -s "$url/api/studies/1/trials?since=$cursor" |
-      /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("cursor",""))' 2>/dev/null || true)
-    curl -s -o /dev/null "$url/api/studies/1/plots"
-    sleep 1
-  done
+  /usr/bin/python3 - "$1" <<'PY'
+import json, sys, time, urllib.request
+url, cursor, version = sys.argv[1], "", ""
+while True:
+    try:
+        with urllib.request.urlopen(f"{url}/api/studies/1/trials?since={cursor}") as r:
+            cursor = json.load(r)["cursor"]
+        with urllib.request.urlopen(f"{url}/api/studies/1/plots?have={version}") as r:
+            version = str(json.load(r)["version"])
+    except Exception:
+        pass
+    time.sleep(1)
+PY
+}
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
 }
 study_wall() {
   start=$(date +%s.%N)
@@ -71,6 +81,7 @@ study_wall() {
 }
 alone=""
 watched=""
+dash_cpu=""
 i=0
 while [ $i -lt "$runs" ]; do
   rm -f "$tmp"/study.db*
@@ -84,14 +95,16 @@ while [ $i -lt "$runs" ]; do
   poll_like_a_page "$url" &
   poll_pid=$!
   watched="$watched $(study_wall)"
+  dash_cpu="$dash_cpu $(cpu_seconds "$dash_pid")"
   kill "$poll_pid"; wait "$poll_pid" 2>/dev/null || true; poll_pid=""
   kill -INT "$dash_pid"; wait "$dash_pid" || true; dash_pid=""
   i=$((i + 1))
 done
-/usr/bin/python3 - "$alone" "$watched" <<'PY'
+/usr/bin/python3 - "$alone" "$watched" "$dash_cpu" <<'PY'
 import statistics, sys
 alone = [float(x) for x in sys.argv[1].split()]
 watched = [float(x) for x in sys.argv[2].split()]
+cpu = [float(x) for x in sys.argv[3].split()]
 a, w = statistics.median(alone), statistics.median(watched)
 print("\n### 1,000-trial study (jobs 1, trivial objective), wall seconds, median of", len(alone), "runs\n")
 print("| | wall s | runs |")
@@ -99,4 +112,6 @@ print("|---|---|---|")
 print(f"| alone | {a:.2f} | {' '.join(f'{x:.2f}' for x in alone)} |")
 print(f"| with a dashboard polling it | {w:.2f} | {' '.join(f'{x:.2f}' for x in watched)} |")
 print(f"| slowdown | {100 * (w / a - 1):+.1f}% | |")
+share = [c / x for c, x in zip(cpu, watched)]
+print(f"| dashboard CPU during the study | {statistics.median(cpu):.2f} s ({100 * statistics.median(share):.1f}% of one core) | {' '.join(f'{c:.2f}' for c in cpu)} |")
 PY

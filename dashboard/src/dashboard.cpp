@@ -11,6 +11,7 @@
 
 #include "hpt/dashboard/api.hpp"
 #include "hpt/reports/info.hpp"
+#include "hpt/reports/model_view.hpp"
 #include "hpt/reports/plots_html.hpp"
 #include "hpt/reports/svg.hpp"
 #include "hpt/storage/study_lookup.hpp"
@@ -302,6 +303,8 @@ Response Dashboard::trial(Watched& w, int number) {
   }
   j["plots_html"] = reports::render_trial_curve(*it);
   j["metrics_html"] = reports::render_trial_metrics(*it);
+  const auto view = reports::load_trial_model_view(*it);
+  j["model_html"] = view ? reports::render_model_view(*view, "What the model learned") : "";
   return json_response(j);
 }
 

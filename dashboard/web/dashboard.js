@@ -7,7 +7,7 @@
 //                              trials table (report.js: sort, filters, selection across plots)
 //   /studies/ID/trials/NUMBER  one trial: params, value, times, fail reason, intermediate values,
 //                              user attributes, its learning curve, ROC curve and confusion matrix
-//                              (built-in trainer), and the tail of its log
+//                              and model view (built-in trainer), and the tail of its log
 // The study page asks the server only for the trials changed since its last poll (a cursor), and
 // swaps in fresh plots when the server has rendered them; report.js keeps zoom and selection.
 (function () {
@@ -99,7 +99,7 @@
   function studyPage(id) {
     app.innerHTML = header('<span id="study-name"></span>') +
       '<div class="stats" id="stats"></div>' +
-      '<nav><a href="#summary">Summary</a><a href="#history">History</a><a href="#importance">Importance</a>' +
+      '<nav><a href="#summary">Summary</a><a href="#model" id="nav-model" hidden>Model</a><a href="#history">History</a><a href="#importance">Importance</a>' +
       '<a href="#contour">Contour</a><a href="#slice">Slice</a><a href="#parallel">Parallel</a>' +
       '<a href="#intermediate">Learning curves</a><a href="#edf">EDF</a><a href="#trials">Trials</a></nav>' +
       '<p class="hint">Click a point or line to select its trial (Shift-click adds), Shift-drag to select a ' +
@@ -120,6 +120,7 @@
         const p = await getJson('/api/studies/' + id + '/plots?have=' + plotVersion);
         if (p.html !== undefined) {
           report.setPlots(document.getElementById('plots'), p.html);
+          document.getElementById('nav-model').hidden = !document.getElementById('model');
           plotRevision = String(p.revision);
           plotVersion = String(p.version);
           document.getElementById('plots').dataset.revision = plotRevision;
@@ -180,6 +181,7 @@
       }
       h += '<h3>User attributes</h3>' + keyValueTable(t.user_attrs);
       if (t.metrics_html) h += '<h3>Model (built-in trainer)</h3>' + t.metrics_html;
+      if (t.model_html) h += t.model_html;
       h += '<h3>System attributes</h3>' + keyValueTable(t.system_attrs);
       h += '<h3>Log</h3>' + (t.log_tail !== null
         ? '<p class="hint">' + esc(t.log_path) + ' (last 64 KiB)</p><pre class="log" id="trial-log">' + esc(t.log_tail) + '</pre>'

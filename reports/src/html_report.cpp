@@ -15,20 +15,23 @@
 namespace hpt::reports {
 
 std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {
+  const std::string sections = render_plot_sections(study, trials);
+  const bool has_model = sections.find("<section id=\"model\">") != std::string::npos;
   std::string out;
-  out.reserve(1 << 20);
+  out.reserve(sections.size() + (1 << 20));
   fmt::format_to(std::back_inserter(out),
                  "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta "
                  "name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>hpt "
                  "report: {0}</title><style>{1}</style></head><body><h1>Study report: {0}</h1>"
-                 "<nav><a href=\"#summary\">Summary</a><a href=\"#history\">History</a><a "
+                 "<nav><a href=\"#summary\">Summary</a>{2}<a href=\"#history\">History</a><a "
                  "href=\"#importance\">Importance</a><a href=\"#duration-importance\">Duration</a>"
                  "<a href=\"#contour\">Contour</a><a href=\"#slice\">Slice</a><a "
                  "href=\"#parallel\">Parallel</a><a href=\"#intermediate\">Learning curves</a><a "
                  "href=\"#edf\">EDF</a><a href=\"#trials\">Trials</a></nav>"
                  "<div id=\"plots\">",
-                 html_escape(study.name), report_css());
-  out += render_plot_sections(study, trials);
+                 html_escape(study.name), report_css(),
+                 has_model ? "<a href=\"#model\">Model</a>" : "");
+  out += sections;
   out +=
       "</div><section id=\"trials\"><h2>Trials</h2><div id=\"trials-table\"></div>"
       "<noscript><p class=\"note\">The trials table needs JavaScript.</p></noscript></section>";

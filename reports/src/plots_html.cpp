@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "hpt/reports/info.hpp"
+#include "hpt/reports/model_view.hpp"
 #include "hpt/reports/svg.hpp"
 
 namespace hpt::embedded {
@@ -481,6 +482,12 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
   std::string out;
   out.reserve(1 << 20);
   render_summary(out, summary);
+  if (summary.best_index) {
+    if (auto view = load_trial_model_view(trials[static_cast<size_t>(*summary.best_index)])) {
+      out += render_model_view(
+          *view, fmt::format("What the model learned (best trial #{})", *summary.best_number));
+    }
+  }
   render_history(out, get_history_info(trials, dir), dir, trials);
   if (importances) {
     render_importance(out, importances->value, "importance", "Parameter importance");

@@ -11,7 +11,9 @@
 //   - zoom: the mouse wheel zooms a plot around the pointer, dragging pans, a double click
 //     resets; zoom survives the dashboard replacing the plots with fresh ones;
 //   - the trials table: click a header to sort; filters by state, value range, parameter
-//     ranges (text match for categorical parameters) and "selected only".
+//     ranges (text match for categorical parameters) and "selected only";
+//   - the model view (reports/src/model_view.cpp): an embedding point shows its class and
+//     image on hover (from the view's <script class="hpt-emb"> data).
 // The dashboard drives it through window.HptReport (see the API at the end).
 (function () {
   'use strict';
@@ -259,7 +261,40 @@
     if (svg) setView(svg, null);
   }
 
+  // ---- model view: embedding points show their image and class -----------------------------
+
+  // {names, thumbs} of the model view holding el (parsed once per view), or null.
+  function embeddingData(el) {
+    const section = el.closest && el.closest('section');
+    const blob = section && section.querySelector('script.hpt-emb');
+    if (!blob) return null;
+    if (!blob._data) blob._data = JSON.parse(blob.textContent);
+    return blob._data;
+  }
+
+  function embeddingPoint(el) {
+    return el && el.tagName === 'circle' && el.parentNode && el.parentNode.classList &&
+      el.parentNode.classList.contains('emb') ? el : null;
+  }
+
+  function onEmbeddingOver(point) {
+    const data = embeddingData(point);
+    if (!data || !tip) return;
+    const label = point.getAttribute('data-c');
+    const k = Number(point.getAttribute('data-k'));
+    let h = '<b>' + esc(data.names[label] !== undefined ? data.names[label] : label) + '</b>';
+    if (k >= 0 && data.thumbs[k]) h += '<br><img class="thumb big" alt="" src="data:image/png;base64,' + esc(data.thumbs[k]) + '">';
+    tip.innerHTML = h;
+    tip.style.display = 'block';
+    point.classList.add('hl');
+  }
+
   function onMouseOver(e) {
+    const point = embeddingPoint(e.target);
+    if (point) {
+      onEmbeddingOver(point);
+      return;
+    }
     const n = markTrial(e.target);
     if (n === null || !tip) return;
     tip.innerHTML = describe(n);
@@ -268,7 +303,7 @@
   }
 
   function onMouseOut(e) {
-    if (markTrial(e.target) === null) return;
+    if (markTrial(e.target) === null && !embeddingPoint(e.target)) return;
     e.target.classList.remove('hl');
     if (tip) tip.style.display = 'none';
   }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -100,12 +101,16 @@ TEST_CASE("incremental trials", "[dashboard]") {
   }
 }
 
-// The trial page's data: params, steps, fail reason, the learning curve, and the log tail.
+// The trial page's data: params, steps, fail reason, the learning curve, the log tail and the
+// model view.
 TEST_CASE("one trial", "[dashboard]") {
   hpt::test::StudyDb db(12);
   const auto running = db.claim();
   const std::string log = (db.dir.path() / "12.log").string();
   std::ofstream(log) << "epoch 1\nepoch 2\n";
+  std::filesystem::create_directories(db.dir.path() / "12");  // The trial's model view.
+  std::ofstream(db.dir.path() / "12" / "model_view.json")
+      << R"({"format": "hpt-model-view", "class_names": ["a"], "points": [[0, 0, 0, -1]]})";
   db.writer->set_trial_system_attr(running.id, "hpt:log", log);
   db.writer->set_trial_intermediate_value(running.id, 0, 0.5);
   db.writer->set_trial_intermediate_value(running.id, 1, 0.4);
@@ -125,7 +130,9 @@ TEST_CASE("one trial", "[dashboard]") {
   CHECK(t["plots_html"].get<std::string>().find("<polyline") != std::string::npos);
   CHECK(t["metrics_html"].get<std::string>().find("ROC curve (AUC 0.9)") != std::string::npos);
   CHECK(t["metrics_html"].get<std::string>().find("Confusion matrix") != std::string::npos);
+  CHECK(t["model_html"].get<std::string>().find("<section id=\"model\">") != std::string::npos);
   CHECK(get_json(*d, base + "0")["metrics_html"] == "");
+  CHECK(get_json(*d, base + "0")["model_html"] == "");
   get_json(*d, base + "99", {}, 404);
   get_json(*d, base + "-1", {}, 404);
   get_json(*d, base + "99999999999999999999", {}, 404);

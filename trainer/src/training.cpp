@@ -14,6 +14,7 @@
 #include "hpt/trainer/batch_sampler.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/device.hpp"
+#include "hpt/trainer/model_view.hpp"
 #include "hpt/trainer/projector.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "hpt/trainer/triplet_loss.hpp"
@@ -515,6 +516,8 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
     save_model(options.out_dir, head, extractor, config, result.threshold);
     write_projector(options.out_dir, test_emb, dataset.test.labels, dataset.class_names,
                     dataset.test.images);
+    write_model_view(options.out_dir, test_emb, dataset.test.labels, dataset.class_names,
+                     dataset.test.images, test_pairs, test_d, result.threshold);
     result.timings["save"] = seconds_since(t0);
   }
   result.timings["total"] = seconds_since(t_start);

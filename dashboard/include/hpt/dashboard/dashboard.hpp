@@ -9,7 +9,8 @@
 //   /api/studies/ID/trials?since=C   {"study": summary, "cursor": C', "full": bool,
 //                                     "trials": [rows changed after cursor C]}; no C (or a
 //                                     cursor from an earlier server run): every trial, full
-//   /api/studies/ID/trials/NUMBER    trial_detail_json + "log_tail" + "metrics_html"
+//   /api/studies/ID/trials/NUMBER    trial_detail_json + "log_tail" + "metrics_html" +
+//                                     "model_html" (the trial's model view, or "")
 //   /api/studies/ID/plots?have=V     {"revision": R, "version": V', "pending": bool, "html":
 //                                     plot sections drawn for data revision R} ("html" omitted
 //                                     when V' == V: the client has it; "pending": a drawing

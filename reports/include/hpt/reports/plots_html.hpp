@@ -14,9 +14,10 @@
 
 namespace hpt::reports {
 
-// The plot sections (summary, history, importances, contour, slice, parallel coordinates,
-// learning curves, EDF) of the study's trials, each a <section id="...">. Never throws on odd
-// studies: a plot that cannot be drawn carries a note instead.
+// The plot sections (summary, the best trial's model view when it has one (model_view.hpp),
+// history, importances, contour, slice, parallel coordinates, learning curves, EDF) of the
+// study's trials, each a <section id="...">. Never throws on odd studies: a plot that cannot
+// be drawn carries a note instead.
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
 // The same with importances given (computed earlier, maybe for fewer trials), or, when
 // importances is null, without waiting for them: the importance sections say they are being

@@ -1,0 +1,292 @@
+#include "hpt/trainer/model_view.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <numeric>
+
+#include "hpt/io/atomic_file.hpp"
+#include "hpt/reports/model_view.hpp"
+
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+#include <stb/stb_image_write.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace hpt::trainer {
+namespace {
+
+std::string base64(const unsigned char* data, size_t size) {
+  static const char* k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((size + 2) / 3 * 4);
+  for (size_t i = 0; i < size; i += 3) {
+    const uint32_t b = (uint32_t{data[i]} << 16) | (i + 1 < size ? uint32_t{data[i + 1]} << 8 : 0) |
+                       (i + 2 < size ? uint32_t{data[i + 2]} : 0);
+    out += k_alphabet[(b >> 18) & 63];
+    out += k_alphabet[(b >> 12) & 63];
+    out += i + 1 < size ? k_alphabet[(b >> 6) & 63] : '=';
+    out += i + 2 < size ? k_alphabet[b & 63] : '=';
+  }
+  return out;
+}
+
+// Requires: a symmetric d x d matrix m (row-major). Ensures: its top eigenvector by power
+// iteration from a fixed start (deterministic), unit length.
+std::vector<double> top_eigenvector(const std::vector<double>& m, size_t d) {
+  std::vector<double> v(d);
+  for (size_t i = 0; i < d; ++i) {
+    v[i] = 1.0 + 0.01 * static_cast<double>(i);
+  }
+  std::vector<double> next(d);
+  for (int iter = 0; iter < 500; ++iter) {
+    for (size_t i = 0; i < d; ++i) {
+      double s = 0.0;
+      for (size_t j = 0; j < d; ++j) {
+        s += m[i * d + j] * v[j];
+      }
+      next[i] = s;
+    }
+    double norm = std::sqrt(std::inner_product(next.begin(), next.end(), next.begin(), 0.0));
+    if (!(norm > 0.0)) {
+      return std::vector<double>(d, 0.0);  // Nothing left to explain.
+    }
+    double change = 0.0;
+    for (size_t i = 0; i < d; ++i) {
+      change += std::abs(next[i] / norm - v[i]);
+      v[i] = next[i] / norm;
+    }
+    if (change < 1e-10) {
+      break;
+    }
+  }
+  return v;
+}
+
+// The pair entries ({"distance", "a", "b"}) of pairs[order[0..count)].
+nlohmann::json pair_entries(const std::vector<size_t>& order, size_t count, const PairSet& pairs,
+                            const std::vector<double>& distances, const torch::Tensor& labels,
+                            const torch::Tensor& images, int64_t px) {
+  nlohmann::json out = nlohmann::json::array();
+  const bool have_images =
+      images.defined() && images.dim() == 4 && images.size(0) == labels.size(0);
+  auto side = [&](int64_t i) {
+    nlohmann::json s = {{"label", labels[i].item<int64_t>()}};
+    if (have_images) {
+      s["thumb"] = thumbnail_png_base64(images[i], px);
+    }
+    return s;
+  };
+  for (size_t k = 0; k < count && k < order.size(); ++k) {
+    const size_t p = order[k];
+    out.push_back(
+        {{"distance", distances[p]}, {"a", side(pairs.first[p])}, {"b", side(pairs.second[p])}});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::pair<torch::Tensor, std::array<double, 2>> pca_2d(const torch::Tensor& embeddings) {
+  torch::NoGradGuard no_grad;
+  auto x = embeddings.to(torch::kCPU, torch::kFloat64).contiguous();
+  x = x - x.mean(0, /*keepdim=*/true);
+  const size_t d = static_cast<size_t>(x.size(1));
+  auto cov = x.t().matmul(x).contiguous();
+  std::vector<double> m(cov.data_ptr<double>(), cov.data_ptr<double>() + d * d);
+  double total = 0.0;
+  for (size_t i = 0; i < d; ++i) {
+    total += m[i * d + i];
+  }
+  std::array<std::vector<double>, 2> axes;
+  std::array<double, 2> explained{0.0, 0.0};
+  for (size_t a = 0; a < 2; ++a) {
+    std::vector<double> v = top_eigenvector(m, d);
+    // Sign: the largest loading positive (the same embedding gives the same picture).
+    const auto largest = std::max_element(
+        v.begin(), v.end(), [](double p, double q) { return std::abs(p) < std::abs(q); });
+    if (largest != v.end() && *largest < 0) {
+      for (double& c : v) {
+        c = -c;
+      }
+    }
+    double lambda = 0.0;  // v' M v
+    for (size_t i = 0; i < d; ++i) {
+      for (size_t j = 0; j < d; ++j) {
+        lambda += v[i] * m[i * d + j] * v[j];
+      }
+    }
+    explained[a] = total > 0.0 ? std::max(lambda, 0.0) / total : 0.0;
+    for (size_t i = 0; i < d; ++i) {  // Deflate: the next axis is orthogonal to this one.
+      for (size_t j = 0; j < d; ++j) {
+        m[i * d + j] -= lambda * v[i] * v[j];
+      }
+    }
+    axes[a] = std::move(v);
+  }
+  auto basis = torch::zeros({static_cast<int64_t>(d), 2}, torch::kFloat64);
+  for (size_t i = 0; i < d; ++i) {
+    basis[static_cast<int64_t>(i)][0] = axes[0][i];
+    basis[static_cast<int64_t>(i)][1] = axes[1][i];
+  }
+  return {x.matmul(basis).to(torch::kFloat32), explained};
+}
+
+std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                const std::vector<int64_t>& ks) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = embeddings.size(0);
+  std::vector<double> out(ks.size(), 0.0);
+  if (n < 2 || ks.empty()) {
+    return out;
+  }
+  const int64_t k_max = std::min<int64_t>(*std::max_element(ks.begin(), ks.end()), n - 1);
+  auto e = embeddings.to(torch::kFloat32);
+  auto y = labels.to(e.device()).to(torch::kInt64);
+  auto sq = e.pow(2).sum(1);
+  std::vector<int64_t> hits(ks.size(), 0);
+  for (int64_t i = 0; i < n; i += 1024) {
+    const int64_t end = std::min(i + 1024, n);
+    auto d2 =
+        sq.slice(0, i, end).unsqueeze(1) + sq.unsqueeze(0) - 2 * e.slice(0, i, end).matmul(e.t());
+    auto rows = torch::arange(i, end, torch::TensorOptions(e.device()).dtype(torch::kInt64));
+    d2.index_put_({rows - i, rows}, std::numeric_limits<float>::infinity());  // Not itself.
+    auto nearest = std::get<1>(d2.topk(k_max, 1, /*largest=*/false, /*sorted=*/true));
+    auto same = y.index_select(0, nearest.reshape(-1))
+                    .reshape(nearest.sizes())
+                    .eq(y.slice(0, i, end).unsqueeze(1));
+    for (size_t j = 0; j < ks.size(); ++j) {
+      const int64_t k = std::clamp<int64_t>(ks[j], 1, k_max);
+      hits[j] += same.slice(1, 0, k).any(1).sum().item<int64_t>();
+    }
+  }
+  for (size_t j = 0; j < ks.size(); ++j) {
+    out[j] = static_cast<double>(hits[j]) / static_cast<double>(n);
+  }
+  return out;
+}
+
+std::string thumbnail_png_base64(const torch::Tensor& image, int64_t px) {
+  torch::NoGradGuard no_grad;
+  auto img = image.to(torch::kCPU).to(torch::kFloat32).permute({2, 0, 1}).unsqueeze(0);
+  const int64_t h = img.size(2);
+  const int64_t w = img.size(3);
+  const double scale = std::min(1.0, static_cast<double>(px) / static_cast<double>(std::max(h, w)));
+  const int64_t th = std::max<int64_t>(1, std::lround(h * scale));
+  const int64_t tw = std::max<int64_t>(1, std::lround(w * scale));
+  if (th != h || tw != w) {
+    img = torch::nn::functional::interpolate(img, torch::nn::functional::InterpolateFuncOptions()
+                                                      .size(std::vector<int64_t>{th, tw})
+                                                      .mode(torch::kArea));
+  }
+  auto pixels =
+      img.squeeze(0).permute({1, 2, 0}).clamp(0, 255).round().to(torch::kUInt8).contiguous();
+  const int channels = static_cast<int>(pixels.size(2));
+  int length = 0;
+  unsigned char* png =
+      stbi_write_png_to_mem(pixels.data_ptr<uint8_t>(), static_cast<int>(tw) * channels,
+                            static_cast<int>(tw), static_cast<int>(th), channels, &length);
+  if (!png) {
+    return {};
+  }
+  std::string out = base64(png, static_cast<size_t>(length));
+  STBIW_FREE(png);
+  return out;
+}
+
+nlohmann::json model_view_json(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                               const std::vector<std::string>& class_names,
+                               const torch::Tensor& images, const PairSet& pairs,
+                               const std::vector<double>& distances, double threshold,
+                               const ModelViewOptions& options) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = embeddings.size(0);
+  auto y = labels.to(torch::kCPU).to(torch::kInt64).contiguous();
+  nlohmann::json view = {{"format", reports::k_model_view_format},
+                         {"version", 1},
+                         {"split", "test"},
+                         {"n_images", n},
+                         {"embedding_dim", embeddings.dim() == 2 ? embeddings.size(1) : 0},
+                         {"class_names", class_names},
+                         {"threshold", threshold}};
+  const bool have_images = images.defined() && images.dim() == 4 && images.size(0) == n;
+  nlohmann::json points = nlohmann::json::array();
+  nlohmann::json thumbs = nlohmann::json::array();
+  if (n > 0) {
+    const auto [xy, explained] = pca_2d(embeddings);
+    view["pca_explained"] = {explained[0], explained[1]};
+    auto c = xy.contiguous();
+    const float* p = c.data_ptr<float>();
+    const int64_t shown = std::min(n, std::max<int64_t>(options.max_points, 0));
+    for (int64_t s = 0; s < shown; ++s) {
+      const int64_t i = s * n / shown;  // Evenly spaced over the split.
+      int64_t thumb = -1;
+      if (have_images) {
+        thumb = static_cast<int64_t>(thumbs.size());
+        thumbs.push_back(thumbnail_png_base64(images[i], options.thumbnail_px));
+      }
+      points.push_back({p[2 * i], p[2 * i + 1], y[i].item<int64_t>(), thumb});
+    }
+  }
+  view["points"] = std::move(points);
+  view["thumbnails"] = std::move(thumbs);
+  const std::vector<double> recall = recall_at_k(embeddings, y, options.ks);
+  nlohmann::json recall_rows = nlohmann::json::array();
+  for (size_t j = 0; j < options.ks.size(); ++j) {
+    recall_rows.push_back({options.ks[j], recall[j]});
+  }
+  view["recall_at_k"] = std::move(recall_rows);
+  // Wrong pairs at the threshold ("same" when distance <= threshold), hardest first.
+  std::vector<size_t> false_matches;
+  std::vector<size_t> false_non_matches;
+  for (size_t p = 0; p < distances.size() && p < pairs.same.size(); ++p) {
+    const bool said_same = distances[p] <= threshold;
+    if (said_same && !pairs.same[p]) {
+      false_matches.push_back(p);
+    } else if (!said_same && pairs.same[p]) {
+      false_non_matches.push_back(p);
+    }
+  }
+  std::stable_sort(false_matches.begin(), false_matches.end(),
+                   [&](size_t a, size_t b) { return distances[a] < distances[b]; });
+  std::stable_sort(false_non_matches.begin(), false_non_matches.end(),
+                   [&](size_t a, size_t b) { return distances[a] > distances[b]; });
+  view["pairs"] = distances.size();
+  view["false_matches"] = false_matches.size();
+  view["false_non_matches"] = false_non_matches.size();
+  const auto count = static_cast<size_t>(std::max<int64_t>(options.hardest_pairs, 0));
+  const torch::Tensor no_images;
+  view["hardest_false_matches"] =
+      pair_entries(false_matches, count, pairs, distances, y, have_images ? images : no_images,
+                   options.thumbnail_px);
+  view["hardest_false_non_matches"] =
+      pair_entries(false_non_matches, count, pairs, distances, y, have_images ? images : no_images,
+                   options.thumbnail_px);
+  return view;
+}
+
+void write_model_view(const std::string& dir, const torch::Tensor& embeddings,
+                      const torch::Tensor& labels, const std::vector<std::string>& class_names,
+                      const torch::Tensor& images, const PairSet& pairs,
+                      const std::vector<double>& distances, double threshold,
+                      const ModelViewOptions& options) {
+  const nlohmann::json view = model_view_json(embeddings, labels, class_names, images, pairs,
+                                              distances, threshold, options);
+  write_file_atomically(dir + "/model_view.json",
+                        view.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomically(dir + "/model_report.html",
+                        reports::render_model_report(view, "hpt model report: " + dir));
+}
+
+}  // namespace hpt::trainer
