@@ -296,7 +296,7 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const
                                 columns, table)
                           : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({})",
                                         columns, table, id_list(ids));
-    m_db->query(sql, whole_study ? SqlParams{study_id} : SqlParams{},
+    m_db->query(sql, whole_study ? SqlParams{SqlParam{study_id}} : SqlParams{},
                 [&](const SqlRow& r) { add(r.integer(0), r); });
   };
   each("c.param_name, c.param_value, c.distribution_json", "trial_params",
