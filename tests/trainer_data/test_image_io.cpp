@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 
 #include "fixtures.hpp"
 #include "hpt/trainer/image_io.hpp"
@@ -90,4 +91,24 @@ TEST_CASE("decode_images packs and unifies channels", "[image_io]") {
   CHECK_THROWS_WITH(decode_images({dir.str("0.png"), dir.str("2.png")}, 0),
                     Catch::Contains(dir.str("2.png")));
   CHECK(decode_images({dir.str("0.png"), dir.str("2.png")}, 6).width == 6);
+}
+
+// encode_png's bytes decode back to the same pixels (grey and RGB).
+TEST_CASE("encode_png round-trips through decode_image", "[image_io]") {
+  TempDir dir;
+  for (int c : {1, 3}) {
+    const auto pixels = testing::pattern(c, 6, 3, c);
+    const std::string png = encode_png(pixels.data(), 6, 3, c);
+    REQUIRE(png.compare(1, 3, "PNG") == 0);
+    const auto path = dir.path() / ("e" + std::to_string(c) + ".png");
+    {
+      std::ofstream out(path, std::ios::binary);
+      out << png;
+    }
+    const DecodedImage image = decode_image(path.string());
+    REQUIRE(image.width == 6);
+    REQUIRE(image.height == 3);
+    REQUIRE(image.channels == c);
+    REQUIRE(image.pixels == std::vector<uint8_t>(pixels.begin(), pixels.end()));
+  }
 }

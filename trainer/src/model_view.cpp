@@ -9,19 +9,9 @@
 #include <numeric>
 
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/trainer/image_io.hpp"
 #include "hpt/reports/model_view.hpp"
 
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
-#include <stb/stb_image_write.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace hpt::trainer {
 namespace {
@@ -193,16 +183,9 @@ std::string thumbnail_png_base64(const torch::Tensor& image, int64_t px) {
   auto pixels =
       img.squeeze(0).permute({1, 2, 0}).clamp(0, 255).round().to(torch::kUInt8).contiguous();
   const int channels = static_cast<int>(pixels.size(2));
-  int length = 0;
-  unsigned char* png =
-      stbi_write_png_to_mem(pixels.data_ptr<uint8_t>(), static_cast<int>(tw) * channels,
-                            static_cast<int>(tw), static_cast<int>(th), channels, &length);
-  if (!png) {
-    return {};
-  }
-  std::string out = base64(png, static_cast<size_t>(length));
-  STBIW_FREE(png);
-  return out;
+  const std::string png = encode_png(pixels.data_ptr<uint8_t>(), static_cast<int>(tw),
+                                     static_cast<int>(th), channels);
+  return base64(reinterpret_cast<const unsigned char*>(png.data()), png.size());
 }
 
 nlohmann::json model_view_json(const torch::Tensor& embeddings, const torch::Tensor& labels,

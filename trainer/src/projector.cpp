@@ -7,17 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
-#include <stb/stb_image_write.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "hpt/io/atomic_file.hpp"
+#include "hpt/trainer/image_io.hpp"
 
 namespace hpt::trainer {
 
@@ -82,10 +73,8 @@ void write_projector(const std::string& dir, const torch::Tensor& embeddings,
   }
   grid = grid.contiguous();
   const int width = static_cast<int>(cols * side);
-  if (!stbi_write_png((dir + "/sprite.png").c_str(), width, width, 3, grid.data_ptr<uint8_t>(),
-                      width * 3)) {
-    throw std::runtime_error(fmt::format("cannot write {}/sprite.png", dir));
-  }
+  hpt::write_file_atomically(dir + "/sprite.png",
+                             encode_png(grid.data_ptr<uint8_t>(), width, width, 3));
   open_out(dir + "/projector_config.pbtxt")
       << "embeddings {\n  tensor_name: \"embeddings\"\n  tensor_path: \"vectors.tsv\"\n"
       << "  metadata_path: \"metadata.tsv\"\n  sprite {\n    image_path: \"sprite.png\"\n"

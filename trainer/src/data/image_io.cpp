@@ -4,6 +4,18 @@
 #include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
 
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+#include <stb/stb_image_write.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -155,6 +167,18 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
     decoded[i] = DecodedImage();  // Release memory as we go.
   }
   return packed;
+}
+
+std::string encode_png(const uint8_t* pixels, int width, int height, int channels) {
+  int length = 0;
+  std::unique_ptr<unsigned char, void (*)(void*)> png(
+      stbi_write_png_to_mem(pixels, width * channels, width, height, channels, &length),
+      [](void* p) { STBIW_FREE(p); });
+  if (!png) {
+    throw std::runtime_error(
+        fmt::format("cannot encode a {}x{}x{} image as PNG", width, height, channels));
+  }
+  return std::string(reinterpret_cast<const char*>(png.get()), static_cast<size_t>(length));
 }
 
 }  // namespace hpt::trainer

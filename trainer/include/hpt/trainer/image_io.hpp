@@ -1,5 +1,6 @@
 #pragma once
-// Torch-free image decoding (stb_image) and resizing (stb_image_resize) to uint8 HWC.
+// Torch-free image decoding (stb_image), resizing (stb_image_resize) and PNG encoding
+// (stb_image_write) of uint8 HWC images.
 
 #include <cstdint>
 #include <string>
@@ -40,5 +41,9 @@ struct PackedImages {
 // image_size (0: native, which must be uniform) and packs them with 3 channels if any
 // image has colour, else 1. Throws std::runtime_error naming the first bad file.
 PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads = 0);
+
+// PNG bytes of a row-major height x width x channels uint8 image (channels 1-4).
+// Throws std::runtime_error if stb cannot encode it.
+std::string encode_png(const uint8_t* pixels, int width, int height, int channels);
 
 }  // namespace hpt::trainer
