@@ -53,9 +53,10 @@ search_space:
   y: {type: float, low: -10, high: 10}
 YAML
 # What an open study page asks, from one light process (no process start per request): the
-# trials changed since its cursor every second, then the plots when they changed.
+# trials changed since its cursor every second, then the plots when they changed. (exec: the
+# background job's pid is the poller's, so that kill stops it.)
 poll_like_a_page() {
-  /usr/bin/python3 - "$1" <<'PY'
+  exec /usr/bin/python3 - "$1" <<'PY'
 import json, sys, time, urllib.request
 url, cursor, version = sys.argv[1], "", ""
 while True:
