@@ -2,34 +2,12 @@
 #include <cmath>
 
 #include "hpt/tuner/multi_objective_split.hpp"
+#include "trial_builders.hpp"
 
 using hpt::Direction;
 using hpt::FrozenTrial;
 using hpt::TrialState;
-
-namespace {
-
-std::vector<FrozenTrial> trials_with(const std::vector<std::vector<double>>& values) {
-  std::vector<FrozenTrial> out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    FrozenTrial t;
-    t.number = static_cast<int>(i);
-    t.state = TrialState::Complete;
-    t.values = values[i];
-    out.push_back(t);
-  }
-  return out;
-}
-
-std::vector<int> numbers(const std::vector<const FrozenTrial*>& trials) {
-  std::vector<int> out;
-  for (const auto* t : trials) {
-    out.push_back(t->number);
-  }
-  return out;
-}
-
-}  // namespace
+using hpt::test::numbers;
 
 // 30 points, two minimised objectives (with a duplicate): the Pareto front has 6 members and
 // gamma(30) = 3, so all three below come from hypervolume subset selection. Optuna 3.1's
@@ -38,7 +16,7 @@ std::vector<int> numbers(const std::vector<const FrozenTrial*>& trials) {
 // (tests/tuner/optuna_multi_objective_reference.py).
 TEST_CASE("MOTPE split and weights equal Optuna's on two objectives", "[motpe]") {
   const auto trials =
-      trials_with({{0.076, 0.78},  {0.438, 0.723}, {0.978, 0.538}, {0.501, 0.072}, {0.268, 0.5},
+      hpt::test::complete_with_values({{0.076, 0.78},  {0.438, 0.723}, {0.978, 0.538}, {0.501, 0.072}, {0.268, 0.5},
                    {0.501, 0.072}, {0.381, 0.066}, {0.288, 0.91},  {0.213, 0.452}, {0.931, 0.025},
                    {0.601, 0.95},  {0.23, 0.548},  {0.909, 0.133}, {0.523, 0.75},  {0.669, 0.468},
                    {0.205, 0.491}, {0.372, 0.477}, {0.366, 0.838}, {0.769, 0.314}, {0.573, 0.276},
@@ -80,7 +58,7 @@ TEST_CASE("MOTPE split and weights equal Optuna's on three objectives", "[motpe]
   for (auto& v : values) {
     v[1] = -v[1];
   }
-  const auto trials = trials_with(values);
+  const auto trials = hpt::test::complete_with_values(values);
   const auto split = hpt::split_observations_multi_objective(
       trials, {Direction::Minimize, Direction::Maximize, Direction::Minimize}, -1);
   CHECK(numbers(split.below) == std::vector<int>{14, 0, 5, 8, 35, 18});
@@ -97,7 +75,7 @@ TEST_CASE("MOTPE split and weights equal Optuna's on three objectives", "[motpe]
 // RUNNING, FAIL, wrong arity and the excluded trial are neither below nor above); a single
 // below trial weighs 1.
 TEST_CASE("MOTPE split uses only complete multi-objective trials", "[motpe]") {
-  auto trials = trials_with({{1, 2}, {2, 1}, {0.5, 0.5}, {3, 3}, {NAN, 1}, {1}, {9, 9}});
+  auto trials = hpt::test::complete_with_values({{1, 2}, {2, 1}, {0.5, 0.5}, {3, 3}, {NAN, 1}, {1}, {9, 9}});
   trials[3].state = TrialState::Running;
   trials.push_back(trials[0]);
   trials.back().number = 7;
@@ -121,7 +99,7 @@ TEST_CASE("MOTPE weights stay finite with infinite values", "[motpe]") {
   for (int i = 0; i < 40; ++i) {
     values.push_back({i % 3 == 0 ? INFINITY : i * 0.1, i % 5 == 0 ? -INFINITY : 4 - i * 0.1});
   }
-  const auto trials = trials_with(values);
+  const auto trials = hpt::test::complete_with_values(values);
   const auto split = hpt::split_observations_multi_objective(
       trials, {Direction::Minimize, Direction::Minimize}, -1);
   REQUIRE(split.below.size() == 4);

@@ -3,6 +3,7 @@
 
 #include "hpt/tuner/nsga2_sampler.hpp"
 #include "hpt/tuner/sampler.hpp"
+#include "trial_builders.hpp"
 
 using hpt::Direction;
 using hpt::FloatDistribution;
@@ -13,6 +14,7 @@ using hpt::Nsga2Sampler;
 using hpt::SampleContext;
 using hpt::SearchSpace;
 using hpt::TrialState;
+using hpt::test::numbers;
 
 namespace {
 
@@ -24,24 +26,9 @@ std::vector<FrozenTrial> reference_population() {
       {0.08, 0.74}, {0.44, 0.16}, {0.49, 0.61}, {0.41, 0.3},  {0.63, 0.58},
       {0.6, 0.27},  {0.28, 0.25}, {0.3, 0.14},  {0.17, 0.96}, {0.96, 0.19},
       {0.02, 0.2},  {0.7, 0.78},  {0.02, 0.58}, {0.0, 0.52},  {0.64, 0.99}};
-  std::vector<FrozenTrial> out;
-  for (size_t i = 0; i < vals.size(); ++i) {
-    FrozenTrial t;
-    t.number = static_cast<int>(i);
-    t.state = TrialState::Complete;
-    t.values = vals[i];
-    out.push_back(t);
-  }
-  return out;
+  return hpt::test::complete_with_values(vals);
 }
 
-std::vector<int> numbers(const std::vector<const FrozenTrial*>& trials) {
-  std::vector<int> out;
-  for (const auto* t : trials) {
-    out.push_back(t->number);
-  }
-  return out;
-}
 
 const std::vector<Direction> k_min_max{Direction::Minimize, Direction::Maximize};
 

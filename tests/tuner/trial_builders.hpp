@@ -27,4 +27,26 @@ inline FrozenTrial complete(int number, double value, std::map<std::string, doub
   return make_trial(number, TrialState::Complete, value, std::move(params));
 }
 
+// COMPLETE trials numbered 0, 1, ... with one vector of objective values each.
+inline std::vector<FrozenTrial> complete_with_values(const std::vector<std::vector<double>>& values) {
+  std::vector<FrozenTrial> out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    FrozenTrial t;
+    t.number = static_cast<int>(i);
+    t.state = TrialState::Complete;
+    t.values = values[i];
+    out.push_back(t);
+  }
+  return out;
+}
+
+// The trial numbers, in order.
+inline std::vector<int> numbers(const std::vector<const FrozenTrial*>& trials) {
+  std::vector<int> out;
+  for (const auto* t : trials) {
+    out.push_back(t->number);
+  }
+  return out;
+}
+
 }  // namespace hpt::test
