@@ -132,3 +132,26 @@ TEST_CASE("json path and round trip", "[experiment]") {
   CHECK_THROWS_AS(experiment_from_json(j, "HPT_PARAMS"), ConfigError);
   CHECK(hpt::trainer::experiment_keys().size() == hpt::trainer::to_json(c).size());
 }
+
+// One table drives the key list, printing and the origins: every listed key is printed, every
+// given key's line is kept, and a missing required dataset key is named.
+TEST_CASE("the key table drives keys, printing and origins", "[experiment][keys]") {
+  const auto c = parse(k_dataset + "epochs: 4\nlearning_rate: 0.01\n");
+  const nlohmann::json j = hpt::trainer::to_json(c);
+  for (const auto& key : hpt::trainer::experiment_keys()) {
+    CHECK(j.contains(key));
+  }
+  for (const auto& key : hpt::trainer::dataset_keys()) {
+    CHECK(j["dataset"].contains(key));
+  }
+  CHECK(j["epochs"] == 4);
+  CHECK(origin_of(c, "epochs") == "x.yaml:2: epochs");
+  CHECK(origin_of(c, "learning_rate") == "x.yaml:3: learning_rate");
+  CHECK(error_of("dataset: {format: idx}\n") == "x.yaml:1: dataset: missing required key 'path'");
+  CHECK(error_of("dataset: {format: idx, path: \"\"}\n") ==
+        "x.yaml:1: dataset.path: must not be empty");
+  CHECK(error_of("dataset: {format: idx, path: /d, image_size: 8}\n") ==
+        "x.yaml:1: dataset.image_size: must be 0 (native) or >= 16, got 8");
+  CHECK(error_of("dataset: {format: idx, path: /d, val_fraction: 0.5, test_fraction: 0.5}\n") ==
+        "x.yaml:1: dataset: val_fraction + test_fraction must be < 1, got 1");
+}

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "hpt/schema/config_error.hpp"
 
@@ -11,8 +12,19 @@ namespace hpt::trainer {
 
 namespace {
 
-const std::vector<std::string> k_dataset_keys = {"format", "path", "image_size", "val_fraction",
-                                                 "test_fraction"};
+// One key of a config section: its name, whether it must be given, how it is read (with its
+// type and range checks) into the config, and how it is printed. A section's table is the only
+// place its keys are spelled: parsing (YAML and JSON), printing, the key list and the
+// unknown-key hints all come from it, as ccache's config table does.
+template <class Config>
+struct Key {
+  const char* name;
+  bool required;
+  std::function<void(Config&, const YAML::Node&, const ConfigPath&)> read;
+  std::function<nlohmann::json(const Config&)> print;
+};
+template <class Config>
+using Table = std::vector<Key<Config>>;
 
 void check_range(bool ok, const YAML::Node& node, const ConfigPath& at, const std::string& rule,
                  const std::string& got) {
@@ -27,42 +39,84 @@ int64_t read_int_min(const YAML::Node& node, const ConfigPath& at, int64_t low) 
   return v;
 }
 
-DatasetConfig parse_dataset(const YAML::Node& node, const ConfigPath& at) {
-  check_keys(node, at, k_dataset_keys);
-  DatasetConfig d;
-  for (const char* key : {"format", "path"}) {
-    if (!node[key]) {
-      config_fail(at, node, fmt::format("missing required key '{}'", key));
-    }
+// Prints member m of a config as it is (numbers, strings, booleans, lists).
+template <class Config, class T>
+std::function<nlohmann::json(const Config&)> printer(T Config::*m) {
+  return [m](const Config& c) { return nlohmann::json(c.*m); };
+}
+
+// An integer >= low.
+template <class Config>
+Key<Config> int_key(const char* name, int64_t Config::*m, int64_t low) {
+  return {name, false,
+          [m, low](Config& c, const YAML::Node& n, const ConfigPath& at) {
+            c.*m = read_int_min(n, at, low);
+          },
+          printer(m)};
+}
+
+// An integer for which ok holds; rule is the range in words ("0 (native) or >= 16").
+template <class Config>
+Key<Config> int_key(const char* name, int64_t Config::*m, bool (*ok)(int64_t), const char* rule) {
+  return {name, false,
+          [m, ok, rule](Config& c, const YAML::Node& n, const ConfigPath& at) {
+            c.*m = read_int(n, at);
+            check_range(ok(c.*m), n, at, rule, std::to_string(c.*m));
+          },
+          printer(m)};
+}
+
+// A number for which ok holds; rule is the range in words ("in [0, 1)").
+template <class Config>
+Key<Config> double_key(const char* name, double Config::*m, bool (*ok)(double), const char* rule) {
+  return {name, false,
+          [m, ok, rule](Config& c, const YAML::Node& n, const ConfigPath& at) {
+            c.*m = read_double(n, at);
+            check_range(ok(c.*m), n, at, rule, fmt::format("{}", c.*m));
+          },
+          printer(m)};
+}
+
+template <class Config>
+Key<Config> bool_key(const char* name, bool Config::*m) {
+  return {name, false,
+          [m](Config& c, const YAML::Node& n, const ConfigPath& at) { c.*m = read_bool(n, at); },
+          printer(m)};
+}
+
+// A string; problem(v) is "" for a good value, else the error ("must not be empty").
+using StringCheck = std::function<std::string(const std::string&)>;
+template <class Config>
+Key<Config> string_key(const char* name, std::string Config::*m, StringCheck problem = {}) {
+  return {name, false,
+          [m, problem](Config& c, const YAML::Node& n, const ConfigPath& at) {
+            c.*m = read_string(n, at);
+            if (problem) {
+              if (const std::string p = problem(c.*m); !p.empty()) {
+                config_fail(at, n, p);
+              }
+            }
+          },
+          printer(m)};
+}
+
+// "expected <expected>, got "v"" unless ok(v).
+StringCheck expect(bool (*ok)(const std::string&), std::string expected) {
+  return [ok, expected](const std::string& v) {
+    return ok(v) ? "" : fmt::format("expected {}, got \"{}\"", expected, v);
+  };
+}
+
+// One of choices; expected defaults to the choices joined by " | ".
+StringCheck one_of(std::vector<std::string> choices, std::string expected = "") {
+  if (expected.empty()) {
+    expected = fmt::format("{}", fmt::join(choices, " | "));
   }
-  d.format = read_string(node["format"], at.child("format"));
-  if (d.format != "idx" && d.format != "tiny-imagenet" && d.format != "folder") {
-    config_fail(at.child("format"), node["format"],
-                fmt::format("expected idx, tiny-imagenet or folder, got \"{}\"", d.format));
-  }
-  d.path = read_string(node["path"], at.child("path"));
-  if (d.path.empty()) {
-    config_fail(at.child("path"), node["path"], "must not be empty");
-  }
-  if (node["image_size"]) {
-    d.image_size = read_int(node["image_size"], at.child("image_size"));
-    check_range(d.image_size == 0 || d.image_size >= 16, node["image_size"], at.child("image_size"),
-                "0 (native) or >= 16", std::to_string(d.image_size));
-  }
-  for (auto [key, field] :
-       {std::pair{"val_fraction", &d.val_fraction}, std::pair{"test_fraction", &d.test_fraction}}) {
-    if (node[key]) {
-      *field = read_double(node[key], at.child(key));
-      check_range(*field >= 0 && *field < 1, node[key], at.child(key), "in [0, 1)",
-                  fmt::format("{}", *field));
-    }
-  }
-  if (d.val_fraction + d.test_fraction >= 1) {
-    config_fail(at, node,
-                fmt::format("val_fraction + test_fraction must be < 1, got {}",
-                            d.val_fraction + d.test_fraction));
-  }
-  return d;
+  return [choices, expected](const std::string& v) {
+    return std::find(choices.begin(), choices.end(), v) != choices.end()
+               ? ""
+               : fmt::format("expected {}, got \"{}\"", expected, v);
+  };
 }
 
 // "auto", "cpu", "cuda" or "cuda:N" with N a small non-negative integer.
@@ -73,6 +127,36 @@ bool valid_device(const std::string& d) {
   const std::string digits = d.rfind("cuda:", 0) == 0 ? d.substr(5) : "";
   return !digits.empty() && digits.size() <= 4 &&
          digits.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// "builtin-cnn" or a TorchScript file name ending in .pt.
+bool valid_extractor(const std::string& f) {
+  const bool is_pt = f.size() > 3 && f.compare(f.size() - 3, 3, ".pt") == 0;
+  return f == "builtin-cnn" || is_pt;
+}
+
+// A list of integers >= 1 (null: the empty list).
+Key<ExperimentConfig> units_key(const char* name, std::vector<int64_t> ExperimentConfig::*m) {
+  return {name, false,
+          [m](ExperimentConfig& c, const YAML::Node& n, const ConfigPath& at) {
+            if (!n.IsSequence() && !n.IsNull()) {
+              config_fail(at, n, "expected a list of integers");
+            }
+            (c.*m).clear();
+            for (size_t i = 0; n.IsSequence() && i < n.size(); ++i) {
+              (c.*m).push_back(read_int_min(n[i], at.index(i), 1));
+            }
+          },
+          printer(m)};
+}
+
+template <class Config>
+std::vector<std::string> names_of(const Table<Config>& table) {
+  std::vector<std::string> out;
+  for (const auto& k : table) {
+    out.emplace_back(k.name);
+  }
+  return out;
 }
 
 // "file:line: key", the prefix config_fail would write for (at, node).
@@ -86,18 +170,116 @@ std::string location(const ConfigPath& at, const YAML::Node& node) {
   return at.key;
 }
 
-// node[key] as one of choices (fallback when absent); fails listing the choices.
-std::string read_choice(const YAML::Node& node, const ConfigPath& root, const char* key,
-                        const std::vector<std::string>& choices, const std::string& fallback) {
-  if (!node[key]) {
-    return fallback;
+// Reads the mapping node into c by table: unknown keys (with a near-miss hint), then missing
+// required keys, then every given key in table order. Returns where each given key was set.
+template <class Config>
+std::map<std::string, std::string> read_table(const Table<Config>& table, const YAML::Node& node,
+                                              const ConfigPath& at, Config& c) {
+  check_keys(node, at, names_of(table));
+  for (const auto& k : table) {
+    if (k.required && !node[k.name]) {
+      config_fail(at, node, fmt::format("missing required key '{}'", k.name));
+    }
   }
-  std::string v = read_string(node[key], root.child(key));
-  if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
-    config_fail(root.child(key), node[key],
-                fmt::format("expected {}, got \"{}\"", fmt::join(choices, " | "), v));
+  std::map<std::string, std::string> origins;
+  for (const auto& k : table) {
+    if (const YAML::Node v = node[k.name]) {
+      k.read(c, v, at.child(k.name));
+      origins[k.name] = location(at.child(k.name), v);
+    }
   }
-  return v;
+  return origins;
+}
+
+template <class Config>
+nlohmann::json print_table(const Table<Config>& table, const Config& c) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& k : table) {
+    out[k.name] = k.print(c);
+  }
+  return out;
+}
+
+bool is_fraction(double v) { return v >= 0 && v < 1; }
+
+const Table<DatasetConfig>& dataset_table() {
+  static const Table<DatasetConfig> table = [] {
+    Table<DatasetConfig> t = {
+        string_key("format", &DatasetConfig::format,
+                   one_of({"idx", "tiny-imagenet", "folder"}, "idx, tiny-imagenet or folder")),
+        string_key("path", &DatasetConfig::path,
+                   [](const std::string& v) { return v.empty() ? "must not be empty" : ""; }),
+        int_key<DatasetConfig>(
+            "image_size", &DatasetConfig::image_size,
+            [](int64_t v) { return v == 0 || v >= 16; }, "0 (native) or >= 16"),
+        double_key("val_fraction", &DatasetConfig::val_fraction, is_fraction, "in [0, 1)"),
+        double_key("test_fraction", &DatasetConfig::test_fraction, is_fraction, "in [0, 1)"),
+    };
+    t[0].required = t[1].required = true;
+    return t;
+  }();
+  return table;
+}
+
+// The dataset section: its own table, then the check across its keys.
+Key<ExperimentConfig> dataset_key() {
+  return {"dataset", true,
+          [](ExperimentConfig& c, const YAML::Node& n, const ConfigPath& at) {
+            DatasetConfig d;
+            read_table(dataset_table(), n, at, d);
+            if (d.val_fraction + d.test_fraction >= 1) {
+              config_fail(at, n,
+                          fmt::format("val_fraction + test_fraction must be < 1, got {}",
+                                      d.val_fraction + d.test_fraction));
+            }
+            c.dataset = d;
+          },
+          [](const ExperimentConfig& c) { return print_table(dataset_table(), c.dataset); }};
+}
+
+// The seed: an integer >= 0 kept as unsigned.
+Key<ExperimentConfig> seed_key() {
+  return {"seed", false,
+          [](ExperimentConfig& c, const YAML::Node& n, const ConfigPath& at) {
+            c.seed = static_cast<uint64_t>(read_int_min(n, at, 0));
+          },
+          printer(&ExperimentConfig::seed)};
+}
+
+// Every top-level key, in the order they are read (and so reported when several are wrong).
+const Table<ExperimentConfig>& experiment_table() {
+  using C = ExperimentConfig;
+  static const Table<C> table = {
+      string_key("experiment_name", &C::experiment_name),
+      seed_key(),
+      bool_key("image_augmentation", &C::image_augmentation),
+      string_key("feature_extractor", &C::feature_extractor,
+                 expect(valid_extractor, "builtin-cnn or a TorchScript .pt file")),
+      int_key("embedding_dim", &C::embedding_dim, 1),
+      units_key("intermediate_ff_block_units", &C::intermediate_ff_block_units),
+      double_key("dropout", &C::dropout, is_fraction, "in [0, 1)"),
+      int_key("epochs", &C::epochs, 1),
+      int_key("early_stopping_patience", &C::early_stopping_patience, 0),
+      dataset_key(),
+      double_key(
+          "learning_rate", &C::learning_rate, [](double v) { return v > 0 && v < 10; },
+          "in (0, 10)"),
+      double_key("margin", &C::margin, [](double v) { return v > 0; }, "> 0"),
+      string_key("loss", &C::loss, one_of({"semi-hard", "batch-hard"}, "semi-hard or batch-hard")),
+      int_key("classes_per_batch", &C::classes_per_batch, 2),
+      int_key("images_per_class", &C::images_per_class, 2),
+      int_key("steps_per_epoch", &C::steps_per_epoch, 0),
+      bool_key("trainable_extractor", &C::trainable_extractor),
+      int_key("pretrain_epochs", &C::pretrain_epochs, 0),
+      int_key("eval_pairs", &C::eval_pairs, 10),
+      int_key("threads", &C::threads, 0),
+      string_key("device", &C::device, expect(valid_device, "auto, cpu, cuda or cuda:N")),
+      string_key("precision", &C::precision, one_of({"fp32", "bf16", "fp16"})),
+      string_key("distance", &C::distance, one_of({"euclidean", "squared"})),
+      string_key("lr_schedule", &C::lr_schedule, one_of({"constant", "cosine"})),
+      int_key("warmup_steps", &C::warmup_steps, 0),
+  };
+  return table;
 }
 
 // JSON -> YAML scalars/sequences/maps (no marks: errors then name only the origin).
@@ -132,140 +314,13 @@ std::string origin_of(const ExperimentConfig& config, const std::string& key) {
   return it == config.origins.end() ? key : it->second;
 }
 
-std::vector<std::string> experiment_keys() {
-  return {"experiment_name",
-          "seed",
-          "image_augmentation",
-          "feature_extractor",
-          "embedding_dim",
-          "intermediate_ff_block_units",
-          "dropout",
-          "epochs",
-          "early_stopping_patience",
-          "dataset",
-          "learning_rate",
-          "margin",
-          "loss",
-          "classes_per_batch",
-          "images_per_class",
-          "steps_per_epoch",
-          "trainable_extractor",
-          "pretrain_epochs",
-          "eval_pairs",
-          "threads",
-          "device",
-          "precision",
-          "distance",
-          "lr_schedule",
-          "warmup_steps"};
-}
+std::vector<std::string> experiment_keys() { return names_of(experiment_table()); }
+
+std::vector<std::string> dataset_keys() { return names_of(dataset_table()); }
 
 ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& file) {
-  const ConfigPath root{file, ""};
-  check_keys(node, root, experiment_keys());
   ExperimentConfig c;
-  auto at = [&](const char* key) { return root.child(key); };
-  if (node["experiment_name"]) {
-    c.experiment_name = read_string(node["experiment_name"], at("experiment_name"));
-  }
-  if (node["seed"]) {
-    c.seed = static_cast<uint64_t>(read_int_min(node["seed"], at("seed"), 0));
-  }
-  if (node["image_augmentation"]) {
-    c.image_augmentation = read_bool(node["image_augmentation"], at("image_augmentation"));
-  }
-  if (node["feature_extractor"]) {
-    c.feature_extractor = read_string(node["feature_extractor"], at("feature_extractor"));
-    const std::string& f = c.feature_extractor;
-    bool is_pt = f.size() > 3 && f.compare(f.size() - 3, 3, ".pt") == 0;
-    if (f != "builtin-cnn" && !is_pt) {
-      config_fail(at("feature_extractor"), node["feature_extractor"],
-                  fmt::format("expected builtin-cnn or a TorchScript .pt file, got \"{}\"", f));
-    }
-  }
-  if (node["embedding_dim"]) {
-    c.embedding_dim = read_int_min(node["embedding_dim"], at("embedding_dim"), 1);
-  }
-  if (const YAML::Node units = node["intermediate_ff_block_units"]; units) {
-    const ConfigPath p = at("intermediate_ff_block_units");
-    if (!units.IsSequence() && !units.IsNull()) {
-      config_fail(p, units, "expected a list of integers");
-    }
-    for (size_t i = 0; units.IsSequence() && i < units.size(); ++i) {
-      c.intermediate_ff_block_units.push_back(read_int_min(units[i], p.index(i), 1));
-    }
-  }
-  if (node["dropout"]) {
-    c.dropout = read_double(node["dropout"], at("dropout"));
-    check_range(c.dropout >= 0 && c.dropout < 1, node["dropout"], at("dropout"), "in [0, 1)",
-                fmt::format("{}", c.dropout));
-  }
-  if (node["epochs"]) {
-    c.epochs = read_int_min(node["epochs"], at("epochs"), 1);
-  }
-  if (node["early_stopping_patience"]) {
-    c.early_stopping_patience =
-        read_int_min(node["early_stopping_patience"], at("early_stopping_patience"), 0);
-  }
-  if (!node["dataset"]) {
-    config_fail(root, node, "missing required key 'dataset'");
-  }
-  c.dataset = parse_dataset(node["dataset"], at("dataset"));
-  if (node["learning_rate"]) {
-    c.learning_rate = read_double(node["learning_rate"], at("learning_rate"));
-    check_range(c.learning_rate > 0 && c.learning_rate < 10, node["learning_rate"],
-                at("learning_rate"), "in (0, 10)", fmt::format("{}", c.learning_rate));
-  }
-  if (node["margin"]) {
-    c.margin = read_double(node["margin"], at("margin"));
-    check_range(c.margin > 0, node["margin"], at("margin"), "> 0", fmt::format("{}", c.margin));
-  }
-  if (node["loss"]) {
-    c.loss = read_string(node["loss"], at("loss"));
-    if (c.loss != "semi-hard" && c.loss != "batch-hard") {
-      config_fail(at("loss"), node["loss"],
-                  fmt::format("expected semi-hard or batch-hard, got \"{}\"", c.loss));
-    }
-  }
-  if (node["classes_per_batch"]) {
-    c.classes_per_batch = read_int_min(node["classes_per_batch"], at("classes_per_batch"), 2);
-  }
-  if (node["images_per_class"]) {
-    c.images_per_class = read_int_min(node["images_per_class"], at("images_per_class"), 2);
-  }
-  if (node["steps_per_epoch"]) {
-    c.steps_per_epoch = read_int_min(node["steps_per_epoch"], at("steps_per_epoch"), 0);
-  }
-  if (node["trainable_extractor"]) {
-    c.trainable_extractor = read_bool(node["trainable_extractor"], at("trainable_extractor"));
-  }
-  if (node["pretrain_epochs"]) {
-    c.pretrain_epochs = read_int_min(node["pretrain_epochs"], at("pretrain_epochs"), 0);
-  }
-  if (node["eval_pairs"]) {
-    c.eval_pairs = read_int_min(node["eval_pairs"], at("eval_pairs"), 10);
-  }
-  if (node["threads"]) {
-    c.threads = read_int_min(node["threads"], at("threads"), 0);
-  }
-  if (node["device"]) {
-    c.device = read_string(node["device"], at("device"));
-    if (!valid_device(c.device)) {
-      config_fail(at("device"), node["device"],
-                  fmt::format("expected auto, cpu, cuda or cuda:N, got \"{}\"", c.device));
-    }
-  }
-  c.precision = read_choice(node, root, "precision", {"fp32", "bf16", "fp16"}, c.precision);
-  for (const char* key : {"device", "precision"}) {
-    if (node[key]) {
-      c.origins[key] = location(at(key), node[key]);
-    }
-  }
-  c.distance = read_choice(node, root, "distance", {"euclidean", "squared"}, c.distance);
-  c.lr_schedule = read_choice(node, root, "lr_schedule", {"constant", "cosine"}, c.lr_schedule);
-  if (node["warmup_steps"]) {
-    c.warmup_steps = read_int_min(node["warmup_steps"], at("warmup_steps"), 0);
-  }
+  c.origins = read_table(experiment_table(), node, ConfigPath{file, ""}, c);
   return c;
 }
 
@@ -276,37 +331,6 @@ ExperimentConfig experiment_from_json(const nlohmann::json& json, const std::str
   return parse_experiment(json_to_yaml(json), origin);
 }
 
-nlohmann::json to_json(const ExperimentConfig& c) {
-  return {{"experiment_name", c.experiment_name},
-          {"seed", c.seed},
-          {"image_augmentation", c.image_augmentation},
-          {"feature_extractor", c.feature_extractor},
-          {"embedding_dim", c.embedding_dim},
-          {"intermediate_ff_block_units", c.intermediate_ff_block_units},
-          {"dropout", c.dropout},
-          {"epochs", c.epochs},
-          {"early_stopping_patience", c.early_stopping_patience},
-          {"dataset",
-           {{"format", c.dataset.format},
-            {"path", c.dataset.path},
-            {"image_size", c.dataset.image_size},
-            {"val_fraction", c.dataset.val_fraction},
-            {"test_fraction", c.dataset.test_fraction}}},
-          {"learning_rate", c.learning_rate},
-          {"margin", c.margin},
-          {"loss", c.loss},
-          {"classes_per_batch", c.classes_per_batch},
-          {"images_per_class", c.images_per_class},
-          {"steps_per_epoch", c.steps_per_epoch},
-          {"trainable_extractor", c.trainable_extractor},
-          {"pretrain_epochs", c.pretrain_epochs},
-          {"eval_pairs", c.eval_pairs},
-          {"threads", c.threads},
-          {"device", c.device},
-          {"precision", c.precision},
-          {"distance", c.distance},
-          {"lr_schedule", c.lr_schedule},
-          {"warmup_steps", c.warmup_steps}};
-}
+nlohmann::json to_json(const ExperimentConfig& c) { return print_table(experiment_table(), c); }
 
 }  // namespace hpt::trainer

@@ -48,15 +48,20 @@ struct ExperimentConfig {
   std::string device = "auto";       // "auto", "cpu", "cuda" or "cuda:N" (see device.hpp).
   std::string precision = "fp32";        // "fp32", "bf16" or "fp16" (autocast).
   std::string distance = "euclidean";    // Triplet loss distance: "euclidean" or "squared".
-  // "file:line: key" of the keys checked only at run time (device, precision), by key.
+  // Where each given top-level key was set ("file:line: key"), by key: run-time checks
+  // (device, precision) name it.
   std::map<std::string, std::string> origins;
 };
 
 // Where key was set ("file:line: key"), or the key's name when unknown.
 std::string origin_of(const ExperimentConfig& config, const std::string& key);
 
-// Every key parse_experiment accepts at the top level.
+// Every key parse_experiment accepts at the top level, in the order they are read. The keys,
+// their checks and their printing are one table (experiment_config.cpp); defaults are above.
 std::vector<std::string> experiment_keys();
+
+// Every key of the dataset section.
+std::vector<std::string> dataset_keys();
 
 // Reads and validates an experiment mapping; throws hpt::ConfigError
 // "file:line: key: problem" (unknown keys with a near-miss hint, types, ranges).
