@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,16 +13,15 @@
 #include <memory>
 #include <ostream>
 #include <set>
-#include <thread>
 
 #include "hpt/engine/gpu_pool.hpp"
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/protocol.hpp"
 #include "hpt/engine/study_folder.hpp"
-#include "hpt/engine/subreaper.hpp"
-#include "hpt/engine/worker_process.hpp"
+#include "hpt/engine/worker_set.hpp"
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/storage/study_lookup.hpp"
 #include "hpt/tuner/pruner.hpp"
@@ -34,7 +32,9 @@ namespace hpt {
 
 namespace {
 
-using Steady = std::chrono::steady_clock;
+using TimePoint = WorkerSet::TimePoint;
+using Duration = std::chrono::steady_clock::duration;
+using std::chrono::milliseconds;
 
 std::atomic<int> g_signals{0};  // Signal count; the only state a handler may touch.
 
@@ -58,32 +58,40 @@ class SignalGuard {
     sigaction(SIGINT, &m_old_int, nullptr);
     sigaction(SIGTERM, &m_old_term, nullptr);
   }
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
 
  private:
   struct sigaction m_old_int {};
   struct sigaction m_old_term {};
 };
 
-// Sleeps up to d, in short naps, returning early when a stop signal arrives.
-void nap(Steady::duration d) {
-  const auto until = Steady::now() + d;
-  while (g_signals == 0 && Steady::now() < until) {
-    std::this_thread::sleep_for(
-        std::min<Steady::duration>(until - Steady::now(), std::chrono::milliseconds(20)));
-  }
-}
-
 struct Running {
   FrozenTrial trial;
-  std::unique_ptr<WorkerProcess> process;  // Null when the worker could not be started.
-  Steady::time_point started;
+  WorkerId worker = 0;
+  TimePoint started;
   std::optional<WorkerMessage> final;
   bool pruned = false;
   std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
-  std::optional<Steady::time_point> term_sent;
+  std::optional<TimePoint> term_sent;
   std::vector<int> gpus;  // Devices it holds (study.gpus).
   // Steps read but not stored yet: written in one transaction per batch of lines.
   std::vector<std::pair<int64_t, double>> unstored_steps;
+};
+
+// How a trial ended, as it is stored.
+struct Outcome {
+  TrialState state = TrialState::Complete;
+  std::optional<double> value;
+  std::vector<double> values;  // A multi-objective study's COMPLETE trial.
+  std::string reason;          // Why it failed ("" unless FAIL).
+
+  void fail(std::string why) {
+    state = TrialState::Fail;
+    reason = std::move(why);
+    value.reset();
+    values.clear();
+  }
 };
 
 std::string trimmed_tail(const std::string& s) {
@@ -95,23 +103,26 @@ constexpr auto k_quick_failure = std::chrono::seconds(1);
 
 // The delay before the next start after n quick failures in a row: none for the first,
 // then 10 ms doubling up to 1 s, so a worker that cannot run never spins the machine.
-Steady::duration failure_backoff(int n) {
+Duration failure_backoff(int n) {
   if (n < 2) {
-    return Steady::duration::zero();
+    return Duration::zero();
   }
-  return std::chrono::milliseconds(std::min(1000, 10 << std::min(n - 2, 7)));
+  return milliseconds(std::min(1000, 10 << std::min(n - 2, 7)));
 }
 
 class Orchestrator {
  public:
-  Orchestrator(const StudyConfig& c, Storage& s, const RunOptions& o, std::ostream& out)
+  Orchestrator(const StudyConfig& c, Storage& s, const RunOptions& o, std::ostream& out,
+               WorkerSet& workers)
       : m_config(c),
         m_storage(s),
         m_options(o),
         m_out(out),
+        m_workers(workers),
         m_owner(Owner::current()),
         m_progress(out, o.interactive),
-        m_gpus(c.gpus, c.gpus_per_trial) {}
+        m_gpus(c.gpus, c.gpus_per_trial),
+        m_last_heartbeat(workers.now()) {}
 
   int run();
 
@@ -123,32 +134,62 @@ class Orchestrator {
   // Starts trials while slots (jobs, GPUs), the failure budget, the backoff and signals
   // allow.
   void launch_some();
+  // Claims, samples and starts one trial. Returns false if none may start now.
   bool launch_one();
+  // Claims the next trial: a WAITING one, a new one, or one orphaned by a dead process.
+  std::optional<FrozenTrial> claim_next();
+  // Gives trial every parameter of the search space (kept from a resumed trial, enqueued,
+  // or sampled) and stores the new ones.
+  void choose_params(FrozenTrial& trial);
+  // The kept and the enqueued parameters (Optuna's fixed_params) of trial.
+  std::map<std::string, double> kept_params(const FrozenTrial& trial);
+  // What trial's worker is started with: argv, environment (HPT_*, devices), log path.
+  WorkerSpec worker_spec(const FrozenTrial& trial, const std::vector<int>& gpus) const;
   Json trial_values(const FrozenTrial& t) const;
   void handle_line(Running& r, const StdoutLine& line);
   // Stores r's unstored steps (one transaction); a refusal fails the trial.
   void store_steps(Running& r);
   // Ends r's worker and makes its trial FAIL with reason (unless already decided).
   void stop_trial(Running& r, const std::string& reason);
-  void finish(Running& r);
+  // Sends SIGTERM to r's worker group now.
+  void terminate(Running& r);
+  // Records r's outcome (its worker's result: worker) and books it for the study.
+  void finish(Running& r, const WorkerResult& worker);
+  // How r ended, from its messages, its stop reason and its worker's exit.
+  Outcome outcome(const Running& r, const WorkerResult& worker) const;
+  // Writes r's outcome and its attributes. False if another process took the trial over.
+  bool store_outcome(const Running& r, const WorkerResult& worker, Outcome& o);
+  // Counts a FAIL toward max_failures and enqueues its retry (study.retries).
+  void count_failure(const Running& r, const std::string& reason);
   // The study's trials for the pruner: re-read after a trial of ours ended, else at most
   // once a second (a re-read costs O(steps) of the running trials; a step must not).
   const std::vector<FrozenTrial>& pruner_trials();
-  // Ends descendants of ended trials that escaped their process group.
-  void sweep_descendants(bool force);
+  // Re-reads the study's trials.
+  void refresh_trials();
+  // Reads every worker's lines, stores their steps, finishes the workers that ended.
+  void service_workers();
+  // With nothing running: the exit code if the study is over, std::nullopt to go on
+  // (after waiting out a backoff or for other processes' trials).
+  std::optional<int> idle(bool& waiting_note);
+  // Waits for d on the worker set, returning early when a stop signal arrives.
+  void pause(Duration d);
   void heartbeat();
   // True at most every 250 ms, and only on a terminal: time to redraw the status line.
   bool status_line_due();
   void check_timeouts();
+  // The interrupted study's end: workers ended, their trials WAITING again; exit 130.
+  int interrupted();
   void stop_all(bool immediately);
   std::set<int64_t> orphans(std::map<int64_t, Json>& owners_seen);
   // <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
   std::string study_dir() const;
+  int done_trials();
 
   const StudyConfig& m_config;
   Storage& m_storage;
   RunOptions m_options;
   std::ostream& m_out;
+  WorkerSet& m_workers;
   Owner m_owner;
   Progress m_progress;
   int64_t m_study_id = -1;
@@ -156,18 +197,16 @@ class Orchestrator {
   std::unique_ptr<Sampler> m_sampler;
   std::unique_ptr<Pruner> m_pruner;
   GpuPool m_gpus;
-  Subreaper m_reaper;  // Before m_running: destroyed after the workers are reaped.
   std::vector<std::unique_ptr<Running>> m_running;
   int m_failures = 0;
   int m_quick_failures = 0;  // FAIL trials in a row that ended within k_quick_failure.
-  Steady::time_point m_next_launch{};
+  TimePoint m_next_launch{};
   std::string m_last_failure;
   std::shared_ptr<const std::vector<FrozenTrial>> m_trials;
-  Steady::time_point m_trials_read{};
+  TimePoint m_trials_read{};
   bool m_trials_stale = true;
-  Steady::time_point m_last_sweep{};
-  Steady::time_point m_last_heartbeat = Steady::now();
-  Steady::time_point m_last_tick{};
+  TimePoint m_last_heartbeat;
+  TimePoint m_last_tick{};
 };
 
 void Orchestrator::preflight() {
@@ -245,7 +284,7 @@ std::string Orchestrator::study_dir() const {
 std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
   std::set<int64_t> out;
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Running})) {
-    Json owner_json = t.system_attrs.count("hpt:owner") ? t.system_attrs.at("hpt:owner") : Json();
+    Json owner_json = t.system_attrs.count(k_owner_attr) ? t.system_attrs.at(k_owner_attr) : Json();
     Owner owner = Owner::from_json(owner_json);
     bool orphan = false;
     auto liveness = owner_liveness(owner);
@@ -274,8 +313,7 @@ Json Orchestrator::trial_values(const FrozenTrial& t) const {
   return values;
 }
 
-// Claims, samples and starts one trial. Returns false if none may start now.
-bool Orchestrator::launch_one() {
+std::optional<FrozenTrial> Orchestrator::claim_next() {
   std::map<int64_t, Json> owners_seen;
   const auto orphan_ids = orphans(owners_seen);
   auto claim = m_storage.claim_trial(
@@ -284,18 +322,20 @@ bool Orchestrator::launch_one() {
           return false;
         }
         // Taken over only if nobody else took it since we looked.
-        Json owner = t.system_attrs.count("hpt:owner") ? t.system_attrs.at("hpt:owner") : Json();
+        Json owner = t.system_attrs.count(k_owner_attr) ? t.system_attrs.at(k_owner_attr) : Json();
         return owner == owners_seen[t.id];
       });
   if (!claim) {
-    return false;
+    return std::nullopt;
   }
-  FrozenTrial trial = claim->trial;
   if (claim->kind == TrialClaim::Kind::Orphan) {
-    m_progress.note(
-        fmt::format("trial {} was left RUNNING by a stopped process: re-running it", trial.number));
+    m_progress.note(fmt::format("trial {} was left RUNNING by a stopped process: re-running it",
+                                claim->trial.number));
   }
-  // Parameters: kept from a resumed trial, enqueued ones (Optuna's fixed_params), sampled rest.
+  return claim->trial;
+}
+
+std::map<std::string, double> Orchestrator::kept_params(const FrozenTrial& trial) {
   Json enqueued = trial.system_attrs.count("fixed_params") ? trial.system_attrs.at("fixed_params")
                                                            : Json::object();
   std::map<std::string, double> chosen;
@@ -311,11 +351,13 @@ bool Orchestrator::launch_one() {
       }
     }
   }
+  return chosen;
+}
+
+void Orchestrator::choose_params(FrozenTrial& trial) {
+  std::map<std::string, double> chosen = kept_params(trial);
   if (chosen.size() < m_config.search_space.size()) {
-    m_trials.reset();  // The snapshot is copy-on-write: drop ours before asking again.
-    m_trials = m_storage.trials_snapshot(m_study_id);
-    m_trials_read = Steady::now();
-    m_trials_stale = false;
+    refresh_trials();
     const auto trials = m_trials;
     // Hyperband: the sampler learns from the trial's bracket only (Optuna's _filter_study).
     const auto bracket = m_pruner->sampler_trials(
@@ -339,22 +381,20 @@ bool Orchestrator::launch_one() {
     }
   }
   trial.intermediate_values.clear();
+}
 
-  auto r = std::make_unique<Running>();
-  r->trial = trial;
-  r->started = Steady::now();
-  r->gpus = m_gpus.acquire().value_or(std::vector<int>{});  // launch_some checked available().
+WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector<int>& gpus) const {
+  WorkerSpec spec;
   const Json values = trial_values(trial);
-  std::vector<std::string> argv = m_config.command;
   if (m_config.builtin_trainer()) {
-    argv = {m_options.trainer_exe, "worker"};
+    spec.argv = {m_options.trainer_exe, "worker"};
   } else {
     Json with_number = values;
     with_number["trial_number"] = trial.number;
-    argv = substitute_placeholders(argv, with_number);
+    spec.argv = substitute_placeholders(m_config.command, with_number);
   }
   const std::string dir = m_study_dir + "/" + std::to_string(trial.number);
-  std::map<std::string, std::string> env{
+  spec.env = {
       {"HPT_PARAMS", values.dump()},
       {"HPT_FIXED", m_config.fixed.dump()},
       {"HPT_TRIAL_NUMBER", std::to_string(trial.number)},
@@ -363,18 +403,32 @@ bool Orchestrator::launch_one() {
       {"HPT_TRIAL_DIR", dir},
   };
   if (m_gpus.enabled()) {
-    env["CUDA_VISIBLE_DEVICES"] = gpu_list(r->gpus);
-    env["HPT_GPUS"] = gpu_list(r->gpus);
+    spec.env["CUDA_VISIBLE_DEVICES"] = gpu_list(gpus);
+    spec.env["HPT_GPUS"] = gpu_list(gpus);
   }
-  const std::string log_path = dir + ".log";
+  spec.log_path = dir + ".log";
+  spec.trial_number = trial.number;
+  return spec;
+}
+
+bool Orchestrator::launch_one() {
+  auto trial = claim_next();
+  if (!trial) {
+    return false;
+  }
+  choose_params(*trial);
+  auto r = std::make_unique<Running>();
+  r->trial = std::move(*trial);
+  r->started = m_workers.now();
+  r->gpus = m_gpus.acquire().value_or(std::vector<int>{});  // launch_some checked available().
   try {
-    r->process = std::make_unique<WorkerProcess>(argv, env, log_path);
+    r->worker = m_workers.start(worker_spec(r->trial, r->gpus));
   } catch (const StartError& e) {  // Counts as a failure; nothing of it is left running.
     r->stop_reason = e.what();
-    finish(*r);
+    finish(*r, WorkerResult{});
     return true;
   }
-  m_progress.started(trial.number, trial.external_params());
+  m_progress.started(r->trial.number, r->trial.external_params());
   m_running.push_back(std::move(r));
   return true;
 }
@@ -382,18 +436,27 @@ bool Orchestrator::launch_one() {
 void Orchestrator::launch_some() {
   while (g_signals == 0 && m_failures < m_config.max_failures &&
          static_cast<int>(m_running.size()) < m_config.jobs && m_gpus.available() &&
-         Steady::now() >= m_next_launch && launch_one()) {
+         m_workers.now() >= m_next_launch && launch_one()) {
   }
 }
 
+void Orchestrator::refresh_trials() {
+  m_trials.reset();  // The snapshot is copy-on-write: drop ours before asking again.
+  m_trials = m_storage.trials_snapshot(m_study_id);
+  m_trials_read = m_workers.now();
+  m_trials_stale = false;
+}
+
 const std::vector<FrozenTrial>& Orchestrator::pruner_trials() {
-  if (!m_trials || m_trials_stale || Steady::now() - m_trials_read > std::chrono::seconds(1)) {
-    m_trials.reset();  // The snapshot is copy-on-write: drop ours before asking again.
-    m_trials = m_storage.trials_snapshot(m_study_id);
-    m_trials_read = Steady::now();
-    m_trials_stale = false;
+  if (!m_trials || m_trials_stale || m_workers.now() - m_trials_read > std::chrono::seconds(1)) {
+    refresh_trials();
   }
   return *m_trials;
+}
+
+void Orchestrator::terminate(Running& r) {
+  m_workers.signal(r.worker, SIGTERM);
+  r.term_sent = m_workers.now();
 }
 
 void Orchestrator::stop_trial(Running& r, const std::string& reason) {
@@ -401,15 +464,15 @@ void Orchestrator::stop_trial(Running& r, const std::string& reason) {
     return;
   }
   r.stop_reason = reason;
-  r.process->signal_group(SIGTERM);
-  r.term_sent = Steady::now();
+  terminate(r);
 }
 
 void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   const WorkerLine parsed =
       parse_worker_line(line.text, line.truncated, m_config.directions.size());
   if (parsed.kind == WorkerLine::Kind::Log) {
-    r.process->log(line.truncated ? line.text + "\n[hpt: line cut at 1 MiB]\n" : line.text + "\n");
+    m_workers.log(r.worker,
+                  line.truncated ? line.text + "\n[hpt: line cut at 1 MiB]\n" : line.text + "\n");
     return;
   }
   if (r.pruned || r.final || !r.stop_reason.empty()) {
@@ -425,7 +488,8 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
     return;
   }
   if (r.trial.intermediate_values.count(msg.step)) {  // Optuna: the first value is kept.
-    r.process->log(
+    m_workers.log(
+        r.worker,
         fmt::format("[hpt: step {} was already reported; its first value is kept]\n", msg.step));
     return;
   }
@@ -444,8 +508,7 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   }
   if (decision.prune) {
     r.pruned = true;
-    r.process->signal_group(SIGTERM);
-    r.term_sent = Steady::now();
+    terminate(r);
   }
 }
 
@@ -458,186 +521,243 @@ void Orchestrator::store_steps(Running& r) {
   } catch (const StorageError& e) {  // Refused for these values: this trial fails, not the study.
     r.pruned = false;                // Whatever was decided, the trial fails.
     r.stop_reason = fmt::format("storing intermediate values failed: {}", e.what());
-    r.process->signal_group(SIGTERM);
-    r.term_sent = Steady::now();
+    terminate(r);
   }
   r.unstored_steps.clear();
 }
 
-void Orchestrator::sweep_descendants(bool force) {
-  const auto now = Steady::now();
-  if (!force && now - m_last_sweep < std::chrono::milliseconds(100)) {
-    return;
-  }
-  m_last_sweep = now;
-  std::set<pid_t> workers;
-  std::set<std::string> live;
-  for (const auto& r : m_running) {
-    workers.insert(r->process->pid());
-    if (!r->process->exited()) {
-      live.insert(std::to_string(r->trial.number));
-    }
-  }
-  m_reaper.sweep(workers, live);
-}
-
-void Orchestrator::finish(Running& r) {
-  TrialState state = TrialState::Complete;
-  std::optional<double> value;
-  std::vector<double> values;  // A multi-objective study's COMPLETE trial.
-  std::string reason;
-  const std::string problem = r.process ? r.process->exit_problem() : "";
+Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) const {
+  Outcome o;
   if (r.pruned) {
-    state = TrialState::Pruned;
+    o.state = TrialState::Pruned;
     if (auto step = r.trial.last_step()) {
-      double v = r.trial.intermediate_values.at(*step);
+      const double v = r.trial.intermediate_values.at(*step);
       if (!std::isnan(v)) {
-        value = v;
+        o.value = v;
       }
     }
   } else if (!r.stop_reason.empty()) {
-    reason = r.stop_reason;
-  } else if (!problem.empty()) {
-    reason = "worker " + problem;
+    o.fail(r.stop_reason);
+  } else if (!worker.exit_problem.empty()) {
+    o.fail("worker " + worker.exit_problem);
   } else if (!r.final) {
-    reason = m_config.multi_objective()
-                 ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"
-                 : "worker exited without printing a final {\"value\": v} line";
+    o.fail(m_config.multi_objective()
+               ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"
+               : "worker exited without printing a final {\"value\": v} line");
   } else if (m_config.multi_objective()) {
     const auto& v = r.final->values;
     const auto nan = std::find_if(v.begin(), v.end(), [](double x) { return std::isnan(x); });
     if (nan != v.end()) {
-      reason = fmt::format("worker reported a NaN value (objective {})", nan - v.begin());
+      o.fail(fmt::format("worker reported a NaN value (objective {})", nan - v.begin()));
     } else {
-      values = v;
+      o.values = v;
     }
   } else if (std::isnan(r.final->value)) {
-    reason = "worker reported a NaN value";
+    o.fail("worker reported a NaN value");
   } else {
-    value = r.final->value;
+    o.value = r.final->value;
   }
-  if (!reason.empty()) {
-    state = TrialState::Fail;
-    value.reset();
-    values.clear();
-  }
+  return o;
+}
+
+bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, Outcome& o) {
   const int64_t id = r.trial.id;
-  m_gpus.release(r.gpus);
-  m_trials_stale = true;
   if (r.final) {
     try {
       for (const auto& [k, v] : r.final->user_attrs.items()) {
         m_storage.set_trial_user_attr(id, k, v);
       }
     } catch (const StorageError& e) {  // Refused for these values: this trial fails.
-      reason = fmt::format("storing user_attrs failed: {}", e.what());
-      state = TrialState::Fail;
-      value.reset();
-      values.clear();
+      o.fail(fmt::format("storing user_attrs failed: {}", e.what()));
     }
   }
-  if (r.process && !r.process->log_problem().empty()) {
-    m_storage.set_trial_system_attr(id, "hpt:log_problem", r.process->log_problem());
+  if (!worker.log_problem.empty()) {
+    m_storage.set_trial_system_attr(id, k_log_problem_attr, worker.log_problem);
   }
-  if (r.process && r.process->has_log()) {
-    m_storage.set_trial_system_attr(id, "hpt:log",
+  if (worker.has_log) {
+    m_storage.set_trial_system_attr(id, k_log_attr,
                                     m_study_dir + "/" + std::to_string(r.trial.number) + ".log");
   }
-  if (state == TrialState::Fail) {
-    const std::string tail = r.process ? trimmed_tail(r.process->stderr_tail()) : "";
-    m_storage.set_trial_system_attr(id, "fail_reason", reason);
-    m_storage.set_trial_system_attr(id, "hpt:stderr_tail", tail);
+  if (o.state == TrialState::Fail) {
+    m_storage.set_trial_system_attr(id, k_fail_reason_attr, o.reason);
+    m_storage.set_trial_system_attr(id, k_stderr_tail_attr, trimmed_tail(worker.stderr_tail));
   }
-  const bool stored = m_config.multi_objective()
-                          ? m_storage.set_trial_state_values(id, state, values)
-                          : m_storage.set_trial_state_values(id, state, value);
-  if (!stored) {
+  return m_config.multi_objective() ? m_storage.set_trial_state_values(id, o.state, o.values)
+                                    : m_storage.set_trial_state_values(id, o.state, o.value);
+}
+
+void Orchestrator::count_failure(const Running& r, const std::string& reason) {
+  ++m_failures;
+  m_last_failure = fmt::format("trial {}: {}", r.trial.number, reason);
+  const auto a = r.trial.system_attrs.find(k_attempt_attr);
+  const int attempt =
+      a != r.trial.system_attrs.end() && a->second.is_number_integer() ? a->second.get<int>() : 0;
+  if (attempt < m_config.retries) {
+    FrozenTrial retry;
+    retry.state = TrialState::Waiting;
+    retry.params = r.trial.params;
+    retry.distributions = r.trial.distributions;
+    retry.system_attrs[k_attempt_attr] = attempt + 1;
+    retry.system_attrs[k_retry_of_attr] = r.trial.number;
+    m_storage.create_trial(m_study_id, retry);
+  }
+}
+
+void Orchestrator::finish(Running& r, const WorkerResult& worker) {
+  Outcome o = outcome(r, worker);
+  m_gpus.release(r.gpus);
+  m_trials_stale = true;
+  if (!store_outcome(r, worker, o)) {
     m_progress.note(fmt::format("trial {} was taken over by another process; its result is dropped",
                                 r.trial.number));
     return;
   }
-  if (state == TrialState::Fail) {
-    ++m_failures;
-    m_last_failure = fmt::format("trial {}: {}", r.trial.number, reason);
-    const auto a = r.trial.system_attrs.find("hpt:attempt");
-    const int attempt =
-        a != r.trial.system_attrs.end() && a->second.is_number_integer() ? a->second.get<int>() : 0;
-    if (attempt < m_config.retries) {
-      FrozenTrial retry;
-      retry.state = TrialState::Waiting;
-      retry.params = r.trial.params;
-      retry.distributions = r.trial.distributions;
-      retry.system_attrs["hpt:attempt"] = attempt + 1;
-      retry.system_attrs["hpt:retry_of"] = r.trial.number;
-      m_storage.create_trial(m_study_id, retry);
-    }
+  if (o.state == TrialState::Fail) {
+    count_failure(r, o.reason);
   }
-  const auto now = Steady::now();
-  const bool quick_failure = state == TrialState::Fail && now - r.started < k_quick_failure;
+  const auto now = m_workers.now();
+  const bool quick_failure = o.state == TrialState::Fail && now - r.started < k_quick_failure;
   m_quick_failures = quick_failure ? m_quick_failures + 1 : 0;
   m_next_launch = now + failure_backoff(m_quick_failures);
   const double elapsed = std::chrono::duration<double>(now - r.started).count();
-  m_progress.finished(r.trial.number, state, value, reason, elapsed, values);
+  m_progress.finished(r.trial.number, o.state, o.value, o.reason, elapsed, o.values);
 }
 
 bool Orchestrator::status_line_due() {
-  if (!m_options.interactive || Steady::now() - m_last_tick < std::chrono::milliseconds(250)) {
+  if (!m_options.interactive || m_workers.now() - m_last_tick < milliseconds(250)) {
     return false;
   }
-  m_last_tick = Steady::now();
+  m_last_tick = m_workers.now();
   return true;
 }
 
 void Orchestrator::heartbeat() {
-  if (Steady::now() - m_last_heartbeat < std::chrono::seconds(5)) {
+  if (m_workers.now() - m_last_heartbeat < std::chrono::seconds(5)) {
     return;
   }
-  m_last_heartbeat = Steady::now();
+  m_last_heartbeat = m_workers.now();
   for (const auto& r : m_running) {
     m_storage.record_heartbeat(r->trial.id);
   }
 }
 
 void Orchestrator::check_timeouts() {
-  const auto now = Steady::now();
+  const auto now = m_workers.now();
   for (auto& r : m_running) {
     if (!r->term_sent && m_config.timeout &&
         std::chrono::duration<double>(now - r->started).count() > *m_config.timeout) {
       r->stop_reason = fmt::format("timed out after {} s (objective.timeout)", *m_config.timeout);
-      r->process->signal_group(SIGTERM);
-      r->term_sent = now;
+      terminate(*r);
     }
     if (r->term_sent && now - *r->term_sent > std::chrono::seconds(3)) {
-      r->process->signal_group(SIGKILL);
+      m_workers.signal(r->worker, SIGKILL);
     }
+  }
+}
+
+void Orchestrator::pause(Duration d) {
+  const auto until = m_workers.now() + d;
+  while (g_signals == 0 && m_workers.now() < until) {
+    m_workers.wait(std::min(
+        std::chrono::duration_cast<milliseconds>(until - m_workers.now()) + milliseconds(1),
+        milliseconds(20)));
   }
 }
 
 // Ends every worker and hands its trial back as WAITING, so a resume re-runs it.
 void Orchestrator::stop_all(bool immediately) {
   for (auto& r : m_running) {
-    r->process->signal_group(immediately ? SIGKILL : SIGTERM);
+    m_workers.signal(r->worker, immediately ? SIGKILL : SIGTERM);
   }
-  const auto deadline = Steady::now() + std::chrono::seconds(immediately ? 0 : 3);
+  const auto deadline = m_workers.now() + std::chrono::seconds(immediately ? 0 : 3);
   for (auto& r : m_running) {
-    while (!r->process->finished() && Steady::now() < deadline && g_signals < 2) {
-      r->process->read_available();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (!m_workers.finished(r->worker) && m_workers.now() < deadline && g_signals < 2) {
+      m_workers.read_lines(r->worker);  // Drained so that it can exit; stderr is logged.
+      m_workers.wait(milliseconds(20));
     }
-    r->process->signal_group(SIGKILL);
+    m_workers.reap(r->worker);  // Kills the group if it is still alive.
     m_gpus.release(r->gpus);
     m_storage.set_trial_state_values(r->trial.id, TrialState::Waiting, std::nullopt);
   }
   m_running.clear();
 }
 
+int Orchestrator::interrupted() {
+  m_progress.note(g_signals > 1 ? "interrupted again: stopping now"
+                                : "interrupted: ending running trials (Ctrl-C again to stop now)");
+  stop_all(g_signals > 1);
+  m_progress.end();
+  m_out << "hpt: interrupted; run the same command again to resume the study\n";
+  return k_exit_interrupted;
+}
+
+int Orchestrator::done_trials() {
+  return m_storage.count_trials(m_study_id, {TrialState::Complete, TrialState::Pruned});
+}
+
+std::optional<int> Orchestrator::idle(bool& waiting_note) {
+  if (m_failures >= m_config.max_failures) {
+    m_progress.end();
+    m_out << terminal_text(fmt::format("hpt: error: stopping after {} failed trials in this run "
+                                       "(study.max_failures = {}); last failure: {}",
+                                       m_failures, m_config.max_failures, m_last_failure))
+          << "\n";
+    return k_exit_failures;
+  }
+  if (done_trials() >= m_options.trials) {
+    m_progress.end();
+    m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
+                       m_config.directions);
+    return k_exit_ok;
+  }
+  const auto backoff = m_next_launch - m_workers.now();
+  if (backoff > Duration::zero()) {
+    pause(backoff);
+    return std::nullopt;
+  }
+  if (!waiting_note) {
+    m_progress.note("waiting for trials running in other processes");
+    waiting_note = true;
+  }
+  pause(milliseconds(500));
+  return std::nullopt;
+}
+
+void Orchestrator::service_workers() {
+  milliseconds wait{100};
+  const auto backoff = m_next_launch - m_workers.now();
+  if (backoff > Duration::zero() && m_failures < m_config.max_failures) {
+    wait = std::min(wait, std::chrono::duration_cast<milliseconds>(backoff) + milliseconds(1));
+  }
+  m_workers.wait(wait);
+  for (auto& r : m_running) {
+    for (const auto& line : m_workers.read_lines(r->worker)) {
+      if (g_signals > 0) {
+        break;  // Stop promptly, however many lines are waiting.
+      }
+      handle_line(*r, line);
+    }
+    store_steps(*r);
+  }
+  for (auto it = m_running.begin(); it != m_running.end();) {
+    if (m_workers.finished((*it)->worker)) {
+      finish(**it, m_workers.reap((*it)->worker));
+      it = m_running.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  check_timeouts();
+  heartbeat();
+  if (status_line_due()) {  // Other processes' trials count too: ask the storage.
+    m_progress.tick(static_cast<int>(m_running.size()), done_trials());
+  }
+}
+
 int Orchestrator::run() {
   preflight();
   open_study();
-  const int total = m_options.trials;
-  const std::vector<TrialState> done_states{TrialState::Complete, TrialState::Pruned};
-  m_progress.begin(m_config.name, m_config.direction, total,
-                   m_storage.count_trials(m_study_id, done_states));
+  m_progress.begin(m_config.name, m_config.direction, m_options.trials, done_trials());
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Complete})) {
     if (t.value) {
       m_progress.record_best(t.number, *t.value);
@@ -646,103 +766,37 @@ int Orchestrator::run() {
   bool waiting_note = false;
   while (true) {
     if (g_signals > 0) {
-      m_progress.note(g_signals > 1
-                          ? "interrupted again: stopping now"
-                          : "interrupted: ending running trials (Ctrl-C again to stop now)");
-      stop_all(g_signals > 1);
-      m_progress.end();
-      m_out << "hpt: interrupted; run the same command again to resume the study\n";
-      return k_exit_interrupted;
+      return interrupted();
     }
     launch_some();
     if (g_signals > 0) {
       continue;
     }
-    const bool failing = m_failures >= m_config.max_failures;
-    const auto backoff = m_next_launch - Steady::now();
     if (m_running.empty()) {
-      const int done = m_storage.count_trials(m_study_id, done_states);
-      if (failing) {
-        m_progress.end();
-        m_out << terminal_text(
-                     fmt::format("hpt: error: stopping after {} failed trials in this run "
-                                 "(study.max_failures = {}); last failure: {}",
-                                 m_failures, m_config.max_failures, m_last_failure))
-              << "\n";
-        return k_exit_failures;
+      if (auto code = idle(waiting_note)) {
+        return *code;
       }
-      if (done >= total) {
-        break;
-      }
-      if (backoff > Steady::duration::zero()) {
-        nap(backoff);
-        continue;
-      }
-      if (!waiting_note) {
-        m_progress.note("waiting for trials running in other processes");
-        waiting_note = true;
-      }
-      nap(std::chrono::milliseconds(500));
       continue;
     }
     waiting_note = false;
-    std::vector<pollfd> pfds;
-    bool exiting = false;  // A worker closed its pipes but is not reaped yet: don't sleep long.
-    for (const auto& r : m_running) {
-      const auto fds = r->process->fds();
-      exiting = exiting || fds.empty();
-      for (int fd : fds) {
-        pfds.push_back({fd, POLLIN, 0});
-      }
-    }
-    int wait_ms = exiting ? 1 : 100;
-    if (backoff > Steady::duration::zero() && !failing) {
-      wait_ms = std::min<int>(
-          wait_ms, static_cast<int>(
-                       std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count() + 1));
-    }
-    ::poll(pfds.data(), pfds.size(), wait_ms);
-    for (auto& r : m_running) {
-      for (const auto& line : r->process->read_available()) {
-        if (g_signals > 0) {
-          break;  // Stop promptly, however many lines are waiting.
-        }
-        handle_line(*r, line);
-      }
-      store_steps(*r);
-    }
-    bool worker_gone = exiting;  // A worker has exited: its escaped descendants go now.
-    for (const auto& r : m_running) {
-      worker_gone = worker_gone || r->process->exited();
-    }
-    sweep_descendants(worker_gone);
-    for (auto it = m_running.begin(); it != m_running.end();) {
-      if ((*it)->process->finished()) {
-        finish(**it);
-        it = m_running.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    check_timeouts();
-    heartbeat();
-    if (status_line_due()) {  // Other processes' trials count too: ask the storage.
-      m_progress.tick(static_cast<int>(m_running.size()),
-                      m_storage.count_trials(m_study_id, done_states));
-    }
+    service_workers();
   }
-  m_progress.end();
-  const auto best = m_storage.get_all_trials(m_study_id, {TrialState::Complete});
-  m_progress.summary(best, m_config.directions);
-  return k_exit_ok;
 }
 
 }  // namespace
 
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
-              std::ostream& out) {
+              std::ostream& out, WorkerSet& workers) {
   SignalGuard guard;
-  Orchestrator o(config, storage, options, out);
+  Orchestrator o(config, storage, options, out, workers);
+  return o.run();
+}
+
+int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
+              std::ostream& out) {
+  SignalGuard guard;  // Before the workers: a signal while they end is still caught.
+  ProcessWorkerSet workers;
+  Orchestrator o(config, storage, options, out, workers);
   return o.run();
 }
 

@@ -6,28 +6,21 @@
 #include <fstream>
 #include <sstream>
 
+#include "fake_worker_set.hpp"
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/storage/storage.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 
 namespace {
 
+// A study database in a fresh folder.
 struct TempDb {
-  std::filesystem::path dir;
-  TempDb() {
-    dir = std::filesystem::temp_directory_path() /
-          ("hpt_orch_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-  }
-  ~TempDb() { std::filesystem::remove_all(dir); }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
+  hpt::test::TempDir tmp{"orch"};
+  std::filesystem::path dir = tmp.path();
   std::string db() const { return (dir / "s.db").string(); }
 };
 
@@ -332,4 +325,293 @@ TEST_CASE("orchestrator: multi-objective values", "[orchestrator][multiobj]") {
     CHECK_THAT(tr.system_attrs.at("fail_reason").get<std::string>(),
                Catch::Contains(cases[static_cast<size_t>(tr.params.at("i"))].second));
   }
+}
+
+// The orchestrator on a scripted worker set (fake_worker_set.hpp): no process, no sleep.
+namespace {
+
+using hpt::test::FakeWorkerSet;
+using hpt::test::WorkerScript;
+using std::chrono::milliseconds;
+
+// A study in dir whose workers the fake set plays (its command is never run); x in
+// [0, 4]; extra study and objective keys each start with ", "; no pruner unless extra
+// names one.
+StudyConfig fake_study(const hpt::test::TempDir& dir, const std::string& extra = "",
+                       const std::string& objective_extra = "") {
+  const std::string pruner =
+      extra.find("pruner:") == std::string::npos ? ", pruner: {type: none}" : "";
+  return parse_study_config("study: {name: s, storage: " + dir.file("s.db") + ", seed: 1" + pruner +
+                                extra + "}\nobjective: {command: [sh]" + objective_extra +
+                                "}\nsearch_space:\n  x: {type: float, low: 0, high: 4}\n",
+                            "test.yaml");
+}
+
+// Runs c to trials finished trials on set; out gets the progress text.
+int run_fake(const StudyConfig& c, int trials, FakeWorkerSet& set, std::string* out = nullptr) {
+  auto storage = open_storage(c.storage);
+  std::ostringstream text;
+  RunOptions o;
+  o.trials = trials;
+  const int code = run_study(c, *storage, o, text, set);
+  if (out) {
+    *out = text.str();
+  }
+  return code;
+}
+
+int trial_number(const WorkerSpec& spec) { return std::stoi(spec.env.at("HPT_TRIAL_NUMBER")); }
+
+double param_x(const WorkerSpec& spec) {
+  return Json::parse(spec.env.at("HPT_PARAMS")).at("x").get<double>();
+}
+
+// Trial number -> the signals its worker got.
+std::map<int, std::vector<int>> signals_by_trial(const FakeWorkerSet& set) {
+  std::map<int, std::vector<int>> out;
+  for (const auto& r : set.records()) {
+    out[trial_number(r.spec)] = r.signals;
+  }
+  return out;
+}
+
+}  // namespace
+
+// Each worker's final value becomes its COMPLETE trial's value; the study stops at its total
+// and a study of 5 one-second trials waits only on the fake clock.
+TEST_CASE("orchestrator (scripted): complete", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  const auto wall = std::chrono::steady_clock::now();
+  REQUIRE(run_fake(fake_study(dir), 5, set) == k_exit_ok);
+  CHECK(std::chrono::steady_clock::now() - wall < std::chrono::seconds(5));
+  CHECK(set.waited() >= std::chrono::seconds(5));  // Five trials of 1 s one after another.
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 5);
+  for (const auto& t : trials) {
+    CHECK(t.state == TrialState::Complete);
+    REQUIRE(t.value);
+    CHECK(*t.value == Approx(t.params.at("x")).epsilon(1e-5));
+  }
+  CHECK(set.running() == 0);
+}
+
+// The pruner's decision goes back to the worker: a trial worse than the median at a step
+// is sent SIGTERM, stored PRUNED with its last value, and none of its later lines is read.
+TEST_CASE("orchestrator (scripted): prune decision sent back", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    return hpt::test::reports_steps(trial_number(s) < 2 ? std::vector<double>{1, 1, 1}
+                                                        : std::vector<double>{9, 9, 9});
+  });
+  REQUIRE(run_fake(fake_study(dir, ", pruner: {type: median, n_startup_trials: 2}"), 3, set) ==
+          k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 3);
+  CHECK(trials[0].state == TrialState::Complete);
+  CHECK(trials[1].state == TrialState::Complete);
+  CHECK(trials[2].state == TrialState::Pruned);
+  CHECK(trials[2].intermediate_values == std::map<int64_t, double>{{0, 9.0}});
+  REQUIRE(trials[2].value);
+  CHECK(*trials[2].value == 9.0);
+  CHECK(signals_by_trial(set)[2] == std::vector<int>{SIGTERM});
+  CHECK(set.records()[2].delivered.size() == 1);
+  CHECK(signals_by_trial(set)[0].empty());
+}
+
+// A crashing worker's trial FAILs with how it died and its stderr tail; the next trial
+// runs.
+TEST_CASE("orchestrator (scripted): crash is FAIL with reason", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    if (trial_number(s) == 0) {
+      WorkerScript w = hpt::test::dies("killed by signal 11 (SIGSEGV)");
+      w.stderr_tail = "Segmentation fault\n";
+      return w;
+    }
+    return hpt::test::completes(1);
+  });
+  REQUIRE(run_fake(fake_study(dir), 1, set) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].state == TrialState::Fail);
+  CHECK(trials[0].system_attrs.at("fail_reason") == "worker killed by signal 11 (SIGSEGV)");
+  CHECK(trials[0].system_attrs.at("hpt:stderr_tail") == "Segmentation fault\n");
+  CHECK(trials[1].state == TrialState::Complete);
+}
+
+// A protocol error fails that trial only (its worker is ended); a non-protocol line goes
+// to the trial's log; the trials around it complete.
+TEST_CASE("orchestrator (scripted): protocol error fails one trial", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    if (trial_number(s) == 1) {
+      WorkerScript w;
+      w.lines = {{milliseconds(5), "loading data"},
+                 {milliseconds(10), "{\"value\": 1e400}"},
+                 {milliseconds(20), "{\"value\": 2}"}};
+      w.exit_at = std::chrono::hours(1);  // Only the SIGTERM ends it.
+      return w;
+    }
+    return hpt::test::completes(1);
+  });
+  REQUIRE(run_fake(fake_study(dir), 3, set) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 4);
+  CHECK(trials[1].state == TrialState::Fail);
+  CHECK_THAT(trials[1].system_attrs.at("fail_reason").get<std::string>(),
+             Catch::Contains("protocol error") && Catch::Contains("out of the range"));
+  CHECK(signals_by_trial(set)[1] == std::vector<int>{SIGTERM});
+  CHECK(set.records()[1].log == "loading data\n");
+  CHECK(trials[1].system_attrs.count("hpt:log") == 1);
+  for (int i : {0, 2, 3}) {
+    CHECK(trials[static_cast<size_t>(i)].state == TrialState::Complete);
+  }
+}
+
+// Failing trials stop the study after max_failures with exit 3 and the last reason;
+// quick failures in a row back off (10 ms doubling) on the clock, not by spinning.
+TEST_CASE("orchestrator (scripted): failure budget and backoff", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec&) { return hpt::test::dies("exited with status 4"); });
+  std::string out;
+  REQUIRE(run_fake(fake_study(dir, ", max_failures: 5"), 10, set, &out) == k_exit_failures);
+  CHECK_THAT(out, Catch::Contains("stopping after 5 failed trials") &&
+                      Catch::Contains("trial 4: worker exited with status 4"));
+  CHECK(all_trials(dir.file("s.db")).size() == 5);
+  const auto& r = set.records();
+  REQUIRE(r.size() == 5);
+  // Ends at +10 ms each; the next start waits 0, 10, 20, 40 ms after the previous end.
+  const std::vector<int> gaps_ms{0, 10, 20, 40};
+  for (size_t i = 1; i < r.size(); ++i) {
+    CHECK(r[i].started - *r[i - 1].ended >= milliseconds(gaps_ms[i - 1]));
+    CHECK(r[i].started - *r[i - 1].ended < milliseconds(gaps_ms[i - 1] + 25));
+  }
+}
+
+// A failed trial is retried (objective.retries) as a new trial with the same parameters.
+TEST_CASE("orchestrator (scripted): retries", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    return trial_number(s) < 2 ? hpt::test::dies("exited with status 1")
+                               : hpt::test::completes(param_x(s));
+  });
+  REQUIRE(run_fake(fake_study(dir, ", max_failures: 10", ", retries: 2"), 1, set) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 3);
+  CHECK(trials[0].state == TrialState::Fail);
+  CHECK(trials[1].state == TrialState::Fail);
+  CHECK(trials[2].state == TrialState::Complete);
+  CHECK(trials[1].params == trials[0].params);
+  CHECK(trials[2].params == trials[0].params);
+  CHECK(trials[1].system_attrs.at("hpt:retry_of") == 0);
+  CHECK(trials[2].system_attrs.at("hpt:retry_of") == 1);
+  CHECK(trials[2].system_attrs.at("hpt:attempt") == 2);
+}
+
+// study.jobs bounds the workers running at once, and the bound is reached.
+TEST_CASE("orchestrator (scripted): jobs limit", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    return hpt::test::completes(1, milliseconds(500 + 100 * (trial_number(s) % 4)));
+  });
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 3"), 12, set) == k_exit_ok);
+  CHECK(set.max_running() == 3);
+  CHECK(set.records().size() == 12);
+}
+
+// GPUs: trials running at once never share a device; a worker that dies gives its devices
+// back; jobs above what the GPUs hold is capped with a note.
+TEST_CASE("orchestrator (scripted): GPUs never shared, freed on death",
+          "[orchestrator][scripted][gpu]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    const int n = trial_number(s);
+    return n % 3 == 1 ? hpt::test::dies("killed by signal 9 (SIGKILL)", milliseconds(50 * n))
+                      : hpt::test::completes(1, milliseconds(300 + 70 * n));
+  });
+  std::string out;
+  REQUIRE(run_fake(fake_study(dir,
+                              ", gpus: [0, 1, 2, 3, 4], gpus_per_trial: 2, jobs: 4, "
+                              "max_failures: 50"),
+                   9, set, &out) == k_exit_ok);
+  CHECK_THAT(out, Catch::Contains("running at most 2"));
+  CHECK(set.max_running() == 2);
+  const auto& r = set.records();
+  REQUIRE(r.size() >= 12);
+  for (size_t a = 0; a < r.size(); ++a) {
+    const std::string gpus = r[a].spec.env.at("CUDA_VISIBLE_DEVICES");
+    CHECK(gpus == r[a].spec.env.at("HPT_GPUS"));
+    CHECK((gpus == "0,1" || gpus == "2,3"));
+    for (size_t b = a + 1; b < r.size(); ++b) {
+      if (r[a].started < *r[b].ended && r[b].started < *r[a].ended) {  // Ran at the same time.
+        CHECK(gpus != r[b].spec.env.at("CUDA_VISIBLE_DEVICES"));
+      }
+    }
+  }
+}
+
+// A worker past objective.timeout gets SIGTERM, then SIGKILL 3 s later if it ignores it;
+// its trial FAILs "timed out".
+TEST_CASE("orchestrator (scripted): timeout", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    if (trial_number(s) == 0) {
+      WorkerScript w;
+      w.exit_at = std::chrono::hours(1);
+      w.ignores_sigterm = true;
+      return w;
+    }
+    return hpt::test::completes(1);
+  });
+  REQUIRE(run_fake(fake_study(dir, "", ", timeout: 5"), 1, set) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].system_attrs.at("fail_reason") == "timed out after 5 s (objective.timeout)");
+  CHECK(signals_by_trial(set)[0] == std::vector<int>{SIGTERM, SIGKILL});
+  const auto ran = *set.records()[0].ended - set.records()[0].started;
+  CHECK(ran > std::chrono::seconds(8));
+  CHECK(ran < std::chrono::seconds(9));
+}
+
+// A start failure is a FAIL trial counted toward max_failures; nothing is left running.
+TEST_CASE("orchestrator (scripted): failed start", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec&) {
+    WorkerScript w;
+    w.start_error = "cannot start 'w': Argument list too long";
+    return w;
+  });
+  REQUIRE(run_fake(fake_study(dir, ", max_failures: 3"), 5, set) == k_exit_failures);
+  CHECK(set.failed_starts() == 3);
+  for (const auto& t : all_trials(dir.file("s.db"))) {
+    CHECK(t.system_attrs.at("fail_reason") == "cannot start 'w': Argument list too long");
+  }
+}
+
+// SIGINT while trials run: every worker is sent SIGTERM, their trials go back to WAITING,
+// exit 130; a resume re-runs them from step 0.
+TEST_CASE("orchestrator (scripted): interrupt hands trials back", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const auto script = [](const WorkerSpec&) { return hpt::test::reports_steps({1, 2, 3}); };
+  FakeWorkerSet set(script);
+  set.interrupt_at(FakeWorkerSet::TimePoint{} + milliseconds(1500));
+  std::string out;
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 2"), 4, set, &out) == k_exit_interrupted);
+  CHECK_THAT(out, Catch::Contains("interrupted"));
+  for (const auto& [n, sigs] : signals_by_trial(set)) {
+    CHECK(sigs == std::vector<int>{SIGTERM});
+  }
+  CHECK(set.running() == 0);
+  auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  for (const auto& t : trials) {
+    CHECK(t.state == TrialState::Waiting);
+  }
+  FakeWorkerSet resumed(script);
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 2"), 4, resumed) == k_exit_ok);
+  trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 4);
+  CHECK(trials[0].state == TrialState::Complete);
+  CHECK(trials[0].intermediate_values.size() == 3);
 }

@@ -11,6 +11,7 @@
 namespace hpt {
 
 class Storage;
+class WorkerSet;
 
 struct RunOptions {
   int trials = 0;            // The study's total of finished (COMPLETE + PRUNED) trials.
@@ -27,7 +28,12 @@ constexpr int k_exit_interrupted = 130;
 // too many trials fail). Progress goes to out. Installs SIGINT/SIGTERM handlers for
 // its duration: the first signal ends running workers and returns their trials to
 // WAITING (a resume re-runs them); a second exits at once.
+// Its workers are processes (ProcessWorkerSet).
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
               std::ostream& out);
+// The same with workers started, read and timed by workers: tests drive a study with a
+// scripted set, without processes or sleeps.
+int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
+              std::ostream& out, WorkerSet& workers);
 
 }  // namespace hpt

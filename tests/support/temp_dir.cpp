@@ -1,0 +1,34 @@
+#include "support/temp_dir.hpp"
+
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace hpt::test {
+
+TempDir::TempDir(const std::string& label) {
+  const char* base = std::getenv("TMPDIR");
+  std::string templ = std::string(base && *base ? base : "/tmp") + "/hpt-" + label + "-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed for " + templ);
+  }
+  m_path = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  // A test may leave read-only folders behind: make them removable first.
+  for (auto it = std::filesystem::recursive_directory_iterator(m_path, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) {
+      std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::add, ec);
+    }
+  }
+  std::filesystem::permissions(m_path, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::add, ec);
+  std::filesystem::remove_all(m_path, ec);
+}
+
+}  // namespace hpt::test
