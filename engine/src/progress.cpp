@@ -36,7 +36,7 @@ void Progress::begin(const std::string& study, Direction direction, int total, i
 }
 
 void Progress::record_best(int number, double value) {
-  if (!m_best || (m_direction == Direction::Minimize ? value < *m_best : value > *m_best)) {
+  if (!m_best || is_better(value, *m_best, m_direction)) {
     m_best = value;
     m_best_number = number;
   }
@@ -143,8 +143,7 @@ void Progress::summary(const std::vector<FrozenTrial>& complete,
     if (!t.value) {
       continue;
     }
-    if (!best ||
-        (direction == Direction::Minimize ? *t.value < *best->value : *t.value > *best->value)) {
+    if (!best || is_better(*t.value, *best->value, direction)) {
       best = &t;
     }
   }

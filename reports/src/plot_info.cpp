@@ -12,8 +12,6 @@ bool has_finite_value(const FrozenTrial& t) {
   return t.state == TrialState::Complete && t.value && std::isfinite(*t.value);
 }
 
-bool better(double a, double b, Direction d) { return d == Direction::Minimize ? a < b : a > b; }
-
 std::vector<int> complete_indices(const std::vector<FrozenTrial>& trials) {
   std::vector<int> out;
   for (size_t i = 0; i < trials.size(); ++i) {
@@ -139,9 +137,10 @@ HistoryInfo get_history_info(const std::vector<FrozenTrial>& trials, Direction d
                    [&](int a, int b) { return trials[a].number < trials[b].number; });
   for (int i : idx) {
     const double v = *trials[i].value;
-    const double best = info.points.empty() || better(v, info.points.back().best_so_far, direction)
-                            ? v
-                            : info.points.back().best_so_far;
+    const double best =
+        info.points.empty() || is_better(v, info.points.back().best_so_far, direction)
+            ? v
+            : info.points.back().best_so_far;
     info.points.push_back({i, trials[i].number, v, best});
   }
   if (info.points.empty()) {
@@ -229,7 +228,7 @@ IntermediateInfo get_intermediate_info(const std::vector<FrozenTrial>& trials, D
       continue;
     }
     with_values.push_back(static_cast<int>(i));
-    if (has_finite_value(t) && (!best || better(*t.value, *trials[*best].value, direction))) {
+    if (has_finite_value(t) && (!best || is_better(*t.value, *trials[*best].value, direction))) {
       best = static_cast<int>(i);
     }
   }

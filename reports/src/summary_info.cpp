@@ -68,8 +68,7 @@ std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials, D
       continue;
     }
     const double b = *trials[*best].value;
-    const bool strictly = dir == Direction::Minimize ? *t.value < b : *t.value > b;
-    if (strictly || (*t.value == b && t.number < trials[*best].number)) {
+    if (is_better(*t.value, b, dir) || (*t.value == b && t.number < trials[*best].number)) {
       best = i;
     }
   }

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <limits>
 #include <sstream>
 
 #include "hpt/engine/progress.hpp"
@@ -26,6 +27,22 @@ TEST_CASE("progress: plain lines", "[progress]") {
   CHECK_THAT(s, Catch::Contains("trial 2 FAIL: worker exited with status 1 (1s) [2/3]"));
   CHECK_THAT(s, Catch::Contains("trial 3 COMPLETE value=0.7 (2s) [3/3]"));
   CHECK(s.find('\r') == std::string::npos);
+}
+
+// The summary's best trial is never a NaN value, even when the NaN trial comes first.
+TEST_CASE("progress: summary skips NaN for the best trial", "[progress]") {
+  std::ostringstream out;
+  Progress p(out, false);
+  p.begin("s", Direction::Minimize, 2, 0);
+  std::vector<FrozenTrial> complete(2);
+  for (int i = 0; i < 2; ++i) {
+    complete[i].number = i;
+    complete[i].state = TrialState::Complete;
+  }
+  complete[0].value = std::numeric_limits<double>::quiet_NaN();
+  complete[1].value = 0.5;
+  p.summary(complete, {Direction::Minimize});
+  CHECK_THAT(out.str(), Catch::Contains("best trial 1 value=0.5"));
 }
 
 // Names, reasons, notes and parameters holding control characters (from a database or a

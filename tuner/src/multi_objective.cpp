@@ -21,13 +21,10 @@ bool dominates(const std::vector<double>& a, const std::vector<double>& b,
                const std::vector<Direction>& directions) {
   bool better = false;
   for (size_t i = 0; i < directions.size(); ++i) {
-    const bool minimize = directions[i] == Direction::Minimize;
-    const double x = minimize ? a[i] : -a[i];
-    const double y = minimize ? b[i] : -b[i];
-    if (x > y) {
+    if (is_better(b[i], a[i], directions[i])) {
       return false;
     }
-    better = better || x < y;
+    better = better || is_better(a[i], b[i], directions[i]);
   }
   return better;
 }

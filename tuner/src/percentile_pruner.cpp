@@ -25,10 +25,6 @@ bool first_in_interval(int64_t step, const std::map<int64_t, double>& values, in
   return second_last < nearest_lower;
 }
 
-bool better(double v, double best, bool maximize) {
-  return !std::isnan(v) && (std::isnan(best) || (maximize ? v > best : v < best));
-}
-
 }  // namespace
 
 double nan_percentile(std::vector<double> values, double percentile) {
@@ -88,13 +84,13 @@ PruneDecision PercentilePruner::decide(const PruneContext& ctx, const FrozenTria
   return PruneDecision{should_prune(ctx.direction, *ctx.trials, trial), {}};
 }
 
-double PercentilePruner::best_value(const FrozenTrial& trial, bool maximize) {
+double PercentilePruner::best_value(const FrozenTrial& trial, Direction direction) {
   const auto& values = trial.intermediate_values;
   const auto& [first, first_value] = *values.begin();
   const auto& [last, last_value] = *values.rbegin();
   auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
   auto it = trial.id >= 0 ? m_best.find(trial.id) : m_best.end();
-  if (it != m_best.end() && it->second.maximize == maximize &&
+  if (it != m_best.end() && it->second.direction == direction &&
       it->second.start == trial.datetime_start) {
     BestSoFar& b = it->second;
     const bool same_first = first == b.first && same(first_value, b.first_value);
@@ -105,7 +101,7 @@ double PercentilePruner::best_value(const FrozenTrial& trial, bool maximize) {
     if (values.size() == b.count + 1 && same_first && last > b.last) {
       const auto& [before, before_value] = *std::prev(values.end(), 2);
       if (before == b.last && same(before_value, b.last_value)) {  // One new last step.
-        b.best = better(last_value, b.best, maximize) ? last_value : b.best;
+        b.best = is_better(last_value, b.best, direction) ? last_value : b.best;
         b.count += 1;
         b.last = last;
         b.last_value = last_value;
@@ -115,13 +111,13 @@ double PercentilePruner::best_value(const FrozenTrial& trial, bool maximize) {
   }
   double best = k_nan;
   for (const auto& [s, v] : values) {
-    if (better(v, best, maximize)) {
+    if (is_better(v, best, direction)) {
       best = v;
     }
   }
   if (trial.id >= 0) {
-    m_best[trial.id] = BestSoFar{values.size(),        first,    first_value, last, last_value,
-                                 trial.datetime_start, maximize, best};
+    m_best[trial.id] = BestSoFar{values.size(),        first,     first_value, last, last_value,
+                                 trial.datetime_start, direction, best};
   }
   return best;
 }
@@ -141,8 +137,7 @@ bool PercentilePruner::should_prune(Direction direction, const std::vector<Froze
   if (!step || *step < m_options.n_warmup_steps) {
     return false;
   }
-  const bool maximize = direction == Direction::Maximize;
-  const double best = best_value(trial, maximize);  // Every step: keeps it incremental.
+  const double best = best_value(trial, direction);  // Every step: keeps it incremental.
   if (!first_in_interval(*step, trial.intermediate_values, m_options.n_warmup_steps,
                          m_options.interval_steps)) {
     return false;
@@ -161,11 +156,12 @@ bool PercentilePruner::should_prune(Direction direction, const std::vector<Froze
     return false;
   }
   const double p =
-      nan_percentile(at_step, maximize ? 100.0 - m_options.percentile : m_options.percentile);
+      nan_percentile(at_step, direction == Direction::Maximize ? 100.0 - m_options.percentile
+                                                               : m_options.percentile);
   if (std::isnan(p)) {
     return false;
   }
-  return maximize ? best < p : best > p;
+  return is_better(p, best, direction);
 }
 
 }  // namespace hpt

@@ -55,11 +55,9 @@ bool promotable(double value, std::vector<double> competing, int64_t reduction_f
                 Direction direction) {
   int64_t idx = static_cast<int64_t>(competing.size()) / reduction_factor - 1;
   idx = std::max<int64_t>(idx, 0);
-  std::sort(competing.begin(), competing.end());
-  if (direction == Direction::Maximize) {
-    return value >= competing[competing.size() - 1 - static_cast<size_t>(idx)];
-  }
-  return value <= competing[static_cast<size_t>(idx)];
+  std::sort(competing.begin(), competing.end(),
+            [direction](double a, double b) { return is_better(a, b, direction); });
+  return !is_better(competing[static_cast<size_t>(idx)], value, direction);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <stdexcept>
 
 namespace hpt {
@@ -58,6 +59,16 @@ Direction direction_from_name(const std::string& name) {
     return Direction::Maximize;
   }
   throw std::invalid_argument("direction must be 'minimize' or 'maximize', but got '" + name + "'");
+}
+
+bool is_better(double a, double b, Direction d) {
+  if (std::isnan(a)) {
+    return false;
+  }
+  if (std::isnan(b)) {
+    return true;
+  }
+  return d == Direction::Maximize ? a > b : a < b;
 }
 
 std::optional<int64_t> FrozenTrial::last_step() const {

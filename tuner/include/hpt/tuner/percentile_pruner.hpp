@@ -43,14 +43,14 @@ class PercentilePruner : public Pruner {
     int64_t last = 0;
     double last_value = 0.0;
     std::optional<Clock::time_point> start;  // A re-run of the trial starts anew.
-    bool maximize = false;
+    Direction direction = Direction::Minimize;
     double best = 0.0;
   };
 
   bool should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
                     const FrozenTrial& trial);
   // The best non-NaN intermediate value of trial (NaN if none). requires: values non-empty.
-  double best_value(const FrozenTrial& trial, bool maximize);
+  double best_value(const FrozenTrial& trial, Direction direction);
 
   PercentilePrunerOptions m_options;
   std::unordered_map<int64_t, BestSoFar> m_best;  // By trial id.

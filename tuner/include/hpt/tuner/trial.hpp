@@ -26,6 +26,11 @@ TrialState trial_state_from_name(const std::string& name);
 bool is_finished(TrialState s);
 std::string direction_name(Direction d);                 // "MINIMIZE" / "MAXIMIZE" / "NOT_SET"
 Direction direction_from_name(const std::string& name);  // minimize/maximize, either case
+// True if objective value a is strictly better than b under d: smaller when minimising, larger
+// when maximising; NotSet compares as Minimize (as Optuna's best_trial). NaN is never better,
+// and every number is better than NaN (so a NaN "best so far" is replaced by the first number).
+// A strict weak order: usable as a std::sort comparator (best first) even with NaNs.
+bool is_better(double a, double b, Direction d);
 
 using Clock = std::chrono::system_clock;
 
