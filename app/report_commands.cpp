@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
 
 #include "hpt/engine/cli.hpp"
 #include "hpt/reports/report.hpp"
@@ -13,15 +14,17 @@ namespace hpt {
 
 namespace {
 
-// Throws std::invalid_argument, one line, if `hpt verb` cannot treat the study as one
-// objective with a known direction (Optuna made it with several, or NOT_SET).
-void require_single_objective(Storage& storage, const std::string& study, const char* verb) {
+// Throws std::invalid_argument, one line, if `hpt verb` cannot rank the study's trials: a
+// direction is NOT_SET (an Optuna study hpt cannot read the direction of).
+void require_known_directions(Storage& storage, const std::string& study, const char* verb) {
   const StudyInfo info = resolve_study(storage, study);
-  if (info.is_multi_objective() || info.direction == Direction::NotSet) {
-    throw std::invalid_argument(
-        "study '" + info.name + "' has direction " + directions_text(info.directions) + "; hpt " +
-        verb + " handles one objective with a direction (hpt trials lists every value" +
-        (info.is_multi_objective() ? ", hpt best the Pareto front)" : ")"));
+  for (Direction d : info.directions) {
+    if (d == Direction::NotSet) {
+      throw std::invalid_argument("study '" + info.name + "' has direction " +
+                                  directions_text(info.directions) + "; hpt " + verb +
+                                  " needs a direction for every objective (hpt trials lists "
+                                  "every value)");
+    }
   }
 }
 
@@ -30,6 +33,7 @@ void require_single_objective(Storage& storage, const std::string& study, const 
 void add_report_commands(CLI::App& app) {
   struct Args {
     std::string db, study, out = "report.html", target = "value", format = "table";
+    long long objective = 0;
   };
   auto args = std::make_shared<Args>();
   auto* report = app.add_subcommand("report", "Render a study as one self-contained HTML file");
@@ -39,7 +43,7 @@ void add_report_commands(CLI::App& app) {
   report->callback([args] {
     check_output_path(args->out, args->db);
     auto storage = open_storage(args->db, true);
-    require_single_objective(*storage, args->study, "report");
+    require_known_directions(*storage, args->study, "report");
     reports::write_report(*storage, args->study, args->out);
     std::cout << "hpt: wrote " << args->out << "\n";
   });
@@ -50,12 +54,17 @@ void add_report_commands(CLI::App& app) {
       ->check(CLI::IsMember({"value", "duration"}));
   importance->add_option("--format", args->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
-  importance->callback([args] {
+  auto* objective =
+      importance->add_option("--objective", args->objective,
+                             "Objective index, 0-based (multi-objective studies; default 0)");
+  importance->callback([args, objective] {
     auto storage = open_storage(args->db, true);
     if (args->target == "value") {
-      require_single_objective(*storage, args->study, "importance --target value");
+      require_known_directions(*storage, args->study, "importance --target value");
     }
-    std::cout << reports::importance_text(*storage, args->study, args->target, args->format);
+    std::cout << reports::importance_text(
+        *storage, args->study, args->target, args->format,
+        objective->count() > 0 ? std::optional<long long>(args->objective) : std::nullopt);
   });
 }
 

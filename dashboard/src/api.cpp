@@ -59,9 +59,14 @@ Json study_summary_json(const StudyInfo& study, const std::vector<FrozenTrial>& 
   if (auto i = reports::best_trial_index(trials, study.direction)) {
     best = {{"number", trials[*i].number}, {"value", finite_or_null(*trials[*i].value)}};
   }
+  Json directions = Json::array();
+  for (Direction d : study.directions) {
+    directions.push_back(direction_name(d));
+  }
   return {{"id", study.id},
           {"name", study.name},
           {"direction", direction_name(study.direction)},
+          {"directions", std::move(directions)},
           {"n_trials", trials.size()},
           {"states", states},
           {"best", best},

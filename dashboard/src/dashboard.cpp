@@ -98,12 +98,13 @@ std::string draw(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
   }
 }
 
-// Both importances, or notes saying why they could not be computed.
+// The importances (each objective's and the duration's), or notes saying why they could not
+// be computed.
 std::shared_ptr<const reports::StudyImportances> compute_importances(
-    const std::vector<FrozenTrial>& trials) {
+    const std::vector<FrozenTrial>& trials, const std::vector<Direction>& directions) {
   try {
     return std::make_shared<const reports::StudyImportances>(
-        reports::get_study_importances(trials));
+        reports::get_study_importances(trials, directions));
   } catch (const std::exception& e) {
     reports::StudyImportances failed;
     failed.value.note = std::string("Not available: ") + e.what();
@@ -350,7 +351,7 @@ void Dashboard::start_render(Watched& w, bool compute_importance, bool first_pai
         uint64_t key = 0;
         if (compute_importance) {
           key = complete_trials_key(*snapshot);
-          importances = compute_importances(*snapshot);
+          importances = compute_importances(*snapshot, study.directions);
         }
         std::string html = draw(study, *snapshot, importances.get());
         const auto took = SteadyClock::now() - start;

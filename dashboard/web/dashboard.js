@@ -3,7 +3,8 @@
 //
 // Pages, chosen by the URL path:
 //   /                          the studies: name, direction, trials by state, best, last activity
-//   /studies/ID                one study: live counts and best value, the report's plots, the
+//   /studies/ID                one study: live counts and best value (a multi-objective study:
+//                              its directions; the plots show its Pareto front), the report's plots, the
 //                              trials table (report.js: sort, filters, selection across plots)
 //   /studies/ID/trials/NUMBER  one trial: params, value, times, fail reason, intermediate values,
 //                              user attributes, its learning curve, ROC curve and confusion matrix
@@ -75,7 +76,7 @@
         '<th>by state</th><th>best value</th><th>last activity</th></tr></thead><tbody>';
       for (const s of data.studies) {
         h += '<tr data-study="' + s.id + '"><td><a href="/studies/' + s.id + '">' + esc(s.name) + '</a></td><td>' +
-          esc(s.direction) + '</td><td class="n">' + s.n_trials + '</td><td>' + stateCounts(s.states) +
+          esc(directionsText(s)) + '</td><td class="n">' + s.n_trials + '</td><td>' + stateCounts(s.states) +
           '</td><td class="n">' + (s.best ? esc(fmt(s.best.value)) + ' (#' + s.best.number + ')' : '') +
           '</td><td>' + esc(localTime(s.last_activity)) + '</td></tr>';
       }
@@ -86,8 +87,19 @@
 
   // ---- study page -------------------------------------------------------------------------
 
+  // "MINIMIZE", or "MINIMIZE, MAXIMIZE" for a multi-objective study.
+  function directionsText(study) {
+    return (study.directions || [study.direction]).join(', ');
+  }
+
   function studyStats(study) {
     const best = study.best;
+    if (study.directions && study.directions.length > 1) {
+      return '<span class="stat">trials: <b id="stat-trials">' + study.n_trials + '</b></span>' +
+        '<span class="stat">' + stateCounts(study.states) + '</span>' +
+        '<span class="stat">' + esc(directionsText(study).toLowerCase()) +
+        ' (<a href="#pareto">Pareto front</a>)</span>';
+    }
     return '<span class="stat">trials: <b id="stat-trials">' + study.n_trials + '</b></span>' +
       '<span class="stat">' + stateCounts(study.states) + '</span>' +
       '<span class="stat">best value: <b id="stat-best" data-value="' + (best ? best.value : '') + '">' +
@@ -99,7 +111,8 @@
   function studyPage(id) {
     app.innerHTML = header('<span id="study-name"></span>') +
       '<div class="stats" id="stats"></div>' +
-      '<nav><a href="#summary">Summary</a><a href="#model" id="nav-model" hidden>Model</a><a href="#history">History</a><a href="#importance">Importance</a>' +
+      '<nav><a href="#summary">Summary</a><a href="#model" id="nav-model" hidden>Model</a><a href="#pareto" id="nav-pareto" hidden>Pareto front</a>' +
+      '<a href="#history">History</a><a href="#importance">Importance</a>' +
       '<a href="#contour">Contour</a><a href="#slice">Slice</a><a href="#parallel">Parallel</a>' +
       '<a href="#intermediate">Learning curves</a><a href="#edf">EDF</a><a href="#trials">Trials</a></nav>' +
       '<p class="hint">Click a point or line to select its trial (Shift-click adds), Shift-drag to select a ' +
@@ -121,6 +134,7 @@
         if (p.html !== undefined) {
           report.setPlots(document.getElementById('plots'), p.html);
           document.getElementById('nav-model').hidden = !document.getElementById('model');
+          document.getElementById('nav-pareto').hidden = !document.getElementById('pareto');
           plotRevision = String(p.revision);
           plotVersion = String(p.version);
           document.getElementById('plots').dataset.revision = plotRevision;

@@ -22,15 +22,24 @@ std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>
   fmt::format_to(std::back_inserter(out),
                  "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta "
                  "name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>hpt "
-                 "report: {0}</title><style>{1}</style></head><body><h1>Study report: {0}</h1>"
-                 "<nav><a href=\"#summary\">Summary</a>{2}<a href=\"#history\">History</a><a "
-                 "href=\"#importance\">Importance</a><a href=\"#duration-importance\">Duration</a>"
-                 "<a href=\"#contour\">Contour</a><a href=\"#slice\">Slice</a><a "
-                 "href=\"#parallel\">Parallel</a><a href=\"#intermediate\">Learning curves</a><a "
-                 "href=\"#edf\">EDF</a><a href=\"#trials\">Trials</a></nav>"
-                 "<div id=\"plots\">",
-                 html_escape(study.name), report_css(),
-                 has_model ? "<a href=\"#model\">Model</a>" : "");
+                 "report: {0}</title><style>{1}</style></head><body><h1>Study report: {0}</h1>",
+                 html_escape(study.name), report_css());
+  if (study.is_multi_objective()) {
+    out +=
+        "<nav><a href=\"#summary\">Summary</a><a href=\"#pareto\">Pareto front</a><a "
+        "href=\"#history\">History</a><a href=\"#importance\">Importance</a><a "
+        "href=\"#duration-importance\">Duration</a><a href=\"#slice\">Slice</a><a "
+        "href=\"#intermediate\">Learning curves</a><a href=\"#trials\">Trials</a></nav>";
+  } else {
+    fmt::format_to(std::back_inserter(out),
+                   "<nav><a href=\"#summary\">Summary</a>{0}<a href=\"#history\">History</a><a "
+                   "href=\"#importance\">Importance</a><a href=\"#duration-importance\">Duration"
+                   "</a><a href=\"#contour\">Contour</a><a href=\"#slice\">Slice</a><a "
+                   "href=\"#parallel\">Parallel</a><a href=\"#intermediate\">Learning curves</a>"
+                   "<a href=\"#edf\">EDF</a><a href=\"#trials\">Trials</a></nav>",
+                   has_model ? "<a href=\"#model\">Model</a>" : "");
+  }
+  out += "<div id=\"plots\">";
   out += sections;
   out +=
       "</div><section id=\"trials\"><h2>Trials</h2><div id=\"trials-table\"></div>"

@@ -32,6 +32,29 @@ ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, Impor
   return info;
 }
 
+StudyImportances get_study_importances(const std::vector<FrozenTrial>& trials,
+                                       const std::vector<Direction>& directions, uint64_t seed) {
+  if (directions.size() <= 1) {
+    return get_study_importances(trials, seed);
+  }
+  auto duration = std::async(std::launch::async, [&trials, seed] {
+    return get_importance_info(trials, ImportanceTarget::Duration, seed);
+  });
+  std::vector<std::future<ImportanceInfo>> each;
+  for (size_t k = 0; k < directions.size(); ++k) {
+    each.push_back(std::async(std::launch::async, [&trials, k, seed] {
+      return get_importance_info(objective_trials(trials, k), ImportanceTarget::Value, seed);
+    }));
+  }
+  StudyImportances out;
+  for (auto& f : each) {
+    out.objectives.push_back(f.get());
+  }
+  out.value = out.objectives.front();
+  out.duration = duration.get();
+  return out;
+}
+
 StudyImportances get_study_importances(const std::vector<FrozenTrial>& trials, uint64_t seed) {
   auto duration = std::async(std::launch::async, [&trials, seed] {
     return get_importance_info(trials, ImportanceTarget::Duration, seed);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <future>
 #include <iterator>
 
@@ -118,16 +119,22 @@ void render_metrics(std::string& out, const std::optional<RocCurve>& roc,
   }
 }
 
-void render_summary(std::string& out, const SummaryInfo& s) {
+// Opens the summary section: the study's name, direction(s), trial count and counts by state.
+void summary_head(std::string& out, const SummaryInfo& s, const char* direction_key,
+                  const std::string& direction) {
   fmt::format_to(Out(out),
                  "<section id=\"summary\"><h2>Summary</h2><table><tr><th>Study</th><td>{}</td></tr>"
-                 "<tr><th>Direction</th><td>{}</td></tr><tr><th>Trials</th><td>{}</td></tr>",
-                 html_escape(s.study_name), direction_name(s.direction), s.n_trials);
+                 "<tr><th>{}</th><td>{}</td></tr><tr><th>Trials</th><td>{}</td></tr>",
+                 html_escape(s.study_name), direction_key, direction, s.n_trials);
   for (const auto& [state, count] : s.counts) {
     fmt::format_to(Out(out), "<tr><th>{}</th><td class=\"n\">{}</td></tr>", trial_state_name(state),
                    count);
   }
   out += "</table>";
+}
+
+void render_summary(std::string& out, const SummaryInfo& s) {
+  summary_head(out, s, "Direction", direction_name(s.direction));
   if (!s.best_number) {
     note(out, "No COMPLETE trial with a finite value yet: there is no best trial.");
     out += "</section>";
@@ -148,11 +155,10 @@ void render_summary(std::string& out, const SummaryInfo& s) {
   out += "</section>";
 }
 
-void render_history(std::string& out, const HistoryInfo& h, Direction dir,
-                    const std::vector<FrozenTrial>& trials) {
-  out += "<section id=\"history\"><h2>Optimization history</h2>";
-  note(out, h.note);
-  if (!h.points.empty()) {
+// One optimization-history plot: the trials' values and the best value so far.
+void history_plot(std::string& out, const HistoryInfo& h, const std::vector<FrozenTrial>& trials,
+                  const std::string& title, const std::string& value_label) {
+  {
     std::vector<double> numbers;
     std::vector<double> values;
     std::vector<int> index;
@@ -162,9 +168,8 @@ void render_history(std::string& out, const HistoryInfo& h, Direction dir,
       index.push_back(p.index);
     }
     Axis x = value_axis(numbers, "trial number");
-    Frame f(x, value_axis(values, "objective value"));
-    f.open(out, std::string("Optimization history (") +
-                    (dir == Direction::Minimize ? "minimize" : "maximize") + ")");
+    Frame f(x, value_axis(values, value_label));
+    f.open(out, title);
     out += "<polyline class=\"best\" points=\"";
     for (size_t i = 0; i < h.points.size(); ++i) {
       if (i > 0) {
@@ -182,14 +187,24 @@ void render_history(std::string& out, const HistoryInfo& h, Direction dir,
     out += "</g>";
     Frame::close(out);
   }
+}
+
+void render_history(std::string& out, const HistoryInfo& h, Direction dir,
+                    const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"history\"><h2>Optimization history</h2>";
+  note(out, h.note);
+  if (!h.points.empty()) {
+    history_plot(out, h, trials,
+                 std::string("Optimization history (") +
+                     (dir == Direction::Minimize ? "minimize" : "maximize") + ")",
+                 "objective value");
+  }
   out += "</section>";
 }
 
-void render_importance(std::string& out, const ImportanceInfo& info, const char* id,
-                       const char* title) {
-  fmt::format_to(Out(out), "<section id=\"{}\"><h2>{}</h2>", id, title);
-  note(out, info.note);
-  if (!info.importances.empty()) {
+// One bar chart of importances, largest first; requires non-empty info.importances.
+void importance_chart(std::string& out, const ImportanceInfo& info, const std::string& title) {
+  {
     const double row = 22;
     const double height = 40 + row * info.importances.size();
     const double left = 180;
@@ -212,6 +227,15 @@ void render_importance(std::string& out, const ImportanceInfo& info, const char*
           left + (width - left - 70) * v + 4, y + 14, 100 * v);
     }
     out += "</svg>";
+  }
+}
+
+void render_importance(std::string& out, const ImportanceInfo& info, const char* id,
+                       const char* title) {
+  fmt::format_to(Out(out), "<section id=\"{}\"><h2>{}</h2>", id, title);
+  note(out, info.note);
+  if (!info.importances.empty()) {
+    importance_chart(out, info, title);
   }
   out += "</section>";
 }
@@ -292,15 +316,15 @@ void render_contour(std::string& out, const ContourInfo& c, Direction dir,
   out += "</div></section>";
 }
 
-void render_slice(std::string& out, const SliceInfo& s, const std::vector<FrozenTrial>& trials) {
-  out += "<section id=\"slice\"><h2>Slice plots</h2>";
-  note(out, s.note);
+// The slice plots of s, one per param, in a grid; value_label names the y axis.
+void slice_grid(std::string& out, const SliceInfo& s, const std::vector<FrozenTrial>& trials,
+                const std::string& value_label) {
   out += "<div class=\"grid\">";
   for (const SliceParam& p : s.params) {
     if (p.x.empty()) {
       continue;
     }
-    Frame f(to_axis(p.axis), value_axis(p.y, "objective value"), 520, 320);
+    Frame f(to_axis(p.axis), value_axis(p.y, value_label), 520, 320);
     f.open(out, p.axis.name);
     index_group(out, trials, p.index, "pts");
     for (size_t i = 0; i < p.x.size(); ++i) {
@@ -311,14 +335,22 @@ void render_slice(std::string& out, const SliceInfo& s, const std::vector<Frozen
     out += "</g>";
     Frame::close(out);
   }
-  out += "</div></section>";
+  out += "</div>";
 }
 
-void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
-                     const std::vector<FrozenTrial>& trials) {
-  out += "<section id=\"parallel\"><h2>Parallel coordinates</h2>";
-  note(out, p.note);
-  if (!p.pos.empty()) {
+void render_slice(std::string& out, const SliceInfo& s, const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"slice\"><h2>Slice plots</h2>";
+  note(out, s.note);
+  slice_grid(out, s, trials, "objective value");
+  out += "</section>";
+}
+
+// A parallel-coordinates plot of p's lines (requires p.pos non-empty); stroke(l) is line l's
+// colour; axis names are cut to label_chars.
+void parallel_plot(std::string& out, const ParallelInfo& p, const std::vector<FrozenTrial>& trials,
+                   const std::string& name, const std::function<std::string(size_t)>& stroke,
+                   size_t label_chars = 18) {
+  {
     const size_t n = p.axes.size();
     const double width = std::max(640.0, 110.0 * n);
     const double height = 380;
@@ -330,16 +362,13 @@ void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
     auto ay = [&](double t) { return bottom - t * (bottom - top); };
     fmt::format_to(
         Out(out),
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" class=\"plot wide\" "
-        "role=\"img\"><title>Parallel coordinates</title><text class=\"ttl\" x=\"{}\" "
-        "y=\"16\">Parallel coordinates ({} trials)</text>",
-        width, height, width / 2, p.pos.size());
-    const auto [vlo, vhi] = std::minmax_element(p.value.begin(), p.value.end());
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {1}\" class=\"plot wide\" "
+        "role=\"img\"><title>{3}</title><text class=\"ttl\" x=\"{2}\" "
+        "y=\"16\">{3} ({4} trials)</text>",
+        width, height, width / 2, html_escape(name), p.pos.size());
     index_group(out, trials, p.index, "lines");
     for (size_t l = 0; l < p.pos.size(); ++l) {
-      double t = *vhi > *vlo ? (p.value[l] - *vlo) / (*vhi - *vlo) : 0.5;
-      out += "<polyline stroke=\"" + ramp_color(dir == Direction::Minimize ? 1 - t : t) +
-             "\" points=\"";
+      out += "<polyline stroke=\"" + stroke(l) + "\" points=\"";
       for (size_t a = 0; a < n; ++a) {
         if (!std::isnan(p.pos[l][a])) {
           fmt::format_to(Out(out), "{:.1f},{:.1f} ", ax(a), ay(p.pos[l][a]));
@@ -350,7 +379,7 @@ void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
     out += "</g>";
     for (size_t a = 0; a < n; ++a) {
       const ParamAxis& axis = p.axes[a];
-      const std::string name = shorten(axis.name, 18);
+      const std::string name = shorten(axis.name, label_chars);
       fmt::format_to(
           Out(out),
           "<line class=\"ax\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>"
@@ -378,6 +407,19 @@ void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
       }
     }
     out += "</svg>";
+  }
+}
+
+void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
+                     const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"parallel\"><h2>Parallel coordinates</h2>";
+  note(out, p.note);
+  if (!p.pos.empty()) {
+    const auto [vlo, vhi] = std::minmax_element(p.value.begin(), p.value.end());
+    parallel_plot(out, p, trials, "Parallel coordinates", [&, vlo = vlo, vhi = vhi](size_t l) {
+      const double t = *vhi > *vlo ? (p.value[l] - *vlo) / (*vhi - *vlo) : 0.5;
+      return ramp_color(dir == Direction::Minimize ? 1 - t : t);
+    });
   }
   out += "</section>";
 }
@@ -443,15 +485,236 @@ void render_edf(std::string& out, const EdfInfo& e) {
   out += "</section>";
 }
 
+// ---- multi-objective studies ----------------------------------------------------------------
+
+// The Pareto front's trial numbers, comma-separated (the section's data-front: the trials
+// table marks them).
+std::string front_numbers(const ParetoInfo& p, const std::vector<FrozenTrial>& trials) {
+  std::string out;
+  for (int i : p.front) {
+    if (!out.empty()) {
+      out += ',';
+    }
+    out += std::to_string(trials[static_cast<size_t>(p.index[static_cast<size_t>(i)])].number);
+  }
+  return out;
+}
+
+// Summary of a multi-objective study: counts by state and the trials on the Pareto front.
+void render_mo_summary(std::string& out, const SummaryInfo& s, const ParetoInfo& p,
+                       const std::vector<FrozenTrial>& trials) {
+  std::string directions;
+  for (size_t k = 0; k < p.directions.size(); ++k) {
+    directions += (k > 0 ? ", " : "") + direction_name(p.directions[k]);
+  }
+  summary_head(out, s, "Directions", directions);
+  if (p.front.empty()) {
+    note(out, p.note.empty() ? "No Pareto front yet." : p.note);
+    out += "</section>";
+    return;
+  }
+  constexpr size_t k_max_rows = 200;
+  fmt::format_to(Out(out), "<h3>Pareto front: {} trial{}</h3><table><tr><th>#</th>", p.front.size(),
+                 p.front.size() == 1 ? "" : "s");
+  for (const std::string& label : p.labels) {
+    fmt::format_to(Out(out), "<th>{}</th>", html_escape(label));
+  }
+  out += "<th>parameters</th></tr>";
+  for (size_t r = 0; r < p.front.size() && r < k_max_rows; ++r) {
+    const size_t point = static_cast<size_t>(p.front[r]);
+    const FrozenTrial& t = trials[static_cast<size_t>(p.index[point])];
+    fmt::format_to(Out(out), "<tr><td class=\"n\">{}</td>", t.number);
+    for (double v : p.values[point]) {
+      fmt::format_to(Out(out), "<td class=\"n\">{}</td>", format_number(v));
+    }
+    fmt::format_to(
+        Out(out), "<td>{}</td></tr>",
+        html_escape(shorten(
+            t.external_params().dump(-1, ' ', false, Json::error_handler_t::replace), 300)));
+  }
+  out += "</table>";
+  if (p.front.size() > k_max_rows) {
+    note(out, fmt::format("The first {} of {} trials on the front (by objective 0); the "
+                          "trials table marks them all.",
+                          k_max_rows, p.front.size()));
+  }
+  if (p.n_excluded > 0) {
+    note(out, p.note);
+  }
+  out += "</section>";
+}
+
+// The Pareto front: a scatter of every usable trial with the front highlighted and joined
+// (2 objectives), or parallel coordinates over the objectives with the front on top (3+).
+void render_pareto(std::string& out, const ParetoInfo& p, const std::vector<FrozenTrial>& trials) {
+  fmt::format_to(Out(out), "<section id=\"pareto\" data-front=\"{}\"><h2>Pareto front</h2>",
+                 front_numbers(p, trials));
+  note(out, p.note);
+  if (p.values.empty()) {
+    out += "</section>";
+    return;
+  }
+  const size_t k = p.directions.size();
+  const std::string title =
+      fmt::format("Pareto front ({} of {} trials, red)", p.front.size(), p.values.size());
+  if (k == 2) {
+    std::vector<double> xs;
+    std::vector<double> ys;
+    std::vector<int> others;
+    std::vector<int> front;
+    for (size_t i = 0; i < p.values.size(); ++i) {
+      xs.push_back(p.values[i][0]);
+      ys.push_back(p.values[i][1]);
+      if (!p.on_front[i]) {
+        others.push_back(static_cast<int>(i));
+      }
+    }
+    Frame f(value_axis(xs, p.labels[0]), value_axis(ys, p.labels[1]), 640, 440);
+    f.open(out, title);
+    out += "<polyline class=\"front-line\" points=\"";
+    for (int i : p.front) {
+      fmt::format_to(Out(out), "{:.1f},{:.1f} ", f.px(xs[i]), f.py(ys[i]));
+    }
+    out += "\"/>";
+    // Two groups of marks: dominated trials, then the front on top.
+    const std::vector<int>* groups[] = {&others, &p.front};
+    for (const std::vector<int>* group : groups) {
+      std::vector<int> index;
+      for (int i : *group) {
+        index.push_back(p.index[static_cast<size_t>(i)]);
+      }
+      const bool is_front = group == &p.front;
+      index_group(out, trials, index, is_front ? "pts front" : "pts");
+      for (int i : *group) {
+        fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"/>", f.px(xs[i]),
+                       f.py(ys[i]), is_front ? "4.5" : "3");
+      }
+      out += "</g>";
+    }
+    Frame::close(out);
+    out += "</section>";
+    return;
+  }
+  // 3+ objectives: one axis per objective over its range, dominated lines first.
+  ParallelInfo par;
+  for (size_t a = 0; a < k; ++a) {
+    ParamAxis axis;
+    axis.name = p.labels[a];
+    axis.low = axis.high = p.values[0][a];
+    for (const auto& v : p.values) {
+      axis.low = std::min(axis.low, v[a]);
+      axis.high = std::max(axis.high, v[a]);
+    }
+    par.axes.push_back(axis);
+  }
+  std::vector<size_t> order;
+  for (size_t i = 0; i < p.values.size(); ++i) {
+    if (!p.on_front[i]) {
+      order.push_back(i);
+    }
+  }
+  for (int i : p.front) {
+    order.push_back(static_cast<size_t>(i));
+  }
+  for (size_t i : order) {
+    std::vector<double> pos;
+    for (size_t a = 0; a < k; ++a) {
+      pos.push_back(axis_position(par.axes[a], p.values[i][a]));
+    }
+    par.pos.push_back(std::move(pos));
+    par.value.push_back(p.on_front[i] ? 1.0 : 0.0);
+    par.index.push_back(p.index[i]);
+  }
+  parallel_plot(
+      out, par, trials, title,
+      [&par](size_t l) { return std::string(par.value[l] > 0 ? "#d62728" : "#9aa7b8"); }, 24);
+  out += "</section>";
+}
+
+// The history, importance and slice sections with one plot (or grid) per objective.
+void render_mo_objectives(std::string& out, const StudyInfo& study,
+                          const std::vector<std::vector<FrozenTrial>>& by_objective,
+                          const StudyImportances* importances) {
+  const auto& dirs = study.directions;
+  out +=
+      "<section id=\"history\"><h2>Optimization history (per objective)</h2><div class=\"grid\">";
+  for (size_t k = 0; k < dirs.size(); ++k) {
+    const std::string label = objective_label(k, dirs[k]);
+    const HistoryInfo h = get_history_info(by_objective[k], dirs[k]);
+    if (h.points.empty()) {
+      note(out, label + ": " + h.note);
+    } else {
+      history_plot(out, h, by_objective[k], "Optimization history: " + label, label);
+    }
+  }
+  out += "</div></section><section id=\"importance\"><h2>Parameter importance (per objective)</h2>";
+  if (!importances) {
+    note(out, "Computing the fANOVA importances\u2026");
+  }
+  for (size_t k = 0; importances && k < dirs.size(); ++k) {
+    const std::string label = objective_label(k, dirs[k]);
+    if (k >= importances->objectives.size()) {
+      note(out, label + ": not computed.");
+      continue;
+    }
+    const ImportanceInfo& info = importances->objectives[k];
+    if (!info.note.empty()) {
+      note(out, label + ": " + info.note);
+    }
+    if (!info.importances.empty()) {
+      importance_chart(out, info, "Importance for " + label);
+    }
+  }
+  out += "</section><section id=\"slice\"><h2>Slice plots (per objective)</h2>";
+  for (size_t k = 0; k < dirs.size(); ++k) {
+    const std::string label = objective_label(k, dirs[k]);
+    const SliceInfo slice = get_slice_info(by_objective[k]);
+    fmt::format_to(Out(out),
+                   "<details class=\"objective\" data-objective=\"{}\"{}><summary>{}</summary>", k,
+                   k == 0 ? " open" : "", html_escape(label));
+    note(out, slice.note);
+    slice_grid(out, slice, by_objective[k], label);
+    out += "</details>";
+  }
+  out += "</section>";
+}
+
+// Every section of a multi-objective study.
+std::string render_mo_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
+                               const StudyImportances* importances) {
+  const ParetoInfo pareto = get_pareto_info(trials, study.directions);
+  std::vector<std::vector<FrozenTrial>> by_objective;
+  for (size_t k = 0; k < study.directions.size(); ++k) {
+    by_objective.push_back(objective_trials(trials, k));
+  }
+  std::string out;
+  out.reserve(1 << 20);
+  render_mo_summary(out, get_summary_info(study.name, study.direction, trials), pareto, trials);
+  render_pareto(out, pareto, trials);
+  render_mo_objectives(out, study, by_objective, importances);
+  if (importances) {
+    render_importance(out, importances->duration, "duration-importance", "Duration importance");
+  } else {
+    ImportanceInfo pending;
+    pending.note = "Computing the fANOVA importances\u2026";
+    render_importance(out, pending, "duration-importance", "Duration importance");
+  }
+  render_intermediate(out, get_intermediate_info(trials, study.direction), trials);
+  return out;
+}
+
 }  // namespace
 
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {
-  const StudyImportances importances = get_study_importances(trials);
+  const StudyImportances importances = get_study_importances(trials, study.directions);
   return render_plot_sections(study, trials, &importances);
 }
 
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
                                  const StudyImportances* importances) {
+  if (study.is_multi_objective()) {
+    return render_mo_sections(study, trials, importances);
+  }
   const Direction dir = study.direction;
   const SummaryInfo summary = get_summary_info(study.name, dir, trials);
   std::vector<std::string> ranked;
@@ -528,14 +791,22 @@ Json trial_row_json(const TrialRow& row) {
   auto number = [](const std::optional<double>& v) {
     return v && std::isfinite(*v) ? Json(*v) : Json();
   };
-  return Json{{"number", row.number},
-              {"state", trial_state_name(row.state)},
-              {"value", number(row.value)},
-              {"duration",
-               number(row.duration ? std::optional<double>(std::round(*row.duration * 1000) / 1000)
-                                   : std::nullopt)},
-              {"params", row.params},
-              {"attrs", row.attrs}};
+  Json j{{"number", row.number},
+         {"state", trial_state_name(row.state)},
+         {"value", number(row.value)},
+         {"duration",
+          number(row.duration ? std::optional<double>(std::round(*row.duration * 1000) / 1000)
+                              : std::nullopt)},
+         {"params", row.params},
+         {"attrs", row.attrs}};
+  if (!row.values.empty()) {
+    Json values = Json::array();
+    for (double v : row.values) {
+      values.push_back(number(v));
+    }
+    j["values"] = std::move(values);
+  }
+  return j;
 }
 
 std::string script_json(const Json& value) {

@@ -6,12 +6,12 @@
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/reports/info.hpp"
 #include "hpt/storage/optuna_json.hpp"
 #include "hpt/storage/study_lookup.hpp"
 #include "hpt/tuner/importance.hpp"
 
 namespace hpt::reports {
-namespace {}  // namespace
 
 void write_report(Storage& storage, const std::string& study_name, const std::string& out_path) {
   const StudyInfo study = resolve_study(storage, study_name);
@@ -19,14 +19,26 @@ void write_report(Storage& storage, const std::string& study_name, const std::st
 }
 
 std::string importance_text(Storage& storage, const std::string& study_name,
-                            const std::string& target, const std::string& format) {
+                            const std::string& target, const std::string& format,
+                            std::optional<long long> objective) {
   const ImportanceTarget t = importance_target_from_name(target);
   if (format != "table" && format != "json") {
     throw std::invalid_argument("importance format must be 'table' or 'json', but got '" + format +
                                 "'");
   }
   const StudyInfo study = resolve_study(storage, study_name);
-  const auto trials = storage.get_all_trials(study.id);
+  const size_t n_objectives = study.directions.size();
+  const long long k = objective.value_or(0);
+  if (k < 0 || static_cast<unsigned long long>(k) >= n_objectives) {
+    throw std::invalid_argument(
+        fmt::format("--objective {}: study '{}' has {} objective{} (--objective 0{})", k,
+                    terminal_text(study.name), n_objectives, n_objectives == 1 ? "" : "s",
+                    n_objectives == 1 ? "" : fmt::format(" to {}", n_objectives - 1)));
+  }
+  std::vector<FrozenTrial> trials = storage.get_all_trials(study.id);
+  if (study.is_multi_objective()) {
+    trials = objective_trials(trials, static_cast<size_t>(k));
+  }
   const auto importances = fanova_importance(trials, t);
   const auto sorted = sorted_by_importance(importances);
   if (format == "json") {

@@ -102,7 +102,10 @@ SummaryInfo get_summary_info(const std::string& study_name, Direction direction,
 
 TrialRow get_trial_row(const FrozenTrial& t, int index) {
   TrialRow row{index,         t.number, t.state, t.value, t.duration_seconds(), t.external_params(),
-               Json::object()};
+               Json::object(), {}};
+  if (t.values.size() > 1) {
+    row.values = t.values;
+  }
   for (const auto& [key, v] : t.user_attrs) {
     if (v.is_primitive() && !v.is_null()) {
       row.attrs[key] = v.is_string() ? Json(shorten(v.get<std::string>(), 200)) : v;

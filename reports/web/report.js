@@ -11,7 +11,9 @@
 //   - zoom: the mouse wheel zooms a plot around the pointer, dragging pans, a double click
 //     resets; zoom survives the dashboard replacing the plots with fresh ones;
 //   - the trials table: click a header to sort; filters by state, value range, parameter
-//     ranges (text match for categorical parameters) and "selected only";
+//     ranges (text match for categorical parameters) and "selected only"; a multi-objective
+//     study's table has one column per objective and a "Pareto" column marking the trials of
+//     the plots' <section id="pareto" data-front="n1,n2,...">;
 //   - the model view (reports/src/model_view.cpp): an embedding point shows its class and
 //     image on hover (from the view's <script class="hpt-emb"> data).
 // The dashboard drives it through window.HptReport (see the API at the end).
@@ -21,7 +23,7 @@
   const MAX_TABLE_ROWS = 500;
   const STATES = ['COMPLETE', 'PRUNED', 'FAIL', 'RUNNING', 'WAITING'];
 
-  const rows = new Map(); // trial number -> {number, state, value, duration, params, attrs}
+  const rows = new Map(); // trial number -> {number, state, value, duration, params, attrs[, values]}
   const selected = new Set(); // selected trial numbers
   const views = new Map(); // plot key -> zoomed viewBox
   const table = {
@@ -60,6 +62,8 @@
     if (!r) return '<b>Trial ' + number + '</b>';
     let s = '<b>Trial ' + r.number + '</b> ' + esc(r.state);
     if (r.value !== null) s += '<br>value: ' + esc(fmt(r.value));
+    if (r.values) s += '<br>values: ' + r.values.map((v) => esc(fmt(v))).join(', ');
+    if (paretoFront().has(r.number)) s += ' (Pareto front)';
     if (r.duration !== null) s += '<br>duration: ' + esc(fmt(r.duration)) + ' s';
     for (const [name, v] of Object.entries(r.params)) s += '<br>' + esc(name) + ': ' + esc(fmt(v));
     return s;
@@ -310,14 +314,27 @@
 
   // ---- trials table -----------------------------------------------------------------------
 
+  // The trial numbers on the Pareto front of the plots shown (empty for one objective).
+  function paretoFront() {
+    const el = document.querySelector('#pareto[data-front]');
+    const text = el ? el.getAttribute('data-front') : '';
+    if (!el || el._frontText !== text) {
+      paretoFront.cache = new Set(text ? text.split(',').map(Number) : []);
+      if (el) el._frontText = text;
+    }
+    return paretoFront.cache;
+  }
+
   function columnNames() {
     const params = new Set();
     const attrs = new Set();
+    let objectives = 0;
     for (const r of rows.values()) {
       for (const k of Object.keys(r.params)) params.add(k);
       for (const k of Object.keys(r.attrs)) attrs.add(k);
+      if (r.values) objectives = Math.max(objectives, r.values.length);
     }
-    return { params: [...params].sort(), attrs: [...attrs].sort() };
+    return { params: [...params].sort(), attrs: [...attrs].sort(), objectives };
   }
 
   function isNumericParam(name) {
@@ -330,6 +347,8 @@
 
   function cellValue(r, key) {
     if (key.startsWith('p:')) return r.params[key.slice(2)];
+    if (key.startsWith('v:')) return r.values ? r.values[Number(key.slice(2))] : null;
+    if (key === 'pareto') return paretoFront().has(r.number) ? 1 : null;
     if (key.startsWith('a:')) return r.attrs[key.slice(2)];
     return r[key];
   }
@@ -388,10 +407,13 @@
       h += '<label><input type="checkbox" data-state="' + s + '"' + (table.states.has(s) ? ' checked' : '') +
         '> ' + s + '</label> ';
     }
-    h += '</fieldset><fieldset><legend>value</legend>' +
-      '<input type="number" step="any" data-f="valueMin" placeholder="min" value="' + esc(table.valueMin) + '">' +
-      ' \u2013 <input type="number" step="any" data-f="valueMax" placeholder="max" value="' + esc(table.valueMax) + '">' +
-      '</fieldset>';
+    h += '</fieldset>';
+    if (!cols.objectives) {
+      h += '<fieldset><legend>value</legend>' +
+        '<input type="number" step="any" data-f="valueMin" placeholder="min" value="' + esc(table.valueMin) + '">' +
+        ' \u2013 <input type="number" step="any" data-f="valueMax" placeholder="max" value="' + esc(table.valueMax) + '">' +
+        '</fieldset>';
+    }
     for (const name of cols.params) {
       const f = table.paramFilters[name] || {};
       h += '<fieldset><legend>' + esc(name) + '</legend>';
@@ -451,9 +473,12 @@
     if (!root) return;
     const cols = columnNames();
     renderControls(root, cols);
-    const keys = ['number', 'state', 'value', 'duration']
-      .concat(cols.params.map((p) => 'p:' + p), cols.attrs.map((a) => 'a:' + a));
-    const titles = ['#', 'state', 'value', 'duration (s)'].concat(cols.params, cols.attrs);
+    const objectives = [...Array(cols.objectives).keys()];
+    const valueKeys = cols.objectives ? objectives.map((k) => 'v:' + k).concat(['pareto']) : ['value'];
+    const valueTitles = cols.objectives ? objectives.map((k) => 'objective ' + k).concat(['Pareto']) : ['value'];
+    const keys = ['number', 'state'].concat(valueKeys, ['duration'],
+      cols.params.map((p) => 'p:' + p), cols.attrs.map((a) => 'a:' + a));
+    const titles = ['#', 'state'].concat(valueTitles, ['duration (s)'], cols.params, cols.attrs);
     let head = '<tr>';
     keys.forEach((k, i) => {
       const arrow = k === table.sortKey ? (table.ascending ? ' \u25b2' : ' \u25bc') : '';
@@ -469,7 +494,8 @@
       out.push('<td class="n">' + number + '</td><td class="st-' + esc(r.state) + '">' + esc(r.state) + '</td>');
       for (let c = 2; c < keys.length; c++) {
         const v = cellValue(r, keys[c]);
-        out.push('<td' + (typeof v === 'number' ? ' class="n"' : '') + '>' + esc(fmt(v)) + '</td>');
+        if (keys[c] === 'pareto') out.push(v ? '<td class="pareto" title="on the Pareto front">\u2605</td>' : '<td></td>');
+        else out.push('<td' + (typeof v === 'number' ? ' class="n"' : '') + '>' + esc(fmt(v)) + '</td>');
       }
       out.push('</tr>');
     }
@@ -513,7 +539,7 @@
   function setPlots(container, html) {
     container.innerHTML = html;
     restoreViews(container);
-    applySelection();
+    applySelection(); // Redraws the table too: the Pareto column follows the new front.
   }
 
   window.HptReport = {

@@ -81,6 +81,44 @@ inline std::vector<FrozenTrial> mixed_study(int n, uint64_t seed = 3) {
   return trials;
 }
 
+// A COMPLETE (or given state) trial with several objective values, as a storage reads a
+// multi-objective trial (values set, value none).
+inline FrozenTrial make_mo_trial(int number, std::vector<double> values,
+                                 TrialState state = TrialState::Complete) {
+  FrozenTrial t = make_trial(number, state, std::nullopt, {{"x", {0.1 * number, k_unit}}});
+  t.values = std::move(values);
+  return t;
+}
+
+// A seeded multi-objective study of n trials over lr, layers, batch (as mixed_study):
+// objective 0 = (log10 lr + 3)^2 (driven by lr), objective 1 = layers (+ noise), objective 2
+// (when n_objectives == 3) = batch / 16; every 9th trial FAIL (no values), durations 1 + layers.
+inline std::vector<FrozenTrial> mo_study(int n, int n_objectives = 2, uint64_t seed = 5) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<FrozenTrial> trials;
+  for (int i = 0; i < n; ++i) {
+    const double lr = std::exp(std::log(1e-5) + u(rng) * std::log(1e4));
+    const double layers = 1 + std::floor(u(rng) * 4);
+    const double batch = 16 * (1 + std::floor(u(rng) * 16));
+    const double noise = 0.01 * u(rng);
+    FrozenTrial t = make_trial(
+        i, i % 9 == 8 ? TrialState::Fail : TrialState::Complete, std::nullopt,
+        {{"lr", {lr, k_lr}}, {"layers", {layers, k_layers}}, {"batch", {batch, k_batch}}});
+    if (t.state == TrialState::Complete) {
+      t.values = {(std::log10(lr) + 3) * (std::log10(lr) + 3), layers + noise};
+      if (n_objectives == 3) {
+        t.values.push_back(batch / 16);
+      }
+    }
+    t.datetime_start = Clock::time_point{} + std::chrono::seconds(100 * i);
+    t.datetime_complete =
+        *t.datetime_start + std::chrono::milliseconds(static_cast<int>(1000 * (1 + layers)));
+    trials.push_back(std::move(t));
+  }
+  return trials;
+}
+
 // Keeps studies and trials in memory; only what the reports read is implemented.
 class MemoryStorage : public Storage {
  public:

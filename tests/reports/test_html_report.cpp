@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hpt/reports/info.hpp"
 #include "hpt/reports/report.hpp"
 #include "study_fixtures.hpp"
 
@@ -111,4 +112,44 @@ TEST_CASE("report renders in headless chromium", "[html_report][chromium]") {
     INFO(id);
     CHECK(dom.substr(start, end - start).find("<svg") != std::string::npos);
   }
+}
+
+// A multi-objective report in headless Chromium: the Pareto plot is drawn, the trials table
+// has one column per objective and marks exactly the front's trials in its Pareto column.
+TEST_CASE("multi-objective report renders in headless chromium", "[html_report][chromium]") {
+  hpt::StudyInfo mo = hpt::test::study_info(1, "mo");
+  mo.directions = {hpt::Direction::Minimize, hpt::Direction::Maximize};
+  const auto trials = hpt::test::mo_study(40);
+  const std::string html = hpt::reports::render_report(mo, trials);
+  CHECK(html.find("<a href=\"#pareto\">Pareto front</a>") != std::string::npos);
+  CHECK(html.find("href=\"#contour\"") == std::string::npos);
+  if (std::system("test -x /usr/bin/chromium") != 0) {
+    WARN("/usr/bin/chromium not found; browser check skipped");
+    return;
+  }
+  const std::string dir = std::string(HPT_BINARY_DIR) + "/test_html_report_mo";
+  REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/profile").c_str()) == 0);
+  std::ofstream(dir + "/report.html") << html;
+  const std::string cmd =
+      "timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu "
+      "--disable-background-networking --disable-component-update --disable-sync --no-first-run "
+      "--user-data-dir=" +
+      dir + "/profile --dump-dom file://" + dir + "/report.html > " + dir + "/dom.html 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream in(dir + "/dom.html");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string dom = ss.str();
+  CHECK(dom.find("data-hpt-ready=\"40\"") != std::string::npos);
+  const size_t pareto = dom.find("<section id=\"pareto\"");
+  REQUIRE(pareto != std::string::npos);
+  CHECK(dom.find("<svg", pareto) < dom.find("</section>", pareto));
+  CHECK(dom.find(">objective 1</th>") != std::string::npos);
+  CHECK(dom.find(">Pareto</th>") != std::string::npos);
+  const auto front = hpt::reports::get_pareto_info(trials, mo.directions).front.size();
+  REQUIRE(front > 0);
+  const size_t body = dom.find("id=\"trials-body\">");
+  REQUIRE(body != std::string::npos);
+  CHECK(count(dom.substr(body, dom.find("</tbody>", body) - body), "<td class=\"pareto\"") ==
+        front);
 }

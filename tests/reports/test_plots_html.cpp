@@ -100,3 +100,105 @@ TEST_CASE("trial_row_json and script_json", "[plots_html]") {
   CHECK(text.find('<') == std::string::npos);
   CHECK(hpt::Json::parse(text)["a"] == "</script><!--\uFFFD");
 }
+
+namespace {
+
+hpt::StudyInfo mo_info(std::vector<hpt::Direction> directions) {
+  hpt::StudyInfo s = hpt::test::study_info(1, "mo", directions[0]);
+  s.directions = std::move(directions);
+  return s;
+}
+
+// The text of the <section id="id"...> of html (up to its end).
+std::string section(const std::string& html, const std::string& id) {
+  const size_t start = html.find("<section id=\"" + id + "\"");
+  if (start == std::string::npos) {
+    return "";
+  }
+  return html.substr(start, html.find("</section>", start) - start);
+}
+
+}  // namespace
+
+// A two-objective study: Pareto scatter with the front's numbers in data-front and its own
+// mark group, per-objective history/importance/slice plots named by index and direction, no
+// single-objective contour/parallel/EDF sections.
+TEST_CASE("multi-objective plot sections, two objectives", "[plots_html]") {
+  const auto trials = hpt::test::mo_study(40);
+  const auto study = mo_info({hpt::Direction::Minimize, hpt::Direction::Maximize});
+  const std::string html = hpt::reports::render_plot_sections(study, trials);
+  const auto pareto = hpt::reports::get_pareto_info(trials, study.directions);
+  std::string front;
+  for (int i : pareto.front) {
+    front += (front.empty() ? "" : ",") + std::to_string(trials[pareto.index[i]].number);
+  }
+  REQUIRE_FALSE(pareto.front.empty());
+  const std::string p = section(html, "pareto");
+  CHECK(p.find("data-front=\"" + front + "\"") != std::string::npos);
+  CHECK(p.find("<g class=\"pts front\" data-t=\"" + front + "\">") != std::string::npos);
+  CHECK(p.find("class=\"front-line\"") != std::string::npos);
+  CHECK(p.find("objective 0 (minimize)") != std::string::npos);
+  CHECK(p.find("objective 1 (maximize)") != std::string::npos);
+  CHECK(section(html, "summary").find("Directions</th><td>MINIMIZE, MAXIMIZE") !=
+        std::string::npos);
+  CHECK(section(html, "summary").find("Pareto front: " + std::to_string(pareto.front.size())) !=
+        std::string::npos);
+  const std::string history = section(html, "history");
+  CHECK(history.find("Optimization history: objective 0 (minimize)") != std::string::npos);
+  CHECK(history.find("Optimization history: objective 1 (maximize)") != std::string::npos);
+  const std::string importance = section(html, "importance");
+  CHECK(importance.find("Importance for objective 0 (minimize) (fANOVA") != std::string::npos);
+  CHECK(importance.find("Importance for objective 1 (maximize) (fANOVA") != std::string::npos);
+  CHECK(section(html, "slice").find("data-objective=\"1\"") != std::string::npos);
+  for (const char* absent : {"contour", "parallel", "edf"}) {
+    CHECK(section(html, absent).empty());
+  }
+  CHECK_FALSE(section(html, "duration-importance").empty());
+  // Without importances (the dashboard's first paint) every section is there at once.
+  const std::string quick = hpt::reports::render_plot_sections(study, trials, nullptr);
+  CHECK(section(quick, "importance").find("Computing the fANOVA") != std::string::npos);
+  CHECK(section(quick, "pareto") == p);
+}
+
+// Three objectives: parallel coordinates over the objectives, front lines drawn last in red.
+TEST_CASE("multi-objective plot sections, three objectives", "[plots_html]") {
+  const auto trials = hpt::test::mo_study(30, 3);
+  const auto study =
+      mo_info({hpt::Direction::Minimize, hpt::Direction::Minimize, hpt::Direction::Maximize});
+  const std::string p =
+      section(hpt::reports::render_plot_sections(study, trials, nullptr), "pareto");
+  CHECK(p.find("class=\"plot wide\"") != std::string::npos);
+  CHECK(p.find("objective 2 (maximize)") != std::string::npos);
+  const auto pareto = hpt::reports::get_pareto_info(trials, study.directions);
+  size_t red = 0;
+  for (size_t at = p.find("stroke=\"#d62728\""); at != std::string::npos;
+       at = p.find("stroke=\"#d62728\"", at + 1)) {
+    ++red;
+  }
+  CHECK(red == pareto.front.size());
+  CHECK(p.rfind("stroke=\"#9aa7b8\"") < p.find("stroke=\"#d62728\""));
+}
+
+// A study with no usable trial still renders, with notes instead of plots.
+TEST_CASE("multi-objective plot sections of an empty study", "[plots_html]") {
+  const auto study = mo_info({hpt::Direction::Minimize, hpt::Direction::Maximize});
+  const std::string html = hpt::reports::render_plot_sections(study, {});
+  CHECK(section(html, "pareto").find("Not enough trials") != std::string::npos);
+  CHECK(section(html, "pareto").find("<svg") == std::string::npos);
+  CHECK(section(html, "history").find("objective 1 (maximize): Not enough") != std::string::npos);
+}
+
+// Rows of multi-objective trials carry every value (null where not finite); single-objective
+// rows have no "values" key.
+TEST_CASE("trial_row_json of a multi-objective trial", "[plots_html]") {
+  auto t = hpt::test::make_mo_trial(3, {1.5, std::numeric_limits<double>::quiet_NaN()});
+  const hpt::Json row = hpt::reports::trial_row_json(hpt::reports::get_trial_row(t, 0));
+  REQUIRE(row.contains("values"));
+  CHECK(row["values"].size() == 2);
+  CHECK(row["values"][0] == 1.5);
+  CHECK(row["values"][1].is_null());
+  CHECK(row["value"].is_null());
+  const auto single = hpt::test::mixed_study(1)[0];
+  CHECK_FALSE(
+      hpt::reports::trial_row_json(hpt::reports::get_trial_row(single, 0)).contains("values"));
+}

@@ -54,4 +54,39 @@ TEST_CASE("importance_text", "[report]") {
   CHECK_THROWS(hpt::reports::importance_text(s, "alpha", "value", "xml"));
   CHECK_THROWS_WITH(hpt::reports::importance_text(s, "beta", "value", "json"),
                     Catch::Contains("at least 2"));
+  // A single-objective study has objective 0 only.
+  CHECK(hpt::reports::importance_text(s, "alpha", "value", "json", 0) ==
+        hpt::reports::importance_text(s, "alpha", "value", "json"));
+  CHECK_THROWS_WITH(hpt::reports::importance_text(s, "alpha", "value", "json", 1),
+                    "--objective 1: study 'alpha' has 1 objective (--objective 0)");
+}
+
+// `hpt importance --objective N` of a multi-objective study: objective 0 by default, each
+// objective's own importances (lr drives objective 0, layers objective 1), one-line errors
+// naming --objective and the number of objectives for an index out of range.
+TEST_CASE("importance_text of a multi-objective study", "[report]") {
+  hpt::test::MemoryStorage s;
+  const auto id = s.create_study("mo", {hpt::Direction::Minimize, hpt::Direction::Maximize});
+  for (const auto& t : hpt::test::mo_study(50)) {
+    s.create_trial(id, t);
+  }
+  auto top = [](const hpt::Json& j) {  // The most important param.
+    std::string name;
+    for (auto& [k, v] : j.items()) {
+      name = name.empty() || v.get<double>() > j[name].get<double>() ? k : name;
+    }
+    return name;
+  };
+  const auto first = hpt::Json::parse(hpt::reports::importance_text(s, "mo", "value", "json"));
+  CHECK(first == hpt::Json::parse(hpt::reports::importance_text(s, "mo", "value", "json", 0)));
+  CHECK(top(first) == "lr");
+  const auto second = hpt::Json::parse(hpt::reports::importance_text(s, "mo", "value", "json", 1));
+  CHECK(top(second) == "layers");
+  for (long long bad : {2LL, -1LL, 1LL << 40}) {
+    CHECK_THROWS_WITH(hpt::reports::importance_text(s, "mo", "value", "json", bad),
+                      "--objective " + std::to_string(bad) +
+                          ": study 'mo' has 2 objectives (--objective 0 to 1)");
+  }
+  CHECK(hpt::reports::importance_text(s, "mo", "duration", "table").find("\nlayers ") !=
+        std::string::npos);
 }

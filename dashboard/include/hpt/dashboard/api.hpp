@@ -15,9 +15,10 @@ namespace hpt::dashboard {
 // A time as ISO 8601 UTC with milliseconds.
 std::string iso_time(Clock::time_point t);
 
-// One study's line in the list: {"id", "name", "direction", "n_trials", "states": {STATE:
-// count, every state}, "best": {"number", "value"} or null, "last_activity": the latest start
-// or completion time of its trials or null}.
+// One study's line in the list: {"id", "name", "direction", "directions": [one per objective],
+// "n_trials", "states": {STATE: count, every state}, "best": {"number", "value"} or null
+// (always null for a multi-objective study: the plots show its Pareto front),
+// "last_activity": the latest start or completion time of its trials or null}.
 Json study_summary_json(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
 
 // Everything the trial page shows: the row fields (see reports::trial_row_json) plus "id",

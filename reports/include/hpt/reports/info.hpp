@@ -133,6 +133,7 @@ ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, Impor
 struct StudyImportances {
   ImportanceInfo value;
   ImportanceInfo duration;
+  std::vector<ImportanceInfo> objectives;  // Multi-objective studies: one per objective.
 };
 StudyImportances get_study_importances(const std::vector<FrozenTrial>& trials, uint64_t seed = 0);
 
@@ -141,6 +142,37 @@ StudyImportances get_study_importances(const std::vector<FrozenTrial>& trials, u
 // axis (per choice for categoricals; the correlation ratio), ties by name. A quick stand-in
 // for the fANOVA order while it is being computed.
 std::vector<std::string> quick_param_ranking(const std::vector<FrozenTrial>& trials);
+
+// Both importances of a study with these directions: of each objective (objectives, one per
+// direction, computed on parallel threads; value is objectives[0]) and of the duration.
+StudyImportances get_study_importances(const std::vector<FrozenTrial>& trials,
+                                       const std::vector<Direction>& directions, uint64_t seed = 0);
+
+// ---- multi-objective studies -------------------------------------------------------------
+
+// The trials as one objective of a multi-objective study sees them: a copy of trials (same
+// order) whose value is objective k's (values[k]; none when a trial lacks it), so that every
+// single-objective get_*_info above draws that objective.
+std::vector<FrozenTrial> objective_trials(const std::vector<FrozenTrial>& trials, size_t objective);
+// "objective 0 (minimize)": how plots and tables name an objective (Optuna 3.1 stores no names).
+std::string objective_label(size_t objective, Direction direction);
+
+struct ParetoInfo {
+  std::vector<Direction> directions;
+  std::vector<std::string> labels;          // objective_label of each objective.
+  std::vector<std::vector<double>> values;  // [point][objective], one point per usable trial.
+  std::vector<int> index;                   // Into the trial list, per point.
+  std::vector<bool> on_front;               // Per point: on the Pareto front (best_trials).
+  // The points on the front ordered by objective 0, then 1, ... (the line through a 2-D front).
+  std::vector<int> front;
+  int n_excluded = 0;  // COMPLETE trials left out: fewer values than objectives, NaN or ±inf.
+  std::string note;
+};
+// The COMPLETE trials with one finite value per direction (in trial-list order) and which of
+// them form the Pareto front, as hpt::best_trials (tuner/multi_objective.hpp) decides it: ties
+// and duplicates included. A NOT_SET direction gives no points and a note.
+ParetoInfo get_pareto_info(const std::vector<FrozenTrial>& trials,
+                           const std::vector<Direction>& directions);
 
 struct LearningCurve {
   int index;
@@ -172,6 +204,7 @@ struct TrialRow {
   std::optional<double> duration;
   Json params = Json::object();  // External.
   Json attrs = Json::object();   // Scalar user attrs, plus a fail reason if stored.
+  std::vector<double> values;    // Every objective's value when the trial has several.
 };
 // One trial's row; index is its position in the caller's trial list.
 TrialRow get_trial_row(const FrozenTrial& trial, int index);

@@ -16,12 +16,16 @@ namespace hpt::reports {
 
 // The plot sections (summary, the best trial's model view when it has one (model_view.hpp),
 // history, importances, contour, slice, parallel coordinates, learning curves, EDF) of the
-// study's trials, each a <section id="...">. Never throws on odd studies: a plot that cannot
-// be drawn carries a note instead.
+// study's trials, each a <section id="...">. A multi-objective study gets instead: summary
+// with the Pareto front's trials, the Pareto front (<section id="pareto" data-front="n1,...">:
+// a scatter for 2 objectives, parallel coordinates over the objectives for more), history,
+// importances and slice plots per objective, duration importance, learning curves. Never
+// throws on odd studies: a plot that cannot be drawn carries a note instead.
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
 // The same with importances given (computed earlier, maybe for fewer trials), or, when
 // importances is null, without waiting for them: the importance sections say they are being
-// computed and the contour plots pick their pairs by quick_param_ranking.
+// computed and the contour plots pick their pairs by quick_param_ranking. importances of a
+// multi-objective study come from get_study_importances(trials, directions).
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
                                  const StudyImportances* importances);
 
@@ -34,8 +38,9 @@ std::string render_trial_metrics(const FrozenTrial& trial);
 std::string render_trial_curve(const FrozenTrial& trial);
 
 // One trial as the trials table and tooltips read it (and as the dashboard's API lists it):
-// {"number", "state", "value", "duration", "params": {name: external value}, "attrs": {...}}.
-// Non-finite numbers become null (JSON has no NaN).
+// {"number", "state", "value", "duration", "params": {name: external value}, "attrs": {...}},
+// plus "values": [v0, v1, ...] for a trial with several objective values. Non-finite numbers
+// become null (JSON has no NaN).
 Json trial_row_json(const TrialRow& row);
 
 // Text of a JSON value for an inline <script type="application/json"> element: "<" is written

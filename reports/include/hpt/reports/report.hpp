@@ -2,6 +2,7 @@
 // The study report: one self-contained HTML file (inline SVG plots, inline CSS and JS, no
 // network resources), and the text behind `hpt importance`.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,13 @@ std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>
 // Throws std::invalid_argument for an unknown study, std::runtime_error if it cannot write.
 void write_report(Storage& storage, const std::string& study_name, const std::string& out_path);
 
-// `hpt importance`: fANOVA importances for target "value" or "duration", as format "table"
-// (aligned text, largest first) or "json" (object param -> importance, summing to 1).
-// Throws std::invalid_argument on a bad target/format, unknown study, or too few trials.
+// `hpt importance`: fANOVA importances for target "value" (of objective `objective`, 0-based,
+// default 0) or "duration", as format "table" (aligned text, largest first) or "json" (object
+// param -> importance, summing to 1). Throws std::invalid_argument on a bad target/format, an
+// objective outside 0..(the study's objectives - 1) (one line naming --objective and the
+// count), an unknown study, or too few trials.
 std::string importance_text(Storage& storage, const std::string& study_name,
-                            const std::string& target, const std::string& format);
+                            const std::string& target, const std::string& format,
+                            std::optional<long long> objective = std::nullopt);
 
 }  // namespace hpt::reports
