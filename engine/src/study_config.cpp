@@ -8,6 +8,7 @@
 
 #include "hpt/engine/protocol.hpp"
 #include "hpt/engine/worker_process.hpp"
+#include "hpt/io/did_you_mean.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/tuner/pruner.hpp"
 #include "hpt/tuner/sampler.hpp"
@@ -93,11 +94,9 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at) {
     }
     d = c;
   } else {
-    std::string msg = fmt::format("unknown parameter type '{}'", type);
-    if (auto m = near_miss(type, {"float", "int", "categorical"})) {
-      msg += fmt::format(" (did you mean '{}'?)", *m);
-    }
-    config_fail(at.child("type"), node["type"], msg + "; expected float, int or categorical");
+    config_fail(at.child("type"), node["type"],
+                fmt::format("unknown parameter type '{}'{}; expected float, int or categorical",
+                            type, did_you_mean(type, {"float", "int", "categorical"})));
   }
   try {
     validate(d);
@@ -281,10 +280,8 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   const YAML::Node space = root["search_space"];
   for (const auto& [name, dist] : c.search_space) {
     if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
-      std::string msg = fmt::format("'{}' is not a setting of the built-in trainer", name);
-      if (auto m = near_miss(name, keys)) {
-        msg += fmt::format(" (did you mean '{}'?)", *m);
-      }
+      const std::string msg = fmt::format("'{}' is not a setting of the built-in trainer{}", name,
+                                          did_you_mean(name, keys));
       YAML::Node key_node;
       for (const auto& kv : space) {
         if (kv.first.IsScalar() && kv.first.Scalar() == name) {

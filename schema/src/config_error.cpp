@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/schema/number_text.hpp"
 
@@ -30,22 +31,6 @@ void config_fail(const ConfigPath& at, const YAML::Node& node, const std::string
 
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    prev[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string scalar_text(const YAML::Node& node) {
   if (node.IsScalar()) {
     return "\"" + node.Scalar() + "\"";
@@ -60,23 +45,6 @@ std::string scalar_text(const YAML::Node& node) {
 }
 
 }  // namespace
-
-std::optional<std::string> near_miss(const std::string& word,
-                                     const std::vector<std::string>& candidates) {
-  std::optional<std::string> best;
-  size_t best_d = std::numeric_limits<size_t>::max();
-  for (const auto& c : candidates) {
-    size_t d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  if (best && best_d <= std::max<size_t>(2, word.size() / 3)) {
-    return best;
-  }
-  return std::nullopt;
-}
 
 void require_map(const YAML::Node& node, const ConfigPath& at) {
   if (!node.IsMap()) {
@@ -99,11 +67,8 @@ void check_keys(const YAML::Node& map, const ConfigPath& at,
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
       continue;
     }
-    std::string msg = fmt::format("unknown key '{}'", key);
-    if (auto m = near_miss(key, allowed)) {
-      msg += fmt::format(" (did you mean '{}'?)", *m);
-    }
-    config_fail(at.child(key), kv.first, msg);
+    config_fail(at.child(key), kv.first,
+                fmt::format("unknown key '{}'{}", key, did_you_mean(key, allowed)));
   }
 }
 

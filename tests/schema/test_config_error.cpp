@@ -22,13 +22,6 @@ TEST_CASE("schema: yaml_to_json scalar types", "[schema]") {
   CHECK(j["e"] == Json::array());
 }
 
-// Near misses are suggested only when close.
-TEST_CASE("schema: near_miss", "[schema]") {
-  CHECK(near_miss("lerning_rate", {"learning_rate", "margin"}) ==
-        std::optional<std::string>("learning_rate"));
-  CHECK_FALSE(near_miss("zzzzzz", {"learning_rate", "margin"}));
-}
-
 // Unknown keys fail with the line, the key path and a suggestion.
 TEST_CASE("schema: check_keys and typed reads", "[schema]") {
   YAML::Node n = YAML::Load("a: 1\nmargn: 0.2\n");

@@ -35,9 +35,3 @@ TEST_CASE("option reader names the culprit of a type error", "[options]") {
   CHECK_THROWS_AS(OptionReader("x", Json::array()), std::invalid_argument);
   CHECK_NOTHROW(OptionReader("x", Json()).finish());
 }
-
-// closest_name suggests only near names.
-TEST_CASE("closest_name finds near candidates only", "[options]") {
-  CHECK(hpt::closest_name("tpee", {"tpe", "random", "grid"}) == "tpe");
-  CHECK(hpt::closest_name("bayesian", {"tpe", "random", "grid"}).empty());
-}

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "hpt/io/did_you_mean.hpp"
 #include "hpt/tuner/options.hpp"
 
 namespace hpt {
@@ -71,10 +72,9 @@ std::vector<std::vector<double>> grid_axes(const SearchSpace& space, const Json&
         known = known || n == item.key();
       }
       if (!known) {
-        std::string hint = closest_name(item.key(), names);
         throw std::invalid_argument(
             fmt::format("grid sampler 'search_space' names unknown parameter '{}'{}", item.key(),
-                        hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+                        did_you_mean(item.key(), names)));
       }
     }
   }

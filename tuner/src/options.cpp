@@ -6,26 +6,11 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "hpt/io/did_you_mean.hpp"
+
 namespace hpt {
 
 namespace {
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // v as an int64 >= min_value (an integral float counts), or std::nullopt (not a number,
 // fractional, out of int64's range or below min_value).
@@ -42,19 +27,6 @@ std::optional<int64_t> integer_at_least(const Json& v, int64_t min_value) {
 }
 
 }  // namespace
-
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = 4;
-  for (const auto& c : candidates) {
-    size_t d = edit_distance(name, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
-    }
-  }
-  return best;
-}
 
 OptionReader::OptionReader(std::string what, const Json& options)
     : m_what(std::move(what)), m_options(options.is_null() ? Json::object() : options) {
@@ -138,10 +110,8 @@ void OptionReader::finish() const {
   std::vector<std::string> known(m_known.begin(), m_known.end());
   for (const auto& item : m_options.items()) {
     if (m_known.count(item.key()) == 0) {
-      std::string hint = closest_name(item.key(), known);
-      throw std::invalid_argument(
-          fmt::format("unknown {} option '{}'{}", m_what, item.key(),
-                      hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+      throw std::invalid_argument(fmt::format("unknown {} option '{}'{}", m_what, item.key(),
+                                              did_you_mean(item.key(), known)));
     }
   }
 }

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "hpt/io/did_you_mean.hpp"
 #include "hpt/tuner/hyperband_pruner.hpp"
 #include "hpt/tuner/options.hpp"
 #include "hpt/tuner/percentile_pruner.hpp"
@@ -36,13 +37,11 @@ std::unique_ptr<Pruner> make_pruner(const std::string& type, const Json& options
     OptionReader("none pruner", options).finish();
     return std::make_unique<NopPruner>();
   }
-  const std::string hint =
-      closest_name(type, {"median", "percentile", "successive_halving", "hyperband", "none"});
-  throw std::invalid_argument(
-      fmt::format("unknown pruner type '{}'{}; expected median, percentile, successive_halving, "
-                  "hyperband or none",
-                  type,
-                  hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+  throw std::invalid_argument(fmt::format(
+      "unknown pruner type '{}'{}; expected median, percentile, successive_halving, hyperband or "
+      "none",
+      type,
+      did_you_mean(type, {"median", "percentile", "successive_halving", "hyperband", "none"})));
 }
 
 }  // namespace hpt

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "hpt/io/did_you_mean.hpp"
 #include "hpt/tuner/grid_sampler.hpp"
 #include "hpt/tuner/nsga2_sampler.hpp"
 #include "hpt/tuner/options.hpp"
@@ -29,10 +30,9 @@ std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& optio
   if (type == "nsga2") {
     return std::make_unique<Nsga2Sampler>(nsga2_options_from_json(options), seed);
   }
-  const std::string hint = closest_name(type, {"tpe", "random", "grid", "nsga2"});
   throw std::invalid_argument(
       fmt::format("unknown sampler type '{}'{}; expected tpe, random, grid or nsga2", type,
-                  hint.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", hint)));
+                  did_you_mean(type, {"tpe", "random", "grid", "nsga2"})));
 }
 
 }  // namespace hpt

@@ -34,12 +34,9 @@ struct ConfigPath {
 [[noreturn]] void config_fail(const ConfigPath& at, const YAML::Node& node,
                               const std::string& message);
 
-// The candidate closest to word by edit distance, if close enough to be a likely typo.
-std::optional<std::string> near_miss(const std::string& word,
-                                     const std::vector<std::string>& candidates);
-
 // Requires map to be a YAML mapping whose keys are all in allowed; an unknown key
-// fails with "unknown key 'lerning_rate' (did you mean 'learning_rate'?)".
+// fails with "unknown key 'lerning_rate' (did you mean 'learning_rate'?)" (the hint by
+// did_you_mean, hpt/io/did_you_mean.hpp).
 void check_keys(const YAML::Node& map, const ConfigPath& at,
                 const std::vector<std::string>& allowed);
 void require_map(const YAML::Node& node, const ConfigPath& at);

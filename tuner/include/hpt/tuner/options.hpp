@@ -43,7 +43,4 @@ class OptionReader {
   std::set<std::string> m_known;
 };
 
-// The candidate closest to name by edit distance, or "" if none is close (distance > 3).
-std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
-
 }  // namespace hpt
