@@ -1,4 +1,3 @@
-#ifdef HPT_HAVE_REPORTS
 #include "report_commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -69,4 +68,3 @@ void add_report_commands(CLI::App& app) {
 }
 
 }  // namespace hpt
-#endif

@@ -1,6 +1,6 @@
 #include <CLI/CLI.hpp>
 
-#include "hpt/engine/cli.hpp"
+#include "hpt/cli/run_app.hpp"
 #include "hpt/trainer/commands.hpp"
 
 int main(int argc, char** argv) {

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "hpt/cli/run_app.hpp"
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
@@ -23,6 +24,7 @@
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
+#include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/credentials.hpp"
 #include "hpt/storage/optuna_json.hpp"
 #include "hpt/storage/storage.hpp"
@@ -95,8 +97,8 @@ Json trial_json(const FrozenTrial& t) {
   if (t.values.size() > 1) {
     j["values"] = t.values;  // A multi-objective trial: every objective's value.
   }
-  if (t.system_attrs.count("fail_reason")) {
-    j["fail_reason"] = t.system_attrs.at("fail_reason");
+  if (t.system_attrs.count(k_fail_reason_attr)) {
+    j["fail_reason"] = t.system_attrs.at(k_fail_reason_attr);
   }
   return j;
 }
@@ -200,53 +202,13 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
 
 namespace {
 
-// Prints "hpt: error: message" on one line, credentials hidden and control characters
-// shown as escapes (messages quote names and values from databases and configs).
-void print_error(const std::string& message) {
-  std::cerr << "hpt: error: " << terminal_text(redact_credentials(message)) << "\n";
-}
+// hpt's error lines hide credentials (messages quote storage URLs from configs and flags).
+std::string hide_credentials(const std::string& message) { return redact_credentials(message); }
 
-// Runs body; an exception becomes one line on stderr and exit code 2 (config) or 1.
-int with_error_policy(const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const ConfigError& e) {
-    print_error(e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    print_error(e.what());
-    return 1;
-  }
-}
-
-// Parses app (subcommands run in their callbacks). Returns the exit code if the process
-// is done (help or version printed: 0; a usage error: 2), std::nullopt to go on.
-std::optional<int> parse_app(CLI::App& app, int argc, char** argv) {
-  try {
-    app.parse(argc, argv);
-    return std::nullopt;
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    print_error(std::string(e.what()) + " (see hpt --help)");
-    return 2;
-  } catch (const CLI::Error& e) {  // A command asking for a specific exit code.
-    if (e.get_exit_code() != 0 && std::string(e.what()).size() > 0) {
-      print_error(e.what());
-    }
-    return e.get_exit_code();
-  }
-}
+// Prints "hpt: error: message" on one line (hpt::print_error), credentials hidden.
+void report_error(const std::string& message) { print_error(message, hide_credentials); }
 
 }  // namespace
-
-int run_app(CLI::App& app, int argc, char** argv) {
-  return with_error_policy([&] { return parse_app(app, argc, argv).value_or(0); });
-}
 
 CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
                             const std::string& help) {
@@ -365,7 +327,9 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
     add(app);
   }
 
-  if (auto code = with_error_policy([&] { return parse_app(app, argc, argv).value_or(-1); });
+  if (auto code = with_error_policy(
+          [&] { return parse_app(app, argc, argv, hide_credentials).value_or(-1); },
+          hide_credentials);
       code != -1) {
     return code;  // Help or version printed, an error, or a verb that ran in its callback.
   }
@@ -390,7 +354,7 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
       const StudyInfo info = resolve_study(*storage, study);
       const auto front = best_trials(storage->get_all_trials(info.id), info.directions);
       if (front.empty()) {
-        print_error("study '" + info.name + "' has no complete trial yet");
+        report_error("study '" + info.name + "' has no complete trial yet");
         return 1;
       }
       if (info.is_multi_objective()) {  // The Pareto front, as Optuna's study.best_trials.
@@ -433,18 +397,18 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
     }
     if (config_file.empty()) {
       if (trials > 0) {
-        print_error("--trials needs --config FILE");
+        report_error("--trials needs --config FILE");
         return 2;
       }
       std::cerr << app.help();
       return 2;
     }
     if (trials <= 0) {
-      print_error("--trials N is required with --config (the study's total of finished trials)");
+      report_error("--trials N is required with --config (the study's total of finished trials)");
       return 2;
     }
     return run_study_command(config_file, trials, jobs, storage_url, study);
-  });
+  }, hide_credentials);
 }
 
 }  // namespace hpt

@@ -1,6 +1,7 @@
 #include "hpt/engine/study_config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -8,13 +9,12 @@
 
 #include "hpt/engine/protocol.hpp"
 #include "hpt/engine/worker_process.hpp"
+#include "hpt/experiment/experiment_config.hpp"
+#include "hpt/experiment/trial_settings.hpp"
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/tuner/pruner.hpp"
 #include "hpt/tuner/sampler.hpp"
-#ifdef HPT_HAVE_EXPERIMENT
-#include "hpt/trainer/experiment_config.hpp"
-#endif
 
 namespace hpt {
 
@@ -271,52 +271,87 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
   }
 }
 
-#ifdef HPT_HAVE_EXPERIMENT
-// The built-in trainer's settings are validated before anything runs: fixed keys with
-// their lines, search-space names against the experiment keys, and one merged config.
+// The search-space node of parameter name (its key, for the line), or an undefined node.
+YAML::Node space_key(const YAML::Node& root, const std::string& name) {
+  for (const auto& kv : root["search_space"]) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == name) {
+      return kv.first;
+    }
+  }
+  return YAML::Node();
+}
+
+// The value a validation trial gives a parameter: a numeric one its low end, a categorical
+// one its choice `choice`.
+Json probe_value(const Distribution& dist, size_t choice) {
+  return to_external(dist, std::visit(
+                               [choice](const auto& d) -> double {
+                                 using T = std::decay_t<decltype(d)>;
+                                 if constexpr (std::is_same_v<T, CategoricalDistribution>) {
+                                   return static_cast<double>(choice);
+                                 } else {
+                                   return static_cast<double>(d.low);
+                                 }
+                               },
+                               dist));
+}
+
+// study.directions (or direction) must give one direction per objective of the trainer.
+void check_objectives(const YAML::Node& root, const StudyConfig& c,
+                      const trainer::ExperimentConfig& e) {
+  if (e.objectives.size() == c.directions.size()) {
+    return;
+  }
+  const YAML::Node study = root["study"];
+  const char* key = study && study.IsMap() && study["directions"] ? "directions" : "direction";
+  const YAML::Node node = study && study.IsMap() ? study[key] : YAML::Node();
+  config_fail(ConfigPath{c.file, ""}.child("study").child(key), node,
+              fmt::format("{} direction{} but fixed.objectives gives {} objective{} ({}{}); give "
+                          "one direction per objective",
+                          c.directions.size(), c.directions.size() == 1 ? "" : "s",
+                          e.objectives.size(), e.objectives.size() == 1 ? "" : "s",
+                          fmt::join(e.objectives, ", "),
+                          c.fixed.contains("objectives") ? "" : ", the default"));
+}
+
+// The built-in trainer's settings are validated before anything runs: search-space names
+// (setting_problem) and overlaps with fixed, fixed keys with their lines, the trial settings
+// exactly as the worker merges them (merge_settings) with every parameter at its low end or
+// first choice and then each other choice, and one direction per objective.
 void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   const ConfigPath file{c.file, ""};
-  const auto keys = trainer::experiment_keys();
-  const YAML::Node space = root["search_space"];
   for (const auto& [name, dist] : c.search_space) {
-    if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
-      const std::string msg = fmt::format("'{}' is not a setting of the built-in trainer{}", name,
-                                          did_you_mean(name, keys));
-      YAML::Node key_node;
-      for (const auto& kv : space) {
-        if (kv.first.IsScalar() && kv.first.Scalar() == name) {
-          key_node = kv.first;
-        }
-      }
-      config_fail(file.child("search_space").child(name), key_node, msg);
+    const ConfigPath at = file.child("search_space").child(name);
+    if (const std::string problem = trainer::setting_problem(name); !problem.empty()) {
+      config_fail(at, space_key(root, name), problem);
+    }
+    if (trainer::sets_setting(c.fixed, name)) {
+      config_fail(at, space_key(root, name),
+                  "is also set in 'fixed'; a parameter is either fixed or searched");
     }
   }
-  Json merged = c.fixed;
+  if (root["fixed"] && root["fixed"].IsMap() && root["fixed"]["dataset"]) {
+    trainer::parse_experiment(root["fixed"], c.file);
+  }
+  Json params = Json::object();
   for (const auto& [name, dist] : c.search_space) {
-    merged[name] =
-        to_external(dist, std::visit(
-                              [](const auto& d) -> double {
-                                using T = std::decay_t<decltype(d)>;
-                                if constexpr (std::is_same_v<T, CategoricalDistribution>) {
-                                  return 0.0;
-                                } else {
-                                  return static_cast<double>(d.low);
-                                }
-                              },
-                              dist));
+    params[name] = probe_value(dist, 0);
   }
-  if (root["fixed"] && root["fixed"].IsMap()) {
-    YAML::Node fixed = YAML::Clone(root["fixed"]);
-    for (const auto& [name, dist] : c.search_space) {
-      fixed.remove(name);
-    }
-    if (fixed["dataset"]) {
-      trainer::parse_experiment(fixed, c.file);
+  const std::string origin = c.file + " (fixed + search_space)";
+  const trainer::ExperimentConfig e =
+      trainer::experiment_from_json(trainer::merge_settings(c.fixed, params, origin), origin);
+  for (const auto& [name, dist] : c.search_space) {
+    const auto* cat = std::get_if<CategoricalDistribution>(&dist);
+    for (size_t i = 1; cat && i < cat->choices.size(); ++i) {
+      Json p = params;
+      p[name] = probe_value(dist, i);
+      const std::string o = fmt::format("{} (fixed + search_space, {} = {})", c.file, name,
+                                        cat->choices[i].dump());
+      trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o);
     }
   }
-  trainer::experiment_from_json(merged, c.file + " (fixed + search_space)");
+  check_objectives(root, c, e);
 }
-#endif
 
 }  // namespace
 
@@ -373,11 +408,9 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   } catch (const std::invalid_argument& e) {
     config_fail(top.child("study.pruner"), root["study"]["pruner"], e.what());
   }
-#ifdef HPT_HAVE_EXPERIMENT
   if (c.builtin_trainer()) {
     validate_experiment(root, c);
   }
-#endif
   return c;
 }
 

@@ -5,6 +5,7 @@
 
 #include "hpt/engine/study_config.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "../experiment/trial_settings_cases.hpp"
 
 using namespace hpt;
 
@@ -217,4 +218,60 @@ TEST_CASE("study config: directions for multi-objective studies", "[config][mult
                       tail),
              Catch::StartsWith("cfg.yaml:3: study.sampler: nsga2 sampler option "
                                "'population_size' must be an integer >= 2"));
+}
+
+// The built-in trainer's study is validated with the worker's own merge (merge_settings): the
+// shared cases (tests/experiment/trial_settings_cases.hpp) are accepted or refused alike.
+TEST_CASE("study config: built-in trainer settings as the worker merges them",
+          "[config][experiment]") {
+  const std::string head =
+      "fixed:\n  dataset: {format: idx, path: /d}\n  epochs: 2\nsearch_space:\n";
+  for (const auto& k : hpt::test::k_settings_cases) {
+    INFO(k.param << " = " << k.value);
+    // The value is the categorical's only choice, so every trial would get it.
+    const std::string yaml = head + "  " + k.param + ": [" + k.value + "]\n";
+    if (k.error.empty()) {
+      CHECK(error_of(yaml).empty());
+    } else {
+      CHECK_THAT(error_of(yaml), Catch::Contains(k.error));
+    }
+  }
+  // Every categorical choice is checked, not only the first.
+  CHECK_THAT(error_of(head + "  intermediate_ff_block_units: [\"64\", \"big\"]\n"),
+             Catch::Contains("cfg.yaml (fixed + search_space, intermediate_ff_block_units = "
+                             "\"big\"): intermediate_ff_block_units: expected e.g. \"512-256\""));
+  CHECK(error_of(head + "  dataset.image_size: [32]\n  dataset.image_sise: [1]\n") ==
+        "cfg.yaml:6: search_space.dataset.image_sise: 'dataset.image_sise' is not a setting of the built-in "
+        "trainer (did you mean 'dataset.image_size'?)");
+  CHECK(error_of("fixed:\n  dataset: {format: idx, path: /d, image_size: 32}\nsearch_space:\n"
+                 "  dataset.image_size: [64]\n") ==
+        "cfg.yaml:4: search_space.dataset.image_size: is also set in 'fixed'; a parameter is "
+        "either fixed or searched");
+}
+
+// One direction per objective of the trainer, checked before the first trial.
+TEST_CASE("study config: directions match the trainer's objectives", "[config][objectives]") {
+  const std::string data = "  dataset: {format: idx, path: /d}\nsearch_space:\n  epochs: [2]\n";
+  CHECK(error_of("study:\n  directions: [maximize, minimize]\nfixed:\n"
+                 "  objectives: [val_roc_auc, embedding_dim]\n" +
+                 data)
+            .empty());
+  CHECK(error_of("study:\n  directions: [maximize, minimize]\nfixed:\n" + data) ==
+        "cfg.yaml:2: study.directions: 2 directions but fixed.objectives gives 1 objective "
+        "(val_roc_auc, the default); give one direction per objective");
+  CHECK(error_of("study:\n  direction: maximize\nfixed:\n"
+                 "  objectives: [val_roc_auc, inference_ms]\n" +
+                 data) ==
+        "cfg.yaml:2: study.direction: 1 direction but fixed.objectives gives 2 objectives "
+        "(val_roc_auc, inference_ms); give one direction per objective");
+  CHECK_THAT(error_of("fixed:\n  objectives: [val_auc_roc]\n" + data),
+             Catch::Contains("cfg.yaml:2: objectives[0]: unknown metric 'val_auc_roc'"));
+}
+
+// Without a study section the default single direction meets two objectives: one line, no crash.
+TEST_CASE("study config: objectives without a study section", "[config][objectives]") {
+  CHECK(error_of("fixed:\n  objectives: [val_roc_auc, embedding_dim]\n"
+                 "  dataset: {format: idx, path: /d}\nsearch_space:\n  epochs: [2]\n") ==
+        "cfg.yaml: study.direction: 1 direction but fixed.objectives gives 2 objectives "
+        "(val_roc_auc, embedding_dim); give one direction per objective");
 }

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "hpt/schema/config_error.hpp"
-#include "hpt/trainer/experiment_config.hpp"
+#include "hpt/experiment/experiment_config.hpp"
 
 using hpt::ConfigError;
 using hpt::trainer::experiment_from_json;
@@ -154,4 +154,23 @@ TEST_CASE("the key table drives keys, printing and origins", "[experiment][keys]
         "x.yaml:1: dataset.image_size: must be 0 (native) or >= 16, got 8");
   CHECK(error_of("dataset: {format: idx, path: /d, val_fraction: 0.5, test_fraction: 0.5}\n") ==
         "x.yaml:1: dataset: val_fraction + test_fraction must be < 1, got 1");
+}
+
+// objectives: known metric names in order; an unknown one fails with a hint, and the default
+// is the single val_roc_auc.
+TEST_CASE("objectives key", "[experiment][objectives]") {
+  CHECK(parse(k_dataset).objectives == std::vector<std::string>{"val_roc_auc"});
+  const auto c = parse(k_dataset + "objectives: [val_roc_auc, embedding_dim, inference_ms]\n");
+  CHECK(c.objectives == std::vector<std::string>{"val_roc_auc", "embedding_dim", "inference_ms"});
+  CHECK(error_of(k_dataset + "objectives: [val_rocauc]\n") ==
+        "x.yaml:2: objectives[0]: unknown metric 'val_rocauc' (did you mean 'val_roc_auc'?); "
+        "expected one of val_roc_auc, test_roc_auc, val_recall_at_1, test_recall_at_1, "
+        "embedding_dim, inference_ms");
+  CHECK_THAT(error_of(k_dataset + "objectives: []\n"),
+             Catch::Contains("objectives: expected a list of 1 to 16 metric names"));
+  CHECK_THAT(error_of(k_dataset + "objectives: val_roc_auc\n"),
+             Catch::Contains("expected a list"));
+  CHECK_THAT(error_of(k_dataset + "objectives: [embedding_dim, embedding_dim]\n"),
+             Catch::Contains("objectives[1]: 'embedding_dim' is listed twice"));
+  CHECK(experiment_from_json(hpt::trainer::to_json(c), "j").objectives == c.objectives);
 }

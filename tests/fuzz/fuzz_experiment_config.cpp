@@ -5,7 +5,7 @@
 #include <string>
 
 #include "hpt/schema/config_error.hpp"
-#include "hpt/trainer/experiment_config.hpp"
+#include "hpt/experiment/experiment_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

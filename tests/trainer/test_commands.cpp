@@ -61,22 +61,6 @@ std::string write_png(const std::string& dir, int c) {
 
 }  // namespace
 
-// params override fixed; dotted keys nest; FF units accept categorical strings.
-TEST_CASE("worker parameter merge", "[worker]") {
-  nlohmann::json fixed = {{"dropout", 0.1}, {"dataset", {{"format", "idx"}, {"path", "/d"}}}};
-  auto m = merge_params(
-      fixed,
-      {{"dropout", 0.3}, {"dataset.image_size", 32}, {"intermediate_ff_block_units", "512-256"}});
-  CHECK(m["dropout"] == 0.3);
-  CHECK(m["dataset"]["image_size"] == 32);
-  CHECK(m["dataset"]["path"] == "/d");
-  CHECK((m["intermediate_ff_block_units"] == nlohmann::json({512, 256})));
-  CHECK(
-      merge_params(fixed, {{"intermediate_ff_block_units", "none"}})["intermediate_ff_block_units"]
-          .empty());
-  CHECK_THROWS_AS(merge_params(fixed, {{"intermediate_ff_block_units", "big"}}), hpt::ConfigError);
-}
-
 // The worker prints one {"step","value"} line per epoch and a final result line with the
 // user attributes; a second trial reuses the cached CNN and features; bad input throws.
 TEST_CASE("worker protocol on a tiny IDX dataset", "[worker]") {
@@ -126,6 +110,23 @@ TEST_CASE("worker protocol on a tiny IDX dataset", "[worker]") {
   CHECK_THAT(err2.str(), Catch::Contains("features: cached"));
   CHECK(json_lines(out2.str()) == lines);  // Same seed, same trial.
 
+  // Two or more objectives: the final line gives "values" in their order (intermediate
+  // lines stay single-objective on val_roc_auc); a bad HPT_SEED is one config error.
+  env.params = R"({"objectives": ["val_roc_auc", "embedding_dim", "inference_ms"]})";
+  std::ostringstream out3, err3;
+  run_worker(env, out3, err3);
+  auto mo = json_lines(out3.str());
+  REQUIRE(mo.size() == 4);
+  CHECK(mo[0].contains("value"));
+  REQUIRE(mo[3]["values"].size() == 3);
+  CHECK_FALSE(mo[3].contains("value"));
+  CHECK(mo[3]["values"][1] == 8);  // embedding_dim of tiny_fixed.
+  CHECK(mo[3]["values"][2].get<double>() > 0);
+  env.seed = "99999999999999999999";
+  CHECK_THROWS_WITH(run_worker(env, out3, err3),
+                    "HPT_SEED: expected an integer >= 0, got \"99999999999999999999\"");
+  env.seed = "7";
+
   env.params = R"({"dropout": 1.5})";
   CHECK_THROWS_WITH(run_worker(env, out, err), Catch::Contains("dropout: must be in [0, 1)"));
   env.params = "[1]";
@@ -157,7 +158,7 @@ TEST_CASE("train, match and embed commands", "[commands]") {
   std::ifstream in(out_dir + "/metrics.json");
   auto metrics = nlohmann::json::parse(in);
   for (const char* key : {"val_roc_auc", "test_roc_auc", "test_recall_at_1", "threshold",
-                          "confusion_matrix", "roc_curve", "epochs", "timings"}) {
+                          "confusion_matrix", "roc_curve", "epochs", "timings", "objectives", "values"}) {
     CHECK(metrics.contains(key));
   }
   for (const char* file : {"vectors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt",

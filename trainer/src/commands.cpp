@@ -8,8 +8,10 @@
 #include <memory>
 #include <vector>
 
+#include "hpt/experiment/experiment_config.hpp"
+#include "hpt/experiment/trial_settings.hpp"
 #include "hpt/schema/config_error.hpp"
-#include "hpt/trainer/experiment_config.hpp"
+#include "hpt/schema/number_text.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "hpt/trainer/training.hpp"
 
@@ -34,28 +36,6 @@ nlohmann::json parse_object(const std::optional<std::string>& text, const char* 
   return j;
 }
 
-nlohmann::json parse_units(const std::string& text) {
-  nlohmann::json out = nlohmann::json::array();
-  if (text == "none" || text == "[]" || text.empty()) {
-    return out;
-  }
-  std::string token;
-  for (char ch : text + ",") {
-    if (ch >= '0' && ch <= '9') {
-      token += ch;
-    } else if (ch == ',' || ch == '-' || ch == ' ' || ch == '[' || ch == ']' || ch == 'x') {
-      if (!token.empty()) {
-        out.push_back(std::stoll(token));
-        token.clear();
-      }
-    } else {
-      throw ConfigError(fmt::format(
-          "HPT_PARAMS: intermediate_ff_block_units: expected e.g. \"512-256\", got \"{}\"", text));
-    }
-  }
-  return out;
-}
-
 void print_line(std::ostream& out, const nlohmann::json& j) {
   out << j.dump() << "\n";
   out.flush();
@@ -68,46 +48,39 @@ WorkerEnv worker_env_from_environment() {
           env("HPT_TRIAL_DIR")};
 }
 
-nlohmann::json merge_params(const nlohmann::json& fixed, const nlohmann::json& params) {
-  nlohmann::json merged = fixed;
-  for (const auto& [key, value] : params.items()) {
-    nlohmann::json v = value;
-    if (key == "intermediate_ff_block_units" && v.is_string()) {
-      v = parse_units(v.get<std::string>());
-    }
-    const auto dot = key.find('.');
-    if (dot == std::string::npos) {
-      merged[key] = v;
-    } else {
-      merged[key.substr(0, dot)][key.substr(dot + 1)] = v;
-    }
-  }
-  return merged;
-}
-
 int run_worker(const WorkerEnv& e, std::ostream& out, std::ostream& err) {
-  const nlohmann::json merged =
-      merge_params(parse_object(e.fixed, "HPT_FIXED"), parse_object(e.params, "HPT_PARAMS"));
+  const nlohmann::json merged = merge_settings(parse_object(e.fixed, "HPT_FIXED"),
+                                               parse_object(e.params, "HPT_PARAMS"), "HPT_PARAMS");
   const ExperimentConfig config = experiment_from_json(merged, "HPT_FIXED+HPT_PARAMS");
   RunOptions options;
   options.run_seed = config.seed;
   if (e.seed && !e.seed->empty()) {
-    try {
-      options.run_seed = std::stoull(*e.seed);
-    } catch (const std::exception&) {
-      throw ConfigError(fmt::format("HPT_SEED: expected an integer, got \"{}\"", *e.seed));
+    int64_t seed = 0;
+    if (parse_decimal_int(*e.seed, seed) != IntText::ok || seed < 0) {
+      throw ConfigError(fmt::format("HPT_SEED: expected an integer >= 0, got \"{}\"", *e.seed));
     }
+    options.run_seed = static_cast<uint64_t>(seed);
   }
   options.out_dir = e.trial_dir.value_or("");
   options.log = &err;
+  // Steps report the validation AUC of each epoch: an intermediate value of the first
+  // objective when that is val_roc_auc, else nothing (no other metric exists per epoch).
+  const bool epoch_lines = config.objectives.front() == "val_roc_auc";
   options.on_epoch = [&](const EpochReport& r) {
-    print_line(out, {{"step", r.epoch}, {"value", r.val_auc}});
+    if (epoch_lines) {
+      print_line(out, {{"step", r.epoch}, {"value", r.val_auc}});
+    }
   };
   err << fmt::format("hpt worker: trial {} seed {}\n", e.trial_number.value_or("?"),
                      options.run_seed);
   const ExperimentResult r = run_experiment(config, options);
-  print_line(out, {{"value", r.loop.best_val_auc},
-                   {"user_attrs",
+  nlohmann::json last;
+  if (r.objective_values.size() == 1) {
+    last["value"] = r.objective_values.front();
+  } else {
+    last["values"] = r.objective_values;  // A multi-objective trial (engine protocol).
+  }
+  last.update({{"user_attrs",
                     {{"test_roc_auc", r.test_roc_auc},
                      {"test_recall_at_1", r.test_recall_at_1},
                      {"val_recall_at_1", r.val_recall_at_1},
@@ -119,6 +92,7 @@ int run_worker(const WorkerEnv& e, std::ostream& out, std::ostream& err) {
                        {"auc", r.test_roc_auc}}},  // Test pairs.
                      {"epochs", r.loop.epochs_run},
                      {"best_epoch", r.loop.best_epoch}}}});
+  print_line(out, last);
   return 0;
 }
 

@@ -280,7 +280,7 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   if (train.images.size(1) == train.images.size(2)) {
     spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.
   }
-  const std::string key = digest(fmt::format("builtin-cnn-v1|{}|c{}|w{}|e{}|s{}",
+  const std::string key = digest(fmt::format("builtin-cnn-v2|{}|c{}|w{}|e{}|s{}",
                                              dataset.fingerprint, options.in_channels(),
                                              options.width(), config.pretrain_epochs, config.seed));
   const std::string path = cache_root() + "/cnn/" + key + ".pt";
@@ -302,10 +302,15 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
       params.push_back(p);
     }
     torch::optim::Adam optimizer(params, torch::optim::AdamOptions(2e-3));
+    LoopOptions schedule;  // Cosine decay to 0 over all pretraining steps.
+    schedule.learning_rate = 2e-3;
+    schedule.lr_schedule = "cosine";
     std::mt19937_64 rng(seed_for(config.seed, "pretrain-batches"));
     std::vector<int64_t> order(static_cast<size_t>(train.size()));
     std::iota(order.begin(), order.end(), 0);
     const int64_t batch = 128;
+    const int64_t steps_per_epoch = (train.size() + batch - 1) / batch;
+    int64_t t = 0;
     for (int64_t epoch = 1; epoch <= config.pretrain_epochs; ++epoch) {
       fresh->train();
       std::shuffle(order.begin(), order.end(), rng);
@@ -321,6 +326,10 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
         auto logits = classifier(fresh->forward(to_input(images.index_select(0, idx), spec)));
         auto y = labels.index_select(0, idx);
         auto loss = torch::nn::functional::cross_entropy(logits, y);
+        const double lr = scheduled_lr(schedule, t++, config.pretrain_epochs * steps_per_epoch);
+        for (auto& group : optimizer.param_groups()) {
+          static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+        }
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
@@ -501,6 +510,18 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   }
   result.roc_curve = curve;
   result.timings["evaluate"] = seconds_since(t0);
+  const auto& objectives = config.objectives;
+  if (std::find(objectives.begin(), objectives.end(), "inference_ms") != objectives.end()) {
+    t0 = Clock::now();
+    result.inference_ms = inference_ms_per_image(head, extractor, dataset.test.images);
+    result.timings["inference"] = seconds_since(t0);
+    log << fmt::format("inference: {:.4f} ms per image on {}\n", result.inference_ms,
+                       result.device);
+  }
+  result.objectives = objectives;
+  for (const auto& name : objectives) {
+    result.objective_values.push_back(objective_value(name, config, result));
+  }
   log << fmt::format(
       "val ROC AUC {:.4f} (best epoch {}), test ROC AUC {:.4f} (raw extractor features {:.4f}, "
       "{:+.4f} from training), test recall@1 {:.4f}, threshold {:.4f}\n",
@@ -525,6 +546,52 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
     std::ofstream(options.out_dir + "/metrics.json") << result_to_json(result).dump(2) << "\n";
   }
   return result;
+}
+
+double objective_value(const std::string& name, const ExperimentConfig& config,
+                       const ExperimentResult& result) {
+  if (name == "val_roc_auc") {
+    return result.loop.best_val_auc;
+  }
+  if (name == "test_roc_auc") {
+    return result.test_roc_auc;
+  }
+  if (name == "val_recall_at_1") {
+    return result.val_recall_at_1;
+  }
+  if (name == "test_recall_at_1") {
+    return result.test_recall_at_1;
+  }
+  if (name == "embedding_dim") {
+    return static_cast<double>(config.embedding_dim);
+  }
+  if (name == "inference_ms") {
+    return result.inference_ms;
+  }
+  throw std::invalid_argument("unknown objective metric '" + name + "'");
+}
+
+double inference_ms_per_image(EmbeddingHead& head, FeatureExtractor& extractor,
+                              const torch::Tensor& images, int passes) {
+  if (images.size(0) == 0) {
+    return 0;
+  }
+  const torch::Device device = device_of(*head);
+  const auto pass = [&] {
+    const auto t0 = Clock::now();
+    embed(head, &extractor, images);
+    if (device.is_cuda()) {
+      torch::cuda::synchronize(device.index());
+    }
+    return seconds_since(t0) * 1000 / static_cast<double>(images.size(0));
+  };
+  pass();  // Warm-up: allocations, cuDNN autotuning.
+  std::vector<double> ms;
+  for (int i = 0; i < std::max(1, passes); ++i) {
+    ms.push_back(pass());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
 }
 
 nlohmann::json result_to_json(const ExperimentResult& r) {
@@ -555,6 +622,9 @@ nlohmann::json result_to_json(const ExperimentResult& r) {
           {"epochs", r.loop.epochs_run},
           {"best_epoch", r.loop.best_epoch},
           {"history", history},
+          {"objectives", r.objectives},
+          {"values", r.objective_values},
+          {"inference_ms", r.inference_ms},
           {"timings", r.timings}};
 }
 

@@ -23,10 +23,6 @@ using CommandRegistrar = std::function<void(CLI::App&)>;
 // "hpt: error: ..." on stderr; returns the process exit code.
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars);
 
-// Parses argv into app, whose subcommands do their work in callbacks, with hpt's error
-// policy: one line "hpt: error: ..." on stderr. Returns the process exit code.
-int run_app(CLI::App& app, int argc, char** argv);
-
 // Adds the integer option name to app: decimal only ("0010" is 10, never octal 8), within
 // [low, high]; anything else fails parsing with one line naming the flag and the value.
 CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,

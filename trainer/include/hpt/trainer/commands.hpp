@@ -26,13 +26,10 @@ struct WorkerEnv {
 };
 WorkerEnv worker_env_from_environment();
 
-// fixed with params laid over it. A dotted key ("dataset.image_size") sets a nested key;
-// intermediate_ff_block_units may be a string "512-256" / "512,256" / "[512, 256]" / "none"
-// (categorical search spaces hold scalars). Throws hpt::ConfigError naming a bad value.
-nlohmann::json merge_params(const nlohmann::json& fixed, const nlohmann::json& params);
-
-// Runs one trial: trains, writes {"step": epoch, "value": val_auc} per epoch and the final
-// {"value": ..., "user_attrs": {...}} to out (flushed per line), logs to err. Returns 0.
+// Runs one trial with HPT_PARAMS merged over HPT_FIXED (merge_settings, trial_settings.hpp):
+// trains, writes {"step": epoch, "value": val_auc} per epoch (when the first objective is
+// val_roc_auc) and the final {"value": v} (one objective) or {"values": [...]} (config.objectives,
+// two or more) with "user_attrs" to out (flushed per line), logs to err. Returns 0.
 // Throws hpt::ConfigError for a bad environment and std::runtime_error for bad data.
 int run_worker(const WorkerEnv& env, std::ostream& out, std::ostream& err);
 

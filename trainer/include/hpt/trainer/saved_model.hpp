@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "hpt/trainer/experiment_config.hpp"
+#include "hpt/experiment/experiment_config.hpp"
 #include "hpt/trainer/model.hpp"
 
 namespace hpt::trainer {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "hpt/trainer/dataset.hpp"
-#include "hpt/trainer/experiment_config.hpp"
+#include "hpt/experiment/experiment_config.hpp"
 #include "hpt/trainer/metrics.hpp"
 #include "hpt/trainer/model.hpp"
 
@@ -128,7 +128,23 @@ struct ExperimentResult {
   RocCurve roc_curve;                                        // Test pairs, <= 50 points.
   LoopResult loop;
   nlohmann::json timings;  // Seconds per phase.
+  // Milliseconds per test image from pixels to embedding on the run's device (median of
+  // timed passes); measured only when config.objectives names inference_ms, else 0.
+  double inference_ms = 0;
+  // The values of config.objectives, in order (objective_value).
+  std::vector<std::string> objectives;
+  std::vector<double> objective_values;
 };
+
+// The value of objective metric name (objective_metrics()) for a finished run: val_roc_auc is
+// the best epoch's validation AUC (what the epoch lines report).
+double objective_value(const std::string& name, const ExperimentConfig& config,
+                       const ExperimentResult& result);
+
+// Milliseconds per image to embed images (uint8 [N, H, W, C]) with extractor and head on
+// their device: the median of `passes` timed passes after one warm-up pass.
+double inference_ms_per_image(EmbeddingHead& head, FeatureExtractor& extractor,
+                              const torch::Tensor& images, int passes = 3);
 
 struct RunOptions {
   uint64_t run_seed = 0;        // Initialisation and batches (a trial's seed).

@@ -1,4 +1,4 @@
-#include "hpt/trainer/experiment_config.hpp"
+#include "hpt/experiment/experiment_config.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "hpt/io/did_you_mean.hpp"
 #include "hpt/schema/config_error.hpp"
 
 namespace hpt::trainer {
@@ -150,6 +151,35 @@ Key<ExperimentConfig> units_key(const char* name, std::vector<int64_t> Experimen
           printer(m)};
 }
 
+// objectives: a non-empty list of distinct metric names (objective_metrics()), at most 16 (the
+// engine's limit on a study's objectives).
+Key<ExperimentConfig> objectives_key() {
+  return {"objectives", false,
+          [](ExperimentConfig& c, const YAML::Node& n, const ConfigPath& at) {
+            if (!n.IsSequence() || n.size() == 0 || n.size() > 16) {
+              config_fail(at, n,
+                          "expected a list of 1 to 16 metric names, e.g. [val_roc_auc, "
+                          "embedding_dim]");
+            }
+            const std::vector<std::string> metrics = objective_metrics();
+            c.objectives.clear();
+            for (size_t i = 0; i < n.size(); ++i) {
+              const std::string name = read_string(n[i], at.index(i));
+              if (std::find(metrics.begin(), metrics.end(), name) == metrics.end()) {
+                config_fail(at.index(i), n[i],
+                            fmt::format("unknown metric '{}'{}; expected one of {}", name,
+                                        did_you_mean(name, metrics), fmt::join(metrics, ", ")));
+              }
+              if (std::find(c.objectives.begin(), c.objectives.end(), name) !=
+                  c.objectives.end()) {
+                config_fail(at.index(i), n[i], fmt::format("'{}' is listed twice", name));
+              }
+              c.objectives.push_back(name);
+            }
+          },
+          printer(&ExperimentConfig::objectives)};
+}
+
 template <class Config>
 std::vector<std::string> names_of(const Table<Config>& table) {
   std::vector<std::string> out;
@@ -278,6 +308,7 @@ const Table<ExperimentConfig>& experiment_table() {
       string_key("distance", &C::distance, one_of({"euclidean", "squared"})),
       string_key("lr_schedule", &C::lr_schedule, one_of({"constant", "cosine"})),
       int_key("warmup_steps", &C::warmup_steps, 0),
+      objectives_key(),
   };
   return table;
 }
@@ -317,6 +348,11 @@ std::string origin_of(const ExperimentConfig& config, const std::string& key) {
 std::vector<std::string> experiment_keys() { return names_of(experiment_table()); }
 
 std::vector<std::string> dataset_keys() { return names_of(dataset_table()); }
+
+std::vector<std::string> objective_metrics() {
+  return {"val_roc_auc",      "test_roc_auc", "val_recall_at_1",
+          "test_recall_at_1", "embedding_dim", "inference_ms"};
+}
 
 ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& file) {
   ExperimentConfig c;

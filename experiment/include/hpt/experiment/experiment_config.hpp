@@ -1,6 +1,7 @@
 #pragma once
-// The experiment config (the report's YAML keys plus dataset, loss and batch settings).
-// Torch-free, so the engine can validate a study's fixed section without LibTorch.
+// The experiment config (the report's YAML keys plus dataset, loss and batch settings): the
+// built-in trainer's settings, in namespace hpt::trainer. Part of hpt::experiment, which is
+// torch-free, so the engine validates a study's trainer settings without LibTorch.
 
 #include <yaml-cpp/yaml.h>
 
@@ -48,6 +49,9 @@ struct ExperimentConfig {
   std::string device = "auto";       // "auto", "cpu", "cuda" or "cuda:N" (see device.hpp).
   std::string precision = "fp32";        // "fp32", "bf16" or "fp16" (autocast).
   std::string distance = "euclidean";    // Triplet loss distance: "euclidean" or "squared".
+  // What the worker reports, in order (objective_metrics()); two or more make a
+  // multi-objective trial ({"values": [...]}), one the usual {"value": v}.
+  std::vector<std::string> objectives = {"val_roc_auc"};
   // Where each given top-level key was set ("file:line: key"), by key: run-time checks
   // (device, precision) name it.
   std::map<std::string, std::string> origins;
@@ -62,6 +66,10 @@ std::vector<std::string> experiment_keys();
 
 // Every key of the dataset section.
 std::vector<std::string> dataset_keys();
+
+// The metrics objectives may name: val_roc_auc (best epoch), test_roc_auc, val_recall_at_1,
+// test_recall_at_1, embedding_dim, inference_ms (milliseconds per test image, see training.hpp).
+std::vector<std::string> objective_metrics();
 
 // Reads and validates an experiment mapping; throws hpt::ConfigError
 // "file:line: key: problem" (unknown keys with a near-miss hint, types, ranges).

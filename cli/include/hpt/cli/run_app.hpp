@@ -1,0 +1,33 @@
+#pragma once
+// hpt's error policy for command lines: every error is one line "hpt: error: ..." on stderr
+// (control characters escaped), exit code 2 for a bad config or usage, 1 for other failures.
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace hpt {
+
+// Rewrites an error message before it is shown (e.g. hiding credentials); identity if empty.
+using MessageFilter = std::function<std::string(const std::string&)>;
+
+// Prints "hpt: error: message" on one line, filtered, control characters shown as escapes.
+void print_error(const std::string& message, const MessageFilter& filter = {});
+
+// Runs body; an exception becomes one line on stderr and exit code 2 (ConfigError) or 1.
+int with_error_policy(const std::function<int()>& body, const MessageFilter& filter = {});
+
+// Parses app (subcommands run in their callbacks). Returns the exit code if the process is
+// done (help or version printed: 0; a usage error: 2), std::nullopt to go on.
+std::optional<int> parse_app(CLI::App& app, int argc, char** argv,
+                             const MessageFilter& filter = {});
+
+// Parses argv into app, whose subcommands do their work in callbacks, under the policy above.
+// Returns the process exit code.
+int run_app(CLI::App& app, int argc, char** argv);
+
+}  // namespace hpt

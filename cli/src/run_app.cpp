@@ -1,0 +1,52 @@
+#include "hpt/cli/run_app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "hpt/io/terminal_text.hpp"
+#include "hpt/schema/config_error.hpp"
+
+namespace hpt {
+
+void print_error(const std::string& message, const MessageFilter& filter) {
+  std::cerr << "hpt: error: " << terminal_text(filter ? filter(message) : message) << "\n";
+}
+
+int with_error_policy(const std::function<int()>& body, const MessageFilter& filter) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    print_error(e.what(), filter);
+    return 2;
+  } catch (const std::exception& e) {
+    print_error(e.what(), filter);
+    return 1;
+  }
+}
+
+std::optional<int> parse_app(CLI::App& app, int argc, char** argv, const MessageFilter& filter) {
+  try {
+    app.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    print_error(std::string(e.what()) + " (see hpt --help)", filter);
+    return 2;
+  } catch (const CLI::Error& e) {  // A command asking for a specific exit code.
+    if (e.get_exit_code() != 0 && std::string(e.what()).size() > 0) {
+      print_error(e.what(), filter);
+    }
+    return e.get_exit_code();
+  }
+}
+
+int run_app(CLI::App& app, int argc, char** argv) {
+  return with_error_policy([&] { return parse_app(app, argc, argv).value_or(0); });
+}
+
+}  // namespace hpt
