@@ -305,13 +305,13 @@ void check_objectives(const YAML::Node& root, const StudyConfig& c,
   const YAML::Node study = root["study"];
   const char* key = study && study.IsMap() && study["directions"] ? "directions" : "direction";
   const YAML::Node node = study && study.IsMap() ? study[key] : YAML::Node();
-  config_fail(ConfigPath{c.file, ""}.child("study").child(key), node,
-              fmt::format("{} direction{} but fixed.objectives gives {} objective{} ({}{}); give "
-                          "one direction per objective",
-                          c.directions.size(), c.directions.size() == 1 ? "" : "s",
-                          e.objectives.size(), e.objectives.size() == 1 ? "" : "s",
-                          fmt::join(e.objectives, ", "),
-                          c.fixed.contains("objectives") ? "" : ", the default"));
+  config_fail(
+      ConfigPath{c.file, ""}.child("study").child(key), node,
+      fmt::format("{} direction{} but fixed.objectives gives {} objective{} ({}{}); give "
+                  "one direction per objective",
+                  c.directions.size(), c.directions.size() == 1 ? "" : "s", e.objectives.size(),
+                  e.objectives.size() == 1 ? "" : "s", fmt::join(e.objectives, ", "),
+                  c.fixed.contains("objectives") ? "" : ", the default"));
 }
 
 // The built-in trainer's settings are validated before anything runs: search-space names
@@ -345,8 +345,8 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
     for (size_t i = 1; cat && i < cat->choices.size(); ++i) {
       Json p = params;
       p[name] = probe_value(dist, i);
-      const std::string o = fmt::format("{} (fixed + search_space, {} = {})", c.file, name,
-                                        cat->choices[i].dump());
+      const std::string o =
+          fmt::format("{} (fixed + search_space, {} = {})", c.file, name, cat->choices[i].dump());
       trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o);
     }
   }

@@ -170,8 +170,7 @@ Key<ExperimentConfig> objectives_key() {
                             fmt::format("unknown metric '{}'{}; expected one of {}", name,
                                         did_you_mean(name, metrics), fmt::join(metrics, ", ")));
               }
-              if (std::find(c.objectives.begin(), c.objectives.end(), name) !=
-                  c.objectives.end()) {
+              if (std::find(c.objectives.begin(), c.objectives.end(), name) != c.objectives.end()) {
                 config_fail(at.index(i), n[i], fmt::format("'{}' is listed twice", name));
               }
               c.objectives.push_back(name);
@@ -240,8 +239,8 @@ const Table<DatasetConfig>& dataset_table() {
         string_key("path", &DatasetConfig::path,
                    [](const std::string& v) { return v.empty() ? "must not be empty" : ""; }),
         int_key<DatasetConfig>(
-            "image_size", &DatasetConfig::image_size,
-            [](int64_t v) { return v == 0 || v >= 16; }, "0 (native) or >= 16"),
+            "image_size", &DatasetConfig::image_size, [](int64_t v) { return v == 0 || v >= 16; },
+            "0 (native) or >= 16"),
         double_key("val_fraction", &DatasetConfig::val_fraction, is_fraction, "in [0, 1)"),
         double_key("test_fraction", &DatasetConfig::test_fraction, is_fraction, "in [0, 1)"),
     };
@@ -294,7 +293,8 @@ const Table<ExperimentConfig>& experiment_table() {
       double_key(
           "learning_rate", &C::learning_rate, [](double v) { return v > 0 && v < 10; },
           "in (0, 10)"),
-      double_key("margin", &C::margin, [](double v) { return v > 0; }, "> 0"),
+      double_key(
+          "margin", &C::margin, [](double v) { return v > 0; }, "> 0"),
       string_key("loss", &C::loss, one_of({"semi-hard", "batch-hard"}, "semi-hard or batch-hard")),
       int_key("classes_per_batch", &C::classes_per_batch, 2),
       int_key("images_per_class", &C::images_per_class, 2),
@@ -350,7 +350,7 @@ std::vector<std::string> experiment_keys() { return names_of(experiment_table())
 std::vector<std::string> dataset_keys() { return names_of(dataset_table()); }
 
 std::vector<std::string> objective_metrics() {
-  return {"val_roc_auc",      "test_roc_auc", "val_recall_at_1",
+  return {"val_roc_auc",      "test_roc_auc",  "val_recall_at_1",
           "test_recall_at_1", "embedding_dim", "inference_ms"};
 }
 

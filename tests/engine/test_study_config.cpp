@@ -3,9 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "../experiment/trial_settings_cases.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/schema/config_error.hpp"
-#include "../experiment/trial_settings_cases.hpp"
 
 using namespace hpt;
 
@@ -241,8 +241,8 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
              Catch::Contains("cfg.yaml (fixed + search_space, intermediate_ff_block_units = "
                              "\"big\"): intermediate_ff_block_units: expected e.g. \"512-256\""));
   CHECK(error_of(head + "  dataset.image_size: [32]\n  dataset.image_sise: [1]\n") ==
-        "cfg.yaml:6: search_space.dataset.image_sise: 'dataset.image_sise' is not a setting of the built-in "
-        "trainer (did you mean 'dataset.image_size'?)");
+        "cfg.yaml:6: search_space.dataset.image_sise: 'dataset.image_sise' is not a setting of "
+        "the built-in trainer (did you mean 'dataset.image_size'?)");
   CHECK(error_of("fixed:\n  dataset: {format: idx, path: /d, image_size: 32}\nsearch_space:\n"
                  "  dataset.image_size: [64]\n") ==
         "cfg.yaml:4: search_space.dataset.image_size: is also set in 'fixed'; a parameter is "

@@ -1,12 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include "hpt/schema/config_error.hpp"
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/schema/config_error.hpp"
 
 using hpt::ConfigError;
 using hpt::trainer::experiment_from_json;
-using hpt::trainer::origin_of;
 using hpt::trainer::ExperimentConfig;
+using hpt::trainer::origin_of;
 using hpt::trainer::parse_experiment;
 
 namespace {
@@ -79,7 +79,8 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
 // device, precision, distance and the learning-rate schedule: choices checked with file:line,
 // and the device key's location kept for the run-time "no CUDA" error.
 TEST_CASE("device and precision keys", "[experiment][device]") {
-  auto c = parse(k_dataset + "device: cuda:1\nprecision: bf16\ndistance: squared\n"
+  auto c = parse(k_dataset +
+                 "device: cuda:1\nprecision: bf16\ndistance: squared\n"
                  "lr_schedule: cosine\nwarmup_steps: 100\n");
   CHECK(c.device == "cuda:1");
   CHECK(origin_of(c, "device") == "x.yaml:2: device");
@@ -105,9 +106,8 @@ TEST_CASE("device and precision keys", "[experiment][device]") {
              Catch::Contains("distance: expected euclidean | squared"));
   CHECK_THAT(error_of(k_dataset + "warmup_steps: -1\n"),
              Catch::Contains("warmup_steps: must be >= 0"));
-  auto j = experiment_from_json({{"dataset", {{"format", "idx"}, {"path", "/d"}}},
-                                 {"device", "cuda"}},
-                                "HPT_FIXED");
+  auto j = experiment_from_json(
+      {{"dataset", {{"format", "idx"}, {"path", "/d"}}}, {"device", "cuda"}}, "HPT_FIXED");
   CHECK(origin_of(j, "device") == "HPT_FIXED: device");
 }
 
@@ -168,8 +168,7 @@ TEST_CASE("objectives key", "[experiment][objectives]") {
         "embedding_dim, inference_ms");
   CHECK_THAT(error_of(k_dataset + "objectives: []\n"),
              Catch::Contains("objectives: expected a list of 1 to 16 metric names"));
-  CHECK_THAT(error_of(k_dataset + "objectives: val_roc_auc\n"),
-             Catch::Contains("expected a list"));
+  CHECK_THAT(error_of(k_dataset + "objectives: val_roc_auc\n"), Catch::Contains("expected a list"));
   CHECK_THAT(error_of(k_dataset + "objectives: [embedding_dim, embedding_dim]\n"),
              Catch::Contains("objectives[1]: 'embedding_dim' is listed twice"));
   CHECK(experiment_from_json(hpt::trainer::to_json(c), "j").objectives == c.objectives);

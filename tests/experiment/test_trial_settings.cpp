@@ -19,9 +19,9 @@ TEST_CASE("fixed and params merge", "[experiment][settings]") {
   CHECK(m["dataset"]["image_size"] == 32);
   CHECK(m["dataset"]["path"] == "/d");
   CHECK((m["intermediate_ff_block_units"] == json({512, 256})));
-  CHECK(merge_settings(fixed, {{"intermediate_ff_block_units", "none"}}, "P")
-            ["intermediate_ff_block_units"]
-                .empty());
+  CHECK(merge_settings(fixed, {{"intermediate_ff_block_units", "none"}},
+                       "P")["intermediate_ff_block_units"]
+            .empty());
   CHECK(merge_settings(json::object(), {{"dataset.path", "/x"}}, "P") ==
         json({{"dataset", {{"path", "/x"}}}}));
 }
@@ -53,9 +53,9 @@ TEST_CASE("merge refuses what it cannot place", "[experiment][settings]") {
   CHECK_THROWS_WITH(merge_settings(fixed, {{"intermediate_ff_block_units", "big"}}, "HPT_PARAMS"),
                     "HPT_PARAMS: intermediate_ff_block_units: expected e.g. \"512-256\", got "
                     "\"big\"");
-  CHECK_THROWS_AS(merge_settings(fixed,
-                                 {{"intermediate_ff_block_units", "99999999999999999999-1"}}, "P"),
-                  hpt::ConfigError);
+  CHECK_THROWS_AS(
+      merge_settings(fixed, {{"intermediate_ff_block_units", "99999999999999999999-1"}}, "P"),
+      hpt::ConfigError);
 }
 
 // Names a search space may use: top-level keys and section keys; others get a hint.

@@ -17,10 +17,12 @@ struct SettingsCase {
 };
 
 inline const std::vector<SettingsCase> k_settings_cases = {
-    {"dataset.image_size", "32", "dataset", R"({"format":"idx","image_size":32,"path":"/d","test_fraction":0.1,"val_fraction":0.1})", ""},
+    {"dataset.image_size", "32", "dataset",
+     R"({"format":"idx","image_size":32,"path":"/d","test_fraction":0.1,"val_fraction":0.1})", ""},
     {"intermediate_ff_block_units", "\"512-256\"", "intermediate_ff_block_units", "[512,256]", ""},
     {"intermediate_ff_block_units", "\"none\"", "intermediate_ff_block_units", "[]", ""},
-    {"intermediate_ff_block_units", "\"64x0\"", "", "", "intermediate_ff_block_units[1]: must be >= 1, got 0"},
+    {"intermediate_ff_block_units", "\"64x0\"", "", "",
+     "intermediate_ff_block_units[1]: must be >= 1, got 0"},
     {"dataset.image_size", "8", "", "", "dataset.image_size: must be 0 (native) or >= 16, got 8"},
     {"learning_rate", "0.01", "learning_rate", "0.01", ""},
 };
