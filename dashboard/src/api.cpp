@@ -11,6 +11,7 @@
 
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/plots_html.hpp"
+#include "hpt/storage/attribute_names.hpp"
 
 namespace hpt::dashboard {
 namespace {
@@ -85,7 +86,7 @@ Json trial_detail_json(const FrozenTrial& t) {
   j["intermediate_values"] = std::move(steps);
   j["user_attrs"] = Json(t.user_attrs);
   j["system_attrs"] = Json(t.system_attrs);
-  auto reason = t.system_attrs.find("fail_reason");
+  auto reason = t.system_attrs.find(k_fail_reason_attr);
   j["fail_reason"] = reason != t.system_attrs.end() ? reason->second : Json();
   Json distributions = Json::object();
   for (const auto& [name, d] : t.distributions) {

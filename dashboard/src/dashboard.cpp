@@ -14,6 +14,7 @@
 #include "hpt/reports/model_view.hpp"
 #include "hpt/reports/plots_html.hpp"
 #include "hpt/reports/svg.hpp"
+#include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/study_lookup.hpp"
 
 namespace hpt::embedded {
@@ -295,7 +296,7 @@ Response Dashboard::trial(Watched& w, int number) {
   Json j = trial_detail_json(*it);
   j["study"] = {{"id", w.watch.study().id}, {"name", w.watch.study().name}};
   j["log_tail"] = Json();
-  if (auto log = it->system_attrs.find("hpt:log");
+  if (auto log = it->system_attrs.find(k_log_attr);
       log != it->system_attrs.end() && log->second.is_string()) {
     j["log_path"] = log->second;
     if (auto tail = read_log_tail(log->second.get<std::string>())) {

@@ -12,6 +12,7 @@
 #include "hpt/io/regular_file.hpp"
 #include "hpt/reports/plots_html.hpp"
 #include "hpt/reports/svg.hpp"
+#include "hpt/storage/attribute_names.hpp"
 
 namespace hpt::reports {
 namespace {
@@ -267,7 +268,7 @@ std::optional<Json> read_model_view(const std::string& path) {
 }
 
 std::optional<std::string> model_view_path(const FrozenTrial& trial) {
-  auto it = trial.system_attrs.find("hpt:log");
+  auto it = trial.system_attrs.find(k_log_attr);
   if (it == trial.system_attrs.end() || !it->second.is_string()) {
     return std::nullopt;
   }

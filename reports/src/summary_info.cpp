@@ -2,6 +2,7 @@
 
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/svg.hpp"
+#include "hpt/storage/attribute_names.hpp"
 
 namespace hpt::reports {
 namespace {
@@ -111,7 +112,7 @@ TrialRow get_trial_row(const FrozenTrial& t, int index) {
       row.attrs[key] = v.is_string() ? Json(shorten(v.get<std::string>(), 200)) : v;
     }
   }
-  for (const char* key : {"fail_reason", "hpt:fail_reason"}) {
+  for (const char* key : {k_fail_reason_attr, k_old_fail_reason_attr}) {
     if (auto it = t.system_attrs.find(key); it != t.system_attrs.end() && it->second.is_string()) {
       row.attrs["fail_reason"] = it->second;
     }

@@ -446,7 +446,7 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
           "NULL WHERE trial_id = ?",
           {now_local(), id});
     }
-    upsert_attr("trial_system_attributes", id, "hpt:owner", owner);
+    upsert_attr("trial_system_attributes", id, k_owner_attr, owner);
     upsert_heartbeat(id);
     upsert_attr("trial_system_attributes", id, k_request_attr, tag(kind));
     return TrialClaim{kind, load_trial(id)};

@@ -8,12 +8,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hpt/storage/attribute_names.hpp"
 #include "hpt/tuner/trial.hpp"
 
 namespace hpt {
-
-// The system attribute listing what hpt could not read of a trial (a list of strings).
-inline constexpr const char* k_read_problems_attr = "hpt:read_problems";
 
 // One row of the trials table; datetimes as stored (local time text, std::nullopt for NULL).
 struct TrialRow {

@@ -14,13 +14,11 @@
 #include <mutex>
 #include <string>
 
+#include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/sql_dialect.hpp"
 #include "hpt/storage/storage.hpp"
 
 namespace hpt {
-
-// The system attribute holding the request id of the last claim, create or finish of a trial.
-inline constexpr const char* k_request_attr = "hpt:request";
 
 class SqlStorage : public Storage {
  public:

@@ -70,7 +70,7 @@ class Storage {
   //  3. a new trial numbered max+1, if the count of COMPLETE + PRUNED + RUNNING +
   //     WAITING trials is below limit.
   // Returns std::nullopt when none applies. The claimed trial's system attr
-  // "hpt:owner" is set to owner and its heartbeat recorded.
+  // k_owner_attr ("hpt:owner") is set to owner and its heartbeat recorded.
   virtual std::optional<TrialClaim> claim_trial(
       int64_t study_id, int limit, const Json& owner,
       const std::function<bool(const FrozenTrial&)>& is_orphan) = 0;

@@ -1,0 +1,31 @@
+#pragma once
+// The names of the trial system attributes hpt writes (Optuna's trial_system_attributes), in
+// one place: storage, engine, reports and the dashboard read and write them by these names.
+// They are part of the database format: renaming one loses it on every stored study.
+
+namespace hpt {
+
+// The orchestrator that holds a RUNNING trial: Owner::to_json (host, boot id, pid, start
+// ticks), set by Storage::claim_trial; tells a live trial from one a dead run left RUNNING.
+inline constexpr const char* k_owner_attr = "hpt:owner";
+// The request id of the last claim, create or finish of the trial (SqlStorage), so that a
+// write repeated after a lost connection is applied once.
+inline constexpr const char* k_request_attr = "hpt:request";
+// What hpt could not read of the trial's rows (a list of strings), added when it is read.
+inline constexpr const char* k_read_problems_attr = "hpt:read_problems";
+// The path of the trial's worker log, <study dir>/<number>.log.
+inline constexpr const char* k_log_attr = "hpt:log";
+// Why the trial has no worker log (e.g. a planted symbolic link at its path).
+inline constexpr const char* k_log_problem_attr = "hpt:log_problem";
+// The last lines of a FAILed trial's worker stderr (a few KiB at most).
+inline constexpr const char* k_stderr_tail_attr = "hpt:stderr_tail";
+// On a retry of a failed trial: which retry it is (1, 2, ...); absent on a first try.
+inline constexpr const char* k_attempt_attr = "hpt:attempt";
+// On a retry of a failed trial: the number of the trial it repeats.
+inline constexpr const char* k_retry_of_attr = "hpt:retry_of";
+// Why the trial FAILed, one line (Optuna's own name for it, shown by Optuna's tools too).
+inline constexpr const char* k_fail_reason_attr = "fail_reason";
+// Where early hpt versions stored the fail reason: read as k_fail_reason_attr, never written.
+inline constexpr const char* k_old_fail_reason_attr = "hpt:fail_reason";
+
+}  // namespace hpt
