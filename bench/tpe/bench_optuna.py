@@ -2,6 +2,9 @@
 """Optuna 3.1 counterpart of bench_tpe (same objectives, same output lines).
 
 bench_optuna.py regret [trials] [seeds]   -> "regret <objective> <mean> <stderr>"
+bench_optuna.py seeds [trials] [seeds]    -> "seed <objective> <seed> <regret>", one line per study as
+                                             it ends (so a long run's partial output is usable)
+SEED_START=k shifts the seeds to k..k+seeds-1 (a set disjoint from a saved run's).
 bench_optuna.py speed [n ...]             -> "speed <n> <ms-per-suggestion> <suggestions timed>"
 Speed is the process CPU time of study.ask() + 5 suggest_float calls after n COMPLETE trials.
 """
@@ -122,13 +125,25 @@ def one_regret(job):
     return study.best_value - optimum
 
 
-def regret(n_trials, n_seeds):
-    """One line per objective (BENCH_ONLY=a,b limits them); JOBS=k runs k processes."""
+def regret(n_trials, n_seeds, per_seed=False):
+    """One line per objective, or per study with per_seed (BENCH_ONLY=a,b limits the objectives,
+    in that order); JOBS=k runs k processes; SEED_START=k first seed."""
     only = [o for o in os.environ.get("BENCH_ONLY", "").split(",") if o]
-    names = [n for n, _, _ in OBJECTIVES if not only or n in only]
+    names = only or [n for n, _, _ in OBJECTIVES]
+    known = {n for n, _, _ in OBJECTIVES}
+    for n in names:
+        if n not in known:
+            sys.exit(f"BENCH_ONLY: unknown objective '{n}'")
+    start = int(os.environ.get("SEED_START", "0"))
+    seeds = range(start, start + n_seeds)
     with multiprocessing.Pool(int(os.environ.get("JOBS", "1"))) as pool:
         for name in names:
-            r = np.asarray(pool.map(one_regret, [(name, n_trials, s) for s in range(n_seeds)]))
+            jobs = [(name, n_trials, s) for s in seeds]
+            if per_seed:
+                for s, v in zip(seeds, pool.imap(one_regret, jobs)):
+                    print(f"seed\t{name}\t{s}\t{v:.9g}", flush=True)
+                continue
+            r = np.asarray(pool.map(one_regret, jobs))
             print(f"regret\t{name}\t{r.mean():.6g}\t{r.std() / math.sqrt(n_seeds):.3g}",
                   flush=True)
 
@@ -158,9 +173,10 @@ def speed(sizes):
 
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "regret"
-    if mode == "regret":
-        regret(int(sys.argv[2]) if len(sys.argv) > 2 else 100, int(sys.argv[3]) if len(sys.argv) > 3 else 20)
+    if mode in ("regret", "seeds"):
+        regret(int(sys.argv[2]) if len(sys.argv) > 2 else 100,
+               int(sys.argv[3]) if len(sys.argv) > 3 else 20, per_seed=mode == "seeds")
     elif mode == "speed":
         speed([int(a) for a in sys.argv[2:]] or [100, 1000, 5000])
     else:
-        sys.exit("usage: bench_optuna.py regret [trials] [seeds] | speed [n ...]")
+        sys.exit("usage: bench_optuna.py regret|seeds [trials] [seeds] | speed [n ...]")

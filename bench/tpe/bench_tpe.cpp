@@ -1,5 +1,5 @@
 // bench_tpe regret [trials] [seeds] [sampler-options-json]: mean best-value regret per objective.
-// (BENCH_ONLY=name,name limits the objectives.)
+// (BENCH_ONLY=name,name limits the objectives; SEED_START=k uses seeds k..k+seeds-1.)
 // bench_tpe speed [history sizes...]: CPU milliseconds per TPE suggestion after N finished trials.
 // Prints tab-separated lines: "regret <objective> <mean> <stderr>" / "speed <n> <ms> <mv-ms> <mixed-ms>".
 
@@ -50,7 +50,9 @@ int run_regret(int n_trials, int n_seeds, const Json& options, const std::string
       continue;
     }
     double sum = 0, sum2 = 0;
-    for (int seed = 0; seed < n_seeds; ++seed) {
+    const char* start_env = std::getenv("SEED_START");
+    const int start = start_env ? std::atoi(start_env) : 0;
+    for (int seed = start; seed < start + n_seeds; ++seed) {
       auto sampler = hpt::make_sampler(type, options, static_cast<uint64_t>(seed), obj.space);
       double r = best_after(*sampler, obj, n_trials) - obj.optimum;
       sum += r;

@@ -32,6 +32,26 @@ TEST_CASE("default gamma", "[split]") {
   CHECK(hpt::default_gamma(1000) == 25);
 }
 
+// Gamma options by hand: hyperopt's min(ceil(0.25 sqrt(n)), 25) and a capped factor;
+// the split keeps gamma(n) trials below.
+TEST_CASE("gamma options", "[split]") {
+  const hpt::Gamma hyperopt{0.25, 25, true};
+  CHECK(hyperopt(100) == 3);
+  CHECK(hyperopt(101) == 3);
+  CHECK(hyperopt(10000) == 25);
+  const hpt::Gamma wide{0.2, 4, false};
+  CHECK(wide(10) == 2);
+  CHECK(wide(100) == 4);
+  CHECK(hpt::Gamma{}(55) == hpt::default_gamma(55));
+  std::vector<FrozenTrial> trials;
+  for (int i = 0; i < 20; ++i) {
+    trials.push_back(hpt::test::complete(i, 20 - i, {}));
+  }
+  auto split = hpt::split_observations(trials, Direction::Minimize, -1, false, wide);
+  CHECK(split.below.size() == 4);
+  CHECK(split.below.front()->number == 16);
+}
+
 // The gamma(n) best COMPLETE trials go below (by direction), both halves in number order.
 TEST_CASE("complete trials split by value and direction", "[split]") {
   std::vector<FrozenTrial> trials;

@@ -46,6 +46,23 @@ TEST_CASE("univariate float estimator: means, bandwidths, weights", "[parzen]") 
   CHECK(ln[1] == Approx(-3.1328070941301873).epsilon(1e-12));
 }
 
+// prior_in_bandwidth off (Optuna >= 4.6): neighbours are the observations only. By hand
+// (the same steps as Optuna's compute_sigmas): sorted 0,1,2,6,10 -> {1,4,4}, magic clip
+// min 10/(1 + 4 kernels) = 2 -> {2,4,4}; the prior (5, 10) is appended last.
+TEST_CASE("univariate bandwidths without the prior as a neighbour", "[parzen]") {
+  ParzenOptions o;
+  o.prior_in_bandwidth = false;
+  ParzenEstimator pe({make_transform(FloatDistribution{0, 10, false, {}})}, {6, 1, 2}, o);
+  CHECK(pe.mus(0) == std::vector<double>{6, 1, 2, 5});
+  CHECK(pe.sigmas(0) == std::vector<double>{4, 2, 4, 10});
+  // The evaluation form (merged, sorted by mu) still matches the components.
+  ParzenEstimator same({make_transform(FloatDistribution{0, 10, false, {}})}, {1, 2, 6}, o);
+  CHECK(pe.log_pdf({1.5, 9.0}) == same.log_pdf({1.5, 9.0}));
+  // No observations: the prior alone, as with the prior as a neighbour.
+  ParzenEstimator empty({make_transform(FloatDistribution{0, 10, false, {}})}, {}, o);
+  CHECK(empty.sigmas(0) == std::vector<double>{10});
+}
+
 // Log scale: observations become their logs; bounds log(1e-3), log(1).
 // Optuna 3.1: mus [-4.605170185988091, -2.3025850929940455, -3.4538776394910684],
 // sigmas [1.7269388197455342, 1.7269388197455342, 6.907755278982137].

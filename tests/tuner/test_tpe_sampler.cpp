@@ -48,13 +48,12 @@ double quadratic(const std::map<std::string, double>& p) {
 
 }  // namespace
 
-// Every sampled value lies in its distribution, in startup and TPE phases, univariate
-// and multivariate.
+// Every sampled value lies in its distribution, in startup and TPE phases, univariate,
+// multivariate and hybrid (the default).
 TEST_CASE("tpe samples respect every distribution", "[tpe]") {
   auto space = mixed_space();
-  for (bool multivariate : {false, true}) {
-    TpeOptions o;
-    o.multivariate = multivariate;
+  for (const char* mode : {"false", "true", "\"hybrid\""}) {
+    TpeOptions o = hpt::tpe_options_from_json(hpt::Json{{"multivariate", hpt::Json::parse(mode)}});
     TpeSampler sampler(o, 42);
     std::vector<FrozenTrial> trials;
     for (int i = 0; i < 40; ++i) {
@@ -95,25 +94,28 @@ TEST_CASE("tpe is deterministic by seed and trial number", "[tpe]") {
   }
 }
 
-// On a 2-D quadratic, TPE's best after 60 trials beats random search's, summed over seeds.
+// On a 2-D quadratic, TPE's best after 60 trials (default, multivariate, univariate) beats
+// random search's, summed over seeds.
 TEST_CASE("tpe beats random search on a quadratic", "[tpe]") {
   SearchSpace space{{"x", FloatDistribution{-5, 5, false, {}}},
                     {"y", FloatDistribution{-5, 5, false, {}}}};
   double tpe_total = 0.0;
   double mv_total = 0.0;
+  double uni_total = 0.0;
   double random_total = 0.0;
   for (uint64_t seed = 1; seed <= 4; ++seed) {
     TpeSampler tpe(TpeOptions{}, seed);
-    TpeOptions mo;
-    mo.multivariate = true;
-    TpeSampler mv(mo, seed);
+    TpeSampler mv(hpt::tpe_options_from_json(hpt::Json{{"multivariate", true}}), seed);
+    TpeSampler uni(hpt::tpe_options_from_json(hpt::Json{{"multivariate", false}}), seed);
     hpt::RandomSampler random(seed);
     tpe_total += run_study(tpe, space, 60, quadratic);
     mv_total += run_study(mv, space, 60, quadratic);
+    uni_total += run_study(uni, space, 60, quadratic);
     random_total += run_study(random, space, 60, quadratic);
   }
   CHECK(tpe_total < random_total);
   CHECK(mv_total < random_total);
+  CHECK(uni_total < random_total);
 }
 
 // Maximize flips the split: TPE keeps proposing near the maximum of -|x - 2|.
@@ -190,9 +192,8 @@ TEST_CASE("tpe handles missing and single-valued parameters", "[tpe]") {
     }
     trials.push_back(hpt::test::complete(i, p["x"], p));
   }
-  for (bool mv : {false, true}) {
-    TpeOptions o;
-    o.multivariate = mv;
+  for (const char* mode : {"false", "true", "\"hybrid\""}) {
+    TpeOptions o = hpt::tpe_options_from_json(hpt::Json{{"multivariate", hpt::Json::parse(mode)}});
     auto s = TpeSampler(o, 2).sample(space, SampleContext{Direction::Minimize, &trials, 30});
     CHECK(hpt::contains(space[0].second, s.at("x")));
     CHECK(hpt::contains(space[1].second, s.at("y")));
@@ -206,7 +207,9 @@ TEST_CASE("tpe options from config", "[tpe]") {
   CHECK(d.n_startup_trials == 10);
   CHECK(d.n_ei_candidates == 24);
   CHECK(d.constant_liar);
+  CHECK(d.multivariate_hybrid);  // The default (bench/tpe); false = Optuna 3.1's default.
   CHECK_FALSE(d.multivariate);
+  CHECK_FALSE(hpt::tpe_options_from_json(hpt::Json{{"multivariate", false}}).multivariate_hybrid);
   auto o = hpt::tpe_options_from_json(
       hpt::Json{{"multivariate", true}, {"prior_weight", 2.0}, {"n_ei_candidates", 48}});
   CHECK(o.multivariate);
@@ -214,10 +217,115 @@ TEST_CASE("tpe options from config", "[tpe]") {
   CHECK(o.parzen.prior_weight == 2.0);
   CHECK(o.n_ei_candidates == 48);
   CHECK(hpt::tpe_options_from_json(hpt::Json{{"group", true}}).multivariate);
+  CHECK_FALSE(hpt::tpe_options_from_json(hpt::Json{{"group", true}}).multivariate_hybrid);
   CHECK_THROWS_WITH(hpt::tpe_options_from_json(hpt::Json{{"multivarite", true}}),
                     "unknown tpe sampler option 'multivarite' (did you mean 'multivariate'?)");
   CHECK_THROWS_WITH(hpt::tpe_options_from_json(hpt::Json{{"n_ei_candidates", 0}}),
                     "tpe sampler option 'n_ei_candidates' must be an integer >= 1, but got 0");
+  // Worst values: counts that would not fit an int or memory are refused, not wrapped.
+  CHECK_THROWS_WITH(hpt::tpe_options_from_json(hpt::Json{{"n_ei_candidates", 1e12}}),
+                    "tpe sampler option 'n_ei_candidates' must be an integer <= 1000000, but got "
+                    "1000000000000");
+  CHECK_THROWS_WITH(
+      hpt::tpe_options_from_json(hpt::Json{{"n_startup_trials", int64_t{1} << 40}}),
+      "tpe sampler option 'n_startup_trials' must be an integer <= 2147483647, but got "
+      "1099511627776");
+  CHECK_THROWS_WITH(hpt::tpe_options_from_json(hpt::Json{{"multivariate_bandwidth", "silverman"}}),
+                    "tpe sampler option 'multivariate_bandwidth' must be \"auto\", \"scott\" or "
+                    "\"neighbor\", but got \"silverman\"");
+  CHECK_THROWS_WITH(hpt::tpe_options_from_json(hpt::Json{{"mixed_score", 1}}),
+                    "tpe sampler option 'mixed_score' must be \"joint\", \"univariate\" or "
+                    "\"sum\", but got 1");
+  CHECK_THROWS_WITH(hpt::tpe_options_from_json(hpt::Json{{"gamma_factor", 0}}),
+                    Catch::Contains("'gamma_factor'"));
+  auto g = hpt::tpe_options_from_json(
+      hpt::Json{{"gamma_factor", 0.25}, {"gamma_sqrt", true}, {"gamma_max", 10}});
+  CHECK(g.gamma(400) == 5);
+  CHECK(g.gamma.max == 10);
+}
+
+namespace {
+
+// Twenty trials of a shifted quadratic over d varying parameters and one fixed one.
+std::vector<FrozenTrial> quadratic_history(const SearchSpace& space) {
+  std::vector<FrozenTrial> trials;
+  TpeSampler random_start(hpt::tpe_options_from_json(hpt::Json{{"multivariate", false}}), 3);
+  for (int i = 0; i < 20; ++i) {
+    auto p = random_start.sample(space, SampleContext{Direction::Minimize, &trials, i});
+    double v = 0;
+    for (const auto& [name, x] : p) {
+      v += (x - 0.3) * (x - 0.3);
+    }
+    trials.push_back(hpt::test::complete(i, v, p));
+  }
+  return trials;
+}
+
+SearchSpace box_with_fixed(int d) {
+  SearchSpace space;
+  for (int i = 0; i < d; ++i) {
+    space.emplace_back("x" + std::to_string(i), FloatDistribution{-1, 1, false, {}});
+  }
+  space.emplace_back("fixed", FloatDistribution{0.5, 0.5, false, {}});  // Not counted.
+  return space;
+}
+
+}  // namespace
+
+// The default ("multivariate: hybrid") is the documented combination of explicit options:
+// below 3 varying parameters the joint estimator with neighbour bandwidths; from 3 on the
+// joint (Scott) estimator plus n_ei_candidates univariate candidates, scored by the sum.
+// Each differs from Optuna 3.1's univariate proposal (multivariate: false).
+TEST_CASE("tpe default hybrid is the documented option combination", "[tpe]") {
+  auto options = [](hpt::Json j) { return hpt::tpe_options_from_json(j); };
+  for (int d : {2, 3, 5}) {
+    const SearchSpace space = box_with_fixed(d);
+    const std::vector<FrozenTrial> trials = quadratic_history(space);
+    const SampleContext ctx{Direction::Minimize, &trials, 20};
+    const auto chosen = TpeSampler(options(hpt::Json()), 9).sample(space, ctx);
+    CHECK(chosen ==
+          TpeSampler(options(hpt::Json{{"multivariate", "hybrid"}}), 9).sample(space, ctx));
+    const hpt::Json same =
+        d < 3
+            ? hpt::Json{{"multivariate", true}, {"multivariate_bandwidth", "neighbor"}}
+            : hpt::Json{
+                  {"multivariate", true}, {"n_univariate_candidates", 24}, {"mixed_score", "sum"}};
+    CHECK(chosen == TpeSampler(options(same), 9).sample(space, ctx));
+    CHECK(chosen != TpeSampler(options(hpt::Json{{"multivariate", false}}), 9).sample(space, ctx));
+    if (d < 3) {  // Neighbour, not Scott's-rule, bandwidths.
+      CHECK(chosen != TpeSampler(options(hpt::Json{{"multivariate", true}}), 9).sample(space, ctx));
+    }
+    // Explicit overrides apply inside hybrid: no univariate candidates = the joint estimator.
+    if (d >= 3) {
+      CHECK(TpeSampler(options(hpt::Json{{"n_univariate_candidates", 0}}), 9).sample(space, ctx) ==
+            TpeSampler(options(hpt::Json{{"multivariate", true}}), 9).sample(space, ctx));
+    }
+  }
+}
+
+// Univariate candidates with each score: proposals stay in bounds and are deterministic,
+// and the extra candidates change the pick of the joint-only sampler for some seeds.
+TEST_CASE("tpe mixed candidates with each score", "[tpe]") {
+  const SearchSpace space = box_with_fixed(4);
+  const std::vector<FrozenTrial> trials = quadratic_history(space);
+  auto sample = [&](const hpt::Json& j, uint64_t seed) {
+    return TpeSampler(hpt::tpe_options_from_json(j), seed)
+        .sample(space, SampleContext{Direction::Minimize, &trials, 20});
+  };
+  for (const char* score : {"joint", "univariate", "sum"}) {
+    const hpt::Json options{
+        {"multivariate", true}, {"n_univariate_candidates", 48}, {"mixed_score", score}};
+    int changed = 0;
+    for (uint64_t seed = 0; seed < 10; ++seed) {
+      const auto p = sample(options, seed);
+      for (const auto& [name, dist] : space) {
+        REQUIRE(hpt::contains(dist, p.at(name)));
+      }
+      CHECK(sample(options, seed) == p);
+      changed += p != sample(hpt::Json{{"multivariate", true}}, seed) ? 1 : 0;
+    }
+    CHECK(changed > 0);
+  }
 }
 
 // multivariate: "auto" samples jointly from 3 varying parameters on (the same proposals as
@@ -225,28 +333,16 @@ TEST_CASE("tpe options from config", "[tpe]") {
 TEST_CASE("tpe multivariate auto switches on the number of varying parameters", "[tpe]") {
   auto options = [](hpt::Json j) { return hpt::tpe_options_from_json(j); };
   CHECK(options(hpt::Json{{"multivariate", "auto"}}).multivariate_auto);
+  CHECK_FALSE(options(hpt::Json{{"multivariate", "auto"}}).multivariate_hybrid);
   CHECK_THROWS_WITH(options(hpt::Json{{"multivariate", "maybe"}}),
-                    "tpe sampler option 'multivariate' must be true, false or \"auto\", but got "
-                    "\"maybe\"");
+                    "tpe sampler option 'multivariate' must be true, false, \"auto\" or "
+                    "\"hybrid\", but got \"maybe\"");
   for (int d : {2, 3}) {
-    SearchSpace space;
-    for (int i = 0; i < d; ++i) {
-      space.emplace_back("x" + std::to_string(i), FloatDistribution{-1, 1, false, {}});
-    }
-    space.emplace_back("fixed", FloatDistribution{0.5, 0.5, false, {}});  // Not counted.
-    std::vector<FrozenTrial> trials;
-    TpeSampler random_start(options(hpt::Json()), 3);
-    for (int i = 0; i < 20; ++i) {
-      auto p = random_start.sample(space, SampleContext{Direction::Minimize, &trials, i});
-      double v = 0;
-      for (const auto& [name, x] : p) {
-        v += (x - 0.3) * (x - 0.3);
-      }
-      trials.push_back(hpt::test::complete(i, v, p));
-    }
+    const SearchSpace space = box_with_fixed(d);
+    const std::vector<FrozenTrial> trials = quadratic_history(space);
     TpeSampler automatic(options(hpt::Json{{"multivariate", "auto"}}), 9);
     TpeSampler joint(options(hpt::Json{{"multivariate", true}}), 9);
-    TpeSampler independent(options(hpt::Json()), 9);
+    TpeSampler independent(options(hpt::Json{{"multivariate", false}}), 9);
     const SampleContext ctx{Direction::Minimize, &trials, 20};
     const auto chosen = automatic.sample(space, ctx);
     CHECK(chosen == (d >= 3 ? joint : independent).sample(space, ctx));

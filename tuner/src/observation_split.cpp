@@ -22,10 +22,15 @@ double signed_score(double v, double sign) { return std::isnan(v) ? k_inf : sign
 
 }  // namespace
 
-int default_gamma(int n) { return std::min(static_cast<int>(std::ceil(0.1 * n)), 25); }
+int default_gamma(int n) { return Gamma{}(n); }
+
+int Gamma::operator()(int n) const {
+  const double x = sqrt ? std::sqrt(static_cast<double>(n)) : static_cast<double>(n);
+  return static_cast<int>(std::min(std::ceil(factor * x), static_cast<double>(max)));
+}
 
 ObservationSplit split_observations(const std::vector<FrozenTrial>& trials, Direction direction,
-                                    int exclude_number, bool constant_liar) {
+                                    int exclude_number, bool constant_liar, const Gamma& gamma) {
   const double sign = direction == Direction::Maximize ? -1.0 : 1.0;
   std::vector<RankKey> keys;
   keys.reserve(trials.size());
@@ -70,7 +75,7 @@ ObservationSplit split_observations(const std::vector<FrozenTrial>& trials, Dire
     }
     return a.number < b.number;
   });
-  const size_t n_below = std::min(keys.size(), static_cast<size_t>(default_gamma(n_finished)));
+  const size_t n_below = std::min(keys.size(), static_cast<size_t>(gamma(n_finished)));
   auto by_number = [](const RankKey& a, const RankKey& b) { return a.number < b.number; };
   std::sort(keys.begin(), keys.begin() + n_below, by_number);
   std::sort(keys.begin() + n_below, keys.end(), by_number);

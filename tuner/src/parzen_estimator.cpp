@@ -92,7 +92,8 @@ void ParzenEstimator::compute_numerical(int j, const std::vector<double>& obs, b
   std::vector<double>& mus = m_mus[j];
   std::vector<double>& sigmas = m_sigmas[j];
   mus = obs;
-  if (with_prior) {
+  const bool prior_neighbour = with_prior && (options.prior_in_bandwidth || obs.empty());
+  if (prior_neighbour) {
     mus.push_back(0.5 * (low + high));
   }
   const size_t n = mus.size();
@@ -128,13 +129,21 @@ void ParzenEstimator::compute_numerical(int j, const std::vector<double>& obs, b
     m_sorted_order = std::move(order);
   }
   const double max_sigma = high - low;
-  const double min_sigma = options.consider_magic_clip
-                               ? (high - low) / std::min(100.0, 1.0 + static_cast<double>(n))
-                               : k_eps;
+  const size_t n_kernels = obs.size() + (with_prior ? 1 : 0);
+  const double min_sigma =
+      options.consider_magic_clip
+          ? (high - low) / std::min(100.0, 1.0 + static_cast<double>(n_kernels))
+          : k_eps;
   for (double& s : sigmas) {
     s = std::min(std::max(s, min_sigma), max_sigma);
   }
-  if (with_prior) {
+  if (with_prior && !prior_neighbour) {
+    mus.push_back(0.5 * (low + high));
+    sigmas.push_back(high - low);
+    if (!options.multivariate) {
+      m_sorted_order.clear();  // The prior is not in the sorted order: build_evaluation sorts.
+    }
+  } else if (with_prior) {
     sigmas.back() = high - low;
   }
 }

@@ -20,6 +20,8 @@ namespace {
 using Kind = ParamTransform::Kind;
 
 constexpr double k_missing = std::numeric_limits<double>::quiet_NaN();
+constexpr int64_t k_max_candidates = 1'000'000;
+constexpr int64_t k_max_count = std::numeric_limits<int>::max();
 
 // The usable transformed value of internal value v, or NaN (wrong kind, not a choice,
 // not finite). Values outside the bounds (a changed search space) are clipped in.
@@ -113,20 +115,64 @@ std::vector<double> kept_weights(const std::vector<double>& values, size_t n_par
 TpeOptions tpe_options_from_json(const Json& json) {
   OptionReader r("tpe sampler", json);
   TpeOptions o;
-  o.n_startup_trials = static_cast<int>(r.get_int("n_startup_trials", o.n_startup_trials, 0));
-  o.n_ei_candidates = static_cast<int>(r.get_int("n_ei_candidates", o.n_ei_candidates, 1));
+  // Counts that could not fit an int (or memory) are refused, not wrapped around.
+  auto count = [&r](const char* name, int fallback, int64_t min_value, int64_t max_value) {
+    const int64_t v = r.get_int(name, fallback, min_value);
+    if (v > max_value) {
+      throw std::invalid_argument(fmt::format(
+          "tpe sampler option '{}' must be an integer <= {}, but got {}", name, max_value, v));
+    }
+    return static_cast<int>(v);
+  };
+  o.n_startup_trials = count("n_startup_trials", o.n_startup_trials, 0, k_max_count);
+  o.n_ei_candidates = count("n_ei_candidates", o.n_ei_candidates, 1, k_max_candidates);
   const Json multivariate = r.get_json("multivariate");
-  if (multivariate == Json("auto")) {
-    o.multivariate_auto = true;
-  } else if (multivariate.is_null() || multivariate.is_boolean()) {
-    o.multivariate = r.get_bool("multivariate", o.multivariate);
-  } else {
-    throw std::invalid_argument(fmt::format(
-        "tpe sampler option 'multivariate' must be true, false or \"auto\", but got {}",
-        multivariate.dump()));
+  if (!multivariate.is_null()) {
+    o.multivariate_hybrid = multivariate == Json("hybrid");
+    o.multivariate_auto = multivariate == Json("auto");
+    if (multivariate.is_boolean()) {
+      o.multivariate = r.get_bool("multivariate", o.multivariate);
+    } else if (!o.multivariate_hybrid && !o.multivariate_auto) {
+      throw std::invalid_argument(
+          fmt::format("tpe sampler option 'multivariate' must be true, false, \"auto\" or "
+                      "\"hybrid\", but got {}",
+                      multivariate.dump()));
+    }
   }
-  o.multivariate = r.get_bool("group", false) || o.multivariate;
+  if (r.get_bool("group", false)) {
+    o.multivariate = true;
+    o.multivariate_hybrid = false;
+  }
   o.constant_liar = r.get_bool("constant_liar", o.constant_liar);
+  const Json bandwidth = r.get_json("multivariate_bandwidth");
+  if (bandwidth == Json("scott")) {
+    o.multivariate_bandwidth = TpeOptions::Bandwidth::Scott;
+  } else if (bandwidth == Json("neighbor")) {
+    o.multivariate_bandwidth = TpeOptions::Bandwidth::Neighbor;
+  } else if (!bandwidth.is_null() && bandwidth != Json("auto")) {
+    throw std::invalid_argument(
+        fmt::format("tpe sampler option 'multivariate_bandwidth' must be \"auto\", \"scott\" or "
+                    "\"neighbor\", but got {}",
+                    bandwidth.dump()));
+  }
+  o.n_univariate_candidates =
+      count("n_univariate_candidates", o.n_univariate_candidates, 0, k_max_candidates);
+  const Json score = r.get_json("mixed_score");
+  if (score == Json("joint")) {
+    o.mixed_score = TpeOptions::MixedScore::Joint;
+  } else if (score == Json("univariate")) {
+    o.mixed_score = TpeOptions::MixedScore::Univariate;
+  } else if (score == Json("sum")) {
+    o.mixed_score = TpeOptions::MixedScore::Sum;
+  } else if (!score.is_null()) {
+    throw std::invalid_argument(fmt::format(
+        "tpe sampler option 'mixed_score' must be \"joint\", \"univariate\" or \"sum\", but got {}",
+        score.dump()));
+  }
+  o.gamma.factor = r.get_double("gamma_factor", o.gamma.factor, 1e-9, 1.0);
+  o.gamma.max = count("gamma_max", o.gamma.max, 1, k_max_count);
+  o.gamma.sqrt = r.get_bool("gamma_sqrt", o.gamma.sqrt);
+  o.parzen.prior_in_bandwidth = r.get_bool("prior_in_bandwidth", o.parzen.prior_in_bandwidth);
   o.parzen.consider_prior = r.get_bool("consider_prior", o.parzen.consider_prior);
   o.parzen.prior_weight = r.get_double("prior_weight", o.parzen.prior_weight, 1e-300, 1e300);
   o.parzen.consider_magic_clip = r.get_bool("consider_magic_clip", o.parzen.consider_magic_clip);
@@ -155,7 +201,8 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   const ObservationSplit split =
       directions.size() > 1
           ? split_observations_multi_objective(trials, directions, ctx.trial_number)
-          : split_observations(trials, ctx.direction, ctx.trial_number, m_options.constant_liar);
+          : split_observations(trials, ctx.direction, ctx.trial_number, m_options.constant_liar,
+                               m_options.gamma);
 
   std::map<std::string, double> result;
   if (split.n_finished < m_options.n_startup_trials) {
@@ -170,10 +217,21 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   for (const auto& entry : space) {
     n_varying += is_single(entry.second) ? 0 : 1;
   }
-  const bool joint = m_options.multivariate ||
-                     (m_options.multivariate_auto && n_varying >= k_auto_multivariate_params);
+  const bool wide = n_varying >= k_auto_multivariate_params;
+  const bool joint = m_options.multivariate || m_options.multivariate_hybrid ||
+                     (m_options.multivariate_auto && wide);
+  using Bandwidth = TpeOptions::Bandwidth;
+  const Bandwidth bandwidth = m_options.multivariate_bandwidth;
   ParzenOptions parzen = m_options.parzen;
-  parzen.multivariate = joint;
+  parzen.multivariate =
+      joint && (bandwidth == Bandwidth::Scott ||
+                (bandwidth == Bandwidth::Auto && !(m_options.multivariate_hybrid && !wide)));
+  const int n_univariate_candidates =
+      m_options.n_univariate_candidates >= 0
+          ? m_options.n_univariate_candidates
+          : (m_options.multivariate_hybrid && wide ? m_options.n_ei_candidates : 0);
+  ParzenOptions univariate_parzen = m_options.parzen;
+  univariate_parzen.multivariate = false;
   std::vector<std::vector<size_t>> groups;
   for (size_t p = 0; p < space.size(); ++p) {
     if (is_single(space[p].second)) {
@@ -186,31 +244,68 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   }
   const std::vector<double> below_values = trial_values(split.below, space, transforms);
   const std::vector<double> above_values = trial_values(split.above, space, transforms);
-  for (const auto& group : groups) {
+  auto estimator = [&](const std::vector<size_t>& group, bool is_below,
+                       const ParzenOptions& options) {
     std::vector<ParamTransform> group_transforms;
     for (size_t p : group) {
       group_transforms.push_back(transforms[p]);
     }
-    ParzenEstimator below(group_transforms, observation_rows(below_values, space.size(), group),
-                          parzen,
-                          kept_weights(below_values, space.size(), group, split.below_weights));
-    ParzenEstimator above(group_transforms, observation_rows(above_values, space.size(), group),
-                          parzen);
-    const std::vector<double> candidates = below.sample(rng, m_options.n_ei_candidates);
-    const std::vector<double> log_l = below.log_pdf(candidates);
-    const std::vector<double> log_g = above.log_pdf(candidates);
+    const auto& values = is_below ? below_values : above_values;
+    return ParzenEstimator(group_transforms, observation_rows(values, space.size(), group), options,
+                           is_below ? kept_weights(values, space.size(), group, split.below_weights)
+                                    : std::vector<double>{});
+  };
+  for (const auto& group : groups) {
+    const ParzenEstimator below = estimator(group, true, parzen);
+    const ParzenEstimator above = estimator(group, false, parzen);
+    const size_t d = group.size();
+    std::vector<double> candidates = below.sample(rng, m_options.n_ei_candidates);
+    std::vector<double> score(candidates.size() / d, 0.0);
+    const bool mixed = d > 1 && n_univariate_candidates > 0;
+    if (mixed) {
+      // Univariate draws: each parameter from its own estimator, then all rows scored.
+      const size_t n_joint = score.size();
+      const size_t n_uni = static_cast<size_t>(n_univariate_candidates);
+      candidates.resize((n_joint + n_uni) * d);
+      score.assign(n_joint + n_uni, 0.0);
+      std::vector<double> column(n_joint + n_uni);
+      for (size_t k = 0; k < d; ++k) {
+        const ParzenEstimator l = estimator({group[k]}, true, univariate_parzen);
+        const ParzenEstimator g = estimator({group[k]}, false, univariate_parzen);
+        const std::vector<double> draws = l.sample(rng, static_cast<int>(n_uni));
+        for (size_t c = 0; c < n_uni; ++c) {
+          candidates[(n_joint + c) * d + k] = draws[c];
+        }
+        if (m_options.mixed_score != TpeOptions::MixedScore::Joint) {
+          for (size_t c = 0; c < column.size(); ++c) {
+            column[c] = candidates[c * d + k];
+          }
+          const std::vector<double> ll = l.log_pdf(column);
+          const std::vector<double> lg = g.log_pdf(column);
+          for (size_t c = 0; c < column.size(); ++c) {
+            score[c] += ll[c] - lg[c];
+          }
+        }
+      }
+    }
+    if (!mixed || m_options.mixed_score != TpeOptions::MixedScore::Univariate) {
+      const std::vector<double> log_l = below.log_pdf(candidates);
+      const std::vector<double> log_g = above.log_pdf(candidates);
+      for (size_t c = 0; c < score.size(); ++c) {
+        score[c] += log_l[c] - log_g[c];
+      }
+    }
     size_t best = 0;
     double best_score = -std::numeric_limits<double>::infinity();
-    for (size_t c = 0; c < log_l.size(); ++c) {
-      const double score = log_l[c] - log_g[c];
-      if (score > best_score) {
-        best_score = score;
+    for (size_t c = 0; c < score.size(); ++c) {
+      if (score[c] > best_score) {
+        best_score = score[c];
         best = c;
       }
     }
-    for (size_t k = 0; k < group.size(); ++k) {
+    for (size_t k = 0; k < d; ++k) {
       const size_t p = group[k];
-      result[space[p].first] = from_transformed(transforms[p], candidates[best * group.size() + k]);
+      result[space[p].first] = from_transformed(transforms[p], candidates[best * d + k]);
     }
   }
   return result;

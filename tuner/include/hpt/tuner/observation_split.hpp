@@ -11,6 +11,15 @@ namespace hpt {
 // Optuna's default_gamma: min(ceil(0.1 n), 25).
 int default_gamma(int n);
 
+// TPE's size of the "good" set: min(ceil(factor * n), max), or with sqrt (hyperopt's rule)
+// min(ceil(factor * sqrt(n)), max). The default is default_gamma.
+struct Gamma {
+  double factor = 0.1;
+  int max = 25;
+  bool sqrt = false;
+  int operator()(int n) const;
+};
+
 struct ObservationSplit {
   // The gamma(n) best trials, in trial-number order (several objectives: in the order MOTPE
   // selects them, see split_observations_multi_objective).
@@ -26,9 +35,10 @@ struct ObservationSplit {
 // their last step (later is better) and the value there (NaN worst), then PRUNED trials
 // without intermediate values, then (constant_liar) RUNNING trials; FAIL and WAITING
 // trials and trial number exclude_number are ignored. Ties keep trial-number order.
-// ensures: below.size() == min(default_gamma(n_finished), candidates); RUNNING trials
+// ensures: below.size() == min(gamma(n_finished), candidates); RUNNING trials
 // are only ever above.
 ObservationSplit split_observations(const std::vector<FrozenTrial>& trials, Direction direction,
-                                    int exclude_number, bool constant_liar);
+                                    int exclude_number, bool constant_liar,
+                                    const Gamma& gamma = {});
 
 }  // namespace hpt

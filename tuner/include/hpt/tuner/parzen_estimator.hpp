@@ -16,6 +16,9 @@ struct ParzenOptions {
   bool consider_magic_clip = true;
   bool consider_endpoints = false;
   bool multivariate = false;  // Scott's-rule bandwidths instead of neighbour distances.
+  // The prior's mean (the middle of the range) counts as a neighbour in the neighbour-
+  // distance bandwidths (Optuna <= 4.5); off: only the observations (Optuna >= 4.6).
+  bool prior_in_bandwidth = true;
   // Divide each continuous component's density by its sigma (a true density, as Optuna
   // >= 3.2). Off = Optuna 3.1, whose truncnorm.logpdf omits the scale: wide components
   // weigh more; bench/tpe finds that better on 4 of 5 objectives.

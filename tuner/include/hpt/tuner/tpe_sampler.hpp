@@ -1,9 +1,12 @@
 #pragma once
-// The Tree-structured Parzen Estimator sampler (Optuna 3.1's TPESampler, with its
-// defaults), univariate or multivariate, with the constant liar for parallel workers.
+// The Tree-structured Parzen Estimator sampler: Optuna 3.1's TPESampler (multivariate: false
+// is its default exactly; multivariate: true its multivariate TPE) with the constant liar
+// for parallel workers, and hpt's default "hybrid" (joint and univariate candidates, see
+// TpeOptions and bench/tpe).
 
 #include <cstdint>
 
+#include "hpt/tuner/observation_split.hpp"
 #include "hpt/tuner/parzen_estimator.hpp"
 #include "hpt/tuner/sampler.hpp"
 
@@ -14,12 +17,32 @@ constexpr int k_auto_multivariate_params = 3;
 struct TpeOptions {
   int n_startup_trials = 10;
   int n_ei_candidates = 24;
+  // multivariate: false (Optuna 3.1's default: one estimator per parameter) or true (one
+  // joint estimator, Optuna 3.1's multivariate TPE).
   bool multivariate = false;
   // "multivariate: auto": joint sampling when the space has at least
   // k_auto_multivariate_params non-single parameters, univariate below (bench/tpe: joint
   // bandwidths lose on 2-D functions, win on most 3-10-D ones).
   bool multivariate_auto = false;
+  // "multivariate: hybrid" (the default, bench/tpe): joint sampling; with fewer than
+  // k_auto_multivariate_params varying parameters with neighbour-distance bandwidths, from
+  // k_auto_multivariate_params on with Scott's rule plus n_ei_candidates candidates drawn
+  // from the univariate estimators, all scored by mixed_score.
+  bool multivariate_hybrid = true;
+  // Bandwidths of a joint estimator: Auto (Scott's rule, except hybrid below
+  // k_auto_multivariate_params: Neighbor), Scott (Optuna 3.1) or Neighbor (each parameter's
+  // neighbour distances, Optuna >= 4.6's multivariate TPE).
+  enum class Bandwidth { Auto, Scott, Neighbor };
+  Bandwidth multivariate_bandwidth = Bandwidth::Auto;
+  // Joint sampling: candidates also drawn from the univariate (per-parameter independent)
+  // estimators; -1 = auto (hybrid from k_auto_multivariate_params on: n_ei_candidates, else 0).
+  int n_univariate_candidates = -1;
+  // Score of a candidate when univariate candidates are drawn: the joint log l/g, the sum of
+  // the univariate ones, or both added.
+  enum class MixedScore { Joint, Univariate, Sum };
+  MixedScore mixed_score = MixedScore::Sum;
   bool constant_liar = true;  // RUNNING trials of other workers count as "bad".
+  Gamma gamma;                // Size of the good set (one objective).
   ParzenOptions parzen;
 };
 
