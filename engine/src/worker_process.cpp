@@ -292,8 +292,15 @@ WorkerProcess::WorkerProcess(const std::vector<std::string>& argv,
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   std::error_code ec;
   bp::child child(bp::exe = exe,
-                  ChildSetup{{}, exe.c_str(), args.argv.data(), args.envp.data(), devnull.get(),
-                             out_w.get(), err_w.get(), ::getpid(), &old},
+                  ChildSetup{{},
+                             exe.c_str(),
+                             args.argv.data(),
+                             args.envp.data(),
+                             devnull.get(),
+                             out_w.get(),
+                             err_w.get(),
+                             ::getpid(),
+                             &old},
                   bp::posix::use_vfork, ec);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (ec) {
@@ -411,39 +418,42 @@ void WorkerProcess::add_stderr_line(std::string line) {
   }
 }
 
+void WorkerProcess::add_piece(std::string& buffer, bool is_stdout, const char* data, size_t size,
+                              std::vector<StdoutLine>& lines) {
+  bool& skipping = is_stdout ? m_out_skipping : m_err_skipping;
+  if (skipping) {
+    return;
+  }
+  buffer.append(data, std::min(size, k_max_line_bytes + 1 - buffer.size()));
+  if (buffer.size() > k_max_line_bytes) {
+    buffer.resize(k_max_line_bytes);
+    if (is_stdout) {
+      lines.push_back({std::move(buffer), true});
+    } else {
+      add_stderr_line(buffer.substr(0, k_tail_bytes));
+    }
+    buffer.clear();
+    skipping = true;
+  }
+}
+
+void WorkerProcess::end_line(std::string& buffer, bool is_stdout, std::vector<StdoutLine>& lines) {
+  bool& skipping = is_stdout ? m_out_skipping : m_err_skipping;
+  if (skipping) {
+    skipping = false;
+  } else if (is_stdout) {
+    add_stdout_line(std::move(buffer), lines);
+  } else {
+    add_stderr_line(std::move(buffer));
+  }
+  buffer.clear();
+}
+
 void WorkerProcess::read_fd(UniqueFd& fd, std::string& buffer, bool is_stdout,
                             std::vector<StdoutLine>& lines) {
   if (!fd.valid()) {
     return;
   }
-  bool& skipping = is_stdout ? m_out_skipping : m_err_skipping;
-  // Appends a piece of the current line, cutting it at k_max_line_bytes.
-  auto add_piece = [&](const char* data, size_t size) {
-    if (skipping) {
-      return;
-    }
-    buffer.append(data, std::min(size, k_max_line_bytes + 1 - buffer.size()));
-    if (buffer.size() > k_max_line_bytes) {
-      buffer.resize(k_max_line_bytes);
-      if (is_stdout) {
-        lines.push_back({std::move(buffer), true});
-      } else {
-        add_stderr_line(buffer.substr(0, k_tail_bytes));
-      }
-      buffer.clear();
-      skipping = true;
-    }
-  };
-  auto end_line = [&] {
-    if (skipping) {
-      skipping = false;
-    } else if (is_stdout) {
-      add_stdout_line(std::move(buffer), lines);
-    } else {
-      add_stderr_line(std::move(buffer));
-    }
-    buffer.clear();
-  };
   char chunk[65536];
   for (int rounds = 0; rounds < k_read_rounds; ++rounds) {
     const ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
@@ -456,12 +466,12 @@ void WorkerProcess::read_fd(UniqueFd& fd, std::string& buffer, bool is_stdout,
       while (pos < size) {
         const void* nl = std::memchr(chunk + pos, '\n', size - pos);
         if (!nl) {
-          add_piece(chunk + pos, size - pos);
+          add_piece(buffer, is_stdout, chunk + pos, size - pos, lines);
           break;
         }
         const size_t end = static_cast<size_t>(static_cast<const char*>(nl) - chunk);
-        add_piece(chunk + pos, end - pos);
-        end_line();
+        add_piece(buffer, is_stdout, chunk + pos, end - pos, lines);
+        end_line(buffer, is_stdout, lines);
         pos = end + 1;
       }
       continue;
@@ -472,8 +482,8 @@ void WorkerProcess::read_fd(UniqueFd& fd, std::string& buffer, bool is_stdout,
     if (n < 0 && errno == EAGAIN) {
       return;
     }
-    if (!buffer.empty() || skipping) {  // EOF (or a read error): a last unterminated line.
-      end_line();
+    if (!buffer.empty() || (is_stdout ? m_out_skipping : m_err_skipping)) {
+      end_line(buffer, is_stdout, lines);  // EOF (or a read error): a last unterminated line.
     }
     fd.reset();
     return;

@@ -105,6 +105,9 @@ class FakeWorkerSet : public WorkerSet {
     }
     m_waited += next - m_now;
     m_now = next;
+    if (m_now - TimePoint{} > std::chrono::hours(24)) {  // A stuck study fails, never hangs.
+      throw std::runtime_error("fake worker set: the study ran past 24 h of scripted time");
+    }
     if (m_interrupt_at && m_now >= *m_interrupt_at) {
       m_interrupt_at.reset();
       ::raise(SIGINT);  // The orchestrator's handler counts it.

@@ -5,6 +5,7 @@
 
 #include "hpt/engine/cli.hpp"
 #include "hpt/storage/storage.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 
@@ -37,8 +38,8 @@ std::unique_ptr<Storage> sample_study(const std::string& db, StudyInfo& info) {
 // json: an array of objects with number, state, value and external params.
 TEST_CASE("cli: trials as json", "[cli]") {
   StudyInfo info;
-  auto s =
-      sample_study((std::filesystem::temp_directory_path() / "hpt_cli_json.db").string(), info);
+  hpt::test::TempDir dir("cli");
+  auto s = sample_study(dir.file("s.db"), info);
   Json j = Json::parse(format_trials(*s, info, "json"));
   REQUIRE(j.size() == 2);
   CHECK(j[0]["number"] == 0);
@@ -52,7 +53,8 @@ TEST_CASE("cli: trials as json", "[cli]") {
 // csv quotes values holding commas; table aligns columns.
 TEST_CASE("cli: trials as csv and table", "[cli]") {
   StudyInfo info;
-  auto s = sample_study((std::filesystem::temp_directory_path() / "hpt_cli_csv.db").string(), info);
+  hpt::test::TempDir dir("cli");
+  auto s = sample_study(dir.file("s.db"), info);
   const std::string csv = format_trials(*s, info, "csv");
   CHECK_THAT(csv, Catch::StartsWith("number,state,value,duration,params_c,params_x\n"));
   CHECK_THAT(csv, Catch::Contains("\n0,COMPLETE,0.25,") && Catch::Contains(",\"[512,256]\",0.5\n"));
@@ -67,7 +69,8 @@ TEST_CASE("cli: trials as csv and table", "[cli]") {
 // csv writes the shortest exact text of each value.
 TEST_CASE("cli: non-finite values in json and csv", "[cli]") {
   StudyInfo info;
-  auto s = sample_study((std::filesystem::temp_directory_path() / "hpt_cli_nan.db").string(), info);
+  hpt::test::TempDir dir("cli");
+  auto s = sample_study(dir.file("s.db"), info);
   FrozenTrial t;
   t.state = TrialState::Complete;
   t.value = 0.1;
@@ -86,7 +89,8 @@ TEST_CASE("cli: non-finite values in json and csv", "[cli]") {
 // Table cells from the database show control characters escaped.
 TEST_CASE("cli: table escapes control characters", "[cli]") {
   StudyInfo info;
-  auto s = sample_study((std::filesystem::temp_directory_path() / "hpt_cli_esc.db").string(), info);
+  hpt::test::TempDir dir("cli");
+  auto s = sample_study(dir.file("s.db"), info);
   FrozenTrial t;
   t.state = TrialState::Complete;
   t.value = 1;
@@ -101,8 +105,8 @@ TEST_CASE("cli: table escapes control characters", "[cli]") {
 
 // The report may not overwrite the study database, its -wal/-shm files or a link to it.
 TEST_CASE("cli: check_output_path refuses the database", "[cli]") {
-  const auto dir = std::filesystem::temp_directory_path() / "hpt_cli_out";
-  std::filesystem::remove_all(dir);
+  hpt::test::TempDir tmp("cli");
+  const auto dir = tmp.path();
   std::filesystem::create_directories(dir / "sub");
   const std::string db = (dir / "s.db").string();
   StudyInfo info;
@@ -116,7 +120,6 @@ TEST_CASE("cli: check_output_path refuses the database", "[cli]") {
   }
   CHECK_NOTHROW(check_output_path((dir / "report.html").string(), db));
   CHECK_NOTHROW(check_output_path(db, "postgresql://u@h/db"));
-  std::filesystem::remove_all(dir);
 }
 
 // Integer flags are decimal and range-checked: "0010" is 10; junk, hex, fractions, values out

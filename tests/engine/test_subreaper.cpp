@@ -10,6 +10,7 @@
 
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/engine/worker_process.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 
@@ -29,9 +30,8 @@ bool alive(pid_t pid) {
 // Starts a worker that leaves a setsid daemon (stdio closed) with HPT_TRIAL_NUMBER=trial
 // and exits; returns the daemon's pid.
 pid_t leave_daemon(const std::string& trial) {
-  const auto pidfile = std::filesystem::temp_directory_path() /
-                       ("hpt_reaper_" + std::to_string(::getpid()) + "_" + trial + ".pid");
-  std::filesystem::remove(pidfile);
+  hpt::test::TempDir dir("reaper");
+  const std::filesystem::path pidfile = dir.file(trial + ".pid");
   {
     WorkerProcess w({"sh", "-c",
                      "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $! > " + pidfile.string() +

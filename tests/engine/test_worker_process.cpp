@@ -13,17 +13,17 @@
 
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/engine/worker_process.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 
 namespace {
 
+// A fresh path name in this test process's own folder.
 std::string temp_log(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / "hpt_test_worker";
-  std::filesystem::create_directories(dir);
-  auto p = dir / name;
-  std::filesystem::remove(p);
-  return p.string();
+  static hpt::test::TempDir dir("worker");
+  std::filesystem::remove(dir.file(name));
+  return dir.file(name);
 }
 
 // Runs the worker to the end (bounded), returning its stdout lines.

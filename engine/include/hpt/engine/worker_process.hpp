@@ -70,6 +70,11 @@ class WorkerProcess {
   void append_log(const char* data, size_t size);
   void flush_log();
   void read_fd(UniqueFd& fd, std::string& buffer, bool is_stdout, std::vector<StdoutLine>& lines);
+  // Appends a piece of the current line to buffer, cutting the line at k_max_line_bytes.
+  void add_piece(std::string& buffer, bool is_stdout, const char* data, size_t size,
+                 std::vector<StdoutLine>& lines);
+  // Ends the current line (dropped if it was cut).
+  void end_line(std::string& buffer, bool is_stdout, std::vector<StdoutLine>& lines);
   void add_stdout_line(std::string line, std::vector<StdoutLine>& lines);
   void add_stderr_line(std::string line);
 
