@@ -4,12 +4,19 @@
 //   <- stdin  {"trials": n, "best": v}              what the page must show once the study ends
 //   -> stdout {"result": {...}}                     what was seen; exit 0, or 1 on a failure
 // Usage: node dashboard_browser.js URL STUDY_ID PROFILE_DIR
+//
+// A second mode checks one multi-objective page (a report file:// URL or a dashboard study
+// page) without a running study: node dashboard_browser.js --page URL PROFILE_DIR
+//   -> stdout {"result": {errors, front, front_marks, pareto_cells, headers, tooltip,
+//                         importance_charts}}; exit 0, or 1 on a failure
 'use strict';
 
 const puppeteer = require('puppeteer-core');
 const readline = require('readline');
 
-const [url, studyId, profile] = process.argv.slice(2);
+const pageMode = process.argv[2] === '--page';
+const [url, studyId, profile] = pageMode
+  ? [process.argv[3], null, process.argv[4]] : process.argv.slice(2);
 const result = { errors: [], counts: [], bests: [] };
 
 function send(obj) {
@@ -29,6 +36,38 @@ async function stats(page) {
   });
 }
 
+// Records the page's console errors, uncaught exceptions and failed requests in result.errors.
+function watchErrors(page) {
+  page.on('console', (m) => { if (m.type() === 'error') result.errors.push('console: ' + m.text()); });
+  page.on('pageerror', (e) => result.errors.push('page: ' + e.message));
+  page.on('requestfailed', (r) => {
+    // Leaving a page aborts its polls in flight; that is not an error of the page.
+    if (r.failure() && r.failure().errorText !== 'net::ERR_ABORTED') result.errors.push('request failed: ' + r.url());
+  });
+  page.on('response', (r) => { if (r.status() >= 400) result.errors.push('HTTP ' + r.status() + ': ' + r.url()); });
+}
+
+// The multi-objective page at url: its Pareto plot, importances, trials table and a tooltip.
+async function checkPage(browser) {
+  const page = await browser.newPage();
+  watchErrors(page);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.querySelector('#pareto svg') &&
+    document.querySelector('#importance svg') && document.querySelectorAll('#trials-body tr').length > 0,
+  { timeout: 30000 });
+  result.front = await page.$eval('#pareto', (s) => s.getAttribute('data-front'));
+  result.front_marks = await page.$$eval('#pareto g.front circle, #pareto polyline[stroke="#d62728"]', (e) => e.length);
+  result.pareto_cells = await page.$$eval('#trials-body td.pareto', (e) => e.length);
+  result.headers = await page.$$eval('#trials-head th', (ths) => ths.map((t) => t.textContent));
+  result.importance_charts = await page.$$eval('#importance svg', (e) => e.length);
+  result.tooltip = await page.evaluate(() => {
+    const mark = document.querySelector('#pareto g.front circle, #pareto polyline[stroke="#d62728"]');
+    if (!mark) return '';
+    mark.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+    return document.getElementById('tip').textContent;
+  });
+}
+
 async function main() {
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
@@ -38,14 +77,12 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
+    if (pageMode) {
+      await checkPage(browser);
+      return;
+    }
     const page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') result.errors.push('console: ' + m.text()); });
-    page.on('pageerror', (e) => result.errors.push('page: ' + e.message));
-    page.on('requestfailed', (r) => {
-      // Leaving a page aborts its polls in flight; that is not an error of the page.
-      if (r.failure() && r.failure().errorText !== 'net::ERR_ABORTED') result.errors.push('request failed: ' + r.url());
-    });
-    page.on('response', (r) => { if (r.status() >= 400) result.errors.push('HTTP ' + r.status() + ': ' + r.url()); });
+    watchErrors(page);
 
     // The studies list links to the study.
     await page.goto(url, { waitUntil: 'load' });

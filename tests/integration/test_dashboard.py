@@ -7,7 +7,8 @@ import shutil
 import subprocess
 import unittest
 
-from hpt_harness import HPT, HERE, TempDirTest, file_digest, quadratic_config, run_hpt, trials_json
+from hpt_harness import (HPT, HERE, OBJECTIVES, PYTHON, TempDirTest, file_digest, quadratic_config, run_hpt,
+                         trials_json, write_config)
 
 NODE_PATH = os.environ.get("HPT_NODE_PATH",
                            os.path.join(os.path.dirname(os.path.dirname(HERE)), ".npm-test", "node_modules"))
@@ -146,6 +147,54 @@ class DashboardBrowserTest(TempDirTest):
         self.assertGreater(result["selected_marks"], 1, "a selected trial is marked in several plots")
         self.assertEqual(result["selected_rows"], 1)
         self.assertIn("Trial #", result["trial_title"])
+        self.assertEqual(code, 0, dash_err)
+
+    def test_multi_objective_study_page(self):
+        """A multi-objective study's page (hpt's MOTPE study of two_objectives.py): no console
+        error, the Pareto plot marks the trials `hpt best` lists, the trials table has one
+        column per objective and a Pareto column, and one importance chart per objective."""
+        reason = browser_missing()
+        if reason:
+            if REQUIRED:
+                self.fail(reason)
+            self.skipTest(reason)
+        db = os.path.join(self.dir, "study.db")
+        config = write_config(self.dir, f"""\
+            study:
+              name: mo
+              directions: [minimize, maximize]
+              seed: 3
+              storage: {db}
+              sampler: {{type: tpe, n_startup_trials: 4}}
+            objective:
+              command: [{PYTHON}, {os.path.join(OBJECTIVES, "two_objectives.py")}]
+            search_space:
+              x: {{type: float, low: -3, high: 3}}
+              y: {{type: float, low: 0.01, high: 10, log: true}}
+              kind: {{type: categorical, choices: [a, b]}}
+            """)
+        run_hpt("--config", config, "--trials", "14", check=True)
+        best = run_hpt("best", db, "--format", "json", check=True)
+        front = sorted(t["number"] for t in json.loads(best.stdout))
+        dash = Dashboard(db)
+        try:
+            proc = subprocess.run(
+                ["timeout", "-k", "5", "120", "node", os.path.join(HERE, "dashboard_browser.js"), "--page",
+                 dash.url + "studies/1", os.path.join(self.dir, "profile")],
+                capture_output=True, text=True, env=dict(os.environ, NODE_PATH=NODE_PATH))
+        finally:
+            code, _, dash_err = dash.stop()
+        lines = proc.stdout.strip().splitlines()
+        self.assertTrue(lines, proc.stderr[-2000:])
+        result = json.loads(lines[-1])["result"]
+        self.assertEqual(proc.returncode, 0, f"{result}\n{proc.stderr[-2000:]}")
+        self.assertEqual(result["errors"], [])
+        self.assertEqual(sorted(int(n) for n in result["front"].split(",")), front)
+        self.assertEqual(result["front_marks"], len(front))
+        self.assertEqual(result["pareto_cells"], len(front))
+        self.assertIn("objective 0", result["headers"])
+        self.assertIn("Pareto", result["headers"])
+        self.assertEqual(result["importance_charts"], 2)
         self.assertEqual(code, 0, dash_err)
 
 

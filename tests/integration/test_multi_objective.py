@@ -2,10 +2,12 @@
 reporting {"values": [...]}, config errors."""
 import json
 import os
+import re
 import sqlite3
 import subprocess
 
-from hpt_harness import OBJECTIVES, PYTHON, HPT, TempDirTest, write_config
+from hpt_harness import HERE, OBJECTIVES, PYTHON, HPT, TempDirTest, write_config
+from test_dashboard import NODE_PATH, REQUIRED, browser_missing
 
 try:
     import optuna  # noqa: F401  (Debian's python3-optuna)
@@ -38,6 +40,20 @@ def optuna_py(code):
     if proc.returncode != 0:
         raise AssertionError(proc.stdout + proc.stderr)
     return proc.stdout
+
+
+def browser_page(url, directory):
+    """dashboard_browser.js --page: what headless Chromium saw on the multi-objective page."""
+    proc = subprocess.run(["timeout", "-k", "5", "120", "node", os.path.join(HERE, "dashboard_browser.js"),
+                           "--page", url, os.path.join(directory, "profile")],
+                          capture_output=True, text=True, env=dict(os.environ, NODE_PATH=NODE_PATH))
+    lines = proc.stdout.strip().splitlines()
+    if not lines:
+        raise AssertionError(f"no result from the browser: {proc.stderr[-2000:]}")
+    result = json.loads(lines[-1])["result"]
+    if proc.returncode != 0:
+        raise AssertionError(f"{result}\n{proc.stderr[-2000:]}")
+    return result
 
 
 def generations(db):
@@ -164,6 +180,91 @@ print(json.dumps(sorted(t.number for t in s.best_trials)))
             self.assertIn(expected, proc.stderr)
             self.assertEqual(proc.stderr.strip().count("\n"), 0, proc.stderr)
             self.assertFalse(os.path.exists(f"{self.dir}/study.db"))
+
+
+def data_front(html):
+    """The trial numbers of the report's <section id="pareto" data-front="...">."""
+    match = re.search(r'<section id="pareto" data-front="([0-9,]*)"', html)
+    if not match:
+        raise AssertionError("no Pareto section in the report")
+    return sorted(int(n) for n in match.group(1).split(",") if n)
+
+
+@unittest.skipUnless(HAVE_OPTUNA, "python3-optuna not installed")
+class MultiObjectiveReportTest(TempDirTest):
+    def optuna_study(self, n_trials=24):
+        """An Optuna 3.1 study with directions [minimize, maximize]; returns its best_trials."""
+        db = f"{self.dir}/study.db"
+        out = optuna_py(f"""
+import json
+s = optuna.create_study(study_name="mo", storage="sqlite:///{db}",
+                        directions=["minimize", "maximize"],
+                        sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=6))
+s.optimize(objective, n_trials={n_trials})
+print(json.dumps(sorted(t.number for t in s.best_trials)))
+""")
+        return db, json.loads(out)
+
+    def test_report_shows_optunas_pareto_front(self):
+        """`hpt report` on Optuna's multi-objective study: the Pareto section marks exactly
+        Optuna's best_trials, with per-objective plots; in headless Chromium the page has no
+        console error, draws the front and marks it in the trials table."""
+        db, front = self.optuna_study()
+        out = f"{self.dir}/report.html"
+        proc = hpt("report", db, "-o", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="utf-8") as f:
+            html = f.read()
+        self.assertEqual(data_front(html), front)
+        for text in ("objective 0 (minimize)", "objective 1 (maximize)",
+                     "Importance for objective 1 (maximize)", 'data-objective="1"'):
+            self.assertIn(text, html)
+        reason = browser_missing()
+        if reason:
+            if REQUIRED:
+                self.fail(reason)
+            self.skipTest(reason)
+        result = browser_page("file://" + out, self.dir)
+        self.assertEqual(result["errors"], [])
+        self.assertEqual(sorted(int(n) for n in result["front"].split(",")), front)
+        self.assertEqual(result["front_marks"], len(front))
+        self.assertEqual(result["pareto_cells"], len(front))
+        self.assertIn("objective 1", result["headers"])
+        self.assertIn("Pareto", result["headers"])
+        self.assertIn("Pareto front", result["tooltip"])
+        self.assertEqual(result["importance_charts"], 2)
+
+    def test_importance_objective_flag(self):
+        """`hpt importance --objective N`: 0 by default, each objective's own importances, and a
+        one-line error naming the flag and the number of objectives when N is out of range
+        (also for a single-objective study)."""
+        db, _ = self.optuna_study()
+        default = hpt("importance", db, "--format", "json")
+        self.assertEqual(default.returncode, 0, default.stderr)
+        first = hpt("importance", db, "--format", "json", "--objective", "0")
+        self.assertEqual(json.loads(first.stdout), json.loads(default.stdout))
+        second = hpt("importance", db, "--format", "json", "--objective", "1")
+        self.assertEqual(second.returncode, 0, second.stderr)
+        self.assertAlmostEqual(sum(json.loads(second.stdout).values()), 1.0)
+        self.assertNotEqual(json.loads(second.stdout), json.loads(first.stdout))
+        for bad, needle in (("2", "--objective 2: study 'mo' has 2 objectives (--objective 0 to 1)"),
+                            ("-1", "--objective -1: study 'mo' has 2 objectives"),
+                            ("x", "--objective")):
+            proc = hpt("importance", db, "--objective", bad)
+            self.assertNotEqual(proc.returncode, 0, bad)
+            self.assertIn(needle, proc.stderr)
+            self.assertEqual(proc.stderr.strip().count("\n"), 0, proc.stderr)
+            self.assertEqual(proc.stdout, "")
+        single = f"{self.dir}/single.db"
+        optuna_py(f"""
+s = optuna.create_study(study_name="one", storage="sqlite:///{single}",
+                        sampler=optuna.samplers.RandomSampler(seed=0))
+s.optimize(lambda t: objective(t)[0], n_trials=8)
+""")
+        self.assertEqual(hpt("importance", single, "--objective", "0").returncode, 0)
+        proc = hpt("importance", single, "--objective", "1")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("--objective 1: study 'one' has 1 objective (--objective 0)", proc.stderr)
 
 
 if __name__ == "__main__":
