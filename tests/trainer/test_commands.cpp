@@ -157,8 +157,9 @@ TEST_CASE("train, match and embed commands", "[commands]") {
   app.parse(static_cast<int>(argv.size()), argv.data());
   std::ifstream in(out_dir + "/metrics.json");
   auto metrics = nlohmann::json::parse(in);
-  for (const char* key : {"val_roc_auc", "test_roc_auc", "test_recall_at_1", "threshold",
-                          "confusion_matrix", "roc_curve", "epochs", "timings", "objectives", "values"}) {
+  for (const char* key :
+       {"val_roc_auc", "test_roc_auc", "test_recall_at_1", "threshold", "confusion_matrix",
+        "roc_curve", "epochs", "timings", "objectives", "values"}) {
     CHECK(metrics.contains(key));
   }
   for (const char* file : {"vectors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt",

@@ -81,17 +81,17 @@ int run_worker(const WorkerEnv& e, std::ostream& out, std::ostream& err) {
     last["values"] = r.objective_values;  // A multi-objective trial (engine protocol).
   }
   last.update({{"user_attrs",
-                    {{"test_roc_auc", r.test_roc_auc},
-                     {"test_recall_at_1", r.test_recall_at_1},
-                     {"val_recall_at_1", r.val_recall_at_1},
-                     {"threshold", r.threshold},
-                     {"confusion_matrix", r.confusion_matrix},
-                     {"roc_curve",
-                      {{"fpr", r.roc_curve.fpr},
-                       {"tpr", r.roc_curve.tpr},
-                       {"auc", r.test_roc_auc}}},  // Test pairs.
-                     {"epochs", r.loop.epochs_run},
-                     {"best_epoch", r.loop.best_epoch}}}});
+                {{"test_roc_auc", r.test_roc_auc},
+                 {"test_recall_at_1", r.test_recall_at_1},
+                 {"val_recall_at_1", r.val_recall_at_1},
+                 {"threshold", r.threshold},
+                 {"confusion_matrix", r.confusion_matrix},
+                 {"roc_curve",
+                  {{"fpr", r.roc_curve.fpr},
+                   {"tpr", r.roc_curve.tpr},
+                   {"auc", r.test_roc_auc}}},  // Test pairs.
+                 {"epochs", r.loop.epochs_run},
+                 {"best_epoch", r.loop.best_epoch}}}});
   print_line(out, last);
   return 0;
 }
