@@ -228,3 +228,28 @@ TEST_CASE("pages, errors and read-only", "[dashboard]") {
   CHECK(after.st_size == before.st_size);
   CHECK(after.st_mtime == before.st_mtime);
 }
+
+// A multi-objective study: its summary lists both directions and no best value, its rows carry
+// every value, and its plots (once the importances are in) are the report's multi-objective
+// sections: the Pareto front and one importance chart per objective.
+TEST_CASE("multi-objective study", "[dashboard]") {
+  hpt::test::StudyDb db(0);
+  const int64_t mo =
+      db.writer->create_study("mo", {hpt::Direction::Minimize, hpt::Direction::Maximize});
+  for (const auto& t : hpt::test::mo_study(30)) {
+    db.writer->create_trial(mo, t);
+  }
+  auto d = open_dashboard(db);
+  const std::string base = "/api/studies/" + std::to_string(mo);
+  const Json summary = get_json(*d, base);
+  CHECK(summary["directions"] == Json::array({"MINIMIZE", "MAXIMIZE"}));
+  CHECK(summary["best"].is_null());
+  const Json rows = get_json(*d, base + "/trials");
+  REQUIRE(rows["trials"].size() == 30);
+  CHECK(rows["trials"][0]["values"].size() == 2);
+  const Json plots = rendered_plots(*d, mo);
+  const std::string html = plots["html"].get<std::string>();
+  CHECK(html.find("<section id=\"pareto\" data-front=\"") != std::string::npos);
+  CHECK(html.find("Importance for objective 0 (minimize)") != std::string::npos);
+  CHECK(html.find("Importance for objective 1 (maximize)") != std::string::npos);
+}
