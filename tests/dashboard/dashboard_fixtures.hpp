@@ -5,8 +5,8 @@
 #include <string>
 
 #include "../reports/study_fixtures.hpp"
-#include "../storage/temp_dir.hpp"
 #include "hpt/storage/storage.hpp"
+#include "support/temp_dir.hpp"
 
 namespace hpt::test {
 

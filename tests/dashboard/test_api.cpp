@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "../reports/study_fixtures.hpp"
-#include "../storage/temp_dir.hpp"
 #include "hpt/dashboard/api.hpp"
+#include "support/temp_dir.hpp"
 
 using hpt::Json;
 

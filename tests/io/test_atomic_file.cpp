@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "../storage/temp_dir.hpp"
 #include "hpt/io/atomic_file.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 namespace fs = std::filesystem;

@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "../storage/temp_dir.hpp"
 #include "hpt/io/regular_file.hpp"
+#include "support/temp_dir.hpp"
 
 using hpt::FileError;
 using hpt::read_regular_file;

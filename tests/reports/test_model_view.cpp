@@ -2,10 +2,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "../storage/temp_dir.hpp"
 #include "hpt/reports/model_view.hpp"
 #include "hpt/reports/plots_html.hpp"
 #include "study_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

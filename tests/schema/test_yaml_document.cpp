@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "../storage/temp_dir.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/yaml_document.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 

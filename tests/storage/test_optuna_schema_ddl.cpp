@@ -5,7 +5,7 @@
 
 #include "hpt/storage/storage.hpp"
 #include "optuna_python.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include "hpt/storage/postgres.hpp"
 #include "optuna_python.hpp"
 #include "storage_conformance.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 #include "hpt/storage/sql_storage.hpp"
 #include "storage_conformance.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "hpt/storage/storage.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "hpt/storage/study_lookup.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 // A named or the only study is found; unknown or ambiguous names list the studies.
 TEST_CASE("resolve_study", "[storage][lookup]") {

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "../storage/temp_dir.hpp"
 #include "hpt/reports/model_view.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

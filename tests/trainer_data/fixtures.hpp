@@ -13,32 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace hpt::trainer::testing {
 
-// A fresh folder under the system temp dir, removed on destruction.
-class TempDir {
+// The tests' one temporary folder (support/temp_dir.hpp), with str(): the folder's path,
+// or that of relative inside it.
+class TempDir : public hpt::test::TempDir {
  public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "hpt-data-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return m_path; }
+  TempDir() : hpt::test::TempDir("data-test") {}
   std::string str(const std::string& relative = "") const {
-    return relative.empty() ? m_path.string() : (m_path / relative).string();
+    return relative.empty() ? path().string() : file(relative);
   }
-
- private:
-  std::filesystem::path m_path;
 };
 
 inline void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes,
