@@ -242,6 +242,8 @@ TEST_CASE("tpe options from config", "[tpe]") {
       hpt::Json{{"gamma_factor", 0.25}, {"gamma_sqrt", true}, {"gamma_max", 10}});
   CHECK(g.gamma(400) == 5);
   CHECK(g.gamma.max == 10);
+  CHECK_FALSE(g.gamma_factor_auto);
+  CHECK(d.gamma_factor_auto);
 }
 
 namespace {
@@ -274,7 +276,8 @@ SearchSpace box_with_fixed(int d) {
 
 // The default ("multivariate: hybrid") is the documented combination of explicit options:
 // below 3 varying parameters the joint estimator with neighbour bandwidths; from 3 on the
-// joint (Scott) estimator plus n_ei_candidates univariate candidates, scored by the sum.
+// joint (Scott) estimator plus n_ei_candidates univariate candidates scored by the sum,
+// with gamma factor 0.15.
 // Each differs from Optuna 3.1's univariate proposal (multivariate: false).
 TEST_CASE("tpe default hybrid is the documented option combination", "[tpe]") {
   auto options = [](hpt::Json j) { return hpt::tpe_options_from_json(j); };
@@ -286,10 +289,11 @@ TEST_CASE("tpe default hybrid is the documented option combination", "[tpe]") {
     CHECK(chosen ==
           TpeSampler(options(hpt::Json{{"multivariate", "hybrid"}}), 9).sample(space, ctx));
     const hpt::Json same =
-        d < 3
-            ? hpt::Json{{"multivariate", true}, {"multivariate_bandwidth", "neighbor"}}
-            : hpt::Json{
-                  {"multivariate", true}, {"n_univariate_candidates", 24}, {"mixed_score", "sum"}};
+        d < 3 ? hpt::Json{{"multivariate", true}, {"multivariate_bandwidth", "neighbor"}}
+              : hpt::Json{{"multivariate", true},
+                          {"n_univariate_candidates", 24},
+                          {"mixed_score", "sum"},
+                          {"gamma_factor", 0.15}};
     CHECK(chosen == TpeSampler(options(same), 9).sample(space, ctx));
     CHECK(chosen != TpeSampler(options(hpt::Json{{"multivariate", false}}), 9).sample(space, ctx));
     if (d < 3) {  // Neighbour, not Scott's-rule, bandwidths.
@@ -298,7 +302,8 @@ TEST_CASE("tpe default hybrid is the documented option combination", "[tpe]") {
     // Explicit overrides apply inside hybrid: no univariate candidates = the joint estimator.
     if (d >= 3) {
       CHECK(TpeSampler(options(hpt::Json{{"n_univariate_candidates", 0}}), 9).sample(space, ctx) ==
-            TpeSampler(options(hpt::Json{{"multivariate", true}}), 9).sample(space, ctx));
+            TpeSampler(options(hpt::Json{{"multivariate", true}, {"gamma_factor", 0.15}}), 9)
+                .sample(space, ctx));
     }
   }
 }

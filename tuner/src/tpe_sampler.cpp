@@ -169,6 +169,7 @@ TpeOptions tpe_options_from_json(const Json& json) {
         "tpe sampler option 'mixed_score' must be \"joint\", \"univariate\" or \"sum\", but got {}",
         score.dump()));
   }
+  o.gamma_factor_auto = r.get_json("gamma_factor").is_null();
   o.gamma.factor = r.get_double("gamma_factor", o.gamma.factor, 1e-9, 1.0);
   o.gamma.max = count("gamma_max", o.gamma.max, 1, k_max_count);
   o.gamma.sqrt = r.get_bool("gamma_sqrt", o.gamma.sqrt);
@@ -198,11 +199,20 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   const std::vector<FrozenTrial> no_trials;
   const auto& trials = ctx.trials ? *ctx.trials : no_trials;
   const std::vector<Direction> directions = ctx.objective_directions();
+  int n_varying = 0;
+  for (const auto& entry : space) {
+    n_varying += is_single(entry.second) ? 0 : 1;
+  }
+  const bool wide = n_varying >= k_auto_multivariate_params;
+  Gamma gamma = m_options.gamma;
+  if (m_options.gamma_factor_auto) {
+    gamma.factor = m_options.multivariate_hybrid && wide ? k_hybrid_gamma_factor : Gamma{}.factor;
+  }
   const ObservationSplit split =
       directions.size() > 1
           ? split_observations_multi_objective(trials, directions, ctx.trial_number)
           : split_observations(trials, ctx.direction, ctx.trial_number, m_options.constant_liar,
-                               m_options.gamma);
+                               gamma);
 
   std::map<std::string, double> result;
   if (split.n_finished < m_options.n_startup_trials) {
@@ -213,11 +223,6 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   }
 
   // Groups of parameters sampled jointly: one group (multivariate) or one per parameter.
-  int n_varying = 0;
-  for (const auto& entry : space) {
-    n_varying += is_single(entry.second) ? 0 : 1;
-  }
-  const bool wide = n_varying >= k_auto_multivariate_params;
   const bool joint = m_options.multivariate || m_options.multivariate_hybrid ||
                      (m_options.multivariate_auto && wide);
   using Bandwidth = TpeOptions::Bandwidth;

@@ -13,6 +13,7 @@
 namespace hpt {
 
 constexpr int k_auto_multivariate_params = 3;
+constexpr double k_hybrid_gamma_factor = 0.15;
 
 struct TpeOptions {
   int n_startup_trials = 10;
@@ -42,7 +43,12 @@ struct TpeOptions {
   enum class MixedScore { Joint, Univariate, Sum };
   MixedScore mixed_score = MixedScore::Sum;
   bool constant_liar = true;  // RUNNING trials of other workers count as "bad".
-  Gamma gamma;                // Size of the good set (one objective).
+  // Size of the good set (one objective). gamma.factor applies when gamma_factor_auto is
+  // off; on (no gamma_factor option), hybrid from k_auto_multivariate_params varying
+  // parameters uses k_hybrid_gamma_factor (bench/tpe: better on the 5-10-D families, worse
+  // in 2-D), everything else Optuna's 0.1.
+  Gamma gamma;
+  bool gamma_factor_auto = true;
   ParzenOptions parzen;
 };
 
