@@ -135,6 +135,9 @@ TEST_CASE("NSGA-II options are validated", "[nsga2]") {
                     Catch::Contains("'crossover_prob' must be a number in [0, 1]"));
   CHECK_THROWS_WITH(hpt::nsga2_options_from_json(Json{{"crossover", "sbx"}}),
                     Catch::Contains("must be \"uniform\""));
+  // A count beyond an int is refused, not wrapped (2^32 + 2 used to become 2).
+  CHECK_THROWS_WITH(hpt::nsga2_options_from_json(Json{{"population_size", 4294967298LL}}),
+                    Catch::Contains("must be at most 1000000, but got 4294967298"));
   CHECK_THROWS_WITH(hpt::nsga2_options_from_json(Json{{"populaton_size", 10}}),
                     Catch::Contains("did you mean 'population_size'"));
 }

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "hpt/tuner/options.hpp"
+#include "hpt/tuner/percentile_pruner.hpp"
 
 using hpt::Json;
 using hpt::OptionReader;
@@ -34,4 +36,31 @@ TEST_CASE("option reader names the culprit of a type error", "[options]") {
                     "median pruner option 'f' must be an integer >= 0, but got 1.5");
   CHECK_THROWS_AS(OptionReader("x", Json::array()), std::invalid_argument);
   CHECK_NOTHROW(OptionReader("x", Json()).finish());
+}
+
+// Huge and non-finite floats are refused with one line before any cast to int64 (1e300 used
+// to reach static_cast<int64_t>), and an upper bound keeps a count inside an int.
+TEST_CASE("option reader bounds integers before casting", "[options]") {
+  OptionReader r("median pruner", Json{{"huge", 1e300},
+                                       {"neg", -1e300},
+                                       {"big", 9223372036854775808.0},
+                                       {"u", 18446744073709551615ULL},
+                                       {"max", 9223372036854775807LL},
+                                       {"int", 3000000000LL},
+                                       {"f", 4.0}});
+  CHECK_THROWS_WITH(r.get_int("huge", 0, 0),
+                    "median pruner option 'huge' must be an integer >= 0, but got 1e+300");
+  CHECK_THROWS_WITH(r.get_int("neg", 0, std::numeric_limits<int64_t>::min()),
+                    Catch::StartsWith("median pruner option 'neg' must be an integer >= "));
+  CHECK_THROWS_AS(r.get_int("big", 0, 0), std::invalid_argument);
+  CHECK_THROWS_AS(r.get_int("u", 0, 0), std::invalid_argument);
+  CHECK(r.get_int("max", 0, 0) == std::numeric_limits<int64_t>::max());
+  CHECK_THROWS_WITH(r.get_int("int", 0, 1, std::numeric_limits<int>::max()),
+                    "median pruner option 'int' must be an integer in [1, 2147483647], but got "
+                    "3000000000");
+  CHECK(r.get_int("f", 0, 0, 10) == 4);
+  CHECK_THROWS_AS(r.get_int_or_auto("huge", 1, 1), std::invalid_argument);
+  CHECK_THROWS_WITH(hpt::PercentilePruner(hpt::percentile_options_from_json(
+                        "median", Json{{"n_startup_trials", 1e12}}, 50.0)),
+                    Catch::Contains("'n_startup_trials' must be an integer in [0, 2147483647]"));
 }

@@ -162,12 +162,13 @@ std::optional<double> parent_value(const FrozenTrial& parent, const std::string&
 Nsga2Options nsga2_options_from_json(const Json& json) {
   OptionReader r("nsga2 sampler", json);
   Nsga2Options o;
-  o.population_size = static_cast<int>(r.get_int("population_size", o.population_size, 2));
-  if (o.population_size > 1000000) {
+  const int64_t population_size = r.get_int("population_size", o.population_size, 2);
+  if (population_size > 1000000) {  // Checked before the cast: 2^32 + 2 must not become 2.
     throw std::invalid_argument(
         fmt::format("nsga2 sampler option 'population_size' must be at most 1000000, but got {}",
-                    o.population_size));
+                    population_size));
   }
+  o.population_size = static_cast<int>(population_size);
   if (!r.get_json("mutation_prob").is_null()) {
     o.mutation_prob = r.get_double("mutation_prob", 0.0, 0.0, 1.0);
   }

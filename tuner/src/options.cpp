@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "hpt/io/did_you_mean.hpp"
@@ -12,18 +13,40 @@ namespace hpt {
 
 namespace {
 
-// v as an int64 >= min_value (an integral float counts), or std::nullopt (not a number,
-// fractional, out of int64's range or below min_value).
-std::optional<int64_t> integer_at_least(const Json& v, int64_t min_value) {
+// v as an int64 in [min_value, max_value] (an integral float counts), or std::nullopt (not
+// a number, fractional, out of int64's range or out of bounds). A float is range-checked
+// before the cast: casting one beyond int64 (1e300) would be undefined behaviour.
+std::optional<int64_t> integer_in(const Json& v, int64_t min_value, int64_t max_value) {
   if (v.is_boolean() || !v.is_number()) {
     return std::nullopt;
   }
-  const double d = v.get<double>();
-  if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min_value) ||
-      d >= 9.2e18) {
+  int64_t i = 0;
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return std::nullopt;
+    }
+    i = static_cast<int64_t>(v.get<uint64_t>());
+  } else if (v.is_number_integer()) {
+    i = v.get<int64_t>();
+  } else {
+    const double d = v.get<double>();
+    constexpr double k_two_63 = 9223372036854775808.0;  // Every double below it fits int64.
+    if (!std::isfinite(d) || d != std::floor(d) || d < -k_two_63 || d >= k_two_63) {
+      return std::nullopt;
+    }
+    i = static_cast<int64_t>(d);
+  }
+  if (i < min_value || i > max_value) {
     return std::nullopt;
   }
-  return v.is_number_integer() ? v.get<int64_t>() : static_cast<int64_t>(d);
+  return i;
+}
+
+// "an integer >= 1" or, with an upper bound, "an integer in [1, 100]".
+std::string integer_range_text(int64_t min_value, int64_t max_value) {
+  return max_value == std::numeric_limits<int64_t>::max()
+             ? fmt::format("an integer >= {}", min_value)
+             : fmt::format("an integer in [{}, {}]", min_value, max_value);
 }
 
 }  // namespace
@@ -61,16 +84,17 @@ bool OptionReader::get_bool(const std::string& name, bool fallback) {
   return v->get<bool>();
 }
 
-int64_t OptionReader::get_int(const std::string& name, int64_t fallback, int64_t min_value) {
+int64_t OptionReader::get_int(const std::string& name, int64_t fallback, int64_t min_value,
+                              int64_t max_value) {
   const Json* v = find(name);
   if (!v) {
     return fallback;
   }
-  if (auto i = integer_at_least(*v, min_value)) {
+  if (auto i = integer_in(*v, min_value, max_value)) {
     return *i;
   }
-  throw std::invalid_argument(fmt::format("{} option '{}' must be an integer >= {}, but got {}",
-                                          m_what, name, min_value, v->dump()));
+  throw std::invalid_argument(fmt::format("{} option '{}' must be {}, but got {}", m_what, name,
+                                          integer_range_text(min_value, max_value), v->dump()));
 }
 
 std::optional<int64_t> OptionReader::get_int_or_auto(const std::string& name,
@@ -83,7 +107,7 @@ std::optional<int64_t> OptionReader::get_int_or_auto(const std::string& name,
   if (v->is_string() && v->get<std::string>() == "auto") {
     return std::nullopt;
   }
-  if (auto i = integer_at_least(*v, min_value)) {
+  if (auto i = integer_in(*v, min_value, std::numeric_limits<int64_t>::max())) {
     return *i;
   }
   throw std::invalid_argument(

@@ -57,10 +57,12 @@ PercentilePrunerOptions percentile_options_from_json(const std::string& type, co
     }
     o.percentile = r.get_double("percentile", 50.0, 0.0, 100.0);
   }
-  o.n_startup_trials = static_cast<int>(r.get_int("n_startup_trials", o.n_startup_trials, 0));
+  constexpr int64_t k_int_max = std::numeric_limits<int>::max();
+  o.n_startup_trials =
+      static_cast<int>(r.get_int("n_startup_trials", o.n_startup_trials, 0, k_int_max));
   o.n_warmup_steps = r.get_int("n_warmup_steps", o.n_warmup_steps, 0);
   o.interval_steps = r.get_int("interval_steps", o.interval_steps, 1);
-  o.n_min_trials = static_cast<int>(r.get_int("n_min_trials", o.n_min_trials, 1));
+  o.n_min_trials = static_cast<int>(r.get_int("n_min_trials", o.n_min_trials, 1, k_int_max));
   r.finish();
   return o;
 }

@@ -3,6 +3,7 @@
 // one-line errors that name the option and the value received.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,7 +22,10 @@ class OptionReader {
   // Each getter returns the option's value or fallback if absent; throws
   // std::invalid_argument ("tpe sampler option 'x' must be ..., but got v") on a wrong type.
   bool get_bool(const std::string& name, bool fallback);
-  int64_t get_int(const std::string& name, int64_t fallback, int64_t min_value);
+  // An integer in [min_value, max_value]; an integral float counts, any other float (1.5,
+  // 1e300, inf) is refused. Callers storing into an int pass that type's limit as max_value.
+  int64_t get_int(const std::string& name, int64_t fallback, int64_t min_value,
+                  int64_t max_value = std::numeric_limits<int64_t>::max());
   // An integer >= min_value or the string "auto" (std::nullopt); fallback if absent.
   std::optional<int64_t> get_int_or_auto(const std::string& name,
                                          std::optional<int64_t> fallback, int64_t min_value);
