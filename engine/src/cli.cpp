@@ -174,7 +174,7 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
       const Json p = t.external_params();
       std::vector<std::string> row{
           std::to_string(t.number), trial_state_name(t.state),
-          t.value                ? fmt::format("{:.6g}", *t.value)
+          t.value               ? fmt::format("{:.6g}", *t.value)
           : t.values.size() > 1 ? values_cell(t, "{:.6g}")
                                 : "-",
           t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
@@ -288,6 +288,148 @@ void add_trainer_passthrough(CLI::App& app) {
   }
 }
 
+namespace {
+
+// What hpt's command line holds: the study flags and the read-only commands' arguments
+// (--study is one value for both, as it always was).
+struct CommandLine {
+  std::string config_file, storage_url, study;
+  int trials = 0;
+  int jobs = 0;
+  std::string db, format = "table";
+  CLI::App* studies_cmd = nullptr;
+  CLI::App* trials_cmd = nullptr;
+  CLI::App* best_cmd = nullptr;
+};
+
+// The study command's flags: --config, --trials, --jobs, --storage, --study.
+void add_study_flags(CLI::App& app, CommandLine& cl) {
+  app.add_option("--config", cl.config_file, "Study config (hpt_config.yaml)")
+      ->check(CLI::ExistingFile);
+  add_int_option(app, "--trials", cl.trials, 1, std::numeric_limits<int>::max(),
+                 "Total finished (COMPLETE + PRUNED) trials the study should have");
+  add_int_option(app, "--jobs", cl.jobs, 1, 1024, "Trials run at once (overrides study.jobs)");
+  app.add_option("--storage", cl.storage_url, "Study database (overrides study.storage)");
+  app.add_option("--study", cl.study, "Study name (overrides study.name)");
+}
+
+// The read-only commands: studies, trials, best.
+void add_read_commands(CLI::App& app, CommandLine& cl) {
+  cl.studies_cmd = app.add_subcommand("studies", "List the studies in a database");
+  cl.studies_cmd->add_option("DB", cl.db, "Study database")->required();
+  cl.trials_cmd = app.add_subcommand("trials", "List a study's trials");
+  cl.trials_cmd->add_option("DB", cl.db, "Study database")->required();
+  cl.trials_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
+  cl.trials_cmd->add_option("--format", cl.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  cl.best_cmd = app.add_subcommand("best", "Show a study's best trial");
+  cl.best_cmd->add_option("DB", cl.db, "Study database")->required();
+  cl.best_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
+  cl.best_cmd->add_option("--format", cl.format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+}
+
+// hpt studies DB: one line per study.
+int print_studies(const std::string& db) {
+  auto storage = open_storage(db, true);
+  for (const auto& s : storage->list_studies()) {
+    const int n = storage->count_trials(s.id);
+    const int done = storage->count_trials(s.id, {TrialState::Complete, TrialState::Pruned});
+    std::cout << fmt::format("{}  {}  {} trials ({} finished)\n", terminal_text(s.name),
+                             directions_text(s.directions), n, done);
+  }
+  return 0;
+}
+
+// hpt best for a multi-objective study: the Pareto front, as Optuna's study.best_trials.
+void print_front(const StudyInfo& info, const std::vector<FrozenTrial>& front,
+                 const std::string& format) {
+  Json arr = Json::array();
+  std::string text =
+      fmt::format("study {}: {} trials on the Pareto front of {}\n", terminal_text(info.name),
+                  front.size(), directions_text(info.directions));
+  for (const FrozenTrial& t : front) {
+    arr.push_back(trial_json(t));
+    text +=
+        terminal_text(fmt::format("  trial {} values={} params={}", t.number, values_cell(t, "{}"),
+                                  python_json_dumps(t.external_params()))) +
+        "\n";
+  }
+  std::cout << (format == "json" ? python_json_dumps(arr, 2) + "\n" : text);
+}
+
+// hpt best DB: the best trial (its params and user attributes), or the Pareto front.
+int print_best(const std::string& db, const std::string& study, const std::string& format) {
+  auto storage = open_storage(db, true);
+  const StudyInfo info = resolve_study(*storage, study);
+  const auto front = best_trials(storage->get_all_trials(info.id), info.directions);
+  if (front.empty()) {
+    report_error("study '" + info.name + "' has no complete trial yet");
+    return 1;
+  }
+  if (info.is_multi_objective()) {
+    print_front(info, front, format);
+    return 0;
+  }
+  const FrozenTrial& best = front.front();
+  if (format == "json") {
+    std::cout << python_json_dumps(trial_json(best), 2) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format("study {}: best trial {} value={}\n", terminal_text(info.name),
+                           best.number, *best.value);
+  const Json params = best.external_params();  // items() must not outlive it.
+  for (const auto& [k, v] : params.items()) {
+    std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
+  }
+  for (const auto& [k, v] : best.user_attrs) {
+    if (v.is_number() || v.is_string()) {
+      std::cout << terminal_text(fmt::format("  [{}] {}", k, param_text(v))) << "\n";
+    }
+  }
+  return 0;
+}
+
+// The study command: --config FILE with --trials N (else usage, exit 2).
+int run_study_flags(const CLI::App& app, const CommandLine& cl) {
+  if (cl.config_file.empty()) {
+    if (cl.trials > 0) {
+      report_error("--trials needs --config FILE");
+      return 2;
+    }
+    std::cerr << app.help();
+    return 2;
+  }
+  if (cl.trials <= 0) {
+    report_error("--trials N is required with --config (the study's total of finished trials)");
+    return 2;
+  }
+  return run_study_command(cl.config_file, cl.trials, cl.jobs, cl.storage_url, cl.study);
+}
+
+// Runs the command that was parsed (a registrar's ran in its callback already).
+int run_parsed(const CLI::App& app, const CommandLine& cl) {
+  if (cl.studies_cmd->parsed()) {
+    return print_studies(cl.db);
+  }
+  if (cl.trials_cmd->parsed()) {
+    auto storage = open_storage(cl.db, true);
+    std::cout << format_trials(*storage, resolve_study(*storage, cl.study), cl.format);
+    return 0;
+  }
+  if (cl.best_cmd->parsed()) {
+    return print_best(cl.db, cl.study, cl.format);
+  }
+  for (const auto* sub : app.get_subcommands()) {
+    if (sub->parsed()) {
+      return 0;  // A registrar's command ran in its callback.
+    }
+  }
+  return run_study_flags(app, cl);
+}
+
+}  // namespace
+
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars) {
   // A full disk or file-size limit must surface as a write error, not kill the process.
   ::signal(SIGXFSZ, SIG_IGN);
@@ -297,118 +439,20 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
       "Optuna-compatible studies)",
       "hpt"};
   app.set_version_flag("--version", std::string("hpt ") + HPT_VERSION);
-  std::string config_file, storage_url, study;
-  int trials = 0;
-  int jobs = 0;
-  app.add_option("--config", config_file, "Study config (hpt_config.yaml)")
-      ->check(CLI::ExistingFile);
-  add_int_option(app, "--trials", trials, 1, std::numeric_limits<int>::max(),
-                 "Total finished (COMPLETE + PRUNED) trials the study should have");
-  add_int_option(app, "--jobs", jobs, 1, 1024, "Trials run at once (overrides study.jobs)");
-  app.add_option("--storage", storage_url, "Study database (overrides study.storage)");
-  app.add_option("--study", study, "Study name (overrides study.name)");
+  CommandLine cl;
+  add_study_flags(app, cl);
   app.require_subcommand(0, 1);
-
-  std::string db, format = "table";
-  auto* studies_cmd = app.add_subcommand("studies", "List the studies in a database");
-  studies_cmd->add_option("DB", db, "Study database")->required();
-  auto* trials_cmd = app.add_subcommand("trials", "List a study's trials");
-  trials_cmd->add_option("DB", db, "Study database")->required();
-  trials_cmd->add_option("--study", study, "Study name (default: the only study)");
-  trials_cmd->add_option("--format", format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
-  auto* best_cmd = app.add_subcommand("best", "Show a study's best trial");
-  best_cmd->add_option("DB", db, "Study database")->required();
-  best_cmd->add_option("--study", study, "Study name (default: the only study)");
-  best_cmd->add_option("--format", format, "table or json")
-      ->check(CLI::IsMember({"table", "json"}));
-
+  add_read_commands(app, cl);
   for (const auto& add : registrars) {
     add(app);
   }
-
   if (auto code = with_error_policy(
           [&] { return parse_app(app, argc, argv, hide_credentials).value_or(-1); },
           hide_credentials);
       code != -1) {
     return code;  // Help or version printed, an error, or a verb that ran in its callback.
   }
-  return with_error_policy([&]() -> int {
-    if (studies_cmd->parsed()) {
-      auto storage = open_storage(db, true);
-      for (const auto& s : storage->list_studies()) {
-        const int n = storage->count_trials(s.id);
-        const int done = storage->count_trials(s.id, {TrialState::Complete, TrialState::Pruned});
-        std::cout << fmt::format("{}  {}  {} trials ({} finished)\n", terminal_text(s.name),
-                                 directions_text(s.directions), n, done);
-      }
-      return 0;
-    }
-    if (trials_cmd->parsed()) {
-      auto storage = open_storage(db, true);
-      std::cout << format_trials(*storage, resolve_study(*storage, study), format);
-      return 0;
-    }
-    if (best_cmd->parsed()) {
-      auto storage = open_storage(db, true);
-      const StudyInfo info = resolve_study(*storage, study);
-      const auto front = best_trials(storage->get_all_trials(info.id), info.directions);
-      if (front.empty()) {
-        report_error("study '" + info.name + "' has no complete trial yet");
-        return 1;
-      }
-      if (info.is_multi_objective()) {  // The Pareto front, as Optuna's study.best_trials.
-        Json arr = Json::array();
-        std::string text = fmt::format("study {}: {} trials on the Pareto front of {}\n",
-                                       terminal_text(info.name), front.size(),
-                                       directions_text(info.directions));
-        for (const FrozenTrial& t : front) {
-          arr.push_back(trial_json(t));
-          text += terminal_text(fmt::format("  trial {} values={} params={}", t.number,
-                                            values_cell(t, "{}"),
-                                            python_json_dumps(t.external_params()))) +
-                  "\n";
-        }
-        std::cout << (format == "json" ? python_json_dumps(arr, 2) + "\n" : text);
-        return 0;
-      }
-      const FrozenTrial* best = &front.front();
-      if (format == "json") {
-        std::cout << python_json_dumps(trial_json(*best), 2) << "\n";
-      } else {
-        std::cout << fmt::format("study {}: best trial {} value={}\n", terminal_text(info.name),
-                                 best->number, *best->value);
-        const Json params = best->external_params();
-        for (const auto& [k, v] : params.items()) {
-          std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
-        }
-        for (const auto& [k, v] : best->user_attrs) {
-          if (v.is_number() || v.is_string()) {
-            std::cout << terminal_text(fmt::format("  [{}] {}", k, param_text(v))) << "\n";
-          }
-        }
-      }
-      return 0;
-    }
-    for (auto* sub : app.get_subcommands()) {
-      if (sub->parsed()) {
-        return 0;  // A registrar's command ran in its callback.
-      }
-    }
-    if (config_file.empty()) {
-      if (trials > 0) {
-        report_error("--trials needs --config FILE");
-        return 2;
-      }
-      std::cerr << app.help();
-      return 2;
-    }
-    if (trials <= 0) {
-      report_error("--trials N is required with --config (the study's total of finished trials)");
-      return 2;
-    }
-    return run_study_command(config_file, trials, jobs, storage_url, study);
-  }, hide_credentials);
+  return with_error_policy([&] { return run_parsed(app, cl); }, hide_credentials);
 }
 
 }  // namespace hpt
