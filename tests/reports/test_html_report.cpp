@@ -31,6 +31,24 @@ std::string without_xmlns(std::string html) {
 
 hpt::StudyInfo study(const std::string& name = "s1") { return hpt::test::study_info(1, name); }
 
+// The DOM of html after headless Chromium ran its scripts (in a fresh folder named dir_name
+// under the build folder).
+std::string chromium_dom(const std::string& dir_name, const std::string& html) {
+  const std::string dir = std::string(HPT_BINARY_DIR) + "/" + dir_name;
+  REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/profile").c_str()) == 0);
+  std::ofstream(dir + "/report.html") << html;
+  const std::string cmd =
+      "timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu "
+      "--disable-background-networking --disable-component-update --disable-sync --no-first-run "
+      "--user-data-dir=" +
+      dir + "/profile --dump-dom file://" + dir + "/report.html > " + dir + "/dom.html 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream in(dir + "/dom.html");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 }  // namespace
 
 // Every section is there with its plots, and nothing is loaded from the network.
@@ -84,20 +102,9 @@ TEST_CASE("report renders in headless chromium", "[html_report][chromium]") {
     WARN("/usr/bin/chromium not found; browser check skipped");
     return;
   }
-  const std::string dir = std::string(HPT_BINARY_DIR) + "/test_html_report";
-  REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/profile").c_str()) == 0);
   const auto trials = hpt::test::mixed_study(60);
-  std::ofstream(dir + "/report.html") << hpt::reports::render_report(study(), trials);
-  const std::string cmd =
-      "timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu "
-      "--disable-background-networking --disable-component-update --disable-sync --no-first-run "
-      "--user-data-dir=" +
-      dir + "/profile --dump-dom file://" + dir + "/report.html > " + dir + "/dom.html 2>/dev/null";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  std::ifstream in(dir + "/dom.html");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string dom = ss.str();
+  const std::string dom =
+      chromium_dom("test_html_report", hpt::reports::render_report(study(), trials));
   CHECK(dom.find("data-hpt-ready=\"60\"") != std::string::npos);
   const size_t body = dom.find("id=\"trials-body\">");
   REQUIRE(body != std::string::npos);
@@ -127,19 +134,7 @@ TEST_CASE("multi-objective report renders in headless chromium", "[html_report][
     WARN("/usr/bin/chromium not found; browser check skipped");
     return;
   }
-  const std::string dir = std::string(HPT_BINARY_DIR) + "/test_html_report_mo";
-  REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir + "/profile").c_str()) == 0);
-  std::ofstream(dir + "/report.html") << html;
-  const std::string cmd =
-      "timeout 60 /usr/bin/chromium --headless --no-sandbox --disable-gpu "
-      "--disable-background-networking --disable-component-update --disable-sync --no-first-run "
-      "--user-data-dir=" +
-      dir + "/profile --dump-dom file://" + dir + "/report.html > " + dir + "/dom.html 2>/dev/null";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  std::ifstream in(dir + "/dom.html");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string dom = ss.str();
+  const std::string dom = chromium_dom("test_html_report_mo", html);
   CHECK(dom.find("data-hpt-ready=\"40\"") != std::string::npos);
   const size_t pareto = dom.find("<section id=\"pareto\"");
   REQUIRE(pareto != std::string::npos);
