@@ -53,8 +53,7 @@ int main(int argc, char** argv) {
     hpt::StudyInfo study;
     study.id = 1;
     study.name = "bench";
-    study.direction = hpt::Direction::Maximize;
-    study.directions = {study.direction};
+    study.directions = {hpt::Direction::Maximize};
     const std::string html = hpt::reports::render_report(study, trials);
     const double report_s = seconds_since(t0);
     std::ofstream(dir + "/hpt_report_" + std::to_string(n) + ".html") << html;

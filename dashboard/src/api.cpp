@@ -57,7 +57,7 @@ Json study_summary_json(const StudyInfo& study, const std::vector<FrozenTrial>& 
     }
   }
   Json best;
-  if (auto i = reports::best_trial_index(trials, study.direction)) {
+  if (auto i = reports::best_trial_index(trials, study.direction())) {
     best = {{"number", trials[*i].number}, {"value", finite_or_null(*trials[*i].value)}};
   }
   Json directions = Json::array();
@@ -66,7 +66,7 @@ Json study_summary_json(const StudyInfo& study, const std::vector<FrozenTrial>& 
   }
   return {{"id", study.id},
           {"name", study.name},
-          {"direction", direction_name(study.direction)},
+          {"direction", direction_name(study.direction())},
           {"directions", std::move(directions)},
           {"n_trials", trials.size()},
           {"states", states},

@@ -689,7 +689,7 @@ std::string render_mo_sections(const StudyInfo& study, const std::vector<FrozenT
   }
   std::string out;
   out.reserve(1 << 20);
-  render_mo_summary(out, get_summary_info(study.name, study.direction, trials), pareto, trials);
+  render_mo_summary(out, get_summary_info(study.name, study.direction(), trials), pareto, trials);
   render_pareto(out, pareto, trials);
   render_mo_objectives(out, study, by_objective, importances);
   if (importances) {
@@ -699,7 +699,7 @@ std::string render_mo_sections(const StudyInfo& study, const std::vector<FrozenT
     pending.note = "Computing the fANOVA importances\u2026";
     render_importance(out, pending, "duration-importance", "Duration importance");
   }
-  render_intermediate(out, get_intermediate_info(trials, study.direction), trials);
+  render_intermediate(out, get_intermediate_info(trials, study.direction()), trials);
   return out;
 }
 
@@ -715,7 +715,7 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
   if (study.is_multi_objective()) {
     return render_mo_sections(study, trials, importances);
   }
-  const Direction dir = study.direction;
+  const Direction dir = study.direction();
   const SummaryInfo summary = get_summary_info(study.name, dir, trials);
   std::vector<std::string> ranked;
   if (importances) {

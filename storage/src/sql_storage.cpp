@@ -357,7 +357,6 @@ std::vector<StudyInfo> SqlStorage::list_studies() {
     auto finish = [&] {
       if (!out.empty()) {
         out.back().directions = directions_from_rows(std::move(rows));
-        out.back().direction = out.back().directions.front();
         rows.clear();
       }
     };

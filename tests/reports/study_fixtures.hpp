@@ -32,7 +32,6 @@ inline StudyInfo study_info(int64_t id, const std::string& name,
   StudyInfo s;
   s.id = id;
   s.name = name;
-  s.direction = direction;
   s.directions = {direction};
   return s;
 }

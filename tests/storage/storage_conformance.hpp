@@ -112,11 +112,11 @@ inline void check_studies(const StorageFactory& open) {
   auto found = s->find_study("b");
   REQUIRE(found);
   CHECK(found->id == b);
-  CHECK(found->direction == Direction::Maximize);
+  CHECK(found->direction() == Direction::Maximize);
   auto all = s->list_studies();
   REQUIRE(all.size() == 2);
   CHECK(all[0].name == "a");
-  CHECK(all[0].direction == Direction::Minimize);
+  CHECK(all[0].direction() == Direction::Minimize);
   CHECK(all[1].name == "b");
   // Another connection sees the same studies.
   CHECK(open()->find_study("a")->id == a);

@@ -175,7 +175,7 @@ print(json.dumps([{"number": t.number, "state": t.state.name, "value": t.value,
   auto s = hpt::open_storage(path);
   auto info = s->find_study("opt");
   REQUIRE(info);
-  CHECK(info->direction == hpt::Direction::Minimize);
+  CHECK(info->direction() == hpt::Direction::Minimize);
   auto all = s->get_all_trials(info->id);
   REQUIRE(all.size() == 6);
   for (size_t i = 0; i < all.size(); ++i) {

@@ -66,7 +66,7 @@ TEST_CASE("open_storage creates a new study database", "[storage][open]") {
   CHECK(db.execAndGet("SELECT schema_version FROM version_info").getInt() == 12);
   CHECK(db.execAndGet("SELECT version_num FROM alembic_version").getString() == "v3.0.0.d");
   CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
-  CHECK(hpt::open_storage(path, true)->find_study("s")->direction == hpt::Direction::Maximize);
+  CHECK(hpt::open_storage(path, true)->find_study("s")->direction() == hpt::Direction::Maximize);
   // An existing empty file is a new database too.
   write_bytes(dir.file("empty.db"), "");
   CHECK(hpt::open_storage(dir.file("empty.db"))->list_studies().empty());

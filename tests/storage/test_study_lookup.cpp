@@ -11,7 +11,7 @@ TEST_CASE("resolve_study", "[storage][lookup]") {
   s->create_study("alpha", hpt::Direction::Minimize);
   CHECK(hpt::resolve_study(*s, "").name == "alpha");
   s->create_study("beta", hpt::Direction::Maximize);
-  CHECK(hpt::resolve_study(*s, "beta").direction == hpt::Direction::Maximize);
+  CHECK(hpt::resolve_study(*s, "beta").direction() == hpt::Direction::Maximize);
   CHECK_THROWS_WITH(hpt::resolve_study(*s, "gamma"),
                     "no study named 'gamma'; available studies: alpha, beta");
   CHECK_THROWS_WITH(hpt::resolve_study(*s, ""), Catch::Contains("choose one with --study: alpha, beta"));

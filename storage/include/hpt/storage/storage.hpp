@@ -28,10 +28,10 @@ struct StudyInfo {
   // One per objective (Optuna's study_directions rows, by objective); NotSet where the
   // database holds NOT_SET, no row, or text hpt cannot read.
   std::vector<Direction> directions{Direction::Minimize};
-  // directions[0]: the direction of a single-objective study. Code that can meet a
-  // multi-objective study must look at directions (see is_multi_objective).
-  Direction direction = Direction::Minimize;
 
+  // directions[0] (NotSet if empty): the direction of a single-objective study. Code that can
+  // meet a multi-objective study must look at directions (see is_multi_objective).
+  Direction direction() const { return directions.empty() ? Direction::NotSet : directions[0]; }
   bool is_multi_objective() const { return directions.size() > 1; }
 };
 
