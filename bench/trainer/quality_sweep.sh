@@ -15,7 +15,7 @@ intermediate_ff_block_units: [256]
 dropout: 0.2
 epochs: 15
 early_stopping_patience: 3
-threads: 2"
+threads: ${THREADS:-2}"
 settings=("$@")
 if [[ ${#settings[@]} == 0 ]]; then
   settings=("margin: 1.0

@@ -45,7 +45,9 @@ TEST_CASE("report example parses with defaults", "[experiment]") {
   CHECK(c.early_stopping_patience == 10);
   CHECK(c.feature_extractor == "builtin-cnn");
   CHECK(c.loss == "semi-hard");
-  CHECK(c.margin == 1.0);
+  CHECK(c.margin == 0.1);  // Defaults from bench/trainer/quality_sweep.sh.
+  CHECK(c.distance == "squared");
+  CHECK(c.lr_schedule == "cosine");
   CHECK_FALSE(c.trainable_extractor);
   CHECK(c.dataset.format == "idx");
   CHECK(c.dataset.path == "/data");
@@ -80,15 +82,15 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
 // and the device key's location kept for the run-time "no CUDA" error.
 TEST_CASE("device and precision keys", "[experiment][device]") {
   auto c = parse(k_dataset +
-                 "device: cuda:1\nprecision: bf16\ndistance: squared\n"
-                 "lr_schedule: cosine\nwarmup_steps: 100\n");
+                 "device: cuda:1\nprecision: bf16\ndistance: euclidean\n"
+                 "lr_schedule: constant\nwarmup_steps: 100\n");
   CHECK(c.device == "cuda:1");
   CHECK(origin_of(c, "device") == "x.yaml:2: device");
   CHECK(origin_of(c, "precision") == "x.yaml:3: precision");
   CHECK(origin_of(parse(k_dataset), "device") == "device");
   CHECK(c.precision == "bf16");
-  CHECK(c.distance == "squared");
-  CHECK(c.lr_schedule == "cosine");
+  CHECK(c.distance == "euclidean");
+  CHECK(c.lr_schedule == "constant");
   CHECK(c.warmup_steps == 100);
   const auto d = parse(k_dataset);
   CHECK(d.device == "auto");

@@ -109,9 +109,13 @@ void add_trainer_commands(CLI::App& app) {
       RunOptions options;
       options.run_seed = c.seed;
       options.out_dir = *out;
+      std::cout << std::unitbuf;  // Progress lines appear as they happen, also in a log file.
       options.log = &std::cout;
       run_experiment(c, options);
-      std::cout << fmt::format("wrote {}/metrics.json, the model and the projector files\n", *out);
+      std::cout << fmt::format(
+          "wrote {0}/metrics.json, the model, the projector files and {0}/model_report.html "
+          "(what the model learned)\n",
+          *out);
     });
   }
   {

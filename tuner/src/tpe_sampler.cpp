@@ -128,6 +128,7 @@ TpeOptions tpe_options_from_json(const Json& json) {
   o.n_ei_candidates = count("n_ei_candidates", o.n_ei_candidates, 1, k_max_candidates);
   const Json multivariate = r.get_json("multivariate");
   if (!multivariate.is_null()) {
+    o.multivariate_given = true;
     o.multivariate_hybrid = multivariate == Json("hybrid");
     o.multivariate_auto = multivariate == Json("auto");
     if (multivariate.is_boolean()) {
@@ -204,9 +205,11 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
     n_varying += is_single(entry.second) ? 0 : 1;
   }
   const bool wide = n_varying >= k_auto_multivariate_params;
+  const bool hybrid =
+      m_options.multivariate_hybrid && (directions.size() <= 1 || m_options.multivariate_given);
   Gamma gamma = m_options.gamma;
   if (m_options.gamma_factor_auto) {
-    gamma.factor = m_options.multivariate_hybrid && wide ? k_hybrid_gamma_factor : Gamma{}.factor;
+    gamma.factor = hybrid && wide ? k_hybrid_gamma_factor : Gamma{}.factor;
   }
   const ObservationSplit split =
       directions.size() > 1
@@ -223,18 +226,18 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   }
 
   // Groups of parameters sampled jointly: one group (multivariate) or one per parameter.
-  const bool joint = m_options.multivariate || m_options.multivariate_hybrid ||
+  const bool joint = m_options.multivariate || hybrid ||
                      (m_options.multivariate_auto && wide);
   using Bandwidth = TpeOptions::Bandwidth;
   const Bandwidth bandwidth = m_options.multivariate_bandwidth;
   ParzenOptions parzen = m_options.parzen;
   parzen.multivariate =
       joint && (bandwidth == Bandwidth::Scott ||
-                (bandwidth == Bandwidth::Auto && !(m_options.multivariate_hybrid && !wide)));
+                (bandwidth == Bandwidth::Auto && !(hybrid && !wide)));
   const int n_univariate_candidates =
       m_options.n_univariate_candidates >= 0
           ? m_options.n_univariate_candidates
-          : (m_options.multivariate_hybrid && wide ? m_options.n_ei_candidates : 0);
+          : (hybrid && wide ? m_options.n_ei_candidates : 0);
   ParzenOptions univariate_parzen = m_options.parzen;
   univariate_parzen.multivariate = false;
   std::vector<std::vector<size_t>> groups;

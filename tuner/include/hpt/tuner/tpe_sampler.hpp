@@ -30,6 +30,9 @@ struct TpeOptions {
   // k_auto_multivariate_params on with Scott's rule plus n_ei_candidates candidates drawn
   // from the univariate estimators, all scored by mixed_score.
   bool multivariate_hybrid = true;
+  // Whether the config named `multivariate`. Unnamed, a multi-objective study samples as
+  // Optuna 3.1's MOTPE (univariate); the hybrid default was measured on one objective only.
+  bool multivariate_given = false;
   // Bandwidths of a joint estimator: Auto (Scott's rule, except hybrid below
   // k_auto_multivariate_params: Neighbor), Scott (Optuna 3.1) or Neighbor (each parameter's
   // neighbour distances, Optuna >= 4.6's multivariate TPE).
