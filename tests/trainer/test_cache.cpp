@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include <fmt/format.h>
+#include <sched.h>
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/training.hpp"
 #include "torchscript_models.hpp"
@@ -168,4 +170,30 @@ TEST_CASE("torchscript feature cache follows the file", "[cache][torchscript]") 
   CHECK_FALSE(torch::allclose(first[0], second[0]));
   CHECK(std::distance(fs::directory_iterator(root + "/features"), fs::directory_iterator()) ==
         4);  // Two feature files and their lock files.
+}
+
+// A feature-cache build uses every core the process may run on (the study's other workers wait
+// on its lock) and gives the trial its own thread count back afterwards.
+TEST_CASE("feature cache build uses all cores, then restores the trial's threads", "[cache]") {
+  fresh_cache("threads");
+  Dataset ds;
+  ds.class_names = {"a", "b"};
+  ds.train = random_set(6, 1);
+  ds.val = random_set(4, 2);
+  ds.test = random_set(4, 3);
+  ds.fingerprint = "fp-threads";
+  FeatureExtractor ex(BuiltinCnn(BuiltinCnnOptions().width(4)), InputSpec(), "cnn-threads");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  REQUIRE(::sched_getaffinity(0, sizeof(set), &set) == 0);
+  const int cores = CPU_COUNT(&set);
+  const int before = torch::get_num_threads();
+  torch::set_num_threads(1);
+  std::ostringstream log;
+  bool hit = true;
+  cached_features(ds, ex, &hit, log);
+  CHECK_FALSE(hit);
+  CHECK_THAT(log.str(), Catch::Contains(fmt::format("computed on {} threads", std::max(cores, 1))));
+  CHECK(torch::get_num_threads() == 1);
+  torch::set_num_threads(before);
 }

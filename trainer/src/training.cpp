@@ -1,6 +1,7 @@
 #include "hpt/trainer/training.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 
 #include <chrono>
 #include <filesystem>
@@ -23,6 +24,27 @@
 namespace hpt::trainer {
 
 namespace {
+
+// A one-off cache build (built-in CNN pretraining, frozen features) runs while the study's
+// other workers wait on its lock, so it uses every core this process may run on, whatever
+// `threads` allots each trial; the trial's setting comes back afterwards.
+class AllCoresWhileBuilding {
+ public:
+  AllCoresWhileBuilding() : m_before(torch::get_num_threads()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const int cores = ::sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+    if (cores > m_before) {
+      torch::set_num_threads(cores);
+    }
+  }
+  ~AllCoresWhileBuilding() { torch::set_num_threads(m_before); }
+  AllCoresWhileBuilding(const AllCoresWhileBuilding&) = delete;
+  AllCoresWhileBuilding& operator=(const AllCoresWhileBuilding&) = delete;
+
+ private:
+  int m_before;
+};
 
 using Clock = std::chrono::steady_clock;
 
@@ -286,6 +308,7 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   const std::string path = cache_root() + "/cnn/" + key + ".pt";
   BuiltinCnn cnn(options);
   const bool hit = ensure_cached(path, [&](const std::string& tmp) {
+    const AllCoresWhileBuilding all_cores;
     const auto t0 = Clock::now();
     // LibTorch initialises modules from its process-wide generator: seeding it here is safe
     // because each worker is its own process and trains one model at a time.
@@ -360,7 +383,10 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
                          to_json(extractor.input_spec()).dump()));
   const std::string path = cache_root() + "/features/" + key + ".pt";
   const auto t0 = Clock::now();
+  int build_threads = 0;
   const bool was_hit = ensure_cached(path, [&](const std::string& tmp) {
+    const AllCoresWhileBuilding all_cores;
+    build_threads = torch::get_num_threads();
     std::vector<torch::Tensor> f;
     for (const ImageSet* set : {&dataset.train, &dataset.val, &dataset.test}) {
       f.push_back(extractor.extract(set->images).to(torch::kCPU));
@@ -375,7 +401,8 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
   if (hit) {
     *hit = was_hit;
   }
-  log << fmt::format("features: {} [{} x {}] in {:.1f} s ({})\n", was_hit ? "cached" : "computed",
+  log << fmt::format("features: {} [{} x {}] in {:.1f} s ({})\n",
+                     was_hit ? "cached" : fmt::format("computed on {} threads", build_threads),
                      f.at(0).size(0), f.at(0).size(1), seconds_since(t0), path);
   return {f.at(0), f.at(1), f.at(2)};
 }
