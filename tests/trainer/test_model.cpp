@@ -48,6 +48,23 @@ TEST_CASE("input normalisation", "[model]") {
   CHECK(input_spec_from_json(to_json(spec)).mean == spec.mean);
 }
 
+// The uint8 histogram path of fit_input_spec gives the float64 tensor path's mean and
+// unbiased std per channel.
+TEST_CASE("fit_input_spec on uint8 images matches the float computation", "[model]") {
+  torch::manual_seed(3);
+  const auto images = torch::randint(0, 256, {7, 5, 4, 3}, torch::kUInt8);
+  const auto fast = fit_input_spec(images);
+  const auto slow = fit_input_spec(images.to(torch::kFloat32));  // The tensor path.
+  REQUIRE(fast.mean.size() == 3);
+  for (size_t k = 0; k < 3; ++k) {
+    CHECK(fast.mean[k] == Approx(slow.mean[k]).epsilon(1e-9));
+    CHECK(fast.std[k] == Approx(slow.std[k]).epsilon(1e-9));
+  }
+  const auto x = images.reshape({-1, 3}).to(torch::kFloat64).div(255.0);
+  CHECK(fast.mean[1] == Approx(x.select(1, 1).mean().item<double>()).epsilon(1e-12));
+  CHECK(fast.std[2] == Approx(x.select(1, 2).std().item<double>()).epsilon(1e-12));
+}
+
 // A frozen extractor has no gradients; save/load reproduces its features.
 TEST_CASE("extractor freeze and save/load", "[model]") {
   torch::manual_seed(1);
