@@ -18,5 +18,6 @@ echo "### Pruners: steps spent and best final loss over $trials trials ($seeds s
 echo
 echo "| curves | pruner | hpt steps | Optuna 3.1 steps | hpt best loss | Optuna 3.1 best loss |"
 echo "|---|---|---|---|---|---|"
+# Each side prints 7 tab-separated fields: tag, curves, pruner, steps, SE, best loss, SE.
 paste "$tmp/hpt" "$tmp/optuna" |
-  awk -F '\t' '{ printf "| %s | %s | %s ± %s | %s ± %s | %s ± %s | %s ± %s |\n", $2, $3, $4, $5, $10, $11, $6, $7, $12, $13 }'
+  awk -F '\t' '{ printf "| %s | %s | %s ± %s | %s ± %s | %s ± %s | %s ± %s |\n", $2, $3, $4, $5, $11, $12, $6, $7, $13, $14 }'

@@ -137,8 +137,8 @@ print(sorted(t.number for t in s.best_trials))
 
     def test_multi_objective_study_is_read_not_corrupted(self):
         """An Optuna multi-objective study: hpt refuses to continue it (one line, nothing
-        written), trials shows every value, best prints Optuna's Pareto front, report and
-        importance refuse with one line."""
+        written), trials shows every value, best prints Optuna's Pareto front, report draws it,
+        importance ranks per objective, and the file is never written."""
         db = f"{self.dir}/study.db"
         front = self.make_multi_objective(db)
         before = file_digest_of(db)
@@ -155,12 +155,20 @@ print(sorted(t.number for t in s.best_trials))
         self.assertEqual(best.returncode, 0, best.stderr)
         self.assertEqual(sorted(t["number"] for t in json.loads(best.stdout)), front)
         self.assertIn("Pareto front of [MINIMIZE, MAXIMIZE]", hpt_bounded("best", db).stdout)
-        for args in (["report", db, "-o", f"{self.dir}/r.html"], ["importance", db]):
-            proc = hpt_bounded(*args)
-            self.assertEqual(proc.returncode, 1, proc.stdout)
-            self.assertIn("has direction [MINIMIZE, MAXIMIZE]", proc.stderr)
-            self.assertEqual(proc.stderr.strip().count("\n"), 0, proc.stderr)
-        self.assertFalse(os.path.exists(f"{self.dir}/r.html"))
+        # Report and importance read it per objective (the Pareto front, --objective N).
+        report = hpt_bounded("report", db, "-o", f"{self.dir}/r.html")
+        self.assertEqual(report.returncode, 0, report.stderr)
+        with open(f"{self.dir}/r.html") as f:
+            self.assertIn('id="pareto"', f.read())
+        for objective in ("0", "1"):
+            proc = hpt_bounded("importance", db, "--objective", objective, "--format", "json")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("x", json.loads(proc.stdout))
+        proc = hpt_bounded("importance", db, "--objective", "2")
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertEqual(proc.stderr.strip().count("\n"), 0, proc.stderr)
+        self.assertIn("--objective 2", proc.stderr)
+        self.assertEqual(file_digest_of(db), before)
 
     def test_incompatible_search_space_is_refused(self):
         """Optuna's compatibility rules before the first trial: another kind, log dropped,
