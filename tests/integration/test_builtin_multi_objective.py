@@ -5,8 +5,8 @@ import json
 import os
 import subprocess
 
-from hpt_harness import HPT, TempDirTest, trials_json, write_config
-from test_builtin_trainer import EPOCHS, fixed_section, write_idx
+from hpt_harness import HPT, trials_json, write_config
+from test_builtin_trainer import EPOCHS, TinyIdxTest, fixed_section
 
 
 def hpt(*args, env=None, seconds=300):
@@ -15,14 +15,9 @@ def hpt(*args, env=None, seconds=300):
                           text=True, env=dict(os.environ, **(env or {})))
 
 
-class BuiltinMultiObjectiveTest(TempDirTest):
+class BuiltinMultiObjectiveTest(TinyIdxTest):
     def setUp(self):
         super().setUp()
-        self.data = os.path.join(self.dir, "data")
-        os.makedirs(self.data)
-        write_idx(self.data, "train", 40, 1)
-        write_idx(self.data, "t10k", 20, 2)
-        self.env = {"HPT_CACHE_DIR": os.path.join(self.dir, "cache")}
         self.db = os.path.join(self.dir, "study.db")
 
     def config(self, directions, objectives=None):

@@ -52,7 +52,10 @@ def fixed_section(data):
             "images_per_class": 8, "eval_pairs": 400, "threads": 1}
 
 
-class BuiltinTrainerTest(TempDirTest):
+class TinyIdxTest(TempDirTest):
+    """A temporary folder with a tiny generated IDX dataset (`self.data`) and its own cache
+    (`self.env`); the base of the built-in trainer's integration tests."""
+
     def setUp(self):
         super().setUp()
         self.data = os.path.join(self.dir, "data")
@@ -60,6 +63,9 @@ class BuiltinTrainerTest(TempDirTest):
         write_idx(self.data, "train", 40, 1)
         write_idx(self.data, "t10k", 20, 2)
         self.env = {"HPT_CACHE_DIR": os.path.join(self.dir, "cache")}
+
+
+class BuiltinTrainerTest(TinyIdxTest):
 
     def cache_files(self, sub):
         folder = os.path.join(self.dir, "cache", sub)

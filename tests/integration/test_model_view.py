@@ -7,8 +7,8 @@ import re
 import shutil
 import unittest
 
-from hpt_harness import HPT, TempDirTest, run_hpt, trials_json, write_config
-from test_builtin_trainer import fixed_section, write_idx
+from hpt_harness import HPT, run_hpt, trials_json, write_config
+from test_builtin_trainer import TinyIdxTest, fixed_section
 
 
 def trainer_built():
@@ -17,14 +17,7 @@ def trainer_built():
 
 
 @unittest.skipUnless(trainer_built(), "hpt-train not built (HPT_WITH_TRAINER=OFF)")
-class ModelViewTest(TempDirTest):
-    def setUp(self):
-        super().setUp()
-        self.data = os.path.join(self.dir, "data")
-        os.makedirs(self.data)
-        write_idx(self.data, "train", 40, 1)
-        write_idx(self.data, "t10k", 20, 2)
-        self.env = {"HPT_CACHE_DIR": os.path.join(self.dir, "cache")}
+class ModelViewTest(TinyIdxTest):
 
     def check_view(self, view, n_test):
         self.assertEqual(view["format"], "hpt-model-view")

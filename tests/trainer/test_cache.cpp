@@ -60,16 +60,22 @@ TEST_CASE("ensure_cached writes once", "[cache]") {
   CHECK(digest("a") != digest("b"));
 }
 
-// Frozen features are reused for the same dataset + extractor and recomputed when either
-// the dataset fingerprint or the extractor identity changes.
-TEST_CASE("feature cache hit and invalidation", "[cache]") {
-  fresh_cache("features");
+// Two classes of random images: 6 train, 4 validation, 4 test.
+Dataset small_dataset(const std::string& fingerprint) {
   Dataset ds;
   ds.class_names = {"a", "b"};
   ds.train = random_set(6, 1);
   ds.val = random_set(4, 2);
   ds.test = random_set(4, 3);
-  ds.fingerprint = "fp1";
+  ds.fingerprint = fingerprint;
+  return ds;
+}
+
+// Frozen features are reused for the same dataset + extractor and recomputed when either
+// the dataset fingerprint or the extractor identity changes.
+TEST_CASE("feature cache hit and invalidation", "[cache]") {
+  fresh_cache("features");
+  Dataset ds = small_dataset("fp1");
   torch::manual_seed(0);
   FeatureExtractor ex(BuiltinCnn(BuiltinCnnOptions().width(4)), InputSpec(), "cnn-a");
   std::ostringstream log;
@@ -176,12 +182,7 @@ TEST_CASE("torchscript feature cache follows the file", "[cache][torchscript]") 
 // on its lock) and gives the trial its own thread count back afterwards.
 TEST_CASE("feature cache build uses all cores, then restores the trial's threads", "[cache]") {
   fresh_cache("threads");
-  Dataset ds;
-  ds.class_names = {"a", "b"};
-  ds.train = random_set(6, 1);
-  ds.val = random_set(4, 2);
-  ds.test = random_set(4, 3);
-  ds.fingerprint = "fp-threads";
+  Dataset ds = small_dataset("fp-threads");
   FeatureExtractor ex(BuiltinCnn(BuiltinCnnOptions().width(4)), InputSpec(), "cnn-threads");
   cpu_set_t set;
   CPU_ZERO(&set);
