@@ -12,18 +12,6 @@
 
 namespace hpt::trainer {
 
-namespace {
-
-std::ofstream open_out(const std::string& path) {
-  std::ofstream out(path);
-  if (!out) {
-    throw std::runtime_error(fmt::format("cannot write {}", path));
-  }
-  return out;
-}
-
-}  // namespace
-
 void write_projector(const std::string& dir, const torch::Tensor& embeddings,
                      const torch::Tensor& labels, const std::vector<std::string>& class_names,
                      const torch::Tensor& images, int64_t max_points) {
@@ -31,25 +19,28 @@ void write_projector(const std::string& dir, const torch::Tensor& embeddings,
   const int64_t d = embeddings.size(1);
   auto e = embeddings.slice(0, 0, n).to(torch::kFloat32).contiguous();
   auto l = labels.slice(0, 0, n).to(torch::kInt64).contiguous();
+  // Every file goes to a temporary beside it and is renamed into place (io/atomic_file.hpp):
+  // a crash leaves the previous export or none, never a half-written one.
   {
-    auto out = open_out(dir + "/vectors.tsv");
+    std::string out;
     const float* p = e.data_ptr<float>();
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t j = 0; j < d; ++j) {
-        out << (j ? "\t" : "") << fmt::format("{:.6g}", p[i * d + j]);
+        out += fmt::format("{}{:.6g}", j ? "\t" : "", p[i * d + j]);
       }
-      out << "\n";
+      out += "\n";
     }
+    hpt::write_file_atomically(dir + "/vectors.tsv", out);
   }
   {
-    auto out = open_out(dir + "/metadata.tsv");
-    out << "label\tclass\n";
+    std::string out = "label\tclass\n";
     for (int64_t i = 0; i < n; ++i) {
       const int64_t y = l.data_ptr<int64_t>()[i];
       const std::string name =
           y >= 0 && y < static_cast<int64_t>(class_names.size()) ? class_names[y] : "?";
-      out << y << "\t" << name << "\n";
+      out += fmt::format("{}\t{}\n", y, name);
     }
+    hpt::write_file_atomically(dir + "/metadata.tsv", out);
   }
   // Sprite: a square grid of thumbnails, at most 8192 px wide (the projector's limit).
   const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
@@ -75,10 +66,12 @@ void write_projector(const std::string& dir, const torch::Tensor& embeddings,
   const int width = static_cast<int>(cols * side);
   hpt::write_file_atomically(dir + "/sprite.png",
                              encode_png(grid.data_ptr<uint8_t>(), width, width, 3));
-  open_out(dir + "/projector_config.pbtxt")
-      << "embeddings {\n  tensor_name: \"embeddings\"\n  tensor_path: \"vectors.tsv\"\n"
-      << "  metadata_path: \"metadata.tsv\"\n  sprite {\n    image_path: \"sprite.png\"\n"
-      << "    single_image_dim: " << side << "\n    single_image_dim: " << side << "\n  }\n}\n";
+  hpt::write_file_atomically(
+      dir + "/projector_config.pbtxt",
+      fmt::format("embeddings {{\n  tensor_name: \"embeddings\"\n  tensor_path: \"vectors.tsv\"\n"
+                  "  metadata_path: \"metadata.tsv\"\n  sprite {{\n    image_path: \"sprite.png\"\n"
+                  "    single_image_dim: {0}\n    single_image_dim: {0}\n  }}\n}}\n",
+                  side));
   nlohmann::json config = {
       {"embeddings",
        {{{"tensorName", "embeddings"},
@@ -86,7 +79,7 @@ void write_projector(const std::string& dir, const torch::Tensor& embeddings,
          {"tensorPath", "vectors.tsv"},
          {"metadataPath", "metadata.tsv"},
          {"sprite", {{"imagePath", "sprite.png"}, {"singleImageDim", {side, side}}}}}}}};
-  open_out(dir + "/projector_config.json") << config.dump(2) << "\n";
+  hpt::write_file_atomically(dir + "/projector_config.json", config.dump(2) + "\n");
 }
 
 }  // namespace hpt::trainer

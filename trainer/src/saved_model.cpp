@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "hpt/io/atomic_file.hpp"
 #include "hpt/trainer/image_io.hpp"
 
 namespace hpt::trainer {
@@ -24,10 +25,7 @@ void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& e
                            {"dropout", o.dropout()}}},
                          {"extractor", extractor.save(dir)},
                          {"threshold", threshold}};
-  std::ofstream out(dir + "/model.json");
-  if (!(out << meta.dump(2) << "\n")) {
-    throw std::runtime_error(fmt::format("cannot write {}/model.json", dir));
-  }
+  hpt::write_file_atomically(dir + "/model.json", meta.dump(2) + "\n");
 }
 
 SavedModel load_model(const std::string& dir) {

@@ -11,6 +11,7 @@
 #include <random>
 #include <string_view>
 
+#include "hpt/io/atomic_file.hpp"
 #include "hpt/trainer/augment.hpp"
 #include "hpt/trainer/batch_sampler.hpp"
 #include "hpt/trainer/cache.hpp"
@@ -570,7 +571,8 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   }
   result.timings["total"] = seconds_since(t_start);
   if (!options.out_dir.empty()) {
-    std::ofstream(options.out_dir + "/metrics.json") << result_to_json(result).dump(2) << "\n";
+    hpt::write_file_atomically(options.out_dir + "/metrics.json",
+                               result_to_json(result).dump(2) + "\n");
   }
   return result;
 }

@@ -1,0 +1,71 @@
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include "hpt/trainer/projector.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using hpt::trainer::write_projector;
+
+namespace {
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  for (std::string line; std::getline(s, line);) {
+    out.push_back(line);
+  }
+  return out;
+}
+
+}  // namespace
+
+// The export holds one row per point (at most max_points), the class names, a sprite and
+// both config files naming them.
+TEST_CASE("projector export files", "[projector]") {
+  hpt::test::TempDir dir("projector");
+  torch::manual_seed(0);
+  const auto embeddings = torch::randn({5, 3});
+  const auto labels = torch::tensor({0, 1, 1, 0, 7}, torch::kInt64);
+  const auto images = torch::randint(0, 256, {5, 4, 4, 1}, torch::kUInt8);
+  write_projector(dir.path().string(), embeddings, labels, {"cat", "dog"}, images, 4);
+  const auto vectors = lines(read(dir.file("vectors.tsv")));
+  REQUIRE(vectors.size() == 4);
+  CHECK(std::count(vectors[0].begin(), vectors[0].end(), '\t') == 2);
+  const auto metadata = lines(read(dir.file("metadata.tsv")));
+  REQUIRE(metadata.size() == 5);
+  CHECK(metadata[0] == "label\tclass");
+  CHECK(metadata[2] == "1\tdog");
+  CHECK(fs::file_size(dir.file("sprite.png")) > 8);
+  CHECK_THAT(read(dir.file("projector_config.pbtxt")), Catch::Contains("single_image_dim: 4"));
+  CHECK_THAT(read(dir.file("projector_config.json")), Catch::Contains("\"tensorShape\""));
+}
+
+// Files are replaced by rename, never written through: a symbolic link planted at an output
+// name is replaced by the file and its target stays untouched.
+TEST_CASE("projector export never writes through a planted link", "[projector]") {
+  hpt::test::TempDir dir("projector-link");
+  const std::string victim = dir.file("victim.txt");
+  std::ofstream(victim) << "keep me\n";
+  fs::create_directories(dir.file("out"));
+  fs::create_symlink(victim, dir.file("out/vectors.tsv"));
+  fs::create_symlink(victim, dir.file("out/projector_config.json"));
+  write_projector(dir.file("out"), torch::zeros({2, 2}), torch::tensor({0, 1}, torch::kInt64),
+                  {"a", "b"}, torch::zeros({2, 2, 2, 1}, torch::kUInt8));
+  CHECK(read(victim) == "keep me\n");
+  CHECK_FALSE(fs::is_symlink(dir.file("out/vectors.tsv")));
+  CHECK(lines(read(dir.file("out/vectors.tsv"))).size() == 2);
+  CHECK_FALSE(fs::is_symlink(dir.file("out/projector_config.json")));
+}
