@@ -97,3 +97,22 @@ class TempDirTest(unittest.TestCase):
 
     def tearDown(self):
         self._tmp.cleanup()
+
+
+def two_objective_config(folder, sampler="{type: tpe, n_startup_trials: 4}", extra=""):
+    """Study `mo` in folder/study.db: objectives/two_objectives.py, [minimize, maximize]."""
+    return write_config(folder, f"""\
+            study:
+              name: mo
+              directions: [minimize, maximize]
+              seed: 3
+              storage: {folder}/study.db
+              sampler: {sampler}
+            {extra}
+            objective:
+              command: [{PYTHON}, {os.path.join(OBJECTIVES, "two_objectives.py")}]
+            search_space:
+              x: {{type: float, low: -3, high: 3}}
+              y: {{type: float, low: 0.01, high: 10, log: true}}
+              kind: {{type: categorical, choices: [a, b]}}
+            """)

@@ -64,6 +64,23 @@ class TinyIdxTest(TempDirTest):
         write_idx(self.data, "t10k", 20, 2)
         self.env = {"HPT_CACHE_DIR": os.path.join(self.dir, "cache")}
 
+    def study_config(self, db, study_keys, search_space):
+        """A built-in-trainer study named `builtin` over the tiny dataset: `study_keys` and
+        `search_space` are YAML lines (indented), fixed_section() the fixed settings."""
+        fixed = "\n".join(f"  {k}: {json.dumps(v)}" for k, v in fixed_section(self.data).items())
+        return write_config(self.dir, f"""\
+study:
+  name: builtin
+  direction: maximize
+  seed: 0
+  storage: {db}
+{study_keys}
+fixed:
+{fixed}
+search_space:
+{search_space}
+""")
+
 
 class BuiltinTrainerTest(TinyIdxTest):
 
@@ -96,24 +113,14 @@ class BuiltinTrainerTest(TinyIdxTest):
     def test_study_report_train_match_embed(self):
         """A built-in-trainer study, its report, then hpt train / match / embed on the same data."""
         db = os.path.join(self.dir, "study.db")
-        fixed = "\n".join(f"  {k}: {json.dumps(v)}" for k, v in fixed_section(self.data).items())
-        cfg = write_config(self.dir, f"""\
-study:
-  name: builtin
-  direction: maximize
-  seed: 0
-  storage: {db}
-  sampler: {{type: tpe, n_startup_trials: 2}}
-  pruner: {{type: median, n_startup_trials: 2, n_warmup_steps: 1}}
-fixed:
-{fixed}
-search_space:
+        cfg = self.study_config(db, """\
+  sampler: {type: tpe, n_startup_trials: 2}
+  pruner: {type: median, n_startup_trials: 2, n_warmup_steps: 1}""", """\
   embedding_dim: [8, 16]
   intermediate_ff_block_units: [[32], []]
-  dropout: {{type: float, low: 0.0, high: 0.3}}
-  learning_rate: {{type: float, low: 1.0e-3, high: 1.0e-2, log: true}}
-  margin: {{type: float, low: 0.2, high: 1.0}}
-""")
+  dropout: {type: float, low: 0.0, high: 0.3}
+  learning_rate: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}
+  margin: {type: float, low: 0.2, high: 1.0}""")
         run_hpt("--config", cfg, "--trials", "4", "--jobs", "2", env=self.env, check=True, timeout=300)
         trials = trials_json(db)
         counts = state_counts(trials)

@@ -8,7 +8,7 @@ import subprocess
 import unittest
 
 from hpt_harness import (HPT, HERE, OBJECTIVES, PYTHON, TempDirTest, file_digest, quadratic_config, run_hpt,
-                         trials_json, write_config)
+                         trials_json, two_objective_config, write_config)
 
 NODE_PATH = os.environ.get("HPT_NODE_PATH",
                            os.path.join(os.path.dirname(os.path.dirname(HERE)), ".npm-test", "node_modules"))
@@ -158,21 +158,8 @@ class DashboardBrowserTest(TempDirTest):
             if REQUIRED:
                 self.fail(reason)
             self.skipTest(reason)
-        db = os.path.join(self.dir, "study.db")
-        config = write_config(self.dir, f"""\
-            study:
-              name: mo
-              directions: [minimize, maximize]
-              seed: 3
-              storage: {db}
-              sampler: {{type: tpe, n_startup_trials: 4}}
-            objective:
-              command: [{PYTHON}, {os.path.join(OBJECTIVES, "two_objectives.py")}]
-            search_space:
-              x: {{type: float, low: -3, high: 3}}
-              y: {{type: float, low: 0.01, high: 10, log: true}}
-              kind: {{type: categorical, choices: [a, b]}}
-            """)
+        db = os.path.join(self.dir, "study.db")  # two_objective_config's database.
+        config = two_objective_config(self.dir)
         run_hpt("--config", config, "--trials", "14", check=True)
         best = run_hpt("best", db, "--format", "json", check=True)
         front = sorted(t["number"] for t in json.loads(best.stdout))

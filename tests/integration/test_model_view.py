@@ -7,7 +7,7 @@ import re
 import shutil
 import unittest
 
-from hpt_harness import HPT, run_hpt, trials_json, write_config
+from hpt_harness import HPT, run_hpt, trials_json
 from test_builtin_trainer import TinyIdxTest, fixed_section
 
 
@@ -46,20 +46,9 @@ class ModelViewTest(TinyIdxTest):
     def test_report_and_train_show_the_model(self):
         """The study report shows the best trial's model view; hpt train writes its own page."""
         db = os.path.join(self.dir, "study.db")
-        fixed = "\n".join(f"  {k}: {json.dumps(v)}" for k, v in fixed_section(self.data).items())
-        cfg = write_config(self.dir, f"""\
-study:
-  name: builtin
-  direction: maximize
-  seed: 0
-  storage: {db}
-  sampler: {{type: random}}
-fixed:
-{fixed}
-search_space:
+        cfg = self.study_config(db, "  sampler: {type: random}", """\
   embedding_dim: [8]
-  learning_rate: {{type: float, low: 1.0e-3, high: 1.0e-2, log: true}}
-""")
+  learning_rate: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}""")
         run_hpt("--config", cfg, "--trials", "2", env=self.env, check=True, timeout=300)
         trials = [t for t in trials_json(db) if t["state"] == "COMPLETE"]
         self.assertEqual(len(trials), 2)

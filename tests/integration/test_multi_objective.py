@@ -6,7 +6,7 @@ import re
 import sqlite3
 import subprocess
 
-from hpt_harness import HERE, OBJECTIVES, PYTHON, HPT, TempDirTest, write_config
+from hpt_harness import HERE, OBJECTIVES, PYTHON, HPT, TempDirTest, two_objective_config, write_config
 from test_dashboard import NODE_PATH, REQUIRED, browser_missing
 
 try:
@@ -66,25 +66,10 @@ def generations(db):
         con.close()
     return {number: json.loads(value) for number, value in rows}
 
-
 @unittest.skipUnless(HAVE_OPTUNA, "python3-optuna not installed")
 class MultiObjectiveTest(TempDirTest):
     def config(self, sampler="{type: tpe, n_startup_trials: 4}", extra=""):
-        return write_config(self.dir, f"""\
-            study:
-              name: mo
-              directions: [minimize, maximize]
-              seed: 3
-              storage: {self.dir}/study.db
-              sampler: {sampler}
-            {extra}
-            objective:
-              command: [{PYTHON}, {os.path.join(OBJECTIVES, "two_objectives.py")}]
-            search_space:
-              x: {{type: float, low: -3, high: 3}}
-              y: {{type: float, low: 0.01, high: 10, log: true}}
-              kind: {{type: categorical, choices: [a, b]}}
-            """)
+        return two_objective_config(self.dir, sampler, extra)
 
     def best_numbers(self, db):
         proc = hpt("best", db, "--format", "json")
