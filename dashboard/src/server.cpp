@@ -86,12 +86,16 @@ int serve(Dashboard& dashboard, const ServeOptions& options,
   server.listen_after_bind();
   done = true;
   watcher.join();
-  // A stop signal often comes twice (`timeout` signals its child and then its process group):
-  // take the pending copies so that unblocking does not kill the process on its way out.
-  const timespec now{0, 0};
-  while (sigtimedwait(&signals, nullptr, &now) > 0) {
+  // A stop signal often comes twice (`timeout` signals its child and then its process group,
+  // a user presses Ctrl-C again): stopped by one, the process is on its way out, so the
+  // signals stay blocked and a late copy cannot kill it (exit status 130/143, not a signal
+  // death). Stopped otherwise, pending copies are taken and the old mask comes back.
+  if (stopped_by == 0) {
+    const timespec now{0, 0};
+    while (sigtimedwait(&signals, nullptr, &now) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return stopped_by;
 }
 
