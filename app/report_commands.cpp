@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "hpt/engine/cli.hpp"
+#include "hpt/engine/study_match.hpp"
 #include "hpt/reports/report.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/storage/study_lookup.hpp"

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 
+#include "hpt/io/datetime_text.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/plots_html.hpp"
 #include "hpt/storage/attribute_names.hpp"
@@ -31,14 +31,7 @@ std::string valid_utf8(const std::string& text) {
 }  // namespace
 
 std::string iso_time(Clock::time_point t) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     static_cast<int>(ms - static_cast<int64_t>(seconds) * 1000));
+  return format_datetime(t, TimeZone::Utc, 3, 'T') + "Z";
 }
 
 Json study_summary_json(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {

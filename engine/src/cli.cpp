@@ -20,13 +20,15 @@
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
+#include "hpt/engine/study_match.hpp"
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/credentials.hpp"
+#include "hpt/io/datetime_text.hpp"
+#include "hpt/io/python_json.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
 #include "hpt/storage/attribute_names.hpp"
-#include "hpt/storage/credentials.hpp"
-#include "hpt/storage/optuna_json.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/storage/study_lookup.hpp"
 #include "hpt/tuner/multi_objective.hpp"
@@ -57,15 +59,7 @@ std::string param_text(const Json& v) {
 }
 
 std::string time_text(const std::optional<Clock::time_point>& t) {
-  if (!t) {
-    return "";
-  }
-  std::time_t tt = Clock::to_time_t(*t);
-  std::tm tm{};
-  localtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  return t ? format_datetime(*t, TimeZone::Local, 0) : "";
 }
 
 // NaN and infinities stay numbers: python_json_dumps prints NaN, Infinity, -Infinity.

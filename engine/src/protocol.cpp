@@ -5,7 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "hpt/storage/optuna_json.hpp"
+#include "hpt/io/python_json.hpp"
 
 namespace hpt {
 
@@ -167,14 +167,6 @@ WorkerLine error_line(const std::string& problem, const std::string& line) {
 }
 
 }  // namespace
-
-size_t utf8_length(const std::string& text) {
-  size_t n = 0;
-  for (char c : text) {
-    n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }
-  return n;
-}
 
 WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_objectives) {
   const size_t open = raw.find_first_not_of(" \t\r");

@@ -27,4 +27,12 @@ std::pair<char32_t, size_t> decode_utf8(std::string_view text, size_t i) {
   return {cp, len};
 }
 
+size_t utf8_length(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) {
+    n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }
+  return n;
+}
+
 }  // namespace hpt

@@ -5,9 +5,9 @@
 #include <stdexcept>
 
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/python_json.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/reports/info.hpp"
-#include "hpt/storage/optuna_json.hpp"
 #include "hpt/storage/study_lookup.hpp"
 #include "hpt/tuner/importance.hpp"
 

@@ -1,6 +1,6 @@
 // open_storage: a storage URL to its SQL dialect.
 
-#include "hpt/storage/credentials.hpp"
+#include "hpt/io/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 #include "sqlite_schema.hpp"
 

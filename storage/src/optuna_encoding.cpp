@@ -1,7 +1,12 @@
 #include "optuna_encoding.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+
+#include "hpt/io/python_json.hpp"
 
 namespace hpt {
 
@@ -26,6 +31,18 @@ double decode_value(const std::optional<double>& value, const std::string& type)
     return std::nan("");
   }
   return *value;
+}
+
+Json stored_json_or_note(const std::string& text) {
+  std::string problem = fmt::format("JSON nested deeper than {} levels", k_max_json_depth);
+  if (json_nesting_depth(text, k_max_json_depth) <= k_max_json_depth) {
+    try {
+      return python_json_loads(text);
+    } catch (const std::invalid_argument& e) {
+      problem = e.what();
+    }
+  }
+  return Json("<unreadable: " + problem + ">");
 }
 
 Direction direction_from_stored(const std::string& text) {
@@ -55,14 +72,14 @@ std::string states_sql(const std::vector<TrialState>& states) {
   return out;
 }
 
-std::string now_local() { return format_sql_datetime(Clock::now(), TimeZone::Local); }
+std::string now_local() { return format_datetime(Clock::now(), TimeZone::Local); }
 
 std::optional<Clock::time_point> parse_local(const std::optional<std::string>& text) {
-  return text ? parse_sql_datetime(*text, TimeZone::Local) : std::nullopt;
+  return text ? parse_datetime(*text, TimeZone::Local) : std::nullopt;
 }
 
 std::optional<std::string> format_local(const std::optional<Clock::time_point>& t) {
-  return t ? std::optional<std::string>(format_sql_datetime(*t, TimeZone::Local)) : std::nullopt;
+  return t ? std::optional<std::string>(format_datetime(*t, TimeZone::Local)) : std::nullopt;
 }
 
 }  // namespace hpt

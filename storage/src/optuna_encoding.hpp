@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "hpt/storage/sql_datetime.hpp"
+#include "hpt/io/datetime_text.hpp"
 #include "hpt/tuner/trial.hpp"
 
 namespace hpt {
@@ -22,6 +22,11 @@ StoredValue encode_value(double v);
 
 // The inverse of encode_value; value is std::nullopt for SQL NULL (read as NaN).
 double decode_value(const std::optional<double>& value, const std::string& type);
+
+// An attribute column (value_json) as read from a database that may hold anything:
+// python_json_loads(text), or, when that fails or the text is nested deeper than
+// k_max_json_depth, a string "<unreadable: why>" in its place (the database is not changed).
+Json stored_json_or_note(const std::string& text);
 
 // A study_directions.direction text: MINIMIZE / MAXIMIZE, anything else (Optuna's NOT_SET,
 // text hpt cannot read) is Direction::NotSet.

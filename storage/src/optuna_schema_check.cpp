@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 namespace hpt {
 
-const std::set<std::string>& optuna_tables() {
+std::optional<std::string> optuna_tables_problem(const std::vector<std::string>& tables,
+                                                 const std::string& database) {
+  // The 13 tables of Optuna 3.1's RDB schema.
   static const std::set<std::string> k_tables = {"studies",
                                                  "version_info",
                                                  "study_directions",
@@ -18,19 +22,14 @@ const std::set<std::string>& optuna_tables() {
                                                  "trial_intermediate_values",
                                                  "trial_heartbeats",
                                                  "alembic_version"};
-  return k_tables;
-}
-
-std::optional<std::string> optuna_tables_problem(const std::vector<std::string>& tables,
-                                                 const std::string& database) {
   std::set<std::string> present(tables.begin(), tables.end());
   std::vector<std::string> missing;
-  for (const auto& t : optuna_tables()) {
+  for (const auto& t : k_tables) {
     if (present.count(t) == 0) {
       missing.push_back(t);
     }
   }
-  if (missing.size() == optuna_tables().size()) {
+  if (missing.size() == k_tables.size()) {
     return fmt::format("{} without Optuna's study schema (tables: {})", database,
                        fmt::join(tables, ", "));
   }

@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -28,9 +27,6 @@ struct SchemaTypes {
 
 // The CREATE statements of Optuna 3.1's schema, in Optuna's order, with these types.
 std::vector<std::string> optuna_schema_ddl(const SchemaTypes& types);
-
-// The 13 tables of Optuna 3.1's RDB schema.
-const std::set<std::string>& optuna_tables();
 
 // Why a database with these tables (sorted by name) is not an Optuna study database:
 // "<database> without Optuna's study schema (tables: ...)" or "incomplete ... (missing

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <pqxx/pqxx>
 
-#include "hpt/storage/credentials.hpp"
+#include "hpt/io/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 #include "hpt/storage/sql_storage.hpp"
 #include "optuna_schema_check.hpp"
@@ -179,7 +179,7 @@ class PostgresDialect final : public SqlDialect {
   void connect() {
     m_conn.reset();
     auto conn = std::make_unique<pqxx::connection>(with_defaults(m_url));
-    // ISO datetimes ("2024-01-02 03:04:05.678901"), as parse_sql_datetime reads them.
+    // ISO datetimes ("2024-01-02 03:04:05.678901"), as parse_datetime reads them.
     pqxx::nontransaction tx(*conn);
     tx.exec("SET DateStyle = 'ISO, YMD'");
     if (m_read_only) {

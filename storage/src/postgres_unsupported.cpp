@@ -1,6 +1,6 @@
 // Stands in for postgres_dialect.cpp when CMake finds no libpqxx: postgresql:// URLs say so.
 
-#include "hpt/storage/credentials.hpp"
+#include "hpt/io/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 
 namespace hpt {

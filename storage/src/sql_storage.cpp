@@ -9,8 +9,8 @@
 #include <thread>
 #include <utility>
 
-#include "hpt/storage/credentials.hpp"
-#include "hpt/storage/optuna_json.hpp"
+#include "hpt/io/credentials.hpp"
+#include "hpt/io/python_json.hpp"
 #include "optuna_encoding.hpp"
 #include "optuna_schema_check.hpp"
 #include "trial_arguments.hpp"
@@ -26,20 +26,84 @@ constexpr size_t k_in_list_max = 256;
 constexpr const char* k_trial_columns =
     "SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE ";
 
-std::string id_list(const std::vector<int64_t>& ids) {
-  std::string out;
-  for (int64_t id : ids) {
-    out += (out.empty() ? "" : ",") + std::to_string(id);
-  }
-  return out;
-}
-
 // A request id unique across hosts, processes (forked ones too) and calls.
 std::string new_request_id() {
   static const uint64_t k_random =
       std::random_device()() * uint64_t{0x100000000} + std::random_device()();
   static std::atomic<uint64_t> counter{0};
   return fmt::format("{:016x}-{}-{}", k_random, ::getpid(), ++counter);
+}
+
+// The first column of the first row, std::nullopt when there is none.
+std::optional<int64_t> integer(SqlDialect& db, const std::string& sql, const SqlParams& params) {
+  std::optional<int64_t> out;
+  db.query(sql, params, [&](const SqlRow& r) { out = out ? out : r.integer(0); });
+  return out;
+}
+
+// INSERT, or on a conflict on the first keys columns UPDATE the others.
+void upsert(SqlDialect& db, const char* table, const std::vector<const char*>& columns, size_t keys,
+            const SqlParams& values) {
+  std::vector<std::string> set;
+  for (size_t i = keys; i < columns.size(); ++i) {
+    set.push_back(fmt::format("{0} = excluded.{0}", columns[i]));
+  }
+  db.exec(
+      fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}", table,
+                  fmt::join(columns, ", "),
+                  fmt::join(std::vector<const char*>(columns.size(), "?"), ", "),
+                  fmt::join(columns.begin(), columns.begin() + keys, ", "), fmt::join(set, ", ")),
+      values);
+}
+
+// table is a study_* or trial_* attributes table, owned by a study or a trial.
+void upsert_attr(SqlDialect& db, const char* table, int64_t owner_id, const std::string& key,
+                 const Json& v) {
+  upsert(db, table, {table[0] == 's' ? "study_id" : "trial_id", "\"key\"", "value_json"}, 2,
+         {owner_id, key, python_json_dumps(v)});
+}
+
+void upsert_values(SqlDialect& db, int64_t trial_id, const std::vector<double>& values) {
+  for (size_t objective = 0; objective < values.size(); ++objective) {
+    const auto stored = encode_value(values[objective]);
+    upsert(db, "trial_values", {"trial_id", "objective", "value", "value_type"}, 2,
+           {trial_id, static_cast<int64_t>(objective), sql_param(stored.value), stored.type});
+  }
+}
+
+void upsert_intermediate(SqlDialect& db, int64_t trial_id, int64_t step, double value) {
+  const auto stored = encode_value(value);
+  upsert(db, "trial_intermediate_values",
+         {"trial_id", "step", "intermediate_value", "intermediate_value_type"}, 2,
+         {trial_id, step, sql_param(stored.value), stored.type});
+}
+
+void upsert_param(SqlDialect& db, int64_t trial_id, const std::string& name, double internal,
+                  const std::string& distribution_json) {
+  upsert(db, "trial_params", {"trial_id", "param_name", "param_value", "distribution_json"}, 2,
+         {trial_id, name, internal, distribution_json});
+}
+
+void upsert_heartbeat(SqlDialect& db, int64_t trial_id) {
+  db.exec("INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, " + db.utc_now_sql() +
+              ") ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
+          {trial_id});
+}
+
+// The trial of study_id (of any study when study_id < 0) stamped with request.
+std::optional<int64_t> stamped_trial(SqlDialect& db, int64_t study_id, const std::string& request) {
+  return integer(
+      db,
+      "SELECT t.trial_id FROM trial_system_attributes a JOIN trials t ON t.trial_id = "
+      "a.trial_id WHERE a.\"key\" = ? AND a.value_json = ? AND (t.study_id = ? OR ? < 0)",
+      {k_request_attr, python_json_dumps(request), study_id, study_id});
+}
+
+std::vector<int64_t> trial_ids(SqlDialect& db, int64_t study_id, const char* state) {
+  std::vector<int64_t> ids;
+  db.query("SELECT trial_id FROM trials WHERE study_id = ? AND state = ? ORDER BY number, trial_id",
+           {study_id, state}, [&](const SqlRow& r) { ids.push_back(r.integer(0)); });
+  return ids;
 }
 
 }  // namespace
@@ -123,26 +187,10 @@ auto SqlStorage::run(const char* what, bool write, F&& f) {
   }
 }
 
-std::optional<int64_t> SqlStorage::integer(const std::string& sql, const SqlParams& params) {
-  std::optional<int64_t> out;
-  m_db->query(sql, params, [&](const SqlRow& r) { out = out ? out : r.integer(0); });
-  return out;
-}
-
-void SqlStorage::upsert(const char* table, const std::vector<const char*>& columns, size_t keys,
-                        const SqlParams& values) {
-  std::string marks = "?";
-  std::string set;
-  for (size_t i = keys; i < columns.size(); ++i) {
-    set += fmt::format("{}{} = excluded.{}", i > keys ? ", " : "", columns[i], columns[i]);
+void SqlStorage::fail_if(const std::optional<std::string>& problem) const {
+  if (problem) {
+    fail(*problem);
   }
-  for (size_t i = 1; i < columns.size(); ++i) {
-    marks += ", ?";
-  }
-  m_db->exec(fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}", table,
-                         fmt::join(columns, ", "), marks,
-                         fmt::join(columns.begin(), columns.begin() + keys, ", "), set),
-             values);
 }
 
 void SqlStorage::prepare_schema() {
@@ -166,9 +214,7 @@ void SqlStorage::prepare_schema() {
     if (tables.empty()) {
       fail("empty database (no Optuna study schema)");
     }
-    if (auto problem = optuna_tables_problem(tables, "a database")) {
-      fail(*problem);
-    }
+    fail_if(optuna_tables_problem(tables, "a database"));
     std::optional<std::pair<int64_t, std::string>> version;
     std::optional<std::string> revision;
     m_db->query("SELECT schema_version, library_version FROM version_info", {},
@@ -179,12 +225,8 @@ void SqlStorage::prepare_schema() {
       fail(std::string("Optuna schema without a ") +
            (version ? "alembic_version" : "version_info") + " row");
     }
-    if (auto problem = schema_version_problem(version->first, version->second)) {
-      fail(*problem);
-    }
-    if (auto problem = alembic_revision_problem(*revision, version->second, m_url)) {
-      fail(*problem);
-    }
+    fail_if(schema_version_problem(version->first, version->second));
+    fail_if(alembic_revision_problem(*revision, version->second, m_url));
   });
   try {
     if (!m_read_only) {
@@ -195,79 +237,23 @@ void SqlStorage::prepare_schema() {
   }
 }
 
-// The trial of study_id (of any study when study_id < 0) stamped with request.
-std::optional<int64_t> SqlStorage::stamped_trial(int64_t study_id, const std::string& request) {
-  return integer(
-      "SELECT t.trial_id FROM trial_system_attributes a JOIN trials t ON t.trial_id = "
-      "a.trial_id WHERE a.\"key\" = ? AND a.value_json = ? AND (t.study_id = ? OR ? < 0)",
-      {k_request_attr, python_json_dumps(request), study_id, study_id});
-}
-
 void SqlStorage::require_study(int64_t study_id) {
-  if (!integer("SELECT 1 FROM studies WHERE study_id = ?", {study_id})) {
+  if (!integer(*m_db, "SELECT 1 FROM studies WHERE study_id = ?", {study_id})) {
     fail(fmt::format("no study with id {}", study_id));
   }
 }
 
-// The trial's number and state; fails for an unknown trial or, when updatable, a finished one.
-std::pair<int64_t, TrialState> SqlStorage::require_trial(int64_t trial_id, bool updatable) {
+void SqlStorage::require_trial(int64_t trial_id, bool updatable) {
   std::optional<std::pair<int64_t, std::string>> row;
   m_db->query("SELECT number, state FROM trials WHERE trial_id = ?", {trial_id},
               [&](const SqlRow& r) { row.emplace(r.is_null(0) ? -1 : r.integer(0), r.text(1)); });
   if (!row) {
     fail(fmt::format("no trial with id {}", trial_id));
   }
-  const TrialState state = trial_state_from_name(row->second);
-  if (updatable && is_finished(state)) {
+  if (is_finished(trial_state_from_name(row->second)) && updatable) {
     fail(fmt::format("trial {} (id {}) is already {} and cannot be changed", row->first, trial_id,
                      row->second));
   }
-  return {row->first, state};
-}
-
-std::vector<int64_t> SqlStorage::trial_ids(int64_t study_id, const char* state) {
-  std::vector<int64_t> ids;
-  m_db->query(
-      "SELECT trial_id FROM trials WHERE study_id = ? AND state = ? ORDER BY number, "
-      "trial_id",
-      {study_id, state}, [&](const SqlRow& r) { ids.push_back(r.integer(0)); });
-  return ids;
-}
-
-// table is a study_* or trial_* attributes table, owned by a study or a trial.
-void SqlStorage::upsert_attr(const char* table, int64_t owner_id, const std::string& key,
-                             const Json& v) {
-  if (auto problem = name_problem("attribute key", key)) {
-    fail(*problem);
-  }
-  upsert(table, {table[0] == 's' ? "study_id" : "trial_id", "\"key\"", "value_json"}, 2,
-         {owner_id, key, python_json_dumps(v)});
-}
-
-void SqlStorage::upsert_value(const char* table, int64_t trial_id, int64_t key, double value) {
-  const auto stored = encode_value(value);
-  const bool final_value = std::string(table) == "trial_values";
-  upsert(table,
-         final_value ? std::vector<const char*>{"trial_id", "objective", "value", "value_type"}
-                     : std::vector<const char*>{"trial_id", "step", "intermediate_value",
-                                                "intermediate_value_type"},
-         2, {trial_id, key, sql_param(stored.value), stored.type});
-}
-
-void SqlStorage::upsert_param(int64_t trial_id, const std::string& name, double internal,
-                              const std::string& distribution_json) {
-  if (auto problem = name_problem("parameter name", name)) {
-    fail(*problem);
-  }
-  upsert("trial_params", {"trial_id", "param_name", "param_value", "distribution_json"}, 2,
-         {trial_id, name, internal, distribution_json});
-}
-
-void SqlStorage::upsert_heartbeat(int64_t trial_id) {
-  m_db->exec("INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, " +
-                 m_db->utc_now_sql() +
-                 ") ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
-             {trial_id});
 }
 
 // The trials WHERE where (params bound), ordered by number, with their params, values and
@@ -275,29 +261,23 @@ void SqlStorage::upsert_heartbeat(int64_t trial_id) {
 std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const SqlParams& params,
                                                  int64_t study_id) {
   std::vector<TrialRow> rows;
+  std::vector<int64_t> ids;
   m_db->query(k_trial_columns + where + " ORDER BY number, trial_id", params, [&](const SqlRow& r) {
     rows.push_back({r.integer(0), r.is_null(1) ? -1 : static_cast<int>(r.integer(1)), r.text(2),
                     r.optional_text(3), r.optional_text(4)});
+    ids.push_back(r.integer(0));
   });
   TrialAssembler trials(rows, m_caches->distributions);
-  std::vector<int64_t> ids;
-  for (const auto& r : rows) {
-    ids.push_back(r.id);
-  }
   const bool whole_study = rows.size() > k_in_list_max;
+  const std::string from = whole_study
+                               ? " c JOIN trials t ON t.trial_id = c.trial_id WHERE t.study_id = ?"
+                               : fmt::format(" c WHERE c.trial_id IN ({})", fmt::join(ids, ","));
   auto each = [&](const char* columns, const char* table, auto&& add) {
-    if (rows.empty()) {
-      return;
+    if (!rows.empty()) {
+      m_db->query(fmt::format("SELECT c.trial_id, {} FROM {}{}", columns, table, from),
+                  whole_study ? SqlParams{study_id} : SqlParams{},
+                  [&](const SqlRow& r) { add(r.integer(0), r); });
     }
-    std::string sql = whole_study
-                          ? fmt::format(
-                                "SELECT c.trial_id, {} FROM {} c JOIN trials t ON t.trial_id = "
-                                "c.trial_id WHERE t.study_id = ?",
-                                columns, table)
-                          : fmt::format("SELECT c.trial_id, {} FROM {} c WHERE c.trial_id IN ({})",
-                                        columns, table, id_list(ids));
-    m_db->query(sql, whole_study ? SqlParams{SqlParam{study_id}} : SqlParams{},
-                [&](const SqlRow& r) { add(r.integer(0), r); });
   };
   each("c.param_name, c.param_value, c.distribution_json", "trial_params",
        [&](int64_t id, const SqlRow& r) { trials.add_param(id, r.text(1), r.real(2), r.text(3)); });
@@ -325,9 +305,7 @@ FrozenTrial SqlStorage::load_trial(int64_t trial_id) {
 
 int64_t SqlStorage::create_study(const std::string& name,
                                  const std::vector<Direction>& directions) {
-  if (auto problem = name_problem("study name", name)) {
-    fail(*problem);
-  }
+  fail_if(name_problem("study name", name));
   if (directions.empty() ||
       std::find(directions.begin(), directions.end(), Direction::NotSet) != directions.end()) {
     fail("a study needs one or more directions, each MINIMIZE or MAXIMIZE (not NOT_SET)");
@@ -353,28 +331,17 @@ int64_t SqlStorage::create_study(const std::string& name,
 std::vector<StudyInfo> SqlStorage::list_studies() {
   return run("list studies", false, [&](bool) {
     std::vector<StudyInfo> out;
-    std::vector<std::pair<int64_t, std::string>> rows;
-    auto finish = [&] {
-      if (!out.empty()) {
-        out.back().directions = directions_from_rows(std::move(rows));
-        rows.clear();
-      }
-    };
+    std::map<int64_t, std::vector<std::pair<int64_t, std::string>>> directions;
+    m_db->query("SELECT study_id, study_name FROM studies ORDER BY study_id", {},
+                [&](const SqlRow& r) {
+                  out.push_back({r.integer(0), r.text(1)});
+                });
     m_db->query(
-        "SELECT s.study_id, s.study_name, d.objective, d.direction FROM studies s LEFT JOIN "
-        "study_directions d ON d.study_id = s.study_id ORDER BY s.study_id",
-        {}, [&](const SqlRow& r) {
-          if (out.empty() || out.back().id != r.integer(0)) {
-            finish();
-            out.emplace_back();
-            out.back().id = r.integer(0);
-            out.back().name = r.text(1);
-          }
-          if (!r.is_null(2)) {
-            rows.emplace_back(r.integer(2), r.text(3));
-          }
-        });
-    finish();
+        "SELECT study_id, objective, direction FROM study_directions", {},
+        [&](const SqlRow& r) { directions[r.integer(0)].emplace_back(r.integer(1), r.text(2)); });
+    for (auto& study : out) {
+      study.directions = directions_from_rows(std::move(directions[study.id]));
+    }
     return out;
   });
 }
@@ -407,8 +374,9 @@ void SqlStorage::set_trial_system_attr(int64_t trial_id, const std::string& key,
 void SqlStorage::set_attr(const char* table, int64_t owner_id, const std::string& key,
                           const Json& v) {
   run(table[0] == 's' ? "set a study attribute" : "set a trial attribute", true, [&](bool) {
-    table[0] == 's' ? require_study(owner_id) : void(require_trial(owner_id, true));
-    upsert_attr(table, owner_id, key, v);
+    table[0] == 's' ? require_study(owner_id) : require_trial(owner_id, true);
+    fail_if(name_problem("attribute key", key));
+    upsert_attr(*m_db, table, owner_id, key, v);
   });
 }
 
@@ -445,26 +413,27 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
           "NULL WHERE trial_id = ?",
           {now_local(), id});
     }
-    upsert_attr("trial_system_attributes", id, k_owner_attr, owner);
-    upsert_heartbeat(id);
-    upsert_attr("trial_system_attributes", id, k_request_attr, tag(kind));
+    upsert_attr(*m_db, "trial_system_attributes", id, k_owner_attr, owner);
+    upsert_heartbeat(*m_db, id);
+    upsert_attr(*m_db, "trial_system_attributes", id, k_request_attr, tag(kind));
     return TrialClaim{kind, load_trial(id)};
   };
   return run("claim a trial", true, [&](bool after_lost_connection) -> std::optional<TrialClaim> {
     require_study(study_id);
     m_db->lock(study_id);  // Claims of one study one at a time, across hosts.
     for (Kind kind : {Kind::New, Kind::Waiting, Kind::Orphan}) {
-      if (auto id = after_lost_connection ? stamped_trial(study_id, tag(kind)) : std::nullopt) {
+      if (auto id =
+              after_lost_connection ? stamped_trial(*m_db, study_id, tag(kind)) : std::nullopt) {
         return TrialClaim{kind, load_trial(*id)};  // The first attempt committed this claim.
       }
     }
-    auto waiting = trial_ids(study_id, "WAITING");
+    auto waiting = trial_ids(*m_db, study_id, "WAITING");
     if (!waiting.empty()) {
       // A trial handed back mid-run (Ctrl-C) restarts from step 0: drop its old steps.
       m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {waiting.front()});
       return claimed(Kind::Waiting, waiting.front());
     }
-    for (int64_t id : is_orphan ? trial_ids(study_id, "RUNNING") : std::vector<int64_t>{}) {
+    for (int64_t id : is_orphan ? trial_ids(*m_db, study_id, "RUNNING") : std::vector<int64_t>{}) {
       if (is_orphan(load_trial(id))) {
         m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {id});
         m_db->exec("DELETE FROM trial_values WHERE trial_id = ?", {id});
@@ -490,46 +459,38 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
   });
 }
 
-int64_t SqlStorage::next_number(int64_t study_id) {
-  return *integer("SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
-                  {study_id});
-}
-
 int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
-  if (auto problem = new_trial_problem(templ)) {
-    fail(*problem);
-  }
+  fail_if(new_trial_problem(templ));
   const std::string request = new_request_id();
   return run("create a trial", true, [&](bool after_lost_connection) {
     require_study(study_id);
     m_db->lock(study_id);  // Numbers are max + 1, as in claim_trial.
-    if (auto id = after_lost_connection ? stamped_trial(study_id, request) : std::nullopt) {
+    if (auto id = after_lost_connection ? stamped_trial(*m_db, study_id, request) : std::nullopt) {
       return *id;  // The first attempt committed.
     }
     auto times = new_trial_times(templ);
     const int64_t id = m_db->insert(
         "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES "
         "(?, ?, ?, ?, ?)",
-        {next_number(study_id), study_id, trial_state_name(templ.state),
-         sql_param(format_local(times.start)), sql_param(format_local(times.complete))},
+        {*integer(*m_db, "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
+                  {study_id}),
+         study_id, trial_state_name(templ.state), sql_param(format_local(times.start)),
+         sql_param(format_local(times.complete))},
         "trial_id");
-    const std::vector<double> values = objective_values(templ);
-    for (size_t objective = 0; objective < values.size(); ++objective) {
-      upsert_value("trial_values", id, static_cast<int64_t>(objective), values[objective]);
-    }
+    upsert_values(*m_db, id, objective_values(templ));
     for (const auto& [name, internal] : templ.params) {
-      upsert_param(id, name, internal, distribution_to_json(templ.distributions.at(name)));
+      upsert_param(*m_db, id, name, internal, distribution_to_json(templ.distributions.at(name)));
     }
     for (const auto& [step, v] : templ.intermediate_values) {
-      upsert_value("trial_intermediate_values", id, step, v);
+      upsert_intermediate(*m_db, id, step, v);
     }
     for (const auto& [key, v] : templ.user_attrs) {
-      upsert_attr("trial_user_attributes", id, key, v);
+      upsert_attr(*m_db, "trial_user_attributes", id, key, v);
     }
     for (const auto& [key, v] : templ.system_attrs) {
-      upsert_attr("trial_system_attributes", id, key, v);
+      upsert_attr(*m_db, "trial_system_attributes", id, key, v);
     }
-    upsert_attr("trial_system_attributes", id, k_request_attr, request);
+    upsert_attr(*m_db, "trial_system_attributes", id, k_request_attr, request);
     return id;
   });
 }
@@ -539,12 +500,9 @@ void SqlStorage::set_trial_param(int64_t trial_id, const std::string& name, doub
   std::string json = distribution_to_json(d);
   run("set a trial parameter", true, [&](bool) {
     require_trial(trial_id, true);
-    upsert_param(trial_id, name, internal, json);
+    fail_if(name_problem("parameter name", name));
+    upsert_param(*m_db, trial_id, name, internal, json);
   });
-}
-
-void SqlStorage::set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) {
-  set_trial_intermediate_values(trial_id, {{step, value}});
 }
 
 void SqlStorage::set_trial_intermediate_values(
@@ -555,25 +513,17 @@ void SqlStorage::set_trial_intermediate_values(
   run("set an intermediate value", true, [&](bool) {
     require_trial(trial_id, true);
     for (const auto& [step, value] : steps) {
-      upsert_value("trial_intermediate_values", trial_id, step, value);
+      upsert_intermediate(*m_db, trial_id, step, value);
     }
   });
 }
 
 bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
-                                        std::optional<double> value) {
-  return set_trial_state_values(trial_id, state,
-                                value ? std::vector<double>{*value} : std::vector<double>{});
-}
-
-bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
                                         const std::vector<double>& values) {
-  if (auto problem = state_values_problem(trial_id, state, values)) {
-    fail(*problem);
-  }
+  fail_if(state_values_problem(trial_id, state, values));
   const std::string request = new_request_id();
   return run("finish a trial", true, [&](bool after_lost_connection) {
-    if (after_lost_connection && stamped_trial(-1, request) == trial_id) {
+    if (after_lost_connection && stamped_trial(*m_db, -1, request) == trial_id) {
       return true;  // The first attempt committed.
     }
     // Only a RUNNING trial changes: another process may have finished or reclaimed it.
@@ -588,10 +538,8 @@ bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
       require_trial(trial_id, false);  // Fails for an unknown trial.
       return false;
     }
-    for (size_t objective = 0; objective < values.size(); ++objective) {
-      upsert_value("trial_values", trial_id, static_cast<int64_t>(objective), values[objective]);
-    }
-    upsert_attr("trial_system_attributes", trial_id, k_request_attr, request);
+    upsert_values(*m_db, trial_id, values);
+    upsert_attr(*m_db, "trial_system_attributes", trial_id, k_request_attr, request);
     return true;
   });
 }
@@ -599,7 +547,7 @@ bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
 void SqlStorage::record_heartbeat(int64_t trial_id) {
   run("record a heartbeat", true, [&](bool) {
     require_trial(trial_id, false);
-    upsert_heartbeat(trial_id);
+    upsert_heartbeat(*m_db, trial_id);
   });
 }
 
@@ -637,9 +585,11 @@ std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) 
     TrialCache::Delta delta;
     delta.trials = load_trials(
         fmt::format("study_id = ? AND (trial_id > {}{})", max_id,
-                    unfinished.empty() ? "" : " OR trial_id IN (" + id_list(unfinished) + ")"),
+                    unfinished.empty()
+                        ? ""
+                        : fmt::format(" OR trial_id IN ({})", fmt::join(unfinished, ","))),
         {study_id}, study_id);
-    delta.total = *integer("SELECT COUNT(*) FROM trials WHERE study_id = ?", {study_id});
+    delta.total = *integer(*m_db, "SELECT COUNT(*) FROM trials WHERE study_id = ?", {study_id});
     return delta;
   });
   c.data_version = data_version;
@@ -663,7 +613,8 @@ int SqlStorage::count_trials(int64_t study_id, const std::vector<TrialState>& st
   return run("count trials", false, [&](bool) {
     require_study(study_id);
     return static_cast<int>(
-        *integer("SELECT COUNT(*) FROM trials WHERE study_id = ?" +
+        *integer(*m_db,
+                 "SELECT COUNT(*) FROM trials WHERE study_id = ?" +
                      (states.empty() ? "" : " AND state IN (" + states_sql(states) + ")"),
                  {study_id}));
   });

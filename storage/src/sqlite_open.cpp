@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "hpt/storage/credentials.hpp"
+#include "hpt/io/credentials.hpp"
 #include "hpt/storage/storage.hpp"
 #include "sqlite_schema.hpp"
 

@@ -4,13 +4,12 @@
 
 #include <cmath>
 
+#include "hpt/io/utf8.hpp"
+
 namespace hpt {
 
 std::optional<std::string> name_problem(const char* what, const std::string& name) {
-  size_t chars = 0;
-  for (char c : name) {
-    chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
-  }
+  const size_t chars = utf8_length(name);
   if (chars <= k_max_name_chars) {
     return std::nullopt;
   }

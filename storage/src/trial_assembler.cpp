@@ -6,7 +6,6 @@
 #include <cmath>
 #include <utility>
 
-#include "hpt/storage/optuna_json.hpp"
 #include "optuna_encoding.hpp"
 
 namespace hpt {
@@ -63,8 +62,8 @@ void TrialAssembler::add_param(int64_t trial_id, const std::string& name, double
     validate(d);
     if (!std::isfinite(internal) ||
         (std::holds_alternative<CategoricalDistribution>(d) && !contains(d, internal))) {
-      note_problem(*t, fmt::format("param {}: value {} is not in its distribution", name,
-                                   internal));
+      note_problem(*t,
+                   fmt::format("param {}: value {} is not in its distribution", name, internal));
       return;
     }
     t->params[name] = internal;

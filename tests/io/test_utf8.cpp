@@ -3,6 +3,7 @@
 #include "hpt/io/utf8.hpp"
 
 using hpt::decode_utf8;
+using hpt::utf8_length;
 
 // One to four byte sequences decode to their code point and length.
 TEST_CASE("decode_utf8 decodes valid sequences", "[io]") {
@@ -18,4 +19,11 @@ TEST_CASE("decode_utf8 refuses invalid sequences", "[io]") {
                           "\xc3", "\xe2\x82", "\xff"}) {
     CHECK(decode_utf8(bad, 0).second == 0);
   }
+}
+
+// Code points, not bytes: what a VARCHAR(n) column counts.
+TEST_CASE("utf8_length counts code points", "[io]") {
+  CHECK(utf8_length("") == 0);
+  CHECK(utf8_length("abc") == 3);
+  CHECK(utf8_length("\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80") == 5);
 }

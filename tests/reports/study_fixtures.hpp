@@ -150,10 +150,13 @@ class MemoryStorage : public Storage {
     return static_cast<int64_t>(m_trials[study_id].size());
   }
   void set_trial_param(int64_t, const std::string&, double, const Distribution&) override {}
-  void set_trial_intermediate_value(int64_t, int64_t, double) override {}
+  void set_trial_intermediate_values(int64_t,
+                                     const std::vector<std::pair<int64_t, double>>&) override {}
   void set_trial_user_attr(int64_t, const std::string&, const Json&) override {}
   void set_trial_system_attr(int64_t, const std::string&, const Json&) override {}
-  bool set_trial_state_values(int64_t, TrialState, std::optional<double>) override { return false; }
+  bool set_trial_state_values(int64_t, TrialState, const std::vector<double>&) override {
+    return false;
+  }
   void record_heartbeat(int64_t) override {}
   std::optional<double> heartbeat_age(int64_t) override { return std::nullopt; }
   FrozenTrial get_trial(int64_t) override { throw StorageError("not implemented"); }

@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "hpt/storage/optuna_json.hpp"
-#include "hpt/storage/sql_datetime.hpp"
+#include "hpt/io/datetime_text.hpp"
+#include "hpt/io/python_json.hpp"
 #include "hpt/storage/storage.hpp"
 #include "optuna_python.hpp"
 #include "support/temp_dir.hpp"
@@ -198,7 +198,7 @@ print(json.dumps([{"number": t.number, "state": t.state.name, "value": t.value,
       CHECK((v == expected || (std::isnan(v) && std::isnan(expected))));
     }
     auto local = [](const std::optional<hpt::Clock::time_point>& tp) {
-      return tp ? Json(hpt::format_sql_datetime(*tp, hpt::TimeZone::Local)) : Json();
+      return tp ? Json(hpt::format_datetime(*tp, hpt::TimeZone::Local)) : Json();
     };
     CHECK(local(t.datetime_start) == w["start"]);
     CHECK(local(t.datetime_complete) == w["complete"]);

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "hpt/storage/credentials.hpp"
+#include "hpt/io/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 #include "optuna_python.hpp"
 #include "storage_conformance.hpp"

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "hpt/io/utf8.hpp"
 #include "hpt/tuner/distribution.hpp"
 
 namespace hpt {
@@ -52,9 +53,6 @@ struct WorkerLine {
 // cut there) of a study with n_objectives objectives. Never throws for any input.
 WorkerLine parse_worker_line(const std::string& line, bool truncated = false,
                              size_t n_objectives = 1);
-
-// Number of Unicode code points in UTF-8 text (what PostgreSQL's VARCHAR(n) counts).
-size_t utf8_length(const std::string& text);
 
 // Replaces each {name} in args whose name is a key of values by the value (strings
 // verbatim, everything else as compact JSON). Other braces are left alone.

@@ -12,4 +12,8 @@ namespace hpt {
 // sequence, an overlong form, a surrogate or a value beyond U+10FFFF. Requires i < text.size().
 std::pair<char32_t, size_t> decode_utf8(std::string_view text, size_t i);
 
+// Number of Unicode code points in UTF-8 text (what PostgreSQL's VARCHAR(n) counts): the
+// bytes that do not continue a sequence.
+size_t utf8_length(std::string_view text);
+
 }  // namespace hpt

@@ -45,16 +45,15 @@ class SqlStorage : public Storage {
   int64_t create_trial(int64_t study_id, const FrozenTrial& templ) override;
 
   // The trial setters throw StorageError if the trial is finished (as Optuna does).
+  using Storage::set_trial_intermediate_value;
+  using Storage::set_trial_state_values;
   void set_trial_param(int64_t trial_id, const std::string& name, double internal,
                        const Distribution& d) override;
-  void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) override;
   void set_trial_intermediate_values(int64_t trial_id,
                                      const std::vector<std::pair<int64_t, double>>& steps) override;
   void set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) override;
   void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) override;
   // Throws StorageError for a NaN value or COMPLETE without a value.
-  bool set_trial_state_values(int64_t trial_id, TrialState state,
-                              std::optional<double> value) override;
   bool set_trial_state_values(int64_t trial_id, TrialState state,
                               const std::vector<double>& values) override;
   // Heartbeats use the database's clock (UTC).
@@ -85,25 +84,14 @@ class SqlStorage : public Storage {
   template <class F>
   auto run(const char* what, bool write, F&& f);
   [[noreturn]] void fail(const std::string& problem) const;
+  // fail(*problem) if there is one.
+  void fail_if(const std::optional<std::string>& problem) const;
   void prepare_schema();
-  // The first column of the first row, std::nullopt when there is none.
-  std::optional<int64_t> integer(const std::string& sql, const SqlParams& params);
-  // INSERT, or on a conflict on the first keys columns UPDATE the others.
-  void upsert(const char* table, const std::vector<const char*>& columns, size_t keys,
-              const SqlParams& values);
-  std::optional<int64_t> stamped_trial(int64_t study_id, const std::string& request);
   void require_study(int64_t study_id);
-  std::pair<int64_t, TrialState> require_trial(int64_t trial_id, bool updatable);
-  std::vector<int64_t> trial_ids(int64_t study_id, const char* state);
-  int64_t next_number(int64_t study_id);
+  // Fails for an unknown trial or, when updatable, a finished one.
+  void require_trial(int64_t trial_id, bool updatable);
   void set_attr(const char* table, int64_t owner_id, const std::string& key, const Json& v);
   std::map<std::string, Json> study_attrs(const char* table, int64_t study_id);
-  void upsert_attr(const char* table, int64_t owner_id, const std::string& key, const Json& v);
-  // table: trial_values (key: objective) or trial_intermediate_values (key: step).
-  void upsert_value(const char* table, int64_t trial_id, int64_t key, double value);
-  void upsert_param(int64_t trial_id, const std::string& name, double internal,
-                    const std::string& distribution_json);
-  void upsert_heartbeat(int64_t trial_id);
   std::vector<FrozenTrial> load_trials(const std::string& where, const SqlParams& params,
                                        int64_t study_id);
   FrozenTrial load_trial(int64_t trial_id);

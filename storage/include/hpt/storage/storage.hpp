@@ -52,7 +52,8 @@ class Storage {
 
   // Throws StorageError if a study with this name exists, the name is longer than
   // k_max_name_chars or directions is empty. One study_directions row per objective.
-  virtual int64_t create_study(const std::string& name, const std::vector<Direction>& directions) = 0;
+  virtual int64_t create_study(const std::string& name,
+                               const std::vector<Direction>& directions) = 0;
   int64_t create_study(const std::string& name, Direction direction) {
     return create_study(name, std::vector<Direction>{direction});
   }
@@ -82,33 +83,25 @@ class Storage {
   // Names and keys longer than k_max_name_chars throw StorageError (nothing is written).
   virtual void set_trial_param(int64_t trial_id, const std::string& name, double internal,
                                const Distribution& d) = 0;
-  virtual void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) = 0;
   // Many steps of one trial in one transaction, so that a worker reporting thousands of
-  // steps a second costs one write per batch, not per step. The default writes each.
-  virtual void set_trial_intermediate_values(int64_t trial_id,
-                                             const std::vector<std::pair<int64_t, double>>& steps) {
-    for (const auto& [step, value] : steps) {
-      set_trial_intermediate_value(trial_id, step, value);
-    }
+  // steps a second costs one write per batch, not per step.
+  virtual void set_trial_intermediate_values(
+      int64_t trial_id, const std::vector<std::pair<int64_t, double>>& steps) = 0;
+  void set_trial_intermediate_value(int64_t trial_id, int64_t step, double value) {
+    set_trial_intermediate_values(trial_id, {{step, value}});
   }
   virtual void set_trial_user_attr(int64_t trial_id, const std::string& key, const Json& v) = 0;
   virtual void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) = 0;
-  // Moves a RUNNING trial to state (with value for COMPLETE/PRUNED); sets
-  // datetime_complete for finished states. Returns false, changing nothing, if the
-  // trial is not RUNNING (e.g. another process finished or reclaimed it).
+  // Moves a RUNNING trial to state with one value per objective (COMPLETE/PRUNED; a
+  // multi-objective study's COMPLETE trial: one trial_values row each, objective 0, 1, ...,
+  // as Optuna 3.1; empty = no value); sets datetime_complete for finished states. Returns
+  // false, changing nothing, if the trial is not RUNNING (e.g. another process finished or
+  // reclaimed it). Throws StorageError for a NaN value.
   virtual bool set_trial_state_values(int64_t trial_id, TrialState state,
-                                      std::optional<double> value) = 0;
-  // The same with one value per objective (a multi-objective study's COMPLETE trial: one
-  // trial_values row each, objective 0, 1, ..., as Optuna 3.1); empty = no value. Throws
-  // StorageError for a NaN value. The default handles at most one value and throws
-  // StorageError for more.
-  virtual bool set_trial_state_values(int64_t trial_id, TrialState state,
-                                      const std::vector<double>& values) {
-    if (values.size() > 1) {
-      throw StorageError("this storage cannot store several objective values");
-    }
-    return set_trial_state_values(
-        trial_id, state, values.empty() ? std::nullopt : std::optional<double>(values[0]));
+                                      const std::vector<double>& values) = 0;
+  bool set_trial_state_values(int64_t trial_id, TrialState state, std::optional<double> value) {
+    return set_trial_state_values(trial_id, state,
+                                  value ? std::vector<double>{*value} : std::vector<double>{});
   }
   virtual void record_heartbeat(int64_t trial_id) = 0;
   // Seconds since the trial's last heartbeat, std::nullopt if it never had one.
@@ -117,8 +110,8 @@ class Storage {
   // Throws StorageError if there is no such trial.
   virtual FrozenTrial get_trial(int64_t trial_id) = 0;
   // All trials of the study ordered by number (optionally only some states).
-  virtual std::vector<FrozenTrial> get_all_trials(
-      int64_t study_id, const std::vector<TrialState>& states = {}) = 0;
+  virtual std::vector<FrozenTrial> get_all_trials(int64_t study_id,
+                                                  const std::vector<TrialState>& states = {}) = 0;
   // All trials, as get_all_trials(study_id), as an immutable shared snapshot: no copy, so
   // fast at 10,000 trials when the caller drops the snapshot before asking again.
   virtual std::shared_ptr<const std::vector<FrozenTrial>> trials_snapshot(int64_t study_id) {

@@ -1,4 +1,4 @@
-#include "hpt/storage/optuna_json.hpp"
+#include "hpt/io/python_json.hpp"
 
 #include <cctype>
 #include <cmath>
@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 namespace hpt {
+
+using Json = nlohmann::json;
 
 namespace {
 
@@ -162,10 +164,6 @@ std::string python_json_dumps(const Json& v, int indent) {
 }
 
 Json python_json_loads(const std::string& text) {
-  if (json_nesting_depth(text, k_max_json_depth) > k_max_json_depth) {
-    throw std::invalid_argument("JSON nested deeper than " + std::to_string(k_max_json_depth) +
-                                " levels");
-  }
   try {
     return Json::parse(text);
   } catch (const Json::parse_error&) {
@@ -183,14 +181,6 @@ Json python_json_loads(const std::string& text) {
   }
   throw std::invalid_argument("malformed JSON: '" +
                               (text.size() > 80 ? text.substr(0, 80) + "..." : text) + "'");
-}
-
-Json stored_json_or_note(const std::string& text) {
-  try {
-    return python_json_loads(text);
-  } catch (const std::invalid_argument& e) {
-    return Json(std::string("<unreadable: ") + e.what() + ">");
-  }
 }
 
 }  // namespace hpt

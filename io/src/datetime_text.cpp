@@ -1,12 +1,18 @@
-#include "hpt/storage/sql_datetime.hpp"
+#include "hpt/io/datetime_text.hpp"
+
+#include <fmt/format.h>
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
 namespace hpt {
 
-std::string format_sql_datetime(Clock::time_point t, TimeZone zone) {
+using Clock = std::chrono::system_clock;
+
+std::string format_datetime(Clock::time_point t, TimeZone zone, int fraction_digits,
+                            char separator) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   int64_t secs = us / 1000000;
   int64_t frac = us % 1000000;
@@ -21,14 +27,19 @@ std::string format_sql_datetime(Clock::time_point t, TimeZone zone) {
   } else {
     localtime_r(&tt, &tm);
   }
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
+  std::string out = fmt::format("{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}", tm.tm_year + 1900,
+                                tm.tm_mon + 1, tm.tm_mday, separator, tm.tm_hour, tm.tm_min,
+                                tm.tm_sec);
+  if (fraction_digits > 0) {
+    for (int d = fraction_digits; d < 6; ++d) {
+      frac /= 10;
+    }
+    out += fmt::format(".{:0{}}", frac, fraction_digits);
+  }
+  return out;
 }
 
-std::optional<Clock::time_point> parse_sql_datetime(const std::string& text, TimeZone zone) {
+std::optional<Clock::time_point> parse_datetime(const std::string& text, TimeZone zone) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   int consumed = 0;
   if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &year, &month, &day, &consumed) != 3) {

@@ -2,11 +2,12 @@
 #include <cmath>
 #include <limits>
 
-#include "hpt/storage/optuna_json.hpp"
+#include "hpt/io/python_json.hpp"
+
+using Json = nlohmann::json;
 
 // Dumps match Python's json.dumps byte for byte (expected strings written from Python).
-TEST_CASE("python_json_dumps writes Python's json.dumps text", "[storage][json]") {
-  using hpt::Json;
+TEST_CASE("python_json_dumps writes Python's json.dumps text", "[io][json]") {
   using hpt::python_json_dumps;
   CHECK(python_json_dumps(Json{{"b", Json::array({1, 2.5, nullptr, true})}, {"a", "x"}}) ==
         R"({"a": "x", "b": [1, 2.5, null, true]})");
@@ -22,8 +23,7 @@ TEST_CASE("python_json_dumps writes Python's json.dumps text", "[storage][json]"
 }
 
 // Loads accept Python's non-standard NaN / Infinity tokens, but not inside strings.
-TEST_CASE("python_json_loads reads NaN and Infinity", "[storage][json]") {
-  using hpt::Json;
+TEST_CASE("python_json_loads reads NaN and Infinity", "[io][json]") {
   using hpt::python_json_loads;
   CHECK(std::isnan(python_json_loads("NaN").get<double>()));
   auto v = python_json_loads(R"({"a": [Infinity, -Infinity, "NaN"], "b": 1})");
@@ -40,8 +40,7 @@ TEST_CASE("python_json_loads reads NaN and Infinity", "[storage][json]") {
 }
 
 // indent = 2 writes json.dumps(v, indent=2) byte for byte (the CLI's --format json).
-TEST_CASE("python_json_dumps with indent", "[storage][json]") {
-  using hpt::Json;
+TEST_CASE("python_json_dumps with indent", "[io][json]") {
   const Json v = {{"a", Json::array({1, Json::object(), Json::array()})},
                   {"b", Json{{"c", std::nan("")}}}};
   CHECK(hpt::python_json_dumps(v, 2) ==

@@ -1,4 +1,4 @@
-#include "hpt/storage/credentials.hpp"
+#include "hpt/io/credentials.hpp"
 
 #include <algorithm>
 #include <cctype>
