@@ -9,18 +9,17 @@
 #include <limits>
 #include <stdexcept>
 
+#include "embedded/dashboard_css.hpp"
+#include "embedded/dashboard_js.hpp"
 #include "hpt/dashboard/api.hpp"
+#include "hpt/reports/html_page.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/model_view.hpp"
 #include "hpt/reports/plots_html.hpp"
 #include "hpt/reports/svg.hpp"
+#include "hpt/reports/trial_model_view.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/study_lookup.hpp"
-
-namespace hpt::embedded {
-std::string_view dashboard_js();
-std::string_view dashboard_css();
-}  // namespace hpt::embedded
 
 namespace hpt::dashboard {
 namespace {
@@ -391,18 +390,11 @@ Response Dashboard::plots(Watched& w, const std::string& have) {
 }
 
 Response Dashboard::page() const {
-  std::string html = fmt::format(
-      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width, initial-scale=1\"><title>hpt dashboard</title><link "
-      "rel=\"icon\" href=\"data:,\">"
-      "<style>{}</style><style>{}</style></head><body><div id=\"app\"></div><div id=\"tip\">"
-      "</div><script>",
-      reports::report_css(), embedded::dashboard_css());
-  html += reports::report_js();
-  html += "</script><script>";
-  html += embedded::dashboard_js();
-  html += "</script></body></html>\n";
-  return {200, "text/html; charset=utf-8", std::move(html)};
+  const std::string head = "<link rel=\"icon\" href=\"data:,\"><style>" +
+                           std::string(embedded::dashboard_css()) + "</style>";
+  return {200, "text/html; charset=utf-8",
+          reports::render_page("hpt dashboard", "<div id=\"app\"></div>", head,
+                               embedded::dashboard_js())};
 }
 
 }  // namespace hpt::dashboard

@@ -7,6 +7,7 @@
 
 #include <iterator>
 
+#include "hpt/reports/html_page.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/plots_html.hpp"
 #include "hpt/reports/report.hpp"
@@ -19,11 +20,7 @@ std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>
   const bool has_model = sections.find("<section id=\"model\">") != std::string::npos;
   std::string out;
   out.reserve(sections.size() + (1 << 20));
-  fmt::format_to(std::back_inserter(out),
-                 "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta "
-                 "name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>hpt "
-                 "report: {0}</title><style>{1}</style></head><body><h1>Study report: {0}</h1>",
-                 html_escape(study.name), report_css());
+  out += "<h1>Study report: " + html_escape(study.name) + "</h1>";
   if (study.is_multi_objective()) {
     out +=
         "<nav><a href=\"#summary\">Summary</a><a href=\"#pareto\">Pareto front</a><a "
@@ -49,10 +46,8 @@ std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>
     rows.push_back(trial_row_json(row));
   }
   out += "<script type=\"application/json\" id=\"hpt-data\">" + script_json(Json{{"rows", rows}}) +
-         "</script><div id=\"tip\"></div><script>";
-  out += report_js();
-  out += "</script></body></html>\n";
-  return out;
+         "</script>";
+  return render_page("hpt report: " + study.name, out);
 }
 
 }  // namespace hpt::reports

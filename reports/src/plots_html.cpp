@@ -11,25 +11,16 @@
 #include <future>
 #include <iterator>
 
+#include "hpt/reports/html_page.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/model_view.hpp"
 #include "hpt/reports/svg.hpp"
-
-namespace hpt::embedded {
-std::string_view report_css();
-std::string_view report_js();
-}  // namespace hpt::embedded
+#include "hpt/reports/trial_model_view.hpp"
 
 namespace hpt::reports {
 namespace {
 
 using Out = std::back_insert_iterator<std::string>;
-
-void note(std::string& out, const std::string& text) {
-  if (!text.empty()) {
-    fmt::format_to(Out(out), "<p class=\"note\">{}</p>", html_escape(text));
-  }
-}
 
 // Opens the group of a plot's marks: data-t lists the trial number of each child mark.
 void index_group(std::string& out, const std::vector<FrozenTrial>& trials,
@@ -136,7 +127,7 @@ void summary_head(std::string& out, const SummaryInfo& s, const char* direction_
 void render_summary(std::string& out, const SummaryInfo& s) {
   summary_head(out, s, "Direction", direction_name(s.direction));
   if (!s.best_number) {
-    note(out, "No COMPLETE trial with a finite value yet: there is no best trial.");
+    append_note(out, "No COMPLETE trial with a finite value yet: there is no best trial.");
     out += "</section>";
     return;
   }
@@ -192,7 +183,7 @@ void history_plot(std::string& out, const HistoryInfo& h, const std::vector<Froz
 void render_history(std::string& out, const HistoryInfo& h, Direction dir,
                     const std::vector<FrozenTrial>& trials) {
   out += "<section id=\"history\"><h2>Optimization history</h2>";
-  note(out, h.note);
+  append_note(out, h.note);
   if (!h.points.empty()) {
     history_plot(out, h, trials,
                  std::string("Optimization history (") +
@@ -233,7 +224,7 @@ void importance_chart(std::string& out, const ImportanceInfo& info, const std::s
 void render_importance(std::string& out, const ImportanceInfo& info, const char* id,
                        const char* title) {
   fmt::format_to(Out(out), "<section id=\"{}\"><h2>{}</h2>", id, title);
-  note(out, info.note);
+  append_note(out, info.note);
   if (!info.importances.empty()) {
     importance_chart(out, info, title);
   }
@@ -264,7 +255,7 @@ Axis contour_axis(const ParamAxis& p) {
 void render_contour(std::string& out, const ContourInfo& c, Direction dir,
                     const std::vector<FrozenTrial>& trials) {
   out += "<section id=\"contour\"><h2>Contour plots (most important parameter pairs)</h2>";
-  note(out, c.note);
+  append_note(out, c.note);
   out += "<div class=\"grid\">";
   for (const ContourPlot& p : c.plots) {
     ParamAxis xa = p.x_axis;
@@ -340,7 +331,7 @@ void slice_grid(std::string& out, const SliceInfo& s, const std::vector<FrozenTr
 
 void render_slice(std::string& out, const SliceInfo& s, const std::vector<FrozenTrial>& trials) {
   out += "<section id=\"slice\"><h2>Slice plots</h2>";
-  note(out, s.note);
+  append_note(out, s.note);
   slice_grid(out, s, trials, "objective value");
   out += "</section>";
 }
@@ -413,7 +404,7 @@ void parallel_plot(std::string& out, const ParallelInfo& p, const std::vector<Fr
 void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
                      const std::vector<FrozenTrial>& trials) {
   out += "<section id=\"parallel\"><h2>Parallel coordinates</h2>";
-  note(out, p.note);
+  append_note(out, p.note);
   if (!p.pos.empty()) {
     const auto [vlo, vhi] = std::minmax_element(p.value.begin(), p.value.end());
     parallel_plot(out, p, trials, "Parallel coordinates", [&, vlo = vlo, vhi = vhi](size_t l) {
@@ -427,7 +418,7 @@ void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
 void render_intermediate(std::string& out, const IntermediateInfo& info,
                          const std::vector<FrozenTrial>& trials) {
   out += "<section id=\"intermediate\"><h2>Intermediate values (learning curves)</h2>";
-  note(out, info.note);
+  append_note(out, info.note);
   if (!info.curves.empty()) {
     std::vector<double> steps;
     std::vector<double> values;
@@ -465,7 +456,7 @@ void render_intermediate(std::string& out, const IntermediateInfo& info,
 
 void render_edf(std::string& out, const EdfInfo& e) {
   out += "<section id=\"edf\"><h2>Empirical distribution of objective values</h2>";
-  note(out, e.note);
+  append_note(out, e.note);
   if (!e.values.empty()) {
     Axis y;
     y.label = "cumulative probability";
@@ -509,7 +500,7 @@ void render_mo_summary(std::string& out, const SummaryInfo& s, const ParetoInfo&
   }
   summary_head(out, s, "Directions", directions);
   if (p.front.empty()) {
-    note(out, p.note.empty() ? "No Pareto front yet." : p.note);
+    append_note(out, p.note.empty() ? "No Pareto front yet." : p.note);
     out += "</section>";
     return;
   }
@@ -534,12 +525,12 @@ void render_mo_summary(std::string& out, const SummaryInfo& s, const ParetoInfo&
   }
   out += "</table>";
   if (p.front.size() > k_max_rows) {
-    note(out, fmt::format("The first {} of {} trials on the front (by objective 0); the "
-                          "trials table marks them all.",
-                          k_max_rows, p.front.size()));
+    append_note(out, fmt::format("The first {} of {} trials on the front (by objective 0); the "
+                                 "trials table marks them all.",
+                                 k_max_rows, p.front.size()));
   }
   if (p.n_excluded > 0) {
-    note(out, p.note);
+    append_note(out, p.note);
   }
   out += "</section>";
 }
@@ -549,7 +540,7 @@ void render_mo_summary(std::string& out, const SummaryInfo& s, const ParetoInfo&
 void render_pareto(std::string& out, const ParetoInfo& p, const std::vector<FrozenTrial>& trials) {
   fmt::format_to(Out(out), "<section id=\"pareto\" data-front=\"{}\"><h2>Pareto front</h2>",
                  front_numbers(p, trials));
-  note(out, p.note);
+  append_note(out, p.note);
   if (p.values.empty()) {
     out += "</section>";
     return;
@@ -642,24 +633,24 @@ void render_mo_objectives(std::string& out, const StudyInfo& study,
     const std::string label = objective_label(k, dirs[k]);
     const HistoryInfo h = get_history_info(by_objective[k], dirs[k]);
     if (h.points.empty()) {
-      note(out, label + ": " + h.note);
+      append_note(out, label + ": " + h.note);
     } else {
       history_plot(out, h, by_objective[k], "Optimization history: " + label, label);
     }
   }
   out += "</div></section><section id=\"importance\"><h2>Parameter importance (per objective)</h2>";
   if (!importances) {
-    note(out, "Computing the fANOVA importances\u2026");
+    append_note(out, "Computing the fANOVA importances\u2026");
   }
   for (size_t k = 0; importances && k < dirs.size(); ++k) {
     const std::string label = objective_label(k, dirs[k]);
     if (k >= importances->objectives.size()) {
-      note(out, label + ": not computed.");
+      append_note(out, label + ": not computed.");
       continue;
     }
     const ImportanceInfo& info = importances->objectives[k];
     if (!info.note.empty()) {
-      note(out, label + ": " + info.note);
+      append_note(out, label + ": " + info.note);
     }
     if (!info.importances.empty()) {
       importance_chart(out, info, "Importance for " + label);
@@ -672,7 +663,7 @@ void render_mo_objectives(std::string& out, const StudyInfo& study,
     fmt::format_to(Out(out),
                    "<details class=\"objective\" data-objective=\"{}\"{}><summary>{}</summary>", k,
                    k == 0 ? " open" : "", html_escape(label));
-    note(out, slice.note);
+    append_note(out, slice.note);
     slice_grid(out, slice, by_objective[k], label);
     out += "</details>";
   }
@@ -808,22 +799,5 @@ Json trial_row_json(const TrialRow& row) {
   }
   return j;
 }
-
-std::string script_json(const Json& value) {
-  const std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  std::string safe;
-  safe.reserve(text.size());
-  for (char c : text) {
-    if (c == '<') {
-      safe += "\\u003c";
-    } else {
-      safe += c;
-    }
-  }
-  return safe;
-}
-
-std::string_view report_css() { return embedded::report_css(); }
-std::string_view report_js() { return embedded::report_js(); }
 
 }  // namespace hpt::reports

@@ -3,8 +3,6 @@
 #include <fstream>
 
 #include "hpt/reports/model_view.hpp"
-#include "hpt/reports/plots_html.hpp"
-#include "study_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -104,53 +102,31 @@ TEST_CASE("render_model_view on malformed views", "[model_view]") {
   CHECK(bare.find("No false match") != std::string::npos);
 }
 
-// The view file sits next to the trial's log; only a regular file in the right format is read.
-TEST_CASE("read_model_view and model_view_path", "[model_view]") {
+// Only a regular file holding a JSON object in the model view format is read.
+TEST_CASE("read_model_view", "[model_view]") {
   hpt::test::TempDir dir;
-  hpt::FrozenTrial t;
-  CHECK_FALSE(hpt::reports::model_view_path(t));
-  t.system_attrs["hpt:log"] = (dir.path() / "s" / "3.log").string();
-  REQUIRE(hpt::reports::model_view_path(t) ==
-          (dir.path() / "s" / "3" / "model_view.json").string());
-  CHECK_FALSE(hpt::reports::load_trial_model_view(t));  // Not written yet.
-  write(dir.path() / "s" / "3" / "model_view.json", small_view().dump());
-  const auto view = hpt::reports::load_trial_model_view(t);
+  write(dir.path() / "view.json", small_view().dump());
+  const auto view = hpt::reports::read_model_view((dir.path() / "view.json").string());
   REQUIRE(view);
   CHECK((*view)["n_images"] == 4);
+  CHECK_FALSE(hpt::reports::read_model_view((dir.path() / "absent.json").string()));
   // Another format, broken JSON, a directory, a symbolic link: no view.
   write(dir.path() / "other.json", Json{{"format", "x"}}.dump());
   CHECK_FALSE(hpt::reports::read_model_view((dir.path() / "other.json").string()));
   write(dir.path() / "broken.json", "{\"format\": \"hpt-model-view\"");
   CHECK_FALSE(hpt::reports::read_model_view((dir.path() / "broken.json").string()));
   CHECK_FALSE(hpt::reports::read_model_view(dir.path().string()));
-  std::filesystem::create_symlink(dir.path() / "s" / "3" / "model_view.json",
-                                  dir.path() / "link.json");
+  std::filesystem::create_symlink(dir.path() / "view.json", dir.path() / "link.json");
   CHECK_FALSE(hpt::reports::read_model_view((dir.path() / "link.json").string()));
-  t.system_attrs["hpt:log"] = "/etc/passwd";
-  CHECK_FALSE(hpt::reports::model_view_path(t));
 }
 
-// The study report shows the best trial's model view (and only when there is one); the
-// standalone page is a whole document with the report's script.
-TEST_CASE("the report shows the best trial's model", "[model_view]") {
-  hpt::test::TempDir dir;
-  auto trials = hpt::test::mixed_study(20);
-  const auto study = hpt::test::study_info(1, "s");
-  const std::string without = hpt::reports::render_plot_sections(study, trials, nullptr);
-  CHECK(without.find("<section id=\"model\">") == std::string::npos);
-  const auto best = hpt::reports::best_trial_index(trials, hpt::Direction::Minimize);
-  REQUIRE(best);
-  for (auto& t : trials) {
-    t.system_attrs["hpt:log"] = (dir.path() / (std::to_string(t.number) + ".log")).string();
-  }
-  write(dir.path() / std::to_string(trials[*best].number) / "model_view.json", small_view().dump());
-  const std::string with = hpt::reports::render_plot_sections(study, trials, nullptr);
-  CHECK(with.find("<section id=\"model\"><h2>What the model learned (best trial #" +
-                  std::to_string(trials[*best].number) + ")") != std::string::npos);
-
+// The standalone page (hpt train's model_report.html) is a whole document with the report's
+// script.
+TEST_CASE("render_model_report", "[model_view]") {
   const std::string page = hpt::reports::render_model_report(small_view(), "model <x>");
   CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
   CHECK(page.find("<title>model &lt;x&gt;</title>") != std::string::npos);
+  CHECK(page.find("<h1>model &lt;x&gt;</h1><section id=\"model\">") != std::string::npos);
   CHECK(page.find("window.HptReport") != std::string::npos);
   CHECK(page.find("src=\"http") == std::string::npos);
 }

@@ -50,11 +50,12 @@ TEST_CASE("shorten cuts by code points", "[svg]") {
   CHECK(shorten("abc", 0).empty());
   // 6 two-byte and 6 three-byte characters: a byte cut would split one.
   CHECK(shorten("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", 4) == "\u00e9\u00e9\u00e9\u2026");
-  CHECK(shorten("\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e", 6) == "\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e");
+  CHECK(shorten("\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e", 6) ==
+        "\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e");
   CHECK(shorten("\u65e5\u672c\u8a9e\u65e5\u672c\u8a9e", 3) == "\u65e5\u672c\u2026");
   CHECK(shorten("\U0001F600\U0001F600\U0001F600", 2) == "\U0001F600\u2026");
   CHECK(shorten("a\xff\xc3", 5) == "a\uFFFD\uFFFD");
-  CHECK(shorten("\xe6\x97", 5) == "\uFFFD\uFFFD");          // A truncated sequence.
-  CHECK(shorten("\xc0\xaf", 5) == "\uFFFD\uFFFD");          // An overlong encoding.
+  CHECK(shorten("\xe6\x97", 5) == "\uFFFD\uFFFD");            // A truncated sequence.
+  CHECK(shorten("\xc0\xaf", 5) == "\uFFFD\uFFFD");            // An overlong encoding.
   CHECK(shorten("\xed\xa0\x80", 5) == "\uFFFD\uFFFD\uFFFD");  // A surrogate.
 }

@@ -10,9 +10,8 @@
 #include <iterator>
 
 #include "hpt/io/regular_file.hpp"
-#include "hpt/reports/plots_html.hpp"
+#include "hpt/reports/html_page.hpp"
 #include "hpt/reports/svg.hpp"
-#include "hpt/storage/attribute_names.hpp"
 
 namespace hpt::reports {
 namespace {
@@ -91,10 +90,6 @@ class ViewReader {
   std::vector<std::string> m_names;
 };
 
-void note(std::string& out, const std::string& text) {
-  fmt::format_to(Out(out), "<p class=\"note\">{}</p>", html_escape(text));
-}
-
 void render_recall(std::string& out, const Json& view) {
   auto it = view.find("recall_at_k");
   if (it == view.end() || !it->is_array() || it->empty()) {
@@ -116,7 +111,7 @@ void render_recall(std::string& out, const Json& view) {
 void render_map(std::string& out, const Json& view, const ViewReader& reader) {
   auto it = view.find("points");
   if (it == view.end() || !it->is_array() || it->empty()) {
-    note(out, "The model view has no embedding points.");
+    append_note(out, "The model view has no embedding points.");
     return;
   }
   std::vector<std::string> thumbs;
@@ -150,7 +145,7 @@ void render_map(std::string& out, const Json& view, const ViewReader& reader) {
     points.push_back({*number_at(p[0]), *number_at(p[1]), p[2].get<int64_t>(), thumb});
   }
   if (points.empty()) {
-    note(out, "The model view's points are malformed.");
+    append_note(out, "The model view's points are malformed.");
     return;
   }
   auto axis = [&](bool x, const std::string& label) {
@@ -267,30 +262,11 @@ std::optional<Json> read_model_view(const std::string& path) {
   return std::nullopt;
 }
 
-std::optional<std::string> model_view_path(const FrozenTrial& trial) {
-  auto it = trial.system_attrs.find(k_log_attr);
-  if (it == trial.system_attrs.end() || !it->second.is_string()) {
-    return std::nullopt;
-  }
-  const std::string& log = it->second.get_ref<const std::string&>();
-  const std::string suffix = ".log";
-  if (log.size() <= suffix.size() ||
-      log.compare(log.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return std::nullopt;
-  }
-  return log.substr(0, log.size() - suffix.size()) + "/model_view.json";
-}
-
-std::optional<Json> load_trial_model_view(const FrozenTrial& trial) {
-  const auto path = model_view_path(trial);
-  return path ? read_model_view(*path) : std::nullopt;
-}
-
 std::string render_model_view(const Json& view, const std::string& heading) {
   std::string out;
   fmt::format_to(Out(out), "<section id=\"model\"><h2>{}</h2>", html_escape(heading));
   if (!view.is_object()) {
-    note(out, "The model view is not a JSON object.");
+    append_note(out, "The model view is not a JSON object.");
     out += "</section>";
     return out;
   }
@@ -334,16 +310,8 @@ std::string render_model_view(const Json& view, const std::string& heading) {
 }
 
 std::string render_model_report(const Json& view, const std::string& title) {
-  std::string out = fmt::format(
-      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width, initial-scale=1\"><title>{0}</title><style>{1}</style>"
-      "</head><body><h1>{0}</h1>",
-      html_escape(title), report_css());
-  out += render_model_view(view, "What the model learned");
-  out += "<div id=\"tip\"></div><script>";
-  out += report_js();
-  out += "</script></body></html>\n";
-  return out;
+  return render_page(title, "<h1>" + html_escape(title) + "</h1>" +
+                                render_model_view(view, "What the model learned"));
 }
 
 }  // namespace hpt::reports

@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "hpt/tuner/trial.hpp"
+#include "hpt/tuner/distribution.hpp"
 
 namespace hpt::reports {
 
@@ -28,13 +28,6 @@ inline constexpr const char* k_model_view_format = "hpt-model-view";
 // JSON object whose "format" is k_model_view_format; std::nullopt otherwise (absent, unreadable,
 // too large, not JSON, another format).
 std::optional<Json> read_model_view(const std::string& path);
-
-// Where a trial's model view is: <study dir>/<N>/model_view.json next to the trial's log
-// <study dir>/<N>.log (system attr "hpt:log"); std::nullopt when the trial has no such log.
-std::optional<std::string> model_view_path(const FrozenTrial& trial);
-
-// The model view of a trial (model_view_path, then read_model_view), if any.
-std::optional<Json> load_trial_model_view(const FrozenTrial& trial);
 
 // The view as an HTML <section id="model"> headed `heading`. Never throws on a malformed view:
 // every text is escaped, a thumbnail is used only if it is base64 text, malformed parts are

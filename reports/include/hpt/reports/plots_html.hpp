@@ -5,7 +5,6 @@
 // trial on hover, to select trials in one plot and highlight them in the others, and to zoom.
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "hpt/reports/info.hpp"
@@ -42,14 +41,5 @@ std::string render_trial_curve(const FrozenTrial& trial);
 // plus "values": [v0, v1, ...] for a trial with several objective values. Non-finite numbers
 // become null (JSON has no NaN).
 Json trial_row_json(const TrialRow& row);
-
-// Text of a JSON value for an inline <script type="application/json"> element: "<" is written
-// as \u003c so that no "</script>" or "<!--" can end it; invalid UTF-8 becomes U+FFFD.
-std::string script_json(const Json& value);
-
-// The report's stylesheet and script (reports/web/report.css and report.js, embedded at build
-// time), shared with the dashboard.
-std::string_view report_css();
-std::string_view report_js();
 
 }  // namespace hpt::reports

@@ -1,0 +1,27 @@
+#include "hpt/reports/trial_model_view.hpp"
+
+#include "hpt/reports/model_view.hpp"
+#include "hpt/storage/attribute_names.hpp"
+
+namespace hpt::reports {
+
+std::optional<std::string> model_view_path(const FrozenTrial& trial) {
+  auto it = trial.system_attrs.find(k_log_attr);
+  if (it == trial.system_attrs.end() || !it->second.is_string()) {
+    return std::nullopt;
+  }
+  const std::string& log = it->second.get_ref<const std::string&>();
+  const std::string suffix = ".log";
+  if (log.size() <= suffix.size() ||
+      log.compare(log.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return std::nullopt;
+  }
+  return log.substr(0, log.size() - suffix.size()) + "/model_view.json";
+}
+
+std::optional<Json> load_trial_model_view(const FrozenTrial& trial) {
+  const auto path = model_view_path(trial);
+  return path ? read_model_view(*path) : std::nullopt;
+}
+
+}  // namespace hpt::reports

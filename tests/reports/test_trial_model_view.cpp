@@ -1,0 +1,53 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "hpt/reports/plots_html.hpp"
+#include "hpt/reports/trial_model_view.hpp"
+#include "study_fixtures.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+// A model view file (the smallest the renderer draws) at path, its folders made.
+void write_view(const std::filesystem::path& path) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path) << hpt::Json{{"format", "hpt-model-view"}, {"n_images", 4}}.dump();
+}
+
+}  // namespace
+
+// The view file sits next to the trial's log: <study dir>/<N>/model_view.json.
+TEST_CASE("model_view_path and load_trial_model_view", "[model_view]") {
+  hpt::test::TempDir dir;
+  hpt::FrozenTrial t;
+  CHECK_FALSE(hpt::reports::model_view_path(t));
+  t.system_attrs["hpt:log"] = (dir.path() / "s" / "3.log").string();
+  REQUIRE(hpt::reports::model_view_path(t) ==
+          (dir.path() / "s" / "3" / "model_view.json").string());
+  CHECK_FALSE(hpt::reports::load_trial_model_view(t));  // Not written yet.
+  write_view(dir.path() / "s" / "3" / "model_view.json");
+  const auto view = hpt::reports::load_trial_model_view(t);
+  REQUIRE(view);
+  CHECK((*view)["n_images"] == 4);
+  t.system_attrs["hpt:log"] = "/etc/passwd";
+  CHECK_FALSE(hpt::reports::model_view_path(t));
+}
+
+// The study report shows the best trial's model view, and only when there is one.
+TEST_CASE("the report shows the best trial's model", "[model_view]") {
+  hpt::test::TempDir dir;
+  auto trials = hpt::test::mixed_study(20);
+  const auto study = hpt::test::study_info(1, "s");
+  const std::string without = hpt::reports::render_plot_sections(study, trials, nullptr);
+  CHECK(without.find("<section id=\"model\">") == std::string::npos);
+  const auto best = hpt::reports::best_trial_index(trials, hpt::Direction::Minimize);
+  REQUIRE(best);
+  for (auto& t : trials) {
+    t.system_attrs["hpt:log"] = (dir.path() / (std::to_string(t.number) + ".log")).string();
+  }
+  write_view(dir.path() / std::to_string(trials[*best].number) / "model_view.json");
+  const std::string with = hpt::reports::render_plot_sections(study, trials, nullptr);
+  CHECK(with.find("<section id=\"model\"><h2>What the model learned (best trial #" +
+                  std::to_string(trials[*best].number) + ")") != std::string::npos);
+}
