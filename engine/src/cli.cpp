@@ -124,74 +124,93 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
   return run_study(config, *storage, options, std::cout);
 }
 
-}  // namespace
-
-std::string format_trials(Storage& storage, const StudyInfo& study, const std::string& format) {
-  const auto trials = storage.get_all_trials(study.id);
+// The names of every parameter of trials, sorted: the csv and table columns.
+std::set<std::string> param_names(const std::vector<FrozenTrial>& trials) {
   std::set<std::string> names;
   for (const auto& t : trials) {
     for (const auto& [n, v] : t.params) {
       names.insert(n);
     }
   }
+  return names;
+}
+
+std::string trials_csv(const std::vector<FrozenTrial>& trials) {
+  const auto names = param_names(trials);
   std::ostringstream out;
+  out << "number,state,value,duration";
+  for (const auto& n : names) {
+    out << "," << csv_escape("params_" + n);
+  }
+  out << "\n";
+  for (const auto& t : trials) {
+    const Json p = t.external_params();
+    out << t.number << "," << trial_state_name(t.state) << ","
+        << (t.values.size() > 1 ? csv_escape(values_cell(t, "{}")) : value_text(t.value)) << ","
+        << (t.duration_seconds() ? fmt::format("{:.3f}", *t.duration_seconds()) : "");
+    for (const auto& n : names) {
+      out << "," << (p.contains(n) ? csv_escape(param_text(p[n])) : "");
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+// rows as left-aligned columns two spaces apart.
+std::string aligned_columns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    width.resize(std::max(width.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += fmt::format("{:<{}}", row[i], width[i]) + (i + 1 < row.size() ? "  " : "\n");
+    }
+  }
+  return out;
+}
+
+std::string trials_table(const std::vector<FrozenTrial>& trials) {
+  const auto names = param_names(trials);
+  std::vector<std::vector<std::string>> rows{{"number", "state", "value", "duration"}};
+  for (const auto& n : names) {
+    rows[0].push_back(terminal_text(n));
+  }
+  for (const auto& t : trials) {
+    const Json p = t.external_params();
+    std::vector<std::string> row{
+        std::to_string(t.number), trial_state_name(t.state),
+        t.value               ? fmt::format("{:.6g}", *t.value)
+        : t.values.size() > 1 ? values_cell(t, "{:.6g}")
+                              : "-",
+        t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
+    for (const auto& n : names) {
+      row.push_back(p.contains(n) ? terminal_text(param_text(p[n])) : "-");
+    }
+    rows.push_back(std::move(row));
+  }
+  return aligned_columns(rows);
+}
+
+}  // namespace
+
+std::string format_trials(Storage& storage, const StudyInfo& study, const std::string& format) {
+  if (format != "table" && format != "json" && format != "csv") {
+    throw std::invalid_argument("--format must be table, json or csv, but got '" + format + "'");
+  }
+  const auto trials = storage.get_all_trials(study.id);
   if (format == "json") {
     Json arr = Json::array();
     for (const auto& t : trials) {
       arr.push_back(trial_json(t));
     }
-    out << python_json_dumps(arr, 2) << "\n";
-  } else if (format == "csv") {
-    out << "number,state,value,duration";
-    for (const auto& n : names) {
-      out << "," << csv_escape("params_" + n);
-    }
-    out << "\n";
-    for (const auto& t : trials) {
-      const Json p = t.external_params();
-      out << t.number << "," << trial_state_name(t.state) << ","
-          << (t.values.size() > 1 ? csv_escape(values_cell(t, "{}")) : value_text(t.value)) << ","
-          << (t.duration_seconds() ? fmt::format("{:.3f}", *t.duration_seconds()) : "");
-      for (const auto& n : names) {
-        out << "," << (p.contains(n) ? csv_escape(param_text(p[n])) : "");
-      }
-      out << "\n";
-    }
-  } else if (format == "table") {
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> header{"number", "state", "value", "duration"};
-    for (const auto& n : names) {
-      header.push_back(terminal_text(n));
-    }
-    rows.push_back(header);
-    for (const auto& t : trials) {
-      const Json p = t.external_params();
-      std::vector<std::string> row{
-          std::to_string(t.number), trial_state_name(t.state),
-          t.value               ? fmt::format("{:.6g}", *t.value)
-          : t.values.size() > 1 ? values_cell(t, "{:.6g}")
-                                : "-",
-          t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
-      for (const auto& n : names) {
-        row.push_back(p.contains(n) ? terminal_text(param_text(p[n])) : "-");
-      }
-      rows.push_back(row);
-    }
-    std::vector<size_t> width(header.size(), 0);
-    for (const auto& row : rows) {
-      for (size_t i = 0; i < row.size(); ++i) {
-        width[i] = std::max(width[i], row[i].size());
-      }
-    }
-    for (const auto& row : rows) {
-      for (size_t i = 0; i < row.size(); ++i) {
-        out << fmt::format("{:<{}}", row[i], width[i]) << (i + 1 < row.size() ? "  " : "\n");
-      }
-    }
-  } else {
-    throw std::invalid_argument("--format must be table, json or csv, but got '" + format + "'");
+    return python_json_dumps(arr, 2) + "\n";
   }
-  return out.str();
+  return format == "csv" ? trials_csv(trials) : trials_table(trials);
 }
 
 namespace {
