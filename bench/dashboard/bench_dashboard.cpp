@@ -55,14 +55,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: bench_dashboard DIR [N...]\n";
     return 2;
   }
-  std::vector<int> sizes;
-  for (int i = 2; i < argc; ++i) {
-    sizes.push_back(std::stoi(argv[i]));
-  }
-  if (sizes.empty()) {
-    sizes = {1000, 10000};
-  }
-  for (int n : sizes) {
+  for (int n : hpt::bench::study_sizes(argc, argv)) {
     const std::string path = std::string(argv[1]) + "/dashboard_" + std::to_string(n) + ".db";
     std::remove(path.c_str());
     auto writer = hpt::open_storage(path);

@@ -44,14 +44,8 @@ for r in rows:
 print("\n(wall ms; CPU = milliseconds of CPU the dashboard used up to that point, all threads)")
 PY
 
-cat > "$tmp/study.yaml" <<YAML
-study: {name: trivial, storage: $tmp/study.db, seed: 0, sampler: {type: tpe}, pruner: {type: none}}
-objective:
-  command: [/usr/bin/awk, 'BEGIN { printf "{\"value\": %.17g}\n", {x} * {x} + {y} * {y} }']
-search_space:
-  x: {type: float, low: -10, high: 10}
-  y: {type: float, low: -10, high: 10}
-YAML
+. "$here/../study/trivial_study.sh"
+trivial_study_yaml "$tmp/study.db" > "$tmp/study.yaml"
 # What an open study page asks, from one light process (no process start per request): the
 # trials changed since its cursor every second, then the plots when they changed. (exec: the
 # background job's pid is the poller's, so that kill stops it.)

@@ -10,8 +10,8 @@
 #include <random>
 
 #include "hpt/reports/report.hpp"
-#include "synthetic_study.hpp"
 #include "hpt/tuner/importance.hpp"
+#include "synthetic_study.hpp"
 
 namespace {
 
@@ -27,14 +27,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
-  std::vector<int> sizes;
-  for (int i = 2; i < argc; ++i) {
-    sizes.push_back(std::stoi(argv[i]));
-  }
-  if (sizes.empty()) {
-    sizes = {1000, 10000};
-  }
-  for (int n : sizes) {
+  for (int n : hpt::bench::study_sizes(argc, argv)) {
     const auto trials = hpt::bench::synthetic_study(n, 42);
     hpt::Json rows = hpt::Json::array();
     for (const auto& t : trials) {

@@ -4,11 +4,22 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "hpt/tuner/trial.hpp"
 
 namespace hpt::bench {
+
+// The study sizes a benchmark's command line names after its output folder (argv[2], ...);
+// 1,000 and 10,000 trials when it names none.
+inline std::vector<int> study_sizes(int argc, char** argv) {
+  std::vector<int> sizes;
+  for (int i = 2; i < argc; ++i) {
+    sizes.push_back(std::stoi(argv[i]));
+  }
+  return sizes.empty() ? std::vector<int>{1000, 10000} : sizes;
+}
 
 inline std::vector<hpt::FrozenTrial> synthetic_study(int n, uint64_t seed) {
   const hpt::FloatDistribution lr{1e-5, 1e-1, true, std::nullopt};

@@ -10,14 +10,8 @@ hpt=$build/app/hpt
 trials=${TRIALS:-1000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cat > "$tmp/study.yaml" <<YAML
-study: {name: trivial, storage: $tmp/hpt.db, seed: 0, sampler: {type: tpe}, pruner: {type: none}}
-objective:
-  command: [/usr/bin/awk, 'BEGIN { printf "{\"value\": %.17g}\n", {x} * {x} + {y} * {y} }']
-search_space:
-  x: {type: float, low: -10, high: 10}
-  y: {type: float, low: -10, high: 10}
-YAML
+. "$here/trivial_study.sh"
+trivial_study_yaml "$tmp/hpt.db" > "$tmp/study.yaml"
 # Wall seconds of one hpt study with J jobs.
 hpt_study() {
   rm -f "$tmp"/hpt.db*

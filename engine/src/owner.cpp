@@ -4,7 +4,8 @@
 
 #include <climits>
 #include <fstream>
-#include <sstream>
+
+#include "hpt/engine/proc_stat.hpp"
 
 namespace hpt {
 
@@ -19,24 +20,8 @@ std::string read_first_line(const std::string& path) {
 
 // Start time of pid in clock ticks since boot, or -1 if the process does not exist.
 long long start_ticks_of(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) {
-    return -1;
-  }
-  // The command name (field 2) may hold spaces: fields resume after the last ')'.
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) {
-    return -1;
-  }
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 22) {
-      return std::stoll(field);
-    }
-  }
-  return -1;
+  const auto fields = proc_stat_fields(pid);
+  return fields.size() > 22 - 3 ? std::stoll(fields[22 - 3]) : -1;
 }
 
 std::string host_name() {

@@ -8,10 +8,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/unique_fd.hpp"
 
 namespace hpt {
@@ -52,21 +53,9 @@ bool have_children_files() {
 }
 
 // ppid of pid from /proc/pid/stat, or -1.
-pid_t parent_of(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) {
-    return -1;
-  }
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) {
-    return -1;
-  }
-  std::istringstream rest(stat.substr(close + 1));
-  std::string state;
-  pid_t ppid = -1;
-  rest >> state >> ppid;
-  return ppid;
+pid_t parent_of(long pid) {
+  const auto fields = proc_stat_fields(pid);
+  return fields.size() > 1 ? static_cast<pid_t>(std::strtol(fields[1].c_str(), nullptr, 10)) : -1;
 }
 
 }  // namespace
@@ -84,8 +73,9 @@ std::set<pid_t> child_processes() {
       continue;
     }
     if (!by_children) {
-      if (parent_of(e->d_name) == self) {
-        out.insert(static_cast<pid_t>(std::stol(e->d_name)));
+      const long pid = std::stol(e->d_name);
+      if (parent_of(pid) == self) {
+        out.insert(static_cast<pid_t>(pid));
       }
       continue;
     }

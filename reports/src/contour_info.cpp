@@ -62,17 +62,8 @@ ContourInfo get_contour_info(const std::vector<FrozenTrial>& trials,
                              const std::vector<std::string>& ranked, int top_params,
                              int grid_size) {
   ContourInfo info;
-  std::vector<int> idx;
-  std::set<std::string> present;
-  for (size_t i = 0; i < trials.size(); ++i) {
-    const FrozenTrial& t = trials[i];
-    if (t.state == TrialState::Complete && t.value && std::isfinite(*t.value)) {
-      idx.push_back(static_cast<int>(i));
-      for (const auto& [name, v] : t.params) {
-        present.insert(name);
-      }
-    }
-  }
+  const std::vector<int> idx = complete_indices(trials);
+  const std::set<std::string> present = param_names(trials, idx);
   std::vector<std::string> names;
   for (const std::string& n : ranked) {
     if (present.count(n) && std::find(names.begin(), names.end(), n) == names.end()) {

@@ -67,17 +67,8 @@ StudyImportances get_study_importances(const std::vector<FrozenTrial>& trials, u
 
 std::vector<std::string> quick_param_ranking(const std::vector<FrozenTrial>& trials) {
   constexpr int k_bins = 10;
-  std::vector<int> idx;
-  std::set<std::string> names;
-  for (size_t i = 0; i < trials.size(); ++i) {
-    const FrozenTrial& t = trials[i];
-    if (t.state == TrialState::Complete && t.value && std::isfinite(*t.value)) {
-      idx.push_back(static_cast<int>(i));
-      for (const auto& [name, v] : t.params) {
-        names.insert(name);
-      }
-    }
-  }
+  const std::vector<int> idx = complete_indices(trials);
+  const std::set<std::string> names = param_names(trials, idx);
   std::vector<std::pair<double, std::string>> scored;
   for (const std::string& name : names) {
     const ParamAxis axis = make_param_axis(trials, idx, name);

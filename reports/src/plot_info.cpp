@@ -12,6 +12,10 @@ bool has_finite_value(const FrozenTrial& t) {
   return t.state == TrialState::Complete && t.value && std::isfinite(*t.value);
 }
 
+const char* k_not_enough = "Not enough trials: no COMPLETE trial with a finite value yet.";
+
+}  // namespace
+
 std::vector<int> complete_indices(const std::vector<FrozenTrial>& trials) {
   std::vector<int> out;
   for (size_t i = 0; i < trials.size(); ++i) {
@@ -32,10 +36,6 @@ std::set<std::string> param_names(const std::vector<FrozenTrial>& trials,
   }
   return names;
 }
-
-const char* k_not_enough = "Not enough trials: no COMPLETE trial with a finite value yet.";
-
-}  // namespace
 
 std::string choice_label(const Json& choice) {
   return choice.is_string() ? choice.get<std::string>() : choice.dump();

@@ -43,6 +43,19 @@ Json rendered_plots(Dashboard& d, int64_t id, const std::string& have = "") {
   return {};
 }
 
+// What the page does: lists the study's trials (so the dashboard notices a change), then asks
+// for its plots until a drawing other than version have ("" for none yet) comes back.
+Json plots_after_listing(Dashboard& d, int64_t id, const std::string& have = "") {
+  get_json(d, "/api/studies/" + std::to_string(id) + "/trials");
+  Json p = rendered_plots(d, id, have);
+  for (int i = 0; i < 300 && !p.contains("html"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    p = rendered_plots(d, id, have);
+  }
+  REQUIRE(p.contains("html"));
+  return p;
+}
+
 }  // namespace
 
 // The studies list names both studies with counts by state and the best value.
@@ -142,9 +155,7 @@ TEST_CASE("one trial", "[dashboard]") {
 TEST_CASE("plots follow the study", "[dashboard]") {
   hpt::test::StudyDb db(20);
   auto d = open_dashboard(db);
-  const std::string id = std::to_string(db.alpha);
-  get_json(*d, "/api/studies/" + id + "/trials");
-  Json p = rendered_plots(*d, db.alpha);
+  Json p = plots_after_listing(*d, db.alpha);
   const std::string html = p["html"];
   CHECK(html.find("<section id=\"history\">") != std::string::npos);
   CHECK(html.find("data-t=\"") != std::string::npos);
@@ -153,16 +164,7 @@ TEST_CASE("plots follow the study", "[dashboard]") {
   CHECK_FALSE(rendered_plots(*d, db.alpha, revision).contains("html"));
   const auto running = db.claim();
   db.writer->set_trial_state_values(running.id, hpt::TrialState::Complete, 0.0);
-  get_json(*d, "/api/studies/" + id + "/trials");
-  Json later;
-  for (int i = 0; i < 300; ++i) {
-    later = rendered_plots(*d, db.alpha, revision);
-    if (later.contains("html")) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  REQUIRE(later.contains("html"));
+  const Json later = plots_after_listing(*d, db.alpha, revision);
   CHECK(later["revision"].get<uint64_t>() > p["revision"].get<uint64_t>());
 }
 
@@ -171,9 +173,7 @@ TEST_CASE("plots follow the study", "[dashboard]") {
 TEST_CASE("importances are drawn after the first paint and cached", "[dashboard]") {
   hpt::test::StudyDb db(20);
   auto d = open_dashboard(db);
-  const std::string id = std::to_string(db.alpha);
-  get_json(*d, "/api/studies/" + id + "/trials");
-  Json p = rendered_plots(*d, db.alpha);
+  Json p = plots_after_listing(*d, db.alpha);
   // Two drawings: the first paint (no importances), then the one with them.
   CHECK(p["version"] == 2);
   CHECK(d->importance_computations() == 1);
@@ -181,14 +181,7 @@ TEST_CASE("importances are drawn after the first paint and cached", "[dashboard]
   CHECK(html.find("fANOVA, ") != std::string::npos);
   CHECK(html.find("Computing the fANOVA importances") == std::string::npos);
   auto redraw = [&](const Json& before) {
-    get_json(*d, "/api/studies/" + id + "/trials");
-    Json later = rendered_plots(*d, db.alpha, std::to_string(before["version"].get<uint64_t>()));
-    for (int i = 0; i < 300 && !later.contains("html"); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      later = rendered_plots(*d, db.alpha, std::to_string(before["version"].get<uint64_t>()));
-    }
-    REQUIRE(later.contains("html"));
-    return later;
+    return plots_after_listing(*d, db.alpha, std::to_string(before["version"].get<uint64_t>()));
   };
   // A new RUNNING trial: the plots are redrawn, the importances are not recomputed.
   const auto running = db.claim();

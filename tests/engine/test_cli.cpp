@@ -11,6 +11,14 @@ using namespace hpt;
 
 namespace {
 
+// A COMPLETE trial with this value (no params).
+FrozenTrial complete_trial(double value) {
+  FrozenTrial t;
+  t.state = TrialState::Complete;
+  t.value = value;
+  return t;
+}
+
 // A study with one COMPLETE and one FAIL trial, params x (float) and c (categorical list).
 std::unique_ptr<Storage> sample_study(const std::string& db, StudyInfo& info) {
   std::filesystem::remove(db);
@@ -19,9 +27,7 @@ std::unique_ptr<Storage> sample_study(const std::string& db, StudyInfo& info) {
   info.name = "demo";
   FloatDistribution fx{0, 1, false, {}};
   CategoricalDistribution fc{{Json::array({512, 256}), "a,b"}};
-  FrozenTrial a;
-  a.state = TrialState::Complete;
-  a.value = 0.25;
+  FrozenTrial a = complete_trial(0.25);
   a.params = {{"x", 0.5}, {"c", 0}};
   a.distributions = {{"x", fx}, {"c", fc}};
   s->create_trial(info.id, a);
@@ -33,13 +39,17 @@ std::unique_ptr<Storage> sample_study(const std::string& db, StudyInfo& info) {
   return s;
 }
 
+// sample_study in its own temporary folder.
+struct SampleStudy {
+  hpt::test::TempDir dir{"cli"};
+  StudyInfo info;
+  std::unique_ptr<Storage> s = sample_study(dir.file("s.db"), info);
+};
+
 }  // namespace
 
 // json: an array of objects with number, state, value and external params.
-TEST_CASE("cli: trials as json", "[cli]") {
-  StudyInfo info;
-  hpt::test::TempDir dir("cli");
-  auto s = sample_study(dir.file("s.db"), info);
+TEST_CASE_METHOD(SampleStudy, "cli: trials as json", "[cli]") {
   Json j = Json::parse(format_trials(*s, info, "json"));
   REQUIRE(j.size() == 2);
   CHECK(j[0]["number"] == 0);
@@ -51,10 +61,7 @@ TEST_CASE("cli: trials as json", "[cli]") {
 }
 
 // csv quotes values holding commas; table aligns columns.
-TEST_CASE("cli: trials as csv and table", "[cli]") {
-  StudyInfo info;
-  hpt::test::TempDir dir("cli");
-  auto s = sample_study(dir.file("s.db"), info);
+TEST_CASE_METHOD(SampleStudy, "cli: trials as csv and table", "[cli]") {
   const std::string csv = format_trials(*s, info, "csv");
   CHECK_THAT(csv, Catch::StartsWith("number,state,value,duration,params_c,params_x\n"));
   CHECK_THAT(csv, Catch::Contains("\n0,COMPLETE,0.25,") && Catch::Contains(",\"[512,256]\",0.5\n"));
@@ -67,13 +74,8 @@ TEST_CASE("cli: trials as csv and table", "[cli]") {
 
 // json keeps NaN and infinities as Python's json writes them (they read back as floats);
 // csv writes the shortest exact text of each value.
-TEST_CASE("cli: non-finite values in json and csv", "[cli]") {
-  StudyInfo info;
-  hpt::test::TempDir dir("cli");
-  auto s = sample_study(dir.file("s.db"), info);
-  FrozenTrial t;
-  t.state = TrialState::Complete;
-  t.value = 0.1;
+TEST_CASE_METHOD(SampleStudy, "cli: non-finite values in json and csv", "[cli]") {
+  FrozenTrial t = complete_trial(0.1);
   t.intermediate_values = {{0, std::nan("")}, {1, -HUGE_VAL}};
   t.user_attrs = {{"inf", HUGE_VAL}};
   t.params = {{"x", 0.3}, {"c", 0}};
@@ -87,13 +89,8 @@ TEST_CASE("cli: non-finite values in json and csv", "[cli]") {
 }
 
 // Table cells from the database show control characters escaped.
-TEST_CASE("cli: table escapes control characters", "[cli]") {
-  StudyInfo info;
-  hpt::test::TempDir dir("cli");
-  auto s = sample_study(dir.file("s.db"), info);
-  FrozenTrial t;
-  t.state = TrialState::Complete;
-  t.value = 1;
+TEST_CASE_METHOD(SampleStudy, "cli: table escapes control characters", "[cli]") {
+  FrozenTrial t = complete_trial(1);
   t.params = {{"\x1b[2Jname", 0}};
   t.distributions = {{"\x1b[2Jname", CategoricalDistribution{{"\x1b]0;x\x07"}}}};
   s->create_trial(info.id, t);

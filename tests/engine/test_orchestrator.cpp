@@ -8,6 +8,7 @@
 
 #include "fake_worker_set.hpp"
 #include "hpt/engine/orchestrator.hpp"
+#include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/storage/storage.hpp"
@@ -128,16 +129,6 @@ std::vector<FrozenTrial> all_trials(const std::string& db) {
   return s->get_all_trials(s->find_study("s")->id);
 }
 
-bool alive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) {
-    return false;
-  }
-  auto close = stat.rfind(')');
-  return close != std::string::npos && stat[close + 2] != 'Z';
-}
-
 }  // namespace
 
 // Starts that fail (known only per trial) are FAIL trials counted toward max_failures,
@@ -231,7 +222,7 @@ TEST_CASE("orchestrator: setsid descendants end with their trial", "[orchestrato
     pid_t daemon = 0;
     std::ifstream(pidfile) >> daemon;
     REQUIRE(daemon > 0);
-    CHECK_FALSE(alive(daemon));
+    CHECK_FALSE(process_alive(daemon));
     CHECK(child_processes().empty());
   }
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/engine/worker_process.hpp"
 #include "support/temp_dir.hpp"
@@ -15,17 +16,6 @@
 using namespace hpt;
 
 namespace {
-
-// True if pid exists and is not a zombie.
-bool alive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) {
-    return false;
-  }
-  auto close = stat.rfind(')');
-  return close != std::string::npos && stat[close + 2] != 'Z';
-}
 
 // Starts a worker that leaves a setsid daemon (stdio closed) with HPT_TRIAL_NUMBER=trial
 // and exits; returns the daemon's pid.
@@ -57,17 +47,17 @@ TEST_CASE("subreaper: ends escaped descendants of ended trials", "[subreaper]") 
   Subreaper reaper;
   const pid_t daemon = leave_daemon("7");
   REQUIRE(daemon > 0);
-  REQUIRE(alive(daemon));
+  REQUIRE(process_alive(daemon));
   CHECK(child_processes().count(daemon) == 1);  // Re-parented to us, not to init.
   CHECK(reaper.sweep({}, {"7"}) == 0);          // Trial 7 still runs: left alone.
-  CHECK(alive(daemon));
+  CHECK(process_alive(daemon));
   CHECK(reaper.sweep({}, {"8"}) == 1);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!child_processes().empty() && std::chrono::steady_clock::now() < deadline) {
     reaper.sweep({}, {});
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  CHECK_FALSE(alive(daemon));
+  CHECK_FALSE(process_alive(daemon));
   CHECK(child_processes().empty());  // Reaped: no zombie.
 }
 
@@ -77,8 +67,8 @@ TEST_CASE("subreaper: destructor ends the rest", "[subreaper]") {
   {
     Subreaper reaper;
     daemon = leave_daemon("3");
-    REQUIRE(alive(daemon));
+    REQUIRE(process_alive(daemon));
   }
-  CHECK_FALSE(alive(daemon));
+  CHECK_FALSE(process_alive(daemon));
   CHECK(child_processes().empty());
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/engine/worker_process.hpp"
 #include "support/temp_dir.hpp"
@@ -50,17 +51,6 @@ std::vector<std::string> drain(WorkerProcess& w, double max_seconds = 10,
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// True if pid exists and is not a zombie waiting to be reaped.
-bool process_alive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) {
-    return false;
-  }
-  auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
 }
 
 // Open descriptors of this process.

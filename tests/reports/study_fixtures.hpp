@@ -42,19 +42,40 @@ inline const IntDistribution k_layers{1, 4, false, 1};
 inline const IntDistribution k_batch{16, 256, false, 16};
 inline const CategoricalDistribution k_opt{{Json("adam"), Json("sgd"), Json::parse("[1,2]")}};
 
+// The seeded draws of the sample studies: uniform numbers, and lr (log-uniform over k_lr),
+// layers and batch on their distributions' grids.
+class SampleDraws {
+ public:
+  explicit SampleDraws(uint64_t seed) : m_rng(seed) {}
+  double unit() { return m_unit(m_rng); }
+  double lr() { return std::exp(std::log(1e-5) + unit() * std::log(1e4)); }
+  double layers() { return 1 + std::floor(unit() * 4); }
+  double batch() { return 16 * (1 + std::floor(unit() * 16)); }
+
+ private:
+  std::mt19937_64 m_rng;
+  std::uniform_real_distribution<double> m_unit{0.0, 1.0};
+};
+
+// Trial number i of a sample study starts at 100 i seconds and runs 1 + layers seconds.
+inline void set_sample_times(FrozenTrial& t, int i, double layers) {
+  t.datetime_start = Clock::time_point{} + std::chrono::seconds(100 * i);
+  t.datetime_complete =
+      *t.datetime_start + std::chrono::milliseconds(static_cast<int>(1000 * (1 + layers)));
+}
+
 // A seeded study of n trials over lr (log), layers (int), batch (step int), opt (categorical
 // with a list choice), x (float, only in even trials); every 7th trial PRUNED, every 11th FAIL,
 // intermediate values for all, durations of 1 + layers seconds.
 inline std::vector<FrozenTrial> mixed_study(int n, uint64_t seed = 3) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
+  SampleDraws draw(seed);
   std::vector<FrozenTrial> trials;
   for (int i = 0; i < n; ++i) {
-    const double lr = std::exp(std::log(1e-5) + u(rng) * std::log(1e4));
-    const double layers = 1 + std::floor(u(rng) * 4);
-    const double batch = 16 * (1 + std::floor(u(rng) * 16));
-    const double opt = std::floor(u(rng) * 3);
-    const double x = u(rng);
+    const double lr = draw.lr();
+    const double layers = draw.layers();
+    const double batch = draw.batch();
+    const double opt = std::floor(draw.unit() * 3);
+    const double x = draw.unit();
     const double value = (std::log10(lr) + 3) * (std::log10(lr) + 3) + 0.5 * opt + 0.1 * layers;
     TrialState state = i % 11 == 10 ? TrialState::Fail
                        : i % 7 == 6 ? TrialState::Pruned
@@ -71,9 +92,7 @@ inline std::vector<FrozenTrial> mixed_study(int n, uint64_t seed = 3) {
     for (int s = 0; s < (state == TrialState::Pruned ? 3 : 10); ++s) {
       t.intermediate_values[s] = value + 1.0 / (s + 1);
     }
-    t.datetime_start = Clock::time_point{} + std::chrono::seconds(100 * i);
-    t.datetime_complete =
-        *t.datetime_start + std::chrono::milliseconds(static_cast<int>(1000 * (1 + layers)));
+    set_sample_times(t, i, layers);
     t.user_attrs["recall_at_1"] = 0.5;
     trials.push_back(std::move(t));
   }
@@ -93,14 +112,13 @@ inline FrozenTrial make_mo_trial(int number, std::vector<double> values,
 // objective 0 = (log10 lr + 3)^2 (driven by lr), objective 1 = layers (+ noise), objective 2
 // (when n_objectives == 3) = batch / 16; every 9th trial FAIL (no values), durations 1 + layers.
 inline std::vector<FrozenTrial> mo_study(int n, int n_objectives = 2, uint64_t seed = 5) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
+  SampleDraws draw(seed);
   std::vector<FrozenTrial> trials;
   for (int i = 0; i < n; ++i) {
-    const double lr = std::exp(std::log(1e-5) + u(rng) * std::log(1e4));
-    const double layers = 1 + std::floor(u(rng) * 4);
-    const double batch = 16 * (1 + std::floor(u(rng) * 16));
-    const double noise = 0.01 * u(rng);
+    const double lr = draw.lr();
+    const double layers = draw.layers();
+    const double batch = draw.batch();
+    const double noise = 0.01 * draw.unit();
     FrozenTrial t = make_trial(
         i, i % 9 == 8 ? TrialState::Fail : TrialState::Complete, std::nullopt,
         {{"lr", {lr, k_lr}}, {"layers", {layers, k_layers}}, {"batch", {batch, k_batch}}});
@@ -110,9 +128,7 @@ inline std::vector<FrozenTrial> mo_study(int n, int n_objectives = 2, uint64_t s
         t.values.push_back(batch / 16);
       }
     }
-    t.datetime_start = Clock::time_point{} + std::chrono::seconds(100 * i);
-    t.datetime_complete =
-        *t.datetime_start + std::chrono::milliseconds(static_cast<int>(1000 * (1 + layers)));
+    set_sample_times(t, i, layers);
     trials.push_back(std::move(t));
   }
   return trials;

@@ -4,6 +4,7 @@
 // failed trials, params present in only some trials) and says why a plot is empty in `note`.
 
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +61,12 @@ struct ParamAxis {
   double low = 0.0;                 // External range over the shown trials (numeric axes).
   double high = 0.0;
 };
+
+// The positions in trials of the COMPLETE trials with a finite value: the trials plots draw.
+std::vector<int> complete_indices(const std::vector<FrozenTrial>& trials);
+// The names of the params of trials[indices], sorted.
+std::set<std::string> param_names(const std::vector<FrozenTrial>& trials,
+                                  const std::vector<int>& indices);
 
 // The axis of param name over trials[indices]: range = the union of its distributions' bounds
 // (numeric), labels = the union of their choices in order (categorical).
