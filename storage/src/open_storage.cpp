@@ -6,8 +6,42 @@
 
 namespace hpt {
 
+namespace {
+
+// "sqlite:///rel.db" -> "rel.db", "sqlite:////abs.db" -> "/abs.db", a plain path as is.
+// Throws StorageError for other URL schemes.
+std::string sqlite_path_from_url(const std::string& url) {
+  const std::string prefix = "sqlite:///";
+  if (url.rfind(prefix, 0) == 0) {
+    std::string path = url.substr(prefix.size());
+    path = path.substr(0, path.find('?'));
+    if (path.empty()) {
+      throw StorageError("storage URL '" + redact_credentials(url) + "' names no file");
+    }
+    return path;
+  }
+  if (url.find("://") != std::string::npos) {
+    throw StorageError(
+        "unsupported storage URL '" + redact_credentials(url) +
+        "': expected sqlite:///path.db, postgresql://user:pass@host/db or a file path");
+  }
+  if (url.empty()) {
+    throw StorageError("empty storage path");
+  }
+  return url;
+}
+
+}  // namespace
+
 bool is_postgres_url(const std::string& url) {
   return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+}
+
+std::optional<std::string> sqlite_file_of(const std::string& url) {
+  if (url.find("://") != std::string::npos && url.rfind("sqlite:///", 0) != 0) {
+    return std::nullopt;
+  }
+  return sqlite_path_from_url(url);
 }
 
 std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only) {

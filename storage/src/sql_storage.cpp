@@ -288,10 +288,10 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const
        [&](int64_t id, const SqlRow& r) {
          trials.add_intermediate(id, r.integer(1), r.optional_real(2), r.text(3));
        });
-  each("c.\"key\", c.value_json", "trial_user_attributes",
-       [&](int64_t id, const SqlRow& r) { trials.add_user_attr(id, r.text(1), r.text(2)); });
-  each("c.\"key\", c.value_json", "trial_system_attributes",
-       [&](int64_t id, const SqlRow& r) { trials.add_system_attr(id, r.text(1), r.text(2)); });
+  for (bool system : {false, true}) {
+    each("c.\"key\", c.value_json", system ? "trial_system_attributes" : "trial_user_attributes",
+         [&](int64_t id, const SqlRow& r) { trials.add_attr(id, system, r.text(1), r.text(2)); });
+  }
   return trials.take();
 }
 

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <thread>
 
-#include "hpt/io/credentials.hpp"
 #include "hpt/storage/storage.hpp"
 #include "sqlite_schema.hpp"
 
@@ -162,35 +161,6 @@ std::string describe_sqlite_error(const SQLite::Exception& e) {
     default:
       return e.what();
   }
-}
-
-std::optional<std::string> sqlite_file_of(const std::string& url) {
-  if (url.find("://") != std::string::npos && url.rfind("sqlite:///", 0) != 0) {
-    return std::nullopt;
-  }
-  return sqlite_path_from_url(url);
-}
-
-std::string sqlite_path_from_url(const std::string& url) {
-  const std::string prefix = "sqlite:///";
-  if (url.rfind(prefix, 0) == 0) {
-    std::string path = url.substr(prefix.size());
-    path = path.substr(0, path.find('?'));
-    if (path.empty()) {
-      throw StorageError("storage URL '" + redact_credentials(url) + "' names no file");
-    }
-    return path;
-  }
-  auto scheme = url.find("://");
-  if (scheme != std::string::npos) {
-    throw StorageError(
-        "unsupported storage URL '" + redact_credentials(url) +
-        "': expected sqlite:///path.db, postgresql://user:pass@host/db or a file path");
-  }
-  if (url.empty()) {
-    throw StorageError("empty storage path");
-  }
-  return url;
 }
 
 SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {

@@ -20,10 +20,6 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only);
 // A SqlStorage on the SQLite file at path (open_sqlite_database's checks, then the schema's).
 std::unique_ptr<Storage> open_sqlite_storage(const std::string& path, bool read_only);
 
-// "sqlite:///rel.db" -> "rel.db", "sqlite:////abs.db" -> "/abs.db", a plain path as is.
-// Throws StorageError for other URL schemes.
-std::string sqlite_path_from_url(const std::string& url);
-
 // The names of the database's tables, sorted.
 std::vector<std::string> sqlite_table_names(SQLite::Database& db);
 

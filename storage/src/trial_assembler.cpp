@@ -87,20 +87,12 @@ void TrialAssembler::add_intermediate(int64_t trial_id, int64_t step,
   }
 }
 
-void TrialAssembler::add_user_attr(int64_t trial_id, std::string key,
-                                   const std::string& value_json) {
-  if (FrozenTrial* t = find(trial_id)) {
-    t->user_attrs[std::move(key)] = stored_json_or_note(value_json);
-  }
-}
-
-void TrialAssembler::add_system_attr(int64_t trial_id, std::string key,
-                                     const std::string& value_json) {
-  if (FrozenTrial* t = find(trial_id)) {
-    if (key == k_read_problems_attr) {
-      return;  // hpt's own in-memory note; never read back from a database.
-    }
-    t->system_attrs[std::move(key)] = stored_json_or_note(value_json);
+void TrialAssembler::add_attr(int64_t trial_id, bool system, std::string key,
+                              const std::string& value_json) {
+  FrozenTrial* t = find(trial_id);
+  // k_read_problems_attr is hpt's own in-memory note, never read back from a database.
+  if (t && !(system && key == k_read_problems_attr)) {
+    (system ? t->system_attrs : t->user_attrs)[std::move(key)] = stored_json_or_note(value_json);
   }
 }
 

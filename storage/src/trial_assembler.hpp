@@ -48,8 +48,8 @@ class TrialAssembler {
                  const std::string& type);
   void add_intermediate(int64_t trial_id, int64_t step, const std::optional<double>& value,
                         const std::string& type);
-  void add_user_attr(int64_t trial_id, std::string key, const std::string& value_json);
-  void add_system_attr(int64_t trial_id, std::string key, const std::string& value_json);
+  // A row of trial_system_attributes when system, else of trial_user_attributes.
+  void add_attr(int64_t trial_id, bool system, std::string key, const std::string& value_json);
 
   // The trials, in the order of rows, their values by objective (value set when a trial has
   // exactly one); the assembler is empty afterwards.
