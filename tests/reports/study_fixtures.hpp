@@ -6,6 +6,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "hpt/storage/storage.hpp"
@@ -42,15 +43,18 @@ inline const IntDistribution k_layers{1, 4, false, 1};
 inline const IntDistribution k_batch{16, 256, false, 16};
 inline const CategoricalDistribution k_opt{{Json("adam"), Json("sgd"), Json::parse("[1,2]")}};
 
-// The seeded draws of the sample studies: uniform numbers, and lr (log-uniform over k_lr),
-// layers and batch on their distributions' grids.
+// The seeded draws of the sample studies.
 class SampleDraws {
  public:
   explicit SampleDraws(uint64_t seed) : m_rng(seed) {}
+  // Uniform in [0, 1).
   double unit() { return m_unit(m_rng); }
-  double lr() { return std::exp(std::log(1e-5) + unit() * std::log(1e4)); }
-  double layers() { return 1 + std::floor(unit() * 4); }
-  double batch() { return 16 * (1 + std::floor(unit() * 16)); }
+  // lr (log-uniform over k_lr), layers and batch on their distributions' grids, drawn in order.
+  std::tuple<double, double, double> lr_layers_batch() {
+    const double lr = std::exp(std::log(1e-5) + unit() * std::log(1e4));
+    const double layers = 1 + std::floor(unit() * 4);
+    return {lr, layers, 16 * (1 + std::floor(unit() * 16))};
+  }
 
  private:
   std::mt19937_64 m_rng;
@@ -71,9 +75,7 @@ inline std::vector<FrozenTrial> mixed_study(int n, uint64_t seed = 3) {
   SampleDraws draw(seed);
   std::vector<FrozenTrial> trials;
   for (int i = 0; i < n; ++i) {
-    const double lr = draw.lr();
-    const double layers = draw.layers();
-    const double batch = draw.batch();
+    const auto [lr, layers, batch] = draw.lr_layers_batch();
     const double opt = std::floor(draw.unit() * 3);
     const double x = draw.unit();
     const double value = (std::log10(lr) + 3) * (std::log10(lr) + 3) + 0.5 * opt + 0.1 * layers;
@@ -115,9 +117,7 @@ inline std::vector<FrozenTrial> mo_study(int n, int n_objectives = 2, uint64_t s
   SampleDraws draw(seed);
   std::vector<FrozenTrial> trials;
   for (int i = 0; i < n; ++i) {
-    const double lr = draw.lr();
-    const double layers = draw.layers();
-    const double batch = draw.batch();
+    const auto [lr, layers, batch] = draw.lr_layers_batch();
     const double noise = 0.01 * draw.unit();
     FrozenTrial t = make_trial(
         i, i % 9 == 8 ? TrialState::Fail : TrialState::Complete, std::nullopt,
