@@ -1,6 +1,7 @@
 // Training throughput (images/s) of hpt's training loop (train_embedding: P x K sampling,
 // device-resident inputs, flat Adam, semi-hard mining), end to end (extractor trainable +
-// head) and head-only (cached features). Usage:
+// head) and head-only (cached features; on the CPU in fp32 the hand-written step of
+// head_step.hpp, and the autograd step it replaces as head_only_autograd). Usage:
 //   bench_trainer THREADS BATCH STEPS [DEVICE] [EXTRACTOR.pt SIZE] [PRECISION]
 // DEVICE: cpu (default) or cuda; EXTRACTOR: a TorchScript file (default: the built-in CNN
 // on 28x28 grey images); PRECISION: fp32 (default), bf16 or fp16.
@@ -20,9 +21,9 @@ using namespace hpt::trainer;
 namespace {
 
 // images/s of `steps` training steps of batch images (10 classes x batch/10).
-double run(FeatureExtractor* extractor, const TrainData& data, int64_t feature_dim,
-           int64_t batch, int64_t steps, const torch::Device& device,
-           std::optional<torch::ScalarType> autocast) {
+double run(FeatureExtractor* extractor, const TrainData& data, int64_t feature_dim, int64_t batch,
+           int64_t steps, const torch::Device& device, std::optional<torch::ScalarType> autocast,
+           bool fused_cpu_step = true) {
   torch::manual_seed(0);
   EmbeddingHead head(EmbeddingHeadOptions(feature_dim, 64));
   head->to(device);
@@ -34,6 +35,7 @@ double run(FeatureExtractor* extractor, const TrainData& data, int64_t feature_d
   o.margin = 0.5;
   o.device = device;
   o.autocast = autocast;
+  o.fused_cpu_step = fused_cpu_step;
   // Warm-up (allocator, cuDNN autotuning), then the timed epoch; validation is skipped.
   LoopOptions warm = o;
   warm.steps_per_epoch = 3;
@@ -77,5 +79,7 @@ int main(int argc, char** argv) {
   TrainData features{torch::randn({n, dim}), labels};
   std::printf("end_to_end %.1f\n", run(&extractor, images, dim, batch, steps, device, autocast));
   std::printf("head_only %.1f\n", run(nullptr, features, dim, batch, steps * 10, device, autocast));
+  std::printf("head_only_autograd %.1f\n",
+              run(nullptr, features, dim, batch, steps * 10, device, autocast, false));
   return 0;
 }

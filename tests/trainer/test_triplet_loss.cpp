@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -179,4 +180,73 @@ TEST_CASE("batch-hard loss matches a loop", "[triplet]") {
   }
   auto loss = triplet_batch_hard_loss(e, torch::tensor(y, torch::kInt64), 0.5);
   CHECK(loss.item<double>() == Approx(sum / count).epsilon(1e-9));
+}
+
+// The mining kernel gives the same counts and hinge sum on fp32 and fp64 distances (the
+// hand-written step mines fp32), and agrees with the tensor kernel on fp32 distances.
+TEST_CASE("semi-hard mining in fp32 and fp64", "[triplet]") {
+  using hpt::trainer::MiningScratch;
+  using hpt::trainer::semihard_mining;
+  std::vector<int64_t> y;
+  for (int64_t i = 0; i < 24; ++i) {
+    y.push_back(i / 6);
+  }
+  auto pd32 = pairwise_distance(random_embeddings(24, 4, 9).to(torch::kFloat32));
+  auto pd64 = pd32.to(torch::kFloat64);
+  std::vector<float> c32(24 * 24, 0.0f);
+  std::vector<double> c64(24 * 24, 0.0);
+  MiningScratch<float> s32;
+  MiningScratch<double> s64;
+  auto m32 = semihard_mining(pd32.data_ptr<float>(), y.data(), 24, 0.3, c32.data(), s32);
+  auto m64 = semihard_mining(pd64.data_ptr<double>(), y.data(), 24, 0.3, c64.data(), s64);
+  CHECK(m32.terms == 24 * 5);
+  CHECK(m32.terms == m64.terms);
+  CHECK(m32.hinge_sum == Approx(m64.hinge_sum).epsilon(1e-12));
+  CHECK(m32.hinge_sum > 0);
+  for (size_t i = 0; i < c32.size(); ++i) {
+    CHECK(c32[i] == c64[i]);
+  }
+  auto labels = torch::tensor(y, torch::kInt64);
+  auto [loss_a, w_a] = semihard_weights_loop(pd32, labels, 0.3);
+  auto [loss_b, w_b] = semihard_weights_tensor(pd32, labels, 0.3);
+  CHECK(loss_a.scalar_type() == torch::kFloat32);
+  CHECK(loss_a.item<double>() == Approx(loss_b.item<double>()).epsilon(1e-6));
+  CHECK(torch::allclose(w_a, w_b));
+}
+
+// The batch-hard kernel's mean hinge equals triplet_batch_hard_loss, its counts mark each
+// active anchor's hardest positive (+1) and hardest negative (-1), and anchors without a
+// positive are left out.
+TEST_CASE("batch-hard mining kernel", "[triplet]") {
+  auto e = random_embeddings(10, 4, 3).to(torch::kFloat32);
+  const std::vector<int64_t> y = {0, 0, 0, 1, 1, 2, 2, 2, 3, 1};
+  auto pd = pairwise_distance(e);
+  std::vector<float> counts(100, 0.0f);
+  const auto sums =
+      hpt::trainer::batch_hard_mining(pd.data_ptr<float>(), y.data(), 10, 0.5, counts.data());
+  CHECK(sums.terms == 9);  // Anchor 8 (class 3) has no positive.
+  auto loss = triplet_batch_hard_loss(e, torch::tensor(y, torch::kInt64), 0.5);
+  CHECK(sums.hinge_sum / 9 == Approx(loss.item<double>()).epsilon(1e-6));
+  auto d = pd.accessor<float, 2>();
+  for (int64_t a = 0; a < 10; ++a) {
+    float row = 0;
+    for (int64_t j = 0; j < 10; ++j) {
+      const float c = counts[static_cast<size_t>(a * 10 + j)];
+      row += c;
+      if (c > 0) {
+        CHECK(y[j] == y[a]);
+        for (int64_t k = 0; k < 10; ++k) {
+          CHECK((k == a || y[k] != y[a] || d[a][k] <= d[a][j]));
+        }
+      } else if (c < 0) {
+        CHECK(y[j] != y[a]);
+        for (int64_t k = 0; k < 10; ++k) {
+          CHECK((y[k] == y[a] || d[a][k] >= d[a][j]));
+        }
+      }
+    }
+    CHECK(row == 0);
+  }
+  CHECK(std::count(counts.begin(), counts.end(), 1.0f) > 0);
+  CHECK(counts[8 * 10 + 0] == 0);
 }

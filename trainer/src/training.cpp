@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <ostream>
 #include <random>
+#include <string>
 #include <string_view>
 
 #include "hpt/io/atomic_file.hpp"
@@ -16,6 +18,8 @@
 #include "hpt/trainer/batch_sampler.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/device.hpp"
+#include "hpt/trainer/flat_adam.hpp"
+#include "hpt/trainer/head_step.hpp"
 #include "hpt/trainer/model_view.hpp"
 #include "hpt/trainer/projector.hpp"
 #include "hpt/trainer/saved_model.hpp"
@@ -65,10 +69,13 @@ std::vector<int64_t> to_vector(const torch::Tensor& labels) {
 
 bool is_images(const torch::Tensor& inputs) { return inputs.scalar_type() == torch::kUInt8; }
 
+// Loss names: "batch-hard", anything else semi-hard.
+bool is_batch_hard(const std::string& loss) { return loss == "batch-hard"; }
+
 torch::Tensor loss_fn(const std::string& name, const torch::Tensor& e, const torch::Tensor& y,
                       double margin, Distance distance) {
-  return name == "batch-hard" ? triplet_batch_hard_loss(e, y, margin, distance)
-                              : triplet_semihard_loss(e, y, margin, distance);
+  return is_batch_hard(name) ? triplet_batch_hard_loss(e, y, margin, distance)
+                             : triplet_semihard_loss(e, y, margin, distance);
 }
 
 // Makes params views of one flat buffer, with gradients views of one flat gradient, so the
@@ -113,6 +120,26 @@ std::vector<double> scores_of(const std::vector<double>& distances) {
 }
 
 }  // namespace
+
+std::string fused_step_blocker(EmbeddingHead& head, const FeatureExtractor* extractor,
+                               const TrainData& train, const LoopOptions& o, int64_t batch) {
+  if (!o.fused_cpu_step) {
+    return "turned off";
+  }
+  if (!o.device.is_cpu()) {
+    return "device " + o.device.str();
+  }
+  if (o.autocast) {
+    return "mixed precision";
+  }
+  if (extractor && extractor->trainable()) {
+    return "trainable extractor";
+  }
+  if (train.inputs.scalar_type() != torch::kFloat32) {
+    return "inputs are not fp32 features";
+  }
+  return HeadStep::unsupported(head, batch);
+}
 
 double scheduled_lr(const LoopOptions& o, int64_t t, int64_t total) {
   double lr = o.learning_rate;
@@ -201,6 +228,19 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
       o.steps_per_epoch > 0
           ? o.steps_per_epoch
           : std::max<int64_t>(1, (n + sampler.batch_size() - 1) / sampler.batch_size());
+  // The common CPU case runs the hand-written step and a fused Adam on the flat buffer.
+  std::optional<HeadStep> fused;
+  std::optional<FlatAdam> fused_adam;
+  if (!flat.empty() &&
+      fused_step_blocker(head, extractor, train, o, sampler.batch_size()).empty()) {
+    HeadStepOptions step_options;
+    step_options.margin = o.margin;
+    step_options.distance = distance;
+    step_options.batch_hard = is_batch_hard(o.loss);
+    step_options.dropout_seed = seed_for(o.seed, "dropout");
+    fused.emplace(head, inputs, to_vector(train.labels), sampler.batch_size(), step_options);
+    fused_adam.emplace(flat[0], flat[0].grad());
+  }
   PairSet val_pairs;
   const torch::Tensor val_inputs = to_device(val.inputs, o.device);
   std::function<double()> score = validate;
@@ -220,8 +260,14 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     }
     // Losses stay on the device and are summed there: one sync per epoch, not per step.
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions(o.device).dtype(torch::kFloat64));
+    double fused_loss_sum = 0;
     for (int64_t step = 0; step < steps; ++step) {
       const double lr = scheduled_lr(o, (epoch - 1) * steps + step, o.epochs * steps);
+      if (fused) {
+        fused_loss_sum += fused->run(sampler.next());
+        fused_adam->step(lr);
+        continue;
+      }
       for (auto& group : optimizer.param_groups()) {
         static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
       }
@@ -261,7 +307,7 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     }
     EpochReport report;
     report.epoch = epoch;
-    report.train_loss = loss_sum.item<double>() / static_cast<double>(steps);
+    report.train_loss = (loss_sum.item<double>() + fused_loss_sum) / static_cast<double>(steps);
     report.val_auc = score();
     report.seconds = seconds_since(t0);
     result.history.push_back(report);

@@ -105,50 +105,154 @@ std::pair<torch::Tensor, torch::Tensor> semihard_weights_tensor(const torch::Ten
   return {loss, w};
 }
 
-std::pair<torch::Tensor, torch::Tensor> semihard_weights_loop(const torch::Tensor& pd,
-                                                              const torch::Tensor& labels,
-                                                              double margin) {
-  const int64_t b = pd.size(0);
-  const torch::Tensor d = pd.to(torch::kFloat64).contiguous();
-  const torch::Tensor y = labels.to(torch::kCPU, torch::kInt64).contiguous();
-  const double* dp = d.data_ptr<double>();
-  const int64_t* yp = y.data_ptr<int64_t>();
-  std::vector<double> w(static_cast<size_t>(b * b), 0.0);
-  std::vector<std::pair<double, int64_t>> negatives;
-  negatives.reserve(static_cast<size_t>(b));
-  double loss = 0;
-  int64_t n_pos = 0;
+template <typename T>
+MiningSums semihard_mining(const T* d, const int64_t* labels, int64_t b, double margin, T* counts,
+                           MiningScratch<T>& scratch) {
+  constexpr T k_inf = std::numeric_limits<T>::infinity();
+  MiningSums sums;
+  // Branch-free counting instead of sorting: rank(v) = #{positives p : d(a,p) < v}. A
+  // negative at distance v is a candidate for positive p iff rank(d(a,p)) < rank(v), so p
+  // takes the closest negative of any rank above its own.
+  auto& pos = scratch.positive;
+  auto& pos_rank = scratch.positive_rank;
+  auto& neg = scratch.negative;
+  auto& neg_index = scratch.negative_index;
+  auto& neg_rank = scratch.negative_rank;
+  auto& best = scratch.best;
+  auto& best_index = scratch.best_index;
   for (int64_t a = 0; a < b; ++a) {
-    const double* row = dp + a * b;
-    negatives.clear();
-    for (int64_t n = 0; n < b; ++n) {
-      if (yp[n] != yp[a]) {
-        negatives.emplace_back(row[n], n);
+    const T* row = d + a * b;
+    const int64_t ya = labels[a];
+    // Branch-free compaction into positives and negatives (index order).
+    pos.resize(static_cast<size_t>(b));
+    neg.resize(static_cast<size_t>(b));
+    neg_index.resize(static_cast<size_t>(b));
+    size_t np = 0;
+    size_t nn = 0;
+    for (int64_t j = 0; j < b; ++j) {
+      const bool same = labels[j] == ya;
+      pos[np] = row[j];
+      np += same && j != a;
+      neg[nn] = row[j];
+      neg_index[nn] = j;
+      nn += !same;
+    }
+    if (np == 0) {
+      continue;
+    }
+    pos_rank.assign(np, 0);
+    for (size_t i = 0; i < np; ++i) {
+      for (size_t j = 0; j < np; ++j) {
+        pos_rank[i] += pos[j] < pos[i];
       }
     }
-    std::sort(negatives.begin(), negatives.end());
+    neg_rank.assign(nn, 0);
+    for (size_t i = 0; i < np; ++i) {
+      const T q = pos[i];
+      for (size_t m = 0; m < nn; ++m) {
+        neg_rank[m] += q < neg[m];
+      }
+    }
+    // best[k]: the closest negative of rank k (lowest index on ties); then suffix minima.
+    best.assign(np + 2, k_inf);
+    best_index.assign(np + 2, -1);
+    T far = -k_inf;
+    int64_t far_index = -1;
+    for (size_t m = 0; m < nn; ++m) {  // Selects, not branches: the outcomes are random.
+      const T v = neg[m];
+      const auto k = static_cast<size_t>(neg_rank[m]);
+      const bool closer = v < best[k];
+      best[k] = closer ? v : best[k];
+      best_index[k] = closer ? neg_index[m] : best_index[k];
+      const bool farther = v >= far;  // The farthest, highest index on ties.
+      far = farther ? v : far;
+      far_index = farther ? neg_index[m] : far_index;
+    }
+    for (size_t k = np; k-- > 0;) {
+      if (!(best[k] < best[k + 1])) {
+        best[k] = best[k + 1];
+        best_index[k] = best_index[k + 1];
+      }
+    }
+    size_t i = 0;
     for (int64_t p = 0; p < b; ++p) {
-      if (p == a || yp[p] != yp[a]) {
+      if (p == a || labels[p] != ya) {
         continue;
       }
-      ++n_pos;
-      // The closest negative strictly farther than d(a, p), else the farthest one.
-      auto it = std::upper_bound(negatives.begin(), negatives.end(),
-                                 std::make_pair(row[p], std::numeric_limits<int64_t>::max()));
-      const int64_t n = negatives.empty() ? -1 : (it != negatives.end() ? it : it - 1)->second;
-      const double hinge = row[p] - (n >= 0 ? row[n] : 0.0) + margin;
+      ++sums.terms;
+      const int64_t closest = best_index[static_cast<size_t>(pos_rank[i++]) + 1];
+      const int64_t n = closest >= 0 ? closest : far_index;
+      const double hinge =
+          static_cast<double>(row[p]) - (n >= 0 ? static_cast<double>(row[n]) : 0.0) + margin;
       if (hinge > 0) {
-        loss += hinge;
-        w[static_cast<size_t>(a * b + p)] += 1;
+        sums.hinge_sum += hinge;
+        counts[a * b + p] += 1;
         if (n >= 0) {
-          w[static_cast<size_t>(a * b + n)] -= 1;
+          counts[a * b + n] -= 1;
         }
       }
     }
   }
-  const double scale = 1.0 / static_cast<double>(std::max<int64_t>(n_pos, 1));
-  auto weights = torch::from_blob(w.data(), {b, b}, torch::kFloat64).mul(scale);
-  return {torch::tensor(loss * scale, pd.options()), weights.to(pd.options())};
+  return sums;
+}
+
+template MiningSums semihard_mining<float>(const float*, const int64_t*, int64_t, double, float*,
+                                           MiningScratch<float>&);
+template MiningSums semihard_mining<double>(const double*, const int64_t*, int64_t, double, double*,
+                                            MiningScratch<double>&);
+
+MiningSums batch_hard_mining(const float* d, const int64_t* labels, int64_t b, double margin,
+                             float* counts) {
+  MiningSums sums;
+  for (int64_t a = 0; a < b; ++a) {
+    const float* row = d + a * b;
+    // Selects, not branches; the first index wins ties, as LibTorch's max / min.
+    float positive = -std::numeric_limits<float>::infinity();
+    float negative = std::numeric_limits<float>::infinity();
+    int64_t hardest_positive = -1;
+    int64_t hardest_negative = -1;
+    for (int64_t j = 0; j < b; ++j) {
+      const float v = row[j];
+      const bool same = labels[j] == labels[a];
+      const bool harder_positive = same && j != a && v > positive;
+      positive = harder_positive ? v : positive;
+      hardest_positive = harder_positive ? j : hardest_positive;
+      const bool harder_negative = !same && v < negative;
+      negative = harder_negative ? v : negative;
+      hardest_negative = harder_negative ? j : hardest_negative;
+    }
+    if (hardest_positive < 0 || hardest_negative < 0) {
+      continue;
+    }
+    ++sums.terms;
+    const double hinge = static_cast<double>(row[hardest_positive]) -
+                         static_cast<double>(row[hardest_negative]) + margin;
+    if (hinge >= 0) {
+      sums.hinge_sum += hinge;
+      counts[a * b + hardest_positive] += 1;
+      counts[a * b + hardest_negative] -= 1;
+    }
+  }
+  return sums;
+}
+
+std::pair<torch::Tensor, torch::Tensor> semihard_weights_loop(const torch::Tensor& pd,
+                                                              const torch::Tensor& labels,
+                                                              double margin) {
+  const int64_t b = pd.size(0);
+  const torch::Tensor y = labels.to(torch::kCPU, torch::kInt64).contiguous();
+  const auto run = [&](auto zero) {
+    using T = decltype(zero);
+    const torch::Tensor d = pd.to(torch::CppTypeToScalarType<T>::value).contiguous();
+    auto counts = torch::zeros({b, b}, d.options());
+    MiningScratch<T> scratch;
+    const MiningSums sums = semihard_mining(d.data_ptr<T>(), y.data_ptr<int64_t>(), b, margin,
+                                            counts.data_ptr<T>(), scratch);
+    const double scale = 1.0 / static_cast<double>(std::max<int64_t>(sums.terms, 1));
+    return std::make_pair(torch::tensor(sums.hinge_sum * scale, pd.options()),
+                          counts.to(torch::kFloat64).mul(scale).to(pd.options()));
+  };
+  return pd.scalar_type() == torch::kFloat32 ? run(float{}) : run(double{});
 }
 
 torch::Tensor triplet_semihard_loss(const torch::Tensor& embeddings, const torch::Tensor& labels,

@@ -69,8 +69,11 @@ struct LoopOptions {
   torch::Device device = torch::kCPU;     // Where inputs, head and extractor live.
   std::optional<torch::ScalarType> autocast;  // Mixed precision (device.hpp); nullopt: fp32.
   int64_t eval_pairs = 10000;
-  uint64_t seed = 0;       // Batches and augmentation.
+  uint64_t seed = 0;       // Batches, augmentation and (hand-written step) dropout masks.
   uint64_t pair_seed = 0;  // Validation pairs (fixed across trials).
+  // Lets training take head_step.hpp's hand-written step when fused_step_blocker allows;
+  // false always runs autograd (comparisons, tests).
+  bool fused_cpu_step = true;
 };
 
 // The learning rate of step t (0-based) of total steps: linear warm-up over
@@ -84,10 +87,18 @@ struct LoopResult {
   std::vector<EpochReport> history;
 };
 
+// Why train_embedding cannot take the hand-written CPU step (head_step.hpp, flat_adam.hpp)
+// for head on train with o and batches of `batch`, or "" when it takes it: it needs
+// o.fused_cpu_step, the CPU, fp32 (no autocast), fp32 features (not images, no trainable
+// extractor) and a head HeadStep::unsupported accepts.
+std::string fused_step_blocker(EmbeddingHead& head, const FeatureExtractor* extractor,
+                               const TrainData& train, const LoopOptions& o, int64_t batch);
+
 // Trains head (and extractor when given and trainable) with Adam on P x K batches on
 // o.device (inputs and labels are moved there once; each step only sends its indices), scores
 // every epoch with `validate` (default: validation pair ROC AUC), stops early, and
-// restores the best epoch's weights before returning.
+// restores the best epoch's weights before returning. Where fused_step_blocker is "" the
+// steps run without autograd (same losses, gradients and updates; own dropout masks).
 LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, const TrainData& train,
                            const TrainData& val, const LoopOptions& o,
                            const EpochCallback& on_epoch,
