@@ -275,7 +275,7 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const
   auto each = [&](const char* columns, const char* table, auto&& add) {
     if (!rows.empty()) {
       m_db->query(fmt::format("SELECT c.trial_id, {} FROM {}{}", columns, table, from),
-                  whole_study ? SqlParams{study_id} : SqlParams{},
+                  whole_study ? SqlParams{SqlParam(study_id)} : SqlParams{},
                   [&](const SqlRow& r) { add(r.integer(0), r); });
     }
   };

@@ -577,6 +577,37 @@ inline void check_foreign_finish_after_reconnect(const StorageFactory& open) {
   CHECK(s->get_trial(c->trial.id).value == 2.0);
 }
 
+// More trials than one IN (...) list holds: the reads switch to a join on the study, and still
+// return each trial's own params, values, intermediate values and attributes, none of a
+// neighbouring study's.
+inline void check_many_trials(const StorageFactory& open) {
+  auto s = open();
+  const int64_t neighbour = s->create_study("neighbour", Direction::Minimize);
+  const int64_t study = s->create_study("many", Direction::Minimize);
+  s->create_trial(neighbour, finished_template(TrialState::Complete, -1.0));
+  constexpr int k_trials = 300;
+  for (int i = 0; i < k_trials; ++i) {
+    auto t = finished_template(TrialState::Complete, i * 0.5);
+    t.params["i"] = i % 11;
+    t.intermediate_values = {{0, i * 1.0}, {1, i * 2.0}};
+    t.user_attrs = {{"index", i}};
+    s->create_trial(study, t);
+  }
+  const auto all = open()->get_all_trials(study);
+  REQUIRE(all.size() == k_trials);
+  for (int i = 0; i < k_trials; ++i) {
+    INFO("trial " << i);
+    CHECK(all[i].number == i);
+    CHECK(all[i].value == i * 0.5);
+    CHECK(all[i].params.at("i") == i % 11);
+    CHECK(all[i].params.size() == every_distribution().size());
+    CHECK(same_values(all[i].intermediate_values, {{0, i * 1.0}, {1, i * 2.0}}));
+    CHECK(all[i].user_attrs == std::map<std::string, Json>{{"index", i}});
+    CHECK(all[i].system_attrs.at("fixed_params") == Json{{"f", -0.5}});
+  }
+  CHECK(s->get_all_trials(neighbour).at(0).value == -1.0);
+}
+
 // Direction::NotSet only ever comes from a database: create_study refuses it.
 inline void check_not_set_refused(const StorageFactory& open) {
   auto s = open();
@@ -628,6 +659,8 @@ inline void check_not_set_refused(const StorageFactory& open) {
   /* Another connection's finish is not mistaken for this one's lost commit. */                 \
   HPT_CONFORMANCE_CASE(backend, "foreign finish after reconnect",                               \
                        hpt::conformance::check_foreign_finish_after_reconnect, new_db)          \
+  /* More trials than an IN list holds: reads by study, nothing of a neighbour's. */           \
+  HPT_CONFORMANCE_CASE(backend, "many trials", hpt::conformance::check_many_trials, new_db)     \
   /* create_study refuses NOT_SET directions. */                                                \
   HPT_CONFORMANCE_CASE(backend, "NOT_SET refused", hpt::conformance::check_not_set_refused,     \
                        new_db)                                                                  \
