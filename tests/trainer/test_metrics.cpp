@@ -67,3 +67,20 @@ TEST_CASE("balanced pairs", "[metrics]") {
                              PairSet{{0, 1}, {2, 2}, {false, false}});
   CHECK((dist == std::vector<double>{4.0, 1.0}));
 }
+
+// recall@k counts a row as found when one of its k nearest others shares its label.
+TEST_CASE("recall_at_k", "[metrics]") {
+  // On a line: 0 (a), 1 (b), 2 (a), 10 (b). Nearest others: 0->1 (b), 1->0|2 (a),
+  // 2->1 (b), 10->2 (a): recall@1 = 0; with 2 neighbours 0 finds 2, 2 finds 0 and 10 finds 1,
+  // but 1 has only a-images nearby; with 3, everyone.
+  auto e = torch::tensor({0.0f, 1.0f, 2.0f, 10.0f}).unsqueeze(1);
+  auto y = torch::tensor({0, 1, 0, 1}, torch::kInt64);
+  const auto r = hpt::trainer::recall_at_k(e, y, {1, 2, 3, 10});
+  REQUIRE(r.size() == 4);
+  CHECK(r[0] == 0.0);
+  CHECK(r[1] == 0.75);
+  CHECK(r[2] == 1.0);
+  CHECK(r[3] == 1.0);
+  CHECK(hpt::trainer::recall_at_k(e.slice(0, 0, 1), y.slice(0, 0, 1), {1}) ==
+        std::vector<double>{0.0});
+}

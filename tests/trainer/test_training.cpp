@@ -4,10 +4,7 @@
 #include <sstream>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-#include "hpt/trainer/saved_model.hpp"
 #include "hpt/trainer/training.hpp"
-#include "synthetic_idx.hpp"
-#include "torchscript_models.hpp"
 
 using namespace hpt::trainer;
 namespace fs = std::filesystem;
@@ -21,45 +18,6 @@ TrainData blobs(int64_t per_class, uint64_t seed) {
   auto labels = torch::arange(3, torch::kInt64).repeat({per_class});
   auto x = centers.index_select(0, labels) + torch::randn({3 * per_class, 6});
   return {x, labels};
-}
-
-// A small experiment on the synthetic IDX data with a private cache, using `model` (a copy
-// of cnn_a.pt inside data) as the extractor.
-ExperimentConfig tiny_experiment(const std::string& data, const std::string& model) {
-  ::setenv("HPT_CACHE_DIR", (data + "/cache").c_str(), 1);
-  ExperimentConfig c;
-  c.dataset.format = "idx";
-  c.dataset.path = data;
-  c.feature_extractor = model;
-  c.epochs = 2;
-  c.steps_per_epoch = 3;
-  c.early_stopping_patience = 0;
-  c.embedding_dim = 8;
-  c.classes_per_batch = 4;
-  c.images_per_class = 4;
-  c.eval_pairs = 200;
-  c.threads = 1;
-  return c;
-}
-
-// Files in dir whose name ends in ".pt" (cache entries, not their lock files).
-int count_pt(const std::string& dir) {
-  int n = 0;
-  if (fs::exists(dir)) {
-    for (const auto& e : fs::directory_iterator(dir)) {
-      n += e.path().extension() == ".pt";
-    }
-  }
-  return n;
-}
-
-// A TorchScript module's parameters, copied.
-std::vector<torch::Tensor> script_params(const std::string& path) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : torch::jit::load(path).parameters()) {
-    out.push_back(p.detach().clone());
-  }
-  return out;
 }
 
 }  // namespace
@@ -173,139 +131,6 @@ TEST_CASE("learning-rate schedule", "[training]") {
   CHECK(scheduled_lr(o, 0, 100) == Approx(0.1));
   CHECK(scheduled_lr(o, 50, 100) == Approx(0.05));
   CHECK(scheduled_lr(o, 99, 100) < 1e-3);
-}
-
-// A user's frozen TorchScript extractor: features computed once into the cache (no built-in
-// CNN pretraining), the saved model refers to the file, and reloading it reproduces the
-// test embeddings' distances below the saved threshold scale.
-TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") {
-  const std::string models = hpt::test::torchscript_models();
-  if (models.empty()) {
-    WARN("python3 cannot import torch: TorchScript extractor test skipped");
-    return;
-  }
-  const std::string data = hpt::test::make_synthetic_idx("ts-frozen");
-  fs::copy_file(models + "/cnn_a.pt", data + "/user.pt");
-  ExperimentConfig c = tiny_experiment(data, data + "/user.pt");
-  RunOptions o;
-  o.run_seed = 3;
-  o.out_dir = data + "/run";
-  std::ostringstream log;
-  o.log = &log;
-  auto r = run_experiment(c, o);
-  CHECK(count_pt(data + "/cache/features") == 1);
-  CHECK_FALSE(fs::exists(data + "/cache/cnn"));
-  CHECK_THAT(log.str(), Catch::Contains("features: computed"));
-  CHECK(r.loop.epochs_run == 2);
-  CHECK(r.test_roc_auc > 0.75);  // Random conv features keep the lit quadrant.
-  // The raw-feature baseline is scored on the same test pairs and written next to the result.
-  CHECK(r.baseline_test_roc_auc > 0.5);
-  CHECK(r.baseline_test_roc_auc <= 1.0);
-  CHECK_THAT(log.str(), Catch::Contains("raw extractor features") &&
-                            Catch::Contains("device: cpu") && Catch::Contains("min/class"));
-  std::ifstream metrics_in(o.out_dir + "/metrics.json");
-  auto metrics = nlohmann::json::parse(metrics_in);
-  CHECK(metrics.at("baseline_test_roc_auc").get<double>() == r.baseline_test_roc_auc);
-  CHECK(metrics.at("device").get<std::string>().rfind("cpu", 0) == 0);
-  std::ifstream in(o.out_dir + "/model.json");
-  auto model_json = nlohmann::json::parse(in);
-  CHECK(model_json.dump().find(data + "/user.pt") != std::string::npos);
-  CHECK_FALSE(fs::exists(o.out_dir + "/extractor.pt"));
-  // A second run (another trial) reuses the cached features.
-  std::ostringstream log2;
-  o.log = &log2;
-  o.out_dir.clear();
-  run_experiment(c, o);
-  CHECK_THAT(log2.str(), Catch::Contains("features: cached"));
-  CHECK(count_pt(data + "/cache/features") == 1);
-}
-
-// device: cuda on a machine without CUDA stops before any work with the key's location.
-TEST_CASE("device cuda without CUDA names the key", "[training][device]") {
-  if (torch::cuda::is_available()) {
-    WARN("CUDA available: the no-CUDA error is not reachable here");
-    return;
-  }
-  const std::string data = hpt::test::make_synthetic_idx("no-cuda");
-  ExperimentConfig c = tiny_experiment(data, "builtin-cnn");
-  c.device = "cuda";
-  c.origins["device"] = "exp.yaml:7: device";
-  CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
-                    Catch::StartsWith("exp.yaml:7: device: cuda requested"));
-  c.device = "cpu";
-  c.precision = "fp16";
-  CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
-                    Catch::StartsWith("precision: fp16 needs a CUDA device"));
-}
-
-// trainable_extractor fine-tunes the TorchScript weights (with augmentation on): nothing is
-// cached, extractor.pt differs from the user's file, and the saved model loads it.
-TEST_CASE("trainable torchscript extractor with augmentation", "[training][torchscript]") {
-  const std::string models = hpt::test::torchscript_models();
-  if (models.empty()) {
-    WARN("python3 cannot import torch: TorchScript extractor test skipped");
-    return;
-  }
-  const std::string data = hpt::test::make_synthetic_idx("ts-trainable");
-  fs::copy_file(models + "/cnn_a.pt", data + "/user.pt");
-  ExperimentConfig c = tiny_experiment(data, data + "/user.pt");
-  c.trainable_extractor = true;
-  c.image_augmentation = true;
-  c.learning_rate = 0.01;
-  RunOptions o;
-  o.run_seed = 4;
-  o.out_dir = data + "/run";
-  auto r = run_experiment(c, o);
-  CHECK(count_pt(data + "/cache/features") == 0);
-  CHECK(r.loop.history.size() == 2);
-  for (const auto& e : r.loop.history) {
-    CHECK(std::isfinite(e.train_loss));
-  }
-  REQUIRE(fs::exists(o.out_dir + "/extractor.pt"));
-  auto before = script_params(data + "/user.pt");
-  auto after = script_params(o.out_dir + "/extractor.pt");
-  REQUIRE(before.size() == after.size());
-  double change = 0;
-  for (size_t i = 0; i < before.size(); ++i) {
-    change += (after[i] - before[i]).abs().sum().item<double>();
-  }
-  CHECK(change > 1e-3);
-  SavedModel saved = load_model(o.out_dir);
-  auto loaded = saved.extractor.parameters();
-  REQUIRE(loaded.size() == after.size());
-  CHECK(torch::equal(loaded[0], after[0]));
-}
-
-// A frozen extractor with augmentation trains on features of augmented images computed on
-// the fly (so augmentation changes training), while validation and test use the cache.
-TEST_CASE("frozen extractor with augmentation computes training features on the fly",
-          "[training][torchscript]") {
-  const std::string models = hpt::test::torchscript_models();
-  if (models.empty()) {
-    WARN("python3 cannot import torch: TorchScript extractor test skipped");
-    return;
-  }
-  const std::string data = hpt::test::make_synthetic_idx("ts-augment");
-  fs::copy_file(models + "/cnn_a.pt", data + "/user.pt");
-  ExperimentConfig c = tiny_experiment(data, data + "/user.pt");
-  RunOptions o;
-  o.run_seed = 5;
-  auto plain = run_experiment(c, o);
-  c.image_augmentation = true;
-  std::ostringstream log;
-  o.log = &log;
-  auto augmented = run_experiment(c, o);
-  CHECK_THAT(log.str(), Catch::Contains("features: cached"));
-  CHECK_THAT(log.str(), Catch::Contains("on the fly"));
-  CHECK(count_pt(data + "/cache/features") == 1);
-  REQUIRE(plain.loop.history.size() == 2);
-  REQUIRE(augmented.loop.history.size() == 2);
-  // Same seeds and batches: only the augmented inputs can make the losses differ.
-  CHECK(plain.loop.history[0].train_loss != augmented.loop.history[0].train_loss);
-  c.image_augmentation = false;
-  o.log = nullptr;
-  auto again = run_experiment(c, o);
-  CHECK(again.loop.history[0].train_loss == plain.loop.history[0].train_loss);
 }
 
 namespace {

@@ -13,7 +13,7 @@
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
 #include "hpt/trainer/saved_model.hpp"
-#include "hpt/trainer/training.hpp"
+#include "hpt/trainer/experiment_run.hpp"
 
 namespace hpt::trainer {
 

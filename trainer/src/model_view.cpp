@@ -133,40 +133,6 @@ std::pair<torch::Tensor, std::array<double, 2>> pca_2d(const torch::Tensor& embe
   return {x.matmul(basis).to(torch::kFloat32), explained};
 }
 
-std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Tensor& labels,
-                                const std::vector<int64_t>& ks) {
-  torch::NoGradGuard no_grad;
-  const int64_t n = embeddings.size(0);
-  std::vector<double> out(ks.size(), 0.0);
-  if (n < 2 || ks.empty()) {
-    return out;
-  }
-  const int64_t k_max = std::min<int64_t>(*std::max_element(ks.begin(), ks.end()), n - 1);
-  auto e = embeddings.to(torch::kFloat32);
-  auto y = labels.to(e.device()).to(torch::kInt64);
-  auto sq = e.pow(2).sum(1);
-  std::vector<int64_t> hits(ks.size(), 0);
-  for (int64_t i = 0; i < n; i += 1024) {
-    const int64_t end = std::min(i + 1024, n);
-    auto d2 =
-        sq.slice(0, i, end).unsqueeze(1) + sq.unsqueeze(0) - 2 * e.slice(0, i, end).matmul(e.t());
-    auto rows = torch::arange(i, end, torch::TensorOptions(e.device()).dtype(torch::kInt64));
-    d2.index_put_({rows - i, rows}, std::numeric_limits<float>::infinity());  // Not itself.
-    auto nearest = std::get<1>(d2.topk(k_max, 1, /*largest=*/false, /*sorted=*/true));
-    auto same = y.index_select(0, nearest.reshape(-1))
-                    .reshape(nearest.sizes())
-                    .eq(y.slice(0, i, end).unsqueeze(1));
-    for (size_t j = 0; j < ks.size(); ++j) {
-      const int64_t k = std::clamp<int64_t>(ks[j], 1, k_max);
-      hits[j] += same.slice(1, 0, k).any(1).sum().item<int64_t>();
-    }
-  }
-  for (size_t j = 0; j < ks.size(); ++j) {
-    out[j] = static_cast<double>(hits[j]) / static_cast<double>(n);
-  }
-  return out;
-}
-
 std::string thumbnail_png_base64(const torch::Tensor& image, int64_t px) {
   torch::NoGradGuard no_grad;
   auto img = image.to(torch::kCPU).to(torch::kFloat32).permute({2, 0, 1}).unsqueeze(0);

@@ -49,7 +49,14 @@ std::array<std::array<int64_t, 2>, 2> confusion_matrix(const std::vector<double>
                                                        const std::vector<bool>& same,
                                                        double threshold);
 
-// Fraction of embeddings whose nearest other embedding (Euclidean) has the same label.
+// For each k of ks: the share of rows whose k nearest other rows (Euclidean) include one with
+// the same label (recall@k as metric-learning papers report it; k >= N - 1 looks at all
+// others). 0 for every k when N < 2.
+std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                const std::vector<int64_t>& ks);
+
+// recall_at_k at k = 1: the fraction of embeddings whose nearest other embedding has the same
+// label.
 double recall_at_1(const torch::Tensor& embeddings, const torch::Tensor& labels);
 
 }  // namespace hpt::trainer

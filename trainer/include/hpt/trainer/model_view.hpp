@@ -29,12 +29,6 @@ struct ModelViewOptions {
 // share of the total variance each explains. Requires N >= 1; D == 1 gives a zero second axis.
 std::pair<torch::Tensor, std::array<double, 2>> pca_2d(const torch::Tensor& embeddings);
 
-// For each k of ks: the share of rows whose k nearest other rows (Euclidean) include one with
-// the same label (recall@k as metric-learning papers report it; k >= N - 1 looks at all
-// others). 0 for every k when N < 2.
-std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Tensor& labels,
-                                const std::vector<int64_t>& ks);
-
 // A uint8 image [H, W, C] (C = 1 or 3), scaled down to fit px x px, as base64 PNG text.
 std::string thumbnail_png_base64(const torch::Tensor& image, int64_t px);
 

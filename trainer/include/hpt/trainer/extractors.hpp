@@ -1,0 +1,28 @@
+#pragma once
+// The feature extractors a run trains on: the built-in CNN (pretrained once per dataset and
+// cached) and the frozen features of every split (computed once and cached).
+
+#include <torch/torch.h>
+
+#include <array>
+#include <iosfwd>
+
+#include "hpt/experiment/experiment_config.hpp"
+#include "hpt/trainer/dataset.hpp"
+#include "hpt/trainer/model.hpp"
+
+namespace hpt::trainer {
+
+// The built-in CNN pretrained by classification on dataset.train for config.pretrain_epochs
+// (seeded by config.seed), loaded from or saved to the cache (keyed by the dataset
+// fingerprint and the CNN options), trained on and returned on device.
+FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
+                                   std::ostream& log, const torch::Device& device = torch::kCPU);
+
+// Features of every split, computed once per (dataset, extractor) and cached on disk
+// (as CPU tensors), returned on the extractor's device.
+// Sets *hit to whether they came from the cache.
+std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
+                                             bool* hit, std::ostream& log);
+
+}  // namespace hpt::trainer

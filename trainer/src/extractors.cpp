@@ -1,0 +1,155 @@
+#include "hpt/trainer/extractors.hpp"
+
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <numeric>
+#include <ostream>
+#include <random>
+
+#include "hpt/trainer/cache.hpp"
+#include "hpt/trainer/device.hpp"
+#include "hpt/trainer/training.hpp"
+#include "run_support.hpp"
+
+namespace hpt::trainer {
+
+namespace {
+
+// A one-off cache build (built-in CNN pretraining, frozen features) runs while the study's
+// other workers wait on its lock, so it uses every core this process may run on, whatever
+// `threads` allots each trial; the trial's setting comes back afterwards.
+class AllCoresWhileBuilding {
+ public:
+  AllCoresWhileBuilding() : m_before(torch::get_num_threads()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const int cores = ::sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+    if (cores > m_before) {
+      torch::set_num_threads(cores);
+    }
+  }
+  ~AllCoresWhileBuilding() { torch::set_num_threads(m_before); }
+  AllCoresWhileBuilding(const AllCoresWhileBuilding&) = delete;
+  AllCoresWhileBuilding& operator=(const AllCoresWhileBuilding&) = delete;
+
+ private:
+  int m_before;
+};
+
+}  // namespace
+
+FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
+                                   std::ostream& log, const torch::Device& device) {
+  const auto& train = dataset.train;
+  const BuiltinCnnOptions options = BuiltinCnnOptions().in_channels(train.images.size(3));
+  InputSpec spec = fit_input_spec(train.images);
+  if (train.images.size(1) == train.images.size(2)) {
+    spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.
+  }
+  const std::string key = digest(fmt::format("builtin-cnn-v2|{}|c{}|w{}|e{}|s{}",
+                                             dataset.fingerprint, options.in_channels(),
+                                             options.width(), config.pretrain_epochs, config.seed));
+  const std::string path = cache_root() + "/cnn/" + key + ".pt";
+  BuiltinCnn cnn(options);
+  const bool hit = ensure_cached(path, [&](const std::string& tmp) {
+    const AllCoresWhileBuilding all_cores;
+    const auto t0 = Clock::now();
+    // LibTorch initialises modules from its process-wide generator: seeding it here is safe
+    // because each worker is its own process and trains one model at a time.
+    torch::manual_seed(seed_for(config.seed, "pretrain-init"));
+    BuiltinCnn fresh(options);
+    torch::nn::Linear classifier(fresh->feature_dim(),
+                                 static_cast<int64_t>(dataset.class_names.size()));
+    fresh->to(device);
+    classifier->to(device);
+    const torch::Tensor images = to_device(train.images, device);
+    const torch::Tensor labels = to_device(train.labels, device);
+    std::vector<torch::Tensor> params = fresh->parameters();
+    for (auto& p : classifier->parameters()) {
+      params.push_back(p);
+    }
+    torch::optim::Adam optimizer(params, torch::optim::AdamOptions(2e-3));
+    LoopOptions schedule;  // Cosine decay to 0 over all pretraining steps.
+    schedule.learning_rate = 2e-3;
+    schedule.lr_schedule = "cosine";
+    std::mt19937_64 rng(seed_for(config.seed, "pretrain-batches"));
+    std::vector<int64_t> order(static_cast<size_t>(train.size()));
+    std::iota(order.begin(), order.end(), 0);
+    const int64_t batch = 128;
+    const int64_t steps_per_epoch = (train.size() + batch - 1) / batch;
+    int64_t t = 0;
+    for (int64_t epoch = 1; epoch <= config.pretrain_epochs; ++epoch) {
+      fresh->train();
+      std::shuffle(order.begin(), order.end(), rng);
+      auto loss_sum = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kFloat64));
+      auto correct = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kInt64));
+      int64_t steps = 0;
+      for (size_t i = 0; i < order.size(); i += batch) {
+        auto idx = to_device(
+            torch::tensor(std::vector<int64_t>(order.begin() + i,
+                                               order.begin() + std::min(order.size(), i + batch)),
+                          torch::kInt64),
+            device);
+        auto logits = classifier(fresh->forward(to_input(images.index_select(0, idx), spec)));
+        auto y = labels.index_select(0, idx);
+        auto loss = torch::nn::functional::cross_entropy(logits, y);
+        const double lr = scheduled_lr(schedule, t++, config.pretrain_epochs * steps_per_epoch);
+        for (auto& group : optimizer.param_groups()) {
+          static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+        }
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        loss_sum += loss.detach();  // Summed on the device: one sync per epoch.
+        correct += logits.argmax(1).eq(y).sum();
+        ++steps;
+      }
+      log << fmt::format("pretrain epoch {}/{}: loss {:.4f}, train accuracy {:.4f} ({:.1f} s)\n",
+                         epoch, config.pretrain_epochs,
+                         loss_sum.item<double>() / std::max<int64_t>(steps, 1),
+                         correct.item<double>() / std::max<int64_t>(train.size(), 1),
+                         seconds_since(t0));
+    }
+    fresh->to(torch::kCPU);  // The cache loads anywhere.
+    torch::save(fresh, tmp);
+  });
+  torch::load(cnn, path);
+  log << fmt::format("built-in CNN: {} ({})\n", hit ? "cached" : "pretrained and cached", path);
+  FeatureExtractor extractor(cnn, spec, "builtin-cnn:" + key);
+  extractor.to(device);
+  return extractor;
+}
+
+std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
+                                             bool* hit, std::ostream& log) {
+  const std::string key =
+      digest(fmt::format("features-v1|{}|{}|{}", dataset.fingerprint, extractor.identity(),
+                         to_json(extractor.input_spec()).dump()));
+  const std::string path = cache_root() + "/features/" + key + ".pt";
+  const auto t0 = Clock::now();
+  int build_threads = 0;
+  const bool was_hit = ensure_cached(path, [&](const std::string& tmp) {
+    const AllCoresWhileBuilding all_cores;
+    build_threads = torch::get_num_threads();
+    std::vector<torch::Tensor> f;
+    for (const ImageSet* set : {&dataset.train, &dataset.val, &dataset.test}) {
+      f.push_back(extractor.extract(set->images).to(torch::kCPU));
+    }
+    torch::save(f, tmp);
+  });
+  std::vector<torch::Tensor> f;
+  torch::load(f, path);
+  for (auto& t : f) {
+    t = to_device(t, extractor.device());  // One batched copy per split.
+  }
+  if (hit) {
+    *hit = was_hit;
+  }
+  log << fmt::format("features: {} [{} x {}] in {:.1f} s ({})\n",
+                     was_hit ? "cached" : fmt::format("computed on {} threads", build_threads),
+                     f.at(0).size(0), f.at(0).size(1), seconds_since(t0), path);
+  return {f.at(0), f.at(1), f.at(2)};
+}
+
+}  // namespace hpt::trainer
