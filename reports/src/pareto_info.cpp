@@ -56,9 +56,7 @@ ParetoInfo get_pareto_info(const std::vector<FrozenTrial>& trials,
     if (t.state != TrialState::Complete) {
       continue;
     }
-    const std::vector<double> v = !t.values.empty() ? t.values
-                                  : t.value         ? std::vector<double>{*t.value}
-                                                    : std::vector<double>{};
+    const std::vector<double> v = t.objective_values();
     if (v.size() != directions.size() ||
         !std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); })) {
       ++info.n_excluded;

@@ -477,7 +477,7 @@ int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
          study_id, trial_state_name(templ.state), sql_param(format_local(times.start)),
          sql_param(format_local(times.complete))},
         "trial_id");
-    upsert_values(*m_db, id, objective_values(templ));
+    upsert_values(*m_db, id, templ.objective_values());
     for (const auto& [name, internal] : templ.params) {
       upsert_param(*m_db, id, name, internal, distribution_to_json(templ.distributions.at(name)));
     }

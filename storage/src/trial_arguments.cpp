@@ -33,19 +33,12 @@ std::optional<std::string> new_trial_problem(const FrozenTrial& templ) {
       }
     }
   }
-  for (double v : objective_values(templ)) {
+  for (double v : templ.objective_values()) {
     if (std::isnan(v)) {
       return std::string("cannot create a trial: its value is NaN");
     }
   }
   return std::nullopt;
-}
-
-std::vector<double> objective_values(const FrozenTrial& templ) {
-  if (!templ.values.empty()) {
-    return templ.values;
-  }
-  return templ.value ? std::vector<double>{*templ.value} : std::vector<double>{};
 }
 
 std::optional<std::string> state_values_problem(int64_t trial_id, TrialState state,

@@ -20,9 +20,6 @@ std::optional<std::string> new_trial_problem(const FrozenTrial& templ);
 // k_max_name_chars characters (UTF-8 code points); std::nullopt when it can.
 std::optional<std::string> name_problem(const char* what, const std::string& name);
 
-// The objective values create_trial stores for templ: templ.values, else templ.value.
-std::vector<double> objective_values(const FrozenTrial& templ);
-
 // Why set_trial_state_values cannot store (state, values) (a NaN value, COMPLETE without a
 // value); std::nullopt when it can.
 std::optional<std::string> state_values_problem(int64_t trial_id, TrialState state,

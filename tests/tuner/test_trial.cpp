@@ -7,6 +7,7 @@
 #include "hpt/tuner/trial.hpp"
 
 using hpt::Direction;
+using hpt::FrozenTrial;
 using hpt::is_better;
 
 namespace {
@@ -51,4 +52,13 @@ TEST_CASE("is_better sorts best first, NaN last", "[trial]") {
   CHECK(v[3] == 1.0);
   CHECK(std::isnan(v[4]));
   CHECK(std::isnan(v[5]));
+}
+
+TEST_CASE("objective_values: values, else the single value, else none", "[trial]") {
+  FrozenTrial t;
+  CHECK(t.objective_values().empty());
+  t.value = 0.25;
+  CHECK(t.objective_values() == std::vector<double>{0.25});
+  t.values = {1.0, -2.0};  // As a storage reads a multi-objective trial (value unset there).
+  CHECK(t.objective_values() == std::vector<double>{1.0, -2.0});
 }

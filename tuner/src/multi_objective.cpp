@@ -5,18 +5,6 @@
 
 namespace hpt {
 
-namespace {
-
-// The trial's objective values: values as read from a storage, else its single value.
-std::vector<double> objective_values_of(const FrozenTrial& t) {
-  if (!t.values.empty()) {
-    return t.values;
-  }
-  return t.value ? std::vector<double>{*t.value} : std::vector<double>{};
-}
-
-}  // namespace
-
 bool dominates(const std::vector<double>& a, const std::vector<double>& b,
                const std::vector<Direction>& directions) {
   bool better = false;
@@ -40,7 +28,7 @@ std::vector<FrozenTrial> best_trials(const std::vector<FrozenTrial>& trials,
   std::vector<const FrozenTrial*> candidates;
   std::vector<std::vector<double>> values;
   for (const FrozenTrial& t : trials) {
-    std::vector<double> v = objective_values_of(t);
+    std::vector<double> v = t.objective_values();
     bool usable = t.state == TrialState::Complete && v.size() == directions.size();
     for (double x : v) {
       usable = usable && std::isfinite(x);

@@ -78,6 +78,13 @@ std::optional<int64_t> FrozenTrial::last_step() const {
   return intermediate_values.rbegin()->first;
 }
 
+std::vector<double> FrozenTrial::objective_values() const {
+  if (!values.empty()) {
+    return values;
+  }
+  return value ? std::vector<double>{*value} : std::vector<double>{};
+}
+
 Json FrozenTrial::external_params() const {
   Json out = Json::object();
   for (const auto& [name, internal] : params) {

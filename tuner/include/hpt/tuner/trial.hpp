@@ -56,6 +56,8 @@ struct FrozenTrial {
   Json external_params() const;
   // Seconds between start and completion, if both are known.
   std::optional<double> duration_seconds() const;
+  // Every objective's value: values when set, else value (one), else none.
+  std::vector<double> objective_values() const;
 };
 
 // An ordered search space: parameters in the order the config declares them.
