@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "hpt/trainer/cpu_threads.hpp"
 #include "hpt/trainer/device.hpp"
 #include "hpt/trainer/model.hpp"
 #include "hpt/trainer/training.hpp"
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
   const std::string model = argc > 5 ? argv[5] : "builtin";
   const int64_t size = argc > 6 ? std::atoll(argv[6]) : 28;
   const auto autocast = autocast_dtype(argc > 7 ? argv[7] : "fp32", device, "PRECISION");
-  torch::set_num_threads(threads);
+  use_cpu_threads(threads);  // As run_experiment does.
   torch::manual_seed(0);
   const int64_t n = std::max<int64_t>(batch * 4, 1000);
   FeatureExtractor extractor =

@@ -14,7 +14,8 @@ cmake --build "$build" --target bench_trainer -j2 > /dev/null ||
   { echo "cannot build bench_trainer in $build (configure it with -DHPT_WITH_TRAINER=ON)" >&2; exit 1; }
 hpt=$("$build/bench/trainer/bench_trainer" "$threads" "$batch" "$steps" "$device" "$model" "$size")
 if ${PYTHON:-/usr/bin/python3} -c 'import torch' 2> /dev/null; then
-  py=$(${PYTHON:-/usr/bin/python3} "$here/bench_trainer.py" "$threads" "$batch" "$steps" "$device" "$model" "$size")
+  # The same BLAS threading as hpt (cpu_threads.hpp): one OpenBLAS thread per caller.
+  py=$(OPENBLAS_NUM_THREADS=1 ${PYTHON:-/usr/bin/python3} "$here/bench_trainer.py" "$threads" "$batch" "$steps" "$device" "$model" "$size")
 else
   echo "python3 cannot import torch: PyTorch column left empty" >&2
   py=""

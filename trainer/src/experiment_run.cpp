@@ -8,6 +8,7 @@
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/trainer/cache.hpp"
+#include "hpt/trainer/cpu_threads.hpp"
 #include "hpt/trainer/device.hpp"
 #include "hpt/trainer/extractors.hpp"
 #include "hpt/trainer/model_view.hpp"
@@ -22,9 +23,7 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   std::ostream& log = options.log ? *options.log : null_stream;
   const auto t_start = Clock::now();
   ExperimentResult result;
-  if (config.threads > 0) {
-    torch::set_num_threads(static_cast<int>(config.threads));
-  }
+  use_cpu_threads(config.threads);
   const torch::Device device = resolve_device(config.device, origin_of(config, "device"));
   const auto autocast =
       autocast_dtype(config.precision, device, origin_of(config, "precision"));
