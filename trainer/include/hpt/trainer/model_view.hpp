@@ -1,6 +1,6 @@
 #pragma once
 // "What the model learned": the data behind the model view that the study report, the dashboard
-// and model_report.html show (rendered by hpt::reports; reports/include/hpt/reports/
+// and model_report.html show (rendered by hpt::report_html; reports/include/hpt/reports/
 // model_view.hpp documents the JSON): the test embeddings on their two principal components
 // with class labels and thumbnails, recall@k, and the hardest wrong test pairs.
 
@@ -41,7 +41,7 @@ nlohmann::json model_view_json(const torch::Tensor& embeddings, const torch::Ten
                                const std::vector<double>& distances, double threshold,
                                const ModelViewOptions& options = {});
 
-// Writes model_view_json(...) to dir/model_view.json and its page (hpt::reports::
+// Writes model_view_json(...) to dir/model_view.json and its page (hpt::report_html's
 // render_model_report) to dir/model_report.html, each atomically. Throws std::runtime_error
 // naming a file that cannot be written.
 void write_model_view(const std::string& dir, const torch::Tensor& embeddings,
