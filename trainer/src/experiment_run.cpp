@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -18,37 +19,48 @@
 
 namespace hpt::trainer {
 
-ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions& options) {
-  std::ofstream null_stream;
-  std::ostream& log = options.log ? *options.log : null_stream;
-  const auto t_start = Clock::now();
-  ExperimentResult result;
-  use_cpu_threads(config.threads);
-  const torch::Device device = resolve_device(config.device, origin_of(config, "device"));
-  const auto autocast =
-      autocast_dtype(config.precision, device, origin_of(config, "precision"));
-  if (device.is_cuda()) {
-    at::globalContext().setBenchmarkCuDNN(true);  // Fixed input shapes: autotune once.
-  }
-  result.device = describe_device(device);
-  log << fmt::format("device: {}, precision {}\n", result.device, config.precision);
-  DatasetOptions data_options;
-  data_options.format = config.dataset.format;
-  data_options.path = config.dataset.path;
-  data_options.image_size = config.dataset.image_size;
-  data_options.val_fraction = config.dataset.val_fraction;
-  data_options.test_fraction = config.dataset.test_fraction;
-  data_options.seed = config.seed;
-  data_options.cache_dir = cache_root() + "/images";
-  auto t0 = Clock::now();
-  Dataset dataset = load_dataset(data_options);
+namespace {
+
+// The loop's inputs: training, validation and test inputs as the head sees them (cached
+// features, or images when the extractor runs in the loop), and that extractor (nullptr when
+// features are cached).
+struct LoopInputs {
+  TrainData train;
+  TrainData val;
+  TrainData test;
+  FeatureExtractor* extractor = nullptr;
+};
+
+// The test pairs scored on the trained model, kept for the outputs.
+struct TestScores {
+  torch::Tensor embeddings;
+  std::vector<double> distances;
+};
+
+Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult& result,
+                                std::ostream& log) {
+  DatasetOptions o;
+  o.format = config.dataset.format;
+  o.path = config.dataset.path;
+  o.image_size = config.dataset.image_size;
+  o.val_fraction = config.dataset.val_fraction;
+  o.test_fraction = config.dataset.test_fraction;
+  o.seed = config.seed;
+  o.cache_dir = cache_root() + "/images";
+  const auto t0 = Clock::now();
+  Dataset dataset = load_dataset(o);
   result.timings["load_dataset"] = seconds_since(t0);
   log << fmt::format("dataset {} ({}): train {}, val {}, test {} images, {} classes\n",
                      config.dataset.path, config.dataset.format, dataset.train.size(),
                      dataset.val.size(), dataset.test.size(), dataset.class_names.size());
   log << class_distribution_summary(dataset);
+  return dataset;
+}
 
-  t0 = Clock::now();
+FeatureExtractor make_extractor(const ExperimentConfig& config, const Dataset& dataset,
+                                const torch::Device& device, ExperimentResult& result,
+                                std::ostream& log) {
+  const auto t0 = Clock::now();
   FeatureExtractor extractor =
       config.feature_extractor == "builtin-cnn"
           ? builtin_extractor(dataset, config, log, device)
@@ -62,40 +74,37 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
     extractor.to(device, /*channels_last=*/true);  // Conv weights NHWC for cuDNN.
   }
   result.timings["extractor"] = seconds_since(t0);
+  return extractor;
+}
 
-  TrainData train{dataset.train.images, dataset.train.labels};
-  TrainData val{dataset.val.images, dataset.val.labels};
-  torch::Tensor test_inputs = dataset.test.images;
-  FeatureExtractor* in_loop = &extractor;
-  if (!config.trainable_extractor) {
-    // A frozen extractor's features are cached. With augmentation, the training images
-    // change every step, so only validation and test (never augmented) use the cache and the
-    // extractor runs on the augmented training batches.
-    t0 = Clock::now();
-    auto features = cached_features(dataset, extractor, nullptr, log);
-    result.timings["features"] = seconds_since(t0);
-    if (!config.image_augmentation) {
-      train.inputs = features[0];
-      in_loop = nullptr;
-    } else {
-      log << "augmentation: training features computed on the fly from augmented images\n";
-    }
-    val.inputs = features[1];
-    test_inputs = features[2];
+// A frozen extractor's features are cached. With augmentation, the training images change
+// every step, so only validation and test (never augmented) use the cache and the extractor
+// runs on the augmented training batches.
+LoopInputs loop_inputs(const ExperimentConfig& config, const Dataset& dataset,
+                       FeatureExtractor& extractor, ExperimentResult& result, std::ostream& log) {
+  LoopInputs in{{dataset.train.images, dataset.train.labels},
+                {dataset.val.images, dataset.val.labels},
+                {dataset.test.images, dataset.test.labels},
+                &extractor};
+  if (config.trainable_extractor) {
+    return in;
   }
-  // What training adds: the same test pairs scored on the extractor's raw features.
-  PairSet test_pairs = make_pairs(to_vector(dataset.test.labels), config.eval_pairs,
-                                  seed_for(config.seed, "test-pairs"));
-  result.baseline_test_roc_auc = pair_roc_auc(
-      is_images(test_inputs) ? extractor.extract(test_inputs) : test_inputs, test_pairs, true);
+  const auto t0 = Clock::now();
+  auto features = cached_features(dataset, extractor, nullptr, log);
+  result.timings["features"] = seconds_since(t0);
+  if (!config.image_augmentation) {
+    in.train.inputs = features[0];
+    in.extractor = nullptr;
+  } else {
+    log << "augmentation: training features computed on the fly from augmented images\n";
+  }
+  in.val.inputs = features[1];
+  in.test.inputs = features[2];
+  return in;
+}
 
-  // The head's initialisation comes from LibTorch's process-wide generator (one trial per
-  // worker process); batches and augmentation use their own seeded generators.
-  torch::manual_seed(seed_for(options.run_seed, "init"));
-  EmbeddingHead head(EmbeddingHeadOptions(extractor.feature_dim(), config.embedding_dim)
-                         .units(config.intermediate_ff_block_units)
-                         .dropout(config.dropout));
-  head->to(device);
+LoopOptions loop_options(const ExperimentConfig& config, const torch::Device& device,
+                         std::optional<torch::ScalarType> autocast, uint64_t run_seed) {
   LoopOptions loop;
   loop.epochs = config.epochs;
   loop.patience = config.early_stopping_patience;
@@ -112,45 +121,108 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   loop.device = device;
   loop.autocast = autocast;
   loop.eval_pairs = config.eval_pairs;
-  loop.seed = options.run_seed;
+  loop.seed = run_seed;
   loop.pair_seed = seed_for(config.seed, "val-pairs");
-  t0 = Clock::now();
-  result.loop = train_embedding(head, in_loop, train, val, loop, [&](const EpochReport& r) {
-    log << fmt::format("epoch {:>3}/{}: train loss {:.4f}, val ROC AUC {:.4f} ({:.1f} s)\n",
-                       r.epoch, config.epochs, r.train_loss, r.val_auc, r.seconds);
-    log.flush();
-    if (options.on_epoch) {
-      options.on_epoch(r);
-    }
-  });
-  result.timings["train"] = seconds_since(t0);
+  return loop;
+}
 
-  t0 = Clock::now();
-  // The threshold is chosen on the validation pairs (Youden's J) and applied to test.
-  auto val_emb = embed(head, in_loop, val.inputs);
-  PairSet val_pairs = make_pairs(to_vector(val.labels), config.eval_pairs, loop.pair_seed);
+// Validation: AUC, recall@1 and the threshold (Youden's J on its pairs); test: AUC, recall@1,
+// the confusion matrix at that threshold and the ROC curve (distance thresholds).
+TestScores evaluate(EmbeddingHead& head, const LoopInputs& in, const PairSet& test_pairs,
+                    const ExperimentConfig& config, uint64_t val_pair_seed,
+                    ExperimentResult& result) {
+  const auto t0 = Clock::now();
+  auto val_emb = embed(head, in.extractor, in.val.inputs);
+  PairSet val_pairs = make_pairs(to_vector(in.val.labels), config.eval_pairs, val_pair_seed);
   auto val_d = pair_distances(val_emb, val_pairs);
   result.val_roc_auc = roc_auc(scores_of(val_d), val_pairs.same);
-  result.val_recall_at_1 = recall_at_1(val_emb, val.labels);
+  result.val_recall_at_1 = recall_at_1(val_emb, in.val.labels);
   result.threshold = youden_threshold(val_d, val_pairs.same);
 
-  auto test_emb = embed(head, in_loop, test_inputs);
-  auto test_d = pair_distances(test_emb, test_pairs);
-  const std::vector<double> test_s = scores_of(test_d);
+  TestScores test{embed(head, in.extractor, in.test.inputs), {}};
+  test.distances = pair_distances(test.embeddings, test_pairs);
+  const std::vector<double> test_s = scores_of(test.distances);
   result.test_roc_auc = roc_auc(test_s, test_pairs.same);
-  result.test_recall_at_1 = recall_at_1(test_emb, dataset.test.labels);
-  result.confusion_matrix = confusion_matrix(test_d, test_pairs.same, result.threshold);
+  result.test_recall_at_1 = recall_at_1(test.embeddings, in.test.labels);
+  result.confusion_matrix = confusion_matrix(test.distances, test_pairs.same, result.threshold);
   RocCurve curve = downsample(roc_curve(test_s, test_pairs.same), 50);
   for (auto& t : curve.thresholds) {
     t = -t;  // Report distance thresholds.
   }
   result.roc_curve = curve;
   result.timings["evaluate"] = seconds_since(t0);
+  return test;
+}
+
+// Writes the model, the projector export and the model view into dir (metrics.json last, by
+// run_experiment, once every timing is known).
+void save_outputs(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
+                  const ExperimentConfig& config, const Dataset& dataset,
+                  const PairSet& test_pairs, TestScores& test, ExperimentResult& result) {
+  const auto t0 = Clock::now();
+  std::filesystem::create_directories(dir);
+  head->to(torch::kCPU);  // Saved models load anywhere.
+  test.embeddings = test.embeddings.to(torch::kCPU);
+  save_model(dir, head, extractor, config, result.threshold);
+  write_projector(dir, test.embeddings, dataset.test.labels, dataset.class_names,
+                  dataset.test.images);
+  write_model_view(dir, test.embeddings, dataset.test.labels, dataset.class_names,
+                   dataset.test.images, test_pairs, test.distances, result.threshold);
+  result.timings["save"] = seconds_since(t0);
+}
+
+}  // namespace
+
+ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions& options) {
+  std::ofstream null_stream;
+  std::ostream& log = options.log ? *options.log : null_stream;
+  const auto t_start = Clock::now();
+  ExperimentResult result;
+  use_cpu_threads(config.threads);
+  const torch::Device device = resolve_device(config.device, origin_of(config, "device"));
+  const auto autocast = autocast_dtype(config.precision, device, origin_of(config, "precision"));
+  if (device.is_cuda()) {
+    at::globalContext().setBenchmarkCuDNN(true);  // Fixed input shapes: autotune once.
+  }
+  result.device = describe_device(device);
+  log << fmt::format("device: {}, precision {}\n", result.device, config.precision);
+
+  const Dataset dataset = load_experiment_dataset(config, result, log);
+  FeatureExtractor extractor = make_extractor(config, dataset, device, result, log);
+  const LoopInputs in = loop_inputs(config, dataset, extractor, result, log);
+  // What training adds: the same test pairs scored on the extractor's raw features.
+  const PairSet test_pairs = make_pairs(to_vector(dataset.test.labels), config.eval_pairs,
+                                        seed_for(config.seed, "test-pairs"));
+  result.baseline_test_roc_auc = pair_roc_auc(
+      is_images(in.test.inputs) ? extractor.extract(in.test.inputs) : in.test.inputs, test_pairs,
+      true);
+
+  // The head's initialisation comes from LibTorch's process-wide generator (one trial per
+  // worker process); batches and augmentation use their own seeded generators.
+  torch::manual_seed(seed_for(options.run_seed, "init"));
+  EmbeddingHead head(EmbeddingHeadOptions(extractor.feature_dim(), config.embedding_dim)
+                         .units(config.intermediate_ff_block_units)
+                         .dropout(config.dropout));
+  head->to(device);
+  const LoopOptions loop = loop_options(config, device, autocast, options.run_seed);
+  const auto t0 = Clock::now();
+  const auto on_epoch = [&](const EpochReport& r) {
+    log << fmt::format("epoch {:>3}/{}: train loss {:.4f}, val ROC AUC {:.4f} ({:.1f} s)\n",
+                       r.epoch, config.epochs, r.train_loss, r.val_auc, r.seconds);
+    log.flush();
+    if (options.on_epoch) {
+      options.on_epoch(r);
+    }
+  };
+  result.loop = train_embedding(head, in.extractor, in.train, in.val, loop, on_epoch);
+  result.timings["train"] = seconds_since(t0);
+  TestScores test = evaluate(head, in, test_pairs, config, loop.pair_seed, result);
+
   const auto& objectives = config.objectives;
   if (std::find(objectives.begin(), objectives.end(), "inference_ms") != objectives.end()) {
-    t0 = Clock::now();
+    const auto t_inference = Clock::now();
     result.inference_ms = inference_ms_per_image(head, extractor, dataset.test.images);
-    result.timings["inference"] = seconds_since(t0);
+    result.timings["inference"] = seconds_since(t_inference);
     log << fmt::format("inference: {:.4f} ms per image on {}\n", result.inference_ms,
                        result.device);
   }
@@ -166,16 +238,7 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
       result.test_recall_at_1, result.threshold);
 
   if (!options.out_dir.empty()) {
-    t0 = Clock::now();
-    std::filesystem::create_directories(options.out_dir);
-    head->to(torch::kCPU);  // Saved models load anywhere.
-    test_emb = test_emb.to(torch::kCPU);
-    save_model(options.out_dir, head, extractor, config, result.threshold);
-    write_projector(options.out_dir, test_emb, dataset.test.labels, dataset.class_names,
-                    dataset.test.images);
-    write_model_view(options.out_dir, test_emb, dataset.test.labels, dataset.class_names,
-                     dataset.test.images, test_pairs, test_d, result.threshold);
-    result.timings["save"] = seconds_since(t0);
+    save_outputs(options.out_dir, head, extractor, config, dataset, test_pairs, test, result);
   }
   result.timings["total"] = seconds_since(t_start);
   if (!options.out_dir.empty()) {
@@ -184,7 +247,6 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   }
   return result;
 }
-
 double objective_value(const std::string& name, const ExperimentConfig& config,
                        const ExperimentResult& result) {
   if (name == "val_roc_auc") {

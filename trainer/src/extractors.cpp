@@ -37,6 +37,17 @@ class AllCoresWhileBuilding {
   int m_before;
 };
 
+// CosFace's scale and margin (Wang et al. 2018; scale 16 suits 10 to 200 classes).
+constexpr double k_cosface_scale = 16.0;
+constexpr double k_cosface_margin = 0.2;
+
+// The cosine of each feature row with each class weight row: [N, classes].
+torch::Tensor cosine_logits(const torch::Tensor& features, const torch::Tensor& weight) {
+  namespace F = torch::nn::functional;
+  return F::linear(F::normalize(features, F::NormalizeFuncOptions().dim(1)),
+                   F::normalize(weight, F::NormalizeFuncOptions().dim(1)));
+}
+
 }  // namespace
 
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
@@ -47,7 +58,7 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   if (train.images.size(1) == train.images.size(2)) {
     spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.
   }
-  const std::string key = digest(fmt::format("builtin-cnn-v2|{}|c{}|w{}|e{}|s{}",
+  const std::string key = digest(fmt::format("builtin-cnn-v3|{}|c{}|w{}|e{}|s{}",
                                              dataset.fingerprint, options.in_channels(),
                                              options.width(), config.pretrain_epochs, config.seed));
   const std::string path = cache_root() + "/cnn/" + key + ".pt";
@@ -59,8 +70,13 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
     // because each worker is its own process and trains one model at a time.
     torch::manual_seed(seed_for(config.seed, "pretrain-init"));
     BuiltinCnn fresh(options);
-    torch::nn::Linear classifier(fresh->feature_dim(),
-                                 static_cast<int64_t>(dataset.class_names.size()));
+    // A CosFace classifier (cosine logits with an additive margin): its features are
+    // compared by angle, as the L2-normalised embeddings are (bench/trainer/pretrain_recipes.py:
+    // raw-feature test pair AUC 0.9805 against 0.9782 for a softmax classifier).
+    torch::nn::Linear classifier(
+        torch::nn::LinearOptions(fresh->feature_dim(),
+                                 static_cast<int64_t>(dataset.class_names.size()))
+            .bias(false));
     fresh->to(device);
     classifier->to(device);
     const torch::Tensor images = to_device(train.images, device);
@@ -91,9 +107,12 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
                                                order.begin() + std::min(order.size(), i + batch)),
                           torch::kInt64),
             device);
-        auto logits = classifier(fresh->forward(to_input(images.index_select(0, idx), spec)));
         auto y = labels.index_select(0, idx);
-        auto loss = torch::nn::functional::cross_entropy(logits, y);
+        auto cosines = cosine_logits(fresh->forward(to_input(images.index_select(0, idx), spec)),
+                                     classifier->weight);
+        auto loss = torch::nn::functional::cross_entropy(
+            k_cosface_scale * (cosines - k_cosface_margin * torch::one_hot(y, cosines.size(1))),
+            y);
         const double lr = scheduled_lr(schedule, t++, config.pretrain_epochs * steps_per_epoch);
         for (auto& group : optimizer.param_groups()) {
           static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
@@ -102,7 +121,7 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
         loss.backward();
         optimizer.step();
         loss_sum += loss.detach();  // Summed on the device: one sync per epoch.
-        correct += logits.argmax(1).eq(y).sum();
+        correct += cosines.argmax(1).eq(y).sum();
         ++steps;
       }
       log << fmt::format("pretrain epoch {}/{}: loss {:.4f}, train accuracy {:.4f} ({:.1f} s)\n",

@@ -14,7 +14,7 @@
 namespace hpt::trainer {
 
 // The built-in CNN pretrained by classification on dataset.train for config.pretrain_epochs
-// (seeded by config.seed), loaded from or saved to the cache (keyed by the dataset
+// (seeded by config.seed; a CosFace classifier, so that its features compare by angle), loaded from or saved to the cache (keyed by the dataset
 // fingerprint and the CNN options), trained on and returned on device.
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
                                    std::ostream& log, const torch::Device& device = torch::kCPU);
