@@ -98,9 +98,10 @@ def run(end_to_end, batch, steps, device, model, size):
     return batch * steps / (time.perf_counter() - t0)
 
 
-args = sys.argv[1:] + ["2", "160", "50", "cpu", "", "28"][len(sys.argv) - 1:]
-threads, batch, steps = (int(a) for a in args[:3])
-device, model, size = args[3], (args[4] if args[4] != "builtin" else ""), int(args[5])
-torch.set_num_threads(threads)
-print(f"end_to_end {run(True, batch, steps, device, model, size):.1f}")
-print(f"head_only {run(False, batch, steps * 10, device, model, size):.1f}")
+if __name__ == "__main__":
+    args = sys.argv[1:] + ["2", "160", "50", "cpu", "", "28"][len(sys.argv) - 1:]
+    threads, batch, steps = (int(a) for a in args[:3])
+    device, model, size = args[3], (args[4] if args[4] != "builtin" else ""), int(args[5])
+    torch.set_num_threads(threads)
+    print(f"end_to_end {run(True, batch, steps, device, model, size):.1f}")
+    print(f"head_only {run(False, batch, steps * 10, device, model, size):.1f}")

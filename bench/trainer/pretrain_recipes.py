@@ -23,6 +23,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_trainer import Cnn  # noqa: E402 (hpt's built-in CNN, as the throughput bench has it)
+
 recipe = sys.argv[1]
 torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
 epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
@@ -44,23 +47,6 @@ yte = torch.tensor(idx("t10k-labels-idx1-ubyte")).long()
 mean, std = xtr.mean().item(), xtr.std().item()
 xtr, xte = (xtr - mean) / std, (xte - mean) / std
 torch.manual_seed(0)
-
-
-class Cnn(nn.Module):
-    def __init__(self, w):
-        super().__init__()
-        layers, c = [], 1
-        for stage in range(4):
-            o = w << stage
-            layers += [nn.Conv2d(c, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
-            if stage < 3:
-                layers.append(nn.MaxPool2d(2))
-            c = o
-        layers.append(nn.AdaptiveAvgPool2d(1))
-        self.body = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.body(x).flatten(1)
 
 
 base = recipe.split("-")[0]
