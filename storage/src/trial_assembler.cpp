@@ -107,6 +107,7 @@ std::vector<FrozenTrial> TrialAssembler::take() {
     t.value = t.values.size() == 1 ? std::optional<double>(t.values[0]) : std::nullopt;
   }
   m_values.clear();
+  m_index.clear();  // Rows added from now on belong to no trial.
   return std::move(m_trials);
 }
 
