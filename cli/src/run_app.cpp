@@ -8,6 +8,18 @@
 
 namespace hpt {
 
+namespace {
+
+// A CLI11 error asking for its own exit code: its message is printed unless the code is 0.
+int exit_code_of(const CLI::Error& e, const MessageFilter& filter) {
+  if (e.get_exit_code() != 0 && std::string(e.what()).size() > 0) {
+    print_error(e.what(), filter);
+  }
+  return e.get_exit_code();
+}
+
+}  // namespace
+
 void print_error(const std::string& message, const MessageFilter& filter) {
   std::cerr << "hpt: error: " << terminal_text(filter ? filter(message) : message) << "\n";
 }
@@ -34,14 +46,14 @@ std::optional<int> parse_app(CLI::App& app, int argc, char** argv, const Message
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    // A command asking for a specific exit code (a ParseError to CLI11: caught before those).
+    return exit_code_of(e, filter);
   } catch (const CLI::ParseError& e) {
     print_error(std::string(e.what()) + " (see hpt --help)", filter);
     return 2;
-  } catch (const CLI::Error& e) {  // A command asking for a specific exit code.
-    if (e.get_exit_code() != 0 && std::string(e.what()).size() > 0) {
-      print_error(e.what(), filter);
-    }
-    return e.get_exit_code();
+  } catch (const CLI::Error& e) {  // Any other CLI11 error, with its own exit code.
+    return exit_code_of(e, filter);
   }
 }
 

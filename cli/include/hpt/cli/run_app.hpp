@@ -22,7 +22,8 @@ void print_error(const std::string& message, const MessageFilter& filter = {});
 int with_error_policy(const std::function<int()>& body, const MessageFilter& filter = {});
 
 // Parses app (subcommands run in their callbacks). Returns the exit code if the process is
-// done (help or version printed: 0; a usage error: 2), std::nullopt to go on.
+// done (help or version printed: 0; a usage error: 2; a callback's CLI::RuntimeError: its
+// code), std::nullopt to go on.
 std::optional<int> parse_app(CLI::App& app, int argc, char** argv,
                              const MessageFilter& filter = {});
 

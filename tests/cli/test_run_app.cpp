@@ -1,0 +1,156 @@
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "hpt/cli/run_app.hpp"
+#include "hpt/schema/config_error.hpp"
+
+using namespace hpt;
+
+namespace {
+
+// What std::cout and std::cerr receive while it lives.
+struct Captured {
+  std::ostringstream out, err;
+  std::streambuf* old_out = std::cout.rdbuf(out.rdbuf());
+  std::streambuf* old_err = std::cerr.rdbuf(err.rdbuf());
+  ~Captured() {
+    std::cout.rdbuf(old_out);
+    std::cerr.rdbuf(old_err);
+  }
+};
+
+// argv for a command line; keeps the strings alive.
+struct Argv {
+  explicit Argv(std::vector<std::string> args) : strings(std::move(args)) {
+    for (auto& s : strings) {
+      pointers.push_back(s.data());
+    }
+  }
+  int argc() const { return static_cast<int>(pointers.size()); }
+  char** argv() { return pointers.data(); }
+  std::vector<std::string> strings;
+  std::vector<char*> pointers;
+};
+
+// An app with subcommand "go" running action, an option --n and version 1.2.3.
+struct TestApp {
+  explicit TestApp(std::function<void()> action = [] {}) {
+    app.set_version_flag("--version", "1.2.3");
+    auto* go = app.add_subcommand("go", "Run the action");
+    go->add_option("--n", n, "A number")->check(CLI::Range(0, 9));
+    go->callback(std::move(action));
+  }
+  CLI::App app{"test app", "hpt"};
+  int n = 0;
+};
+
+// A filter that hides "hunter22".
+std::string hide(const std::string& message) {
+  std::string out = message;
+  for (size_t at; (at = out.find("hunter22")) != std::string::npos;) {
+    out.replace(at, 8, "***");
+  }
+  return out;
+}
+
+}  // namespace
+
+// One line on stderr, prefixed; the filter sees the raw message, and control characters
+// (its output's too) are escaped after it.
+TEST_CASE("print_error", "[cli]") {
+  Captured c;
+  print_error("no such study");
+  print_error("two\nlines \x1b[31mred", [](const std::string& m) { return hide(m) + "\x07"; });
+  print_error("password hunter22", hide);
+  CHECK(c.out.str().empty());
+  CHECK(c.err.str() ==
+        "hpt: error: no such study\n"
+        "hpt: error: two\\nlines \\x1b[31mred\\x07\n"
+        "hpt: error: password ***\n");
+}
+
+// The body's exit code is returned as is; a ConfigError is exit code 2, any other exception 1,
+// each reported as one filtered line.
+TEST_CASE("with_error_policy", "[cli]") {
+  Captured c;
+  CHECK(with_error_policy([] { return 5; }) == 5);
+  CHECK(c.err.str().empty());
+  CHECK(with_error_policy([]() -> int { throw ConfigError("x.yaml:3: seed: expected an int"); }) ==
+        2);
+  CHECK(with_error_policy([]() -> int { throw std::runtime_error("disk hunter22 full"); }, hide) ==
+        1);
+  CHECK(c.err.str() ==
+        "hpt: error: x.yaml:3: seed: expected an int\n"
+        "hpt: error: disk *** full\n");
+}
+
+// A good command line runs the callbacks and goes on; help and version print on stdout and
+// end with 0; a usage error is one filtered line with the --help hint and exit code 2.
+TEST_CASE("parse_app", "[cli]") {
+  bool ran = false;
+  TestApp t([&] { ran = true; });
+  Captured c;
+  Argv go({"hpt", "go", "--n", "4"});
+  CHECK_FALSE(parse_app(t.app, go.argc(), go.argv()));
+  CHECK(ran);
+  CHECK(t.n == 4);
+
+  TestApp help_app;
+  Argv help({"hpt", "--help"});
+  CHECK(parse_app(help_app.app, help.argc(), help.argv()) == 0);
+  CHECK_THAT(c.out.str(), Catch::Contains("test app") && Catch::Contains("go"));
+  TestApp version_app;
+  Argv version({"hpt", "--version"});
+  CHECK(parse_app(version_app.app, version.argc(), version.argv()) == 0);
+  CHECK_THAT(c.out.str(), Catch::Contains("1.2.3"));
+  CHECK(c.err.str().empty());
+
+  TestApp extra_app;
+  Argv extra({"hpt", "go", "postgresql://u:hunter22@h/db"});
+  CHECK(parse_app(extra_app.app, extra.argc(), extra.argv(), hide) == 2);
+  TestApp range_app;
+  Argv range({"hpt", "go", "--n", "12"});
+  CHECK(parse_app(range_app.app, range.argc(), range.argv()) == 2);
+  const std::string err = c.err.str();
+  CHECK(err.find("hunter22") == std::string::npos);
+  CHECK_THAT(err, Catch::StartsWith("hpt: error: ") &&
+                      Catch::Contains("postgresql://u:***@h/db (see hpt --help)\n") &&
+                      Catch::EndsWith(" (see hpt --help)\n"));
+  CHECK(std::count(err.begin(), err.end(), '\n') == 2);
+}
+
+// A command asks for its own exit code with CLI::RuntimeError (a ParseError in CLI11): it
+// gets that code, its message reported unless the code is 0, without the usage hint.
+TEST_CASE("parse_app passes a command's exit code on", "[cli]") {
+  Captured c;
+  TestApp three([] { throw CLI::RuntimeError("interrupted", 3); });
+  Argv go({"hpt", "go"});
+  CHECK(parse_app(three.app, go.argc(), go.argv()) == 3);
+  TestApp zero([] { throw CLI::RuntimeError(0); });
+  CHECK(parse_app(zero.app, go.argc(), go.argv()) == 0);
+  CHECK(c.err.str() == "hpt: error: interrupted\n");
+}
+
+// run_app: 0 when the command succeeds, 2 for usage and config errors, 1 for other failures.
+TEST_CASE("run_app", "[cli]") {
+  Captured c;
+  Argv go({"hpt", "go"});
+  TestApp ok;
+  CHECK(run_app(ok.app, go.argc(), go.argv()) == 0);
+  TestApp config([] { throw ConfigError("hpt_config.yaml:1: study: missing"); });
+  CHECK(run_app(config.app, go.argc(), go.argv()) == 2);
+  TestApp failing([] { throw std::runtime_error("worker died"); });
+  CHECK(run_app(failing.app, go.argc(), go.argv()) == 1);
+  TestApp usage;
+  Argv bogus({"hpt", "--bogus"});
+  CHECK(run_app(usage.app, bogus.argc(), bogus.argv()) == 2);
+  const std::string err = c.err.str();
+  CHECK_THAT(err, Catch::StartsWith("hpt: error: hpt_config.yaml:1: study: missing\n"
+                                    "hpt: error: worker died\n"
+                                    "hpt: error: ") &&
+                      Catch::Contains("--bogus") && Catch::EndsWith(" (see hpt --help)\n"));
+}
