@@ -1,0 +1,168 @@
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include "hpt/trainer/image_io.hpp"
+#include "hpt/trainer/saved_model.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace hpt::trainer;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A small untrained model: a width-4 built-in CNN on 16x16 grey images and a head with one
+// FF block whose BatchNorm statistics moved away from their initial values.
+struct Model {
+  Model() {
+    torch::manual_seed(7);
+    spec.channels = 1;
+    spec.size = 16;
+    spec.mean = {0.3};
+    spec.std = {0.2};
+    extractor = std::make_unique<FeatureExtractor>(BuiltinCnn(BuiltinCnnOptions().width(4)), spec,
+                                                   "cnn-test");
+    head =
+        EmbeddingHead(EmbeddingHeadOptions(extractor->feature_dim(), 4).units({8}).dropout(0.25));
+    head->train();
+    {
+      torch::NoGradGuard no_grad;
+      head->forward(torch::randn({16, extractor->feature_dim()}) * 3 + 1);
+    }
+    head->eval();
+    config.experiment_name = "tiny";
+    config.embedding_dim = 4;
+    config.intermediate_ff_block_units = {8};
+    config.dropout = 0.25;
+    config.dataset.format = "idx";
+    config.dataset.path = "/data/tiny";
+  }
+  // Embeddings of uint8 NHWC images through the extractor and the head.
+  torch::Tensor embed(const torch::Tensor& images) {
+    torch::NoGradGuard no_grad;
+    return head->forward(extractor->extract(images));
+  }
+
+  InputSpec spec;
+  std::unique_ptr<FeatureExtractor> extractor;
+  EmbeddingHead head{nullptr};
+  ExperimentConfig config;
+};
+
+std::set<std::string> files_in(const fs::path& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    out.insert(e.path().filename().string());
+  }
+  return out;
+}
+
+void write_png(const std::string& path, const std::vector<uint8_t>& pixels, int side,
+               int channels) {
+  std::ofstream(path, std::ios::binary) << encode_png(pixels.data(), side, side, channels);
+}
+
+}  // namespace
+
+// save_model writes model.json (format, config, head options, extractor entry, threshold),
+// head.pt and cnn.pt and nothing else; load_model, from wherever the folder was moved, gives
+// back the config, the threshold and a head in eval mode with the same embeddings.
+TEST_CASE("save_model and load_model round-trip", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model");
+  Model m;
+  const std::string out = dir.file("model");
+  fs::create_directory(out);
+  save_model(out, m.head, *m.extractor, m.config, 0.75);
+  CHECK(files_in(out) == std::set<std::string>{"model.json", "head.pt", "cnn.pt"});
+  const auto meta = nlohmann::json::parse(std::ifstream(out + "/model.json"));
+  CHECK(meta.at("format") == "hpt-embedding-model-v1");
+  CHECK(meta.at("head") == nlohmann::json{{"in_features", m.extractor->feature_dim()},
+                                          {"embedding_dim", 4},
+                                          {"units", {8}},
+                                          {"dropout", 0.25}});
+  CHECK(meta.at("threshold") == 0.75);
+  CHECK(meta.at("extractor").at("identity") == "cnn-test");
+
+  const std::string moved = dir.file("moved");
+  fs::rename(out, moved);
+  SavedModel loaded = load_model(moved);
+  CHECK(loaded.threshold == 0.75);
+  CHECK(loaded.config.experiment_name == "tiny");
+  CHECK(loaded.config.dataset.path == "/data/tiny");
+  CHECK(loaded.config.intermediate_ff_block_units == std::vector<int64_t>{8});
+  CHECK(loaded.head->options().units() == std::vector<int64_t>{8});
+  CHECK(loaded.head->options().dropout() == 0.25);
+  CHECK_FALSE(loaded.head->is_training());
+  CHECK(loaded.extractor.identity() == "cnn-test");
+  CHECK(loaded.extractor.input_spec().mean == m.spec.mean);
+  const auto images = torch::randint(0, 256, {5, 16, 16, 1}).to(torch::kUInt8);
+  torch::Tensor reloaded;
+  {
+    torch::NoGradGuard no_grad;
+    reloaded = loaded.head->forward(loaded.extractor.extract(images));
+  }
+  CHECK(torch::allclose(reloaded, m.embed(images), 1e-5, 1e-6));
+}
+
+// embed_files decodes each file, converts it to the training channels and resizes it to the
+// training size: a grey image, the same as RGB and the same at twice the size (2x2 blocks)
+// embed as the pixels do; a missing file is an error naming it.
+TEST_CASE("embed_files prepares images as in training", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model");
+  Model m;
+  const std::string out = dir.file("model");
+  fs::create_directory(out);
+  save_model(out, m.head, *m.extractor, m.config, 1.0);
+  SavedModel model = load_model(out);
+
+  const auto pattern = torch::randint(0, 256, {1, 16, 16, 1}).to(torch::kUInt8);
+  const auto* p = pattern.data_ptr<uint8_t>();
+  std::vector<uint8_t> grey(p, p + 256), rgb, big(32 * 32);
+  for (uint8_t v : grey) {
+    rgb.insert(rgb.end(), {v, v, v});
+  }
+  for (int y = 0; y < 32; ++y) {
+    for (int x = 0; x < 32; ++x) {
+      big[y * 32 + x] = grey[(y / 2) * 16 + x / 2];
+    }
+  }
+  const std::vector<std::string> files = {dir.file("grey.png"), dir.file("rgb.png"),
+                                          dir.file("big.png")};
+  write_png(files[0], grey, 16, 1);
+  write_png(files[1], rgb, 16, 3);
+  write_png(files[2], big, 32, 1);
+  const auto e = embed_files(model, files);
+  REQUIRE((e.sizes() == torch::IntArrayRef{3, 4}));
+  const auto want = m.embed(pattern);
+  for (int64_t i = 0; i < 3; ++i) {
+    INFO(files[i]);
+    CHECK(torch::allclose(e[i], want[0], 1e-4, 1e-5));
+  }
+  CHECK_THROWS_WITH(embed_files(model, {dir.file("none.png")}), Catch::Contains("none.png"));
+}
+
+// A folder without model.json, a model.json that is not JSON or lacks a key, and a missing
+// head.pt are errors naming the folder or file.
+TEST_CASE("load_model names what is missing", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model");
+  CHECK_THROWS_WITH(load_model(dir.file("")),
+                    Catch::Contains("not a model folder (no model.json)"));
+  Model m;
+  const std::string out = dir.file("model");
+  fs::create_directory(out);
+  save_model(out, m.head, *m.extractor, m.config, 0.5);
+  auto meta = nlohmann::json::parse(std::ifstream(out + "/model.json"));
+
+  std::ofstream(out + "/model.json") << "{\"format\": ";
+  CHECK_THROWS_WITH(load_model(out), Catch::StartsWith(out + "/model.json: "));
+  meta.erase("threshold");
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK_THROWS_WITH(load_model(out),
+                    Catch::StartsWith(out + "/model.json: ") && Catch::Contains("threshold"));
+  meta["threshold"] = 0.5;
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK(load_model(out).threshold == 0.5);
+  fs::remove(out + "/head.pt");
+  CHECK_THROWS_WITH(load_model(out), Catch::Contains(out + "/head.pt"));
+}
