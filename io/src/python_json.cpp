@@ -14,7 +14,7 @@ namespace {
 void append_string(std::string& out, const std::string& s) {
   // nlohmann escapes control characters and, with ensure_ascii, everything non-ASCII as
   // \uXXXX (surrogate pairs included), exactly as Python does; only its hex case differs.
-  std::string escaped = Json(s).dump(-1, ' ', true);
+  std::string escaped = Json(s).dump(-1, ' ', true, Json::error_handler_t::replace);
   for (size_t i = 0; i + 5 < escaped.size(); ++i) {
     if (escaped[i] == '\\' && escaped[i + 1] == 'u') {
       for (size_t k = i + 2; k < i + 6; ++k) {

@@ -222,6 +222,40 @@ class HostileLineTest(TempDirTest):
             self.assertNotIn("terminate", run_hpt(*verb, f"{self.dir}/h.db", timeout=60).stderr)
 
 
+class NonUtf8OutputTest(TempDirTest):
+    def test_bytes_that_are_not_utf8_fail_no_study(self):
+        """A worker's stderr, a protocol line and a failure with bytes that are not UTF-8: each
+        trial ends as its worker did, the bytes are stored as U+FFFD, and every read works."""
+        script = os.path.join(self.dir, "bytes.py")
+        with open(script, "w") as f:
+            f.write("import json, os, sys\n"
+                    "mode = json.loads(os.environ['HPT_PARAMS'])['mode']\n"
+                    "sys.stderr.buffer.write(b'bad \\xff\\xfe bytes\\n'); sys.stderr.flush()\n"
+                    "sys.stdout.buffer.write(b'{\"value\": 1, \"user_attrs\": {\"a\": \"\\xff\"}}\\n')\n"
+                    "sys.stdout.flush()\n"
+                    "if mode == 'fail': sys.exit(1)\n"
+                    "print(json.dumps({'value': 2}))\n")
+        cfg = write_config(self.dir, f"""\
+            study: {{name: u, storage: {self.dir}/u.db, sampler: {{type: grid}}, pruner: {{type: none}},
+                    max_failures: 2}}
+            objective: {{command: [{PYTHON}, {script}]}}
+            search_space: {{mode: [fail, ok]}}
+            """)
+        proc = run_hpt("--config", cfg, "--trials", "1", timeout=120)  # FAILs do not count.
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        trials = trials_json(f"{self.dir}/u.db")
+        self.assertEqual(state_counts(trials), {"FAIL": 1, "COMPLETE": 1})
+        with sqlite3.connect(f"{self.dir}/u.db") as db:
+            tails = [json.loads(v) for (v,) in db.execute(
+                "SELECT value_json FROM trial_system_attributes WHERE key = 'hpt:stderr_tail'")]
+        self.assertEqual(len(tails), 1)  # Kept for the failed trial.
+        for tail in tails:
+            self.assertIn("bad \ufffd\ufffd bytes", tail)
+        for verb in (["best"], ["trials"], ["report", "-o", os.path.join(self.dir, "r.html")]):
+            done = run_hpt(*verb, f"{self.dir}/u.db", timeout=60)
+            self.assertEqual(done.returncode, 0, done.stderr)
+
+
 class StudyFolderTest(TempDirTest):
     def test_study_name_never_escapes_trials_dir(self):
         """--study ../../x or an absolute name: logs stay inside trials_dir; a 600-char name is refused."""

@@ -47,3 +47,12 @@ TEST_CASE("python_json_dumps with indent", "[io][json]") {
         "{\n  \"a\": [\n    1,\n    {},\n    []\n  ],\n  \"b\": {\n    \"c\": NaN\n  }\n}");
   CHECK(hpt::python_json_dumps(Json::array(), 2) == "[]");
 }
+
+// Text from outside (a worker's stderr, a cut message) may not be UTF-8: each bad byte is
+// stored as U+FFFD, as Python's bytes.decode(errors="replace") reads it, instead of throwing.
+TEST_CASE("python_json_dumps replaces bytes that are not UTF-8", "[io][json]") {
+  using hpt::python_json_dumps;
+  CHECK(python_json_dumps(Json("bad \xff\xfe bytes")) == R"("bad \ufffd\ufffd bytes")");
+  CHECK(python_json_dumps(Json{{"tail", std::string("\xe2\x82")}}) == R"({"tail": "\ufffd"})");
+  CHECK(python_json_dumps(Json("caf\xc3\xa9")) == R"("caf\u00e9")");  // Valid text unchanged.
+}
