@@ -222,7 +222,7 @@ void SqlStorage::prepare_schema() {
     m_db->query("SELECT version_num FROM alembic_version", {},
                 [&](const SqlRow& r) { revision = r.text(0); });
     if (!version || !revision) {
-      fail(std::string("Optuna schema without a ") +
+      fail(std::string("Optuna schema without its ") +
            (version ? "alembic_version" : "version_info") + " row");
     }
     fail_if(schema_version_problem(version->first, version->second));

@@ -63,7 +63,7 @@ TEST_CASE("sql storage checks Optuna's tables and version rows", "[storage][sql]
     const char* problem;
   };
   const Planted cases[] = {
-      {"DELETE FROM version_info", "Optuna schema without a version_info row"},
+      {"DELETE FROM version_info", "Optuna schema without its version_info row"},
       {"DELETE FROM alembic_version", "alembic_version row"},
       {"DROP TABLE trial_heartbeats",
        "incomplete Optuna study schema (missing tables: trial_heartbeats)"},

@@ -48,6 +48,11 @@ SavedModel load_model(const std::string& dir) {
                       meta.at("threshold").get<double>()};
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("{}/model.json: {}", dir, e.what()));
+  } catch (const c10::Error& e) {
+    // LibTorch's message names the file; its first line only (no C++ backtrace).
+    const std::string what = e.what_without_backtrace();
+    throw std::runtime_error(
+        fmt::format("{}: cannot load the model: {}", dir, what.substr(0, what.find('\n'))));
   }
 }
 

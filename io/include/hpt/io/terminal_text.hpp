@@ -7,7 +7,7 @@
 namespace hpt {
 
 // text with every byte that could drive a terminal shown as an escape instead: C0 controls
-// and DEL as \n, \t, \r, \e (ESC) or \xNN, C1 controls and bidirectional overrides as \uNNNN,
+// and DEL as \n, \t, \r or \xNN (ESC is \x1b), C1 controls and bidirectional overrides as \uNNNN,
 // bytes that are not valid UTF-8 as \xNN. Printable text (any script) is kept as is.
 std::string terminal_text(std::string_view text);
 
