@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -40,7 +41,9 @@ std::atomic<int> g_signals{0};  // Signal count; the only state a handler may to
 
 extern "C" void on_stop_signal(int) { g_signals.fetch_add(1); }
 
-// Installs the stop handlers for the lifetime of the guard.
+// Installs the stop handlers for the lifetime of the guard: SIGINT, SIGTERM and SIGHUP (a
+// closed terminal or SSH session stops the study as Ctrl-C does; a study started under nohup,
+// with SIGHUP ignored, keeps ignoring it).
 class SignalGuard {
  public:
   SignalGuard() {
@@ -48,22 +51,32 @@ class SignalGuard {
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &m_old_int);
-    sigaction(SIGTERM, &sa, &m_old_term);
+    for (size_t i = 0; i < k_signals.size(); ++i) {
+      struct sigaction old {};
+      sigaction(k_signals[i], nullptr, &old);
+      m_installed[i] = !(k_signals[i] == SIGHUP && old.sa_handler == SIG_IGN);
+      if (m_installed[i]) {
+        sigaction(k_signals[i], &sa, &m_old[i]);
+      }
+    }
   }
   ~SignalGuard() {
     if (g_signals > 0) {
       return;  // Interrupted: a further Ctrl-C while hpt exits must not kill it mid-way.
     }
-    sigaction(SIGINT, &m_old_int, nullptr);
-    sigaction(SIGTERM, &m_old_term, nullptr);
+    for (size_t i = 0; i < k_signals.size(); ++i) {
+      if (m_installed[i]) {
+        sigaction(k_signals[i], &m_old[i], nullptr);
+      }
+    }
   }
   SignalGuard(const SignalGuard&) = delete;
   SignalGuard& operator=(const SignalGuard&) = delete;
 
  private:
-  struct sigaction m_old_int {};
-  struct sigaction m_old_term {};
+  static constexpr std::array<int, 3> k_signals = {SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> m_old{};
+  std::array<bool, 3> m_installed{};
 };
 
 struct Running {

@@ -127,6 +127,33 @@ class InterruptTest(TempDirTest):
         run_hpt("--config", cfg, "--trials", "6", check=True)
         self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
 
+    def test_hangup_stops_like_ctrl_c(self):
+        """SIGHUP (terminal or SSH session closed): as SIGINT, exit 130, trials WAITING, resumable."""
+        script, cfg, db, proc = self._private_study(0.5)
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGHUP)
+        out, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertIn("resume", out + err)
+        leftover = subprocess.run(["pgrep", "-f", script], capture_output=True, text=True).stdout
+        self.assertEqual(leftover.strip(), "")
+        self.assertNotIn("RUNNING", state_counts(trials_json(db)))
+        run_hpt("--config", cfg, "--trials", "6", check=True)
+        self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
+
+    def test_hangup_ignored_under_nohup(self):
+        """Started with SIGHUP ignored (nohup), hpt and its workers keep ignoring it."""
+        script = private_objective(self.dir)
+        cfg = quadratic_config(self.dir, jobs=2, objective_path=script)
+        env = dict(os.environ, OBJ_SLEEP="0.3")
+        proc = subprocess.Popen(["nohup", HPT, "--config", cfg, "--trials", "4"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env, cwd=self.dir)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGHUP)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertEqual(state_counts(trials_json(f"{self.dir}/study.db")), {"COMPLETE": 4})
+
     def test_second_ctrl_c_exits_at_once(self):
         """Two SIGINTs: exit 130 at once, workers gone, database consistent and resumable."""
         script, cfg, db, proc = self._private_study(2)
