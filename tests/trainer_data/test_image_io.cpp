@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 
 #include "fixtures.hpp"
 #include "hpt/trainer/image_io.hpp"
@@ -47,6 +48,42 @@ TEST_CASE("decode_image errors name the file", "[image_io]") {
   testing::write_text(dir.path() / "bad.png", "not a png at all");
   CHECK_THROWS_WITH(decode_image(dir.str("bad.png")), Catch::Contains(dir.str("bad.png")));
   CHECK_THROWS_WITH(decode_image(dir.str("none.jpg")), Catch::Contains(dir.str("none.jpg")));
+}
+
+// A PNG whose header claims 20000 x 20000 pixels (a decompression bomb's shape) is refused
+// from the header, naming the file and the size.
+TEST_CASE("decode_image refuses images larger than its limit", "[image_io]") {
+  TempDir dir;
+  const auto path = dir.path() / "huge.png";
+  testing::write_png(path, 16, 16, 1, testing::flat(7, 16, 16, 1));
+  std::string png;
+  {
+    std::ifstream in(path, std::ios::binary);
+    png.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  REQUIRE(png.substr(12, 4) == "IHDR");
+  for (int field : {16, 20}) {  // Width and height, big-endian.
+    const uint32_t v = 20000;
+    for (int b = 0; b < 4; ++b) {
+      png[static_cast<size_t>(field + b)] = static_cast<char>((v >> (24 - 8 * b)) & 0xff);
+    }
+  }
+  uint32_t crc = 0xffffffffu;  // CRC-32 of the chunk type and data, as PNG defines it.
+  for (size_t i = 12; i < 29; ++i) {
+    crc ^= static_cast<uint8_t>(png[i]);
+    for (int k = 0; k < 8; ++k) {
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+  }
+  crc ^= 0xffffffffu;
+  for (int b = 0; b < 4; ++b) {
+    png[static_cast<size_t>(29 + b)] = static_cast<char>((crc >> (24 - 8 * b)) & 0xff);
+  }
+  std::ofstream(path, std::ios::binary) << png;
+  CHECK_THROWS_WITH(decode_image(path.string()),
+                    Catch::Contains(path.string()) && Catch::Contains("20000 x 20000 pixels"));
+  testing::write_png(path, 16, 16, 1, testing::flat(7, 16, 16, 1));  // Within the limit.
+  CHECK(decode_image(path.string()).width == 16);
 }
 
 // Halving with the area filter averages 2x2 blocks; growing a flat image keeps it flat.

@@ -30,6 +30,13 @@ DecodedImage decode_image(const std::string& path) {
   int width = 0;
   int height = 0;
   int native = 0;
+  // The header first: a few hundred compressed bytes can claim gigabytes of pixels.
+  if (stbi_info(path.c_str(), &width, &height, &native) != 0 &&
+      int64_t{width} * height > k_max_image_pixels) {
+    throw std::runtime_error(fmt::format(
+        "cannot decode image {}: {} x {} pixels is more than the {} (8192 x 8192) hpt reads",
+        path, width, height, k_max_image_pixels));
+  }
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load(path.c_str(), &width, &height, &native, 0), stbi_image_free);
   if (!data) {

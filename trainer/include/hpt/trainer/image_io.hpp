@@ -16,8 +16,13 @@ struct DecodedImage {
   std::vector<uint8_t> pixels;
 };
 
+// The most pixels decode_image decodes (8192 x 8192): a decompression bomb is refused from its
+// header instead of filling memory.
+inline constexpr int64_t k_max_image_pixels = int64_t{8192} * 8192;
+
 // Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
-// Throws std::runtime_error naming the path if it is missing, unreadable or corrupt.
+// Throws std::runtime_error naming the path if it is missing, unreadable, corrupt or larger
+// than k_max_image_pixels.
 DecodedImage decode_image(const std::string& path);
 
 // Returns the image resized to size x size (area filter when shrinking, bilinear when
