@@ -23,6 +23,7 @@
 #include "hpt/engine/study_match.hpp"
 #include "hpt/engine/worker_set.hpp"
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/io/utf8.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/tuner/pruner.hpp"
@@ -230,12 +231,12 @@ void Orchestrator::preflight() {
   if (utf8_length(name) > k_max_study_name_chars) {
     throw std::runtime_error(fmt::format(
         "study name '{}...' is {} characters long; at most {} (Optuna's studies.study_name)",
-        name.substr(0, 40), utf8_length(name), k_max_study_name_chars));
+        utf8_prefix(name, 40), utf8_length(name), k_max_study_name_chars));
   }
   m_study_dir = study_dir();
   if (m_study_dir.size() + 64 > PATH_MAX) {
     throw std::runtime_error(
-        fmt::format("trials folder '{}...' is too long a path", m_study_dir.substr(0, 80)));
+        fmt::format("trials folder '{}...' is too long a path", utf8_prefix(m_study_dir, 80)));
   }
   std::filesystem::create_directories(m_study_dir);
   struct stat st {};

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "hpt/io/utf8.hpp"
+
 namespace hpt {
 
 namespace {
@@ -53,7 +55,7 @@ AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {
     }
   }
   // A hidden, random name beside the target (kept under NAME_MAX for long names).
-  const std::string tmp_name = "." + name.substr(0, 200) + ".tmp-XXXXXX";
+  const std::string tmp_name = "." + std::string(utf8_prefix(name, 200)) + ".tmp-XXXXXX";
   std::string tmp = folder_of(m_path) + "/" + tmp_name;
   m_fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (m_fd < 0) {

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "hpt/io/utf8.hpp"
+
 namespace hpt {
 
 using Json = nlohmann::json;
@@ -180,7 +182,7 @@ Json python_json_loads(const std::string& text) {
   } catch (const Json::parse_error&) {
   }
   throw std::invalid_argument("malformed JSON: '" +
-                              (text.size() > 80 ? text.substr(0, 80) + "..." : text) + "'");
+                              (text.size() > 80 ? std::string(utf8_prefix(text, 80)) + "..." : text) + "'");
 }
 
 }  // namespace hpt

@@ -1,5 +1,7 @@
 #include "hpt/io/utf8.hpp"
 
+#include <algorithm>
+
 namespace hpt {
 
 std::pair<char32_t, size_t> decode_utf8(std::string_view text, size_t i) {
@@ -25,6 +27,14 @@ std::pair<char32_t, size_t> decode_utf8(std::string_view text, size_t i) {
     return {0, 0};
   }
   return {cp, len};
+}
+
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
+  size_t cut = std::min(text.size(), max_bytes);
+  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  return text.substr(0, cut);
 }
 
 size_t utf8_length(std::string_view text) {

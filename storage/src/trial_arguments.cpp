@@ -14,14 +14,8 @@ std::optional<std::string> name_problem(const char* what, const std::string& nam
   if (chars <= k_max_name_chars) {
     return std::nullopt;
   }
-  // The first 40 bytes, cut back to a character boundary: the message may be stored as JSON
-  // (a trial's fail_reason), which refuses half a character.
-  size_t cut = std::min<size_t>(name.size(), 40);
-  while (cut > 0 && cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
   return fmt::format("{} '{}...' has {} characters; Optuna's schema holds at most {}", what,
-                     name.substr(0, cut), chars, k_max_name_chars);
+                     utf8_prefix(name, 40), chars, k_max_name_chars);
 }
 
 std::optional<std::string> new_trial_problem(const FrozenTrial& templ) {

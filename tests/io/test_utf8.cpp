@@ -27,3 +27,15 @@ TEST_CASE("utf8_length counts code points", "[io]") {
   CHECK(utf8_length("abc") == 3);
   CHECK(utf8_length("\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80") == 5);
 }
+
+TEST_CASE("utf8_prefix never ends inside a character", "[io]") {
+  using hpt::utf8_prefix;
+  CHECK(utf8_prefix("abc", 2) == "ab");
+  CHECK(utf8_prefix("abc", 10) == "abc");
+  CHECK(utf8_prefix("", 3).empty());
+  const std::string euros = "\xe2\x82\xac\xe2\x82\xac";  // Two 3-byte characters.
+  CHECK(utf8_prefix(euros, 3) == "\xe2\x82\xac");
+  CHECK(utf8_prefix(euros, 4) == "\xe2\x82\xac");  // Not half of the second euro.
+  CHECK(utf8_prefix(euros, 2).empty());
+  CHECK(utf8_prefix(euros, 6) == euros);
+}

@@ -13,6 +13,7 @@
 
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/experiment/trial_settings.hpp"
+#include "hpt/io/utf8.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
 #include "hpt/trainer/saved_model.hpp"
@@ -34,7 +35,7 @@ nlohmann::json parse_object(const std::optional<std::string>& text, const char* 
   nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
     throw ConfigError(
-        fmt::format("{}: expected a JSON object, got '{}'", name, text->substr(0, 80)));
+        fmt::format("{}: expected a JSON object, got '{}'", name, hpt::utf8_prefix(*text, 80)));
   }
   return j;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 #include <utility>
 
+#include "hpt/io/utf8.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/device.hpp"
 
@@ -221,7 +222,7 @@ FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t 
     e.m_script = std::make_shared<torch::jit::Module>(torch::jit::load(path, device));
   } catch (const std::exception& ex) {
     throw std::runtime_error(fmt::format("cannot load TorchScript extractor {}: {}", path,
-                                         std::string(ex.what()).substr(0, 200)));
+                                         hpt::utf8_prefix(ex.what(), 200)));
   }
   e.m_script_path = path;
   try {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "hpt/io/utf8.hpp"
+
 namespace hpt {
 
 namespace {
@@ -151,7 +153,7 @@ Distribution distribution_from_json(const std::string& text) {
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     throw std::invalid_argument("distribution JSON is not an object: " +
-                                (text.size() > 80 ? text.substr(0, 80) + "..." : text));
+                                (text.size() > 80 ? std::string(utf8_prefix(text, 80)) + "..." : text));
   }
   try {
     if (j.contains("name")) {

@@ -16,4 +16,8 @@ std::pair<char32_t, size_t> decode_utf8(std::string_view text, size_t i);
 // bytes that do not continue a sequence.
 size_t utf8_length(std::string_view text);
 
+// The longest prefix of text at most max_bytes long that does not end inside a UTF-8
+// sequence: how a name or message is cut for display without leaving half a character.
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes);
+
 }  // namespace hpt
