@@ -301,6 +301,9 @@ const Table<ExperimentConfig>& experiment_table() {
       int_key("steps_per_epoch", &C::steps_per_epoch, 0),
       bool_key("trainable_extractor", &C::trainable_extractor),
       int_key("pretrain_epochs", &C::pretrain_epochs, 0),
+      int_key<C>(
+          "builtin_cnn_width", &C::builtin_cnn_width, [](int64_t v) { return v >= 4 && v <= 256; },
+          "in [4, 256]"),
       int_key("eval_pairs", &C::eval_pairs, 10),
       int_key("threads", &C::threads, 0),
       string_key("device", &C::device, expect(valid_device, "auto, cpu, cuda or cuda:N")),

@@ -69,6 +69,10 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
   CHECK_THAT(error_of(k_dataset + "margin: -0.5\n"), Catch::Contains("margin: must be > 0"));
   CHECK_THAT(error_of(k_dataset + "epochs: abc\n"),
              Catch::Contains("epochs: expected an integer, got \"abc\""));
+  CHECK_THAT(error_of(k_dataset + "builtin_cnn_width: 2\n"),
+             Catch::Contains("x.yaml:2: builtin_cnn_width: must be in [4, 256], got 2"));
+  CHECK(parse(k_dataset + "builtin_cnn_width: 24\n").builtin_cnn_width == 24);
+  CHECK(parse(k_dataset).builtin_cnn_width == 16);
   CHECK_THAT(error_of(k_dataset + "loss: hard\n"),
              Catch::Contains("expected semi-hard or batch-hard"));
   CHECK_THAT(error_of(k_dataset + "intermediate_ff_block_units: [64, -1]\n"),

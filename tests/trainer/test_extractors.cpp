@@ -92,6 +92,13 @@ TEST_CASE("built-in extractor pretraining separates classes and is cached", "[ca
   FeatureExtractor reseeded = builtin_extractor(ds, config, again);
   CHECK(again.str().find("pretrain epoch 6/6") != std::string::npos);
   CHECK_FALSE(torch::equal(reseeded.extract(ds.test.images), pretrained.extract(ds.test.images)));
+  // builtin_cnn_width sets the CNN (8 x width features) and its cache entry.
+  CHECK(pretrained.feature_dim() == 8 * 16);
+  config.builtin_cnn_width = 8;
+  std::ostringstream narrow_log;
+  FeatureExtractor narrow = builtin_extractor(ds, config, narrow_log);
+  CHECK(narrow.feature_dim() == 8 * 8);
+  CHECK(narrow_log.str().find("pretrain epoch 6/6") != std::string::npos);
 }
 
 // Frozen features are reused for the same dataset + extractor and recomputed when either

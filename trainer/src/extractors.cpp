@@ -53,7 +53,8 @@ torch::Tensor cosine_logits(const torch::Tensor& features, const torch::Tensor& 
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
                                    std::ostream& log, const torch::Device& device) {
   const auto& train = dataset.train;
-  const BuiltinCnnOptions options = BuiltinCnnOptions().in_channels(train.images.size(3));
+  const BuiltinCnnOptions options =
+      BuiltinCnnOptions().in_channels(train.images.size(3)).width(config.builtin_cnn_width);
   InputSpec spec = fit_input_spec(train.images);
   if (train.images.size(1) == train.images.size(2)) {
     spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.

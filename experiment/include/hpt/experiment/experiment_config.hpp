@@ -48,6 +48,8 @@ struct ExperimentConfig {
   bool trainable_extractor = false;  // false: frozen, features cached (with
                                      // augmentation: val/test only, train on the fly).
   int64_t pretrain_epochs = 3;       // Built-in CNN classification pretraining.
+  // The built-in CNN's first-stage channels (doubling over its four stages; features 8 x width).
+  int64_t builtin_cnn_width = 16;
   int64_t eval_pairs = 10000;        // Balanced pairs per split for ROC AUC.
   int64_t threads = 0;               // torch::set_num_threads; 0 keeps the default.
   std::string device = "auto";       // "auto", "cpu", "cuda" or "cuda:N" (see device.hpp).
