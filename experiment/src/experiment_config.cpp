@@ -277,40 +277,42 @@ Key<ExperimentConfig> seed_key() {
 
 // Every top-level key, in the order they are read (and so reported when several are wrong).
 const Table<ExperimentConfig>& experiment_table() {
-  using C = ExperimentConfig;
+  using C = ExperimentConfig;  // Keys of LoopSettings name C explicitly: &C::epochs is a
+                               // member pointer of the base.
   static const Table<C> table = {
       string_key("experiment_name", &C::experiment_name),
       seed_key(),
-      bool_key("image_augmentation", &C::image_augmentation),
+      bool_key<C>("image_augmentation", &C::image_augmentation),
       string_key("feature_extractor", &C::feature_extractor,
                  expect(valid_extractor, "builtin-cnn or a TorchScript .pt file")),
       int_key("embedding_dim", &C::embedding_dim, 1),
       units_key("intermediate_ff_block_units", &C::intermediate_ff_block_units),
       double_key("dropout", &C::dropout, is_fraction, "in [0, 1)"),
-      int_key("epochs", &C::epochs, 1),
-      int_key("early_stopping_patience", &C::early_stopping_patience, 0),
+      int_key<C>("epochs", &C::epochs, 1),
+      int_key<C>("early_stopping_patience", &C::early_stopping_patience, 0),
       dataset_key(),
-      double_key(
+      double_key<C>(
           "learning_rate", &C::learning_rate, [](double v) { return v > 0 && v < 10; },
           "in (0, 10)"),
-      double_key(
+      double_key<C>(
           "margin", &C::margin, [](double v) { return v > 0; }, "> 0"),
-      string_key("loss", &C::loss, one_of({"semi-hard", "batch-hard"}, "semi-hard or batch-hard")),
-      int_key("classes_per_batch", &C::classes_per_batch, 2),
-      int_key("images_per_class", &C::images_per_class, 2),
-      int_key("steps_per_epoch", &C::steps_per_epoch, 0),
+      string_key<C>("loss", &C::loss,
+                    one_of({"semi-hard", "batch-hard"}, "semi-hard or batch-hard")),
+      int_key<C>("classes_per_batch", &C::classes_per_batch, 2),
+      int_key<C>("images_per_class", &C::images_per_class, 2),
+      int_key<C>("steps_per_epoch", &C::steps_per_epoch, 0),
       bool_key("trainable_extractor", &C::trainable_extractor),
       int_key("pretrain_epochs", &C::pretrain_epochs, 0),
       int_key<C>(
           "builtin_cnn_width", &C::builtin_cnn_width, [](int64_t v) { return v >= 4 && v <= 256; },
           "in [4, 256]"),
-      int_key("eval_pairs", &C::eval_pairs, 10),
+      int_key<C>("eval_pairs", &C::eval_pairs, 10),
       int_key("threads", &C::threads, 0),
       string_key("device", &C::device, expect(valid_device, "auto, cpu, cuda or cuda:N")),
       string_key("precision", &C::precision, one_of({"fp32", "bf16", "fp16"})),
-      string_key("distance", &C::distance, one_of({"euclidean", "squared"})),
-      string_key("lr_schedule", &C::lr_schedule, one_of({"constant", "cosine"})),
-      int_key("warmup_steps", &C::warmup_steps, 0),
+      string_key<C>("distance", &C::distance, one_of({"euclidean", "squared"})),
+      string_key<C>("lr_schedule", &C::lr_schedule, one_of({"constant", "cosine"})),
+      int_key<C>("warmup_steps", &C::warmup_steps, 0),
       objectives_key(),
   };
   return table;

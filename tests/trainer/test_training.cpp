@@ -49,7 +49,7 @@ TEST_CASE("training stops early and restores the best weights", "[training]") {
   EmbeddingHead head(EmbeddingHeadOptions(6, 4));
   LoopOptions o;
   o.epochs = 10;
-  o.patience = 2;
+  o.early_stopping_patience = 2;
   o.classes_per_batch = 3;
   o.images_per_class = 4;
   o.learning_rate = 0.05;
@@ -122,6 +122,7 @@ TEST_CASE("bf16 training on the CPU", "[training][precision]") {
 TEST_CASE("learning-rate schedule", "[training]") {
   LoopOptions o;
   o.learning_rate = 0.1;
+  o.lr_schedule = "constant";
   CHECK(scheduled_lr(o, 50, 100) == 0.1);
   o.warmup_steps = 10;
   CHECK(scheduled_lr(o, 0, 100) == Approx(0.01));

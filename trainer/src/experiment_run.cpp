@@ -106,21 +106,9 @@ LoopInputs loop_inputs(const ExperimentConfig& config, const Dataset& dataset,
 LoopOptions loop_options(const ExperimentConfig& config, const torch::Device& device,
                          std::optional<torch::ScalarType> autocast, uint64_t run_seed) {
   LoopOptions loop;
-  loop.epochs = config.epochs;
-  loop.patience = config.early_stopping_patience;
-  loop.steps_per_epoch = config.steps_per_epoch;
-  loop.classes_per_batch = config.classes_per_batch;
-  loop.images_per_class = config.images_per_class;
-  loop.learning_rate = config.learning_rate;
-  loop.margin = config.margin;
-  loop.loss = config.loss;
-  loop.distance = config.distance;
-  loop.lr_schedule = config.lr_schedule;
-  loop.warmup_steps = config.warmup_steps;
-  loop.augment = config.image_augmentation;
+  static_cast<LoopSettings&>(loop) = config;  // The experiment's loop keys, as they are.
   loop.device = device;
   loop.autocast = autocast;
-  loop.eval_pairs = config.eval_pairs;
   loop.seed = run_seed;
   loop.pair_seed = seed_for(config.seed, "val-pairs");
   return loop;
@@ -157,8 +145,8 @@ TestScores evaluate(EmbeddingHead& head, const LoopInputs& in, const PairSet& te
 // Writes the model, the projector export and the model view into dir (metrics.json last, by
 // run_experiment, once every timing is known).
 void save_outputs(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
-                  const ExperimentConfig& config, const Dataset& dataset,
-                  const PairSet& test_pairs, TestScores& test, ExperimentResult& result) {
+                  const ExperimentConfig& config, const Dataset& dataset, const PairSet& test_pairs,
+                  TestScores& test, ExperimentResult& result) {
   const auto t0 = Clock::now();
   std::filesystem::create_directories(dir);
   head->to(torch::kCPU);  // Saved models load anywhere.
@@ -193,9 +181,9 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   // What training adds: the same test pairs scored on the extractor's raw features.
   const PairSet test_pairs = make_pairs(to_vector(dataset.test.labels), config.eval_pairs,
                                         seed_for(config.seed, "test-pairs"));
-  result.baseline_test_roc_auc = pair_roc_auc(
-      is_images(in.test.inputs) ? extractor.extract(in.test.inputs) : in.test.inputs, test_pairs,
-      true);
+  result.baseline_test_roc_auc =
+      pair_roc_auc(is_images(in.test.inputs) ? extractor.extract(in.test.inputs) : in.test.inputs,
+                   test_pairs, true);
 
   // The head's initialisation comes from LibTorch's process-wide generator (one trial per
   // worker process); batches and augmentation use their own seeded generators.
@@ -233,9 +221,9 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   log << fmt::format(
       "val ROC AUC {:.4f} (best epoch {}), test ROC AUC {:.4f} (raw extractor features {:.4f}, "
       "{:+.4f} from training), test recall@1 {:.4f}, threshold {:.4f}\n",
-      result.val_roc_auc, result.loop.best_epoch, result.test_roc_auc,
-      result.baseline_test_roc_auc, result.test_roc_auc - result.baseline_test_roc_auc,
-      result.test_recall_at_1, result.threshold);
+      result.val_roc_auc, result.loop.best_epoch, result.test_roc_auc, result.baseline_test_roc_auc,
+      result.test_roc_auc - result.baseline_test_roc_auc, result.test_recall_at_1,
+      result.threshold);
 
   if (!options.out_dir.empty()) {
     save_outputs(options.out_dir, head, extractor, config, dataset, test_pairs, test, result);

@@ -189,7 +189,7 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     val_pairs = make_pairs(to_vector(val.labels), o.eval_pairs, o.pair_seed);
     score = [&] { return pair_roc_auc(embed(head, extractor, val_inputs), val_pairs); };
   }
-  EarlyStopping stopping(o.patience);
+  EarlyStopping stopping(o.early_stopping_patience);
   std::vector<torch::Tensor> best_head = snapshot_state(*head);
   std::vector<torch::Tensor> best_extractor;
   LoopResult result;
@@ -219,7 +219,7 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
         AutocastGuard autocast(o.device, o.autocast);
         if (is_images(x)) {
           x = to_unit_range(x, extractor->input_spec());
-          if (o.augment) {  // The report's Keras augmentation layers, seeded per step.
+          if (o.image_augmentation) {  // The report's Keras augmentation layers, seeded per step.
             x = augment_images(x, AugmentOptions(), aug_rng());
           }
           x = normalize_input(x, extractor->input_spec());

@@ -21,41 +21,47 @@ struct DatasetConfig {
   double test_fraction = 0.1;
 };
 
-struct ExperimentConfig {
+// The training loop's keys, declared once: the experiment config reads them (its key table,
+// experiment_config.cpp) and the trainer's loop takes them as they are (LoopOptions in
+// trainer/training.hpp adds what a run decides: device, precision, seeds).
+struct LoopSettings {
+  int64_t epochs = 20;
+  int64_t early_stopping_patience = 5;  // Epochs without val AUC gain; 0 disables.
+  double learning_rate = 1e-3;
+  // "constant" or "cosine" (per step over all epochs, to 0 at the end). Defaults of
+  // lr_schedule, margin and distance: bench/trainer/quality_sweep.sh (the report's keys on
+  // Fashion-MNIST: squared, 0.1, cosine 0.985 test pair AUC; TFA's euclidean 1.0 constant
+  // 0.951, below the raw features' 0.970).
+  std::string lr_schedule = "cosine";
+  int64_t warmup_steps = 0;          // Linear learning-rate warm-up steps.
+  double margin = 0.1;               // TFA's TripletSemiHardLoss default is 1.0 (see above).
+  std::string loss = "semi-hard";    // "semi-hard" or "batch-hard".
+  std::string distance = "squared";  // Triplet loss distance: "squared" (FaceNet, the report)
+                                     // or "euclidean" (TFA >= 0.11).
+  int64_t classes_per_batch = 8;     // P (clamped to the number of classes).
+  int64_t images_per_class = 8;      // K.
+  int64_t steps_per_epoch = 0;       // 0: one pass over the train split.
+  bool image_augmentation = false;   // Images only: the report's augmentation (augment.hpp).
+  int64_t eval_pairs = 10000;        // Balanced pairs per split for ROC AUC.
+};
+
+struct ExperimentConfig : LoopSettings {
   std::string experiment_name = "experiment";
-  uint64_t seed = 0;  // Data split, pretraining; trials add their own.
-  bool image_augmentation = false;
+  uint64_t seed = 0;                              // Data split, pretraining; trials add their own.
   std::string feature_extractor = "builtin-cnn";  // Or a TorchScript .pt file; its input
                                                   // contract: torchscript_input_spec (model.hpp).
   int64_t embedding_dim = 64;
   std::vector<int64_t> intermediate_ff_block_units;  // One FF block per entry.
   double dropout = 0.0;                              // In [0, 1).
-  int64_t epochs = 20;
-  int64_t early_stopping_patience = 5;  // Epochs without val AUC gain; 0 disables.
   DatasetConfig dataset;
-  double learning_rate = 1e-3;
-  // "constant" or "cosine" (per step over all epochs). Defaults of lr_schedule, margin and
-  // distance: bench/trainer/quality_sweep.sh (the report's keys on Fashion-MNIST: squared,
-  // 0.1, cosine 0.985 test pair AUC; TFA's euclidean 1.0 constant 0.951, below the raw
-  // features' 0.970).
-  std::string lr_schedule = "cosine";
-  int64_t warmup_steps = 0;              // Linear learning-rate warm-up steps.
-  double margin = 0.1;               // TFA's TripletSemiHardLoss default is 1.0 (see above).
-  std::string loss = "semi-hard";    // "semi-hard" or "batch-hard".
-  int64_t classes_per_batch = 8;     // P (clamped to the number of classes).
-  int64_t images_per_class = 8;      // K.
-  int64_t steps_per_epoch = 0;       // 0: one pass over the train split.
   bool trainable_extractor = false;  // false: frozen, features cached (with
                                      // augmentation: val/test only, train on the fly).
   int64_t pretrain_epochs = 3;       // Built-in CNN classification pretraining.
   // The built-in CNN's first-stage channels (doubling over its four stages; features 8 x width).
   int64_t builtin_cnn_width = 16;
-  int64_t eval_pairs = 10000;        // Balanced pairs per split for ROC AUC.
-  int64_t threads = 0;               // torch::set_num_threads; 0 keeps the default.
-  std::string device = "auto";       // "auto", "cpu", "cuda" or "cuda:N" (see device.hpp).
-  std::string precision = "fp32";        // "fp32", "bf16" or "fp16" (autocast).
-  std::string distance = "squared";  // Triplet loss distance: "squared" (FaceNet, the report)
-                                     // or "euclidean" (TFA >= 0.11).
+  int64_t threads = 0;             // torch::set_num_threads; 0 keeps the default.
+  std::string device = "auto";     // "auto", "cpu", "cuda" or "cuda:N" (see device.hpp).
+  std::string precision = "fp32";  // "fp32", "bf16" or "fp16" (autocast).
   // What the worker reports, in order (objective_metrics()); two or more make a
   // multi-objective trial ({"values": [...]}), one the usual {"value": v}.
   std::vector<std::string> objectives = {"val_roc_auc"};

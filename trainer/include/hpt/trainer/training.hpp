@@ -8,13 +8,13 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "hpt/trainer/dataset.hpp"
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/trainer/dataset.hpp"
 #include "hpt/trainer/metrics.hpp"
 #include "hpt/trainer/model.hpp"
 
@@ -53,22 +53,11 @@ struct TrainData {
   torch::Tensor labels;  // int64 [N].
 };
 
-struct LoopOptions {
-  int64_t epochs = 10;
-  int64_t patience = 0;
-  int64_t steps_per_epoch = 0;  // 0: ceil(N / (P * K)).
-  int64_t classes_per_batch = 8;
-  int64_t images_per_class = 8;
-  double learning_rate = 1e-3;
-  double margin = 1.0;
-  std::string loss = "semi-hard";
-  std::string distance = "euclidean";  // Triplet loss distance (triplet_loss.hpp).
-  std::string lr_schedule = "constant";  // "constant" or "cosine" (per step, to 0 at the end).
-  int64_t warmup_steps = 0;               // Linear warm-up from 0 over the first steps.
-  bool augment = false;  // Images only: the report's augmentation (augment.hpp).
-  torch::Device device = torch::kCPU;     // Where inputs, head and extractor live.
+// The loop's options: the experiment's loop keys (LoopSettings, with the experiment's
+// defaults) and what a run decides.
+struct LoopOptions : LoopSettings {
+  torch::Device device = torch::kCPU;         // Where inputs, head and extractor live.
   std::optional<torch::ScalarType> autocast;  // Mixed precision (device.hpp); nullopt: fp32.
-  int64_t eval_pairs = 10000;
   uint64_t seed = 0;       // Batches, augmentation and (hand-written step) dropout masks.
   uint64_t pair_seed = 0;  // Validation pairs (fixed across trials).
   // Lets training take head_step.hpp's hand-written step when fused_step_blocker allows;
