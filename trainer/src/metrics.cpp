@@ -176,7 +176,11 @@ std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Te
   auto e = embeddings.to(torch::kFloat32);
   auto y = labels.to(e.device()).to(torch::kInt64);
   auto sq = e.pow(2).sum(1);
-  std::vector<int64_t> hits(ks.size(), 0);
+  // Hit counts stay on the device: one sync at the end, not one per block and k.
+  std::vector<torch::Tensor> hits;  // One tensor each: += works in place.
+  for (size_t j = 0; j < ks.size(); ++j) {
+    hits.push_back(torch::zeros({}, torch::TensorOptions(e.device()).dtype(torch::kInt64)));
+  }
   for (int64_t i = 0; i < n; i += 1024) {
     const int64_t end = std::min(i + 1024, n);
     auto d2 =
@@ -189,11 +193,11 @@ std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Te
                     .eq(y.slice(0, i, end).unsqueeze(1));
     for (size_t j = 0; j < ks.size(); ++j) {
       const int64_t k = std::clamp<int64_t>(ks[j], 1, k_max);
-      hits[j] += same.slice(1, 0, k).any(1).sum().item<int64_t>();
+      hits[j] += same.slice(1, 0, k).any(1).sum();
     }
   }
   for (size_t j = 0; j < ks.size(); ++j) {
-    out[j] = static_cast<double>(hits[j]) / static_cast<double>(n);
+    out[j] = hits[j].item<double>() / static_cast<double>(n);
   }
   return out;
 }
