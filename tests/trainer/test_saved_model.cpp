@@ -50,6 +50,14 @@ struct Model {
   ExperimentConfig config;
 };
 
+// m saved by save_model with threshold into the new folder dir/model; returns its path.
+std::string save_into(const hpt::test::TempDir& dir, Model& m, double threshold) {
+  const std::string out = dir.file("model");
+  fs::create_directory(out);
+  save_model(out, m.head, *m.extractor, m.config, threshold);
+  return out;
+}
+
 std::set<std::string> files_in(const fs::path& dir) {
   std::set<std::string> out;
   for (const auto& e : fs::directory_iterator(dir)) {
@@ -71,9 +79,7 @@ void write_png(const std::string& path, const std::vector<uint8_t>& pixels, int 
 TEST_CASE("save_model and load_model round-trip", "[saved_model]") {
   hpt::test::TempDir dir("saved-model");
   Model m;
-  const std::string out = dir.file("model");
-  fs::create_directory(out);
-  save_model(out, m.head, *m.extractor, m.config, 0.75);
+  const std::string out = save_into(dir, m, 0.75);
   CHECK(files_in(out) == std::set<std::string>{"model.json", "head.pt", "cnn.pt"});
   const auto meta = nlohmann::json::parse(std::ifstream(out + "/model.json"));
   CHECK(meta.at("format") == "hpt-embedding-model-v1");
@@ -111,9 +117,7 @@ TEST_CASE("save_model and load_model round-trip", "[saved_model]") {
 TEST_CASE("embed_files prepares images as in training", "[saved_model]") {
   hpt::test::TempDir dir("saved-model");
   Model m;
-  const std::string out = dir.file("model");
-  fs::create_directory(out);
-  save_model(out, m.head, *m.extractor, m.config, 1.0);
+  const std::string out = save_into(dir, m, 1.0);
   SavedModel model = load_model(out);
 
   const auto pattern = torch::randint(0, 256, {1, 16, 16, 1}).to(torch::kUInt8);
@@ -149,9 +153,7 @@ TEST_CASE("load_model names what is missing", "[saved_model]") {
   CHECK_THROWS_WITH(load_model(dir.file("")),
                     Catch::Contains("not a model folder (no model.json)"));
   Model m;
-  const std::string out = dir.file("model");
-  fs::create_directory(out);
-  save_model(out, m.head, *m.extractor, m.config, 0.5);
+  const std::string out = save_into(dir, m, 0.5);
   auto meta = nlohmann::json::parse(std::ifstream(out + "/model.json"));
 
   std::ofstream(out + "/model.json") << "{\"format\": ";
