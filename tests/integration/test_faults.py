@@ -100,8 +100,10 @@ class InterruptTest(TempDirTest):
     def _start(self, cfg, trials, env=None):
         full_env = dict(os.environ)
         full_env.update(env or {})
-        return subprocess.Popen([HPT, "--config", cfg, "--trials", str(trials)], stdout=subprocess.PIPE,
+        proc = subprocess.Popen([HPT, "--config", cfg, "--trials", str(trials)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=full_env)
+        self.addCleanup(proc.kill)  # A failed or timed-out check never leaves hpt running.
+        return proc
 
     def _private_study(self, sleep):
         """Starts a 6-trial jobs=2 study on a private objective copy; returns (script, cfg, db, proc)."""
@@ -148,6 +150,7 @@ class InterruptTest(TempDirTest):
         env = dict(os.environ, OBJ_SLEEP="0.3")
         proc = subprocess.Popen(["nohup", HPT, "--config", cfg, "--trials", "4"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env, cwd=self.dir)
+        self.addCleanup(proc.kill)
         time.sleep(1.5)
         proc.send_signal(signal.SIGHUP)
         out, err = proc.communicate(timeout=60)
