@@ -9,7 +9,8 @@ train split; then the test images' L2-normalised features scored on 40,000 rando
   cos         normalised-softmax classifier (cosine logits, scale 16)
   cosm[M]     CosFace: cosine logits minus margin M (default 0.2) on the true class (hpt's now)
   RECIPE-aug  the same with random 2-px crops and horizontal flips
-Usage: bench/trainer/pretrain_recipes.py RECIPE [THREADS] [EPOCHS] [WIDTH]
+Each run scores the features twice: as they are, and summed with the mirrored image's (+flipsum).
+Usage: [CNN_VARIANT=...] [SEED=0] bench/trainer/pretrain_recipes.py RECIPE [THREADS] [EPOCHS] [WIDTH]
 Prints: RESULT <recipe> ep=<epochs> w=<width> auc=<pair AUC> recall1=<recall@1> time=<s>
 """
 import gzip
@@ -46,19 +47,51 @@ xte = torch.tensor(idx("t10k-images-idx3-ubyte")).float().div(255).unsqueeze(1)
 yte = torch.tensor(idx("t10k-labels-idx1-ubyte")).long()
 mean, std = xtr.mean().item(), xtr.std().item()
 xtr, xte = (xtr - mean) / std, (xte - mean) / std
-torch.manual_seed(0)
+seed = int(os.environ.get("SEED", "0"))
+torch.manual_seed(seed)
 
 
 base = recipe.split("-")[0]
 cosine = base.startswith("cos")
 margin = float(base[4:] or 0.2) if base.startswith("cosm") else 0.0
 augment = recipe.endswith("-aug")
-net = Cnn(width)
-classifier = nn.Linear(8 * width, 10, bias=not cosine)
+
+
+class Variant(nn.Module):
+    """hpt's built-in CNN with another end (CNN_VARIANT): flat (no pooling: the 3x3 map
+    flattened), avgmax (average and max pooling, concatenated), deep (a second conv in the
+    last two stages) or deepavgmax (both)."""
+
+    def __init__(self, w, variant):
+        super().__init__()
+        layers, c = [], 1
+        for s in range(4):
+            o = w << s
+            for _ in range(2 if variant.startswith("deep") and s >= 2 else 1):
+                layers += [nn.Conv2d(c, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+                c = o
+            if s < 3:
+                layers.append(nn.MaxPool2d(2))
+        self.body, self.variant = nn.Sequential(*layers), variant
+
+    def forward(self, x):
+        x = self.body(x)
+        if self.variant == "flat":
+            return x.flatten(1)
+        if self.variant.endswith("avgmax"):
+            return torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
+        return x.mean((2, 3))
+
+
+variant = os.environ.get("CNN_VARIANT", "")
+net = Variant(width, variant) if variant else Cnn(width)
+with torch.no_grad():
+    feature_dim = net(xtr[:2]).shape[1]
+classifier = nn.Linear(feature_dim, 10, bias=not cosine)
 optimizer = torch.optim.Adam(list(net.parameters()) + list(classifier.parameters()), 2e-3)
 batch, n = 128, len(ytr)
 total, step = epochs * ((n + batch - 1) // batch), 0
-gen = torch.Generator().manual_seed(1)
+gen = torch.Generator().manual_seed(seed + 1)
 
 
 def crop_flip(x):
@@ -95,29 +128,40 @@ for epoch in range(epochs):
           file=sys.stderr, flush=True)
 
 net.eval()
-with torch.no_grad():
-    features = F.normalize(torch.cat([net(xte[i:i + 1000]) for i in range(0, len(yte), 1000)]))
 rng = np.random.default_rng(0)
 a, b = rng.integers(0, len(yte), 40000), rng.integers(0, len(yte), 40000)
 a, b = a[a != b], b[a != b]
 labels = yte.numpy()
 same = labels[a] == labels[b]
-score = -(features[a] - features[b]).pow(2).sum(1).numpy()
-# ROC AUC as the Mann-Whitney statistic (ties count half).
-order = np.argsort(score, kind="mergesort")
-ranks = np.empty(len(score))
-sorted_scores = score[order]
-i = 0
-while i < len(score):
-    j = i
-    while j + 1 < len(score) and sorted_scores[j + 1] == sorted_scores[i]:
-        j += 1
-    ranks[order[i:j + 1]] = (i + j) / 2 + 1
-    i = j + 1
-pos = same.sum()
-auc = (ranks[same].sum() - pos * (pos + 1) / 2) / (pos * (len(same) - pos))
-dist = torch.cdist(features, features)
-dist.fill_diagonal_(float("inf"))
-recall1 = (yte[dist.argmin(1)] == yte).float().mean().item()
-print(f"RESULT {recipe} ep={epochs} w={width} auc={auc:.4f} recall1={recall1:.4f} "
-      f"time={time.time() - t0:.0f}s", flush=True)
+
+
+def score(name, features):
+    """Prints the pair ROC AUC (Mann-Whitney, ties count half) and recall@1 of L2-normalised features."""
+    features = F.normalize(features)
+    value = -(features[a] - features[b]).pow(2).sum(1).numpy()
+    order = np.argsort(value, kind="mergesort")
+    ranks = np.empty(len(value))
+    sorted_values = value[order]
+    i = 0
+    while i < len(value):
+        j = i
+        while j + 1 < len(value) and sorted_values[j + 1] == sorted_values[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    pos = same.sum()
+    auc = (ranks[same].sum() - pos * (pos + 1) / 2) / (pos * (len(same) - pos))
+    dist = torch.cdist(features, features)
+    dist.fill_diagonal_(float("inf"))
+    recall1 = (yte[dist.argmin(1)] == yte).float().mean().item()
+    print(f"RESULT {name} ep={epochs} w={width} auc={auc:.4f} recall1={recall1:.4f} "
+          f"time={time.time() - t0:.0f}s", flush=True)
+
+
+with torch.no_grad():
+    plain = torch.cat([net(xte[i:i + 1000]) for i in range(0, len(yte), 1000)])
+    flipped = torch.cat([net(xte[i:i + 1000].flip(3)) for i in range(0, len(yte), 1000)])
+recipe += "-" + variant if variant else ""
+score(recipe, plain)
+# The same network made flip-invariant: features of the image and its mirror, summed.
+score(recipe + "+flipsum", plain + flipped)

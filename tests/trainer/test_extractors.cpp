@@ -92,12 +92,12 @@ TEST_CASE("built-in extractor pretraining separates classes and is cached", "[ca
   FeatureExtractor reseeded = builtin_extractor(ds, config, again);
   CHECK(again.str().find("pretrain epoch 6/6") != std::string::npos);
   CHECK_FALSE(torch::equal(reseeded.extract(ds.test.images), pretrained.extract(ds.test.images)));
-  // builtin_cnn_width sets the CNN (8 x width features) and its cache entry.
-  CHECK(pretrained.feature_dim() == 8 * 16);
+  // builtin_cnn_width sets the CNN (16 x width features) and its cache entry.
+  CHECK(pretrained.feature_dim() == 16 * 16);
   config.builtin_cnn_width = 8;
   std::ostringstream narrow_log;
   FeatureExtractor narrow = builtin_extractor(ds, config, narrow_log);
-  CHECK(narrow.feature_dim() == 8 * 8);
+  CHECK(narrow.feature_dim() == 16 * 8);
   CHECK(narrow_log.str().find("pretrain epoch 6/6") != std::string::npos);
 }
 
@@ -112,7 +112,7 @@ TEST_CASE("feature cache hit and invalidation", "[cache]") {
   bool hit = true;
   auto first = cached_features(ds, ex, &hit, log);
   CHECK_FALSE(hit);
-  CHECK((first[0].sizes() == torch::IntArrayRef{6, 32}));
+  CHECK((first[0].sizes() == torch::IntArrayRef{6, 64}));
   CHECK(torch::allclose(first[1], ex.extract(ds.val.images)));
   auto second = cached_features(ds, ex, &hit, log);
   CHECK(hit);

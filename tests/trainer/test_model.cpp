@@ -20,15 +20,48 @@ TEST_CASE("embedding head shape and L2 norm", "[model]") {
   CHECK((plain->forward(torch::randn({2, 3, 1, 1})).sizes() == torch::IntArrayRef{2, 2}));
 }
 
-// The built-in CNN takes 1 or 3 channels and any side >= 16, giving 8 * width features.
+// The built-in CNN takes 1 or 3 channels and any side >= 16, giving 16 * width features
+// (average and max pooled), or 8 * width with the average pool alone.
 TEST_CASE("builtin cnn sizes", "[model]") {
   for (int64_t c : {1, 3}) {
     for (int64_t side : {16, 28, 40}) {
       BuiltinCnn cnn(BuiltinCnnOptions().in_channels(c).width(4));
       cnn->eval();
-      CHECK((cnn->forward(torch::randn({2, c, side, side})).sizes() == torch::IntArrayRef{2, 32}));
+      CHECK((cnn->forward(torch::randn({2, c, side, side})).sizes() == torch::IntArrayRef{2, 64}));
+      CHECK(cnn->feature_dim() == 64);
     }
   }
+  BuiltinCnn average(BuiltinCnnOptions().width(4).avg_max(false));
+  average->eval();
+  const auto x = torch::randn({3, 1, 20, 20});
+  CHECK((average->forward(x).sizes() == torch::IntArrayRef{3, 32}));
+  CHECK(average->feature_dim() == 32);
+  // Both poolings see the same maps: the first half of avg+max is the average, the second
+  // half is at least as large everywhere.
+  BuiltinCnn both(BuiltinCnnOptions().width(4));
+  both->eval();
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < both->parameters().size(); ++i) {
+    both->parameters()[i].copy_(average->parameters()[i]);
+  }
+  const auto f = both->forward(x);
+  CHECK(torch::allclose(f.narrow(1, 0, 32), average->forward(x)));
+  CHECK((f.narrow(1, 32, 32) >= f.narrow(1, 0, 32) - 1e-6).all().item<bool>());
+}
+
+// double_conv_stages adds a second conv-BN-ReLU to the last stages: 4 convolutions without,
+// 6 with the default 2.
+TEST_CASE("builtin cnn depth", "[model]") {
+  auto convs = [](const BuiltinCnn& cnn) {
+    int n = 0;
+    for (const auto& m : cnn->modules(false)) {
+      n += m->as<torch::nn::Conv2d>() != nullptr ? 1 : 0;
+    }
+    return n;
+  };
+  CHECK(convs(BuiltinCnn(BuiltinCnnOptions().width(4).double_conv_stages(0))) == 4);
+  CHECK(convs(BuiltinCnn(BuiltinCnnOptions().width(4))) == 6);
+  CHECK(convs(BuiltinCnn(BuiltinCnnOptions().width(4).double_conv_stages(4))) == 8);
 }
 
 // to_input converts channels, resizes and normalises with the spec.

@@ -15,14 +15,13 @@ namespace {
 // A small untrained model: a width-4 built-in CNN on 16x16 grey images and a head with one
 // FF block whose BatchNorm statistics moved away from their initial values.
 struct Model {
-  Model() {
+  explicit Model(BuiltinCnnOptions cnn = BuiltinCnnOptions().width(4)) {
     torch::manual_seed(7);
     spec.channels = 1;
     spec.size = 16;
     spec.mean = {0.3};
     spec.std = {0.2};
-    extractor = std::make_unique<FeatureExtractor>(BuiltinCnn(BuiltinCnnOptions().width(4)), spec,
-                                                   "cnn-test");
+    extractor = std::make_unique<FeatureExtractor>(BuiltinCnn(cnn), spec, "cnn-test");
     head =
         EmbeddingHead(EmbeddingHeadOptions(extractor->feature_dim(), 4).units({8}).dropout(0.25));
     head->train();
@@ -109,6 +108,43 @@ TEST_CASE("save_model and load_model round-trip", "[saved_model]") {
     reloaded = loaded.head->forward(loaded.extractor.extract(images));
   }
   CHECK(torch::allclose(reloaded, m.embed(images), 1e-5, 1e-6));
+}
+
+// A model saved before builtin-cnn-v4 (one convolution a stage, average pooling, and no
+// "double_conv_stages" or "pooling" in model.json) loads as that CNN, with its embeddings.
+TEST_CASE("load_model reads a built-in CNN saved before builtin-cnn-v4", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model-v3");
+  Model m(BuiltinCnnOptions().width(4).double_conv_stages(0).avg_max(false));
+  const std::string out = save_into(dir, m, 0.5);
+  auto meta = nlohmann::json::parse(std::ifstream(out + "/model.json"));
+  CHECK(meta.at("extractor").at("pooling") == "avg");
+  CHECK(meta.at("extractor").at("double_conv_stages") == 0);
+  meta["extractor"].erase("pooling");
+  meta["extractor"].erase("double_conv_stages");
+  std::ofstream(out + "/model.json") << meta.dump();
+  SavedModel loaded = load_model(out);
+  CHECK(loaded.extractor.feature_dim() == 32);
+  const auto images = torch::randint(0, 256, {3, 16, 16, 1}).to(torch::kUInt8);
+  torch::NoGradGuard no_grad;
+  CHECK(torch::allclose(loaded.head->forward(loaded.extractor.extract(images)), m.embed(images),
+                        1e-5, 1e-6));
+  // The same file read as the v4 CNN does not fit: one line naming the folder.
+  meta["extractor"]["double_conv_stages"] = 2;
+  std::ofstream(out + "/model.json") << meta.dump();
+  try {
+    load_model(out);
+    FAIL("a CNN of another shape loaded");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()).find(out) == 0);
+    CHECK(std::string(e.what()).find('\n') == std::string::npos);
+  }
+  // Average and max pooling on the v3 weights: the CNN loads, but gives twice the features
+  // the head takes; refused when loading, not at the first match.
+  meta["extractor"]["double_conv_stages"] = 0;
+  meta["extractor"]["pooling"] = "avg+max";
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK_THROWS_WITH(load_model(out), out + "/model.json: the head takes 32 features but the "
+                                           "extractor gives 64");
 }
 
 // embed_files decodes each file, converts it to the training channels and resizes it to the

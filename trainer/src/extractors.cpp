@@ -59,7 +59,7 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   if (train.images.size(1) == train.images.size(2)) {
     spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.
   }
-  const std::string key = digest(fmt::format("builtin-cnn-v3|{}|c{}|w{}|e{}|s{}",
+  const std::string key = digest(fmt::format("builtin-cnn-v4|{}|c{}|w{}|e{}|s{}",
                                              dataset.fingerprint, options.in_channels(),
                                              options.width(), config.pretrain_epochs, config.seed));
   const std::string path = cache_root() + "/cnn/" + key + ".pt";

@@ -49,21 +49,24 @@ BuiltinCnnImpl::BuiltinCnnImpl(const BuiltinCnnOptions& o) : m_options(o) {
   int64_t in = o.in_channels();
   for (int stage = 0; stage < 4; ++stage) {
     const int64_t out = o.width() << stage;
-    m_body->push_back(
-        torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
-    m_body->push_back(torch::nn::BatchNorm2d(out));
-    m_body->push_back(torch::nn::ReLU());
+    for (int conv = 0; conv < (stage >= 4 - o.double_conv_stages() ? 2 : 1); ++conv) {
+      m_body->push_back(
+          torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
+      m_body->push_back(torch::nn::BatchNorm2d(out));
+      m_body->push_back(torch::nn::ReLU());
+      in = out;
+    }
     if (stage < 3) {
       m_body->push_back(torch::nn::MaxPool2d(2));
     }
-    in = out;
   }
-  m_body->push_back(torch::nn::AdaptiveAvgPool2d(1));
   register_module("body", m_body);
 }
 
 torch::Tensor BuiltinCnnImpl::forward(const torch::Tensor& x) {
-  return m_body->forward(x).flatten(1);
+  const torch::Tensor maps = m_body->forward(x);
+  const torch::Tensor average = maps.mean({2, 3});
+  return m_options.avg_max() ? torch::cat({average, maps.amax({2, 3})}, 1) : average;
 }
 
 nlohmann::json to_json(const InputSpec& s) {
@@ -365,6 +368,8 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
     j["kind"] = "builtin-cnn";
     j["in_channels"] = m_cnn->options().in_channels();
     j["width"] = m_cnn->options().width();
+    j["double_conv_stages"] = m_cnn->options().double_conv_stages();
+    j["pooling"] = m_cnn->options().avg_max() ? "avg+max" : "avg";
     j["file"] = "cnn.pt";
   } else {
     j["kind"] = "torchscript";
@@ -387,7 +392,9 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
   if (kind == "builtin-cnn") {
     BuiltinCnn cnn(BuiltinCnnOptions()
                        .in_channels(j.at("in_channels").get<int64_t>())
-                       .width(j.at("width").get<int64_t>()));
+                       .width(j.at("width").get<int64_t>())
+                       .double_conv_stages(j.value("double_conv_stages", int64_t{0}))
+                       .avg_max(j.value("pooling", "avg") == "avg+max"));
     torch::load(cnn, dir + "/" + file);
     return FeatureExtractor(cnn, spec, j.at("identity").get<std::string>());
   }

@@ -43,7 +43,13 @@ SavedModel load_model(const std::string& dir) {
                            .dropout(h.at("dropout").get<double>()));
     torch::load(head, dir + "/head.pt");
     head->eval();
-    return SavedModel{head, FeatureExtractor::load(meta.at("extractor"), dir),
+    FeatureExtractor extractor = FeatureExtractor::load(meta.at("extractor"), dir);
+    if (extractor.feature_dim() != head->options().in_features()) {
+      throw std::runtime_error(fmt::format(
+          "{}/model.json: the head takes {} features but the extractor gives {}", dir,
+          head->options().in_features(), extractor.feature_dim()));
+    }
+    return SavedModel{head, std::move(extractor),
                       experiment_from_json(meta.at("config"), dir + "/model.json"),
                       meta.at("threshold").get<double>()};
   } catch (const nlohmann::json::exception& e) {
