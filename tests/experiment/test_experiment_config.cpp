@@ -45,7 +45,7 @@ TEST_CASE("report example parses with defaults", "[experiment]") {
   CHECK(c.early_stopping_patience == 10);
   CHECK(c.feature_extractor == "builtin-cnn");
   CHECK(c.loss == "semi-hard");
-  CHECK(c.margin == 0.1);  // Defaults from bench/trainer/quality_sweep.sh.
+  CHECK(c.margin == 0.03);  // Defaults from bench/trainer/quality_sweep.sh.
   CHECK(c.distance == "squared");
   CHECK(c.lr_schedule == "cosine");
   CHECK_FALSE(c.trainable_extractor);
