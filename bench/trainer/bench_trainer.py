@@ -44,20 +44,27 @@ def tfa_semihard(e, labels, margin):
 
 
 class Cnn(nn.Module):
-    def __init__(self, w=16):
+    """hpt's BuiltinCnn (trainer/src/model.cpp): four conv3x3-BN-ReLU stages (width, 2w, 4w, 8w
+    channels; the last double_conv_stages with a second convolution), max-pool between, then
+    global average pooling followed by global max pooling (avg_max) or the average alone.
+    The defaults are builtin-cnn-v4's; (0, False) is builtin-cnn-v3."""
+
+    def __init__(self, w=16, double_conv_stages=2, avg_max=True):
         super().__init__()
         layers, c = [], 1
         for s in range(4):
             o = w << s
-            layers += [nn.Conv2d(c, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+            for _ in range(2 if s >= 4 - double_conv_stages else 1):
+                layers += [nn.Conv2d(c, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
+                c = o
             if s < 3:
                 layers.append(nn.MaxPool2d(2))
-            c = o
-        layers.append(nn.AdaptiveAvgPool2d(1))
-        self.body = nn.Sequential(*layers)
+        self.body, self.avg_max = nn.Sequential(*layers), avg_max
 
     def forward(self, x):
-        return self.body(x).flatten(1)
+        x = self.body(x)
+        average = x.mean((2, 3))
+        return torch.cat([average, x.amax((2, 3))], 1) if self.avg_max else average
 
 
 def run(end_to_end, batch, steps, device, model, size):

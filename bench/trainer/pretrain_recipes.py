@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 """Built-in CNN pretraining recipes in Debian's PyTorch, scored as hpt scores a frozen extractor.
 
-The same CNN as hpt's builtin-cnn (width 16: four 3x3 conv -> BatchNorm -> ReLU stages, max-pool
-between, global average pool), Adam 2e-3 on a cosine schedule, batch 128, on Fashion-MNIST's
-train split; then the test images' L2-normalised features scored on 40,000 random test pairs
-(pair ROC AUC, by squared distance) and recall@1. Recipes:
+hpt's built-in CNN (bench_trainer.Cnn, width 16; CNN_VARIANT below), Adam 2e-3 on a cosine
+schedule, batch 128, on Fashion-MNIST's train split; then the test images' L2-normalised
+features scored on 40,000 random test pairs (pair ROC AUC, by squared distance) and recall@1.
+Recipes:
   ce          softmax classifier (hpt's recipe before builtin-cnn-v3)
   cos         normalised-softmax classifier (cosine logits, scale 16)
   cosm[M]     CosFace: cosine logits minus margin M (default 0.2) on the true class (hpt's now)
   RECIPE-aug  the same with random 2-px crops and horizontal flips
 Each run scores the features twice: as they are, and summed with the mirrored image's (+flipsum).
-Usage: [CNN_VARIANT=...] [SEED=0] bench/trainer/pretrain_recipes.py RECIPE [THREADS] [EPOCHS] [WIDTH]
+Usage: [CNN_VARIANT=v4|v3|avgmax|deep] [SEED=0] bench/trainer/pretrain_recipes.py RECIPE [THREADS] [EPOCHS] [WIDTH]
 Prints: RESULT <recipe> ep=<epochs> w=<width> auc=<pair AUC> recall1=<recall@1> time=<s>
 """
 import gzip
@@ -57,34 +57,12 @@ margin = float(base[4:] or 0.2) if base.startswith("cosm") else 0.0
 augment = recipe.endswith("-aug")
 
 
-class Variant(nn.Module):
-    """hpt's built-in CNN with another end (CNN_VARIANT): flat (no pooling: the 3x3 map
-    flattened), avgmax (average and max pooling, concatenated), deep (a second conv in the
-    last two stages) or deepavgmax (both)."""
-
-    def __init__(self, w, variant):
-        super().__init__()
-        layers, c = [], 1
-        for s in range(4):
-            o = w << s
-            for _ in range(2 if variant.startswith("deep") and s >= 2 else 1):
-                layers += [nn.Conv2d(c, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()]
-                c = o
-            if s < 3:
-                layers.append(nn.MaxPool2d(2))
-        self.body, self.variant = nn.Sequential(*layers), variant
-
-    def forward(self, x):
-        x = self.body(x)
-        if self.variant == "flat":
-            return x.flatten(1)
-        if self.variant.endswith("avgmax"):
-            return torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
-        return x.mean((2, 3))
-
-
-variant = os.environ.get("CNN_VARIANT", "")
-net = Variant(width, variant) if variant else Cnn(width)
+# CNN_VARIANT: v4 (hpt's built-in CNN now, the default), v3 (before it: one convolution a
+# stage, average pooling), avgmax (v3 with average and max pooling), deep (v3 with a second
+# convolution in the last two stages).
+variant = os.environ.get("CNN_VARIANT", "v4")
+net = Cnn(width, *{"v4": (2, True), "v3": (0, False), "avgmax": (0, True),
+                   "deep": (2, False)}[variant])
 with torch.no_grad():
     feature_dim = net(xtr[:2]).shape[1]
 classifier = nn.Linear(feature_dim, 10, bias=not cosine)
@@ -161,7 +139,7 @@ def score(name, features):
 with torch.no_grad():
     plain = torch.cat([net(xte[i:i + 1000]) for i in range(0, len(yte), 1000)])
     flipped = torch.cat([net(xte[i:i + 1000].flip(3)) for i in range(0, len(yte), 1000)])
-recipe += "-" + variant if variant else ""
+recipe += "-" + variant
 score(recipe, plain)
 # The same network made flip-invariant: features of the image and its mirror, summed.
 score(recipe + "+flipsum", plain + flipped)

@@ -18,18 +18,15 @@ early_stopping_patience: 3
 threads: ${THREADS:-2}"
 settings=("$@")
 if [[ ${#settings[@]} == 0 ]]; then
-  settings=("margin: 1.0
-learning_rate: 0.001
+  settings=("distance: euclidean
+margin: 1.0
 lr_schedule: constant"
-            "margin: 0.2"
-            "margin: 0.5
-learning_rate: 0.0003"
-            "margin: 0.2
-lr_schedule: cosine
-warmup_steps: 200"
-            "margin: 0.1
-distance: squared
-lr_schedule: cosine")
+            "distance: euclidean
+margin: 0.2"
+            "margin: 0.3"
+            "margin: 0.1"
+            "margin: 0.03"
+            "margin: 0.01")
 fi
 echo "| setting | test ROC AUC | raw features | recall@1 | best epoch | s |"
 echo "|---|---:|---:|---:|---:|---:|"
