@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <ostream>
@@ -23,6 +24,7 @@
 #include "hpt/engine/study_match.hpp"
 #include "hpt/engine/worker_set.hpp"
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/io/usable_cores.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
@@ -419,6 +421,15 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
   if (m_gpus.enabled()) {
     spec.env["CUDA_VISIBLE_DEVICES"] = gpu_list(gpus);
     spec.env["HPT_GPUS"] = gpu_list(gpus);
+  }
+  // The workers running at once share this host's cores. LibTorch's and NumPy's OpenMP use
+  // one thread per core by default, so `jobs` workers would each spin that many threads on the
+  // same cores; unless the user's environment sets OMP_NUM_THREADS, each gets its share.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    const int at_once = m_gpus.enabled() ? std::min(m_config.jobs, m_gpus.capacity())
+                                         : m_config.jobs;
+    spec.env["OMP_NUM_THREADS"] =
+        std::to_string(std::max(1, usable_cores() / std::max(1, at_once)));
   }
   spec.log_path = dir + ".log";
   spec.trial_number = trial.number;

@@ -11,6 +11,7 @@
 #include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/engine/subreaper.hpp"
+#include "hpt/io/usable_cores.hpp"
 #include "hpt/storage/storage.hpp"
 #include "support/temp_dir.hpp"
 
@@ -509,6 +510,35 @@ TEST_CASE("orchestrator (scripted): jobs limit", "[orchestrator][scripted]") {
   REQUIRE(run_fake(fake_study(dir, ", jobs: 3"), 12, set) == k_exit_ok);
   CHECK(set.max_running() == 3);
   CHECK(set.records().size() == 12);
+}
+
+// Each worker gets its share of the host's cores as OMP_NUM_THREADS (cores / jobs, at least
+// 1), unless the user's environment sets OMP_NUM_THREADS: then workers inherit it.
+TEST_CASE("orchestrator (scripted): OpenMP threads shared out", "[orchestrator][scripted]") {
+  const char* user = std::getenv("OMP_NUM_THREADS");
+  const std::string saved = user != nullptr ? user : "";
+  ::unsetenv("OMP_NUM_THREADS");
+  for (int jobs : {1, 2, 64}) {
+    hpt::test::TempDir dir("orch");
+    FakeWorkerSet set([](const WorkerSpec&) { return hpt::test::completes(1, milliseconds(1)); });
+    REQUIRE(run_fake(fake_study(dir, ", jobs: " + std::to_string(jobs)), 2, set) == k_exit_ok);
+    REQUIRE(set.records().size() == 2);
+    for (const auto& r : set.records()) {
+      CHECK(r.spec.env.at("OMP_NUM_THREADS") ==
+            std::to_string(std::max(1, hpt::usable_cores() / jobs)));
+    }
+  }
+  ::setenv("OMP_NUM_THREADS", "3", 1);
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec&) { return hpt::test::completes(1, milliseconds(1)); });
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 2"), 2, set) == k_exit_ok);
+  if (user != nullptr) {
+    ::setenv("OMP_NUM_THREADS", saved.c_str(), 1);
+  } else {
+    ::unsetenv("OMP_NUM_THREADS");
+  }
+  REQUIRE(set.records().size() == 2);
+  CHECK(set.records()[0].spec.env.count("OMP_NUM_THREADS") == 0);
 }
 
 // GPUs: trials running at once never share a device; a worker that dies gives its devices

@@ -108,6 +108,7 @@ TEST_CASE("bf16 training on the CPU", "[training][precision]") {
   o.classes_per_batch = 3;
   o.images_per_class = 6;
   o.learning_rate = 0.01;
+  o.margin = 0.1;  // Blobs this close need more than the default margin to separate in 3 epochs.
   o.eval_pairs = 400;
   o.autocast = torch::kBFloat16;
   auto r = train_embedding(head, nullptr, train, val, o, {});

@@ -1,12 +1,12 @@
 #include "hpt/trainer/extractors.hpp"
 
 #include <fmt/format.h>
-#include <sched.h>
 
 #include <numeric>
 #include <ostream>
 #include <random>
 
+#include "hpt/io/usable_cores.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/device.hpp"
 #include "hpt/trainer/training.hpp"
@@ -22,11 +22,8 @@ namespace {
 class AllCoresWhileBuilding {
  public:
   AllCoresWhileBuilding() : m_before(torch::get_num_threads()) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    const int cores = ::sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
-    if (cores > m_before) {
-      torch::set_num_threads(cores);
+    if (usable_cores() > m_before) {
+      torch::set_num_threads(usable_cores());
     }
   }
   ~AllCoresWhileBuilding() { torch::set_num_threads(m_before); }
