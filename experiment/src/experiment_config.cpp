@@ -56,7 +56,7 @@ Key<Config> int_key(const char* name, int64_t Config::*m, int64_t low) {
           printer(m)};
 }
 
-// An integer for which ok holds; rule is the range in words ("0 (native) or >= 16").
+// An integer for which ok holds; rule is the range in words ("0 (native) or 16 to 2048").
 template <class Config>
 Key<Config> int_key(const char* name, int64_t Config::*m, bool (*ok)(int64_t), const char* rule) {
   return {name, false,
@@ -239,8 +239,9 @@ const Table<DatasetConfig>& dataset_table() {
         string_key("path", &DatasetConfig::path,
                    [](const std::string& v) { return v.empty() ? "must not be empty" : ""; }),
         int_key<DatasetConfig>(
-            "image_size", &DatasetConfig::image_size, [](int64_t v) { return v == 0 || v >= 16; },
-            "0 (native) or >= 16"),
+            "image_size", &DatasetConfig::image_size,
+            [](int64_t v) { return v == 0 || (v >= 16 && v <= k_max_image_size); },
+            "0 (native) or 16 to 2048"),  // k_max_image_size
         double_key("val_fraction", &DatasetConfig::val_fraction, is_fraction, "in [0, 1)"),
         double_key("test_fraction", &DatasetConfig::test_fraction, is_fraction, "in [0, 1)"),
     };

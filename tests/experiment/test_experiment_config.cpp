@@ -157,7 +157,10 @@ TEST_CASE("the key table drives keys, printing and origins", "[experiment][keys]
   CHECK(error_of("dataset: {format: idx, path: \"\"}\n") ==
         "x.yaml:1: dataset.path: must not be empty");
   CHECK(error_of("dataset: {format: idx, path: /d, image_size: 8}\n") ==
-        "x.yaml:1: dataset.image_size: must be 0 (native) or >= 16, got 8");
+        "x.yaml:1: dataset.image_size: must be 0 (native) or 16 to 2048, got 8");
+  // A careless zero too many would resize every image to 10^10 pixels.
+  CHECK(error_of("dataset: {format: idx, path: /d, image_size: 100000}\n") ==
+        "x.yaml:1: dataset.image_size: must be 0 (native) or 16 to 2048, got 100000");
   CHECK(error_of("dataset: {format: idx, path: /d, val_fraction: 0.5, test_fraction: 0.5}\n") ==
         "x.yaml:1: dataset: val_fraction + test_fraction must be < 1, got 1");
 }

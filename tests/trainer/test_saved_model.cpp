@@ -147,6 +147,43 @@ TEST_CASE("load_model reads a built-in CNN saved before builtin-cnn-v4", "[saved
                                            "extractor gives 64");
 }
 
+// A model.json edited by hand or by an attacker: values no hpt wrote are refused with one
+// line naming the file, before anything is allocated (a width of 10^9 would ask for ~10^19
+// bytes, an input size of 10^9 for 10^18 pixels an image).
+TEST_CASE("load_model refuses extractor values no hpt wrote", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model-hostile");
+  Model m;
+  const std::string out = save_into(dir, m, 0.5);
+  const auto good = nlohmann::json::parse(std::ifstream(out + "/model.json"));
+  const std::vector<std::pair<nlohmann::json::json_pointer, nlohmann::json>> edits = {
+      {"/extractor/width"_json_pointer, 1000000000},
+      {"/extractor/width"_json_pointer, 0},
+      {"/extractor/in_channels"_json_pointer, 2},
+      {"/extractor/double_conv_stages"_json_pointer, -9223372036854775807LL},
+      {"/extractor/pooling"_json_pointer, "median"},
+      {"/extractor/input/size"_json_pointer, 1000000000},
+      {"/extractor/input/channels"_json_pointer, 4},
+      {"/extractor/input/std"_json_pointer, {0.0}},
+      {"/extractor/input/mean"_json_pointer, {0.1, 0.2}},
+  };
+  for (const auto& [where, value] : edits) {
+    auto meta = good;
+    meta[where] = value;
+    std::ofstream(out + "/model.json") << meta.dump();
+    INFO(where.to_string() << " = " << value.dump());
+    try {
+      load_model(out);
+      FAIL("loaded");
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      CHECK(what.find(out + "/model.json: ") == 0);
+      CHECK(what.find('\n') == std::string::npos);
+    }
+  }
+  std::ofstream(out + "/model.json") << good.dump();
+  CHECK(load_model(out).extractor.feature_dim() == m.extractor->feature_dim());
+}
+
 // embed_files decodes each file, converts it to the training channels and resizes it to the
 // training size: a grey image, the same as RGB and the same at twice the size (2x2 blocks)
 // embed as the pixels do; a missing file is an error naming it.

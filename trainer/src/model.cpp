@@ -9,6 +9,7 @@
 #include <vector>
 #include <utility>
 
+#include "hpt/experiment/experiment_config.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/device.hpp"
@@ -49,7 +50,7 @@ BuiltinCnnImpl::BuiltinCnnImpl(const BuiltinCnnOptions& o) : m_options(o) {
   int64_t in = o.in_channels();
   for (int stage = 0; stage < 4; ++stage) {
     const int64_t out = o.width() << stage;
-    for (int conv = 0; conv < (stage >= 4 - o.double_conv_stages() ? 2 : 1); ++conv) {
+    for (int conv = 0; conv < (o.double_conv_stages() >= 4 - stage ? 2 : 1); ++conv) {
       m_body->push_back(
           torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
       m_body->push_back(torch::nn::BatchNorm2d(out));
@@ -79,7 +80,33 @@ InputSpec input_spec_from_json(const nlohmann::json& j) {
   s.size = j.at("size").get<int64_t>();
   s.mean = j.at("mean").get<std::vector<double>>();
   s.std = j.at("std").get<std::vector<double>>();
+  if (auto problem = input_spec_problem(s)) {
+    throw std::invalid_argument("input: " + *problem);
+  }
   return s;
+}
+
+std::optional<std::string> input_spec_problem(const InputSpec& s) {
+  if (s.channels != 1 && s.channels != 3) {
+    return fmt::format("channels must be 1 or 3, got {}", s.channels);
+  }
+  if (s.size < 0 || s.size > k_max_image_size) {
+    return fmt::format("size must be 0 (any) to {}, got {}", k_max_image_size, s.size);
+  }
+  for (const auto* list : {&s.mean, &s.std}) {
+    const char* name = list == &s.mean ? "mean" : "std";
+    if (static_cast<int64_t>(list->size()) != s.channels) {
+      return fmt::format("{}: expected {} values (one per channel), got {}", name, s.channels,
+                         list->size());
+    }
+    for (double v : *list) {
+      if (!std::isfinite(v) || (list == &s.std && !(v > 0))) {
+        return fmt::format("{}: expected {} values, got {}", name,
+                           list == &s.std ? "positive finite" : "finite", v);
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 torch::Tensor to_input(const torch::Tensor& images, const InputSpec& spec) {
@@ -177,7 +204,7 @@ InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image
       }
     }
   }
-  if (s.channels != 1 && s.channels != 3) {
+  if (s.channels != 1 && s.channels != 3) {  // Checked here: the defaults below depend on it.
     throw std::runtime_error(fmt::format("expected 1 or 3 input channels, got {}", s.channels));
   }
   s.size = image_size;
@@ -196,17 +223,11 @@ InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image
   for (const auto& [name, values] : lists) {
     if (module.hasattr(name)) {
       const auto list = module.attr(name).toDoubleList();
-      if (static_cast<int64_t>(list.size()) != s.channels) {
-        throw std::runtime_error(
-            fmt::format("{}: expected {} values, got {}", name, s.channels, list.size()));
-      }
       values->assign(list.begin(), list.end());
     }
   }
-  for (double v : s.std) {
-    if (!(v > 0)) {
-      throw std::runtime_error(fmt::format("hpt_input_std: expected positive values, got {}", v));
-    }
+  if (auto problem = input_spec_problem(s)) {
+    throw std::runtime_error("the module's hpt_input_* attributes: " + *problem);
   }
   return s;
 }
@@ -390,11 +411,24 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
   const std::string kind = j.at("kind").get<std::string>();
   std::string file = j.at("file").get<std::string>();
   if (kind == "builtin-cnn") {
+    // Checked before anything is allocated: a hostile width would ask for terabytes.
+    const auto channels = j.at("in_channels").get<int64_t>();
+    const auto width = j.at("width").get<int64_t>();
+    const auto stages = j.value("double_conv_stages", int64_t{0});
+    const auto pooling = j.value("pooling", std::string("avg"));
+    if ((channels != 1 && channels != 3) || width < 4 || width > 256 || stages < 0 ||
+        stages > 4 || (pooling != "avg" && pooling != "avg+max")) {
+      throw std::invalid_argument(
+          fmt::format("extractor: in_channels {} (1 or 3), width {} (4 to 256), "
+                      "double_conv_stages {} (0 to 4) or pooling '{}' (avg, avg+max) is not a "
+                      "built-in CNN hpt makes",
+                      channels, width, stages, utf8_prefix(pooling, 40)));
+    }
     BuiltinCnn cnn(BuiltinCnnOptions()
-                       .in_channels(j.at("in_channels").get<int64_t>())
-                       .width(j.at("width").get<int64_t>())
-                       .double_conv_stages(j.value("double_conv_stages", int64_t{0}))
-                       .avg_max(j.value("pooling", "avg") == "avg+max"));
+                       .in_channels(channels)
+                       .width(width)
+                       .double_conv_stages(stages)
+                       .avg_max(pooling == "avg+max"));
     torch::load(cnn, dir + "/" + file);
     return FeatureExtractor(cnn, spec, j.at("identity").get<std::string>());
   }

@@ -54,6 +54,8 @@ SavedModel load_model(const std::string& dir) {
                       meta.at("threshold").get<double>()};
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(fmt::format("{}/model.json: {}", dir, e.what()));
+  } catch (const std::invalid_argument& e) {  // A value no hpt wrote (FeatureExtractor::load).
+    throw std::runtime_error(fmt::format("{}/model.json: {}", dir, e.what()));
   } catch (const c10::Error& e) {
     // LibTorch's message names the file; its first line only (no C++ backtrace).
     const std::string what = e.what_without_backtrace();

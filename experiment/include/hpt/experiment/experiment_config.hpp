@@ -13,6 +13,10 @@
 
 namespace hpt::trainer {
 
+// The largest image side an experiment or a saved model may ask for (2048 x 2048 x 3 floats
+// is 48 MB an image); beyond it a typo would allocate without bound.
+constexpr int64_t k_max_image_size = 2048;
+
 struct DatasetConfig {
   std::string format;         // "idx", "tiny-imagenet" or "folder" (required).
   std::string path;           // Dataset root (required).

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -92,7 +93,11 @@ struct InputSpec {
   std::vector<double> std{1.0};
 };
 nlohmann::json to_json(const InputSpec& spec);
+// Throws std::invalid_argument "input: <input_spec_problem>" for a spec no extractor takes.
 InputSpec input_spec_from_json(const nlohmann::json& json);
+// Why spec describes no extractor's input (channels not 1 or 3, a size beyond
+// k_max_image_size, a mean or std per channel missing, not finite, or a std <= 0).
+std::optional<std::string> input_spec_problem(const InputSpec& spec);
 
 // uint8 [N, H, W, C] -> normalised float [N, spec.channels, size, size]; the composition
 // normalize_input(to_unit_range(images, spec), spec).
