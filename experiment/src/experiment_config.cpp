@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/schema/config_error.hpp"
@@ -46,12 +47,13 @@ std::function<nlohmann::json(const Config&)> printer(T Config::*m) {
   return [m](const Config& c) { return nlohmann::json(c.*m); };
 }
 
-// An integer >= low.
+// An integer in [low, high].
 template <class Config>
-Key<Config> int_key(const char* name, int64_t Config::*m, int64_t low) {
+Key<Config> int_key(const char* name, int64_t Config::*m, int64_t low,
+                    int64_t high = std::numeric_limits<int64_t>::max()) {
   return {name, false,
-          [m, low](Config& c, const YAML::Node& n, const ConfigPath& at) {
-            c.*m = read_int_min(n, at, low);
+          [m, low, high](Config& c, const YAML::Node& n, const ConfigPath& at) {
+            c.*m = read_int_in(n, at, low, high);
           },
           printer(m)};
 }
@@ -136,7 +138,7 @@ bool valid_extractor(const std::string& f) {
   return f == "builtin-cnn" || is_pt;
 }
 
-// A list of integers >= 1 (null: the empty list).
+// A list of integers in [1, k_max_units] (null: the empty list).
 Key<ExperimentConfig> units_key(const char* name, std::vector<int64_t> ExperimentConfig::*m) {
   return {name, false,
           [m](ExperimentConfig& c, const YAML::Node& n, const ConfigPath& at) {
@@ -145,7 +147,7 @@ Key<ExperimentConfig> units_key(const char* name, std::vector<int64_t> Experimen
             }
             (c.*m).clear();
             for (size_t i = 0; n.IsSequence() && i < n.size(); ++i) {
-              (c.*m).push_back(read_int_min(n[i], at.index(i), 1));
+              (c.*m).push_back(read_int_in(n[i], at.index(i), 1, k_max_units));
             }
           },
           printer(m)};
@@ -286,7 +288,8 @@ const Table<ExperimentConfig>& experiment_table() {
       bool_key<C>("image_augmentation", &C::image_augmentation),
       string_key("feature_extractor", &C::feature_extractor,
                  expect(valid_extractor, "builtin-cnn or a TorchScript .pt file")),
-      int_key("embedding_dim", &C::embedding_dim, 1),
+      // Upper bounds where a typo (a zero too many) would allocate without bound.
+      int_key("embedding_dim", &C::embedding_dim, 1, k_max_units),
       units_key("intermediate_ff_block_units", &C::intermediate_ff_block_units),
       double_key("dropout", &C::dropout, is_fraction, "in [0, 1)"),
       int_key<C>("epochs", &C::epochs, 1),
@@ -299,16 +302,16 @@ const Table<ExperimentConfig>& experiment_table() {
           "margin", &C::margin, [](double v) { return v > 0; }, "> 0"),
       string_key<C>("loss", &C::loss,
                     one_of({"semi-hard", "batch-hard"}, "semi-hard or batch-hard")),
-      int_key<C>("classes_per_batch", &C::classes_per_batch, 2),
-      int_key<C>("images_per_class", &C::images_per_class, 2),
+      int_key<C>("classes_per_batch", &C::classes_per_batch, 2, k_max_batch / 2),
+      int_key<C>("images_per_class", &C::images_per_class, 2, k_max_batch / 2),
       int_key<C>("steps_per_epoch", &C::steps_per_epoch, 0),
       bool_key("trainable_extractor", &C::trainable_extractor),
       int_key("pretrain_epochs", &C::pretrain_epochs, 0),
       int_key<C>(
           "builtin_cnn_width", &C::builtin_cnn_width, [](int64_t v) { return v >= 4 && v <= 256; },
           "in [4, 256]"),
-      int_key<C>("eval_pairs", &C::eval_pairs, 10),
-      int_key("threads", &C::threads, 0),
+      int_key<C>("eval_pairs", &C::eval_pairs, 10, 10'000'000),
+      int_key("threads", &C::threads, 0, 1024),
       string_key("device", &C::device, expect(valid_device, "auto, cpu, cuda or cuda:N")),
       string_key("precision", &C::precision, one_of({"fp32", "bf16", "fp16"})),
       string_key<C>("distance", &C::distance, one_of({"euclidean", "squared"})),
@@ -363,6 +366,13 @@ std::vector<std::string> objective_metrics() {
 ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& file) {
   ExperimentConfig c;
   c.origins = read_table(experiment_table(), node, ConfigPath{file, ""}, c);
+  if (c.classes_per_batch * c.images_per_class > k_max_batch) {  // Each at most k_max_batch / 2.
+    const char* key = c.origins.count("images_per_class") ? "images_per_class" : "classes_per_batch";
+    throw ConfigError(fmt::format(
+        "{}: classes_per_batch x images_per_class must be at most {} (the triplet loss holds a "
+        "batch x batch distance matrix), got {} x {}",
+        origin_of(c, key), k_max_batch, c.classes_per_batch, c.images_per_class));
+  }
   return c;
 }
 

@@ -65,7 +65,7 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
   CHECK_THAT(error_of(k_dataset + "dropout: 1.0\n"),
              Catch::Contains("x.yaml:2: dropout: must be in [0, 1), got 1"));
   CHECK_THAT(error_of(k_dataset + "embedding_dim: 0\n"),
-             Catch::Contains("embedding_dim: must be >= 1, got 0"));
+             Catch::Contains("embedding_dim: must be in [1, 16384], but got 0"));
   CHECK_THAT(error_of(k_dataset + "margin: -0.5\n"), Catch::Contains("margin: must be > 0"));
   CHECK_THAT(error_of(k_dataset + "epochs: abc\n"),
              Catch::Contains("epochs: expected an integer, got \"abc\""));
@@ -76,10 +76,34 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
   CHECK_THAT(error_of(k_dataset + "loss: hard\n"),
              Catch::Contains("expected semi-hard or batch-hard"));
   CHECK_THAT(error_of(k_dataset + "intermediate_ff_block_units: [64, -1]\n"),
-             Catch::Contains("intermediate_ff_block_units[1]: must be >= 1, got -1"));
+             Catch::Contains("intermediate_ff_block_units[1]: must be in [1, 16384], but got -1"));
   CHECK_THAT(error_of(k_dataset + "feature_extractor: resnet\n"), Catch::Contains("TorchScript"));
   CHECK_THAT(error_of("seed: 1\n"), Catch::Contains("missing required key 'dataset'"));
   CHECK_THAT(error_of("dataset: {format: png, path: /d}\n"), Catch::Contains("dataset.format"));
+}
+
+// A zero too many must not allocate without bound: sizes that reach memory have a ceiling,
+// and the P x K batch (its B x B distances) is checked across its two keys.
+TEST_CASE("sizes that allocate have a ceiling", "[experiment]") {
+  CHECK_THAT(error_of(k_dataset + "embedding_dim: 100000000\n"),
+             Catch::Contains("x.yaml:2: embedding_dim: must be in [1, 16384], but got 100000000"));
+  CHECK_THAT(error_of(k_dataset + "intermediate_ff_block_units: [512, 2560000]\n"),
+             Catch::Contains("intermediate_ff_block_units[1]: must be in [1, 16384]"));
+  CHECK_THAT(error_of(k_dataset + "eval_pairs: 1000000000000\n"),
+             Catch::Contains("eval_pairs: must be in [10, 10000000]"));
+  CHECK_THAT(error_of(k_dataset + "threads: 100000\n"),
+             Catch::Contains("threads: must be in [0, 1024]"));
+  CHECK_THAT(error_of(k_dataset + "images_per_class: 5000\n"),
+             Catch::Contains("images_per_class: must be in [2, 4096]"));
+  CHECK(error_of(k_dataset + "classes_per_batch: 8\nimages_per_class: 2000\n") ==
+        "x.yaml:3: images_per_class: classes_per_batch x images_per_class must be at most 8192 "
+        "(the triplet loss holds a batch x batch distance matrix), got 8 x 2000");
+  CHECK_THAT(error_of(k_dataset + "classes_per_batch: 4000\n"),
+             Catch::Contains("x.yaml:2: classes_per_batch: classes_per_batch x images_per_class"));
+  const auto largest = parse(k_dataset + "classes_per_batch: 1024\nimages_per_class: 8\n"
+                                         "embedding_dim: 16384\n");
+  CHECK(largest.classes_per_batch * largest.images_per_class == 8192);
+  CHECK(largest.embedding_dim == 16384);
 }
 
 // device, precision, distance and the learning-rate schedule: choices checked with file:line,

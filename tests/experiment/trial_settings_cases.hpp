@@ -22,7 +22,7 @@ inline const std::vector<SettingsCase> k_settings_cases = {
     {"intermediate_ff_block_units", "\"512-256\"", "intermediate_ff_block_units", "[512,256]", ""},
     {"intermediate_ff_block_units", "\"none\"", "intermediate_ff_block_units", "[]", ""},
     {"intermediate_ff_block_units", "\"64x0\"", "", "",
-     "intermediate_ff_block_units[1]: must be >= 1, got 0"},
+     "intermediate_ff_block_units[1]: must be in [1, 16384], but got 0"},
     {"dataset.image_size", "8", "", "", "dataset.image_size: must be 0 (native) or 16 to 2048, got 8"},
     {"learning_rate", "0.01", "learning_rate", "0.01", ""},
 };

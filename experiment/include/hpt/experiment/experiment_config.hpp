@@ -16,6 +16,10 @@ namespace hpt::trainer {
 // The largest image side an experiment or a saved model may ask for (2048 x 2048 x 3 floats
 // is 48 MB an image); beyond it a typo would allocate without bound.
 constexpr int64_t k_max_image_size = 2048;
+// The widest embedding or feed-forward block, and the largest P x K batch (its B x B distance
+// matrices stay under 300 MB).
+constexpr int64_t k_max_units = 16384;
+constexpr int64_t k_max_batch = 8192;
 
 struct DatasetConfig {
   std::string format;         // "idx", "tiny-imagenet" or "folder" (required).
