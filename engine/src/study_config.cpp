@@ -283,14 +283,14 @@ YAML::Node space_key(const YAML::Node& root, const std::string& name) {
 
 // The value a validation trial gives a parameter: a numeric one its low end, a categorical
 // one its choice `choice`.
-Json probe_value(const Distribution& dist, size_t choice) {
+Json probe_value(const Distribution& dist, size_t choice, bool high = false) {
   return to_external(dist, std::visit(
-                               [choice](const auto& d) -> double {
+                               [choice, high](const auto& d) -> double {
                                  using T = std::decay_t<decltype(d)>;
                                  if constexpr (std::is_same_v<T, CategoricalDistribution>) {
                                    return static_cast<double>(choice);
                                  } else {
-                                   return static_cast<double>(d.low);
+                                   return static_cast<double>(high ? d.high : d.low);
                                  }
                                },
                                dist));
@@ -317,7 +317,9 @@ void check_objectives(const YAML::Node& root, const StudyConfig& c,
 // The built-in trainer's settings are validated before anything runs: search-space names
 // (setting_problem) and overlaps with fixed, fixed keys with their lines, the trial settings
 // exactly as the worker merges them (merge_settings) with every parameter at its low end or
-// first choice and then each other choice, and one direction per objective.
+// first choice, then each other choice, then every range at its high end at once (the limits
+// across keys, such as classes_per_batch x images_per_class, grow with each), and one
+// direction per objective.
 void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   const ConfigPath file{c.file, ""};
   for (const auto& [name, dist] : c.search_space) {
@@ -349,6 +351,16 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
           fmt::format("{} (fixed + search_space, {} = {})", c.file, name, cat->choices[i].dump());
       trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o);
     }
+  }
+  Json high = params;
+  for (const auto& [name, dist] : c.search_space) {
+    if (!std::holds_alternative<CategoricalDistribution>(dist)) {
+      high[name] = probe_value(dist, 0, true);
+    }
+  }
+  if (high != params) {
+    const std::string o = c.file + " (fixed + search_space, every range at its high end)";
+    trainer::experiment_from_json(trainer::merge_settings(c.fixed, high, o), o);
   }
   check_objectives(root, c, e);
 }

@@ -240,6 +240,20 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
   CHECK_THAT(error_of(head + "  intermediate_ff_block_units: [\"64\", \"big\"]\n"),
              Catch::Contains("cfg.yaml (fixed + search_space, intermediate_ff_block_units = "
                              "\"big\"): intermediate_ff_block_units: expected e.g. \"512-256\""));
+  // Ranges are checked at both ends: a high end beyond a ceiling would fail every trial that
+  // samples near it; a limit across keys is checked with every range at its high end.
+  CHECK(error_of(head + "  embedding_dim: {type: int, low: 32, high: 100000}\n") ==
+        "cfg.yaml (fixed + search_space, every range at its high end): embedding_dim: must be "
+        "in [1, 16384], but got 100000");
+  CHECK_THAT(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
+                             "  images_per_class: {type: int, low: 2, high: 256}\n"),
+             Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
+  CHECK(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
+                        "  images_per_class: {type: int, low: 2, high: 128}\n"
+                        "  dropout: {type: float, low: 0.0, high: 0.5}\n")
+            .empty());
+  CHECK_THAT(error_of(head + "  dropout: {type: float, low: 0.0, high: 1.0}\n"),
+             Catch::Contains("every range at its high end): dropout: must be in [0, 1), got 1"));
   CHECK(error_of(head + "  dataset.image_size: [32]\n  dataset.image_sise: [1]\n") ==
         "cfg.yaml:6: search_space.dataset.image_sise: 'dataset.image_sise' is not a setting of "
         "the built-in trainer (did you mean 'dataset.image_size'?)");
