@@ -26,7 +26,7 @@ bool same(const Dataset& a, const Dataset& b) {
 TEST_CASE("decoded images are cached", "[dataset][cache]") {
   TempDir dir;
   testing::write_folder_dataset(dir.path() / "data");
-  const DatasetOptions options{"folder", dir.str("data"), 0, 0.2, 0.2, 4, dir.str("cache")};
+  const DatasetOptions options{{"folder", dir.str("data"), 0, 0.2, 0.2}, 4, dir.str("cache")};
   const Dataset first = load_dataset(options);
   CHECK_FALSE(first.loaded_from_cache);
   testing::scramble_keeping_stat(dir.path() / "data" / "a_cat" / "img1.PNG");
@@ -40,7 +40,7 @@ TEST_CASE("decoded images are cached", "[dataset][cache]") {
 TEST_CASE("the cache is invalidated when a source changes", "[dataset][cache]") {
   TempDir dir;
   testing::write_folder_dataset(dir.path() / "data");
-  const DatasetOptions options{"folder", dir.str("data"), 0, 0.0, 0.0, 4, dir.str("cache")};
+  const DatasetOptions options{{"folder", dir.str("data"), 0, 0.0, 0.0}, 4, dir.str("cache")};
   const Dataset first = load_dataset(options);
   const auto path = dir.path() / "data" / "a_cat" / "img0.PNG";
   const auto mtime = std::filesystem::last_write_time(path);
@@ -58,7 +58,7 @@ TEST_CASE("the cache is invalidated when a source changes", "[dataset][cache]") 
 TEST_CASE("a corrupt cache is rebuilt", "[dataset][cache]") {
   TempDir dir;
   testing::write_idx_dataset(dir.path() / "data", true, true);
-  const DatasetOptions options{"idx", dir.str("data"), 0, 0.1, 0.1, 4, dir.str("cache")};
+  const DatasetOptions options{{"idx", dir.str("data"), 0, 0.1, 0.1}, 4, dir.str("cache")};
   const Dataset first = load_dataset(options);
   REQUIRE(std::distance(std::filesystem::directory_iterator(dir.path() / "cache"),
                         std::filesystem::directory_iterator()) == 1);
@@ -164,4 +164,16 @@ TEST_CASE("JPEG folder load time", "[.bench]") {
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     WARN("2000 JPEGs " << run << ": " << took.count() << " s");
   }
+}
+
+// load_dataset's own guard, for callers that skip the experiment parser: the same ceiling on
+// image_size (k_max_image_size) and the same rule on the fractions, before any file is read.
+TEST_CASE("load_dataset refuses sizes and fractions the parser refuses", "[dataset]") {
+  DatasetOptions options{{"folder", "/nonexistent", hpt::trainer::k_max_image_size + 1, 0.1, 0.1},
+                         0, ""};
+  CHECK_THROWS_WITH(load_dataset(options), "image_size must be in [0, 2048], got 2049");
+  options.image_size = 0;
+  options.val_fraction = 0.6;
+  options.test_fraction = 0.5;
+  CHECK_THROWS_WITH(load_dataset(options), "val_fraction + test_fraction must be < 1, got 1.1");
 }

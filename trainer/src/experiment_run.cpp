@@ -39,14 +39,7 @@ struct TestScores {
 
 Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult& result,
                                 std::ostream& log) {
-  DatasetOptions o;
-  o.format = config.dataset.format;
-  o.path = config.dataset.path;
-  o.image_size = config.dataset.image_size;
-  o.val_fraction = config.dataset.val_fraction;
-  o.test_fraction = config.dataset.test_fraction;
-  o.seed = config.seed;
-  o.cache_dir = cache_root() + "/images";
+  const DatasetOptions o{config.dataset, config.seed, cache_root() + "/images"};
   const auto t0 = Clock::now();
   Dataset dataset = load_dataset(o);
   result.timings["load_dataset"] = seconds_since(t0);

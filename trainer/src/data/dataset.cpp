@@ -43,9 +43,9 @@ std::vector<int64_t> labels_of(const ImageSet& set) {
 }
 
 void validate(const DatasetOptions& options) {
-  if (options.image_size < 0 || options.image_size > 4096) {
-    throw std::invalid_argument(
-        fmt::format("image_size must be in [0, 4096], got {}", options.image_size));
+  if (options.image_size < 0 || options.image_size > k_max_image_size) {
+    throw std::invalid_argument(fmt::format("image_size must be in [0, {}], got {}",
+                                            k_max_image_size, options.image_size));
   }
   for (double f : {options.val_fraction, options.test_fraction}) {
     if (!(f >= 0.0 && f < 1.0)) {

@@ -21,11 +21,13 @@ constexpr int64_t k_max_image_size = 2048;
 constexpr int64_t k_max_units = 16384;
 constexpr int64_t k_max_batch = 8192;
 
+// The dataset section's keys, declared once: the experiment config reads them and the
+// loader (trainer_data's DatasetOptions) takes them as they are.
 struct DatasetConfig {
   std::string format;         // "idx", "tiny-imagenet" or "folder" (required).
-  std::string path;           // Dataset root (required).
-  int64_t image_size = 0;     // Square resize side; 0 keeps the native size.
-  double val_fraction = 0.1;  // Used where the dataset has no predefined split.
+  std::string path;           // Dataset root (for idx: folder with *-images-idx3-ubyte[.gz]).
+  int64_t image_size = 0;     // Square resize side; 0 keeps the native size (must be uniform).
+  double val_fraction = 0.1;  // Of the labelled pool, where the dataset has no predefined split.
   double test_fraction = 0.1;
 };
 

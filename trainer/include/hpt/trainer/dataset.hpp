@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "hpt/experiment/experiment_config.hpp"
+
 namespace hpt::trainer {
 
 // Decoded images of one split.
@@ -17,12 +19,9 @@ struct ImageSet {
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
-struct DatasetOptions {
-  std::string format;         // "tiny-imagenet", "folder" or "idx".
-  std::string path;           // Dataset root (for idx: folder with *-images-idx3-ubyte[.gz]).
-  int64_t image_size = 0;     // Resize square side; 0 keeps the native size (must be uniform).
-  double val_fraction = 0.1;  // Of the labelled pool the split is drawn from.
-  double test_fraction = 0.1;
+// An experiment's dataset section (its keys are declared once, in DatasetConfig) and what a
+// run adds.
+struct DatasetOptions : DatasetConfig {
   uint64_t seed = 0;
   std::string cache_dir;  // Where the decoded-image cache lives; "" disables it.
 };
