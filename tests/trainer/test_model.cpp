@@ -119,6 +119,23 @@ TEST_CASE("extractor freeze and save/load", "[model]") {
                     Catch::Contains("/nonexistent/model.pt"));
 }
 
+// Declared attributes no extractor can take are refused when the model is loaded, naming the
+// file: an input size of 100000 (10^10 pixels an image at the first batch), a std of 0.
+TEST_CASE("torchscript input attributes are checked", "[model][torchscript]") {
+  const std::string dir = hpt::test::torchscript_models();
+  if (dir.empty()) {
+    WARN("python3 cannot import torch: TorchScript extractor test skipped");
+    return;
+  }
+  CHECK_THROWS_WITH(FeatureExtractor::torchscript(dir + "/echo_huge.pt", 28),
+                    "TorchScript extractor " + dir +
+                        "/echo_huge.pt: the module's hpt_input_* attributes: size must be 0 "
+                        "(any) to 2048, got 100000");
+  CHECK_THROWS_WITH(FeatureExtractor::torchscript(dir + "/echo_zero_std.pt", 28),
+                    Catch::Contains("echo_zero_std.pt: the module's hpt_input_* attributes: std: "
+                                    "expected positive finite values, got 0"));
+}
+
 // A TorchScript extractor gets float NCHW (pixel / 255 - mean) / std: by default 3 channels
 // (grey repeated) with ImageNet statistics at the dataset size; declared attributes override
 // channels, size, mean and std; a 1-channel conv is detected from its first weight.

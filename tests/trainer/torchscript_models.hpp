@@ -2,7 +2,8 @@
 // Small TorchScript models written by Debian's python3-torch (1.13, LibTorch's version), as a
 // user would export them: cnn_a.pt / cnn_b.pt (3-channel CNNs, seeds 0 and 1, 64 features),
 // cnn_gray.pt (1-channel CNN), echo.pt (returns its input flattened) and echo_gray.pt
-// (returns (flattened input, input), declaring hpt_input_channels/size/mean/std).
+// (returns (flattened input, input), declaring hpt_input_channels/size/mean/std);
+// echo_huge.pt and echo_zero_std.pt declare an input size of 100000 and a std of 0.
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,11 +57,25 @@ class EchoGray(nn.Module):
         return x.flatten(1), x
 
 
+class EchoDeclaring(nn.Module):
+    """Declares an input size and std, as a careless or hostile export might."""
+
+    def __init__(self, size: int, std: float):
+        super().__init__()
+        self.hpt_input_size = size
+        self.hpt_input_std = [std, std, std]
+
+    def forward(self, x):
+        return x.flatten(1)
+
+
 for seed, name, channels in ((0, "cnn_a", 3), (1, "cnn_b", 3), (2, "cnn_gray", 1)):
     torch.manual_seed(seed)
     torch.jit.script(Cnn(channels).eval()).save(f"{out}/{name}.pt")
 torch.jit.script(Echo()).save(f"{out}/echo.pt")
 torch.jit.script(EchoGray()).save(f"{out}/echo_gray.pt")
+torch.jit.script(EchoDeclaring(100000, 0.25)).save(f"{out}/echo_huge.pt")
+torch.jit.script(EchoDeclaring(8, 0.0)).save(f"{out}/echo_zero_std.pt")
 )PY";
 
 // The folder holding the models (written once per test process), or "" when python3 cannot
