@@ -161,6 +161,10 @@ class Orchestrator {
   std::map<std::string, double> kept_params(const FrozenTrial& trial);
   // What trial's worker is started with: argv, environment (HPT_*, devices), log path.
   WorkerSpec worker_spec(const FrozenTrial& trial, const std::vector<int>& gpus) const;
+  // How many trials run at once: jobs, capped by what the GPUs hold when study.gpus is set.
+  int trials_at_once() const {
+    return m_gpus.enabled() ? std::min(m_config.jobs, m_gpus.capacity()) : m_config.jobs;
+  }
   Json trial_values(const FrozenTrial& t) const;
   void handle_line(Running& r, const StdoutLine& line);
   // Stores r's unstored steps (one transaction); a refusal fails the trial.
@@ -255,11 +259,11 @@ void Orchestrator::preflight() {
       throw std::runtime_error(fmt::format("the built-in trainer: {}", e.what()));
     }
   }
-  if (m_gpus.enabled() && m_config.jobs > m_gpus.capacity()) {
+  if (trials_at_once() < m_config.jobs) {
     m_progress.note(fmt::format(
         "jobs {} > {} trials the GPUs hold at once (study.gpus / gpus_per_trial): running at "
         "most {}",
-        m_config.jobs, m_gpus.capacity(), m_gpus.capacity()));
+        m_config.jobs, m_gpus.capacity(), trials_at_once()));
   }
 }
 
@@ -426,10 +430,8 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
   // one thread per core by default, so `jobs` workers would each spin that many threads on the
   // same cores; unless the user's environment sets OMP_NUM_THREADS, each gets its share.
   if (std::getenv("OMP_NUM_THREADS") == nullptr) {
-    const int at_once = m_gpus.enabled() ? std::min(m_config.jobs, m_gpus.capacity())
-                                         : m_config.jobs;
     spec.env["OMP_NUM_THREADS"] =
-        std::to_string(std::max(1, usable_cores() / std::max(1, at_once)));
+        std::to_string(std::max(1, usable_cores() / std::max(1, trials_at_once())));
   }
   spec.log_path = dir + ".log";
   spec.trial_number = trial.number;

@@ -278,6 +278,10 @@ Key<ExperimentConfig> seed_key() {
           printer(&ExperimentConfig::seed)};
 }
 
+// The range texts below spell these constants out (rule is a const char*).
+static_assert(k_max_image_size == 2048 && k_min_builtin_cnn_width == 4 &&
+              k_max_builtin_cnn_width == 256);
+
 // Every top-level key, in the order they are read (and so reported when several are wrong).
 const Table<ExperimentConfig>& experiment_table() {
   using C = ExperimentConfig;  // Keys of LoopSettings name C explicitly: &C::epochs is a
@@ -308,7 +312,8 @@ const Table<ExperimentConfig>& experiment_table() {
       bool_key("trainable_extractor", &C::trainable_extractor),
       int_key("pretrain_epochs", &C::pretrain_epochs, 0),
       int_key<C>(
-          "builtin_cnn_width", &C::builtin_cnn_width, [](int64_t v) { return v >= 4 && v <= 256; },
+          "builtin_cnn_width", &C::builtin_cnn_width,
+          [](int64_t v) { return v >= k_min_builtin_cnn_width && v <= k_max_builtin_cnn_width; },
           "in [4, 256]"),
       int_key<C>("eval_pairs", &C::eval_pairs, 10, 10'000'000),
       int_key("threads", &C::threads, 0, 1024),

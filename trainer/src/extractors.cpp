@@ -22,8 +22,8 @@ namespace {
 class AllCoresWhileBuilding {
  public:
   AllCoresWhileBuilding() : m_before(torch::get_num_threads()) {
-    if (usable_cores() > m_before) {
-      torch::set_num_threads(usable_cores());
+    if (const int cores = usable_cores(); cores > m_before) {
+      torch::set_num_threads(cores);
     }
   }
   ~AllCoresWhileBuilding() { torch::set_num_threads(m_before); }

@@ -93,16 +93,20 @@ std::optional<std::string> input_spec_problem(const InputSpec& s) {
   if (s.size < 0 || s.size > k_max_image_size) {
     return fmt::format("size must be 0 (any) to {}, got {}", k_max_image_size, s.size);
   }
-  for (const auto* list : {&s.mean, &s.std}) {
-    const char* name = list == &s.mean ? "mean" : "std";
-    if (static_cast<int64_t>(list->size()) != s.channels) {
-      return fmt::format("{}: expected {} values (one per channel), got {}", name, s.channels,
-                         list->size());
+  struct List {
+    const char* name;
+    const std::vector<double>& values;
+    bool positive;
+  };
+  for (const List& list : {List{"mean", s.mean, false}, List{"std", s.std, true}}) {
+    if (static_cast<int64_t>(list.values.size()) != s.channels) {
+      return fmt::format("{}: expected {} values (one per channel), got {}", list.name,
+                         s.channels, list.values.size());
     }
-    for (double v : *list) {
-      if (!std::isfinite(v) || (list == &s.std && !(v > 0))) {
-        return fmt::format("{}: expected {} values, got {}", name,
-                           list == &s.std ? "positive finite" : "finite", v);
+    for (double v : list.values) {
+      if (!std::isfinite(v) || (list.positive && !(v > 0))) {
+        return fmt::format("{}: expected {} values, got {}", list.name,
+                           list.positive ? "positive finite" : "finite", v);
       }
     }
   }
@@ -416,8 +420,9 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
     const auto width = j.at("width").get<int64_t>();
     const auto stages = j.value("double_conv_stages", int64_t{0});
     const auto pooling = j.value("pooling", std::string("avg"));
-    if ((channels != 1 && channels != 3) || width < 4 || width > 256 || stages < 0 ||
-        stages > 4 || (pooling != "avg" && pooling != "avg+max")) {
+    if ((channels != 1 && channels != 3) || width < k_min_builtin_cnn_width ||
+        width > k_max_builtin_cnn_width || stages < 0 || stages > 4 ||
+        (pooling != "avg" && pooling != "avg+max")) {
       throw std::invalid_argument(
           fmt::format("extractor: in_channels {} (1 or 3), width {} (4 to 256), "
                       "double_conv_stages {} (0 to 4) or pooling '{}' (avg, avg+max) is not a "

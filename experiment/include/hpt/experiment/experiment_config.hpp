@@ -19,6 +19,9 @@ constexpr int64_t k_max_image_size = 2048;
 // The widest embedding or feed-forward block, and the largest P x K batch (its B x B distance
 // matrices stay under 300 MB).
 constexpr int64_t k_max_units = 16384;
+// The built-in CNN's first-stage width (builtin_cnn_width, and a saved model's "width").
+constexpr int64_t k_min_builtin_cnn_width = 4;
+constexpr int64_t k_max_builtin_cnn_width = 256;
 constexpr int64_t k_max_batch = 8192;
 
 // The dataset section's keys, declared once: the experiment config reads them and the
