@@ -8,28 +8,14 @@ namespace hpt {
 
 std::optional<std::string> optuna_tables_problem(const std::vector<std::string>& tables,
                                                  const std::string& database) {
-  // The 13 tables of Optuna 3.1's RDB schema.
-  static const std::set<std::string> k_tables = {"studies",
-                                                 "version_info",
-                                                 "study_directions",
-                                                 "study_user_attributes",
-                                                 "study_system_attributes",
-                                                 "trials",
-                                                 "trial_user_attributes",
-                                                 "trial_system_attributes",
-                                                 "trial_params",
-                                                 "trial_values",
-                                                 "trial_intermediate_values",
-                                                 "trial_heartbeats",
-                                                 "alembic_version"};
-  std::set<std::string> present(tables.begin(), tables.end());
-  std::vector<std::string> missing;
-  for (const auto& t : k_tables) {
+  const std::set<std::string> present(tables.begin(), tables.end());
+  std::set<std::string> missing;  // Sorted, as tables are.
+  for (const auto& t : optuna_table_names()) {
     if (present.count(t) == 0) {
-      missing.push_back(t);
+      missing.insert(t);
     }
   }
-  if (missing.size() == k_tables.size()) {
+  if (missing.size() == optuna_table_names().size()) {
     return fmt::format("{} without Optuna's study schema (tables: {})", database,
                        fmt::join(tables, ", "));
   }

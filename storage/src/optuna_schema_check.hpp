@@ -16,17 +16,19 @@ constexpr const char* k_optuna_alembic_version = "v3.0.0.d";
 // How a dialect spells the types of Optuna's schema (SQLAlchemy's choices).
 struct SchemaTypes {
   std::vector<std::string> enums;  // CREATE TYPE statements made first.
-  const char* serial;              // Autoincrement primary keys.
-  const char* key;                 // The attribute tables' "key" column, quoted if need be.
-  const char* direction;
-  const char* state;
-  const char* value_type;
-  const char* intermediate_type;
-  const char* datetime;
+  const char* serial = "";         // Autoincrement primary keys.
+  const char* key = "";            // The attribute tables' "key" column, quoted if need be.
+  const char* direction = "";
+  const char* state = "";
+  const char* value_type = "";
+  const char* intermediate_type = "";
+  const char* datetime = "";
 };
 
 // The CREATE statements of Optuna 3.1's schema, in Optuna's order, with these types.
 std::vector<std::string> optuna_schema_ddl(const SchemaTypes& types);
+// The names of the tables it creates, in that order.
+std::vector<std::string> optuna_table_names();
 
 // Why a database with these tables (sorted by name) is not an Optuna study database:
 // "<database> without Optuna's study schema (tables: ...)" or "incomplete ... (missing

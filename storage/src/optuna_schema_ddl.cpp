@@ -115,4 +115,14 @@ std::vector<std::string> optuna_schema_ddl(const SchemaTypes& t) {
   return ddl;
 }
 
+std::vector<std::string> optuna_table_names() {
+  std::vector<std::string> names;
+  for (const auto& ddl : optuna_schema_ddl({})) {
+    if (ddl.rfind("CREATE TABLE ", 0) == 0) {
+      names.push_back(ddl.substr(13, ddl.find(' ', 13) - 13));
+    }
+  }
+  return names;
+}
+
 }  // namespace hpt
