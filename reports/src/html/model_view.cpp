@@ -108,29 +108,32 @@ void render_recall(std::string& out, const Json& view) {
       "class among their k nearest other test images.</p>";
 }
 
-void render_map(std::string& out, const Json& view, const ViewReader& reader) {
-  auto it = view.find("points");
-  if (it == view.end() || !it->is_array() || it->empty()) {
-    append_note(out, "The model view has no embedding points.");
-    return;
-  }
+// One embedding point: PCA coordinates, class label, index of its thumbnail (-1 for none).
+struct MapPoint {
+  double x, y;
+  int64_t label;
+  int64_t thumb;
+};
+
+// The view's thumbnails (base64 PNGs), "" for a malformed one or past k_max_thumbnail_bytes.
+std::vector<std::string> read_thumbnails(const Json& view) {
   std::vector<std::string> thumbs;
-  size_t thumb_bytes = 0;
+  size_t bytes = 0;
   if (auto t = view.find("thumbnails"); t != view.end() && t->is_array()) {
     for (const Json& j : *t) {
       std::string s = thumbnail(j);
-      thumb_bytes += s.size();
-      thumbs.push_back(thumb_bytes <= k_max_thumbnail_bytes ? std::move(s) : std::string());
+      bytes += s.size();
+      thumbs.push_back(bytes <= k_max_thumbnail_bytes ? std::move(s) : std::string());
     }
   }
-  struct Point {
-    double x, y;
-    int64_t label;
-    int64_t thumb;
-  };
-  std::vector<Point> points;
-  for (const Json& p : *it) {
-    if (points.size() == k_max_points) {
+  return thumbs;
+}
+
+// The well-formed [x, y, label(, thumbnail)] entries of points, at most k_max_points.
+std::vector<MapPoint> read_points(const Json& points, const std::vector<std::string>& thumbs) {
+  std::vector<MapPoint> out;
+  for (const Json& p : points) {
+    if (out.size() == k_max_points) {
       break;
     }
     if (!p.is_array() || p.size() < 3 || !number_at(p[0]) || !number_at(p[1]) ||
@@ -142,51 +145,34 @@ void render_map(std::string& out, const Json& view, const ViewReader& reader) {
         thumbs[static_cast<size_t>(thumb)].empty()) {
       thumb = -1;
     }
-    points.push_back({*number_at(p[0]), *number_at(p[1]), p[2].get<int64_t>(), thumb});
+    out.push_back({*number_at(p[0]), *number_at(p[1]), p[2].get<int64_t>(), thumb});
   }
-  if (points.empty()) {
-    append_note(out, "The model view's points are malformed.");
-    return;
+  return out;
+}
+
+// The x (or y) axis over points, padded by 4 %, labelled with the component's share of the
+// variance when the view has pca_explained.
+Axis map_axis(const std::vector<MapPoint>& points, bool x, const Json& view) {
+  Axis a;
+  a.label = x ? "principal component 1" : "principal component 2";
+  if (auto e = view.find("pca_explained"); e != view.end() && e->is_array() && e->size() == 2) {
+    if (auto share = number_at((*e)[x ? 0 : 1])) {
+      a.label += fmt::format(x ? " ({:.0f}% of the variance)" : " ({:.0f}%)", 100 * *share);
+    }
   }
-  auto axis = [&](bool x, const std::string& label) {
-    Axis a;
-    a.label = label;
-    auto [lo, hi] = std::minmax_element(
-        points.begin(), points.end(),
-        [x](const Point& p, const Point& q) { return x ? p.x < q.x : p.y < q.y; });
-    const double low = x ? lo->x : lo->y;
-    const double high = x ? hi->x : hi->y;
-    const double pad = high > low ? (high - low) * 0.04 : 1.0;
-    a.low = low - pad;
-    a.high = high + pad;
-    return a;
-  };
-  std::string px_label = "principal component 1";
-  std::string py_label = "principal component 2";
-  if (auto e = view.find("pca_explained"); e != view.end() && e->is_array() && e->size() == 2 &&
-                                           number_at((*e)[0]) && number_at((*e)[1])) {
-    px_label += fmt::format(" ({:.0f}% of the variance)", 100 * *number_at((*e)[0]));
-    py_label += fmt::format(" ({:.0f}%)", 100 * *number_at((*e)[1]));
-  }
-  Frame f(axis(true, px_label), axis(false, py_label), 640, 480);
-  out += "<div class=\"grid\">";
-  f.open(out, fmt::format("Test embeddings by class ({} images)", points.size()));
-  out += "<g class=\"emb\">";
-  for (const Point& p : points) {
-    fmt::format_to(Out(out),
-                   "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\" data-c=\"{}\" "
-                   "data-k=\"{}\"/>",
-                   f.px(p.x), f.py(p.y), class_color(p.label), p.label, p.thumb);
-  }
-  out += "</g>";
-  Frame::close(out);
-  // The legend: the classes that have points, by label.
-  std::vector<int64_t> labels;
-  for (const Point& p : points) {
-    labels.push_back(p.label);
-  }
-  std::sort(labels.begin(), labels.end());
-  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  auto [lo, hi] =
+      std::minmax_element(points.begin(), points.end(),
+                          [x](const auto& p, const auto& q) { return x ? p.x < q.x : p.y < q.y; });
+  const double low = x ? lo->x : lo->y;
+  const double high = x ? hi->x : hi->y;
+  const double pad = high > low ? (high - low) * 0.04 : 1.0;
+  a.low = low - pad;
+  a.high = high + pad;
+  return a;
+}
+
+// The legend: a colour and name for each of labels (sorted, distinct), at most k_max_legend.
+void render_legend(std::string& out, const std::vector<int64_t>& labels, const ViewReader& reader) {
   out += "<div class=\"legend\">";
   for (size_t i = 0; i < labels.size() && i < k_max_legend; ++i) {
     fmt::format_to(Out(out), "<span><i style=\"background:{}\"></i>{}</span>",
@@ -196,18 +182,46 @@ void render_map(std::string& out, const Json& view, const ViewReader& reader) {
     fmt::format_to(Out(out), "<span>\u2026 and {} more classes</span>",
                    labels.size() - k_max_legend);
   }
-  out += "</div></div>";
+  out += "</div>";
+}
+
+void render_map(std::string& out, const Json& view, const ViewReader& reader) {
+  auto it = view.find("points");
+  if (it == view.end() || !it->is_array() || it->empty()) {
+    append_note(out, "The model view has no embedding points.");
+    return;
+  }
+  const std::vector<std::string> thumbs = read_thumbnails(view);
+  const std::vector<MapPoint> points = read_points(*it, thumbs);
+  if (points.empty()) {
+    append_note(out, "The model view's points are malformed.");
+    return;
+  }
+  Frame f(map_axis(points, true, view), map_axis(points, false, view), 640, 480);
+  out += "<div class=\"grid\">";
+  f.open(out, fmt::format("Test embeddings by class ({} images)", points.size()));
+  out += "<g class=\"emb\">";
+  std::vector<int64_t> labels;
+  for (const MapPoint& p : points) {
+    fmt::format_to(Out(out),
+                   "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\" data-c=\"{}\" "
+                   "data-k=\"{}\"/>",
+                   f.px(p.x), f.py(p.y), class_color(p.label), p.label, p.thumb);
+    labels.push_back(p.label);
+  }
+  out += "</g>";
+  Frame::close(out);
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  render_legend(out, labels, reader);
+  out += "</div>";
   // Thumbnails and class names for the hover tooltip (reports/web/report.js).
   Json names = Json::object();
   for (int64_t l : labels) {
     names[std::to_string(l)] = reader.class_name(Json(l));
   }
-  Json used = Json::array();
-  for (const std::string& t : thumbs) {
-    used.push_back(t);
-  }
   out += "<script type=\"application/json\" class=\"hpt-emb\">" +
-         script_json(Json{{"names", names}, {"thumbs", used}}) + "</script>";
+         script_json(Json{{"names", names}, {"thumbs", thumbs}}) + "</script>";
 }
 
 void render_pairs(std::string& out, const Json& view, const ViewReader& reader, const char* key,
