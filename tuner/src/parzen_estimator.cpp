@@ -170,8 +170,6 @@ void ParzenEstimator::compute_categorical(int j, const std::vector<double>& obs,
 
 void ParzenEstimator::build_evaluation() {
   const int d = n_params();
-  const int n = n_components();
-  std::vector<double> weights = m_weights;
   m_eval_mus.assign(d, {});
   m_eval_sigmas.assign(d, {});
   m_eval_inv_sigmas.assign(d, {});
@@ -179,49 +177,7 @@ void ParzenEstimator::build_evaluation() {
   m_eval_cat_log.assign(d, {});
   m_eval_cat.assign(d, {});
   m_marginal.clear();
-
-  if (d == 1 && m_params[0].kind == Kind::Categorical) {
-    // One categorical: the mixture is just a distribution over choices.
-    const int k = m_params[0].n_choices;
-    m_marginal.assign(k, 0.0);
-    for (int i = 0; i < n; ++i) {
-      for (int c = 0; c < k; ++c) {
-        m_marginal[c] += weights[i] * m_categorical[0][static_cast<size_t>(i) * k + c];
-      }
-    }
-    weights.assign(1, 1.0);
-  } else if (d == 1) {
-    // One numerical parameter: merge identical (mu, sigma) components (common on grids).
-    // Components sorted by mu (the bandwidth computation's order; in multivariate mode,
-    // sort here): equal (mu, sigma) neighbours merge into one.
-    std::vector<size_t> order = m_sorted_order;
-    const auto& mus = m_mus[0];
-    const auto& sigmas = m_sigmas[0];
-    if (order.size() != static_cast<size_t>(n)) {
-      order.resize(n);
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(),
-                       [&](size_t a, size_t b) { return mus[a] < mus[b]; });
-    }
-    std::vector<double> merged_weights;
-    for (size_t i : order) {
-      if (!merged_weights.empty() && m_eval_mus[0].back() == mus[i] &&
-          m_eval_sigmas[0].back() == sigmas[i]) {
-        merged_weights.back() += weights[i];
-      } else {
-        m_eval_mus[0].push_back(mus[i]);
-        m_eval_sigmas[0].push_back(sigmas[i]);
-        merged_weights.push_back(weights[i]);
-      }
-    }
-    weights = std::move(merged_weights);
-  } else {
-    for (int j = 0; j < d; ++j) {
-      m_eval_mus[j] = m_mus[j];
-      m_eval_sigmas[j] = m_sigmas[j];
-    }
-  }
-
+  const std::vector<double> weights = evaluation_components();
   const int m = static_cast<int>(weights.size());
   m_eval_log_weights.resize(m);
   m_eval_cumulative.resize(m);
@@ -231,35 +187,82 @@ void ParzenEstimator::build_evaluation() {
     cumulative += weights[i];
     m_eval_cumulative[i] = cumulative;
   }
-  if (!m_marginal.empty()) {
+  if (m_marginal.empty()) {
+    for (int j = 0; j < d; ++j) {
+      build_param_terms(j, m);
+    }
+  }
+}
+
+std::vector<double> ParzenEstimator::evaluation_components() {
+  const int d = n_params();
+  const int n = n_components();
+  if (d == 1 && m_params[0].kind == Kind::Categorical) {
+    // One categorical: the mixture is just a distribution over choices.
+    const int k = m_params[0].n_choices;
+    m_marginal.assign(k, 0.0);
+    for (int i = 0; i < n; ++i) {
+      for (int c = 0; c < k; ++c) {
+        m_marginal[c] += m_weights[i] * m_categorical[0][static_cast<size_t>(i) * k + c];
+      }
+    }
+    return {1.0};
+  }
+  if (d != 1) {
+    m_eval_mus = m_mus;
+    m_eval_sigmas = m_sigmas;
+    return m_weights;
+  }
+  // One numerical parameter: merge identical (mu, sigma) components (common on grids).
+  // Components sorted by mu (the bandwidth computation's order; in multivariate mode,
+  // sort here): equal (mu, sigma) neighbours merge into one.
+  std::vector<size_t> order = m_sorted_order;
+  const auto& mus = m_mus[0];
+  const auto& sigmas = m_sigmas[0];
+  if (order.size() != static_cast<size_t>(n)) {
+    order.resize(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return mus[a] < mus[b]; });
+  }
+  std::vector<double> merged_weights;
+  for (size_t i : order) {
+    if (!merged_weights.empty() && m_eval_mus[0].back() == mus[i] &&
+        m_eval_sigmas[0].back() == sigmas[i]) {
+      merged_weights.back() += m_weights[i];
+    } else {
+      m_eval_mus[0].push_back(mus[i]);
+      m_eval_sigmas[0].push_back(sigmas[i]);
+      merged_weights.push_back(m_weights[i]);
+    }
+  }
+  return merged_weights;
+}
+
+void ParzenEstimator::build_param_terms(int j, int m) {
+  const ParamTransform& p = m_params[j];
+  if (p.kind == Kind::Categorical) {
+    const int k = p.n_choices;
+    m_eval_cat[j] = m_categorical[j];
+    m_eval_cat_log[j].resize(static_cast<size_t>(k) * m);
+    for (int i = 0; i < m; ++i) {
+      for (int c = 0; c < k; ++c) {
+        m_eval_cat_log[j][static_cast<size_t>(c) * m + i] =
+            std::log(m_categorical[j][static_cast<size_t>(i) * k + c]);
+      }
+    }
     return;
   }
-  for (int j = 0; j < d; ++j) {
-    const ParamTransform& p = m_params[j];
-    if (p.kind == Kind::Categorical) {
-      const int k = p.n_choices;
-      m_eval_cat[j] = m_categorical[j];
-      m_eval_cat_log[j].resize(static_cast<size_t>(k) * m);
-      for (int i = 0; i < m; ++i) {
-        for (int c = 0; c < k; ++c) {
-          m_eval_cat_log[j][static_cast<size_t>(c) * m + i] =
-              std::log(m_categorical[j][static_cast<size_t>(i) * k + c]);
-        }
-      }
-      continue;
-    }
-    m_eval_inv_sigmas[j].resize(m);
-    m_eval_log_norm[j].resize(m);
-    for (int i = 0; i < m; ++i) {
-      const double mu = m_eval_mus[j][i];
-      const double s = m_eval_sigmas[j][i];
-      const double log_mass = truncnorm::log_gauss_mass((p.low - mu) / s, (p.high - mu) / s);
-      m_eval_inv_sigmas[j][i] = 1.0 / s;
-      m_eval_log_norm[j][i] =
-          p.kind == Kind::Continuous
-              ? log_mass + k_log_sqrt_2pi + (m_normalize_scale ? std::log(s) : 0.0)
-              : log_mass;
-    }
+  m_eval_inv_sigmas[j].resize(m);
+  m_eval_log_norm[j].resize(m);
+  for (int i = 0; i < m; ++i) {
+    const double mu = m_eval_mus[j][i];
+    const double s = m_eval_sigmas[j][i];
+    const double log_mass = truncnorm::log_gauss_mass((p.low - mu) / s, (p.high - mu) / s);
+    m_eval_inv_sigmas[j][i] = 1.0 / s;
+    m_eval_log_norm[j][i] = p.kind == Kind::Continuous ? log_mass + k_log_sqrt_2pi +
+                                                             (m_normalize_scale ? std::log(s) : 0.0)
+                                                       : log_mass;
   }
 }
 

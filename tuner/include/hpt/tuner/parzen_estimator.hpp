@@ -63,7 +63,13 @@ class ParzenEstimator {
                          const ParzenOptions& options, double sigma0);
   void compute_categorical(int j, const std::vector<double>& obs, bool with_prior,
                            const ParzenOptions& options);
+  // Builds the evaluation form below from the components.
   void build_evaluation();
+  // The evaluation components' weights (setting m_eval_mus/sigmas, or m_marginal for one
+  // categorical parameter, whose single pseudo-component has weight 1).
+  std::vector<double> evaluation_components();
+  // Parameter j's precomputed terms over m evaluation components.
+  void build_param_terms(int j, int m);
 
   std::vector<ParamTransform> m_params;
   bool m_normalize_scale = false;
