@@ -537,56 +537,48 @@ void render_mo_summary(std::string& out, const SummaryInfo& s, const ParetoInfo&
 
 // The Pareto front: a scatter of every usable trial with the front highlighted and joined
 // (2 objectives), or parallel coordinates over the objectives with the front on top (3+).
-void render_pareto(std::string& out, const ParetoInfo& p, const std::vector<FrozenTrial>& trials) {
-  fmt::format_to(Out(out), "<section id=\"pareto\" data-front=\"{}\"><h2>Pareto front</h2>",
-                 front_numbers(p, trials));
-  append_note(out, p.note);
-  if (p.values.empty()) {
-    out += "</section>";
-    return;
+// Two objectives: a scatter of every trial, the front's line and marks on top.
+void render_pareto_scatter(std::string& out, const ParetoInfo& p,
+                           const std::vector<FrozenTrial>& trials, const std::string& title) {
+  std::vector<double> xs;
+  std::vector<double> ys;
+  std::vector<int> others;
+  for (size_t i = 0; i < p.values.size(); ++i) {
+    xs.push_back(p.values[i][0]);
+    ys.push_back(p.values[i][1]);
+    if (!p.on_front[i]) {
+      others.push_back(static_cast<int>(i));
+    }
   }
+  Frame f(value_axis(xs, p.labels[0]), value_axis(ys, p.labels[1]), 640, 440);
+  f.open(out, title);
+  out += "<polyline class=\"front-line\" points=\"";
+  for (int i : p.front) {
+    fmt::format_to(Out(out), "{:.1f},{:.1f} ", f.px(xs[i]), f.py(ys[i]));
+  }
+  out += "\"/>";
+  // Two groups of marks: dominated trials, then the front on top.
+  const std::vector<int>* groups[] = {&others, &p.front};
+  for (const std::vector<int>* group : groups) {
+    std::vector<int> index;
+    for (int i : *group) {
+      index.push_back(p.index[static_cast<size_t>(i)]);
+    }
+    const bool is_front = group == &p.front;
+    index_group(out, trials, index, is_front ? "pts front" : "pts");
+    for (int i : *group) {
+      fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"/>", f.px(xs[i]),
+                     f.py(ys[i]), is_front ? "4.5" : "3");
+    }
+    out += "</g>";
+  }
+  Frame::close(out);
+}
+
+// Three or more objectives: one axis per objective over its range, dominated lines first.
+void render_pareto_parallel(std::string& out, const ParetoInfo& p,
+                            const std::vector<FrozenTrial>& trials, const std::string& title) {
   const size_t k = p.directions.size();
-  const std::string title =
-      fmt::format("Pareto front ({} of {} trials, red)", p.front.size(), p.values.size());
-  if (k == 2) {
-    std::vector<double> xs;
-    std::vector<double> ys;
-    std::vector<int> others;
-    std::vector<int> front;
-    for (size_t i = 0; i < p.values.size(); ++i) {
-      xs.push_back(p.values[i][0]);
-      ys.push_back(p.values[i][1]);
-      if (!p.on_front[i]) {
-        others.push_back(static_cast<int>(i));
-      }
-    }
-    Frame f(value_axis(xs, p.labels[0]), value_axis(ys, p.labels[1]), 640, 440);
-    f.open(out, title);
-    out += "<polyline class=\"front-line\" points=\"";
-    for (int i : p.front) {
-      fmt::format_to(Out(out), "{:.1f},{:.1f} ", f.px(xs[i]), f.py(ys[i]));
-    }
-    out += "\"/>";
-    // Two groups of marks: dominated trials, then the front on top.
-    const std::vector<int>* groups[] = {&others, &p.front};
-    for (const std::vector<int>* group : groups) {
-      std::vector<int> index;
-      for (int i : *group) {
-        index.push_back(p.index[static_cast<size_t>(i)]);
-      }
-      const bool is_front = group == &p.front;
-      index_group(out, trials, index, is_front ? "pts front" : "pts");
-      for (int i : *group) {
-        fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"/>", f.px(xs[i]),
-                       f.py(ys[i]), is_front ? "4.5" : "3");
-      }
-      out += "</g>";
-    }
-    Frame::close(out);
-    out += "</section>";
-    return;
-  }
-  // 3+ objectives: one axis per objective over its range, dominated lines first.
   ParallelInfo par;
   for (size_t a = 0; a < k; ++a) {
     ParamAxis axis;
@@ -619,6 +611,18 @@ void render_pareto(std::string& out, const ParetoInfo& p, const std::vector<Froz
   parallel_plot(
       out, par, trials, title,
       [&par](size_t l) { return std::string(par.value[l] > 0 ? "#d62728" : "#9aa7b8"); }, 24);
+}
+
+void render_pareto(std::string& out, const ParetoInfo& p, const std::vector<FrozenTrial>& trials) {
+  fmt::format_to(Out(out), "<section id=\"pareto\" data-front=\"{}\"><h2>Pareto front</h2>",
+                 front_numbers(p, trials));
+  append_note(out, p.note);
+  if (!p.values.empty()) {
+    const std::string title =
+        fmt::format("Pareto front ({} of {} trials, red)", p.front.size(), p.values.size());
+    (p.directions.size() == 2 ? render_pareto_scatter : render_pareto_parallel)(out, p, trials,
+                                                                                title);
+  }
   out += "</section>";
 }
 
