@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -240,7 +242,27 @@ CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target,
   return option->type_name("INT");
 }
 
-void check_output_path(const std::string& out, const std::string& storage_url) {
+namespace {
+
+// Whether the file at path is empty or starts (after a byte-order mark and blanks) like an
+// HTML page: "<!doctype html", "<html" or a comment, in any case.
+bool empty_or_html(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(512, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (head.rfind("\xEF\xBB\xBF", 0) == 0) {
+    head.erase(0, 3);
+  }
+  head.erase(0, head.find_first_not_of(" \t\r\n"));
+  std::transform(head.begin(), head.end(), head.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return head.empty() || head.rfind("<!doctype html", 0) == 0 || head.rfind("<html", 0) == 0 ||
+         head.rfind("<!--", 0) == 0;
+}
+
+// Throws if out is the database file of storage_url or one of its -wal/-shm/-journal files.
+void check_not_database(const std::string& out, const std::string& storage_url) {
   std::optional<std::string> db;
   try {
     db = sqlite_file_of(storage_url);
@@ -261,6 +283,19 @@ void check_output_path(const std::string& out, const std::string& storage_url) {
           fmt::format("output '{}' is the study database{} '{}'; refusing to overwrite it", out,
                       *suffix ? std::string(" file ") + (suffix + 1) : std::string(), file));
     }
+  }
+}
+
+}  // namespace
+
+void check_output_path(const std::string& out, const std::string& storage_url) {
+  check_not_database(out, storage_url);
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(out, ec) && !empty_or_html(out)) {
+    throw std::invalid_argument(fmt::format(
+        "output '{}' exists and is not an HTML file; refusing to overwrite it (choose another "
+        "--out, or remove it first)",
+        out));
   }
 }
 

@@ -50,9 +50,19 @@ AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {
     if (S_ISDIR(st.st_mode)) {
       fail("is a directory");
     }
-    if (S_ISREG(st.st_mode)) {
-      mode = st.st_mode & 07777;
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+      // /dev/null, a terminal, a pipe (/dev/stdout): written in place as a stream. A rename
+      // would replace the device node (or the link to it) with a regular file.
+      m_fd = ::open(m_path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+      if (m_fd < 0) {
+        fail(fmt::format("cannot open: {}", std::strerror(errno)));
+      }
+      return;
     }
+    if (!S_ISREG(st.st_mode)) {
+      fail("is not a regular file, a character device or a pipe");
+    }
+    mode = st.st_mode & 07777;
   }
   // A hidden, random name beside the target (kept under NAME_MAX for long names).
   const std::string tmp_name = "." + std::string(utf8_prefix(name, 200)) + ".tmp-XXXXXX";
@@ -109,13 +119,16 @@ void AtomicFile::commit() {
   if (m_fd < 0) {
     fail("committed twice");
   }
-  if (::fsync(m_fd) != 0) {
+  if (!m_tmp.empty() && ::fsync(m_fd) != 0) {
     fail(fmt::format("cannot write: {}", std::strerror(errno)));
   }
   const int fd = m_fd;
   m_fd = -1;
   if (::close(fd) != 0) {
     fail(fmt::format("cannot write: {}", std::strerror(errno)));
+  }
+  if (m_tmp.empty()) {
+    return;  // Written in place.
   }
   if (::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
     fail(fmt::format("cannot move the new file into place: {}", std::strerror(errno)));

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "hpt/engine/cli.hpp"
 #include "hpt/storage/storage.hpp"
@@ -116,7 +117,30 @@ TEST_CASE("cli: check_output_path refuses the database", "[cli]") {
     CHECK_THROWS_AS(check_output_path(out, "sqlite:///" + db), std::invalid_argument);
   }
   CHECK_NOTHROW(check_output_path((dir / "report.html").string(), db));
-  CHECK_NOTHROW(check_output_path(db, "postgresql://u@h/db"));
+  CHECK_NOTHROW(check_output_path((dir / "report.html").string(), "postgresql://u@h/db"));
+}
+
+// An existing file is overwritten only when it is empty or an HTML page: `-o hpt_config.yaml`
+// (or any config, script or database) is refused, whatever the storage.
+TEST_CASE("cli: check_output_path refuses a file that is not HTML", "[cli]") {
+  hpt::test::TempDir tmp("cli");
+  const auto write = [&](const char* name, const std::string& text) {
+    std::ofstream(tmp.file(name), std::ios::binary) << text;
+    return tmp.file(name);
+  };
+  for (const std::string& html :
+       {write("a.html", "<!DOCTYPE html><html></html>"), write("b.html", "\xEF\xBB\xBF\n  <HTML>"),
+        write("c.html", "<!-- saved -->\n<html>"), write("empty.html", "")}) {
+    INFO(html);
+    CHECK_NOTHROW(check_output_path(html, tmp.file("s.db")));
+  }
+  for (const std::string& other :
+       {write("hpt_config.yaml", "study:\n  name: s\n"), write("run.py", "print(1)\n"),
+        write("x.db", std::string("SQLite format 3\0", 16))}) {
+    INFO(other);
+    CHECK_THROWS_WITH(check_output_path(other, "postgresql://u@h/db"),
+                      Catch::Contains("exists and is not an HTML file; refusing to overwrite it"));
+  }
 }
 
 // Integer flags are decimal and range-checked: "0010" is 10; junk, hex, fractions, values out

@@ -1,10 +1,13 @@
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "hpt/io/atomic_file.hpp"
 #include "support/temp_dir.hpp"
@@ -86,6 +89,53 @@ TEST_CASE("AtomicFile names the target when it cannot write", "[io]") {
                     Catch::EndsWith(": is a directory"));
   CHECK_THROWS_WITH(write_file_atomically(dir.file("sub/"), "x"),
                     Catch::EndsWith("sub/: names a folder, not a file"));
+}
+
+// A pipe or a character device is written in place, never replaced by a regular file
+// (`hpt report -o /dev/null` run as root used to turn /dev/null into one); a socket is refused.
+TEST_CASE("AtomicFile writes pipes and devices in place", "[io]") {
+  test::TempDir dir;
+  const std::string fifo = dir.file("pipe");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  fs::create_symlink(fifo, dir.file("link.html"));
+  for (const std::string& target : {fifo, dir.file("link.html")}) {
+    INFO(target);
+    std::string received;
+    std::thread reader([&] { received = slurp(fifo); });
+    write_file_atomically(target, "<html>report</html>");
+    reader.join();
+    CHECK(received == "<html>report</html>");
+    CHECK(fs::is_fifo(fs::symlink_status(fifo)));
+    CHECK(fs::is_symlink(fs::symlink_status(dir.file("link.html"))));
+    CHECK(entries(dir.path()) == 2);  // No temporary left behind.
+  }
+  struct stat st {};
+  for (const char* device : {"/dev/null", "/dev/full"}) {
+    if (::stat(device, &st) != 0 || !S_ISCHR(st.st_mode)) {
+      WARN(std::string("skipped: ") + device + " is not a character device here");
+      continue;
+    }
+    INFO(device);
+    if (std::string(device) == "/dev/null") {
+      CHECK_NOTHROW(write_file_atomically(device, "x"));
+    } else {  // Every write fails with ENOSPC.
+      CHECK_THROWS_WITH(write_file_atomically(device, "x"),
+                        Catch::StartsWith("/dev/full: cannot write: No space left on device"));
+    }
+    REQUIRE(::stat(device, &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
+  }
+  const std::string socket_path = dir.file("sock");
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  REQUIRE(socket_path.size() < sizeof(address.sun_path));
+  std::copy(socket_path.begin(), socket_path.end(), address.sun_path);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  CHECK_THROWS_WITH(write_file_atomically(socket_path, "x"),
+                    Catch::EndsWith("sock: is not a regular file, a character device or a pipe"));
+  ::close(fd);
 }
 
 // same_file follows links and compares device and inode.

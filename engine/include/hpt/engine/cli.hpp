@@ -28,9 +28,10 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
 CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
                             const std::string& help);
 
-// Refuses (std::invalid_argument, one line) an output path that is the study database of
-// storage_url or one of its -wal, -shm or -journal files: by name (after resolving links and
-// "..") or as the same file (device and inode, so hard links too).
+// Refuses (std::invalid_argument, one line) an output path that is an existing file other
+// than an HTML page (a config, a script: `-o hpt_config.yaml` by mistake), or the study
+// database of storage_url or one of its -wal, -shm or -journal files: by name (after
+// resolving links and "..") or as the same file (device and inode, so hard links too).
 void check_output_path(const std::string& out, const std::string& storage_url);
 
 // The trainer's verbs (train, match, embed, worker) live in the LibTorch-linked

@@ -12,6 +12,8 @@ namespace hpt {
 // random name, so a planted symbolic link is never followed), renamed over the target by
 // commit(). Until commit() the target is untouched; destroyed uncommitted, the temporary is
 // removed. The target gets the mode an existing regular target has, else 0666 & ~umask.
+// A target that is a character device or a pipe (/dev/null, /dev/stdout, a FIFO) is written
+// in place instead, as a stream; any other kind of file (a block device, a socket) is refused.
 // Every failure throws FileError naming the target and the reason.
 class AtomicFile {
  public:
