@@ -258,7 +258,9 @@ Key<ExperimentConfig> dataset_key() {
   return {"dataset", true,
           [](ExperimentConfig& c, const YAML::Node& n, const ConfigPath& at) {
             DatasetConfig d;
-            read_table(dataset_table(), n, at, d);
+            for (auto& [key, origin] : read_table(dataset_table(), n, at, d)) {
+              c.origins["dataset." + key] = origin;
+            }
             if (d.val_fraction + d.test_fraction >= 1) {
               config_fail(at, n,
                           fmt::format("val_fraction + test_fraction must be < 1, got {}",
@@ -370,9 +372,10 @@ std::vector<std::string> objective_metrics() {
 
 ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& file) {
   ExperimentConfig c;
-  c.origins = read_table(experiment_table(), node, ConfigPath{file, ""}, c);
+  c.origins.merge(read_table(experiment_table(), node, ConfigPath{file, ""}, c));
   if (c.classes_per_batch * c.images_per_class > k_max_batch) {  // Each at most k_max_batch / 2.
-    const char* key = c.origins.count("images_per_class") ? "images_per_class" : "classes_per_batch";
+    const char* key =
+        c.origins.count("images_per_class") ? "images_per_class" : "classes_per_batch";
     throw ConfigError(fmt::format(
         "{}: classes_per_batch x images_per_class must be at most {} (the triplet loss holds a "
         "batch x batch distance matrix), got {} x {}",

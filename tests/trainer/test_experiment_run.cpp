@@ -1,11 +1,16 @@
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include "hpt/experiment/experiment_config.hpp"
 #include "hpt/trainer/experiment_run.hpp"
 #include "hpt/trainer/saved_model.hpp"
+#include "support/temp_dir.hpp"
 #include "synthetic_idx.hpp"
 #include "torchscript_models.hpp"
 
@@ -116,6 +121,23 @@ TEST_CASE("device cuda without CUDA names the key", "[training][device]") {
   c.precision = "fp16";
   CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
                     Catch::StartsWith("precision: fp16 needs a CUDA device"));
+}
+
+// A dataset that cannot be loaded is named by its key and line in the experiment file.
+TEST_CASE("a dataset that cannot be loaded names dataset.path", "[training]") {
+  hpt::test::TempDir tmp("bad-dataset");
+  fs::create_directories(tmp.path() / "empty_class");
+  for (const char* format : {"folder", "idx", "tiny-imagenet"}) {
+    INFO(format);
+    const ExperimentConfig c = parse_experiment(
+        YAML::Load(fmt::format("experiment_name: x\nepochs: 1\ndataset:\n  format: {}\n  "
+                               "path: {}\n",
+                               format, tmp.path().string())),
+        "exp.yaml");
+    CHECK_THROWS_WITH(
+        run_experiment(c, RunOptions()),
+        Catch::StartsWith("exp.yaml:5: dataset.path: ") && Catch::Contains(tmp.path().string()));
+  }
 }
 
 // trainable_extractor fine-tunes the TorchScript weights (with augmentation on): nothing is

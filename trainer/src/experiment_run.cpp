@@ -41,7 +41,16 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
                                 std::ostream& log) {
   const DatasetOptions o{config.dataset, config.seed, cache_root() + "/images"};
   const auto t0 = Clock::now();
-  Dataset dataset = load_dataset(o);
+  Dataset dataset;
+  try {
+    dataset = load_dataset(o);
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw std::runtime_error(fmt::format("{}: cannot read '{}': {}",
+                                         origin_of(config, "dataset.path"), e.path1().string(),
+                                         e.code().message()));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(origin_of(config, "dataset.path") + ": " + e.what());
+  }
   result.timings["load_dataset"] = seconds_since(t0);
   log << fmt::format("dataset {} ({}): train {}, val {}, test {} images, {} classes\n",
                      config.dataset.path, config.dataset.format, dataset.train.size(),

@@ -197,8 +197,8 @@ DatasetSources list_folder(const fs::path& root) {
     }
   }
   if (pool.files.empty()) {
-    throw std::runtime_error(
-        fmt::format("no images found: expected {}/<class>/*.{{jpg,jpeg,png}}", root.string()));
+    throw std::runtime_error(fmt::format("no images found: expected {}/*.{{jpg,jpeg,png}}",
+                                         (root / "<class>").string()));
   }
   sources.all_files = pool.files;
   sources.pools = {pool};

@@ -78,8 +78,8 @@ struct ExperimentConfig : LoopSettings {
   // What the worker reports, in order (objective_metrics()); two or more make a
   // multi-objective trial ({"values": [...]}), one the usual {"value": v}.
   std::vector<std::string> objectives = {"val_roc_auc"};
-  // Where each given top-level key was set ("file:line: key"), by key: run-time checks
-  // (device, precision) name it.
+  // Where each given key was set ("file:line: key"), by key ("device", "dataset.path"):
+  // run-time checks (device, precision, loading the dataset) name it.
   std::map<std::string, std::string> origins;
 };
 
