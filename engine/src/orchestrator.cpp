@@ -114,6 +114,22 @@ std::string trimmed_tail(const std::string& s) {
   return s.size() > 2000 ? s.substr(s.size() - 2000) : s;
 }
 
+// ": " and the last non-blank line of a worker's stderr (at most 300 bytes), or "" when it
+// wrote none: what a FAIL line says of why ("hpt: error: cfg.yaml:17: dataset.path: ...").
+std::string stderr_reason(const std::string& tail) {
+  const size_t end = tail.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos) {
+    return "";
+  }
+  const size_t newline = tail.find_last_of('\n', end);
+  std::string_view line(tail);
+  line = line.substr(newline == std::string::npos ? 0 : newline + 1);
+  line = line.substr(0, end + 1 - (tail.size() - line.size()));
+  line.remove_prefix(std::min(line.size(), line.find_first_not_of(" \t")));
+  const std::string_view kept = utf8_prefix(line, 300);
+  return ": " + std::string(kept) + (kept.size() < line.size() ? "\u2026" : "");
+}
+
 // A failed trial that ended within this time counts as a quick failure (backoff).
 constexpr auto k_quick_failure = std::chrono::seconds(1);
 
@@ -566,7 +582,7 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
   } else if (!r.stop_reason.empty()) {
     o.fail(r.stop_reason);
   } else if (!worker.exit_problem.empty()) {
-    o.fail("worker " + worker.exit_problem);
+    o.fail("worker " + worker.exit_problem + stderr_reason(worker.stderr_tail));
   } else if (!r.final) {
     o.fail(m_config.multi_objective()
                ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"

@@ -333,7 +333,12 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
     }
   }
   if (root["fixed"] && root["fixed"].IsMap() && root["fixed"]["dataset"]) {
-    trainer::parse_experiment(root["fixed"], c.file);
+    const trainer::ExperimentConfig fixed = trainer::parse_experiment(root["fixed"], c.file);
+    if (const std::string problem = trainer::dataset_folder_problem(fixed.dataset);
+        !problem.empty()) {
+      config_fail(file.child("fixed").child("dataset").child("path"),
+                  root["fixed"]["dataset"]["path"], problem);
+    }
   }
   Json params = Json::object();
   for (const auto& [name, dist] : c.search_space) {

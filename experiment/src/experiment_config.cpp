@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <limits>
 
@@ -359,6 +360,20 @@ YAML::Node json_to_yaml(const nlohmann::json& j) {
 std::string origin_of(const ExperimentConfig& config, const std::string& key) {
   const auto it = config.origins.find(key);
   return it == config.origins.end() ? key : it->second;
+}
+
+std::string dataset_folder_problem(const DatasetConfig& dataset) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(dataset.path, ec);
+  if (!fs::exists(st)) {
+    return fmt::format("no such folder '{}'", dataset.path);
+  }
+  if (!fs::is_directory(st)) {
+    return fmt::format("'{}' is not a folder", dataset.path);
+  }
+  fs::directory_iterator list(dataset.path, ec);
+  return ec ? fmt::format("cannot list '{}': {}", dataset.path, ec.message()) : "";
 }
 
 std::vector<std::string> experiment_keys() { return names_of(experiment_table()); }

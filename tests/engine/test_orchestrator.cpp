@@ -427,7 +427,8 @@ TEST_CASE("orchestrator (scripted): crash is FAIL with reason", "[orchestrator][
   const auto trials = all_trials(dir.file("s.db"));
   REQUIRE(trials.size() == 2);
   CHECK(trials[0].state == TrialState::Fail);
-  CHECK(trials[0].system_attrs.at("fail_reason") == "worker killed by signal 11 (SIGSEGV)");
+  CHECK(trials[0].system_attrs.at("fail_reason") ==
+        "worker killed by signal 11 (SIGSEGV): Segmentation fault");
   CHECK(trials[0].system_attrs.at("hpt:stderr_tail") == "Segmentation fault\n");
   CHECK(trials[1].state == TrialState::Complete);
 }
@@ -459,6 +460,31 @@ TEST_CASE("orchestrator (scripted): protocol error fails one trial", "[orchestra
   for (int i : {0, 2, 3}) {
     CHECK(trials[static_cast<size_t>(i)].state == TrialState::Complete);
   }
+}
+
+// A worker that dies says why: the last non-blank line of its stderr (blanks trimmed, at most
+// 300 bytes) follows the exit status in fail_reason, the FAIL line and the stop message.
+TEST_CASE("orchestrator (scripted): a failed worker's last stderr line is the reason",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const std::string long_line(1000, 'x');
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    auto s = hpt::test::dies("exited with status 1");
+    s.stderr_tail = spec.trial_number == 1
+                        ? "x\n" + long_line + "\n"
+                        : "loading\n  hpt: error: cfg.yaml:17: dataset.path: no such folder\n\n";
+    return s;
+  });
+  std::string out;
+  REQUIRE(run_fake(fake_study(dir, ", max_failures: 2"), 5, set, &out) == k_exit_failures);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].system_attrs.at("fail_reason") ==
+        "worker exited with status 1: hpt: error: cfg.yaml:17: dataset.path: no such folder");
+  CHECK(trials[1].system_attrs.at("fail_reason") ==
+        "worker exited with status 1: " + long_line.substr(0, 300) + "\u2026");
+  CHECK_THAT(out, Catch::Contains("trial 0 FAIL: worker exited with status 1: hpt: error: "
+                                  "cfg.yaml:17: dataset.path: no such folder"));
 }
 
 // Failing trials stop the study after max_failures with exit 3 and the last reason;

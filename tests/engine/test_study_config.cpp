@@ -2,10 +2,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "../experiment/trial_settings_cases.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 
@@ -225,7 +227,7 @@ TEST_CASE("study config: directions for multi-objective studies", "[config][mult
 TEST_CASE("study config: built-in trainer settings as the worker merges them",
           "[config][experiment]") {
   const std::string head =
-      "fixed:\n  dataset: {format: idx, path: /d}\n  epochs: 2\nsearch_space:\n";
+      "fixed:\n  dataset: {format: idx, path: /}\n  epochs: 2\nsearch_space:\n";
   for (const auto& k : hpt::test::k_settings_cases) {
     INFO(k.param << " = " << k.value);
     // The value is the categorical's only choice, so every trial would get it.
@@ -263,9 +265,27 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
         "either fixed or searched");
 }
 
+// A built-in trainer study whose dataset folder is missing (a typo), a file or unreadable
+// stops before its first trial, naming fixed.dataset.path and its line, instead of failing
+// every trial.
+TEST_CASE("study config: the dataset folder is checked before the first trial", "[config]") {
+  hpt::test::TempDir tmp("study-dataset");
+  std::ofstream(tmp.file("file")) << "x";
+  const auto with_path = [](const std::string& path) {
+    return "study:\n  direction: maximize\nfixed:\n  epochs: 2\n  dataset:\n    format: idx\n"
+           "    path: " +
+           path + "\nsearch_space:\n  dropout: [0.1]\n";
+  };
+  CHECK(error_of(with_path(tmp.path().string())).empty());
+  CHECK(error_of(with_path(tmp.file("fashion-mnis"))) ==
+        "cfg.yaml:7: fixed.dataset.path: no such folder '" + tmp.file("fashion-mnis") + "'");
+  CHECK(error_of(with_path(tmp.file("file"))) ==
+        "cfg.yaml:7: fixed.dataset.path: '" + tmp.file("file") + "' is not a folder");
+}
+
 // One direction per objective of the trainer, checked before the first trial.
 TEST_CASE("study config: directions match the trainer's objectives", "[config][objectives]") {
-  const std::string data = "  dataset: {format: idx, path: /d}\nsearch_space:\n  epochs: [2]\n";
+  const std::string data = "  dataset: {format: idx, path: /}\nsearch_space:\n  epochs: [2]\n";
   CHECK(error_of("study:\n  directions: [maximize, minimize]\nfixed:\n"
                  "  objectives: [val_roc_auc, embedding_dim]\n" +
                  data)
@@ -285,7 +305,7 @@ TEST_CASE("study config: directions match the trainer's objectives", "[config][o
 // Without a study section the default single direction meets two objectives: one line, no crash.
 TEST_CASE("study config: objectives without a study section", "[config][objectives]") {
   CHECK(error_of("fixed:\n  objectives: [val_roc_auc, embedding_dim]\n"
-                 "  dataset: {format: idx, path: /d}\nsearch_space:\n  epochs: [2]\n") ==
+                 "  dataset: {format: idx, path: /}\nsearch_space:\n  epochs: [2]\n") ==
         "cfg.yaml: study.direction: 1 direction but fixed.objectives gives 2 objectives "
         "(val_roc_auc, embedding_dim); give one direction per objective");
 }

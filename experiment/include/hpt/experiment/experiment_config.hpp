@@ -86,6 +86,11 @@ struct ExperimentConfig : LoopSettings {
 // Where key was set ("file:line: key"), or the key's name when unknown.
 std::string origin_of(const ExperimentConfig& config, const std::string& key);
 
+// Why the dataset's folder cannot be loaded from: it does not exist, is not a folder or
+// cannot be listed; "" when it can (the loader checks the format's files). A study checks
+// it before its first trial, so that a typo does not fail every trial.
+std::string dataset_folder_problem(const DatasetConfig& dataset);
+
 // Every key parse_experiment accepts at the top level, in the order they are read. The keys,
 // their checks and their printing are one table (experiment_config.cpp); defaults are above.
 std::vector<std::string> experiment_keys();
