@@ -1,11 +1,21 @@
+#include <c10/util/Exception.h>
+
 #include <CLI/CLI.hpp>
+#include <stdexcept>
 
 #include "hpt/cli/run_app.hpp"
 #include "hpt/trainer/commands.hpp"
+#include "hpt/trainer/torch_error.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"hpt-train: the LibTorch trainer behind hpt train, match, embed and worker", "hpt"};
   hpt::trainer::add_trainer_commands(app);
   app.require_subcommand(1);
-  return hpt::run_app(app, argc, argv);
+  return hpt::with_error_policy([&] {
+    try {
+      return hpt::parse_app(app, argc, argv).value_or(0);
+    } catch (const c10::Error& e) {  // Any LibTorch failure: its message, not its backtrace.
+      throw std::runtime_error(hpt::trainer::torch_error_line(e));
+    }
+  });
 }

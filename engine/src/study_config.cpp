@@ -334,19 +334,26 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   }
   if (root["fixed"] && root["fixed"].IsMap() && root["fixed"]["dataset"]) {
     const trainer::ExperimentConfig fixed = trainer::parse_experiment(root["fixed"], c.file);
-    if (const std::string problem = trainer::dataset_folder_problem(fixed.dataset);
-        !problem.empty()) {
-      config_fail(file.child("fixed").child("dataset").child("path"),
-                  root["fixed"]["dataset"]["path"], problem);
+    for (const auto& [key, problem] : trainer::input_path_problems(fixed)) {
+      config_fail(file.child("fixed").child(key),
+                  key == "dataset.path" ? root["fixed"]["dataset"]["path"] : root["fixed"][key],
+                  problem);
     }
   }
   Json params = Json::object();
   for (const auto& [name, dist] : c.search_space) {
     params[name] = probe_value(dist, 0);
   }
+  // A probe's paths (a searched feature_extractor or dataset.path among them) must exist.
+  const auto check_paths = [](const trainer::ExperimentConfig& probe, const std::string& o) {
+    if (const auto problems = trainer::input_path_problems(probe); !problems.empty()) {
+      throw ConfigError(fmt::format("{}: {}: {}", o, problems[0].first, problems[0].second));
+    }
+  };
   const std::string origin = c.file + " (fixed + search_space)";
   const trainer::ExperimentConfig e =
       trainer::experiment_from_json(trainer::merge_settings(c.fixed, params, origin), origin);
+  check_paths(e, origin);
   for (const auto& [name, dist] : c.search_space) {
     const auto* cat = std::get_if<CategoricalDistribution>(&dist);
     for (size_t i = 1; cat && i < cat->choices.size(); ++i) {
@@ -354,7 +361,7 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
       p[name] = probe_value(dist, i);
       const std::string o =
           fmt::format("{} (fixed + search_space, {} = {})", c.file, name, cat->choices[i].dump());
-      trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o);
+      check_paths(trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o), o);
     }
   }
   Json high = params;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 
@@ -362,18 +363,31 @@ std::string origin_of(const ExperimentConfig& config, const std::string& key) {
   return it == config.origins.end() ? key : it->second;
 }
 
-std::string dataset_folder_problem(const DatasetConfig& dataset) {
+std::vector<std::pair<std::string, std::string>> input_path_problems(const ExperimentConfig& c) {
   namespace fs = std::filesystem;
+  std::vector<std::pair<std::string, std::string>> problems;
   std::error_code ec;
-  const fs::file_status st = fs::status(dataset.path, ec);
-  if (!fs::exists(st)) {
-    return fmt::format("no such folder '{}'", dataset.path);
+  const fs::file_status dataset = fs::status(c.dataset.path, ec);
+  if (!fs::exists(dataset)) {
+    problems.emplace_back("dataset.path", fmt::format("no such folder '{}'", c.dataset.path));
+  } else if (!fs::is_directory(dataset)) {
+    problems.emplace_back("dataset.path", fmt::format("'{}' is not a folder", c.dataset.path));
+  } else if (fs::directory_iterator list(c.dataset.path, ec); ec) {
+    problems.emplace_back("dataset.path",
+                          fmt::format("cannot list '{}': {}", c.dataset.path, ec.message()));
   }
-  if (!fs::is_directory(st)) {
-    return fmt::format("'{}' is not a folder", dataset.path);
+  if (c.feature_extractor != "builtin-cnn") {
+    const std::string& file = c.feature_extractor;
+    const fs::file_status model = fs::status(file, ec);
+    if (!fs::exists(model)) {
+      problems.emplace_back("feature_extractor", fmt::format("no such file '{}'", file));
+    } else if (!fs::is_regular_file(model)) {
+      problems.emplace_back("feature_extractor", fmt::format("'{}' is not a file", file));
+    } else if (!std::ifstream(file)) {
+      problems.emplace_back("feature_extractor", fmt::format("cannot read '{}'", file));
+    }
   }
-  fs::directory_iterator list(dataset.path, ec);
-  return ec ? fmt::format("cannot list '{}': {}", dataset.path, ec.message()) : "";
+  return problems;
 }
 
 std::vector<std::string> experiment_keys() { return names_of(experiment_table()); }

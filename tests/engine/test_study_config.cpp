@@ -281,6 +281,17 @@ TEST_CASE("study config: the dataset folder is checked before the first trial", 
         "cfg.yaml:7: fixed.dataset.path: no such folder '" + tmp.file("fashion-mnis") + "'");
   CHECK(error_of(with_path(tmp.file("file"))) ==
         "cfg.yaml:7: fixed.dataset.path: '" + tmp.file("file") + "' is not a folder");
+  // A TorchScript extractor file: fixed (with its line), or among a categorical's choices.
+  const std::string data = "    path: " + tmp.path().string() + "\n";
+  CHECK(error_of(with_path(tmp.path().string() + "\n  feature_extractor: " + tmp.file("m.pt"))) ==
+        "cfg.yaml:8: fixed.feature_extractor: no such file '" + tmp.file("m.pt") + "'");
+  std::ofstream(tmp.file("a.pt")) << "x";
+  const std::string searched =
+      "study:\n  direction: maximize\nfixed:\n  dataset:\n    format: idx\n" + data +
+      "search_space:\n  feature_extractor: [" + tmp.file("a.pt") + ", " + tmp.file("b.pt") + "]\n";
+  CHECK_THAT(error_of(searched),
+             Catch::StartsWith("cfg.yaml (fixed + search_space, feature_extractor = \"" +
+                               tmp.file("b.pt") + "\"): feature_extractor: no such file '"));
 }
 
 // One direction per objective of the trainer, checked before the first trial.

@@ -1,11 +1,15 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "support/temp_dir.hpp"
 
 using hpt::ConfigError;
 using hpt::trainer::experiment_from_json;
 using hpt::trainer::ExperimentConfig;
+using hpt::trainer::input_path_problems;
 using hpt::trainer::origin_of;
 using hpt::trainer::parse_experiment;
 
@@ -100,8 +104,9 @@ TEST_CASE("sizes that allocate have a ceiling", "[experiment]") {
         "(the triplet loss holds a batch x batch distance matrix), got 8 x 2000");
   CHECK_THAT(error_of(k_dataset + "classes_per_batch: 4000\n"),
              Catch::Contains("x.yaml:2: classes_per_batch: classes_per_batch x images_per_class"));
-  const auto largest = parse(k_dataset + "classes_per_batch: 1024\nimages_per_class: 8\n"
-                                         "embedding_dim: 16384\n");
+  const auto largest = parse(k_dataset +
+                             "classes_per_batch: 1024\nimages_per_class: 8\n"
+                             "embedding_dim: 16384\n");
   CHECK(largest.classes_per_batch * largest.images_per_class == 8192);
   CHECK(largest.embedding_dim == 16384);
 }
@@ -187,6 +192,29 @@ TEST_CASE("the key table drives keys, printing and origins", "[experiment][keys]
         "x.yaml:1: dataset.image_size: must be 0 (native) or 16 to 2048, got 100000");
   CHECK(error_of("dataset: {format: idx, path: /d, val_fraction: 0.5, test_fraction: 0.5}\n") ==
         "x.yaml:1: dataset: val_fraction + test_fraction must be < 1, got 1");
+}
+
+// Nested keys have origins too ("dataset.path"), and input_path_problems names the key and
+// the path of a dataset folder or TorchScript file that cannot be read.
+TEST_CASE("input_path_problems", "[experiment][paths]") {
+  hpt::test::TempDir tmp("paths");
+  std::ofstream(tmp.file("model.pt")) << "x";
+  std::filesystem::create_directories(tmp.path() / "model_dir.pt");
+  const auto config = [&](const std::string& path, const std::string& extractor) {
+    return parse("dataset: {format: idx, path: '" + path + "'}\nfeature_extractor: '" + extractor +
+                 "'\n");
+  };
+  using Problems = std::vector<std::pair<std::string, std::string>>;
+  const ExperimentConfig good = config(tmp.path().string(), tmp.file("model.pt"));
+  CHECK(origin_of(good, "dataset.path") == "x.yaml:1: dataset.path");
+  CHECK(input_path_problems(good).empty());
+  CHECK(input_path_problems(config(tmp.path().string(), "builtin-cnn")).empty());
+  CHECK(input_path_problems(config(tmp.file("fashion-mnis"), tmp.file("modle.pt"))) ==
+        Problems{{"dataset.path", "no such folder '" + tmp.file("fashion-mnis") + "'"},
+                 {"feature_extractor", "no such file '" + tmp.file("modle.pt") + "'"}});
+  CHECK(input_path_problems(config(tmp.file("model.pt"), tmp.file("model_dir.pt"))) ==
+        Problems{{"dataset.path", "'" + tmp.file("model.pt") + "' is not a folder"},
+                 {"feature_extractor", "'" + tmp.file("model_dir.pt") + "' is not a file"}});
 }
 
 // objectives: known metric names in order; an unknown one fails with a hint, and the default

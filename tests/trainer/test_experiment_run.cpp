@@ -123,8 +123,8 @@ TEST_CASE("device cuda without CUDA names the key", "[training][device]") {
                     Catch::StartsWith("precision: fp16 needs a CUDA device"));
 }
 
-// A dataset that cannot be loaded is named by its key and line in the experiment file.
-TEST_CASE("a dataset that cannot be loaded names dataset.path", "[training]") {
+// A dataset or TorchScript extractor that cannot be loaded is named by its key and line.
+TEST_CASE("a dataset or extractor that cannot be loaded is named by its key", "[training]") {
   hpt::test::TempDir tmp("bad-dataset");
   fs::create_directories(tmp.path() / "empty_class");
   for (const char* format : {"folder", "idx", "tiny-imagenet"}) {
@@ -138,6 +138,24 @@ TEST_CASE("a dataset that cannot be loaded names dataset.path", "[training]") {
         run_experiment(c, RunOptions()),
         Catch::StartsWith("exp.yaml:5: dataset.path: ") && Catch::Contains(tmp.path().string()));
   }
+  // A TorchScript extractor that is not there is named before the dataset is loaded.
+  const ExperimentConfig missing = parse_experiment(
+      YAML::Load(fmt::format("feature_extractor: {}\ndataset: {{format: folder, path: {}}}\n",
+                             tmp.file("resnet.pt"), tmp.path().string())),
+      "exp.yaml");
+  CHECK_THROWS_WITH(run_experiment(missing, RunOptions()),
+                    "exp.yaml:1: feature_extractor: no such file '" + tmp.file("resnet.pt") + "'");
+  // One that is not TorchScript: named too, LibTorch's message without its C++ backtrace.
+  const std::string data = hpt::test::make_synthetic_idx("junk-extractor");
+  std::ofstream(data + "/junk.pt") << "not a zip archive";
+  const ExperimentConfig junk = parse_experiment(
+      YAML::Load(fmt::format("feature_extractor: {}/junk.pt\ndataset: {{format: idx, path: {}}}\n",
+                             data, data)),
+      "exp.yaml");
+  CHECK_THROWS_WITH(run_experiment(junk, RunOptions()),
+                    Catch::StartsWith("exp.yaml:1: feature_extractor: cannot load TorchScript "
+                                      "extractor ") &&
+                        !Catch::Contains("\n") && !Catch::Contains("Exception raised from"));
 }
 
 // trainable_extractor fine-tunes the TorchScript weights (with augmentation on): nothing is

@@ -39,6 +39,9 @@ struct TestScores {
 
 Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult& result,
                                 std::ostream& log) {
+  if (const auto problems = input_path_problems(config); !problems.empty()) {
+    throw std::runtime_error(origin_of(config, problems[0].first) + ": " + problems[0].second);
+  }
   const DatasetOptions o{config.dataset, config.seed, cache_root() + "/images"};
   const auto t0 = Clock::now();
   Dataset dataset;
@@ -63,14 +66,19 @@ FeatureExtractor make_extractor(const ExperimentConfig& config, const Dataset& d
                                 const torch::Device& device, ExperimentResult& result,
                                 std::ostream& log) {
   const auto t0 = Clock::now();
-  FeatureExtractor extractor =
-      config.feature_extractor == "builtin-cnn"
-          ? builtin_extractor(dataset, config, log, device)
-          : FeatureExtractor::torchscript(config.feature_extractor,
-                                          config.dataset.image_size > 0
-                                              ? config.dataset.image_size
-                                              : dataset.train.images.size(1),
-                                          device);
+  FeatureExtractor extractor = [&] {
+    if (config.feature_extractor == "builtin-cnn") {
+      return builtin_extractor(dataset, config, log, device);
+    }
+    try {
+      return FeatureExtractor::torchscript(
+          config.feature_extractor,
+          config.dataset.image_size > 0 ? config.dataset.image_size : dataset.train.images.size(1),
+          device);
+    } catch (const std::exception& e) {  // Not TorchScript, or not an image model hpt can use.
+      throw std::runtime_error(origin_of(config, "feature_extractor") + ": " + e.what());
+    }
+  }();
   extractor.set_trainable(config.trainable_extractor);
   if (device.is_cuda()) {
     extractor.to(device, /*channels_last=*/true);  // Conv weights NHWC for cuDNN.

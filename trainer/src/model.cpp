@@ -6,13 +6,14 @@
 #include <array>
 #include <cmath>
 #include <stdexcept>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/device.hpp"
+#include "hpt/trainer/torch_error.hpp"
 
 namespace hpt::trainer {
 
@@ -100,8 +101,8 @@ std::optional<std::string> input_spec_problem(const InputSpec& s) {
   };
   for (const List& list : {List{"mean", s.mean, false}, List{"std", s.std, true}}) {
     if (static_cast<int64_t>(list.values.size()) != s.channels) {
-      return fmt::format("{}: expected {} values (one per channel), got {}", list.name,
-                         s.channels, list.values.size());
+      return fmt::format("{}: expected {} values (one per channel), got {}", list.name, s.channels,
+                         list.values.size());
     }
     for (double v : list.values) {
       if (!std::isfinite(v) || (list.positive && !(v > 0))) {
@@ -250,7 +251,7 @@ FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t 
     e.m_script = std::make_shared<torch::jit::Module>(torch::jit::load(path, device));
   } catch (const std::exception& ex) {
     throw std::runtime_error(fmt::format("cannot load TorchScript extractor {}: {}", path,
-                                         hpt::utf8_prefix(ex.what(), 200)));
+                                         hpt::utf8_prefix(torch_error_line(ex), 200)));
   }
   e.m_script_path = path;
   try {
@@ -429,11 +430,9 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
                       "built-in CNN hpt makes",
                       channels, width, stages, utf8_prefix(pooling, 40)));
     }
-    BuiltinCnn cnn(BuiltinCnnOptions()
-                       .in_channels(channels)
-                       .width(width)
-                       .double_conv_stages(stages)
-                       .avg_max(pooling == "avg+max"));
+    BuiltinCnn cnn(
+        BuiltinCnnOptions().in_channels(channels).width(width).double_conv_stages(stages).avg_max(
+            pooling == "avg+max"));
     torch::load(cnn, dir + "/" + file);
     return FeatureExtractor(cnn, spec, j.at("identity").get<std::string>());
   }

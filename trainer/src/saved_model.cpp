@@ -9,6 +9,7 @@
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/trainer/image_io.hpp"
+#include "hpt/trainer/torch_error.hpp"
 
 namespace hpt::trainer {
 
@@ -45,9 +46,9 @@ SavedModel load_model(const std::string& dir) {
     head->eval();
     FeatureExtractor extractor = FeatureExtractor::load(meta.at("extractor"), dir);
     if (extractor.feature_dim() != head->options().in_features()) {
-      throw std::runtime_error(fmt::format(
-          "{}/model.json: the head takes {} features but the extractor gives {}", dir,
-          head->options().in_features(), extractor.feature_dim()));
+      throw std::runtime_error(
+          fmt::format("{}/model.json: the head takes {} features but the extractor gives {}", dir,
+                      head->options().in_features(), extractor.feature_dim()));
     }
     return SavedModel{head, std::move(extractor),
                       experiment_from_json(meta.at("config"), dir + "/model.json"),
@@ -56,11 +57,9 @@ SavedModel load_model(const std::string& dir) {
     throw std::runtime_error(fmt::format("{}/model.json: {}", dir, e.what()));
   } catch (const std::invalid_argument& e) {  // A value no hpt wrote (FeatureExtractor::load).
     throw std::runtime_error(fmt::format("{}/model.json: {}", dir, e.what()));
-  } catch (const c10::Error& e) {
-    // LibTorch's message names the file; its first line only (no C++ backtrace).
-    const std::string what = e.what_without_backtrace();
+  } catch (const c10::Error& e) {  // LibTorch's message names the file.
     throw std::runtime_error(
-        fmt::format("{}: cannot load the model: {}", dir, what.substr(0, what.find('\n'))));
+        fmt::format("{}: cannot load the model: {}", dir, torch_error_line(e)));
   }
 }
 

@@ -86,10 +86,12 @@ struct ExperimentConfig : LoopSettings {
 // Where key was set ("file:line: key"), or the key's name when unknown.
 std::string origin_of(const ExperimentConfig& config, const std::string& key);
 
-// Why the dataset's folder cannot be loaded from: it does not exist, is not a folder or
-// cannot be listed; "" when it can (the loader checks the format's files). A study checks
-// it before its first trial, so that a typo does not fail every trial.
-std::string dataset_folder_problem(const DatasetConfig& dataset);
+// What is wrong with the paths the experiment reads, as (key, problem) pairs: dataset.path
+// (no such folder, not a folder, cannot be listed) and a TorchScript feature_extractor (no
+// such file, not a file, not readable). Empty when there is nothing (the loaders check the
+// contents). `hpt train` checks them before loading anything, a study before its first
+// trial, so that a typo does not fail every trial.
+std::vector<std::pair<std::string, std::string>> input_path_problems(const ExperimentConfig& c);
 
 // Every key parse_experiment accepts at the top level, in the order they are read. The keys,
 // their checks and their printing are one table (experiment_config.cpp); defaults are above.

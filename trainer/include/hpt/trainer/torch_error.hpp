@@ -1,0 +1,14 @@
+#pragma once
+// LibTorch's errors as one line: c10::Error appends a C++ backtrace ("Exception raised from
+// ... frame #0: ...") that no user should see.
+
+#include <exception>
+#include <string>
+
+namespace hpt::trainer {
+
+// The first line of a c10::Error's message without its backtrace; e.what() for any other
+// exception.
+std::string torch_error_line(const std::exception& e);
+
+}  // namespace hpt::trainer
