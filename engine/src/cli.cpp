@@ -26,6 +26,7 @@
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
 #include "hpt/io/datetime_text.hpp"
+#include "hpt/io/folder.hpp"
 #include "hpt/io/python_json.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/schema/config_error.hpp"
@@ -115,7 +116,7 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
     // A study may start a new database in a new folder (e.g. storage: out/study.db).
     const std::filesystem::path folder = std::filesystem::path(*db).parent_path();
     if (!folder.empty()) {
-      std::filesystem::create_directories(folder);
+      create_folder(folder.string());
     }
   }
   auto storage = open_storage(config.storage);

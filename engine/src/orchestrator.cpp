@@ -23,6 +23,7 @@
 #include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/study_match.hpp"
 #include "hpt/engine/worker_set.hpp"
+#include "hpt/io/folder.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/io/usable_cores.hpp"
 #include "hpt/io/utf8.hpp"
@@ -260,7 +261,7 @@ void Orchestrator::preflight() {
     throw std::runtime_error(
         fmt::format("trials folder '{}...' is too long a path", utf8_prefix(m_study_dir, 80)));
   }
-  std::filesystem::create_directories(m_study_dir);
+  create_folder(m_study_dir);
   struct stat st {};
   if (::lstat(m_study_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     throw std::runtime_error(fmt::format(

@@ -293,6 +293,21 @@ class StudyFolderTest(TempDirTest):
         with open(victim) as f:
             self.assertEqual(f.read(), "precious\n")
 
+    def test_trials_folder_blocked_by_a_file(self):
+        """A file where the trials folder (or the database's folder) goes: one line naming it, exit 1, no trial run."""
+        blocker = os.path.join(self.dir, "runs")
+        with open(blocker, "w") as f:
+            f.write("precious\n")
+        cfg = config(self.dir, ["/bin/sh", "-c", "echo '{\"value\": 1}'"], extra=f"trials_dir: {blocker}")
+        proc = run_hpt("--config", cfg, "--trials", "1", timeout=60)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stderr.strip(), f"hpt: error: cannot create '{blocker}/w': '{blocker}' is not a folder")
+        with open(blocker) as f:
+            self.assertEqual(f.read(), "precious\n")
+        proc = run_hpt("--config", cfg, "--trials", "1", "--storage", f"{blocker}/w.db", timeout=60)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stderr.strip(), f"hpt: error: '{blocker}' exists and is not a folder")
+
 
 class GpuTest(TempDirTest):
     def test_trials_get_their_own_gpus(self):

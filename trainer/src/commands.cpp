@@ -1,8 +1,7 @@
 #include "hpt/trainer/commands.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -13,11 +12,12 @@
 
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/experiment/trial_settings.hpp"
+#include "hpt/io/folder.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
-#include "hpt/trainer/saved_model.hpp"
 #include "hpt/trainer/experiment_run.hpp"
+#include "hpt/trainer/saved_model.hpp"
 
 namespace hpt::trainer {
 
@@ -100,28 +100,6 @@ int run_worker(const WorkerEnv& e, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-std::string output_folder_problem(const std::string& out) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path p = out.empty() ? fs::path(".") : fs::path(out);
-  const bool exists = fs::exists(p, ec);
-  if (!exists) {
-    p = fs::absolute(p, ec);
-    while (!fs::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
-      p = p.parent_path();
-    }
-  }
-  if (!fs::is_directory(p, ec)) {
-    return exists ? fmt::format("'{}' exists and is not a folder", out)
-                  : fmt::format("cannot create '{}': '{}' is not a folder", out, p.string());
-  }
-  if (::access(p.c_str(), W_OK | X_OK) != 0) {
-    return exists ? fmt::format("folder '{}' is not writable", out)
-                  : fmt::format("cannot create '{}': folder '{}' is not writable", out, p.string());
-  }
-  return "";
-}
-
 void add_trainer_commands(CLI::App& app) {
   {
     auto config = std::make_shared<std::string>();
@@ -130,8 +108,7 @@ void add_trainer_commands(CLI::App& app) {
     sub->add_option("--config", *config, "Experiment YAML file")->required();
     sub->add_option("--out", *out, "Output folder (model, metrics.json, projector files)")
         ->required()
-        ->check(CLI::Validator(
-            [](const std::string& v) { return output_folder_problem(v); }, "FOLDER"));
+        ->check(CLI::Validator([](const std::string& v) { return folder_problem(v); }, "FOLDER"));
     sub->callback([config, out] {
       const ExperimentConfig c = parse_experiment(load_yaml_file(*config), *config);
       RunOptions options;

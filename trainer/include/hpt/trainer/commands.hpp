@@ -16,11 +16,6 @@ namespace hpt::trainer {
 // (the caller prints the exception as one line).
 void add_trainer_commands(CLI::App& app);
 
-// Why out cannot become hpt train's output folder ("" when it can), checked when --out is read
-// so that a wrong path fails before the training instead of after it: an existing out must be
-// a writable folder, else its nearest existing parent must be one.
-std::string output_folder_problem(const std::string& out);
-
 // The worker's inputs (the HPT_* environment variables; unset = nullopt).
 struct WorkerEnv {
   std::optional<std::string> fixed;         // HPT_FIXED: JSON object.

@@ -1,0 +1,19 @@
+#pragma once
+// Output folders a user names (hpt train --out, a study's database folder, its trials folder):
+// checked before any work, so that a wrong path fails first, in one line.
+
+#include <string>
+
+#include "hpt/io/file_error.hpp"
+
+namespace hpt {
+
+// Why path cannot be (or become) a folder to write in ("" when it can): an existing path must
+// be a writable folder (links followed), else its nearest existing parent must be one.
+std::string folder_problem(const std::string& path);
+
+// Makes path and its missing parents. Throws FileError "path: problem" (folder_problem's, or
+// the system's reason) when it cannot.
+void create_folder(const std::string& path);
+
+}  // namespace hpt

@@ -1,0 +1,44 @@
+#include "hpt/io/folder.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace hpt {
+
+std::string folder_problem(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = path.empty() ? fs::path(".") : fs::path(path);
+  const bool exists = fs::exists(p, ec);
+  if (!exists) {
+    p = fs::absolute(p, ec).lexically_normal();
+    while (!fs::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
+      p = p.parent_path();
+    }
+  }
+  if (!fs::is_directory(p, ec)) {
+    return exists ? fmt::format("'{}' exists and is not a folder", path)
+                  : fmt::format("cannot create '{}': '{}' is not a folder", path, p.string());
+  }
+  if (::access(p.c_str(), W_OK | X_OK) != 0) {
+    return exists
+               ? fmt::format("folder '{}' is not writable", path)
+               : fmt::format("cannot create '{}': folder '{}' is not writable", path, p.string());
+  }
+  return "";
+}
+
+void create_folder(const std::string& path) {
+  if (const std::string problem = folder_problem(path); !problem.empty()) {
+    throw FileError(problem);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) {
+    throw FileError(fmt::format("cannot create folder '{}': {}", path, ec.message()));
+  }
+}
+
+}  // namespace hpt

@@ -1,0 +1,45 @@
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "hpt/io/folder.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace hpt;
+namespace fs = std::filesystem;
+
+// A folder to write in: an existing writable one, or a new one under a writable parent. A
+// file, a path under a file and a folder nobody may write are named with the culprit.
+TEST_CASE("folder_problem", "[io][folder]") {
+  test::TempDir dir("folder");
+  std::ofstream(dir.file("a-file")) << "x";
+  CHECK(folder_problem(dir.file("a-file")) ==
+        "'" + dir.file("a-file") + "' exists and is not a folder");
+  CHECK(folder_problem(dir.file("a-file/run")) == "cannot create '" + dir.file("a-file/run") +
+                                                      "': '" + dir.file("a-file") +
+                                                      "' is not a folder");
+  CHECK(folder_problem(dir.file("new/nested/run")).empty());
+  CHECK(folder_problem(dir.path().string()).empty());
+  if (::geteuid() != 0) {  // root may write anywhere.
+    fs::create_directory(dir.file("locked"));
+    fs::permissions(dir.file("locked"), fs::perms::owner_read | fs::perms::owner_exec);
+    CHECK_THAT(folder_problem(dir.file("locked/run")), Catch::Contains("not writable"));
+    fs::permissions(dir.file("locked"), fs::perms::owner_all);
+  }
+}
+
+// create_folder makes the missing parents, accepts an existing folder, and refuses with
+// folder_problem's line (nothing created) otherwise.
+TEST_CASE("create_folder", "[io][folder]") {
+  test::TempDir dir("folder");
+  create_folder(dir.file("a/b/c"));
+  CHECK(fs::is_directory(dir.file("a/b/c")));
+  CHECK_NOTHROW(create_folder(dir.file("a/b/c")));
+  std::ofstream(dir.file("study_trials")) << "x";
+  CHECK_THROWS_WITH(create_folder(dir.file("study_trials/s")),
+                    "cannot create '" + dir.file("study_trials/s") + "': '" +
+                        dir.file("study_trials") + "' is not a folder");
+  CHECK(fs::is_regular_file(dir.file("study_trials")));
+}
