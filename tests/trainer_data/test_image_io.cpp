@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
@@ -48,6 +50,14 @@ TEST_CASE("decode_image errors name the file", "[image_io]") {
   testing::write_text(dir.path() / "bad.png", "not a png at all");
   CHECK_THROWS_WITH(decode_image(dir.str("bad.png")), Catch::Contains(dir.str("bad.png")));
   CHECK_THROWS_WITH(decode_image(dir.str("none.jpg")), Catch::Contains(dir.str("none.jpg")));
+  // hpt match/embed take any path: a FIFO (no writer: opening it would block forever), a
+  // device without end and a folder are refused at once, never read.
+  REQUIRE(::mkfifo(dir.str("pipe.png").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(decode_image(dir.str("pipe.png")),
+                    "cannot decode image " + dir.str("pipe.png") + ": not a regular file (a FIFO)");
+  CHECK_THROWS_WITH(decode_image("/dev/zero"),
+                    "cannot decode image /dev/zero: not a regular file (a character device)");
+  CHECK_THROWS_WITH(decode_image(dir.path().string()), Catch::EndsWith("(a directory)"));
 }
 
 // A PNG whose header claims 20000 x 20000 pixels (a decompression bomb's shape) is refused

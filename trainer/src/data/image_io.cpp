@@ -24,21 +24,32 @@
 #include <stdexcept>
 #include <thread>
 
+#include "hpt/io/regular_file.hpp"
+
 namespace hpt::trainer {
 
 DecodedImage decode_image(const std::string& path) {
+  // Read once, from a regular file only: a FIFO would block forever, /dev/zero never end.
+  std::string bytes;
+  try {
+    bytes = read_regular_file(path, k_max_image_file_bytes);
+  } catch (const FileError& e) {
+    throw std::runtime_error(std::string("cannot decode image ") + e.what());
+  }
+  const auto* encoded = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int size = static_cast<int>(bytes.size());
   int width = 0;
   int height = 0;
   int native = 0;
   // The header first: a few hundred compressed bytes can claim gigabytes of pixels.
-  if (stbi_info(path.c_str(), &width, &height, &native) != 0 &&
+  if (stbi_info_from_memory(encoded, size, &width, &height, &native) != 0 &&
       int64_t{width} * height > k_max_image_pixels) {
     throw std::runtime_error(fmt::format(
-        "cannot decode image {}: {} x {} pixels is more than the {} (8192 x 8192) hpt reads",
-        path, width, height, k_max_image_pixels));
+        "cannot decode image {}: {} x {} pixels is more than the {} (8192 x 8192) hpt reads", path,
+        width, height, k_max_image_pixels));
   }
   std::unique_ptr<uint8_t, void (*)(void*)> data(
-      stbi_load(path.c_str(), &width, &height, &native, 0), stbi_image_free);
+      stbi_load_from_memory(encoded, size, &width, &height, &native, 0), stbi_image_free);
   if (!data) {
     throw std::runtime_error(
         fmt::format("cannot decode image {}: {}", path, stbi_failure_reason()));

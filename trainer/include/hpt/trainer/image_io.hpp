@@ -19,9 +19,12 @@ struct DecodedImage {
 // The most pixels decode_image decodes (8192 x 8192): a decompression bomb is refused from its
 // header instead of filling memory.
 inline constexpr int64_t k_max_image_pixels = int64_t{8192} * 8192;
+// The largest image file hpt reads (an 8192 x 8192 RGB image stored uncompressed is 192 MiB).
+inline constexpr size_t k_max_image_file_bytes = size_t{512} << 20;
 
 // Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
-// Throws std::runtime_error naming the path if it is missing, unreadable, corrupt or larger
+// Throws std::runtime_error naming the path if it is missing, not a regular file (a FIFO, a
+// device, a folder: never opened), unreadable, corrupt, larger than k_max_image_file_bytes or
 // than k_max_image_pixels.
 DecodedImage decode_image(const std::string& path);
 
