@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -143,8 +145,9 @@ TEST_CASE("load_model reads a built-in CNN saved before builtin-cnn-v4", "[saved
   meta["extractor"]["double_conv_stages"] = 0;
   meta["extractor"]["pooling"] = "avg+max";
   std::ofstream(out + "/model.json") << meta.dump();
-  CHECK_THROWS_WITH(load_model(out), out + "/model.json: the head takes 32 features but the "
-                                           "extractor gives 64");
+  CHECK_THROWS_WITH(load_model(out), out +
+                                         "/model.json: the head takes 32 features but the "
+                                         "extractor gives 64");
 }
 
 // A model.json edited by hand or by an attacker: values no hpt wrote are refused with one
@@ -182,6 +185,10 @@ TEST_CASE("load_model refuses extractor values no hpt wrote", "[saved_model]") {
   }
   std::ofstream(out + "/model.json") << good.dump();
   CHECK(load_model(out).extractor.feature_dim() == m.extractor->feature_dim());
+  // A FIFO planted as model.json is refused, not opened (that would block forever).
+  std::filesystem::remove(out + "/model.json");
+  REQUIRE(::mkfifo((out + "/model.json").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(load_model(out), out + "/model.json: not a regular file (a FIFO)");
 }
 
 // embed_files decodes each file, converts it to the training channels and resizes it to the

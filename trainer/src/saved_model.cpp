@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/regular_file.hpp"
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/torch_error.hpp"
 
@@ -30,13 +31,14 @@ void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& e
 }
 
 SavedModel load_model(const std::string& dir) {
-  std::ifstream in(dir + "/model.json");
-  if (!in) {
+  if (!std::filesystem::exists(dir + "/model.json")) {
     throw std::runtime_error(fmt::format("{}: not a model folder (no model.json)", dir));
   }
+  // A regular file only (a FIFO planted as model.json would block), of a sane size.
+  const std::string text = hpt::read_regular_file(dir + "/model.json", size_t{16} << 20);
   nlohmann::json meta;
   try {
-    meta = nlohmann::json::parse(in);
+    meta = nlohmann::json::parse(text);
     const auto& h = meta.at("head");
     EmbeddingHead head(EmbeddingHeadOptions(h.at("in_features").get<int64_t>(),
                                             h.at("embedding_dim").get<int64_t>())
