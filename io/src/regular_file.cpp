@@ -46,13 +46,18 @@ void check_regular(const std::string& path, const struct stat& st, size_t max_by
 
 }  // namespace
 
-std::string read_regular_file(const std::string& path, size_t max_bytes) {
+void require_regular_file(const std::string& path, size_t max_bytes) {
   struct stat st {};
-  // stat first, so that a device is never opened (opening some has side effects)...
   if (::stat(path.c_str(), &st) != 0) {
     fail(path, fmt::format("cannot open: {}", std::strerror(errno)));
   }
   check_regular(path, st, max_bytes);
+}
+
+std::string read_regular_file(const std::string& path, size_t max_bytes) {
+  // stat first, so that a device is never opened (opening some has side effects)...
+  require_regular_file(path, max_bytes);
+  struct stat st {};
   // ...and open without blocking, so that a FIFO swapped in meanwhile cannot hang us.
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {

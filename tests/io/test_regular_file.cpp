@@ -43,3 +43,20 @@ TEST_CASE("read_regular_file names a missing file", "[io]") {
   CHECK_THROWS_WITH(read_regular_file("/nonexistent/x.yaml", 10),
                     "/nonexistent/x.yaml: cannot open: No such file or directory");
 }
+
+// require_regular_file makes the same checks without opening anything (for files a library
+// opens itself): a FIFO, a device, a missing file or one over the limit throw; a file passes.
+TEST_CASE("require_regular_file", "[io]") {
+  hpt::test::TempDir dir;
+  std::ofstream(dir.file("w.pt")) << "weights";
+  CHECK_NOTHROW(hpt::require_regular_file(dir.file("w.pt")));
+  CHECK_THROWS_WITH(hpt::require_regular_file(dir.file("w.pt"), 3),
+                    Catch::EndsWith("w.pt: larger than the limit of 3 bytes"));
+  REQUIRE(::mkfifo(dir.file("fifo.pt").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(hpt::require_regular_file(dir.file("fifo.pt")),
+                    Catch::EndsWith("fifo.pt: not a regular file (a FIFO)"));
+  CHECK_THROWS_WITH(hpt::require_regular_file("/dev/zero"),
+                    "/dev/zero: not a regular file (a character device)");
+  CHECK_THROWS_WITH(hpt::require_regular_file(dir.file("none.pt")),
+                    Catch::EndsWith("none.pt: cannot open: No such file or directory"));
+}

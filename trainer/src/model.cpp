@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/io/regular_file.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/device.hpp"
@@ -248,6 +249,7 @@ FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t 
   FeatureExtractor e;
   e.m_device = device;
   try {
+    hpt::require_regular_file(path);  // torch::jit::load would block on a FIFO.
     e.m_script = std::make_shared<torch::jit::Module>(torch::jit::load(path, device));
   } catch (const std::exception& ex) {
     throw std::runtime_error(fmt::format("cannot load TorchScript extractor {}: {}", path,
@@ -433,6 +435,7 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
     BuiltinCnn cnn(
         BuiltinCnnOptions().in_channels(channels).width(width).double_conv_stages(stages).avg_max(
             pooling == "avg+max"));
+    hpt::require_regular_file(dir + "/" + file);
     torch::load(cnn, dir + "/" + file);
     return FeatureExtractor(cnn, spec, j.at("identity").get<std::string>());
   }

@@ -44,6 +44,7 @@ SavedModel load_model(const std::string& dir) {
                                             h.at("embedding_dim").get<int64_t>())
                            .units(h.at("units").get<std::vector<int64_t>>())
                            .dropout(h.at("dropout").get<double>()));
+    hpt::require_regular_file(dir + "/head.pt");
     torch::load(head, dir + "/head.pt");
     head->eval();
     FeatureExtractor extractor = FeatureExtractor::load(meta.at("extractor"), dir);

@@ -3,6 +3,7 @@
 // a file without end (/dev/zero) or a huge one.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "hpt/io/file_error.hpp"
@@ -13,5 +14,9 @@ namespace hpt {
 // Never blocks on a FIFO or device: throws FileError "path: not a regular file (a FIFO)",
 // "path: larger than the limit of N bytes", or "path: cannot open: reason".
 std::string read_regular_file(const std::string& path, size_t max_bytes);
+
+// Throws as read_regular_file does unless path (links followed) is a regular file of at most
+// max_bytes; opens nothing. For files a library opens itself (LibTorch's torch::load).
+void require_regular_file(const std::string& path, size_t max_bytes = SIZE_MAX);
 
 }  // namespace hpt
