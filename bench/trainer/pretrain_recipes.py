@@ -9,8 +9,10 @@ Recipes:
   cos         normalised-softmax classifier (cosine logits, scale 16)
   cosm[M]     CosFace: cosine logits minus margin M (default 0.2) on the true class (hpt's now)
   RECIPE-aug  the same with random 2-px crops and horizontal flips
-Each run scores the features twice: as they are, and summed with the mirrored image's (+flipsum).
-Usage: [CNN_VARIANT=v4|v3|avgmax|deep] [SEED=0] bench/trainer/pretrain_recipes.py RECIPE [THREADS] [EPOCHS] [WIDTH]
+Each run scores the features as they are, summed with the mirrored image's (+flipsum), and
+averaged over 1-pixel shifts (+shiftmean); with ENSEMBLE_WITH, concatenated with saved ones.
+Usage: [CNN_VARIANT=v4|v3|avgmax|deep] [SEED=0] [SAVE_FEATURES=f.pt] [ENSEMBLE_WITH=f.pt,...]
+       bench/trainer/pretrain_recipes.py RECIPE [THREADS] [EPOCHS] [WIDTH]
 Prints: RESULT <recipe> ep=<epochs> w=<width> auc=<pair AUC> recall1=<recall@1> time=<s>
 """
 import gzip
@@ -143,3 +145,20 @@ recipe += "-" + variant
 score(recipe, plain)
 # The same network made flip-invariant: features of the image and its mirror, summed.
 score(recipe + "+flipsum", plain + flipped)
+# Test-time shifts: the mean of the L2-normalised features of the image and its four 1-pixel
+# shifts (rolled: the images' borders are background).
+with torch.no_grad():
+    shifted = [F.normalize(plain)]
+    for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        moved = torch.roll(xte, shifts=(dy, dx), dims=(2, 3))
+        shifted.append(F.normalize(torch.cat([net(moved[i:i + 1000])
+                                              for i in range(0, len(yte), 1000)])))
+score(recipe + "+shiftmean", torch.stack(shifted).mean(0))
+# Ensembles: SAVE_FEATURES=f.pt keeps these test features; ENSEMBLE_WITH=f.pt[,g.pt] scores
+# them concatenated (each L2-normalised) with this run's.
+if os.environ.get("SAVE_FEATURES"):
+    torch.save(plain, os.environ["SAVE_FEATURES"])
+others = [torch.load(p) for p in os.environ.get("ENSEMBLE_WITH", "").split(",") if p]
+if others:
+    score(f"{recipe}+ensemble{len(others) + 1}",
+          torch.cat([F.normalize(f) for f in [plain] + others], 1))

@@ -319,6 +319,7 @@ const Table<ExperimentConfig>& experiment_table() {
           "builtin_cnn_width", &C::builtin_cnn_width,
           [](int64_t v) { return v >= k_min_builtin_cnn_width && v <= k_max_builtin_cnn_width; },
           "in [4, 256]"),
+      int_key<C>("builtin_cnn_ensemble", &C::builtin_cnn_ensemble, 1, k_max_builtin_cnn_ensemble),
       int_key<C>("eval_pairs", &C::eval_pairs, 10, 10'000'000),
       int_key("threads", &C::threads, 0, 1024),
       string_key("device", &C::device, expect(valid_device, "auto, cpu, cuda or cuda:N")),

@@ -77,6 +77,10 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
              Catch::Contains("x.yaml:2: builtin_cnn_width: must be in [4, 256], got 2"));
   CHECK(parse(k_dataset + "builtin_cnn_width: 24\n").builtin_cnn_width == 24);
   CHECK(parse(k_dataset).builtin_cnn_width == 16);
+  CHECK(parse(k_dataset).builtin_cnn_ensemble == 1);
+  CHECK(parse(k_dataset + "builtin_cnn_ensemble: 2\n").builtin_cnn_ensemble == 2);
+  CHECK_THAT(error_of(k_dataset + "builtin_cnn_ensemble: 9\n"),
+             Catch::Contains("x.yaml:2: builtin_cnn_ensemble: must be in [1, 8], but got 9"));
   CHECK_THAT(error_of(k_dataset + "loss: hard\n"),
              Catch::Contains("expected semi-hard or batch-hard"));
   CHECK_THAT(error_of(k_dataset + "intermediate_ff_block_units: [64, -1]\n"),

@@ -1,10 +1,10 @@
+#include <fmt/format.h>
 #include <sched.h>
 
 #include <filesystem>
 #include <sstream>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-#include <fmt/format.h>
 #include "fresh_cache.hpp"
 #include "hpt/trainer/extractors.hpp"
 #include "hpt/trainer/metrics.hpp"
@@ -43,9 +43,9 @@ ImageSet stripe_set(int64_t n, int64_t seed) {
   auto cols = torch::arange(16).view({1, 1, 16});
   auto phase = torch::randint(0, 4, {3 * n, 1, 1});
   auto c = labels.view({-1, 1, 1});
-  auto coordinate = torch::where(c == 0, rows.expand({3 * n, 16, 16}),
-                                 torch::where(c == 1, cols.expand({3 * n, 16, 16}),
-                                              (rows + cols).expand({3 * n, 16, 16})));
+  auto coordinate = torch::where(
+      c == 0, rows.expand({3 * n, 16, 16}),
+      torch::where(c == 1, cols.expand({3 * n, 16, 16}), (rows + cols).expand({3 * n, 16, 16})));
   auto stripes = (coordinate + phase).remainder(4).lt(2).to(torch::kInt64) * 70;
   auto images = torch::randint(0, 200, {3 * n, 16, 16}) + stripes;
   return {images.unsqueeze(3).to(torch::kUInt8), labels};
@@ -99,6 +99,20 @@ TEST_CASE("built-in extractor pretraining separates classes and is cached", "[ca
   FeatureExtractor narrow = builtin_extractor(ds, config, narrow_log);
   CHECK(narrow.feature_dim() == 16 * 8);
   CHECK(narrow_log.str().find("pretrain epoch 6/6") != std::string::npos);
+  // builtin_cnn_ensemble: two CNNs pretrained side by side (their own cache entry), both
+  // separating the classes; the first member is not the single CNN of the same seed's entry
+  // reused, it is pretrained again with its partner.
+  config.builtin_cnn_ensemble = 2;
+  std::ostringstream pair_log;
+  FeatureExtractor pair = builtin_extractor(ds, config, pair_log);
+  CHECK(pair_log.str().find("pretrain epoch 6/6") != std::string::npos);
+  CHECK(pair.feature_dim() == 2 * 16 * 8);
+  const double pair_auc = raw_auc(pair, ds.test);
+  INFO("ensemble " << pair_auc);
+  CHECK(pair_auc > 0.97);
+  std::ostringstream pair_again;
+  builtin_extractor(ds, config, pair_again);
+  CHECK(pair_again.str().find("built-in CNN: cached") != std::string::npos);
 }
 
 // Frozen features are reused for the same dataset + extractor and recomputed when either

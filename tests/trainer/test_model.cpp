@@ -64,6 +64,38 @@ TEST_CASE("builtin cnn depth", "[model]") {
   CHECK(convs(BuiltinCnn(BuiltinCnnOptions().width(4).double_conv_stages(4))) == 8);
 }
 
+// An ensemble of members CNNs gives each member's L2-normalised features side by side; member
+// 0's weights keep the names of a one-member CNN ("body.*"), so its parameters load into it,
+// and the members start from different weights.
+TEST_CASE("builtin cnn ensemble", "[model]") {
+  torch::manual_seed(3);
+  BuiltinCnn pair(BuiltinCnnOptions().width(4).members(2));
+  pair->eval();
+  CHECK(pair->member_dim() == 64);
+  CHECK(pair->feature_dim() == 128);
+  const auto x = torch::randn({3, 1, 20, 20});
+  const auto members = pair->member_features(x);
+  REQUIRE(members.size() == 2);
+  CHECK_FALSE(torch::allclose(members[0], members[1]));
+  const auto f = pair->forward(x);
+  CHECK((f.sizes() == torch::IntArrayRef{3, 128}));
+  namespace F = torch::nn::functional;
+  const auto unit = F::NormalizeFuncOptions().dim(1);
+  CHECK(torch::allclose(f.narrow(1, 0, 64), F::normalize(members[0], unit), 1e-5, 1e-6));
+  CHECK(torch::allclose(f.narrow(1, 64, 64), F::normalize(members[1], unit), 1e-5, 1e-6));
+  BuiltinCnn single(BuiltinCnnOptions().width(4));
+  single->eval();
+  torch::NoGradGuard no_grad;
+  const auto named = pair->named_parameters();
+  for (const auto& p : single->named_parameters()) {
+    INFO(p.key());
+    REQUIRE(named.contains(p.key()));
+    p.value().copy_(named[p.key()]);
+  }
+  CHECK(named.contains("body1.0.weight"));
+  CHECK(torch::allclose(single->forward(x), members[0]));
+}
+
 // to_input converts channels, resizes and normalises with the spec.
 TEST_CASE("input normalisation", "[model]") {
   auto img = torch::full({1, 4, 4, 1}, 51, torch::kUInt8);  // 0.2
@@ -115,6 +147,15 @@ TEST_CASE("extractor freeze and save/load", "[model]") {
   auto images = torch::randint(0, 256, {3, 16, 16, 1}).to(torch::kUInt8);
   CHECK(torch::allclose(ex.extract(images), loaded.extract(images)));
   CHECK(loaded.identity() == "id");
+  FeatureExtractor pair(BuiltinCnn(BuiltinCnnOptions().width(4).members(3)), spec, "pair");
+  auto pair_entry = pair.save(dir.string());
+  CHECK(pair_entry.at("members") == 3);
+  auto pair_loaded = FeatureExtractor::load(pair_entry, dir.string());
+  CHECK(pair_loaded.feature_dim() == 192);
+  CHECK(torch::allclose(pair.extract(images), pair_loaded.extract(images)));
+  pair_entry["members"] = 9;  // More than hpt makes: refused before anything is allocated.
+  CHECK_THROWS_WITH(FeatureExtractor::load(pair_entry, dir.string()),
+                    Catch::Contains("members 9 (1 to 8)"));
   CHECK_THROWS_WITH(FeatureExtractor::torchscript("/nonexistent/model.pt", 32),
                     Catch::Contains("/nonexistent/model.pt"));
 }

@@ -50,15 +50,18 @@ torch::Tensor cosine_logits(const torch::Tensor& features, const torch::Tensor& 
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
                                    std::ostream& log, const torch::Device& device) {
   const auto& train = dataset.train;
-  const BuiltinCnnOptions options =
-      BuiltinCnnOptions().in_channels(train.images.size(3)).width(config.builtin_cnn_width);
+  const BuiltinCnnOptions options = BuiltinCnnOptions()
+                                        .in_channels(train.images.size(3))
+                                        .width(config.builtin_cnn_width)
+                                        .members(config.builtin_cnn_ensemble);
   InputSpec spec = fit_input_spec(train.images);
   if (train.images.size(1) == train.images.size(2)) {
     spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.
   }
-  const std::string key = digest(fmt::format("builtin-cnn-v4|{}|c{}|w{}|e{}|s{}",
-                                             dataset.fingerprint, options.in_channels(),
-                                             options.width(), config.pretrain_epochs, config.seed));
+  const std::string key = digest(
+      fmt::format("builtin-cnn-v4|{}|c{}|w{}|e{}|s{}{}", dataset.fingerprint, options.in_channels(),
+                  options.width(), config.pretrain_epochs, config.seed,
+                  options.members() > 1 ? fmt::format("|m{}", options.members()) : std::string()));
   const std::string path = cache_root() + "/cnn/" + key + ".pt";
   BuiltinCnn cnn(options);
   const bool hit = ensure_cached(path, [&](const std::string& tmp) {
@@ -70,19 +73,21 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
     BuiltinCnn fresh(options);
     // A CosFace classifier (cosine logits with an additive margin): its features are
     // compared by angle, as the L2-normalised embeddings are (bench/trainer/pretrain_recipes.py:
-    // raw-feature test pair AUC 0.9805 against 0.9782 for a softmax classifier).
-    torch::nn::Linear classifier(
-        torch::nn::LinearOptions(fresh->feature_dim(),
-                                 static_cast<int64_t>(dataset.class_names.size()))
-            .bias(false));
+    // raw-feature test pair AUC 0.9805 against 0.9782 for a softmax classifier). An ensemble's
+    // members each have their own, so they train as independent CNNs on the same batches.
+    std::vector<torch::Tensor> classifiers;
+    std::vector<torch::Tensor> params = fresh->parameters();
+    for (int64_t member = 0; member < options.members(); ++member) {
+      torch::nn::Linear classifier(
+          torch::nn::LinearOptions(fresh->member_dim(),
+                                   static_cast<int64_t>(dataset.class_names.size()))
+              .bias(false));
+      classifiers.push_back(classifier->weight.to(device).detach().requires_grad_());
+      params.push_back(classifiers.back());
+    }
     fresh->to(device);
-    classifier->to(device);
     const torch::Tensor images = to_device(train.images, device);
     const torch::Tensor labels = to_device(train.labels, device);
-    std::vector<torch::Tensor> params = fresh->parameters();
-    for (auto& p : classifier->parameters()) {
-      params.push_back(p);
-    }
     torch::optim::Adam optimizer(params, torch::optim::AdamOptions(2e-3));
     LoopOptions schedule;  // Cosine decay to 0 over all pretraining steps.
     schedule.learning_rate = 2e-3;
@@ -106,11 +111,16 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
                           torch::kInt64),
             device);
         auto y = labels.index_select(0, idx);
-        auto cosines = cosine_logits(fresh->forward(to_input(images.index_select(0, idx), spec)),
-                                     classifier->weight);
-        auto loss = torch::nn::functional::cross_entropy(
-            k_cosface_scale * (cosines - k_cosface_margin * torch::one_hot(y, cosines.size(1))),
-            y);
+        const auto features = fresh->member_features(to_input(images.index_select(0, idx), spec));
+        torch::Tensor loss;
+        for (size_t member = 0; member < features.size(); ++member) {
+          auto cosines = cosine_logits(features[member], classifiers[member]);
+          auto member_loss = torch::nn::functional::cross_entropy(
+              k_cosface_scale * (cosines - k_cosface_margin * torch::one_hot(y, cosines.size(1))),
+              y);
+          loss = member == 0 ? member_loss : loss + member_loss;
+          correct += cosines.argmax(1).eq(y).sum();
+        }
         const double lr = scheduled_lr(schedule, t++, config.pretrain_epochs * steps_per_epoch);
         for (auto& group : optimizer.param_groups()) {
           static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
@@ -118,14 +128,14 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
-        loss_sum += loss.detach();  // Summed on the device: one sync per epoch.
-        correct += cosines.argmax(1).eq(y).sum();
-        ++steps;
+        loss_sum += loss.detach() / static_cast<double>(features.size());  // On the device:
+        ++steps;                                                           // one sync an epoch.
       }
       log << fmt::format("pretrain epoch {}/{}: loss {:.4f}, train accuracy {:.4f} ({:.1f} s)\n",
                          epoch, config.pretrain_epochs,
                          loss_sum.item<double>() / std::max<int64_t>(steps, 1),
-                         correct.item<double>() / std::max<int64_t>(train.size(), 1),
+                         correct.item<double>() / std::max<int64_t>(train.size(), 1) /
+                             static_cast<double>(options.members()),
                          seconds_since(t0));
     }
     fresh->to(torch::kCPU);  // The cache loads anywhere.

@@ -49,27 +49,46 @@ torch::Tensor EmbeddingHeadImpl::forward(const torch::Tensor& x) {
 }
 
 BuiltinCnnImpl::BuiltinCnnImpl(const BuiltinCnnOptions& o) : m_options(o) {
-  int64_t in = o.in_channels();
-  for (int stage = 0; stage < 4; ++stage) {
-    const int64_t out = o.width() << stage;
-    for (int conv = 0; conv < (o.double_conv_stages() >= 4 - stage ? 2 : 1); ++conv) {
-      m_body->push_back(
-          torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
-      m_body->push_back(torch::nn::BatchNorm2d(out));
-      m_body->push_back(torch::nn::ReLU());
-      in = out;
+  for (int64_t member = 0; member < o.members(); ++member) {
+    torch::nn::Sequential body;
+    int64_t in = o.in_channels();
+    for (int stage = 0; stage < 4; ++stage) {
+      const int64_t out = o.width() << stage;
+      for (int conv = 0; conv < (o.double_conv_stages() >= 4 - stage ? 2 : 1); ++conv) {
+        body->push_back(
+            torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
+        body->push_back(torch::nn::BatchNorm2d(out));
+        body->push_back(torch::nn::ReLU());
+        in = out;
+      }
+      if (stage < 3) {
+        body->push_back(torch::nn::MaxPool2d(2));
+      }
     }
-    if (stage < 3) {
-      m_body->push_back(torch::nn::MaxPool2d(2));
-    }
+    m_bodies.push_back(
+        register_module(member == 0 ? std::string("body") : fmt::format("body{}", member), body));
   }
-  register_module("body", m_body);
+}
+
+std::vector<torch::Tensor> BuiltinCnnImpl::member_features(const torch::Tensor& x) {
+  std::vector<torch::Tensor> out;
+  for (auto& body : m_bodies) {
+    const torch::Tensor maps = body->forward(x);
+    const torch::Tensor average = maps.mean({2, 3});
+    out.push_back(m_options.avg_max() ? torch::cat({average, maps.amax({2, 3})}, 1) : average);
+  }
+  return out;
 }
 
 torch::Tensor BuiltinCnnImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor maps = m_body->forward(x);
-  const torch::Tensor average = maps.mean({2, 3});
-  return m_options.avg_max() ? torch::cat({average, maps.amax({2, 3})}, 1) : average;
+  std::vector<torch::Tensor> members = member_features(x);
+  if (members.size() == 1) {
+    return members[0];
+  }
+  for (auto& f : members) {
+    f = F::normalize(f, F::NormalizeFuncOptions().dim(1));
+  }
+  return torch::cat(members, 1);
 }
 
 nlohmann::json to_json(const InputSpec& s) {
@@ -398,6 +417,7 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
     j["width"] = m_cnn->options().width();
     j["double_conv_stages"] = m_cnn->options().double_conv_stages();
     j["pooling"] = m_cnn->options().avg_max() ? "avg+max" : "avg";
+    j["members"] = m_cnn->options().members();
     j["file"] = "cnn.pt";
   } else {
     j["kind"] = "torchscript";
@@ -413,6 +433,10 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
   return j;
 }
 
+// The ranges the message below spells out.
+static_assert(k_min_builtin_cnn_width == 4 && k_max_builtin_cnn_width == 256 &&
+              k_max_builtin_cnn_ensemble == 8);
+
 FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::string& dir) {
   InputSpec spec = input_spec_from_json(j.at("input"));
   const std::string kind = j.at("kind").get<std::string>();
@@ -423,18 +447,23 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
     const auto width = j.at("width").get<int64_t>();
     const auto stages = j.value("double_conv_stages", int64_t{0});
     const auto pooling = j.value("pooling", std::string("avg"));
+    const auto members = j.value("members", int64_t{1});
     if ((channels != 1 && channels != 3) || width < k_min_builtin_cnn_width ||
         width > k_max_builtin_cnn_width || stages < 0 || stages > 4 ||
-        (pooling != "avg" && pooling != "avg+max")) {
+        (pooling != "avg" && pooling != "avg+max") || members < 1 ||
+        members > k_max_builtin_cnn_ensemble) {
       throw std::invalid_argument(
           fmt::format("extractor: in_channels {} (1 or 3), width {} (4 to 256), "
-                      "double_conv_stages {} (0 to 4) or pooling '{}' (avg, avg+max) is not a "
-                      "built-in CNN hpt makes",
-                      channels, width, stages, utf8_prefix(pooling, 40)));
+                      "double_conv_stages {} (0 to 4), pooling '{}' (avg, avg+max) or members "
+                      "{} (1 to 8) is not a built-in CNN hpt makes",
+                      channels, width, stages, utf8_prefix(pooling, 40), members));
     }
-    BuiltinCnn cnn(
-        BuiltinCnnOptions().in_channels(channels).width(width).double_conv_stages(stages).avg_max(
-            pooling == "avg+max"));
+    BuiltinCnn cnn(BuiltinCnnOptions()
+                       .in_channels(channels)
+                       .width(width)
+                       .double_conv_stages(stages)
+                       .avg_max(pooling == "avg+max")
+                       .members(members));
     hpt::require_regular_file(dir + "/" + file);
     torch::load(cnn, dir + "/" + file);
     return FeatureExtractor(cnn, spec, j.at("identity").get<std::string>());

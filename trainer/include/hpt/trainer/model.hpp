@@ -7,8 +7,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +65,9 @@ struct BuiltinCnnOptions {
   // Features: the last stage's global average pool followed by its global max pool (16w
   // numbers), or the average pool alone (8w).
   TORCH_ARG(bool, avg_max) = true;
+  // An ensemble of this many CNNs (each as above, initialised in turn): the features are each
+  // member's, L2-normalised and concatenated. 1: one CNN, its features as they are.
+  TORCH_ARG(int64_t, members) = 1;
   // The defaults are builtin-cnn-v4's; models saved before it had (0, false). On Fashion-MNIST
   // (bench/trainer/pretrain_recipes.py, raw features) they lift test pair AUC from 0.980 to
   // 0.989 for ~1.5x the pretraining time.
@@ -76,12 +79,17 @@ class BuiltinCnnImpl : public torch::nn::Module {
  public:
   explicit BuiltinCnnImpl(const BuiltinCnnOptions& options = {});
   torch::Tensor forward(const torch::Tensor& x);  // [N, C, H, W] -> [N, feature_dim()].
-  int64_t feature_dim() const { return (m_options.avg_max() ? 16 : 8) * m_options.width(); }
+  // Each member's own features, [N, member_dim()] each (pretraining gives each its own loss).
+  std::vector<torch::Tensor> member_features(const torch::Tensor& x);
+  int64_t member_dim() const { return (m_options.avg_max() ? 16 : 8) * m_options.width(); }
+  int64_t feature_dim() const { return m_options.members() * member_dim(); }
   const BuiltinCnnOptions& options() const { return m_options; }
 
  private:
   BuiltinCnnOptions m_options;
-  torch::nn::Sequential m_body;
+  // Member 0 is registered as "body" (a one-member CNN's weights are builtin-cnn-v4's), the
+  // others as "body1", "body2", ...
+  std::vector<torch::nn::Sequential> m_bodies;
 };
 TORCH_MODULE(BuiltinCnn);
 
