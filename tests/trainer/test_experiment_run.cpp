@@ -138,6 +138,18 @@ TEST_CASE("a dataset or extractor that cannot be loaded is named by its key", "[
         run_experiment(c, RunOptions()),
         Catch::StartsWith("exp.yaml:5: dataset.path: ") && Catch::Contains(tmp.path().string()));
   }
+  // A cache folder that cannot be one is named as such, not blamed on the dataset.
+  const std::string data_dir = hpt::test::make_synthetic_idx("bad-cache");
+  std::ofstream(tmp.file("cache-file")) << "x";
+  const char* saved_cache = std::getenv("HPT_CACHE_DIR");
+  const std::string saved = saved_cache ? saved_cache : "";
+  ::setenv("HPT_CACHE_DIR", tmp.file("cache-file").c_str(), 1);
+  const ExperimentConfig cached = parse_experiment(
+      YAML::Load(fmt::format("dataset: {{format: idx, path: {}}}\n", data_dir)), "exp.yaml");
+  CHECK_THROWS_WITH(run_experiment(cached, RunOptions()),
+                    "the cache folder (HPT_CACHE_DIR, default ~/.cache/hpt): '" +
+                        tmp.file("cache-file") + "' exists and is not a folder");
+  saved_cache ? ::setenv("HPT_CACHE_DIR", saved.c_str(), 1) : ::unsetenv("HPT_CACHE_DIR");
   // A TorchScript extractor that is not there is named before the dataset is loaded.
   const ExperimentConfig missing = parse_experiment(
       YAML::Load(fmt::format("feature_extractor: {}\ndataset: {{format: folder, path: {}}}\n",

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/folder.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/cpu_threads.hpp"
 #include "hpt/trainer/device.hpp"
@@ -41,6 +42,9 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
                                 std::ostream& log) {
   if (const auto problems = input_path_problems(config); !problems.empty()) {
     throw std::runtime_error(origin_of(config, problems[0].first) + ": " + problems[0].second);
+  }
+  if (const std::string problem = folder_problem(cache_root()); !problem.empty()) {
+    throw std::runtime_error("the cache folder (HPT_CACHE_DIR, default ~/.cache/hpt): " + problem);
   }
   const DatasetOptions o{config.dataset, config.seed, cache_root() + "/images"};
   const auto t0 = Clock::now();
