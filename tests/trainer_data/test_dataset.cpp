@@ -36,6 +36,22 @@ TEST_CASE("decoded images are cached", "[dataset][cache]") {
   CHECK(first.fingerprint == second.fingerprint);
 }
 
+// A cache that cannot be written (here: a file where its folder goes; a full disk alike)
+// stops nothing: the dataset loads, with the reason kept for the log.
+TEST_CASE("an unwritable image cache is not fatal", "[dataset][cache]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path() / "data");
+  testing::write_text(dir.path() / "cache-file", "x");
+  const DatasetOptions cached{{"folder", dir.str("data"), 0, 0.2, 0.2}, 4, dir.str("cache")};
+  const DatasetOptions blocked{
+      {"folder", dir.str("data"), 0, 0.2, 0.2}, 4, dir.str("cache-file/images")};
+  const Dataset loaded = load_dataset(blocked);
+  CHECK_FALSE(loaded.loaded_from_cache);
+  CHECK_THAT(loaded.cache_problem, Catch::Contains("cache-file"));
+  CHECK(same(loaded, load_dataset(cached)));
+  CHECK(load_dataset(cached).cache_problem.empty());
+}
+
 // A changed source file invalidates the cache: the new pixels are decoded.
 TEST_CASE("the cache is invalidated when a source changes", "[dataset][cache]") {
   TempDir dir;
@@ -169,8 +185,8 @@ TEST_CASE("JPEG folder load time", "[.bench]") {
 // load_dataset's own guard, for callers that skip the experiment parser: the same ceiling on
 // image_size (k_max_image_size) and the same rule on the fractions, before any file is read.
 TEST_CASE("load_dataset refuses sizes and fractions the parser refuses", "[dataset]") {
-  DatasetOptions options{{"folder", "/nonexistent", hpt::trainer::k_max_image_size + 1, 0.1, 0.1},
-                         0, ""};
+  DatasetOptions options{
+      {"folder", "/nonexistent", hpt::trainer::k_max_image_size + 1, 0.1, 0.1}, 0, ""};
   CHECK_THROWS_WITH(load_dataset(options), "image_size must be in [0, 2048], got 2049");
   options.image_size = 0;
   options.val_fraction = 0.6;

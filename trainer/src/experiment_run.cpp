@@ -52,13 +52,20 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
   try {
     dataset = load_dataset(o);
   } catch (const std::filesystem::filesystem_error& e) {
-    throw std::runtime_error(fmt::format("{}: cannot read '{}': {}",
-                                         origin_of(config, "dataset.path"), e.path1().string(),
-                                         e.code().message()));
+    const std::string path = e.path1().string();
+    if (!o.cache_dir.empty() && path.rfind(o.cache_dir, 0) == 0) {  // A full disk, ...
+      throw std::runtime_error(
+          fmt::format("cannot write the image cache '{}': {}", path, e.code().message()));
+    }
+    throw std::runtime_error(fmt::format(
+        "{}: cannot read '{}': {}", origin_of(config, "dataset.path"), path, e.code().message()));
   } catch (const std::exception& e) {
     throw std::runtime_error(origin_of(config, "dataset.path") + ": " + e.what());
   }
   result.timings["load_dataset"] = seconds_since(t0);
+  if (!dataset.cache_problem.empty()) {
+    log << "warning: decoded images not cached (" << dataset.cache_problem << ")\n";
+  }
   log << fmt::format("dataset {} ({}): train {}, val {}, test {} images, {} classes\n",
                      config.dataset.path, config.dataset.format, dataset.train.size(),
                      dataset.val.size(), dataset.test.size(), dataset.class_names.size());

@@ -44,8 +44,8 @@ std::vector<int64_t> labels_of(const ImageSet& set) {
 
 void validate(const DatasetOptions& options) {
   if (options.image_size < 0 || options.image_size > k_max_image_size) {
-    throw std::invalid_argument(fmt::format("image_size must be in [0, {}], got {}",
-                                            k_max_image_size, options.image_size));
+    throw std::invalid_argument(
+        fmt::format("image_size must be in [0, {}], got {}", k_max_image_size, options.image_size));
   }
   for (double f : {options.val_fraction, options.test_fraction}) {
     if (!(f >= 0.0 && f < 1.0)) {
@@ -83,7 +83,11 @@ Dataset load_dataset(const DatasetOptions& options) {
     pools = decode_sources(sources, options.path, image_size);
     pools->source_fingerprint = source_fingerprint;
     if (!cache_path.empty()) {
-      write_image_cache(cache_path, *pools);
+      try {  // Only an optimisation: a full disk or a read-only cache folder stops nothing.
+        write_image_cache(cache_path, *pools);
+      } catch (const std::exception& e) {
+        dataset.cache_problem = e.what();
+      }
     }
   }
   dataset.class_names = pools->class_names;

@@ -31,6 +31,7 @@ struct Dataset {
   ImageSet train, val, test;
   std::string fingerprint;         // Identifies source files + options; keys downstream caches.
   bool loaded_from_cache = false;  // True when the decoded images came from cache_dir.
+  std::string cache_problem;       // Why the decoded images could not be cached ("" if they were).
 };
 
 // Loads and splits a dataset. Split rules:
