@@ -45,7 +45,7 @@ void add_report_commands(CLI::App& app) {
     auto storage = open_storage(args->db, true);
     require_known_directions(*storage, args->study, "report");
     reports::write_report(*storage, args->study, args->out);
-    std::cout << "hpt: wrote " << args->out << "\n";
+    std::cerr << "hpt: wrote " << args->out << "\n";  // stdout may be the report itself.
   });
   auto* importance = app.add_subcommand("importance", "Parameter importances (fANOVA)");
   importance->add_option("DB", args->db, "Study database")->required();

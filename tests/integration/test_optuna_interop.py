@@ -102,6 +102,12 @@ s.optimize(f, n_trials=25, catch=(ValueError,))
             html = fh.read()
         for section in ("Optimization history", "Slice", "Parallel", "Contour", "Learning curves"):
             self.assertIn(section, html)
+        # To a pipe: the page alone on stdout (the "wrote" line goes to stderr).
+        piped = run_hpt("report", db, "-o", "/dev/stdout", check=True)
+        self.assertTrue(piped.stdout.startswith("<!DOCTYPE html>"), piped.stdout[:100])
+        self.assertTrue(piped.stdout.rstrip().endswith("</html>"), piped.stdout[-100:])
+        self.assertIn("Optimization history", piped.stdout)
+        self.assertIn("hpt: wrote /dev/stdout", piped.stderr)
         imp = json.loads(run_hpt("importance", db, "--format", "json", check=True).stdout)
         self.assertEqual(set(imp), {"lr", "units", "act"})
         self.assertAlmostEqual(sum(imp.values()), 1.0, places=6)
