@@ -123,9 +123,8 @@ std::string stderr_reason(const std::string& tail) {
     return "";
   }
   const size_t newline = tail.find_last_of('\n', end);
-  std::string_view line(tail);
-  line = line.substr(newline == std::string::npos ? 0 : newline + 1);
-  line = line.substr(0, end + 1 - (tail.size() - line.size()));
+  const size_t start = newline == std::string::npos ? 0 : newline + 1;
+  std::string_view line = std::string_view(tail).substr(start, end + 1 - start);
   line.remove_prefix(std::min(line.size(), line.find_first_not_of(" \t")));
   const std::string_view kept = utf8_prefix(line, 300);
   return ": " + std::string(kept) + (kept.size() < line.size() ? "\u2026" : "");

@@ -43,10 +43,11 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
   if (const auto problems = input_path_problems(config); !problems.empty()) {
     throw std::runtime_error(origin_of(config, problems[0].first) + ": " + problems[0].second);
   }
-  if (const std::string problem = folder_problem(cache_root()); !problem.empty()) {
+  const std::string cache = cache_root();
+  if (const std::string problem = folder_problem(cache); !problem.empty()) {
     throw std::runtime_error("the cache folder (HPT_CACHE_DIR, default ~/.cache/hpt): " + problem);
   }
-  const DatasetOptions o{config.dataset, config.seed, cache_root() + "/images"};
+  const DatasetOptions o{config.dataset, config.seed, cache + "/images"};
   const auto t0 = Clock::now();
   Dataset dataset;
   try {

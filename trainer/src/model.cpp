@@ -48,25 +48,35 @@ torch::Tensor EmbeddingHeadImpl::forward(const torch::Tensor& x) {
   return F::normalize(m_out(h), F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
 }
 
+namespace {
+
+// One CNN's four conv-BN-ReLU stages (a second convolution in the last double_conv_stages),
+// max-pooled between them.
+torch::nn::Sequential cnn_body(const BuiltinCnnOptions& o) {
+  torch::nn::Sequential body;
+  int64_t in = o.in_channels();
+  for (int stage = 0; stage < 4; ++stage) {
+    const int64_t out = o.width() << stage;
+    for (int conv = 0; conv < (o.double_conv_stages() >= 4 - stage ? 2 : 1); ++conv) {
+      body->push_back(
+          torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
+      body->push_back(torch::nn::BatchNorm2d(out));
+      body->push_back(torch::nn::ReLU());
+      in = out;
+    }
+    if (stage < 3) {
+      body->push_back(torch::nn::MaxPool2d(2));
+    }
+  }
+  return body;
+}
+
+}  // namespace
+
 BuiltinCnnImpl::BuiltinCnnImpl(const BuiltinCnnOptions& o) : m_options(o) {
   for (int64_t member = 0; member < o.members(); ++member) {
-    torch::nn::Sequential body;
-    int64_t in = o.in_channels();
-    for (int stage = 0; stage < 4; ++stage) {
-      const int64_t out = o.width() << stage;
-      for (int conv = 0; conv < (o.double_conv_stages() >= 4 - stage ? 2 : 1); ++conv) {
-        body->push_back(
-            torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
-        body->push_back(torch::nn::BatchNorm2d(out));
-        body->push_back(torch::nn::ReLU());
-        in = out;
-      }
-      if (stage < 3) {
-        body->push_back(torch::nn::MaxPool2d(2));
-      }
-    }
-    m_bodies.push_back(
-        register_module(member == 0 ? std::string("body") : fmt::format("body{}", member), body));
+    m_bodies.push_back(register_module(
+        member == 0 ? std::string("body") : fmt::format("body{}", member), cnn_body(o)));
   }
 }
 
