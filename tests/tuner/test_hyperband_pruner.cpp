@@ -115,3 +115,30 @@ TEST_CASE("hyperband with extreme resources", "[pruner][hyperband]") {
     CHECK(p.bracket_of("x", i) >= 0);
   }
 }
+
+// Steps anywhere in int64 give a decision: INT64_MAX passes each bracket's reachable rungs
+// once, an "auto" max_resource from a COMPLETE trial at INT64_MAX saturates, and one from a
+// negative last step (below min_resource) makes no bracket.
+TEST_CASE("hyperband decides in bounded time at any int64 step", "[pruner][hyperband]") {
+  constexpr int64_t k_max = std::numeric_limits<int64_t>::max();
+  for (int64_t step : {k_max, std::numeric_limits<int64_t>::min(), int64_t{0}}) {
+    HyperbandPruner p(HyperbandOptions{1, 100, 3, 0});
+    std::vector<hpt::FrozenTrial> trials{
+        hpt::test::make_trial(0, hpt::TrialState::Running, {}, {}, {{step, 0.5}})};
+    const hpt::PruneDecision d = p.decide({Direction::Minimize, &trials, "p"}, trials[0]);
+    CHECK_FALSE(d.prune);
+    CHECK(d.system_attrs.size() <= 40);  // 3^39 < INT64_MAX < 3^40.
+  }
+  HyperbandPruner auto_max(HyperbandOptions{1, std::nullopt, 2, 0});
+  std::vector<hpt::FrozenTrial> trials{
+      hpt::test::make_trial(0, hpt::TrialState::Complete, 1.0, {}, {{k_max, 1.0}}),
+      hpt::test::make_trial(1, hpt::TrialState::Running, {}, {}, {{k_max, 0.5}})};
+  CHECK_FALSE(auto_max.decide({Direction::Minimize, &trials, "p"}, trials[1]).prune);
+  CHECK(auto_max.budgets().size() == 64);  // As Optuna: max_resource 2^63, log2 = 63, + 1.
+  HyperbandPruner below(HyperbandOptions{5, std::nullopt, 2, 0});
+  std::vector<hpt::FrozenTrial> negative{
+      hpt::test::make_trial(0, hpt::TrialState::Complete, 1.0, {}, {{-7, 1.0}}),
+      hpt::test::make_trial(1, hpt::TrialState::Running, {}, {}, {{k_max, 0.5}})};
+  CHECK_FALSE(below.decide({Direction::Minimize, &negative, "p"}, negative[1]).prune);
+  CHECK(below.budgets().empty());
+}

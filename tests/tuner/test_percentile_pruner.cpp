@@ -150,3 +150,20 @@ TEST_CASE("percentile pruner: incremental best equals recomputation", "[pruner]"
     }
   }
 }
+
+// Steps at the ends of int64 (with warm-up and interval near them too) decide without
+// overflow: no other trial reported there, so nothing is pruned.
+TEST_CASE("percentile pruner at extreme steps", "[pruner]") {
+  constexpr int64_t k_max = std::numeric_limits<int64_t>::max();
+  constexpr int64_t k_min = std::numeric_limits<int64_t>::min();
+  const auto trials = history(5);
+  for (int64_t warmup : {int64_t{0}, k_max}) {
+    for (int64_t interval : {int64_t{1}, int64_t{7}, k_max}) {
+      PercentilePruner p(PercentilePrunerOptions{50.0, 0, warmup, interval, 1});
+      CHECK_FALSE(p.prune(Direction::Minimize, trials, running({{k_max, 1e9}})));
+      CHECK_FALSE(p.prune(Direction::Minimize, trials, running({{k_min, 1e9}})));
+      CHECK_FALSE(
+          p.prune(Direction::Minimize, trials, running({{k_min, 1e9}, {k_max, 1e9}})));
+    }
+  }
+}

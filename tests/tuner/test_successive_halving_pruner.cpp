@@ -129,3 +129,37 @@ TEST_CASE("successive halving with huge resources", "[pruner][sh]") {
       0, hpt::TrialState::Running, {}, {}, {{std::numeric_limits<int64_t>::max() - 1, 1.0}})};
   CHECK_FALSE(p.decide({Direction::Minimize, &trials, "s"}, trials[0]).prune);
 }
+
+// A step of INT64_MAX reaches every rung whose step fits in int64 (4^0 .. 4^31) and no more:
+// the walk ends, each rung recorded once; negative and zero steps reach none.
+TEST_CASE("successive halving decides in bounded time at any int64 step", "[pruner][sh]") {
+  constexpr int64_t k_max = std::numeric_limits<int64_t>::max();
+  for (int64_t eta : {2, 4, 1000}) {
+    SuccessiveHalvingPruner p(SuccessiveHalvingOptions{1, eta, 0, 0});
+    std::vector<hpt::FrozenTrial> trials{
+        hpt::test::make_trial(0, hpt::TrialState::Running, {}, {}, {{k_max, 0.5}})};
+    const hpt::PruneDecision d = p.decide({Direction::Minimize, &trials, "s"}, trials[0]);
+    CHECK_FALSE(d.prune);
+    size_t rungs = 0;  // floor(log_eta(INT64_MAX)) + 1, counted exactly.
+    for (int64_t s = 1; s <= k_max; s *= eta) {
+      ++rungs;
+      if (s > k_max / eta) {
+        break;
+      }
+    }
+    CHECK(d.system_attrs.size() == rungs);
+  }
+  for (int64_t step : {std::numeric_limits<int64_t>::min(), int64_t{-1}, int64_t{0}}) {
+    SuccessiveHalvingPruner p(SuccessiveHalvingOptions{1, 4, 0, 0});
+    std::vector<hpt::FrozenTrial> trials{
+        hpt::test::make_trial(0, hpt::TrialState::Running, {}, {}, {{step, 0.5}})};
+    const hpt::PruneDecision d = p.decide({Direction::Minimize, &trials, "s"}, trials[0]);
+    CHECK_FALSE(d.prune);
+    CHECK(d.system_attrs.empty());
+  }
+  // A first rung beyond int64 (min_early_stopping_rate INT64_MAX) is never reached.
+  SuccessiveHalvingPruner far(SuccessiveHalvingOptions{1, 2, k_max, 0});
+  std::vector<hpt::FrozenTrial> trials{
+      hpt::test::make_trial(0, hpt::TrialState::Running, {}, {}, {{k_max, 0.5}})};
+  CHECK(far.decide({Direction::Minimize, &trials, "s"}, trials[0]).system_attrs.empty());
+}

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "hpt/tuner/options.hpp"
@@ -83,8 +84,12 @@ bool HyperbandPruner::initialize(const std::vector<FrozenTrial>& trials) {
   if (!m_options.max_resource) {
     for (const FrozenTrial& t : trials) {
       const auto step = t.state == TrialState::Complete ? t.last_step() : std::nullopt;
-      if (step && (!m_options.max_resource || *step + 1 > *m_options.max_resource)) {
-        m_options.max_resource = *step + 1;
+      // last step + 1, saturating at INT64_MAX.
+      const auto resource =
+          step ? std::optional<int64_t>(*step + (*step < std::numeric_limits<int64_t>::max()))
+               : std::nullopt;
+      if (resource && (!m_options.max_resource || *resource > *m_options.max_resource)) {
+        m_options.max_resource = resource;
       }
     }
     if (!m_options.max_resource) {
@@ -94,9 +99,13 @@ bool HyperbandPruner::initialize(const std::vector<FrozenTrial>& trials) {
   // Python's math.log(x, base) is log(x) / log(base): the same rounding at exact powers.
   const double ratio =
       static_cast<double>(*m_options.max_resource) / static_cast<double>(m_options.min_resource);
-  const int n_brackets = static_cast<int>(
-      std::floor(std::log(ratio) / std::log(static_cast<double>(m_options.reduction_factor)))) +
-      1;
+  // No bracket when an "auto" max_resource came out below min_resource (ratio < 1; log of
+  // a ratio <= 0 is not a number); at most 64 brackets otherwise (ratio < 2^63).
+  const int n_brackets =
+      ratio < 1.0 ? 0
+                  : static_cast<int>(std::floor(
+                        std::log(ratio) / std::log(static_cast<double>(m_options.reduction_factor)))) +
+                        1;
   for (int b = 0; b < n_brackets; ++b) {
     const int s = n_brackets - 1 - b;
     const double budget = std::ceil(

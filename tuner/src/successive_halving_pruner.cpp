@@ -37,12 +37,14 @@ int64_t current_rung(const FrozenTrial& trial) {
   return rung;
 }
 
-// min_resource * reduction_factor^rung_index, saturating at INT64_MAX (no step reaches it).
-int64_t promotion_step(int64_t min_resource, int64_t reduction_factor, int64_t rung_index) {
+// min_resource * reduction_factor^rung_index, or std::nullopt when that exceeds INT64_MAX (no
+// step reaches the rung). At most 63 multiplications: reduction_factor >= 2.
+std::optional<int64_t> promotion_step(int64_t min_resource, int64_t reduction_factor,
+                                      int64_t rung_index) {
   int64_t step = min_resource;
   for (int64_t i = 0; i < rung_index; ++i) {
     if (step > std::numeric_limits<int64_t>::max() / reduction_factor) {
-      return std::numeric_limits<int64_t>::max();
+      return std::nullopt;
     }
     step *= reduction_factor;
   }
@@ -113,11 +115,14 @@ PruneDecision SuccessiveHalvingPruner::decide(const PruneContext& ctx, const Fro
     }
   }
   const double value = trial.intermediate_values.at(*step);
+  // Each pass reaches a higher rung step: at most 63 passes before the step exceeds INT64_MAX.
   for (int64_t rung = current_rung(trial);; ++rung) {
-    const int64_t rung_step =
-        promotion_step(*m_options.min_resource, m_options.reduction_factor,
-                       m_options.min_early_stopping_rate + rung);
-    if (*step < rung_step) {
+    const std::optional<int64_t> rung_step =
+        rung > std::numeric_limits<int64_t>::max() - m_options.min_early_stopping_rate
+            ? std::nullopt
+            : promotion_step(*m_options.min_resource, m_options.reduction_factor,
+                             m_options.min_early_stopping_rate + rung);
+    if (!rung_step || *step < *rung_step) {
       return decision;
     }
     if (std::isnan(value)) {
