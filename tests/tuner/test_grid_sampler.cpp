@@ -79,3 +79,26 @@ TEST_CASE("grid skips points held by running trials", "[grid]") {
   auto same = grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, 6});
   CHECK(same == p);
 }
+
+// Int values are counted without overflow: 8 values at the top of int64 (all of them, in
+// bounded time), and the whole int64 range is "too many values", not a wrap-around.
+TEST_CASE("grid counts int values at the int64 limits", "[grid]") {
+  constexpr int64_t k_max = std::numeric_limits<int64_t>::max();
+  constexpr int64_t k_min = std::numeric_limits<int64_t>::min();
+  CHECK(hpt::grid_axes({{"a", IntDistribution{k_max - 7, k_max, false, 1}}}, Json())[0].size() ==
+        8);
+  CHECK(hpt::grid_axes({{"a", IntDistribution{k_min, k_min + 9, false, 3}}}, Json())[0].size() ==
+        4);
+  const int64_t top = int64_t{1} << 53;
+  CHECK(hpt::grid_axes({{"a", IntDistribution{top - 7, top, false, 1}}}, Json())[0] ==
+        std::vector<double>{0x1p53 - 7, 0x1p53 - 6, 0x1p53 - 5, 0x1p53 - 4, 0x1p53 - 3,
+                            0x1p53 - 2, 0x1p53 - 1, 0x1p53});
+  CHECK(hpt::grid_axes({{"a", IntDistribution{k_min, k_max, false, k_max}}}, Json())[0] ==
+        std::vector<double>{-0x1p63, -1.0, 0x1p63});  // k_min, -1, k_max - 1 as doubles.
+  for (const IntDistribution& d :
+       {IntDistribution{k_min, k_max, false, 1}, IntDistribution{-top, top, false, 1}}) {
+    CHECK_THROWS_WITH(hpt::grid_axes({{"a", d}}, Json()),
+                      "grid sampler: parameter 'a' has too many values; list them in "
+                      "'search_space'");
+  }
+}

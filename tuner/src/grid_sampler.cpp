@@ -26,12 +26,17 @@ std::vector<double> default_axis(const std::string& name, const Distribution& di
       axis.push_back(static_cast<double>(i));
     }
   } else if (const auto* i = std::get_if<IntDistribution>(&dist)) {
-    if (static_cast<double>(i->high - i->low) / i->step >= static_cast<double>(k_max_grid)) {
+    // Counted in uint64: high - low fits there for any int64 bounds (requires low <= high,
+    // step >= 1).
+    const uint64_t width = static_cast<uint64_t>(i->high) - static_cast<uint64_t>(i->low);
+    const uint64_t step = static_cast<uint64_t>(i->step);
+    if (width / step >= k_max_grid) {
       throw std::invalid_argument(fmt::format(
           "grid sampler: parameter '{}' has too many values; list them in 'search_space'", name));
     }
-    for (int64_t v = i->low; v <= i->high; v += i->step) {
-      axis.push_back(static_cast<double>(v));
+    for (uint64_t k = 0; k <= width / step; ++k) {
+      const uint64_t v = static_cast<uint64_t>(i->low) + k * step;  // <= high: no wrap.
+      axis.push_back(static_cast<double>(static_cast<int64_t>(v)));
     }
   } else {
     const auto& f = std::get<FloatDistribution>(dist);
