@@ -75,7 +75,12 @@ std::vector<std::string> quick_param_ranking(const std::vector<FrozenTrial>& tri
     const size_t n_bins = axis.categorical ? std::max<size_t>(axis.labels.size(), 1) : k_bins;
     std::vector<double> sum(n_bins, 0.0);
     std::vector<double> count(n_bins, 0.0);
-    std::vector<std::pair<size_t, double>> points;  // (bin, value)
+    std::vector<std::pair<size_t, double>> points;  // (bin, value scaled into [-1, 1])
+    std::vector<double> values;
+    for (int i : idx) {
+      values.push_back(*trials[i].value);
+    }
+    const double scale = unit_scale(values);  // Squares of values near DBL_MAX stay finite.
     for (int i : idx) {
       const double x = axis_value(axis, trials[i]);
       if (std::isnan(x) || (axis.categorical && x < 0)) {
@@ -85,8 +90,8 @@ std::vector<std::string> quick_param_ranking(const std::vector<FrozenTrial>& tri
           axis.categorical
               ? std::min(static_cast<size_t>(x), n_bins - 1)
               : static_cast<size_t>(std::clamp(axis_position(axis, x) * k_bins, 0.0, k_bins - 1.0));
-      points.emplace_back(bin, *trials[i].value);
-      sum[bin] += *trials[i].value;
+      points.emplace_back(bin, *trials[i].value * scale);
+      sum[bin] += *trials[i].value * scale;
       count[bin] += 1;
     }
     double mean = 0.0;

@@ -64,3 +64,19 @@ TEST_CASE("quick_param_ranking", "[importance_info]") {
   const auto by_name = hpt::reports::quick_param_ranking(flat);
   CHECK(std::is_sorted(by_name.begin(), by_name.end()));
 }
+
+// Values near DBL_MAX (the study's values times 1e300) rank and weigh the params as the
+// ordinary study does: no overflowed variance reads as "does not vary" or as no ranking.
+TEST_CASE("importance info of huge finite values", "[importance_info]") {
+  auto huge = hpt::test::mixed_study(80);
+  for (auto& t : huge) {
+    if (t.value) {
+      t.value = *t.value * 1e300;
+    }
+  }
+  CHECK(hpt::reports::quick_param_ranking(huge)[0] == "lr");
+  const auto v = hpt::reports::get_importance_info(huge, hpt::ImportanceTarget::Value);
+  CHECK(v.note.empty());
+  REQUIRE_FALSE(v.importances.empty());
+  CHECK(v.importances[0].first == "lr");
+}

@@ -282,3 +282,36 @@ json.dump({"trees": trees, "importance": [f.get_importance(i)[0] for i in range(
     CHECK(pairwise[g] == Approx(optuna).epsilon(1e-9));
   }
 }
+
+// Huge finite values (one of 1e300 among ordinary ones, or values at +-1e308) overflow no
+// variance: the importances are those of the same study at an ordinary scale.
+TEST_CASE("importance of huge finite values", "[fanova]") {
+  const auto base = hpt::fanova_importance(linear_study(150), hpt::ImportanceTarget::Value);
+  auto huge = linear_study(150);
+  for (auto& t : huge) {
+    t.value = *t.value * 0x1p1000;  // Exact: the same forest, scaled.
+  }
+  const auto scaled = hpt::fanova_importance(huge, hpt::ImportanceTarget::Value);
+  for (const auto& [name, imp] : base) {
+    CHECK(scaled.at(name) == Approx(imp).margin(1e-12));
+  }
+  auto extremes = linear_study(150);
+  for (auto& t : extremes) {
+    t.value = t.params.at("x1") > 0.5 ? 1e308 : -1e308;
+  }
+  const auto ext = hpt::fanova_importance(extremes, hpt::ImportanceTarget::Value);
+  CHECK(ext.at("x1") > 0.9);
+  auto outlier = linear_study(10);
+  outlier[3].value = 1e300;
+  const auto out = hpt::fanova_importance(outlier, hpt::ImportanceTarget::Value);
+  CHECK(out.at("x0") + out.at("x1") + out.at("x2") == Approx(1.0));
+}
+
+// unit_scale: a power of two taking the largest finite |value| into [0.5, 1).
+TEST_CASE("unit_scale", "[fanova]") {
+  CHECK(hpt::unit_scale({}) == 1.0);
+  CHECK(hpt::unit_scale({0.0, NAN}) == 1.0);
+  CHECK(hpt::unit_scale({3.0, -1.0}) == 0.25);
+  CHECK(hpt::unit_scale({1e308, -INFINITY}) == std::ldexp(1.0, -1024));  // 1e308 < 2^1024.
+  CHECK(hpt::unit_scale({-0x1p-1070}) == 0x1p1023);
+}

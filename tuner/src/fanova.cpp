@@ -463,6 +463,13 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
       y.push_back(*v);
     }
   }
+  // Values whose squares could overflow the trees' sums (|y| > 2^400) are scaled into
+  // [-1, 1] (importances are scale-free); smaller ones stay as they are (sklearn's numbers).
+  if (const double scale = unit_scale(y); scale < 0x1p-400) {
+    for (double& v : y) {
+      v *= scale;
+    }
+  }
   const size_t n = y.size();
   if (n < 2) {
     throw std::invalid_argument(
@@ -498,6 +505,21 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
     result[active[p].first] = fractions[p] / total;
   }
   return result;
+}
+
+double unit_scale(const std::vector<double>& values) {
+  double largest = 0.0;
+  for (double v : values) {
+    if (std::isfinite(v)) {
+      largest = std::max(largest, std::abs(v));
+    }
+  }
+  if (largest == 0.0) {
+    return 1.0;
+  }
+  int exponent = 0;
+  std::frexp(largest, &exponent);  // largest = m * 2^exponent, m in [0.5, 1).
+  return std::ldexp(1.0, std::min(-exponent, 1023));  // 2^1024 is not a double.
 }
 
 std::vector<std::pair<std::string, double>> sorted_by_importance(
