@@ -138,15 +138,8 @@ void Progress::summary(const std::vector<FrozenTrial>& complete,
     m_out.flush();
     return;
   }
-  const FrozenTrial* best = nullptr;
-  for (const auto& t : complete) {
-    if (!t.value) {
-      continue;
-    }
-    if (!best || is_better(*t.value, *best->value, direction)) {
-      best = &t;
-    }
-  }
+  const std::optional<size_t> best_index = best_trial_index(complete, direction);
+  const FrozenTrial* best = best_index ? &complete[*best_index] : nullptr;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
   if (best) {

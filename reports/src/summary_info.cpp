@@ -57,25 +57,6 @@ std::optional<std::vector<std::vector<double>>> parse_confusion(const Json& j) {
 
 }  // namespace
 
-std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials, Direction dir) {
-  std::optional<size_t> best;
-  for (size_t i = 0; i < trials.size(); ++i) {
-    const FrozenTrial& t = trials[i];
-    if (t.state != TrialState::Complete || !t.value || !std::isfinite(*t.value)) {
-      continue;
-    }
-    if (!best) {
-      best = i;
-      continue;
-    }
-    const double b = *trials[*best].value;
-    if (is_better(*t.value, b, dir) || (*t.value == b && t.number < trials[*best].number)) {
-      best = i;
-    }
-  }
-  return best;
-}
-
 SummaryInfo get_summary_info(const std::string& study_name, Direction direction,
                              const std::vector<FrozenTrial>& trials) {
   SummaryInfo info;

@@ -45,6 +45,23 @@ TEST_CASE("progress: summary skips NaN for the best trial", "[progress]") {
   CHECK_THAT(out.str(), Catch::Contains("best trial 1 value=0.5"));
 }
 
+// The summary's best trial is hpt best's (one rule): -inf is the best minimum.
+TEST_CASE("progress: summary takes an infinite best value", "[progress]") {
+  std::ostringstream out;
+  Progress p(out, false);
+  p.begin("s", Direction::Minimize, 3, 0);
+  std::vector<FrozenTrial> complete(3);
+  for (int i = 0; i < 3; ++i) {
+    complete[i].number = i;
+    complete[i].state = TrialState::Complete;
+  }
+  complete[0].value = 1.0;
+  complete[1].value = -std::numeric_limits<double>::infinity();
+  complete[2].value = -std::numeric_limits<double>::infinity();
+  p.summary(complete, {Direction::Minimize});
+  CHECK_THAT(out.str(), Catch::Contains("best trial 1 value=-inf"));
+}
+
 // Names, reasons, notes and parameters holding control characters (from a database or a
 // worker) are printed escaped: no ESC or BEL reaches the terminal.
 TEST_CASE("progress: control characters are escaped", "[progress]") {

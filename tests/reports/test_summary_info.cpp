@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "hpt/reports/info.hpp"
 #include "study_fixtures.hpp"
@@ -50,6 +51,16 @@ TEST_CASE("summary tolerates odd studies", "[summary_info]") {
   const auto e = hpt::reports::get_summary_info("e", hpt::Direction::Minimize, {});
   CHECK_FALSE(e.best_number);
   CHECK(e.n_trials == 0);
+}
+
+// The report's best trial follows the one rule: a COMPLETE -inf trial is the best minimum.
+TEST_CASE("summary best trial may have an infinite value", "[summary_info]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const auto s = hpt::reports::get_summary_info(
+      "s", hpt::Direction::Minimize,
+      {make_trial(0, TrialState::Complete, 1.0), make_trial(1, TrialState::Complete, -inf)});
+  REQUIRE(s.best_number);
+  CHECK(*s.best_number == 1);
 }
 
 // Rows carry external params, durations and scalar user attrs only.

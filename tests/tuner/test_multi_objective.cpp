@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 #include "hpt/tuner/multi_objective.hpp"
 
@@ -57,6 +58,31 @@ TEST_CASE("best_trials of a single objective", "[multi_objective]") {
   CHECK(numbers(hpt::best_trials(trials, {hpt::Direction::Minimize})) == std::vector<int>{1, 2});
   CHECK(numbers(hpt::best_trials(trials, {hpt::Direction::Maximize})) == std::vector<int>{0});
   CHECK_THROWS_WITH(hpt::best_trials(trials, {hpt::Direction::NotSet}), Catch::Contains("NOT_SET"));
+}
+
+// One best-trial rule: a COMPLETE trial with an infinite value is a valid best (-inf
+// minimises, +inf maximises); NaN and other states never are; ties go to the lowest number.
+TEST_CASE("best_trial_index and best_trials agree on infinite values", "[multi_objective]") {
+  using hpt::Direction;
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<hpt::FrozenTrial> trials{trial(0, {-inf}), trial(1, {1}), trial(2, {inf}),
+                                             trial(3, {NAN}), trial(4, {-inf}),
+                                             trial(5, {-inf}, hpt::TrialState::Pruned)};
+  CHECK(hpt::best_trial_index(trials, Direction::Minimize) == size_t{0});
+  CHECK(hpt::best_trial_index(trials, Direction::Maximize) == size_t{2});
+  CHECK(numbers(hpt::best_trials(trials, {Direction::Minimize})) == std::vector<int>{0, 4});
+  CHECK(numbers(hpt::best_trials(trials, {Direction::Maximize})) == std::vector<int>{2});
+  // Only infinite values: still a best trial.
+  const std::vector<hpt::FrozenTrial> all_inf{trial(0, {-inf}), trial(1, {-inf})};
+  CHECK(hpt::best_trial_index(all_inf, Direction::Minimize) == size_t{0});
+  CHECK(numbers(hpt::best_trials(all_inf, {Direction::Minimize})) == std::vector<int>{0, 1});
+  // Several objectives: an infinite value takes part in dominance.
+  const std::vector<hpt::FrozenTrial> mo{trial(0, {-inf, 5}), trial(1, {1, 1}), trial(2, {2, 2})};
+  CHECK(numbers(hpt::best_trials(mo, {Direction::Minimize, Direction::Minimize})) ==
+        std::vector<int>{0, 1});
+  // Nothing COMPLETE with a number: none.
+  CHECK_FALSE(hpt::best_trial_index({trial(0, {NAN}), trial(1, {1}, hpt::TrialState::Fail)},
+                                    Direction::Minimize));
 }
 
 // Non-domination ranks as Optuna's _calculate_nondomination_rank prints them for the

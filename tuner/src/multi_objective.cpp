@@ -1,5 +1,6 @@
 #include "hpt/tuner/multi_objective.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -17,6 +18,33 @@ bool dominates(const std::vector<double>& a, const std::vector<double>& b,
   return better;
 }
 
+bool is_best_candidate(const FrozenTrial& t, size_t n_objectives) {
+  if (t.state != TrialState::Complete) {
+    return false;
+  }
+  const std::vector<double> v = t.objective_values();
+  return v.size() == n_objectives &&
+         std::none_of(v.begin(), v.end(), [](double x) { return std::isnan(x); });
+}
+
+std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials,
+                                       Direction direction) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const FrozenTrial& t = trials[i];
+    if (!is_best_candidate(t, 1)) {
+      continue;
+    }
+    const double v = t.objective_values().front();
+    const FrozenTrial* b = best ? &trials[*best] : nullptr;
+    const double bv = b ? b->objective_values().front() : 0.0;
+    if (!b || is_better(v, bv, direction) || (v == bv && t.number < b->number)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
 std::vector<FrozenTrial> best_trials(const std::vector<FrozenTrial>& trials,
                                      const std::vector<Direction>& directions) {
   for (Direction d : directions) {
@@ -28,14 +56,9 @@ std::vector<FrozenTrial> best_trials(const std::vector<FrozenTrial>& trials,
   std::vector<const FrozenTrial*> candidates;
   std::vector<std::vector<double>> values;
   for (const FrozenTrial& t : trials) {
-    std::vector<double> v = t.objective_values();
-    bool usable = t.state == TrialState::Complete && v.size() == directions.size();
-    for (double x : v) {
-      usable = usable && std::isfinite(x);
-    }
-    if (usable) {
+    if (is_best_candidate(t, directions.size())) {
       candidates.push_back(&t);
-      values.push_back(std::move(v));
+      values.push_back(t.objective_values());
     }
   }
   std::vector<FrozenTrial> front;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hpt/tuner/importance.hpp"
+#include "hpt/tuner/multi_objective.hpp"
 #include "hpt/tuner/trial.hpp"
 
 namespace hpt::reports {
@@ -35,8 +36,8 @@ struct SummaryInfo {
   std::optional<std::vector<std::vector<double>>> confusion_matrix;
 };
 
-// The index of the best COMPLETE trial with a finite value (lowest number on ties).
-std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials, Direction dir);
+// The best trial's index: tuner's one rule (hpt/tuner/multi_objective.hpp).
+using ::hpt::best_trial_index;
 SummaryInfo get_summary_info(const std::string& study_name, Direction direction,
                              const std::vector<FrozenTrial>& trials);
 

@@ -1,6 +1,7 @@
 #pragma once
 // Best trials of single- and multi-objective studies (Optuna's study.best_trials).
 
+#include <optional>
 #include <vector>
 
 #include "hpt/tuner/trial.hpp"
@@ -12,7 +13,17 @@ namespace hpt {
 bool dominates(const std::vector<double>& a, const std::vector<double>& b,
                const std::vector<Direction>& directions);
 
-// The COMPLETE trials with one finite value per direction that no other such trial
+// The one rule for which trials can be best (Optuna's): COMPLETE, with one value per
+// objective and no NaN among them. Infinite values count (-inf is the best minimum).
+bool is_best_candidate(const FrozenTrial& t, size_t n_objectives);
+
+// The index in trials of the single-objective best trial: the best value by is_better among
+// is_best_candidate(t, 1) trials, the lowest number among equal values; std::nullopt if none.
+// Every "best trial" (hpt best, the run's summary, reports, dashboard) is this one.
+std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials,
+                                       Direction direction);
+
+// The is_best_candidate trials that no other such trial
 // dominates (the Pareto front; for one direction the best trials, ties included), ordered by
 // number. Throws std::invalid_argument if a direction is NotSet.
 std::vector<FrozenTrial> best_trials(const std::vector<FrozenTrial>& trials,
