@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
 #include "hpt/tuner/distribution.hpp"
 
 namespace {
@@ -62,4 +66,34 @@ TEST_CASE("distribution_from_json refuses deep nesting", "[distribution]") {
       R"({"name": "CategoricalDistribution", "attributes": {"choices": [")" + deep + R"("]}})");
   CHECK(std::get<hpt::CategoricalDistribution>(d).choices.at(0).get<std::string>() == deep);
   CHECK(hpt::distribution_from_json(hpt::distribution_to_json(k_unit)) == hpt::Distribution(k_unit));
+}
+
+// Ranges samplers cannot compute on are refused with the values: int bounds beyond 2^53 (the
+// stored double would round them), float ranges whose width (plus a step) overflows.
+TEST_CASE("validate refuses ranges too wide to sample", "[distribution]") {
+  const int64_t top = int64_t{1} << 53;
+  CHECK_NOTHROW(hpt::validate(hpt::IntDistribution{-top, top, false, 1}));
+  CHECK_THROWS_WITH(
+      hpt::validate(hpt::IntDistribution{9223372036854775800, INT64_MAX, false, 1}),
+      "low and high must be within -9007199254740992..9007199254740992 (integers beyond are not "
+      "exact in the stored double), but got low=9223372036854775800, high=9223372036854775807");
+  CHECK_THROWS(hpt::validate(hpt::IntDistribution{INT64_MIN, 0, false, 1}));
+  CHECK_THROWS(hpt::validate(hpt::IntDistribution{-top - 2, 0, false, 1}));
+  const double big = std::numeric_limits<double>::max();
+  CHECK_NOTHROW(hpt::validate(hpt::FloatDistribution{-big / 2, big / 2, false, std::nullopt}));
+  CHECK_NOTHROW(hpt::validate(hpt::FloatDistribution{1e308, big, false, std::nullopt}));
+  CHECK_THROWS_WITH(hpt::validate(hpt::FloatDistribution{-1e308, 1e308, false, std::nullopt}),
+                    "the range is too wide: high - low must be at most 1.79769e+308, but got "
+                    "low=-1e+308, high=1e+308");
+  CHECK_THROWS_WITH(hpt::validate(hpt::FloatDistribution{-8e307, 8e307, false, 1e307 * 3}),
+                    "the range is too wide: high - low + step must be at most 1.79769e+308, but "
+                    "got low=-8e+307, high=8e+307, step=3e+307");
+  CHECK_THROWS(hpt::validate(hpt::FloatDistribution{0, 1, false, INFINITY}));
+}
+
+// Int values that no int64 holds (a foreign database row) come out as numbers, not garbage.
+TEST_CASE("to_external of an int beyond int64", "[distribution]") {
+  const hpt::IntDistribution d{0, 10, false, 1};
+  CHECK(hpt::to_external(d, 7.0) == hpt::Json(7));
+  CHECK(hpt::to_external(d, 0x1p63).get<double>() == 0x1p63);
 }

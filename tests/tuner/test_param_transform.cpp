@@ -57,3 +57,16 @@ TEST_CASE("uniform draws stay in their distributions", "[transform]") {
     }
   }
 }
+
+// A stepped float's last grid point never lies past high, even when low + n * step rounds up
+// (0.1 + 3 * 0.2 = 0.7000000000000001 > 0.7): every draw is in the distribution.
+TEST_CASE("the last grid point of a stepped float is not past high", "[transform]") {
+  const FloatDistribution d{0.1, 0.7, false, 0.2};
+  const auto t = make_transform(d);
+  CHECK(t.dist_high <= 0.7);
+  CHECK(hpt::contains(d, hpt::from_transformed(t, t.high)));
+  hpt::Rng rng(5);
+  for (int i = 0; i < 200; ++i) {
+    CHECK(hpt::contains(d, hpt::sample_uniform(t, rng)));
+  }
+}

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 #include "hpt/tuner/random_sampler.hpp"
 #include "hpt/tuner/tpe_sampler.hpp"
@@ -408,4 +409,33 @@ TEST_CASE("multi-objective default samples as Optuna 3.1's MOTPE", "[tpe][motpe]
   const auto by_default = sample(hpt::Json::object());
   CHECK(by_default == sample(hpt::Json{{"multivariate", false}}));
   CHECK(by_default != sample(hpt::Json{{"multivariate", "hybrid"}}));
+}
+
+// The widest ranges validate() accepts sample inside [low, high] in the startup and TPE
+// phases: floats of width near DBL_MAX (low + high overflows), stepped ones, ints at +-2^53.
+TEST_CASE("tpe samples the widest accepted ranges inside them", "[tpe]") {
+  const double big = std::numeric_limits<double>::max();
+  const int64_t top = int64_t{1} << 53;
+  const SearchSpace space{{"a", FloatDistribution{-big / 2, big / 2, false, {}}},
+                          {"b", FloatDistribution{1e308, big, false, {}}},
+                          {"c", FloatDistribution{-4e307, 4e307, false, 1e307}},
+                          {"d", IntDistribution{-top, top, false, 1}},
+                          {"e", IntDistribution{top - 7, top, false, 1}}};
+  for (const auto& [name, dist] : space) {
+    REQUIRE_NOTHROW(hpt::validate(dist));
+  }
+  for (const char* mode : {"false", "true"}) {
+    TpeSampler sampler(
+        hpt::tpe_options_from_json(hpt::Json{{"multivariate", hpt::Json::parse(mode)}}), 3);
+    std::vector<FrozenTrial> trials;
+    for (int i = 0; i < 30; ++i) {
+      SampleContext ctx{Direction::Minimize, &trials, i};
+      auto params = sampler.sample(space, ctx);
+      for (const auto& [name, dist] : space) {
+        INFO(mode << " trial " << i << " " << name << " = " << params.at(name));
+        CHECK(hpt::contains(dist, params.at(name)));
+      }
+      trials.push_back(hpt::test::complete(i, params.at("a") / big + params.at("d") / top, params));
+    }
+  }
 }

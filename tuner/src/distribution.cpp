@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "hpt/io/utf8.hpp"
@@ -90,9 +91,17 @@ void validate(const Distribution& d) {
               throw std::invalid_argument(
                   fmt::format("log requires low > 0, but got low={}", f.low));
             }
-            if (f.step && *f.step <= 0.0) {
+            if (f.step && !(*f.step > 0.0 && std::isfinite(*f.step))) {
               throw std::invalid_argument(
-                  fmt::format("step must be > 0, but got step={}", *f.step));
+                  fmt::format("step must be > 0 and finite, but got step={}", *f.step));
+            }
+            // Samplers work on [low, high] widened by half a step each side.
+            if (!std::isfinite(f.high - f.low + f.step.value_or(0.0))) {
+              throw std::invalid_argument(fmt::format(
+                  "the range is too wide: high - low{} must be at most {:g}, but got low={}, "
+                  "high={}{}",
+                  f.step ? " + step" : "", std::numeric_limits<double>::max(), f.low, f.high,
+                  f.step ? fmt::format(", step={}", *f.step) : ""));
             }
           },
           [](const IntDistribution& i) {
@@ -102,6 +111,14 @@ void validate(const Distribution& d) {
             }
             if (i.step <= 0) {
               throw std::invalid_argument(fmt::format("step must be > 0, but got step={}", i.step));
+            }
+            // Values are stored as doubles (Optuna's schema), exact for integers up to 2^53.
+            if (std::max(std::abs(static_cast<double>(i.low)),
+                         std::abs(static_cast<double>(i.high))) > k_max_exact_int) {
+              throw std::invalid_argument(fmt::format(
+                  "low and high must be within -{0}..{0} (integers beyond are not exact in the "
+                  "stored double), but got low={1}, high={2}",
+                  static_cast<int64_t>(k_max_exact_int), i.low, i.high));
             }
             if (i.log && i.step != 1) {
               throw std::invalid_argument("log and step cannot be used together");
@@ -248,6 +265,9 @@ double to_internal(const Distribution& d, const Json& v) {
 Json to_external(const Distribution& d, double internal) {
   return std::visit(Overloaded{[&](const FloatDistribution&) { return Json(internal); },
                                [&](const IntDistribution&) {
+                                 if (!(std::abs(internal) < 0x1p63)) {
+                                   return Json(internal);  // No int64 holds it (a foreign row).
+                                 }
                                  return Json(static_cast<int64_t>(std::llround(internal)));
                                },
                                [&](const CategoricalDistribution& c) {

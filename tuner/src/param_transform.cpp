@@ -20,7 +20,7 @@ ParamTransform make_transform(const Distribution& d) {
       t.step = *f->step;
       // The last grid point, as Optuna's FloatDistribution adjusts high to it.
       double n = std::floor((f->high - f->low) / t.step + 1e-9);
-      t.dist_high = f->low + n * t.step;
+      t.dist_high = std::min(f->low + n * t.step, f->high);  // Not past high by rounding.
       t.low = f->low - 0.5 * t.step;
       t.high = t.dist_high + 0.5 * t.step;
     } else {

@@ -94,7 +94,7 @@ void ParzenEstimator::compute_numerical(int j, const std::vector<double>& obs, b
   mus = obs;
   const bool prior_neighbour = with_prior && (options.prior_in_bandwidth || obs.empty());
   if (prior_neighbour) {
-    mus.push_back(0.5 * (low + high));
+    mus.push_back(0.5 * low + 0.5 * high);  // low + high may overflow.
   }
   const size_t n = mus.size();
   sigmas.assign(n, 0.0);
@@ -138,7 +138,7 @@ void ParzenEstimator::compute_numerical(int j, const std::vector<double>& obs, b
     s = std::min(std::max(s, min_sigma), max_sigma);
   }
   if (with_prior && !prior_neighbour) {
-    mus.push_back(0.5 * (low + high));
+    mus.push_back(0.5 * low + 0.5 * high);  // low + high may overflow.
     sigmas.push_back(high - low);
     if (!options.multivariate) {
       m_sorted_order.clear();  // The prior is not in the sorted order: build_evaluation sorts.

@@ -51,7 +51,13 @@ size_t json_nesting_depth(const std::string& text, size_t limit);
 // The nesting hpt reads from a database: deeper values are refused.
 constexpr size_t k_max_json_depth = 256;
 
+// The largest integer every double below it holds exactly: 2^53. Int bounds must lie within
+// +-k_max_exact_int, since values are stored as doubles.
+constexpr double k_max_exact_int = 9007199254740992.0;
+
 // Throws std::invalid_argument naming the bad attribute ("low > high: got low=2, high=1").
+// Ranges samplers cannot compute on are refused: int bounds beyond +-2^53, float ranges
+// whose width (plus one step) is not a finite double.
 void validate(const Distribution& d);
 
 // Optuna's distribution_to_json / json_to_distribution (also reads the abbreviated
