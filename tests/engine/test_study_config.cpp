@@ -320,3 +320,21 @@ TEST_CASE("study config: objectives without a study section", "[config][objectiv
         "cfg.yaml: study.direction: 1 direction but fixed.objectives gives 2 objectives "
         "(val_roc_auc, embedding_dim); give one direction per objective");
 }
+
+// Ranges no sampler can draw from correctly are refused at load, one line naming the key:
+// int bounds past 2^53 (stored doubles round them), float ranges wider than a double.
+TEST_CASE("study config: search ranges too wide to sample", "[config]") {
+  const std::string head = "objective: {command: [true]}\nsearch_space:\n";
+  CHECK(error_of(head + "  a: {type: int, low: 9223372036854775800, high: 9223372036854775807}") ==
+        "cfg.yaml:3: search_space.a: low and high must be within "
+        "-9007199254740992..9007199254740992 (integers beyond are not exact in the stored "
+        "double), but got low=9223372036854775800, high=9223372036854775807");
+  CHECK(error_of(head + "  f: {type: float, low: -1.0e308, high: 1.0e308}") ==
+        "cfg.yaml:3: search_space.f: the range is too wide: high - low must be at most "
+        "1.79769e+308, but got low=-1e+308, high=1e+308");
+  CHECK_THAT(error_of(head + "  f: {type: float, low: -1.0e308, high: 1.0e308, step: 1.0e307}"),
+             Catch::StartsWith("cfg.yaml:3: search_space.f: the range is too wide"));
+  CHECK(parse_study_config(head + "  a: {type: int, low: -9007199254740992, high: 9007199254740992}",
+                           "cfg.yaml")
+            .search_space.size() == 1);
+}
