@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "hpt/io/datetime_text.hpp"
 #include "hpt/reports/info.hpp"
@@ -20,6 +21,18 @@ Json finite_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(); }
 
 Json time_or_null(const std::optional<Clock::time_point>& t) {
   return t ? Json(iso_time(*t)) : Json();
+}
+
+// Whether path, symbolic links resolved, lies inside folder (also resolved).
+bool inside(const std::filesystem::path& path, const std::string& folder) {
+  std::error_code ec;
+  const auto file = std::filesystem::weakly_canonical(path, ec);
+  const auto root = std::filesystem::weakly_canonical(folder, ec);
+  if (ec || root.empty()) {
+    return false;
+  }
+  const auto rel = file.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != ".." && rel != ".";
 }
 
 // The text with invalid UTF-8 replaced by U+FFFD (a JSON string round trip does it).
@@ -89,8 +102,29 @@ Json trial_detail_json(const FrozenTrial& t) {
   return j;
 }
 
-std::optional<std::string> read_log_tail(const std::string& path, size_t max_bytes) {
-  if (path.size() < 4 || path.compare(path.size() - 4, 4, ".log") != 0) {
+std::vector<std::string> log_folders(const std::string& storage_url,
+                                     const std::vector<std::string>& extra) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (auto db = sqlite_file_of(storage_url)) {
+    const fs::path folder = fs::path(*db).parent_path();
+    out.push_back(fs::absolute(folder.empty() ? fs::path(".") : folder, ec).string());
+  } else {
+    out.push_back(fs::absolute("hpt_trials", ec).string());
+  }
+  for (const auto& folder : extra) {
+    out.push_back(fs::absolute(folder, ec).string());
+  }
+  return out;
+}
+
+std::optional<std::string> read_log_tail(const std::string& path,
+                                         const std::vector<std::string>& folders,
+                                         size_t max_bytes) {
+  if (path.size() < 4 || path.compare(path.size() - 4, 4, ".log") != 0 ||
+      std::none_of(folders.begin(), folders.end(),
+                   [&](const std::string& f) { return inside(path, f); })) {
     return std::nullopt;
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
+#include <vector>
 
+#include "hpt/dashboard/api.hpp"
 #include "hpt/dashboard/dashboard.hpp"
 #include "hpt/dashboard/server.hpp"
 
@@ -12,6 +14,7 @@ namespace hpt::dashboard {
 void add_dashboard_command(CLI::App& app) {
   struct Args {
     std::string db, study;
+    std::vector<std::string> trials_dirs;
     ServeOptions serve;
   };
   auto args = std::make_shared<Args>();
@@ -19,12 +22,17 @@ void add_dashboard_command(CLI::App& app) {
       "dashboard", "Serve a live, read-only dashboard of a study database (Ctrl-C stops it)");
   cmd->add_option("DB", args->db, "Study database (SQLite path or postgresql:// URL)")->required();
   cmd->add_option("--study", args->study, "Show only this study (default: every study)");
+  cmd->add_option("--trials-dir", args->trials_dirs,
+                  "Also show trial logs from this folder (a study's trials_dir; default: the "
+                  "database's folder, or ./hpt_trials for a server URL); repeatable")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--host", args->serve.host,
                   "Address to listen on (default 127.0.0.1: this machine only)");
   cmd->add_option("--port", args->serve.port, "Port (default 8080; 0: any free port)")
       ->check(CLI::Range(0, 65535));
   cmd->callback([args] {
-    Dashboard dashboard(open_storage(args->db, /*read_only=*/true), args->study);
+    Dashboard dashboard(open_storage(args->db, /*read_only=*/true), args->study,
+                        log_folders(args->db, args->trials_dirs));
     if (!is_loopback_host(args->serve.host)) {
       std::cerr << "hpt: warning: listening on " << args->serve.host
                 << ", which other machines may reach: the dashboard has no login; anyone who "

@@ -18,7 +18,6 @@
 #include "hpt/reports/plots_html.hpp"
 #include "hpt/reports/svg.hpp"
 #include "hpt/reports/trial_model_view.hpp"
-#include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/study_lookup.hpp"
 
 namespace hpt::dashboard {
@@ -115,8 +114,10 @@ std::shared_ptr<const reports::StudyImportances> compute_importances(
 
 }  // namespace
 
-Dashboard::Dashboard(std::unique_ptr<Storage> storage, const std::string& only_study)
+Dashboard::Dashboard(std::unique_ptr<Storage> storage, const std::string& only_study,
+                     std::vector<std::string> log_folders)
     : m_storage(std::move(storage)),
+      m_log_folders(std::move(log_folders)),
       m_epoch(std::to_string(
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
               .count())) {
@@ -295,10 +296,9 @@ Response Dashboard::trial(Watched& w, int number) {
   Json j = trial_detail_json(*it);
   j["study"] = {{"id", w.watch.study().id}, {"name", w.watch.study().name}};
   j["log_tail"] = Json();
-  if (auto log = it->system_attrs.find(k_log_attr);
-      log != it->system_attrs.end() && log->second.is_string()) {
-    j["log_path"] = log->second;
-    if (auto tail = read_log_tail(log->second.get<std::string>())) {
+  if (auto log = reports::trial_log_path(*it)) {
+    j["log_path"] = *log;
+    if (auto tail = read_log_tail(*log, m_log_folders)) {
       j["log_tail"] = *tail;
     }
   }

@@ -618,8 +618,10 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
     m_storage.set_trial_system_attr(id, k_log_problem_attr, worker.log_problem);
   }
   if (worker.has_log) {
-    m_storage.set_trial_system_attr(id, k_log_attr,
-                                    m_study_dir + "/" + std::to_string(r.trial.number) + ".log");
+    std::error_code ec;  // Absolute: readers (hpt report, the dashboard) run from anywhere.
+    const auto log = std::filesystem::absolute(
+        m_study_dir + "/" + std::to_string(r.trial.number) + ".log", ec);
+    m_storage.set_trial_system_attr(id, k_log_attr, log.lexically_normal().string());
   }
   if (o.state == TrialState::Fail) {
     m_storage.set_trial_system_attr(id, k_fail_reason_attr, o.reason);

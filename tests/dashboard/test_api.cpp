@@ -59,25 +59,60 @@ TEST_CASE("trial detail", "[api]") {
 TEST_CASE("read_log_tail", "[api]") {
   hpt::test::TempDir dir;
   const std::string log = (dir.path() / "3.log").string();
+  const std::vector<std::string> folders = {dir.path().string()};
   {
     std::ofstream out(log);
     for (int i = 0; i < 1000; ++i) {
       out << "line " << i << "\n";
     }
   }
-  const auto tail = hpt::dashboard::read_log_tail(log, 100);
+  const auto tail = hpt::dashboard::read_log_tail(log, folders, 100);
   REQUIRE(tail);
   CHECK(tail->size() <= 100);
   CHECK(tail->rfind("line ", 0) == 0);
   CHECK(tail->find("line 999\n") != std::string::npos);
-  CHECK(hpt::dashboard::read_log_tail(log)->find("line 0\n") == 0);
+  CHECK(hpt::dashboard::read_log_tail(log, folders)->find("line 0\n") == 0);
   const std::string other = (dir.path() / "secret.txt").string();
   std::ofstream(other) << "secret";
-  CHECK_FALSE(hpt::dashboard::read_log_tail(other));
+  CHECK_FALSE(hpt::dashboard::read_log_tail(other, folders));
   const std::string link = (dir.path() / "link.log").string();
   REQUIRE(::symlink(other.c_str(), link.c_str()) == 0);
-  CHECK_FALSE(hpt::dashboard::read_log_tail(link));
-  CHECK_FALSE(hpt::dashboard::read_log_tail((dir.path() / "missing.log").string()));
+  CHECK_FALSE(hpt::dashboard::read_log_tail(link, folders));
+  CHECK_FALSE(hpt::dashboard::read_log_tail((dir.path() / "missing.log").string(), folders));
   std::filesystem::create_directory(dir.path() / "d.log");
-  CHECK_FALSE(hpt::dashboard::read_log_tail((dir.path() / "d.log").string()));
+  CHECK_FALSE(hpt::dashboard::read_log_tail((dir.path() / "d.log").string(), folders));
+}
+
+// A log is served only from the folders the dashboard was given, whatever path a database row
+// names: not beside them, not through "..", not through a linked folder that leads out.
+TEST_CASE("read_log_tail stays inside its folders", "[api]") {
+  hpt::test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "study" / "s");
+  std::filesystem::create_directories(dir.path() / "elsewhere");
+  const auto in = dir.path() / "study" / "s" / "1.log";
+  const auto out = dir.path() / "elsewhere" / "1.log";
+  std::ofstream(in) << "mine\n";
+  std::ofstream(out) << "secret\n";
+  const std::vector<std::string> folders = {(dir.path() / "study").string()};
+  CHECK(hpt::dashboard::read_log_tail(in.string(), folders) == "mine\n");
+  CHECK_FALSE(hpt::dashboard::read_log_tail(out.string(), folders));
+  CHECK_FALSE(hpt::dashboard::read_log_tail((dir.path() / "study/s/../../elsewhere/1.log").string(), folders));
+  std::filesystem::create_directory_symlink(dir.path() / "elsewhere", dir.path() / "study" / "l");
+  CHECK_FALSE(hpt::dashboard::read_log_tail((dir.path() / "study/l/1.log").string(), folders));
+  CHECK_FALSE(hpt::dashboard::read_log_tail(in.string(), {}));
+  CHECK_FALSE(hpt::dashboard::read_log_tail("/var/log/dpkg.log", folders));
+}
+
+// The trusted folders: an SQLite database's own folder (absolute), ./hpt_trials for a server
+// URL, and those named with --trials-dir.
+TEST_CASE("log_folders", "[api]") {
+  const std::string cwd = std::filesystem::current_path().string();
+  CHECK(hpt::dashboard::log_folders("/data/runs/study.db", {}) ==
+        std::vector<std::string>{"/data/runs"});
+  CHECK(hpt::dashboard::log_folders("sqlite:///rel/s.db", {}) ==
+        std::vector<std::string>{cwd + "/rel"});
+  CHECK(hpt::dashboard::log_folders("s.db", {"/logs"}) ==
+        std::vector<std::string>{cwd + "/.", "/logs"});
+  CHECK(hpt::dashboard::log_folders("postgresql://u@h/db", {}) ==
+        std::vector<std::string>{cwd + "/hpt_trials"});
 }

@@ -25,7 +25,8 @@ Json get_json(Dashboard& d, const std::string& path, std::map<std::string, std::
 
 std::unique_ptr<Dashboard> open_dashboard(const hpt::test::StudyDb& db,
                                           const std::string& only = "") {
-  auto d = std::make_unique<Dashboard>(hpt::open_storage(db.path(), true), only);
+  auto d = std::make_unique<Dashboard>(hpt::open_storage(db.path(), true), only,
+                                       std::vector<std::string>{db.dir.path().string()});
   d->set_intervals(std::chrono::milliseconds(0), std::chrono::milliseconds(0));
   return d;
 }
@@ -140,6 +141,9 @@ TEST_CASE("one trial", "[dashboard]") {
   CHECK(t["fail_reason"] == "worker exited with status 1");
   CHECK(t["intermediate_values"] == Json::parse("[[0, 0.5], [1, 0.4]]"));
   CHECK(t["log_tail"] == "epoch 1\nepoch 2\n");
+  Dashboard blind(hpt::open_storage(db.path(), true), "", {});  // Trusts no folder.
+  CHECK(get_json(blind, base + "12")["log_tail"].is_null());
+  CHECK(get_json(blind, base + "12")["log_path"] == log);
   CHECK(t["plots_html"].get<std::string>().find("<polyline") != std::string::npos);
   CHECK(t["metrics_html"].get<std::string>().find("ROC curve (AUC 0.9)") != std::string::npos);
   CHECK(t["metrics_html"].get<std::string>().find("Confusion matrix") != std::string::npos);

@@ -21,6 +21,7 @@ void write_view(const std::filesystem::path& path) {
 TEST_CASE("model_view_path and load_trial_model_view", "[model_view]") {
   hpt::test::TempDir dir;
   hpt::FrozenTrial t;
+  t.number = 3;
   CHECK_FALSE(hpt::reports::model_view_path(t));
   t.system_attrs["hpt:log"] = (dir.path() / "s" / "3.log").string();
   REQUIRE(hpt::reports::model_view_path(t) ==
@@ -32,6 +33,23 @@ TEST_CASE("model_view_path and load_trial_model_view", "[model_view]") {
   CHECK((*view)["n_images"] == 4);
   t.system_attrs["hpt:log"] = "/etc/passwd";
   CHECK_FALSE(hpt::reports::model_view_path(t));
+}
+
+// Only the orchestrator's own name for the trial's log counts: <folder>/<its number>.log.
+TEST_CASE("trial_log_path", "[model_view]") {
+  hpt::FrozenTrial t;
+  t.number = 12;
+  CHECK_FALSE(hpt::reports::trial_log_path(t));
+  for (const char* ok : {"/runs/s_trials/s/12.log", "out/s/12.log", "12.log"}) {
+    t.system_attrs["hpt:log"] = ok;
+    CHECK(hpt::reports::trial_log_path(t) == ok);
+  }
+  for (const hpt::Json& bad : {hpt::Json("/var/log/dpkg.log"), hpt::Json("/s/112.log"),
+                              hpt::Json("/s/2.log"), hpt::Json("/s/12.log.gz"),
+                              hpt::Json("/s/x12.log"), hpt::Json(12)}) {
+    t.system_attrs["hpt:log"] = bad;
+    CHECK_FALSE(hpt::reports::trial_log_path(t));
+  }
 }
 
 // The study report shows the best trial's model view, and only when there is one.

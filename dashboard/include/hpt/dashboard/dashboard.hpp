@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "hpt/dashboard/study_watch.hpp"
 #include "hpt/reports/info.hpp"
@@ -39,8 +40,10 @@ struct Response {
 class Dashboard {
  public:
   // Serves the studies of storage (opened read-only by the caller), or only only_study when it
-  // is not empty. Throws std::invalid_argument naming the studies if only_study is unknown.
-  explicit Dashboard(std::unique_ptr<Storage> storage, const std::string& only_study = "");
+  // is not empty, and the tails of trial logs inside log_folders (api.hpp: log_folders; none
+  // when empty). Throws std::invalid_argument naming the studies if only_study is unknown.
+  explicit Dashboard(std::unique_ptr<Storage> storage, const std::string& only_study = "",
+                     std::vector<std::string> log_folders = {});
   // Waits for a plot rendering still running.
   ~Dashboard();
   Dashboard(const Dashboard&) = delete;
@@ -104,6 +107,7 @@ class Dashboard {
 
   std::unique_ptr<Storage> m_storage;
   std::string m_only_study;
+  std::vector<std::string> m_log_folders;
   std::string m_epoch;  // Distinguishes this server run's cursors from an earlier run's.
   std::mutex m_mutex;   // Guards everything below and the storage.
   std::map<int64_t, std::unique_ptr<Watched>> m_watched;
