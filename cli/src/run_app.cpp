@@ -1,6 +1,9 @@
 #include "hpt/cli/run_app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "hpt/io/terminal_text.hpp"
@@ -18,6 +21,24 @@ int exit_code_of(const CLI::Error& e, const MessageFilter& filter) {
   return e.get_exit_code();
 }
 
+// code, or 1 after one line when what the command printed could not be written (a full disk,
+// a closed stdout): a command must not report success for output that was lost.
+int checked_output(int code, const MessageFilter& filter) {
+  errno = 0;
+  std::cout.flush();
+  const bool failed = std::cout.fail() || std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+  if (!failed) {
+    return code;
+  }
+  const int err = errno;
+  std::cout.clear();
+  std::clearerr(stdout);
+  print_error(std::string("cannot write the output: ") +
+                  (err != 0 ? std::strerror(err) : "write error"),
+              filter);
+  return code == 0 ? 1 : code;
+}
+
 }  // namespace
 
 void print_error(const std::string& message, const MessageFilter& filter) {
@@ -25,15 +46,16 @@ void print_error(const std::string& message, const MessageFilter& filter) {
 }
 
 int with_error_policy(const std::function<int()>& body, const MessageFilter& filter) {
+  int code = 1;
   try {
-    return body();
+    code = body();
   } catch (const ConfigError& e) {
     print_error(e.what(), filter);
-    return 2;
+    code = 2;
   } catch (const std::exception& e) {
     print_error(e.what(), filter);
-    return 1;
   }
+  return checked_output(code, filter);
 }
 
 std::optional<int> parse_app(CLI::App& app, int argc, char** argv, const MessageFilter& filter) {

@@ -154,3 +154,33 @@ TEST_CASE("run_app", "[cli]") {
                                     "hpt: error: ") &&
                       Catch::Contains("--bogus") && Catch::EndsWith(" (see hpt --help)\n"));
 }
+
+// Output that cannot be written (a full disk, a closed stdout) fails the command in one line,
+// whatever the command returned.
+TEST_CASE("with_error_policy: output that was lost is an error", "[run_app]") {
+  struct Full : std::streambuf {
+    int overflow(int) override { return traits_type::eof(); }
+  } full;
+  std::ostringstream err;
+  std::streambuf* old_out = std::cout.rdbuf(&full);
+  std::streambuf* old_err = std::cerr.rdbuf(err.rdbuf());
+  const int ok = with_error_policy([] {
+    std::cout << "a result\n";
+    return 0;
+  });
+  const std::string first = err.str();
+  err.str("");
+  const int usage = with_error_policy([] {
+    std::cout << "x";
+    return 2;
+  });
+  const int quiet = with_error_policy([] { return 0; });
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  CHECK(ok == 1);
+  CHECK(first.rfind("hpt: error: cannot write the output: ", 0) == 0);
+  CHECK(std::count(first.begin(), first.end(), '\n') == 1);
+  CHECK(usage == 2);  // The command's own failure code stands.
+  CHECK(quiet == 0);  // Nothing printed, nothing lost.
+  CHECK(std::cout.good());
+}

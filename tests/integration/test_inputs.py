@@ -221,6 +221,24 @@ class OutputPathTest(TempDirTest):
                 self.assertIn("is the study database", proc.stderr)
                 self.assertEqual(file_digest(self.db), before)
 
+    def test_output_that_cannot_be_written_fails(self):
+        """Every read verb fails in one line, exit 1, when its stdout is a full disk or closed."""
+        verbs = (["studies", self.db], ["trials", self.db], ["trials", self.db, "--format", "csv"],
+                 ["trials", self.db, "--format", "json"], ["best", self.db])
+        for args in verbs:
+            with self.subTest(args=args, stdout="/dev/full"):
+                with open("/dev/full", "w") as full:
+                    proc = subprocess.run([HPT, *args], stdout=full, stderr=subprocess.PIPE,
+                                          text=True, timeout=60)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertEqual(proc.stderr, "hpt: error: cannot write the output: "
+                                              "No space left on device\n")
+            with self.subTest(args=args, stdout="closed"):
+                proc = subprocess.run(["sh", "-c", 'exec "$0" "$@" >&-', HPT, *args],
+                                      stderr=subprocess.PIPE, text=True, timeout=60)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn("cannot write the output: Bad file descriptor", proc.stderr)
+
     def test_report_never_follows_a_planted_temporary(self):
         """A symlink planted at the old fixed temporary name (report.html.tmp) is left alone; the report
         is written atomically beside it."""
