@@ -13,6 +13,22 @@ TEST_CASE("nice and log ticks", "[svg]") {
   CHECK(dense == std::vector<double>{1, 2, 5, 10, 20, 50, 100});
 }
 
+// Ranges at the edges of double arithmetic give a few ticks in bounded time: near 2^62 a step of
+// 1000 is below the doubles' spacing (t += step never moved: an endless loop), a range wider than
+// a double gives its ends.
+TEST_CASE("nice ticks at the edges of double", "[svg]") {
+  const double big = 4611686018427387904.0;  // 2^62: doubles 1024 apart.
+  const auto near = hpt::reports::nice_ticks(big, big + 2048, 5);
+  CHECK_FALSE(near.empty());
+  CHECK(near.size() <= 12);
+  for (double t : near) {
+    CHECK(t >= big);
+    CHECK(t <= big + 2048);
+  }
+  CHECK(hpt::reports::nice_ticks(-1.7e308, 1.7e308, 5).size() <= 12);
+  CHECK(hpt::reports::nice_ticks(0, 1e-310, 5).size() <= 12);  // Subnormal steps.
+}
+
 // Numbers, escaping and colours.
 TEST_CASE("formatting helpers", "[svg]") {
   CHECK(hpt::reports::format_number(0.5) == "0.5");

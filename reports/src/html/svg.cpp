@@ -21,9 +21,20 @@ std::vector<double> nice_ticks(double low, double high, int target) {
       break;
     }
   }
+  if (!std::isfinite(step) || !(step > 0.0)) {
+    return {low, high};  // A range wider than a double: its ends.
+  }
+  // first + k * step, bounded in k: near 2^62 a small step can leave t += step unchanged.
+  const double first = std::ceil(low / step - 1e-9) * step;
   std::vector<double> ticks;
-  for (double t = std::ceil(low / step - 1e-9) * step; t <= high + step * 1e-9; t += step) {
-    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  for (int k = 0; k <= 2 * std::max(1, target) + 2; ++k) {
+    const double t = first + k * step;
+    if (t > high + step * 1e-9) {
+      break;
+    }
+    if (ticks.empty() || t != ticks.back()) {
+      ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+    }
   }
   return ticks;
 }
