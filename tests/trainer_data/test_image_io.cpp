@@ -60,6 +60,31 @@ TEST_CASE("decode_image errors name the file", "[image_io]") {
   CHECK_THROWS_WITH(decode_image(dir.path().string()), Catch::EndsWith("(a directory)"));
 }
 
+// A PNG cut short anywhere says so in words, never with stb's torn chunk name ("IDA") or nothing.
+TEST_CASE("decode_image errors for truncated files are readable", "[image_io]") {
+  TempDir dir;
+  testing::write_png(dir.path() / "full.png", 16, 16, 3, testing::flat(7, 16, 16, 3));
+  std::string png;
+  {
+    std::ifstream in(dir.path() / "full.png", std::ios::binary);
+    png.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (size_t cut : {size_t{20}, size_t{34}, size_t{40}, png.size() - 20}) {
+    INFO("cut at " << cut << " of " << png.size());
+    testing::write_text(dir.path() / "cut.png", png.substr(0, cut));
+    try {
+      decode_image(dir.str("cut.png"));
+      FAIL("decoded a truncated PNG");
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      CHECK(what.rfind("cannot decode image " + dir.str("cut.png") + ": ", 0) == 0);
+      CHECK((what.find("truncated") != std::string::npos || what.find("corrupt") != std::string::npos));
+    }
+  }
+  testing::write_text(dir.path() / "text.png", "not a png at all");
+  CHECK_THROWS_WITH(decode_image(dir.str("text.png")), Catch::Contains("not an image hpt reads"));
+}
+
 // A PNG whose header claims 20000 x 20000 pixels (a decompression bomb's shape) is refused
 // from the header, naming the file and the size.
 TEST_CASE("decode_image refuses images larger than its limit", "[image_io]") {

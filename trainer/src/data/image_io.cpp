@@ -28,6 +28,28 @@
 
 namespace hpt::trainer {
 
+namespace {
+
+// stb's reason for a failed decode as a phrase: a cut-off file leaves stb with "outofdata",
+// "unexpected end" or, mid-PNG, the torn bytes of a chunk name ("IDA"), so those read as
+// truncated; other reasons ("bad IHDR len", "unknown image type") are quoted.
+std::string decode_problem() {
+  const char* reason = stbi_failure_reason();
+  const std::string r = reason != nullptr ? reason : "";
+  static const char* const k_truncated[] = {"outofdata", "unexpected end", "not enough pixels",
+                                            "no IDAT", "bad zlib header"};
+  if (r.size() < 5 || std::find(std::begin(k_truncated), std::end(k_truncated), r) !=
+                          std::end(k_truncated)) {
+    return "truncated or corrupt image data" + (r.size() < 5 ? "" : " (" + r + ")");
+  }
+  if (r == "unknown image type") {
+    return "not an image hpt reads (PNG, JPEG, BMP, GIF, TGA, PNM)";
+  }
+  return "corrupt image (" + r + ")";
+}
+
+}  // namespace
+
 DecodedImage decode_image(const std::string& path) {
   // Read once, from a regular file only: a FIFO would block forever, /dev/zero never end.
   std::string bytes;
@@ -52,7 +74,7 @@ DecodedImage decode_image(const std::string& path) {
       stbi_load_from_memory(encoded, size, &width, &height, &native, 0), stbi_image_free);
   if (!data) {
     throw std::runtime_error(
-        fmt::format("cannot decode image {}: {}", path, stbi_failure_reason()));
+        fmt::format("cannot decode image {}: {}", path, decode_problem()));
   }
   DecodedImage image;
   image.width = width;
