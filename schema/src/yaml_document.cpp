@@ -1,7 +1,10 @@
 #include "hpt/schema/yaml_document.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
+#include <optional>
+#include <sstream>
 #include <unordered_map>
 #include <vector>
 
@@ -25,6 +28,9 @@ class DocumentCheck {
     }
     if (depth > k_max_config_depth) {
       fail(node, fmt::format("nested deeper than {} levels", k_max_config_depth));
+    }
+    if (node.IsScalar() && node.Scalar().find('\0') != std::string::npos) {
+      fail(node, "contains a NUL character");  // "\0" in quotes: C APIs would cut it short.
     }
     if (!node.IsMap() && !node.IsSequence()) {
       return;
@@ -68,10 +74,19 @@ class DocumentCheck {
     size_t index;
   };
 
+  // A key as a message shows it: a NUL byte as "\0".
+  static std::string printable_key(const std::string& key) {
+    std::string out;
+    for (char c : key) {
+      out += c == '\0' ? std::string("\\0") : std::string(1, c);
+    }
+    return out;
+  }
+
   [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
     ConfigPath at{m_file, ""};
     for (const auto& segment : m_path) {
-      at = segment.key ? at.child(*segment.key) : at.index(segment.index);
+      at = segment.key ? at.child(printable_key(*segment.key)) : at.index(segment.index);
     }
     config_fail(at, node, message);
   }
@@ -81,6 +96,37 @@ class DocumentCheck {
   std::vector<YAML::Node> m_open;  // The mappings and sequences enclosing the current node.
   std::vector<Segment> m_path;
 };
+
+// Records where the document it is given starts; ignores the rest of its events.
+class DocumentStart : public YAML::EventHandler {
+ public:
+  int line = -1;  // 0-based.
+  void OnDocumentStart(const YAML::Mark& mark) override { line = mark.line; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The 0-based line where a second document of text starts (its "---"), if it has one.
+// YAML::Load reads the first document only and would drop the rest without a word.
+std::optional<int> second_document_line(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStart first;
+  DocumentStart second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) {
+    return std::nullopt;
+  }
+  return second.line;
+}
 
 }  // namespace
 
@@ -96,6 +142,12 @@ YAML::Node parse_yaml(const std::string& text, const std::string& file) {
   check_utf8(text, file);
   YAML::Node root;
   try {
+    if (const auto line = second_document_line(text)) {
+      throw ConfigError(
+          fmt::format("{}:{}: a second YAML document starts here (after '---' or "
+                      "'...'); a config is one document",
+                      file, *line + 1));
+    }
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     const std::string where = e.mark.line >= 0 ? fmt::format("{}:{}", file, e.mark.line + 1) : file;

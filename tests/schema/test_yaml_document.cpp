@@ -91,3 +91,31 @@ TEST_CASE("read_config_file refuses what is not a small regular file", "[schema]
   std::ofstream(dir.file("ok.yaml")) << "a: [1, 2]\n";
   CHECK(load_yaml_file(dir.file("ok.yaml"))["a"][1].as<int>() == 2);
 }
+
+// A second document (after "---") is refused at its "---" line, not silently dropped; one
+// document with explicit markers is fine.
+TEST_CASE("parse_yaml refuses a second document", "[schema]") {
+  const std::string second =
+      "f.yaml:3: a second YAML document starts here (after '---' or '...'); a config is one "
+      "document";
+  CHECK(error_of("a: 1\nb: 2\n---\nc: 3\n") == second);
+  CHECK(error_of("a: 1\nb: 2\n---\n") == second);  // An empty one too.
+  CHECK(error_of("a: 1\n...\n---\nc: [3]\n") == second);
+  CHECK_THAT(error_of("a: 1\n---\n[\n"), Catch::StartsWith("f.yaml:"));  // Never read silently.
+  CHECK(error_of("a: 1\n...\nb: 2\n") ==
+        "f.yaml:3: a second YAML document starts here (after '---' or '...'); a config is one "
+        "document");
+  CHECK(parse_yaml("---\na: 1\n...\n", "f.yaml")["a"].as<int>() == 1);
+  CHECK(parse_yaml("a: 1  # --- not a marker\n", "f.yaml")["a"].as<int>() == 1);
+}
+
+// A NUL character (a quoted "\0") in any value or key is refused where it is: C APIs (file
+// names, argv) would cut the string there.
+TEST_CASE("parse_yaml refuses NUL characters in strings", "[schema]") {
+  CHECK(error_of("study: {name: s, storage: \"x\\0y.db\"}") ==
+        "f.yaml:1: study.storage: contains a NUL character");
+  CHECK(error_of("objective:\n  command: [\"sh\\0x\"]\n") ==
+        "f.yaml:2: objective.command[0]: contains a NUL character");
+  CHECK(error_of("fixed: {\"a\\0b\": 1}") == "f.yaml:1: fixed.a\\0b: contains a NUL character");
+  CHECK(error_of("x: 'a\\0b'") == "");  // Single quotes do not escape: a backslash and a 0.
+}
