@@ -159,6 +159,73 @@ std::string read_message(const Json& j, size_t n_objectives, WorkerMessage& m) {
   return "";
 }
 
+// The value of the four hex digits at text[i], or -1.
+int hex4(const std::string& text, size_t i) {
+  if (i + 4 > text.size()) {
+    return -1;
+  }
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    const char c = text[k];
+    const int d = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+    if (d < 0) {
+      return -1;
+    }
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// line with each byte that is not part of valid UTF-8 replaced by U+FFFD, and each \uXXXX
+// escape of a surrogate that is not half of a pair (json.dumps of a str from os.fsdecode)
+// replaced by \ufffd: such text is kept as U+FFFD, never a reason to ignore the line.
+std::string with_valid_text(const std::string& line) {
+  std::string out;
+  out.reserve(line.size());
+  bool in_string = false;
+  for (size_t i = 0; i < line.size();) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if (c >= 0x80) {
+      const size_t len = decode_utf8(line, i).second;
+      out += len == 0 ? std::string_view("\xEF\xBF\xBD") : std::string_view(line).substr(i, len);
+      i += len == 0 ? 1 : len;
+      continue;
+    }
+    if (in_string && c == '\\' && i + 1 < line.size() && line[i + 1] == 'u') {
+      const int cp = hex4(line, i + 2);
+      if (cp < 0) {  // Malformed: JSON refuses it.
+        out.append(line, i, 2);
+        i += 2;
+        continue;
+      }
+      const bool high = cp >= 0xD800 && cp <= 0xDBFF;
+      if (high && line.compare(i + 6, 2, "\\u") == 0) {
+        const int low = hex4(line, i + 8);
+        if (low >= 0xDC00 && low <= 0xDFFF) {  // A pair: one code point beyond U+FFFF.
+          out.append(line, i, 12);
+          i += 12;
+          continue;
+        }
+      }
+      out += cp >= 0xD800 && cp <= 0xDFFF ? std::string("\\ufffd") : line.substr(i, 6);
+      i += 6;
+      continue;
+    }
+    if (in_string && c == '\\' && i + 1 < line.size() &&
+        static_cast<unsigned char>(line[i + 1]) < 0x80) {
+      out.append(line, i, 2);  // \" and \\ neither end the string nor start an escape.
+      i += 2;
+      continue;
+    }
+    in_string = c == '"' ? !in_string : in_string;
+    out += line[i++];
+  }
+  return out;
+}
+
 WorkerLine error_line(const std::string& problem, const std::string& line) {
   WorkerLine out;
   out.kind = WorkerLine::Kind::Error;
@@ -185,16 +252,17 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
                               raw)
                  : WorkerLine{};
   }
+  const std::string line = with_valid_text(raw);
   Json j;
   try {
-    j = python_json_loads(raw);  // JSON plus Python's NaN / Infinity tokens.
+    j = python_json_loads(line);  // JSON plus Python's NaN / Infinity tokens.
   } catch (const std::invalid_argument&) {
     return {};                          // Not JSON: a log line.
   } catch (const Json::exception& e) {  // E.g. a number beyond a double (1e400).
     return meant ? error_line(std::string(e.what()).find("overflow") != std::string::npos
                                   ? "a number is out of the range of a double"
                                   : "malformed JSON",
-                              raw)
+                              line)
                  : WorkerLine{};
   }
   if (!j.is_object() || (!j.contains("value") && !j.contains("values"))) {
@@ -208,10 +276,16 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
   WorkerLine out;
   const std::string problem = read_message(j, n_objectives, out.message);
   if (!problem.empty()) {
-    return error_line(problem, raw);
+    return error_line(problem, line);
   }
   out.kind = WorkerLine::Kind::Message;
   return out;
+}
+
+Json placeholder_values(const Json& params, int64_t trial_number) {
+  Json values = params;
+  values[k_trial_number_placeholder] = trial_number;
+  return values;
 }
 
 std::vector<std::string> substitute_placeholders(const std::vector<std::string>& args,

@@ -13,6 +13,7 @@
 #include "hpt/experiment/trial_settings.hpp"
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "hpt/storage/storage.hpp"
 #include "hpt/tuner/pruner.hpp"
 #include "hpt/tuner/sampler.hpp"
 
@@ -175,6 +176,17 @@ void parse_directions(const YAML::Node& node, const ConfigPath& at, StudyConfig&
   c.direction = c.directions.front();
 }
 
+// A parameter (fixed or searched) may not take a placeholder name hpt fills itself.
+void check_not_reserved(const std::string& name, const YAML::Node& key, const ConfigPath& at) {
+  if (std::find(k_reserved_placeholders.begin(), k_reserved_placeholders.end(), name) !=
+      k_reserved_placeholders.end()) {
+    config_fail(at.child(name), key,
+                fmt::format("'{}' is a reserved placeholder name ({{{}}} in objective.command "
+                            "is filled by hpt); rename the parameter",
+                            name, name));
+  }
+}
+
 void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
   check_keys(node, at,
              {"name", "direction", "directions", "sampler", "pruner", "seed", "jobs", "storage",
@@ -195,9 +207,16 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
   }
   if (node["storage"]) {
     c.storage = read_string(node["storage"], at.child("storage"));
+    if (const std::string problem = study_storage_problem(c.storage); !problem.empty()) {
+      config_fail(at.child("storage"), node["storage"], problem);
+    }
   }
   if (node["trials_dir"]) {
     c.trials_dir = read_string(node["trials_dir"], at.child("trials_dir"));
+    if (c.trials_dir.empty()) {
+      config_fail(at.child("trials_dir"), node["trials_dir"],
+                  "must not be empty (leave it out for the default: beside the database)");
+    }
   }
   if (node["max_failures"]) {
     c.max_failures = static_cast<int>(read_int_in(node["max_failures"], at.child("max_failures"), 1,
@@ -399,6 +418,9 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   if (const auto fixed = root["fixed"]) {
     if (!fixed.IsNull()) {
       require_map(fixed, top.child("fixed"));
+      for (const auto& kv : fixed) {
+        check_not_reserved(key_name(kv.first, top.child("fixed")), kv.first, top.child("fixed"));
+      }
       c.fixed = yaml_to_json(fixed);
     }
   }
@@ -410,6 +432,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   require_map(space, top.child("search_space"));
   for (const auto& kv : space) {
     const std::string name = key_name(kv.first, top.child("search_space"));
+    check_not_reserved(name, kv.first, top.child("search_space"));
     if (utf8_length(name) > k_max_key_chars) {  // trial_params.param_name is VARCHAR(512).
       config_fail(top.child("search_space"), kv.first,
                   fmt::format("parameter name is {} characters long; at most {}", utf8_length(name),
@@ -436,6 +459,21 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
     validate_experiment(root, c);
   }
   return c;
+}
+
+std::string study_storage_problem(const std::string& storage) {
+  if (storage.empty()) {
+    return "must not be empty";
+  }
+  try {
+    if (sqlite_file_of(storage) == ":memory:") {
+      return "':memory:' is an in-memory database: the study would be lost when hpt exits; "
+             "name a database file (e.g. study.db)";
+    }
+  } catch (const StorageError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 StudyConfig load_study_config(const std::string& file) {

@@ -8,27 +8,34 @@ namespace hpt {
 
 namespace {
 
-// "sqlite:///rel.db" -> "rel.db", "sqlite:////abs.db" -> "/abs.db", a plain path as is.
-// Throws StorageError for other URL schemes.
+// "sqlite:///rel.db" -> "rel.db", "sqlite:////abs.db" -> "/abs.db", a plain path as is:
+// always a file path, never one of SQLite's special names. Throws StorageError for other URL
+// schemes and for a path SQLite would read as a URI filename ("file:x.db?mode=memory" would
+// open x.db, or a database in memory, while every check here looked at another name).
 std::string sqlite_path_from_url(const std::string& url) {
   const std::string prefix = "sqlite:///";
+  std::string path = url;
   if (url.rfind(prefix, 0) == 0) {
-    std::string path = url.substr(prefix.size());
+    path = url.substr(prefix.size());
     path = path.substr(0, path.find('?'));
     if (path.empty()) {
       throw StorageError("storage URL '" + redact_credentials(url) + "' names no file");
     }
-    return path;
-  }
-  if (url.find("://") != std::string::npos) {
+  } else if (url.find("://") != std::string::npos) {
     throw StorageError(
         "unsupported storage URL '" + redact_credentials(url) +
         "': expected sqlite:///path.db, postgresql://user:pass@host/db or a file path");
   }
-  if (url.empty()) {
+  if (path.empty()) {
     throw StorageError("empty storage path");
   }
-  return url;
+  if (path.rfind("file:", 0) == 0) {
+    throw StorageError("'" + redact_credentials(path) +
+                       "': SQLite URI filenames (file:...) are not taken; give the file's path "
+                       "(./" +
+                       redact_credentials(path) + " for a file of that name)");
+  }
+  return path;
 }
 
 }  // namespace
@@ -37,8 +44,9 @@ bool is_postgres_url(const std::string& url) {
   return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
 }
 
+// Throws StorageError, as open_storage would, for a URL that names neither a server nor a file.
 std::optional<std::string> sqlite_file_of(const std::string& url) {
-  if (url.find("://") != std::string::npos && url.rfind("sqlite:///", 0) != 0) {
+  if (is_postgres_url(url)) {
     return std::nullopt;
   }
   return sqlite_path_from_url(url);

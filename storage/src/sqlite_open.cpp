@@ -86,10 +86,16 @@ std::string uri_escape(const std::string& path) {
   return out;
 }
 
+// The name that makes SQLite open the file at path: a path starting with "file:" would be
+// read as a URI (Debian's SQLite enables them), so it is given as "./file:...".
+std::string literal_name(const std::string& path) {
+  return path.rfind("file:", 0) == 0 ? "./" + path : path;
+}
+
 SQLite::Database open_validated(const std::string& path, bool read_only, bool exists) {
   int flags = read_only ? SQLite::OPEN_READONLY
                         : SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE);
-  SQLite::Database db(path, flags, k_busy_timeout_ms);
+  SQLite::Database db(path == ":memory:" ? path : literal_name(path), flags, k_busy_timeout_ms);
   std::vector<std::string> tables;
   try {
     tables = sqlite_table_names(db);

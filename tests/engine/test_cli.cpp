@@ -3,6 +3,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "hpt/engine/cli.hpp"
 #include "hpt/storage/storage.hpp"
@@ -160,4 +162,92 @@ TEST_CASE("cli: add_int_option", "[cli]") {
     INFO(bad);
     CHECK_THROWS_WITH(parse(bad), Catch::StartsWith("--n: expected a whole number in [1, 1000]"));
   }
+}
+
+namespace {
+
+// run_hpt on args with a registrar adding a verb with -o (as hpt report does); returns the exit
+// code and what it printed on stderr.
+std::pair<int, std::string> run_hpt_capture(std::vector<std::string> args) {
+  args.insert(args.begin(), "hpt");
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  std::string out;
+  const CommandRegistrar report = [&out](CLI::App& app) {
+    auto* verb = app.add_subcommand("report", "a registrar's verb");
+    verb->add_option("-o,--out", out, "output");
+    verb->callback([] {});
+  };
+  std::ostringstream err;
+  auto* old = std::cerr.rdbuf(err.rdbuf());
+  const int code = run_hpt(static_cast<int>(argv.size()), argv.data(), {report});
+  std::cerr.rdbuf(old);
+  return {code, err.str()};
+}
+
+}  // namespace
+
+// An empty value never silently means "not given": every option and positional of hpt and of
+// registrars' verbs refuses it, naming itself.
+TEST_CASE("cli: empty values are refused naming the flag", "[cli]") {
+  hpt::test::TempDir dir{"cli"};
+  const std::string cfg = dir.file("c.yaml");
+  std::ofstream(cfg) << "objective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  const std::string db = dir.file("s.db");
+  open_storage(db)->create_study("only", Direction::Minimize);
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const Case cases[] = {
+      {{"--config", cfg, "--trials", "1", "--study", ""}, "--study: must not be empty"},
+      {{"--config", cfg, "--trials", "1", "--storage", ""}, "--storage: must not be empty"},
+      {{"--config", cfg, "--trials", "", "--study", "x"}, "--trials: must not be empty"},
+      {{"trials", db, "--study", ""}, "--study: must not be empty"},
+      {{"trials", db, "--study="}, "--study: "},  // CLI11's own refusal of "--study=".
+      {{"best", db, "--study", ""}, "--study: must not be empty"},
+      {{"studies", ""}, "DB: must not be empty"},
+      {{"report", "-o", ""}, "--out: must not be empty"},
+  };
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());  // Where the config's default storage would go.
+  std::vector<std::pair<int, std::string>> results;
+  for (const auto& c : cases) {
+    results.push_back(run_hpt_capture(c.args));
+  }
+  std::filesystem::current_path(cwd);
+  for (size_t i = 0; i < results.size(); ++i) {
+    INFO(cases[i].error);
+    CHECK(results[i].first == 2);
+    CHECK_THAT(results[i].second, Catch::StartsWith("hpt: error: " + cases[i].error));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.file("hpt_study.db")));
+}
+
+// --storage must keep the study: ":memory:" or an SQLite URI filename is refused naming the
+// flag, before any database or trials folder is made.
+TEST_CASE("cli: --storage that cannot keep a study", "[cli]") {
+  hpt::test::TempDir dir{"cli"};
+  const std::string cfg = dir.file("c.yaml");
+  std::ofstream(cfg) << "study: {storage: " << dir.file("s.db")
+                     << "}\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  const auto memory = run_hpt_capture({"--config", cfg, "--trials", "1", "--storage", ":memory:"});
+  const auto uri =
+      run_hpt_capture({"--config", cfg, "--trials", "1", "--storage", "file:r.db?mode=memory"});
+  std::filesystem::current_path(cwd);
+  CHECK(memory.first == 2);
+  CHECK_THAT(memory.second,
+             Catch::StartsWith("hpt: error: --storage: ':memory:' is an in-memory database"));
+  CHECK(uri.first == 2);
+  CHECK_THAT(uri.second, Catch::StartsWith("hpt: error: --storage: 'file:r.db?mode=memory': SQLite "
+                                           "URI filenames (file:...) are not taken"));
+  std::vector<std::string> made;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    made.push_back(e.path().filename().string());
+  }
+  CHECK(made == std::vector<std::string>{"c.yaml"});
 }

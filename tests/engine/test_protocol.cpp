@@ -134,6 +134,18 @@ TEST_CASE("protocol: placeholders", "[protocol]") {
                                         "x{lr"});
 }
 
+// placeholder_values fills every reserved name (the list the study config refuses as
+// parameter names) and nothing else beyond the parameters.
+TEST_CASE("protocol: reserved placeholders", "[protocol]") {
+  const Json values = placeholder_values(Json{{"lr", 0.5}}, 7);
+  CHECK(values.size() == 1 + k_reserved_placeholders.size());
+  for (const auto& name : k_reserved_placeholders) {
+    CHECK(values.contains(name));
+  }
+  CHECK(substitute_placeholders({"{trial_number}-{lr}"}, values) ==
+        std::vector<std::string>{"7-0.5"});
+}
+
 // Multi-objective final lines: "values" with one number per objective (NaN/Infinity
 // allowed, a NaN fails the trial later); "value" there, "values" in a single-objective study,
 // a wrong count, both keys, or "values" on a step line are protocol errors; step lines keep
@@ -168,4 +180,34 @@ TEST_CASE("protocol: multi-objective values", "[protocol][multiobj]") {
              Catch::Contains("a step line reports one \"value\""));
   CHECK_THAT(error(R"({"values": [1, 1e400]})", 2), Catch::Contains("out of the range"));
   CHECK(parse_worker_line(R"({"values": [1, 2], "other": 3})", false, 2).kind == Kind::Log);
+}
+
+// Text that is not valid UTF-8 in a protocol line (raw bytes, or a lone surrogate escape as
+// Python's json.dumps writes for os.fsdecode'd names) is kept as U+FFFD; the line still counts.
+TEST_CASE("protocol: invalid UTF-8 and lone surrogates become U+FFFD", "[protocol]") {
+  const std::string fffd = "\xEF\xBF\xBD";
+  auto raw = parse_worker_line("{\"value\": 0.5, \"user_attrs\": {\"note\": \"caf\xe9\"}}");
+  REQUIRE(raw.kind == Kind::Message);
+  CHECK(raw.message.value == 0.5);
+  CHECK(raw.message.user_attrs.at("note") == "caf" + fffd);
+  auto lone = parse_worker_line(
+      R"({"value": 0.5, "user_attrs": {"img": "img_\udcff.png", "hi": "\ud800"}})");
+  REQUIRE(lone.kind == Kind::Message);
+  CHECK(lone.message.user_attrs.at("img") == "img_" + fffd + ".png");
+  CHECK(lone.message.user_attrs.at("hi") == fffd);
+  // A valid pair, escaped text that only looks like an escape, and valid UTF-8 stay as they are.
+  auto kept = parse_worker_line(
+      R"({"value": 1, "user_attrs": {"a": "\ud83d\ude00", "b": "\\udcff", "c": "é\"\\"}})");
+  REQUIRE(kept.kind == Kind::Message);
+  CHECK(kept.message.user_attrs.at("a") == "\xF0\x9F\x98\x80");
+  CHECK(kept.message.user_attrs.at("b") == "\\udcff");
+  CHECK(kept.message.user_attrs.at("c") == "\xC3\xA9\"\\");
+  // A step line, and a protocol error's excerpt, too.
+  auto step = parse_worker_line("{\"step\": 2, \"value\": 3, \"user_attrs\": {\"\xff\": 1}}");
+  CHECK(step.kind == Kind::Message);
+  CHECK(error_of("{\"value\": \"x\xff\"}") ==
+        "protocol error: value must be a number, but got \"x" + fffd + "\" (line: {\"value\": \"x" +
+            fffd + "\"})");
+  // A malformed escape is still not JSON: a log line.
+  CHECK(parse_worker_line(R"({"value": 1, "user_attrs": {"a": "\u12"}})").kind == Kind::Log);
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "../experiment/trial_settings_cases.hpp"
+#include "hpt/engine/protocol.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "support/temp_dir.hpp"
@@ -319,6 +320,48 @@ TEST_CASE("study config: objectives without a study section", "[config][objectiv
                  "  dataset: {format: idx, path: /}\nsearch_space:\n  epochs: [2]\n") ==
         "cfg.yaml: study.direction: 1 direction but fixed.objectives gives 2 objectives "
         "(val_roc_auc, embedding_dim); give one direction per objective");
+}
+
+// study.storage must be able to keep the study: empty, ":memory:" (in any spelling SQLite takes
+// for it through hpt), a URI filename or an unknown scheme are refused with file:line and key;
+// an empty trials_dir too.
+TEST_CASE("study config: storage that cannot keep a study", "[config][storage]") {
+  const std::string tail = "\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  CHECK(error_of("study: {name: s, storage: \"\"}" + tail) ==
+        "cfg.yaml:1: study.storage: must not be empty");
+  CHECK(error_of("study:\n  storage: \":memory:\"" + tail) ==
+        "cfg.yaml:2: study.storage: ':memory:' is an in-memory database: the study would be lost "
+        "when hpt exits; name a database file (e.g. study.db)");
+  CHECK_THAT(error_of("study: {storage: \"sqlite:///:memory:\"}" + tail),
+             Catch::StartsWith("cfg.yaml:1: study.storage: ':memory:' is an in-memory database"));
+  CHECK(error_of("study: {storage: \"file:y.db\"}" + tail) ==
+        "cfg.yaml:1: study.storage: 'file:y.db': SQLite URI filenames (file:...) are not taken; "
+        "give the file's path (./file:y.db for a file of that name)");
+  CHECK_THAT(error_of("study: {storage: \"mysql://u:secret@h/db\"}" + tail),
+             Catch::StartsWith("cfg.yaml:1: study.storage: unsupported storage URL") &&
+                 !Catch::Contains("secret"));
+  CHECK(error_of("study: {trials_dir: \"\"}" + tail) ==
+        "cfg.yaml:1: study.trials_dir: must not be empty (leave it out for the default: beside "
+        "the database)");
+  CHECK(study_storage_problem("./file:y.db").empty());
+  CHECK(study_storage_problem("postgresql://u@h/db").empty());
+  CHECK(parse_study_config("study: {storage: sqlite:///s.db}" + tail, "c").storage ==
+        "sqlite:///s.db");
+}
+
+// A parameter named like a placeholder hpt fills itself ({trial_number}) would be silently
+// replaced in objective.command: refused, searched or fixed, for every reserved name.
+TEST_CASE("study config: reserved placeholder names", "[config]") {
+  for (const auto& name : k_reserved_placeholders) {
+    INFO(name);
+    const std::string expected = "'" + name + "' is a reserved placeholder name ({" + name +
+                                 "} in objective.command is filled by hpt); rename the parameter";
+    CHECK(error_of("objective: {command: [sh, '{" + name + "}']}\nsearch_space:\n  " + name +
+                   ": [5, 7]\n") == "cfg.yaml:3: search_space." + name + ": " + expected);
+    CHECK(error_of("objective: {command: [true]}\nfixed:\n  x: 1\n  " + name +
+                   ": 3\nsearch_space: {a: [1]}\n") ==
+          "cfg.yaml:4: fixed." + name + ": " + expected);
+  }
 }
 
 // Ranges no sampler can draw from correctly are refused at load, one line naming the key:

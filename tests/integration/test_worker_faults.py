@@ -255,6 +255,31 @@ class NonUtf8OutputTest(TempDirTest):
             done = run_hpt(*verb, f"{self.dir}/u.db", timeout=60)
             self.assertEqual(done.returncode, 0, done.stderr)
 
+    def test_final_line_with_text_that_is_not_utf8_completes(self):
+        """A final line that is JSON but whose text is not UTF-8 (a raw byte 0xE9, or Python's
+        json.dumps of an os.fsdecode'd name: a lone surrogate escape) COMPLETEs the trial with its
+        value; the text is stored with U+FFFD (it used to FAIL as "no final line")."""
+        script = os.path.join(self.dir, "attrs.py")
+        with open(script, "w") as f:
+            f.write("import json, os, sys\n"
+                    "if json.loads(os.environ['HPT_PARAMS'])['mode'] == 'raw':\n"
+                    "    sys.stdout.buffer.write(b'{\"value\": 0.5, \"user_attrs\": {\"note\": \"caf\\xe9\"}}\\n')\n"
+                    "else:\n"
+                    "    print(json.dumps({'value': 0.5, 'user_attrs': {'note': os.fsdecode(b'img_\\xff.png')}}))\n")
+        cfg = write_config(self.dir, f"""\
+            study: {{name: u, storage: {self.dir}/u.db, sampler: {{type: grid}}, pruner: {{type: none}},
+                    max_failures: 1}}
+            objective: {{command: [{PYTHON}, {script}]}}
+            search_space: {{mode: [raw, surrogate]}}
+            """)
+        proc = run_hpt("--config", cfg, "--trials", "2", timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        trials = trials_json(f"{self.dir}/u.db")
+        self.assertEqual(state_counts(trials), {"COMPLETE": 2}, trials)
+        notes = sorted(t["user_attrs"]["note"] for t in trials)
+        self.assertEqual(notes, ["caf\ufffd", "img_\ufffd.png"])
+        self.assertEqual([t["value"] for t in trials], [0.5, 0.5])
+
 
 class StudyFolderTest(TempDirTest):
     def test_study_name_never_escapes_trials_dir(self):

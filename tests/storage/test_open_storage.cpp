@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "hpt/storage/storage.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
 
 // Every storage error from open_storage is redacted at the source: unsupported schemes,
 // a URL naming no file, a missing file.
@@ -17,4 +21,55 @@ TEST_CASE("open_storage errors never show a password", "[storage][credentials]")
       CHECK(std::string(e.what()).find("hunter22") == std::string::npos);
     }
   }
+}
+
+// A storage path is a file path for every verb: one SQLite would read as a URI filename
+// ("file:...", also inside sqlite:///) is refused, by open_storage and sqlite_file_of alike,
+// before any file is made; "./file:..." names that file. A server scheme hpt cannot open is
+// refused by both too. ":memory:" stays an in-memory database for library use.
+TEST_CASE("open_storage takes file paths, never SQLite URI filenames", "[storage][open]") {
+  hpt::test::TempDir dir;
+  const auto cwd = fs::current_path();
+  fs::current_path(dir.path());
+  std::vector<std::string> errors;
+  for (const char* url : {"file:y.db", "file:r.db?mode=memory", "sqlite:///file:y.db"}) {
+    for (bool read_only : {false, true}) {
+      try {
+        hpt::open_storage(url, read_only);
+        errors.push_back("");
+      } catch (const hpt::StorageError& e) {
+        errors.push_back(e.what());
+      }
+    }
+    try {
+      hpt::sqlite_file_of(url);
+      errors.push_back("");
+    } catch (const hpt::StorageError& e) {
+      errors.push_back(e.what());
+    }
+  }
+  const bool literal_ok =
+      hpt::open_storage("./file:z.db")->create_study("z", hpt::Direction::Minimize) >= 0;
+  const bool in_memory_ok =
+      hpt::open_storage(":memory:")->create_study("m", hpt::Direction::Minimize) >= 0;
+  fs::current_path(cwd);
+  REQUIRE(errors.size() == 9);
+  for (const auto& e : errors) {
+    CHECK_THAT(e, Catch::Contains("SQLite URI filenames (file:...) are not taken"));
+  }
+  CHECK(errors[0] ==
+        "'file:y.db': SQLite URI filenames (file:...) are not taken; give the "
+        "file's path (./file:y.db for a file of that name)");
+  for (const char* made : {"y.db", "r.db", "file:y.db", "file:r.db?mode=memory", ":memory:"}) {
+    CHECK_FALSE(fs::exists(dir.file(made)));
+  }
+  CHECK(literal_ok);
+  CHECK(hpt::open_storage(dir.file("file:z.db"), true)->find_study("z"));
+  CHECK(in_memory_ok);
+  CHECK(hpt::sqlite_file_of(":memory:") == ":memory:");
+  CHECK(hpt::sqlite_file_of("sqlite:///a.db?x=1") == "a.db");
+  CHECK(hpt::sqlite_file_of("postgresql://u@h/db") == std::nullopt);
+  CHECK_THROWS_WITH(hpt::sqlite_file_of("mysql://h/db"),
+                    Catch::Contains("unsupported storage URL"));
+  CHECK_THROWS_WITH(hpt::sqlite_file_of(""), "empty storage path");
 }

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <thread>
 
+#include "../../storage/src/sqlite_schema.hpp"  // Internal to storage.
 #include "hpt/storage/storage.hpp"
 #include "support/temp_dir.hpp"
 
@@ -202,4 +203,27 @@ TEST_CASE("open_storage creates the schema once under concurrency", "[storage][o
   SQLite::Database db(path);
   CHECK(db.execAndGet("SELECT count(*) FROM version_info").getInt() == 1);
   CHECK(db.execAndGet("SELECT count(*) FROM studies").getInt() == 4);
+}
+
+// open_sqlite_database opens the file its path names, even one SQLite would read as a URI
+// ("file:x.db?mode=memory" would be x.db, or a database in memory); ":memory:" stays in memory.
+TEST_CASE("open_sqlite_database takes a path literally", "[storage][open]") {
+  hpt::test::TempDir dir;
+  auto cwd = fs::current_path();
+  fs::current_path(dir.path());
+  try {
+    hpt::open_sqlite_database("file:x.db?mode=memory", false).exec("CREATE TABLE t (a)");
+    hpt::open_sqlite_database(":memory:", false).exec("CREATE TABLE t (a)");
+  } catch (...) {
+    fs::current_path(cwd);
+    throw;
+  }
+  fs::current_path(cwd);
+  CHECK(fs::is_regular_file(dir.file("file:x.db?mode=memory")));
+  CHECK_FALSE(fs::exists(dir.file("x.db")));
+  CHECK_FALSE(fs::exists(dir.file(":memory:")));
+  fs::current_path(dir.path());
+  auto db = hpt::open_sqlite_database("file:x.db?mode=memory", true);
+  fs::current_path(cwd);
+  CHECK(hpt::sqlite_table_names(db) == std::vector<std::string>{"t"});
 }

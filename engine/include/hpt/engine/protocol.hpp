@@ -50,9 +50,21 @@ struct WorkerLine {
 };
 
 // Classifies one stdout line (truncated: the line was longer than k_max_line_bytes and
-// cut there) of a study with n_objectives objectives. Never throws for any input.
+// cut there) of a study with n_objectives objectives. Text that is not valid UTF-8 (raw
+// bytes, a \uD800-\uDFFF escape that is not half of a pair) reads as U+FFFD, so such a line
+// still counts. Never throws for any input.
 WorkerLine parse_worker_line(const std::string& line, bool truncated = false,
                              size_t n_objectives = 1);
+
+// The placeholder objective.command gets besides the parameters: the trial's number.
+inline constexpr const char* k_trial_number_placeholder = "trial_number";
+// Every placeholder name hpt fills itself; no parameter (fixed or searched) may take one, or
+// its value would be silently replaced (the study config refuses them).
+inline const std::vector<std::string> k_reserved_placeholders{k_trial_number_placeholder};
+
+// The values objective.command's placeholders take for one trial: params (fixed + sampled)
+// and the reserved names above.
+Json placeholder_values(const Json& params, int64_t trial_number);
 
 // Replaces each {name} in args whose name is a key of values by the value (strings
 // verbatim, everything else as compact JSON). Other braces are left alone.

@@ -56,4 +56,9 @@ StudyConfig load_study_config(const std::string& file);
 // The same from YAML text (file is only used in messages).
 StudyConfig parse_study_config(const std::string& yaml_text, const std::string& file);
 
+// Why a study cannot be kept in storage (study.storage or --storage), "" if it can: empty,
+// a URL open_storage refuses (checked without opening anything), or SQLite's ":memory:",
+// which would lose the study when hpt exits.
+std::string study_storage_problem(const std::string& storage);
+
 }  // namespace hpt
