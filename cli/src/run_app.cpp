@@ -58,7 +58,23 @@ int with_error_policy(const std::function<int()>& body, const MessageFilter& fil
   return checked_output(code, filter);
 }
 
+void refuse_empty_values(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    if (option->get_type_size() > 0) {  // Not a flag.
+      option->check(CLI::Validator(
+          [](const std::string& value) {
+            return value.empty() ? std::string("must not be empty") : std::string();
+          },
+          "", "NON_EMPTY"));
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands({})) {
+    refuse_empty_values(*sub);
+  }
+}
+
 std::optional<int> parse_app(CLI::App& app, int argc, char** argv, const MessageFilter& filter) {
+  refuse_empty_values(app);
   try {
     app.parse(argc, argv);
     return std::nullopt;

@@ -246,21 +246,6 @@ CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target,
   return option->type_name("INT");
 }
 
-void refuse_empty_values(CLI::App& app) {
-  for (CLI::Option* option : app.get_options()) {
-    if (option->get_type_size() > 0) {  // Not a flag.
-      option->check(CLI::Validator(
-          [](const std::string& value) {
-            return value.empty() ? std::string("must not be empty") : std::string();
-          },
-          "", "NON_EMPTY"));
-    }
-  }
-  for (CLI::App* sub : app.get_subcommands({})) {
-    refuse_empty_values(*sub);
-  }
-}
-
 namespace {
 
 // Whether the file at path is empty or starts (after a byte-order mark and blanks) like an
@@ -513,7 +498,6 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
   for (const auto& add : registrars) {
     add(app);
   }
-  refuse_empty_values(app);
   if (auto code = with_error_policy(
           [&] { return parse_app(app, argc, argv, hide_credentials).value_or(-1); },
           hide_credentials);

@@ -425,9 +425,7 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
   if (m_config.builtin_trainer()) {
     spec.argv = {m_options.trainer_exe, "worker"};
   } else {
-    Json with_number = values;
-    with_number["trial_number"] = trial.number;
-    spec.argv = substitute_placeholders(m_config.command, with_number);
+    spec.argv = substitute_placeholders(m_config.command, placeholder_values(values, trial.number));
   }
   const std::string dir = m_study_dir + "/" + std::to_string(trial.number);
   spec.env = {

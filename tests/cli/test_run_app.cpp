@@ -123,6 +123,37 @@ TEST_CASE("parse_app", "[cli]") {
   CHECK(std::count(err.begin(), err.end(), '\n') == 2);
 }
 
+// An empty value never silently means "not given": every option and positional that takes a
+// value refuses "" naming itself, in subcommands too; flags are untouched.
+TEST_CASE("parse_app refuses empty values", "[cli]") {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"hpt", "go", "--out", ""}, {"hpt", "go", "", "--out", "d"},
+        {"hpt", "go", "--out="}}) {
+    CLI::App app{"test", "hpt"};
+    std::string out, db;
+    bool verbose = false;
+    auto* go = app.add_subcommand("go", "Go");
+    go->add_option("--out", out, "Output");
+    go->add_option("DB", db, "A database");
+    go->add_flag("--verbose", verbose, "More");
+    Captured c;
+    Argv argv(args);
+    CHECK(parse_app(app, argv.argc(), argv.argv()) == 2);
+    // "--out=" is CLI11's own "1 required TEXT missing".
+    CHECK_THAT(c.err.str(), Catch::StartsWith("hpt: error: ") &&
+                                (Catch::Contains("must not be empty") || Catch::Contains("missing")));
+  }
+  CLI::App app{"test", "hpt"};
+  std::string out;
+  bool verbose = false;
+  app.add_option("--out", out, "Output");
+  app.add_flag("--verbose", verbose, "More");
+  Argv fine({"hpt", "--out", "x", "--verbose"});
+  CHECK_FALSE(parse_app(app, fine.argc(), fine.argv()));
+  CHECK(out == "x");
+  CHECK(verbose);
+}
+
 // A command asks for its own exit code with CLI::RuntimeError (a ParseError in CLI11): it
 // gets that code, its message reported unless the code is 0, without the usage hint.
 TEST_CASE("parse_app passes a command's exit code on", "[cli]") {

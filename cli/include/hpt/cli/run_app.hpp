@@ -22,7 +22,13 @@ void print_error(const std::string& message, const MessageFilter& filter = {});
 // that could not be written (stdout on a full disk or closed) is one line and exit code 1.
 int with_error_policy(const std::function<int()>& body, const MessageFilter& filter = {});
 
-// Parses app (subcommands run in their callbacks). Returns the exit code if the process is
+// Makes every option and positional argument of app and of its subcommands that takes a
+// value refuse an empty one, naming it ("--study: must not be empty"): an empty value must
+// not silently mean "not given" (the config's value, the only study, the working folder).
+// parse_app applies it.
+void refuse_empty_values(CLI::App& app);
+
+// Parses app (subcommands run in their callbacks), refusing empty values. Returns the exit code if the process is
 // done (help or version printed: 0; a usage error: 2; a callback's CLI::RuntimeError: its
 // code), std::nullopt to go on.
 std::optional<int> parse_app(CLI::App& app, int argc, char** argv,

@@ -28,11 +28,6 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
 CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
                             const std::string& help);
 
-// Makes every option and positional argument of app and of its subcommands that takes a
-// value refuse an empty one, naming it ("--study: must not be empty"): an empty value must
-// not silently mean "not given" (the config's value, the only study). run_hpt applies it
-// after every registrar has added its verb.
-void refuse_empty_values(CLI::App& app);
 
 // Refuses (std::invalid_argument, one line) an output path that is an existing file other
 // than an HTML page (a config, a script: `-o hpt_config.yaml` by mistake), or the study
