@@ -24,7 +24,7 @@ std::string sqlite_path_from_url(const std::string& url) {
   } else if (url.find("://") != std::string::npos) {
     throw StorageError(
         "unsupported storage URL '" + redact_credentials(url) +
-        "': expected sqlite:///path.db, postgresql://user:pass@host/db or a file path");
+        "': expected sqlite:///path.db, postgresql://user@host/db or a file path");
   }
   if (path.empty()) {
     throw StorageError("empty storage path");

@@ -71,5 +71,8 @@ TEST_CASE("open_storage takes file paths, never SQLite URI filenames", "[storage
   CHECK(hpt::sqlite_file_of("postgresql://u@h/db") == std::nullopt);
   CHECK_THROWS_WITH(hpt::sqlite_file_of("mysql://h/db"),
                     Catch::Contains("unsupported storage URL"));
+  // The hint's example survives credential redaction (it showed "user:***@host").
+  CHECK_THROWS_WITH(hpt::open_storage("mysql://h/db"),
+                    Catch::Contains("postgresql://user@host/db or a file path"));
   CHECK_THROWS_WITH(hpt::sqlite_file_of(""), "empty storage path");
 }
