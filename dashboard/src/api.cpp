@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "hpt/io/datetime_text.hpp"
+#include "hpt/io/utf8.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/plots_html.hpp"
 #include "hpt/storage/attribute_names.hpp"
@@ -35,11 +36,6 @@ bool inside(const std::filesystem::path& path, const std::string& folder) {
   return !rel.empty() && *rel.begin() != ".." && rel != ".";
 }
 
-// The text with invalid UTF-8 replaced by U+FFFD (a JSON string round trip does it).
-std::string valid_utf8(const std::string& text) {
-  return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace))
-      .get<std::string>();
-}
 
 }  // namespace
 
@@ -153,7 +149,7 @@ std::optional<std::string> read_log_tail(const std::string& path,
   if (!ok) {
     return std::nullopt;
   }
-  return valid_utf8(text);
+  return hpt::valid_utf8(text);
 }
 
 }  // namespace hpt::dashboard

@@ -37,6 +37,17 @@ std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
   return text.substr(0, cut);
 }
 
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = decode_utf8(text, i).second;
+    out += len == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(i, len);
+    i += len == 0 ? 1 : len;
+  }
+  return out;
+}
+
 size_t utf8_length(std::string_view text) {
   size_t n = 0;
   for (char c : text) {

@@ -39,3 +39,13 @@ TEST_CASE("utf8_prefix never ends inside a character", "[io]") {
   CHECK(utf8_prefix(euros, 2).empty());
   CHECK(utf8_prefix(euros, 6) == euros);
 }
+
+// Each byte that is not part of valid UTF-8 becomes U+FFFD; valid text is kept as it is.
+TEST_CASE("valid_utf8 replaces invalid bytes", "[io]") {
+  CHECK(hpt::valid_utf8("caf\xc3\xa9 \xe2\x82\xac") == "caf\xc3\xa9 \xe2\x82\xac");
+  CHECK(hpt::valid_utf8("inv\xff.png") == "inv\xef\xbf\xbd.png");
+  CHECK(hpt::valid_utf8("cut \xe2\x82") == "cut \xef\xbf\xbd\xef\xbf\xbd");
+  CHECK(hpt::valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // A surrogate.
+  CHECK(hpt::valid_utf8(std::string_view("a\0b", 3)) == std::string("a\0b", 3));
+  CHECK(hpt::valid_utf8("").empty());
+}

@@ -2,6 +2,7 @@
 // UTF-8 decoding shared by every check of text from outside (configs, databases, workers).
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -19,5 +20,9 @@ size_t utf8_length(std::string_view text);
 // The longest prefix of text at most max_bytes long that does not end inside a UTF-8
 // sequence: how a name or message is cut for display without leaving half a character.
 std::string_view utf8_prefix(std::string_view text, size_t max_bytes);
+
+// text with each byte that is not part of valid UTF-8 (decode_utf8) replaced by U+FFFD: how a
+// name from outside (a file name, a class folder) is shown in JSON, TSV or HTML.
+std::string valid_utf8(std::string_view text);
 
 }  // namespace hpt
