@@ -306,8 +306,10 @@ const Table<ExperimentConfig>& experiment_table() {
       double_key<C>(
           "learning_rate", &C::learning_rate, [](double v) { return v > 0 && v < 10; },
           "in (0, 10)"),
+      // L2-normalised embeddings lie at most 2 apart (4 squared): a larger margin only makes
+      // every triplet active (and 1e300 overflowed the loss to inf).
       double_key<C>(
-          "margin", &C::margin, [](double v) { return v > 0; }, "> 0"),
+          "margin", &C::margin, [](double v) { return v > 0 && v <= 4; }, "in (0, 4]"),
       string_key<C>("loss", &C::loss,
                     one_of({"semi-hard", "batch-hard"}, "semi-hard or batch-hard")),
       int_key<C>("classes_per_batch", &C::classes_per_batch, 2, k_max_batch / 2),

@@ -70,7 +70,9 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
              Catch::Contains("x.yaml:2: dropout: must be in [0, 1), got 1"));
   CHECK_THAT(error_of(k_dataset + "embedding_dim: 0\n"),
              Catch::Contains("embedding_dim: must be in [1, 16384], but got 0"));
-  CHECK_THAT(error_of(k_dataset + "margin: -0.5\n"), Catch::Contains("margin: must be > 0"));
+  CHECK_THAT(error_of(k_dataset + "margin: -0.5\n"), Catch::Contains("margin: must be in (0, 4]"));
+  CHECK_THAT(error_of(k_dataset + "margin: 1e300\n"), Catch::Contains("margin: must be in (0, 4]"));
+  CHECK_NOTHROW(parse(k_dataset + "margin: 4\n"));
   CHECK_THAT(error_of(k_dataset + "epochs: abc\n"),
              Catch::Contains("epochs: expected an integer, got \"abc\""));
   CHECK_THAT(error_of(k_dataset + "builtin_cnn_width: 2\n"),
