@@ -43,3 +43,22 @@ TEST_CASE("read_idx rejects malformed files naming them", "[idx]") {
                     Catch::Contains(dir.str("short.gz")) && Catch::Contains("truncated"));
   CHECK_THROWS_WITH(read_idx(dir.str("none")), Catch::Contains(dir.str("none")));
 }
+
+// A header claiming more data than the file can hold is refused with its dims before anything
+// is allocated (100 x 4096 x 4096 in a 16-byte file used to allocate 1.6 GB first).
+TEST_CASE("read_idx checks header dims against the file size", "[idx]") {
+  TempDir dir;
+  for (bool gzip : {false, true}) {
+    INFO(gzip);
+    const auto path = dir.path() / (gzip ? "big.gz" : "big");
+    testing::write_idx(path, {100, 4096, 4096}, {}, gzip);
+    CHECK_THROWS_WITH(read_idx(path.string()),
+                      Catch::StartsWith("IDX file " + path.string() + " is truncated") &&
+                          Catch::Contains("[100, 4096, 4096]"));
+    testing::write_idx(path, {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}, {}, gzip);
+    CHECK_THROWS_WITH(read_idx(path.string()),
+                      Catch::Contains("[4294967295, 4294967295, 4294967295, 4294967295]"));
+    testing::write_idx(path, {32, 0x80000000u, 0}, {}, gzip);  // Zero bytes: read, dims kept.
+    CHECK(read_idx(path.string()).dims == std::vector<int64_t>{32, 0x80000000LL, 0});
+  }
+}

@@ -184,3 +184,25 @@ TEST_CASE("encode_png round-trips through decode_image", "[image_io]") {
     REQUIRE(image.pixels == std::vector<uint8_t>(pixels.begin(), pixels.end()));
   }
 }
+
+// A zero-size image (a PNM header of 0 x 0, a .png name) is one line naming the file, never
+// stb_image_resize's abort; resize_image itself refuses an empty image.
+TEST_CASE("decode_image and resize_image refuse empty images", "[image_io]") {
+  TempDir dir;
+  for (const char* header : {"P5\n0 0\n255\n", "P5\n0 4\n255\n", "P5\n4 0\n255\n"}) {
+    INFO(header);
+    const auto path = dir.path() / "z.png";
+    std::ofstream(path, std::ios::binary) << header;
+    CHECK_THROWS_WITH(decode_image(path.string()),
+                      Catch::StartsWith("cannot decode image " + path.string() + ": ") &&
+                          !Catch::Contains("\n"));
+  }
+  std::ofstream(dir.path() / "z.png", std::ios::binary) << "P5\n0 0\n255\n";
+  CHECK_THROWS_WITH(decode_images({dir.str("z.png")}, 16, 1),
+                    Catch::Contains(dir.str("z.png")) && Catch::Contains("0 x 0 pixels"));
+  CHECK_THROWS_WITH(resize_image(DecodedImage{0, 0, 1, {}}, 16),
+                    "resize_image: 0 x 0 pixels is an empty image");
+  CHECK(image_size_problem(1, 1).empty());
+  CHECK_FALSE(image_size_problem(int64_t{1} << 31, 0).empty());
+  CHECK_FALSE(image_size_problem(1, 100000000).empty());
+}

@@ -1,8 +1,10 @@
 #include "hpt/trainer/idx.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -30,11 +32,20 @@ bool read_exact(gzFile file, uint8_t* out, size_t size) {
   return true;
 }
 
+// deflate's best ratio is about 1032:1, so a gzip file of B bytes inflates to < 1032 B.
+constexpr uintmax_t k_max_gzip_ratio = 1032;
+
 }  // namespace
 
 IdxArray read_idx(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) {
     throw std::runtime_error(fmt::format("IDX file not found: {}", path));
+  }
+  std::error_code size_error;
+  const uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
+  if (size_error) {
+    throw std::runtime_error(
+        fmt::format("cannot read IDX file {}: {}", path, size_error.message()));
   }
   std::unique_ptr<gzFile_s, GzCloser> file(gzopen(path.c_str(), "rb"));
   if (!file) {
@@ -51,24 +62,44 @@ IdxArray read_idx(const std::string& path) {
                     magic[0], magic[1], magic[2], magic[3]));
   }
   IdxArray array;
-  size_t total = 1;
   for (int d = 0; d < magic[3]; ++d) {
     uint8_t b[4];
     if (!read_exact(file.get(), b, 4)) {
       throw std::runtime_error(fmt::format("IDX file {} is truncated (dimensions)", path));
     }
-    const uint32_t dim =
-        (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-    array.dims.push_back(dim);
-    if (dim != 0 && total > std::numeric_limits<size_t>::max() / 2 / dim) {
-      throw std::runtime_error(fmt::format("IDX file {} has absurd dimensions", path));
-    }
-    total *= dim;
+    array.dims.push_back(
+        (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | int64_t{b[3]});
   }
-  array.data.resize(total);
-  if (!read_exact(file.get(), array.data.data(), total)) {
-    throw std::runtime_error(
-        fmt::format("IDX file {} is truncated or corrupt: expected {} data bytes", path, total));
+  // The header's claim against what the file can hold, before allocating anything: a raw file
+  // holds exactly its remaining bytes, a gzip file inflates at most k_max_gzip_ratio-fold.
+  const bool gzipped = gzdirect(file.get()) == 0;
+  const auto header_bytes = static_cast<uintmax_t>(4 + 4 * magic[3]);
+  const uintmax_t available = gzipped ? file_bytes * k_max_gzip_ratio
+                              : file_bytes > header_bytes ? file_bytes - header_bytes
+                                                          : 0;
+  uintmax_t total = 1;
+  for (int64_t dim : array.dims) {
+    total = (dim == 0 || total <= available / static_cast<uintmax_t>(dim))
+                ? total * static_cast<uintmax_t>(dim)
+                : available + 1;  // Saturate: more than the file holds.
+  }
+  if (total > available) {
+    throw std::runtime_error(fmt::format(
+        "IDX file {} is truncated or corrupt: its header claims dims [{}] but the {} holds at "
+        "most {} data bytes",
+        path, fmt::join(array.dims, ", "), gzipped ? "gzip file" : "file", available));
+  }
+  // Grown chunk by chunk, so a gzip stream that ends early never costs its full claim.
+  constexpr size_t k_chunk = size_t{64} << 20;
+  for (size_t have = 0; have < total;) {
+    const size_t next = std::min<size_t>(total, have + k_chunk);
+    array.data.resize(next);
+    if (!read_exact(file.get(), array.data.data() + have, next - have)) {
+      throw std::runtime_error(fmt::format(
+          "IDX file {} is truncated or corrupt: expected {} data bytes for dims [{}]", path, total,
+          fmt::join(array.dims, ", ")));
+    }
+    have = next;
   }
   int error = Z_OK;
   gzerror(file.get(), &error);

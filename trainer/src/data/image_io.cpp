@@ -50,6 +50,18 @@ std::string decode_problem() {
 
 }  // namespace
 
+std::string image_size_problem(int64_t width, int64_t height) {
+  if (width <= 0 || height <= 0) {
+    return fmt::format("{} x {} pixels is an empty image", width, height);
+  }
+  if (width > k_max_image_pixels || height > k_max_image_pixels ||
+      width * height > k_max_image_pixels) {
+    return fmt::format("{} x {} pixels is more than the {} (8192 x 8192) hpt reads", width, height,
+                       k_max_image_pixels);
+  }
+  return "";
+}
+
 DecodedImage decode_image(const std::string& path) {
   // Read once, from a regular file only: a FIFO would block forever, /dev/zero never end.
   std::string bytes;
@@ -64,17 +76,19 @@ DecodedImage decode_image(const std::string& path) {
   int height = 0;
   int native = 0;
   // The header first: a few hundred compressed bytes can claim gigabytes of pixels.
-  if (stbi_info_from_memory(encoded, size, &width, &height, &native) != 0 &&
-      int64_t{width} * height > k_max_image_pixels) {
-    throw std::runtime_error(fmt::format(
-        "cannot decode image {}: {} x {} pixels is more than the {} (8192 x 8192) hpt reads", path,
-        width, height, k_max_image_pixels));
+  if (stbi_info_from_memory(encoded, size, &width, &height, &native) != 0) {
+    if (const std::string problem = image_size_problem(width, height); !problem.empty()) {
+      throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
+    }
   }
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load_from_memory(encoded, size, &width, &height, &native, 0), stbi_image_free);
   if (!data) {
     throw std::runtime_error(
         fmt::format("cannot decode image {}: {}", path, decode_problem()));
+  }
+  if (const std::string problem = image_size_problem(width, height); !problem.empty()) {
+    throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
   }
   DecodedImage image;
   image.width = width;
@@ -100,6 +114,11 @@ DecodedImage resize_image(const DecodedImage& image, int size) {
   }
   if (image.width == size && image.height == size) {
     return image;
+  }
+  // stb_image_resize asserts (aborts) on an empty source; callers name the file first.
+  if (const std::string problem = image_size_problem(image.width, image.height);
+      !problem.empty()) {
+    throw std::invalid_argument("resize_image: " + problem);
   }
   DecodedImage out;
   out.width = size;

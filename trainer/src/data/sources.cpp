@@ -1,6 +1,7 @@
 #include "sources.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -240,6 +241,12 @@ DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int
     if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
       throw std::runtime_error(fmt::format("{} must hold {} labels to match {}", source.idx_labels,
                                            images.dims[0], source.idx_images));
+    }
+    // Before any resize or cast to int: stb_image_resize aborts on an empty image.
+    if (const std::string problem = image_size_problem(images.dims[2], images.dims[1]);
+        !problem.empty()) {
+      throw std::runtime_error(fmt::format("IDX file {} (header dims [{}]): {}", source.idx_images,
+                                           fmt::join(images.dims, ", "), problem));
     }
     const auto height = static_cast<int>(images.dims[1]);
     const auto width = static_cast<int>(images.dims[2]);

@@ -14,7 +14,9 @@ struct IdxArray {
 };
 
 // Reads an unsigned-byte IDX file (magic 0x00 0x00 0x08 ndim); gzip is detected and
-// inflated. Throws std::runtime_error naming the path if missing, truncated or malformed.
+// inflated. Throws std::runtime_error naming the path if missing, truncated or malformed; a
+// header claiming more data than the file can hold (a raw file's size, 1032x a gzip file's)
+// is refused with its dims before anything is allocated.
 IdxArray read_idx(const std::string& path);
 
 // Returns path, or path + ".gz" when only that exists; "" when neither does.

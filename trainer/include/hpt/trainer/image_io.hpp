@@ -22,14 +22,20 @@ inline constexpr int64_t k_max_image_pixels = int64_t{8192} * 8192;
 // The largest image file hpt reads (an 8192 x 8192 RGB image stored uncompressed is 192 MiB).
 inline constexpr size_t k_max_image_file_bytes = size_t{512} << 20;
 
+// The one size rule for an image of width x height pixels (decoded files, IDX headers): ""
+// when both sides are >= 1 and the area is at most k_max_image_pixels, else why not
+// ("0 x 0 pixels is an empty image").
+std::string image_size_problem(int64_t width, int64_t height);
+
 // Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
 // Throws std::runtime_error naming the path if it is missing, not a regular file (a FIFO, a
-// device, a folder: never opened), unreadable, corrupt, larger than k_max_image_file_bytes or
-// than k_max_image_pixels.
+// device, a folder: never opened), unreadable, corrupt, larger than k_max_image_file_bytes,
+// or empty or larger than k_max_image_pixels (image_size_problem), checked from the header.
 DecodedImage decode_image(const std::string& path);
 
 // Returns the image resized to size x size (area filter when shrinking, bilinear when
-// growing); unchanged when it already has that size.
+// growing); unchanged when it already has that size. Throws std::invalid_argument for
+// size <= 0 or an image image_size_problem refuses (stb would abort on an empty one).
 DecodedImage resize_image(const DecodedImage& image, int size);
 
 // Returns the image with `channels` channels (grey -> RGB replicates, RGB -> grey uses
