@@ -239,3 +239,49 @@ TEST_CASE("frozen extractor with augmentation computes training features on the 
   auto again = run_experiment(c, o);
   CHECK(again.loop.history[0].train_loss == plain.loop.history[0].train_loss);
 }
+
+// A split that cannot serve the run (empty train, a val split without a same-class pair) is
+// refused right after loading, naming the split, its counts and the key: before any CNN is
+// pretrained (an empty train split used to pretrain on 0 images, cache that CNN and hang).
+TEST_CASE("an unusable split is refused before pretraining", "[training][split]") {
+  hpt::test::TempDir tmp("split-check");
+  const std::string pool = tmp.path().string();
+  hpt::test::write_idx_pool(pool, "train", 4, 1);  // 4 classes x 4 images, no t10k pool.
+  ExperimentConfig c = tiny_experiment(pool, "builtin-cnn");
+  c.dataset.val_fraction = 0.499;
+  c.dataset.test_fraction = 0.499;
+  c.origins["dataset.val_fraction"] = "exp.yaml:9: dataset.val_fraction";
+  CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
+                    Catch::StartsWith("exp.yaml:9: dataset.val_fraction: the train split has 0 "
+                                      "images in 0 of 4 classes") &&
+                        !Catch::Contains("\n"));
+  CHECK_FALSE(fs::exists(pool + "/cache/cnn"));
+  // A held-out t10k pool of one image per class: val gets 2 images of 2 classes.
+  const std::string data = hpt::test::make_synthetic_idx("split-check-t10k", 4, 1);
+  ExperimentConfig held_out = tiny_experiment(data, "builtin-cnn");
+  CHECK_THROWS_WITH(run_experiment(held_out, RunOptions()),
+                    Catch::StartsWith("dataset.path: the val split has 2 images in 2 of 4 "
+                                      "classes (largest class 1)"));
+  CHECK_FALSE(fs::exists(data + "/cache/cnn"));
+}
+
+// An extractor whose features are all NaN or all inf stops the run with one line naming the
+// split (roc_auc used to loop forever on NaN distances).
+TEST_CASE("non-finite features stop the run", "[training][nan]") {
+  const std::string data = hpt::test::make_synthetic_idx("nan-features");
+  for (const char* value : {"nan", "inf"}) {
+    INFO(value);
+    torch::jit::Module m("Broken");
+    m.define(fmt::format("def forward(self, x):\n  return torch.full([x.size(0), 8], float('{}'))\n",
+                         value));
+    const std::string path = data + "/" + value + ".pt";
+    m.save(path);
+    ExperimentConfig c = tiny_experiment(data, path);
+    CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
+                      "the feature extractor's features of the train split are not finite (NaN "
+                      "or inf): the model is broken or training diverged; no metrics reported");
+    c.trainable_extractor = true;  // No cached features: the test features are checked.
+    CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
+                      Catch::Contains("features of the test split are not finite"));
+  }
+}

@@ -1,6 +1,9 @@
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/metrics.hpp"
 
+#include <cmath>
+#include <limits>
+
 using namespace hpt::trainer;
 
 // ROC AUC equals hand-computed values, ties counted as half.
@@ -83,4 +86,31 @@ TEST_CASE("recall_at_k", "[metrics]") {
   CHECK(r[3] == 1.0);
   CHECK(hpt::trainer::recall_at_k(e.slice(0, 0, 1), y.slice(0, 0, 1), {1}) ==
         std::vector<double>{0.0});
+}
+
+// NaN and inf scores are totally ordered (NaN below every number, NaNs tied): roc_auc and
+// roc_curve finish (their tie loops used to spin forever on NaN) with hand-computed values.
+TEST_CASE("metrics are total and bounded on NaN and inf", "[metrics][nan]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  // Ranks: the two NaNs 1.5 each, 0.1 is 3, 0.2 is 4; positives 1.5 + 4 -> (5.5 - 3) / 4.
+  CHECK((roc_auc({nan, 0.1, 0.2, nan}, {true, false, true, false}) == Approx(0.625)));
+  CHECK((roc_auc({nan, nan, nan}, {true, false, true}) == 0.5));
+  CHECK((roc_auc({-inf, inf, inf, nan}, {false, true, false, false}) == Approx(5.0 / 6.0)));
+  const RocCurve c = roc_curve({nan, 0.1, nan, inf}, {true, false, false, true});
+  REQUIRE(c.fpr.size() == 4);  // (0, 0), then the groups inf, 0.1, NaN.
+  CHECK((c.tpr == std::vector<double>{0, 0.5, 0.5, 1}));
+  CHECK((c.fpr == std::vector<double>{0, 0, 0.5, 1}));
+  // NaN distances are never "same"; a threshold from all-NaN distances predicts nothing.
+  const double t = youden_threshold({nan, nan}, {true, false});
+  CHECK_FALSE(std::isnan(t));
+  const auto m = confusion_matrix({nan, 0.1, nan}, {true, true, false}, 0.5);
+  CHECK((m == std::array<std::array<int64_t, 2>, 2>{{{1, 0}, {1, 1}}}));
+  // recall@k on NaN rows: bounded, a row never its own neighbour.
+  auto e = torch::tensor({0.0f, 0.1f, 5.0f, 5.1f}).reshape({4, 1});
+  e[1][0] = std::numeric_limits<float>::quiet_NaN();
+  // Row 1 (NaN) is the only one of class 2: it hits only if it picks itself.
+  const auto r = recall_at_k(e, torch::tensor({0, 2, 1, 1}), {1, 3});
+  CHECK(r[0] == Approx(0.5));  // Rows 2 and 3 find each other; rows 0 and 1 cannot.
+  CHECK(r[1] == Approx(0.5));
 }

@@ -193,3 +193,63 @@ TEST_CASE("load_dataset refuses sizes and fractions the parser refuses", "[datas
   options.test_fraction = 0.5;
   CHECK_THROWS_WITH(load_dataset(options), "val_fraction + test_fraction must be < 1, got 1.1");
 }
+
+// IDX images with an empty or absurd side are one line naming the file and its header dims,
+// before any resize (stb_image_resize aborted) or tensor (a negative dimension).
+TEST_CASE("IDX images with an empty or absurd side are refused", "[dataset][idx]") {
+  TempDir dir;
+  const std::vector<std::vector<uint32_t>> bad = {{32, 0, 0}, {32, 0x80000000u, 0}, {32, 4, 0}};
+  for (const auto& dims : bad) {
+    for (int64_t size : {0, 16}) {
+      INFO(dims[1] << "x" << dims[2] << " image_size " << size);
+      testing::write_idx(dir.path() / "train-images-idx3-ubyte", dims, {}, false);
+      testing::write_idx(dir.path() / "train-labels-idx1-ubyte", {32},
+                         std::vector<uint8_t>(32, 1), false);
+      const DatasetOptions options{{"idx", dir.str(), size, 0.2, 0.2}, 0, ""};
+      CHECK_THROWS_WITH(load_dataset(options),
+                        Catch::StartsWith("IDX file " + dir.str("train-images-idx3-ubyte") +
+                                          " (header dims [32, " + std::to_string(dims[1]) +
+                                          ", " + std::to_string(dims[2]) + "]): ") &&
+                            !Catch::Contains("\n"));
+    }
+  }
+}
+
+// split_problem names the first split a run cannot use, its counts and the key to change;
+// image_side_problem refuses native images below the built-in CNN's 8 px.
+TEST_CASE("split and image-side problems of a loaded dataset", "[dataset][split]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path() / "data");  // 3 classes x 5 images, 6x6.
+  DatasetOptions options{{"folder", dir.str("data"), 0, 0.3, 0.3}, 4, ""};
+  Dataset d = load_dataset(options);
+  CHECK_FALSE(split_problem(d).has_value());  // Per class: val 2, 2, 1; test 2, 2, 1.
+  d.val = ImageSet{d.val.images.slice(0, 0, 1), d.val.labels.slice(0, 0, 1)};
+  auto p = split_problem(d);
+  REQUIRE(p.has_value());
+  CHECK(p->key == "dataset.val_fraction");
+  CHECK_THAT(p->message, Catch::StartsWith("the val split has 1 images in 1 of 3 classes "
+                                           "(largest class 1)") &&
+                             Catch::Contains("raise dataset.val_fraction"));
+  options.val_fraction = options.test_fraction = 0.499;  // Nothing left for train.
+  p = split_problem(load_dataset(options));
+  REQUIRE(p.has_value());
+  CHECK(p->key == "dataset.val_fraction");
+  CHECK_THAT(p->message, Catch::StartsWith("the train split has ") &&
+                             Catch::Contains("lower dataset.val_fraction + dataset.test_fraction"));
+  // A held-out pool (Tiny ImageNet val/, 2 images per class halved): only dataset.path helps.
+  testing::write_tiny_imagenet(dir.path() / "tin");
+  const Dataset tin = load_dataset({{"tiny-imagenet", dir.str("tin"), 0, 0.2, 0.2}, 0, ""});
+  p = split_problem(tin);
+  REQUIRE(p.has_value());
+  CHECK(p->key == "dataset.path");
+  CHECK_THAT(p->message, Catch::StartsWith("the val split has 3 images in 3 of 3 classes "
+                                           "(largest class 1)") &&
+                             Catch::Contains("add images to dataset.path"));
+
+  p = image_side_problem(d, 0);  // 6x6 native.
+  REQUIRE(p.has_value());
+  CHECK(p->key == "dataset.image_size");
+  CHECK_THAT(p->message, Catch::StartsWith("0 (native size) keeps the images at 6x6 px, smaller "
+                                           "than the 8 px"));
+  CHECK_FALSE(image_side_problem(tin, 0).has_value());  // 8x8.
+}

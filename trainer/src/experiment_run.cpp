@@ -11,6 +11,7 @@
 #include "hpt/io/folder.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/cpu_threads.hpp"
+#include "hpt/trainer/dataset.hpp"
 #include "hpt/trainer/device.hpp"
 #include "hpt/trainer/extractors.hpp"
 #include "hpt/trainer/model_view.hpp"
@@ -71,8 +72,30 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
                      config.dataset.path, config.dataset.format, dataset.train.size(),
                      dataset.val.size(), dataset.test.size(), dataset.class_names.size());
   log << class_distribution_summary(dataset);
+  // Before the extractor: pretraining on an unusable split used to cache a broken CNN.
+  auto problem = split_problem(dataset);
+  if (!problem && config.feature_extractor == "builtin-cnn") {
+    problem = image_side_problem(dataset, config.dataset.image_size);
+  }
+  if (problem) {
+    throw std::runtime_error(origin_of(config, problem->key) + ": " + problem->message);
+  }
   return dataset;
 }
+
+// Stops the run when a split's features or embeddings hold NaN or inf: the model is broken and
+// metrics on such values would mean nothing.
+void require_finite(const torch::Tensor& values, const std::string& what, const char* split) {
+  if (!torch::isfinite(values).all().item<bool>()) {
+    throw std::runtime_error(fmt::format(
+        "the {} of the {} split are not finite (NaN or inf): the model is broken or training "
+        "diverged; no metrics reported",
+        what, split));
+  }
+}
+
+constexpr const char* k_features = "feature extractor's features";
+constexpr const char* k_embeddings = "trained model's embeddings";
 
 FeatureExtractor make_extractor(const ExperimentConfig& config, const Dataset& dataset,
                                 const torch::Device& device, ExperimentResult& result,
@@ -114,6 +137,9 @@ LoopInputs loop_inputs(const ExperimentConfig& config, const Dataset& dataset,
   const auto t0 = Clock::now();
   auto features = cached_features(dataset, extractor, nullptr, log);
   result.timings["features"] = seconds_since(t0);
+  require_finite(features[0], k_features, "train");
+  require_finite(features[1], k_features, "val");
+  require_finite(features[2], k_features, "test");
   if (!config.image_augmentation) {
     in.train.inputs = features[0];
     in.extractor = nullptr;
@@ -143,6 +169,7 @@ TestScores evaluate(EmbeddingHead& head, const LoopInputs& in, const PairSet& te
                     ExperimentResult& result) {
   const auto t0 = Clock::now();
   auto val_emb = embed(head, in.extractor, in.val.inputs);
+  require_finite(val_emb, k_embeddings, "val");
   PairSet val_pairs = make_pairs(to_vector(in.val.labels), config.eval_pairs, val_pair_seed);
   auto val_d = pair_distances(val_emb, val_pairs);
   result.val_roc_auc = roc_auc(scores_of(val_d), val_pairs.same);
@@ -150,6 +177,7 @@ TestScores evaluate(EmbeddingHead& head, const LoopInputs& in, const PairSet& te
   result.threshold = youden_threshold(val_d, val_pairs.same);
 
   TestScores test{embed(head, in.extractor, in.test.inputs), {}};
+  require_finite(test.embeddings, k_embeddings, "test");
   test.distances = pair_distances(test.embeddings, test_pairs);
   const std::vector<double> test_s = scores_of(test.distances);
   result.test_roc_auc = roc_auc(test_s, test_pairs.same);
@@ -203,9 +231,10 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   // What training adds: the same test pairs scored on the extractor's raw features.
   const PairSet test_pairs = make_pairs(to_vector(dataset.test.labels), config.eval_pairs,
                                         seed_for(config.seed, "test-pairs"));
-  result.baseline_test_roc_auc =
-      pair_roc_auc(is_images(in.test.inputs) ? extractor.extract(in.test.inputs) : in.test.inputs,
-                   test_pairs, true);
+  const torch::Tensor test_features =
+      is_images(in.test.inputs) ? extractor.extract(in.test.inputs) : in.test.inputs;
+  require_finite(test_features, k_features, "test");
+  result.baseline_test_roc_auc = pair_roc_auc(test_features, test_pairs, true);
 
   // The head's initialisation comes from LibTorch's process-wide generator (one trial per
   // worker process); batches and augmentation use their own seeded generators.

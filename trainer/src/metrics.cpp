@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -10,6 +11,21 @@
 #include <stdexcept>
 
 namespace hpt::trainer {
+namespace {
+
+// The one order every sort and tie test here uses: numbers (infinities included) as usual,
+// NaN below all of them and tied with each other. A total order, so std::sort is defined and
+// every tie run advances past NaN (plain < and == made the tie loops spin forever).
+bool score_less(double a, double b) {
+  if (std::isnan(a)) {
+    return !std::isnan(b);
+  }
+  return !std::isnan(b) && a < b;
+}
+
+bool same_score(double a, double b) { return !score_less(a, b) && !score_less(b, a); }
+
+}  // namespace
 
 PairSet make_pairs(const std::vector<int64_t>& labels, int64_t count, uint64_t seed) {
   std::map<int64_t, std::vector<int64_t>> by_class;
@@ -71,12 +87,13 @@ double roc_auc(const std::vector<double>& scores, const std::vector<bool>& posit
   const size_t n = scores.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return score_less(scores[a], scores[b]); });
   double rank_sum = 0;  // Sum of (1-based, tie-averaged) ranks of the positives.
   size_t n_pos = 0;
   for (size_t i = 0; i < n;) {
     size_t j = i;
-    while (j < n && scores[order[j]] == scores[order[i]]) {
+    while (j < n && same_score(scores[order[j]], scores[order[i]])) {
       ++j;
     }
     const double avg_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
@@ -99,7 +116,8 @@ double roc_auc(const std::vector<double>& scores, const std::vector<bool>& posit
 RocCurve roc_curve(const std::vector<double>& scores, const std::vector<bool>& positive) {
   std::vector<size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return score_less(scores[b], scores[a]); });
   const double n_pos = static_cast<double>(std::count(positive.begin(), positive.end(), true));
   const double n_neg = static_cast<double>(scores.size()) - n_pos;
   RocCurve c;
@@ -110,7 +128,7 @@ RocCurve roc_curve(const std::vector<double>& scores, const std::vector<bool>& p
   double fp = 0;
   for (size_t i = 0; i < order.size();) {
     const double s = scores[order[i]];
-    while (i < order.size() && scores[order[i]] == s) {
+    while (i < order.size() && same_score(scores[order[i]], s)) {
       (positive[order[i]] ? tp : fp) += 1;
       ++i;
     }
@@ -186,6 +204,9 @@ std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Te
     auto d2 =
         sq.slice(0, i, end).unsqueeze(1) + sq.unsqueeze(0) - 2 * e.slice(0, i, end).matmul(e.t());
     auto rows = torch::arange(i, end, torch::TensorOptions(e.device()).dtype(torch::kInt64));
+    // NaN distances (non-finite embeddings) rank last, after every number but before the row
+    // itself, so topk sees a total order and never returns the row.
+    d2.nan_to_num_(std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
     d2.index_put_({rows - i, rows}, std::numeric_limits<float>::infinity());  // Not itself.
     auto nearest = std::get<1>(d2.topk(k_max, 1, /*largest=*/false, /*sorted=*/true));
     auto same = y.index_select(0, nearest.reshape(-1))

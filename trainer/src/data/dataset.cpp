@@ -103,6 +103,7 @@ Dataset load_dataset(const DatasetOptions& options) {
     dataset.val = select(sets[1], parts[0]);
     dataset.test = select(sets[1], parts[1]);
     dataset.fingerprint = hash_hex(fmt::format("{}|even|{}", source_fingerprint, options.seed));
+    dataset.split_by_fractions = false;
   } else {
     const auto parts =
         stratified_split(labels_of(sets[0]), num_classes,
@@ -115,6 +116,56 @@ Dataset load_dataset(const DatasetOptions& options) {
                              options.val_fraction, options.test_fraction, options.seed));
   }
   return dataset;
+}
+
+std::optional<DatasetProblem> image_side_problem(const Dataset& dataset, int64_t image_size) {
+  const int64_t height = dataset.train.images.size(1);
+  const int64_t width = dataset.train.images.size(2);
+  if (height >= k_min_image_side && width >= k_min_image_side) {
+    return std::nullopt;
+  }
+  return DatasetProblem{
+      "dataset.image_size",
+      fmt::format("{} keeps the images at {}x{} px, smaller than the {} px a side the built-in "
+                  "CNN needs (it pools 3 times by 2); set dataset.image_size (16 to {}) to "
+                  "resize them",
+                  image_size == 0 ? "0 (native size)" : std::to_string(image_size), width,
+                  height, k_min_image_side, k_max_image_size)};
+}
+
+std::optional<DatasetProblem> split_problem(const Dataset& dataset) {
+  const size_t classes = dataset.class_names.size();
+  const std::pair<const char*, const ImageSet*> splits[] = {
+      {"train", &dataset.train}, {"val", &dataset.val}, {"test", &dataset.test}};
+  for (const auto& [name, set] : splits) {
+    const std::vector<int64_t> counts = class_counts(*set, classes);
+    const auto present = std::count_if(counts.begin(), counts.end(), [](int64_t c) { return c > 0; });
+    const int64_t largest = counts.empty() ? 0 : *std::max_element(counts.begin(), counts.end());
+    if (present >= 2 && largest >= 2) {
+      continue;
+    }
+    const std::string have =
+        fmt::format("the {} split has {} images in {} of {} classes (largest class {})", name,
+                    set->size(), present, classes, largest);
+    const std::string need = "every split needs 2 classes and one class with 2 images";
+    if (classes < 2 || !dataset.split_by_fractions) {
+      return DatasetProblem{"dataset.path",
+                          fmt::format("{}; {}: add {} to dataset.path", have, need,
+                                      classes < 2 ? "classes" : "images")};
+    }
+    const std::string name_s = name;
+    if (name_s == "train") {
+      return DatasetProblem{
+          "dataset.val_fraction",
+          fmt::format("{}; {}: lower dataset.val_fraction + dataset.test_fraction or add images "
+                      "to dataset.path",
+                      have, need)};
+    }
+    const std::string key = "dataset." + name_s + "_fraction";
+    return DatasetProblem{
+        key, fmt::format("{}; {}: raise {} or add images to dataset.path", have, need, key)};
+  }
+  return std::nullopt;
 }
 
 std::vector<int64_t> class_counts(const ImageSet& set, size_t num_classes) {

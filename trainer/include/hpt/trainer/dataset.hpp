@@ -5,12 +5,17 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hpt/experiment/experiment_config.hpp"
 
 namespace hpt::trainer {
+
+// The smallest image side hpt trains on: the built-in CNN max-pools three times by 2
+// (8 -> 4 -> 2 -> 1), so a smaller side leaves it nothing to pool.
+inline constexpr int64_t k_min_image_side = 8;
 
 // Decoded images of one split.
 struct ImageSet {
@@ -32,7 +37,27 @@ struct Dataset {
   std::string fingerprint;         // Identifies source files + options; keys downstream caches.
   bool loaded_from_cache = false;  // True when the decoded images came from cache_dir.
   std::string cache_problem;       // Why the decoded images could not be cached ("" if they were).
+  // True when val and test were cut from one pool by dataset.val_fraction / test_fraction;
+  // false when they halve a held-out pool (IDX t10k files, Tiny ImageNet val/).
+  bool split_by_fractions = true;
 };
+
+// A loaded dataset that cannot serve a run: the config key to change and one line saying why.
+struct DatasetProblem {
+  std::string key;      // "dataset.val_fraction", "dataset.test_fraction", "dataset.path", ...
+  std::string message;  // Names the split or images, their counts or size, and what to change.
+};
+
+// Images the built-in CNN cannot take: a side below k_min_image_side (image_size 0 keeps the
+// native size). Refused, not silently resized up: dataset.image_size says how to resize.
+std::optional<DatasetProblem> image_side_problem(const Dataset& dataset, int64_t image_size);
+
+// What a run needs of every split, checked once right after loading, before any pretraining:
+// at least two classes and one class with two images. Validation and test pairs need that
+// (make_pairs), and so do training batches (the P x K sampler's triplets need a positive pair
+// and a negative; the built-in CNN pretrains on train). Returns the first problem
+// (train, val, test order), or std::nullopt.
+std::optional<DatasetProblem> split_problem(const Dataset& dataset);
 
 // Loads and splits a dataset. Split rules:
 //  - idx: train-* files form the train pool, t10k-* files are split evenly

@@ -1,6 +1,9 @@
 #pragma once
 // Pair metrics for image matching: balanced same/different pairs, ROC AUC and curve, the
 // decision threshold, the confusion matrix, and recall@1.
+// Every function is total and bounded on NaN / inf inputs: a NaN score ranks below every
+// number (ties with other NaNs), a NaN distance is never "same" (it ranks as the farthest). Such
+// values mean a broken model; run_experiment refuses them before computing metrics.
 
 #include <torch/torch.h>
 
