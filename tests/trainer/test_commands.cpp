@@ -18,6 +18,7 @@
 
 #include "hpt/schema/config_error.hpp"
 #include "hpt/trainer/commands.hpp"
+#include "hpt/trainer/run_outputs.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "synthetic_idx.hpp"
 
@@ -133,6 +134,16 @@ TEST_CASE("worker protocol on a tiny IDX dataset", "[worker]") {
   CHECK_THROWS_WITH(run_worker(env, out, err), Catch::Contains("dropout: must be in [0, 1)"));
   env.params = "[1]";
   CHECK_THROWS_AS(run_worker(env, out, err), hpt::ConfigError);
+  env.params = R"({"epochs": 1e400})";  // Says why, not "expected a JSON object".
+  CHECK_THROWS_WITH(run_worker(env, out, err),
+                    Catch::StartsWith("HPT_PARAMS: not valid JSON (number overflow"));
+  // A trial folder the run could not write fails before any training, naming the variable.
+  env.params = "{}";
+  std::ofstream(data + "/a-file") << "x";
+  env.trial_dir = data + "/a-file";
+  std::ostringstream err4;
+  CHECK_THROWS_WITH(run_worker(env, out, err4), Catch::StartsWith("HPT_TRIAL_DIR: "));
+  CHECK(err4.str().find("pretrain") == std::string::npos);
 }
 
 // hpt train writes metrics.json, the model and the projector files; match and embed
@@ -167,6 +178,10 @@ TEST_CASE("train, match and embed commands", "[commands]") {
   for (const char* file : {"vectors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt",
                            "projector_config.json", "model.json", "head.pt", "cnn.pt"}) {
     CHECK(fs::exists(out_dir + "/" + file));
+  }
+  for (const auto& entry : fs::directory_iterator(out_dir)) {  // run_output_files is complete.
+    const auto& names = run_output_files();
+    CHECK(std::find(names.begin(), names.end(), entry.path().filename().string()) != names.end());
   }
   std::ifstream vectors(out_dir + "/vectors.tsv");
   std::string first;

@@ -53,6 +53,22 @@ TEST_CASE("projector export files", "[projector]") {
   CHECK_THAT(read(dir.file("projector_config.json")), Catch::Contains("\"tensorShape\""));
 }
 
+// A class name with a tab, a newline or bytes that are not UTF-8 stays one TSV field, so
+// metadata.tsv keeps one row per vector (it used to split rows and shift every label after).
+TEST_CASE("projector metadata escapes hostile class names", "[projector]") {
+  hpt::test::TempDir dir("projector");
+  const auto labels = torch::tensor({0, 1, 2}, torch::kInt64);
+  write_projector(dir.path().string(), torch::zeros({3, 2}), labels,
+                  {"cl\tass", "cl\nass", "cl\xff" "ass"}, torch::zeros({3, 4, 4, 1}, torch::kUInt8),
+                  10);
+  const auto metadata = lines(read(dir.file("metadata.tsv")));
+  REQUIRE(metadata.size() == 4);
+  CHECK(metadata[1] == "0\tcl\\tass");
+  CHECK(metadata[2] == "1\tcl\\nass");
+  CHECK(metadata[3] == "2\tcl\xef\xbf\xbd" "ass");
+  CHECK(lines(read(dir.file("vectors.tsv"))).size() == 3);
+}
+
 // Files are replaced by rename, never written through: a symbolic link planted at an output
 // name is replaced by the file and its target stays untouched.
 TEST_CASE("projector export never writes through a planted link", "[projector]") {

@@ -17,6 +17,7 @@
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
 #include "hpt/trainer/experiment_run.hpp"
+#include "hpt/trainer/run_outputs.hpp"
 #include "hpt/trainer/saved_model.hpp"
 
 namespace hpt::trainer {
@@ -32,7 +33,14 @@ nlohmann::json parse_object(const std::optional<std::string>& text, const char* 
   if (!text || text->empty()) {
     return nlohmann::json::object();
   }
-  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::exception& e) {  // A syntax error, "number overflow ...".
+    const std::string what = e.what();
+    throw ConfigError(fmt::format("{}: not valid JSON ({}): '{}'", name,
+                                  what.substr(what.find(']') + 2), hpt::utf8_prefix(*text, 80)));
+  }
   if (!j.is_object()) {
     throw ConfigError(
         fmt::format("{}: expected a JSON object, got '{}'", name, hpt::utf8_prefix(*text, 80)));
@@ -66,6 +74,11 @@ int run_worker(const WorkerEnv& e, std::ostream& out, std::ostream& err) {
     options.run_seed = static_cast<uint64_t>(seed);
   }
   options.out_dir = e.trial_dir.value_or("");
+  if (!options.out_dir.empty()) {
+    if (const std::string problem = run_output_problem(options.out_dir, config); !problem.empty()) {
+      throw ConfigError("HPT_TRIAL_DIR: " + problem);
+    }
+  }
   options.log = &err;
   // Steps report the validation AUC of each epoch: an intermediate value of the first
   // objective when that is val_roc_auc, else nothing (no other metric exists per epoch).
@@ -111,6 +124,9 @@ void add_trainer_commands(CLI::App& app) {
         ->check(CLI::Validator([](const std::string& v) { return folder_problem(v); }, "FOLDER"));
     sub->callback([config, out] {
       const ExperimentConfig c = parse_experiment(load_yaml_file(*config), *config);
+      if (const std::string problem = run_output_problem(*out, c); !problem.empty()) {
+        throw ConfigError("--out: " + problem);  // Before any work, not after the training.
+      }
       RunOptions options;
       options.run_seed = c.seed;
       options.out_dir = *out;
@@ -149,7 +165,10 @@ void add_trainer_commands(CLI::App& app) {
       for (size_t i = 0; i < images->size(); ++i) {
         auto row = e[static_cast<int64_t>(i)];
         std::vector<float> v(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
-        std::cout << nlohmann::json{{"image", (*images)[i]}, {"embedding", v}}.dump() << "\n";
+        // A file name that is not UTF-8 is shown with U+FFFD (JSON holds only UTF-8 text).
+        std::cout << nlohmann::json{{"image", hpt::valid_utf8((*images)[i])}, {"embedding", v}}
+                         .dump()
+                  << "\n";
       }
     });
   }

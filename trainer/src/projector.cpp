@@ -8,9 +8,24 @@
 #include <stdexcept>
 
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/utf8.hpp"
 #include "hpt/trainer/image_io.hpp"
 
 namespace hpt::trainer {
+
+namespace {
+
+// A class name as one TSV field: the Projector splits rows at newlines and fields at tabs, so
+// those (and CR) are written as \t, \n, \r; bytes that are not UTF-8 as U+FFFD.
+std::string tsv_field(const std::string& name) {
+  std::string out;
+  for (char c : hpt::valid_utf8(name)) {
+    out += c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : std::string(1, c);
+  }
+  return out;
+}
+
+}  // namespace
 
 void write_projector(const std::string& dir, const torch::Tensor& embeddings,
                      const torch::Tensor& labels, const std::vector<std::string>& class_names,
@@ -38,7 +53,7 @@ void write_projector(const std::string& dir, const torch::Tensor& embeddings,
       const int64_t y = l.data_ptr<int64_t>()[i];
       const std::string name =
           y >= 0 && y < static_cast<int64_t>(class_names.size()) ? class_names[y] : "?";
-      out += fmt::format("{}\t{}\n", y, name);
+      out += fmt::format("{}\t{}\n", y, tsv_field(name));
     }
     hpt::write_file_atomically(dir + "/metadata.tsv", out);
   }
