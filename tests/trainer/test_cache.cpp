@@ -16,6 +16,19 @@ namespace fs = std::filesystem;
 
 using hpt::test::fresh_cache;
 
+namespace {
+
+// A reader of the entries these tests write ("data"): throws on anything else.
+void read_data(const std::string& path) {
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  if (text.str() != "data") {
+    throw std::runtime_error("not data");
+  }
+}
+
+}  // namespace
+
 // ensure_cached writes once (miss), then reports hits without calling write again.
 TEST_CASE("ensure_cached writes once", "[cache]") {
   const std::string root = fresh_cache("ensure");
@@ -26,14 +39,19 @@ TEST_CASE("ensure_cached writes once", "[cache]") {
     std::ofstream(tmp) << "data";
   };
   const std::string path = root + "/x/file.bin";
-  CHECK_FALSE(ensure_cached(path, write));
-  CHECK(ensure_cached(path, write));
+  std::ostringstream log;
+  CHECK_FALSE(ensure_cached(path, write, read_data, log));
+  CHECK(ensure_cached(path, write, read_data, log));
   CHECK(calls == 1);
+  CHECK(log.str().empty());
   // A failing writer leaves neither the file nor a temporary behind.
-  CHECK_THROWS(ensure_cached(root + "/x/bad.bin", [](const std::string& tmp) {
-    std::ofstream(tmp) << "partial";
-    throw std::runtime_error("boom");
-  }));
+  CHECK_THROWS(ensure_cached(
+      root + "/x/bad.bin",
+      [](const std::string& tmp) {
+        std::ofstream(tmp) << "partial";
+        throw std::runtime_error("boom");
+      },
+      read_data, log));
   CHECK_FALSE(fs::exists(root + "/x/bad.bin"));
   for (const auto& entry : fs::directory_iterator(root + "/x")) {
     CHECK(entry.path().string().find(".tmp.") == std::string::npos);
@@ -68,8 +86,11 @@ TEST_CASE("concurrent ensure_cached computes once", "[cache]") {
   };
   bool hit_a = false;
   bool hit_b = false;
-  std::thread a([&] { hit_a = ensure_cached(path, write); });
-  std::thread b([&] { hit_b = ensure_cached(path, write); });
+  std::ostringstream log_a;
+  std::ostringstream log_b;
+  auto read_any = [](const std::string&) {};
+  std::thread a([&] { hit_a = ensure_cached(path, write, read_any, log_a); });
+  std::thread b([&] { hit_b = ensure_cached(path, write, read_any, log_b); });
   a.join();
   b.join();
   CHECK(calls == 1);
@@ -83,4 +104,32 @@ TEST_CASE("concurrent ensure_cached computes once", "[cache]") {
   }
   std::sort(names.begin(), names.end());
   CHECK((names == std::vector<std::string>{"model.pt", "model.pt.lock"}));
+}
+
+// An entry its reader refuses (truncated by a crash or a full disk) is a warning naming the
+// file, then removed and rebuilt; every later run hits the rebuilt entry.
+TEST_CASE("ensure_cached rebuilds an unreadable entry", "[cache]") {
+  const std::string root = fresh_cache("unreadable");
+  int calls = 0;
+  auto write = [&](const std::string& tmp) {
+    ++calls;
+    std::ofstream(tmp) << "data";
+  };
+  const std::string path = root + "/x/file.bin";
+  std::ostringstream log;
+  REQUIRE_FALSE(ensure_cached(path, write, read_data, log));
+  std::ofstream(path, std::ios::trunc) << "da";
+  CHECK_FALSE(ensure_cached(path, write, read_data, log));
+  CHECK(calls == 2);
+  CHECK(log.str() ==
+        "warning: unreadable cache file " + path + " (not data): removed, rebuilding it\n");
+  CHECK(ensure_cached(path, write, read_data, log));
+  CHECK(calls == 2);
+  // A fresh entry its reader refuses is an error, and is not left behind.
+  CHECK_THROWS_WITH(
+      ensure_cached(
+          root + "/x/other.bin", [](const std::string& tmp) { std::ofstream(tmp) << "junk"; },
+          read_data, log),
+      "not data");
+  CHECK_FALSE(fs::exists(root + "/x/other.bin"));
 }

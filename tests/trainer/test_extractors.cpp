@@ -141,6 +141,40 @@ TEST_CASE("feature cache hit and invalidation", "[cache]") {
   CHECK(hit);
 }
 
+// A cached features or CNN file cut short (a crash, a full disk) is a warning naming it, and
+// is rebuilt: the run goes on, and later runs hit the new entry.
+TEST_CASE("truncated cache entries are rebuilt", "[cache]") {
+  const std::string root = fresh_cache("truncated");
+  Dataset ds = small_dataset("fp-truncated");
+  ExperimentConfig config;
+  config.pretrain_epochs = 0;
+  config.builtin_cnn_width = 4;
+  std::ostringstream log;
+  FeatureExtractor ex = builtin_extractor(ds, config, log);
+  bool hit = true;
+  const auto first = cached_features(ds, ex, &hit, log);
+  REQUIRE_FALSE(hit);
+  for (const char* folder : {"/features", "/cnn"}) {
+    for (const auto& entry : fs::directory_iterator(root + folder)) {
+      if (entry.path().extension() == ".pt") {
+        fs::resize_file(entry.path(), 100);
+      }
+    }
+  }
+  std::ostringstream again;
+  FeatureExtractor rebuilt = builtin_extractor(ds, config, again);
+  const auto second = cached_features(ds, rebuilt, &hit, again);
+  CHECK_FALSE(hit);
+  CHECK(torch::allclose(first[1], second[1]));
+  for (const char* folder : {"/features/", "/cnn/"}) {
+    INFO(again.str());
+    CHECK_THAT(again.str(), Catch::Contains("warning: unreadable cache file " + root + folder));
+  }
+  CHECK_THAT(again.str(), Catch::Contains("): removed, rebuilding it\n"));
+  cached_features(ds, rebuilt, &hit, again);
+  CHECK(hit);
+}
+
 // A frozen TorchScript extractor's features are cached under a key that follows the file:
 // overwriting the .pt file with other weights recomputes them.
 TEST_CASE("torchscript feature cache follows the file", "[cache][torchscript]") {

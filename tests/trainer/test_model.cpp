@@ -1,10 +1,33 @@
+#include <fmt/format.h>
+
 #include <filesystem>
+#include <tuple>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/model.hpp"
+#include "support/temp_dir.hpp"
 #include "torchscript_models.hpp"
 
 using namespace hpt::trainer;
+
+namespace {
+
+// A TorchScript module built and saved by LibTorch itself (no Python): `methods` is its
+// TorchScript source; attributes are added as given. Returns the file's path.
+std::string script_file(const hpt::test::TempDir& dir, const std::string& name,
+                        const std::string& methods,
+                        const std::vector<std::pair<std::string, torch::IValue>>& attributes = {}) {
+  torch::jit::Module module("__torch__." + name);
+  for (const auto& [attribute, value] : attributes) {
+    module.register_attribute(attribute, value.type(), value);
+  }
+  module.define(methods);
+  const std::string path = dir.file(name + ".pt");
+  module.save(path);
+  return path;
+}
+
+}  // namespace
 
 // The head maps [N, F] to unit-norm [N, D] through the configured FF blocks.
 TEST_CASE("embedding head shape and L2 norm", "[model]") {
@@ -155,7 +178,7 @@ TEST_CASE("extractor freeze and save/load", "[model]") {
   CHECK(torch::allclose(pair.extract(images), pair_loaded.extract(images)));
   pair_entry["members"] = 9;  // More than hpt makes: refused before anything is allocated.
   CHECK_THROWS_WITH(FeatureExtractor::load(pair_entry, dir.string()),
-                    Catch::Contains("members 9 (1 to 8)"));
+                    "extractor.members: expected an integer from 1 to 8, got 9");
   CHECK_THROWS_WITH(FeatureExtractor::torchscript("/nonexistent/model.pt", 32),
                     Catch::Contains("/nonexistent/model.pt"));
 }
@@ -221,4 +244,79 @@ TEST_CASE("torchscript input contract", "[model][torchscript]") {
   CHECK(cnn.input_spec().channels == 3);
   CHECK(cnn.parameters().size() == 8);  // Two conv (weight, bias) + two BN (weight, bias).
   CHECK_FALSE(cnn.parameters()[0].requires_grad());
+}
+
+// An output that breaks the extractor contract is refused when the module is loaded (a probe
+// batch), one line naming the file and what came out, instead of a LibTorch error later
+// inside the head; float16 and float64 features are taken as float32.
+TEST_CASE("torchscript extractor outputs are checked", "[model][torchscript]") {
+  hpt::test::TempDir dir("ts-outputs");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"sum", "return x.sum()"},
+      {"flat", "return x.flatten()"},
+      {"extra_row", "return torch.cat([x.flatten(1), x.flatten(1)[:1]])"},
+      {"no_features", "return x.flatten(1)[:, :0]"},
+      {"empty_tuple", "return ()"},
+      {"text", "return 'features'"},
+      {"long", "return x.flatten(1).long()"},
+      {"bools", "return x.flatten(1) > 0"},
+      {"complex", "return torch.complex(x, x).flatten(1)"},
+      {"raises", "return x.flatten(1).mm(x.flatten(1))"},  // An op fails inside.
+  };
+  for (const auto& [name, body] : bad) {
+    INFO(name);
+    const std::string path = script_file(dir, name, "def forward(self, x):\n  " + body + "\n");
+    try {
+      FeatureExtractor::torchscript(path, 8);
+      FAIL("accepted");
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      CHECK_THAT(what, Catch::StartsWith("TorchScript extractor " + path + ": "));
+      CHECK(what.find('\n') == std::string::npos);
+      CHECK(what.find("frame #") == std::string::npos);
+      if (name == "raises") {
+        CHECK_THAT(what, Catch::EndsWith("forward failed: RuntimeError: mat1 and mat2 shapes "
+                                         "cannot be multiplied (2x192 and 2x192)"));
+      } else {
+        CHECK_THAT(what,
+                   Catch::Contains("its output must be floating-point features [batch, ...]"));
+      }
+    }
+  }
+  for (const char* cast : {"half", "double"}) {
+    INFO(cast);
+    const std::string path = script_file(
+        dir, cast, fmt::format("def forward(self, x):\n  return x.flatten(1).{}()\n", cast));
+    auto e = FeatureExtractor::torchscript(path, 4);
+    CHECK(e.feature_dim() == 48);
+    const auto f = e.extract(torch::zeros({3, 4, 4, 1}, torch::kUInt8));
+    CHECK(f.scalar_type() == torch::kFloat32);
+    CHECK((f.sizes() == torch::IntArrayRef{3, 48}));
+  }
+}
+
+// hpt_input_* attributes of another type than declared are one line naming the attribute
+// (IValue::toInt() would assert with PyTorch's backtrace).
+TEST_CASE("torchscript input attributes of the wrong type", "[model][torchscript]") {
+  hpt::test::TempDir dir("ts-attributes");
+  const std::string forward = "def forward(self, x):\n  return x.flatten(1)\n";
+  const std::vector<std::tuple<std::string, torch::IValue, std::string>> cases = {
+      {"hpt_input_channels", torch::IValue("three"),
+       "hpt_input_channels: expected an int, got String"},
+      {"hpt_input_size", torch::IValue(8.5), "hpt_input_size: expected an int, got Double"},
+      {"hpt_input_mean", torch::IValue("0.5"),
+       "hpt_input_mean: expected a List[float], got String"},
+      {"hpt_input_std", torch::IValue(c10::List<std::string>({"a", "b", "c"})),
+       "hpt_input_std: expected a List[float], got List[str]"},
+  };
+  for (const auto& [attribute, value, message] : cases) {
+    INFO(attribute);
+    const std::string path = script_file(dir, attribute, forward, {{attribute, value}});
+    CHECK_THROWS_WITH(FeatureExtractor::torchscript(path, 8),
+                      "TorchScript extractor " + path + ": " + message);
+  }
+  // Integers are taken as floats in the lists.
+  const std::string path = script_file(
+      dir, "int_std", forward, {{"hpt_input_std", torch::IValue(c10::List<int64_t>({1, 2, 3}))}});
+  CHECK(FeatureExtractor::torchscript(path, 8).input_spec().std == std::vector<double>{1, 2, 3});
 }

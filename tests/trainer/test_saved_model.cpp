@@ -1,8 +1,10 @@
 #include <sys/stat.h>
 
+#include <cfloat>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/trainer/image_io.hpp"
@@ -146,7 +148,8 @@ TEST_CASE("load_model reads a built-in CNN saved before builtin-cnn-v4", "[saved
   meta["extractor"]["pooling"] = "avg+max";
   std::ofstream(out + "/model.json") << meta.dump();
   CHECK_THROWS_WITH(load_model(out), out +
-                                         "/model.json: the head takes 32 features but the "
+                                         "/model.json: head.in_features: the head takes 32 "
+                                         "features but the "
                                          "extractor gives 64");
 }
 
@@ -263,4 +266,95 @@ TEST_CASE("load_model names what is missing", "[saved_model]") {
   CHECK_THROWS_AS(load_model(out), std::runtime_error);
   CHECK_THROWS_WITH(load_model(out), Catch::StartsWith(out + ": cannot load the model: ") &&
                                          !Catch::Contains("\n"));
+}
+
+// A model whose embeddings are not finite (here a head weight gone NaN) is an error naming the
+// first such image, and embed_files returns nothing at all (hpt embed printed nulls, hpt match
+// "distance nan: different", both with exit 0).
+TEST_CASE("embed_files refuses non-finite embeddings", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model-nan");
+  Model m;
+  SavedModel model = load_model(save_into(dir, m, 0.5));
+  std::vector<uint8_t> grey(256, 100);
+  write_png(dir.file("a.png"), grey, 16, 1);
+  write_png(dir.file("b.png"), grey, 16, 1);
+  REQUIRE_NOTHROW(embed_files(model, {dir.file("a.png")}));
+  {
+    torch::NoGradGuard no_grad;
+    model.head->named_parameters()["out.bias"].fill_(std::nan(""));
+  }
+  CHECK_THROWS_WITH(embed_files(model, {dir.file("a.png"), dir.file("b.png")}),
+                    dir.file("a.png") + ": the model's embedding of this image is not finite (NaN "
+                                        "or infinity): its extractor or head is broken");
+}
+
+// The decision threshold is saved within [0, 2], the distances unit embeddings can have: a
+// degenerate validation (-DBL_MAX: nothing beat "never same") saves 0, so an image matches
+// itself; NaN is refused.
+TEST_CASE("save_model keeps the threshold among possible distances", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model-threshold");
+  Model m;
+  const std::string out = save_into(dir, m, -DBL_MAX);
+  SavedModel model = load_model(out);
+  CHECK(model.threshold == 0.0);
+  write_png(dir.file("a.png"), std::vector<uint8_t>(256, 100), 16, 1);
+  const auto e = embed_files(model, {dir.file("a.png"), dir.file("a.png")});
+  CHECK((e[0] - e[1]).norm().item<double>() <= model.threshold);
+  CHECK(saved_threshold(DBL_MAX) == 2.0);
+  CHECK(saved_threshold(0.7) == 0.7);
+  CHECK_THROWS_WITH(saved_threshold(std::nan("")), Catch::StartsWith("threshold: NaN"));
+}
+
+// Hand-edited model.json values are one line "<dir>/model.json: <key>: <problem>" before
+// anything runs, and a head.pt that does not match model.json's head names the tensor.
+TEST_CASE("load_model names the model.json key it refuses", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model-keys");
+  Model m;
+  const std::string out = save_into(dir, m, 0.5);
+  const auto good = nlohmann::json::parse(std::ifstream(out + "/model.json"));
+  const std::string file = out + "/model.json: ";
+  using Edit = std::tuple<nlohmann::json::json_pointer, nlohmann::json, std::string>;
+  const std::vector<Edit> edits = {
+      {"/extractor/input/size"_json_pointer, 1,
+       "extractor.input.size: the built-in CNN takes images of at least 8 px, got 1"},
+      {"/threshold"_json_pointer, "0.5", "threshold: expected a number from 0 to 2, got \"0.5\""},
+      {"/threshold"_json_pointer, -1e308, "threshold: expected a number from 0 to 2, got -1e+308"},
+      {"/format"_json_pointer, "hpt-embedding-model-v9",
+       "format: expected \"hpt-embedding-model-v1\", got \"hpt-embedding-model-v9\""},
+      {"/head/units"_json_pointer,
+       {8, "x"},
+       "head.units[1]: expected an integer from 1 to 16384, got \"x\""},
+      {"/head/dropout"_json_pointer, nullptr,
+       "head.dropout: expected a number from 0 to 1, got null"},
+      {"/head/in_features"_json_pointer, 12,
+       "head.in_features: the head takes 12 features but the extractor gives 64"},
+      {"/extractor/kind"_json_pointer, "onnx",
+       "extractor.kind: expected \"builtin-cnn\" or \"torchscript\", got \"onnx\""},
+  };
+  for (const auto& [where, value, message] : edits) {
+    auto meta = good;
+    meta[where] = value;
+    std::ofstream(out + "/model.json") << meta.dump();
+    INFO(where.to_string() << " = " << value.dump());
+    CHECK_THROWS_WITH(load_model(out), file + message);
+  }
+  auto meta = good;
+  meta.erase("threshold");
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK_THROWS_WITH(load_model(out), file + "threshold: missing");
+  // embedding_dim 9 against a head.pt of 4: the file's shape is named, not a matmul error.
+  meta = good;
+  meta["head"]["embedding_dim"] = 9;
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK_THROWS_WITH(load_model(out),
+                    out + "/head.pt: out.weight: shape [4, 8], expected [9, 8]");
+  // A head.pt from another model (another block width).
+  std::ofstream(out + "/model.json") << good.dump();
+  Model other;
+  other.head = EmbeddingHead(EmbeddingHeadOptions(other.extractor->feature_dim(), 4).units({12}));
+  torch::save(other.head, out + "/head.pt");
+  CHECK_THROWS_WITH(load_model(out), out + "/head.pt: blocks.0.linear.weight: shape [12, 64], "
+                                           "expected [8, 64]");
+  torch::save(m.head, out + "/head.pt");
+  CHECK_NOTHROW(load_model(out));
 }

@@ -26,3 +26,18 @@ TEST_CASE("torch_error_line", "[torch_error]") {
   CHECK(line.find("Exception raised from") == std::string::npos);
   CHECK(torch_error_line(std::runtime_error("plain\nmessage")) == "plain\nmessage");
 }
+
+// An error inside a TorchScript module (here an op given the wrong shapes) reads as its last
+// line, the error itself, not the interpreter's tracebacks of the module's source.
+TEST_CASE("torch_error_line of a TorchScript module's error", "[torch_error]") {
+  torch::jit::Module module("__torch__.Raises");
+  module.define("def forward(self, x):\n  return x.mm(x)\n");
+  try {
+    module.forward({torch::zeros({2, 3})});
+    FAIL("the module did not raise");
+  } catch (const std::exception& e) {
+    REQUIRE(std::string(e.what()).find("Traceback of TorchScript") != std::string::npos);
+    CHECK(torch_error_line(e) ==
+          "RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)");
+  }
+}

@@ -8,7 +8,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <ostream>
 #include <stdexcept>
+
+#include "hpt/io/utf8.hpp"
+#include "hpt/trainer/torch_error.hpp"
 
 namespace hpt::trainer {
 
@@ -85,22 +90,42 @@ std::string file_digest(const std::string& path) {
   return fmt::format("{:016x}-{}-{}", h, size, static_cast<long long>(mtime));
 }
 
-bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write) {
-  if (fs::exists(path)) {
+bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write,
+                   const std::function<void(const std::string&)>& read, std::ostream& log) {
+  // Why read(path) failed; nullopt when it succeeded.
+  const auto read_problem = [&]() -> std::optional<std::string> {
+    try {
+      read(path);
+      return std::nullopt;
+    } catch (const std::exception& e) {
+      return torch_error_line(e);
+    }
+  };
+  if (fs::exists(path) && !read_problem()) {
     return true;
   }
   fs::create_directories(fs::path(path).parent_path());
   FileLock lock(path + ".lock");
-  if (fs::exists(path)) {  // Another worker finished it while we waited.
-    return true;
+  // Another worker may have finished (or rebuilt) it while we waited; only the lock holder
+  // removes an entry, so none is removed while another worker renames or reads it.
+  if (fs::exists(path)) {
+    const auto problem = read_problem();
+    if (!problem) {
+      return true;
+    }
+    log << fmt::format("warning: unreadable cache file {} ({}): removed, rebuilding it\n", path,
+                       hpt::utf8_prefix(*problem, 200));
+    fs::remove(path);
   }
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   try {
     write(tmp);
     fs::rename(tmp, path);
+    read(path);
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
+    fs::remove(path, ec);
     throw;
   }
   return false;

@@ -1,6 +1,7 @@
 #include "hpt/trainer/model.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -105,14 +106,113 @@ nlohmann::json to_json(const InputSpec& s) {
   return {{"channels", s.channels}, {"size", s.size}, {"mean", s.mean}, {"std", s.std}};
 }
 
-InputSpec input_spec_from_json(const nlohmann::json& j) {
+namespace {
+
+// A JSON value as an error shows it (at most 60 bytes).
+std::string shown(const nlohmann::json& v) {
+  const std::string text = v.dump();
+  return std::string(hpt::utf8_prefix(text, 60));
+}
+
+}  // namespace
+
+JsonFields::JsonFields(const nlohmann::json& json, std::string path)
+    : m_json(json), m_path(std::move(path)) {
+  if (!json.is_object()) {
+    throw std::invalid_argument(fmt::format("{}: expected an object, got {}",
+                                            m_path.empty() ? "(root)" : m_path, shown(json)));
+  }
+}
+
+std::string JsonFields::path(const std::string& key) const {
+  return m_path.empty() ? key : m_path + "." + key;
+}
+
+const nlohmann::json& JsonFields::at(const std::string& key) const {
+  const auto it = m_json.find(key);
+  if (it == m_json.end()) {
+    throw std::invalid_argument(path(key) + ": missing");
+  }
+  return *it;
+}
+
+JsonFields JsonFields::object(const std::string& key) const { return {at(key), path(key)}; }
+
+int64_t JsonFields::integer(const std::string& key, int64_t min, int64_t max) const {
+  const auto& v = at(key);
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max)) ||
+      v.get<int64_t>() < min || v.get<int64_t>() > max) {
+    throw std::invalid_argument(fmt::format("{}: expected an integer from {} to {}, got {}",
+                                            path(key), min, max, shown(v)));
+  }
+  return v.get<int64_t>();
+}
+
+double JsonFields::number(const std::string& key, double min, double max) const {
+  const auto& v = at(key);
+  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < min ||
+      v.get<double>() > max) {
+    throw std::invalid_argument(
+        fmt::format("{}: expected a number from {} to {}, got {}", path(key), min, max, shown(v)));
+  }
+  return v.get<double>();
+}
+
+std::string JsonFields::string(const std::string& key, size_t max_size) const {
+  const auto& v = at(key);
+  if (!v.is_string() || v.get_ref<const std::string&>().size() > max_size) {
+    throw std::invalid_argument(fmt::format("{}: expected a string of at most {} bytes, got {}",
+                                            path(key), max_size, shown(v)));
+  }
+  return v.get<std::string>();
+}
+
+std::vector<int64_t> JsonFields::integers(const std::string& key, int64_t min, int64_t max,
+                                          size_t max_count) const {
+  const auto& v = at(key);
+  if (!v.is_array() || v.size() > max_count) {
+    throw std::invalid_argument(fmt::format("{}: expected a list of at most {} integers, got {}",
+                                            path(key), max_count, shown(v)));
+  }
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const auto& x = v[i];
+    if (!x.is_number_integer() || (x.is_number_unsigned() && x.get<uint64_t>() > uint64_t(max)) ||
+        x.get<int64_t>() < min || x.get<int64_t>() > max) {
+      throw std::invalid_argument(fmt::format("{}[{}]: expected an integer from {} to {}, got {}",
+                                              path(key), i, min, max, shown(x)));
+    }
+    out.push_back(x.get<int64_t>());
+  }
+  return out;
+}
+
+std::vector<double> JsonFields::numbers(const std::string& key, size_t max_count) const {
+  const auto& v = at(key);
+  if (!v.is_array() || v.size() > max_count) {
+    throw std::invalid_argument(fmt::format("{}: expected a list of at most {} numbers, got {}",
+                                            path(key), max_count, shown(v)));
+  }
+  std::vector<double> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_number() || !std::isfinite(v[i].get<double>())) {
+      throw std::invalid_argument(
+          fmt::format("{}[{}]: expected a finite number, got {}", path(key), i, shown(v[i])));
+    }
+    out.push_back(v[i].get<double>());
+  }
+  return out;
+}
+
+InputSpec input_spec_from_json(const nlohmann::json& j, const std::string& path) {
+  const JsonFields f(j, path);
   InputSpec s;
-  s.channels = j.at("channels").get<int64_t>();
-  s.size = j.at("size").get<int64_t>();
-  s.mean = j.at("mean").get<std::vector<double>>();
-  s.std = j.at("std").get<std::vector<double>>();
+  s.channels = f.integer("channels", 1, 3);
+  s.size = f.integer("size", 0, k_max_image_size);
+  s.mean = f.numbers("mean", 3);
+  s.std = f.numbers("std", 3);
   if (auto problem = input_spec_problem(s)) {
-    throw std::invalid_argument("input: " + *problem);
+    throw std::invalid_argument(path + ": " + *problem);
   }
   return s;
 }
@@ -226,11 +326,44 @@ InputSpec fit_input_spec(const torch::Tensor& images) {
   return s;
 }
 
+namespace {
+
+// A module attribute read by its declared type (IValue::to* asserts, with a PyTorch backtrace,
+// on any other): throws std::runtime_error naming the attribute.
+int64_t int_attribute(const torch::jit::Module& module, const char* name) {
+  const torch::IValue v = module.attr(name);
+  if (!v.isInt()) {
+    throw std::runtime_error(fmt::format("{}: expected an int, got {}", name, v.tagKind()));
+  }
+  return v.toInt();
+}
+
+std::vector<double> float_list_attribute(const torch::jit::Module& module, const char* name) {
+  const torch::IValue v = module.attr(name);
+  std::vector<double> out;
+  if (v.isList()) {
+    for (const torch::IValue& x : v.toListRef()) {
+      if (!x.isDouble() && !x.isInt()) {
+        out.clear();
+        break;
+      }
+      out.push_back(x.isDouble() ? x.toDouble() : static_cast<double>(x.toInt()));
+    }
+    if (out.size() == v.toListRef().size()) {
+      return out;
+    }
+  }
+  throw std::runtime_error(fmt::format("{}: expected a List[float], got {}", name,
+                                       v.isList() ? v.type()->annotation_str() : v.tagKind()));
+}
+
+}  // namespace
+
 InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image_size) {
   InputSpec s;
   s.channels = 3;
   if (module.hasattr("hpt_input_channels")) {
-    s.channels = module.attr("hpt_input_channels").toInt();
+    s.channels = int_attribute(module, "hpt_input_channels");
   } else {
     for (const auto& p : module.parameters()) {
       if (p.dim() == 4) {
@@ -244,7 +377,7 @@ InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image
   }
   s.size = image_size;
   if (module.hasattr("hpt_input_size")) {
-    s.size = module.attr("hpt_input_size").toInt();
+    s.size = int_attribute(module, "hpt_input_size");
   }
   if (s.channels == 3) {
     s.mean = {0.485, 0.456, 0.406};
@@ -257,8 +390,7 @@ InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image
                                                                 {"hpt_input_std", &s.std}};
   for (const auto& [name, values] : lists) {
     if (module.hasattr(name)) {
-      const auto list = module.attr(name).toDoubleList();
-      values->assign(list.begin(), list.end());
+      *values = float_list_attribute(module, name);
     }
   }
   if (auto problem = input_spec_problem(s)) {
@@ -273,7 +405,7 @@ FeatureExtractor::FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string i
   set_trainable(false);
 }
 
-FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t image_size,
+FeatureExtractor FeatureExtractor::open_script(const std::string& path,
                                                const torch::Device& device) {
   FeatureExtractor e;
   e.m_device = device;
@@ -285,13 +417,20 @@ FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t 
                                          hpt::utf8_prefix(torch_error_line(ex), 200)));
   }
   e.m_script_path = path;
+  e.m_identity = "torchscript:" + path + ":" + file_digest(path);
+  e.set_trainable(false);
+  return e;
+}
+
+FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t image_size,
+                                               const torch::Device& device) {
+  FeatureExtractor e = open_script(path, device);
   try {
     e.m_spec = torchscript_input_spec(*e.m_script, image_size);
   } catch (const std::exception& ex) {
     throw std::runtime_error(fmt::format("TorchScript extractor {}: {}", path, ex.what()));
   }
-  e.m_identity = "torchscript:" + path + ":" + file_digest(path);
-  e.set_trainable(false);
+  e.feature_dim();  // The probe: forward() refuses an output that breaks its contract.
   return e;
 }
 
@@ -314,17 +453,47 @@ torch::Tensor FeatureExtractor::forward(const torch::Tensor& input) {
   if (m_cnn) {
     return m_cnn->forward(x);
   }
-  torch::IValue out = m_script->forward({x});
+  torch::IValue out;
+  try {
+    out = m_script->forward({x});
+  } catch (const std::exception& e) {  // One line: the error, not TorchScript's traceback.
+    throw std::runtime_error(fmt::format("TorchScript extractor {}: forward failed: {}",
+                                         m_script_path,
+                                         hpt::utf8_prefix(torch_error_line(e), 300)));
+  }
+  return script_features(out, x.size(0));
+}
+
+torch::Tensor FeatureExtractor::script_features(const torch::IValue& out, int64_t rows) const {
+  const auto refuse = [&](const std::string& problem) {
+    return std::runtime_error(fmt::format(
+        "TorchScript extractor {}: its output must be floating-point features [batch, ...] with "
+        "one row per image and at least one feature, got {}",
+        m_script_path, problem));
+  };
   torch::Tensor t;
   if (out.isTensor()) {
     t = out.toTensor();
+  } else if (out.isTuple() && !out.toTupleRef().elements().empty() &&
+             out.toTupleRef().elements()[0].isTensor()) {
+    t = out.toTupleRef().elements()[0].toTensor();
   } else if (out.isTuple()) {
-    t = out.toTuple()->elements().at(0).toTensor();
+    const auto& elements = out.toTupleRef().elements();
+    throw refuse(elements.empty()
+                     ? std::string("an empty tuple")
+                     : fmt::format("a tuple whose first element is {}", elements[0].tagKind()));
   } else {
-    throw std::runtime_error(fmt::format(
-        "TorchScript extractor {} returned neither a tensor nor a tuple", m_script_path));
+    throw refuse(fmt::format("{} instead of a tensor", out.tagKind()));
   }
-  return t.flatten(1);
+  const std::string shape = fmt::format("[{}]", fmt::join(t.sizes(), ", "));
+  if (!t.is_floating_point()) {  // Integers, bool, complex: no conversion keeps their meaning.
+    throw refuse(
+        fmt::format("{} {} for a batch of {}", c10::toString(t.scalar_type()), shape, rows));
+  }
+  if (t.dim() < 2 || t.size(0) != rows || (rows > 0 && t.numel() == 0)) {
+    throw refuse(fmt::format("shape {} for a batch of {}", shape, rows));
+  }
+  return t.flatten(1).to(torch::kFloat32);  // float16, bfloat16, float64: as float32.
 }
 
 torch::Tensor FeatureExtractor::extract(const torch::Tensor& images, int64_t batch_size) {
@@ -375,12 +544,13 @@ std::vector<torch::Tensor> FeatureExtractor::parameters() {
 
 int64_t FeatureExtractor::feature_dim() {
   if (m_feature_dim < 0) {
-    // Probe with one blank image of the configured size (TorchScript: unknown until run).
+    // Probe with blank images of the configured size (TorchScript: unknown until run).
     torch::NoGradGuard no_grad;
     train(false);
+    // Two images: a module that mixes or drops rows shows it.
     const int64_t side = m_spec.size > 0 ? m_spec.size : 224;
     m_feature_dim =
-        forward(torch::zeros({1, m_spec.channels, side, side}, torch::Device(m_device))).size(1);
+        forward(torch::zeros({2, m_spec.channels, side, side}, torch::Device(m_device))).size(1);
   }
   return m_feature_dim;
 }
@@ -443,48 +613,80 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
   return j;
 }
 
-// The ranges the message below spells out.
-static_assert(k_min_builtin_cnn_width == 4 && k_max_builtin_cnn_width == 256 &&
-              k_max_builtin_cnn_ensemble == 8);
-
 FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::string& dir) {
-  InputSpec spec = input_spec_from_json(j.at("input"));
-  const std::string kind = j.at("kind").get<std::string>();
-  std::string file = j.at("file").get<std::string>();
+  const JsonFields f(j, "extractor");
+  const InputSpec spec = input_spec_from_json(f.object("input").json(), f.path("input"));
+  const std::string kind = f.string("kind");
+  std::string file = f.string("file");
+  const std::string identity = f.string("identity");
   if (kind == "builtin-cnn") {
     // Checked before anything is allocated: a hostile width would ask for terabytes.
-    const auto channels = j.at("in_channels").get<int64_t>();
-    const auto width = j.at("width").get<int64_t>();
-    const auto stages = j.value("double_conv_stages", int64_t{0});
-    const auto pooling = j.value("pooling", std::string("avg"));
-    const auto members = j.value("members", int64_t{1});
-    if ((channels != 1 && channels != 3) || width < k_min_builtin_cnn_width ||
-        width > k_max_builtin_cnn_width || stages < 0 || stages > 4 ||
-        (pooling != "avg" && pooling != "avg+max") || members < 1 ||
-        members > k_max_builtin_cnn_ensemble) {
-      throw std::invalid_argument(
-          fmt::format("extractor: in_channels {} (1 or 3), width {} (4 to 256), "
-                      "double_conv_stages {} (0 to 4), pooling '{}' (avg, avg+max) or members "
-                      "{} (1 to 8) is not a built-in CNN hpt makes",
-                      channels, width, stages, utf8_prefix(pooling, 40), members));
+    const int64_t channels = f.integer("in_channels", 1, 3);
+    if (channels != spec.channels) {
+      throw std::invalid_argument(fmt::format("{}: {} does not match {}.channels {}",
+                                              f.path("in_channels"), channels, f.path("input"),
+                                              spec.channels));
     }
-    BuiltinCnn cnn(BuiltinCnnOptions()
-                       .in_channels(channels)
-                       .width(width)
-                       .double_conv_stages(stages)
-                       .avg_max(pooling == "avg+max")
-                       .members(members));
+    const std::string pooling = f.has("pooling") ? f.string("pooling") : "avg";
+    if (pooling != "avg" && pooling != "avg+max") {
+      throw std::invalid_argument(fmt::format("{}: expected \"avg\" or \"avg+max\", got \"{}\"",
+                                              f.path("pooling"), utf8_prefix(pooling, 40)));
+    }
+    BuiltinCnnOptions options;
+    options.in_channels(channels)
+        .width(f.integer("width", k_min_builtin_cnn_width, k_max_builtin_cnn_width))
+        .double_conv_stages(f.has("double_conv_stages") ? f.integer("double_conv_stages", 0, 4) : 0)
+        .members(f.has("members") ? f.integer("members", 1, k_max_builtin_cnn_ensemble) : 1)
+        .avg_max(pooling == "avg+max");
+    // Three 2x2 max-pools: a side under 8 leaves nothing to pool (0 keeps the image's side).
+    if (spec.size > 0 && spec.size < k_min_builtin_cnn_side) {
+      throw std::invalid_argument(
+          fmt::format("{}: the built-in CNN takes images of at least {} px, got {}",
+                      f.path("input.size"), k_min_builtin_cnn_side, spec.size));
+    }
+    BuiltinCnn cnn(options);
     hpt::require_regular_file(dir + "/" + file);
-    torch::load(cnn, dir + "/" + file);
-    return FeatureExtractor(cnn, spec, j.at("identity").get<std::string>());
+    load_weights(*cnn, dir + "/" + file);
+    return FeatureExtractor(cnn, spec, identity);
+  }
+  if (kind != "torchscript") {
+    throw std::invalid_argument(
+        fmt::format("{}: expected \"builtin-cnn\" or \"torchscript\", got \"{}\"", f.path("kind"),
+                    utf8_prefix(kind, 40)));
   }
   if (!file.empty() && file[0] != '/') {
     file = dir + "/" + file;
   }
-  FeatureExtractor e = torchscript(file, spec.size);
+  FeatureExtractor e = open_script(file, torch::kCPU);
   e.m_spec = spec;
-  e.m_identity = j.at("identity").get<std::string>();
+  e.m_identity = identity;
+  e.feature_dim();  // The probe, with the saved input spec.
   return e;
+}
+
+void load_weights(torch::nn::Module& module, const std::string& path) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
+  for (const auto& item : module.named_parameters()) {
+    expected.emplace_back(item.key(), item.value().sizes().vec());
+  }
+  for (const auto& item : module.named_buffers()) {
+    expected.emplace_back(item.key(), item.value().sizes().vec());
+  }
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  module.load(archive);
+  auto actual = module.named_parameters();
+  auto buffers = module.named_buffers();
+  for (const auto& [name, sizes] : expected) {
+    const torch::Tensor* t = actual.find(name);
+    if (t == nullptr) {
+      t = buffers.find(name);
+    }
+    if (t != nullptr && t->sizes().vec() != sizes) {
+      throw std::runtime_error(fmt::format("{}: {}: shape [{}], expected [{}]", path, name,
+                                           fmt::join(t->sizes(), ", "), fmt::join(sizes, ", ")));
+    }
+  }
 }
 
 std::vector<torch::Tensor> snapshot_state(torch::nn::Module& module) {

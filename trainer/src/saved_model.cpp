@@ -2,23 +2,47 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/regular_file.hpp"
+#include "hpt/io/utf8.hpp"
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/torch_error.hpp"
 
 namespace hpt::trainer {
 
+namespace {
+
+constexpr const char* k_format = "hpt-embedding-model-v1";
+// Embeddings are unit vectors: every distance lies in [0, 2].
+constexpr double k_max_distance = 2.0;
+// The most feed-forward blocks a saved head may declare.
+constexpr size_t k_max_blocks = 64;
+
+}  // namespace
+
+double saved_threshold(double threshold) {
+  if (std::isnan(threshold)) {
+    throw std::invalid_argument("threshold: NaN (the validation distances were not finite)");
+  }
+  // Below 0 (e.g. -DBL_MAX when no threshold beat "never same") no pair, not even an image
+  // with itself, would be "same"; the nearest threshold calls identical images the same.
+  return std::clamp(threshold, 0.0, k_max_distance);
+}
+
 void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
                 const ExperimentConfig& config, double threshold) {
+  threshold = saved_threshold(threshold);
   torch::save(head, dir + "/head.pt");
   const auto& o = head->options();
-  nlohmann::json meta = {{"format", "hpt-embedding-model-v1"},
+  nlohmann::json meta = {{"format", k_format},
                          {"config", to_json(config)},
                          {"head",
                           {{"in_features", o.in_features()},
@@ -31,35 +55,43 @@ void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& e
 }
 
 SavedModel load_model(const std::string& dir) {
-  if (!std::filesystem::exists(dir + "/model.json")) {
+  const std::string json_path = dir + "/model.json";
+  if (!std::filesystem::exists(json_path)) {
     throw std::runtime_error(fmt::format("{}: not a model folder (no model.json)", dir));
   }
   // A regular file only (a FIFO planted as model.json would block), of a sane size.
-  const std::string text = hpt::read_regular_file(dir + "/model.json", size_t{16} << 20);
-  nlohmann::json meta;
+  const std::string text = hpt::read_regular_file(json_path, size_t{16} << 20);
   try {
-    meta = nlohmann::json::parse(text);
-    const auto& h = meta.at("head");
-    EmbeddingHead head(EmbeddingHeadOptions(h.at("in_features").get<int64_t>(),
-                                            h.at("embedding_dim").get<int64_t>())
-                           .units(h.at("units").get<std::vector<int64_t>>())
-                           .dropout(h.at("dropout").get<double>()));
-    hpt::require_regular_file(dir + "/head.pt");
-    torch::load(head, dir + "/head.pt");
-    head->eval();
-    FeatureExtractor extractor = FeatureExtractor::load(meta.at("extractor"), dir);
-    if (extractor.feature_dim() != head->options().in_features()) {
-      throw std::runtime_error(
-          fmt::format("{}/model.json: the head takes {} features but the extractor gives {}", dir,
-                      head->options().in_features(), extractor.feature_dim()));
+    const nlohmann::json meta = nlohmann::json::parse(text);
+    // Every value is checked before anything is allocated or run.
+    const JsonFields root(meta, "");
+    if (const std::string format = root.string("format"); format != k_format) {
+      throw std::invalid_argument(fmt::format("format: expected \"{}\", got \"{}\"", k_format,
+                                              hpt::utf8_prefix(format, 60)));
     }
-    return SavedModel{head, std::move(extractor),
-                      experiment_from_json(meta.at("config"), dir + "/model.json"),
-                      meta.at("threshold").get<double>()};
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("{}/model.json: {}", dir, e.what()));
-  } catch (const std::invalid_argument& e) {  // A value no hpt wrote (FeatureExtractor::load).
-    throw std::runtime_error(fmt::format("{}/model.json: {}", dir, e.what()));
+    const JsonFields h = root.object("head");
+    const int64_t in_features = h.integer("in_features", 1, std::numeric_limits<int32_t>::max());
+    const EmbeddingHeadOptions options =
+        EmbeddingHeadOptions(in_features, h.integer("embedding_dim", 1, k_max_units))
+            .units(h.integers("units", 1, k_max_units, k_max_blocks))
+            .dropout(h.number("dropout", 0.0, 1.0));
+    const double threshold = root.number("threshold", 0.0, k_max_distance);
+    ExperimentConfig config = experiment_from_json(root.object("config").json(), json_path);
+    hpt::require_regular_file(dir + "/head.pt");
+    FeatureExtractor extractor = FeatureExtractor::load(meta.at("extractor"), dir);
+    if (extractor.feature_dim() != in_features) {
+      throw std::invalid_argument(
+          fmt::format("head.in_features: the head takes {} features but the extractor gives {}",
+                      in_features, extractor.feature_dim()));
+    }
+    EmbeddingHead head(options);
+    load_weights(*head, dir + "/head.pt");
+    head->eval();
+    return SavedModel{head, std::move(extractor), std::move(config), threshold};
+  } catch (const nlohmann::json::exception& e) {  // Not JSON.
+    throw std::runtime_error(fmt::format("{}: {}", json_path, e.what()));
+  } catch (const std::invalid_argument& e) {  // A value no hpt wrote.
+    throw std::runtime_error(fmt::format("{}: {}", json_path, e.what()));
   } catch (const c10::Error& e) {  // LibTorch's message names the file.
     throw std::runtime_error(
         fmt::format("{}: cannot load the model: {}", dir, torch_error_line(e)));
@@ -82,6 +114,12 @@ torch::Tensor embed_files(SavedModel& model, const std::vector<std::string>& pat
         torch::from_blob(img.pixels.data(), {1, img.height, img.width, img.channels}, torch::kUInt8)
             .clone();
     rows.push_back(model.head->forward(model.extractor.forward(to_input(t, spec))));
+    if (!torch::isfinite(rows.back()).all().item<bool>()) {
+      throw std::runtime_error(fmt::format(
+          "{}: the model's embedding of this image is not finite (NaN or infinity): its "
+          "extractor or head is broken",
+          path));
+    }
   }
   return torch::cat(rows);
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -19,9 +20,13 @@ std::string digest(std::string_view text);
 // Digest of a file's size, mtime and contents. Throws std::runtime_error naming the file.
 std::string file_digest(const std::string& path);
 
-// Ensures `path` exists: if absent, calls write(tmp) under an exclusive lock on
-// path + ".lock" and renames tmp to path. Returns true on a cache hit (nothing written).
-// Exceptions from write propagate and leave no file behind.
-bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write);
+// Ensures `path` holds an entry that read(path) accepts, and has read it: if absent, calls
+// write(tmp) under an exclusive lock on path + ".lock", renames tmp to path and reads it.
+// An entry read() throws on (truncated, from another version) is unreadable: a warning line
+// naming it goes to log, it is removed and rebuilt. Returns true on a cache hit (nothing
+// written). Exceptions from write, or from reading a fresh entry, propagate and leave no
+// file behind.
+bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write,
+                   const std::function<void(const std::string&)>& read, std::ostream& log);
 
 }  // namespace hpt::trainer

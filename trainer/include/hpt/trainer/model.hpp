@@ -73,6 +73,9 @@ struct BuiltinCnnOptions {
   // 0.989 for ~1.5x the pretraining time.
 };
 
+// The smallest image side the built-in CNN takes: its three 2x2 max-pools leave 1 px.
+constexpr int64_t k_min_builtin_cnn_side = 8;
+
 // Four conv3x3-BN-ReLU stages (max-pool after the first three) and global pooling: a small
 // CPU-friendly extractor for any image side >= 16 px.
 class BuiltinCnnImpl : public torch::nn::Module {
@@ -101,8 +104,35 @@ struct InputSpec {
   std::vector<double> std{1.0};
 };
 nlohmann::json to_json(const InputSpec& spec);
-// Throws std::invalid_argument "input: <input_spec_problem>" for a spec no extractor takes.
-InputSpec input_spec_from_json(const nlohmann::json& json);
+
+// A JSON object that hpt wrote (model.json) read key by key: every getter throws
+// std::invalid_argument "<path>.<key>: <problem>" (path from the document's root) for a
+// missing key or a value of another type or outside [min, max].
+class JsonFields {
+ public:
+  // Throws unless json is an object; path names it ("" for the root).
+  JsonFields(const nlohmann::json& json, std::string path);
+  JsonFields object(const std::string& key) const;
+  bool has(const std::string& key) const { return m_json.contains(key); }
+  int64_t integer(const std::string& key, int64_t min, int64_t max) const;
+  double number(const std::string& key, double min, double max) const;  // Finite.
+  std::string string(const std::string& key, size_t max_size = 4096) const;
+  std::vector<int64_t> integers(const std::string& key, int64_t min, int64_t max,
+                                size_t max_count) const;
+  std::vector<double> numbers(const std::string& key, size_t max_count) const;  // Finite.
+  // "<path>.<key>" ("<key>" at the root).
+  std::string path(const std::string& key) const;
+  const nlohmann::json& json() const { return m_json; }
+
+ private:
+  const nlohmann::json& at(const std::string& key) const;
+  const nlohmann::json& m_json;
+  std::string m_path;
+};
+
+// Throws std::invalid_argument "<path>: <problem>" for a spec no extractor takes (a key of
+// the wrong type, or an input_spec_problem).
+InputSpec input_spec_from_json(const nlohmann::json& json, const std::string& path = "input");
 // Why spec describes no extractor's input (channels not 1 or 3, a size beyond
 // k_max_image_size, a mean or std per channel missing, not finite, or a std <= 0).
 std::optional<std::string> input_spec_problem(const InputSpec& spec);
@@ -125,7 +155,7 @@ InputSpec fit_input_spec(const torch::Tensor& images);
 // channels, RGB becomes luma for 1. mean/std: List[float] attributes hpt_input_mean /
 // hpt_input_std, else ImageNet's (0.485, 0.456, 0.406) / (0.229, 0.224, 0.225), averaged
 // to 0.449 / 0.226 for 1 channel. Size: int attribute hpt_input_size, else image_size (the
-// dataset's side). Throws std::runtime_error naming an attribute of the wrong shape.
+// dataset's side). Throws std::runtime_error naming an attribute of the wrong type or shape.
 InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image_size);
 
 // A feature extractor: the built-in CNN or a TorchScript module. Frozen extractors run in
@@ -135,8 +165,9 @@ class FeatureExtractor {
   // Wraps a (pretrained) built-in CNN.
   FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string identity);
   // Loads a TorchScript file onto device (whatever device it was saved from); its input
-  // contract is torchscript_input_spec's. Throws std::runtime_error naming the file if it
-  // cannot be loaded.
+  // contract is torchscript_input_spec's. Runs it once on a probe batch of two blank images,
+  // so that a module whose output breaks forward()'s contract is refused here. Throws
+  // std::runtime_error naming the file if it cannot be loaded or used.
   static FeatureExtractor torchscript(const std::string& path, int64_t image_size,
                                       const torch::Device& device = torch::kCPU);
 
@@ -145,7 +176,11 @@ class FeatureExtractor {
   void to(const torch::Device& device, bool channels_last = false);
   const torch::Device& device() const { return m_device; }
 
-  // Normalised float input -> flattened features [N, feature_dim()].
+  // Normalised float input [N, C, H, W] -> flattened float32 features [N, feature_dim()].
+  // A TorchScript module's output is checked on every call (metadata only, no sync): a
+  // floating tensor [N, ...] with one row per image and at least one feature (float16,
+  // bfloat16 and float64 become float32); anything else, or an exception inside the module,
+  // throws std::runtime_error "TorchScript extractor <file>: <problem>" on one line.
   torch::Tensor forward(const torch::Tensor& input);
   // uint8 NHWC images (any device) -> features on the extractor's device, in eval mode
   // under NoGradGuard, batch by batch.
@@ -174,6 +209,10 @@ class FeatureExtractor {
 
  private:
   FeatureExtractor() = default;
+  // The module at path, loaded onto device, with its identity; no spec yet.
+  static FeatureExtractor open_script(const std::string& path, const torch::Device& device);
+  // The features of a module's output for a batch of `rows` images (forward's checks).
+  torch::Tensor script_features(const torch::IValue& out, int64_t rows) const;
   BuiltinCnn m_cnn{nullptr};
   std::shared_ptr<torch::jit::Module> m_script;
   std::string m_script_path;
@@ -184,6 +223,12 @@ class FeatureExtractor {
   torch::Device m_device = torch::kCPU;
   bool m_channels_last = false;
 };
+
+// Loads module's weights from a torch::save file, then throws std::runtime_error
+// "<path>: <name>: shape [..], expected [..]" where a tensor's shape differs from the module's
+// (LibTorch replaces each tensor, whatever its shape, so a file from another model would
+// load and fail later inside a matrix product).
+void load_weights(torch::nn::Module& module, const std::string& path);
 
 // Deep copies of a module's parameters and buffers (for restoring the best weights).
 std::vector<torch::Tensor> snapshot_state(torch::nn::Module& module);

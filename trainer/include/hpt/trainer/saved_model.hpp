@@ -19,15 +19,23 @@ struct SavedModel {
   double threshold = 0;  // "same" when distance <= threshold.
 };
 
-// Writes the model into dir (which must exist).
+// The decision threshold as saved: clamped to [0, 2], the range of distances between unit
+// embeddings (below 0, an image would differ from itself). Throws std::invalid_argument for NaN.
+double saved_threshold(double threshold);
+
+// Writes the model into dir (which must exist), with saved_threshold(threshold).
 void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
                 const ExperimentConfig& config, double threshold);
 
-// Loads a model saved by save_model. Throws std::runtime_error naming dir if incomplete.
+// Loads a model saved by save_model. Throws std::runtime_error "<dir>/model.json: <key>:
+// <problem>" for a value save_model would not write (checked before anything is allocated),
+// or naming the file that is missing or does not match model.json (head.pt's shapes).
 SavedModel load_model(const std::string& dir);
 
 // Embeddings [N, D] of image files (decoded, resized to the training image size and
-// converted to the training channel count). Throws naming a file that cannot be read.
+// converted to the training channel count). Throws std::runtime_error naming a file that
+// cannot be read or whose embedding is not finite; all files are embedded before it returns,
+// so a caller prints nothing for a batch that fails.
 torch::Tensor embed_files(SavedModel& model, const std::vector<std::string>& paths);
 
 }  // namespace hpt::trainer
