@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "hpt/io/utf8.hpp"
 
@@ -146,6 +147,13 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   AtomicFile file(path);
   file.write(bytes);
   file.commit();
+}
+
+void write_stream_atomically(const std::string& path,
+                             const std::function<void(std::ostream&)>& write) {
+  std::ostringstream bytes;
+  write(bytes);
+  write_file_atomically(path, bytes.str());
 }
 
 bool same_file(const std::string& a, const std::string& b) {

@@ -64,6 +64,22 @@ TEST_CASE("AtomicFile never writes through a planted symlink", "[io]") {
   CHECK(slurp(dir.file("out.html")) == "report");
 }
 
+// A stream writer (torch::save) goes through the same temporary and rename: a planted link at
+// the target is replaced, not written through, and a writer that throws leaves the target.
+TEST_CASE("write_stream_atomically", "[io]") {
+  test::TempDir dir;
+  std::ofstream(dir.file("victim")) << "precious";
+  fs::create_symlink(dir.file("victim"), dir.file("model.pt"));
+  write_stream_atomically(dir.file("model.pt"), [](std::ostream& out) { out << "weights"; });
+  CHECK(slurp(dir.file("victim")) == "precious");
+  CHECK(slurp(dir.file("model.pt")) == "weights");
+  CHECK_THROWS(write_stream_atomically(dir.file("model.pt"), [](std::ostream& out) {
+    out << "half";
+    throw std::runtime_error("failed mid-way");
+  }));
+  CHECK(slurp(dir.file("model.pt")) == "weights");
+}
+
 // The new file gets 0666 & ~umask, or the mode of the file it replaces.
 TEST_CASE("AtomicFile gives the usual file mode", "[io]") {
   test::TempDir dir;

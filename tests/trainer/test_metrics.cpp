@@ -32,6 +32,11 @@ TEST_CASE("threshold and confusion matrix", "[metrics]") {
   std::vector<bool> same = {true, true, false, true, false, false};
   // J after 0.1: 1/3, after 0.3: 2/3 (max), after 0.35: 1/3, 0.45: 0, 0.5: 1/3, 0.7: 0.
   CHECK(youden_threshold(d, same) == 0.3);
+  // A model that separates nothing (every distance tied) still calls its closest pairs, and so
+  // identical images, the same: a finite threshold at the smallest distance (was -DBL_MAX).
+  CHECK(youden_threshold({0.5, 0.5, 0.5}, {true, false, true}) == 0.5);
+  CHECK(youden_threshold({0.0, 0.0}, {true, false}) == 0.0);
+  CHECK(youden_threshold({0.9, 0.2}, {true, false}) == 0.2);  // Worse than chance.
   auto m = confusion_matrix(d, same, 0.3);
   CHECK(m[0][0] == 3);  // TN
   CHECK(m[0][1] == 0);  // FP

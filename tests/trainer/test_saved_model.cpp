@@ -114,6 +114,24 @@ TEST_CASE("save_model and load_model round-trip", "[saved_model]") {
   CHECK(torch::allclose(reloaded, m.embed(images), 1e-5, 1e-6));
 }
 
+// Model files are written through a temporary and renamed (torch::save truncated the target in
+// place): a symbolic link planted at head.pt or cnn.pt is replaced, its target left untouched.
+TEST_CASE("save_model never writes through a planted link", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model");
+  Model m;
+  const std::string out = dir.file("model");
+  fs::create_directory(out);
+  std::ofstream(dir.file("precious.pt")) << "a user's model";
+  fs::create_symlink(dir.file("precious.pt"), out + "/head.pt");
+  fs::create_symlink(dir.file("precious.pt"), out + "/cnn.pt");
+  save_model(out, m.head, *m.extractor, m.config, 0.5);
+  std::ifstream in(dir.file("precious.pt"));
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "a user's model");
+  CHECK_FALSE(fs::is_symlink(out + "/head.pt"));
+  CHECK_FALSE(fs::is_symlink(out + "/cnn.pt"));
+  CHECK(load_model(out).threshold == 0.5);
+}
+
 // A model saved before builtin-cnn-v4 (one convolution a stage, average pooling, and no
 // "double_conv_stages" or "pooling" in model.json) loads as that CNN, with its embeddings.
 TEST_CASE("load_model reads a built-in CNN saved before builtin-cnn-v4", "[saved_model]") {

@@ -164,8 +164,12 @@ double youden_threshold(const std::vector<double>& distances, const std::vector<
       best = i;
     }
   }
-  // score >= t  <=>  distance <= -t; point 0 (+inf) predicts nothing as "same".
-  return best == 0 ? -std::numeric_limits<double>::max() : -c.thresholds[best];
+  // score >= t  <=>  distance <= -t. Point 0 (+inf) predicts nothing as "same": when no point
+  // beats it (every distance tied, a model that separates nothing) take the smallest distance,
+  // so that identical images still match, never -DBL_MAX; 0 when no distance is finite.
+  const size_t at = best == 0 ? 1 : best;
+  const double t = at < c.thresholds.size() ? -c.thresholds[at] : 0.0;
+  return std::isfinite(t) ? t : 0.0;
 }
 
 std::array<std::array<int64_t, 2>, 2> confusion_matrix(const std::vector<double>& distances,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/io/atomic_file.hpp"
 #include "hpt/io/regular_file.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/cache.hpp"
@@ -591,7 +592,7 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
   to(torch::kCPU);  // Saved models load anywhere (hpt match/embed run on the CPU).
   nlohmann::json j = {{"input", to_json(m_spec)}, {"identity", m_identity}};
   if (m_cnn) {
-    torch::save(m_cnn, dir + "/cnn.pt");
+    hpt::write_stream_atomically(dir + "/cnn.pt", [&](std::ostream& out) { torch::save(m_cnn, out); });
     j["kind"] = "builtin-cnn";
     j["in_channels"] = m_cnn->options().in_channels();
     j["width"] = m_cnn->options().width();
@@ -603,7 +604,8 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
     j["kind"] = "torchscript";
     j["source"] = m_script_path;
     if (m_trainable) {  // Fine-tuned weights live with the model; frozen ones stay a reference.
-      m_script->save(dir + "/extractor.pt");
+      hpt::write_stream_atomically(dir + "/extractor.pt",
+                                   [&](std::ostream& out) { m_script->save(out); });
       j["file"] = "extractor.pt";
     } else {
       j["file"] = m_script_path;

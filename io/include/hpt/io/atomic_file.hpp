@@ -1,6 +1,8 @@
 #pragma once
 // Output files written all at once or not at all.
 
+#include <functional>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -38,6 +40,12 @@ class AtomicFile {
 
 // Writes bytes to path through an AtomicFile.
 void write_file_atomically(const std::string& path, std::string_view bytes);
+
+// Writes what write puts into a stream to path through an AtomicFile: for libraries that
+// write to a std::ostream (torch::save), which would otherwise truncate the target in place
+// and write through a symbolic link planted there.
+void write_stream_atomically(const std::string& path,
+                             const std::function<void(std::ostream&)>& write);
 
 // True if a and b name the same existing file (same device and inode; links followed).
 bool same_file(const std::string& a, const std::string& b);
