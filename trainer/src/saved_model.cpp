@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/json_fields.hpp"
 #include "hpt/io/regular_file.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/image_io.hpp"

@@ -105,31 +105,6 @@ struct InputSpec {
 };
 nlohmann::json to_json(const InputSpec& spec);
 
-// A JSON object that hpt wrote (model.json) read key by key: every getter throws
-// std::invalid_argument "<path>.<key>: <problem>" (path from the document's root) for a
-// missing key or a value of another type or outside [min, max].
-class JsonFields {
- public:
-  // Throws unless json is an object; path names it ("" for the root).
-  JsonFields(const nlohmann::json& json, std::string path);
-  JsonFields object(const std::string& key) const;
-  bool has(const std::string& key) const { return m_json.contains(key); }
-  int64_t integer(const std::string& key, int64_t min, int64_t max) const;
-  double number(const std::string& key, double min, double max) const;  // Finite.
-  std::string string(const std::string& key, size_t max_size = 4096) const;
-  std::vector<int64_t> integers(const std::string& key, int64_t min, int64_t max,
-                                size_t max_count) const;
-  std::vector<double> numbers(const std::string& key, size_t max_count) const;  // Finite.
-  // "<path>.<key>" ("<key>" at the root).
-  std::string path(const std::string& key) const;
-  const nlohmann::json& json() const { return m_json; }
-
- private:
-  const nlohmann::json& at(const std::string& key) const;
-  const nlohmann::json& m_json;
-  std::string m_path;
-};
-
 // Throws std::invalid_argument "<path>: <problem>" for a spec no extractor takes (a key of
 // the wrong type, or an input_spec_problem).
 InputSpec input_spec_from_json(const nlohmann::json& json, const std::string& path = "input");
