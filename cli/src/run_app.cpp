@@ -33,9 +33,9 @@ int checked_output(int code, const MessageFilter& filter) {
   const int err = errno;
   std::cout.clear();
   std::clearerr(stdout);
-  print_error(std::string("cannot write the output: ") +
-                  (err != 0 ? std::strerror(err) : "write error"),
-              filter);
+  print_error(
+      std::string("cannot write the output: ") + (err != 0 ? std::strerror(err) : "write error"),
+      filter);
   return code == 0 ? 1 : code;
 }
 

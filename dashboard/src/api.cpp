@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "hpt/io/datetime_text.hpp"
+#include "hpt/io/folder.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/plots_html.hpp"
@@ -23,19 +24,6 @@ Json finite_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(); }
 Json time_or_null(const std::optional<Clock::time_point>& t) {
   return t ? Json(iso_time(*t)) : Json();
 }
-
-// Whether path, symbolic links resolved, lies inside folder (also resolved).
-bool inside(const std::filesystem::path& path, const std::string& folder) {
-  std::error_code ec;
-  const auto file = std::filesystem::weakly_canonical(path, ec);
-  const auto root = std::filesystem::weakly_canonical(folder, ec);
-  if (ec || root.empty()) {
-    return false;
-  }
-  const auto rel = file.lexically_relative(root);
-  return !rel.empty() && *rel.begin() != ".." && rel != ".";
-}
-
 
 }  // namespace
 
@@ -120,7 +108,7 @@ std::optional<std::string> read_log_tail(const std::string& path,
                                          size_t max_bytes) {
   if (path.size() < 4 || path.compare(path.size() - 4, 4, ".log") != 0 ||
       std::none_of(folders.begin(), folders.end(),
-                   [&](const std::string& f) { return inside(path, f); })) {
+                   [&](const std::string& f) { return path_within(path, f); })) {
     return std::nullopt;
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include "hpt/io/python_json.hpp"
+#include "hpt/io/utf8.hpp"
 
 namespace hpt {
 
@@ -179,21 +181,21 @@ int hex4(const std::string& text, size_t i) {
   return v;
 }
 
-// line with each byte that is not part of valid UTF-8 replaced by U+FFFD, and each \uXXXX
-// escape of a surrogate that is not half of a pair (json.dumps of a str from os.fsdecode)
-// replaced by \ufffd: such text is kept as U+FFFD, never a reason to ignore the line.
-std::string with_valid_text(const std::string& line) {
+// line with each byte that is not part of valid UTF-8 replaced by U+FFFD (valid_utf8), and
+// each \uXXXX escape of a surrogate that is not half of a pair (json.dumps of a str from
+// os.fsdecode) replaced by \ufffd: such text is kept as U+FFFD, never a reason to ignore the line.
+std::string with_valid_text(const std::string& raw) {
+  if (raw.find("\\u") == std::string::npos && std::all_of(raw.begin(), raw.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x80;
+      })) {
+    return raw;  // The usual line: plain ASCII, nothing to replace.
+  }
+  const std::string line = valid_utf8(raw);
   std::string out;
   out.reserve(line.size());
   bool in_string = false;
   for (size_t i = 0; i < line.size();) {
-    const auto c = static_cast<unsigned char>(line[i]);
-    if (c >= 0x80) {
-      const size_t len = decode_utf8(line, i).second;
-      out += len == 0 ? std::string_view("\xEF\xBF\xBD") : std::string_view(line).substr(i, len);
-      i += len == 0 ? 1 : len;
-      continue;
-    }
+    const char c = line[i];
     if (in_string && c == '\\' && i + 1 < line.size() && line[i + 1] == 'u') {
       const int cp = hex4(line, i + 2);
       if (cp < 0) {  // Malformed: JSON refuses it.
@@ -214,8 +216,7 @@ std::string with_valid_text(const std::string& line) {
       i += 6;
       continue;
     }
-    if (in_string && c == '\\' && i + 1 < line.size() &&
-        static_cast<unsigned char>(line[i + 1]) < 0x80) {
+    if (in_string && c == '\\' && i + 1 < line.size()) {
       out.append(line, i, 2);  // \" and \\ neither end the string nor start an escape.
       i += 2;
       continue;

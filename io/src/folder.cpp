@@ -30,6 +30,19 @@ std::string folder_problem(const std::string& path) {
   return "";
 }
 
+std::string resolved_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  return (ec ? fs::absolute(path, ec).lexically_normal() : p).string();
+}
+
+bool path_within(const std::string& path, const std::string& folder) {
+  const std::filesystem::path rel =
+      std::filesystem::path(resolved_path(path)).lexically_relative(resolved_path(folder));
+  return !rel.empty() && *rel.begin() != "..";
+}
+
 void create_folder(const std::string& path) {
   if (const std::string problem = folder_problem(path); !problem.empty()) {
     throw FileError(problem);

@@ -43,3 +43,22 @@ TEST_CASE("create_folder", "[io][folder]") {
                         dir.file("study_trials") + "' is not a folder");
   CHECK(fs::is_regular_file(dir.file("study_trials")));
 }
+
+// Where a path leads decides, not how it is spelled: "..", a linked folder, the folder itself.
+TEST_CASE("path_within and resolved_path", "[io]") {
+  hpt::test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "data" / "cat");
+  std::filesystem::create_directories(dir.path() / "elsewhere");
+  std::filesystem::create_directory_symlink(dir.path() / "elsewhere", dir.path() / "data" / "l");
+  const std::string data = (dir.path() / "data").string();
+  CHECK(hpt::path_within(data, data));
+  CHECK(hpt::path_within(data + "/cat/new/1.log", data));  // Not there yet.
+  CHECK(hpt::path_within(data + "/x/../cat", data));
+  CHECK_FALSE(hpt::path_within(data + "/../elsewhere/1.log", data));
+  CHECK_FALSE(hpt::path_within(data + "/l/1.log", data));  // The link leads out.
+  CHECK_FALSE(hpt::path_within(data + "-other", data));
+  CHECK(hpt::resolved_path(data + "/l/x") ==
+        hpt::resolved_path((dir.path() / "elsewhere" / "x").string()));
+  CHECK(hpt::resolved_path(data + "/l/x").find("/l/") == std::string::npos);
+  CHECK(std::filesystem::path(hpt::resolved_path("rel")).is_absolute());
+}

@@ -166,9 +166,9 @@ void add_trainer_commands(CLI::App& app) {
         auto row = e[static_cast<int64_t>(i)];
         std::vector<float> v(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
         // A file name that is not UTF-8 is shown with U+FFFD (JSON holds only UTF-8 text).
-        std::cout << nlohmann::json{{"image", hpt::valid_utf8((*images)[i])}, {"embedding", v}}
-                         .dump()
-                  << "\n";
+        std::cout
+            << nlohmann::json{{"image", hpt::valid_utf8((*images)[i])}, {"embedding", v}}.dump()
+            << "\n";
       }
     });
   }

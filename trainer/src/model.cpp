@@ -495,7 +495,8 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
   to(torch::kCPU);  // Saved models load anywhere (hpt match/embed run on the CPU).
   nlohmann::json j = {{"input", to_json(m_spec)}, {"identity", m_identity}};
   if (m_cnn) {
-    hpt::write_stream_atomically(dir + "/cnn.pt", [&](std::ostream& out) { torch::save(m_cnn, out); });
+    hpt::write_stream_atomically(dir + "/cnn.pt",
+                                 [&](std::ostream& out) { torch::save(m_cnn, out); });
     j["kind"] = "builtin-cnn";
     j["in_channels"] = m_cnn->options().in_channels();
     j["width"] = m_cnn->options().width();

@@ -10,28 +10,19 @@ namespace hpt::trainer {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// path with its links and ".." resolved as far as it exists.
-fs::path resolved(const std::string& path) {
-  std::error_code ec;
-  const fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
-  return ec ? fs::absolute(path, ec).lexically_normal() : p;
-}
-
-// Whether inner is folder itself or lies inside it.
-bool within(const fs::path& inner, const fs::path& folder) {
-  const fs::path rel = inner.lexically_relative(folder);
-  return !rel.empty() && *rel.begin() != "..";
-}
-
-}  // namespace
-
 const std::vector<std::string>& run_output_files() {
-  static const std::vector<std::string> k_files = {
-      "metrics.json",   "model.json",     "head.pt",          "cnn.pt",
-      "extractor.pt",   "vectors.tsv",    "metadata.tsv",     "sprite.png",
-      "projector_config.pbtxt", "projector_config.json", "model_view.json", "model_report.html"};
+  static const std::vector<std::string> k_files = {"metrics.json",
+                                                   "model.json",
+                                                   "head.pt",
+                                                   "cnn.pt",
+                                                   "extractor.pt",
+                                                   "vectors.tsv",
+                                                   "metadata.tsv",
+                                                   "sprite.png",
+                                                   "projector_config.pbtxt",
+                                                   "projector_config.json",
+                                                   "model_view.json",
+                                                   "model_report.html"};
   return k_files;
 }
 
@@ -39,28 +30,27 @@ std::string run_output_problem(const std::string& dir, const ExperimentConfig& c
   if (std::string problem = folder_problem(dir); !problem.empty()) {
     return problem;
   }
-  const fs::path out = resolved(dir);
+  const fs::path out = resolved_path(dir);
   // Folder layouts list their folders (an IDX dataset reads its files by name only).
   if (config.dataset.format != "idx" && !config.dataset.path.empty() &&
-      within(out, resolved(config.dataset.path))) {
+      path_within(dir, config.dataset.path)) {
     return fmt::format(
         "'{}' is inside dataset.path '{}': the run's files (sprite.png, ...) would become "
         "part of the dataset",
         dir, config.dataset.path);
   }
   const bool torchscript = config.feature_extractor != "builtin-cnn";
-  const fs::path extractor = torchscript ? resolved(config.feature_extractor) : fs::path();
+  const std::string extractor = torchscript ? resolved_path(config.feature_extractor) : "";
   for (const std::string& name : run_output_files()) {
     const fs::path file = out / name;
-    if (torchscript && resolved(file.string()) == extractor) {
+    if (torchscript && resolved_path(file.string()) == extractor) {
       return fmt::format("writing '{}/{}' would replace the feature_extractor '{}'", dir, name,
                          config.feature_extractor);
     }
     std::error_code ec;
     const fs::file_status st = fs::symlink_status(file, ec);
     if (fs::exists(st) && !fs::is_regular_file(st) && !fs::is_symlink(st)) {
-      return fmt::format("'{}/{}' exists and is not a file: the run could not write it", dir,
-                         name);
+      return fmt::format("'{}/{}' exists and is not a file: the run could not write it", dir, name);
     }
   }
   return "";

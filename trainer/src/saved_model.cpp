@@ -41,7 +41,8 @@ double saved_threshold(double threshold) {
 void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
                 const ExperimentConfig& config, double threshold) {
   threshold = saved_threshold(threshold);
-  hpt::write_stream_atomically(dir + "/head.pt", [&](std::ostream& out) { torch::save(head, out); });
+  hpt::write_stream_atomically(dir + "/head.pt",
+                               [&](std::ostream& out) { torch::save(head, out); });
   const auto& o = head->options();
   nlohmann::json meta = {{"format", k_format},
                          {"config", to_json(config)},

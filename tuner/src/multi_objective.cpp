@@ -30,16 +30,17 @@ bool is_best_candidate(const FrozenTrial& t, size_t n_objectives) {
 std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials,
                                        Direction direction) {
   std::optional<size_t> best;
+  double best_value = 0.0;
   for (size_t i = 0; i < trials.size(); ++i) {
     const FrozenTrial& t = trials[i];
     if (!is_best_candidate(t, 1)) {
       continue;
     }
     const double v = t.objective_values().front();
-    const FrozenTrial* b = best ? &trials[*best] : nullptr;
-    const double bv = b ? b->objective_values().front() : 0.0;
-    if (!b || is_better(v, bv, direction) || (v == bv && t.number < b->number)) {
+    if (!best || is_better(v, best_value, direction) ||
+        (v == best_value && t.number < trials[*best].number)) {
       best = i;
+      best_value = v;
     }
   }
   return best;

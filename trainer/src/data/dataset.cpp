@@ -121,7 +121,7 @@ Dataset load_dataset(const DatasetOptions& options) {
 std::optional<DatasetProblem> image_side_problem(const Dataset& dataset, int64_t image_size) {
   const int64_t height = dataset.train.images.size(1);
   const int64_t width = dataset.train.images.size(2);
-  if (height >= k_min_image_side && width >= k_min_image_side) {
+  if (height >= k_min_builtin_cnn_side && width >= k_min_builtin_cnn_side) {
     return std::nullopt;
   }
   return DatasetProblem{
@@ -129,8 +129,8 @@ std::optional<DatasetProblem> image_side_problem(const Dataset& dataset, int64_t
       fmt::format("{} keeps the images at {}x{} px, smaller than the {} px a side the built-in "
                   "CNN needs (it pools 3 times by 2); set dataset.image_size (16 to {}) to "
                   "resize them",
-                  image_size == 0 ? "0 (native size)" : std::to_string(image_size), width,
-                  height, k_min_image_side, k_max_image_size)};
+                  image_size == 0 ? "0 (native size)" : std::to_string(image_size), width, height,
+                  k_min_builtin_cnn_side, k_max_image_size)};
 }
 
 std::optional<DatasetProblem> split_problem(const Dataset& dataset) {
@@ -139,7 +139,8 @@ std::optional<DatasetProblem> split_problem(const Dataset& dataset) {
       {"train", &dataset.train}, {"val", &dataset.val}, {"test", &dataset.test}};
   for (const auto& [name, set] : splits) {
     const std::vector<int64_t> counts = class_counts(*set, classes);
-    const auto present = std::count_if(counts.begin(), counts.end(), [](int64_t c) { return c > 0; });
+    const auto present =
+        std::count_if(counts.begin(), counts.end(), [](int64_t c) { return c > 0; });
     const int64_t largest = counts.empty() ? 0 : *std::max_element(counts.begin(), counts.end());
     if (present >= 2 && largest >= 2) {
       continue;
@@ -149,9 +150,8 @@ std::optional<DatasetProblem> split_problem(const Dataset& dataset) {
                     set->size(), present, classes, largest);
     const std::string need = "every split needs 2 classes and one class with 2 images";
     if (classes < 2 || !dataset.split_by_fractions) {
-      return DatasetProblem{"dataset.path",
-                          fmt::format("{}; {}: add {} to dataset.path", have, need,
-                                      classes < 2 ? "classes" : "images")};
+      return DatasetProblem{"dataset.path", fmt::format("{}; {}: add {} to dataset.path", have,
+                                                        need, classes < 2 ? "classes" : "images")};
     }
     const std::string name_s = name;
     if (name_s == "train") {

@@ -22,6 +22,9 @@ constexpr int64_t k_max_units = 16384;
 // The built-in CNN's first-stage width (builtin_cnn_width, and a saved model's "width").
 constexpr int64_t k_min_builtin_cnn_width = 4;
 constexpr int64_t k_max_builtin_cnn_width = 256;
+// The smallest image side the built-in CNN takes: its three 2x2 max-pools (8 -> 4 -> 2 -> 1)
+// leave nothing to pool below it (a dataset's native images, a saved model's input size).
+constexpr int64_t k_min_builtin_cnn_side = 8;
 // How many independently initialised built-in CNNs an ensemble holds (builtin_cnn_ensemble,
 // and a saved model's "members").
 constexpr int64_t k_max_builtin_cnn_ensemble = 8;

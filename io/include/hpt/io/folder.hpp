@@ -16,4 +16,11 @@ std::string folder_problem(const std::string& path);
 // the system's reason) when it cannot.
 void create_folder(const std::string& path);
 
+// path made absolute with its symbolic links and ".." resolved as far as it exists: where a
+// path leads, not how it is spelled.
+std::string resolved_path(const std::string& path);
+
+// Whether path is folder or lies inside it, both resolved (resolved_path).
+bool path_within(const std::string& path, const std::string& folder);
+
 }  // namespace hpt

@@ -13,10 +13,6 @@
 
 namespace hpt::trainer {
 
-// The smallest image side hpt trains on: the built-in CNN max-pools three times by 2
-// (8 -> 4 -> 2 -> 1), so a smaller side leaves it nothing to pool.
-inline constexpr int64_t k_min_image_side = 8;
-
 // Decoded images of one split.
 struct ImageSet {
   torch::Tensor images;  // uint8 [N, H, W, C], C = 1 or 3.
@@ -48,7 +44,7 @@ struct DatasetProblem {
   std::string message;  // Names the split or images, their counts or size, and what to change.
 };
 
-// Images the built-in CNN cannot take: a side below k_min_image_side (image_size 0 keeps the
+// Images the built-in CNN cannot take: a side below k_min_builtin_cnn_side (image_size 0 keeps the
 // native size). Refused, not silently resized up: dataset.image_size says how to resize.
 std::optional<DatasetProblem> image_side_problem(const Dataset& dataset, int64_t image_size);
 

@@ -73,9 +73,6 @@ struct BuiltinCnnOptions {
   // 0.989 for ~1.5x the pretraining time.
 };
 
-// The smallest image side the built-in CNN takes: its three 2x2 max-pools leave 1 px.
-constexpr int64_t k_min_builtin_cnn_side = 8;
-
 // Four conv3x3-BN-ReLU stages (max-pool after the first three) and global pooling: a small
 // CPU-friendly extractor for any image side >= 16 px.
 class BuiltinCnnImpl : public torch::nn::Module {
