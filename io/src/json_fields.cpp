@@ -17,6 +17,17 @@ std::string shown(const nlohmann::json& v) {
   return std::string(hpt::utf8_prefix(text, 60));
 }
 
+// v as an integer in [min, max]; throws "<where>: expected an integer from min to max, got v".
+int64_t checked_integer(const nlohmann::json& v, const std::string& where, int64_t min,
+                        int64_t max) {
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max)) ||
+      v.get<int64_t>() < min || v.get<int64_t>() > max) {
+    throw std::invalid_argument(
+        fmt::format("{}: expected an integer from {} to {}, got {}", where, min, max, shown(v)));
+  }
+  return v.get<int64_t>();
+}
+
 }  // namespace
 
 JsonFields::JsonFields(const nlohmann::json& json, std::string path)
@@ -42,13 +53,7 @@ const nlohmann::json& JsonFields::at(const std::string& key) const {
 JsonFields JsonFields::object(const std::string& key) const { return {at(key), path(key)}; }
 
 int64_t JsonFields::integer(const std::string& key, int64_t min, int64_t max) const {
-  const auto& v = at(key);
-  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max)) ||
-      v.get<int64_t>() < min || v.get<int64_t>() > max) {
-    throw std::invalid_argument(fmt::format("{}: expected an integer from {} to {}, got {}",
-                                            path(key), min, max, shown(v)));
-  }
-  return v.get<int64_t>();
+  return checked_integer(at(key), path(key), min, max);
 }
 
 double JsonFields::number(const std::string& key, double min, double max) const {
@@ -79,13 +84,7 @@ std::vector<int64_t> JsonFields::integers(const std::string& key, int64_t min, i
   }
   std::vector<int64_t> out;
   for (size_t i = 0; i < v.size(); ++i) {
-    const auto& x = v[i];
-    if (!x.is_number_integer() || (x.is_number_unsigned() && x.get<uint64_t>() > uint64_t(max)) ||
-        x.get<int64_t>() < min || x.get<int64_t>() > max) {
-      throw std::invalid_argument(fmt::format("{}[{}]: expected an integer from {} to {}, got {}",
-                                              path(key), i, min, max, shown(x)));
-    }
-    out.push_back(x.get<int64_t>());
+    out.push_back(checked_integer(v[i], fmt::format("{}[{}]", path(key), i), min, max));
   }
   return out;
 }
