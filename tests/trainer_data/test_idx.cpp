@@ -22,14 +22,32 @@ TEST_CASE("read_idx round-trips gzipped and raw files", "[idx]") {
   }
 }
 
-// find_idx_file prefers the raw name, falls back to .gz, and returns "" when neither exists.
+// find_idx_file prefers the canonical raw name, then .gz, then the one other spelling; ""
+// when there is none; several candidates are an error naming them.
 TEST_CASE("find_idx_file picks the existing variant", "[idx]") {
   TempDir dir;
-  testing::write_idx(dir.path() / "x.gz", {1}, {5}, true);
-  CHECK(find_idx_file(dir.str("x")) == dir.str("x.gz"));
-  testing::write_idx(dir.path() / "x", {1}, {5}, false);
-  CHECK(find_idx_file(dir.str("x")) == dir.str("x"));
-  CHECK(find_idx_file(dir.str("y")).empty());
+  CHECK(find_idx_file(dir.str(), "train", "images").empty());
+  testing::write_idx(dir.path() / "train-images.idx3-ubyte", {1}, {5}, false);
+  CHECK(find_idx_file(dir.str(), "train", "images") == dir.str("train-images.idx3-ubyte"));
+  testing::write_idx(dir.path() / "train-images-idx3-ubyte.gz", {1}, {5}, true);
+  CHECK(find_idx_file(dir.str(), "train", "images") == dir.str("train-images-idx3-ubyte.gz"));
+  testing::write_idx(dir.path() / "train-images-idx3-ubyte", {1}, {5}, false);
+  CHECK(find_idx_file(dir.str(), "train", "images") == dir.str("train-images-idx3-ubyte"));
+  CHECK(find_idx_file(dir.str(), "train", "labels").empty());
+  CHECK(idx_file_name("t10k", "labels") == "t10k-labels-idx1-ubyte");
+
+  TempDir other;
+  testing::write_idx(other.path() / "EMNIST-Letters-Test-Labels-IDX1-UBYTE.gz", {1}, {5}, true);
+  CHECK(find_idx_file(other.str(), "t10k", "labels") ==
+        other.str("EMNIST-Letters-Test-Labels-IDX1-UBYTE.gz"));
+  CHECK(find_idx_file(other.str(), "train", "labels").empty());
+  CHECK(find_idx_file(other.str(), "t10k", "images").empty());
+  testing::write_idx(other.path() / "emnist-digits-test-labels-idx1-ubyte.gz", {1}, {5}, true);
+  CHECK_THROWS_WITH(find_idx_file(other.str(), "t10k", "labels"),
+                    Catch::Contains("2 IDX files could be the t10k labels") &&
+                        Catch::Contains(other.str("emnist-digits-test-labels-idx1-ubyte.gz")));
+  testing::write_text(other.path() / "not-train-images-idx3-ubyte.txt", "x");
+  CHECK(find_idx_file(other.str(), "train", "images").empty());
 }
 
 // Bad magic, truncated data and a missing file are errors naming the path.

@@ -78,7 +78,8 @@ TEST_CASE("decode_image errors for truncated files are readable", "[image_io]") 
     } catch (const std::runtime_error& e) {
       const std::string what = e.what();
       CHECK(what.rfind("cannot decode image " + dir.str("cut.png") + ": ", 0) == 0);
-      CHECK((what.find("truncated") != std::string::npos || what.find("corrupt") != std::string::npos));
+      CHECK((what.find("truncated") != std::string::npos ||
+             what.find("corrupt") != std::string::npos));
     }
   }
   testing::write_text(dir.path() / "text.png", "not a png at all");
@@ -193,9 +194,9 @@ TEST_CASE("decode_image and resize_image refuse empty images", "[image_io]") {
     INFO(header);
     const auto path = dir.path() / "z.png";
     std::ofstream(path, std::ios::binary) << header;
-    CHECK_THROWS_WITH(decode_image(path.string()),
-                      Catch::StartsWith("cannot decode image " + path.string() + ": ") &&
-                          !Catch::Contains("\n"));
+    CHECK_THROWS_WITH(
+        decode_image(path.string()),
+        Catch::StartsWith("cannot decode image " + path.string() + ": ") && !Catch::Contains("\n"));
   }
   std::ofstream(dir.path() / "z.png", std::ios::binary) << "P5\n0 0\n255\n";
   CHECK_THROWS_WITH(decode_images({dir.str("z.png")}, 16, 1),
@@ -205,4 +206,16 @@ TEST_CASE("decode_image and resize_image refuse empty images", "[image_io]") {
   CHECK(image_size_problem(1, 1).empty());
   CHECK_FALSE(image_size_problem(int64_t{1} << 31, 0).empty());
   CHECK_FALSE(image_size_problem(1, 100000000).empty());
+}
+
+// The extension list is the one folder datasets use; any case counts, a bare extension or a
+// near-miss does not.
+TEST_CASE("has_image_extension", "[image_io]") {
+  for (const char* name :
+       {"a.jpg", "b.JPEG", "dir/c.Png", "d.bmp", "e.gif", "f.tga", "g.pgm", "h.PPM", "i.pnm"}) {
+    CHECK(has_image_extension(name));
+  }
+  for (const char* name : {".jpg", "a.jpg.txt", "a.webp", "a.tiff", "a.jpgx", "png", ""}) {
+    CHECK_FALSE(has_image_extension(name));
+  }
 }

@@ -6,6 +6,7 @@
 
 using namespace hpt::trainer;
 using hpt::trainer::testing::TempDir;
+using hpt::trainer::testing::write_png;
 
 namespace {
 
@@ -63,6 +64,23 @@ TEST_CASE("idx without t10k splits one pool, names classes, resizes", "[sources]
   CHECK(counts(data.val, 3) == std::vector<int64_t>{2, 2, 2});
   CHECK(counts(data.test, 3) == std::vector<int64_t>{2, 2, 2});
   CHECK(data.train.images.sizes() == torch::IntArrayRef({18, 8, 8, 1}));
+}
+
+// MNIST as Kaggle and Windows unpack it ("train-images.idx3-ubyte", "t10k-...") loads the same.
+TEST_CASE("idx datasets with MNIST's other file names", "[sources][idx]") {
+  TempDir dir;
+  testing::write_idx_dataset(dir.path(), false, true);
+  for (const char* pool : {"train", "t10k"}) {
+    for (const char* kind : {"images-idx3", "labels-idx1"}) {
+      std::string name = std::string(pool) + "-" + kind + "-ubyte";
+      std::string dotted = name;
+      dotted[dotted.find("-idx")] = '.';
+      std::filesystem::rename(dir.path() / name, dir.path() / dotted);
+    }
+  }
+  const Dataset data = load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 5, ""});
+  CHECK(data.train.size() == 30);
+  CHECK(data.val.size() + data.test.size() == 12);
 }
 
 // Missing IDX files are errors naming the expected path; so is half a t10k pair.
@@ -137,6 +155,53 @@ TEST_CASE("folder errors name the culprit", "[sources][folder]") {
   CHECK_THROWS_WITH(load_dataset({"folder", mixed.str(), 0, 0.0, 0.0, 0, ""}),
                     Catch::Contains(mixed.str("a/1.png")));
   CHECK(load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}).train.images.size(1) == 3);
+}
+
+// Class folders are read as Keras' image_dataset_from_directory and torchvision's ImageFolder
+// read them: images in subfolders count (a Tiny ImageNet train/ folder is a folder dataset),
+// every format decode_image reads (BMP, PGM, ...) is listed, hidden files and folders are not
+// (macOS's "._x.jpg" resource forks would be corrupt images).
+TEST_CASE("folder datasets take subfolders and every readable format", "[sources][folder]") {
+  TempDir dir;
+  write_png(dir.path() / "a" / "sub" / "deeper" / "0.png", 4, 4, 1, testing::pattern(0, 4, 4, 1));
+  REQUIRE(stbi_write_bmp(dir.str("a/1.BMP").c_str(), 4, 4, 3, testing::pattern(1, 4, 4, 3).data()));
+  auto grey = testing::pattern(2, 4, 4, 1);
+  testing::write_text(dir.path() / "b" / "2.pgm",
+                      "P5\n4 4\n255\n" + std::string(grey.begin(), grey.end()));
+  write_png(dir.path() / "b" / "3.png", 4, 4, 3, testing::pattern(3, 4, 4, 3));
+  testing::write_text(dir.path() / "b" / "._3.png", "resource fork, not an image");
+  write_png(dir.path() / "b" / ".thumbs" / "9.png", 4, 4, 3, testing::pattern(9, 4, 4, 3));
+  const Dataset data = load_dataset({"folder", dir.str(), 0, 0.0, 0.0, 0, ""});
+  CHECK(data.class_names == std::vector<std::string>{"a", "b"});
+  REQUIRE(data.train.size() == 4);
+  std::set<int> ids;
+  for (int64_t i = 0; i < 4; ++i) {
+    const int id = testing::pattern_id(image_bytes(data.train, i)[0]);
+    CHECK(label_at(data.train, i) == id / 2);
+    ids.insert(id);
+  }
+  CHECK(ids == std::set<int>{0, 1, 2, 3});
+
+  // Tiny ImageNet's train/<wnid>/images/*.JPEG as class folders.
+  TempDir tin;
+  testing::write_tiny_imagenet(tin.path());
+  const Dataset train = load_dataset({"folder", tin.str("train"), 0, 0.25, 0.25, 0, ""});
+  CHECK(train.class_names == std::vector<std::string>{"n01", "n02", "n03"});
+  CHECK(train.train.size() + train.val.size() + train.test.size() == 12);
+}
+
+// A folder of images hpt cannot decode says what it found instead.
+TEST_CASE("no images found names what the folders hold", "[sources][folder]") {
+  TempDir dir;
+  for (int i = 0; i < 3; ++i) {
+    testing::write_text(dir.path() / "cat" / (std::to_string(i) + ".webp"), "RIFF");
+  }
+  testing::write_text(dir.path() / "dog" / "notes.txt", "x");
+  testing::write_text(dir.path() / "dog" / "README", "x");
+  CHECK_THROWS_WITH(load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 0, ""}),
+                    Catch::Contains("no images found: expected " + dir.str("<class>")) &&
+                        Catch::Contains(".jpg,.jpeg,.png,.bmp") &&
+                        Catch::Contains("(found: 3 .webp, 1 .txt, 1 without extension)"));
 }
 
 // Tiny ImageNet: classes sorted by wnid, named by the first synonym; train/ is train,

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <regex>
 #include <stdexcept>
 
 namespace hpt::trainer {
@@ -67,14 +68,14 @@ IdxArray read_idx(const std::string& path) {
     if (!read_exact(file.get(), b, 4)) {
       throw std::runtime_error(fmt::format("IDX file {} is truncated (dimensions)", path));
     }
-    array.dims.push_back(
-        (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | int64_t{b[3]});
+    array.dims.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) |
+                         int64_t{b[3]});
   }
   // The header's claim against what the file can hold, before allocating anything: a raw file
   // holds exactly its remaining bytes, a gzip file inflates at most k_max_gzip_ratio-fold.
   const bool gzipped = gzdirect(file.get()) == 0;
   const auto header_bytes = static_cast<uintmax_t>(4 + 4 * magic[3]);
-  const uintmax_t available = gzipped ? file_bytes * k_max_gzip_ratio
+  const uintmax_t available = gzipped                     ? file_bytes * k_max_gzip_ratio
                               : file_bytes > header_bytes ? file_bytes - header_bytes
                                                           : 0;
   uintmax_t total = 1;
@@ -95,9 +96,9 @@ IdxArray read_idx(const std::string& path) {
     const size_t next = std::min<size_t>(total, have + k_chunk);
     array.data.resize(next);
     if (!read_exact(file.get(), array.data.data() + have, next - have)) {
-      throw std::runtime_error(fmt::format(
-          "IDX file {} is truncated or corrupt: expected {} data bytes for dims [{}]", path, total,
-          fmt::join(array.dims, ", ")));
+      throw std::runtime_error(
+          fmt::format("IDX file {} is truncated or corrupt: expected {} data bytes for dims [{}]",
+                      path, total, fmt::join(array.dims, ", ")));
     }
     have = next;
   }
@@ -109,14 +110,38 @@ IdxArray read_idx(const std::string& path) {
   return array;
 }
 
-std::string find_idx_file(const std::string& path) {
-  if (std::filesystem::is_regular_file(path)) {
-    return path;
+std::string idx_file_name(const std::string& pool, const std::string& kind) {
+  return pool + "-" + kind + (kind == "images" ? "-idx3" : "-idx1") + "-ubyte";
+}
+
+std::string find_idx_file(const std::string& folder, const std::string& pool,
+                          const std::string& kind) {
+  namespace fs = std::filesystem;
+  const std::string dims = kind == "images" ? "idx3" : "idx1";
+  const std::string canonical = (fs::path(folder) / idx_file_name(pool, kind)).string();
+  for (const std::string& path : {canonical, canonical + ".gz"}) {
+    if (fs::is_regular_file(path)) {
+      return path;
+    }
   }
-  if (std::filesystem::is_regular_file(path + ".gz")) {
-    return path + ".gz";
+  // Other spellings: "train-images.idx3-ubyte" (MNIST unpacked on Windows, Kaggle), a prefix
+  // ("emnist-letters-train-images-idx3-ubyte.gz"), "test" for "t10k"; any case.
+  const std::regex pattern("(.*[-_.])?(" + pool + (pool == "t10k" ? "|test" : "") + ")[-_.]" +
+                               kind + "[-_.]" + dims + "[-_.]ubyte(\\.gz)?",
+                           std::regex::icase);
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), pattern)) {
+      found.push_back(entry.path().string());
+    }
   }
-  return "";
+  std::sort(found.begin(), found.end());
+  if (found.size() > 1) {
+    throw std::runtime_error(fmt::format("{} IDX files could be the {} {}: {}; keep one in {}",
+                                         found.size(), pool, kind, fmt::join(found, ", "), folder));
+  }
+  return found.empty() ? "" : found.front();
 }
 
 }  // namespace hpt::trainer

@@ -1,6 +1,7 @@
 #include "hpt/trainer/image_io.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
 
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -38,17 +40,30 @@ std::string decode_problem() {
   const std::string r = reason != nullptr ? reason : "";
   static const char* const k_truncated[] = {"outofdata", "unexpected end", "not enough pixels",
                                             "no IDAT", "bad zlib header"};
-  if (r.size() < 5 || std::find(std::begin(k_truncated), std::end(k_truncated), r) !=
-                          std::end(k_truncated)) {
+  if (r.size() < 5 ||
+      std::find(std::begin(k_truncated), std::end(k_truncated), r) != std::end(k_truncated)) {
     return "truncated or corrupt image data" + (r.size() < 5 ? "" : " (" + r + ")");
   }
   if (r == "unknown image type") {
-    return "not an image hpt reads (PNG, JPEG, BMP, GIF, TGA, PNM)";
+    return fmt::format("not an image hpt reads ({})", fmt::join(k_image_extensions, " "));
   }
   return "corrupt image (" + r + ")";
 }
 
 }  // namespace
+
+bool has_image_extension(const std::string& name) {
+  for (const char* ext : k_image_extensions) {
+    const size_t n = std::strlen(ext);
+    if (name.size() > n &&
+        std::equal(ext, ext + n, name.end() - static_cast<std::ptrdiff_t>(n), [](char e, char c) {
+          return e == std::tolower(static_cast<unsigned char>(c));
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
 
 std::string image_size_problem(int64_t width, int64_t height) {
   if (width <= 0 || height <= 0) {
@@ -84,8 +99,7 @@ DecodedImage decode_image(const std::string& path) {
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load_from_memory(encoded, size, &width, &height, &native, 0), stbi_image_free);
   if (!data) {
-    throw std::runtime_error(
-        fmt::format("cannot decode image {}: {}", path, decode_problem()));
+    throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, decode_problem()));
   }
   if (const std::string problem = image_size_problem(width, height); !problem.empty()) {
     throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
@@ -116,8 +130,7 @@ DecodedImage resize_image(const DecodedImage& image, int size) {
     return image;
   }
   // stb_image_resize asserts (aborts) on an empty source; callers name the file first.
-  if (const std::string problem = image_size_problem(image.width, image.height);
-      !problem.empty()) {
+  if (const std::string problem = image_size_problem(image.width, image.height); !problem.empty()) {
     throw std::invalid_argument("resize_image: " + problem);
   }
   DecodedImage out;

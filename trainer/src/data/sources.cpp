@@ -32,10 +32,7 @@ std::string trim(const std::string& text) {
   return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
 }
 
-bool is_image_file(const fs::path& path) {
-  const std::string ext = lower(path.extension().string());
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
+bool is_hidden(const fs::path& path) { return path.filename().string().rfind('.', 0) == 0; }
 
 void require_dir(const fs::path& path, const std::string& what) {
   if (!fs::is_directory(path)) {
@@ -65,40 +62,62 @@ std::vector<std::string> read_lines(const fs::path& path) {
   return lines;
 }
 
-// Image files directly inside folder, sorted by name.
-std::vector<std::string> list_images(const fs::path& folder) {
+// Image files (k_image_extensions) in folder and its subfolders, sorted by path, as Keras'
+// image_dataset_from_directory lists them. Hidden files and folders (".DS_Store", macOS's
+// "._x.jpg" resource forks) are skipped; links to folders are not followed. The extensions of
+// the other files go to others (for the "no images found" message).
+std::vector<std::string> list_images(const fs::path& folder,
+                                     std::map<std::string, int64_t>* others = nullptr) {
   std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    if (entry.is_regular_file() && is_image_file(entry.path())) {
-      files.push_back(entry.path().string());
+  for (auto it = fs::recursive_directory_iterator(folder); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (is_hidden(it->path())) {
+      it.disable_recursion_pending();
+    } else if (it->is_regular_file() && has_image_extension(it->path().filename().string())) {
+      files.push_back(it->path().string());
+    } else if (others != nullptr && it->is_regular_file()) {
+      const fs::path& file = it->path();
+      ++(*others)[file.has_extension() ? lower(file.extension().string()) : "without extension"];
     }
   }
   std::sort(files.begin(), files.end());
   return files;
 }
 
+// "no images found" for a folder dataset, with the 3 commonest kinds of file found instead.
+std::string no_images_message(const fs::path& root, const std::map<std::string, int64_t>& others) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  for (const auto& [ext, count] : others) {
+    found.emplace_back(-count, ext);
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < found.size() && i < 3; ++i) {
+    parts.push_back(fmt::format("{} {}", -found[i].first, found[i].second));
+  }
+  return fmt::format("no images found: expected {}/[subfolders/]*{{{}}}{}",
+                     (root / "<class>").string(), fmt::join(k_image_extensions, ","),
+                     parts.empty() ? "" : fmt::format(" (found: {})", fmt::join(parts, ", ")));
+}
+
 DatasetSources list_idx(const fs::path& root) {
   require_dir(root, "IDX dataset folder");
   DatasetSources sources;
-  auto find = [&](const std::string& name, bool required) {
-    const std::string found = find_idx_file((root / name).string());
+  auto find = [&](const std::string& pool, const std::string& kind, bool required) {
+    const std::string found = find_idx_file(root.string(), pool, kind);
     if (found.empty() && required) {
-      throw std::runtime_error(
-          fmt::format("IDX file not found: expected {}[.gz]", (root / name).string()));
+      throw std::runtime_error(fmt::format("IDX file not found: expected {}[.gz]",
+                                           (root / idx_file_name(pool, kind)).string()));
     }
     return found;
   };
-  PoolSource train{"train",
-                   {},
-                   {},
-                   find("train-images-idx3-ubyte", true),
-                   find("train-labels-idx1-ubyte", true)};
-  sources.pools.push_back(train);
-  const std::string test_images = find("t10k-images-idx3-ubyte", false);
-  const std::string test_labels = find("t10k-labels-idx1-ubyte", false);
+  sources.pools.push_back(
+      PoolSource{"train", {}, {}, find("train", "images", true), find("train", "labels", true)});
+  const std::string test_images = find("t10k", "images", false);
+  const std::string test_labels = find("t10k", "labels", false);
   if (!test_images.empty() || !test_labels.empty()) {
-    find("t10k-images-idx3-ubyte", true);  // Both or neither.
-    find("t10k-labels-idx1-ubyte", true);
+    find("t10k", "images", true);  // Both or neither.
+    find("t10k", "labels", true);
     sources.pools.push_back(PoolSource{"t10k", {}, {}, test_images, test_labels});
   }
   for (const auto& pool : sources.pools) {
@@ -184,22 +203,22 @@ DatasetSources list_folder(const fs::path& root) {
   DatasetSources sources;
   std::vector<fs::path> folders;
   for (const auto& entry : fs::directory_iterator(root)) {
-    if (entry.is_directory() && entry.path().filename().string().rfind('.', 0) != 0) {
+    if (entry.is_directory() && !is_hidden(entry.path())) {
       folders.push_back(entry.path());
     }
   }
   std::sort(folders.begin(), folders.end());
   PoolSource pool{"all", {}, {}, "", ""};
+  std::map<std::string, int64_t> others;
   for (size_t c = 0; c < folders.size(); ++c) {
     sources.class_names.push_back(folders[c].filename().string());
-    for (auto& file : list_images(folders[c])) {
+    for (auto& file : list_images(folders[c], &others)) {
       pool.files.push_back(std::move(file));
       pool.labels.push_back(static_cast<int64_t>(c));
     }
   }
   if (pool.files.empty()) {
-    throw std::runtime_error(fmt::format("no images found: expected {}/*.{{jpg,jpeg,png}}",
-                                         (root / "<class>").string()));
+    throw std::runtime_error(no_images_message(root, others));
   }
   sources.all_files = pool.files;
   sources.pools = {pool};

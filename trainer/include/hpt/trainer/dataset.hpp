@@ -61,7 +61,8 @@ std::optional<DatasetProblem> split_problem(const Dataset& dataset);
 //    by val_fraction / test_fraction.
 //  - tiny-imagenet: train/ is train; val/ (with val_annotations.txt) is split evenly
 //    into validation and test (the report's setup); test/ (unlabelled) is ignored.
-//  - folder: one pool <root>/<class>/*.{jpg,jpeg,png} split by the fractions.
+//  - folder: one pool <root>/<class>/**/<image> (k_image_extensions, hidden files skipped)
+//    split by the fractions.
 // Every split is stratified by class and seeded. Throws std::runtime_error naming the
 // file for missing, corrupt or unreadable inputs.
 Dataset load_dataset(const DatasetOptions& options);

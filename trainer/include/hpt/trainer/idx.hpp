@@ -19,7 +19,14 @@ struct IdxArray {
 // is refused with its dims before anything is allocated.
 IdxArray read_idx(const std::string& path);
 
-// Returns path, or path + ".gz" when only that exists; "" when neither does.
-std::string find_idx_file(const std::string& path);
+// "<pool>-<kind>-idx{3,1}-ubyte", as MNIST and Fashion-MNIST name their files.
+std::string idx_file_name(const std::string& pool, const std::string& kind);
+
+// The IDX file of pool ("train" or "t10k") and kind ("images" or "labels") in folder:
+// "<pool>-<kind>-idx{3,1}-ubyte", else that name + ".gz", else the one file spelt otherwise
+// (".idx3-ubyte", underscores, any case, a prefix such as "emnist-digits-", "test" for "t10k");
+// "" when there is none. Throws std::runtime_error naming them when several files could be it.
+std::string find_idx_file(const std::string& folder, const std::string& pool,
+                          const std::string& kind);
 
 }  // namespace hpt::trainer

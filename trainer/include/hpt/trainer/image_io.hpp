@@ -27,6 +27,14 @@ inline constexpr size_t k_max_image_file_bytes = size_t{512} << 20;
 // ("0 x 0 pixels is an empty image").
 std::string image_size_problem(int64_t width, int64_t height);
 
+// The file name extensions decode_image reads (lower case): what stb_image decodes, as the
+// one list for dataset folders and messages.
+inline constexpr const char* k_image_extensions[] = {".jpg", ".jpeg", ".png", ".bmp", ".gif",
+                                                     ".tga", ".pgm",  ".ppm", ".pnm"};
+
+// Whether name ends in one of k_image_extensions, in any case (".JPEG" too).
+bool has_image_extension(const std::string& name);
+
 // Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
 // Throws std::runtime_error naming the path if it is missing, not a regular file (a FIFO, a
 // device, a folder: never opened), unreadable, corrupt, larger than k_max_image_file_bytes,
