@@ -226,6 +226,39 @@ TEST_CASE("tiny-imagenet layout", "[sources][tiny]") {
   }
 }
 
+// Copies of Tiny ImageNet that sorted val/ into class folders (no val_annotations.txt) or
+// dropped words.txt load too: the labels come from the folders, the names are the wnids.
+TEST_CASE("tiny-imagenet with val class folders and no words.txt", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  namespace fs = std::filesystem;
+  fs::remove(dir.path() / "words.txt");
+  fs::remove(dir.path() / "val" / "val_annotations.txt");
+  for (int i = 0; i < 6; ++i) {
+    const std::string wnid = "n0" + std::to_string(i / 2 + 1);
+    const std::string file = "val_" + std::to_string(i) + ".JPEG";
+    fs::create_directories(dir.path() / "val" / wnid);
+    fs::rename(dir.path() / "val" / "images" / file, dir.path() / "val" / wnid / file);
+  }
+  const Dataset data = load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""});
+  CHECK(data.class_names == std::vector<std::string>{"n01", "n02", "n03"});
+  CHECK(data.train.size() == 12);
+  CHECK(counts(data.val, 3) == std::vector<int64_t>{1, 1, 1});
+  CHECK(counts(data.test, 3) == std::vector<int64_t>{1, 1, 1});
+  for (const ImageSet* set : {&data.val, &data.test}) {
+    for (int64_t i = 0; i < set->size(); ++i) {
+      REQUIRE(testing::flat_id(image_bytes(*set, i)[0]) == label_at(*set, i));
+    }
+  }
+  // Neither labels file nor class folders: the file is named.
+  for (int i = 1; i <= 3; ++i) {
+    fs::remove_all(dir.path() / "val" / ("n0" + std::to_string(i)));
+  }
+  CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""}),
+                    Catch::Contains(dir.str("val/val_annotations.txt")) &&
+                        Catch::Contains("val/<wnid>/ class folders"));
+}
+
 // Tiny ImageNet errors: missing wnids.txt, an annotated image that is missing, a corrupt
 // train JPEG, an unknown wnid in the annotations.
 TEST_CASE("tiny-imagenet errors name the file", "[sources][tiny]") {

@@ -100,6 +100,32 @@ std::string no_images_message(const fs::path& root, const std::map<std::string, 
                      parts.empty() ? "" : fmt::format(" (found: {})", fmt::join(parts, ", ")));
 }
 
+// Tiny ImageNet's val/images/*.JPEG labelled by val/val_annotations.txt ("file<TAB>wnid...").
+PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64_t>& label_of) {
+  PoolSource val{"val", {}, {}, "", ""};
+  const fs::path annotations = root / "val" / "val_annotations.txt";
+  for (const auto& line : read_lines(annotations)) {
+    const auto tab1 = line.find('\t');
+    const auto tab2 = line.find('\t', tab1 == std::string::npos ? tab1 : tab1 + 1);
+    if (tab1 == std::string::npos) {
+      throw std::runtime_error(
+          fmt::format("malformed line in {}: '{}'", annotations.string(), line));
+    }
+    const std::string file = trim(line.substr(0, tab1));
+    const std::string wnid = trim(
+        line.substr(tab1 + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab1 - 1));
+    const auto label = label_of.find(wnid);
+    if (label == label_of.end()) {
+      throw std::runtime_error(fmt::format("{}: image {} has class {} which is not in {}",
+                                           annotations.string(), file, wnid,
+                                           (root / "wnids.txt").string()));
+    }
+    val.files.push_back((root / "val" / "images" / file).string());
+    val.labels.push_back(label->second);
+  }
+  return val;
+}
+
 DatasetSources list_idx(const fs::path& root) {
   require_dir(root, "IDX dataset folder");
   DatasetSources sources;
@@ -133,9 +159,8 @@ DatasetSources list_idx(const fs::path& root) {
 DatasetSources list_tiny_imagenet(const fs::path& root) {
   require_dir(root, "Tiny ImageNet folder");
   require_file(root / "wnids.txt", "Tiny ImageNet class list");
-  require_file(root / "words.txt", "Tiny ImageNet class names");
-  require_file(root / "val" / "val_annotations.txt", "Tiny ImageNet validation labels");
   DatasetSources sources;
+  sources.all_files = {(root / "wnids.txt").string()};
   std::vector<std::string> wnids = read_lines(root / "wnids.txt");
   std::sort(wnids.begin(), wnids.end());
   wnids.erase(std::unique(wnids.begin(), wnids.end()), wnids.end());
@@ -146,8 +171,12 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
   for (size_t i = 0; i < wnids.size(); ++i) {
     label_of[wnids[i]] = static_cast<int64_t>(i);
   }
-  std::map<std::string, std::string> words;
-  for (const auto& line : read_lines(root / "words.txt")) {
+  std::map<std::string, std::string> words;  // words.txt is optional: names are the wnids.
+  const bool has_words = fs::is_regular_file(root / "words.txt");
+  if (has_words) {
+    sources.all_files.push_back((root / "words.txt").string());
+  }
+  for (const auto& line : has_words ? read_lines(root / "words.txt") : std::vector<std::string>{}) {
     const auto tab = line.find('\t');
     if (tab != std::string::npos) {
       const std::string synonyms = line.substr(tab + 1);
@@ -159,39 +188,36 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
     sources.class_names.push_back(it != words.end() && !it->second.empty() ? it->second : wnid);
   }
 
-  PoolSource train{"train", {}, {}, "", ""};
-  for (size_t c = 0; c < wnids.size(); ++c) {
-    const fs::path folder = root / "train" / wnids[c] / "images";
-    require_dir(folder, fmt::format("Tiny ImageNet train images of {}", wnids[c]));
-    for (auto& file : list_images(folder)) {
-      train.files.push_back(std::move(file));
-      train.labels.push_back(static_cast<int64_t>(c));
+  // train/<wnid>/images/*.JPEG, or any images under train/<wnid>/; val/ the same way when a
+  // copy has sorted it into class folders instead of val_annotations.txt.
+  auto class_folders = [&](const std::string& name, bool required) {
+    PoolSource pool{name, {}, {}, "", ""};
+    for (size_t c = 0; c < wnids.size(); ++c) {
+      const fs::path folder = root / name / wnids[c];
+      if (!required && !fs::is_directory(folder)) {
+        continue;
+      }
+      require_dir(folder, fmt::format("Tiny ImageNet {} images of {}", name, wnids[c]));
+      for (auto& file : list_images(folder)) {
+        pool.files.push_back(std::move(file));
+        pool.labels.push_back(static_cast<int64_t>(c));
+      }
     }
-  }
-  PoolSource val{"val", {}, {}, "", ""};
+    return pool;
+  };
+  PoolSource train = class_folders("train", true);
+  PoolSource val;
   const fs::path annotations = root / "val" / "val_annotations.txt";
-  for (const auto& line : read_lines(annotations)) {
-    const auto tab1 = line.find('\t');
-    const auto tab2 = line.find('\t', tab1 == std::string::npos ? tab1 : tab1 + 1);
-    if (tab1 == std::string::npos) {
-      throw std::runtime_error(
-          fmt::format("malformed line in {}: '{}'", annotations.string(), line));
+  if (fs::is_regular_file(annotations)) {
+    val = annotated_val(root, label_of);
+    sources.all_files.push_back(annotations.string());
+  } else {
+    val = class_folders("val", false);
+    if (val.files.empty()) {
+      require_file(annotations, "Tiny ImageNet validation labels (or val/<wnid>/ class folders)");
     }
-    const std::string file = trim(line.substr(0, tab1));
-    const std::string wnid = trim(
-        line.substr(tab1 + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab1 - 1));
-    const auto label = label_of.find(wnid);
-    if (label == label_of.end()) {
-      throw std::runtime_error(fmt::format("{}: image {} has class {} which is not in {}",
-                                           annotations.string(), file, wnid,
-                                           (root / "wnids.txt").string()));
-    }
-    val.files.push_back((root / "val" / "images" / file).string());
-    val.labels.push_back(label->second);
   }
   sources.pools = {train, val};
-  sources.all_files = {(root / "wnids.txt").string(), (root / "words.txt").string(),
-                       annotations.string()};
   for (const auto& pool : sources.pools) {
     sources.all_files.insert(sources.all_files.end(), pool.files.begin(), pool.files.end());
   }
