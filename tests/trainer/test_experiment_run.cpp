@@ -272,8 +272,8 @@ TEST_CASE("non-finite features stop the run", "[training][nan]") {
   for (const char* value : {"nan", "inf"}) {
     INFO(value);
     torch::jit::Module m("Broken");
-    m.define(fmt::format("def forward(self, x):\n  return torch.full([x.size(0), 8], float('{}'))\n",
-                         value));
+    m.define(fmt::format(
+        "def forward(self, x):\n  return torch.full([x.size(0), 8], float('{}'))\n", value));
     const std::string path = data + "/" + value + ".pt";
     m.save(path);
     ExperimentConfig c = tiny_experiment(data, path);
@@ -283,5 +283,31 @@ TEST_CASE("non-finite features stop the run", "[training][nan]") {
     c.trainable_extractor = true;  // No cached features: the test features are checked.
     CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
                       Catch::Contains("features of the test split are not finite"));
+  }
+}
+
+// An extractor that passes the probe (2 images) but breaks its contract on a later, larger
+// batch is named like one refused at load: by its key, on one line.
+TEST_CASE("an extractor going bad on a later batch is named by its key",
+          "[training][torchscript]") {
+  const std::string data = hpt::test::make_synthetic_idx("late-bad-extractor");
+  const char* outputs[] = {"torch.zeros([1])", "torch.zeros([x.size(0), 16])"};
+  const char* problems[] = {"got shape [1] for a batch of", "where the first batch gave 8"};
+  for (int i = 0; i < 2; ++i) {
+    INFO(outputs[i]);
+    torch::jit::Module m("LateBad");
+    m.define(
+        fmt::format("def forward(self, x):\n  if x.size(0) > 2:\n    return {}\n  return "
+                    "torch.zeros([x.size(0), "
+                    "8])\n",
+                    outputs[i]));
+    const std::string path = data + "/late" + std::to_string(i) + ".pt";
+    m.save(path);
+    ExperimentConfig c = tiny_experiment(data, path);
+    c.origins["feature_extractor"] = "exp.yaml:4: feature_extractor";
+    CHECK_THROWS_WITH(
+        run_experiment(c, RunOptions()),
+        Catch::StartsWith("exp.yaml:4: feature_extractor: TorchScript extractor " + path + ": ") &&
+            Catch::Contains(problems[i]) && !Catch::Contains("\n"));
   }
 }

@@ -114,6 +114,7 @@ FeatureExtractor make_extractor(const ExperimentConfig& config, const Dataset& d
       throw std::runtime_error(origin_of(config, "feature_extractor") + ": " + e.what());
     }
   }();
+  extractor.set_origin(origin_of(config, "feature_extractor"));
   extractor.set_trainable(config.trainable_extractor);
   if (device.is_cuda()) {
     extractor.to(device, /*channels_last=*/true);  // Conv weights NHWC for cuDNN.

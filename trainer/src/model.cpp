@@ -361,19 +361,22 @@ torch::Tensor FeatureExtractor::forward(const torch::Tensor& input) {
   try {
     out = m_script->forward({x});
   } catch (const std::exception& e) {  // One line: the error, not TorchScript's traceback.
-    throw std::runtime_error(fmt::format("TorchScript extractor {}: forward failed: {}",
-                                         m_script_path,
+    throw std::runtime_error(fmt::format("{}: forward failed: {}", script_label(),
                                          hpt::utf8_prefix(torch_error_line(e), 300)));
   }
   return script_features(out, x.size(0));
 }
 
+std::string FeatureExtractor::script_label() const {
+  return (m_origin.empty() ? "" : m_origin + ": ") + "TorchScript extractor " + m_script_path;
+}
+
 torch::Tensor FeatureExtractor::script_features(const torch::IValue& out, int64_t rows) const {
   const auto refuse = [&](const std::string& problem) {
-    return std::runtime_error(fmt::format(
-        "TorchScript extractor {}: its output must be floating-point features [batch, ...] with "
-        "one row per image and at least one feature, got {}",
-        m_script_path, problem));
+    return std::runtime_error(
+        fmt::format("{}: its output must be floating-point features [batch, ...] with one row "
+                    "per image and at least one feature, got {}",
+                    script_label(), problem));
   };
   torch::Tensor t;
   if (out.isTensor()) {
@@ -396,6 +399,10 @@ torch::Tensor FeatureExtractor::script_features(const torch::IValue& out, int64_
   }
   if (t.dim() < 2 || t.size(0) != rows || (rows > 0 && t.numel() == 0)) {
     throw refuse(fmt::format("shape {} for a batch of {}", shape, rows));
+  }
+  if (m_feature_dim >= 0 && rows > 0 && t.numel() / rows != m_feature_dim) {
+    throw refuse(fmt::format("shape {} for a batch of {}, where the first batch gave {} features",
+                             shape, rows, m_feature_dim));
   }
   return t.flatten(1).to(torch::kFloat32);  // float16, bfloat16, float64: as float32.
 }

@@ -151,13 +151,17 @@ class FeatureExtractor {
   // Normalised float input [N, C, H, W] -> flattened float32 features [N, feature_dim()].
   // A TorchScript module's output is checked on every call (metadata only, no sync): a
   // floating tensor [N, ...] with one row per image and at least one feature (float16,
-  // bfloat16 and float64 become float32); anything else, or an exception inside the module,
-  // throws std::runtime_error "TorchScript extractor <file>: <problem>" on one line.
+  // bfloat16 and float64 become float32) with as many features as the probe batch gave;
+  // anything else, or an exception inside the module, throws std::runtime_error
+  // "[<origin>: ]TorchScript extractor <file>: <problem>" on one line.
   torch::Tensor forward(const torch::Tensor& input);
   // uint8 NHWC images (any device) -> features on the extractor's device, in eval mode
   // under NoGradGuard, batch by batch.
   torch::Tensor extract(const torch::Tensor& images, int64_t batch_size = 256);
 
+  // Where the module was configured ("exp.yaml:7: feature_extractor"), to start the errors of
+  // later batches with, as the errors at load are.
+  void set_origin(std::string origin) { m_origin = std::move(origin); }
   void set_trainable(bool trainable);
   bool trainable() const { return m_trainable; }
   void train(bool on);
@@ -185,9 +189,12 @@ class FeatureExtractor {
   static FeatureExtractor open_script(const std::string& path, const torch::Device& device);
   // The features of a module's output for a batch of `rows` images (forward's checks).
   torch::Tensor script_features(const torch::IValue& out, int64_t rows) const;
+  // "[<origin>: ]TorchScript extractor <file>", the start of forward()'s errors.
+  std::string script_label() const;
   BuiltinCnn m_cnn{nullptr};
   std::shared_ptr<torch::jit::Module> m_script;
   std::string m_script_path;
+  std::string m_origin;
   InputSpec m_spec;
   std::string m_identity;
   bool m_trainable = false;
