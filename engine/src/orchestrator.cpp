@@ -1,6 +1,7 @@
 #include "hpt/engine/orchestrator.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -216,7 +217,13 @@ class Orchestrator {
   // The interrupted study's end: workers ended, their trials WAITING again; exit 130.
   int interrupted();
   void stop_all(bool immediately);
+  // The RUNNING trials whose owner is dead: its process on this host is gone, or (another host
+  // or PID namespace) its heartbeat is older than heartbeat_grace. A trial with no owner hpt
+  // can check and no heartbeat (Optuna writes none unless asked) is never presumed dead: its
+  // number goes to m_unchecked.
   std::set<int64_t> orphans(std::map<int64_t, Json>& owners_seen);
+  // Whether trial id is still RUNNING under this process's claim (nobody finished or took it).
+  bool still_ours(int64_t trial_id);
   // <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
   std::string study_dir() const;
   int done_trials();
@@ -227,6 +234,7 @@ class Orchestrator {
   std::ostream& m_out;
   WorkerSet& m_workers;
   Owner m_owner;
+  std::set<int> m_unchecked;  // See orphans().
   Progress m_progress;
   int64_t m_study_id = -1;
   std::string m_study_dir;
@@ -319,6 +327,7 @@ std::string Orchestrator::study_dir() const {
 // RUNNING trials whose owner is gone: same host and dead, or silent past the grace.
 std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
   std::set<int64_t> out;
+  m_unchecked.clear();
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Running})) {
     Json owner_json = t.system_attrs.count(k_owner_attr) ? t.system_attrs.at(k_owner_attr) : Json();
     Owner owner = Owner::from_json(owner_json);
@@ -327,12 +336,12 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
     if (liveness == OwnerLiveness::Dead) {
       orphan = true;
     } else if (liveness == OwnerLiveness::Unknown) {
+      // Not by datetime_start: the writer's local time, with the writer's time zone.
       auto age = m_storage.heartbeat_age(t.id);
       if (age) {
         orphan = *age > m_config.heartbeat_grace;
-      } else if (t.datetime_start) {
-        orphan = std::chrono::duration<double>(Clock::now() - *t.datetime_start).count() >
-                 m_config.heartbeat_grace;
+      } else if (!owner_json.is_object()) {
+        m_unchecked.insert(t.number);
       }
     }
     if (orphan) {
@@ -345,8 +354,22 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
 
 Json Orchestrator::trial_values(const FrozenTrial& t) const {
   Json values = m_config.fixed;
-  values.update(t.external_params());
+  // Only the search space's: a parameter the config no longer samples (dropped, or moved to
+  // fixed) that a resumed trial still holds must not reach the worker or override fixed.
+  const Json params = t.external_params();
+  for (const auto& [name, dist] : m_config.search_space) {
+    if (params.contains(name)) {
+      values[name] = params.at(name);
+    }
+  }
   return values;
+}
+
+bool Orchestrator::still_ours(int64_t trial_id) {
+  const FrozenTrial t = m_storage.get_trial(trial_id);
+  const auto owner = t.system_attrs.find(k_owner_attr);
+  return t.state == TrialState::Running && owner != t.system_attrs.end() &&
+         owner->second == m_owner.to_json();
 }
 
 std::optional<FrozenTrial> Orchestrator::claim_next() {
@@ -603,6 +626,9 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
 
 bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, Outcome& o) {
   const int64_t id = r.trial.id;
+  if (!still_ours(id)) {  // Finished or re-claimed elsewhere while this process was stalled.
+    return false;
+  }
   if (r.final) {
     try {
       for (const auto& [k, v] : r.final->user_attrs.items()) {
@@ -617,16 +643,18 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
   }
   if (worker.has_log) {
     std::error_code ec;  // Absolute: readers (hpt report, the dashboard) run from anywhere.
-    const auto log = std::filesystem::absolute(
-        m_study_dir + "/" + std::to_string(r.trial.number) + ".log", ec);
+    const auto log =
+        std::filesystem::absolute(m_study_dir + "/" + std::to_string(r.trial.number) + ".log", ec);
     m_storage.set_trial_system_attr(id, k_log_attr, log.lexically_normal().string());
   }
   if (o.state == TrialState::Fail) {
     m_storage.set_trial_system_attr(id, k_fail_reason_attr, o.reason);
     m_storage.set_trial_system_attr(id, k_stderr_tail_attr, trimmed_tail(worker.stderr_tail));
   }
-  return m_config.multi_objective() ? m_storage.set_trial_state_values(id, o.state, o.values)
-                                    : m_storage.set_trial_state_values(id, o.state, o.value);
+  const Json owner = m_owner.to_json();
+  return m_config.multi_objective()
+             ? m_storage.set_trial_state_values(id, o.state, o.values, &owner)
+             : m_storage.set_trial_state_values(id, o.state, o.value, &owner);
 }
 
 void Orchestrator::count_failure(const Running& r, const std::string& reason) {
@@ -650,7 +678,15 @@ void Orchestrator::finish(Running& r, const WorkerResult& worker) {
   Outcome o = outcome(r, worker);
   m_gpus.release(r.gpus);
   m_trials_stale = true;
-  if (!store_outcome(r, worker, o)) {
+  bool stored = false;
+  try {
+    stored = store_outcome(r, worker, o);
+  } catch (const StorageError&) {
+    if (still_ours(r.trial.id)) {  // Another process finished it between our writes.
+      throw;
+    }
+  }
+  if (!stored) {
     m_progress.note(fmt::format("trial {} was taken over by another process; its result is dropped",
                                 r.trial.number));
     return;
@@ -720,7 +756,8 @@ void Orchestrator::stop_all(bool immediately) {
     }
     m_workers.reap(r->worker);  // Kills the group if it is still alive.
     m_gpus.release(r->gpus);
-    m_storage.set_trial_state_values(r->trial.id, TrialState::Waiting, std::nullopt);
+    const Json owner = m_owner.to_json();  // Not one another process re-claimed meanwhile.
+    m_storage.set_trial_state_values(r->trial.id, TrialState::Waiting, std::nullopt, &owner);
   }
   m_running.clear();
 }
@@ -759,7 +796,15 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
     return std::nullopt;
   }
   if (!waiting_note) {
-    m_progress.note("waiting for trials running in other processes");
+    m_progress.note(
+        m_unchecked.empty()
+            ? std::string("waiting for trials running in other processes")
+            : fmt::format(
+                  "waiting for trials running in other processes; {} {} {} no hpt owner and no "
+                  "heartbeat, so whether its process (Optuna?) is alive cannot be told: if it is "
+                  "gone, give a larger --trials",
+                  m_unchecked.size() == 1 ? "trial" : "trials", fmt::join(m_unchecked, ", "),
+                  m_unchecked.size() == 1 ? "has" : "have"));
     waiting_note = true;
   }
   pause(milliseconds(500));

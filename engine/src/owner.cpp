@@ -30,10 +30,20 @@ std::string host_name() {
   return buf;
 }
 
+std::string pid_namespace() {
+  char buf[128] = {};
+  const ssize_t n = ::readlink("/proc/self/ns/pid", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
 }  // namespace
 
 Json Owner::to_json() const {
-  return Json{{"host", host}, {"boot_id", boot_id}, {"pid", pid}, {"start_ticks", start_ticks}};
+  Json j{{"host", host}, {"boot_id", boot_id}, {"pid", pid}, {"start_ticks", start_ticks}};
+  if (!pid_ns.empty()) {
+    j["pid_ns"] = pid_ns;
+  }
+  return j;
 }
 
 Owner Owner::from_json(const Json& j) {
@@ -52,6 +62,7 @@ Owner Owner::from_json(const Json& j) {
   };
   o.host = text("host");
   o.boot_id = text("boot_id");
+  o.pid_ns = text("pid_ns");
   o.pid = static_cast<long>(integer("pid"));
   o.start_ticks = integer("start_ticks");
   return o;
@@ -61,6 +72,7 @@ Owner Owner::current() {
   Owner o;
   o.host = host_name();
   o.boot_id = read_first_line("/proc/sys/kernel/random/boot_id");
+  o.pid_ns = pid_namespace();
   o.pid = static_cast<long>(getpid());
   o.start_ticks = start_ticks_of(o.pid);
   return o;
@@ -73,6 +85,9 @@ OwnerLiveness owner_liveness(const Owner& owner) {
   }
   if (owner.boot_id != me.boot_id) {
     return OwnerLiveness::Dead;
+  }
+  if (!owner.pid_ns.empty() && owner.pid_ns != me.pid_ns) {
+    return OwnerLiveness::Unknown;  // Its pid means nothing in our /proc.
   }
   long long ticks = start_ticks_of(owner.pid);
   return ticks >= 0 && ticks == owner.start_ticks ? OwnerLiveness::Alive : OwnerLiveness::Dead;

@@ -427,30 +427,41 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
         return TrialClaim{kind, load_trial(*id)};  // The first attempt committed this claim.
       }
     }
-    auto waiting = trial_ids(*m_db, study_id, "WAITING");
-    if (!waiting.empty()) {
-      // A trial handed back mid-run (Ctrl-C) restarts from step 0: drop its old steps.
-      m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {waiting.front()});
-      return claimed(Kind::Waiting, waiting.front());
-    }
-    for (int64_t id : is_orphan ? trial_ids(*m_db, study_id, "RUNNING") : std::vector<int64_t>{}) {
-      if (is_orphan(load_trial(id))) {
-        m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {id});
-        m_db->exec("DELETE FROM trial_values WHERE trial_id = ?", {id});
-        return claimed(Kind::Orphan, id);
-      }
-    }
-    int64_t counted = 0;
+    // WAITING and orphaned trials are run only while below limit too (counts as in the
+    // contract; an orphan's dead process does not count as running).
+    int64_t finished = 0;
+    int64_t running = 0;
+    int64_t waiting_count = 0;
     int64_t number = 0;
     m_db->query(
-        "SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED', 'RUNNING', "
-        "'WAITING') THEN 1 ELSE 0 END), 0), COALESCE(MAX(number), -1) + 1 FROM trials "
-        "WHERE study_id = ?",
+        "SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED') THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state = 'RUNNING' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state = 'WAITING' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
         {study_id}, [&](const SqlRow& r) {
-          counted = r.integer(0);
-          number = r.integer(1);
+          finished = r.integer(0);
+          running = r.integer(1);
+          waiting_count = r.integer(2);
+          number = r.integer(3);
         });
-    if (counted >= limit) {
+    if (waiting_count > 0 && finished + running < limit) {
+      const int64_t id = trial_ids(*m_db, study_id, "WAITING").front();
+      // A trial handed back mid-run (Ctrl-C) restarts from step 0: drop its old steps.
+      m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {id});
+      return claimed(Kind::Waiting, id);
+    }
+    std::vector<int64_t> orphans;
+    for (int64_t id : is_orphan ? trial_ids(*m_db, study_id, "RUNNING") : std::vector<int64_t>{}) {
+      if (is_orphan(load_trial(id))) {
+        orphans.push_back(id);
+      }
+    }
+    if (!orphans.empty() && finished + running - static_cast<int64_t>(orphans.size()) < limit) {
+      m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {orphans.front()});
+      m_db->exec("DELETE FROM trial_values WHERE trial_id = ?", {orphans.front()});
+      return claimed(Kind::Orphan, orphans.front());
+    }
+    if (finished + running + waiting_count >= limit) {
       return std::nullopt;
     }
     return claimed(Kind::New, m_db->insert("INSERT INTO trials (number, study_id, state, "
@@ -519,20 +530,28 @@ void SqlStorage::set_trial_intermediate_values(
 }
 
 bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
-                                        const std::vector<double>& values) {
+                                        const std::vector<double>& values, const Json* owner) {
   fail_if(state_values_problem(trial_id, state, values));
   const std::string request = new_request_id();
   return run("finish a trial", true, [&](bool after_lost_connection) {
     if (after_lost_connection && stamped_trial(*m_db, -1, request) == trial_id) {
       return true;  // The first attempt committed.
     }
-    // Only a RUNNING trial changes: another process may have finished or reclaimed it.
+    // Only a RUNNING trial changes (another process may have finished it), and only while
+    // owner's claim holds (another process may have re-claimed it).
     if (state != TrialState::Running) {
-      m_db->exec(
-          "UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = ? AND state = "
-          "'RUNNING'",
-          {trial_state_name(state), is_finished(state) ? SqlParam(now_local()) : SqlParam(),
-           trial_id});
+      SqlParams params{trial_state_name(state),
+                       is_finished(state) ? SqlParam(now_local()) : SqlParam(), trial_id};
+      if (owner != nullptr) {
+        params.insert(params.end(), {k_owner_attr, python_json_dumps(*owner)});
+      }
+      m_db->exec(std::string("UPDATE trials SET state = ?, datetime_complete = ? WHERE trial_id = "
+                             "? AND state = 'RUNNING'") +
+                     (owner == nullptr ? ""
+                                       : " AND EXISTS (SELECT 1 FROM trial_system_attributes a "
+                                         "WHERE a.trial_id = trials.trial_id AND a.\"key\" = ? "
+                                         "AND a.value_json = ?)"),
+                 params);
     }
     if (state == TrialState::Running || m_db->changed_rows() != 1) {
       require_trial(trial_id, false);  // Fails for an unknown trial.

@@ -665,3 +665,88 @@ TEST_CASE("orchestrator (scripted): interrupt hands trials back", "[orchestrator
   CHECK(trials[0].state == TrialState::Complete);
   CHECK(trials[0].intermediate_values.size() == 3);
 }
+
+// A RUNNING trial with no hpt owner and no heartbeat (a live Optuna process's: Optuna writes
+// none unless asked) is never presumed dead, however old its datetime_start (the writer's local
+// time, in the writer's time zone): hpt waits for it and says how to go on without it.
+TEST_CASE("orchestrator (scripted): an unowned trial without heartbeat is left alone",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  int64_t foreign = 0;
+  {
+    auto s = open_storage(c.storage);
+    const int64_t study = s->create_study("s", Direction::Minimize);
+    FrozenTrial optuna;
+    optuna.state = TrialState::Running;
+    optuna.datetime_start = Clock::now() - std::chrono::hours(5);
+    foreign = s->create_trial(study, optuna);
+  }
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  set.interrupt_at(FakeWorkerSet::TimePoint{} + std::chrono::seconds(30));
+  std::string out;
+  CHECK(run_fake(c, 2, set, &out) == k_exit_interrupted);
+  CHECK_THAT(out, Catch::Contains("trial 0 has no hpt owner and no heartbeat") &&
+                      Catch::Contains("give a larger --trials") &&
+                      !Catch::Contains("left RUNNING"));
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].id == foreign);
+  CHECK(trials[0].state == TrialState::Running);
+  CHECK(trials[1].state == TrialState::Complete);
+  CHECK(set.records().size() == 1);
+}
+
+// Another process finishing a trial this one runs (Optuna's fail_stale_trials, an orchestrator
+// that took it over while this one was stopped) drops this result with a note; the study goes
+// on (it used to stop with exit 1: "trial 0 is already FAIL and cannot be changed").
+TEST_CASE("orchestrator (scripted): a trial finished elsewhere is dropped, not fatal",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    if (trial_number(spec) == 0) {  // Failed by another process while it runs.
+      auto other = open_storage(c.storage);
+      const auto t = other->get_all_trials(other->find_study("s")->id).front();
+      other->set_trial_state_values(t.id, TrialState::Fail, std::nullopt);
+    }
+    return hpt::test::completes(param_x(spec));
+  });
+  std::string out;
+  REQUIRE(run_fake(c, 2, set, &out) == k_exit_ok);
+  CHECK_THAT(out, Catch::Contains("trial 0 was taken over by another process; its result is "
+                                  "dropped"));
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 3);
+  CHECK(trials[0].state == TrialState::Fail);
+  CHECK(trials[0].system_attrs.count("hpt:log") == 0);  // Nothing written on another's trial.
+  CHECK(trials[1].state == TrialState::Complete);
+  CHECK(trials[2].state == TrialState::Complete);
+}
+
+// A resumed trial gets only the parameters the config still samples: one dropped from the
+// search space, or moved into fixed, is not passed and never overrides fixed.
+TEST_CASE("orchestrator (scripted): a resumed trial gets only the current search space",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir, "", "}\nfixed: {kind: fixed-value");
+  {
+    auto s = open_storage(c.storage);
+    const int64_t study = s->create_study("s", Direction::Minimize);
+    FrozenTrial w;
+    w.state = TrialState::Waiting;
+    w.distributions = {{"x", FloatDistribution{0.0, 4.0, false, std::nullopt}},
+                       {"kind", CategoricalDistribution{{Json("a"), Json("b")}}}};
+    w.params = {{"x", 1.5}, {"kind", 1}};
+    s->create_trial(study, w);
+  }
+  std::vector<Json> params;
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    params.push_back(Json::parse(spec.env.at("HPT_PARAMS")));
+    return hpt::test::completes(param_x(spec));
+  });
+  REQUIRE(run_fake(c, 1, set) == k_exit_ok);
+  REQUIRE(params.size() == 1);
+  CHECK(params[0].at("x") == 1.5);
+  CHECK(params[0].at("kind") == "fixed-value");
+}

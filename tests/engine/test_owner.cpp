@@ -7,7 +7,7 @@
 
 using namespace hpt;
 
-// This process is alive; a reaped child is dead; another host is unknown.
+// This process is alive; a reaped child is dead; another host or PID namespace is unknown.
 TEST_CASE("owner: liveness", "[owner]") {
   Owner me = Owner::current();
   CHECK(me.pid == getpid());
@@ -32,6 +32,16 @@ TEST_CASE("owner: liveness", "[owner]") {
   Owner rebooted = me;
   rebooted.boot_id = "another-boot";
   CHECK(owner_liveness(rebooted) == OwnerLiveness::Dead);
+
+  CHECK(me.pid_ns.rfind("pid:[", 0) == 0);
+  Owner contained = dead;  // A dead pid here may be a live one in another container.
+  contained.pid_ns = "pid:[1]";
+  CHECK(owner_liveness(contained) == OwnerLiveness::Unknown);
+  contained.boot_id = "another-boot";  // A reboot ended every container.
+  CHECK(owner_liveness(contained) == OwnerLiveness::Dead);
+  Owner old_record = Owner::from_json(dead.to_json());  // Written before pid_ns: as before.
+  old_record.pid_ns.clear();
+  CHECK(owner_liveness(old_record) == OwnerLiveness::Dead);
 
   Owner remote = me;
   remote.host = me.host + "-elsewhere";

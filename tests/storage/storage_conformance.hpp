@@ -303,7 +303,8 @@ inline void check_claim_waiting_first(const StorageFactory& open) {
   w.intermediate_values.clear();
   w.params = {{"i", 5}};
   int64_t w2 = s->create_trial(study, w);
-  // WAITING trials come first, oldest first, even past the limit check and before orphans.
+  // WAITING trials come first, oldest first, before orphans and new trials: the limit counts
+  // only finished and RUNNING trials for them.
   auto orphan_all = [](const FrozenTrial&) { return true; };
   auto c = s->claim_trial(study, 3, "b", orphan_all);
   REQUIRE(c);
@@ -353,7 +354,7 @@ inline void check_claim_orphan(const StorageFactory& open) {
   CHECK(c->trial.params == std::map<std::string, double>{{"x", 0.5}});
   CHECK(c->trial.system_attrs.at("hpt:owner") == "new");
   CHECK(*c->trial.datetime_start > *a->trial.datetime_start);
-  CHECK(asked == std::vector<int>{0});
+  CHECK(asked == std::vector<int>{0, 1});  // Each RUNNING trial: orphans do not count as running.
   CHECK(s->get_trial(a->trial.id).intermediate_values.empty());
   // Nobody is an orphan now, and the limit is reached.
   CHECK_FALSE(s->claim_trial(study, 2, "x", [](const FrozenTrial&) { return false; }));
@@ -363,6 +364,58 @@ inline void check_claim_orphan(const StorageFactory& open) {
   REQUIRE(again);
   CHECK(again->kind == TrialClaim::Kind::Orphan);
   CHECK(again->trial.number == 0);
+}
+
+// --trials N bounds WAITING trials and orphans too: a WAITING trial runs only while finished
+// + RUNNING trials are below the limit, an orphan only while they are without the orphans.
+inline void check_claim_limit_for_waiting_and_orphans(const StorageFactory& open) {
+  auto s = open();
+  int64_t study = s->create_study("bounded", Direction::Minimize);
+  for (int i = 0; i < 2; ++i) {
+    auto c = s->claim_trial(study, 2, "a", nullptr);
+    REQUIRE(c);
+    REQUIRE(s->set_trial_state_values(c->trial.id, TrialState::Complete, 1.0));
+  }
+  FrozenTrial w;
+  w.state = TrialState::Waiting;
+  const int64_t waiting = s->create_trial(study, w);
+  CHECK_FALSE(s->claim_trial(study, 2, "a", nullptr));  // 2 finished: the WAITING one waits.
+  auto c = s->claim_trial(study, 3, "alive", nullptr);
+  REQUIRE(c);
+  CHECK(c->kind == TrialClaim::Kind::Waiting);
+  CHECK(c->trial.id == waiting);
+  auto dead = s->claim_trial(study, 4, "dead", nullptr);
+  REQUIRE(dead);
+  CHECK(dead->kind == TrialClaim::Kind::New);
+  auto is_dead = [](const FrozenTrial& t) { return t.system_attrs.at("hpt:owner") == "dead"; };
+  // 2 finished + 1 live RUNNING: re-running the orphan would pass a limit of 3.
+  CHECK_FALSE(s->claim_trial(study, 3, "b", is_dead));
+  auto orphan = s->claim_trial(study, 4, "b", is_dead);
+  REQUIRE(orphan);
+  CHECK(orphan->kind == TrialClaim::Kind::Orphan);
+  CHECK(orphan->trial.id == dead->trial.id);
+}
+
+// A finish names its claim: it changes nothing once another process has re-claimed the trial.
+inline void check_finish_by_owner(const StorageFactory& open) {
+  auto s = open();
+  int64_t study = s->create_study("owned", Direction::Minimize);
+  auto c = s->claim_trial(study, 5, Json{{"pid", 1}}, nullptr);
+  REQUIRE(c);
+  const Json stale{{"pid", 2}};
+  CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Complete, 1.0, &stale));
+  CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Waiting, std::nullopt, &stale));
+  CHECK(s->get_trial(c->trial.id).state == TrialState::Running);
+  CHECK(s->get_trial(c->trial.id).values.empty());
+  const Json owner{{"pid", 1}};
+  CHECK(s->set_trial_state_values(c->trial.id, TrialState::Complete, 2.0, &owner));
+  CHECK(s->get_trial(c->trial.id).value == 2.0);
+  CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Fail, std::nullopt, &owner));
+  FrozenTrial unowned;  // No hpt:owner at all (Optuna's trial): never "ours".
+  unowned.state = TrialState::Running;
+  const int64_t id = s->create_trial(study, unowned);
+  CHECK_FALSE(s->set_trial_state_values(id, TrialState::Complete, 1.0, &owner));
+  CHECK(s->set_trial_state_values(id, TrialState::Complete, 1.0));
 }
 
 inline void check_heartbeat(const StorageFactory& open) {
@@ -646,6 +699,12 @@ inline void check_not_set_refused(const StorageFactory& open) {
                        hpt::conformance::check_claim_waiting_first, new_db)                     \
   /* claim_trial reclaims an orphan: values cleared, params kept, owner and start reset. */     \
   HPT_CONFORMANCE_CASE(backend, "claim orphan", hpt::conformance::check_claim_orphan, new_db)   \
+  /* WAITING trials and orphans are claimed only below the limit. */                            \
+  HPT_CONFORMANCE_CASE(backend, "claim limit for waiting and orphans",                          \
+                       hpt::conformance::check_claim_limit_for_waiting_and_orphans, new_db)     \
+  /* A finish given its owner changes nothing once the trial was re-claimed. */                 \
+  HPT_CONFORMANCE_CASE(backend, "finish by owner", hpt::conformance::check_finish_by_owner,     \
+                       new_db)                                                                  \
   /* record_heartbeat / heartbeat_age. */                                                       \
   HPT_CONFORMANCE_CASE(backend, "heartbeat", hpt::conformance::check_heartbeat, new_db)         \
   /* Several directions and per-objective values round-trip. */                                 \
@@ -659,7 +718,7 @@ inline void check_not_set_refused(const StorageFactory& open) {
   /* Another connection's finish is not mistaken for this one's lost commit. */                 \
   HPT_CONFORMANCE_CASE(backend, "foreign finish after reconnect",                               \
                        hpt::conformance::check_foreign_finish_after_reconnect, new_db)          \
-  /* More trials than an IN list holds: reads by study, nothing of a neighbour's. */           \
+  /* More trials than an IN list holds: reads by study, nothing of a neighbour's. */            \
   HPT_CONFORMANCE_CASE(backend, "many trials", hpt::conformance::check_many_trials, new_db)     \
   /* create_study refuses NOT_SET directions. */                                                \
   HPT_CONFORMANCE_CASE(backend, "NOT_SET refused", hpt::conformance::check_not_set_refused,     \

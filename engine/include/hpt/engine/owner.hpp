@@ -12,6 +12,9 @@ namespace hpt {
 struct Owner {
   std::string host;
   std::string boot_id;  // /proc/sys/kernel/random/boot_id: pids are only unique per boot.
+  // The PID namespace (readlink /proc/self/ns/pid, "pid:[4026531836]"): containers on one
+  // host share its name and boot but not their pids. Empty in records of older hpt versions.
+  std::string pid_ns;
   long pid = 0;
   long long start_ticks = 0;  // Process start time (field 22 of /proc/pid/stat).
 
@@ -23,8 +26,9 @@ struct Owner {
 
 enum class OwnerLiveness { Alive, Dead, Unknown };
 
-// Alive/Dead for an owner on this host (same boot: checks the pid and its start time;
-// other boot: Dead); Unknown for an owner on another host.
+// Alive/Dead for an owner on this host (same boot and PID namespace: checks the pid and its
+// start time; other boot: Dead); Unknown for an owner on another host or in another PID
+// namespace (another container), whose liveness only its heartbeat tells.
 OwnerLiveness owner_liveness(const Owner& owner);
 
 }  // namespace hpt

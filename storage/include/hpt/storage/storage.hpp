@@ -65,12 +65,14 @@ class Storage {
   virtual std::map<std::string, Json> study_system_attrs(int64_t study_id) = 0;
 
   // Atomically picks the next trial to run and marks it RUNNING, datetime_start now:
-  //  1. the oldest WAITING trial (its intermediate values are cleared; params kept), else
-  //  2. the oldest RUNNING trial for which is_orphan returns true (its intermediate
-  //     values are cleared; params kept), else
+  //  1. the oldest WAITING trial, if the count of COMPLETE + PRUNED + RUNNING trials is
+  //     below limit (its intermediate values are cleared; params kept), else
+  //  2. the oldest RUNNING trial for which is_orphan returns true, if that count without
+  //     the orphans is below limit (its intermediate values are cleared; params kept), else
   //  3. a new trial numbered max+1, if the count of COMPLETE + PRUNED + RUNNING +
   //     WAITING trials is below limit.
-  // Returns std::nullopt when none applies. The claimed trial's system attr
+  // is_orphan is asked about every RUNNING trial, in number order. Returns std::nullopt when
+  // none applies. The claimed trial's system attr
   // k_owner_attr ("hpt:owner") is set to owner and its heartbeat recorded.
   virtual std::optional<TrialClaim> claim_trial(
       int64_t study_id, int limit, const Json& owner,
@@ -95,13 +97,16 @@ class Storage {
   // Moves a RUNNING trial to state with one value per objective (COMPLETE/PRUNED; a
   // multi-objective study's COMPLETE trial: one trial_values row each, objective 0, 1, ...,
   // as Optuna 3.1; empty = no value); sets datetime_complete for finished states. Returns
-  // false, changing nothing, if the trial is not RUNNING (e.g. another process finished or
-  // reclaimed it). Throws StorageError for a NaN value.
+  // false, changing nothing, if the trial is not RUNNING (e.g. another process finished it)
+  // or, when owner is given, if its k_owner_attr is not owner (another process re-claimed
+  // it). Throws StorageError for a NaN value.
   virtual bool set_trial_state_values(int64_t trial_id, TrialState state,
-                                      const std::vector<double>& values) = 0;
-  bool set_trial_state_values(int64_t trial_id, TrialState state, std::optional<double> value) {
-    return set_trial_state_values(trial_id, state,
-                                  value ? std::vector<double>{*value} : std::vector<double>{});
+                                      const std::vector<double>& values,
+                                      const Json* owner = nullptr) = 0;
+  bool set_trial_state_values(int64_t trial_id, TrialState state, std::optional<double> value,
+                              const Json* owner = nullptr) {
+    return set_trial_state_values(
+        trial_id, state, value ? std::vector<double>{*value} : std::vector<double>{}, owner);
   }
   virtual void record_heartbeat(int64_t trial_id) = 0;
   // Seconds since the trial's last heartbeat, std::nullopt if it never had one.
