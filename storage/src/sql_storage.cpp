@@ -194,40 +194,40 @@ void SqlStorage::fail_if(const std::optional<std::string>& problem) const {
 }
 
 void SqlStorage::prepare_schema() {
-  run("open the study database", !m_read_only, [&](bool) {
-    if (!m_read_only) {
-      m_db->lock(-1);  // Two processes opening an empty database: the second waits.
-    }
-    auto tables = m_db->table_names();
-    if (tables.empty() && !m_read_only) {
-      for (const auto& ddl : m_db->schema_ddl()) {
-        m_db->exec(ddl);
+  // Optuna creates its tables, stamps alembic_version and writes version_info in separate
+  // transactions: a schema found incomplete may be one another process is creating, so it is
+  // looked at again for up to 2 s before it is refused.
+  for (int attempt = 0;; ++attempt) {
+    auto incomplete = run("open the study database", !m_read_only, [&](bool) {
+      if (!m_read_only) {
+        m_db->lock(-1);  // Two processes opening an empty database: the second waits.
       }
-      m_db->exec(
-          "INSERT INTO version_info (version_info_id, schema_version, library_version) "
-          "VALUES (1, ?, ?)",
-          {int64_t{k_optuna_schema_version}, k_optuna_library_version});
-      m_db->exec("INSERT INTO alembic_version (version_num) VALUES (?)",
-                 {k_optuna_alembic_version});
-      tables = m_db->table_names();
+      auto tables = m_db->table_names();
+      if (tables.empty() && !m_read_only) {
+        for (const auto& ddl : m_db->schema_ddl()) {
+          m_db->exec(ddl);
+        }
+        m_db->exec(
+            "INSERT INTO version_info (version_info_id, schema_version, library_version) "
+            "VALUES (1, ?, ?)",
+            {int64_t{k_optuna_schema_version}, k_optuna_library_version});
+        m_db->exec("INSERT INTO alembic_version (version_num) VALUES (?)",
+                   {k_optuna_alembic_version});
+        tables = m_db->table_names();
+      }
+      if (tables.empty()) {
+        fail("empty database (no Optuna study schema)");
+      }
+      return schema_problem(tables);
+    });
+    if (!incomplete) {
+      break;
     }
-    if (tables.empty()) {
-      fail("empty database (no Optuna study schema)");
+    if (attempt == 20) {
+      fail(*incomplete);
     }
-    fail_if(optuna_tables_problem(tables, "a database"));
-    std::optional<std::pair<int64_t, std::string>> version;
-    std::optional<std::string> revision;
-    m_db->query("SELECT schema_version, library_version FROM version_info", {},
-                [&](const SqlRow& r) { version.emplace(r.integer(0), r.text(1)); });
-    m_db->query("SELECT version_num FROM alembic_version", {},
-                [&](const SqlRow& r) { revision = r.text(0); });
-    if (!version || !revision) {
-      fail(std::string("Optuna schema without its ") +
-           (version ? "alembic_version" : "version_info") + " row");
-    }
-    fail_if(schema_version_problem(version->first, version->second));
-    fail_if(alembic_revision_problem(*revision, version->second, m_url));
-  });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   try {
     if (!m_read_only) {
       m_db->schema_ready();
@@ -235,6 +235,29 @@ void SqlStorage::prepare_schema() {
   } catch (const std::exception& e) {
     fail("cannot open the study database: " + m_db->describe(e));
   }
+}
+
+std::optional<std::string> SqlStorage::schema_problem(const std::vector<std::string>& tables) {
+  auto problem = optuna_tables_problem(tables, "a database");
+  if (problem && problem->rfind("incomplete", 0) != 0) {
+    fail(*problem);  // Not Optuna's schema at all.
+  }
+  if (problem) {
+    return problem;
+  }
+  std::optional<std::pair<int64_t, std::string>> version;
+  std::optional<std::string> revision;
+  m_db->query("SELECT schema_version, library_version FROM version_info", {},
+              [&](const SqlRow& r) { version.emplace(r.integer(0), r.text(1)); });
+  m_db->query("SELECT version_num FROM alembic_version", {},
+              [&](const SqlRow& r) { revision = r.text(0); });
+  if (!version || !revision) {
+    return std::string("Optuna schema without its ") +
+           (version ? "alembic_version" : "version_info") + " row";
+  }
+  fail_if(schema_version_problem(version->first, version->second));
+  fail_if(alembic_revision_problem(*revision, version->second, m_url));
+  return std::nullopt;
 }
 
 void SqlStorage::require_study(int64_t study_id) {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
+#include <thread>
 
 #include "hpt/storage/sql_storage.hpp"
 #include "support/temp_dir.hpp"
@@ -85,6 +86,24 @@ TEST_CASE("sql storage checks Optuna's tables and version rows", "[storage][sql]
   SQLite::Database(older, SQLite::OPEN_READWRITE)
       .exec("UPDATE version_info SET schema_version = 11, library_version = '3.0.0'");
   CHECK(open_storage(older, true)->list_studies().size() == 1);
+}
+
+// A schema another process is still creating (Optuna writes its tables, alembic_version and
+// version_info in separate transactions) is waited for; it used to be refused as incomplete.
+TEST_CASE("sql storage waits for a schema being created", "[storage][sql]") {
+  hpt::test::TempDir dir;
+  const std::string path = dir.file("creating.db");
+  make_study_db(path);
+  SQLite::Database(path, SQLite::OPEN_READWRITE).exec("DELETE FROM alembic_version");
+  std::thread optuna([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    SQLite::Database(path, SQLite::OPEN_READWRITE)
+        .exec("INSERT INTO alembic_version (version_num) VALUES ('v3.0.0.d')");
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(open_storage(path, false)->list_studies().size() == 1);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(250));
+  optuna.join();
 }
 
 // Named by a URL with a password (as the PostgreSQL backend names itself), a storage never

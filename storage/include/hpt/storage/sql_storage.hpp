@@ -87,6 +87,9 @@ class SqlStorage : public Storage {
   // fail(*problem) if there is one.
   void fail_if(const std::optional<std::string>& problem) const;
   void prepare_schema();
+  // Within a transaction: fails for a database whose tables or versions hpt cannot use;
+  // returns why an Optuna schema is incomplete (maybe still being created), else nullopt.
+  std::optional<std::string> schema_problem(const std::vector<std::string>& tables);
   void require_study(int64_t study_id);
   // Fails for an unknown trial or, when updatable, a finished one.
   void require_trial(int64_t trial_id, bool updatable);
