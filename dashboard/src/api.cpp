@@ -103,12 +103,16 @@ std::vector<std::string> log_folders(const std::string& storage_url,
   return out;
 }
 
+bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders) {
+  return std::any_of(folders.begin(), folders.end(),
+                     [&](const std::string& f) { return path_within(path, f); });
+}
+
 std::optional<std::string> read_log_tail(const std::string& path,
                                          const std::vector<std::string>& folders,
                                          size_t max_bytes) {
   if (path.size() < 4 || path.compare(path.size() - 4, 4, ".log") != 0 ||
-      std::none_of(folders.begin(), folders.end(),
-                   [&](const std::string& f) { return path_within(path, f); })) {
+      !in_trusted_folder(path, folders)) {
     return std::nullopt;
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

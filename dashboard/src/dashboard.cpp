@@ -304,7 +304,10 @@ Response Dashboard::trial(Watched& w, int number) {
   }
   j["plots_html"] = reports::render_trial_curve(*it);
   j["metrics_html"] = reports::render_trial_metrics(*it);
-  const auto view = reports::load_trial_model_view(*it);
+  const auto view_path = reports::model_view_path(*it);
+  const auto view = view_path && in_trusted_folder(*view_path, m_log_folders)
+                        ? reports::read_model_view(*view_path)
+                        : std::nullopt;
   j["model_html"] = view ? reports::render_model_view(*view, "What the model learned") : "";
   return json_response(j);
 }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -18,6 +19,34 @@ bool is_loopback_host(const std::string& host) {
   }
   in_addr v4{};
   return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+bool is_loopback_host_header(const std::string& host) {
+  if (!host.empty() && host.front() == '[') {
+    const auto end = host.find(']');
+    return end != std::string::npos && is_loopback_host(host.substr(0, end + 1));
+  }
+  const auto colon = host.find(':');
+  return is_loopback_host(host.substr(0, colon));
+}
+
+std::optional<Refusal> request_refusal(const std::string& method, const std::string& host_header,
+                                       bool has_range, size_t content_length, bool loopback_only) {
+  if (method != "GET" && method != "HEAD") {
+    return Refusal{405, "only GET and HEAD are served (the dashboard is read-only)"};
+  }
+  if (loopback_only && !host_header.empty() && !is_loopback_host_header(host_header)) {
+    return Refusal{403, "this dashboard answers requests for 127.0.0.1 or localhost only, not '" +
+                            host_header.substr(0, 100) +
+                            "' (a page of another site reaching it through DNS rebinding)"};
+  }
+  if (has_range) {
+    return Refusal{416, "range requests are not served"};
+  }
+  if (content_length > 0) {
+    return Refusal{413, "requests with a body are not served"};
+  }
+  return std::nullopt;
 }
 
 int serve(Dashboard& dashboard, const ServeOptions& options,
@@ -32,7 +61,36 @@ int serve(Dashboard& dashboard, const ServeOptions& options,
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
 
   httplib::Server server;
+  // One client must not hold the dashboard: 64 connections are served at once, and one that
+  // sends nothing (or a byte at a time) is dropped after 2 s of silence.
+  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  server.set_read_timeout(2, 0);
+  server.set_keep_alive_timeout(2);
   server.set_keep_alive_max_count(100);
+  server.set_payload_max_length(1024);
+  const bool loopback_only = is_loopback_host(options.host);
+  // Refused before routing, so before httplib reads a body or builds a multi-range answer
+  // (2,700 ranges in one 8 KB request made it repeat a body 2,700 times in memory).
+  server.set_pre_routing_handler(
+      [loopback_only](const httplib::Request& req, httplib::Response& res) {
+        const auto refusal =
+            request_refusal(req.method, req.get_header_value("Host"), req.has_header("Range"),
+                            static_cast<size_t>(std::strtoull(
+                                req.get_header_value("Content-Length").c_str(), nullptr, 10)),
+                            loopback_only);
+        if (!refusal) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        res.status = refusal->status;
+        res.set_header("X-Content-Type-Options", "nosniff");
+        if (!req.has_header("Range")) {  // With a Range, httplib would repeat the body per range.
+          res.set_content("hpt dashboard: " + refusal->reason + "\n", "text/plain; charset=utf-8");
+        }
+        if (refusal->status == 405) {
+          res.set_header("Allow", "GET, HEAD");
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      });
   // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second server (another
   // dashboard, or another user's process) share the port silently.
   server.set_socket_options([](socket_t sock) {
@@ -48,6 +106,12 @@ int serve(Dashboard& dashboard, const ServeOptions& options,
     res.status = r.status;
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Content-Type-Options", "nosniff");
+    // Pages embed their scripts and styles and fetch only from here; no page may frame them.
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                   "img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                   "frame-ancestors 'none'");
+    res.set_header("X-Frame-Options", "DENY");
     res.set_content(std::move(r.body), r.content_type.c_str());
   });
   const std::string host =

@@ -32,7 +32,7 @@
     states: new Set(STATES),
     valueMin: '',
     valueMax: '',
-    paramFilters: {}, // name -> {min, max} for numbers, {text} for categories
+    paramFilters: new Map(), // name -> {min, max} for numbers, {text} for categories
     onlySelected: false,
     columnsKey: '',
   };
@@ -337,19 +337,25 @@
     return { params: [...params].sort(), attrs: [...attrs].sort(), objectives };
   }
 
+  // A row's own value of a parameter or attribute: names are a study's ("__proto__",
+  // "constructor"), never the prototype's.
+  function own(obj, name) {
+    return obj && Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
+  }
+
   function isNumericParam(name) {
     for (const r of rows.values()) {
-      const v = r.params[name];
+      const v = own(r.params, name);
       if (v !== undefined && v !== null && typeof v !== 'number') return false;
     }
     return true;
   }
 
   function cellValue(r, key) {
-    if (key.startsWith('p:')) return r.params[key.slice(2)];
+    if (key.startsWith('p:')) return own(r.params, key.slice(2));
     if (key.startsWith('v:')) return r.values ? r.values[Number(key.slice(2))] : null;
     if (key === 'pareto') return paretoFront().has(r.number) ? 1 : null;
-    if (key.startsWith('a:')) return r.attrs[key.slice(2)];
+    if (key.startsWith('a:')) return own(r.attrs, key.slice(2));
     return r[key];
   }
 
@@ -381,8 +387,8 @@
     if ((lo !== null || hi !== null) && (r.value === null || r.value === undefined)) return false;
     if (lo !== null && r.value < lo) return false;
     if (hi !== null && r.value > hi) return false;
-    for (const [name, f] of Object.entries(table.paramFilters)) {
-      const v = r.params[name];
+    for (const [name, f] of table.paramFilters) {
+      const v = own(r.params, name);
       if (f.text !== undefined && f.text !== '') {
         if (v === undefined || !fmt(v).toLowerCase().includes(f.text.toLowerCase())) return false;
       }
@@ -415,7 +421,7 @@
         '</fieldset>';
     }
     for (const name of cols.params) {
-      const f = table.paramFilters[name] || {};
+      const f = table.paramFilters.get(name) || {};
       h += '<fieldset><legend>' + esc(name) + '</legend>';
       if (isNumericParam(name)) {
         h += '<input type="number" step="any" data-p="' + esc(name) + '" data-b="min" placeholder="min" value="' +
@@ -444,8 +450,8 @@
     } else if (el.dataset.f) {
       table[el.dataset.f] = el.value;
     } else if (el.dataset.p) {
-      const f = table.paramFilters[el.dataset.p] || (table.paramFilters[el.dataset.p] = {});
-      f[el.dataset.b] = el.value;
+      if (!table.paramFilters.has(el.dataset.p)) table.paramFilters.set(el.dataset.p, {});
+      table.paramFilters.get(el.dataset.p)[el.dataset.b] = el.value;
     } else {
       return;
     }

@@ -116,7 +116,7 @@ TEST_CASE("incremental trials", "[dashboard]") {
 }
 
 // The trial page's data: params, steps, fail reason, the learning curve, the log tail and the
-// model view.
+// model view (both read only from trusted folders).
 TEST_CASE("one trial", "[dashboard]") {
   hpt::test::StudyDb db(12);
   const auto running = db.claim();
@@ -144,6 +144,7 @@ TEST_CASE("one trial", "[dashboard]") {
   Dashboard blind(hpt::open_storage(db.path(), true), "", {});  // Trusts no folder.
   CHECK(get_json(blind, base + "12")["log_tail"].is_null());
   CHECK(get_json(blind, base + "12")["log_path"] == log);
+  CHECK(get_json(blind, base + "12")["model_html"] == "");  // Same rule for the model view.
   CHECK(t["plots_html"].get<std::string>().find("<polyline") != std::string::npos);
   CHECK(t["metrics_html"].get<std::string>().find("ROC curve (AUC 0.9)") != std::string::npos);
   CHECK(t["metrics_html"].get<std::string>().find("Confusion matrix") != std::string::npos);

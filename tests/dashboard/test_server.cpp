@@ -1,4 +1,8 @@
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -51,4 +55,91 @@ TEST_CASE("serve answers over HTTP and stops", "[server]") {
   const int taken = other.bind_to_any_port("127.0.0.1");
   CHECK_THROWS_WITH(hpt::dashboard::serve(dashboard, {"127.0.0.1", taken}, [](int) {}),
                     Catch::Contains("127.0.0.1:" + std::to_string(taken)));
+}
+
+// The Host header of a request to a loopback-only dashboard must name this machine.
+TEST_CASE("is_loopback_host_header", "[server]") {
+  using hpt::dashboard::is_loopback_host_header;
+  for (const char* h :
+       {"127.0.0.1:8080", "localhost", "localhost:80", "[::1]:8080", "[::1]", "127.9.9.9"}) {
+    CHECK(is_loopback_host_header(h));
+  }
+  for (const char* h : {"evil.example:8080", "evil.example", "127.0.0.1.evil.example:80",
+                        "[::2]:80", "localhost.evil.example", "", "[::1"}) {
+    CHECK_FALSE(is_loopback_host_header(h));
+  }
+}
+
+// What is refused before routing, and why (the order: method, host, range, body).
+TEST_CASE("request_refusal", "[server]") {
+  using hpt::dashboard::request_refusal;
+  CHECK_FALSE(request_refusal("GET", "127.0.0.1:1", false, 0, true));
+  CHECK_FALSE(request_refusal("HEAD", "", false, 0, true));
+  CHECK_FALSE(request_refusal("GET", "evil.example", false, 0, false));  // Bound to all.
+  CHECK(request_refusal("POST", "127.0.0.1", false, 0, true)->status == 405);
+  CHECK(request_refusal("GET", "evil.example:80", false, 0, true)->status == 403);
+  CHECK(request_refusal("GET", "localhost", true, 0, true)->status == 416);
+  CHECK(request_refusal("GET", "localhost", false, 10, true)->status == 413);
+}
+
+// Over HTTP: a DNS-rebinding Host, a 2,000-range request, a body, a POST and an idle
+// connection are each refused or dropped at once, and the dashboard keeps answering; pages
+// carry a policy that forbids framing and foreign scripts.
+TEST_CASE("serve refuses hostile requests", "[server]") {
+  hpt::test::StudyDb db(5);
+  hpt::dashboard::Dashboard dashboard(hpt::open_storage(db.path(), true));
+  std::atomic<int> port{0};
+  std::atomic<bool> stop{false};
+  std::thread server([&] {
+    hpt::dashboard::serve(
+        dashboard, {"127.0.0.1", 0}, [&](int p) { port = p; }, [&] { return stop.load(); });
+  });
+  for (int i = 0; i < 500 && port == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(port > 0);
+  httplib::Client client("127.0.0.1", port);
+  auto rebound = client.Get("/api/studies", {{"Host", "evil.example:" + std::to_string(port)}});
+  REQUIRE(rebound);
+  CHECK(rebound->status == 403);
+  CHECK_THAT(rebound->body, Catch::Contains("DNS rebinding"));
+  std::string ranges = "bytes=0-";
+  for (int i = 0; i < 2000; ++i) {
+    ranges += ",0-";
+  }
+  auto ranged = client.Get("/api/studies", {{"Range", ranges}});
+  REQUIRE(ranged);
+  CHECK(ranged->status == 416);
+  CHECK(ranged->body.size() < 1000);
+  auto posted = client.Post("/api/studies", std::string(4096, 'x'), "text/plain");
+  REQUIRE(posted);
+  CHECK(posted->status == 405);
+  auto with_body = client.Get("/api/studies", {{"Content-Length", "100"}});
+  // Refused or cut off, never read into memory: the server goes on answering.
+  CHECK((!with_body || with_body->status == 413));
+  // Many silent connections: each is dropped after 2 s of silence, and requests go on.
+  std::vector<int> silent;
+  for (int i = 0; i < 70; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port.load()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    silent.push_back(fd);
+  }
+  httplib::Client prober("127.0.0.1", port);
+  prober.set_read_timeout(10, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto page = prober.Get("/");
+  REQUIRE(page);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(8));
+  CHECK(page->status == 200);
+  CHECK_THAT(page->get_header_value("Content-Security-Policy"),
+             Catch::Contains("frame-ancestors 'none'"));
+  for (int fd : silent) {
+    ::close(fd);
+  }
+  stop = true;
+  server.join();
 }

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import textwrap
 import unittest
 
 from hpt_harness import (HPT, HERE, OBJECTIVES, PYTHON, TempDirTest, file_digest, quadratic_config, run_hpt,
@@ -183,6 +184,44 @@ class DashboardBrowserTest(TempDirTest):
         self.assertIn("Pareto", result["headers"])
         self.assertEqual(result["importance_charts"], 2)
         self.assertEqual(code, 0, dash_err)
+
+    def test_table_filters_on_prototype_named_parameters(self):
+        """Parameters named `__proto__` and `constructor` (legal in Optuna and hpt) filter the
+        report's trials table like any other, and typing into their filters never writes to
+        Object.prototype (it used to: a min on `__proto__` emptied every other filter)."""
+        reason = browser_missing()
+        if reason:
+            if REQUIRED:
+                self.fail(reason)
+            self.skipTest(reason)
+        db = os.path.join(self.dir, "proto.db")
+        make = textwrap.dedent(f"""
+            import optuna
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            study = optuna.create_study(study_name="proto", storage="sqlite:///{db}")
+            for i in range(5):
+                study.add_trial(optuna.trial.create_trial(
+                    params={{"__proto__": i, "constructor": "ab"[i % 2]}},
+                    distributions={{"__proto__": optuna.distributions.IntDistribution(0, 4),
+                                   "constructor": optuna.distributions.CategoricalDistribution(["a", "b"])}},
+                    value=float(i)))
+            """)
+        made = subprocess.run([PYTHON, "-c", make], capture_output=True, text=True, timeout=120)
+        if made.returncode != 0 and "No module named 'optuna'" in made.stderr:
+            self.skipTest("python3-optuna not installed")
+        self.assertEqual(made.returncode, 0, made.stderr)
+        html = os.path.join(self.dir, "proto.html")
+        run_hpt("report", db, "-o", html, check=True)
+        proc = subprocess.run(
+            ["timeout", "-k", "5", "120", "node", os.path.join(HERE, "report_filters.js"), "file://" + html,
+             os.path.join(self.dir, "profile")],
+            capture_output=True, text=True, env=dict(os.environ, NODE_PATH=NODE_PATH))
+        lines = proc.stdout.strip().splitlines()
+        self.assertTrue(lines, proc.stderr[-2000:])
+        result = json.loads(lines[-1])["result"]
+        self.assertEqual(proc.returncode, 0, f"{result}\n{proc.stderr[-2000:]}")
+        self.assertEqual(result["rows"], {"all": 5, "proto_min_2": 3, "constructor_b": 2, "cleared": 5})
+        self.assertEqual(result["polluted"], [])
 
 
 if __name__ == "__main__":

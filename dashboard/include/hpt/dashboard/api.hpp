@@ -33,6 +33,10 @@ Json trial_detail_json(const FrozenTrial& trial);
 std::vector<std::string> log_folders(const std::string& storage_url,
                                      const std::vector<std::string>& extra);
 
+// Whether path (symbolic links resolved) lies inside one of folders: the one rule for every
+// file a database row names (trial logs, model views).
+bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders);
+
 // The last max_bytes of the log file at path, cut at a line start when possible, invalid UTF-8
 // replaced. std::nullopt unless path (symbolic links resolved) lies inside one of folders and
 // names a regular file ending in ".log", or if it cannot be read.

@@ -1,7 +1,9 @@
 #pragma once
 // `hpt dashboard`: serves a Dashboard over HTTP (Debian's cpp-httplib) until SIGINT/SIGTERM.
 
+#include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "hpt/dashboard/dashboard.hpp"
@@ -15,6 +17,21 @@ struct ServeOptions {
 
 // True for addresses that only this machine can reach: 127.0.0.0/8, ::1, "localhost".
 bool is_loopback_host(const std::string& host);
+
+// Whether a request's Host header ("localhost:8080", "[::1]:80", "127.0.0.1") names this
+// machine only.
+bool is_loopback_host_header(const std::string& host);
+
+// Why a request is refused before it is routed: a method other than GET/HEAD (405), a Host
+// header naming another machine while the dashboard listens on loopback only (403: a page of
+// another site reaching it through DNS rebinding; an absent Host is taken), a Range header
+// (416: httplib would build a multi-range answer in memory), a body (413).
+struct Refusal {
+  int status;
+  std::string reason;
+};
+std::optional<Refusal> request_refusal(const std::string& method, const std::string& host_header,
+                                       bool has_range, size_t content_length, bool loopback_only);
 
 // Serves dashboard on host:port until SIGINT or SIGTERM (blocked in the calling thread and the
 // server's threads, taken by a signal thread) or until stop_when returns true (checked every
