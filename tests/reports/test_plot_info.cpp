@@ -1,3 +1,6 @@
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -88,6 +91,32 @@ TEST_CASE("parallel coordinates normalise every axis", "[plot_info]") {
   // Trial 4: value 4 -> 2/3, opt "[1,2]" -> 1.
   CHECK(p.pos[2][0] == Approx(2.0 / 3));
   CHECK(p.pos[2][1] == Approx(1.0));
+}
+
+// A study of more complete trials than k_max_plotted_trials: slice and parallel plots draw an
+// evenly spaced k_max_plotted_trials of them (first and last kept) and say so; the axes still
+// span every trial.
+TEST_CASE("slice and parallel plots thin a huge study", "[plot_info]") {
+  const auto trials = hpt::test::mixed_study(1400);
+  const auto s = hpt::reports::get_slice_info(trials);
+  const auto p = hpt::reports::get_parallel_info(trials, hpt::Direction::Minimize);
+  const size_t complete = static_cast<size_t>(std::count_if(
+      trials.begin(), trials.end(), [](const auto& t) { return t.state == TrialState::Complete; }));
+  REQUIRE(complete > hpt::reports::k_max_plotted_trials);
+  CHECK(p.index.size() == hpt::reports::k_max_plotted_trials);
+  CHECK(p.index.front() == 0);
+  const auto last = std::find_if(trials.rbegin(), trials.rend(),
+                                 [](const auto& t) { return t.state == TrialState::Complete; });
+  CHECK(p.index.back() == last->number);
+  CHECK(std::is_sorted(p.index.begin(), p.index.end()));
+  CHECK(p.note ==
+        fmt::format("Showing 1000 of the {} complete trials, evenly spaced by number.", complete));
+  CHECK(s.note == p.note);
+  for (const auto& param : s.params) {
+    CHECK(param.index.size() <= hpt::reports::k_max_plotted_trials);
+  }
+  const auto small = hpt::reports::get_slice_info(hpt::test::mixed_study(50));
+  CHECK(small.note.empty());
 }
 
 // Learning curves: capped count with the best trial kept, downsampled points, NaN dropped.

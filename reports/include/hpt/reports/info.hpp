@@ -86,6 +86,10 @@ struct SliceParam {
   std::vector<double> y;
   std::vector<int> index;  // Into the trial list.
 };
+// The most trials a slice or parallel-coordinates plot draws (one mark per trial and
+// parameter); more are thinned evenly, with a note.
+inline constexpr size_t k_max_plotted_trials = 1000;
+
 struct SliceInfo {
   std::vector<SliceParam> params;  // Sorted by name.
   std::string note;
