@@ -6,10 +6,36 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <thread>
 
 #include "dashboard_fixtures.hpp"
 #include "hpt/dashboard/server.hpp"
+
+namespace {
+
+// hpt::dashboard::serve on a free loopback port in a thread, stopped when this goes.
+struct RunningServer {
+  explicit RunningServer(hpt::dashboard::Dashboard& dashboard)
+      : thread([this, &dashboard] {
+          hpt::dashboard::serve(
+              dashboard, {"127.0.0.1", 0}, [this](int p) { port = p; },
+              [this] { return stop.load(); });
+        }) {
+    for (int i = 0; i < 500 && port == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~RunningServer() {
+    stop = true;
+    thread.join();
+  }
+  std::atomic<int> port{0};
+  std::atomic<bool> stop{false};
+  std::thread thread;
+};
+
+}  // namespace
 
 // Loopback addresses are told apart from addresses other machines can reach.
 TEST_CASE("is_loopback_host", "[server]") {
@@ -26,15 +52,8 @@ TEST_CASE("is_loopback_host", "[server]") {
 TEST_CASE("serve answers over HTTP and stops", "[server]") {
   hpt::test::StudyDb db(5);
   hpt::dashboard::Dashboard dashboard(hpt::open_storage(db.path(), true));
-  std::atomic<int> port{0};
-  std::atomic<bool> stop{false};
-  std::thread server([&] {
-    hpt::dashboard::serve(
-        dashboard, {"127.0.0.1", 0}, [&](int p) { port = p; }, [&] { return stop.load(); });
-  });
-  for (int i = 0; i < 500 && port == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  auto server = std::make_unique<RunningServer>(dashboard);
+  const int port = server->port;
   REQUIRE(port > 0);
   httplib::Client client("127.0.0.1", port);
   auto r = client.Get("/api/studies");
@@ -47,8 +66,7 @@ TEST_CASE("serve answers over HTTP and stops", "[server]") {
   auto missing = client.Get("/api/nothing");
   REQUIRE(missing);
   CHECK(missing->status == 404);
-  stop = true;
-  server.join();
+  server.reset();
   // A port in use is a one-line error naming it.
   httplib::Server other;
   other.set_socket_options([](socket_t) {});  // Neither SO_REUSEADDR nor SO_REUSEPORT.
@@ -88,15 +106,8 @@ TEST_CASE("request_refusal", "[server]") {
 TEST_CASE("serve refuses hostile requests", "[server]") {
   hpt::test::StudyDb db(5);
   hpt::dashboard::Dashboard dashboard(hpt::open_storage(db.path(), true));
-  std::atomic<int> port{0};
-  std::atomic<bool> stop{false};
-  std::thread server([&] {
-    hpt::dashboard::serve(
-        dashboard, {"127.0.0.1", 0}, [&](int p) { port = p; }, [&] { return stop.load(); });
-  });
-  for (int i = 0; i < 500 && port == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  auto server = std::make_unique<RunningServer>(dashboard);
+  const int port = server->port;
   REQUIRE(port > 0);
   httplib::Client client("127.0.0.1", port);
   auto rebound = client.Get("/api/studies", {{"Host", "evil.example:" + std::to_string(port)}});
@@ -123,7 +134,7 @@ TEST_CASE("serve refuses hostile requests", "[server]") {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port.load()));
+    addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
     silent.push_back(fd);
@@ -140,6 +151,4 @@ TEST_CASE("serve refuses hostile requests", "[server]") {
   for (int fd : silent) {
     ::close(fd);
   }
-  stop = true;
-  server.join();
 }
