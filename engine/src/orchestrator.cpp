@@ -626,7 +626,11 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
 
 bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, Outcome& o) {
   const int64_t id = r.trial.id;
-  if (!still_ours(id)) {  // Finished or re-claimed elsewhere while this process was stalled.
+  // Another hpt re-claims a trial only once its heartbeat is heartbeat_grace old, so only a
+  // trial that ran that long (this process stopped or stalled) is checked first; one finished
+  // elsewhere meanwhile refuses the writes below, and finish() drops it then.
+  const double ran = std::chrono::duration<double>(m_workers.now() - r.started).count();
+  if (ran > m_config.heartbeat_grace && !still_ours(id)) {
     return false;
   }
   if (r.final) {
