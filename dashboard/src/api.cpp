@@ -108,6 +108,27 @@ bool in_trusted_folder(const std::string& path, const std::vector<std::string>& 
                      [&](const std::string& f) { return path_within(path, f); });
 }
 
+std::optional<std::string> located_log(const std::string& recorded,
+                                       const std::vector<std::string>& folders) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(recorded, ec)) {
+    return recorded;
+  }
+  const fs::path path(recorded);
+  const fs::path two = path.parent_path().filename() / path.filename();
+  const fs::path three = path.parent_path().parent_path().filename() / two;
+  for (const auto& folder : folders) {
+    for (const fs::path& tail : {three, two}) {
+      const fs::path candidate = fs::path(folder) / tail;
+      if (fs::exists(candidate, ec)) {
+        return candidate.string();
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> read_log_tail(const std::string& path,
                                          const std::vector<std::string>& folders,
                                          size_t max_bytes) {

@@ -296,17 +296,19 @@ Response Dashboard::trial(Watched& w, int number) {
   Json j = trial_detail_json(*it);
   j["study"] = {{"id", w.watch.study().id}, {"name", w.watch.study().name}};
   j["log_tail"] = Json();
-  if (auto log = reports::trial_log_path(*it)) {
-    j["log_path"] = *log;
-    if (auto tail = read_log_tail(*log, m_log_folders)) {
+  std::optional<std::string> log;  // Where it is now (the study folder may have moved).
+  if (auto recorded = reports::trial_log_path(*it)) {
+    j["log_path"] = *recorded;
+    log = located_log(*recorded, m_log_folders);
+    if (auto tail = log ? read_log_tail(*log, m_log_folders) : std::nullopt) {
       j["log_tail"] = *tail;
     }
   }
   j["plots_html"] = reports::render_trial_curve(*it);
   j["metrics_html"] = reports::render_trial_metrics(*it);
-  const auto view_path = reports::model_view_path(*it);
-  const auto view = view_path && in_trusted_folder(*view_path, m_log_folders)
-                        ? reports::read_model_view(*view_path)
+  const std::string view_path = log ? reports::model_view_path_of_log(*log) : "";
+  const auto view = log && in_trusted_folder(view_path, m_log_folders)
+                        ? reports::read_model_view(view_path)
                         : std::nullopt;
   j["model_html"] = view ? reports::render_model_view(*view, "What the model learned") : "";
   return json_response(j);

@@ -24,7 +24,11 @@ std::optional<std::string> model_view_path(const FrozenTrial& trial) {
   if (!log) {
     return std::nullopt;
   }
-  return log->substr(0, log->size() - 4) + "/model_view.json";
+  return model_view_path_of_log(*log);
+}
+
+std::string model_view_path_of_log(const std::string& log) {
+  return log.substr(0, log.size() - 4) + "/model_view.json";
 }
 
 std::optional<Json> load_trial_model_view(const FrozenTrial& trial) {

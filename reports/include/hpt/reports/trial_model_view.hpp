@@ -17,6 +17,8 @@ std::optional<std::string> trial_log_path(const FrozenTrial& trial);
 // Where a trial's model view is: <study dir>/<N>/model_view.json next to trial_log_path;
 // std::nullopt when the trial has no such log.
 std::optional<std::string> model_view_path(const FrozenTrial& trial);
+// The same beside a log found elsewhere: "<dir>/<N>.log" -> "<dir>/<N>/model_view.json".
+std::string model_view_path_of_log(const std::string& log);
 
 // The model view of a trial (model_view_path, then read_model_view), if any.
 std::optional<Json> load_trial_model_view(const FrozenTrial& trial);
