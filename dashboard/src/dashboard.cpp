@@ -257,26 +257,37 @@ Response Dashboard::studies() {
 }
 
 Response Dashboard::trials(Watched& w, const std::string& since) {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  std::shared_ptr<const std::vector<FrozenTrial>> snapshot;
+  std::vector<size_t> changed;
+  StudyInfo study;
+  std::string cursor;
   uint64_t from = 0;
-  const std::string prefix = m_epoch + "-";
-  if (since.size() > prefix.size() && since.compare(0, prefix.size(), prefix) == 0) {
-    if (auto r = parse_id(since.substr(prefix.size()));
-        r && static_cast<uint64_t>(*r) <= w.watch.revision()) {
-      from = static_cast<uint64_t>(*r);
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const std::string prefix = m_epoch + "-";
+    if (since.size() > prefix.size() && since.compare(0, prefix.size(), prefix) == 0) {
+      if (auto r = parse_id(since.substr(prefix.size()));
+          r && static_cast<uint64_t>(*r) <= w.watch.revision()) {
+        from = static_cast<uint64_t>(*r);
+      }
     }
+    if (from == 0 && !w.has_plots) {
+      schedule_render(w);  // A page opening: its plots are drawn while this answer is written.
+    }
+    snapshot = w.watch.trials();
+    changed = w.watch.changed_since(from);
+    study = w.watch.study();
+    cursor = prefix + std::to_string(w.watch.revision());
   }
-  if (from == 0 && !w.has_plots) {
-    schedule_render(w);  // A page opening: its plots are drawn while this answer is written.
-  }
-  const auto snapshot = w.watch.trials();
+  // Built outside the lock: a 20,000-trial answer takes seconds, and every other request of
+  // the dashboard waited for it.
   Json rows = Json::array();
-  for (size_t i : w.watch.changed_since(from)) {
+  for (size_t i : changed) {
     rows.push_back(
         reports::trial_row_json(reports::get_trial_row((*snapshot)[i], static_cast<int>(i))));
   }
-  return json_response(Json{{"study", study_summary_json(w.watch.study(), *snapshot)},
-                            {"cursor", prefix + std::to_string(w.watch.revision())},
+  return json_response(Json{{"study", study_summary_json(study, *snapshot)},
+                            {"cursor", cursor},
                             {"full", from == 0},
                             {"trials", std::move(rows)}});
 }
