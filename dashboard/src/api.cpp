@@ -103,37 +103,11 @@ std::vector<std::string> log_folders(const std::string& storage_url,
   return out;
 }
 
-bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders) {
-  return std::any_of(folders.begin(), folders.end(),
-                     [&](const std::string& f) { return path_within(path, f); });
-}
-
-std::optional<std::string> located_log(const std::string& recorded,
-                                       const std::vector<std::string>& folders) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(recorded, ec)) {
-    return recorded;
-  }
-  const fs::path path(recorded);
-  const fs::path two = path.parent_path().filename() / path.filename();
-  const fs::path three = path.parent_path().parent_path().filename() / two;
-  for (const auto& folder : folders) {
-    for (const fs::path& tail : {three, two}) {
-      const fs::path candidate = fs::path(folder) / tail;
-      if (fs::exists(candidate, ec)) {
-        return candidate.string();
-      }
-    }
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string> read_log_tail(const std::string& path,
                                          const std::vector<std::string>& folders,
                                          size_t max_bytes) {
   if (path.size() < 4 || path.compare(path.size() - 4, 4, ".log") != 0 ||
-      !in_trusted_folder(path, folders)) {
+      !reports::in_trusted_folder(path, folders)) {
     return std::nullopt;
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

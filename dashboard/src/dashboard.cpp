@@ -88,9 +88,10 @@ void lower_thread_priority() {
 
 // The plot sections, or a note saying why they could not be drawn.
 std::string draw(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
-                 const reports::StudyImportances* importances) {
+                 const reports::StudyImportances* importances,
+                 const std::vector<std::string>& log_folders) {
   try {
-    return reports::render_plot_sections(study, trials, importances);
+    return reports::render_plot_sections(study, trials, importances, &log_folders);
   } catch (const std::exception& e) {
     return "<p class=\"note\">The plots could not be drawn: " + reports::html_escape(e.what()) +
            "</p>";
@@ -307,20 +308,16 @@ Response Dashboard::trial(Watched& w, int number) {
   Json j = trial_detail_json(*it);
   j["study"] = {{"id", w.watch.study().id}, {"name", w.watch.study().name}};
   j["log_tail"] = Json();
-  std::optional<std::string> log;  // Where it is now (the study folder may have moved).
   if (auto recorded = reports::trial_log_path(*it)) {
-    j["log_path"] = *recorded;
-    log = located_log(*recorded, m_log_folders);
+    j["log_path"] = *recorded;  // Where it is now: the study folder may have moved.
+    const auto log = reports::located_log(*recorded, m_log_folders);
     if (auto tail = log ? read_log_tail(*log, m_log_folders) : std::nullopt) {
       j["log_tail"] = *tail;
     }
   }
   j["plots_html"] = reports::render_trial_curve(*it);
   j["metrics_html"] = reports::render_trial_metrics(*it);
-  const std::string view_path = log ? reports::model_view_path_of_log(*log) : "";
-  const auto view = log && in_trusted_folder(view_path, m_log_folders)
-                        ? reports::read_model_view(view_path)
-                        : std::nullopt;
+  const auto view = reports::load_trial_model_view(*it, &m_log_folders);
   j["model_html"] = view ? reports::render_model_view(*view, "What the model learned") : "";
   return json_response(j);
 }
@@ -359,7 +356,7 @@ void Dashboard::start_render(Watched& w, bool compute_importance, bool first_pai
         }
         const auto start = SteadyClock::now();
         if (first_paint) {
-          std::string html = draw(study, *snapshot, nullptr);
+          std::string html = draw(study, *snapshot, nullptr, m_log_folders);
           std::lock_guard<std::mutex> lock(m_mutex);
           publish(w, std::move(html), revision);
         }
@@ -369,7 +366,7 @@ void Dashboard::start_render(Watched& w, bool compute_importance, bool first_pai
           key = complete_trials_key(*snapshot);
           importances = compute_importances(*snapshot, study.directions);
         }
-        std::string html = draw(study, *snapshot, importances.get());
+        std::string html = draw(study, *snapshot, importances.get(), m_log_folders);
         const auto took = SteadyClock::now() - start;
         std::lock_guard<std::mutex> lock(m_mutex);
         publish(w, std::move(html), revision);

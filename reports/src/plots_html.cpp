@@ -706,7 +706,8 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
 }
 
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
-                                 const StudyImportances* importances) {
+                                 const StudyImportances* importances,
+                                 const std::vector<std::string>* model_view_folders) {
   if (study.is_multi_objective()) {
     return render_mo_sections(study, trials, importances);
   }
@@ -741,7 +742,8 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
   out.reserve(1 << 20);
   render_summary(out, summary);
   if (summary.best_index) {
-    if (auto view = load_trial_model_view(trials[static_cast<size_t>(*summary.best_index)])) {
+    if (auto view = load_trial_model_view(trials[static_cast<size_t>(*summary.best_index)],
+                                          model_view_folders)) {
       out += render_model_view(
           *view, fmt::format("What the model learned (best trial #{})", *summary.best_number));
     }

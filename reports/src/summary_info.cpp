@@ -83,8 +83,9 @@ SummaryInfo get_summary_info(const std::string& study_name, Direction direction,
 }
 
 TrialRow get_trial_row(const FrozenTrial& t, int index) {
-  TrialRow row{index,         t.number, t.state, t.value, t.duration_seconds(), t.external_params(),
-               Json::object(), {}};
+  TrialRow row{
+      index,          t.number, t.state, t.value, t.duration_seconds(), t.external_params(),
+      Json::object(), {}};
   if (t.values.size() > 1) {
     row.values = t.values;
   }

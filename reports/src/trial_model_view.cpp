@@ -1,5 +1,9 @@
 #include "hpt/reports/trial_model_view.hpp"
 
+#include <algorithm>
+#include <filesystem>
+
+#include "hpt/io/folder.hpp"
 #include "hpt/reports/model_view.hpp"
 #include "hpt/storage/attribute_names.hpp"
 
@@ -31,9 +35,44 @@ std::string model_view_path_of_log(const std::string& log) {
   return log.substr(0, log.size() - 4) + "/model_view.json";
 }
 
-std::optional<Json> load_trial_model_view(const FrozenTrial& trial) {
-  const auto path = model_view_path(trial);
-  return path ? read_model_view(*path) : std::nullopt;
+bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders) {
+  return std::any_of(folders.begin(), folders.end(),
+                     [&](const std::string& f) { return path_within(path, f); });
+}
+
+std::optional<std::string> located_log(const std::string& recorded,
+                                       const std::vector<std::string>& folders) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(recorded, ec)) {
+    return recorded;
+  }
+  const fs::path path(recorded);
+  const fs::path two = path.parent_path().filename() / path.filename();
+  const fs::path three = path.parent_path().parent_path().filename() / two;
+  for (const auto& folder : folders) {
+    for (const fs::path& tail : {three, two}) {
+      const fs::path candidate = fs::path(folder) / tail;
+      if (fs::exists(candidate, ec)) {
+        return candidate.string();
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Json> load_trial_model_view(const FrozenTrial& trial,
+                                          const std::vector<std::string>* folders) {
+  if (folders == nullptr) {
+    const auto path = model_view_path(trial);
+    return path ? read_model_view(*path) : std::nullopt;
+  }
+  const auto recorded = trial_log_path(trial);
+  const auto log = recorded ? located_log(*recorded, *folders) : std::nullopt;
+  if (!log || !in_trusted_folder(model_view_path_of_log(*log), *folders)) {
+    return std::nullopt;
+  }
+  return read_model_view(model_view_path_of_log(*log));
 }
 
 }  // namespace hpt::reports

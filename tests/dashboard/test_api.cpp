@@ -117,25 +117,3 @@ TEST_CASE("log_folders", "[api]") {
   CHECK(hpt::dashboard::log_folders("postgresql://u@h/db", {}) ==
         std::vector<std::string>{cwd + "/hpt_trials"});
 }
-
-// A study folder moved (or copied) with its database keeps its logs: the recorded absolute
-// path is gone, the same <study>_trials/<study>/<n>.log lies under the database's new folder.
-TEST_CASE("located_log follows a moved study folder", "[api]") {
-  namespace fs = std::filesystem;
-  hpt::test::TempDir dir;
-  const fs::path old_log = dir.path() / "a" / "study_trials" / "quad" / "3.log";
-  const fs::path moved = dir.path() / "b" / "study_trials" / "quad" / "3.log";
-  fs::create_directories(old_log.parent_path());
-  std::ofstream(old_log) << "x\n";
-  const std::vector<std::string> a = {(dir.path() / "a").string()};
-  const std::vector<std::string> b = {(dir.path() / "b").string()};
-  CHECK(hpt::dashboard::located_log(old_log.string(), a) == old_log.string());
-  fs::create_directories(dir.path() / "b");
-  fs::rename(dir.path() / "a" / "study_trials", dir.path() / "b" / "study_trials");
-  CHECK(hpt::dashboard::located_log(old_log.string(), b) == moved.string());
-  // A --trials-dir folder holding the study folders themselves.
-  const std::vector<std::string> trials_dir = {(dir.path() / "b" / "study_trials").string()};
-  CHECK(hpt::dashboard::located_log(old_log.string(), trials_dir) == moved.string());
-  CHECK_FALSE(hpt::dashboard::located_log(old_log.string(), a));
-  CHECK_FALSE(hpt::dashboard::located_log((dir.path() / "x" / "9.log").string(), b));
-}

@@ -44,9 +44,9 @@ TEST_CASE("trial_log_path", "[model_view]") {
     t.system_attrs["hpt:log"] = ok;
     CHECK(hpt::reports::trial_log_path(t) == ok);
   }
-  for (const hpt::Json& bad : {hpt::Json("/var/log/dpkg.log"), hpt::Json("/s/112.log"),
-                              hpt::Json("/s/2.log"), hpt::Json("/s/12.log.gz"),
-                              hpt::Json("/s/x12.log"), hpt::Json(12)}) {
+  for (const hpt::Json& bad :
+       {hpt::Json("/var/log/dpkg.log"), hpt::Json("/s/112.log"), hpt::Json("/s/2.log"),
+        hpt::Json("/s/12.log.gz"), hpt::Json("/s/x12.log"), hpt::Json(12)}) {
     t.system_attrs["hpt:log"] = bad;
     CHECK_FALSE(hpt::reports::trial_log_path(t));
   }
@@ -68,4 +68,45 @@ TEST_CASE("the report shows the best trial's model", "[model_view]") {
   const std::string with = hpt::reports::render_plot_sections(study, trials, nullptr);
   CHECK(with.find("<section id=\"model\"><h2>What the model learned (best trial #" +
                   std::to_string(trials[*best].number) + ")") != std::string::npos);
+}
+
+// A study folder moved (or copied) with its database keeps its logs: the recorded absolute
+// path is gone, the same <study>_trials/<study>/<n>.log lies under the database's new folder.
+TEST_CASE("located_log follows a moved study folder", "[model_view]") {
+  namespace fs = std::filesystem;
+  hpt::test::TempDir dir;
+  const fs::path old_log = dir.path() / "a" / "study_trials" / "quad" / "3.log";
+  const fs::path moved = dir.path() / "b" / "study_trials" / "quad" / "3.log";
+  fs::create_directories(old_log.parent_path());
+  std::ofstream(old_log) << "x\n";
+  const std::vector<std::string> a = {(dir.path() / "a").string()};
+  const std::vector<std::string> b = {(dir.path() / "b").string()};
+  CHECK(hpt::reports::located_log(old_log.string(), a) == old_log.string());
+  fs::create_directories(dir.path() / "b");
+  fs::rename(dir.path() / "a" / "study_trials", dir.path() / "b" / "study_trials");
+  CHECK(hpt::reports::located_log(old_log.string(), b) == moved.string());
+  // A --trials-dir folder holding the study folders themselves.
+  const std::vector<std::string> trials_dir = {(dir.path() / "b" / "study_trials").string()};
+  CHECK(hpt::reports::located_log(old_log.string(), trials_dir) == moved.string());
+  CHECK_FALSE(hpt::reports::located_log(old_log.string(), a));
+  CHECK_FALSE(hpt::reports::located_log((dir.path() / "x" / "9.log").string(), b));
+}
+
+// With a server's trusted folders, a model view is read only from inside them, wherever the
+// database row points (the dashboard's study page read any folder's model_view.json).
+TEST_CASE("load_trial_model_view keeps to trusted folders", "[model_view]") {
+  namespace fs = std::filesystem;
+  hpt::test::TempDir dir;
+  const fs::path log = dir.path() / "outside" / "3.log";
+  write_view(dir.path() / "outside" / "3" / "model_view.json");
+  std::ofstream(log) << "x\n";
+  hpt::FrozenTrial t;
+  t.number = 3;
+  t.system_attrs["hpt:log"] = log.string();
+  CHECK(hpt::reports::load_trial_model_view(t));  // hpt report: the recorded path.
+  const std::vector<std::string> trusted = {(dir.path() / "study").string()};
+  fs::create_directories(trusted[0]);
+  CHECK_FALSE(hpt::reports::load_trial_model_view(t, &trusted));
+  const std::vector<std::string> outside = {(dir.path() / "outside").string()};
+  CHECK(hpt::reports::load_trial_model_view(t, &outside));
 }

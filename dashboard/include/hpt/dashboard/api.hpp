@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "hpt/reports/trial_model_view.hpp"
 #include "hpt/storage/storage.hpp"
 
 namespace hpt::dashboard {
@@ -32,17 +33,6 @@ Json trial_detail_json(const FrozenTrial& trial);
 // from a database row, which anyone who can write to the study sets: it alone never decides.
 std::vector<std::string> log_folders(const std::string& storage_url,
                                      const std::vector<std::string>& extra);
-
-// Whether path (symbolic links resolved) lies inside one of folders: the one rule for every
-// file a database row names (trial logs, model views).
-bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders);
-
-// Where a trial's log is now: recorded (an absolute path written when the trial ran) if it
-// exists, else the same last two or three path parts ("<study>_trials/<study folder>/<n>.log")
-// under one of folders, for a study folder moved or copied with its database. std::nullopt
-// when neither exists; the caller still reads it through in_trusted_folder's rule.
-std::optional<std::string> located_log(const std::string& recorded,
-                                       const std::vector<std::string>& folders);
 
 // The last max_bytes of the log file at path, cut at a line start when possible, invalid UTF-8
 // replaced. std::nullopt unless path (symbolic links resolved) lies inside one of folders and

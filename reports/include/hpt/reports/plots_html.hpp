@@ -24,9 +24,12 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
 // The same with importances given (computed earlier, maybe for fewer trials), or, when
 // importances is null, without waiting for them: the importance sections say they are being
 // computed and the contour plots pick their pairs by quick_param_ranking. importances of a
-// multi-objective study come from get_study_importances(trials, directions).
+// multi-objective study come from get_study_importances(trials, directions). With
+// model_view_folders (a server's trusted folders), the best trial's model view is read only
+// from them (load_trial_model_view).
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
-                                 const StudyImportances* importances);
+                                 const StudyImportances* importances,
+                                 const std::vector<std::string>* model_view_folders = nullptr);
 
 // The ROC curve (SVG) and confusion-matrix table of one trial's built-in-trainer user attrs;
 // an empty string when it has neither.

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hpt/tuner/trial.hpp"
 
@@ -20,7 +21,21 @@ std::optional<std::string> model_view_path(const FrozenTrial& trial);
 // The same beside a log found elsewhere: "<dir>/<N>.log" -> "<dir>/<N>/model_view.json".
 std::string model_view_path_of_log(const std::string& log);
 
-// The model view of a trial (model_view_path, then read_model_view), if any.
-std::optional<Json> load_trial_model_view(const FrozenTrial& trial);
+// Whether path (symbolic links resolved) lies inside one of folders: the one rule for every
+// file a database row names that a server shows (trial logs, model views).
+bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders);
+
+// Where a trial's log is now: recorded (an absolute path written when the trial ran) if it
+// exists, else the same last two or three path parts ("<study>_trials/<study folder>/<n>.log")
+// under one of folders, for a study folder moved or copied with its database. std::nullopt
+// when neither exists.
+std::optional<std::string> located_log(const std::string& recorded,
+                                       const std::vector<std::string>& folders);
+
+// The model view of a trial (model_view_path, then read_model_view), if any. With folders (a
+// server's trusted folders), the log is found by located_log and only a view inside one of
+// the folders is read.
+std::optional<Json> load_trial_model_view(const FrozenTrial& trial,
+                                          const std::vector<std::string>* folders = nullptr);
 
 }  // namespace hpt::reports
