@@ -715,7 +715,12 @@ bool Orchestrator::status_line_due() {
 }
 
 void Orchestrator::heartbeat() {
-  if (m_workers.now() - m_last_heartbeat < std::chrono::seconds(5)) {
+  // Every 5 s, and three times within heartbeat_grace however short it is: other hosts re-run
+  // a trial whose heartbeat is older than the grace, so a live one must never look that old.
+  const auto interval = std::min<Duration>(
+      std::chrono::seconds(5), std::chrono::duration_cast<Duration>(
+                                   std::chrono::duration<double>(m_config.heartbeat_grace / 3)));
+  if (m_workers.now() - m_last_heartbeat < interval) {
     return;
   }
   m_last_heartbeat = m_workers.now();

@@ -1,10 +1,12 @@
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "fake_worker_set.hpp"
 #include "hpt/engine/orchestrator.hpp"
@@ -749,4 +751,35 @@ TEST_CASE("orchestrator (scripted): a resumed trial gets only the current search
   REQUIRE(params.size() == 1);
   CHECK(params[0].at("x") == 1.5);
   CHECK(params[0].at("kind") == "fixed-value");
+}
+
+// Heartbeats come three times within study.heartbeat_grace, however short it is (they came
+// every 5 s: with a grace of 2 s, two live orchestrators in different containers kept
+// re-running each other's trials).
+TEST_CASE("orchestrator: heartbeats keep within a short grace", "[orchestrator]") {
+  TempDb t;
+  const auto c = shell_study(t, "sleep 2.5; echo \"{\\\"value\\\": 1}\"", ", heartbeat_grace: 1.5");
+  std::atomic<bool> done{false};
+  double oldest = 0.0;
+  int seen = 0;
+  std::thread watcher([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto s = open_storage(c.storage, true);
+    while (!done) {
+      if (const auto study = s->find_study("s")) {
+        for (const auto& trial : s->get_all_trials(study->id, {TrialState::Running})) {
+          if (const auto age = s->heartbeat_age(trial.id)) {
+            oldest = std::max(oldest, *age);
+            ++seen;
+          }
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  CHECK(run(c, 1) == k_exit_ok);
+  done = true;
+  watcher.join();
+  CHECK(seen > 10);
+  CHECK(oldest < 1.2);
 }
