@@ -47,6 +47,7 @@ TEST_CASE("find_idx_file picks the existing variant", "[idx]") {
                     Catch::Contains("2 IDX files could be the t10k labels") &&
                         Catch::Contains(other.str("emnist-digits-test-labels-idx1-ubyte.gz")));
   testing::write_text(other.path() / "not-train-images-idx3-ubyte.txt", "x");
+  testing::write_text(other.path() / "._EMNIST-Letters-Test-Labels-IDX1-UBYTE.gz", "fork");
   CHECK(find_idx_file(other.str(), "train", "images").empty());
 }
 
@@ -79,4 +80,16 @@ TEST_CASE("read_idx checks header dims against the file size", "[idx]") {
     testing::write_idx(path, {32, 0x80000000u, 0}, {}, gzip);  // Zero bytes: read, dims kept.
     CHECK(read_idx(path.string()).dims == std::vector<int64_t>{32, 0x80000000LL, 0});
   }
+}
+
+// Images and labels pair only when their names match but for images/labels and idx3/idx1
+// (one dataset's files); separators, case and ".gz" may differ.
+TEST_CASE("idx_files_pair", "[idx]") {
+  CHECK(idx_files_pair("d/train-images-idx3-ubyte", "d/train-labels-idx1-ubyte.gz"));
+  CHECK(idx_files_pair("d/train-images.idx3-ubyte", "d/TRAIN_LABELS.IDX1-UBYTE"));
+  CHECK(idx_files_pair("emnist-letters-train-images-idx3-ubyte.gz",
+                       "emnist-letters-train-labels-idx1-ubyte.gz"));
+  CHECK_FALSE(idx_files_pair("emnist-letters-train-images-idx3-ubyte.gz",
+                             "emnist-digits-train-labels-idx1-ubyte.gz"));
+  CHECK_FALSE(idx_files_pair("train-images-idx3-ubyte", "fashion-train-labels-idx1-ubyte"));
 }

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <set>
 
 #include "catch_torch.hpp"
@@ -81,6 +83,17 @@ TEST_CASE("idx datasets with MNIST's other file names", "[sources][idx]") {
   const Dataset data = load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 5, ""});
   CHECK(data.train.size() == 30);
   CHECK(data.val.size() + data.test.size() == 12);
+}
+
+// An images file and a labels file of two datasets are refused, not trained on as a pair.
+TEST_CASE("idx images and labels of two datasets are refused", "[sources][idx]") {
+  TempDir dir;
+  testing::write_idx_dataset(dir.path(), false, false);
+  std::filesystem::rename(dir.path() / "train-labels-idx1-ubyte",
+                          dir.path() / "fashion-train-labels-idx1-ubyte");
+  CHECK_THROWS_WITH(load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 5, ""}),
+                    Catch::Contains("are not one pair") &&
+                        Catch::Contains(dir.str("fashion-train-labels-idx1-ubyte")));
 }
 
 // Missing IDX files are errors naming the expected path; so is half a t10k pair.
@@ -190,6 +203,25 @@ TEST_CASE("folder datasets take subfolders and every readable format", "[sources
   CHECK(train.train.size() + train.val.size() + train.test.size() == 12);
 }
 
+// A class folder linked to the dataset's own root is refused (it would take every class's
+// images); a subfolder nobody may read is passed over (root reads everything: checked only
+// when the test does not run as root).
+TEST_CASE("folder datasets: a class linked to the root, an unreadable subfolder",
+          "[sources][folder]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path());
+  std::filesystem::create_directory_symlink(dir.path(), dir.path() / "d_all");
+  CHECK_THROWS_WITH(load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 0, ""}),
+                    Catch::Contains("class folder " + dir.str("d_all") + " is a link"));
+  std::filesystem::remove(dir.path() / "d_all");
+  write_png(dir.path() / "a_cat" / "locked" / "x.png", 6, 6, 3, testing::pattern(50, 6, 6, 3));
+  std::filesystem::permissions(dir.path() / "a_cat" / "locked", std::filesystem::perms::none);
+  if (::geteuid() != 0) {
+    CHECK(load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 0, ""}).train.size() == 9);
+  }
+  std::filesystem::permissions(dir.path() / "a_cat" / "locked", std::filesystem::perms::owner_all);
+}
+
 // A folder of images hpt cannot decode says what it found instead.
 TEST_CASE("no images found names what the folders hold", "[sources][folder]") {
   TempDir dir;
@@ -250,6 +282,12 @@ TEST_CASE("tiny-imagenet with val class folders and no words.txt", "[sources][ti
       REQUIRE(testing::flat_id(image_bytes(*set, i)[0]) == label_at(*set, i));
     }
   }
+  // One class without its val/ folder would be left out of validation and test: refused.
+  fs::rename(dir.path() / "val" / "n03", dir.path() / "n03-elsewhere");
+  CHECK_THROWS_WITH(
+      load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""}),
+      Catch::Contains("1 of the 3 classes have no folder") && Catch::Contains("(first: n03)"));
+  fs::rename(dir.path() / "n03-elsewhere", dir.path() / "val" / "n03");
   // Neither labels file nor class folders: the file is named.
   for (int i = 1; i <= 3; ++i) {
     fs::remove_all(dir.path() / "val" / ("n0" + std::to_string(i)));

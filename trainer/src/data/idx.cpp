@@ -5,6 +5,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -110,6 +112,27 @@ IdxArray read_idx(const std::string& path) {
   return array;
 }
 
+bool idx_files_pair(const std::string& images, const std::string& labels) {
+  // The file name in lower case without ".gz", separators as '-', the kind words dropped.
+  const auto key = [](const std::string& path) {
+    std::string name = std::filesystem::path(path).filename().string();
+    if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) {
+      name.resize(name.size() - 3);
+    }
+    for (char& c : name) {
+      c = c == '_' || c == '.' ? '-'
+                               : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    for (const char* word : {"images", "labels", "idx3", "idx1"}) {
+      for (size_t at; (at = name.find(word)) != std::string::npos;) {
+        name.replace(at, std::strlen(word), "*");
+      }
+    }
+    return name;
+  };
+  return key(images) == key(labels);
+}
+
 std::string idx_file_name(const std::string& pool, const std::string& kind) {
   return pool + "-" + kind + (kind == "images" ? "-idx3" : "-idx1") + "-ubyte";
 }
@@ -132,7 +155,8 @@ std::string find_idx_file(const std::string& folder, const std::string& pool,
   std::vector<std::string> found;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), pattern)) {
+    const std::string name = entry.path().filename().string();  // Not macOS's "._x" forks.
+    if (name.front() != '.' && entry.is_regular_file() && std::regex_match(name, pattern)) {
       found.push_back(entry.path().string());
     }
   }

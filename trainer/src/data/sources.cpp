@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "hpt/io/folder.hpp"
 #include "hpt/trainer/idx.hpp"
 #include "hpt/trainer/image_io.hpp"
 
@@ -69,8 +70,10 @@ std::vector<std::string> read_lines(const fs::path& path) {
 std::vector<std::string> list_images(const fs::path& folder,
                                      std::map<std::string, int64_t>* others = nullptr) {
   std::vector<std::string> files;
-  for (auto it = fs::recursive_directory_iterator(folder); it != fs::recursive_directory_iterator();
-       ++it) {
+  // Subfolders nobody may read are passed over, as os.walk does for Keras.
+  for (auto it =
+           fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied);
+       it != fs::recursive_directory_iterator(); ++it) {
     if (is_hidden(it->path())) {
       it.disable_recursion_pending();
     } else if (it->is_regular_file() && has_image_extension(it->path().filename().string())) {
@@ -147,6 +150,12 @@ DatasetSources list_idx(const fs::path& root) {
     sources.pools.push_back(PoolSource{"t10k", {}, {}, test_images, test_labels});
   }
   for (const auto& pool : sources.pools) {
+    if (!idx_files_pair(pool.idx_images, pool.idx_labels)) {
+      throw std::runtime_error(fmt::format(
+          "the IDX files {} and {} are not one pair (their names differ beyond images/labels): "
+          "the labels would be another dataset's; keep one dataset's files in {}",
+          pool.idx_images, pool.idx_labels, root.string()));
+    }
     sources.all_files.push_back(pool.idx_images);
     sources.all_files.push_back(pool.idx_labels);
   }
@@ -190,11 +199,13 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
 
   // train/<wnid>/images/*.JPEG, or any images under train/<wnid>/; val/ the same way when a
   // copy has sorted it into class folders instead of val_annotations.txt.
+  std::vector<std::string> missing;  // wnids without a val/ folder.
   auto class_folders = [&](const std::string& name, bool required) {
     PoolSource pool{name, {}, {}, "", ""};
     for (size_t c = 0; c < wnids.size(); ++c) {
       const fs::path folder = root / name / wnids[c];
       if (!required && !fs::is_directory(folder)) {
+        missing.push_back(wnids[c]);
         continue;
       }
       require_dir(folder, fmt::format("Tiny ImageNet {} images of {}", name, wnids[c]));
@@ -216,6 +227,11 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
     if (val.files.empty()) {
       require_file(annotations, "Tiny ImageNet validation labels (or val/<wnid>/ class folders)");
     }
+    if (!missing.empty()) {  // A class would be left out of validation and test silently.
+      throw std::runtime_error(fmt::format("{} of the {} classes have no folder {} (first: {})",
+                                           missing.size(), wnids.size(),
+                                           (root / "val" / "<wnid>").string(), missing.front()));
+    }
   }
   sources.pools = {train, val};
   for (const auto& pool : sources.pools) {
@@ -230,6 +246,13 @@ DatasetSources list_folder(const fs::path& root) {
   std::vector<fs::path> folders;
   for (const auto& entry : fs::directory_iterator(root)) {
     if (entry.is_directory() && !is_hidden(entry.path())) {
+      // A class folder linked to a folder holding the dataset would take every class's images.
+      if (path_within(root.string(), entry.path().string())) {
+        throw std::runtime_error(fmt::format(
+            "class folder {} is a link to a folder holding the dataset ({}): its images would be "
+            "every class's",
+            entry.path().string(), resolved_path(entry.path().string())));
+      }
       folders.push_back(entry.path());
     }
   }

@@ -19,6 +19,12 @@ struct IdxArray {
 // is refused with its dims before anything is allocated.
 IdxArray read_idx(const std::string& path);
 
+// Whether an images file and a labels file are spelt as one pair: the same name but for
+// images/labels and idx3/idx1, in any case, with '-', '_' or '.' between the parts, ".gz" or
+// not ("emnist-letters-train-images-idx3-ubyte" pairs with "emnist-letters-train-labels-..."
+// and not with "emnist-digits-train-labels-...").
+bool idx_files_pair(const std::string& images, const std::string& labels);
+
 // "<pool>-<kind>-idx{3,1}-ubyte", as MNIST and Fashion-MNIST name their files.
 std::string idx_file_name(const std::string& pool, const std::string& kind);
 
