@@ -24,6 +24,7 @@
 #include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/study_match.hpp"
 #include "hpt/engine/worker_set.hpp"
+#include "hpt/experiment/experiment_config.hpp"
 #include "hpt/io/folder.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/io/usable_cores.hpp"
@@ -267,6 +268,18 @@ void Orchestrator::preflight() {
   if (m_study_dir.size() + 64 > PATH_MAX) {
     throw std::runtime_error(
         fmt::format("trials folder '{}...' is too long a path", utf8_prefix(m_study_dir, 80)));
+  }
+  if (m_config.builtin_trainer()) {
+    // Every trial's files would land in a folder dataset (each trial would fail on it).
+    const std::string origin = m_config.file + ": fixed";
+    const auto fixed = trainer::experiment_from_json(m_config.fixed, origin);
+    if (const std::string problem = trainer::dataset_holds_problem(m_study_dir, fixed);
+        !problem.empty()) {
+      throw std::runtime_error(fmt::format(
+          "the study's trials folder {}; give study.trials_dir outside it, or keep the database "
+          "elsewhere",
+          problem));
+    }
   }
   create_folder(m_study_dir);
   struct stat st {};

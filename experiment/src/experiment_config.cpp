@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "hpt/io/did_you_mean.hpp"
+#include "hpt/io/folder.hpp"
 #include "hpt/schema/config_error.hpp"
 
 namespace hpt::trainer {
@@ -424,5 +425,15 @@ ExperimentConfig experiment_from_json(const nlohmann::json& json, const std::str
 }
 
 nlohmann::json to_json(const ExperimentConfig& c) { return print_table(experiment_table(), c); }
+
+std::string dataset_holds_problem(const std::string& dir, const ExperimentConfig& c) {
+  if (c.dataset.format == "idx" || c.dataset.path.empty() || !path_within(dir, c.dataset.path)) {
+    return "";
+  }
+  return fmt::format(
+      "'{}' is inside dataset.path '{}': the run's files (sprite.png, ...) would become part "
+      "of the dataset",
+      dir, c.dataset.path);
+}
 
 }  // namespace hpt::trainer

@@ -783,3 +783,25 @@ TEST_CASE("orchestrator: heartbeats keep within a short grace", "[orchestrator]"
   CHECK(seen > 10);
   CHECK(oldest < 1.2);
 }
+
+// A built-in trainer study whose trials folder would lie inside its folder dataset (the
+// database kept in the dataset's folder) is refused before any trial: every trial's files would
+// become a class of images, and each trial failed on it.
+TEST_CASE("orchestrator: a trials folder inside a folder dataset is refused", "[orchestrator]") {
+  hpt::test::TempDir dir("orch");
+  std::filesystem::create_directories(dir.path() / "data" / "cat");
+  const auto c = parse_study_config(
+      "study: {name: s, storage: " + (dir.path() / "data" / "s.db").string() +
+          "}\nfixed:\n  dataset: {format: folder, path: " + (dir.path() / "data").string() +
+          "}\nsearch_space:\n  margin: {type: float, low: 0.1, high: 0.5}\n",
+      "t.yaml");
+  auto storage = open_storage(c.storage);
+  std::ostringstream out;
+  RunOptions o;
+  o.trials = 1;
+  CHECK_THROWS_WITH(run_study(c, *storage, o, out),
+                    Catch::StartsWith("the study's trials folder '") &&
+                        Catch::Contains("is inside dataset.path") &&
+                        Catch::Contains("study.trials_dir"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / "s_trials"));
+}

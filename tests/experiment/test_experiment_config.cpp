@@ -240,3 +240,20 @@ TEST_CASE("objectives key", "[experiment][objectives]") {
              Catch::Contains("objectives[1]: 'embedding_dim' is listed twice"));
   CHECK(experiment_from_json(hpt::trainer::to_json(c), "j").objectives == c.objectives);
 }
+
+// A run's folder inside a folder-layout dataset is named as a problem (its files would become
+// images); an IDX dataset's folder is not, nor a folder beside the dataset.
+TEST_CASE("dataset_holds_problem", "[experiment]") {
+  hpt::test::TempDir tmp("holds");
+  std::filesystem::create_directories(tmp.path() / "data" / "cat");
+  hpt::trainer::ExperimentConfig c;
+  c.dataset.format = "folder";
+  c.dataset.path = (tmp.path() / "data").string();
+  const std::string inside = (tmp.path() / "data" / "run").string();
+  CHECK(hpt::trainer::dataset_holds_problem(inside, c) ==
+        "'" + inside + "' is inside dataset.path '" + c.dataset.path +
+            "': the run's files (sprite.png, ...) would become part of the dataset");
+  CHECK(hpt::trainer::dataset_holds_problem((tmp.path() / "run").string(), c).empty());
+  c.dataset.format = "idx";
+  CHECK(hpt::trainer::dataset_holds_problem(inside, c).empty());
+}

@@ -31,13 +31,8 @@ std::string run_output_problem(const std::string& dir, const ExperimentConfig& c
     return problem;
   }
   const fs::path out = resolved_path(dir);
-  // Folder layouts list their folders (an IDX dataset reads its files by name only).
-  if (config.dataset.format != "idx" && !config.dataset.path.empty() &&
-      path_within(dir, config.dataset.path)) {
-    return fmt::format(
-        "'{}' is inside dataset.path '{}': the run's files (sprite.png, ...) would become "
-        "part of the dataset",
-        dir, config.dataset.path);
+  if (std::string problem = dataset_holds_problem(dir, config); !problem.empty()) {
+    return problem;
   }
   const bool torchscript = config.feature_extractor != "builtin-cnn";
   const std::string extractor = torchscript ? resolved_path(config.feature_extractor) : "";

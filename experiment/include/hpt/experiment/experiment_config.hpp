@@ -103,6 +103,12 @@ std::string origin_of(const ExperimentConfig& config, const std::string& key);
 // trial, so that a typo does not fail every trial.
 std::vector<std::pair<std::string, std::string>> input_path_problems(const ExperimentConfig& c);
 
+// Why a run's files may not go to folder dir: it lies inside a folder-layout dataset.path
+// (links resolved), where they would become training images (an IDX dataset reads its files
+// by name only). Empty when they may. `hpt train --out`, a worker's HPT_TRIAL_DIR and a
+// study's trials folder are checked with it.
+std::string dataset_holds_problem(const std::string& dir, const ExperimentConfig& c);
+
 // Every key parse_experiment accepts at the top level, in the order they are read. The keys,
 // their checks and their printing are one table (experiment_config.cpp); defaults are above.
 std::vector<std::string> experiment_keys();
