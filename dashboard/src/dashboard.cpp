@@ -308,16 +308,17 @@ Response Dashboard::trial(Watched& w, int number) {
   Json j = trial_detail_json(*it);
   j["study"] = {{"id", w.watch.study().id}, {"name", w.watch.study().name}};
   j["log_tail"] = Json();
+  std::optional<std::string> log;  // Where it is now: the study folder may have moved.
   if (auto recorded = reports::trial_log_path(*it)) {
-    j["log_path"] = *recorded;  // Where it is now: the study folder may have moved.
-    const auto log = reports::located_log(*recorded, m_log_folders);
+    j["log_path"] = *recorded;
+    log = reports::located_log(*recorded, m_log_folders);
     if (auto tail = log ? read_log_tail(*log, m_log_folders) : std::nullopt) {
       j["log_tail"] = *tail;
     }
   }
   j["plots_html"] = reports::render_trial_curve(*it);
   j["metrics_html"] = reports::render_trial_metrics(*it);
-  const auto view = reports::load_trial_model_view(*it, &m_log_folders);
+  const auto view = log ? reports::trusted_model_view(*log, m_log_folders) : std::nullopt;
   j["model_html"] = view ? reports::render_model_view(*view, "What the model learned") : "";
   return json_response(j);
 }

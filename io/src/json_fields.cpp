@@ -75,13 +75,19 @@ std::string JsonFields::string(const std::string& key, size_t max_size) const {
   return v.get<std::string>();
 }
 
-std::vector<int64_t> JsonFields::integers(const std::string& key, int64_t min, int64_t max,
-                                          size_t max_count) const {
+const nlohmann::json& JsonFields::list(const std::string& key, size_t max_count,
+                                       const char* what) const {
   const auto& v = at(key);
   if (!v.is_array() || v.size() > max_count) {
-    throw std::invalid_argument(fmt::format("{}: expected a list of at most {} integers, got {}",
-                                            path(key), max_count, shown(v)));
+    throw std::invalid_argument(fmt::format("{}: expected a list of at most {} {}, got {}",
+                                            path(key), max_count, what, shown(v)));
   }
+  return v;
+}
+
+std::vector<int64_t> JsonFields::integers(const std::string& key, int64_t min, int64_t max,
+                                          size_t max_count) const {
+  const auto& v = list(key, max_count, "integers");
   std::vector<int64_t> out;
   for (size_t i = 0; i < v.size(); ++i) {
     out.push_back(checked_integer(v[i], fmt::format("{}[{}]", path(key), i), min, max));
@@ -90,11 +96,7 @@ std::vector<int64_t> JsonFields::integers(const std::string& key, int64_t min, i
 }
 
 std::vector<double> JsonFields::numbers(const std::string& key, size_t max_count) const {
-  const auto& v = at(key);
-  if (!v.is_array() || v.size() > max_count) {
-    throw std::invalid_argument(fmt::format("{}: expected a list of at most {} numbers, got {}",
-                                            path(key), max_count, shown(v)));
-  }
+  const auto& v = list(key, max_count, "numbers");
   std::vector<double> out;
   for (size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_number() || !std::isfinite(v[i].get<double>())) {

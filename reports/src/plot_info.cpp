@@ -169,10 +169,11 @@ HistoryInfo get_history_info(const std::vector<FrozenTrial>& trials, Direction d
 SliceInfo get_slice_info(const std::vector<FrozenTrial>& trials) {
   SliceInfo info;
   const std::vector<int> idx = complete_indices(trials);
+  const std::vector<int> shown = plotted(idx, k_max_plotted_trials, info.note);
   for (const std::string& name : param_names(trials, idx)) {
     SliceParam p;
     p.axis = make_param_axis(trials, idx, name);
-    for (int i : plotted(idx, k_max_plotted_trials, info.note)) {
+    for (int i : shown) {
       const double x = axis_value(p.axis, trials[i]);
       if (std::isnan(x) || (x < 0.0 && p.axis.categorical)) {
         continue;

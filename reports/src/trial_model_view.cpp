@@ -69,10 +69,13 @@ std::optional<Json> load_trial_model_view(const FrozenTrial& trial,
   }
   const auto recorded = trial_log_path(trial);
   const auto log = recorded ? located_log(*recorded, *folders) : std::nullopt;
-  if (!log || !in_trusted_folder(model_view_path_of_log(*log), *folders)) {
-    return std::nullopt;
-  }
-  return read_model_view(model_view_path_of_log(*log));
+  return log ? trusted_model_view(*log, *folders) : std::nullopt;
+}
+
+std::optional<Json> trusted_model_view(const std::string& log,
+                                       const std::vector<std::string>& folders) {
+  const std::string path = model_view_path_of_log(log);
+  return in_trusted_folder(path, folders) ? read_model_view(path) : std::nullopt;
 }
 
 }  // namespace hpt::reports

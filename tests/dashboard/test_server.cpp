@@ -35,6 +35,14 @@ struct RunningServer {
   std::thread thread;
 };
 
+// A dashboard of a 5-trial study database, served (server.reset() stops it).
+struct ServedStudy {
+  hpt::test::StudyDb db{5};
+  hpt::dashboard::Dashboard dashboard{hpt::open_storage(db.path(), true)};
+  std::unique_ptr<RunningServer> server = std::make_unique<RunningServer>(dashboard);
+  int port() const { return server->port; }
+};
+
 }  // namespace
 
 // Loopback addresses are told apart from addresses other machines can reach.
@@ -50,10 +58,8 @@ TEST_CASE("is_loopback_host", "[server]") {
 
 // The server answers on a free loopback port (gzip allowed) and stops when told.
 TEST_CASE("serve answers over HTTP and stops", "[server]") {
-  hpt::test::StudyDb db(5);
-  hpt::dashboard::Dashboard dashboard(hpt::open_storage(db.path(), true));
-  auto server = std::make_unique<RunningServer>(dashboard);
-  const int port = server->port;
+  ServedStudy served;
+  const int port = served.port();
   REQUIRE(port > 0);
   httplib::Client client("127.0.0.1", port);
   auto r = client.Get("/api/studies");
@@ -66,12 +72,12 @@ TEST_CASE("serve answers over HTTP and stops", "[server]") {
   auto missing = client.Get("/api/nothing");
   REQUIRE(missing);
   CHECK(missing->status == 404);
-  server.reset();
+  served.server.reset();
   // A port in use is a one-line error naming it.
   httplib::Server other;
   other.set_socket_options([](socket_t) {});  // Neither SO_REUSEADDR nor SO_REUSEPORT.
   const int taken = other.bind_to_any_port("127.0.0.1");
-  CHECK_THROWS_WITH(hpt::dashboard::serve(dashboard, {"127.0.0.1", taken}, [](int) {}),
+  CHECK_THROWS_WITH(hpt::dashboard::serve(served.dashboard, {"127.0.0.1", taken}, [](int) {}),
                     Catch::Contains("127.0.0.1:" + std::to_string(taken)));
 }
 
@@ -104,10 +110,8 @@ TEST_CASE("request_refusal", "[server]") {
 // connection are each refused or dropped at once, and the dashboard keeps answering; pages
 // carry a policy that forbids framing and foreign scripts.
 TEST_CASE("serve refuses hostile requests", "[server]") {
-  hpt::test::StudyDb db(5);
-  hpt::dashboard::Dashboard dashboard(hpt::open_storage(db.path(), true));
-  auto server = std::make_unique<RunningServer>(dashboard);
-  const int port = server->port;
+  ServedStudy served;
+  const int port = served.port();
   REQUIRE(port > 0);
   httplib::Client client("127.0.0.1", port);
   auto rebound = client.Get("/api/studies", {{"Host", "evil.example:" + std::to_string(port)}});

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -27,6 +28,14 @@ void read_data(const std::string& path) {
   }
 }
 
+// A writer of "data" entries that counts its calls.
+std::function<void(const std::string&)> data_writer(int& calls) {
+  return [&calls](const std::string& tmp) {
+    ++calls;
+    std::ofstream(tmp) << "data";
+  };
+}
+
 }  // namespace
 
 // ensure_cached writes once (miss), then reports hits without calling write again.
@@ -34,10 +43,7 @@ TEST_CASE("ensure_cached writes once", "[cache]") {
   const std::string root = fresh_cache("ensure");
   CHECK(cache_root() == root);
   int calls = 0;
-  auto write = [&](const std::string& tmp) {
-    ++calls;
-    std::ofstream(tmp) << "data";
-  };
+  const auto write = data_writer(calls);
   const std::string path = root + "/x/file.bin";
   std::ostringstream log;
   CHECK_FALSE(ensure_cached(path, write, read_data, log));
@@ -111,10 +117,7 @@ TEST_CASE("concurrent ensure_cached computes once", "[cache]") {
 TEST_CASE("ensure_cached rebuilds an unreadable entry", "[cache]") {
   const std::string root = fresh_cache("unreadable");
   int calls = 0;
-  auto write = [&](const std::string& tmp) {
-    ++calls;
-    std::ofstream(tmp) << "data";
-  };
+  const auto write = data_writer(calls);
   const std::string path = root + "/x/file.bin";
   std::ostringstream log;
   REQUIRE_FALSE(ensure_cached(path, write, read_data, log));

@@ -32,6 +32,8 @@ class JsonFields {
 
  private:
   const nlohmann::json& at(const std::string& key) const;
+  // key's value, a list of at most max_count elements ("a list of at most N <what>").
+  const nlohmann::json& list(const std::string& key, size_t max_count, const char* what) const;
   const nlohmann::json& m_json;
   std::string m_path;
 };

@@ -32,9 +32,14 @@ bool in_trusted_folder(const std::string& path, const std::vector<std::string>& 
 std::optional<std::string> located_log(const std::string& recorded,
                                        const std::vector<std::string>& folders);
 
+// The model view beside a trial's log found at log (model_view_path_of_log), read only if it
+// lies inside one of folders (a server's trusted folders).
+std::optional<Json> trusted_model_view(const std::string& log,
+                                       const std::vector<std::string>& folders);
+
 // The model view of a trial (model_view_path, then read_model_view), if any. With folders (a
 // server's trusted folders), the log is found by located_log and only a view inside one of
-// the folders is read.
+// the folders is read (trusted_model_view).
 std::optional<Json> load_trial_model_view(const FrozenTrial& trial,
                                           const std::vector<std::string>* folders = nullptr);
 
