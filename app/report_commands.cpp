@@ -44,7 +44,8 @@ void add_report_commands(CLI::App& app) {
     check_output_path(args->out, args->db);
     auto storage = open_storage(args->db, true);
     require_known_directions(*storage, args->study, "report");
-    reports::write_report(*storage, args->study, args->out);
+    // A moved study folder is found beside its database (reports::log_folders).
+    reports::write_report(*storage, args->study, args->out, {reports::log_folders(args->db, {}), false});
     std::cerr << "hpt: wrote " << args->out << "\n";  // stdout may be the report itself.
   });
   auto* importance = app.add_subcommand("importance", "Parameter importances (fANOVA)");

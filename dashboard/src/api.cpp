@@ -86,23 +86,6 @@ Json trial_detail_json(const FrozenTrial& t) {
   return j;
 }
 
-std::vector<std::string> log_folders(const std::string& storage_url,
-                                     const std::vector<std::string>& extra) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (auto db = sqlite_file_of(storage_url)) {
-    const fs::path folder = fs::path(*db).parent_path();
-    out.push_back(fs::absolute(folder.empty() ? fs::path(".") : folder, ec).string());
-  } else {
-    out.push_back(fs::absolute("hpt_trials", ec).string());
-  }
-  for (const auto& folder : extra) {
-    out.push_back(fs::absolute(folder, ec).string());
-  }
-  return out;
-}
-
 std::optional<std::string> read_log_tail(const std::string& path,
                                          const std::vector<std::string>& folders,
                                          size_t max_bytes) {

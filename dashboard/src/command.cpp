@@ -32,7 +32,7 @@ void add_dashboard_command(CLI::App& app) {
       ->check(CLI::Range(0, 65535));
   cmd->callback([args] {
     Dashboard dashboard(open_storage(args->db, /*read_only=*/true), args->study,
-                        log_folders(args->db, args->trials_dirs));
+                        reports::log_folders(args->db, args->trials_dirs));
     if (!is_loopback_host(args->serve.host)) {
       std::cerr << "hpt: warning: listening on " << args->serve.host
                 << ", which other machines may reach: the dashboard has no login; anyone who "

@@ -91,7 +91,7 @@ std::string draw(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
                  const reports::StudyImportances* importances,
                  const std::vector<std::string>& log_folders) {
   try {
-    return reports::render_plot_sections(study, trials, importances, &log_folders);
+    return reports::render_plot_sections(study, trials, importances, {log_folders, true});
   } catch (const std::exception& e) {
     return "<p class=\"note\">The plots could not be drawn: " + reports::html_escape(e.what()) +
            "</p>";

@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <set>
 
 #include "hpt/engine/protocol.hpp"
+#include "hpt/io/datetime_text.hpp"
 
 // Boost 1.74 compiles its vfork launcher only for pre-2008 POSIX feature levels; Linux has
 // vfork, so turn it on. vfork: the parent may link LibTorch, and copying its page tables
@@ -387,6 +389,12 @@ void WorkerProcess::flush_log() {
     if (!m_log_problem.empty()) {
       m_log_buf.clear();
       return;
+    }
+    if (st.st_size > 0) {  // A re-run trial: its earlier attempt's lines stay above.
+      m_log_buf.insert(0, fmt::format("\n=== hpt: this trial started again at {}; the lines above "
+                                      "are from an earlier attempt ===\n",
+                                      format_datetime(std::chrono::system_clock::now(),
+                                                      TimeZone::Local, 1)));
     }
   }
   size_t done = 0;

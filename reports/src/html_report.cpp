@@ -15,8 +15,9 @@
 
 namespace hpt::reports {
 
-std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {
-  const std::string sections = render_plot_sections(study, trials);
+std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
+                          const TrialFolders& where) {
+  const std::string sections = render_plot_sections(study, trials, where);
   const bool has_model = sections.find("<section id=\"model\">") != std::string::npos;
   std::string out;
   out.reserve(sections.size() + (1 << 20));

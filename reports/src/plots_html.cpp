@@ -700,14 +700,15 @@ std::string render_mo_sections(const StudyInfo& study, const std::vector<FrozenT
 
 }  // namespace
 
-std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials) {
+std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
+                                 const TrialFolders& where) {
   const StudyImportances importances = get_study_importances(trials, study.directions);
-  return render_plot_sections(study, trials, &importances);
+  return render_plot_sections(study, trials, &importances, where);
 }
 
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
                                  const StudyImportances* importances,
-                                 const std::vector<std::string>* model_view_folders) {
+                                 const TrialFolders& where) {
   if (study.is_multi_objective()) {
     return render_mo_sections(study, trials, importances);
   }
@@ -743,7 +744,7 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
   render_summary(out, summary);
   if (summary.best_index) {
     if (auto view = load_trial_model_view(trials[static_cast<size_t>(*summary.best_index)],
-                                          model_view_folders)) {
+                                          where)) {
       out += render_model_view(
           *view, fmt::format("What the model learned (best trial #{})", *summary.best_number));
     }

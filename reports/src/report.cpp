@@ -13,9 +13,10 @@
 
 namespace hpt::reports {
 
-void write_report(Storage& storage, const std::string& study_name, const std::string& out_path) {
+void write_report(Storage& storage, const std::string& study_name, const std::string& out_path,
+                  const TrialFolders& where) {
   const StudyInfo study = resolve_study(storage, study_name);
-  write_file_atomically(out_path, render_report(study, storage.get_all_trials(study.id)));
+  write_file_atomically(out_path, render_report(study, storage.get_all_trials(study.id), where));
 }
 
 std::string importance_text(Storage& storage, const std::string& study_name,

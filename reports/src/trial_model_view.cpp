@@ -6,6 +6,7 @@
 #include "hpt/io/folder.hpp"
 #include "hpt/reports/model_view.hpp"
 #include "hpt/storage/attribute_names.hpp"
+#include "hpt/storage/storage.hpp"
 
 namespace hpt::reports {
 
@@ -35,6 +36,23 @@ std::string model_view_path_of_log(const std::string& log) {
   return log.substr(0, log.size() - 4) + "/model_view.json";
 }
 
+std::vector<std::string> log_folders(const std::string& storage_url,
+                                     const std::vector<std::string>& extra) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (auto db = sqlite_file_of(storage_url)) {
+    const fs::path folder = fs::path(*db).parent_path();
+    out.push_back(fs::absolute(folder.empty() ? fs::path(".") : folder, ec).string());
+  } else {
+    out.push_back(fs::absolute("hpt_trials", ec).string());
+  }
+  for (const auto& folder : extra) {
+    out.push_back(fs::absolute(folder, ec).string());
+  }
+  return out;
+}
+
 bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders) {
   return std::any_of(folders.begin(), folders.end(),
                      [&](const std::string& f) { return path_within(path, f); });
@@ -44,7 +62,11 @@ std::optional<std::string> located_log(const std::string& recorded,
                                        const std::vector<std::string>& folders) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::exists(recorded, ec)) {
+  // A quiet worker leaves no log, only maybe its artifact folder <n>/.
+  auto exists = [&ec](const fs::path& log) {
+    return fs::exists(log, ec) || fs::is_directory(fs::path(log).replace_extension(), ec);
+  };
+  if (exists(recorded)) {
     return recorded;
   }
   const fs::path path(recorded);
@@ -53,7 +75,7 @@ std::optional<std::string> located_log(const std::string& recorded,
   for (const auto& folder : folders) {
     for (const fs::path& tail : {three, two}) {
       const fs::path candidate = fs::path(folder) / tail;
-      if (fs::exists(candidate, ec)) {
+      if (exists(candidate)) {
         return candidate.string();
       }
     }
@@ -61,15 +83,14 @@ std::optional<std::string> located_log(const std::string& recorded,
   return std::nullopt;
 }
 
-std::optional<Json> load_trial_model_view(const FrozenTrial& trial,
-                                          const std::vector<std::string>* folders) {
-  if (folders == nullptr) {
-    const auto path = model_view_path(trial);
-    return path ? read_model_view(*path) : std::nullopt;
-  }
+std::optional<Json> load_trial_model_view(const FrozenTrial& trial, const TrialFolders& where) {
   const auto recorded = trial_log_path(trial);
-  const auto log = recorded ? located_log(*recorded, *folders) : std::nullopt;
-  return log ? trusted_model_view(*log, *folders) : std::nullopt;
+  const auto log = recorded ? located_log(*recorded, where.folders) : std::nullopt;
+  if (!log) {
+    return std::nullopt;
+  }
+  return where.trusted_only ? trusted_model_view(*log, where.folders)
+                            : read_model_view(model_view_path_of_log(*log));
 }
 
 std::optional<Json> trusted_model_view(const std::string& log,

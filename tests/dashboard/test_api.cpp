@@ -104,16 +104,3 @@ TEST_CASE("read_log_tail stays inside its folders", "[api]") {
   CHECK_FALSE(hpt::dashboard::read_log_tail("/var/log/dpkg.log", folders));
 }
 
-// The trusted folders: an SQLite database's own folder (absolute), ./hpt_trials for a server
-// URL, and those named with --trials-dir.
-TEST_CASE("log_folders", "[api]") {
-  const std::string cwd = std::filesystem::current_path().string();
-  CHECK(hpt::dashboard::log_folders("/data/runs/study.db", {}) ==
-        std::vector<std::string>{"/data/runs"});
-  CHECK(hpt::dashboard::log_folders("sqlite:///rel/s.db", {}) ==
-        std::vector<std::string>{cwd + "/rel"});
-  CHECK(hpt::dashboard::log_folders("s.db", {"/logs"}) ==
-        std::vector<std::string>{cwd + "/.", "/logs"});
-  CHECK(hpt::dashboard::log_folders("postgresql://u@h/db", {}) ==
-        std::vector<std::string>{cwd + "/hpt_trials"});
-}

@@ -91,6 +91,28 @@ TEST_CASE("worker process: output, env, log", "[worker]") {
   CHECK(w.has_log());
 }
 
+// A re-run trial's log keeps the earlier attempt's lines, below them a line that says where
+// the new attempt starts; a first attempt's log has no such line.
+TEST_CASE("worker process: a re-run appends below a marked line", "[worker]") {
+  const auto log = temp_log("rerun.log");
+  std::filesystem::remove(log);
+  {
+    WorkerProcess w({"sh", "-c", "echo first >&2"}, {}, log);
+    drain(w);
+    CHECK(w.finished());
+  }
+  CHECK(slurp(log) == "first\n");
+  WorkerProcess w({"sh", "-c", "echo second >&2"}, {}, log);
+  drain(w);
+  CHECK(w.finished());
+  const std::string text = slurp(log);
+  const auto marker = text.find("=== hpt: this trial started again at ");
+  REQUIRE(marker != std::string::npos);
+  CHECK(text.rfind("first\n", 0) == 0);
+  CHECK(text.find("second\n") > marker);
+  CHECK_THAT(text, Catch::EndsWith("earlier attempt ===\nsecond\n"));
+}
+
 // A quiet worker leaves no log file behind.
 TEST_CASE("worker process: no output, no log file", "[worker]") {
   const auto log = temp_log("quiet.log");

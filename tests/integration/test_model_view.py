@@ -63,6 +63,14 @@ class ModelViewTest(TinyIdxTest):
             html = f.read()
         self.check_page(html, f"What the model learned (best trial #{best['number']})")
         self.assertIn('<a href="#model">Model</a>', html)
+        # The study folder moved with its database: the view is found beside the new database.
+        moved = os.path.join(self.dir, "moved")
+        os.mkdir(moved)
+        for name in ("study.db", "study_trials"):
+            os.rename(os.path.join(self.dir, name), os.path.join(moved, name))
+        run_hpt("report", os.path.join(moved, "study.db"), "-o", report, check=True)
+        with open(report) as f:
+            self.check_page(f.read(), f"What the model learned (best trial #{best['number']})")
 
         exp = os.path.join(self.dir, "exp.yaml")
         with open(exp, "w") as f:

@@ -103,10 +103,44 @@ TEST_CASE("load_trial_model_view keeps to trusted folders", "[model_view]") {
   hpt::FrozenTrial t;
   t.number = 3;
   t.system_attrs["hpt:log"] = log.string();
-  CHECK(hpt::reports::load_trial_model_view(t));  // hpt report: the recorded path.
+  CHECK(hpt::reports::load_trial_model_view(t));  // The recorded path.
   const std::vector<std::string> trusted = {(dir.path() / "study").string()};
   fs::create_directories(trusted[0]);
-  CHECK_FALSE(hpt::reports::load_trial_model_view(t, &trusted));
+  CHECK_FALSE(hpt::reports::load_trial_model_view(t, {trusted, true}));
+  CHECK(hpt::reports::load_trial_model_view(t, {trusted, false}));  // hpt report
   const std::vector<std::string> outside = {(dir.path() / "outside").string()};
-  CHECK(hpt::reports::load_trial_model_view(t, &outside));
+  CHECK(hpt::reports::load_trial_model_view(t, {outside, true}));
+}
+
+// hpt report finds the best trial's model view in a study folder moved with its database,
+// as the dashboard does (it read only the recorded path).
+TEST_CASE("load_trial_model_view follows a moved study folder", "[model_view]") {
+  namespace fs = std::filesystem;
+  hpt::test::TempDir dir;
+  const fs::path old_log = dir.path() / "a" / "s_trials" / "s" / "2.log";
+  hpt::FrozenTrial t;
+  t.number = 2;
+  t.system_attrs["hpt:log"] = old_log.string();
+  const fs::path moved = dir.path() / "b" / "s_trials" / "s";
+  write_view(moved / "2" / "model_view.json");  // A quiet worker: no 2.log.
+  CHECK_FALSE(hpt::reports::load_trial_model_view(t));
+  const auto db_folder = hpt::reports::log_folders((dir.path() / "b" / "s.db").string(), {});
+  CHECK(hpt::reports::load_trial_model_view(t, {db_folder, false}));
+  CHECK(hpt::reports::load_trial_model_view(t, {db_folder, true}));
+  std::ofstream(moved / "2.log") << "x\n";
+  CHECK(hpt::reports::located_log(old_log.string(), db_folder) == (moved / "2.log").string());
+}
+
+// The trusted folders: an SQLite database's own folder (absolute), ./hpt_trials for a server
+// URL, and those named with --trials-dir.
+TEST_CASE("log_folders", "[model_view]") {
+  const std::string cwd = std::filesystem::current_path().string();
+  CHECK(hpt::reports::log_folders("/data/runs/study.db", {}) ==
+        std::vector<std::string>{"/data/runs"});
+  CHECK(hpt::reports::log_folders("sqlite:///rel/s.db", {}) ==
+        std::vector<std::string>{cwd + "/rel"});
+  CHECK(hpt::reports::log_folders("s.db", {"/logs"}) ==
+        std::vector<std::string>{cwd + "/.", "/logs"});
+  CHECK(hpt::reports::log_folders("postgresql://u@h/db", {}) ==
+        std::vector<std::string>{cwd + "/hpt_trials"});
 }

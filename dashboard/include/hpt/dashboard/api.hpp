@@ -27,13 +27,6 @@ Json study_summary_json(const StudyInfo& study, const std::vector<FrozenTrial>& 
 // "user_attrs", "system_attrs", "fail_reason" (or null), "distributions" (Optuna's JSON).
 Json trial_detail_json(const FrozenTrial& trial);
 
-// The folders whose trial logs the dashboard serves: an SQLite database's own folder (its
-// study's trials folder is made there unless the study set trials_dir), else ./hpt_trials (a
-// server URL's default), plus extra (hpt dashboard --trials-dir); absolute. A log path comes
-// from a database row, which anyone who can write to the study sets: it alone never decides.
-std::vector<std::string> log_folders(const std::string& storage_url,
-                                     const std::vector<std::string>& extra);
-
 // The last max_bytes of the log file at path, cut at a line start when possible, invalid UTF-8
 // replaced. std::nullopt unless path (symbolic links resolved) lies inside one of folders and
 // names a regular file ending in ".log", or if it cannot be read.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hpt/reports/info.hpp"
+#include "hpt/reports/trial_model_view.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/tuner/trial.hpp"
 
@@ -20,16 +21,16 @@ namespace hpt::reports {
 // a scatter for 2 objectives, parallel coordinates over the objectives for more), history,
 // importances and slice plots per objective, duration importance, learning curves. Never
 // throws on odd studies: a plot that cannot be drawn carries a note instead.
-std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
+std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
+                                 const TrialFolders& where = {});
 // The same with importances given (computed earlier, maybe for fewer trials), or, when
 // importances is null, without waiting for them: the importance sections say they are being
 // computed and the contour plots pick their pairs by quick_param_ranking. importances of a
-// multi-objective study come from get_study_importances(trials, directions). With
-// model_view_folders (a server's trusted folders), the best trial's model view is read only
-// from them (load_trial_model_view).
+// multi-objective study come from get_study_importances(trials, directions). The best trial's
+// model view is looked for in where (load_trial_model_view).
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
                                  const StudyImportances* importances,
-                                 const std::vector<std::string>* model_view_folders = nullptr);
+                                 const TrialFolders& where = {});
 
 // The ROC curve (SVG) and confusion-matrix table of one trial's built-in-trainer user attrs;
 // an empty string when it has neither.

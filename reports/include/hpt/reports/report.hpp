@@ -6,18 +6,22 @@
 #include <string>
 #include <vector>
 
+#include "hpt/reports/trial_model_view.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/tuner/trial.hpp"
 
 namespace hpt::reports {
 
 // The full HTML page for the study's trials (in storage order). Never throws on odd studies:
-// plots that cannot be drawn (0 or 1 trials, ...) carry a note instead.
-std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials);
+// plots that cannot be drawn (0 or 1 trials, ...) carry a note instead. The best trial's model
+// view is looked for in where (trial_model_view.hpp).
+std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
+                          const TrialFolders& where = {});
 
 // Renders the study's report to out_path atomically (a temporary file renamed into place).
 // Throws std::invalid_argument for an unknown study, std::runtime_error if it cannot write.
-void write_report(Storage& storage, const std::string& study_name, const std::string& out_path);
+void write_report(Storage& storage, const std::string& study_name, const std::string& out_path,
+                  const TrialFolders& where = {});
 
 // `hpt importance`: fANOVA importances for target "value" (of objective `objective`, 0-based,
 // default 0) or "duration", as format "table" (aligned text, largest first) or "json" (object

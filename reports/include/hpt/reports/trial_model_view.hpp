@@ -25,8 +25,25 @@ std::string model_view_path_of_log(const std::string& log);
 // file a database row names that a server shows (trial logs, model views).
 bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders);
 
-// Where a trial's log is now: recorded (an absolute path written when the trial ran) if it
-// exists, else the same last two or three path parts ("<study>_trials/<study folder>/<n>.log")
+// The folders a study's trial files are looked in: an SQLite database's own folder (its
+// study's trials folder is made there unless the study set trials_dir), else ./hpt_trials (a
+// server URL's default), plus extra (hpt dashboard --trials-dir); absolute. A log path comes
+// from a database row, which anyone who can write to the study sets: it alone never decides
+// what a server shows.
+std::vector<std::string> log_folders(const std::string& storage_url,
+                                     const std::vector<std::string>& extra);
+
+// Where a trial's log and model view are looked for: under folders (log_folders) when the
+// recorded path is gone (a moved study folder, located_log). trusted_only, a server's rule:
+// nothing outside folders is read. Without it (hpt report, run by whoever has the database)
+// the recorded path is read wherever it is. The default: the recorded path only.
+struct TrialFolders {
+  std::vector<std::string> folders;
+  bool trusted_only = false;
+};
+
+// Where a trial's log is now: recorded (an absolute path written when the trial ran) if it or
+// the trial's artifact folder <n>/ beside it exists (a quiet worker writes no log), else the same last two or three path parts ("<study>_trials/<study folder>/<n>.log")
 // under one of folders, for a study folder moved or copied with its database. std::nullopt
 // when neither exists.
 std::optional<std::string> located_log(const std::string& recorded,
@@ -37,10 +54,9 @@ std::optional<std::string> located_log(const std::string& recorded,
 std::optional<Json> trusted_model_view(const std::string& log,
                                        const std::vector<std::string>& folders);
 
-// The model view of a trial (model_view_path, then read_model_view), if any. With folders (a
-// server's trusted folders), the log is found by located_log and only a view inside one of
-// the folders is read (trusted_model_view).
+// The model view of a trial, if any: beside its log as located_log finds it in where.folders,
+// and with where.trusted_only only a view inside them (trusted_model_view).
 std::optional<Json> load_trial_model_view(const FrozenTrial& trial,
-                                          const std::vector<std::string>* folders = nullptr);
+                                          const TrialFolders& where = {});
 
 }  // namespace hpt::reports
