@@ -131,8 +131,11 @@ Dashboard::~Dashboard() {
   std::unique_lock<std::mutex> lock(m_mutex);
   m_stopping = true;
   for (auto& [id, w] : m_watched) {
-    if (w->plot_thread.joinable()) {
-      std::thread t = std::move(w->plot_thread);
+    m_retired.push_back(std::move(w));
+  }
+  for (size_t i = 0; i < m_retired.size(); ++i) {
+    if (m_retired[i]->plot_thread.joinable()) {
+      std::thread t = std::move(m_retired[i]->plot_thread);
       lock.unlock();
       t.join();
       lock.lock();
@@ -215,44 +218,67 @@ std::vector<StudyInfo> Dashboard::served_studies() {
   return all;
 }
 
+bool Dashboard::sync_due(const Watched& w) const {
+  return w.synced == SteadyClock::time_point{} ||
+         SteadyClock::now() - w.synced >= m_sync_interval;
+}
+
 void Dashboard::sync_locked(Watched& w) {
-  const auto now = SteadyClock::now();
-  if (w.synced != SteadyClock::time_point{} && now - w.synced < m_sync_interval) {
+  if (!sync_due(w)) {
     return;
   }
   // Dropping our snapshot first lets the storage refresh its cache without a copy.
   w.watch.release_snapshot();
   w.watch.update(m_storage->trials_snapshot(w.watch.study().id));
-  w.synced = now;
+  w.synced = SteadyClock::now();
+}
+
+Dashboard::Watched& Dashboard::watch_locked(const StudyInfo& s) {
+  auto it = m_watched.find(s.id);
+  if (it != m_watched.end() && (it->second->watch.study().name != s.name ||
+                                it->second->watch.study().directions != s.directions)) {
+    retire_locked(it);
+    it = m_watched.end();
+  }
+  if (it == m_watched.end()) {
+    const std::string prefix = m_epoch + "." + std::to_string(++m_watches) + "-";
+    it = m_watched.emplace(s.id, std::make_unique<Watched>(s, prefix)).first;
+  }
+  return *it->second;
+}
+
+void Dashboard::retire_locked(std::map<int64_t, std::unique_ptr<Watched>>::iterator it) {
+  m_retired.push_back(std::move(it->second));
+  m_watched.erase(it);
 }
 
 Dashboard::Watched* Dashboard::sync(int64_t study_id) {
   std::lock_guard<std::mutex> lock(m_mutex);
   auto it = m_watched.find(study_id);
-  if (it == m_watched.end()) {
-    for (const StudyInfo& s : served_studies()) {
-      if (s.id == study_id) {
-        it = m_watched.emplace(study_id, std::make_unique<Watched>(s)).first;
-      }
-    }
-    if (it == m_watched.end()) {
-      return nullptr;
+  if (it != m_watched.end() && !sync_due(*it->second)) {
+    return it->second.get();
+  }
+  // Due: the study may be gone, or its id another study's now.
+  for (const StudyInfo& s : served_studies()) {
+    if (s.id == study_id) {
+      Watched& w = watch_locked(s);
+      sync_locked(w);
+      return &w;
     }
   }
-  sync_locked(*it->second);
-  return it->second.get();
+  if (it != m_watched.end()) {
+    retire_locked(it);
+  }
+  return nullptr;
 }
 
 Response Dashboard::studies() {
   std::lock_guard<std::mutex> lock(m_mutex);
   Json list = Json::array();
   for (const StudyInfo& s : served_studies()) {
-    auto it = m_watched.find(s.id);
-    if (it == m_watched.end()) {
-      it = m_watched.emplace(s.id, std::make_unique<Watched>(s)).first;
-    }
-    sync_locked(*it->second);
-    list.push_back(study_summary_json(s, *it->second->watch.trials()));
+    Watched& w = watch_locked(s);
+    sync_locked(w);
+    list.push_back(study_summary_json(s, *w.watch.trials()));
   }
   return json_response(Json{{"studies", list}});
 }
@@ -265,7 +291,7 @@ Response Dashboard::trials(Watched& w, const std::string& since) {
   uint64_t from = 0;
   {
     std::lock_guard<std::mutex> lock(m_mutex);
-    const std::string prefix = m_epoch + "-";
+    const std::string& prefix = w.cursor_prefix;
     if (since.size() > prefix.size() && since.compare(0, prefix.size(), prefix) == 0) {
       if (auto r = parse_id(since.substr(prefix.size()));
           r && static_cast<uint64_t>(*r) <= w.watch.revision()) {

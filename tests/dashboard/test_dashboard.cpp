@@ -1,3 +1,4 @@
+#include <SQLiteCpp/Database.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -113,6 +114,38 @@ TEST_CASE("incremental trials", "[dashboard]") {
     CHECK(all["full"] == true);
     CHECK(all["trials"].size() == 21);
   }
+}
+
+// A study deleted and its id reused by a new study (SQLite hands out max(id) + 1 again): the
+// dashboard shows the new study's name and direction, and an old cursor reads as none.
+TEST_CASE("a study id reused after a deletion is a new study", "[dashboard]") {
+  hpt::test::StudyDb db(4);
+  auto d = open_dashboard(db);
+  const Json listed = get_json(*d, "/api/studies");
+  REQUIRE(listed["studies"][1]["name"] == "beta");
+  const int64_t beta = listed["studies"][1]["id"];
+  const std::string path = "/api/studies/" + std::to_string(beta);
+  const std::string cursor = get_json(*d, path + "/trials")["cursor"];
+  rendered_plots(*d, beta);
+  {
+    SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE);
+    for (const char* table : {"study_directions", "study_user_attributes",
+                              "study_system_attributes", "studies"}) {
+      raw.exec(std::string("DELETE FROM ") + table + " WHERE study_id = " + std::to_string(beta));
+    }
+  }
+  get_json(*d, path, {}, 404);
+  REQUIRE(db.writer->create_study("gamma", hpt::Direction::Minimize) == beta);
+  db.writer->create_trial(beta, hpt::test::mixed_study(1)[0]);
+  const Json summary = get_json(*d, path);
+  CHECK(summary["name"] == "gamma");
+  CHECK(summary["direction"] == "MINIMIZE");
+  const Json trials = get_json(*d, path + "/trials", {{"since", cursor}});
+  CHECK(trials["full"] == true);
+  CHECK(trials["trials"].size() == 1);
+  CHECK(trials["cursor"] != cursor);
+  CHECK(get_json(*d, "/api/studies")["studies"][1]["name"] == "gamma");
+  CHECK(rendered_plots(*d, beta)["html"].get<std::string>().find("gamma") != std::string::npos);
 }
 
 // The trial page's data: params, steps, fail reason, the learning curve, the log tail and the

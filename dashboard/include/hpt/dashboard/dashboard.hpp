@@ -67,8 +67,12 @@ class Dashboard {
 
  private:
   struct Watched {
-    explicit Watched(StudyInfo s) : watch(std::move(s)) {}
+    Watched(StudyInfo s, std::string prefix)
+        : watch(std::move(s)), cursor_prefix(std::move(prefix)) {}
     StudyWatch watch;
+    // "<server run>.<watch>-": a cursor for this watch's revisions (a study id reused after a
+    // deletion gets a new watch, so an old cursor reads as none).
+    std::string cursor_prefix;
     std::chrono::steady_clock::time_point synced{};
     // Plot sections drawn for data revision plot_revision; plot_version counts the drawings
     // published. A drawing runs on plot_thread.
@@ -96,6 +100,13 @@ class Dashboard {
   // The study with this id (if served), brought up to date with the database.
   Watched* sync(int64_t study_id);
   void sync_locked(Watched& w);
+  bool sync_due(const Watched& w) const;
+  // The watch of study s; a new one when its id was another study's (deleted, then the id
+  // reused: another name or directions). m_mutex held.
+  Watched& watch_locked(const StudyInfo& s);
+  // Ends the watch of a study gone or replaced. Its drawing may still run and requests may
+  // still hold it, so it lives on in m_retired. m_mutex held.
+  void retire_locked(std::map<int64_t, std::unique_ptr<Watched>>::iterator it);
   std::vector<StudyInfo> served_studies();
   // Starts a drawing when one is due (see set_intervals); m_mutex held.
   void schedule_render(Watched& w);
@@ -111,6 +122,8 @@ class Dashboard {
   std::string m_epoch;  // Distinguishes this server run's cursors from an earlier run's.
   std::mutex m_mutex;   // Guards everything below and the storage.
   std::map<int64_t, std::unique_ptr<Watched>> m_watched;
+  std::vector<std::unique_ptr<Watched>> m_retired;
+  uint64_t m_watches = 0;
   std::chrono::milliseconds m_sync_interval{250};
   std::chrono::milliseconds m_min_plot_interval{1000};
   bool m_stopping = false;
