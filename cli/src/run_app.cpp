@@ -45,6 +45,10 @@ void print_error(const std::string& message, const MessageFilter& filter) {
   std::cerr << "hpt: error: " << terminal_text(filter ? filter(message) : message) << "\n";
 }
 
+void print_warning(const std::string& message) {
+  std::cerr << "hpt: warning: " << terminal_text(message) << "\n";
+}
+
 int with_error_policy(const std::function<int()>& body, const MessageFilter& filter) {
   int code = 1;
   try {

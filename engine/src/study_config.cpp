@@ -6,12 +6,16 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <unordered_map>
 
+#include "hpt/cli/run_app.hpp"
 #include "hpt/engine/protocol.hpp"
+#include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/worker_process.hpp"
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/experiment/trial_settings.hpp"
 #include "hpt/io/did_you_mean.hpp"
+#include "hpt/io/utf8.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/tuner/pruner.hpp"
@@ -26,6 +30,21 @@ constexpr int64_t k_max_jobs = 1024;
 constexpr double k_max_seconds = 1e9;  // About 31 years.
 // Objectives of one study: hypervolume work grows quickly with them; Optuna sets no limit.
 constexpr size_t k_max_objectives = 16;
+
+bool is_space(char ch) {
+  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+// Why a name or path has whitespace at its start or end (all of it: "only whitespace"), or "".
+std::string padding_problem(const std::string& v) {
+  if (v.empty() || (!is_space(v.front()) && !is_space(v.back()))) {
+    return "";
+  }
+  return fmt::format("must not {}, got \"{}\"",
+                     std::all_of(v.begin(), v.end(), is_space) ? "be only whitespace"
+                                                               : "begin or end with whitespace",
+                     v);
+}
 
 // Options are every key of a sampler/pruner mapping but type (and seed for samplers).
 Json options_of(const YAML::Node& node, const ConfigPath& at,
@@ -63,16 +82,63 @@ D parse_numeric(const YAML::Node& node, const ConfigPath& at, const std::string&
   return d;
 }
 
-Distribution parse_param(const YAML::Node& node, const ConfigPath& at) {
-  if (node.IsSequence()) {  // Shorthand: a list of choices.
-    CategoricalDistribution c;
-    for (const auto& item : node) {
-      c.choices.push_back(yaml_to_json(item));
+// A choice as distinct choices compare: every number as a double (1 and 1.0, -0.0 and 0.0
+// are one choice, as to_internal finds them), nested lists and mappings alike.
+Json choice_key(const Json& choice) {
+  if (choice.is_number()) {
+    const double v = choice.get<double>();
+    return v == 0 ? 0.0 : v;
+  }
+  if (!choice.is_structured()) {
+    return choice;
+  }
+  Json out = choice;
+  for (auto& item : out) {
+    item = choice_key(item);
+  }
+  return out;
+}
+
+// The choices listed at list (at names it): none a number hpt does not read
+// (refuse_unread_numbers), each different from the others (~ and null, 1 and 1.0 are the same).
+CategoricalDistribution parse_choices(const YAML::Node& list, const ConfigPath& at) {
+  CategoricalDistribution c;
+  std::unordered_map<std::string, size_t> first;  // choice_key text -> index.
+  for (size_t i = 0; i < list.size(); ++i) {
+    refuse_unread_numbers(list[i], at.index(i));
+    c.choices.push_back(yaml_to_json(list[i]));
+    const auto [it, added] = first.emplace(choice_key(c.choices[i]).dump(), i);
+    if (!added) {
+      config_fail(at.index(i), list[i],
+                  fmt::format("{} repeats choice [{}] ({}); each choice must be different",
+                              list[i].IsScalar() ? list[i].Scalar() : c.choices[i].dump(),
+                              it->second, c.choices[it->second].dump()));
     }
-    if (c.choices.empty()) {
+  }
+  return c;
+}
+
+// Lowers d.high to the last value low + k * step reaches, as Optuna does, with a warning
+// naming node's high.
+template <class D, class Step>
+void lower_to_reachable(D& d, Step step, const YAML::Node& node, const ConfigPath& at,
+                        std::vector<std::string>& warnings) {
+  const auto high = reachable_high(d);
+  if (high != d.high) {
+    warnings.push_back(
+        fmt::format("{}: high {} is not reachable with step {} from low {}; using {}",
+                    config_location(at, node["high"]), d.high, step, d.low, high));
+    d.high = high;
+  }
+}
+
+Distribution parse_param(const YAML::Node& node, const ConfigPath& at,
+                         std::vector<std::string>& warnings) {
+  if (node.IsSequence()) {  // Shorthand: a list of choices.
+    if (node.size() == 0) {
       config_fail(at, node, "choices must not be empty");
     }
-    return c;
+    return parse_choices(node, at);
   }
   require_map(node, at);
   if (!node["type"]) {
@@ -89,11 +155,7 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at) {
     if (!node["choices"] || !node["choices"].IsSequence()) {
       config_fail(at, node, "categorical parameters need a 'choices' list");
     }
-    CategoricalDistribution c;
-    for (const auto& item : node["choices"]) {
-      c.choices.push_back(yaml_to_json(item));
-    }
-    d = c;
+    d = parse_choices(node["choices"], at.child("choices"));
   } else {
     config_fail(at.child("type"), node["type"],
                 fmt::format("unknown parameter type '{}'{}; expected float, int or categorical",
@@ -103,6 +165,11 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at) {
     validate(d);
   } catch (const std::invalid_argument& e) {
     config_fail(at, node, e.what());
+  }
+  if (auto* f = std::get_if<FloatDistribution>(&d); f && f->step) {
+    lower_to_reachable(*f, *f->step, node, at, warnings);
+  } else if (auto* i = std::get_if<IntDistribution>(&d)) {
+    lower_to_reachable(*i, i->step, node, at, warnings);
   }
   return d;
 }
@@ -193,8 +260,8 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
               "max_failures", "heartbeat_grace", "trials_dir", "gpus", "gpus_per_trial"});
   if (node["name"]) {
     c.name = read_string(node["name"], at.child("name"));
-    if (c.name.empty()) {
-      config_fail(at.child("name"), node["name"], "must not be empty");
+    if (const std::string problem = study_name_problem(c.name); !problem.empty()) {
+      config_fail(at.child("name"), node["name"], problem);
     }
   }
   parse_directions(node, at, c);
@@ -216,6 +283,9 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     if (c.trials_dir.empty()) {
       config_fail(at.child("trials_dir"), node["trials_dir"],
                   "must not be empty (leave it out for the default: beside the database)");
+    }
+    if (const std::string problem = padding_problem(c.trials_dir); !problem.empty()) {
+      config_fail(at.child("trials_dir"), node["trials_dir"], problem);
     }
   }
   if (node["max_failures"]) {
@@ -315,6 +385,68 @@ Json probe_value(const Distribution& dist, size_t choice, bool high = false) {
                                dist));
 }
 
+// Whether text looks like a name written as a placeholder ("lr", "dataset.image_size"), not
+// braces for another purpose ({"a": 1}, {} or {1,2}).
+bool placeholder_like(const std::string& text) {
+  const auto word = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+  };
+  return !text.empty() && (std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_') &&
+         std::all_of(text.begin(), text.end(),
+                     [&](char ch) { return word(ch) || ch == '.' || ch == '-'; });
+}
+
+// A warning for each placeholder-like {name} of objective.command that no parameter (fixed,
+// searched or reserved) fills: substitute_placeholders passes it as written, found as it
+// finds them.
+void warn_unfilled_placeholders(const YAML::Node& root, StudyConfig& c) {
+  std::vector<std::string> names;
+  for (const auto& [name, dist] : c.search_space) {
+    names.push_back(name);
+  }
+  for (const auto& [name, value] : c.fixed.items()) {
+    names.push_back(name);
+  }
+  const auto known = [&](const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end() ||
+           std::find(k_reserved_placeholders.begin(), k_reserved_placeholders.end(), name) !=
+               k_reserved_placeholders.end();
+  };
+  const ConfigPath at = ConfigPath{c.file, ""}.child("objective").child("command");
+  std::vector<std::string> warned;
+  for (size_t i = 0; i < c.command.size(); ++i) {
+    const std::string& arg = c.command[i];
+    for (size_t open = arg.find('{'); open != std::string::npos; open = arg.find('{', open + 1)) {
+      const size_t close = arg.find('}', open + 1);
+      if (close == std::string::npos) {
+        break;
+      }
+      const std::string name = arg.substr(open + 1, close - open - 1);
+      if (known(name)) {
+        open = close;
+      } else if (placeholder_like(name) &&
+                 std::find(warned.begin(), warned.end(), name) == warned.end()) {
+        warned.push_back(name);
+        c.warnings.push_back(fmt::format(
+            "{}: {{{}}} names no parameter (parameters: {}); passed as written",
+            config_location(at, root["objective"]["command"][i]), name, fmt::join(names, ", ")));
+      }
+    }
+  }
+}
+
+// The values a numeric distribution gives, as the trainer's settings check them.
+std::optional<trainer::SearchedRange> searched_range(const Distribution& dist) {
+  if (const auto* i = std::get_if<IntDistribution>(&dist)) {
+    return trainer::SearchedRange{static_cast<double>(i->low), static_cast<double>(i->high),
+                                  static_cast<double>(i->step), true};
+  }
+  if (const auto* f = std::get_if<FloatDistribution>(&dist)) {
+    return trainer::SearchedRange{f->low, f->high, f->step, false};
+  }
+  return std::nullopt;
+}
+
 // study.directions (or direction) must give one direction per objective of the trainer.
 void check_objectives(const YAML::Node& root, const StudyConfig& c,
                       const trainer::ExperimentConfig& e) {
@@ -334,17 +466,23 @@ void check_objectives(const YAML::Node& root, const StudyConfig& c,
 }
 
 // The built-in trainer's settings are validated before anything runs: search-space names
-// (setting_problem) and overlaps with fixed, fixed keys with their lines, the trial settings
-// exactly as the worker merges them (merge_settings) with every parameter at its low end or
-// first choice, then each other choice, then every range at its high end at once (the limits
-// across keys, such as classes_per_batch x images_per_class, grow with each), and one
-// direction per objective.
+// (setting_problem), every value a range reaches (searched_range_problem) and overlaps with
+// fixed, fixed keys with their lines, the trial settings exactly as the worker merges them
+// (merge_settings) with every parameter at its low end or first choice, then each other
+// choice, then every range at its high end at once (the limits across keys, such as
+// classes_per_batch x images_per_class, grow with each), and one direction per objective.
 void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   const ConfigPath file{c.file, ""};
   for (const auto& [name, dist] : c.search_space) {
     const ConfigPath at = file.child("search_space").child(name);
     if (const std::string problem = trainer::setting_problem(name); !problem.empty()) {
       config_fail(at, space_key(root, name), problem);
+    }
+    if (const auto range = searched_range(dist)) {
+      if (const std::string problem = trainer::searched_range_problem(name, *range);
+          !problem.empty()) {
+        config_fail(at, space_key(root, name), problem);
+      }
     }
     if (trainer::sets_setting(c.fixed, name)) {
       config_fail(at, space_key(root, name),
@@ -421,6 +559,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
       for (const auto& kv : fixed) {
         check_not_reserved(key_name(kv.first, top.child("fixed")), kv.first, top.child("fixed"));
       }
+      refuse_unread_numbers(fixed, top.child("fixed"));
       c.fixed = yaml_to_json(fixed);
     }
   }
@@ -432,6 +571,9 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   require_map(space, top.child("search_space"));
   for (const auto& kv : space) {
     const std::string name = key_name(kv.first, top.child("search_space"));
+    if (name.empty()) {
+      config_fail(top.child("search_space"), kv.first, "a parameter name must not be empty");
+    }
     check_not_reserved(name, kv.first, top.child("search_space"));
     if (utf8_length(name) > k_max_key_chars) {  // trial_params.param_name is VARCHAR(512).
       config_fail(top.child("search_space"), kv.first,
@@ -442,8 +584,8 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
       config_fail(top.child("search_space").child(name), kv.first,
                   "is also set in 'fixed'; a parameter is either fixed or searched");
     }
-    c.search_space.emplace_back(name,
-                                parse_param(kv.second, top.child("search_space").child(name)));
+    c.search_space.emplace_back(
+        name, parse_param(kv.second, top.child("search_space").child(name), c.warnings));
   }
   try {
     make_sampler(c.sampler_type, c.sampler_options, c.sampler_seed, c.search_space);
@@ -457,13 +599,32 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   }
   if (c.builtin_trainer()) {
     validate_experiment(root, c);
+  } else {
+    warn_unfilled_placeholders(root, c);
   }
   return c;
+}
+
+std::string study_name_problem(const std::string& name) {
+  if (name.empty()) {
+    return "must not be empty";
+  }
+  if (utf8_length(name) > k_max_study_name_chars) {
+    return fmt::format("is {} characters long; at most {} (Optuna's studies.study_name)",
+                       utf8_length(name), k_max_study_name_chars);
+  }
+  if (std::all_of(name.begin(), name.end(), is_space)) {
+    return padding_problem(name);
+  }
+  return "";
 }
 
 std::string study_storage_problem(const std::string& storage) {
   if (storage.empty()) {
     return "must not be empty";
+  }
+  if (const std::string problem = padding_problem(storage); !problem.empty()) {
+    return problem;
   }
   try {
     if (sqlite_file_of(storage) == ":memory:") {
@@ -477,7 +638,11 @@ std::string study_storage_problem(const std::string& storage) {
 }
 
 StudyConfig load_study_config(const std::string& file) {
-  return parse_study_config(read_config_file(file), file);
+  StudyConfig c = parse_study_config(read_config_file(file), file);
+  for (const auto& warning : c.warnings) {
+    print_warning(warning);
+  }
+  return c;
 }
 
 }  // namespace hpt

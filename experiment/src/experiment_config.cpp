@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -17,16 +18,47 @@ namespace hpt::trainer {
 
 namespace {
 
+// One interval of the values a numeric key accepts.
+struct Interval {
+  double low;
+  double high;
+  bool low_open = false;
+  bool high_open = false;
+  bool contains(double v) const {
+    return (low_open ? v > low : v >= low) && (high_open ? v < high : v <= high);
+  }
+};
+
+// The values a numeric key accepts: a union of disjoint, non-touching intervals in ascending
+// order, integers only or any number, and the rule in words ("0 (native) or 16 to 2048").
+// The key's read checks a value with it and searched_range_problem checks a whole range.
+struct ValidValues {
+  std::vector<Interval> intervals;  // Empty: not a numeric key.
+  bool integers = false;
+  std::string rule;
+  // The interval holding v, or nullptr.
+  const Interval* find(double v) const {
+    for (const auto& i : intervals) {
+      if (i.contains(v)) {
+        return &i;
+      }
+    }
+    return nullptr;
+  }
+};
+
 // One key of a config section: its name, whether it must be given, how it is read (with its
-// type and range checks) into the config, and how it is printed. A section's table is the only
-// place its keys are spelled: parsing (YAML and JSON), printing, the key list and the
-// unknown-key hints all come from it, as ccache's config table does.
+// type and range checks) into the config, how it is printed, and (a numeric key) the values it
+// accepts. A section's table is the only place its keys are spelled: parsing (YAML and JSON),
+// printing, the key list, the unknown-key hints and the checks of searched ranges all come
+// from it, as ccache's config table does.
 template <class Config>
 struct Key {
   const char* name;
   bool required;
   std::function<void(Config&, const YAML::Node&, const ConfigPath&)> read;
   std::function<nlohmann::json(const Config&)> print;
+  ValidValues valid = {};  // Empty for a key that is not a number.
 };
 template <class Config>
 using Table = std::vector<Key<Config>>;
@@ -38,10 +70,12 @@ void check_range(bool ok, const YAML::Node& node, const ConfigPath& at, const st
   }
 }
 
-int64_t read_int_min(const YAML::Node& node, const ConfigPath& at, int64_t low) {
-  int64_t v = read_int(node, at);
-  check_range(v >= low, node, at, fmt::format(">= {}", low), std::to_string(v));
-  return v;
+// Integers in [low, high], in words as read_int_in says them.
+ValidValues int_range(int64_t low, int64_t high = std::numeric_limits<int64_t>::max()) {
+  return {{{static_cast<double>(low), static_cast<double>(high)}},
+          true,
+          high == std::numeric_limits<int64_t>::max() ? fmt::format(">= {}", low)
+                                                      : fmt::format("in [{}, {}]", low, high)};
 }
 
 // Prints member m of a config as it is (numbers, strings, booleans, lists).
@@ -50,7 +84,7 @@ std::function<nlohmann::json(const Config&)> printer(T Config::*m) {
   return [m](const Config& c) { return nlohmann::json(c.*m); };
 }
 
-// An integer in [low, high].
+// An integer in [low, high] (read_int_in's message).
 template <class Config>
 Key<Config> int_key(const char* name, int64_t Config::*m, int64_t low,
                     int64_t high = std::numeric_limits<int64_t>::max()) {
@@ -58,29 +92,30 @@ Key<Config> int_key(const char* name, int64_t Config::*m, int64_t low,
           [m, low, high](Config& c, const YAML::Node& n, const ConfigPath& at) {
             c.*m = read_int_in(n, at, low, high);
           },
-          printer(m)};
+          printer(m), int_range(low, high)};
 }
 
-// An integer for which ok holds; rule is the range in words ("0 (native) or 16 to 2048").
+// An integer of valid (integers, several intervals).
 template <class Config>
-Key<Config> int_key(const char* name, int64_t Config::*m, bool (*ok)(int64_t), const char* rule) {
+Key<Config> int_key(const char* name, int64_t Config::*m, ValidValues valid) {
   return {name, false,
-          [m, ok, rule](Config& c, const YAML::Node& n, const ConfigPath& at) {
+          [m, valid](Config& c, const YAML::Node& n, const ConfigPath& at) {
             c.*m = read_int(n, at);
-            check_range(ok(c.*m), n, at, rule, std::to_string(c.*m));
+            check_range(valid.find(static_cast<double>(c.*m)) != nullptr, n, at, valid.rule,
+                        std::to_string(c.*m));
           },
-          printer(m)};
+          printer(m), valid};
 }
 
-// A number for which ok holds; rule is the range in words ("in [0, 1)").
+// A number of valid.
 template <class Config>
-Key<Config> double_key(const char* name, double Config::*m, bool (*ok)(double), const char* rule) {
+Key<Config> double_key(const char* name, double Config::*m, ValidValues valid) {
   return {name, false,
-          [m, ok, rule](Config& c, const YAML::Node& n, const ConfigPath& at) {
+          [m, valid](Config& c, const YAML::Node& n, const ConfigPath& at) {
             c.*m = read_double(n, at);
-            check_range(ok(c.*m), n, at, rule, fmt::format("{}", c.*m));
+            check_range(valid.find(c.*m) != nullptr, n, at, valid.rule, fmt::format("{}", c.*m));
           },
-          printer(m)};
+          printer(m), valid};
 }
 
 template <class Config>
@@ -193,17 +228,6 @@ std::vector<std::string> names_of(const Table<Config>& table) {
   return out;
 }
 
-// "file:line: key", the prefix config_fail would write for (at, node).
-std::string location(const ConfigPath& at, const YAML::Node& node) {
-  try {
-    config_fail(at, node, "");
-  } catch (const ConfigError& e) {
-    const std::string s = e.what();
-    return s.substr(0, s.size() - 2);  // Drops the ": " before the empty message.
-  }
-  return at.key;
-}
-
 // Reads the mapping node into c by table: unknown keys (with a near-miss hint), then missing
 // required keys, then every given key in table order. Returns where each given key was set.
 template <class Config>
@@ -219,7 +243,7 @@ std::map<std::string, std::string> read_table(const Table<Config>& table, const 
   for (const auto& k : table) {
     if (const YAML::Node v = node[k.name]) {
       k.read(c, v, at.child(k.name));
-      origins[k.name] = location(at.child(k.name), v);
+      origins[k.name] = config_location(at.child(k.name), v);
     }
   }
   return origins;
@@ -234,7 +258,7 @@ nlohmann::json print_table(const Table<Config>& table, const Config& c) {
   return out;
 }
 
-bool is_fraction(double v) { return v >= 0 && v < 1; }
+const ValidValues k_fraction{{{0, 1, false, true}}, false, "in [0, 1)"};
 
 const Table<DatasetConfig>& dataset_table() {
   static const Table<DatasetConfig> table = [] {
@@ -243,12 +267,12 @@ const Table<DatasetConfig>& dataset_table() {
                    one_of({"idx", "tiny-imagenet", "folder"}, "idx, tiny-imagenet or folder")),
         string_key("path", &DatasetConfig::path,
                    [](const std::string& v) { return v.empty() ? "must not be empty" : ""; }),
-        int_key<DatasetConfig>(
-            "image_size", &DatasetConfig::image_size,
-            [](int64_t v) { return v == 0 || (v >= 16 && v <= k_max_image_size); },
-            "0 (native) or 16 to 2048"),  // k_max_image_size
-        double_key("val_fraction", &DatasetConfig::val_fraction, is_fraction, "in [0, 1)"),
-        double_key("test_fraction", &DatasetConfig::test_fraction, is_fraction, "in [0, 1)"),
+        int_key<DatasetConfig>("image_size", &DatasetConfig::image_size,
+                               {{{0, 0}, {16, static_cast<double>(k_max_image_size)}},
+                                true,
+                                "0 (native) or 16 to 2048"}),  // k_max_image_size
+        double_key("val_fraction", &DatasetConfig::val_fraction, k_fraction),
+        double_key("test_fraction", &DatasetConfig::test_fraction, k_fraction),
     };
     t[0].required = t[1].required = true;
     return t;
@@ -278,14 +302,15 @@ Key<ExperimentConfig> dataset_key() {
 Key<ExperimentConfig> seed_key() {
   return {"seed", false,
           [](ExperimentConfig& c, const YAML::Node& n, const ConfigPath& at) {
-            c.seed = static_cast<uint64_t>(read_int_min(n, at, 0));
+            const int64_t v = read_int(n, at);
+            check_range(v >= 0, n, at, ">= 0", std::to_string(v));
+            c.seed = static_cast<uint64_t>(v);
           },
-          printer(&ExperimentConfig::seed)};
+          printer(&ExperimentConfig::seed), int_range(0)};
 }
 
-// The range texts below spell these constants out (rule is a const char*).
-static_assert(k_max_image_size == 2048 && k_min_builtin_cnn_width == 4 &&
-              k_max_builtin_cnn_width == 256);
+// dataset.image_size's rule spells this constant out.
+static_assert(k_max_image_size == 2048);
 
 // Every top-level key, in the order they are read (and so reported when several are wrong).
 const Table<ExperimentConfig>& experiment_table() {
@@ -300,17 +325,15 @@ const Table<ExperimentConfig>& experiment_table() {
       // Upper bounds where a typo (a zero too many) would allocate without bound.
       int_key("embedding_dim", &C::embedding_dim, 1, k_max_units),
       units_key("intermediate_ff_block_units", &C::intermediate_ff_block_units),
-      double_key("dropout", &C::dropout, is_fraction, "in [0, 1)"),
+      double_key("dropout", &C::dropout, k_fraction),
       int_key<C>("epochs", &C::epochs, 1),
       int_key<C>("early_stopping_patience", &C::early_stopping_patience, 0),
       dataset_key(),
-      double_key<C>(
-          "learning_rate", &C::learning_rate, [](double v) { return v > 0 && v < 10; },
-          "in (0, 10)"),
+      double_key<C>("learning_rate", &C::learning_rate,
+                    {{{0, 10, true, true}}, false, "in (0, 10)"}),
       // L2-normalised embeddings lie at most 2 apart (4 squared): a larger margin only makes
       // every triplet active (and 1e300 overflowed the loss to inf).
-      double_key<C>(
-          "margin", &C::margin, [](double v) { return v > 0 && v <= 4; }, "in (0, 4]"),
+      double_key<C>("margin", &C::margin, {{{0, 4, true, false}}, false, "in (0, 4]"}),
       string_key<C>("loss", &C::loss,
                     one_of({"semi-hard", "batch-hard"}, "semi-hard or batch-hard")),
       int_key<C>("classes_per_batch", &C::classes_per_batch, 2, k_max_batch / 2),
@@ -318,10 +341,8 @@ const Table<ExperimentConfig>& experiment_table() {
       int_key<C>("steps_per_epoch", &C::steps_per_epoch, 0),
       bool_key("trainable_extractor", &C::trainable_extractor),
       int_key("pretrain_epochs", &C::pretrain_epochs, 0),
-      int_key<C>(
-          "builtin_cnn_width", &C::builtin_cnn_width,
-          [](int64_t v) { return v >= k_min_builtin_cnn_width && v <= k_max_builtin_cnn_width; },
-          "in [4, 256]"),
+      int_key<C>("builtin_cnn_width", &C::builtin_cnn_width,
+                 int_range(k_min_builtin_cnn_width, k_max_builtin_cnn_width)),
       int_key<C>("builtin_cnn_ensemble", &C::builtin_cnn_ensemble, 1, k_max_builtin_cnn_ensemble),
       int_key<C>("eval_pairs", &C::eval_pairs, 10, 10'000'000),
       int_key("threads", &C::threads, 0, 1024),
@@ -355,12 +376,78 @@ YAML::Node json_to_yaml(const nlohmann::json& j) {
     return YAML::Node(YAML::NodeType::Null);
   }
   if (j.is_string()) {
-    return YAML::Node(j.get<std::string>());
+    YAML::Node text(j.get<std::string>());
+    text.SetTag("!");  // A string, as a quoted YAML scalar: never read as a number.
+    return text;
   }
   return YAML::Node(j.dump());  // Numbers and booleans keep their exact text.
 }
 
+// The values setting name accepts (a top-level key or "dataset.<key>"), or nullptr.
+const ValidValues* valid_values(const std::string& name) {
+  for (const auto& k : experiment_table()) {
+    if (name == k.name) {
+      return &k.valid;
+    }
+  }
+  for (const auto& k : dataset_table()) {
+    if (name == std::string("dataset.") + k.name) {
+      return &k.valid;
+    }
+  }
+  return nullptr;
+}
+
+// The smallest value of range that valid refuses ("1"), "above b" for a continuous range
+// that leaves an interval closed at b, or "" when valid takes every value of range. Each
+// turn moves past one interval.
+std::string first_refused(const ValidValues& valid, const SearchedRange& range) {
+  double x = range.low;
+  while (x <= range.high) {
+    const Interval* in = valid.find(x);
+    if (!in) {
+      return fmt::format("{}", x);
+    }
+    if (range.high < in->high || (range.high == in->high && !in->high_open)) {
+      return "";
+    }
+    if (!range.step) {  // Every value up to high: the interval's end is left.
+      return in->high_open ? fmt::format("{}", in->high) : fmt::format("above {}", in->high);
+    }
+    // The first value low + k * step past the interval (at its end, when that is open); the
+    // few turns only correct rounding, and a step lost in rounding ends the walk.
+    const double step = *range.step;
+    const auto past = [&](double k) {
+      const double v = range.low + k * step;
+      return in->high_open ? v >= in->high : v > in->high;
+    };
+    double k = std::floor((in->high - range.low) / step);
+    for (int turn = 0; turn < 4 && !past(k); ++turn) {
+      ++k;
+    }
+    if (!past(k)) {
+      return "";
+    }
+    x = range.low + k * step;
+  }
+  return "";
+}
+
 }  // namespace
+
+std::string searched_range_problem(const std::string& name, const SearchedRange& range) {
+  const ValidValues* valid = valid_values(name);
+  if (!valid || valid->intervals.empty()) {
+    return "";
+  }
+  if (valid->integers && !range.integers) {
+    return fmt::format("{} takes integers; search it with type: int", name);
+  }
+  if (const std::string refused = first_refused(*valid, range); !refused.empty()) {
+    return fmt::format("the range reaches {}, but {} must be {}", refused, name, valid->rule);
+  }
+  return "";
+}
 
 std::string origin_of(const ExperimentConfig& config, const std::string& key) {
   const auto it = config.origins.find(key);

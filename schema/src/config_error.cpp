@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <regex>
 
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/utf8.hpp"
@@ -18,15 +19,16 @@ ConfigPath ConfigPath::child(const std::string& name) const {
 
 ConfigPath ConfigPath::index(size_t i) const { return {file, fmt::format("{}[{}]", key, i)}; }
 
-void config_fail(const ConfigPath& at, const YAML::Node& node, const std::string& message) {
+std::string config_location(const ConfigPath& at, const YAML::Node& node) {
   std::string where = at.file;
   if (node.IsDefined() && node.Mark().line >= 0) {
     where += fmt::format(":{}", node.Mark().line + 1);
   }
-  if (!at.key.empty()) {
-    throw ConfigError(fmt::format("{}: {}: {}", where, at.key, message));
-  }
-  throw ConfigError(fmt::format("{}: {}", where, message));
+  return at.key.empty() ? where : fmt::format("{}: {}", where, at.key);
+}
+
+void config_fail(const ConfigPath& at, const YAML::Node& node, const std::string& message) {
+  throw ConfigError(fmt::format("{}: {}", config_location(at, node), message));
 }
 
 namespace {
@@ -44,7 +46,50 @@ std::string scalar_text(const YAML::Node& node) {
   return "nothing";
 }
 
+// Fails unless node is a typed scalar (a quoted "5" is refused naming what was expected).
+void require_typed(const YAML::Node& node, const ConfigPath& at, const char* expected) {
+  if (node.IsScalar() && !typed_scalar(node)) {
+    config_fail(at, node,
+                fmt::format("expected {}, got \"{}\" (quoted or tagged as a string)", expected,
+                            node.Scalar()));
+  }
+}
+
+// Whether text is a number in YAML 1.1 or 1.2's schemas (hex, octal, binary, underscores,
+// .inf, .nan, any exponent).
+bool yaml_number_text(const std::string& text) {
+  static const std::regex number(
+      R"([-+]?(\.(inf|Inf|INF)|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*(\.[0-9_]*)?)"
+      R"(([eE][-+]?[0-9]+)?|\.[0-9][0-9_]*([eE][-+]?[0-9]+)?)|\.(nan|NaN|NAN))");
+  return text.size() <= 400 && std::regex_match(text, number);
+}
+
 }  // namespace
+
+bool typed_scalar(const YAML::Node& node) {
+  const std::string& tag = node.Tag();
+  return tag == "?" || tag.empty() || tag == "tag:yaml.org,2002:int" ||
+         tag == "tag:yaml.org,2002:float" || tag == "tag:yaml.org,2002:bool" ||
+         tag == "tag:yaml.org,2002:null";
+}
+
+void refuse_unread_numbers(const YAML::Node& node, const ConfigPath& at) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      refuse_unread_numbers(node[i], at.index(i));
+    }
+  } else if (node.IsMap()) {
+    for (const auto& kv : node) {
+      refuse_unread_numbers(kv.second, at.child(key_name(kv.first, at)));
+    }
+  } else if (node.IsScalar() && typed_scalar(node) && yaml_number_text(node.Scalar()) &&
+             !yaml_to_json(node).is_number()) {
+    config_fail(at, node,
+                fmt::format("{} reads as a number in YAML, but hpt reads finite decimal numbers "
+                            "only; write it in decimal, or quote it (\"{}\") for a string",
+                            node.Scalar(), node.Scalar()));
+  }
+}
 
 void require_map(const YAML::Node& node, const ConfigPath& at) {
   if (!node.IsMap()) {
@@ -73,6 +118,7 @@ void check_keys(const YAML::Node& map, const ConfigPath& at,
 }
 
 double read_double(const YAML::Node& node, const ConfigPath& at) {
+  require_typed(node, at, "a number");
   if (node.IsScalar()) {
     if (auto v = parse_decimal_double(node.Scalar())) {
       return *v;
@@ -95,6 +141,7 @@ double read_double_in(const YAML::Node& node, const ConfigPath& at, double low, 
 }
 
 int64_t read_int(const YAML::Node& node, const ConfigPath& at) {
+  require_typed(node, at, "an integer");
   if (node.IsScalar()) {
     int64_t v = 0;
     switch (parse_decimal_int(node.Scalar(), v)) {
@@ -123,6 +170,7 @@ int64_t read_int_in(const YAML::Node& node, const ConfigPath& at, int64_t low, i
 }
 
 bool read_bool(const YAML::Node& node, const ConfigPath& at) {
+  require_typed(node, at, "true or false");
   if (node.IsScalar()) {
     bool v = false;
     if (YAML::convert<bool>::decode(node, v)) {
@@ -163,7 +211,7 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
       break;
   }
   const std::string& s = node.Scalar();
-  if (node.Tag() == "!") {  // Quoted: always a string.
+  if (!typed_scalar(node)) {  // Quoted or tagged: always a string.
     return s;
   }
   if (s == "~" || s == "null" || s == "Null" || s == "NULL") {

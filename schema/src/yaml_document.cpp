@@ -52,6 +52,10 @@ class DocumentCheck {
       std::unordered_map<std::string, int> first_line;
       static const std::string k_complex_key = "?";
       for (const auto& kv : node) {
+        if (kv.first.IsScalar() && kv.first.Tag() == "?" && kv.first.Scalar() == "<<") {
+          // yaml-cpp reads a merge key as a key named "<<" (a quoted "<<" is one on purpose).
+          fail(kv.first, "YAML merge keys (<<) are not supported; write the keys out");
+        }
         const std::string& name = kv.first.IsScalar() ? kv.first.Scalar() : k_complex_key;
         m_path.push_back({&name, 0});
         visit(kv.first, depth + 1);

@@ -73,6 +73,15 @@ TEST_CASE("print_error", "[cli]") {
         "hpt: error: password ***\n");
 }
 
+// A warning is one line on stderr, prefixed, control characters escaped.
+TEST_CASE("print_warning", "[cli]") {
+  Captured c;
+  print_warning("cfg.yaml:3: search_space.x: high 10 is not reachable\n\x1b[31m");
+  CHECK(c.out.str().empty());
+  CHECK(c.err.str() ==
+        "hpt: warning: cfg.yaml:3: search_space.x: high 10 is not reachable\\n\\x1b[31m\n");
+}
+
 // The body's exit code is returned as is; a ConfigError is exit code 2, any other exception 1,
 // each reported as one filtered line.
 TEST_CASE("with_error_policy", "[cli]") {

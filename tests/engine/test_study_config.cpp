@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "../experiment/trial_settings_cases.hpp"
 #include "hpt/engine/protocol.hpp"
@@ -243,11 +245,11 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
   CHECK_THAT(error_of(head + "  intermediate_ff_block_units: [\"64\", \"big\"]\n"),
              Catch::Contains("cfg.yaml (fixed + search_space, intermediate_ff_block_units = "
                              "\"big\"): intermediate_ff_block_units: expected e.g. \"512-256\""));
-  // Ranges are checked at both ends: a high end beyond a ceiling would fail every trial that
-  // samples near it; a limit across keys is checked with every range at its high end.
+  // A range is checked at every value it reaches: a high end beyond a ceiling would fail every
+  // trial that samples near it; a limit across keys is checked with every range at its high end.
   CHECK(error_of(head + "  embedding_dim: {type: int, low: 32, high: 100000}\n") ==
-        "cfg.yaml (fixed + search_space, every range at its high end): embedding_dim: must be "
-        "in [1, 16384], but got 100000");
+        "cfg.yaml:5: search_space.embedding_dim: the range reaches 16385, but embedding_dim must "
+        "be in [1, 16384]");
   CHECK_THAT(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
                              "  images_per_class: {type: int, low: 2, high: 256}\n"),
              Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
@@ -255,8 +257,8 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
                         "  images_per_class: {type: int, low: 2, high: 128}\n"
                         "  dropout: {type: float, low: 0.0, high: 0.5}\n")
             .empty());
-  CHECK_THAT(error_of(head + "  dropout: {type: float, low: 0.0, high: 1.0}\n"),
-             Catch::Contains("every range at its high end): dropout: must be in [0, 1), got 1"));
+  CHECK(error_of(head + "  dropout: {type: float, low: 0.0, high: 1.0}\n") ==
+        "cfg.yaml:5: search_space.dropout: the range reaches 1, but dropout must be in [0, 1)");
   CHECK(error_of(head + "  dataset.image_size: [32]\n  dataset.image_sise: [1]\n") ==
         "cfg.yaml:6: search_space.dataset.image_sise: 'dataset.image_sise' is not a setting of "
         "the built-in trainer (did you mean 'dataset.image_size'?)");
@@ -380,4 +382,198 @@ TEST_CASE("study config: search ranges too wide to sample", "[config]") {
   CHECK(parse_study_config(head + "  a: {type: int, low: -9007199254740992, high: 9007199254740992}",
                            "cfg.yaml")
             .search_space.size() == 1);
+}
+
+namespace {
+
+// The warnings a valid config gives.
+std::vector<std::string> warnings_of(const std::string& yaml) {
+  return parse_study_config(yaml, "cfg.yaml").warnings;
+}
+
+}  // namespace
+
+// A searched range is checked at every value it reaches, not only at its ends: a hole in a
+// setting's valid values (image_size 1..15) would fail every trial that samples it.
+TEST_CASE("study config: a search range is checked at every value it reaches", "[config]") {
+  const std::string head = "fixed:\n  dataset: {format: idx, path: /}\nsearch_space:\n";
+  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 0, high: 20}\n") ==
+        "cfg.yaml:4: search_space.dataset.image_size: the range reaches 1, but "
+        "dataset.image_size must be 0 (native) or 16 to 2048");
+  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 0, high: 32, step: 16}\n").empty());
+  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 0, high: 40, step: 20}\n").empty());
+  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 0, high: 40, step: 10}\n") ==
+        "cfg.yaml:4: search_space.dataset.image_size: the range reaches 10, but "
+        "dataset.image_size must be 0 (native) or 16 to 2048");
+  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 16, high: 4096, log: true}\n") ==
+        "cfg.yaml:4: search_space.dataset.image_size: the range reaches 2049, but "
+        "dataset.image_size must be 0 (native) or 16 to 2048");
+  CHECK(error_of(head + "  epochs: {type: float, low: 1, high: 3}\n") ==
+        "cfg.yaml:4: search_space.epochs: epochs takes integers; search it with type: int");
+  CHECK(error_of(head + "  margin: {type: float, low: 0.1, high: 5}\n") ==
+        "cfg.yaml:4: search_space.margin: the range reaches above 4, but margin must be in (0, 4]");
+  CHECK(error_of(head + "  learning_rate: {type: float, low: 0, high: 0.1}\n") ==
+        "cfg.yaml:4: search_space.learning_rate: the range reaches 0, but learning_rate must be "
+        "in (0, 10)");
+  CHECK(error_of(head + "  dropout: {type: float, low: 0, high: 1, step: 0.25}\n") ==
+        "cfg.yaml:4: search_space.dropout: the range reaches 1, but dropout must be in [0, 1)");
+  CHECK(error_of(head + "  dropout: {type: float, low: 0, high: 0.9, step: 0.3}\n").empty());
+}
+
+// A study name is checked where the config gives it, with its place; the same rule serves
+// --study (study_name_problem).
+TEST_CASE("study config: study names", "[config]") {
+  const std::string tail = "\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  CHECK(error_of("study: {name: " + std::string(513, 'a') + "}" + tail) ==
+        "cfg.yaml:1: study.name: is 513 characters long; at most 512 (Optuna's "
+        "studies.study_name)");
+  CHECK(error_of("study: {name: \"  \"}" + tail) ==
+        "cfg.yaml:1: study.name: must not be only whitespace, got \"  \"");
+  CHECK(error_of("study: {name: \"\"}" + tail) == "cfg.yaml:1: study.name: must not be empty");
+  CHECK(study_name_problem(std::string(512, 'a')).empty());
+  CHECK(study_name_problem(" padded name ").empty());  // Names are data; only blank is refused.
+  CHECK(study_name_problem("\t") == "must not be only whitespace, got \"\t\"");
+}
+
+// A storage path (or trials folder) with whitespace around it would silently make a second
+// database (" gp.db" beside "gp.db"); "   " a file named by spaces.
+TEST_CASE("study config: storage and trials_dir with whitespace around them", "[config][storage]") {
+  const std::string tail = "\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  CHECK(error_of("study: {storage: \"   \"}" + tail) ==
+        "cfg.yaml:1: study.storage: must not be only whitespace, got \"   \"");
+  CHECK(error_of("study: {storage: \" gp.db\"}" + tail) ==
+        "cfg.yaml:1: study.storage: must not begin or end with whitespace, got \" gp.db\"");
+  CHECK(error_of("study: {storage: \"gp.db \"}" + tail) ==
+        "cfg.yaml:1: study.storage: must not begin or end with whitespace, got \"gp.db \"");
+  CHECK(error_of("study: {trials_dir: \"runs\\t\"}" + tail) ==
+        "cfg.yaml:1: study.trials_dir: must not begin or end with whitespace, got \"runs\t\"");
+  CHECK(study_storage_problem("sqlite:///gp.db ") ==
+        "must not begin or end with whitespace, got \"sqlite:///gp.db \"");
+  CHECK(study_storage_problem("my study.db").empty());
+}
+
+// YAML merge keys are not supported by yaml-cpp (they became a key named "<<"): refused
+// anywhere in the config.
+TEST_CASE("study config: YAML merge keys", "[config]") {
+  CHECK(error_of("objective: {command: [true]}\nfixed: {<<: {a: 1}}\nsearch_space: {x: [1]}\n") ==
+        "cfg.yaml:2: fixed: YAML merge keys (<<) are not supported; write the keys out");
+  CHECK(error_of("objective: {command: [true]}\nb: &b {type: int, low: 0, high: 3}\n"
+                 "search_space:\n  y:\n    <<: *b\n") ==
+        "cfg.yaml:5: search_space.y: YAML merge keys (<<) are not supported; write the keys out");
+}
+
+// Categorical choices must differ (as to_internal compares them: 1 and 1.0, -0.0 and 0.0,
+// ~ and null are one choice), and none may be a number hpt does not read.
+TEST_CASE("study config: categorical choices", "[config]") {
+  const std::string head = "objective: {command: [true]}\nsearch_space:\n";
+  CHECK(error_of(head + "  x: [a, a]\n") ==
+        "cfg.yaml:3: search_space.x[1]: a repeats choice [0] (\"a\"); each choice must be "
+        "different");
+  CHECK(error_of(head + "  x: [null, ~]\n") ==
+        "cfg.yaml:3: search_space.x[1]: null repeats choice [0] (null); each choice must be "
+        "different");
+  CHECK_THAT(error_of(head + "  x: [1.0, 1]\n"),
+             Catch::Contains("x[1]: 1 repeats choice [0] (1.0)"));
+  CHECK_THAT(error_of(head + "  x: [-0.0, 0.0]\n"),
+             Catch::Contains("x[1]: 0.0 repeats choice [0] (-0.0)"));
+  CHECK_THAT(error_of(head + "  x: {type: categorical, choices: [[1, 2], b, [1, 2.0]]}\n"),
+             Catch::Contains("search_space.x.choices[2]: [1,2.0] repeats choice [0] ([1,2])"));
+  CHECK_THAT(error_of("study: {sampler: {type: grid}}\n" + head + "  x: [0.5, 0.5]\n"),
+             Catch::Contains("cfg.yaml:4: search_space.x[1]: 0.5 repeats choice [0]"));
+  CHECK(error_of(head + "  x: [1, \"1\", true, [1], {a: 1}]\n").empty());
+  for (const char* number : {"1e400", ".nan", "0x10", "-.inf", "1_000", "0o17"}) {
+    INFO(number);
+    CHECK(error_of(head + "  x: [1, " + number + "]\n") ==
+          "cfg.yaml:3: search_space.x[1]: " + std::string(number) +
+              " reads as a number in YAML, but hpt reads finite decimal numbers only; write it "
+              "in decimal, or quote it (\"" +
+              number + "\") for a string");
+  }
+  const auto quoted = parse_study_config(head + "  x: [\"0x10\", '.nan']\n", "cfg.yaml");
+  CHECK(std::get<CategoricalDistribution>(quoted.search_space[0].second).choices ==
+        std::vector<Json>{"0x10", ".nan"});
+  CHECK(error_of("objective: {command: [true]}\nfixed: {k: [1, 0x10]}\nsearch_space: {x: [1]}\n") ==
+        "cfg.yaml:2: fixed.k[1]: 0x10 reads as a number in YAML, but hpt reads finite decimal "
+        "numbers only; write it in decimal, or quote it (\"0x10\") for a string");
+}
+
+// A step that does not divide the range: high is lowered to the last value the step reaches,
+// as Optuna does (the stored distribution is Optuna's), with one warning line.
+TEST_CASE("study config: a high no step reaches is lowered with a warning", "[config]") {
+  const std::string head = "objective: {command: [true]}\nsearch_space:\n";
+  const auto c = parse_study_config(head +
+                                        "  x: {type: int, low: 0, high: 10, step: 3}\n"
+                                        "  f: {type: float, low: 0, high: 1, step: 0.3}\n"
+                                        "  ok: {type: int, low: 0, high: 9, step: 3}\n",
+                                    "cfg.yaml");
+  CHECK(std::get<IntDistribution>(c.search_space[0].second).high == 9);
+  CHECK(Json::parse(distribution_to_json(c.search_space[1].second)) ==
+        Json::parse(R"({"name": "FloatDistribution", "attributes": {"step": 0.3, "low": 0.0,
+                        "high": 0.9, "log": false}})"));
+  CHECK(c.warnings ==
+        std::vector<std::string>{
+            "cfg.yaml:3: search_space.x: high 10 is not reachable with step 3 from low 0; using 9",
+            "cfg.yaml:4: search_space.f: high 1 is not reachable with step 0.3 from low 0; using "
+            "0.9"});
+  CHECK(std::get<IntDistribution>(
+            parse_study_config(head + "  x: {type: int, low: 0, high: 5, step: 10}\n", "c")
+                .search_space[0]
+                .second)
+            .high == 0);
+}
+
+// Numbers and booleans are read from plain scalars only: a quoted or !!str-tagged "5" is a
+// string everywhere (it used to be a number for seed, gpus and log, but not for the sampler).
+TEST_CASE("study config: quoted numbers and booleans are strings", "[config]") {
+  const std::string tail = "\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  CHECK(error_of("study: {seed: \"5\"}" + tail) ==
+        "cfg.yaml:1: study.seed: expected an integer, got \"5\" (quoted or tagged as a string)");
+  CHECK(error_of("study: {seed: !!str 5}" + tail) ==
+        "cfg.yaml:1: study.seed: expected an integer, got \"5\" (quoted or tagged as a string)");
+  CHECK(error_of("study: {gpus: [\"0\"]}" + tail) ==
+        "cfg.yaml:1: study.gpus[0]: expected an integer, got \"0\" (quoted or tagged as a string)");
+  CHECK(error_of("objective: {command: [true]}\nsearch_space:\n  a: {type: float, low: 1, high: "
+                 "2, log: \"false\"}\n") ==
+        "cfg.yaml:3: search_space.a.log: expected true or false, got \"false\" (quoted or tagged "
+        "as a string)");
+  CHECK_THAT(error_of("study: {sampler: {type: tpe, n_startup_trials: !!str 10}}" + tail),
+             Catch::StartsWith("cfg.yaml:1: study.sampler"));
+  CHECK_THAT(error_of("fixed:\n  dataset: {format: idx, path: /}\n  epochs: \"5\"\n"
+                      "search_space: {dropout: [0.1]}\n"),
+             Catch::Contains("epochs: expected an integer, got \"5\" (quoted or tagged as a "
+                             "string)"));
+  CHECK(parse_study_config("study: {seed: !!int 5}" + tail, "c").seed == 5);
+}
+
+// A placeholder-like {name} of objective.command that no parameter fills is passed as written:
+// one warning each at load. A parameter with an empty name is refused.
+TEST_CASE("study config: placeholders that name no parameter", "[config]") {
+  const auto warnings = warnings_of(
+      "objective: {command: [true, \"{x}\", \"--y={y}\", \"{y}\", \"{trial_number}\", "
+      "'{\"a\": 1}', \"{}\", \"{k}\"]}\nfixed: {k: 1}\nsearch_space: {x: [1]}\n");
+  CHECK(warnings == std::vector<std::string>{"cfg.yaml:1: objective.command: {y} names no "
+                                             "parameter (parameters: x, k); passed as written"});
+  CHECK(warnings_of("objective:\n  command:\n    - true\n    - \"{{x}}\"\n"
+                    "search_space: {x: [1]}\n")
+            .empty());  // {{x}} fills the inner {x}.
+  CHECK(error_of("objective: {command: [true]}\nsearch_space:\n  \"\": [1]\n") ==
+        "cfg.yaml:3: search_space: a parameter name must not be empty");
+}
+
+// load_study_config prints each warning as one line on stderr; the study goes on.
+TEST_CASE("study config: load prints its warnings", "[config]") {
+  hpt::test::TempDir dir{"cfg"};
+  const std::string file = dir.file("w.yaml");
+  std::ofstream(file) << "objective: {command: [true, \"{y}\"]}\nsearch_space:\n"
+                         "  x: {type: int, low: 0, high: 10, step: 3}\n";
+  std::ostringstream err;
+  auto* old = std::cerr.rdbuf(err.rdbuf());
+  const StudyConfig c = load_study_config(file);
+  std::cerr.rdbuf(old);
+  CHECK(err.str() == "hpt: warning: " + file +
+                         ":3: search_space.x: high 10 is not reachable with step 3 from low 0; "
+                         "using 9\nhpt: warning: " +
+                         file +
+                         ":1: objective.command: {y} names no parameter (parameters: x); "
+                         "passed as written\n");
 }

@@ -171,6 +171,10 @@ TEST_CASE("json path and round trip", "[experiment]") {
                     "HPT_PARAMS: dropout: must be in [0, 1), got 2");
   j["dropout"] = "x";
   CHECK_THROWS_AS(experiment_from_json(j, "HPT_PARAMS"), ConfigError);
+  j["dropout"] = "0.25";  // A string, even one that reads as a number (as a quoted YAML "0.25").
+  CHECK_THROWS_WITH(experiment_from_json(j, "HPT_PARAMS"),
+                    "HPT_PARAMS: dropout: expected a number, got \"0.25\" (quoted or tagged as a "
+                    "string)");
   CHECK(hpt::trainer::experiment_keys().size() == hpt::trainer::to_json(c).size());
 }
 
@@ -256,4 +260,39 @@ TEST_CASE("dataset_holds_problem", "[experiment]") {
   CHECK(hpt::trainer::dataset_holds_problem((tmp.path() / "run").string(), c).empty());
   c.dataset.format = "idx";
   CHECK(hpt::trainer::dataset_holds_problem(inside, c).empty());
+}
+
+// A searched range is checked against each numeric key's valid values (intervals from the key
+// table) at every value it reaches: holes (image_size 1..15), open ends, integer keys.
+TEST_CASE("searched_range_problem", "[experiment][keys]") {
+  using hpt::trainer::searched_range_problem;
+  using R = hpt::trainer::SearchedRange;
+  CHECK(searched_range_problem("dataset.image_size", R{0, 20, 1.0, true}) ==
+        "the range reaches 1, but dataset.image_size must be 0 (native) or 16 to 2048");
+  CHECK(searched_range_problem("dataset.image_size", R{0, 2048, 16.0, true}).empty());
+  CHECK(searched_range_problem("dataset.image_size", R{0, 2064, 16.0, true}) ==
+        "the range reaches 2064, but dataset.image_size must be 0 (native) or 16 to 2048");
+  CHECK(searched_range_problem("dataset.image_size", R{16, 16, 1.0, true}).empty());
+  CHECK(searched_range_problem("dataset.image_size", R{8, 8, 1.0, true}) ==
+        "the range reaches 8, but dataset.image_size must be 0 (native) or 16 to 2048");
+  CHECK(searched_range_problem("epochs", R{1, 1e15, 1.0, true}).empty());
+  CHECK(searched_range_problem("epochs", R{0, 3, 1.0, true}) ==
+        "the range reaches 0, but epochs must be >= 1");
+  CHECK(searched_range_problem("epochs", R{1, 3, std::nullopt, false}) ==
+        "epochs takes integers; search it with type: int");
+  CHECK(searched_range_problem("builtin_cnn_width", R{4, 300, 8.0, true}) ==
+        "the range reaches 260, but builtin_cnn_width must be in [4, 256]");
+  CHECK(searched_range_problem("dropout", R{0, 0.99, std::nullopt, false}).empty());
+  CHECK(searched_range_problem("dropout", R{0, 1, std::nullopt, false}) ==
+        "the range reaches 1, but dropout must be in [0, 1)");
+  CHECK(searched_range_problem("dropout", R{0, 1, 0.3, false}).empty());  // 0, 0.3, 0.6, 0.9.
+  CHECK(searched_range_problem("margin", R{0.5, 6, std::nullopt, false}) ==
+        "the range reaches above 4, but margin must be in (0, 4]");
+  CHECK(searched_range_problem("margin", R{1, 6, 2.0, false}) ==
+        "the range reaches 5, but margin must be in (0, 4]");
+  CHECK(searched_range_problem("learning_rate", R{1e-4, 1, std::nullopt, false}).empty());
+  CHECK(searched_range_problem("dataset.val_fraction", R{0, 2, 1.0, true}) ==
+        "the range reaches 1, but dataset.val_fraction must be in [0, 1)");
+  CHECK(searched_range_problem("loss", R{0, 1, 1.0, true}).empty());     // Not a number.
+  CHECK(searched_range_problem("no_such", R{0, 1, 1.0, true}).empty());  // setting_problem's.
 }

@@ -59,3 +59,46 @@ TEST_CASE("schema: read_int_in and read_double_in", "[schema]") {
   CHECK_THROWS_WITH(read_double_in(n["m"], at.child("m"), 0, 1e9, true),
                     "f.yaml:2: study.m: must be <= 1000000000, but got 4294967296");
 }
+
+// Numbers and booleans come from plain scalars only: a quoted or !!str-tagged scalar is a
+// string for every typed read and for yaml_to_json; !!int and the like are still numbers.
+TEST_CASE("schema: quoted and tagged scalars are strings", "[schema]") {
+  YAML::Node n =
+      YAML::Load("q: \"5\"\ns: !!str 5\ni: !!int 5\nb: 'true'\nf: \"1.5\"\no: !foo 7\np: 5\n");
+  ConfigPath at{"f.yaml", "study"};
+  CHECK_THROWS_WITH(read_int(n["q"], at.child("q")),
+                    "f.yaml:1: study.q: expected an integer, got \"5\" (quoted or tagged as a "
+                    "string)");
+  CHECK_THROWS_WITH(read_int_in(n["s"], at.child("s"), 0),
+                    "f.yaml:2: study.s: expected an integer, got \"5\" (quoted or tagged as a "
+                    "string)");
+  CHECK(read_int(n["i"], at.child("i")) == 5);
+  CHECK_THROWS_WITH(read_bool(n["b"], at.child("b")),
+                    "f.yaml:4: study.b: expected true or false, got \"true\" (quoted or tagged as "
+                    "a string)");
+  CHECK_THROWS_WITH(read_double(n["f"], at.child("f")), Catch::Contains("(quoted or tagged"));
+  CHECK_THROWS_WITH(read_double_in(n["o"], at.child("o"), 0, 10), Catch::Contains("(quoted or"));
+  const Json j = yaml_to_json(n);
+  CHECK(j == Json::parse(R"({"q": "5", "s": "5", "i": 5, "b": "true", "f": "1.5", "o": "7",
+                             "p": 5})"));
+  CHECK(typed_scalar(YAML::Node("5")));  // Built in code: untagged.
+}
+
+// A plain scalar YAML reads as a number but hpt does not (hex, octal, binary, underscores,
+// .inf, .nan, beyond a double) is refused with its place; quoted, it is a string.
+TEST_CASE("schema: refuse_unread_numbers", "[schema]") {
+  ConfigPath at{"f.yaml", "fixed"};
+  CHECK_THROWS_WITH(refuse_unread_numbers(YAML::Load("a: [1, {b: 1e400}]"), at),
+                    "f.yaml:1: fixed.a[1].b: 1e400 reads as a number in YAML, but hpt reads "
+                    "finite decimal numbers only; write it in decimal, or quote it (\"1e400\") "
+                    "for a string");
+  for (const char* text : {"0x10", "0o17", "0b101", "1_000", ".inf", "-.Inf", ".NaN", "1e400"}) {
+    INFO(text);
+    CHECK_THROWS_AS(refuse_unread_numbers(YAML::Load(text), at), ConfigError);
+  }
+  for (const char* text : {"\"0x10\"", "'.nan'", "nan", "inf", "1e-400", "0010", "1.5e3", "v1.2",
+                           "1.2.3", "x", "~", "true", "12:30", "[1, 2.5]"}) {
+    INFO(text);
+    CHECK_NOTHROW(refuse_unread_numbers(YAML::Load(text), at));
+  }
+}

@@ -119,3 +119,15 @@ TEST_CASE("parse_yaml refuses NUL characters in strings", "[schema]") {
   CHECK(error_of("fixed: {\"a\\0b\": 1}") == "f.yaml:1: fixed.a\\0b: contains a NUL character");
   CHECK(error_of("x: 'a\\0b'") == "");  // Single quotes do not escape: a backslash and a 0.
 }
+
+// yaml-cpp does not support YAML merge keys: a plain << anywhere is refused with its place (it
+// became a key named "<<"); a quoted "<<" is a key of that name on purpose.
+TEST_CASE("parse_yaml refuses merge keys", "[schema]") {
+  CHECK(error_of("a: &a {x: 1}\nb:\n  <<: *a\n") ==
+        "f.yaml:3: b: YAML merge keys (<<) are not supported; write the keys out");
+  CHECK(error_of("<<: {x: 1}\n") ==
+        "f.yaml:1: YAML merge keys (<<) are not supported; write the keys out");
+  CHECK(error_of("l:\n  - {k: {<<: [1]}}\n") ==
+        "f.yaml:2: l[0].k: YAML merge keys (<<) are not supported; write the keys out");
+  CHECK(error_of("\"<<\": 1\nx: <<\n").empty());
+}

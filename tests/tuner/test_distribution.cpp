@@ -97,3 +97,34 @@ TEST_CASE("to_external of an int beyond int64", "[distribution]") {
   CHECK(hpt::to_external(d, 7.0) == hpt::Json(7));
   CHECK(hpt::to_external(d, 0x1p63).get<double>() == 0x1p63);
 }
+
+// A step that does not divide the range lowers high to the last value it reaches, exactly as
+// Optuna 3.1 does (_adjust_int_uniform_high, _adjust_discrete_uniform_high in decimal); the
+// expected values and JSON are Optuna's own.
+TEST_CASE("reachable_high follows Optuna", "[distribution]") {
+  using hpt::FloatDistribution;
+  using hpt::IntDistribution;
+  CHECK(hpt::reachable_high(IntDistribution{0, 10, false, 3}) == 9);
+  CHECK(hpt::reachable_high(IntDistribution{-7, 5, false, 4}) == 5);
+  CHECK(hpt::reachable_high(IntDistribution{0, 5, false, 10}) == 0);
+  CHECK(hpt::reachable_high(IntDistribution{16, 256, false, 16}) == 256);
+  const struct {
+    double low, high, step, expected;
+  } floats[] = {{0, 1, 0.3, 0.9},
+                {0, 10, 3, 9.0},
+                {0.1, 1.0, 0.2, 0.9},
+                {1e-4, 0.1, 3e-4, 0.1},
+                {-1, 1, 0.7, 0.4},
+                {0, 0.9, 0.3, 0.9},
+                {0.5, 12.3456, 0.01, 12.34},
+                {2.5, 7.3, 0.25, 7.25},
+                {0, 1, 1.0 / 3, 0.9999999999999999}};
+  for (const auto& f : floats) {
+    INFO(f.low << " " << f.high << " " << f.step);
+    CHECK(hpt::reachable_high(FloatDistribution{f.low, f.high, false, f.step}) == f.expected);
+  }
+  CHECK(hpt::reachable_high(FloatDistribution{0, 1, false, std::nullopt}) == 1.0);
+  CHECK(hpt::Json::parse(hpt::distribution_to_json(FloatDistribution{0, 0.9, false, 0.3})) ==
+        hpt::Json::parse(R"({"name": "FloatDistribution", "attributes": {"step": 0.3, "low": 0.0,
+                             "high": 0.9, "log": false}})"));
+}

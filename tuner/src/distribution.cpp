@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 #include "hpt/io/utf8.hpp"
 
@@ -44,7 +46,86 @@ bool choice_equal(const Json& a, const Json& b) {
   return a == b;
 }
 
+// A finite double as Python's Decimal(str(v)) holds it: mantissa * 10^exponent, from the
+// shortest text that reads back as v.
+struct DecimalText {
+  __int128 mantissa = 0;
+  int exponent = 0;
+  int digits = 0;  // Of the mantissa.
+};
+
+DecimalText decimal_text(double v) {
+  const std::string text = fmt::format("{}", v);  // Shortest round trip, as Python's repr.
+  DecimalText d;
+  bool negative = false;
+  bool fraction = false;
+  size_t i = 0;
+  for (; i < text.size() && text[i] != 'e'; ++i) {
+    if (text[i] == '-') {
+      negative = true;
+    } else if (text[i] == '.') {
+      fraction = true;
+    } else {
+      d.mantissa = d.mantissa * 10 + (text[i] - '0');
+      d.digits += d.mantissa != 0 ? 1 : 0;
+      d.exponent -= fraction ? 1 : 0;
+    }
+  }
+  if (i < text.size()) {
+    d.exponent += std::stoi(text.substr(i + 1));
+  }
+  d.mantissa = negative ? -d.mantissa : d.mantissa;
+  return d;
+}
+
+// v's mantissa at exponent (<= v.exponent), or std::nullopt beyond 36 digits.
+std::optional<__int128> scaled(const DecimalText& v, int exponent) {
+  if (v.digits + (v.exponent - exponent) > 36) {
+    return std::nullopt;
+  }
+  __int128 m = v.mantissa;
+  for (int e = exponent; e < v.exponent; ++e) {
+    m *= 10;
+  }
+  return m;
+}
+
+std::string int128_text(__int128 v) {
+  if (v < 0) {
+    return "-" + int128_text(-v);
+  }
+  std::string out = v >= 10 ? int128_text(v / 10) : "";
+  return out + static_cast<char>('0' + static_cast<int>(v % 10));
+}
+
 }  // namespace
+
+int64_t reachable_high(const IntDistribution& d) {
+  const int64_t r = d.high - d.low;
+  return d.step > 0 && r >= 0 ? d.low + r / d.step * d.step : d.high;
+}
+
+double reachable_high(const FloatDistribution& d) {
+  if (!d.step || !(*d.step > 0) || !(d.high >= d.low) || !std::isfinite(d.high - d.low)) {
+    return d.high;
+  }
+  const DecimalText low = decimal_text(d.low);
+  const DecimalText high = decimal_text(d.high);
+  const DecimalText step = decimal_text(*d.step);
+  const int exponent = std::min({low.exponent, high.exponent, step.exponent});
+  const auto l = scaled(low, exponent);
+  const auto h = scaled(high, exponent);
+  const auto s = scaled(step, exponent);
+  if (!l || !h || !s) {  // Beyond 36 digits (Optuna's 28-digit Decimal rounds there too).
+    return d.low + std::floor((d.high - d.low) / *d.step) * *d.step;
+  }
+  const __int128 r = *h - *l;
+  if (r % *s == 0) {
+    return d.high;
+  }
+  return std::strtod(fmt::format("{}e{}", int128_text(r / *s * *s + *l), exponent).c_str(),
+                     nullptr);
+}
 
 size_t json_nesting_depth(const std::string& text, size_t limit) {
   size_t depth = 0;

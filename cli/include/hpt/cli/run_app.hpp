@@ -18,6 +18,10 @@ using MessageFilter = std::function<std::string(const std::string&)>;
 // Prints "hpt: error: message" on one line, filtered, control characters shown as escapes.
 void print_error(const std::string& message, const MessageFilter& filter = {});
 
+// Prints "hpt: warning: message" on one line, control characters shown as escapes: something
+// accepted that was probably not meant, the run goes on.
+void print_warning(const std::string& message);
+
 // Runs body; an exception becomes one line on stderr and exit code 2 (ConfigError) or 1. Output
 // that could not be written (stdout on a full disk or closed) is one line and exit code 1.
 int with_error_policy(const std::function<int()>& body, const MessageFilter& filter = {});

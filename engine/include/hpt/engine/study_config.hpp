@@ -44,21 +44,32 @@ struct StudyConfig {
   // fixed: values every trial gets; search_space: what the sampler chooses.
   Json fixed = Json::object();
   SearchSpace search_space;
+  // What was accepted but probably not meant, one "file:line: key: problem" line each: a
+  // range's high that its step does not reach (lowered to the last value it reaches, as
+  // Optuna does), an objective.command placeholder naming no parameter.
+  std::vector<std::string> warnings;
 
   bool builtin_trainer() const { return command.empty(); }
   bool multi_objective() const { return directions.size() > 1; }
 };
 
-// Loads and fully validates a study config. Throws ConfigError "file:line: key: problem"
-// for any unknown key (with a near-miss suggestion), wrong type, bad range, bad
-// sampler/pruner option, or (built-in trainer) invalid experiment setting.
+// Loads and fully validates a study config, then prints its warnings (print_warning). Throws
+// ConfigError "file:line: key: problem" for any unknown key (with a near-miss suggestion),
+// wrong type (a quoted "5" is not a number), bad range, repeated categorical choice, YAML merge
+// key, bad sampler/pruner option, or (built-in trainer) invalid experiment setting, including
+// any value a search range reaches that the setting refuses.
 StudyConfig load_study_config(const std::string& file);
-// The same from YAML text (file is only used in messages).
+// The same from YAML text (file is only used in messages), leaving the warnings in the result.
 StudyConfig parse_study_config(const std::string& yaml_text, const std::string& file);
 
+// Why name cannot name a study (study.name or --study), "" if it can: empty, only whitespace,
+// or longer than k_max_study_name_chars characters (Optuna's studies.study_name).
+std::string study_name_problem(const std::string& name);
+
 // Why a study cannot be kept in storage (study.storage or --storage), "" if it can: empty,
-// a URL open_storage refuses (checked without opening anything), or SQLite's ":memory:",
-// which would lose the study when hpt exits.
+// whitespace at its start or end (" gp.db" would be a second database beside gp.db), a URL
+// open_storage refuses (checked without opening anything), or SQLite's ":memory:", which
+// would lose the study when hpt exits.
 std::string study_storage_problem(const std::string& storage);
 
 }  // namespace hpt

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,22 @@ std::vector<std::string> dataset_keys();
 // The metrics objectives may name: val_roc_auc (best epoch), test_roc_auc, val_recall_at_1,
 // test_recall_at_1, embedding_dim, inference_ms (milliseconds per test image, see training.hpp).
 std::vector<std::string> objective_metrics();
+
+// A range a study searches a setting over: every number in [low, high], or with a step the
+// values low + k * step up to high; integers when the values are integers (an int range).
+struct SearchedRange {
+  double low = 0;
+  double high = 0;
+  std::optional<double> step;
+  bool integers = false;
+};
+
+// Why range gives setting name ("epochs", "dataset.image_size") a value the setting refuses,
+// or "" when it gives none (or name is not a numeric setting). Exact: each numeric key of the
+// key table declares the values it takes as intervals, and the range is checked across every
+// gap between them, e.g. "the range reaches 1, but dataset.image_size must be 0 (native) or
+// 16 to 2048"; a range of non-integers for an integer key is refused by name.
+std::string searched_range_problem(const std::string& name, const SearchedRange& range);
 
 // Reads and validates an experiment mapping; throws hpt::ConfigError
 // "file:line: key: problem" (unknown keys with a near-miss hint, types, ranges).

@@ -30,6 +30,10 @@ struct ConfigPath {
   ConfigPath index(size_t i) const;
 };
 
+// "file:line: key", the place config_fail names (no line when node has no mark, no key at the
+// document root); also the start of a warning about that place.
+std::string config_location(const ConfigPath& at, const YAML::Node& node);
+
 // Throws ConfigError "file:line: key: message" (line from node's mark when known).
 [[noreturn]] void config_fail(const ConfigPath& at, const YAML::Node& node,
                               const std::string& message);
@@ -43,7 +47,20 @@ void require_map(const YAML::Node& node, const ConfigPath& at);
 // The text of a mapping key; fails if the key is not a plain scalar.
 std::string key_name(const YAML::Node& key, const ConfigPath& at);
 
-// Typed scalar reads; each fails naming the expected type and the value received.
+// Whether a scalar may be read as a number, boolean or null: plain (unquoted, untagged), built
+// in code (tag ""), or tagged !!int, !!float, !!bool or !!null. A quoted scalar ("5", '5') or
+// one tagged !!str or anything else is a string: the typed reads below refuse it, and
+// yaml_to_json keeps it text.
+bool typed_scalar(const YAML::Node& node);
+
+// Fails at the first value under node (node included, mapping keys not) that YAML reads as a
+// number but hpt does not: a plain 0x10, 0o17, 0b101, 1_000, .inf, .nan or 1e400 (hpt reads
+// finite decimal numbers only). Such a value would otherwise become a string while numeric
+// keys refuse it; quoted, it is a string on purpose and passes.
+void refuse_unread_numbers(const YAML::Node& node, const ConfigPath& at);
+
+// Typed scalar reads; each fails naming the expected type and the value received, and refuses
+// a string (typed_scalar): seed: "5" is refused as n_startup_trials: "10" is.
 // Numbers are decimal (schema/number_text.hpp): "0010" is 10, "0x10" and "1e3" are not integers.
 double read_double(const YAML::Node& node, const ConfigPath& at);
 int64_t read_int(const YAML::Node& node, const ConfigPath& at);
@@ -56,7 +73,8 @@ double read_double_in(const YAML::Node& node, const ConfigPath& at, double low, 
 bool read_bool(const YAML::Node& node, const ConfigPath& at);
 std::string read_string(const YAML::Node& node, const ConfigPath& at);
 
-// YAML -> JSON: ints stay ints, floats floats, true/false booleans, ~ null.
+// YAML -> JSON: ints stay ints, floats floats, true/false booleans, ~ null; a scalar that is
+// not typed_scalar stays a string.
 nlohmann::json yaml_to_json(const YAML::Node& node);
 
 // Fails with "file:line: not valid UTF-8 text" unless text is valid UTF-8 without NUL.

@@ -22,7 +22,8 @@ std::string read_config_file(const std::string& path);
 
 // Parses YAML text (file is used in messages) and checks it within the limits above. Throws
 // ConfigError "file:line: key: problem" for invalid UTF-8, a syntax error, a second document
-// (after "---"), an alias that refers to a node containing it, more than k_max_config_values
+// (after "---"), a YAML merge key (a plain <<, which yaml-cpp would read as a key named "<<"),
+// an alias that refers to a node containing it, more than k_max_config_values
 // values after alias expansion, nesting deeper than k_max_config_depth, a key repeated in one
 // mapping (naming the line of both), or a key or value containing a NUL character (a quoted
 // "\0"). The returned tree is then safe to walk recursively, and its strings safe to pass to C.

@@ -60,6 +60,13 @@ constexpr double k_max_exact_int = 9007199254740992.0;
 // whose width (plus one step) is not a finite double.
 void validate(const Distribution& d);
 
+// Optuna 3.1's _adjust_int_uniform_high / _adjust_discrete_uniform_high: the largest
+// low + k * step not above high, which is high itself when step divides the range (or no
+// step is set). Floats are computed, as Optuna does, in decimal on the shortest texts of low,
+// high and step ("0.1", not 0.1000000000000000055...), then read back as the nearest double.
+int64_t reachable_high(const IntDistribution& d);
+double reachable_high(const FloatDistribution& d);
+
 // Optuna's distribution_to_json / json_to_distribution (also reads the abbreviated
 // pre-3.0 {"type": ...} form). Throws std::invalid_argument on malformed input (including
 // text nested deeper than k_max_json_depth).
