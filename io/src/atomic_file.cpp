@@ -2,13 +2,19 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "hpt/io/utf8.hpp"
@@ -16,6 +22,56 @@
 namespace hpt {
 
 namespace {
+
+constexpr std::array<int, 4> k_deferred_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+// The SignalDeferral guards alive in the process, the dispositions they replaced (the default
+// ones only) and the signals their handler caught meanwhile.
+std::mutex g_deferral_mutex;
+int g_deferrals = 0;
+std::array<struct sigaction, k_deferred_signals.size()> g_replaced_actions{};
+std::array<bool, k_deferred_signals.size()> g_replaced{};
+std::array<volatile std::sig_atomic_t, k_deferred_signals.size()> g_caught{};
+
+extern "C" void note_deferred_signal(int sig) {
+  for (size_t i = 0; i < k_deferred_signals.size(); ++i) {
+    if (k_deferred_signals[i] == sig) {
+      g_caught[i] = 1;
+    }
+  }
+}
+
+// Another thread may take a signal this one blocks: where its action is the default (the
+// process ends), it is caught instead, to be raised again by the last guard.
+void catch_default_signals() {
+  for (size_t i = 0; i < k_deferred_signals.size(); ++i) {
+    struct sigaction& old = g_replaced_actions[i];
+    ::sigaction(k_deferred_signals[i], nullptr, &old);
+    g_replaced[i] = (old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_DFL;
+    if (g_replaced[i]) {
+      struct sigaction sa {};
+      sa.sa_handler = note_deferred_signal;
+      sa.sa_flags = SA_RESTART;
+      sigfillset(&sa.sa_mask);
+      ::sigaction(k_deferred_signals[i], &sa, nullptr);
+    }
+  }
+}
+
+// Restores the default dispositions and raises each caught signal in this thread, where it
+// stays pending until the thread's old mask is restored.
+void release_default_signals() {
+  for (size_t i = 0; i < k_deferred_signals.size(); ++i) {
+    if (g_replaced[i]) {
+      ::sigaction(k_deferred_signals[i], &g_replaced_actions[i], nullptr);
+      g_replaced[i] = false;
+    }
+    if (g_caught[i] != 0) {
+      g_caught[i] = 0;
+      ::pthread_kill(::pthread_self(), k_deferred_signals[i]);
+    }
+  }
+}
 
 // The process's umask, read without changing it (umask(2) can only set it).
 mode_t current_umask() {
@@ -37,7 +93,113 @@ std::string folder_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// Best effort: makes the renames in folder durable.
+void sync_folder(const std::string& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// A fresh folder "<dir>/<prefix>.tmp-XXXXXX" (mkdtemp: mode 0700, a random name).
+std::string make_temporary_folder(const std::string& dir, const std::string& prefix) {
+  std::string tmp = dir + "/" + prefix + ".tmp-XXXXXX";
+  if (::mkdtemp(tmp.data()) == nullptr) {
+    throw FileError(
+        fmt::format("{}: cannot create a temporary folder: {}", dir, std::strerror(errno)));
+  }
+  return tmp;
+}
+
+// The kind of file at path, links not followed; 0 when there is none.
+mode_t file_kind(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 ? (st.st_mode & S_IFMT) : 0;
+}
+
+// The entries of staging in the order they move into place: key last.
+std::vector<std::string> staged_names(const std::string& staging, const std::string& key) {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(staging)) {
+    out.push_back(entry.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  std::stable_partition(out.begin(), out.end(), [&](const std::string& n) { return n != key; });
+  return out;
+}
+
+// The earlier set: the entries of dir named key, in names or in staged, in the order they move
+// out (key first). Throws FileError for a folder among them (never removed as a set's file).
+std::vector<std::string> earlier_names(const std::string& dir, const std::string& key,
+                                       const std::vector<std::string>& names,
+                                       const std::vector<std::string>& staged) {
+  std::vector<std::string> all = {key};
+  all.insert(all.end(), names.begin(), names.end());
+  all.insert(all.end(), staged.begin(), staged.end());
+  std::vector<std::string> out;
+  for (const auto& name : all) {
+    const mode_t kind = file_kind(dir + "/" + name);
+    if (kind == S_IFDIR) {
+      throw FileError(fmt::format("{}: '{}' is a folder, not a file", dir, name));
+    }
+    if (kind != 0 && std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+// The renames made so far, undone in reverse order by undo().
+class Renames {
+ public:
+  // Renames from to to; throws FileError naming dir, the entry and the reason.
+  void move(const std::string& dir, const std::string& name, const std::string& from,
+            const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      throw FileError(
+          fmt::format("{}: cannot move '{}' into place: {}", dir, name, std::strerror(errno)));
+    }
+    m_done.emplace_back(from, to);
+  }
+  // Whether every rename was undone.
+  bool undo() {
+    bool ok = true;
+    for (auto it = m_done.rbegin(); it != m_done.rend(); ++it) {
+      ok &= ::rename(it->second.c_str(), it->first.c_str()) == 0;
+    }
+    m_done.clear();
+    return ok;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> m_done;
+};
+
 }  // namespace
+
+SignalDeferral::SignalDeferral() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int sig : k_deferred_signals) {
+    sigaddset(&set, sig);
+  }
+  ::pthread_sigmask(SIG_BLOCK, &set, &m_old_mask);
+  const std::lock_guard<std::mutex> lock(g_deferral_mutex);
+  if (g_deferrals++ == 0) {
+    catch_default_signals();
+  }
+}
+
+SignalDeferral::~SignalDeferral() {
+  {
+    const std::lock_guard<std::mutex> lock(g_deferral_mutex);
+    if (--g_deferrals == 0) {
+      release_default_signals();
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
+}
 
 AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {
   const auto slash = m_path.rfind('/');
@@ -68,6 +230,7 @@ AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {
   // A hidden, random name beside the target (kept under NAME_MAX for long names).
   const std::string tmp_name = "." + std::string(utf8_prefix(name, 200)) + ".tmp-XXXXXX";
   std::string tmp = folder_of(m_path) + "/" + tmp_name;
+  m_deferral.emplace();
   m_fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (m_fd < 0) {
     fail(fmt::format("cannot create a temporary file in '{}': {}", folder_of(m_path),
@@ -86,7 +249,7 @@ AtomicFile::~AtomicFile() {
   if (!m_tmp.empty()) {
     ::unlink(m_tmp.c_str());
   }
-}
+}  // m_deferral ends last: a signal acts once the temporary is gone.
 
 void AtomicFile::fail(const std::string& problem) {
   if (m_fd >= 0) {
@@ -97,6 +260,7 @@ void AtomicFile::fail(const std::string& problem) {
     ::unlink(m_tmp.c_str());
     m_tmp.clear();
   }
+  m_deferral.reset();
   throw FileError(fmt::format("{}: {}", m_path, problem));
 }
 
@@ -135,12 +299,8 @@ void AtomicFile::commit() {
     fail(fmt::format("cannot move the new file into place: {}", std::strerror(errno)));
   }
   m_tmp.clear();
-  // Best effort: make the rename itself durable.
-  const int dir = ::open(folder_of(m_path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  sync_folder(folder_of(m_path));
+  m_deferral.reset();
 }
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
@@ -154,6 +314,60 @@ void write_stream_atomically(const std::string& path,
   std::ostringstream bytes;
   write(bytes);
   write_file_atomically(path, bytes.str());
+}
+
+AtomicFileSet::AtomicFileSet(std::string dir, std::string key, std::vector<std::string> names)
+    : m_dir(std::move(dir)), m_key(std::move(key)), m_names(std::move(names)) {
+  m_staging = make_temporary_folder(m_dir, ".new");
+}
+
+AtomicFileSet::~AtomicFileSet() {
+  if (!m_staging.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(m_staging, ec);
+  }
+}
+
+void AtomicFileSet::write(const std::function<void(const std::string& folder)>& write_files) {
+  try {
+    write_files(m_staging);
+  } catch (const FileError& e) {
+    std::string message = e.what();
+    for (size_t at = 0; (at = message.find(m_staging, at)) != std::string::npos;) {
+      message.replace(at, m_staging.size(), m_dir);
+      at += m_dir.size();
+    }
+    throw FileError(message);
+  }
+}
+
+void AtomicFileSet::commit() {
+  if (m_staging.empty()) {
+    throw FileError(m_dir + ": committed twice");
+  }
+  const std::vector<std::string> staged = staged_names(m_staging, m_key);
+  const std::vector<std::string> earlier = earlier_names(m_dir, m_key, m_names, staged);
+  const std::string old = make_temporary_folder(m_dir, ".old");
+  Renames renames;
+  try {
+    for (const auto& name : earlier) {
+      renames.move(m_dir, name, m_dir + "/" + name, old + "/" + name);
+    }
+    for (const auto& name : staged) {
+      renames.move(m_dir, name, m_staging + "/" + name, m_dir + "/" + name);
+    }
+  } catch (const FileError& e) {
+    if (!renames.undo() || ::rmdir(old.c_str()) != 0) {
+      throw FileError(fmt::format("{} (the earlier files are in '{}')", e.what(), old));
+    }
+    throw;
+  }
+  sync_folder(m_dir);
+  std::error_code ec;
+  std::filesystem::remove_all(old, ec);
+  ::rmdir(m_staging.c_str());
+  m_staging.clear();
+  m_deferral.reset();
 }
 
 bool same_file(const std::string& a, const std::string& b) {

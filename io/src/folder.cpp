@@ -3,19 +3,45 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 
 namespace hpt {
 
+namespace fs = std::filesystem;
+
+namespace {
+
+// Why the symbolic link p (shown as shown) leads nowhere ("" when p is no link, or one that
+// leads to something): it is dangling, or a loop of links.
+std::string link_problem(const fs::path& p, const std::string& shown) {
+  std::error_code ec;
+  if (!fs::is_symlink(fs::symlink_status(p, ec))) {
+    return "";
+  }
+  if (fs::exists(fs::status(p, ec))) {
+    return "";
+  }
+  return ec.value() == ELOOP ? fmt::format("'{}' is a symbolic link loop", shown)
+                             : fmt::format("'{}' is a dangling symbolic link", shown);
+}
+
+}  // namespace
+
 std::string folder_problem(const std::string& path) {
-  namespace fs = std::filesystem;
   std::error_code ec;
   fs::path p = path.empty() ? fs::path(".") : fs::path(path);
+  if (std::string problem = link_problem(p, path); !problem.empty()) {
+    return problem;
+  }
   const bool exists = fs::exists(p, ec);
   if (!exists) {
     p = fs::absolute(p, ec).lexically_normal();
     while (!fs::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {
       p = p.parent_path();
+      if (std::string problem = link_problem(p, p.string()); !problem.empty()) {
+        return fmt::format("cannot create '{}': {}", path, problem);
+      }
     }
   }
   if (!fs::is_directory(p, ec)) {
@@ -31,7 +57,6 @@ std::string folder_problem(const std::string& path) {
 }
 
 std::string resolved_path(const std::string& path) {
-  namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
   return (ec ? fs::absolute(path, ec).lexically_normal() : p).string();

@@ -1,11 +1,17 @@
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -27,6 +33,52 @@ std::string slurp(const std::string& path) {
 size_t entries(const fs::path& dir) {
   return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
+
+// Each entry of dir and its content ("<folder>" for a folder).
+std::map<std::string, std::string> contents(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    out[e.path().filename().string()] = e.is_directory() ? "<folder>" : slurp(e.path().string());
+  }
+  return out;
+}
+
+// The signal that ended a child running body with default signal dispositions (which then reports
+// to fd `report`), or 0 when it exited; what it reported.
+std::pair<int, std::string> run_child(const std::function<void(int report)>& body) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    const rlimit no_core{0, 0};  // SIGQUIT would dump one.
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+      std::signal(sig, SIG_DFL);  // As in hpt, not Catch2's handlers.
+    }
+    body(fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string reported;
+  char buf[64];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) {
+    reported.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  return {WIFSIGNALED(status) ? WTERMSIG(status) : 0, reported};
+}
+
+// Sends sig to the whole process, as Ctrl-C or kill(1) do, and gives it time to arrive.
+void signal_process(int sig) {
+  ::kill(::getpid(), sig);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+void report(int fd, const std::string& text) { (void)!::write(fd, text.data(), text.size()); }
 
 }  // namespace
 
@@ -166,4 +218,152 @@ TEST_CASE("same_file compares files, not names", "[io]") {
   CHECK(same_file(dir.file("db"), dir.path().string() + "/./db"));
   CHECK_FALSE(same_file(dir.file("db"), dir.file("other")));
   CHECK_FALSE(same_file(dir.file("db"), dir.file("missing")));
+}
+
+// A signal sent to the process while a SignalDeferral lives acts when it ends, even though
+// another thread (LibTorch's pools in hpt-train) does not block it; dispositions come back.
+TEST_CASE("SignalDeferral defers process signals until it ends", "[io][signals]") {
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+    INFO(sig);
+    const auto [ended_by, reported] = run_child([sig](int fd) {
+      std::thread other([] { std::this_thread::sleep_for(std::chrono::seconds(2)); });
+      other.detach();
+      {
+        SignalDeferral deferral;
+        signal_process(sig);
+        report(fd, "alive");
+      }
+      report(fd, " survived");
+    });
+    CHECK(reported == "alive");
+    CHECK(ended_by == sig);
+  }
+  const auto [ended_after_nesting, nested_report] = run_child([](int fd) {
+    {
+      SignalDeferral outer;
+      { SignalDeferral inner; }
+      signal_process(SIGTERM);
+      report(fd, "alive");
+    }
+    struct sigaction action {};
+    ::sigaction(SIGTERM, nullptr, &action);
+    report(fd, action.sa_handler == SIG_DFL ? " default" : " changed");
+    signal_process(SIGTERM);
+  });
+  CHECK(nested_report == "alive");
+  CHECK(ended_after_nesting == SIGTERM);
+}
+
+// Ctrl-C while an AtomicFile is written ends the process once the file is in place: the
+// target is complete and no temporary is left (it used to leave ".out.html.tmp-XXXXXX").
+TEST_CASE("AtomicFile defers signals until the file is in place", "[io][signals]") {
+  test::TempDir dir;
+  const std::string target = dir.file("out.html");
+  const auto [ended_by, reported] = run_child([&](int fd) {
+    AtomicFile file(target);
+    file.write("first half, ");
+    signal_process(SIGINT);
+    file.write("second half");
+    file.commit();
+    report(fd, "committed");
+  });
+  CHECK(ended_by == SIGINT);
+  CHECK(reported.empty());
+  CHECK(contents(dir.path()) ==
+        std::map<std::string, std::string>{{"out.html", "first half, second half"}});
+}
+
+// commit() swaps the whole set in: the new files replace the earlier set, an earlier file the
+// new set lacks goes, entries outside the set stay, and no temporary folder is left.
+TEST_CASE("AtomicFileSet replaces a set of files as a whole", "[io][file_set]") {
+  test::TempDir dir;
+  for (const char* name : {"model.json", "head.pt", "cnn.pt"}) {
+    std::ofstream(dir.file(name)) << "old";
+  }
+  std::ofstream(dir.file("notes.txt")) << "mine";
+  fs::create_directory(dir.file("logs"));
+  fs::create_symlink(dir.file("nowhere"), dir.file("metrics.json"));  // A planted link.
+  {
+    AtomicFileSet set(dir.path().string(), "model.json",
+                      {"model.json", "head.pt", "cnn.pt", "extractor.pt", "metrics.json"});
+    CHECK(fs::path(set.staging()).parent_path() == dir.path());
+    set.write([](const std::string& folder) {
+      for (const char* name : {"model.json", "head.pt", "extractor.pt", "metrics.json"}) {
+        write_file_atomically(folder + "/" + name, std::string("new ") + name);
+      }
+    });
+    CHECK(slurp(dir.file("head.pt")) == "old");  // Nothing changes before commit().
+    set.commit();
+    CHECK_THROWS_WITH(set.commit(), Catch::EndsWith("committed twice"));
+  }
+  CHECK(contents(dir.path()) ==
+        std::map<std::string, std::string>{{"model.json", "new model.json"},
+                                           {"head.pt", "new head.pt"},
+                                           {"extractor.pt", "new extractor.pt"},
+                                           {"metrics.json", "new metrics.json"},
+                                           {"notes.txt", "mine"},
+                                           {"logs", "<folder>"}});
+  CHECK_FALSE(fs::is_symlink(dir.file("metrics.json")));
+}
+
+// A set that fails before commit() (a full disk while writing cnn.pt) leaves the earlier set
+// as it was and no temporary folder; the error names the file in dir, not the staged one.
+TEST_CASE("AtomicFileSet leaves the earlier set whole without commit", "[io][file_set]") {
+  test::TempDir dir;
+  for (const char* name : {"model.json", "head.pt", "cnn.pt"}) {
+    std::ofstream(dir.file(name)) << "old " << name;
+  }
+  const auto before = contents(dir.path());
+  {
+    AtomicFileSet set(dir.path().string(), "model.json", {"model.json", "head.pt", "cnn.pt"});
+    CHECK_THROWS_WITH(set.write([](const std::string& folder) {
+      write_file_atomically(folder + "/head.pt", "new head");
+      write_file_atomically(folder + "/no/cnn.pt", "new cnn");
+    }),
+                      dir.file("no/cnn.pt") + ": cannot create a temporary file in '" +
+                          dir.file("no") + "': No such file or directory");
+  }
+  CHECK(contents(dir.path()) == before);
+}
+
+// A rename that fails in commit() (here: the earlier head.pt's path in the temporary folder is
+// too long) moves back what had moved: the earlier set is whole, no temporary folder is left.
+TEST_CASE("AtomicFileSet moves the earlier set back when commit fails", "[io][file_set]") {
+  test::TempDir root;
+  fs::path dir = root.path();  // 3,900 characters: dir/<194> fits in PATH_MAX, ...
+  while (dir.string().size() + 201 < 3900) {
+    dir /= std::string(200, 'd');
+  }
+  dir /= std::string(3900 - dir.string().size() - 1, 'e');
+  fs::create_directories(dir);
+  const std::string long_name(194, 'h');  // ... dir/.old.tmp-XXXXXX/<194> does not.
+  std::ofstream((dir / "model.json").string()) << "old model";
+  std::ofstream((dir / long_name).string()) << "old head";
+  const auto before = contents(dir);
+  {
+    AtomicFileSet set(dir.string(), "model.json", {"model.json", long_name});
+    write_file_atomically(set.staging() + "/model.json", "new model");
+    CHECK_THROWS_WITH(set.commit(), Catch::Contains("cannot move '" + long_name + "' into place"));
+  }
+  CHECK(contents(dir) == before);
+}
+
+// Signals wait while a set is staged and swapped in: Ctrl-C between two of its files ends the
+// process after the commit, with the whole new set in place and no temporary folder.
+TEST_CASE("AtomicFileSet defers signals until the set is in place", "[io][file_set][signals]") {
+  test::TempDir dir;
+  std::ofstream(dir.file("model.json")) << "old";
+  std::ofstream(dir.file("head.pt")) << "old";
+  const auto [ended_by, reported] = run_child([&](int fd) {
+    AtomicFileSet set(dir.path().string(), "model.json", {"model.json", "head.pt"});
+    write_file_atomically(set.staging() + "/head.pt", "new");
+    signal_process(SIGTERM);
+    write_file_atomically(set.staging() + "/model.json", "new");
+    set.commit();
+    report(fd, "committed");
+  });
+  CHECK(ended_by == SIGTERM);
+  CHECK(reported.empty());
+  CHECK(contents(dir.path()) ==
+        std::map<std::string, std::string>{{"model.json", "new"}, {"head.pt", "new"}});
 }

@@ -30,6 +30,30 @@ TEST_CASE("folder_problem", "[io][folder]") {
   }
 }
 
+// A dangling symbolic link or a loop of them, as the folder or one of its missing parents, is
+// refused up front naming it (it passed, and creating the folder failed after the whole run
+// with "cannot create directories: File exists").
+TEST_CASE("folder_problem names dangling links and link loops", "[io][folder]") {
+  test::TempDir dir("folder");
+  fs::create_symlink(dir.file("nowhere"), dir.file("dangling"));
+  fs::create_symlink(dir.file("loop"), dir.file("loop"));
+  CHECK(folder_problem(dir.file("dangling")) ==
+        "'" + dir.file("dangling") + "' is a dangling symbolic link");
+  CHECK(folder_problem(dir.file("loop")) == "'" + dir.file("loop") + "' is a symbolic link loop");
+  CHECK(folder_problem(dir.file("dangling/quad")) == "cannot create '" + dir.file("dangling/quad") +
+                                                         "': '" + dir.file("dangling") +
+                                                         "' is a dangling symbolic link");
+  CHECK(folder_problem(dir.file("loop/a/b")) == "cannot create '" + dir.file("loop/a/b") + "': '" +
+                                                    dir.file("loop") + "' is a symbolic link loop");
+  CHECK_THROWS_WITH(create_folder(dir.file("dangling/quad")),
+                    Catch::EndsWith("is a dangling symbolic link"));
+  CHECK_FALSE(fs::exists(dir.file("nowhere")));
+  fs::create_directory(dir.file("real"));
+  fs::create_symlink(dir.file("real"), dir.file("good"));
+  CHECK(folder_problem(dir.file("good")).empty());  // A link to a folder is that folder.
+  CHECK(folder_problem(dir.file("good/new")).empty());
+}
+
 // create_folder makes the missing parents, accepts an existing folder, and refuses with
 // folder_problem's line (nothing created) otherwise.
 TEST_CASE("create_folder", "[io][folder]") {

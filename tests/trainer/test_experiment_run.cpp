@@ -1,9 +1,13 @@
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
@@ -47,6 +51,16 @@ int count_pt(const std::string& dir) {
     }
   }
   return n;
+}
+
+// Each entry of dir and its bytes.
+std::map<std::string, std::string> contents(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    out[e.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return out;
 }
 
 // A TorchScript module's parameters, copied.
@@ -310,4 +324,50 @@ TEST_CASE("an extractor going bad on a later batch is named by its key",
         Catch::StartsWith("exp.yaml:4: feature_extractor: TorchScript extractor " + path + ": ") &&
             Catch::Contains(problems[i]) && !Catch::Contains("\n"));
   }
+}
+
+// A save that fails part-way over an earlier run's folder (a full disk or the file-size limit
+// after head.pt was written) leaves that run whole and loadable with no temporary folder left;
+// the next run replaces it as a whole and keeps the user's own files there. The new head.pt
+// used to sit beside the earlier model.json, and hpt embed used the mix.
+TEST_CASE("a save failing part-way keeps the earlier run whole", "[training][save]") {
+  const std::string data = hpt::test::make_synthetic_idx("save-set");
+  torch::jit::Module pool("Pool");
+  pool.define("def forward(self, x):\n  return torch.adaptive_avg_pool2d(x, [4, 4]).flatten(1)\n");
+  pool.save(data + "/pool.pt");
+  ExperimentConfig c = tiny_experiment(data, data + "/pool.pt");
+  RunOptions o;
+  o.run_seed = 3;
+  o.out_dir = data + "/run";
+  run_experiment(c, o);
+  std::ofstream(o.out_dir + "/notes.txt") << "mine";
+  const auto first = contents(o.out_dir);
+
+  // The second run may write head.pt and model.json, not the larger files after them.
+  const rlim_t limit = std::max(first.at("head.pt").size(), first.at("model.json").size()) + 256;
+  REQUIRE(first.at("model_report.html").size() > limit);
+  rlimit old_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // A write past it fails: EFBIG.
+  o.run_seed = 4;
+  c.learning_rate *= 3;
+  o.on_epoch = [&](const EpochReport&) {
+    const rlimit lowered{limit, old_limit.rlim_max};
+    ::setrlimit(RLIMIT_FSIZE, &lowered);
+  };
+  CHECK_THROWS_WITH(run_experiment(c, o), Catch::Contains("File too large"));
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK(contents(o.out_dir) == first);
+  const auto first_model = nlohmann::json::parse(first.at("model.json"));
+  CHECK(load_model(o.out_dir).threshold == first_model.at("threshold").get<double>());
+
+  o.on_epoch = nullptr;
+  run_experiment(c, o);
+  const auto second = contents(o.out_dir);
+  CHECK(second.at("notes.txt") == "mine");
+  CHECK(second.at("head.pt") != first.at("head.pt"));
+  CHECK(second.at("metrics.json") != first.at("metrics.json"));
+  CHECK(second.size() == first.size());  // The same files, no temporary folder.
+  CHECK_NOTHROW(load_model(o.out_dir));
 }

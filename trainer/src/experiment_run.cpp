@@ -16,6 +16,7 @@
 #include "hpt/trainer/extractors.hpp"
 #include "hpt/trainer/model_view.hpp"
 #include "hpt/trainer/projector.hpp"
+#include "hpt/trainer/run_outputs.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "run_support.hpp"
 
@@ -192,21 +193,28 @@ TestScores evaluate(EmbeddingHead& head, const LoopInputs& in, const PairSet& te
   return test;
 }
 
-// Writes the model, the projector export and the model view into dir (metrics.json last, by
-// run_experiment, once every timing is known).
+// Writes the run's files into dir as one set (AtomicFileSet, keyed on k_model_file): the model,
+// the projector export, the model view and metrics.json, last, with the save and total
+// timings. A failure leaves dir's earlier run whole.
 void save_outputs(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
                   const ExperimentConfig& config, const Dataset& dataset, const PairSet& test_pairs,
-                  TestScores& test, ExperimentResult& result) {
+                  TestScores& test, ExperimentResult& result, Clock::time_point t_start) {
   const auto t0 = Clock::now();
-  std::filesystem::create_directories(dir);
+  create_folder(dir);
+  AtomicFileSet outputs(dir, k_model_file, run_output_files());
   head->to(torch::kCPU);  // Saved models load anywhere.
   test.embeddings = test.embeddings.to(torch::kCPU);
-  save_model(dir, head, extractor, config, result.threshold);
-  write_projector(dir, test.embeddings, dataset.test.labels, dataset.class_names,
-                  dataset.test.images);
-  write_model_view(dir, test.embeddings, dataset.test.labels, dataset.class_names,
-                   dataset.test.images, test_pairs, test.distances, result.threshold);
-  result.timings["save"] = seconds_since(t0);
+  outputs.write([&](const std::string& staged) {
+    save_model(staged, head, extractor, config, result.threshold);
+    write_projector(staged, test.embeddings, dataset.test.labels, dataset.class_names,
+                    dataset.test.images);
+    write_model_view(staged, test.embeddings, dataset.test.labels, dataset.class_names,
+                     dataset.test.images, test_pairs, test.distances, result.threshold);
+    result.timings["save"] = seconds_since(t0);
+    result.timings["total"] = seconds_since(t_start);
+    hpt::write_file_atomically(staged + "/metrics.json", result_to_json(result).dump(2) + "\n");
+  });
+  outputs.commit();
 }
 
 }  // namespace
@@ -276,13 +284,11 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
       result.test_roc_auc - result.baseline_test_roc_auc, result.test_recall_at_1,
       result.threshold);
 
-  if (!options.out_dir.empty()) {
-    save_outputs(options.out_dir, head, extractor, config, dataset, test_pairs, test, result);
-  }
-  result.timings["total"] = seconds_since(t_start);
-  if (!options.out_dir.empty()) {
-    hpt::write_file_atomically(options.out_dir + "/metrics.json",
-                               result_to_json(result).dump(2) + "\n");
+  if (options.out_dir.empty()) {
+    result.timings["total"] = seconds_since(t_start);
+  } else {
+    save_outputs(options.out_dir, head, extractor, config, dataset, test_pairs, test, result,
+                 t_start);
   }
   return result;
 }

@@ -53,11 +53,11 @@ void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& e
                            {"dropout", o.dropout()}}},
                          {"extractor", extractor.save(dir)},
                          {"threshold", threshold}};
-  hpt::write_file_atomically(dir + "/model.json", meta.dump(2) + "\n");
+  hpt::write_file_atomically(dir + "/" + k_model_file, meta.dump(2) + "\n");
 }
 
 SavedModel load_model(const std::string& dir) {
-  const std::string json_path = dir + "/model.json";
+  const std::string json_path = dir + "/" + k_model_file;
   if (!std::filesystem::exists(json_path)) {
     throw std::runtime_error(fmt::format("{}: not a model folder (no model.json)", dir));
   }

@@ -1,14 +1,34 @@
 #pragma once
 // Output files written all at once or not at all.
 
+#include <signal.h>
+
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hpt/io/file_error.hpp"
 
 namespace hpt {
+
+// Defers SIGINT, SIGTERM, SIGHUP and SIGQUIT while it lives: blocks them in this thread and,
+// where a signal would end the process (its default action), catches it in every other thread
+// too; on destruction the dispositions and this thread's mask are restored and a caught signal
+// is raised again. An output written meanwhile is complete or absent, never a temporary left
+// behind by Ctrl-C. Guards nest, in one thread or several.
+class SignalDeferral {
+ public:
+  SignalDeferral();
+  ~SignalDeferral();
+  SignalDeferral(const SignalDeferral&) = delete;
+  SignalDeferral& operator=(const SignalDeferral&) = delete;
+
+ private:
+  sigset_t m_old_mask;
+};
 
 // A file written through a fresh temporary in the target's folder (mkstemp: O_CREAT|O_EXCL, a
 // random name, so a planted symbolic link is never followed), renamed over the target by
@@ -16,7 +36,8 @@ namespace hpt {
 // removed. The target gets the mode an existing regular target has, else 0666 & ~umask.
 // A target that is a character device or a pipe (/dev/null, /dev/stdout, a FIFO) is written
 // in place instead, as a stream; any other kind of file (a block device, a socket) is refused.
-// Every failure throws FileError naming the target and the reason.
+// From the temporary's creation until it is renamed or removed, signals are deferred
+// (SignalDeferral). Every failure throws FileError naming the target and the reason.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);
@@ -36,6 +57,7 @@ class AtomicFile {
   std::string m_path;
   std::string m_tmp;
   int m_fd = -1;
+  std::optional<SignalDeferral> m_deferral;  // While m_tmp exists.
 };
 
 // Writes bytes to path through an AtomicFile.
@@ -46,6 +68,39 @@ void write_file_atomically(const std::string& path, std::string_view bytes);
 // and write through a symbolic link planted there.
 void write_stream_atomically(const std::string& path,
                              const std::function<void(std::ostream&)>& write);
+
+// A set of files that replaces an earlier set in the folder dir all at once. The files are
+// written into staging(), a fresh hidden folder inside dir (".new.tmp-XXXXXX", mkdtemp);
+// commit() moves the earlier set (the entries of dir named in `names` or staged) into a second
+// hidden folder, key first, moves the staged files into dir, key last, and removes the earlier
+// set. A reader that finds the key file (model.json) finds one whole set, never a mix; the
+// other entries of dir are left alone. Until commit() dir is untouched; a failure in commit()
+// moves the earlier set back; destroyed uncommitted, the staging folder is removed with its
+// contents. Signals are deferred (SignalDeferral) while the staging folder exists. Throws
+// FileError naming dir and the reason.
+class AtomicFileSet {
+ public:
+  AtomicFileSet(std::string dir, std::string key, std::vector<std::string> names);
+  ~AtomicFileSet();
+  AtomicFileSet(const AtomicFileSet&) = delete;
+  AtomicFileSet& operator=(const AtomicFileSet&) = delete;
+
+  // The folder to write the new set into.
+  const std::string& staging() const { return m_staging; }
+  // Calls write_files(staging()); a FileError it throws names the file in dir, not in the
+  // staging folder ("out/cnn.pt: cannot write: …").
+  void write(const std::function<void(const std::string& folder)>& write_files);
+  // Swaps the staged files in for the earlier set. Call once.
+  void commit();
+
+ private:
+  // Made first, destroyed last; ended by commit(): lives as long as the staging folder.
+  std::optional<SignalDeferral> m_deferral{std::in_place};
+  std::string m_dir;
+  std::string m_key;
+  std::vector<std::string> m_names;
+  std::string m_staging;
+};
 
 // True if a and b name the same existing file (same device and inode; links followed).
 bool same_file(const std::string& a, const std::string& b);

@@ -9,7 +9,8 @@
 namespace hpt {
 
 // Why path cannot be (or become) a folder to write in ("" when it can): an existing path must
-// be a writable folder (links followed), else its nearest existing parent must be one.
+// be a writable folder (links followed), else its nearest existing parent must be one; a
+// dangling symbolic link or a loop of them, at path or a missing parent, is named as such.
 std::string folder_problem(const std::string& path);
 
 // Makes path and its missing parents. Throws FileError "path: problem" (folder_problem's, or

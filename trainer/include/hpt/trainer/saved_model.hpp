@@ -23,7 +23,13 @@ struct SavedModel {
 // embeddings (below 0, an image would differ from itself). Throws std::invalid_argument for NaN.
 double saved_threshold(double threshold);
 
-// Writes the model into dir (which must exist), with saved_threshold(threshold).
+// The file that makes a folder a model: save_model writes it last and load_model reads it
+// first, so a run's outputs swap in as a set keyed on it (AtomicFileSet).
+inline constexpr const char* k_model_file = "model.json";
+
+// Writes the model into dir (which must exist), with saved_threshold(threshold), k_model_file
+// last. Over an earlier model the files are replaced one by one: write into a fresh folder
+// (AtomicFileSet::staging()) to replace a model as a whole.
 void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
                 const ExperimentConfig& config, double threshold);
 
