@@ -113,6 +113,9 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
     config.storage = storage_url;
   }
   if (!study.empty()) {
+    if (const std::string problem = study_name_problem(study); !problem.empty()) {
+      throw ConfigError("--study: " + problem);
+    }
     config.name = study;
   }
   if (auto db = sqlite_file_of(config.storage)) {
@@ -122,11 +125,12 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
       create_folder(folder.string());
     }
   }
-  auto storage = open_storage(config.storage);
   RunOptions options;
   options.trials = trials;
   options.trainer_exe = trainer_executable();
   options.interactive = ::isatty(STDOUT_FILENO) != 0;
+  check_study(config, options);  // Before a database is made: refused, none is.
+  auto storage = open_storage(config.storage);
   return run_study(config, *storage, options, std::cout);
 }
 

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <ostream>
@@ -23,9 +24,11 @@
 #include "hpt/engine/protocol.hpp"
 #include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/study_match.hpp"
+#include "hpt/engine/worker_process.hpp"
 #include "hpt/engine/worker_set.hpp"
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/io/folder.hpp"
+#include "hpt/io/stop_signals.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/io/usable_cores.hpp"
 #include "hpt/io/utf8.hpp"
@@ -43,17 +46,16 @@ using TimePoint = WorkerSet::TimePoint;
 using Duration = std::chrono::steady_clock::duration;
 using std::chrono::milliseconds;
 
-std::atomic<int> g_signals{0};  // Signal count; the only state a handler may touch.
+extern "C" void on_stop_signal(int) { g_stop_signals.fetch_add(1); }
 
-extern "C" void on_stop_signal(int) { g_signals.fetch_add(1); }
-
-// Installs the stop handlers for the lifetime of the guard: SIGINT, SIGTERM and SIGHUP (a
-// closed terminal or SSH session stops the study as Ctrl-C does; a study started under nohup,
-// with SIGHUP ignored, keeps ignoring it).
+// Installs the stop handlers for the lifetime of the guard: SIGINT, SIGTERM, SIGHUP (a closed
+// terminal or SSH session stops the study as Ctrl-C does; a study started under nohup, with
+// SIGHUP ignored, keeps ignoring it) and SIGQUIT (Ctrl-\: it used to kill hpt and leave its
+// trials RUNNING). They count in g_stop_signals (stop_signals.hpp).
 class SignalGuard {
  public:
   SignalGuard() {
-    g_signals = 0;
+    g_stop_signals = 0;
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
@@ -67,7 +69,7 @@ class SignalGuard {
     }
   }
   ~SignalGuard() {
-    if (g_signals > 0) {
+    if (g_stop_signals > 0) {
       return;  // Interrupted: a further Ctrl-C while hpt exits must not kill it mid-way.
     }
     for (size_t i = 0; i < k_signals.size(); ++i) {
@@ -80,16 +82,31 @@ class SignalGuard {
   SignalGuard& operator=(const SignalGuard&) = delete;
 
  private:
-  static constexpr std::array<int, 3> k_signals = {SIGINT, SIGTERM, SIGHUP};
-  std::array<struct sigaction, 3> m_old{};
-  std::array<bool, 3> m_installed{};
+  static constexpr std::array<int, 4> k_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  std::array<struct sigaction, 4> m_old{};
+  std::array<bool, 4> m_installed{};
 };
+
+// <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
+std::string study_dir(const StudyConfig& config) {
+  std::filesystem::path base = config.trials_dir;
+  if (base.empty()) {
+    base = "hpt_trials";
+    if (auto file = sqlite_file_of(config.storage)) {  // Next to it: study.db -> study_trials/.
+      const std::filesystem::path db = *file;
+      base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
+    }
+  }
+  return (base / study_folder_name(config.name)).string();
+}
 
 struct Running {
   FrozenTrial trial;
   WorkerId worker = 0;
   TimePoint started;
   std::optional<WorkerMessage> final;
+  std::optional<TimePoint> final_at;  // When the final value came.
+  std::string near_miss;  // The first line meant as a protocol line but not read as one.
   bool pruned = false;
   std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
   std::optional<TimePoint> term_sent;
@@ -225,8 +242,6 @@ class Orchestrator {
   std::set<int64_t> orphans(std::map<int64_t, Json>& owners_seen);
   // Whether trial id is still RUNNING under this process's claim (nobody finished or took it).
   bool still_ours(int64_t trial_id);
-  // <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
-  std::string study_dir() const;
   int done_trials();
 
   const StudyConfig& m_config;
@@ -238,7 +253,9 @@ class Orchestrator {
   std::set<int> m_unchecked;  // See orphans().
   Progress m_progress;
   int64_t m_study_id = -1;
-  std::string m_study_dir;
+  std::string m_study_dir;  // Absolute.
+  // A trial's artifact folder (HPT_TRIAL_DIR): <study dir>/<number>; its log is that + ".log".
+  std::string trial_dir(int number) const { return m_study_dir + "/" + std::to_string(number); }
   std::unique_ptr<Sampler> m_sampler;
   std::unique_ptr<Pruner> m_pruner;
   GpuPool m_gpus;
@@ -255,32 +272,8 @@ class Orchestrator {
 };
 
 void Orchestrator::preflight() {
-  const std::string& name = m_config.name;
-  if (name.empty()) {
-    throw std::runtime_error("the study name is empty");
-  }
-  if (utf8_length(name) > k_max_study_name_chars) {
-    throw std::runtime_error(fmt::format(
-        "study name '{}...' is {} characters long; at most {} (Optuna's studies.study_name)",
-        utf8_prefix(name, 40), utf8_length(name), k_max_study_name_chars));
-  }
-  m_study_dir = study_dir();
-  if (m_study_dir.size() + 64 > PATH_MAX) {
-    throw std::runtime_error(
-        fmt::format("trials folder '{}...' is too long a path", utf8_prefix(m_study_dir, 80)));
-  }
-  if (m_config.builtin_trainer()) {
-    // Every trial's files would land in a folder dataset (each trial would fail on it).
-    const std::string origin = m_config.file + ": fixed";
-    const auto fixed = trainer::experiment_from_json(m_config.fixed, origin);
-    if (const std::string problem = trainer::dataset_holds_problem(m_study_dir, fixed);
-        !problem.empty()) {
-      throw std::runtime_error(fmt::format(
-          "the study's trials folder {}; give study.trials_dir outside it, or keep the database "
-          "elsewhere",
-          problem));
-    }
-  }
+  std::error_code ec;  // Absolute: HPT_TRIAL_DIR finds a trial's leftovers from any folder.
+  m_study_dir = std::filesystem::absolute(check_study(m_config, m_options), ec).string();
   create_folder(m_study_dir);
   struct stat st {};
   if (::lstat(m_study_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -288,13 +281,6 @@ void Orchestrator::preflight() {
         "trials folder '{}' is not a directory (a symbolic link?): refusing to write trial logs "
         "through it",
         m_study_dir));
-  }
-  if (m_config.builtin_trainer() && !m_options.trainer_exe.empty()) {
-    try {
-      resolve_executable(m_options.trainer_exe);
-    } catch (const StartError& e) {
-      throw std::runtime_error(fmt::format("the built-in trainer: {}", e.what()));
-    }
   }
   if (trials_at_once() < m_config.jobs) {
     m_progress.note(fmt::format(
@@ -323,18 +309,6 @@ void Orchestrator::open_study() {
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
-}
-
-std::string Orchestrator::study_dir() const {
-  std::filesystem::path base = m_config.trials_dir;
-  if (base.empty()) {
-    base = "hpt_trials";
-    if (auto file = sqlite_file_of(m_config.storage)) {  // Next to it: study.db -> study_trials/.
-      const std::filesystem::path db = *file;
-      base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
-    }
-  }
-  return (base / study_folder_name(m_config.name)).string();
 }
 
 // RUNNING trials whose owner is gone: same host and dead, or silent past the grace.
@@ -401,8 +375,12 @@ std::optional<FrozenTrial> Orchestrator::claim_next() {
     return std::nullopt;
   }
   if (claim->kind == TrialClaim::Kind::Orphan) {
-    m_progress.note(fmt::format("trial {} was left RUNNING by a stopped process: re-running it",
-                                claim->trial.number));
+    const size_t left = m_workers.end_leftovers(trial_dir(claim->trial.number));
+    m_progress.note(fmt::format(
+        "trial {} was left RUNNING by a stopped process: re-running it{}", claim->trial.number,
+        left == 0 ? ""
+                  : fmt::format(" (ended {} process{} left from its earlier run)", left,
+                                left == 1 ? "" : "es")));
   }
   return claim->trial;
 }
@@ -463,7 +441,7 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
   } else {
     spec.argv = substitute_placeholders(m_config.command, placeholder_values(values, trial.number));
   }
-  const std::string dir = m_study_dir + "/" + std::to_string(trial.number);
+  const std::string dir = trial_dir(trial.number);
   spec.env = {
       {"HPT_PARAMS", values.dump()},
       {"HPT_FIXED", m_config.fixed.dump()},
@@ -483,7 +461,7 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
     spec.env["OMP_NUM_THREADS"] =
         std::to_string(std::max(1, usable_cores() / std::max(1, trials_at_once())));
   }
-  spec.log_path = dir + ".log";
+  spec.log_path = dir + ".log";  // Also in store_outcome.
   spec.trial_number = trial.number;
   return spec;
 }
@@ -511,7 +489,7 @@ bool Orchestrator::launch_one() {
 }
 
 void Orchestrator::launch_some() {
-  while (g_signals == 0 && m_failures < m_config.max_failures &&
+  while (g_stop_signals == 0 && m_failures < m_config.max_failures &&
          static_cast<int>(m_running.size()) < m_config.jobs && m_gpus.available() &&
          m_workers.now() >= m_next_launch && launch_one()) {
   }
@@ -550,9 +528,16 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   if (parsed.kind == WorkerLine::Kind::Log) {
     m_workers.log(r.worker,
                   line.truncated ? line.text + "\n[hpt: line cut at 1 MiB]\n" : line.text + "\n");
+    if (!parsed.near_miss.empty() && r.near_miss.empty()) {
+      r.near_miss = parsed.near_miss;
+      m_workers.log(r.worker, "[hpt: not read as a protocol line: " + parsed.near_miss + "]\n");
+    }
     return;
   }
   if (r.pruned || r.final || !r.stop_reason.empty()) {
+    m_workers.log(r.worker, fmt::format("[hpt: ignored, the trial's result was already decided: "
+                                        "{}]\n",
+                                        line.text));
     return;
   }
   if (parsed.kind == WorkerLine::Kind::Error) {
@@ -562,6 +547,7 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   const WorkerMessage& msg = parsed.message;
   if (msg.kind == WorkerMessage::Kind::Final) {
     r.final = msg;
+    r.final_at = m_workers.now();
     return;
   }
   if (r.trial.intermediate_values.count(msg.step)) {  // Optuna: the first value is kept.
@@ -618,9 +604,10 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
   } else if (!worker.exit_problem.empty()) {
     o.fail("worker " + worker.exit_problem + stderr_reason(worker.stderr_tail));
   } else if (!r.final) {
-    o.fail(m_config.multi_objective()
-               ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"
-               : "worker exited without printing a final {\"value\": v} line");
+    o.fail((m_config.multi_objective()
+                ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"
+                : "worker exited without printing a final {\"value\": v} line") +
+           (r.near_miss.empty() ? "" : "; a line was not read as one: " + r.near_miss));
   } else if (m_config.multi_objective()) {
     const auto& v = r.final->values;
     const auto nan = std::find_if(v.begin(), v.end(), [](double x) { return std::isnan(x); });
@@ -659,9 +646,8 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
     m_storage.set_trial_system_attr(id, k_log_problem_attr, worker.log_problem);
   }
   if (worker.has_log) {
-    std::error_code ec;  // Absolute: readers (hpt report, the dashboard) run from anywhere.
-    const auto log =
-        std::filesystem::absolute(m_study_dir + "/" + std::to_string(r.trial.number) + ".log", ec);
+    // Absolute (m_study_dir is): readers (hpt report, the dashboard) run from anywhere.
+    const std::filesystem::path log = trial_dir(r.trial.number) + ".log";
     m_storage.set_trial_system_attr(id, k_log_attr, log.lexically_normal().string());
   }
   if (o.state == TrialState::Fail) {
@@ -748,6 +734,11 @@ void Orchestrator::check_timeouts() {
     if (!r->term_sent && m_config.timeout &&
         std::chrono::duration<double>(now - r->started).count() > *m_config.timeout) {
       r->stop_reason = fmt::format("timed out after {} s (objective.timeout)", *m_config.timeout);
+      if (r->final_at) {  // Its value came, but a trial's result counts once its worker exits.
+        r->stop_reason += fmt::format(
+            ", {:.1f} s after it printed its final value without exiting",
+            std::chrono::duration<double>(now - *r->final_at).count());
+      }
       terminate(*r);
     }
     if (r->term_sent && now - *r->term_sent > std::chrono::seconds(3)) {
@@ -758,7 +749,7 @@ void Orchestrator::check_timeouts() {
 
 void Orchestrator::pause(Duration d) {
   const auto until = m_workers.now() + d;
-  while (g_signals == 0 && m_workers.now() < until) {
+  while (g_stop_signals == 0 && m_workers.now() < until) {
     m_workers.wait(std::min(
         std::chrono::duration_cast<milliseconds>(until - m_workers.now()) + milliseconds(1),
         milliseconds(20)));
@@ -772,7 +763,7 @@ void Orchestrator::stop_all(bool immediately) {
   }
   const auto deadline = m_workers.now() + std::chrono::seconds(immediately ? 0 : 3);
   for (auto& r : m_running) {
-    while (!m_workers.finished(r->worker) && m_workers.now() < deadline && g_signals < 2) {
+    while (!m_workers.finished(r->worker) && m_workers.now() < deadline && !stop_now()) {
       m_workers.read_lines(r->worker);  // Drained so that it can exit; stderr is logged.
       m_workers.wait(milliseconds(20));
     }
@@ -785,9 +776,9 @@ void Orchestrator::stop_all(bool immediately) {
 }
 
 int Orchestrator::interrupted() {
-  m_progress.note(g_signals > 1 ? "interrupted again: stopping now"
+  m_progress.note(stop_now() ? "interrupted again: stopping now"
                                 : "interrupted: ending running trials (Ctrl-C again to stop now)");
-  stop_all(g_signals > 1);
+  stop_all(stop_now());
   m_progress.end();
   m_out << "hpt: interrupted; run the same command again to resume the study\n";
   return k_exit_interrupted;
@@ -842,7 +833,7 @@ void Orchestrator::service_workers() {
   m_workers.wait(wait);
   for (auto& r : m_running) {
     for (const auto& line : m_workers.read_lines(r->worker)) {
-      if (g_signals > 0) {
+      if (g_stop_signals > 0) {
         break;  // Stop promptly, however many lines are waiting.
       }
       handle_line(*r, line);
@@ -875,11 +866,11 @@ int Orchestrator::run() {
   }
   bool waiting_note = false;
   while (true) {
-    if (g_signals > 0) {
+    if (g_stop_signals > 0) {
       return interrupted();
     }
     launch_some();
-    if (g_signals > 0) {
+    if (g_stop_signals > 0) {
       continue;
     }
     if (m_running.empty()) {
@@ -895,11 +886,78 @@ int Orchestrator::run() {
 
 }  // namespace
 
+std::string check_study(const StudyConfig& config, const RunOptions& options) {
+  const std::string& name = config.name;
+  if (name.empty()) {
+    throw std::runtime_error("the study name is empty");
+  }
+  if (utf8_length(name) > k_max_study_name_chars) {
+    throw std::runtime_error(fmt::format(
+        "study name '{}...' is {} characters long; at most {} (Optuna's studies.study_name)",
+        utf8_prefix(name, 40), utf8_length(name), k_max_study_name_chars));
+  }
+  const std::string dir = study_dir(config);
+  if (dir.size() + 64 > PATH_MAX) {
+    throw std::runtime_error(
+        fmt::format("trials folder '{}...' is too long a path", utf8_prefix(dir, 80)));
+  }
+  if (config.builtin_trainer()) {
+    // Every trial's files would land in a folder dataset (each trial would fail on it).
+    const std::string origin = config.file + ": fixed";
+    const auto fixed = trainer::experiment_from_json(config.fixed, origin);
+    if (const std::string problem = trainer::dataset_holds_problem(dir, fixed);
+        !problem.empty()) {
+      throw std::runtime_error(fmt::format(
+          "the study's trials folder {}; give study.trials_dir outside it, or keep the database "
+          "elsewhere",
+          problem));
+    }
+  }
+  // Every worker gets the fixed section in one environment variable.
+  if (const size_t n = std::strlen("HPT_FIXED=") + config.fixed.dump().size();
+      n + 1 > k_max_arg_string) {
+    throw std::runtime_error(fmt::format(
+        "{}: fixed: {} bytes as JSON, but workers get it in HPT_FIXED and Linux passes at most {} "
+        "bytes in one environment variable",
+        config.file, n, k_max_arg_string - 1));
+  }
+  if (const std::string problem = folder_problem(dir); !problem.empty()) {
+    throw std::runtime_error(fmt::format("trials folder '{}': {}", dir, problem));
+  }
+  if (config.builtin_trainer() && !options.trainer_exe.empty()) {
+    try {
+      resolve_executable(options.trainer_exe);
+    } catch (const StartError& e) {
+      throw std::runtime_error(fmt::format("the built-in trainer: {}", e.what()));
+    }
+  }
+  return dir;
+}
+
+namespace {
+
+// o.run(), or k_exit_interrupted when a second stop signal made the database give up waiting
+// for another process's lock (its running trials stay RUNNING: the next run re-runs them).
+int run_guarded(Orchestrator& o, std::ostream& out) {
+  try {
+    return o.run();
+  } catch (const StorageError&) {
+    if (!stop_now()) {
+      throw;
+    }
+    out << "\nhpt: interrupted again while the database was locked by another process; run the "
+           "same command again to resume the study (its running trials are run again)\n";
+    return k_exit_interrupted;
+  }
+}
+
+}  // namespace
+
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
               std::ostream& out, WorkerSet& workers) {
   SignalGuard guard;
   Orchestrator o(config, storage, options, out, workers);
-  return o.run();
+  return run_guarded(o, out);
 }
 
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
@@ -907,7 +965,7 @@ int run_study(const StudyConfig& config, Storage& storage, const RunOptions& opt
   SignalGuard guard;  // Before the workers: a signal while they end is still caught.
   ProcessWorkerSet workers;
   Orchestrator o(config, storage, options, out, workers);
-  return o.run();
+  return run_guarded(o, out);
 }
 
 }  // namespace hpt

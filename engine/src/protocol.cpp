@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <stdexcept>
 
@@ -227,6 +228,29 @@ std::string with_valid_text(const std::string& raw) {
   return out;
 }
 
+WorkerLine near_miss(const std::string& why, const std::string& line) {
+  WorkerLine out;
+  out.near_miss = fmt::format("{} (line: {})", why, excerpt(line));
+  return out;
+}
+
+// Why text is not JSON, with the usual cause named.
+std::string malformed_json(const std::string& text) {
+  for (const char* token : {"nan", "inf", "None", "True", "False"}) {
+    const std::string t = token;
+    for (size_t at = text.find(t); at != std::string::npos; at = text.find(t, at + 1)) {
+      const bool starts = at == 0 || !std::isalnum(static_cast<unsigned char>(text[at - 1]));
+      if (starts && (at + t.size() == text.size() ||
+                     !std::isalpha(static_cast<unsigned char>(text[at + t.size()])))) {
+        return fmt::format("malformed JSON: '{}' is Python, not JSON (print json.dumps(...): "
+                           "NaN, Infinity, null, true, false)",
+                           t);
+      }
+    }
+  }
+  return "malformed JSON";
+}
+
 WorkerLine error_line(const std::string& problem, const std::string& line) {
   WorkerLine out;
   out.kind = WorkerLine::Kind::Error;
@@ -253,12 +277,15 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
                               raw)
                  : WorkerLine{};
   }
+  if (raw.find('\0') != std::string::npos) {  // JSON parsing would stop there.
+    return meant ? near_miss("a NUL byte in the line", raw) : WorkerLine{};
+  }
   const std::string line = with_valid_text(raw);
   Json j;
   try {
     j = python_json_loads(line);  // JSON plus Python's NaN / Infinity tokens.
   } catch (const std::invalid_argument&) {
-    return {};                          // Not JSON: a log line.
+    return meant ? near_miss(malformed_json(line), line) : WorkerLine{};  // Not JSON: a log line.
   } catch (const Json::exception& e) {  // E.g. a number beyond a double (1e400).
     return meant ? error_line(std::string(e.what()).find("overflow") != std::string::npos
                                   ? "a number is out of the range of a double"
@@ -266,13 +293,20 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
                               line)
                  : WorkerLine{};
   }
-  if (!j.is_object() || (!j.contains("value") && !j.contains("values"))) {
+  if (!j.is_object()) {
     return {};
   }
   for (const auto& [key, v] : j.items()) {
     if (!is_protocol_key(key)) {
-      return {};
+      return meant ? near_miss(fmt::format("'{}' is not a protocol key (value, values, step, "
+                                           "user_attrs)",
+                                           excerpt(key)),
+                               line)
+                   : WorkerLine{};
     }
+  }
+  if (!j.contains("value") && !j.contains("values")) {
+    return meant ? near_miss("no \"value\"", line) : WorkerLine{};
   }
   WorkerLine out;
   const std::string problem = read_message(j, n_objectives, out.message);

@@ -609,6 +609,9 @@ std::string study_name_problem(const std::string& name) {
   if (name.empty()) {
     return "must not be empty";
   }
+  if (valid_utf8(name) != name) {  // Optuna and every SQLAlchemy reader fail on the whole file.
+    return "is not valid UTF-8";
+  }
   if (utf8_length(name) > k_max_study_name_chars) {
     return fmt::format("is {} characters long; at most {} (Optuna's studies.study_name)",
                        utf8_length(name), k_max_study_name_chars);

@@ -19,8 +19,8 @@ namespace hpt {
 
 namespace {
 
-// The value of HPT_TRIAL_NUMBER in pid's environment as it was exec'd, or "".
-std::string trial_of(pid_t pid) {
+// The value of key in pid's environment as it was exec'd, or "".
+std::string environ_value(pid_t pid, const std::string& name) {
   UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/environ").c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return "";
@@ -31,7 +31,7 @@ std::string trial_of(pid_t pid) {
   while (env.size() < (4u << 20) && (n = ::read(fd.get(), buf, sizeof(buf))) > 0) {
     env.append(buf, static_cast<size_t>(n));
   }
-  const std::string key = "HPT_TRIAL_NUMBER=";
+  const std::string key = name + "=";
   for (size_t start = 0; start < env.size();) {
     size_t end = env.find('\0', start);
     if (end == std::string::npos) {
@@ -114,7 +114,7 @@ int Subreaper::sweep(const std::set<pid_t>& workers, const std::set<std::string>
       ++found;
       continue;
     }
-    const std::string trial = trial_of(pid);
+    const std::string trial = environ_value(pid, "HPT_TRIAL_NUMBER");
     if (!trial.empty() && live_trials.count(trial)) {
       continue;  // Escaped its group, but its trial still runs.
     }
@@ -126,6 +126,31 @@ int Subreaper::sweep(const std::set<pid_t>& workers, const std::set<std::string>
     ::waitpid(pid, &status, WNOHANG);
   }
   return found;
+}
+
+std::vector<pid_t> end_leftover_processes(const std::string& trial_dir) {
+  std::vector<pid_t> ended;
+  DIR* dir = ::opendir("/proc");
+  if (!dir) {
+    return ended;
+  }
+  const pid_t self = ::getpid();
+  while (const dirent* e = ::readdir(dir)) {
+    const pid_t pid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
+    if (pid > 0 && pid != self && environ_value(pid, "HPT_TRIAL_DIR") == trial_dir &&
+        ::kill(pid, SIGKILL) == 0) {
+      ended.push_back(pid);
+    }
+  }
+  ::closedir(dir);
+  // Gone once init (or their subreaper) reaped them: the trial's re-run starts after.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (pid_t pid : ended) {
+    while (process_alive(pid) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  return ended;
 }
 
 }  // namespace hpt

@@ -165,6 +165,22 @@ struct ExecArgs {
       out.push_back(nullptr);
     }
   }
+
+  // The first string over k_max_arg_string ("HPT_PARAMS is 282139 bytes"), or "".
+  std::string too_long() const {
+    for (size_t i = 0; i < strings_argv.size(); ++i) {
+      if (strings_argv[i].size() + 1 > k_max_arg_string) {
+        return fmt::format("argument {} is {} bytes", i, strings_argv[i].size());
+      }
+    }
+    for (const auto& s : strings_env) {
+      if (s.size() + 1 > k_max_arg_string) {
+        return fmt::format("environment variable {} is {} bytes", s.substr(0, s.find('=')),
+                           s.size() - s.find('=') - 1);
+      }
+    }
+    return "";
+  }
 };
 
 // The child's set-up for Boost.Process. on_setup hands Boost our argv and envp (built
@@ -310,9 +326,13 @@ WorkerProcess::WorkerProcess(const std::vector<std::string>& argv,
     m_err.reset();
     const int e = ec.value();
     if (e == E2BIG) {
-      start_fail(argv[0], fmt::format("argument list too long ({} bytes of arguments and "
-                                      "environment; the system allows {})",
-                                      args.bytes, ::sysconf(_SC_ARG_MAX)));
+      const std::string one = args.too_long();
+      start_fail(argv[0], one.empty() ? fmt::format("argument list too long ({} bytes of arguments "
+                                                    "and environment; the system allows {})",
+                                                    args.bytes, ::sysconf(_SC_ARG_MAX))
+                                      : fmt::format("argument list too long: {}; Linux passes at "
+                                                    "most {} bytes in one",
+                                                    one, k_max_arg_string - 1));
     }
     if (e == ENOENT || e == EACCES || e == ENOEXEC) {
       resolve_executable(argv[0]);  // Throws the precise reason when it can tell one.

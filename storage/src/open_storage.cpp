@@ -8,16 +8,45 @@ namespace hpt {
 
 namespace {
 
+// Why options (the text after '?' of an sqlite:/// URL) cannot be taken, or "": only those
+// of SQLAlchemy's pysqlite driver that change no data (timeout, check_same_thread) are passed
+// over; others (mode=ro, mode=memory, immutable=1, vfs=...) would silently mean another file
+// or no protection.
+std::string unsupported_sqlite_option(const std::string& query) {
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = query.find('&', start);
+    end = end == std::string::npos ? query.size() : end;
+    const std::string option = query.substr(start, end - start);
+    const std::string key = option.substr(0, option.find('='));
+    if (key != "timeout" && key != "check_same_thread") {
+      return "option '" + key + "' is not taken (only timeout and check_same_thread are)";
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
 // "sqlite:///rel.db" -> "rel.db", "sqlite:////abs.db" -> "/abs.db", a plain path as is:
 // always a file path, never one of SQLite's special names. Throws StorageError for other URL
-// schemes and for a path SQLite would read as a URI filename ("file:x.db?mode=memory" would
-// open x.db, or a database in memory, while every check here looked at another name).
+// schemes, for options after '?' but timeout and check_same_thread (SQLAlchemy's "?mode=ro" was
+// dropped and the file written),
+// and for a path SQLite would read as a URI filename ("file:x.db?mode=memory" would open x.db,
+// or a database in memory, while every check here looked at another name).
 std::string sqlite_path_from_url(const std::string& url) {
   const std::string prefix = "sqlite:///";
   std::string path = url;
   if (url.rfind(prefix, 0) == 0) {
     path = url.substr(prefix.size());
-    path = path.substr(0, path.find('?'));
+    if (const size_t query = path.find('?'); query != std::string::npos) {
+      const std::string problem = unsupported_sqlite_option(path.substr(query + 1));
+      path.resize(query);
+      if (!problem.empty()) {
+        throw StorageError("storage URL '" + redact_credentials(url) + "': " + problem +
+                           " (read commands open the database read-only themselves); give " +
+                           (path.empty() ? "sqlite:///path.db" : prefix + path));
+      }
+    }
     if (path.empty()) {
       throw StorageError("storage URL '" + redact_credentials(url) + "' names no file");
     }

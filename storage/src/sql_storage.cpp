@@ -11,6 +11,7 @@
 
 #include "hpt/io/credentials.hpp"
 #include "hpt/io/python_json.hpp"
+#include "hpt/io/stop_signals.hpp"
 #include "optuna_encoding.hpp"
 #include "optuna_schema_check.hpp"
 #include "trial_arguments.hpp"
@@ -167,7 +168,7 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
     } catch (const std::exception& e) {
       m_db->rollback();
       auto retry = m_db->retry(e, attempt);
-      if (!retry) {
+      if (!retry || stop_now()) {  // The user asked to stop now: no more waiting.
         fail(std::string("cannot ") + what + ": " + m_db->describe(e));
       }
       lost = lost || retry->connection_lost;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "hpt/io/stop_signals.hpp"
 #include "hpt/storage/storage.hpp"
 #include "sqlite_schema.hpp"
 
@@ -21,6 +23,32 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int k_busy_timeout_ms = 60000;
+
+// SQLite's busy handler: waits for another connection's lock as sqlite3_busy_timeout does
+// (SQLite's own schedule of sleeps, up to k_busy_timeout_ms in all), but gives up at once
+// when the user asked to stop now (a second Ctrl-C while a database browser holds a lock).
+extern "C" int wait_while_busy(void*, int count) {
+  static constexpr std::array<int, 12> k_delays_ms = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  if (stop_now()) {
+    return 0;
+  }
+  int waited = 0;
+  for (int i = 0; i < count; ++i) {
+    waited += k_delays_ms[std::min<size_t>(static_cast<size_t>(i), k_delays_ms.size() - 1)];
+  }
+  if (waited >= k_busy_timeout_ms) {
+    return 0;
+  }
+  int delay = k_delays_ms[std::min<size_t>(static_cast<size_t>(count), k_delays_ms.size() - 1)];
+  sqlite3_sleep(std::min(delay, k_busy_timeout_ms - waited));
+  return stop_now() ? 0 : 1;
+}
+
+// db (just opened) waits for locks through wait_while_busy.
+SQLite::Database with_busy_handler(SQLite::Database db) {
+  sqlite3_busy_handler(db.getHandle(), wait_while_busy, nullptr);
+  return db;
+}
 
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
   throw StorageError(path + ": " + problem);
@@ -95,18 +123,20 @@ std::string literal_name(const std::string& path) {
 SQLite::Database open_validated(const std::string& path, bool read_only, bool exists) {
   int flags = read_only ? SQLite::OPEN_READONLY
                         : SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE);
-  SQLite::Database db(path == ":memory:" ? path : literal_name(path), flags, k_busy_timeout_ms);
+  SQLite::Database db =
+      with_busy_handler(SQLite::Database(path == ":memory:" ? path : literal_name(path), flags));
   std::vector<std::string> tables;
   try {
     tables = sqlite_table_names(db);
   } catch (const SQLite::Exception& e) {
-    if (!read_only || (e.getErrorCode() & 0xff) != SQLITE_CANTOPEN) {
+    const int code = e.getErrorCode() & 0xff;
+    if (!read_only || (code != SQLITE_CANTOPEN && code != SQLITE_READONLY)) {
       throw;
     }
-    // A WAL database in a folder we cannot write: nobody can write it either, so read
-    // it as immutable.
-    db = SQLite::Database("file:" + uri_escape(path) + "?immutable=1",
-                          SQLite::OPEN_READONLY | SQLite::OPEN_URI, k_busy_timeout_ms);
+    // A WAL database in a folder we cannot write (no -shm can be made: CANTOPEN, or READONLY
+    // when it is another user's folder): read it as immutable.
+    db = with_busy_handler(SQLite::Database("file:" + uri_escape(path) + "?immutable=1",
+                                            SQLite::OPEN_READONLY | SQLite::OPEN_URI));
     tables = sqlite_table_names(db);
   }
   if (tables.empty() && !read_only) {
@@ -136,7 +166,8 @@ void enable_wal(SQLite::Database& db) {
       db.exec("PRAGMA journal_mode=WAL");
       return;
     } catch (const SQLite::Exception& e) {
-      if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline) {
+      if ((e.getErrorCode() & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline ||
+          stop_now()) {
         throw;
       }
     }

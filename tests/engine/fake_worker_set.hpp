@@ -165,6 +165,14 @@ class FakeWorkerSet : public WorkerSet {
     return result;
   }
 
+  // Records the folder; pretends leftovers_per_call processes were there.
+  size_t end_leftovers(const std::string& trial_dir) override {
+    m_leftover_calls.push_back(trial_dir);
+    return leftovers_per_call;
+  }
+  const std::vector<std::string>& leftover_calls() const { return m_leftover_calls; }
+  size_t leftovers_per_call = 0;
+
   // Raises SIGINT once the clock reaches t.
   void interrupt_at(TimePoint t) { m_interrupt_at = t; }
 
@@ -207,6 +215,7 @@ class FakeWorkerSet : public WorkerSet {
   std::map<WorkerId, Live> m_live;
   std::vector<Record> m_records;
   int m_max_running = 0;
+  std::vector<std::string> m_leftover_calls;
   int m_failed_starts = 0;
   std::chrono::steady_clock::duration m_waited{};
   std::optional<TimePoint> m_interrupt_at;

@@ -251,3 +251,32 @@ TEST_CASE("cli: --storage that cannot keep a study", "[cli]") {
   }
   CHECK(made == std::vector<std::string>{"c.yaml"});
 }
+
+// A study refused for what needs no database (a name too long, a trials folder that cannot be
+// made) leaves no database behind: it used to create an empty Optuna schema first.
+TEST_CASE("cli: a refused study makes no database", "[cli]") {
+  hpt::test::TempDir dir{"cli"};
+  const std::string cfg = dir.file("c.yaml");
+  std::ofstream(cfg) << "study: {storage: " << dir.file("s.db")
+                     << "}\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  const auto long_name = run_hpt_capture({"--config", cfg, "--trials", "1", "--study",
+                                          std::string(513, 'a')});
+  CHECK(long_name.first != 0);
+  CHECK_THAT(long_name.second, Catch::Contains("is 513 characters long"));
+  const std::string big = dir.file("big.yaml");
+  std::ofstream(big) << "study: {storage: " << dir.file("s.db")
+                     << "}\nobjective: {command: [true]}\nsearch_space: {a: [1]}\nfixed: {blob: "
+                     << std::string(140000, 'x') << "}\n";
+  const auto fixed = run_hpt_capture({"--config", big, "--trials", "1"});
+  CHECK(fixed.first != 0);
+  CHECK_THAT(fixed.second, Catch::Contains("big.yaml: fixed: 140021 bytes as JSON, but workers get "
+                                           "it in HPT_FIXED"));
+  const auto bytes = run_hpt_capture({"--config", cfg, "--trials", "1", "--study", "\xff\xfe"});
+  CHECK(bytes.first == 2);
+  CHECK(bytes.second == "hpt: error: --study: is not valid UTF-8\n");
+  std::ofstream(dir.file("s_trials")) << "a file where the trials folder goes\n";
+  const auto blocked = run_hpt_capture({"--config", cfg, "--trials", "1"});
+  CHECK(blocked.first != 0);
+  CHECK_THAT(blocked.second, Catch::Contains("s_trials"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("s.db")));
+}

@@ -10,6 +10,7 @@
 
 #include "fake_worker_set.hpp"
 #include "hpt/engine/orchestrator.hpp"
+#include "hpt/engine/owner.hpp"
 #include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/engine/subreaper.hpp"
@@ -467,6 +468,38 @@ TEST_CASE("orchestrator (scripted): protocol error fails one trial", "[orchestra
   }
 }
 
+// A line meant as the final value but not one (Python's nan in hand-made JSON) is logged
+// with why it was not read, and the trial's failure names it instead of only saying that no
+// value came. Lines after the final value are logged as ignored.
+TEST_CASE("orchestrator (scripted): a near miss is named in the failure",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    WorkerScript w;
+    if (trial_number(s) == 0) {
+      w.lines = {{milliseconds(5), "{\"value\": nan}"}, {milliseconds(6), "{\"value\": 0.5, \"x\": 1}"}};
+    } else {
+      w.lines = {{milliseconds(5), "{\"value\": 1}"}, {milliseconds(6), "{\"value\": 2}"}};
+    }
+    w.exit_at = milliseconds(10);
+    return w;
+  });
+  REQUIRE(run_fake(fake_study(dir), 1, set) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].system_attrs.at("fail_reason") ==
+        "worker exited without printing a final {\"value\": v} line; a line was not read as one: "
+        "malformed JSON: 'nan' is Python, not JSON (print json.dumps(...): NaN, Infinity, null, "
+        "true, false) (line: {\"value\": nan})");
+  CHECK_THAT(set.records()[0].log,
+             Catch::StartsWith("{\"value\": nan}\n[hpt: not read as a protocol line: malformed") &&
+                 Catch::EndsWith("{\"value\": 0.5, \"x\": 1}\n"));  // Only the first is noted.
+  REQUIRE(trials[1].value);
+  CHECK(*trials[1].value == 1);
+  CHECK(set.records()[1].log ==
+        "[hpt: ignored, the trial's result was already decided: {\"value\": 2}]\n");
+}
+
 // A worker that dies says why: the last non-blank line of its stderr (blanks trimmed, at most
 // 300 bytes) follows the exit status in fail_reason, the FAIL line and the stop message.
 TEST_CASE("orchestrator (scripted): a failed worker's last stderr line is the reason",
@@ -626,6 +659,27 @@ TEST_CASE("orchestrator (scripted): timeout", "[orchestrator][scripted]") {
   CHECK(ran < std::chrono::seconds(9));
 }
 
+// A worker that printed its final value but does not exit still times out, and the reason
+// says that its value came.
+TEST_CASE("orchestrator (scripted): timeout after the final value", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    if (trial_number(s) == 0) {
+      WorkerScript w;
+      w.lines = {{std::chrono::seconds(2), "{\"value\": 1}"}};
+      w.exit_at = std::chrono::hours(1);
+      return w;
+    }
+    return hpt::test::completes(1);
+  });
+  REQUIRE(run_fake(fake_study(dir, "", ", timeout: 5"), 1, set) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK_THAT(trials[0].system_attrs.at("fail_reason").get<std::string>(),
+             Catch::Matches("timed out after 5 s \\(objective.timeout\\), 3\\.\\d s after it "
+                            "printed its final value without exiting"));
+}
+
 // A start failure is a FAIL trial counted toward max_failures; nothing is left running.
 TEST_CASE("orchestrator (scripted): failed start", "[orchestrator][scripted]") {
   hpt::test::TempDir dir("orch");
@@ -724,6 +778,35 @@ TEST_CASE("orchestrator (scripted): a trial finished elsewhere is dropped, not f
   CHECK(trials[0].system_attrs.count("hpt:log") == 0);  // Nothing written on another's trial.
   CHECK(trials[1].state == TrialState::Complete);
   CHECK(trials[2].state == TrialState::Complete);
+}
+
+// A trial whose owner died (its process on this host is gone) is re-run in place, after what
+// is left of its earlier run (the worker's children) is ended.
+TEST_CASE("orchestrator (scripted): an orphan's leftovers are ended before its re-run",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  {
+    auto s = open_storage(c.storage);
+    const int64_t study = s->create_study("s", Direction::Minimize);
+    FrozenTrial dead;
+    dead.state = TrialState::Running;
+    Owner gone = Owner::current();
+    gone.pid = 0x7ffffff0;  // No such process.
+    dead.system_attrs["hpt:owner"] = gone.to_json();
+    s->create_trial(study, dead);
+  }
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  set.leftovers_per_call = 2;
+  std::string out;
+  REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
+  CHECK_THAT(out, Catch::Contains("trial 0 was left RUNNING by a stopped process: re-running it "
+                                  "(ended 2 processes left from its earlier run)"));
+  REQUIRE(set.leftover_calls().size() == 1);
+  const std::filesystem::path trial_dir = set.leftover_calls()[0];
+  CHECK(trial_dir.is_absolute());
+  CHECK(trial_dir == set.records()[0].spec.env.at("HPT_TRIAL_DIR"));
+  CHECK(trial_dir.filename() == "0");
 }
 
 // A resumed trial gets only the parameters the config still samples: one dropped from the

@@ -55,6 +55,32 @@ TEST_CASE("protocol: log lines", "[protocol]") {
   CHECK(parse_worker_line("{\"loss\": 1", true).kind == Kind::Log);
 }
 
+// A line whose first key is a protocol key but that is no protocol line stays log output, with
+// the reason kept (the trial's failure names it); other log lines carry none.
+TEST_CASE("protocol: near misses", "[protocol]") {
+  auto why = [](const std::string& line) {
+    const auto w = parse_worker_line(line);
+    CHECK(w.kind == Kind::Log);
+    return w.near_miss;
+  };
+  CHECK_THAT(why(R"({"value": nan})"), Catch::Contains("'nan' is Python, not JSON") &&
+                                           Catch::Contains(R"((line: {"value": nan}))"));
+  CHECK_THAT(why(R"({"value": inf, "step": 2})"), Catch::Contains("'inf' is Python"));
+  CHECK_THAT(why(R"({"value": None})"), Catch::Contains("'None' is Python"));
+  CHECK(why(R"({"value": 0x10})") == R"(malformed JSON (line: {"value": 0x10}))");
+  CHECK_THAT(why(R"({"value": .5})"), Catch::StartsWith("malformed JSON ("));
+  CHECK_THAT(why(R"({"value": 0.5, "foo": 1})"),
+             Catch::StartsWith("'foo' is not a protocol key (value, values, step, user_attrs)"));
+  CHECK_THAT(why(R"({"step": 3})"), Catch::StartsWith("no \"value\""));
+  CHECK_THAT(why(std::string("{\"value\": 0.5}\0garbage", 22)),
+             Catch::StartsWith("a NUL byte in the line"));
+  for (const char* line : {"epoch 1 done", R"({"loss": nan})", R"({"loss": 0.3, "value": 1})",
+                           "{\"information\": 1}", R"({"value": 0.5})"}) {
+    INFO(line);
+    CHECK(parse_worker_line(line).near_miss.empty());
+  }
+}
+
 // Optuna's step rules: non-negative integers; repeated handling is the orchestrator's;
 // steps beyond int64 are refused, not wrapped.
 TEST_CASE("protocol: steps", "[protocol]") {

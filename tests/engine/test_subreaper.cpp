@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "hpt/engine/proc_stat.hpp"
@@ -18,15 +19,16 @@ using namespace hpt;
 namespace {
 
 // Starts a worker that leaves a setsid daemon (stdio closed) with HPT_TRIAL_NUMBER=trial
-// and exits; returns the daemon's pid.
-pid_t leave_daemon(const std::string& trial) {
+// (and env) and exits; returns the daemon's pid.
+pid_t leave_daemon(const std::string& trial, std::map<std::string, std::string> env = {}) {
   hpt::test::TempDir dir("reaper");
   const std::filesystem::path pidfile = dir.file(trial + ".pid");
+  env["HPT_TRIAL_NUMBER"] = trial;
   {
     WorkerProcess w({"sh", "-c",
                      "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $! > " + pidfile.string() +
                          "; sleep 0.2"},
-                    {{"HPT_TRIAL_NUMBER", trial}}, "/dev/null/none.log");
+                    env, "/dev/null/none.log");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!w.finished() && std::chrono::steady_clock::now() < deadline) {
       w.read_available();
@@ -71,4 +73,19 @@ TEST_CASE("subreaper: destructor ends the rest", "[subreaper]") {
   }
   CHECK_FALSE(process_alive(daemon));
   CHECK(child_processes().empty());
+}
+
+// Processes left from an earlier run of a trial (an orchestrator killed with SIGKILL) are
+// found by their HPT_TRIAL_DIR and ended; another trial's are left alone.
+TEST_CASE("subreaper: end_leftover_processes", "[subreaper]") {
+  const pid_t mine = leave_daemon("4", {{"HPT_TRIAL_DIR", "/studies/s/4"}});
+  const pid_t other = leave_daemon("5", {{"HPT_TRIAL_DIR", "/studies/s/45"}});
+  REQUIRE(process_alive(mine));
+  REQUIRE(process_alive(other));
+  CHECK(end_leftover_processes("/studies/s/4") == std::vector<pid_t>{mine});
+  CHECK_FALSE(process_alive(mine));
+  CHECK(process_alive(other));
+  CHECK(end_leftover_processes("/studies/s/45") == std::vector<pid_t>{other});
+  CHECK_FALSE(process_alive(other));
+  CHECK(end_leftover_processes("/studies/s/45").empty());
 }

@@ -162,9 +162,15 @@ TEST_CASE("worker process: failed starts leak nothing", "[worker]") {
     CHECK_THROWS_AS(WorkerProcess({no_x}, {}, temp_log("g.log")), StartError);
   }
   // Over the kernel's limit for one argument: exec fails (E2BIG) after the fork.
+  // The message names the string and the limit on one string.
   CHECK_THROWS_WITH(
       WorkerProcess({"sh", "-c", "true", std::string(300000, 'a')}, {}, temp_log("g.log")),
-      Catch::Contains("argument list too long"));
+      Catch::EndsWith("argument list too long: argument 3 is 300000 bytes; Linux passes at most "
+                      "131071 bytes in one"));
+  CHECK_THROWS_WITH(
+      WorkerProcess({"true"}, {{"HPT_PARAMS", std::string(140000, 'p')}}, temp_log("g.log")),
+      Catch::EndsWith("environment variable HPT_PARAMS is 140000 bytes; Linux passes at most "
+                      "131071 bytes in one"));
   // Out of descriptors (EMFILE): refused, and nothing half-made stays open.
   rlimit old{};
   ::getrlimit(RLIMIT_NOFILE, &old);

@@ -67,7 +67,16 @@ TEST_CASE("open_storage takes file paths, never SQLite URI filenames", "[storage
   CHECK(hpt::open_storage(dir.file("file:z.db"), true)->find_study("z"));
   CHECK(in_memory_ok);
   CHECK(hpt::sqlite_file_of(":memory:") == ":memory:");
-  CHECK(hpt::sqlite_file_of("sqlite:///a.db?x=1") == "a.db");
+  // Options after '?' other than pysqlite's timeout and check_same_thread are refused
+  // (SQLAlchemy's ?mode=ro was dropped and the file written).
+  CHECK(hpt::sqlite_file_of("sqlite:///a.db?timeout=5&check_same_thread=False") == "a.db");
+  CHECK_THROWS_WITH(hpt::sqlite_file_of("sqlite:///a.db?mode=ro"),
+                    "storage URL 'sqlite:///a.db?mode=ro': option 'mode' is not taken (only "
+                    "timeout and check_same_thread are) (read commands open the database "
+                    "read-only themselves); give sqlite:///a.db");
+  CHECK_THROWS_WITH(hpt::open_storage("sqlite:///a.db?timeout=5&mode=memory"),
+                    Catch::Contains("option 'mode' is not taken"));
+  CHECK_FALSE(fs::exists("a.db"));
   CHECK(hpt::sqlite_file_of("postgresql://u@h/db") == std::nullopt);
   CHECK_THROWS_WITH(hpt::sqlite_file_of("mysql://h/db"),
                     Catch::Contains("unsupported storage URL"));

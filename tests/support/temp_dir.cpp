@@ -3,7 +3,10 @@
 #include <stdlib.h>
 
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace hpt::test {
 
@@ -29,6 +32,14 @@ TempDir::~TempDir() {
   std::filesystem::permissions(m_path, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::add, ec);
   std::filesystem::remove_all(m_path, ec);
+}
+
+std::string process_temp_dir(const std::string& label) {
+  static std::mutex mutex;
+  static std::vector<std::unique_ptr<TempDir>> dirs;  // Removed at exit.
+  std::lock_guard<std::mutex> lock(mutex);
+  dirs.push_back(std::make_unique<TempDir>(label));
+  return dirs.back()->path().string();
 }
 
 }  // namespace hpt::test

@@ -23,4 +23,8 @@ class TempDir {
   std::filesystem::path m_path;
 };
 
+// A fresh TempDir that lives until the test process exits (for fixtures built once and
+// shared by a process's tests); its path.
+std::string process_temp_dir(const std::string& label);
+
 }  // namespace hpt::test

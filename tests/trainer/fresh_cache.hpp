@@ -7,14 +7,14 @@
 #include <filesystem>
 #include <string>
 
+#include "support/temp_dir.hpp"
+
 namespace hpt::test {
 
 inline std::string fresh_cache(const std::string& name) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("hpt-cache-" + name + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const std::string dir = process_temp_dir("cache-" + name);
   ::setenv("HPT_CACHE_DIR", dir.c_str(), 1);
-  return dir.string();
+  return dir;
 }
 
 }  // namespace hpt::test

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace hpt::test {
 
 inline void write_be32(std::ofstream& out, uint32_t v) {
@@ -48,14 +50,10 @@ inline void write_idx_pool(const std::string& dir, const std::string& prefix, in
 
 // A fresh temporary folder holding train (n_train per class) and t10k pools.
 inline std::string make_synthetic_idx(const std::string& name, int n_train = 24, int n_test = 20) {
-  namespace fs = std::filesystem;
-  const fs::path dir =
-      fs::temp_directory_path() / ("hpt-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  write_idx_pool(dir.string(), "train", n_train, 1);
-  write_idx_pool(dir.string(), "t10k", n_test, 2);
-  return dir.string();
+  const std::string dir = process_temp_dir("idx-" + name);
+  write_idx_pool(dir, "train", n_train, 1);
+  write_idx_pool(dir, "t10k", n_test, 2);
+  return dir;
 }
 
 }  // namespace hpt::test

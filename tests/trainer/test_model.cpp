@@ -163,8 +163,8 @@ TEST_CASE("extractor freeze and save/load", "[model]") {
   }
   ex.set_trainable(true);
   CHECK(ex.parameters()[0].requires_grad());
-  const auto dir = std::filesystem::temp_directory_path() / "hpt-test-extractor";
-  std::filesystem::create_directories(dir);
+  hpt::test::TempDir tmp("extractor");
+  const auto& dir = tmp.path();
   auto entry = ex.save(dir.string());
   auto loaded = FeatureExtractor::load(entry, dir.string());
   auto images = torch::randint(0, 256, {3, 16, 16, 1}).to(torch::kUInt8);

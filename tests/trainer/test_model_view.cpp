@@ -102,6 +102,12 @@ TEST_CASE("model_view_json and write_model_view", "[model_view]") {
   CHECK((*back)["points"].size() == 4);
   const std::string page = read(dir.path() / "model_report.html");
   CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(page.find("hpt model report: " + dir.path().string()) != std::string::npos);
+  o.title_folder = "runs/best";  // hpt train writes into a staging folder inside --out.
+  hpt::trainer::write_model_view(dir.path().string(), e, labels, {"a", "b"}, images, pairs, d, 1.5,
+                                 o);
+  CHECK(read(dir.path() / "model_report.html").find("hpt model report: runs/best") !=
+        std::string::npos);
   CHECK(page.find("<section id=\"model\">") != std::string::npos);
   CHECK_THROWS_AS(hpt::trainer::write_model_view((dir.path() / "missing" / "x").string(), e, labels,
                                                  {"a", "b"}, images, pairs, d, 1.5, o),

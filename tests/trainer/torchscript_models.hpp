@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "support/temp_dir.hpp"
+
 namespace hpt::test {
 
 inline constexpr const char* k_torchscript_script = R"PY(
@@ -83,9 +85,7 @@ torch.jit.script(EchoDeclaring(8, 0.0)).save(f"{out}/echo_zero_std.pt")
 inline std::string torchscript_models() {
   static const std::string dir = [] {
     namespace fs = std::filesystem;
-    const fs::path d = fs::temp_directory_path() / ("hpt-test-ts-" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    fs::create_directories(d);
+    const fs::path d = process_temp_dir("ts");
     std::ofstream(d / "make_models.py") << k_torchscript_script;
     const std::string cmd = "/usr/bin/python3 " + (d / "make_models.py").string() + " " +
                             d.string() + " > " + (d / "python.log").string() + " 2>&1";

@@ -208,8 +208,11 @@ void save_outputs(const std::string& dir, EmbeddingHead& head, FeatureExtractor&
     save_model(staged, head, extractor, config, result.threshold);
     write_projector(staged, test.embeddings, dataset.test.labels, dataset.class_names,
                     dataset.test.images);
+    ModelViewOptions view_options;
+    view_options.title_folder = dir;  // Not the staging folder it is written in.
     write_model_view(staged, test.embeddings, dataset.test.labels, dataset.class_names,
-                     dataset.test.images, test_pairs, test.distances, result.threshold);
+                     dataset.test.images, test_pairs, test.distances, result.threshold,
+                     view_options);
     result.timings["save"] = seconds_since(t0);
     result.timings["total"] = seconds_since(t_start);
     hpt::write_file_atomically(staged + "/metrics.json", result_to_json(result).dump(2) + "\n");

@@ -235,7 +235,9 @@ void write_model_view(const std::string& dir, const torch::Tensor& embeddings,
   write_file_atomically(dir + "/model_view.json",
                         view.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   write_file_atomically(dir + "/model_report.html",
-                        reports::render_model_report(view, "hpt model report: " + dir));
+                        reports::render_model_report(
+                            view, "hpt model report: " +
+                                      (options.title_folder.empty() ? dir : options.title_folder)));
 }
 
 }  // namespace hpt::trainer

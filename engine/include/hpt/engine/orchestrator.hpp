@@ -24,6 +24,14 @@ constexpr int k_exit_ok = 0;
 constexpr int k_exit_failures = 3;  // Stopped after study.max_failures failed trials.
 constexpr int k_exit_interrupted = 130;
 
+// The checks of a study that need no database: run_study makes them first, and `hpt` before
+// it opens (maybe creates) the database, so that a refused study leaves no database behind.
+// Returns the study's trials folder (<trials_dir>/<study folder>, not created); throws
+// std::runtime_error naming the problem (a study name that is empty or too long, a trials
+// folder that cannot be made or lies in the study's folder dataset, a built-in trainer that
+// cannot start).
+std::string check_study(const StudyConfig& config, const RunOptions& options);
+
 // Runs the study until it has options.trials finished trials (or is interrupted, or
 // too many trials fail). Progress goes to out. Installs SIGINT/SIGTERM handlers for
 // its duration: the first signal ends running workers and returns their trials to

@@ -15,7 +15,9 @@
 // anything in it is wrong (a step that is negative, fractional or beyond int64, a number
 // beyond a double, nesting deeper than k_max_worker_json_depth, a user_attrs key longer than
 // k_max_key_chars, a line longer than k_max_line_bytes), it is a protocol error. Any
-// other line is log output.
+// other line is log output; one whose first key is a protocol key but that is not a protocol
+// line (malformed JSON such as {"value": nan}, another key, no "value", a NUL byte) is a near
+// miss: still log output, but the reason is kept to tell the user.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -47,6 +49,7 @@ struct WorkerLine {
   Kind kind = Kind::Log;
   WorkerMessage message;  // Kind::Message.
   std::string error;      // Kind::Error: the problem and an excerpt of the line.
+  std::string near_miss;  // Kind::Log: why a line meant as a protocol line is not one, else "".
 };
 
 // Classifies one stdout line (truncated: the line was longer than k_max_line_bytes and

@@ -7,6 +7,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace hpt {
 
@@ -32,5 +33,11 @@ class Subreaper {
 
 // The direct children of this process (every thread's), from /proc.
 std::set<pid_t> child_processes();
+
+// Ends (SIGKILL) the processes left from an earlier run of a trial, found by
+// HPT_TRIAL_DIR=trial_dir (absolute) in their environment, and returns their pids. When an
+// orchestrator is killed with SIGKILL its workers die with it, but their children live on
+// (re-parented to init) and would run beside the trial's re-run.
+std::vector<pid_t> end_leftover_processes(const std::string& trial_dir);
 
 }  // namespace hpt

@@ -18,6 +18,10 @@ namespace hpt {
 // A worker that could not be started (program not found or not executable, exec
 // failure, no descriptors or processes left). Nothing of it is left behind: no child,
 // no descriptor.
+// Linux's limit on one argument or environment string of a new process, its NUL included
+// (MAX_ARG_STRLEN).
+constexpr size_t k_max_arg_string = 32 * 4096;
+
 class StartError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

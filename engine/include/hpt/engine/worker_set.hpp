@@ -57,6 +57,9 @@ class WorkerSet {
   virtual void signal(WorkerId id, int sig) = 0;
   // Removes id (killing its group if it is still alive) and says how it ended.
   virtual WorkerResult reap(WorkerId id) = 0;
+  // Ends what is left of an earlier run of the trial whose HPT_TRIAL_DIR is trial_dir (see
+  // end_leftover_processes); returns how many processes that was.
+  virtual size_t end_leftovers(const std::string& trial_dir) = 0;
 };
 
 // Worker processes (WorkerProcess: own process group, pipes read without blocking), and
@@ -76,6 +79,9 @@ class ProcessWorkerSet : public WorkerSet {
   bool finished(WorkerId id) override;
   void signal(WorkerId id, int sig) override;
   WorkerResult reap(WorkerId id) override;
+  size_t end_leftovers(const std::string& trial_dir) override {
+    return end_leftover_processes(trial_dir).size();
+  }
 
  private:
   struct Entry {

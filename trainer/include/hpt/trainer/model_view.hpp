@@ -22,6 +22,7 @@ struct ModelViewOptions {
   int64_t thumbnail_px = 28;  // Thumbnail side: images are scaled down to fit, never up.
   int64_t hardest_pairs = 8;  // Pairs shown of each kind.
   std::vector<int64_t> ks{1, 5, 10};
+  std::string title_folder;  // The folder the page's title names (default: where it is written).
 };
 
 // The coordinates [N, 2] (float) of embeddings [N, D] on their first two principal components

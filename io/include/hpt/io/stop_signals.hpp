@@ -1,0 +1,16 @@
+#pragma once
+// The stop signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT) a command has received while it handles
+// them: the study's signal handler counts them here and does nothing else. Waits that can be
+// long look at it: from the second signal on (k_stop_now) the user wants out at once, and
+// waiting for a database another process holds gives up.
+
+#include <atomic>
+
+namespace hpt {
+
+inline std::atomic<int> g_stop_signals{0};
+constexpr int k_stop_now = 2;
+
+inline bool stop_now() { return g_stop_signals.load() >= k_stop_now; }
+
+}  // namespace hpt
