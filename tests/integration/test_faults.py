@@ -1,6 +1,8 @@
 """Faults a study meets: misbehaving workers, Ctrl-C, kill -9, concurrent runs, bad input."""
+import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -175,6 +177,76 @@ class InterruptTest(TempDirTest):
         run_hpt("--config", cfg, "--trials", "6", check=True)
         self.assertEqual(state_counts(trials_json(db)), {"COMPLETE": 6})
 
+    def test_sigquit_stops_like_ctrl_c(self):
+        """SIGQUIT (Ctrl-\\) hands the trials back as SIGINT does (it used to kill hpt, trials RUNNING)."""
+        script, cfg, db, proc = self._private_study(0.5)
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGQUIT)
+        out, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertNotIn("RUNNING", state_counts(trials_json(db)))
+
+    def test_second_ctrl_c_while_the_database_is_locked(self):
+        """Another process holds the database: a second SIGINT exits at once (130), no waiting out the
+        60 s busy timeout; the study resumes afterwards."""
+        script, cfg, db, proc = self._private_study(0.5)
+        time.sleep(2.5)
+        holder = sqlite3.connect(db, timeout=0)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            proc.send_signal(signal.SIGINT)
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGINT)
+            start = time.time()
+            out, err = proc.communicate(timeout=30)
+            self.assertLess(time.time() - start, 5)
+        finally:
+            holder.rollback()
+            holder.close()
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertIn("resume", out + err)
+        self.assertTrue(integrity_ok(db))
+        run_hpt("--config", cfg, "--trials", "6", check=True)
+        self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
+
+    def test_kill_9_leftover_children_end_before_the_rerun(self):
+        """kill -9 of hpt: the worker dies with it, its child does not; the resumed run ends that child
+        before re-running the trial, so the two never run side by side."""
+        child = os.path.join(self.dir, "child.py")
+        with open(child, "w") as f:
+            f.write("import os, sys, time\n"
+                    "open(sys.argv[1], 'w').write(str(os.getpid()))\n"
+                    "time.sleep(float(sys.argv[2]))\n"
+                    "print('{\"value\": 1.0}')\n")
+        cfg = write_config(self.dir, f"""\
+study: {{name: quiet, storage: {self.dir}/study.db}}
+objective:
+  command: [sh, -c, '/usr/bin/python3 {child} {self.dir}/pid-$HPT_TRIAL_NUMBER-$$ {{sleep}}; true']
+search_space:
+  sleep: [30]
+""")
+        proc = self._start(cfg, 1)
+        deadline = time.time() + 20
+        pids = []
+        while time.time() < deadline and not pids:
+            pids = [n for n in os.listdir(self.dir) if n.startswith("pid-0-")]
+            time.sleep(0.1)
+        self.assertTrue(pids)
+        time.sleep(0.3)
+        proc.kill()
+        proc.communicate()
+        with open(os.path.join(self.dir, pids[0])) as f:
+            orphan = int(f.read())
+        self.assertTrue(process_alive(orphan))  # The worker's child outlived hpt.
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:  # The re-run is quick: the trial keeps its parameters.
+            f.write(text.replace("{sleep};", "0;"))
+        out = run_hpt("--config", cfg, "--trials", "1", check=True, timeout=60)
+        self.assertIn("ended 1 process left from its earlier run", out.stdout + out.stderr)
+        self.assertFalse(process_alive(orphan))
+        self.assertEqual(state_counts(trials_json(f"{self.dir}/study.db")), {"COMPLETE": 1})
+
     def test_kill_9_loop_then_resume_gives_exactly_n(self):
         """kill -9 at random moments, repeatedly; the same command then finishes exactly N trials."""
         rng = random.Random(5)
@@ -239,6 +311,24 @@ class StorageFaultTest(TempDirTest):
         self.assertEqual(len(proc.stderr.strip().splitlines()), 1)
         self.assertEqual(file_digest(db), digest)
         self.assertEqual(len(trials_json(db)), 2)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_another_users_study_folder_is_readable(self):
+        """A study in a folder the reader cannot write (a colleague's): read commands work (SQLite said
+        "database is read-only": it cannot make the -shm file there)."""
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        if subprocess.run(nobody + [HPT, "--version"], capture_output=True).returncode != 0:
+            self.skipTest("the hpt binary is not reachable for user nobody")
+        folder = os.path.join(self.dir, "alice")
+        os.mkdir(folder)
+        cfg = quadratic_config(folder)
+        run_hpt("--config", cfg, "--trials", "2", check=True)
+        os.chmod(self.dir, 0o755)
+        os.chmod(folder, 0o755)
+        proc = subprocess.run(nobody + [HPT, "trials", os.path.join(folder, "study.db"), "--format", "json"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(json.loads(proc.stdout)), 2)
 
     def test_disk_full_keeps_the_database_readable(self):
         """Writes failing mid-study (file size limit) give an error; the db stays whole and resumable."""
