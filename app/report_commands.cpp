@@ -6,6 +6,7 @@
 
 #include "hpt/engine/cli.hpp"
 #include "hpt/engine/study_match.hpp"
+#include "hpt/io/terminal_text.hpp"
 #include "hpt/reports/report.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/storage/study_lookup.hpp"
@@ -46,7 +47,8 @@ void add_report_commands(CLI::App& app) {
     require_known_directions(*storage, args->study, "report");
     // A moved study folder is found beside its database (reports::log_folders).
     reports::write_report(*storage, args->study, args->out, {reports::log_folders(args->db, {}), false});
-    std::cerr << "hpt: wrote " << args->out << "\n";  // stdout may be the report itself.
+    // stderr: stdout may be the report itself. The path escaped as in every error line.
+    std::cerr << "hpt: wrote " << terminal_text(args->out) << "\n";
   });
   auto* importance = app.add_subcommand("importance", "Parameter importances (fANOVA)");
   importance->add_option("DB", args->db, "Study database")->required();

@@ -1,6 +1,10 @@
 #include "hpt/cli/run_app.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,14 +25,27 @@ int exit_code_of(const CLI::Error& e, const MessageFilter& filter) {
   return e.get_exit_code();
 }
 
+// True when stdout is a pipe nobody reads any more (`hpt trials DB | head -1`).
+bool stdout_reader_gone() {
+  pollfd p{STDOUT_FILENO, POLLOUT, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
 // code, or 1 after one line when what the command printed could not be written (a full disk,
-// a closed stdout): a command must not report success for output that was lost.
+// a closed stdout): a command must not report success for output that was lost. A reader that
+// went away (head) is no error to report: 141 (128 + SIGPIPE, what the shell shows for a tool
+// SIGPIPE ended), quietly.
 int checked_output(int code, const MessageFilter& filter) {
   errno = 0;
   std::cout.flush();
   const bool failed = std::cout.fail() || std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
   if (!failed) {
     return code;
+  }
+  if (stdout_reader_gone()) {
+    std::cout.clear();
+    std::clearerr(stdout);
+    return code == 0 ? 128 + SIGPIPE : code;
   }
   const int err = errno;
   std::cout.clear();

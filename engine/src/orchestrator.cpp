@@ -14,7 +14,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 
@@ -98,6 +100,44 @@ std::string study_dir(const StudyConfig& config) {
     }
   }
   return (base / study_folder_name(config.name)).string();
+}
+
+// The default trials folder <stem>_trials/ is named after the database's stem, so a.db and
+// a.sqlite beside it would share it (and overwrite each other's trial folders). The folder
+// records its database's file name in this file; another database is refused.
+constexpr const char* k_owner_file = ".hpt-database";
+
+// The default trials folder of an SQLite study and its database's file name; nullopt when the
+// study sets trials_dir or uses a server.
+std::optional<std::pair<std::filesystem::path, std::string>> default_trials_base(
+    const StudyConfig& config) {
+  const auto file = config.trials_dir.empty() ? sqlite_file_of(config.storage) : std::nullopt;
+  if (!file) {
+    return std::nullopt;
+  }
+  return std::make_pair(std::filesystem::path(study_dir(config)).parent_path(),
+                        std::filesystem::path(*file).filename().string());
+}
+
+// Why the default trials folder belongs to another database, or "".
+std::string trials_base_problem(const StudyConfig& config) {
+  const auto base = default_trials_base(config);
+  std::string recorded;
+  if (base && std::getline(std::ifstream(base->first / k_owner_file), recorded) &&
+      recorded != base->second) {
+    return fmt::format("trials folder '{}' holds the trials of the database '{}', not '{}'; give "
+                       "study.trials_dir",
+                       base->first.string(), recorded, base->second);
+  }
+  return "";
+}
+
+// Records the database in its default trials folder (made by now), once.
+void record_trials_base(const StudyConfig& config) {
+  if (const auto base = default_trials_base(config);
+      base && !std::filesystem::exists(base->first / k_owner_file)) {
+    std::ofstream(base->first / k_owner_file) << base->second << "\n";
+  }
 }
 
 struct Running {
@@ -254,6 +294,7 @@ class Orchestrator {
   Progress m_progress;
   int64_t m_study_id = -1;
   std::string m_study_dir;  // Absolute.
+  bool m_log_problem_noted = false;  // A trial's log could not be written, and we said so.
   // A trial's artifact folder (HPT_TRIAL_DIR): <study dir>/<number>; its log is that + ".log".
   std::string trial_dir(int number) const { return m_study_dir + "/" + std::to_string(number); }
   std::unique_ptr<Sampler> m_sampler;
@@ -282,6 +323,7 @@ void Orchestrator::preflight() {
         "through it",
         m_study_dir));
   }
+  record_trials_base(m_config);
   if (trials_at_once() < m_config.jobs) {
     m_progress.note(fmt::format(
         "jobs {} > {} trials the GPUs hold at once (study.gpus / gpus_per_trial): running at "
@@ -643,6 +685,11 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
     }
   }
   if (!worker.log_problem.empty()) {
+    if (!m_log_problem_noted) {  // Once: a full disk would repeat it for every trial.
+      m_log_problem_noted = true;
+      m_progress.note(fmt::format("trial {}: {} (the study goes on; hpt:log_problem records it)",
+                                  r.trial.number, worker.log_problem));
+    }
     m_storage.set_trial_system_attr(id, k_log_problem_attr, worker.log_problem);
   }
   if (worker.has_log) {
@@ -922,7 +969,10 @@ std::string check_study(const StudyConfig& config, const RunOptions& options) {
         config.file, n, k_max_arg_string - 1));
   }
   if (const std::string problem = folder_problem(dir); !problem.empty()) {
-    throw std::runtime_error(fmt::format("trials folder '{}': {}", dir, problem));
+    throw std::runtime_error(problem);  // It names the path.
+  }
+  if (const std::string problem = trials_base_problem(config); !problem.empty()) {
+    throw std::runtime_error(problem);
   }
   if (config.builtin_trainer() && !options.trainer_exe.empty()) {
     try {

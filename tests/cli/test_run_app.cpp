@@ -1,7 +1,11 @@
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <iostream>
+#include <csignal>
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
@@ -223,4 +227,32 @@ TEST_CASE("with_error_policy: output that was lost is an error", "[run_app]") {
   CHECK(usage == 2);  // The command's own failure code stands.
   CHECK(quiet == 0);  // Nothing printed, nothing lost.
   CHECK(std::cout.good());
+}
+
+// A pipe whose reader went away (`hpt trials DB | head -1`) ends the command quietly with 141
+// (128 + SIGPIPE), as a tool SIGPIPE ended; it said "cannot write the output: Broken pipe".
+TEST_CASE("with_error_policy: a closed pipe is quiet", "[run_app]") {
+  std::cout.flush();
+  std::fflush(stdout);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);
+  const int saved = ::dup(STDOUT_FILENO);
+  ::dup2(fds[1], STDOUT_FILENO);
+  ::close(fds[1]);
+  auto old_pipe = std::signal(SIGPIPE, SIG_IGN);
+  std::ostringstream err;
+  std::streambuf* old_err = std::cerr.rdbuf(err.rdbuf());
+  const int code = with_error_policy([] {
+    std::cout << std::string(1 << 16, 'x') << "\n";
+    return 0;
+  });
+  std::cerr.rdbuf(old_err);
+  std::signal(SIGPIPE, old_pipe);
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  std::cout.clear();
+  std::clearerr(stdout);
+  CHECK(code == 141);
+  CHECK(err.str().empty());
 }

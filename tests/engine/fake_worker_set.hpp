@@ -29,6 +29,7 @@ struct WorkerScript {
   std::string stderr_tail;
   bool ignores_sigterm = false;
   std::string start_error;  // Not empty: start() throws StartError with it.
+  std::string log_problem;  // Why its log could not be written ("" if it could).
 };
 
 // A worker that prints {"value": v} after d and exits 0.
@@ -160,7 +161,8 @@ class FakeWorkerSet : public WorkerSet {
     if (!r.ended) {
       r.ended = m_now;  // Killed by the reap.
     }
-    WorkerResult result{w.script.exit_problem, w.script.stderr_tail, !r.log.empty(), ""};
+    WorkerResult result{w.script.exit_problem, w.script.stderr_tail, !r.log.empty(),
+                        w.script.log_problem};
     m_live.erase(id);
     return result;
   }

@@ -636,6 +636,45 @@ TEST_CASE("orchestrator (scripted): GPUs never shared, freed on death",
   }
 }
 
+// A log that cannot be written (a full disk) is said once on the console and recorded on each
+// trial; the trials complete.
+TEST_CASE("orchestrator (scripted): a log problem is said once", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    WorkerScript w = hpt::test::completes(param_x(s));
+    w.log_problem = "cannot write the log 'x.log': No space left on device";
+    return w;
+  });
+  std::string out;
+  REQUIRE(run_fake(fake_study(dir), 2, set, &out) == k_exit_ok);
+  const std::string note = "trial 0: cannot write the log 'x.log': No space left on device (the "
+                           "study goes on; hpt:log_problem records it)";
+  CHECK_THAT(out, Catch::Contains(note));
+  CHECK(out.find("No space left", out.find(note) + note.size()) == std::string::npos);
+  for (const auto& t : all_trials(dir.file("s.db"))) {
+    CHECK(t.state == TrialState::Complete);
+    CHECK(t.system_attrs.count("hpt:log_problem") == 1);
+  }
+}
+
+// a.db and a.sqlite in one folder would share the default trials folder a_trials/ (and
+// overwrite each other's trial folders): the folder records its database, another is refused
+// before anything is written.
+TEST_CASE("orchestrator (scripted): one default trials folder per database",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig first = fake_study(dir);  // s.db -> s_trials/
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  REQUIRE(run_fake(first, 1, set) == k_exit_ok);
+  CHECK(std::ifstream(dir.file("s_trials/.hpt-database")).good());
+  StudyConfig other = first;
+  other.storage = dir.file("s.sqlite");
+  CHECK_THROWS_WITH(check_study(other, RunOptions{}),
+                    Catch::Contains("holds the trials of the database 's.db', not 's.sqlite'; "
+                                    "give study.trials_dir"));
+  REQUIRE(run_fake(first, 2, set) == k_exit_ok);  // Its own database goes on.
+}
+
 // A worker past objective.timeout gets SIGTERM, then SIGKILL 3 s later if it ignores it;
 // its trial FAILs "timed out".
 TEST_CASE("orchestrator (scripted): timeout", "[orchestrator][scripted]") {
