@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <limits>
 #include <optional>
 
 #include "hpt/engine/cli.hpp"
@@ -34,21 +35,25 @@ void require_known_directions(Storage& storage, const std::string& study, const 
 void add_report_commands(CLI::App& app) {
   struct Args {
     std::string db, study, out = "report.html", target = "value", format = "table";
-    long long objective = 0;
+    int objective = 0;
   };
   auto args = std::make_shared<Args>();
   auto* report = app.add_subcommand("report", "Render a study as one self-contained HTML file");
   report->add_option("DB", args->db, "Study database")->required();
   report->add_option("--study", args->study, "Study name (default: the only study)");
-  report->add_option("-o,--out", args->out, "Output HTML file (default report.html)");
+  report->add_option("-o,--out", args->out, "Output HTML file (default report.html; - for standard output)");
   report->callback([args] {
-    check_output_path(args->out, args->db);
+    if (args->out != "-") {
+      check_output_path(args->out, args->db);
+    }
     auto storage = open_storage(args->db, true);
     require_known_directions(*storage, args->study, "report");
     // A moved study folder is found beside its database (reports::log_folders).
     reports::write_report(*storage, args->study, args->out, {reports::log_folders(args->db, {}), false});
     // stderr: stdout may be the report itself. The path escaped as in every error line.
-    std::cerr << "hpt: wrote " << terminal_text(args->out) << "\n";
+    if (args->out != "-") {
+      std::cerr << "hpt: wrote " << terminal_text(args->out) << "\n";
+    }
   });
   auto* importance = app.add_subcommand("importance", "Parameter importances (fANOVA)");
   importance->add_option("DB", args->db, "Study database")->required();
@@ -57,9 +62,10 @@ void add_report_commands(CLI::App& app) {
       ->check(CLI::IsMember({"value", "duration"}));
   importance->add_option("--format", args->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
-  auto* objective =
-      importance->add_option("--objective", args->objective,
-                             "Objective index, 0-based (multi-objective studies; default 0)");
+  auto* objective = add_int_option(*importance, "--objective", args->objective,
+                                   std::numeric_limits<int>::min(),
+                                   std::numeric_limits<int>::max(),
+                                   "Objective index, 0-based (multi-objective studies; default 0)");
   importance->callback([args, objective] {
     auto storage = open_storage(args->db, true);
     if (args->target == "value") {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
 #include <stdexcept>
 
 #include "hpt/io/atomic_file.hpp"
@@ -16,7 +17,12 @@ namespace hpt::reports {
 void write_report(Storage& storage, const std::string& study_name, const std::string& out_path,
                   const TrialFolders& where) {
   const StudyInfo study = resolve_study(storage, study_name);
-  write_file_atomically(out_path, render_report(study, storage.get_all_trials(study.id), where));
+  const std::string html = render_report(study, storage.get_all_trials(study.id), where);
+  if (out_path == "-") {
+    std::cout << html;
+  } else {
+    write_file_atomically(out_path, html);
+  }
 }
 
 std::string importance_text(Storage& storage, const std::string& study_name,

@@ -239,6 +239,15 @@ class OutputPathTest(TempDirTest):
                 self.assertEqual(proc.returncode, 1, proc.stderr)
                 self.assertIn("cannot write the output: Bad file descriptor", proc.stderr)
 
+    def test_report_to_standard_output(self):
+        """`hpt report DB -o -` writes the page to stdout (it wrote a file named '-')."""
+        proc = subprocess.run([HPT, "report", self.db, "-o", "-"], cwd=self.dir, capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(proc.stdout.startswith("<!DOCTYPE html>"), proc.stdout[:80])
+        self.assertEqual(proc.stderr, "")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "-")))
+
     def test_report_never_follows_a_planted_temporary(self):
         """A symlink planted at the old fixed temporary name (report.html.tmp) is left alone; the report
         is written atomically beside it."""

@@ -234,7 +234,9 @@ print(json.dumps(sorted(t.number for t in s.best_trials)))
         self.assertNotEqual(json.loads(second.stdout), json.loads(first.stdout))
         for bad, needle in (("2", "--objective 2: study 'mo' has 2 objectives (--objective 0 to 1)"),
                             ("-1", "--objective -1: study 'mo' has 2 objectives"),
-                            ("x", "--objective")):
+                            ("x", "--objective"),
+                            ("1e3", "--objective: expected a whole number in"),
+                            ("99999999999999999999", "but got '99999999999999999999'")):
             proc = hpt("importance", db, "--objective", bad)
             self.assertNotEqual(proc.returncode, 0, bad)
             self.assertIn(needle, proc.stderr)

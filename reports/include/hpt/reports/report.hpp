@@ -18,7 +18,8 @@ namespace hpt::reports {
 std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
                           const TrialFolders& where = {});
 
-// Renders the study's report to out_path atomically (a temporary file renamed into place).
+// Renders the study's report to out_path atomically (a temporary file renamed into place), or
+// to standard output for "-".
 // Throws std::invalid_argument for an unknown study, std::runtime_error if it cannot write.
 void write_report(Storage& storage, const std::string& study_name, const std::string& out_path,
                   const TrialFolders& where = {});
