@@ -52,7 +52,7 @@ class SqliteDialect final : public SqlDialect {
   }
   std::string describe(const std::exception& error) const override {
     const auto* e = dynamic_cast<const SQLite::Exception*>(&error);
-    return e != nullptr ? describe_sqlite_error(*e) : error.what();
+    return e != nullptr ? describe_sqlite_error(*e, m_db) : error.what();
   }
 
   void exec(const std::string& sql, const SqlParams& params) override {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -198,6 +199,13 @@ std::string describe_sqlite_error(const SQLite::Exception& e) {
     default:
       return e.what();
   }
+}
+
+std::string describe_sqlite_error(const SQLite::Exception& e, const SQLite::Database& db) {
+  if ((e.getErrorCode() & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db.getHandle()) == ENOSPC) {
+    return std::string("disk is full (") + e.what() + ")";
+  }
+  return describe_sqlite_error(e);
 }
 
 SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {

@@ -29,5 +29,8 @@ void enable_wal(SQLite::Database& db);
 
 // A one-line reason for an SQLite error ("disk is full", "database is locked", ...).
 std::string describe_sqlite_error(const SQLite::Exception& e);
+// The same for an error of db: an I/O error whose system call failed with ENOSPC (creating the
+// -wal or -shm file, growing the database) is a full disk.
+std::string describe_sqlite_error(const SQLite::Exception& e, const SQLite::Database& db);
 
 }  // namespace hpt

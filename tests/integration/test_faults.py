@@ -330,6 +330,26 @@ class StorageFaultTest(TempDirTest):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(len(json.loads(proc.stdout)), 2)
 
+    def test_database_on_a_full_disk_says_so(self):
+        """A new database on a full disk: the error says the disk is full (it said "I/O error")."""
+        full = os.path.join(self.dir, "full")
+        os.mkdir(full)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", full],
+                          capture_output=True).returncode != 0:
+            self.skipTest("cannot mount a tmpfs here")
+        try:  # Unmounted before tearDown removes the folder.
+            cfg = write_config(self.dir, f"""\
+study: {{name: s, storage: {full}/s.db, trials_dir: {self.dir}/trials}}
+objective: {{command: [true]}}
+search_space: {{a: [1]}}
+""")
+            proc = run_hpt("--config", cfg, "--trials", "1", timeout=60)
+        finally:
+            subprocess.run(["umount", full], check=True)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("disk is full", proc.stderr)
+        self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+
     def test_disk_full_keeps_the_database_readable(self):
         """Writes failing mid-study (file size limit) give an error; the db stays whole and resumable."""
         import resource
