@@ -97,7 +97,8 @@ TEST_CASE("sql storage waits for a schema being created", "[storage][sql]") {
   SQLite::Database(path, SQLite::OPEN_READWRITE).exec("DELETE FROM alembic_version");
   std::thread optuna([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    SQLite::Database(path, SQLite::OPEN_READWRITE)
+    // With a busy timeout, as SQLAlchemy's: hpt looks at the schema in write transactions.
+    SQLite::Database(path, SQLite::OPEN_READWRITE, 10000)
         .exec("INSERT INTO alembic_version (version_num) VALUES ('v3.0.0.d')");
   });
   const auto t0 = std::chrono::steady_clock::now();
