@@ -25,6 +25,18 @@ int exit_code_of(const CLI::Error& e, const MessageFilter& filter) {
   return e.get_exit_code();
 }
 
+// CLI11's message for a flag given more than once ("--study: At Most 1 required but received
+// 2") in words; any other message as it is.
+std::string parse_error_text(const std::string& message) {
+  const std::string mark = ": At Most 1 required but received ";
+  const size_t at = message.find(mark);
+  if (at == std::string::npos) {
+    return message;
+  }
+  return message.substr(0, at) + ": given " + message.substr(at + mark.size()) +
+         " times; give it once";
+}
+
 // True when stdout is a pipe nobody reads any more (`hpt trials DB | head -1`).
 bool stdout_reader_gone() {
   pollfd p{STDOUT_FILENO, POLLOUT, 0};
@@ -109,7 +121,7 @@ std::optional<int> parse_app(CLI::App& app, int argc, char** argv, const Message
     // A command asking for a specific exit code (a ParseError to CLI11: caught before those).
     return exit_code_of(e, filter);
   } catch (const CLI::ParseError& e) {
-    print_error(std::string(e.what()) + " (see hpt --help)", filter);
+    print_error(parse_error_text(e.what()) + " (see hpt --help)", filter);
     return 2;
   } catch (const CLI::Error& e) {  // Any other CLI11 error, with its own exit code.
     return exit_code_of(e, filter);

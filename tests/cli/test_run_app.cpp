@@ -136,6 +136,17 @@ TEST_CASE("parse_app", "[cli]") {
   CHECK(std::count(err.begin(), err.end(), '\n') == 2);
 }
 
+// A flag given twice is named in words (CLI11 says "At Most 1 required but received 2").
+TEST_CASE("parse_app names a repeated flag", "[cli]") {
+  CLI::App app{"test", "hpt"};
+  std::string study;
+  app.add_option("--study", study, "Study");
+  Captured c;
+  Argv argv({"hpt", "--study", "a", "--study", "b"});
+  CHECK(parse_app(app, argv.argc(), argv.argv()) == 2);
+  CHECK(c.err.str() == "hpt: error: --study: given 2 times; give it once (see hpt --help)\n");
+}
+
 // An empty value never silently means "not given": every option and positional that takes a
 // value refuses "" naming itself, in subcommands too; flags are untouched.
 TEST_CASE("parse_app refuses empty values", "[cli]") {
