@@ -84,9 +84,9 @@ class SignalGuard {
   SignalGuard& operator=(const SignalGuard&) = delete;
 
  private:
-  static constexpr std::array<int, 4> k_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-  std::array<struct sigaction, 4> m_old{};
-  std::array<bool, 4> m_installed{};
+  static constexpr const auto& k_signals = k_stop_signal_numbers;
+  std::array<struct sigaction, k_stop_signal_numbers.size()> m_old{};
+  std::array<bool, k_stop_signal_numbers.size()> m_installed{};
 };
 
 // <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
@@ -297,6 +297,7 @@ class Orchestrator {
   bool m_log_problem_noted = false;  // A trial's log could not be written, and we said so.
   // A trial's artifact folder (HPT_TRIAL_DIR): <study dir>/<number>; its log is that + ".log".
   std::string trial_dir(int number) const { return m_study_dir + "/" + std::to_string(number); }
+  std::string trial_log(int number) const { return trial_dir(number) + ".log"; }
   std::unique_ptr<Sampler> m_sampler;
   std::unique_ptr<Pruner> m_pruner;
   GpuPool m_gpus;
@@ -503,7 +504,7 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
     spec.env["OMP_NUM_THREADS"] =
         std::to_string(std::max(1, usable_cores() / std::max(1, trials_at_once())));
   }
-  spec.log_path = dir + ".log";  // Also in store_outcome.
+  spec.log_path = trial_log(trial.number);
   spec.trial_number = trial.number;
   return spec;
 }
@@ -694,7 +695,7 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
   }
   if (worker.has_log) {
     // Absolute (m_study_dir is): readers (hpt report, the dashboard) run from anywhere.
-    const std::filesystem::path log = trial_dir(r.trial.number) + ".log";
+    const std::filesystem::path log = trial_log(r.trial.number);
     m_storage.set_trial_system_attr(id, k_log_attr, log.lexically_normal().string());
   }
   if (o.state == TrialState::Fail) {
@@ -934,14 +935,9 @@ int Orchestrator::run() {
 }  // namespace
 
 std::string check_study(const StudyConfig& config, const RunOptions& options) {
-  const std::string& name = config.name;
-  if (name.empty()) {
-    throw std::runtime_error("the study name is empty");
-  }
-  if (utf8_length(name) > k_max_study_name_chars) {
-    throw std::runtime_error(fmt::format(
-        "study name '{}...' is {} characters long; at most {} (Optuna's studies.study_name)",
-        utf8_prefix(name, 40), utf8_length(name), k_max_study_name_chars));
+  // The YAML and --study were checked by the same rule; a config built in code was not.
+  if (const std::string problem = study_name_problem(config.name); !problem.empty()) {
+    throw std::runtime_error("study name: " + problem);
   }
   const std::string dir = study_dir(config);
   if (dir.size() + 64 > PATH_MAX) {

@@ -1,4 +1,5 @@
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/stop_signals.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -23,7 +24,7 @@ namespace hpt {
 
 namespace {
 
-constexpr std::array<int, 4> k_deferred_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr const auto& k_deferred_signals = k_stop_signal_numbers;
 
 // The SignalDeferral guards alive in the process, the dispositions they replaced (the default
 // ones only) and the signals their handler caught meanwhile.

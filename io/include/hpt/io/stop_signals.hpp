@@ -4,9 +4,15 @@
 // long look at it: from the second signal on (k_stop_now) the user wants out at once, and
 // waiting for a database another process holds gives up.
 
+#include <array>
 #include <atomic>
+#include <csignal>
 
 namespace hpt {
+
+// The signals that ask a command to stop: a study hands its trials back on them, an atomic
+// write holds them back until its rename (SignalDeferral).
+inline constexpr std::array<int, 4> k_stop_signal_numbers = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 inline std::atomic<int> g_stop_signals{0};
 constexpr int k_stop_now = 2;
