@@ -1,6 +1,7 @@
 #include "hpt/dashboard/command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -25,7 +26,13 @@ void add_dashboard_command(CLI::App& app) {
   cmd->add_option("--trials-dir", args->trials_dirs,
                   "Also show trial logs from this folder (a study's trials_dir; default: the "
                   "database's folder, or ./hpt_trials for a server URL); repeatable")
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::Validator(
+          [](const std::string& folder) {
+            std::error_code ec;
+            return std::filesystem::is_directory(folder, ec) ? std::string()
+                                                             : "no such folder '" + folder + "'";
+          },
+          "FOLDER"));
   cmd->add_option("--host", args->serve.host,
                   "Address to listen on (default 127.0.0.1: this machine only)");
   cmd->add_option("--port", args->serve.port, "Port (default 8080; 0: any free port)")

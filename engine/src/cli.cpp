@@ -360,8 +360,7 @@ struct CommandLine {
 
 // The study command's flags: --config, --trials, --jobs, --storage, --study.
 void add_study_flags(CLI::App& app, CommandLine& cl) {
-  app.add_option("--config", cl.config_file, "Study config (hpt_config.yaml)")
-      ->check(CLI::ExistingFile);
+  app.add_option("--config", cl.config_file, "Study config (hpt_config.yaml)");
   add_int_option(app, "--trials", cl.trials, 1, std::numeric_limits<int>::max(),
                  "Total finished (COMPLETE + PRUNED) trials the study should have");
   add_int_option(app, "--jobs", cl.jobs, 1, 1024, "Trials run at once (overrides study.jobs)");

@@ -50,33 +50,33 @@ using std::chrono::milliseconds;
 
 extern "C" void on_stop_signal(int) { g_stop_signals.fetch_add(1); }
 
+// Ctrl-Z (SIGTSTP) asked the study to stop with its workers (Orchestrator::stop_if_asked).
+std::atomic<bool> g_ctrl_z{false};
+extern "C" void on_ctrl_z(int) { g_ctrl_z = true; }
+
 // Installs the stop handlers for the lifetime of the guard: SIGINT, SIGTERM, SIGHUP (a closed
 // terminal or SSH session stops the study as Ctrl-C does; a study started under nohup, with
 // SIGHUP ignored, keeps ignoring it) and SIGQUIT (Ctrl-\: it used to kill hpt and leave its
-// trials RUNNING). They count in g_stop_signals (stop_signals.hpp).
+// trials RUNNING). They count in g_stop_signals (stop_signals.hpp). Ctrl-Z (SIGTSTP, unless
+// ignored) sets g_ctrl_z: the workers run in process groups of their own, which the terminal's
+// Ctrl-Z does not reach, so hpt stops them itself.
 class SignalGuard {
  public:
   SignalGuard() {
     g_stop_signals = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < k_signals.size(); ++i) {
-      struct sigaction old {};
-      sigaction(k_signals[i], nullptr, &old);
-      m_installed[i] = !(k_signals[i] == SIGHUP && old.sa_handler == SIG_IGN);
-      if (m_installed[i]) {
-        sigaction(k_signals[i], &sa, &m_old[i]);
-      }
+    g_ctrl_z = false;
+    for (size_t i = 0; i < k_stop_signal_numbers.size(); ++i) {
+      install(i, k_stop_signal_numbers[i], on_stop_signal);
     }
+    install(k_stop_signal_numbers.size(), SIGTSTP, on_ctrl_z);
   }
   ~SignalGuard() {
     if (g_stop_signals > 0) {
       return;  // Interrupted: a further Ctrl-C while hpt exits must not kill it mid-way.
     }
-    for (size_t i = 0; i < k_signals.size(); ++i) {
-      if (m_installed[i]) {
-        sigaction(k_signals[i], &m_old[i], nullptr);
+    for (size_t i = 0; i < k_count; ++i) {
+      if (m_installed[i] != 0) {
+        sigaction(m_installed[i], &m_old[i], nullptr);
       }
     }
   }
@@ -84,9 +84,23 @@ class SignalGuard {
   SignalGuard& operator=(const SignalGuard&) = delete;
 
  private:
-  static constexpr const auto& k_signals = k_stop_signal_numbers;
-  std::array<struct sigaction, k_stop_signal_numbers.size()> m_old{};
-  std::array<bool, k_stop_signal_numbers.size()> m_installed{};
+  void install(size_t i, int sig, void (*handler)(int)) {
+    struct sigaction old {};
+    sigaction(sig, nullptr, &old);
+    // Kept ignored: SIGHUP under nohup, SIGTSTP from a shell without job control.
+    if ((sig == SIGHUP || sig == SIGTSTP) && old.sa_handler == SIG_IGN) {
+      return;
+    }
+    struct sigaction sa {};
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, &m_old[i]);
+    m_installed[i] = sig;
+  }
+
+  static constexpr size_t k_count = k_stop_signal_numbers.size() + 1;
+  std::array<struct sigaction, k_count> m_old{};
+  std::array<int, k_count> m_installed{};  // The signal whose handler is at i, or 0.
 };
 
 // <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
@@ -268,6 +282,8 @@ class Orchestrator {
   std::optional<int> idle(bool& waiting_note);
   // Waits for d on the worker set, returning early when a stop signal arrives.
   void pause(Duration d);
+  // After Ctrl-Z: stops the workers and hpt until fg; their timeouts pause meanwhile.
+  void stop_if_asked();
   void heartbeat();
   // True at most every 250 ms, and only on a terminal: time to redraw the status line.
   bool status_line_due();
@@ -497,12 +513,20 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
     spec.env["CUDA_VISIBLE_DEVICES"] = gpu_list(gpus);
     spec.env["HPT_GPUS"] = gpu_list(gpus);
   }
-  // The workers running at once share this host's cores. LibTorch's and NumPy's OpenMP use
-  // one thread per core by default, so `jobs` workers would each spin that many threads on the
-  // same cores; unless the user's environment sets OMP_NUM_THREADS, each gets its share.
-  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
-    spec.env["OMP_NUM_THREADS"] =
-        std::to_string(std::max(1, usable_cores() / std::max(1, trials_at_once())));
+  // Defaults that hpt's own environment overrides (workers inherit it):
+  // - OMP_NUM_THREADS: the workers running at once share this host's cores. LibTorch's and
+  //   NumPy's OpenMP use one thread per core by default, so `jobs` workers would each spin
+  //   that many threads on the same cores; each gets its share.
+  // - PYTHONUNBUFFERED: Python buffers print() to a pipe in 8 KiB blocks, so a script that
+  //   does not flush would deliver its step lines only when it exits, too late to be pruned.
+  const std::pair<const char*, std::string> defaults[] = {
+      {"OMP_NUM_THREADS",
+       std::to_string(std::max(1, usable_cores() / std::max(1, trials_at_once())))},
+      {"PYTHONUNBUFFERED", "1"}};
+  for (const auto& [name, value] : defaults) {
+    if (std::getenv(name) == nullptr) {
+      spec.env[name] = value;
+    }
   }
   spec.log_path = trial_log(trial.number);
   spec.trial_number = trial.number;
@@ -795,9 +819,24 @@ void Orchestrator::check_timeouts() {
   }
 }
 
+void Orchestrator::stop_if_asked() {
+  if (!g_ctrl_z.exchange(false) || g_stop_signals > 0) {
+    return;
+  }
+  const size_t n = m_running.size();
+  m_progress.note(fmt::format("stopped (Ctrl-Z) with {} running {}; fg continues", n,
+                              n == 1 ? "trial" : "trials"));
+  const double seconds = std::chrono::duration<double>(m_workers.stop_with_workers()).count();
+  m_progress.note(fmt::format("continued after {:.0f} s{}", seconds,
+                              n > 0 && m_config.timeout ? " (not counted in objective.timeout)"
+                                                        : ""));
+  m_last_heartbeat = TimePoint{};  // None was written while stopped: one is due now.
+}
+
 void Orchestrator::pause(Duration d) {
   const auto until = m_workers.now() + d;
   while (g_stop_signals == 0 && m_workers.now() < until) {
+    stop_if_asked();
     m_workers.wait(std::min(
         std::chrono::duration_cast<milliseconds>(until - m_workers.now()) + milliseconds(1),
         milliseconds(20)));
@@ -914,6 +953,7 @@ int Orchestrator::run() {
   }
   bool waiting_note = false;
   while (true) {
+    stop_if_asked();
     if (g_stop_signals > 0) {
       return interrupted();
     }

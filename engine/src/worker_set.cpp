@@ -2,11 +2,29 @@
 
 #include <fmt/format.h>
 #include <poll.h>
+#include <signal.h>
 
 #include <set>
 #include <stdexcept>
 
 namespace hpt {
+
+namespace {
+
+// Stops this process as the terminal's Ctrl-Z would (SIGTSTP's default action) and returns once
+// it is continued. The kernel discards it in an orphaned process group, which no shell could
+// continue: then this returns at once.
+void stop_this_process() {
+  struct sigaction dfl {};
+  struct sigaction mine {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(SIGTSTP, &dfl, &mine);
+  ::raise(SIGTSTP);
+  ::sigaction(SIGTSTP, &mine, nullptr);
+}
+
+}  // namespace
 
 ProcessWorkerSet::~ProcessWorkerSet() { m_workers.clear(); }
 
@@ -73,6 +91,26 @@ void ProcessWorkerSet::log(WorkerId id, const std::string& text) { entry(id).pro
 bool ProcessWorkerSet::finished(WorkerId id) { return entry(id).process->finished(); }
 
 void ProcessWorkerSet::signal(WorkerId id, int sig) { entry(id).process->signal_group(sig); }
+
+std::chrono::steady_clock::duration ProcessWorkerSet::stop_with_workers() {
+  // SIGSTOP, as the workers run in process groups of their own that the terminal's Ctrl-Z does
+  // not reach; a worker that catches SIGTSTP could not be stopped with it.
+  for (auto& [id, e] : m_workers) {
+    if (!e.process->exited()) {
+      e.process->signal_group(SIGSTOP);
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  stop_this_process();
+  const auto stopped = std::chrono::steady_clock::now() - start;
+  m_stopped += stopped;
+  for (auto& [id, e] : m_workers) {
+    if (!e.process->exited()) {
+      e.process->signal_group(SIGCONT);
+    }
+  }
+  return stopped;
+}
 
 WorkerResult ProcessWorkerSet::reap(WorkerId id) {
   auto it = m_workers.find(id);

@@ -148,7 +148,7 @@ TEST_CASE("dashboard command serves a study until stopped", "[command]") {
 }
 
 // Bad arguments fail before anything is served: no database, a port out of range, a
-// database that does not exist (not created: it is opened read-only), an unknown study.
+// --trials-dir that is no folder, a database that does not exist (not created: it is opened read-only), an unknown study.
 TEST_CASE("dashboard command refuses bad arguments before serving", "[command]") {
   {
     CLI::App app("hpt");
@@ -168,6 +168,12 @@ TEST_CASE("dashboard command refuses bad arguments before serving", "[command]")
   CHECK_FALSE(none.served);
   CHECK_THAT(none.error, Catch::StartsWith(missing + ": ") && Catch::Contains("no such file"));
   CHECK_FALSE(std::filesystem::exists(missing));
+
+  const std::string no_folder = (db.dir.path() / "no-trials").string();
+  const Run trials_dir = run_dashboard({db.path(), "--trials-dir", no_folder});
+  CHECK_FALSE(trials_dir.served);
+  CHECK_THAT(trials_dir.error, Catch::Contains("--trials-dir") &&
+                                   Catch::Contains("no such folder '" + no_folder + "'"));
 
   const Run unknown = run_dashboard({db.path(), "--study", "gamma"});
   CHECK_FALSE(unknown.served);

@@ -111,7 +111,7 @@ class FakeWorkerSet : public WorkerSet {
     }
     if (m_interrupt_at && m_now >= *m_interrupt_at) {
       m_interrupt_at.reset();
-      ::raise(SIGINT);  // The orchestrator's handler counts it.
+      ::raise(m_interrupt_signal);  // The orchestrator's handler notes it.
     }
   }
 
@@ -175,8 +175,20 @@ class FakeWorkerSet : public WorkerSet {
   const std::vector<std::string>& leftover_calls() const { return m_leftover_calls; }
   size_t leftovers_per_call = 0;
 
-  // Raises SIGINT once the clock reaches t.
-  void interrupt_at(TimePoint t) { m_interrupt_at = t; }
+  // Raises sig (SIGINT, SIGTSTP, ...) once the clock reaches t.
+  void interrupt_at(TimePoint t, int sig = SIGINT) {
+    m_interrupt_at = t;
+    m_interrupt_signal = sig;
+  }
+
+  // Records the stop; this process is not stopped and the clock does not move (the time a
+  // study is stopped does not count).
+  std::chrono::steady_clock::duration stop_with_workers() override {
+    m_stops.push_back({m_now, static_cast<int>(m_live.size())});
+    return std::chrono::minutes(10);
+  }
+  // When the study was stopped and how many workers were running then.
+  const std::vector<std::pair<TimePoint, int>>& stops() const { return m_stops; }
 
   const std::vector<Record>& records() const { return m_records; }
   int max_running() const { return m_max_running; }
@@ -221,6 +233,8 @@ class FakeWorkerSet : public WorkerSet {
   int m_failed_starts = 0;
   std::chrono::steady_clock::duration m_waited{};
   std::optional<TimePoint> m_interrupt_at;
+  int m_interrupt_signal = SIGINT;
+  std::vector<std::pair<TimePoint, int>> m_stops;
 };
 
 }  // namespace hpt::test

@@ -761,6 +761,30 @@ TEST_CASE("orchestrator (scripted): interrupt hands trials back", "[orchestrator
   CHECK(trials[0].intermediate_values.size() == 3);
 }
 
+// Ctrl-Z (SIGTSTP) while trials run: the study stops with its workers (the set stops and
+// continues them), says so, and goes on: no trial is ended, handed back or timed out.
+TEST_CASE("orchestrator (scripted): Ctrl-Z stops the study with its workers",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec&) { return hpt::test::reports_steps({1, 2, 3}); });
+  set.interrupt_at(FakeWorkerSet::TimePoint{} + milliseconds(1500), SIGTSTP);
+  std::string out;
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 2", ", timeout: 60"), 4, set, &out) == k_exit_ok);
+  REQUIRE(set.stops().size() == 1);
+  CHECK(set.stops()[0].second == 2);
+  CHECK_THAT(out, Catch::Contains("hpt: stopped (Ctrl-Z) with 2 running trials; fg continues") &&
+                      Catch::Contains("hpt: continued after 600 s (not counted in "
+                                      "objective.timeout)"));
+  for (const auto& [n, sigs] : signals_by_trial(set)) {
+    CHECK(sigs.empty());
+  }
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 4);
+  for (const auto& t : trials) {
+    CHECK(t.state == TrialState::Complete);
+  }
+}
+
 // A RUNNING trial with no hpt owner and no heartbeat (a live Optuna process's: Optuna writes
 // none unless asked) is never presumed dead, however old its datetime_start (the writer's local
 // time, in the writer's time zone): hpt waits for it and says how to go on without it.

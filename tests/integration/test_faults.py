@@ -186,6 +186,63 @@ class InterruptTest(TempDirTest):
         self.assertEqual(proc.returncode, 130, out + err)
         self.assertNotIn("RUNNING", state_counts(trials_json(db)))
 
+    def test_ctrl_z_stops_the_workers_too_and_their_timeout_waits(self):
+        """Ctrl-Z (SIGTSTP) stops hpt and its workers (in process groups of their own, which the terminal's
+        Ctrl-Z does not reach: they used to train on); after fg (SIGCONT) they go on, and the time stopped,
+        longer than objective.timeout, does not time the trial out."""
+        worker = os.path.join(self.dir, "slow.py")
+        with open(worker, "w") as f:
+            f.write("import json, os, sys, time\n"
+                    "open(sys.argv[1], 'w').write(str(os.getpid()))\n"
+                    "for i in range(30):\n"
+                    "    time.sleep(0.1)\n"
+                    "    print(json.dumps({'step': i, 'value': i}), flush=True)\n"
+                    "print(json.dumps({'value': 1.0}))\n")
+        pid_file = os.path.join(self.dir, "worker.pid")
+        cfg = write_config(self.dir, f"""\
+            study: {{name: tstp, storage: {self.dir}/study.db, pruner: {{type: none}}}}
+            objective: {{command: [{PYTHON}, {worker}, {pid_file}], timeout: 4}}
+            search_space:
+              x: {{type: float, low: 0, high: 1}}
+            """)
+        # A process group of its own whose parent (this test) is in another: not orphaned, so the
+        # kernel lets Ctrl-Z's default action stop it, as in a shell with job control.
+        proc = subprocess.Popen([HPT, "--config", cfg, "--trials", "1"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, process_group=0)
+        self.addCleanup(proc.kill)
+        def read_pid():
+            try:
+                with open(pid_file) as f:
+                    return int(f.read())
+            except (OSError, ValueError):
+                return None
+
+        deadline = time.time() + 20
+        while read_pid() is None:
+            self.assertLess(time.time(), deadline, "the worker did not start")
+            time.sleep(0.05)
+        worker_pid = read_pid()
+
+        def state(pid):
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0]
+
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTSTP)
+        deadline = time.time() + 5
+        while (state(proc.pid), state(worker_pid)) != ("T", "T"):
+            self.assertLess(time.time(), deadline, f"hpt {state(proc.pid)}, worker {state(worker_pid)}")
+            time.sleep(0.05)
+        time.sleep(5)  # Longer than objective.timeout.
+        self.assertEqual((state(proc.pid), state(worker_pid)), ("T", "T"))
+        proc.send_signal(signal.SIGCONT)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertIn("hpt: stopped (Ctrl-Z) with 1 running trial; fg continues", out + err)
+        self.assertRegex(out + err, r"hpt: continued after [5-9] s \(not counted in objective.timeout\)")
+        trials = trials_json(f"{self.dir}/study.db")
+        self.assertEqual(state_counts(trials), {"COMPLETE": 1}, trials)
+
     def test_second_ctrl_c_while_the_database_is_locked(self):
         """Another process holds the database: a second SIGINT exits at once (130), no waiting out the
         60 s busy timeout; the study resumes afterwards."""
@@ -404,7 +461,7 @@ class BadInputTest(TempDirTest):
         cases = [
             (["--config", bad_key, "--trials", "3"], "bad_key.yaml:1: study.nme: unknown key 'nme' (did you mean 'name'?)", []),
             (["--config", bad_range, "--trials", "3"], "bad_range.yaml:3: search_space.a: low must be <= high", []),
-            (["--config", os.path.join(self.dir, "missing.yaml"), "--trials", "3"], "missing.yaml", []),
+            (["--config", os.path.join(self.dir, "missing.yaml"), "--trials", "3"], "missing.yaml: cannot open: No such file or directory", []),
             (["--config", good, "--trials", "-2"], "--trials", []),
             (["--config", good, "--trials", "abc"], "--trials", []),
             (["--config", good, "--trials", "3", "--storage", not_db], "not_a.db", [not_db]),

@@ -171,6 +171,44 @@ class StepsTest(TempDirTest):
         self.assertEqual(n, 100000)
         self.assertEqual(state_counts(trials_json(f"{self.dir}/w.db")), {"COMPLETE": 2})
 
+    def test_python_step_lines_arrive_without_flush(self):
+        """A Python worker that prints steps without flush=True: its lines reach hpt (and the pruner)
+        while it runs, not only when it exits (print() to a pipe is block-buffered; hpt sets
+        PYTHONUNBUFFERED=1 unless the user's environment sets it)."""
+        go = os.path.join(self.dir, "go")
+        worker = os.path.join(self.dir, "steps.py")
+        with open(worker, "w") as f:
+            f.write("import os, time\n"
+                    "print('{\"step\": 0, \"value\": 0.5}')\n"
+                    "deadline = time.time() + 30\n"
+                    f"while not os.path.exists({go!r}) and time.time() < deadline:\n"
+                    "    time.sleep(0.05)\n"
+                    "print('{\"value\": 0.25}')\n")
+        cfg = config(self.dir, [PYTHON, worker])
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        proc = subprocess.Popen([HPT, "--config", cfg, "--trials", "1"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(proc.kill)
+        db = f"{self.dir}/w.db"
+        deadline = time.time() + 20
+        steps = []
+        while not steps:
+            self.assertLess(time.time(), deadline, "step 0 did not arrive while the worker ran")
+            self.assertIsNone(proc.poll())
+            time.sleep(0.1)
+            if os.path.exists(db):
+                try:
+                    con = sqlite3.connect(db, timeout=5)
+                    steps = con.execute("SELECT step FROM trial_intermediate_values").fetchall()
+                    con.close()
+                except sqlite3.OperationalError:  # The schema is not made yet.
+                    pass
+        open(go, "w").close()
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertEqual(steps, [(0,)])
+        self.assertEqual(state_counts(trials_json(db)), {"COMPLETE": 1})
+
     def test_sigterm_while_steps_are_drained(self):
         """SIGTERM acts within a second while a worker floods step lines."""
         awk = 'BEGIN { for (i = 0; ; i++) printf "{\\"step\\": %d, \\"value\\": 1}\\n", i }'

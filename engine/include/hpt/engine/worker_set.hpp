@@ -60,6 +60,11 @@ class WorkerSet {
   // Ends what is left of an earlier run of the trial whose HPT_TRIAL_DIR is trial_dir (see
   // end_leftover_processes); returns how many processes that was.
   virtual size_t end_leftovers(const std::string& trial_dir) = 0;
+  // Ctrl-Z: stops every worker's process group, then this process, as a shell stops a
+  // foreground job; once this process is continued (fg, bg, SIGCONT) continues the workers.
+  // The time stopped does not count in now(), so no timeout runs out while the study is
+  // stopped. Returns how long that was.
+  virtual std::chrono::steady_clock::duration stop_with_workers() = 0;
 };
 
 // Worker processes (WorkerProcess: own process group, pipes read without blocking), and
@@ -70,7 +75,7 @@ class ProcessWorkerSet : public WorkerSet {
   ProcessWorkerSet() = default;
   ~ProcessWorkerSet() override;  // Kills and reaps what is left, then the escaped descendants.
 
-  TimePoint now() const override { return std::chrono::steady_clock::now(); }
+  TimePoint now() const override { return std::chrono::steady_clock::now() - m_stopped; }
   WorkerId start(const WorkerSpec& spec) override;
   // poll(2) on every worker's pipes; then ends the escaped descendants of exited workers.
   void wait(std::chrono::milliseconds timeout) override;
@@ -82,6 +87,7 @@ class ProcessWorkerSet : public WorkerSet {
   size_t end_leftovers(const std::string& trial_dir) override {
     return end_leftover_processes(trial_dir).size();
   }
+  std::chrono::steady_clock::duration stop_with_workers() override;
 
  private:
   struct Entry {
@@ -97,6 +103,7 @@ class ProcessWorkerSet : public WorkerSet {
   std::map<WorkerId, Entry> m_workers;
   WorkerId m_next_id = 1;
   TimePoint m_last_sweep{};
+  std::chrono::steady_clock::duration m_stopped{};  // All the time spent stopped (Ctrl-Z).
 };
 
 }  // namespace hpt
