@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <regex>
 #include <unordered_map>
 
 #include "hpt/cli/run_app.hpp"
@@ -327,6 +328,29 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
   }
 }
 
+// Why the script that interpreter command[0] runs, command[1], is missing ("" when it exists, or
+// when command has no such script: an option or a placeholder first, or another program).
+// Relative paths are from the working folder, where workers start.
+std::string missing_script_problem(const std::vector<std::string>& command) {
+  static const std::regex k_interpreter(
+      "(python|pypy)[0-9.]*|bash|sh|dash|zsh|ksh|node|nodejs|Rscript|perl|ruby|julia|lua[0-9.]*|"
+      "php");
+  if (command.size() < 2 || command[1].empty() || command[1][0] == '-' ||
+      command[1].find('{') != std::string::npos ||
+      !std::regex_match(std::filesystem::path(command[0]).filename().string(), k_interpreter)) {
+    return "";
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(command[1], ec)) {
+    return "";
+  }
+  return fmt::format("no such file '{}'{}", command[1],
+                     std::filesystem::path(command[1]).is_absolute()
+                         ? ""
+                         : fmt::format(" (in the working folder {}, where workers start)",
+                                       std::filesystem::current_path(ec).string()));
+}
+
 void parse_objective_section(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
   if (node.IsNull()) {
     return;
@@ -350,6 +374,9 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
       } catch (const StartError& e) {
         config_fail(at.child("command").index(0), cmd[0], e.what());
       }
+    }
+    if (const std::string problem = missing_script_problem(c.command); !problem.empty()) {
+      config_fail(at.child("command").index(1), cmd[1], problem);
     }
   }
   if (node["timeout"]) {

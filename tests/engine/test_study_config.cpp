@@ -24,7 +24,7 @@ const char* k_valid = R"(study:
   sampler: {type: tpe, multivariate: true}
   pruner: {type: median, n_startup_trials: 3}
 objective:
-  command: [python3, obj.py, "{lr}"]
+  command: [python3, -u, obj.py, "{lr}"]
   timeout: 30
 fixed:
   epochs: 5
@@ -57,7 +57,7 @@ TEST_CASE("study config: valid file", "[config]") {
   CHECK(c.sampler_type == "tpe");
   CHECK(c.sampler_options.at("multivariate") == true);
   CHECK(c.pruner_options.at("n_startup_trials") == 3);
-  CHECK(c.command == std::vector<std::string>{"python3", "obj.py", "{lr}"});
+  CHECK(c.command == std::vector<std::string>{"python3", "-u", "obj.py", "{lr}"});
   CHECK(*c.timeout == 30.0);
   CHECK(c.fixed.at("epochs") == 5);
   REQUIRE(c.search_space.size() == 4);
@@ -121,6 +121,31 @@ TEST_CASE("study config: bad inputs give one-line errors with place", "[config]"
     const std::string err = error_of(c.yaml);
     CHECK_THAT(err, Catch::Contains(c.expected));
     CHECK(err.find('\n') == std::string::npos);
+  }
+}
+
+// The script an interpreter runs (objective.command[1] after python3, sh, node, ...) must exist
+// when the study starts: a path relative to another folder used to fail every trial, one by
+// one, until max_failures. Options, placeholders and other programs' arguments are not files.
+TEST_CASE("study config: a missing objective script is refused at load", "[config]") {
+  hpt::test::TempDir dir("script");
+  const std::string script = dir.file("objective.py");
+  std::ofstream(script) << "print('{\"value\": 1}')\n";
+  const auto config = [](const std::string& command) {
+    return "objective: {command: " + command + "}\nsearch_space: {a: [1]}\n";
+  };
+  CHECK_THAT(error_of(config("[python3, examples/objectve.py]")),
+             Catch::StartsWith("cfg.yaml:1: objective.command[1]: no such file "
+                               "'examples/objectve.py' (in the working folder ") &&
+                 Catch::EndsWith(", where workers start)"));
+  CHECK(error_of(config("[/usr/bin/python3.11, /nope/x.py]")) ==
+        "cfg.yaml:1: objective.command[1]: no such file '/nope/x.py'");
+  CHECK_THAT(error_of(config("[bash, run.sh]")), Catch::Contains("no such file 'run.sh'"));
+  for (const std::string ok : {"[python3, " + script + "]", std::string("[python3, -m, mod]"),
+                               std::string("[sh, -c, 'echo 1']"), std::string("[python3, '{a}']"),
+                               std::string("[env, nope.py]"), std::string("[true, nope.txt]")}) {
+    INFO(ok);
+    CHECK(error_of(config(ok)).empty());
   }
 }
 

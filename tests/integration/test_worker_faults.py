@@ -64,20 +64,21 @@ class FailedStartTest(TempDirTest):
             f.write("#!/usr/bin/pythn3\nprint('{\"value\": 1}')\n")
         os.chmod(bad_interp, 0o755)
         cases = [
-            ([os.path.join(self.dir, "objectve.py")], "No such file"),
-            ([no_x], "not executable"),
-            ([bad_interp], "/usr/bin/pythn3"),
-            (["pythn3", "x.py"], "not found in PATH"),
+            ([os.path.join(self.dir, "objectve.py")], "No such file", 0),
+            ([no_x], "not executable", 0),
+            ([bad_interp], "/usr/bin/pythn3", 0),
+            (["pythn3", "x.py"], "not found in PATH", 0),
+            ([PYTHON, "objectve.py"], "no such file 'objectve.py' (in the working folder", 1),
         ]
-        for command, expected in cases:
+        for command, expected, culprit in cases:
             with self.subTest(command=command):
                 cfg = config(self.dir, command)
                 proc = run_hpt("--config", cfg, "--trials", "3", timeout=20)
                 self.assertNotEqual(proc.returncode, 0)
                 err = proc.stderr.strip()
                 self.assertEqual(len(err.splitlines()), 1, err)
-                self.assertIn("objective.command", err)
-                self.assertIn(command[0], err)
+                self.assertIn(f"objective.command[{culprit}]", err)
+                self.assertIn(command[culprit], err)
                 self.assertIn(expected, err)
                 self.assertFalse(os.path.exists(f"{self.dir}/w.db"))
 
