@@ -284,6 +284,11 @@ class Orchestrator {
   void pause(Duration d);
   // After Ctrl-Z: stops the workers and hpt until fg; their timeouts pause meanwhile.
   void stop_if_asked();
+  // Whether the database's file was deleted, moved or replaced (checked at most every second).
+  bool database_file_moved();
+  // The study's end when its database file went away: trials handed back, the study written
+  // back to its path (or beside it, when another file took the path); exit 1.
+  int rescue_study();
   void heartbeat();
   // True at most every 250 ms, and only on a terminal: time to redraw the status line.
   bool status_line_due();
@@ -327,6 +332,7 @@ class Orchestrator {
   bool m_trials_stale = true;
   TimePoint m_last_heartbeat;
   TimePoint m_last_tick{};
+  TimePoint m_file_checked{};
 };
 
 void Orchestrator::preflight() {
@@ -871,6 +877,45 @@ int Orchestrator::interrupted() {
   return k_exit_interrupted;
 }
 
+bool Orchestrator::database_file_moved() {
+  if (m_workers.now() - m_file_checked < std::chrono::seconds(1)) {
+    return false;
+  }
+  m_file_checked = m_workers.now();
+  return m_storage.file_moved();
+}
+
+int Orchestrator::rescue_study() {
+  const std::string path = sqlite_file_of(m_config.storage).value_or(m_config.storage);
+  m_progress.note(fmt::format("the study database '{}' is gone from its path: ending the running "
+                              "trials to save the study",
+                              path));
+  stop_all(false);
+  m_progress.end();
+  // A new file at the path is never replaced: the study goes beside it.
+  std::string target = path;
+  for (int n = 1; std::filesystem::exists(std::filesystem::symlink_status(target)); ++n) {
+    target = path + ".recovered" + (n == 1 ? "" : "-" + std::to_string(n));
+  }
+  create_folder(std::filesystem::path(std::filesystem::absolute(target)).parent_path().string());
+  // Written under a temporary name and linked into place, so no half-written copy takes it.
+  const std::string temp = fmt::format("{}.hpt-copy-{}", target, ::getpid());
+  m_storage.save_copy(temp);
+  const bool linked = ::link(temp.c_str(), target.c_str()) == 0;
+  if (linked) {
+    ::unlink(temp.c_str());
+  }
+  const std::string saved = linked ? target : temp;
+  m_out << terminal_text(fmt::format(
+               "hpt: error: the study database '{}' was deleted, moved or replaced while the study "
+               "ran; the study, every trial in it, is saved {} (its running trials are WAITING){}",
+               path, saved == path ? "back at '" + path + "'" : "as '" + saved + "'",
+               saved == path ? ": run the same command to resume"
+                             : fmt::format("; the file now at '{}' was left alone", path)))
+        << "\n";
+  return 1;
+}
+
 int Orchestrator::done_trials() {
   return m_storage.count_trials(m_study_id, {TrialState::Complete, TrialState::Pruned});
 }
@@ -956,6 +1001,9 @@ int Orchestrator::run() {
     stop_if_asked();
     if (g_stop_signals > 0) {
       return interrupted();
+    }
+    if (database_file_moved()) {
+      return rescue_study();
     }
     launch_some();
     if (g_stop_signals > 0) {

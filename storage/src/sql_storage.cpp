@@ -652,6 +652,24 @@ std::shared_ptr<const std::vector<FrozenTrial>> SqlStorage::trials_snapshot(int6
   });
 }
 
+void SqlDialect::save_copy(const std::string&) {
+  throw std::runtime_error("a database server's data has no file to copy");
+}
+
+bool SqlStorage::file_moved() {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return m_db->file_moved();
+}
+
+void SqlStorage::save_copy(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  try {
+    m_db->save_copy(path);
+  } catch (const std::exception& e) {
+    fail("cannot save a copy to '" + path + "': " + m_db->describe(e));
+  }
+}
+
 int SqlStorage::count_trials(int64_t study_id, const std::vector<TrialState>& states) {
   return run("count trials", false, [&](bool) {
     require_study(study_id);

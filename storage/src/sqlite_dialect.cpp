@@ -103,6 +103,17 @@ class SqliteDialect final : public SqlDialect {
     m_db.exec("PRAGMA synchronous=NORMAL");
   }
   void disconnect() override {}  // A local connection never loses a commit's acknowledgement.
+  bool file_moved() override {
+    int moved = 0;
+    sqlite3_file_control(m_db.getHandle(), "main", SQLITE_FCNTL_HAS_MOVED, &moved);
+    return moved != 0;
+  }
+  // The write-ahead log is emptied first: a copy made at the old file's path must not find
+  // the old file's log frames (its -wal keeps that name) when it is opened.
+  void save_copy(const std::string& path) override {
+    m_db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    exec("VACUUM INTO ?", {path});
+  }
 
  private:
   // Runs use on sql's prepared statement (cached; a fresh one while the cached one is busy).

@@ -369,6 +369,62 @@ class StorageFaultTest(TempDirTest):
         self.assertEqual(file_digest(db), digest)
         self.assertEqual(len(trials_json(db)), 2)
 
+    def _complete_count(self, db):
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone()[0]
+        finally:
+            con.close()
+
+    def _study_deleted_mid_run(self, replace_with=None):
+        """Starts a 6-trial study, waits for two COMPLETE trials, then deletes (or replaces) the
+        database file under it; returns (cfg, db, proc's output and code)."""
+        cfg = quadratic_config(self.dir, jobs=2)
+        db = f"{self.dir}/study.db"
+        proc = subprocess.Popen([HPT, "--config", cfg, "--trials", "6"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=dict(os.environ, OBJ_SLEEP="0.3"))
+        self.addCleanup(proc.kill)
+        deadline = time.time() + 30
+        while not os.path.exists(db) or self._complete_count(db) < 2:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        if replace_with:
+            os.replace(replace_with, db)
+        else:
+            os.unlink(db)
+        out, err = proc.communicate(timeout=30)
+        return cfg, db, out + err, proc.returncode
+
+    def test_database_deleted_mid_study_is_written_back(self):
+        """`rm study.db` while a study runs (SQLite kept writing to the deleted file, and the whole study
+        was lost when hpt exited): the running trials are handed back and the study is written back to
+        its path, every trial in it; the same command resumes it to exactly N."""
+        cfg, db, output, code = self._study_deleted_mid_run()
+        self.assertEqual(code, 1, output)
+        self.assertIn(f"the study database '{db}' was deleted, moved or replaced while the study ran", output)
+        self.assertIn(f"is saved back at '{db}'", output)
+        self.assertTrue(integrity_ok(db))
+        counts = state_counts(trials_json(db))
+        self.assertNotIn("RUNNING", counts)
+        self.assertGreaterEqual(counts.get("COMPLETE", 0), 2)
+        run_hpt("--config", cfg, "--trials", "6", check=True)
+        self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
+
+    def test_database_replaced_mid_study_is_saved_beside_it(self):
+        """Another file moved over the study's database while it runs: that file is left alone, the
+        study is saved as study.db.recovered."""
+        other = os.path.join(self.dir, "other.db")
+        con = sqlite3.connect(other)
+        con.execute("CREATE TABLE mine (x)")
+        con.commit()
+        con.close()
+        digest = file_digest(other)
+        cfg, db, output, code = self._study_deleted_mid_run(replace_with=other)
+        self.assertEqual(code, 1, output)
+        self.assertIn(f"is saved as '{db}.recovered'", output)
+        self.assertEqual(file_digest(db), digest)
+        self.assertGreaterEqual(state_counts(trials_json(db + ".recovered")).get("COMPLETE", 0), 2)
+
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
     def test_another_users_study_folder_is_readable(self):
         """A study in a folder the reader cannot write (a colleague's): read commands work (SQLite said

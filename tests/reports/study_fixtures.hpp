@@ -177,6 +177,7 @@ class MemoryStorage : public Storage {
   void record_heartbeat(int64_t) override {}
   std::optional<double> heartbeat_age(int64_t) override { return std::nullopt; }
   FrozenTrial get_trial(int64_t) override { throw StorageError("not implemented"); }
+  void save_copy(const std::string&) override { throw StorageError("not implemented"); }
   std::vector<FrozenTrial> get_all_trials(int64_t study_id,
                                           const std::vector<TrialState>& = {}) override {
     return m_trials[study_id];

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <regex>
 
 #include "hpt/storage/sql_storage.hpp"
@@ -107,6 +108,33 @@ TEST_CASE("sqlite storage opened read-only refuses writes", "[storage][sqlite]")
   CHECK_THROWS_WITH(ro->create_study("x", hpt::Direction::Minimize),
                     Catch::Contains("read-only") && Catch::Contains("ro.db"));
   CHECK_THROWS_AS(ro->claim_trial(study, 1, 1, nullptr), hpt::StorageError);
+}
+
+// A database file deleted or replaced while open is noticed (its writes go to a file no path
+// names); save_copy writes everything, the last commits too, to a new file, never over one.
+TEST_CASE("sqlite storage notices its file moved and saves a copy", "[storage][sqlite]") {
+  hpt::test::TempDir dir;
+  const auto path = dir.file("s.db");
+  auto s = hpt::open_storage(path);
+  const int64_t study = s->create_study("s", hpt::Direction::Minimize);
+  hpt::FrozenTrial done;
+  done.state = hpt::TrialState::Complete;
+  done.value = 0.5;
+  s->create_trial(study, done);
+  CHECK_FALSE(s->file_moved());
+  std::filesystem::remove(path);
+  CHECK(s->file_moved());
+  s->create_trial(study, done);  // Goes to the deleted file.
+  s->save_copy(path);
+  auto copy = hpt::open_storage(path, true);
+  REQUIRE(copy->list_studies().size() == 1);
+  CHECK(copy->count_trials(copy->list_studies()[0].id, {hpt::TrialState::Complete}) == 2);
+  CHECK_THROWS_WITH(s->save_copy(path), Catch::Contains("cannot save a copy to '" + path + "'"));
+
+  auto other = hpt::open_storage(dir.file("t.db"));
+  std::filesystem::rename(dir.file("t.db"), path);  // Replaced: the path names another file.
+  CHECK(s->file_moved());
+  CHECK(other->file_moved());
 }
 
 // A full disk (simulated with max_page_count) surfaces as a StorageError naming it, and

@@ -101,6 +101,9 @@ class SqlDialect {
   virtual void schema_ready() {}
   // Closes the connection (a test's dropped connection); the next begin() reopens it.
   virtual void disconnect() = 0;
+  // Storage::file_moved and save_copy, outside a transaction (a server has no file).
+  virtual bool file_moved() { return false; }
+  virtual void save_copy(const std::string& path);
 };
 
 }  // namespace hpt

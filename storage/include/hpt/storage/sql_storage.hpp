@@ -66,6 +66,8 @@ class SqlStorage : public Storage {
   // Copy-on-write: the snapshot is updated in place only when the caller dropped it.
   std::shared_ptr<const std::vector<FrozenTrial>> trials_snapshot(int64_t study_id) override;
   int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) override;
+  bool file_moved() override;
+  void save_copy(const std::string& path) override;
 
   // The engine, for tests and tools (e.g. SQLite's PRAGMA max_page_count).
   SqlDialect& dialect() { return *m_db; }

@@ -123,6 +123,13 @@ class Storage {
     return std::make_shared<const std::vector<FrozenTrial>>(get_all_trials(study_id));
   }
   virtual int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) = 0;
+
+  // Whether the database's file was deleted, moved or replaced since it was opened: its
+  // writes then go to a file no path names, lost when this process ends. False for a server.
+  virtual bool file_moved() { return false; }
+  // Writes a consistent copy of the whole database to path, a new file. Throws StorageError
+  // (a server's database, an existing path, a full disk).
+  virtual void save_copy(const std::string& path) = 0;
 };
 
 // Opens the storage named by url: "sqlite:///path.db", or a plain file path.
