@@ -282,6 +282,10 @@ class Orchestrator {
   std::optional<int> idle(bool& waiting_note);
   // Waits for d on the worker set, returning early when a stop signal arrives.
   void pause(Duration d);
+  // Makes the trials folder again if it was deleted mid-study (`rm -rf study_trials`), so
+  // that the next trials have their logs; a folder that cannot be made is left to the log's
+  // own problem note.
+  void remake_study_dir();
   // After Ctrl-Z: stops the workers and hpt until fg; their timeouts pause meanwhile.
   void stop_if_asked();
   // Whether the database's file was deleted, moved or replaced (checked at most every second).
@@ -545,6 +549,7 @@ bool Orchestrator::launch_one() {
     return false;
   }
   choose_params(*trial);
+  remake_study_dir();
   auto r = std::make_unique<Running>();
   r->trial = std::move(*trial);
   r->started = m_workers.now();
@@ -875,6 +880,19 @@ int Orchestrator::interrupted() {
   m_progress.end();
   m_out << "hpt: interrupted; run the same command again to resume the study\n";
   return k_exit_interrupted;
+}
+
+void Orchestrator::remake_study_dir() {
+  std::error_code ec;
+  if (std::filesystem::is_directory(m_study_dir, ec)) {
+    return;
+  }
+  try {
+    create_folder(m_study_dir);
+    record_trials_base(m_config);
+    m_progress.note(fmt::format("the trials folder '{}' was deleted: made it again", m_study_dir));
+  } catch (const std::exception&) {
+  }
 }
 
 bool Orchestrator::database_file_moved() {

@@ -410,6 +410,25 @@ class StorageFaultTest(TempDirTest):
         run_hpt("--config", cfg, "--trials", "6", check=True)
         self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
 
+    def test_trials_folder_deleted_mid_study_is_made_again(self):
+        """`rm -rf study_trials` while a study runs: the next trials make the folder again and have their
+        logs (every later trial had none)."""
+        cfg = quadratic_config(self.dir, jobs=2)
+        db = f"{self.dir}/study.db"
+        proc = subprocess.Popen([HPT, "--config", cfg, "--trials", "6"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=dict(os.environ, OBJ_SLEEP="0.3"))
+        self.addCleanup(proc.kill)
+        deadline = time.time() + 30
+        while not os.path.exists(db) or self._complete_count(db) < 2:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        shutil.rmtree(f"{self.dir}/study_trials")
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertIn(f"the trials folder '{self.dir}/study_trials/quad' was deleted: made it again", out + err)
+        with open(f"{self.dir}/study_trials/quad/5.log") as f:
+            self.assertIn("a log line that is not protocol", f.read())
+
     def test_database_replaced_mid_study_is_saved_beside_it(self):
         """Another file moved over the study's database while it runs: that file is left alone, the
         study is saved as study.db.recovered."""
