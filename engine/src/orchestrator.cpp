@@ -680,7 +680,11 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
   } else if (!r.stop_reason.empty()) {
     o.fail(r.stop_reason);
   } else if (!worker.exit_problem.empty()) {
-    o.fail("worker " + worker.exit_problem + stderr_reason(worker.stderr_tail));
+    // hpt sends SIGKILL only with a stop reason (above): this one came from elsewhere.
+    const char* oom = worker.signal == SIGKILL
+                          ? ", not sent by hpt: out of memory? (the kernel's OOM killer sends it)"
+                          : "";
+    o.fail("worker " + worker.exit_problem + oom + stderr_reason(worker.stderr_tail));
   } else if (!r.final) {
     o.fail((m_config.multi_objective()
                 ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"

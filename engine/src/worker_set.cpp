@@ -118,7 +118,8 @@ WorkerResult ProcessWorkerSet::reap(WorkerId id) {
     throw std::logic_error(fmt::format("no worker {} in this set", id));
   }
   const WorkerProcess& p = *it->second.process;
-  WorkerResult result{p.exit_problem(), p.stderr_tail(), p.has_log(), p.log_problem()};
+  WorkerResult result{p.exit_problem(), p.stderr_tail(), p.has_log(), p.log_problem(),
+                      p.exit_signal()};
   m_workers.erase(it);  // Kills the group if still alive, reaps, flushes the log.
   return result;
 }

@@ -30,6 +30,7 @@ struct WorkerScript {
   bool ignores_sigterm = false;
   std::string start_error;  // Not empty: start() throws StartError with it.
   std::string log_problem;  // Why its log could not be written ("" if it could).
+  int exit_signal = 0;      // The signal that ended it (set when the set kills it).
 };
 
 // A worker that prints {"value": v} after d and exits 0.
@@ -149,6 +150,7 @@ class FakeWorkerSet : public WorkerSet {
     const bool exited = w.killed || started(id) + *w.script.exit_at <= m_now;
     if (!exited && (sig == SIGKILL || (sig == SIGTERM && !w.script.ignores_sigterm))) {
       w.killed = true;
+      w.script.exit_signal = sig;
       w.script.exit_problem = std::string("killed by signal ") + std::to_string(sig) +
                               (sig == SIGKILL ? " (SIGKILL)" : " (SIGTERM)");
       m_records[static_cast<size_t>(id)].ended = m_now;
@@ -162,7 +164,7 @@ class FakeWorkerSet : public WorkerSet {
       r.ended = m_now;  // Killed by the reap.
     }
     WorkerResult result{w.script.exit_problem, w.script.stderr_tail, !r.log.empty(),
-                        w.script.log_problem};
+                        w.script.log_problem, w.script.exit_signal};
     m_live.erase(id);
     return result;
   }

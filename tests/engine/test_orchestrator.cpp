@@ -698,6 +698,27 @@ TEST_CASE("orchestrator (scripted): timeout", "[orchestrator][scripted]") {
   CHECK(ran < std::chrono::seconds(9));
 }
 
+// A worker killed by a SIGKILL hpt did not send (the kernel's out-of-memory killer) FAILs with
+// a hint at the likely cause; one hpt killed (timeout, above) gets none.
+TEST_CASE("orchestrator (scripted): an outside SIGKILL hints at memory", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    if (trial_number(s) == 0) {
+      WorkerScript w = hpt::test::dies("killed by signal 9 (SIGKILL)");
+      w.exit_signal = SIGKILL;
+      w.stderr_tail = "loading 50000 images\n";
+      return w;
+    }
+    return hpt::test::completes(1);
+  });
+  REQUIRE(run_fake(fake_study(dir), 1, set) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].system_attrs.at("fail_reason") ==
+        "worker killed by signal 9 (SIGKILL), not sent by hpt: out of memory? (the kernel's OOM "
+        "killer sends it): loading 50000 images");
+}
+
 // A worker that printed its final value but does not exit still times out, and the reason
 // says that its value came.
 TEST_CASE("orchestrator (scripted): timeout after the final value", "[orchestrator][scripted]") {

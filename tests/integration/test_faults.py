@@ -40,9 +40,10 @@ def process_alive(pid):
 
 class WorkerFaultTest(TempDirTest):
     def test_each_fault_becomes_a_fail_trial_and_the_study_goes_on(self):
-        """crash, exit, hang, NaN, garbage, no result, leftover children: FAIL with reason; ok completes."""
+        """crash, SIGKILL from outside (the OOM killer), exit, hang, NaN, garbage, no result, leftover
+        children: FAIL with reason; ok completes."""
         pidfile = os.path.join(self.dir, "children.pid")
-        faults = ["crash", "exit", "hang", "nan", "garbage", "noresult", "children"]
+        faults = ["crash", "oom", "exit", "hang", "nan", "garbage", "noresult", "children"]
         cfg = faulty_config(self.dir, "[" + ", ".join(faults) + "]", max_failures=len(faults))
         start = time.time()
         proc = run_hpt("--config", cfg, "--trials", "1", env={"OBJ_PIDFILE": pidfile})
@@ -61,6 +62,8 @@ class WorkerFaultTest(TempDirTest):
         self.assertEqual(by_mode["ok"]["state"], "COMPLETE")
         self.assertEqual(by_mode["flood"]["state"], "COMPLETE")
         self.assertIn("killed by signal 11 (SIGSEGV)", reasons["crash"])
+        self.assertIn("killed by signal 9 (SIGKILL), not sent by hpt: out of memory?", reasons["oom"])
+        self.assertNotIn("out of memory", reasons["crash"] + reasons["hang"])
         self.assertIn("exited with status 3", reasons["exit"])
         self.assertIn("timed out after 3 s", reasons["hang"])
         self.assertIn("NaN", reasons["nan"])

@@ -15,6 +15,8 @@ elif mode == "crash":
     sys.stderr.write("about to crash\n")
     sys.stderr.flush()
     os.kill(os.getpid(), signal.SIGSEGV)
+elif mode == "oom":  # What the kernel's out-of-memory killer does.
+    os.kill(os.getpid(), signal.SIGKILL)
 elif mode == "exit":
     sys.stderr.write("Traceback: something broke\n")
     sys.exit(3)

@@ -2,6 +2,7 @@
 // One trial's worker: a child process in its own process group (so the whole tree
 // can be ended), stdout/stderr read without blocking, output logged to a file.
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <deque>
@@ -63,6 +64,10 @@ class WorkerProcess {
   bool exited() const { return m_status.has_value(); }
   // After finished(): "exited with status 3", "killed by signal 11 (SIGSEGV)", or "".
   std::string exit_problem() const;
+  // The signal that ended it (0 while running or when it exited).
+  int exit_signal() const {
+    return m_status && WIFSIGNALED(*m_status) ? WTERMSIG(*m_status) : 0;
+  }
   bool exited_ok() const;
   // Signals the whole process group.
   void signal_group(int sig);

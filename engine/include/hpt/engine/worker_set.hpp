@@ -30,6 +30,7 @@ struct WorkerResult {
   std::string stderr_tail;   // Its last lines of stderr (about 4 KiB at most).
   bool has_log = false;      // Something was written to its log file.
   std::string log_problem;   // Why the log could not be written ("" if it could).
+  int signal = 0;            // The signal that ended it, or 0.
 };
 
 // A worker's handle in its set (never reused by the set).
