@@ -56,8 +56,9 @@ extern "C" void on_ctrl_z(int) { g_ctrl_z = true; }
 
 // Installs the stop handlers for the lifetime of the guard: SIGINT, SIGTERM, SIGHUP (a closed
 // terminal or SSH session stops the study as Ctrl-C does; a study started under nohup, with
-// SIGHUP ignored, keeps ignoring it) and SIGQUIT (Ctrl-\: it used to kill hpt and leave its
-// trials RUNNING). They count in g_stop_signals (stop_signals.hpp). Ctrl-Z (SIGTSTP, unless
+// SIGHUP ignored, keeps ignoring it), SIGQUIT (Ctrl-\: it used to kill hpt and leave its
+// trials RUNNING), SIGUSR1/SIGUSR2 (a batch system's warning before its time limit) and
+// SIGALRM. They count in g_stop_signals (stop_signals.hpp). Ctrl-Z (SIGTSTP, unless
 // ignored) sets g_ctrl_z: the workers run in process groups of their own, which the terminal's
 // Ctrl-Z does not reach, so hpt stops them itself.
 class SignalGuard {

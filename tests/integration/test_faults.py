@@ -181,13 +181,18 @@ class InterruptTest(TempDirTest):
         self.assertEqual(state_counts(trials_json(db)), {"COMPLETE": 6})
 
     def test_sigquit_stops_like_ctrl_c(self):
-        """SIGQUIT (Ctrl-\\) hands the trials back as SIGINT does (it used to kill hpt, trials RUNNING)."""
-        script, cfg, db, proc = self._private_study(0.5)
-        time.sleep(2.5)
-        proc.send_signal(signal.SIGQUIT)
-        out, err = proc.communicate(timeout=20)
-        self.assertEqual(proc.returncode, 130, out + err)
-        self.assertNotIn("RUNNING", state_counts(trials_json(db)))
+        """SIGQUIT (Ctrl-\\), SIGUSR1 / SIGUSR2 (SLURM's --signal warning before a time limit) and SIGALRM
+        hand the trials back as SIGINT does (they killed hpt and left its trials RUNNING)."""
+        for sig in (signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
+            with self.subTest(signal=sig.name):
+                script, cfg, db, proc = self._private_study(0.5)
+                time.sleep(2.5)
+                proc.send_signal(sig)
+                out, err = proc.communicate(timeout=20)
+                self.assertEqual(proc.returncode, 130, out + err)
+                self.assertIn("interrupted", out + err)
+                self.assertNotIn("RUNNING", state_counts(trials_json(db)))
+                os.remove(db)
 
     def test_ctrl_z_stops_the_workers_too_and_their_timeout_waits(self):
         """Ctrl-Z (SIGTSTP) stops hpt and its workers (in process groups of their own, which the terminal's
