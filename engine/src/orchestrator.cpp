@@ -48,6 +48,9 @@ using TimePoint = WorkerSet::TimePoint;
 using Duration = std::chrono::steady_clock::duration;
 using std::chrono::milliseconds;
 
+// A worker still running this long after its final value is said to linger, once.
+constexpr auto k_linger_note_after = std::chrono::seconds(30);
+
 extern "C" void on_stop_signal(int) { g_stop_signals.fetch_add(1); }
 
 // Ctrl-Z (SIGTSTP) asked the study to stop with its workers (Orchestrator::stop_if_asked).
@@ -140,9 +143,10 @@ std::string trials_base_problem(const StudyConfig& config) {
   std::string recorded;
   if (base && std::getline(std::ifstream(base->first / k_owner_file), recorded) &&
       recorded != base->second) {
-    return fmt::format("trials folder '{}' holds the trials of the database '{}', not '{}'; give "
-                       "study.trials_dir",
-                       base->first.string(), recorded, base->second);
+    return fmt::format(
+        "trials folder '{}' holds the trials of the database '{}', not '{}'; give "
+        "study.trials_dir",
+        base->first.string(), recorded, base->second);
   }
   return "";
 }
@@ -161,6 +165,7 @@ struct Running {
   TimePoint started;
   std::optional<WorkerMessage> final;
   std::optional<TimePoint> final_at;  // When the final value came.
+  bool linger_noted = false;          // Said that it has not exited long after its final value.
   std::string near_miss;  // The first line meant as a protocol line but not read as one.
   bool pruned = false;
   std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
@@ -319,7 +324,7 @@ class Orchestrator {
   std::set<int> m_unchecked;  // See orphans().
   Progress m_progress;
   int64_t m_study_id = -1;
-  std::string m_study_dir;  // Absolute.
+  std::string m_study_dir;           // Absolute.
   bool m_log_problem_noted = false;  // A trial's log could not be written, and we said so.
   // A trial's artifact folder (HPT_TRIAL_DIR): <study dir>/<number>; its log is that + ".log".
   std::string trial_dir(int number) const { return m_study_dir + "/" + std::to_string(number); }
@@ -678,9 +683,10 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
         o.value = v;
       }
     }
-  } else if (!r.stop_reason.empty()) {
+  } else if (!r.stop_reason.empty() && !r.final) {
     o.fail(r.stop_reason);
-  } else if (!worker.exit_problem.empty()) {
+  } else if (!worker.exit_problem.empty() && r.stop_reason.empty()) {
+    // (hpt ending a worker after its final value, stop_reason set: the value counts.)
     // hpt sends SIGKILL only with a stop reason (above): this one came from elsewhere.
     const char* oom = worker.signal == SIGKILL
                           ? ", not sent by hpt: out of memory? (the kernel's OOM killer sends it)"
@@ -738,6 +744,9 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
     const std::filesystem::path log = trial_log(r.trial.number);
     m_storage.set_trial_system_attr(id, k_log_attr, log.lexically_normal().string());
   }
+  if (o.state != TrialState::Fail && !r.stop_reason.empty()) {
+    m_storage.set_trial_system_attr(id, k_ended_after_final_attr, r.stop_reason);
+  }
   if (o.state == TrialState::Fail) {
     m_storage.set_trial_system_attr(id, k_fail_reason_attr, o.reason);
     m_storage.set_trial_system_attr(id, k_stderr_tail_attr, trimmed_tail(worker.stderr_tail));
@@ -791,6 +800,12 @@ void Orchestrator::finish(Running& r, const WorkerResult& worker) {
   m_next_launch = now + failure_backoff(m_quick_failures);
   const double elapsed = std::chrono::duration<double>(now - r.started).count();
   m_progress.finished(r.trial.number, o.state, o.value, o.reason, elapsed, o.values);
+  if (o.state != TrialState::Fail && !r.stop_reason.empty()) {
+    m_progress.note(
+        fmt::format("trial {} keeps its final value; its worker did not exit and was "
+                    "ended: {}",
+                    r.trial.number, r.stop_reason));
+  }
 }
 
 bool Orchestrator::status_line_due() {
@@ -823,11 +838,19 @@ void Orchestrator::check_timeouts() {
         std::chrono::duration<double>(now - r->started).count() > *m_config.timeout) {
       r->stop_reason = fmt::format("timed out after {} s (objective.timeout)", *m_config.timeout);
       if (r->final_at) {  // Its value came, but a trial's result counts once its worker exits.
-        r->stop_reason += fmt::format(
-            ", {:.1f} s after it printed its final value without exiting",
-            std::chrono::duration<double>(now - *r->final_at).count());
+        r->stop_reason += fmt::format(", {:.1f} s after it printed its final value without exiting",
+                                      std::chrono::duration<double>(now - *r->final_at).count());
       }
       terminate(*r);
+    }
+    if (r->final_at && !r->term_sent && !r->linger_noted &&
+        now - *r->final_at > k_linger_note_after) {
+      r->linger_noted = true;
+      m_progress.note(fmt::format(
+          "trial {} printed its final value {:.0f} s ago, but its worker has not exited (a "
+          "result counts once it does; {})",
+          r->trial.number, std::chrono::duration<double>(now - *r->final_at).count(),
+          m_config.timeout ? "objective.timeout ends it" : "Ctrl-C ends it and keeps the value"));
     }
     if (r->term_sent && now - *r->term_sent > std::chrono::seconds(3)) {
       m_workers.signal(r->worker, SIGKILL);
@@ -843,9 +866,9 @@ void Orchestrator::stop_if_asked() {
   m_progress.note(fmt::format("stopped (Ctrl-Z) with {} running {}; fg continues", n,
                               n == 1 ? "trial" : "trials"));
   const double seconds = std::chrono::duration<double>(m_workers.stop_with_workers()).count();
-  m_progress.note(fmt::format("continued after {:.0f} s{}", seconds,
-                              n > 0 && m_config.timeout ? " (not counted in objective.timeout)"
-                                                        : ""));
+  m_progress.note(
+      fmt::format("continued after {:.0f} s{}", seconds,
+                  n > 0 && m_config.timeout ? " (not counted in objective.timeout)" : ""));
   m_last_heartbeat = TimePoint{};  // None was written while stopped: one is due now.
 }
 
@@ -859,7 +882,8 @@ void Orchestrator::pause(Duration d) {
   }
 }
 
-// Ends every worker and hands its trial back as WAITING, so a resume re-runs it.
+// Ends every worker and hands its trial back as WAITING, so a resume re-runs it; a trial whose
+// final value came (its worker lingering) is COMPLETE with it instead.
 void Orchestrator::stop_all(bool immediately) {
   for (auto& r : m_running) {
     m_workers.signal(r->worker, immediately ? SIGKILL : SIGTERM);
@@ -869,6 +893,15 @@ void Orchestrator::stop_all(bool immediately) {
     while (!m_workers.finished(r->worker) && m_workers.now() < deadline && !stop_now()) {
       m_workers.read_lines(r->worker);  // Drained so that it can exit; stderr is logged.
       m_workers.wait(milliseconds(20));
+    }
+    if (r->final) {
+      if (r->stop_reason.empty()) {
+        r->stop_reason = fmt::format(
+            "ended by a stop signal {:.1f} s after it printed its final value without exiting",
+            std::chrono::duration<double>(m_workers.now() - *r->final_at).count());
+      }
+      finish(*r, m_workers.reap(r->worker));
+      continue;
     }
     m_workers.reap(r->worker);  // Kills the group if it is still alive.
     m_gpus.release(r->gpus);
@@ -880,7 +913,7 @@ void Orchestrator::stop_all(bool immediately) {
 
 int Orchestrator::interrupted() {
   m_progress.note(stop_now() ? "interrupted again: stopping now"
-                                : "interrupted: ending running trials (Ctrl-C again to stop now)");
+                             : "interrupted: ending running trials (Ctrl-C again to stop now)");
   stop_all(stop_now());
   m_progress.end();
   m_out << "hpt: interrupted; run the same command again to resume the study\n";
@@ -910,9 +943,10 @@ bool Orchestrator::database_file_moved() {
 
 int Orchestrator::rescue_study() {
   const std::string path = sqlite_file_of(m_config.storage).value_or(m_config.storage);
-  m_progress.note(fmt::format("the study database '{}' is gone from its path: ending the running "
-                              "trials to save the study",
-                              path));
+  m_progress.note(
+      fmt::format("the study database '{}' is gone from its path: ending the running "
+                  "trials to save the study",
+                  path));
   stop_all(false);
   m_progress.end();
   // A new file at the path is never replaced: the study goes beside it.
@@ -1059,8 +1093,7 @@ std::string check_study(const StudyConfig& config, const RunOptions& options) {
     // Every trial's files would land in a folder dataset (each trial would fail on it).
     const std::string origin = config.file + ": fixed";
     const auto fixed = trainer::experiment_from_json(config.fixed, origin);
-    if (const std::string problem = trainer::dataset_holds_problem(dir, fixed);
-        !problem.empty()) {
+    if (const std::string problem = trainer::dataset_holds_problem(dir, fixed); !problem.empty()) {
       throw std::runtime_error(fmt::format(
           "the study's trials folder {}; give study.trials_dir outside it, or keep the database "
           "elsewhere",

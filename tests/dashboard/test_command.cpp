@@ -148,7 +148,8 @@ TEST_CASE("dashboard command serves a study until stopped", "[command]") {
 }
 
 // Bad arguments fail before anything is served: no database, a port out of range, a
-// --trials-dir that is no folder, a database that does not exist (not created: it is opened read-only), an unknown study.
+// --trials-dir that is no folder, a database that does not exist (not created: it is opened
+// read-only), an unknown study.
 TEST_CASE("dashboard command refuses bad arguments before serving", "[command]") {
   {
     CLI::App app("hpt");

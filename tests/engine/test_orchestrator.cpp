@@ -477,7 +477,8 @@ TEST_CASE("orchestrator (scripted): a near miss is named in the failure",
   FakeWorkerSet set([](const WorkerSpec& s) {
     WorkerScript w;
     if (trial_number(s) == 0) {
-      w.lines = {{milliseconds(5), "{\"value\": nan}"}, {milliseconds(6), "{\"value\": 0.5, \"x\": 1}"}};
+      w.lines = {{milliseconds(5), "{\"value\": nan}"},
+                 {milliseconds(6), "{\"value\": 0.5, \"x\": 1}"}};
     } else {
       w.lines = {{milliseconds(5), "{\"value\": 1}"}, {milliseconds(6), "{\"value\": 2}"}};
     }
@@ -647,8 +648,9 @@ TEST_CASE("orchestrator (scripted): a log problem is said once", "[orchestrator]
   });
   std::string out;
   REQUIRE(run_fake(fake_study(dir), 2, set, &out) == k_exit_ok);
-  const std::string note = "trial 0: cannot write the log 'x.log': No space left on device (the "
-                           "study goes on; hpt:log_problem records it)";
+  const std::string note =
+      "trial 0: cannot write the log 'x.log': No space left on device (the "
+      "study goes on; hpt:log_problem records it)";
   CHECK_THAT(out, Catch::Contains(note));
   CHECK(out.find("No space left", out.find(note) + note.size()) == std::string::npos);
   for (const auto& t : all_trials(dir.file("s.db"))) {
@@ -700,7 +702,8 @@ TEST_CASE("orchestrator (scripted): timeout", "[orchestrator][scripted]") {
 
 // A worker killed by a SIGKILL hpt did not send (the kernel's out-of-memory killer) FAILs with
 // a hint at the likely cause; one hpt killed (timeout, above) gets none.
-TEST_CASE("orchestrator (scripted): an outside SIGKILL hints at memory", "[orchestrator][scripted]") {
+TEST_CASE("orchestrator (scripted): an outside SIGKILL hints at memory",
+          "[orchestrator][scripted]") {
   hpt::test::TempDir dir("orch");
   FakeWorkerSet set([](const WorkerSpec& s) {
     if (trial_number(s) == 0) {
@@ -719,25 +722,59 @@ TEST_CASE("orchestrator (scripted): an outside SIGKILL hints at memory", "[orche
         "killer sends it): loading 50000 images");
 }
 
-// A worker that printed its final value but does not exit still times out, and the reason
-// says that its value came.
+// A worker that printed its final value but does not exit is ended at objective.timeout; its
+// value counts (COMPLETE), and hpt:ended_after_final says what ended it. It is said to linger
+// after 30 s.
 TEST_CASE("orchestrator (scripted): timeout after the final value", "[orchestrator][scripted]") {
   hpt::test::TempDir dir("orch");
   FakeWorkerSet set([](const WorkerSpec& s) {
     if (trial_number(s) == 0) {
       WorkerScript w;
-      w.lines = {{std::chrono::seconds(2), "{\"value\": 1}"}};
+      w.lines = {{std::chrono::seconds(2), "{\"value\": 0.25}"}};
       w.exit_at = std::chrono::hours(1);
       return w;
     }
     return hpt::test::completes(1);
   });
-  REQUIRE(run_fake(fake_study(dir, "", ", timeout: 5"), 1, set) == k_exit_ok);
+  std::string out;
+  REQUIRE(run_fake(fake_study(dir, "", ", timeout: 40"), 1, set, &out) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 1);
+  CHECK(trials[0].state == TrialState::Complete);
+  CHECK(trials[0].value == 0.25);
+  CHECK(trials[0].system_attrs.count("fail_reason") == 0);
+  CHECK_THAT(trials[0].system_attrs.at("hpt:ended_after_final").get<std::string>(),
+             Catch::Matches("timed out after 40 s \\(objective.timeout\\), 38\\.\\d s after it "
+                            "printed its final value without exiting"));
+  CHECK_THAT(out, Catch::Contains("trial 0 printed its final value 30 s ago, but its worker has "
+                                  "not exited (a result counts once it does; objective.timeout "
+                                  "ends it)") &&
+                      Catch::Contains("trial 0 keeps its final value; its worker did not exit "
+                                      "and was ended: timed out"));
+}
+
+// Ctrl-C while a worker lingers after its final value: that trial is COMPLETE with it (it was
+// handed back as WAITING and run again); the others go back to WAITING.
+TEST_CASE("orchestrator (scripted): interrupt keeps a final value that came",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    WorkerScript w;
+    if (trial_number(s) == 0) {
+      w.lines = {{std::chrono::seconds(1), "{\"value\": 0.5}"}};
+    }
+    w.exit_at = std::chrono::hours(1);
+    return w;
+  });
+  set.interrupt_at(FakeWorkerSet::TimePoint{} + std::chrono::seconds(5));
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 2"), 4, set) == k_exit_interrupted);
   const auto trials = all_trials(dir.file("s.db"));
   REQUIRE(trials.size() == 2);
-  CHECK_THAT(trials[0].system_attrs.at("fail_reason").get<std::string>(),
-             Catch::Matches("timed out after 5 s \\(objective.timeout\\), 3\\.\\d s after it "
-                            "printed its final value without exiting"));
+  CHECK(trials[0].state == TrialState::Complete);
+  CHECK(trials[0].value == 0.5);
+  CHECK_THAT(trials[0].system_attrs.at("hpt:ended_after_final").get<std::string>(),
+             Catch::StartsWith("ended by a stop signal 4.0 s after it printed its final value"));
+  CHECK(trials[1].state == TrialState::Waiting);
 }
 
 // A start failure is a FAIL trial counted toward max_failures; nothing is left running.

@@ -404,8 +404,8 @@ TEST_CASE("study config: search ranges too wide to sample", "[config]") {
         "1.79769e+308, but got low=-1e+308, high=1e+308");
   CHECK_THAT(error_of(head + "  f: {type: float, low: -1.0e308, high: 1.0e308, step: 1.0e307}"),
              Catch::StartsWith("cfg.yaml:3: search_space.f: the range is too wide"));
-  CHECK(parse_study_config(head + "  a: {type: int, low: -9007199254740992, high: 9007199254740992}",
-                           "cfg.yaml")
+  CHECK(parse_study_config(
+            head + "  a: {type: int, low: -9007199254740992, high: 9007199254740992}", "cfg.yaml")
             .search_space.size() == 1);
 }
 

@@ -251,6 +251,32 @@ class InterruptTest(TempDirTest):
         trials = trials_json(f"{self.dir}/study.db")
         self.assertEqual(state_counts(trials), {"COMPLETE": 1}, trials)
 
+    def test_lingering_worker_keeps_its_value_on_ctrl_c(self):
+        """A worker that prints its final value and then hangs (a DataLoader thread at teardown): Ctrl-C
+        ends it and the trial is COMPLETE with its value (it went back to WAITING, to be trained again)."""
+        worker = os.path.join(self.dir, "linger.py")
+        with open(worker, "w") as f:
+            f.write("import json, os, time\n"
+                    "print(json.dumps({'value': json.loads(os.environ['HPT_PARAMS'])['x']}), flush=True)\n"
+                    "time.sleep(600)\n")
+        cfg = write_config(self.dir, f"""\
+            study: {{name: linger, storage: {self.dir}/study.db}}
+            objective: {{command: [{PYTHON}, {worker}]}}
+            search_space:
+              x: {{type: float, low: 0, high: 1}}
+            """)
+        proc = self._start(cfg, 1)
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertIn("trial 0 keeps its final value", out + err)
+        trials = trials_json(f"{self.dir}/study.db")
+        self.assertEqual([t["state"] for t in trials], ["COMPLETE"])
+        self.assertEqual(trials[0]["value"], trials[0]["params"]["x"])
+        run_hpt("--config", cfg, "--trials", "1", check=True)  # Nothing left to run.
+        self.assertEqual(len(trials_json(f"{self.dir}/study.db")), 1)
+
     def test_second_ctrl_c_while_the_database_is_locked(self):
         """Another process holds the database: a second SIGINT exits at once (130), no waiting out the
         60 s busy timeout; the study resumes afterwards."""

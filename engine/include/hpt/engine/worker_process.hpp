@@ -65,9 +65,7 @@ class WorkerProcess {
   // After finished(): "exited with status 3", "killed by signal 11 (SIGSEGV)", or "".
   std::string exit_problem() const;
   // The signal that ended it (0 while running or when it exited).
-  int exit_signal() const {
-    return m_status && WIFSIGNALED(*m_status) ? WTERMSIG(*m_status) : 0;
-  }
+  int exit_signal() const { return m_status && WIFSIGNALED(*m_status) ? WTERMSIG(*m_status) : 0; }
   bool exited_ok() const;
   // Signals the whole process group.
   void signal_group(int sig);

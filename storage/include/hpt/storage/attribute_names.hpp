@@ -23,6 +23,9 @@ inline constexpr const char* k_stderr_tail_attr = "hpt:stderr_tail";
 inline constexpr const char* k_attempt_attr = "hpt:attempt";
 // On a retry of a failed trial: the number of the trial it repeats.
 inline constexpr const char* k_retry_of_attr = "hpt:retry_of";
+// Why hpt ended a worker that had printed its final value but did not exit (objective.timeout,
+// a stop signal): the trial is COMPLETE with that value; this says what ended the worker.
+inline constexpr const char* k_ended_after_final_attr = "hpt:ended_after_final";
 // Why the trial FAILed, one line (Optuna's own name for it, shown by Optuna's tools too).
 inline constexpr const char* k_fail_reason_attr = "fail_reason";
 // Where early hpt versions stored the fail reason: read as k_fail_reason_attr, never written.
