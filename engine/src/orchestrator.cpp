@@ -465,7 +465,12 @@ std::map<std::string, double> Orchestrator::kept_params(const FrozenTrial& trial
                                                            : Json::object();
   std::map<std::string, double> chosen;
   for (const auto& [name, dist] : m_config.search_space) {
-    if (trial.params.count(name)) {
+    if (trial.params.count(name) && !contains(dist, trial.params.at(name))) {
+      // A resumed trial sampled before the range was narrowed: the user excluded the value.
+      m_progress.note(fmt::format(
+          "trial {}: {} = {} is outside the search space now; sampled again", trial.number, name,
+          to_external(trial.distributions.at(name), trial.params.at(name)).dump()));
+    } else if (trial.params.count(name)) {
       chosen[name] = trial.params.at(name);
     } else if (enqueued.is_object() && enqueued.contains(name)) {
       try {
@@ -499,7 +504,7 @@ void Orchestrator::choose_params(FrozenTrial& trial) {
     }
   }
   for (const auto& [name, dist] : m_config.search_space) {
-    if (!trial.params.count(name)) {
+    if (!trial.params.count(name) || trial.params.at(name) != chosen.at(name)) {
       m_storage.set_trial_param(trial.id, name, chosen.at(name), dist);
       trial.params[name] = chosen.at(name);
       trial.distributions[name] = dist;

@@ -957,6 +957,44 @@ TEST_CASE("orchestrator (scripted): a resumed trial gets only the current search
   CHECK(params[0].at("kind") == "fixed-value");
 }
 
+// A resumed trial whose kept value lies outside a range narrowed since (the user excluded it)
+// gets that parameter sampled again, with a note; its other kept values stay.
+TEST_CASE("orchestrator (scripted): a resumed trial's value outside a narrowed range is resampled",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = parse_study_config(
+      "study: {name: s, storage: " + dir.file("s.db") +
+          ", seed: 1, pruner: {type: none}}\nobjective: {command: [sh]}\nsearch_space:\n  x: "
+          "{type: float, low: 0, high: 1}\n  k: {type: int, low: 0, high: 18, step: 3}\n",
+      "test.yaml");
+  {
+    auto s = open_storage(c.storage);
+    const int64_t study = s->create_study("s", Direction::Minimize);
+    FrozenTrial w;
+    w.state = TrialState::Waiting;
+    w.distributions = {{"x", FloatDistribution{0.0, 10.0, false, std::nullopt}},
+                       {"k", IntDistribution{0, 100, false, 3}}};
+    w.params = {{"x", 6.5}, {"k", 9}};
+    s->create_trial(study, w);
+  }
+  std::vector<Json> params;
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    params.push_back(Json::parse(spec.env.at("HPT_PARAMS")));
+    return hpt::test::completes(1);
+  });
+  std::string out;
+  REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
+  REQUIRE(params.size() == 1);
+  CHECK(params[0].at("x").get<double>() >= 0.0);
+  CHECK(params[0].at("x").get<double>() <= 1.0);
+  CHECK(params[0].at("k") == 9);
+  CHECK_THAT(out,
+             Catch::Contains("trial 0: x = 6.5 is outside the search space now; sampled again"));
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 1);
+  CHECK(trials[0].params.at("x") == params[0].at("x").get<double>());
+}
+
 // Heartbeats come three times within study.heartbeat_grace, however short it is (they came
 // every 5 s: with a grace of 2 s, two live orchestrators in different containers kept
 // re-running each other's trials).
