@@ -281,6 +281,8 @@ class Orchestrator {
   const std::vector<FrozenTrial>& pruner_trials();
   // Re-reads the study's trials.
   void refresh_trials();
+  // Whether the sampler has nothing new to propose (a grid run through: Sampler::exhausted).
+  bool sampler_exhausted() { return m_sampler->exhausted(pruner_trials()); }
   // Reads every worker's lines, stores their steps, finishes the workers that ended.
   void service_workers();
   // With nothing running: the exit code if the study is over, std::nullopt to go on
@@ -437,8 +439,16 @@ bool Orchestrator::still_ours(int64_t trial_id) {
 std::optional<FrozenTrial> Orchestrator::claim_next() {
   std::map<int64_t, Json> owners_seen;
   const auto orphan_ids = orphans(owners_seen);
-  auto claim = m_storage.claim_trial(
-      m_study_id, m_options.trials, m_owner.to_json(), [&](const FrozenTrial& t) {
+  // An exhausted sampler (a grid run through) makes no new trial: waiting and orphaned ones
+  // are still run.
+  const int limit =
+      sampler_exhausted()
+          ? std::min(m_options.trials,
+                     m_storage.count_trials(m_study_id, {TrialState::Complete, TrialState::Pruned,
+                                                         TrialState::Running, TrialState::Waiting}))
+          : m_options.trials;
+  auto claim =
+      m_storage.claim_trial(m_study_id, limit, m_owner.to_json(), [&](const FrozenTrial& t) {
         if (!orphan_ids.count(t.id)) {
           return false;
         }
@@ -560,6 +570,7 @@ bool Orchestrator::launch_one() {
     return false;
   }
   choose_params(*trial);
+  m_trials_stale = true;  // Its parameters are new: the next claim must see them.
   remake_study_dir();
   auto r = std::make_unique<Running>();
   r->trial = std::move(*trial);
@@ -993,6 +1004,17 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
   }
   if (done_trials() >= m_options.trials) {
     m_progress.end();
+    m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
+                       m_config.directions);
+    return k_exit_ok;
+  }
+  if (sampler_exhausted() &&
+      m_storage.count_trials(m_study_id, {TrialState::Running, TrialState::Waiting}) == 0) {
+    m_progress.end();
+    m_out << fmt::format(
+        "hpt: every point of the grid has been run: the study ends with {} "
+        "finished trials (--trials {} asks for more; a larger grid gives more)\n",
+        done_trials(), m_options.trials);
     m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
                        m_config.directions);
     return k_exit_ok;

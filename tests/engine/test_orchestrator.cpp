@@ -995,6 +995,30 @@ TEST_CASE("orchestrator (scripted): a resumed trial's value outside a narrowed r
   CHECK(trials[0].params.at("x") == params[0].at("x").get<double>());
 }
 
+// A grid run through ends the study, as Optuna's GridSampler stops it (it re-ran points, even
+// one still running, until --trials were finished), saying so; the last point is not started
+// twice while it runs.
+TEST_CASE("orchestrator (scripted): an exhausted grid ends the study", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = parse_study_config(
+      "study: {name: s, storage: " + dir.file("s.db") +
+          ", jobs: 2, sampler: {type: grid}, pruner: {type: none}}\nobjective: {command: "
+          "[sh]}\nsearch_space:\n  kind: [a, b, c]\n",
+      "test.yaml");
+  std::vector<std::string> kinds;
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    kinds.push_back(Json::parse(spec.env.at("HPT_PARAMS")).at("kind").get<std::string>());
+    return hpt::test::completes(1, milliseconds(kinds.size() == 3 ? 5000 : 1000));
+  });
+  std::string out;
+  REQUIRE(run_fake(c, 5, set, &out) == k_exit_ok);
+  CHECK(kinds == std::vector<std::string>{"a", "b", "c"});
+  CHECK(set.max_running() == 2);
+  CHECK_THAT(out, Catch::Contains("hpt: every point of the grid has been run: the study ends with "
+                                  "3 finished trials (--trials 5 asks for more"));
+  CHECK(all_trials(dir.file("s.db")).size() == 3);
+}
+
 // Heartbeats come three times within study.heartbeat_grace, however short it is (they came
 // every 5 s: with a grace of 2 s, two live orchestrators in different containers kept
 // re-running each other's trials).

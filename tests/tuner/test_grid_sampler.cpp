@@ -80,6 +80,29 @@ TEST_CASE("grid skips points held by running trials", "[grid]") {
   CHECK(same == p);
 }
 
+// The grid is exhausted once every point is held by a COMPLETE, PRUNED or RUNNING trial: not
+// while one has only FAILed (it is run again) or waits, nor with points left.
+TEST_CASE("grid is exhausted when every point has finished", "[grid]") {
+  GridSampler grid(small_space(), Json());
+  std::vector<FrozenTrial> trials;
+  CHECK_FALSE(grid.exhausted(trials));
+  for (size_t id = 0; id < 5; ++id) {
+    trials.push_back(hpt::test::make_trial(static_cast<int>(id),
+                                           id == 2 ? TrialState::Fail : TrialState::Complete, 0.0,
+                                           grid.point(id)));
+  }
+  trials.push_back(hpt::test::make_trial(5, TrialState::Complete, 0.0, grid.point(1)));
+  CHECK_FALSE(grid.exhausted(trials));  // Point 5 has no trial, point 2 only a FAIL.
+  trials.push_back(hpt::test::make_trial(8, TrialState::Complete, 0.0, grid.point(2)));
+  CHECK_FALSE(grid.exhausted(trials));
+  trials.push_back(hpt::test::make_trial(6, TrialState::Waiting, {}, grid.point(5)));
+  CHECK_FALSE(grid.exhausted(trials));
+  trials.push_back(hpt::test::make_trial(7, TrialState::Running, {}, grid.point(5)));
+  CHECK(grid.exhausted(trials));
+  trials.back().state = TrialState::Pruned;
+  CHECK(grid.exhausted(trials));
+}
+
 // Int values are counted without overflow: 8 values at the top of int64 (all of them, in
 // bounded time), and the whole int64 range is "too many values", not a wrap-around.
 TEST_CASE("grid counts int values at the int64 limits", "[grid]") {
@@ -91,8 +114,8 @@ TEST_CASE("grid counts int values at the int64 limits", "[grid]") {
         4);
   const int64_t top = int64_t{1} << 53;
   CHECK(hpt::grid_axes({{"a", IntDistribution{top - 7, top, false, 1}}}, Json())[0] ==
-        std::vector<double>{0x1p53 - 7, 0x1p53 - 6, 0x1p53 - 5, 0x1p53 - 4, 0x1p53 - 3,
-                            0x1p53 - 2, 0x1p53 - 1, 0x1p53});
+        std::vector<double>{0x1p53 - 7, 0x1p53 - 6, 0x1p53 - 5, 0x1p53 - 4, 0x1p53 - 3, 0x1p53 - 2,
+                            0x1p53 - 1, 0x1p53});
   CHECK(hpt::grid_axes({{"a", IntDistribution{k_min, k_max, false, k_max}}}, Json())[0] ==
         std::vector<double>{-0x1p63, -1.0, 0x1p63});  // k_min, -1, k_max - 1 as doubles.
   for (const IntDistribution& d :

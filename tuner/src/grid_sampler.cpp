@@ -164,6 +164,21 @@ size_t GridSampler::id_of(const FrozenTrial& trial) const {
   return id;
 }
 
+bool GridSampler::exhausted(const std::vector<FrozenTrial>& trials) const {
+  std::vector<bool> done(m_size, false);
+  size_t left = m_size;
+  for (const FrozenTrial& t : trials) {
+    const bool holds = t.state == TrialState::Complete || t.state == TrialState::Pruned ||
+                       t.state == TrialState::Running;
+    const size_t id = holds ? id_of(t) : m_size;
+    if (id < m_size && !done[id]) {
+      done[id] = true;
+      --left;
+    }
+  }
+  return left == 0;
+}
+
 std::map<std::string, double> GridSampler::sample(const SearchSpace& /*space*/,
                                                   const SampleContext& ctx) {
   // 0 free, 1 held by a RUNNING trial, 2 held by a finished trial.

@@ -24,6 +24,10 @@ class GridSampler : public Sampler {
   // trial_number mod size (cyclically) that no finished or RUNNING trial holds; once all
   // are taken, the first not held by a finished trial; once all are finished, any.
   std::map<std::string, double> sample(const SearchSpace& space, const SampleContext& ctx) override;
+  // Every grid point is held by a COMPLETE, PRUNED or RUNNING trial: no point is run twice at
+  // once (a dead process's trial is re-run as an orphan instead). A point that only FAILed is
+  // run again, up to study.max_failures (Optuna counts it as visited and stops).
+  bool exhausted(const std::vector<FrozenTrial>& trials) const override;
   size_t size() const { return m_size; }
   // The parameters of grid point id. requires: id < size().
   std::map<std::string, double> point(size_t id) const;

@@ -49,6 +49,10 @@ class Sampler {
   // distribution. Deterministic given (seed, space, trials, trial_number).
   virtual std::map<std::string, double> sample(const SearchSpace& space,
                                                const SampleContext& ctx) = 0;
+  // Whether the sampler has nothing new to propose after trials (a grid whose every point a
+  // COMPLETE, PRUNED or RUNNING trial holds): no new trial starts, and once none runs the study
+  // ends, as Optuna's GridSampler stops it.
+  virtual bool exhausted(const std::vector<FrozenTrial>& /*trials*/) const { return false; }
 };
 
 // Builds a sampler from its config: type "tpe", "random", "grid" or "nsga2" and its options
