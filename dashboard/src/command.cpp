@@ -40,6 +40,8 @@ void add_dashboard_command(CLI::App& app) {
   cmd->callback([args] {
     Dashboard dashboard(open_storage(args->db, /*read_only=*/true), args->study,
                         reports::log_folders(args->db, args->trials_dirs));
+    dashboard.on_file_moved(
+        [](const std::string& note) { std::cerr << "hpt: warning: " << note << std::endl; });
     if (!is_loopback_host(args->serve.host)) {
       std::cerr << "hpt: warning: listening on " << args->serve.host
                 << ", which other machines may reach: the dashboard has no login; anyone who "

@@ -154,8 +154,34 @@ uint64_t Dashboard::importance_computations() {
   return m_importance_computations;
 }
 
+void Dashboard::on_file_moved(std::function<void(const std::string&)> note) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_moved_note = std::move(note);
+}
+
+std::string Dashboard::file_moved_problem() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (!m_file_moved && SteadyClock::now() - m_file_checked >= m_sync_interval) {
+    m_file_checked = SteadyClock::now();
+    m_file_moved = m_storage->file_moved();
+    if (m_file_moved && m_moved_note) {
+      m_moved_note(
+          "the database file was deleted, moved or replaced after the dashboard opened it; "
+          "restart hpt dashboard to show the file now at its path");
+    }
+  }
+  return m_file_moved ? "the database file was deleted, moved or replaced after the dashboard "
+                        "opened it: restart hpt dashboard to show the file now at its path"
+                      : "";
+}
+
 Response Dashboard::get(const std::string& path, const std::map<std::string, std::string>& query) {
   try {
+    if (path.rfind("/api/", 0) == 0) {
+      if (const std::string problem = file_moved_problem(); !problem.empty()) {
+        return error_response(503, problem);
+      }
+    }
     return route(path, query);
   } catch (const StorageError& e) {
     return error_response(503, e.what());
@@ -219,8 +245,7 @@ std::vector<StudyInfo> Dashboard::served_studies() {
 }
 
 bool Dashboard::sync_due(const Watched& w) const {
-  return w.synced == SteadyClock::time_point{} ||
-         SteadyClock::now() - w.synced >= m_sync_interval;
+  return w.synced == SteadyClock::time_point{} || SteadyClock::now() - w.synced >= m_sync_interval;
 }
 
 void Dashboard::sync_locked(Watched& w) {

@@ -129,8 +129,8 @@ TEST_CASE("a study id reused after a deletion is a new study", "[dashboard]") {
   rendered_plots(*d, beta);
   {
     SQLite::Database raw(db.path(), SQLite::OPEN_READWRITE);
-    for (const char* table : {"study_directions", "study_user_attributes",
-                              "study_system_attributes", "studies"}) {
+    for (const char* table :
+         {"study_directions", "study_user_attributes", "study_system_attributes", "studies"}) {
       raw.exec(std::string("DELETE FROM ") + table + " WHERE study_id = " + std::to_string(beta));
     }
   }
@@ -146,6 +146,33 @@ TEST_CASE("a study id reused after a deletion is a new study", "[dashboard]") {
   CHECK(trials["cursor"] != cursor);
   CHECK(get_json(*d, "/api/studies")["studies"][1]["name"] == "gamma");
   CHECK(rendered_plots(*d, beta)["html"].get<std::string>().find("gamma") != std::string::npos);
+}
+
+// The database file replaced (moved over, or written back by hpt after `rm`) or deleted while
+// served: every API request says so (503) and the console hears it once; the page still loads.
+TEST_CASE("the dashboard says when its database file moved", "[dashboard]") {
+  for (const bool replace : {true, false}) {
+    hpt::test::StudyDb db(4);
+    auto d = open_dashboard(db);
+    std::vector<std::string> notes;
+    d->on_file_moved([&](const std::string& note) { notes.push_back(note); });
+    REQUIRE(get_json(*d, "/api/studies")["studies"].size() == 2);
+    CHECK(notes.empty());
+    if (replace) {
+      const std::string other = (db.dir.path() / "other.db").string();
+      hpt::open_storage(other)->create_study("gamma", hpt::Direction::Minimize);
+      std::filesystem::rename(other, db.path());
+    } else {
+      std::filesystem::remove(db.path());
+    }
+    for (const char* path : {"/api/studies", "/api/studies/1", "/api/studies/1/trials"}) {
+      CHECK_THAT(get_json(*d, path, {}, 503)["error"].get<std::string>(),
+                 Catch::StartsWith("the database file was deleted, moved or replaced after the "
+                                   "dashboard opened it: restart hpt dashboard"));
+    }
+    CHECK(notes.size() == 1);
+    CHECK(d->get("/", {}).status == 200);
+  }
 }
 
 // The trial page's data: params, steps, fail reason, the learning curve, the log tail and the

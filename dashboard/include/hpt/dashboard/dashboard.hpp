@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,12 @@ class Dashboard {
   // time and yields the CPU to a running study. Importances are cached per study and computed
   // again only when the set of COMPLETE trials changed (at most every other drawing).
   void set_intervals(std::chrono::milliseconds sync, std::chrono::milliseconds min_plot);
+
+  // note hears, once, that the database file was deleted, moved or replaced since it was opened
+  // (`rm`, `mv new.db study.db`, hpt writing a study back). From then on every API request is
+  // answered 503 saying so: the data shown would be a file no path names, and a new file at the
+  // path cannot be read safely beside the old one's write-ahead log: a restart shows it.
+  void on_file_moved(std::function<void(const std::string&)> note);
 
   // How many times the fANOVA importances were computed, over all studies (for tests and the
   // benchmark: refreshes that bring no new COMPLETE trial must not recompute them).
@@ -108,6 +115,8 @@ class Dashboard {
   // still hold it, so it lives on in m_retired. m_mutex held.
   void retire_locked(std::map<int64_t, std::unique_ptr<Watched>>::iterator it);
   std::vector<StudyInfo> served_studies();
+  // The 503 reason once the database file moved (see on_file_moved), else "".
+  std::string file_moved_problem();
   // Starts a drawing when one is due (see set_intervals); m_mutex held.
   void schedule_render(Watched& w);
   // Draws on a new thread: with cached importances, or computing them first when
@@ -128,6 +137,9 @@ class Dashboard {
   std::chrono::milliseconds m_min_plot_interval{1000};
   bool m_stopping = false;
   uint64_t m_importance_computations = 0;
+  std::function<void(const std::string&)> m_moved_note;
+  std::chrono::steady_clock::time_point m_file_checked{};
+  bool m_file_moved = false;  // Once moved, for good.
 };
 
 }  // namespace hpt::dashboard
