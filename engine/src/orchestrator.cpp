@@ -383,6 +383,13 @@ void Orchestrator::open_study() {
       m_study_id = created->id;
     }
   }
+  RunSettings settings{m_config.fixed, m_config.command, {}};
+  for (const auto& [name, dist] : m_config.search_space) {
+    settings.parameters.push_back(name);
+  }
+  for (const std::string& warning : record_run_settings(m_storage, m_study_id, settings)) {
+    m_progress.note("warning: " + warning);
+  }
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);

@@ -1,10 +1,14 @@
 #include "hpt/engine/study_match.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <stdexcept>
+
+#include "hpt/storage/attribute_names.hpp"
 
 namespace hpt {
 
@@ -47,6 +51,71 @@ void check_study_matches(Storage& storage, const std::string& study_name,
       }
     }
   }
+}
+
+std::vector<std::string> record_run_settings(Storage& storage, int64_t study_id,
+                                             const RunSettings& settings) {
+  const Json now = {{"fixed", settings.fixed},
+                    {"command", settings.command},
+                    {"parameters", settings.parameters}};
+  const auto attrs = storage.study_system_attrs(study_id);
+  const auto it = attrs.find(k_run_settings_attr);
+  std::vector<std::string> warnings;
+  if (it != attrs.end() && it->second.is_object()) {
+    const Json& before = it->second;
+    const Json fixed = before.value("fixed", Json::object());
+    if (fixed != settings.fixed && fixed.is_object()) {
+      std::vector<std::string> changed;
+      for (const auto& [key, value] : settings.fixed.items()) {
+        if (!fixed.contains(key) || fixed.at(key) != value) {
+          changed.push_back(key);
+        }
+      }
+      for (const auto& [key, value] : fixed.items()) {
+        if (!settings.fixed.contains(key)) {
+          changed.push_back(key);
+        }
+      }
+      warnings.push_back(fmt::format(
+          "fixed differs from the study's last run ({} changed): its earlier trials ran with the "
+          "old values, and they are compared with the new ones",
+          fmt::join(changed, ", ")));
+    }
+    if (before.value("command", Json()) != now.at("command")) {
+      warnings.push_back(fmt::format(
+          "objective.command differs from the study's last run ({} before): its earlier trials "
+          "ran another objective, and they are compared with the new ones",
+          before.value("command", Json()).dump()));
+    }
+    const Json names = before.value("parameters", Json::array());
+    if (names != now.at("parameters") && names.is_array()) {
+      std::vector<std::string> added;
+      std::vector<std::string> dropped;
+      for (const auto& name : settings.parameters) {
+        if (std::find(names.begin(), names.end(), Json(name)) == names.end()) {
+          added.push_back(name);
+        }
+      }
+      for (const auto& name : names) {
+        if (std::find(settings.parameters.begin(), settings.parameters.end(), name) ==
+            settings.parameters.end()) {
+          dropped.push_back(name.is_string() ? name.get<std::string>() : name.dump());
+        }
+      }
+      if (!added.empty() || !dropped.empty()) {
+        warnings.push_back(fmt::format(
+            "the search space {}{}{} since the study's last run: earlier trials have other "
+            "parameters",
+            added.empty() ? "" : "adds " + fmt::format("{}", fmt::join(added, ", ")),
+            !added.empty() && !dropped.empty() ? " and " : "",
+            dropped.empty() ? "" : "drops " + fmt::format("{}", fmt::join(dropped, ", "))));
+      }
+    }
+  }
+  if (it == attrs.end() || it->second != now) {
+    storage.set_study_system_attr(study_id, k_run_settings_attr, now);
+  }
+  return warnings;
 }
 
 }  // namespace hpt

@@ -38,3 +38,32 @@ TEST_CASE("check_study_matches applies Optuna's rules", "[study_match]") {
                         *s, "s", min, {{"act", hpt::CategoricalDistribution{{"gelu", "relu"}}}}),
                     Catch::Contains("search_space.act: its categorical choices differ"));
 }
+
+// A run that gives the study's trials other settings than its last run did (fixed, the
+// objective command, parameters added or dropped) is warned about, once per change; the same
+// settings again, or a new study, give no warning.
+TEST_CASE("record_run_settings warns when a run changes what trials get", "[study_match]") {
+  auto s = hpt::open_storage(":memory:");
+  const int64_t id = s->create_study("s", hpt::Direction::Minimize);
+  hpt::RunSettings first{hpt::Json{{"a", 1}, {"epochs", 5}}, {"python3", "obj.py"}, {"x", "y"}};
+  CHECK(hpt::record_run_settings(*s, id, first).empty());
+  CHECK(hpt::record_run_settings(*s, id, first).empty());
+  hpt::RunSettings second = first;
+  second.fixed = hpt::Json{{"a", 2}, {"seed", 0}};
+  second.command = {"python3", "other.py"};
+  second.parameters = {"x", "z"};
+  const auto warnings = hpt::record_run_settings(*s, id, second);
+  REQUIRE(warnings.size() == 3);
+  CHECK(warnings[0] ==
+        "fixed differs from the study's last run (a, seed, epochs changed): its earlier trials "
+        "ran with the old values, and they are compared with the new ones");
+  CHECK(warnings[1] ==
+        "objective.command differs from the study's last run ([\"python3\",\"obj.py\"] "
+        "before): its earlier trials ran another objective, and they are compared with the new "
+        "ones");
+  CHECK(warnings[2] ==
+        "the search space adds z and drops y since the study's last run: earlier trials have "
+        "other parameters");
+  CHECK(hpt::record_run_settings(*s, id, second).empty());  // Recorded: said once.
+  CHECK(s->study_system_attrs(id).at("hpt:run_settings").at("parameters") == hpt::Json{"x", "z"});
+}

@@ -17,6 +17,21 @@ namespace hpt {
 void check_study_matches(Storage& storage, const std::string& study_name,
                          const std::vector<Direction>& directions, const SearchSpace& space);
 
+// What a run of a study gives its trials: the fixed section, the objective command (empty for
+// the built-in trainer) and the search space's parameter names.
+struct RunSettings {
+  Json fixed = Json::object();
+  std::vector<std::string> command;
+  std::vector<std::string> parameters;
+};
+
+// Records settings as what study_id's trials run with from now (study system attributes
+// k_run_settings_attr), and returns a warning line for each way they differ from what the
+// study's last run recorded: trials that ran with other settings stay in the study, and best,
+// report and the sampler compare them all. None for a new study or the same settings.
+std::vector<std::string> record_run_settings(Storage& storage, int64_t study_id,
+                                             const RunSettings& settings);
+
 // "MINIMIZE" or, for several objectives, "[MINIMIZE, MAXIMIZE]".
 std::string directions_text(const std::vector<Direction>& directions);
 

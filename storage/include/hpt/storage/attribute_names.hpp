@@ -23,6 +23,9 @@ inline constexpr const char* k_stderr_tail_attr = "hpt:stderr_tail";
 inline constexpr const char* k_attempt_attr = "hpt:attempt";
 // On a retry of a failed trial: the number of the trial it repeats.
 inline constexpr const char* k_retry_of_attr = "hpt:retry_of";
+// A study system attribute: what the study's last run gave its trials ({"fixed": {...},
+// "command": [...], "parameters": [...]}: engine's RunSettings), to warn when a run changes it.
+inline constexpr const char* k_run_settings_attr = "hpt:run_settings";
 // Why hpt ended a worker that had printed its final value but did not exit (objective.timeout,
 // a stop signal): the trial is COMPLETE with that value; this says what ended the worker.
 inline constexpr const char* k_ended_after_final_attr = "hpt:ended_after_final";
