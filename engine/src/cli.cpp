@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -29,6 +30,7 @@
 #include "hpt/io/folder.hpp"
 #include "hpt/io/python_json.hpp"
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/io/utf8.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
 #include "hpt/storage/attribute_names.hpp"
@@ -302,7 +304,7 @@ void check_output_path(const std::string& out, const std::string& storage_url) {
   if (std::filesystem::is_regular_file(out, ec) && !empty_or_html(out)) {
     throw std::invalid_argument(fmt::format(
         "output '{}' exists and is not an HTML file; refusing to overwrite it (choose another "
-        "--out, or remove it first)",
+        "-o, or remove it first)",
         out));
   }
 }
@@ -387,11 +389,23 @@ void add_read_commands(CLI::App& app, CommandLine& cl) {
 // hpt studies DB: one line per study.
 int print_studies(const std::string& db) {
   auto storage = open_storage(db, true);
-  for (const auto& s : storage->list_studies()) {
+  const auto studies = storage->list_studies();
+  if (studies.empty()) {
+    std::cout << "no study in this database yet\n";
+  }
+  std::vector<std::array<std::string, 3>> rows;
+  std::array<size_t, 2> width{};
+  for (const auto& s : studies) {
     const int n = storage->count_trials(s.id);
     const int done = storage->count_trials(s.id, {TrialState::Complete, TrialState::Pruned});
-    std::cout << fmt::format("{}  {}  {} trials ({} finished)\n", terminal_text(s.name),
-                             directions_text(s.directions), n, done);
+    rows.push_back({terminal_text(s.name), directions_text(s.directions),
+                    fmt::format("{} trial{} ({} finished)", n, n == 1 ? "" : "s", done)});
+    width = {std::max(width[0], utf8_length(rows.back()[0])),
+             std::max(width[1], rows.back()[1].size())};
+  }
+  for (const auto& [name, directions, counts] : rows) {  // Aligned columns, no trailing blanks.
+    std::cout << name << std::string(width[0] - utf8_length(name) + 2, ' ') << directions
+              << std::string(width[1] - directions.size() + 2, ' ') << counts << "\n";
   }
   return 0;
 }

@@ -30,7 +30,10 @@ void Progress::begin(const std::string& study, Direction direction, int total, i
   m_done = m_done_at_start = already_done;
   m_start = std::chrono::steady_clock::now();
   m_out << terminal_text(fmt::format("hpt: study '{}': {} of {} trials finished{}", study,
-                                     already_done, total, already_done > 0 ? ", resuming" : ""))
+                                     already_done, total,
+                                     already_done >= total ? ": nothing to run"
+                                     : already_done > 0    ? ", resuming"
+                                                           : ""))
         << "\n";
   m_out.flush();
 }

@@ -27,6 +27,9 @@ TEST_CASE("progress: plain lines", "[progress]") {
   CHECK_THAT(s, Catch::Contains("trial 2 FAIL: worker exited with status 1 (1s) [2/3]"));
   CHECK_THAT(s, Catch::Contains("trial 3 COMPLETE value=0.7 (2s) [3/3]"));
   CHECK(s.find('\r') == std::string::npos);
+  std::ostringstream done;
+  Progress(done, false).begin("s", Direction::Maximize, 3, 7);
+  CHECK(done.str() == "hpt: study 's': 7 of 3 trials finished: nothing to run\n");
 }
 
 // The summary's best trial is never a NaN value, even when the NaN trial comes first.

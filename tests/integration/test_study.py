@@ -1,5 +1,6 @@
 """End-to-end studies with a command objective: results, formats, pruning, determinism."""
 import json
+import sqlite3
 import os
 import unittest
 
@@ -40,8 +41,24 @@ class StudyTest(TempDirTest):
         best = min(trials, key=lambda t: t["value"])
         best_json = json.loads(run_hpt("best", db, "--format", "json", check=True).stdout)
         self.assertEqual(best_json["number"], best["number"])
-        self.assertIn("quad", run_hpt("studies", db, check=True).stdout)
-        csv = run_hpt("trials", db, "--format", "csv", check=True).stdout.strip().splitlines()
+        self.assertEqual(run_hpt("studies", db, check=True).stdout, "quad  MINIMIZE  6 trials (6 finished)\n")
+        run_hpt("--config", cfg, "--trials", "1", "--study", "a-longer-name", check=True)
+        self.assertEqual(run_hpt("studies", db, check=True).stdout,
+                         "quad           MINIMIZE  6 trials (6 finished)\n"
+                         "a-longer-name  MINIMIZE  1 trial (1 finished)\n")
+        empty = os.path.join(self.dir, "empty.db")
+        con = sqlite3.connect(db)
+        con.execute(f"VACUUM INTO '{empty}'")
+        con.close()
+        con = sqlite3.connect(empty)
+        for table in ("trial_values", "trial_params", "trial_intermediate_values", "trial_user_attributes",
+                      "trial_system_attributes", "trial_heartbeats", "trials", "study_directions",
+                      "study_user_attributes", "study_system_attributes", "studies"):
+            con.execute(f"DELETE FROM {table}")
+        con.commit()
+        con.close()
+        self.assertEqual(run_hpt("studies", empty, check=True).stdout, "no study in this database yet\n")
+        csv = run_hpt("trials", db, "--study", "quad", "--format", "csv", check=True).stdout.strip().splitlines()
         self.assertEqual(csv[0], "number,state,value,duration,params_kind,params_x,params_y")
         self.assertEqual(len(csv), 7)
 
