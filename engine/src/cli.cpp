@@ -159,7 +159,7 @@ std::string trials_csv(const std::vector<FrozenTrial>& trials) {
     const Json p = t.external_params();
     out << t.number << "," << trial_state_name(t.state) << ","
         << (t.values.size() > 1 ? csv_escape(values_cell(t, "{}")) : value_text(t.value)) << ","
-        << (t.duration_seconds() ? fmt::format("{:.3f}", *t.duration_seconds()) : "");
+        << (t.duration_seconds() ? fmt::format("{}", *t.duration_seconds()) : "");
     for (const auto& n : names) {
       out << "," << (p.contains(n) ? csv_escape(param_text(p[n])) : "");
     }

@@ -31,6 +31,8 @@ std::unique_ptr<Storage> sample_study(const std::string& db, StudyInfo& info) {
   FloatDistribution fx{0, 1, false, {}};
   CategoricalDistribution fc{{Json::array({512, 256}), "a,b"}};
   FrozenTrial a = complete_trial(0.25);
+  a.datetime_start = Clock::time_point{} + std::chrono::hours(24 * 365 * 50);
+  a.datetime_complete = *a.datetime_start + std::chrono::microseconds(1234567);
   a.params = {{"x", 0.5}, {"c", 0}};
   a.distributions = {{"x", fx}, {"c", fc}};
   s->create_trial(info.id, a);
@@ -67,7 +69,9 @@ TEST_CASE_METHOD(SampleStudy, "cli: trials as json", "[cli]") {
 TEST_CASE_METHOD(SampleStudy, "cli: trials as csv and table", "[cli]") {
   const std::string csv = format_trials(*s, info, "csv");
   CHECK_THAT(csv, Catch::StartsWith("number,state,value,duration,params_c,params_x\n"));
-  CHECK_THAT(csv, Catch::Contains("\n0,COMPLETE,0.25,") && Catch::Contains(",\"[512,256]\",0.5\n"));
+  CHECK_THAT(csv, Catch::Contains("\n0,COMPLETE,0.25,1.234567,") &&
+                      Catch::Contains(",\"[512,256]\",0.5\n"));  // The duration as in json.
+  CHECK(Json::parse(format_trials(*s, info, "json"))[0]["duration"] == 1.234567);
   CHECK_THAT(csv, Catch::Contains("\n1,FAIL,,") && Catch::Contains(",\"a,b\",0.75\n"));
   const std::string table = format_trials(*s, info, "table");
   CHECK_THAT(table, Catch::Contains("number  state"));
@@ -259,8 +263,8 @@ TEST_CASE("cli: a refused study makes no database", "[cli]") {
   const std::string cfg = dir.file("c.yaml");
   std::ofstream(cfg) << "study: {storage: " << dir.file("s.db")
                      << "}\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
-  const auto long_name = run_hpt_capture({"--config", cfg, "--trials", "1", "--study",
-                                          std::string(513, 'a')});
+  const auto long_name =
+      run_hpt_capture({"--config", cfg, "--trials", "1", "--study", std::string(513, 'a')});
   CHECK(long_name.first != 0);
   CHECK_THAT(long_name.second, Catch::Contains("is 513 characters long"));
   const std::string big = dir.file("big.yaml");
