@@ -84,8 +84,9 @@ Json trial_json(const FrozenTrial& t) {
          {"state", trial_state_name(t.state)},
          {"value", value_json(t.value)},
          {"params", t.external_params()},
-         {"datetime_start", time_text(t.datetime_start)},
-         {"datetime_complete", time_text(t.datetime_complete)},
+         {"datetime_start", t.datetime_start ? Json(time_text(t.datetime_start)) : Json()},
+         {"datetime_complete",
+          t.datetime_complete ? Json(time_text(t.datetime_complete)) : Json()},  // null, as None
          {"duration", t.duration_seconds() ? Json(*t.duration_seconds()) : Json(nullptr)},
          {"user_attrs", t.user_attrs}};
   Json iv = Json::object();

@@ -63,6 +63,11 @@ TEST_CASE_METHOD(SampleStudy, "cli: trials as json", "[cli]") {
   CHECK(j[0]["params"]["c"] == Json::array({512, 256}));
   CHECK(j[1]["state"] == "FAIL");
   CHECK(j[1]["value"].is_null());
+  CHECK(j[1]["datetime_complete"].is_string());
+  FrozenTrial waiting;
+  waiting.state = TrialState::Waiting;
+  s->create_trial(info.id, waiting);
+  CHECK(Json::parse(format_trials(*s, info, "json"))[2]["datetime_complete"].is_null());  // Not "".
 }
 
 // csv quotes values holding commas; table aligns columns.
