@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -68,6 +68,16 @@ int checked_output(int code, const MessageFilter& filter) {
   return code == 0 ? 1 : code;
 }
 
+// "hpt VERB --help" for the verb the command line chose (its own flags), else "hpt --help".
+std::string help_command(CLI::App& app) {
+  std::string command = "hpt";
+  for (CLI::App* at = &app; !at->get_subcommands().empty();) {
+    at = at->get_subcommands().front();
+    command += " " + at->get_name();
+  }
+  return command + " --help";
+}
+
 }  // namespace
 
 void print_error(const std::string& message, const MessageFilter& filter) {
@@ -121,7 +131,7 @@ std::optional<int> parse_app(CLI::App& app, int argc, char** argv, const Message
     // A command asking for a specific exit code (a ParseError to CLI11: caught before those).
     return exit_code_of(e, filter);
   } catch (const CLI::ParseError& e) {
-    print_error(parse_error_text(e.what()) + " (see hpt --help)", filter);
+    print_error(parse_error_text(e.what()) + " (see " + help_command(app) + ")", filter);
     return 2;
   } catch (const CLI::Error& e) {  // Any other CLI11 error, with its own exit code.
     return exit_code_of(e, filter);

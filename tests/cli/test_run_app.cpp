@@ -3,9 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <iostream>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -131,8 +131,8 @@ TEST_CASE("parse_app", "[cli]") {
   const std::string err = c.err.str();
   CHECK(err.find("hunter22") == std::string::npos);
   CHECK_THAT(err, Catch::StartsWith("hpt: error: ") &&
-                      Catch::Contains("postgresql://u:***@h/db (see hpt --help)\n") &&
-                      Catch::EndsWith(" (see hpt --help)\n"));
+                      Catch::Contains("postgresql://u:***@h/db (see hpt go --help)\n") &&
+                      Catch::EndsWith(" (see hpt go --help)\n"));  // The verb's own flags.
   CHECK(std::count(err.begin(), err.end(), '\n') == 2);
 }
 
@@ -150,9 +150,9 @@ TEST_CASE("parse_app names a repeated flag", "[cli]") {
 // An empty value never silently means "not given": every option and positional that takes a
 // value refuses "" naming itself, in subcommands too; flags are untouched.
 TEST_CASE("parse_app refuses empty values", "[cli]") {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"hpt", "go", "--out", ""}, {"hpt", "go", "", "--out", "d"},
-        {"hpt", "go", "--out="}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"hpt", "go", "--out", ""},
+                                               {"hpt", "go", "", "--out", "d"},
+                                               {"hpt", "go", "--out="}}) {
     CLI::App app{"test", "hpt"};
     std::string out, db;
     bool verbose = false;
@@ -164,8 +164,9 @@ TEST_CASE("parse_app refuses empty values", "[cli]") {
     Argv argv(args);
     CHECK(parse_app(app, argv.argc(), argv.argv()) == 2);
     // "--out=" is CLI11's own "1 required TEXT missing".
-    CHECK_THAT(c.err.str(), Catch::StartsWith("hpt: error: ") &&
-                                (Catch::Contains("must not be empty") || Catch::Contains("missing")));
+    CHECK_THAT(c.err.str(),
+               Catch::StartsWith("hpt: error: ") &&
+                   (Catch::Contains("must not be empty") || Catch::Contains("missing")));
   }
   CLI::App app{"test", "hpt"};
   std::string out;
