@@ -452,10 +452,15 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   for (const auto& [k, v] : params.items()) {
     std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
   }
-  for (const auto& [k, v] : best.user_attrs) {
-    if (v.is_number() || v.is_string()) {
-      std::cout << terminal_text(fmt::format("  [{}] {}", k, param_text(v))) << "\n";
-    }
+  for (const auto& [k, v] : best.user_attrs) {  // Long lists (a ROC curve) in a few words.
+    const std::string text = v.is_number() || v.is_string() ? param_text(v) : python_json_dumps(v);
+    std::cout << terminal_text(fmt::format(
+                     "  [{}] {}", k,
+                     text.size() <= 80 ? text
+                                       : fmt::format("({} {} {}; --format json shows it)", v.size(),
+                                                     v.is_array() ? "items" : "keys",
+                                                     v.is_array() ? "in a list" : "in an object")))
+              << "\n";
   }
   return 0;
 }

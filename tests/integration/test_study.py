@@ -62,6 +62,26 @@ class StudyTest(TempDirTest):
         self.assertEqual(csv[0], "number,state,value,duration,params_kind,params_x,params_y")
         self.assertEqual(len(csv), 7)
 
+    def test_best_shows_every_user_attribute(self):
+        """`hpt best` lists every user attribute: short lists and objects as JSON, long ones (a ROC
+        curve) in a few words (they were left out)."""
+        script = os.path.join(self.dir, "attrs.py")
+        with open(script, "w") as f:
+            f.write("import json\n"
+                    "print(json.dumps({'value': 1.0, 'user_attrs': {'cm': [[1, 2], [3, 4]], 'note': 'hi',"
+                    " 'roc': [[i / 100, i / 100] for i in range(101)]}}))\n")
+        cfg = write_config(self.dir, f"""\
+            study: {{name: a, storage: {self.dir}/a.db}}
+            objective: {{command: [{PYTHON}, {script}]}}
+            search_space:
+              x: {{type: float, low: 0, high: 1}}
+            """)
+        run_hpt("--config", cfg, "--trials", "1", check=True)
+        out = run_hpt("best", f"{self.dir}/a.db", check=True).stdout
+        self.assertIn("  [cm] [[1, 2], [3, 4]]\n", out)
+        self.assertIn("  [note] hi\n", out)
+        self.assertIn("  [roc] (101 items in a list; --format json shows it)\n", out)
+
     def test_median_pruner_prunes_and_terminates_workers(self):
         """With slow reporting steps, bad trials get PRUNED and count as finished."""
         cfg = write_config(self.dir, f"""\
