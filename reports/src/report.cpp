@@ -59,7 +59,13 @@ std::string importance_text(Storage& storage, const std::string& study_name,
   for (const auto& [name, v] : sorted) {
     width = std::max(width, terminal_text(name).size());
   }
-  std::string out = fmt::format("{:<{}}  {:>10}\n", "parameter", width, "importance");
+  // A multi-objective study's table says which objective it is for (the json stays a plain map).
+  std::string out =
+      study.is_multi_objective() && t == ImportanceTarget::Value
+          ? fmt::format("objective {} of {} ({}; --objective N for another)\n", k, n_objectives,
+                        direction_name(study.directions[static_cast<size_t>(k)]))
+          : "";
+  out += fmt::format("{:<{}}  {:>10}\n", "parameter", width, "importance");
   for (const auto& [name, v] : sorted) {
     out += fmt::format("{:<{}}  {:>10.4f}\n", terminal_text(name), width, v);
   }

@@ -89,4 +89,10 @@ TEST_CASE("importance_text of a multi-objective study", "[report]") {
   }
   CHECK(hpt::reports::importance_text(s, "mo", "duration", "table").find("\nlayers ") !=
         std::string::npos);
+  // The table says which objective it is for.
+  CHECK_THAT(
+      hpt::reports::importance_text(s, "mo", "value", "table", 1),
+      Catch::StartsWith("objective 1 of 2 (MAXIMIZE; --objective N for another)\nparameter"));
+  CHECK_THAT(hpt::reports::importance_text(s, "mo", "duration", "table"),
+             Catch::StartsWith("parameter"));
 }
