@@ -410,9 +410,8 @@ class StorageFaultTest(TempDirTest):
         finally:
             con.close()
 
-    def _study_deleted_mid_run(self, replace_with=None):
-        """Starts a 6-trial study, waits for two COMPLETE trials, then deletes (or replaces) the
-        database file under it; returns (cfg, db, proc's output and code)."""
+    def _study_with_two_complete(self):
+        """Starts a 6-trial jobs=2 study and returns (cfg, db, proc) once two trials are COMPLETE."""
         cfg = quadratic_config(self.dir, jobs=2)
         db = f"{self.dir}/study.db"
         proc = subprocess.Popen([HPT, "--config", cfg, "--trials", "6"], stdout=subprocess.PIPE,
@@ -422,6 +421,12 @@ class StorageFaultTest(TempDirTest):
         while not os.path.exists(db) or self._complete_count(db) < 2:
             self.assertLess(time.time(), deadline)
             time.sleep(0.1)
+        return cfg, db, proc
+
+    def _study_deleted_mid_run(self, replace_with=None):
+        """Deletes (or replaces) the database file under a running study; returns (cfg, db, proc's
+        output and code)."""
+        cfg, db, proc = self._study_with_two_complete()
         if replace_with:
             os.replace(replace_with, db)
         else:
@@ -447,15 +452,7 @@ class StorageFaultTest(TempDirTest):
     def test_trials_folder_deleted_mid_study_is_made_again(self):
         """`rm -rf study_trials` while a study runs: the next trials make the folder again and have their
         logs (every later trial had none)."""
-        cfg = quadratic_config(self.dir, jobs=2)
-        db = f"{self.dir}/study.db"
-        proc = subprocess.Popen([HPT, "--config", cfg, "--trials", "6"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=dict(os.environ, OBJ_SLEEP="0.3"))
-        self.addCleanup(proc.kill)
-        deadline = time.time() + 30
-        while not os.path.exists(db) or self._complete_count(db) < 2:
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.1)
+        cfg, db, proc = self._study_with_two_complete()
         shutil.rmtree(f"{self.dir}/study_trials")
         out, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, out + err)
