@@ -709,8 +709,8 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
   } else if (!r.stop_reason.empty() && !r.final) {
     o.fail(r.stop_reason);
   } else if (!worker.exit_problem.empty() && r.stop_reason.empty()) {
-    // (hpt ending a worker after its final value, stop_reason set: the value counts.)
-    // hpt sends SIGKILL only with a stop reason (above): this one came from elsewhere.
+    // With a stop reason, hpt ended the worker after its final value, which counts (below).
+    // hpt sends SIGKILL only with a stop reason: this one came from elsewhere.
     const char* oom = worker.signal == SIGKILL
                           ? ", not sent by hpt: out of memory? (the kernel's OOM killer sends it)"
                           : "";
