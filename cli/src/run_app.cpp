@@ -59,9 +59,14 @@ int checked_output(int code, const MessageFilter& filter) {
     std::clearerr(stdout);
     return code == 0 ? 128 + SIGPIPE : code;
   }
-  const int err = errno;
+  int err = errno;
   std::cout.clear();
   std::clearerr(stdout);
+  // The stream failed earlier (a study prints as it goes) and errno is long gone: one byte to
+  // the broken output asks the system why (ENOSPC on /dev/full, EBADF when closed).
+  if (err == 0 && ::write(STDOUT_FILENO, "\n", 1) < 0) {
+    err = errno;
+  }
   print_error(
       std::string("cannot write the output: ") + (err != 0 ? std::strerror(err) : "write error"),
       filter);

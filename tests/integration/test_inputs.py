@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import unittest
 
-from hpt_harness import HPT, PYTHON, TempDirTest, file_digest, write_config
+from hpt_harness import HPT, PYTHON, TempDirTest, file_digest, quadratic_config, write_config
 
 TRAINER_VERBS = ["train", "match", "embed", "worker"]
 
@@ -238,6 +238,17 @@ class OutputPathTest(TempDirTest):
                                       stderr=subprocess.PIPE, text=True, timeout=60)
                 self.assertEqual(proc.returncode, 1, proc.stderr)
                 self.assertIn("cannot write the output: Bad file descriptor", proc.stderr)
+
+    def test_study_whose_output_cannot_be_written_says_why(self):
+        """A study run with stdout on a full disk finishes its trials (they are in the database), then
+        fails in one line naming the cause (it said only "write error": errno was long gone)."""
+        cfg = quadratic_config(self.dir, db="full.db")
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([HPT, "--config", cfg, "--trials", "2"], stdout=full,
+                                  stderr=subprocess.PIPE, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertTrue(proc.stderr.endswith("hpt: error: cannot write the output: No space left on device\n"),
+                        proc.stderr)
 
     def test_report_to_standard_output(self):
         """`hpt report DB -o -` writes the page to stdout (it wrote a file named '-')."""
