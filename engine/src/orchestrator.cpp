@@ -53,9 +53,17 @@ constexpr auto k_linger_note_after = std::chrono::seconds(30);
 
 extern "C" void on_stop_signal(int) { g_stop_signals.fetch_add(1); }
 
-// Ctrl-Z (SIGTSTP) asked the study to stop with its workers (Orchestrator::stop_if_asked).
+// Ctrl-Z (SIGTSTP) asked the study to stop with its workers (Orchestrator::stop_if_asked),
+// unless a SIGCONT came after it (g_continued moved on since g_ctrl_z_at): `kill -TSTP; kill
+// -CONT` in a script must not leave the study stopped with nobody to continue it.
 std::atomic<bool> g_ctrl_z{false};
-extern "C" void on_ctrl_z(int) { g_ctrl_z = true; }
+std::atomic<unsigned> g_continued{0};
+std::atomic<unsigned> g_ctrl_z_at{0};
+extern "C" void on_ctrl_z(int) {
+  g_ctrl_z_at = g_continued.load();
+  g_ctrl_z = true;
+}
+extern "C" void on_continue(int) { g_continued.fetch_add(1); }
 
 // Installs the stop handlers for the lifetime of the guard: SIGINT, SIGTERM, SIGHUP (a closed
 // terminal or SSH session stops the study as Ctrl-C does; a study started under nohup, with
@@ -73,6 +81,7 @@ class SignalGuard {
       install(i, k_stop_signal_numbers[i], on_stop_signal);
     }
     install(k_stop_signal_numbers.size(), SIGTSTP, on_ctrl_z);
+    install(k_stop_signal_numbers.size() + 1, SIGCONT, on_continue);
   }
   ~SignalGuard() {
     if (g_stop_signals > 0) {
@@ -102,7 +111,7 @@ class SignalGuard {
     m_installed[i] = sig;
   }
 
-  static constexpr size_t k_count = k_stop_signal_numbers.size() + 1;
+  static constexpr size_t k_count = k_stop_signal_numbers.size() + 2;
   std::array<struct sigaction, k_count> m_old{};
   std::array<int, k_count> m_installed{};  // The signal whose handler is at i, or 0.
 };
@@ -882,7 +891,7 @@ void Orchestrator::check_timeouts() {
 }
 
 void Orchestrator::stop_if_asked() {
-  if (!g_ctrl_z.exchange(false) || g_stop_signals > 0) {
+  if (!g_ctrl_z.exchange(false) || g_stop_signals > 0 || g_continued != g_ctrl_z_at) {
     return;
   }
   const size_t n = m_running.size();
@@ -908,6 +917,7 @@ void Orchestrator::pause(Duration d) {
 // Ends every worker and hands its trial back as WAITING, so a resume re-runs it; a trial whose
 // final value came (its worker lingering) is COMPLETE with it instead.
 void Orchestrator::stop_all(bool immediately) {
+  const TimePoint stopped_at = m_workers.now();
   for (auto& r : m_running) {
     m_workers.signal(r->worker, immediately ? SIGKILL : SIGTERM);
   }
@@ -918,12 +928,13 @@ void Orchestrator::stop_all(bool immediately) {
       m_workers.wait(milliseconds(20));
     }
     if (r->final) {
-      if (r->stop_reason.empty()) {
+      const WorkerResult result = m_workers.reap(r->worker);
+      if (r->stop_reason.empty() && !result.exit_problem.empty()) {  // Not just exiting by itself.
         r->stop_reason = fmt::format(
             "ended by a stop signal {:.1f} s after it printed its final value without exiting",
-            std::chrono::duration<double>(m_workers.now() - *r->final_at).count());
+            std::chrono::duration<double>(stopped_at - *r->final_at).count());
       }
-      finish(*r, m_workers.reap(r->worker));
+      finish(*r, result);
       continue;
     }
     m_workers.reap(r->worker);  // Kills the group if it is still alive.
@@ -965,6 +976,7 @@ bool Orchestrator::database_file_moved() {
 }
 
 int Orchestrator::rescue_study() {
+  namespace fs = std::filesystem;
   const std::string path = sqlite_file_of(m_config.storage).value_or(m_config.storage);
   m_progress.note(
       fmt::format("the study database '{}' is gone from its path: ending the running "
@@ -972,26 +984,55 @@ int Orchestrator::rescue_study() {
                   path));
   stop_all(false);
   m_progress.end();
-  // A new file at the path is never replaced: the study goes beside it.
-  std::string target = path;
-  for (int n = 1; std::filesystem::exists(std::filesystem::symlink_status(target)); ++n) {
-    target = path + ".recovered" + (n == 1 ? "" : "-" + std::to_string(n));
+  // Where the file was: through a dangling symbolic link, the link's target.
+  std::error_code ec;
+  fs::path home = fs::absolute(path, ec);
+  if (fs::is_symlink(fs::symlink_status(home, ec))) {
+    const fs::path to = fs::read_symlink(home, ec);
+    home = (to.is_absolute() ? to : home.parent_path() / to).lexically_normal();
   }
-  create_folder(std::filesystem::path(std::filesystem::absolute(target)).parent_path().string());
-  // Written under a temporary name and linked into place, so no half-written copy takes it.
-  const std::string temp = fmt::format("{}.hpt-copy-{}", target, ::getpid());
-  m_storage.save_copy(temp);
-  const bool linked = ::link(temp.c_str(), target.c_str()) == 0;
-  if (linked) {
-    ::unlink(temp.c_str());
+  // Back at home; beside it when another file holds it (never replaced); when its folder cannot
+  // be written (made a file, read-only), in the working folder, then the temporary folder.
+  std::vector<std::string> problems;
+  std::string saved;
+  for (const fs::path& dir :
+       {home.parent_path(), fs::current_path(ec), fs::temp_directory_path(ec)}) {
+    fs::path target = dir / home.filename();
+    for (int n = 1; fs::exists(fs::symlink_status(target, ec)); ++n) {
+      target =
+          dir / (home.filename().string() + ".recovered" + (n == 1 ? "" : fmt::format("-{}", n)));
+    }
+    // Written under a temporary name and linked into place: no half-written copy takes it.
+    const std::string temp = fmt::format("{}.hpt-copy-{}", target.string(), ::getpid());
+    try {
+      create_folder(dir.string());
+      m_storage.save_copy(temp);
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+      continue;
+    }
+    saved = ::link(temp.c_str(), target.c_str()) == 0 ? target.string() : temp;
+    if (saved != temp) {
+      ::unlink(temp.c_str());
+    }
+    break;
   }
-  const std::string saved = linked ? target : temp;
+  if (saved.empty()) {
+    m_out << terminal_text(fmt::format(
+                 "hpt: error: the study database '{}' was deleted, moved or replaced while the "
+                 "study ran, and the study could NOT be saved ({}); its trials are lost when hpt "
+                 "exits",
+                 path, fmt::join(problems, "; ")))
+          << "\n";
+    return 1;
+  }
+  const bool back = saved == home.string();
   m_out << terminal_text(fmt::format(
                "hpt: error: the study database '{}' was deleted, moved or replaced while the study "
                "ran; the study, every trial in it, is saved {} (its running trials are WAITING){}",
-               path, saved == path ? "back at '" + path + "'" : "as '" + saved + "'",
-               saved == path ? ": run the same command to resume"
-                             : fmt::format("; the file now at '{}' was left alone", path)))
+               path, back ? "back at '" + saved + "'" : "as '" + saved + "'",
+               back ? ": run the same command to resume"
+                    : fmt::format(": give --storage {} to resume it", saved)))
         << "\n";
   return 1;
 }

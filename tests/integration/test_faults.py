@@ -102,19 +102,23 @@ class WorkerFaultTest(TempDirTest):
 
 
 class InterruptTest(TempDirTest):
-    def _start(self, cfg, trials, env=None):
+    def _start(self, cfg, trials, env=None, own_group=False):
         full_env = dict(os.environ)
         full_env.update(env or {})
+        # own_group: a process group whose parent (this test) is in another, so not orphaned: the
+        # kernel lets Ctrl-Z's default action stop it, as in a shell with job control.
         proc = subprocess.Popen([HPT, "--config", cfg, "--trials", str(trials)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=full_env)
+                                stderr=subprocess.PIPE, text=True, env=full_env,
+                                process_group=0 if own_group else None)
         self.addCleanup(proc.kill)  # A failed or timed-out check never leaves hpt running.
         return proc
 
-    def _private_study(self, sleep):
+    def _private_study(self, sleep, own_group=False):
         """Starts a 6-trial jobs=2 study on a private objective copy; returns (script, cfg, db, proc)."""
         script = private_objective(self.dir)
         cfg = quadratic_config(self.dir, jobs=2, objective_path=script)
-        return script, cfg, f"{self.dir}/study.db", self._start(cfg, 6, env={"OBJ_SLEEP": str(sleep)})
+        return script, cfg, f"{self.dir}/study.db", self._start(cfg, 6, env={"OBJ_SLEEP": str(sleep)},
+                                                                own_group=own_group)
 
     def test_ctrl_c_ends_workers_and_resume_finishes(self):
         """SIGINT: exit 130 within seconds, no worker left, trials WAITING; rerun completes exactly N."""
@@ -250,6 +254,22 @@ class InterruptTest(TempDirTest):
         self.assertRegex(out + err, r"hpt: continued after [5-9] s \(not counted in objective.timeout\)")
         trials = trials_json(f"{self.dir}/study.db")
         self.assertEqual(state_counts(trials), {"COMPLETE": 1}, trials)
+
+    def test_ctrl_z_then_an_early_continue_never_leaves_the_study_stopped(self):
+        """`kill -TSTP; kill -CONT` from a script, the continue before hpt acted on the stop: hpt and its
+        workers go on (they stayed stopped, with nobody left to continue them)."""
+        script, cfg, db, proc = self._private_study(0.3, own_group=True)
+        time.sleep(1.5)
+        for gap in (0.0, 0.005, 0.01, 0.02, 0.03):
+            os.kill(proc.pid, signal.SIGTSTP)
+            time.sleep(gap)
+            os.kill(proc.pid, signal.SIGCONT)
+            time.sleep(0.5)
+            with open(f"/proc/{proc.pid}/stat") as f:
+                self.assertNotEqual(f.read().rsplit(")", 1)[1].split()[0], "T", f"left stopped (gap {gap} s)")
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertEqual(state_counts(trials_json(db)), {"COMPLETE": 6})
 
     def test_lingering_worker_keeps_its_value_on_ctrl_c(self):
         """A worker that prints its final value and then hangs (a DataLoader thread at teardown): Ctrl-C
@@ -448,6 +468,52 @@ class StorageFaultTest(TempDirTest):
         self.assertGreaterEqual(counts.get("COMPLETE", 0), 2)
         run_hpt("--config", cfg, "--trials", "6", check=True)
         self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
+
+    def _study_in_out_folder(self, storage):
+        """Starts a 6-trial jobs=2 study on storage (inside self.dir, working folder self.dir) and
+        returns (cfg, proc) once two trials are COMPLETE."""
+        cfg = quadratic_config(self.dir, db=storage, jobs=2)
+        proc = subprocess.Popen([HPT, "--config", cfg, "--trials", "6"], cwd=self.dir, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=dict(os.environ, OBJ_SLEEP="0.3"))
+        self.addCleanup(proc.kill)
+        db = os.path.join(self.dir, storage)
+        deadline = time.time() + 30
+        while not os.path.exists(db) or self._complete_count(db) < 2:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        return cfg, proc
+
+    def test_database_folder_made_a_file_saves_the_study_in_the_working_folder(self):
+        """`rm -rf out; echo > out` under a running study: its folder cannot be made again, so the study
+        is saved in the working folder (it was lost, with only "'out' exists and is not a folder")."""
+        os.mkdir(os.path.join(self.dir, "out"))
+        cfg, proc = self._study_in_out_folder("out/study.db")
+        shutil.rmtree(os.path.join(self.dir, "out"))
+        with open(os.path.join(self.dir, "out"), "w") as f:
+            f.write("not a folder\n")
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 1, out + err)
+        saved = os.path.join(self.dir, "study.db")
+        self.assertIn(f"is saved as '{saved}' (its running trials are WAITING): give --storage {saved}", out + err)
+        self.assertGreaterEqual(state_counts(trials_json(saved)).get("COMPLETE", 0), 2)
+
+    def test_database_behind_a_symbolic_link_is_written_back_to_its_target(self):
+        """The study's path is a symbolic link and its target is deleted: the study goes back to the
+        target, so the same command resumes it (it went beside the dangling link, and the next run
+        started an empty study at the target)."""
+        os.mkdir(os.path.join(self.dir, "real"))
+        os.mkdir(os.path.join(self.dir, "out"))
+        os.symlink("../real/study.db", os.path.join(self.dir, "out", "study.db"))
+        cfg, proc = self._study_in_out_folder("out/study.db")
+        target = os.path.join(self.dir, "real", "study.db")
+        os.unlink(target)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 1, out + err)
+        self.assertIn(f"is saved back at '{target}'", out + err)
+        done = state_counts(trials_json(target)).get("COMPLETE", 0)
+        self.assertGreaterEqual(done, 2)
+        proc = run_hpt("--config", cfg, "--trials", "6", check=True)
+        self.assertIn(f"{done} of 6 trials finished, resuming", proc.stdout + proc.stderr)
 
     def test_trials_folder_deleted_mid_study_is_made_again(self):
         """`rm -rf study_trials` while a study runs: the next trials make the folder again and have their
