@@ -160,19 +160,18 @@ void Dashboard::on_file_moved(std::function<void(const std::string&)> note) {
 }
 
 std::string Dashboard::file_moved_problem() {
+  static const std::string k_moved =
+      "the database file was deleted, moved or replaced after the dashboard opened it: restart "
+      "hpt dashboard to show the file now at its path";
   std::lock_guard<std::mutex> lock(m_mutex);
   if (!m_file_moved && SteadyClock::now() - m_file_checked >= m_sync_interval) {
     m_file_checked = SteadyClock::now();
     m_file_moved = m_storage->file_moved();
     if (m_file_moved && m_moved_note) {
-      m_moved_note(
-          "the database file was deleted, moved or replaced after the dashboard opened it; "
-          "restart hpt dashboard to show the file now at its path");
+      m_moved_note(k_moved);
     }
   }
-  return m_file_moved ? "the database file was deleted, moved or replaced after the dashboard "
-                        "opened it: restart hpt dashboard to show the file now at its path"
-                      : "";
+  return m_file_moved ? k_moved : "";
 }
 
 Response Dashboard::get(const std::string& path, const std::map<std::string, std::string>& query) {

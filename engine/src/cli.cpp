@@ -454,12 +454,13 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   }
   for (const auto& [k, v] : best.user_attrs) {  // Long lists (a ROC curve) in a few words.
     const std::string text = v.is_number() || v.is_string() ? param_text(v) : python_json_dumps(v);
-    std::cout << terminal_text(fmt::format(
-                     "  [{}] {}", k,
-                     text.size() <= 80 ? text
-                                       : fmt::format("({} {} {}; --format json shows it)", v.size(),
-                                                     v.is_array() ? "items" : "keys",
-                                                     v.is_array() ? "in a list" : "in an object")))
+    std::cout << terminal_text(
+                     fmt::format("  [{}] {}", k,
+                                 text.size() <= 80 || !v.is_structured()
+                                     ? text
+                                     : fmt::format("({} {} {}; --format json shows it)", v.size(),
+                                                   v.is_array() ? "items" : "keys",
+                                                   v.is_array() ? "in a list" : "in an object")))
               << "\n";
   }
   return 0;

@@ -199,6 +199,11 @@ struct Outcome {
   }
 };
 
+// Whether hpt ended r's worker after its final value, which counted (Orchestrator::outcome).
+bool ended_after_final(const Running& r, const Outcome& o) {
+  return o.state != TrialState::Fail && !r.stop_reason.empty();
+}
+
 std::string trimmed_tail(const std::string& s) {
   return s.size() > 2000 ? s.substr(s.size() - 2000) : s;
 }
@@ -776,7 +781,7 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
     const std::filesystem::path log = trial_log(r.trial.number);
     m_storage.set_trial_system_attr(id, k_log_attr, log.lexically_normal().string());
   }
-  if (o.state != TrialState::Fail && !r.stop_reason.empty()) {
+  if (ended_after_final(r, o)) {
     m_storage.set_trial_system_attr(id, k_ended_after_final_attr, r.stop_reason);
   }
   if (o.state == TrialState::Fail) {
@@ -832,7 +837,7 @@ void Orchestrator::finish(Running& r, const WorkerResult& worker) {
   m_next_launch = now + failure_backoff(m_quick_failures);
   const double elapsed = std::chrono::duration<double>(now - r.started).count();
   m_progress.finished(r.trial.number, o.state, o.value, o.reason, elapsed, o.values);
-  if (o.state != TrialState::Fail && !r.stop_reason.empty()) {
+  if (ended_after_final(r, o)) {
     m_progress.note(
         fmt::format("trial {} keeps its final value; its worker did not exit and was "
                     "ended: {}",

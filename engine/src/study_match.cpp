@@ -89,26 +89,25 @@ std::vector<std::string> record_run_settings(Storage& storage, int64_t study_id,
     }
     const Json names = before.value("parameters", Json::array());
     if (names != now.at("parameters") && names.is_array()) {
-      std::vector<std::string> added;
-      std::vector<std::string> dropped;
-      for (const auto& name : settings.parameters) {
-        if (std::find(names.begin(), names.end(), Json(name)) == names.end()) {
-          added.push_back(name);
+      // The names in list that are not in other.
+      const auto missing = [](const Json& list, const Json& other) {
+        std::vector<std::string> out;
+        for (const auto& name : list) {
+          if (std::find(other.begin(), other.end(), name) == other.end()) {
+            out.push_back(name.is_string() ? name.get<std::string>() : name.dump());
+          }
         }
-      }
-      for (const auto& name : names) {
-        if (std::find(settings.parameters.begin(), settings.parameters.end(), name) ==
-            settings.parameters.end()) {
-          dropped.push_back(name.is_string() ? name.get<std::string>() : name.dump());
-        }
-      }
+        return out;
+      };
+      const auto added = missing(now.at("parameters"), names);
+      const auto dropped = missing(names, now.at("parameters"));
       if (!added.empty() || !dropped.empty()) {
         warnings.push_back(fmt::format(
             "the search space {}{}{} since the study's last run: earlier trials have other "
             "parameters",
-            added.empty() ? "" : "adds " + fmt::format("{}", fmt::join(added, ", ")),
+            added.empty() ? "" : fmt::format("adds {}", fmt::join(added, ", ")),
             !added.empty() && !dropped.empty() ? " and " : "",
-            dropped.empty() ? "" : "drops " + fmt::format("{}", fmt::join(dropped, ", "))));
+            dropped.empty() ? "" : fmt::format("drops {}", fmt::join(dropped, ", "))));
       }
     }
   }

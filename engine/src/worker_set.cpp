@@ -95,20 +95,19 @@ void ProcessWorkerSet::signal(WorkerId id, int sig) { entry(id).process->signal_
 std::chrono::steady_clock::duration ProcessWorkerSet::stop_with_workers() {
   // SIGSTOP, as the workers run in process groups of their own that the terminal's Ctrl-Z does
   // not reach; a worker that catches SIGTSTP could not be stopped with it.
-  for (auto& [id, e] : m_workers) {
-    if (!e.process->exited()) {
-      e.process->signal_group(SIGSTOP);
+  const auto signal_running = [this](int sig) {
+    for (auto& [id, e] : m_workers) {
+      if (!e.process->exited()) {
+        e.process->signal_group(sig);
+      }
     }
-  }
+  };
+  signal_running(SIGSTOP);
   const auto start = std::chrono::steady_clock::now();
   stop_this_process();
   const auto stopped = std::chrono::steady_clock::now() - start;
   m_stopped += stopped;
-  for (auto& [id, e] : m_workers) {
-    if (!e.process->exited()) {
-      e.process->signal_group(SIGCONT);
-    }
-  }
+  signal_running(SIGCONT);
   return stopped;
 }
 

@@ -68,7 +68,7 @@ class StudyTest(TempDirTest):
         script = os.path.join(self.dir, "attrs.py")
         with open(script, "w") as f:
             f.write("import json\n"
-                    "print(json.dumps({'value': 1.0, 'user_attrs': {'cm': [[1, 2], [3, 4]], 'note': 'hi',"
+                    "print(json.dumps({'value': 1.0, 'user_attrs': {'cm': [[1, 2], [3, 4]], 'note': 'hi', 'long': 'y' * 100,"
                     " 'roc': [[i / 100, i / 100] for i in range(101)]}}))\n")
         cfg = write_config(self.dir, f"""\
             study: {{name: a, storage: {self.dir}/a.db}}
@@ -80,6 +80,7 @@ class StudyTest(TempDirTest):
         out = run_hpt("best", f"{self.dir}/a.db", check=True).stdout
         self.assertIn("  [cm] [[1, 2], [3, 4]]\n", out)
         self.assertIn("  [note] hi\n", out)
+        self.assertIn("  [long] " + "y" * 100 + "\n", out)  # A string is shown whole.
         self.assertIn("  [roc] (101 items in a list; --format json shows it)\n", out)
 
     def test_median_pruner_prunes_and_terminates_workers(self):
