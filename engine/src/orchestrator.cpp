@@ -19,6 +19,7 @@
 #include <optional>
 #include <ostream>
 #include <set>
+#include <thread>
 
 #include "hpt/engine/gpu_pool.hpp"
 #include "hpt/engine/owner.hpp"
@@ -50,6 +51,9 @@ using std::chrono::milliseconds;
 
 // A worker still running this long after its final value is said to linger, once.
 constexpr auto k_linger_note_after = std::chrono::seconds(30);
+
+// How long after Ctrl-Z hpt waits for a SIGCONT that would cancel it (stop_if_asked).
+constexpr auto k_ctrl_z_settle = std::chrono::milliseconds(20);
 
 extern "C" void on_stop_signal(int) { g_stop_signals.fetch_add(1); }
 
@@ -107,6 +111,11 @@ class SignalGuard {
     struct sigaction sa {};
     sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
+    // Each of the pair holds the other back, so their handlers run in the order they came: else
+    // a SIGCONT that came while the kernel was delivering a SIGTSTP runs first (its frame is the
+    // later one), and the stop it should cancel went ahead.
+    sigaddset(&sa.sa_mask, SIGTSTP);
+    sigaddset(&sa.sa_mask, SIGCONT);
     sigaction(sig, &sa, &m_old[i]);
     m_installed[i] = sig;
   }
@@ -896,13 +905,21 @@ void Orchestrator::check_timeouts() {
 }
 
 void Orchestrator::stop_if_asked() {
-  if (!g_ctrl_z.exchange(false) || g_stop_signals > 0 || g_continued != g_ctrl_z_at) {
+  if (!g_ctrl_z.exchange(false)) {
+    return;
+  }
+  // A script's `kill -TSTP; kill -CONT` sends both within microseconds: the continue is given
+  // time to come before anything is stopped, and is looked for again just before.
+  const auto wanted = [at = g_ctrl_z_at.load()] { return g_stop_signals == 0 && g_continued == at; };
+  std::this_thread::sleep_for(k_ctrl_z_settle);
+  if (!wanted()) {
     return;
   }
   const size_t n = m_running.size();
   m_progress.note(fmt::format("stopped (Ctrl-Z) with {} running {}; fg continues", n,
                               n == 1 ? "trial" : "trials"));
-  const double seconds = std::chrono::duration<double>(m_workers.stop_with_workers()).count();
+  const double seconds =
+      std::chrono::duration<double>(m_workers.stop_with_workers(wanted)).count();
   m_progress.note(
       fmt::format("continued after {:.0f} s{}", seconds,
                   n > 0 && m_config.timeout ? " (not counted in objective.timeout)" : ""));

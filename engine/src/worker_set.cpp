@@ -14,13 +14,18 @@ namespace {
 // Stops this process as the terminal's Ctrl-Z would (SIGTSTP's default action) and returns once
 // it is continued. The kernel discards it in an orphaned process group, which no shell could
 // continue: then this returns at once.
-void stop_this_process() {
+// still_wanted() is asked last, so that a SIGCONT that came before it cancels the stop; one that
+// comes in the microseconds between it and the raise is lost, as with any program that catches
+// SIGTSTP (a shell's job control stops such programs the same way).
+void stop_this_process(const std::function<bool()>& still_wanted) {
   struct sigaction dfl {};
   struct sigaction mine {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
   ::sigaction(SIGTSTP, &dfl, &mine);
-  ::raise(SIGTSTP);
+  if (still_wanted()) {
+    ::raise(SIGTSTP);
+  }
   ::sigaction(SIGTSTP, &mine, nullptr);
 }
 
@@ -92,7 +97,8 @@ bool ProcessWorkerSet::finished(WorkerId id) { return entry(id).process->finishe
 
 void ProcessWorkerSet::signal(WorkerId id, int sig) { entry(id).process->signal_group(sig); }
 
-std::chrono::steady_clock::duration ProcessWorkerSet::stop_with_workers() {
+std::chrono::steady_clock::duration ProcessWorkerSet::stop_with_workers(
+    const std::function<bool()>& still_wanted) {
   // SIGSTOP, as the workers run in process groups of their own that the terminal's Ctrl-Z does
   // not reach; a worker that catches SIGTSTP could not be stopped with it.
   const auto signal_running = [this](int sig) {
@@ -104,7 +110,7 @@ std::chrono::steady_clock::duration ProcessWorkerSet::stop_with_workers() {
   };
   signal_running(SIGSTOP);
   const auto start = std::chrono::steady_clock::now();
-  stop_this_process();
+  stop_this_process(still_wanted);
   const auto stopped = std::chrono::steady_clock::now() - start;
   m_stopped += stopped;
   signal_running(SIGCONT);

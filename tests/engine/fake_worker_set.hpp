@@ -185,7 +185,11 @@ class FakeWorkerSet : public WorkerSet {
 
   // Records the stop; this process is not stopped and the clock does not move (the time a
   // study is stopped does not count).
-  std::chrono::steady_clock::duration stop_with_workers() override {
+  std::chrono::steady_clock::duration stop_with_workers(
+      const std::function<bool()>& still_wanted) override {
+    if (!still_wanted()) {
+      return {};
+    }
     m_stops.push_back({m_now, static_cast<int>(m_live.size())});
     return std::chrono::minutes(10);
   }

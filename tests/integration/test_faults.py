@@ -258,15 +258,16 @@ class InterruptTest(TempDirTest):
     def test_ctrl_z_then_an_early_continue_never_leaves_the_study_stopped(self):
         """`kill -TSTP; kill -CONT` from a script, the continue before hpt acted on the stop: hpt and its
         workers go on (they stayed stopped, with nobody left to continue them)."""
-        script, cfg, db, proc = self._private_study(0.3, own_group=True)
+        script, cfg, db, proc = self._private_study(0.6, own_group=True)
         time.sleep(1.5)
-        for gap in (0.0, 0.005, 0.01, 0.02, 0.03):
+        for gap in (0.0, 0.0, 0.0, 0.0, 0.001, 0.005, 0.01, 0.02, 0.03):
             os.kill(proc.pid, signal.SIGTSTP)
             time.sleep(gap)
             os.kill(proc.pid, signal.SIGCONT)
             time.sleep(0.5)
             with open(f"/proc/{proc.pid}/stat") as f:
                 self.assertNotEqual(f.read().rsplit(")", 1)[1].split()[0], "T", f"left stopped (gap {gap} s)")
+        self.assertIsNone(proc.poll(), "the study ended before the last check")
         out, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, out + err)
         self.assertEqual(state_counts(trials_json(db)), {"COMPLETE": 6})

@@ -6,6 +6,7 @@
 // too (now()), so a scripted set runs a study without sleeping.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,8 +65,10 @@ class WorkerSet {
   // Ctrl-Z: stops every worker's process group, then this process, as a shell stops a
   // foreground job; once this process is continued (fg, bg, SIGCONT) continues the workers.
   // The time stopped does not count in now(), so no timeout runs out while the study is
-  // stopped. Returns how long that was.
-  virtual std::chrono::steady_clock::duration stop_with_workers() = 0;
+  // stopped. Returns how long that was. still_wanted() is asked last, just before this process
+  // stops: false (a SIGCONT came meanwhile) continues the workers and returns at once.
+  virtual std::chrono::steady_clock::duration stop_with_workers(
+      const std::function<bool()>& still_wanted) = 0;
 };
 
 // Worker processes (WorkerProcess: own process group, pipes read without blocking), and
@@ -88,7 +91,8 @@ class ProcessWorkerSet : public WorkerSet {
   size_t end_leftovers(const std::string& trial_dir) override {
     return end_leftover_processes(trial_dir).size();
   }
-  std::chrono::steady_clock::duration stop_with_workers() override;
+  std::chrono::steady_clock::duration stop_with_workers(
+      const std::function<bool()>& still_wanted) override;
 
  private:
   struct Entry {
