@@ -213,6 +213,12 @@ bool ended_after_final(const Running& r, const Outcome& o) {
   return o.state != TrialState::Fail && !r.stop_reason.empty();
 }
 
+// For a failing final value: "; then: <stop reason>" when hpt ended the worker after it (a NaN
+// printed, then a hang until objective.timeout), else "".
+std::string then_ended(const Running& r) {
+  return r.stop_reason.empty() ? "" : "; then: " + r.stop_reason;
+}
+
 std::string trimmed_tail(const std::string& s) {
   return s.size() > 2000 ? s.substr(s.size() - 2000) : s;
 }
@@ -747,12 +753,13 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
     const auto& v = r.final->values;
     const auto nan = std::find_if(v.begin(), v.end(), [](double x) { return std::isnan(x); });
     if (nan != v.end()) {
-      o.fail(fmt::format("worker reported a NaN value (objective {})", nan - v.begin()));
+      o.fail(fmt::format("worker reported a NaN value (objective {}){}", nan - v.begin(),
+                         then_ended(r)));
     } else {
       o.values = v;
     }
   } else if (std::isnan(r.final->value)) {
-    o.fail("worker reported a NaN value");
+    o.fail("worker reported a NaN value" + then_ended(r));
   } else {
     o.value = r.final->value;
   }

@@ -753,6 +753,25 @@ TEST_CASE("orchestrator (scripted): timeout after the final value", "[orchestrat
                                       "and was ended: timed out"));
 }
 
+// A NaN final value and then a hang: the trial FAILs, and its reason names both.
+TEST_CASE("orchestrator (scripted): NaN final value, then a timeout", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec&) {
+    WorkerScript w;
+    w.lines = {{std::chrono::seconds(2), "{\"value\": NaN}"}};
+    w.exit_at = std::chrono::hours(1);
+    return w;
+  });
+  run_fake(fake_study(dir, ", max_failures: 1", ", timeout: 10"), 1, set);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 1);
+  CHECK(trials[0].state == TrialState::Fail);
+  CHECK_THAT(trials[0].system_attrs.at("fail_reason").get<std::string>(),
+             Catch::Matches("worker reported a NaN value; then: timed out after 10 s "
+                            "\\(objective.timeout\\), 8\\.\\d s after it printed its final "
+                            "value without exiting"));
+}
+
 // Ctrl-C while a worker lingers after its final value: that trial is COMPLETE with it (it was
 // handed back as WAITING and run again); the others go back to WAITING.
 TEST_CASE("orchestrator (scripted): interrupt keeps a final value that came",
