@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <optional>
+#include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "hpt/io/python_json.hpp"
 #include "hpt/io/utf8.hpp"
@@ -51,6 +54,43 @@ std::string first_key(const std::string& line, size_t open) {
     return "";
   }
   return line.substr(i + 1, end - i - 1);
+}
+
+// The first key that stands twice in one object of line (valid JSON), or std::nullopt. JSON
+// readers keep the last, so `{"value": 0.1, "value": 0.9}` would be read as 0.9 without a word.
+std::optional<std::string> duplicate_key(const std::string& line) {
+  std::vector<std::set<std::string>> objects;  // The keys of each object open at this point.
+  std::vector<char> open;                       // '{' or '[' for each open container.
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '{' || c == '[') {
+      open.push_back(c);
+      if (c == '{') {
+        objects.emplace_back();
+      }
+    } else if (c == '}' || c == ']') {
+      if (!open.empty() && open.back() == '{') {
+        objects.pop_back();
+      }
+      if (!open.empty()) {
+        open.pop_back();
+      }
+    } else if (c == '"') {
+      size_t end = i + 1;
+      while (end < line.size() && line[end] != '"') {
+        end += line[end] == '\\' ? 2 : 1;
+      }
+      const size_t next = line.find_first_not_of(" \t\r\n", end + 1);
+      if (!open.empty() && open.back() == '{' && next != std::string::npos && line[next] == ':') {
+        const std::string key = Json::parse(line.substr(i, end - i + 1)).get<std::string>();
+        if (!objects.back().insert(key).second) {
+          return key;
+        }
+      }
+      i = end;
+    }
+  }
+  return std::nullopt;
 }
 
 // The step of a protocol line, or the problem with it (Optuna's rules: a non-negative
@@ -295,6 +335,11 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
   }
   if (!j.is_object()) {
     return {};
+  }
+  if (const auto key = duplicate_key(line)) {
+    return meant ? error_line(fmt::format("the key '{}' stands twice in one object", excerpt(*key)),
+                              line)
+                 : WorkerLine{};
   }
   for (const auto& [key, v] : j.items()) {
     if (!is_protocol_key(key)) {

@@ -116,6 +116,15 @@ TEST_CASE("protocol: errors", "[protocol]") {
   CHECK_THAT(error_of(R"({"value": 1})", true), Catch::Contains("line longer than"));
   CHECK_THAT(error_of(R"({"value": 1, "user_attrs": {"a": ")" + std::string(1 << 20, 'x') + "\"}}"),
              Catch::Contains("line longer than"));
+  // A key twice in one object (JSON readers keep the last one without a word).
+  CHECK_THAT(error_of(R"({"value": 0.1, "value": 0.9})"),
+             Catch::Contains("the key 'value' stands twice in one object"));
+  CHECK_THAT(error_of(R"({"value": 1, "user_attrs": {"a\u0062": 1, "x": [{"a": 2}], "ab": 3}})"),
+             Catch::Contains("the key 'ab' stands twice"));
+  CHECK(parse_worker_line(R"({"value": 1, "user_attrs": {"a": {"a": "a:"}, "b": [{"a": 1}, {"a": 2}]}})")
+            .kind == WorkerLine::Kind::Message);
+  CHECK(parse_worker_line(R"({"value": 1, "user_attrs": {"q\"": 1, "q": 2}})").kind ==
+        WorkerLine::Kind::Message);
   // The excerpt in the message is short and printable.
   const std::string e = error_of("{\"value\": \"\x1b[31m" + std::string(500, 'x') + "\"}");
   CHECK(e.size() < 300);
