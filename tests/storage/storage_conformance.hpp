@@ -411,6 +411,17 @@ inline void check_finish_by_owner(const StorageFactory& open) {
   CHECK(s->set_trial_state_values(c->trial.id, TrialState::Complete, 2.0, &owner));
   CHECK(s->get_trial(c->trial.id).value == 2.0);
   CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Fail, std::nullopt, &owner));
+  // Handed back (Ctrl-C): WAITING as a trial never started, so that Optuna, picking it up,
+  // does not judge its new run on the old run's steps.
+  auto back = s->claim_trial(study, 5, owner, nullptr);
+  REQUIRE(back);
+  s->set_trial_intermediate_values(back->trial.id, {{0, 3.0}, {1, 2.0}});
+  CHECK(s->set_trial_state_values(back->trial.id, TrialState::Waiting, std::nullopt, &owner));
+  const FrozenTrial waiting = s->get_trial(back->trial.id);
+  CHECK(waiting.state == TrialState::Waiting);
+  CHECK(waiting.intermediate_values.empty());
+  CHECK_FALSE(waiting.datetime_start);
+  CHECK_FALSE(waiting.datetime_complete);
   FrozenTrial unowned;  // No hpt:owner at all (Optuna's trial): never "ours".
   unowned.state = TrialState::Running;
   const int64_t id = s->create_trial(study, unowned);

@@ -96,7 +96,8 @@ class Storage {
   virtual void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) = 0;
   // Moves a RUNNING trial to state with one value per objective (COMPLETE/PRUNED; a
   // multi-objective study's COMPLETE trial: one trial_values row each, objective 0, 1, ...,
-  // as Optuna 3.1; empty = no value); sets datetime_complete for finished states. Returns
+  // as Optuna 3.1; empty = no value); sets datetime_complete for finished states. WAITING
+  // hands the trial back as never started: no datetime_start, no intermediate values. Returns
   // false, changing nothing, if the trial is not RUNNING (e.g. another process finished it)
   // or, when owner is given, if its k_owner_attr is not owner (another process re-claimed
   // it). Throws StorageError for a NaN value.
