@@ -4,7 +4,8 @@ import os
 import subprocess
 import unittest
 
-from hpt_harness import PYTHON, TempDirTest, quadratic_config, run_hpt, state_counts, trials_json
+from hpt_harness import (OBJECTIVES, PYTHON, TempDirTest, quadratic_config, run_hpt, state_counts, trials_json,
+                         write_config)
 
 try:
     import optuna  # noqa: F401  (Debian's python3-optuna)
@@ -37,6 +38,32 @@ t = s.trials[0]
 assert set(t.params) == {{"x", "y", "kind"}}, t.params
 assert isinstance(t.distributions["y"], optuna.distributions.FloatDistribution) and t.distributions["y"].log
 assert len(t.intermediate_values) == 5
+print("ok")
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ok", proc.stdout)
+
+    def test_optuna_grid_sampler_continues_an_hpt_grid(self):
+        """hpt's grid trials carry Optuna's grid_id / search_space: Optuna's GridSampler, continuing
+        with the same grid, runs only the points hpt left (it re-ran the whole grid)."""
+        db = f"{self.dir}/grid.db"
+        cfg = write_config(self.dir, f"""\
+            study: {{name: g, direction: minimize, storage: {db}, sampler: {{type: grid}}, pruner: {{type: none}}}}
+            objective: {{command: [{PYTHON}, {os.path.join(OBJECTIVES, "quadratic.py")}]}}
+            search_space:
+              x: {{type: int, low: 0, high: 2}}
+              kind: {{type: categorical, choices: [a, b]}}
+            """)
+        run_hpt("--config", cfg, "--trials", "3", check=True)
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.load_study(study_name="g", storage="sqlite:///{db}",
+                      sampler=optuna.samplers.GridSampler({{"x": [0, 1, 2], "kind": ["a", "b"]}}))
+s.optimize(lambda t: t.suggest_int("x", 0, 2) + len(t.suggest_categorical("kind", ["a", "b"])),
+           n_trials=10)
+points = [(t.params["x"], t.params["kind"]) for t in s.trials]
+assert len(points) == 6 and len(set(points)) == 6, points
 print("ok")
 """)
         self.assertEqual(proc.returncode, 0, proc.stderr)

@@ -66,6 +66,28 @@ TEST_CASE("grid visits every point once before repeating", "[grid]") {
   CHECK(seen.count(again) == 1);
 }
 
+// Each sampled point carries Optuna's GridSampler attributes: the grid by sorted name and the
+// point's index in itertools.product over it (here "units" comes first in hpt's space).
+TEST_CASE("grid writes Optuna's search_space and grid_id", "[grid]") {
+  const SearchSpace space = {{"units", IntDistribution{16, 48, false, 16}},
+                             {"opt", CategoricalDistribution{{"sgd", "adam"}}}};
+  GridSampler grid(space, Json());
+  std::vector<FrozenTrial> trials;
+  std::set<int> ids;
+  for (int i = 0; i < 6; ++i) {
+    std::map<std::string, Json> attrs;
+    auto p = grid.sample(space, SampleContext{Direction::Minimize, &trials, i, {}, &attrs});
+    CHECK(attrs.at("search_space") == Json::parse(R"({"opt": ["sgd", "adam"], "units": [16, 32, 48]})"));
+    const int id = attrs.at("grid_id").get<int>();
+    // itertools.product(["sgd", "adam"], [16, 32, 48])[id] is the point sampled.
+    CHECK(p.at("opt") == id / 3);
+    CHECK(p.at("units") == 16 * (id % 3 + 1));
+    ids.insert(id);
+    trials.push_back(hpt::test::complete(i, 0.0, p));
+  }
+  CHECK(ids.size() == 6);
+}
+
 // Parallel workers: points held by RUNNING trials are skipped while free ones remain;
 // the order is deterministic by trial number.
 TEST_CASE("grid skips points held by running trials", "[grid]") {

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <set>
 #include <stdexcept>
 
@@ -196,15 +198,45 @@ std::map<std::string, double> GridSampler::sample(const SearchSpace& /*space*/,
     }
   }
   const size_t start = static_cast<size_t>(std::max(ctx.trial_number, 0)) % m_size;
-  for (unsigned char limit : {0, 1, 2}) {
-    for (size_t k = 0; k < m_size; ++k) {
-      const size_t id = (start + k) % m_size;
-      if (held[id] <= limit) {
-        return point(id);
+  const size_t chosen = [&] {
+    for (unsigned char limit : {0, 1, 2}) {
+      for (size_t k = 0; k < m_size; ++k) {
+        if (held[(start + k) % m_size] <= limit) {
+          return (start + k) % m_size;
+        }
       }
     }
+    return start;
+  }();
+  if (ctx.system_attrs) {
+    add_optuna_grid_attrs(chosen, *ctx.system_attrs);
   }
-  return point(start);
+  return point(chosen);
+}
+
+void GridSampler::add_optuna_grid_attrs(size_t id, std::map<std::string, Json>& attrs) const {
+  // Optuna numbers its grid as itertools.product over the names sorted, first most significant.
+  std::vector<size_t> by_name(m_axes.size());
+  std::iota(by_name.begin(), by_name.end(), 0);
+  std::sort(by_name.begin(), by_name.end(),
+            [&](size_t a, size_t b) { return m_space[a].first < m_space[b].first; });
+  std::vector<size_t> index(m_axes.size());
+  for (size_t p = m_axes.size(); p-- > 0;) {
+    index[p] = id % m_axes[p].size();
+    id /= m_axes[p].size();
+  }
+  Json search_space = Json::object();
+  size_t optuna_id = 0;
+  for (size_t p : by_name) {
+    Json values = Json::array();
+    for (double v : m_axes[p]) {
+      values.push_back(to_external(m_space[p].second, v));
+    }
+    search_space[m_space[p].first] = std::move(values);
+    optuna_id = optuna_id * m_axes[p].size() + index[p];
+  }
+  attrs[k_optuna_grid_search_space_attr] = std::move(search_space);
+  attrs[k_optuna_grid_id_attr] = optuna_id;
 }
 
 }  // namespace hpt

@@ -9,6 +9,12 @@
 
 namespace hpt {
 
+// The trial system attributes of Optuna's GridSampler (3.1): the grid as {name: [values]} and
+// the point's index in itertools.product over the names sorted. hpt writes them so that Optuna,
+// continuing the study with the same grid, counts hpt's points as visited.
+inline constexpr const char* k_optuna_grid_search_space_attr = "search_space";
+inline constexpr const char* k_optuna_grid_id_attr = "grid_id";
+
 // Each parameter's grid values (internal representation), in space order: the listed
 // external values of search_space[name] when given, else every categorical choice or
 // every int / stepped float value. Throws std::invalid_argument naming the parameter for a
@@ -22,7 +28,8 @@ class GridSampler : public Sampler {
   GridSampler(SearchSpace space, const Json& search_space);
   // Grid point (first parameter most significant): the first one at or after
   // trial_number mod size (cyclically) that no finished or RUNNING trial holds; once all
-  // are taken, the first not held by a finished trial; once all are finished, any.
+  // are taken, the first not held by a finished trial; once all are finished, any. Puts
+  // Optuna's grid attributes of the point in ctx.system_attrs.
   std::map<std::string, double> sample(const SearchSpace& space, const SampleContext& ctx) override;
   // Every grid point is held by a COMPLETE, PRUNED or RUNNING trial: no point is run twice at
   // once (a dead process's trial is re-run as an orphan instead). A point that only FAILed is
@@ -35,6 +42,8 @@ class GridSampler : public Sampler {
  private:
   // The grid id of a trial's parameters, or size() if they are not a grid point.
   size_t id_of(const FrozenTrial& trial) const;
+  // Optuna's search_space and grid_id attributes for grid point id.
+  void add_optuna_grid_attrs(size_t id, std::map<std::string, Json>& attrs) const;
 
   SearchSpace m_space;
   std::vector<std::vector<double>> m_axes;
