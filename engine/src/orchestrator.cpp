@@ -521,6 +521,12 @@ std::map<std::string, double> Orchestrator::kept_params(const FrozenTrial& trial
     } else if (enqueued.is_object() && enqueued.contains(name)) {
       try {
         chosen[name] = to_internal(dist, enqueued.at(name));
+        if (!contains(dist, chosen[name])) {  // Run as given, with Optuna's warning.
+          m_progress.note(fmt::format("trial {}: enqueued {} = {} is outside the search space ({}); "
+                                      "run as given, as Optuna does",
+                                      trial.number, name, enqueued.at(name).dump(),
+                                      distribution_text(dist)));
+        }
       } catch (const std::invalid_argument& e) {
         m_progress.note(
             fmt::format("trial {}: enqueued {} ignored: {}", trial.number, name, e.what()));

@@ -1014,6 +1014,30 @@ TEST_CASE("orchestrator (scripted): a resumed trial's value outside a narrowed r
   CHECK(trials[0].params.at("x") == params[0].at("x").get<double>());
 }
 
+// A trial Optuna enqueued with a value outside the search space runs with it, as in Optuna,
+// with Optuna's warning.
+TEST_CASE("orchestrator (scripted): an enqueued value outside the range", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  {
+    auto s = open_storage(c.storage);
+    FrozenTrial w;
+    w.state = TrialState::Waiting;
+    w.system_attrs = {{"fixed_params", Json{{"x", 5.5}}}};
+    s->create_trial(s->create_study("s", Direction::Minimize), w);
+  }
+  std::vector<double> xs;
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    xs.push_back(param_x(spec));
+    return hpt::test::completes(1);
+  });
+  std::string out;
+  REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
+  CHECK(xs == std::vector<double>{5.5});
+  CHECK_THAT(out, Catch::Contains("trial 0: enqueued x = 5.5 is outside the search space (float "
+                                  "[0, 4]); run as given, as Optuna does"));
+}
+
 // A grid run through ends the study, as Optuna's GridSampler stops it (it re-ran points, even
 // one still running, until --trials were finished), saying so; the last point is not started
 // twice while it runs.
