@@ -25,6 +25,9 @@ ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, Impor
   options.seed = seed;
   try {
     info.importances = sorted_by_importance(fanova_importance(trials, space, target, options));
+    if (info.importances.empty()) {
+      info.note = k_nothing_varies;
+    }
   } catch (const std::invalid_argument& e) {
     info.note = std::string("Not available: ") + e.what() + ".";
     info.importances.clear();

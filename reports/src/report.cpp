@@ -36,24 +36,27 @@ std::string importance_text(Storage& storage, const std::string& study_name,
   const StudyInfo study = resolve_study(storage, study_name);
   const size_t n_objectives = study.directions.size();
   const long long k = objective.value_or(0);
-  if (k < 0 || static_cast<unsigned long long>(k) >= n_objectives) {
+  if (t == ImportanceTarget::Value && (k < 0 || static_cast<unsigned long long>(k) >= n_objectives)) {
     throw std::invalid_argument(
         fmt::format("--objective {}: study '{}' has {} objective{} (--objective 0{})", k,
                     terminal_text(study.name), n_objectives, n_objectives == 1 ? "" : "s",
                     n_objectives == 1 ? "" : fmt::format(" to {}", n_objectives - 1)));
   }
   std::vector<FrozenTrial> trials = storage.get_all_trials(study.id);
-  if (study.is_multi_objective()) {
+  if (study.is_multi_objective() && t == ImportanceTarget::Value) {
     trials = objective_trials(trials, static_cast<size_t>(k));
   }
-  const auto importances = fanova_importance(trials, t);
-  const auto sorted = sorted_by_importance(importances);
-  if (format == "json") {
-    Json j = Json::object();
-    for (const auto& [name, v] : sorted) {
-      j[name] = v;
+  const auto sorted = sorted_by_importance(fanova_importance(trials, t));
+  if (format == "json") {  // Ranked, as the table and Optuna's dict (a Json object sorts keys).
+    std::string out = "{";
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      out += fmt::format("{}\n  {}: {}", i == 0 ? "" : ",", python_json_dumps(Json(sorted[i].first)),
+                         python_json_dumps(Json(sorted[i].second)));
     }
-    return python_json_dumps(j, 2) + "\n";
+    return out + (sorted.empty() ? "}\n" : "\n}\n");
+  }
+  if (sorted.empty()) {
+    return std::string(k_nothing_varies) + "\n";
   }
   size_t width = 9;
   for (const auto& [name, v] : sorted) {

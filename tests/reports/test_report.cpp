@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -59,6 +60,46 @@ TEST_CASE("importance_text", "[report]") {
         hpt::reports::importance_text(s, "alpha", "value", "json"));
   CHECK_THROWS_WITH(hpt::reports::importance_text(s, "alpha", "value", "json", 1),
                     "--objective 1: study 'alpha' has 1 objective (--objective 0)");
+  // --target duration has no objective: --objective is not looked at.
+  CHECK(hpt::reports::importance_text(s, "alpha", "duration", "json", 7) ==
+        hpt::reports::importance_text(s, "alpha", "duration", "json"));
+}
+
+// The json lists the parameters ranked, as the table and Optuna's dict (a JSON object kept them
+// in alphabetical order); its numbers are the table's.
+TEST_CASE("importance_text json is ranked", "[report]") {
+  auto s = two_studies();
+  const std::string text = hpt::reports::importance_text(s, "alpha", "value", "json");
+  const auto j = hpt::Json::parse(text);
+  std::vector<std::pair<double, size_t>> ranked;  // (importance, position in the text)
+  for (auto& [k, v] : j.items()) {
+    ranked.emplace_back(v.get<double>(), text.find("\"" + k + "\":"));
+  }
+  std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.second < b.second; });
+  REQUIRE(ranked.size() == 4);
+  for (size_t i = 1; i < ranked.size(); ++i) {
+    CHECK(ranked[i - 1].first >= ranked[i].first);
+  }
+  CHECK(text.rfind("{\n  \"", 0) == 0);
+}
+
+// Every shared parameter has one possible value: nothing to rank (Optuna returns {}), not a
+// table of zeros that the README says sums to 1.
+TEST_CASE("importance_text when nothing varies", "[report]") {
+  hpt::test::MemoryStorage s;
+  const auto id = s.create_study("c", hpt::Direction::Minimize);
+  for (int i = 0; i < 5; ++i) {
+    hpt::FrozenTrial t;
+    t.number = i;
+    t.state = hpt::TrialState::Complete;
+    t.value = i;
+    t.params = {{"x", 1.0}};
+    t.distributions = {{"x", hpt::FloatDistribution{1.0, 1.0, false, std::nullopt}}};
+    s.create_trial(id, t);
+  }
+  CHECK(hpt::reports::importance_text(s, "c", "value", "json") == "{}\n");
+  CHECK(hpt::reports::importance_text(s, "c", "value", "table") ==
+        "No parameter varies (each has one possible value): nothing to rank.\n");
 }
 
 // `hpt importance --objective N` of a multi-objective study: objective 0 by default, each

@@ -140,6 +140,17 @@ TEST_CASE("importance filters trials and params", "[fanova]") {
   CHECK(dur.at("x1") > dur.at("x0"));
 }
 
+// Every param single-valued: an empty map, as Optuna's evaluator returns.
+TEST_CASE("importance of single-valued params only is empty", "[fanova]") {
+  auto trials = linear_study(10);
+  const hpt::FloatDistribution fixed{1.0, 1.0, false, std::nullopt};
+  for (auto& t : trials) {
+    t.params = {{"fixed", 1.0}};
+    t.distributions = {{"fixed", fixed}};
+  }
+  CHECK(hpt::fanova_importance(trials, hpt::ImportanceTarget::Value).empty());
+}
+
 // Too few trials or a constant objective are reported, not divided by zero.
 TEST_CASE("importance rejects degenerate studies", "[fanova]") {
   auto trials = linear_study(1);

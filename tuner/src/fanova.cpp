@@ -393,6 +393,9 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
       active.emplace_back(name, dist);
     }
   }
+  if (active.empty() && !space.empty()) {
+    return {};  // Nothing varies: nothing to rank (Optuna returns an empty dict too).
+  }
   // Columns: one per numeric param, one-hot per categorical choice.
   std::vector<std::pair<double, double>> bounds;
   std::vector<std::vector<int>> groups;

@@ -131,6 +131,10 @@ struct ParallelInfo {
 };
 ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction direction);
 
+// Why there are no importances when every shared parameter has one possible value.
+inline constexpr const char* k_nothing_varies =
+    "No parameter varies (each has one possible value): nothing to rank.";
+
 struct ImportanceInfo {
   std::string target;                                       // "value" or "duration".
   std::vector<std::pair<std::string, double>> importances;  // Largest first.

@@ -40,8 +40,9 @@ SearchSpace intersection_search_space(const std::vector<FrozenTrial>& trials);
 
 // fANOVA importance of each param of space for target, from the COMPLETE trials that have
 // every param of space and a finite target. Returns param -> importance >= 0 summing to 1
-// (single-valued params get 0). Throws std::invalid_argument if fewer than 2 such trials or
-// the target is constant (zero variance in every tree).
+// (single-valued params get 0), or an empty map when every param is single-valued, as Optuna.
+// Throws std::invalid_argument if fewer than 2 such trials or the target is constant (zero
+// variance in every tree).
 std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& trials,
                                                 const SearchSpace& space, ImportanceTarget target,
                                                 const FanovaOptions& options = {});
