@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <limits>
 #include <cmath>
 #include <random>
 
@@ -41,6 +42,19 @@ TEST_CASE("nan_percentile interpolates and skips NaN", "[pruner]") {
   CHECK(hpt::nan_percentile({1, 2, 3, 4, 5}, 25) == 2.0);
   CHECK(hpt::nan_percentile({0, 10}, 30) == Approx(3.0));
   CHECK(std::isnan(hpt::nan_percentile({NAN}, 50)));
+  // The same doubles as numpy 1.24's np.nanpercentile (Optuna's), infinities included.
+  CHECK(hpt::nan_percentile({0.1, 0.7}, 50) == 0.39999999999999997);  // a + d / 2 gives 0.4
+  CHECK(hpt::nan_percentile({0.3, 0.1, 0.7, 1.9}, 10) == 0.16);
+  CHECK(hpt::nan_percentile({0.3, 0.1, 0.7, 1.9}, 90) == 1.54);
+  CHECK(hpt::nan_percentile({1.0, 2.0}, 100) == 2.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(std::isnan(hpt::nan_percentile({1.32, inf}, 50)));
+  CHECK(std::isnan(hpt::nan_percentile({1.32, inf, 5.0}, 50)));
+  CHECK(std::isnan(hpt::nan_percentile({1.0, inf}, 75)));
+  CHECK(std::isnan(hpt::nan_percentile({1.0, inf}, 100)));
+  CHECK(std::isnan(hpt::nan_percentile({-inf, inf}, 50)));
+  CHECK(hpt::nan_percentile({1.0, inf}, 25) == inf);
+  CHECK(hpt::nan_percentile({-inf, 1.0}, 50) == -inf);
 }
 
 // Median of 0..4 is 2 at each step: 2.5 is pruned, 1.5 is not; minimisation.

@@ -34,14 +34,17 @@ double nan_percentile(std::vector<double> values, double percentile) {
     return k_nan;
   }
   std::sort(values.begin(), values.end());
-  const double pos = percentile / 100.0 * static_cast<double>(values.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, values.size() - 1);
-  const double frac = pos - static_cast<double>(lo);
-  if (frac == 0.0) {
-    return values[lo];
-  }
-  return values[lo] + (values[hi] - values[lo]) * frac;
+  // numpy's 'linear' method step by step (_quantile, _get_indexes, _get_gamma, _lerp), so that
+  // the result is the same double, ±inf neighbours included (inf * 0 is NaN there too).
+  const double last = static_cast<double>(values.size() - 1);
+  const double virtual_index = last * (percentile / 100.0);
+  const bool above = virtual_index >= last;  // numpy then takes index -1 for both neighbours.
+  const double previous = above ? -1.0 : std::floor(virtual_index);
+  const double a = values[above ? values.size() - 1 : static_cast<size_t>(previous)];
+  const double b = values[above ? values.size() - 1 : static_cast<size_t>(previous) + 1];
+  const double gamma = virtual_index - previous;
+  const double diff = b - a;
+  return gamma >= 0.5 ? b - diff * (1.0 - gamma) : a + diff * gamma;
 }
 
 PercentilePrunerOptions percentile_options_from_json(const std::string& type, const Json& options,
