@@ -126,11 +126,18 @@ class SignalGuard {
 };
 
 // <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
+// The SQLite study's database file, through a symbolic link the file it names (so that a study
+// reached by a link and by its target has one trials folder); nullopt for a server.
+std::optional<std::string> database_file(const StudyConfig& config) {
+  const auto file = sqlite_file_of(config.storage);
+  return file && *file != ":memory:" ? std::optional(link_target(*file)) : file;
+}
+
 std::string study_dir(const StudyConfig& config) {
   std::filesystem::path base = config.trials_dir;
   if (base.empty()) {
     base = "hpt_trials";
-    if (auto file = sqlite_file_of(config.storage)) {  // Next to it: study.db -> study_trials/.
+    if (auto file = database_file(config)) {  // Next to it: study.db -> study_trials/.
       const std::filesystem::path db = *file;
       base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
     }
@@ -147,7 +154,7 @@ constexpr const char* k_owner_file = ".hpt-database";
 // study sets trials_dir or uses a server.
 std::optional<std::pair<std::filesystem::path, std::string>> default_trials_base(
     const StudyConfig& config) {
-  const auto file = config.trials_dir.empty() ? sqlite_file_of(config.storage) : std::nullopt;
+  const auto file = config.trials_dir.empty() ? database_file(config) : std::nullopt;
   if (!file) {
     return std::nullopt;
   }
@@ -1021,11 +1028,7 @@ int Orchestrator::rescue_study() {
   m_progress.end();
   // Where the file was: through a dangling symbolic link, the link's target.
   std::error_code ec;
-  fs::path home = fs::absolute(path, ec);
-  if (fs::is_symlink(fs::symlink_status(home, ec))) {
-    const fs::path to = fs::read_symlink(home, ec);
-    home = (to.is_absolute() ? to : home.parent_path() / to).lexically_normal();
-  }
+  const fs::path home = link_target(fs::absolute(path, ec).string());
   // Back at home; beside it when another file holds it (never replaced); when its folder cannot
   // be written (made a file, read-only), in the working folder, then the temporary folder.
   std::vector<std::string> problems;

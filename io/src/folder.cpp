@@ -62,6 +62,19 @@ std::string resolved_path(const std::string& path) {
   return (ec ? fs::absolute(path, ec).lexically_normal() : p).string();
 }
 
+std::string link_target(const std::string& path) {
+  std::error_code ec;
+  fs::path p = path;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    const fs::path to = fs::read_symlink(p, ec);
+    if (ec) {
+      break;
+    }
+    p = (to.is_absolute() ? to : p.parent_path() / to).lexically_normal();
+  }
+  return p.string();
+}
+
 bool path_within(const std::string& path, const std::string& folder) {
   const std::filesystem::path rel =
       std::filesystem::path(resolved_path(path)).lexically_relative(resolved_path(folder));

@@ -677,6 +677,23 @@ TEST_CASE("orchestrator (scripted): one default trials folder per database",
   REQUIRE(run_fake(first, 2, set) == k_exit_ok);  // Its own database goes on.
 }
 
+// The database reached through a symbolic link: the trials folder is its target's (s_trials/),
+// not a second one named after the link (link_trials/) that split the study's logs.
+TEST_CASE("orchestrator (scripted): a database behind a link has its target's trials folder",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig first = fake_study(dir);  // s.db -> s_trials/
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  REQUIRE(run_fake(first, 1, set) == k_exit_ok);
+  std::filesystem::create_symlink("s.db", dir.path() / "link.db");
+  StudyConfig linked = first;
+  linked.storage = dir.file("link.db");
+  REQUIRE(run_fake(linked, 2, set) == k_exit_ok);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "link_trials"));
+  CHECK(std::filesystem::is_directory(dir.path() / "s_trials" / "s"));
+  CHECK(all_trials(dir.file("s.db")).size() == 2);
+}
+
 // A worker past objective.timeout gets SIGTERM, then SIGKILL 3 s later if it ignores it;
 // its trial FAILs "timed out".
 TEST_CASE("orchestrator (scripted): timeout", "[orchestrator][scripted]") {

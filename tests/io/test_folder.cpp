@@ -86,3 +86,23 @@ TEST_CASE("path_within and resolved_path", "[io]") {
   CHECK(hpt::resolved_path(data + "/l/x").find("/l/") == std::string::npos);
   CHECK(std::filesystem::path(hpt::resolved_path("rel")).is_absolute());
 }
+
+// A link (or a chain of them, relative or absolute) leads to the file it names, which need not
+// exist; a plain path and a loop of links stay as they are.
+TEST_CASE("link_target", "[io][folder]") {
+  hpt::test::TempDir dir;
+  const fs::path d = dir.path();
+  fs::create_directories(d / "sub");
+  std::ofstream(d / "sub" / "s.db") << "x";
+  fs::create_symlink("sub/s.db", d / "a.db");
+  fs::create_symlink(d / "a.db", d / "b.db");
+  fs::create_symlink("gone.db", d / "dangling.db");
+  fs::create_symlink("loop2", d / "loop1");
+  fs::create_symlink("loop1", d / "loop2");
+  CHECK(hpt::link_target((d / "a.db").string()) == (d / "sub" / "s.db").string());
+  CHECK(hpt::link_target((d / "b.db").string()) == (d / "sub" / "s.db").string());
+  CHECK(hpt::link_target((d / "dangling.db").string()) == (d / "gone.db").string());
+  CHECK(hpt::link_target((d / "sub" / "s.db").string()) == (d / "sub" / "s.db").string());
+  CHECK(hpt::link_target("no/such/file.db") == "no/such/file.db");
+  CHECK_FALSE(hpt::link_target((d / "loop1").string()).empty());  // Ends after 40 hops.
+}

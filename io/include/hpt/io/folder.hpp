@@ -21,6 +21,11 @@ void create_folder(const std::string& path);
 // path leads, not how it is spelled.
 std::string resolved_path(const std::string& path);
 
+// The file a symbolic link at path names, following a chain of links (at most 40), whether or
+// not that file exists; path itself when it is not a link. Relative targets are taken from
+// their link's folder. Only the last component is followed: the folders are left as spelled.
+std::string link_target(const std::string& path);
+
 // Whether path is folder or lies inside it, both resolved (resolved_path).
 bool path_within(const std::string& path, const std::string& folder);
 
