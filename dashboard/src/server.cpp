@@ -49,18 +49,10 @@ std::optional<Refusal> request_refusal(const std::string& method, const std::str
   return std::nullopt;
 }
 
-int serve(Dashboard& dashboard, const ServeOptions& options,
-          const std::function<void(int port)>& on_listening,
-          const std::function<bool()>& stop_when) {
-  // Signals go to the signal thread only: block them here, before any server thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+namespace {
 
-  httplib::Server server;
+// Limits, refusals, socket options and the one route: everything but the address.
+void configure(httplib::Server& server, Dashboard& dashboard, bool loopback_only) {
   // One client must not hold the dashboard: 64 connections are served at once, and one that
   // sends nothing (or a byte at a time) is dropped after 2 s of silence.
   server.new_task_queue = [] { return new httplib::ThreadPool(64); };
@@ -68,7 +60,6 @@ int serve(Dashboard& dashboard, const ServeOptions& options,
   server.set_keep_alive_timeout(2);
   server.set_keep_alive_max_count(100);
   server.set_payload_max_length(1024);
-  const bool loopback_only = is_loopback_host(options.host);
   // Refused before routing, so before httplib reads a body or builds a multi-range answer
   // (2,700 ranges in one 8 KB request made it repeat a body 2,700 times in memory).
   server.set_pre_routing_handler(
@@ -114,23 +105,48 @@ int serve(Dashboard& dashboard, const ServeOptions& options,
     res.set_header("X-Frame-Options", "DENY");
     res.set_content(std::move(r.body), r.content_type.c_str());
   });
+}
+
+// Binds server to options' address ([::1] taken without brackets; port 0: any free one) and
+// returns the port, or throws a one-line error.
+int bind_address(httplib::Server& server, const ServeOptions& options) {
   const std::string host =
       options.host.size() > 2 && options.host.front() == '[' && options.host.back() == ']'
           ? options.host.substr(1, options.host.size() - 2)
           : options.host;
-  int port = options.port;
-  bool bound = false;
-  if (port == 0) {
-    port = server.bind_to_any_port(host.c_str());
-    bound = port > 0;
-  } else {
-    bound = server.bind_to_port(host.c_str(), port);
-  }
-  if (!bound) {
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  const int port = options.port == 0 ? server.bind_to_any_port(host.c_str())
+                                     : (server.bind_to_port(host.c_str(), options.port)
+                                            ? options.port
+                                            : -1);
+  if (port <= 0) {
     throw std::runtime_error("cannot listen on " + options.host + ":" +
                              std::to_string(options.port) +
                              " (address in use, not an address of this machine, or not allowed)");
+  }
+  return port;
+}
+
+}  // namespace
+
+int serve(Dashboard& dashboard, const ServeOptions& options,
+          const std::function<void(int port)>& on_listening,
+          const std::function<bool()>& stop_when) {
+  // Signals go to the signal thread only: block them here, before any server thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+
+  httplib::Server server;
+  configure(server, dashboard, is_loopback_host(options.host));
+  int port = 0;
+  try {
+    port = bind_address(server, options);
+  } catch (const std::runtime_error&) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    throw;
   }
   std::atomic<int> stopped_by{0};
   std::atomic<bool> done{false};
