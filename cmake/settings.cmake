@@ -5,6 +5,9 @@ if(HPT_SANITIZE)
   target_compile_options(hpt_settings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
   target_link_options(hpt_settings INTERFACE -fsanitize=address,undefined)
 endif()
+if(HPT_FUZZ)  # Coverage feedback from hpt's own code, not only from each fuzz target's file.
+  target_compile_options(hpt_settings INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 
 # hpt_component(NAME SOURCES... DEPS ...) declares library hpt_NAME, alias hpt::NAME,
 # with public headers in NAME/include.
