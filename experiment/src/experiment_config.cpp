@@ -323,7 +323,8 @@ const Table<ExperimentConfig>& experiment_table() {
       string_key("feature_extractor", &C::feature_extractor,
                  expect(valid_extractor, "builtin-cnn or a TorchScript .pt file")),
       // Upper bounds where a typo (a zero too many) would allocate without bound.
-      int_key("embedding_dim", &C::embedding_dim, 1, k_max_units),
+      // Unit vectors of one dimension are +1 or -1: every pair is the same or opposite.
+      int_key("embedding_dim", &C::embedding_dim, 2, k_max_units),
       units_key("intermediate_ff_block_units", &C::intermediate_ff_block_units),
       double_key("dropout", &C::dropout, k_fraction),
       int_key<C>("epochs", &C::epochs, 1),

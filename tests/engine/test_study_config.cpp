@@ -274,7 +274,7 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
   // trial that samples near it; a limit across keys is checked with every range at its high end.
   CHECK(error_of(head + "  embedding_dim: {type: int, low: 32, high: 100000}\n") ==
         "cfg.yaml:5: search_space.embedding_dim: the range reaches 16385, but embedding_dim must "
-        "be in [1, 16384]");
+        "be in [2, 16384]");
   CHECK_THAT(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
                              "  images_per_class: {type: int, low: 2, high: 256}\n"),
              Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));

@@ -69,7 +69,11 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
   CHECK_THAT(error_of(k_dataset + "dropout: 1.0\n"),
              Catch::Contains("x.yaml:2: dropout: must be in [0, 1), got 1"));
   CHECK_THAT(error_of(k_dataset + "embedding_dim: 0\n"),
-             Catch::Contains("embedding_dim: must be in [1, 16384], but got 0"));
+             Catch::Contains("embedding_dim: must be in [2, 16384], but got 0"));
+  // One dimension: every L2-normalised embedding is +1 or -1 (pair AUC 0.5 whatever it learns).
+  CHECK(error_of(k_dataset + "embedding_dim: 1\n") ==
+        "x.yaml:2: embedding_dim: must be in [2, 16384], but got 1");
+  CHECK(parse(k_dataset + "embedding_dim: 2\n").embedding_dim == 2);
   CHECK_THAT(error_of(k_dataset + "margin: -0.5\n"), Catch::Contains("margin: must be in (0, 4]"));
   CHECK_THAT(error_of(k_dataset + "margin: 1e300\n"), Catch::Contains("margin: must be in (0, 4]"));
   CHECK_NOTHROW(parse(k_dataset + "margin: 4\n"));
@@ -96,7 +100,7 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
 // and the P x K batch (its B x B distances) is checked across its two keys.
 TEST_CASE("sizes that allocate have a ceiling", "[experiment]") {
   CHECK_THAT(error_of(k_dataset + "embedding_dim: 100000000\n"),
-             Catch::Contains("x.yaml:2: embedding_dim: must be in [1, 16384], but got 100000000"));
+             Catch::Contains("x.yaml:2: embedding_dim: must be in [2, 16384], but got 100000000"));
   CHECK_THAT(error_of(k_dataset + "intermediate_ff_block_units: [512, 2560000]\n"),
              Catch::Contains("intermediate_ff_block_units[1]: must be in [1, 16384]"));
   CHECK_THAT(error_of(k_dataset + "eval_pairs: 1000000000000\n"),

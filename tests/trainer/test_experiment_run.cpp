@@ -75,7 +75,7 @@ std::vector<torch::Tensor> script_params(const std::string& path) {
 }  // namespace
 
 // A user's frozen TorchScript extractor: features computed once into the cache (no built-in
-// CNN pretraining), the saved model refers to the file, and reloading it reproduces the
+// CNN pretraining), the saved model holds a copy of the file, and reloading it reproduces the
 // test embeddings' distances below the saved threshold scale.
 TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") {
   const std::string models = hpt::test::torchscript_models();
@@ -108,8 +108,11 @@ TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") 
   CHECK(metrics.at("device").get<std::string>().rfind("cpu", 0) == 0);
   std::ifstream in(o.out_dir + "/model.json");
   auto model_json = nlohmann::json::parse(in);
-  CHECK(model_json.dump().find(data + "/user.pt") != std::string::npos);
-  CHECK_FALSE(fs::exists(o.out_dir + "/extractor.pt"));
+  CHECK(model_json.at("extractor").at("source") == data + "/user.pt");
+  // The model folder holds a copy of the frozen module: it stands alone.
+  CHECK(model_json.at("extractor").at("file") == "extractor.pt");
+  CHECK(fs::file_size(o.out_dir + "/extractor.pt") == fs::file_size(data + "/user.pt"));
+  const std::string model_dir = o.out_dir;
   // A second run (another trial) reuses the cached features.
   std::ostringstream log2;
   o.log = &log2;
@@ -117,6 +120,8 @@ TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") 
   run_experiment(c, o);
   CHECK_THAT(log2.str(), Catch::Contains("features: cached"));
   CHECK(count_pt(data + "/cache/features") == 1);
+  fs::remove(data + "/user.pt");
+  CHECK_NOTHROW(load_model(model_dir));
 }
 
 // device: cuda on a machine without CUDA stops before any work with the key's location.

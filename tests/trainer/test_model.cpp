@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <tuple>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
@@ -319,4 +320,58 @@ TEST_CASE("torchscript input attributes of the wrong type", "[model][torchscript
   const std::string path = script_file(
       dir, "int_std", forward, {{"hpt_input_std", torch::IValue(c10::List<int64_t>({1, 2, 3}))}});
   CHECK(FeatureExtractor::torchscript(path, 8).input_spec().std == std::vector<double>{1, 2, 3});
+}
+
+// A frozen TorchScript extractor is copied into the model folder and loaded from there, so
+// replacing or removing the original changes nothing (model.json named the absolute file and
+// hpt match used whatever was there). A model saved before (absolute "file") still loads
+// while the file holds its bytes and is refused naming it when it changed; a relative "file"
+// that leaves the folder is refused.
+TEST_CASE("a frozen torchscript extractor travels with the model", "[model][torchscript]") {
+  hpt::test::TempDir tmp("extractor-copy");
+  const std::string original =
+      script_file(tmp, "twice", "def forward(self, x):\n  return x.flatten(1) * 2.0\n");
+  const std::string changed =
+      script_file(tmp, "thrice", "def forward(self, x):\n  return x.flatten(1) * 3.0\n");
+  const std::string out = tmp.file("model");
+  std::filesystem::create_directory(out);
+  auto ex = FeatureExtractor::torchscript(original, 4);
+  const auto entry = ex.save(out);
+  CHECK(entry.at("file") == "extractor.pt");
+  CHECK(entry.at("frozen") == true);
+  // Linked, not copied, on one filesystem: a study keeps a model per trial.
+  CHECK(std::filesystem::hard_link_count(out + "/extractor.pt") == 2);
+  const auto images = torch::randint(0, 256, {2, 4, 4, 3}).to(torch::kUInt8);
+  const auto want = ex.extract(images);
+
+  auto old_entry = entry;  // As hpt wrote it before copying the file.
+  old_entry["file"] = original;
+  CHECK(torch::equal(FeatureExtractor::load(old_entry, out).extract(images), want));
+  std::filesystem::rename(changed, original);  // Replaced by another module.
+  CHECK_THROWS_WITH(FeatureExtractor::load(old_entry, out),
+                    Catch::StartsWith(original + ": the TorchScript extractor's bytes changed "
+                                                 "since the model was trained") &&
+                        !Catch::Contains("\n"));
+  std::filesystem::remove(original);
+  CHECK(torch::equal(FeatureExtractor::load(entry, out).extract(images), want));
+  {  // The folder's file rewritten in place (as torch.jit.save over a linked source would).
+    const std::string copy = out + "/extractor.pt";
+    const std::string other = script_file(tmp, "four", "def forward(self, x):\n  return x.flatten(1) * 4.0\n");
+    std::ifstream in(other, std::ios::binary);
+    std::ofstream(copy, std::ios::binary | std::ios::trunc) << in.rdbuf();
+    CHECK_THROWS_WITH(FeatureExtractor::load(entry, out),
+                      Catch::StartsWith(copy + ": the TorchScript extractor's bytes changed"));
+  }
+
+  for (const char* escape : {"../twice.pt", "a/../../twice.pt", "", "."}) {
+    auto hostile = entry;
+    hostile["file"] = escape;
+    CHECK_THROWS_WITH(FeatureExtractor::load(hostile, out),
+                      fmt::format("extractor.file: \"{}\" leaves the model folder", escape));
+  }
+  FeatureExtractor cnn(BuiltinCnn(BuiltinCnnOptions().width(4)), InputSpec{}, "id");
+  auto cnn_entry = cnn.save(out);
+  cnn_entry["file"] = "../other/cnn.pt";
+  CHECK_THROWS_WITH(FeatureExtractor::load(cnn_entry, out),
+                    "extractor.file: \"../other/cnn.pt\" leaves the model folder");
 }

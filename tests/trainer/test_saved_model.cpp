@@ -282,8 +282,27 @@ TEST_CASE("load_model names what is missing", "[saved_model]") {
   // A corrupt one: one line naming the file, LibTorch's error without its C++ backtrace.
   std::ofstream(out + "/head.pt") << "not a zip archive";
   CHECK_THROWS_AS(load_model(out), std::runtime_error);
-  CHECK_THROWS_WITH(load_model(out), Catch::StartsWith(out + ": cannot load the model: ") &&
-                                         !Catch::Contains("\n"));
+  CHECK_THROWS_WITH(load_model(out),
+                    Catch::StartsWith(out + "/head.pt: cannot load the weights: ") &&
+                        !Catch::Contains("\n"));
+}
+
+// A truncated head.pt or cnn.pt is named ("m: cannot load the model: PytorchStreamReader
+// failed reading zip archive" named neither).
+TEST_CASE("load_model names a truncated weights file", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model");
+  Model m;
+  const std::string out = save_into(dir, m, 0.5);
+  for (const char* weights : {"head.pt", "cnn.pt"}) {
+    const std::string path = out + "/" + weights;
+    fs::copy_file(path, path + ".saved");
+    fs::resize_file(path, fs::file_size(path) / 2);
+    CHECK_THROWS_WITH(load_model(out), Catch::StartsWith(path + ": cannot load the weights: ") &&
+                                           Catch::Contains("zip archive") &&
+                                           !Catch::Contains("\n"));
+    fs::rename(path + ".saved", path);
+  }
+  CHECK_NOTHROW(load_model(out));
 }
 
 // A model whose embeddings are not finite (here a head weight gone NaN) is an error naming the

@@ -253,3 +253,64 @@ TEST_CASE("split and image-side problems of a loaded dataset", "[dataset][split]
                                            "than the 8 px"));
   CHECK_FALSE(image_side_problem(tin, 0).has_value());  // 8x8.
 }
+
+namespace {
+
+// A dataset of the given class names whose splits hold the given labels.
+Dataset labelled(std::vector<std::string> names, const std::vector<int64_t>& train,
+                 const std::vector<int64_t>& val, const std::vector<int64_t>& test) {
+  Dataset d;
+  d.class_names = std::move(names);
+  d.train.labels = torch::tensor(train);
+  d.val.labels = torch::tensor(val);
+  d.test.labels = torch::tensor(test);
+  return d;
+}
+
+}  // namespace
+
+// Class names come from folder names and files: the table shows control characters and bidi
+// overrides escaped, as the rest of hpt does (an ESC sequence recoloured the terminal).
+TEST_CASE("class names are escaped in the distribution summary", "[dataset][summary]") {
+  const Dataset d = labelled({"\x1b[31mred", "evil\xe2\x80\xaetxt.exe"}, {0, 1}, {0, 1}, {0, 1});
+  const std::string text = class_distribution_summary(d);
+  CHECK_THAT(text, Catch::Contains("\\x1b[31mred") && Catch::Contains("evil\\u202etxt.exe"));
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find("\xe2\x80\xae") == std::string::npos);
+}
+
+// Classes with no image in any split (an empty class folder, IDX labels {0..8, 250}) are named
+// in one warning line, at most five of them; none, no warning.
+TEST_CASE("classes without images are warned about", "[dataset][summary]") {
+  CHECK_FALSE(empty_classes_warning(labelled({"a", "b"}, {0, 1}, {0}, {1})));
+  std::vector<std::string> names;
+  for (int i = 0; i < 10; ++i) {
+    names.push_back("c" + std::to_string(i));
+  }
+  names.push_back("\x1b]0;x");
+  const auto one = empty_classes_warning(labelled(names, {0, 1, 2, 3, 4, 5, 6, 7, 8}, {0}, {9}));
+  CHECK(one == std::string("warning: 1 of the 11 classes have no images (\\x1b]0;x): they are "
+                           "counted as classes but take no part in training or evaluation"));
+  const auto many = empty_classes_warning(labelled(names, {0, 1}, {0}, {1}));
+  REQUIRE(many);
+  CHECK_THAT(*many, Catch::StartsWith("warning: 9 of the 11 classes have no images (c2, c3, c4, "
+                                      "c5, c6, ...)"));
+  CHECK(many->find('\n') == std::string::npos);
+}
+
+// An image_size whose decoded images cannot fit in memory is refused before decoding, naming
+// the key, the image count and the bytes (2048 on 3000 images tried for ~12.6 GB and ended in
+// "std::bad_alloc"); image_size 0 (native) cannot be estimated and passes.
+TEST_CASE("decoded sizes beyond memory are refused up front", "[dataset][memory]") {
+  const auto problem = decoded_size_problem(3000, 2048, uint64_t{8'000'000'000});
+  REQUIRE(problem);
+  CHECK(problem->key == "dataset.image_size");
+  CHECK(problem->message ==
+        "2048 makes the 3000 images at least 12582912000 bytes (12.6 GB) decoded (3000 x 2048 x "
+        "2048 x 1 channel), more than this machine's 8.0 GB of memory; lower dataset.image_size");
+  CHECK_FALSE(decoded_size_problem(3000, 64, uint64_t{8'000'000'000}));
+  CHECK_FALSE(decoded_size_problem(3000, 0, 1));
+  CHECK(physical_memory_bytes() > (uint64_t{1} << 20));
+  const DatasetProblemError error(*problem);
+  CHECK(std::string(error.what()).rfind("dataset.image_size: 2048 makes", 0) == 0);
+}

@@ -83,7 +83,26 @@ TEST_CASE("decode_image errors for truncated files are readable", "[image_io]") 
     }
   }
   testing::write_text(dir.path() / "text.png", "not a png at all");
-  CHECK_THROWS_WITH(decode_image(dir.str("text.png")), Catch::Contains("not an image hpt reads"));
+  CHECK_THROWS_WITH(decode_image(dir.str("text.png")),
+                    "cannot decode image " + dir.str("text.png") +
+                        ": not PNG data, nor any other image format hpt reads (.jpg .jpeg .png "
+                        ".bmp .gif .tga .pgm .ppm .pnm)");
+}
+
+// A zero-byte file and text with an image's name say what the decoder knows, naming the file
+// (both were "not an image hpt reads").
+TEST_CASE("decode_image says empty file and which format the data is not", "[image_io]") {
+  TempDir dir;
+  testing::write_text(dir.path() / "zero.png", "");
+  CHECK_THROWS_WITH(decode_image(dir.str("zero.png")),
+                    "cannot decode image " + dir.str("zero.png") + ": empty file (0 bytes)");
+  testing::write_text(dir.path() / "fake.JPEG", "hello");
+  CHECK_THROWS_WITH(decode_image(dir.str("fake.JPEG")),
+                    Catch::StartsWith("cannot decode image " + dir.str("fake.JPEG") +
+                                      ": not JPEG data, nor any other image format hpt reads"));
+  testing::write_text(dir.path() / "fake.webp", "hello");
+  CHECK_THROWS_WITH(decode_image(dir.str("fake.webp")),
+                    Catch::Contains(": not an image hpt reads (.jpg"));
 }
 
 // A PNG whose header claims 20000 x 20000 pixels (a decompression bomb's shape) is refused

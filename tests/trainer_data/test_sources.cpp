@@ -317,3 +317,34 @@ TEST_CASE("tiny-imagenet errors name the file", "[sources][tiny]") {
   CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
                     Catch::Contains(dir.str("wnids.txt")));
 }
+
+// An image listed twice in val_annotations.txt (with one class or two) would land in both
+// validation and test: refused naming the file and the line of the repeat.
+TEST_CASE("tiny-imagenet annotations listing an image twice", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  const auto annotations = dir.path() / "val" / "val_annotations.txt";
+  const std::string listed = testing::read_text(annotations);
+  for (const char* repeat : {"val_0.JPEG\tn01\t0\t0\t7\t7\n", "val_0.JPEG\tn02\t0\t0\t7\t7\n"}) {
+    testing::write_text(annotations, listed + repeat);
+    CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                      dir.str("val/val_annotations.txt") +
+                          ":7: image val_0.JPEG is listed again (first on line 1); each image "
+                          "must be listed once");
+  }
+}
+
+// A UTF-8 byte-order mark at the start of wnids.txt or val_annotations.txt is skipped (it made
+// the first wnid "\xEF\xBB\xBFn03", a class of its own with no images).
+TEST_CASE("tiny-imagenet lists starting with a byte-order mark", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  const std::string bom = "\xEF\xBB\xBF";
+  for (const auto& file : {dir.path() / "wnids.txt", dir.path() / "val" / "val_annotations.txt"}) {
+    testing::write_text(file, bom + testing::read_text(file));
+  }
+  const Dataset data = load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""});
+  CHECK(data.class_names == std::vector<std::string>{"goldfish", "tabby", "lemon"});
+  CHECK(counts(data.val, 3) == std::vector<int64_t>{1, 1, 1});
+  CHECK(counts(data.test, 3) == std::vector<int64_t>{1, 1, 1});
+}

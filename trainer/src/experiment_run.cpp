@@ -54,6 +54,8 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
   Dataset dataset;
   try {
     dataset = load_dataset(o);
+  } catch (const DatasetProblemError& e) {
+    throw std::runtime_error(origin_of(config, e.problem().key) + ": " + e.problem().message);
   } catch (const std::filesystem::filesystem_error& e) {
     const std::string path = e.path1().string();
     if (!o.cache_dir.empty() && path.rfind(o.cache_dir, 0) == 0) {  // A full disk, ...
@@ -73,6 +75,9 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
                      config.dataset.path, config.dataset.format, dataset.train.size(),
                      dataset.val.size(), dataset.test.size(), dataset.class_names.size());
   log << class_distribution_summary(dataset);
+  if (const auto warning = empty_classes_warning(dataset)) {
+    log << *warning << "\n";
+  }
   // Before the extractor: pretraining on an unusable split used to cache a broken CNN.
   auto problem = split_problem(dataset);
   if (!problem && config.feature_extractor == "builtin-cnn") {

@@ -1,6 +1,7 @@
 #include "hpt/trainer/extractors.hpp"
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <numeric>
 #include <ostream>
@@ -154,10 +155,27 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   return extractor;
 }
 
+namespace {
+
+// The Adler-32 (the decoded-image cache's checksum) of the bytes of CPU tensors, in order, as
+// a one-element int64 tensor: saved after the features and checked when they are read, since
+// torch::load takes flipped bytes in tensor data without a word.
+torch::Tensor features_checksum(const std::vector<torch::Tensor>& tensors) {
+  uLong sum = adler32(0, nullptr, 0);
+  for (const auto& t : tensors) {
+    const torch::Tensor c = t.contiguous();
+    sum = adler32_z(sum, static_cast<const Bytef*>(c.data_ptr()), c.nbytes());
+  }
+  return torch::tensor({static_cast<int64_t>(sum)}, torch::kInt64);
+}
+
+}  // namespace
+
 std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
                                              bool* hit, std::ostream& log) {
+  // v2: three splits of features and their features_checksum.
   const std::string key =
-      digest(fmt::format("features-v1|{}|{}|{}", dataset.fingerprint, extractor.identity(),
+      digest(fmt::format("features-v2|{}|{}|{}", dataset.fingerprint, extractor.identity(),
                          to_json(extractor.input_spec()).dump()));
   const std::string path = cache_root() + "/features/" + key + ".pt";
   const auto t0 = Clock::now();
@@ -172,17 +190,24 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
         for (const ImageSet* set : {&dataset.train, &dataset.val, &dataset.test}) {
           computed.push_back(extractor.extract(set->images).to(torch::kCPU));
         }
+        computed.push_back(features_checksum(computed));
         torch::save(computed, tmp);
       },
       [&](const std::string& file) {
         f.clear();
         torch::load(f, file);
-        // A file that loads but is not this entry's (three splits, a row per image) is as broken.
+        // A file that loads but is not this entry's (three splits, a row per image, their
+        // checksum) is as broken.
         const ImageSet* sets[] = {&dataset.train, &dataset.val, &dataset.test};
         for (size_t i = 0; i < 3; ++i) {
-          if (f.size() != 3 || f[i].dim() != 2 || f[i].size(0) != sets[i]->size()) {
+          if (f.size() != 4 || f[i].dim() != 2 || f[i].size(0) != sets[i]->size()) {
             throw std::runtime_error("not three splits of features [images, features]");
           }
+        }
+        const torch::Tensor stored = f.back();
+        f.pop_back();
+        if (stored.numel() != 1 || !torch::equal(stored, features_checksum(f))) {
+          throw std::runtime_error("checksum mismatch: the features were changed on disk");
         }
       },
       log);

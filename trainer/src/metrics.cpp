@@ -73,14 +73,25 @@ PairSet make_pairs(const std::vector<int64_t>& labels, int64_t count, uint64_t s
   return out;
 }
 
-std::vector<double> pair_distances(const torch::Tensor& embeddings, const PairSet& pairs) {
+std::vector<double> pair_distances(const torch::Tensor& embeddings, const PairSet& pairs,
+                                   int64_t chunk_elements) {
   torch::NoGradGuard no_grad;
-  // On the embeddings' device: two index copies in, one distance vector out.
+  // On the embeddings' device: each chunk's indices in, one distance vector out at the end.
   auto e = embeddings.to(torch::kFloat64);
-  auto a = e.index_select(0, torch::tensor(pairs.first, torch::kInt64).to(e.device()));
-  auto b = e.index_select(0, torch::tensor(pairs.second, torch::kInt64).to(e.device()));
-  auto d = (a - b).pow(2).sum(1).sqrt().to(torch::kCPU).contiguous();
-  return {d.data_ptr<double>(), d.data_ptr<double>() + d.size(0)};
+  const int64_t n = static_cast<int64_t>(pairs.first.size());
+  const int64_t width = std::max<int64_t>(1, e.numel() / std::max<int64_t>(1, e.size(0)));
+  const int64_t chunk = std::max<int64_t>(1, chunk_elements / width);
+  auto d = torch::empty({n}, e.options());
+  for (int64_t i = 0; i < n; i += chunk) {
+    const int64_t end = std::min(i + chunk, n);
+    auto rows = [&](const std::vector<int64_t>& index) {
+      const std::vector<int64_t> part(index.begin() + i, index.begin() + end);
+      return e.index_select(0, torch::tensor(part, torch::kInt64).to(e.device()));
+    };
+    d.slice(0, i, end).copy_(rows(pairs.first).sub_(rows(pairs.second)).pow_(2).sum(1).sqrt_());
+  }
+  d = d.to(torch::kCPU).contiguous();
+  return {d.data_ptr<double>(), d.data_ptr<double>() + n};
 }
 
 double roc_auc(const std::vector<double>& scores, const std::vector<bool>& positive) {

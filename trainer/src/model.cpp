@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -496,6 +498,64 @@ void FeatureExtractor::restore(const std::vector<torch::Tensor>& state) {
   }
 }
 
+namespace {
+
+// A file_digest without its mtime ("<hash>-<size>"): the bytes, wherever the file was copied.
+std::string content_fingerprint(const std::string& file_digest_text) {
+  const size_t mtime = file_digest_text.rfind('-');
+  return file_digest_text.substr(0, mtime == std::string::npos ? 0 : mtime);
+}
+
+// The content fingerprint in a TorchScript identity ("torchscript:<path>:<file_digest>").
+std::string identity_fingerprint(const std::string& identity) {
+  const size_t colon = identity.rfind(':');
+  return content_fingerprint(colon == std::string::npos ? "" : identity.substr(colon + 1));
+}
+
+// Whether a relative path names something outside its folder ("../x", "a/../../x", "", ".").
+bool leaves_folder(const std::string& relative) {
+  const std::filesystem::path p = std::filesystem::path(relative).lexically_normal();
+  return p.empty() || p == "." || *p.begin() == "..";
+}
+
+// Throws std::runtime_error naming file when its bytes are not those identity fingerprinted.
+void check_fingerprint(const std::string& file, const std::string& identity) {
+  const std::string now = content_fingerprint(file_digest(file));
+  if (now != identity_fingerprint(identity)) {
+    throw std::runtime_error(fmt::format(
+        "{}: the TorchScript extractor's bytes changed since the model was trained "
+        "(fingerprint {}, model.json's identity has {}); put the original file back",
+        file, now, identity_fingerprint(identity)));
+  }
+}
+
+}  // namespace
+
+void FeatureExtractor::copy_script_file(const std::string& target) const {
+  // A hard link first: no space taken (a study keeps a model per trial, and a ResNet-50 is
+  // 100 MB); a copy where links cannot be made (another filesystem). Either way load() checks
+  // the bytes, so a source rewritten in place later is refused, not used.
+  std::error_code ec;
+  const std::string tmp = target + ".link-tmp";
+  std::filesystem::remove(tmp, ec);
+  std::filesystem::create_hard_link(m_script_path, tmp, ec);
+  if (ec || (std::filesystem::rename(tmp, target, ec), ec)) {
+    std::filesystem::remove(tmp, ec);
+    hpt::write_stream_atomically(target, [&](std::ostream& out) {
+      std::ifstream in(m_script_path, std::ios::binary);
+      if (!(out << in.rdbuf())) {
+        throw std::runtime_error(fmt::format("cannot copy {}", m_script_path));
+      }
+    });
+  }
+  if (content_fingerprint(file_digest(target)) != identity_fingerprint(m_identity)) {
+    throw std::runtime_error(
+        fmt::format("{}: the TorchScript extractor's bytes changed while the run used it; run "
+                    "again with the file left as it is",
+                    m_script_path));
+  }
+}
+
 nlohmann::json FeatureExtractor::save(const std::string& dir) {
   const torch::Device device = m_device;
   const bool channels_last = m_channels_last;
@@ -514,13 +574,15 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
   } else {
     j["kind"] = "torchscript";
     j["source"] = m_script_path;
-    if (m_trainable) {  // Fine-tuned weights live with the model; frozen ones stay a reference.
+    // Fine-tuned weights are saved; a frozen module's file is copied: the folder stands alone.
+    if (m_trainable) {
       hpt::write_stream_atomically(dir + "/extractor.pt",
                                    [&](std::ostream& out) { m_script->save(out); });
-      j["file"] = "extractor.pt";
     } else {
-      j["file"] = m_script_path;
+      copy_script_file(dir + "/extractor.pt");
+      j["frozen"] = true;  // extractor.pt holds the bytes the identity fingerprints.
     }
+    j["file"] = "extractor.pt";
   }
   to(device, channels_last);
   return j;
@@ -532,6 +594,10 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
   const std::string kind = f.string("kind");
   std::string file = f.string("file");
   const std::string identity = f.string("identity");
+  if (file.empty() || (file[0] != '/' && leaves_folder(file))) {
+    throw std::invalid_argument(fmt::format("{}: \"{}\" leaves the model folder",
+                                            f.path("file"), utf8_prefix(file, 200)));
+  }
   if (kind == "builtin-cnn") {
     // Checked before anything is allocated: a hostile width would ask for terabytes.
     const int64_t channels = f.integer("in_channels", 1, 3);
@@ -567,8 +633,14 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
         fmt::format("{}: expected \"builtin-cnn\" or \"torchscript\", got \"{}\"", f.path("kind"),
                     utf8_prefix(kind, 40)));
   }
-  if (!file.empty() && file[0] != '/') {
+  // A frozen module's file is checked against its fingerprint: the copy (or link) in the
+  // folder, or the absolute path that a model saved before hpt copied it names.
+  const bool absolute = file[0] == '/';
+  if (!absolute) {
     file = dir + "/" + file;
+  }
+  if (absolute || (j.contains("frozen") && j.at("frozen") == true)) {
+    check_fingerprint(file, identity);
   }
   FeatureExtractor e = open_script(file, torch::kCPU);
   e.m_spec = spec;
@@ -585,9 +657,14 @@ void load_weights(torch::nn::Module& module, const std::string& path) {
   for (const auto& item : module.named_buffers()) {
     expected.emplace_back(item.key(), item.value().sizes().vec());
   }
-  torch::serialize::InputArchive archive;
-  archive.load_from(path);
-  module.load(archive);
+  try {  // LibTorch's errors ("PytorchStreamReader failed ...") do not name the file.
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    module.load(archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(fmt::format("{}: cannot load the weights: {}", path,
+                                         hpt::utf8_prefix(torch_error_line(e), 300)));
+  }
   auto actual = module.named_parameters();
   auto buffers = module.named_buffers();
   for (const auto& [name, sizes] : expected) {

@@ -1,11 +1,15 @@
 #include "hpt/trainer/dataset.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 
+#include "hpt/io/terminal_text.hpp"
 #include "hpt/trainer/image_cache.hpp"
 #include "hpt/trainer/split.hpp"
 #include "sources.hpp"
@@ -60,10 +64,43 @@ void validate(const DatasetOptions& options) {
 
 }  // namespace
 
+std::optional<DatasetProblem> decoded_size_problem(int64_t images, int64_t image_size,
+                                                   uint64_t memory_bytes) {
+  const double needed =
+      static_cast<double>(images) * static_cast<double>(image_size) * static_cast<double>(image_size);
+  if (needed <= static_cast<double>(memory_bytes)) {
+    return std::nullopt;
+  }
+  constexpr double k_gb = 1e9;
+  return DatasetProblem{
+      "dataset.image_size",
+      fmt::format("{} makes the {} images at least {:.0f} bytes ({:.1f} GB) decoded ({} x {} x {} "
+                  "x 1 channel), more than this machine's {:.1f} GB of memory; lower "
+                  "dataset.image_size",
+                  image_size, images, needed, needed / k_gb, images, image_size, image_size,
+                  static_cast<double>(memory_bytes) / k_gb)};
+}
+
+uint64_t physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) {
+    return std::numeric_limits<uint64_t>::max();
+  }
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+}
+
 Dataset load_dataset(const DatasetOptions& options) {
   validate(options);
   const auto image_size = static_cast<int>(options.image_size);
   const DatasetSources sources = list_sources(options.format, options.path);
+  int64_t image_files = 0;  // IDX pools count their images only once read.
+  for (const auto& pool : sources.pools) {
+    image_files += static_cast<int64_t>(pool.files.size());
+  }
+  if (auto problem = decoded_size_problem(image_files, image_size, physical_memory_bytes())) {
+    throw DatasetProblemError(std::move(*problem));
+  }
   const std::string source_fingerprint = hash_hex(
       fmt::format("{}|{}|{}", options.format, image_size, files_fingerprint(sources.all_files)));
 
@@ -235,11 +272,32 @@ std::string class_distribution_summary(const Dataset& dataset) {
   if (classes <= 50) {
     out += fmt::format("{:<20} {:>8} {:>8} {:>8}\n", "class", "train", "val", "test");
     for (size_t c = 0; c < classes; ++c) {
-      out += fmt::format("{:<20} {:>8} {:>8} {:>8}\n", info.class_names[c], info.counts[0][c],
+      out += fmt::format("{:<20} {:>8} {:>8} {:>8}\n", hpt::terminal_text(info.class_names[c]),
+                         info.counts[0][c],
                          info.counts[1][c], info.counts[2][c]);
     }
   }
   return out;
+}
+
+std::optional<std::string> empty_classes_warning(const Dataset& dataset) {
+  const ClassDistribution info = class_distribution(dataset);
+  std::vector<std::string> empty;
+  for (size_t c = 0; c < info.class_names.size(); ++c) {
+    if (info.counts[0][c] + info.counts[1][c] + info.counts[2][c] == 0) {
+      empty.push_back(hpt::terminal_text(info.class_names[c]));
+    }
+  }
+  if (empty.empty()) {
+    return std::nullopt;
+  }
+  const size_t shown = std::min<size_t>(empty.size(), 5);
+  return fmt::format(
+      "warning: {} of the {} classes have no images ({}{}): they are counted as classes but "
+      "take no part in training or evaluation",
+      empty.size(), info.class_names.size(),
+      fmt::join(empty.begin(), empty.begin() + static_cast<std::ptrdiff_t>(shown), ", "),
+      empty.size() > shown ? ", ..." : "");
 }
 
 }  // namespace hpt::trainer

@@ -32,10 +32,32 @@ namespace hpt::trainer {
 
 namespace {
 
-// stb's reason for a failed decode as a phrase: a cut-off file leaves stb with "outofdata",
-// "unexpected end" or, mid-PNG, the torn bytes of a chunk name ("IDA"), so those read as
-// truncated; other reasons ("bad IHDR len", "unknown image type") are quoted.
-std::string decode_problem() {
+// Whether name ends in ext (lower case), in any case.
+bool ends_with_extension(const std::string& name, const char* ext) {
+  const size_t n = std::strlen(ext);
+  return name.size() > n &&
+         std::equal(ext, ext + n, name.end() - static_cast<std::ptrdiff_t>(n),
+                    [](char e, char c) { return e == std::tolower(static_cast<unsigned char>(c)); });
+}
+
+// The image format a file's name promises ("PNG" for x.png), or "" for another name.
+std::string format_named_by(const std::string& path) {
+  static const std::pair<const char*, const char*> k_formats[] = {
+      {".jpg", "JPEG"}, {".jpeg", "JPEG"}, {".png", "PNG"}, {".bmp", "BMP"}, {".gif", "GIF"},
+      {".tga", "TGA"},  {".pgm", "PGM"},   {".ppm", "PPM"}, {".pnm", "PNM"}};
+  for (const auto& [ext, format] : k_formats) {
+    if (ends_with_extension(path, ext)) {
+      return format;
+    }
+  }
+  return "";
+}
+
+// stb's reason for a failed decode of path as a phrase: a cut-off file leaves stb with
+// "outofdata", "unexpected end" or, mid-PNG, the torn bytes of a chunk name ("IDA"), so those
+// read as truncated; bytes of no format stb knows are "not PNG data" (the format the name
+// promises); other reasons ("bad IHDR len") are quoted.
+std::string decode_problem(const std::string& path) {
   const char* reason = stbi_failure_reason();
   const std::string r = reason != nullptr ? reason : "";
   static const char* const k_truncated[] = {"outofdata", "unexpected end", "not enough pixels",
@@ -45,7 +67,10 @@ std::string decode_problem() {
     return "truncated or corrupt image data" + (r.size() < 5 ? "" : " (" + r + ")");
   }
   if (r == "unknown image type") {
-    return fmt::format("not an image hpt reads ({})", fmt::join(k_image_extensions, " "));
+    const std::string format = format_named_by(path);
+    return fmt::format("not {} hpt reads ({})",
+                       format.empty() ? "an image" : format + " data, nor any other image format",
+                       fmt::join(k_image_extensions, " "));
   }
   return "corrupt image (" + r + ")";
 }
@@ -53,16 +78,8 @@ std::string decode_problem() {
 }  // namespace
 
 bool has_image_extension(const std::string& name) {
-  for (const char* ext : k_image_extensions) {
-    const size_t n = std::strlen(ext);
-    if (name.size() > n &&
-        std::equal(ext, ext + n, name.end() - static_cast<std::ptrdiff_t>(n), [](char e, char c) {
-          return e == std::tolower(static_cast<unsigned char>(c));
-        })) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(std::begin(k_image_extensions), std::end(k_image_extensions),
+                     [&](const char* ext) { return ends_with_extension(name, ext); });
 }
 
 std::string image_size_problem(int64_t width, int64_t height) {
@@ -85,6 +102,9 @@ DecodedImage decode_image(const std::string& path) {
   } catch (const FileError& e) {
     throw std::runtime_error(std::string("cannot decode image ") + e.what());
   }
+  if (bytes.empty()) {
+    throw std::runtime_error(fmt::format("cannot decode image {}: empty file (0 bytes)", path));
+  }
   const auto* encoded = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int size = static_cast<int>(bytes.size());
   int width = 0;
@@ -99,7 +119,8 @@ DecodedImage decode_image(const std::string& path) {
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load_from_memory(encoded, size, &width, &height, &native, 0), stbi_image_free);
   if (!data) {
-    throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, decode_problem()));
+    throw std::runtime_error(
+        fmt::format("cannot decode image {}: {}", path, decode_problem(path)));
   }
   if (const std::string problem = image_size_problem(width, height); !problem.empty()) {
     throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));

@@ -47,20 +47,40 @@ void require_file(const fs::path& path, const std::string& what) {
   }
 }
 
-// Non-empty trimmed lines of a text file.
-std::vector<std::string> read_lines(const fs::path& path) {
+// A line of a text file and its 1-based number.
+struct TextLine {
+  size_t number;
+  std::string text;
+};
+
+// Non-empty trimmed lines of a text file with their numbers; a UTF-8 byte-order mark at its
+// start (Windows editors write one) is skipped.
+std::vector<TextLine> read_numbered_lines(const fs::path& path) {
   std::ifstream in(path);
   if (!in) {
     throw std::runtime_error(fmt::format("cannot read {}", path.string()));
   }
-  std::vector<std::string> lines;
+  std::vector<TextLine> lines;
+  size_t number = 0;
   for (std::string line; std::getline(in, line);) {
+    if (++number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) {
+      line.erase(0, 3);
+    }
     line = trim(line);
     if (!line.empty()) {
-      lines.push_back(line);
+      lines.push_back({number, line});
     }
   }
   return lines;
+}
+
+// Non-empty trimmed lines of a text file (read_numbered_lines without the numbers).
+std::vector<std::string> read_lines(const fs::path& path) {
+  std::vector<std::string> out;
+  for (auto& line : read_numbered_lines(path)) {
+    out.push_back(std::move(line.text));
+  }
+  return out;
 }
 
 // Image files (k_image_extensions) in folder and its subfolders, sorted by path, as Keras'
@@ -107,12 +127,13 @@ std::string no_images_message(const fs::path& root, const std::map<std::string, 
 PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64_t>& label_of) {
   PoolSource val{"val", {}, {}, "", ""};
   const fs::path annotations = root / "val" / "val_annotations.txt";
-  for (const auto& line : read_lines(annotations)) {
+  std::map<fs::path, size_t> line_of;  // Each image's line: one image, one class, one split.
+  for (const auto& [number, line] : read_numbered_lines(annotations)) {
     const auto tab1 = line.find('\t');
     const auto tab2 = line.find('\t', tab1 == std::string::npos ? tab1 : tab1 + 1);
     if (tab1 == std::string::npos) {
       throw std::runtime_error(
-          fmt::format("malformed line in {}: '{}'", annotations.string(), line));
+          fmt::format("{}:{}: malformed line '{}'", annotations.string(), number, line));
     }
     const std::string file = trim(line.substr(0, tab1));
     const std::string wnid = trim(
@@ -122,6 +143,12 @@ PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64
       throw std::runtime_error(fmt::format("{}: image {} has class {} which is not in {}",
                                            annotations.string(), file, wnid,
                                            (root / "wnids.txt").string()));
+    }
+    const fs::path image = (root / "val" / "images" / file).lexically_normal();
+    if (const auto [first, added] = line_of.emplace(image, number); !added) {
+      throw std::runtime_error(fmt::format(
+          "{}:{}: image {} is listed again (first on line {}); each image must be listed once",
+          annotations.string(), number, file, first->second));
     }
     val.files.push_back((root / "val" / "images" / file).string());
     val.labels.push_back(label->second);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,27 @@ std::optional<DatasetProblem> image_side_problem(const Dataset& dataset, int64_t
 // (train, val, test order), or std::nullopt.
 std::optional<DatasetProblem> split_problem(const Dataset& dataset);
 
+// A DatasetProblem found while loading, thrown by load_dataset.
+class DatasetProblemError : public std::runtime_error {
+ public:
+  explicit DatasetProblemError(DatasetProblem problem)
+      : std::runtime_error(problem.key + ": " + problem.message), m_problem(std::move(problem)) {}
+  const DatasetProblem& problem() const { return m_problem; }
+
+ private:
+  DatasetProblem m_problem;
+};
+
+// Decoding `images` images at image_size x image_size takes at least images x image_size^2
+// bytes (one channel; RGB takes three times that): a dataset.image_size problem naming the
+// count and the bytes when that exceeds memory_bytes, else std::nullopt (also for image_size 0,
+// the native size, unknown before decoding).
+std::optional<DatasetProblem> decoded_size_problem(int64_t images, int64_t image_size,
+                                                   uint64_t memory_bytes);
+
+// The machine's physical memory in bytes (sysconf), or UINT64_MAX when it cannot tell.
+uint64_t physical_memory_bytes();
+
 // Loads and splits a dataset. Split rules:
 //  - idx: train-* files form the train pool, t10k-* files are split evenly
 //    (stratified) into validation and test; without t10k files, one pool is split
@@ -64,7 +86,8 @@ std::optional<DatasetProblem> split_problem(const Dataset& dataset);
 //  - folder: one pool <root>/<class>/**/<image> (k_image_extensions, hidden files skipped)
 //    split by the fractions.
 // Every split is stratified by class and seeded. Throws std::runtime_error naming the
-// file for missing, corrupt or unreadable inputs.
+// file for missing, corrupt or unreadable inputs, and DatasetProblemError before decoding
+// image files whose decoded_size_problem exceeds physical_memory_bytes().
 Dataset load_dataset(const DatasetOptions& options);
 
 // Per-class counts of a split, for the class-distribution summary.
@@ -81,7 +104,12 @@ struct ClassDistribution {
 ClassDistribution class_distribution(const Dataset& dataset);
 
 // A text summary: per-split totals with min/max/mean images per class, a histogram of
-// the train per-class counts, and (up to 50 classes) the per-class table.
+// the train per-class counts, and (up to 50 classes) the per-class table, class names shown
+// with terminal_text.
 std::string class_distribution_summary(const Dataset& dataset);
+
+// One warning line (no newline) naming how many classes have no image in any split and the
+// first five of them (an empty class folder, IDX labels that skip values), or std::nullopt.
+std::optional<std::string> empty_classes_warning(const Dataset& dataset);
 
 }  // namespace hpt::trainer

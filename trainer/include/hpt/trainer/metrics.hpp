@@ -23,8 +23,14 @@ struct PairSet {
 // two images or only one class.
 PairSet make_pairs(const std::vector<int64_t>& labels, int64_t count, uint64_t seed);
 
-// Euclidean distance of each pair's embeddings ([N, D] float tensor).
-std::vector<double> pair_distances(const torch::Tensor& embeddings, const PairSet& pairs);
+// The most pair-feature elements pair_distances holds per intermediate tensor at once (65,536
+// pairs of 64-wide features): its memory is bounded by this, not by pairs x width.
+inline constexpr int64_t kPairChunkElements = int64_t{1} << 22;
+
+// Euclidean distance of each pair's embeddings ([N, D] float tensor), in float64, computed in
+// chunks of max(1, chunk_elements / D) pairs; every chunking gives the same bits.
+std::vector<double> pair_distances(const torch::Tensor& embeddings, const PairSet& pairs,
+                                   int64_t chunk_elements = kPairChunkElements);
 
 // Exact ROC AUC of scores (higher = more likely positive) with tied scores counted as
 // half (average ranks). Returns 0.5 when one of the classes is empty.

@@ -177,16 +177,23 @@ class FeatureExtractor {
   std::vector<torch::Tensor> snapshot();
   void restore(const std::vector<torch::Tensor>& state);
 
-  // Writes the weights (as CPU tensors) into dir (cnn.pt or extractor.pt) and returns the
-  // model.json entry.
+  // Writes the weights (as CPU tensors) into dir (cnn.pt or extractor.pt: a frozen
+  // TorchScript module's file is copied there, checked against its identity's fingerprint) and
+  // returns the model.json entry, whose "file" is relative to dir.
   nlohmann::json save(const std::string& dir);
-  // Rebuilds an extractor from a save() entry and its dir.
+  // Rebuilds an extractor from a save() entry and its dir. A relative "file" must stay inside
+  // dir (std::invalid_argument "extractor.file: …"); an absolute one (a frozen TorchScript
+  // module saved before hpt copied it) must still hold the bytes its identity fingerprinted,
+  // else std::runtime_error naming the file.
   static FeatureExtractor load(const nlohmann::json& entry, const std::string& dir);
 
  private:
   FeatureExtractor() = default;
   // The module at path, loaded onto device, with its identity; no spec yet.
   static FeatureExtractor open_script(const std::string& path, const torch::Device& device);
+  // Copies the TorchScript file this extractor was loaded from to target (atomically);
+  // throws std::runtime_error naming the file when its bytes changed since it was loaded.
+  void copy_script_file(const std::string& target) const;
   // The features of a module's output for a batch of `rows` images (forward's checks).
   torch::Tensor script_features(const torch::IValue& out, int64_t rows) const;
   // "[<origin>: ]TorchScript extractor <file>", the start of forward()'s errors.
@@ -203,8 +210,9 @@ class FeatureExtractor {
   bool m_channels_last = false;
 };
 
-// Loads module's weights from a torch::save file, then throws std::runtime_error
-// "<path>: <name>: shape [..], expected [..]" where a tensor's shape differs from the module's
+// Loads module's weights from a torch::save file. Throws std::runtime_error "<path>: cannot
+// load the weights: <LibTorch's first line>" for a file LibTorch cannot read (truncated, not
+// a zip archive, a tensor missing), and "<path>: <name>: shape [..], expected [..]" where a tensor's shape differs from the module's
 // (LibTorch replaces each tensor, whatever its shape, so a file from another model would
 // load and fail later inside a matrix product).
 void load_weights(torch::nn::Module& module, const std::string& path);
