@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -103,9 +104,22 @@ void sync_folder(const std::string& folder) {
   }
 }
 
-// A fresh folder "<dir>/<prefix>.tmp-XXXXXX" (mkdtemp: mode 0700, a random name).
+// This host's name, letters and digits only (others become '_'), at most 32 characters.
+std::string host_tag() {
+  std::array<char, 256> host{};
+  ::gethostname(host.data(), host.size() - 1);
+  std::string tag;
+  for (const char* c = host.data(); *c != '\0' && tag.size() < 32; ++c) {
+    tag += std::isalnum(static_cast<unsigned char>(*c)) != 0 ? *c : '_';
+  }
+  return tag;
+}
+
+// A fresh folder "<dir>/<prefix>.tmp-<host>-<pid>-XXXXXX" (mkdtemp: mode 0700, a random name).
 std::string make_temporary_folder(const std::string& dir, const std::string& prefix) {
-  std::string tmp = dir + "/" + prefix + ".tmp-XXXXXX";
+  // The host and pid name the writer, so that a later run can tell the leftover of one killed
+  // with -9 (this host, no such process) from a live writer's (remove_dead_stagings).
+  std::string tmp = fmt::format("{}/{}.tmp-{}-{}-XXXXXX", dir, prefix, host_tag(), ::getpid());
   if (::mkdtemp(tmp.data()) == nullptr) {
     throw FileError(
         fmt::format("{}: cannot create a temporary folder: {}", dir, std::strerror(errno)));
@@ -317,8 +331,32 @@ void write_stream_atomically(const std::string& path,
   write_file_atomically(path, bytes.str());
 }
 
+namespace {
+
+// Removes the staging folders in dir that processes of this host, now gone, left (kill -9 while
+// they wrote). Never another host's (a shared filesystem), never a live process's; the earlier
+// sets that a commit moved aside (".old.tmp-…") are left for the user.
+void remove_dead_stagings(const std::string& dir) {
+  const std::string prefix = ".new.tmp-" + host_tag() + "-";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) {
+      continue;
+    }
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid > 0 && *end == '-' && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
+}  // namespace
+
 AtomicFileSet::AtomicFileSet(std::string dir, std::string key, std::vector<std::string> names)
     : m_dir(std::move(dir)), m_key(std::move(key)), m_names(std::move(names)) {
+  remove_dead_stagings(m_dir);
   m_staging = make_temporary_folder(m_dir, ".new");
 }
 

@@ -5,7 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <array>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -366,4 +370,36 @@ TEST_CASE("AtomicFileSet defers signals until the set is in place", "[io][file_s
   CHECK(reported.empty());
   CHECK(contents(dir.path()) ==
         std::map<std::string, std::string>{{"model.json", "new"}, {"head.pt", "new"}});
+}
+
+// A staging folder left by a writer killed with -9 goes with the next set written to dir; a
+// live writer's, another host's and an earlier set moved aside (.old) stay.
+TEST_CASE("AtomicFileSet removes the staging folders of dead writers", "[io][file_set]") {
+  test::TempDir dir;
+  const pid_t dead = ::fork();
+  if (dead == 0) {
+    ::_exit(0);
+  }
+  ::waitpid(dead, nullptr, 0);
+  std::array<char, 256> host{};
+  ::gethostname(host.data(), host.size() - 1);
+  std::string tag;
+  for (const char* c = host.data(); *c != '\0' && tag.size() < 32; ++c) {
+    tag += std::isalnum(static_cast<unsigned char>(*c)) != 0 ? *c : '_';
+  }
+  const std::string left = fmt::format(".new.tmp-{}-{}-AbC123", tag, dead);
+  const std::string live = fmt::format(".new.tmp-{}-{}-AbC123", tag, ::getppid());
+  const std::string other_host = fmt::format(".new.tmp-{}x-{}-AbC123", tag, dead);
+  const std::string moved_aside = fmt::format(".old.tmp-{}-{}-AbC123", tag, dead);
+  for (const auto& name : {left, live, other_host, moved_aside}) {
+    fs::create_directory(dir.file(name));
+    std::ofstream(dir.file(name + "/cnn.pt")) << "partial";
+  }
+  AtomicFileSet set(dir.path().string(), "model.json", {"model.json"});
+  CHECK(fs::path(set.staging()).filename().string().rfind(
+            fmt::format(".new.tmp-{}-{}-", tag, ::getpid()), 0) == 0);
+  CHECK_FALSE(fs::exists(dir.file(left)));
+  CHECK(fs::exists(dir.file(live)));
+  CHECK(fs::exists(dir.file(other_host)));
+  CHECK(fs::exists(dir.file(moved_aside)));
 }
