@@ -7,9 +7,7 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <catch2/catch.hpp>
-#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -381,12 +379,14 @@ TEST_CASE("AtomicFileSet removes the staging folders of dead writers", "[io][fil
     ::_exit(0);
   }
   ::waitpid(dead, nullptr, 0);
-  std::array<char, 256> host{};
-  ::gethostname(host.data(), host.size() - 1);
-  std::string tag;
-  for (const char* c = host.data(); *c != '\0' && tag.size() < 32; ++c) {
-    tag += std::isalnum(static_cast<unsigned char>(*c)) != 0 ? *c : '_';
-  }
+  const std::string tag = [&] {  // This host's part of a staging name: .new.tmp-<host>-<pid>-…
+    AtomicFileSet first(dir.path().string(), "model.json", {"model.json"});
+    const std::string name = fs::path(first.staging()).filename().string();
+    const std::string mine = fmt::format("-{}-", ::getpid());
+    REQUIRE(name.rfind(".new.tmp-", 0) == 0);
+    REQUIRE(name.find(mine) != std::string::npos);
+    return name.substr(9, name.find(mine) - 9);
+  }();
   const std::string left = fmt::format(".new.tmp-{}-{}-AbC123", tag, dead);
   const std::string live = fmt::format(".new.tmp-{}-{}-AbC123", tag, ::getppid());
   const std::string other_host = fmt::format(".new.tmp-{}x-{}-AbC123", tag, dead);
