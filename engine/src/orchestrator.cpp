@@ -1240,7 +1240,8 @@ std::string check_study(const StudyConfig& config, const RunOptions& options) {
 namespace {
 
 // o.run(), or k_exit_interrupted when a second stop signal made the database give up waiting
-// for another process's lock (its running trials stay RUNNING: the next run re-runs them).
+// (for another process's lock, or for a server to come back): its running trials stay
+// RUNNING, and the next run re-runs them.
 int run_guarded(Orchestrator& o, std::ostream& out) {
   try {
     return o.run();
@@ -1248,8 +1249,9 @@ int run_guarded(Orchestrator& o, std::ostream& out) {
     if (!stop_now()) {
       throw;
     }
-    out << "\nhpt: interrupted again while the database was locked by another process; run the "
-           "same command again to resume the study (its running trials are run again)\n";
+    out << "\nhpt: interrupted again while waiting for the database (locked by another process, "
+           "or unreachable); run the same command again to resume the study (its running trials "
+           "are run again)\n";
     return k_exit_interrupted;
   }
 }

@@ -23,6 +23,11 @@ constexpr int k_study_lock_class = 0x687074;         // "hpt"
 // and retries of a transaction the server rolled back (deadlock, serialization).
 constexpr int k_reconnect_attempts = 10;
 constexpr int k_rollback_retries = 5;
+// A statement waits at most this long for a lock (the session's lock_timeout) and is then
+// retried, up to k_lock_retries times (about 60 s in all, SQLite's busy timeout): so a host
+// frozen mid-claim, or a LOCK TABLE in another session, stalls hpt within reach of Ctrl-C.
+constexpr const char* k_lock_timeout = "2s";
+constexpr int k_lock_retries = 30;
 
 // The first line of a libpqxx message ("ERROR:  ..." without the query).
 std::string first_line(const char* what) {
@@ -91,7 +96,15 @@ class PostgresDialect final : public SqlDialect {
   void rollback() noexcept override { m_tx.reset(); }
   std::optional<Retry> retry(const std::exception& error, int attempt) override {
     if (attempt == 0) {
-      m_lost = m_rolled_back = 0;
+      m_lost = m_rolled_back = m_lock_waits = 0;
+    }
+    if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
+        sql != nullptr && (sql->sqlstate() == "55P03" || sql->sqlstate() == "57014")) {
+      // lock_timeout (or a statement_timeout while waiting): nothing was written; wait again.
+      if (++m_lock_waits > k_lock_retries) {
+        return std::nullopt;
+      }
+      return Retry{std::chrono::milliseconds(50), false};
     }
     if (dynamic_cast<const pqxx::transaction_rollback*>(&error) != nullptr) {
       // Deadlock or serialization failure: nothing was written; run it again.
@@ -112,6 +125,10 @@ class PostgresDialect final : public SqlDialect {
     return Retry{std::chrono::milliseconds(std::min(100 << (m_lost - 1), 5000)), true};
   }
   std::string describe(const std::exception& error) const override {
+    if (m_lock_waits > k_lock_retries) {
+      return fmt::format("database is locked (another session held a lock for over {} s: {})",
+                         k_lock_retries * 2, first_line(error.what()));
+    }
     if (m_lost > k_reconnect_attempts) {
       return fmt::format("lost the connection ({}) and could not reconnect in {} attempts",
                          first_line(error.what()), k_reconnect_attempts);
@@ -139,6 +156,10 @@ class PostgresDialect final : public SqlDialect {
     } else {
       m_tx->exec_params("SELECT pg_advisory_xact_lock($1, $2)", k_study_lock_class,
                         static_cast<int>(key));
+      // Optuna 3.1 numbers trials under this row lock (StudyModel.find_or_raise_by_id(...,
+      // for_update=True)): taken too, so an Optuna process on the same study never gets a
+      // number hpt gave (the advisory lock alone did not exclude it).
+      m_tx->exec_params("SELECT 1 FROM studies WHERE study_id = $1 FOR UPDATE", key);
     }
   }
   std::string utc_now_sql() const override { return "clock_timestamp() AT TIME ZONE 'UTC'"; }
@@ -182,6 +203,7 @@ class PostgresDialect final : public SqlDialect {
     // ISO datetimes ("2024-01-02 03:04:05.678901"), as parse_datetime reads them.
     pqxx::nontransaction tx(*conn);
     tx.exec("SET DateStyle = 'ISO, YMD'");
+    tx.exec(std::string("SET lock_timeout = '") + k_lock_timeout + "'");
     if (m_read_only) {
       tx.exec("SET default_transaction_read_only = on");
     }
@@ -218,8 +240,9 @@ class PostgresDialect final : public SqlDialect {
   std::unique_ptr<pqxx::connection> m_conn;
   std::unique_ptr<pqxx::transaction_base> m_tx;
   int64_t m_changed = 0;
-  int m_lost = 0;         // Lost connections and server rollbacks in this transaction's
-  int m_rolled_back = 0;  // attempts.
+  int m_lost = 0;         // Lost connections, server rollbacks and lock waits that timed out
+  int m_rolled_back = 0;  // in this transaction's attempts.
+  int m_lock_waits = 0;
 };
 
 }  // namespace

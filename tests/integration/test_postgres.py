@@ -100,6 +100,75 @@ print("best", s.best_value)
 """], capture_output=True, text=True)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
+    def test_optuna_and_hpt_on_one_study_never_share_a_number(self):
+        """An Optuna process and hpt adding trials to one study at once: every number once, each
+        value on its own trial (hpt took only its advisory lock, Optuna the study row: both gave
+        out the same numbers, and Optuna finished hpt's rows)."""
+        made = subprocess.run([PYTHON, "-c", f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+optuna.create_study(study_name="quad", storage="{self.url}", direction="minimize")
+"""], capture_output=True, text=True)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        cfg = quadratic_config(self.dir, jobs=2)
+        hpt = self._hpt("--config", cfg, "--trials", "50", "--storage", self.url, env={"OBJ_STEPS": "0"})
+        self.addCleanup(lambda: hpt.poll() is None and (hpt.kill() or hpt.communicate()))
+        optuna_run = subprocess.run([PYTHON, "-c", f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+s = optuna.load_study(study_name="quad", storage="{self.url}")
+s.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2 + 1000, n_trials=40)
+"""], capture_output=True, text=True, timeout=300)
+        self.assertEqual(optuna_run.returncode, 0, optuna_run.stderr)
+        out, err = hpt.communicate(timeout=300)
+        self.assertEqual(hpt.returncode, 0, out + err)
+        self.assertNotIn("taken over", out + err)
+        trials = self._trials()
+        numbers = [t["number"] for t in trials]
+        self.assertEqual(numbers, list(range(len(numbers))))  # Unique, no gaps.
+        self.assertNotIn("RUNNING", state_counts(trials))
+        con = psycopg2.connect(self.url)
+        try:  # Optuna's trials have only x and values above 1000; hpt's have kind and below.
+            cur = con.cursor()
+            cur.execute("SELECT t.number, v.value, (SELECT COUNT(*) FROM trial_params p WHERE "
+                        "p.trial_id = t.trial_id) FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id")
+            for number, value, n_params in cur.fetchall():
+                self.assertEqual(value >= 1000, n_params == 1, f"trial {number}: {value}, {n_params} params")
+        finally:
+            con.close()
+
+    def test_ctrl_c_while_another_session_holds_the_study_lock(self):
+        """A host frozen mid-claim (here a session holding hpt's study lock): hpt waits, and two
+        Ctrl-C end it at once (it waited in the server, deaf to every signal)."""
+        cfg = quadratic_config(self.dir)
+        first = self._hpt("--config", cfg, "--trials", "1", "--storage", self.url)
+        out, err = first.communicate(timeout=120)
+        self.assertEqual(first.returncode, 0, out + err)
+        con = psycopg2.connect(self.url)
+        con.autocommit = True
+        try:
+            cur = con.cursor()
+            cur.execute("SELECT study_id FROM studies")
+            study_id = cur.fetchone()[0]
+            cur.execute("SELECT pg_advisory_lock(%s, %s)", (0x687074, study_id))
+            proc = self._hpt("--config", cfg, "--trials", "3", "--storage", self.url)
+            self.addCleanup(lambda: proc.poll() is None and (proc.kill() or proc.communicate()))
+            time.sleep(4)
+            self.assertIsNone(proc.poll(), "it did not wait for the lock")
+            proc.send_signal(2)
+            time.sleep(0.5)
+            proc.send_signal(2)
+            start = time.time()
+            out, err = proc.communicate(timeout=30)
+            self.assertLess(time.time() - start, 8)
+            self.assertEqual(proc.returncode, 130, out + err)
+        finally:
+            con.close()
+        rerun = self._hpt("--config", cfg, "--trials", "3", "--storage", self.url)
+        out, err = rerun.communicate(timeout=120)
+        self.assertEqual(rerun.returncode, 0, out + err)
+        self.assertEqual(state_counts(self._trials()), {"COMPLETE": 3})
+
 
 if __name__ == "__main__":
     unittest.main()
