@@ -349,6 +349,9 @@ class Orchestrator {
   // can check and no heartbeat (Optuna writes none unless asked) is never presumed dead: its
   // number goes to m_unchecked.
   std::set<int64_t> orphans(std::map<int64_t, Json>& owners_seen);
+  // Whether the storage got its connection back less than heartbeat_grace + 5 s ago: every
+  // host's heartbeats went stale during the outage, so none is judged by its age yet.
+  bool just_reconnected() const;
   // Whether trial id is still RUNNING under this process's claim (nobody finished or took it).
   bool still_ours(int64_t trial_id);
   int done_trials();
@@ -446,7 +449,7 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
       // Not by datetime_start: the writer's local time, with the writer's time zone.
       auto age = m_storage.heartbeat_age(t.id);
       if (age) {
-        orphan = *age > m_config.heartbeat_grace;
+        orphan = *age > m_config.heartbeat_grace && !just_reconnected();
       } else if (!owner_json.is_object()) {
         m_unchecked.insert(t.number);
       }
@@ -457,6 +460,14 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
     }
   }
   return out;
+}
+
+bool Orchestrator::just_reconnected() const {
+  // The other hosts reconnect up to one backoff step (5 s) later, then write their heartbeats
+  // within the grace: until then, a stale heartbeat says nothing about its host.
+  const auto at = m_storage.reconnected_at();
+  return at && std::chrono::steady_clock::now() - *at <
+                   std::chrono::duration<double>(m_config.heartbeat_grace + 5.0);
 }
 
 Json Orchestrator::trial_values(const FrozenTrial& t) const {

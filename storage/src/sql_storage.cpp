@@ -161,6 +161,9 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
       m_writes += write ? 1 : 0;
       body(lost);
       m_db->commit();
+      if (lost) {
+        m_reconnected_at = std::chrono::steady_clock::now();
+      }
       return;
     } catch (const StorageError&) {
       m_db->rollback();

@@ -15,7 +15,9 @@
 #include "hpt/engine/study_config.hpp"
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/io/usable_cores.hpp"
+#include "hpt/storage/sql_storage.hpp"
 #include "hpt/storage/storage.hpp"
+#include "../storage/faulty_dialect.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace hpt;
@@ -935,6 +937,38 @@ TEST_CASE("orchestrator (scripted): a trial finished elsewhere is dropped, not f
   CHECK(trials[0].system_attrs.count("hpt:log") == 0);  // Nothing written on another's trial.
   CHECK(trials[1].state == TrialState::Complete);
   CHECK(trials[2].state == TrialState::Complete);
+}
+
+// Just after this process got its database connection back (a server restart), another host's
+// stale heartbeat says nothing: every host's went stale in the outage. Its trial is taken over
+// only once heartbeat_grace + 5 s have passed since (it was re-run at once, live, and doubled).
+TEST_CASE("orchestrator (scripted): no take-over right after a reconnect",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir, ", heartbeat_grace: 1");
+  auto storage = open_storage(c.storage);
+  const int64_t study = storage->create_study("s", Direction::Minimize);
+  FrozenTrial elsewhere;
+  elsewhere.state = TrialState::Running;
+  Owner other = Owner::current();
+  other.host = "another-host";
+  elsewhere.system_attrs["hpt:owner"] = other.to_json();
+  const int64_t id = storage->create_trial(study, elsewhere);
+  dynamic_cast<SqlStorage&>(*storage).dialect().exec(
+      "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, '2020-01-01 00:00:00')", {id});
+  auto& faulty = hpt::test::inject_faults(*storage);
+  faulty.lose_acks(1);
+  storage->set_study_user_attr(study, "k", 1);  // The reconnect.
+  REQUIRE(storage->reconnected_at());
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  std::ostringstream text;
+  RunOptions o;
+  o.trials = 1;
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(run_study(c, *storage, o, text, set) == k_exit_ok);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::seconds(6));
+  CHECK_THAT(text.str(), Catch::Contains("trial 0 was left RUNNING by a stopped process"));
+  CHECK(storage->get_trial(id).state == TrialState::Complete);
 }
 
 // A trial whose owner died (its process on this host is gone) is re-run in place, after what

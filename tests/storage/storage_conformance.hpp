@@ -585,9 +585,14 @@ inline void check_name_limits(const StorageFactory& open) {
 inline void check_lost_acknowledgements(const StorageFactory& open) {
   auto s = open();
   auto& faulty = hpt::test::inject_faults(*s);
+  CHECK_FALSE(s->reconnected_at());  // Never lost its connection yet.
   faulty.lose_acks(1);
+  const auto before = std::chrono::steady_clock::now();
   const int64_t study = s->create_study("acks", Direction::Minimize);
   CHECK(open()->list_studies().size() == 1);
+  // The reconnect is told (other hosts' heartbeats went stale with this one's).
+  REQUIRE(s->reconnected_at());
+  CHECK(*s->reconnected_at() >= before);
   FrozenTrial w;
   w.state = TrialState::Waiting;
   w.distributions = {{"i", IntDistribution{0, 10, false, 1}}};

@@ -68,6 +68,9 @@ class SqlStorage : public Storage {
   int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) override;
   bool file_moved() override;
   void save_copy(const std::string& path) override;
+  std::optional<std::chrono::steady_clock::time_point> reconnected_at() const override {
+    return m_reconnected_at;
+  }
 
   // The engine, for tests and tools (e.g. SQLite's PRAGMA max_page_count).
   SqlDialect& dialect() { return *m_db; }
@@ -109,6 +112,7 @@ class SqlStorage : public Storage {
   std::recursive_mutex m_mutex;
   int m_txn_depth = 0;    // Nesting of transact() (claim_trial's is_orphan callback).
   uint64_t m_writes = 0;  // Write transactions of this connection.
+  std::optional<std::chrono::steady_clock::time_point> m_reconnected_at;
   std::unique_ptr<Caches> m_caches;
 };
 

@@ -4,6 +4,7 @@
 // several processes at once on one database. Errors throw hpt::StorageError.
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -128,6 +129,11 @@ class Storage {
   // Whether the database's file was deleted, moved or replaced since it was opened: its
   // writes then go to a file no path names, lost when this process ends. False for a server.
   virtual bool file_moved() { return false; }
+  // When this process last got its connection back after losing it (a server restart), or
+  // std::nullopt: every host's heartbeats went stale meanwhile, live ones too.
+  virtual std::optional<std::chrono::steady_clock::time_point> reconnected_at() const {
+    return std::nullopt;
+  }
   // Writes a consistent copy of the whole database to path, a new file. Throws StorageError
   // (a server's database, an existing path, a full disk).
   virtual void save_copy(const std::string& path) = 0;
