@@ -50,10 +50,17 @@ std::string sqlite_path_from_url(const std::string& url) {
     if (path.empty()) {
       throw StorageError("storage URL '" + redact_credentials(url) + "' names no file");
     }
-  } else if (url.find("://") != std::string::npos) {
-    throw StorageError(
-        "unsupported storage URL '" + redact_credentials(url) +
-        "': expected sqlite:///path.db, postgresql://user@host/db or a file path");
+  } else if (const size_t scheme_end = url.find("://"); scheme_end != std::string::npos) {
+    // SQLAlchemy's driver suffix (postgresql+psycopg2://, copied from an Optuna script).
+    const std::string scheme = url.substr(0, scheme_end);
+    const std::string base = scheme.substr(0, scheme.find('+'));
+    const bool known = base == "sqlite" || base == "postgresql" || base == "postgres";
+    throw StorageError("unsupported storage URL '" + redact_credentials(url) + "': " +
+                       (known && base != scheme
+                            ? "drop SQLAlchemy's driver '" + scheme.substr(base.size()) +
+                                  "' (" + base + "://…)"
+                            : std::string("expected sqlite:///path.db, "
+                                          "postgresql://user@host/db or a file path")));
   }
   if (path.empty()) {
     throw StorageError("empty storage path");

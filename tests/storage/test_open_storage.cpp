@@ -84,4 +84,10 @@ TEST_CASE("open_storage takes file paths, never SQLite URI filenames", "[storage
   CHECK_THROWS_WITH(hpt::open_storage("mysql://h/db"),
                     Catch::Contains("postgresql://user@host/db or a file path"));
   CHECK_THROWS_WITH(hpt::sqlite_file_of(""), "empty storage path");
+  // A URL copied from an Optuna script keeps SQLAlchemy's driver: the error says what to drop.
+  CHECK_THROWS_WITH(hpt::open_storage("postgresql+psycopg2://u:secret@h/db"),
+                    "unsupported storage URL 'postgresql+psycopg2://u:***@h/db': drop "
+                    "SQLAlchemy's driver '+psycopg2' (postgresql://…)");
+  CHECK_THROWS_WITH(hpt::sqlite_file_of("sqlite+pysqlite:///a.db"),
+                    Catch::EndsWith("drop SQLAlchemy's driver '+pysqlite' (sqlite://…)"));
 }
