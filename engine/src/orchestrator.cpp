@@ -125,7 +125,6 @@ class SignalGuard {
   std::array<int, k_count> m_installed{};  // The signal whose handler is at i, or 0.
 };
 
-// <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
 // The SQLite study's database file, through a symbolic link the file it names (so that a study
 // reached by a link and by its target has one trials folder); nullopt for a server.
 std::optional<std::string> database_file(const StudyConfig& config) {
@@ -133,6 +132,7 @@ std::optional<std::string> database_file(const StudyConfig& config) {
   return file && *file != ":memory:" ? std::optional(link_target(*file)) : file;
 }
 
+// <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
 std::string study_dir(const StudyConfig& config) {
   std::filesystem::path base = config.trials_dir;
   if (base.empty()) {
@@ -438,6 +438,7 @@ void Orchestrator::open_study() {
 std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
   std::set<int64_t> out;
   m_unchecked.clear();
+  const bool judge_heartbeats = !just_reconnected();
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Running})) {
     Json owner_json = t.system_attrs.count(k_owner_attr) ? t.system_attrs.at(k_owner_attr) : Json();
     Owner owner = Owner::from_json(owner_json);
@@ -449,7 +450,7 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
       // Not by datetime_start: the writer's local time, with the writer's time zone.
       auto age = m_storage.heartbeat_age(t.id);
       if (age) {
-        orphan = *age > m_config.heartbeat_grace && !just_reconnected();
+        orphan = judge_heartbeats && *age > m_config.heartbeat_grace;
       } else if (!owner_json.is_object()) {
         m_unchecked.insert(t.number);
       }

@@ -82,7 +82,11 @@ std::optional<std::string> duplicate_key(const std::string& line) {
       }
       const size_t next = line.find_first_not_of(" \t\r\n", end + 1);
       if (!open.empty() && open.back() == '{' && next != std::string::npos && line[next] == ':') {
-        const std::string key = Json::parse(line.substr(i, end - i + 1)).get<std::string>();
+        // Escapes decoded only where there are any ("a\u0062" and "ab" are one key).
+        const std::string raw = line.substr(i, end - i + 1);
+        const std::string key = raw.find('\\') == std::string::npos
+                                    ? raw.substr(1, raw.size() - 2)
+                                    : Json::parse(raw).get<std::string>();
         if (!objects.back().insert(key).second) {
           return key;
         }

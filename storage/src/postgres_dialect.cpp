@@ -26,7 +26,7 @@ constexpr int k_rollback_retries = 5;
 // A statement waits at most this long for a lock (the session's lock_timeout) and is then
 // retried, up to k_lock_retries times (about 60 s in all, SQLite's busy timeout): so a host
 // frozen mid-claim, or a LOCK TABLE in another session, stalls hpt within reach of Ctrl-C.
-constexpr const char* k_lock_timeout = "2s";
+constexpr int k_lock_timeout_s = 2;
 constexpr int k_lock_retries = 30;
 
 // The first line of a libpqxx message ("ERROR:  ..." without the query).
@@ -127,7 +127,7 @@ class PostgresDialect final : public SqlDialect {
   std::string describe(const std::exception& error) const override {
     if (m_lock_waits > k_lock_retries) {
       return fmt::format("database is locked (another session held a lock for over {} s: {})",
-                         k_lock_retries * 2, first_line(error.what()));
+                         k_lock_retries * k_lock_timeout_s, first_line(error.what()));
     }
     if (m_lost > k_reconnect_attempts) {
       return fmt::format("lost the connection ({}) and could not reconnect in {} attempts",
@@ -203,7 +203,7 @@ class PostgresDialect final : public SqlDialect {
     // ISO datetimes ("2024-01-02 03:04:05.678901"), as parse_datetime reads them.
     pqxx::nontransaction tx(*conn);
     tx.exec("SET DateStyle = 'ISO, YMD'");
-    tx.exec(std::string("SET lock_timeout = '") + k_lock_timeout + "'");
+    tx.exec(fmt::format("SET lock_timeout = '{}s'", k_lock_timeout_s));
     if (m_read_only) {
       tx.exec("SET default_transaction_read_only = on");
     }
@@ -240,8 +240,9 @@ class PostgresDialect final : public SqlDialect {
   std::unique_ptr<pqxx::connection> m_conn;
   std::unique_ptr<pqxx::transaction_base> m_tx;
   int64_t m_changed = 0;
-  int m_lost = 0;         // Lost connections, server rollbacks and lock waits that timed out
-  int m_rolled_back = 0;  // in this transaction's attempts.
+  // In this transaction's attempts: lost connections, server rollbacks, lock waits timed out.
+  int m_lost = 0;
+  int m_rolled_back = 0;
   int m_lock_waits = 0;
 };
 

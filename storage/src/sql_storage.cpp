@@ -584,10 +584,12 @@ bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
       require_trial(trial_id, false);  // Fails for an unknown trial.
       return false;
     }
-    if (state == TrialState::Waiting) {  // Handed back: as a trial never started (Optuna's
+    // Handed back: as a trial never started, so that Optuna's pruner, picking it up, sees no
+    // steps of the interrupted run (claim_trial drops them too, for databases of older hpt).
+    if (state == TrialState::Waiting) {
       m_db->exec("UPDATE trials SET datetime_start = NULL WHERE trial_id = ?", {trial_id});
       m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {trial_id});
-    }  // own pruner then sees no steps of the interrupted run when it picks the trial up).
+    }
     upsert_values(*m_db, trial_id, values);
     upsert_attr(*m_db, "trial_system_attributes", trial_id, k_request_attr, request);
     return true;

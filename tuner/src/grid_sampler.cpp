@@ -135,14 +135,34 @@ GridSampler::GridSampler(SearchSpace space, const Json& search_space)
   for (const auto& axis : m_axes) {
     m_size *= axis.size();
   }
+  // Optuna's grid: {name: [values]}, numbered as itertools.product over the names sorted.
+  m_by_name.resize(m_axes.size());
+  std::iota(m_by_name.begin(), m_by_name.end(), 0);
+  std::sort(m_by_name.begin(), m_by_name.end(),
+            [&](size_t a, size_t b) { return m_space[a].first < m_space[b].first; });
+  m_optuna_search_space = Json::object();
+  for (size_t p = 0; p < m_axes.size(); ++p) {
+    Json& values = m_optuna_search_space[m_space[p].first] = Json::array();
+    for (double v : m_axes[p]) {
+      values.push_back(to_external(m_space[p].second, v));
+    }
+  }
+}
+
+std::vector<size_t> GridSampler::axis_indices(size_t id) const {
+  std::vector<size_t> index(m_axes.size());
+  for (size_t p = m_axes.size(); p-- > 0;) {
+    index[p] = id % m_axes[p].size();
+    id /= m_axes[p].size();
+  }
+  return index;
 }
 
 std::map<std::string, double> GridSampler::point(size_t id) const {
+  const std::vector<size_t> index = axis_indices(id);
   std::map<std::string, double> result;
-  for (size_t p = m_axes.size(); p-- > 0;) {
-    const size_t n = m_axes[p].size();
-    result[m_space[p].first] = m_axes[p][id % n];
-    id /= n;
+  for (size_t p = 0; p < m_axes.size(); ++p) {
+    result[m_space[p].first] = m_axes[p][index[p]];
   }
   return result;
 }
@@ -215,27 +235,12 @@ std::map<std::string, double> GridSampler::sample(const SearchSpace& /*space*/,
 }
 
 void GridSampler::add_optuna_grid_attrs(size_t id, std::map<std::string, Json>& attrs) const {
-  // Optuna numbers its grid as itertools.product over the names sorted, first most significant.
-  std::vector<size_t> by_name(m_axes.size());
-  std::iota(by_name.begin(), by_name.end(), 0);
-  std::sort(by_name.begin(), by_name.end(),
-            [&](size_t a, size_t b) { return m_space[a].first < m_space[b].first; });
-  std::vector<size_t> index(m_axes.size());
-  for (size_t p = m_axes.size(); p-- > 0;) {
-    index[p] = id % m_axes[p].size();
-    id /= m_axes[p].size();
-  }
-  Json search_space = Json::object();
+  const std::vector<size_t> index = axis_indices(id);
   size_t optuna_id = 0;
-  for (size_t p : by_name) {
-    Json values = Json::array();
-    for (double v : m_axes[p]) {
-      values.push_back(to_external(m_space[p].second, v));
-    }
-    search_space[m_space[p].first] = std::move(values);
+  for (size_t p : m_by_name) {
     optuna_id = optuna_id * m_axes[p].size() + index[p];
   }
-  attrs[k_optuna_grid_search_space_attr] = std::move(search_space);
+  attrs[k_optuna_grid_search_space_attr] = m_optuna_search_space;
   attrs[k_optuna_grid_id_attr] = optuna_id;
 }
 

@@ -273,8 +273,7 @@ std::string class_distribution_summary(const Dataset& dataset) {
     out += fmt::format("{:<20} {:>8} {:>8} {:>8}\n", "class", "train", "val", "test");
     for (size_t c = 0; c < classes; ++c) {
       out += fmt::format("{:<20} {:>8} {:>8} {:>8}\n", hpt::terminal_text(info.class_names[c]),
-                         info.counts[0][c],
-                         info.counts[1][c], info.counts[2][c]);
+                         info.counts[0][c], info.counts[1][c], info.counts[2][c]);
     }
   }
   return out;

@@ -40,14 +40,15 @@ bool ends_with_extension(const std::string& name, const char* ext) {
                     [](char e, char c) { return e == std::tolower(static_cast<unsigned char>(c)); });
 }
 
-// The image format a file's name promises ("PNG" for x.png), or "" for another name.
+// The image format a file's name promises, from its k_image_extensions entry ("PNG" for
+// x.png, "JPEG" for x.jpg), or "" for another name.
 std::string format_named_by(const std::string& path) {
-  static const std::pair<const char*, const char*> k_formats[] = {
-      {".jpg", "JPEG"}, {".jpeg", "JPEG"}, {".png", "PNG"}, {".bmp", "BMP"}, {".gif", "GIF"},
-      {".tga", "TGA"},  {".pgm", "PGM"},   {".ppm", "PPM"}, {".pnm", "PNM"}};
-  for (const auto& [ext, format] : k_formats) {
+  for (const char* ext : k_image_extensions) {
     if (ends_with_extension(path, ext)) {
-      return format;
+      std::string format(ext + 1);
+      std::transform(format.begin(), format.end(), format.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      return format == "JPG" ? "JPEG" : format;
     }
   }
   return "";

@@ -42,12 +42,16 @@ class GridSampler : public Sampler {
  private:
   // The grid id of a trial's parameters, or size() if they are not a grid point.
   size_t id_of(const FrozenTrial& trial) const;
+  // Each parameter's index on its axis at grid point id (first parameter most significant).
+  std::vector<size_t> axis_indices(size_t id) const;
   // Optuna's search_space and grid_id attributes for grid point id.
   void add_optuna_grid_attrs(size_t id, std::map<std::string, Json>& attrs) const;
 
   SearchSpace m_space;
   std::vector<std::vector<double>> m_axes;
   size_t m_size = 1;
+  std::vector<size_t> m_by_name;  // Parameter indices in name order (Optuna's grid order).
+  Json m_optuna_search_space;     // {name: [external values]}, Optuna's search_space attribute.
 };
 
 }  // namespace hpt
