@@ -184,6 +184,9 @@ void record_trials_base(const StudyConfig& config) {
   }
 }
 
+// A study key as its trials folder records it: the string itself, any other JSON as text.
+std::string key_text(const Json& key) { return key.is_string() ? key.get<std::string>() : key.dump(); }
+
 struct Running {
   FrozenTrial trial;
   WorkerId worker = 0;
@@ -384,6 +387,7 @@ class Orchestrator {
   TimePoint m_last_heartbeat;
   TimePoint m_last_tick{};
   TimePoint m_file_checked{};
+  std::string m_study_key;  // k_study_key_attr, as its folder records it.
 };
 
 void Orchestrator::preflight() {
@@ -409,9 +413,21 @@ void Orchestrator::preflight() {
 void Orchestrator::open_study() {
   const std::string& name = m_config.name;
   check_study_matches(m_storage, name, m_config.directions, m_config.search_space);
+  // The trials folder must be this study's (study_folder.hpp): refused before anything is
+  // written, checked again once the key is set (two hosts racing on a shared folder).
+  const auto check_folder = [&](const std::optional<std::string>& key) {
+    if (const std::string problem = folder_owner_problem(m_study_dir, name, key);
+        !problem.empty()) {
+      throw std::runtime_error(problem);
+    }
+  };
   if (auto info = m_storage.find_study(name)) {
     m_study_id = info->id;
+    const auto attrs = m_storage.study_system_attrs(m_study_id);
+    const auto it = attrs.find(k_study_key_attr);
+    check_folder(it != attrs.end() ? std::optional(key_text(it->second)) : std::nullopt);
   } else {
+    check_folder(std::nullopt);
     try {
       m_study_id = m_storage.create_study(name, m_config.directions);
     } catch (const StorageError&) {
@@ -421,6 +437,12 @@ void Orchestrator::open_study() {
       }
       m_study_id = created->id;
     }
+  }
+  m_study_key =
+      key_text(m_storage.study_system_attr_once(m_study_id, k_study_key_attr, new_study_key()));
+  check_folder(m_study_key);
+  if (!folder_study_key(m_study_dir)) {
+    record_folder_study_key(m_study_dir, m_study_key);
   }
   RunSettings settings{m_config.fixed, m_config.command, {}};
   for (const auto& [name, dist] : m_config.search_space) {
@@ -1016,6 +1038,7 @@ void Orchestrator::remake_study_dir() {
   try {
     create_folder(m_study_dir);
     record_trials_base(m_config);
+    record_folder_study_key(m_study_dir, m_study_key);
     m_progress.note(fmt::format("the trials folder '{}' was deleted: made it again", m_study_dir));
   } catch (const std::exception&) {
   }

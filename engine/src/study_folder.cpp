@@ -3,6 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "hpt/io/atomic_file.hpp"
 
 namespace hpt {
 
@@ -36,6 +41,45 @@ std::string study_folder_name(const std::string& study) {
     return readable;
   }
   return fmt::format("{}~{:012x}", readable, fnv1a(study) >> 16);
+}
+
+std::string new_study_key() {
+  std::random_device random;
+  std::string key;
+  for (int i = 0; i < 4; ++i) {
+    key += fmt::format("{:08x}", random());
+  }
+  return key;
+}
+
+std::optional<std::string> folder_study_key(const std::string& dir) {
+  std::ifstream in(std::filesystem::path(dir) / k_folder_key_file);
+  char line[65] = {};
+  in.getline(line, sizeof line);  // A longer line is cut: it still differs from every key.
+  return line[0] != '\0' ? std::optional<std::string>(line) : std::nullopt;
+}
+
+void record_folder_study_key(const std::string& dir, const std::string& key) {
+  const std::string path = (std::filesystem::path(dir) / k_folder_key_file).string();
+  try {
+    write_file_atomically(path, key + "\n");
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("cannot record the study in its trials folder: {}",
+                                         e.what()));
+  }
+}
+
+std::string folder_owner_problem(const std::string& dir, const std::string& study,
+                                 const std::optional<std::string>& key) {
+  const auto recorded = folder_study_key(dir);
+  if (!recorded || recorded == key) {
+    return "";
+  }
+  return fmt::format(
+      "trials folder '{}' holds the trials of another study named '{}' (in another database, or "
+      "one deleted and made again: its {} differs); give study.trials_dir, or move that folder "
+      "away",
+      dir, study, k_folder_key_file);
 }
 
 }  // namespace hpt

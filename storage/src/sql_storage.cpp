@@ -415,6 +415,19 @@ std::map<std::string, Json> SqlStorage::study_system_attrs(int64_t study_id) {
   return study_attrs("study_system_attributes", study_id);
 }
 
+Json SqlStorage::study_system_attr_once(int64_t study_id, const std::string& key, const Json& v) {
+  return run("set a study attribute", true, [&](bool) {
+    require_study(study_id);
+    m_db->lock(study_id);
+    const auto attrs = study_system_attrs(study_id);  // In this transaction.
+    if (const auto it = attrs.find(key); it != attrs.end()) {
+      return it->second;  // Also what a retry after a lost acknowledgement finds.
+    }
+    set_study_system_attr(study_id, key, v);
+    return v;
+  });
+}
+
 std::map<std::string, Json> SqlStorage::study_attrs(const char* table, int64_t study_id) {
   return run("read study attributes", false, [&](bool) {
     require_study(study_id);

@@ -10,6 +10,7 @@
 
 #include "fake_worker_set.hpp"
 #include "hpt/engine/orchestrator.hpp"
+#include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/study_config.hpp"
@@ -677,6 +678,40 @@ TEST_CASE("orchestrator (scripted): one default trials folder per database",
                     Catch::Contains("holds the trials of the database 's.db', not 's.sqlite'; "
                                     "give study.trials_dir"));
   REQUIRE(run_fake(first, 2, set) == k_exit_ok);  // Its own database goes on.
+}
+
+// Two databases with a study of one name and one trials folder (a shared study.trials_dir, or
+// two PostgreSQL databases with the default hpt_trials/): the folder records its study's key,
+// the other study is refused before anything is written, and the first goes on.
+TEST_CASE("orchestrator (scripted): one trials folder per study, across databases",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig first = fake_study(dir, ", trials_dir: " + dir.file("runs"));
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  REQUIRE(run_fake(first, 1, set) == k_exit_ok);
+  const std::string folder = dir.file("runs/s");
+  const auto key = folder_study_key(folder);
+  REQUIRE(key);
+  CHECK(open_storage(first.storage)->study_system_attrs(1).at("hpt:study_key") == *key);
+  StudyConfig other = first;
+  other.storage = dir.file("other.db");
+  CHECK_THROWS_WITH(run_fake(other, 1, set),
+                    Catch::Contains("trials folder '" + folder +
+                                    "' holds the trials of another study named 's' (in another "
+                                    "database") &&
+                        Catch::Contains("give study.trials_dir"));
+  CHECK(open_storage(other.storage)->list_studies().empty());  // Nothing written.
+  // An existing study without a key (made by Optuna or an earlier hpt) is refused too.
+  open_storage(other.storage)->create_study("s", Direction::Minimize);
+  CHECK_THROWS_WITH(run_fake(other, 1, set), Catch::Contains("holds the trials of another"));
+  CHECK(open_storage(other.storage)->study_system_attrs(1).empty());
+  REQUIRE(run_fake(first, 2, set) == k_exit_ok);  // Its own study goes on.
+  CHECK(folder_study_key(folder) == key);
+  // A folder without the file (an earlier hpt's, or the file deleted) is adopted.
+  std::filesystem::remove(std::filesystem::path(folder) / k_folder_key_file);
+  REQUIRE(run_fake(first, 3, set) == k_exit_ok);
+  CHECK(folder_study_key(folder) == key);
+  CHECK(all_trials(first.storage).size() == 3);
 }
 
 // The database reached through a symbolic link: the trials folder is its target's (s_trials/),

@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "hpt/engine/study_folder.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 
@@ -40,4 +43,30 @@ TEST_CASE("study folder: safe, readable, unique", "[study_folder]") {
   // A plain name can never take the folder of a changed one ('~' is never kept).
   CHECK(study_folder_name("a b") != study_folder_name(study_folder_name("a b")));
   CHECK(study_folder_name("a b") == study_folder_name("a b"));  // Stable.
+}
+
+// The folder's key: recorded, read back, compared; another study's key is named a problem.
+TEST_CASE("study folder: the study key it records", "[study_folder]") {
+  const std::string a = new_study_key();
+  CHECK(a.size() == 32);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(new_study_key() != a);
+  hpt::test::TempDir dir("folder");
+  const std::string folder = dir.path().string();
+  CHECK_FALSE(folder_study_key(folder));
+  CHECK(folder_owner_problem(folder, "s", std::nullopt).empty());  // Nothing recorded yet.
+  record_folder_study_key(folder, a);
+  CHECK(folder_study_key(folder) == a);
+  CHECK(folder_owner_problem(folder, "s", a).empty());
+  const std::string problem = folder_owner_problem(folder, "s", new_study_key());
+  CHECK_THAT(problem, Catch::StartsWith("trials folder '" + folder +
+                                        "' holds the trials of another study named 's'"));
+  CHECK(folder_owner_problem(folder, "s", std::nullopt) == problem);  // A study without a key.
+  // A long or empty file: never taken for a key.
+  std::ofstream(dir.path() / k_folder_key_file) << std::string(1000, 'a') << "\n";
+  CHECK(folder_study_key(folder) == std::string(64, 'a'));
+  std::ofstream(dir.path() / k_folder_key_file) << "";
+  CHECK_FALSE(folder_study_key(folder));
+  CHECK_THROWS_WITH(record_folder_study_key(dir.file("missing/deeper"), a),
+                    Catch::StartsWith("cannot record the study in its trials folder: "));
 }

@@ -157,6 +157,7 @@ class MemoryStorage : public Storage {
   void set_study_system_attr(int64_t, const std::string&, const Json&) override {}
   std::map<std::string, Json> study_user_attrs(int64_t) override { return {}; }
   std::map<std::string, Json> study_system_attrs(int64_t) override { return {}; }
+  Json study_system_attr_once(int64_t, const std::string&, const Json& v) override { return v; }
   std::optional<TrialClaim> claim_trial(int64_t, int, const Json&,
                                         const std::function<bool(const FrozenTrial&)>&) override {
     throw std::logic_error("not implemented");

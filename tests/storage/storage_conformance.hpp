@@ -141,6 +141,28 @@ inline void check_study_attrs(const StorageFactory& open) {
   CHECK_THROWS_AS(s->study_user_attrs(id + 100), StorageError);
 }
 
+// study_system_attr_once: the first value wins, for racing connections too.
+inline void check_study_attr_once(const StorageFactory& open) {
+  const int64_t id = open()->create_study("once", Direction::Minimize);
+  std::vector<Json> got(4);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] { got[w] = open()->study_system_attr_once(id, "key", w); });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  const Json first = open()->study_system_attrs(id).at("key");
+  CHECK(first.is_number_integer());
+  for (const Json& v : got) {
+    CHECK(v == first);
+  }
+  auto s = open();
+  CHECK(s->study_system_attr_once(id, "key", "other") == first);  // Kept.
+  CHECK(s->study_system_attrs(id).at("key") == first);
+  CHECK_THROWS_AS(s->study_system_attr_once(id + 100, "key", 1), StorageError);
+}
+
 inline void check_create_and_read_trials(const StorageFactory& open) {
   auto s = open();
   int64_t study = s->create_study("trials", Direction::Minimize);
@@ -702,6 +724,9 @@ inline void check_not_set_refused(const StorageFactory& open) {
   HPT_CONFORMANCE_CASE(backend, "studies", hpt::conformance::check_studies, new_db)             \
   /* Study user/system attrs of every JSON type, NaN, overwrite, unknown study. */              \
   HPT_CONFORMANCE_CASE(backend, "study attrs", hpt::conformance::check_study_attrs, new_db)     \
+  /* study_system_attr_once: four connections race, all get the first value. */                 \
+  HPT_CONFORMANCE_CASE(backend, "study attr once", hpt::conformance::check_study_attr_once,     \
+                       new_db)                                                                  \
   /* create_trial of every state round-trips through get_trial/get_all_trials/count. */         \
   HPT_CONFORMANCE_CASE(backend, "create and read trials",                                       \
                        hpt::conformance::check_create_and_read_trials, new_db)                  \

@@ -2,6 +2,7 @@
 // Where a study's trial logs and artifacts go. Study names may hold any text (they are
 // only data in the database), but a folder name must stay inside trials_dir.
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace hpt {
@@ -16,5 +17,21 @@ constexpr size_t k_max_readable_folder = 100;   // Bytes of the readable part of
 // takes it); two different names never share a folder ('~' only appears in changed names,
 // whose whole name is hashed).
 std::string study_folder_name(const std::string& study);
+
+// A study's trials folder belongs to one study: <dir>/.hpt-study holds the study's key
+// (k_study_key_attr). Two studies of one name in two databases (or one deleted and made
+// again) would otherwise write their trials' logs and models over each other's.
+inline constexpr const char* k_folder_key_file = ".hpt-study";
+
+// 32 random hex digits.
+std::string new_study_key();
+// The key recorded in dir, std::nullopt when none is (an empty or unreadable file too).
+std::optional<std::string> folder_study_key(const std::string& dir);
+// Records key in dir (replacing the file atomically); throws std::runtime_error naming it.
+void record_folder_study_key(const std::string& dir, const std::string& key);
+// Why dir cannot take the trials of the study named study whose key is key (std::nullopt:
+// the study has none, or is not made yet), or "": dir records another key.
+std::string folder_owner_problem(const std::string& dir, const std::string& study,
+                                 const std::optional<std::string>& key);
 
 }  // namespace hpt

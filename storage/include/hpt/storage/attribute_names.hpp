@@ -26,6 +26,10 @@ inline constexpr const char* k_retry_of_attr = "hpt:retry_of";
 // A study system attribute: what the study's last run gave its trials ({"fixed": {...},
 // "command": [...], "parameters": [...]}: engine's RunSettings), to warn when a run changes it.
 inline constexpr const char* k_run_settings_attr = "hpt:run_settings";
+// A study system attribute: the study's key, 32 random hex digits set once
+// (Storage::study_system_attr_once). Its trials folder records it (study_folder.hpp), so that
+// a study of the same name in another database never writes into that folder.
+inline constexpr const char* k_study_key_attr = "hpt:study_key";
 // Why hpt ended a worker that had printed its final value but did not exit (objective.timeout,
 // a stop signal): the trial is COMPLETE with that value; this says what ended the worker.
 inline constexpr const char* k_ended_after_final_attr = "hpt:ended_after_final";

@@ -83,8 +83,9 @@ class SqlDialect {
   // Rows an UPDATE just changed.
   virtual int64_t changed_rows() = 0;
 
-  // Serializes, to the end of the write transaction, claims and numbering in one study
-  // (key) or schema creation (key -1) across processes. SQLite's IMMEDIATE does it already.
+  // Serializes, to the end of the write transaction, claims, numbering and first-set
+  // attributes in one study (key) or schema creation (key -1) across processes. SQLite's
+  // IMMEDIATE does it already.
   virtual void lock(int64_t key) = 0;
   // SQL expressions: the UTC time of day as Optuna stores heartbeats (the database's
   // clock, so that hosts' clock skew does not matter), and seconds since such a column.

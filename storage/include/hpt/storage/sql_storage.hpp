@@ -38,6 +38,7 @@ class SqlStorage : public Storage {
   void set_study_system_attr(int64_t study_id, const std::string& key, const Json& v) override;
   std::map<std::string, Json> study_user_attrs(int64_t study_id) override;
   std::map<std::string, Json> study_system_attrs(int64_t study_id) override;
+  Json study_system_attr_once(int64_t study_id, const std::string& key, const Json& v) override;
 
   std::optional<TrialClaim> claim_trial(
       int64_t study_id, int limit, const Json& owner,
