@@ -23,7 +23,7 @@ fi
 get() { echo "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
 echo "| training images/s ($device, $(basename "$model" .pt) ${size}px, threads $threads, batch $batch) | hpt (LibTorch) | Python PyTorch | speed-up |"
 echo "|---|---:|---:|---:|"
-for k in end_to_end head_only head_only_autograd; do
+for k in end_to_end head_only head_only_autograd val_pairs_scored; do
   a=$(get "$hpt" $k); b=$(get "$py" "${k%_autograd}")  # PyTorch's head-only step is autograd.
   echo "| $k | $a | ${b:-n/a} | $(echo "$a ${b:-0}" | awk '{ if ($2 > 0) printf "%.2fx", $1 / $2; else print "n/a" }') |"
 done

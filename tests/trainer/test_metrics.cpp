@@ -181,7 +181,8 @@ PairSet random_pairs(int64_t rows, int64_t n) {
 
 }  // namespace
 
-// Chunked distances equal the one-tensor formula bit for bit, across chunk boundaries.
+// Chunked distances (the GPU path, run here on the CPU) equal the one-tensor formula bit for
+// bit, across chunk boundaries; the CPU's one pass agrees to a few ulps.
 TEST_CASE("pair_distances in chunks gives the same bits", "[metrics][pairs]") {
   torch::manual_seed(3);
   auto e = torch::randn({50, 24});
@@ -191,9 +192,16 @@ TEST_CASE("pair_distances in chunks gives the same bits", "[metrics][pairs]") {
   auto b = e64.index_select(0, torch::tensor(p.second, torch::kInt64));
   auto want = (a - b).pow(2).sum(1).sqrt().contiguous();
   const std::vector<double> expected(want.data_ptr<double>(), want.data_ptr<double>() + 1001);
-  CHECK(pair_distances(e, p) == expected);
+  CHECK(pair_distances(e, p, kPairChunkElements) == expected);
   CHECK(pair_distances(e, p, 24 * 7) == expected);  // 143 chunks, the last one short.
   CHECK(pair_distances(e, p, 1) == expected);       // One pair at a time.
+  const std::vector<double> one_pass = pair_distances(e, p);
+  REQUIRE(one_pass.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    CHECK(std::abs(one_pass[i] - expected[i]) <= 1e-14 * expected[i]);
+  }
+  CHECK_THROWS_AS(pair_distances(e, PairSet{{0}, {50}, {false}}), std::out_of_range);
+  CHECK_THROWS_AS(pair_distances(e, PairSet{{-1}, {0}, {false}}), std::out_of_range);
 }
 
 // Memory is bounded by the chunk, not by pairs x width (1.5M pairs of 16-wide features took
@@ -202,9 +210,11 @@ TEST_CASE("pair_distances memory does not grow with pairs x width", "[metrics][p
   auto e = torch::randn({64, 16});
   const PairSet p = random_pairs(64, 1'500'000);
   std::vector<double> d;
-  const size_t peak = peak_cpu_bytes([&] { d = pair_distances(e, p); });
+  const size_t peak = peak_cpu_bytes([&] { d = pair_distances(e, p, kPairChunkElements); });
   REQUIRE(d.size() == 1'500'000);
   const size_t chunk_bytes = kPairChunkElements * sizeof(double);
   const size_t per_pair = 2 * sizeof(double);  // The distances, on the device and returned.
   CHECK(peak < 5 * chunk_bytes + per_pair * p.first.size());
+  // The CPU's one pass holds only the distances it returns.
+  CHECK(peak_cpu_bytes([&] { d = pair_distances(e, p); }) < 2 * per_pair * p.first.size());
 }

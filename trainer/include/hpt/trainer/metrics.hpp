@@ -27,10 +27,13 @@ PairSet make_pairs(const std::vector<int64_t>& labels, int64_t count, uint64_t s
 // pairs of 64-wide features): its memory is bounded by this, not by pairs x width.
 inline constexpr int64_t kPairChunkElements = int64_t{1} << 22;
 
-// Euclidean distance of each pair's embeddings ([N, D] float tensor), in float64, computed in
-// chunks of max(1, chunk_elements / D) pairs; every chunking gives the same bits.
+// Euclidean distance of each pair's embeddings ([N, D] float tensor), in float64. With
+// chunk_elements 0: on the CPU in one pass over the pairs (throwing std::out_of_range for an
+// index outside the rows), on a GPU in tensor chunks of kPairChunkElements; otherwise in
+// tensor chunks of max(1, chunk_elements / D) pairs on any device. Every chunking gives the
+// same bits; the one pass agrees with them to a few ulps (another summation order).
 std::vector<double> pair_distances(const torch::Tensor& embeddings, const PairSet& pairs,
-                                   int64_t chunk_elements = kPairChunkElements);
+                                   int64_t chunk_elements = 0);
 
 // Exact ROC AUC of scores (higher = more likely positive) with tied scores counted as
 // half (average ranks). Returns 0.5 when one of the classes is empty.
