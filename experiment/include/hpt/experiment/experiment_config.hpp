@@ -63,8 +63,8 @@ struct LoopSettings {
   int64_t steps_per_epoch = 0;       // 0: one pass over the train split.
   bool image_augmentation = false;   // Images only: the report's augmentation (augment.hpp).
   int64_t eval_pairs = 200000;       // Balanced pairs per split for ROC AUC: at 10,000 a pair
-                                     // sample's AUC varied by sd 0.0009 (bench/trainer/
-                                     // pair_sample_noise.py), at 200,000 by 0.00016.
+                                     // sample's AUC varied by sd 0.0008 (bench/trainer/
+                                     // pair_sample_noise.py), at 200,000 by 0.0002.
 };
 
 struct ExperimentConfig : LoopSettings {
