@@ -76,8 +76,10 @@ void Progress::started(int number, const Json& params) {
 
 void Progress::finished(int number, TrialState state, std::optional<double> value,
                         const std::string& reason, double seconds,
-                        const std::vector<double>& values) {
-  if (state == TrialState::Complete || state == TrialState::Pruned) {
+                        const std::vector<double>& values, std::optional<int> study_done) {
+  if (study_done) {
+    m_done = std::max(m_done, *study_done);
+  } else if (state == TrialState::Complete || state == TrialState::Pruned) {
     ++m_done;
   }
   if (state == TrialState::Complete && value) {

@@ -32,6 +32,20 @@ TEST_CASE("progress: plain lines", "[progress]") {
   CHECK(done.str() == "hpt: study 's': 7 of 3 trials finished: nothing to run\n");
 }
 
+// With other hosts on the study, [done/total] is the study's count: another host's finishes
+// seen by tick are not added to again by this host's own (it printed [12/20] for 11).
+TEST_CASE("progress: the study's count, not this host's added to it", "[progress]") {
+  std::ostringstream out;
+  Progress p(out, false);
+  p.begin("s", Direction::Maximize, 20, 4);
+  p.tick(1, 10);  // Six finished on other hosts.
+  p.finished(5, TrialState::Complete, 0.5, "", 2.0, {}, 11);
+  p.finished(6, TrialState::Pruned, std::nullopt, "", 2.0, {}, 10);  // Never goes back.
+  const std::string s = out.str();
+  CHECK_THAT(s, Catch::Contains("trial 5 COMPLETE value=0.5 (2s) [11/20]"));
+  CHECK_THAT(s, Catch::Contains("trial 6 PRUNED (2s) [11/20]"));
+}
+
 // The summary's best trial is never a NaN value, even when the NaN trial comes first.
 TEST_CASE("progress: summary skips NaN for the best trial", "[progress]") {
   std::ostringstream out;

@@ -3,6 +3,7 @@
 #include "catch_torch.hpp"
 #include "dataset_fixtures.hpp"
 #include "hpt/trainer/dataset.hpp"
+#include "hpt/trainer/idx.hpp"
 
 using namespace hpt::trainer;
 using hpt::trainer::testing::TempDir;
@@ -313,4 +314,27 @@ TEST_CASE("decoded sizes beyond memory are refused up front", "[dataset][memory]
   CHECK(physical_memory_bytes() > (uint64_t{1} << 20));
   const DatasetProblemError error(*problem);
   CHECK(std::string(error.what()).rfind("dataset.image_size: 2048 makes", 0) == 0);
+}
+
+// IDX pools count their images from the headers, before decoding: 70,000 Fashion-MNIST-sized
+// images at image_size 2048 (294 GB decoded) are refused up front; they used to be decoded
+// until the allocation failed.
+TEST_CASE("IDX pools are sized from their headers before decoding", "[dataset][memory][idx]") {
+  TempDir dir;
+  const uint32_t n = 70000;
+  testing::write_idx(dir.path() / "train-images-idx3-ubyte.gz", {n, 28, 28},
+                     std::vector<uint8_t>(size_t{n} * 28 * 28, 0), true);
+  std::vector<uint8_t> labels(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    labels[i] = static_cast<uint8_t>(i % 10);
+  }
+  testing::write_idx(dir.path() / "train-labels-idx1-ubyte.gz", {n}, labels, true);
+  CHECK(read_idx_dims(dir.str("train-images-idx3-ubyte.gz")) == std::vector<int64_t>{n, 28, 28});
+  const DatasetOptions options{{"idx", dir.str(), 2048, 0.2, 0.2}, 0, ""};
+  REQUIRE(physical_memory_bytes() < uint64_t{n} * 2048 * 2048);
+  CHECK_THROWS_WITH(load_dataset(options),
+                    Catch::StartsWith("dataset.image_size: 2048 makes the 70000 images at least "
+                                      "293601280000 bytes"));
+  CHECK(load_dataset(DatasetOptions{{"idx", dir.str(), 0, 0.2, 0.2}, 0, ""}).train.images.size(0) >
+        0);  // Native size: decoded.
 }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/trainer/idx.hpp"
 #include "hpt/trainer/image_cache.hpp"
 #include "hpt/trainer/split.hpp"
 #include "sources.hpp"
@@ -94,11 +95,12 @@ Dataset load_dataset(const DatasetOptions& options) {
   validate(options);
   const auto image_size = static_cast<int>(options.image_size);
   const DatasetSources sources = list_sources(options.format, options.path);
-  int64_t image_files = 0;  // IDX pools count their images only once read.
+  int64_t images = 0;  // An IDX pool's count is its header's first dimension.
   for (const auto& pool : sources.pools) {
-    image_files += static_cast<int64_t>(pool.files.size());
+    images += pool.idx_images.empty() ? static_cast<int64_t>(pool.files.size())
+                                      : read_idx_dims(pool.idx_images).front();
   }
-  if (auto problem = decoded_size_problem(image_files, image_size, physical_memory_bytes())) {
+  if (auto problem = decoded_size_problem(images, image_size, physical_memory_bytes())) {
     throw DatasetProblemError(std::move(*problem));
   }
   const std::string source_fingerprint = hash_hex(

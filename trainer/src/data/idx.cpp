@@ -38,9 +38,14 @@ bool read_exact(gzFile file, uint8_t* out, size_t size) {
 // deflate's best ratio is about 1032:1, so a gzip file of B bytes inflates to < 1032 B.
 constexpr uintmax_t k_max_gzip_ratio = 1032;
 
-}  // namespace
+// An IDX file opened and its header read and checked: the data comes next.
+struct OpenIdx {
+  std::unique_ptr<gzFile_s, GzCloser> file;
+  std::vector<int64_t> dims;
+  uintmax_t data_bytes = 0;  // The product of dims.
+};
 
-IdxArray read_idx(const std::string& path) {
+OpenIdx open_idx(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) {
     throw std::runtime_error(fmt::format("IDX file not found: {}", path));
   }
@@ -64,13 +69,13 @@ IdxArray read_idx(const std::string& path) {
         fmt::format("{} is not an unsigned-byte IDX file: magic {:02x}{:02x}{:02x}{:02x}", path,
                     magic[0], magic[1], magic[2], magic[3]));
   }
-  IdxArray array;
+  OpenIdx idx;
   for (int d = 0; d < magic[3]; ++d) {
     uint8_t b[4];
     if (!read_exact(file.get(), b, 4)) {
       throw std::runtime_error(fmt::format("IDX file {} is truncated (dimensions)", path));
     }
-    array.dims.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) |
+    idx.dims.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) |
                          int64_t{b[3]});
   }
   // The header's claim against what the file can hold, before allocating anything: a raw file
@@ -81,7 +86,7 @@ IdxArray read_idx(const std::string& path) {
                               : file_bytes > header_bytes ? file_bytes - header_bytes
                                                           : 0;
   uintmax_t total = 1;
-  for (int64_t dim : array.dims) {
+  for (int64_t dim : idx.dims) {
     total = (dim == 0 || total <= available / static_cast<uintmax_t>(dim))
                 ? total * static_cast<uintmax_t>(dim)
                 : available + 1;  // Saturate: more than the file holds.
@@ -90,8 +95,23 @@ IdxArray read_idx(const std::string& path) {
     throw std::runtime_error(fmt::format(
         "IDX file {} is truncated or corrupt: its header claims dims [{}] but the {} holds at "
         "most {} data bytes",
-        path, fmt::join(array.dims, ", "), gzipped ? "gzip file" : "file", available));
+        path, fmt::join(idx.dims, ", "), gzipped ? "gzip file" : "file", available));
   }
+  idx.file = std::move(file);
+  idx.data_bytes = total;
+  return idx;
+}
+
+}  // namespace
+
+std::vector<int64_t> read_idx_dims(const std::string& path) { return open_idx(path).dims; }
+
+IdxArray read_idx(const std::string& path) {
+  OpenIdx open = open_idx(path);
+  const uintmax_t total = open.data_bytes;
+  auto& file = open.file;
+  IdxArray array;
+  array.dims = std::move(open.dims);
   // Grown chunk by chunk, so a gzip stream that ends early never costs its full claim.
   constexpr size_t k_chunk = size_t{64} << 20;
   for (size_t have = 0; have < total;) {

@@ -19,9 +19,12 @@ class Progress {
   // Takes a complete trial's value into account for "best".
   void record_best(int number, double value);
   void started(int number, const Json& params);
-  // values: a multi-objective trial's values (printed instead of value).
+  // values: a multi-objective trial's values (printed instead of value). study_done: the
+  // study's COMPLETE + PRUNED count now, every host's trials included (default: one more than
+  // before when this trial counts), so that [done/total] is the study's, never a mix.
   void finished(int number, TrialState state, std::optional<double> value,
-                const std::string& reason, double seconds, const std::vector<double>& values = {});
+                const std::string& reason, double seconds, const std::vector<double>& values = {},
+                std::optional<int> study_done = std::nullopt);
   void note(const std::string& message);
   // Redraws the status line (terminal only, at most a few times a second).
   void tick(int running, int done);

@@ -19,6 +19,9 @@ struct IdxArray {
 // is refused with its dims before anything is allocated.
 IdxArray read_idx(const std::string& path);
 
+// The dims of an IDX file's header, checked as read_idx checks them, its data left unread.
+std::vector<int64_t> read_idx_dims(const std::string& path);
+
 // Whether an images file and a labels file are spelt as one pair: the same name but for
 // images/labels and idx3/idx1, in any case, with '-', '_' or '.' between the parts, ".gz" or
 // not ("emnist-letters-train-images-idx3-ubyte" pairs with "emnist-letters-train-labels-..."
