@@ -5,7 +5,8 @@ Reads the test embeddings an `hpt train` run exports for the projector (RUN/vect
 RUN/metadata.tsv), scores every pair of them (the exact AUC of the split), then draws 50
 balanced samples of each size as make_pairs does (half same-class, half different-class
 pairs, distinct images) and prints each size's mean, standard deviation and range.
-Usage: bench/trainer/pair_sample_noise.py RUN_DIR [SIZE ...]   (default sizes 10000 100000 200000)
+Usage: bench/trainer/pair_sample_noise.py RUN_DIR [SIZE ... | exact]
+(default sizes 10000 100000 200000; `exact`: the all-pairs AUC only)
 """
 import sys
 
@@ -28,7 +29,7 @@ def auc(pos, neg):
 
 def main():
     run = sys.argv[1]
-    sizes = [int(s) for s in sys.argv[2:]] or [10000, 100000, 200000]
+    sizes = [] if sys.argv[2:] == ["exact"] else [int(s) for s in sys.argv[2:]] or [10000, 100000, 200000]
     x = np.loadtxt(f"{run}/vectors.tsv", delimiter="\t")
     y = np.loadtxt(f"{run}/metadata.tsv", delimiter="\t", skiprows=1, usecols=0).astype(int)
     n = len(y)
@@ -39,6 +40,8 @@ def main():
     same = (y[:, None] == y[None, :])[upper]
     all_d = dist[upper]
     print(f"all {len(all_d)} pairs of {n} images: ROC AUC {auc(all_d[same], all_d[~same]):.5f}")
+    if not sizes:
+        return
     print("| pairs | mean | sd | min | max |")
     print("|---:|---:|---:|---:|---:|")
     rng = np.random.default_rng(0)
