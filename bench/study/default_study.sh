@@ -44,6 +44,6 @@ done = [x for x in t if x["state"] == "COMPLETE" and x.get("value") is not None]
 print(max(done, key=lambda x: x["value"])["number"])' "$work/trials.json")
 run="$work/study_trials/fashion_mnist/$best"
 if [[ -f "$run/vectors.tsv" ]]; then
-  echo "best trial $best, test embeddings: $(python3 "$root/bench/trainer/pair_sample_noise.py" "$run" exact)"
+  echo "best trial $best, test embeddings: $(${PYTHON:-/usr/bin/python3} "$root/bench/trainer/pair_sample_noise.py" "$run" exact)"
 fi
 rm -rf "$work"

@@ -1,6 +1,7 @@
 #include "hpt/dashboard/command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -11,6 +12,13 @@
 #include "hpt/dashboard/server.hpp"
 
 namespace hpt::dashboard {
+
+namespace {
+
+// A page waits this long for a lost database server, then answers 503 (it waited ~26 s).
+constexpr std::chrono::seconds k_dashboard_outage_wait{3};
+
+}  // namespace
 
 void add_dashboard_command(CLI::App& app) {
   struct Args {
@@ -38,7 +46,9 @@ void add_dashboard_command(CLI::App& app) {
   cmd->add_option("--port", args->serve.port, "Port (default 8080; 0: any free port)")
       ->check(CLI::Range(0, 65535));
   cmd->callback([args] {
-    Dashboard dashboard(open_storage(args->db, /*read_only=*/true), args->study,
+    auto storage = open_storage(args->db, /*read_only=*/true);
+    storage->set_outage_wait(k_dashboard_outage_wait, nullptr);
+    Dashboard dashboard(std::move(storage), args->study,
                         reports::log_folders(args->db, args->trials_dirs));
     dashboard.on_file_moved(
         [](const std::string& note) { std::cerr << "hpt: warning: " << note << std::endl; });

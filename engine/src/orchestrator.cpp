@@ -248,6 +248,9 @@ std::string stderr_reason(const std::string& tail) {
   return ": " + std::string(kept) + (kept.size() < line.size() ? "\u2026" : "");
 }
 
+// How long a study waits for a lost database server before it stops (Storage::set_outage_wait).
+constexpr std::chrono::seconds k_run_outage_wait{600};
+
 // A failed trial that ended within this time counts as a quick failure (backoff).
 constexpr auto k_quick_failure = std::chrono::seconds(1);
 
@@ -272,7 +275,15 @@ class Orchestrator {
         m_owner(Owner::current()),
         m_progress(out, o.interactive),
         m_gpus(c.gpus, c.gpus_per_trial),
-        m_last_heartbeat(workers.now()) {}
+        m_last_heartbeat(workers.now()) {
+    // A study outlasts a server restart: its calls wait for the server, saying so, while
+    // the workers go on (their output waits in the pipes).
+    m_storage.set_outage_wait(k_run_outage_wait,
+                              [this](const std::string& note) { m_progress.note(note); });
+  }
+  ~Orchestrator() { m_storage.set_outage_wait(k_default_outage_wait, nullptr); }
+  Orchestrator(const Orchestrator&) = delete;
+  Orchestrator& operator=(const Orchestrator&) = delete;
 
   int run();
 
@@ -1282,11 +1293,11 @@ int run_guarded(Orchestrator& o, std::ostream& out) {
   try {
     return o.run();
   } catch (const StorageError&) {
-    if (!stop_now()) {
+    if (g_stop_signals.load() == 0) {
       throw;
     }
-    out << "\nhpt: interrupted again while waiting for the database (locked by another process, "
-           "or unreachable); run the same command again to resume the study (its running trials "
+    out << "\nhpt: interrupted while waiting for the database (locked by another process, or "
+           "unreachable); run the same command again to resume the study (its running trials "
            "are run again)\n";
     return k_exit_interrupted;
   }

@@ -19,9 +19,9 @@ namespace {
 // Advisory lock keys: one for creating the schema, (class, study_id) for numbering trials.
 constexpr int64_t k_schema_lock = 0x6870745f736368;  // "hpt_sch"
 constexpr int k_study_lock_class = 0x687074;         // "hpt"
-// Reconnect attempts after a lost connection (backoff 0.1 s doubling to 5 s: ~30 s in all),
-// and retries of a transaction the server rolled back (deadlock, serialization).
-constexpr int k_reconnect_attempts = 10;
+// Retries of a transaction the server rolled back (deadlock, serialization). A lost
+// connection is retried with backoff (0.1 s doubling to 5 s) for as long as SqlStorage's
+// outage wait allows.
 constexpr int k_rollback_retries = 5;
 // A statement waits at most this long for a lock (the session's lock_timeout) and is then
 // retried, up to k_lock_retries times (about 60 s in all, SQLite's busy timeout): so a host
@@ -119,19 +119,13 @@ class PostgresDialect final : public SqlDialect {
     }
     // The connection was lost, perhaps after the server committed: reconnect and retry.
     disconnect();
-    if (++m_lost > k_reconnect_attempts) {
-      return std::nullopt;
-    }
-    return Retry{std::chrono::milliseconds(std::min(100 << (m_lost - 1), 5000)), true};
+    ++m_lost;
+    return Retry{std::chrono::milliseconds(std::min(100 << std::min(m_lost - 1, 6), 5000)), true};
   }
   std::string describe(const std::exception& error) const override {
     if (m_lock_waits > k_lock_retries) {
       return fmt::format("database is locked (another session held a lock for over {} s: {})",
                          k_lock_retries * k_lock_timeout_s, first_line(error.what()));
-    }
-    if (m_lost > k_reconnect_attempts) {
-      return fmt::format("lost the connection ({}) and could not reconnect in {} attempts",
-                         first_line(error.what()), k_reconnect_attempts);
     }
     return first_line(error.what());
   }

@@ -150,6 +150,8 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
     return body(false);  // Nested in claim_trial's transaction.
   }
   bool lost = false;
+  std::optional<std::chrono::steady_clock::time_point> lost_since;  // This outage's start.
+  bool noted = false;
   for (int attempt = 0;; ++attempt) {
     try {
       struct Depth {
@@ -164,6 +166,12 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
       if (lost) {
         m_reconnected_at = std::chrono::steady_clock::now();
       }
+      if (noted && m_outage_note) {
+        m_outage_note(fmt::format(
+            "the database is back after {:.0f} s", std::chrono::duration<double>(
+                                                       *m_reconnected_at - *lost_since)
+                                                       .count()));
+      }
       return;
     } catch (const StorageError&) {
       m_db->rollback();
@@ -173,6 +181,23 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
       auto retry = m_db->retry(e, attempt);
       if (!retry || stop_now()) {  // The user asked to stop now: no more waiting.
         fail(std::string("cannot ") + what + ": " + m_db->describe(e));
+      }
+      if (retry->connection_lost) {
+        const auto now = std::chrono::steady_clock::now();
+        lost_since = lost_since.value_or(now);
+        // A server gone for longer than the wait, or a stop signal while it is gone (what
+        // the stop would write cannot be written; the next run re-runs RUNNING trials).
+        if (now - *lost_since > m_outage_wait || g_stop_signals.load() > 0) {
+          fail(fmt::format("cannot {}: lost the connection to the database ({}) and could not "
+                           "reconnect within {} s",
+                           what, m_db->describe(e), m_outage_wait.count()));
+        }
+        if (!noted && m_outage_note && attempt >= 2) {
+          noted = true;
+          m_outage_note(fmt::format("lost the connection to the database ({}); waiting up to {} "
+                                    "s for it (Ctrl-C stops)",
+                                    m_db->describe(e), m_outage_wait.count()));
+        }
       }
       lost = lost || retry->connection_lost;
       std::this_thread::sleep_for(retry->delay);

@@ -1006,6 +1006,35 @@ TEST_CASE("orchestrator (scripted): no take-over right after a reconnect",
   CHECK(storage->get_trial(id).state == TrialState::Complete);
 }
 
+// A database server down mid-study (a restart): the study waits for it, says so and when it is
+// back, and finishes every trial (a call gave up after ~26 s of reconnects, and hpt ended).
+TEST_CASE("orchestrator (scripted): a database outage is waited out, and said",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  auto storage = open_storage(c.storage);
+  auto& faulty = hpt::test::inject_faults(*storage);
+  FakeWorkerSet set([&](const WorkerSpec& s) {
+    if (trial_number(s) == 1) {
+      faulty.go_down(milliseconds(1200));  // Real time: the next storage call waits.
+    }
+    return hpt::test::completes(param_x(s));
+  });
+  std::ostringstream text;
+  RunOptions o;
+  o.trials = 3;
+  REQUIRE(run_study(c, *storage, o, text, set) == k_exit_ok);
+  CHECK_THAT(text.str(),
+             Catch::Contains("hpt: lost the connection to the database (server down (injected)); "
+                             "waiting up to 600 s for it (Ctrl-C stops)\nhpt: the database is "
+                             "back after 1 s\n"));
+  const auto trials = all_trials(c.storage);
+  REQUIRE(trials.size() == 3);
+  for (const auto& t : trials) {
+    CHECK(t.state == TrialState::Complete);
+  }
+}
+
 // A trial whose owner died (its process on this host is gone) is re-run in place, after what
 // is left of its earlier run (the worker's children) is ended.
 TEST_CASE("orchestrator (scripted): an orphan's leftovers are ended before its re-run",

@@ -1,8 +1,10 @@
 #pragma once
 // A SqlDialect that forwards to a real one and, when armed, loses the acknowledgement of a
 // write transaction's commit: the commit happens, then the connection drops and the caller
-// sees SqlConnectionLost, as when a server's reply to COMMIT never arrives.
+// sees SqlConnectionLost, as when a server's reply to COMMIT never arrives. It can also play
+// a server that is down for a while: every transaction fails to start until then.
 
+#include <chrono>
 #include <memory>
 #include <utility>
 
@@ -17,9 +19,16 @@ class FaultyDialect final : public SqlDialect {
   // The next n write commits each lose their acknowledgement.
   void lose_acks(int n) { m_armed = n; }
   int lost() const { return m_lost; }
+  // For the next `down` every begin() throws SqlConnectionLost, as a stopped server does.
+  void go_down(std::chrono::milliseconds down) {
+    m_down_until = std::chrono::steady_clock::now() + down;
+  }
 
   void begin(bool write) override {
     m_write = write;
+    if (std::chrono::steady_clock::now() < m_down_until) {
+      throw SqlConnectionLost("server down (injected)");
+    }
     m_inner->begin(write);
   }
   void commit() override {
@@ -34,7 +43,8 @@ class FaultyDialect final : public SqlDialect {
   void rollback() noexcept override { m_inner->rollback(); }
   std::optional<Retry> retry(const std::exception& error, int attempt) override {
     if (dynamic_cast<const SqlConnectionLost*>(&error) != nullptr) {
-      return Retry{std::chrono::milliseconds(0), true};
+      const bool down = std::chrono::steady_clock::now() < m_down_until;
+      return Retry{std::chrono::milliseconds(down ? 20 : 0), true};
     }
     return m_inner->retry(error, attempt);
   }
@@ -68,6 +78,7 @@ class FaultyDialect final : public SqlDialect {
   bool m_write = false;
   int m_armed = 0;
   int m_lost = 0;
+  std::chrono::steady_clock::time_point m_down_until{};
 };
 
 // s (a SqlStorage) with its dialect wrapped in a FaultyDialect; returns the wrapper.

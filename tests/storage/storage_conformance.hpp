@@ -16,6 +16,7 @@
 
 #include "child_processes.hpp"
 #include "faulty_dialect.hpp"
+#include "hpt/io/stop_signals.hpp"
 #include "hpt/storage/storage.hpp"
 
 namespace hpt::conformance {
@@ -653,6 +654,46 @@ inline void check_lost_acknowledgements(const StorageFactory& open) {
   CHECK(all[1].system_attrs.at("hpt:owner") == "new");
 }
 
+// A server that is down: a call waits for it within set_outage_wait's time, saying so once and
+// again when it is back; longer, or a stop signal, ends the wait with a StorageError.
+inline void check_outage_wait(const StorageFactory& open) {
+  using std::chrono::milliseconds;
+  using Steady = std::chrono::steady_clock;
+  auto s = open();
+  const int64_t id = s->create_study("outage", Direction::Minimize);
+  auto& faulty = hpt::test::inject_faults(*s);
+  std::vector<std::string> notes;
+  s->set_outage_wait(std::chrono::seconds(2), [&](const std::string& n) { notes.push_back(n); });
+  faulty.go_down(milliseconds(300));
+  s->set_study_user_attr(id, "k", 1);  // Waits, then goes through.
+  CHECK(open()->study_user_attrs(id).at("k") == 1);
+  REQUIRE(notes.size() == 2);
+  CHECK(notes[0] ==
+        "lost the connection to the database (server down (injected)); waiting up to 2 s for it "
+        "(Ctrl-C stops)");
+  CHECK(notes[1] == "the database is back after 0 s");
+  CHECK(s->reconnected_at());
+  const auto seconds_since = [](Steady::time_point t0) {
+    return std::chrono::duration<double>(Steady::now() - t0).count();
+  };
+  faulty.go_down(std::chrono::seconds(30));  // Longer than the wait.
+  auto t0 = Steady::now();
+  CHECK_THROWS_WITH(s->set_study_user_attr(id, "k", 2),
+                    Catch::Contains("cannot set a study attribute: lost the connection to the "
+                                    "database (server down (injected)) and could not reconnect "
+                                    "within 2 s"));
+  CHECK(seconds_since(t0) >= 2.0);
+  CHECK(seconds_since(t0) < 4.0);
+  g_stop_signals = 1;  // Ctrl-C while it is down: no more waiting.
+  t0 = Steady::now();
+  CHECK_THROWS_AS(s->set_study_user_attr(id, "k", 3), StorageError);
+  CHECK(seconds_since(t0) < 0.5);
+  g_stop_signals = 0;
+  faulty.go_down(milliseconds(0));
+  s->set_study_user_attr(id, "k", 4);
+  CHECK(open()->study_user_attrs(id).at("k") == 4);
+}
+
 // A finish that another connection committed is not taken for this one's lost commit.
 inline void check_foreign_finish_after_reconnect(const StorageFactory& open) {
   auto s = open();
@@ -756,6 +797,8 @@ inline void check_not_set_refused(const StorageFactory& open) {
   /* Writes whose commit acknowledgement is lost are applied exactly once on retry. */          \
   HPT_CONFORMANCE_CASE(backend, "lost acknowledgements",                                        \
                        hpt::conformance::check_lost_acknowledgements, new_db)                   \
+  /* A server down for a while: waited for within set_outage_wait; longer, or Ctrl-C, fails. */ \
+  HPT_CONFORMANCE_CASE(backend, "outage wait", hpt::conformance::check_outage_wait, new_db)     \
   /* Another connection's finish is not mistaken for this one's lost commit. */                 \
   HPT_CONFORMANCE_CASE(backend, "foreign finish after reconnect",                               \
                        hpt::conformance::check_foreign_finish_after_reconnect, new_db)          \

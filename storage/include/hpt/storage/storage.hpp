@@ -47,6 +47,9 @@ struct TrialClaim {
   FrozenTrial trial;  // Now RUNNING; for Waiting/Orphan it keeps its params.
 };
 
+// How long a call waits for a lost database server by default (set_outage_wait).
+inline constexpr std::chrono::seconds k_default_outage_wait{30};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -138,6 +141,11 @@ class Storage {
   virtual std::optional<std::chrono::steady_clock::time_point> reconnected_at() const {
     return std::nullopt;
   }
+  // How long a call waits for a lost server to come back (reconnecting with backoff) before
+  // it throws StorageError, and what it says meanwhile: note("…") once the wait lasts past a
+  // first quick reconnect, and again when the server is back. Any stop signal ends the wait.
+  // Default: k_default_outage_wait, no notes. No-op for a file database.
+  virtual void set_outage_wait(std::chrono::seconds, std::function<void(const std::string&)>) {}
   // Writes a consistent copy of the whole database to path, a new file. Throws StorageError
   // (a server's database, an existing path, a full disk).
   virtual void save_copy(const std::string& path) = 0;
