@@ -424,13 +424,27 @@ void Orchestrator::preflight() {
 void Orchestrator::open_study() {
   const std::string& name = m_config.name;
   check_study_matches(m_storage, name, m_config.directions, m_config.search_space);
-  // The trials folder must be this study's (study_folder.hpp): refused before anything is
-  // written, checked again once the key is set (two hosts racing on a shared folder).
+  // The trials folder must be this study's (study_folder.hpp). A folder shared by choice
+  // (study.trials_dir, a server's hpt_trials/) with another study is refused before anything
+  // is written, and checked again once the key is set (two hosts racing on a shared folder).
+  // The database's own default folder (<stem>_trials/, whose .hpt-database names this file)
+  // holding another key held the study of a database since deleted or replaced at this path:
+  // it is moved aside, nothing lost.
+  const bool own_folder = default_trials_base(m_config).has_value();
   const auto check_folder = [&](const std::optional<std::string>& key) {
-    if (const std::string problem = folder_owner_problem(m_study_dir, name, key);
-        !problem.empty()) {
+    const std::string problem = folder_owner_problem(m_study_dir, name, key);
+    if (problem.empty() || (own_folder && !key)) {
+      return;
+    }
+    if (!own_folder) {
       throw std::runtime_error(problem);
     }
+    const std::string aside = move_folder_aside(m_study_dir);
+    create_folder(m_study_dir);
+    m_progress.note(fmt::format(
+        "the trials folder '{}' held an earlier study '{}' of a database since deleted or "
+        "replaced: moved it to '{}'",
+        m_study_dir, name, aside));
   };
   if (auto info = m_storage.find_study(name)) {
     m_study_id = info->id;

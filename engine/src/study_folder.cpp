@@ -82,4 +82,25 @@ std::string folder_owner_problem(const std::string& dir, const std::string& stud
       dir, study, k_folder_key_file);
 }
 
+std::string move_folder_aside(const std::string& dir) {
+  const std::string base =
+      fmt::format("{}~old-{}", dir, folder_study_key(dir).value_or("").substr(0, 8));
+  std::string aside = base;
+  std::error_code ec;
+  for (int n = 2; std::filesystem::exists(aside, ec); ++n) {
+    if (n > 1000) {
+      throw std::runtime_error(fmt::format("cannot move the trials folder '{}' aside: '{}' and "
+                                           "999 more names are taken",
+                                           dir, base));
+    }
+    aside = fmt::format("{}-{}", base, n);
+  }
+  std::filesystem::rename(dir, aside, ec);
+  if (ec) {
+    throw std::runtime_error(fmt::format("cannot move the trials folder '{}' aside to '{}': {}",
+                                         dir, aside, ec.message()));
+  }
+  return aside;
+}
+
 }  // namespace hpt

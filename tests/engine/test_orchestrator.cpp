@@ -714,6 +714,31 @@ TEST_CASE("orchestrator (scripted): one trials folder per study, across database
   CHECK(all_trials(first.storage).size() == 3);
 }
 
+// The database deleted and made again at its path (rm s.db; run again): its own default trials
+// folder held the earlier study's trials; they are moved aside, with a note, not overwritten.
+TEST_CASE("orchestrator (scripted): a database made again moves its old trials aside",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);  // s.db -> s_trials/s
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  REQUIRE(run_fake(c, 2, set) == k_exit_ok);
+  const std::string folder = std::filesystem::absolute(dir.file("s_trials/s")).string();
+  const auto old_key = folder_study_key(folder);
+  REQUIRE(old_key);
+  std::ofstream(std::filesystem::path(folder) / "1.log") << "trial 1 of the earlier study\n";
+  std::filesystem::remove(dir.file("s.db"));
+  std::string out;
+  REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
+  const std::string aside = folder + "~old-" + old_key->substr(0, 8);
+  CHECK_THAT(out, Catch::Contains("hpt: the trials folder '" + folder +
+                                  "' held an earlier study 's' of a database since deleted or "
+                                  "replaced: moved it to '" + aside + "'"));
+  CHECK(std::filesystem::exists(std::filesystem::path(aside) / "1.log"));  // Kept.
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::path(folder) / "1.log"));
+  CHECK(folder_study_key(folder) != old_key);
+  CHECK(all_trials(c.storage).size() == 1);
+}
+
 // The database reached through a symbolic link: the trials folder is its target's (s_trials/),
 // not a second one named after the link (link_trials/) that split the study's logs.
 TEST_CASE("orchestrator (scripted): a database behind a link has its target's trials folder",

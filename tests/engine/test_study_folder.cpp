@@ -70,3 +70,21 @@ TEST_CASE("study folder: the study key it records", "[study_folder]") {
   CHECK_THROWS_WITH(record_folder_study_key(dir.file("missing/deeper"), a),
                     Catch::StartsWith("cannot record the study in its trials folder: "));
 }
+
+// A folder moved aside keeps everything, under a name that says whose it was.
+TEST_CASE("study folder: moved aside", "[study_folder]") {
+  hpt::test::TempDir dir("folder");
+  const std::string folder = dir.file("s");
+  std::filesystem::create_directories(folder);
+  record_folder_study_key(folder, "0123456789abcdef");
+  std::ofstream(dir.path() / "s" / "0.log") << "old log\n";
+  CHECK(move_folder_aside(folder) == folder + "~old-01234567");
+  CHECK_FALSE(std::filesystem::exists(folder));
+  CHECK(std::filesystem::exists(dir.path() / "s~old-01234567" / "0.log"));
+  std::filesystem::create_directories(folder);
+  record_folder_study_key(folder, "0123456789abcdef");
+  CHECK(move_folder_aside(folder) == folder + "~old-01234567-2");  // The first name is taken.
+  CHECK_THROWS_WITH(move_folder_aside(dir.file("missing")),
+                    Catch::StartsWith("cannot move the trials folder '" + dir.file("missing") +
+                                      "' aside to '" + dir.file("missing") + "~old-': "));
+}

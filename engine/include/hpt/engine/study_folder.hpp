@@ -33,5 +33,8 @@ void record_folder_study_key(const std::string& dir, const std::string& key);
 // the study has none, or is not made yet), or "": dir records another key.
 std::string folder_owner_problem(const std::string& dir, const std::string& study,
                                  const std::optional<std::string>& key);
+// Renames dir to "<dir>~old-<its recorded key's first 8 digits>" (then "-2", "-3", ... if
+// taken) and returns the new path; throws std::runtime_error naming both on failure.
+std::string move_folder_aside(const std::string& dir);
 
 }  // namespace hpt
