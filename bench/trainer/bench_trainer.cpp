@@ -61,9 +61,9 @@ double pair_eval(const torch::Device& device) {
   torch::manual_seed(0);
   const auto labels = torch::arange(5000, torch::kInt64).remainder(10);
   const auto e = torch::nn::functional::normalize(torch::randn({5000, 64})).to(device);
-  const PairSet pairs = make_pairs(std::vector<int64_t>(labels.data_ptr<int64_t>(),
-                                                        labels.data_ptr<int64_t>() + 5000),
-                                   200000, 0);
+  const PairSet pairs = make_pairs(
+      std::vector<int64_t>(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + 5000), 200000,
+      0);
   double auc = 0;
   const auto t0 = std::chrono::steady_clock::now();
   constexpr int k_rounds = 5;

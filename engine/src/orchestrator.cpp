@@ -185,7 +185,9 @@ void record_trials_base(const StudyConfig& config) {
 }
 
 // A study key as its trials folder records it: the string itself, any other JSON as text.
-std::string key_text(const Json& key) { return key.is_string() ? key.get<std::string>() : key.dump(); }
+std::string key_text(const Json& key) {
+  return key.is_string() ? key.get<std::string>() : key.dump();
+}
 
 struct Running {
   FrozenTrial trial;
@@ -924,8 +926,7 @@ void Orchestrator::finish(Running& r, const WorkerResult& worker) {
   m_quick_failures = quick_failure ? m_quick_failures + 1 : 0;
   m_next_launch = now + failure_backoff(m_quick_failures);
   const double elapsed = std::chrono::duration<double>(now - r.started).count();
-  m_progress.finished(r.trial.number, o.state, o.value, o.reason, elapsed, o.values,
-                      done_trials());
+  m_progress.finished(r.trial.number, o.state, o.value, o.reason, elapsed, o.values, done_trials());
   if (ended_after_final(r, o)) {
     m_progress.note(
         fmt::format("trial {} keeps its final value; its worker did not exit and was "

@@ -64,8 +64,8 @@ void record_folder_study_key(const std::string& dir, const std::string& key) {
   try {
     write_file_atomically(path, key + "\n");
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("cannot record the study in its trials folder: {}",
-                                         e.what()));
+    throw std::runtime_error(
+        fmt::format("cannot record the study in its trials folder: {}", e.what()));
   }
 }
 
@@ -89,9 +89,10 @@ std::string move_folder_aside(const std::string& dir) {
   std::error_code ec;
   for (int n = 2; std::filesystem::exists(aside, ec); ++n) {
     if (n > 1000) {
-      throw std::runtime_error(fmt::format("cannot move the trials folder '{}' aside: '{}' and "
-                                           "999 more names are taken",
-                                           dir, base));
+      throw std::runtime_error(
+          fmt::format("cannot move the trials folder '{}' aside: '{}' and "
+                      "999 more names are taken",
+                      dir, base));
     }
     aside = fmt::format("{}-{}", base, n);
   }

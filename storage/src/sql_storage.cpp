@@ -167,10 +167,9 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
         m_reconnected_at = std::chrono::steady_clock::now();
       }
       if (noted && m_outage_note) {
-        m_outage_note(fmt::format(
-            "the database is back after {:.0f} s", std::chrono::duration<double>(
-                                                       *m_reconnected_at - *lost_since)
-                                                       .count()));
+        m_outage_note(
+            fmt::format("the database is back after {:.0f} s",
+                        std::chrono::duration<double>(*m_reconnected_at - *lost_since).count()));
       }
       return;
     } catch (const StorageError&) {
@@ -188,15 +187,17 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
         // A server gone for longer than the wait, or a stop signal while it is gone (what
         // the stop would write cannot be written; the next run re-runs RUNNING trials).
         if (now - *lost_since > m_outage_wait || g_stop_signals.load() > 0) {
-          fail(fmt::format("cannot {}: lost the connection to the database ({}) and could not "
-                           "reconnect within {} s",
-                           what, m_db->describe(e), m_outage_wait.count()));
+          fail(
+              fmt::format("cannot {}: lost the connection to the database ({}) and could not "
+                          "reconnect within {} s",
+                          what, m_db->describe(e), m_outage_wait.count()));
         }
         if (!noted && m_outage_note && attempt >= 2) {
           noted = true;
-          m_outage_note(fmt::format("lost the connection to the database ({}); waiting up to {} "
-                                    "s for it (Ctrl-C stops)",
-                                    m_db->describe(e), m_outage_wait.count()));
+          m_outage_note(
+              fmt::format("lost the connection to the database ({}); waiting up to {} "
+                          "s for it (Ctrl-C stops)",
+                          m_db->describe(e), m_outage_wait.count()));
         }
       }
       lost = lost || retry->connection_lost;

@@ -8,17 +8,17 @@
 #include <sstream>
 #include <thread>
 
+#include "../storage/faulty_dialect.hpp"
 #include "fake_worker_set.hpp"
 #include "hpt/engine/orchestrator.hpp"
-#include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/study_config.hpp"
+#include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/io/usable_cores.hpp"
 #include "hpt/storage/sql_storage.hpp"
 #include "hpt/storage/storage.hpp"
-#include "../storage/faulty_dialect.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace hpt;
@@ -732,7 +732,8 @@ TEST_CASE("orchestrator (scripted): a database made again moves its old trials a
   const std::string aside = folder + "~old-" + old_key->substr(0, 8);
   CHECK_THAT(out, Catch::Contains("hpt: the trials folder '" + folder +
                                   "' held an earlier study 's' of a database since deleted or "
-                                  "replaced: moved it to '" + aside + "'"));
+                                  "replaced: moved it to '" +
+                                  aside + "'"));
   CHECK(std::filesystem::exists(std::filesystem::path(aside) / "1.log"));  // Kept.
   CHECK_FALSE(std::filesystem::exists(std::filesystem::path(folder) / "1.log"));
   CHECK(folder_study_key(folder) != old_key);

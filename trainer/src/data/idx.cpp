@@ -76,7 +76,7 @@ OpenIdx open_idx(const std::string& path) {
       throw std::runtime_error(fmt::format("IDX file {} is truncated (dimensions)", path));
     }
     idx.dims.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) |
-                         int64_t{b[3]});
+                       int64_t{b[3]});
   }
   // The header's claim against what the file can hold, before allocating anything: a raw file
   // holds exactly its remaining bytes, a gzip file inflates at most k_max_gzip_ratio-fold.

@@ -69,8 +69,7 @@ class Storage {
   virtual std::map<std::string, Json> study_system_attrs(int64_t study_id) = 0;
   // The study system attr key, set to v first when the study has none, in one transaction
   // under the study's lock: of callers racing on one study, all get the first one's value.
-  virtual Json study_system_attr_once(int64_t study_id, const std::string& key,
-                                      const Json& v) = 0;
+  virtual Json study_system_attr_once(int64_t study_id, const std::string& key, const Json& v) = 0;
 
   // Atomically picks the next trial to run and marks it RUNNING, datetime_start now:
   //  1. the oldest WAITING trial, if the count of COMPLETE + PRUNED + RUNNING trials is
