@@ -280,8 +280,10 @@ class Orchestrator {
         m_last_heartbeat(workers.now()) {
     // A study outlasts a server restart: its calls wait for the server, saying so, while
     // the workers go on (their output waits in the pipes).
-    m_storage.set_outage_wait(k_run_outage_wait,
-                              [this](const std::string& note) { m_progress.note(note); });
+    m_storage.set_outage_wait(k_run_outage_wait, [this](const std::string& note, auto waited) {
+      m_progress.note(note);
+      m_workers.discount(waited);  // The trials' timeouts do not run out for the outage.
+    });
   }
   ~Orchestrator() { m_storage.set_outage_wait(k_default_outage_wait, nullptr); }
   Orchestrator(const Orchestrator&) = delete;

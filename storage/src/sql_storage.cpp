@@ -167,9 +167,10 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
         m_reconnected_at = std::chrono::steady_clock::now();
       }
       if (noted && m_outage_note) {
-        m_outage_note(
-            fmt::format("the database is back after {:.0f} s",
-                        std::chrono::duration<double>(*m_reconnected_at - *lost_since).count()));
+        const auto waited = *m_reconnected_at - *lost_since;
+        m_outage_note(fmt::format("the database is back after {:.0f} s",
+                                  std::chrono::duration<double>(waited).count()),
+                      waited);
       }
       return;
     } catch (const StorageError&) {
@@ -197,7 +198,8 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
           m_outage_note(
               fmt::format("lost the connection to the database ({}); waiting up to {} "
                           "s for it (Ctrl-C stops)",
-                          m_db->describe(e), m_outage_wait.count()));
+                          m_db->describe(e), m_outage_wait.count()),
+              std::chrono::steady_clock::duration::zero());
         }
       }
       lost = lost || retry->connection_lost;

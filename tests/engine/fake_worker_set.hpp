@@ -193,6 +193,9 @@ class FakeWorkerSet : public WorkerSet {
     m_stops.push_back({m_now, static_cast<int>(m_live.size())});
     return std::chrono::minutes(10);
   }
+  // Records d; the scripted clock does not move while the study waits in real time.
+  void discount(std::chrono::steady_clock::duration d) override { m_discounted += d; }
+  std::chrono::steady_clock::duration discounted() const { return m_discounted; }
   // When the study was stopped and how many workers were running then.
   const std::vector<std::pair<TimePoint, int>>& stops() const { return m_stops; }
 
@@ -241,6 +244,7 @@ class FakeWorkerSet : public WorkerSet {
   std::optional<TimePoint> m_interrupt_at;
   int m_interrupt_signal = SIGINT;
   std::vector<std::pair<TimePoint, int>> m_stops;
+  std::chrono::steady_clock::duration m_discounted{};
 };
 
 }  // namespace hpt::test

@@ -92,3 +92,14 @@ TEST_CASE("worker set: escaped descendants are swept", "[worker_set]") {
   CHECK(::kill(daemon, 0) != 0);
   set.signal(other, SIGKILL);
 }
+
+// Discounted time (a database outage the study waited out) does not count in now(), so no
+// objective.timeout runs out for it.
+TEST_CASE("worker set: discounted time leaves the clock", "[worker_set]") {
+  ProcessWorkerSet set;
+  const auto before = set.now();
+  set.discount(std::chrono::hours(1));
+  const auto after = set.now();
+  CHECK(before - after > std::chrono::minutes(59));
+  CHECK(before - after <= std::chrono::hours(1));
+}

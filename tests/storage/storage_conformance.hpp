@@ -663,7 +663,11 @@ inline void check_outage_wait(const StorageFactory& open) {
   const int64_t id = s->create_study("outage", Direction::Minimize);
   auto& faulty = hpt::test::inject_faults(*s);
   std::vector<std::string> notes;
-  s->set_outage_wait(std::chrono::seconds(2), [&](const std::string& n) { notes.push_back(n); });
+  std::vector<double> waited;
+  s->set_outage_wait(std::chrono::seconds(2), [&](const std::string& n, Steady::duration d) {
+    notes.push_back(n);
+    waited.push_back(std::chrono::duration<double>(d).count());
+  });
   faulty.go_down(milliseconds(300));
   s->set_study_user_attr(id, "k", 1);  // Waits, then goes through.
   CHECK(open()->study_user_attrs(id).at("k") == 1);
@@ -672,6 +676,9 @@ inline void check_outage_wait(const StorageFactory& open) {
         "lost the connection to the database (server down (injected)); waiting up to 2 s for it "
         "(Ctrl-C stops)");
   CHECK(notes[1] == "the database is back after 0 s");
+  CHECK(waited[0] == 0.0);
+  CHECK(waited[1] >= 0.25);  // Down 0.3 s from the first attempt (a few ms before).
+  CHECK(waited[1] < 1.0);
   CHECK(s->reconnected_at());
   const auto seconds_since = [](Steady::time_point t0) {
     return std::chrono::duration<double>(Steady::now() - t0).count();

@@ -69,6 +69,10 @@ class WorkerSet {
   // stops: false (a SIGCONT came meanwhile) continues the workers and returns at once.
   virtual std::chrono::steady_clock::duration stop_with_workers(
       const std::function<bool()>& still_wanted) = 0;
+  // Time the study spent blocked outside its trials (waiting out a database outage): from
+  // now on it does not count in now(), as a Ctrl-Z's time does not, so no trial times out
+  // for it.
+  virtual void discount(std::chrono::steady_clock::duration d) = 0;
 };
 
 // Worker processes (WorkerProcess: own process group, pipes read without blocking), and
@@ -93,6 +97,7 @@ class ProcessWorkerSet : public WorkerSet {
   }
   std::chrono::steady_clock::duration stop_with_workers(
       const std::function<bool()>& still_wanted) override;
+  void discount(std::chrono::steady_clock::duration d) override { m_stopped += d; }
 
  private:
   struct Entry {
@@ -108,7 +113,8 @@ class ProcessWorkerSet : public WorkerSet {
   std::map<WorkerId, Entry> m_workers;
   WorkerId m_next_id = 1;
   TimePoint m_last_sweep{};
-  std::chrono::steady_clock::duration m_stopped{};  // All the time spent stopped (Ctrl-Z).
+  std::chrono::steady_clock::duration m_stopped{};  // All the time stopped (Ctrl-Z) or
+                                                    // discounted.
 };
 
 }  // namespace hpt

@@ -69,8 +69,7 @@ class SqlStorage : public Storage {
   int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) override;
   bool file_moved() override;
   void save_copy(const std::string& path) override;
-  void set_outage_wait(std::chrono::seconds wait,
-                       std::function<void(const std::string&)> note) override {
+  void set_outage_wait(std::chrono::seconds wait, OutageNote note) override {
     m_outage_wait = wait;
     m_outage_note = std::move(note);
   }
@@ -120,7 +119,7 @@ class SqlStorage : public Storage {
   uint64_t m_writes = 0;  // Write transactions of this connection.
   std::optional<std::chrono::steady_clock::time_point> m_reconnected_at;
   std::chrono::seconds m_outage_wait = k_default_outage_wait;
-  std::function<void(const std::string&)> m_outage_note;
+  OutageNote m_outage_note;
   std::unique_ptr<Caches> m_caches;
 };
 

@@ -141,10 +141,12 @@ class Storage {
     return std::nullopt;
   }
   // How long a call waits for a lost server to come back (reconnecting with backoff) before
-  // it throws StorageError, and what it says meanwhile: note("…") once the wait lasts past a
-  // first quick reconnect, and again when the server is back. Any stop signal ends the wait.
-  // Default: k_default_outage_wait, no notes. No-op for a file database.
-  virtual void set_outage_wait(std::chrono::seconds, std::function<void(const std::string&)>) {}
+  // it throws StorageError, and what it says meanwhile: note(text, 0) once the wait lasts
+  // past a first quick reconnect, and note(text, how long the call waited) when the server is
+  // back. Any stop signal ends the wait. Default: k_default_outage_wait, no notes. No-op for
+  // a file database.
+  using OutageNote = std::function<void(const std::string&, std::chrono::steady_clock::duration)>;
+  virtual void set_outage_wait(std::chrono::seconds, OutageNote) {}
   // Writes a consistent copy of the whole database to path, a new file. Throws StorageError
   // (a server's database, an existing path, a full disk).
   virtual void save_copy(const std::string& path) = 0;
