@@ -148,19 +148,30 @@ std::set<std::string> param_names(const std::vector<FrozenTrial>& trials) {
   return names;
 }
 
-std::string trials_csv(const std::vector<FrozenTrial>& trials) {
+// One value column per objective: "value", or "values_0", "values_1", ... as Optuna's
+// trials_dataframe names them, so that a spreadsheet reads each objective as numbers.
+std::string trials_csv(const std::vector<FrozenTrial>& trials, size_t objectives) {
   const auto names = param_names(trials);
   std::ostringstream out;
-  out << "number,state,value,duration";
+  out << "number,state,";
+  for (size_t i = 0; i < objectives; ++i) {
+    out << (objectives == 1 ? "value" : fmt::format("values_{}", i)) << ",";
+  }
+  out << "duration";
   for (const auto& n : names) {
     out << "," << csv_escape("params_" + n);
   }
   out << "\n";
   for (const auto& t : trials) {
     const Json p = t.external_params();
-    out << t.number << "," << trial_state_name(t.state) << ","
-        << (t.values.size() > 1 ? csv_escape(values_cell(t, "{}")) : value_text(t.value)) << ","
-        << (t.duration_seconds() ? fmt::format("{}", *t.duration_seconds()) : "");
+    out << t.number << "," << trial_state_name(t.state) << ",";
+    for (size_t i = 0; i < objectives; ++i) {
+      out << (objectives == 1 ? value_text(t.value)
+              : i < t.values.size() ? value_text(t.values[i])
+                                    : "")
+          << ",";
+    }
+    out << (t.duration_seconds() ? fmt::format("{}", *t.duration_seconds()) : "");
     for (const auto& n : names) {
       out << "," << (p.contains(n) ? csv_escape(param_text(p[n])) : "");
     }
@@ -223,7 +234,8 @@ std::string format_trials(Storage& storage, const StudyInfo& study, const std::s
     }
     return python_json_dumps(arr, 2) + "\n";
   }
-  return format == "csv" ? trials_csv(trials) : trials_table(trials);
+  return format == "csv" ? trials_csv(trials, std::max<size_t>(1, study.directions.size()))
+                         : trials_table(trials);
 }
 
 namespace {

@@ -84,6 +84,27 @@ TEST_CASE_METHOD(SampleStudy, "cli: trials as csv and table", "[cli]") {
                     Catch::Contains("--format must be table, json or csv"));
 }
 
+// A multi-objective study's csv has one column per objective, values_0, values_1, ... as
+// Optuna's trials_dataframe (they were one quoted "[0.5, 2]" cell no spreadsheet reads as
+// numbers); a trial without values leaves them empty.
+TEST_CASE("cli: multi-objective trials as csv", "[cli]") {
+  hpt::test::TempDir dir("cli");
+  auto s = open_storage(dir.file("m.db"));
+  const int64_t id = s->create_study("m", std::vector<Direction>{Direction::Minimize,
+                                                                 Direction::Maximize});
+  FrozenTrial t = complete_trial(0);
+  t.value.reset();
+  t.values = {0.5, -HUGE_VAL};
+  s->create_trial(id, t);
+  FrozenTrial failed = complete_trial(0);
+  failed.state = TrialState::Fail;
+  failed.value.reset();
+  s->create_trial(id, failed);
+  const std::string csv = format_trials(*s, *s->find_study("m"), "csv");
+  CHECK_THAT(csv, Catch::StartsWith("number,state,values_0,values_1,duration\n"));
+  CHECK_THAT(csv, Catch::Contains("\n0,COMPLETE,0.5,-inf,") && Catch::Contains("\n1,FAIL,,,"));
+}
+
 // json keeps NaN and infinities as Python's json writes them (they read back as floats);
 // csv writes the shortest exact text of each value.
 TEST_CASE_METHOD(SampleStudy, "cli: non-finite values in json and csv", "[cli]") {
