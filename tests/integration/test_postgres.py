@@ -4,12 +4,14 @@ Needs HPT_TEST_POSTGRES_URL (eval "$(scripts/start-postgres.sh)") and python3-ps
 skipped otherwise. Each test gets its own database, dropped afterwards.
 """
 import os
+import shutil
+import socket
 import subprocess
 import time
 import unittest
 import uuid
 
-from hpt_harness import HPT, PYTHON, TempDirTest, quadratic_config, state_counts
+from hpt_harness import HERE, HPT, PYTHON, TempDirTest, quadratic_config, state_counts
 
 BASE_URL = os.environ.get("HPT_TEST_POSTGRES_URL", "")
 try:
@@ -168,6 +170,61 @@ s.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2 + 1000, n_trials=40)
         out, err = rerun.communicate(timeout=120)
         self.assertEqual(rerun.returncode, 0, out + err)
         self.assertEqual(state_counts(self._trials()), {"COMPLETE": 3})
+
+
+PG_SCRIPT = os.path.join(HERE, "..", "..", "scripts", "start-postgres.sh")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@unittest.skipUnless(BASE_URL, "HPT_TEST_POSTGRES_URL is not set (scripts/start-postgres.sh)")
+@unittest.skipUnless(psycopg2, "python3-psycopg2 is not installed")
+class PostgresOutageTest(TempDirTest):
+    """A server of its own (the shared one serves the other tests meanwhile), stopped mid-study."""
+
+    def test_a_server_down_for_30_s_mid_study_is_waited_out(self):
+        """PostgreSQL stopped for 30 s mid-study (longer than the ~26 s of reconnects that used to
+        end hpt): hpt says it waits, says when the server is back, and finishes every trial."""
+        data = f"/tmp/hpt-pg-outage-{uuid.uuid4().hex[:8]}"  # The postgres user must reach it.
+        env = dict(os.environ, HPT_PG_DIR=data, HPT_PG_PORT=str(free_port()))
+
+        def pg(*args):
+            return subprocess.run([PG_SCRIPT, *args], env=env, capture_output=True, text=True,
+                                  check=True, timeout=120)
+
+        def cleanup():
+            subprocess.run([PG_SCRIPT, "stop"], env=env, capture_output=True, timeout=120)
+            shutil.rmtree(data, ignore_errors=True)
+            if os.path.exists(data + ".log"):
+                os.remove(data + ".log")
+
+        self.addCleanup(cleanup)
+        url = pg().stdout.strip().split("=", 1)[1]
+        cfg = quadratic_config(self.dir, jobs=2)
+        proc = subprocess.Popen([HPT, "--config", cfg, "--trials", "8", "--storage", url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.dir,
+                                env=dict(os.environ, OBJ_SLEEP="0.3"))
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill() or proc.communicate()))
+        time.sleep(3)
+        pg("stop")
+        time.sleep(30)
+        self.assertIsNone(proc.poll(), "hpt ended while the server was down")
+        pg()
+        out, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertIn("; waiting up to 600 s for it (Ctrl-C stops)", out)
+        self.assertRegex(out, r"the database is back after (2[89]|3\d) s")
+        con = psycopg2.connect(url)
+        try:
+            cur = con.cursor()
+            cur.execute("SELECT state::text, count(*) FROM trials GROUP BY 1")
+            self.assertEqual(dict(cur.fetchall()), {"COMPLETE": 8})
+        finally:
+            con.close()
 
 
 if __name__ == "__main__":
