@@ -17,7 +17,8 @@ HPT_CACHE_DIR="$work/cache" "$build/app/hpt" --config "$root/configs/hpt_config.
 seconds=$(echo "$(date +%s.%N) - $start" | bc)
 "$build/app/hpt" trials "$work/study.db" --format json > "$work/trials.json"
 "$build/app/hpt" importance "$work/study.db" --format json > "$work/importance.json"
-python3 - "$work/trials.json" "$work/importance.json" "$seconds" "$(git -C "$root" rev-parse --short HEAD)" <<'PY'
+python3 - "$work/trials.json" "$work/importance.json" "$seconds" "$(git -C "$root" rev-parse --short HEAD)" \
+  "$work/best" <<'PY'
 import json, statistics, sys
 trials = json.load(open(sys.argv[1]))
 trials = trials.get("trials", trials) if isinstance(trials, dict) else trials
@@ -28,6 +29,7 @@ for t in trials:
     states[t["state"]] = states.get(t["state"], 0) + 1
 done = [t for t in trials if t["state"] == "COMPLETE" and t.get("value") is not None]
 best = max(done, key=lambda t: t["value"])
+open(sys.argv[5], "w").write(str(best["number"]))
 ua = best.get("user_attrs", {})
 durations = sorted(t["duration"] for t in trials if t.get("duration") is not None)
 print(f"commit {commit}: {len(trials)} trials in {secs / 60:.0f} min {secs % 60:.0f} s "
@@ -38,10 +40,7 @@ print(f"best trial {best['number']}: val pair ROC AUC {best['value']:.4f}, "
 print("importances:", ", ".join(f"{k} {v:.2f}" for k, v in
                                   sorted(imp.get("importances", imp).items(), key=lambda kv: -kv[1])))
 PY
-best=$(python3 -c 'import json, sys
-t = json.load(open(sys.argv[1])); t = t.get("trials", t) if isinstance(t, dict) else t
-done = [x for x in t if x["state"] == "COMPLETE" and x.get("value") is not None]
-print(max(done, key=lambda x: x["value"])["number"])' "$work/trials.json")
+best=$(cat "$work/best")
 run="$work/study_trials/fashion_mnist/$best"
 if [[ -f "$run/vectors.tsv" ]]; then
   echo "best trial $best, test embeddings: $(${PYTHON:-/usr/bin/python3} "$root/bench/trainer/pair_sample_noise.py" "$run" exact)"

@@ -149,8 +149,8 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
   if (m_txn_depth > 0) {
     return body(false);  // Nested in claim_trial's transaction.
   }
-  bool lost = false;
-  std::optional<std::chrono::steady_clock::time_point> lost_since;  // This outage's start.
+  // When this call first lost the connection: a later attempt may find its commit done.
+  std::optional<std::chrono::steady_clock::time_point> lost_since;
   bool noted = false;
   for (int attempt = 0;; ++attempt) {
     try {
@@ -161,9 +161,9 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
       } depth(m_txn_depth);
       m_db->begin(write);
       m_writes += write ? 1 : 0;
-      body(lost);
+      body(lost_since.has_value());
       m_db->commit();
-      if (lost) {
+      if (lost_since) {
         m_reconnected_at = std::chrono::steady_clock::now();
       }
       if (noted && m_outage_note) {
@@ -202,7 +202,6 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
               std::chrono::steady_clock::duration::zero());
         }
       }
-      lost = lost || retry->connection_lost;
       std::this_thread::sleep_for(retry->delay);
     }
   }
@@ -445,9 +444,8 @@ std::map<std::string, Json> SqlStorage::study_system_attrs(int64_t study_id) {
 
 Json SqlStorage::study_system_attr_once(int64_t study_id, const std::string& key, const Json& v) {
   return run("set a study attribute", true, [&](bool) {
-    require_study(study_id);
     m_db->lock(study_id);
-    const auto attrs = study_system_attrs(study_id);  // In this transaction.
+    const auto attrs = study_system_attrs(study_id);  // In this transaction; no study: throws.
     if (const auto it = attrs.find(key); it != attrs.end()) {
       return it->second;  // Also what a retry after a lost acknowledgement finds.
     }

@@ -144,13 +144,13 @@ PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64
                                            annotations.string(), file, wnid,
                                            (root / "wnids.txt").string()));
     }
-    const fs::path image = (root / "val" / "images" / file).lexically_normal();
-    if (const auto [first, added] = line_of.emplace(image, number); !added) {
+    const fs::path image = root / "val" / "images" / file;
+    if (const auto [first, added] = line_of.emplace(image.lexically_normal(), number); !added) {
       throw std::runtime_error(fmt::format(
           "{}:{}: image {} is listed again (first on line {}); each image must be listed once",
           annotations.string(), number, file, first->second));
     }
-    val.files.push_back((root / "val" / "images" / file).string());
+    val.files.push_back(image.string());
     val.labels.push_back(label->second);
   }
   return val;
