@@ -473,6 +473,7 @@ void Orchestrator::open_study() {
   if (!folder_study_key(m_study_dir)) {
     record_folder_study_key(m_study_dir, m_study_key);
   }
+  claim_search_space(m_storage, m_study_id, name, m_config.search_space);
   RunSettings settings{m_config.fixed, m_config.command, {}};
   for (const auto& [name, dist] : m_config.search_space) {
     settings.parameters.push_back(name);

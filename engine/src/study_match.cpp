@@ -20,6 +20,20 @@ std::string directions_text(const std::vector<Direction>& directions) {
   return directions.size() == 1 ? out : "[" + out + "]";
 }
 
+namespace {
+
+[[noreturn]] void refuse_change(const std::string& study_name, const std::string& name,
+                                const std::string& problem, const std::string& source,
+                                const Distribution& stored, const Distribution& declared) {
+  throw std::invalid_argument(
+      fmt::format("study '{}': search_space.{}: {} ({}: {}; the config: {}); Optuna refuses "
+                  "such a change, so hpt does too: use another study name",
+                  study_name, name, problem, source, distribution_text(stored),
+                  distribution_text(declared)));
+}
+
+}  // namespace
+
 void check_study_matches(Storage& storage, const std::string& study_name,
                          const std::vector<Direction>& directions, const SearchSpace& space) {
   const std::optional<StudyInfo> study = storage.find_study(study_name);
@@ -43,13 +57,43 @@ void check_study_matches(Storage& storage, const std::string& study_name,
         continue;
       }
       if (auto problem = compatibility_problem(stored, *it->second)) {
-        throw std::invalid_argument(fmt::format(
-            "study '{}': search_space.{}: {} (stored by trial {}: {}; the config: {}); Optuna "
-            "refuses such a change, so hpt does too: use another study name",
-            study_name, name, *problem, t.number, distribution_text(stored),
-            distribution_text(*it->second)));
+        refuse_change(study_name, name, *problem, fmt::format("stored by trial {}", t.number),
+                      stored, *it->second);
       }
     }
+  }
+}
+
+void claim_search_space(Storage& storage, int64_t study_id, const std::string& study_name,
+                        const SearchSpace& space) {
+  Json mine = Json::object();
+  for (const auto& [name, d] : space) {
+    mine[name] = Json::parse(distribution_to_json(d));
+  }
+  Json recorded = storage.study_system_attr_once(study_id, k_search_space_attr, mine);
+  if (!recorded.is_object()) {
+    recorded = Json::object();  // Not hpt's record: the trials' check stands alone.
+  }
+  bool added = false;
+  for (const auto& [name, d] : space) {
+    const auto it = recorded.find(name);
+    if (it == recorded.end()) {
+      recorded[name] = mine[name];
+      added = true;
+      continue;
+    }
+    std::optional<Distribution> stored;
+    try {
+      stored = distribution_from_json(it->dump());
+    } catch (const std::invalid_argument&) {
+      continue;
+    }
+    if (auto problem = compatibility_problem(*stored, d)) {
+      refuse_change(study_name, name, *problem, "recorded by an earlier run", *stored, d);
+    }
+  }
+  if (added) {
+    storage.set_study_system_attr(study_id, k_search_space_attr, recorded);
   }
 }
 

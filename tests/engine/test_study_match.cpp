@@ -67,3 +67,31 @@ TEST_CASE("record_run_settings warns when a run changes what trials get", "[stud
   CHECK(hpt::record_run_settings(*s, id, second).empty());  // Recorded: said once.
   CHECK(s->study_system_attrs(id).at("hpt:run_settings").at("parameters") == hpt::Json{"x", "z"});
 }
+
+// Two hosts starting a new study at once both pass check_study_matches (no trial yet); the
+// search space recorded under the study's lock refuses the second's conflicting kinds, allows
+// changed ranges, and learns parameters later runs add. A record hpt cannot read is ignored.
+TEST_CASE("claim_search_space refuses what a racing host declared otherwise", "[study_match]") {
+  auto s = hpt::open_storage(":memory:");
+  const int64_t id = s->create_study("s", hpt::Direction::Minimize);
+  const hpt::FloatDistribution lr{1e-4, 1e-1, true, std::nullopt};
+  const hpt::IntDistribution n{1, 3, false, 1};
+  hpt::claim_search_space(*s, id, "s", {{"lr", lr}});
+  CHECK_THROWS_WITH(
+      hpt::claim_search_space(*s, id, "s", {{"lr", hpt::IntDistribution{1, 9, false, 1}}}),
+      "study 's': search_space.lr: it is stored as float but declared as int (recorded by an "
+      "earlier run: float [0.0001, 0.1] log; the config: int [1, 9]); Optuna refuses such a "
+      "change, so hpt does too: use another study name");
+  CHECK_NOTHROW(hpt::claim_search_space(
+      *s, id, "s", {{"lr", hpt::FloatDistribution{1e-5, 1.0, true, std::nullopt}}, {"n", n}}));
+  CHECK(s->study_system_attrs(id).at("hpt:search_space").contains("n"));
+  CHECK_THROWS_WITH(hpt::claim_search_space(*s, id, "s",
+                                            {{"n", hpt::CategoricalDistribution{{"1", "2"}}}}),
+                    Catch::Contains("search_space.n: it is stored as int but declared as "
+                                    "categorical (recorded by an earlier run"));
+  s->set_study_system_attr(id, "hpt:search_space", hpt::Json{{"lr", "not a distribution"}});
+  CHECK_NOTHROW(hpt::claim_search_space(*s, id, "s", {{"lr", n}}));
+  s->set_study_system_attr(id, "hpt:search_space", hpt::Json::array());
+  CHECK_NOTHROW(hpt::claim_search_space(*s, id, "s", {{"lr", n}}));
+  CHECK(s->study_system_attrs(id).at("hpt:search_space").contains("lr"));
+}

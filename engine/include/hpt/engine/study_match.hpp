@@ -17,6 +17,16 @@ namespace hpt {
 void check_study_matches(Storage& storage, const std::string& study_name,
                          const std::vector<Direction>& directions, const SearchSpace& space);
 
+// check_study_matches for what no trial holds yet: records space's distributions in study_id's
+// k_search_space_attr (the first run's under the study's lock, so racing hosts agree; later
+// runs add the parameters it lacks) and throws std::invalid_argument, worded as
+// check_study_matches, when a declared parameter is incompatible with the recorded one. Two
+// hosts starting a new study at the same instant with conflicting configs both pass
+// check_study_matches (no trial yet); the second is refused here. Recorded text hpt cannot
+// read is ignored.
+void claim_search_space(Storage& storage, int64_t study_id, const std::string& study_name,
+                        const SearchSpace& space);
+
 // What a run of a study gives its trials: the fixed section, the objective command (empty for
 // the built-in trainer) and the search space's parameter names.
 struct RunSettings {

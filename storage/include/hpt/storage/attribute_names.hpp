@@ -30,6 +30,11 @@ inline constexpr const char* k_run_settings_attr = "hpt:run_settings";
 // (Storage::study_system_attr_once). Its trials folder records it (study_folder.hpp), so that
 // a study of the same name in another database never writes into that folder.
 inline constexpr const char* k_study_key_attr = "hpt:study_key";
+// A study system attribute: the distribution of each parameter the study's runs declared
+// ({"lr": <Optuna's distribution JSON>, ...}), first set once under the study's lock
+// (Storage::study_system_attr_once) and then added to, so that two hosts starting one study at
+// the same instant with conflicting parameter kinds cannot both pass (study_match.hpp).
+inline constexpr const char* k_search_space_attr = "hpt:search_space";
 // Why hpt ended a worker that had printed its final value but did not exit (objective.timeout,
 // a stop signal): the trial is COMPLETE with that value; this says what ended the worker.
 inline constexpr const char* k_ended_after_final_attr = "hpt:ended_after_final";
