@@ -38,7 +38,7 @@ Json stored_json_or_note(const std::string& text) {
   if (json_nesting_depth(text, k_max_json_depth) <= k_max_json_depth) {
     try {
       return python_json_loads(text);
-    } catch (const std::invalid_argument& e) {
+    } catch (const std::exception& e) {  // Whatever the text, never more than this trial's note.
       problem = e.what();
     }
   }

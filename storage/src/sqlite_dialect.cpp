@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <utility>
@@ -24,7 +25,12 @@ class SqliteRow final : public SqlRow {
   explicit SqliteRow(SQLite::Statement& q) : m_q(q) {}
   bool is_null(int c) const override { return m_q.isColumnNull(c); }
   int64_t integer(int c) const override { return m_q.getColumn(c).getInt64(); }
-  double real(int c) const override { return m_q.getColumn(c).getDouble(); }
+  // Text or a blob in a FLOAT column (SQLite keeps what a writer stored) is no number: NaN,
+  // not SQLite's 0, which could pass for a real value (a best trial).
+  double real(int c) const override {
+    const auto column = m_q.getColumn(c);
+    return column.isInteger() || column.isFloat() ? column.getDouble() : std::nan("");
+  }
   std::string text(int c) const override { return m_q.getColumn(c).getString(); }
 
  private:

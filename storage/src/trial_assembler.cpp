@@ -75,8 +75,12 @@ void TrialAssembler::add_param(int64_t trial_id, const std::string& name, double
 
 void TrialAssembler::add_value(int64_t trial_id, int64_t objective,
                                const std::optional<double>& value, const std::string& type) {
-  if (find(trial_id)) {
-    m_values[trial_id].emplace_back(objective, decode_value(value, type));
+  if (FrozenTrial* t = find(trial_id)) {
+    const double v = decode_value(value, type);
+    if (std::isnan(v)) {  // Optuna stores no NaN value: NULL or text where a number belongs.
+      note_problem(*t, fmt::format("value of objective {}: not a number", objective));
+    }
+    m_values[trial_id].emplace_back(objective, v);
   }
 }
 

@@ -55,6 +55,13 @@ TEST_CASE("stored_json_or_note", "[storage][encoding]") {
   const auto bad = stored_json_or_note("{\"a\": ");
   REQUIRE(bad.is_string());
   CHECK_THAT(bad.get<std::string>(), Catch::StartsWith("<unreadable: "));
+  // A number beyond a double (nlohmann's out_of_range, not a parse error), nested or not.
+  for (const char* overflow : {"1e999", "{\"a\": [-1e400]}"}) {
+    const auto note = stored_json_or_note(overflow);
+    REQUIRE(note.is_string());
+    CHECK_THAT(note.get<std::string>(), Catch::StartsWith("<unreadable: ") &&
+                                            Catch::Contains("overflow"));
+  }
   // k_max_json_depth levels are read; one more is refused before parsing.
   const size_t depth = k_max_json_depth;
   const auto deepest = stored_json_or_note(std::string(depth, '[') + std::string(depth, ']'));

@@ -283,6 +283,7 @@ TEST_CASE("sqlite storage reads whatever a database holds", "[storage][sqlite]")
     deep_dist.bind(1, deep);
     deep_dist.exec();
     db.exec("UPDATE trial_values SET value = 'text', value_type = 'FINITE' WHERE trial_id = 3");
+    db.exec("UPDATE trial_params SET param_value = x'00' WHERE trial_id = 1 AND param_name = 'x'");
     db.exec("UPDATE study_directions SET direction = 'NOT_SET' WHERE study_id = 2");
     db.exec("DELETE FROM study_directions WHERE study_id = 3");
     db.exec(
@@ -303,11 +304,16 @@ TEST_CASE("sqlite storage reads whatever a database holds", "[storage][sqlite]")
   CHECK(first.user_attrs.at("bad").get<std::string>().find("<unreadable") == 0);
   CHECK(first.user_attrs.at("huge").get<std::string>().size() == (1u << 20));
   CHECK(std::isnan(first.system_attrs.at("x").get<double>()));
-  CHECK(first.system_attrs.count("hpt:read_problems") == 0);
+  CHECK(first.params.count("x") == 0);  // A blob is no value: left out, not read as 0.
+  CHECK(first.system_attrs.at("hpt:read_problems") ==
+        hpt::Json::array({"param x: value nan is not in its distribution"}));
   CHECK(trials[1].state == hpt::TrialState::Fail);
   CHECK(trials[1].params.count("x") == 0);
   CHECK(trials[1].system_attrs.at("hpt:read_problems").size() == 2);
   CHECK(trials[2].params.empty());
-  CHECK(trials[2].system_attrs.at("hpt:read_problems").size() == 2);
-  REQUIRE(trials[2].value);  // SQLite's 'text' reads as 0.
+  // SQLite's 'text' is no number (getDouble would say 0, which could pass for the best value).
+  CHECK(trials[2].system_attrs.at("hpt:read_problems").size() == 3);
+  CHECK(trials[2].system_attrs.at("hpt:read_problems")[2] == "value of objective 0: not a number");
+  REQUIRE(trials[2].value);
+  CHECK(std::isnan(*trials[2].value));
 }

@@ -110,6 +110,7 @@ TEST_CASE("TrialAssembler notes what it cannot read", "[storage][assembler]") {
   a.add_attr(5, false, "bad", "{\"a\": ");
   a.add_attr(5, true, k_read_problems_attr, "[\"forged\"]");
   a.add_attr(5, false, k_read_problems_attr, "\"user's own\"");
+  a.add_value(5, 0, std::nan(""), "FINITE");
   auto trials = a.take();
   REQUIRE(trials.size() == 1);
   const auto& t = trials[0];
@@ -119,13 +120,14 @@ TEST_CASE("TrialAssembler notes what it cannot read", "[storage][assembler]") {
   CHECK_THAT(t.user_attrs.at("bad").get<std::string>(), Catch::StartsWith("<unreadable: "));
   CHECK(t.user_attrs.at(k_read_problems_attr) == "user's own");
   const auto notes = problems(t);
-  REQUIRE(notes.size() == 6);
+  REQUIRE(notes.size() == 7);
   CHECK(notes[0] == "unknown trial state 'EXPLODED', read as FAIL");
   CHECK_THAT(notes[1], Catch::StartsWith("param garbled: "));
   CHECK_THAT(notes[2], Catch::StartsWith("param reversed: ") && Catch::Contains("low"));
   CHECK(notes[3] == "param index: value 2 is not in its distribution");
   CHECK(notes[4] == "param half: value 0.5 is not in its distribution");
   CHECK(notes[5] == "param nan: value nan is not in its distribution");
+  CHECK(notes[6] == "value of objective 0: not a number");
 }
 
 // take() hands over the trials and leaves the assembler empty: later rows are ignored.
