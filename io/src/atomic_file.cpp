@@ -191,6 +191,29 @@ class Renames {
   std::vector<std::pair<std::string, std::string>> m_done;
 };
 
+// Whether path, or a symbolic link on the way from it, names a file descriptor (/dev/stdout
+// is a link to /proc/self/fd/1): the caller's own stream, which a rename would replace with a
+// regular file (as root, /dev/stdout itself) while the stream got nothing.
+bool names_descriptor(std::string path) {
+  for (int hop = 0; hop < 40; ++hop) {
+    if (path.rfind("/proc/", 0) == 0 || path.rfind("/dev/fd/", 0) == 0) {
+      return true;
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+      return false;
+    }
+    std::array<char, 4096> target{};
+    const ssize_t n = ::readlink(path.c_str(), target.data(), target.size() - 1);
+    if (n <= 0) {
+      return false;
+    }
+    const std::string hop_target(target.data(), static_cast<size_t>(n));
+    path = hop_target[0] == '/' ? hop_target : folder_of(path) + "/" + hop_target;
+  }
+  return false;
+}
+
 }  // namespace
 
 SignalDeferral::SignalDeferral() {
@@ -221,6 +244,14 @@ AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {
   const std::string name = slash == std::string::npos ? m_path : m_path.substr(slash + 1);
   if (name.empty() || name == "." || name == "..") {
     fail("names a folder, not a file");
+  }
+  if (names_descriptor(m_path)) {
+    // Written in place, appended as the stream's own writes would be (a `>>` redirection).
+    m_fd = ::open(m_path.c_str(), O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+    if (m_fd < 0) {
+      fail(fmt::format("cannot open: {}", std::strerror(errno)));
+    }
+    return;
   }
   struct stat st {};
   mode_t mode = 0666 & ~current_umask();

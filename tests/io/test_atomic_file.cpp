@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -206,6 +207,26 @@ TEST_CASE("AtomicFile writes pipes and devices in place", "[io]") {
   CHECK_THROWS_WITH(write_file_atomically(socket_path, "x"),
                     Catch::EndsWith("sock: is not a regular file, a character device or a pipe"));
   ::close(fd);
+}
+
+// A file descriptor's path (/proc/self/fd/N, or a link to it as /dev/stdout is) is the
+// caller's stream: written in place and appended, so `-o /dev/stdout > out.html` fills
+// out.html; a rename used to replace the link (as root, /dev/stdout) and leave the stream empty.
+TEST_CASE("AtomicFile writes a file descriptor's path in place", "[io]") {
+  test::TempDir dir;
+  std::ofstream(dir.file("out.html")) << "head\n";
+  const int fd = ::open(dir.file("out.html").c_str(), O_WRONLY | O_APPEND);
+  REQUIRE(fd >= 0);
+  const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
+  fs::create_symlink(proc_path, dir.file("mystdout"));
+  write_file_atomically(proc_path, "one\n");
+  write_file_atomically(dir.file("mystdout"), "two\n");
+  ::close(fd);
+  CHECK(slurp(dir.file("out.html")) == "head\none\ntwo\n");
+  CHECK(fs::is_symlink(fs::symlink_status(dir.file("mystdout"))));
+  CHECK(entries(dir.path()) == 2);  // No temporary left behind.
+  CHECK_THROWS_WITH(write_file_atomically("/proc/self/fd/987654", "x"),
+                    "/proc/self/fd/987654: cannot open: No such file or directory");
 }
 
 // same_file follows links and compares device and inode.

@@ -35,7 +35,9 @@ class SignalDeferral {
 // commit(). Until commit() the target is untouched; destroyed uncommitted, the temporary is
 // removed. The target gets the mode an existing regular target has, else 0666 & ~umask.
 // A target that is a character device or a pipe (/dev/null, /dev/stdout, a FIFO) is written
-// in place instead, as a stream; any other kind of file (a block device, a socket) is refused.
+// in place instead, as a stream; so is a file descriptor's path (/proc/self/fd/N, /dev/fd/N, or
+// a link to one such as /dev/stdout: `-o /dev/stdout > out.html` fills out.html, appending);
+// any other kind of file (a block device, a socket) is refused.
 // From the temporary's creation until it is renamed or removed, signals are deferred
 // (SignalDeferral). Every failure throws FileError naming the target and the reason.
 class AtomicFile {
