@@ -295,13 +295,20 @@ void check_not_database(const std::string& out, const std::string& storage_url) 
   if (!db || *db == ":memory:") {
     return;
   }
+  // Absolute first: weakly_canonical keeps a path relative when its file does not exist yet
+  // (o.db-journal against ./o.db-journal). SQLite puts the others beside the real file.
+  const auto canonical = [](const std::string& path, std::error_code& ec) {
+    return std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  };
   std::error_code ec_out;
-  const auto out_name = std::filesystem::weakly_canonical(out, ec_out);
+  const auto out_name = canonical(out, ec_out);
+  std::error_code ec_db;
+  const std::string real_db = canonical(*db, ec_db).string();
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     const std::string file = *db + suffix;
     std::error_code ec;
-    const auto name = std::filesystem::weakly_canonical(file, ec);
-    if (same_file(out, file) || (!ec && !ec_out && name == out_name)) {
+    const auto name = canonical(real_db + suffix, ec);
+    if (same_file(out, file) || (!ec && !ec_db && !ec_out && name == out_name)) {
       throw std::invalid_argument(
           fmt::format("output '{}' is the study database{} '{}'; refusing to overwrite it", out,
                       *suffix ? std::string(" file ") + (suffix + 1) : std::string(), file));

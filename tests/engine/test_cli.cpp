@@ -148,6 +148,19 @@ TEST_CASE("cli: check_output_path refuses the database", "[cli]") {
     CHECK_THROWS_WITH(check_output_path(out, db), Catch::Contains("is the study database"));
     CHECK_THROWS_AS(check_output_path(out, "sqlite:///" + db), std::invalid_argument);
   }
+  // A -journal not made yet, spelled relative against an absolute database (and the other way
+  // round), and the files beside the real file of a database named through a link.
+  const std::string rel_db = std::filesystem::relative(db).string();
+  REQUIRE(!std::filesystem::exists(db + "-journal"));
+  std::filesystem::create_symlink(db, dir / "alias.db");
+  for (const auto& [out, storage] :
+       std::vector<std::pair<std::string, std::string>>{{"./" + rel_db + "-journal", db},
+                                                        {db + "-journal", rel_db},
+                                                        {db + "-journal", (dir / "alias.db").string()}}) {
+    INFO(out << " against " << storage);
+    CHECK_THROWS_WITH(check_output_path(out, storage),
+                      Catch::Contains("is the study database file journal"));
+  }
   CHECK_NOTHROW(check_output_path((dir / "report.html").string(), db));
   CHECK_NOTHROW(check_output_path((dir / "report.html").string(), "postgresql://u@h/db"));
 }
