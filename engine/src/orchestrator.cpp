@@ -1021,7 +1021,8 @@ void Orchestrator::pause(Duration d) {
 }
 
 // Ends every worker and hands its trial back as WAITING, so a resume re-runs it; a trial whose
-// final value came (its worker lingering) is COMPLETE with it instead.
+// result was decided (its final value came, the pruner stopped it, it timed out or broke the
+// protocol) and whose worker was still exiting keeps that result instead.
 void Orchestrator::stop_all(bool immediately) {
   const TimePoint stopped_at = m_workers.now();
   for (auto& r : m_running) {
@@ -1033,9 +1034,9 @@ void Orchestrator::stop_all(bool immediately) {
       m_workers.read_lines(r->worker);  // Drained so that it can exit; stderr is logged.
       m_workers.wait(milliseconds(20));
     }
-    if (r->final) {
+    if (r->final || r->pruned || !r->stop_reason.empty()) {
       const WorkerResult result = m_workers.reap(r->worker);
-      if (r->stop_reason.empty() && !result.exit_problem.empty()) {  // Not just exiting by itself.
+      if (r->final && r->stop_reason.empty() && !result.exit_problem.empty()) {  // Not just exiting by itself.
         r->stop_reason = fmt::format(
             "ended by a stop signal {:.1f} s after it printed its final value without exiting",
             std::chrono::duration<double>(stopped_at - *r->final_at).count());

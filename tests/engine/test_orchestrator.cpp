@@ -876,6 +876,34 @@ TEST_CASE("orchestrator (scripted): interrupt keeps a final value that came",
   CHECK(trials[1].state == TrialState::Waiting);
 }
 
+// Ctrl-C while workers whose result was decided are still exiting (one timed out, one broke
+// the protocol; both ignore SIGTERM): each keeps its FAIL and reason, not handed back as
+// WAITING to run again from step 0.
+TEST_CASE("orchestrator (scripted): interrupt keeps a decided result",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    WorkerScript w;
+    if (trial_number(s) == 1) {
+      w.lines = {{milliseconds(4500), "{\"step\": -1, \"value\": 1}"}};
+    }
+    w.exit_at = std::chrono::hours(1);
+    w.ignores_sigterm = true;
+    return w;
+  });
+  set.interrupt_at(FakeWorkerSet::TimePoint{} + std::chrono::seconds(6));
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 2, max_failures: 10", ", timeout: 5"), 4, set) ==
+          k_exit_interrupted);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].state == TrialState::Fail);
+  CHECK(trials[0].system_attrs.at("fail_reason") == "timed out after 5 s (objective.timeout)");
+  CHECK(trials[1].state == TrialState::Fail);
+  CHECK_THAT(trials[1].system_attrs.at("fail_reason").get<std::string>(),
+             Catch::Contains("step"));
+  CHECK(set.running() == 0);
+}
+
 // A start failure is a FAIL trial counted toward max_failures; nothing is left running.
 TEST_CASE("orchestrator (scripted): failed start", "[orchestrator][scripted]") {
   hpt::test::TempDir dir("orch");
