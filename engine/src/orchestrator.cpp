@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "hpt/engine/device_check.hpp"
 #include "hpt/engine/gpu_pool.hpp"
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/progress.hpp"
@@ -1299,6 +1300,7 @@ std::string check_study(const StudyConfig& config, const RunOptions& options) {
     } catch (const StartError& e) {
       throw std::runtime_error(fmt::format("the built-in trainer: {}", e.what()));
     }
+    check_trainer_devices(config, [&] { return trainer_device_support(options.trainer_exe); });
   }
   return dir;
 }

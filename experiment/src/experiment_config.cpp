@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 
+#include "hpt/experiment/device_choice.hpp"
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/folder.hpp"
 #include "hpt/schema/config_error.hpp"
@@ -160,15 +161,6 @@ StringCheck one_of(std::vector<std::string> choices, std::string expected = "") 
   };
 }
 
-// "auto", "cpu", "cuda" or "cuda:N" with N a small non-negative integer.
-bool valid_device(const std::string& d) {
-  if (d == "auto" || d == "cpu" || d == "cuda") {
-    return true;
-  }
-  const std::string digits = d.rfind("cuda:", 0) == 0 ? d.substr(5) : "";
-  return !digits.empty() && digits.size() <= 4 &&
-         digits.find_first_not_of("0123456789") == std::string::npos;
-}
 
 // "builtin-cnn" or a TorchScript file name ending in .pt.
 bool valid_extractor(const std::string& f) {
@@ -347,7 +339,7 @@ const Table<ExperimentConfig>& experiment_table() {
       int_key<C>("builtin_cnn_ensemble", &C::builtin_cnn_ensemble, 1, k_max_builtin_cnn_ensemble),
       int_key<C>("eval_pairs", &C::eval_pairs, 10, 10'000'000),
       int_key("threads", &C::threads, 0, 1024),
-      string_key("device", &C::device, expect(valid_device, "auto, cpu, cuda or cuda:N")),
+      string_key("device", &C::device, expect(is_device_key, "auto, cpu, cuda or cuda:N")),
       string_key("precision", &C::precision, one_of({"fp32", "bf16", "fp16"})),
       string_key<C>("distance", &C::distance, one_of({"euclidean", "squared"})),
       string_key<C>("lr_schedule", &C::lr_schedule, one_of({"constant", "cosine"})),

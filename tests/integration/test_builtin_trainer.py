@@ -202,6 +202,32 @@ class BuiltinTrainerTest(TinyIdxTest):
             self.assertIn(f"exp.yaml:{line}: {message}", err[0])
             self.assertFalse(os.path.exists(os.path.join(self.dir, "m", "metrics.json")))
 
+    def test_study_refuses_devices_the_trainer_lacks_before_any_trial(self):
+        """A study whose trials would get a device or precision this trainer cannot run (fixed, or
+        one choice of a searched key) is refused with one line naming it: exit 2, no database
+        (every trial FAILed, one by one, until max_failures)."""
+        devices = json.loads(subprocess.run([HPT + "-train", "devices"], capture_output=True, text=True,
+                                            check=True).stdout)
+        if devices["cuda_available"] and devices["cuda_devices"] > 0:
+            self.skipTest("a CUDA build with a visible GPU runs these settings")
+        cases = [("  device: cuda\n", "", "fixed.device: cuda requested"),
+                 ("  device: cpu\n  precision: fp16\n", "", "fixed.precision: fp16 needs a CUDA device"),
+                 ("", "  precision: {type: categorical, choices: [fp32, fp16]}\n",
+                  'search_space.precision (choice "fp16"): fp16 needs a CUDA device')]
+        for fixed, space, message in cases:
+            db = os.path.join(self.dir, "dev.db")
+            config = self.study_config(db, "", "  embedding_dim: {type: categorical, choices: [8]}\n" + space)
+            with open(config) as f:
+                text = f.read().replace("search_space:", fixed + "search_space:")
+            with open(config, "w") as f:
+                f.write(text)
+            proc = run_hpt("--config", config, "--trials", "2", env=self.env, timeout=60)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            err = proc.stderr.strip().splitlines()
+            self.assertEqual(len(err), 1, proc.stderr)
+            self.assertIn(f"hpt_config.yaml: {message}", err[0])
+            self.assertFalse(os.path.exists(db))
+
     def test_train_prints_class_summary(self):
         """hpt train prints per-split min/max/mean images per class and the raw-feature baseline."""
         exp = os.path.join(self.dir, "exp.yaml")

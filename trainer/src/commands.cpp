@@ -1,6 +1,7 @@
 #include "hpt/trainer/commands.hpp"
 
 #include <fmt/format.h>
+#include <torch/cuda.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -176,6 +177,17 @@ void add_trainer_commands(CLI::App& app) {
     auto* sub = app.add_subcommand(
         "worker", "Built-in trial worker (reads HPT_FIXED, HPT_PARAMS, HPT_SEED, HPT_TRIAL_DIR)");
     sub->callback([] { run_worker(worker_env_from_environment(), std::cout, std::cerr); });
+  }
+  {
+    auto* sub = app.add_subcommand(
+        "devices", "Print what this LibTorch offers as JSON: {\"cuda_available\": b, \"cuda_devices\": n}");
+    sub->callback([] {
+      const bool available = torch::cuda::is_available();
+      std::cout << nlohmann::json{{"cuda_available", available},
+                                  {"cuda_devices", available ? torch::cuda::device_count() : 0}}
+                       .dump()
+                << "\n";
+    });
   }
 }
 

@@ -4,34 +4,16 @@
 #include <fmt/format.h>
 #include <torch/cuda.h>
 
+#include "hpt/experiment/device_choice.hpp"
 #include "hpt/schema/config_error.hpp"
 
 namespace hpt::trainer {
 
 torch::Device resolve_device(const std::string& key, const std::string& origin,
                              bool cuda_available, int64_t cuda_devices) {
-  if (key == "cpu" || (key == "auto" && !(cuda_available && cuda_devices > 0))) {
-    return torch::kCPU;
-  }
-  if (key == "auto") {
-    return {torch::kCUDA, 0};
-  }
-  if (key.rfind("cuda", 0) != 0) {
-    throw ConfigError(
-        fmt::format("{}: expected auto, cpu, cuda or cuda:N, got \"{}\"", origin, key));
-  }
-  if (!cuda_available || cuda_devices == 0) {
-    throw ConfigError(fmt::format(
-        "{}: {} requested, but {}", origin, key,
-        cuda_available ? "no CUDA device is visible (CUDA_VISIBLE_DEVICES?)"
-                       : "this hpt was built with a CPU-only LibTorch (see scripts/gpu-check.sh)"));
-  }
-  const int64_t index = key == "cuda" ? 0 : std::stoll(key.substr(5));
-  if (index >= cuda_devices) {
-    throw ConfigError(fmt::format("{}: {} requested, but only {} CUDA device{} visible", origin,
-                                  key, cuda_devices, cuda_devices == 1 ? " is" : "s are"));
-  }
-  return {torch::kCUDA, static_cast<c10::DeviceIndex>(index)};
+  const int64_t index = device_index(key, origin, {cuda_available, cuda_devices});
+  return index < 0 ? torch::Device(torch::kCPU)
+                   : torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 torch::Device resolve_device(const std::string& key, const std::string& origin) {
@@ -52,21 +34,11 @@ std::string describe_device(const torch::Device& device) {
 std::optional<torch::ScalarType> autocast_dtype(const std::string& precision,
                                                 const torch::Device& device,
                                                 const std::string& origin) {
+  check_precision(precision, device.is_cuda(), origin);
   if (precision == "fp32") {
     return std::nullopt;
   }
-  if (precision == "bf16") {
-    return torch::kBFloat16;
-  }
-  if (precision == "fp16") {
-    if (!device.is_cuda()) {
-      throw ConfigError(fmt::format(
-          "{}: fp16 needs a CUDA device (LibTorch's CPU autocast has only bf16); use bf16 or fp32",
-          origin));
-    }
-    return torch::kFloat16;
-  }
-  throw ConfigError(fmt::format("{}: expected fp32, bf16 or fp16, got \"{}\"", origin, precision));
+  return precision == "bf16" ? torch::kBFloat16 : torch::kFloat16;
 }
 
 AutocastGuard::AutocastGuard(const torch::Device& device, std::optional<torch::ScalarType> dtype) {

@@ -1,0 +1,102 @@
+#include "hpt/engine/device_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+#include <vector>
+
+// As in worker_process.cpp (one definition of Boost.Process's launcher in every file).
+#define BOOST_POSIX_HAS_VFORK 1
+#include <boost/process/child.hpp>
+#include <boost/process/io.hpp>
+#include <boost/process/pipe.hpp>
+
+namespace hpt {
+
+namespace {
+
+// The values a trial can get for key (fixed, else default; each choice when it is searched),
+// each with where it was set.
+std::vector<std::pair<std::string, std::string>> values_of(const StudyConfig& c,
+                                                           const std::string& key,
+                                                           const std::string& fallback) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto it = std::find_if(c.search_space.begin(), c.search_space.end(),
+                               [&](const auto& entry) { return entry.first == key; });
+  if (it != c.search_space.end()) {
+    if (const auto* cat = std::get_if<CategoricalDistribution>(&it->second)) {
+      for (const Json& choice : cat->choices) {
+        if (choice.is_string()) {
+          out.emplace_back(choice.get<std::string>(),
+                           fmt::format("{}: search_space.{} (choice \"{}\")", c.file, key,
+                                       choice.get<std::string>()));
+        }
+      }
+    }
+    return out;
+  }
+  const Json value = c.fixed.is_object() ? c.fixed.value(key, Json(fallback)) : Json(fallback);
+  if (value.is_string()) {
+    out.emplace_back(value.get<std::string>(), fmt::format("{}: fixed.{}", c.file, key));
+  }
+  return out;
+}
+
+}  // namespace
+
+void check_trainer_devices(const StudyConfig& config,
+                           const std::function<trainer::DeviceSupport()>& support) {
+  const auto devices = values_of(config, "device", "auto");
+  const auto precisions = values_of(config, "precision", "fp32");
+  bool needs_cuda = false;
+  for (const auto& [device, origin] : devices) {
+    needs_cuda |= device.rfind("cuda", 0) == 0;
+  }
+  for (const auto& [precision, origin] : precisions) {
+    needs_cuda |= precision == "fp16";
+  }
+  if (!needs_cuda) {
+    return;
+  }
+  const trainer::DeviceSupport here = support();
+  for (const auto& [device, device_origin] : devices) {
+    const bool on_cuda = trainer::device_index(device, device_origin, here) >= 0;
+    for (const auto& [precision, origin] : precisions) {
+      trainer::check_precision(
+          precision, on_cuda,
+          devices.size() > 1 ? fmt::format("{} with device {}", origin, device) : origin);
+    }
+  }
+}
+
+trainer::DeviceSupport trainer_device_support(const std::string& trainer_exe) {
+  namespace bp = boost::process;
+  std::string text;
+  int status = -1;
+  try {
+    bp::ipstream out;
+    bp::child child(trainer_exe, "devices", bp::std_out > out, bp::std_err > bp::null,
+                    bp::std_in < bp::null);
+    text.assign(std::istreambuf_iterator<char>(out), {});
+    child.wait();
+    status = child.exit_code();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(
+        fmt::format("the built-in trainer: cannot ask {} which devices it has: {}", trainer_exe,
+                    e.what()));
+  }
+  try {
+    const Json j = Json::parse(text);
+    if (status == 0) {
+      return {j.at("cuda_available").get<bool>(), j.at("cuda_devices").get<int64_t>()};
+    }
+  } catch (const Json::exception&) {
+  }
+  throw std::runtime_error(fmt::format(
+      "the built-in trainer: `{} devices` did not say which devices it has (exit status {})",
+      trainer_exe, status));
+}
+
+}  // namespace hpt
