@@ -117,7 +117,7 @@ double axis_value(const ParamAxis& axis, const FrozenTrial& trial) {
     }
     // to_external without building a Json (this runs for every trial of every plot).
     if (std::holds_alternative<IntDistribution>(dist->second)) {
-      return static_cast<double>(std::llround(it->second));
+      return std::trunc(it->second);
     }
     return it->second;
   }

@@ -98,6 +98,20 @@ TEST_CASE("to_external of an int beyond int64", "[distribution]") {
   CHECK(hpt::to_external(d, 0x1p63).get<double>() == 0x1p63);
 }
 
+// Off-grid internal values (a foreign row) read as Optuna's int() reads them: toward zero.
+TEST_CASE("to_external truncates as Optuna's int()", "[distribution]") {
+  const hpt::IntDistribution d{-10, 10, false, 1};
+  CHECK(hpt::to_external(d, 2.7) == hpt::Json(2));
+  CHECK(hpt::to_external(d, 5.5) == hpt::Json(5));
+  CHECK(hpt::to_external(d, -2.7) == hpt::Json(-2));
+  const hpt::CategoricalDistribution c{{"a", "b"}};
+  CHECK(hpt::to_external(c, 1.9) == hpt::Json("b"));
+  CHECK(hpt::to_external(c, -0.5) == hpt::Json("a"));
+  CHECK_THROWS_AS(hpt::to_external(c, 2.0), std::invalid_argument);
+  CHECK_THROWS_AS(hpt::to_external(c, -1.0), std::invalid_argument);
+  CHECK_THROWS_AS(hpt::to_external(c, NAN), std::invalid_argument);
+}
+
 // A step that does not divide the range lowers high to the last value it reaches, exactly as
 // Optuna 3.1 does (_adjust_int_uniform_high, _adjust_discrete_uniform_high in decimal); the
 // expected values and JSON are Optuna's own.

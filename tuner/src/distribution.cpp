@@ -349,15 +349,17 @@ Json to_external(const Distribution& d, double internal) {
                                  if (!(std::abs(internal) < 0x1p63)) {
                                    return Json(internal);  // No int64 holds it (a foreign row).
                                  }
-                                 return Json(static_cast<int64_t>(std::llround(internal)));
+                                 // int(), as Optuna's to_external_repr: an off-grid value
+                                 // (a foreign row's 2.7) reads as 2 in both.
+                                 return Json(static_cast<int64_t>(std::trunc(internal)));
                                },
                                [&](const CategoricalDistribution& c) {
-                                 auto i = static_cast<size_t>(std::llround(internal));
-                                 if (i >= c.choices.size()) {
+                                 const double i = std::trunc(internal);
+                                 if (!(i >= 0 && i < static_cast<double>(c.choices.size()))) {
                                    throw std::invalid_argument(
                                        fmt::format("choice index {} out of range", internal));
                                  }
-                                 return c.choices[i];
+                                 return c.choices[static_cast<size_t>(i)];
                                }},
                     d);
 }
