@@ -70,8 +70,9 @@ std::optional<Clock::time_point> parse_datetime(const std::string& text, TimeZon
       }
     }
   }
-  if (pos != text.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
+  // Clock counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11 (a year beyond wrapped).
+  if (pos != text.size() || year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 ||
+      day > 31 || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
   std::tm tm{};

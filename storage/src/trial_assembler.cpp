@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <utility>
 
+#include "hpt/io/utf8.hpp"
 #include "optuna_encoding.hpp"
 
 namespace hpt {
@@ -34,6 +36,14 @@ TrialAssembler::TrialAssembler(const std::vector<TrialRow>& rows, DistributionCa
     }
     t.datetime_start = parse_local(r.start);
     t.datetime_complete = parse_local(r.complete);
+    for (const auto& [column, text, parsed] :
+         {std::tuple{"datetime_start", r.start, t.datetime_start.has_value()},
+          std::tuple{"datetime_complete", r.complete, t.datetime_complete.has_value()}}) {
+      if (text && !parsed) {
+        note_problem(t, fmt::format("{} '{}' is not a date hpt can read", column,
+                                    utf8_prefix(*text, 40)));
+      }
+    }
     m_index.emplace(r.id, i);
   }
 }

@@ -22,9 +22,13 @@ TEST_CASE("datetimes format and parse like SQLAlchemy", "[io][datetime]") {
         Clock::time_point(std::chrono::seconds(1614834367 - 5 * 3600 - 6 * 60 - 7)));
   auto now = std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now());
   CHECK(parse_datetime(format_datetime(now, TimeZone::Local), TimeZone::Local) == now);
-  for (const char* bad : {"", "yesterday", "2021-13-01", "2021-03-04 25:00:00", "2021-03-04 x"}) {
-    CHECK_FALSE(parse_datetime(bad, TimeZone::Utc));
+  for (const char* bad : {"", "yesterday", "2021-13-01", "2021-03-04 25:00:00", "2021-03-04 x",
+                          "9999-12-31 23:59:59.999999", "0001-01-01 00:00:00", "1677-12-31"}) {
+    CHECK_FALSE(parse_datetime(bad, TimeZone::Utc));  // Beyond the clock's years: it wrapped.
   }
+  CHECK(parse_datetime("2261-12-31 23:59:59", TimeZone::Utc) >
+        parse_datetime("2024-01-01", TimeZone::Utc));
+  CHECK(parse_datetime("1678-01-01", TimeZone::Utc) < Clock::time_point{});
 }
 
 // Fewer fraction digits (truncated), none, and another separator: the dashboard's ISO form.

@@ -98,7 +98,7 @@ TEST_CASE("TrialAssembler orders values by objective", "[storage][assembler]") {
 // note; each problem is listed on the trial. A stored hpt:read_problems is not read back.
 TEST_CASE("TrialAssembler notes what it cannot read", "[storage][assembler]") {
   DistributionCache cache;
-  TrialAssembler a({{5, 0, "EXPLODED", std::nullopt, std::nullopt}}, cache);
+  TrialAssembler a({{5, 0, "EXPLODED", "9999-12-31 23:59:59.999999", std::nullopt}}, cache);
   a.add_param(5, "garbled", 0.5, "{\"name\": \"FloatDistribution\"");
   a.add_param(5, "reversed", 0.5,
               "{\"name\": \"FloatDistribution\", \"attributes\": {\"low\": 2.0, \"high\": 1.0, "
@@ -119,9 +119,12 @@ TEST_CASE("TrialAssembler notes what it cannot read", "[storage][assembler]") {
   CHECK(t.distributions.size() == 1);
   CHECK_THAT(t.user_attrs.at("bad").get<std::string>(), Catch::StartsWith("<unreadable: "));
   CHECK(t.user_attrs.at(k_read_problems_attr) == "user's own");
-  const auto notes = problems(t);
-  REQUIRE(notes.size() == 7);
+  auto notes = problems(t);
+  REQUIRE(notes.size() == 8);
   CHECK(notes[0] == "unknown trial state 'EXPLODED', read as FAIL");
+  CHECK(notes[1] == "datetime_start '9999-12-31 23:59:59.999999' is not a date hpt can read");
+  CHECK_FALSE(t.datetime_start);
+  notes.erase(notes.begin() + 1);
   CHECK_THAT(notes[1], Catch::StartsWith("param garbled: "));
   CHECK_THAT(notes[2], Catch::StartsWith("param reversed: ") && Catch::Contains("low"));
   CHECK(notes[3] == "param index: value 2 is not in its distribution");
