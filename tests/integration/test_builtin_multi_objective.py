@@ -36,7 +36,7 @@ fixed:
 {lines}
 search_space:
   embedding_dim: [8, 16]
-  dataset.val_fraction: [0.1, 0.2]
+  dataset.image_size: [0, 16]
   learning_rate: {{type: float, low: 1.0e-3, high: 1.0e-2, log: true}}
 """)
 

@@ -282,6 +282,13 @@ TEST_CASE("an unusable split is refused before pretraining", "[training][split]"
                     Catch::StartsWith("dataset.path: the val split has 2 images in 2 of 4 "
                                       "classes (largest class 1)"));
   CHECK_FALSE(fs::exists(data + "/cache/cnn"));
+  // Fractions given for a dataset with a held-out pool split evenly would do nothing.
+  ExperimentConfig ignored = tiny_experiment(data, "builtin-cnn");
+  ignored.dataset.test_fraction = 0.3;
+  ignored.origins["dataset.test_fraction"] = "exp.yaml:5: dataset.test_fraction";
+  CHECK_THROWS_WITH(run_experiment(ignored, RunOptions()),
+                    Catch::StartsWith("exp.yaml:5: dataset.test_fraction: has no effect on this "
+                                      "idx dataset: its held-out images (the t10k files)"));
 }
 
 // An extractor whose features are all NaN or all inf stops the run with one line naming the

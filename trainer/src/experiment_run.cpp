@@ -68,6 +68,16 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
     throw std::runtime_error(origin_of(config, "dataset.path") + ": " + e.what());
   }
   result.timings["load_dataset"] = seconds_since(t0);
+  for (const char* key : {"dataset.val_fraction", "dataset.test_fraction"}) {
+    if (!dataset.split_by_fractions && config.origins.count(key) != 0) {
+      throw std::runtime_error(fmt::format(
+          "{}: has no effect on this {} dataset: its held-out images ({}) are split evenly into "
+          "validation and test; the fractions split one pool (a folder dataset, or idx files "
+          "without t10k files): remove it",
+          origin_of(config, key), config.dataset.format,
+          config.dataset.format == "idx" ? "the t10k files" : "val/"));
+    }
+  }
   if (!dataset.cache_problem.empty()) {
     log << "warning: decoded images not cached (" << dataset.cache_problem << ")\n";
   }
