@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <regex>
+#include <set>
 
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/utf8.hpp"
@@ -169,14 +170,28 @@ int64_t read_int_in(const YAML::Node& node, const ConfigPath& at, int64_t low, i
   return v;
 }
 
+// YAML 1.2's core schema, as yaml_to_json reads every other value: only true and false (in
+// three spellings) are booleans. YAML 1.1's yes/no/on/off (yaml-cpp's convert<bool>, PyYAML)
+// are refused with a hint, not read as booleans here and as strings in `fixed`.
 bool read_bool(const YAML::Node& node, const ConfigPath& at) {
-  require_typed(node, at, "true or false");
   if (node.IsScalar()) {
-    bool v = false;
-    if (YAML::convert<bool>::decode(node, v)) {
-      return v;
+    static const std::set<std::string> k_true = {"true", "True", "TRUE"};
+    static const std::set<std::string> k_false = {"false", "False", "FALSE"};
+    static const std::set<std::string> k_yaml11 = {"y",  "Y",  "yes", "Yes", "YES", "n",
+                                                   "N",  "no", "No",  "NO",  "on",  "On",
+                                                   "ON", "off", "Off", "OFF"};
+    const std::string& s = node.Scalar();
+    if (typed_scalar(node) && (k_true.count(s) != 0 || k_false.count(s) != 0)) {
+      return k_true.count(s) != 0;
+    }
+    if (k_yaml11.count(s) != 0) {
+      config_fail(at, node,
+                  fmt::format("expected true or false, got {} (hpt reads YAML 1.2, where only "
+                              "true and false are booleans)",
+                              s));
     }
   }
+  require_typed(node, at, "true or false");
   config_fail(at, node, fmt::format("expected true or false, got {}", scalar_text(node)));
 }
 

@@ -31,6 +31,25 @@ TEST_CASE("schema: check_keys and typed reads", "[schema]") {
   CHECK(read_int(n["a"], at.child("a")) == 1);
   CHECK_THROWS_WITH(read_bool(n["a"], at.child("a")),
                     "f.yaml:1: model.a: expected true or false, got \"1\"");
+}
+
+// One rule for booleans, YAML 1.2's core schema as yaml_to_json reads `fixed`: true and false
+// in three spellings; YAML 1.1's yes/no/on/off are refused with a hint (they were true in one
+// place and strings in another).
+TEST_CASE("schema: read_bool reads YAML 1.2 booleans only", "[schema]") {
+  const ConfigPath at{"f.yaml", ""};
+  for (const char* yes : {"true", "True", "TRUE"}) {
+    CHECK(read_bool(YAML::Load(yes), at.child("x")));
+  }
+  for (const char* no : {"false", "False", "FALSE"}) {
+    CHECK_FALSE(read_bool(YAML::Load(no), at.child("x")));
+  }
+  for (const char* word : {"yes", "no", "on", "off", "y", "N", "Yes", "OFF"}) {
+    CHECK_THROWS_WITH(read_bool(YAML::Load(std::string("\n") + word), at.child("x")),
+                      "f.yaml:2: x: expected true or false, got " + std::string(word) +
+                          " (hpt reads YAML 1.2, where only true and false are booleans)");
+    CHECK(yaml_to_json(YAML::Load(word)) == Json(word));  // The same rule: a string.
+  }
   CHECK_THROWS_WITH(read_double(YAML::Load("[1]"), at),
                     Catch::Contains("expected a number, got a list"));
 }
