@@ -48,11 +48,16 @@ std::string folder_problem(const std::string& path) {
     return exists ? fmt::format("'{}' exists and is not a folder", path)
                   : fmt::format("cannot create '{}': '{}' is not a folder", path, p.string());
   }
-  if (::access(p.c_str(), W_OK | X_OK) != 0) {
+  // access() says yes to root everywhere but on a read-only mount, /proc and /sys included:
+  // a folder made and removed at once is the answer that holds.
+  std::string probe = (p / ".hpt-probe-XXXXXX").string();
+  const bool made = ::access(p.c_str(), W_OK | X_OK) == 0 && ::mkdtemp(probe.data()) != nullptr;
+  if (!made) {
     return exists
                ? fmt::format("folder '{}' is not writable", path)
                : fmt::format("cannot create '{}': folder '{}' is not writable", path, p.string());
   }
+  ::rmdir(probe.c_str());
   return "";
 }
 

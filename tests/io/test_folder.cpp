@@ -28,6 +28,12 @@ TEST_CASE("folder_problem", "[io][folder]") {
     CHECK_THAT(folder_problem(dir.file("locked/run")), Catch::Contains("not writable"));
     fs::permissions(dir.file("locked"), fs::perms::owner_all);
   }
+  // Even for root (whom access() answers yes): /proc takes no folder; the probe leaves nothing.
+  if (fs::is_directory("/proc/self")) {
+    CHECK(folder_problem("/proc/hpt-trials/s") ==
+          "cannot create '/proc/hpt-trials/s': folder '/proc' is not writable");
+  }
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
 }
 
 // A dangling symbolic link or a loop of them, as the folder or one of its missing parents, is
