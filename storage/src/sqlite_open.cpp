@@ -135,7 +135,15 @@ SQLite::Database open_validated(const std::string& path, bool read_only, bool ex
       throw;
     }
     // A WAL database in a folder we cannot write (no -shm can be made: CANTOPEN, or READONLY
-    // when it is another user's folder): read it as immutable.
+    // when it is another user's folder): read it as immutable, which ignores the -wal file. One
+    // holding commits would be read stale, without a word: refused instead.
+    std::error_code ec;
+    if (fs::file_size(path + "-wal", ec) > 0 && !ec) {
+      fail(path, fmt::format("its write-ahead log '{0}-wal' holds changes that cannot be read from "
+                             "this folder (SQLite cannot make '{0}-shm' here); copy the database "
+                             "with its -wal to a folder you can write and open the copy",
+                             path));
+    }
     db = with_busy_handler(SQLite::Database("file:" + uri_escape(path) + "?immutable=1",
                                             SQLite::OPEN_READONLY | SQLite::OPEN_URI));
     tables = sqlite_table_names(db);

@@ -6,6 +6,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 import unittest
 
@@ -559,6 +560,42 @@ class StorageFaultTest(TempDirTest):
                               capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(len(json.loads(proc.stdout)), 2)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_unreadable_write_ahead_log_is_refused_not_ignored(self):
+        """A colleague's study whose -wal still holds commits, in a folder the reader cannot write
+        (no -shm can be made): refused naming the -wal (read as immutable, the commits in it were
+        silently left out)."""
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        if subprocess.run(nobody + [HPT, "--version"], capture_output=True).returncode != 0:
+            self.skipTest("the hpt binary is not reachable for user nobody")
+        folder = os.path.join(self.dir, "alice")
+        os.mkdir(folder)
+        cfg = quadratic_config(folder)
+        run_hpt("--config", cfg, "--trials", "2", check=True)
+        db = os.path.join(folder, "study.db")
+        # A writer that ends without a checkpoint: its commit stays in the -wal.
+        subprocess.run([sys.executable, "-c", f"""
+import os, sqlite3
+con = sqlite3.connect({db!r})
+con.execute("PRAGMA wal_autocheckpoint=0")
+con.execute("UPDATE studies SET study_name = 'from-wal'")
+con.commit()
+os._exit(0)
+"""], check=True)
+        self.assertGreater(os.path.getsize(db + "-wal"), 0)
+        os.remove(db + "-shm")
+        os.chmod(self.dir, 0o755)
+        os.chmod(folder, 0o555)
+        try:
+            proc = subprocess.run(nobody + [HPT, "studies", db], capture_output=True, text=True, timeout=60)
+        finally:
+            os.chmod(folder, 0o755)
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+        self.assertIn("write-ahead log", proc.stderr)
+        self.assertIn("study.db-wal", proc.stderr)
+        self.assertNotIn("quadratic", proc.stdout)
 
     def test_database_on_a_full_disk_says_so(self):
         """A new database on a full disk: the error says the disk is full (it said "I/O error")."""
