@@ -74,4 +74,7 @@ TEST_CASE("shorten cuts by code points", "[svg]") {
   CHECK(shorten("\xe6\x97", 5) == "\uFFFD\uFFFD");            // A truncated sequence.
   CHECK(shorten("\xc0\xaf", 5) == "\uFFFD\uFFFD");            // An overlong encoding.
   CHECK(shorten("\xed\xa0\x80", 5) == "\uFFFD\uFFFD\uFFFD");  // A surrogate.
+  CHECK(shorten(std::string(1 << 24, 'x'), 3) == "xx\u2026");  // Reads 4 characters of 16 M.
+  CHECK(shorten("abc\xff", 4) == "abc\uFFFD");
+  CHECK(shorten("abc\xff!", 4) == "abc\u2026");
 }
