@@ -83,6 +83,13 @@ void refuse_unread_numbers(const YAML::Node& node, const ConfigPath& at) {
     for (const auto& kv : node) {
       refuse_unread_numbers(kv.second, at.child(key_name(kv.first, at)));
     }
+  } else if (int64_t i = 0; node.IsScalar() && typed_scalar(node) &&
+                            parse_decimal_int(node.Scalar(), i) == IntText::out_of_range) {
+    // Passed on as the nearest double (1.2345678901234568e+22), not the integer written.
+    config_fail(at, node,
+                fmt::format("{} is an integer beyond 64 bits, which hpt cannot pass on exactly; "
+                            "quote it (\"{}\") for a string",
+                            node.Scalar(), node.Scalar()));
   } else if (node.IsScalar() && typed_scalar(node) && yaml_number_text(node.Scalar()) &&
              !yaml_to_json(node).is_number()) {
     config_fail(at, node,
