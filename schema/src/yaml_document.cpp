@@ -10,10 +10,43 @@
 
 #include "hpt/io/regular_file.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "hpt/schema/number_text.hpp"
 
 namespace hpt {
 
 namespace {
+
+// Why node's tag cannot be taken ("" when it can): hpt reads the core schema's !!str, !!int,
+// !!float, !!bool and !!null (on a value of that kind) and !!map, !!seq; any other tag
+// (!!binary, !!set, !custom) was dropped without a word, its text read as a plain string.
+std::string tag_problem(const YAML::Node& node) {
+  static const std::string k_core = "tag:yaml.org,2002:";
+  const std::string& tag = node.Tag();
+  if (tag.empty() || tag == "?" || tag == "!") {
+    return "";
+  }
+  const bool core = tag.rfind(k_core, 0) == 0;
+  const std::string kind = core ? tag.substr(k_core.size()) : "";
+  const std::string shown = core ? "!!" + kind : tag;
+  if ((kind == "map" && node.IsMap()) || (kind == "seq" && node.IsSequence()) ||
+      (kind == "str" && node.IsScalar())) {
+    return "";
+  }
+  if (node.IsScalar() && (kind == "int" || kind == "float" || kind == "bool" || kind == "null")) {
+    const std::string& s = node.Scalar();
+    int64_t i = 0;
+    const bool fits = kind == "int"     ? parse_decimal_int(s, i) == IntText::ok
+                      : kind == "float" ? parse_decimal_double(s).has_value()
+                      : kind == "bool"  ? s == "true" || s == "True" || s == "TRUE" ||
+                                             s == "false" || s == "False" || s == "FALSE"
+                                        : s.empty() || s == "~" || s == "null" || s == "Null" ||
+                                             s == "NULL";
+    return fits ? "" : fmt::format("the tag {} on '{}', which is no {}", shown, s, kind);
+  }
+  return fmt::format("the YAML tag {} is not read by hpt (it reads !!str, !!int, !!float, !!bool "
+                     "and !!null on values of their kind); remove it",
+                     shown);
+}
 
 // One walk over the document that enforces the limits before anything else reads it. The
 // key path is kept as cheap segments and spelled out only for an error.
@@ -31,6 +64,9 @@ class DocumentCheck {
     }
     if (node.IsScalar() && node.Scalar().find('\0') != std::string::npos) {
       fail(node, "contains a NUL character");  // "\0" in quotes: C APIs would cut it short.
+    }
+    if (const std::string problem = tag_problem(node); !problem.empty()) {
+      fail(node, problem);
     }
     if (!node.IsMap() && !node.IsSequence()) {
       return;

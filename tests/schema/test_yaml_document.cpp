@@ -131,3 +131,22 @@ TEST_CASE("parse_yaml refuses merge keys", "[schema]") {
         "f.yaml:2: l[0].k: YAML merge keys (<<) are not supported; write the keys out");
   CHECK(error_of("\"<<\": 1\nx: <<\n").empty());
 }
+
+// Tags hpt does not read are refused with their place, not dropped (`name: !!binary aGVsbG8=`
+// named a study "aGVsbG8="); the core tags pass on values of their kind only.
+TEST_CASE("parse_yaml refuses tags it does not read", "[schema]") {
+  CHECK(error_of("study: {name: !!binary aGVsbG8=}") ==
+        "f.yaml:1: study.name: the YAML tag !!binary is not read by hpt (it reads !!str, !!int, "
+        "!!float, !!bool and !!null on values of their kind); remove it");
+  CHECK_THAT(error_of("fixed:\n  s: !!set {a, b}\n"),
+             Catch::StartsWith("f.yaml:2: fixed.s: the YAML tag !!set is not read"));
+  CHECK_THAT(error_of("x: !custom 3"), Catch::Contains("the YAML tag !custom is not read"));
+  CHECK(error_of("fixed: {a: !!int 1.5}") == "f.yaml:1: fixed.a: the tag !!int on '1.5', which is no int");
+  CHECK(error_of("fixed: {a: !!null x}") == "f.yaml:1: fixed.a: the tag !!null on 'x', which is no null");
+  CHECK_THAT(error_of("fixed: {a: !!bool yes}"), Catch::Contains("which is no bool"));
+  CHECK_THAT(error_of("fixed: {a: !!float abc}"), Catch::Contains("which is no float"));
+  CHECK_THAT(error_of("fixed: {a: !!str [1]}"), Catch::Contains("the YAML tag !!str is not read"));
+  CHECK(error_of("a: !!str 5\nb: !!int 5\nc: !!float 1.5\nd: !!bool true\ne: !!null ~\n"
+                 "f: !!map {x: 1}\ng: !!seq [1]\nh: !!float 2\ni: !!null\nj: \"q\"\n")
+            .empty());
+}
