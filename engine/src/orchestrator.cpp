@@ -198,6 +198,7 @@ struct Running {
   std::optional<TimePoint> final_at;  // When the final value came.
   bool linger_noted = false;          // Said that it has not exited long after its final value.
   std::string near_miss;  // The first line meant as a protocol line but not read as one.
+  bool line_cut = false;  // A line was longer than the protocol's limit (read as a log line).
   bool pruned = false;
   std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
   std::optional<TimePoint> term_sent;
@@ -742,6 +743,7 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   if (parsed.kind == WorkerLine::Kind::Log) {
     m_workers.log(r.worker,
                   line.truncated ? line.text + "\n[hpt: line cut at 1 MiB]\n" : line.text + "\n");
+    r.line_cut |= line.truncated;
     if (!parsed.near_miss.empty() && r.near_miss.empty()) {
       r.near_miss = parsed.near_miss;
       m_workers.log(r.worker, "[hpt: not read as a protocol line: " + parsed.near_miss + "]\n");
@@ -826,7 +828,8 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
     o.fail((m_config.multi_objective()
                 ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"
                 : "worker exited without printing a final {\"value\": v} line") +
-           (r.near_miss.empty() ? "" : "; a line was not read as one: " + r.near_miss));
+           (r.near_miss.empty() ? "" : "; a line was not read as one: " + r.near_miss) +
+           (r.line_cut ? "; a line longer than 1 MiB was cut (see the trial's log)" : ""));
   } else if (m_config.multi_objective()) {
     const auto& v = r.final->values;
     const auto nan = std::find_if(v.begin(), v.end(), [](double x) { return std::isnan(x); });

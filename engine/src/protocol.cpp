@@ -305,6 +305,10 @@ WorkerLine error_line(const std::string& problem, const std::string& line) {
 }  // namespace
 
 WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_objectives) {
+  // A UTF-8 byte-order mark (a stream opened as utf-8-sig, PowerShell's) is not the line's.
+  if (raw.rfind("\xEF\xBB\xBF", 0) == 0) {
+    return parse_worker_line(raw.substr(3), truncated, n_objectives);
+  }
   const size_t open = raw.find_first_not_of(" \t\r");
   if (open == std::string::npos || raw[open] != '{') {
     return {};

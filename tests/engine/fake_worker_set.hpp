@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "hpt/engine/protocol.hpp"
 #include "hpt/engine/worker_set.hpp"
 
 namespace hpt::test {
@@ -122,7 +123,12 @@ class FakeWorkerSet : public WorkerSet {
     std::vector<StdoutLine> out;
     while (!w.killed && w.next_line < w.script.lines.size() &&
            started(id) + w.script.lines[w.next_line].first <= m_now) {
-      out.push_back({w.script.lines[w.next_line].second, false});
+      const std::string& text = w.script.lines[w.next_line].second;
+      if (text.size() > k_max_line_bytes) {  // Cut, as WorkerProcess cuts a longer line.
+        out.push_back({text.substr(0, k_max_line_bytes), true});
+      } else {
+        out.push_back({text, false});
+      }
       r.delivered.push_back(w.script.lines[w.next_line].second);
       ++w.next_line;
     }

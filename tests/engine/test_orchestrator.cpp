@@ -904,6 +904,25 @@ TEST_CASE("orchestrator (scripted): interrupt keeps a decided result",
   CHECK(set.running() == 0);
 }
 
+// A worker that printed only a line too long to read (cut at 1 MiB, not a protocol line) and
+// exited: its FAIL reason says a line was cut, not only that no final value came.
+TEST_CASE("orchestrator (scripted): a cut line is named in the fail reason",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec&) {
+    WorkerScript w;
+    w.lines = {{milliseconds(100), std::string(hpt::k_max_line_bytes + 10, 'x')}};
+    return w;
+  });
+  run_fake(fake_study(dir, ", max_failures: 1"), 1, set);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 1);
+  CHECK(trials[0].system_attrs.at("fail_reason") ==
+        "worker exited without printing a final {\"value\": v} line; a line longer than 1 MiB "
+        "was cut (see the trial's log)");
+  CHECK_THAT(set.records()[0].log, Catch::Contains("[hpt: line cut at 1 MiB]"));
+}
+
 // A start failure is a FAIL trial counted toward max_failures; nothing is left running.
 TEST_CASE("orchestrator (scripted): failed start", "[orchestrator][scripted]") {
   hpt::test::TempDir dir("orch");

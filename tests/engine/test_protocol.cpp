@@ -32,6 +32,15 @@ TEST_CASE("protocol: intermediate and final lines", "[protocol]") {
   CHECK(f.message.user_attrs.at("test_roc_auc") == 0.9);
 }
 
+// A UTF-8 byte-order mark before a line (utf-8-sig, PowerShell) is not part of it.
+TEST_CASE("protocol: a byte-order mark is skipped", "[protocol]") {
+  auto f = parse_worker_line("\xEF\xBB\xBF{\"value\": 0.25}");
+  REQUIRE(f.kind == Kind::Message);
+  CHECK(f.message.value == 0.25);
+  CHECK(parse_worker_line("\xEF\xBB\xBF\xEF\xBB\xBF{\"value\": 1}").kind == Kind::Message);
+  CHECK(parse_worker_line("\xEF\xBB\xBFepoch 1").kind == Kind::Log);
+}
+
 // Python's NaN / Infinity tokens are numbers, but not inside strings.
 TEST_CASE("protocol: non-finite values", "[protocol]") {
   auto m = parse_worker_line(R"({"step": 1, "value": NaN})");
