@@ -451,9 +451,19 @@ void print_front(const StudyInfo& info, const std::vector<FrozenTrial>& front,
 int print_best(const std::string& db, const std::string& study, const std::string& format) {
   auto storage = open_storage(db, true);
   const StudyInfo info = resolve_study(*storage, study);
-  const auto front = best_trials(storage->get_all_trials(info.id), info.directions);
+  const auto trials = storage->get_all_trials(info.id);
+  const auto front = best_trials(trials, info.directions);
   if (front.empty()) {
-    report_error("study '" + info.name + "' has no complete trial yet");
+    const auto complete = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+      return t.state == TrialState::Complete;
+    });
+    report_error(complete == 0
+                     ? "study '" + info.name + "' has no complete trial yet"
+                     : fmt::format("study '{}' has {} COMPLETE trial{}, but none with a value "
+                                   "for each of its {} objective{} (see hpt trials)",
+                                   info.name, complete, complete == 1 ? "" : "s",
+                                   info.directions.size(),
+                                   info.directions.size() == 1 ? "" : "s"));
     return 1;
   }
   if (info.is_multi_objective()) {

@@ -199,6 +199,21 @@ class NonFiniteJsonTest(TempDirTest):
                 self.assertTrue(math.isnan(trial["user_attrs"]["nan"]))
 
 
+class BestWithoutValuesTest(TempDirTest):
+    def test_complete_trials_without_values_are_named(self):
+        """COMPLETE trials whose value rows are gone (another tool's doing): `best` says so, not
+        "no complete trial yet"."""
+        proc = make_study(self.dir, "nv", "{}")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        db = f"{self.dir}/s.db"
+        with sqlite3.connect(db) as con:
+            con.execute("DELETE FROM trial_values")
+        out = hpt("best", db)
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertEqual(out.stderr, "hpt: error: study 'nv' has 1 COMPLETE trial, but none with a value "
+                                     "for each of its 1 objective (see hpt trials)\n")
+
+
 class OutputPathTest(TempDirTest):
     def setUp(self):
         super().setUp()
