@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "hpt/io/terminal_text.hpp"
+
 namespace hpt {
 
 namespace {
@@ -10,7 +12,7 @@ namespace {
 std::string study_list(const std::vector<StudyInfo>& studies) {
   std::string out;
   for (const StudyInfo& s : studies) {
-    out += (out.empty() ? "" : ", ") + s.name;
+    out += (out.empty() ? "" : ", ") + terminal_text(s.name);  // A NUL would end the message.
   }
   return out.empty() ? "(none)" : out;
 }
@@ -31,7 +33,7 @@ StudyInfo resolve_study(Storage& storage, const std::string& study_name) {
   if (auto found = storage.find_study(study_name)) {
     return *found;
   }
-  throw std::invalid_argument("no study named '" + study_name +
+  throw std::invalid_argument("no study named '" + terminal_text(study_name) +
                               "'; available studies: " + study_list(storage.list_studies()));
 }
 

@@ -16,4 +16,10 @@ TEST_CASE("resolve_study", "[storage][lookup]") {
                     "no study named 'gamma'; available studies: alpha, beta");
   CHECK_THROWS_WITH(hpt::resolve_study(*s, ""),
                     Catch::Contains("choose one with --study: alpha, beta"));
+  // A name with a NUL byte or an escape (another tool wrote it) is shown escaped, and the
+  // names after it are still listed (the message ended at the NUL).
+  s->create_study(std::string("a\0b", 3), hpt::Direction::Minimize);
+  s->create_study("\x1b[2Jz", hpt::Direction::Minimize);
+  CHECK_THROWS_WITH(hpt::resolve_study(*s, ""),
+                    Catch::EndsWith("choose one with --study: alpha, beta, a\\x00b, \\x1b[2Jz"));
 }
