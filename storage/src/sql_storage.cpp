@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <random>
 #include <thread>
 #include <utility>
@@ -317,8 +318,8 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const
   std::vector<TrialRow> rows;
   std::vector<int64_t> ids;
   m_db->query(k_trial_columns + where + " ORDER BY number, trial_id", params, [&](const SqlRow& r) {
-    rows.push_back({r.integer(0), r.is_null(1) ? -1 : static_cast<int>(r.integer(1)), r.text(2),
-                    r.optional_text(3), r.optional_text(4)});
+    rows.push_back({r.integer(0), r.is_null(1) ? -1 : r.integer(1), r.text(2), r.optional_text(3),
+                    r.optional_text(4)});
     ids.push_back(r.integer(0));
   });
   TrialAssembler trials(rows, m_caches->distributions);
@@ -529,6 +530,11 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
     }
     if (finished + running + waiting_count >= limit) {
       return std::nullopt;
+    }
+    if (number > std::numeric_limits<int>::max()) {  // Another tool's numbers (FrozenTrial's int).
+      fail(fmt::format("cannot claim a trial: the study's trial numbers reach {}; hpt numbers "
+                       "trials up to {}",
+                       number - 1, std::numeric_limits<int>::max()));
     }
     return claimed(Kind::New, m_db->insert("INSERT INTO trials (number, study_id, state, "
                                            "datetime_start) VALUES (?, ?, 'RUNNING', ?)",

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <tuple>
 #include <utility>
 
@@ -27,7 +28,11 @@ TrialAssembler::TrialAssembler(const std::vector<TrialRow>& rows, DistributionCa
     const auto& r = rows[i];
     FrozenTrial& t = m_trials[i];
     t.id = r.id;
-    t.number = r.number;
+    t.number = static_cast<int>(r.number);
+    if (r.number < std::numeric_limits<int>::min() || r.number > std::numeric_limits<int>::max()) {
+      t.number = -1;
+      note_problem(t, fmt::format("trial number {} is beyond what hpt reads, read as -1", r.number));
+    }
     try {
       t.state = trial_state_from_name(r.state);
     } catch (const std::invalid_argument& e) {

@@ -16,7 +16,7 @@ namespace hpt {
 // One row of the trials table; datetimes as stored (local time text, std::nullopt for NULL).
 struct TrialRow {
   int64_t id = -1;
-  int number = -1;
+  int64_t number = -1;  // As stored: another tool's may not fit FrozenTrial::number.
   std::string state;
   std::optional<std::string> start;
   std::optional<std::string> complete;

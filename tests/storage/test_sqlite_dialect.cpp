@@ -240,6 +240,24 @@ TEST_CASE("sqlite get_all_trials speed", "[.bench][storage]") {
 // invalid JSON, an unknown state, NaN and wrong-typed values, garbage distributions and
 // choice indexes out of range; an unreadable row is left out or replaced, with a note in
 // hpt:read_problems. Study directions NOT_SET, missing or unknown read as NotSet.
+// A study whose trial numbers (another tool's) reach the largest int takes no new trial: its
+// number would not fit FrozenTrial's, and wrapped onto an earlier trial's log.
+TEST_CASE("sqlite storage refuses a trial number beyond an int", "[storage][sqlite]") {
+  hpt::test::TempDir dir;
+  const std::string path = dir.file("numbers.db");
+  auto s = hpt::open_storage("sqlite:///" + path);
+  const int64_t study = s->create_study("n", hpt::Direction::Minimize);
+  REQUIRE(s->claim_trial(study, 10, hpt::Json("me"), nullptr));
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("UPDATE trials SET number = 2147483647");
+  }
+  CHECK_THROWS_WITH(s->claim_trial(study, 10, hpt::Json("me"), nullptr),
+                    Catch::EndsWith("cannot claim a trial: the study's trial numbers reach "
+                                    "2147483647; hpt numbers trials up to 2147483647"));
+  CHECK(s->count_trials(study) == 1);
+}
+
 TEST_CASE("sqlite storage reads whatever a database holds", "[storage][sqlite]") {
   hpt::test::TempDir dir;
   const std::string path = dir.file("hostile.db");

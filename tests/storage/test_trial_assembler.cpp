@@ -133,6 +133,22 @@ TEST_CASE("TrialAssembler notes what it cannot read", "[storage][assembler]") {
   CHECK(notes[6] == "value of objective 0: not a number");
 }
 
+// A number beyond FrozenTrial's int (another tool's row) reads as -1 with a note, never wrapped
+// onto another trial's number.
+TEST_CASE("TrialAssembler notes numbers beyond an int", "[storage][assembler]") {
+  DistributionCache cache;
+  TrialAssembler a({{1, 4294967299, "COMPLETE", std::nullopt, std::nullopt},
+                    {2, 2147483647, "COMPLETE", std::nullopt, std::nullopt}},
+                   cache);
+  const auto trials = a.take();
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].number == -1);
+  CHECK(problems(trials[0]) ==
+        std::vector<std::string>{"trial number 4294967299 is beyond what hpt reads, read as -1"});
+  CHECK(trials[1].number == 2147483647);
+  CHECK(trials[1].system_attrs.count(k_read_problems_attr) == 0);
+}
+
 // take() hands over the trials and leaves the assembler empty: later rows are ignored.
 TEST_CASE("TrialAssembler is empty after take", "[storage][assembler]") {
   DistributionCache cache;
