@@ -37,6 +37,9 @@ void add_dashboard_command(CLI::App& app) {
       ->check(CLI::Validator(
           [](const std::string& folder) {
             std::error_code ec;
+            if (folder.empty()) {
+              return std::string("must not be empty");
+            }
             return std::filesystem::is_directory(folder, ec) ? std::string()
                                                              : "no such folder '" + folder + "'";
           },

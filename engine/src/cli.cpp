@@ -121,19 +121,26 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
     }
     config.name = study;
   }
-  if (auto db = sqlite_file_of(config.storage)) {
-    // A study may start a new database in a new folder (e.g. storage: out/study.db).
-    const std::filesystem::path folder = std::filesystem::path(*db).parent_path();
-    if (!folder.empty()) {
-      create_folder(folder.string());
-    }
-  }
   RunOptions options;
   options.trials = trials;
   options.trainer_exe = trainer_executable();
   options.interactive = ::isatty(STDOUT_FILENO) != 0;
-  check_study(config, options);  // Before a database is made: refused, none is.
-  auto storage = open_storage(config.storage);
+  check_study(config, options);  // Before a database (or its folder) is made: refused, none is.
+  // The place an error names: the flag, or the config's key.
+  const std::string where = storage_url.empty() ? config_file + ": study.storage" : "--storage";
+  std::unique_ptr<Storage> storage;
+  try {
+    if (auto db = sqlite_file_of(config.storage)) {
+      // A study may start a new database in a new folder (e.g. storage: out/study.db).
+      const std::filesystem::path folder = std::filesystem::path(*db).parent_path();
+      if (!folder.empty()) {
+        create_folder(folder.string());
+      }
+    }
+    storage = open_storage(config.storage);
+  } catch (const std::exception& e) {
+    throw StorageError(where + ": " + e.what());
+  }
   return run_study(config, *storage, options, std::cout);
 }
 
