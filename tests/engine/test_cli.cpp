@@ -295,6 +295,21 @@ TEST_CASE("cli: --storage that cannot keep a study", "[cli]") {
   CHECK(made == std::vector<std::string>{"c.yaml"});
 }
 
+// A database that cannot be opened is named by where it was given: the config's key or the flag.
+TEST_CASE("cli: a database that cannot be opened names its place", "[cli]") {
+  hpt::test::TempDir dir{"cli"};
+  const std::string cfg = dir.file("c.yaml");
+  std::ofstream(cfg) << "study: {storage: " << dir.path().string()
+                     << "}\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  const auto from_config = run_hpt_capture({"--config", cfg, "--trials", "1"});
+  CHECK(from_config.first == 1);
+  CHECK(from_config.second == "hpt: error: " + cfg + ": study.storage: " + dir.path().string() +
+                                  ": is a directory, not a database file\n");
+  const auto from_flag =
+      run_hpt_capture({"--config", cfg, "--trials", "1", "--storage", dir.path().string()});
+  CHECK_THAT(from_flag.second, Catch::StartsWith("hpt: error: --storage: " + dir.path().string()));
+}
+
 // A study refused for what needs no database (a name too long, a trials folder that cannot be
 // made) leaves no database behind: it used to create an empty Optuna schema first.
 TEST_CASE("cli: a refused study makes no database", "[cli]") {
