@@ -543,17 +543,22 @@ class StorageFaultTest(TempDirTest):
         self.assertEqual(file_digest(db), digest)
         self.assertGreaterEqual(state_counts(trials_json(db + ".recovered")).get("COMPLETE", 0), 2)
 
-    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
-    def test_another_users_study_folder_is_readable(self):
-        """A study in a folder the reader cannot write (a colleague's): read commands work (SQLite said
-        "database is read-only": it cannot make the -shm file there)."""
+    def _colleagues_study(self):
+        """The command prefix that runs as user nobody, and a folder `alice` with a finished
+        two-trial study (study.db); skips the test when nobody cannot run hpt."""
         nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         if subprocess.run(nobody + [HPT, "--version"], capture_output=True).returncode != 0:
             self.skipTest("the hpt binary is not reachable for user nobody")
         folder = os.path.join(self.dir, "alice")
         os.mkdir(folder)
-        cfg = quadratic_config(folder)
-        run_hpt("--config", cfg, "--trials", "2", check=True)
+        run_hpt("--config", quadratic_config(folder), "--trials", "2", check=True)
+        return nobody, folder
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_another_users_study_folder_is_readable(self):
+        """A study in a folder the reader cannot write (a colleague's): read commands work (SQLite said
+        "database is read-only": it cannot make the -shm file there)."""
+        nobody, folder = self._colleagues_study()
         os.chmod(self.dir, 0o755)
         os.chmod(folder, 0o755)
         proc = subprocess.run(nobody + [HPT, "trials", os.path.join(folder, "study.db"), "--format", "json"],
@@ -566,13 +571,7 @@ class StorageFaultTest(TempDirTest):
         """A colleague's study whose -wal still holds commits, in a folder the reader cannot write
         (no -shm can be made): refused naming the -wal (read as immutable, the commits in it were
         silently left out)."""
-        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        if subprocess.run(nobody + [HPT, "--version"], capture_output=True).returncode != 0:
-            self.skipTest("the hpt binary is not reachable for user nobody")
-        folder = os.path.join(self.dir, "alice")
-        os.mkdir(folder)
-        cfg = quadratic_config(folder)
-        run_hpt("--config", cfg, "--trials", "2", check=True)
+        nobody, folder = self._colleagues_study()
         db = os.path.join(folder, "study.db")
         # A writer that ends without a checkpoint: its commit stays in the -wal.
         subprocess.run([sys.executable, "-c", f"""
