@@ -113,12 +113,20 @@ TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") 
   CHECK(model_json.at("extractor").at("file") == "extractor.pt");
   CHECK(fs::file_size(o.out_dir + "/extractor.pt") == fs::file_size(data + "/user.pt"));
   const std::string model_dir = o.out_dir;
-  // A second run (another trial) reuses the cached features.
+  CHECK_THAT(log.str(), !Catch::Contains("note: "));  // 4 x 4 batches fit the split.
+  // A second run (another trial) reuses the cached features. Batches the split cannot fill as
+  // asked are said once each.
   std::ostringstream log2;
   o.log = &log2;
   o.out_dir.clear();
+  c.classes_per_batch = 9;
+  c.images_per_class = 1000;
   run_experiment(c, o);
   CHECK_THAT(log2.str(), Catch::Contains("features: cached"));
+  CHECK_THAT(log2.str(), Catch::Contains("note: classes_per_batch 9 is more than the 4 classes of "
+                                         "the train split: a batch holds 4\n") &&
+                             Catch::Contains("note: images_per_class 1000 is more than the 24 "
+                                             "images of the train split's smallest class"));
   CHECK(count_pt(data + "/cache/features") == 1);
   fs::remove(data + "/user.pt");
   CHECK_NOTHROW(load_model(model_dir));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <ostream>
 
 #include "hpt/io/atomic_file.hpp"
@@ -39,6 +40,29 @@ struct TestScores {
   torch::Tensor embeddings;
   std::vector<double> distances;
 };
+
+// A line for each batch size the train split cannot fill as asked (the sampler takes every
+// class there is, and repeats a small class's images within a batch), or "".
+std::string batch_note(const ExperimentConfig& config, const std::vector<int64_t>& counts) {
+  int64_t classes = 0;
+  int64_t smallest = std::numeric_limits<int64_t>::max();
+  for (const int64_t n : counts) {
+    classes += n > 0 ? 1 : 0;
+    smallest = n > 0 ? std::min(smallest, n) : smallest;
+  }
+  std::string out;
+  if (config.classes_per_batch > classes) {
+    out += fmt::format("note: classes_per_batch {} is more than the {} classes of the train "
+                       "split: a batch holds {}\n",
+                       config.classes_per_batch, classes, classes);
+  }
+  if (classes > 0 && config.images_per_class > smallest) {
+    out += fmt::format("note: images_per_class {} is more than the {} images of the train "
+                       "split's smallest class: its images repeat within a batch\n",
+                       config.images_per_class, smallest);
+  }
+  return out;
+}
 
 Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult& result,
                                 std::ostream& log) {
@@ -96,6 +120,7 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
   if (problem) {
     throw std::runtime_error(origin_of(config, problem->key) + ": " + problem->message);
   }
+  log << batch_note(config, class_counts(dataset.train, dataset.class_names.size()));
   return dataset;
 }
 
