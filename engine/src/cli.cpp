@@ -125,17 +125,23 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
   options.trials = trials;
   options.trainer_exe = trainer_executable();
   options.interactive = ::isatty(STDOUT_FILENO) != 0;
-  check_study(config, options);  // Before a database (or its folder) is made: refused, none is.
   // The place an error names: the flag, or the config's key.
   const std::string where = storage_url.empty() ? config_file + ": study.storage" : "--storage";
+  // A study may start a new database in a new folder (e.g. storage: out/study.db); one that
+  // cannot be made is named first (the trials folder beside it would fail for the same reason).
+  std::filesystem::path db_folder;
+  if (auto db = sqlite_file_of(config.storage)) {
+    db_folder = std::filesystem::path(*db).parent_path();
+    if (const std::string problem = db_folder.empty() ? "" : folder_problem(db_folder.string());
+        !problem.empty()) {
+      throw StorageError(where + ": " + problem);
+    }
+  }
+  check_study(config, options);  // Before a database (or its folder) is made: refused, none is.
   std::unique_ptr<Storage> storage;
   try {
-    if (auto db = sqlite_file_of(config.storage)) {
-      // A study may start a new database in a new folder (e.g. storage: out/study.db).
-      const std::filesystem::path folder = std::filesystem::path(*db).parent_path();
-      if (!folder.empty()) {
-        create_folder(folder.string());
-      }
+    if (!db_folder.empty()) {
+      create_folder(db_folder.string());
     }
     storage = open_storage(config.storage);
   } catch (const std::exception& e) {

@@ -175,6 +175,9 @@ Key<ExperimentConfig> units_key(const char* name, std::vector<int64_t> Experimen
             if (!n.IsSequence() && !n.IsNull()) {
               config_fail(at, n, "expected a list of integers");
             }
+            if (n.IsSequence() && n.size() > k_max_blocks) {
+              config_fail(at, n, fmt::format("{} blocks; at most {}", n.size(), k_max_blocks));
+            }
             (c.*m).clear();
             for (size_t i = 0; n.IsSequence() && i < n.size(); ++i) {
               (c.*m).push_back(read_int_in(n[i], at.index(i), 1, k_max_units));

@@ -103,6 +103,15 @@ TEST_CASE("sizes that allocate have a ceiling", "[experiment]") {
              Catch::Contains("x.yaml:2: embedding_dim: must be in [2, 16384], but got 100000000"));
   CHECK_THAT(error_of(k_dataset + "intermediate_ff_block_units: [512, 2560000]\n"),
              Catch::Contains("intermediate_ff_block_units[1]: must be in [1, 16384]"));
+  // As many blocks as a saved model may declare, and not one more.
+  std::string blocks = "intermediate_ff_block_units: [";
+  for (size_t i = 0; i < hpt::trainer::k_max_blocks; ++i) {
+    blocks += i == 0 ? "8" : ", 8";
+  }
+  CHECK(parse(k_dataset + blocks + "]\n").intermediate_ff_block_units.size() ==
+        hpt::trainer::k_max_blocks);
+  CHECK_THAT(error_of(k_dataset + blocks + ", 8]\n"),
+             Catch::Contains("x.yaml:2: intermediate_ff_block_units: 65 blocks; at most 64"));
   CHECK_THAT(error_of(k_dataset + "eval_pairs: 1000000000000\n"),
              Catch::Contains("eval_pairs: must be in [10, 10000000]"));
   CHECK_THAT(error_of(k_dataset + "threads: 100000\n"),

@@ -370,7 +370,7 @@ class StudyFolderTest(TempDirTest):
             self.assertEqual(f.read(), "precious\n")
         proc = run_hpt("--config", cfg, "--trials", "1", "--storage", f"{blocker}/w.db", timeout=60)
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertEqual(proc.stderr.strip(), f"hpt: error: '{blocker}' exists and is not a folder")
+        self.assertEqual(proc.stderr.strip(), f"hpt: error: --storage: '{blocker}' exists and is not a folder")
 
 
 class GpuTest(TempDirTest):

@@ -394,4 +394,7 @@ TEST_CASE("load_model names the model.json key it refuses", "[saved_model]") {
                                            "expected [8, 64]");
   torch::save(m.head, out + "/head.pt");
   CHECK_NOTHROW(load_model(out));
+  // Nesting that would exhaust the stack while parsing is refused before parsing.
+  std::ofstream(out + "/model.json") << std::string(100000, '[') << std::string(100000, ']');
+  CHECK_THROWS_WITH(load_model(out), Catch::StartsWith(file + "nested deeper than"));
 }

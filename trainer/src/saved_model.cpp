@@ -15,6 +15,7 @@
 #include "hpt/io/regular_file.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/image_io.hpp"
+#include "hpt/tuner/distribution.hpp"
 #include "hpt/trainer/torch_error.hpp"
 
 namespace hpt::trainer {
@@ -24,8 +25,6 @@ namespace {
 constexpr const char* k_format = "hpt-embedding-model-v1";
 // Embeddings are unit vectors: every distance lies in [0, 2].
 constexpr double k_max_distance = 2.0;
-// The most feed-forward blocks a saved head may declare.
-constexpr size_t k_max_blocks = 64;
 
 }  // namespace
 
@@ -64,6 +63,11 @@ SavedModel load_model(const std::string& dir) {
   // A regular file only (a FIFO planted as model.json would block), of a sane size.
   const std::string text = hpt::read_regular_file(json_path, size_t{16} << 20);
   try {
+    // Bounded before parsing: parsing, printing and converting JSON recurse once per level.
+    if (hpt::json_nesting_depth(text, hpt::k_max_json_depth) > hpt::k_max_json_depth) {
+      throw std::invalid_argument(
+          fmt::format("nested deeper than {} levels", hpt::k_max_json_depth));
+    }
     const nlohmann::json meta = nlohmann::json::parse(text);
     // Every value is checked before anything is allocated or run.
     const JsonFields root(meta, "");

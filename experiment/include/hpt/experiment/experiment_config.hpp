@@ -20,6 +20,8 @@ constexpr int64_t k_max_image_size = 2048;
 // The widest embedding or feed-forward block, and the largest P x K batch (its B x B distance
 // matrices stay under 300 MB).
 constexpr int64_t k_max_units = 16384;
+// The most feed-forward blocks (intermediate_ff_block_units; a saved head declares as many).
+constexpr size_t k_max_blocks = 64;
 // The built-in CNN's first-stage width (builtin_cnn_width, and a saved model's "width").
 constexpr int64_t k_min_builtin_cnn_width = 4;
 constexpr int64_t k_max_builtin_cnn_width = 256;
