@@ -112,6 +112,21 @@ TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") 
   // The model folder holds a copy of the frozen module: it stands alone.
   CHECK(model_json.at("extractor").at("file") == "extractor.pt");
   CHECK(fs::file_size(o.out_dir + "/extractor.pt") == fs::file_size(data + "/user.pt"));
+  CHECK(fs::hard_link_count(data + "/user.pt") == 1);  // A copy: user.pt may be re-exported.
+  {  // A study's trials link to one copy in their shared folder.
+    RunOptions trial = o;
+    trial.shared_dir = data + "/trials/.shared";
+    std::ostringstream quiet;
+    trial.log = &quiet;
+    for (const char* n : {"0", "1"}) {
+      trial.out_dir = data + "/trials/" + n;
+      run_experiment(c, trial);
+    }
+    CHECK(fs::equivalent(data + "/trials/0/extractor.pt", data + "/trials/1/extractor.pt"));
+    CHECK(fs::hard_link_count(data + "/trials/0/extractor.pt") == 3);
+    CHECK(fs::hard_link_count(data + "/user.pt") == 1);
+    CHECK_NOTHROW(load_model(data + "/trials/1"));
+  }
   const std::string model_dir = o.out_dir;
   CHECK_THAT(log.str(), !Catch::Contains("note: "));  // 4 x 4 batches fit the split.
   // A second run (another trial) reuses the cached features. Batches the split cannot fill as

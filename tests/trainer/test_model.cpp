@@ -339,10 +339,42 @@ TEST_CASE("a frozen torchscript extractor travels with the model", "[model][torc
   const auto entry = ex.save(out);
   CHECK(entry.at("file") == "extractor.pt");
   CHECK(entry.at("frozen") == true);
-  // Linked, not copied, on one filesystem: a study keeps a model per trial.
-  CHECK(std::filesystem::hard_link_count(out + "/extractor.pt") == 2);
+  // A copy of its own: never a link to the user's file.
+  CHECK(std::filesystem::hard_link_count(out + "/extractor.pt") == 1);
   const auto images = torch::randint(0, 256, {2, 4, 4, 3}).to(torch::kUInt8);
   const auto want = ex.extract(images);
+  {  // With a shared folder (a study's): models link to one copy kept there by fingerprint.
+    const std::string shared = tmp.file("shared");
+    std::vector<std::string> models;
+    for (const char* name : {"trial0", "trial1"}) {
+      models.push_back(tmp.file(name));
+      std::filesystem::create_directory(models.back());
+      ex.save(models.back(), shared);
+    }
+    CHECK(std::filesystem::hard_link_count(models[0] + "/extractor.pt") == 3);
+    CHECK(std::filesystem::equivalent(models[0] + "/extractor.pt", models[1] + "/extractor.pt"));
+    // The user's file rewritten in place (torch.jit.save truncates it) changes no model.
+    const std::string backup = tmp.file("backup.pt");
+    std::filesystem::copy_file(original, backup);
+    const auto overwrite = [](const std::string& from, const std::string& to) {
+      std::ifstream in(from, std::ios::binary);
+      std::ofstream(to, std::ios::binary | std::ios::trunc) << in.rdbuf();
+    };
+    overwrite(changed, original);
+    for (const auto& m : models) {
+      CHECK(torch::equal(FeatureExtractor::load(entry, m).extract(images), want));
+    }
+    overwrite(backup, original);
+    // A kept copy that no longer matches its fingerprint is made again, not linked.
+    const auto kept = std::filesystem::directory_iterator(shared)->path();
+    std::ofstream(kept, std::ios::app) << "x";
+    models.push_back(tmp.file("trial2"));
+    std::filesystem::create_directory(models.back());
+    ex.save(models.back(), shared);
+    CHECK(torch::equal(FeatureExtractor::load(entry, models.back()).extract(images), want));
+    CHECK(std::filesystem::equivalent(kept, models.back() + "/extractor.pt"));
+    CHECK_FALSE(std::filesystem::equivalent(kept, models[0] + "/extractor.pt"));
+  }
 
   auto old_entry = entry;  // As hpt wrote it before copying the file.
   old_entry["file"] = original;

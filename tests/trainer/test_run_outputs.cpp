@@ -78,3 +78,13 @@ TEST_CASE("run_output_problem: output names taken by other kinds of files", "[ru
   CHECK_THAT(run_output_problem((dir.path() / "a-file").string(), c),
              Catch::Contains("not a folder"));
 }
+
+// A study's trials share one folder beside theirs, however the trial folder is spelled.
+TEST_CASE("trial_shared_dir: beside the trial folders", "[run_outputs]") {
+  using hpt::trainer::trial_shared_dir;
+  CHECK(trial_shared_dir("/runs/study/3") == "/runs/study/.shared");
+  CHECK(trial_shared_dir("/runs/study/3/") == "/runs/study/.shared");
+  CHECK(trial_shared_dir("/runs/study/./3") == "/runs/study/.shared");
+  CHECK(trial_shared_dir("study/3") == "study/.shared");
+  CHECK(trial_shared_dir("3") == ".shared");
+}

@@ -76,6 +76,7 @@ int run_worker(const WorkerEnv& e, std::ostream& out, std::ostream& err) {
   }
   options.out_dir = e.trial_dir.value_or("");
   if (!options.out_dir.empty()) {
+    options.shared_dir = trial_shared_dir(options.out_dir);  // One frozen extractor per study.
     if (const std::string problem = run_output_problem(options.out_dir, config); !problem.empty()) {
       throw ConfigError("HPT_TRIAL_DIR: " + problem);
     }

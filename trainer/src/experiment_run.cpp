@@ -235,8 +235,9 @@ TestScores evaluate(EmbeddingHead& head, const LoopInputs& in, const PairSet& te
 
 // Writes the run's files into dir as one set (AtomicFileSet, keyed on k_model_file): the model,
 // the projector export, the model view and metrics.json, last, with the save and total
-// timings. A failure leaves dir's earlier run whole.
-void save_outputs(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
+// timings. A failure leaves dir's earlier run whole. shared_dir: save_model's.
+void save_outputs(const std::string& dir, const std::string& shared_dir, EmbeddingHead& head,
+                  FeatureExtractor& extractor,
                   const ExperimentConfig& config, const Dataset& dataset, const PairSet& test_pairs,
                   TestScores& test, ExperimentResult& result, Clock::time_point t_start) {
   const auto t0 = Clock::now();
@@ -245,7 +246,7 @@ void save_outputs(const std::string& dir, EmbeddingHead& head, FeatureExtractor&
   head->to(torch::kCPU);  // Saved models load anywhere.
   test.embeddings = test.embeddings.to(torch::kCPU);
   outputs.write([&](const std::string& staged) {
-    save_model(staged, head, extractor, config, result.threshold);
+    save_model(staged, head, extractor, config, result.threshold, shared_dir);
     write_projector(staged, test.embeddings, dataset.test.labels, dataset.class_names,
                     dataset.test.images);
     ModelViewOptions view_options;
@@ -330,7 +331,7 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   if (options.out_dir.empty()) {
     result.timings["total"] = seconds_since(t_start);
   } else {
-    save_outputs(options.out_dir, head, extractor, config, dataset, test_pairs, test, result,
+    save_outputs(options.out_dir, options.shared_dir, head, extractor, config, dataset, test_pairs, test, result,
                  t_start);
   }
   return result;

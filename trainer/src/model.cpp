@@ -14,6 +14,7 @@
 
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/folder.hpp"
 #include "hpt/io/json_fields.hpp"
 #include "hpt/io/regular_file.hpp"
 #include "hpt/io/utf8.hpp"
@@ -531,24 +532,40 @@ void check_fingerprint(const std::string& file, const std::string& identity) {
 
 }  // namespace
 
-void FeatureExtractor::copy_script_file(const std::string& target) const {
-  // A hard link first: no space taken (a study keeps a model per trial, and a ResNet-50 is
-  // 100 MB); a copy where links cannot be made (another filesystem). Either way load() checks
-  // the bytes, so a source rewritten in place later is refused, not used.
-  std::error_code ec;
-  const std::string tmp = target + ".link-tmp";
-  std::filesystem::remove(tmp, ec);
-  std::filesystem::create_hard_link(m_script_path, tmp, ec);
-  if (ec || (std::filesystem::rename(tmp, target, ec), ec)) {
-    std::filesystem::remove(tmp, ec);
-    hpt::write_stream_atomically(target, [&](std::ostream& out) {
+void FeatureExtractor::copy_script_file(const std::string& target,
+                                        const std::string& shared_dir) const {
+  const std::string fingerprint = identity_fingerprint(m_identity);
+  const auto copy_to = [&](const std::string& to) {
+    hpt::write_stream_atomically(to, [&](std::ostream& out) {
       std::ifstream in(m_script_path, std::ios::binary);
       if (!(out << in.rdbuf())) {
         throw std::runtime_error(fmt::format("cannot copy {}", m_script_path));
       }
     });
+  };
+  // A hard link to hpt's own copy: no space taken per model (a study keeps a model per trial,
+  // and a ResNet-50 is 100 MB). Never to the user's file: rewritten in place (torch.jit.save
+  // truncates it), it would rewrite every model linked to it. A copy where links cannot be
+  // made (another filesystem). Either way load() checks the bytes.
+  bool linked = false;
+  if (!shared_dir.empty()) {
+    create_folder(shared_dir);
+    const std::string kept = fmt::format("{}/{}.pt", shared_dir, fingerprint);
+    if (std::filesystem::symlink_status(kept).type() != std::filesystem::file_type::regular ||
+        content_fingerprint(file_digest(kept)) != fingerprint) {
+      copy_to(kept);
+    }
+    std::error_code ec;
+    const std::string tmp = target + ".link-tmp";
+    std::filesystem::remove(tmp, ec);
+    std::filesystem::create_hard_link(kept, tmp, ec);
+    linked = !ec && (std::filesystem::rename(tmp, target, ec), !ec);
+    std::filesystem::remove(tmp, ec);
   }
-  if (content_fingerprint(file_digest(target)) != identity_fingerprint(m_identity)) {
+  if (!linked) {
+    copy_to(target);
+  }
+  if (content_fingerprint(file_digest(target)) != fingerprint) {
     throw std::runtime_error(
         fmt::format("{}: the TorchScript extractor's bytes changed while the run used it; run "
                     "again with the file left as it is",
@@ -556,7 +573,7 @@ void FeatureExtractor::copy_script_file(const std::string& target) const {
   }
 }
 
-nlohmann::json FeatureExtractor::save(const std::string& dir) {
+nlohmann::json FeatureExtractor::save(const std::string& dir, const std::string& shared_dir) {
   const torch::Device device = m_device;
   const bool channels_last = m_channels_last;
   to(torch::kCPU);  // Saved models load anywhere (hpt match/embed run on the CPU).
@@ -579,7 +596,7 @@ nlohmann::json FeatureExtractor::save(const std::string& dir) {
       hpt::write_stream_atomically(dir + "/extractor.pt",
                                    [&](std::ostream& out) { m_script->save(out); });
     } else {
-      copy_script_file(dir + "/extractor.pt");
+      copy_script_file(dir + "/extractor.pt", shared_dir);
       j["frozen"] = true;  // extractor.pt holds the bytes the identity fingerprints.
     }
     j["file"] = "extractor.pt";

@@ -51,4 +51,12 @@ std::string run_output_problem(const std::string& dir, const ExperimentConfig& c
   return "";
 }
 
+std::string trial_shared_dir(const std::string& trial_dir) {
+  std::filesystem::path trial = std::filesystem::path(trial_dir).lexically_normal();
+  if (!trial.has_filename()) {
+    trial = trial.parent_path();  // "runs/3/" names runs/3.
+  }
+  return (trial.parent_path() / ".shared").string();
+}
+
 }  // namespace hpt::trainer

@@ -38,7 +38,7 @@ double saved_threshold(double threshold) {
 }
 
 void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
-                const ExperimentConfig& config, double threshold) {
+                const ExperimentConfig& config, double threshold, const std::string& shared_dir) {
   threshold = saved_threshold(threshold);
   hpt::write_stream_atomically(dir + "/head.pt",
                                [&](std::ostream& out) { torch::save(head, out); });
@@ -50,7 +50,7 @@ void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& e
                            {"embedding_dim", o.embedding_dim()},
                            {"units", o.units()},
                            {"dropout", o.dropout()}}},
-                         {"extractor", extractor.save(dir)},
+                         {"extractor", extractor.save(dir, shared_dir)},
                          {"threshold", threshold}};
   hpt::write_file_atomically(dir + "/" + k_model_file, meta.dump(2) + "\n");
 }

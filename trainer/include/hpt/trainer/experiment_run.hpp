@@ -51,6 +51,7 @@ double inference_ms_per_image(EmbeddingHead& head, FeatureExtractor& extractor,
 struct RunOptions {
   uint64_t run_seed = 0;        // Initialisation and batches (a trial's seed).
   std::string out_dir;          // If set: metrics.json, the model and the projector export.
+  std::string shared_dir;       // If set: files models share, kept once (save_model's).
   EpochCallback on_epoch;       // Called after every epoch.
   std::ostream* log = nullptr;  // Progress and the class distribution; null: silent.
 };

@@ -178,9 +178,11 @@ class FeatureExtractor {
   void restore(const std::vector<torch::Tensor>& state);
 
   // Writes the weights (as CPU tensors) into dir (cnn.pt or extractor.pt: a frozen
-  // TorchScript module's file is copied there, checked against its identity's fingerprint) and
-  // returns the model.json entry, whose "file" is relative to dir.
-  nlohmann::json save(const std::string& dir);
+  // TorchScript module's bytes, checked against its identity's fingerprint) and returns the
+  // model.json entry, whose "file" is relative to dir. The user's file is never linked (a
+  // torch.jit.save over it would rewrite the model): dir gets a copy, or, given shared_dir, a
+  // hard link to one copy kept there by fingerprint (a study's trials share it).
+  nlohmann::json save(const std::string& dir, const std::string& shared_dir = "");
   // Rebuilds an extractor from a save() entry and its dir. A relative "file" must stay inside
   // dir (std::invalid_argument "extractor.file: …"); an absolute one (a frozen TorchScript
   // module saved before hpt copied it) must still hold the bytes its identity fingerprinted,
@@ -191,9 +193,10 @@ class FeatureExtractor {
   FeatureExtractor() = default;
   // The module at path, loaded onto device, with its identity; no spec yet.
   static FeatureExtractor open_script(const std::string& path, const torch::Device& device);
-  // Copies the TorchScript file this extractor was loaded from to target (atomically);
+  // Copies the TorchScript file this extractor was loaded from to target (atomically), or
+  // links target to its copy in shared_dir (made there first when missing or changed);
   // throws std::runtime_error naming the file when its bytes changed since it was loaded.
-  void copy_script_file(const std::string& target) const;
+  void copy_script_file(const std::string& target, const std::string& shared_dir) const;
   // The features of a module's output for a batch of `rows` images (forward's checks).
   torch::Tensor script_features(const torch::IValue& out, int64_t rows) const;
   // "[<origin>: ]TorchScript extractor <file>", the start of forward()'s errors.

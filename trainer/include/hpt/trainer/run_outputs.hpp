@@ -20,4 +20,8 @@ const std::vector<std::string>& run_output_files();
 // folder, a FIFO), which would fail the run after all its training.
 std::string run_output_problem(const std::string& dir, const ExperimentConfig& config);
 
+// The folder a study's trials share files in (RunOptions::shared_dir): ".shared" beside the
+// trial's folder, <trials_dir>/<study>/.shared for <trials_dir>/<study>/<n>.
+std::string trial_shared_dir(const std::string& trial_dir);
+
 }  // namespace hpt::trainer

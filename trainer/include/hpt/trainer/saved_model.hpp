@@ -29,9 +29,11 @@ inline constexpr const char* k_model_file = "model.json";
 
 // Writes the model into dir (which must exist), with saved_threshold(threshold), k_model_file
 // last. Over an earlier model the files are replaced one by one: write into a fresh folder
-// (AtomicFileSet::staging()) to replace a model as a whole.
+// (AtomicFileSet::staging()) to replace a model as a whole. shared_dir: as
+// FeatureExtractor::save's.
 void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
-                const ExperimentConfig& config, double threshold);
+                const ExperimentConfig& config, double threshold,
+                const std::string& shared_dir = "");
 
 // Loads a model saved by save_model. Throws std::runtime_error "<dir>/model.json: <key>:
 // <problem>" for a value save_model would not write (checked before anything is allocated),
