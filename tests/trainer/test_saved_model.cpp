@@ -281,7 +281,9 @@ TEST_CASE("load_model names what is missing", "[saved_model]") {
   CHECK_THROWS_WITH(load_model(out), out + "/head.pt: cannot open: No such file or directory");
   // A corrupt one: one line naming the file, LibTorch's error without its C++ backtrace.
   std::ofstream(out + "/head.pt") << "not a zip archive";
-  CHECK_THROWS_AS(load_model(out), std::runtime_error);
+  CHECK_THROWS_WITH(load_model(out), out + "/head.pt: 17 bytes, too small for the head "
+                                           "model.json declares (572 weights of 4 bytes)");
+  std::ofstream(out + "/head.pt") << std::string(4096, 'x');
   CHECK_THROWS_WITH(load_model(out),
                     Catch::StartsWith(out + "/head.pt: cannot load the weights: ") &&
                         !Catch::Contains("\n"));
@@ -385,6 +387,15 @@ TEST_CASE("load_model names the model.json key it refuses", "[saved_model]") {
   std::ofstream(out + "/model.json") << meta.dump();
   CHECK_THROWS_WITH(load_model(out),
                     out + "/head.pt: out.weight: shape [4, 8], expected [9, 8]");
+  // 64 blocks of 16384 units (68 GB of weights) against a head.pt of a few KB: refused before
+  // the head is built.
+  meta = good;
+  meta["head"]["units"] = std::vector<int64_t>(64, 16384);
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK_THROWS_WITH(load_model(out),
+                    Catch::StartsWith(out + "/head.pt: ") &&
+                        Catch::EndsWith(" bytes, too small for the head model.json declares "
+                                        "(16915693572 weights of 4 bytes)"));
   // A head.pt from another model (another block width).
   std::ofstream(out + "/model.json") << good.dump();
   Model other;

@@ -26,6 +26,19 @@ constexpr const char* k_format = "hpt-embedding-model-v1";
 // Embeddings are unit vectors: every distance lies in [0, 2].
 constexpr double k_max_distance = 2.0;
 
+// The weights of a head of these options (Linear weights and biases, BatchNorm's affine
+// parameters): what its file must at least hold.
+uint64_t head_weight_count(const EmbeddingHeadOptions& o) {
+  uint64_t n = 0;
+  auto in = static_cast<uint64_t>(o.in_features());
+  for (const int64_t u : o.units()) {
+    n += in * static_cast<uint64_t>(u) + 3 * static_cast<uint64_t>(u);
+    in = static_cast<uint64_t>(u);
+  }
+  return n + in * static_cast<uint64_t>(o.embedding_dim()) +
+         static_cast<uint64_t>(o.embedding_dim());
+}
+
 }  // namespace
 
 double saved_threshold(double threshold) {
@@ -89,6 +102,15 @@ SavedModel load_model(const std::string& dir) {
       throw std::invalid_argument(
           fmt::format("head.in_features: the head takes {} features but the extractor gives {}",
                       in_features, extractor.feature_dim()));
+    }
+    // A head far larger than head.pt (units [16384] x 64 would allocate 68 GB) cannot be the
+    // one saved there: refused before it is built. Each weight takes at least 4 bytes there.
+    const uint64_t weights = head_weight_count(options);
+    if (const auto bytes = std::filesystem::file_size(dir + "/head.pt"); weights * 4 > bytes) {
+      throw std::runtime_error(fmt::format(
+          "{}/head.pt: {} bytes, too small for the head model.json declares ({} weights of 4 "
+          "bytes)",
+          dir, bytes, weights));
     }
     EmbeddingHead head(options);
     load_weights(*head, dir + "/head.pt");
