@@ -334,6 +334,29 @@ TEST_CASE("tiny-imagenet annotations listing an image twice", "[sources][tiny]")
   }
 }
 
+// Names in the lists lead to files inside the dataset only: an annotation "../../x.JPEG" or
+// "/home/u/x.JPEG", a wnid ".." or "/etc", are refused naming the file (and line).
+TEST_CASE("tiny-imagenet lists naming files outside the dataset", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  const auto annotations = dir.path() / "val" / "val_annotations.txt";
+  const std::string listed = testing::read_text(annotations);
+  const std::string outside = dir.str("train/n01/images/n01_0.JPEG");  // An image, elsewhere.
+  for (const std::string& file : {std::string("../../train/n01/images/n01_0.JPEG"), outside}) {
+    testing::write_text(annotations, listed + file + "\tn01\t0\t0\t7\t7\n");
+    CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                      dir.str("val/val_annotations.txt") + ":7: image '" + file +
+                          "' is not a file inside " + dir.str("val/images"));
+  }
+  testing::write_text(annotations, listed);
+  const std::string wnids = testing::read_text(dir.path() / "wnids.txt");
+  for (const char* wnid : {"..", "/etc", "n01/images"}) {
+    testing::write_text(dir.path() / "wnids.txt", wnids + wnid + "\n");
+    CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                      dir.str("wnids.txt") + ": class '" + wnid + "' is not a folder name");
+  }
+}
+
 // A UTF-8 byte-order mark at the start of wnids.txt or val_annotations.txt is skipped (it made
 // the first wnid "\xEF\xBB\xBFn03", a class of its own with no images).
 TEST_CASE("tiny-imagenet lists starting with a byte-order mark", "[sources][tiny]") {

@@ -144,6 +144,14 @@ PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64
                                            annotations.string(), file, wnid,
                                            (root / "wnids.txt").string()));
     }
+    // A name inside val/images: "../../x.png" or "/home/u/x.png" would read files elsewhere.
+    const fs::path relative = fs::path(file).lexically_normal();
+    if (relative.is_absolute() || relative.empty() || relative == "." ||
+        *relative.begin() == "..") {
+      throw std::runtime_error(fmt::format("{}:{}: image '{}' is not a file inside {}",
+                                           annotations.string(), number, file,
+                                           (root / "val" / "images").string()));
+    }
     const fs::path image = root / "val" / "images" / file;
     if (const auto [first, added] = line_of.emplace(image.lexically_normal(), number); !added) {
       throw std::runtime_error(fmt::format(
@@ -202,6 +210,13 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
   wnids.erase(std::unique(wnids.begin(), wnids.end()), wnids.end());
   if (wnids.empty()) {
     throw std::runtime_error(fmt::format("no classes in {}", (root / "wnids.txt").string()));
+  }
+  for (const auto& wnid : wnids) {
+    // Each names a folder train/<wnid>: "..", "/etc" or "a/b" would lead elsewhere.
+    if (wnid == "." || wnid == ".." || wnid.find('/') != std::string::npos) {
+      throw std::runtime_error(fmt::format("{}: class '{}' is not a folder name",
+                                           (root / "wnids.txt").string(), wnid));
+    }
   }
   std::map<std::string, int64_t> label_of;
   for (size_t i = 0; i < wnids.size(); ++i) {
