@@ -185,6 +185,26 @@ TEST_CASE("decode_images packs and unifies channels", "[image_io]") {
   CHECK(decode_images({dir.str("0.png"), dir.str("2.png")}, 6).width == 6);
 }
 
+// A set of images too large for memory (a folder of photos at their native size) is refused
+// from its first image, before the rest is decoded, saying what to set.
+TEST_CASE("decode_images refuses a set larger than its memory", "[image_io]") {
+  TempDir dir;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 4; ++i) {
+    testing::write_png(dir.path() / (std::to_string(i) + ".png"), 8, 4, 3,
+                       testing::pattern(i, 8, 4, 3));
+    paths.push_back(dir.str(std::to_string(i) + ".png"));
+  }
+  CHECK(decode_images(paths, 0, 2, 4 * 8 * 4 * 3).count == 4);  // Exactly fits.
+  CHECK_THROWS_WITH(decode_images(paths, 0, 2, 4 * 8 * 4 * 3 - 1),
+                    "4 images of 8 x 4 x 3 take 0.0 GB in memory, more than the 0.0 GB hpt holds "
+                    "images in (half of this machine's memory); set image_size to resize them");
+  CHECK_THROWS_WITH(decode_images(paths, 16, 2, 1000),
+                    Catch::StartsWith("4 images of 16 x 16 x 3 take") &&
+                        Catch::EndsWith("; lower image_size to resize them"));
+  CHECK(default_image_memory() > (size_t{1} << 28));
+}
+
 // encode_png's bytes decode back to the same pixels (grey and RGB).
 TEST_CASE("encode_png round-trips through decode_image", "[image_io]") {
   TempDir dir;

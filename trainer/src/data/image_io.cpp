@@ -26,6 +26,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <unistd.h>
+
 #include "hpt/io/regular_file.hpp"
 
 namespace hpt::trainer {
@@ -201,17 +203,53 @@ DecodedImage convert_channels(const DecodedImage& image, int channels) {
   return out;
 }
 
-PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads) {
+size_t default_image_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) / 2
+                               : size_t{4} << 30;
+}
+
+PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads,
+                           size_t max_bytes) {
   const size_t n = paths.size();
+  PackedImages packed;
+  packed.count = static_cast<int64_t>(n);
+  if (n == 0) {
+    return packed;
+  }
   std::vector<DecodedImage> decoded(n);
+  decoded[0] = decode_image(paths[0]);
+  if (image_size > 0) {
+    decoded[0] = resize_image(decoded[0], image_size);
+  }
+  const DecodedImage& first = decoded[0];
+  // The whole set, sized by its first image, before the others fill memory.
+  const double bytes = static_cast<double>(n) * first.width * first.height * first.channels;
+  if (max_bytes == 0) {
+    max_bytes = default_image_memory();
+  }
+  if (bytes > static_cast<double>(max_bytes)) {
+    throw std::runtime_error(fmt::format(
+        "{} images of {} x {} x {} take {:.1f} GB in memory, more than the {:.1f} GB hpt holds "
+        "images in (half of this machine's memory); {} image_size to resize them",
+        n, first.width, first.height, first.channels, bytes / 1e9,
+        static_cast<double>(max_bytes) / 1e9, image_size > 0 ? "lower" : "set"));
+  }
   std::vector<std::exception_ptr> errors(n);
-  std::atomic<size_t> next{0};
+  std::atomic<size_t> next{1};
   auto work = [&]() {
     for (size_t i = next++; i < n; i = next++) {
       try {
         decoded[i] = decode_image(paths[i]);
         if (image_size > 0) {
           decoded[i] = resize_image(decoded[i], image_size);
+        } else if (decoded[i].width != first.width || decoded[i].height != first.height) {
+          const DecodedImage odd = std::move(decoded[i]);
+          decoded[i] = DecodedImage();  // Not kept: only images of the first's size fill memory.
+          throw std::runtime_error(fmt::format(
+              "image {} is {}x{} but {} is {}x{}; set image_size to resize them", paths[i],
+              odd.width, odd.height, paths[0], first.width, first.height));
         }
       } catch (...) {
         errors[i] = std::current_exception();
@@ -237,20 +275,10 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
     }
   }
 
-  PackedImages packed;
-  packed.count = static_cast<int64_t>(n);
-  if (n == 0) {
-    return packed;
-  }
-  packed.height = decoded[0].height;
-  packed.width = decoded[0].width;
+  packed.height = first.height;
+  packed.width = first.width;
   packed.channels = 1;
   for (size_t i = 0; i < n; ++i) {
-    if (decoded[i].width != packed.width || decoded[i].height != packed.height) {
-      throw std::runtime_error(
-          fmt::format("image {} is {}x{} but {} is {}x{}; set image_size to resize them", paths[i],
-                      decoded[i].width, decoded[i].height, paths[0], packed.width, packed.height));
-    }
     packed.channels = std::max(packed.channels, decoded[i].channels);
   }
   const size_t stride = static_cast<size_t>(packed.height) * packed.width * packed.channels;

@@ -59,10 +59,18 @@ struct PackedImages {
   std::vector<uint8_t> pixels;
 };
 
+// The most bytes of images decode_images holds by default: half of this machine's memory (a
+// dataset stays in memory while it trains).
+size_t default_image_memory();
+
 // Decodes `paths` on `threads` threads (0: hardware concurrency), resizes them to
 // image_size (0: native, which must be uniform) and packs them with 3 channels if any
-// image has colour, else 1. Throws std::runtime_error naming the first bad file.
-PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads = 0);
+// image has colour, else 1. Throws std::runtime_error naming the first bad file. The first
+// image sizes the set before the others are decoded: more than max_bytes (0:
+// default_image_memory()) is refused, saying to set (or lower) image_size; with image_size 0,
+// an image whose size differs from the first's is refused as soon as it is decoded.
+PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads = 0,
+                           size_t max_bytes = 0);
 
 // PNG bytes of a row-major height x width x channels uint8 image (channels 1-4).
 // Throws std::runtime_error if stb cannot encode it.
