@@ -203,6 +203,11 @@ TEST_CASE("decode_images refuses a set larger than its memory", "[image_io]") {
                     Catch::StartsWith("4 images of 16 x 16 x 3 take") &&
                         Catch::EndsWith("; lower image_size to resize them"));
   CHECK(default_image_memory() > (size_t{1} << 28));
+  CHECK(image_memory_problem(1e9, 1000000000).empty());
+  CHECK(image_memory_problem(432e9, 12600000000) ==
+        "take 432.0 GB in memory, more than the 12.6 GB hpt holds images in (half of this "
+        "machine's memory)");
+  CHECK(image_memory_problem(1e18).size() > 0);  // Beyond any machine's half.
 }
 
 // encode_png's bytes decode back to the same pixels (grey and RGB).

@@ -96,6 +96,30 @@ TEST_CASE("idx images and labels of two datasets are refused", "[sources][idx]")
                         Catch::Contains(dir.str("fashion-train-labels-idx1-ubyte")));
 }
 
+// Every IDX header is checked before any data is read: a t10k file of another image size, a
+// label count that differs, data that is not images, each named even while the train images'
+// data is corrupt (it was read, all of it, first).
+TEST_CASE("idx headers are checked before the data", "[sources][idx]") {
+  TempDir dir;
+  testing::write_idx_dataset(dir.path(), false, true);
+  const auto train = dir.path() / "train-images-idx3-ubyte";
+  testing::write_idx(train.string() + ".gz", {30, 4, 5}, std::vector<uint8_t>(600, 7), true);
+  std::filesystem::remove(train);
+  std::filesystem::resize_file(train.string() + ".gz",
+                               std::filesystem::file_size(train.string() + ".gz") - 12);
+  const auto load = [&] { return load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 0, ""}); };
+  CHECK_THROWS_WITH(load(), Catch::Contains("truncated or corrupt"));  // Its data, at last.
+  const auto t10k = dir.path() / "t10k-images-idx3-ubyte";
+  testing::write_idx(t10k, {12, 6, 5}, std::vector<uint8_t>(360, 1), false);
+  CHECK_THROWS_WITH(load(), t10k.string() + " holds 6x5 images but " + train.string() +
+                                ".gz holds 4x5");
+  testing::write_idx(t10k, {11, 4, 5}, std::vector<uint8_t>(220, 1), false);
+  CHECK_THROWS_WITH(load(), dir.str("t10k-labels-idx1-ubyte") + " must hold 11 labels to match " +
+                                t10k.string());
+  testing::write_idx(t10k, {12, 20}, std::vector<uint8_t>(240, 1), false);
+  CHECK_THROWS_WITH(load(), t10k.string() + " holds 2-d data, expected images [N, H, W]");
+}
+
 // Missing IDX files are errors naming the expected path; so is half a t10k pair.
 TEST_CASE("idx missing files are named", "[sources][idx]") {
   TempDir dir;

@@ -210,6 +210,19 @@ size_t default_image_memory() {
                                : size_t{4} << 30;
 }
 
+std::string image_memory_problem(double bytes, size_t max_bytes) {
+  if (max_bytes == 0) {
+    max_bytes = default_image_memory();
+  }
+  if (bytes <= static_cast<double>(max_bytes)) {
+    return "";
+  }
+  return fmt::format(
+      "take {:.1f} GB in memory, more than the {:.1f} GB hpt holds images in (half of this "
+      "machine's memory)",
+      bytes / 1e9, static_cast<double>(max_bytes) / 1e9);
+}
+
 PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads,
                            size_t max_bytes) {
   const size_t n = paths.size();
@@ -226,15 +239,10 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   const DecodedImage& first = decoded[0];
   // The whole set, sized by its first image, before the others fill memory.
   const double bytes = static_cast<double>(n) * first.width * first.height * first.channels;
-  if (max_bytes == 0) {
-    max_bytes = default_image_memory();
-  }
-  if (bytes > static_cast<double>(max_bytes)) {
-    throw std::runtime_error(fmt::format(
-        "{} images of {} x {} x {} take {:.1f} GB in memory, more than the {:.1f} GB hpt holds "
-        "images in (half of this machine's memory); {} image_size to resize them",
-        n, first.width, first.height, first.channels, bytes / 1e9,
-        static_cast<double>(max_bytes) / 1e9, image_size > 0 ? "lower" : "set"));
+  if (const std::string problem = image_memory_problem(bytes, max_bytes); !problem.empty()) {
+    throw std::runtime_error(fmt::format("{} images of {} x {} x {} {}; {} image_size to resize them",
+                                         n, first.width, first.height, first.channels, problem,
+                                         image_size > 0 ? "lower" : "set"));
   }
   std::vector<std::exception_ptr> errors(n);
   std::atomic<size_t> next{1};

@@ -340,27 +340,31 @@ std::vector<std::string> idx_class_names(const fs::path& root, int64_t max_label
 DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int image_size) {
   DecodedPools decoded;
   decoded.channels = 1;
-  int64_t max_label = 0;
+  // Every file's header is checked before any data is read: the shapes, the sizes the pools
+  // share, and the memory the images take.
+  double bytes = 0;
+  std::vector<std::vector<int64_t>> checked;  // Each file's dims, in order.
   for (const auto& source : sources.pools) {
-    IdxArray images = read_idx(source.idx_images);
-    IdxArray labels = read_idx(source.idx_labels);
-    if (images.dims.size() != 3) {
+    const std::vector<int64_t> images = read_idx_dims(source.idx_images);
+    const std::vector<int64_t> labels = read_idx_dims(source.idx_labels);
+    checked.push_back(images);
+    checked.push_back(labels);
+    if (images.size() != 3) {
       throw std::runtime_error(fmt::format("{} holds {}-d data, expected images [N, H, W]",
-                                           source.idx_images, images.dims.size()));
+                                           source.idx_images, images.size()));
     }
-    if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
+    if (labels.size() != 1 || labels[0] != images[0]) {
       throw std::runtime_error(fmt::format("{} must hold {} labels to match {}", source.idx_labels,
-                                           images.dims[0], source.idx_images));
+                                           images[0], source.idx_images));
     }
     // Before any resize or cast to int: stb_image_resize aborts on an empty image.
-    if (const std::string problem = image_size_problem(images.dims[2], images.dims[1]);
-        !problem.empty()) {
+    if (const std::string problem = image_size_problem(images[2], images[1]); !problem.empty()) {
       throw std::runtime_error(fmt::format("IDX file {} (header dims [{}]): {}", source.idx_images,
-                                           fmt::join(images.dims, ", "), problem));
+                                           fmt::join(images, ", "), problem));
     }
-    const auto height = static_cast<int>(images.dims[1]);
-    const auto width = static_cast<int>(images.dims[2]);
-    if (decoded.pools.empty()) {
+    const auto height = static_cast<int>(images[1]);
+    const auto width = static_cast<int>(images[2]);
+    if (&source == &sources.pools.front()) {
       decoded.height = height;
       decoded.width = width;
     } else if (image_size <= 0 && (height != decoded.height || width != decoded.width)) {
@@ -368,6 +372,27 @@ DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int
           fmt::format("{} holds {}x{} images but {} holds {}x{}", source.idx_images, height, width,
                       sources.pools[0].idx_images, decoded.height, decoded.width));
     }
+    bytes += static_cast<double>(images[0]) * height * width;
+    if (image_size > 0) {
+      bytes += static_cast<double>(images[0]) * image_size * image_size;  // Resized copies.
+    }
+  }
+  if (const std::string problem = image_memory_problem(bytes); !problem.empty()) {
+    throw std::runtime_error(fmt::format("the IDX images in {} {}", root.string(), problem));
+  }
+  int64_t max_label = 0;
+  auto dims = checked.begin();
+  for (const auto& source : sources.pools) {
+    IdxArray images = read_idx(source.idx_images);
+    IdxArray labels = read_idx(source.idx_labels);
+    for (const auto* file : {&images, &labels}) {
+      if (file->dims != *dims++) {
+        throw std::runtime_error(fmt::format(
+            "{} changed while it was read", file == &images ? source.idx_images : source.idx_labels));
+      }
+    }
+    const auto height = static_cast<int>(images.dims[1]);
+    const auto width = static_cast<int>(images.dims[2]);
     ImagePool pool;
     pool.name = source.name;
     pool.count = images.dims[0];

@@ -59,9 +59,14 @@ struct PackedImages {
   std::vector<uint8_t> pixels;
 };
 
-// The most bytes of images decode_images holds by default: half of this machine's memory (a
+// The most bytes of images a dataset may hold by default: half of this machine's memory (a
 // dataset stays in memory while it trains).
 size_t default_image_memory();
+
+// Why `bytes` of images cannot be held ("" when they can): "take 432.0 GB in memory, more than
+// the 12.6 GB hpt holds images in (half of this machine's memory)". max_bytes 0:
+// default_image_memory().
+std::string image_memory_problem(double bytes, size_t max_bytes = 0);
 
 // Decodes `paths` on `threads` threads (0: hardware concurrency), resizes them to
 // image_size (0: native, which must be uniform) and packs them with 3 channels if any
