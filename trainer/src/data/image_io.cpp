@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "hpt/io/regular_file.hpp"
+#include "hpt/trainer/image_truncation.hpp"
 
 namespace hpt::trainer {
 
@@ -127,6 +128,10 @@ DecodedImage decode_image(const std::string& path) {
   }
   if (const std::string problem = image_size_problem(width, height); !problem.empty()) {
     throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
+  }
+  if (const std::string cut = image_truncation_problem(bytes, path); !cut.empty()) {
+    throw std::runtime_error(
+        fmt::format("cannot decode image {}: truncated image data ({})", path, cut));
   }
   DecodedImage image;
   image.width = width;

@@ -37,8 +37,8 @@ bool has_image_extension(const std::string& name);
 
 // Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
 // Throws std::runtime_error naming the path if it is missing, not a regular file (a FIFO, a
-// device, a folder: never opened), unreadable, corrupt, larger than k_max_image_file_bytes,
-// or empty or larger than k_max_image_pixels (image_size_problem), checked from the header.
+// device, a folder: never opened), unreadable, corrupt, cut short (image_truncation_problem),
+// larger than k_max_image_file_bytes, or empty or larger than k_max_image_pixels (image_size_problem), checked from the header.
 DecodedImage decode_image(const std::string& path);
 
 // Returns the image resized to size x size (area filter when shrinking, bilinear when
