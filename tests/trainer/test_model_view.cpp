@@ -46,6 +46,15 @@ TEST_CASE("pca_2d", "[model_view]") {
   CHECK(xy[0][0].item<float>() == Approx(-6.0).margin(1e-3));
   CHECK(xy[5][0].item<float>() == Approx(6.0).margin(1e-3));
   CHECK(hpt::trainer::pca_2d(e * -1).first[5][0].item<float>() == Approx(-6.0).margin(1e-3));
+  // Wider than it has points (the Gram path): the same picture, and the second axis too.
+  const auto wide = torch::cat({e, torch::zeros({6, 61})}, 1);
+  const auto [wide_xy, wide_explained] = hpt::trainer::pca_2d(wide);
+  CHECK(torch::allclose(wide_xy, xy, 1e-4, 1e-4));
+  CHECK(wide_explained[0] == Approx(explained[0]));
+  CHECK(wide_explained[1] == Approx(explained[1]));
+  // A 16384-wide embedding of a few points is quick and small (its covariance took 2 GB).
+  const auto huge = torch::cat({e, torch::zeros({6, 16381})}, 1);
+  CHECK(torch::allclose(hpt::trainer::pca_2d(huge).first, xy, 1e-4, 1e-4));
   // One point, one dimension: zeros, not NaN.
   const auto one = hpt::trainer::pca_2d(torch::ones({1, 1}));
   CHECK(one.first.abs().sum().item<float>() == 0.0f);
