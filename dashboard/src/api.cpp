@@ -99,7 +99,8 @@ std::optional<std::string> read_log_tail(const std::string& path,
   }
   struct stat st {};
   std::string text;
-  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  // Where it was opened, too: a folder swapped for a link after the check leads nowhere.
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && opened_within(fd, folders);
   if (ok) {
     const off_t size = st.st_size;
     const off_t start =

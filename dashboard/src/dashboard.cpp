@@ -176,7 +176,8 @@ std::string Dashboard::file_moved_problem() {
 
 Response Dashboard::get(const std::string& path, const std::map<std::string, std::string>& query) {
   try {
-    if (path.rfind("/api/", 0) == 0) {
+    // On the parts, as route reads them: "//api/studies" is an API request too.
+    if (const auto parts = split_path(path); !parts.empty() && parts[0] == "api") {
       if (const std::string problem = file_moved_problem(); !problem.empty()) {
         return error_response(503, problem);
       }

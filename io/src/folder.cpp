@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -84,6 +85,15 @@ bool path_within(const std::string& path, const std::string& folder) {
   const std::filesystem::path rel =
       std::filesystem::path(resolved_path(path)).lexically_relative(resolved_path(folder));
   return !rel.empty() && *rel.begin() != "..";
+}
+
+bool opened_within(int fd, const std::vector<std::string>& folders) {
+  std::error_code ec;
+  const std::filesystem::path opened =
+      std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+  return !ec && std::any_of(folders.begin(), folders.end(), [&](const std::string& folder) {
+    return path_within(opened.string(), folder);
+  });
 }
 
 void create_folder(const std::string& path) {

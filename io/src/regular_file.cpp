@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "hpt/io/folder.hpp"
 
 namespace hpt {
 
@@ -55,6 +58,11 @@ void require_regular_file(const std::string& path, size_t max_bytes) {
 }
 
 std::string read_regular_file(const std::string& path, size_t max_bytes) {
+  return read_regular_file(path, max_bytes, {});
+}
+
+std::string read_regular_file(const std::string& path, size_t max_bytes,
+                              const std::vector<std::string>& within) {
   // stat first, so that a device is never opened (opening some has side effects)...
   require_regular_file(path, max_bytes);
   struct stat st {};
@@ -71,6 +79,9 @@ std::string read_regular_file(const std::string& path, size_t max_bytes) {
     fail(path, fmt::format("cannot read: {}", std::strerror(errno)));
   }
   check_regular(path, st, max_bytes);
+  if (!within.empty() && !opened_within(fd, within)) {
+    fail(path, fmt::format("opened outside {}", fmt::join(within, ", ")));
+  }
   std::string text;
   char buffer[65536];
   for (;;) {

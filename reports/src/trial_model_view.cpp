@@ -66,7 +66,9 @@ std::optional<std::string> located_log(const std::string& recorded,
   auto exists = [&ec](const fs::path& log) {
     return fs::exists(log, ec) || fs::is_directory(fs::path(log).replace_extension(), ec);
   };
-  if (exists(recorded)) {
+  // The recorded place when it is trusted; else the study's copy in a trusted folder (a
+  // study folder copied with its database: the original may still exist elsewhere).
+  if (exists(recorded) && in_trusted_folder(recorded, folders)) {
     return recorded;
   }
   const fs::path path(recorded);
@@ -79,6 +81,9 @@ std::optional<std::string> located_log(const std::string& recorded,
         return candidate.string();
       }
     }
+  }
+  if (exists(recorded)) {
+    return recorded;
   }
   return std::nullopt;
 }
@@ -96,7 +101,7 @@ std::optional<Json> load_trial_model_view(const FrozenTrial& trial, const TrialF
 std::optional<Json> trusted_model_view(const std::string& log,
                                        const std::vector<std::string>& folders) {
   const std::string path = model_view_path_of_log(log);
-  return in_trusted_folder(path, folders) ? read_model_view(path) : std::nullopt;
+  return in_trusted_folder(path, folders) ? read_model_view(path, folders) : std::nullopt;
 }
 
 }  // namespace hpt::reports

@@ -165,7 +165,8 @@ TEST_CASE("the dashboard says when its database file moved", "[dashboard]") {
     } else {
       std::filesystem::remove(db.path());
     }
-    for (const char* path : {"/api/studies", "/api/studies/1", "/api/studies/1/trials"}) {
+    for (const char* path : {"/api/studies", "/api/studies/1", "/api/studies/1/trials",
+                             "//api/studies/1", "/api//studies"}) {
       CHECK_THAT(get_json(*d, path, {}, 503)["error"].get<std::string>(),
                  Catch::StartsWith("the database file was deleted, moved or replaced after the "
                                    "dashboard opened it: restart hpt dashboard"));

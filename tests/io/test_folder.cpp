@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -91,6 +92,31 @@ TEST_CASE("path_within and resolved_path", "[io]") {
         hpt::resolved_path((dir.path() / "elsewhere" / "x").string()));
   CHECK(hpt::resolved_path(data + "/l/x").find("/l/") == std::string::npos);
   CHECK(std::filesystem::path(hpt::resolved_path("rel")).is_absolute());
+}
+
+// Where an open file lies is the kernel's word for it: a folder of its path swapped for a link
+// to elsewhere after a check of the path (a planted race) is caught after the open.
+TEST_CASE("opened_within", "[io][folder]") {
+  hpt::test::TempDir dir;
+  fs::create_directories(dir.path() / "trusted" / "study");
+  fs::create_directories(dir.path() / "secret");
+  std::ofstream(dir.path() / "trusted" / "study" / "1.log") << "mine\n";
+  std::ofstream(dir.path() / "secret" / "1.log") << "not yours\n";
+  const std::vector<std::string> trusted = {(dir.path() / "trusted").string()};
+  const auto opened = [&](const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    const bool within = hpt::opened_within(fd, trusted);
+    ::close(fd);
+    return within;
+  };
+  const fs::path log = dir.path() / "trusted" / "study" / "1.log";
+  CHECK(opened(log));
+  fs::rename(dir.path() / "trusted" / "study", dir.path() / "trusted" / "was");
+  fs::create_directory_symlink(dir.path() / "secret", dir.path() / "trusted" / "study");
+  CHECK_FALSE(opened(log));  // The same path, now through the link.
+  CHECK_FALSE(hpt::opened_within(-1, trusted));
+  CHECK_FALSE(hpt::opened_within(0, {}));
 }
 
 // A link (or a chain of them, relative or absolute) leads to the file it names, which need not

@@ -17,6 +17,21 @@ TEST_CASE("read_regular_file reads a small file", "[io]") {
   CHECK(read_regular_file(dir.file("a.yaml"), 100) == std::string("a: 1\n\0b", 7));
 }
 
+// With folders to keep within, a file reached through a link out of them is refused.
+TEST_CASE("read_regular_file within folders", "[io]") {
+  hpt::test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "in");
+  std::filesystem::create_directories(dir.path() / "out");
+  std::ofstream(dir.file("in/a.json")) << "{}";
+  std::ofstream(dir.file("out/a.json")) << "secret";
+  std::filesystem::create_directory_symlink(dir.path() / "out", dir.path() / "in" / "link");
+  const std::vector<std::string> in = {dir.file("in")};
+  CHECK(read_regular_file(dir.file("in/a.json"), 100, in) == "{}");
+  CHECK_THROWS_WITH(read_regular_file(dir.file("in/link/a.json"), 100, in),
+                    dir.file("in/link/a.json") + ": opened outside " + dir.file("in"));
+  CHECK(read_regular_file(dir.file("in/link/a.json"), 100) == "secret");  // No folders: any.
+}
+
 // A file over the limit is refused by its size, before reading it.
 TEST_CASE("read_regular_file refuses a file over the limit", "[io]") {
   hpt::test::TempDir dir;

@@ -90,6 +90,13 @@ TEST_CASE("located_log follows a moved study folder", "[model_view]") {
   CHECK(hpt::reports::located_log(old_log.string(), trials_dir) == moved.string());
   CHECK_FALSE(hpt::reports::located_log(old_log.string(), a));
   CHECK_FALSE(hpt::reports::located_log((dir.path() / "x" / "9.log").string(), b));
+  // Copied, not moved: the copy in the trusted folder, not the original the row names.
+  fs::create_directories(old_log.parent_path());
+  std::ofstream(old_log) << "original\n";
+  CHECK(hpt::reports::located_log(old_log.string(), b) == moved.string());
+  CHECK(hpt::reports::located_log(old_log.string(), a) == old_log.string());
+  const std::vector<std::string> elsewhere = {(dir.path() / "c").string()};
+  CHECK(hpt::reports::located_log(old_log.string(), elsewhere) == old_log.string());
 }
 
 // With a server's trusted folders, a model view is read only from inside them, wherever the

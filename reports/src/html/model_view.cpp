@@ -260,13 +260,14 @@ void render_pairs(std::string& out, const Json& view, const ViewReader& reader, 
 
 }  // namespace
 
-std::optional<Json> read_model_view(const std::string& path) {
+std::optional<Json> read_model_view(const std::string& path,
+                                    const std::vector<std::string>& within) {
   std::error_code ec;
   if (std::filesystem::is_symlink(path, ec)) {
     return std::nullopt;
   }
   try {
-    Json j = Json::parse(read_regular_file(path, k_max_file_bytes));
+    Json j = Json::parse(read_regular_file(path, k_max_file_bytes, within));
     if (j.is_object() && j.value("format", Json()) == k_model_view_format) {
       return j;
     }

@@ -3,6 +3,7 @@
 // checked before any work, so that a wrong path fails first, in one line.
 
 #include <string>
+#include <vector>
 
 #include "hpt/io/file_error.hpp"
 
@@ -28,5 +29,10 @@ std::string link_target(const std::string& path);
 
 // Whether path is folder or lies inside it, both resolved (resolved_path).
 bool path_within(const std::string& path, const std::string& folder);
+
+// Whether the file open at fd lies inside one of folders, by where the kernel found it
+// (/proc/self/fd): checked after opening, a folder of the path swapped for a symbolic link
+// between a check of the path and the open cannot lead outside.
+bool opened_within(int fd, const std::vector<std::string>& folders);
 
 }  // namespace hpt

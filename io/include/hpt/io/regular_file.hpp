@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hpt/io/file_error.hpp"
 
@@ -14,6 +15,12 @@ namespace hpt {
 // Never blocks on a FIFO or device: throws FileError "path: not a regular file (a FIFO)",
 // "path: larger than the limit of N bytes", or "path: cannot open: reason".
 std::string read_regular_file(const std::string& path, size_t max_bytes);
+
+// read_regular_file of a file that must lie inside one of folders where it is opened
+// (opened_within), else FileError "path: opened outside ...": for paths a less trusted
+// process may have planted links in (a trial's files).
+std::string read_regular_file(const std::string& path, size_t max_bytes,
+                              const std::vector<std::string>& within);
 
 // Throws as read_regular_file does unless path (links followed) is a regular file of at most
 // max_bytes; opens nothing. For files a library opens itself (LibTorch's torch::load).

@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hpt/tuner/distribution.hpp"
 
@@ -26,8 +27,9 @@ inline constexpr const char* k_model_view_format = "hpt-model-view";
 
 // The model view at path: a regular file (not a symbolic link) of at most 32 MiB holding a
 // JSON object whose "format" is k_model_view_format; std::nullopt otherwise (absent, unreadable,
-// too large, not JSON, another format).
-std::optional<Json> read_model_view(const std::string& path);
+// too large, not JSON, another format, or opened outside `within` when that is given).
+std::optional<Json> read_model_view(const std::string& path,
+                                    const std::vector<std::string>& within = {});
 
 // The view as an HTML <section id="model"> headed `heading`. Never throws on a malformed view:
 // every text is escaped, a thumbnail is used only if it is base64 text, malformed parts are

@@ -43,9 +43,10 @@ struct TrialFolders {
 };
 
 // Where a trial's log is now: recorded (an absolute path written when the trial ran) if it or
-// the trial's artifact folder <n>/ beside it exists (a quiet worker writes no log), else the same last two or three path parts ("<study>_trials/<study folder>/<n>.log")
-// under one of folders, for a study folder moved or copied with its database. std::nullopt
-// when neither exists.
+// the trial's artifact folder <n>/ beside it exists (a quiet worker writes no log) inside one
+// of folders; else the same last two or three path parts ("<study>_trials/<study folder>/
+// <n>.log") under one of folders, for a study folder moved or copied with its database; else
+// recorded if it exists anywhere. std::nullopt when none exists.
 std::optional<std::string> located_log(const std::string& recorded,
                                        const std::vector<std::string>& folders);
 
