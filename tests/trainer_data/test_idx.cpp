@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "fixtures.hpp"
@@ -35,6 +37,14 @@ TEST_CASE("find_idx_file picks the existing variant", "[idx]") {
   CHECK(find_idx_file(dir.str(), "train", "images") == dir.str("train-images-idx3-ubyte"));
   CHECK(find_idx_file(dir.str(), "train", "labels").empty());
   CHECK(idx_file_name("t10k", "labels") == "t10k-labels-idx1-ubyte");
+  // Something else at the name (a FIFO, a folder) is named as such, not "not found", and the
+  // FIFO is never opened.
+  REQUIRE(::mkfifo(dir.str("train-labels-idx1-ubyte").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(find_idx_file(dir.str(), "train", "labels"),
+                    dir.str("train-labels-idx1-ubyte") + ": not a regular file (a FIFO)");
+  std::filesystem::create_directory(dir.path() / "t10k-labels-idx1-ubyte.gz");
+  CHECK_THROWS_WITH(find_idx_file(dir.str(), "t10k", "labels"),
+                    dir.str("t10k-labels-idx1-ubyte.gz") + ": not a regular file (a directory)");
 
   TempDir other;
   testing::write_idx(other.path() / "EMNIST-Letters-Test-Labels-IDX1-UBYTE.gz", {1}, {5}, true);

@@ -13,6 +13,8 @@
 #include <regex>
 #include <stdexcept>
 
+#include "hpt/io/regular_file.hpp"
+
 namespace hpt::trainer {
 namespace {
 
@@ -165,6 +167,9 @@ std::string find_idx_file(const std::string& folder, const std::string& pool,
   for (const std::string& path : {canonical, canonical + ".gz"}) {
     if (fs::is_regular_file(path)) {
       return path;
+    }
+    if (std::error_code ec; fs::exists(path, ec)) {
+      hpt::require_regular_file(path);  // Names what is there instead (a FIFO, a folder).
     }
   }
   // Other spellings: "train-images.idx3-ubyte" (MNIST unpacked on Windows, Kaggle), a prefix
