@@ -55,12 +55,13 @@ void add_dashboard_command(CLI::App& app) {
                         reports::log_folders(args->db, args->trials_dirs));
     dashboard.on_file_moved(
         [](const std::string& note) { std::cerr << "hpt: warning: " << note << std::endl; });
-    if (!is_loopback_host(args->serve.host)) {
-      std::cerr << "hpt: warning: listening on " << args->serve.host
-                << ", which other machines may reach: the dashboard has no login; anyone who "
-                   "can connect sees the studies (prefer an SSH tunnel to 127.0.0.1)\n";
-    }
     serve(dashboard, args->serve, [&](int port) {
+      // Once listening: an address it cannot listen on is the one error, without a warning.
+      if (!is_loopback_host(args->serve.host)) {
+        std::cerr << "hpt: warning: listening on " << args->serve.host
+                  << ", which other machines may reach: the dashboard has no login; anyone who "
+                     "can connect sees the studies (prefer an SSH tunnel to 127.0.0.1)\n";
+      }
       const std::string host =
           args->serve.host.find(':') != std::string::npos && args->serve.host.front() != '['
               ? "[" + args->serve.host + "]"

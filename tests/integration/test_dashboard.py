@@ -103,6 +103,12 @@ class DashboardCliTest(TempDirTest):
         self.assertIn("http://0.0.0.0:", first)
         self.assertIn("warning", err)
         self.assertIn("SSH tunnel", err)
+        # An address it cannot listen on: the one error line, no warning about listening there.
+        proc = run_hpt("dashboard", os.path.join(self.dir, "study.db"), "--host", "999.1.1.1",
+                       "--port", "0", timeout=30)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stderr.strip(), "hpt: error: cannot listen on 999.1.1.1:0 (address in "
+                         "use, not an address of this machine, or not allowed)")
 
 
 class DashboardBrowserTest(TempDirTest):
