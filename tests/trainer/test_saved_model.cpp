@@ -381,6 +381,14 @@ TEST_CASE("load_model names the model.json key it refuses", "[saved_model]") {
   meta.erase("threshold");
   std::ofstream(out + "/model.json") << meta.dump();
   CHECK_THROWS_WITH(load_model(out), file + "threshold: missing");
+  meta = good;
+  meta.erase("extractor");  // Was the JSON library's "[json.exception.out_of_range.403] ...".
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK_THROWS_WITH(load_model(out), file + "extractor: missing");
+  meta = good;
+  meta["config"]["dataset"]["format"] = "zip";  // Named under "config", where it is.
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK_THROWS_WITH(load_model(out), Catch::StartsWith(file + "config: dataset.format: "));
   // embedding_dim 9 against a head.pt of 4: the file's shape is named, not a matmul error.
   meta = good;
   meta["head"]["embedding_dim"] = 9;

@@ -95,9 +95,9 @@ SavedModel load_model(const std::string& dir) {
             .units(h.integers("units", 1, k_max_units, k_max_blocks))
             .dropout(h.number("dropout", 0.0, 1.0));
     const double threshold = root.number("threshold", 0.0, k_max_distance);
-    ExperimentConfig config = experiment_from_json(root.object("config").json(), json_path);
+    ExperimentConfig config = experiment_from_json(root.object("config").json(), json_path + ": config");
     hpt::require_regular_file(dir + "/head.pt");
-    FeatureExtractor extractor = FeatureExtractor::load(meta.at("extractor"), dir);
+    FeatureExtractor extractor = FeatureExtractor::load(root.object("extractor").json(), dir);
     if (extractor.feature_dim() != in_features) {
       throw std::invalid_argument(
           fmt::format("head.in_features: the head takes {} features but the extractor gives {}",
