@@ -314,8 +314,8 @@ TEST_CASE("an unusable split is refused before pretraining", "[training][split]"
                                       "idx dataset: its held-out images (the t10k files)"));
 }
 
-// An extractor whose features are all NaN or all inf stops the run with one line naming the
-// split (roc_auc used to loop forever on NaN distances).
+// An extractor whose features are all NaN or all inf stops the run with one line naming its
+// key, its file and the split (roc_auc used to loop forever on NaN distances).
 TEST_CASE("non-finite features stop the run", "[training][nan]") {
   const std::string data = hpt::test::make_synthetic_idx("nan-features");
   for (const char* value : {"nan", "inf"}) {
@@ -326,12 +326,14 @@ TEST_CASE("non-finite features stop the run", "[training][nan]") {
     const std::string path = data + "/" + value + ".pt";
     m.save(path);
     ExperimentConfig c = tiny_experiment(data, path);
+    c.origins["feature_extractor"] = "exp.yaml:2: feature_extractor";
     CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
-                      "the feature extractor's features of the train split are not finite (NaN "
-                      "or inf): the model is broken or training diverged; no metrics reported");
+                      "exp.yaml:2: feature_extractor: the features the TorchScript module " +
+                          path + " gives for the train split are not finite (NaN or inf): its "
+                                 "forward() is broken for these images; no metrics reported");
     c.trainable_extractor = true;  // No cached features: the test features are checked.
     CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
-                      Catch::Contains("features of the test split are not finite"));
+                      Catch::Contains("gives for the test split are not finite"));
   }
 }
 

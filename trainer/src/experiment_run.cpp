@@ -135,8 +135,21 @@ void require_finite(const torch::Tensor& values, const std::string& what, const 
   }
 }
 
-constexpr const char* k_features = "feature extractor's features";
 constexpr const char* k_embeddings = "trained model's embeddings";
+
+// Stops the run when the extractor's features of a split hold NaN or inf, naming the extractor
+// (a user's TorchScript module by its feature_extractor key: its forward() is at fault).
+void require_finite_features(const torch::Tensor& features, const ExperimentConfig& config,
+                             const FeatureExtractor& extractor, const char* split) {
+  if (extractor.is_builtin()) {
+    require_finite(features, "built-in CNN's features", split);
+  } else if (!torch::isfinite(features).all().item<bool>()) {
+    throw std::runtime_error(fmt::format(
+        "{}: the features the TorchScript module {} gives for the {} split are not finite (NaN "
+        "or inf): its forward() is broken for these images; no metrics reported",
+        origin_of(config, "feature_extractor"), extractor.script_path(), split));
+  }
+}
 
 FeatureExtractor make_extractor(const ExperimentConfig& config, const Dataset& dataset,
                                 const torch::Device& device, ExperimentResult& result,
@@ -179,8 +192,8 @@ LoopInputs loop_inputs(const ExperimentConfig& config, const Dataset& dataset,
   const auto t0 = Clock::now();
   auto features = cached_features(dataset, extractor, nullptr, log);
   result.timings["features"] = seconds_since(t0);
-  require_finite(features[0], k_features, "train");
-  require_finite(features[1], k_features, "val");  // Test: with the baseline, for every run.
+  require_finite_features(features[0], config, extractor, "train");
+  require_finite_features(features[1], config, extractor, "val");  // Test: with the baseline.
   if (!config.image_augmentation) {
     in.train.inputs = features[0];
     in.extractor = nullptr;
@@ -285,7 +298,7 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
                                         seed_for(config.seed, "test-pairs"));
   const torch::Tensor test_features =
       is_images(in.test.inputs) ? extractor.extract(in.test.inputs) : in.test.inputs;
-  require_finite(test_features, k_features, "test");
+  require_finite_features(test_features, config, extractor, "test");
   result.baseline_test_roc_auc = pair_roc_auc(test_features, test_pairs, true);
 
   // The head's initialisation comes from LibTorch's process-wide generator (one trial per
