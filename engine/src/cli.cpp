@@ -324,7 +324,7 @@ void check_not_database(const std::string& out, const std::string& storage_url) 
     if (same_file(out, file) || (!ec && !ec_db && !ec_out && name == out_name)) {
       throw std::invalid_argument(
           fmt::format("output '{}' is the study database{} '{}'; refusing to overwrite it", out,
-                      *suffix ? std::string(" file ") + (suffix + 1) : std::string(), file));
+                      *suffix ? fmt::format("'s SQLite {} file", suffix) : std::string(), file));
     }
   }
 }

@@ -159,7 +159,7 @@ TEST_CASE("cli: check_output_path refuses the database", "[cli]") {
                                                         {db + "-journal", (dir / "alias.db").string()}}) {
     INFO(out << " against " << storage);
     CHECK_THROWS_WITH(check_output_path(out, storage),
-                      Catch::Contains("is the study database file journal"));
+                      Catch::Contains("is the study database's SQLite -journal file"));
   }
   CHECK_NOTHROW(check_output_path((dir / "report.html").string(), db));
   CHECK_NOTHROW(check_output_path((dir / "report.html").string(), "postgresql://u@h/db"));
