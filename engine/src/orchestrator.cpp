@@ -1262,6 +1262,31 @@ int Orchestrator::run() {
 
 }  // namespace
 
+// The longest HPT_PARAMS string a trial of config can give its worker (fixed, with each
+// parameter at its longest value: a categorical's longest choice, a number printed at its
+// longest), and the parameter whose longest value is longest.
+std::pair<size_t, std::string> longest_params_env(const StudyConfig& config) {
+  Json values = config.fixed;
+  std::string widest;
+  size_t widest_bytes = 0;
+  for (const auto& [name, dist] : config.search_space) {
+    Json value = -1.2345678901234567e+308;
+    if (const auto* c = std::get_if<CategoricalDistribution>(&dist)) {
+      for (const auto& choice : c->choices) {
+        if (choice.dump().size() > value.dump().size()) {
+          value = choice;
+        }
+      }
+    }
+    if (const size_t bytes = value.dump().size(); bytes >= widest_bytes) {
+      widest = name;
+      widest_bytes = bytes;
+    }
+    values[name] = std::move(value);
+  }
+  return {std::strlen("HPT_PARAMS=") + values.dump().size(), widest};
+}
+
 std::string check_study(const StudyConfig& config, const RunOptions& options) {
   // The YAML and --study were checked by the same rule; a config built in code was not.
   if (const std::string problem = study_name_problem(config.name); !problem.empty()) {
@@ -1290,6 +1315,14 @@ std::string check_study(const StudyConfig& config, const RunOptions& options) {
         "{}: fixed: {} bytes as JSON, but workers get it in HPT_FIXED and Linux passes at most {} "
         "bytes in one environment variable",
         config.file, n, k_max_arg_string - 1));
+  }
+  // ...and the fixed section with the trial's parameters in HPT_PARAMS: the longest values the
+  // search space can give must fit too (a choice of 200 KB failed every trial drawing it).
+  if (const auto [n, widest] = longest_params_env(config); n + 1 > k_max_arg_string) {
+    throw std::runtime_error(fmt::format(
+        "{}: search_space.{}: its longest value makes HPT_PARAMS {} bytes, but workers get their "
+        "parameters in HPT_PARAMS and Linux passes at most {} bytes in one environment variable",
+        config.file, widest, n, k_max_arg_string - 1));
   }
   if (const std::string problem = folder_problem(dir); !problem.empty()) {
     throw std::runtime_error(problem);  // It names the path.
