@@ -374,6 +374,13 @@ TEST_CASE("a frozen torchscript extractor travels with the model", "[model][torc
     CHECK(torch::equal(FeatureExtractor::load(entry, models.back()).extract(images), want));
     CHECK(std::filesystem::equivalent(kept, models.back() + "/extractor.pt"));
     CHECK_FALSE(std::filesystem::equivalent(kept, models[0] + "/extractor.pt"));
+    // A shared folder that cannot be made (a file in its way): a copy of its own, no error.
+    std::ofstream(tmp.file("blocked")) << "a file";
+    models.push_back(tmp.file("trial3"));
+    std::filesystem::create_directory(models.back());
+    ex.save(models.back(), tmp.file("blocked") + "/shared");
+    CHECK(std::filesystem::hard_link_count(models.back() + "/extractor.pt") == 1);
+    CHECK(torch::equal(FeatureExtractor::load(entry, models.back()).extract(images), want));
   }
 
   auto old_entry = entry;  // As hpt wrote it before copying the file.

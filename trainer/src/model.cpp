@@ -546,23 +546,28 @@ void FeatureExtractor::copy_script_file(const std::string& target,
   // A hard link to hpt's own copy: no space taken per model (a study keeps a model per trial,
   // and a ResNet-50 is 100 MB). Never to the user's file: rewritten in place (torch.jit.save
   // truncates it), it would rewrite every model linked to it. A copy where links cannot be
-  // made (another filesystem). Either way load() checks the bytes.
-  bool linked = false;
-  if (!shared_dir.empty()) {
-    create_folder(shared_dir);
-    const std::string kept = fmt::format("{}/{}.pt", shared_dir, fingerprint);
-    if (std::filesystem::symlink_status(kept).type() != std::filesystem::file_type::regular ||
-        content_fingerprint(file_digest(kept)) != fingerprint) {
-      copy_to(kept);
+  // made (another filesystem) or shared_dir cannot be written. Either way load() checks the
+  // bytes.
+  const auto link_shared = [&] {
+    try {
+      create_folder(shared_dir);
+      const std::string kept = fmt::format("{}/{}.pt", shared_dir, fingerprint);
+      if (std::filesystem::symlink_status(kept).type() != std::filesystem::file_type::regular ||
+          content_fingerprint(file_digest(kept)) != fingerprint) {
+        copy_to(kept);
+      }
+      std::error_code ec;
+      const std::string tmp = target + ".link-tmp";
+      std::filesystem::remove(tmp, ec);
+      std::filesystem::create_hard_link(kept, tmp, ec);
+      const bool linked = !ec && (std::filesystem::rename(tmp, target, ec), !ec);
+      std::filesystem::remove(tmp, ec);
+      return linked;
+    } catch (const std::exception&) {
+      return false;  // A copy of its own instead.
     }
-    std::error_code ec;
-    const std::string tmp = target + ".link-tmp";
-    std::filesystem::remove(tmp, ec);
-    std::filesystem::create_hard_link(kept, tmp, ec);
-    linked = !ec && (std::filesystem::rename(tmp, target, ec), !ec);
-    std::filesystem::remove(tmp, ec);
-  }
-  if (!linked) {
+  };
+  if (shared_dir.empty() || !link_shared()) {
     copy_to(target);
   }
   if (content_fingerprint(file_digest(target)) != fingerprint) {
