@@ -31,6 +31,7 @@
 #include "hpt/engine/worker_process.hpp"
 #include "hpt/engine/worker_set.hpp"
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/folder.hpp"
 #include "hpt/io/stop_signals.hpp"
 #include "hpt/io/terminal_text.hpp"
@@ -298,6 +299,9 @@ class Orchestrator {
   // its trials folder, the built-in trainer's executable. Throws one line.
   void preflight();
   void open_study();
+  // Says so when a new study starts in a database that holds others (a misspelt --study or
+  // study.name starts afresh instead of resuming), naming them and the likely intended one.
+  void note_new_study_beside(const std::string& name);
   // Starts trials while slots (jobs, GPUs), the failure budget, the backoff and signals
   // allow.
   void launch_some();
@@ -459,6 +463,7 @@ void Orchestrator::open_study() {
     check_folder(it != attrs.end() ? std::optional(key_text(it->second)) : std::nullopt);
   } else {
     check_folder(std::nullopt);
+    note_new_study_beside(name);
     try {
       m_study_id = m_storage.create_study(name, m_config.directions);
     } catch (const StorageError&) {
@@ -486,6 +491,28 @@ void Orchestrator::open_study() {
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
+}
+
+void Orchestrator::note_new_study_beside(const std::string& name) {
+  std::vector<std::string> others;
+  std::vector<std::string> quoted;
+  for (const auto& s : m_storage.list_studies()) {
+    others.push_back(s.name);
+    if (quoted.size() < 5) {
+      quoted.push_back("'" + s.name + "'");
+    }
+  }
+  if (others.empty()) {
+    return;
+  }
+  const auto nearest = near_miss(name, others);
+  m_progress.note(fmt::format(
+      "new study '{}' in a database that holds {} other{}: {}{}{}", name, others.size(),
+      others.size() == 1 ? "" : "s", fmt::join(quoted, ", "),
+      quoted.size() < others.size() ? ", ..." : "",
+      nearest ? fmt::format("; to resume '{}' instead, give its name (--study or study.name)",
+                            *nearest)
+              : ""));
 }
 
 // RUNNING trials whose owner is gone: same host and dead, or silent past the grace.

@@ -78,6 +78,26 @@ TEST_CASE("orchestrator: values reach the storage", "[orchestrator]") {
   }
 }
 
+// A new study in a database holding others says so, naming them and the one a typo missed
+// (`--study ss` for `s` started afresh without a word); resuming says nothing of the kind.
+TEST_CASE("orchestrator: a new study beside others is said", "[orchestrator]") {
+  TempDb t;
+  auto c = shell_study(t, "echo \"{\\\"value\\\": {x}}\"");
+  std::string log;
+  REQUIRE(run(c, 1, &log) == k_exit_ok);
+  CHECK_THAT(log, !Catch::Contains("new study"));  // The first study of a new database.
+  c.name = "ss";
+  REQUIRE(run(c, 1, &log) == k_exit_ok);
+  CHECK_THAT(log, Catch::Contains("hpt: new study 'ss' in a database that holds 1 other: 's'; to "
+                                  "resume 's' instead, give its name (--study or study.name)\n"));
+  REQUIRE(run(c, 2, &log) == k_exit_ok);  // Resumed: nothing to say.
+  CHECK_THAT(log, !Catch::Contains("new study"));
+  c.name = "unrelated-name";
+  REQUIRE(run(c, 1, &log) == k_exit_ok);
+  CHECK_THAT(log, Catch::Contains("new study 'unrelated-name' in a database that holds 2 others: "
+                                  "'s', 'ss'\n"));
+}
+
 // A failing objective stops the study after max_failures; exit code says so.
 TEST_CASE("orchestrator: failure budget", "[orchestrator]") {
   TempDb t;
