@@ -232,7 +232,7 @@ TEST_CASE("orchestrator: repeated step keeps the first value", "[orchestrator]")
   REQUIRE(run(c, 1) == k_exit_ok);
   auto trials = all_trials(t.db());
   REQUIRE(trials.size() == 1);
-  CHECK(trials[0].intermediate_values == std::map<int64_t, double>{{1, 5.0}, {2, 7.0}});
+  CHECK(trials[0].intermediate_values == hpt::StepValues{{1, 5.0}, {2, 7.0}});
 }
 
 // A daemon started with setsid by a worker does not outlive its trial.
@@ -429,7 +429,7 @@ TEST_CASE("orchestrator (scripted): prune decision sent back", "[orchestrator][s
   CHECK(trials[0].state == TrialState::Complete);
   CHECK(trials[1].state == TrialState::Complete);
   CHECK(trials[2].state == TrialState::Pruned);
-  CHECK(trials[2].intermediate_values == std::map<int64_t, double>{{0, 9.0}});
+  CHECK(trials[2].intermediate_values == hpt::StepValues{{0, 9.0}});
   REQUIRE(trials[2].value);
   CHECK(*trials[2].value == 9.0);
   CHECK(signals_by_trial(set)[2] == std::vector<int>{SIGTERM});

@@ -66,7 +66,7 @@ inline FrozenTrial finished_template(TrialState state, std::optional<double> val
 }
 
 // NaN-aware equality of intermediate values.
-inline bool same_values(const std::map<int64_t, double>& a, const std::map<int64_t, double>& b) {
+inline bool same_values(const hpt::StepValues& a, const hpt::StepValues& b) {
   if (a.size() != b.size()) {
     return false;
   }

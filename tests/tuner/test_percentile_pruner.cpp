@@ -18,7 +18,7 @@ namespace {
 std::vector<FrozenTrial> history(int n) {
   std::vector<FrozenTrial> out;
   for (int i = 0; i < n; ++i) {
-    std::map<int64_t, double> iv;
+    hpt::StepValues iv;
     for (int s = 0; s < 10; ++s) {
       iv[s] = i;
     }
@@ -27,7 +27,7 @@ std::vector<FrozenTrial> history(int n) {
   return out;
 }
 
-FrozenTrial running(std::map<int64_t, double> iv) {
+FrozenTrial running(hpt::StepValues iv) {
   return hpt::test::make_trial(99, TrialState::Running, {}, {}, std::move(iv));
 }
 

@@ -12,7 +12,7 @@ namespace hpt::test {
 
 inline FrozenTrial make_trial(int number, TrialState state, std::optional<double> value,
                               std::map<std::string, double> params = {},
-                              std::map<int64_t, double> intermediate = {}) {
+                              hpt::StepValues intermediate = {}) {
   FrozenTrial t;
   t.id = number + 1;
   t.number = number;

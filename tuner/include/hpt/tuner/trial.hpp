@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hpt/tuner/distribution.hpp"
+#include "hpt/tuner/step_values.hpp"
 
 namespace hpt {
 
@@ -44,7 +45,7 @@ struct FrozenTrial {
   std::vector<double> values;
   std::map<std::string, double> params;               // Internal representation.
   std::map<std::string, Distribution> distributions;  // Same keys as params.
-  std::map<int64_t, double> intermediate_values;      // step -> value (may be NaN).
+  StepValues intermediate_values;                     // step -> value (may be NaN).
   std::map<std::string, Json> user_attrs;
   std::map<std::string, Json> system_attrs;
   std::optional<Clock::time_point> datetime_start;
