@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <tuple>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
@@ -352,6 +353,8 @@ TEST_CASE("a frozen torchscript extractor travels with the model", "[model][torc
       ex.save(models.back(), shared);
     }
     CHECK(std::filesystem::hard_link_count(models[0] + "/extractor.pt") == 3);
+    const std::string kept_name = std::filesystem::directory_iterator(shared)->path().filename();
+    CHECK(std::regex_match(kept_name, std::regex("[0-9a-f]{16}-[0-9]+\\.pt")));
     CHECK(std::filesystem::equivalent(models[0] + "/extractor.pt", models[1] + "/extractor.pt"));
     // The user's file rewritten in place (torch.jit.save truncates it) changes no model.
     const std::string backup = tmp.file("backup.pt");

@@ -551,7 +551,12 @@ void FeatureExtractor::copy_script_file(const std::string& target,
   const auto link_shared = [&] {
     try {
       create_folder(shared_dir);
-      const std::string kept = fmt::format("{}/{}.pt", shared_dir, fingerprint);
+      // Named by its content: "<hash>-<size>.pt" (the fingerprint's separators trimmed).
+      std::string name = fingerprint;
+      while (!name.empty() && name.back() == '-') {
+        name.pop_back();
+      }
+      const std::string kept = fmt::format("{}/{}.pt", shared_dir, name);
       if (std::filesystem::symlink_status(kept).type() != std::filesystem::file_type::regular ||
           content_fingerprint(file_digest(kept)) != fingerprint) {
         copy_to(kept);
