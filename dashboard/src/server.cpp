@@ -31,7 +31,8 @@ bool is_loopback_host_header(const std::string& host) {
 }
 
 std::optional<Refusal> request_refusal(const std::string& method, const std::string& host_header,
-                                       bool has_range, size_t content_length, bool loopback_only) {
+                                       bool has_range, size_t content_length, bool loopback_only,
+                                       bool has_transfer_encoding) {
   if (method != "GET" && method != "HEAD") {
     return Refusal{405, "only GET and HEAD are served (the dashboard is read-only)"};
   }
@@ -43,7 +44,7 @@ std::optional<Refusal> request_refusal(const std::string& method, const std::str
   if (has_range) {
     return Refusal{416, "range requests are not served"};
   }
-  if (content_length > 0) {
+  if (content_length > 0 || has_transfer_encoding) {
     return Refusal{413, "requests with a body are not served"};
   }
   return std::nullopt;
@@ -68,7 +69,7 @@ void configure(httplib::Server& server, Dashboard& dashboard, bool loopback_only
             request_refusal(req.method, req.get_header_value("Host"), req.has_header("Range"),
                             static_cast<size_t>(std::strtoull(
                                 req.get_header_value("Content-Length").c_str(), nullptr, 10)),
-                            loopback_only);
+                            loopback_only, req.has_header("Transfer-Encoding"));
         if (!refusal) {
           return httplib::Server::HandlerResponse::Unhandled;
         }

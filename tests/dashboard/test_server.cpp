@@ -104,6 +104,7 @@ TEST_CASE("request_refusal", "[server]") {
   CHECK(request_refusal("GET", "evil.example:80", false, 0, true)->status == 403);
   CHECK(request_refusal("GET", "localhost", true, 0, true)->status == 416);
   CHECK(request_refusal("GET", "localhost", false, 10, true)->status == 413);
+  CHECK(request_refusal("GET", "localhost", false, 0, true, true)->status == 413);  // Chunked.
 }
 
 // Over HTTP: a DNS-rebinding Host, a 2,000-range request, a body, a POST and an idle
@@ -132,6 +133,10 @@ TEST_CASE("serve refuses hostile requests", "[server]") {
   auto with_body = client.Get("/api/studies", {{"Content-Length", "100"}});
   // Refused or cut off, never read into memory: the server goes on answering.
   CHECK((!with_body || with_body->status == 413));
+  // A chunked body (no Content-Length): refused too; it was answered 200 and its chunks left
+  // on the connection to be read as the next request.
+  auto chunked = client.Get("/api/studies", {{"Transfer-Encoding", "chunked"}});
+  CHECK((!chunked || chunked->status == 413));
   // Many silent connections: each is dropped after 2 s of silence, and requests go on.
   std::vector<int> silent;
   for (int i = 0; i < 70; ++i) {

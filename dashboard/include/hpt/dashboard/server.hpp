@@ -25,13 +25,16 @@ bool is_loopback_host_header(const std::string& host);
 // Why a request is refused before it is routed: a method other than GET/HEAD (405), a Host
 // header naming another machine while the dashboard listens on loopback only (403: a page of
 // another site reaching it through DNS rebinding; an absent Host is taken), a Range header
-// (416: httplib would build a multi-range answer in memory), a body (413).
+// (416: httplib would build a multi-range answer in memory), a body (413: a Content-Length
+// above 0, or any Transfer-Encoding, whose chunks a GET would otherwise leave unread on the
+// connection).
 struct Refusal {
   int status;
   std::string reason;
 };
 std::optional<Refusal> request_refusal(const std::string& method, const std::string& host_header,
-                                       bool has_range, size_t content_length, bool loopback_only);
+                                       bool has_range, size_t content_length, bool loopback_only,
+                                       bool has_transfer_encoding = false);
 
 // Serves dashboard on host:port until SIGINT or SIGTERM (blocked in the calling thread and the
 // server's threads, taken by a signal thread) or until stop_when returns true (checked every
