@@ -97,6 +97,7 @@ void configure(httplib::Server& server, Dashboard& dashboard, bool loopback_only
     Response r = dashboard.get(req.path, query);
     res.status = r.status;
     res.set_header("Cache-Control", "no-store");
+    res.set_header("Accept-Ranges", "none");  // Ranges are refused (416); httplib said "bytes".
     res.set_header("X-Content-Type-Options", "nosniff");
     // Pages embed their scripts and styles and fetch only from here; no page may frame them.
     res.set_header("Content-Security-Policy",

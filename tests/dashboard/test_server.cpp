@@ -157,6 +157,8 @@ TEST_CASE("serve refuses hostile requests", "[server]") {
   CHECK(page->status == 200);
   CHECK_THAT(page->get_header_value("Content-Security-Policy"),
              Catch::Contains("frame-ancestors 'none'"));
+  CHECK(page->get_header_value("Accept-Ranges") == "none");  // As the 416 above says.
+  CHECK(page->get_header_value_count("Accept-Ranges") == 1);
   for (int fd : silent) {
     ::close(fd);
   }
