@@ -497,6 +497,9 @@ void Orchestrator::note_new_study_beside(const std::string& name) {
   std::vector<std::string> others;
   std::vector<std::string> quoted;
   for (const auto& s : m_storage.list_studies()) {
+    if (s.name == name) {
+      return;  // Another host made it just now: this one joins it.
+    }
     others.push_back(s.name);
     if (quoted.size() < 5) {
       quoted.push_back("'" + s.name + "'");
