@@ -197,17 +197,16 @@ TEST_CASE("decode_images refuses a set larger than its memory", "[image_io]") {
   }
   CHECK(decode_images(paths, 0, 2, 4 * 8 * 4 * 3).count == 4);  // Exactly fits.
   CHECK_THROWS_WITH(decode_images(paths, 0, 2, 4 * 8 * 4 * 3 - 1),
-                    "4 images of 8 x 4 x 3 take 0.0 GB in memory, more than the 0.0 GB hpt holds "
-                    "images in (half of this machine's memory); set image_size to resize them");
+                    "4 images of 8 x 4 x 3 take 0.0 GB decoded, more than this machine's 0.0 GB "
+                    "of memory; set image_size to resize them");
   CHECK_THROWS_WITH(decode_images(paths, 16, 2, 1000),
                     Catch::StartsWith("4 images of 16 x 16 x 3 take") &&
                         Catch::EndsWith("; lower image_size to resize them"));
-  CHECK(default_image_memory() > (size_t{1} << 28));
+  CHECK(physical_memory_bytes() > (uint64_t{1} << 28));
   CHECK(image_memory_problem(1e9, 1000000000).empty());
-  CHECK(image_memory_problem(432e9, 12600000000) ==
-        "take 432.0 GB in memory, more than the 12.6 GB hpt holds images in (half of this "
-        "machine's memory)");
-  CHECK(image_memory_problem(1e18).size() > 0);  // Beyond any machine's half.
+  CHECK(image_memory_problem(432e9, 25300000000) ==
+        "take 432.0 GB decoded, more than this machine's 25.3 GB of memory");
+  CHECK(image_memory_problem(1e18).size() > 0);  // Beyond any machine.
 }
 
 // encode_png's bytes decode back to the same pixels (grey and RGB).

@@ -69,7 +69,7 @@ std::optional<DatasetProblem> decoded_size_problem(int64_t images, int64_t image
                                                    uint64_t memory_bytes) {
   const double needed =
       static_cast<double>(images) * static_cast<double>(image_size) * static_cast<double>(image_size);
-  if (needed <= static_cast<double>(memory_bytes)) {
+  if (image_memory_problem(needed, memory_bytes).empty()) {  // The one rule.
     return std::nullopt;
   }
   constexpr double k_gb = 1e9;
@@ -80,15 +80,6 @@ std::optional<DatasetProblem> decoded_size_problem(int64_t images, int64_t image
                   "dataset.image_size",
                   image_size, images, needed, needed / k_gb, images, image_size, image_size,
                   static_cast<double>(memory_bytes) / k_gb)};
-}
-
-uint64_t physical_memory_bytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES);
-  const long page_size = ::sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page_size <= 0) {
-    return std::numeric_limits<uint64_t>::max();
-  }
-  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
 }
 
 Dataset load_dataset(const DatasetOptions& options) {

@@ -22,6 +22,7 @@
 #include <cctype>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -208,28 +209,28 @@ DecodedImage convert_channels(const DecodedImage& image, int channels) {
   return out;
 }
 
-size_t default_image_memory() {
+uint64_t physical_memory_bytes() {
   const long pages = ::sysconf(_SC_PHYS_PAGES);
-  const long page = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) / 2
-                               : size_t{4} << 30;
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) {
+    return std::numeric_limits<uint64_t>::max();
+  }
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
 }
 
-std::string image_memory_problem(double bytes, size_t max_bytes) {
-  if (max_bytes == 0) {
-    max_bytes = default_image_memory();
+std::string image_memory_problem(double bytes, uint64_t memory_bytes) {
+  if (memory_bytes == 0) {
+    memory_bytes = physical_memory_bytes();
   }
-  if (bytes <= static_cast<double>(max_bytes)) {
+  if (bytes <= static_cast<double>(memory_bytes)) {
     return "";
   }
-  return fmt::format(
-      "take {:.1f} GB in memory, more than the {:.1f} GB hpt holds images in (half of this "
-      "machine's memory)",
-      bytes / 1e9, static_cast<double>(max_bytes) / 1e9);
+  return fmt::format("take {:.1f} GB decoded, more than this machine's {:.1f} GB of memory",
+                     bytes / 1e9, static_cast<double>(memory_bytes) / 1e9);
 }
 
 PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads,
-                           size_t max_bytes) {
+                           uint64_t memory_bytes) {
   const size_t n = paths.size();
   PackedImages packed;
   packed.count = static_cast<int64_t>(n);
@@ -244,7 +245,7 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   const DecodedImage& first = decoded[0];
   // The whole set, sized by its first image, before the others fill memory.
   const double bytes = static_cast<double>(n) * first.width * first.height * first.channels;
-  if (const std::string problem = image_memory_problem(bytes, max_bytes); !problem.empty()) {
+  if (const std::string problem = image_memory_problem(bytes, memory_bytes); !problem.empty()) {
     throw std::runtime_error(fmt::format("{} images of {} x {} x {} {}; {} image_size to resize them",
                                          n, first.width, first.height, first.channels, problem,
                                          image_size > 0 ? "lower" : "set"));

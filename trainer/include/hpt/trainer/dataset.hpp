@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/trainer/image_io.hpp"
 
 namespace hpt::trainer {
 
@@ -69,13 +70,10 @@ class DatasetProblemError : public std::runtime_error {
 
 // Decoding `images` images at image_size x image_size takes at least images x image_size^2
 // bytes (one channel; RGB takes three times that): a dataset.image_size problem naming the
-// count and the bytes when that exceeds memory_bytes, else std::nullopt (also for image_size 0,
+// count and the bytes when image_memory_problem refuses that, else std::nullopt (also for image_size 0,
 // the native size, unknown before decoding).
 std::optional<DatasetProblem> decoded_size_problem(int64_t images, int64_t image_size,
                                                    uint64_t memory_bytes);
-
-// The machine's physical memory in bytes (sysconf), or UINT64_MAX when it cannot tell.
-uint64_t physical_memory_bytes();
 
 // Loads and splits a dataset. Split rules:
 //  - idx: train-* files form the train pool, t10k-* files are split evenly

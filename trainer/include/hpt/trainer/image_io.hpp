@@ -59,23 +59,22 @@ struct PackedImages {
   std::vector<uint8_t> pixels;
 };
 
-// The most bytes of images a dataset may hold by default: half of this machine's memory (a
-// dataset stays in memory while it trains).
-size_t default_image_memory();
+// The machine's physical memory in bytes (sysconf), or UINT64_MAX when it cannot tell.
+uint64_t physical_memory_bytes();
 
-// Why `bytes` of images cannot be held ("" when they can): "take 432.0 GB in memory, more than
-// the 12.6 GB hpt holds images in (half of this machine's memory)". max_bytes 0:
-// default_image_memory().
-std::string image_memory_problem(double bytes, size_t max_bytes = 0);
+// The one rule for how many bytes of decoded images a dataset may take (it stays in memory
+// while it trains): why `bytes` cannot be held ("" when they can): "take 432.0 GB decoded, more
+// than this machine's 25.3 GB of memory". memory_bytes 0: physical_memory_bytes().
+std::string image_memory_problem(double bytes, uint64_t memory_bytes = 0);
 
 // Decodes `paths` on `threads` threads (0: hardware concurrency), resizes them to
 // image_size (0: native, which must be uniform) and packs them with 3 channels if any
 // image has colour, else 1. Throws std::runtime_error naming the first bad file. The first
-// image sizes the set before the others are decoded: more than max_bytes (0:
-// default_image_memory()) is refused, saying to set (or lower) image_size; with image_size 0,
-// an image whose size differs from the first's is refused as soon as it is decoded.
+// image sizes the set before the others are decoded: an image_memory_problem (against
+// memory_bytes) is refused, saying to set (or lower) image_size; with image_size 0, an image
+// whose size differs from the first's is refused as soon as it is decoded.
 PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads = 0,
-                           size_t max_bytes = 0);
+                           uint64_t memory_bytes = 0);
 
 // PNG bytes of a row-major height x width x channels uint8 image (channels 1-4).
 // Throws std::runtime_error if stb cannot encode it.
