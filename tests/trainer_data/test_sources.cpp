@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <set>
@@ -192,6 +193,17 @@ TEST_CASE("folder errors name the culprit", "[sources][folder]") {
   CHECK_THROWS_WITH(load_dataset({"folder", mixed.str(), 0, 0.0, 0.0, 0, ""}),
                     Catch::Contains(mixed.str("a/1.png")));
   CHECK(load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}).train.images.size(1) == 3);
+  // An image name that is a dangling link or a FIFO is named, not skipped (the dataset was
+  // silently smaller); the FIFO is never opened.
+  std::filesystem::create_symlink(mixed.path() / "gone.png", mixed.path() / "a" / "2.png");
+  CHECK_THROWS_WITH(load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}),
+                    mixed.str("a/2.png") + ": a symbolic link to a missing file (" +
+                        mixed.str("gone.png") + ")");
+  std::filesystem::remove(mixed.path() / "a" / "2.png");
+  REQUIRE(::mkfifo(mixed.str("a/3.png").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}),
+                    "cannot decode image " + mixed.str("a/3.png") +
+                        ": not a regular file (a FIFO)");
 }
 
 // Class folders are read as Keras' image_dataset_from_directory and torchvision's ImageFolder

@@ -218,6 +218,11 @@ std::string files_fingerprint(const std::vector<std::string>& paths) {
   for (const auto& path : paths) {
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0) {
+      std::error_code ec;
+      if (std::filesystem::is_symlink(path, ec)) {
+        throw std::runtime_error(fmt::format("{}: a symbolic link to a missing file ({})", path,
+                                             std::filesystem::read_symlink(path, ec).string()));
+      }
       throw std::runtime_error(fmt::format("file not found: {}", path));
     }
     text += fmt::format("{}\t{}\t{}.{:09}\n", path, static_cast<int64_t>(info.st_size),

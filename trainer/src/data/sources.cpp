@@ -85,7 +85,9 @@ std::vector<std::string> read_lines(const fs::path& path) {
 
 // Image files (k_image_extensions) in folder and its subfolders, sorted by path, as Keras'
 // image_dataset_from_directory lists them. Hidden files and folders (".DS_Store", macOS's
-// "._x.jpg" resource forks) are skipped; links to folders are not followed. The extensions of
+// "._x.jpg" resource forks) are skipped; links to folders are not followed. An image name that
+// is not a regular file (a dangling link, a FIFO) is listed too, so that decoding it names it
+// (never opened): a dataset copied with broken links is not silently smaller. The extensions of
 // the other files go to others (for the "no images found" message).
 std::vector<std::string> list_images(const fs::path& folder,
                                      std::map<std::string, int64_t>* others = nullptr) {
@@ -96,7 +98,8 @@ std::vector<std::string> list_images(const fs::path& folder,
        it != fs::recursive_directory_iterator(); ++it) {
     if (is_hidden(it->path())) {
       it.disable_recursion_pending();
-    } else if (it->is_regular_file() && has_image_extension(it->path().filename().string())) {
+    } else if (std::error_code ec; !it->is_directory(ec) &&
+               has_image_extension(it->path().filename().string())) {
       files.push_back(it->path().string());
     } else if (others != nullptr && it->is_regular_file()) {
       const fs::path& file = it->path();
