@@ -513,9 +513,9 @@ void Orchestrator::note_new_study_beside(const std::string& name) {
       "new study '{}' in a database that holds {} other{}: {}{}{}", name, others.size(),
       others.size() == 1 ? "" : "s", fmt::join(quoted, ", "),
       quoted.size() < others.size() ? ", ..." : "",
-      nearest ? fmt::format("; to resume '{}' instead, give its name (--study or study.name)",
-                            *nearest)
-              : ""));
+      nearest
+          ? fmt::format("; to resume '{}' instead, give its name (--study or study.name)", *nearest)
+          : ""));
 }
 
 // RUNNING trials whose owner is gone: same host and dead, or silent past the grace.
@@ -1301,14 +1301,16 @@ std::pair<size_t, std::string> longest_params_env(const StudyConfig& config) {
   size_t widest_bytes = 0;
   for (const auto& [name, dist] : config.search_space) {
     Json value = -1.2345678901234567e+308;
+    size_t bytes = value.dump().size();
     if (const auto* c = std::get_if<CategoricalDistribution>(&dist)) {
       for (const auto& choice : c->choices) {
-        if (choice.dump().size() > value.dump().size()) {
+        if (const size_t n = choice.dump().size(); n > bytes) {
           value = choice;
+          bytes = n;
         }
       }
     }
-    if (const size_t bytes = value.dump().size(); bytes >= widest_bytes) {
+    if (bytes >= widest_bytes) {
       widest = name;
       widest_bytes = bytes;
     }

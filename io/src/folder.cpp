@@ -87,13 +87,16 @@ bool path_within(const std::string& path, const std::string& folder) {
   return !rel.empty() && *rel.begin() != "..";
 }
 
+bool path_within_any(const std::string& path, const std::vector<std::string>& folders) {
+  return std::any_of(folders.begin(), folders.end(),
+                     [&](const std::string& folder) { return path_within(path, folder); });
+}
+
 bool opened_within(int fd, const std::vector<std::string>& folders) {
   std::error_code ec;
   const std::filesystem::path opened =
       std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
-  return !ec && std::any_of(folders.begin(), folders.end(), [&](const std::string& folder) {
-    return path_within(opened.string(), folder);
-  });
+  return !ec && path_within_any(opened.string(), folders);
 }
 
 void create_folder(const std::string& path) {

@@ -54,8 +54,7 @@ std::vector<std::string> log_folders(const std::string& storage_url,
 }
 
 bool in_trusted_folder(const std::string& path, const std::vector<std::string>& folders) {
-  return std::any_of(folders.begin(), folders.end(),
-                     [&](const std::string& f) { return path_within(path, f); });
+  return path_within_any(path, folders);
 }
 
 std::optional<std::string> located_log(const std::string& recorded,
@@ -68,7 +67,8 @@ std::optional<std::string> located_log(const std::string& recorded,
   };
   // The recorded place when it is trusted; else the study's copy in a trusted folder (a
   // study folder copied with its database: the original may still exist elsewhere).
-  if (exists(recorded) && in_trusted_folder(recorded, folders)) {
+  const bool recorded_exists = exists(recorded);
+  if (recorded_exists && in_trusted_folder(recorded, folders)) {
     return recorded;
   }
   const fs::path path(recorded);
@@ -82,7 +82,7 @@ std::optional<std::string> located_log(const std::string& recorded,
       }
     }
   }
-  if (exists(recorded)) {
+  if (recorded_exists) {
     return recorded;
   }
   return std::nullopt;

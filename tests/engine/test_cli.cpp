@@ -336,10 +336,11 @@ TEST_CASE("cli: a refused study makes no database", "[cli]") {
                       << std::string(140000, 'x') << "]}\n";
   const auto choice = run_hpt_capture({"--config", wide, "--trials", "1"});
   CHECK(choice.first != 0);
-  CHECK(choice.second == "hpt: error: " + wide + ": search_space.a: its longest value makes "
-                                                   "HPT_PARAMS 140052 bytes, but workers get their "
-                                                   "parameters in HPT_PARAMS and Linux passes at "
-                                                   "most 131071 bytes in one environment variable\n");
+  CHECK(choice.second == "hpt: error: " + wide +
+                             ": search_space.a: its longest value makes "
+                             "HPT_PARAMS 140052 bytes, but workers get their "
+                             "parameters in HPT_PARAMS and Linux passes at "
+                             "most 131071 bytes in one environment variable\n");
   const auto bytes = run_hpt_capture({"--config", cfg, "--trials", "1", "--study", "\xff\xfe"});
   CHECK(bytes.first == 2);
   CHECK(bytes.second == "hpt: error: --study: is not valid UTF-8\n");

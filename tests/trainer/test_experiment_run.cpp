@@ -328,9 +328,9 @@ TEST_CASE("non-finite features stop the run", "[training][nan]") {
     ExperimentConfig c = tiny_experiment(data, path);
     c.origins["feature_extractor"] = "exp.yaml:2: feature_extractor";
     CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
-                      "exp.yaml:2: feature_extractor: the features the TorchScript module " +
-                          path + " gives for the train split are not finite (NaN or inf): its "
-                                 "forward() is broken for these images; no metrics reported");
+                      "exp.yaml:2: feature_extractor: the features the TorchScript module " + path +
+                          " gives for the train split are not finite (NaN or inf): its "
+                          "forward() is broken for these images; no metrics reported");
     c.trainable_extractor = true;  // No cached features: the test features are checked.
     CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
                       Catch::Contains("gives for the test split are not finite"));

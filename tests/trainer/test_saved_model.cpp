@@ -281,8 +281,9 @@ TEST_CASE("load_model names what is missing", "[saved_model]") {
   CHECK_THROWS_WITH(load_model(out), out + "/head.pt: cannot open: No such file or directory");
   // A corrupt one: one line naming the file, LibTorch's error without its C++ backtrace.
   std::ofstream(out + "/head.pt") << "not a zip archive";
-  CHECK_THROWS_WITH(load_model(out), out + "/head.pt: 17 bytes, too small for the head "
-                                           "model.json declares (572 weights of 4 bytes)");
+  CHECK_THROWS_WITH(load_model(out), out +
+                                         "/head.pt: 17 bytes, too small for the head "
+                                         "model.json declares (572 weights of 4 bytes)");
   std::ofstream(out + "/head.pt") << std::string(4096, 'x');
   CHECK_THROWS_WITH(load_model(out),
                     Catch::StartsWith(out + "/head.pt: cannot load the weights: ") &&

@@ -40,9 +40,10 @@ std::string pnm(char kind, int width, int height) {
 }
 
 // A 1 x 1 GIF89a: header, screen, a 2-colour table, one image's LZW data, the trailer.
-const std::string k_gif("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00"
-                        "\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b",
-                        35);
+const std::string k_gif(
+    "GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00"
+    "\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b",
+    35);
 
 }  // namespace
 
@@ -53,9 +54,9 @@ TEST_CASE("image_truncation_problem finds cut-off BMP, TGA, PNM and GIF", "[imag
     std::string name;
     std::string bytes;
   };
-  const std::vector<Case> cases = {{"x.bmp", encoded("bmp")},      {"x.tga", encoded("tga")},
+  const std::vector<Case> cases = {{"x.bmp", encoded("bmp")},       {"x.tga", encoded("tga")},
                                    {"x.TGA", encoded("tga", true)}, {"x.pgm", pnm('5', 16, 12)},
-                                   {"x.ppm", pnm('6', 16, 12)},      {"x.gif", k_gif}};
+                                   {"x.ppm", pnm('6', 16, 12)},     {"x.gif", k_gif}};
   for (const auto& c : cases) {
     INFO(c.name);
     REQUIRE(c.bytes.size() > 20);

@@ -112,11 +112,11 @@ TEST_CASE("idx headers are checked before the data", "[sources][idx]") {
   CHECK_THROWS_WITH(load(), Catch::Contains("truncated or corrupt"));  // Its data, at last.
   const auto t10k = dir.path() / "t10k-images-idx3-ubyte";
   testing::write_idx(t10k, {12, 6, 5}, std::vector<uint8_t>(360, 1), false);
-  CHECK_THROWS_WITH(load(), t10k.string() + " holds 6x5 images but " + train.string() +
-                                ".gz holds 4x5");
+  CHECK_THROWS_WITH(load(),
+                    t10k.string() + " holds 6x5 images but " + train.string() + ".gz holds 4x5");
   testing::write_idx(t10k, {11, 4, 5}, std::vector<uint8_t>(220, 1), false);
-  CHECK_THROWS_WITH(load(), dir.str("t10k-labels-idx1-ubyte") + " must hold 11 labels to match " +
-                                t10k.string());
+  CHECK_THROWS_WITH(
+      load(), dir.str("t10k-labels-idx1-ubyte") + " must hold 11 labels to match " + t10k.string());
   testing::write_idx(t10k, {12, 20}, std::vector<uint8_t>(240, 1), false);
   CHECK_THROWS_WITH(load(), t10k.string() + " holds 2-d data, expected images [N, H, W]");
 }
@@ -196,14 +196,14 @@ TEST_CASE("folder errors name the culprit", "[sources][folder]") {
   // An image name that is a dangling link or a FIFO is named, not skipped (the dataset was
   // silently smaller); the FIFO is never opened.
   std::filesystem::create_symlink(mixed.path() / "gone.png", mixed.path() / "a" / "2.png");
-  CHECK_THROWS_WITH(load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}),
-                    mixed.str("a/2.png") + ": a symbolic link to a missing file (" +
-                        mixed.str("gone.png") + ")");
+  CHECK_THROWS_WITH(
+      load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}),
+      mixed.str("a/2.png") + ": a symbolic link to a missing file (" + mixed.str("gone.png") + ")");
   std::filesystem::remove(mixed.path() / "a" / "2.png");
   REQUIRE(::mkfifo(mixed.str("a/3.png").c_str(), 0600) == 0);
-  CHECK_THROWS_WITH(load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}),
-                    "cannot decode image " + mixed.str("a/3.png") +
-                        ": not a regular file (a FIFO)");
+  CHECK_THROWS_WITH(
+      load_dataset({"folder", mixed.str(), 3, 0.0, 0.0, 0, ""}),
+      "cannot decode image " + mixed.str("a/3.png") + ": not a regular file (a FIFO)");
 }
 
 // Class folders are read as Keras' image_dataset_from_directory and torchvision's ImageFolder

@@ -75,7 +75,9 @@ TEST_CASE("StepValues keeps any arrival order sorted", "[step_values]") {
     StepValues v;
     const int64_t n = 200000;
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t s = order == 0 ? i : order == 1 ? n - 1 - i : (i % 2 == 0 ? i / 2 : n - 1 - i / 2);
+      const int64_t s = order == 0   ? i
+                        : order == 1 ? n - 1 - i
+                                     : (i % 2 == 0 ? i / 2 : n - 1 - i / 2);
       REQUIRE(v.emplace(s, static_cast<double>(s) * 2));
     }
     REQUIRE(v.size() == static_cast<size_t>(n));

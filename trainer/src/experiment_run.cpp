@@ -250,9 +250,9 @@ TestScores evaluate(EmbeddingHead& head, const LoopInputs& in, const PairSet& te
 // the projector export, the model view and metrics.json, last, with the save and total
 // timings. A failure leaves dir's earlier run whole. shared_dir: save_model's.
 void save_outputs(const std::string& dir, const std::string& shared_dir, EmbeddingHead& head,
-                  FeatureExtractor& extractor,
-                  const ExperimentConfig& config, const Dataset& dataset, const PairSet& test_pairs,
-                  TestScores& test, ExperimentResult& result, Clock::time_point t_start) {
+                  FeatureExtractor& extractor, const ExperimentConfig& config,
+                  const Dataset& dataset, const PairSet& test_pairs, TestScores& test,
+                  ExperimentResult& result, Clock::time_point t_start) {
   const auto t0 = Clock::now();
   create_folder(dir);
   AtomicFileSet outputs(dir, k_model_file, run_output_files());
@@ -344,8 +344,8 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   if (options.out_dir.empty()) {
     result.timings["total"] = seconds_since(t_start);
   } else {
-    save_outputs(options.out_dir, options.shared_dir, head, extractor, config, dataset, test_pairs, test, result,
-                 t_start);
+    save_outputs(options.out_dir, options.shared_dir, head, extractor, config, dataset, test_pairs,
+                 test, result, t_start);
   }
   return result;
 }

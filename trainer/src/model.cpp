@@ -503,8 +503,11 @@ namespace {
 
 // A file_digest without its mtime ("<hash>-<size>"): the bytes, wherever the file was copied.
 std::string content_fingerprint(const std::string& file_digest_text) {
-  const size_t mtime = file_digest_text.rfind('-');
-  return file_digest_text.substr(0, mtime == std::string::npos ? 0 : mtime);
+  // "<hash>-<size>-<mtime>": the first two fields (the mtime count may itself be negative).
+  const size_t first = file_digest_text.find('-');
+  const size_t second =
+      first == std::string::npos ? std::string::npos : file_digest_text.find('-', first + 1);
+  return second == std::string::npos ? "" : file_digest_text.substr(0, second);
 }
 
 // The content fingerprint in a TorchScript identity ("torchscript:<path>:<file_digest>").
@@ -551,12 +554,7 @@ void FeatureExtractor::copy_script_file(const std::string& target,
   const auto link_shared = [&] {
     try {
       create_folder(shared_dir);
-      // Named by its content: "<hash>-<size>.pt" (the fingerprint's separators trimmed).
-      std::string name = fingerprint;
-      while (!name.empty() && name.back() == '-') {
-        name.pop_back();
-      }
-      const std::string kept = fmt::format("{}/{}.pt", shared_dir, name);
+      const std::string kept = fmt::format("{}/{}.pt", shared_dir, fingerprint);  // By content.
       if (std::filesystem::symlink_status(kept).type() != std::filesystem::file_type::regular ||
           content_fingerprint(file_digest(kept)) != fingerprint) {
         copy_to(kept);

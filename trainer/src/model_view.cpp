@@ -8,9 +8,8 @@
 #include <limits>
 
 #include "hpt/io/atomic_file.hpp"
-#include "hpt/trainer/image_io.hpp"
 #include "hpt/reports/model_view.hpp"
-
+#include "hpt/trainer/image_io.hpp"
 
 namespace hpt::trainer {
 namespace {
@@ -95,8 +94,9 @@ std::pair<torch::Tensor, std::array<double, 2>> pca_2d(const torch::Tensor& embe
     const double lambda = std::max(u.dot(m.mv(u)).item<double>(), 0.0);  // u' M u
     explained[a] = total > 0.0 ? lambda / total : 0.0;
     m -= lambda * torch::outer(u, u);  // Deflate: the next axis is orthogonal to this one.
-    torch::Tensor v = !gram ? u : lambda > 0.0 ? x.t().mv(u) / std::sqrt(lambda)
-                                                : torch::zeros({d}, torch::kFloat64);
+    torch::Tensor v = !gram          ? u
+                      : lambda > 0.0 ? x.t().mv(u) / std::sqrt(lambda)
+                                     : torch::zeros({d}, torch::kFloat64);
     // Sign: the largest loading positive (the same embedding gives the same picture).
     if (d > 0 && v[v.abs().argmax()].item<double>() < 0) {
       v = -v;

@@ -15,8 +15,8 @@
 #include "hpt/io/regular_file.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/image_io.hpp"
-#include "hpt/tuner/distribution.hpp"
 #include "hpt/trainer/torch_error.hpp"
+#include "hpt/tuner/distribution.hpp"
 
 namespace hpt::trainer {
 
@@ -95,7 +95,8 @@ SavedModel load_model(const std::string& dir) {
             .units(h.integers("units", 1, k_max_units, k_max_blocks))
             .dropout(h.number("dropout", 0.0, 1.0));
     const double threshold = root.number("threshold", 0.0, k_max_distance);
-    ExperimentConfig config = experiment_from_json(root.object("config").json(), json_path + ": config");
+    ExperimentConfig config =
+        experiment_from_json(root.object("config").json(), json_path + ": config");
     hpt::require_regular_file(dir + "/head.pt");
     FeatureExtractor extractor = FeatureExtractor::load(root.object("extractor").json(), dir);
     if (extractor.feature_dim() != in_features) {

@@ -34,9 +34,8 @@ std::pair<size_t, size_t> StepValues::locate(int64_t step) const {
     return {m_chunks.size() - 1, m_chunks.back().size()};
   }
   // The first chunk whose last step is not below step holds it, or is where it goes.
-  const auto chunk = std::lower_bound(
-      m_chunks.begin(), m_chunks.end(), step,
-      [](const Chunk& c, int64_t s) { return c.back().first < s; });
+  const auto chunk = std::lower_bound(m_chunks.begin(), m_chunks.end(), step,
+                                      [](const Chunk& c, int64_t s) { return c.back().first < s; });
   const auto index = std::lower_bound(chunk->begin(), chunk->end(), step, step_less);
   return {static_cast<size_t>(chunk - m_chunks.begin()),
           static_cast<size_t>(index - chunk->begin())};

@@ -17,6 +17,8 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -26,8 +28,6 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
-
-#include <unistd.h>
 
 #include "hpt/io/regular_file.hpp"
 #include "hpt/trainer/image_truncation.hpp"
@@ -44,9 +44,9 @@ bool ends_with_extension(const std::string& name, const char* ext) {
                     [](char e, char c) { return e == std::tolower(static_cast<unsigned char>(c)); });
 }
 
-// The image format a file's name promises, from its k_image_extensions entry ("PNG" for
-// x.png, "JPEG" for x.jpg), or "" for another name.
-std::string format_named_by(const std::string& path) {
+}  // namespace
+
+std::string image_format_named_by(const std::string& path) {
   for (const char* ext : k_image_extensions) {
     if (ends_with_extension(path, ext)) {
       std::string format(ext + 1);
@@ -57,6 +57,8 @@ std::string format_named_by(const std::string& path) {
   }
   return "";
 }
+
+namespace {
 
 // stb's reason for a failed decode of path as a phrase: a cut-off file leaves stb with
 // "outofdata", "unexpected end" or, mid-PNG, the torn bytes of a chunk name ("IDA"), so those
@@ -72,7 +74,7 @@ std::string decode_problem(const std::string& path) {
     return "truncated or corrupt image data" + (r.size() < 5 ? "" : " (" + r + ")");
   }
   if (r == "unknown image type") {
-    const std::string format = format_named_by(path);
+    const std::string format = image_format_named_by(path);
     return fmt::format("not {} hpt reads ({})",
                        format.empty() ? "an image" : format + " data, nor any other image format",
                        fmt::join(k_image_extensions, " "));
@@ -246,9 +248,9 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   // The whole set, sized by its first image, before the others fill memory.
   const double bytes = static_cast<double>(n) * first.width * first.height * first.channels;
   if (const std::string problem = image_memory_problem(bytes, memory_bytes); !problem.empty()) {
-    throw std::runtime_error(fmt::format("{} images of {} x {} x {} {}; {} image_size to resize them",
-                                         n, first.width, first.height, first.channels, problem,
-                                         image_size > 0 ? "lower" : "set"));
+    throw std::runtime_error(
+        fmt::format("{} images of {} x {} x {} {}; {} image_size to resize them", n, first.width,
+                    first.height, first.channels, problem, image_size > 0 ? "lower" : "set"));
   }
   std::vector<std::exception_ptr> errors(n);
   std::atomic<size_t> next{1};
@@ -259,11 +261,12 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
         if (image_size > 0) {
           decoded[i] = resize_image(decoded[i], image_size);
         } else if (decoded[i].width != first.width || decoded[i].height != first.height) {
-          const DecodedImage odd = std::move(decoded[i]);
+          const int width = decoded[i].width;
+          const int height = decoded[i].height;
           decoded[i] = DecodedImage();  // Not kept: only images of the first's size fill memory.
-          throw std::runtime_error(fmt::format(
-              "image {} is {}x{} but {} is {}x{}; set image_size to resize them", paths[i],
-              odd.width, odd.height, paths[0], first.width, first.height));
+          throw std::runtime_error(
+              fmt::format("image {} is {}x{} but {} is {}x{}; set image_size to resize them",
+                          paths[i], width, height, paths[0], first.width, first.height));
         }
       } catch (...) {
         errors[i] = std::current_exception();

@@ -2,18 +2,20 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <optional>
+
+#include "hpt/trainer/image_io.hpp"
 
 namespace hpt::trainer {
 
 namespace {
 
 uint64_t le16(std::string_view b, size_t at) {
-  return at + 2 <= b.size() ? static_cast<uint8_t>(b[at]) | (uint64_t{static_cast<uint8_t>(b[at + 1])} << 8)
-                            : 0;
+  return at + 2 <= b.size()
+             ? static_cast<uint8_t>(b[at]) | (uint64_t{static_cast<uint8_t>(b[at + 1])} << 8)
+             : 0;
 }
 
 uint64_t le32(std::string_view b, size_t at) { return le16(b, at) | (le16(b, at + 2) << 16); }
@@ -112,14 +114,6 @@ std::string pnm_problem(std::string_view b) {
   return short_by(b.size(), at + 1 + *fields[0] * *fields[1] * channels * sample);
 }
 
-bool has_extension(const std::string& path, std::string_view ext) {
-  if (path.size() <= ext.size()) {
-    return false;
-  }
-  return std::equal(ext.begin(), ext.end(), path.end() - static_cast<std::ptrdiff_t>(ext.size()),
-                    [](char e, char c) { return e == std::tolower(static_cast<unsigned char>(c)); });
-}
-
 }  // namespace
 
 std::string image_truncation_problem(std::string_view bytes, const std::string& path) {
@@ -128,12 +122,13 @@ std::string image_truncation_problem(std::string_view bytes, const std::string& 
   }
   if (bytes.substr(0, 4) == "GIF8") {
     // Every GIF ends with its trailer byte, 0x3B, after the last image's data.
-    return bytes.back() == 0x3B ? "" : fmt::format("{} bytes without the GIF trailer", bytes.size());
+    return bytes.back() == 0x3B ? ""
+                                : fmt::format("{} bytes without the GIF trailer", bytes.size());
   }
   if (bytes.substr(0, 2) == "P5" || bytes.substr(0, 2) == "P6") {
     return pnm_problem(bytes);
   }
-  if (has_extension(path, ".tga")) {
+  if (image_format_named_by(path) == "TGA") {
     return tga_problem(bytes);
   }
   return "";

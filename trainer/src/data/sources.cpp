@@ -98,8 +98,8 @@ std::vector<std::string> list_images(const fs::path& folder,
        it != fs::recursive_directory_iterator(); ++it) {
     if (is_hidden(it->path())) {
       it.disable_recursion_pending();
-    } else if (std::error_code ec; !it->is_directory(ec) &&
-               has_image_extension(it->path().filename().string())) {
+    } else if (std::error_code ec;
+               !it->is_directory(ec) && has_image_extension(it->path().filename().string())) {
       files.push_back(it->path().string());
     } else if (others != nullptr && it->is_regular_file()) {
       const fs::path& file = it->path();
@@ -217,8 +217,8 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
   for (const auto& wnid : wnids) {
     // Each names a folder train/<wnid>: "..", "/etc" or "a/b" would lead elsewhere.
     if (wnid == "." || wnid == ".." || wnid.find('/') != std::string::npos) {
-      throw std::runtime_error(fmt::format("{}: class '{}' is not a folder name",
-                                           (root / "wnids.txt").string(), wnid));
+      throw std::runtime_error(
+          fmt::format("{}: class '{}' is not a folder name", (root / "wnids.txt").string(), wnid));
     }
   }
   std::map<std::string, int64_t> label_of;
@@ -390,8 +390,9 @@ DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int
     IdxArray labels = read_idx(source.idx_labels);
     for (const auto* file : {&images, &labels}) {
       if (file->dims != *dims++) {
-        throw std::runtime_error(fmt::format(
-            "{} changed while it was read", file == &images ? source.idx_images : source.idx_labels));
+        throw std::runtime_error(
+            fmt::format("{} changed while it was read",
+                        file == &images ? source.idx_images : source.idx_labels));
       }
     }
     const auto height = static_cast<int>(images.dims[1]);

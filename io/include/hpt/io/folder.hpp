@@ -29,6 +29,8 @@ std::string link_target(const std::string& path);
 
 // Whether path is folder or lies inside it, both resolved (resolved_path).
 bool path_within(const std::string& path, const std::string& folder);
+// Whether path lies within one of folders (path_within).
+bool path_within_any(const std::string& path, const std::vector<std::string>& folders);
 
 // Whether the file open at fd lies inside one of folders, by where the kernel found it
 // (/proc/self/fd): checked after opening, a folder of the path swapped for a symbolic link

@@ -70,8 +70,8 @@ class DatasetProblemError : public std::runtime_error {
 
 // Decoding `images` images at image_size x image_size takes at least images x image_size^2
 // bytes (one channel; RGB takes three times that): a dataset.image_size problem naming the
-// count and the bytes when image_memory_problem refuses that, else std::nullopt (also for image_size 0,
-// the native size, unknown before decoding).
+// count and the bytes when image_memory_problem refuses that, else std::nullopt (also for
+// image_size 0, the native size, unknown before decoding).
 std::optional<DatasetProblem> decoded_size_problem(int64_t images, int64_t image_size,
                                                    uint64_t memory_bytes);
 

@@ -35,10 +35,15 @@ inline constexpr const char* k_image_extensions[] = {".jpg", ".jpeg", ".png", ".
 // Whether name ends in one of k_image_extensions, in any case (".JPEG" too).
 bool has_image_extension(const std::string& name);
 
+// The image format a file's name promises, from its k_image_extensions entry ("PNG" for
+// x.png, "JPEG" for x.jpg, "TGA" for x.TGA), or "" for another name.
+std::string image_format_named_by(const std::string& path);
+
 // Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
 // Throws std::runtime_error naming the path if it is missing, not a regular file (a FIFO, a
 // device, a folder: never opened), unreadable, corrupt, cut short (image_truncation_problem),
-// larger than k_max_image_file_bytes, or empty or larger than k_max_image_pixels (image_size_problem), checked from the header.
+// larger than k_max_image_file_bytes, or empty or larger than k_max_image_pixels
+// (image_size_problem), checked from the header.
 DecodedImage decode_image(const std::string& path);
 
 // Returns the image resized to size x size (area filter when shrinking, bilinear when

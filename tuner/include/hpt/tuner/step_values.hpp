@@ -63,7 +63,9 @@ class StepValues {
       --*this;
       return before;
     }
-    bool operator==(const Iterator& o) const { return m_chunk == o.m_chunk && m_index == o.m_index; }
+    bool operator==(const Iterator& o) const {
+      return m_chunk == o.m_chunk && m_index == o.m_index;
+    }
     bool operator!=(const Iterator& o) const { return !(*this == o); }
 
    private:
