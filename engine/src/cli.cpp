@@ -103,8 +103,9 @@ Json trial_json(const FrozenTrial& t) {
   return j;
 }
 
-int run_study_command(const std::string& config_file, int trials, int jobs,
-                      const std::string& storage_url, const std::string& study) {
+int run_study_command(const std::string& config_file, int trials,
+                      std::optional<double> time_budget, int jobs, const std::string& storage_url,
+                      const std::string& study) {
   StudyConfig config = load_study_config(config_file);
   if (jobs > 0) {
     config.jobs = jobs;
@@ -123,6 +124,7 @@ int run_study_command(const std::string& config_file, int trials, int jobs,
   }
   RunOptions options;
   options.trials = trials;
+  options.time_budget = time_budget;
   options.trainer_exe = trainer_executable();
   options.interactive = ::isatty(STDOUT_FILENO) != 0;
   // The place an error names: the flag, or the config's key.
@@ -386,6 +388,7 @@ namespace {
 struct CommandLine {
   std::string config_file, storage_url, study;
   int trials = 0;
+  std::optional<double> timeout;  // Seconds.
   int jobs = 0;
   std::string db, format = "table";
   CLI::App* studies_cmd = nullptr;
@@ -393,11 +396,26 @@ struct CommandLine {
   CLI::App* best_cmd = nullptr;
 };
 
-// The study command's flags: --config, --trials, --jobs, --storage, --study.
+// The study command's flags: --config, --trials, --timeout, --jobs, --storage, --study.
 void add_study_flags(CLI::App& app, CommandLine& cl) {
   app.add_option("--config", cl.config_file, "Study config (hpt_config.yaml)");
   add_int_option(app, "--trials", cl.trials, 1, std::numeric_limits<int>::max(),
                  "Total finished (COMPLETE + PRUNED) trials the study should have");
+  app.add_option_function<std::string>(
+         "--timeout",
+         [&cl](const std::string& text) {
+           const auto seconds = parse_duration_seconds(text);
+           if (!seconds || !(*seconds > 0) || *seconds > 1e9) {
+             throw CLI::ValidationError(
+                 "--timeout", fmt::format("expected a time such as 3600, 90m, 2h or 1.5d (more "
+                                          "than 0, at most 1e9 s), but got '{}'",
+                                          terminal_text(text)));
+           }
+           cl.timeout = seconds;
+         },
+         "No trial starts after this time (seconds, or with s, m, h, d: 90m, 2h); the running "
+         "ones finish. Alone, without --trials, it ends the study")
+      ->type_name("TIME");
   add_int_option(app, "--jobs", cl.jobs, 1, 1024, "Trials run at once (overrides study.jobs)");
   app.add_option("--storage", cl.storage_url, "Study database (overrides study.storage)");
   app.add_option("--study", cl.study, "Study name (overrides study.name)");
@@ -508,21 +526,24 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   return 0;
 }
 
-// The study command: --config FILE with --trials N (else usage, exit 2).
+// The study command: --config FILE with --trials N, --timeout TIME or both (else usage, exit 2).
 int run_study_flags(const CLI::App& app, const CommandLine& cl) {
   if (cl.config_file.empty()) {
-    if (cl.trials > 0) {
-      report_error("--trials needs --config FILE");
+    if (cl.trials > 0 || cl.timeout) {
+      report_error(std::string(cl.trials > 0 ? "--trials" : "--timeout") + " needs --config FILE");
       return 2;
     }
     std::cerr << app.help();
     return 2;
   }
-  if (cl.trials <= 0) {
-    report_error("--trials N is required with --config (the study's total of finished trials)");
+  if (cl.trials <= 0 && !cl.timeout) {
+    report_error(
+        "--trials N is required with --config (the study's total of finished trials), or "
+        "--timeout TIME");
     return 2;
   }
-  return run_study_command(cl.config_file, cl.trials, cl.jobs, cl.storage_url, cl.study);
+  return run_study_command(cl.config_file, cl.trials > 0 ? cl.trials : k_unbounded_trials,
+                           cl.timeout, cl.jobs, cl.storage_url, cl.study);
 }
 
 // Runs the command that was parsed (a registrar's ran in its callback already).

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "hpt/engine/device_check.hpp"
+#include "hpt/engine/enqueue.hpp"
 #include "hpt/engine/gpu_pool.hpp"
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/progress.hpp"
@@ -302,6 +303,8 @@ class Orchestrator {
   // Says so when a new study starts in a database that holds others (a misspelt --study or
   // study.name starts afresh instead of resuming), naming them and the likely intended one.
   void note_new_study_beside(const std::string& name);
+  // Adds config.enqueue's trials the study does not hold yet, as WAITING trials (run first).
+  void enqueue_trials();
   // Starts trials while slots (jobs, GPUs), the failure budget, the backoff and signals
   // allow.
   void launch_some();
@@ -379,6 +382,10 @@ class Orchestrator {
   // Whether trial id is still RUNNING under this process's claim (nobody finished or took it).
   bool still_ours(int64_t trial_id);
   int done_trials();
+  // Whether --timeout's budget is spent: no trial starts from then on.
+  bool past_deadline() const { return m_deadline && m_workers.now() >= *m_deadline; }
+  // The study's end once its time budget is spent and its trials here have finished.
+  int budget_spent();
 
   const StudyConfig& m_config;
   Storage& m_storage;
@@ -409,6 +416,9 @@ class Orchestrator {
   TimePoint m_last_tick{};
   TimePoint m_file_checked{};
   std::string m_study_key;  // k_study_key_attr, as its folder records it.
+  std::optional<TimePoint> m_deadline;  // --timeout: when this run stops starting trials.
+  bool m_deadline_noted = false;        // Said that trials still running are waited for.
+  int m_done_at_start = 0;
 };
 
 void Orchestrator::preflight() {
@@ -488,9 +498,29 @@ void Orchestrator::open_study() {
   for (const std::string& warning : record_run_settings(m_storage, m_study_id, settings)) {
     m_progress.note("warning: " + warning);
   }
+  enqueue_trials();
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
+}
+
+void Orchestrator::enqueue_trials() {
+  const auto entries =
+      entries_not_enqueued(m_config.enqueue, m_storage.get_all_trials(m_study_id), m_config.search_space);
+  for (const Json& params : entries) {
+    FrozenTrial waiting;
+    waiting.state = TrialState::Waiting;
+    waiting.system_attrs[k_fixed_params_attr] = params;
+    m_storage.create_trial(m_study_id, waiting);
+  }
+  if (!entries.empty()) {
+    m_progress.note(fmt::format("enqueued {} trial{} from {}'s enqueue (run first){}",
+                                entries.size(), entries.size() == 1 ? "" : "s", m_config.file,
+                                entries.size() < m_config.enqueue.size()
+                                    ? fmt::format("; {} already in the study",
+                                                  m_config.enqueue.size() - entries.size())
+                                    : ""));
+  }
 }
 
 void Orchestrator::note_new_study_beside(const std::string& name) {
@@ -610,8 +640,9 @@ std::optional<FrozenTrial> Orchestrator::claim_next() {
 }
 
 std::map<std::string, double> Orchestrator::kept_params(const FrozenTrial& trial) {
-  Json enqueued = trial.system_attrs.count("fixed_params") ? trial.system_attrs.at("fixed_params")
-                                                           : Json::object();
+  Json enqueued = trial.system_attrs.count(k_fixed_params_attr)
+                      ? trial.system_attrs.at(k_fixed_params_attr)
+                      : Json::object();
   std::map<std::string, double> chosen;
   for (const auto& [name, dist] : m_config.search_space) {
     if (trial.params.count(name) && !contains(dist, trial.params.at(name))) {
@@ -736,7 +767,7 @@ bool Orchestrator::launch_one() {
 void Orchestrator::launch_some() {
   while (g_stop_signals == 0 && m_failures < m_config.max_failures &&
          static_cast<int>(m_running.size()) < m_config.jobs && m_gpus.available() &&
-         m_workers.now() >= m_next_launch && launch_one()) {
+         m_workers.now() >= m_next_launch && !past_deadline() && launch_one()) {
   }
 }
 
@@ -1194,13 +1225,20 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
                        m_config.directions);
     return k_exit_ok;
   }
+  if (past_deadline()) {
+    return budget_spent();
+  }
   if (sampler_exhausted() &&
       m_storage.count_trials(m_study_id, {TrialState::Running, TrialState::Waiting}) == 0) {
     m_progress.end();
     m_out << fmt::format(
         "hpt: every point of the grid has been run: the study ends with {} "
-        "finished trials (--trials {} asks for more; a larger grid gives more)\n",
-        done_trials(), m_options.trials);
+        "finished trials{}\n",
+        done_trials(),
+        m_options.trials == k_unbounded_trials
+            ? ""
+            : fmt::format(" (--trials {} asks for more; a larger grid gives more)",
+                          m_options.trials));
     m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
                        m_config.directions);
     return k_exit_ok;
@@ -1222,8 +1260,23 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
                   m_unchecked.size() == 1 ? "has" : "have"));
     waiting_note = true;
   }
-  pause(milliseconds(500));
+  pause(m_deadline ? std::min<Duration>(milliseconds(500), *m_deadline - m_workers.now())
+                  : Duration(milliseconds(500)));
   return std::nullopt;
+}
+
+int Orchestrator::budget_spent() {
+  m_progress.end();
+  const int done = done_trials();
+  m_out << fmt::format("hpt: --timeout {} spent: {} trial{} finished in this run; the study has {}{}\n",
+                       Progress::format_budget(*m_options.time_budget), done - m_done_at_start,
+                       done - m_done_at_start == 1 ? "" : "s", done,
+                       m_options.trials == k_unbounded_trials
+                           ? ""
+                           : fmt::format(" of --trials {}", m_options.trials));
+  m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
+                     m_config.directions);
+  return k_exit_ok;
 }
 
 void Orchestrator::service_workers() {
@@ -1260,7 +1313,13 @@ void Orchestrator::service_workers() {
 int Orchestrator::run() {
   preflight();
   open_study();
-  m_progress.begin(m_config.name, m_config.direction, m_options.trials, done_trials());
+  m_done_at_start = done_trials();
+  if (m_options.time_budget) {
+    m_deadline = m_workers.now() + std::chrono::duration_cast<Duration>(
+                                       std::chrono::duration<double>(*m_options.time_budget));
+  }
+  m_progress.begin(m_config.name, m_config.direction, m_options.trials, m_done_at_start,
+                   m_options.time_budget);
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Complete})) {
     if (t.value) {
       m_progress.record_best(t.number, *t.value);
@@ -1278,6 +1337,14 @@ int Orchestrator::run() {
     launch_some();
     if (g_stop_signals > 0) {
       continue;
+    }
+    if (past_deadline() && !m_running.empty() && !m_deadline_noted) {
+      m_deadline_noted = true;
+      m_progress.note(fmt::format(
+          "--timeout {} spent: no new trials; waiting for the {} running to finish (Ctrl-C "
+          "hands {} back)",
+          Progress::format_budget(*m_options.time_budget), m_running.size(),
+          m_running.size() == 1 ? "it" : "them"));
     }
     if (m_running.empty()) {
       if (auto code = idle(waiting_note)) {

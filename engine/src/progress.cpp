@@ -24,16 +24,28 @@ std::string Progress::format_duration(double s) {
   return fmt::format("{}s", total);
 }
 
-void Progress::begin(const std::string& study, Direction direction, int total, int already_done) {
+std::string Progress::format_budget(double seconds) {
+  return seconds < 60 ? fmt::format("{:g}s", seconds) : format_duration(seconds);
+}
+
+void Progress::begin(const std::string& study, Direction direction, int total, int already_done,
+                     std::optional<double> time_budget) {
   m_direction = direction;
   m_total = total;
+  m_budget = time_budget;
   m_done = m_done_at_start = already_done;
   m_start = std::chrono::steady_clock::now();
-  m_out << terminal_text(fmt::format("hpt: study '{}': {} of {} trials finished{}", study,
-                                     already_done, total,
-                                     already_done >= total ? ": nothing to run"
-                                     : already_done > 0    ? ", resuming"
-                                                           : ""))
+  const bool bounded = total != k_unbounded_trials;
+  m_out << terminal_text(fmt::format(
+               "hpt: study '{}': {}{} trials finished{}{}", study, already_done,
+               bounded ? fmt::format(" of {}", total) : "",
+               already_done >= total ? ": nothing to run"
+               : already_done > 0    ? ", resuming"
+                                     : "",
+               time_budget && already_done < total
+                   ? fmt::format("; no trial starts after {} (--timeout)",
+                                 format_budget(*time_budget))
+                   : ""))
         << "\n";
   m_out.flush();
 }
@@ -56,13 +68,21 @@ std::string Progress::status_line() const {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
   const int done_here = m_done - m_done_at_start;
-  std::string eta = "?";
-  if (done_here > 0) {
-    eta = format_duration(elapsed / done_here * std::max(0, m_total - m_done));
+  std::optional<double> left;  // Seconds, by the trials still to run or the time budget.
+  if (done_here > 0 && m_total != k_unbounded_trials) {
+    left = elapsed / done_here * std::max(0, m_total - m_done);
+  }
+  if (m_budget) {  // Trials still running then finish after it.
+    left = std::min(left.value_or(*m_budget), std::max(0.0, *m_budget - elapsed));
   }
   std::string best = m_best ? fmt::format("{:.6g} (trial {})", *m_best, m_best_number) : "-";
-  return fmt::format("[{}/{}] running {} | best {} | elapsed {} | ETA {}", m_done, m_total,
-                     m_running, best, format_duration(elapsed), eta);
+  return fmt::format("{} running {} | best {} | elapsed {} | ETA {}", count_text(), m_running,
+                     best, format_duration(elapsed), left ? format_duration(*left) : "?");
+}
+
+std::string Progress::count_text() const {
+  return m_total == k_unbounded_trials ? fmt::format("[{}]", m_done)
+                                       : fmt::format("[{}/{}]", m_done, m_total);
 }
 
 void Progress::started(int number, const Json& params) {
@@ -96,8 +116,8 @@ void Progress::finished(int number, TrialState state, std::optional<double> valu
   if (!reason.empty()) {
     what += ": " + reason;
   }
-  m_out << terminal_text(fmt::format("trial {} {} ({}) [{}/{}]", number, what,
-                                     format_duration(seconds), m_done, m_total))
+  m_out << terminal_text(
+               fmt::format("trial {} {} ({}) {}", number, what, format_duration(seconds), count_text()))
         << "\n";
   m_out.flush();
 }

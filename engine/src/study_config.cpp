@@ -397,6 +397,68 @@ YAML::Node space_key(const YAML::Node& root, const std::string& name) {
   return YAML::Node();
 }
 
+// enqueue: a list of mappings, each naming searched parameters (a near miss suggested, a fixed
+// one refused as such) with values their distributions hold; no entry twice.
+void parse_enqueue(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
+  if (node.IsNull()) {
+    return;
+  }
+  if (!node.IsSequence()) {
+    config_fail(at, node, "expected a list of trials, each a mapping of parameters to values, "
+                          "e.g. [{lr: 0.001}]");
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, dist] : c.search_space) {
+    names.push_back(name);
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const ConfigPath entry_at = at.index(i);
+    require_map(node[i], entry_at);
+    if (node[i].size() == 0) {
+      config_fail(entry_at, node[i],
+                  fmt::format("gives no parameter; name some of: {}", fmt::join(names, ", ")));
+    }
+    Json entry = Json::object();
+    for (const auto& kv : node[i]) {
+      const std::string name = key_name(kv.first, entry_at);
+      const auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) {
+        config_fail(entry_at.child(name), kv.first,
+                    c.fixed.contains(name)
+                        ? fmt::format("'{}' is set in 'fixed', not searched; every trial gets it",
+                                      name)
+                        : fmt::format("unknown parameter '{}'{}; searched: {}", name,
+                                      did_you_mean(name, names), fmt::join(names, ", ")));
+      }
+      const Distribution& dist = c.search_space[static_cast<size_t>(it - names.begin())].second;
+      refuse_unread_numbers(kv.second, entry_at.child(name));
+      const Json value = yaml_to_json(kv.second);
+      double internal = 0;
+      try {
+        internal = to_internal(dist, value);
+      } catch (const std::invalid_argument& e) {
+        config_fail(entry_at.child(name), kv.second,
+                    fmt::format("{} ({})", e.what(), distribution_text(dist)));
+      }
+      if (!contains(dist, internal)) {
+        config_fail(entry_at.child(name), kv.second,
+                    fmt::format("{} is outside the search space ({})",
+                                kv.second.IsScalar() ? kv.second.Scalar() : value.dump(),
+                                distribution_text(dist)));
+      }
+      entry[name] = to_external(dist, internal);
+    }
+    for (size_t k = 0; k < c.enqueue.size(); ++k) {
+      if (c.enqueue[k] == entry) {
+        config_fail(entry_at, node[i],
+                    fmt::format("repeats enqueue[{}] (line {}); each trial is enqueued once", k,
+                                node[k].Mark().line + 1));
+      }
+    }
+    c.enqueue.push_back(std::move(entry));
+  }
+}
+
 // The value a validation trial gives a parameter: a numeric one its low end, a categorical
 // one its choice `choice`.
 Json probe_value(const Distribution& dist, size_t choice, bool high = false) {
@@ -410,6 +472,20 @@ Json probe_value(const Distribution& dist, size_t choice, bool high = false) {
                                  }
                                },
                                dist));
+}
+
+// The choice of a categorical whose choices are all numbers that is the largest, else 0: the
+// limits across the trainer's keys grow with each value, as with a range's high end.
+size_t largest_number_choice(const Distribution& dist) {
+  const auto* cat = std::get_if<CategoricalDistribution>(&dist);
+  const auto number = [](const Json& v) { return v.is_number() && !v.is_boolean(); };
+  if (cat == nullptr || !std::all_of(cat->choices.begin(), cat->choices.end(), number)) {
+    return 0;
+  }
+  return static_cast<size_t>(
+      std::max_element(cat->choices.begin(), cat->choices.end(),
+                       [](const Json& a, const Json& b) { return a.get<double>() < b.get<double>(); }) -
+      cat->choices.begin());
 }
 
 // Whether text looks like a name written as a placeholder ("lr", "dataset.image_size"), not
@@ -496,7 +572,8 @@ void check_objectives(const YAML::Node& root, const StudyConfig& c,
 // (setting_problem), every value a range reaches (searched_range_problem) and overlaps with
 // fixed, fixed keys with their lines, the trial settings exactly as the worker merges them
 // (merge_settings) with every parameter at its low end or first choice, then each other
-// choice, then every range at its high end at once (the limits across keys, such as
+// choice, then each enqueued trial, then every range and number choice at its high end at once
+// (the limits across keys, such as
 // classes_per_batch x images_per_class, grow with each), and one direction per objective.
 void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   const ConfigPath file{c.file, ""};
@@ -548,14 +625,19 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
       check_paths(trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o), o);
     }
   }
+  for (size_t i = 0; i < c.enqueue.size(); ++i) {  // The others at their probe values.
+    Json p = params;
+    p.update(c.enqueue[i]);
+    const std::string o = fmt::format("{} (fixed + enqueue[{}])", c.file, i);
+    check_paths(trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o), o);
+  }
   Json high = params;
   for (const auto& [name, dist] : c.search_space) {
-    if (!std::holds_alternative<CategoricalDistribution>(dist)) {
-      high[name] = probe_value(dist, 0, true);
-    }
+    high[name] = probe_value(dist, largest_number_choice(dist), true);
   }
   if (high != params) {
-    const std::string o = c.file + " (fixed + search_space, every range at its high end)";
+    const std::string o =
+        c.file + " (fixed + search_space, every range and number choice at its high end)";
     trainer::experiment_from_json(trainer::merge_settings(c.fixed, high, o), o);
   }
   check_objectives(root, c, e);
@@ -568,9 +650,9 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   const ConfigPath top{file, ""};
   if (!root.IsMap()) {
     config_fail(top, root,
-                "expected a mapping with sections study, objective, fixed, search_space");
+                "expected a mapping with sections study, objective, fixed, search_space, enqueue");
   }
-  check_keys(root, top, {"study", "objective", "fixed", "search_space"});
+  check_keys(root, top, {"study", "objective", "fixed", "search_space", "enqueue"});
   StudyConfig c;
   c.file = file;
   c.name = std::filesystem::path(file).stem().string();
@@ -613,6 +695,9 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
     }
     c.search_space.emplace_back(
         name, parse_param(kv.second, top.child("search_space").child(name), c.warnings));
+  }
+  if (root["enqueue"]) {
+    parse_enqueue(root["enqueue"], top.child("enqueue"), c);
   }
   try {
     make_sampler(c.sampler_type, c.sampler_options, c.sampler_seed, c.search_space);

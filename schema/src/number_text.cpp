@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 namespace hpt {
 
@@ -43,6 +44,27 @@ std::optional<double> parse_decimal_double(std::string_view text) {
     return std::nullopt;
   }
   return v;
+}
+
+std::optional<double> parse_duration_seconds(std::string_view text) {
+  static constexpr std::pair<char, double> k_units[] = {{'s', 1}, {'m', 60}, {'h', 3600},
+                                                        {'d', 86400}};
+  double unit = 1;
+  for (const auto& [suffix, seconds] : k_units) {
+    if (!text.empty() && text.back() == suffix) {
+      unit = seconds;
+      text.remove_suffix(1);
+      break;
+    }
+  }
+  if (text.find_first_of("eE") != std::string_view::npos) {
+    return std::nullopt;  // "1e3" or "5e" are not durations people type.
+  }
+  const auto v = parse_decimal_double(text);
+  if (!v || !std::isfinite(*v * unit)) {
+    return std::nullopt;
+  }
+  return *v * unit;
 }
 
 }  // namespace hpt

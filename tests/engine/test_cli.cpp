@@ -350,3 +350,26 @@ TEST_CASE("cli: a refused study makes no database", "[cli]") {
   CHECK_THAT(blocked.second, Catch::Contains("s_trials"));
   CHECK_FALSE(std::filesystem::exists(dir.file("s.db")));
 }
+
+// --timeout: a time with an optional unit; a bad one is refused naming the flag, before
+// anything is opened; with neither --trials nor --timeout the study command is refused.
+TEST_CASE("cli: --timeout", "[cli][timeout]") {
+  hpt::test::TempDir dir{"cli"};
+  const std::string cfg = dir.file("c.yaml");
+  std::ofstream(cfg) << "study: {storage: " << dir.file("s.db")
+                     << "}\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  for (const char* bad : {"0", "-5", "abc", "1e3", "2H", "1h30m", "inf", "2000000000"}) {
+    INFO(bad);
+    const auto [code, err] = run_hpt_capture({"--config", cfg, "--timeout", bad});
+    CHECK(code == 2);
+    CHECK_THAT(err, Catch::StartsWith("hpt: error: --timeout: expected a time such as 3600, 90m"));
+  }
+  const auto none = run_hpt_capture({"--config", cfg});
+  CHECK(none.first == 2);
+  CHECK_THAT(none.second, Catch::Contains("--trials N is required with --config") &&
+                              Catch::Contains("or --timeout TIME"));
+  const auto no_config = run_hpt_capture({"--timeout", "1h"});
+  CHECK(no_config.first == 2);
+  CHECK(no_config.second == "hpt: error: --timeout needs --config FILE\n");
+  CHECK_FALSE(std::filesystem::exists(dir.file("s.db")));
+}

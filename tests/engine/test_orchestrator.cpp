@@ -1323,3 +1323,92 @@ TEST_CASE("orchestrator: a trials folder inside a folder dataset is refused", "[
                         Catch::Contains("study.trials_dir"));
   CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / "s_trials"));
 }
+
+// study.enqueue: the listed trials run first with the given values (the others sampled), are
+// stored as Optuna's enqueue_trial stores them, and are enqueued once: a resumed study gets
+// only the entries added to the config since.
+TEST_CASE("orchestrator (scripted): enqueued trials run first, once", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const auto config = [&](const std::string& more) {
+    return parse_study_config("study: {name: s, storage: " + dir.file("s.db") +
+                                  ", seed: 1, pruner: {type: none}}\nobjective: {command: [sh]}\n"
+                                  "search_space:\n  x: {type: float, low: 0, high: 4}\n"
+                                  "  k: [a, b, c]\nenqueue:\n  - {x: 1.5}\n  - {x: 3, k: c}\n" +
+                                  more,
+                              "test.yaml");
+  };
+  std::map<int, Json> params;  // Trial number -> the parameters its worker got.
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    params[trial_number(spec)] = Json::parse(spec.env.at("HPT_PARAMS"));
+    return hpt::test::completes(param_x(spec));
+  });
+  std::string out;
+  REQUIRE(run_fake(config(""), 3, set, &out) == k_exit_ok);
+  CHECK_THAT(out, Catch::Contains("enqueued 2 trials from test.yaml's enqueue (run first)"));
+  REQUIRE(params.size() == 3);
+  CHECK(params[0].at("x") == 1.5);
+  CHECK(params[0].contains("k"));  // Sampled.
+  CHECK(params[1] == Json{{"x", 3.0}, {"k", "c"}});
+  const auto fixed = [&] {
+    std::vector<Json> out;
+    for (const auto& t : all_trials(dir.file("s.db"))) {
+      const auto it = t.system_attrs.find("fixed_params");
+      out.push_back(it == t.system_attrs.end() ? Json() : it->second);
+    }
+    return out;
+  };
+  CHECK(fixed() == std::vector<Json>{Json{{"x", 1.5}}, Json{{"k", "c"}, {"x", 3.0}}, Json()});
+
+  REQUIRE(run_fake(config(""), 4, set, &out) == k_exit_ok);  // Resumed: nothing enqueued again.
+  CHECK_THAT(out, !Catch::Contains("enqueued"));
+  REQUIRE(run_fake(config("  - {k: b}\n"), 5, set, &out) == k_exit_ok);
+  CHECK_THAT(out, Catch::Contains("enqueued 1 trial from test.yaml's enqueue (run first); 2 "
+                                  "already in the study"));
+  CHECK(params[4].at("k") == "b");
+  CHECK(fixed().size() == 5);
+  CHECK(fixed()[4] == Json{{"k", "b"}});
+}
+
+// --timeout: no trial starts once the budget is spent; the running ones finish and count; the
+// study ends with exit 0 and says so. Alone (no --trials) it is what ends the study.
+TEST_CASE("orchestrator (scripted): a time budget", "[orchestrator][scripted][timeout]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir, ", jobs: 2");
+  // Trials of 1, 2, 3, ... seconds of the fake clock: 2 at once, starts at 0, 0, 1, 2, 4.
+  FakeWorkerSet set([](const WorkerSpec& spec) {
+    return hpt::test::completes(0.5, std::chrono::milliseconds(1000 * (trial_number(spec) + 1)));
+  });
+  auto storage = open_storage(c.storage);
+  std::ostringstream out;
+  RunOptions o;
+  o.trials = k_unbounded_trials;
+  o.time_budget = 2.5;
+  REQUIRE(run_study(c, *storage, o, out, set) == k_exit_ok);
+  const std::string s = out.str();
+  // Started at 0 (trials 0, 1), 1 (trial 2, when 0 ended) and 2 (trial 3, when 1 ended); at
+  // 4 trial 2 ended past the budget: nothing more started; trial 3 ended at 6.
+  CHECK(set.records().size() == 4);
+  CHECK(states(c.storage)[TrialState::Complete] == 4);
+  CHECK_THAT(s, Catch::Contains("no trial starts after 2.5s (--timeout)"));
+  CHECK_THAT(s, Catch::Contains("hpt: --timeout 2.5s spent: no new trials; waiting for the 2 "
+                                "running to finish (Ctrl-C hands them back)"));
+  CHECK_THAT(s, Catch::Contains("hpt: --timeout 2.5s spent: 4 trials finished in this run; the "
+                                "study has 4\n"));
+  CHECK_THAT(s, Catch::Contains("[4]"));
+
+  // With --trials too: whichever comes first. 6 finished here are reached first.
+  std::ostringstream more;
+  o.trials = 6;
+  o.time_budget = 1000;
+  REQUIRE(run_study(c, *storage, o, more, set) == k_exit_ok);
+  CHECK(states(c.storage)[TrialState::Complete] == 6);
+  CHECK_THAT(more.str(), !Catch::Contains("spent"));
+  // A budget spent before any start: the study ends at once with what it has.
+  std::ostringstream none;
+  o.trials = 10;
+  o.time_budget = 0;
+  REQUIRE(run_study(c, *storage, o, none, set) == k_exit_ok);
+  CHECK(states(c.storage)[TrialState::Complete] == 6);
+  CHECK_THAT(none.str(), Catch::Contains("spent: 0 trials finished in this run; the study has 6 "
+                                         "of --trials 10"));
+}

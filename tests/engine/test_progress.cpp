@@ -115,3 +115,22 @@ TEST_CASE("progress: multi-objective values and Pareto summary", "[progress][mul
   CHECK_THAT(out.str(), Catch::Contains("trial 0 COMPLETE values=[0.5, 12]"));
   CHECK_THAT(out.str(), Catch::Contains("2 trials on the Pareto front: 0, 2"));
 }
+
+// Without a total (hpt --timeout alone) counts read [done]; a time budget is said at the start
+// and bounds the ETA.
+TEST_CASE("progress: a time budget and no total", "[progress][timeout]") {
+  std::ostringstream out;
+  Progress p(out, false);
+  p.begin("s", Direction::Minimize, k_unbounded_trials, 2, 5400.0);
+  p.finished(3, TrialState::Complete, 0.5, "", 2.0);
+  const std::string s = out.str();
+  CHECK_THAT(s, Catch::StartsWith("hpt: study 's': 2 trials finished, resuming; no trial starts "
+                                  "after 1h30m (--timeout)\n"));
+  CHECK_THAT(s, Catch::Contains("trial 3 COMPLETE value=0.5 (2s) [3]\n"));
+  std::ostringstream bounded;
+  Progress(bounded, false).begin("s", Direction::Minimize, 10, 0, 2.5);
+  CHECK(bounded.str() ==
+        "hpt: study 's': 0 of 10 trials finished; no trial starts after 2.5s (--timeout)\n");
+  CHECK(Progress::format_budget(2.5) == "2.5s");
+  CHECK(Progress::format_budget(5400) == "1h30m");
+}

@@ -141,7 +141,7 @@ TEST_CASE("study config: a missing objective script is refused at load", "[confi
   CHECK(error_of(config("[/usr/bin/python3.11, /nope/x.py]")) ==
         "cfg.yaml:1: objective.command[1]: no such file '/nope/x.py'");
   CHECK_THAT(error_of(config("[bash, run.sh]")), Catch::Contains("no such file 'run.sh'"));
-  for (const std::string ok : {"[python3, " + script + "]", std::string("[python3, -m, mod]"),
+  for (const std::string& ok : {"[python3, " + script + "]", std::string("[python3, -m, mod]"),
                                std::string("[sh, -c, 'echo 1']"), std::string("[python3, '{a}']"),
                                std::string("[env, nope.py]"), std::string("[true, nope.txt]")}) {
     INFO(ok);
@@ -278,6 +278,12 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
   CHECK_THAT(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
                              "  images_per_class: {type: int, low: 2, high: 256}\n"),
              Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
+  // Number choices too: 64 and 256 are fine alone (each with the other's first choice), not
+  // together, which a sampled trial would meet.
+  CHECK_THAT(error_of(head + "  classes_per_batch: [2, 64]\n  images_per_class: [2, 256]\n"),
+             Catch::Contains("every range and number choice at its high end") &&
+                 Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
+  CHECK(error_of(head + "  classes_per_batch: [2, 64]\n  images_per_class: [128, 2]\n").empty());
   CHECK(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
                         "  images_per_class: {type: int, low: 2, high: 128}\n"
                         "  dropout: {type: float, low: 0.0, high: 0.5}\n")
@@ -601,4 +607,64 @@ TEST_CASE("study config: load prints its warnings", "[config]") {
                          file +
                          ":1: objective.command: {y} names no parameter (parameters: x); "
                          "passed as written\n");
+}
+
+// enqueue: trials to run first, each naming searched parameters with values their
+// distributions hold, stored as Optuna's external values; every mistake is named by place.
+TEST_CASE("study config: enqueued trials", "[config][enqueue]") {
+  const std::string head =
+      "objective: {command: [true]}\nfixed: {epochs: 3}\nsearch_space:\n"
+      "  lr: {type: float, low: 1.0e-4, high: 1, log: true}\n"
+      "  units: {type: int, low: 16, high: 256, step: 16}\n"
+      "  act: [relu, gelu]\n";
+  const auto c = parse_study_config(
+      head + "enqueue:\n  - {lr: 1, units: 64.0}\n  - {act: gelu}\n  - {lr: 0.001, act: relu}\n",
+      "cfg.yaml");
+  REQUIRE(c.enqueue.size() == 3);
+  CHECK(c.enqueue[0].dump() == R"({"lr":1.0,"units":64})");  // The distributions' kinds.
+  CHECK(c.enqueue[1].dump() == R"({"act":"gelu"})");
+  CHECK(c.enqueue[2].dump() == R"({"act":"relu","lr":0.001})");
+  CHECK(parse_study_config(head + "enqueue:\n", "cfg.yaml").enqueue.empty());
+  CHECK(parse_study_config(head, "cfg.yaml").enqueue.empty());
+
+  CHECK(error_of(head + "enqueue:\n  - {lr: 0.001, unit: 64}\n") ==
+        "cfg.yaml:8: enqueue[0].unit: unknown parameter 'unit' (did you mean 'units'?); "
+        "searched: lr, units, act");
+  CHECK(error_of(head + "enqueue:\n  - {epochs: 5}\n") ==
+        "cfg.yaml:8: enqueue[0].epochs: 'epochs' is set in 'fixed', not searched; every trial "
+        "gets it");
+  CHECK(error_of(head + "enqueue:\n  - {lr: 1.0e-3}\n  - {lr: 1.0e+3}\n") ==
+        "cfg.yaml:9: enqueue[1].lr: 1.0e+3 is outside the search space (float [0.0001, 1] "
+        "log)");
+  CHECK_THAT(error_of(head + "enqueue:\n  - {units: 20}\n"),
+             Catch::StartsWith("cfg.yaml:8: enqueue[0].units: 20 is outside the search space"));
+  CHECK_THAT(error_of(head + "enqueue:\n  - {units: 32.5}\n"),
+             Catch::StartsWith("cfg.yaml:8: enqueue[0].units: expected an integer, got 32.5"));
+  CHECK_THAT(error_of(head + "enqueue:\n  - {act: tanh}\n"),
+             Catch::StartsWith("cfg.yaml:8: enqueue[0].act: \"tanh\" is not one of the choices"));
+  CHECK_THAT(error_of(head + "enqueue:\n  - {lr: \"0.001\"}\n"),
+             Catch::StartsWith("cfg.yaml:8: enqueue[0].lr: expected a number, got \"0.001\""));
+  CHECK_THAT(error_of(head + "enqueue:\n  - {lr: .nan}\n"),
+             Catch::Contains("enqueue[0].lr: .nan reads as a number in YAML, but hpt reads"));
+  CHECK(error_of(head + "enqueue:\n  - {lr: 0.001}\n  - {units: 32}\n  - {lr: 1.0e-3}\n") ==
+        "cfg.yaml:10: enqueue[2]: repeats enqueue[0] (line 8); each trial is enqueued once");
+  CHECK_THAT(error_of(head + "enqueue: {lr: 0.001}\n"),
+             Catch::StartsWith("cfg.yaml:7: enqueue: expected a list of trials"));
+  CHECK_THAT(error_of(head + "enqueue:\n  - lr\n"), Catch::StartsWith("cfg.yaml:8: enqueue[0]:"));
+  CHECK(error_of(head + "enqueue:\n  - {}\n") ==
+        "cfg.yaml:8: enqueue[0]: gives no parameter; name some of: lr, units, act");
+  CHECK_THAT(error_of(head + "enqueue:\n  - {lr: 0.001, lr: 0.01}\n"),
+             Catch::Contains("duplicate key 'lr'"));
+}
+
+// The built-in trainer's settings of each enqueued trial are checked as the worker merges
+// them: two choices that are fine alone may not be together.
+TEST_CASE("study config: enqueued trials of the built-in trainer", "[config][enqueue]") {
+  const std::string yaml =
+      "fixed:\n  dataset: {format: idx, path: /}\n  epochs: 2\nsearch_space:\n"
+      "  classes_per_batch: [2, 64]\n  images_per_class: [2, 256]\nenqueue:\n"
+      "  - {classes_per_batch: 64}\n  - {classes_per_batch: 64, images_per_class: 256}\n";
+  CHECK_THAT(error_of(yaml),
+             Catch::StartsWith("cfg.yaml (fixed + enqueue[1]): ") &&
+                 Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
 }

@@ -100,6 +100,45 @@ print("ok")
 """)
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
+    def test_enqueued_trials_as_optuna_enqueues_them(self):
+        """study.enqueue writes Optuna's WAITING trials with fixed_params: each tool's
+        skip_if_exists finds the other's, so a trial is enqueued once, whoever asked first."""
+        db = f"{self.dir}/study.db"
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.create_study(study_name="quad", storage="sqlite:///{db}", direction="minimize")
+s.enqueue_trial({{"x": 0.5, "y": 1.0, "kind": "b"}})
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        cfg = quadratic_config(self.dir)
+        with open(cfg, "a") as f:
+            f.write("enqueue:\n  - {x: 0.5, y: 1.0, kind: b}\n  - {x: 1, kind: a}\n")
+        out = run_hpt("--config", cfg, "--trials", "3", check=True)
+        self.assertIn("enqueued 1 trial from", out.stderr + out.stdout)
+        self.assertIn("1 already in the study", out.stderr + out.stdout)
+        trials = trials_json(db)
+        self.assertEqual(state_counts(trials), {"COMPLETE": 3})
+        self.assertEqual(trials[0]["params"], {"x": 0.5, "y": 1.0, "kind": "b"})
+        self.assertEqual(trials[1]["params"]["x"], 1.0)
+        self.assertEqual(trials[1]["params"]["kind"], "a")
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.load_study(study_name="quad", storage="sqlite:///{db}")
+t = s.trials[1]
+assert t.system_attrs["fixed_params"] == {{"x": 1.0, "kind": "a"}}, t.system_attrs
+s.enqueue_trial({{"x": 1.0, "kind": "a"}}, skip_if_exists=True)
+assert len(s.trials) == 3, len(s.trials)
+print("ok")
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ok", proc.stdout)
+        # Run again: nothing is enqueued twice.
+        out = run_hpt("--config", cfg, "--trials", "4", check=True)
+        self.assertNotIn("enqueued", out.stderr + out.stdout)
+        self.assertEqual(len(trials_json(db)), 4)
+
     def test_report_and_importance_of_an_optuna_study(self):
         """hpt report / importance read a study Optuna wrote (log, step, categorical, pruned, failed)."""
         db = f"{self.dir}/optuna.db"

@@ -4,8 +4,10 @@
 // pruner, and records every outcome. The orchestrator is the only database writer.
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 
+#include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
 
 namespace hpt {
@@ -14,7 +16,12 @@ class Storage;
 class WorkerSet;
 
 struct RunOptions {
-  int trials = 0;            // The study's total of finished (COMPLETE + PRUNED) trials.
+  // The study's total of finished (COMPLETE + PRUNED) trials; k_unbounded_trials: none (hpt
+  // --timeout without --trials).
+  int trials = 0;
+  // --timeout: seconds after which this run starts no trial; the running ones finish (Optuna's
+  // optimize(timeout=...)). Time stopped (Ctrl-Z) does not count, as for objective.timeout.
+  std::optional<double> time_budget;
   std::string trainer_exe;   // hpt-train: `hpt-train worker` is the built-in trainer's worker.
   bool interactive = false;  // Live progress line (stdout is a terminal).
 };
@@ -32,8 +39,8 @@ constexpr int k_exit_interrupted = 130;
 // cannot start).
 std::string check_study(const StudyConfig& config, const RunOptions& options);
 
-// Runs the study until it has options.trials finished trials (or is interrupted, or
-// too many trials fail). Progress goes to out. Installs SIGINT/SIGTERM handlers for
+// Runs the study until it has options.trials finished trials (or its time budget is spent
+// and its running trials have finished, or it is interrupted, or too many trials fail). Progress goes to out. Installs SIGINT/SIGTERM handlers for
 // its duration: the first signal ends running workers and returns their trials to
 // WAITING (a resume re-runs them); a second exits at once.
 // Its workers are processes (ProcessWorkerSet).

@@ -3,6 +3,7 @@
 // elapsed, ETA), or one plain log line per event otherwise.
 
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -12,10 +13,16 @@
 
 namespace hpt {
 
+// A study's total of finished trials when none is set (only a time budget ends it).
+constexpr int k_unbounded_trials = std::numeric_limits<int>::max();
+
 class Progress {
  public:
   Progress(std::ostream& out, bool interactive) : m_out(out), m_interactive(interactive) {}
-  void begin(const std::string& study, Direction direction, int total, int already_done);
+  // total: the study's finished trials to reach (k_unbounded_trials: none, with a time
+  // budget); time_budget: seconds after which no trial starts (--timeout).
+  void begin(const std::string& study, Direction direction, int total, int already_done,
+             std::optional<double> time_budget = std::nullopt);
   // Takes a complete trial's value into account for "best".
   void record_best(int number, double value);
   void started(int number, const Json& params);
@@ -34,14 +41,19 @@ class Progress {
   void summary(const std::vector<FrozenTrial>& complete, const std::vector<Direction>& directions);
   // "1h02m", "3m05s", "12s".
   static std::string format_duration(double seconds);
+  // A time budget as given: "2.5s" under a minute, else as format_duration.
+  static std::string format_budget(double seconds);
 
  private:
   void clear_line();
   std::string status_line() const;
+  // "[done/total]", or "[done]" without a total.
+  std::string count_text() const;
 
   std::ostream& m_out;
   bool m_interactive;
   int m_total = 0;
+  std::optional<double> m_budget;
   int m_done = 0;
   int m_done_at_start = 0;
   int m_running = 0;

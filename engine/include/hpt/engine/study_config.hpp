@@ -44,6 +44,10 @@ struct StudyConfig {
   // fixed: values every trial gets; search_space: what the sampler chooses.
   Json fixed = Json::object();
   SearchSpace search_space;
+  // enqueue: trials to run first (Optuna's enqueue_trial), each {name: value} for some
+  // searched parameters, every value one its distribution holds, as Optuna's external
+  // value (an int parameter's 3, a categorical's choice); the others are sampled.
+  std::vector<Json> enqueue;
   // What was accepted but probably not meant, one "file:line: key: problem" line each: a
   // range's high that its step does not reach (lowered to the last value it reaches, as
   // Optuna does), an objective.command placeholder naming no parameter.

@@ -19,4 +19,8 @@ IntText parse_decimal_int(std::string_view text, int64_t& value);
 // anything else, hex floats, inf/nan words, or a magnitude beyond double.
 std::optional<double> parse_decimal_double(std::string_view text);
 
+// A span of time as seconds: a decimal number (parse_decimal_double, no exponent) with an
+// optional unit, s, m, h or d ("90", "90s", "1.5h", "2d"); std::nullopt for anything else.
+std::optional<double> parse_duration_seconds(std::string_view text);
+
 }  // namespace hpt
