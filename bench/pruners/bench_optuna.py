@@ -38,6 +38,7 @@ PRUNERS = {
     "median": optuna.pruners.MedianPruner,
     "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
     "hyperband": optuna.pruners.HyperbandPruner,
+    "patient": lambda: optuna.pruners.PatientPruner(None, patience=5),
 }
 
 
@@ -70,11 +71,14 @@ def main():
     n_trials = int(sys.argv[1]) if len(sys.argv) > 1 else 60
     n_seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     only = [o for o in os.environ.get("BENCH_ONLY", "").split(",") if o]
+    pruners_only = [o for o in os.environ.get("BENCH_PRUNERS", "").split(",") if o]
     with multiprocessing.Pool(int(os.environ.get("JOBS", "1"))) as pool:
         for family, _ in FAMILIES:
             if only and family not in only:
                 continue
             for pruner in PRUNERS:
+                if pruners_only and pruner not in pruners_only:
+                    continue
                 r = np.asarray(pool.map(one_study, [(family, pruner, n_trials, s)
                                                     for s in range(n_seeds)]))
                 s, b = r[:, 0], r[:, 1]

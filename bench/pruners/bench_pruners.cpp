@@ -1,7 +1,8 @@
 // bench_pruners <trials> <seeds>: hpt's TPE with each pruner (none, median, successive
-// halving, hyperband) on the curve families of curves.hpp, one trial at a time, a pruning
-// decision after every step (hpt's orchestrator, in process). Prints tab-separated lines
-// "pruners <family> <pruner> <mean steps> <se> <mean best> <se>" (BENCH_ONLY=family limits).
+// halving, hyperband, patient with patience 5) on the curve families of curves.hpp, one trial at a
+// time, a pruning decision after every step (hpt's orchestrator, in process). Prints tab-separated
+// lines "pruners <family> <pruner> <mean steps> <se> <mean best> <se>" (BENCH_ONLY=families and
+// BENCH_PRUNERS=pruners limit it).
 
 #include <cmath>
 #include <cstdio>
@@ -65,8 +66,10 @@ Outcome run_study(const hpt::bench::CurveFamily& family, const std::string& prun
   return out;
 }
 
-bool selected(const std::string& name) {
-  const char* only = std::getenv("BENCH_ONLY");
+// Whether name is listed in the environment variable (a comma-separated list; unset or empty:
+// every name is).
+bool selected(const char* variable, const std::string& name) {
+  const char* only = std::getenv(variable);
   return !only || !*only ||
          ("," + std::string(only) + ",").find("," + name + ",") != std::string::npos;
 }
@@ -76,16 +79,19 @@ bool selected(const std::string& name) {
 int main(int argc, char** argv) {
   const int n_trials = argc > 1 ? std::atoi(argv[1]) : 60;
   const int n_seeds = argc > 2 ? std::atoi(argv[2]) : 30;
-  const std::vector<std::pair<std::string, Json>> pruners{
-      {"none", Json::object()},
-      {"median", Json::object()},
-      {"successive_halving", Json::object()},
-      {"hyperband", Json::object()}};
+  const std::vector<std::pair<std::string, Json>> pruners{{"none", Json::object()},
+                                                          {"median", Json::object()},
+                                                          {"successive_halving", Json::object()},
+                                                          {"hyperband", Json::object()},
+                                                          {"patient", Json{{"patience", 5}}}};
   for (const auto& family : hpt::bench::curve_families()) {
-    if (!selected(family.name)) {
+    if (!selected("BENCH_ONLY", family.name)) {
       continue;
     }
     for (const auto& [type, options] : pruners) {
+      if (!selected("BENCH_PRUNERS", type)) {
+        continue;
+      }
       double s1 = 0, s2 = 0, b1 = 0, b2 = 0;
       for (int seed = 0; seed < n_seeds; ++seed) {
         const Outcome o = run_study(family, type, options, n_trials, seed);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Compute spent (total steps) and final best value for none / median / successive halving /
-# hyperband pruners, hpt and Optuna 3.1 side by side, on bench/pruners/curves.hpp's synthetic
+# hyperband / patient (patience 5) pruners, hpt and Optuna 3.1 side by side, on bench/pruners/curves.hpp's synthetic
 # learning curves (TPE sampler, one trial at a time). Prints a Markdown table.
-# Usage: bench/pruners/run.sh [build-dir]   (env: TRIALS=60 SEEDS=30 JOBS=1 for Optuna)
+# Usage: bench/pruners/run.sh [build-dir]   (env: TRIALS=60 SEEDS=30 JOBS=1 for Optuna;
+# BENCH_ONLY=decay,crossing and BENCH_PRUNERS=median,patient pick curve families and pruners)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}

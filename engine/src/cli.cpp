@@ -103,9 +103,8 @@ Json trial_json(const FrozenTrial& t) {
   return j;
 }
 
-int run_study_command(const std::string& config_file, int trials,
-                      std::optional<double> time_budget, int jobs, const std::string& storage_url,
-                      const std::string& study) {
+int run_study_command(const std::string& config_file, int trials, std::optional<double> time_budget,
+                      int jobs, const std::string& storage_url, const std::string& study) {
   StudyConfig config = load_study_config(config_file);
   if (jobs > 0) {
     config.jobs = jobs;

@@ -2,60 +2,59 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <unordered_set>
 
 namespace hpt {
 
 namespace {
 
-// Whether external values a and b are one value of the distribution of name in space.
-bool same_value(const SearchSpace& space, const std::string& name, const Json& a, const Json& b) {
-  const auto it = std::find_if(space.begin(), space.end(),
-                               [&](const auto& entry) { return entry.first == name; });
-  if (it == space.end()) {
-    return a == b;
-  }
-  try {
-    return to_internal(it->second, a) == to_internal(it->second, b);
-  } catch (const std::invalid_argument&) {
-    return false;  // A value another tool stored that the distribution does not take.
-  }
-}
-
 // The values trial was given (fixed_params), or else its parameters, as external values.
 Json given_values(const FrozenTrial& trial) {
   if (const auto it = trial.system_attrs.find(k_fixed_params_attr);
-      it != trial.system_attrs.end() && it->second.is_object()) {
+      it != trial.system_attrs.end()) {
     return it->second;
   }
   return trial.external_params();
 }
 
-bool holds(const Json& given, const Json& entry, const SearchSpace& space) {
-  if (given.size() != entry.size()) {
-    return false;
+}  // namespace
+
+std::optional<std::string> enqueue_key(const Json& given, const SearchSpace& space) {
+  if (!given.is_object()) {
+    return std::nullopt;
   }
-  for (const auto& [name, value] : entry.items()) {
-    if (!given.contains(name) || !same_value(space, name, given.at(name), value)) {
-      return false;
+  Json key = Json::object();
+  for (const auto& item : given.items()) {
+    const std::string& name = item.key();
+    const Json& value = item.value();
+    const auto it = std::find_if(space.begin(), space.end(),
+                                 [&](const auto& entry) { return entry.first == name; });
+    if (it == space.end()) {
+      return std::nullopt;
+    }
+    try {
+      const double internal = to_internal(it->second, value);
+      key[name] = internal == 0 ? 0.0 : internal;  // -0.0 is 0.0.
+    } catch (const std::invalid_argument&) {
+      return std::nullopt;
     }
   }
-  return true;
+  return key.dump();
 }
-
-}  // namespace
 
 std::vector<Json> entries_not_enqueued(const std::vector<Json>& enqueue,
                                        const std::vector<FrozenTrial>& trials,
                                        const SearchSpace& space) {
-  std::vector<Json> given;
-  given.reserve(trials.size());
+  std::unordered_set<std::string> held;
   for (const auto& t : trials) {
-    given.push_back(given_values(t));
+    if (auto key = enqueue_key(given_values(t), space)) {
+      held.insert(std::move(*key));
+    }
   }
   std::vector<Json> out;
   for (const Json& entry : enqueue) {
-    if (std::none_of(given.begin(), given.end(),
-                     [&](const Json& g) { return holds(g, entry, space); })) {
+    const auto key = enqueue_key(entry, space);
+    if (!key || held.count(*key) == 0) {
       out.push_back(entry);
     }
   }

@@ -498,15 +498,14 @@ void Orchestrator::open_study() {
   for (const std::string& warning : record_run_settings(m_storage, m_study_id, settings)) {
     m_progress.note("warning: " + warning);
   }
-  enqueue_trials();
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
 }
 
 void Orchestrator::enqueue_trials() {
-  const auto entries =
-      entries_not_enqueued(m_config.enqueue, m_storage.get_all_trials(m_study_id), m_config.search_space);
+  const auto entries = entries_not_enqueued(m_config.enqueue, m_storage.get_all_trials(m_study_id),
+                                            m_config.search_space);
   for (const Json& params : entries) {
     FrozenTrial waiting;
     waiting.state = TrialState::Waiting;
@@ -514,12 +513,12 @@ void Orchestrator::enqueue_trials() {
     m_storage.create_trial(m_study_id, waiting);
   }
   if (!entries.empty()) {
-    m_progress.note(fmt::format("enqueued {} trial{} from {}'s enqueue (run first){}",
-                                entries.size(), entries.size() == 1 ? "" : "s", m_config.file,
-                                entries.size() < m_config.enqueue.size()
-                                    ? fmt::format("; {} already in the study",
-                                                  m_config.enqueue.size() - entries.size())
-                                    : ""));
+    m_progress.note(fmt::format(
+        "enqueued {} trial{} from {}'s enqueue (run first){}", entries.size(),
+        entries.size() == 1 ? "" : "s", m_config.file,
+        entries.size() < m_config.enqueue.size()
+            ? fmt::format("; {} already in the study", m_config.enqueue.size() - entries.size())
+            : ""));
   }
 }
 
@@ -1261,19 +1260,19 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
     waiting_note = true;
   }
   pause(m_deadline ? std::min<Duration>(milliseconds(500), *m_deadline - m_workers.now())
-                  : Duration(milliseconds(500)));
+                   : Duration(milliseconds(500)));
   return std::nullopt;
 }
 
 int Orchestrator::budget_spent() {
   m_progress.end();
   const int done = done_trials();
-  m_out << fmt::format("hpt: --timeout {} spent: {} trial{} finished in this run; the study has {}{}\n",
-                       Progress::format_budget(*m_options.time_budget), done - m_done_at_start,
-                       done - m_done_at_start == 1 ? "" : "s", done,
-                       m_options.trials == k_unbounded_trials
-                           ? ""
-                           : fmt::format(" of --trials {}", m_options.trials));
+  m_out << fmt::format(
+      "hpt: --timeout {} spent: {} trial{} finished in this run; the study has {}{}\n",
+      Progress::format_budget(*m_options.time_budget), done - m_done_at_start,
+      done - m_done_at_start == 1 ? "" : "s", done,
+      m_options.trials == k_unbounded_trials ? ""
+                                             : fmt::format(" of --trials {}", m_options.trials));
   m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
                      m_config.directions);
   return k_exit_ok;
@@ -1320,6 +1319,7 @@ int Orchestrator::run() {
   }
   m_progress.begin(m_config.name, m_config.direction, m_options.trials, m_done_at_start,
                    m_options.time_budget);
+  enqueue_trials();
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Complete})) {
     if (t.value) {
       m_progress.record_best(t.number, *t.value);

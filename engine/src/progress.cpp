@@ -36,16 +36,15 @@ void Progress::begin(const std::string& study, Direction direction, int total, i
   m_done = m_done_at_start = already_done;
   m_start = std::chrono::steady_clock::now();
   const bool bounded = total != k_unbounded_trials;
-  m_out << terminal_text(fmt::format(
-               "hpt: study '{}': {}{} trials finished{}{}", study, already_done,
-               bounded ? fmt::format(" of {}", total) : "",
-               already_done >= total ? ": nothing to run"
-               : already_done > 0    ? ", resuming"
-                                     : "",
-               time_budget && already_done < total
-                   ? fmt::format("; no trial starts after {} (--timeout)",
-                                 format_budget(*time_budget))
-                   : ""))
+  m_out << terminal_text(fmt::format("hpt: study '{}': {}{} trials finished{}{}", study,
+                                     already_done, bounded ? fmt::format(" of {}", total) : "",
+                                     already_done >= total ? ": nothing to run"
+                                     : already_done > 0    ? ", resuming"
+                                                           : "",
+                                     time_budget && already_done < total
+                                         ? fmt::format("; no trial starts after {} (--timeout)",
+                                                       format_budget(*time_budget))
+                                         : ""))
         << "\n";
   m_out.flush();
 }
@@ -76,8 +75,8 @@ std::string Progress::status_line() const {
     left = std::min(left.value_or(*m_budget), std::max(0.0, *m_budget - elapsed));
   }
   std::string best = m_best ? fmt::format("{:.6g} (trial {})", *m_best, m_best_number) : "-";
-  return fmt::format("{} running {} | best {} | elapsed {} | ETA {}", count_text(), m_running,
-                     best, format_duration(elapsed), left ? format_duration(*left) : "?");
+  return fmt::format("{} running {} | best {} | elapsed {} | ETA {}", count_text(), m_running, best,
+                     format_duration(elapsed), left ? format_duration(*left) : "?");
 }
 
 std::string Progress::count_text() const {
@@ -116,8 +115,8 @@ void Progress::finished(int number, TrialState state, std::optional<double> valu
   if (!reason.empty()) {
     what += ": " + reason;
   }
-  m_out << terminal_text(
-               fmt::format("trial {} {} ({}) {}", number, what, format_duration(seconds), count_text()))
+  m_out << terminal_text(fmt::format("trial {} {} ({}) {}", number, what, format_duration(seconds),
+                                     count_text()))
         << "\n";
   m_out.flush();
 }

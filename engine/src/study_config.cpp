@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "hpt/cli/run_app.hpp"
+#include "hpt/engine/enqueue.hpp"
 #include "hpt/engine/protocol.hpp"
 #include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/worker_process.hpp"
@@ -313,7 +314,7 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     require_map(p, at.child("pruner"));
     if (!p["type"]) {
       config_fail(at.child("pruner"), p,
-                  "missing 'type' (median, percentile, successive_halving, hyperband or none)");
+                  fmt::format("missing 'type' ({})", fmt::join(pruner_types(), ", ")));
     }
     c.pruner_type = read_string(p["type"], at.child("pruner.type"));
     c.pruner_options = options_of(p, at.child("pruner"), {"type"});
@@ -404,13 +405,20 @@ void parse_enqueue(const YAML::Node& node, const ConfigPath& at, StudyConfig& c)
     return;
   }
   if (!node.IsSequence()) {
-    config_fail(at, node, "expected a list of trials, each a mapping of parameters to values, "
-                          "e.g. [{lr: 0.001}]");
+    config_fail(at, node,
+                "expected a list of trials, each a mapping of parameters to values, "
+                "e.g. [{lr: 0.001}]");
+  }
+  if (node.size() > k_max_enqueued) {
+    config_fail(at, node,
+                fmt::format("{} trials; at most {} (a grid sampler runs every point of a grid)",
+                            node.size(), k_max_enqueued));
   }
   std::vector<std::string> names;
   for (const auto& [name, dist] : c.search_space) {
     names.push_back(name);
   }
+  std::unordered_map<std::string, size_t> first;  // enqueue_key -> index.
   for (size_t i = 0; i < node.size(); ++i) {
     const ConfigPath entry_at = at.index(i);
     require_map(node[i], entry_at);
@@ -423,12 +431,12 @@ void parse_enqueue(const YAML::Node& node, const ConfigPath& at, StudyConfig& c)
       const std::string name = key_name(kv.first, entry_at);
       const auto it = std::find(names.begin(), names.end(), name);
       if (it == names.end()) {
-        config_fail(entry_at.child(name), kv.first,
-                    c.fixed.contains(name)
-                        ? fmt::format("'{}' is set in 'fixed', not searched; every trial gets it",
-                                      name)
-                        : fmt::format("unknown parameter '{}'{}; searched: {}", name,
-                                      did_you_mean(name, names), fmt::join(names, ", ")));
+        config_fail(
+            entry_at.child(name), kv.first,
+            c.fixed.contains(name)
+                ? fmt::format("'{}' is set in 'fixed', not searched; every trial gets it", name)
+                : fmt::format("unknown parameter '{}'{}; searched: {}", name,
+                              did_you_mean(name, names), fmt::join(names, ", ")));
       }
       const Distribution& dist = c.search_space[static_cast<size_t>(it - names.begin())].second;
       refuse_unread_numbers(kv.second, entry_at.child(name));
@@ -448,12 +456,11 @@ void parse_enqueue(const YAML::Node& node, const ConfigPath& at, StudyConfig& c)
       }
       entry[name] = to_external(dist, internal);
     }
-    for (size_t k = 0; k < c.enqueue.size(); ++k) {
-      if (c.enqueue[k] == entry) {
-        config_fail(entry_at, node[i],
-                    fmt::format("repeats enqueue[{}] (line {}); each trial is enqueued once", k,
-                                node[k].Mark().line + 1));
-      }
+    const auto [it, added] = first.emplace(*enqueue_key(entry, c.search_space), i);
+    if (!added) {
+      config_fail(entry_at, node[i],
+                  fmt::format("repeats enqueue[{}] (line {}); each trial is enqueued once",
+                              it->second, node[it->second].Mark().line + 1));
     }
     c.enqueue.push_back(std::move(entry));
   }
@@ -482,10 +489,11 @@ size_t largest_number_choice(const Distribution& dist) {
   if (cat == nullptr || !std::all_of(cat->choices.begin(), cat->choices.end(), number)) {
     return 0;
   }
-  return static_cast<size_t>(
-      std::max_element(cat->choices.begin(), cat->choices.end(),
-                       [](const Json& a, const Json& b) { return a.get<double>() < b.get<double>(); }) -
-      cat->choices.begin());
+  return static_cast<size_t>(std::max_element(cat->choices.begin(), cat->choices.end(),
+                                              [](const Json& a, const Json& b) {
+                                                return a.get<double>() < b.get<double>();
+                                              }) -
+                             cat->choices.begin());
 }
 
 // Whether text looks like a name written as a placeholder ("lr", "dataset.image_size"), not

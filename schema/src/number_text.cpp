@@ -47,8 +47,8 @@ std::optional<double> parse_decimal_double(std::string_view text) {
 }
 
 std::optional<double> parse_duration_seconds(std::string_view text) {
-  static constexpr std::pair<char, double> k_units[] = {{'s', 1}, {'m', 60}, {'h', 3600},
-                                                        {'d', 86400}};
+  static constexpr std::pair<char, double> k_units[] = {
+      {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
   double unit = 1;
   for (const auto& [suffix, seconds] : k_units) {
     if (!text.empty() && text.back() == suffix) {

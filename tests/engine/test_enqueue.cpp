@@ -1,6 +1,6 @@
-#include "hpt/engine/enqueue.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "hpt/engine/enqueue.hpp"
 
 using namespace hpt;
 
@@ -66,7 +66,21 @@ TEST_CASE("enqueue: values the space does not take never match, never throw", "[
   const std::vector<Json> entries = {{{"act", "relu"}}};
   // Another tool's fixed_params: a choice hpt's space lacks, a number, not an object at all.
   FrozenTrial not_object = enqueued("act=relu");
-  CHECK(entries_not_enqueued(entries, {enqueued({{"act", "tanh"}}), enqueued({{"act", 0}}),
-                                       not_object},
+  CHECK(entries_not_enqueued(entries,
+                             {enqueued({{"act", "tanh"}}), enqueued({{"act", 0}}), not_object},
                              k_space) == entries);
+}
+
+TEST_CASE("enqueue: one key for equal values", "[enqueue]") {
+  const auto key = [](const Json& given) { return enqueue_key(given, k_space); };
+  CHECK(key({{"units", 64}}) == key({{"units", 64.0}}));
+  CHECK(key({{"lr", 0.001}, {"act", "gelu"}}) == key({{"act", "gelu"}, {"lr", 0.001}}));
+  CHECK(key({{"lr", 0.001}}) != key({{"lr", 0.001}, {"units", 64}}));
+  CHECK(key({{"act", "relu"}}) != key({{"act", "gelu"}}));
+  CHECK(key(Json::object()) == "{}");
+  CHECK_FALSE(key({{"other", 1}}));       // Not a parameter of the space.
+  CHECK_FALSE(key({{"units", "64"}}));    // Not a value the distribution takes.
+  CHECK_FALSE(key(Json::array({1, 2})));  // Not a mapping at all.
+  const SearchSpace signed_zero = {{"x", FloatDistribution{-1, 1, false, std::nullopt}}};
+  CHECK(enqueue_key({{"x", -0.0}}, signed_zero) == enqueue_key({{"x", 0.0}}, signed_zero));
 }

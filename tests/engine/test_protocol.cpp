@@ -38,7 +38,9 @@ TEST_CASE("protocol: a byte-order mark is skipped", "[protocol]") {
   REQUIRE(f.kind == Kind::Message);
   CHECK(f.message.value == 0.25);
   CHECK(parse_worker_line("\xEF\xBB\xBF\xEF\xBB\xBF{\"value\": 1}").kind == Kind::Message);
-  CHECK(parse_worker_line("\xEF\xBB\xBF" "epoch 1").kind == Kind::Log);
+  CHECK(parse_worker_line("\xEF\xBB\xBF"
+                          "epoch 1")
+            .kind == Kind::Log);
 }
 
 // Python's NaN / Infinity tokens are numbers, but not inside strings.

@@ -142,8 +142,8 @@ TEST_CASE("study config: a missing objective script is refused at load", "[confi
         "cfg.yaml:1: objective.command[1]: no such file '/nope/x.py'");
   CHECK_THAT(error_of(config("[bash, run.sh]")), Catch::Contains("no such file 'run.sh'"));
   for (const std::string& ok : {"[python3, " + script + "]", std::string("[python3, -m, mod]"),
-                               std::string("[sh, -c, 'echo 1']"), std::string("[python3, '{a}']"),
-                               std::string("[env, nope.py]"), std::string("[true, nope.txt]")}) {
+                                std::string("[sh, -c, 'echo 1']"), std::string("[python3, '{a}']"),
+                                std::string("[env, nope.py]"), std::string("[true, nope.txt]")}) {
     INFO(ok);
     CHECK(error_of(config(ok)).empty());
   }
@@ -648,6 +648,15 @@ TEST_CASE("study config: enqueued trials", "[config][enqueue]") {
              Catch::Contains("enqueue[0].lr: .nan reads as a number in YAML, but hpt reads"));
   CHECK(error_of(head + "enqueue:\n  - {lr: 0.001}\n  - {units: 32}\n  - {lr: 1.0e-3}\n") ==
         "cfg.yaml:10: enqueue[2]: repeats enqueue[0] (line 8); each trial is enqueued once");
+  CHECK(error_of(head + "enqueue:\n  - {lr: 0.5}\n  - {units: 16.0}\n  - {units: 16}\n") ==
+        "cfg.yaml:10: enqueue[2]: repeats enqueue[1] (line 9); each trial is enqueued once");
+  std::string many = head + "enqueue:\n";
+  for (int i = 0; i < 10001; ++i) {
+    many += "  - {units: 16}\n";
+  }
+  CHECK(error_of(many) ==
+        "cfg.yaml:8: enqueue: 10001 trials; at most 10000 (a grid sampler runs "
+        "every point of a grid)");
   CHECK_THAT(error_of(head + "enqueue: {lr: 0.001}\n"),
              Catch::StartsWith("cfg.yaml:7: enqueue: expected a list of trials"));
   CHECK_THAT(error_of(head + "enqueue:\n  - lr\n"), Catch::StartsWith("cfg.yaml:8: enqueue[0]:"));
@@ -667,4 +676,28 @@ TEST_CASE("study config: enqueued trials of the built-in trainer", "[config][enq
   CHECK_THAT(error_of(yaml),
              Catch::StartsWith("cfg.yaml (fixed + enqueue[1]): ") &&
                  Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
+}
+
+// A patient pruner's wrapped pruner is written as study.pruner is; its mistakes are named
+// under study.pruner, with the line.
+TEST_CASE("study config: threshold and patient pruners", "[config][pruner]") {
+  const std::string tail = "objective: {command: [true]}\nsearch_space: {a: [1]}\n";
+  const auto c = parse_study_config(
+      "study:\n  pruner:\n    type: patient\n    patience: 2\n    wrapped_pruner: {type: median, "
+      "n_startup_trials: 3}\n" +
+          tail,
+      "cfg.yaml");
+  CHECK(c.pruner_type == "patient");
+  CHECK(c.pruner_options.at("wrapped_pruner") == Json{{"type", "median"}, {"n_startup_trials", 3}});
+  CHECK(error_of("study:\n  pruner:\n    type: patient\n    patience: 2\n    wrapped_pruner: "
+                 "{type: median, n_startup_trial: 3}\n" +
+                 tail) ==
+        "cfg.yaml:3: study.pruner: patient pruner option 'wrapped_pruner': unknown median pruner "
+        "option 'n_startup_trial' (did you mean 'n_startup_trials'?)");
+  CHECK(error_of("study: {pruner: {type: threshold}}\n" + tail) ==
+        "cfg.yaml:1: study.pruner: threshold pruner needs option 'lower', 'upper' or both (the "
+        "bounds an intermediate value must stay within)");
+  CHECK(error_of("study: {pruner: {lower: 1}}\n" + tail) ==
+        "cfg.yaml:1: study.pruner: missing 'type' (median, percentile, successive_halving, "
+        "hyperband, threshold, patient, none)");
 }

@@ -59,8 +59,8 @@ TEST_CASE("parse_duration_seconds", "[schema]") {
   CHECK(parse_duration_seconds("2d") == 172800.0);
   CHECK(parse_duration_seconds("0.5") == 0.5);
   CHECK(parse_duration_seconds("-5m") == -300.0);  // The caller checks the range.
-  for (const char* bad : {"", "m", "1e3", "5e", "1h30m", "2 h", "2H", "inf", "nanh", "1x",
-                          "1e400", "0x10"}) {
+  for (const char* bad :
+       {"", "m", "1e3", "5e", "1h30m", "2 h", "2H", "inf", "nanh", "1x", "1e400", "0x10"}) {
     INFO(bad);
     CHECK_FALSE(parse_duration_seconds(bad));
   }

@@ -21,7 +21,15 @@ def curve(i, s):
     return a + 2.0 * b / (s + 1)
 
 
-def run(pruner, n_trials, n_steps, direction, study_name, steps=None):
+def bumpy(i, s):
+    """Curves that stall and rise (threshold and patient pruners), NaN at step 6 of every
+    ninth trial from trial 4: learning_curve plus integer-arithmetic noise (same in C++)."""
+    if i % 9 == 4 and s == 6:
+        return float("nan")
+    return curve(i, s) + ((i * 31 + s * 17) % 11) / 110.0
+
+
+def run(pruner, n_trials, n_steps, direction, study_name, steps=None, values=curve):
     steps = steps or list(range(n_steps))
     sign = 1.0 if direction == "minimize" else -1.0
     study = optuna.create_study(study_name=study_name, direction=direction, pruner=pruner,
@@ -31,7 +39,7 @@ def run(pruner, n_trials, n_steps, direction, study_name, steps=None):
     def objective(trial):
         v = 0.0
         for s in steps:
-            v = sign * curve(trial.number, s)
+            v = sign * values(trial.number, s)
             trial.report(v, s)
             if trial.should_prune():
                 pruned_at[trial.number] = s
@@ -76,3 +84,25 @@ if __name__ == "__main__":
     show("   its brackets of trials 0..39", [p._get_bracket_id(study, t) for t in study.trials])
     show("   its budgets", p._trial_allocation_budgets)
     print("// crc32('hb-test_7') =", binascii.crc32(b"hb-test_7"))
+    th = optuna.pruners.ThresholdPruner
+    show("threshold upper=0.9 n_warmup_steps=2 interval_steps=3, bumpy, minimize, 30 x 30",
+         run(th(upper=0.9, n_warmup_steps=2, interval_steps=3), 30, 30, "minimize", "th",
+             values=bumpy)[0])
+    show("threshold lower=-0.6, bumpy, maximize, 30 x 30",
+         run(th(lower=-0.6), 30, 30, "maximize", "th", values=bumpy)[0])
+    show("threshold lower=0.2 upper=1.2 interval_steps=4, steps 0,5,..,95, bumpy, minimize, 30",
+         run(th(lower=0.2, upper=1.2, interval_steps=4), 30, 0, "minimize", "th",
+             list(range(0, 100, 5)), values=bumpy)[0])
+    pp = optuna.pruners.PatientPruner
+    show("patient None patience=2, bumpy, minimize, 30 x 30",
+         run(pp(None, patience=2), 30, 30, "minimize", "pp", values=bumpy)[0])
+    show("patient None patience=3 min_delta=0.01, bumpy, maximize, 30 x 30",
+         run(pp(None, patience=3, min_delta=0.01), 30, 30, "maximize", "pp", values=bumpy)[0])
+    show("patient None patience=0, bumpy, minimize, 20 x 30",
+         run(pp(None, patience=0), 20, 30, "minimize", "pp", values=bumpy)[0])
+    show("patient median(n_startup_trials=2) patience=1, bumpy, minimize, 30 x 30",
+         run(pp(optuna.pruners.MedianPruner(n_startup_trials=2), patience=1), 30, 30, "minimize",
+             "pp", values=bumpy)[0])
+    show("patient SH(min_resource=1, reduction_factor=3) patience=2, bumpy, minimize, 30 x 30",
+         run(pp(sh(min_resource=1, reduction_factor=3), patience=2), 30, 30, "minimize", "pp",
+             values=bumpy)[0])

@@ -3,6 +3,7 @@
 // hpt's orchestrator does: one trial at a time, a decision after every reported step, the
 // decision's system attributes stored on the trial.
 
+#include <limits>
 #include <vector>
 
 #include "hpt/tuner/pruner.hpp"
@@ -16,11 +17,22 @@ inline double learning_curve(int i, int64_t s) {
   return a + 2.0 * b / static_cast<double>(s + 1);
 }
 
-// For each trial, the step it was pruned at, or -1 if it completed. steps: those reported.
+// Curves that stall and rise, NaN at step 6 of trials 4, 13, 22, ... (optuna_pruner_decisions.py's
+// bumpy()).
+inline double bumpy_curve(int i, int64_t s) {
+  if (i % 9 == 4 && s == 6) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return learning_curve(i, s) + static_cast<double>((i * 31 + s * 17) % 11) / 110.0;
+}
+
+// For each trial, the step it was pruned at, or -1 if it completed. steps: those reported;
+// curve: trial i's value at step s.
 inline std::vector<int64_t> pruned_steps(Pruner& pruner, int n_trials,
                                          const std::vector<int64_t>& steps, Direction direction,
                                          const std::string& study_name,
-                                         std::vector<FrozenTrial>* history = nullptr) {
+                                         std::vector<FrozenTrial>* history = nullptr,
+                                         double (*curve)(int, int64_t) = learning_curve) {
   std::vector<FrozenTrial> trials;
   std::vector<int64_t> out;
   const double sign = direction == Direction::Minimize ? 1.0 : -1.0;
@@ -31,7 +43,7 @@ inline std::vector<int64_t> pruned_steps(Pruner& pruner, int n_trials,
     int64_t pruned_at = -1;
     double v = 0.0;
     for (int64_t s : steps) {
-      v = sign * learning_curve(i, s);
+      v = sign * curve(i, s);
       trials.back().intermediate_values[s] = v;
       const FrozenTrial running = trials.back();
       PruneDecision d = pruner.decide(PruneContext{direction, &trials, study_name}, running);

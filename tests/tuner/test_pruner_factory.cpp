@@ -28,10 +28,10 @@ TEST_CASE("make_pruner builds each pruner", "[factory]") {
 TEST_CASE("make_pruner error messages", "[factory]") {
   CHECK_THROWS_WITH(hpt::make_pruner("medain", Json()),
                     "unknown pruner type 'medain' (did you mean 'median'?); expected median, "
-                    "percentile, successive_halving, hyperband or none");
+                    "percentile, successive_halving, hyperband, threshold, patient or none");
   CHECK_THROWS_WITH(hpt::make_pruner("hyperbnd", Json()),
                     "unknown pruner type 'hyperbnd' (did you mean 'hyperband'?); expected median, "
-                    "percentile, successive_halving, hyperband or none");
+                    "percentile, successive_halving, hyperband, threshold, patient or none");
   CHECK_THROWS_WITH(hpt::make_pruner("percentile", Json()),
                     "percentile pruner needs option 'percentile' (a number in [0, 100])");
   CHECK_THROWS_WITH(

@@ -16,14 +16,6 @@ namespace {
 
 constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 
-// True if step is the first reported step of its pruning interval (Optuna's
-// _is_first_in_interval_step). requires: step >= warmup, step is the largest key of values.
-bool first_in_interval(int64_t step, const StepValues& values, int64_t warmup, int64_t interval) {
-  const int64_t nearest_lower = (step - warmup) / interval * interval + warmup;
-  const int64_t second_last = values.size() >= 2 ? std::prev(values.end(), 2)->first : -1;
-  return second_last < nearest_lower;
-}
-
 }  // namespace
 
 double nan_percentile(std::vector<double> values, double percentile) {

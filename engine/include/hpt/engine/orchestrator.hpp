@@ -40,10 +40,10 @@ constexpr int k_exit_interrupted = 130;
 std::string check_study(const StudyConfig& config, const RunOptions& options);
 
 // Runs the study until it has options.trials finished trials (or its time budget is spent
-// and its running trials have finished, or it is interrupted, or too many trials fail). Progress goes to out. Installs SIGINT/SIGTERM handlers for
-// its duration: the first signal ends running workers and returns their trials to
-// WAITING (a resume re-runs them); a second exits at once.
-// Its workers are processes (ProcessWorkerSet).
+// and its running trials have finished, or it is interrupted, or too many trials fail). Progress
+// goes to out. Installs SIGINT/SIGTERM handlers for its duration: the first signal ends running
+// workers and returns their trials to WAITING (a resume re-runs them); a second exits at once. Its
+// workers are processes (ProcessWorkerSet).
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
               std::ostream& out);
 // The same with workers started, read and timed by workers: tests drive a study with a

@@ -48,9 +48,17 @@ class Pruner {
   }
 };
 
-// Builds a pruner: type "median", "percentile", "successive_halving", "hyperband" or
-// "none" with its options (JSON object). Throws std::invalid_argument naming an unknown
-// type or a bad option.
+// Whether step, the largest step of values, is the first reported step of its pruning
+// interval (Optuna's _is_first_in_interval_step): checks happen at warmup, warmup + interval,
+// ..., or at the first step reported after one of them. requires: step >= warmup.
+bool first_in_interval(int64_t step, const StepValues& values, int64_t warmup, int64_t interval);
+
+// The pruner types make_pruner builds, as the study config names them.
+const std::vector<std::string>& pruner_types();
+
+// Builds a pruner of one of pruner_types() with its options (a JSON object; "patient" wraps
+// the pruner its option wrapped_pruner describes, {type: ..., options...}). Throws
+// std::invalid_argument naming an unknown type or a bad option.
 std::unique_ptr<Pruner> make_pruner(const std::string& type, const Json& options);
 
 }  // namespace hpt
