@@ -23,6 +23,7 @@
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
+#include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/study_match.hpp"
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
@@ -510,6 +511,11 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   const Json params = best.external_params();  // items() must not outlive it.
   for (const auto& [k, v] : params.items()) {
     std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
+  }
+  if (const auto dir = trial_model_dir(best)) {
+    std::cout << terminal_text(fmt::format("  model: {} (hpt match --model {} IMAGE1 IMAGE2)", *dir,
+                                           *dir))
+              << "\n";
   }
   for (const auto& [k, v] : best.user_attrs) {  // Long lists (a ROC curve) in a few words.
     const std::string text = v.is_number() || v.is_string() ? param_text(v) : python_json_dumps(v);

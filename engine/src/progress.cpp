@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "hpt/engine/study_folder.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/tuner/multi_objective.hpp"
 
@@ -172,6 +173,11 @@ void Progress::summary(const std::vector<FrozenTrial>& complete,
                  best->number, *best->value,
                  best->external_params().dump(-1, ' ', false, Json::error_handler_t::replace)))
           << "\n";
+    if (const auto dir = trial_model_dir(*best)) {
+      m_out << terminal_text(
+                   fmt::format("hpt: its model: {} (hpt match --model {} IMAGE1 IMAGE2)", *dir, *dir))
+            << "\n";
+    }
   } else {
     m_out << fmt::format("hpt: done in {}: no complete trial\n", format_duration(elapsed));
   }

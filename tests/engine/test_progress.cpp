@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
 
 #include "hpt/engine/progress.hpp"
+#include "hpt/storage/attribute_names.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace hpt;
 
@@ -133,4 +137,31 @@ TEST_CASE("progress: a time budget and no total", "[progress][timeout]") {
         "hpt: study 's': 0 of 10 trials finished; no trial starts after 2.5s (--timeout)\n");
   CHECK(Progress::format_budget(2.5) == "2.5s");
   CHECK(Progress::format_budget(5400) == "1h30m");
+}
+
+// The summary names the best trial's saved model, the folder hpt match --model takes.
+TEST_CASE("progress: summary names the best trial's model", "[progress]") {
+  hpt::test::TempDir tmp("progress-model");
+  const std::string dir = tmp.file("3");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/model.json") << "{}";
+  std::vector<FrozenTrial> complete(2);
+  for (int i = 0; i < 2; ++i) {
+    complete[i].number = i + 2;
+    complete[i].state = TrialState::Complete;
+    complete[i].value = 1.0 - i;
+    complete[i].system_attrs[k_log_attr] = tmp.file(std::to_string(i + 2)) + ".log";
+  }
+  std::ostringstream out;
+  Progress p(out, false);
+  p.begin("s", Direction::Minimize, 2, 0);
+  p.summary(complete, {Direction::Minimize});
+  CHECK_THAT(out.str(), Catch::Contains("best trial 3 value=0") &&
+                            Catch::Contains("hpt: its model: " + dir + " (hpt match --model " +
+                                            dir + " IMAGE1 IMAGE2)\n"));
+  std::ostringstream other;
+  Progress q(other, false);
+  q.begin("s", Direction::Maximize, 2, 0);  // Trial 2 is best: no model saved.
+  q.summary(complete, {Direction::Maximize});
+  CHECK_THAT(other.str(), !Catch::Contains("its model"));
 }

@@ -121,7 +121,8 @@ class BuiltinTrainerTest(TinyIdxTest):
   dropout: {type: float, low: 0.0, high: 0.3}
   learning_rate: {type: float, low: 1.0e-3, high: 1.0e-2, log: true}
   margin: {type: float, low: 0.2, high: 1.0}""")
-        run_hpt("--config", cfg, "--trials", "4", "--jobs", "2", env=self.env, check=True, timeout=300)
+        study_out = run_hpt("--config", cfg, "--trials", "4", "--jobs", "2", env=self.env, check=True,
+                            timeout=300).stdout
         trials = trials_json(db)
         counts = state_counts(trials)
         self.assertEqual(counts.get("COMPLETE", 0) + counts.get("PRUNED", 0), 4, counts)
@@ -168,6 +169,13 @@ class BuiltinTrainerTest(TinyIdxTest):
         rng = random.Random(5)
         a = write_png(os.path.join(self.dir, "a.png"), class_image(0, rng))
         b = write_png(os.path.join(self.dir, "b.png"), class_image(3, rng))
+        # The best trial's model, named at the study's end and by hpt best, is one hpt match takes.
+        best = run_hpt("best", db, check=True).stdout
+        model_lines = [line for line in best.splitlines() if line.startswith("  model: ")]
+        self.assertEqual(len(model_lines), 1, best)
+        best_model = model_lines[0][len("  model: "):].split(" (hpt match")[0]
+        self.assertIn(f"hpt: its model: {best_model} (hpt match --model", study_out)
+        self.assertIn("same", run_hpt("match", "--model", best_model, a, a, check=True).stdout)
         same = run_hpt("match", "--model", out, a, a, check=True).stdout
         self.assertIn("same", same)
         other = run_hpt("match", "--model", out, a, b, check=True).stdout
