@@ -1268,11 +1268,10 @@ int Orchestrator::budget_spent() {
   m_progress.end();
   const int done = done_trials();
   m_out << fmt::format(
-      "hpt: --timeout {} spent: {} trial{} finished in this run; the study has {}{}\n",
-      Progress::format_budget(*m_options.time_budget), done - m_done_at_start,
-      done - m_done_at_start == 1 ? "" : "s", done,
-      m_options.trials == k_unbounded_trials ? ""
-                                             : fmt::format(" of --trials {}", m_options.trials));
+      "hpt: --timeout {} spent: the study has {} finished trials{} ({} more than at the start)\n",
+      Progress::format_budget(*m_options.time_budget), done,
+      m_options.trials == k_unbounded_trials ? "" : fmt::format(" of --trials {}", m_options.trials),
+      done - m_done_at_start);
   m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
                      m_config.directions);
   return k_exit_ok;
