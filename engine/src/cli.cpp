@@ -23,7 +23,6 @@
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
-#include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/study_match.hpp"
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
@@ -32,6 +31,7 @@
 #include "hpt/io/python_json.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/io/utf8.hpp"
+#include "hpt/reports/trial_model_view.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
 #include "hpt/storage/attribute_names.hpp"
@@ -512,9 +512,9 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   for (const auto& [k, v] : params.items()) {
     std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
   }
-  if (const auto dir = trial_model_dir(best)) {
+  if (const auto dir = reports::trial_model_dir(best, reports::log_folders(db, {}))) {
     std::cout << terminal_text(fmt::format("  model: {} (hpt match --model {} IMAGE1 IMAGE2)", *dir,
-                                           *dir))
+                                           shell_word(*dir)))
               << "\n";
   }
   for (const auto& [k, v] : best.user_attrs) {  // Long lists (a ROC curve) in a few words.

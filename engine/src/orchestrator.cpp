@@ -32,6 +32,7 @@
 #include "hpt/engine/worker_process.hpp"
 #include "hpt/engine/worker_set.hpp"
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/reports/trial_model_view.hpp"
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/folder.hpp"
 #include "hpt/io/stop_signals.hpp"
@@ -386,6 +387,8 @@ class Orchestrator {
   bool past_deadline() const { return m_deadline && m_workers.now() >= *m_deadline; }
   // The study's end once its time budget is spent and its trials here have finished.
   int budget_spent();
+  // Prints the best trial (or the Pareto front) and the best trial's saved model.
+  void summarize();
 
   const StudyConfig& m_config;
   Storage& m_storage;
@@ -514,8 +517,9 @@ void Orchestrator::enqueue_trials() {
   }
   if (!entries.empty()) {
     m_progress.note(fmt::format(
-        "enqueued {} trial{} from {}'s enqueue (run first){}", entries.size(),
+        "enqueued {} trial{} from {}'s enqueue ({}){}", entries.size(),
         entries.size() == 1 ? "" : "s", m_config.file,
+        m_done_at_start < m_options.trials ? "run first" : "run first once --trials allows more",
         entries.size() < m_config.enqueue.size()
             ? fmt::format("; {} already in the study", m_config.enqueue.size() - entries.size())
             : ""));
@@ -1220,8 +1224,7 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
   }
   if (done_trials() >= m_options.trials) {
     m_progress.end();
-    m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
-                       m_config.directions);
+    summarize();
     return k_exit_ok;
   }
   if (past_deadline()) {
@@ -1238,8 +1241,7 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
             ? ""
             : fmt::format(" (--trials {} asks for more; a larger grid gives more)",
                           m_options.trials));
-    m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
-                       m_config.directions);
+    summarize();
     return k_exit_ok;
   }
   const auto backoff = m_next_launch - m_workers.now();
@@ -1264,6 +1266,11 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
   return std::nullopt;
 }
 
+void Orchestrator::summarize() {
+  m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
+                     m_config.directions, reports::log_folders(m_config.storage, {}));
+}
+
 int Orchestrator::budget_spent() {
   m_progress.end();
   const int done = done_trials();
@@ -1272,8 +1279,7 @@ int Orchestrator::budget_spent() {
       Progress::format_budget(*m_options.time_budget), done,
       m_options.trials == k_unbounded_trials ? "" : fmt::format(" of --trials {}", m_options.trials),
       done - m_done_at_start);
-  m_progress.summary(m_storage.get_all_trials(m_study_id, {TrialState::Complete}),
-                     m_config.directions);
+  summarize();
   return k_exit_ok;
 }
 

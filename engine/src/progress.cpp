@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "hpt/engine/study_folder.hpp"
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/reports/trial_model_view.hpp"
 #include "hpt/tuner/multi_objective.hpp"
 
 namespace hpt {
@@ -147,7 +147,8 @@ void Progress::tick(int running, int done) {
 void Progress::end() { clear_line(); }
 
 void Progress::summary(const std::vector<FrozenTrial>& complete,
-                       const std::vector<Direction>& directions) {
+                       const std::vector<Direction>& directions,
+                       const std::vector<std::string>& model_folders) {
   const Direction direction = directions.front();
   if (directions.size() > 1) {
     const double elapsed =
@@ -173,9 +174,9 @@ void Progress::summary(const std::vector<FrozenTrial>& complete,
                  best->number, *best->value,
                  best->external_params().dump(-1, ' ', false, Json::error_handler_t::replace)))
           << "\n";
-    if (const auto dir = trial_model_dir(*best)) {
-      m_out << terminal_text(
-                   fmt::format("hpt: its model: {} (hpt match --model {} IMAGE1 IMAGE2)", *dir, *dir))
+    if (const auto dir = reports::trial_model_dir(*best, model_folders)) {
+      m_out << terminal_text(fmt::format("hpt: its model: {} (hpt match --model {} IMAGE1 IMAGE2)",
+                                         *dir, shell_word(*dir)))
             << "\n";
     }
   } else {

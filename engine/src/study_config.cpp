@@ -431,10 +431,11 @@ void parse_enqueue(const YAML::Node& node, const ConfigPath& at, StudyConfig& c)
       const std::string name = key_name(kv.first, entry_at);
       const auto it = std::find(names.begin(), names.end(), name);
       if (it == names.end()) {
+        const bool fixed = c.fixed.contains(name) ||
+                           (c.builtin_trainer() && trainer::sets_setting(c.fixed, name));
         config_fail(
             entry_at.child(name), kv.first,
-            c.fixed.contains(name)
-                ? fmt::format("'{}' is set in 'fixed', not searched; every trial gets it", name)
+            fixed ? fmt::format("'{}' is set in 'fixed', not searched; every trial gets it", name)
                 : fmt::format("unknown parameter '{}'{}; searched: {}", name,
                               did_you_mean(name, names), fmt::join(names, ", ")));
       }

@@ -8,7 +8,6 @@
 #include <random>
 
 #include "hpt/io/atomic_file.hpp"
-#include "hpt/storage/attribute_names.hpp"
 
 namespace hpt {
 
@@ -103,24 +102,6 @@ std::string move_folder_aside(const std::string& dir) {
                                          dir, aside, ec.message()));
   }
   return aside;
-}
-
-std::optional<std::string> trial_model_dir(const FrozenTrial& trial) {
-  const auto it = trial.system_attrs.find(k_log_attr);
-  if (it == trial.system_attrs.end() || !it->second.is_string()) {
-    return std::nullopt;
-  }
-  const std::string log = it->second.get<std::string>();
-  const std::string suffix = ".log";
-  if (log.size() <= suffix.size() || log.compare(log.size() - suffix.size(), suffix.size(), suffix) != 0) {
-    return std::nullopt;
-  }
-  const std::string dir = log.substr(0, log.size() - suffix.size());
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(std::filesystem::path(dir) / "model.json", ec)) {
-    return std::nullopt;
-  }
-  return dir;
 }
 
 }  // namespace hpt

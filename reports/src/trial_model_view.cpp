@@ -1,5 +1,7 @@
 #include "hpt/reports/trial_model_view.hpp"
 
+#include <limits.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -16,6 +18,9 @@ std::optional<std::string> trial_log_path(const FrozenTrial& trial) {
     return std::nullopt;
   }
   const std::string& log = it->second.get_ref<const std::string&>();
+  if (log.size() > PATH_MAX || log.find('\0') != std::string::npos) {
+    return std::nullopt;
+  }
   const std::string name = std::to_string(trial.number) + ".log";
   if (log.size() < name.size() || log.compare(log.size() - name.size(), name.size(), name) != 0 ||
       (log.size() > name.size() && log[log.size() - name.size() - 1] != '/')) {
@@ -32,8 +37,10 @@ std::optional<std::string> model_view_path(const FrozenTrial& trial) {
   return model_view_path_of_log(*log);
 }
 
+std::string trial_dir_of_log(const std::string& log) { return log.substr(0, log.size() - 4); }
+
 std::string model_view_path_of_log(const std::string& log) {
-  return log.substr(0, log.size() - 4) + "/model_view.json";
+  return trial_dir_of_log(log) + "/model_view.json";
 }
 
 std::vector<std::string> log_folders(const std::string& storage_url,
@@ -86,6 +93,21 @@ std::optional<std::string> located_log(const std::string& recorded,
     return recorded;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> trial_model_dir(const FrozenTrial& trial,
+                                           const std::vector<std::string>& folders) {
+  const auto recorded = trial_log_path(trial);
+  const auto log = recorded ? located_log(*recorded, folders) : std::nullopt;
+  if (!log) {
+    return std::nullopt;
+  }
+  const std::string dir = trial_dir_of_log(*log);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::path(dir) / "model.json", ec)) {
+    return std::nullopt;
+  }
+  return dir;
 }
 
 std::optional<Json> load_trial_model_view(const FrozenTrial& trial, const TrialFolders& where) {

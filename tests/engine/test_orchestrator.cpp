@@ -1367,6 +1367,11 @@ TEST_CASE("orchestrator (scripted): enqueued trials run first, once", "[orchestr
   CHECK(params[4].at("k") == "b");
   CHECK(fixed().size() == 5);
   CHECK(fixed()[4] == Json{{"k", "b"}});
+  // With --trials reached, an entry waits for a larger --trials, and says so.
+  REQUIRE(run_fake(config("  - {k: b}\n  - {k: a}\n"), 5, set, &out) == k_exit_ok);
+  CHECK_THAT(out, Catch::Contains("enqueued 1 trial from test.yaml's enqueue (run first once "
+                                  "--trials allows more); 3 already in the study"));
+  CHECK(states(dir.file("s.db"))[TrialState::Waiting] == 1);
 }
 
 // --timeout: no trial starts once the budget is spent; the running ones finish and count; the

@@ -142,7 +142,7 @@ TEST_CASE("progress: a time budget and no total", "[progress][timeout]") {
 // The summary names the best trial's saved model, the folder hpt match --model takes.
 TEST_CASE("progress: summary names the best trial's model", "[progress]") {
   hpt::test::TempDir tmp("progress-model");
-  const std::string dir = tmp.file("3");
+  const std::string dir = tmp.file("my runs") + "/3";  // Quoted in the suggested command.
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/model.json") << "{}";
   std::vector<FrozenTrial> complete(2);
@@ -150,15 +150,15 @@ TEST_CASE("progress: summary names the best trial's model", "[progress]") {
     complete[i].number = i + 2;
     complete[i].state = TrialState::Complete;
     complete[i].value = 1.0 - i;
-    complete[i].system_attrs[k_log_attr] = tmp.file(std::to_string(i + 2)) + ".log";
+    complete[i].system_attrs[k_log_attr] = tmp.file("my runs") + "/" + std::to_string(i + 2) + ".log";
   }
   std::ostringstream out;
   Progress p(out, false);
   p.begin("s", Direction::Minimize, 2, 0);
   p.summary(complete, {Direction::Minimize});
   CHECK_THAT(out.str(), Catch::Contains("best trial 3 value=0") &&
-                            Catch::Contains("hpt: its model: " + dir + " (hpt match --model " +
-                                            dir + " IMAGE1 IMAGE2)\n"));
+                            Catch::Contains("hpt: its model: " + dir + " (hpt match --model '" +
+                                            dir + "' IMAGE1 IMAGE2)\n"));
   std::ostringstream other;
   Progress q(other, false);
   q.begin("s", Direction::Maximize, 2, 0);  // Trial 2 is best: no model saved.

@@ -673,6 +673,10 @@ TEST_CASE("study config: enqueued trials of the built-in trainer", "[config][enq
       "fixed:\n  dataset: {format: idx, path: /}\n  epochs: 2\nsearch_space:\n"
       "  classes_per_batch: [2, 64]\n  images_per_class: [2, 256]\nenqueue:\n"
       "  - {classes_per_batch: 64}\n  - {classes_per_batch: 64, images_per_class: 256}\n";
+  CHECK(error_of("fixed:\n  dataset: {format: idx, path: /}\nsearch_space:\n  dropout: [0.1, 0.2]\n"
+                 "enqueue:\n  - {dataset.path: /x}\n") ==
+        "cfg.yaml:6: enqueue[0].dataset.path: 'dataset.path' is set in 'fixed', not searched; "
+        "every trial gets it");
   CHECK_THAT(error_of(yaml),
              Catch::StartsWith("cfg.yaml (fixed + enqueue[1]): ") &&
                  Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));

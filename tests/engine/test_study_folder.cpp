@@ -4,7 +4,6 @@
 #include <set>
 
 #include "hpt/engine/study_folder.hpp"
-#include "hpt/storage/attribute_names.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace hpt;
@@ -88,27 +87,4 @@ TEST_CASE("study folder: moved aside", "[study_folder]") {
   CHECK_THROWS_WITH(move_folder_aside(dir.file("missing")),
                     Catch::StartsWith("cannot move the trials folder '" + dir.file("missing") +
                                       "' aside to '" + dir.file("missing") + "~old-': "));
-}
-
-// The trial's folder beside its log, when a model was saved there; nothing for a trial without
-// a log, a log path of another shape, or a folder without a regular model.json.
-TEST_CASE("trial_model_dir", "[study_folder]") {
-  hpt::test::TempDir tmp("model-dir");
-  const std::string dir = tmp.file("7");
-  std::filesystem::create_directories(dir);
-  FrozenTrial t;
-  CHECK_FALSE(trial_model_dir(t));
-  t.system_attrs[k_log_attr] = dir + ".log";
-  CHECK_FALSE(trial_model_dir(t));  // No model saved (a pruned or failed trial, another worker).
-  std::filesystem::create_directories(dir + "/model.json");
-  CHECK_FALSE(trial_model_dir(t));  // Not a file.
-  std::filesystem::remove(dir + "/model.json");
-  std::ofstream(dir + "/model.json") << "{}";
-  CHECK(trial_model_dir(t) == dir);
-  t.system_attrs[k_log_attr] = dir;  // Not a log's path.
-  CHECK_FALSE(trial_model_dir(t));
-  t.system_attrs[k_log_attr] = 7;
-  CHECK_FALSE(trial_model_dir(t));
-  t.system_attrs[k_log_attr] = ".log";
-  CHECK_FALSE(trial_model_dir(t));
 }

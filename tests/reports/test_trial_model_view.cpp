@@ -46,7 +46,9 @@ TEST_CASE("trial_log_path", "[model_view]") {
   }
   for (const hpt::Json& bad :
        {hpt::Json("/var/log/dpkg.log"), hpt::Json("/s/112.log"), hpt::Json("/s/2.log"),
-        hpt::Json("/s/12.log.gz"), hpt::Json("/s/x12.log"), hpt::Json(12)}) {
+        hpt::Json("/s/12.log.gz"), hpt::Json("/s/x12.log"), hpt::Json(12),
+        hpt::Json(std::string("/s/12.log\0/12.log", 17)),  // stat() would see "/s/12.log".
+        hpt::Json("/" + std::string(5000, 'a') + "/12.log")}) {  // Longer than PATH_MAX.
     t.system_attrs["hpt:log"] = bad;
     CHECK_FALSE(hpt::reports::trial_log_path(t));
   }
@@ -150,4 +152,32 @@ TEST_CASE("log_folders", "[model_view]") {
         std::vector<std::string>{cwd + "/.", "/logs"});
   CHECK(hpt::reports::log_folders("postgresql://u@h/db", {}) ==
         std::vector<std::string>{cwd + "/hpt_trials"});
+}
+
+// The best trial's saved model: the folder beside its log (followed when the study folder
+// moved with its database), only when it holds a regular model.json.
+TEST_CASE("trial_model_dir", "[model_view]") {
+  namespace fs = std::filesystem;
+  hpt::test::TempDir dir;
+  hpt::FrozenTrial t;
+  t.number = 7;
+  CHECK_FALSE(hpt::reports::trial_model_dir(t, {}));
+  const fs::path model = dir.path() / "a" / "s_trials" / "s" / "7";
+  t.system_attrs["hpt:log"] = (model.string() + ".log");
+  fs::create_directories(model);
+  CHECK_FALSE(hpt::reports::trial_model_dir(t, {}));  // No model saved (pruned, another worker).
+  fs::create_directories(model / "model.json");
+  CHECK_FALSE(hpt::reports::trial_model_dir(t, {}));  // Not a file.
+  fs::remove(model / "model.json");
+  std::ofstream(model / "model.json") << "{}";
+  CHECK(hpt::reports::trial_model_dir(t, {}) == model.string());
+  // The study folder moved with its database: found beside the database.
+  fs::create_directories(dir.path() / "b");
+  fs::rename(dir.path() / "a" / "s_trials", dir.path() / "b" / "s_trials");
+  CHECK_FALSE(hpt::reports::trial_model_dir(t, {}));
+  const auto folders = hpt::reports::log_folders((dir.path() / "b" / "s.db").string(), {});
+  CHECK(hpt::reports::trial_model_dir(t, folders) == (dir.path() / "b" / "s_trials" / "s" / "7").string());
+  // A log path that is not this trial's own name leads nowhere.
+  t.system_attrs["hpt:log"] = (dir.path() / "b" / "s_trials" / "s" / "anything.log").string();
+  CHECK_FALSE(hpt::reports::trial_model_dir(t, folders));
 }

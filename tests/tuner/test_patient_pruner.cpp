@@ -68,6 +68,23 @@ TEST_CASE("patient pruner: incremental equals recomputed", "[pruner][patient]") 
     INFO("step " << s);
     CHECK(kept.prune(Direction::Minimize, {}, t) == fresh.prune(Direction::Minimize, {}, t));
   }
+  // Steps reported backwards (a new first step each time), then forwards again.
+  PatientPruner backwards(PatientPrunerOptions{2, 0.0}, nullptr);
+  hpt::FrozenTrial r;
+  r.id = 8;
+  for (int64_t s = 40; s >= 0; --s) {
+    r.intermediate_values[s] = bumpy_curve(13, s);
+    PatientPruner fresh(PatientPrunerOptions{2, 0.0}, nullptr);
+    INFO("backwards step " << s);
+    CHECK(backwards.prune(Direction::Maximize, {}, r) == fresh.prune(Direction::Maximize, {}, r));
+    CHECK(backwards.prune(Direction::Maximize, {}, r) == fresh.prune(Direction::Maximize, {}, r));
+  }
+  for (int64_t s = 41; s < 60; ++s) {
+    r.intermediate_values[s] = bumpy_curve(13, s);
+    PatientPruner fresh(PatientPrunerOptions{2, 0.0}, nullptr);
+    INFO("forwards step " << s);
+    CHECK(backwards.prune(Direction::Maximize, {}, r) == fresh.prune(Direction::Maximize, {}, r));
+  }
   // A re-run (new start) with lower values before the window: not the old best.
   t.intermediate_values.clear();
   t.datetime_start = hpt::Clock::now();

@@ -37,12 +37,14 @@ double PatientPruner::best_before(const FrozenTrial& trial, Direction direction)
   const auto& first = *values.begin();
   auto it = trial.id >= 0 ? m_before.find(trial.id) : m_before.end();
   if (it != m_before.end() && it->second.direction == direction &&
-      it->second.start == trial.datetime_start && it->second.first == first.first) {
+      it->second.start == trial.datetime_start) {
     Before& b = it->second;
-    if (count == b.count && last->first == b.last && same(last->second, b.last_value)) {
+    const bool same_first = first.first == b.first && same(first.second, b.first_value);
+    const bool same_last = last->first == b.last && same(last->second, b.last_value);
+    if (count == b.count && same_first && same_last) {
       return b.best;  // Asked again with nothing new before the window.
     }
-    if (count == b.count + 1) {  // count >= 2: the entry before last is counted too.
+    if (count == b.count + 1 && same_first) {  // count >= 2: the entry before last counted too.
       const auto previous = std::prev(last);
       if (previous->first == b.last && same(previous->second, b.last_value)) {
         b.best = nan_best(last->second, b.best, direction);  // One entry left the window.
@@ -52,14 +54,24 @@ double PatientPruner::best_before(const FrozenTrial& trial, Direction direction)
         return b.best;
       }
     }
+    if (count == b.count + 1 && same_last && first.first < b.first) {  // Reported backwards.
+      const auto second = std::next(values.begin());
+      if (second->first == b.first && same(second->second, b.first_value)) {
+        b.best = nan_best(first.second, b.best, direction);  // One new first entry.
+        b.count = count;
+        b.first = first.first;
+        b.first_value = first.second;
+        return b.best;
+      }
+    }
   }
   double best = std::numeric_limits<double>::quiet_NaN();
   for (auto v = values.begin(); v != std::next(last); ++v) {
     best = nan_best(v->second, best, direction);
   }
   if (trial.id >= 0) {
-    m_before[trial.id] = Before{
-        count, first.first, last->first, last->second, trial.datetime_start, direction, best};
+    m_before[trial.id] = Before{count,        first.first,          first.second, last->first,
+                                last->second, trial.datetime_start, direction,    best};
   }
   return best;
 }

@@ -37,8 +37,10 @@ class Progress {
   void tick(int running, int done);
   void end();
   // Prints the best of the complete trials (several directions: the Pareto front's size and
-  // trial numbers).
-  void summary(const std::vector<FrozenTrial>& complete, const std::vector<Direction>& directions);
+  // trial numbers), and its saved model's folder if it has one (reports::trial_model_dir, its
+  // log looked for in model_folders too).
+  void summary(const std::vector<FrozenTrial>& complete, const std::vector<Direction>& directions,
+               const std::vector<std::string>& model_folders = {});
   // "1h02m", "3m05s", "12s".
   static std::string format_duration(double seconds);
   // A time budget as given: "2.5s" under a minute, else as format_duration.

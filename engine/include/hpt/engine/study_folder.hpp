@@ -5,8 +5,6 @@
 #include <optional>
 #include <string>
 
-#include "hpt/tuner/trial.hpp"
-
 namespace hpt {
 
 constexpr size_t k_max_study_name_chars = 512;  // Optuna's studies.study_name VARCHAR(512).
@@ -35,11 +33,6 @@ void record_folder_study_key(const std::string& dir, const std::string& key);
 // the study has none, or is not made yet), or "": dir records another key.
 std::string folder_owner_problem(const std::string& dir, const std::string& study,
                                  const std::optional<std::string>& key);
-// The folder of trial's files, <study folder>/<number> beside the log its k_log_attr names,
-// when it holds a saved model (a regular model.json, as the built-in trainer's worker and hpt
-// train --out write), else std::nullopt: what hpt match --model and hpt embed --model take.
-std::optional<std::string> trial_model_dir(const FrozenTrial& trial);
-
 // Renames dir to "<dir>~old-<its recorded key's first 8 digits>" (then "-2", "-3", ... if
 // taken) and returns the new path; throws std::runtime_error naming both on failure.
 std::string move_folder_aside(const std::string& dir);

@@ -12,12 +12,15 @@ namespace hpt::reports {
 
 // The trial's worker log as the orchestrator names it, <study dir>/<N>.log with N the trial's
 // number (system attr "hpt:log", absolute since hpt records it so; an older relative one is taken
-// from the working directory); std::nullopt when the attribute names anything else.
+// from the working directory); std::nullopt when the attribute names anything else, or holds a
+// NUL byte or more than PATH_MAX bytes (no file has such a path).
 std::optional<std::string> trial_log_path(const FrozenTrial& trial);
 
 // Where a trial's model view is: <study dir>/<N>/model_view.json next to trial_log_path;
 // std::nullopt when the trial has no such log.
 std::optional<std::string> model_view_path(const FrozenTrial& trial);
+// The trial's artifact folder beside its log: "<dir>/<N>.log" -> "<dir>/<N>".
+std::string trial_dir_of_log(const std::string& log);
 // The same beside a log found elsewhere: "<dir>/<N>.log" -> "<dir>/<N>/model_view.json".
 std::string model_view_path_of_log(const std::string& log);
 
@@ -49,6 +52,12 @@ struct TrialFolders {
 // recorded if it exists anywhere. std::nullopt when none exists.
 std::optional<std::string> located_log(const std::string& recorded,
                                        const std::vector<std::string>& folders);
+
+// The folder of the trial's saved model, <study dir>/<N>/ beside its log as located_log finds
+// it in folders, when it holds a regular model.json (what hpt match --model and hpt embed
+// --model take); std::nullopt otherwise.
+std::optional<std::string> trial_model_dir(const FrozenTrial& trial,
+                                           const std::vector<std::string>& folders);
 
 // The model view beside a trial's log found at log (model_view_path_of_log), read only if it
 // lies inside one of folders (a server's trusted folders).

@@ -23,8 +23,8 @@ class PatientPruner : public Pruner {
   // wrapped may be null (a stalled trial is pruned). Throws std::invalid_argument on a
   // negative patience or min_delta (as Optuna's constructor).
   PatientPruner(PatientPrunerOptions options, std::unique_ptr<Pruner> wrapped);
-  // Costs O(patience) when a stored trial (id >= 0) reports its steps in increasing order,
-  // O(steps) otherwise. The wrapped pruner's decision, attributes included, when stalled.
+  // Costs O(patience) when a stored trial (id >= 0) reports its steps in increasing or in
+  // decreasing order, O(steps) when a step arrives elsewhere. The wrapped pruner's decision, attributes included, when stalled.
   PruneDecision decide(const PruneContext& ctx, const FrozenTrial& trial) override;
 
  private:
@@ -34,7 +34,8 @@ class PatientPruner : public Pruner {
   // What best_before last computed for a trial, and from which steps.
   struct Before {
     size_t count = 0;  // Entries before the last patience + 1.
-    int64_t first = 0;
+    int64_t first = 0;  // The first entry, and its value.
+    double first_value = 0.0;
     int64_t last = 0;  // The last entry counted, and its value.
     double last_value = 0.0;
     std::optional<Clock::time_point> start;  // A re-run of the trial starts anew.
