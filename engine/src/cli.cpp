@@ -394,6 +394,8 @@ struct CommandLine {
   CLI::App* studies_cmd = nullptr;
   CLI::App* trials_cmd = nullptr;
   CLI::App* best_cmd = nullptr;
+  CLI::App* delete_cmd = nullptr;
+  bool force = false;
 };
 
 // The study command's flags: --config, --trials, --timeout, --jobs, --storage, --study.
@@ -435,6 +437,11 @@ void add_read_commands(CLI::App& app, CommandLine& cl) {
   cl.best_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
   cl.best_cmd->add_option("--format", cl.format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
+  cl.delete_cmd = app.add_subcommand(
+      "delete-study", "Delete a study and all its trials from a database (Optuna's delete-study)");
+  cl.delete_cmd->add_option("DB", cl.db, "Study database")->required();
+  cl.delete_cmd->add_option("--study", cl.study, "The study to delete (always named)")->required();
+  cl.delete_cmd->add_flag("--force", cl.force, "Delete it even while trials are RUNNING");
 }
 
 // hpt studies DB: one line per study.
@@ -531,6 +538,41 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   return 0;
 }
 
+// hpt delete-study: the named study (never "the only one"), refused while trials are RUNNING
+// unless forced; its trials folder is left on disk, and said so.
+int delete_study_command(const std::string& db, const std::string& name, bool force) {
+  open_storage(db, true);  // A missing file is named, never made.
+  auto storage = open_storage(db);
+  const StudyInfo info = resolve_study(*storage, name);
+  const auto trials = storage->get_all_trials(info.id);
+  const auto running = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+    return t.state == TrialState::Running;
+  });
+  if (running > 0 && !force) {
+    throw std::runtime_error(fmt::format(
+        "study '{}' has {} RUNNING trial{}: a run may be going on (or was killed); stop it "
+        "first, or give --force",
+        info.name, running, running == 1 ? "" : "s"));
+  }
+  std::optional<std::string> folder;
+  for (const auto& t : trials) {
+    if (const auto log = reports::trial_log_path(t)) {
+      folder = std::filesystem::path(*log).parent_path().string();
+      break;
+    }
+  }
+  storage->delete_study(info.id);
+  std::error_code ec;
+  std::cout << terminal_text(fmt::format(
+                   "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
+                   trials.size() == 1 ? "" : "s", db,
+                   folder && std::filesystem::is_directory(*folder, ec)
+                       ? fmt::format("; its trials folder is left as it is: {}", *folder)
+                       : ""))
+            << "\n";
+  return 0;
+}
+
 // The study command: --config FILE with --trials N, --timeout TIME or both (else usage, exit 2).
 int run_study_flags(const CLI::App& app, const CommandLine& cl) {
   if (cl.config_file.empty()) {
@@ -563,6 +605,9 @@ int run_parsed(const CLI::App& app, const CommandLine& cl) {
   }
   if (cl.best_cmd->parsed()) {
     return print_best(cl.db, cl.study, cl.format);
+  }
+  if (cl.delete_cmd->parsed()) {
+    return delete_study_command(cl.db, cl.study, cl.force);
   }
   for (const auto* sub : app.get_subcommands()) {
     if (sub->parsed()) {

@@ -410,6 +410,25 @@ std::optional<StudyInfo> SqlStorage::find_study(const std::string& name) {
   return std::nullopt;
 }
 
+void SqlStorage::delete_study(int64_t study_id) {
+  run("delete a study", true, [&](bool) {
+    require_study(study_id);
+    m_db->lock(study_id);
+    const std::string trials = "(SELECT trial_id FROM trials WHERE study_id = ?)";
+    for (const char* table :
+         {"trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes",
+          "trial_system_attributes", "trial_heartbeats"}) {
+      m_db->exec(fmt::format("DELETE FROM {} WHERE trial_id IN {}", table, trials), {study_id});
+    }
+    for (const char* table : {"trials", "study_user_attributes", "study_system_attributes",
+                              "study_directions", "studies"}) {
+      m_db->exec(fmt::format("DELETE FROM {} WHERE study_id = ?", table), {study_id});
+    }
+  });
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  m_caches->studies.erase(study_id);
+}
+
 void SqlStorage::set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) {
   set_attr("study_user_attributes", study_id, key, v);
 }

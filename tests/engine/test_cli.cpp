@@ -1,3 +1,6 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -372,4 +375,55 @@ TEST_CASE("cli: --timeout", "[cli][timeout]") {
   CHECK(no_config.first == 2);
   CHECK(no_config.second == "hpt: error: --timeout needs --config FILE\n");
   CHECK_FALSE(std::filesystem::exists(dir.file("s.db")));
+}
+
+// hpt delete-study: only a named study, never while trials run unless forced, nothing made or
+// changed on a refusal, and the other studies untouched.
+TEST_CASE("cli: delete-study", "[cli][delete]") {
+  hpt::test::TempDir dir{"cli"};
+  const std::string db = dir.file("s.db");
+  int64_t running_id = 0;
+  {
+    auto s = open_storage(db);
+    const int64_t keep = s->create_study("keep", Direction::Minimize);
+    s->create_trial(keep, FrozenTrial{});
+    const int64_t gone = s->create_study("gone", Direction::Minimize);
+    FrozenTrial done;
+    done.state = TrialState::Complete;
+    done.value = 1.0;
+    s->create_trial(gone, done);
+    running_id = s->claim_trial(gone, 10, Json("host"), nullptr)->trial.id;
+  }
+  const auto missing = run_hpt_capture({"delete-study", dir.file("nope.db"), "--study", "gone"});
+  CHECK(missing.first == 1);
+  CHECK_THAT(missing.second, Catch::Contains("nope.db") && Catch::Contains("no such file"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("nope.db")));
+  const auto unnamed = run_hpt_capture({"delete-study", db});
+  CHECK(unnamed.first == 2);
+  CHECK_THAT(unnamed.second, Catch::Contains("--study"));
+  const auto typo = run_hpt_capture({"delete-study", db, "--study", "gon"});
+  CHECK(typo.first == 1);
+  CHECK_THAT(typo.second, Catch::Contains("'gon'") && Catch::Contains("gone"));
+  const auto busy = run_hpt_capture({"delete-study", db, "--study", "gone"});
+  CHECK(busy.first == 1);
+  CHECK(busy.second ==
+        "hpt: error: study 'gone' has 1 RUNNING trial: a run may be going on (or was killed); "
+        "stop it first, or give --force\n");
+  CHECK(open_storage(db, true)->list_studies().size() == 2);
+  ::chmod(db.c_str(), 0444);
+  if (::access(db.c_str(), W_OK) != 0) {  // Not root: the file is read-only.
+    const auto read_only = run_hpt_capture({"delete-study", db, "--study", "gone", "--force"});
+    CHECK(read_only.first == 1);
+    CHECK_THAT(read_only.second, Catch::Contains("read-only"));
+  }
+  ::chmod(db.c_str(), 0644);
+  const auto forced = run_hpt_capture({"delete-study", db, "--study", "gone", "--force"});
+  CHECK(forced.first == 0);
+  CHECK(forced.second.empty());
+  auto s = open_storage(db, true);
+  const auto studies = s->list_studies();
+  REQUIRE(studies.size() == 1);
+  CHECK(studies[0].name == "keep");
+  CHECK(s->get_all_trials(studies[0].id).size() == 1);
+  CHECK_THROWS_AS(s->get_trial(running_id), StorageError);
 }

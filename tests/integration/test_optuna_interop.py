@@ -139,6 +139,36 @@ print("ok")
         self.assertNotIn("enqueued", out.stderr + out.stdout)
         self.assertEqual(len(trials_json(db)), 4)
 
+    def test_delete_study_leaves_a_database_optuna_reads(self):
+        """hpt delete-study removes one study of two: Optuna lists the other, loads it whole, and
+        can make the deleted name again."""
+        db = f"{self.dir}/study.db"
+        run_hpt("--config", quadratic_config(self.dir), "--trials", "3", check=True)
+        run_hpt("--config", quadratic_config(self.dir), "--trials", "2", "--study", "other",
+                check=True)
+        out = run_hpt("delete-study", db, "--study", "quad", check=True).stdout
+        self.assertIn("deleted study 'quad' and its 3 trials from", out)
+        self.assertIn("its trials folder is left as it is", out)
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+storage = "sqlite:///{db}"
+names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
+assert names == ["other"], names
+assert len(optuna.load_study(study_name="other", storage=storage).trials) == 2
+try:
+    optuna.load_study(study_name="quad", storage=storage)
+    raise SystemExit("quad still there")
+except KeyError:
+    pass
+s = optuna.create_study(study_name="quad", storage=storage)
+s.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+assert len(s.trials) == 1
+print("ok")
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ok", proc.stdout)
+
     def test_report_and_importance_of_an_optuna_study(self):
         """hpt report / importance read a study Optuna wrote (log, step, categorical, pruned, failed)."""
         db = f"{self.dir}/optuna.db"

@@ -1,6 +1,7 @@
 #pragma once
 // Small hand-made studies and an in-memory Storage for the reports tests.
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -153,6 +154,12 @@ class MemoryStorage : public Storage {
     return std::nullopt;
   }
   std::vector<StudyInfo> list_studies() override { return m_studies; }
+  void delete_study(int64_t study_id) override {
+    m_studies.erase(std::remove_if(m_studies.begin(), m_studies.end(),
+                                   [&](const StudyInfo& s) { return s.id == study_id; }),
+                    m_studies.end());
+    m_trials.erase(study_id);
+  }
   void set_study_user_attr(int64_t, const std::string&, const Json&) override {}
   void set_study_system_attr(int64_t, const std::string&, const Json&) override {}
   std::map<std::string, Json> study_user_attrs(int64_t) override { return {}; }

@@ -17,6 +17,7 @@
 #include "child_processes.hpp"
 #include "faulty_dialect.hpp"
 #include "hpt/io/stop_signals.hpp"
+#include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
 
 namespace hpt::conformance {
@@ -757,6 +758,55 @@ inline void check_not_set_refused(const StorageFactory& open) {
   CHECK(s->list_studies().empty());
 }
 
+// delete_study removes the study and every row of its trials, in one transaction, and nothing
+// of another study; a connection that had read the study sees it gone.
+inline void check_delete_study(const StorageFactory& open) {
+  auto s = open();
+  const int64_t keep = s->create_study("keep", Direction::Minimize);
+  const int64_t gone =
+      s->create_study("gone", std::vector<Direction>{Direction::Minimize, Direction::Maximize});
+  s->set_study_user_attr(gone, "u", 1);
+  s->set_study_system_attr(gone, "s", 2);
+  const FrozenTrial complete = finished_template(TrialState::Complete, 0.5);
+  const int64_t kept_trial = s->create_trial(keep, complete);
+  const int64_t finished = s->create_trial(gone, complete);
+  const auto claim = s->claim_trial(gone, 10, Json("me"), nullptr);  // RUNNING, heartbeat.
+  REQUIRE(claim);
+  s->set_trial_intermediate_value(claim->trial.id, 3, 0.25);
+  auto reader = open();
+  REQUIRE(reader->get_all_trials(gone).size() == 2);  // Cached by the reader.
+  s->delete_study(gone);
+  CHECK_FALSE(s->find_study("gone"));
+  CHECK_FALSE(reader->find_study("gone"));
+  CHECK_THROWS_AS(reader->get_all_trials(gone), StorageError);
+  CHECK_THROWS_AS(reader->get_trial(finished), StorageError);
+  CHECK_THROWS_AS(reader->heartbeat_age(claim->trial.id), StorageError);
+  CHECK_THROWS_AS(reader->study_user_attrs(gone), StorageError);
+  CHECK_THROWS_AS(s->delete_study(gone), StorageError);
+  REQUIRE(reader->list_studies().size() == 1);
+  const auto kept = reader->get_all_trials(keep);
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].id == kept_trial);
+  check_same_trial(kept[0], complete);
+  // The name is free again: a new study of it starts from trial 0, with nothing of the old one.
+  const int64_t again = s->create_study("gone", Direction::Maximize);
+  CHECK(s->study_user_attrs(again).empty());
+  CHECK(s->study_system_attrs(again).empty());
+  // SQLite hands the deleted trials' ids out again: no row of theirs may be left to join them.
+  for (int i = 0; i < 3; ++i) {
+    s->create_trial(again, finished_template(TrialState::Fail, std::nullopt));
+  }
+  const auto fresh = s->get_all_trials(again);
+  REQUIRE(fresh.size() == 3);
+  CHECK(fresh[0].number == 0);
+  for (const auto& t : fresh) {
+    CHECK_FALSE(t.value);
+    CHECK(t.values.empty());
+    CHECK(t.system_attrs.count(k_owner_attr) == 0);
+  }
+  CHECK(s->find_study("gone")->directions == std::vector<Direction>{Direction::Maximize});
+}
+
 }  // namespace hpt::conformance
 
 #define HPT_CONFORMANCE_CASE(backend, name, fn, new_db)    \
@@ -814,6 +864,8 @@ inline void check_not_set_refused(const StorageFactory& open) {
   /* create_study refuses NOT_SET directions. */                                                \
   HPT_CONFORMANCE_CASE(backend, "NOT_SET refused", hpt::conformance::check_not_set_refused,     \
                        new_db)                                                                  \
+  /* delete_study: every row of the study gone, another study untouched, the name free. */      \
+  HPT_CONFORMANCE_CASE(backend, "delete study", hpt::conformance::check_delete_study, new_db)   \
   /* A second connection's reads follow writes made by the first. */                            \
   HPT_CONFORMANCE_CASE(backend, "reader sees changes",                                          \
                        hpt::conformance::check_reader_sees_changes, new_db)                     \

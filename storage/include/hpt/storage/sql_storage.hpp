@@ -33,6 +33,7 @@ class SqlStorage : public Storage {
   // Refuses Direction::NotSet (it only ever comes from a database).
   int64_t create_study(const std::string& name, const std::vector<Direction>& directions) override;
   std::optional<StudyInfo> find_study(const std::string& name) override;
+  void delete_study(int64_t study_id) override;
   std::vector<StudyInfo> list_studies() override;
   void set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) override;
   void set_study_system_attr(int64_t study_id, const std::string& key, const Json& v) override;

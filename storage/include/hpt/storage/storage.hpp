@@ -62,6 +62,9 @@ class Storage {
     return create_study(name, std::vector<Direction>{direction});
   }
   virtual std::optional<StudyInfo> find_study(const std::string& name) = 0;
+  // Deletes the study with every row of it (Optuna's delete_study) in one transaction under its
+  // lock: all or nothing. Throws StorageError if there is no such study.
+  virtual void delete_study(int64_t study_id) = 0;
   virtual std::vector<StudyInfo> list_studies() = 0;
   virtual void set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) = 0;
   virtual void set_study_system_attr(int64_t study_id, const std::string& key, const Json& v) = 0;
