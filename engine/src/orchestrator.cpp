@@ -33,6 +33,7 @@
 #include "hpt/engine/worker_set.hpp"
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/reports/trial_model_view.hpp"
+#include "hpt/io/credentials.hpp"
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/folder.hpp"
 #include "hpt/io/stop_signals.hpp"
@@ -546,9 +547,11 @@ void Orchestrator::note_new_study_beside(const std::string& name) {
       "new study '{}' in a database that holds {} other{}: {}{}{}", name, others.size(),
       others.size() == 1 ? "" : "s", fmt::join(quoted, ", "),
       quoted.size() < others.size() ? ", ..." : "",
-      nearest
-          ? fmt::format("; to resume '{}' instead, give its name (--study or study.name)", *nearest)
-          : ""));
+      nearest ? fmt::format("; to resume '{}' instead, give its name (--study or study.name), and "
+                            "hpt delete-study {} --study {} removes this one",
+                            *nearest, shell_word(redact_credentials(m_config.storage)),
+                            shell_word(name))
+              : ""));
 }
 
 // RUNNING trials whose owner is gone: same host and dead, or silent past the grace.

@@ -89,7 +89,9 @@ TEST_CASE("orchestrator: a new study beside others is said", "[orchestrator]") {
   c.name = "ss";
   REQUIRE(run(c, 1, &log) == k_exit_ok);
   CHECK_THAT(log, Catch::Contains("hpt: new study 'ss' in a database that holds 1 other: 's'; to "
-                                  "resume 's' instead, give its name (--study or study.name)\n"));
+                                  "resume 's' instead, give its name (--study or study.name), and "
+                                  "hpt delete-study " +
+                                  t.db() + " --study ss removes this one\n"));
   REQUIRE(run(c, 2, &log) == k_exit_ok);  // Resumed: nothing to say.
   CHECK_THAT(log, !Catch::Contains("new study"));
   c.name = "unrelated-name";
