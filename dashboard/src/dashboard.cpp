@@ -248,14 +248,25 @@ bool Dashboard::sync_due(const Watched& w) const {
   return w.synced == SteadyClock::time_point{} || SteadyClock::now() - w.synced >= m_sync_interval;
 }
 
-void Dashboard::sync_locked(Watched& w) {
+Dashboard::Watched& Dashboard::sync_locked(Watched& w) {
   if (!sync_due(w)) {
-    return;
+    return w;
   }
+  const size_t before = w.watch.trials()->size();
   // Dropping our snapshot first lets the storage refresh its cache without a copy.
   w.watch.release_snapshot();
-  w.watch.update(m_storage->trials_snapshot(w.watch.study().id));
+  auto snapshot = m_storage->trials_snapshot(w.watch.study().id);
+  if (snapshot->size() < before) {
+    const StudyInfo study = w.watch.study();
+    retire_locked(m_watched.find(study.id));
+    Watched& fresh = watch_locked(study);
+    fresh.watch.update(std::move(snapshot));
+    fresh.synced = SteadyClock::now();
+    return fresh;
+  }
+  w.watch.update(std::move(snapshot));
   w.synced = SteadyClock::now();
+  return w;
 }
 
 Dashboard::Watched& Dashboard::watch_locked(const StudyInfo& s) {
@@ -286,9 +297,7 @@ Dashboard::Watched* Dashboard::sync(int64_t study_id) {
   // Due: the study may be gone, or its id another study's now.
   for (const StudyInfo& s : served_studies()) {
     if (s.id == study_id) {
-      Watched& w = watch_locked(s);
-      sync_locked(w);
-      return &w;
+      return &sync_locked(watch_locked(s));
     }
   }
   if (it != m_watched.end()) {
@@ -301,8 +310,7 @@ Response Dashboard::studies() {
   std::lock_guard<std::mutex> lock(m_mutex);
   Json list = Json::array();
   for (const StudyInfo& s : served_studies()) {
-    Watched& w = watch_locked(s);
-    sync_locked(w);
+    Watched& w = sync_locked(watch_locked(s));
     list.push_back(study_summary_json(s, *w.watch.trials()));
   }
   return json_response(Json{{"studies", list}});

@@ -152,7 +152,10 @@
       document.title = 'hpt: ' + data.study.name;
       document.getElementById('study-name').textContent = data.study.name;
       document.getElementById('stats').innerHTML = studyStats(data.study);
-      if (data.trials.length || data.full) report.upsertRows(data.trials);
+      if (data.full)
+        report.replaceRows(data.trials);
+      else if (data.trials.length)
+        report.upsertRows(data.trials);
       document.documentElement.setAttribute('data-hpt-rows', String(report.rowCount()));
       if (String(dataRevision) !== plotRevision) refreshPlots();
     }, POLL_MS);

@@ -541,8 +541,13 @@ int print_best(const std::string& db, const std::string& study, const std::strin
 // hpt delete-study: the named study (never "the only one"), refused while trials are RUNNING
 // unless forced; its trials folder is left on disk, and said so.
 int delete_study_command(const std::string& db, const std::string& name, bool force) {
-  open_storage(db, true);  // A missing file is named, never made.
-  auto storage = open_storage(db);
+  if (const auto file = sqlite_file_of(db)) {  // A missing file is named, never made.
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::status(*file, ec))) {
+      throw StorageError(*file + ": no such file");
+    }
+  }
+  auto storage = open_storage(db);  // Opened to write first: a read-only one leaves no -wal.
   const StudyInfo info = resolve_study(*storage, name);
   const auto trials = storage->get_all_trials(info.id);
   const auto running = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
@@ -565,7 +570,7 @@ int delete_study_command(const std::string& db, const std::string& name, bool fo
   std::error_code ec;
   std::cout << terminal_text(fmt::format(
                    "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
-                   trials.size() == 1 ? "" : "s", db,
+                   trials.size() == 1 ? "" : "s", redact_credentials(db),
                    folder && std::filesystem::is_directory(*folder, ec)
                        ? fmt::format("; its trials folder is left as it is: {}", *folder)
                        : ""))

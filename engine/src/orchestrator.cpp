@@ -190,6 +190,18 @@ void record_trials_base(const StudyConfig& config) {
 }
 
 // A study key as its trials folder records it: the string itself, any other JSON as text.
+// The hpt delete-study command that deletes study name from storage, to paste into a shell:
+// a database file's path shell-quoted (./ before a leading '-'); for a server URL, or a name or
+// path that only shows escaped (control characters), the command's words, not one to paste.
+std::string delete_study_command_for(const std::string& storage, const std::string& name) {
+  const auto file = sqlite_file_of(storage);
+  if (!file || terminal_text(*file) != *file || terminal_text(name) != name) {
+    return "hpt delete-study (the database) --study (its name)";
+  }
+  return fmt::format("hpt delete-study {} --study {}",
+                     shell_word(file->rfind('-', 0) == 0 ? "./" + *file : *file), shell_word(name));
+}
+
 std::string key_text(const Json& key) {
   return key.is_string() ? key.get<std::string>() : key.dump();
 }
@@ -384,6 +396,10 @@ class Orchestrator {
   // Whether trial id is still RUNNING under this process's claim (nobody finished or took it).
   bool still_ours(int64_t trial_id);
   int done_trials();
+  // Throws std::runtime_error naming the study when it is gone from the database (hpt
+  // delete-study) or its id now names another study (SQLite hands deleted ids out again):
+  // nothing more of this run may be written. At most once a second unless now.
+  void check_study_kept(bool now = false);
   // Whether --timeout's budget is spent: no trial starts from then on.
   bool past_deadline() const { return m_deadline && m_workers.now() >= *m_deadline; }
   // The study's end once its time budget is spent and its trials here have finished.
@@ -421,6 +437,7 @@ class Orchestrator {
   TimePoint m_file_checked{};
   std::string m_study_key;  // k_study_key_attr, as its folder records it.
   std::optional<TimePoint> m_deadline;  // --timeout: when this run stops starting trials.
+  TimePoint m_study_checked{};          // When check_study_kept last read the study's key.
   bool m_deadline_noted = false;        // Said that trials still running are waited for.
   int m_done_at_start = 0;
 };
@@ -548,9 +565,8 @@ void Orchestrator::note_new_study_beside(const std::string& name) {
       others.size() == 1 ? "" : "s", fmt::join(quoted, ", "),
       quoted.size() < others.size() ? ", ..." : "",
       nearest ? fmt::format("; to resume '{}' instead, give its name (--study or study.name), and "
-                            "hpt delete-study {} --study {} removes this one",
-                            *nearest, shell_word(redact_credentials(m_config.storage)),
-                            shell_word(name))
+                            "{} removes this one",
+                            *nearest, delete_study_command_for(m_config.storage, name))
               : ""));
 }
 
@@ -611,7 +627,32 @@ bool Orchestrator::still_ours(int64_t trial_id) {
          owner->second == m_owner.to_json();
 }
 
+void Orchestrator::check_study_kept(bool now) {
+  if (!now && m_workers.now() - m_study_checked < std::chrono::seconds(1)) {
+    return;
+  }
+  m_study_checked = m_workers.now();
+  std::optional<std::string> key;
+  try {
+    const auto attrs = m_storage.study_system_attrs(m_study_id);
+    if (const auto it = attrs.find(k_study_key_attr); it != attrs.end()) {
+      key = key_text(it->second);
+    }
+  } catch (const StorageError& e) {
+    if (m_storage.find_study(m_config.name)) {
+      throw;  // Not a deleted study: the database's own problem.
+    }
+  }
+  if (key != m_study_key) {
+    throw std::runtime_error(fmt::format(
+        "study '{}' was deleted from {} while this run went on (hpt delete-study?); nothing more "
+        "of this run is written",
+        m_config.name, redact_credentials(m_config.storage)));
+  }
+}
+
 std::optional<FrozenTrial> Orchestrator::claim_next() {
+  check_study_kept(true);
   std::map<int64_t, Json> owners_seen;
   const auto orphan_ids = orphans(owners_seen);
   // An exhausted sampler (a grid run through) makes no new trial: waiting and orphaned ones
@@ -862,6 +903,7 @@ void Orchestrator::store_steps(Running& r) {
   if (r.unstored_steps.empty()) {
     return;
   }
+  check_study_kept();
   try {
     m_storage.set_trial_intermediate_values(r.trial.id, r.unstored_steps);
   } catch (const StorageError& e) {  // Refused for these values: this trial fails, not the study.
@@ -1027,6 +1069,7 @@ void Orchestrator::heartbeat() {
     return;
   }
   m_last_heartbeat = m_workers.now();
+  check_study_kept(true);
   for (const auto& r : m_running) {
     m_storage.record_heartbeat(r->trial.id);
   }

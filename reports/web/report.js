@@ -541,6 +541,12 @@
     renderTable();
   }
 
+  // The study's trials are list, all of them (a full answer): rows of trials gone are dropped.
+  function replaceRows(list) {
+    rows.clear();
+    upsertRows(list);
+  }
+
   // Replaces container's plots with html, keeping each plot's zoom and the selection.
   function setPlots(container, html) {
     container.innerHTML = html;
@@ -549,8 +555,11 @@
   }
 
   window.HptReport = {
-    init(opts) { options = Object.assign(options, opts || {}); },
+    init(opts) {
+      options = Object.assign(options, opts || {});
+    },
     upsertRows,
+    replaceRows,
     setPlots,
     rowCount: () => rows.size,
     rows: () => [...rows.values()],

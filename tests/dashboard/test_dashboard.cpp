@@ -148,6 +148,37 @@ TEST_CASE("a study id reused after a deletion is a new study", "[dashboard]") {
   CHECK(rendered_plots(*d, beta)["html"].get<std::string>().find("gamma") != std::string::npos);
 }
 
+// A study deleted and made again with its name and direction between two polls (hpt
+// delete-study, then the same config run again): its fewer trials start a new watch, so a page
+// gets a full answer (and drops the old rows) instead of an update on top of the old trials.
+TEST_CASE("a study deleted and made again between polls is new", "[dashboard]") {
+  hpt::test::StudyDb db(1);
+  const int64_t beta = db.writer->find_study("beta")->id;
+  for (const auto& t : hpt::test::mixed_study(4)) {
+    db.writer->create_trial(beta, t);
+  }
+  auto d = open_dashboard(db);
+  const Json listed = get_json(*d, "/api/studies");
+  const std::string path = "/api/studies/" + std::to_string(beta) + "/trials";
+  const Json before = get_json(*d, path);
+  REQUIRE(before["trials"].size() == 4);
+  const std::string cursor = before["cursor"];
+  const std::string name = listed["studies"][1]["name"];
+  const auto info = db.writer->find_study(name);
+  REQUIRE(info);
+  db.writer->delete_study(beta);
+  REQUIRE(db.writer->create_study(name, info->directions) == beta);  // The id handed out again.
+  db.writer->create_trial(beta, hpt::test::mixed_study(1)[0]);
+  const Json after = get_json(*d, path, {{"since", cursor}});
+  CHECK(after["full"] == true);
+  CHECK(after["trials"].size() == 1);
+  CHECK(after["cursor"] != cursor);
+  CHECK(after["study"]["n_trials"] == 1);
+  const Json next = get_json(*d, path, {{"since", after["cursor"]}});
+  CHECK(next["full"] == false);
+  CHECK(next["trials"].empty());
+}
+
 // The database file replaced (moved over, or written back by hpt after `rm`) or deleted while
 // served: every API request says so (503) and the console hears it once; the page still loads.
 TEST_CASE("the dashboard says when its database file moved", "[dashboard]") {

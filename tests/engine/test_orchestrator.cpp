@@ -94,10 +94,15 @@ TEST_CASE("orchestrator: a new study beside others is said", "[orchestrator]") {
                                   t.db() + " --study ss removes this one\n"));
   REQUIRE(run(c, 2, &log) == k_exit_ok);  // Resumed: nothing to say.
   CHECK_THAT(log, !Catch::Contains("new study"));
+  c.name = "s\t";  // Shown escaped: no command to paste, only its words.
+  REQUIRE(run(c, 1, &log) == k_exit_ok);
+  CHECK_THAT(log, Catch::Contains("; to resume 's' instead, give its name (--study or study.name), "
+                                  "and hpt delete-study (the database) --study (its name) removes "
+                                  "this one\n"));
   c.name = "unrelated-name";
   REQUIRE(run(c, 1, &log) == k_exit_ok);
-  CHECK_THAT(log, Catch::Contains("new study 'unrelated-name' in a database that holds 2 others: "
-                                  "'s', 'ss'\n"));
+  CHECK_THAT(log, Catch::Contains("new study 'unrelated-name' in a database that holds 3 others: "
+                                  "'s', 'ss', 's\\t'\n"));
 }
 
 // A failing objective stops the study after max_failures; exit code says so.
@@ -1418,4 +1423,28 @@ TEST_CASE("orchestrator (scripted): a time budget", "[orchestrator][scripted][ti
   CHECK(states(c.storage)[TrialState::Complete] == 6);
   CHECK_THAT(none.str(), Catch::Contains("spent: the study has 6 finished trials of --trials 10 "
                                          "(0 more than at the start)"));
+}
+
+// A study deleted while it runs (hpt delete-study --force) stops the run at its next check,
+// naming it; nothing more is written, not even into a new study SQLite gave the deleted id.
+TEST_CASE("orchestrator (scripted): a study deleted while it runs", "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  int64_t reused_id = -1;
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    if (trial_number(spec) == 1) {
+      auto other = open_storage(c.storage);
+      other->delete_study(other->find_study("s")->id);
+      reused_id = other->create_study("new", Direction::Minimize);
+    }
+    return hpt::test::reports_steps({3, 2, 1});
+  });
+  CHECK_THROWS_WITH(run_fake(c, 3, set),
+                    "study 's' was deleted from " + c.storage +
+                        " while this run went on (hpt delete-study?); nothing more of this run is "
+                        "written");
+  auto s = open_storage(c.storage, true);
+  REQUIRE(s->list_studies().size() == 1);
+  CHECK(s->list_studies()[0].id == reused_id);  // The id was handed out again.
+  CHECK(s->get_all_trials(reused_id).empty());
 }

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.parse
 import uuid
 
 from hpt_harness import HERE, HPT, PYTHON, TempDirTest, quadratic_config, state_counts
@@ -59,6 +60,21 @@ class PostgresStudyTest(TempDirTest):
             return []  # hpt has not created the schema yet.
         finally:
             con.close()
+
+    def test_delete_study_on_a_server_hides_the_password(self):
+        """hpt delete-study on a PostgreSQL study: deleted, and the URL's password never shown."""
+        study = self._hpt("--config", quadratic_config(self.dir), "--trials", "2", "--storage", self.url)
+        _, err = study.communicate(timeout=120)
+        self.assertEqual(study.returncode, 0, err)
+        password = urllib.parse.urlsplit(self.url).password
+        delete = self._hpt("delete-study", self.url, "--study", "quad")
+        out, err = delete.communicate(timeout=60)
+        self.assertEqual(delete.returncode, 0, err)
+        self.assertIn("deleted study 'quad' and its 2 trials from", out)
+        if password:  # The URL is shown as user:***@host.
+            self.assertNotIn(f":{password}@", out + err)
+            self.assertIn(":***@", out)
+        self.assertEqual(self._trials(), [])
 
     def test_three_orchestrators_one_killed(self):
         """Three hpt at once, one kill -9'd midway: the rest and a re-run finish exactly N, no duplicates."""

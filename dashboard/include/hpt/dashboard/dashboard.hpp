@@ -106,7 +106,10 @@ class Dashboard {
   Response page() const;
   // The study with this id (if served), brought up to date with the database.
   Watched* sync(int64_t study_id);
-  void sync_locked(Watched& w);
+  // Brings w up to date; returns the watch to use from now: a new one when the study lost
+  // trials (only a study deleted and made again with its id, name and directions does), so
+  // that its cursors and plots start afresh. m_mutex held.
+  Watched& sync_locked(Watched& w);
   bool sync_due(const Watched& w) const;
   // The watch of study s; a new one when its id was another study's (deleted, then the id
   // reused: another name or directions). m_mutex held.
