@@ -483,8 +483,8 @@ void Orchestrator::open_study() {
     const std::string aside = move_folder_aside(m_study_dir);
     create_folder(m_study_dir);
     m_progress.note(fmt::format(
-        "the trials folder '{}' held an earlier study '{}' of a database since deleted or "
-        "replaced: moved it to '{}'",
+        "the trials folder '{}' held an earlier study '{}' (deleted since, or of a database "
+        "since deleted or replaced): moved it to '{}'",
         m_study_dir, name, aside));
   };
   if (auto info = m_storage.find_study(name)) {

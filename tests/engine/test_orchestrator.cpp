@@ -758,8 +758,8 @@ TEST_CASE("orchestrator (scripted): a database made again moves its old trials a
   REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
   const std::string aside = folder + "~old-" + old_key->substr(0, 8);
   CHECK_THAT(out, Catch::Contains("hpt: the trials folder '" + folder +
-                                  "' held an earlier study 's' of a database since deleted or "
-                                  "replaced: moved it to '" +
+                                  "' held an earlier study 's' (deleted since, or of a database "
+                                  "since deleted or replaced): moved it to '" +
                                   aside + "'"));
   CHECK(std::filesystem::exists(std::filesystem::path(aside) / "1.log"));  // Kept.
   CHECK_FALSE(std::filesystem::exists(std::filesystem::path(folder) / "1.log"));
