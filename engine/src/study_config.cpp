@@ -84,25 +84,9 @@ D parse_numeric(const YAML::Node& node, const ConfigPath& at, const std::string&
   return d;
 }
 
-// A choice as distinct choices compare: every number as a double (1 and 1.0, -0.0 and 0.0
-// are one choice, as to_internal finds them), nested lists and mappings alike.
-Json choice_key(const Json& choice) {
-  if (choice.is_number()) {
-    const double v = choice.get<double>();
-    return v == 0 ? 0.0 : v;
-  }
-  if (!choice.is_structured()) {
-    return choice;
-  }
-  Json out = choice;
-  for (auto& item : out) {
-    item = choice_key(item);
-  }
-  return out;
-}
-
 // The choices listed at list (at names it): none a number hpt does not read
-// (refuse_unread_numbers), each different from the others (~ and null, 1 and 1.0 are the same).
+// (refuse_unread_numbers), each different from the others by choice_key (~ and null, 1 and
+// 1.0 are the same).
 CategoricalDistribution parse_choices(const YAML::Node& list, const ConfigPath& at) {
   CategoricalDistribution c;
   std::unordered_map<std::string, size_t> first;  // choice_key text -> index.

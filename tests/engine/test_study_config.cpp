@@ -512,6 +512,7 @@ TEST_CASE("study config: categorical choices", "[config]") {
   CHECK_THAT(error_of("study: {sampler: {type: grid}}\n" + head + "  x: [0.5, 0.5]\n"),
              Catch::Contains("cfg.yaml:4: search_space.x[1]: 0.5 repeats choice [0]"));
   CHECK(error_of(head + "  x: [1, \"1\", true, [1], {a: 1}]\n").empty());
+  CHECK(error_of(head + "  x: [9007199254740993, 9007199254740992]\n").empty());  // As Python.
   for (const char* number : {"1e400", ".nan", "0x10", "-.inf", "1_000", "0o17"}) {
     INFO(number);
     CHECK(error_of(head + "  x: [1, " + number + "]\n") ==

@@ -142,3 +142,26 @@ TEST_CASE("reachable_high follows Optuna", "[distribution]") {
         hpt::Json::parse(R"({"name": "FloatDistribution", "attributes": {"step": 0.3, "low": 0.0,
                              "high": 0.9, "log": false}})"));
 }
+
+// Choices compare as Python compares them (Optuna's CategoricalDistribution.to_internal_repr):
+// numbers by exact value whatever their JSON type, bools apart from numbers.
+TEST_CASE("choice_key: choices equal as in Python", "[distribution]") {
+  using hpt::choice_key;
+  using hpt::Json;
+  CHECK(choice_key(1) == choice_key(1.0));
+  CHECK(choice_key(-0.0) == choice_key(0));
+  CHECK(choice_key(-3) == choice_key(-3.0));
+  CHECK(choice_key(Json::array({1, 2.0})) == choice_key(Json::array({1.0, 2})));
+  CHECK(choice_key(Json{{"a", 1}}) == choice_key(Json{{"a", 1.0}}));
+  CHECK(choice_key(9007199254740993LL) != choice_key(9007199254740992LL));
+  CHECK(choice_key(9007199254740993LL) != choice_key(9007199254740992.0));
+  CHECK(choice_key(18446744073709551615ULL) == choice_key(Json(18446744073709551615ULL)));
+  CHECK(choice_key(0.5) != choice_key(0));
+  CHECK(choice_key(true) != choice_key(1));
+  CHECK(choice_key(nullptr) == choice_key(Json()));
+  CHECK(choice_key("1") != choice_key(1));
+  const hpt::CategoricalDistribution big{{Json(9007199254740993LL), Json(5)}};
+  CHECK_THROWS_AS(hpt::to_internal(big, Json(9007199254740992LL)), std::invalid_argument);
+  CHECK(hpt::to_internal(big, Json(9007199254740993LL)) == 0.0);
+  CHECK(hpt::to_internal(big, Json(5.0)) == 1.0);
+}

@@ -39,12 +39,7 @@ Json choice_from_optuna(const Json& c) {
   return c;
 }
 
-bool choice_equal(const Json& a, const Json& b) {
-  if (a.is_number() && b.is_number() && !a.is_boolean() && !b.is_boolean()) {
-    return a.get<double>() == b.get<double>();
-  }
-  return a == b;
-}
+bool choice_equal(const Json& a, const Json& b) { return choice_key(a) == choice_key(b); }
 
 // A finite double as Python's Decimal(str(v)) holds it: mantissa * 10^exponent, from the
 // shortest text that reads back as v.
@@ -341,6 +336,28 @@ double to_internal(const Distribution& d, const Json& v) {
                    throw std::invalid_argument(v.dump() + " is not one of the choices");
                  }},
       d);
+}
+
+Json choice_key(const Json& choice) {
+  if (choice.is_number_float()) {
+    const double v = choice.get<double>();
+    // An integral double within the integers' range is that integer (Python: 2.0 == 2).
+    if (v == std::trunc(v) && v >= -0x1p63 && v < 0x1p64) {
+      return v < 0 ? Json(static_cast<int64_t>(v)) : Json(static_cast<uint64_t>(v));
+    }
+    return choice;
+  }
+  if (choice.is_number_integer() && choice.get<int64_t>() >= 0) {
+    return Json(choice.get<uint64_t>());  // One integer type for each value.
+  }
+  if (!choice.is_structured()) {
+    return choice;
+  }
+  Json out = choice;
+  for (auto& item : out) {
+    item = choice_key(item);
+  }
+  return out;
 }
 
 Json to_external(const Distribution& d, double internal) {

@@ -73,8 +73,13 @@ double reachable_high(const FloatDistribution& d);
 std::string distribution_to_json(const Distribution& d);
 Distribution distribution_from_json(const std::string& text);
 
+// A categorical choice in the form two choices share exactly when Python finds them equal (as
+// Optuna compares them): numbers by value, exactly (1 and 1.0, -0.0 and 0.0 are one choice;
+// 2^53 + 1 and 2^53 are two), inside lists and mappings too; a bool is not a number.
+Json choice_key(const Json& choice);
+
 // External value -> internal double. Throws std::invalid_argument if the value
-// is not in the distribution (wrong type, not a choice).
+// is not in the distribution (wrong type, not a choice: choice_key equality).
 double to_internal(const Distribution& d, const Json& external);
 // Internal double -> external value (a number for float/int, the choice for categorical).
 Json to_external(const Distribution& d, double internal);
