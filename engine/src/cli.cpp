@@ -468,9 +468,10 @@ int print_studies(const std::string& db) {
   return 0;
 }
 
-// hpt best for a multi-objective study: the Pareto front, as Optuna's study.best_trials.
+// hpt best for a multi-objective study: the Pareto front, as Optuna's study.best_trials, with
+// each trial's saved model (its log looked for in model_folders too).
 void print_front(const StudyInfo& info, const std::vector<FrozenTrial>& front,
-                 const std::string& format) {
+                 const std::string& format, const std::vector<std::string>& model_folders) {
   Json arr = Json::array();
   std::string text =
       fmt::format("study {}: {} trials on the Pareto front of {}\n", terminal_text(info.name),
@@ -481,6 +482,9 @@ void print_front(const StudyInfo& info, const std::vector<FrozenTrial>& front,
         terminal_text(fmt::format("  trial {} values={} params={}", t.number, values_cell(t, "{}"),
                                   python_json_dumps(t.external_params()))) +
         "\n";
+    if (const auto model = reports::trial_model_text(t, model_folders)) {
+      text += terminal_text("    model: " + *model) + "\n";
+    }
   }
   std::cout << (format == "json" ? python_json_dumps(arr, 2) + "\n" : text);
 }
@@ -505,7 +509,7 @@ int print_best(const std::string& db, const std::string& study, const std::strin
     return 1;
   }
   if (info.is_multi_objective()) {
-    print_front(info, front, format);
+    print_front(info, front, format, reports::log_folders(db, {}));
     return 0;
   }
   const FrozenTrial& best = front.front();
@@ -519,10 +523,8 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   for (const auto& [k, v] : params.items()) {
     std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
   }
-  if (const auto dir = reports::trial_model_dir(best, reports::log_folders(db, {}))) {
-    std::cout << terminal_text(fmt::format("  model: {} (hpt match --model {} IMAGE1 IMAGE2)", *dir,
-                                           shell_word(*dir)))
-              << "\n";
+  if (const auto model = reports::trial_model_text(best, reports::log_folders(db, {}))) {
+    std::cout << terminal_text("  model: " + *model) << "\n";
   }
   for (const auto& [k, v] : best.user_attrs) {  // Long lists (a ROC curve) in a few words.
     const std::string text = v.is_number() || v.is_string() ? param_text(v) : python_json_dumps(v);

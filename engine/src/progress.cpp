@@ -174,10 +174,8 @@ void Progress::summary(const std::vector<FrozenTrial>& complete,
                  best->number, *best->value,
                  best->external_params().dump(-1, ' ', false, Json::error_handler_t::replace)))
           << "\n";
-    if (const auto dir = reports::trial_model_dir(*best, model_folders)) {
-      m_out << terminal_text(fmt::format("hpt: its model: {} (hpt match --model {} IMAGE1 IMAGE2)",
-                                         *dir, shell_word(*dir)))
-            << "\n";
+    if (const auto model = reports::trial_model_text(*best, model_folders)) {
+      m_out << terminal_text("hpt: its model: " + *model) << "\n";
     }
   } else {
     m_out << fmt::format("hpt: done in {}: no complete trial\n", format_duration(elapsed));

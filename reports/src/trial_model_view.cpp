@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "hpt/io/folder.hpp"
+#include "hpt/io/terminal_text.hpp"
 #include "hpt/reports/model_view.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
@@ -108,6 +109,15 @@ std::optional<std::string> trial_model_dir(const FrozenTrial& trial,
     return std::nullopt;
   }
   return dir;
+}
+
+std::optional<std::string> trial_model_text(const FrozenTrial& trial,
+                                            const std::vector<std::string>& folders) {
+  const auto dir = trial_model_dir(trial, folders);
+  if (!dir) {
+    return std::nullopt;
+  }
+  return *dir + " (hpt match --model " + shell_word(*dir) + " IMAGE1 IMAGE2)";
 }
 
 std::optional<Json> load_trial_model_view(const FrozenTrial& trial, const TrialFolders& where) {

@@ -62,6 +62,11 @@ search_space:
         front = json.loads(hpt("best", self.db, "--format", "json").stdout)
         self.assertTrue(1 <= len(front) <= 3)
         self.assertTrue(all(len(t["values"]) == 3 for t in front))
+        # Each front trial's saved model is named, one line under it.
+        models = [line for line in best.stdout.splitlines() if line.startswith("    model: ")]
+        self.assertEqual(len(models), len(front), best.stdout)
+        for line, t in zip(models, front):
+            self.assertIn(f"/{t['number']} (hpt match --model ", line)
 
     def test_directions_must_match_objectives(self):
         """Two directions with the default single objective: one config error naming both places,

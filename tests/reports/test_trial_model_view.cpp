@@ -177,7 +177,11 @@ TEST_CASE("trial_model_dir", "[model_view]") {
   CHECK_FALSE(hpt::reports::trial_model_dir(t, {}));
   const auto folders = hpt::reports::log_folders((dir.path() / "b" / "s.db").string(), {});
   CHECK(hpt::reports::trial_model_dir(t, folders) == (dir.path() / "b" / "s_trials" / "s" / "7").string());
+  const std::string moved = (dir.path() / "b" / "s_trials" / "s" / "7").string();
+  CHECK(hpt::reports::trial_model_text(t, folders) ==
+        moved + " (hpt match --model " + moved + " IMAGE1 IMAGE2)");
   // A log path that is not this trial's own name leads nowhere.
   t.system_attrs["hpt:log"] = (dir.path() / "b" / "s_trials" / "s" / "anything.log").string();
   CHECK_FALSE(hpt::reports::trial_model_dir(t, folders));
+  CHECK_FALSE(hpt::reports::trial_model_text(t, folders));
 }

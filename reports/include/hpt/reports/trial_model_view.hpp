@@ -59,6 +59,11 @@ std::optional<std::string> located_log(const std::string& recorded,
 std::optional<std::string> trial_model_dir(const FrozenTrial& trial,
                                            const std::vector<std::string>& folders);
 
+// "DIR (hpt match --model DIR IMAGE1 IMAGE2)" for the trial's saved model (trial_model_dir),
+// the command's path quoted for the shell, or std::nullopt when it has none.
+std::optional<std::string> trial_model_text(const FrozenTrial& trial,
+                                            const std::vector<std::string>& folders);
+
 // The model view beside a trial's log found at log (model_view_path_of_log), read only if it
 // lies inside one of folders (a server's trusted folders).
 std::optional<Json> trusted_model_view(const std::string& log,
