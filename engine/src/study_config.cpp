@@ -566,8 +566,8 @@ void check_objectives(const YAML::Node& root, const StudyConfig& c,
 // fixed, fixed keys with their lines, the trial settings exactly as the worker merges them
 // (merge_settings) with every parameter at its low end or first choice, then each other
 // choice, then each enqueued trial, then every range and number choice at its high end at once
-// (the limits across keys, such as
-// classes_per_batch x images_per_class, grow with each), and one direction per objective.
+// (the limits across keys, such as classes_per_batch x images_per_class, grow with each), and
+// one direction per objective.
 void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   const ConfigPath file{c.file, ""};
   for (const auto& [name, dist] : c.search_space) {

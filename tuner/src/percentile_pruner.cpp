@@ -80,44 +80,6 @@ PruneDecision PercentilePruner::decide(const PruneContext& ctx, const FrozenTria
   return PruneDecision{should_prune(ctx.direction, *ctx.trials, trial), {}};
 }
 
-double PercentilePruner::best_value(const FrozenTrial& trial, Direction direction) {
-  const auto& values = trial.intermediate_values;
-  const auto& [first, first_value] = *values.begin();
-  const auto& [last, last_value] = *values.rbegin();
-  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
-  auto it = trial.id >= 0 ? m_best.find(trial.id) : m_best.end();
-  if (it != m_best.end() && it->second.direction == direction &&
-      it->second.start == trial.datetime_start) {
-    BestSoFar& b = it->second;
-    const bool same_first = first == b.first && same(first_value, b.first_value);
-    const bool same_last = last == b.last && same(last_value, b.last_value);
-    if (values.size() == b.count && same_first && same_last) {
-      return b.best;  // Asked again with nothing new.
-    }
-    if (values.size() == b.count + 1 && same_first && last > b.last) {
-      const auto& [before, before_value] = *std::prev(values.end(), 2);
-      if (before == b.last && same(before_value, b.last_value)) {  // One new last step.
-        b.best = is_better(last_value, b.best, direction) ? last_value : b.best;
-        b.count += 1;
-        b.last = last;
-        b.last_value = last_value;
-        return b.best;
-      }
-    }
-  }
-  double best = k_nan;
-  for (const auto& [s, v] : values) {
-    if (is_better(v, best, direction)) {
-      best = v;
-    }
-  }
-  if (trial.id >= 0) {
-    m_best[trial.id] = BestSoFar{values.size(),        first,     first_value, last, last_value,
-                                 trial.datetime_start, direction, best};
-  }
-  return best;
-}
-
 bool PercentilePruner::should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
                                     const FrozenTrial& trial) {
   std::vector<const FrozenTrial*> completed;
@@ -133,7 +95,8 @@ bool PercentilePruner::should_prune(Direction direction, const std::vector<Froze
   if (!step || *step < m_options.n_warmup_steps) {
     return false;
   }
-  const double best = best_value(trial, direction);  // Every step: keeps it incremental.
+  // Every step, so that the best is kept as steps arrive.
+  const double best = m_best.best(trial, direction, trial.intermediate_values.size());
   if (!first_in_interval(*step, trial.intermediate_values, m_options.n_warmup_steps,
                          m_options.interval_steps)) {
     return false;

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <unordered_map>
 
+#include "hpt/tuner/prefix_best.hpp"
 #include "hpt/tuner/pruner.hpp"
 
 namespace hpt {
@@ -30,30 +30,14 @@ class PercentilePruner : public Pruner {
   // Throws std::invalid_argument on out-of-range options (as Optuna's constructor).
   explicit PercentilePruner(PercentilePrunerOptions options);
   // Costs O(1) in the trial's number of steps when a stored trial (id >= 0) reports its
-  // steps in increasing order (a reported step's value is assumed never to change, as in
-  // Optuna, between the first and the last step); O(steps) otherwise.
+  // steps in increasing or decreasing order (PrefixBest); O(steps) otherwise.
   PruneDecision decide(const PruneContext& ctx, const FrozenTrial& trial) override;
 
  private:
-  // A trial's best intermediate value as last computed, and what it was computed from.
-  struct BestSoFar {
-    size_t count = 0;
-    int64_t first = 0;
-    double first_value = 0.0;
-    int64_t last = 0;
-    double last_value = 0.0;
-    std::optional<Clock::time_point> start;  // A re-run of the trial starts anew.
-    Direction direction = Direction::Minimize;
-    double best = 0.0;
-  };
-
   bool should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
                     const FrozenTrial& trial);
-  // The best non-NaN intermediate value of trial (NaN if none). requires: values non-empty.
-  double best_value(const FrozenTrial& trial, Direction direction);
-
   PercentilePrunerOptions m_options;
-  std::unordered_map<int64_t, BestSoFar> m_best;  // By trial id.
+  PrefixBest m_best;  // Each trial's best value so far.
 };
 
 // numpy.nanpercentile with linear interpolation; NaN if values has no number.

@@ -32,6 +32,8 @@ Direction direction_from_name(const std::string& name);  // minimize/maximize, e
 // and every number is better than NaN (so a NaN "best so far" is replaced by the first number).
 // A strict weak order: usable as a std::sort comparator (best first) even with NaNs.
 bool is_better(double a, double b, Direction d);
+// The better of a and b under d by is_better: NaN only when both are (numpy's nanmin/nanmax).
+inline double better_of(double a, double b, Direction d) { return is_better(a, b, d) ? a : b; }
 
 using Clock = std::chrono::system_clock;
 
