@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include <torch/version.h>
+
 using namespace hpt::trainer;
 
 // ROC AUC equals hand-computed values, ties counted as half.
@@ -130,15 +132,24 @@ namespace {
 class PeakCpuAllocator final : public c10::Allocator {
  public:
   explicit PeakCpuAllocator(c10::Allocator* inner) : m_inner(inner) {}
-  c10::DataPtr allocate(size_t n) const override {
+  // LibTorch 2.3 made allocate non-const and added copy_data.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+  c10::DataPtr allocate(size_t n) override { return counted(n); }
+  void copy_data(void* dest, const void* src, size_t count) const override {
+    m_inner->copy_data(dest, src, count);
+  }
+#else
+  c10::DataPtr allocate(size_t n) const override { return counted(n); }
+#endif
+  size_t peak() const { return m_peak; }
+
+ private:
+  c10::DataPtr counted(size_t n) const {
     auto* ctx = new Block{m_inner->allocate(n), n, this};
     m_live += n;
     m_peak = std::max(m_peak, m_live);
     return {ctx->inner.get(), ctx, &release, ctx->inner.device()};
   }
-  size_t peak() const { return m_peak; }
-
- private:
   struct Block {
     c10::DataPtr inner;
     size_t bytes;

@@ -3,6 +3,7 @@
 #include <ATen/autocast_mode.h>
 #include <fmt/format.h>
 #include <torch/cuda.h>
+#include <torch/version.h>
 
 #include "hpt/experiment/device_choice.hpp"
 #include "hpt/schema/config_error.hpp"
@@ -41,23 +42,49 @@ std::optional<torch::ScalarType> autocast_dtype(const std::string& precision,
   return precision == "bf16" ? torch::kBFloat16 : torch::kFloat16;
 }
 
+namespace {
+
+// LibTorch 2.4 made autocast's state per device type and deprecated the CUDA/CPU pairs (which
+// then warn at run time); 1.13 (Debian's) has only the pairs.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+at::DeviceType autocast_device(bool cuda) { return cuda ? at::kCUDA : at::kCPU; }
+bool autocast_enabled(bool cuda) { return at::autocast::is_autocast_enabled(autocast_device(cuda)); }
+void set_autocast_enabled(bool cuda, bool enabled) {
+  at::autocast::set_autocast_enabled(autocast_device(cuda), enabled);
+}
+torch::ScalarType autocast_dtype_of(bool cuda) {
+  return at::autocast::get_autocast_dtype(autocast_device(cuda));
+}
+void set_autocast_dtype(bool cuda, torch::ScalarType dtype) {
+  at::autocast::set_autocast_dtype(autocast_device(cuda), dtype);
+}
+#else
+bool autocast_enabled(bool cuda) {
+  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+}
+void set_autocast_enabled(bool cuda, bool enabled) {
+  cuda ? at::autocast::set_enabled(enabled) : at::autocast::set_cpu_enabled(enabled);
+}
+torch::ScalarType autocast_dtype_of(bool cuda) {
+  return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+}
+void set_autocast_dtype(bool cuda, torch::ScalarType dtype) {
+  cuda ? at::autocast::set_autocast_gpu_dtype(dtype) : at::autocast::set_autocast_cpu_dtype(dtype);
+}
+#endif
+
+}  // namespace
+
 AutocastGuard::AutocastGuard(const torch::Device& device, std::optional<torch::ScalarType> dtype) {
   if (!dtype) {
     return;
   }
   m_active = true;
   m_cuda = device.is_cuda();
-  if (m_cuda) {
-    m_was_enabled = at::autocast::is_enabled();
-    m_was_dtype = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_autocast_gpu_dtype(*dtype);
-    at::autocast::set_enabled(true);
-  } else {
-    m_was_enabled = at::autocast::is_cpu_enabled();
-    m_was_dtype = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_autocast_cpu_dtype(*dtype);
-    at::autocast::set_cpu_enabled(true);
-  }
+  m_was_enabled = autocast_enabled(m_cuda);
+  m_was_dtype = autocast_dtype_of(m_cuda);
+  set_autocast_dtype(m_cuda, *dtype);
+  set_autocast_enabled(m_cuda, true);
   at::autocast::increment_nesting();
 }
 
@@ -68,13 +95,8 @@ AutocastGuard::~AutocastGuard() {
   if (at::autocast::decrement_nesting() == 0) {
     at::autocast::clear_cache();
   }
-  if (m_cuda) {
-    at::autocast::set_enabled(m_was_enabled);
-    at::autocast::set_autocast_gpu_dtype(m_was_dtype);
-  } else {
-    at::autocast::set_cpu_enabled(m_was_enabled);
-    at::autocast::set_autocast_cpu_dtype(m_was_dtype);
-  }
+  set_autocast_enabled(m_cuda, m_was_enabled);
+  set_autocast_dtype(m_cuda, m_was_dtype);
 }
 
 LossScaler::LossScaler(bool enabled, double init_scale, int64_t growth_interval)
