@@ -23,6 +23,7 @@
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
+#include "hpt/engine/study_copy.hpp"
 #include "hpt/engine/study_match.hpp"
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
@@ -396,6 +397,8 @@ struct CommandLine {
   CLI::App* best_cmd = nullptr;
   CLI::App* delete_cmd = nullptr;
   bool force = false;
+  CLI::App* copy_cmd = nullptr;
+  std::string to_db, to_study;
 };
 
 // The study command's flags: --config, --trials, --timeout, --jobs, --storage, --study.
@@ -442,6 +445,37 @@ void add_read_commands(CLI::App& app, CommandLine& cl) {
   cl.delete_cmd->add_option("DB", cl.db, "Study database")->required();
   cl.delete_cmd->add_option("--study", cl.study, "The study to delete (always named)")->required();
   cl.delete_cmd->add_flag("--force", cl.force, "Delete it even while trials are RUNNING");
+  cl.copy_cmd = app.add_subcommand(
+      "copy-study",
+      "Copy a study into another database, or into the same one under another name (Optuna's "
+      "copy_study)");
+  cl.copy_cmd->add_option("FROM", cl.db, "The study's database")->required();
+  cl.copy_cmd->add_option("TO", cl.to_db, "The database to copy it into (made if missing)")
+      ->required();
+  cl.copy_cmd->add_option("--study", cl.study, "The study to copy (default: the only study)");
+  cl.copy_cmd->add_option("--to-study", cl.to_study, "Its name in TO (default: its own)");
+}
+
+// A database file that must exist (a missing one is named, never made); a server URL passes.
+void require_database_file(const std::string& db) {
+  if (const auto file = sqlite_file_of(db)) {
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::status(*file, ec))) {
+      throw StorageError(*file + ": no such file");
+    }
+  }
+}
+
+// The folder of the trials' worker logs (their trials folder), if any trial wrote one.
+std::optional<std::string> trial_logs_folder(const std::vector<FrozenTrial>& trials) {
+  for (const auto& t : trials) {
+    if (const auto log = reports::trial_log_path(t)) {
+      const auto folder = std::filesystem::path(*log).parent_path().string();
+      std::error_code ec;
+      return std::filesystem::is_directory(folder, ec) ? std::optional(folder) : std::nullopt;
+    }
+  }
+  return std::nullopt;
 }
 
 // hpt studies DB: one line per study.
@@ -543,12 +577,7 @@ int print_best(const std::string& db, const std::string& study, const std::strin
 // hpt delete-study: the named study (never "the only one"), refused while trials are RUNNING
 // unless forced; its trials folder is left on disk, and said so.
 int delete_study_command(const std::string& db, const std::string& name, bool force) {
-  if (const auto file = sqlite_file_of(db)) {  // A missing file is named, never made.
-    std::error_code ec;
-    if (!std::filesystem::exists(std::filesystem::status(*file, ec))) {
-      throw StorageError(*file + ": no such file");
-    }
-  }
+  require_database_file(db);
   auto storage = open_storage(db);  // Opened to write first: a read-only one leaves no -wal.
   const StudyInfo info = resolve_study(*storage, name);
   const auto trials = storage->get_all_trials(info.id);
@@ -561,22 +590,58 @@ int delete_study_command(const std::string& db, const std::string& name, bool fo
         "first, or give --force",
         info.name, running, running == 1 ? "" : "s"));
   }
-  std::optional<std::string> folder;
-  for (const auto& t : trials) {
-    if (const auto log = reports::trial_log_path(t)) {
-      folder = std::filesystem::path(*log).parent_path().string();
-      break;
-    }
-  }
+  const auto folder = trial_logs_folder(trials);
   storage->delete_study(info.id);
-  std::error_code ec;
   std::cout << terminal_text(fmt::format(
                    "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
                    trials.size() == 1 ? "" : "s", redact_credentials(db),
-                   folder && std::filesystem::is_directory(*folder, ec)
-                       ? fmt::format("; its trials folder is left as it is: {}", *folder)
-                       : ""))
+                   folder ? fmt::format("; its trials folder is left as it is: {}", *folder)
+                          : ""))
             << "\n";
+  return 0;
+}
+
+// hpt copy-study: the study (or the only one) copied into TO, in one transaction; a TO file this
+// command made is removed again when the copy fails.
+int copy_study_command(const std::string& from_db, const std::string& to_db,
+                       const std::string& study, std::optional<std::string> to_study) {
+  require_database_file(from_db);
+  auto from = open_storage(from_db, true);
+  const StudyInfo info = resolve_study(*from, study);
+  const std::string name = to_study.value_or(info.name);
+  const auto to_file = sqlite_file_of(to_db);
+  std::error_code ec;
+  const bool made = to_file && !std::filesystem::exists(std::filesystem::symlink_status(*to_file, ec));
+  StudyCopy copy;
+  try {
+    auto to = open_storage(to_db);
+    if (to->find_study(name)) {
+      throw StorageError(fmt::format("{}: a study named '{}' already exists there (give "
+                                     "--to-study NAME, or delete it first: hpt delete-study)",
+                                     redact_credentials(to_db), name));
+    }
+    copy = copy_study(*from, info, *to, name);
+  } catch (...) {
+    if (made) {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::filesystem::remove(*to_file + suffix, ec);
+      }
+    }
+    throw;
+  }
+  std::cout << terminal_text(fmt::format(
+                   "copied study '{}' and its {} trial{} from {} to {}{}", info.name, copy.trials,
+                   copy.trials == 1 ? "" : "s", redact_credentials(from_db),
+                   redact_credentials(to_db), name == info.name ? "" : " as '" + name + "'"))
+            << "\n";
+  if (copy.handed_back > 0) {
+    std::cout << fmt::format(
+        "{} trial{} RUNNING in the source {} WAITING in the copy, to run again when it resumes\n",
+        copy.handed_back, copy.handed_back == 1 ? "" : "s", copy.handed_back == 1 ? "is" : "are");
+  }
+  if (const auto folder = trial_logs_folder(from->get_all_trials(info.id))) {
+    std::cout << terminal_text("the copied trials' logs stay in " + *folder) << "\n";
+  }
   return 0;
 }
 
@@ -615,6 +680,11 @@ int run_parsed(const CLI::App& app, const CommandLine& cl) {
   }
   if (cl.delete_cmd->parsed()) {
     return delete_study_command(cl.db, cl.study, cl.force);
+  }
+  if (cl.copy_cmd->parsed()) {
+    return copy_study_command(
+        cl.db, cl.to_db, cl.study,
+        cl.copy_cmd->count("--to-study") ? std::optional(cl.to_study) : std::nullopt);
   }
   for (const auto* sub : app.get_subcommands()) {
     if (sub->parsed()) {

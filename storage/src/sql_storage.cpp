@@ -570,29 +570,68 @@ int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
     if (auto id = after_lost_connection ? stamped_trial(*m_db, study_id, request) : std::nullopt) {
       return *id;  // The first attempt committed.
     }
-    auto times = new_trial_times(templ);
-    const int64_t id = m_db->insert(
-        "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES "
-        "(?, ?, ?, ?, ?)",
-        {*integer(*m_db, "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
-                  {study_id}),
-         study_id, trial_state_name(templ.state), sql_param(format_local(times.start)),
-         sql_param(format_local(times.complete))},
-        "trial_id");
-    upsert_values(*m_db, id, templ.objective_values());
-    for (const auto& [name, internal] : templ.params) {
-      upsert_param(*m_db, id, name, internal, distribution_to_json(templ.distributions.at(name)));
-    }
-    for (const auto& [step, v] : templ.intermediate_values) {
-      upsert_intermediate(*m_db, id, step, v);
-    }
-    for (const auto& [key, v] : templ.user_attrs) {
-      upsert_attr(*m_db, "trial_user_attributes", id, key, v);
-    }
-    for (const auto& [key, v] : templ.system_attrs) {
+    const int64_t id = insert_trial(
+        study_id,
+        *integer(*m_db, "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
+                 {study_id}),
+        templ);
+    upsert_attr(*m_db, "trial_system_attributes", id, k_request_attr, request);
+    return id;
+  });
+}
+
+int64_t SqlStorage::insert_trial(int64_t study_id, const SqlParam& number,
+                                 const FrozenTrial& templ) {
+  auto times = new_trial_times(templ);
+  const int64_t id = m_db->insert(
+      "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES "
+      "(?, ?, ?, ?, ?)",
+      {number, study_id, trial_state_name(templ.state), sql_param(format_local(times.start)),
+       sql_param(format_local(times.complete))},
+      "trial_id");
+  upsert_values(*m_db, id, templ.objective_values());
+  for (const auto& [name, internal] : templ.params) {
+    upsert_param(*m_db, id, name, internal, distribution_to_json(templ.distributions.at(name)));
+  }
+  for (const auto& [step, v] : templ.intermediate_values) {
+    upsert_intermediate(*m_db, id, step, v);
+  }
+  for (const auto& [key, v] : templ.user_attrs) {
+    upsert_attr(*m_db, "trial_user_attributes", id, key, v);
+  }
+  for (const auto& [key, v] : templ.system_attrs) {
+    if (key != k_request_attr) {
       upsert_attr(*m_db, "trial_system_attributes", id, key, v);
     }
-    upsert_attr(*m_db, "trial_system_attributes", id, k_request_attr, request);
+  }
+  return id;
+}
+
+int64_t SqlStorage::import_study(const StudyImport& study) {
+  for (const auto& t : study.trials) {
+    fail_if(new_trial_problem(t));
+  }
+  const std::string request = new_request_id();
+  return run("import a study", true, [&](bool after_lost_connection) {
+    if (auto existing = after_lost_connection ? find_study(study.name) : std::nullopt) {
+      const auto attrs = study_system_attrs(existing->id);
+      if (const auto it = attrs.find(k_request_attr); it != attrs.end() && it->second == request) {
+        return existing->id;  // The first attempt committed.
+      }
+    }
+    const int64_t id = create_study(study.name, study.directions);  // Refuses a taken name.
+    for (const auto& [key, v] : study.user_attrs) {
+      set_study_user_attr(id, key, v);
+    }
+    for (const auto& [key, v] : study.system_attrs) {
+      if (key != k_request_attr) {
+        set_study_system_attr(id, key, v);
+      }
+    }
+    set_study_system_attr(id, k_request_attr, request);
+    for (const auto& t : study.trials) {
+      insert_trial(id, t.number >= 0 ? SqlParam(int64_t{t.number}) : SqlParam(), t);
+    }
     return id;
   });
 }

@@ -76,6 +76,32 @@ class PostgresStudyTest(TempDirTest):
             self.assertIn(":***@", out)
         self.assertEqual(self._trials(), [])
 
+    def test_copy_study_to_a_server_and_back(self):
+        """A SQLite study copied onto the server and back again reads as the original (hpt copy-study), the
+        server's password never shown; the server copy resumes."""
+        from test_copy_study import kept
+        from hpt_harness import trials_json
+        cfg = quadratic_config(self.dir, pruner="median")
+        db = f"{self.dir}/study.db"
+        first = self._hpt("--config", cfg, "--trials", "4")
+        _, err = first.communicate(timeout=120)
+        self.assertEqual(first.returncode, 0, err)
+        up = self._hpt("copy-study", db, self.url)
+        out, err = up.communicate(timeout=60)
+        self.assertEqual(up.returncode, 0, err)
+        self.assertIn("copied study 'quad' and its 4 trials", out)
+        password = urllib.parse.urlsplit(self.url).password
+        if password:
+            self.assertNotIn(f":{password}@", out + err)
+        back = self._hpt("copy-study", self.url, f"{self.dir}/back.db")
+        _, err = back.communicate(timeout=60)
+        self.assertEqual(back.returncode, 0, err)
+        self.assertEqual(kept(trials_json(f"{self.dir}/back.db")), kept(trials_json(db)))
+        resumed = self._hpt("--config", cfg, "--storage", self.url, "--trials", "6")
+        _, err = resumed.communicate(timeout=120)
+        self.assertEqual(resumed.returncode, 0, err)
+        self.assertEqual([t["number"] for t in self._trials()], list(range(6)))
+
     def test_three_orchestrators_one_killed(self):
         """Three hpt at once, one kill -9'd midway: the rest and a re-run finish exactly N, no duplicates."""
         n = 24

@@ -173,6 +173,7 @@ class MemoryStorage : public Storage {
     m_trials[study_id].push_back(templ);
     return static_cast<int64_t>(m_trials[study_id].size());
   }
+  int64_t import_study(const StudyImport&) override { throw StorageError("not implemented"); }
   void set_trial_param(int64_t, const std::string&, double, const Distribution&) override {}
   void set_trial_intermediate_values(int64_t,
                                      const std::vector<std::pair<int64_t, double>>&) override {}

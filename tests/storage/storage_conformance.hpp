@@ -5,6 +5,7 @@
 // factory (after a WARN saying why) to skip the case, e.g. when no server is configured.
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -807,6 +808,82 @@ inline void check_delete_study(const StorageFactory& open) {
   CHECK(s->find_study("gone")->directions == std::vector<Direction>{Direction::Maximize});
 }
 
+// import_study writes a whole study in one transaction: numbers, states, times, params, values,
+// steps and attributes as given, request stamps dropped; a taken name or a bad trial writes
+// nothing; a retry after a lost acknowledgement makes the study once.
+inline void check_import_study(const StorageFactory& open) {
+  auto s = open();
+  s->create_study("taken", Direction::Minimize);
+  StudyImport study;
+  study.name = "copy";
+  study.directions = {Direction::Maximize, Direction::Minimize};
+  study.user_attrs = every_json_type();
+  study.system_attrs = {{"s", Json::array({1, 2})}, {k_request_attr, "old-request"}};
+  for (TrialState state : {TrialState::Complete, TrialState::Pruned, TrialState::Fail,
+                           TrialState::Running, TrialState::Waiting}) {
+    FrozenTrial t = finished_template(state, std::nullopt);
+    if (state == TrialState::Complete) {
+      t.values = {0.5, -k_inf};
+    }
+    t.number = static_cast<int>(study.trials.size()) * 3 + 2;  // Numbers with gaps are kept.
+    t.system_attrs[k_request_attr] = "old-request";
+    study.trials.push_back(t);
+  }
+  study.trials.back().number = -1;  // None.
+  const int64_t id = s->import_study(study);
+  auto reader = open();
+  const auto info = reader->find_study("copy");
+  REQUIRE(info);
+  CHECK(info->id == id);
+  CHECK(info->directions == study.directions);
+  CHECK(reader->study_user_attrs(id) == study.user_attrs);
+  const auto system = reader->study_system_attrs(id);
+  CHECK(system.at("s") == Json::array({1, 2}));
+  CHECK(system.at(k_request_attr) != "old-request");  // This import's own stamp.
+  const auto trials = reader->get_all_trials(id);
+  REQUIRE(trials.size() == study.trials.size());
+  for (const auto& want : study.trials) {
+    INFO("trial number " << want.number);
+    const auto got = std::find_if(trials.begin(), trials.end(),
+                                  [&](const FrozenTrial& t) { return t.number == want.number; });
+    REQUIRE(got != trials.end());
+    CHECK(got->values == want.values);
+    FrozenTrial unstamped = want;
+    unstamped.system_attrs.erase(k_request_attr);
+    check_same_trial(*got, unstamped);
+    CHECK(got->system_attrs.count(k_request_attr) == 0);
+  }
+  // A new trial is numbered after the imported ones.
+  CHECK(s->create_trial(id, finished_template(TrialState::Fail, std::nullopt)) > 0);
+  CHECK(reader->get_all_trials(id).back().number == 3 * 3 + 2 + 1);
+
+  // All or nothing: a taken name, a bad trial, a NOT_SET direction write nothing.
+  study.name = "taken";
+  CHECK_THROWS_WITH(s->import_study(study), Catch::Contains("already exists"));
+  CHECK(reader->get_all_trials(reader->find_study("taken")->id).empty());
+  study.name = "bad";
+  study.trials.back().params["nameless"] = 1.0;  // No distribution.
+  CHECK_THROWS_AS(s->import_study(study), StorageError);
+  study.trials.back().params.erase("nameless");
+  study.trials.back().user_attrs[std::string(k_max_name_chars + 1, 'k')] = 1;
+  CHECK_THROWS_WITH(s->import_study(study), Catch::Contains("512"));
+  study.trials.back().user_attrs.clear();
+  study.directions = {Direction::NotSet};
+  CHECK_THROWS_AS(s->import_study(study), StorageError);
+  CHECK(reader->list_studies().size() == 2);
+  CHECK_FALSE(reader->find_study("bad"));
+
+  // A lost acknowledgement: the retry finds the committed import.
+  study.directions = {Direction::Minimize};
+  auto& faulty = hpt::test::inject_faults(*s);
+  faulty.lose_acks(1);
+  const int64_t again = s->import_study(study);
+  CHECK(faulty.lost() == 1);
+  CHECK(reader->list_studies().size() == 3);
+  CHECK(reader->find_study("bad")->id == again);
+  CHECK(reader->count_trials(again) == static_cast<int>(study.trials.size()));
+}
+
 }  // namespace hpt::conformance
 
 #define HPT_CONFORMANCE_CASE(backend, name, fn, new_db)    \
@@ -866,6 +943,8 @@ inline void check_delete_study(const StorageFactory& open) {
                        new_db)                                                                  \
   /* delete_study: every row of the study gone, another study untouched, the name free. */      \
   HPT_CONFORMANCE_CASE(backend, "delete study", hpt::conformance::check_delete_study, new_db)   \
+  /* import_study: a whole study in one transaction, numbers kept; all or nothing. */          \
+  HPT_CONFORMANCE_CASE(backend, "import study", hpt::conformance::check_import_study, new_db)   \
   /* A second connection's reads follow writes made by the first. */                            \
   HPT_CONFORMANCE_CASE(backend, "reader sees changes",                                          \
                        hpt::conformance::check_reader_sees_changes, new_db)                     \

@@ -4,8 +4,8 @@
 // and the schema checks. A SqlDialect supplies the engine (SQLite, PostgreSQL).
 //
 // Retries are safe by construction: claim_trial, create_trial and set_trial_state_values
-// stamp the trial they write with a request id (system attr k_request_attr) in the same
-// transaction, so a retry after a lost connection finds its committed first attempt and
+// stamp the trial they write (import_study the study) with a request id (system attr
+// k_request_attr) in the same transaction, so a retry after a lost connection finds its committed first attempt and
 // returns that result instead of applying the write again. Every other write is an upsert.
 
 #include <cstdint>
@@ -45,6 +45,7 @@ class SqlStorage : public Storage {
       int64_t study_id, int limit, const Json& owner,
       const std::function<bool(const FrozenTrial&)>& is_orphan) override;
   int64_t create_trial(int64_t study_id, const FrozenTrial& templ) override;
+  int64_t import_study(const StudyImport& study) override;
 
   // The trial setters throw StorageError if the trial is finished (as Optuna does).
   using Storage::set_trial_intermediate_value;
@@ -109,6 +110,8 @@ class SqlStorage : public Storage {
   std::vector<FrozenTrial> load_trials(const std::string& where, const SqlParams& params,
                                        int64_t study_id);
   FrozenTrial load_trial(int64_t trial_id);
+  // Inserts templ as trial number (null: none) of study_id with its rows; returns its id.
+  int64_t insert_trial(int64_t study_id, const SqlParam& number, const FrozenTrial& templ);
   std::shared_ptr<std::vector<FrozenTrial>> refresh(int64_t study_id);
 
   std::unique_ptr<SqlDialect> m_db;

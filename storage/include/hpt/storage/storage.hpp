@@ -47,6 +47,14 @@ struct TrialClaim {
   FrozenTrial trial;  // Now RUNNING; for Waiting/Orphan it keeps its params.
 };
 
+// A whole study, as Storage::import_study writes it (Optuna's copy_study into a storage).
+struct StudyImport {
+  std::string name;
+  std::vector<Direction> directions;
+  std::map<std::string, Json> user_attrs, system_attrs;
+  std::vector<FrozenTrial> trials;  // As create_trial takes them; each keeps its number.
+};
+
 // How long a call waits for a lost database server by default (set_outage_wait).
 inline constexpr std::chrono::seconds k_default_outage_wait{30};
 
@@ -91,6 +99,12 @@ class Storage {
   // WAITING; also used to import finished trials): templ.values, one row per objective, or
   // else templ.value. Returns the trial id.
   virtual int64_t create_trial(int64_t study_id, const FrozenTrial& templ) = 0;
+  // Creates study.name with its directions, attributes and trials in one transaction: all or
+  // nothing. Trials keep their numbers (a negative one is stored as none), states, times,
+  // params, values, steps and attributes, but not k_request_attr, which stamps one write.
+  // Throws StorageError (nothing written) if a study of that name exists, or for what
+  // create_study or create_trial refuses. Returns the study id.
+  virtual int64_t import_study(const StudyImport& study) = 0;
 
   // Names and keys longer than k_max_name_chars throw StorageError (nothing is written).
   virtual void set_trial_param(int64_t trial_id, const std::string& name, double internal,

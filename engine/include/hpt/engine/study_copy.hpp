@@ -1,0 +1,28 @@
+#pragma once
+// hpt copy-study (Optuna's copy_study): a study copied into another database, or into the same
+// one under another name, in one transaction.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "hpt/storage/storage.hpp"
+
+namespace hpt {
+
+// What copy_study wrote.
+struct StudyCopy {
+  int64_t study_id = -1;   // In the destination.
+  size_t trials = 0;
+  size_t handed_back = 0;  // RUNNING in the source, WAITING in the copy.
+};
+
+// Copies study (read from `from`) into `to` as to_name with Storage::import_study: all or
+// nothing. Every trial is copied as it is, with its number, except that a RUNNING one is
+// handed back as a stopped run hands it back (Storage::set_trial_state_values WAITING: no
+// start, steps or values; no owner), so that the copy's next run runs it again; and the study
+// key (k_study_key_attr) is left out, so that the copy gets a trials folder of its own.
+StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
+                     const std::string& to_name);
+
+}  // namespace hpt

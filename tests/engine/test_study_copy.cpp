@@ -1,0 +1,104 @@
+#include <catch2/catch.hpp>
+
+#include "hpt/engine/study_copy.hpp"
+#include "hpt/storage/attribute_names.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace hpt;
+
+namespace {
+
+FrozenTrial trial_in(TrialState state, std::optional<double> value) {
+  FrozenTrial t;
+  t.state = state;
+  t.value = value;
+  t.distributions = {{"lr", FloatDistribution{1e-4, 1e-1, true, std::nullopt}}};
+  t.params = {{"lr", 0.01}};
+  t.intermediate_values = {{0, 0.5}, {1, 0.25}};
+  t.user_attrs = {{"u", "kept"}};
+  t.system_attrs = {{k_owner_attr, "a run of the source"}, {"fixed_params", Json{{"lr", 0.01}}}};
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("copy_study copies every trial, hands RUNNING ones back, and drops the study key") {
+  hpt::test::TempDir dir("copy");
+  auto from = open_storage(dir.file("from.db"));
+  const int64_t id =
+      from->create_study("s", std::vector<Direction>{Direction::Maximize, Direction::Minimize});
+  from->set_study_user_attr(id, "note", "kept");
+  from->set_study_system_attr(id, k_study_key_attr, "0123456789abcdef0123456789abcdef");
+  from->set_study_system_attr(id, k_search_space_attr, Json{{"lr", "kept"}});
+  FrozenTrial complete = trial_in(TrialState::Complete, std::nullopt);
+  complete.values = {0.9, 12.0};
+  from->create_trial(id, complete);
+  from->create_trial(id, trial_in(TrialState::Pruned, std::nullopt));
+  const auto claim = from->claim_trial(id, 10, Json("source run"), nullptr);
+  REQUIRE(claim);
+  from->set_trial_param(claim->trial.id, "lr", 0.02, complete.distributions.at("lr"));
+  from->set_trial_intermediate_value(claim->trial.id, 4, 0.75);
+  from->create_trial(id, trial_in(TrialState::Fail, std::nullopt));
+
+  auto to = open_storage(dir.file("to.db"));
+  const auto copy = copy_study(*from, *from->find_study("s"), *to, "s2");
+  CHECK(copy.trials == 4);
+  CHECK(copy.handed_back == 1);
+  const auto info = to->find_study("s2");
+  REQUIRE(info);
+  CHECK(info->id == copy.study_id);
+  CHECK(info->directions == std::vector<Direction>{Direction::Maximize, Direction::Minimize});
+  CHECK(to->study_user_attrs(copy.study_id).at("note") == "kept");
+  const auto system = to->study_system_attrs(copy.study_id);
+  CHECK(system.count(k_study_key_attr) == 0);
+  CHECK(system.at(k_search_space_attr) == Json{{"lr", "kept"}});
+
+  const auto source = from->get_all_trials(id);
+  const auto copied = to->get_all_trials(copy.study_id);
+  REQUIRE(copied.size() == source.size());
+  for (size_t i = 0; i < copied.size(); ++i) {
+    INFO("trial " << i);
+    CHECK(copied[i].number == source[i].number);
+    CHECK(copied[i].params == source[i].params);
+    CHECK(copied[i].user_attrs == source[i].user_attrs);
+    CHECK(copied[i].system_attrs.count("fixed_params") == source[i].system_attrs.count("fixed_params"));
+    if (source[i].state == TrialState::Running) {
+      CHECK(copied[i].state == TrialState::Waiting);  // As a stopped run hands it back.
+      CHECK_FALSE(copied[i].datetime_start);
+      CHECK(copied[i].intermediate_values.empty());
+      CHECK(copied[i].system_attrs.count(k_owner_attr) == 0);
+      CHECK(copied[i].params.at("lr") == 0.02);
+    } else {
+      CHECK(copied[i].state == source[i].state);
+      CHECK(copied[i].values == source[i].values);
+      CHECK(copied[i].intermediate_values == source[i].intermediate_values);
+      CHECK(copied[i].datetime_start == source[i].datetime_start);
+      CHECK(copied[i].datetime_complete == source[i].datetime_complete);
+      CHECK(copied[i].system_attrs.at(k_owner_attr) == "a run of the source");
+    }
+  }
+  // The source is unchanged: its trial still RUNNING, its key kept.
+  CHECK(from->get_trial(claim->trial.id).state == TrialState::Running);
+  CHECK(from->study_system_attrs(id).count(k_study_key_attr) == 1);
+  // The copy's next claim runs the handed-back trial again, with its params.
+  const auto next = to->claim_trial(copy.study_id, 10, Json("copy run"), nullptr);
+  REQUIRE(next);
+  CHECK(next->kind == TrialClaim::Kind::Waiting);
+  CHECK(next->trial.number == claim->trial.number);
+  CHECK(next->trial.params.at("lr") == 0.02);
+}
+
+TEST_CASE("copy_study into the same database needs a new name, and writes nothing otherwise") {
+  hpt::test::TempDir dir("copy");
+  auto db = open_storage(dir.file("one.db"));
+  const int64_t id = db->create_study("s", Direction::Minimize);
+  db->create_trial(id, trial_in(TrialState::Complete, 1.5));
+  const StudyInfo info = *db->find_study("s");
+  CHECK_THROWS_WITH(copy_study(*db, info, *db, "s"), Catch::Contains("already exists"));
+  CHECK(db->list_studies().size() == 1);
+  const auto copy = copy_study(*db, info, *db, "s-copy");
+  CHECK(db->list_studies().size() == 2);
+  REQUIRE(db->get_all_trials(copy.study_id).size() == 1);
+  CHECK(db->get_all_trials(copy.study_id)[0].value == 1.5);
+  CHECK(db->get_all_trials(id).size() == 1);
+}
