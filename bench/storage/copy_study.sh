@@ -6,17 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-5000}
-HPT=$(realpath "${HPT_BIN:-build/app/hpt}")
-eval "$(scripts/start-postgres.sh 2>/dev/null)"
-BASE=${HPT_TEST_POSTGRES_URL%/*}
-export PGOPTIONS="-c client_min_messages=warning"
-WORK=$(mktemp -d /tmp/hpt-bench-copy-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-pg_db() {  # A fresh database; prints its URL.
-  PGPASSWORD=hpt psql -XAtq "$HPT_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)"
-  PGPASSWORD=hpt psql -XAtq "$HPT_TEST_POSTGRES_URL" -c "CREATE DATABASE $1"
-  echo "$BASE/$1"
-}
+source bench/storage/postgres_env.sh
 seconds() {  # seconds COMMAND...: the wall time of one run.
   local start end
   start=$(date +%s.%N)

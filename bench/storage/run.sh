@@ -6,12 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TRIALS=${1:-120}
-HPT=$(realpath "${HPT_BIN:-build/app/hpt}")
-eval "$(scripts/start-postgres.sh 2>/dev/null)"
-BASE=${HPT_TEST_POSTGRES_URL%/*}
-export PGOPTIONS="-c client_min_messages=warning"
-WORK=$(mktemp -d /tmp/hpt-bench-storage-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+source bench/storage/postgres_env.sh
 
 cat >"$WORK/config.yaml" <<YAML
 study:
@@ -25,13 +20,6 @@ objective:
 search_space:
   x: {type: float, low: -3, high: 3}
 YAML
-
-pg_db() {  # A fresh database; prints its URL.
-  local name="hpt_bench_$1"
-  PGPASSWORD=hpt psql -XAtq "$HPT_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)"
-  PGPASSWORD=hpt psql -XAtq "$HPT_TEST_POSTGRES_URL" -c "CREATE DATABASE $name"
-  echo "$BASE/$name"
-}
 
 # hpt_rate STORAGE PROCS: trials/s of PROCS orchestrators sharing TRIALS trials.
 hpt_rate() {
@@ -58,8 +46,8 @@ echo "| orchestrators | hpt + SQLite (trials/s) | hpt + PostgreSQL (trials/s) | 
 echo "|---|---|---|---|"
 for procs in 1 2 4; do
   sqlite=$(hpt_rate "sqlite:///$WORK/s$procs.db" "$procs")
-  pg=$(hpt_rate "$(pg_db "hpt$procs")" "$procs")
-  secs=$(/usr/bin/python3 bench/storage/optuna_bench.py "$(pg_db "optuna$procs")" "$procs" "$TRIALS")
+  pg=$(hpt_rate "$(pg_db "hpt_bench_hpt$procs")" "$procs")
+  secs=$(/usr/bin/python3 bench/storage/optuna_bench.py "$(pg_db "hpt_bench_optuna$procs")" "$procs" "$TRIALS")
   optuna=$(echo "scale=1; $TRIALS / $secs" | bc)
   echo "| $procs | $sqlite | $pg | $optuna |"
 done

@@ -611,7 +611,8 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
   const std::string name = to_study.value_or(info.name);
   const auto to_file = sqlite_file_of(to_db);
   std::error_code ec;
-  const bool made = to_file && !std::filesystem::exists(std::filesystem::symlink_status(*to_file, ec));
+  const bool made =
+      to_file && !std::filesystem::exists(std::filesystem::symlink_status(*to_file, ec));
   StudyCopy copy;
   try {
     auto to = open_storage(to_db);

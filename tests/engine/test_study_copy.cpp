@@ -61,7 +61,8 @@ TEST_CASE("copy_study copies every trial, hands RUNNING ones back, and drops the
     CHECK(copied[i].number == source[i].number);
     CHECK(copied[i].params == source[i].params);
     CHECK(copied[i].user_attrs == source[i].user_attrs);
-    CHECK(copied[i].system_attrs.count("fixed_params") == source[i].system_attrs.count("fixed_params"));
+    CHECK(copied[i].system_attrs.count("fixed_params") ==
+          source[i].system_attrs.count("fixed_params"));
     if (source[i].state == TrialState::Running) {
       CHECK(copied[i].state == TrialState::Waiting);  // As a stopped run hands it back.
       CHECK_FALSE(copied[i].datetime_start);

@@ -943,7 +943,7 @@ inline void check_import_study(const StorageFactory& open) {
                        new_db)                                                                  \
   /* delete_study: every row of the study gone, another study untouched, the name free. */      \
   HPT_CONFORMANCE_CASE(backend, "delete study", hpt::conformance::check_delete_study, new_db)   \
-  /* import_study: a whole study in one transaction, numbers kept; all or nothing. */          \
+  /* import_study: a whole study in one transaction, numbers kept; all or nothing. */           \
   HPT_CONFORMANCE_CASE(backend, "import study", hpt::conformance::check_import_study, new_db)   \
   /* A second connection's reads follow writes made by the first. */                            \
   HPT_CONFORMANCE_CASE(backend, "reader sees changes",                                          \

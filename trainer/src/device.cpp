@@ -48,7 +48,9 @@ namespace {
 // then warn at run time); 1.13 (Debian's) has only the pairs.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 at::DeviceType autocast_device(bool cuda) { return cuda ? at::kCUDA : at::kCPU; }
-bool autocast_enabled(bool cuda) { return at::autocast::is_autocast_enabled(autocast_device(cuda)); }
+bool autocast_enabled(bool cuda) {
+  return at::autocast::is_autocast_enabled(autocast_device(cuda));
+}
 void set_autocast_enabled(bool cuda, bool enabled) {
   at::autocast::set_autocast_enabled(autocast_device(cuda), enabled);
 }

@@ -12,7 +12,7 @@ namespace hpt {
 
 // What copy_study wrote.
 struct StudyCopy {
-  int64_t study_id = -1;   // In the destination.
+  int64_t study_id = -1;  // In the destination.
   size_t trials = 0;
   size_t handed_back = 0;  // RUNNING in the source, WAITING in the copy.
 };

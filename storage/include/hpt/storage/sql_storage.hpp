@@ -5,8 +5,9 @@
 //
 // Retries are safe by construction: claim_trial, create_trial and set_trial_state_values
 // stamp the trial they write (import_study the study) with a request id (system attr
-// k_request_attr) in the same transaction, so a retry after a lost connection finds its committed first attempt and
-// returns that result instead of applying the write again. Every other write is an upsert.
+// k_request_attr) in the same transaction, so a retry after a lost connection finds its committed
+// first attempt and returns that result instead of applying the write again. Every other write is
+// an upsert.
 
 #include <cstdint>
 #include <map>
