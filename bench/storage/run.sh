@@ -21,12 +21,15 @@ search_space:
   x: {type: float, low: -3, high: 3}
 YAML
 
-# hpt_rate STORAGE PROCS: trials/s of PROCS orchestrators sharing TRIALS trials.
+# hpt_rate STORAGE PROCS: trials/s of PROCS orchestrators sharing TRIALS trials. Each study
+# runs in a folder of its own: a server study's trials folder is ./hpt_trials/<name>, and a
+# study of the same name in another database may not write into it.
 hpt_rate() {
-  local storage=$1 procs=$2 start end i
+  local storage=$1 procs=$2 start end i dir
+  dir=$(mktemp -d "$WORK/run-XXXXXX")
   start=$(date +%s.%N)
   for ((i = 0; i < procs; i++)); do
-    (cd "$WORK" && "$HPT" --config config.yaml --trials "$TRIALS" --storage "$storage" \
+    (cd "$dir" && "$HPT" --config "$WORK/config.yaml" --trials "$TRIALS" --storage "$storage" \
       >/dev/null 2>"$WORK/err.$i") &
   done
   wait
