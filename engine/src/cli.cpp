@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "hpt/cli/run_app.hpp"
+#include "hpt/engine/best_experiment.hpp"
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
@@ -438,8 +439,11 @@ void add_read_commands(CLI::App& app, CommandLine& cl) {
   cl.best_cmd = app.add_subcommand("best", "Show a study's best trial");
   cl.best_cmd->add_option("DB", cl.db, "Study database")->required();
   cl.best_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
-  cl.best_cmd->add_option("--format", cl.format, "table or json")
-      ->check(CLI::IsMember({"table", "json"}));
+  cl.best_cmd
+      ->add_option("--format", cl.format,
+                   "table, json, or experiment (a built-in-trainer trial's experiment config as "
+                   "YAML, for hpt train --config)")
+      ->check(CLI::IsMember({"table", "json", "experiment"}));
   cl.delete_cmd = app.add_subcommand(
       "delete-study", "Delete a study and all its trials from a database (Optuna's delete-study)");
   cl.delete_cmd->add_option("DB", cl.db, "Study database")->required();
@@ -543,10 +547,21 @@ int print_best(const std::string& db, const std::string& study, const std::strin
     return 1;
   }
   if (info.is_multi_objective()) {
+    if (format == "experiment") {
+      report_error(fmt::format(
+          "--format experiment needs one best trial, but study '{}' has {} on its Pareto front "
+          "(hpt best shows them)",
+          info.name, front.size()));
+      return 1;
+    }
     print_front(info, front, format, reports::log_folders(db, {}));
     return 0;
   }
   const FrozenTrial& best = front.front();
+  if (format == "experiment") {
+    std::cout << best_experiment_yaml(*storage, info, best, reports::log_folders(db, {}));
+    return 0;
+  }
   if (format == "json") {
     std::cout << python_json_dumps(trial_json(best), 2) << "\n";
     return 0;

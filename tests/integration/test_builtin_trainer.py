@@ -176,6 +176,24 @@ class BuiltinTrainerTest(TinyIdxTest):
         best_model = model_lines[0][len("  model: "):].split(" (hpt match")[0]
         self.assertIn(f"hpt: its model: {best_model} (hpt match --model", study_out)
         self.assertIn("same", run_hpt("match", "--model", best_model, a, a, check=True).stdout)
+        # hpt best --format experiment: the config the best model was trained with, which hpt train
+        # takes as it is; with the model folder gone, the same config from the study's settings.
+        with open(os.path.join(best_model, "model.json")) as f:
+            trained_with = json.load(f)["config"]
+        experiment = run_hpt("best", db, "--format", "experiment", check=True).stdout
+        self.assertIn(json.dumps(os.path.join(best_model, "model.json")), experiment.splitlines()[1])
+        best_yaml = os.path.join(self.dir, "best.yaml")
+        with open(best_yaml, "w") as f:
+            f.write(experiment)
+        final = os.path.join(self.dir, "final")
+        run_hpt("train", "--config", best_yaml, "--out", final, env=self.env, check=True, timeout=120)
+        with open(os.path.join(final, "model.json")) as f:
+            self.assertEqual(json.load(f)["config"], trained_with)
+        os.rename(best_model, best_model + ".moved")
+        merged = run_hpt("best", db, "--format", "experiment", check=True).stdout
+        self.assertIn("its model.json is gone", merged.splitlines()[1])
+        self.assertEqual(merged.splitlines()[3:], experiment.splitlines()[3:])
+        os.rename(best_model + ".moved", best_model)
         same = run_hpt("match", "--model", out, a, a, check=True).stdout
         self.assertIn("same", same)
         other = run_hpt("match", "--model", out, a, b, check=True).stdout
