@@ -114,7 +114,7 @@
       '<nav><a href="#summary">Summary</a><a href="#model" id="nav-model" hidden>Model</a><a href="#pareto" id="nav-pareto" hidden>Pareto front</a>' +
       '<a href="#history">History</a><a href="#importance">Importance</a>' +
       '<a href="#contour">Contour</a><a href="#slice">Slice</a><a href="#parallel">Parallel</a>' +
-      '<a href="#intermediate">Learning curves</a><a href="#edf">EDF</a><a href="#trials">Trials</a></nav>' +
+      '<a href="#intermediate">Learning curves</a><a href="#edf">EDF</a><a href="#timeline">Timeline</a><a href="#trials">Trials</a></nav>' +
       '<p class="hint">Click a point or line to select its trial (Shift-click adds), Shift-drag to select a ' +
       'region; the wheel zooms a plot, dragging pans, a double click resets.</p>' +
       '<div id="plots"><p class="note">Drawing the plots\u2026</p></div>' +

@@ -27,14 +27,16 @@ std::string render_report(const StudyInfo& study, const std::vector<FrozenTrial>
         "<nav><a href=\"#summary\">Summary</a><a href=\"#pareto\">Pareto front</a><a "
         "href=\"#history\">History</a><a href=\"#importance\">Importance</a><a "
         "href=\"#duration-importance\">Duration</a><a href=\"#slice\">Slice</a><a "
-        "href=\"#intermediate\">Learning curves</a><a href=\"#trials\">Trials</a></nav>";
+        "href=\"#intermediate\">Learning curves</a><a href=\"#timeline\">Timeline</a><a "
+        "href=\"#trials\">Trials</a></nav>";
   } else {
     fmt::format_to(std::back_inserter(out),
                    "<nav><a href=\"#summary\">Summary</a>{0}<a href=\"#history\">History</a><a "
                    "href=\"#importance\">Importance</a><a href=\"#duration-importance\">Duration"
                    "</a><a href=\"#contour\">Contour</a><a href=\"#slice\">Slice</a><a "
                    "href=\"#parallel\">Parallel</a><a href=\"#intermediate\">Learning curves</a>"
-                   "<a href=\"#edf\">EDF</a><a href=\"#trials\">Trials</a></nav>",
+                   "<a href=\"#edf\">EDF</a><a href=\"#timeline\">Timeline</a><a href=\"#trials\">"
+                   "Trials</a></nav>",
                    has_model ? "<a href=\"#model\">Model</a>" : "");
   }
   out += "<div id=\"plots\">";

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -30,7 +31,8 @@ std::vector<int> complete_indices(const std::vector<FrozenTrial>& trials) {
 
 // At most max of idx, evenly spaced (the first and the last kept), so that a plot of one mark
 // per trial and parameter stays light in a study of 20,000 trials; note says so.
-std::vector<int> plotted(const std::vector<int>& idx, size_t max, std::string& note) {
+std::vector<int> plotted(const std::vector<int>& idx, size_t max, std::string& note,
+                         const char* what = "complete") {
   if (idx.size() <= max) {
     return idx;
   }
@@ -38,8 +40,8 @@ std::vector<int> plotted(const std::vector<int>& idx, size_t max, std::string& n
   for (size_t k = 0; k < max; ++k) {
     out.push_back(idx[k * (idx.size() - 1) / (max - 1)]);
   }
-  note = fmt::format("Showing {} of the {} complete trials, evenly spaced by number.", max,
-                     idx.size());
+  note = fmt::format("Showing {} of the {} {} trials, evenly spaced by number.", max, idx.size(),
+                     what);
   return out;
 }
 
@@ -298,6 +300,39 @@ EdfInfo get_edf_info(const std::vector<FrozenTrial>& trials) {
   std::sort(info.values.begin(), info.values.end());
   if (info.values.empty()) {
     info.note = k_not_enough;
+  }
+  return info;
+}
+
+TimelineInfo get_timeline_info(const std::vector<FrozenTrial>& trials, Clock::time_point now) {
+  TimelineInfo info;
+  std::vector<int> started;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (trials[i].datetime_start) {
+      started.push_back(static_cast<int>(i));
+    }
+  }
+  std::stable_sort(started.begin(), started.end(),
+                   [&](int a, int b) { return trials[a].number < trials[b].number; });
+  if (started.empty()) {
+    info.note = "No trial has started yet.";
+    return info;
+  }
+  Clock::time_point first = *trials[started[0]].datetime_start;
+  for (int i : started) {
+    first = std::min(first, *trials[i].datetime_start);
+  }
+  const auto seconds = [first](Clock::time_point t) {
+    return std::chrono::duration<double>(t - first).count();
+  };
+  for (int i : plotted(started, k_max_plotted_trials, info.note, "started")) {
+    const FrozenTrial& t = trials[i];
+    const double start = seconds(*t.datetime_start);
+    const double end = t.datetime_complete && t.state != TrialState::Running
+                           ? seconds(*t.datetime_complete)
+                           : seconds(now);
+    info.bars.push_back({i, t.state, start, std::max(start, end)});
+    info.span = std::max(info.span, info.bars.back().end);
   }
   return info;
 }

@@ -476,6 +476,50 @@ void render_edf(std::string& out, const EdfInfo& e) {
   out += "</section>";
 }
 
+// When each trial ran (Optuna's plot_timeline): one bar per trial, its row its number, its
+// colour its state (report.css .bars .s-<state>).
+void render_timeline(std::string& out, const TimelineInfo& t,
+                     const std::vector<FrozenTrial>& trials) {
+  out += "<section id=\"timeline\"><h2>Timeline</h2>";
+  append_note(out, t.note);
+  if (!t.bars.empty()) {
+    const auto [unit, unit_name] = t.span > 7200  ? std::pair(3600.0, "h")
+                                   : t.span > 120 ? std::pair(60.0, "min")
+                                                  : std::pair(1.0, "s");
+    Axis x;
+    x.label = fmt::format("time since the first trial started ({})", unit_name);
+    x.high = std::max(t.span / unit, 1e-9);
+    std::vector<double> numbers;
+    std::vector<int> index;
+    for (const auto& b : t.bars) {
+      numbers.push_back(trials[static_cast<size_t>(b.index)].number);
+      index.push_back(b.index);
+    }
+    const double height = std::clamp(100.0 + 4.0 * t.bars.size(), 240.0, 640.0);
+    Frame f(x, value_axis(numbers, "trial number"), 640, height);
+    f.open(out, "Timeline (COMPLETE blue, PRUNED orange, FAIL red, RUNNING green)");
+    const double width =
+        std::clamp((f.bottom() - f.top()) / static_cast<double>(t.bars.size()) * 0.8, 1.0, 8.0);
+    index_group(out, trials, index, "bars");
+    for (size_t i = 0; i < t.bars.size(); ++i) {
+      const TimelineBar& b = t.bars[i];
+      std::string state = trial_state_name(b.state);
+      std::transform(state.begin(), state.end(), state.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      // A bar shorter than a pixel still shows: its line is drawn at least 1.5 px long.
+      const double x1 = f.px(b.start / unit);
+      const double x2 = std::max(f.px(b.end / unit), x1 + 1.5);
+      fmt::format_to(Out(out),
+                     "<line class=\"s-{}\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" "
+                     "y2=\"{:.1f}\" stroke-width=\"{:.1f}\"/>",
+                     state, x1, f.py(numbers[i]), x2, f.py(numbers[i]), width);
+    }
+    out += "</g>";
+    Frame::close(out);
+  }
+  out += "</section>";
+}
+
 // ---- multi-objective studies ----------------------------------------------------------------
 
 // The Pareto front's trial numbers, comma-separated (the section's data-front: the trials
@@ -695,6 +739,7 @@ std::string render_mo_sections(const StudyInfo& study, const std::vector<FrozenT
     render_importance(out, pending, "duration-importance", "Duration importance");
   }
   render_intermediate(out, get_intermediate_info(trials, study.direction()), trials);
+  render_timeline(out, get_timeline_info(trials, Clock::now()), trials);
   return out;
 }
 
@@ -765,6 +810,7 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
   std::string rest;
   render_intermediate(rest, get_intermediate_info(trials, dir), trials);
   render_edf(rest, get_edf_info(trials));
+  render_timeline(rest, get_timeline_info(trials, Clock::now()), trials);
   out += contour.get();
   out += slice.get();
   out += parallel.get();

@@ -127,6 +127,18 @@ async function main() {
       return document.querySelectorAll('#plots .sel').length;
     });
     result.selected_rows = await page.$$eval('#trials-body tr.sel', (rows) => rows.length);
+    // The selected trial's bar in the timeline is marked too; clicking another bar selects it.
+    result.timeline_selected = await page.$$eval('#timeline g.bars line.sel', (e) => e.length);
+    result.timeline_click = await page.evaluate(() => {
+      const bar = document.querySelector('#timeline g.bars line:not(.sel)');
+      if (!bar) return null;
+      const box = bar.getBoundingClientRect();
+      for (const type of ['mousedown', 'mouseup']) {
+        bar.dispatchEvent(new MouseEvent(type, { bubbles: true, button: 0, clientX: box.x + box.width / 2, clientY: box.y + box.height / 2 }));
+      }
+      return { bars: document.querySelectorAll('#timeline g.bars line.sel').length,
+               rows: document.querySelectorAll('#trials-body tr.sel').length };
+    });
 
     // A trial page opens from the table.
     await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#trials-body a')]);

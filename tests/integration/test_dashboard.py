@@ -153,6 +153,8 @@ class DashboardBrowserTest(TempDirTest):
         self.assertGreater(result["plot_groups"], 5)
         self.assertGreater(result["selected_marks"], 1, "a selected trial is marked in several plots")
         self.assertEqual(result["selected_rows"], 1)
+        self.assertEqual(result["timeline_selected"], 1, result)
+        self.assertEqual(result["timeline_click"], {"bars": 1, "rows": 1}, result)
         self.assertIn("Trial #", result["trial_title"])
         self.assertEqual(code, 0, dash_err)
 

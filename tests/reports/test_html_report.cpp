@@ -11,7 +11,7 @@ namespace {
 
 const std::vector<std::string> k_sections = {
     "summary",      "history", "importance", "duration-importance", "contour", "slice", "parallel",
-    "intermediate", "edf",     "trials"};
+    "intermediate", "edf",     "timeline",   "trials"};
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
@@ -59,8 +59,8 @@ TEST_CASE("report has every section and no remote resources", "[html_report]") {
     INFO(id);
     CHECK(count(html, "<section id=\"" + id + "\">") == 1);
   }
-  // History, 2 importances, 3 contours, 5 slices, parallel, curves, EDF.
-  CHECK(count(html, "<svg") == 1 + 2 + 3 + 5 + 1 + 1 + 1);
+  // History, 2 importances, 3 contours, 5 slices, parallel, curves, EDF, timeline.
+  CHECK(count(html, "<svg") == 1 + 2 + 3 + 5 + 1 + 1 + 1 + 1);
   const std::string bare = without_xmlns(html);
   CHECK(bare.find("http://") == std::string::npos);
   CHECK(bare.find("https://") == std::string::npos);

@@ -153,3 +153,56 @@ TEST_CASE("empirical distribution values", "[plot_info]") {
   CHECK(hpt::reports::get_edf_info(small_study()).values == std::vector<double>{2, 3, 4, 5});
   CHECK_FALSE(hpt::reports::get_edf_info({}).note.empty());
 }
+
+// Bars from each start to its completion (now for a RUNNING trial or one without a completion),
+// seconds since the first start, by number; WAITING trials have none; a huge study is thinned.
+TEST_CASE("timeline bars", "[plot_info]") {
+  using std::chrono::seconds;
+  const hpt::Clock::time_point t0 = hpt::Clock::now() - std::chrono::hours(1);
+  auto trials = small_study();
+  for (auto& t : trials) {  // Trial n ran from t0 + 10 n s for n + 1 s.
+    t.datetime_start = t0 + seconds(10 * t.number);
+    t.datetime_complete = t0 + seconds(11 * t.number + 1);
+  }
+  std::swap(trials[0], trials[4]);           // Any order in; bars by number.
+  trials[4].datetime_start = t0 + seconds(5);  // Trial 0 started after trial 1 ...
+  trials[1].datetime_start = t0;               // ... which started first.
+  trials[2].state = TrialState::Running;     // Trial 2: still running at now.
+  trials[3].datetime_complete.reset();       // Trial 3: no completion time.
+  trials[5].datetime_complete = t0;          // Trial 5: "completed" before it started.
+  trials[6].state = TrialState::Waiting;     // Trial 6: never started.
+  trials[6].datetime_start.reset();
+  const auto now = t0 + seconds(100);
+  const auto info = hpt::reports::get_timeline_info(trials, now);
+  REQUIRE(info.bars.size() == 6);
+  std::vector<int> numbers;
+  for (const auto& b : info.bars) {
+    numbers.push_back(trials[b.index].number);
+    CHECK(b.end >= b.start);
+  }
+  CHECK(numbers == std::vector<int>{0, 1, 2, 3, 4, 5});
+  CHECK(info.bars[0].start == Approx(5));
+  CHECK(info.bars[0].end == info.bars[0].start);  // Clamped: completed at 1 s, started at 5 s.
+  CHECK(info.bars[1].start == Approx(0));
+  CHECK(info.bars[1].end == Approx(12));
+  CHECK(info.bars[2].state == TrialState::Running);
+  CHECK(info.bars[2].end == Approx(100));
+  CHECK(info.bars[3].end == Approx(100));
+  CHECK(info.bars[4].end == Approx(45));
+  CHECK(info.bars[5].end == info.bars[5].start);
+  CHECK(info.span == Approx(100));
+  CHECK(info.note.empty());
+
+  CHECK_FALSE(hpt::reports::get_timeline_info({}, now).note.empty());
+  std::vector<hpt::FrozenTrial> many;
+  for (int i = 0; i < 3000; ++i) {
+    many.push_back(make_trial(i, TrialState::Complete, 1.0));
+    many.back().datetime_start = t0 + seconds(i);
+    many.back().datetime_complete = t0 + seconds(i + 2);
+  }
+  const auto thinned = hpt::reports::get_timeline_info(many, now);
+  CHECK(thinned.bars.size() == hpt::reports::k_max_plotted_trials);
+  CHECK(thinned.note.find("of the 3000 started trials") != std::string::npos);
+  CHECK(many[thinned.bars.back().index].number == 2999);
+  CHECK(thinned.span == Approx(3001));
+}

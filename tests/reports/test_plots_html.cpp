@@ -30,7 +30,7 @@ TEST_CASE("plot marks are tagged with trial numbers", "[plots_html]") {
   REQUIRE(at != std::string::npos);
   CHECK(html.compare(at + 8, 2, "10") == 0);
   for (const char* id : {"summary", "history", "importance", "contour", "slice", "parallel",
-                         "intermediate", "edf"}) {
+                         "intermediate", "edf", "timeline"}) {
     CHECK(html.find(std::string("<section id=\"") + id + "\">") != std::string::npos);
   }
 }
@@ -198,4 +198,34 @@ TEST_CASE("trial_row_json of a multi-objective trial", "[plots_html]") {
   const auto single = hpt::test::mixed_study(1)[0];
   CHECK_FALSE(
       hpt::reports::trial_row_json(hpt::reports::get_trial_row(single, 0)).contains("values"));
+}
+
+// The timeline: one bar per started trial, in a group tagged with their numbers, coloured by
+// state; in a multi-objective study's sections too.
+TEST_CASE("timeline section", "[plots_html]") {
+  auto trials = hpt::test::mixed_study(30);
+  const std::string html =
+      section(hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials),
+              "timeline");
+  REQUIRE_FALSE(html.empty());
+  const auto info = hpt::reports::get_timeline_info(trials, hpt::Clock::now());
+  REQUIRE(info.bars.size() == trials.size());
+  size_t bars = 0;
+  for (size_t p = html.find("<line class=\"s-"); p != std::string::npos;
+       p = html.find("<line class=\"s-", p + 1)) {
+    ++bars;
+  }
+  CHECK(bars == trials.size());
+  CHECK(html.find("<line class=\"s-complete\"") != std::string::npos);
+  CHECK(html.find("<line class=\"s-pruned\"") != std::string::npos);
+  CHECK(html.find("<g class=\"bars\" data-t=\"0,1,2,") != std::string::npos);
+  for (auto& t : trials) {
+    t.datetime_start.reset();
+  }
+  CHECK(section(hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials),
+                "timeline")
+            .find("No trial has started yet.") != std::string::npos);
+  const auto mo = hpt::reports::render_plot_sections(
+      mo_info({hpt::Direction::Minimize, hpt::Direction::Maximize}), hpt::test::mo_study(10));
+  CHECK(section(mo, "timeline").find("<g class=\"bars\"") != std::string::npos);
 }

@@ -212,6 +212,23 @@ struct EdfInfo {
 };
 EdfInfo get_edf_info(const std::vector<FrozenTrial>& trials);
 
+// Optuna's plot_timeline: when each trial ran, by number, coloured by state.
+struct TimelineBar {
+  int index;  // Into the trial list.
+  TrialState state;
+  double start;  // Seconds since the first trial started.
+  double end;    // Its completion, or (RUNNING, or no completion time) now.
+};
+struct TimelineInfo {
+  std::vector<TimelineBar> bars;  // The trials that started, by number; at most
+                                  // k_max_plotted_trials, evenly spaced, with a note.
+  double span = 0.0;              // Seconds from the first start to the last end.
+  std::string note;
+};
+// now ends the bars of RUNNING trials and of trials without a completion time (clamped so
+// that no bar ends before it starts); trials that never started (WAITING) are left out.
+TimelineInfo get_timeline_info(const std::vector<FrozenTrial>& trials, Clock::time_point now);
+
 struct TrialRow {
   int index;
   int number;

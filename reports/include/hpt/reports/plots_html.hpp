@@ -15,11 +15,12 @@
 namespace hpt::reports {
 
 // The plot sections (summary, the best trial's model view when it has one (model_view.hpp),
-// history, importances, contour, slice, parallel coordinates, learning curves, EDF) of the
-// study's trials, each a <section id="...">. A multi-objective study gets instead: summary
-// with the Pareto front's trials, the Pareto front (<section id="pareto" data-front="n1,...">:
-// a scatter for 2 objectives, parallel coordinates over the objectives for more), history,
-// importances and slice plots per objective, duration importance, learning curves. Never
+// history, importances, contour, slice, parallel coordinates, learning curves, EDF, timeline)
+// of the study's trials, each a <section id="...">. A multi-objective study gets instead:
+// summary with the Pareto front's trials, the Pareto front (<section id="pareto"
+// data-front="n1,...">: a scatter for 2 objectives, parallel coordinates over the objectives
+// for more), history, importances and slice plots per objective, duration importance,
+// learning curves, timeline. Never
 // throws on odd studies: a plot that cannot be drawn carries a note instead.
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
                                  const TrialFolders& where = {});
