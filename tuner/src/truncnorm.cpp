@@ -1,5 +1,6 @@
 #include "hpt/tuner/truncnorm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
