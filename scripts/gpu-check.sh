@@ -51,7 +51,19 @@ if [[ -n $debs ]]; then
   export CMAKE_PREFIX_PATH=$deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
   export CPATH=$deps/usr/include${CPATH:+:$CPATH}
   export LIBRARY_PATH=$lib${LIBRARY_PATH:+:$LIBRARY_PATH}
-  export LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  # At run time only the libraries the machine lacks (yaml-cpp 0.7, stb, ...): its own zlib or
+  # SQLite, newer, stay in use by everything else (PyTorch too).
+  runtime=$deps/runtime
+  mkdir -p "$runtime"
+  known=$( (ldconfig -p || /sbin/ldconfig -p) 2> /dev/null || true)
+  for so in "$lib"/*.so.[0-9]*; do  # The sonames: links to the versioned files.
+    name=$(basename "$so")
+    if [[ -L $so ]] && ! grep -q "^[[:space:]]*$name " <<< "$known"; then
+      ln -sf "$so" "$runtime/$name"
+    fi
+  done
+  echo "gpu-check: libraries this machine lacks: $(ls "$runtime" | tr '\n' ' ')"
+  export LD_LIBRARY_PATH=$runtime${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   [[ -d $deps$dataset ]] && dataset=$deps$dataset
 fi
 
