@@ -25,6 +25,7 @@
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/engine/study_copy.hpp"
+#include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/study_match.hpp"
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
@@ -470,14 +471,24 @@ void require_database_file(const std::string& db) {
   }
 }
 
-// The folder of the trials' worker logs (their trials folder), if any trial wrote one.
-std::optional<std::string> trial_logs_folder(const std::vector<FrozenTrial>& trials) {
+// The study's trials folder on disk: where its trials' logs are, else (no trial wrote a log
+// yet) its default folder when that records the study's key.
+std::optional<std::string> trials_folder_of(Storage& storage, const std::string& db,
+                                            const StudyInfo& info,
+                                            const std::vector<FrozenTrial>& trials) {
+  std::error_code ec;
   for (const auto& t : trials) {
     if (const auto log = reports::trial_log_path(t)) {
       const auto folder = std::filesystem::path(*log).parent_path().string();
-      std::error_code ec;
       return std::filesystem::is_directory(folder, ec) ? std::optional(folder) : std::nullopt;
     }
+  }
+  const auto attrs = storage.study_system_attrs(info.id);
+  const auto key = attrs.find(k_study_key_attr);
+  const std::string folder = study_trials_dir(db, info.name);
+  if (key != attrs.end() && key->second.is_string() && std::filesystem::is_directory(folder, ec) &&
+      folder_study_key(folder) == key->second.get<std::string>()) {
+    return folder;
   }
   return std::nullopt;
 }
@@ -605,7 +616,7 @@ int delete_study_command(const std::string& db, const std::string& name, bool fo
         "first, or give --force",
         info.name, running, running == 1 ? "" : "s"));
   }
-  const auto folder = trial_logs_folder(trials);
+  const auto folder = trials_folder_of(*storage, db, info, trials);
   storage->delete_study(info.id);
   std::cout << terminal_text(fmt::format(
                    "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
@@ -655,7 +666,7 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
         "{} trial{} RUNNING in the source {} WAITING in the copy, to run again when it resumes\n",
         copy.handed_back, copy.handed_back == 1 ? "" : "s", copy.handed_back == 1 ? "is" : "are");
   }
-  if (const auto folder = trial_logs_folder(from->get_all_trials(info.id))) {
+  if (const auto folder = trials_folder_of(*from, from_db, info, from->get_all_trials(info.id))) {
     std::cout << terminal_text("the copied trials' logs stay in " + *folder) << "\n";
   }
   return 0;

@@ -130,24 +130,13 @@ class SignalGuard {
   std::array<int, k_count> m_installed{};  // The signal whose handler is at i, or 0.
 };
 
-// The SQLite study's database file, through a symbolic link the file it names (so that a study
-// reached by a link and by its target has one trials folder); nullopt for a server.
 std::optional<std::string> database_file(const StudyConfig& config) {
-  const auto file = sqlite_file_of(config.storage);
-  return file && *file != ":memory:" ? std::optional(link_target(*file)) : file;
+  return study_database_file(config.storage);
 }
 
 // <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
 std::string study_dir(const StudyConfig& config) {
-  std::filesystem::path base = config.trials_dir;
-  if (base.empty()) {
-    base = "hpt_trials";
-    if (auto file = database_file(config)) {  // Next to it: study.db -> study_trials/.
-      const std::filesystem::path db = *file;
-      base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
-    }
-  }
-  return (base / study_folder_name(config.name)).string();
+  return study_trials_dir(config.storage, config.name, config.trials_dir);
 }
 
 // The default trials folder <stem>_trials/ is named after the database's stem, so a.db and

@@ -8,6 +8,8 @@
 #include <random>
 
 #include "hpt/io/atomic_file.hpp"
+#include "hpt/io/folder.hpp"
+#include "hpt/storage/storage.hpp"
 
 namespace hpt {
 
@@ -41,6 +43,24 @@ std::string study_folder_name(const std::string& study) {
     return readable;
   }
   return fmt::format("{}~{:012x}", readable, fnv1a(study) >> 16);
+}
+
+std::optional<std::string> study_database_file(const std::string& storage) {
+  const auto file = sqlite_file_of(storage);
+  return file && *file != ":memory:" ? std::optional(link_target(*file)) : file;
+}
+
+std::string study_trials_dir(const std::string& storage, const std::string& study,
+                             const std::string& trials_dir) {
+  std::filesystem::path base = trials_dir;
+  if (base.empty()) {
+    base = "hpt_trials";
+    if (auto file = study_database_file(storage)) {  // Next to it: study.db -> study_trials/.
+      const std::filesystem::path db = *file;
+      base = (db.has_parent_path() ? db.parent_path() : ".") / (db.stem().string() + "_trials");
+    }
+  }
+  return (base / study_folder_name(study)).string();
 }
 
 std::string new_study_key() {

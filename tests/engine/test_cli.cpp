@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "hpt/engine/cli.hpp"
+#include "hpt/engine/study_folder.hpp"
+#include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
 #include "support/temp_dir.hpp"
 
@@ -426,4 +428,41 @@ TEST_CASE("cli: delete-study", "[cli][delete]") {
   CHECK(studies[0].name == "keep");
   CHECK(s->get_all_trials(studies[0].id).size() == 1);
   CHECK_THROWS_AS(s->get_trial(running_id), StorageError);
+}
+
+// A study whose trials wrote no log: delete-study still names its trials folder, found where
+// the study's runs put it (beside the database) and known by the study key it records; a
+// folder of that name recording another key is not named.
+TEST_CASE("cli: delete-study names a trials folder no log points to", "[cli][delete]") {
+  hpt::test::TempDir dir{"cli"};
+  const std::string db = dir.file("s.db");
+  const std::string folder = dir.file("s_trials/quiet");
+  {
+    auto s = open_storage(db);
+    for (const char* name : {"quiet", "other"}) {
+      const int64_t id = s->create_study(name, Direction::Minimize);
+      s->set_study_system_attr(id, k_study_key_attr, std::string(name) + "-key");
+      FrozenTrial waiting;  // No log.
+      waiting.state = TrialState::Waiting;
+      s->create_trial(id, waiting);
+    }
+  }
+  std::filesystem::create_directories(folder);
+  record_folder_study_key(folder, "quiet-key");
+  std::filesystem::create_directories(dir.file("s_trials/other"));
+  record_folder_study_key(dir.file("s_trials/other"), "a study of another database");
+  for (const char* name : {"quiet", "other"}) {
+    std::ostringstream out;
+    auto* old = std::cout.rdbuf(out.rdbuf());
+    const auto result = run_hpt_capture({"delete-study", db, "--study", name});
+    std::cout.rdbuf(old);
+    INFO(name << ": " << result.second << out.str());
+    CHECK(result.first == 0);
+    const bool named = out.str().find("its trials folder is left as it is") != std::string::npos;
+    CHECK(named == (std::string(name) == "quiet"));
+    if (named) {
+      CHECK_THAT(out.str(), Catch::EndsWith(": " + folder + "\n"));
+    }
+  }
+  CHECK(std::filesystem::is_directory(folder));
 }

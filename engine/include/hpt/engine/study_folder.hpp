@@ -18,6 +18,16 @@ constexpr size_t k_max_readable_folder = 100;   // Bytes of the readable part of
 // whose whole name is hashed).
 std::string study_folder_name(const std::string& study);
 
+// An SQLite storage's database file, through a symbolic link the file it names (so that a study
+// reached by a link and by its target has one trials folder); std::nullopt for a server.
+std::optional<std::string> study_database_file(const std::string& storage);
+
+// <trials_dir>/<study_folder_name(study)>, trials_dir defaulting to <stem>_trials/ beside an
+// SQLite database (through a symbolic link, beside the file it names) or ./hpt_trials for a
+// server: where a study's trial logs <n>.log and artifact folders <n>/ go.
+std::string study_trials_dir(const std::string& storage, const std::string& study,
+                             const std::string& trials_dir = "");
+
 // A study's trials folder belongs to one study: <dir>/.hpt-study holds the study's key
 // (k_study_key_attr). Two studies of one name in two databases (or one deleted and made
 // again) would otherwise write their trials' logs and models over each other's.
