@@ -432,6 +432,11 @@ void add_study_flags(CLI::App& app, CommandLine& cl) {
 void add_read_commands(CLI::App& app, CommandLine& cl) {
   cl.studies_cmd = app.add_subcommand("studies", "List the studies in a database");
   cl.studies_cmd->add_option("DB", cl.db, "Study database")->required();
+  cl.studies_cmd
+      ->add_option("--format", cl.format,
+                   "table, or json (as Optuna's `optuna studies -f json`: name, direction, "
+                   "n_trials, datetime_start)")
+      ->check(CLI::IsMember({"table", "json"}));
   cl.trials_cmd = app.add_subcommand("trials", "List a study's trials");
   cl.trials_cmd->add_option("DB", cl.db, "Study database")->required();
   cl.trials_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
@@ -493,10 +498,41 @@ std::optional<std::string> trials_folder_of(Storage& storage, const std::string&
   return std::nullopt;
 }
 
+// hpt studies DB --format json: what Optuna's CLI prints, for the same scripts: name, direction
+// (a list, one per objective), n_trials, datetime_start (the first trial's start, local time to
+// the second, or null).
+Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
+  Json out = Json::array();
+  for (const auto& s : studies) {
+    std::optional<Clock::time_point> start;
+    const auto trials = storage.trials_snapshot(s.id);
+    for (const auto& t : *trials) {
+      if (t.datetime_start && (!start || *t.datetime_start < *start)) {
+        start = t.datetime_start;
+      }
+    }
+    Json directions = Json::array();
+    for (Direction d : s.directions) {
+      directions.push_back(direction_name(d));
+    }
+    out.push_back({{"name", s.name},
+                   {"direction", directions},
+                   {"n_trials", trials->size()},
+                   {"datetime_start", start ? Json(format_datetime(*start, TimeZone::Local)
+                                                       .substr(0, 19))
+                                            : Json()}});
+  }
+  return out;
+}
+
 // hpt studies DB: one line per study.
-int print_studies(const std::string& db) {
+int print_studies(const std::string& db, const std::string& format) {
   auto storage = open_storage(db, true);
   const auto studies = storage->list_studies();
+  if (format == "json") {
+    std::cout << python_json_dumps(studies_json(*storage, studies)) << "\n";
+    return 0;
+  }
   if (studies.empty()) {
     std::cout << "no study in this database yet\n";
   }
@@ -695,7 +731,7 @@ int run_study_flags(const CLI::App& app, const CommandLine& cl) {
 // Runs the command that was parsed (a registrar's ran in its callback already).
 int run_parsed(const CLI::App& app, const CommandLine& cl) {
   if (cl.studies_cmd->parsed()) {
-    return print_studies(cl.db);
+    return print_studies(cl.db, cl.format);
   }
   if (cl.trials_cmd->parsed()) {
     auto storage = open_storage(cl.db, true);
