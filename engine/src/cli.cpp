@@ -663,35 +663,14 @@ int delete_study_command(const std::string& db, const std::string& name, bool fo
   return 0;
 }
 
-// hpt copy-study: the study (or the only one) copied into TO, in one transaction; a TO file this
-// command made is removed again when the copy fails.
+// hpt copy-study: the study (or the only one) copied into TO (copy_study_to: whole or absent).
 int copy_study_command(const std::string& from_db, const std::string& to_db,
                        const std::string& study, std::optional<std::string> to_study) {
   require_database_file(from_db);
   auto from = open_storage(from_db, true);
   const StudyInfo info = resolve_study(*from, study);
   const std::string name = to_study.value_or(info.name);
-  const auto to_file = sqlite_file_of(to_db);
-  std::error_code ec;
-  const bool made =
-      to_file && !std::filesystem::exists(std::filesystem::symlink_status(*to_file, ec));
-  StudyCopy copy;
-  try {
-    auto to = open_storage(to_db);
-    if (to->find_study(name)) {
-      throw StorageError(fmt::format("{}: a study named '{}' already exists there (give "
-                                     "--to-study NAME, or delete it first: hpt delete-study)",
-                                     redact_credentials(to_db), name));
-    }
-    copy = copy_study(*from, info, *to, name);
-  } catch (...) {
-    if (made) {
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-        std::filesystem::remove(*to_file + suffix, ec);
-      }
-    }
-    throw;
-  }
+  const StudyCopy copy = copy_study_to(*from, info, to_db, name);
   std::cout << terminal_text(fmt::format(
                    "copied study '{}' and its {} trial{} from {} to {}{}", info.name, copy.trials,
                    copy.trials == 1 ? "" : "s", redact_credentials(from_db),

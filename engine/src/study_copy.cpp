@@ -1,5 +1,16 @@
 #include "hpt/engine/study_copy.hpp"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "hpt/io/atomic_file.hpp"
+#include "hpt/io/credentials.hpp"
 #include "hpt/storage/attribute_names.hpp"
 
 namespace hpt {
@@ -28,6 +39,90 @@ StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
   out.study_id = to.import_study(copy);
   out.trials = copy.trials.size();
   return out;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The copy into an open database that must not hold to_name yet.
+StudyCopy copy_into(Storage& from, const StudyInfo& study, Storage& to, const std::string& to_url,
+                    const std::string& to_name) {
+  if (to.find_study(to_name)) {
+    throw StorageError(fmt::format("{}: a study named '{}' already exists there (give "
+                                   "--to-study NAME, or delete it first: hpt delete-study)",
+                                   redact_credentials(to_url), to_name));
+  }
+  return copy_study(from, study, to, to_name);
+}
+
+// Refuses a TO file that cannot become the copy's database.
+void check_new_file(const std::string& file) {
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(file, ec)) && !fs::exists(fs::status(file, ec))) {
+    throw StorageError(file + ": a symbolic link to a missing file");
+  }
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const std::string s = suffix;
+    if (file.size() > s.size() && file.compare(file.size() - s.size(), s.size(), s) == 0 &&
+        fs::is_regular_file(file.substr(0, file.size() - s.size()), ec)) {
+      throw StorageError(fmt::format("{}: the SQLite {} file of {}, not a database", file, suffix,
+                                     file.substr(0, file.size() - s.size())));
+    }
+  }
+}
+
+// The temporary's files, removed on destruction.
+struct TempDatabase {
+  std::string path;
+  ~TempDatabase() {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      fs::remove(path + suffix, ec);
+    }
+  }
+};
+
+}  // namespace
+
+StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string& to_url,
+                        const std::string& to_name) {
+  const auto file = sqlite_file_of(to_url);
+  if (file) {
+    check_new_file(*file);
+  }
+  std::error_code ec;
+  if (!file || *file == ":memory:" || fs::exists(fs::symlink_status(*file, ec))) {
+    auto to = open_storage(to_url);
+    return copy_into(from, study, *to, to_url, to_name);
+  }
+  const fs::path target = *file;
+  const SignalDeferral deferred;  // Ctrl-C: the copy ends linked or removed, then it acts.
+  TempDatabase temp{(target.parent_path() / ("." + target.filename().string() + ".hpt-copy-XXXXXX"))
+                        .string()};
+  const int fd = ::mkstemp(temp.path.data());
+  if (fd < 0) {
+    const int err = errno;
+    temp.path.clear();
+    throw StorageError(fmt::format("{}: cannot create: {}", *file, std::strerror(err)));
+  }
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);  // As SQLite would make it (mkstemp makes 0600).
+  ::close(fd);
+  StudyCopy copy;
+  {
+    auto to = open_storage(temp.path);
+    copy = copy_into(from, study, *to, to_url, to_name);
+  }  // Closed: its WAL is checkpointed into the file.
+  if (::link(temp.path.c_str(), target.c_str()) == 0) {
+    return copy;
+  }
+  if (errno != EEXIST) {
+    throw StorageError(fmt::format("{}: cannot create: {}", *file, std::strerror(errno)));
+  }
+  auto to = open_storage(to_url);  // Made by another process meanwhile.
+  return copy_into(from, study, *to, to_url, to_name);
 }
 
 }  // namespace hpt

@@ -1,5 +1,6 @@
 """hpt copy-study: a study copied whole into another database (or the same one, renamed), read by
 hpt and Optuna as the original, resumed from where it was; bad input changes nothing."""
+import json
 import os
 import signal
 import sqlite3
@@ -109,9 +110,13 @@ class CopyStudyTest(TempDirTest):
             (["copy-study", db, cfg, "--to-study", "other"], 1, "hpt_config.yaml"),
             (["copy-study", db, f"{self.dir}/missing/new.db"], 1, "missing"),
             (["copy-study", db, f"{self.dir}/new.db", "--to-study", "x" * 513], 1, "512"),
+            (["copy-study", db, f"{db}-wal", "--to-study", "other"], 1, "the SQLite -wal file of"),
+            (["copy-study", db, f"{self.dir}/dangling.db", "--to-study", "other"], 1,
+             "a symbolic link to a missing file"),
             (["copy-study", db], 2, "TO is required"),
         ]
         config_digest = file_digest(cfg)
+        os.symlink(f"{self.dir}/nowhere/x.db", f"{self.dir}/dangling.db")
         for args, code, message in cases:
             with self.subTest(args=args[1:]):
                 proc = run_hpt(*args, timeout=60)
@@ -122,6 +127,36 @@ class CopyStudyTest(TempDirTest):
         self.assertEqual(file_digest(cfg), config_digest)
         self.assertFalse(os.path.exists(f"{self.dir}/new.db"))
         self.assertFalse(os.path.exists(f"{self.dir}/missing"))
+        self.assertFalse(os.path.exists(f"{self.dir}/nowhere"))
+        self.assertEqual([n for n in os.listdir(self.dir) if "hpt-copy" in n], [])
+
+    def test_copies_racing_into_one_new_file_both_land(self):
+        """Two copies into the same new file at once: one makes it, the other copies into what the first
+        made; neither removes the other's database (a failed copy used to delete the file it thought it
+        had made)."""
+        _, db = self._study(trials=2)
+        for attempt in range(4):
+            target = f"{self.dir}/race{attempt}.db"
+            procs = [subprocess.Popen([HPT, "copy-study", db, target, "--to-study", name],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for name in ("a", "b")]
+            results = [p.communicate(timeout=60) + (p.returncode,) for p in procs]
+            for out, err, code in results:
+                self.assertEqual(code, 0, err)
+            studies = sorted(s["name"] for s in json.loads(run_hpt("studies", target, "--format", "json",
+                                                                   check=True).stdout))
+            self.assertEqual(studies, ["a", "b"])
+        # The same name twice at once: one copy lands, the other is refused and removes nothing.
+        for attempt in range(4):
+            target = f"{self.dir}/same{attempt}.db"
+            procs = [subprocess.Popen([HPT, "copy-study", db, target], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(2)]
+            codes = sorted(p.wait(timeout=60) for p in procs)
+            for p in procs:
+                p.communicate()
+            self.assertEqual(codes, [0, 1])
+            self.assertEqual(len(trials_json(target)), 2)
+        self.assertEqual([n for n in os.listdir(self.dir) if "hpt-copy" in n], [])
 
     def test_a_failed_copy_leaves_no_new_database(self):
         """A study hpt cannot copy (a NOT_SET direction, written by another tool): nothing is made."""

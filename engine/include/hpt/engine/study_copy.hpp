@@ -25,4 +25,14 @@ struct StudyCopy {
 StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
                      const std::string& to_name);
 
+// copy_study into the database at to_url (a storage URL or path). An existing database takes
+// it in one transaction. A new SQLite file is made whole in a temporary beside it, with stop
+// signals deferred, and linked into place (link(2): never over a file another process made
+// meanwhile, which then takes the copy as an existing one): TO ends whole or absent, and no
+// file this command did not make is ever removed. Throws StorageError for a TO that is a
+// dangling symbolic link, an SQLite side file (-wal, -shm, -journal) of an existing file, or
+// a database that already holds a study named to_name.
+StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string& to_url,
+                        const std::string& to_name);
+
 }  // namespace hpt
