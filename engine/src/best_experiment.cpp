@@ -10,6 +10,7 @@
 #include "hpt/reports/trial_model_view.hpp"
 #include "hpt/schema/yaml_text.hpp"
 #include "hpt/storage/attribute_names.hpp"
+#include "hpt/tuner/distribution.hpp"
 
 namespace hpt {
 
@@ -39,7 +40,13 @@ Json differing(const Json& config, const Json& base) {
 // The experiment config in dir/model.json, checked as the trainer checks it.
 Json model_json_config(const std::string& dir) {
   const std::string path = (std::filesystem::path(dir) / "model.json").string();
-  const Json model = Json::parse(read_regular_file(path, k_max_model_json_bytes));
+  const std::string text = read_regular_file(path, k_max_model_json_bytes);
+  // Bounded before parsing: parsing, printing and converting JSON recurse once per level.
+  if (json_nesting_depth(text, k_max_json_depth) > k_max_json_depth) {
+    throw std::runtime_error(fmt::format("{}: nested deeper than {} levels", path,
+                                         k_max_json_depth));
+  }
+  const Json model = Json::parse(text);
   if (!model.is_object() || !model.contains("config")) {
     throw std::runtime_error(path + ": no config");
   }
@@ -62,7 +69,9 @@ std::string best_experiment_yaml(Storage& storage, const StudyInfo& study, const
   }
   // Study names, paths and messages go into comments JSON-quoted: a line break in one cannot
   // end its comment.
-  const auto quoted = [](const std::string& s) { return Json(s).dump(); };
+  const auto quoted = [](const std::string& s) {
+    return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);  // Any bytes.
+  };
   std::string header = fmt::format(
       "# trial {} of study {}{}\n", trial.number, quoted(study.name),
       trial.value ? fmt::format(" (value {})", *trial.value) : std::string());
@@ -94,10 +103,19 @@ std::string best_experiment_yaml(Storage& storage, const StudyInfo& study, const
               "\n";
   }
   const trainer::ExperimentConfig defaults;
+  std::string body;
+  try {
+    body = yaml_text(differing(config, trainer::to_json(defaults)));
+  } catch (const Json::type_error&) {  // Bytes that are not UTF-8 (a path): YAML holds text only.
+    throw std::runtime_error(fmt::format(
+        "trial {}'s experiment config holds text that is not valid UTF-8, which YAML cannot "
+        "carry (a path?)",
+        trial.number));
+  }
   return header +
          "# what differs from hpt's defaults; train it again: hpt train --config THIS_FILE --out "
          "DIR\n" +
-         yaml_text(differing(config, trainer::to_json(defaults)));
+         body;
 }
 
 }  // namespace hpt

@@ -476,24 +476,35 @@ void require_database_file(const std::string& db) {
   }
 }
 
-// The study's trials folder on disk: where its trials' logs are, else (no trial wrote a log
-// yet) its default folder when that records the study's key.
-std::optional<std::string> trials_folder_of(Storage& storage, const std::string& db,
-                                            const StudyInfo& info,
-                                            const std::vector<FrozenTrial>& trials) {
-  std::error_code ec;
+// The folder of the trials' worker logs, if any trial wrote one and it is there.
+std::optional<std::string> logs_folder(const std::vector<FrozenTrial>& trials) {
   for (const auto& t : trials) {
     if (const auto log = reports::trial_log_path(t)) {
       const auto folder = std::filesystem::path(*log).parent_path().string();
+      std::error_code ec;
       return std::filesystem::is_directory(folder, ec) ? std::optional(folder) : std::nullopt;
     }
   }
+  return std::nullopt;
+}
+
+// The study's own trials folder: its default folder or its logs' folder, whichever records the
+// study's key (a copied study's logs are in its source's folder; a study whose trials wrote no
+// log has only the default one); a study without a key (older hpt), its logs' folder.
+std::optional<std::string> own_trials_folder(Storage& storage, const std::string& db,
+                                             const StudyInfo& info,
+                                             const std::vector<FrozenTrial>& trials) {
   const auto attrs = storage.study_system_attrs(info.id);
   const auto key = attrs.find(k_study_key_attr);
-  const std::string folder = study_trials_dir(db, info.name);
-  if (key != attrs.end() && key->second.is_string() && std::filesystem::is_directory(folder, ec) &&
-      folder_study_key(folder) == key->second.get<std::string>()) {
-    return folder;
+  if (key == attrs.end() || !key->second.is_string()) {
+    return logs_folder(trials);
+  }
+  for (const auto& folder : {std::optional(study_trials_dir(db, info.name)), logs_folder(trials)}) {
+    std::error_code ec;
+    if (folder && std::filesystem::is_directory(*folder, ec) &&
+        folder_study_key(*folder) == key->second.get<std::string>()) {
+      return folder;
+    }
   }
   return std::nullopt;
 }
@@ -596,9 +607,9 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   if (info.is_multi_objective()) {
     if (format == "experiment") {
       report_error(fmt::format(
-          "--format experiment needs one best trial, but study '{}' has {} on its Pareto front "
-          "(hpt best shows them)",
-          info.name, front.size()));
+          "--format experiment is for a study of one objective; study '{}' has {} (hpt best "
+          "shows its Pareto front)",
+          info.name, info.directions.size()));
       return 1;
     }
     print_front(info, front, format, reports::log_folders(db, {}));
@@ -652,7 +663,7 @@ int delete_study_command(const std::string& db, const std::string& name, bool fo
         "first, or give --force",
         info.name, running, running == 1 ? "" : "s"));
   }
-  const auto folder = trials_folder_of(*storage, db, info, trials);
+  const auto folder = own_trials_folder(*storage, db, info, trials);
   storage->delete_study(info.id);
   std::cout << terminal_text(fmt::format(
                    "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
@@ -681,7 +692,7 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
         "{} trial{} RUNNING in the source {} WAITING in the copy, to run again when it resumes\n",
         copy.handed_back, copy.handed_back == 1 ? "" : "s", copy.handed_back == 1 ? "is" : "are");
   }
-  if (const auto folder = trials_folder_of(*from, from_db, info, from->get_all_trials(info.id))) {
+  if (const auto folder = logs_folder(from->get_all_trials(info.id))) {
     std::cout << terminal_text("the copied trials' logs stay in " + *folder) << "\n";
   }
   return 0;

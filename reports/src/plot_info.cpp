@@ -318,13 +318,16 @@ TimelineInfo get_timeline_info(const std::vector<FrozenTrial>& trials, Clock::ti
     info.note = "No trial has started yet.";
     return info;
   }
-  Clock::time_point first = *trials[started[0]].datetime_start;
-  for (int i : started) {
-    first = std::min(first, *trials[i].datetime_start);
-  }
-  const auto seconds = [first](Clock::time_point t) {
-    return std::chrono::duration<double>(t - first).count();
+  // In seconds since the epoch, as doubles: the difference of two time points centuries apart
+  // (a hostile database) overflows their 64-bit nanoseconds.
+  const auto epoch_seconds = [](Clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
   };
+  double first = epoch_seconds(*trials[started[0]].datetime_start);
+  for (int i : started) {
+    first = std::min(first, epoch_seconds(*trials[i].datetime_start));
+  }
+  const auto seconds = [&](Clock::time_point t) { return epoch_seconds(t) - first; };
   for (int i : plotted(started, k_max_plotted_trials, info.note, "started")) {
     const FrozenTrial& t = trials[i];
     const double start = seconds(*t.datetime_start);

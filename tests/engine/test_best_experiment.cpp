@@ -100,6 +100,16 @@ TEST_CASE("best_experiment_yaml takes the config the trial's model was trained w
     CHECK(merged.find("its model.json is unreadable") != std::string::npos);
     CHECK(trained_config(merged) == worker_config(s.trial));
   }
+  SECTION("a model.json nested 100,000 deep, or holding bytes that are not UTF-8") {
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    for (const std::string& text :
+         {"{\"config\": " + deep + "}", std::string("{\"config\": {\"experiment_name\": \"\xff\"}}")}) {
+      std::ofstream(trials + "/0/model.json") << text;
+      const std::string merged = best_experiment_yaml(*s.storage, s.info, s.trial, {dir.path()});
+      CHECK(merged.find("its model.json is unreadable") != std::string::npos);
+      CHECK(trained_config(merged) == worker_config(s.trial));
+    }
+  }
 }
 
 TEST_CASE("best_experiment_yaml refuses what it cannot give, and keeps hostile names in comments") {
@@ -114,6 +124,12 @@ TEST_CASE("best_experiment_yaml refuses what it cannot give, and keeps hostile n
     auto s = make_study(dir.file("s.db"), "s", Json());
     CHECK_THROWS_WITH(best_experiment_yaml(*s.storage, s.info, s.trial, {}),
                       Catch::Contains("records no fixed settings"));
+  }
+  SECTION("a study name that is not UTF-8") {
+    auto s = make_study(dir.file("s.db"), "bad\xffname", builtin_settings());
+    const std::string text = best_experiment_yaml(*s.storage, s.info, s.trial, {});
+    CHECK(text.find("bad\ufffdname") != std::string::npos);
+    CHECK(trained_config(text) == worker_config(s.trial));
   }
   SECTION("a study name with a line break") {
     auto s = make_study(dir.file("s.db"), "s\nepochs: 99", builtin_settings());

@@ -430,9 +430,10 @@ TEST_CASE("cli: delete-study", "[cli][delete]") {
   CHECK_THROWS_AS(s->get_trial(running_id), StorageError);
 }
 
-// A study whose trials wrote no log: delete-study still names its trials folder, found where
-// the study's runs put it (beside the database) and known by the study key it records; a
-// folder of that name recording another key is not named.
+// delete-study names the study's own trials folder, known by the study key it records: found
+// where the study's runs put it (beside the database) even when no trial wrote a log; a folder
+// of that name recording another key, or the folder its (copied) trials' logs are in when that
+// records another study's key, is not named.
 TEST_CASE("cli: delete-study names a trials folder no log points to", "[cli][delete]") {
   hpt::test::TempDir dir{"cli"};
   const std::string db = dir.file("s.db");
@@ -442,8 +443,11 @@ TEST_CASE("cli: delete-study names a trials folder no log points to", "[cli][del
     for (const char* name : {"quiet", "other"}) {
       const int64_t id = s->create_study(name, Direction::Minimize);
       s->set_study_system_attr(id, k_study_key_attr, std::string(name) + "-key");
-      FrozenTrial waiting;  // No log.
+      FrozenTrial waiting;
       waiting.state = TrialState::Waiting;
+      if (std::string(name) == "other") {  // Copied: its log is in the source's folder.
+        waiting.system_attrs[k_log_attr] = dir.file("source_trials/other/0.log");
+      }
       s->create_trial(id, waiting);
     }
   }
@@ -451,6 +455,9 @@ TEST_CASE("cli: delete-study names a trials folder no log points to", "[cli][del
   record_folder_study_key(folder, "quiet-key");
   std::filesystem::create_directories(dir.file("s_trials/other"));
   record_folder_study_key(dir.file("s_trials/other"), "a study of another database");
+  std::filesystem::create_directories(dir.file("source_trials/other"));
+  std::ofstream(dir.file("source_trials/other/0.log")) << "log\n";
+  record_folder_study_key(dir.file("source_trials/other"), "the source study's key");
   for (const char* name : {"quiet", "other"}) {
     std::ostringstream out;
     auto* old = std::cout.rdbuf(out.rdbuf());

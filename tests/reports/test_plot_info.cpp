@@ -194,6 +194,19 @@ TEST_CASE("timeline bars", "[plot_info]") {
   CHECK(info.note.empty());
 
   CHECK_FALSE(hpt::reports::get_timeline_info({}, now).note.empty());
+  // Starts centuries apart (a hostile database): seconds, no overflow into negative bars.
+  std::vector<hpt::FrozenTrial> far = {make_trial(0, TrialState::Complete, 1.0),
+                                       make_trial(1, TrialState::Complete, 1.0)};
+  const auto year = std::chrono::hours(24 * 365);
+  far[0].datetime_start = hpt::Clock::time_point{} - 270 * year;  // 1700
+  far[0].datetime_complete = far[0].datetime_start;
+  far[1].datetime_start = hpt::Clock::time_point{} + 230 * year;  // 2200
+  far[1].datetime_complete = far[1].datetime_start;
+  const auto spread = hpt::reports::get_timeline_info(far, now);
+  REQUIRE(spread.bars.size() == 2);
+  CHECK(spread.bars[0].start == 0);
+  CHECK(spread.bars[1].start == Approx(500.0 * 365 * 24 * 3600));
+  CHECK(spread.span == Approx(spread.bars[1].start));
   std::vector<hpt::FrozenTrial> many;
   for (int i = 0; i < 3000; ++i) {
     many.push_back(make_trial(i, TrialState::Complete, 1.0));
