@@ -24,6 +24,25 @@ StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
   copy.system_attrs = from.study_system_attrs(study.id);
   copy.system_attrs.erase(k_study_key_attr);
   copy.trials = from.get_all_trials(study.id);
+  // A row hpt cannot read (k_read_problems_attr) would be written as hpt read it: changed.
+  size_t unreadable = 0;
+  const FrozenTrial* first = nullptr;
+  for (const FrozenTrial& t : copy.trials) {
+    if (t.system_attrs.count(k_read_problems_attr) != 0) {
+      first = first ? first : &t;
+      ++unreadable;
+    }
+  }
+  if (first != nullptr) {
+    const Json& problems = first->system_attrs.at(k_read_problems_attr);
+    throw std::runtime_error(fmt::format(
+        "cannot copy study '{}' as it is: {} of its trials hold{} rows hpt cannot read (trial "
+        "{}: {}), and the copy would change them",
+        study.name, unreadable, unreadable == 1 ? "s" : "",
+        first->number, problems.is_array() && !problems.empty() && problems[0].is_string()
+                           ? problems[0].get<std::string>()
+                           : problems.dump()));
+  }
   StudyCopy out;
   for (FrozenTrial& t : copy.trials) {
     if (t.state == TrialState::Running) {

@@ -33,16 +33,19 @@ double decode_value(const std::optional<double>& value, const std::string& type)
   return *value;
 }
 
-Json stored_json_or_note(const std::string& text) {
-  std::string problem = fmt::format("JSON nested deeper than {} levels", k_max_json_depth);
+Json stored_json_or_note(const std::string& text, std::string* problem) {
+  std::string why = fmt::format("JSON nested deeper than {} levels", k_max_json_depth);
   if (json_nesting_depth(text, k_max_json_depth) <= k_max_json_depth) {
     try {
       return python_json_loads(text);
     } catch (const std::exception& e) {  // Whatever the text, never more than this trial's note.
-      problem = e.what();
+      why = e.what();
     }
   }
-  return Json("<unreadable: " + problem + ">");
+  if (problem != nullptr) {
+    *problem = why;
+  }
+  return Json("<unreadable: " + why + ">");
 }
 
 Direction direction_from_stored(const std::string& text) {

@@ -25,8 +25,9 @@ double decode_value(const std::optional<double>& value, const std::string& type)
 
 // An attribute column (value_json) as read from a database that may hold anything:
 // python_json_loads(text), or, when that fails or the text is nested deeper than
-// k_max_json_depth, a string "<unreadable: why>" in its place (the database is not changed).
-Json stored_json_or_note(const std::string& text);
+// k_max_json_depth, a string "<unreadable: why>" in its place (the database is not changed),
+// and why in *problem when given.
+Json stored_json_or_note(const std::string& text, std::string* problem = nullptr);
 
 // A study_directions.direction text: MINIMIZE / MAXIMIZE, anything else (Optuna's NOT_SET,
 // text hpt cannot read) is Direction::NotSet.

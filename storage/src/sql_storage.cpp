@@ -581,8 +581,9 @@ int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
 }
 
 int64_t SqlStorage::insert_trial(int64_t study_id, const SqlParam& number,
-                                 const FrozenTrial& templ) {
-  auto times = new_trial_times(templ);
+                                 const FrozenTrial& templ, bool fill_times) {
+  const TrialTimes times =
+      fill_times ? new_trial_times(templ) : TrialTimes{templ.datetime_start, templ.datetime_complete};
   const int64_t id = m_db->insert(
       "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES "
       "(?, ?, ?, ?, ?)",
@@ -630,7 +631,7 @@ int64_t SqlStorage::import_study(const StudyImport& study) {
     }
     set_study_system_attr(id, k_request_attr, request);
     for (const auto& t : study.trials) {
-      insert_trial(id, t.number >= 0 ? SqlParam(int64_t{t.number}) : SqlParam(), t);
+      insert_trial(id, t.number != -1 ? SqlParam(int64_t{t.number}) : SqlParam(), t, false);
     }
     return id;
   });

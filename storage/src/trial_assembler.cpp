@@ -111,7 +111,13 @@ void TrialAssembler::add_attr(int64_t trial_id, bool system, std::string key,
   FrozenTrial* t = find(trial_id);
   // k_read_problems_attr is hpt's own in-memory note, never read back from a database.
   if (t && !(system && key == k_read_problems_attr)) {
-    (system ? t->system_attrs : t->user_attrs)[std::move(key)] = stored_json_or_note(value_json);
+    std::string problem;
+    Json value = stored_json_or_note(value_json, &problem);
+    if (!problem.empty()) {
+      note_problem(*t, fmt::format("{} attribute {}: {}", system ? "system" : "user",
+                                   utf8_prefix(key, 60), utf8_prefix(problem, 200)));
+    }
+    (system ? t->system_attrs : t->user_attrs)[std::move(key)] = std::move(value);
   }
 }
 

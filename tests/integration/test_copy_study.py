@@ -2,6 +2,7 @@
 hpt and Optuna as the original, resumed from where it was; bad input changes nothing."""
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -169,6 +170,35 @@ class CopyStudyTest(TempDirTest):
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertIn("NOT_SET", proc.stderr)
         self.assertEqual([n for n in os.listdir(self.dir) if n.startswith("new.db")], [])
+
+    def test_rows_hpt_cannot_read_are_refused_not_changed(self):
+        """A source row hpt reads only in part (another tool's unknown state, unreadable attribute JSON, a
+        number beyond 32 bits, a date it cannot parse, a NULL value): the copy would change it, so it is
+        refused naming the trial, and nothing is made."""
+        _, db = self._study(trials=3)
+        changes = [
+            ("UPDATE trials SET state = 'WEIRD' WHERE number = 1", "trial 1: unknown trial state"),
+            ("UPDATE trial_user_attributes SET value_json = '{oops' WHERE trial_id = "
+             "(SELECT trial_id FROM trials WHERE number = 2)", "trial 2: user attribute trial"),
+            ("UPDATE trials SET number = 5000000000 WHERE number = 0", "trial -1: trial number 5000000000"),
+            ("UPDATE trials SET datetime_start = 'yesterday' WHERE number = 1", "trial 1: datetime_start"),
+            ("UPDATE trial_values SET value = NULL WHERE trial_id = (SELECT trial_id FROM trials WHERE "
+             "number = 2)", "trial 2: value of objective 0"),
+        ]
+        for sql, message in changes:
+            with self.subTest(sql=sql):
+                source = f"{self.dir}/hostile.db"
+                shutil.copyfile(db, source)
+                con = sqlite3.connect(source)
+                con.execute(sql)
+                con.commit()
+                con.close()
+                proc = run_hpt("copy-study", source, f"{self.dir}/new.db", timeout=60)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn("as it is: 1 of its trials holds rows hpt cannot read", proc.stderr)
+                self.assertIn(message, proc.stderr)
+                self.assertFalse(os.path.exists(f"{self.dir}/new.db"))
+                os.remove(source)
 
     @unittest.skipUnless(HAVE_OPTUNA, "python3-optuna not installed")
     def test_optuna_reads_the_copy_as_the_original(self):

@@ -324,7 +324,9 @@ TEST_CASE("sqlite storage reads whatever a database holds", "[storage][sqlite]")
   CHECK(std::isnan(first.system_attrs.at("x").get<double>()));
   CHECK(first.params.count("x") == 0);  // A blob is no value: left out, not read as 0.
   CHECK(first.system_attrs.at("hpt:read_problems") ==
-        hpt::Json::array({"param x: value nan is not in its distribution"}));
+        hpt::Json::array({"param x: value nan is not in its distribution",
+                          "user attribute bad: malformed JSON: '{\"a\": '",
+                          "user attribute deep: JSON nested deeper than 256 levels"}));
   CHECK(trials[1].state == hpt::TrialState::Fail);
   CHECK(trials[1].params.count("x") == 0);
   CHECK(trials[1].system_attrs.at("hpt:read_problems").size() == 2);

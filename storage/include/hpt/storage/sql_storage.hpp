@@ -112,7 +112,9 @@ class SqlStorage : public Storage {
                                        int64_t study_id);
   FrozenTrial load_trial(int64_t trial_id);
   // Inserts templ as trial number (null: none) of study_id with its rows; returns its id.
-  int64_t insert_trial(int64_t study_id, const SqlParam& number, const FrozenTrial& templ);
+  // fill_times: a missing start (unless WAITING) or completion (if finished) is now.
+  int64_t insert_trial(int64_t study_id, const SqlParam& number, const FrozenTrial& templ,
+                       bool fill_times = true);
   std::shared_ptr<std::vector<FrozenTrial>> refresh(int64_t study_id);
 
   std::unique_ptr<SqlDialect> m_db;

@@ -100,8 +100,9 @@ class Storage {
   // else templ.value. Returns the trial id.
   virtual int64_t create_trial(int64_t study_id, const FrozenTrial& templ) = 0;
   // Creates study.name with its directions, attributes and trials in one transaction: all or
-  // nothing. Trials keep their numbers (a negative one is stored as none), states, times,
-  // params, values, steps and attributes, but not k_request_attr, which stamps one write.
+  // nothing. Trials keep their numbers (-1, as a missing one reads, is stored as none), states,
+  // times (missing ones stay missing), params, values, steps and attributes, but not
+  // k_request_attr, which stamps one write.
   // Throws StorageError (nothing written) if a study of that name exists, or for what
   // create_study or create_trial refuses. Returns the study id.
   virtual int64_t import_study(const StudyImport& study) = 0;
