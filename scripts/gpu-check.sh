@@ -14,20 +14,21 @@
 # Usage: scripts/gpu-check.sh [--debs DIR] [--seconds N] [--skip-tests] [--skip-study]
 #   --seconds N: the whole check's budget; the study gets what the steps before it left.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
 skip_study=0; skip_tests=0; debs=""; budget=3600
+die() { echo "gpu-check: $*" >&2; exit 1; }
 while (($#)); do
   case $1 in
     --skip-study) skip_study=1 ;;
     --skip-tests) skip_tests=1 ;;
-    --debs) debs=$(cd "$2" && pwd); shift ;;
-    --seconds) budget=$2; shift ;;
+    --debs) debs=$(cd "${2:-}" 2> /dev/null && pwd) || die "--debs: no folder '${2:-}'"; shift ;;
+    --seconds) budget=${2:-}; shift ;;
     *) echo "usage: $0 [--debs DIR] [--seconds N] [--skip-tests] [--skip-study]" >&2; exit 2 ;;
   esac
   shift
 done
-die() { echo "gpu-check: $*" >&2; exit 1; }
+[[ $budget =~ ^[0-9]+$ ]] || die "--seconds: expected a whole number of seconds, got '$budget'"
+cd "$(dirname "$0")/.."  # After the arguments: a relative --debs is the caller's.
 t0=$(date +%s)
 step() { echo "=== gpu-check: $* (at $(( $(date +%s) - t0 )) s)"; }
 left() { echo $(( budget - ($(date +%s) - t0) )); }
@@ -44,10 +45,17 @@ if [[ -n $debs ]]; then
   deps=$PWD/build-gpu/deps
   mkdir -p "$deps"
   for f in "$debs"/*.deb; do
-    if command -v dpkg-deb > /dev/null; then dpkg-deb -x "$f" "$deps"
-    else ar p "$f" "$(ar t "$f" | grep '^data\.tar')" | tar -xJ -C "$deps"; fi
+    if command -v dpkg-deb > /dev/null; then
+      dpkg-deb -x "$f" "$deps"
+    else  # A .deb is an ar archive; tar detects data.tar's compression (xz, zstd, gzip).
+      unpack=$(mktemp -d)
+      (cd "$unpack" && ar x "$f")
+      tar -xf "$unpack"/data.tar.* -C "$deps"
+      rm -rf "$unpack"
+    fi
   done
-  lib=$deps/usr/lib/x86_64-linux-gnu
+  lib=$(ls -d "$deps"/usr/lib/*-linux-gnu 2> /dev/null | head -1)
+  [[ -n $lib ]] || die "no usr/lib/<arch>-linux-gnu in the unpacked packages"
   export CMAKE_PREFIX_PATH=$deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
   export CPATH=$deps/usr/include${CPATH:+:$CPATH}
   export LIBRARY_PATH=$lib${LIBRARY_PATH:+:$LIBRARY_PATH}
@@ -70,7 +78,8 @@ fi
 # 1. A CUDA LibTorch.
 prefix=${HPT_TORCH_PREFIX:-}
 if [[ -z $prefix && -n ${CMAKE_PREFIX_PATH:-} ]]; then
-  for p in ${CMAKE_PREFIX_PATH//:/ }; do
+  IFS=: read -ra prefixes <<< "$CMAKE_PREFIX_PATH"
+  for p in "${prefixes[@]}"; do
     if [[ -f $p/Torch/TorchConfig.cmake || -f $p/share/cmake/Torch/TorchConfig.cmake ]]; then prefix=$p; break; fi
   done
 fi
@@ -93,20 +102,22 @@ export CCACHE_DIR=${CCACHE_DIR:-$PWD/.ccache}
 export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1)}
 generator=()
 [[ ! -f build-gpu/CMakeCache.txt ]] && command -v ninja > /dev/null && generator=(-G Ninja)
-cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DHPT_WITH_TRAINER=ON -DHPT_WITH_POSTGRES=OFF \
-  -DHPT_TORCH_PREFIX="$prefix" > build-gpu-configure.log 2>&1 ||
-  { tail -40 build-gpu-configure.log; die "CMake could not configure build-gpu (build-gpu-configure.log)"; }
-grep "hpt: " build-gpu-configure.log || true
-grep -q "hpt: LibTorch with CUDA" build-gpu-configure.log ||
+mkdir -p build-gpu
+timeout -k 10 "$(left)" cmake -S . -B build-gpu ${generator[@]+"${generator[@]}"} -DCMAKE_BUILD_TYPE=Release \
+  -DHPT_WITH_TRAINER=ON -DHPT_WITH_POSTGRES=OFF -DHPT_TORCH_PREFIX="$prefix" > build-gpu/configure.log 2>&1 ||
+  { tail -40 build-gpu/configure.log; die "CMake could not configure build-gpu (build-gpu/configure.log)"; }
+grep "hpt: " build-gpu/configure.log || true
+grep -q "hpt: LibTorch with CUDA" build-gpu/configure.log ||
   die "CMake did not find CUDA in the LibTorch at $prefix"
 step "building"
 targets=(hpt hpt-train bench_trainer)
 ((skip_tests)) || targets+=(test_trainer test_trainer_data test_experiment)
 keep_going=(-k)  # every error in one log
 grep -q "CMAKE_GENERATOR:INTERNAL=Ninja" build-gpu/CMakeCache.txt && keep_going=(-k 0)
-if ! cmake --build build-gpu -j"$(nproc)" --target "${targets[@]}" -- "${keep_going[@]}" > build-gpu-build.log 2>&1; then
-  grep -E "error|Error" build-gpu-build.log | sort -u | head -60
-  die "the build failed (build-gpu-build.log)"
+if ! timeout -k 10 "$(left)" cmake --build build-gpu -j"$(nproc)" --target "${targets[@]}" -- \
+    "${keep_going[@]}" > build-gpu/build.log 2>&1; then
+  grep -E "error|Error" build-gpu/build.log | sort -u | head -60 || true
+  die "the build failed or ran out of time (build-gpu/build.log)"
 fi
 step "built"
 
@@ -131,7 +142,7 @@ if ((!skip_tests)); then
   build-gpu/app/hpt-train --help > /dev/null
   timeout -k 5 180 ctest --test-dir build-gpu --output-on-failure -R '^(trainer|trainer_data|experiment)\.' -j8 \
     > build-gpu/tests.log 2>&1 || echo "gpu-check: FAILED: trainer tests (build-gpu/tests.log)"
-  grep -E "tests passed|Failed|\*\*\*" build-gpu/tests.log | tail -30
+  grep -E "tests passed|Failed|\*\*\*" build-gpu/tests.log | tail -30 || echo "gpu-check: no test summary (build-gpu/tests.log)"
 fi
 
 # 5. The default study with device: cuda, for the time left (minus a minute for its end).
@@ -140,7 +151,8 @@ if ((!skip_study)); then
   ((seconds >= 30)) || die "no time left for the study"
   step "default study with device: cuda, --timeout $seconds"
   work=$(mktemp -d)
-  sed -e 's/^fixed:.*/&\n  device: cuda/' -e "s#/usr/share/datasets/fashion-mnist#$dataset#" \
+  path=$(printf '%s' "$dataset" | sed -e 's/[\\&#]/\\&/g')  # Literal in sed's replacement.
+  sed -e 's/^fixed:.*/&\n  device: cuda/' -e "s#/usr/share/datasets/fashion-mnist#$path#" \
     configs/hpt_config.yaml > "$work/hpt_config.yaml"
   start=$(date +%s)
   build-gpu/app/hpt --config "$work/hpt_config.yaml" --trials 50 --timeout "$seconds" \

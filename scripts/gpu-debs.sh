@@ -3,8 +3,7 @@
 # Fashion-MNIST dataset into DIR (default .gpu-debs/, git-ignored), for a GPU machine without
 # apt: scripts/gpu-check.sh --debs DIR unpacks them there. About 45 MB.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-dir=${1:-.gpu-debs}
+dir=$(realpath -m "${1:-$(dirname "$0")/../.gpu-debs}")  # A relative DIR is the caller's.
 mkdir -p "$dir"
 cd "$dir"
 apt-get download -q \
