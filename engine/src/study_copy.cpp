@@ -15,8 +15,11 @@
 
 namespace hpt {
 
-StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
-                     const std::string& to_name) {
+namespace {
+
+// What copy_study writes, read from `from`; out counts the trials handed back.
+StudyImport copy_of(Storage& from, const StudyInfo& study, const std::string& to_name,
+                    StudyCopy& out) {
   StudyImport copy;
   copy.name = to_name;
   copy.directions = study.directions;
@@ -41,9 +44,8 @@ StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
         study.name, unreadable, unreadable == 1 ? "s" : "",
         first->number, problems.is_array() && !problems.empty() && problems[0].is_string()
                            ? problems[0].get<std::string>()
-                           : problems.dump()));
+                           : problems.dump(-1, ' ', false, Json::error_handler_t::replace)));
   }
-  StudyCopy out;
   for (FrozenTrial& t : copy.trials) {
     if (t.state == TrialState::Running) {
       t.state = TrialState::Waiting;
@@ -55,8 +57,17 @@ StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
       out.handed_back += 1;
     }
   }
-  out.study_id = to.import_study(copy);
   out.trials = copy.trials.size();
+  return copy;
+}
+
+}  // namespace
+
+StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
+                     const std::string& to_name) {
+  StudyCopy out;
+  const StudyImport copy = copy_of(from, study, to_name, out);
+  out.study_id = to.import_study(copy);
   return out;
 }
 
@@ -64,15 +75,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The copy into an open database that must not hold to_name yet.
-StudyCopy copy_into(Storage& from, const StudyInfo& study, Storage& to, const std::string& to_url,
-                    const std::string& to_name) {
-  if (to.find_study(to_name)) {
+// Writes the copy into an open database that must not hold its name yet; returns the study id.
+int64_t write_copy(const StudyImport& copy, Storage& to, const std::string& to_url) {
+  if (to.find_study(copy.name)) {
     throw StorageError(fmt::format("{}: a study named '{}' already exists there (give "
                                    "--to-study NAME, or delete it first: hpt delete-study)",
-                                   redact_credentials(to_url), to_name));
+                                   redact_credentials(to_url), copy.name));
   }
-  return copy_study(from, study, to, to_name);
+  return to.import_study(copy);
 }
 
 // Refuses a TO file that cannot become the copy's database.
@@ -110,10 +120,15 @@ StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string
   if (file) {
     check_new_file(*file);
   }
+  // Read first, outside the deferral below: a source server that is down is waited for, and
+  // Ctrl-C must be able to end that wait.
+  StudyCopy out;
+  const StudyImport copy = copy_of(from, study, to_name, out);
   std::error_code ec;
   if (!file || *file == ":memory:" || fs::exists(fs::symlink_status(*file, ec))) {
     auto to = open_storage(to_url);
-    return copy_into(from, study, *to, to_url, to_name);
+    out.study_id = write_copy(copy, *to, to_url);
+    return out;
   }
   const fs::path target = *file;
   const SignalDeferral deferred;  // Ctrl-C: the copy ends linked or removed, then it acts.
@@ -129,19 +144,19 @@ StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string
   ::umask(mask);
   ::fchmod(fd, 0666 & ~mask);  // As SQLite would make it (mkstemp makes 0600).
   ::close(fd);
-  StudyCopy copy;
   {
     auto to = open_storage(temp.path);
-    copy = copy_into(from, study, *to, to_url, to_name);
+    out.study_id = write_copy(copy, *to, to_url);
   }  // Closed: its WAL is checkpointed into the file.
   if (::link(temp.path.c_str(), target.c_str()) == 0) {
-    return copy;
+    return out;
   }
   if (errno != EEXIST) {
     throw StorageError(fmt::format("{}: cannot create: {}", *file, std::strerror(errno)));
   }
   auto to = open_storage(to_url);  // Made by another process meanwhile.
-  return copy_into(from, study, *to, to_url, to_name);
+  out.study_id = write_copy(copy, *to, to_url);
+  return out;
 }
 
 }  // namespace hpt
