@@ -2,22 +2,16 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/experiment/model_file.hpp"
 #include "hpt/experiment/trial_settings.hpp"
-#include "hpt/io/regular_file.hpp"
 #include "hpt/reports/trial_model_view.hpp"
 #include "hpt/schema/yaml_text.hpp"
 #include "hpt/storage/attribute_names.hpp"
-#include "hpt/tuner/distribution.hpp"
 
 namespace hpt {
 
 namespace {
-
-// Far above a real model.json (the config and a few numbers).
-constexpr size_t k_max_model_json_bytes = size_t{16} << 20;
 
 // The keys of config whose values differ from base's (a section: its differing keys), as a
 // user writes an experiment file: giving a key that has no effect (dataset.val_fraction for a
@@ -37,16 +31,15 @@ Json differing(const Json& config, const Json& base) {
   return out;
 }
 
-// The experiment config in dir/model.json, checked as the trainer checks it.
+// The experiment config in dir's model.json, checked as the trainer checks it.
 Json model_json_config(const std::string& dir) {
-  const std::string path = (std::filesystem::path(dir) / "model.json").string();
-  const std::string text = read_regular_file(path, k_max_model_json_bytes);
-  // Bounded before parsing: parsing, printing and converting JSON recurse once per level.
-  if (json_nesting_depth(text, k_max_json_depth) > k_max_json_depth) {
-    throw std::runtime_error(fmt::format("{}: nested deeper than {} levels", path,
-                                         k_max_json_depth));
+  const std::string path = dir + "/" + trainer::k_model_file;
+  Json model;
+  try {
+    model = trainer::read_model_file(dir);
+  } catch (const std::invalid_argument& e) {  // Nested too deep.
+    throw std::runtime_error(path + ": " + e.what());
   }
-  const Json model = Json::parse(text);
   if (!model.is_object() || !model.contains("config")) {
     throw std::runtime_error(path + ": no config");
   }
@@ -72,16 +65,17 @@ std::string best_experiment_yaml(Storage& storage, const StudyInfo& study, const
   const auto quoted = [](const std::string& s) {
     return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);  // Any bytes.
   };
-  std::string header = fmt::format(
-      "# trial {} of study {}{}\n", trial.number, quoted(study.name),
-      trial.value ? fmt::format(" (value {})", *trial.value) : std::string());
+  std::string header =
+      fmt::format("# trial {} of study {}{}\n", trial.number, quoted(study.name),
+                  trial.value ? fmt::format(" (value {})", *trial.value) : std::string());
   Json config;
   std::string unread;
   if (const auto dir = reports::trial_model_dir(trial, model_folders)) {
     try {
       config = model_json_config(*dir);
-      header += "# the config its model was trained with: " +
-                quoted((std::filesystem::path(*dir) / "model.json").string()) + "\n";
+      header +=
+          "# the config its model was trained with: " + quoted(*dir + "/" + trainer::k_model_file) +
+          "\n";
     } catch (const std::exception& e) {
       unread = e.what();
     }
@@ -96,11 +90,12 @@ std::string best_experiment_yaml(Storage& storage, const StudyInfo& study, const
     const std::string origin = fmt::format("trial {}", trial.number);
     config = trainer::to_json(trainer::experiment_from_json(
         trainer::merge_settings(settings.at("fixed"), trial.external_params(), origin), origin));
-    header += "# the study's fixed settings (as its last run recorded them) with the trial's "
-              "params merged over them" +
-              (unread.empty() ? std::string(": its model.json is gone")
-                              : ": its model.json is unreadable (" + quoted(unread) + ")") +
-              "\n";
+    header +=
+        "# the study's fixed settings (as its last run recorded them) with the trial's "
+        "params merged over them" +
+        (unread.empty() ? std::string(": its model.json is gone")
+                        : ": its model.json is unreadable (" + quoted(unread) + ")") +
+        "\n";
   }
   const trainer::ExperimentConfig defaults;
   std::string body;

@@ -322,7 +322,9 @@ void check_not_database(const std::string& out, const std::string& storage_url) 
   const auto out_name = canonical(out, ec_out);
   std::error_code ec_db;
   const std::string real_db = canonical(*db, ec_db).string();
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+  std::vector<const char*> suffixes = {""};  // The database, then its side files.
+  suffixes.insert(suffixes.end(), k_sqlite_side_suffixes.begin(), k_sqlite_side_suffixes.end());
+  for (const char* suffix : suffixes) {
     const std::string file = *db + suffix;
     std::error_code ec;
     const auto name = canonical(real_db + suffix, ec);
@@ -604,6 +606,7 @@ int print_best(const std::string& db, const std::string& study, const std::strin
                                    info.directions.size() == 1 ? "" : "s"));
     return 1;
   }
+  const auto model_folders = reports::log_folders(db, {});  // Where trials' models are found.
   if (info.is_multi_objective()) {
     if (format == "experiment") {
       report_error(fmt::format(
@@ -612,12 +615,12 @@ int print_best(const std::string& db, const std::string& study, const std::strin
           info.name, info.directions.size()));
       return 1;
     }
-    print_front(info, front, format, reports::log_folders(db, {}));
+    print_front(info, front, format, model_folders);
     return 0;
   }
   const FrozenTrial& best = front.front();
   if (format == "experiment") {
-    std::cout << best_experiment_yaml(*storage, info, best, reports::log_folders(db, {}));
+    std::cout << best_experiment_yaml(*storage, info, best, model_folders);
     return 0;
   }
   if (format == "json") {
@@ -630,7 +633,7 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   for (const auto& [k, v] : params.items()) {
     std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
   }
-  if (const auto model = reports::trial_model_text(best, reports::log_folders(db, {}))) {
+  if (const auto model = reports::trial_model_text(best, model_folders)) {
     std::cout << terminal_text("  model: " + *model) << "\n";
   }
   for (const auto& [k, v] : best.user_attrs) {  // Long lists (a ROC curve) in a few words.
@@ -692,7 +695,7 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
         "{} trial{} RUNNING in the source {} WAITING in the copy, to run again when it resumes\n",
         copy.handed_back, copy.handed_back == 1 ? "" : "s", copy.handed_back == 1 ? "is" : "are");
   }
-  if (const auto folder = logs_folder(from->get_all_trials(info.id))) {
+  if (const auto folder = logs_folder(*from->trials_snapshot(info.id))) {
     std::cout << terminal_text("the copied trials' logs stay in " + *folder) << "\n";
   }
   return 0;

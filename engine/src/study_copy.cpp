@@ -41,10 +41,10 @@ StudyImport copy_of(Storage& from, const StudyInfo& study, const std::string& to
     throw std::runtime_error(fmt::format(
         "cannot copy study '{}' as it is: {} of its trials hold{} rows hpt cannot read (trial "
         "{}: {}), and the copy would change them",
-        study.name, unreadable, unreadable == 1 ? "s" : "",
-        first->number, problems.is_array() && !problems.empty() && problems[0].is_string()
-                           ? problems[0].get<std::string>()
-                           : problems.dump(-1, ' ', false, Json::error_handler_t::replace)));
+        study.name, unreadable, unreadable == 1 ? "s" : "", first->number,
+        problems.is_array() && !problems.empty() && problems[0].is_string()
+            ? problems[0].get<std::string>()
+            : problems.dump(-1, ' ', false, Json::error_handler_t::replace)));
   }
   for (FrozenTrial& t : copy.trials) {
     if (t.state == TrialState::Running) {
@@ -78,9 +78,10 @@ namespace fs = std::filesystem;
 // Writes the copy into an open database that must not hold its name yet; returns the study id.
 int64_t write_copy(const StudyImport& copy, Storage& to, const std::string& to_url) {
   if (to.find_study(copy.name)) {
-    throw StorageError(fmt::format("{}: a study named '{}' already exists there (give "
-                                   "--to-study NAME, or delete it first: hpt delete-study)",
-                                   redact_credentials(to_url), copy.name));
+    throw StorageError(
+        fmt::format("{}: a study named '{}' already exists there (give "
+                    "--to-study NAME, or delete it first: hpt delete-study)",
+                    redact_credentials(to_url), copy.name));
   }
   return to.import_study(copy);
 }
@@ -91,7 +92,7 @@ void check_new_file(const std::string& file) {
   if (fs::is_symlink(fs::symlink_status(file, ec)) && !fs::exists(fs::status(file, ec))) {
     throw StorageError(file + ": a symbolic link to a missing file");
   }
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+  for (const char* suffix : k_sqlite_side_suffixes) {
     const std::string s = suffix;
     if (file.size() > s.size() && file.compare(file.size() - s.size(), s.size(), s) == 0 &&
         fs::is_regular_file(file.substr(0, file.size() - s.size()), ec)) {
@@ -101,12 +102,16 @@ void check_new_file(const std::string& file) {
   }
 }
 
-// The temporary's files, removed on destruction.
+// The temporary's files, removed on destruction (none while path is empty).
 struct TempDatabase {
   std::string path;
   ~TempDatabase() {
+    if (path.empty()) {
+      return;
+    }
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    fs::remove(path, ec);
+    for (const char* suffix : k_sqlite_side_suffixes) {
       fs::remove(path + suffix, ec);
     }
   }
@@ -132,17 +137,15 @@ StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string
   }
   const fs::path target = *file;
   const SignalDeferral deferred;  // Ctrl-C: the copy ends linked or removed, then it acts.
-  TempDatabase temp{(target.parent_path() / ("." + target.filename().string() + ".hpt-copy-XXXXXX"))
-                        .string()};
+  TempDatabase temp{
+      (target.parent_path() / ("." + target.filename().string() + ".hpt-copy-XXXXXX")).string()};
   const int fd = ::mkstemp(temp.path.data());
   if (fd < 0) {
     const int err = errno;
     temp.path.clear();
     throw StorageError(fmt::format("{}: cannot create: {}", *file, std::strerror(err)));
   }
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);  // As SQLite would make it (mkstemp makes 0600).
+  ::fchmod(fd, 0666 & ~current_umask());  // As SQLite would make it (mkstemp makes 0600).
   ::close(fd);
   {
     auto to = open_storage(temp.path);

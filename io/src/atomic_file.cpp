@@ -75,18 +75,6 @@ void release_default_signals() {
   }
 }
 
-// The process's umask, read without changing it (umask(2) can only set it).
-mode_t current_umask() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("Umask:", 0) == 0) {
-      return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8)) & 0777;
-    }
-  }
-  return 022;
-}
-
 std::string folder_of(const std::string& path) {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) {
@@ -215,6 +203,17 @@ bool names_descriptor(std::string path) {
 }
 
 }  // namespace
+
+mode_t current_umask() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Umask:", 0) == 0) {
+      return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8)) & 0777;
+    }
+  }
+  return 022;
+}
 
 SignalDeferral::SignalDeferral() {
   sigset_t set;

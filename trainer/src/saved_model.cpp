@@ -16,7 +16,6 @@
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/torch_error.hpp"
-#include "hpt/tuner/distribution.hpp"
 
 namespace hpt::trainer {
 
@@ -73,15 +72,8 @@ SavedModel load_model(const std::string& dir) {
   if (!std::filesystem::exists(json_path)) {
     throw std::runtime_error(fmt::format("{}: not a model folder (no model.json)", dir));
   }
-  // A regular file only (a FIFO planted as model.json would block), of a sane size.
-  const std::string text = hpt::read_regular_file(json_path, size_t{16} << 20);
   try {
-    // Bounded before parsing: parsing, printing and converting JSON recurse once per level.
-    if (hpt::json_nesting_depth(text, hpt::k_max_json_depth) > hpt::k_max_json_depth) {
-      throw std::invalid_argument(
-          fmt::format("nested deeper than {} levels", hpt::k_max_json_depth));
-    }
-    const nlohmann::json meta = nlohmann::json::parse(text);
+    const nlohmann::json meta = read_model_file(dir);
     // Every value is checked before anything is allocated or run.
     const JsonFields root(meta, "");
     if (const std::string format = root.string("format"); format != k_format) {

@@ -2,6 +2,7 @@
 // Output files written all at once or not at all.
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <optional>
@@ -29,6 +30,10 @@ class SignalDeferral {
  private:
   sigset_t m_old_mask;
 };
+
+// The process's umask, read without changing it (umask(2) can only set it, and not for one
+// thread alone).
+mode_t current_umask();
 
 // A file written through a fresh temporary in the target's folder (mkstemp: O_CREAT|O_EXCL, a
 // random name, so a planted symbolic link is never followed), renamed over the target by

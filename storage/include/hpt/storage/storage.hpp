@@ -3,6 +3,7 @@
 // Every method is one short transaction; implementations are safe to use from
 // several processes at once on one database. Errors throw hpt::StorageError.
 
+#include <array>
 #include <cstddef>
 #include <chrono>
 #include <cstdint>
@@ -178,5 +179,9 @@ std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only = f
 // The database file a storage URL names ("sqlite:///x.db" or a plain path), or
 // std::nullopt for a server URL (postgresql://...).
 std::optional<std::string> sqlite_file_of(const std::string& url);
+
+// The files SQLite keeps beside a database file, by suffix: its write-ahead log, the log's
+// shared-memory index and the rollback journal.
+inline constexpr std::array<const char*, 3> k_sqlite_side_suffixes = {"-wal", "-shm", "-journal"};
 
 }  // namespace hpt

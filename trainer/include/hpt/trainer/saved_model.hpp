@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/experiment/model_file.hpp"
 #include "hpt/trainer/model.hpp"
 
 namespace hpt::trainer {
@@ -23,9 +24,9 @@ struct SavedModel {
 // embeddings (below 0, an image would differ from itself). Throws std::invalid_argument for NaN.
 double saved_threshold(double threshold);
 
-// The file that makes a folder a model: save_model writes it last and load_model reads it
-// first, so a run's outputs swap in as a set keyed on it (AtomicFileSet).
-inline constexpr const char* k_model_file = "model.json";
+// k_model_file (experiment/model_file.hpp) makes a folder a model: save_model writes it last
+// and load_model reads it first, so a run's outputs swap in as a set keyed on it
+// (AtomicFileSet).
 
 // Writes the model into dir (which must exist), with saved_threshold(threshold), k_model_file
 // last. Over an earlier model the files are replaced one by one: write into a fresh folder
