@@ -138,7 +138,7 @@ class CopyStudyTest(TempDirTest):
         _, db = self._study(trials=2)
         for attempt in range(4):
             target = f"{self.dir}/race{attempt}.db"
-            procs = [subprocess.Popen([HPT, "copy-study", db, target, "--to-study", name],
+            procs = [subprocess.Popen(["timeout", "-k", "5", "60", HPT, "copy-study", db, target, "--to-study", name],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                      for name in ("a", "b")]
             results = [p.communicate(timeout=60) + (p.returncode,) for p in procs]
@@ -150,7 +150,7 @@ class CopyStudyTest(TempDirTest):
         # The same name twice at once: one copy lands, the other is refused and removes nothing.
         for attempt in range(4):
             target = f"{self.dir}/same{attempt}.db"
-            procs = [subprocess.Popen([HPT, "copy-study", db, target], stdout=subprocess.PIPE,
+            procs = [subprocess.Popen(["timeout", "-k", "5", "60", HPT, "copy-study", db, target], stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True) for _ in range(2)]
             codes = sorted(p.wait(timeout=60) for p in procs)
             for p in procs:
