@@ -286,7 +286,8 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
   if (const auto s = node["sampler"]) {
     require_map(s, at.child("sampler"));
     if (!s["type"]) {
-      config_fail(at.child("sampler"), s, "missing 'type' (tpe, random or grid)");
+      config_fail(at.child("sampler"), s,
+                  fmt::format("missing 'type' ({})", fmt::join(sampler_types(), ", ")));
     }
     c.sampler_type = read_string(s["type"], at.child("sampler.type"));
     if (s["seed"]) {
@@ -693,7 +694,14 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
     parse_enqueue(root["enqueue"], top.child("enqueue"), c);
   }
   try {
-    make_sampler(c.sampler_type, c.sampler_options, c.sampler_seed, c.search_space);
+    if (!make_sampler(c.sampler_type, c.sampler_options, c.sampler_seed, c.search_space)
+             ->multi_objective() &&
+        c.multi_objective()) {
+      throw std::invalid_argument(fmt::format(
+          "the {} sampler optimises one objective, but the study has {} directions; use tpe or "
+          "nsga2",
+          c.sampler_type, c.directions.size()));
+    }
   } catch (const std::invalid_argument& e) {
     config_fail(top.child("study.sampler"), root["study"]["sampler"], e.what());
   }

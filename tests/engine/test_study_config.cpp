@@ -248,6 +248,13 @@ TEST_CASE("study config: directions for multi-objective studies", "[config][mult
                       tail),
              Catch::StartsWith("cfg.yaml:3: study.sampler: nsga2 sampler option "
                                "'population_size' must be an integer >= 2"));
+  CHECK(error_of("study:\n  directions: [minimize, maximize]\n  sampler: {type: cmaes}\n" + tail) ==
+        "cfg.yaml:3: study.sampler: the cmaes sampler optimises one objective, but the study has 2 "
+        "directions; use tpe or nsga2");
+  CHECK(error_of("study:\n  sampler: {seed: 3}\n" + tail) ==
+        "cfg.yaml:2: study.sampler: missing 'type' (tpe, random, grid, nsga2, cmaes)");
+  CHECK(error_of("study:\n  sampler: {type: cmaes, x0: {z: 1}}\n" + tail) ==
+        "cfg.yaml:2: study.sampler: cmaes sampler option 'x0': unknown parameter 'z'");
 }
 
 // The built-in trainer's study is validated with the worker's own merge (merge_settings): the

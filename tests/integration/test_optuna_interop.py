@@ -100,6 +100,47 @@ print("ok")
 """)
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
+    def test_cmaes_studies_move_between_optuna_and_hpt(self):
+        """Optuna's CmaEsSampler and hpt's cmaes share cma:generation: hpt continues an Optuna
+        CMA-ES study at its next generation, and Optuna continues hpt's."""
+        db = f"{self.dir}/study.db"
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+s = optuna.create_study(study_name="quad", storage="sqlite:///{db}", direction="minimize",
+                        sampler=optuna.samplers.CmaEsSampler(seed=0))
+def f(trial):
+    x = trial.suggest_float("x", -3, 3)
+    y = trial.suggest_float("y", 0.01, 10, log=True)
+    k = trial.suggest_categorical("kind", ["a", "b"])
+    return (x - 1) ** 2 + (y + 0.5) ** 2 + (0 if k == "a" else 0.3)
+s.optimize(f, n_trials=15)
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        cfg = quadratic_config(self.dir, sampler="cmaes")
+        run_hpt("--config", cfg, "--trials", "30", check=True)
+        proc = optuna_py(f"""
+import optuna, warnings
+warnings.filterwarnings("ignore")
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+s = optuna.load_study(study_name="quad", storage="sqlite:///{db}",
+                      sampler=optuna.samplers.CmaEsSampler(seed=1))
+gens = [t.system_attrs.get("cma:generation") for t in s.trials]
+# Optuna: trial 0 random, then generations of 6 (4 + 3 ln 2): 0 x6, 1 x6, 2 x2. hpt's first
+# trial (15) finds generations 0 and 1 told and 2 short of 4: 2 x4, then 3 x6, 4 x6, 5 x...
+assert gens[:15] == [None] + [0] * 6 + [1] * 6 + [2] * 2, gens
+assert gens[15:] == [2] * 4 + [3] * 6 + [4] * 5, gens
+best = min(t.value for t in s.trials)
+assert best < min(t.value for t in s.trials[:15]), best
+s.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2
+           + (t.suggest_float("y", 0.01, 10, log=True) + 0.5) ** 2
+           + (0 if t.suggest_categorical("kind", ["a", "b"]) == "a" else 0.3), n_trials=8)
+assert s.trials[-1].system_attrs["cma:generation"] >= 4, s.trials[-1].system_attrs
+print("ok")
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+        self.assertIn("ok", proc.stdout)
+
     def test_enqueued_trials_as_optuna_enqueues_them(self):
         """study.enqueue writes Optuna's WAITING trials with fixed_params: each tool's
         skip_if_exists finds the other's, so a trial is enqueued once, whoever asked first."""

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "hpt/tuner/cmaes_sampler.hpp"
 #include "hpt/tuner/grid_sampler.hpp"
 #include "hpt/tuner/nsga2_sampler.hpp"
 #include "hpt/tuner/random_sampler.hpp"
@@ -26,13 +27,18 @@ TEST_CASE("make_sampler builds tpe, random and grid", "[factory]") {
   auto nsga2 = hpt::make_sampler("nsga2", Json{{"population_size", 8}}, 1, space());
   REQUIRE(dynamic_cast<hpt::Nsga2Sampler*>(nsga2.get()));
   CHECK(dynamic_cast<hpt::Nsga2Sampler*>(nsga2.get())->options().population_size == 8);
+  auto cmaes = hpt::make_sampler("cmaes", Json{{"popsize", 8}}, 1, space());
+  REQUIRE(dynamic_cast<hpt::CmaEsSampler*>(cmaes.get()));
+  CHECK_FALSE(cmaes->multi_objective());
+  CHECK(tpe->multi_objective());
 }
 
 // Unknown types and options get one-line messages with a suggestion.
 TEST_CASE("make_sampler error messages", "[factory]") {
   CHECK_THROWS_WITH(
       hpt::make_sampler("tpee", Json(), 1, space()),
-      "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random, grid or nsga2");
+      "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random, grid, nsga2 or "
+      "cmaes");
   CHECK_THROWS_WITH(hpt::make_sampler("random", Json{{"seed", 3}}, 1, space()),
                     "unknown random sampler option 'seed'");
   CHECK_THROWS_WITH(hpt::make_sampler("grid", Json{{"search_spaces", Json::object()}}, 1, space()),

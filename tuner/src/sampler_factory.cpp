@@ -1,8 +1,11 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <iterator>
 #include <stdexcept>
 
 #include "hpt/io/did_you_mean.hpp"
+#include "hpt/tuner/cmaes_sampler.hpp"
 #include "hpt/tuner/grid_sampler.hpp"
 #include "hpt/tuner/nsga2_sampler.hpp"
 #include "hpt/tuner/options.hpp"
@@ -11,6 +14,11 @@
 #include "hpt/tuner/tpe_sampler.hpp"
 
 namespace hpt {
+
+const std::vector<std::string>& sampler_types() {
+  static const std::vector<std::string> k_types = {"tpe", "random", "grid", "nsga2", "cmaes"};
+  return k_types;
+}
 
 std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& options, uint64_t seed,
                                       const SearchSpace& space) {
@@ -30,9 +38,14 @@ std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& optio
   if (type == "nsga2") {
     return std::make_unique<Nsga2Sampler>(nsga2_options_from_json(options), seed);
   }
-  throw std::invalid_argument(
-      fmt::format("unknown sampler type '{}'{}; expected tpe, random, grid or nsga2", type,
-                  did_you_mean(type, {"tpe", "random", "grid", "nsga2"})));
+  if (type == "cmaes") {
+    return std::make_unique<CmaEsSampler>(cmaes_options_from_json(options, space), seed);
+  }
+  const auto& types = sampler_types();
+  throw std::invalid_argument(fmt::format("unknown sampler type '{}'{}; expected {} or {}", type,
+                                          did_you_mean(type, types),
+                                          fmt::join(types.begin(), std::prev(types.end()), ", "),
+                                          types.back()));
 }
 
 }  // namespace hpt

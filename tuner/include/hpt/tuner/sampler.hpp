@@ -53,10 +53,14 @@ class Sampler {
   // COMPLETE, PRUNED or RUNNING trial holds): no new trial starts, and once none runs the study
   // ends, as Optuna's GridSampler stops it.
   virtual bool exhausted(const std::vector<FrozenTrial>& /*trials*/) const { return false; }
+  // Whether the sampler serves studies of several objectives (CMA-ES does not: sample throws).
+  virtual bool multi_objective() const { return true; }
 };
 
-// Builds a sampler from its config: type "tpe", "random", "grid" or "nsga2" and its options
-// (a JSON object). Throws std::invalid_argument naming an unknown type or option.
+// The sampler types make_sampler builds, in the order messages list them.
+const std::vector<std::string>& sampler_types();
+// Builds a sampler from its config: one of sampler_types() and its options (a JSON object).
+// Throws std::invalid_argument naming an unknown type or option.
 std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& options, uint64_t seed,
                                       const SearchSpace& space);
 
