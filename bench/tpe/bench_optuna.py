@@ -5,7 +5,10 @@ bench_optuna.py regret [trials] [seeds]   -> "regret <objective> <mean> <stderr>
 bench_optuna.py seeds [trials] [seeds]    -> "seed <objective> <seed> <regret>", one line per study as
                                              it ends (so a long run's partial output is usable)
 SEED_START=k shifts the seeds to k..k+seeds-1 (a set disjoint from a saved run's).
+SAMPLER=cmaes runs Optuna 3.1's CmaEsSampler(seed=seed) instead of TPESampler(seed=seed).
 bench_optuna.py speed [n ...]             -> "speed <n> <ms-per-suggestion> <suggestions timed>"
+bench_optuna.py run [n ...]               -> "run <n> <ms-per-trial>": CPU time of a whole n-trial
+                                             study on the 5-d sphere, per trial
 Speed is the process CPU time of study.ask() + 5 suggest_float calls after n COMPLETE trials.
 """
 import math
@@ -117,10 +120,16 @@ OBJECTIVES = [
 ]
 
 
+def make_sampler(seed):
+    if os.environ.get("SAMPLER", "tpe") == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
 def one_regret(job):
     name, n_trials, seed = job
     f, optimum = {n: (f, o) for n, f, o in OBJECTIVES}[name]
-    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
+    study = optuna.create_study(sampler=make_sampler(seed))
     study.optimize(f, n_trials=n_trials)
     return study.best_value - optimum
 
@@ -152,7 +161,7 @@ def speed(sizes):
     dist = optuna.distributions.FloatDistribution(-5, 5)
     rng = np.random.RandomState(123)
     for n in sizes:
-        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=1))
+        study = optuna.create_study(sampler=make_sampler(1))
         trials = []
         for _ in range(n):
             params = {f"x{i}": float(rng.uniform(-5, 5)) for i in range(5)}
@@ -171,6 +180,15 @@ def speed(sizes):
         print(f"speed\t{n}\t{ms:.4f}\t{repeats}", flush=True)
 
 
+def run(sizes):
+    for n in sizes:
+        study = optuna.create_study(sampler=make_sampler(1))
+        start = time.process_time()
+        study.optimize(lambda t: sum(t.suggest_float(f"x{i}", -5, 5) ** 2 for i in range(5)),
+                       n_trials=n)
+        print(f"run\t{n}\t{(time.process_time() - start) * 1e3 / n:.4f}", flush=True)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "regret"
     if mode in ("regret", "seeds"):
@@ -178,5 +196,7 @@ if __name__ == "__main__":
                int(sys.argv[3]) if len(sys.argv) > 3 else 20, per_seed=mode == "seeds")
     elif mode == "speed":
         speed([int(a) for a in sys.argv[2:]] or [100, 1000, 5000])
+    elif mode == "run":
+        run([int(a) for a in sys.argv[2:]] or [100, 1000])
     else:
-        sys.exit("usage: bench_optuna.py regret|seeds [trials] [seeds] | speed [n ...]")
+        sys.exit("usage: bench_optuna.py regret|seeds [trials] [seeds] | speed|run [n ...]")

@@ -1,6 +1,8 @@
 // bench_tpe regret [trials] [seeds] [sampler-options-json]: mean best-value regret per objective.
 // (BENCH_ONLY=name,name limits the objectives; SEED_START=k uses seeds k..k+seeds-1.)
 // bench_tpe speed [history sizes...]: CPU milliseconds per TPE suggestion after N finished trials.
+// bench_tpe run TYPE OPTIONS-JSON [n...]: CPU milliseconds per trial of a whole n-trial study of
+// sampler TYPE on the 5-d sphere ("run <n> <ms>").
 // Prints tab-separated lines: "regret <objective> <mean> <stderr>" /
 // "speed <n> <univariate-ms> <multivariate-ms> <mixed-space-default-ms> <default-ms>".
 
@@ -27,12 +29,15 @@ double best_after(hpt::Sampler& sampler, const hpt::bench::Objective& obj, int n
   trials.reserve(n);
   double best = INFINITY;
   for (int i = 0; i < n; ++i) {
-    auto params = sampler.sample(obj.space, SampleContext{Direction::Minimize, &trials, i});
+    std::map<std::string, Json> attrs;  // What the sampler stores on the trial (generations).
+    auto params =
+        sampler.sample(obj.space, SampleContext{Direction::Minimize, &trials, i, {}, &attrs});
     FrozenTrial t;
     t.number = i;
     t.state = hpt::TrialState::Complete;
     t.value = obj.f(params);
     t.params = std::move(params);
+    t.system_attrs = std::move(attrs);
     best = std::min(best, *t.value);
     trials.push_back(std::move(t));
   }
@@ -131,6 +136,29 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  std::fprintf(stderr, "usage: bench_tpe regret [trials] [seeds] [options-json] | speed [n...]\n");
+  if (mode == "run" && argc > 3) {
+    const hpt::bench::Objective sphere = hpt::bench::on_box("sphere-5d", 5, -5, 5, 0.0, [](const auto& x) {
+      double s = 0;
+      for (double v : x) {
+        s += v * v;
+      }
+      return s;
+    });
+    for (int i = 4; i < argc; ++i) {
+      const int n = std::atoi(argv[i]);
+      auto sampler = hpt::make_sampler(argv[2], Json::parse(argv[3]), 1, sphere.space);
+      timespec start{};
+      timespec end{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+      const double best = best_after(*sampler, sphere, n);
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
+      const double ms = (end.tv_sec - start.tv_sec) * 1e3 + (end.tv_nsec - start.tv_nsec) * 1e-6;
+      std::printf("run\t%d\t%.4f\t%g\n", n, ms / n, best);
+    }
+    return 0;
+  }
+  std::fprintf(stderr,
+               "usage: bench_tpe regret [trials] [seeds] [options-json] [type] | speed [n...] | run "
+               "TYPE OPTIONS [n...]\n");
   return 2;
 }

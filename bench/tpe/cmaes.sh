@@ -1,0 +1,39 @@
+#!/bin/sh
+# Compares hpt's cmaes sampler with Optuna 3.1's CmaEsSampler and prints Markdown tables: mean
+# best-value regret after TRIALS trials over SEEDS seeds (bench/tpe's objectives), and CPU ms per
+# trial of a whole study on the 5-d sphere.
+# Usage: bench/tpe/cmaes.sh [build-dir]   (env: TRIALS=100 SEEDS=30 SIZES="100 1000"; JOBS=k
+# Optuna processes; HPT_OPTIONS='{}' hpt's cmaes options; BENCH_ONLY=name,name)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../../build}
+bin=$build/bench/bench_tpe
+[ -x "$bin" ] || { echo "missing $bin: cmake --build $build --target bench_tpe" >&2; exit 1; }
+trials=${TRIALS:-100}
+seeds=${SEEDS:-30}
+options=${HPT_OPTIONS:-"{}"}
+sizes=${SIZES:-100 1000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$bin" regret "$trials" "$seeds" "$options" cmaes > "$tmp/hpt_regret"
+SAMPLER=cmaes /usr/bin/python3 "$here/bench_optuna.py" regret "$trials" "$seeds" > "$tmp/optuna_regret"
+# shellcheck disable=SC2086
+"$bin" run cmaes "$options" $sizes > "$tmp/hpt_run"
+# shellcheck disable=SC2086
+SAMPLER=cmaes /usr/bin/python3 "$here/bench_optuna.py" run $sizes > "$tmp/optuna_run"
+
+echo "### CMA-ES: mean regret after $trials trials ($seeds seeds, ± standard error; lower is better)"
+echo
+echo "| objective | hpt cmaes | Optuna 3.1 CmaEsSampler | hpt - Optuna in standard errors |"
+echo "|---|---|---|---|"
+paste "$tmp/hpt_regret" "$tmp/optuna_regret" |
+  awk -F '\t' '{ se = sqrt($4 * $4 + $8 * $8); z = se > 0 ? ($3 - $7) / se : 0;
+    printf "| %s | %s ± %s | %s ± %s | %+.1f |\n", $2, $3, $4, $7, $8, z }'
+echo
+echo "### CMA-ES: CPU milliseconds per trial of a whole study (5-d sphere, objective free)"
+echo
+echo "| n trials | hpt cmaes | Optuna 3.1 CmaEsSampler (in-memory storage) |"
+echo "|---|---|---|"
+paste "$tmp/hpt_run" "$tmp/optuna_run" |
+  awk -F '\t' '{ printf "| %s | %s | %s |\n", $2, $3, $7 }'
