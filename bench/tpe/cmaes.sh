@@ -6,6 +6,7 @@
 # Optuna processes; HPT_OPTIONS='{}' hpt's cmaes options; BENCH_ONLY=name,name)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/regret_table.sh"
 build=${1:-$here/../../build}
 bin=$build/bench/bench_tpe
 [ -x "$bin" ] || { echo "missing $bin: cmake --build $build --target bench_tpe" >&2; exit 1; }
@@ -27,9 +28,7 @@ echo "### CMA-ES: mean regret after $trials trials ($seeds seeds, ± standard er
 echo
 echo "| objective | hpt cmaes | Optuna 3.1 CmaEsSampler | hpt - Optuna in standard errors |"
 echo "|---|---|---|---|"
-paste "$tmp/hpt_regret" "$tmp/optuna_regret" |
-  awk -F '\t' '{ se = sqrt($4 * $4 + $8 * $8); z = se > 0 ? ($3 - $7) / se : 0;
-    printf "| %s | %s ± %s | %s ± %s | %+.1f |\n", $2, $3, $4, $7, $8, z }'
+regret_rows "$tmp/hpt_regret" "$tmp/optuna_regret"
 echo
 echo "### CMA-ES: CPU milliseconds per trial of a whole study (5-d sphere, objective free)"
 echo

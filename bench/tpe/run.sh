@@ -8,6 +8,7 @@
 # BENCH_ONLY=name,name limits the objectives)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/regret_table.sh"
 build=${1:-$here/../../build}
 bin=$build/bench/bench_tpe
 [ -x "$bin" ] || { echo "missing $bin: cmake --build $build --target bench_tpe" >&2; exit 1; }
@@ -33,9 +34,7 @@ echo "### Mean regret after $trials trials ($seeds seeds, ± standard error; low
 echo
 echo "| objective | hpt TPE | Optuna 3.1 TPE | hpt - Optuna in standard errors |"
 echo "|---|---|---|---|"
-paste "$tmp/hpt_regret" "$tmp/optuna_regret" |
-  awk -F '\t' '{ se = sqrt($4 * $4 + $8 * $8); z = se > 0 ? ($3 - $7) / se : 0;
-    printf "| %s | %s ± %s | %s ± %s | %+.1f |\n", $2, $3, $4, $7, $8, z }'
+regret_rows "$tmp/hpt_regret" "$tmp/optuna_regret"
 echo
 echo "### CPU milliseconds per suggestion after n COMPLETE trials (5 float params; mixed: the 6-param training-run space)"
 echo

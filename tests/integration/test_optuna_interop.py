@@ -14,6 +14,14 @@ except ImportError:
     HAVE_OPTUNA = False
 
 
+# objectives/quadratic.py's value as an Optuna objective over quadratic_config's search space.
+QUADRATIC = '''def f(trial):
+    x = trial.suggest_float("x", -3, 3)
+    y = trial.suggest_float("y", 0.01, 10, log=True)
+    k = trial.suggest_categorical("kind", ["a", "b"])
+    return (x - 1) ** 2 + (y + 0.5) ** 2 + (0 if k == "a" else 0.3)'''
+
+
 def optuna_py(code):
     return subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=120)
 
@@ -76,11 +84,7 @@ print("ok")
 import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 s = optuna.create_study(study_name="quad", storage="sqlite:///{db}", direction="minimize")
-def f(trial):
-    x = trial.suggest_float("x", -3, 3)
-    y = trial.suggest_float("y", 0.01, 10, log=True)
-    k = trial.suggest_categorical("kind", ["a", "b"])
-    return (x - 1) ** 2 + (y + 0.5) ** 2 + (0 if k == "a" else 0.3)
+{QUADRATIC}
 s.optimize(f, n_trials=5)
 s.enqueue_trial({{"x": 1.0, "y": 0.5, "kind": "a"}})
 """)
@@ -109,11 +113,7 @@ import optuna
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 s = optuna.create_study(study_name="quad", storage="sqlite:///{db}", direction="minimize",
                         sampler=optuna.samplers.CmaEsSampler(seed=0))
-def f(trial):
-    x = trial.suggest_float("x", -3, 3)
-    y = trial.suggest_float("y", 0.01, 10, log=True)
-    k = trial.suggest_categorical("kind", ["a", "b"])
-    return (x - 1) ** 2 + (y + 0.5) ** 2 + (0 if k == "a" else 0.3)
+{QUADRATIC}
 s.optimize(f, n_trials=15)
 """)
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -132,9 +132,8 @@ assert gens[:15] == [None] + [0] * 6 + [1] * 6 + [2] * 2, gens
 assert gens[15:] == [2] * 4 + [3] * 6 + [4] * 5, gens
 best = min(t.value for t in s.trials)
 assert best < min(t.value for t in s.trials[:15]), best
-s.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2
-           + (t.suggest_float("y", 0.01, 10, log=True) + 0.5) ** 2
-           + (0 if t.suggest_categorical("kind", ["a", "b"]) == "a" else 0.3), n_trials=8)
+{QUADRATIC}
+s.optimize(f, n_trials=8)
 assert s.trials[-1].system_attrs["cma:generation"] >= 4, s.trials[-1].system_attrs
 print("ok")
 """)
