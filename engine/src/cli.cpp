@@ -21,6 +21,7 @@
 
 #include "hpt/cli/run_app.hpp"
 #include "hpt/engine/best_experiment.hpp"
+#include "hpt/engine/owner.hpp"
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
@@ -107,9 +108,20 @@ Json trial_json(const FrozenTrial& t) {
   return j;
 }
 
-int run_study_command(const std::string& config_file, int trials, std::optional<double> time_budget,
-                      int jobs, const std::string& storage_url, const std::string& study) {
-  StudyConfig config = load_study_config(config_file);
+namespace {
+
+// A study command's config with its --storage / --study overrides, checked as far as it can be
+// without a database, and its database opened (made, with its folder, if missing).
+struct OpenedStudy {
+  StudyConfig config;
+  RunOptions options;
+  std::unique_ptr<Storage> storage;
+};
+
+OpenedStudy open_study_for(const std::string& config_file, int jobs,
+                           const std::string& storage_url, const std::string& study) {
+  OpenedStudy out{load_study_config(config_file), {}, nullptr};
+  StudyConfig& config = out.config;
   if (jobs > 0) {
     config.jobs = jobs;
   }
@@ -125,11 +137,7 @@ int run_study_command(const std::string& config_file, int trials, std::optional<
     }
     config.name = study;
   }
-  RunOptions options;
-  options.trials = trials;
-  options.time_budget = time_budget;
-  options.trainer_exe = trainer_executable();
-  options.interactive = ::isatty(STDOUT_FILENO) != 0;
+  out.options.trainer_exe = trainer_executable();
   // The place an error names: the flag, or the config's key.
   const std::string where = storage_url.empty() ? config_file + ": study.storage" : "--storage";
   // A study may start a new database in a new folder (e.g. storage: out/study.db); one that
@@ -142,17 +150,27 @@ int run_study_command(const std::string& config_file, int trials, std::optional<
       throw StorageError(where + ": " + problem);
     }
   }
-  check_study(config, options);  // Before a database (or its folder) is made: refused, none is.
-  std::unique_ptr<Storage> storage;
+  check_study(config, out.options);  // Before a database (or its folder) is made: refused, none is.
   try {
     if (!db_folder.empty()) {
       create_folder(db_folder.string());
     }
-    storage = open_storage(config.storage);
+    out.storage = open_storage(config.storage);
   } catch (const std::exception& e) {
     throw StorageError(where + ": " + e.what());
   }
-  return run_study(config, *storage, options, std::cout);
+  return out;
+}
+
+}  // namespace
+
+int run_study_command(const std::string& config_file, int trials, std::optional<double> time_budget,
+                      int jobs, const std::string& storage_url, const std::string& study) {
+  OpenedStudy s = open_study_for(config_file, jobs, storage_url, study);
+  s.options.trials = trials;
+  s.options.time_budget = time_budget;
+  s.options.interactive = ::isatty(STDOUT_FILENO) != 0;
+  return run_study(s.config, *s.storage, s.options, std::cout);
 }
 
 // The names of every parameter of trials, sorted: the csv and table columns.
@@ -403,6 +421,12 @@ struct CommandLine {
   bool force = false;
   CLI::App* copy_cmd = nullptr;
   std::string to_db, to_study;
+  CLI::App* ask_cmd = nullptr;
+  CLI::App* tell_cmd = nullptr;
+  int trial_number = -1;
+  std::vector<double> values;
+  std::string state;
+  bool skip_if_finished = false;
 };
 
 // The study command's flags: --config, --trials, --timeout, --jobs, --storage, --study.
@@ -466,6 +490,31 @@ void add_read_commands(CLI::App& app, CommandLine& cl) {
       ->required();
   cl.copy_cmd->add_option("--study", cl.study, "The study to copy (default: the only study)");
   cl.copy_cmd->add_option("--to-study", cl.to_study, "Its name in TO (default: its own)");
+}
+
+// ask and tell (Optuna's CLI verbs): trials run by another program, one at a time.
+void add_ask_tell_commands(CLI::App& app, CommandLine& cl) {
+  cl.ask_cmd = app.add_subcommand(
+      "ask", "Start the study's next trial and print its number and parameters as JSON, for a "
+             "program of your own to run (Optuna's ask); finish it with hpt tell");
+  cl.ask_cmd->add_option("--config", cl.config_file, "Study config (hpt_config.yaml)")->required();
+  cl.ask_cmd->add_option("--storage", cl.storage_url, "Study database (overrides study.storage)");
+  cl.ask_cmd->add_option("--study", cl.study, "Study name (overrides study.name)");
+  cl.tell_cmd = app.add_subcommand(
+      "tell", "Finish a RUNNING trial with its values, or as pruned or failed (Optuna's tell)");
+  cl.tell_cmd->add_option("DB", cl.db, "Study database")->required();
+  cl.tell_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
+  add_int_option(*cl.tell_cmd, "--trial-number", cl.trial_number, 0,
+                 std::numeric_limits<int>::max(), "The trial's number (hpt ask printed it)")
+      ->required();
+  cl.tell_cmd->add_option("--values", cl.values, "Its objective values, one per direction")
+      ->expected(1, 16);
+  cl.tell_cmd
+      ->add_option("--state", cl.state,
+                   "complete (the default with --values), pruned (its last step's value) or fail")
+      ->check(CLI::IsMember({"complete", "pruned", "fail"}));
+  cl.tell_cmd->add_flag("--skip-if-finished", cl.skip_if_finished,
+                        "A trial already finished is left as it is (exit 0)");
 }
 
 // A database file that must exist (a missing one is named, never made); a server URL passes.
@@ -701,6 +750,84 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
   return 0;
 }
 
+// hpt ask: one line of JSON, Optuna's `optuna ask` output: {"number": N, "params": {...}}.
+int ask_command(const CommandLine& cl) {
+  OpenedStudy s = open_study_for(cl.config_file, 0, cl.storage_url, cl.study);
+  const FrozenTrial trial = ask_trial(s.config, *s.storage, s.options, std::cerr);
+  std::cout << python_json_dumps(Json{{"number", trial.number}, {"params", trial.external_params()}})
+            << "\n";
+  return 0;
+}
+
+// hpt tell: the RUNNING trial finished as Optuna's study.tell finishes it (COMPLETE needs one
+// value per direction, none NaN; PRUNED takes its last step's value; FAIL none). A trial an hpt
+// run on this host is running is refused: its worker's result would be lost.
+int tell_command(const CommandLine& cl) {
+  require_database_file(cl.db);
+  auto storage = open_storage(cl.db);
+  const StudyInfo info = resolve_study(*storage, cl.study);
+  const auto trials = storage->get_all_trials(info.id);
+  const auto it = std::find_if(trials.begin(), trials.end(),
+                               [&](const FrozenTrial& t) { return t.number == cl.trial_number; });
+  if (it == trials.end()) {
+    throw std::runtime_error(fmt::format("study '{}' has no trial {} ({} trials: 0 to {})",
+                                         info.name, cl.trial_number, trials.size(),
+                                         static_cast<int>(trials.size()) - 1));
+  }
+  const FrozenTrial& trial = *it;
+  const std::string state_name = trial_state_name(trial.state);
+  if (is_finished(trial.state) && cl.skip_if_finished) {
+    std::cout << fmt::format("trial {} is already {}: left as it is\n", trial.number, state_name);
+    return 0;
+  }
+  if (trial.state != TrialState::Running) {
+    throw std::runtime_error(fmt::format(
+        "trial {} is {}: only a RUNNING trial can be told{}", trial.number, state_name,
+        is_finished(trial.state) ? " (--skip-if-finished leaves a finished one as it is)" : ""));
+  }
+  const auto owner = trial.system_attrs.find(k_owner_attr);
+  if (owner != trial.system_attrs.end() && owner->second.is_object() &&
+      owner_liveness(Owner::from_json(owner->second)) == OwnerLiveness::Alive) {
+    throw std::runtime_error(fmt::format(
+        "trial {} is being run by hpt (process {}): its worker reports its result", trial.number,
+        Owner::from_json(owner->second).pid));
+  }
+  const std::string state = cl.state.empty() ? "complete" : cl.state;
+  std::vector<double> values = cl.values;
+  if (state != "complete" && !values.empty()) {
+    throw std::invalid_argument("--values: a " + state +
+                                " trial takes no values (as Optuna's tell); leave them out");
+  }
+  if (state == "complete") {
+    if (values.size() != info.directions.size()) {
+      throw std::invalid_argument(fmt::format(
+          "--values: study '{}' has {} objective{}, but {} value{} given", info.name,
+          info.directions.size(), info.directions.size() == 1 ? "" : "s", values.size(),
+          values.size() == 1 ? " was" : "s were"));
+    }
+    if (std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); })) {
+      throw std::invalid_argument("--values: NaN is not a value (tell it with --state fail)");
+    }
+  } else if (state == "pruned") {
+    if (const auto step = trial.last_step(); step && !std::isnan(trial.intermediate_values.at(*step)) &&
+                                             !info.is_multi_objective()) {
+      values = {trial.intermediate_values.at(*step)};
+    }
+  }
+  const TrialState to = state == "complete" ? TrialState::Complete
+                        : state == "pruned" ? TrialState::Pruned
+                                            : TrialState::Fail;
+  if (!storage->set_trial_state_values(trial.id, to, values)) {
+    throw std::runtime_error(
+        fmt::format("trial {} was finished by another process just now", trial.number));
+  }
+  FrozenTrial told;
+  told.values = values;
+  std::cout << fmt::format("trial {} is {}{}\n", trial.number, trial_state_name(to),
+                           values.empty() ? "" : " with values " + values_cell(told, "{}"));
+  return 0;
+}
+
 // The study command: --config FILE with --trials N, --timeout TIME or both (else usage, exit 2).
 int run_study_flags(const CLI::App& app, const CommandLine& cl) {
   if (cl.config_file.empty()) {
@@ -737,6 +864,12 @@ int run_parsed(const CLI::App& app, const CommandLine& cl) {
   if (cl.delete_cmd->parsed()) {
     return delete_study_command(cl.db, cl.study, cl.force);
   }
+  if (cl.ask_cmd->parsed()) {
+    return ask_command(cl);
+  }
+  if (cl.tell_cmd->parsed()) {
+    return tell_command(cl);
+  }
   if (cl.copy_cmd->parsed()) {
     return copy_study_command(
         cl.db, cl.to_db, cl.study,
@@ -765,6 +898,7 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
   add_study_flags(app, cl);
   app.require_subcommand(0, 1);
   add_read_commands(app, cl);
+  add_ask_tell_commands(app, cl);
   for (const auto& add : registrars) {
     add(app);
   }

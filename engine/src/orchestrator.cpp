@@ -297,6 +297,8 @@ class Orchestrator {
   Orchestrator& operator=(const Orchestrator&) = delete;
 
   int run();
+  // ask_trial's work: the study opened, its next trial claimed without owner and sampled.
+  FrozenTrial ask();
 
  private:
   // Checks what can be checked before a study or trial is created: the study name,
@@ -1290,8 +1292,8 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
             ? std::string("waiting for trials running in other processes")
             : fmt::format(
                   "waiting for trials running in other processes; {} {} {} no hpt owner and no "
-                  "heartbeat, so whether its process (Optuna?) is alive cannot be told: if it is "
-                  "gone, give a larger --trials",
+                  "heartbeat (asked by hpt ask, or an Optuna process's), so whether it still runs "
+                  "cannot be told: finish it with hpt tell, or give a larger --trials",
                   m_unchecked.size() == 1 ? "trial" : "trials", fmt::join(m_unchecked, ", "),
                   m_unchecked.size() == 1 ? "has" : "have"));
     waiting_note = true;
@@ -1347,6 +1349,20 @@ void Orchestrator::service_workers() {
   if (status_line_due()) {  // Other processes' trials count too: ask the storage.
     m_progress.tick(static_cast<int>(m_running.size()), done_trials());
   }
+}
+
+FrozenTrial Orchestrator::ask() {
+  preflight();
+  open_study();
+  enqueue_trials();
+  auto claim = m_storage.claim_trial(m_study_id, k_unbounded_trials, Json(),
+                                     [](const FrozenTrial&) { return false; });
+  if (!claim) {  // Only where the study holds k_unbounded_trials trials.
+    throw std::runtime_error(
+        fmt::format("study '{}' cannot take another trial", terminal_text(m_config.name)));
+  }
+  choose_params(claim->trial);
+  return claim->trial;
 }
 
 int Orchestrator::run() {
@@ -1506,6 +1522,13 @@ int run_study(const StudyConfig& config, Storage& storage, const RunOptions& opt
   SignalGuard guard;
   Orchestrator o(config, storage, options, out, workers);
   return run_guarded(o, out);
+}
+
+FrozenTrial ask_trial(const StudyConfig& config, Storage& storage, const RunOptions& options,
+                      std::ostream& out) {
+  ProcessWorkerSet workers;  // Starts none.
+  Orchestrator o(config, storage, options, out, workers);
+  return o.ask();
 }
 
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,

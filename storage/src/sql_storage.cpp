@@ -500,7 +500,11 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
           {now_local(), id});
     }
     upsert_attr(*m_db, "trial_system_attributes", id, k_owner_attr, owner);
-    upsert_heartbeat(*m_db, id);
+    if (owner.is_null()) {  // Kept by no heartbeat: an earlier claim's must not outlive it.
+      m_db->exec("DELETE FROM trial_heartbeats WHERE trial_id = ?", {id});
+    } else {
+      upsert_heartbeat(*m_db, id);
+    }
     upsert_attr(*m_db, "trial_system_attributes", id, k_request_attr, tag(kind));
     return TrialClaim{kind, load_trial(id)};
   };

@@ -63,6 +63,12 @@ def run_hpt(*args, env=None, timeout=600, check=False):
     return proc
 
 
+def run_bounded(*args, seconds=120, env=None):
+    """hpt under `timeout -k`: a runaway or a hang fails the test instead of blocking it."""
+    return subprocess.run(["timeout", "-k", "5", str(seconds), HPT, *args], capture_output=True,
+                          text=True, env=dict(os.environ, **(env or {})))
+
+
 def trials_json(db, study=None):
     args = ["trials", db, "--format", "json"]
     if study:

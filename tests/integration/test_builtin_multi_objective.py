@@ -3,16 +3,13 @@ direction per objective (checked before the first trial), a dotted search-space 
 `hpt best` printing the Pareto front, on the tiny synthetic IDX data of test_builtin_trainer."""
 import json
 import os
-import subprocess
 
-from hpt_harness import HPT, trials_json, write_config
+from hpt_harness import run_bounded, trials_json, write_config
 from test_builtin_trainer import EPOCHS, TinyIdxTest, fixed_section
 
 
 def hpt(*args, env=None, seconds=300):
-    """hpt under `timeout -k`: a runaway or a hang fails the test instead of blocking it."""
-    return subprocess.run(["timeout", "-k", "5", str(seconds), HPT, *args], capture_output=True,
-                          text=True, env=dict(os.environ, **(env or {})))
+    return run_bounded(*args, seconds=seconds, env=env)
 
 
 class BuiltinMultiObjectiveTest(TinyIdxTest):

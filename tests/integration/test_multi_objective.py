@@ -6,7 +6,7 @@ import re
 import sqlite3
 import subprocess
 
-from hpt_harness import HERE, OBJECTIVES, PYTHON, HPT, TempDirTest, two_objective_config, write_config
+from hpt_harness import HERE, PYTHON, TempDirTest, run_bounded, two_objective_config
 from test_dashboard import NODE_PATH, REQUIRED, browser_missing
 
 try:
@@ -28,9 +28,7 @@ def objective(t):
 
 
 def hpt(*args, seconds=120):
-    """hpt under `timeout -k`: a runaway or a hang fails the test instead of blocking it."""
-    return subprocess.run(["timeout", "-k", "5", str(seconds), HPT, *args], capture_output=True,
-                          text=True)
+    return run_bounded(*args, seconds=seconds)
 
 
 def optuna_py(code):

@@ -4,7 +4,7 @@ import os
 import subprocess
 import unittest
 
-from hpt_harness import (OBJECTIVES, PYTHON, TempDirTest, quadratic_config, run_hpt, state_counts, trials_json,
+from hpt_harness import (OBJECTIVES, PYTHON, TempDirTest, quadratic_config, run_bounded, run_hpt, state_counts, trials_json,
                          write_config)
 
 try:
@@ -278,10 +278,7 @@ if __name__ == "__main__":
 
 
 def hpt_bounded(*args, seconds=60):
-    """hpt under `timeout -k`: a runaway or a hang fails the test instead of blocking it."""
-    from hpt_harness import HPT
-    return subprocess.run(["timeout", "-k", "5", str(seconds), HPT, *args], capture_output=True,
-                          text=True)
+    return run_bounded(*args, seconds=seconds)
 
 
 @unittest.skipUnless(HAVE_OPTUNA, "python3-optuna not installed")

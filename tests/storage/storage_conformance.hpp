@@ -348,6 +348,17 @@ inline void check_claim_waiting_first(const StorageFactory& open) {
   CHECK(d->trial.id == w2);
   CHECK_FALSE(s->claim_trial(study, 3, "b", nullptr));
   CHECK(running->trial.number == 0);
+  // Handed back, then claimed with no owner (hpt ask): no heartbeat, not even the old one.
+  REQUIRE(s->set_trial_state_values(w1, TrialState::Waiting, std::vector<double>{}));
+  auto asked = s->claim_trial(study, 10, Json(), nullptr);
+  REQUIRE(asked);
+  CHECK(asked->trial.id == w1);
+  CHECK(asked->trial.system_attrs.at("hpt:owner").is_null());
+  CHECK_FALSE(s->heartbeat_age(w1).has_value());
+  auto fresh = s->claim_trial(study, 10, Json(), nullptr);  // A new trial: none either.
+  REQUIRE(fresh);
+  CHECK(fresh->kind == TrialClaim::Kind::New);
+  CHECK_FALSE(s->heartbeat_age(fresh->trial.id).has_value());
 }
 
 inline void check_claim_orphan(const StorageFactory& open) {
@@ -910,7 +921,7 @@ inline void check_import_study(const StorageFactory& open) {
   /* claim_trial numbers new trials and respects the limit (FAIL does not count). */            \
   HPT_CONFORMANCE_CASE(backend, "claim new and limit",                                          \
                        hpt::conformance::check_claim_new_and_limit, new_db)                     \
-  /* claim_trial takes WAITING trials first, keeping params and fixed_params. */                \
+  /* claim_trial takes WAITING trials first, keeping params; a null owner, no heartbeat. */    \
   HPT_CONFORMANCE_CASE(backend, "claim waiting first",                                          \
                        hpt::conformance::check_claim_waiting_first, new_db)                     \
   /* claim_trial reclaims an orphan: values cleared, params kept, owner and start reset. */     \

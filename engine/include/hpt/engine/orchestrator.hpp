@@ -9,6 +9,7 @@
 
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
+#include "hpt/tuner/trial.hpp"
 
 namespace hpt {
 
@@ -46,6 +47,12 @@ std::string check_study(const StudyConfig& config, const RunOptions& options);
 // workers are processes (ProcessWorkerSet).
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
               std::ostream& out);
+// hpt ask (Optuna's study.ask): opens the study as run_study does (made if missing, with its
+// enqueue entries), claims its next trial (a WAITING one first) and samples its parameters. The
+// trial is left RUNNING with no owner, as Optuna's asked trials are, so no hpt run takes it for
+// dead; hpt tell finishes it. Notes go to out. Throws what run_study's checks throw.
+FrozenTrial ask_trial(const StudyConfig& config, Storage& storage, const RunOptions& options,
+                      std::ostream& out);
 // The same with workers started, read and timed by workers: tests drive a study with a
 // scripted set, without processes or sleeps.
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,

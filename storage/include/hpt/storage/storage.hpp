@@ -92,7 +92,8 @@ class Storage {
   //     WAITING trials is below limit.
   // is_orphan is asked about every RUNNING trial, in number order. Returns std::nullopt when
   // none applies. The claimed trial's system attr
-  // k_owner_attr ("hpt:owner") is set to owner and its heartbeat recorded.
+  // k_owner_attr ("hpt:owner") is set to owner and its heartbeat recorded; a null owner (hpt
+  // ask: a process that keeps no heartbeat, as Optuna's) leaves it with no heartbeat at all.
   virtual std::optional<TrialClaim> claim_trial(
       int64_t study_id, int limit, const Json& owner,
       const std::function<bool(const FrozenTrial&)>& is_orphan) = 0;

@@ -1,0 +1,217 @@
+"""hpt ask / hpt tell (Optuna's CLI verbs): trials run by a program of the user's own."""
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from hpt_harness import (HPT, OBJECTIVES, PYTHON, TempDirTest, private_objective, quadratic_config, run_bounded,
+                         state_counts, trials_json, write_config)
+
+try:
+    import optuna  # noqa: F401  (Debian's python3-optuna)
+    HAVE_OPTUNA = True
+except ImportError:
+    HAVE_OPTUNA = False
+
+
+QUADRATIC_PY = os.path.join(OBJECTIVES, "quadratic.py")
+
+
+def quadratic(params):
+    """objectives/quadratic.py's final value."""
+    return (params["x"] - 1.0) ** 2 + (params["y"] + 0.5) ** 2 + (0.0 if params["kind"] == "a" else 0.3)
+
+
+class AskTellTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.cfg = quadratic_config(self.dir, seed=3)
+        self.db = os.path.join(self.dir, "study.db")
+
+    def ask(self, *extra):
+        proc = run_bounded("ask", "--config", self.cfg, *extra)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(proc.stdout.splitlines()), 1, proc.stdout)
+        return json.loads(proc.stdout)
+
+    def tell(self, *args):
+        return run_bounded("tell", self.db, *args)
+
+    def test_an_ask_tell_loop_samples_as_a_run_does(self):
+        """Asked and told one at a time, a seeded study samples exactly what `hpt --config` samples
+        running the same objective: the same sampler over the same history."""
+        for _ in range(8):
+            trial = self.ask()
+            proc = self.tell("--trial-number", str(trial["number"]), "--values", repr(quadratic(trial["params"])))
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout, f"trial {trial['number']} is COMPLETE with values "
+                                          f"[{quadratic(trial['params'])!r}]\n")
+        asked = trials_json(self.db)
+        run_dir = os.path.join(self.dir, "run")
+        os.mkdir(run_dir)
+        run_cfg = quadratic_config(run_dir, seed=3)
+        run_bounded("--config", run_cfg, "--trials", "8").check_returncode()
+        ran = trials_json(os.path.join(run_dir, "study.db"))
+        self.assertEqual([t["params"] for t in asked], [t["params"] for t in ran])
+        for a, r in zip(asked, ran):
+            self.assertAlmostEqual(a["value"], r["value"], places=12)
+
+    def test_told_trials_count_toward_a_run_and_are_not_run_again(self):
+        first = self.ask()
+        second = self.ask()
+        self.assertEqual((first["number"], second["number"]), (0, 1))
+        self.assertEqual(set(first["params"]), {"x", "y", "kind"})
+        self.assertTrue(-3 <= first["params"]["x"] <= 3 and first["params"]["kind"] in ("a", "b"))
+        self.assertEqual(self.tell("--trial-number", "0", "--values", "0.5").returncode, 0)
+        self.assertEqual(self.tell("--trial-number", "1", "--state", "fail").returncode, 0)
+        run_bounded("--config", self.cfg, "--trials", "3").check_returncode()
+        trials = trials_json(self.db)
+        self.assertEqual(state_counts(trials), {"COMPLETE": 3, "FAIL": 1})
+        self.assertEqual(trials[0]["value"], 0.5)
+        self.assertEqual(trials[0]["params"], first["params"])
+        self.assertEqual(trials[1]["state"], "FAIL")
+
+    def test_an_enqueued_trial_is_asked_first(self):
+        cfg = write_config(self.dir, f"""\
+            study: {{name: quad, direction: minimize, storage: {self.db}}}
+            objective: {{command: [{PYTHON}, {QUADRATIC_PY}]}}
+            search_space:
+              x: {{type: float, low: -3, high: 3}}
+              kind: [a, b]
+            enqueue:
+              - {{x: 1.5}}
+            """, name="enq.yaml")
+        proc = run_bounded("ask", "--config", cfg)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        trial = json.loads(proc.stdout)
+        self.assertEqual(trial["number"], 0)
+        self.assertEqual(trial["params"]["x"], 1.5)
+
+    def test_an_asked_trial_is_never_taken_for_dead(self):
+        """An asked trial keeps no heartbeat: a run with a 1 s heartbeat grace waits for it (and says
+        how to finish it) instead of running it again under its program's feet."""
+        trial = self.ask()
+        cfg = quadratic_config(self.dir, seed=3, extra_study="heartbeat_grace: 1")
+        proc = run_bounded("--config", cfg, "--trials", "2", "--timeout", "4")
+        self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+        self.assertIn("trial 0 has no hpt owner and no heartbeat (asked by hpt ask", proc.stdout + proc.stderr)
+        self.assertIn("finish it with hpt tell", proc.stdout + proc.stderr)
+        trials = trials_json(self.db)
+        self.assertEqual(trials[0]["state"], "RUNNING")
+        self.assertEqual(trials[0]["params"], trial["params"])
+        self.assertEqual(self.tell("--trial-number", "0", "--values", "2").returncode, 0)
+
+    def test_tell_refuses_what_it_cannot_do(self):
+        self.ask()
+        self.ask()
+        self.assertEqual(self.tell("--trial-number", "0", "--values", "1.5").returncode, 0)
+        cases = [
+            (["--trial-number", "0", "--values", "1"],
+             "trial 0 is COMPLETE: only a RUNNING trial can be told (--skip-if-finished leaves a finished "
+             "one as it is)"),
+            (["--trial-number", "9", "--values", "1"], "study 'quad' has no trial 9 (2 trials: 0 to 1)"),
+            (["--trial-number", "1", "--values", "1", "2"],
+             "--values: study 'quad' has 1 objective, but 2 values were given"),
+            (["--trial-number", "1", "--values", "nan"], "--values: NaN is not a value (tell it with --state fail)"),
+            (["--trial-number", "1", "--state", "pruned", "--values", "3"],
+             "--values: a pruned trial takes no values (as Optuna's tell); leave them out"),
+            (["--trial-number", "1"], "--values: study 'quad' has 1 objective, but 0 values were given"),
+            (["--trial-number", "1", "--study", "quadd", "--values", "1"], "no study named 'quadd'"),
+            (["--trial-number", "-1", "--values", "1"], "--trial-number"),
+            (["--trial-number", "1", "--state", "done"], "--state"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                proc = self.tell(*args)
+                self.assertNotEqual(proc.returncode, 0)
+                self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+                self.assertIn(message, proc.stderr)
+        skipped = self.tell("--trial-number", "0", "--values", "9", "--skip-if-finished")
+        self.assertEqual(skipped.returncode, 0, skipped.stderr)
+        self.assertIn("trial 0 is already COMPLETE: left as it is", skipped.stdout)
+        missing = run_bounded("tell", os.path.join(self.dir, "nope.db"), "--trial-number", "0", "--values", "1")
+        self.assertNotEqual(missing.returncode, 0)
+        self.assertIn("nope.db: no such file", missing.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "nope.db")))
+        trials = trials_json(self.db)
+        self.assertEqual([t["state"] for t in trials], ["COMPLETE", "RUNNING"])
+        self.assertEqual(trials[0]["value"], 1.5)
+
+    def test_ask_refuses_a_bad_config_and_writes_nothing(self):
+        cfg = write_config(self.dir, f"""\
+            study: {{name: quad, storage: {self.db}, sampler: {{type: tpee}}}}
+            objective: {{command: [{PYTHON}, {QUADRATIC_PY}]}}
+            search_space: {{x: {{type: float, low: 0, high: 1}}}}
+            """, name="bad.yaml")
+        proc = run_bounded("ask", "--config", cfg)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("bad.yaml:1: study.sampler: unknown sampler type 'tpee' (did you mean 'tpe'?)", proc.stderr)
+        self.assertFalse(os.path.exists(self.db))
+        self.assertNotEqual(run_bounded("ask").returncode, 0)
+
+    def test_tell_refuses_a_trial_an_hpt_run_is_running(self):
+        """Its worker reports that trial's result: a tell would race it."""
+        objective = private_objective(self.dir)
+        cfg = quadratic_config(self.dir, objective_path=objective)
+        run = subprocess.Popen(["timeout", "-k", "5", "60", HPT, "--config", cfg, "--trials", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, OBJ_SLEEP="2"))
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                trials = trials_json(self.db) if os.path.exists(self.db) else []
+                if trials and trials[0]["state"] == "RUNNING":
+                    break
+                time.sleep(0.2)
+            proc = self.tell("--trial-number", "0", "--values", "1")
+            self.assertNotEqual(proc.returncode, 0)
+            self.assertIn("trial 0 is being run by hpt (process", proc.stderr)
+        finally:
+            run.send_signal(signal.SIGINT)
+            run.communicate(timeout=30)
+
+    def test_two_objectives(self):
+        cfg = write_config(self.dir, f"""\
+            study: {{name: mo, directions: [minimize, maximize], storage: {self.db}, pruner: {{type: none}}}}
+            objective: {{command: [{PYTHON}, {QUADRATIC_PY}]}}
+            search_space: {{x: {{type: float, low: 0, high: 1}}}}
+            """, name="mo.yaml")
+        trial = json.loads(run_bounded("ask", "--config", cfg).stdout)
+        proc = self.tell("--trial-number", str(trial["number"]), "--values", "0.25", "3")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "trial 0 is COMPLETE with values [0.25, 3]\n")
+        self.assertEqual(trials_json(self.db)[0]["values"], [0.25, 3])
+
+
+@unittest.skipUnless(HAVE_OPTUNA, "python3-optuna not installed")
+class AskTellOptunaTest(TempDirTest):
+    def test_hpt_tells_optunas_asked_trial_and_optuna_tells_hpts(self):
+        db = os.path.join(self.dir, "study.db")
+        cfg = quadratic_config(self.dir)
+        hpt_trial = json.loads(run_bounded("ask", "--config", cfg).stdout)
+        code = f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+s = optuna.load_study(study_name="quad", storage="sqlite:///{db}")
+t = s.ask()
+t.suggest_float("x", -3, 3)
+print(t.number)
+s.tell({hpt_trial['number']}, 0.75)
+"""
+        proc = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        optuna_number = int(proc.stdout.strip())
+        told = run_bounded("tell", db, "--trial-number", str(optuna_number), "--values", "0.5")
+        self.assertEqual(told.returncode, 0, told.stderr)
+        check = subprocess.run([PYTHON, "-c", f"""
+import optuna
+s = optuna.load_study(study_name="quad", storage="sqlite:///{db}")
+print([(t.number, t.state.name, t.value) for t in s.trials])
+"""], capture_output=True, text=True, timeout=120)
+        self.assertEqual(check.stdout.strip(), "[(0, 'COMPLETE', 0.75), (1, 'COMPLETE', 0.5)]", check.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
