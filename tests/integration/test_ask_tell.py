@@ -212,6 +212,29 @@ print([(t.number, t.state.name, t.value) for t in s.trials])
 """], capture_output=True, text=True, timeout=120)
         self.assertEqual(check.stdout.strip(), "[(0, 'COMPLETE', 0.75), (1, 'COMPLETE', 0.5)]", check.stderr)
 
+    def test_a_pruned_trial_takes_its_last_steps_value(self):
+        """As Optuna's tell(state=PRUNED): the value reported at the largest step (here by Optuna)."""
+        db = os.path.join(self.dir, "study.db")
+        cfg = quadratic_config(self.dir)
+        run_bounded("ask", "--config", cfg).check_returncode()
+        proc = subprocess.run([PYTHON, "-c", f"""
+import optuna
+s = optuna.load_study(study_name="quad", storage="sqlite:///{db}")
+t = s.ask()
+t.report(0.9, 1)
+t.report(0.4, 5)
+t.report(0.7, 3)
+print(t.number)
+"""], capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        pruned = run_bounded("tell", db, "--trial-number", proc.stdout.strip(), "--state", "pruned")
+        self.assertEqual(pruned.returncode, 0, pruned.stderr)
+        self.assertEqual(pruned.stdout, "trial 1 is PRUNED with values [0.4]\n")
+        no_steps = run_bounded("tell", db, "--trial-number", "0", "--state", "pruned")
+        self.assertEqual(no_steps.stdout, "trial 0 is PRUNED\n")
+        trials = trials_json(db)
+        self.assertEqual([(t["state"], t["value"]) for t in trials], [("PRUNED", None), ("PRUNED", 0.4)])
+
 
 if __name__ == "__main__":
     unittest.main()
