@@ -26,6 +26,16 @@ StudyImport copy_of(Storage& from, const StudyInfo& study, const std::string& to
   copy.user_attrs = from.study_user_attrs(study.id);
   copy.system_attrs = from.study_system_attrs(study.id);
   copy.system_attrs.erase(k_study_key_attr);
+  for (const auto* attrs : {&copy.user_attrs, &copy.system_attrs}) {
+    const auto problems = attrs->find(k_read_problems_attr);
+    if (problems != attrs->end()) {  // Written as hpt read it, it would be changed.
+      throw std::runtime_error(
+          fmt::format("cannot copy study '{}' as it is: hpt cannot read its {}", study.name,
+                      problems->second.is_array() && !problems->second.empty()
+                          ? problems->second[0].get<std::string>()
+                          : std::string("attributes")));
+    }
+  }
   copy.trials = from.get_all_trials(study.id);
   // A row hpt cannot read (k_read_problems_attr) would be written as hpt read it: changed.
   size_t unreadable = 0;

@@ -479,8 +479,11 @@ std::map<std::string, Json> SqlStorage::study_attrs(const char* table, int64_t s
     require_study(study_id);
     std::map<std::string, Json> out;
     m_db->query(fmt::format("SELECT \"key\", value_json FROM {} WHERE study_id = ?", table),
-                {study_id},
-                [&](const SqlRow& r) { out[r.text(0)] = stored_json_or_note(r.text(1)); });
+                {study_id}, [&](const SqlRow& r) {
+                  const bool user = std::string(table) == "study_user_attributes";
+                  read_attr_row(out, out, user ? "study user" : "study system",
+                                r.text(0), r.text(1));
+                });
     return out;
   });
 }

@@ -58,12 +58,34 @@ FrozenTrial* TrialAssembler::find(int64_t trial_id) {
   return it == m_index.end() ? nullptr : &m_trials[it->second];
 }
 
-void TrialAssembler::note_problem(FrozenTrial& t, const std::string& problem) {
-  Json& list = t.system_attrs[k_read_problems_attr];
+namespace {
+
+void note_problem_in(std::map<std::string, Json>& notes, const std::string& problem) {
+  Json& list = notes[k_read_problems_attr];
   if (!list.is_array()) {
     list = Json::array();
   }
   list.push_back(problem);
+}
+
+}  // namespace
+
+void read_attr_row(std::map<std::string, Json>& attrs, std::map<std::string, Json>& notes,
+                   const char* kind, std::string key, const std::string& value_json) {
+  if (key == k_read_problems_attr && &attrs == &notes) {
+    return;
+  }
+  std::string problem;
+  Json value = stored_json_or_note(value_json, &problem);
+  if (!problem.empty()) {
+    note_problem_in(notes, fmt::format("{} attribute {}: {}", kind, utf8_prefix(key, 60),
+                                       utf8_prefix(problem, 200)));
+  }
+  attrs[std::move(key)] = std::move(value);
+}
+
+void TrialAssembler::note_problem(FrozenTrial& t, const std::string& problem) {
+  note_problem_in(t.system_attrs, problem);
 }
 
 void TrialAssembler::add_param(int64_t trial_id, const std::string& name, double internal,
@@ -108,16 +130,9 @@ void TrialAssembler::add_intermediate(int64_t trial_id, int64_t step,
 
 void TrialAssembler::add_attr(int64_t trial_id, bool system, std::string key,
                               const std::string& value_json) {
-  FrozenTrial* t = find(trial_id);
-  // k_read_problems_attr is hpt's own in-memory note, never read back from a database.
-  if (t && !(system && key == k_read_problems_attr)) {
-    std::string problem;
-    Json value = stored_json_or_note(value_json, &problem);
-    if (!problem.empty()) {
-      note_problem(*t, fmt::format("{} attribute {}: {}", system ? "system" : "user",
-                                   utf8_prefix(key, 60), utf8_prefix(problem, 200)));
-    }
-    (system ? t->system_attrs : t->user_attrs)[std::move(key)] = std::move(value);
+  if (FrozenTrial* t = find(trial_id)) {
+    read_attr_row(system ? t->system_attrs : t->user_attrs, t->system_attrs,
+                  system ? "system" : "user", std::move(key), value_json);
   }
 }
 

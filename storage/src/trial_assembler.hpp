@@ -3,6 +3,7 @@
 // table and of the per-trial tables (params, values, intermediate values, attributes).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -21,6 +22,13 @@ struct TrialRow {
   std::optional<std::string> start;
   std::optional<std::string> complete;
 };
+
+// An attribute row (key, value_json) read into attrs (a trial's or a study's user or system
+// attributes): its JSON, or for text hpt cannot read a placeholder, with a line naming it (kind:
+// "user" or "system") added to notes' k_read_problems_attr list. A row keyed k_read_problems_attr
+// in the map that holds the notes (hpt's own in-memory note) is never read back from a database.
+void read_attr_row(std::map<std::string, Json>& attrs, std::map<std::string, Json>& notes,
+                   const char* kind, std::string key, const std::string& value_json);
 
 // distribution_json texts parsed once (a study has few distinct ones).
 class DistributionCache {

@@ -1,4 +1,6 @@
+#include <SQLiteCpp/Database.h>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "hpt/engine/study_copy.hpp"
 #include "hpt/storage/attribute_names.hpp"
@@ -102,4 +104,34 @@ TEST_CASE("copy_study into the same database needs a new name, and writes nothin
   REQUIRE(db->get_all_trials(copy.study_id).size() == 1);
   CHECK(db->get_all_trials(copy.study_id)[0].value == 1.5);
   CHECK(db->get_all_trials(id).size() == 1);
+}
+
+// A study attribute whose JSON hpt cannot read would be copied as hpt read it (a placeholder
+// string): the copy is refused, naming it, and nothing is written.
+TEST_CASE("copy_study refuses a study attribute it cannot read") {
+  for (const char* table : {"study_user_attributes", "study_system_attributes"}) {
+    hpt::test::TempDir dir("copy");
+    const std::string path = dir.file("from.db");
+    {
+      auto from = open_storage(path);
+      const int64_t id = from->create_study("s", Direction::Minimize);
+      from->set_study_user_attr(id, "note", "kept");
+      from->set_study_system_attr(id, "sys", 1);
+    }
+    {
+      SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+      raw.exec(fmt::format("UPDATE {} SET value_json = '{{oops'", table));
+    }
+    auto from = open_storage(path, true);
+    const StudyInfo info = *from->find_study("s");
+    const bool user = std::string(table) == "study_user_attributes";
+    const auto attrs = user ? from->study_user_attrs(info.id) : from->study_system_attrs(info.id);
+    REQUIRE(attrs.count(k_read_problems_attr) == 1);
+    INFO(table);
+    CHECK_THROWS_WITH(copy_study(*from, info, *open_storage(dir.file("to.db")), "s"),
+                      Catch::StartsWith(std::string("cannot copy study 's' as it is: hpt cannot "
+                                                    "read its study ") +
+                                        (user ? "user attribute note: " : "system attribute sys: ")));
+    CHECK(open_storage(dir.file("to.db"), true)->list_studies().empty());
+  }
 }

@@ -162,3 +162,23 @@ TEST_CASE("TrialAssembler is empty after take", "[storage][assembler]") {
   a.add_attr(10, false, "k", "1");
   CHECK(a.take().empty());
 }
+
+// An attribute row is its JSON; text hpt cannot read is a placeholder named in the notes, and a
+// row keyed hpt:read_problems is never read back into the map that holds the notes.
+TEST_CASE("read_attr_row", "[storage][assembler]") {
+  std::map<std::string, Json> attrs;
+  std::map<std::string, Json> notes;
+  read_attr_row(attrs, notes, "study user", "a", "[1, 2]");
+  CHECK(attrs.at("a") == Json{1, 2});
+  CHECK(notes.empty());
+  read_attr_row(attrs, notes, "study user", "b", "{oops");
+  CHECK(attrs.at("b").get<std::string>().rfind("<unreadable: ", 0) == 0);
+  REQUIRE(notes.count(k_read_problems_attr) == 1);
+  CHECK(notes.at(k_read_problems_attr).size() == 1);
+  CHECK(notes.at(k_read_problems_attr)[0].get<std::string>().rfind("study user attribute b: ", 0) ==
+        0);
+  read_attr_row(notes, notes, "study user", k_read_problems_attr, "[\"planted\"]");
+  CHECK(notes.at(k_read_problems_attr).size() == 1);
+  read_attr_row(attrs, notes, "study user", k_read_problems_attr, "[\"user's own\"]");
+  CHECK(attrs.at(k_read_problems_attr) == Json{"user's own"});
+}

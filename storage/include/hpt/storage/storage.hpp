@@ -77,6 +77,8 @@ class Storage {
   virtual std::vector<StudyInfo> list_studies() = 0;
   virtual void set_study_user_attr(int64_t study_id, const std::string& key, const Json& v) = 0;
   virtual void set_study_system_attr(int64_t study_id, const std::string& key, const Json& v) = 0;
+  // A study's attributes; a value hpt cannot read is a "<unreadable: why>" string, and the map's
+  // k_read_problems_attr lists each such one.
   virtual std::map<std::string, Json> study_user_attrs(int64_t study_id) = 0;
   virtual std::map<std::string, Json> study_system_attrs(int64_t study_id) = 0;
   // The study system attr key, set to v first when the study has none, in one transaction
