@@ -416,13 +416,13 @@ void parse_enqueue(const YAML::Node& node, const ConfigPath& at, StudyConfig& c)
       const std::string name = key_name(kv.first, entry_at);
       const auto it = std::find(names.begin(), names.end(), name);
       if (it == names.end()) {
-        const bool fixed = c.fixed.contains(name) ||
-                           (c.builtin_trainer() && trainer::sets_setting(c.fixed, name));
+        const bool fixed =
+            c.fixed.contains(name) || (c.builtin_trainer() && trainer::sets_setting(c.fixed, name));
         config_fail(
             entry_at.child(name), kv.first,
             fixed ? fmt::format("'{}' is set in 'fixed', not searched; every trial gets it", name)
-                : fmt::format("unknown parameter '{}'{}; searched: {}", name,
-                              did_you_mean(name, names), fmt::join(names, ", ")));
+                  : fmt::format("unknown parameter '{}'{}; searched: {}", name,
+                                did_you_mean(name, names), fmt::join(names, ", ")));
       }
       const Distribution& dist = c.search_space[static_cast<size_t>(it - names.begin())].second;
       refuse_unread_numbers(kv.second, entry_at.child(name));
@@ -694,9 +694,13 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
     parse_enqueue(root["enqueue"], top.child("enqueue"), c);
   }
   try {
-    if (!make_sampler(c.sampler_type, c.sampler_options, c.sampler_seed, c.search_space)
-             ->multi_objective() &&
-        c.multi_objective()) {
+    const auto sampler =
+        make_sampler(c.sampler_type, c.sampler_options, c.sampler_seed, c.search_space);
+    if (const std::string warning = sampler->space_warning(c.search_space); !warning.empty()) {
+      c.warnings.push_back(config_location(top.child("study.sampler"), root["study"]["sampler"]) +
+                           ": " + warning);
+    }
+    if (!sampler->multi_objective() && c.multi_objective()) {
       throw std::invalid_argument(fmt::format(
           "the {} sampler optimises one objective, but the study has {} directions; use tpe or "
           "nsga2",

@@ -232,3 +232,17 @@ TEST_CASE("CMA-ES ranks a NaN value last", "[cma]") {
   with_inf.tell(b);
   CHECK(with_nan.mean() == with_inf.mean());
 }
+
+// A step size so small that the update overflows (y = 0.3 / 1e-300): the generation is counted,
+// the distribution kept, and ask still answers inside the bounds.
+TEST_CASE("CMA-ES keeps its distribution when an update would overflow", "[cma]") {
+  Cma cma({0.5, 0.5}, 1e-300, {0, 0}, {1, 1});
+  tell_generation(cma, 0, false);
+  CHECK(cma.generation() == 1);
+  CHECK(cma.mean() == std::vector<double>{0.5, 0.5});
+  CHECK(cma.sigma() == 1e-300);
+  hpt::Rng rng(5);
+  const auto x = cma.ask(rng);
+  CHECK(std::isfinite(x[0]));
+  CHECK(x[0] == Approx(0.5));
+}

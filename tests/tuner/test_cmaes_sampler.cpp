@@ -274,6 +274,19 @@ TEST_CASE("cmaes options", "[cmaes]") {
   CHECK(error(Json{{"x0", 3}}) ==
         "cmaes sampler option 'x0' must be a mapping of parameter names to values, but got 3");
   CHECK(error(Json{{"sigma0", 0}}).find("sigma0") != std::string::npos);
+  CHECK(error(Json{{"sigma0", 1e-200}}) ==
+        "cmaes sampler option 'sigma0' must be a number in [1e-10, 1], but got 1e-200");
+  CHECK(error(Json{{"sigma0", 2}}) ==
+        "cmaes sampler option 'sigma0' must be a number in [1e-10, 1], but got 2");
+  CHECK(error(Json{{"inc_popsize", 3}}) ==
+        "cmaes sampler option 'inc_popsize' applies at restarts: give restart_strategy: ipop too");
+  CHECK(error(Json{{"independent_sampler", {{"type", "random"}, {"seed", 3}}}}) ==
+        "cmaes sampler option 'independent_sampler': unknown random sampler option 'seed'");
+  // x0 within the range as written, though a step makes the last grid point 0.9.
+  const SearchSpace stepped{{"s", FloatDistribution{0, 1, false, 0.3}},
+                            {"t", FloatDistribution{0, 1, false, {}}}};
+  CHECK(hpt::cmaes_options_from_json(Json{{"x0", {{"s", 0.9}}}}, stepped).x0.at("s") == 0.9);
+  CHECK(hpt::cmaes_options_from_json(Json{{"x0", {{"s", 1}}}}, stepped).x0.at("s") == 1);
   CHECK(error(Json{{"popsize", 1}}).find("popsize") != std::string::npos);
   CHECK(error(Json{{"popsize", 4294967298.0}}).find("popsize") != std::string::npos);
   CHECK(error(Json{{"restart_strategy", "bipop"}}) ==
@@ -285,5 +298,62 @@ TEST_CASE("cmaes options", "[cmaes]") {
         "cmaes sampler option 'independent_sampler': 'grid' cannot be one; expected random or "
         "tpe");
   CHECK(error(Json{{"independent_sampler", {{"type", "tpe"}, {"n_startup_trial", 3}}}}) ==
-        "unknown tpe sampler option 'n_startup_trial' (did you mean 'n_startup_trials'?)");
+        "cmaes sampler option 'independent_sampler': unknown tpe sampler option "
+        "'n_startup_trial' (did you mean 'n_startup_trials'?)");
+}
+
+// Generations written by hand or by other tools: 3.0 counts as 3 (Python's 3 == 3.0), a restart
+// spelt "restart_01" is no restart Optuna writes, and nothing odd stops the sampler.
+TEST_CASE("cmaes reads generation attributes as Optuna does", "[cmaes]") {
+  SearchSpace space{k_space[0], k_space[1]};
+  auto trials = run(*cmaes(Json{{"popsize", 4}, {"n_startup_trials", 0}}, 1, space), 4, space,
+                    [](const auto& p) { return p.at("x"); });
+  for (auto& t : trials) {
+    t.system_attrs["cma:generation"] = 0.0;
+  }
+  std::map<std::string, Json> attrs;
+  SampleContext ctx(Direction::Minimize, &trials, 4, {}, &attrs);
+  cmaes(Json{{"popsize", 4}, {"n_startup_trials", 0}}, 1, space)->sample(space, ctx);
+  CHECK(attrs.at("cma:generation") == 1);  // Generation 0 was told.
+  for (auto& t : trials) {
+    t.system_attrs = {{"cma:restart_00:generation", 0}};
+  }
+  attrs.clear();
+  cmaes(Json{{"popsize", 4}, {"n_startup_trials", 0}, {"restart_strategy", "ipop"}}, 1, space)
+      ->sample(space, ctx);
+  CHECK(attrs.at("cma:restart_0:generation") == 0);  // Not told: no trial of restart 0.
+}
+
+// 300 generations of one point drive the step size towards 0; the samples stay finite and inside
+// (they used to become NaN, stored as NULL parameters).
+TEST_CASE("cmaes samples stay inside the space after a collapsed history", "[cmaes]") {
+  SearchSpace space{{"a", FloatDistribution{1, 2, false, {}}},
+                    {"b", IntDistribution{0, 9, false, 1}}};
+  std::vector<FrozenTrial> trials;
+  for (int g = 0; g < 300; ++g) {
+    for (int k = 0; k < 6; ++k) {
+      FrozenTrial t;
+      t.number = static_cast<int>(trials.size());
+      t.state = TrialState::Complete;
+      t.value = 1.0;
+      t.params = {{"a", 1.5}, {"b", 4}};
+      t.system_attrs = {{"cma:generation", g}};
+      trials.push_back(t);
+    }
+  }
+  auto sampler = cmaes(Json{{"n_startup_trials", 0}}, 1, space);
+  for (int i = 0; i < 20; ++i) {
+    SampleContext ctx(Direction::Minimize, &trials, static_cast<int>(trials.size()) + i);
+    const auto p = sampler->sample(space, ctx);
+    REQUIRE(hpt::contains(space[0].second, p.at("a")));
+    REQUIRE(hpt::contains(space[1].second, p.at("b")));
+  }
+}
+
+TEST_CASE("cmaes warns when fewer than two float or int parameters vary", "[cmaes]") {
+  CHECK(cmaes()->space_warning(k_space).empty());
+  const SearchSpace one{k_space[0], {"fixed", IntDistribution{2, 2, false, 1}}, k_space[3]};
+  CHECK(cmaes(Json::object(), 1, one)->space_warning(one) ==
+        "the cmaes sampler samples two or more float or int parameters that vary, and this space "
+        "has 1: its random sampler samples every parameter");
 }

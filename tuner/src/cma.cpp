@@ -148,6 +148,11 @@ std::vector<double> Cma::ask(Rng& rng) {
     if (feasible) {
       return x;
     }
+    for (size_t i = 0; i < m_n; ++i) {  // A draw of an overflowed distribution: its mean.
+      if (!std::isfinite(x[i])) {
+        x[i] = m_mean[i];
+      }
+    }
     if (attempt >= m_n_max_resampling) {
       for (size_t i = 0; i < m_n; ++i) {
         x[i] = std::min(std::max(x[i], m_lower[i]), m_upper[i]);
@@ -167,6 +172,24 @@ void Cma::tell(std::vector<std::pair<std::vector<double>, double>> solutions) {
       throw std::invalid_argument("CMA-ES: a solution of another dimension");
     }
   }
+  const Cma before = *this;
+  update(std::move(solutions));
+  if (!finite()) {      // An update that overflowed (a step size near 0 or a hostile history)
+    const int g = m_g;  // changes nothing but the generation count.
+    *this = before;
+    m_g = g;
+  }
+}
+
+bool Cma::finite() const {
+  auto all = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  return std::isfinite(m_sigma) && m_sigma > 0 && all(m_mean) && all(m_C) && all(m_p_sigma) &&
+         all(m_pc);
+}
+
+void Cma::update(std::vector<std::pair<std::vector<double>, double>> solutions) {
   const size_t n = m_n;
   ++m_g;
   std::stable_sort(solutions.begin(), solutions.end(), [](const auto& a, const auto& b) {

@@ -23,6 +23,15 @@ bool is_numeric(const Distribution& d) {
   return !std::holds_alternative<CategoricalDistribution>(d);
 }
 
+// A float or int distribution's range as the config wrote it.
+std::pair<double, double> declared_range(const Distribution& d) {
+  if (const auto* f = std::get_if<FloatDistribution>(&d)) {
+    return {f->low, f->high};
+  }
+  const auto& i = std::get<IntDistribution>(d);
+  return {static_cast<double>(i.low), static_cast<double>(i.high)};
+}
+
 // The parameters CMA-ES samples: float and int ones with more than one value, in space order.
 std::vector<size_t> cma_params(const SearchSpace& space) {
   std::vector<size_t> out;
@@ -63,10 +72,13 @@ std::optional<double> fitness(const FrozenTrial& t, bool consider_pruned, Direct
 
 // The trial's (restart, generation) from its generation attribute, if it has a usable one.
 std::optional<std::pair<int, int>> generation_of(const FrozenTrial& t, bool restarts) {
-  auto number = [](const Json& v) -> std::optional<int> {
-    if (v.is_number_integer() && v.get<int64_t>() >= 0 &&
-        v.get<int64_t>() <= std::numeric_limits<int>::max()) {
-      return v.get<int>();
+  auto number = [](const Json& v) -> std::optional<int> {  // 3 or 3.0, as Python's 3 == 3.0.
+    if (!v.is_number()) {
+      return std::nullopt;
+    }
+    const double d = v.get<double>();
+    if (d >= 0 && d <= std::numeric_limits<int>::max() && d == std::floor(d)) {
+      return static_cast<int>(d);
     }
     return std::nullopt;
   };
@@ -86,8 +98,8 @@ std::optional<std::pair<int, int>> generation_of(const FrozenTrial& t, bool rest
     }
     const std::string digits =
         key.substr(k_prefix.size(), key.size() - k_prefix.size() - k_suffix.size());
-    if (digits.empty() || digits.size() > 9 ||
-        digits.find_first_not_of("0123456789") != std::string::npos) {
+    if (digits.empty() || digits.size() > 9 || (digits.size() > 1 && digits[0] == '0') ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {  // As Python's str(r).
       continue;
     }
     if (const auto g = number(a->second)) {
@@ -98,6 +110,17 @@ std::optional<std::pair<int, int>> generation_of(const FrozenTrial& t, bool rest
 }
 
 }  // namespace
+
+std::string CmaEsSampler::space_warning(const SearchSpace& space) const {
+  const size_t n = cma_params(space).size();
+  if (n >= 2) {
+    return "";
+  }
+  return fmt::format(
+      "the cmaes sampler samples two or more float or int parameters that vary, and this space "
+      "has {}: its {} sampler samples every parameter",
+      n, m_options.independent_type);
+}
 
 std::string cmaes_generation_attr(bool restarts, int restart) {
   return restarts ? fmt::format("cma:restart_{}:generation", restart) : "cma:generation";
@@ -139,17 +162,18 @@ CmaEsOptions cmaes_options_from_json(const Json& json, const SearchSpace& space)
             "(categoricals come from the independent sampler)",
             name));
       }
-      const ParamTransform t = make_transform(it->second);
-      if (!value.is_number() || !(value.get<double>() >= t.dist_low) ||
-          !(value.get<double>() <= t.dist_high)) {
+      const auto [low, high] = declared_range(it->second);
+      if (!value.is_number() || !(value.get<double>() >= low) || !(value.get<double>() <= high)) {
         throw std::invalid_argument(
             fmt::format("cmaes sampler option 'x0': '{}' must be a number in [{}, {}], but got {}",
-                        name, t.dist_low, t.dist_high, value.dump()));
+                        name, low, high, value.dump()));
       }
       o.x0[name] = value.get<double>();
     }
   }
-  o.sigma0 = r.get_double("sigma0", o.sigma0, std::numeric_limits<double>::min(), 1e6);
+  // A fraction of each range: below 1e-10 (Optuna's floor) the updates overflow; above 1 most
+  // samples are clipped onto the bounds.
+  o.sigma0 = r.get_double("sigma0", o.sigma0, 1e-10, 1.0);
   o.n_startup_trials = static_cast<int>(
       r.get_int("n_startup_trials", o.n_startup_trials, 0, std::numeric_limits<int>::max()));
   const Json independent = r.get_json("independent_sampler");
@@ -171,7 +195,12 @@ CmaEsOptions cmaes_options_from_json(const Json& json, const SearchSpace& space)
         "cmaes sampler option 'independent_sampler': '{}'{} cannot be one; expected random or tpe",
         o.independent_type, did_you_mean(o.independent_type, {"random", "tpe"})));
   }
-  make_sampler(o.independent_type, o.independent_options, 0, space);  // Its options' errors.
+  try {
+    make_sampler(o.independent_type, o.independent_options, 0, space);  // Its options' errors.
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(
+        fmt::format("cmaes sampler option 'independent_sampler': {}", e.what()));
+  }
   o.consider_pruned_trials = r.get_bool("consider_pruned_trials", o.consider_pruned_trials);
   const Json restart = r.get_json("restart_strategy");
   if (restart == "ipop") {
@@ -182,6 +211,10 @@ CmaEsOptions cmaes_options_from_json(const Json& json, const SearchSpace& space)
                     restart.dump(), restart == "bipop" ? " (hpt does not offer bipop)" : ""));
   }
   o.popsize = static_cast<int>(r.get_int("popsize", o.popsize, 2, k_max_popsize));
+  if (r.has("inc_popsize") && !o.ipop) {
+    throw std::invalid_argument(
+        "cmaes sampler option 'inc_popsize' applies at restarts: give restart_strategy: ipop too");
+  }
   o.inc_popsize = static_cast<int>(r.get_int("inc_popsize", o.inc_popsize, 1, 1000));
   r.finish();
   return o;

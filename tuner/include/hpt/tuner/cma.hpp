@@ -30,7 +30,9 @@ class Cma {
   // A solution inside the bounds: up to n_max_resampling draws, then the last one clipped.
   std::vector<double> ask(Rng& rng);
   // One generation: population_size (solution, value to minimise) pairs. A NaN value ranks last.
-  // Throws std::invalid_argument for another count or a solution of another dimension.
+  // An update that would leave the distribution non-finite (overflow) only counts the
+  // generation. Throws std::invalid_argument for another count or a solution of another
+  // dimension.
   void tell(std::vector<std::pair<std::vector<double>, double>> solutions);
   // cmaes' termination tests (tolfun, tolx, tolxup, no-effect coordinate and axis, condition
   // number of C above 1e14): true when a restart would serve better than another generation.
@@ -38,6 +40,8 @@ class Cma {
 
  private:
   void decompose();  // B and D from C (symmetrised; a negative eigenvalue becomes 1e-8).
+  void update(std::vector<std::pair<std::vector<double>, double>> solutions);  // tell's maths.
+  bool finite() const;  // Mean, step size (> 0), covariance and paths are finite.
 
   size_t m_n;
   int m_popsize;

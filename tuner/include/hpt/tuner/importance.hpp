@@ -52,8 +52,9 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
                                                 const FanovaOptions& options = {});
 
 // The power of two 2^-e that brings the largest finite |value| into [0.5, 1) (1 if there is
-// none or it is 0; at most 2^1023 for subnormal values). Multiplying by it is exact (short of underflow) and leaves variance
-// ratios unchanged, and it keeps sums of squares finite where values near DBL_MAX overflow.
+// none or it is 0; at most 2^1023 for subnormal values). Multiplying by it is exact (short of
+// underflow) and leaves variance ratios unchanged, and it keeps sums of squares finite where values
+// near DBL_MAX overflow.
 double unit_scale(const std::vector<double>& values);
 
 // (name, importance) pairs, largest first (ties by name).

@@ -20,8 +20,7 @@ bool is_best_candidate(const FrozenTrial& t, size_t n_objectives);
 // The index in trials of the single-objective best trial: the best value by is_better among
 // is_best_candidate(t, 1) trials, the lowest number among equal values; std::nullopt if none.
 // Every "best trial" (hpt best, the run's summary, reports, dashboard) is this one.
-std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials,
-                                       Direction direction);
+std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials, Direction direction);
 
 // The is_best_candidate trials that no other such trial
 // dominates (the Pareto front; for one direction the best trials, ties included), ordered by

@@ -27,8 +27,8 @@ class OptionReader {
   int64_t get_int(const std::string& name, int64_t fallback, int64_t min_value,
                   int64_t max_value = std::numeric_limits<int64_t>::max());
   // An integer >= min_value or the string "auto" (std::nullopt); fallback if absent.
-  std::optional<int64_t> get_int_or_auto(const std::string& name,
-                                         std::optional<int64_t> fallback, int64_t min_value);
+  std::optional<int64_t> get_int_or_auto(const std::string& name, std::optional<int64_t> fallback,
+                                         int64_t min_value);
   double get_double(const std::string& name, double fallback, double min_value, double max_value);
   // Returns the raw value (null if absent) and marks the option as known.
   Json get_json(const std::string& name);

@@ -16,7 +16,7 @@ namespace hpt {
 struct PruneContext {
   Direction direction = Direction::Minimize;
   const std::vector<FrozenTrial>* trials = nullptr;  // Every trial of the study, any state.
-  std::string study_name;                             // Hyperband hashes it into brackets.
+  std::string study_name;                            // Hyperband hashes it into brackets.
 };
 
 struct PruneDecision {
