@@ -16,13 +16,14 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 
 #include "hpt/cli/run_app.hpp"
 #include "hpt/engine/best_experiment.hpp"
-#include "hpt/engine/owner.hpp"
 #include "hpt/engine/orchestrator.hpp"
+#include "hpt/engine/owner.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/study_config.hpp"
 #include "hpt/engine/study_copy.hpp"
@@ -118,8 +119,8 @@ struct OpenedStudy {
   std::unique_ptr<Storage> storage;
 };
 
-OpenedStudy open_study_for(const std::string& config_file, int jobs,
-                           const std::string& storage_url, const std::string& study) {
+OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::string& storage_url,
+                           const std::string& study) {
   OpenedStudy out{load_study_config(config_file), {}, nullptr};
   StudyConfig& config = out.config;
   if (jobs > 0) {
@@ -202,7 +203,7 @@ std::string trials_csv(const std::vector<FrozenTrial>& trials, size_t objectives
     const Json p = t.external_params();
     out << t.number << "," << trial_state_name(t.state) << ",";
     for (size_t i = 0; i < objectives; ++i) {
-      out << (objectives == 1 ? value_text(t.value)
+      out << (objectives == 1       ? value_text(t.value)
               : i < t.values.size() ? value_text(t.values[i])
                                     : "")
           << ",";
@@ -492,11 +493,32 @@ void add_read_commands(CLI::App& app, CommandLine& cl) {
   cl.copy_cmd->add_option("--to-study", cl.to_study, "Its name in TO (default: its own)");
 }
 
+// A told value as Python's float() reads it: a decimal (blanks around it allowed; beyond a
+// double, ±inf), or inf / infinity / nan in any case with a sign (NaN is refused later, by name).
+std::optional<double> value_of_text(const std::string& text) {
+  static const std::regex k_value(
+      "[ \t\n]*([+-]?)(?:([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|(inf|infinity|nan))"
+      "[ \t\n]*",
+      std::regex::icase);
+  std::smatch m;
+  if (!std::regex_match(text, m, k_value)) {
+    return std::nullopt;
+  }
+  const double sign = m[1] == "-" ? -1.0 : 1.0;
+  if (m[4].matched) {
+    return m[4].length() == 3 && std::tolower(static_cast<unsigned char>(m[4].str()[0])) == 'n'
+               ? std::numeric_limits<double>::quiet_NaN()
+               : sign * std::numeric_limits<double>::infinity();
+  }
+  return sign * std::strtod((m[2].str() + m[3].str()).c_str(), nullptr);  // C locale.
+}
+
 // ask and tell (Optuna's CLI verbs): trials run by another program, one at a time.
 void add_ask_tell_commands(CLI::App& app, CommandLine& cl) {
   cl.ask_cmd = app.add_subcommand(
-      "ask", "Start the study's next trial and print its number and parameters as JSON, for a "
-             "program of your own to run (Optuna's ask); finish it with hpt tell");
+      "ask",
+      "Start the study's next trial and print its number and parameters as JSON, for a "
+      "program of your own to run (Optuna's ask); finish it with hpt tell");
   cl.ask_cmd->add_option("--config", cl.config_file, "Study config (hpt_config.yaml)")->required();
   cl.ask_cmd->add_option("--storage", cl.storage_url, "Study database (overrides study.storage)");
   cl.ask_cmd->add_option("--study", cl.study, "Study name (overrides study.name)");
@@ -507,8 +529,25 @@ void add_ask_tell_commands(CLI::App& app, CommandLine& cl) {
   add_int_option(*cl.tell_cmd, "--trial-number", cl.trial_number, 0,
                  std::numeric_limits<int>::max(), "The trial's number (hpt ask printed it)")
       ->required();
-  cl.tell_cmd->add_option("--values", cl.values, "Its objective values, one per direction")
-      ->expected(1, 16);
+  cl.tell_cmd
+      ->add_option_function<std::vector<std::string>>(
+          "--values",
+          [&cl](const std::vector<std::string>& texts) {
+            cl.values.clear();
+            for (const auto& text : texts) {
+              const auto v = value_of_text(text);
+              if (!v) {
+                throw CLI::ValidationError(
+                    "--values", fmt::format("'{}' is not a number (a decimal such as 0.25, 1e-3, "
+                                            "inf or -inf)",
+                                            terminal_text(text)));
+              }
+              cl.values.push_back(*v);
+            }
+          },
+          "Its objective values, one per direction")
+      ->type_name("FLOAT ...")
+      ->expected(1, CLI::detail::expected_max_vector_size);
   cl.tell_cmd
       ->add_option("--state", cl.state,
                    "complete (the default with --values), pruned (its last step's value) or fail")
@@ -577,12 +616,12 @@ Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
     for (Direction d : s.directions) {
       directions.push_back(direction_name(d));
     }
-    out.push_back({{"name", s.name},
-                   {"direction", directions},
-                   {"n_trials", trials->size()},
-                   {"datetime_start", start ? Json(format_datetime(*start, TimeZone::Local)
-                                                       .substr(0, 19))
-                                            : Json()}});
+    out.push_back(
+        {{"name", s.name},
+         {"direction", directions},
+         {"n_trials", trials->size()},
+         {"datetime_start",
+          start ? Json(format_datetime(*start, TimeZone::Local).substr(0, 19)) : Json()}});
   }
   return out;
 }
@@ -651,8 +690,7 @@ int print_best(const std::string& db, const std::string& study, const std::strin
                      : fmt::format("study '{}' has {} COMPLETE trial{}, but none with a value "
                                    "for each of its {} objective{} (see hpt trials)",
                                    info.name, complete, complete == 1 ? "" : "s",
-                                   info.directions.size(),
-                                   info.directions.size() == 1 ? "" : "s"));
+                                   info.directions.size(), info.directions.size() == 1 ? "" : "s"));
     return 1;
   }
   const auto model_folders = reports::log_folders(db, {});  // Where trials' models are found.
@@ -720,8 +758,7 @@ int delete_study_command(const std::string& db, const std::string& name, bool fo
   std::cout << terminal_text(fmt::format(
                    "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
                    trials.size() == 1 ? "" : "s", redact_credentials(db),
-                   folder ? fmt::format("; its trials folder is left as it is: {}", *folder)
-                          : ""))
+                   folder ? fmt::format("; its trials folder is left as it is: {}", *folder) : ""))
             << "\n";
   return 0;
 }
@@ -734,10 +771,10 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
   const StudyInfo info = resolve_study(*from, study);
   const std::string name = to_study.value_or(info.name);
   const StudyCopy copy = copy_study_to(*from, info, to_db, name);
-  std::cout << terminal_text(fmt::format(
-                   "copied study '{}' and its {} trial{} from {} to {}{}", info.name, copy.trials,
-                   copy.trials == 1 ? "" : "s", redact_credentials(from_db),
-                   redact_credentials(to_db), name == info.name ? "" : " as '" + name + "'"))
+  std::cout << terminal_text(fmt::format("copied study '{}' and its {} trial{} from {} to {}{}",
+                                         info.name, copy.trials, copy.trials == 1 ? "" : "s",
+                                         redact_credentials(from_db), redact_credentials(to_db),
+                                         name == info.name ? "" : " as '" + name + "'"))
             << "\n";
   if (copy.handed_back > 0) {
     std::cout << fmt::format(
@@ -753,9 +790,19 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
 // hpt ask: one line of JSON, Optuna's `optuna ask` output: {"number": N, "params": {...}}.
 int ask_command(const CommandLine& cl) {
   OpenedStudy s = open_study_for(cl.config_file, 0, cl.storage_url, cl.study);
-  const FrozenTrial trial = ask_trial(s.config, *s.storage, s.options, std::cerr);
-  std::cout << python_json_dumps(Json{{"number", trial.number}, {"params", trial.external_params()}})
-            << "\n";
+  s.options.trials = k_unbounded_trials;
+  ask_trial(s.config, *s.storage, s.options, std::cerr, [](const FrozenTrial& trial) {
+    std::cout << python_json_dumps(
+                     Json{{"number", trial.number}, {"params", trial.external_params()}})
+              << std::endl;
+    if (!std::cout) {  // Unseen, the trial's number would be lost: handed back instead.
+      const int err = errno;
+      std::cout.clear();  // Said here, once.
+      std::clearerr(stdout);
+      throw std::runtime_error(
+          fmt::format("cannot write trial {} to the output: {}", trial.number, std::strerror(err)));
+    }
+  });
   return 0;
 }
 
@@ -764,15 +811,16 @@ int ask_command(const CommandLine& cl) {
 // run on this host is running is refused: its worker's result would be lost.
 int tell_command(const CommandLine& cl) {
   require_database_file(cl.db);
-  auto storage = open_storage(cl.db);
-  const StudyInfo info = resolve_study(*storage, cl.study);
-  const auto trials = storage->get_all_trials(info.id);
+  auto reader = open_storage(cl.db, true);  // Read first: a file that is no study stays as it is.
+  const StudyInfo info = resolve_study(*reader, cl.study);
+  const auto trials = reader->get_all_trials(info.id);
   const auto it = std::find_if(trials.begin(), trials.end(),
                                [&](const FrozenTrial& t) { return t.number == cl.trial_number; });
   if (it == trials.end()) {
-    throw std::runtime_error(fmt::format("study '{}' has no trial {} ({} trials: 0 to {})",
-                                         info.name, cl.trial_number, trials.size(),
-                                         static_cast<int>(trials.size()) - 1));
+    throw std::runtime_error(
+        trials.empty() ? fmt::format("study '{}' has no trials yet", info.name)
+                       : fmt::format("study '{}' has no trial {} ({} trials: 0 to {})", info.name,
+                                     cl.trial_number, trials.size(), trials.size() - 1));
   }
   const FrozenTrial& trial = *it;
   const std::string state_name = trial_state_name(trial.state);
@@ -785,41 +833,53 @@ int tell_command(const CommandLine& cl) {
         "trial {} is {}: only a RUNNING trial can be told{}", trial.number, state_name,
         is_finished(trial.state) ? " (--skip-if-finished leaves a finished one as it is)" : ""));
   }
+  // A trial an hpt run owns is that run's to finish: refused while its owner lives here, or,
+  // elsewhere (another host or container), while its heartbeat is fresh.
   const auto owner = trial.system_attrs.find(k_owner_attr);
-  if (owner != trial.system_attrs.end() && owner->second.is_object() &&
-      owner_liveness(Owner::from_json(owner->second)) == OwnerLiveness::Alive) {
-    throw std::runtime_error(fmt::format(
-        "trial {} is being run by hpt (process {}): its worker reports its result", trial.number,
-        Owner::from_json(owner->second).pid));
+  if (owner != trial.system_attrs.end() && owner->second.is_object()) {
+    const Owner o = Owner::from_json(owner->second);
+    const auto liveness = owner_liveness(o);
+    const auto age = reader->heartbeat_age(trial.id);
+    if (liveness == OwnerLiveness::Alive ||
+        (liveness == OwnerLiveness::Unknown && age && *age < StudyConfig{}.heartbeat_grace)) {
+      throw std::runtime_error(fmt::format(
+          "trial {} is being run by hpt (process {} on {}{}): its worker reports its result",
+          trial.number, o.pid, terminal_text(o.host),
+          age ? fmt::format(", last heartbeat {:.0f} s ago", *age) : ""));
+    }
   }
   const std::string state = cl.state.empty() ? "complete" : cl.state;
   std::vector<double> values = cl.values;
   if (state != "complete" && !values.empty()) {
-    throw std::invalid_argument("--values: a " + state +
-                                " trial takes no values (as Optuna's tell); leave them out");
+    throw ConfigError("--values: a " + state +
+                      " trial takes no values (as Optuna's tell); leave them out");
   }
   if (state == "complete") {
     if (values.size() != info.directions.size()) {
-      throw std::invalid_argument(fmt::format(
-          "--values: study '{}' has {} objective{}, but {} value{} given", info.name,
-          info.directions.size(), info.directions.size() == 1 ? "" : "s", values.size(),
-          values.size() == 1 ? " was" : "s were"));
+      throw ConfigError(fmt::format("--values: study '{}' has {} objective{}, but {} value{} given",
+                                    info.name, info.directions.size(),
+                                    info.directions.size() == 1 ? "" : "s", values.size(),
+                                    values.size() == 1 ? " was" : "s were"));
     }
     if (std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); })) {
-      throw std::invalid_argument("--values: NaN is not a value (tell it with --state fail)");
+      throw ConfigError("--values: NaN is not a value (tell it with --state fail)");
     }
   } else if (state == "pruned") {
-    if (const auto step = trial.last_step(); step && !std::isnan(trial.intermediate_values.at(*step)) &&
-                                             !info.is_multi_objective()) {
+    if (const auto step = trial.last_step();
+        step && !std::isnan(trial.intermediate_values.at(*step)) && !info.is_multi_objective()) {
       values = {trial.intermediate_values.at(*step)};
     }
   }
   const TrialState to = state == "complete" ? TrialState::Complete
                         : state == "pruned" ? TrialState::Pruned
                                             : TrialState::Fail;
-  if (!storage->set_trial_state_values(trial.id, to, values)) {
-    throw std::runtime_error(
-        fmt::format("trial {} was finished by another process just now", trial.number));
+  // Written only if the trial is still RUNNING with the owner it was read with: a run that
+  // claimed it meanwhile (its owner had died) keeps it.
+  auto storage = open_storage(cl.db);
+  const Json* read_owner = owner != trial.system_attrs.end() ? &owner->second : nullptr;
+  if (!storage->set_trial_state_values(trial.id, to, values, read_owner)) {
+    throw std::runtime_error(fmt::format(
+        "trial {} was finished or taken over by another process just now", trial.number));
   }
   FrozenTrial told;
   told.values = values;

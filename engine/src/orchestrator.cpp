@@ -32,7 +32,7 @@
 #include "hpt/engine/worker_process.hpp"
 #include "hpt/engine/worker_set.hpp"
 #include "hpt/experiment/experiment_config.hpp"
-#include "hpt/reports/trial_model_view.hpp"
+#include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/folder.hpp"
@@ -40,6 +40,7 @@
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/io/usable_cores.hpp"
 #include "hpt/io/utf8.hpp"
+#include "hpt/reports/trial_model_view.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/tuner/pruner.hpp"
@@ -297,8 +298,9 @@ class Orchestrator {
   Orchestrator& operator=(const Orchestrator&) = delete;
 
   int run();
-  // ask_trial's work: the study opened, its next trial claimed without owner and sampled.
-  FrozenTrial ask();
+  // ask_trial's work: the study opened, its next trial claimed without owner, sampled and
+  // published.
+  FrozenTrial ask(const std::function<void(const FrozenTrial&)>& publish);
 
  private:
   // Checks what can be checked before a study or trial is created: the study name,
@@ -426,7 +428,7 @@ class Orchestrator {
   TimePoint m_last_heartbeat;
   TimePoint m_last_tick{};
   TimePoint m_file_checked{};
-  std::string m_study_key;  // k_study_key_attr, as its folder records it.
+  std::string m_study_key;              // k_study_key_attr, as its folder records it.
   std::optional<TimePoint> m_deadline;  // --timeout: when this run stops starting trials.
   TimePoint m_study_checked{};          // When check_study_kept last read the study's key.
   bool m_deadline_noted = false;        // Said that trials still running are waited for.
@@ -694,10 +696,10 @@ std::map<std::string, double> Orchestrator::kept_params(const FrozenTrial& trial
       try {
         chosen[name] = to_internal(dist, enqueued.at(name));
         if (!contains(dist, chosen[name])) {  // Run as given, with Optuna's warning.
-          m_progress.note(fmt::format("trial {}: enqueued {} = {} is outside the search space ({}); "
-                                      "run as given, as Optuna does",
-                                      trial.number, name, enqueued.at(name).dump(),
-                                      distribution_text(dist)));
+          m_progress.note(
+              fmt::format("trial {}: enqueued {} = {} is outside the search space ({}); "
+                          "run as given, as Optuna does",
+                          trial.number, name, enqueued.at(name).dump(), distribution_text(dist)));
         }
       } catch (const std::invalid_argument& e) {
         m_progress.note(
@@ -1099,7 +1101,9 @@ void Orchestrator::stop_if_asked() {
   }
   // A script's `kill -TSTP; kill -CONT` sends both within microseconds: the continue is given
   // time to come before anything is stopped, and is looked for again just before.
-  const auto wanted = [at = g_ctrl_z_at.load()] { return g_stop_signals == 0 && g_continued == at; };
+  const auto wanted = [at = g_ctrl_z_at.load()] {
+    return g_stop_signals == 0 && g_continued == at;
+  };
   std::this_thread::sleep_for(k_ctrl_z_settle);
   if (!wanted()) {
     return;
@@ -1107,8 +1111,7 @@ void Orchestrator::stop_if_asked() {
   const size_t n = m_running.size();
   m_progress.note(fmt::format("stopped (Ctrl-Z) with {} running {}; fg continues", n,
                               n == 1 ? "trial" : "trials"));
-  const double seconds =
-      std::chrono::duration<double>(m_workers.stop_with_workers(wanted)).count();
+  const double seconds = std::chrono::duration<double>(m_workers.stop_with_workers(wanted)).count();
   m_progress.note(
       fmt::format("continued after {:.0f} s{}", seconds,
                   n > 0 && m_config.timeout ? " (not counted in objective.timeout)" : ""));
@@ -1141,7 +1144,8 @@ void Orchestrator::stop_all(bool immediately) {
     }
     if (r->final || r->pruned || !r->stop_reason.empty()) {
       const WorkerResult result = m_workers.reap(r->worker);
-      if (r->final && r->stop_reason.empty() && !result.exit_problem.empty()) {  // Not just exiting by itself.
+      if (r->final && r->stop_reason.empty() &&
+          !result.exit_problem.empty()) {  // Not just exiting by itself.
         r->stop_reason = fmt::format(
             "ended by a stop signal {:.1f} s after it printed its final value without exiting",
             std::chrono::duration<double>(stopped_at - *r->final_at).count());
@@ -1314,7 +1318,8 @@ int Orchestrator::budget_spent() {
   m_out << fmt::format(
       "hpt: --timeout {} spent: the study has {} finished trials{} ({} more than at the start)\n",
       Progress::format_budget(*m_options.time_budget), done,
-      m_options.trials == k_unbounded_trials ? "" : fmt::format(" of --trials {}", m_options.trials),
+      m_options.trials == k_unbounded_trials ? ""
+                                             : fmt::format(" of --trials {}", m_options.trials),
       done - m_done_at_start);
   summarize();
   return k_exit_ok;
@@ -1351,17 +1356,38 @@ void Orchestrator::service_workers() {
   }
 }
 
-FrozenTrial Orchestrator::ask() {
+FrozenTrial Orchestrator::ask(const std::function<void(const FrozenTrial&)>& publish) {
   preflight();
   open_study();
   enqueue_trials();
-  auto claim = m_storage.claim_trial(m_study_id, k_unbounded_trials, Json(),
-                                     [](const FrozenTrial&) { return false; });
-  if (!claim) {  // Only where the study holds k_unbounded_trials trials.
+  // As claim_next: an exhausted grid makes no new trial (WAITING ones are still taken).
+  const int limit =
+      sampler_exhausted()
+          ? m_storage.count_trials(m_study_id, {TrialState::Complete, TrialState::Pruned,
+                                                TrialState::Running, TrialState::Waiting})
+          : k_unbounded_trials;
+  SignalDeferral deferral;  // Ctrl-C takes effect once the trial is published (or handed back).
+  auto claim =
+      m_storage.claim_trial(m_study_id, limit, Json(), [](const FrozenTrial&) { return false; });
+  if (!claim) {
     throw std::runtime_error(
-        fmt::format("study '{}' cannot take another trial", terminal_text(m_config.name)));
+        limit < k_unbounded_trials
+            ? fmt::format("every point of the grid of study '{}' has a trial: nothing to ask",
+                          terminal_text(m_config.name))
+            : fmt::format("study '{}' cannot take another trial", terminal_text(m_config.name)));
   }
-  choose_params(claim->trial);
+  try {
+    choose_params(claim->trial);
+    publish(claim->trial);
+  } catch (...) {
+    try {
+      m_storage.set_trial_state_values(claim->trial.id, TrialState::Waiting, std::vector<double>{});
+      m_progress.note(fmt::format("trial {} is WAITING again: the next ask or run takes it",
+                                  claim->trial.number));
+    } catch (const std::exception&) {  // The error that got here is the one to tell.
+    }
+    throw;
+  }
   return claim->trial;
 }
 
@@ -1525,10 +1551,10 @@ int run_study(const StudyConfig& config, Storage& storage, const RunOptions& opt
 }
 
 FrozenTrial ask_trial(const StudyConfig& config, Storage& storage, const RunOptions& options,
-                      std::ostream& out) {
+                      std::ostream& out, const std::function<void(const FrozenTrial&)>& publish) {
   ProcessWorkerSet workers;  // Starts none.
   Orchestrator o(config, storage, options, out, workers);
-  return o.ask();
+  return o.ask(publish);
 }
 
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,

@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -119,13 +120,17 @@ class AskTellTest(TempDirTest):
              "--values: a pruned trial takes no values (as Optuna's tell); leave them out"),
             (["--trial-number", "1"], "--values: study 'quad' has 1 objective, but 0 values were given"),
             (["--trial-number", "1", "--study", "quadd", "--values", "1"], "no study named 'quadd'"),
+            (["--trial-number", "1", "--values", "0x10"], "--values: '0x10' is not a number"),
+            (["--trial-number", "1", "--values", *map(str, range(17))],
+             "--values: study 'quad' has 1 objective, but 17 values were given"),
             (["--trial-number", "-1", "--values", "1"], "--trial-number"),
             (["--trial-number", "1", "--state", "done"], "--state"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
                 proc = self.tell(*args)
-                self.assertNotEqual(proc.returncode, 0)
+                usage = message.startswith("--")  # A mistake on the command line: exit 2.
+                self.assertEqual(proc.returncode, 2 if usage else 1, proc.stderr)
                 self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
                 self.assertIn(message, proc.stderr)
         skipped = self.tell("--trial-number", "0", "--values", "9", "--skip-if-finished")
@@ -135,9 +140,17 @@ class AskTellTest(TempDirTest):
         self.assertNotEqual(missing.returncode, 0)
         self.assertIn("nope.db: no such file", missing.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "nope.db")))
+        empty = os.path.join(self.dir, "empty.db")
+        open(empty, "w").close()
+        proc = run_bounded("tell", empty, "--trial-number", "0", "--values", "1")
+        self.assertIn("empty.db: empty database (no Optuna study schema)", proc.stderr)
+        self.assertEqual(os.path.getsize(empty), 0)  # Not made a study database.
+        spaced = self.tell("--trial-number", "1", "--values", " 1e400 ")  # As Python's float().
+        self.assertEqual(spaced.returncode, 0, spaced.stderr)
+        self.assertEqual(spaced.stdout, "trial 1 is COMPLETE with values [inf]\n")
         trials = trials_json(self.db)
-        self.assertEqual([t["state"] for t in trials], ["COMPLETE", "RUNNING"])
-        self.assertEqual(trials[0]["value"], 1.5)
+        self.assertEqual([t["state"] for t in trials], ["COMPLETE", "COMPLETE"])
+        self.assertEqual([t["value"] for t in trials], [1.5, float("inf")])
 
     def test_ask_refuses_a_bad_config_and_writes_nothing(self):
         cfg = write_config(self.dir, f"""\
@@ -168,9 +181,59 @@ class AskTellTest(TempDirTest):
             proc = self.tell("--trial-number", "0", "--values", "1")
             self.assertNotEqual(proc.returncode, 0)
             self.assertIn("trial 0 is being run by hpt (process", proc.stderr)
+            # Its owner on another host (or container): judged by its fresh heartbeat.
+            con = sqlite3.connect(self.db)
+            con.execute("UPDATE trial_system_attributes SET value_json = "
+                        "json_set(value_json, '$.host', 'elsewhere') WHERE key = 'hpt:owner'")
+            con.commit()
+            con.close()
+            proc = self.tell("--trial-number", "0", "--values", "1")
+            self.assertIn("trial 0 is being run by hpt (process", proc.stderr)
+            self.assertIn("on elsewhere, last heartbeat", proc.stderr)
         finally:
             run.send_signal(signal.SIGINT)
             run.communicate(timeout=30)
+
+    def test_an_ask_whose_output_is_lost_hands_its_trial_back(self):
+        """Printed nowhere (a full disk), the trial's number would be lost: it is WAITING again, and
+        the next ask takes it."""
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(["timeout", "-k", "5", "60", HPT, "ask", "--config", self.cfg],
+                                  stdout=full, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("cannot write trial 0 to the output", proc.stderr)
+        self.assertIn("trial 0 is WAITING again", proc.stderr)
+        self.assertEqual(trials_json(self.db)[0]["state"], "WAITING")
+        self.assertEqual(self.ask()["number"], 0)
+
+    def test_interrupted_asks_leave_no_trial_half_made(self):
+        """Ctrl-C at any moment of an ask: a trial is either not made, or whole and printed."""
+        printed = set()
+        for i in range(20):
+            proc = subprocess.run(["timeout", "-s", "INT", f"{0.01 + 0.004 * i:.3f}", HPT, "ask",
+                                   "--config", self.cfg], capture_output=True, text=True)
+            for line in proc.stdout.splitlines():
+                printed.add(json.loads(line)["number"])
+        trials = trials_json(self.db) if os.path.exists(self.db) else []
+        running = {t["number"] for t in trials if t["state"] == "RUNNING"}
+        self.assertEqual(running, printed)
+        for t in trials:
+            if t["state"] == "RUNNING":
+                self.assertEqual(set(t["params"]), {"x", "y", "kind"})
+
+    def test_an_exhausted_grid_asks_nothing(self):
+        cfg = write_config(self.dir, f"""\
+            study: {{name: g, storage: {self.db}, sampler: {{type: grid}}, pruner: {{type: none}}}}
+            objective: {{command: [{PYTHON}, {QUADRATIC_PY}]}}
+            search_space: {{kind: [a, b]}}
+            """, name="grid.yaml")
+        for _ in range(2):
+            trial = json.loads(run_bounded("ask", "--config", cfg).stdout)
+            self.tell("--trial-number", str(trial["number"]), "--values", "1").check_returncode()
+        proc = run_bounded("ask", "--config", cfg)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("every point of the grid of study 'g' has a trial: nothing to ask", proc.stderr)
+        self.assertEqual(len(trials_json(self.db)), 2)
 
     def test_two_objectives(self):
         cfg = write_config(self.dir, f"""\

@@ -3,6 +3,7 @@
 // in a worker process (up to `jobs` at once), streams intermediate values to the
 // pruner, and records every outcome. The orchestrator is the only database writer.
 
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -48,11 +49,14 @@ std::string check_study(const StudyConfig& config, const RunOptions& options);
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
               std::ostream& out);
 // hpt ask (Optuna's study.ask): opens the study as run_study does (made if missing, with its
-// enqueue entries), claims its next trial (a WAITING one first) and samples its parameters. The
-// trial is left RUNNING with no owner, as Optuna's asked trials are, so no hpt run takes it for
-// dead; hpt tell finishes it. Notes go to out. Throws what run_study's checks throw.
+// enqueue entries), claims its next trial (a WAITING one first) and samples its parameters, then
+// hands it to publish (which prints it). The trial is left RUNNING with no owner, as Optuna's
+// asked trials are, so no hpt run takes it for dead; hpt tell finishes it. Stop signals wait
+// until it is published; if sampling or publish fails, the trial is WAITING again (the next ask
+// or run takes it) and the error is thrown. A grid whose every point has a trial is refused.
+// Notes go to out. Throws what run_study's checks throw.
 FrozenTrial ask_trial(const StudyConfig& config, Storage& storage, const RunOptions& options,
-                      std::ostream& out);
+                      std::ostream& out, const std::function<void(const FrozenTrial&)>& publish);
 // The same with workers started, read and timed by workers: tests drive a study with a
 // scripted set, without processes or sleeps.
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
