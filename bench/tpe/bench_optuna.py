@@ -5,7 +5,8 @@ bench_optuna.py regret [trials] [seeds]   -> "regret <objective> <mean> <stderr>
 bench_optuna.py seeds [trials] [seeds]    -> "seed <objective> <seed> <regret>", one line per study as
                                              it ends (so a long run's partial output is usable)
 SEED_START=k shifts the seeds to k..k+seeds-1 (a set disjoint from a saved run's).
-SAMPLER=cmaes runs Optuna 3.1's CmaEsSampler(seed=seed) instead of TPESampler(seed=seed).
+SAMPLER=cmaes|qmc|random runs Optuna 3.1's CmaEsSampler / QMCSampler / RandomSampler(seed=seed)
+instead of TPESampler(seed=seed).
 bench_optuna.py speed [n ...]             -> "speed <n> <ms-per-suggestion> <suggestions timed>"
 bench_optuna.py run [n ...]               -> "run <n> <ms-per-trial>": CPU time of a whole n-trial
                                              study on the 5-d sphere, per trial
@@ -121,9 +122,9 @@ OBJECTIVES = [
 
 
 def make_sampler(seed):
-    if os.environ.get("SAMPLER", "tpe") == "cmaes":
-        return optuna.samplers.CmaEsSampler(seed=seed)
-    return optuna.samplers.TPESampler(seed=seed)
+    return {"cmaes": optuna.samplers.CmaEsSampler, "qmc": optuna.samplers.QMCSampler,
+            "random": optuna.samplers.RandomSampler,
+            "tpe": optuna.samplers.TPESampler}[os.environ.get("SAMPLER", "tpe")](seed=seed)
 
 
 def one_regret(job):

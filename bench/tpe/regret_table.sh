@@ -1,6 +1,6 @@
 #!/bin/sh
 # Prints the Markdown rows comparing two "regret <objective> <mean> <stderr>" files (hpt's, then
-# Optuna's), with the difference of the means in standard errors. Sourced by run.sh and cmaes.sh.
+# Optuna's), with the difference of the means in standard errors. Sourced by run.sh and compare.sh.
 # Usage: regret_rows HPT_FILE OPTUNA_FILE
 regret_rows() {
   paste "$1" "$2" |

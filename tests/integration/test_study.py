@@ -121,6 +121,18 @@ class StudyTest(TempDirTest):
         run_hpt("--config", c, "--trials", "10", check=True)
         self.assertNotEqual(pa, [t["params"] for t in trials_json(f"{self.dir}/c.db")])
 
+    def test_qmc_study_walks_the_sobol_sequence(self):
+        """sampler: {type: qmc}: trial n's x is point n of the Sobol' sequence over [-3, 3] (SciPy's
+        first eight: 0, 1/2, 3/4, 1/4, 3/8, 7/8, 5/8, 1/8)."""
+        cfg = quadratic_config(self.dir, sampler="qmc")
+        with open(cfg) as f:
+            text = f.read().replace("{type: qmc, n_startup_trials: 4}", "{type: qmc}")
+        with open(cfg, "w") as f:
+            f.write(text)
+        run_hpt("--config", cfg, "--trials", "8", check=True)
+        xs = [t["params"]["x"] for t in trials_json(f"{self.dir}/study.db")]
+        self.assertEqual(xs, [-3 + 6 * u for u in (0, 0.5, 0.75, 0.25, 0.375, 0.875, 0.625, 0.125)])
+
     def test_placeholders_and_grid(self):
         """{name} placeholders reach the command; the grid sampler covers its grid."""
         script = os.path.join(self.dir, "args.py")

@@ -247,7 +247,7 @@ TEST_CASE("cmaes options", "[cmaes]") {
   CHECK(o.x0 == std::map<std::string, double>{{"x", 2}, {"units", 64}});
   CHECK(o.sigma0 == 0.3);
   CHECK(o.n_startup_trials == 4);
-  CHECK(o.independent_type == "tpe");
+  CHECK(o.independent.type == "tpe");
   CHECK(o.consider_pruned_trials);
   CHECK(o.ipop);
   CHECK(o.popsize == 12);

@@ -3,6 +3,7 @@
 #include "hpt/tuner/cmaes_sampler.hpp"
 #include "hpt/tuner/grid_sampler.hpp"
 #include "hpt/tuner/nsga2_sampler.hpp"
+#include "hpt/tuner/qmc_sampler.hpp"
 #include "hpt/tuner/random_sampler.hpp"
 #include "hpt/tuner/sampler.hpp"
 #include "hpt/tuner/tpe_sampler.hpp"
@@ -30,6 +31,7 @@ TEST_CASE("make_sampler builds tpe, random and grid", "[factory]") {
   auto cmaes = hpt::make_sampler("cmaes", Json{{"popsize", 8}}, 1, space());
   REQUIRE(dynamic_cast<hpt::CmaEsSampler*>(cmaes.get()));
   CHECK_FALSE(cmaes->multi_objective());
+  CHECK(dynamic_cast<hpt::QmcSampler*>(hpt::make_sampler("qmc", Json(), 1, space()).get()));
   CHECK(tpe->multi_objective());
 }
 
@@ -37,8 +39,8 @@ TEST_CASE("make_sampler builds tpe, random and grid", "[factory]") {
 TEST_CASE("make_sampler error messages", "[factory]") {
   CHECK_THROWS_WITH(
       hpt::make_sampler("tpee", Json(), 1, space()),
-      "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random, grid, nsga2 or "
-      "cmaes");
+      "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random, grid, nsga2, "
+      "cmaes or qmc");
   CHECK_THROWS_WITH(hpt::make_sampler("random", Json{{"seed", 3}}, 1, space()),
                     "unknown random sampler option 'seed'");
   CHECK_THROWS_WITH(hpt::make_sampler("grid", Json{{"search_spaces", Json::object()}}, 1, space()),

@@ -119,7 +119,7 @@ std::string CmaEsSampler::space_warning(const SearchSpace& space) const {
   return fmt::format(
       "the cmaes sampler samples two or more float or int parameters that vary, and this space "
       "has {}: its {} sampler samples every parameter",
-      n, m_options.independent_type);
+      n, m_options.independent.type);
 }
 
 std::string cmaes_generation_attr(bool restarts, int restart) {
@@ -176,31 +176,7 @@ CmaEsOptions cmaes_options_from_json(const Json& json, const SearchSpace& space)
   o.sigma0 = r.get_double("sigma0", o.sigma0, 1e-10, 1.0);
   o.n_startup_trials = static_cast<int>(
       r.get_int("n_startup_trials", o.n_startup_trials, 0, std::numeric_limits<int>::max()));
-  const Json independent = r.get_json("independent_sampler");
-  if (independent.is_string()) {
-    o.independent_type = independent.get<std::string>();
-  } else if (independent.is_object() && independent.contains("type") &&
-             independent["type"].is_string()) {
-    o.independent_type = independent["type"].get<std::string>();
-    o.independent_options = independent;
-    o.independent_options.erase("type");
-  } else if (!independent.is_null()) {
-    throw std::invalid_argument(fmt::format(
-        "cmaes sampler option 'independent_sampler' must be random, tpe or {{type: tpe, ...}}, "
-        "but got {}",
-        independent.dump()));
-  }
-  if (o.independent_type != "random" && o.independent_type != "tpe") {
-    throw std::invalid_argument(fmt::format(
-        "cmaes sampler option 'independent_sampler': '{}'{} cannot be one; expected random or tpe",
-        o.independent_type, did_you_mean(o.independent_type, {"random", "tpe"})));
-  }
-  try {
-    make_sampler(o.independent_type, o.independent_options, 0, space);  // Its options' errors.
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(
-        fmt::format("cmaes sampler option 'independent_sampler': {}", e.what()));
-  }
+  o.independent = read_independent_sampler(r, "cmaes sampler", space);
   o.consider_pruned_trials = r.get_bool("consider_pruned_trials", o.consider_pruned_trials);
   const Json restart = r.get_json("restart_strategy");
   if (restart == "ipop") {
@@ -279,7 +255,7 @@ Generations generations_of(std::vector<std::pair<const FrozenTrial*, double>> fi
 
 CmaEsSampler::CmaEsSampler(CmaEsOptions options, uint64_t seed)
     : m_options(std::move(options)), m_seed(seed) {
-  m_independent = make_sampler(m_options.independent_type, m_options.independent_options, seed, {});
+  m_independent = make_sampler(m_options.independent.type, m_options.independent.options, seed, {});
 }
 
 CmaEsSampler::~CmaEsSampler() = default;

@@ -9,14 +9,43 @@
 #include "hpt/tuner/grid_sampler.hpp"
 #include "hpt/tuner/nsga2_sampler.hpp"
 #include "hpt/tuner/options.hpp"
+#include "hpt/tuner/qmc_sampler.hpp"
 #include "hpt/tuner/random_sampler.hpp"
 #include "hpt/tuner/sampler.hpp"
 #include "hpt/tuner/tpe_sampler.hpp"
 
 namespace hpt {
 
+SamplerChoice read_independent_sampler(OptionReader& r, const std::string& what,
+                                       const SearchSpace& space) {
+  SamplerChoice out;
+  const Json given = r.get_json("independent_sampler");
+  const std::string at = fmt::format("{} option 'independent_sampler'", what);
+  if (given.is_string()) {
+    out.type = given.get<std::string>();
+  } else if (given.is_object() && given.contains("type") && given["type"].is_string()) {
+    out.type = given["type"].get<std::string>();
+    out.options = given;
+    out.options.erase("type");
+  } else if (!given.is_null()) {
+    throw std::invalid_argument(
+        fmt::format("{} must be random, tpe or {{type: tpe, ...}}, but got {}", at, given.dump()));
+  }
+  if (out.type != "random" && out.type != "tpe") {
+    throw std::invalid_argument(fmt::format("{}: '{}'{} cannot be one; expected random or tpe", at,
+                                            out.type, did_you_mean(out.type, {"random", "tpe"})));
+  }
+  try {
+    make_sampler(out.type, out.options, 0, space);  // Its options' errors.
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("{}: {}", at, e.what()));
+  }
+  return out;
+}
+
 const std::vector<std::string>& sampler_types() {
-  static const std::vector<std::string> k_types = {"tpe", "random", "grid", "nsga2", "cmaes"};
+  static const std::vector<std::string> k_types = {"tpe",   "random", "grid",
+                                                   "nsga2", "cmaes",  "qmc"};
   return k_types;
 }
 
@@ -41,11 +70,13 @@ std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& optio
   if (type == "cmaes") {
     return std::make_unique<CmaEsSampler>(cmaes_options_from_json(options, space), seed);
   }
+  if (type == "qmc") {
+    return std::make_unique<QmcSampler>(qmc_options_from_json(options, space), seed);
+  }
   const auto& types = sampler_types();
-  throw std::invalid_argument(fmt::format("unknown sampler type '{}'{}; expected {} or {}", type,
-                                          did_you_mean(type, types),
-                                          fmt::join(types.begin(), std::prev(types.end()), ", "),
-                                          types.back()));
+  throw std::invalid_argument(
+      fmt::format("unknown sampler type '{}'{}; expected {} or {}", type, did_you_mean(type, types),
+                  fmt::join(types.begin(), std::prev(types.end()), ", "), types.back()));
 }
 
 }  // namespace hpt

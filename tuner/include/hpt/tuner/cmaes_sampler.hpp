@@ -27,8 +27,7 @@ struct CmaEsOptions {
                                             // others start at the middle of their range.
   double sigma0 = 1.0 / 6;                  // On the [0, 1]-scaled space.
   int n_startup_trials = 1;                 // Finished trials sampled by the independent sampler.
-  std::string independent_type = "random";  // "random" or "tpe", with its options.
-  Json independent_options = Json::object();
+  SamplerChoice independent;               // For what CMA-ES does not sample.
   bool consider_pruned_trials = false;  // A PRUNED trial counts with its last step's value.
   bool ipop = false;                    // restart_strategy: ipop.
   int popsize = 0;                      // 0: 4 + ⌊3 ln n⌋.

@@ -60,6 +60,20 @@ class Sampler {
   virtual std::string space_warning(const SearchSpace& /*space*/) const { return ""; }
 };
 
+class OptionReader;
+
+// A sampler named in another's options: CMA-ES's and QMC's independent_sampler.
+struct SamplerChoice {
+  std::string type = "random";  // random or tpe
+  Json options = Json::object();
+};
+
+// Reads r's option independent_sampler (random, tpe, or {type: tpe, ...} with TPE's options) for
+// the sampler what names, its options checked against space. Throws std::invalid_argument
+// naming the option.
+SamplerChoice read_independent_sampler(OptionReader& r, const std::string& what,
+                                       const SearchSpace& space);
+
 // The sampler types make_sampler builds, in the order messages list them.
 const std::vector<std::string>& sampler_types();
 // Builds a sampler from its config: one of sampler_types() and its options (a JSON object).

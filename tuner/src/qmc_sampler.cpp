@@ -1,0 +1,122 @@
+#include "hpt/tuner/qmc_sampler.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <variant>
+
+#include "hpt/io/did_you_mean.hpp"
+#include "hpt/tuner/options.hpp"
+#include "hpt/tuner/param_transform.hpp"
+#include "hpt/tuner/qmc_sequence.hpp"
+
+namespace hpt {
+
+namespace {
+
+// The parameters the sequence samples: float and int ones with more than one value.
+std::vector<size_t> qmc_params(const SearchSpace& space) {
+  std::vector<size_t> out;
+  for (size_t p = 0; p < space.size(); ++p) {
+    if (!std::holds_alternative<CategoricalDistribution>(space[p].second) &&
+        !is_single(space[p].second)) {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct QmcSampler::Sequence {
+  size_t dims;
+  std::optional<SobolSequence> sobol;
+  std::optional<HaltonSequence> halton;
+
+  std::vector<double> point(uint64_t index) const {
+    return sobol ? sobol->point(index) : halton->point(index);
+  }
+};
+
+QmcOptions qmc_options_from_json(const Json& json, const SearchSpace& space) {
+  OptionReader r("qmc sampler", json);
+  QmcOptions o;
+  const Json type = r.get_json("qmc_type");
+  if (!type.is_null()) {
+    if (!type.is_string() || (type != "sobol" && type != "halton")) {
+      const std::string given = type.is_string() ? type.get<std::string>() : type.dump();
+      throw std::invalid_argument(
+          fmt::format("qmc sampler option 'qmc_type' must be sobol or halton, but got {}{}", given,
+                      did_you_mean(given, {"sobol", "halton"})));
+    }
+    o.qmc_type = type.get<std::string>();
+  }
+  o.scramble = r.get_bool("scramble", o.scramble);
+  o.independent = read_independent_sampler(r, "qmc sampler", space);
+  r.finish();
+  const size_t n = qmc_params(space).size();
+  if (o.qmc_type == "sobol" && n > SobolSequence::k_max_dims) {
+    throw std::invalid_argument(fmt::format(
+        "qmc sampler: a Sobol' sequence here serves at most {} float/int parameters, and the "
+        "space has {}; give qmc_type: halton",
+        SobolSequence::k_max_dims, n));
+  }
+  return o;
+}
+
+QmcSampler::QmcSampler(QmcOptions options, uint64_t seed)
+    : m_options(std::move(options)),
+      m_seed(seed),
+      m_independent(
+          make_sampler(m_options.independent.type, m_options.independent.options, seed, {})) {}
+
+QmcSampler::~QmcSampler() = default;
+
+std::string QmcSampler::space_warning(const SearchSpace& space) const {
+  return qmc_params(space).empty()
+             ? fmt::format(
+                   "the qmc sampler samples float and int parameters that vary, and this "
+                   "space has none: its {} sampler samples every parameter",
+                   m_options.independent.type)
+             : "";
+}
+
+std::map<std::string, double> QmcSampler::sample(const SearchSpace& space,
+                                                 const SampleContext& ctx) {
+  const std::vector<size_t> params = qmc_params(space);
+  if (params.empty()) {
+    return m_independent->sample(space, ctx);
+  }
+  if (!m_sequence || m_sequence->dims != params.size()) {
+    m_sequence = std::make_unique<Sequence>();
+    m_sequence->dims = params.size();
+    Rng rng(derive_seed(m_seed, 0, "qmc-scramble"));  // One scrambled sequence per seed.
+    Rng* scramble = m_options.scramble ? &rng : nullptr;
+    if (m_options.qmc_type == "sobol") {
+      m_sequence->sobol.emplace(params.size(), scramble);
+    } else {
+      m_sequence->halton.emplace(params.size(), scramble);
+    }
+  }
+  const std::vector<double> u =
+      m_sequence->point(static_cast<uint64_t>(std::max(0, ctx.trial_number)));
+  SearchSpace rest;
+  std::map<std::string, double> out;
+  for (size_t p = 0, i = 0; p < space.size(); ++p) {
+    if (i < params.size() && params[i] == p) {
+      const ParamTransform t = make_transform(space[p].second);
+      out[space[p].first] = from_transformed(t, t.low * (1 - u[i]) + t.high * u[i]);
+      ++i;
+    } else {
+      rest.push_back(space[p]);
+    }
+  }
+  if (!rest.empty()) {
+    for (const auto& [name, v] : m_independent->sample(rest, ctx)) {
+      out[name] = v;
+    }
+  }
+  return out;
+}
+
+}  // namespace hpt
