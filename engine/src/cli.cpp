@@ -22,6 +22,7 @@
 
 #include "hpt/cli/run_app.hpp"
 #include "hpt/engine/best_experiment.hpp"
+#include "hpt/engine/dataset_check.hpp"
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/progress.hpp"
@@ -119,8 +120,9 @@ struct OpenedStudy {
   std::unique_ptr<Storage> storage;
 };
 
+// With check_data, the built-in trainer's dataset is loaded and checked once too (a run).
 OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::string& storage_url,
-                           const std::string& study) {
+                           const std::string& study, bool check_data) {
   OpenedStudy out{load_study_config(config_file), {}, nullptr};
   StudyConfig& config = out.config;
   if (jobs > 0) {
@@ -152,6 +154,9 @@ OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::
     }
   }
   check_study(config, out.options);  // Before a database (or its folder) is made: refused, none is.
+  if (check_data) {
+    check_trainer_dataset(config, out.options.trainer_exe);
+  }
   try {
     if (!db_folder.empty()) {
       create_folder(db_folder.string());
@@ -167,7 +172,7 @@ OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::
 
 int run_study_command(const std::string& config_file, int trials, std::optional<double> time_budget,
                       int jobs, const std::string& storage_url, const std::string& study) {
-  OpenedStudy s = open_study_for(config_file, jobs, storage_url, study);
+  OpenedStudy s = open_study_for(config_file, jobs, storage_url, study, true);
   s.options.trials = trials;
   s.options.time_budget = time_budget;
   s.options.interactive = ::isatty(STDOUT_FILENO) != 0;
@@ -789,7 +794,7 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
 
 // hpt ask: one line of JSON, Optuna's `optuna ask` output: {"number": N, "params": {...}}.
 int ask_command(const CommandLine& cl) {
-  OpenedStudy s = open_study_for(cl.config_file, 0, cl.storage_url, cl.study);
+  OpenedStudy s = open_study_for(cl.config_file, 0, cl.storage_url, cl.study, false);
   s.options.trials = k_unbounded_trials;
   ask_trial(s.config, *s.storage, s.options, std::cerr, [](const FrozenTrial& trial) {
     std::cout << python_json_dumps(

@@ -254,6 +254,35 @@ class BuiltinTrainerTest(TinyIdxTest):
             self.assertIn(f"hpt_config.yaml: {message}", err[0])
             self.assertFalse(os.path.exists(db))
 
+    def test_study_refuses_a_dataset_the_trainer_refuses_before_any_trial(self):
+        """A dataset problem the trainer finds only by loading (an image that does not decode, one
+        class) is found once, before the database exists: exit 2, one line naming the config and
+        the file. Every trial FAILed on it, each loading the dataset again, until max_failures."""
+        folder = os.path.join(self.dir, "folder")
+        rng = random.Random(3)
+        for c in range(2):
+            os.makedirs(os.path.join(folder, f"c{c}"))
+            for i in range(30):
+                write_png(os.path.join(folder, f"c{c}", f"{i}.png"), class_image(c, rng))
+        with open(os.path.join(folder, "c1", "bad.png"), "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n not really a png")
+        db = os.path.join(self.dir, "data.db")
+        config = self.study_config(db, "", "  embedding_dim: {type: categorical, choices: [8]}\n")
+        with open(config) as f:
+            text = f.read().replace(json.dumps({"format": "idx", "path": self.data}),
+                                    json.dumps({"format": "folder", "path": folder}))
+        with open(config, "w") as f:
+            f.write(text)
+        proc = run_hpt("--config", config, "--trials", "2", env=self.env, timeout=120)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        err = proc.stderr.strip().splitlines()
+        self.assertEqual(len(err), 1, proc.stderr)
+        self.assertIn("hpt_config.yaml: fixed.dataset.path: cannot decode image ", err[0])
+        self.assertIn("bad.png", err[0])
+        self.assertFalse(os.path.exists(db))
+        os.remove(os.path.join(folder, "c1", "bad.png"))  # The dataset fixed: the study runs.
+        run_hpt("--config", config, "--trials", "1", env=self.env, timeout=300, check=True)
+
     def test_train_prints_class_summary(self):
         """hpt train prints per-split min/max/mean images per class and the raw-feature baseline."""
         exp = os.path.join(self.dir, "exp.yaml")

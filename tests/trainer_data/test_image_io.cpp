@@ -262,3 +262,42 @@ TEST_CASE("has_image_extension", "[image_io]") {
     CHECK_FALSE(has_image_extension(name));
   }
 }
+
+// A BMP whose header height is negative stores its rows top to bottom (Windows' top-down DIB);
+// it used to be refused as "2 x -2 pixels is an empty image".
+TEST_CASE("decode_image reads a top-down BMP", "[image_io]") {
+  TempDir dir;
+  auto le = [](std::string& out, uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) {
+      out += static_cast<char>((v >> (8 * i)) & 0xff);
+    }
+  };
+  for (const int sign : {-1, 1}) {
+    std::string b = "BM";
+    le(b, 54 + 16, 4);
+    le(b, 0, 4);
+    le(b, 54, 4);
+    le(b, 40, 4);
+    le(b, 2, 4);
+    le(b, static_cast<uint32_t>(sign * 2), 4);
+    le(b, 1, 2);
+    le(b, 24, 2);
+    for (int i = 0; i < 6; ++i) {
+      le(b, 0, 4);
+    }
+    // Stored rows (BGR, padded to 8 bytes): first red, green; then blue, white.
+    const std::string first = std::string("\x00\x00\xff\x00\xff\x00\x00\x00", 8);
+    const std::string second = std::string("\xff\x00\x00\xff\xff\xff\x00\x00", 8);
+    b += first + second;
+    const auto path = dir.path() / (sign < 0 ? "down.bmp" : "up.bmp");
+    std::ofstream(path, std::ios::binary) << b;
+    const DecodedImage image = decode_image(path.string());
+    REQUIRE(image.width == 2);
+    REQUIRE(image.height == 2);
+    REQUIRE(image.channels == 3);
+    // Top-down: the first stored row is the top one; bottom-up: the last.
+    const std::vector<uint8_t> top = sign < 0 ? std::vector<uint8_t>{255, 0, 0, 0, 255, 0}
+                                              : std::vector<uint8_t>{0, 0, 255, 255, 255, 255};
+    CHECK(std::vector<uint8_t>(image.pixels.begin(), image.pixels.begin() + 6) == top);
+  }
+}

@@ -181,7 +181,20 @@ void add_trainer_commands(CLI::App& app) {
   }
   {
     auto* sub = app.add_subcommand(
-        "devices", "Print what this LibTorch offers as JSON: {\"cuda_available\": b, \"cuda_devices\": n}");
+        "check-data",
+        "Load, split and check the dataset HPT_FIXED names, as a trial would, filling the image "
+        "cache (hpt runs it once before a study's first trial)");
+    sub->callback([] {
+      const auto fixed = env("HPT_FIXED");
+      const ExperimentConfig config =
+          experiment_from_json(parse_object(fixed, "HPT_FIXED"), "HPT_FIXED");
+      check_experiment_dataset(config, std::cout);
+    });
+  }
+  {
+    auto* sub = app.add_subcommand(
+        "devices",
+        "Print what this LibTorch offers as JSON: {\"cuda_available\": b, \"cuda_devices\": n}");
     sub->callback([] {
       const bool available = torch::cuda::is_available();
       std::cout << nlohmann::json{{"cuda_available", available},

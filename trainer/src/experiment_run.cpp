@@ -52,14 +52,16 @@ std::string batch_note(const ExperimentConfig& config, const std::vector<int64_t
   }
   std::string out;
   if (config.classes_per_batch > classes) {
-    out += fmt::format("note: classes_per_batch {} is more than the {} classes of the train "
-                       "split: a batch holds {}\n",
-                       config.classes_per_batch, classes, classes);
+    out += fmt::format(
+        "note: classes_per_batch {} is more than the {} classes of the train "
+        "split: a batch holds {}\n",
+        config.classes_per_batch, classes, classes);
   }
   if (classes > 0 && config.images_per_class > smallest) {
-    out += fmt::format("note: images_per_class {} is more than the {} images of the train "
-                       "split's smallest class: its images repeat within a batch\n",
-                       config.images_per_class, smallest);
+    out += fmt::format(
+        "note: images_per_class {} is more than the {} images of the train "
+        "split's smallest class: its images repeat within a batch\n",
+        config.images_per_class, smallest);
   }
   return out;
 }
@@ -275,6 +277,11 @@ void save_outputs(const std::string& dir, const std::string& shared_dir, Embeddi
 }
 
 }  // namespace
+
+void check_experiment_dataset(const ExperimentConfig& config, std::ostream& log) {
+  ExperimentResult result;
+  load_experiment_dataset(config, result, log);
+}
 
 ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions& options) {
   std::ofstream null_stream;

@@ -40,8 +40,9 @@ namespace {
 bool ends_with_extension(const std::string& name, const char* ext) {
   const size_t n = std::strlen(ext);
   return name.size() > n &&
-         std::equal(ext, ext + n, name.end() - static_cast<std::ptrdiff_t>(n),
-                    [](char e, char c) { return e == std::tolower(static_cast<unsigned char>(c)); });
+         std::equal(ext, ext + n, name.end() - static_cast<std::ptrdiff_t>(n), [](char e, char c) {
+           return e == std::tolower(static_cast<unsigned char>(c));
+         });
 }
 
 }  // namespace
@@ -119,15 +120,16 @@ DecodedImage decode_image(const std::string& path) {
   int native = 0;
   // The header first: a few hundred compressed bytes can claim gigabytes of pixels.
   if (stbi_info_from_memory(encoded, size, &width, &height, &native) != 0) {
-    if (const std::string problem = image_size_problem(width, height); !problem.empty()) {
+    // A top-down BMP's header holds a negative height, which its decoder reads as upright rows.
+    if (const std::string problem = image_size_problem(width, std::abs(int64_t{height}));
+        !problem.empty()) {
       throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
     }
   }
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load_from_memory(encoded, size, &width, &height, &native, 0), stbi_image_free);
   if (!data) {
-    throw std::runtime_error(
-        fmt::format("cannot decode image {}: {}", path, decode_problem(path)));
+    throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, decode_problem(path)));
   }
   if (const std::string problem = image_size_problem(width, height); !problem.empty()) {
     throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));

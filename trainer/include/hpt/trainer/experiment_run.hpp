@@ -59,6 +59,11 @@ struct RunOptions {
 // Runs a whole experiment. Throws std::runtime_error / hpt::ConfigError on bad input.
 ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions& options);
 
+// What run_experiment does with the dataset before any model: it is loaded (into the image
+// cache, so a run after it decodes nothing again), split and checked; the summary goes to log.
+// Throws what run_experiment throws for it, naming the setting (config.origins).
+void check_experiment_dataset(const ExperimentConfig& config, std::ostream& log);
+
 // metrics.json content of a result.
 nlohmann::json result_to_json(const ExperimentResult& result);
 
