@@ -161,7 +161,6 @@ StringCheck one_of(std::vector<std::string> choices, std::string expected = "") 
   };
 }
 
-
 // "builtin-cnn" or a TorchScript file name ending in .pt.
 bool valid_extractor(const std::string& f) {
   const bool is_pt = f.size() > 3 && f.compare(f.size() - 3, 3, ".pt") == 0;
@@ -455,8 +454,16 @@ std::vector<std::pair<std::string, std::string>> input_path_problems(const Exper
   std::vector<std::pair<std::string, std::string>> problems;
   std::error_code ec;
   const fs::file_status dataset = fs::status(c.dataset.path, ec);
+  // A relative path is from the working folder (where hpt runs), not the config's: say so.
+  const auto from_here = [&](const std::string& path) {
+    return fs::path(path).is_relative()
+               ? fmt::format(" (a relative path: from the working folder {})",
+                             fs::current_path(ec).string())
+               : std::string();
+  };
   if (!fs::exists(dataset)) {
-    problems.emplace_back("dataset.path", fmt::format("no such folder '{}'", c.dataset.path));
+    problems.emplace_back("dataset.path", fmt::format("no such folder '{}'{}", c.dataset.path,
+                                                      from_here(c.dataset.path)));
   } else if (!fs::is_directory(dataset)) {
     problems.emplace_back("dataset.path", fmt::format("'{}' is not a folder", c.dataset.path));
   } else if (fs::directory_iterator list(c.dataset.path, ec); ec) {
@@ -467,7 +474,8 @@ std::vector<std::pair<std::string, std::string>> input_path_problems(const Exper
     const std::string& file = c.feature_extractor;
     const fs::file_status model = fs::status(file, ec);
     if (!fs::exists(model)) {
-      problems.emplace_back("feature_extractor", fmt::format("no such file '{}'", file));
+      problems.emplace_back("feature_extractor",
+                            fmt::format("no such file '{}'{}", file, from_here(file)));
     } else if (!fs::is_regular_file(model)) {
       problems.emplace_back("feature_extractor", fmt::format("'{}' is not a file", file));
     } else if (!std::ifstream(file)) {

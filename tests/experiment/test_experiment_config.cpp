@@ -238,6 +238,12 @@ TEST_CASE("input_path_problems", "[experiment][paths]") {
   CHECK(input_path_problems(config(tmp.file("model.pt"), tmp.file("model_dir.pt"))) ==
         Problems{{"dataset.path", "'" + tmp.file("model.pt") + "' is not a folder"},
                  {"feature_extractor", "'" + tmp.file("model_dir.pt") + "' is not a file"}});
+  // A relative path is from the working folder, which the message names.
+  CHECK(input_path_problems(config("../no-such-data", "builtin-cnn")) ==
+        Problems{{"dataset.path",
+                  "no such folder '../no-such-data' (a relative path: from the "
+                  "working folder " +
+                      std::filesystem::current_path().string() + ")"}});
 }
 
 // objectives: known metric names in order; an unknown one fails with a hint, and the default

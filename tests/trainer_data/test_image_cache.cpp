@@ -61,7 +61,8 @@ TEST_CASE("corrupt caches are rejected", "[cache]") {
   }
 }
 
-// The fingerprint changes with a file's content size or mtime, and names a missing file.
+// The fingerprint changes with a file's content size, mtime, inode or ctime (any write or
+// metadata change, a file moved over another), and names a missing file.
 TEST_CASE("files_fingerprint tracks size and mtime", "[cache]") {
   TempDir dir;
   testing::write_text(dir.path() / "a", "one");
@@ -73,12 +74,22 @@ TEST_CASE("files_fingerprint tracks size and mtime", "[cache]") {
   const auto mtime = std::filesystem::last_write_time(dir.path() / "a");
   std::filesystem::last_write_time(dir.path() / "a", mtime + std::chrono::seconds(1));
   CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) != base);
-  std::filesystem::last_write_time(dir.path() / "a", mtime);
-  CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) == base);
+  std::filesystem::last_write_time(dir.path() / "a", mtime);  // The old date, but a new ctime.
+  CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) != base);
+  // Two files of one size and date swapped with mv (as from an archive): other inodes.
+  testing::write_text(dir.path() / "c", "111");
+  testing::write_text(dir.path() / "d", "222");
+  const auto date = std::filesystem::last_write_time(dir.path() / "c");
+  std::filesystem::last_write_time(dir.path() / "d", date);
+  const std::string before = files_fingerprint({dir.str("c"), dir.str("d")});
+  std::filesystem::rename(dir.path() / "c", dir.path() / "t");
+  std::filesystem::rename(dir.path() / "d", dir.path() / "c");
+  std::filesystem::rename(dir.path() / "t", dir.path() / "d");
+  CHECK(files_fingerprint({dir.str("c"), dir.str("d")}) != before);
   testing::write_text(dir.path() / "b", "three");
   std::filesystem::last_write_time(dir.path() / "b",
                                    std::filesystem::last_write_time(dir.path() / "b"));
   CHECK(files_fingerprint({dir.str("a"), dir.str("b")}) != base);
-  CHECK_THROWS_WITH(files_fingerprint({dir.str("c")}), Catch::Contains(dir.str("c")));
+  CHECK_THROWS_WITH(files_fingerprint({dir.str("missing")}), Catch::Contains(dir.str("missing")));
   CHECK(hash_hex("x") != hash_hex("y"));
 }

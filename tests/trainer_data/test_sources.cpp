@@ -407,3 +407,52 @@ TEST_CASE("tiny-imagenet lists starting with a byte-order mark", "[sources][tiny
   CHECK(counts(data.val, 3) == std::vector<int64_t>{1, 1, 1});
   CHECK(counts(data.test, 3) == std::vector<int64_t>{1, 1, 1});
 }
+
+// What a folder listing leaves out is said, not silent: files in formats hpt does not read,
+// images in the root (no class folder); a class folder linked to a missing path and a Tiny
+// ImageNet copy read as folders are refused.
+TEST_CASE("folder datasets say what they leave out", "[sources][folder]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path() / "data");
+  testing::write_text(dir.path() / "data" / "b_dog" / "x.webp", "RIFF");
+  testing::write_png(dir.path() / "data" / "loose.png", 6, 6, 3, testing::pattern(1, 6, 6, 3));
+  const Dataset data = load_dataset({"folder", dir.str("data"), 0, 0.2, 0.2, 0, ""});
+  CHECK(data.train.size() + data.val.size() + data.test.size() == 15);
+  REQUIRE(data.notes.size() == 2);
+  CHECK(data.notes[0] ==
+        "1 images in " + dir.str("data") + " itself belong to no class folder and were left out");
+  CHECK_THAT(data.notes[1],
+             Catch::StartsWith("2 files in the class folders are not images hpt reads (1 .txt, "
+                               "1 .webp) and were left out; it reads .jpg .jpeg .png"));
+  std::filesystem::create_directory_symlink("/nonexistent/class", dir.path() / "data" / "d_gone");
+  CHECK_THROWS_WITH(load_dataset({"folder", dir.str("data"), 0, 0.2, 0.2, 0, ""}),
+                    dir.str("data/d_gone") +
+                        " is a symbolic link to a missing path "
+                        "(/nonexistent/class): a class folder there would be "
+                        "left out");
+  TempDir tiny;
+  testing::write_tiny_imagenet(tiny.path());
+  CHECK_THROWS_WITH(load_dataset({"folder", tiny.str(), 0, 0.2, 0.2, 0, ""}),
+                    Catch::Contains("a Tiny ImageNet copy") &&
+                        Catch::Contains("give dataset.format: tiny-imagenet"));
+}
+
+// A list saved as UTF-16 (Notepad's "Unicode") or holding NUL bytes is named as not UTF-8 (its
+// lines were garbage cut at the first NUL); an unknown wnid names its line.
+TEST_CASE("tiny-imagenet lists that are not UTF-8 text", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  testing::write_text(dir.path() / "val" / "val_annotations.txt",
+                      "val_0.JPEG\tn01\t0\t0\t1\t1\nval_1.JPEG\tn09\t0\t0\t1\t1\n");
+  CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    Catch::Contains(dir.str("val/val_annotations.txt") + ":2: image val_1.JPEG "
+                                                                         "has class n09"));
+  testing::write_text(dir.path() / "wnids.txt", std::string("\xFF\xFEn\0"
+                                                            "0\0"
+                                                            "1\0",
+                                                            8));
+  CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    dir.str("wnids.txt") +
+                        ":1: not UTF-8 text (a UTF-16 byte-order mark); save "
+                        "it as UTF-8");
+}

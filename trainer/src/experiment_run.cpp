@@ -107,6 +107,9 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
   if (!dataset.cache_problem.empty()) {
     log << "warning: decoded images not cached (" << dataset.cache_problem << ")\n";
   }
+  for (const std::string& note : dataset.notes) {
+    log << "warning: " << origin_of(config, "dataset.path") << ": " << note << "\n";
+  }
   log << fmt::format("dataset {} ({}): train {}, val {}, test {} images, {} classes\n",
                      config.dataset.path, config.dataset.format, dataset.train.size(),
                      dataset.val.size(), dataset.test.size(), dataset.class_names.size());

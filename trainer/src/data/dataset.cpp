@@ -67,8 +67,8 @@ void validate(const DatasetOptions& options) {
 
 std::optional<DatasetProblem> decoded_size_problem(int64_t images, int64_t image_size,
                                                    uint64_t memory_bytes) {
-  const double needed =
-      static_cast<double>(images) * static_cast<double>(image_size) * static_cast<double>(image_size);
+  const double needed = static_cast<double>(images) * static_cast<double>(image_size) *
+                        static_cast<double>(image_size);
   if (image_memory_problem(needed, memory_bytes).empty()) {  // The one rule.
     return std::nullopt;
   }
@@ -108,6 +108,7 @@ Dataset load_dataset(const DatasetOptions& options) {
     pools = read_image_cache(cache_path, source_fingerprint);
   }
   Dataset dataset;
+  dataset.notes = sources.notes;
   dataset.loaded_from_cache = pools.has_value();
   if (!pools) {
     pools = decode_sources(sources, options.path, image_size);

@@ -225,9 +225,13 @@ std::string files_fingerprint(const std::vector<std::string>& paths) {
       }
       throw std::runtime_error(fmt::format("file not found: {}", path));
     }
-    text += fmt::format("{}\t{}\t{}.{:09}\n", path, static_cast<int64_t>(info.st_size),
-                        static_cast<int64_t>(info.st_mtim.tv_sec),
-                        static_cast<int64_t>(info.st_mtim.tv_nsec));
+    // Size and modification time, and the inode and its change time: a file moved or copied
+    // over another of the same size and date (an archive's) is another file.
+    text += fmt::format(
+        "{}\t{}\t{}.{:09}\t{}\t{}.{:09}\n", path, static_cast<int64_t>(info.st_size),
+        static_cast<int64_t>(info.st_mtim.tv_sec), static_cast<int64_t>(info.st_mtim.tv_nsec),
+        static_cast<uint64_t>(info.st_ino), static_cast<int64_t>(info.st_ctim.tv_sec),
+        static_cast<int64_t>(info.st_ctim.tv_nsec));
   }
   return hash_hex(text);
 }

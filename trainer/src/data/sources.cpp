@@ -63,6 +63,14 @@ std::vector<TextLine> read_numbered_lines(const fs::path& path) {
   std::vector<TextLine> lines;
   size_t number = 0;
   for (std::string line; std::getline(in, line);) {
+    // UTF-16 (Notepad's "Unicode"), a gzip or other binary file: its lines would be garbage.
+    if (line.find('\0') != std::string::npos ||
+        (number == 0 && (line.rfind("\xFF\xFE", 0) == 0 || line.rfind("\xFE\xFF", 0) == 0))) {
+      const bool utf16 = line.rfind("\xFF\xFE", 0) == 0 || line.rfind("\xFE\xFF", 0) == 0;
+      throw std::runtime_error(
+          fmt::format("{}:{}: not UTF-8 text ({}); save it as UTF-8", path.string(), number + 1,
+                      utf16 && number == 0 ? "a UTF-16 byte-order mark" : "it holds NUL bytes"));
+    }
     if (++number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) {
       line.erase(0, 3);
     }
@@ -110,8 +118,8 @@ std::vector<std::string> list_images(const fs::path& folder,
   return files;
 }
 
-// "no images found" for a folder dataset, with the 3 commonest kinds of file found instead.
-std::string no_images_message(const fs::path& root, const std::map<std::string, int64_t>& others) {
+// The 3 commonest kinds of file in others: "4 .webp, 2 .tiff, 1 without extension".
+std::string commonest_kinds(const std::map<std::string, int64_t>& others) {
   std::vector<std::pair<int64_t, std::string>> found;
   for (const auto& [ext, count] : others) {
     found.emplace_back(-count, ext);
@@ -121,9 +129,14 @@ std::string no_images_message(const fs::path& root, const std::map<std::string, 
   for (size_t i = 0; i < found.size() && i < 3; ++i) {
     parts.push_back(fmt::format("{} {}", -found[i].first, found[i].second));
   }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// "no images found" for a folder dataset, with the 3 commonest kinds of file found instead.
+std::string no_images_message(const fs::path& root, const std::map<std::string, int64_t>& others) {
   return fmt::format("no images found: expected {}/[subfolders/]*{{{}}}{}",
                      (root / "<class>").string(), fmt::join(k_image_extensions, ","),
-                     parts.empty() ? "" : fmt::format(" (found: {})", fmt::join(parts, ", ")));
+                     others.empty() ? "" : fmt::format(" (found: {})", commonest_kinds(others)));
 }
 
 // Tiny ImageNet's val/images/*.JPEG labelled by val/val_annotations.txt ("file<TAB>wnid...").
@@ -143,8 +156,8 @@ PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64
         line.substr(tab1 + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab1 - 1));
     const auto label = label_of.find(wnid);
     if (label == label_of.end()) {
-      throw std::runtime_error(fmt::format("{}: image {} has class {} which is not in {}",
-                                           annotations.string(), file, wnid,
+      throw std::runtime_error(fmt::format("{}:{}: image {} has class {} which is not in {}",
+                                           annotations.string(), number, file, wnid,
                                            (root / "wnids.txt").string()));
     }
     // A name inside val/images: "../../x.png" or "/home/u/x.png" would read files elsewhere.
@@ -287,10 +300,29 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
 
 DatasetSources list_folder(const fs::path& root) {
   require_dir(root, "image folder dataset");
+  if (fs::is_regular_file(root / "wnids.txt") && fs::is_directory(root / "train")) {
+    throw std::runtime_error(fmt::format(
+        "{} holds wnids.txt and train/: a Tiny ImageNet copy, whose train/val/test folders would "
+        "be the classes; give dataset.format: tiny-imagenet",
+        root.string()));
+  }
   DatasetSources sources;
   std::vector<fs::path> folders;
+  int64_t loose = 0;  // Images in the root itself: in no class folder.
   for (const auto& entry : fs::directory_iterator(root)) {
-    if (entry.is_directory() && !is_hidden(entry.path())) {
+    std::error_code ec;
+    if (is_hidden(entry.path())) {
+      continue;
+    }
+    if (entry.is_symlink(ec) && !fs::exists(entry.path(), ec)) {
+      throw std::runtime_error(fmt::format(
+          "{} is a symbolic link to a missing path ({}): a class folder there would be left out",
+          entry.path().string(), fs::read_symlink(entry.path(), ec).string()));
+    }
+    if (!entry.is_directory(ec)) {
+      loose += has_image_extension(entry.path().filename().string()) ? 1 : 0;
+    }
+    if (entry.is_directory(ec)) {
       // A class folder linked to a folder holding the dataset would take every class's images.
       if (path_within(root.string(), entry.path().string())) {
         throw std::runtime_error(fmt::format(
@@ -312,7 +344,26 @@ DatasetSources list_folder(const fs::path& root) {
     }
   }
   if (pool.files.empty()) {
-    throw std::runtime_error(no_images_message(root, others));
+    throw std::runtime_error(no_images_message(root, others) +
+                             (loose > 0 ? fmt::format("; {} images lie in {} itself, in no class "
+                                                      "folder",
+                                                      loose, root.string())
+                                        : ""));
+  }
+  if (loose > 0) {
+    sources.notes.push_back(
+        fmt::format("{} images in {} itself belong to no class folder and were left out", loose,
+                    root.string()));
+  }
+  if (!others.empty()) {
+    int64_t count = 0;
+    for (const auto& [ext, n] : others) {
+      count += n;
+    }
+    sources.notes.push_back(fmt::format(
+        "{} files in the class folders are not images hpt reads ({}) and were left out; it "
+        "reads {}",
+        count, commonest_kinds(others), fmt::join(k_image_extensions, " ")));
   }
   sources.all_files = pool.files;
   sources.pools = {pool};

@@ -21,6 +21,7 @@ struct DatasetSources {
   std::vector<std::string> class_names;  // Empty for idx until the labels are read.
   std::vector<PoolSource> pools;
   std::vector<std::string> all_files;  // Everything the decoded pools depend on.
+  std::vector<std::string> notes;      // What the listing left out, for the user to know.
 };
 
 // Lists the sources of `format` at `path`. Throws std::runtime_error naming a missing

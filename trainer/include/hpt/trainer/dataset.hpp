@@ -35,6 +35,7 @@ struct Dataset {
   std::string fingerprint;         // Identifies source files + options; keys downstream caches.
   bool loaded_from_cache = false;  // True when the decoded images came from cache_dir.
   std::string cache_problem;       // Why the decoded images could not be cached ("" if they were).
+  std::vector<std::string> notes;  // What the listing left out (files hpt does not read, ...).
   // True when val and test were cut from one pool by dataset.val_fraction / test_fraction;
   // false when they halve a held-out pool (IDX t10k files, Tiny ImageNet val/).
   bool split_by_fractions = true;
