@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -455,4 +456,30 @@ TEST_CASE("tiny-imagenet lists that are not UTF-8 text", "[sources][tiny]") {
                     dir.str("wnids.txt") +
                         ":1: not UTF-8 text (a UTF-16 byte-order mark); save "
                         "it as UTF-8");
+}
+
+// What Tiny ImageNet's lists leave out is said: a train/ class wnids.txt does not list, a class
+// with no validation image, val/images files the annotations do not list.
+TEST_CASE("tiny-imagenet says what its lists leave out", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  CHECK(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}).notes.empty());
+  testing::write_jpg(dir.path() / "train" / "n09" / "images" / "n09_0.JPEG", 8, 8, 3,
+                     testing::flat(1, 8, 8, 3));
+  testing::write_jpg(dir.path() / "val" / "images" / "extra.JPEG", 8, 8, 3,
+                     testing::flat(1, 8, 8, 3));
+  std::string annotations;
+  for (int i = 0; i < 4; ++i) {  // n03's validation images (val_4, val_5) left unlisted.
+    annotations += fmt::format("val_{}.JPEG\tn0{}\t0\t0\t1\t1\n", i, i / 2 + 1);
+  }
+  testing::write_text(dir.path() / "val" / "val_annotations.txt", annotations);
+  const Dataset data = load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""});
+  REQUIRE(data.notes.size() == 3);
+  CHECK(data.notes[0] == "1 folders in " + dir.str("train") + " are classes " +
+                             dir.str("wnids.txt") + " does not list, left out (first: n09)");
+  CHECK(data.notes[1] ==
+        "1 of the 3 classes have no validation image (first: n03): they are in "
+        "no validation or test pair");
+  CHECK(data.notes[2] == "3 images in " + dir.str("val/images") + " are not in " +
+                             dir.str("val/val_annotations.txt") + ", left out");
 }

@@ -114,6 +114,55 @@ std::string pnm_problem(std::string_view b) {
   return short_by(b.size(), at + 1 + *fields[0] * *fields[1] * channels * sample);
 }
 
+// A GIF: its first image (what stb decodes) must be whole: the blocks before it, its colour table
+// and every sub-block of its data up to their terminator. What follows (more frames, the trailer
+// byte, padding) is not needed: a file missing only its trailer, or with bytes after it, decodes.
+std::string gif_problem(std::string_view b) {
+  const auto cut = [&] {
+    return fmt::format("{} bytes: the GIF's first image ends before its data does", b.size());
+  };
+  const auto byte = [&](size_t i) { return static_cast<uint8_t>(b[i]); };
+  size_t at = 13;  // Header and logical screen descriptor.
+  if (b.size() < at) {
+    return cut();
+  }
+  if (byte(10) & 0x80) {
+    at += 3 * (size_t{1} << ((byte(10) & 7) + 1));  // Global colour table.
+  }
+  const auto sub_blocks = [&] {  // Past a run of sub-blocks; false if it is cut off.
+    while (at < b.size()) {
+      const size_t n = byte(at++);
+      if (n == 0) {
+        return true;
+      }
+      at += n;
+    }
+    return false;
+  };
+  while (at < b.size()) {
+    const uint8_t block = byte(at++);
+    if (block == 0x21) {  // An extension: its label, then sub-blocks.
+      ++at;
+      if (!sub_blocks()) {
+        return cut();
+      }
+    } else if (block == 0x2C) {  // The first image: descriptor, colour table, LZW data.
+      at += 9;
+      if (at > b.size()) {
+        return cut();
+      }
+      if (byte(at - 1) & 0x80) {
+        at += 3 * (size_t{1} << ((byte(at - 1) & 7) + 1));
+      }
+      ++at;  // LZW minimum code size.
+      return sub_blocks() ? "" : cut();
+    } else {
+      return "";  // The trailer, or what the decoder judges.
+    }
+  }
+  return cut();
+}
+
 }  // namespace
 
 std::string image_truncation_problem(std::string_view bytes, const std::string& path) {
@@ -121,9 +170,7 @@ std::string image_truncation_problem(std::string_view bytes, const std::string& 
     return bmp_problem(bytes);
   }
   if (bytes.substr(0, 4) == "GIF8") {
-    // Every GIF ends with its trailer byte, 0x3B, after the last image's data.
-    return bytes.back() == 0x3B ? ""
-                                : fmt::format("{} bytes without the GIF trailer", bytes.size());
+    return gif_problem(bytes);
   }
   if (bytes.substr(0, 2) == "P5" || bytes.substr(0, 2) == "P6") {
     return pnm_problem(bytes);

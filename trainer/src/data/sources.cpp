@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include "hpt/io/folder.hpp"
@@ -289,6 +290,50 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
       throw std::runtime_error(fmt::format("{} of the {} classes have no folder {} (first: {})",
                                            missing.size(), wnids.size(),
                                            (root / "val" / "<wnid>").string(), missing.front()));
+    }
+  }
+  // What the lists leave out is said: classes in train/ not in wnids.txt, classes without a
+  // validation image (their val and test splits would be empty), images val/ holds unlisted.
+  std::error_code ec;
+  std::vector<std::string> unlisted_classes;
+  for (const auto& entry : fs::directory_iterator(root / "train", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory(ec) && !is_hidden(entry.path()) && label_of.count(name) == 0) {
+      unlisted_classes.push_back(name);
+    }
+  }
+  if (!unlisted_classes.empty()) {
+    std::sort(unlisted_classes.begin(), unlisted_classes.end());
+    sources.notes.push_back(
+        fmt::format("{} folders in {} are classes {} does not list, left out (first: {})",
+                    unlisted_classes.size(), (root / "train").string(),
+                    (root / "wnids.txt").string(), unlisted_classes.front()));
+  }
+  std::vector<int64_t> val_counts(wnids.size(), 0);
+  for (int64_t label : val.labels) {
+    ++val_counts[static_cast<size_t>(label)];
+  }
+  if (const auto empty = std::count(val_counts.begin(), val_counts.end(), 0); empty > 0) {
+    const size_t first = static_cast<size_t>(std::find(val_counts.begin(), val_counts.end(), 0) -
+                                             val_counts.begin());
+    sources.notes.push_back(fmt::format(
+        "{} of the {} classes have no validation image (first: {}): they are in no validation "
+        "or test pair",
+        empty, wnids.size(), wnids[first]));
+  }
+  if (fs::is_regular_file(annotations)) {
+    std::set<fs::path> listed;
+    for (const auto& file : val.files) {
+      listed.insert(fs::path(file).lexically_normal());
+    }
+    int64_t unlisted = 0;
+    for (const auto& file : list_images(root / "val" / "images")) {
+      unlisted += listed.count(fs::path(file).lexically_normal()) == 0 ? 1 : 0;
+    }
+    if (unlisted > 0) {
+      sources.notes.push_back(fmt::format("{} images in {} are not in {}, left out", unlisted,
+                                          (root / "val" / "images").string(),
+                                          annotations.string()));
     }
   }
   sources.pools = {train, val};
