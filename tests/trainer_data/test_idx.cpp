@@ -103,3 +103,20 @@ TEST_CASE("idx_files_pair", "[idx]") {
                              "emnist-digits-train-labels-idx1-ubyte.gz"));
   CHECK_FALSE(idx_files_pair("train-images-idx3-ubyte", "fashion-train-labels-idx1-ubyte"));
 }
+
+// A gzip file whose check sum does not match (one flipped byte of a download) is named as
+// corrupt, with zlib's reason: it read as "truncated (no header)", whatever it held.
+TEST_CASE("read_idx names a gzip check sum that does not match", "[idx]") {
+  TempDir dir;
+  const auto path = dir.path() / "labels.gz";
+  testing::write_idx(path, {6}, {0, 1, 2, 3, 4, 5}, true);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() - 8] = static_cast<char>(bytes[bytes.size() - 8] ^ 0x55);  // CRC32's byte.
+  std::ofstream(path, std::ios::binary) << bytes;
+  CHECK_THROWS_WITH(read_idx(path.string()),
+                    "IDX file " + path.string() + " is corrupt (gzip: incorrect data check)");
+}

@@ -37,6 +37,18 @@ bool read_exact(gzFile file, uint8_t* out, size_t size) {
   return true;
 }
 
+// zlib's account of a read of path that failed on corrupt data ("incorrect data check": a CRC
+// that does not match), or "" (none, or the stream just ended early: a truncation).
+std::string gzip_problem(gzFile file, const std::string& path) {
+  int error = Z_OK;
+  const char* text = gzerror(file, &error);
+  if (error == Z_OK || error == Z_STREAM_END || error == Z_BUF_ERROR || text == nullptr) {
+    return "";
+  }
+  const std::string message = text;  // "<path>: <reason>"
+  return message.rfind(path + ": ", 0) == 0 ? message.substr(path.size() + 2) : message;
+}
+
 // deflate's best ratio is about 1032:1, so a gzip file of B bytes inflates to < 1032 B.
 constexpr uintmax_t k_max_gzip_ratio = 1032;
 
@@ -64,7 +76,10 @@ OpenIdx open_idx(const std::string& path) {
   gzbuffer(file.get(), 1 << 20);
   uint8_t magic[4];
   if (!read_exact(file.get(), magic, 4)) {
-    throw std::runtime_error(fmt::format("IDX file {} is truncated (no header)", path));
+    const std::string gzip = gzip_problem(file.get(), path);
+    throw std::runtime_error(gzip.empty()
+                                 ? fmt::format("IDX file {} is truncated (no header)", path)
+                                 : fmt::format("IDX file {} is corrupt (gzip: {})", path, gzip));
   }
   if (magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08 || magic[3] < 1 || magic[3] > 4) {
     throw std::runtime_error(
@@ -120,16 +135,18 @@ IdxArray read_idx(const std::string& path) {
     const size_t next = std::min<size_t>(total, have + k_chunk);
     array.data.resize(next);
     if (!read_exact(file.get(), array.data.data() + have, next - have)) {
+      const std::string gzip = gzip_problem(file.get(), path);
       throw std::runtime_error(
-          fmt::format("IDX file {} is truncated or corrupt: expected {} data bytes for dims [{}]",
-                      path, total, fmt::join(array.dims, ", ")));
+          gzip.empty()
+              ? fmt::format("IDX file {} is truncated or corrupt: expected {} data bytes for dims "
+                            "[{}]",
+                            path, total, fmt::join(array.dims, ", "))
+              : fmt::format("IDX file {} is corrupt (gzip: {})", path, gzip));
     }
     have = next;
   }
-  int error = Z_OK;
-  gzerror(file.get(), &error);
-  if (error != Z_OK && error != Z_STREAM_END) {
-    throw std::runtime_error(fmt::format("IDX file {} is corrupt (gzip error {})", path, error));
+  if (const std::string gzip = gzip_problem(file.get(), path); !gzip.empty()) {
+    throw std::runtime_error(fmt::format("IDX file {} is corrupt (gzip: {})", path, gzip));
   }
   return array;
 }
