@@ -1,5 +1,3 @@
-#include <sys/stat.h>
-
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -25,37 +23,31 @@ hpt::StudyConfig builtin(const std::string& space) {
 // environment holds the study's fixed settings; nothing is run when trials may load other data.
 TEST_CASE("check_trainer_dataset", "[dataset_check]") {
   hpt::test::TempDir dir("datacheck");
-  const auto script = [&](const std::string& name, const std::string& body) {
-    const std::string path = dir.file(name);
-    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-    ::chmod(path.c_str(), 0755);
-    return path;
-  };
   const std::string seen = dir.file("seen");
   CHECK_NOTHROW(hpt::check_trainer_dataset(
       builtin("embedding_dim"),
-      script("ok", "[ \"$1\" = check-data ] && printf '%s' \"$HPT_FIXED\" > " + seen)));
+      dir.script("ok", "[ \"$1\" = check-data ] && printf '%s' \"$HPT_FIXED\" > " + seen)));
   std::ifstream in(seen);
   CHECK(std::string(std::istreambuf_iterator<char>(in), {}) ==
         R"({"dataset":{"format":"folder","path":"/data"}})");
   CHECK_THROWS_WITH(
       hpt::check_trainer_dataset(
           builtin("embedding_dim"),
-          script("bad",
-                 "echo 'loading' >&2; echo 'hpt: error: HPT_FIXED: dataset.path: cannot "
-                 "decode image /data/a/1.png: not PNG data' >&2; exit 1")),
+          dir.script("bad",
+                     "echo 'loading' >&2; echo 'hpt: error: HPT_FIXED: dataset.path: cannot "
+                     "decode image /data/a/1.png: not PNG data' >&2; exit 1")),
       "cfg.yaml: fixed.dataset.path: cannot decode image /data/a/1.png: not PNG data");
   CHECK_THROWS_WITH(
       hpt::check_trainer_dataset(
           builtin("embedding_dim"),
-          script("default",
-                 "echo 'hpt: error: dataset.val_fraction: the val split has 1 image' >&2; "
-                 "exit 1")),
+          dir.script("default",
+                     "echo 'hpt: error: dataset.val_fraction: the val split has 1 image' >&2; "
+                     "exit 1")),
       "cfg.yaml: fixed.dataset.val_fraction: the val split has 1 image");
   CHECK_THROWS_WITH(
-      hpt::check_trainer_dataset(builtin("embedding_dim"), script("silent", "exit 3")),
+      hpt::check_trainer_dataset(builtin("embedding_dim"), dir.script("silent", "exit 3")),
       Catch::Contains("fixed.dataset: the built-in trainer cannot load the dataset: `"));
-  CHECK_THROWS_AS(hpt::check_trainer_dataset(builtin("embedding_dim"), script("c", "exit 1")),
+  CHECK_THROWS_AS(hpt::check_trainer_dataset(builtin("embedding_dim"), dir.script("c", "exit 1")),
                   hpt::ConfigError);
   // A searched dataset key or extractor: each trial checks its own data; nothing is run.
   CHECK_NOTHROW(hpt::check_trainer_dataset(builtin("dataset.image_size"), dir.file("missing")));

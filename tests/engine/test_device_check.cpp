@@ -1,7 +1,4 @@
-#include <sys/stat.h>
-
 #include <catch2/catch.hpp>
-#include <fstream>
 
 #include "hpt/engine/device_check.hpp"
 #include "hpt/schema/config_error.hpp"
@@ -36,13 +33,14 @@ TEST_CASE("check_trainer_devices refuses what the trainer cannot run", "[device_
                     "cfg.yaml: fixed.device: cuda requested, but this hpt was built with a "
                     "CPU-only LibTorch (see scripts/gpu-check.sh)");
   CHECK(asked == 1);
-  CHECK_THROWS_WITH(
-      hpt::check_trainer_devices(study("{precision: fp16}", x), cpu_only),
-      Catch::StartsWith("cfg.yaml: fixed.precision: fp16 needs a CUDA device"));
+  CHECK_THROWS_WITH(hpt::check_trainer_devices(study("{precision: fp16}", x), cpu_only),
+                    Catch::StartsWith("cfg.yaml: fixed.precision: fp16 needs a CUDA device"));
   CHECK_THROWS_WITH(
       hpt::check_trainer_devices(
           study("{}", "{device: {type: categorical, choices: [cpu, \"cuda:1\"]}}"),
-          [] { return DeviceSupport{true, 1}; }),
+          [] {
+            return DeviceSupport{true, 1};
+          }),
       "cfg.yaml: search_space.device (choice \"cuda:1\"): cuda:1 requested, but only 1 CUDA "
       "device is visible");
   const auto one_gpu = [] { return DeviceSupport{true, 1}; };
@@ -57,19 +55,13 @@ TEST_CASE("check_trainer_devices refuses what the trainer cannot run", "[device_
 // `hpt-train devices` is read as JSON; a trainer that cannot say is one line naming it.
 TEST_CASE("trainer_device_support asks the trainer", "[device_check]") {
   hpt::test::TempDir dir("devices");
-  const auto script = [&](const std::string& name, const std::string& body) {
-    const std::string path = dir.file(name);
-    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-    ::chmod(path.c_str(), 0755);
-    return path;
-  };
-  const auto support = hpt::trainer_device_support(
-      script("ok", "[ \"$1\" = devices ] && echo '{\"cuda_available\": true, \"cuda_devices\": 3}'"));
+  const auto support = hpt::trainer_device_support(dir.script(
+      "ok", "[ \"$1\" = devices ] && echo '{\"cuda_available\": true, \"cuda_devices\": 3}'"));
   CHECK(support.cuda_available);
   CHECK(support.cuda_devices == 3);
-  CHECK_THROWS_WITH(hpt::trainer_device_support(script("garbage", "echo hello")),
+  CHECK_THROWS_WITH(hpt::trainer_device_support(dir.script("garbage", "echo hello")),
                     Catch::Contains("devices` did not say which devices it has (exit status 0)"));
-  CHECK_THROWS_WITH(hpt::trainer_device_support(script("fails", "exit 7")),
+  CHECK_THROWS_WITH(hpt::trainer_device_support(dir.script("fails", "exit 7")),
                     Catch::Contains("(exit status 7)"));
   CHECK_THROWS_WITH(hpt::trainer_device_support(dir.file("missing")),
                     Catch::StartsWith("the built-in trainer: cannot ask"));

@@ -84,6 +84,13 @@ search_space:
 
 class BuiltinTrainerTest(TinyIdxTest):
 
+    @staticmethod
+    def edit_config(path, old, new):
+        with open(path) as f:
+            text = f.read().replace(old, new)
+        with open(path, "w") as f:
+            f.write(text)
+
     def cache_files(self, sub):
         folder = os.path.join(self.dir, "cache", sub)
         return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
@@ -243,10 +250,7 @@ class BuiltinTrainerTest(TinyIdxTest):
         for fixed, space, message in cases:
             db = os.path.join(self.dir, "dev.db")
             config = self.study_config(db, "", "  embedding_dim: {type: categorical, choices: [8]}\n" + space)
-            with open(config) as f:
-                text = f.read().replace("search_space:", fixed + "search_space:")
-            with open(config, "w") as f:
-                f.write(text)
+            self.edit_config(config, "search_space:", fixed + "search_space:")
             proc = run_hpt("--config", config, "--trials", "2", env=self.env, timeout=60)
             self.assertEqual(proc.returncode, 2, proc.stderr)
             err = proc.stderr.strip().splitlines()
@@ -268,11 +272,8 @@ class BuiltinTrainerTest(TinyIdxTest):
             f.write(b"\x89PNG\r\n\x1a\n not really a png")
         db = os.path.join(self.dir, "data.db")
         config = self.study_config(db, "", "  embedding_dim: {type: categorical, choices: [8]}\n")
-        with open(config) as f:
-            text = f.read().replace(json.dumps({"format": "idx", "path": self.data}),
-                                    json.dumps({"format": "folder", "path": folder}))
-        with open(config, "w") as f:
-            f.write(text)
+        self.edit_config(config, json.dumps({"format": "idx", "path": self.data}),
+                         json.dumps({"format": "folder", "path": folder}))
         proc = run_hpt("--config", config, "--trials", "2", env=self.env, timeout=120)
         self.assertEqual(proc.returncode, 2, proc.stderr)
         err = proc.stderr.strip().splitlines()

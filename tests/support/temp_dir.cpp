@@ -1,8 +1,10 @@
 #include "support/temp_dir.hpp"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -17,6 +19,13 @@ TempDir::TempDir(const std::string& label) {
     throw std::runtime_error("mkdtemp failed for " + templ);
   }
   m_path = templ;
+}
+
+std::string TempDir::script(const std::string& name, const std::string& body) const {
+  const std::string path = file(name);
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  ::chmod(path.c_str(), 0755);
+  return path;
 }
 
 TempDir::~TempDir() {

@@ -18,6 +18,9 @@ class TempDir {
   const std::filesystem::path& path() const { return m_path; }
   // The path of name inside the folder (nothing is created).
   std::string file(const std::string& name) const { return (m_path / name).string(); }
+  // An executable shell script name in the folder running body (after "#!/bin/sh"): a stand-in
+  // for a program hpt starts. Returns its path.
+  std::string script(const std::string& name, const std::string& body) const;
 
  private:
   std::filesystem::path m_path;
