@@ -1,11 +1,15 @@
 #include "hpt/engine/dataset_check.hpp"
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <iterator>
 #include <regex>
+#include <thread>
 
+#include "hpt/cli/run_app.hpp"
+#include "hpt/engine/worker_process.hpp"
 #include "hpt/schema/config_error.hpp"
 
 // As in worker_process.cpp (one definition of Boost.Process's launcher in every file).
@@ -47,18 +51,39 @@ void check_trainer_dataset(const StudyConfig& config, const std::string& trainer
   }
   namespace bp = boost::process;
   std::string errors;
+  std::string output;
   int status = -1;
   try {
     bp::ipstream err;
+    bp::ipstream out;
     bp::child child(trainer_exe, "check-data", bp::env["HPT_FIXED"] = config.fixed.dump(),
-                    bp::std_out > bp::null, bp::std_err > err, bp::std_in < bp::null);
+                    bp::std_out > out, bp::std_err > err, bp::std_in < bp::null);
+    std::thread drain([&] { output.assign(std::istreambuf_iterator<char>(out), {}); });
     errors.assign(std::istreambuf_iterator<char>(err), {});
+    drain.join();
     child.wait();
-    status = child.exit_code();
+    status = child.native_exit_code();
   } catch (const std::exception& e) {
     throw std::runtime_error(
         fmt::format("the built-in trainer: cannot run `{} check-data` to check the dataset: {}",
                     trainer_exe, e.what()));
+  }
+  if (WIFSIGNALED(status)) {  // Killed (out of memory, Ctrl-C): not the dataset's fault.
+    throw std::runtime_error(fmt::format(
+        "the built-in trainer's check of the dataset (`{} check-data`) was killed by signal {} "
+        "({})",
+        trainer_exe, WTERMSIG(status), signal_name(WTERMSIG(status))));
+  }
+  status = WIFEXITED(status) ? WEXITSTATUS(status) : status;
+  // Its warnings (what the dataset leaves out) are the study's to show, once, before any trial.
+  for (size_t at = 0; at < output.size();) {
+    const size_t end = std::min(output.find('\n', at), output.size());
+    const std::string line = output.substr(at, end - at);
+    const std::string prefix = "warning: HPT_FIXED: ";
+    if (line.rfind(prefix, 0) == 0) {
+      print_warning(fmt::format("{}: fixed.{}", config.file, line.substr(prefix.size())));
+    }
+    at = end + 1;
   }
   if (status == 0) {
     return;
@@ -74,8 +99,9 @@ void check_trainer_dataset(const StudyConfig& config, const std::string& trainer
   if (std::regex_match(problem, k_setting)) {
     throw ConfigError(fmt::format("{}: fixed.{}", config.file, problem));
   }
-  throw ConfigError(fmt::format(
-      "{}: fixed.dataset: the built-in trainer cannot load the dataset: {}", config.file,
+  // Not a setting's fault (the cache folder, a full disk): said as the trainer says it.
+  throw std::runtime_error(fmt::format(
+      "the built-in trainer cannot load the dataset: {}",
       problem.empty() ? fmt::format("`{} check-data` exited with status {}", trainer_exe, status)
                       : problem));
 }

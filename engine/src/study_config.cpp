@@ -153,6 +153,14 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at,
     config_fail(at, node, e.what());
   }
   if (auto* f = std::get_if<FloatDistribution>(&d); f && f->step) {
+    // Samplers count grid points in doubles: past 2^53 of them the grid is not exact (and
+    // 1e300 / 1e-300 overflows to inf).
+    if (!((f->high - f->low) / *f->step <= 0x1p53)) {
+      config_fail(at, node,
+                  fmt::format("step {} cuts [{}, {}] into more than 2^53 points; give a larger "
+                              "step, or none",
+                              *f->step, f->low, f->high));
+    }
     lower_to_reachable(*f, *f->step, node, at, warnings);
   } else if (auto* i = std::get_if<IntDistribution>(&d)) {
     lower_to_reachable(*i, i->step, node, at, warnings);

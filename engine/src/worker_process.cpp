@@ -35,16 +35,16 @@ extern char** environ;
 
 namespace hpt {
 
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
 namespace {
 
 constexpr size_t k_max_log = 64u << 20;
 constexpr size_t k_tail_bytes = 4096;
 constexpr int k_read_rounds = 16;  // 64 KiB each: a flooding worker can't starve the others.
-
-std::string signal_name(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
-}
 
 [[noreturn]] void start_fail(const std::string& argv0, const std::string& reason) {
   throw StartError(fmt::format("cannot start '{}': {}", argv0, reason));
@@ -411,10 +411,10 @@ void WorkerProcess::flush_log() {
       return;
     }
     if (st.st_size > 0) {  // A re-run trial: its earlier attempt's lines stay above.
-      m_log_buf.insert(0, fmt::format("\n=== hpt: this trial started again at {}; the lines above "
-                                      "are from an earlier attempt ===\n",
-                                      format_datetime(std::chrono::system_clock::now(),
-                                                      TimeZone::Local, 1)));
+      m_log_buf.insert(
+          0, fmt::format("\n=== hpt: this trial started again at {}; the lines above "
+                         "are from an earlier attempt ===\n",
+                         format_datetime(std::chrono::system_clock::now(), TimeZone::Local, 1)));
     }
   }
   size_t done = 0;

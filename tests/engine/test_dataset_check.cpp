@@ -44,11 +44,30 @@ TEST_CASE("check_trainer_dataset", "[dataset_check]") {
                      "echo 'hpt: error: dataset.val_fraction: the val split has 1 image' >&2; "
                      "exit 1")),
       "cfg.yaml: fixed.dataset.val_fraction: the val split has 1 image");
+  CHECK_THROWS_AS(hpt::check_trainer_dataset(builtin("embedding_dim"), dir.file("bad")),
+                  hpt::ConfigError);  // A setting's problem: exit 2, as a config mistake.
+  // Not a setting (a silent exit, the cache folder) or not the dataset at all (a signal): a plain
+  // error, not the config's.
+  try {
+    hpt::check_trainer_dataset(builtin("embedding_dim"), dir.script("silent", "exit 3"));
+    FAIL("no error");
+  } catch (const hpt::ConfigError&) {
+    FAIL("a ConfigError");
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(e.what(), Catch::StartsWith("the built-in trainer cannot load the dataset: `") &&
+                             Catch::EndsWith("exited with status 3"));
+  }
   CHECK_THROWS_WITH(
-      hpt::check_trainer_dataset(builtin("embedding_dim"), dir.script("silent", "exit 3")),
-      Catch::Contains("fixed.dataset: the built-in trainer cannot load the dataset: `"));
-  CHECK_THROWS_AS(hpt::check_trainer_dataset(builtin("embedding_dim"), dir.script("c", "exit 1")),
-                  hpt::ConfigError);
+      hpt::check_trainer_dataset(builtin("embedding_dim"), dir.script("killed", "kill -9 $$")),
+      Catch::Contains("check-data`) was killed by signal 9 (SIGKILL)"));
+  CHECK_THROWS_WITH(
+      hpt::check_trainer_dataset(
+          builtin("embedding_dim"),
+          dir.script("cache",
+                     "echo 'hpt: error: the cache folder (HPT_CACHE_DIR): not writable' "
+                     ">&2; exit 1")),
+      "the built-in trainer cannot load the dataset: the cache folder (HPT_CACHE_DIR): not "
+      "writable");
   // A searched dataset key or extractor: each trial checks its own data; nothing is run.
   CHECK_NOTHROW(hpt::check_trainer_dataset(builtin("dataset.image_size"), dir.file("missing")));
   CHECK_NOTHROW(hpt::check_trainer_dataset(builtin("feature_extractor"), dir.file("missing")));

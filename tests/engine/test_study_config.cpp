@@ -540,6 +540,12 @@ TEST_CASE("study config: categorical choices", "[config]") {
 // as Optuna does (the stored distribution is Optuna's), with one warning line.
 TEST_CASE("study config: a high no step reaches is lowered with a warning", "[config]") {
   const std::string head = "objective: {command: [true]}\nsearch_space:\n";
+  // A grid of more than 2^53 points (1e300 / 1e-300 is inf) is refused, not lowered to inf.
+  CHECK_THROWS_WITH(
+      parse_study_config(head + "  a: {type: float, low: 0.0, high: 1.0e300, step: 1.0e-300}\n",
+                         "cfg.yaml"),
+      "cfg.yaml:3: search_space.a: step 1e-300 cuts [0, 1e+300] into more than 2^53 points; give "
+      "a larger step, or none");
   const auto c = parse_study_config(head +
                                         "  x: {type: int, low: 0, high: 10, step: 3}\n"
                                         "  f: {type: float, low: 0, high: 1, step: 0.3}\n"

@@ -281,8 +281,12 @@ class BuiltinTrainerTest(TinyIdxTest):
         self.assertIn("hpt_config.yaml: fixed.dataset.path: cannot decode image ", err[0])
         self.assertIn("bad.png", err[0])
         self.assertFalse(os.path.exists(db))
-        os.remove(os.path.join(folder, "c1", "bad.png"))  # The dataset fixed: the study runs.
-        run_hpt("--config", config, "--trials", "1", env=self.env, timeout=300, check=True)
+        os.remove(os.path.join(folder, "c1", "bad.png"))  # The dataset fixed: the study runs,
+        with open(os.path.join(folder, "c1", "photo.webp"), "wb") as f:  # saying what it skips.
+            f.write(b"RIFF")
+        proc = run_hpt("--config", config, "--trials", "1", env=self.env, timeout=300, check=True)
+        self.assertIn("hpt: warning: " + config + ": fixed.dataset.path: 1 files in the class folders are "
+                      "not images hpt reads (1 .webp) and were left out", proc.stderr)
 
     def test_train_prints_class_summary(self):
         """hpt train prints per-split min/max/mean images per class and the raw-feature baseline."""

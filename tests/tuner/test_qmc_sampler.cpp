@@ -118,6 +118,12 @@ TEST_CASE("qmc options and spaces", "[qmc]") {
         "'sobol'?)");
   CHECK(error(Json{{"scramble", "yes"}}).find("scramble") != std::string::npos);
   CHECK(error(Json{{"seed", 1}}) == "unknown qmc sampler option 'seed'");
+  CHECK(error(Json{{"qmc_type", nullptr}}) ==
+        "qmc sampler option 'qmc_type' must be sobol or halton, but got null");
+  auto sobol = hpt::make_sampler("qmc", Json(), 1, k_space);
+  CHECK_THROWS_WITH(sample(*sobol, k_space, 1 << 30),
+                    "trial 1073741824 is past the 2^30 points of the Sobol' sequence (it would "
+                    "start again); use qmc_type: halton");
   CHECK(error(Json{{"independent_sampler", "grid"}}) ==
         "qmc sampler option 'independent_sampler': 'grid' cannot be one; expected random or tpe");
   SearchSpace wide;

@@ -64,6 +64,13 @@ double from_transformed(const ParamTransform& t, double x) {
       v = std::round(x);
       break;
     case ParamTransform::Kind::Discrete:
+      if (t.is_int) {  // In integers: low + k * step is exact where doubles would round.
+        const double k = std::round((x - t.dist_low) / t.step);
+        const double top = std::floor((t.dist_high - t.dist_low) / t.step);
+        const auto steps = static_cast<int64_t>(std::min(std::max(k, 0.0), top));
+        return static_cast<double>(static_cast<int64_t>(t.dist_low) +
+                                   steps * static_cast<int64_t>(t.step));
+      }
       v = std::round((x - t.dist_low) / t.step) * t.step + t.dist_low;
       break;
     default:

@@ -41,8 +41,9 @@ struct QmcSampler::Sequence {
 QmcOptions qmc_options_from_json(const Json& json, const SearchSpace& space) {
   OptionReader r("qmc sampler", json);
   QmcOptions o;
+  const bool has_type = r.has("qmc_type");
   const Json type = r.get_json("qmc_type");
-  if (!type.is_null()) {
+  if (has_type) {  // A null too is no type (Optuna refuses None).
     if (!type.is_string() || (type != "sobol" && type != "halton")) {
       const std::string given = type.is_string() ? type.get<std::string>() : type.dump();
       throw std::invalid_argument(
@@ -98,8 +99,14 @@ std::map<std::string, double> QmcSampler::sample(const SearchSpace& space,
       m_sequence->halton.emplace(params.size(), scramble);
     }
   }
-  const std::vector<double> u =
-      m_sequence->point(static_cast<uint64_t>(std::max(0, ctx.trial_number)));
+  const auto index = static_cast<uint64_t>(std::max(0, ctx.trial_number));
+  if (m_sequence->sobol && index >= (uint64_t{1} << SobolSequence::k_bits)) {
+    throw std::invalid_argument(fmt::format(
+        "trial {} is past the 2^30 points of the Sobol' sequence (it would start again); use "
+        "qmc_type: halton",
+        ctx.trial_number));
+  }
+  const std::vector<double> u = m_sequence->point(index);
   SearchSpace rest;
   std::map<std::string, double> out;
   for (size_t p = 0, i = 0; p < space.size(); ++p) {

@@ -23,6 +23,9 @@ namespace hpt {
 // (MAX_ARG_STRLEN).
 constexpr size_t k_max_arg_string = 32 * 4096;
 
+// "SIGKILL" for 9 (the name without SIG's prefix where the system knows none: "64").
+std::string signal_name(int sig);
+
 class StartError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
