@@ -301,3 +301,40 @@ TEST_CASE("decode_image reads a top-down BMP", "[image_io]") {
     CHECK(std::vector<uint8_t>(image.pixels.begin(), image.pixels.begin() + 6) == top);
   }
 }
+
+// Valid images of kinds stb does not decode are named as such, with what to save them as (they
+// read as "not PGM data" or "corrupt image (BMP RLE)").
+TEST_CASE("decode_image names image variants it does not read", "[image_io]") {
+  TempDir dir;
+  const auto refused = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir.path() / name, std::ios::binary) << bytes;
+    try {
+      decode_image((dir.path() / name).string());
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("decoded");
+  };
+  CHECK_THAT(refused("a.pgm", "P2\n2 1\n255\n0 255\n"),
+             Catch::EndsWith("a plain-text PNM image (P2), which hpt does not read: save it as "
+                             "binary PGM/PPM (P5/P6) or PNG"));
+  CHECK_THAT(refused("b.pbm", "P4\n8 1\n\xff"), Catch::Contains("a PBM image (P4)"));
+  std::string rle = "BM" + std::string(28, '\0');
+  rle[10] = 54;
+  rle[14] = 40;
+  rle[18] = 2;
+  rle[22] = 2;
+  rle[26] = 1;
+  rle[28] = 8;
+  rle += std::string("\x01\x00\x00\x00", 4) + std::string(40, '\0');
+  CHECK_THAT(refused("c.bmp", rle), Catch::Contains("a run-length-compressed BMP (RLE8)"));
+  // A JPEG's first frame marker: SOF3 (lossless), SOF9 (arithmetic), SOF0 with 12 bits.
+  const auto jpeg = [](unsigned char marker, unsigned char bits) {
+    return std::string("\xff\xd8\xff", 3) + static_cast<char>(marker) + std::string("\x00\x0b", 2) +
+           static_cast<char>(bits) + std::string("\x00\x01\x00\x01\x01\x01\x11\x00", 8) +
+           std::string("\xff\xd9", 2);
+  };
+  CHECK_THAT(refused("d.jpg", jpeg(0xC3, 8)), Catch::Contains("a lossless JPEG"));
+  CHECK_THAT(refused("e.jpg", jpeg(0xC9, 8)), Catch::Contains("an arithmetic-coded JPEG"));
+  CHECK_THAT(refused("f.jpg", jpeg(0xC0, 12)), Catch::Contains("a 12-bit JPEG"));
+}

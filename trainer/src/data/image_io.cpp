@@ -83,6 +83,52 @@ std::string decode_problem(const std::string& path) {
   return "corrupt image (" + r + ")";
 }
 
+// A valid image of a kind stb does not decode, named ("" if bytes are none of them): ASCII
+// PNM and PBM, run-length BMP, and JPEGs that are lossless, arithmetic-coded or 12-bit.
+std::string unsupported_variant(const std::string& b) {
+  const auto byte = [&](size_t i) { return i < b.size() ? static_cast<uint8_t>(b[i]) : 0; };
+  if (b.size() >= 2 && b[0] == 'P' && (b[1] == '1' || b[1] == '2' || b[1] == '3' || b[1] == '4')) {
+    return fmt::format(
+        "a {} image (P{}), which hpt does not read: save it as binary PGM/PPM "
+        "(P5/P6) or PNG",
+        b[1] == '1' || b[1] == '4' ? "PBM" : "plain-text PNM", b[1]);
+  }
+  if (b.size() >= 34 && b[0] == 'B' && b[1] == 'M' && (byte(30) == 1 || byte(30) == 2) &&
+      byte(31) == 0 && byte(32) == 0 && byte(33) == 0) {
+    return fmt::format(
+        "a run-length-compressed BMP (RLE{}), which hpt does not read: save it "
+        "uncompressed or as PNG",
+        byte(30) == 1 ? 8 : 4);
+  }
+  if (byte(0) == 0xFF && byte(1) == 0xD8) {  // JPEG: the first start-of-frame marker says how.
+    for (size_t at = 2; at + 4 < b.size();) {
+      if (byte(at) != 0xFF) {
+        break;
+      }
+      const uint8_t marker = byte(at + 1);
+      const size_t length = (size_t{byte(at + 2)} << 8) | byte(at + 3);
+      if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+        if (marker == 0xC3 || marker == 0xC7 || marker == 0xCB || marker == 0xCF) {
+          return "a lossless JPEG, which hpt does not read: save it as PNG";
+        }
+        if (marker >= 0xC9) {
+          return "an arithmetic-coded JPEG, which hpt does not read: save it as a baseline JPEG or "
+                 "PNG";
+        }
+        if (byte(at + 4) != 8) {
+          return fmt::format(
+              "a {}-bit JPEG, which hpt does not read: save it as an 8-bit JPEG "
+              "or PNG",
+              byte(at + 4));
+        }
+        break;
+      }
+      at += 2 + length;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 bool has_image_extension(const std::string& name) {
@@ -129,7 +175,9 @@ DecodedImage decode_image(const std::string& path) {
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load_from_memory(encoded, size, &width, &height, &native, 0), stbi_image_free);
   if (!data) {
-    throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, decode_problem(path)));
+    const std::string variant = unsupported_variant(bytes);
+    throw std::runtime_error(fmt::format("cannot decode image {}: {}", path,
+                                         variant.empty() ? decode_problem(path) : variant));
   }
   if (const std::string problem = image_size_problem(width, height); !problem.empty()) {
     throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
