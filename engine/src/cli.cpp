@@ -120,9 +120,10 @@ struct OpenedStudy {
   std::unique_ptr<Storage> storage;
 };
 
-// With check_data, the built-in trainer's dataset is loaded and checked once too (a run).
+// run_study_command passes check_data: a run has the built-in trainer's dataset loaded and
+// checked once before the database is made (an ask does not: it trains nothing).
 OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::string& storage_url,
-                           const std::string& study, bool check_data) {
+                           const std::string& study, bool check_data = false) {
   OpenedStudy out{load_study_config(config_file), {}, nullptr};
   StudyConfig& config = out.config;
   if (jobs > 0) {
@@ -794,8 +795,7 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
 
 // hpt ask: one line of JSON, Optuna's `optuna ask` output: {"number": N, "params": {...}}.
 int ask_command(const CommandLine& cl) {
-  OpenedStudy s = open_study_for(cl.config_file, 0, cl.storage_url, cl.study, false);
-  s.options.trials = k_unbounded_trials;
+  OpenedStudy s = open_study_for(cl.config_file, 0, cl.storage_url, cl.study);
   ask_trial(s.config, *s.storage, s.options, std::cerr, [](const FrozenTrial& trial) {
     std::cout << python_json_dumps(
                      Json{{"number", trial.number}, {"params", trial.external_params()}})
@@ -948,6 +948,26 @@ int run_parsed(const CLI::App& app, const CommandLine& cl) {
   return run_study_flags(app, cl);
 }
 
+// `hpt tell ... --values 0.5 -inf`: a value after the first that starts with '-' but is no
+// plain number (-inf, -.5, -1e3) would be read as an option: it is passed as --values=-inf
+// (values given again add to the list).
+std::vector<std::string> spell_negative_values(std::vector<std::string> args) {
+  if (args.size() < 2 || args[1] != "tell") {
+    return args;
+  }
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] != "--values") {
+      continue;
+    }
+    for (size_t j = i + 1; j < args.size() && value_of_text(args[j]); ++j) {
+      if (j > i + 1 && args[j][0] == '-') {
+        args[j] = "--values=" + args[j];
+      }
+    }
+  }
+  return args;
+}
+
 }  // namespace
 
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars) {
@@ -967,8 +987,18 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
   for (const auto& add : registrars) {
     add(app);
   }
+  std::vector<std::string> args =
+      spell_negative_values(std::vector<std::string>(argv, argv + argc));
+  std::vector<char*> spelt;
+  for (std::string& a : args) {
+    spelt.push_back(a.data());
+  }
+  spelt.push_back(nullptr);
   if (auto code = with_error_policy(
-          [&] { return parse_app(app, argc, argv, hide_credentials).value_or(-1); },
+          [&] {
+            return parse_app(app, static_cast<int>(args.size()), spelt.data(), hide_credentials)
+                .value_or(-1);
+          },
           hide_credentials);
       code != -1) {
     return code;  // Help or version printed, an error, or a verb that ran in its callback.

@@ -45,7 +45,9 @@ std::string last_error(const std::string& text) {
 void check_trainer_dataset(const StudyConfig& config, const std::string& trainer_exe) {
   if (!config.builtin_trainer() ||
       std::any_of(config.search_space.begin(), config.search_space.end(), [](const auto& p) {
-        return p.first.rfind("dataset.", 0) == 0 || p.first == "feature_extractor";
+        // The seed splits the dataset: another seed, another split.
+        return p.first.rfind("dataset.", 0) == 0 || p.first == "feature_extractor" ||
+               p.first == "seed";
       })) {
     return;
   }
@@ -59,7 +61,12 @@ void check_trainer_dataset(const StudyConfig& config, const std::string& trainer
     bp::child child(trainer_exe, "check-data", bp::env["HPT_FIXED"] = config.fixed.dump(),
                     bp::std_out > out, bp::std_err > err, bp::std_in < bp::null);
     std::thread drain([&] { output.assign(std::istreambuf_iterator<char>(out), {}); });
-    errors.assign(std::istreambuf_iterator<char>(err), {});
+    try {
+      errors.assign(std::istreambuf_iterator<char>(err), {});
+    } catch (...) {
+      drain.join();  // Never destroyed joinable (std::terminate).
+      throw;
+    }
     drain.join();
     child.wait();
     status = child.native_exit_code();
@@ -75,13 +82,17 @@ void check_trainer_dataset(const StudyConfig& config, const std::string& trainer
         trainer_exe, WTERMSIG(status), signal_name(WTERMSIG(status))));
   }
   status = WIFEXITED(status) ? WEXITSTATUS(status) : status;
-  // Its warnings (what the dataset leaves out) are the study's to show, once, before any trial.
+  // Its warnings (what the dataset leaves out, an image cache it cannot write) are the study's
+  // to show, once, before any trial; a setting's under fixed.
   for (size_t at = 0; at < output.size();) {
     const size_t end = std::min(output.find('\n', at), output.size());
     const std::string line = output.substr(at, end - at);
-    const std::string prefix = "warning: HPT_FIXED: ";
-    if (line.rfind(prefix, 0) == 0) {
-      print_warning(fmt::format("{}: fixed.{}", config.file, line.substr(prefix.size())));
+    const std::string warning = "warning: ";
+    const std::string setting = "warning: HPT_FIXED: ";
+    if (line.rfind(setting, 0) == 0) {
+      print_warning(fmt::format("{}: fixed.{}", config.file, line.substr(setting.size())));
+    } else if (line.rfind(warning, 0) == 0) {
+      print_warning(line.substr(warning.size()));
     }
     at = end + 1;
   }

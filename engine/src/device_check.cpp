@@ -83,9 +83,8 @@ trainer::DeviceSupport trainer_device_support(const std::string& trainer_exe) {
     child.wait();
     status = child.exit_code();
   } catch (const std::exception& e) {
-    throw std::runtime_error(
-        fmt::format("the built-in trainer: cannot ask {} which devices it has: {}", trainer_exe,
-                    e.what()));
+    throw std::runtime_error(fmt::format(
+        "the built-in trainer: cannot ask {} which devices it has: {}", trainer_exe, e.what()));
   }
   try {
     const Json j = Json::parse(text);

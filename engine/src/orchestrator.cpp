@@ -319,6 +319,9 @@ class Orchestrator {
   bool launch_one();
   // Claims the next trial: a WAITING one, a new one, or one orphaned by a dead process.
   std::optional<FrozenTrial> claim_next();
+  // The limit claim_trial gets: --trials, or for an exhausted sampler (a grid run through) the
+  // trials there are, so that only WAITING and orphaned ones are claimed.
+  int claim_limit();
   // Gives trial every parameter of the search space (kept from a resumed trial, enqueued,
   // or sampled) and stores the new ones.
   void choose_params(FrozenTrial& trial);
@@ -644,18 +647,21 @@ void Orchestrator::check_study_kept(bool now) {
   }
 }
 
+int Orchestrator::claim_limit() {
+  // An exhausted sampler (a grid run through) makes no new trial: waiting and orphaned ones
+  // are still run.
+  return sampler_exhausted() ? std::min(m_options.trials,
+                                        m_storage.count_trials(
+                                            m_study_id, {TrialState::Complete, TrialState::Pruned,
+                                                         TrialState::Running, TrialState::Waiting}))
+                             : m_options.trials;
+}
+
 std::optional<FrozenTrial> Orchestrator::claim_next() {
   check_study_kept(true);
   std::map<int64_t, Json> owners_seen;
   const auto orphan_ids = orphans(owners_seen);
-  // An exhausted sampler (a grid run through) makes no new trial: waiting and orphaned ones
-  // are still run.
-  const int limit =
-      sampler_exhausted()
-          ? std::min(m_options.trials,
-                     m_storage.count_trials(m_study_id, {TrialState::Complete, TrialState::Pruned,
-                                                         TrialState::Running, TrialState::Waiting}))
-          : m_options.trials;
+  const int limit = claim_limit();
   auto claim =
       m_storage.claim_trial(m_study_id, limit, m_owner.to_json(), [&](const FrozenTrial& t) {
         if (!orphan_ids.count(t.id)) {
@@ -1360,12 +1366,7 @@ FrozenTrial Orchestrator::ask(const std::function<void(const FrozenTrial&)>& pub
   preflight();
   open_study();
   enqueue_trials();
-  // As claim_next: an exhausted grid makes no new trial (WAITING ones are still taken).
-  const int limit =
-      sampler_exhausted()
-          ? m_storage.count_trials(m_study_id, {TrialState::Complete, TrialState::Pruned,
-                                                TrialState::Running, TrialState::Waiting})
-          : k_unbounded_trials;
+  const int limit = claim_limit();  // Unbounded (ask_trial's options), but not past a grid.
   SignalDeferral deferral;  // Ctrl-C takes effect once the trial is published (or handed back).
   auto claim =
       m_storage.claim_trial(m_study_id, limit, Json(), [](const FrozenTrial&) { return false; });
@@ -1552,8 +1553,10 @@ int run_study(const StudyConfig& config, Storage& storage, const RunOptions& opt
 
 FrozenTrial ask_trial(const StudyConfig& config, Storage& storage, const RunOptions& options,
                       std::ostream& out, const std::function<void(const FrozenTrial&)>& publish) {
-  ProcessWorkerSet workers;  // Starts none.
-  Orchestrator o(config, storage, options, out, workers);
+  ProcessWorkerSet workers;        // Starts none.
+  RunOptions unbounded = options;  // An ask makes a trial whatever --trials a run would give.
+  unbounded.trials = k_unbounded_trials;
+  Orchestrator o(config, storage, unbounded, out, workers);
   return o.ask(publish);
 }
 

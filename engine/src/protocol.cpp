@@ -60,7 +60,7 @@ std::string first_key(const std::string& line, size_t open) {
 // readers keep the last, so `{"value": 0.1, "value": 0.9}` would be read as 0.9 without a word.
 std::optional<std::string> duplicate_key(const std::string& line) {
   std::vector<std::set<std::string>> objects;  // The keys of each object open at this point.
-  std::vector<char> open;                       // '{' or '[' for each open container.
+  std::vector<char> open;                      // '{' or '[' for each open container.
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (c == '{' || c == '[') {
@@ -286,9 +286,10 @@ std::string malformed_json(const std::string& text) {
       const bool starts = at == 0 || !std::isalnum(static_cast<unsigned char>(text[at - 1]));
       if (starts && (at + t.size() == text.size() ||
                      !std::isalpha(static_cast<unsigned char>(text[at + t.size()])))) {
-        return fmt::format("malformed JSON: '{}' is Python, not JSON (print json.dumps(...): "
-                           "NaN, Infinity, null, true, false)",
-                           t);
+        return fmt::format(
+            "malformed JSON: '{}' is Python, not JSON (print json.dumps(...): "
+            "NaN, Infinity, null, true, false)",
+            t);
       }
     }
   }

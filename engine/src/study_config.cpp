@@ -708,7 +708,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
       c.warnings.push_back(config_location(top.child("study.sampler"), root["study"]["sampler"]) +
                            ": " + warning);
     }
-    if (!sampler->multi_objective() && c.multi_objective()) {
+    if (!sampler->supports_multi_objective() && c.multi_objective()) {
       throw std::invalid_argument(fmt::format(
           "the {} sampler optimises one objective, but the study has {} directions; use tpe or "
           "nsga2",

@@ -25,11 +25,10 @@ namespace {
 [[noreturn]] void refuse_change(const std::string& study_name, const std::string& name,
                                 const std::string& problem, const std::string& source,
                                 const Distribution& stored, const Distribution& declared) {
-  throw std::invalid_argument(
-      fmt::format("study '{}': search_space.{}: {} ({}: {}; the config: {}); Optuna refuses "
-                  "such a change, so hpt does too: use another study name",
-                  study_name, name, problem, source, distribution_text(stored),
-                  distribution_text(declared)));
+  throw std::invalid_argument(fmt::format(
+      "study '{}': search_space.{}: {} ({}: {}; the config: {}); Optuna refuses "
+      "such a change, so hpt does too: use another study name",
+      study_name, name, problem, source, distribution_text(stored), distribution_text(declared)));
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 
@@ -102,8 +101,8 @@ TEST_CASE("best_experiment_yaml takes the config the trial's model was trained w
   }
   SECTION("a model.json nested 100,000 deep, or holding bytes that are not UTF-8") {
     const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-    for (const std::string& text :
-         {"{\"config\": " + deep + "}", std::string("{\"config\": {\"experiment_name\": \"\xff\"}}")}) {
+    for (const std::string& text : {"{\"config\": " + deep + "}",
+                                    std::string("{\"config\": {\"experiment_name\": \"\xff\"}}")}) {
       std::ofstream(trials + "/0/model.json") << text;
       const std::string merged = best_experiment_yaml(*s.storage, s.info, s.trial, {dir.path()});
       CHECK(merged.find("its model.json is unreadable") != std::string::npos);

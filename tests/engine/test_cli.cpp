@@ -95,8 +95,8 @@ TEST_CASE_METHOD(SampleStudy, "cli: trials as csv and table", "[cli]") {
 TEST_CASE("cli: multi-objective trials as csv", "[cli]") {
   hpt::test::TempDir dir("cli");
   auto s = open_storage(dir.file("m.db"));
-  const int64_t id = s->create_study("m", std::vector<Direction>{Direction::Minimize,
-                                                                 Direction::Maximize});
+  const int64_t id =
+      s->create_study("m", std::vector<Direction>{Direction::Minimize, Direction::Maximize});
   FrozenTrial t = complete_trial(0);
   t.value.reset();
   t.values = {0.5, -HUGE_VAL};
@@ -158,10 +158,10 @@ TEST_CASE("cli: check_output_path refuses the database", "[cli]") {
   const std::string rel_db = std::filesystem::relative(db).string();
   REQUIRE(!std::filesystem::exists(db + "-journal"));
   std::filesystem::create_symlink(db, dir / "alias.db");
-  for (const auto& [out, storage] :
-       std::vector<std::pair<std::string, std::string>>{{"./" + rel_db + "-journal", db},
-                                                        {db + "-journal", rel_db},
-                                                        {db + "-journal", (dir / "alias.db").string()}}) {
+  for (const auto& [out, storage] : std::vector<std::pair<std::string, std::string>>{
+           {"./" + rel_db + "-journal", db},
+           {db + "-journal", rel_db},
+           {db + "-journal", (dir / "alias.db").string()}}) {
     INFO(out << " against " << storage);
     CHECK_THROWS_WITH(check_output_path(out, storage),
                       Catch::Contains("is the study database's SQLite -journal file"));

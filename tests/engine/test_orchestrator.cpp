@@ -906,8 +906,7 @@ TEST_CASE("orchestrator (scripted): interrupt keeps a final value that came",
 // Ctrl-C while workers whose result was decided are still exiting (one timed out, one broke
 // the protocol; both ignore SIGTERM): each keeps its FAIL and reason, not handed back as
 // WAITING to run again from step 0.
-TEST_CASE("orchestrator (scripted): interrupt keeps a decided result",
-          "[orchestrator][scripted]") {
+TEST_CASE("orchestrator (scripted): interrupt keeps a decided result", "[orchestrator][scripted]") {
   hpt::test::TempDir dir("orch");
   FakeWorkerSet set([](const WorkerSpec& s) {
     WorkerScript w;
@@ -926,8 +925,7 @@ TEST_CASE("orchestrator (scripted): interrupt keeps a decided result",
   CHECK(trials[0].state == TrialState::Fail);
   CHECK(trials[0].system_attrs.at("fail_reason") == "timed out after 5 s (objective.timeout)");
   CHECK(trials[1].state == TrialState::Fail);
-  CHECK_THAT(trials[1].system_attrs.at("fail_reason").get<std::string>(),
-             Catch::Contains("step"));
+  CHECK_THAT(trials[1].system_attrs.at("fail_reason").get<std::string>(), Catch::Contains("step"));
   CHECK(set.running() == 0);
 }
 
@@ -1232,7 +1230,8 @@ TEST_CASE("orchestrator (scripted): a resumed trial's value outside a narrowed r
 
 // A trial Optuna enqueued with a value outside the search space runs with it, as in Optuna,
 // with Optuna's warning.
-TEST_CASE("orchestrator (scripted): an enqueued value outside the range", "[orchestrator][scripted]") {
+TEST_CASE("orchestrator (scripted): an enqueued value outside the range",
+          "[orchestrator][scripted]") {
   hpt::test::TempDir dir("orch");
   const StudyConfig c = fake_study(dir);
   {

@@ -150,7 +150,8 @@ TEST_CASE("progress: summary names the best trial's model", "[progress]") {
     complete[i].number = i + 2;
     complete[i].state = TrialState::Complete;
     complete[i].value = 1.0 - i;
-    complete[i].system_attrs[k_log_attr] = tmp.file("my runs") + "/" + std::to_string(i + 2) + ".log";
+    complete[i].system_attrs[k_log_attr] =
+        tmp.file("my runs") + "/" + std::to_string(i + 2) + ".log";
   }
   std::ostringstream out;
   Progress p(out, false);

@@ -132,7 +132,8 @@ TEST_CASE("protocol: errors", "[protocol]") {
              Catch::Contains("the key 'value' stands twice in one object"));
   CHECK_THAT(error_of(R"({"value": 1, "user_attrs": {"a\u0062": 1, "x": [{"a": 2}], "ab": 3}})"),
              Catch::Contains("the key 'ab' stands twice"));
-  CHECK(parse_worker_line(R"({"value": 1, "user_attrs": {"a": {"a": "a:"}, "b": [{"a": 1}, {"a": 2}]}})")
+  CHECK(parse_worker_line(
+            R"({"value": 1, "user_attrs": {"a": {"a": "a:"}, "b": [{"a": 1}, {"a": 2}]}})")
             .kind == WorkerLine::Kind::Message);
   CHECK(parse_worker_line(R"({"value": 1, "user_attrs": {"q\"": 1, "q": 2}})").kind ==
         WorkerLine::Kind::Message);

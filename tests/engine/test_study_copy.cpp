@@ -1,6 +1,7 @@
 #include <SQLiteCpp/Database.h>
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+
+#include <catch2/catch.hpp>
 
 #include "hpt/engine/study_copy.hpp"
 #include "hpt/storage/attribute_names.hpp"
@@ -128,10 +129,11 @@ TEST_CASE("copy_study refuses a study attribute it cannot read") {
     const auto attrs = user ? from->study_user_attrs(info.id) : from->study_system_attrs(info.id);
     REQUIRE(attrs.count(k_read_problems_attr) == 1);
     INFO(table);
-    CHECK_THROWS_WITH(copy_study(*from, info, *open_storage(dir.file("to.db")), "s"),
-                      Catch::StartsWith(std::string("cannot copy study 's' as it is: hpt cannot "
-                                                    "read its study ") +
-                                        (user ? "user attribute note: " : "system attribute sys: ")));
+    CHECK_THROWS_WITH(
+        copy_study(*from, info, *open_storage(dir.file("to.db")), "s"),
+        Catch::StartsWith(std::string("cannot copy study 's' as it is: hpt cannot "
+                                      "read its study ") +
+                          (user ? "user attribute note: " : "system attribute sys: ")));
     CHECK(open_storage(dir.file("to.db"), true)->list_studies().empty());
   }
 }

@@ -85,10 +85,10 @@ TEST_CASE("claim_search_space refuses what a racing host declared otherwise", "[
   CHECK_NOTHROW(hpt::claim_search_space(
       *s, id, "s", {{"lr", hpt::FloatDistribution{1e-5, 1.0, true, std::nullopt}}, {"n", n}}));
   CHECK(s->study_system_attrs(id).at("hpt:search_space").contains("n"));
-  CHECK_THROWS_WITH(hpt::claim_search_space(*s, id, "s",
-                                            {{"n", hpt::CategoricalDistribution{{"1", "2"}}}}),
-                    Catch::Contains("search_space.n: it is stored as int but declared as "
-                                    "categorical (recorded by an earlier run"));
+  CHECK_THROWS_WITH(
+      hpt::claim_search_space(*s, id, "s", {{"n", hpt::CategoricalDistribution{{"1", "2"}}}}),
+      Catch::Contains("search_space.n: it is stored as int but declared as "
+                      "categorical (recorded by an earlier run"));
   s->set_study_system_attr(id, "hpt:search_space", hpt::Json{{"lr", "not a distribution"}});
   CHECK_NOTHROW(hpt::claim_search_space(*s, id, "s", {{"lr", n}}));
   s->set_study_system_attr(id, "hpt:search_space", hpt::Json::array());

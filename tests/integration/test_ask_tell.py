@@ -216,6 +216,7 @@ class AskTellTest(TempDirTest):
                 printed.add(json.loads(line)["number"])
         trials = trials_json(self.db) if os.path.exists(self.db) else []
         running = {t["number"] for t in trials if t["state"] == "RUNNING"}
+        self.assertTrue(printed, "no ask got as far as its trial: the timeouts test nothing")
         self.assertEqual(running, printed)
         for t in trials:
             if t["state"] == "RUNNING":
@@ -246,6 +247,11 @@ class AskTellTest(TempDirTest):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout, "trial 0 is COMPLETE with values [0.25, 3]\n")
         self.assertEqual(trials_json(self.db)[0]["values"], [0.25, 3])
+        # A second value that reads like an option (-inf, -.5) is a value.
+        trial = json.loads(run_bounded("ask", "--config", cfg).stdout)
+        proc = self.tell("--trial-number", str(trial["number"]), "--values", "-.5", "-inf")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, "trial 1 is COMPLETE with values [-0.5, -inf]\n")
 
 
 @unittest.skipUnless(HAVE_OPTUNA, "python3-optuna not installed")

@@ -137,7 +137,7 @@ TEST_CASE("cmaes tells each generation with its first finished trials", "[cmaes]
   auto f = [](const auto& p) { return p.at("x") * p.at("x"); };
   auto trials = run(*sampler, 5, space, f);  // Generation 0: trials 0-3; trial 4 of generation 1.
   REQUIRE(trials[4].system_attrs.at("cma:generation") == 1);
-  // Trial 5, also of generation 0 (asked before the tell), finishes first of all with a value
+  // Trial 5, also of generation 0 (asked before the tell), finishes last (t = 100 s) with a value
   // that would move the mean a lot: generation 0 is still trials 0-3.
   FrozenTrial late = trials[0];
   late.number = 5;

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -37,8 +36,7 @@ TEST_CASE("distribution_text", "[distribution]") {
   CHECK(hpt::distribution_text(hpt::FloatDistribution{1e-4, 0.1, true, std::nullopt}) ==
         "float [0.0001, 0.1] log");
   CHECK(hpt::distribution_text(hpt::IntDistribution{8, 64, false, 8}) == "int [8, 64] step 8");
-  CHECK(hpt::distribution_text(hpt::CategoricalDistribution{{"a", 3}}) ==
-        "categorical [\"a\",3]");
+  CHECK(hpt::distribution_text(hpt::CategoricalDistribution{{"a", 3}}) == "categorical [\"a\",3]");
   hpt::CategoricalDistribution many;
   for (int i = 0; i < 200; ++i) {
     many.choices.push_back("\xc3\xa9");
@@ -65,7 +63,8 @@ TEST_CASE("distribution_from_json refuses deep nesting", "[distribution]") {
   const auto d = hpt::distribution_from_json(
       R"({"name": "CategoricalDistribution", "attributes": {"choices": [")" + deep + R"("]}})");
   CHECK(std::get<hpt::CategoricalDistribution>(d).choices.at(0).get<std::string>() == deep);
-  CHECK(hpt::distribution_from_json(hpt::distribution_to_json(k_unit)) == hpt::Distribution(k_unit));
+  CHECK(hpt::distribution_from_json(hpt::distribution_to_json(k_unit)) ==
+        hpt::Distribution(k_unit));
 }
 
 // Ranges samplers cannot compute on are refused with the values: int bounds beyond 2^53 (the

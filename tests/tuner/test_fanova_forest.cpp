@@ -110,9 +110,10 @@ TEST_CASE("pairwise marginals equal grid marginals", "[fanova]") {
 
   // 0: c0<=.5 ? node 1 : leaf 2 (5); 1: c1<=.3 ? node 3 : node 4; 3: x<=.7 ? leaf 5 (2) :
   // leaf 6 (7); 4: c2<=.5 ? leaf 7 (3) : leaf 8 (0). x's box is [0, 2].
-  const auto nested = make_tree({0, 1, -1, 3, 2, -1, -1, -1, -1},
-                                {0.5, 0.3, 0, 0.7, 0.5, 0, 0, 0, 0}, {1, 3, -1, 5, 7, -1, -1, -1, -1},
-                                {2, 4, -1, 6, 8, -1, -1, -1, -1}, {0, 0, 5, 0, 0, 2, 7, 3, 0});
+  const auto nested =
+      make_tree({0, 1, -1, 3, 2, -1, -1, -1, -1}, {0.5, 0.3, 0, 0.7, 0.5, 0, 0, 0, 0},
+                {1, 3, -1, 5, 7, -1, -1, -1, -1}, {2, 4, -1, 6, 8, -1, -1, -1, -1},
+                {0, 0, 5, 0, 0, 2, 7, 3, 0});
   const std::vector<std::pair<double, double>> box{{0, 1}, {0, 1}, {0, 1}, {0, 2}};
   const std::vector<std::vector<int>> cat{{0, 1, 2}, {3}};
   const auto g2 = hpt::fanova_fractions({nested}, box, cat);

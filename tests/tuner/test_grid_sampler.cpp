@@ -77,7 +77,8 @@ TEST_CASE("grid writes Optuna's search_space and grid_id", "[grid]") {
   for (int i = 0; i < 6; ++i) {
     std::map<std::string, Json> attrs;
     auto p = grid.sample(space, SampleContext{Direction::Minimize, &trials, i, {}, &attrs});
-    CHECK(attrs.at("search_space") == Json::parse(R"({"opt": ["sgd", "adam"], "units": [16, 32, 48]})"));
+    CHECK(attrs.at("search_space") ==
+          Json::parse(R"({"opt": ["sgd", "adam"], "units": [16, 32, 48]})"));
     const int id = attrs.at("grid_id").get<int>();
     // itertools.product(["sgd", "adam"], [16, 32, 48])[id] is the point sampled.
     CHECK(p.at("opt") == id / 3);

@@ -39,8 +39,8 @@ TEST_CASE("crc32 is zlib's", "[pruner][hyperband]") {
 TEST_CASE("hyperband matches Optuna with a fixed max_resource", "[pruner][hyperband]") {
   HyperbandPruner p(HyperbandOptions{1, 27, 3, 0});
   CHECK(pruned_steps(p, 40, step_range(0, 27), Direction::Minimize, "hb-test") ==
-        Steps{-1, -1, 1, -1, 1, -1, -1, 1, 3, 1, 1, 1, 1, 1, 3, -1, 1, 1, -1, 1,
-              3,  3,  3, 1,  1, 9,  3,  1, 3, 1, 9, 3, 9, 3, 1, 3,  3, -1, 9, 3});
+        Steps{-1, -1, 1, -1, 1, -1, -1, 1, 3, 1, 1, 1, 1, 1, 3, -1, 1, 1,  -1, 1,
+              3,  3,  3, 1,  1, 9,  3,  1, 3, 1, 9, 3, 9, 3, 1, 3,  3, -1, 9,  3});
   CHECK(p.budgets() == Ints{27, 12, 6, 4});
   CHECK(brackets(p, "hb-test", 40) == Ints{3, 0, 0, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
                                            1, 1, 0, 0, 3, 0, 1, 0, 1, 0, 0, 1, 1, 0,
@@ -53,8 +53,8 @@ TEST_CASE("hyperband defaults and auto max_resource match Optuna", "[pruner][hyp
   CHECK(p.budgets().empty());
   CHECK(p.bracket_of("hb-auto", 5) == 0);  // Every trial is in bracket 0 until then.
   CHECK(pruned_steps(p, 40, step_range(0, 30), Direction::Maximize, "hb-auto") ==
-        Steps{-1, -1, -1, -1, 1, -1, -1, 3, 1, 3,  -1, 3, 3,  1, 1, 9,  1, 1, -1, 9,
-              -1, 1,  1,  3,  3, 27, 3,  1, 27, 1, 3,  9, 3, 9, 1, 1, 1, -1, 1, 1});
+        Steps{-1, -1, -1, -1, 1, -1, -1, 3, 1,  3, -1, 3, 3, 1, 1, 9, 1, 1,  -1, 9,
+              -1, 1,  1,  3,  3, 27, 3,  1, 27, 1, 3,  9, 3, 9, 1, 1, 1, -1, 1,  1});
   CHECK(p.budgets() == Ints{27, 12, 6, 4});
   CHECK(brackets(p, "hb-auto", 40) == Ints{0, 2, 0, 2, 0, 0, 1, 1, 0, 1, 3, 1, 1, 0,
                                            0, 0, 0, 0, 1, 2, 1, 0, 0, 1, 1, 3, 1, 0,
@@ -71,7 +71,7 @@ TEST_CASE("hyperband filters the sampler's trials by bracket", "[pruner][hyperba
   }
   const hpt::PruneContext ctx{Direction::Minimize, &trials, "hb-test"};
   CHECK_FALSE(p.sampler_trials(ctx, 10).has_value());
-  p.decide(ctx, trials[0]);  // Initialises the brackets (max_resource is known).
+  p.decide(ctx, trials[0]);               // Initialises the brackets (max_resource is known).
   auto seen = p.sampler_trials(ctx, 14);  // Trial 14 is in bracket 1, with 6.
   REQUIRE(seen.has_value());
   REQUIRE(seen->size() == 1);

@@ -65,9 +65,9 @@ TEST_CASE("best_trials of a single objective", "[multi_objective]") {
 TEST_CASE("best_trial_index and best_trials agree on infinite values", "[multi_objective]") {
   using hpt::Direction;
   const double inf = std::numeric_limits<double>::infinity();
-  const std::vector<hpt::FrozenTrial> trials{trial(0, {-inf}), trial(1, {1}), trial(2, {inf}),
-                                             trial(3, {NAN}), trial(4, {-inf}),
-                                             trial(5, {-inf}, hpt::TrialState::Pruned)};
+  const std::vector<hpt::FrozenTrial> trials{
+      trial(0, {-inf}), trial(1, {1}),    trial(2, {inf}),
+      trial(3, {NAN}),  trial(4, {-inf}), trial(5, {-inf}, hpt::TrialState::Pruned)};
   CHECK(hpt::best_trial_index(trials, Direction::Minimize) == size_t{0});
   CHECK(hpt::best_trial_index(trials, Direction::Maximize) == size_t{2});
   CHECK(numbers(hpt::best_trials(trials, {Direction::Minimize})) == std::vector<int>{0, 4});

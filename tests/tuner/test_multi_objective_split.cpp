@@ -15,13 +15,13 @@ using hpt::test::numbers;
 // [8, 6, 28] and weights [1, 0.34061978878681204, 0.1986960348527265]
 // (tests/tuner/optuna_multi_objective_reference.py).
 TEST_CASE("MOTPE split and weights equal Optuna's on two objectives", "[motpe]") {
-  const auto trials =
-      hpt::test::complete_with_values({{0.076, 0.78},  {0.438, 0.723}, {0.978, 0.538}, {0.501, 0.072}, {0.268, 0.5},
-                   {0.501, 0.072}, {0.381, 0.066}, {0.288, 0.91},  {0.213, 0.452}, {0.931, 0.025},
-                   {0.601, 0.95},  {0.23, 0.548},  {0.909, 0.133}, {0.523, 0.75},  {0.669, 0.468},
-                   {0.205, 0.491}, {0.372, 0.477}, {0.366, 0.838}, {0.769, 0.314}, {0.573, 0.276},
-                   {0.453, 0.353}, {0.657, 0.37},  {0.459, 0.719}, {0.413, 0.906}, {0.18, 0.741},
-                   {0.422, 0.426}, {0.634, 0.523}, {0.415, 0.001}, {0.092, 0.709}, {0.524, 0.696}});
+  const auto trials = hpt::test::complete_with_values(
+      {{0.076, 0.78},  {0.438, 0.723}, {0.978, 0.538}, {0.501, 0.072}, {0.268, 0.5},
+       {0.501, 0.072}, {0.381, 0.066}, {0.288, 0.91},  {0.213, 0.452}, {0.931, 0.025},
+       {0.601, 0.95},  {0.23, 0.548},  {0.909, 0.133}, {0.523, 0.75},  {0.669, 0.468},
+       {0.205, 0.491}, {0.372, 0.477}, {0.366, 0.838}, {0.769, 0.314}, {0.573, 0.276},
+       {0.453, 0.353}, {0.657, 0.37},  {0.459, 0.719}, {0.413, 0.906}, {0.18, 0.741},
+       {0.422, 0.426}, {0.634, 0.523}, {0.415, 0.001}, {0.092, 0.709}, {0.524, 0.696}});
   const auto split = hpt::split_observations_multi_objective(
       trials, {Direction::Minimize, Direction::Minimize}, -1);
   CHECK(split.n_finished == 30);
@@ -75,7 +75,8 @@ TEST_CASE("MOTPE split and weights equal Optuna's on three objectives", "[motpe]
 // RUNNING, FAIL, wrong arity and the excluded trial are neither below nor above); a single
 // below trial weighs 1.
 TEST_CASE("MOTPE split uses only complete multi-objective trials", "[motpe]") {
-  auto trials = hpt::test::complete_with_values({{1, 2}, {2, 1}, {0.5, 0.5}, {3, 3}, {NAN, 1}, {1}, {9, 9}});
+  auto trials =
+      hpt::test::complete_with_values({{1, 2}, {2, 1}, {0.5, 0.5}, {3, 3}, {NAN, 1}, {1}, {9, 9}});
   trials[3].state = TrialState::Running;
   trials.push_back(trials[0]);
   trials.back().number = 7;

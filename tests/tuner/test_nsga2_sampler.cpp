@@ -29,7 +29,6 @@ std::vector<FrozenTrial> reference_population() {
   return hpt::test::complete_with_values(vals);
 }
 
-
 const std::vector<Direction> k_min_max{Direction::Minimize, Direction::Maximize};
 
 }  // namespace

@@ -89,3 +89,15 @@ TEST_CASE("wide int grids stay on their step", "[transform]") {
   CHECK(hpt::from_transformed(t, 1e300) == static_cast<double>(low + (high - low) / 3 * 3));
   CHECK(hpt::from_transformed(t, -1e300) == static_cast<double>(low));
 }
+
+// An odd span over 2^53 (the review's case): the grid's last point is high itself, never past it.
+TEST_CASE("a wide int grid's last point is its high", "[transform]") {
+  const int64_t low = -(int64_t{1} << 53) + 4;
+  const int64_t high = (int64_t{1} << 53) - 1;
+  const auto t = hpt::make_transform(hpt::IntDistribution{low, high, false, 1});
+  CHECK(hpt::from_transformed(t, t.dist_high) == static_cast<double>(high));
+  CHECK(hpt::from_transformed(t, t.high) == static_cast<double>(high));
+  CHECK(hpt::from_unit(t, 1.0) == static_cast<double>(high));
+  CHECK(hpt::from_unit(t, 0.0) == static_cast<double>(low));
+  CHECK(hpt::to_unit(t, static_cast<double>(low)) == Approx(0.0).margin(1e-12));
+}

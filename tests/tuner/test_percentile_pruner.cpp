@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
-#include <limits>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "hpt/tuner/percentile_pruner.hpp"
@@ -176,8 +176,7 @@ TEST_CASE("percentile pruner at extreme steps", "[pruner]") {
       PercentilePruner p(PercentilePrunerOptions{50.0, 0, warmup, interval, 1});
       CHECK_FALSE(p.prune(Direction::Minimize, trials, running({{k_max, 1e9}})));
       CHECK_FALSE(p.prune(Direction::Minimize, trials, running({{k_min, 1e9}})));
-      CHECK_FALSE(
-          p.prune(Direction::Minimize, trials, running({{k_min, 1e9}, {k_max, 1e9}})));
+      CHECK_FALSE(p.prune(Direction::Minimize, trials, running({{k_min, 1e9}, {k_max, 1e9}})));
     }
   }
 }

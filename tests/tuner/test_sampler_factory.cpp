@@ -30,9 +30,9 @@ TEST_CASE("make_sampler builds tpe, random and grid", "[factory]") {
   CHECK(dynamic_cast<hpt::Nsga2Sampler*>(nsga2.get())->options().population_size == 8);
   auto cmaes = hpt::make_sampler("cmaes", Json{{"popsize", 8}}, 1, space());
   REQUIRE(dynamic_cast<hpt::CmaEsSampler*>(cmaes.get()));
-  CHECK_FALSE(cmaes->multi_objective());
+  CHECK_FALSE(cmaes->supports_multi_objective());
   CHECK(dynamic_cast<hpt::QmcSampler*>(hpt::make_sampler("qmc", Json(), 1, space()).get()));
-  CHECK(tpe->multi_objective());
+  CHECK(tpe->supports_multi_objective());
 }
 
 // Unknown types and options get one-line messages with a suggestion.

@@ -30,7 +30,7 @@ TEST_CASE("successive halving defaults and auto min_resource match Optuna", "[pr
   CHECK_FALSE(p.options().min_resource);
   CHECK(pruned_steps(p, 30, step_range(0, 300), Direction::Maximize, "sh") ==
         Steps{-1, -1, 2, -1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-              -1, 2,  2, 8, 2,  2, 2, 2, 2, 2, 8, 2, 2, 8, 2});
+              -1, 2,  2, 8,  2, 2, 2, 2, 2, 2, 8, 2, 2, 8, 2});
   CHECK(p.options().min_resource == 2);
 }
 

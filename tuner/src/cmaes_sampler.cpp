@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -30,27 +31,6 @@ std::pair<double, double> declared_range(const Distribution& d) {
   }
   const auto& i = std::get<IntDistribution>(d);
   return {static_cast<double>(i.low), static_cast<double>(i.high)};
-}
-
-// The parameters CMA-ES samples: float and int ones with more than one value, in space order.
-std::vector<size_t> cma_params(const SearchSpace& space) {
-  std::vector<size_t> out;
-  for (size_t p = 0; p < space.size(); ++p) {
-    if (is_numeric(space[p].second) && !is_single(space[p].second)) {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
-
-// Internal value <-> its place in [0, 1] along the transformed range (halves: a range wider than
-// a double's largest value stays finite).
-double to_unit(const ParamTransform& t, double internal) {
-  const double x = to_transformed(t, internal);
-  return std::min(1.0, std::max(0.0, (x / 2 - t.low / 2) / (t.high / 2 - t.low / 2)));
-}
-double from_unit(const ParamTransform& t, double z) {
-  return from_transformed(t, t.low * (1 - z) + t.high * z);
 }
 
 // A finished trial's value to minimise, if it counts for CMA-ES: COMPLETE with one value, or
@@ -112,7 +92,7 @@ std::optional<std::pair<int, int>> generation_of(const FrozenTrial& t, bool rest
 }  // namespace
 
 std::string CmaEsSampler::space_warning(const SearchSpace& space) const {
-  const size_t n = cma_params(space).size();
+  const size_t n = varying_numeric_params(space).size();
   if (n >= 2) {
     return "";
   }
@@ -224,13 +204,12 @@ using Generations = std::map<std::pair<int, int>, std::vector<Member>>;
 Generations generations_of(std::vector<std::pair<const FrozenTrial*, double>> finished,
                            const SearchSpace& space, const std::vector<size_t>& params,
                            const std::vector<ParamTransform>& transforms, bool restarts) {
+  // Timed trials first, by time, then by number (a strict weak order even with missing times).
   std::stable_sort(finished.begin(), finished.end(), [](const auto& a, const auto& b) {
     const auto& ta = a.first->datetime_complete;
     const auto& tb = b.first->datetime_complete;
-    if (ta && tb && *ta != *tb) {
-      return *ta < *tb;
-    }
-    return a.first->number < b.first->number;
+    return std::make_tuple(!ta, ta.value_or(Clock::time_point{}), a.first->number) <
+           std::make_tuple(!tb, tb.value_or(Clock::time_point{}), b.first->number);
   });
   Generations out;
   for (const auto& [t, value] : finished) {
@@ -341,7 +320,7 @@ std::map<std::string, double> CmaEsSampler::sample(const SearchSpace& space,
   }
   const std::vector<FrozenTrial> no_trials;
   const std::vector<FrozenTrial>& trials = ctx.trials ? *ctx.trials : no_trials;
-  const std::vector<size_t> params = cma_params(space);
+  const std::vector<size_t> params = varying_numeric_params(space);
   // Finished trials that count, with their values to minimise.
   std::vector<std::pair<const FrozenTrial*, double>> finished;
   for (const auto& t : trials) {

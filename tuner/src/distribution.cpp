@@ -245,8 +245,9 @@ Distribution distribution_from_json(const std::string& text) {
   }
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    throw std::invalid_argument("distribution JSON is not an object: " +
-                                (text.size() > 80 ? std::string(utf8_prefix(text, 80)) + "..." : text));
+    throw std::invalid_argument(
+        "distribution JSON is not an object: " +
+        (text.size() > 80 ? std::string(utf8_prefix(text, 80)) + "..." : text));
   }
   try {
     if (j.contains("name")) {

@@ -10,8 +10,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <tuple>
 #include <stdexcept>
+#include <tuple>
 
 #include "hpt/tuner/importance.hpp"
 #include "hpt/tuner/rng.hpp"
@@ -169,8 +169,8 @@ double pairwise_marginal_variance(const std::vector<Leaf>& leaves, const std::ve
   for (size_t a = 0; a < boxes.size(); ++a) {
     variance += boxes[a].coefficient * boxes[a].coefficient * boxes[a].fraction;
     for (size_t b = a + 1; b < boxes.size(); ++b) {
-      variance +=
-          2.0 * boxes[a].coefficient * boxes[b].coefficient * overlap_fraction(boxes[a], boxes[b], bounds);
+      variance += 2.0 * boxes[a].coefficient * boxes[b].coefficient *
+                  overlap_fraction(boxes[a], boxes[b], bounds);
     }
   }
   return std::max(0.0, variance);
@@ -192,7 +192,7 @@ double marginal_variance(const std::vector<Leaf>& leaves, const std::vector<int>
     if (edges[c].size() > 2) {
       split.push_back(c);
       cells = edges[c].size() - 1 > max_grid_cells / cells ? max_grid_cells + 1
-                                                          : cells * (edges[c].size() - 1);
+                                                           : cells * (edges[c].size() - 1);
     }
   }
   if (split.empty()) {
@@ -521,7 +521,7 @@ double unit_scale(const std::vector<double>& values) {
     return 1.0;
   }
   int exponent = 0;
-  std::frexp(largest, &exponent);  // largest = m * 2^exponent, m in [0.5, 1).
+  std::frexp(largest, &exponent);                     // largest = m * 2^exponent, m in [0.5, 1).
   return std::ldexp(1.0, std::min(-exponent, 1023));  // 2^1024 is not a double.
 }
 

@@ -65,8 +65,7 @@ HyperbandPruner::HyperbandPruner(HyperbandOptions options) : m_options(options) 
     throw std::invalid_argument(
         fmt::format("hyperband needs min_resource >= 1, reduction_factor >= 2, bootstrap_count "
                     ">= 0, but got {}, {}, {}",
-                    m_options.min_resource, m_options.reduction_factor,
-                    m_options.bootstrap_count));
+                    m_options.min_resource, m_options.reduction_factor, m_options.bootstrap_count));
   }
   if (m_options.max_resource && *m_options.max_resource < m_options.min_resource) {
     throw std::invalid_argument(fmt::format("max_resource must be >= min_resource ({}), but got {}",
@@ -102,19 +101,19 @@ bool HyperbandPruner::initialize(const std::vector<FrozenTrial>& trials) {
   // No bracket when an "auto" max_resource came out below min_resource (ratio < 1; log of
   // a ratio <= 0 is not a number); at most 64 brackets otherwise (ratio < 2^63).
   const int n_brackets =
-      ratio < 1.0 ? 0
-                  : static_cast<int>(std::floor(
-                        std::log(ratio) / std::log(static_cast<double>(m_options.reduction_factor)))) +
-                        1;
+      ratio < 1.0
+          ? 0
+          : static_cast<int>(std::floor(
+                std::log(ratio) / std::log(static_cast<double>(m_options.reduction_factor)))) +
+                1;
   for (int b = 0; b < n_brackets; ++b) {
     const int s = n_brackets - 1 - b;
     const double budget = std::ceil(
         n_brackets * std::pow(static_cast<double>(m_options.reduction_factor), s) / (s + 1));
     m_budgets.push_back(static_cast<int64_t>(std::min(budget, k_budget_cap)));
     m_total_budget += m_budgets.back();
-    m_brackets.emplace_back(SuccessiveHalvingOptions{m_options.min_resource,
-                                                     m_options.reduction_factor, b,
-                                                     m_options.bootstrap_count});
+    m_brackets.emplace_back(SuccessiveHalvingOptions{
+        m_options.min_resource, m_options.reduction_factor, b, m_options.bootstrap_count});
   }
   return !m_brackets.empty();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <variant>
 
 namespace hpt {
 
@@ -65,11 +66,14 @@ double from_transformed(const ParamTransform& t, double x) {
       break;
     case ParamTransform::Kind::Discrete:
       if (t.is_int) {  // In integers: low + k * step is exact where doubles would round.
+        const auto low = static_cast<int64_t>(t.dist_low);
+        const auto step = static_cast<int64_t>(t.step);
+        const int64_t top = (static_cast<int64_t>(t.dist_high) - low) / step;
         const double k = std::round((x - t.dist_low) / t.step);
-        const double top = std::floor((t.dist_high - t.dist_low) / t.step);
-        const auto steps = static_cast<int64_t>(std::min(std::max(k, 0.0), top));
-        return static_cast<double>(static_cast<int64_t>(t.dist_low) +
-                                   steps * static_cast<int64_t>(t.step));
+        const int64_t steps = !(k > 0)                        ? 0
+                              : k >= static_cast<double>(top) ? top
+                                                              : static_cast<int64_t>(k);
+        return static_cast<double>(low + steps * step);
       }
       v = std::round((x - t.dist_low) / t.step) * t.step + t.dist_low;
       break;
@@ -81,6 +85,26 @@ double from_transformed(const ParamTransform& t, double x) {
       break;
   }
   return std::min(std::max(v, t.dist_low), t.dist_high);
+}
+
+std::vector<size_t> varying_numeric_params(const SearchSpace& space) {
+  std::vector<size_t> out;
+  for (size_t p = 0; p < space.size(); ++p) {
+    if (!std::holds_alternative<CategoricalDistribution>(space[p].second) &&
+        !is_single(space[p].second)) {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+double to_unit(const ParamTransform& t, double internal) {
+  const double x = to_transformed(t, internal);
+  return std::min(1.0, std::max(0.0, (x / 2 - t.low / 2) / (t.high / 2 - t.low / 2)));
+}
+
+double from_unit(const ParamTransform& t, double u) {
+  return from_transformed(t, t.low * (1 - u) + t.high * u);
 }
 
 double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }

@@ -12,22 +12,6 @@
 
 namespace hpt {
 
-namespace {
-
-// The parameters the sequence samples: float and int ones with more than one value.
-std::vector<size_t> qmc_params(const SearchSpace& space) {
-  std::vector<size_t> out;
-  for (size_t p = 0; p < space.size(); ++p) {
-    if (!std::holds_alternative<CategoricalDistribution>(space[p].second) &&
-        !is_single(space[p].second)) {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 struct QmcSampler::Sequence {
   size_t dims;
   std::optional<SobolSequence> sobol;
@@ -55,7 +39,7 @@ QmcOptions qmc_options_from_json(const Json& json, const SearchSpace& space) {
   o.scramble = r.get_bool("scramble", o.scramble);
   o.independent = read_independent_sampler(r, "qmc sampler", space);
   r.finish();
-  const size_t n = qmc_params(space).size();
+  const size_t n = varying_numeric_params(space).size();
   if (o.qmc_type == "sobol" && n > SobolSequence::k_max_dims) {
     throw std::invalid_argument(fmt::format(
         "qmc sampler: a Sobol' sequence here serves at most {} float/int parameters, and the "
@@ -74,7 +58,7 @@ QmcSampler::QmcSampler(QmcOptions options, uint64_t seed)
 QmcSampler::~QmcSampler() = default;
 
 std::string QmcSampler::space_warning(const SearchSpace& space) const {
-  return qmc_params(space).empty()
+  return varying_numeric_params(space).empty()
              ? fmt::format(
                    "the qmc sampler samples float and int parameters that vary, and this "
                    "space has none: its {} sampler samples every parameter",
@@ -84,7 +68,7 @@ std::string QmcSampler::space_warning(const SearchSpace& space) const {
 
 std::map<std::string, double> QmcSampler::sample(const SearchSpace& space,
                                                  const SampleContext& ctx) {
-  const std::vector<size_t> params = qmc_params(space);
+  const std::vector<size_t> params = varying_numeric_params(space);
   if (params.empty()) {
     return m_independent->sample(space, ctx);
   }
@@ -111,8 +95,7 @@ std::map<std::string, double> QmcSampler::sample(const SearchSpace& space,
   std::map<std::string, double> out;
   for (size_t p = 0, i = 0; p < space.size(); ++p) {
     if (i < params.size() && params[i] == p) {
-      const ParamTransform t = make_transform(space[p].second);
-      out[space[p].first] = from_transformed(t, t.low * (1 - u[i]) + t.high * u[i]);
+      out[space[p].first] = from_unit(make_transform(space[p].second), u[i]);
       ++i;
     } else {
       rest.push_back(space[p]);

@@ -85,8 +85,8 @@ SuccessiveHalvingOptions successive_halving_options_from_json(const Json& option
 SuccessiveHalvingPruner::SuccessiveHalvingPruner(SuccessiveHalvingOptions options)
     : m_options(options) {
   if (m_options.min_resource && *m_options.min_resource < 1) {
-    throw std::invalid_argument(fmt::format(
-        "min_resource must be >= 1 or \"auto\", but got {}", *m_options.min_resource));
+    throw std::invalid_argument(
+        fmt::format("min_resource must be >= 1 or \"auto\", but got {}", *m_options.min_resource));
   }
   if (m_options.reduction_factor < 2) {
     throw std::invalid_argument(

@@ -226,18 +226,15 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   }
 
   // Groups of parameters sampled jointly: one group (multivariate) or one per parameter.
-  const bool joint = m_options.multivariate || hybrid ||
-                     (m_options.multivariate_auto && wide);
+  const bool joint = m_options.multivariate || hybrid || (m_options.multivariate_auto && wide);
   using Bandwidth = TpeOptions::Bandwidth;
   const Bandwidth bandwidth = m_options.multivariate_bandwidth;
   ParzenOptions parzen = m_options.parzen;
-  parzen.multivariate =
-      joint && (bandwidth == Bandwidth::Scott ||
-                (bandwidth == Bandwidth::Auto && !(hybrid && !wide)));
-  const int n_univariate_candidates =
-      m_options.n_univariate_candidates >= 0
-          ? m_options.n_univariate_candidates
-          : (hybrid && wide ? m_options.n_ei_candidates : 0);
+  parzen.multivariate = joint && (bandwidth == Bandwidth::Scott ||
+                                  (bandwidth == Bandwidth::Auto && !(hybrid && !wide)));
+  const int n_univariate_candidates = m_options.n_univariate_candidates >= 0
+                                          ? m_options.n_univariate_candidates
+                                          : (hybrid && wide ? m_options.n_ei_candidates : 0);
   ParzenOptions univariate_parzen = m_options.parzen;
   univariate_parzen.multivariate = false;
   std::vector<std::vector<size_t>> groups;

@@ -28,7 +28,6 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
 CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
                             const std::string& help);
 
-
 // Refuses (std::invalid_argument, one line) an output path that is an existing file other
 // than an HTML page (a config, a script: `-o hpt_config.yaml` by mistake), or the study
 // database of storage_url or one of its -wal, -shm or -journal files: by name (after

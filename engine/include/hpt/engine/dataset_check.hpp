@@ -13,8 +13,8 @@ namespace hpt {
 // Runs `trainer_exe check-data` on config's fixed settings (which also fills the image cache
 // the trials then read). Throws hpt::ConfigError "<file>: fixed.dataset.<key>: <problem>" when
 // the trainer refuses the dataset, std::runtime_error when it cannot be run. Does nothing for a
-// command objective, or when a dataset.* key or feature_extractor is searched (trials may load
-// different data; each checks its own).
+// command objective, or when a dataset.* key, feature_extractor or seed is searched (trials may
+// load or split different data; each checks its own). The trainer's warnings are printed.
 void check_trainer_dataset(const StudyConfig& config, const std::string& trainer_exe);
 
 }  // namespace hpt

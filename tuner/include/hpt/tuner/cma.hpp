@@ -14,9 +14,9 @@ namespace hpt {
 
 class Cma {
  public:
-  // mean and bounds (lower[i] <= mean[i] <= upper[i]) have one entry per dimension (>= 1);
-  // population_size 0 means cmaes' default 4 + ⌊3 ln n⌋. Throws std::invalid_argument for
-  // sigma <= 0, a population below 2, or mismatched sizes.
+  // mean and bounds have one entry per dimension (>= 1); requires: lower[i] <= mean[i] <=
+  // upper[i], all finite. population_size 0 means cmaes' default 4 + ⌊3 ln n⌋. Throws
+  // std::invalid_argument for sigma <= 0, a population below 2, or mismatched sizes.
   Cma(std::vector<double> mean, double sigma, std::vector<double> lower, std::vector<double> upper,
       int population_size = 0, int n_max_resampling = 100);
 

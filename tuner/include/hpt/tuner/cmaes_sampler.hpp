@@ -1,8 +1,9 @@
 #pragma once
 // CMA-ES for the float and int parameters (Optuna's CmaEsSampler, on the [0, 1]-scaled space
 // Optuna uses since 3.2), another sampler for the rest (categoricals, single values).
-// Stateless as hpt's other samplers: the optimiser is rebuilt from the trials' generation
-// attributes (Optuna's keys) by telling each complete generation again, memoised between calls.
+// A function of the trials, as hpt's other samplers: the optimiser is rebuilt from the trials'
+// generation attributes (Optuna's keys) by telling each complete generation again (memoised
+// between calls: the memo is only a cache).
 
 #include <cstdint>
 #include <map>
@@ -23,11 +24,11 @@ std::string cmaes_generation_attr(bool restarts, int restart);
 inline constexpr const char* k_cmaes_restarts_attr = "cma:n_restarts";
 
 struct CmaEsOptions {
-  std::map<std::string, double> x0;         // Internal values of some float/int parameters; the
-                                            // others start at the middle of their range.
-  double sigma0 = 1.0 / 6;                  // On the [0, 1]-scaled space.
-  int n_startup_trials = 1;                 // Finished trials sampled by the independent sampler.
-  SamplerChoice independent;               // For what CMA-ES does not sample.
+  std::map<std::string, double> x0;     // Internal values of some float/int parameters; the
+                                        // others start at the middle of their range.
+  double sigma0 = 1.0 / 6;              // On the [0, 1]-scaled space.
+  int n_startup_trials = 1;             // Finished trials sampled by the independent sampler.
+  SamplerChoice independent;            // For what CMA-ES does not sample.
   bool consider_pruned_trials = false;  // A PRUNED trial counts with its last step's value.
   bool ipop = false;                    // restart_strategy: ipop.
   int popsize = 0;                      // 0: 4 + ⌊3 ln n⌋.
@@ -50,7 +51,7 @@ class CmaEsSampler : public Sampler {
   // ctx.trial_number, "cmaes"); ctx.system_attrs gets the generation. Everything else comes from
   // the independent sampler. Throws std::invalid_argument for a multi-objective study.
   std::map<std::string, double> sample(const SearchSpace& space, const SampleContext& ctx) override;
-  bool multi_objective() const override { return false; }
+  bool supports_multi_objective() const override { return false; }
   std::string space_warning(const SearchSpace& space) const override;
 
  private:

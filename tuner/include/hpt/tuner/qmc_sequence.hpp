@@ -31,7 +31,8 @@ class SobolSequence {
 class HaltonSequence {
  public:
   // Coordinate i is the radical inverse in the i-th prime. With rng, each coordinate's digits go
-  // through a random permutation of its base's digits (SciPy's scrambling, with hpt's draws).
+  // through one random permutation of its base's digits, the same at every digit position
+  // (Braaten and Weller's scrambling; SciPy draws one per position).
   explicit HaltonSequence(size_t dims, Rng* rng = nullptr);
   std::vector<double> point(uint64_t index) const;
 

@@ -54,7 +54,7 @@ class Sampler {
   // ends, as Optuna's GridSampler stops it.
   virtual bool exhausted(const std::vector<FrozenTrial>& /*trials*/) const { return false; }
   // Whether the sampler serves studies of several objectives (CMA-ES does not: sample throws).
-  virtual bool multi_objective() const { return true; }
+  virtual bool supports_multi_objective() const { return true; }
   // What a user should know before sampling space ("" if nothing): CMA-ES on fewer than two
   // float/int parameters leaves them all to its independent sampler.
   virtual std::string space_warning(const SearchSpace& /*space*/) const { return ""; }
