@@ -6,18 +6,11 @@
 #include <algorithm>
 #include <iterator>
 #include <regex>
-#include <thread>
 
 #include "hpt/cli/run_app.hpp"
 #include "hpt/engine/worker_process.hpp"
 #include "hpt/schema/config_error.hpp"
-
-// As in worker_process.cpp (one definition of Boost.Process's launcher in every file).
-#define BOOST_POSIX_HAS_VFORK 1
-#include <boost/process/child.hpp>
-#include <boost/process/env.hpp>
-#include <boost/process/io.hpp>
-#include <boost/process/pipe.hpp>
+#include "trainer_verb.hpp"
 
 namespace hpt {
 
@@ -51,30 +44,17 @@ void check_trainer_dataset(const StudyConfig& config, const std::string& trainer
       })) {
     return;
   }
-  namespace bp = boost::process;
-  std::string errors;
-  std::string output;
-  int status = -1;
+  TrainerVerbRun run;
   try {
-    bp::ipstream err;
-    bp::ipstream out;
-    bp::child child(trainer_exe, "check-data", bp::env["HPT_FIXED"] = config.fixed.dump(),
-                    bp::std_out > out, bp::std_err > err, bp::std_in < bp::null);
-    std::thread drain([&] { output.assign(std::istreambuf_iterator<char>(out), {}); });
-    try {
-      errors.assign(std::istreambuf_iterator<char>(err), {});
-    } catch (...) {
-      drain.join();  // Never destroyed joinable (std::terminate).
-      throw;
-    }
-    drain.join();
-    child.wait();
-    status = child.native_exit_code();
+    run = run_trainer_verb(trainer_exe, "check-data", config.fixed.dump());
   } catch (const std::exception& e) {
     throw std::runtime_error(
         fmt::format("the built-in trainer: cannot run `{} check-data` to check the dataset: {}",
                     trainer_exe, e.what()));
   }
+  int status = run.wait_status;
+  const std::string& output = run.out;
+  const std::string& errors = run.err;
   if (WIFSIGNALED(status)) {  // Killed (out of memory, Ctrl-C): not the dataset's fault.
     throw std::runtime_error(fmt::format(
         "the built-in trainer's check of the dataset (`{} check-data`) was killed by signal {} "

@@ -1,17 +1,14 @@
 #include "hpt/engine/device_check.hpp"
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <iterator>
 #include <utility>
 #include <vector>
 
-// As in worker_process.cpp (one definition of Boost.Process's launcher in every file).
-#define BOOST_POSIX_HAS_VFORK 1
-#include <boost/process/child.hpp>
-#include <boost/process/io.hpp>
-#include <boost/process/pipe.hpp>
+#include "trainer_verb.hpp"
 
 namespace hpt {
 
@@ -72,16 +69,12 @@ void check_trainer_devices(const StudyConfig& config,
 }
 
 trainer::DeviceSupport trainer_device_support(const std::string& trainer_exe) {
-  namespace bp = boost::process;
   std::string text;
   int status = -1;
   try {
-    bp::ipstream out;
-    bp::child child(trainer_exe, "devices", bp::std_out > out, bp::std_err > bp::null,
-                    bp::std_in < bp::null);
-    text.assign(std::istreambuf_iterator<char>(out), {});
-    child.wait();
-    status = child.exit_code();
+    const TrainerVerbRun run = run_trainer_verb(trainer_exe, "devices");
+    text = run.out;
+    status = WIFEXITED(run.wait_status) ? WEXITSTATUS(run.wait_status) : -1;
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format(
         "the built-in trainer: cannot ask {} which devices it has: {}", trainer_exe, e.what()));

@@ -15,19 +15,9 @@
 #include <cstring>
 #include <set>
 
+#include "boost_process.hpp"
 #include "hpt/engine/protocol.hpp"
 #include "hpt/io/datetime_text.hpp"
-
-// Boost 1.74 compiles its vfork launcher only for pre-2008 POSIX feature levels; Linux has
-// vfork, so turn it on. vfork: the parent may link LibTorch, and copying its page tables
-// for a fork cost ~2 ms per trial.
-#define BOOST_POSIX_HAS_VFORK 1
-#include <boost/process/child.hpp>
-#include <boost/process/cmd.hpp>
-#include <boost/process/error.hpp>
-#include <boost/process/exe.hpp>
-#include <boost/process/extend.hpp>
-#include <boost/process/posix.hpp>
 
 namespace bp = boost::process;
 
