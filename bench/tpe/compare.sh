@@ -7,14 +7,9 @@
 # SIZES="100 1000"; JOBS=k Optuna processes; HPT_OPTIONS='{}' hpt's options; BENCH_ONLY=a,b)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/regret_table.sh"
-build=${1:-$here/../../build}
-bin=$build/bench/bench_tpe
-[ -x "$bin" ] || { echo "missing $bin: cmake --build $build --target bench_tpe" >&2; exit 1; }
-trials=${TRIALS:-100}
-seeds=${SEEDS:-30}
-options=${HPT_OPTIONS:-"{}"}
-sizes=${SIZES:-100 1000}
+default_seeds=30
+default_sizes="100 1000"
+. "$here/common.sh"
 sampler=${SAMPLER:-cmaes}
 case $sampler in
   cmaes) optuna=CmaEsSampler ;;
@@ -22,8 +17,6 @@ case $sampler in
   random) optuna=RandomSampler ;;
   *) echo "SAMPLER must be cmaes, qmc or random, not '$sampler'" >&2; exit 2 ;;
 esac
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 "$bin" regret "$trials" "$seeds" "$options" "$sampler" > "$tmp/hpt_regret"
 SAMPLER=$sampler /usr/bin/python3 "$here/bench_optuna.py" regret "$trials" "$seeds" > "$tmp/optuna_regret"

@@ -8,16 +8,9 @@
 # BENCH_ONLY=name,name limits the objectives)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/regret_table.sh"
-build=${1:-$here/../../build}
-bin=$build/bench/bench_tpe
-[ -x "$bin" ] || { echo "missing $bin: cmake --build $build --target bench_tpe" >&2; exit 1; }
-trials=${TRIALS:-100}
-seeds=${SEEDS:-50}
-options=${HPT_OPTIONS:-"{}"}
-sizes=${SIZES:-100 1000 5000}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+default_seeds=50
+default_sizes="100 1000 5000"
+. "$here/common.sh"
 
 "$bin" regret "$trials" "$seeds" "$options" > "$tmp/hpt_regret"
 if [ -n "${OPTUNA_REGRET:-}" ]; then
