@@ -128,7 +128,9 @@ CmaEsOptions cmaes_options_from_json(const Json& json, const SearchSpace& space)
         names.push_back(name);
       }
     }
-    for (const auto& [name, value] : x0.items()) {
+    for (const auto& item : x0.items()) {
+      const std::string name = item.key();  // Not a structured binding: the lambda takes it.
+      const Json& value = item.value();
       const auto it =
           std::find_if(space.begin(), space.end(), [&](const auto& p) { return p.first == name; });
       if (it == space.end()) {
