@@ -77,10 +77,10 @@ std::string time_text(const std::optional<Clock::time_point>& t) {
 // NaN and infinities stay numbers: python_json_dumps prints NaN, Infinity, -Infinity.
 Json value_json(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 
-// A multi-objective trial's values as one cell: "[0.25, 3]" (fmt_spec per value).
-std::string values_cell(const FrozenTrial& t, const char* fmt_spec) {
+// Values as one cell: "[0.25, 3]" (fmt_spec per value): a multi-objective trial's, a tell's.
+std::string values_cell(const std::vector<double>& values, const char* fmt_spec) {
   std::string out;
-  for (double v : t.values) {
+  for (double v : values) {
     out += (out.empty() ? "" : ", ") + fmt::format(fmt::runtime(fmt_spec), v);
   }
   return "[" + out + "]";
@@ -252,7 +252,7 @@ std::string trials_table(const std::vector<FrozenTrial>& trials) {
     std::vector<std::string> row{
         std::to_string(t.number), trial_state_name(t.state),
         t.value               ? fmt::format("{:.6g}", *t.value)
-        : t.values.size() > 1 ? values_cell(t, "{:.6g}")
+        : t.values.size() > 1 ? values_cell(t.values, "{:.6g}")
                               : "-",
         t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
     for (const auto& n : names) {
@@ -671,7 +671,7 @@ void print_front(const StudyInfo& info, const std::vector<FrozenTrial>& front,
   for (const FrozenTrial& t : front) {
     arr.push_back(trial_json(t));
     text +=
-        terminal_text(fmt::format("  trial {} values={} params={}", t.number, values_cell(t, "{}"),
+        terminal_text(fmt::format("  trial {} values={} params={}", t.number, values_cell(t.values, "{}"),
                                   python_json_dumps(t.external_params()))) +
         "\n";
     if (const auto model = reports::trial_model_text(t, model_folders)) {
@@ -886,10 +886,8 @@ int tell_command(const CommandLine& cl) {
     throw std::runtime_error(fmt::format(
         "trial {} was finished or taken over by another process just now", trial.number));
   }
-  FrozenTrial told;
-  told.values = values;
   std::cout << fmt::format("trial {} is {}{}\n", trial.number, trial_state_name(to),
-                           values.empty() ? "" : " with values " + values_cell(told, "{}"));
+                           values.empty() ? "" : " with values " + values_cell(values, "{}"));
   return 0;
 }
 
