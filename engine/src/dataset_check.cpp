@@ -46,7 +46,8 @@ void check_trainer_dataset(const StudyConfig& config, const std::string& trainer
   }
   TrainerVerbRun run;
   try {
-    run = run_trainer_verb(trainer_exe, "check-data", config.fixed.dump());
+    run = run_trainer_verb(trainer_exe, "check-data", config.fixed.dump(),
+                           probe_params(config).dump());
   } catch (const std::exception& e) {
     throw std::runtime_error(
         fmt::format("the built-in trainer: cannot run `{} check-data` to check the dataset: {}",

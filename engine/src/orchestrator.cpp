@@ -32,6 +32,7 @@
 #include "hpt/engine/worker_process.hpp"
 #include "hpt/engine/worker_set.hpp"
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/experiment/trial_settings.hpp"
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
 #include "hpt/io/did_you_mean.hpp"
@@ -1482,7 +1483,8 @@ std::string check_study(const StudyConfig& config, const RunOptions& options) {
   if (config.builtin_trainer()) {
     // Every trial's files would land in a folder dataset (each trial would fail on it).
     const std::string origin = config.file + ": fixed";
-    const auto fixed = trainer::experiment_from_json(config.fixed, origin);
+    const auto fixed = trainer::experiment_from_json(
+        trainer::merge_settings(config.fixed, probe_params(config), origin), origin);
     if (const std::string problem = trainer::dataset_holds_problem(dir, fixed); !problem.empty()) {
       throw std::runtime_error(fmt::format(
           "the study's trials folder {}; give study.trials_dir outside it, or keep the database "

@@ -577,6 +577,18 @@ void check_objectives(const YAML::Node& root, const StudyConfig& c,
 // choice, then each enqueued trial, then every range and number choice at its high end at once
 // (the limits across keys, such as classes_per_batch x images_per_class, grow with each), and
 // one direction per objective.
+}  // namespace
+
+Json probe_params(const StudyConfig& c) {
+  Json params = Json::object();
+  for (const auto& [name, dist] : c.search_space) {
+    params[name] = probe_value(dist, 0);
+  }
+  return params;
+}
+
+namespace {
+
 void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
   const ConfigPath file{c.file, ""};
   for (const auto& [name, dist] : c.search_space) {
@@ -595,17 +607,32 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
                   "is also set in 'fixed'; a parameter is either fixed or searched");
     }
   }
+  const Json params = probe_params(c);
   if (root["fixed"] && root["fixed"].IsMap() && root["fixed"]["dataset"]) {
-    const trainer::ExperimentConfig fixed = trainer::parse_experiment(root["fixed"], c.file);
-    for (const auto& [key, problem] : trainer::input_path_problems(fixed)) {
+    // The fixed section alone, for its lines. What it refuses only with a searched key at its
+    // default (`classes_per_batch: 2048` x the default images_per_class 8, searched in [2, 4]) is
+    // judged below, with the searched keys at their trial values.
+    std::optional<trainer::ExperimentConfig> fixed;
+    try {
+      fixed = trainer::parse_experiment(root["fixed"], c.file);
+    } catch (const ConfigError&) {
+      bool with_trial_values = false;
+      try {
+        const std::string o = c.file + " (fixed + search_space)";
+        trainer::experiment_from_json(trainer::merge_settings(c.fixed, params, o), o);
+        with_trial_values = !params.empty();
+      } catch (const ConfigError&) {
+      }
+      if (!with_trial_values) {
+        throw;  // The fixed section's own mistake, with its line.
+      }
+    }
+    for (const auto& [key, problem] : fixed ? trainer::input_path_problems(*fixed)
+                                            : decltype(trainer::input_path_problems(*fixed)){}) {
       config_fail(file.child("fixed").child(key),
                   key == "dataset.path" ? root["fixed"]["dataset"]["path"] : root["fixed"][key],
                   problem);
     }
-  }
-  Json params = Json::object();
-  for (const auto& [name, dist] : c.search_space) {
-    params[name] = probe_value(dist, 0);
   }
   // A probe's paths (a searched feature_extractor or dataset.path among them) must exist.
   const auto check_paths = [](const trainer::ExperimentConfig& probe, const std::string& o) {

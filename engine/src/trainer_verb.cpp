@@ -4,12 +4,15 @@
 #include <thread>
 
 #include "boost_process.hpp"
+#include "hpt/engine/worker_process.hpp"
 
 namespace hpt {
 
 TrainerVerbRun run_trainer_verb(const std::string& trainer_exe, const std::string& verb,
-                                const std::string& fixed_json) {
+                                const std::string& fixed_json, const std::string& params_json) {
   namespace bp = boost::process;
+  // Resolved first: a start that fails after vfork would leave its child unreaped.
+  const std::string exe = resolve_executable(trainer_exe);
   TrainerVerbRun run;
   bp::ipstream out;
   bp::ipstream err;
@@ -17,8 +20,10 @@ TrainerVerbRun run_trainer_verb(const std::string& trainer_exe, const std::strin
   if (!fixed_json.empty()) {
     env["HPT_FIXED"] = fixed_json;
   }
-  bp::child child(trainer_exe, verb, env, bp::std_out > out, bp::std_err > err,
-                  bp::std_in < bp::null);
+  if (!params_json.empty()) {
+    env["HPT_PARAMS"] = params_json;
+  }
+  bp::child child(exe, verb, env, bp::std_out > out, bp::std_err > err, bp::std_in < bp::null);
   // Both pipes read at once: a child filling one while we wait on the other would hang.
   std::thread drain([&] { run.out.assign(std::istreambuf_iterator<char>(out), {}); });
   try {

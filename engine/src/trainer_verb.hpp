@@ -11,9 +11,11 @@ struct TrainerVerbRun {
   std::string out, err;  // Everything it printed.
 };
 
-// Runs `trainer_exe verb` with stdin from /dev/null and HPT_FIXED = fixed_json when that is not
-// empty, and waits for it. Throws std::runtime_error when it cannot be started.
+// Runs `trainer_exe verb` with stdin from /dev/null, and HPT_FIXED = fixed_json and HPT_PARAMS =
+// params_json where they are not empty, and waits for it. Throws StartError (a
+// std::runtime_error) naming why it cannot be started (missing, not executable, ...).
 TrainerVerbRun run_trainer_verb(const std::string& trainer_exe, const std::string& verb,
-                                const std::string& fixed_json = "");
+                                const std::string& fixed_json = "",
+                                const std::string& params_json = "");
 
 }  // namespace hpt

@@ -291,6 +291,16 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
              Catch::Contains("every range and number choice at its high end") &&
                  Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
   CHECK(error_of(head + "  classes_per_batch: [2, 64]\n  images_per_class: [128, 2]\n").empty());
+  // A fixed value is judged with the searched ones at their trial values, never at a default a
+  // trial cannot get (2048 x the default images_per_class 8 was refused; trials get 2 or 4).
+  const std::string big =
+      "fixed:\n  dataset: {format: idx, path: /}\n  classes_per_batch: 2048\n"
+      "search_space:\n";
+  CHECK(error_of(big + "  images_per_class: [2, 4]\n").empty());
+  CHECK_THAT(error_of(big + "  images_per_class: [2, 8]\n"),
+             Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
+  CHECK_THAT(error_of(big + "  embedding_dim: [8]\n"),  // Not searched: the default 8 counts.
+             Catch::StartsWith("cfg.yaml:3: classes_per_batch:"));
   CHECK(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
                         "  images_per_class: {type: int, low: 2, high: 128}\n"
                         "  dropout: {type: float, low: 0.0, high: 0.5}\n")

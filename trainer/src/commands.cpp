@@ -185,10 +185,11 @@ void add_trainer_commands(CLI::App& app) {
         "Load, split and check the dataset HPT_FIXED names, as a trial would, filling the image "
         "cache (hpt runs it once before a study's first trial)");
     sub->callback([] {
-      const auto fixed = env("HPT_FIXED");
-      const ExperimentConfig config =
-          experiment_from_json(parse_object(fixed, "HPT_FIXED"), "HPT_FIXED");
-      check_experiment_dataset(config, std::cout);
+      // As a trial's settings (run_worker's merge); the dataset's come from HPT_FIXED alone.
+      const nlohmann::json merged =
+          merge_settings(parse_object(env("HPT_FIXED"), "HPT_FIXED"),
+                         parse_object(env("HPT_PARAMS"), "HPT_PARAMS"), "HPT_PARAMS");
+      check_experiment_dataset(experiment_from_json(merged, "HPT_FIXED"), std::cout);
     });
   }
   {

@@ -10,7 +10,9 @@
 
 namespace hpt {
 
-// Runs `trainer_exe check-data` on config's fixed settings (which also fills the image cache
+// Runs `trainer_exe check-data` on config's fixed settings, with the searched ones at their
+// probe values (probe_params: a trial's settings, never defaults a trial cannot get), which also
+// fills the image cache
 // the trials then read). Throws hpt::ConfigError "<file>: fixed.dataset.<key>: <problem>" when
 // the trainer refuses the dataset, std::runtime_error when it cannot be run. Does nothing for a
 // command objective, or when a dataset.* key, feature_extractor or seed is searched (trials may

@@ -66,6 +66,11 @@ StudyConfig load_study_config(const std::string& file);
 // The same from YAML text (file is only used in messages), leaving the warnings in the result.
 StudyConfig parse_study_config(const std::string& yaml_text, const std::string& file);
 
+// A trial's parameters as the config's checks probe them: each searched parameter at its first
+// choice or its low end (external values), for what is judged with the fixed settings before
+// any trial (a merged settings check, the built-in trainer's dataset check).
+Json probe_params(const StudyConfig& config);
+
 // Why name cannot name a study (study.name or --study), "" if it can: empty, only whitespace,
 // or longer than k_max_study_name_chars characters (Optuna's studies.study_name).
 std::string study_name_problem(const std::string& name);
