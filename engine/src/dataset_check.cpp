@@ -14,27 +14,6 @@
 
 namespace hpt {
 
-namespace {
-
-// The last line of text that is not blank, without "hpt: error: ".
-std::string last_error(const std::string& text) {
-  std::string line;
-  size_t end = text.size();
-  while (end > 0 && line.empty()) {
-    const size_t start = text.rfind('\n', end - 1);
-    const size_t from = start == std::string::npos ? 0 : start + 1;
-    line = text.substr(from, end - from);
-    if (line.find_first_not_of(" \t\r") == std::string::npos) {
-      line.clear();
-    }
-    end = start == std::string::npos ? 0 : start;
-  }
-  const std::string prefix = "hpt: error: ";
-  return line.rfind(prefix, 0) == 0 ? line.substr(prefix.size()) : line;
-}
-
-}  // namespace
-
 void check_trainer_dataset(const StudyConfig& config, const std::string& trainer_exe) {
   if (!config.builtin_trainer() ||
       std::any_of(config.search_space.begin(), config.search_space.end(), [](const auto& p) {
@@ -82,10 +61,11 @@ void check_trainer_dataset(const StudyConfig& config, const std::string& trainer
   }
   // The trainer names the setting, "HPT_FIXED: dataset.path: ..." (or "dataset.val_fraction:
   // ..." for one left at its default): in the study it is under fixed.
-  std::string problem = last_error(errors);
-  const std::string origin = "HPT_FIXED: ";
-  if (problem.rfind(origin, 0) == 0) {
-    problem = problem.substr(origin.size());
+  std::string problem(last_nonblank_line(errors));
+  for (const std::string prefix : {"hpt: error: ", "HPT_FIXED: "}) {
+    if (problem.rfind(prefix, 0) == 0) {
+      problem = problem.substr(prefix.size());
+    }
   }
   static const std::regex k_setting("[a-z_]+(\\.[a-z_0-9]+)*: .*");
   if (std::regex_match(problem, k_setting)) {

@@ -247,14 +247,10 @@ std::string trimmed_tail(const std::string& s) {
 // ": " and the last non-blank line of a worker's stderr (at most 300 bytes), or "" when it
 // wrote none: what a FAIL line says of why ("hpt: error: cfg.yaml:17: dataset.path: ...").
 std::string stderr_reason(const std::string& tail) {
-  const size_t end = tail.find_last_not_of(" \t\r\n");
-  if (end == std::string::npos) {
+  const std::string_view line = last_nonblank_line(tail);
+  if (line.empty()) {
     return "";
   }
-  const size_t newline = tail.find_last_of('\n', end);
-  const size_t start = newline == std::string::npos ? 0 : newline + 1;
-  std::string_view line = std::string_view(tail).substr(start, end + 1 - start);
-  line.remove_prefix(std::min(line.size(), line.find_first_not_of(" \t")));
   const std::string_view kept = utf8_prefix(line, 300);
   return ": " + std::string(kept) + (kept.size() < line.size() ? "\u2026" : "");
 }

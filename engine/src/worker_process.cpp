@@ -30,6 +30,18 @@ std::string signal_name(int sig) {
   return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
+std::string_view last_nonblank_line(std::string_view text) {
+  const size_t end = text.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) {
+    return {};
+  }
+  const size_t newline = text.find_last_of('\n', end);
+  const size_t start = newline == std::string_view::npos ? 0 : newline + 1;
+  std::string_view line = text.substr(start, end + 1 - start);
+  line.remove_prefix(std::min(line.size(), line.find_first_not_of(" \t")));
+  return line;
+}
+
 namespace {
 
 constexpr size_t k_max_log = 64u << 20;

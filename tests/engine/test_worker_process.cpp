@@ -262,3 +262,11 @@ TEST_CASE("worker process: flood and long lines", "[worker]") {
   CHECK(lines[1] == "tail");
   CHECK_FALSE(truncated[1]);
 }
+
+// What a program said last: its last line that is not blank, without leading blanks.
+TEST_CASE("last_nonblank_line", "[worker]") {
+  CHECK(hpt::last_nonblank_line("loading\n  hpt: error: x: y  \n\n \r\n") == "hpt: error: x: y");
+  CHECK(hpt::last_nonblank_line("one line") == "one line");
+  CHECK(hpt::last_nonblank_line(" \n\t\n").empty());
+  CHECK(hpt::last_nonblank_line("").empty());
+}

@@ -210,7 +210,7 @@ class AskTellTest(TempDirTest):
         """Ctrl-C at any moment of an ask: a trial is either not made, or whole and printed."""
         printed = set()
         for i in range(20):
-            proc = subprocess.run(["timeout", "-s", "INT", f"{0.01 + 0.004 * i:.3f}", HPT, "ask",
+            proc = subprocess.run(["timeout", "-k", "5", "-s", "INT", f"{0.01 + 0.004 * i:.3f}", HPT, "ask",
                                    "--config", self.cfg], capture_output=True, text=True)
             for line in proc.stdout.splitlines():
                 printed.add(json.loads(line)["number"])

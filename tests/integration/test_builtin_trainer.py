@@ -9,7 +9,7 @@ import subprocess
 import unittest
 import zlib
 
-from hpt_harness import HPT, TempDirTest, run_hpt, state_counts, trials_json, write_config
+from hpt_harness import HPT, TempDirTest, run_bounded, run_hpt, state_counts, trials_json, write_config
 
 SIDE = 12
 CLASSES = 4
@@ -274,7 +274,7 @@ class BuiltinTrainerTest(TinyIdxTest):
         config = self.study_config(db, "", "  embedding_dim: {type: categorical, choices: [8]}\n")
         self.edit_config(config, json.dumps({"format": "idx", "path": self.data}),
                          json.dumps({"format": "folder", "path": folder}))
-        proc = run_hpt("--config", config, "--trials", "2", env=self.env, timeout=120)
+        proc = run_bounded("--config", config, "--trials", "2", env=self.env, seconds=120)
         self.assertEqual(proc.returncode, 2, proc.stderr)
         err = proc.stderr.strip().splitlines()
         self.assertEqual(len(err), 1, proc.stderr)
@@ -284,7 +284,8 @@ class BuiltinTrainerTest(TinyIdxTest):
         os.remove(os.path.join(folder, "c1", "bad.png"))  # The dataset fixed: the study runs,
         with open(os.path.join(folder, "c1", "photo.webp"), "wb") as f:  # saying what it skips.
             f.write(b"RIFF")
-        proc = run_hpt("--config", config, "--trials", "1", env=self.env, timeout=300, check=True)
+        proc = run_bounded("--config", config, "--trials", "1", env=self.env, seconds=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("hpt: warning: " + config + ": fixed.dataset.path: 1 files in the class folders are "
                       "not images hpt reads (1 .webp) and were left out", proc.stderr)
 

@@ -4,6 +4,7 @@
 
 #include "hpt/tuner/cmaes_sampler.hpp"
 #include "hpt/tuner/sampler.hpp"
+#include "trial_builders.hpp"
 
 using hpt::CategoricalDistribution;
 using hpt::CmaEsSampler;
@@ -18,10 +19,7 @@ using hpt::TrialState;
 
 namespace {
 
-const SearchSpace k_space{{"x", FloatDistribution{-5, 5, false, {}}},
-                          {"lr", FloatDistribution{1e-5, 1e-1, true, {}}},
-                          {"units", IntDistribution{16, 256, false, 16}},
-                          {"opt", CategoricalDistribution{{"sgd", "adam"}}}};
+const SearchSpace k_space = hpt::test::mixed_space();
 
 // (x - 1)² + (log10 lr + 3)² + ((units - 128) / 64)², plus 1 for sgd: minimum 0 at x = 1,
 // lr = 1e-3, units = 128, adam.

@@ -6,6 +6,7 @@
 #include "hpt/tuner/qmc_sampler.hpp"
 #include "hpt/tuner/qmc_sequence.hpp"
 #include "hpt/tuner/random_sampler.hpp"
+#include "trial_builders.hpp"
 
 using hpt::CategoricalDistribution;
 using hpt::Direction;
@@ -18,11 +19,13 @@ using hpt::SearchSpace;
 
 namespace {
 
-const SearchSpace k_space{{"x", FloatDistribution{-5, 5, false, {}}},
-                          {"lr", FloatDistribution{1e-5, 1e-1, true, {}}},
-                          {"units", IntDistribution{16, 256, false, 16}},
-                          {"one", IntDistribution{3, 3, false, 1}},
-                          {"opt", CategoricalDistribution{{"sgd", "adam"}}}};
+// The mixed space with a single-valued int before the categorical (QMC leaves it alone).
+SearchSpace qmc_space() {
+  SearchSpace s = hpt::test::mixed_space();
+  s.insert(s.begin() + 3, {"one", IntDistribution{3, 3, false, 1}});
+  return s;
+}
+const SearchSpace k_space = qmc_space();
 
 std::map<std::string, double> sample(hpt::Sampler& s, const SearchSpace& space, int number) {
   std::vector<FrozenTrial> none;

@@ -28,7 +28,8 @@ inline FrozenTrial complete(int number, double value, std::map<std::string, doub
 }
 
 // COMPLETE trials numbered 0, 1, ... with one vector of objective values each.
-inline std::vector<FrozenTrial> complete_with_values(const std::vector<std::vector<double>>& values) {
+inline std::vector<FrozenTrial> complete_with_values(
+    const std::vector<std::vector<double>>& values) {
   std::vector<FrozenTrial> out;
   for (size_t i = 0; i < values.size(); ++i) {
     FrozenTrial t;
@@ -38,6 +39,15 @@ inline std::vector<FrozenTrial> complete_with_values(const std::vector<std::vect
     out.push_back(t);
   }
   return out;
+}
+
+// A training run's mixed space: a float, a log float, a stepped int and a categorical (CMA-ES's and
+// QMC's tests: the numbers go to the sampler, the categorical to its independent sampler).
+inline SearchSpace mixed_space() {
+  return {{"x", FloatDistribution{-5, 5, false, {}}},
+          {"lr", FloatDistribution{1e-5, 1e-1, true, {}}},
+          {"units", IntDistribution{16, 256, false, 16}},
+          {"opt", CategoricalDistribution{{"sgd", "adam"}}}};
 }
 
 // The trial numbers, in order.

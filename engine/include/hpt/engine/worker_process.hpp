@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hpt/engine/unique_fd.hpp"
@@ -25,6 +26,10 @@ constexpr size_t k_max_arg_string = 32 * 4096;
 
 // "SIGKILL" for 9 (the name without SIG's prefix where the system knows none: "64").
 std::string signal_name(int sig);
+
+// The last line of a program's output that is not blank, without its leading blanks ("" if
+// none): what it said last, usually why it stopped ("hpt: error: ...").
+std::string_view last_nonblank_line(std::string_view text);
 
 class StartError : public std::runtime_error {
  public:
