@@ -1,8 +1,9 @@
 #!/bin/sh
 # Compares one of hpt's samplers with Optuna 3.1's and prints Markdown tables: mean best-value
 # regret after TRIALS trials over SEEDS seeds (bench/tpe's objectives), and CPU ms per trial of a
-# whole study on the 5-d sphere. SAMPLER: cmaes (Optuna's CmaEsSampler), qmc (QMCSampler) or
-# random (RandomSampler), each with seed = the seed and default options.
+# whole study on the 5-d sphere. SAMPLER: cmaes (Optuna's CmaEsSampler), qmc (QMCSampler),
+# random (RandomSampler), or gp (against Optuna's TPESampler: Optuna 3.1 has no GPSampler), each
+# with seed = the seed and default options.
 # Usage: SAMPLER=cmaes bench/tpe/compare.sh [build-dir]   (env: TRIALS=100 SEEDS=30
 # SIZES="100 1000"; JOBS=k Optuna processes; HPT_OPTIONS='{}' hpt's options; BENCH_ONLY=a,b)
 set -eu
@@ -11,19 +12,21 @@ default_seeds=30
 default_sizes="100 1000"
 . "$here/common.sh"
 sampler=${SAMPLER:-cmaes}
+optuna_sampler=$sampler
 case $sampler in
   cmaes) optuna=CmaEsSampler ;;
   qmc) optuna=QMCSampler ;;
   random) optuna=RandomSampler ;;
-  *) echo "SAMPLER must be cmaes, qmc or random, not '$sampler'" >&2; exit 2 ;;
+  gp) optuna=TPESampler; optuna_sampler=tpe ;;
+  *) echo "SAMPLER must be cmaes, qmc, random or gp, not '$sampler'" >&2; exit 2 ;;
 esac
 
 "$bin" regret "$trials" "$seeds" "$options" "$sampler" > "$tmp/hpt_regret"
-SAMPLER=$sampler /usr/bin/python3 "$here/bench_optuna.py" regret "$trials" "$seeds" > "$tmp/optuna_regret"
+SAMPLER=$optuna_sampler /usr/bin/python3 "$here/bench_optuna.py" regret "$trials" "$seeds" > "$tmp/optuna_regret"
 # shellcheck disable=SC2086
 "$bin" run "$sampler" "$options" $sizes > "$tmp/hpt_run"
 # shellcheck disable=SC2086
-SAMPLER=$sampler /usr/bin/python3 "$here/bench_optuna.py" run $sizes > "$tmp/optuna_run"
+SAMPLER=$optuna_sampler /usr/bin/python3 "$here/bench_optuna.py" run $sizes > "$tmp/optuna_run"
 
 echo "### $sampler: mean regret after $trials trials ($seeds seeds, ± standard error; lower is better)"
 echo

@@ -252,7 +252,7 @@ TEST_CASE("study config: directions for multi-objective studies", "[config][mult
         "cfg.yaml:3: study.sampler: the cmaes sampler optimises one objective, but the study has 2 "
         "directions; use tpe or nsga2");
   CHECK(error_of("study:\n  sampler: {seed: 3}\n" + tail) ==
-        "cfg.yaml:2: study.sampler: missing 'type' (tpe, random, grid, nsga2, cmaes, qmc)");
+        "cfg.yaml:2: study.sampler: missing 'type' (tpe, random, grid, nsga2, cmaes, qmc, gp)");
   CHECK(error_of("study:\n  sampler: {type: cmaes, x0: {z: 1}}\n" + tail) ==
         "cfg.yaml:2: study.sampler: cmaes sampler option 'x0': unknown parameter 'z'");
 }

@@ -30,26 +30,7 @@ double objective(const std::map<std::string, double>& p) {
   return a * a + b * b + c * c + (p.at("opt") == 0 ? 1.0 : 0.0);
 }
 
-// Runs n trials one after another (each finished before the next is sampled, as jobs: 1), each
-// keeping the system attributes the sampler set; value(params) < 0 marks a FAIL.
-std::vector<FrozenTrial> run(hpt::Sampler& sampler, int n, const SearchSpace& space,
-                             const std::function<double(const std::map<std::string, double>&)>& f,
-                             Direction direction = Direction::Minimize) {
-  std::vector<FrozenTrial> trials;
-  for (int i = 0; i < n; ++i) {
-    std::map<std::string, Json> attrs;
-    SampleContext ctx(direction, &trials, i, {}, &attrs);
-    FrozenTrial t;
-    t.number = i;
-    t.params = sampler.sample(space, ctx);
-    t.system_attrs = attrs;
-    t.state = TrialState::Complete;
-    t.value = f(t.params);
-    t.datetime_complete = hpt::Clock::time_point(std::chrono::seconds(i));
-    trials.push_back(std::move(t));
-  }
-  return trials;
-}
+using hpt::test::run;
 
 std::unique_ptr<hpt::Sampler> cmaes(const Json& options = Json::object(), uint64_t seed = 1,
                                     const SearchSpace& space = k_space) {

@@ -40,7 +40,7 @@ TEST_CASE("make_sampler error messages", "[factory]") {
   CHECK_THROWS_WITH(
       hpt::make_sampler("tpee", Json(), 1, space()),
       "unknown sampler type 'tpee' (did you mean 'tpe'?); expected tpe, random, grid, nsga2, "
-      "cmaes or qmc");
+      "cmaes, qmc or gp");
   CHECK_THROWS_WITH(hpt::make_sampler("random", Json{{"seed", 3}}, 1, space()),
                     "unknown random sampler option 'seed'");
   CHECK_THROWS_WITH(hpt::make_sampler("grid", Json{{"search_spaces", Json::object()}}, 1, space()),

@@ -1,11 +1,14 @@
 #pragma once
 // Small builders of FrozenTrial histories for the tuner tests.
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "hpt/tuner/sampler.hpp"
 #include "hpt/tuner/trial.hpp"
 
 namespace hpt::test {
@@ -57,6 +60,28 @@ inline std::vector<int> numbers(const std::vector<const FrozenTrial*>& trials) {
     out.push_back(t->number);
   }
   return out;
+}
+
+// Runs n trials one after another (each finished before the next is sampled, as jobs: 1), each
+// keeping the system attributes the sampler set, finished at second i.
+inline std::vector<FrozenTrial> run(
+    Sampler& sampler, int n, const SearchSpace& space,
+    const std::function<double(const std::map<std::string, double>&)>& f,
+    Direction direction = Direction::Minimize) {
+  std::vector<FrozenTrial> trials;
+  for (int i = 0; i < n; ++i) {
+    std::map<std::string, Json> attrs;
+    SampleContext ctx(direction, &trials, i, {}, &attrs);
+    FrozenTrial t;
+    t.number = i;
+    t.params = sampler.sample(space, ctx);
+    t.system_attrs = attrs;
+    t.state = TrialState::Complete;
+    t.value = f(t.params);
+    t.datetime_complete = Clock::time_point(std::chrono::seconds(i));
+    trials.push_back(std::move(t));
+  }
+  return trials;
 }
 
 }  // namespace hpt::test

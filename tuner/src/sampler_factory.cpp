@@ -6,6 +6,7 @@
 
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/tuner/cmaes_sampler.hpp"
+#include "hpt/tuner/gp_sampler.hpp"
 #include "hpt/tuner/grid_sampler.hpp"
 #include "hpt/tuner/nsga2_sampler.hpp"
 #include "hpt/tuner/options.hpp"
@@ -45,7 +46,8 @@ SamplerChoice read_independent_sampler(OptionReader& r, const std::string& what,
 
 const std::vector<std::string>& sampler_types() {
   static const std::vector<std::string> k_types = {"tpe",   "random", "grid",
-                                                   "nsga2", "cmaes",  "qmc"};
+                                                   "nsga2", "cmaes",  "qmc",
+                                                   "gp"};
   return k_types;
 }
 
@@ -72,6 +74,9 @@ std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& optio
   }
   if (type == "qmc") {
     return std::make_unique<QmcSampler>(qmc_options_from_json(options, space), seed);
+  }
+  if (type == "gp") {
+    return std::make_unique<GpSampler>(gp_options_from_json(options, space), seed);
   }
   const auto& types = sampler_types();
   throw std::invalid_argument(

@@ -1,0 +1,154 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "hpt/tuner/gp_sampler.hpp"
+#include "hpt/tuner/sampler.hpp"
+#include "trial_builders.hpp"
+
+using hpt::Direction;
+using hpt::FloatDistribution;
+using hpt::FrozenTrial;
+using hpt::IntDistribution;
+using hpt::Json;
+using hpt::SampleContext;
+using hpt::SearchSpace;
+using hpt::TrialState;
+using hpt::test::run;
+
+namespace {
+
+const SearchSpace k_space = hpt::test::mixed_space();
+
+// (x - 1)² + (log10 lr + 3)² + ((units - 128) / 64)², plus 1 for sgd: minimum 0 at x = 1,
+// lr = 1e-3, units = 128, adam.
+double objective(const std::map<std::string, double>& p) {
+  const double a = p.at("x") - 1;
+  const double b = std::log10(p.at("lr")) + 3;
+  const double c = (p.at("units") - 128) / 64;
+  return a * a + b * b + c * c + (p.at("opt") == 0 ? 1.0 : 0.0);
+}
+
+std::unique_ptr<hpt::Sampler> gp(const Json& options = Json::object(), uint64_t seed = 1,
+                                 const SearchSpace& space = k_space) {
+  return hpt::make_sampler("gp", options, seed, space);
+}
+
+double best(const std::vector<FrozenTrial>& trials) {
+  double b = INFINITY;
+  for (const auto& t : trials) {
+    b = std::min(b, *t.value);
+  }
+  return b;
+}
+
+}  // namespace
+
+// 40 trials: random search's best is about 0.3 here; the GP's, after 10 random ones, is near 0.
+TEST_CASE("gp finds the minimum of a mixed space in few trials", "[gp_sampler]") {
+  auto sampler = gp();
+  const auto trials = run(*sampler, 40, k_space, objective);
+  auto random = hpt::make_sampler("random", Json(), 1, k_space);
+  CHECK(best(run(*random, 40, k_space, objective)) > 0.1);
+  CHECK(best(trials) < 0.05);
+  for (const auto& t : trials) {
+    for (const auto& [name, dist] : k_space) {
+      REQUIRE(hpt::contains(dist, t.params.at(name)));  // In range, on the int grid.
+    }
+  }
+}
+
+TEST_CASE("gp maximises a study whose direction is MAXIMIZE", "[gp_sampler]") {
+  auto sampler = gp();
+  const auto trials = run(
+      *sampler, 40, k_space, [](const auto& p) { return -objective(p); }, Direction::Maximize);
+  double top = -INFINITY;
+  for (const auto& t : trials) {
+    top = std::max(top, *t.value);
+  }
+  CHECK(top > -0.05);
+}
+
+// The first n_startup_trials come from the independent sampler (random by default, the same
+// draws as a random sampler of that seed); a resumed study samples what the running one does.
+TEST_CASE("gp starts with its independent sampler and is a function of the trials",
+          "[gp_sampler]") {
+  auto sampler = gp(Json{{"n_startup_trials", 4}}, 9);
+  auto random = hpt::make_sampler("random", Json(), 9, k_space);
+  const auto trials = run(*sampler, 6, k_space, objective);
+  const auto random_trials = run(*random, 6, k_space, objective);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(trials[i].params == random_trials[i].params);
+  }
+  CHECK(trials[4].params != random_trials[4].params);
+  SampleContext ctx(Direction::Minimize, &trials, 6);
+  CHECK(gp(Json{{"n_startup_trials", 4}}, 9)->sample(k_space, ctx) == sampler->sample(k_space, ctx));
+  CHECK(gp(Json{{"n_startup_trials", 4}}, 10)->sample(k_space, ctx) !=
+        sampler->sample(k_space, ctx));
+}
+
+// A trial still running at the point the GP would propose makes it propose another (Kriging
+// believer): parallel workers do not all train one configuration.
+TEST_CASE("gp proposes away from trials still running", "[gp_sampler]") {
+  SearchSpace space{{"x", FloatDistribution{-5, 5, false, {}}},
+                    {"y", FloatDistribution{-5, 5, false, {}}}};
+  auto f = [](const std::map<std::string, double>& p) {
+    return (p.at("x") - 1) * (p.at("x") - 1) + (p.at("y") + 2) * (p.at("y") + 2);
+  };
+  auto sampler = gp(Json::object(), 1, space);
+  auto trials = run(*sampler, 10, space, f);  // The 10 random startup trials.
+  SampleContext ctx(Direction::Minimize, &trials, 10);
+  const auto first = sampler->sample(space, ctx);
+  FrozenTrial running = hpt::test::make_trial(15, TrialState::Running, std::nullopt, first);
+  auto with_running = trials;
+  with_running.push_back(running);
+  SampleContext running_ctx(Direction::Minimize, &with_running, 10);
+  const auto second = sampler->sample(space, running_ctx);
+  const double moved = std::hypot(second.at("x") - first.at("x"), second.at("y") - first.at("y"));
+  CHECK(moved > 0.5);  // On a range of 10 x 10.
+  // Trials that are not COMPLETE or RUNNING, or hold values outside the space, change nothing.
+  auto with_others = trials;
+  with_others.push_back(hpt::test::make_trial(16, TrialState::Pruned, 0.0, first));
+  with_others.push_back(hpt::test::make_trial(17, TrialState::Fail, std::nullopt, first));
+  with_others.push_back(hpt::test::complete(18, -100.0, {{"x", 7.0}, {"y", 0.0}}));
+  SampleContext others_ctx(Direction::Minimize, &with_others, 10);
+  CHECK(sampler->sample(space, others_ctx) == first);
+}
+
+// Infinite values are clipped to the finite extremes (Optuna's warn_and_convert_inf); a study
+// whose values are all equal, or all infinite, still samples inside the space.
+TEST_CASE("gp samples from degenerate histories", "[gp_sampler]") {
+  SearchSpace space{{"x", FloatDistribution{0, 1, false, {}}},
+                    {"n", IntDistribution{1, 1000000, true, 1}}};
+  for (double fill : {3.0, double{INFINITY}, -double{INFINITY}}) {
+    std::vector<FrozenTrial> trials;
+    for (int i = 0; i < 12; ++i) {
+      trials.push_back(hpt::test::complete(i, i == 5 ? 1.0 : fill,
+                                           {{"x", i / 12.0}, {"n", std::pow(2.0, i)}}));
+    }
+    trials.push_back(hpt::test::complete(12, fill, {{"x", 0.5}, {"n", 77}}));
+    const auto p = gp(Json::object(), 1, space)
+                       ->sample(space, SampleContext(Direction::Minimize, &trials, 13));
+    CHECK(hpt::contains(space[0].second, p.at("x")));
+    CHECK(hpt::contains(space[1].second, p.at("n")));
+  }
+}
+
+TEST_CASE("gp options are checked, and one objective only", "[gp_sampler]") {
+  CHECK_THROWS_WITH(gp(Json{{"n_startup_trial", 3}}),
+                    Catch::Contains("unknown gp sampler option 'n_startup_trial'") &&
+                        Catch::Contains("n_startup_trials"));
+  CHECK_THROWS_WITH(gp(Json{{"n_startup_trials", -1}}), Catch::Contains("n_startup_trials"));
+  CHECK_THROWS_WITH(gp(Json{{"deterministic_objective", "yes"}}),
+                    Catch::Contains("deterministic_objective"));
+  CHECK_THROWS_WITH(gp(Json{{"constraints_func", "f"}}),
+                    Catch::Contains("Optuna's, but hpt does not offer it"));
+  CHECK_THROWS_WITH(gp(Json{{"independent_sampler", "grid"}}),
+                    Catch::Contains("independent_sampler"));
+  auto sampler = gp(Json{{"independent_sampler", "tpe"}, {"deterministic_objective", true}});
+  CHECK_FALSE(sampler->supports_multi_objective());
+  std::vector<FrozenTrial> none;
+  CHECK_THROWS_WITH(
+      sampler->sample(k_space, SampleContext(Direction::Minimize, &none, 0,
+                                             {Direction::Minimize, Direction::Maximize})),
+      Catch::Contains("one objective"));
+}

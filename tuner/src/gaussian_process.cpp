@@ -1,0 +1,307 @@
+#include "hpt/tuner/gaussian_process.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include "hpt/tuner/lbfgs.hpp"
+
+namespace hpt {
+
+namespace {
+
+// Matern 5/2 as a function of the scaled squared distance r, and its derivative in r.
+double matern52(double r) {
+  const double s5 = std::sqrt(5.0 * r);
+  return std::exp(-s5) * ((5.0 / 3.0) * r + s5 + 1.0);
+}
+double matern52_deriv(double r) {
+  const double s5 = std::sqrt(5.0 * r);
+  return (-5.0 / 6.0) * (s5 + 1.0) * std::exp(-s5);
+}
+
+// Per-parameter squared differences: (a - b)^2, or a != b for a categorical.
+double sqd(const std::vector<bool>& is_categorical, size_t k, double a, double b) {
+  return is_categorical[k] ? (a != b ? 1.0 : 0.0) : (a - b) * (a - b);
+}
+
+// In-place lower Cholesky factor of the n x n row-major a; false if a is not positive definite.
+bool cholesky(std::vector<double>& a, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (size_t k = 0; k < j; ++k) {
+      d -= a[j * n + k] * a[j * n + k];
+    }
+    if (!(d > 0.0) || !std::isfinite(d)) {
+      return false;
+    }
+    const double l = std::sqrt(d);
+    a[j * n + j] = l;
+    for (size_t i = j + 1; i < n; ++i) {
+      double s = a[i * n + j];
+      for (size_t k = 0; k < j; ++k) {
+        s -= a[i * n + k] * a[j * n + k];
+      }
+      a[i * n + j] = s / l;
+    }
+    for (size_t k = j + 1; k < n; ++k) {
+      a[j * n + k] = 0.0;
+    }
+  }
+  return true;
+}
+
+// Solves L v = b (forward), then, with both, L^T x = v (backward): x = (L L^T)^-1 b.
+std::vector<double> forward(const std::vector<double>& l, size_t n, std::vector<double> b) {
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < i; ++k) {
+      b[i] -= l[i * n + k] * b[k];
+    }
+    b[i] /= l[i * n + i];
+  }
+  return b;
+}
+std::vector<double> backward(const std::vector<double>& l, size_t n, std::vector<double> v) {
+  for (size_t i = n; i-- > 0;) {
+    for (size_t k = i + 1; k < n; ++k) {
+      v[i] -= l[k * n + i] * v[k];
+    }
+    v[i] /= l[i * n + i];
+  }
+  return v;
+}
+std::vector<double> solve(const std::vector<double>& l, size_t n, std::vector<double> b) {
+  return backward(l, n, forward(l, n, std::move(b)));
+}
+
+GpKernelParams params_of(const std::vector<double>& raw, size_t d, bool deterministic) {
+  GpKernelParams p;
+  for (size_t k = 0; k < d; ++k) {
+    p.inverse_squared_lengthscales.push_back(std::exp(raw[k]));
+  }
+  p.kernel_scale = std::exp(raw[d]);
+  p.noise_var = deterministic ? k_gp_minimum_noise : std::exp(raw[d + 1]) + k_gp_minimum_noise;
+  return p;
+}
+
+}  // namespace
+
+double gp_fit_loss(const GpData& data, const std::vector<double>& raw, bool deterministic,
+                   std::vector<double>* grad) {
+  const size_t n = data.x.size();
+  const size_t d = data.is_categorical.size();
+  const GpKernelParams p = params_of(raw, d, deterministic);
+  // The scaled squared distances r and the covariance C = K + noise I.
+  std::vector<double> r(n * n, 0.0);
+  std::vector<double> c(n * n);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      double s = 0.0;
+      for (size_t k = 0; k < d; ++k) {
+        s += p.inverse_squared_lengthscales[k] * sqd(data.is_categorical, k, data.x[i][k],
+                                                     data.x[j][k]);
+      }
+      r[i * n + j] = r[j * n + i] = s;
+    }
+  }
+  for (size_t i = 0; i < n * n; ++i) {
+    c[i] = p.kernel_scale * matern52(r[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    c[i * n + i] += p.noise_var;
+  }
+  std::vector<double> l = c;
+  if (!cholesky(l, n)) {
+    return std::numeric_limits<double>::infinity();
+  }
+  const std::vector<double> alpha = solve(l, n, data.y);
+  double loss = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    loss += std::log(l[i * n + i]) + 0.5 * data.y[i] * alpha[i];
+  }
+  // Optuna's prior (prior.py), negated.
+  for (double ils : p.inverse_squared_lengthscales) {
+    loss += 0.1 / ils + 0.1 * ils;
+  }
+  loss -= std::log(p.kernel_scale) - p.kernel_scale;
+  loss -= 0.1 * std::log(p.noise_var) - 30.0 * p.noise_var;
+  if (grad == nullptr) {
+    return loss;
+  }
+  // d loss / d theta = -1/2 sum_ij W_ij dC_ij/dtheta, W = alpha alpha^T - C^-1.
+  std::vector<double> w(n * n);
+  for (size_t j = 0; j < n; ++j) {
+    std::vector<double> e(n, 0.0);
+    e[j] = 1.0;
+    const std::vector<double> col = solve(l, n, std::move(e));
+    for (size_t i = 0; i < n; ++i) {
+      w[i * n + j] = alpha[i] * alpha[j] - col[i];
+    }
+  }
+  grad->assign(d + 2, 0.0);
+  double wk = 0.0;     // sum W_ij K_ij
+  double trace = 0.0;  // sum W_ii
+  for (size_t i = 0; i < n; ++i) {
+    trace += w[i * n + i];
+    for (size_t j = 0; j < n; ++j) {
+      const double kij = c[i * n + j] - (i == j ? p.noise_var : 0.0);
+      wk += w[i * n + j] * kij;
+      if (i == j) {
+        continue;
+      }
+      const double base = w[i * n + j] * p.kernel_scale * matern52_deriv(r[i * n + j]);
+      for (size_t k = 0; k < d; ++k) {
+        (*grad)[k] += base * p.inverse_squared_lengthscales[k] *
+                      sqd(data.is_categorical, k, data.x[i][k], data.x[j][k]);
+      }
+    }
+  }
+  for (size_t k = 0; k < d; ++k) {
+    const double ils = p.inverse_squared_lengthscales[k];
+    (*grad)[k] = -0.5 * (*grad)[k] - 0.1 / ils + 0.1 * ils;
+  }
+  (*grad)[d] = -0.5 * wk - (1.0 - p.kernel_scale);
+  if (!deterministic) {
+    const double e = p.noise_var - k_gp_minimum_noise;
+    (*grad)[d + 1] = -0.5 * trace * e - (0.1 / p.noise_var - 30.0) * e;
+  }
+  return loss;
+}
+
+GpKernelParams fit_gp_kernel_params(const GpData& data, bool deterministic) {
+  const size_t d = data.is_categorical.size();
+  // Optuna's start: every parameter 1 (the noise a hundredth of the minimum above it).
+  std::vector<double> start(d + 2, 0.0);
+  start[d + 1] = std::log(1.0 - 0.99 * k_gp_minimum_noise);
+  LbfgsOptions o;
+  o.gtol = 1e-2;
+  const LbfgsResult r = minimize_lbfgs(
+      [&](const std::vector<double>& raw, std::vector<double>& g) {
+        return gp_fit_loss(data, raw, deterministic, &g);
+      },
+      start, o);
+  // A search that stopped early still counts if it found a better, finite point.
+  const double at_start = gp_fit_loss(data, start, deterministic, nullptr);
+  const bool usable = std::isfinite(r.f) && (r.converged || r.f < at_start);
+  return params_of(usable ? r.x : start, d, deterministic);
+}
+
+GpRegressor::GpRegressor(GpData data, GpKernelParams params)
+    : m_data(std::move(data)), m_params(std::move(params)) {
+  factor();
+}
+
+double GpRegressor::kernel(const std::vector<double>& a, const std::vector<double>& b) const {
+  double r = 0.0;
+  for (size_t k = 0; k < a.size(); ++k) {
+    r += m_params.inverse_squared_lengthscales[k] * sqd(m_data.is_categorical, k, a[k], b[k]);
+  }
+  return m_params.kernel_scale * matern52(r);
+}
+
+void GpRegressor::factor() {
+  const size_t n = m_data.x.size();
+  m_chol.assign(n * n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j <= i; ++j) {
+      m_chol[i * n + j] = m_chol[j * n + i] = kernel(m_data.x[i], m_data.x[j]);
+    }
+    m_chol[i * n + i] += m_params.noise_var;
+  }
+  if (!cholesky(m_chol, n)) {
+    throw std::runtime_error("the Gaussian process covariance is not positive definite");
+  }
+  m_alpha = solve(m_chol, n, m_data.y);
+}
+
+void GpRegressor::posterior(const std::vector<double>& x, double& mean, double& var,
+                            std::vector<double>* dmean, std::vector<double>* dvar) const {
+  const size_t n = m_data.x.size();
+  const size_t d = x.size();
+  std::vector<double> k(n);
+  std::vector<double> r(n);
+  for (size_t i = 0; i < n; ++i) {
+    double s = 0.0;
+    for (size_t j = 0; j < d; ++j) {
+      s += m_params.inverse_squared_lengthscales[j] *
+           sqd(m_data.is_categorical, j, x[j], m_data.x[i][j]);
+    }
+    r[i] = s;
+    k[i] = m_params.kernel_scale * matern52(s);
+  }
+  mean = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    mean += k[i] * m_alpha[i];
+  }
+  const std::vector<double> v = forward(m_chol, n, k);
+  double explained = 0.0;
+  for (double vi : v) {
+    explained += vi * vi;
+  }
+  var = std::max(0.0, m_params.kernel_scale - explained);
+  if (dmean == nullptr && dvar == nullptr) {
+    return;
+  }
+  const std::vector<double> ck = backward(m_chol, n, v);  // C^-1 k
+  if (dmean != nullptr) {
+    dmean->assign(d, 0.0);
+  }
+  if (dvar != nullptr) {
+    dvar->assign(d, 0.0);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const double base = m_params.kernel_scale * matern52_deriv(r[i]) * 2.0;
+    for (size_t j = 0; j < d; ++j) {
+      if (m_data.is_categorical[j]) {
+        continue;
+      }
+      const double dk = base * m_params.inverse_squared_lengthscales[j] * (x[j] - m_data.x[i][j]);
+      if (dmean != nullptr) {
+        (*dmean)[j] += dk * m_alpha[i];
+      }
+      if (dvar != nullptr) {
+        (*dvar)[j] -= 2.0 * ck[i] * dk;
+      }
+    }
+  }
+}
+
+std::vector<double> GpRegressor::add_believed_points(
+    const std::vector<std::vector<double>>& points) {
+  std::vector<double> means;
+  if (points.empty()) {
+    return means;
+  }
+  for (const auto& p : points) {
+    double mean = 0.0;
+    double var = 0.0;
+    posterior(p, mean, var);
+    means.push_back(mean);
+  }
+  for (size_t i = 0; i < points.size(); ++i) {
+    m_data.x.push_back(points[i]);
+    m_data.y.push_back(means[i]);
+  }
+  factor();
+  return means;
+}
+
+double GpRegressor::marginal_log_likelihood() const {
+  const size_t n = m_data.x.size();
+  double out = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    out -= std::log(m_chol[i * n + i]) + 0.5 * m_data.y[i] * m_alpha[i];
+  }
+  return out;
+}
+
+std::vector<double> GpRegressor::length_scales() const {
+  std::vector<double> out;
+  for (double ils : m_params.inverse_squared_lengthscales) {
+    out.push_back(1.0 / std::sqrt(ils));
+  }
+  return out;
+}
+
+}  // namespace hpt
