@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "hpt/cli/run_app.hpp"
 #include "hpt/engine/cli.hpp"
 #include "hpt/engine/study_match.hpp"
 #include "hpt/io/terminal_text.hpp"

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -12,6 +14,7 @@
 
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "hpt/schema/number_text.hpp"
 
 namespace hpt {
 
@@ -119,6 +122,23 @@ void refuse_empty_values(CLI::App& app) {
   for (CLI::App* sub : app.get_subcommands({})) {
     refuse_empty_values(*sub);
   }
+}
+
+CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
+                            const std::string& help) {
+  auto* option = app.add_option_function<std::string>(
+      name,
+      [&target, name, low, high](const std::string& text) {
+        int64_t v = 0;
+        if (parse_decimal_int(text, v) != IntText::ok || v < low || v > high) {
+          throw CLI::ValidationError(
+              name, fmt::format("expected a whole number in [{}, {}], but got '{}'", low, high,
+                                terminal_text(text)));
+        }
+        target = static_cast<int>(v);
+      },
+      help);
+  return option->type_name("INT");
 }
 
 std::optional<int> parse_app(CLI::App& app, int argc, char** argv, const MessageFilter& filter) {

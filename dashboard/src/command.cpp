@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "hpt/cli/run_app.hpp"
 #include "hpt/dashboard/api.hpp"
 #include "hpt/dashboard/dashboard.hpp"
 #include "hpt/dashboard/server.hpp"
@@ -46,8 +47,8 @@ void add_dashboard_command(CLI::App& app) {
           "FOLDER"));
   cmd->add_option("--host", args->serve.host,
                   "Address to listen on (default 127.0.0.1: this machine only)");
-  cmd->add_option("--port", args->serve.port, "Port (default 8080; 0: any free port)")
-      ->check(CLI::Range(0, 65535));
+  add_int_option(*cmd, "--port", args->serve.port, 0, 65535,
+                 "Port (default 8080; 0: any free port)");
   cmd->callback([args] {
     auto storage = open_storage(args->db, /*read_only=*/true);
     storage->set_outage_wait(k_dashboard_outage_wait, nullptr);

@@ -147,14 +147,18 @@ OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::
   // A study may start a new database in a new folder (e.g. storage: out/study.db); one that
   // cannot be made is named first (the trials folder beside it would fail for the same reason).
   std::filesystem::path db_folder;
+  bool new_database = false;
   if (auto db = sqlite_file_of(config.storage)) {
     db_folder = std::filesystem::path(*db).parent_path();
     if (const std::string problem = db_folder.empty() ? "" : folder_problem(db_folder.string());
         !problem.empty()) {
       throw StorageError(where + ": " + problem);
     }
+    std::error_code ec;
+    new_database = *db != ":memory:" && !std::filesystem::exists(std::filesystem::symlink_status(*db, ec));
   }
-  check_study(config, out.options);  // Before a database (or its folder) is made: refused, none is.
+  // Before a database (or its folder) is made: refused, none is.
+  check_study(config, out.options, new_database);
   if (check_data) {
     check_trainer_dataset(config, out.options.trainer_exe);
   }
@@ -290,23 +294,6 @@ std::string hide_credentials(const std::string& message) { return redact_credent
 void report_error(const std::string& message) { print_error(message, hide_credentials); }
 
 }  // namespace
-
-CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
-                            const std::string& help) {
-  auto* option = app.add_option_function<std::string>(
-      name,
-      [&target, name, low, high](const std::string& text) {
-        int64_t v = 0;
-        if (parse_decimal_int(text, v) != IntText::ok || v < low || v > high) {
-          throw CLI::ValidationError(
-              name, fmt::format("expected a whole number in [{}, {}], but got '{}'", low, high,
-                                terminal_text(text)));
-        }
-        target = static_cast<int>(v);
-      },
-      help);
-  return option->type_name("INT");
-}
 
 namespace {
 
@@ -459,6 +446,19 @@ void add_study_flags(CLI::App& app, CommandLine& cl) {
   add_int_option(app, "--jobs", cl.jobs, 1, 1024, "Trials run at once (overrides study.jobs)");
   app.add_option("--storage", cl.storage_url, "Study database (overrides study.storage)");
   app.add_option("--study", cl.study, "Study name (overrides study.name)");
+  // They belong to a study run: before a verb (hpt --trials 7 studies DB) they would be ignored.
+  // Checked once the line is read, before a verb's callback runs.
+  app.parse_complete_callback([&app] {
+    const auto verbs = app.get_subcommands();
+    for (const char* flag : {"--config", "--trials", "--timeout", "--jobs", "--storage", "--study"}) {
+      if (!verbs.empty() && app.count(flag) > 0) {
+        throw CLI::ValidationError(
+            flag, fmt::format("is a flag of a study run (hpt --config CFG ...), but it comes "
+                              "before the verb `{}`: give the verb's own flags after it",
+                              verbs.front()->get_name()));
+      }
+    }
+  });
 }
 
 // The read-only commands: studies, trials, best.
@@ -992,14 +992,17 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
     spelt.push_back(a.data());
   }
   spelt.push_back(nullptr);
-  if (auto code = with_error_policy(
-          [&] {
-            return parse_app(app, static_cast<int>(args.size()), spelt.data(), hide_credentials)
-                .value_or(-1);
-          },
-          hide_credentials);
-      code != -1) {
-    return code;  // Help or version printed, an error, or a verb that ran in its callback.
+  // Help or version printed, an error, or a verb that ran in its callback and lost its output
+  // (a full disk): its code. Else the verb chosen runs.
+  std::optional<int> parsed;
+  const int code = with_error_policy(
+      [&] {
+        parsed = parse_app(app, static_cast<int>(args.size()), spelt.data(), hide_credentials);
+        return parsed.value_or(0);
+      },
+      hide_credentials);
+  if (parsed || code != 0) {
+    return code;
   }
   return with_error_policy([&] { return run_parsed(app, cl); }, hide_credentials);
 }

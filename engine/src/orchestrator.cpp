@@ -1466,7 +1466,7 @@ std::pair<size_t, std::string> longest_params_env(const StudyConfig& config) {
   return {std::strlen("HPT_PARAMS=") + values.dump().size(), widest};
 }
 
-std::string check_study(const StudyConfig& config, const RunOptions& options) {
+std::string check_study(const StudyConfig& config, const RunOptions& options, bool new_study) {
   // The YAML and --study were checked by the same rule; a config built in code was not.
   if (const std::string problem = study_name_problem(config.name); !problem.empty()) {
     throw std::runtime_error("study name: " + problem);
@@ -1508,6 +1508,12 @@ std::string check_study(const StudyConfig& config, const RunOptions& options) {
     throw std::runtime_error(problem);  // It names the path.
   }
   if (const std::string problem = trials_base_problem(config); !problem.empty()) {
+    throw std::runtime_error(problem);
+  }
+  // A folder chosen by study.trials_dir (or a server's) that holds another study's trials is
+  // refused for a new study (open_study: a database's own default folder is moved aside).
+  if (const std::string problem = folder_owner_problem(dir, config.name, std::nullopt);
+      new_study && !default_trials_base(config) && !problem.empty()) {
     throw std::runtime_error(problem);
   }
   if (config.builtin_trainer() && !options.trainer_exe.empty()) {

@@ -102,13 +102,8 @@ void check_new_file(const std::string& file) {
   if (fs::is_symlink(fs::symlink_status(file, ec)) && !fs::exists(fs::status(file, ec))) {
     throw StorageError(file + ": a symbolic link to a missing file");
   }
-  for (const char* suffix : k_sqlite_side_suffixes) {
-    const std::string s = suffix;
-    if (file.size() > s.size() && file.compare(file.size() - s.size(), s.size(), s) == 0 &&
-        fs::is_regular_file(file.substr(0, file.size() - s.size()), ec)) {
-      throw StorageError(fmt::format("{}: the SQLite {} file of {}, not a database", file, suffix,
-                                     file.substr(0, file.size() - s.size())));
-    }
+  if (const auto problem = sqlite_side_file_problem(file)) {
+    throw StorageError(file + ": " + *problem);
   }
 }
 

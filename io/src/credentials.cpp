@@ -138,7 +138,10 @@ std::vector<std::string> secrets_of(std::string_view url) {
   return secrets;
 }
 
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+// A character that continues a word, a host name or an address ("127" in "127.0.0.1").
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+}
 
 }  // namespace
 
@@ -153,7 +156,8 @@ std::string redact_credentials(std::string_view text, std::string_view url) {
     for (size_t pos = text.find(secret); pos != std::string_view::npos;
          pos = text.find(secret, pos + 1)) {
       // A short secret is scrubbed only where it stands alone, so that "p" does not
-      // blank out every p in the message; a longer one everywhere.
+      // blank out every p in the message (nor "127" the host 127.0.0.1); a longer one
+      // everywhere.
       const size_t end = pos + secret.size();
       const bool alone = (pos == 0 || !is_word_char(text[pos - 1])) &&
                          (end == text.size() || !is_word_char(text[end]));

@@ -156,6 +156,19 @@ SQLite::Database open_validated(const std::string& path, bool read_only, bool ex
 
 }  // namespace
 
+std::optional<std::string> sqlite_side_file_problem(const std::string& path) {
+  std::error_code ec;
+  for (const std::string suffix : k_sqlite_side_suffixes) {
+    if (path.size() > suffix.size() &&
+        path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        fs::is_regular_file(path.substr(0, path.size() - suffix.size()), ec)) {
+      return fmt::format("the SQLite {} file of {}, not a database", suffix,
+                         path.substr(0, path.size() - suffix.size()));
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> sqlite_table_names(SQLite::Database& db) {
   std::vector<std::string> names;
   SQLite::Statement q(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
@@ -222,6 +235,9 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
       fail(path, "an in-memory database cannot be opened read-only");
     }
     return open_validated(path, false, false);
+  }
+  if (const auto problem = sqlite_side_file_problem(path)) {
+    fail(path, *problem);
   }
   fs::path file(path);
   fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();

@@ -268,3 +268,22 @@ TEST_CASE("with_error_policy: a closed pipe is quiet", "[run_app]") {
   CHECK(code == 141);
   CHECK(err.str().empty());
 }
+
+// Integer flags are decimal and range-checked: "0010" is 10; junk, hex, fractions, values out
+// of range and 64-bit overflow fail with the flag's name.
+TEST_CASE("cli: add_int_option", "[cli]") {
+  const auto parse = [](const char* value) {
+    CLI::App app;
+    int n = -1;
+    hpt::add_int_option(app, "--n", n, 1, 1000, "n");
+    std::vector<std::string> args{value, "--n"};  // CLI11 parses a reversed vector.
+    app.parse(args);
+    return n;
+  };
+  CHECK(parse("0010") == 10);
+  CHECK(parse("1000") == 1000);
+  for (const char* bad : {"0x10", "1.5", "abc", "0", "1001", "99999999999999999999", "", " 5"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse(bad), Catch::StartsWith("--n: expected a whole number in [1, 1000]"));
+  }
+}

@@ -147,7 +147,8 @@ TEST_CASE("dashboard command serves a study until stopped", "[command]") {
   CHECK(std::filesystem::file_size(db.path()) == size);
 }
 
-// Bad arguments fail before anything is served: no database, a port out of range, a
+// Bad arguments fail before anything is served: no database, a port out of range or not in
+// decimal, a
 // --trials-dir that is no folder, a database that does not exist (not created: it is opened
 // read-only), an unknown study.
 TEST_CASE("dashboard command refuses bad arguments before serving", "[command]") {
@@ -163,6 +164,13 @@ TEST_CASE("dashboard command refuses bad arguments before serving", "[command]")
   const Run port = run_dashboard({db.path(), "--port", "65536"});
   CHECK_FALSE(port.served);
   CHECK_THAT(port.error, Catch::Contains("--port"));
+  // Decimal only, as every integer flag: 010 is not port 8, 0x10 not port 16.
+  for (const char* text : {"0x10", "1e3", "-1", "80x"}) {
+    const Run odd = run_dashboard({db.path(), "--port", text});
+    CHECK_FALSE(odd.served);
+    CHECK_THAT(odd.error, Catch::Contains("--port") &&
+                              Catch::Contains("expected a whole number in [0, 65535]"));
+  }
 
   const std::string missing = (db.dir.path() / "none.db").string();
   const Run none = run_dashboard({missing});

@@ -728,6 +728,11 @@ TEST_CASE("orchestrator (scripted): one trials folder per study, across database
                                     "database") &&
                         Catch::Contains("give study.trials_dir"));
   CHECK(open_storage(other.storage)->list_studies().empty());  // Nothing written.
+  // hpt checks it before making a new database (check_study with new_study), so a refused
+  // study leaves no database behind; a study already in its database is not judged by it.
+  CHECK_THROWS_WITH(check_study(other, RunOptions{}, true),
+                    Catch::Contains("holds the trials of another study named 's'"));
+  CHECK_NOTHROW(check_study(first, RunOptions{}, false));
   // An existing study without a key (made by Optuna or an earlier hpt) is refused too.
   open_storage(other.storage)->create_study("s", Direction::Minimize);
   CHECK_THROWS_WITH(run_fake(other, 1, set), Catch::Contains("holds the trials of another"));

@@ -235,6 +235,29 @@ class BuiltinTrainerTest(TinyIdxTest):
             self.assertIn(f"exp.yaml:{line}: {message}", err[0])
             self.assertFalse(os.path.exists(os.path.join(self.dir, "m", "metrics.json")))
 
+    def test_train_refuses_missing_inputs_as_settings(self):
+        """A dataset path or feature extractor that does not exist is a setting's mistake: one line
+        naming file:line: key, exit 2 (as `hpt --config` refuses it; it was 1), nothing written."""
+        pgm = os.path.join(self.dir, "a.pgm")
+        with open(pgm, "wb") as f:
+            f.write(b"P5 1 1 255\n\0")
+        cases = [(f"dataset: {{format: idx, path: {self.dir}/nodata}}", 1, "dataset.path: no such folder"),
+                 (f"dataset: {{format: folder, path: {pgm}}}", 1, "is not a folder"),
+                 (f"dataset: {{format: idx, path: {self.data}}}\nfeature_extractor: {self.dir}/none.pt",
+                  2, "feature_extractor: no such file")]
+        for text, line, message in cases:
+            with self.subTest(message=message):
+                exp = os.path.join(self.dir, "exp.yaml")
+                with open(exp, "w") as f:
+                    f.write(text + "\n")
+                proc = run_hpt("train", "--config", exp, "--out", os.path.join(self.dir, "m"),
+                               env=self.env, timeout=60)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+                self.assertIn(f"exp.yaml:{line}:", proc.stderr)
+                self.assertIn(message, proc.stderr)
+                self.assertFalse(os.path.exists(os.path.join(self.dir, "m")))
+
     def test_study_refuses_devices_the_trainer_lacks_before_any_trial(self):
         """A study whose trials would get a device or precision this trainer cannot run (fixed, or
         one choice of a searched key) is refused with one line naming it: exit 2, no database

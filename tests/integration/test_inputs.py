@@ -100,6 +100,43 @@ class CliIntegerTest(TempDirTest):
                 self.assertFalse(os.path.exists(f"{self.dir}/s.db"))
 
 
+    def test_study_flags_before_a_verb_are_refused(self):
+        """A study run's flags before a verb (`hpt --config c --trials 7 studies DB`) were ignored, or
+        half-used: one line naming the flag and the verb, exit 2, no study run."""
+        cfg = self.config()
+        for verb, args in (("studies", ["--config", cfg, "--trials", "7", "studies", f"{self.dir}/s.db"]),
+                           ("trials", ["--study", "q", "trials", f"{self.dir}/s.db"]),
+                           ("report", ["--storage", f"{self.dir}/s.db", "report", f"{self.dir}/s.db",
+                                       "-o", "r.html"])):
+            with self.subTest(args=args):
+                proc = hpt(*args)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+                self.assertIn(f"{args[0]}: is a flag of a study run", proc.stderr)
+                self.assertIn(f"before the verb `{verb}`", proc.stderr)
+                self.assertFalse(os.path.exists(f"{self.dir}/s.db"))
+
+
+    def test_study_refused_for_its_trials_folder_leaves_no_database(self):
+        """A new study whose study.trials_dir folder holds another study's trials is refused before
+        its database is made (a run and `hpt ask` left an empty one behind)."""
+        cfg = self.config()
+        with open(cfg) as f:
+            text = f.read().replace("study: {", f"study: {{name: mine, trials_dir: {self.dir}/td, ")
+            text = text.replace("/s.db", "/a.db")
+        with open(cfg, "w") as f:
+            f.write(text)
+        self.assertEqual(hpt("--config", cfg, "--trials", "1").returncode, 0)
+        for args in (["--config", cfg, "--trials", "1", "--storage", f"{self.dir}/b.db"],
+                     ["ask", "--config", cfg, "--storage", f"{self.dir}/b.db"]):
+            with self.subTest(args=args):
+                proc = hpt(*args)
+                self.assertNotEqual(proc.returncode, 0)
+                self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+                self.assertIn("holds the trials of another study named 'mine'", proc.stderr)
+                self.assertFalse(os.path.exists(f"{self.dir}/b.db"))
+
+
 class HostileConfigTest(TempDirTest):
     HEAD = "objective: {command: [true]}\nsearch_space: {a: [1]}\n"
 
@@ -239,7 +276,9 @@ class OutputPathTest(TempDirTest):
     def test_output_that_cannot_be_written_fails(self):
         """Every read verb fails in one line, exit 1, when its stdout is a full disk or closed."""
         verbs = (["studies", self.db], ["trials", self.db], ["trials", self.db, "--format", "csv"],
-                 ["trials", self.db, "--format", "json"], ["best", self.db])
+                 ["trials", self.db, "--format", "json"], ["best", self.db],
+                 # Verbs that run while the command line is read (they exited 0).
+                 ["importance", self.db], ["report", self.db, "-o", "-"])
         for args in verbs:
             with self.subTest(args=args, stdout="/dev/full"):
                 with open("/dev/full", "w") as full:

@@ -43,4 +43,10 @@ TEST_CASE("redact_credentials hides a URL's secrets echoed in a message", "[io][
         "bad token \"***\" in pwd");
   CHECK(redact_credentials("bad value \"tops3cret\"", "postgresql://h/db?password=tops3cret") ==
         "bad value \"***\"");
+  // Inside a host name or an address a short password is part of it, not itself: the message
+  // keeps the host whole (it showed "***.0.0.1", which also told the password).
+  const std::string local = "postgresql://hpt:127@127.0.0.1:1/db";
+  CHECK(redact_credentials(local + ": connection to server at \"127.0.0.1\", port 1 failed", local) ==
+        "postgresql://hpt:***@127.0.0.1:1/db: connection to server at \"127.0.0.1\", port 1 failed");
+  CHECK(redact_credentials("password \"127\" refused", local) == "password \"***\" refused");
 }

@@ -162,6 +162,30 @@ TEST_CASE("open_storage reports missing files and folders", "[storage][open]") {
   CHECK(bytes(dir.file("empty.db")).empty());
 }
 
+// A database's -journal, -wal or -shm file is never taken for a database: a study written there
+// would be lost when SQLite next opens the real database (a "hot journal" is rolled back and
+// deleted, an -shm rebuilt). Without the database beside it, such a name is an ordinary file.
+TEST_CASE("open_storage refuses a database's SQLite side files", "[storage][open]") {
+  hpt::test::TempDir dir;
+  const std::string db = dir.file("o.db");
+  make_study_db(db);
+  for (const char* suffix : {"-journal", "-wal", "-shm"}) {
+    INFO(suffix);
+    const std::string side = db + suffix;
+    const bool existed = fs::exists(side);
+    for (bool read_only : {false, true}) {
+      CHECK_THROWS_WITH(hpt::open_storage(side, read_only),
+                        Catch::StartsWith(side + ": the SQLite " + suffix + " file of " + db +
+                                          ", not a database"));
+    }
+    CHECK(fs::exists(side) == existed);  // Nothing made.
+  }
+  CHECK(hpt::sqlite_side_file_problem(db) == std::nullopt);
+  CHECK(hpt::sqlite_side_file_problem(dir.file("lone.db-journal")) == std::nullopt);
+  CHECK_NOTHROW(hpt::open_storage(dir.file("lone.db-journal")));
+  CHECK_NOTHROW(hpt::open_storage(db, true));  // The database itself still opens.
+}
+
 // A read-only file or folder refuses read-write opens (untouched) but serves reports.
 TEST_CASE("open_storage on read-only files and folders", "[storage][open]") {
   hpt::test::TempDir dir;

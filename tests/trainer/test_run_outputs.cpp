@@ -59,6 +59,22 @@ TEST_CASE("run_output_problem: never replaces the feature extractor", "[run_outp
              Catch::Contains("out/cnn.pt' would replace the feature_extractor"));
 }
 
+// The config the run was read from, kept in the output folder under a name the run writes
+// (metadata.tsv, model.json), would be overwritten by it.
+TEST_CASE("run_output_problem: never replaces the run's config", "[run_outputs]") {
+  hpt::test::TempDir dir;
+  fs::create_directories(dir.path() / "data");
+  fs::create_directories(dir.path() / "out");
+  const auto c = folder_config(dir.path() / "data");
+  const std::string config = (dir.path() / "out" / "metadata.tsv").string();
+  std::ofstream(config) << "dataset: {}";
+  CHECK_THAT(run_output_problem((dir.path() / "out").string(), c, config),
+             Catch::Contains("out/metadata.tsv' would replace the config '" + config + "'"));
+  CHECK(run_output_problem((dir.path() / "out").string(), c).empty());  // No config named.
+  CHECK(run_output_problem((dir.path() / "out").string(), c,
+                           (dir.path() / "exp.yaml").string()).empty());
+}
+
 // A folder or FIFO where the run writes a file is found before the training, not after it.
 TEST_CASE("run_output_problem: output names taken by other kinds of files", "[run_outputs]") {
   hpt::test::TempDir dir;

@@ -126,7 +126,7 @@ void add_trainer_commands(CLI::App& app) {
         ->check(CLI::Validator([](const std::string& v) { return folder_problem(v); }, "FOLDER"));
     sub->callback([config, out] {
       const ExperimentConfig c = parse_experiment(load_yaml_file(*config), *config);
-      if (const std::string problem = run_output_problem(*out, c); !problem.empty()) {
+      if (const std::string problem = run_output_problem(*out, c, *config); !problem.empty()) {
         throw ConfigError("--out: " + problem);  // Before any work, not after the training.
       }
       RunOptions options;

@@ -10,6 +10,7 @@
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/folder.hpp"
+#include "hpt/schema/config_error.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/cpu_threads.hpp"
 #include "hpt/trainer/dataset.hpp"
@@ -69,7 +70,8 @@ std::string batch_note(const ExperimentConfig& config, const std::vector<int64_t
 Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult& result,
                                 std::ostream& log) {
   if (const auto problems = input_path_problems(config); !problems.empty()) {
-    throw std::runtime_error(origin_of(config, problems[0].first) + ": " + problems[0].second);
+    // A setting's mistake (exit 2, as hpt --config refuses it), not a failure of the run.
+    throw ConfigError(origin_of(config, problems[0].first) + ": " + problems[0].second);
   }
   const std::string cache = cache_root();
   if (const std::string problem = folder_problem(cache); !problem.empty()) {

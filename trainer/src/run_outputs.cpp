@@ -26,7 +26,8 @@ const std::vector<std::string>& run_output_files() {
   return k_files;
 }
 
-std::string run_output_problem(const std::string& dir, const ExperimentConfig& config) {
+std::string run_output_problem(const std::string& dir, const ExperimentConfig& config,
+                               const std::string& config_file) {
   if (std::string problem = folder_problem(dir); !problem.empty()) {
     return problem;
   }
@@ -36,11 +37,15 @@ std::string run_output_problem(const std::string& dir, const ExperimentConfig& c
   }
   const bool torchscript = config.feature_extractor != "builtin-cnn";
   const std::string extractor = torchscript ? resolved_path(config.feature_extractor) : "";
+  const std::string config_path = config_file.empty() ? "" : resolved_path(config_file);
   for (const std::string& name : run_output_files()) {
     const fs::path file = out / name;
     if (torchscript && resolved_path(file.string()) == extractor) {
       return fmt::format("writing '{}/{}' would replace the feature_extractor '{}'", dir, name,
                          config.feature_extractor);
+    }
+    if (!config_path.empty() && resolved_path(file.string()) == config_path) {
+      return fmt::format("writing '{}/{}' would replace the config '{}'", dir, name, config_file);
     }
     std::error_code ec;
     const fs::file_status st = fs::symlink_status(file, ec);

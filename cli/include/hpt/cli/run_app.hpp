@@ -8,6 +8,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }  // namespace CLI
 
 namespace hpt {
@@ -31,6 +32,11 @@ int with_error_policy(const std::function<int()>& body, const MessageFilter& fil
 // not silently mean "not given" (the config's value, the only study, the working folder).
 // parse_app applies it.
 void refuse_empty_values(CLI::App& app);
+
+// Adds the integer option name to app: decimal only ("0010" is 10, never octal 8), within
+// [low, high]; anything else fails parsing with one line naming the flag and the value.
+CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
+                            const std::string& help);
 
 // Parses app (subcommands run in their callbacks), refusing empty values. Returns the exit code if the process is
 // done (help or version printed: 0; a usage error: 2; a callback's CLI::RuntimeError: its

@@ -23,11 +23,6 @@ using CommandRegistrar = std::function<void(CLI::App&)>;
 // "hpt: error: ..." on stderr; returns the process exit code.
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars);
 
-// Adds the integer option name to app: decimal only ("0010" is 10, never octal 8), within
-// [low, high]; anything else fails parsing with one line naming the flag and the value.
-CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
-                            const std::string& help);
-
 // Refuses (std::invalid_argument, one line) an output path that is an existing file other
 // than an HTML page (a config, a script: `-o hpt_config.yaml` by mistake), or the study
 // database of storage_url or one of its -wal, -shm or -journal files: by name (after

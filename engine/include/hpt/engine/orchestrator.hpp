@@ -38,8 +38,10 @@ constexpr int k_exit_interrupted = 130;
 // Returns the study's trials folder (<trials_dir>/<study folder>, not created); throws
 // std::runtime_error naming the problem (a study name that is empty or too long, a trials
 // folder that cannot be made or lies in the study's folder dataset, a built-in trainer that
-// cannot start).
-std::string check_study(const StudyConfig& config, const RunOptions& options);
+// cannot start). new_study: the study is not in its database yet (the database file does not
+// exist), so a trials_dir folder holding another study's trials is refused too.
+std::string check_study(const StudyConfig& config, const RunOptions& options,
+                        bool new_study = false);
 
 // Runs the study until it has options.trials finished trials (or its time budget is spent
 // and its running trials have finished, or it is interrupted, or too many trials fail). Progress

@@ -187,4 +187,9 @@ std::optional<std::string> sqlite_file_of(const std::string& url);
 // shared-memory index and the rollback journal.
 inline constexpr std::array<const char*, 3> k_sqlite_side_suffixes = {"-wal", "-shm", "-journal"};
 
+// Why path cannot be a database file: it is the -wal, -shm or -journal file of a database file
+// beside it (a study written there is lost when SQLite next opens that database: it rolls a
+// "hot journal" back and deletes it, or rebuilds the -shm). std::nullopt otherwise.
+std::optional<std::string> sqlite_side_file_problem(const std::string& path);
+
 }  // namespace hpt
