@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "hpt/io/credentials.hpp"
 #include "hpt/io/python_json.hpp"
 #include "hpt/io/stop_signals.hpp"
+#include "hpt/tuner/successive_halving_pruner.hpp"
 #include "optuna_encoding.hpp"
 #include "optuna_schema_check.hpp"
 #include "trial_arguments.hpp"
@@ -99,6 +101,16 @@ std::optional<int64_t> stamped_trial(SqlDialect& db, int64_t study_id, const std
       "SELECT t.trial_id FROM trial_system_attributes a JOIN trials t ON t.trial_id = "
       "a.trial_id WHERE a.\"key\" = ? AND a.value_json = ? AND (t.study_id = ? OR ? < 0)",
       {k_request_attr, python_json_dumps(request), study_id, study_id});
+}
+
+// A trial run again from step 0 (handed back, or its process died): its steps and the pruner's
+// rung values taken from them go, so that neither the pruner nor Optuna's sees the old run's.
+void drop_steps(SqlDialect& db, int64_t trial_id) {
+  db.exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {trial_id});
+  db.exec(fmt::format("DELETE FROM trial_system_attributes WHERE trial_id = ? AND "
+                      "substr(\"key\", 1, {}) = ?",
+                      std::strlen(k_rung_attr_prefix)),
+          {trial_id, k_rung_attr_prefix});
 }
 
 std::vector<int64_t> trial_ids(SqlDialect& db, int64_t study_id, const char* state) {
@@ -539,8 +551,7 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
         });
     if (waiting_count > 0 && finished + running < limit) {
       const int64_t id = trial_ids(*m_db, study_id, "WAITING").front();
-      // A trial handed back mid-run (Ctrl-C) restarts from step 0: drop its old steps.
-      m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {id});
+      drop_steps(*m_db, id);  // A trial handed back mid-run (Ctrl-C) restarts from step 0.
       return claimed(Kind::Waiting, id);
     }
     std::vector<int64_t> orphans;
@@ -550,7 +561,7 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
       }
     }
     if (!orphans.empty() && finished + running - static_cast<int64_t>(orphans.size()) < limit) {
-      m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {orphans.front()});
+      drop_steps(*m_db, orphans.front());
       m_db->exec("DELETE FROM trial_values WHERE trial_id = ?", {orphans.front()});
       return claimed(Kind::Orphan, orphans.front());
     }
@@ -699,7 +710,7 @@ bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
     // steps of the interrupted run (claim_trial drops them too, for databases of older hpt).
     if (state == TrialState::Waiting) {
       m_db->exec("UPDATE trials SET datetime_start = NULL WHERE trial_id = ?", {trial_id});
-      m_db->exec("DELETE FROM trial_intermediate_values WHERE trial_id = ?", {trial_id});
+      drop_steps(*m_db, trial_id);
     }
     upsert_values(*m_db, trial_id, values);
     upsert_attr(*m_db, "trial_system_attributes", trial_id, k_request_attr, request);

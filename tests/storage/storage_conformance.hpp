@@ -323,9 +323,11 @@ inline void check_claim_waiting_first(const StorageFactory& open) {
   w.distributions = {{"i", IntDistribution{0, 10, false, 1}}};
   w.params = {{"i", 4}};
   w.system_attrs = {{"fixed_params", Json{{"i", 4}}}};
-  w.intermediate_values = {{0, 1.5}};  // Left by a run that was handed back.
+  w.intermediate_values = {{0, 1.5}};  // Left by a run that was handed back, with the
+  w.system_attrs["completed_rung_0"] = 1.5;  // pruner's rung value of that step.
   int64_t w1 = s->create_trial(study, w);
   w.intermediate_values.clear();
+  w.system_attrs.erase("completed_rung_0");
   w.params = {{"i", 5}};
   int64_t w2 = s->create_trial(study, w);
   // WAITING trials come first, oldest first, before orphans and new trials: the limit counts
@@ -339,6 +341,7 @@ inline void check_claim_waiting_first(const StorageFactory& open) {
   CHECK(c->trial.state == TrialState::Running);
   CHECK(c->trial.params == std::map<std::string, double>{{"i", 4}});
   CHECK(c->trial.intermediate_values.empty());
+  CHECK(c->trial.system_attrs.count("completed_rung_0") == 0);  // Its new run is judged anew.
   CHECK(c->trial.system_attrs.at("fixed_params") == Json{{"i", 4}});
   CHECK(c->trial.system_attrs.at("hpt:owner") == "b");
   CHECK(c->trial.datetime_start.has_value());
@@ -371,6 +374,8 @@ inline void check_claim_orphan(const StorageFactory& open) {
   s->set_trial_param(a->trial.id, "x", 0.5, FloatDistribution{0.0, 1.0, false, std::nullopt});
   s->set_trial_intermediate_value(a->trial.id, 0, 0.9);
   s->set_trial_intermediate_value(a->trial.id, 1, 0.8);
+  s->set_trial_system_attr(a->trial.id, "completed_rung_0", 0.9);
+  s->set_trial_system_attr(a->trial.id, "completed_rungs", 1);  // Not a rung value: kept.
   s->set_trial_user_attr(a->trial.id, "u", 1);
   CHECK_FALSE(s->claim_trial(study, 2, "new", nullptr));
   // The callback sees whole trials (owner attr included) and picks the orphan.
@@ -387,6 +392,8 @@ inline void check_claim_orphan(const StorageFactory& open) {
   CHECK(c->trial.number == 0);
   CHECK(c->trial.state == TrialState::Running);
   CHECK(c->trial.intermediate_values.empty());
+  CHECK(c->trial.system_attrs.count("completed_rung_0") == 0);
+  CHECK(c->trial.system_attrs.at("completed_rungs") == 1);
   CHECK(c->trial.params == std::map<std::string, double>{{"x", 0.5}});
   CHECK(c->trial.system_attrs.at("hpt:owner") == "new");
   CHECK(*c->trial.datetime_start > *a->trial.datetime_start);
@@ -452,10 +459,12 @@ inline void check_finish_by_owner(const StorageFactory& open) {
   auto back = s->claim_trial(study, 5, owner, nullptr);
   REQUIRE(back);
   s->set_trial_intermediate_values(back->trial.id, {{0, 3.0}, {1, 2.0}});
+  s->set_trial_system_attr(back->trial.id, "completed_rung_1", 2.0);
   CHECK(s->set_trial_state_values(back->trial.id, TrialState::Waiting, std::nullopt, &owner));
   const FrozenTrial waiting = s->get_trial(back->trial.id);
   CHECK(waiting.state == TrialState::Waiting);
   CHECK(waiting.intermediate_values.empty());
+  CHECK(waiting.system_attrs.count("completed_rung_1") == 0);
   CHECK_FALSE(waiting.datetime_start);
   CHECK_FALSE(waiting.datetime_complete);
   FrozenTrial unowned;  // No hpt:owner at all (Optuna's trial): never "ours".

@@ -64,7 +64,9 @@ bool promotable(double value, std::vector<double> competing, int64_t reduction_f
 
 }  // namespace
 
-std::string completed_rung_key(int64_t rung) { return fmt::format("completed_rung_{}", rung); }
+std::string completed_rung_key(int64_t rung) {
+  return fmt::format("{}{}", k_rung_attr_prefix, rung);
+}
 
 SuccessiveHalvingOptions successive_halving_options_from_json(const Json& options) {
   OptionReader r("successive_halving pruner", options);

@@ -26,7 +26,9 @@ struct SuccessiveHalvingOptions {
 // unknown, wrongly typed or out-of-range option.
 SuccessiveHalvingOptions successive_halving_options_from_json(const Json& options);
 
-// The name of rung k's system attribute: "completed_rung_<k>".
+// The name of rung k's system attribute: "completed_rung_<k>" (Optuna's), k_rung_attr_prefix
+// and k. They hold values of the trial's steps: a trial run again from step 0 drops them.
+inline constexpr const char* k_rung_attr_prefix = "completed_rung_";
 std::string completed_rung_key(int64_t rung);
 
 class SuccessiveHalvingPruner : public Pruner {
