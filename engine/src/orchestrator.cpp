@@ -878,8 +878,8 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   }
   r.unstored_steps.emplace_back(msg.step, msg.value);
   r.trial.intermediate_values[msg.step] = msg.value;
-  const PruneDecision decision =
-      m_pruner->decide(PruneContext{m_config.direction, &pruner_trials(), m_config.name}, r.trial);
+  const PruneDecision decision = m_pruner->decide(
+      PruneContext{m_config.direction, &pruner_trials(), m_config.name, msg.step}, r.trial);
   for (const auto& [key, value] : decision.system_attrs) {  // Successive halving's rungs.
     try {
       m_storage.set_trial_system_attr(r.trial.id, key, value);

@@ -122,14 +122,24 @@ int HyperbandPruner::bracket_of(const std::string& study_name, int trial_number)
   if (m_brackets.empty()) {
     return 0;
   }
+  if (study_name != m_bracket_study) {
+    m_bracket_study = study_name;
+    m_bracket_memo.clear();
+  }
+  if (const auto known = m_bracket_memo.find(trial_number); known != m_bracket_memo.end()) {
+    return known->second;
+  }
   int64_t n = crc32(fmt::format("{}_{}", study_name, trial_number)) % m_total_budget;
+  int bracket = static_cast<int>(m_budgets.size()) - 1;  // Not reached: n < total budget.
   for (size_t b = 0; b < m_budgets.size(); ++b) {
     n -= m_budgets[b];
     if (n < 0) {
-      return static_cast<int>(b);
+      bracket = static_cast<int>(b);
+      break;
     }
   }
-  return static_cast<int>(m_budgets.size()) - 1;  // Unreachable: n < total budget.
+  m_bracket_memo.emplace(trial_number, bracket);
+  return bracket;
 }
 
 std::vector<FrozenTrial> HyperbandPruner::bracket_trials(const PruneContext& ctx,
@@ -148,9 +158,9 @@ PruneDecision HyperbandPruner::decide(const PruneContext& ctx, const FrozenTrial
     return {};
   }
   const int bracket = bracket_of(ctx.study_name, trial.number);
-  const std::vector<FrozenTrial> trials = bracket_trials(ctx, bracket);
-  PruneContext bracket_ctx{ctx.direction, &trials, ctx.study_name};
-  return m_brackets[static_cast<size_t>(bracket)].decide(bracket_ctx, trial);
+  return m_brackets[static_cast<size_t>(bracket)].decide_among(
+      ctx, trial,
+      [&](const FrozenTrial& t) { return bracket_of(ctx.study_name, t.number) == bracket; });
 }
 
 std::optional<std::vector<FrozenTrial>> HyperbandPruner::sampler_trials(const PruneContext& ctx,

@@ -77,11 +77,11 @@ PercentilePruner::PercentilePruner(PercentilePrunerOptions options) : m_options(
 }
 
 PruneDecision PercentilePruner::decide(const PruneContext& ctx, const FrozenTrial& trial) {
-  return PruneDecision{should_prune(ctx.direction, *ctx.trials, trial), {}};
+  return PruneDecision{should_prune(ctx.direction, *ctx.trials, trial, ctx.new_step), {}};
 }
 
 bool PercentilePruner::should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
-                                    const FrozenTrial& trial) {
+                                    const FrozenTrial& trial, std::optional<int64_t> new_step) {
   std::vector<const FrozenTrial*> completed;
   for (const FrozenTrial& t : trials) {
     if (t.state == TrialState::Complete) {
@@ -96,7 +96,7 @@ bool PercentilePruner::should_prune(Direction direction, const std::vector<Froze
     return false;
   }
   // Every step, so that the best is kept as steps arrive.
-  const double best = m_best.best(trial, direction, trial.intermediate_values.size());
+  const double best = m_best.best(trial, direction, trial.intermediate_values.size(), new_step);
   if (!first_in_interval(*step, trial.intermediate_values, m_options.n_warmup_steps,
                          m_options.interval_steps)) {
     return false;

@@ -12,7 +12,8 @@ bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)
 
 }  // namespace
 
-double PrefixBest::best(const FrozenTrial& trial, Direction direction, size_t count) {
+double PrefixBest::best(const FrozenTrial& trial, Direction direction, size_t count,
+                        std::optional<int64_t> new_step) {
   const auto& values = trial.intermediate_values;
   const auto& first = *values.begin();
   const auto last = std::prev(values.end(), static_cast<std::ptrdiff_t>(values.size() - count + 1));
@@ -25,11 +26,23 @@ double PrefixBest::best(const FrozenTrial& trial, Direction direction, size_t co
     if (count == e.count && same_first && same_last) {
       return e.best;  // Asked again with nothing new among the counted values.
     }
+    const auto added = new_step ? values.find(*new_step) : values.end();
+    if (added != values.end() && e.count == e.size && count == values.size() &&
+        count == e.count + 1) {  // Every value counted, then and now; one added anywhere.
+      e.best = better_of(added->second, e.best, direction);
+      e.count = e.size = count;
+      e.first = first.first;
+      e.first_value = first.second;
+      e.last = last->first;
+      e.last_value = last->second;
+      return e.best;
+    }
     if (count == e.count + 1 && same_first) {  // count >= 2: the value before last counted too.
       const auto previous = std::prev(last);
       if (previous->first == e.last && same(previous->second, e.last_value)) {
         e.best = better_of(last->second, e.best, direction);  // One new last counted value.
         e.count = count;
+        e.size = values.size();
         e.last = last->first;
         e.last_value = last->second;
         return e.best;
@@ -40,6 +53,7 @@ double PrefixBest::best(const FrozenTrial& trial, Direction direction, size_t co
       if (second->first == e.first && same(second->second, e.first_value)) {
         e.best = better_of(first.second, e.best, direction);  // One new first value.
         e.count = count;
+        e.size = values.size();
         e.first = first.first;
         e.first_value = first.second;
         return e.best;
@@ -51,8 +65,9 @@ double PrefixBest::best(const FrozenTrial& trial, Direction direction, size_t co
     best = better_of(v->second, best, direction);
   }
   if (trial.id >= 0) {
-    m_entries[trial.id] = Entry{count,        first.first,          first.second, last->first,
-                                last->second, trial.datetime_start, direction,    best};
+    m_entries[trial.id] = Entry{count,        values.size(), first.first,          first.second,
+                                last->first,  last->second,  trial.datetime_start, direction,
+                                best};
   }
   return best;
 }

@@ -14,10 +14,13 @@ namespace hpt {
 namespace {
 
 // Optuna's _estimate_min_resource: max(largest COMPLETE last step // 100, 1).
-std::optional<int64_t> estimate_min_resource(const std::vector<FrozenTrial>& trials) {
+std::optional<int64_t> estimate_min_resource(
+    const std::vector<FrozenTrial>& trials,
+    const std::function<bool(const FrozenTrial&)>& in_study) {
   std::optional<int64_t> last;
   for (const FrozenTrial& t : trials) {
-    const auto step = t.state == TrialState::Complete ? t.last_step() : std::nullopt;
+    const auto step =
+        t.state == TrialState::Complete && in_study(t) ? t.last_step() : std::nullopt;
     if (step && (!last || *step > *last)) {
       last = *step;
     }
@@ -105,13 +108,19 @@ SuccessiveHalvingPruner::SuccessiveHalvingPruner(SuccessiveHalvingOptions option
 }
 
 PruneDecision SuccessiveHalvingPruner::decide(const PruneContext& ctx, const FrozenTrial& trial) {
+  return decide_among(ctx, trial, [](const FrozenTrial&) { return true; });
+}
+
+PruneDecision SuccessiveHalvingPruner::decide_among(
+    const PruneContext& ctx, const FrozenTrial& trial,
+    const std::function<bool(const FrozenTrial&)>& in_study) {
   PruneDecision decision;
   const std::optional<int64_t> step = trial.last_step();
   if (!step) {
     return decision;
   }
   if (!m_options.min_resource) {
-    m_options.min_resource = estimate_min_resource(*ctx.trials);
+    m_options.min_resource = estimate_min_resource(*ctx.trials, in_study);
     if (!m_options.min_resource) {
       return decision;
     }
@@ -135,7 +144,8 @@ PruneDecision SuccessiveHalvingPruner::decide(const PruneContext& ctx, const Fro
     decision.system_attrs[key] = value;
     std::vector<double> competing;
     for (const FrozenTrial& t : *ctx.trials) {
-      auto it = t.number == trial.number ? t.system_attrs.end() : t.system_attrs.find(key);
+      auto it = t.number == trial.number || !in_study(t) ? t.system_attrs.end()
+                                                         : t.system_attrs.find(key);
       if (it != t.system_attrs.end() && it->second.is_number()) {
         competing.push_back(it->second.get<double>());
       }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hpt/tuner/successive_halving_pruner.hpp"
@@ -53,6 +54,9 @@ class HyperbandPruner : public Pruner {
   std::vector<SuccessiveHalvingPruner> m_brackets;
   std::vector<int64_t> m_budgets;
   int64_t m_total_budget = 0;
+  // bracket_of's answers for m_bracket_study, by trial number (a CRC of a formatted name each).
+  mutable std::string m_bracket_study;
+  mutable std::unordered_map<int, int> m_bracket_memo;
 };
 
 }  // namespace hpt

@@ -30,12 +30,13 @@ class PercentilePruner : public Pruner {
   // Throws std::invalid_argument on out-of-range options (as Optuna's constructor).
   explicit PercentilePruner(PercentilePrunerOptions options);
   // Costs O(1) in the trial's number of steps when a stored trial (id >= 0) reports its
-  // steps in increasing or decreasing order (PrefixBest); O(steps) otherwise.
+  // steps in increasing or decreasing order, O(log steps) in any order when ctx.new_step
+  // names each step as it comes (PrefixBest); O(steps) otherwise.
   PruneDecision decide(const PruneContext& ctx, const FrozenTrial& trial) override;
 
  private:
   bool should_prune(Direction direction, const std::vector<FrozenTrial>& trials,
-                    const FrozenTrial& trial);
+                    const FrozenTrial& trial, std::optional<int64_t> new_step);
   PercentilePrunerOptions m_options;
   PrefixBest m_best;  // Each trial's best value so far.
 };

@@ -18,13 +18,17 @@ class PrefixBest {
   // intermediate values of trial, in step order. Costs O(size - count) when a stored trial
   // (id >= 0) added one step after the counted ones or one before them since the last call (a
   // worker reporting forwards or backwards; a reported step's value is assumed never to change,
-  // as in Optuna), O(count) otherwise. requires: 1 <= count <= the trial's number of values.
-  double best(const FrozenTrial& trial, Direction direction, size_t count);
+  // as in Optuna), O(log size) when the last call and this one count every value and new_step
+  // is the one step added between them (anywhere: steps out of order), O(count) otherwise.
+  // requires: 1 <= count <= the trial's number of values.
+  double best(const FrozenTrial& trial, Direction direction, size_t count,
+              std::optional<int64_t> new_step = std::nullopt);
 
  private:
   // What best() last computed for a trial, and from which values.
   struct Entry {
     size_t count = 0;
+    size_t size = 0;    // The trial's number of values then.
     int64_t first = 0;  // The first value's step, and the value.
     double first_value = 0.0;
     int64_t last = 0;  // The last counted value's step, and the value.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hpt/tuner/trial.hpp"
@@ -14,9 +15,22 @@ namespace hpt {
 
 // What a pruner sees of the study.
 struct PruneContext {
+  // (A constructor rather than an aggregate, so that callers may leave out the last fields.)
+  PruneContext(Direction direction_ = Direction::Minimize,
+               const std::vector<FrozenTrial>* trials_ = nullptr, std::string study_name_ = {},
+               std::optional<int64_t> new_step_ = std::nullopt)
+      : direction(direction_),
+        trials(trials_),
+        study_name(std::move(study_name_)),
+        new_step(new_step_) {}
+
   Direction direction = Direction::Minimize;
   const std::vector<FrozenTrial>* trials = nullptr;  // Every trial of the study, any state.
   std::string study_name;                            // Hyperband hashes it into brackets.
+  // The step added to the trial's values just before this decision, when the caller decides
+  // after each step (hpt's runs): pruners keep per-trial summaries in O(log n) with it, wherever
+  // the step falls. std::nullopt: unknown (summaries are recomputed as needed).
+  std::optional<int64_t> new_step;
 };
 
 struct PruneDecision {
@@ -44,7 +58,7 @@ class Pruner {
   // decide(...).prune, for callers with no study name that store no attributes.
   bool prune(Direction direction, const std::vector<FrozenTrial>& trials,
              const FrozenTrial& trial) {
-    return decide(PruneContext{direction, &trials, {}}, trial).prune;
+    return decide(PruneContext(direction, &trials), trial).prune;
   }
 };
 

@@ -5,6 +5,7 @@
 // it is among the best 1/reduction_factor of the values recorded at that rung so far.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,10 @@ class SuccessiveHalvingPruner : public Pruner {
   // last step reaches is recorded in the decision's attributes; pruned at the first rung
   // where it is not promotable, or when its last value is NaN at a rung.
   PruneDecision decide(const PruneContext& ctx, const FrozenTrial& trial) override;
+  // decide among the trials of ctx that in_study accepts (Hyperband's bracket), reading them in
+  // place: no copy of their steps.
+  PruneDecision decide_among(const PruneContext& ctx, const FrozenTrial& trial,
+                             const std::function<bool(const FrozenTrial&)>& in_study);
 
   const SuccessiveHalvingOptions& options() const { return m_options; }
 
