@@ -154,6 +154,11 @@ uint64_t Dashboard::importance_computations() {
   return m_importance_computations;
 }
 
+size_t Dashboard::retired_watches() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_retired.size();
+}
+
 void Dashboard::on_file_moved(std::function<void(const std::string&)> note) {
   std::lock_guard<std::mutex> lock(m_mutex);
   m_moved_note = std::move(note);
@@ -210,7 +215,7 @@ Response Dashboard::route(const std::string& path,
     return studies();
   }
   const auto id = parse_id(parts[2]);
-  Watched* w = id ? sync(*id) : nullptr;
+  const std::shared_ptr<Watched> w = id ? sync(*id) : nullptr;
   if (!w) {
     return error_response(404, "no study with id " + parts[2]);
   }
@@ -252,11 +257,34 @@ Dashboard::Watched& Dashboard::sync_locked(Watched& w) {
   if (!sync_due(w)) {
     return w;
   }
-  const size_t before = w.watch.trials()->size();
+  const auto& old_trials = *w.watch.trials();
+  const size_t before = old_trials.size();
+  // A finished trial never changes: the first one changed (its id another trial's now), or
+  // fewer trials, means the study was deleted and made again between two syncs.
+  std::optional<FrozenTrial> probe;
+  for (const FrozenTrial& t : old_trials) {
+    if (is_finished(t.state)) {
+      probe = t;
+      break;
+    }
+  }
   // Dropping our snapshot first lets the storage refresh its cache without a copy.
   w.watch.release_snapshot();
   auto snapshot = m_storage->trials_snapshot(w.watch.study().id);
-  if (snapshot->size() < before) {
+  const auto remade = [&] {
+    if (snapshot->size() < before) {
+      return true;
+    }
+    if (!probe) {
+      return false;
+    }
+    const auto now = std::find_if(snapshot->begin(), snapshot->end(),
+                                  [&](const FrozenTrial& t) { return t.id == probe->id; });
+    return now == snapshot->end() || now->number != probe->number ||
+           now->datetime_start != probe->datetime_start ||
+           now->datetime_complete != probe->datetime_complete;
+  };
+  if (remade()) {
     const StudyInfo study = w.watch.study();
     retire_locked(m_watched.find(study.id));
     Watched& fresh = watch_locked(study);
@@ -278,26 +306,39 @@ Dashboard::Watched& Dashboard::watch_locked(const StudyInfo& s) {
   }
   if (it == m_watched.end()) {
     const std::string prefix = m_epoch + "." + std::to_string(++m_watches) + "-";
-    it = m_watched.emplace(s.id, std::make_unique<Watched>(s, prefix)).first;
+    it = m_watched.emplace(s.id, std::make_shared<Watched>(s, prefix)).first;
   }
   return *it->second;
 }
 
-void Dashboard::retire_locked(std::map<int64_t, std::unique_ptr<Watched>>::iterator it) {
+void Dashboard::retire_locked(std::map<int64_t, std::shared_ptr<Watched>>::iterator it) {
+  // Earlier retirees that no request holds and no drawing uses any more go now.
+  m_retired.erase(std::remove_if(m_retired.begin(), m_retired.end(),
+                                 [](const std::shared_ptr<Watched>& r) {
+                                   if (r.use_count() > 1 || r->rendering) {
+                                     return false;
+                                   }
+                                   if (r->plot_thread.joinable()) {
+                                     r->plot_thread.join();  // Done drawing: returns at once.
+                                   }
+                                   return true;
+                                 }),
+                  m_retired.end());
   m_retired.push_back(std::move(it->second));
   m_watched.erase(it);
 }
 
-Dashboard::Watched* Dashboard::sync(int64_t study_id) {
+std::shared_ptr<Dashboard::Watched> Dashboard::sync(int64_t study_id) {
   std::lock_guard<std::mutex> lock(m_mutex);
   auto it = m_watched.find(study_id);
   if (it != m_watched.end() && !sync_due(*it->second)) {
-    return it->second.get();
+    return it->second;
   }
   // Due: the study may be gone, or its id another study's now.
   for (const StudyInfo& s : served_studies()) {
     if (s.id == study_id) {
-      return &sync_locked(watch_locked(s));
+      sync_locked(watch_locked(s));
+      return m_watched.at(study_id);
     }
   }
   if (it != m_watched.end()) {

@@ -210,8 +210,10 @@ struct Running {
   std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
   std::optional<TimePoint> term_sent;
   std::vector<int> gpus;  // Devices it holds (study.gpus).
-  // Steps read but not stored yet: written in one transaction per batch of lines.
+  // Steps read but not stored yet: written in one transaction per batch of lines; with the
+  // user_attrs of step lines (the latest value of each key).
   std::vector<std::pair<int64_t, double>> unstored_steps;
+  std::map<std::string, Json> unstored_attrs;
 };
 
 // How a trial ended, as it is stored.
@@ -332,7 +334,7 @@ class Orchestrator {
   }
   Json trial_values(const FrozenTrial& t) const;
   void handle_line(Running& r, const StdoutLine& line);
-  // Stores r's unstored steps (one transaction); a refusal fails the trial.
+  // Stores r's unstored steps and step lines' user_attrs; a refusal fails the trial.
   void store_steps(Running& r);
   // Ends r's worker and makes its trial FAIL with reason (unless already decided).
   void stop_trial(Running& r, const std::string& reason);
@@ -870,6 +872,9 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
     r.final_at = m_workers.now();
     return;
   }
+  for (const auto& [key, value] : msg.user_attrs.items()) {  // Stored with the steps.
+    r.unstored_attrs[key] = value;
+  }
   if (r.trial.intermediate_values.count(msg.step)) {  // Optuna: the first value is kept.
     m_workers.log(
         r.worker,
@@ -896,18 +901,27 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
 }
 
 void Orchestrator::store_steps(Running& r) {
-  if (r.unstored_steps.empty()) {
+  if (r.unstored_steps.empty() && r.unstored_attrs.empty()) {
     return;
   }
   check_study_kept();
+  const char* what = "intermediate values";
   try {
-    m_storage.set_trial_intermediate_values(r.trial.id, r.unstored_steps);
+    if (!r.unstored_steps.empty()) {
+      m_storage.set_trial_intermediate_values(r.trial.id, r.unstored_steps);
+    }
+    what = "user_attrs";
+    for (const auto& [key, value] : r.unstored_attrs) {
+      m_storage.set_trial_user_attr(r.trial.id, key, value);
+      r.trial.user_attrs[key] = value;
+    }
   } catch (const StorageError& e) {  // Refused for these values: this trial fails, not the study.
     r.pruned = false;                // Whatever was decided, the trial fails.
-    r.stop_reason = fmt::format("storing intermediate values failed: {}", e.what());
+    r.stop_reason = fmt::format("storing {} failed: {}", what, e.what());
     terminate(r);
   }
   r.unstored_steps.clear();
+  r.unstored_attrs.clear();
 }
 
 Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) const {

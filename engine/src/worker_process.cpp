@@ -90,10 +90,14 @@ std::string interpreter_problem(const std::string& path) {
   }
   std::string line(head + 2, static_cast<size_t>(n) - 2);
   line = line.substr(0, line.find('\n'));
+  if (!line.empty() && line.back() == '\r') {  // Linux splits the line at spaces and tabs only.
+    return "its #! line ends with a carriage return (Windows line endings), which the system "
+           "reads as part of the interpreter's name: save it with Unix line endings (dos2unix)";
+  }
   std::vector<std::string> words;
   size_t i = 0;
-  while ((i = line.find_first_not_of(" \t\r", i)) != std::string::npos) {
-    const size_t end = line.find_first_of(" \t\r", i);
+  while ((i = line.find_first_not_of(" \t", i)) != std::string::npos) {
+    const size_t end = line.find_first_of(" \t", i);
     words.push_back(line.substr(i, end == std::string::npos ? std::string::npos : end - i));
     i = end;
   }
@@ -338,6 +342,12 @@ WorkerProcess::WorkerProcess(const std::vector<std::string>& argv,
     }
     if (e == ENOENT || e == EACCES || e == ENOEXEC) {
       resolve_executable(argv[0]);  // Throws the precise reason when it can tell one.
+    }
+    if (e == ENOEXEC) {  // No "#!" line (else the check above names its problem), no ELF.
+      start_fail(argv[0],
+                 "the system cannot run it (Exec format error): not a program, and a script "
+                 "needs a first line naming its interpreter, such as #!/bin/sh, or put the "
+                 "interpreter first in objective.command");
     }
     start_fail(argv[0], std::strerror(e));
   }

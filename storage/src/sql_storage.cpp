@@ -755,13 +755,13 @@ std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) 
     return c.trials.trials();
   }
   require_study(study_id);
-  auto trials = c.trials.refresh([&](int64_t max_id, const std::vector<int64_t>& unfinished) {
+  auto trials = c.trials.refresh([&](int64_t max_id, const std::vector<int64_t>& reread) {
     TrialCache::Delta delta;
     delta.trials = load_trials(
         fmt::format("study_id = ? AND (trial_id > {}{})", max_id,
-                    unfinished.empty()
+                    reread.empty()
                         ? ""
-                        : fmt::format(" OR trial_id IN ({})", fmt::join(unfinished, ","))),
+                        : fmt::format(" OR trial_id IN ({})", fmt::join(reread, ","))),
         {study_id}, study_id);
     delta.total = *integer(*m_db, "SELECT COUNT(*) FROM trials WHERE study_id = ?", {study_id});
     return delta;

@@ -12,18 +12,34 @@ std::shared_ptr<std::vector<FrozenTrial>> TrialCache::refresh(const Reader& read
   } else if (m_trials.use_count() > 1) {
     m_trials = std::make_shared<std::vector<FrozenTrial>>(*m_trials);  // Still held outside.
   }
-  std::vector<int64_t> unfinished;
+  std::vector<int64_t> reread;  // The unfinished trials, and one finished trial as a probe.
+  const FrozenTrial* probe = nullptr;
   for (const auto& t : *m_trials) {
     if (!is_finished(t.state)) {
-      unfinished.push_back(t.id);
+      reread.push_back(t.id);
+    } else if (!probe) {
+      probe = &t;
     }
   }
-  Delta delta = read(m_max_id, unfinished);
+  if (probe) {
+    reread.push_back(probe->id);
+  }
+  Delta delta = read(m_max_id, reread);
   auto& trials = *m_trials;
   bool in_order = true;
+  bool probe_holds = !probe;
   for (auto& t : delta.trials) {
     auto it = m_index.find(t.id);
     if (it != m_index.end()) {
+      // A finished trial never changes: the probe changed only if the study was deleted and
+      // made again (its trials' ids reused: SQLite gives a deleted row's id again).
+      const FrozenTrial& cached = trials[it->second];
+      if (probe && t.id == probe->id) {
+        probe_holds = t.number == cached.number && t.state == cached.state &&
+                      t.datetime_start == cached.datetime_start &&
+                      t.datetime_complete == cached.datetime_complete;
+        continue;  // Kept as cached while it holds.
+      }
       trials[it->second] = std::move(t);
       continue;
     }
@@ -32,7 +48,7 @@ std::shared_ptr<std::vector<FrozenTrial>> TrialCache::refresh(const Reader& read
     m_index.emplace(t.id, trials.size());
     trials.push_back(std::move(t));
   }
-  if (!from_scratch && (!in_order || trials.size() != delta.total)) {
+  if (!from_scratch && (!in_order || !probe_holds || trials.size() != delta.total)) {
     *this = TrialCache{};
     return refresh(read);
   }

@@ -14,20 +14,21 @@ namespace hpt {
 
 // The trials of one study as last read, ordered by number. Trial ids only grow and
 // finished trials never change, so a refresh reads only the trials unfinished at the last
-// refresh and the new ones.
+// refresh and the new ones, and one finished trial as a probe: a study deleted and made again
+// reuses its trials' ids (SQLite), and the probe found changed reads all again.
 class TrialCache {
  public:
-  // What a refresh read: the trials with id > max_id or id in unfinished, ordered by
-  // number, and the count of all the study's trials.
+  // What a refresh read: the trials with id > max_id or id in reread, ordered by number, and
+  // the count of all the study's trials.
   struct Delta {
     std::vector<FrozenTrial> trials;
     size_t total = 0;
   };
-  using Reader = std::function<Delta(int64_t max_id, const std::vector<int64_t>& unfinished)>;
+  using Reader = std::function<Delta(int64_t max_id, const std::vector<int64_t>& reread)>;
 
   // Brings the cache up to date with read and returns its trials. Copy-on-write: a vector
   // still held by a caller is copied first, never changed. When the delta does not fit
-  // (numbers out of order, trials deleted: neither Optuna nor hpt does it), reads all again.
+  // (numbers out of order, trials deleted, the probe changed), reads all again.
   std::shared_ptr<std::vector<FrozenTrial>> refresh(const Reader& read);
 
   // The trials as last refreshed; null before the first refresh.

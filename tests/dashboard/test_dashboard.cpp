@@ -177,6 +177,46 @@ TEST_CASE("a study deleted and made again between polls is new", "[dashboard]") 
   const Json next = get_json(*d, path, {{"since", after["cursor"]}});
   CHECK(next["full"] == false);
   CHECK(next["trials"].empty());
+  // Made again with more trials than before (their ids reused): told apart by its first
+  // finished trial, not by the count.
+  const Json grown_before = get_json(*d, path, {{"since", next["cursor"]}});
+  db.writer->delete_study(beta);
+  REQUIRE(db.writer->create_study(name, info->directions) == beta);
+  auto again = hpt::test::mixed_study(3);
+  for (auto& t : again) {
+    t.datetime_start = hpt::Clock::now() + std::chrono::hours(1);
+    t.user_attrs["round"] = 2;
+    db.writer->create_trial(beta, t);
+  }
+  const Json grown = get_json(*d, path, {{"since", grown_before["cursor"]}});
+  CHECK(grown["full"] == true);
+  REQUIRE(grown["trials"].size() == 3);
+  // The storage's cache reads the new trials whole, not its copies of the old ones.
+  const Json one = get_json(*d, path + "/0");
+  CHECK(one["user_attrs"]["round"] == 2);
+}
+
+// A study deleted and made again over and over (a script that re-runs a study from scratch):
+// each replaced watch, with its trials and plots, is freed once nothing uses it, so the
+// dashboard's memory does not grow with every round (it kept them all).
+TEST_CASE("replaced watches are freed", "[dashboard]") {
+  hpt::test::StudyDb db(1);
+  const int64_t beta = db.writer->find_study("beta")->id;
+  const std::string name = db.writer->find_study("beta")->name;
+  const auto directions = db.writer->find_study("beta")->directions;
+  auto d = open_dashboard(db);
+  const std::string path = "/api/studies/" + std::to_string(beta);
+  for (int round = 0; round < 6; ++round) {
+    for (const auto& t : hpt::test::mixed_study(3 - round % 2)) {
+      db.writer->create_trial(beta, t);
+    }
+    CHECK(get_json(*d, path + "/trials")["trials"].size() == static_cast<size_t>(3 - round % 2));
+    rendered_plots(*d, beta);  // Its drawing done: nothing but the dashboard holds it.
+    db.writer->delete_study(beta);
+    REQUIRE(db.writer->create_study(name, directions) == beta);
+  }
+  CHECK(get_json(*d, path + "/trials")["trials"].empty());
+  CHECK(d->retired_watches() <= 2);
 }
 
 // The database file replaced (moved over, or written back by hpt after `rm`) or deleted while

@@ -148,6 +148,18 @@ TEST_CASE("worker process: missing program", "[worker]") {
                     Catch::Contains("'/usr/bin/pythn3', does not exist"));
   const auto bad_env = make_script("bad_env.py", "#!/usr/bin/env pythn3\nprint(1)\n", 0755);
   CHECK_THROWS_WITH(resolve_executable(bad_env), Catch::Contains("'pythn3' on its #! line"));
+  // Windows line endings: the kernel looks for "/bin/sh\r" (exec said "No such file").
+  for (const char* text : {"#!/bin/sh\r\necho 1\r\n", "#!/usr/bin/env python3\r\nprint(1)\r\n"}) {
+    const auto crlf = make_script("crlf.sh", text, 0755);
+    CHECK_THROWS_WITH(resolve_executable(crlf),
+                      Catch::Contains("its #! line ends with a carriage return (Windows line "
+                                      "endings)"));
+  }
+  // No #! line and not a program: exec's "Exec format error" says what is missing.
+  const auto no_shebang = make_script("no_shebang.sh", "echo '{\"value\": 1}'\n", 0755);
+  CHECK_THROWS_WITH(WorkerProcess({no_shebang}, {}, temp_log("d.log")),
+                    Catch::Contains("not a program, and a script needs a first line naming its "
+                                    "interpreter, such as #!/bin/sh"));
   CHECK_THROWS_WITH(resolve_executable("/tmp"), Catch::Contains("is a directory"));
   CHECK_THROWS_AS(resolve_executable(""), StartError);
   CHECK(resolve_executable("sh").find("/sh") != std::string::npos);

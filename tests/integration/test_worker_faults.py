@@ -63,8 +63,13 @@ class FailedStartTest(TempDirTest):
         with open(bad_interp, "w") as f:
             f.write("#!/usr/bin/pythn3\nprint('{\"value\": 1}')\n")
         os.chmod(bad_interp, 0o755)
+        crlf = os.path.join(self.dir, "crlf.sh")
+        with open(crlf, "w", newline="") as f:
+            f.write('#!/bin/sh\r\necho \'{"value": 1}\'\r\n')
+        os.chmod(crlf, 0o755)
         cases = [
             ([os.path.join(self.dir, "objectve.py")], "No such file", 0),
+            ([crlf], "its #! line ends with a carriage return (Windows line endings)", 0),
             ([no_x], "not executable", 0),
             ([bad_interp], "/usr/bin/pythn3", 0),
             (["pythn3", "x.py"], "not found in PATH", 0),
@@ -171,6 +176,22 @@ class StepsTest(TempDirTest):
         con.close()
         self.assertEqual(n, 100000)
         self.assertEqual(state_counts(trials_json(f"{self.dir}/w.db")), {"COMPLETE": 2})
+
+    def test_step_lines_keep_their_user_attrs(self):
+        """user_attrs on a step line are stored (the latest value of each key; they were dropped
+        without a word); the final line's win for a key both set."""
+        script = os.path.join(self.dir, "attrs.py")
+        with open(script, "w") as f:
+            f.write("import json\n"
+                    "for s in range(3):\n"
+                    "    print(json.dumps({'step': s, 'value': 1.0, 'user_attrs': {'lr': 0.1 / (s + 1), 'epoch': s}}))\n"
+                    "print(json.dumps({'value': 0.5, 'user_attrs': {'epoch': 'final'}}))\n")
+        cfg = config(self.dir, [PYTHON, script])
+        run_hpt("--config", cfg, "--trials", "1", check=True, timeout=60)
+        t = trials_json(f"{self.dir}/w.db")[0]
+        self.assertEqual(t["state"], "COMPLETE")
+        self.assertAlmostEqual(t["user_attrs"]["lr"], 0.1 / 3)
+        self.assertEqual(t["user_attrs"]["epoch"], "final")
 
     def test_python_step_lines_arrive_without_flush(self):
         """A Python worker that prints steps without flush=True: its lines reach hpt (and the pruner)

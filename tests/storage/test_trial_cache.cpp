@@ -54,8 +54,9 @@ std::vector<int> numbers(const std::vector<FrozenTrial>& trials) {
 
 }  // namespace
 
-// The first refresh reads every trial; later ones only the new trials and those unfinished
-// at the last refresh, so a finished trial is never read again.
+// The first refresh reads every trial; later ones only the new trials, those unfinished at
+// the last refresh and the first finished one (the probe, kept as cached), so a finished trial
+// is never read again but that one.
 TEST_CASE("TrialCache reads only what may have changed", "[storage][cache]") {
   FakeTable db;
   db.rows = {trial(1, 0, TrialState::Complete, 1.0), trial(2, 1, TrialState::Running),
@@ -76,7 +77,7 @@ TEST_CASE("TrialCache reads only what may have changed", "[storage][cache]") {
   db.rows.push_back(trial(4, 3, TrialState::Running));
   auto second = cache.refresh(db.reader());
   REQUIRE(db.reads.size() == 2);
-  CHECK(db.reads[1] == std::make_pair(int64_t{3}, std::vector<int64_t>{2, 3}));
+  CHECK(db.reads[1] == std::make_pair(int64_t{3}, std::vector<int64_t>{2, 3, 1}));
   REQUIRE(second->size() == 4);
   CHECK((*second)[0].value == 1.0);
   CHECK((*second)[1].state == TrialState::Complete);
@@ -85,7 +86,7 @@ TEST_CASE("TrialCache reads only what may have changed", "[storage][cache]") {
   second.reset();
 
   cache.refresh(db.reader());
-  CHECK(db.reads[2] == std::make_pair(int64_t{4}, std::vector<int64_t>{3, 4}));
+  CHECK(db.reads[2] == std::make_pair(int64_t{4}, std::vector<int64_t>{3, 4, 1}));
 }
 
 // A vector still held by a caller is copied before a refresh changes anything; one nobody
@@ -147,6 +148,17 @@ TEST_CASE("TrialCache reads all again when the delta does not fit", "[storage][c
     REQUIRE(db.reads.size() == 3);
     CHECK(db.reads[2] == std::make_pair(int64_t{0}, std::vector<int64_t>{}));
     CHECK(numbers(*trials) == std::vector<int>{0, 1, 2});
+  }
+  SECTION("the study deleted and made again, its trial ids reused") {
+    // As many trials as before, same ids and numbers: only the probe tells them apart.
+    db.rows = {trial(1, 0, TrialState::Complete, 7.0), trial(2, 1, TrialState::Complete, 8.0)};
+    db.rows[0].datetime_start = hpt::Clock::now();
+    auto trials = cache.refresh(db.reader());
+    REQUIRE(db.reads.size() == 3);
+    CHECK(db.reads[2].first == 0);
+    CHECK(numbers(*trials) == std::vector<int>{0, 1});
+    CHECK(trials->at(0).value == 7.0);
+    CHECK(trials->at(1).value == 8.0);
   }
   SECTION("a trial deleted") {
     db.rows.erase(db.rows.begin());

@@ -71,6 +71,9 @@ class Dashboard {
   // How many times the fANOVA importances were computed, over all studies (for tests and the
   // benchmark: refreshes that bring no new COMPLETE trial must not recompute them).
   uint64_t importance_computations();
+  // Watches of studies gone or replaced still kept (for tests: a request or a drawing still
+  // uses them, or they retired since the last retirement).
+  size_t retired_watches();
 
  private:
   struct Watched {
@@ -104,8 +107,9 @@ class Dashboard {
   Response trial(Watched& w, int number);
   Response plots(Watched& w, const std::string& have);
   Response page() const;
-  // The study with this id (if served), brought up to date with the database.
-  Watched* sync(int64_t study_id);
+  // The study with this id (if served), brought up to date with the database; the caller's
+  // share keeps it alive while the request uses it.
+  std::shared_ptr<Watched> sync(int64_t study_id);
   // Brings w up to date; returns the watch to use from now: a new one when the study lost
   // trials (only a study deleted and made again with its id, name and directions does), so
   // that its cursors and plots start afresh. m_mutex held.
@@ -115,8 +119,10 @@ class Dashboard {
   // reused: another name or directions). m_mutex held.
   Watched& watch_locked(const StudyInfo& s);
   // Ends the watch of a study gone or replaced. Its drawing may still run and requests may
-  // still hold it, so it lives on in m_retired. m_mutex held.
-  void retire_locked(std::map<int64_t, std::unique_ptr<Watched>>::iterator it);
+  // still hold it, so it lives on in m_retired until neither does (freed at the next
+  // retirement: a study deleted and made again over and over does not grow the memory).
+  // m_mutex held.
+  void retire_locked(std::map<int64_t, std::shared_ptr<Watched>>::iterator it);
   std::vector<StudyInfo> served_studies();
   // The 503 reason once the database file moved (see on_file_moved), else "".
   std::string file_moved_problem();
@@ -133,8 +139,8 @@ class Dashboard {
   std::vector<std::string> m_log_folders;
   std::string m_epoch;  // Distinguishes this server run's cursors from an earlier run's.
   std::mutex m_mutex;   // Guards everything below and the storage.
-  std::map<int64_t, std::unique_ptr<Watched>> m_watched;
-  std::vector<std::unique_ptr<Watched>> m_retired;
+  std::map<int64_t, std::shared_ptr<Watched>> m_watched;
+  std::vector<std::shared_ptr<Watched>> m_retired;
   uint64_t m_watches = 0;
   std::chrono::milliseconds m_sync_interval{250};
   std::chrono::milliseconds m_min_plot_interval{1000};
