@@ -129,14 +129,28 @@ double gp_fit_loss(const GpData& data, const std::vector<double>& raw, bool dete
   if (grad == nullptr) {
     return loss;
   }
-  // d loss / d theta = -1/2 sum_ij W_ij dC_ij/dtheta, W = alpha alpha^T - C^-1.
-  std::vector<double> w(n * n);
+  // d loss / d theta = -1/2 sum_ij W_ij dC_ij/dtheta, W = alpha alpha^T - C^-1, with
+  // C^-1 = L^-T L^-1 from the triangular inverse (n^3 / 3 in all).
+  std::vector<double> linv_t(n * n, 0.0);  // (L^-1)^T: column j of L^-1 is row j here.
   for (size_t j = 0; j < n; ++j) {
-    std::vector<double> e(n, 0.0);
-    e[j] = 1.0;
-    const std::vector<double> col = solve(l, n, std::move(e));
-    for (size_t i = 0; i < n; ++i) {
-      w[i * n + j] = alpha[i] * alpha[j] - col[i];
+    double* col = &linv_t[j * n];
+    col[j] = 1.0 / l[j * n + j];
+    for (size_t i = j + 1; i < n; ++i) {
+      double acc = 0.0;
+      for (size_t k = j; k < i; ++k) {
+        acc -= l[i * n + k] * col[k];
+      }
+      col[i] = acc / l[i * n + i];
+    }
+  }
+  std::vector<double> w(n * n);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j <= i; ++j) {
+      double inverse = 0.0;  // (C^-1)_ij = sum over k >= i of (L^-1)_ki (L^-1)_kj.
+      for (size_t k = i; k < n; ++k) {
+        inverse += linv_t[i * n + k] * linv_t[j * n + k];
+      }
+      w[i * n + j] = w[j * n + i] = alpha[i] * alpha[j] - inverse;
     }
   }
   grad->assign(d + 2, 0.0);
