@@ -385,6 +385,9 @@ class Orchestrator {
   // can check and no heartbeat (Optuna writes none unless asked) is never presumed dead: its
   // number goes to m_unchecked.
   std::set<int64_t> orphans(std::map<int64_t, Json>& owners_seen);
+  // Says which orphaned trials a finished run leaves RUNNING (and ends their processes left
+  // from the dead run), so that "done" does not hide them.
+  void note_orphans_left();
   // Whether the storage got its connection back less than heartbeat_grace + 5 s ago: every
   // host's heartbeats went stale during the outage, so none is judged by its age yet.
   bool just_reconnected() const;
@@ -439,7 +442,8 @@ class Orchestrator {
 
 void Orchestrator::preflight() {
   std::error_code ec;  // Absolute: HPT_TRIAL_DIR finds a trial's leftovers from any folder.
-  m_study_dir = std::filesystem::absolute(check_study(m_config, m_options), ec).string();
+  m_study_dir =
+      std::filesystem::absolute(check_study(m_config, m_options), ec).lexically_normal().string();
   create_folder(m_study_dir);
   struct stat st {};
   if (::lstat(m_study_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -594,6 +598,31 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
   return out;
 }
 
+void Orchestrator::note_orphans_left() {
+  std::map<int64_t, Json> owners_seen;
+  const auto ids = orphans(owners_seen);
+  if (ids.empty()) {
+    return;
+  }
+  std::vector<int> numbers;
+  size_t ended = 0;
+  for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Running})) {
+    if (ids.count(t.id)) {
+      numbers.push_back(t.number);
+      ended += m_workers.end_leftovers(trial_dir(t.number));
+    }
+  }
+  m_progress.note(fmt::format(
+      "{} {} {} left RUNNING by a stopped process; --trials {} needs no more, so {} RUNNING (a "
+      "larger --trials runs {} again){}",
+      numbers.size() == 1 ? "trial" : "trials", fmt::join(numbers, ", "),
+      numbers.size() == 1 ? "was" : "were", m_options.trials,
+      numbers.size() == 1 ? "it stays" : "they stay", numbers.size() == 1 ? "it" : "them",
+      ended == 0 ? ""
+                 : fmt::format("; ended {} process{} left from {}", ended, ended == 1 ? "" : "es",
+                               numbers.size() == 1 ? "it" : "them")));
+}
+
 bool Orchestrator::just_reconnected() const {
   // The other hosts reconnect up to one backoff step (5 s) later, then write their heartbeats
   // within the grace: until then, a stale heartbeat says nothing about its host.
@@ -606,10 +635,10 @@ Json Orchestrator::trial_values(const FrozenTrial& t) const {
   Json values = m_config.fixed;
   // Only the search space's: a parameter the config no longer samples (dropped, or moved to
   // fixed) that a resumed trial still holds must not reach the worker or override fixed.
-  const Json params = t.external_params();
-  for (const auto& [name, dist] : m_config.search_space) {
-    if (params.contains(name)) {
-      values[name] = params.at(name);
+  const Json params = t.external_params();  // Kept: items() refers to it.
+  for (const auto& [name, value] : params.items()) {
+    if (m_config.search_space_has(name)) {
+      values[name] = value;
     }
   }
   return values;
@@ -741,6 +770,22 @@ void Orchestrator::choose_params(FrozenTrial& trial) {
       trial.distributions[name] = dist;
     }
   }
+  // A trial from before the search space lost a parameter (dropped, or moved to fixed) keeps
+  // it recorded (a stored value is never removed) but its worker no longer gets it: said so.
+  std::vector<std::string> dropped;
+  for (const auto& [name, value] : trial.params) {
+    if (!m_config.search_space_has(name)) {
+      dropped.push_back(name);
+    }
+  }
+  if (!dropped.empty()) {
+    m_progress.note(fmt::format(
+        "trial {} holds {} from an earlier run that the search space no longer has ({}): its "
+        "worker does not get {}; the trial keeps {} recorded",
+        trial.number, dropped.size() == 1 ? "a parameter" : "parameters",
+        fmt::join(dropped, ", "), dropped.size() == 1 ? "it" : "them",
+        dropped.size() == 1 ? "it" : "them"));
+  }
   trial.intermediate_values.clear();
 }
 
@@ -804,7 +849,15 @@ bool Orchestrator::launch_one() {
     finish(*r, WorkerResult{});
     return true;
   }
-  m_progress.started(r->trial.number, r->trial.external_params());
+  // The parameters the worker gets (a resumed trial may hold one the space no longer has).
+  Json searched = Json::object();
+  const Json params = r->trial.external_params();  // Kept: items() refers to it.
+  for (const auto& [name, value] : params.items()) {
+    if (m_config.search_space_has(name)) {
+      searched[name] = value;
+    }
+  }
+  m_progress.started(r->trial.number, searched);
   m_running.push_back(std::move(r));
   return true;
 }
@@ -1281,6 +1334,7 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
     return k_exit_failures;
   }
   if (done_trials() >= m_options.trials) {
+    note_orphans_left();
     m_progress.end();
     summarize();
     return k_exit_ok;

@@ -1168,6 +1168,34 @@ TEST_CASE("orchestrator (scripted): an orphan's leftovers are ended before its r
   CHECK(trial_dir.filename() == "0");
 }
 
+// A run whose --trials is already met (lowered after a kill -9) leaves the dead run's RUNNING
+// trials as they are, but says so and ends their leftover processes ("done" hid both).
+TEST_CASE("orchestrator (scripted): orphans a finished run leaves are said and ended",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  REQUIRE(run_fake(c, 1, set) == k_exit_ok);
+  {
+    auto s = open_storage(c.storage);
+    FrozenTrial dead;
+    dead.state = TrialState::Running;
+    Owner gone = Owner::current();
+    gone.pid = 0x7ffffff0;  // No such process.
+    dead.system_attrs["hpt:owner"] = gone.to_json();
+    s->create_trial(s->find_study("s")->id, dead);
+  }
+  set.leftovers_per_call = 1;
+  std::string out;
+  REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
+  CHECK_THAT(out, Catch::Contains("trial 1 was left RUNNING by a stopped process; --trials 1 "
+                                  "needs no more, so it stays RUNNING (a larger --trials runs it "
+                                  "again); ended 1 process left from it"));
+  REQUIRE(set.leftover_calls().size() == 1);
+  CHECK(std::filesystem::path(set.leftover_calls()[0]).filename() == "1");
+  CHECK(all_trials(c.storage).back().state == TrialState::Running);
+}
+
 // A resumed trial gets only the parameters the config still samples: one dropped from the
 // search space, or moved into fixed, is not passed and never overrides fixed.
 TEST_CASE("orchestrator (scripted): a resumed trial gets only the current search space",
@@ -1189,10 +1217,15 @@ TEST_CASE("orchestrator (scripted): a resumed trial gets only the current search
     params.push_back(Json::parse(spec.env.at("HPT_PARAMS")));
     return hpt::test::completes(param_x(spec));
   });
-  REQUIRE(run_fake(c, 1, set) == k_exit_ok);
+  std::string out;
+  REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
   REQUIRE(params.size() == 1);
   CHECK(params[0].at("x") == 1.5);
   CHECK(params[0].at("kind") == "fixed-value");
+  // Said, and the start line shows what the worker got (it showed kind = "b").
+  CHECK_THAT(out, Catch::Contains("trial 0 holds a parameter from an earlier run that the search "
+                                  "space no longer has (kind): its worker does not get it"));
+  CHECK_THAT(out, Catch::Contains("trial 0 started: {\"x\":1.5}"));
 }
 
 // A resumed trial whose kept value lies outside a range narrowed since (the user excluded it)

@@ -1,6 +1,7 @@
 #pragma once
 // hpt_config.yaml: the study, its objective, the fixed values and the search space.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -54,6 +55,11 @@ struct StudyConfig {
   std::vector<std::string> warnings;
 
   bool builtin_trainer() const { return command.empty(); }
+  // Whether name is a parameter of search_space.
+  bool search_space_has(const std::string& name) const {
+    return std::any_of(search_space.begin(), search_space.end(),
+                       [&](const auto& p) { return p.first == name; });
+  }
   bool multi_objective() const { return directions.size() > 1; }
 };
 
