@@ -206,6 +206,7 @@ struct Running {
   bool linger_noted = false;          // Said that it has not exited long after its final value.
   std::string near_miss;  // The first line meant as a protocol line but not read as one.
   bool line_cut = false;  // A line was longer than the protocol's limit (read as a log line).
+  bool steps_capped = false;  // It reported objective.max_steps steps; later ones are dropped.
   bool pruned = false;
   std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
   std::optional<TimePoint> term_sent;
@@ -927,6 +928,19 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   }
   for (const auto& [key, value] : msg.user_attrs.items()) {  // Stored with the steps.
     r.unstored_attrs[key] = value;
+  }
+  if (static_cast<int64_t>(r.trial.intermediate_values.size()) >= m_config.max_steps &&
+      !r.trial.intermediate_values.count(msg.step)) {
+    if (!r.steps_capped) {
+      r.steps_capped = true;
+      const std::string why = fmt::format(
+          "trial {} reported more than {} steps (objective.max_steps): later steps are not "
+          "stored or judged; its final value still counts",
+          r.trial.number, m_config.max_steps);
+      m_workers.log(r.worker, "[hpt: " + why + "]\n");
+      m_progress.note(why);
+    }
+    return;
   }
   if (r.trial.intermediate_values.count(msg.step)) {  // Optuna: the first value is kept.
     m_workers.log(

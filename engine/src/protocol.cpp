@@ -316,7 +316,24 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
   }
   // Limits first, before anything is parsed: a line that cannot be parsed within them is
   // a protocol error when its first key says it is meant as a protocol line.
-  const bool meant = is_protocol_key(first_key(raw, open));
+  const std::string key = first_key(raw, open);
+  const bool meant = is_protocol_key(key);
+  if (!meant && !truncated && raw.size() <= k_max_line_bytes) {
+    // "Value", "VALUE", "value " for value: the trial would end "without a final value line"
+    // with no word on why.
+    std::string folded;
+    for (const char c : key) {
+      if (c != ' ' && c != '\t') {
+        folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+    }
+    if (is_protocol_key(folded)) {
+      return near_miss(fmt::format("its key '{}' is not '{}': protocol keys are lowercase, "
+                                   "without spaces",
+                                   excerpt(key), folded),
+                       raw);
+    }
+  }
   if (truncated || raw.size() > k_max_line_bytes) {
     return meant ? error_line(fmt::format("line longer than {} bytes", k_max_line_bytes), raw)
                  : WorkerLine{};

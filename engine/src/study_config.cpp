@@ -349,7 +349,7 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
   if (node.IsNull()) {
     return;
   }
-  check_keys(node, at, {"command", "timeout", "retries"});
+  check_keys(node, at, {"command", "timeout", "retries", "max_steps"});
   if (const auto cmd = node["command"]) {
     if (cmd.IsScalar()) {
       config_fail(at.child("command"), cmd,
@@ -378,6 +378,9 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
   }
   if (node["retries"]) {
     c.retries = static_cast<int>(read_int_in(node["retries"], at.child("retries"), 0, 100));
+  }
+  if (node["max_steps"]) {
+    c.max_steps = read_int_in(node["max_steps"], at.child("max_steps"), 1, k_max_steps_limit);
   }
 }
 

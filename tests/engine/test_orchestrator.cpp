@@ -1168,6 +1168,30 @@ TEST_CASE("orchestrator (scripted): an orphan's leftovers are ended before its r
   CHECK(trial_dir.filename() == "0");
 }
 
+// A worker printing steps without end: past objective.max_steps they are neither stored nor
+// judged (said once, in the log and on the console); its final value still counts.
+TEST_CASE("orchestrator (scripted): steps past objective.max_steps are dropped",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir, "", ", max_steps: 3");
+  REQUIRE(c.max_steps == 3);
+  FakeWorkerSet set([](const WorkerSpec&) {
+    return hpt::test::reports_steps({5.0, 4.0, 3.0, 2.0, 1.0});
+  });
+  std::string out;
+  REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
+  const auto trials = all_trials(c.storage);
+  REQUIRE(trials.size() == 1);
+  CHECK(trials[0].state == TrialState::Complete);
+  CHECK(trials[0].value == 1.0);
+  CHECK(trials[0].intermediate_values.size() == 3);
+  CHECK(trials[0].intermediate_values.count(3) == 0);
+  const std::string note = "trial 0 reported more than 3 steps (objective.max_steps): later steps "
+                           "are not stored or judged; its final value still counts";
+  CHECK_THAT(out, Catch::Contains(note));
+  CHECK_THAT(set.records()[0].log, Catch::Contains("[hpt: " + note + "]"));
+}
+
 // A run whose --trials is already met (lowered after a kill -9) leaves the dead run's RUNNING
 // trials as they are, but says so and ends their leftover processes ("done" hid both).
 TEST_CASE("orchestrator (scripted): orphans a finished run leaves are said and ended",

@@ -85,6 +85,13 @@ TEST_CASE("protocol: near misses", "[protocol]") {
   CHECK_THAT(why(R"({"step": 3})"), Catch::StartsWith("no \"value\""));
   CHECK_THAT(why(std::string("{\"value\": 0.5}\0garbage", 22)),
              Catch::StartsWith("a NUL byte in the line"));
+  // A protocol key in another case or with spaces: said (the trial ended "without a final
+  // value line" with no word on why).
+  CHECK_THAT(why(R"({"Value": 0.5})"),
+             Catch::StartsWith("its key 'Value' is not 'value': protocol keys are lowercase"));
+  CHECK_THAT(why(R"({"VALUE": 0.5})"), Catch::Contains("'VALUE' is not 'value'"));
+  CHECK_THAT(why(R"({"value ": 0.5})"), Catch::Contains("'value ' is not 'value'"));
+  CHECK_THAT(why(R"({"Step": 1, "value": 0.5})"), Catch::Contains("'Step' is not 'step'"));
   for (const char* line : {"epoch 1 done", R"({"loss": nan})", R"({"loss": 0.3, "value": 1})",
                            "{\"information\": 1}", R"({"value": 0.5})"}) {
     INFO(line);

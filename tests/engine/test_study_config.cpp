@@ -192,6 +192,15 @@ TEST_CASE("study config: integers out of range", "[config]") {
              Catch::Contains("must be in [0, 100], but got -1"));
   CHECK_THAT(error_of("objective: {command: [true], timeout: 1e300}\nsearch_space: {a: [1]}"),
              Catch::Contains("objective.timeout: must be <= 1000000000"));
+  for (const char* bad : {"0", "-1", "100000001", "1.5", "many"}) {
+    INFO(bad);
+    CHECK_THAT(error_of(std::string("objective: {command: [true], max_steps: ") + bad +
+                        "}\nsearch_space: {a: [1]}"),
+               Catch::StartsWith("cfg.yaml:1: objective.max_steps:"));
+  }
+  CHECK(parse_study_config("objective: {command: [true], max_steps: 50}\nsearch_space: {a: [1]}",
+                           "cfg.yaml")
+            .max_steps == 50);
   CHECK(parse_study_config(head + "study: {max_failures: 0010}", "cfg.yaml").max_failures == 10);
 }
 

@@ -11,6 +11,9 @@
 
 namespace hpt {
 
+// The largest objective.max_steps: 16 bytes a step in memory for each trial of the study.
+inline constexpr int64_t k_max_steps_limit = 100000000;
+
 struct StudyConfig {
   std::string file;  // The config file (for messages).
   // study:
@@ -40,6 +43,9 @@ struct StudyConfig {
   std::vector<std::string> command;
   std::optional<double> timeout;  // Seconds per trial.
   int retries = 0;                // Re-runs of a failed trial with the same parameters.
+  // Steps one trial may report; later ones are neither stored nor judged (a worker printing
+  // steps in a loop would grow memory and the database without end).
+  int64_t max_steps = 1000000;
   double heartbeat_grace =
       60.0;  // Seconds without heartbeat before a foreign RUNNING trial is orphaned.
   // fixed: values every trial gets; search_space: what the sampler chooses.
