@@ -55,7 +55,9 @@ namespace {
 // Limits, refusals, socket options and the one route: everything but the address.
 void configure(httplib::Server& server, Dashboard& dashboard, bool loopback_only) {
   // One client must not hold the dashboard: 64 connections are served at once, and one that
-  // sends nothing (or a byte at a time) is dropped after 2 s of silence.
+  // sends nothing is dropped after 2 s of silence. The limit is between reads: 64 clients each
+  // trickling a byte a second still hold every thread (cpp-httplib 0.11 has no deadline for a
+  // whole request), which the README says: keep the dashboard on loopback, or behind a proxy.
   server.new_task_queue = [] { return new httplib::ThreadPool(64); };
   server.set_read_timeout(2, 0);
   server.set_keep_alive_timeout(2);
