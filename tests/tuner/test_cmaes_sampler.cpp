@@ -21,14 +21,7 @@ namespace {
 
 const SearchSpace k_space = hpt::test::mixed_space();
 
-// (x - 1)² + (log10 lr + 3)² + ((units - 128) / 64)², plus 1 for sgd: minimum 0 at x = 1,
-// lr = 1e-3, units = 128, adam.
-double objective(const std::map<std::string, double>& p) {
-  const double a = p.at("x") - 1;
-  const double b = std::log10(p.at("lr")) + 3;
-  const double c = (p.at("units") - 128) / 64;
-  return a * a + b * b + c * c + (p.at("opt") == 0 ? 1.0 : 0.0);
-}
+const auto objective = hpt::test::mixed_objective;
 
 using hpt::test::run;
 
@@ -37,13 +30,7 @@ std::unique_ptr<hpt::Sampler> cmaes(const Json& options = Json::object(), uint64
   return hpt::make_sampler("cmaes", options, seed, space);
 }
 
-double best(const std::vector<FrozenTrial>& trials) {
-  double b = INFINITY;
-  for (const auto& t : trials) {
-    b = std::min(b, *t.value);
-  }
-  return b;
-}
+const auto best = hpt::test::lowest_value;
 
 }  // namespace
 

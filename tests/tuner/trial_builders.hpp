@@ -1,8 +1,11 @@
 #pragma once
 // Small builders of FrozenTrial histories for the tuner tests.
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -82,6 +85,24 @@ inline std::vector<FrozenTrial> run(
     trials.push_back(std::move(t));
   }
   return trials;
+}
+
+// On mixed_space(): (x - 1)² + (log10 lr + 3)² + ((units - 128) / 64)², plus 1 for sgd: minimum 0
+// at x = 1, lr = 1e-3, units = 128, adam.
+inline double mixed_objective(const std::map<std::string, double>& p) {
+  const double a = p.at("x") - 1;
+  const double b = std::log10(p.at("lr")) + 3;
+  const double c = (p.at("units") - 128) / 64;
+  return a * a + b * b + c * c + (p.at("opt") == 0 ? 1.0 : 0.0);
+}
+
+// The lowest value of trials (COMPLETE ones with values).
+inline double lowest_value(const std::vector<FrozenTrial>& trials) {
+  double b = std::numeric_limits<double>::infinity();
+  for (const auto& t : trials) {
+    b = std::min(b, *t.value);
+  }
+  return b;
 }
 
 }  // namespace hpt::test

@@ -346,14 +346,7 @@ std::map<std::string, double> CmaEsSampler::sample(const SearchSpace& space,
       (*ctx.system_attrs)[k_cmaes_restarts_attr] = r.restart;
     }
   }
-  SearchSpace rest;
-  for (size_t p = 0; p < space.size(); ++p) {
-    if (std::find(params.begin(), params.end(), p) == params.end()) {
-      rest.push_back(space[p]);
-    }
-  }
-  std::map<std::string, double> out =
-      rest.empty() ? std::map<std::string, double>{} : m_independent->sample(rest, ctx);
+  std::map<std::string, double> out = sample_rest(*m_independent, space, params, ctx);
   for (size_t i = 0; i < n; ++i) {
     out[r.names[i]] = from_unit(r.transforms[i], x[i]);
   }

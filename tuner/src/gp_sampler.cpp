@@ -189,14 +189,7 @@ std::map<std::string, double> GpSampler::sample(const SearchSpace& space,
   Rng rng(derive_seed(m_seed, ctx.trial_number, "gp"));
   const std::vector<double> x = maximize_log_ei(LogEi{gp, threshold}, dims, {best_x}, rng);
   // Single-valued parameters come from the independent sampler (their one value).
-  SearchSpace rest;
-  for (size_t p = 0; p < space.size(); ++p) {
-    if (std::find(params.begin(), params.end(), p) == params.end()) {
-      rest.push_back(space[p]);
-    }
-  }
-  std::map<std::string, double> out =
-      rest.empty() ? std::map<std::string, double>{} : m_independent->sample(rest, ctx);
+  std::map<std::string, double> out = sample_rest(*m_independent, space, params, ctx);
   for (size_t i = 0; i < params.size(); ++i) {
     out[space[params[i]].first] = transforms[i].kind == ParamTransform::Kind::Categorical
                                       ? std::round(x[i])

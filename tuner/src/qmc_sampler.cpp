@@ -91,20 +91,9 @@ std::map<std::string, double> QmcSampler::sample(const SearchSpace& space,
         ctx.trial_number));
   }
   const std::vector<double> u = m_sequence->point(index);
-  SearchSpace rest;
-  std::map<std::string, double> out;
-  for (size_t p = 0, i = 0; p < space.size(); ++p) {
-    if (i < params.size() && params[i] == p) {
-      out[space[p].first] = from_unit(make_transform(space[p].second), u[i]);
-      ++i;
-    } else {
-      rest.push_back(space[p]);
-    }
-  }
-  if (!rest.empty()) {
-    for (const auto& [name, v] : m_independent->sample(rest, ctx)) {
-      out[name] = v;
-    }
+  std::map<std::string, double> out = sample_rest(*m_independent, space, params, ctx);
+  for (size_t i = 0; i < params.size(); ++i) {
+    out[space[params[i]].first] = from_unit(make_transform(space[params[i]].second), u[i]);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <iterator>
 #include <stdexcept>
 
@@ -42,6 +43,18 @@ SamplerChoice read_independent_sampler(OptionReader& r, const std::string& what,
     throw std::invalid_argument(fmt::format("{}: {}", at, e.what()));
   }
   return out;
+}
+
+std::map<std::string, double> sample_rest(Sampler& independent, const SearchSpace& space,
+                                          const std::vector<size_t>& taken,
+                                          const SampleContext& ctx) {
+  SearchSpace rest;
+  for (size_t p = 0; p < space.size(); ++p) {
+    if (std::find(taken.begin(), taken.end(), p) == taken.end()) {
+      rest.push_back(space[p]);
+    }
+  }
+  return rest.empty() ? std::map<std::string, double>{} : independent.sample(rest, ctx);
 }
 
 const std::vector<std::string>& sampler_types() {

@@ -74,6 +74,12 @@ struct SamplerChoice {
 SamplerChoice read_independent_sampler(OptionReader& r, const std::string& what,
                                        const SearchSpace& space);
 
+// The parameters of space not at the indices taken, sampled by independent (empty when every
+// parameter is taken): what CMA-ES, QMC and the GP leave to their independent sampler.
+std::map<std::string, double> sample_rest(Sampler& independent, const SearchSpace& space,
+                                          const std::vector<size_t>& taken,
+                                          const SampleContext& ctx);
+
 // The sampler types make_sampler builds, in the order messages list them.
 const std::vector<std::string>& sampler_types();
 // Builds a sampler from its config: one of sampler_types() and its options (a JSON object).
