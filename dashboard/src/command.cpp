@@ -41,8 +41,11 @@ void add_dashboard_command(CLI::App& app) {
             if (folder.empty()) {
               return std::string("must not be empty");
             }
-            return std::filesystem::is_directory(folder, ec) ? std::string()
-                                                             : "no such folder '" + folder + "'";
+            if (std::filesystem::is_directory(folder, ec)) {
+              return std::string();
+            }
+            return std::filesystem::exists(folder, ec) ? "'" + folder + "' is not a folder"
+                                                       : "no such folder '" + folder + "'";
           },
           "FOLDER"));
   cmd->add_option("--host", args->serve.host,

@@ -33,6 +33,7 @@
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
 #include "hpt/io/datetime_text.hpp"
+#include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/folder.hpp"
 #include "hpt/io/python_json.hpp"
 #include "hpt/io/terminal_text.hpp"
@@ -984,6 +985,20 @@ int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registra
   add_ask_tell_commands(app, cl);
   for (const auto& add : registrars) {
     add(app);
+  }
+  // hpt takes no positional argument before a verb: a first word that is no verb is one
+  // misspelt (CLI11 said "The following arguments were not expected: x.db studeis").
+  std::vector<std::string> verbs;
+  for (const CLI::App* verb : app.get_subcommands({})) {
+    verbs.push_back(verb->get_name());
+  }
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::find(verbs.begin(), verbs.end(), argv[1]) == verbs.end()) {
+    print_error(fmt::format("unknown verb '{}'{}; the verbs are {} (see hpt --help)",
+                            terminal_text(argv[1]), did_you_mean(argv[1], verbs),
+                            fmt::join(verbs, ", ")),
+                hide_credentials);
+    return 2;
   }
   std::vector<std::string> args =
       spell_negative_values(std::vector<std::string>(argv, argv + argc));

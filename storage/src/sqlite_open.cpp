@@ -243,6 +243,9 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
   fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
   std::error_code ec;
   auto st = fs::status(file, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {  // A loop of links, no permission.
+    fail(path, ec.message());
+  }
   bool exists = fs::exists(st);
   if (!exists) {
     if (read_only) {

@@ -183,6 +183,9 @@ TEST_CASE("dashboard command refuses bad arguments before serving", "[command]")
   CHECK_FALSE(trials_dir.served);
   CHECK_THAT(trials_dir.error, Catch::Contains("--trials-dir") &&
                                    Catch::Contains("no such folder '" + no_folder + "'"));
+  const Run file_dir = run_dashboard({db.path(), "--trials-dir", db.path()});
+  CHECK_FALSE(file_dir.served);
+  CHECK_THAT(file_dir.error, Catch::Contains("'" + db.path() + "' is not a folder"));
   const Run empty_dir = run_dashboard({db.path(), "--trials-dir", ""});
   CHECK_FALSE(empty_dir.served);
   CHECK_THAT(empty_dir.error, Catch::Contains("--trials-dir") && Catch::Contains("must not be empty"));

@@ -100,6 +100,18 @@ class CliIntegerTest(TempDirTest):
                 self.assertFalse(os.path.exists(f"{self.dir}/s.db"))
 
 
+    def test_a_misspelt_verb_is_named(self):
+        """`hpt studeis s.db`: one line naming the word and the nearest verb, exit 2 (it said "The
+        following arguments were not expected: s.db studeis")."""
+        for word, hint in (("studeis", " (did you mean 'studies'?)"), ("s.db", "")):
+            with self.subTest(word=word):
+                proc = hpt(word, f"{self.dir}/s.db")
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+                self.assertTrue(proc.stderr.startswith(f"hpt: error: unknown verb '{word}'{hint}; the verbs are studies, "),
+                                proc.stderr)
+                self.assertFalse(os.path.exists(f"{self.dir}/s.db"))
+
     def test_study_flags_before_a_verb_are_refused(self):
         """A study run's flags before a verb (`hpt --config c --trials 7 studies DB`) were ignored, or
         half-used: one line naming the flag and the verb, exit 2, no study run."""

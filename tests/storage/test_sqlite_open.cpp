@@ -155,6 +155,13 @@ TEST_CASE("open_storage reports missing files and folders", "[storage][open]") {
   CHECK_THROWS_WITH(hpt::open_storage(missing),
                     Catch::StartsWith(missing + ": ") && Catch::Contains("does not exist"));
   CHECK_THROWS_WITH(hpt::open_storage(dir.file("none.db"), true), Catch::Contains("no such file"));
+  // A loop of symbolic links is named as that (it read as "cannot open the database file").
+  fs::create_symlink(dir.file("loop-b"), dir.file("loop-a"));
+  fs::create_symlink(dir.file("loop-a"), dir.file("loop-b"));
+  for (bool read_only : {false, true}) {
+    CHECK_THROWS_WITH(hpt::open_storage(dir.file("loop-a"), read_only),
+                      Catch::Contains("Too many levels of symbolic links"));
+  }
   CHECK_FALSE(fs::exists(dir.file("none.db")));
   write_bytes(dir.file("empty.db"), "");
   CHECK_THROWS_WITH(hpt::open_storage(dir.file("empty.db"), true),
