@@ -154,6 +154,11 @@ uint64_t Dashboard::importance_computations() {
   return m_importance_computations;
 }
 
+size_t Dashboard::most_heavy_answers_at_once() {
+  std::lock_guard<std::mutex> lock(m_heavy_mutex);
+  return m_heavy_most;
+}
+
 size_t Dashboard::retired_watches() {
   std::lock_guard<std::mutex> lock(m_mutex);
   return m_retired.size();
@@ -381,7 +386,26 @@ Response Dashboard::trials(Watched& w, const std::string& since) {
     cursor = prefix + std::to_string(w.watch.revision());
   }
   // Built outside the lock: a 20,000-trial answer takes seconds, and every other request of
-  // the dashboard waited for it.
+  // the dashboard waited for it. Large ones a few at a time (k_heavy_answers_at_once).
+  const bool heavy = changed.size() > k_heavy_rows;
+  if (heavy) {
+    std::unique_lock<std::mutex> lock(m_heavy_mutex);
+    m_heavy_done.wait(lock, [&] { return m_heavy_now < k_heavy_answers_at_once; });
+    m_heavy_most = std::max(m_heavy_most, ++m_heavy_now);
+  }
+  struct Done {
+    Dashboard* d;
+    bool heavy;
+    ~Done() {
+      if (heavy) {
+        {
+          std::lock_guard<std::mutex> lock(d->m_heavy_mutex);
+          --d->m_heavy_now;
+        }
+        d->m_heavy_done.notify_one();
+      }
+    }
+  } done{this, heavy};
   Json rows = Json::array();
   for (size_t i : changed) {
     rows.push_back(

@@ -1,6 +1,7 @@
 #include <SQLiteCpp/Database.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -217,6 +218,34 @@ TEST_CASE("replaced watches are freed", "[dashboard]") {
   }
   CHECK(get_json(*d, path + "/trials")["trials"].empty());
   CHECK(d->retired_watches() <= 2);
+}
+
+// Many full answers of a large study asked at once (a dozen browser tabs, a script's threads):
+// built a few at a time, every one whole (60 at once of 20,000 trials took 1.3 GB).
+TEST_CASE("large answers are built a few at a time", "[dashboard]") {
+  hpt::test::StudyDb db(1);
+  const int64_t beta = db.writer->find_study("beta")->id;
+  for (const auto& t : hpt::test::mixed_study(static_cast<int>(Dashboard::k_heavy_rows) + 200)) {
+    db.writer->create_trial(beta, t);
+  }
+  auto d = open_dashboard(db);
+  const std::string path = "/api/studies/" + std::to_string(beta) + "/trials";
+  REQUIRE(get_json(*d, path)["trials"].size() == Dashboard::k_heavy_rows + 200);
+  std::vector<std::thread> clients;
+  std::atomic<int> whole{0};
+  for (int i = 0; i < 12; ++i) {
+    clients.emplace_back([&] {
+      if (get_json(*d, path)["trials"].size() == Dashboard::k_heavy_rows + 200) {
+        ++whole;
+      }
+    });
+  }
+  for (auto& c : clients) {
+    c.join();
+  }
+  CHECK(whole == 12);
+  CHECK(d->most_heavy_answers_at_once() >= 1);
+  CHECK(d->most_heavy_answers_at_once() <= Dashboard::k_heavy_answers_at_once);
 }
 
 // The database file replaced (moved over, or written back by hpt after `rm`) or deleted while

@@ -74,6 +74,13 @@ class Dashboard {
   // Watches of studies gone or replaced still kept (for tests: a request or a drawing still
   // uses them, or they retired since the last retirement).
   size_t retired_watches();
+  // The most answers of many trials built at once so far (for tests: at most
+  // k_heavy_answers_at_once).
+  size_t most_heavy_answers_at_once();
+  // Answers of more than k_heavy_rows trials are built at most this many at a time: each holds
+  // its rows' JSON (about 1 KB a trial), and 60 at once of a 20,000-trial study took 1.3 GB.
+  static constexpr size_t k_heavy_rows = 1000;
+  static constexpr size_t k_heavy_answers_at_once = 4;
 
  private:
   struct Watched {
@@ -138,6 +145,10 @@ class Dashboard {
   std::string m_only_study;
   std::vector<std::string> m_log_folders;
   std::string m_epoch;  // Distinguishes this server run's cursors from an earlier run's.
+  std::mutex m_heavy_mutex;  // Guards the three below: the heavy answers being built.
+  std::condition_variable m_heavy_done;
+  size_t m_heavy_now = 0;
+  size_t m_heavy_most = 0;
   std::mutex m_mutex;   // Guards everything below and the storage.
   std::map<int64_t, std::shared_ptr<Watched>> m_watched;
   std::vector<std::shared_ptr<Watched>> m_retired;
