@@ -93,7 +93,7 @@ TEST_CASE("maximize_log_ei finds the acquisition's maximum over a mixed space", 
   }
   for (uint64_t seed : {1, 2, 3}) {
     hpt::Rng rng(seed);
-    const std::vector<double> x = hpt::maximize_log_ei(acqf, m.space, {m.data.x[0]}, rng);
+    const std::vector<double> x = hpt::maximize_log_ei(acqf, m.space, {m.data.x[0]}, {}, rng);
     REQUIRE(x.size() == 3);
     CHECK(x[0] >= 0.0);
     CHECK(x[0] <= 1.0);
@@ -117,6 +117,6 @@ TEST_CASE("maximize_log_ei explores away from a crowded corner", "[gp]") {
   const GpRegressor gp(data, GpKernelParams{{4.0, 4.0}, 1.0, 1e-4});
   const double best = *std::max_element(data.y.begin(), data.y.end());
   hpt::Rng rng(7);
-  const auto x = hpt::maximize_log_ei(LogEi{gp, best}, {GpDimension{}, GpDimension{}}, {}, rng);
+  const auto x = hpt::maximize_log_ei(LogEi{gp, best}, {GpDimension{}, GpDimension{}}, {}, {}, rng);
   CHECK(x[0] + x[1] > 0.8);
 }

@@ -59,9 +59,38 @@ void snap(const std::vector<GpDimension>& space, Point& x) {
   }
 }
 
+// x with each discrete dimension moved to its nearest grid value (a categorical's index
+// rounded): a point already in the space's terms, such as a trial's.
+void to_grid(const std::vector<GpDimension>& space, Point& x) {
+  for (size_t j = 0; j < space.size(); ++j) {
+    if (!space[j].grid.empty()) {
+      x[j] = nearest(space[j], x[j]);
+    }
+  }
+}
+
+// The acquisition, -inf at an excluded point (a trial running there: proposing it again would
+// train that configuration twice).
+struct Scored {
+  const LogEi& acqf;
+  const std::vector<Point>& excluded;
+  double operator()(const Point& x, std::vector<double>* grad = nullptr) const {
+    for (const Point& e : excluded) {
+      bool same = true;
+      for (size_t j = 0; j < x.size() && same; ++j) {
+        same = std::abs(x[j] - e[j]) <= 1e-12;
+      }
+      if (same) {
+        return -std::numeric_limits<double>::infinity();
+      }
+    }
+    return acqf(x, grad);
+  }
+};
+
 // L-BFGS on the continuous dimensions, in coordinates divided by their length scales (Optuna's
 // preconditioning). Updates x and fx if it found better.
-void ascend_continuous(const LogEi& acqf, const std::vector<size_t>& continuous,
+void ascend_continuous(const Scored& acqf, const std::vector<size_t>& continuous,
                        const std::vector<double>& scales, double tol, Point& x, double& fx) {
   if (continuous.empty()) {
     return;
@@ -100,7 +129,7 @@ void ascend_continuous(const LogEi& acqf, const std::vector<size_t>& continuous,
 // Along discrete dimension j: every value when there are at most 16 (or it is categorical),
 // else a golden-section search of the values' piecewise-linear interpolation (Optuna uses
 // Brent's method on it). Updates x and fx if it found better.
-void search_discrete(const LogEi& acqf, const GpDimension& dim, size_t j, double tol, Point& x,
+void search_discrete(const Scored& acqf, const GpDimension& dim, size_t j, double tol, Point& x,
                      double& fx) {
   const auto& g = dim.grid;
   if (g.size() < 2) {
@@ -177,7 +206,7 @@ void search_discrete(const LogEi& acqf, const GpDimension& dim, size_t j, double
 }
 
 // Alternates the continuous and the discrete searches until a whole round changes nothing.
-void local_search(const LogEi& acqf, const std::vector<GpDimension>& space,
+void local_search(const Scored& acqf, const std::vector<GpDimension>& space,
                   const std::vector<size_t>& continuous, const std::vector<double>& scales,
                   double tol, Point& x, double& fx) {
   for (int round = 0; round < 100; ++round) {
@@ -237,10 +266,16 @@ double LogEi::operator()(const std::vector<double>& x, std::vector<double>* grad
   return out;
 }
 
-std::vector<double> maximize_log_ei(const LogEi& acqf, const std::vector<GpDimension>& space,
-                                    const std::vector<std::vector<double>>& warm_starts, Rng& rng,
+std::vector<double> maximize_log_ei(const LogEi& log_ei, const std::vector<GpDimension>& space,
+                                    const std::vector<std::vector<double>>& warm_starts,
+                                    const std::vector<std::vector<double>>& excluded, Rng& rng,
                                     const AcquisitionOptions& o) {
   const size_t dims = space.size();
+  std::vector<Point> taken = excluded;  // In the space's terms, as the candidates will be.
+  for (Point& e : taken) {
+    to_grid(space, e);
+  }
+  const Scored acqf{log_ei, taken};
   // Scrambled Sobol' candidates (uniform ones beyond the dimensions hpt's Sobol' carries).
   std::vector<Point> candidates;
   std::vector<double> values;
@@ -299,7 +334,7 @@ std::vector<double> maximize_log_ei(const LogEi& acqf, const std::vector<GpDimen
   xs.insert(xs.end(), warm_starts.begin(), warm_starts.end());
   std::vector<size_t> continuous;
   std::vector<double> scales;
-  const std::vector<double> length_scales = acqf.gp.length_scales();
+  const std::vector<double> length_scales = log_ei.gp.length_scales();
   for (size_t j = 0; j < dims; ++j) {
     if (space[j].grid.empty()) {
       continuous.push_back(j);
@@ -308,14 +343,20 @@ std::vector<double> maximize_log_ei(const LogEi& acqf, const std::vector<GpDimen
   }
   Point best_x = candidates[best];
   double best_f = values[best];
-  for (Point& x : xs) {
-    snap(space, x);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    Point& x = xs[i];
+    if (i >= starts.size()) {
+      to_grid(space, x);  // A warm start: a trial's point (the candidates are on the grid).
+    }
     double fx = acqf(x);
     local_search(acqf, space, continuous, scales, o.tol, x, fx);
     if (fx > best_f) {
       best_f = fx;
       best_x = x;
     }
+  }
+  if (!std::isfinite(best_f) && !taken.empty()) {  // Every point searched is excluded.
+    return maximize_log_ei(log_ei, space, warm_starts, {}, rng, o);
   }
   return best_x;
 }

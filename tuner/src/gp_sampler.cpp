@@ -74,7 +74,8 @@ std::optional<std::vector<double>> point_of(const FrozenTrial& t, const SearchSp
 }
 
 // Optuna's _standardize_values: infinite values clipped to the finite extremes (0 when none is
-// finite), then (v - mean) / max(1e-10, std).
+// finite), then (v - mean) / max(1e-10, std), computed on the values divided by the largest
+// magnitude (Optuna's overflows beyond about 1e154).
 std::vector<double> standardized(std::vector<double> v) {
   double lo = std::numeric_limits<double>::infinity();
   double hi = -lo;
@@ -84,8 +85,11 @@ std::vector<double> standardized(std::vector<double> v) {
       hi = std::max(hi, x);
     }
   }
+  // Divided by the largest magnitude first: the result does not depend on the values' scale,
+  // and (v - mean)^2 stays finite near DBL_MAX.
+  const double scale = lo > hi ? 1.0 : std::max({std::abs(lo), std::abs(hi), 1e-300});
   for (double& x : v) {
-    x = std::isfinite(x) ? x : (lo > hi ? 0.0 : std::clamp(x, lo, hi));
+    x = (std::isfinite(x) ? x : (lo > hi ? 0.0 : std::clamp(x, lo, hi))) / scale;
   }
   double mean = 0.0;
   for (double x : v) {
@@ -181,13 +185,21 @@ std::map<std::string, double> GpSampler::sample(const SearchSpace& space,
   double threshold = data.y[best];
   const std::vector<double> best_x = data.x[best];
   const GpKernelParams kernel = fit_gp_kernel_params(data, m_options.deterministic_objective);
+  const std::vector<std::vector<double>> finished = data.x;
   GpRegressor gp(std::move(data), kernel);
   // A running trial believed better than the best raises the bar as a finished one would.
   for (double believed : gp.add_believed_points(running)) {
     threshold = std::max(threshold, believed);
   }
+  // Not where a trial runs (nor, for a deterministic objective, where one finished): in a
+  // space of ints and categoricals the acquisition's maximum often lies there.
+  std::vector<std::vector<double>> excluded = running;
+  if (m_options.deterministic_objective) {
+    excluded.insert(excluded.end(), finished.begin(), finished.end());
+  }
   Rng rng(derive_seed(m_seed, ctx.trial_number, "gp"));
-  const std::vector<double> x = maximize_log_ei(LogEi{gp, threshold}, dims, {best_x}, rng);
+  const std::vector<double> x =
+      maximize_log_ei(LogEi{gp, threshold}, dims, {best_x}, excluded, rng);
   // Single-valued parameters come from the independent sampler (their one value).
   std::map<std::string, double> out = sample_rest(*m_independent, space, params, ctx);
   for (size_t i = 0; i < params.size(); ++i) {

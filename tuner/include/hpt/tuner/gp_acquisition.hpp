@@ -38,9 +38,11 @@ struct AcquisitionOptions {
 };
 
 // The point of the space maximising acqf, starting local searches also from warm_starts (the
-// best trial's point). Draws from rng.
+// best trial's point), never one of excluded (trials running there; with a deterministic
+// objective, finished ones too) unless every point searched is. Draws from rng.
 std::vector<double> maximize_log_ei(const LogEi& acqf, const std::vector<GpDimension>& space,
-                                    const std::vector<std::vector<double>>& warm_starts, Rng& rng,
+                                    const std::vector<std::vector<double>>& warm_starts,
+                                    const std::vector<std::vector<double>>& excluded, Rng& rng,
                                     const AcquisitionOptions& options = {});
 
 }  // namespace hpt
