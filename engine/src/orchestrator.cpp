@@ -754,14 +754,24 @@ void Orchestrator::choose_params(FrozenTrial& trial) {
     const auto bracket = m_pruner->sampler_trials(
         PruneContext{m_config.direction, trials.get(), m_config.name}, trial.number);
     std::map<std::string, Json> sampler_attrs;  // E.g. NSGA-II's nsga2:generation.
+    std::map<std::string, int64_t> counters;    // QMC's count of points, as Optuna keeps it.
     SampleContext ctx{m_config.direction, bracket ? &*bracket : trials.get(), trial.number,
-                      m_config.directions, &sampler_attrs};
+                      m_config.directions, &sampler_attrs, &counters};
     for (const auto& [name, v] : m_sampler->sample(m_config.search_space, ctx)) {
       chosen.emplace(name, v);  // Keeps the kept/enqueued values.
     }
     for (const auto& [key, value] : sampler_attrs) {
       m_storage.set_trial_system_attr(trial.id, key, value);
       trial.system_attrs[key] = value;
+    }
+    if (!counters.empty()) {
+      const auto stored = m_storage.study_system_attrs(m_study_id);
+      for (const auto& [key, value] : counters) {
+        const auto it = stored.find(key);
+        if (it == stored.end() || !it->second.is_number() || it->second.get<double>() < value) {
+          m_storage.set_study_system_attr(m_study_id, key, value);
+        }
+      }
     }
   }
   for (const auto& [name, dist] : m_config.search_space) {

@@ -140,6 +140,40 @@ print("ok")
         self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
         self.assertIn("ok", proc.stdout)
 
+    def test_optuna_continues_an_hpt_qmc_study_where_it_left(self):
+        """hpt raises Optuna's QMC counter ("sobol (scramble=False)'s last sample id") to each trial
+        it samples, so Optuna's QMCSampler continuing the study draws the points hpt would have
+        drawn next (it started the sequence again from point 0)."""
+        cfg = quadratic_config(self.dir, sampler="qmc")
+        with open(cfg) as f:
+            text = f.read().replace("{type: qmc, n_startup_trials: 4}", "{type: qmc}")
+        with open(cfg, "w") as f:
+            f.write(text)
+        run_hpt("--config", cfg, "--trials", "8", check=True)
+        longer = quadratic_config(self.dir, db="longer.db", sampler="qmc")
+        with open(longer) as f:
+            text = f.read().replace("{type: qmc, n_startup_trials: 4}", "{type: qmc}")
+        with open(longer, "w") as f:
+            f.write(text)
+        run_hpt("--config", longer, "--trials", "10", check=True)
+        expected = [t["params"]["x"] for t in trials_json(f"{self.dir}/longer.db")][8:10]
+        proc = optuna_py(f"""
+import optuna, warnings
+warnings.filterwarnings("ignore")
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+s = optuna.load_study(study_name="quad", storage="sqlite:///{self.dir}/study.db",
+                      sampler=optuna.samplers.QMCSampler(qmc_type="sobol", scramble=False))
+assert s.system_attrs["sobol (scramble=False)'s last sample id"] == 7, s.system_attrs
+{QUADRATIC}
+s.optimize(f, n_trials=2)
+print([t.params["x"] for t in s.trials[8:]])
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        self.assertEqual(len(got), 2)
+        for a, b in zip(got, expected):
+            self.assertAlmostEqual(a, b, places=12)
+
     def test_enqueued_trials_as_optuna_enqueues_them(self):
         """study.enqueue writes Optuna's WAITING trials with fixed_params: each tool's
         skip_if_exists finds the other's, so a trial is enqueued once, whoever asked first."""

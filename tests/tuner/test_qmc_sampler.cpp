@@ -95,6 +95,25 @@ TEST_CASE("qmc points cover the space more evenly than random ones", "[qmc]") {
   }
 }
 
+// Unscrambled, the points are Optuna's: trial n raises Optuna's counter of points drawn to n,
+// so that Optuna continuing the study draws the next ones. A scrambled sequence is hpt's own:
+// no counter.
+TEST_CASE("qmc raises Optuna's last sample id", "[qmc]") {
+  std::vector<FrozenTrial> none;
+  std::map<std::string, int64_t> counters;
+  auto sobol = hpt::make_sampler("qmc", Json::object(), 1, k_space);
+  sobol->sample(k_space, SampleContext(Direction::Minimize, &none, 7, {}, nullptr, &counters));
+  CHECK(counters == std::map<std::string, int64_t>{{"sobol (scramble=False)'s last sample id", 7}});
+  counters.clear();
+  auto halton = hpt::make_sampler("qmc", Json{{"qmc_type", "halton"}}, 1, k_space);
+  halton->sample(k_space, SampleContext(Direction::Minimize, &none, 3, {}, nullptr, &counters));
+  CHECK(counters.at("halton (scramble=False)'s last sample id") == 3);
+  counters.clear();
+  auto scrambled = hpt::make_sampler("qmc", Json{{"scramble", true}}, 1, k_space);
+  scrambled->sample(k_space, SampleContext(Direction::Minimize, &none, 3, {}, nullptr, &counters));
+  CHECK(counters.empty());
+}
+
 // The same seed gives the same scrambled points (a resumed study, another host); another seed
 // or no scrambling other ones.
 TEST_CASE("qmc scrambling follows the seed", "[qmc]") {

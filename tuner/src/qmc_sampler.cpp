@@ -57,6 +57,10 @@ QmcSampler::QmcSampler(QmcOptions options, uint64_t seed)
 
 QmcSampler::~QmcSampler() = default;
 
+std::string qmc_counter_attr(const std::string& qmc_type) {
+  return qmc_type + " (scramble=False)'s last sample id";
+}
+
 std::string QmcSampler::space_warning(const SearchSpace& space) const {
   return varying_numeric_params(space).empty()
              ? fmt::format(
@@ -89,6 +93,9 @@ std::map<std::string, double> QmcSampler::sample(const SearchSpace& space,
         "trial {} is past the 2^30 points of the Sobol' sequence (it would start again); use "
         "qmc_type: halton",
         ctx.trial_number));
+  }
+  if (ctx.study_counters && !m_options.scramble) {
+    (*ctx.study_counters)[qmc_counter_attr(m_options.qmc_type)] = ctx.trial_number;
   }
   const std::vector<double> u = m_sequence->point(index);
   std::map<std::string, double> out = sample_rest(*m_independent, space, params, ctx);

@@ -21,6 +21,10 @@ struct QmcOptions {
 // std::invalid_argument naming an unknown option, a bad value or a space sobol cannot serve.
 QmcOptions qmc_options_from_json(const Json& options, const SearchSpace& space);
 
+// Optuna's study system attribute counting the points its QMCSampler drew: "sobol
+// (scramble=False)'s last sample id" (unscrambled; a scrambled sequence is hpt's own).
+std::string qmc_counter_attr(const std::string& qmc_type);
+
 class QmcSampler : public Sampler {
  public:
   QmcSampler(QmcOptions options, uint64_t seed);
@@ -28,7 +32,9 @@ class QmcSampler : public Sampler {
   // The float/int parameters that vary, in space order, from point ctx.trial_number of the
   // sequence scaled to their transformed ranges (log, stepped and int ones as the random sampler
   // maps [0, 1)); the others from the independent sampler. A function of (seed, space, trial
-  // number): parallel and resumed trials need no shared counter.
+  // number): parallel and resumed trials need no shared counter. Unscrambled (the points are
+  // Optuna's), it raises Optuna's counter qmc_counter_attr() to the trial number in
+  // ctx.study_counters, so that Optuna continuing the study samples the next points.
   std::map<std::string, double> sample(const SearchSpace& space, const SampleContext& ctx) override;
   std::string space_warning(const SearchSpace& space) const override;
 

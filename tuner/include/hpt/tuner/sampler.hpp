@@ -18,12 +18,14 @@ struct SampleContext {
   SampleContext(Direction direction_ = Direction::Minimize,
                 const std::vector<FrozenTrial>* trials_ = nullptr, int trial_number_ = 0,
                 std::vector<Direction> directions_ = {},
-                std::map<std::string, Json>* system_attrs_ = nullptr)
+                std::map<std::string, Json>* system_attrs_ = nullptr,
+                std::map<std::string, int64_t>* study_counters_ = nullptr)
       : direction(direction_),
         trials(trials_),
         trial_number(trial_number_),
         directions(std::move(directions_)),
-        system_attrs(system_attrs_) {}
+        system_attrs(system_attrs_),
+        study_counters(study_counters_) {}
 
   Direction direction = Direction::Minimize;
   // Every trial of the study (any state), including RUNNING ones of other workers.
@@ -35,6 +37,9 @@ struct SampleContext {
   // Where a sampler puts system attributes to store on the sampled trial (NSGA-II's
   // "nsga2:generation"); null when the caller stores none.
   std::map<std::string, Json>* system_attrs = nullptr;
+  // Where a sampler puts study system attributes that count (Optuna's QMC "last sample id"): the
+  // caller stores each where it is above the study's value; null when the caller stores none.
+  std::map<std::string, int64_t>* study_counters = nullptr;
 
   // directions, or {direction} when it is empty.
   std::vector<Direction> objective_directions() const {
