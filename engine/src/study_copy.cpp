@@ -38,23 +38,12 @@ StudyImport copy_of(Storage& from, const StudyInfo& study, const std::string& to
   }
   copy.trials = from.get_all_trials(study.id);
   // A row hpt cannot read (k_read_problems_attr) would be written as hpt read it: changed.
-  size_t unreadable = 0;
-  const FrozenTrial* first = nullptr;
-  for (const FrozenTrial& t : copy.trials) {
-    if (t.system_attrs.count(k_read_problems_attr) != 0) {
-      first = first ? first : &t;
-      ++unreadable;
-    }
-  }
-  if (first != nullptr) {
-    const Json& problems = first->system_attrs.at(k_read_problems_attr);
+  if (const auto unreadable = read_problems_of(copy.trials)) {
     throw std::runtime_error(fmt::format(
         "cannot copy study '{}' as it is: {} of its trials hold{} rows hpt cannot read (trial "
         "{}: {}), and the copy would change them",
-        study.name, unreadable, unreadable == 1 ? "s" : "", first->number,
-        problems.is_array() && !problems.empty() && problems[0].is_string()
-            ? problems[0].get<std::string>()
-            : problems.dump(-1, ' ', false, Json::error_handler_t::replace)));
+        study.name, unreadable->trials, unreadable->trials == 1 ? "s" : "",
+        unreadable->first_number, unreadable->first));
   }
   for (FrozenTrial& t : copy.trials) {
     if (t.state == TrialState::Running) {

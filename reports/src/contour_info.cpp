@@ -1,7 +1,11 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "hpt/reports/info.hpp"
@@ -10,6 +14,8 @@ namespace hpt::reports {
 namespace {
 
 constexpr int k_neighbours = 8;
+// The most choices a categorical contour axis draws (a cell per pair of choices).
+constexpr size_t k_max_choices = 100;
 
 // Plot space of a contour axis: numeric as axis_position, category i of n at (i + 0.5) / n.
 double contour_position(const ParamAxis& axis, double x) {
@@ -17,6 +23,26 @@ double contour_position(const ParamAxis& axis, double x) {
     return (x + 0.5) / static_cast<double>(axis.labels.size());
   }
   return axis_position(axis, x);
+}
+
+// A categorical axis keeps the choices the plotted trials took, in order, as Optuna's contour
+// does (a choice no trial took has no value of its own to draw, and two 5,000-choice
+// parameters made 25 million cells); coords (label indices) are renumbered to match.
+void keep_taken_choices(ParamAxis& axis, std::vector<double>& coords) {
+  if (!axis.categorical) {
+    return;
+  }
+  std::set<double> taken(coords.begin(), coords.end());
+  std::vector<std::string> labels;
+  std::map<double, double> renumbered;
+  for (double index : taken) {
+    renumbered[index] = static_cast<double>(labels.size());
+    labels.push_back(axis.labels[static_cast<size_t>(index)]);
+  }
+  axis.labels = std::move(labels);
+  for (double& c : coords) {
+    c = renumbered.at(c);
+  }
 }
 
 std::vector<double> grid_centres(const ParamAxis& axis, int grid_size) {
@@ -83,11 +109,14 @@ ContourInfo get_contour_info(const std::vector<FrozenTrial>& trials,
                                : "Contour plots need at least 2 parameters.";
     return info;
   }
+  std::vector<std::string> too_many;  // Pairs not drawn: a categorical of too many choices.
   for (size_t a = 0; a < names.size(); ++a) {
     for (size_t b = a + 1; b < names.size(); ++b) {
       ContourPlot plot;
       plot.x_axis = make_param_axis(trials, idx, names[a]);
       plot.y_axis = make_param_axis(trials, idx, names[b]);
+      std::vector<double> xs;
+      std::vector<double> ys;
       for (int i : idx) {
         const double x = axis_value(plot.x_axis, trials[i]);
         const double y = axis_value(plot.y_axis, trials[i]);
@@ -95,13 +124,23 @@ ContourInfo get_contour_info(const std::vector<FrozenTrial>& trials,
             (plot.y_axis.categorical && y < 0)) {
           continue;
         }
-        plot.x.push_back(contour_position(plot.x_axis, x));
-        plot.y.push_back(contour_position(plot.y_axis, y));
+        xs.push_back(x);
+        ys.push_back(y);
         plot.value.push_back(*trials[i].value);
         plot.index.push_back(i);
       }
       if (plot.value.size() < 2) {
         continue;
+      }
+      keep_taken_choices(plot.x_axis, xs);
+      keep_taken_choices(plot.y_axis, ys);
+      if (plot.x_axis.labels.size() > k_max_choices || plot.y_axis.labels.size() > k_max_choices) {
+        too_many.push_back(names[a] + " x " + names[b]);
+        continue;
+      }
+      for (size_t k = 0; k < xs.size(); ++k) {
+        plot.x.push_back(contour_position(plot.x_axis, xs[k]));
+        plot.y.push_back(contour_position(plot.y_axis, ys[k]));
       }
       plot.z_low = *std::min_element(plot.value.begin(), plot.value.end());
       plot.z_high = *std::max_element(plot.value.begin(), plot.value.end());
@@ -118,7 +157,12 @@ ContourInfo get_contour_info(const std::vector<FrozenTrial>& trials,
       info.plots.push_back(std::move(plot));
     }
   }
-  if (info.plots.empty()) {
+  if (!too_many.empty()) {
+    info.note = fmt::format(
+        "Not drawn: {} (a categorical parameter whose trials took more than {} choices: a cell "
+        "per pair of choices would not fit a page).",
+        fmt::join(too_many, ", "), k_max_choices);
+  } else if (info.plots.empty()) {
     info.note = "Not enough trials: no 2 COMPLETE trials share a pair of parameters.";
   }
   return info;

@@ -51,15 +51,19 @@ Axis to_axis(const ParamAxis& p) {
 }
 
 Axis value_axis(const std::vector<double>& values, const std::string& label) {
-  Axis a;
-  a.label = label;
-  if (!values.empty()) {
-    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-    const double pad = (*hi - *lo) * 0.04;
-    a.low = *lo - pad;
-    a.high = *hi + pad;
+  if (values.empty()) {
+    Axis a;
+    a.label = label;
+    return a;
   }
-  return a;
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  return *hi > *lo ? padded_axis(*lo, *hi, label) : [&] {  // Frame pads a single value itself.
+    Axis a;
+    a.label = label;
+    a.low = *lo;
+    a.high = *hi;
+    return a;
+  }();
 }
 
 // Small deterministic horizontal jitter for dots on a categorical axis.
@@ -122,6 +126,7 @@ void summary_head(std::string& out, const SummaryInfo& s, const char* direction_
                    count);
   }
   out += "</table>";
+  append_note(out, s.read_problems);  // Data left out of what follows.
 }
 
 void render_summary(std::string& out, const SummaryInfo& s) {

@@ -1,8 +1,11 @@
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/svg.hpp"
 #include "hpt/storage/attribute_names.hpp"
+#include "hpt/storage/storage.hpp"
 
 namespace hpt::reports {
 namespace {
@@ -69,6 +72,13 @@ SummaryInfo get_summary_info(const std::string& study_name, Direction direction,
   }
   for (const FrozenTrial& t : trials) {
     ++info.counts[t.state];
+  }
+  if (const auto unreadable = read_problems_of(trials)) {
+    info.read_problems = fmt::format(
+        "{} {} data hpt cannot read, left out where it stands (trial {}: {}); hpt trials and "
+        "hpt:read_problems in each trial's system attributes say what",
+        unreadable->trials, unreadable->trials == 1 ? "trial holds" : "trials hold",
+        unreadable->first_number, unreadable->first);
   }
   if (auto best = best_trial_index(trials, direction)) {
     const FrozenTrial& t = trials[*best];

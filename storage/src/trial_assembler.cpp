@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "hpt/io/utf8.hpp"
+#include "hpt/storage/storage.hpp"
 #include "optuna_encoding.hpp"
 
 namespace hpt {
@@ -149,6 +150,25 @@ std::vector<FrozenTrial> TrialAssembler::take() {
   m_values.clear();
   m_index.clear();  // Rows added from now on belong to no trial.
   return std::move(m_trials);
+}
+
+std::optional<ReadProblems> read_problems_of(const std::vector<FrozenTrial>& trials) {
+  std::optional<ReadProblems> out;
+  for (const FrozenTrial& t : trials) {
+    const auto it = t.system_attrs.find(k_read_problems_attr);
+    if (it == t.system_attrs.end()) {
+      continue;
+    }
+    if (!out) {
+      const Json& problems = it->second;
+      out = ReadProblems{0, t.number,
+                         problems.is_array() && !problems.empty() && problems[0].is_string()
+                             ? problems[0].get<std::string>()
+                             : problems.dump(-1, ' ', false, Json::error_handler_t::replace)};
+    }
+    ++out->trials;
+  }
+  return out;
 }
 
 }  // namespace hpt

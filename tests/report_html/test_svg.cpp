@@ -1,4 +1,7 @@
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <utility>
 
 #include "hpt/reports/svg.hpp"
 
@@ -27,6 +30,43 @@ TEST_CASE("nice ticks at the edges of double", "[svg]") {
   }
   CHECK(hpt::reports::nice_ticks(-1.7e308, 1.7e308, 5).size() <= 12);
   CHECK(hpt::reports::nice_ticks(0, 1e-310, 5).size() <= 12);  // Subnormal steps.
+}
+
+// A log range over hundreds of decades gets about 10 ticks (it drew one per decade: 600 lines
+// and labels in one plot).
+TEST_CASE("log ticks over hundreds of decades", "[svg]") {
+  const auto wide = hpt::reports::log_ticks(1e-300, 1e300);
+  CHECK(wide.size() >= 8);
+  CHECK(wide.size() <= 12);
+  CHECK(wide.front() == Approx(1e-300));
+  CHECK(hpt::reports::log_ticks(1e-6, 1e6).size() == 13);  // Up to 12 decades: every one.
+}
+
+// Values near the largest double (a failure penalty of sys.float_info.max, of either sign): the
+// axis stays finite and every value maps inside the frame (the padding overflowed to infinity,
+// every point collapsed onto one edge and the extremes became NaN).
+TEST_CASE("axes over values near the largest double", "[svg]") {
+  const double max = std::numeric_limits<double>::max();
+  for (const auto& [lo, hi] : {std::pair{1.0, max}, std::pair{-max, max}, std::pair{-max, -1.0}}) {
+    INFO(lo << " .. " << hi);
+    const auto a = hpt::reports::padded_axis(lo, hi, "value");
+    CHECK(std::isfinite(a.low));
+    CHECK(std::isfinite(a.high));
+    CHECK(a.low <= lo);  // Padded, or clamped at the largest double.
+    CHECK(a.high >= hi);
+    CHECK(a.label == "value");
+    hpt::reports::Frame f(a, a, 200, 100);
+    for (const double v : {lo, hi, lo / 2 + hi / 2}) {
+      const double x = f.px(v);
+      CHECK(std::isfinite(x));
+      CHECK(x >= f.left());
+      CHECK(x <= f.right());
+    }
+    CHECK(f.px(hi) > f.px(lo));
+  }
+  const auto plain = hpt::reports::padded_axis(0, 10, "v");
+  CHECK(plain.low == Approx(-0.4));
+  CHECK(plain.high == Approx(10.4));
 }
 
 // Numbers, escaping and colours.

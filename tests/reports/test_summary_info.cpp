@@ -53,6 +53,23 @@ TEST_CASE("summary tolerates odd studies", "[summary_info]") {
   CHECK(e.n_trials == 0);
 }
 
+// Rows hpt could not read (a parameter's distribution beyond what it samples, an unknown state)
+// are left out where they stand; the summary says so (parameters vanished from the page
+// without a word).
+TEST_CASE("summary names data left out", "[summary_info]") {
+  std::vector<hpt::FrozenTrial> trials = {make_trial(0, TrialState::Complete, 1.0),
+                                          make_trial(1, TrialState::Complete, 2.0),
+                                          make_trial(2, TrialState::Complete, 3.0)};
+  CHECK(hpt::reports::get_summary_info("s", hpt::Direction::Minimize, trials)
+            .read_problems.empty());
+  trials[1].system_attrs["hpt:read_problems"] = hpt::Json::array({"parameter 'big': too wide"});
+  trials[2].system_attrs["hpt:read_problems"] = hpt::Json::array({"state 'BOGUS'"});
+  const auto s = hpt::reports::get_summary_info("s", hpt::Direction::Minimize, trials);
+  CHECK_THAT(s.read_problems,
+             Catch::StartsWith("2 trials hold data hpt cannot read, left out where it stands "
+                               "(trial 1: parameter 'big': too wide)"));
+}
+
 // The report's best trial follows the one rule: a COMPLETE -inf trial is the best minimum.
 TEST_CASE("summary best trial may have an infinite value", "[summary_info]") {
   const double inf = std::numeric_limits<double>::infinity();

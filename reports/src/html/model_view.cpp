@@ -153,22 +153,16 @@ std::vector<MapPoint> read_points(const Json& points, const std::vector<std::str
 // The x (or y) axis over points, padded by 4 %, labelled with the component's share of the
 // variance when the view has pca_explained.
 Axis map_axis(const std::vector<MapPoint>& points, bool x, const Json& view) {
-  Axis a;
-  a.label = x ? "principal component 1" : "principal component 2";
+  std::string label = x ? "principal component 1" : "principal component 2";
   if (auto e = view.find("pca_explained"); e != view.end() && e->is_array() && e->size() == 2) {
     if (auto share = number_at((*e)[x ? 0 : 1])) {
-      a.label += fmt::format(x ? " ({:.0f}% of the variance)" : " ({:.0f}%)", 100 * *share);
+      label += fmt::format(x ? " ({:.0f}% of the variance)" : " ({:.0f}%)", 100 * *share);
     }
   }
   auto [lo, hi] =
       std::minmax_element(points.begin(), points.end(),
                           [x](const auto& p, const auto& q) { return x ? p.x < q.x : p.y < q.y; });
-  const double low = x ? lo->x : lo->y;
-  const double high = x ? hi->x : hi->y;
-  const double pad = high > low ? (high - low) * 0.04 : 1.0;
-  a.low = low - pad;
-  a.high = high + pad;
-  return a;
+  return padded_axis(x ? lo->x : lo->y, x ? hi->x : hi->y, label);
 }
 
 // The legend: a colour and name for each of labels (sorted, distinct), at most k_max_legend.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <iterator>
 
 namespace hpt::reports {
@@ -39,6 +40,17 @@ std::vector<double> nice_ticks(double low, double high, int target) {
   return ticks;
 }
 
+Axis padded_axis(double low, double high, const std::string& label) {
+  Axis a;
+  a.label = label;
+  // In halves: high - low overflows when the two are near the largest double, of either sign.
+  const double pad = high > low ? (high / 2 - low / 2) * 0.08 : 1.0;
+  const double limit = std::numeric_limits<double>::max();
+  a.low = std::max(-limit, low - pad);
+  a.high = std::min(limit, high + pad);
+  return a;
+}
+
 std::vector<double> log_ticks(double low, double high) {
   std::vector<double> ticks;
   if (!(low > 0.0) || !(high >= low)) {
@@ -47,7 +59,12 @@ std::vector<double> log_ticks(double low, double high) {
   const int e0 = static_cast<int>(std::floor(std::log10(low)));
   const int e1 = static_cast<int>(std::ceil(std::log10(high)));
   const bool dense = e1 - e0 < 3;
+  // Over hundreds of decades (a log range of 1e-300 to 1e300), every k-th power: ~10 ticks.
+  const int every = e1 - e0 > 12 ? (e1 - e0 + 9) / 10 : 1;
   for (int e = e0; e <= e1; ++e) {
+    if ((e - e0) % every != 0) {
+      continue;
+    }
     for (double m : dense ? std::vector<double>{1, 2, 5} : std::vector<double>{1}) {
       const double t = m * std::pow(10.0, e);
       if (t >= low * (1 - 1e-9) && t <= high * (1 + 1e-9)) {
@@ -181,15 +198,18 @@ Frame::Frame(Axis x, Axis y, double width, double height)
     }
     if (!(a->high > a->low)) {
       const double pad = a->log ? 0.0 : std::max(1.0, std::abs(a->low) * 0.1);
-      a->low -= pad;
-      a->high += a->log ? a->high : pad;
+      const double limit = std::numeric_limits<double>::max();
+      a->low = std::max(-limit, a->low - pad);
+      a->high = std::min(limit, a->high + (a->log ? a->high : pad));
     }
   }
 }
 
 double Frame::map(const Axis& a, double v, double r0, double r1) const {
+  // Linear in halves (the same result, rounding included): the span of a range near the
+  // largest double overflows.
   double t = a.log ? (std::log10(v) - std::log10(a.low)) / (std::log10(a.high) - std::log10(a.low))
-                   : (v - a.low) / (a.high - a.low);
+                   : (v / 2 - a.low / 2) / (a.high / 2 - a.low / 2);
   return r0 + t * (r1 - r0);
 }
 

@@ -34,6 +34,8 @@ struct SummaryInfo {
   // (a matrix [[tn, fp], [fn, tp]] or an object {tn, fp, fn, tp}); absent if malformed.
   std::optional<RocCurve> roc;
   std::optional<std::vector<std::vector<double>>> confusion_matrix;
+  // "3 trials hold data hpt cannot read, left out where it stands (trial 4: …)", or "".
+  std::string read_problems;
 };
 
 // The best trial's index: tuner's one rule (hpt/tuner/multi_objective.hpp).

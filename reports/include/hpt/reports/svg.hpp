@@ -15,9 +15,14 @@ struct Axis {
   std::string label;
 };
 
+// The linear axis labelled label over [low, high] padded by 4 % of the range on each side (1 on
+// each side when low == high), its limits kept finite: values near the largest double (a
+// failure penalty of sys.float_info.max) overflowed the padding to infinity.
+Axis padded_axis(double low, double high, const std::string& label);
 // About `target` round tick values covering [low, high] (1, 2, 5 x 10^k steps).
 std::vector<double> nice_ticks(double low, double high, int target = 5);
-// Powers of ten in [low, high] (with 2x, 5x when fewer than 3 decades); requires low > 0.
+// Powers of ten in [low, high] (with 2x, 5x when fewer than 3 decades; every k-th decade, about
+// 10 in all, over more than 12); requires low > 0.
 std::vector<double> log_ticks(double low, double high);
 // Compact number text: up to 4 significant digits, no trailing zeros ("0.001", "1.5e+06").
 std::string format_number(double v);

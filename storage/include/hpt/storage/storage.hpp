@@ -174,6 +174,15 @@ class Storage {
   virtual void save_copy(const std::string& path) = 0;
 };
 
+// What trials hold that hpt could not read (each one's k_read_problems_attr): how many trials,
+// and the first such trial's number and first problem; std::nullopt when none does.
+struct ReadProblems {
+  size_t trials = 0;
+  int first_number = 0;
+  std::string first;
+};
+std::optional<ReadProblems> read_problems_of(const std::vector<FrozenTrial>& trials);
+
 // Opens the storage named by url: "sqlite:///path.db", or a plain file path.
 // Creates the database if missing (read_only = false). Throws StorageError with the
 // path and the reason (not a database, newer schema, read-only, ...).
