@@ -93,7 +93,12 @@ void render_metrics(std::string& out, const std::optional<RocCurve>& roc,
     Frame::close(out);
   }
   out += "</div>";
-  if (confusion) {
+  constexpr size_t k_max_classes = 50;  // A table of more would not be read (1,000 x 1,000: 20 MB).
+  if (confusion && confusion->size() > k_max_classes) {
+    out += "<h3>Confusion matrix</h3>";
+    append_note(out, fmt::format("{} classes: more than {} are not shown as a table.",
+                                 confusion->size(), k_max_classes));
+  } else if (confusion) {
     const auto& m = *confusion;
     out += "<h3>Confusion matrix</h3><table><tr><th>actual \\ predicted</th>";
     const bool binary = m.size() == 2;

@@ -84,6 +84,12 @@ TEST_CASE("render_trial_metrics and render_trial_curve", "[plots_html]") {
   CHECK(m.find("ROC curve") != std::string::npos);
   CHECK(m.find("Confusion matrix") != std::string::npos);
   CHECK(hpt::reports::render_trial_curve(t).find("<polyline") != std::string::npos);
+  // A user's 1,000-class matrix is named, not drawn as a million-cell table (20 MB of page).
+  t.user_attrs["confusion_matrix"] =
+      hpt::Json(std::vector<std::vector<int>>(1000, std::vector<int>(1000, 1)));
+  const std::string big = hpt::reports::render_trial_metrics(t);
+  CHECK(big.find("1000 classes: more than 50 are not shown as a table.") != std::string::npos);
+  CHECK(big.size() < 10000);
   t.intermediate_values.clear();
   CHECK(hpt::reports::render_trial_curve(t).find("<polyline") == std::string::npos);
 }
