@@ -966,6 +966,9 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
     try {
       m_storage.set_trial_system_attr(r.trial.id, key, value);
     } catch (const StorageError& e) {
+      if (e.database_wide()) {
+        throw;  // The study stops; its trials run again on resume (see store_steps).
+      }
       stop_trial(r, fmt::format("storing {} failed: {}", key, e.what()));
       return;
     }
@@ -993,6 +996,11 @@ void Orchestrator::store_steps(Running& r) {
       r.trial.user_attrs[key] = value;
     }
   } catch (const StorageError& e) {  // Refused for these values: this trial fails, not the study.
+    if (e.database_wide()) {
+      // A full disk or a database refusing every write is no fault of the trial's: the run
+      // stops in one line, and the next run re-runs its trials (they were recorded FAIL).
+      throw;
+    }
     r.pruned = false;                // Whatever was decided, the trial fails.
     r.stop_reason = fmt::format("storing {} failed: {}", what, e.what());
     terminate(r);
@@ -1058,6 +1066,9 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
         m_storage.set_trial_user_attr(id, k, v);
       }
     } catch (const StorageError& e) {  // Refused for these values: this trial fails.
+      if (e.database_wide()) {
+        throw;  // See store_steps.
+      }
       o.fail(fmt::format("storing user_attrs failed: {}", e.what()));
     }
   }

@@ -84,7 +84,7 @@ OwnerLiveness owner_liveness(const Owner& owner) {
     return OwnerLiveness::Unknown;
   }
   if (owner.boot_id != me.boot_id) {
-    return OwnerLiveness::Dead;
+    return OwnerLiveness::Unknown;  // Rebooted, or another machine of this name.
   }
   if (!owner.pid_ns.empty() && owner.pid_ns != me.pid_ns) {
     return OwnerLiveness::Unknown;  // Its pid means nothing in our /proc.

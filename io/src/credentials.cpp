@@ -69,8 +69,10 @@ void password_parameters(std::string_view text, std::vector<std::pair<size_t, si
       end = text.find('\'', end + 1);
       end = end == std::string_view::npos ? text.size() : end + 1;
     } else {
+      // ": " ends it too: a message's separator after a URL (a URL's value would escape a space).
       while (end < text.size() && !ends_token(text[end]) && text[end] != '&' && text[end] != '#' &&
-             text[end] != ';') {
+             text[end] != ';' &&
+             !(text[end] == ':' && (end + 1 == text.size() || text[end + 1] == ' '))) {
         ++end;
       }
     }
@@ -131,6 +133,17 @@ std::vector<std::string> secrets_of(std::string_view url) {
     std::string raw(url.substr(begin, end - begin));
     if (raw.size() >= 2 && raw.front() == '\'' && raw.back() == '\'') {
       raw = raw.substr(1, raw.size() - 2);
+    }
+    // An unescaped '@' or '/' in a password makes libpq split it (the rest read as the host or
+    // the port) and echo the pieces: each piece is a secret too.
+    for (size_t from = 0, cut = 0; cut != std::string::npos; from = cut + 1) {
+      cut = raw.find_first_of("@/", from);
+      if (from > 0 || cut != std::string::npos) {
+        const std::string piece = raw.substr(from, cut == std::string::npos ? cut : cut - from);
+        if (!piece.empty()) {
+          secrets.push_back(piece);
+        }
+      }
     }
     secrets.push_back(percent_decoded(raw));
     secrets.push_back(std::move(raw));

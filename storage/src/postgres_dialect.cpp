@@ -122,6 +122,16 @@ class PostgresDialect final : public SqlDialect {
     ++m_lost;
     return Retry{std::chrono::milliseconds(std::min(100 << std::min(m_lost - 1, 6), 5000)), true};
   }
+  bool refuses_all_writes(const std::exception& error) const override {
+    const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
+    if (sql == nullptr) {
+      return false;
+    }
+    // Class 53 (insufficient resources: disk_full, out_of_memory, too_many_connections),
+    // insufficient_privilege, read_only_sql_transaction.
+    const std::string state = sql->sqlstate();
+    return state.rfind("53", 0) == 0 || state == "42501" || state == "25006";
+  }
   std::string describe(const std::exception& error) const override {
     if (m_lock_waits > k_lock_retries) {
       return fmt::format("database is locked (another session held a lock for over {} s: {})",

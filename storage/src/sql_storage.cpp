@@ -150,8 +150,8 @@ void SqlStorage::wrap_dialect(
   m_db = wrap(std::move(m_db));
 }
 
-void SqlStorage::fail(const std::string& problem) const {
-  throw StorageError(redact_credentials(m_name + ": " + problem, m_url));
+void SqlStorage::fail(const std::string& problem, bool database_wide) const {
+  throw StorageError(redact_credentials(m_name + ": " + problem, m_url), database_wide);
 }
 
 void SqlStorage::transact(const char* what, bool write, const Body& body) {
@@ -193,7 +193,8 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
       m_db->rollback();
       auto retry = m_db->retry(e, attempt);
       if (!retry || stop_now()) {  // The user asked to stop now: no more waiting.
-        fail(std::string("cannot ") + what + ": " + m_db->describe(e));
+        fail(std::string("cannot ") + what + ": " + m_db->describe(e),
+             m_db->refuses_all_writes(e));
       }
       if (retry->connection_lost) {
         const auto now = std::chrono::steady_clock::now();

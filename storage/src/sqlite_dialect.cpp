@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -59,6 +60,13 @@ class SqliteDialect final : public SqlDialect {
   std::string describe(const std::exception& error) const override {
     const auto* e = dynamic_cast<const SQLite::Exception*>(&error);
     return e != nullptr ? describe_sqlite_error(*e, m_db) : error.what();
+  }
+  bool refuses_all_writes(const std::exception& error) const override {
+    const auto* e = dynamic_cast<const SQLite::Exception*>(&error);
+    const int code = e != nullptr ? e->getErrorCode() & 0xff : 0;
+    return code == SQLITE_FULL || code == SQLITE_READONLY || code == SQLITE_PERM ||
+           code == SQLITE_AUTH ||
+           (code == SQLITE_IOERR && sqlite3_system_errno(m_db.getHandle()) == ENOSPC);
   }
 
   void exec(const std::string& sql, const SqlParams& params) override {

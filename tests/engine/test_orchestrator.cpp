@@ -1139,6 +1139,47 @@ TEST_CASE("orchestrator (scripted): a database outage is waited out, and said",
   }
 }
 
+// A database that refuses every write (a full disk on the server, a REVOKE) is no fault of the
+// trials': the run stops at once in one line, no trial is recorded FAIL for it, and the next
+// run finishes the study (13 healthy trials were recorded FAIL, then exit 3 blamed them).
+TEST_CASE("orchestrator (scripted): a database refusing writes stops the run, fails no trial",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  auto storage = open_storage(c.storage);
+  auto& faulty = hpt::test::inject_faults(*storage);
+  FakeWorkerSet set([&](const WorkerSpec&) {
+    faulty.refuse_writes_to("trial_intermediate_values");
+    return hpt::test::reports_steps({3.0, 2.0});
+  });
+  RunOptions o;
+  o.trials = 3;
+  std::ostringstream text;
+  CHECK_THROWS_WITH(run_study(c, *storage, o, text, set),
+                    Catch::Contains("cannot set an intermediate value") &&
+                        Catch::Contains("disk is full (injected)"));
+  storage.reset();
+  {
+    auto s = open_storage(c.storage);
+    Owner gone = Owner::current();  // The next run is another process: this one's is dead.
+    gone.pid = 0x7ffffff0;
+    for (const auto& t : all_trials(c.storage)) {
+      CHECK(t.state != TrialState::Fail);
+      if (t.state == TrialState::Running) {
+        s->set_trial_system_attr(t.id, "hpt:owner", gone.to_json());
+      }
+    }
+  }
+  FakeWorkerSet healthy([](const WorkerSpec&) { return hpt::test::reports_steps({3.0, 2.0}); });
+  REQUIRE(run_fake(c, 3, healthy) == k_exit_ok);
+  int complete = 0;
+  for (const auto& t : all_trials(c.storage)) {
+    complete += t.state == TrialState::Complete ? 1 : 0;
+    CHECK(t.state != TrialState::Fail);
+  }
+  CHECK(complete == 3);
+}
+
 // A trial whose owner died (its process on this host is gone) is re-run in place, after what
 // is left of its earlier run (the worker's children) is ended.
 TEST_CASE("orchestrator (scripted): an orphan's leftovers are ended before its re-run",

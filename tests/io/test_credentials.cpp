@@ -49,4 +49,14 @@ TEST_CASE("redact_credentials hides a URL's secrets echoed in a message", "[io][
   CHECK(redact_credentials(local + ": connection to server at \"127.0.0.1\", port 1 failed", local) ==
         "postgresql://hpt:***@127.0.0.1:1/db: connection to server at \"127.0.0.1\", port 1 failed");
   CHECK(redact_credentials("password \"127\" refused", local) == "password \"***\" refused");
+  // An unescaped '@' or '/' in the password: libpq splits it and echoes a piece; no piece shows.
+  const std::string at = "postgresql://hpt:my@secret@127.0.0.1:5/s1";
+  CHECK(redact_credentials(at + ": could not translate host name \"secret@127.0.0.1\"", at) ==
+        "postgresql://hpt:***@127.0.0.1:5/s1: could not translate host name \"***@127.0.0.1\"");
+  const std::string slash = "postgresql://hpt:my/secret@127.0.0.1:5/s1";
+  CHECK(redact_credentials("invalid integer value \"my\" for connection option \"port\"", slash) ==
+        "invalid integer value \"***\" for connection option \"port\"");
+  // A password parameter's value ends before a message's ": " (the colon was swallowed).
+  CHECK(redact_credentials("postgresql://h/s1?password=wrongsecret: cannot connect") ==
+        "postgresql://h/s1?password=***: cannot connect");
 }

@@ -153,15 +153,25 @@ TEST_CASE("sqlite storage reports a full disk", "[storage][sqlite]") {
                      [](const hpt::SqlRow&) {});
   std::string big(3000, 'x');
   std::string message;
+  bool database_wide = false;
   try {
     for (int i = 0; i < 100; ++i) {
       s->set_trial_user_attr(c->trial.id, "k" + std::to_string(i), big);
     }
   } catch (const hpt::StorageError& e) {
     message = e.what();
+    database_wide = e.database_wide();
   }
   CHECK_THAT(message, Catch::Contains("full.db") && Catch::Contains("disk is full"));
+  CHECK(database_wide);  // Every write is refused: not this attribute's fault.
   CHECK(s->get_all_trials(study).size() == 1);
+  // A refusal of the call's own arguments is not database-wide.
+  try {
+    s->set_trial_user_attr(c->trial.id + 100, "k", 1);
+    FAIL("no error");
+  } catch (const hpt::StorageError& e) {
+    CHECK_FALSE(e.database_wide());
+  }
 }
 
 namespace {

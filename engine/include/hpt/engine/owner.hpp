@@ -27,8 +27,11 @@ struct Owner {
 enum class OwnerLiveness { Alive, Dead, Unknown };
 
 // Alive/Dead for an owner on this host (same boot and PID namespace: checks the pid and its
-// start time; other boot: Dead); Unknown for an owner on another host or in another PID
-// namespace (another container), whose liveness only its heartbeat tells.
+// start time); Unknown for an owner on another host, in another PID namespace (another
+// container), or of another boot under this host's name, whose liveness only its heartbeat
+// tells: another boot is this machine rebooted or another machine of the same name (a cloned
+// VM, a default cloud host name), which no record tells apart, and taking a live machine's
+// trials for dead re-ran them over and over.
 OwnerLiveness owner_liveness(const Owner& owner);
 
 }  // namespace hpt

@@ -72,6 +72,9 @@ class SqlDialect {
   virtual std::optional<Retry> retry(const std::exception& error, int attempt) = 0;
   // A one-line reason for error ("disk is full", the server's first message line, ...).
   virtual std::string describe(const std::exception& error) const = 0;
+  // Whether error says the database refuses every write now (a full disk, a read-only
+  // database, no permission), not only this statement's data.
+  virtual bool refuses_all_writes(const std::exception& /*error*/) const { return false; }
 
   virtual void exec(const std::string& sql, const SqlParams& params = {}) = 0;
   // Calls row for each result row, in order.

@@ -96,7 +96,7 @@ class SqlStorage : public Storage {
   // transact returning f(after_lost_connection)'s result.
   template <class F>
   auto run(const char* what, bool write, F&& f);
-  [[noreturn]] void fail(const std::string& problem) const;
+  [[noreturn]] void fail(const std::string& problem, bool database_wide = false) const;
   // fail(*problem) if there is one.
   void fail_if(const std::optional<std::string>& problem) const;
   void prepare_schema();

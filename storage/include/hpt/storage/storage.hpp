@@ -21,7 +21,14 @@ namespace hpt {
 
 class StorageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // database_wide: the database refuses every write now (a full disk, read-only, no
+  // permission), not only this call's data: a caller stops rather than blame what it wrote.
+  explicit StorageError(const std::string& what, bool database_wide = false)
+      : std::runtime_error(what), m_database_wide(database_wide) {}
+  bool database_wide() const { return m_database_wide; }
+
+ private:
+  bool m_database_wide = false;
 };
 
 struct StudyInfo {
