@@ -56,14 +56,14 @@ Axis value_axis(const std::vector<double>& values, const std::string& label) {
     a.label = label;
     return a;
   }
-  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  return *hi > *lo ? padded_axis(*lo, *hi, label) : [&] {  // Frame pads a single value itself.
-    Axis a;
-    a.label = label;
-    a.low = *lo;
-    a.high = *hi;
-    return a;
-  }();
+  const auto range = std::minmax_element(values.begin(), values.end());
+  if (*range.second > *range.first) {
+    return padded_axis(*range.first, *range.second, label);
+  }
+  Axis a;  // One value: Frame pads it itself.
+  a.label = label;
+  a.low = a.high = *range.first;
+  return a;
 }
 
 // Small deterministic horizontal jitter for dots on a categorical axis.

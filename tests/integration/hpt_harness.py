@@ -53,6 +53,17 @@ def quadratic_config(directory, db="study.db", seed=0, jobs=1, pruner="none", ex
         """)
 
 
+def qmc_config(directory, db="study.db"):
+    """quadratic_config with Optuna's QMCSampler defaults: `sampler: {type: qmc}` (unscrambled
+    Sobol', no startup trials)."""
+    cfg = quadratic_config(directory, db=db, sampler="qmc")
+    with open(cfg) as f:
+        text = f.read().replace("{type: qmc, n_startup_trials: 4}", "{type: qmc}")
+    with open(cfg, "w") as f:
+        f.write(text)
+    return cfg
+
+
 def run_hpt(*args, env=None, timeout=600, check=False):
     full_env = dict(os.environ)
     if env:

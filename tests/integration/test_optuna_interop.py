@@ -4,7 +4,7 @@ import os
 import subprocess
 import unittest
 
-from hpt_harness import (OBJECTIVES, PYTHON, TempDirTest, quadratic_config, run_bounded, run_hpt, state_counts, trials_json,
+from hpt_harness import (OBJECTIVES, PYTHON, TempDirTest, qmc_config, quadratic_config, run_bounded, run_hpt, state_counts, trials_json,
                          write_config)
 
 try:
@@ -144,18 +144,8 @@ print("ok")
         """hpt raises Optuna's QMC counter ("sobol (scramble=False)'s last sample id") to each trial
         it samples, so Optuna's QMCSampler continuing the study draws the points hpt would have
         drawn next (it started the sequence again from point 0)."""
-        cfg = quadratic_config(self.dir, sampler="qmc")
-        with open(cfg) as f:
-            text = f.read().replace("{type: qmc, n_startup_trials: 4}", "{type: qmc}")
-        with open(cfg, "w") as f:
-            f.write(text)
-        run_hpt("--config", cfg, "--trials", "8", check=True)
-        longer = quadratic_config(self.dir, db="longer.db", sampler="qmc")
-        with open(longer) as f:
-            text = f.read().replace("{type: qmc, n_startup_trials: 4}", "{type: qmc}")
-        with open(longer, "w") as f:
-            f.write(text)
-        run_hpt("--config", longer, "--trials", "10", check=True)
+        run_hpt("--config", qmc_config(self.dir), "--trials", "8", check=True)
+        run_hpt("--config", qmc_config(self.dir, db="longer.db"), "--trials", "10", check=True)
         expected = [t["params"]["x"] for t in trials_json(f"{self.dir}/longer.db")][8:10]
         proc = optuna_py(f"""
 import optuna, warnings

@@ -4,7 +4,7 @@ import sqlite3
 import os
 import unittest
 
-from hpt_harness import (PYTHON, TempDirTest, quadratic_config, run_hpt, state_counts, trials_json,
+from hpt_harness import (PYTHON, TempDirTest, qmc_config, quadratic_config, run_hpt, state_counts, trials_json,
                          write_config, OBJECTIVES)
 
 
@@ -124,11 +124,7 @@ class StudyTest(TempDirTest):
     def test_qmc_study_walks_the_sobol_sequence(self):
         """sampler: {type: qmc}: trial n's x is point n of the Sobol' sequence over [-3, 3] (SciPy's
         first eight: 0, 1/2, 3/4, 1/4, 3/8, 7/8, 5/8, 1/8)."""
-        cfg = quadratic_config(self.dir, sampler="qmc")
-        with open(cfg) as f:
-            text = f.read().replace("{type: qmc, n_startup_trials: 4}", "{type: qmc}")
-        with open(cfg, "w") as f:
-            f.write(text)
+        cfg = qmc_config(self.dir)
         run_hpt("--config", cfg, "--trials", "8", check=True)
         xs = [t["params"]["x"] for t in trials_json(f"{self.dir}/study.db")]
         self.assertEqual(xs, [-3 + 6 * u for u in (0, 0.5, 0.75, 0.25, 0.375, 0.875, 0.625, 0.125)])
