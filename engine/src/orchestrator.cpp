@@ -931,6 +931,9 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
     return;
   }
   const WorkerMessage& msg = parsed.message;
+  if (!parsed.note.empty()) {
+    m_workers.log(r.worker, "[hpt: " + parsed.note + "]\n");
+  }
   if (msg.kind == WorkerMessage::Kind::Final) {
     r.final = msg;
     r.final_at = m_workers.now();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -303,6 +304,52 @@ WorkerLine error_line(const std::string& problem, const std::string& line) {
   return out;
 }
 
+// The first integer literal under the top-level key "user_attrs" that is beyond 64 bits (as
+// written), read with nlohmann's SAX parser, which hands over a number's text; "" if none.
+class BigIntegerInAttrs : public nlohmann::json_sax<Json> {
+ public:
+  std::string found;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t& text) override {
+    if (found.empty() && m_in_attrs && text.find_first_of(".eE") == string_t::npos) {
+      found = text;
+    }
+    return true;
+  }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return enter(); }
+  bool key(string_t& k) override {
+    if (m_depth == 1) {
+      m_in_attrs = k == "user_attrs";
+    }
+    return true;
+  }
+  bool end_object() override { return leave(); }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_array() override { return leave(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool enter() {
+    ++m_depth;
+    return true;
+  }
+  bool leave() {
+    if (--m_depth == 1) {
+      m_in_attrs = false;
+    }
+    return true;
+  }
+  int m_depth = 0;
+  bool m_in_attrs = false;
+};
+
 }  // namespace
 
 WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_objectives) {
@@ -385,6 +432,16 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
     return error_line(problem, line);
   }
   out.kind = WorkerLine::Kind::Message;
+  if (!out.message.user_attrs.empty()) {
+    BigIntegerInAttrs scan;  // (A line with NaN tokens does not parse as plain JSON: skipped.)
+    Json::sax_parse(line, &scan);
+    if (!scan.found.empty()) {
+      out.note = fmt::format(
+          "user_attrs: the integer {} is beyond 64 bits and is stored as the nearest double "
+          "({}); send it as a string to keep it exactly",
+          excerpt(scan.found), std::strtod(scan.found.c_str(), nullptr));
+    }
+  }
   return out;
 }
 

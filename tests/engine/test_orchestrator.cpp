@@ -1233,6 +1233,25 @@ TEST_CASE("orchestrator (scripted): steps past objective.max_steps are dropped",
   CHECK_THAT(set.records()[0].log, Catch::Contains("[hpt: " + note + "]"));
 }
 
+// What a line holds that is stored changed (an integer beyond 64 bits in user_attrs) is said in
+// the trial's log.
+TEST_CASE("orchestrator (scripted): a line's note goes to the trial's log",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  FakeWorkerSet set([](const WorkerSpec&) {
+    WorkerScript s;
+    s.lines.emplace_back(milliseconds(10),
+                         R"({"value": 1.5, "user_attrs": {"id": 12345678901234567890123}})");
+    return s;
+  });
+  REQUIRE(run_fake(c, 1, set) == k_exit_ok);
+  CHECK_THAT(set.records()[0].log,
+             Catch::Contains("[hpt: user_attrs: the integer 12345678901234567890123 is beyond 64 "
+                             "bits"));
+  CHECK(all_trials(c.storage)[0].user_attrs.at("id").get<double>() == 1.2345678901234568e22);
+}
+
 // A run whose --trials is already met (lowered after a kill -9) leaves the dead run's RUNNING
 // trials as they are, but says so and ends their leftover processes ("done" hid both).
 TEST_CASE("orchestrator (scripted): orphans a finished run leaves are said and ended",

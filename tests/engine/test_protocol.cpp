@@ -99,6 +99,29 @@ TEST_CASE("protocol: near misses", "[protocol]") {
   }
 }
 
+// An integer in user_attrs beyond 64 bits (Python's json keeps it exactly) is stored as the
+// nearest double: the line's note says so, for the trial's log (it was rounded without a word).
+// Integers that fit, and big numbers elsewhere in the line, need no note.
+TEST_CASE("protocol: integers beyond 64 bits in user_attrs are noted", "[protocol]") {
+  const auto big = parse_worker_line(
+      R"({"value": 0.5, "user_attrs": {"ok": 18446744073709551615, "id": 12345678901234567890123}})");
+  REQUIRE(big.kind == Kind::Message);
+  CHECK_THAT(big.note, Catch::StartsWith("user_attrs: the integer 12345678901234567890123 is "
+                                         "beyond 64 bits and is stored as the nearest double"));
+  const auto nested = parse_worker_line(
+      R"({"step": 1, "value": 0.5, "user_attrs": {"l": [1, {"n": -9223372036854775809}]}})");
+  CHECK_THAT(nested.note, Catch::Contains("-9223372036854775809"));
+  for (const char* line : {R"({"value": 0.5, "user_attrs": {"id": -9223372036854775808}})",
+                           R"({"value": 12345678901234567890123, "user_attrs": {"a": 1}})",
+                           R"({"value": 0.5, "user_attrs": {"f": 1.5e300}})",
+                           R"({"value": NaN, "user_attrs": {"a": 1}})"}) {
+    INFO(line);
+    const auto w = parse_worker_line(line);
+    CHECK(w.kind == Kind::Message);
+    CHECK(w.note.empty());
+  }
+}
+
 // Optuna's step rules: non-negative integers; repeated handling is the orchestrator's;
 // steps beyond int64 are refused, not wrapped.
 TEST_CASE("protocol: steps", "[protocol]") {

@@ -50,6 +50,10 @@ struct WorkerLine {
   WorkerMessage message;  // Kind::Message.
   std::string error;      // Kind::Error: the problem and an excerpt of the line.
   std::string near_miss;  // Kind::Log: why a line meant as a protocol line is not one, else "".
+  // Kind::Message: what of the line is stored changed, for the trial's log, else "" (an
+  // integer in user_attrs beyond 64 bits, which JSON readers keep exactly, is kept as the
+  // nearest double: a database's JSON holds no more).
+  std::string note;
 };
 
 // Classifies one stdout line (truncated: the line was longer than k_max_line_bytes and
