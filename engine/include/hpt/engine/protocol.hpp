@@ -51,8 +51,8 @@ struct WorkerLine {
   std::string error;      // Kind::Error: the problem and an excerpt of the line.
   std::string near_miss;  // Kind::Log: why a line meant as a protocol line is not one, else "".
   // Kind::Message: what of the line is stored changed, for the trial's log, else "" (an
-  // integer in user_attrs beyond 64 bits, which JSON readers keep exactly, is kept as the
-  // nearest double: a database's JSON holds no more).
+  // integer in user_attrs beyond 64 bits, which Python's json keeps exactly, is kept as the
+  // nearest double: hpt's JSON numbers are 64-bit integers or doubles).
   std::string note;
 };
 
