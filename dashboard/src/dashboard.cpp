@@ -353,11 +353,21 @@ std::shared_ptr<Dashboard::Watched> Dashboard::sync(int64_t study_id) {
 }
 
 Response Dashboard::studies() {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  std::vector<StudyInfo> served;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    served = served_studies();
+  }
+  // The lock is taken study by study, and each summary built outside it: the first list of
+  // 2,000 studies reads them all (7 s), and every other request waited for the whole of it.
   Json list = Json::array();
-  for (const StudyInfo& s : served_studies()) {
-    Watched& w = sync_locked(watch_locked(s));
-    list.push_back(study_summary_json(s, *w.watch.trials()));
+  for (const StudyInfo& s : served) {
+    std::shared_ptr<const std::vector<FrozenTrial>> snapshot;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      snapshot = sync_locked(watch_locked(s)).watch.trials();
+    }
+    list.push_back(study_summary_json(s, *snapshot));
   }
   return json_response(Json{{"studies", list}});
 }
