@@ -253,6 +253,8 @@ nlohmann::json print_table(const Table<Config>& table, const Config& c) {
 }
 
 const ValidValues k_fraction{{{0, 1, false, true}}, false, "in [0, 1)"};
+// An epoch of more steps is a typo (1e12 ran without end or output; 0 is one pass).
+constexpr int64_t k_max_steps_per_epoch = 10000000;
 
 const Table<DatasetConfig>& dataset_table() {
   static const Table<DatasetConfig> table = [] {
@@ -333,7 +335,7 @@ const Table<ExperimentConfig>& experiment_table() {
                     one_of({"semi-hard", "batch-hard"}, "semi-hard or batch-hard")),
       int_key<C>("classes_per_batch", &C::classes_per_batch, 2, k_max_batch / 2),
       int_key<C>("images_per_class", &C::images_per_class, 2, k_max_batch / 2),
-      int_key<C>("steps_per_epoch", &C::steps_per_epoch, 0),
+      int_key<C>("steps_per_epoch", &C::steps_per_epoch, 0, k_max_steps_per_epoch),
       bool_key("trainable_extractor", &C::trainable_extractor),
       int_key("pretrain_epochs", &C::pretrain_epochs, 0),
       int_key<C>("builtin_cnn_width", &C::builtin_cnn_width,

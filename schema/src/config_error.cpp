@@ -158,7 +158,9 @@ int64_t read_int(const YAML::Node& node, const ConfigPath& at) {
       case IntText::out_of_range:
         config_fail(
             at, node,
-            fmt::format("integer out of range (beyond 64 bits), got {}", scalar_text(node)));
+            fmt::format("integer out of range (beyond the signed 64-bit range, "
+                        "±9223372036854775807), got {}",
+                        scalar_text(node)));
       case IntText::not_an_integer:
         break;
     }

@@ -74,6 +74,10 @@ TEST_CASE("ranges and types are checked", "[experiment]") {
   CHECK(error_of(k_dataset + "embedding_dim: 1\n") ==
         "x.yaml:2: embedding_dim: must be in [2, 16384], but got 1");
   CHECK(parse(k_dataset + "embedding_dim: 2\n").embedding_dim == 2);
+  // An epoch of 1e12 steps ran without end or output: a typo.
+  CHECK(error_of(k_dataset + "steps_per_epoch: 1000000000000\n") ==
+        "x.yaml:2: steps_per_epoch: must be in [0, 10000000], but got 1000000000000");
+  CHECK(parse(k_dataset + "steps_per_epoch: 10000000\n").steps_per_epoch == 10000000);
   CHECK_THAT(error_of(k_dataset + "margin: -0.5\n"), Catch::Contains("margin: must be in (0, 4]"));
   CHECK_THAT(error_of(k_dataset + "margin: 1e300\n"), Catch::Contains("margin: must be in (0, 4]"));
   CHECK_NOTHROW(parse(k_dataset + "margin: 4\n"));

@@ -66,7 +66,8 @@ TEST_CASE("schema: read_int_in and read_double_in", "[schema]") {
   YAML::Node n = YAML::Load("big: 99999999999999999999\nm: 4294967296\nt: 0\nz: 0010\n");
   ConfigPath at{"f.yaml", "study"};
   CHECK_THROWS_WITH(read_int(n["big"], at.child("big")),
-                    "f.yaml:1: study.big: integer out of range (beyond 64 bits), got "
+                    "f.yaml:1: study.big: integer out of range (beyond the signed 64-bit range, "
+                    "±9223372036854775807), got "
                     "\"99999999999999999999\"");
   CHECK_THROWS_WITH(read_int_in(n["m"], at.child("m"), 1, INT32_MAX),
                     "f.yaml:2: study.m: must be in [1, 2147483647], but got 4294967296");

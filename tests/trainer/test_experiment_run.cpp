@@ -142,6 +142,16 @@ TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") 
                                          "the train split: a batch holds 4\n") &&
                              Catch::Contains("note: images_per_class 1000 is more than the 24 "
                                              "images of the train split's smallest class"));
+  CHECK_THAT(log2.str(), !Catch::Contains("warmup_steps"));
+  // A warm-up longer than the whole run is said (the learning rate never reaches its value).
+  std::ostringstream log3;
+  o.log = &log3;
+  c.warmup_steps = 1000000;
+  c.epochs = 2;
+  run_experiment(c, o);
+  CHECK_THAT(log3.str(), Catch::Contains("note: warmup_steps 1000000 is more than the run's ") &&
+                             Catch::Contains("the learning rate never reaches learning_rate"));
+  c.warmup_steps = 0;
   CHECK(count_pt(data + "/cache/features") == 1);
   fs::remove(data + "/user.pt");
   CHECK_NOTHROW(load_model(model_dir));

@@ -117,6 +117,17 @@ TEST_CASE("built-in extractor pretraining separates classes and is cached", "[ca
   CHECK(pair_again.str().find("built-in CNN: cached") != std::string::npos);
 }
 
+// Pretraining batches shrink with the image: 128 up to 64 x 64 (Fashion-MNIST, Tiny ImageNet
+// as before), 32 at 128 x 128, 8 at 2048 x 2048 (128 of those were killed for memory).
+TEST_CASE("pretraining batches shrink with the images", "[pretrain]") {
+  using hpt::trainer::pretrain_batch_size;
+  CHECK(pretrain_batch_size(28 * 28) == 128);
+  CHECK(pretrain_batch_size(64 * 64) == 128);
+  CHECK(pretrain_batch_size(128 * 128) == 32);
+  CHECK(pretrain_batch_size(2048 * 2048) == 8);
+  CHECK(pretrain_batch_size(0) == 128);
+}
+
 // Frozen features are reused for the same dataset + extractor and recomputed when either
 // the dataset fingerprint or the extractor identity changes.
 TEST_CASE("feature cache hit and invalidation", "[cache]") {

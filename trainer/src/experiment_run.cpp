@@ -67,6 +67,33 @@ std::string batch_note(const ExperimentConfig& config, const std::vector<int64_t
   return out;
 }
 
+// A line when warmup_steps outlasts the whole run (epochs x steps per epoch, as training.cpp
+// counts them: steps_per_epoch, or the train split over the batch), or "": the learning rate
+// would never reach learning_rate, and the run look like one that did.
+std::string warmup_note(const ExperimentConfig& config, const std::vector<int64_t>& counts) {
+  int64_t classes = 0;
+  int64_t images = 0;
+  for (const int64_t n : counts) {
+    classes += n > 0 ? 1 : 0;
+    images += n;
+  }
+  const int64_t batch = std::max<int64_t>(
+      1, std::min(config.classes_per_batch, classes) * config.images_per_class);
+  const int64_t steps = config.steps_per_epoch > 0
+                            ? config.steps_per_epoch
+                            : std::max<int64_t>(1, (images + batch - 1) / batch);
+  const int64_t total = config.epochs > std::numeric_limits<int64_t>::max() / steps
+                            ? std::numeric_limits<int64_t>::max()
+                            : config.epochs * steps;
+  if (config.warmup_steps <= total) {
+    return "";
+  }
+  return fmt::format(
+      "note: {} {} is more than the run's {} steps ({} epochs of {}): the learning rate never "
+      "reaches learning_rate\n",
+      origin_of(config, "warmup_steps"), config.warmup_steps, total, config.epochs, steps);
+}
+
 Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult& result,
                                 std::ostream& log) {
   if (const auto problems = input_path_problems(config); !problems.empty()) {
@@ -127,7 +154,8 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
   if (problem) {
     throw std::runtime_error(origin_of(config, problem->key) + ": " + problem->message);
   }
-  log << batch_note(config, class_counts(dataset.train, dataset.class_names.size()));
+  const auto counts = class_counts(dataset.train, dataset.class_names.size());
+  log << batch_note(config, counts) << warmup_note(config, counts);
   return dataset;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <numeric>
 #include <ostream>
 #include <random>
@@ -99,7 +100,7 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
         std::mt19937_64 rng(seed_for(config.seed, "pretrain-batches"));
         std::vector<int64_t> order(static_cast<size_t>(train.size()));
         std::iota(order.begin(), order.end(), 0);
-        const int64_t batch = 128;
+        const int64_t batch = pretrain_batch_size(images.size(-1) * images.size(-2));
         const int64_t steps_per_epoch = (train.size() + batch - 1) / batch;
         int64_t t = 0;
         for (int64_t epoch = 1; epoch <= config.pretrain_epochs; ++epoch) {
@@ -221,6 +222,10 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
                      was_hit ? "cached" : fmt::format("computed on {} threads", build_threads),
                      f.at(0).size(0), f.at(0).size(1), seconds_since(t0), path);
   return {f.at(0), f.at(1), f.at(2)};
+}
+
+int64_t pretrain_batch_size(int64_t pixels) {
+  return std::clamp<int64_t>(128 * 64 * 64 / std::max<int64_t>(pixels, 1), 8, 128);
 }
 
 }  // namespace hpt::trainer

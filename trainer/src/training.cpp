@@ -182,6 +182,10 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     fused.emplace(head, inputs, to_vector(train.labels), sampler.batch_size(), step_options);
     fused_adam.emplace(flat[0], flat[0].grad());
   }
+  // epochs x steps, saturating: epochs may be as large as an int64 (early stopping ends it).
+  const int64_t total_steps = o.epochs > std::numeric_limits<int64_t>::max() / steps
+                                  ? std::numeric_limits<int64_t>::max()
+                                  : o.epochs * steps;
   PairSet val_pairs;
   const torch::Tensor val_inputs = to_device(val.inputs, o.device);
   std::function<double()> score = validate;
@@ -203,7 +207,7 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions(o.device).dtype(torch::kFloat64));
     double fused_loss_sum = 0;
     for (int64_t step = 0; step < steps; ++step) {
-      const double lr = scheduled_lr(o, (epoch - 1) * steps + step, o.epochs * steps);
+      const double lr = scheduled_lr(o, (epoch - 1) * steps + step, total_steps);
       if (fused) {
         fused_loss_sum += fused->run(sampler.next());
         fused_adam->step(lr);

@@ -13,6 +13,11 @@
 
 namespace hpt::trainer {
 
+// The pretraining batch for images of pixels pixels each: 128 up to 64 x 64, then fewer in
+// proportion, at least 8 (a batch of 128 images of 2048 x 2048 needed about 9 GB a layer, and
+// the kernel killed the run without a word).
+int64_t pretrain_batch_size(int64_t pixels);
+
 // The built-in CNN pretrained by classification on dataset.train for config.pretrain_epochs
 // (seeded by config.seed; a CosFace classifier, so that its features compare by angle), loaded from or saved to the cache (keyed by the dataset
 // fingerprint and the CNN options), trained on and returned on device.
