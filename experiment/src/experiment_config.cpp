@@ -500,8 +500,12 @@ ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& fil
   ExperimentConfig c;
   c.origins.merge(read_table(experiment_table(), node, ConfigPath{file, ""}, c));
   if (c.classes_per_batch * c.images_per_class > k_max_batch) {  // Each at most k_max_batch / 2.
-    const char* key =
-        c.origins.count("images_per_class") ? "images_per_class" : "classes_per_batch";
+    // The key the config set; of two set, the larger (4096 x 4 names classes_per_batch).
+    const bool both = c.origins.count("images_per_class") && c.origins.count("classes_per_batch");
+    const char* key = both ? (c.images_per_class > c.classes_per_batch ? "images_per_class"
+                                                                       : "classes_per_batch")
+                      : c.origins.count("images_per_class") ? "images_per_class"
+                                                            : "classes_per_batch";
     throw ConfigError(fmt::format(
         "{}: classes_per_batch x images_per_class must be at most {} (the triplet loss holds a "
         "batch x batch distance matrix), got {} x {}",

@@ -127,6 +127,10 @@ TEST_CASE("sizes that allocate have a ceiling", "[experiment]") {
         "(the triplet loss holds a batch x batch distance matrix), got 8 x 2000");
   CHECK_THAT(error_of(k_dataset + "classes_per_batch: 4000\n"),
              Catch::Contains("x.yaml:2: classes_per_batch: classes_per_batch x images_per_class"));
+  // Both set: the larger is named (it named images_per_class, which the user had not changed).
+  CHECK_THAT(error_of(k_dataset + "classes_per_batch: 4096\nimages_per_class: 4\n"),
+             Catch::StartsWith("x.yaml:2: classes_per_batch: classes_per_batch x "
+                               "images_per_class must be at most 8192"));
   const auto largest = parse(k_dataset +
                              "classes_per_batch: 1024\nimages_per_class: 8\n"
                              "embedding_dim: 16384\n");
