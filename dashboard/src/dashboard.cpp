@@ -285,9 +285,7 @@ Dashboard::Watched& Dashboard::sync_locked(Watched& w) {
     }
     const auto now = std::find_if(snapshot->begin(), snapshot->end(),
                                   [&](const FrozenTrial& t) { return t.id == probe->id; });
-    return now == snapshot->end() || now->number != probe->number ||
-           now->datetime_start != probe->datetime_start ||
-           now->datetime_complete != probe->datetime_complete;
+    return now == snapshot->end() || !same_finished_trial(*probe, *now);
   };
   if (remade()) {
     const StudyInfo study = w.watch.study();

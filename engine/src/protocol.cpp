@@ -304,6 +304,18 @@ WorkerLine error_line(const std::string& problem, const std::string& line) {
   return out;
 }
 
+// Whether text holds at least n digits in a row (a second parse is needed only then).
+bool has_digit_run(const std::string& text, size_t n) {
+  size_t run = 0;
+  for (const char c : text) {
+    run = c >= '0' && c <= '9' ? run + 1 : 0;
+    if (run >= n) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // The first integer literal under the top-level key "user_attrs" that is beyond 64 bits (as
 // written), read with nlohmann's SAX parser, which hands over a number's text; "" if none.
 class BigIntegerInAttrs : public nlohmann::json_sax<Json> {
@@ -432,7 +444,7 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
     return error_line(problem, line);
   }
   out.kind = WorkerLine::Kind::Message;
-  if (!out.message.user_attrs.empty()) {
+  if (!out.message.user_attrs.empty() && has_digit_run(line, 19)) {  // 2^63 has 19 digits.
     BigIntegerInAttrs scan;  // (A line with NaN tokens does not parse as plain JSON: skipped.)
     Json::sax_parse(line, &scan);
     if (!scan.found.empty()) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "hpt/storage/storage.hpp"
+
 namespace hpt {
 
 std::shared_ptr<std::vector<FrozenTrial>> TrialCache::refresh(const Reader& read) {
@@ -35,9 +37,7 @@ std::shared_ptr<std::vector<FrozenTrial>> TrialCache::refresh(const Reader& read
       // made again (its trials' ids reused: SQLite gives a deleted row's id again).
       const FrozenTrial& cached = trials[it->second];
       if (probe && t.id == probe->id) {
-        probe_holds = t.number == cached.number && t.state == cached.state &&
-                      t.datetime_start == cached.datetime_start &&
-                      t.datetime_complete == cached.datetime_complete;
+        probe_holds = same_finished_trial(cached, t);
         continue;  // Kept as cached while it holds.
       }
       trials[it->second] = std::move(t);
@@ -61,6 +61,12 @@ std::shared_ptr<std::vector<FrozenTrial>> TrialCache::refresh(const Reader& read
     }
   }
   return m_trials;
+}
+
+bool same_finished_trial(const FrozenTrial& was, const FrozenTrial& now) {
+  return now.number == was.number && now.state == was.state &&
+         now.datetime_start == was.datetime_start &&
+         now.datetime_complete == was.datetime_complete;
 }
 
 std::vector<FrozenTrial> trials_in_states(const std::vector<FrozenTrial>& trials,

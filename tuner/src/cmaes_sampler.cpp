@@ -236,7 +236,7 @@ Generations generations_of(std::vector<std::pair<const FrozenTrial*, double>> fi
 
 CmaEsSampler::CmaEsSampler(CmaEsOptions options, uint64_t seed)
     : m_options(std::move(options)), m_seed(seed) {
-  m_independent = make_sampler(m_options.independent.type, m_options.independent.options, seed, {});
+  m_independent = make_sampler(m_options.independent, seed);
 }
 
 CmaEsSampler::~CmaEsSampler() = default;

@@ -26,6 +26,50 @@ double sqd(const std::vector<bool>& is_categorical, size_t k, double a, double b
   return is_categorical[k] ? (a != b ? 1.0 : 0.0) : (a - b) * (a - b);
 }
 
+// The distance the kernel sees between points a and b: sum over k of ils_k sqd_k(a, b).
+double scaled_sqd(const GpKernelParams& p, const std::vector<bool>& is_categorical,
+                  const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0.0;
+  for (size_t k = 0; k < is_categorical.size(); ++k) {
+    s += p.inverse_squared_lengthscales[k] * sqd(is_categorical, k, a[k], b[k]);
+  }
+  return s;
+}
+
+// The covariance K + noise I of data.x (n x n, row-major), and the scaled distances into r
+// when r is not null.
+std::vector<double> covariance(const GpData& data, const GpKernelParams& p,
+                               std::vector<double>* r = nullptr) {
+  const size_t n = data.x.size();
+  std::vector<double> c(n * n);
+  if (r != nullptr) {
+    r->assign(n * n, 0.0);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j <= i; ++j) {
+      const double dist = i == j ? 0.0 : scaled_sqd(p, data.is_categorical, data.x[i], data.x[j]);
+      c[i * n + j] = c[j * n + i] = p.kernel_scale * matern52(dist);
+      if (r != nullptr) {
+        (*r)[i * n + j] = (*r)[j * n + i] = dist;
+      }
+    }
+    c[i * n + i] += p.noise_var;
+  }
+  return c;
+}
+
+// -log p(y | x) without its constant, from the covariance's Cholesky factor l and
+// alpha = C^-1 y: sum of log l_ii + y . alpha / 2.
+double neg_log_likelihood(const std::vector<double>& l, const std::vector<double>& alpha,
+                          const std::vector<double>& y) {
+  const size_t n = y.size();
+  double out = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    out += std::log(l[i * n + i]) + 0.5 * y[i] * alpha[i];
+  }
+  return out;
+}
+
 // In-place lower Cholesky factor of the n x n row-major a; false if a is not positive definite.
 bool cholesky(std::vector<double>& a, size_t n) {
   for (size_t j = 0; j < n; ++j) {
@@ -93,33 +137,14 @@ double gp_fit_loss(const GpData& data, const std::vector<double>& raw, bool dete
   const size_t d = data.is_categorical.size();
   const GpKernelParams p = params_of(raw, d, deterministic);
   // The scaled squared distances r and the covariance C = K + noise I.
-  std::vector<double> r(n * n, 0.0);
-  std::vector<double> c(n * n);
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      double s = 0.0;
-      for (size_t k = 0; k < d; ++k) {
-        s += p.inverse_squared_lengthscales[k] * sqd(data.is_categorical, k, data.x[i][k],
-                                                     data.x[j][k]);
-      }
-      r[i * n + j] = r[j * n + i] = s;
-    }
-  }
-  for (size_t i = 0; i < n * n; ++i) {
-    c[i] = p.kernel_scale * matern52(r[i]);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    c[i * n + i] += p.noise_var;
-  }
+  std::vector<double> r;
+  const std::vector<double> c = covariance(data, p, &r);
   std::vector<double> l = c;
   if (!cholesky(l, n)) {
     return std::numeric_limits<double>::infinity();
   }
   const std::vector<double> alpha = solve(l, n, data.y);
-  double loss = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    loss += std::log(l[i * n + i]) + 0.5 * data.y[i] * alpha[i];
-  }
+  double loss = neg_log_likelihood(l, alpha, data.y);
   // Optuna's prior (prior.py), negated.
   for (double ils : p.inverse_squared_lengthscales) {
     loss += 0.1 / ils + 0.1 * ils;
@@ -206,23 +231,9 @@ GpRegressor::GpRegressor(GpData data, GpKernelParams params)
   factor();
 }
 
-double GpRegressor::kernel(const std::vector<double>& a, const std::vector<double>& b) const {
-  double r = 0.0;
-  for (size_t k = 0; k < a.size(); ++k) {
-    r += m_params.inverse_squared_lengthscales[k] * sqd(m_data.is_categorical, k, a[k], b[k]);
-  }
-  return m_params.kernel_scale * matern52(r);
-}
-
 void GpRegressor::factor() {
   const size_t n = m_data.x.size();
-  m_chol.assign(n * n, 0.0);
-  for (size_t i = 0; i < n; ++i) {
-    for (size_t j = 0; j <= i; ++j) {
-      m_chol[i * n + j] = m_chol[j * n + i] = kernel(m_data.x[i], m_data.x[j]);
-    }
-    m_chol[i * n + i] += m_params.noise_var;
-  }
+  m_chol = covariance(m_data, m_params);
   if (!cholesky(m_chol, n)) {
     throw std::runtime_error("the Gaussian process covariance is not positive definite");
   }
@@ -236,13 +247,8 @@ void GpRegressor::posterior(const std::vector<double>& x, double& mean, double& 
   std::vector<double> k(n);
   std::vector<double> r(n);
   for (size_t i = 0; i < n; ++i) {
-    double s = 0.0;
-    for (size_t j = 0; j < d; ++j) {
-      s += m_params.inverse_squared_lengthscales[j] *
-           sqd(m_data.is_categorical, j, x[j], m_data.x[i][j]);
-    }
-    r[i] = s;
-    k[i] = m_params.kernel_scale * matern52(s);
+    r[i] = scaled_sqd(m_params, m_data.is_categorical, x, m_data.x[i]);
+    k[i] = m_params.kernel_scale * matern52(r[i]);
   }
   mean = 0.0;
   for (size_t i = 0; i < n; ++i) {
@@ -302,12 +308,7 @@ std::vector<double> GpRegressor::add_believed_points(
 }
 
 double GpRegressor::marginal_log_likelihood() const {
-  const size_t n = m_data.x.size();
-  double out = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    out -= std::log(m_chol[i * n + i]) + 0.5 * m_data.y[i] * m_alpha[i];
-  }
-  return out;
+  return -neg_log_likelihood(m_chol, m_alpha, m_data.y);
 }
 
 std::vector<double> GpRegressor::length_scales() const {

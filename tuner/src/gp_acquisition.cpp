@@ -8,6 +8,7 @@
 #include "hpt/tuner/lbfgs.hpp"
 #include "hpt/tuner/param_transform.hpp"
 #include "hpt/tuner/qmc_sequence.hpp"
+#include "hpt/tuner/truncnorm.hpp"
 
 namespace hpt {
 
@@ -227,19 +228,12 @@ void local_search(const Scored& acqf, const std::vector<GpDimension>& space,
 
 double standard_log_ei(double z, double* dz) {
   // ei(z) = z Phi(z) + phi(z); d log ei / dz = Phi(z) / ei(z).
-  double log_ei = 0.0;
-  double log_cdf = 0.0;
-  if (z >= -25.0) {
-    const double cdf = 0.5 * std::erfc(-k_sqrt_half * z);
-    log_ei = std::log(z * cdf + std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI));
-    log_cdf = std::log(cdf);
-  } else {
-    const double cx = erfcx(-k_sqrt_half * z);
-    log_ei = -0.5 * z * z - k_log_sqrt_2pi + std::log1p(k_sqrt_half_pi * z * cx);
-    log_cdf = std::log(0.5 * cx) - 0.5 * z * z;
-  }
+  const double log_ei =
+      z >= -25.0 ? std::log(z * truncnorm::ndtr(z) + std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI))
+                 : -0.5 * z * z - k_log_sqrt_2pi +
+                       std::log1p(k_sqrt_half_pi * z * erfcx(-k_sqrt_half * z));
   if (dz != nullptr) {
-    *dz = std::exp(log_cdf - log_ei);
+    *dz = std::exp(truncnorm::log_ndtr(z) - log_ei);
   }
   return log_ei;
 }

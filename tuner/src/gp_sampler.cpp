@@ -128,8 +128,7 @@ GpOptions gp_options_from_json(const Json& json, const SearchSpace& space) {
 GpSampler::GpSampler(GpOptions options, uint64_t seed)
     : m_options(std::move(options)),
       m_seed(seed),
-      m_independent(
-          make_sampler(m_options.independent.type, m_options.independent.options, seed, {})) {}
+      m_independent(make_sampler(m_options.independent, seed)) {}
 
 GpSampler::~GpSampler() = default;
 
@@ -185,17 +184,16 @@ std::map<std::string, double> GpSampler::sample(const SearchSpace& space,
   double threshold = data.y[best];
   const std::vector<double> best_x = data.x[best];
   const GpKernelParams kernel = fit_gp_kernel_params(data, m_options.deterministic_objective);
-  const std::vector<std::vector<double>> finished = data.x;
-  GpRegressor gp(std::move(data), kernel);
-  // A running trial believed better than the best raises the bar as a finished one would.
-  for (double believed : gp.add_believed_points(running)) {
-    threshold = std::max(threshold, believed);
-  }
   // Not where a trial runs (nor, for a deterministic objective, where one finished): in a
   // space of ints and categoricals the acquisition's maximum often lies there.
   std::vector<std::vector<double>> excluded = running;
   if (m_options.deterministic_objective) {
-    excluded.insert(excluded.end(), finished.begin(), finished.end());
+    excluded.insert(excluded.end(), data.x.begin(), data.x.end());
+  }
+  GpRegressor gp(std::move(data), kernel);
+  // A running trial believed better than the best raises the bar as a finished one would.
+  for (double believed : gp.add_believed_points(running)) {
+    threshold = std::max(threshold, believed);
   }
   Rng rng(derive_seed(m_seed, ctx.trial_number, "gp"));
   const std::vector<double> x =

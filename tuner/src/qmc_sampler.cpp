@@ -52,8 +52,7 @@ QmcOptions qmc_options_from_json(const Json& json, const SearchSpace& space) {
 QmcSampler::QmcSampler(QmcOptions options, uint64_t seed)
     : m_options(std::move(options)),
       m_seed(seed),
-      m_independent(
-          make_sampler(m_options.independent.type, m_options.independent.options, seed, {})) {}
+      m_independent(make_sampler(m_options.independent, seed)) {}
 
 QmcSampler::~QmcSampler() = default;
 

@@ -45,6 +45,10 @@ SamplerChoice read_independent_sampler(OptionReader& r, const std::string& what,
   return out;
 }
 
+std::unique_ptr<Sampler> make_sampler(const SamplerChoice& choice, uint64_t seed) {
+  return make_sampler(choice.type, choice.options, seed, {});
+}
+
 std::map<std::string, double> sample_rest(Sampler& independent, const SearchSpace& space,
                                           const std::vector<size_t>& taken,
                                           const SampleContext& ctx) {

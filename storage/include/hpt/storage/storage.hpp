@@ -181,6 +181,11 @@ class Storage {
   virtual void save_copy(const std::string& path) = 0;
 };
 
+// Whether now is still the finished trial was (the same number, state and times): a finished
+// trial never changes, so another one under its id means its study was deleted and made again
+// (SQLite gives a deleted row's id again). The trial cache and the dashboard both judge by it.
+bool same_finished_trial(const FrozenTrial& was, const FrozenTrial& now);
+
 // What trials hold that hpt could not read (each one's k_read_problems_attr): how many trials,
 // and the first such trial's number and first problem; std::nullopt when none does.
 struct ReadProblems {

@@ -56,7 +56,6 @@ class GpRegressor {
 
  private:
   void factor();  // m_chol and m_alpha from m_data and m_params.
-  double kernel(const std::vector<double>& a, const std::vector<double>& b) const;
 
   GpData m_data;
   GpKernelParams m_params;

@@ -91,5 +91,7 @@ const std::vector<std::string>& sampler_types();
 // Throws std::invalid_argument naming an unknown type or option.
 std::unique_ptr<Sampler> make_sampler(const std::string& type, const Json& options, uint64_t seed,
                                       const SearchSpace& space);
+// The independent sampler choice names, with the study's seed (CMA-ES's, QMC's and the GP's).
+std::unique_ptr<Sampler> make_sampler(const SamplerChoice& choice, uint64_t seed);
 
 }  // namespace hpt
