@@ -253,6 +253,8 @@ nlohmann::json print_table(const Table<Config>& table, const Config& c) {
 }
 
 const ValidValues k_fraction{{{0, 1, false, true}}, false, "in [0, 1)"};
+// A held-out split of 0 images cannot be evaluated: refused here, not after loading.
+const ValidValues k_split_fraction{{{0, 1, true, true}}, false, "in (0, 1)"};
 // An epoch of more steps is a typo (1e12 ran without end or output; 0 is one pass).
 constexpr int64_t k_max_steps_per_epoch = 10000000;
 
@@ -267,8 +269,8 @@ const Table<DatasetConfig>& dataset_table() {
                                {{{0, 0}, {16, static_cast<double>(k_max_image_size)}},
                                 true,
                                 "0 (native) or 16 to 2048"}),  // k_max_image_size
-        double_key("val_fraction", &DatasetConfig::val_fraction, k_fraction),
-        double_key("test_fraction", &DatasetConfig::test_fraction, k_fraction),
+        double_key("val_fraction", &DatasetConfig::val_fraction, k_split_fraction),
+        double_key("test_fraction", &DatasetConfig::test_fraction, k_split_fraction),
     };
     t[0].required = t[1].required = true;
     return t;

@@ -223,6 +223,11 @@ TEST_CASE("the key table drives keys, printing and origins", "[experiment][keys]
         "x.yaml:1: dataset.image_size: must be 0 (native) or 16 to 2048, got 100000");
   CHECK(error_of("dataset: {format: idx, path: /d, val_fraction: 0.5, test_fraction: 0.5}\n") ==
         "x.yaml:1: dataset: val_fraction + test_fraction must be < 1, got 1");
+  // A split of no images cannot be evaluated: refused at parse, not after loading the images.
+  CHECK(error_of("dataset: {format: idx, path: /d, val_fraction: 0}\n") ==
+        "x.yaml:1: dataset.val_fraction: must be in (0, 1), got 0");
+  CHECK(error_of("dataset: {format: idx, path: /d, test_fraction: 0.0}\n") ==
+        "x.yaml:1: dataset.test_fraction: must be in (0, 1), got 0");
 }
 
 // Nested keys have origins too ("dataset.path"), and input_path_problems names the key and
@@ -319,7 +324,7 @@ TEST_CASE("searched_range_problem", "[experiment][keys]") {
         "the range reaches 5, but margin must be in (0, 4]");
   CHECK(searched_range_problem("learning_rate", R{1e-4, 1, std::nullopt, false}).empty());
   CHECK(searched_range_problem("dataset.val_fraction", R{0, 2, 1.0, true}) ==
-        "the range reaches 1, but dataset.val_fraction must be in [0, 1)");
+        "the range reaches 0, but dataset.val_fraction must be in (0, 1)");
   CHECK(searched_range_problem("loss", R{0, 1, 1.0, true}).empty());     // Not a number.
   CHECK(searched_range_problem("no_such", R{0, 1, 1.0, true}).empty());  // setting_problem's.
 }

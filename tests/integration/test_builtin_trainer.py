@@ -236,15 +236,28 @@ class BuiltinTrainerTest(TinyIdxTest):
             self.assertFalse(os.path.exists(os.path.join(self.dir, "m", "metrics.json")))
 
     def test_train_refuses_missing_inputs_as_settings(self):
-        """A dataset path or feature extractor that does not exist is a setting's mistake: one line
-        naming file:line: key, exit 2 (as `hpt --config` refuses it; it was 1), nothing written."""
+        """A dataset path or feature extractor that does not exist, or a dataset whose content the
+        trainer refuses (an image that does not decode, one class), is a setting's mistake: one
+        line naming file:line: key, exit 2 (as `hpt --config` refuses it; it was 1), nothing
+        written."""
         pgm = os.path.join(self.dir, "a.pgm")
         with open(pgm, "wb") as f:
             f.write(b"P5 1 1 255\n\0")
+        rng = random.Random(5)
+        corrupt, single = os.path.join(self.dir, "corrupt"), os.path.join(self.dir, "single")
+        for c in range(2):
+            for root in (corrupt, single) if c == 0 else (corrupt,):
+                os.makedirs(os.path.join(root, f"c{c}"))
+                for i in range(6):
+                    write_png(os.path.join(root, f"c{c}", f"{i}.png"), class_image(c, rng))
+        with open(os.path.join(corrupt, "c1", "bad.png"), "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n not really a png")
         cases = [(f"dataset: {{format: idx, path: {self.dir}/nodata}}", 1, "dataset.path: no such folder"),
                  (f"dataset: {{format: folder, path: {pgm}}}", 1, "is not a folder"),
                  (f"dataset: {{format: idx, path: {self.data}}}\nfeature_extractor: {self.dir}/none.pt",
-                  2, "feature_extractor: no such file")]
+                  2, "feature_extractor: no such file"),
+                 (f"dataset: {{format: folder, path: {corrupt}}}", 1, "dataset.path: cannot decode image "),
+                 (f"dataset: {{format: folder, path: {single}}}", 1, "dataset.path: ")]
         for text, line, message in cases:
             with self.subTest(message=message):
                 exp = os.path.join(self.dir, "exp.yaml")

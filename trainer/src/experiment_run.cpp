@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <new>
 #include <ostream>
 
 #include "hpt/io/atomic_file.hpp"
@@ -110,22 +111,25 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
   try {
     dataset = load_dataset(o);
   } catch (const DatasetProblemError& e) {
-    throw std::runtime_error(origin_of(config, e.problem().key) + ": " + e.problem().message);
+    // What the data holds is the dataset setting's mistake: exit 2, as the study's check says.
+    throw ConfigError(origin_of(config, e.problem().key) + ": " + e.problem().message);
+  } catch (const std::bad_alloc&) {
+    throw;  // Out of memory is not the dataset's fault.
   } catch (const std::filesystem::filesystem_error& e) {
     const std::string path = e.path1().string();
     if (!o.cache_dir.empty() && path.rfind(o.cache_dir, 0) == 0) {  // A full disk, ...
       throw std::runtime_error(
           fmt::format("cannot write the image cache '{}': {}", path, e.code().message()));
     }
-    throw std::runtime_error(fmt::format(
-        "{}: cannot read '{}': {}", origin_of(config, "dataset.path"), path, e.code().message()));
+    throw ConfigError(fmt::format("{}: cannot read '{}': {}", origin_of(config, "dataset.path"),
+                                  path, e.code().message()));
   } catch (const std::exception& e) {
-    throw std::runtime_error(origin_of(config, "dataset.path") + ": " + e.what());
+    throw ConfigError(origin_of(config, "dataset.path") + ": " + e.what());
   }
   result.timings["load_dataset"] = seconds_since(t0);
   for (const char* key : {"dataset.val_fraction", "dataset.test_fraction"}) {
     if (!dataset.split_by_fractions && config.origins.count(key) != 0) {
-      throw std::runtime_error(fmt::format(
+      throw ConfigError(fmt::format(
           "{}: has no effect on this {} dataset: its held-out images ({}) are split evenly into "
           "validation and test; the fractions split one pool (a folder dataset, or idx files "
           "without t10k files): remove it",
@@ -152,7 +156,7 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
     problem = image_side_problem(dataset, config.dataset.image_size);
   }
   if (problem) {
-    throw std::runtime_error(origin_of(config, problem->key) + ": " + problem->message);
+    throw ConfigError(origin_of(config, problem->key) + ": " + problem->message);
   }
   const auto counts = class_counts(dataset.train, dataset.class_names.size());
   log << batch_note(config, counts) << warmup_note(config, counts);
