@@ -91,4 +91,23 @@ trainer::DeviceSupport trainer_device_support(const std::string& trainer_exe) {
       trainer_exe, status));
 }
 
+std::string trainer_threads_note(const StudyConfig& config, int at_once, int cores) {
+  if (!config.builtin_trainer() || config.search_space_has("threads") ||
+      !config.fixed.is_object() || !config.fixed.contains("threads")) {
+    return "";
+  }
+  const Json& t = config.fixed["threads"];
+  const int64_t threads = t.is_number_integer() ? t.get<int64_t>() : 0;  // 0: LibTorch's default.
+  const int64_t total = threads * std::max(1, at_once);
+  if (threads <= 0 || total <= cores) {
+    return "";
+  }
+  return fmt::format(
+      "{}: fixed.threads: {} threads a trial x {} trials at once = {} threads on {} cores: they "
+      "spin against each other and slow every trial; set threads: {} or leave it out (hpt then "
+      "gives each trial cores / trials at once)",
+      config.file, threads, std::max(1, at_once), total, cores,
+      std::max(1, cores / std::max(1, at_once)));
+}
+
 }  // namespace hpt

@@ -460,6 +460,10 @@ void Orchestrator::preflight() {
         "most {}",
         m_config.jobs, m_gpus.capacity(), trials_at_once()));
   }
+  if (const std::string note = trainer_threads_note(m_config, trials_at_once(), usable_cores());
+      !note.empty()) {
+    m_progress.note("warning: " + note);
+  }
 }
 
 void Orchestrator::open_study() {

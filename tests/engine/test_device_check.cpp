@@ -66,3 +66,31 @@ TEST_CASE("trainer_device_support asks the trainer", "[device_check]") {
   CHECK_THROWS_WITH(hpt::trainer_device_support(dir.file("missing")),
                     Catch::StartsWith("the built-in trainer: cannot ask"));
 }
+
+// A fixed `threads` times the trials at once beyond the cores is named with what to set; a
+// searched, absent or default (0) one, a command objective, or one that fits, is not.
+TEST_CASE("trainer_threads_note", "[device_check]") {
+  const auto builtin = [](const std::string& fixed, const std::string& space) {
+    std::string f = fixed;
+    f.insert(1, "dataset: {format: idx, path: /}, ");
+    return hpt::parse_study_config(
+        "study: {name: s, storage: s.db}\nfixed: " + f + "\nsearch_space: " + space + "\n",
+        "cfg.yaml");
+  };
+  const std::string x = "{dropout: {type: float, low: 0, high: 0.5}}";
+  CHECK(hpt::trainer_threads_note(builtin("{threads: 2}", x), 2, 2) ==
+        "cfg.yaml: fixed.threads: 2 threads a trial x 2 trials at once = 4 threads on 2 cores: "
+        "they spin against each other and slow every trial; set threads: 1 or leave it out (hpt "
+        "then gives each trial cores / trials at once)");
+  CHECK(hpt::trainer_threads_note(builtin("{threads: 64}", x), 1, 16).find(
+            "64 threads a trial x 1 trials at once = 64 threads on 16 cores") != std::string::npos);
+  CHECK(hpt::trainer_threads_note(builtin("{threads: 64}", x), 1, 16).find("set threads: 16") !=
+        std::string::npos);
+  CHECK(hpt::trainer_threads_note(builtin("{threads: 1}", x), 2, 2).empty());
+  CHECK(hpt::trainer_threads_note(builtin("{threads: 0}", x), 4, 2).empty());
+  CHECK(hpt::trainer_threads_note(builtin("{}", x), 4, 2).empty());
+  CHECK(hpt::trainer_threads_note(
+            builtin("{}", "{threads: {type: int, low: 1, high: 8}}"), 4, 2).empty());
+  CHECK(hpt::trainer_threads_note(study("{threads: 8}", "{x: {type: float, low: 0, high: 1}}"), 4, 2)
+            .empty());  // A command.
+}

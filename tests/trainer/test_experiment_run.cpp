@@ -12,6 +12,7 @@
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/experiment/experiment_config.hpp"
+#include "hpt/io/usable_cores.hpp"
 #include "hpt/trainer/experiment_run.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "support/temp_dir.hpp"
@@ -322,6 +323,29 @@ TEST_CASE("an unusable split is refused before pretraining", "[training][split]"
   CHECK_THROWS_WITH(run_experiment(ignored, RunOptions()),
                     Catch::StartsWith("exp.yaml:5: dataset.test_fraction: has no effect on this "
                                       "idx dataset: its held-out images (the t10k files)"));
+}
+
+// More threads than the cores this process may use is said in the run's log, naming the key.
+TEST_CASE("threads beyond the cores are noted", "[training][threads]") {
+  hpt::test::TempDir tmp("threads-note");
+  const int cores = hpt::usable_cores();
+  const ExperimentConfig c = parse_experiment(
+      YAML::Load(fmt::format("dataset: {{format: folder, path: {}}}\nthreads: {}\n",
+                             tmp.path().string(), cores + 1)),
+      "exp.yaml");
+  std::ostringstream log;
+  RunOptions options;
+  options.log = &log;
+  CHECK_THROWS(run_experiment(c, options));  // An empty folder: no classes.
+  CHECK_THAT(log.str(), Catch::Contains(fmt::format("warning: exp.yaml:2: threads: {} threads on {} "
+                                                    "cores: they spin against each other",
+                                                    cores + 1, cores)));
+  ExperimentConfig fits = c;
+  fits.threads = cores;
+  std::ostringstream quiet;
+  options.log = &quiet;
+  CHECK_THROWS(run_experiment(fits, options));
+  CHECK_THAT(quiet.str(), !Catch::Contains("threads on"));
 }
 
 // An extractor whose features are all NaN or all inf stops the run with one line naming its

@@ -11,6 +11,7 @@
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/folder.hpp"
+#include "hpt/io/usable_cores.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/cpu_threads.hpp"
@@ -326,6 +327,12 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   const auto t_start = Clock::now();
   ExperimentResult result;
   use_cpu_threads(config.threads);
+  if (const int cores = usable_cores(); config.threads > cores) {
+    log << fmt::format(
+        "warning: {}: {} threads on {} cores: they spin against each other and slow the run; set "
+        "threads: {} or leave it out\n",
+        origin_of(config, "threads"), config.threads, cores, cores);
+  }
   const torch::Device device = resolve_device(config.device, origin_of(config, "device"));
   const auto autocast = autocast_dtype(config.precision, device, origin_of(config, "precision"));
   if (device.is_cuda()) {

@@ -18,6 +18,12 @@ namespace hpt {
 void check_trainer_devices(const StudyConfig& config,
                            const std::function<trainer::DeviceSupport()>& support);
 
+// "<file>: fixed.threads: T threads a trial x N trials at once = T*N threads on C cores: ..."
+// when a built-in-trainer study's fixed `threads` oversubscribes the cores (OpenMP threads that
+// outnumber the cores spin against each other and slow every trial), else "". A searched or
+// absent `threads` is not judged: without it hpt gives each trial cores / N.
+std::string trainer_threads_note(const StudyConfig& config, int at_once, int cores);
+
 // What the trainer at trainer_exe offers (`hpt-train devices`). Throws std::runtime_error when
 // it cannot say.
 trainer::DeviceSupport trainer_device_support(const std::string& trainer_exe);
