@@ -315,7 +315,13 @@ TimelineInfo get_timeline_info(const std::vector<FrozenTrial>& trials, Clock::ti
   std::stable_sort(started.begin(), started.end(),
                    [&](int a, int b) { return trials[a].number < trials[b].number; });
   if (started.empty()) {
-    info.note = "No trial has started yet.";
+    // Finished trials without a start time come from a tool that did not record it.
+    info.note = trials.empty() || std::all_of(trials.begin(), trials.end(),
+                                              [](const FrozenTrial& t) {
+                                                return t.state == TrialState::Waiting;
+                                              })
+                    ? "No trial has started yet."
+                    : "No trial has a start time: the tool that ran them did not record one.";
     return info;
   }
   // In seconds since the epoch, as doubles: the difference of two time points centuries apart

@@ -193,7 +193,14 @@ TEST_CASE("timeline bars", "[plot_info]") {
   CHECK(info.span == Approx(100));
   CHECK(info.note.empty());
 
-  CHECK_FALSE(hpt::reports::get_timeline_info({}, now).note.empty());
+  CHECK(hpt::reports::get_timeline_info({}, now).note == "No trial has started yet.");
+  // Finished trials without start times (another tool's rows) are not "not started yet".
+  std::vector<hpt::FrozenTrial> undated = {make_trial(0, TrialState::Complete, 1.0)};
+  undated[0].datetime_start.reset();
+  CHECK(hpt::reports::get_timeline_info(undated, now).note ==
+        "No trial has a start time: the tool that ran them did not record one.");
+  undated[0].state = TrialState::Waiting;
+  CHECK(hpt::reports::get_timeline_info(undated, now).note == "No trial has started yet.");
   // Starts centuries apart (a hostile database): seconds, no overflow into negative bars.
   std::vector<hpt::FrozenTrial> far = {make_trial(0, TrialState::Complete, 1.0),
                                        make_trial(1, TrialState::Complete, 1.0)};

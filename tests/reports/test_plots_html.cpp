@@ -230,7 +230,7 @@ TEST_CASE("timeline section", "[plots_html]") {
   }
   CHECK(section(hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials),
                 "timeline")
-            .find("No trial has started yet.") != std::string::npos);
+            .find("No trial has a start time") != std::string::npos);
   const auto mo = hpt::reports::render_plot_sections(
       mo_info({hpt::Direction::Minimize, hpt::Direction::Maximize}), hpt::test::mo_study(10));
   CHECK(section(mo, "timeline").find("<g class=\"bars\"") != std::string::npos);
