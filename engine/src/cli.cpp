@@ -234,13 +234,13 @@ std::string aligned_columns(const std::vector<std::vector<std::string>>& rows) {
   for (const auto& row : rows) {
     width.resize(std::max(width.size(), row.size()), 0);
     for (size_t i = 0; i < row.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
+      width[i] = std::max(width[i], display_width(row[i]));
     }
   }
   std::string out;
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size(); ++i) {
-      out += fmt::format("{:<{}}", row[i], width[i]) + (i + 1 < row.size() ? "  " : "\n");
+      out += pad_to(row[i], width[i]) + (i + 1 < row.size() ? "  " : "\n");
     }
   }
   return out;
@@ -651,12 +651,11 @@ int print_studies(const std::string& db, const std::string& format) {
     const int done = storage->count_trials(s.id, {TrialState::Complete, TrialState::Pruned});
     rows.push_back({terminal_text(s.name), directions_text(s.directions),
                     fmt::format("{} trial{} ({} finished)", n, n == 1 ? "" : "s", done)});
-    width = {std::max(width[0], utf8_length(rows.back()[0])),
+    width = {std::max(width[0], display_width(rows.back()[0])),
              std::max(width[1], rows.back()[1].size())};
   }
   for (const auto& [name, directions, counts] : rows) {  // Aligned columns, no trailing blanks.
-    std::cout << name << std::string(width[0] - utf8_length(name) + 2, ' ') << directions
-              << std::string(width[1] - directions.size() + 2, ' ') << counts << "\n";
+    std::cout << pad_to(name, width[0] + 2) << pad_to(directions, width[1] + 2) << counts << "\n";
   }
   return 0;
 }

@@ -56,4 +56,51 @@ size_t utf8_length(std::string_view text) {
   return n;
 }
 
+namespace {
+
+struct Range {
+  char32_t first, last;
+};
+
+// Unicode's East Asian Wide (W) and Fullwidth (F) blocks, as Markus Kuhn's wcwidth.
+constexpr Range k_wide[] = {
+    {0x1100, 0x115F},   {0x2329, 0x232A},   {0x2E80, 0x303E},   {0x3041, 0x33FF},
+    {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xAC00, 0xD7A3},
+    {0xF900, 0xFAFF},   {0xFE10, 0xFE19},   {0xFE30, 0xFE6F},   {0xFF00, 0xFF60},
+    {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F}, {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD},
+    {0x30000, 0x3FFFD}};
+// Combining marks, zero-width spaces and joiners, variation selectors.
+constexpr Range k_zero[] = {{0x0300, 0x036F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF},
+                            {0x200B, 0x200F}, {0x20D0, 0x20FF}, {0xFE00, 0xFE0F},
+                            {0xFE20, 0xFE2F}, {0xE0100, 0xE01EF}};
+
+template <size_t N>
+bool in(const Range (&ranges)[N], char32_t c) {
+  for (const Range& r : ranges) {
+    if (c >= r.first && c <= r.last) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+size_t display_width(std::string_view text) {
+  size_t width = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto [c, len] = decode_utf8(text, i);
+    width += len == 0 ? 1 : in(k_zero, c) ? 0 : in(k_wide, c) ? 2 : 1;
+    i += len == 0 ? 1 : len;
+  }
+  return width;
+}
+
+std::string pad_to(std::string_view text, size_t width) {
+  const size_t w = display_width(text);
+  std::string out(text);
+  out.append(w < width ? width - w : 0, ' ');
+  return out;
+}
+
 }  // namespace hpt

@@ -8,6 +8,7 @@
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/python_json.hpp"
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/io/utf8.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/storage/study_lookup.hpp"
 #include "hpt/tuner/importance.hpp"
@@ -60,7 +61,7 @@ std::string importance_text(Storage& storage, const std::string& study_name,
   }
   size_t width = 9;
   for (const auto& [name, v] : sorted) {
-    width = std::max(width, terminal_text(name).size());
+    width = std::max(width, display_width(terminal_text(name)));
   }
   // A multi-objective study's table says which objective it is for (the json stays a plain map).
   std::string out =
@@ -70,7 +71,7 @@ std::string importance_text(Storage& storage, const std::string& study_name,
           : "";
   out += fmt::format("{:<{}}  {:>10}\n", "parameter", width, "importance");
   for (const auto& [name, v] : sorted) {
-    out += fmt::format("{:<{}}  {:>10.4f}\n", terminal_text(name), width, v);
+    out += fmt::format("{}  {:>10.4f}\n", pad_to(terminal_text(name), width), v);
   }
   return out;
 }

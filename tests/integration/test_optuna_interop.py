@@ -2,6 +2,7 @@
 import json
 import os
 import subprocess
+import unicodedata
 import unittest
 
 from hpt_harness import (OBJECTIVES, PYTHON, TempDirTest, qmc_config, quadratic_config, run_bounded, run_hpt, state_counts, trials_json,
@@ -295,6 +296,46 @@ s.optimize(f, n_trials=25, catch=(ValueError,))
         states = state_counts(trials_json(db))
         self.assertEqual(states.get("FAIL"), 1)
         self.assertGreater(states.get("PRUNED", 0), 0)
+
+    def test_tables_align_wide_names(self):
+        """Names in CJK (two terminal columns a character) or with combining marks keep the
+        tables of `hpt studies`, `hpt trials` and `hpt importance` aligned: columns were padded
+        by bytes, so every column after such a name came out ragged."""
+        db = f"{self.dir}/wide.db"
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+for name in ("\u7814\u7a76", "plain-study-name"):
+    s = optuna.create_study(study_name=name, storage="sqlite:///{db}",
+                            sampler=optuna.samplers.RandomSampler(seed=1))
+    s.optimize(lambda t: t.suggest_float("\u5b66\u4e60\u7387", 0, 1) + t.suggest_float("cafe\u0301", 0, 2)
+               + t.suggest_float("x", 0, 3), n_trials=12)
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+        def columns(line):  # The terminal columns where each field after the first starts.
+            width, starts, gap = 0, [], False
+            for ch in line:
+                if ch == " ":
+                    gap = True
+                elif gap:
+                    starts.append(width)
+                    gap = False
+                width += 0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+            return starts
+
+        for args in (["studies", db], ["trials", db, "--study", "\u7814\u7a76"],
+                     ["importance", db, "--study", "\u7814\u7a76"]):
+            with self.subTest(verb=args[0]):
+                out = run_hpt(*args, check=True).stdout
+                lines = [line for line in out.splitlines() if line and not line.startswith("objective")]
+                self.assertGreater(len(lines), 1, out)
+                if args[0] == "importance":  # "name  value": the values end in one column.
+                    ends = {sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c)
+                                else 1 for c in line) for line in lines}
+                    self.assertEqual(len(ends), 1, out)
+                else:
+                    self.assertEqual(len({tuple(columns(line)[:2]) for line in lines}), 1, out)
 
 
 if __name__ == "__main__":
