@@ -107,23 +107,30 @@ void ascend_continuous(const Scored& acqf, const std::vector<size_t>& continuous
   }
   Point trial = x;
   std::vector<double> grad;
+  // The ascent follows the acquisition itself, which has a gradient everywhere (the search
+  // often starts at an excluded point: the best finished trial); where it ends is then scored
+  // with the exclusions.
   const LbfgsResult r = minimize_lbfgs(
       [&](const std::vector<double>& z, std::vector<double>& g) {
         for (size_t i = 0; i < continuous.size(); ++i) {
           trial[continuous[i]] = std::clamp(z[i] * scales[i], 0.0, 1.0);
         }
-        const double v = acqf(trial, &grad);
+        const double v = acqf.acqf(trial, &grad);
         for (size_t i = 0; i < continuous.size(); ++i) {
           g[i] = -grad[continuous[i]] * scales[i];
         }
         return -v;
       },
       z0, o);
-  if (r.iterations > 0 && -r.f > fx) {
-    for (size_t i = 0; i < continuous.size(); ++i) {
-      x[continuous[i]] = std::clamp(r.x[i] * scales[i], 0.0, 1.0);
-    }
-    fx = -r.f;
+  if (r.iterations == 0) {
+    return;
+  }
+  for (size_t i = 0; i < continuous.size(); ++i) {
+    trial[continuous[i]] = std::clamp(r.x[i] * scales[i], 0.0, 1.0);
+  }
+  if (const double v = acqf(trial); v > fx) {
+    x = trial;
+    fx = v;
   }
 }
 
