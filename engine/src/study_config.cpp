@@ -785,9 +785,13 @@ std::string study_storage_problem(const std::string& storage) {
     return problem;
   }
   try {
-    if (sqlite_file_of(storage) == ":memory:") {
+    const auto file = sqlite_file_of(storage);
+    if (file == ":memory:") {
       return "':memory:' is an in-memory database: the study would be lost when hpt exits; "
              "name a database file (e.g. study.db)";
+    }
+    if (const auto problem = file ? sqlite_side_file_problem(*file) : std::nullopt) {
+      return *file + ": " + *problem;  // Before the trials folder is judged by this name.
     }
   } catch (const StorageError& e) {
     return e.what();

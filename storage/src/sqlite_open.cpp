@@ -159,11 +159,19 @@ SQLite::Database open_validated(const std::string& path, bool read_only, bool ex
 std::optional<std::string> sqlite_side_file_problem(const std::string& path) {
   std::error_code ec;
   for (const std::string suffix : k_sqlite_side_suffixes) {
-    if (path.size() > suffix.size() &&
-        path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-        fs::is_regular_file(path.substr(0, path.size() - suffix.size()), ec)) {
-      return fmt::format("the SQLite {} file of {}, not a database", suffix,
-                         path.substr(0, path.size() - suffix.size()));
+    if (path.size() <= suffix.size() ||
+        path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string base = path.substr(0, path.size() - suffix.size());
+    if (fs::is_regular_file(base, ec)) {
+      return fmt::format("the SQLite {} file of {}, not a database", suffix, base);
+    }
+    if (!fs::exists(fs::symlink_status(path, ec))) {
+      return fmt::format(
+          "the name SQLite gives the {} file of {}: a database made here would be lost once {} "
+          "exists; name it otherwise",
+          suffix, base, base);
     }
   }
   return std::nullopt;

@@ -274,6 +274,28 @@ TEST_CASE("cli: --storage that cannot keep a study", "[cli]") {
   CHECK(uri.first == 2);
   CHECK_THAT(uri.second, Catch::StartsWith("hpt: error: --storage: 'file:r.db?mode=memory': SQLite "
                                            "URI filenames (file:...) are not taken"));
+  // A database's side file (tab completion's slip), with or without the database beside it:
+  // a usage mistake (exit 2) named before the trials folder is judged by that name.
+  for (const bool with_db : {true, false}) {
+    INFO(with_db);
+    std::filesystem::create_directories(dir.path() / "out");
+    if (with_db) {
+      std::ofstream(dir.file("out/s.db"));
+    }
+    std::filesystem::current_path(dir.path());
+    const auto side = run_hpt_capture(
+        {"--config", cfg, "--trials", "1", "--storage", "out/s.db-journal"});
+    std::filesystem::current_path(cwd);
+    CHECK(side.first == 2);
+    CHECK_THAT(side.second,
+               Catch::StartsWith(with_db ? "hpt: error: --storage: out/s.db-journal: the SQLite "
+                                           "-journal file of out/s.db, not a database"
+                                         : "hpt: error: --storage: out/s.db-journal: the name "
+                                           "SQLite gives the -journal file of out/s.db"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("out/s.db-journal")));
+    CHECK_FALSE(std::filesystem::exists(dir.file("out/s_trials")));
+    std::filesystem::remove_all(dir.path() / "out");
+  }
   std::vector<std::string> made;
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
     made.push_back(e.path().filename().string());

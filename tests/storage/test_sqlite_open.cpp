@@ -188,8 +188,19 @@ TEST_CASE("open_storage refuses a database's SQLite side files", "[storage][open
     CHECK(fs::exists(side) == existed);  // Nothing made.
   }
   CHECK(hpt::sqlite_side_file_problem(db) == std::nullopt);
-  CHECK(hpt::sqlite_side_file_problem(dir.file("lone.db-journal")) == std::nullopt);
-  CHECK_NOTHROW(hpt::open_storage(dir.file("lone.db-journal")));
+  // A new database under such a name is refused: it would be lost once lone.db exists.
+  const std::string lone = dir.file("lone.db-journal");
+  CHECK(hpt::sqlite_side_file_problem(lone) ==
+        "the name SQLite gives the -journal file of " + dir.file("lone.db") +
+            ": a database made here would be lost once " + dir.file("lone.db") +
+            " exists; name it otherwise");
+  CHECK_THROWS(hpt::open_storage(lone));
+  CHECK_FALSE(fs::exists(lone));
+  // An existing one alone is an ordinary database.
+  make_study_db(dir.file("made.db"));
+  fs::rename(dir.file("made.db"), lone);
+  CHECK(hpt::sqlite_side_file_problem(lone) == std::nullopt);
+  CHECK_NOTHROW(hpt::open_storage(lone));
   CHECK_NOTHROW(hpt::open_storage(db, true));  // The database itself still opens.
 }
 
