@@ -1615,7 +1615,10 @@ std::string check_study(const StudyConfig& config, const RunOptions& options, bo
         config.file, widest, n, k_max_arg_string - 1));
   }
   if (const std::string problem = folder_problem(dir); !problem.empty()) {
-    throw std::runtime_error(problem);  // It names the path.
+    // It names the path; and the key that chose it, when one did.
+    throw std::runtime_error(
+        config.trials_dir.empty() ? problem
+                                  : fmt::format("{}: study.trials_dir: {}", config.file, problem));
   }
   if (const std::string problem = trials_base_problem(config); !problem.empty()) {
     throw std::runtime_error(problem);

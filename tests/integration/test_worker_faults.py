@@ -386,7 +386,8 @@ class StudyFolderTest(TempDirTest):
         cfg = config(self.dir, ["/bin/sh", "-c", "echo '{\"value\": 1}'"], extra=f"trials_dir: {blocker}")
         proc = run_hpt("--config", cfg, "--trials", "1", timeout=60)
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertEqual(proc.stderr.strip(), f"hpt: error: cannot create '{blocker}/w': '{blocker}' is not a folder")
+        self.assertEqual(proc.stderr.strip(),
+                         f"hpt: error: {cfg}: study.trials_dir: cannot create '{blocker}/w': '{blocker}' is not a folder")
         with open(blocker) as f:
             self.assertEqual(f.read(), "precious\n")
         proc = run_hpt("--config", cfg, "--trials", "1", "--storage", f"{blocker}/w.db", timeout=60)
