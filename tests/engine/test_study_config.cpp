@@ -98,6 +98,9 @@ TEST_CASE("study config: bad inputs give one-line errors with place", "[config]"
        "unknown parameter type 'integer'"},
       {"objective: {command: [true]}\nstudy: {direction: up}\nsearch_space: {a: [1]}",
        "cfg.yaml:2: study.direction: direction must be 'minimize' or 'maximize', but got 'up'"},
+      {"objective: {command: [true]}\nstudy: {direction: Minimise}\nsearch_space: {a: [1]}",
+       "cfg.yaml:2: study.direction: direction must be 'minimize' or 'maximize', but got "
+       "'Minimise' (did you mean 'minimize'?)"},
       {"objective: {command: [true]}\nstudy: {jobs: 0}\nsearch_space: {a: [1]}",
        "study.jobs: must be in [1, 1024]"},
       {"objective: {command: [true]}\nsearch_space: {}", "the search space is empty"},

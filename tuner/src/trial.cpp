@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "hpt/io/did_you_mean.hpp"
+
 namespace hpt {
 
 std::string trial_state_name(TrialState s) {
@@ -58,7 +60,11 @@ Direction direction_from_name(const std::string& name) {
   if (up == "MAXIMIZE") {
     return Direction::Maximize;
   }
-  throw std::invalid_argument("direction must be 'minimize' or 'maximize', but got '" + name + "'");
+  std::string low = name;  // "Minimise", "MAXIMISE": the hint in the case Optuna spells.
+  std::transform(low.begin(), low.end(), low.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  throw std::invalid_argument("direction must be 'minimize' or 'maximize', but got '" + name + "'" +
+                              did_you_mean(low, {"minimize", "maximize"}));
 }
 
 bool is_better(double a, double b, Direction d) {
