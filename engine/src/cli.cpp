@@ -144,7 +144,7 @@ OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::
   }
   out.options.trainer_exe = trainer_executable();
   // The place an error names: the flag, or the config's key.
-  const std::string where = storage_url.empty() ? config_file + ": study.storage" : "--storage";
+  const std::string where = storage_url.empty() ? config.origin("study.storage") : "--storage";
   // A study may start a new database in a new folder (e.g. storage: out/study.db); one that
   // cannot be made is named first (the trials folder beside it would fail for the same reason).
   std::filesystem::path db_folder;

@@ -271,6 +271,7 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     if (const std::string problem = study_storage_problem(c.storage); !problem.empty()) {
       config_fail(at.child("storage"), node["storage"], problem);
     }
+    c.origins["study.storage"] = config_location(at.child("storage"), node["storage"]);
   }
   if (node["trials_dir"]) {
     c.trials_dir = read_string(node["trials_dir"], at.child("trials_dir"));
@@ -281,6 +282,7 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     if (const std::string problem = padding_problem(c.trials_dir); !problem.empty()) {
       config_fail(at.child("trials_dir"), node["trials_dir"], problem);
     }
+    c.origins["study.trials_dir"] = config_location(at.child("trials_dir"), node["trials_dir"]);
   }
   if (node["max_failures"]) {
     c.max_failures = static_cast<int>(read_int_in(node["max_failures"], at.child("max_failures"), 1,

@@ -311,7 +311,7 @@ TEST_CASE("cli: a database that cannot be opened names its place", "[cli]") {
                      << "}\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n";
   const auto from_config = run_hpt_capture({"--config", cfg, "--trials", "1"});
   CHECK(from_config.first == 1);
-  CHECK(from_config.second == "hpt: error: " + cfg + ": study.storage: " + dir.path().string() +
+  CHECK(from_config.second == "hpt: error: " + cfg + ":1: study.storage: " + dir.path().string() +
                                   ": is a directory, not a database file\n");
   const auto from_flag =
       run_hpt_capture({"--config", cfg, "--trials", "1", "--storage", dir.path().string()});

@@ -387,7 +387,7 @@ class StudyFolderTest(TempDirTest):
         proc = run_hpt("--config", cfg, "--trials", "1", timeout=60)
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertEqual(proc.stderr.strip(),
-                         f"hpt: error: {cfg}: study.trials_dir: cannot create '{blocker}/w': '{blocker}' is not a folder")
+                         f"hpt: error: {cfg}:6: study.trials_dir: cannot create '{blocker}/w': '{blocker}' is not a folder")
         with open(blocker) as f:
             self.assertEqual(f.read(), "precious\n")
         proc = run_hpt("--config", cfg, "--trials", "1", "--storage", f"{blocker}/w.db", timeout=60)

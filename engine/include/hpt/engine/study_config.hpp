@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,14 @@ struct StudyConfig {
   // Where trial directories (worker logs, artifacts) go; "" = next to a SQLite file, else
   // ./hpt_trials. Each trial gets <trials_dir>/<study>/<number>/.
   std::string trials_dir;
+  // Where some keys were set, as errors name them ("cfg.yaml:4: study.storage"), for problems
+  // found after loading (a database that cannot be made, a trials folder blocked).
+  std::map<std::string, std::string> origins;
+  // origins' entry for key, else "<file>: key".
+  std::string origin(const std::string& key) const {
+    const auto it = origins.find(key);
+    return it != origins.end() ? it->second : file + ": " + key;
+  }
   int max_failures = 20;  // FAIL trials in one run after which the study stops.
   // GPU device ids handed out to trials (each running trial gets gpus_per_trial of its own
   // through CUDA_VISIBLE_DEVICES and HPT_GPUS); empty: no GPU placement. With gpus and no
