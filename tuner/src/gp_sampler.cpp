@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -171,6 +172,11 @@ std::map<std::string, double> GpSampler::sample(const SearchSpace& space,
   }
   if (params.empty() || static_cast<int>(data.x.size()) < m_options.n_startup_trials ||
       data.x.empty()) {
+    return m_independent->sample(space, ctx);
+  }
+  if (std::adjacent_find(values.begin(), values.end(), std::not_equal_to<>()) == values.end()) {
+    // Every value the same (a plateau): the GP learns nothing, and its flat acquisition sent
+    // the search back to the best point again and again (39 repeats in 100 trials).
     return m_independent->sample(space, ctx);
   }
   data.y = standardized(values);
