@@ -121,6 +121,28 @@ OBJECTIVES = [
 ]
 
 
+def categorical(k, f):
+    """A 2-parameter objective of a k-choice categorical c (choices 0..k-1) and x."""
+    def objective(trial):
+        c = trial.suggest_categorical("c", list(range(k)))
+        if k == 8:
+            return f(c, trial.suggest_int("n", 1, 100))
+        return f(c, trial.suggest_float("x", -1, 1))
+    return objective
+
+
+# Same order and names as objectives.hpp's categorical_objectives() (BENCH_SET=categorical).
+CATEGORICAL = [
+    ("cat2-float", categorical(2, lambda c, x: (x - 0.7) ** 2 if c == 0 else 0.02 + (x + 0.2) ** 2), 0.0),
+    ("cat3-float", categorical(3, lambda c, x: (x - 0.3) ** 2 if c == 0 else
+                               (x + 0.5) ** 2 - 0.05 if c == 1 else 0.1 + x * x), -0.05),
+    ("cat50-float", categorical(50, lambda c, x: ((c * 17 + 5) % 50) / 50.0 + (x - 0.3) ** 2), 0.0),
+    ("cat8-int", categorical(8, lambda c, n: ((c * 5 + 3) % 8) / 8.0 + (n - 37) ** 2 / 10000.0), 0.0),
+]
+if os.environ.get("BENCH_SET") == "categorical":
+    OBJECTIVES = CATEGORICAL
+
+
 def make_sampler(seed):
     return {"cmaes": optuna.samplers.CmaEsSampler, "qmc": optuna.samplers.QMCSampler,
             "random": optuna.samplers.RandomSampler,

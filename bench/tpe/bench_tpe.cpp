@@ -51,7 +51,7 @@ bool selected(const std::string& name) {
 }
 
 int run_regret(int n_trials, int n_seeds, const Json& options, const std::string& type) {
-  for (const auto& obj : hpt::bench::objectives()) {
+  for (const auto& obj : hpt::bench::selected_set()) {
     if (!selected(obj.name)) {
       continue;
     }

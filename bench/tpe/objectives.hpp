@@ -2,6 +2,7 @@
 // Benchmark objectives (minimised, optimum value known); bench_optuna.py mirrors them.
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <string>
@@ -157,6 +158,51 @@ inline std::vector<Objective> objectives() {
                           0.02 * lr * batch * (opt == 0 ? 1.0 : 0.5);
                  }});
   return out;
+}
+
+// Few parameters, one of them categorical (bench/tpe/categorical.sh): where neighbour-distance
+// bandwidths tied a candidate's category to one good trial. Choice i is the number i.
+inline std::vector<Objective> categorical_objectives() {
+  const auto choices = [](int k) {
+    CategoricalDistribution c;
+    for (int i = 0; i < k; ++i) {
+      c.choices.push_back(Json(i));
+    }
+    return c;
+  };
+  const FloatDistribution unit{-1, 1, false, {}};
+  std::vector<Objective> out;
+  out.push_back({"cat2-float", {{"c", choices(2)}, {"x", unit}}, 0.0, [](const auto& p) {
+                   const double x = p.at("x");
+                   return p.at("c") == 0 ? (x - 0.7) * (x - 0.7) : 0.02 + (x + 0.2) * (x + 0.2);
+                 }});
+  out.push_back({"cat3-float", {{"c", choices(3)}, {"x", unit}}, -0.05, [](const auto& p) {
+                   const double x = p.at("x");
+                   const int c = static_cast<int>(p.at("c"));
+                   return c == 0   ? (x - 0.3) * (x - 0.3)
+                          : c == 1 ? (x + 0.5) * (x + 0.5) - 0.05
+                                   : 0.1 + x * x;
+                 }});
+  out.push_back({"cat50-float", {{"c", choices(50)}, {"x", unit}}, 0.0, [](const auto& p) {
+                   const int c = static_cast<int>(p.at("c"));
+                   const double x = p.at("x") - 0.3;
+                   return ((c * 17 + 5) % 50) / 50.0 + x * x;
+                 }});
+  out.push_back({"cat8-int",
+                 {{"c", choices(8)}, {"n", IntDistribution{1, 100, false, 1}}},
+                 0.0,
+                 [](const auto& p) {
+                   const int c = static_cast<int>(p.at("c"));
+                   const double n = p.at("n") - 37;
+                   return ((c * 5 + 3) % 8) / 8.0 + n * n / 10000.0;
+                 }});
+  return out;
+}
+
+// BENCH_SET=categorical: categorical_objectives(); otherwise objectives().
+inline std::vector<Objective> selected_set() {
+  const char* set = std::getenv("BENCH_SET");
+  return set && std::string(set) == "categorical" ? categorical_objectives() : objectives();
 }
 
 }  // namespace hpt::bench

@@ -162,6 +162,18 @@ TEST_CASE("gp with a deterministic objective samples float spaces", "[gp_sampler
   }
   auto mixed = gp(Json{{"deterministic_objective", true}}, 1, k_space);
   CHECK(best(run(*mixed, 40, k_space, objective)) < 0.05);
+  // The same start without the option: a trial RUNNING at the best finished point (jobs: 2,
+  // the optimum on a bound) crashed the next sample too.
+  const SearchSpace bound{{"x", FloatDistribution{0, 1, false, {}}},
+                          {"y", IntDistribution{0, 2, false, 1}}};
+  std::vector<FrozenTrial> history = {hpt::test::complete(0, -0.6, {{"x", 0.5}, {"y", 1}}),
+                                      hpt::test::complete(1, -1.2, {{"x", 1.0}, {"y", 2}}),
+                                      hpt::test::complete(2, -0.1, {{"x", 0.1}, {"y", 0}})};
+  history.push_back(
+      hpt::test::make_trial(3, TrialState::Running, std::nullopt, {{"x", 1.0}, {"y", 2}}));
+  const auto p = gp(Json{{"n_startup_trials", 2}}, 1, bound)
+                     ->sample(bound, SampleContext(Direction::Minimize, &history, 4));
+  CHECK(p != history.back().params);
 }
 
 // The values' scale changes nothing (standardised after dividing by the largest magnitude):
