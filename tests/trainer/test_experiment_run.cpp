@@ -377,7 +377,8 @@ TEST_CASE("an extractor going bad on a later batch is named by its key",
           "[training][torchscript]") {
   const std::string data = hpt::test::make_synthetic_idx("late-bad-extractor");
   const char* outputs[] = {"torch.zeros([1])", "torch.zeros([x.size(0), 16])"};
-  const char* problems[] = {"got shape [1] for a batch of", "where the first batch gave 8"};
+  const char* problems[] = {"got shape [1] for a batch of",
+                            "where hpt's probe batch (16 x 16 px) gave 8 features"};
   for (int i = 0; i < 2; ++i) {
     INFO(outputs[i]);
     torch::jit::Module m("LateBad");

@@ -280,3 +280,31 @@ TEST_CASE("feature cache build uses all cores, then restores the trial's threads
   CHECK(torch::get_num_threads() == 1);
   torch::set_num_threads(before);
 }
+
+// Frozen features that would not fit in memory (images x features x 4 bytes, by the decoded
+// images' rule) are refused before any is computed or cached, naming the extractor's key, the
+// feature count, the images and the bytes; a user's module of 2^20 features died in LibTorch's
+// allocator ("can't allocate memory", naming nothing) or was killed.
+TEST_CASE("frozen features beyond memory are refused before they are computed", "[cache]") {
+  const std::string root = fresh_cache("features-memory");
+  const Dataset ds = small_dataset("fp-memory");  // 14 images.
+  FeatureExtractor ex(BuiltinCnn(BuiltinCnnOptions().width(4)), InputSpec(), "cnn-memory");
+  ex.set_origin("exp.yaml:3: feature_extractor");
+  std::ostringstream log;
+  constexpr uint64_t k_bytes = 14 * 64 * 4;
+  CHECK_THROWS_WITH(
+      cached_features(ds, ex, nullptr, log, k_bytes - 1),
+      "exp.yaml:3: feature_extractor: the built-in CNN: it gives 64 features an image, and the "
+      "frozen features of the dataset's 14 images would take 3584 bytes (0.0 GB: 14 x 64 x 4), "
+      "more than this machine's 0.0 GB of memory; pool its output to fewer features, or use "
+      "fewer images");
+  CHECK_FALSE(fs::exists(root + "/features"));  // Nothing computed, nothing cached.
+  bool hit = true;
+  CHECK(cached_features(ds, ex, &hit, log, k_bytes)[0].size(1) == 64);  // Exactly fits.
+  CHECK_FALSE(hit);
+  CHECK(frozen_features_problem(1000000, int64_t{1} << 20, uint64_t{64} << 30) ==
+        "it gives 1048576 features an image, and the frozen features of the dataset's 1000000 "
+        "images would take 4194304000000 bytes (4194.3 GB: 1000000 x 1048576 x 4), more than "
+        "this machine's 68.7 GB of memory; pool its output to fewer features, or use fewer "
+        "images");
+}

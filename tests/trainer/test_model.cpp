@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <tuple>
 
@@ -15,13 +16,17 @@ using namespace hpt::trainer;
 namespace {
 
 // A TorchScript module built and saved by LibTorch itself (no Python): `methods` is its
-// TorchScript source; attributes are added as given. Returns the file's path.
+// TorchScript source; attributes and parameters are added as given. Returns the file's path.
 std::string script_file(const hpt::test::TempDir& dir, const std::string& name,
                         const std::string& methods,
-                        const std::vector<std::pair<std::string, torch::IValue>>& attributes = {}) {
+                        const std::vector<std::pair<std::string, torch::IValue>>& attributes = {},
+                        const std::vector<std::pair<std::string, torch::Tensor>>& parameters = {}) {
   torch::jit::Module module("__torch__." + name);
   for (const auto& [attribute, value] : attributes) {
     module.register_attribute(attribute, value.type(), value);
+  }
+  for (const auto& [parameter, value] : parameters) {
+    module.register_parameter(parameter, value, false);
   }
   module.define(methods);
   const std::string path = dir.file(name + ".pt");
@@ -416,4 +421,86 @@ TEST_CASE("a frozen torchscript extractor travels with the model", "[model][torc
   cnn_entry["file"] = "../other/cnn.pt";
   CHECK_THROWS_WITH(FeatureExtractor::load(cnn_entry, out),
                     "extractor.file: \"../other/cnn.pt\" leaves the model folder");
+}
+
+// The probe runs two different images, then the first alone, as hpt match and embed run it:
+// a module that drops the batch dimension of one image (.squeeze()), mixes the rows of a batch
+// (subtracts the batch mean; a BatchNorm traced in training mode uses batch statistics) or is
+// random gives training features match and embed cannot reproduce, and is refused at load in
+// one line naming the file. Two blank images passed all of them. The probe leaves LibTorch's
+// global generator as it was (seeded runs draw from it later).
+TEST_CASE("the probe refuses extractors whose features depend on the batch",
+          "[model][torchscript]") {
+  hpt::test::TempDir dir("ts-probe");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"squeeze", "return x.mean([2, 3]).squeeze()"},
+      {"rowmix", "f = x.mean([2, 3])\n  return f - f.mean(0, True)"},
+      {"noisy", "return x.mean([2, 3]) + torch.rand([x.size(0), 1])"},
+  };
+  const std::map<std::string, std::string> problems = {
+      {"squeeze",
+       "got shape [3] for a batch of 1 (on one image: hpt match and embed run it one image at a "
+       "time"},
+      {"rowmix",
+       "its output for one image differs from the same image in a batch of two: the module "
+       "mixes the rows of a batch (a BatchNorm in training mode? export it after .eval())"},
+      {"noisy", "its output for the same image differs from run to run"},
+  };
+  for (const auto& [name, body] : bad) {
+    INFO(name);
+    const std::string path = script_file(dir, name, "def forward(self, x):\n  " + body + "\n");
+    CHECK_THROWS_WITH(FeatureExtractor::torchscript(path, 8),
+                      Catch::StartsWith("TorchScript extractor " + path + ": ") &&
+                          Catch::Contains(problems.at(name)) && !Catch::Contains("\n"));
+  }
+  const std::string models = hpt::test::torchscript_models();
+  if (models.empty()) {
+    WARN("python3 cannot import torch: the traced BatchNorm case skipped");
+  } else {
+    CHECK_THROWS_WITH(FeatureExtractor::torchscript(models + "/bn_traced_train.pt", 8),
+                      Catch::Contains("mixes the rows of a batch"));
+  }
+  torch::manual_seed(5);
+  const auto want = torch::rand({4});
+  torch::manual_seed(5);
+  const std::string echo =
+      script_file(dir, "echo", "def forward(self, x):\n  return x.flatten(1)\n");
+  CHECK(FeatureExtractor::torchscript(echo, 8).feature_dim() == 192);
+  CHECK(torch::equal(torch::rand({4}), want));
+}
+
+// A module that does not declare its input channels gets hpt's guess (its first 4-d weight's
+// in-channels, else 3); when the probe's first forward fails on them, the error says that hpt
+// guessed them, how, and that hpt_input_channels sets them. A declared count gets no such hint.
+TEST_CASE("a guessed channel count is said when the first forward fails", "[model][torchscript]") {
+  hpt::test::TempDir dir("ts-channels");
+  // A depthwise convolution first: its weight [3, 1, 3, 3] reads as 1 input channel.
+  const std::string depthwise = script_file(
+      dir, "depthwise",
+      "def forward(self, x):\n  return torch.conv2d(x, self.w, groups=3).mean([2, 3])\n", {},
+      {{"w", torch::ones({3, 1, 3, 3})}});
+  CHECK_THROWS_WITH(
+      FeatureExtractor::torchscript(depthwise, 8),
+      Catch::StartsWith("TorchScript extractor " + depthwise + ": forward failed: ") &&
+          Catch::EndsWith("(on hpt's probe batch (8 x 8 px) of 1 channel: hpt guessed that "
+                          "count, read from its first 4-d weight w [3, 1, 3, 3]; a module "
+                          "attribute hpt_input_channels (1 or 3) sets it)"));
+  // No 4-d weight: 3 channels by default, where its convolution takes 1.
+  const std::string conv =
+      "def forward(self, x):\n  return torch.conv2d(x, torch.ones([4, 1, 3, 3])).mean([2, 3])\n";
+  const std::string fixed = script_file(dir, "fixed", conv);
+  CHECK_THROWS_WITH(FeatureExtractor::torchscript(fixed, 8),
+                    Catch::Contains("to have 1 channels, but got 3 channels instead (on hpt's "
+                                    "probe batch (8 x 8 px) of 3 channels: hpt guessed that count, "
+                                    "hpt's default: it has no 4-d weight to read them from"));
+  // Declared, or failing on something else: no hint.
+  const std::string declared =
+      script_file(dir, "declared", conv, {{"hpt_input_channels", torch::IValue(int64_t{3})}});
+  CHECK_THROWS_WITH(FeatureExtractor::torchscript(declared, 8),
+                    Catch::EndsWith("but got 3 channels instead"));
+  const std::string linear =
+      script_file(dir, "linear", "def forward(self, x):\n  return x.flatten(1).mm(self.w)\n", {},
+                  {{"w", torch::ones({64, 4})}});
+  CHECK_THROWS_WITH(FeatureExtractor::torchscript(linear, 8),
+                    Catch::EndsWith("cannot be multiplied (2x192 and 64x4)"));
 }

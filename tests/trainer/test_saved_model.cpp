@@ -1,15 +1,20 @@
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <cfloat>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include "hpt/trainer/experiment_run.hpp"
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "support/temp_dir.hpp"
+#include "torchscript_models.hpp"
 
 using namespace hpt::trainer;
 namespace fs = std::filesystem;
@@ -57,7 +62,7 @@ struct Model {
 std::string save_into(const hpt::test::TempDir& dir, Model& m, double threshold) {
   const std::string out = dir.file("model");
   fs::create_directory(out);
-  save_model(out, m.head, *m.extractor, m.config, threshold);
+  save_model(out, m.head, *m.extractor, m.config, threshold, ImageShape{16, 16});
   return out;
 }
 
@@ -72,6 +77,33 @@ std::set<std::string> files_in(const fs::path& dir) {
 void write_png(const std::string& path, const std::vector<uint8_t>& pixels, int side,
                int channels) {
   std::ofstream(path, std::ios::binary) << encode_png(pixels.data(), side, side, channels);
+}
+
+// The rows of a vectors.tsv (the run's test embeddings).
+std::vector<std::vector<double>> read_vectors(const std::string& path) {
+  std::vector<std::vector<double>> rows;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    rows.emplace_back(std::istream_iterator<double>(fields), std::istream_iterator<double>());
+  }
+  return rows;
+}
+
+// A folder dataset under root: 3 classes of 10 random RGB PNG images of side x side px.
+std::vector<std::string> rgb_folder_dataset(const std::string& root, int side) {
+  torch::manual_seed(11);
+  std::vector<std::string> files;
+  for (int c = 0; c < 3; ++c) {
+    fs::create_directories(fmt::format("{}/c{}", root, c));
+    for (int i = 0; i < 10; ++i) {
+      const auto t = torch::randint(0, 256, {side * side * 3}).to(torch::kUInt8);
+      files.push_back(fmt::format("{}/c{}/{}.png", root, c, i));
+      std::ofstream(files.back(), std::ios::binary)
+          << encode_png(t.data_ptr<uint8_t>(), side, side, 3);
+    }
+  }
+  return files;
 }
 
 }  // namespace
@@ -124,7 +156,7 @@ TEST_CASE("save_model never writes through a planted link", "[saved_model]") {
   std::ofstream(dir.file("precious.pt")) << "a user's model";
   fs::create_symlink(dir.file("precious.pt"), out + "/head.pt");
   fs::create_symlink(dir.file("precious.pt"), out + "/cnn.pt");
-  save_model(out, m.head, *m.extractor, m.config, 0.5);
+  save_model(out, m.head, *m.extractor, m.config, 0.5, ImageShape{16, 16});
   std::ifstream in(dir.file("precious.pt"));
   CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "a user's model");
   CHECK_FALSE(fs::is_symlink(out + "/head.pt"));
@@ -417,4 +449,100 @@ TEST_CASE("load_model names the model.json key it refuses", "[saved_model]") {
   // Nesting that would exhaust the stack while parsing is refused before parsing.
   std::ofstream(out + "/model.json") << std::string(100000, '[') << std::string(100000, ']');
   CHECK_THROWS_WITH(load_model(out), Catch::StartsWith(file + "nested deeper than"));
+}
+
+// hpt embed runs each file through the training path: the dataset loader's decode and resize
+// (dataset.image_size), then the extractor's input conversion as training does it (RGB to
+// grey in float, a fixed input size interpolated from the dataset's size). So the test
+// embeddings a run writes (vectors.tsv) are what embed_files gives the same files, to 1e-5:
+// an RGB folder dataset at image_size 16 (files of 20 x 20) with a 1-channel CNN, and with a
+// module of fixed input size 4. embed_files converted RGB to grey in integers and resized from
+// the file's own size, and the embeddings differed.
+TEST_CASE("embed_files embeds a dataset's images as training did", "[saved_model][torchscript]") {
+  const std::string models = hpt::test::torchscript_models();
+  if (models.empty()) {
+    WARN("python3 cannot import torch: TorchScript extractor test skipped");
+    return;
+  }
+  hpt::test::TempDir dir("embed-as-trained");
+  const std::vector<std::string> files = rgb_folder_dataset(dir.file("data"), 20);
+  ::setenv("HPT_CACHE_DIR", dir.file("cache").c_str(), 1);
+  for (const char* extractor : {"cnn_gray.pt", "echo_gray.pt"}) {
+    INFO(extractor);
+    ExperimentConfig c;
+    c.dataset.format = "folder";
+    c.dataset.path = dir.file("data");
+    c.dataset.image_size = 16;
+    c.dataset.val_fraction = 0.2;
+    c.dataset.test_fraction = 0.3;
+    c.feature_extractor = models + "/" + extractor;
+    c.epochs = 1;
+    c.steps_per_epoch = 2;
+    c.early_stopping_patience = 0;
+    c.embedding_dim = 8;
+    c.classes_per_batch = 3;
+    c.images_per_class = 2;
+    c.eval_pairs = 100;
+    c.threads = 1;
+    RunOptions o;
+    o.out_dir = dir.file(std::string("run-") + extractor);
+    run_experiment(c, o);
+    const auto meta = nlohmann::json::parse(std::ifstream(o.out_dir + "/model.json"));
+    CHECK(meta.at("images") == nlohmann::json{{"height", 16}, {"width", 16}});
+    SavedModel model = load_model(o.out_dir);
+    const torch::Tensor embedded = embed_files(model, files);
+    const auto vectors = read_vectors(o.out_dir + "/vectors.tsv");
+    REQUIRE(vectors.size() == 9);  // The test split.
+    for (const auto& row : vectors) {
+      const auto want = torch::tensor(row, torch::kFloat32);
+      REQUIRE(want.size(0) == embedded.size(1));
+      const double nearest = (embedded - want).abs().amax(1).min().item<double>();
+      CHECK(nearest < 1e-5);
+    }
+  }
+}
+
+// A built-in CNN trained on non-square native images (image_size 0, 16 x 24) records their
+// size in model.json, and embed_files brings every image to it as the dataset loader would:
+// the same image at twice the size (2 x 2 blocks) embeds as the pixels do. The model recorded
+// input.size 0 and embedded the larger image at another scale. A model saved before the size
+// was recorded still loads.
+TEST_CASE("embed_files brings images to the non-square training size", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model-wide");
+  Model m;
+  m.spec.size = 0;
+  m.extractor = std::make_unique<FeatureExtractor>(BuiltinCnn(BuiltinCnnOptions().width(4)), m.spec,
+                                                   "cnn-wide");
+  const std::string out = dir.file("model");
+  fs::create_directory(out);
+  save_model(out, m.head, *m.extractor, m.config, 1.0, ImageShape{16, 24});
+  auto meta = nlohmann::json::parse(std::ifstream(out + "/model.json"));
+  CHECK(meta.at("images") == nlohmann::json{{"height", 16}, {"width", 24}});
+  SavedModel model = load_model(out);
+  CHECK(model.trained_on.height == 16);
+  CHECK(model.trained_on.width == 24);
+
+  const auto pattern = torch::randint(0, 256, {1, 16, 24, 1}).to(torch::kUInt8);
+  const auto* p = pattern.data_ptr<uint8_t>();
+  std::vector<uint8_t> big(32 * 48);
+  for (int y = 0; y < 32; ++y) {
+    for (int x = 0; x < 48; ++x) {
+      big[y * 48 + x] = p[(y / 2) * 24 + x / 2];
+    }
+  }
+  std::ofstream(dir.file("wide.png"), std::ios::binary) << encode_png(p, 24, 16, 1);
+  std::ofstream(dir.file("wide_x2.png"), std::ios::binary) << encode_png(big.data(), 48, 32, 1);
+  const auto e = embed_files(model, {dir.file("wide.png"), dir.file("wide_x2.png")});
+  const auto want = m.embed(pattern);
+  CHECK(torch::allclose(e[0], want[0], 1e-4, 1e-5));
+  CHECK(torch::allclose(e[1], want[0], 1e-4, 1e-5));
+
+  meta.erase("images");  // As hpt wrote it before.
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK(load_model(out).trained_on.height == 0);
+  meta["images"] = {{"height", 16}, {"width", 0}};
+  std::ofstream(out + "/model.json") << meta.dump();
+  CHECK_THROWS_WITH(load_model(out), out +
+                                         "/model.json: images.width: expected an integer from 1 "
+                                         "to 67108864, got 0");
 }

@@ -3,7 +3,9 @@
 // user would export them: cnn_a.pt / cnn_b.pt (3-channel CNNs, seeds 0 and 1, 64 features),
 // cnn_gray.pt (1-channel CNN), echo.pt (returns its input flattened) and echo_gray.pt
 // (returns (flattened input, input), declaring hpt_input_channels/size/mean/std);
-// echo_huge.pt and echo_zero_std.pt declare an input size of 100000 and a std of 0.
+// echo_huge.pt and echo_zero_std.pt declare an input size of 100000 and a std of 0;
+// bn_traced_train.pt is a conv and BatchNorm traced in training mode (batch statistics baked
+// in, whatever eval() says).
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +80,9 @@ torch.jit.script(Echo()).save(f"{out}/echo.pt")
 torch.jit.script(EchoGray()).save(f"{out}/echo_gray.pt")
 torch.jit.script(EchoDeclaring(100000, 0.25)).save(f"{out}/echo_huge.pt")
 torch.jit.script(EchoDeclaring(8, 0.0)).save(f"{out}/echo_zero_std.pt")
+torch.manual_seed(3)
+bn = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Flatten(1)).train()
+torch.jit.trace(bn, torch.rand(4, 3, 8, 8)).save(f"{out}/bn_traced_train.pt")
 )PY";
 
 // The folder holding the models (written once per test process), or "" when python3 cannot

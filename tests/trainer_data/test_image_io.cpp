@@ -89,6 +89,29 @@ TEST_CASE("decode_image errors for truncated files are readable", "[image_io]") 
                         ".bmp .gif .tga .pgm .ppm .pnm)");
 }
 
+// A PNG with one bit flipped inside its IDAT data (a damaged disk or download) fails that
+// chunk's CRC-32 and is refused naming the file and the chunk, when decoded alone (hpt match,
+// embed) and in a dataset; stb_image checks no CRC and decoded it into other pixels, silently.
+TEST_CASE("decode_image refuses a PNG chunk failing its CRC", "[image_io]") {
+  TempDir dir;
+  testing::write_png(dir.path() / "good.png", 16, 16, 3, testing::pattern(3, 16, 16, 3));
+  std::string png;
+  {
+    std::ifstream in(dir.path() / "good.png", std::ios::binary);
+    png.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t idat = png.find("IDAT");
+  REQUIRE(idat != std::string::npos);
+  png[idat + 4 + 10] = static_cast<char>(png[idat + 4 + 10] ^ 0x10);
+  testing::write_text(dir.path() / "flipped.png", png);
+  const std::string want = "cannot decode image " + dir.str("flipped.png") +
+                           ": corrupt PNG: chunk IDAT fails its CRC (a damaged file)";
+  CHECK_THROWS_WITH(decode_image(dir.str("flipped.png")), want);
+  CHECK_THROWS_WITH(decode_images({dir.str("good.png"), dir.str("flipped.png")}, 0, 1), want);
+  CHECK_THROWS_WITH(load_image(dir.str("flipped.png"), 8, 8), want);
+  CHECK(decode_image(dir.str("good.png")).width == 16);
+}
+
 // A zero-byte file and text with an image's name say what the decoder knows, naming the file
 // (both were "not an image hpt reads").
 TEST_CASE("decode_image says empty file and which format the data is not", "[image_io]") {

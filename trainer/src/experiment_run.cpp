@@ -299,7 +299,8 @@ void save_outputs(const std::string& dir, const std::string& shared_dir, Embeddi
   head->to(torch::kCPU);  // Saved models load anywhere.
   test.embeddings = test.embeddings.to(torch::kCPU);
   outputs.write([&](const std::string& staged) {
-    save_model(staged, head, extractor, config, result.threshold, shared_dir);
+    const ImageShape trained_on{dataset.train.images.size(1), dataset.train.images.size(2)};
+    save_model(staged, head, extractor, config, result.threshold, trained_on, shared_dir);
     write_projector(staged, test.embeddings, dataset.test.labels, dataset.class_names,
                     dataset.test.images);
     ModelViewOptions view_options;

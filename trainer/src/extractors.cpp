@@ -172,8 +172,27 @@ torch::Tensor features_checksum(const std::vector<torch::Tensor>& tensors) {
 
 }  // namespace
 
+std::string frozen_features_problem(int64_t images, int64_t features, uint64_t memory_bytes) {
+  const double bytes = static_cast<double>(images) * static_cast<double>(features) * 4.0;
+  if (image_memory_problem(bytes, memory_bytes).empty()) {  // The one memory rule.
+    return "";
+  }
+  return fmt::format(
+      "it gives {} features an image, and the frozen features of the dataset's {} images would "
+      "take {:.0f} bytes ({:.1f} GB: {} x {} x 4), more than this machine's {:.1f} GB of "
+      "memory; pool its output to fewer features, or use fewer images",
+      features, images, bytes, bytes / 1e9, images, features,
+      static_cast<double>(memory_bytes == 0 ? physical_memory_bytes() : memory_bytes) / 1e9);
+}
+
 std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
-                                             bool* hit, std::ostream& log) {
+                                             bool* hit, std::ostream& log, uint64_t memory_bytes) {
+  const int64_t images = dataset.train.size() + dataset.val.size() + dataset.test.size();
+  if (const std::string problem =
+          frozen_features_problem(images, extractor.feature_dim(), memory_bytes);
+      !problem.empty()) {  // Before it fills memory: LibTorch's failed allocation names nothing.
+    throw std::runtime_error(extractor.label() + ": " + problem);
+  }
   // v2: three splits of features and their features_checksum.
   const std::string key =
       digest(fmt::format("features-v2|{}|{}|{}", dataset.fingerprint, extractor.identity(),

@@ -1,5 +1,6 @@
 #include "hpt/trainer/model.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -25,6 +26,13 @@
 namespace hpt::trainer {
 
 namespace F = torch::nn::functional;
+
+namespace {
+
+// The most bytes of a LibTorch message quoted in an error (cut at a word: shortened).
+constexpr size_t k_message_bytes = 300;
+
+}  // namespace
 
 FFBlockImpl::FFBlockImpl(const FFBlockOptions& o) {
   m_linear = register_module("linear", torch::nn::Linear(o.in_features(), o.units()));
@@ -264,21 +272,27 @@ std::vector<double> float_list_attribute(const torch::jit::Module& module, const
                                        v.isList() ? v.type()->annotation_str() : v.tagKind()));
 }
 
+// The input channels of a module and, when it does not declare them (hpt_input_channels),
+// how hpt guessed them ("read from its first 4-d weight conv.weight [8, 3, 3, 3]"; "" when
+// declared).
+std::pair<int64_t, std::string> script_channels(const torch::jit::Module& module) {
+  if (module.hasattr("hpt_input_channels")) {
+    return {int_attribute(module, "hpt_input_channels"), ""};
+  }
+  for (const auto& p : module.named_parameters()) {
+    if (p.value.dim() == 4) {
+      return {p.value.size(1), fmt::format("read from its first 4-d weight {} [{}]", p.name,
+                                           fmt::join(p.value.sizes(), ", "))};
+    }
+  }
+  return {3, "hpt's default: it has no 4-d weight to read them from"};
+}
+
 }  // namespace
 
 InputSpec torchscript_input_spec(const torch::jit::Module& module, int64_t image_size) {
   InputSpec s;
-  s.channels = 3;
-  if (module.hasattr("hpt_input_channels")) {
-    s.channels = int_attribute(module, "hpt_input_channels");
-  } else {
-    for (const auto& p : module.parameters()) {
-      if (p.dim() == 4) {
-        s.channels = p.size(1);
-        break;
-      }
-    }
-  }
+  s.channels = script_channels(module).first;
   if (s.channels != 1 && s.channels != 3) {  // Checked here: the defaults below depend on it.
     throw std::runtime_error(fmt::format("expected 1 or 3 input channels, got {}", s.channels));
   }
@@ -321,7 +335,7 @@ FeatureExtractor FeatureExtractor::open_script(const std::string& path,
     e.m_script = std::make_shared<torch::jit::Module>(torch::jit::load(path, device));
   } catch (const std::exception& ex) {
     throw std::runtime_error(fmt::format("cannot load TorchScript extractor {}: {}", path,
-                                         hpt::utf8_prefix(torch_error_line(ex), 200)));
+                                         shortened(torch_error_line(ex), k_message_bytes)));
   }
   e.m_script_path = path;
   e.m_identity = "torchscript:" + path + ":" + file_digest(path);
@@ -334,6 +348,7 @@ FeatureExtractor FeatureExtractor::torchscript(const std::string& path, int64_t 
   FeatureExtractor e = open_script(path, device);
   try {
     e.m_spec = torchscript_input_spec(*e.m_script, image_size);
+    e.m_channels_guess = script_channels(*e.m_script).second;
   } catch (const std::exception& ex) {
     throw std::runtime_error(fmt::format("TorchScript extractor {}: {}", path, ex.what()));
   }
@@ -364,14 +379,15 @@ torch::Tensor FeatureExtractor::forward(const torch::Tensor& input) {
   try {
     out = m_script->forward({x});
   } catch (const std::exception& e) {  // One line: the error, not TorchScript's traceback.
-    throw std::runtime_error(fmt::format("{}: forward failed: {}", script_label(),
-                                         hpt::utf8_prefix(torch_error_line(e), 300)));
+    throw std::runtime_error(fmt::format("{}: forward failed: {}", label(),
+                                         shortened(torch_error_line(e), k_message_bytes)));
   }
   return script_features(out, x.size(0));
 }
 
-std::string FeatureExtractor::script_label() const {
-  return (m_origin.empty() ? "" : m_origin + ": ") + "TorchScript extractor " + m_script_path;
+std::string FeatureExtractor::label() const {
+  return (m_origin.empty() ? "" : m_origin + ": ") +
+         (m_script ? "TorchScript extractor " + m_script_path : std::string("the built-in CNN"));
 }
 
 torch::Tensor FeatureExtractor::script_features(const torch::IValue& out, int64_t rows) const {
@@ -379,7 +395,7 @@ torch::Tensor FeatureExtractor::script_features(const torch::IValue& out, int64_
     return std::runtime_error(
         fmt::format("{}: its output must be floating-point features [batch, ...] with one row "
                     "per image and at least one feature, got {}",
-                    script_label(), problem));
+                    label(), problem));
   };
   torch::Tensor t;
   if (out.isTensor()) {
@@ -404,8 +420,12 @@ torch::Tensor FeatureExtractor::script_features(const torch::IValue& out, int64_
     throw refuse(fmt::format("shape {} for a batch of {}", shape, rows));
   }
   if (m_feature_dim >= 0 && rows > 0 && t.numel() / rows != m_feature_dim) {
-    throw refuse(fmt::format("shape {} for a batch of {}, where the first batch gave {} features",
-                             shape, rows, m_feature_dim));
+    throw refuse(fmt::format("shape {} for a batch of {}, where {} gave {} features{}", shape, rows,
+                             probe_name(), m_feature_dim,
+                             m_spec.size > 0 ? ""
+                                             : " (hpt_input_size 0 lets in images of any size, "
+                                               "but its feature count depends on their size: "
+                                               "declare the size it takes)"));
   }
   return t.flatten(1).to(torch::kFloat32);  // float16, bfloat16, float64: as float32.
 }
@@ -458,15 +478,90 @@ std::vector<torch::Tensor> FeatureExtractor::parameters() {
 
 int64_t FeatureExtractor::feature_dim() {
   if (m_feature_dim < 0) {
-    // Probe with blank images of the configured size (TorchScript: unknown until run).
-    torch::NoGradGuard no_grad;
-    train(false);
-    // Two images: a module that mixes or drops rows shows it.
-    const int64_t side = m_spec.size > 0 ? m_spec.size : 224;
-    m_feature_dim =
-        forward(torch::zeros({2, m_spec.channels, side, side}, torch::Device(m_device))).size(1);
+    m_feature_dim = probe();  // TorchScript: unknown until run.
   }
   return m_feature_dim;
+}
+
+namespace {
+
+// The probe's images: two different seeded random ones (identical blank images hid a module
+// that mixes the rows of a batch), side x side, and its generator's seed.
+constexpr int64_t k_probe_side = 224;
+constexpr uint64_t k_probe_seed = 20240601;
+// How far (relative to the row's largest magnitude) an image's features alone may differ from
+// the same image's in a batch: float rounding of another kernel, not another computation.
+constexpr double k_probe_tolerance = 1e-4;
+
+// Whether features a equal b up to k_probe_tolerance of b's largest magnitude.
+bool same_features(const torch::Tensor& a, const torch::Tensor& b) {
+  const double scale = b.abs().max().item<double>();
+  return (a - b).abs().max().item<double>() <= k_probe_tolerance * scale + 1e-7;
+}
+
+}  // namespace
+
+int64_t FeatureExtractor::probe_side() const {
+  return m_spec.size > 0 ? m_spec.size : k_probe_side;
+}
+
+std::string FeatureExtractor::probe_name() const {
+  return fmt::format("hpt's probe batch ({} x {} px)", probe_side(), probe_side());
+}
+
+int64_t FeatureExtractor::probe() {
+  torch::NoGradGuard no_grad;
+  train(false);
+  const int64_t side = probe_side();
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(k_probe_seed);  // Not the global one.
+  const torch::Tensor pixels = at::rand({2, m_spec.channels, side, side}, generator);
+  const torch::Tensor x = normalize_input(pixels, m_spec).to(m_device);
+  const auto fail = [&](const std::runtime_error& e, const std::string& why) {
+    return std::runtime_error(std::string(e.what()) + " (" + why + ")");
+  };
+  torch::Tensor pair;
+  try {
+    pair = forward(x);
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();  // "<label()>: forward failed: <LibTorch's line>".
+    if (m_channels_guess.empty() || what.find("channels", label().size()) == std::string::npos) {
+      throw;  // Declared, or failing on something else than its channels.
+    }
+    throw fail(e, fmt::format("on {} of {} channel{}: hpt guessed that count, {}; a module "
+                              "attribute hpt_input_channels (1 or 3) sets it",
+                              probe_name(), m_spec.channels, m_spec.channels == 1 ? "" : "s",
+                              m_channels_guess));
+  }
+  const auto alone = [&] {
+    try {
+      return forward(x.slice(0, 0, 1));
+    } catch (const std::runtime_error& e) {
+      throw fail(e,
+                 "on one image: hpt match and embed run it one image at a time, where "
+                 "training batches hold two or more; a .squeeze() that drops the batch "
+                 "dimension?");
+    }
+  };
+  const torch::Tensor one = alone();
+  if (one.size(1) != pair.size(1)) {
+    throw std::runtime_error(fmt::format(
+        "{}: it gives {} features for one image but {} for each of two (hpt match and embed run "
+        "it one image at a time)",
+        label(), one.size(1), pair.size(1)));
+  }
+  // NaN features are the finite-feature checks' to name, with the split they come from.
+  if (torch::isfinite(pair).all().item<bool>() && !same_features(one[0], pair[0])) {
+    const bool random = !same_features(alone()[0], one[0]);
+    throw std::runtime_error(fmt::format(
+        "{}: {} export it after .eval()); hpt match and embed could not reproduce the features "
+        "it trains on",
+        label(),
+        random ? "its output for the same image differs from run to run (a dropout or another "
+                 "random op in training mode?"
+               : "its output for one image differs from the same image in a batch of two: the "
+                 "module mixes the rows of a batch (a BatchNorm in training mode?"));
+  }
+  return pair.size(1);
 }
 
 std::vector<torch::Tensor> FeatureExtractor::snapshot() {
@@ -688,7 +783,7 @@ void load_weights(torch::nn::Module& module, const std::string& path) {
     module.load(archive);
   } catch (const c10::Error& e) {
     throw std::runtime_error(fmt::format("{}: cannot load the weights: {}", path,
-                                         hpt::utf8_prefix(torch_error_line(e), 300)));
+                                         shortened(torch_error_line(e), k_message_bytes)));
   }
   auto actual = module.named_parameters();
   auto buffers = module.named_buffers();

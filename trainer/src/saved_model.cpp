@@ -16,6 +16,7 @@
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/torch_error.hpp"
+#include "hpt/trainer/training.hpp"
 
 namespace hpt::trainer {
 
@@ -50,7 +51,8 @@ double saved_threshold(double threshold) {
 }
 
 void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
-                const ExperimentConfig& config, double threshold, const std::string& shared_dir) {
+                const ExperimentConfig& config, double threshold, const ImageShape& trained_on,
+                const std::string& shared_dir) {
   threshold = saved_threshold(threshold);
   hpt::write_stream_atomically(dir + "/head.pt",
                                [&](std::ostream& out) { torch::save(head, out); });
@@ -63,6 +65,7 @@ void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& e
                            {"units", o.units()},
                            {"dropout", o.dropout()}}},
                          {"extractor", extractor.save(dir, shared_dir)},
+                         {"images", {{"height", trained_on.height}, {"width", trained_on.width}}},
                          {"threshold", threshold}};
   hpt::write_file_atomically(dir + "/" + k_model_file, meta.dump(2) + "\n");
 }
@@ -89,6 +92,16 @@ SavedModel load_model(const std::string& dir) {
     const double threshold = root.number("threshold", 0.0, k_max_distance);
     ExperimentConfig config =
         experiment_from_json(root.object("config").json(), json_path + ": config");
+    ImageShape trained_on;
+    if (root.has("images")) {  // Models saved before hpt recorded it have none.
+      const JsonFields images = root.object("images");
+      trained_on.height = images.integer("height", 1, k_max_image_pixels);
+      trained_on.width = images.integer("width", 1, k_max_image_pixels);
+      if (const std::string problem = image_size_problem(trained_on.width, trained_on.height);
+          !problem.empty()) {
+        throw std::invalid_argument(fmt::format("{}: {}", root.path("images"), problem));
+      }
+    }
     hpt::require_regular_file(dir + "/head.pt");
     FeatureExtractor extractor = FeatureExtractor::load(root.object("extractor").json(), dir);
     if (extractor.feature_dim() != in_features) {
@@ -108,7 +121,7 @@ SavedModel load_model(const std::string& dir) {
     EmbeddingHead head(options);
     load_weights(*head, dir + "/head.pt");
     head->eval();
-    return SavedModel{head, std::move(extractor), std::move(config), threshold};
+    return SavedModel{head, std::move(extractor), std::move(config), threshold, trained_on};
   } catch (const nlohmann::json::exception& e) {  // Not JSON.
     throw std::runtime_error(fmt::format("{}: {}", json_path, e.what()));
   } catch (const std::invalid_argument& e) {  // A value no hpt wrote.
@@ -120,21 +133,17 @@ SavedModel load_model(const std::string& dir) {
 }
 
 torch::Tensor embed_files(SavedModel& model, const std::vector<std::string>& paths) {
-  torch::NoGradGuard no_grad;
-  model.head->eval();
-  model.extractor.train(false);
-  const InputSpec& spec = model.extractor.input_spec();
-  const int size = static_cast<int>(spec.size);
+  ImageShape size = model.trained_on;
+  if (size.height == 0 && model.config.dataset.image_size > 0) {  // Saved before "images".
+    size.height = size.width = model.config.dataset.image_size;
+  }
   std::vector<torch::Tensor> rows;
   for (const auto& path : paths) {
-    DecodedImage img = convert_channels(decode_image(path), static_cast<int>(spec.channels));
-    if (size > 0) {
-      img = resize_image(img, size);
-    }
-    auto t =
-        torch::from_blob(img.pixels.data(), {1, img.height, img.width, img.channels}, torch::kUInt8)
-            .clone();
-    rows.push_back(model.head->forward(model.extractor.forward(to_input(t, spec))));
+    DecodedImage img =
+        load_image(path, static_cast<int>(size.width), static_cast<int>(size.height));
+    const torch::Tensor pixels = torch::from_blob(
+        img.pixels.data(), {1, img.height, img.width, img.channels}, torch::kUInt8);
+    rows.push_back(embed(model.head, &model.extractor, pixels));
     if (!torch::isfinite(rows.back()).all().item<bool>()) {
       throw std::runtime_error(fmt::format(
           "{}: the model's embedding of this image is not finite (NaN or infinity): its "

@@ -2,19 +2,34 @@
 
 #include <c10/util/Exception.h>
 
+#include "hpt/io/utf8.hpp"
+
 namespace hpt::trainer {
 
 namespace {
 
+constexpr const char* k_blank = "\r\n \t";
+
 // The last non-empty line of text ("" if none).
 std::string last_line(const std::string& text) {
-  size_t end = text.find_last_not_of("\r\n \t");
+  size_t end = text.find_last_not_of(k_blank);
   if (end == std::string::npos) {
     return std::string();
   }
   const size_t start = text.rfind('\n', end);
   return text.substr(start == std::string::npos ? 0 : start + 1,
                      end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
+
+// The first non-empty line of text, without its trailing blanks ("" if none).
+std::string first_line(const std::string& text) {
+  const size_t start = text.find_first_not_of(k_blank);
+  if (start == std::string::npos) {
+    return std::string();
+  }
+  const size_t end = text.find_first_of("\r\n", start);
+  const std::string line = text.substr(start, end == std::string::npos ? end : end - start);
+  return line.substr(0, line.find_last_not_of(k_blank) + 1);
 }
 
 }  // namespace
@@ -31,10 +46,20 @@ std::string torch_error_line(const std::exception& e) {
     }
     return line;
   }
-  if (c10 == nullptr) {
-    return what;
+  return first_line(what);
+}
+
+std::string shortened(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) {
+    return std::string(text);
   }
-  return what.substr(0, what.find('\n'));
+  const std::string_view fits = text.substr(0, max_bytes + 1);  // A space just after counts.
+  const size_t space = fits.find_last_of(' ');
+  std::string_view kept = space == std::string_view::npos || space == 0
+                              ? hpt::utf8_prefix(text, max_bytes)
+                              : text.substr(0, space);
+  kept = kept.substr(0, kept.find_last_not_of(" ,;:") + 1);
+  return std::string(kept) + "...";
 }
 
 }  // namespace hpt::trainer

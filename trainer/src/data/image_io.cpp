@@ -18,6 +18,7 @@
 #endif
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -106,7 +107,7 @@ std::string unsupported_variant(const std::string& b) {
         break;
       }
       const uint8_t marker = byte(at + 1);
-      const size_t length = (size_t{byte(at + 2)} << 8) | byte(at + 3);
+      const size_t length = (static_cast<size_t>(byte(at + 2)) << 8) | byte(at + 3);
       if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
         if (marker == 0xC3 || marker == 0xC7 || marker == 0xCB || marker == 0xCF) {
           return "a lossless JPEG, which hpt does not read: save it as PNG";
@@ -125,6 +126,47 @@ std::string unsupported_variant(const std::string& b) {
       }
       at += 2 + length;
     }
+  }
+  return "";
+}
+
+// The first critical chunk (IHDR, PLTE, IDAT, IEND: an upper-case first letter) of PNG bytes
+// whose stored CRC-32 differs from its type and data's, as "corrupt PNG: chunk IDAT fails its
+// CRC", or "" (not PNG, or every whole critical chunk checks out; a chunk cut short is left to
+// the decoder's truncation checks). stb_image checks no CRC, so a flipped bit in compressed
+// data decoded silently into other pixels. Ancillary chunks are not checked, as libpng by
+// default only warns about theirs: none changes the pixels hpt keeps.
+std::string png_crc_problem(const std::string& b) {
+  static constexpr char k_signature[] = "\x89PNG\r\n\x1a\n";
+  if (b.compare(0, 8, k_signature, 8) != 0) {
+    return "";
+  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(b.data());
+  const auto be32 = [&](size_t at) {
+    return (uint32_t{bytes[at]} << 24) | (uint32_t{bytes[at + 1]} << 16) |
+           (uint32_t{bytes[at + 2]} << 8) | uint32_t{bytes[at + 3]};
+  };
+  for (size_t at = 8; at + 12 <= b.size();) {
+    const uint32_t length = be32(at);
+    if (length > b.size() - at - 12) {
+      break;
+    }
+    const std::string type = b.substr(at + 4, 4);
+    const bool critical = std::isupper(static_cast<unsigned char>(type[0])) != 0;
+    const size_t stored = at + 8 + length;
+    if (critical &&
+        crc32_z(crc32(0, nullptr, 0), bytes + at + 4, size_t{length} + 4) != be32(stored)) {
+      return fmt::format(
+          "corrupt PNG: chunk {} fails its CRC (a damaged file)",
+          std::all_of(type.begin(), type.end(),
+                      [](char c) { return std::isalpha(static_cast<unsigned char>(c)); })
+              ? type
+              : "at byte " + std::to_string(at));
+    }
+    if (type == "IEND") {
+      break;
+    }
+    at += size_t{length} + 12;
   }
   return "";
 }
@@ -158,6 +200,9 @@ DecodedImage decode_image(const std::string& path) {
   }
   if (bytes.empty()) {
     throw std::runtime_error(fmt::format("cannot decode image {}: empty file (0 bytes)", path));
+  }
+  if (const std::string problem = png_crc_problem(bytes); !problem.empty()) {
+    throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
   }
   const auto* encoded = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int size = static_cast<int>(bytes.size());
@@ -205,10 +250,15 @@ DecodedImage decode_image(const std::string& path) {
 }
 
 DecodedImage resize_image(const DecodedImage& image, int size) {
-  if (size <= 0) {
-    throw std::invalid_argument(fmt::format("resize_image: size must be > 0, got {}", size));
+  return resize_image(image, size, size);
+}
+
+DecodedImage resize_image(const DecodedImage& image, int width, int height) {
+  if (width <= 0 || height <= 0) {
+    throw std::invalid_argument(
+        fmt::format("resize_image: sizes must be > 0, got {} x {}", width, height));
   }
-  if (image.width == size && image.height == size) {
+  if (image.width == width && image.height == height) {
     return image;
   }
   // stb_image_resize asserts (aborts) on an empty source; callers name the file first.
@@ -216,21 +266,29 @@ DecodedImage resize_image(const DecodedImage& image, int size) {
     throw std::invalid_argument("resize_image: " + problem);
   }
   DecodedImage out;
-  out.width = size;
-  out.height = size;
+  out.width = width;
+  out.height = height;
   out.channels = image.channels;
-  out.pixels.resize(static_cast<size_t>(size) * size * image.channels);
-  const bool shrinking = size < image.width && size < image.height;
+  out.pixels.resize(static_cast<size_t>(width) * height * image.channels);
+  const bool shrinking = width < image.width && height < image.height;
   const stbir_filter filter = shrinking ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE;
   const int ok = stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, 0,
-                                            out.pixels.data(), size, size, 0, image.channels,
+                                            out.pixels.data(), width, height, 0, image.channels,
                                             STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, filter,
                                             STBIR_COLORSPACE_LINEAR, nullptr);
   if (!ok) {
-    throw std::runtime_error(
-        fmt::format("cannot resize a {}x{} image to {}x{}", image.width, image.height, size, size));
+    throw std::runtime_error(fmt::format("cannot resize a {}x{} image to {}x{}", image.width,
+                                         image.height, width, height));
   }
   return out;
+}
+
+DecodedImage load_image(const std::string& path, int width, int height) {
+  DecodedImage image = decode_image(path);
+  if (width > 0 && height > 0) {
+    image = resize_image(image, width, height);
+  }
+  return image;
 }
 
 DecodedImage convert_channels(const DecodedImage& image, int channels) {
@@ -290,10 +348,7 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
     return packed;
   }
   std::vector<DecodedImage> decoded(n);
-  decoded[0] = decode_image(paths[0]);
-  if (image_size > 0) {
-    decoded[0] = resize_image(decoded[0], image_size);
-  }
+  decoded[0] = load_image(paths[0], image_size, image_size);
   const DecodedImage& first = decoded[0];
   // The whole set, sized by its first image, before the others fill memory.
   const double bytes = static_cast<double>(n) * first.width * first.height * first.channels;
@@ -307,10 +362,9 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   auto work = [&]() {
     for (size_t i = next++; i < n; i = next++) {
       try {
-        decoded[i] = decode_image(paths[i]);
-        if (image_size > 0) {
-          decoded[i] = resize_image(decoded[i], image_size);
-        } else if (decoded[i].width != first.width || decoded[i].height != first.height) {
+        decoded[i] = load_image(paths[i], image_size, image_size);
+        if (image_size <= 0 &&
+            (decoded[i].width != first.width || decoded[i].height != first.height)) {
           const int width = decoded[i].width;
           const int height = decoded[i].height;
           decoded[i] = DecodedImage();  // Not kept: only images of the first's size fill memory.

@@ -24,10 +24,18 @@ int64_t pretrain_batch_size(int64_t pixels);
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
                                    std::ostream& log, const torch::Device& device = torch::kCPU);
 
+// Why the frozen features of `images` images, `features` each, cannot be held: their
+// images x features x 4 bytes refused by image_memory_problem's rule against memory_bytes
+// (0: this machine's memory), said with the count, the images and the bytes; "" when they fit.
+std::string frozen_features_problem(int64_t images, int64_t features, uint64_t memory_bytes = 0);
+
 // Features of every split, computed once per (dataset, extractor) and cached on disk
 // (as CPU tensors), returned on the extractor's device.
-// Sets *hit to whether they came from the cache.
+// Sets *hit to whether they came from the cache. Throws std::runtime_error
+// "<extractor.label()>: <frozen_features_problem>" before computing or loading anything when
+// they would not fit in memory_bytes (0: this machine's memory).
 std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
-                                             bool* hit, std::ostream& log);
+                                             bool* hit, std::ostream& log,
+                                             uint64_t memory_bytes = 0);
 
 }  // namespace hpt::trainer

@@ -41,15 +41,24 @@ std::string image_format_named_by(const std::string& path);
 
 // Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
 // Throws std::runtime_error naming the path if it is missing, not a regular file (a FIFO, a
-// device, a folder: never opened), unreadable, corrupt, cut short (image_truncation_problem),
-// larger than k_max_image_file_bytes, or empty or larger than k_max_image_pixels
-// (image_size_problem), checked from the header.
+// device, a folder: never opened), unreadable, corrupt (a PNG chunk failing its CRC-32 too:
+// "corrupt PNG: chunk IDAT fails its CRC"), cut short (image_truncation_problem), larger than
+// k_max_image_file_bytes, or empty or larger than k_max_image_pixels (image_size_problem),
+// checked from the header.
 DecodedImage decode_image(const std::string& path);
 
-// Returns the image resized to size x size (area filter when shrinking, bilinear when
-// growing); unchanged when it already has that size. Throws std::invalid_argument for
+// Returns the image resized to width x height (area filter when shrinking both sides, else
+// bilinear); unchanged when it already has that size. Throws std::invalid_argument for a
 // size <= 0 or an image image_size_problem refuses (stb would abort on an empty one).
+DecodedImage resize_image(const DecodedImage& image, int width, int height);
+// resize_image(image, size, size).
 DecodedImage resize_image(const DecodedImage& image, int size);
+
+// An image file as the model sees it before its extractor's input conversion: decode_image,
+// then resize_image to width x height when both are > 0 (else as decoded). The one step that
+// decode_images (a dataset's files, at image_size x image_size) and hpt match/embed (at the
+// size the model trained on) share, so that the two cannot drift apart.
+DecodedImage load_image(const std::string& path, int width, int height);
 
 // Returns the image with `channels` channels (grey -> RGB replicates, RGB -> grey uses
 // ITU-R 601 luma). Throws std::invalid_argument for channels other than 1 or 3.

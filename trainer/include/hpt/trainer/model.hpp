@@ -137,9 +137,10 @@ class FeatureExtractor {
   // Wraps a (pretrained) built-in CNN.
   FeatureExtractor(BuiltinCnn cnn, InputSpec spec, std::string identity);
   // Loads a TorchScript file onto device (whatever device it was saved from); its input
-  // contract is torchscript_input_spec's. Runs it once on a probe batch of two blank images,
-  // so that a module whose output breaks forward()'s contract is refused here. Throws
-  // std::runtime_error naming the file if it cannot be loaded or used.
+  // contract is torchscript_input_spec's. Runs feature_dim()'s probe, so that a module whose
+  // output breaks forward()'s contract is refused here. Throws std::runtime_error naming the
+  // file if it cannot be loaded or used; a first forward failing on the channels it was given
+  // says that hpt guessed them and that hpt_input_channels sets them.
   static FeatureExtractor torchscript(const std::string& path, int64_t image_size,
                                       const torch::Device& device = torch::kCPU);
 
@@ -166,8 +167,19 @@ class FeatureExtractor {
   bool trainable() const { return m_trainable; }
   void train(bool on);
   std::vector<torch::Tensor> parameters();
+  // The features an image gives. A TorchScript module's is found by a probe (once, in eval
+  // mode, cheap: three images): two different seeded random images of its input size (224 px
+  // when it takes any), then the first alone. Refused with std::runtime_error
+  // "<label()>: <problem>" on one line: a forward failing or giving no [1, D] on one image (a
+  // .squeeze()), another feature count for one image than for two, or the image's features
+  // alone differing (beyond 1e-4 of their scale) from its row in the batch of two: a module
+  // mixing rows (a BatchNorm using batch statistics) or random in eval mode, whose training
+  // features hpt match and embed (one image at a time) could not reproduce.
   int64_t feature_dim();
   const InputSpec& input_spec() const { return m_spec; }
+  // "[<origin>: ]TorchScript extractor <file>" or "[<origin>: ]the built-in CNN": how errors
+  // name the extractor.
+  std::string label() const;
   // Names the extractor and its weights (keys the feature cache).
   const std::string& identity() const { return m_identity; }
   bool is_builtin() const { return !m_script; }
@@ -199,12 +211,18 @@ class FeatureExtractor {
   void copy_script_file(const std::string& target, const std::string& shared_dir) const;
   // The features of a module's output for a batch of `rows` images (forward's checks).
   torch::Tensor script_features(const torch::IValue& out, int64_t rows) const;
-  // "[<origin>: ]TorchScript extractor <file>", the start of forward()'s errors.
-  std::string script_label() const;
+  // feature_dim()'s probe of a TorchScript module; returns its feature count.
+  int64_t probe();
+  // The probe images' side, and "hpt's probe batch (S x S px)" for messages.
+  int64_t probe_side() const;
+  std::string probe_name() const;
   BuiltinCnn m_cnn{nullptr};
   std::shared_ptr<torch::jit::Module> m_script;
   std::string m_script_path;
   std::string m_origin;
+  // How hpt guessed the input channels of a module that does not declare them
+  // (script_channels), "" when it does or the spec came from a saved model.
+  std::string m_channels_guess;
   InputSpec m_spec;
   std::string m_identity;
   bool m_trainable = false;

@@ -13,11 +13,20 @@
 
 namespace hpt::trainer {
 
+// The height and width of the images a model trained on, as its dataset held them (after
+// dataset.image_size; the native size at image_size 0): hpt match and embed bring every image
+// to them as the dataset loader did. 0 x 0: unknown (a model saved before hpt recorded it).
+struct ImageShape {
+  int64_t height = 0;
+  int64_t width = 0;
+};
+
 struct SavedModel {
   EmbeddingHead head;
   FeatureExtractor extractor;
   ExperimentConfig config;
   double threshold = 0;  // "same" when distance <= threshold.
+  ImageShape trained_on;
 };
 
 // The decision threshold as saved: clamped to [0, 2], the range of distances between unit
@@ -28,12 +37,12 @@ double saved_threshold(double threshold);
 // and load_model reads it first, so a run's outputs swap in as a set keyed on it
 // (AtomicFileSet).
 
-// Writes the model into dir (which must exist), with saved_threshold(threshold), k_model_file
-// last. Over an earlier model the files are replaced one by one: write into a fresh folder
-// (AtomicFileSet::staging()) to replace a model as a whole. shared_dir: as
-// FeatureExtractor::save's.
+// Writes the model into dir (which must exist), with saved_threshold(threshold) and the shape
+// of its training images (model.json's "images"), k_model_file last. Over an earlier model the
+// files are replaced one by one: write into a fresh folder (AtomicFileSet::staging()) to
+// replace a model as a whole. shared_dir: as FeatureExtractor::save's.
 void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& extractor,
-                const ExperimentConfig& config, double threshold,
+                const ExperimentConfig& config, double threshold, const ImageShape& trained_on,
                 const std::string& shared_dir = "");
 
 // Loads a model saved by save_model. Throws std::runtime_error "<dir>/model.json: <key>:
@@ -41,10 +50,13 @@ void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& e
 // or naming the file that is missing or does not match model.json (head.pt's shapes).
 SavedModel load_model(const std::string& dir);
 
-// Embeddings [N, D] of image files (decoded, resized to the training image size and
-// converted to the training channel count). Throws std::runtime_error naming a file that
-// cannot be read or whose embedding is not finite; all files are embedded before it returns,
-// so a caller prints nothing for a batch that fails.
+// Embeddings [N, D] of image files, each through the training path: load_image at
+// model.trained_on (the dataset loader's decode and resize; a model saved before hpt recorded
+// it: dataset.image_size, or as decoded), then embed() (training.hpp: the extractor's input
+// conversion, the extractor and the head, as for the run's validation and test images).
+// Throws std::runtime_error naming a file that cannot be read or whose embedding is not
+// finite; all files are embedded before it returns, so a caller prints nothing for a batch
+// that fails.
 torch::Tensor embed_files(SavedModel& model, const std::vector<std::string>& paths);
 
 }  // namespace hpt::trainer
