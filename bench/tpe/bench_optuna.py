@@ -121,13 +121,14 @@ OBJECTIVES = [
 ]
 
 
-def categorical(k, f):
-    """A 2-parameter objective of a k-choice categorical c (choices 0..k-1) and x."""
+def categorical(k, f, low=-1, high=1):
+    """A 2-parameter objective of a k-choice categorical c (choices 0..k-1) and x in [low, high]
+    (k = 8: an int n in [1, 100])."""
     def objective(trial):
         c = trial.suggest_categorical("c", list(range(k)))
         if k == 8:
             return f(c, trial.suggest_int("n", 1, 100))
-        return f(c, trial.suggest_float("x", -1, 1))
+        return f(c, trial.suggest_float("x", low, high))
     return objective
 
 
@@ -137,6 +138,7 @@ CATEGORICAL = [
     ("cat3-float", categorical(3, lambda c, x: (x - 0.3) ** 2 if c == 0 else
                                (x + 0.5) ** 2 - 0.05 if c == 1 else 0.1 + x * x), -0.05),
     ("cat50-float", categorical(50, lambda c, x: ((c * 17 + 5) % 50) / 50.0 + (x - 0.3) ** 2), 0.0),
+    ("cat4-separable", categorical(4, lambda c, x: x * x + (0 if c == 2 else 10), -5, 5), 0.0),
     ("cat8-int", categorical(8, lambda c, n: ((c * 5 + 3) % 8) / 8.0 + (n - 37) ** 2 / 10000.0), 0.0),
 ]
 if os.environ.get("BENCH_SET") == "categorical":

@@ -1,10 +1,9 @@
 #!/bin/sh
-# hpt's default TPE against Optuna 3.1's on few-parameter spaces with a categorical (2, 3, 50
-# choices with a float, 8 with an int: objectives.hpp's categorical_objectives()), where the
-# default's bandwidths were chosen apart from bench/tpe's 11 families. Prints a Markdown table.
+# hpt's TPE against Optuna 3.1's on few-parameter spaces with a categorical (2, 3, 4, 50
+# choices with a float, 8 with an int: objectives.hpp's categorical_objectives()), which
+# bench/tpe's 11 families lack. Prints a Markdown table.
 # Usage: bench/tpe/categorical.sh [build-dir]   (env: TRIALS=100 SEEDS=100 JOBS=k Optuna
-# processes; HPT_OPTIONS='{}' hpt's options, e.g. '{"multivariate_bandwidth": "neighbor"}' for
-# the bandwidths used before)
+# processes; HPT_OPTIONS='{}' hpt's options, e.g. '{"multivariate_bandwidth": "scott"}')
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 default_seeds=100

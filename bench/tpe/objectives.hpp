@@ -160,8 +160,9 @@ inline std::vector<Objective> objectives() {
   return out;
 }
 
-// Few parameters, one of them categorical (bench/tpe/categorical.sh): where neighbour-distance
-// bandwidths tied a candidate's category to one good trial. Choice i is the number i.
+// Few parameters, one of them categorical (bench/tpe/categorical.sh): where the default's
+// neighbour-distance bandwidths (below 3 parameters) and Scott's rule trade wins. Choice i is
+// the number i.
 inline std::vector<Objective> categorical_objectives() {
   const auto choices = [](int k) {
     CategoricalDistribution c;
@@ -188,6 +189,10 @@ inline std::vector<Objective> categorical_objectives() {
                    const double x = p.at("x") - 0.3;
                    return ((c * 17 + 5) % 50) / 50.0 + x * x;
                  }});
+  out.push_back({"cat4-separable",
+                 {{"c", choices(4)}, {"x", FloatDistribution{-5, 5, false, {}}}},
+                 0.0,
+                 [](const auto& p) { return p.at("x") * p.at("x") + (p.at("c") == 2 ? 0 : 10); }});
   out.push_back({"cat8-int",
                  {{"c", choices(8)}, {"n", IntDistribution{1, 100, false, 1}}},
                  0.0,

@@ -309,31 +309,6 @@ TEST_CASE("tpe default hybrid is the documented option combination", "[tpe]") {
   }
 }
 
-// Below 3 parameters with a categorical among them, the default uses Scott's-rule bandwidths
-// (multivariate: true), not neighbour distances: those tied a candidate's category to one good
-// trial, and a float with 2 or 3 choices ended ~100x further from the optimum (bench/tpe/
-// categorical.sh). Spaces without a categorical keep neighbour distances (the test above).
-TEST_CASE("tpe default with a categorical in a small space", "[tpe]") {
-  const SearchSpace space{{"c", CategoricalDistribution{{0, 1, 2}}},
-                          {"x", FloatDistribution{-1, 1, false, {}}}};
-  const auto f = [](const std::map<std::string, double>& p) {
-    const double x = p.at("x");
-    const int c = static_cast<int>(p.at("c"));
-    return c == 0 ? (x - 0.3) * (x - 0.3) : c == 1 ? (x + 0.5) * (x + 0.5) - 0.05 : 0.1 + x * x;
-  };
-  const auto mean_regret = [&](const hpt::Json& options) {
-    double sum = 0;
-    for (uint64_t seed = 0; seed < 20; ++seed) {
-      TpeSampler sampler(hpt::tpe_options_from_json(options), seed);
-      sum += hpt::test::lowest_value(hpt::test::run(sampler, 60, space, f)) + 0.05;
-    }
-    return sum / 20;
-  };
-  const double by_default = mean_regret(hpt::Json::object());
-  CHECK(by_default == mean_regret(hpt::Json{{"multivariate", true}}));
-  CHECK(by_default * 5 < mean_regret(hpt::Json{{"multivariate_bandwidth", "neighbor"}}));
-}
-
 // Univariate candidates with each score: proposals stay in bounds and are deterministic,
 // and the extra candidates change the pick of the joint-only sampler for some seeds.
 TEST_CASE("tpe mixed candidates with each score", "[tpe]") {

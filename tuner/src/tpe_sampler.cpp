@@ -201,11 +201,8 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   const auto& trials = ctx.trials ? *ctx.trials : no_trials;
   const std::vector<Direction> directions = ctx.objective_directions();
   int n_varying = 0;
-  bool varying_categorical = false;
   for (const auto& entry : space) {
     n_varying += is_single(entry.second) ? 0 : 1;
-    varying_categorical |= !is_single(entry.second) &&
-                           std::holds_alternative<CategoricalDistribution>(entry.second);
   }
   const bool wide = n_varying >= k_auto_multivariate_params;
   const bool hybrid =
@@ -233,12 +230,8 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   using Bandwidth = TpeOptions::Bandwidth;
   const Bandwidth bandwidth = m_options.multivariate_bandwidth;
   ParzenOptions parzen = m_options.parzen;
-  // Neighbour distances tie a few-parameter candidate's category to one good trial: with 50
-  // choices and a float, a study tried 26 of them in 100 trials and lost to Optuna 3.1 by 2.3
-  // SE; Scott's rule there won on 2-, 3- and 50-choice spaces (bench/tpe/categorical.sh).
-  parzen.multivariate =
-      joint && (bandwidth == Bandwidth::Scott ||
-                (bandwidth == Bandwidth::Auto && !(hybrid && !wide && !varying_categorical)));
+  parzen.multivariate = joint && (bandwidth == Bandwidth::Scott ||
+                                  (bandwidth == Bandwidth::Auto && !(hybrid && !wide)));
   const int n_univariate_candidates = m_options.n_univariate_candidates >= 0
                                           ? m_options.n_univariate_candidates
                                           : (hybrid && wide ? m_options.n_ei_candidates : 0);

@@ -26,8 +26,7 @@ struct TpeOptions {
   // bandwidths lose on 2-D functions, win on most 3-10-D ones).
   bool multivariate_auto = false;
   // "multivariate: hybrid" (the default, bench/tpe): joint sampling; with fewer than
-  // k_auto_multivariate_params varying parameters with neighbour-distance bandwidths (Scott's
-  // rule when one of them is categorical), from
+  // k_auto_multivariate_params varying parameters with neighbour-distance bandwidths, from
   // k_auto_multivariate_params on with Scott's rule plus n_ei_candidates candidates drawn
   // from the univariate estimators, all scored by mixed_score.
   bool multivariate_hybrid = true;
@@ -35,7 +34,7 @@ struct TpeOptions {
   // Optuna 3.1's MOTPE (univariate); the hybrid default was measured on one objective only.
   bool multivariate_given = false;
   // Bandwidths of a joint estimator: Auto (Scott's rule, except hybrid below
-  // k_auto_multivariate_params without a categorical: Neighbor), Scott (Optuna 3.1) or Neighbor (each parameter's
+  // k_auto_multivariate_params: Neighbor), Scott (Optuna 3.1) or Neighbor (each parameter's
   // neighbour distances, Optuna >= 4.6's multivariate TPE).
   enum class Bandwidth { Auto, Scott, Neighbor };
   Bandwidth multivariate_bandwidth = Bandwidth::Auto;
