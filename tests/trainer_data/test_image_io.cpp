@@ -1,4 +1,7 @@
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -230,6 +233,29 @@ TEST_CASE("decode_images refuses a set larger than its memory", "[image_io]") {
   CHECK(image_memory_problem(432e9, 25300000000) ==
         "take 432.0 GB decoded, more than this machine's 25.3 GB of memory");
   CHECK(image_memory_problem(1e18).size() > 0);  // Beyond any machine.
+  CHECK(usable_memory_bytes() <= physical_memory_bytes());
+}
+
+// An address-space limit (ulimit -v; a cgroup's memory.max is read the same way) bounds the
+// memory the rule allows, and the message says it is this process's limit: a data set sized to
+// the machine failed in LibTorch's allocator, naming nothing, or was killed by the kernel.
+TEST_CASE("the memory rule honours this process's limits", "[image_io]") {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // The limit in a child: LibTorch here keeps running.
+    const rlimit as{uint64_t{3} << 30, uint64_t{3} << 30};
+    const bool ok = ::setrlimit(RLIMIT_AS, &as) == 0 &&
+                    usable_memory_bytes() == std::min(physical_memory_bytes(), uint64_t{3} << 30) &&
+                    (physical_memory_bytes() <= (uint64_t{3} << 30) ||
+                     image_memory_problem(4e9) ==
+                         "take 4.0 GB decoded, more than the 3.2 GB of memory this process may "
+                         "use (its cgroup's limit or ulimit -v)");
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 // encode_png's bytes decode back to the same pixels (grey and RGB).

@@ -179,10 +179,10 @@ std::string frozen_features_problem(int64_t images, int64_t features, uint64_t m
   }
   return fmt::format(
       "it gives {} features an image, and the frozen features of the dataset's {} images would "
-      "take {:.0f} bytes ({:.1f} GB: {} x {} x 4), more than this machine's {:.1f} GB of "
-      "memory; pool its output to fewer features, or use fewer images",
+      "take {:.0f} bytes ({:.1f} GB: {} x {} x 4), more than {}; pool its output to fewer "
+      "features, or use fewer images",
       features, images, bytes, bytes / 1e9, images, features,
-      static_cast<double>(memory_bytes == 0 ? physical_memory_bytes() : memory_bytes) / 1e9);
+      memory_text(memory_bytes == 0 ? usable_memory_bytes() : memory_bytes));
 }
 
 std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,

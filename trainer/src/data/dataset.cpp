@@ -76,10 +76,9 @@ std::optional<DatasetProblem> decoded_size_problem(int64_t images, int64_t image
   return DatasetProblem{
       "dataset.image_size",
       fmt::format("{} makes the {} images at least {:.0f} bytes ({:.1f} GB) decoded ({} x {} x {} "
-                  "x 1 channel), more than this machine's {:.1f} GB of memory; lower "
-                  "dataset.image_size",
+                  "x 1 channel), more than {}; lower dataset.image_size",
                   image_size, images, needed, needed / k_gb, images, image_size, image_size,
-                  static_cast<double>(memory_bytes) / k_gb)};
+                  memory_text(memory_bytes))};
 }
 
 Dataset load_dataset(const DatasetOptions& options) {
@@ -91,7 +90,7 @@ Dataset load_dataset(const DatasetOptions& options) {
     images += pool.idx_images.empty() ? static_cast<int64_t>(pool.files.size())
                                       : read_idx_dims(pool.idx_images).front();
   }
-  if (auto problem = decoded_size_problem(images, image_size, physical_memory_bytes())) {
+  if (auto problem = decoded_size_problem(images, image_size, usable_memory_bytes())) {
     throw DatasetProblemError(std::move(*problem));
   }
   const std::string source_fingerprint = hash_hex(

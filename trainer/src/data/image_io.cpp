@@ -17,6 +17,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -25,6 +26,7 @@
 #include <cctype>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -328,15 +330,82 @@ uint64_t physical_memory_bytes() {
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
 }
 
+namespace {
+
+// A cgroup memory limit file's bytes, or UINT64_MAX for "max", a missing file or other text.
+uint64_t cgroup_limit(const std::string& file) {
+  std::ifstream in(file);
+  std::string text;
+  if (!(in >> text) || text.empty() ||
+      !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return std::numeric_limits<uint64_t>::max();
+  }
+  try {
+    return std::stoull(text);
+  } catch (const std::exception&) {
+    return std::numeric_limits<uint64_t>::max();
+  }
+}
+
+// The least memory limit of this process's cgroup and its parents (v2), or of its memory
+// controller's cgroup (v1); UINT64_MAX when none is set or readable.
+uint64_t cgroup_memory_limit() {
+  std::ifstream in("/proc/self/cgroup");
+  uint64_t limit = std::numeric_limits<uint64_t>::max();
+  for (std::string line; std::getline(in, line);) {
+    const size_t a = line.find(':');
+    const size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) {
+      continue;
+    }
+    const std::string controllers = line.substr(a + 1, b - a - 1);
+    std::string path = line.substr(b + 1);
+    if (controllers.empty()) {  // v2: every level up to the root can hold a limit.
+      for (;;) {
+        limit = std::min(limit, cgroup_limit("/sys/fs/cgroup" + path + "/memory.max"));
+        if (path.empty() || path == "/") {
+          break;
+        }
+        path = path.substr(0, path.rfind('/'));
+      }
+    } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+      limit = std::min(limit, cgroup_limit("/sys/fs/cgroup/memory" + path +
+                                           "/memory.limit_in_bytes"));
+    }
+  }
+  return limit;
+}
+
+}  // namespace
+
+uint64_t usable_memory_bytes() {
+  uint64_t bytes = std::min(physical_memory_bytes(), cgroup_memory_limit());
+  struct rlimit as {};
+  if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+    bytes = std::min(bytes, static_cast<uint64_t>(as.rlim_cur));
+  }
+  return bytes;
+}
+
+std::string memory_text(uint64_t memory_bytes) {
+  const double gb = static_cast<double>(memory_bytes) / 1e9;
+  if (memory_bytes < physical_memory_bytes() && memory_bytes == usable_memory_bytes()) {
+    return fmt::format("the {:.1f} GB of memory this process may use (its cgroup's limit or "
+                       "ulimit -v)",
+                       gb);
+  }
+  return fmt::format("this machine's {:.1f} GB of memory", gb);
+}
+
 std::string image_memory_problem(double bytes, uint64_t memory_bytes) {
   if (memory_bytes == 0) {
-    memory_bytes = physical_memory_bytes();
+    memory_bytes = usable_memory_bytes();
   }
   if (bytes <= static_cast<double>(memory_bytes)) {
     return "";
   }
-  return fmt::format("take {:.1f} GB decoded, more than this machine's {:.1f} GB of memory",
-                     bytes / 1e9, static_cast<double>(memory_bytes) / 1e9);
+  return fmt::format("take {:.1f} GB decoded, more than {}", bytes / 1e9,
+                     memory_text(memory_bytes));
 }
 
 PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads,

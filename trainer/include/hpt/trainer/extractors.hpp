@@ -26,14 +26,14 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
 
 // Why the frozen features of `images` images, `features` each, cannot be held: their
 // images x features x 4 bytes refused by image_memory_problem's rule against memory_bytes
-// (0: this machine's memory), said with the count, the images and the bytes; "" when they fit.
+// (0: usable_memory_bytes()), said with the count, the images and the bytes; "" when they fit.
 std::string frozen_features_problem(int64_t images, int64_t features, uint64_t memory_bytes = 0);
 
 // Features of every split, computed once per (dataset, extractor) and cached on disk
 // (as CPU tensors), returned on the extractor's device.
 // Sets *hit to whether they came from the cache. Throws std::runtime_error
 // "<extractor.label()>: <frozen_features_problem>" before computing or loading anything when
-// they would not fit in memory_bytes (0: this machine's memory).
+// they would not fit in memory_bytes (0: usable_memory_bytes()).
 std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtractor& extractor,
                                              bool* hit, std::ostream& log,
                                              uint64_t memory_bytes = 0);

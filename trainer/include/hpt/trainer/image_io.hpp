@@ -76,9 +76,20 @@ struct PackedImages {
 // The machine's physical memory in bytes (sysconf), or UINT64_MAX when it cannot tell.
 uint64_t physical_memory_bytes();
 
+// The memory this process may fill: the least of physical_memory_bytes(), its cgroup's limit
+// (v2 memory.max of its cgroup and each parent, or v1 memory.limit_in_bytes: a container's or
+// a batch job's) and its address-space limit (ulimit -v). A data set sized to the machine in
+// such a job was killed by the kernel without a word, or failed in LibTorch's allocator.
+uint64_t usable_memory_bytes();
+
+// How an error says memory_bytes: "this machine's 25.3 GB of memory", or, when it is a limit
+// below the machine's (usable_memory_bytes()), "the 8.0 GB of memory this process may use (its
+// cgroup's limit or ulimit -v)".
+std::string memory_text(uint64_t memory_bytes);
+
 // The one rule for how many bytes of decoded images a dataset may take (it stays in memory
 // while it trains): why `bytes` cannot be held ("" when they can): "take 432.0 GB decoded, more
-// than this machine's 25.3 GB of memory". memory_bytes 0: physical_memory_bytes().
+// than this machine's 25.3 GB of memory" (memory_text). memory_bytes 0: usable_memory_bytes().
 std::string image_memory_problem(double bytes, uint64_t memory_bytes = 0);
 
 // Decodes `paths` on `threads` threads (0: hardware concurrency), resizes them to
