@@ -16,6 +16,7 @@
 #include "hpt/trainer/experiment_run.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "support/temp_dir.hpp"
+#include "small_experiment.hpp"
 #include "synthetic_idx.hpp"
 #include "torchscript_models.hpp"
 
@@ -28,19 +29,7 @@ namespace {
 // of cnn_a.pt inside data) as the extractor.
 ExperimentConfig tiny_experiment(const std::string& data, const std::string& model) {
   ::setenv("HPT_CACHE_DIR", (data + "/cache").c_str(), 1);
-  ExperimentConfig c;
-  c.dataset.format = "idx";
-  c.dataset.path = data;
-  c.feature_extractor = model;
-  c.epochs = 2;
-  c.steps_per_epoch = 3;
-  c.early_stopping_patience = 0;
-  c.embedding_dim = 8;
-  c.classes_per_batch = 4;
-  c.images_per_class = 4;
-  c.eval_pairs = 200;
-  c.threads = 1;
-  return c;
+  return hpt::test::small_experiment("idx", data, model);
 }
 
 // Files in dir whose name ends in ".pt" (cache entries, not their lock files).

@@ -14,6 +14,7 @@
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "support/temp_dir.hpp"
+#include "small_experiment.hpp"
 #include "torchscript_models.hpp"
 
 using namespace hpt::trainer;
@@ -469,21 +470,14 @@ TEST_CASE("embed_files embeds a dataset's images as training did", "[saved_model
   ::setenv("HPT_CACHE_DIR", dir.file("cache").c_str(), 1);
   for (const char* extractor : {"cnn_gray.pt", "echo_gray.pt"}) {
     INFO(extractor);
-    ExperimentConfig c;
-    c.dataset.format = "folder";
-    c.dataset.path = dir.file("data");
+    ExperimentConfig c = hpt::test::small_experiment("folder", dir.file("data"),
+                                                     models + "/" + extractor, 3, 2);
     c.dataset.image_size = 16;
     c.dataset.val_fraction = 0.2;
     c.dataset.test_fraction = 0.3;
-    c.feature_extractor = models + "/" + extractor;
     c.epochs = 1;
     c.steps_per_epoch = 2;
-    c.early_stopping_patience = 0;
-    c.embedding_dim = 8;
-    c.classes_per_batch = 3;
-    c.images_per_class = 2;
     c.eval_pairs = 100;
-    c.threads = 1;
     RunOptions o;
     o.out_dir = dir.file(std::string("run-") + extractor);
     run_experiment(c, o);

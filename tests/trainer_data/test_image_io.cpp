@@ -67,11 +67,7 @@ TEST_CASE("decode_image errors name the file", "[image_io]") {
 TEST_CASE("decode_image errors for truncated files are readable", "[image_io]") {
   TempDir dir;
   testing::write_png(dir.path() / "full.png", 16, 16, 3, testing::flat(7, 16, 16, 3));
-  std::string png;
-  {
-    std::ifstream in(dir.path() / "full.png", std::ios::binary);
-    png.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string png = testing::read_text(dir.path() / "full.png");
   for (size_t cut : {size_t{20}, size_t{34}, size_t{40}, png.size() - 20}) {
     INFO("cut at " << cut << " of " << png.size());
     testing::write_text(dir.path() / "cut.png", png.substr(0, cut));
@@ -98,11 +94,7 @@ TEST_CASE("decode_image errors for truncated files are readable", "[image_io]") 
 TEST_CASE("decode_image refuses a PNG chunk failing its CRC", "[image_io]") {
   TempDir dir;
   testing::write_png(dir.path() / "good.png", 16, 16, 3, testing::pattern(3, 16, 16, 3));
-  std::string png;
-  {
-    std::ifstream in(dir.path() / "good.png", std::ios::binary);
-    png.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string png = testing::read_text(dir.path() / "good.png");
   const size_t idat = png.find("IDAT");
   REQUIRE(idat != std::string::npos);
   png[idat + 4 + 10] = static_cast<char>(png[idat + 4 + 10] ^ 0x10);
