@@ -178,7 +178,21 @@ OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::
 
 int run_study_command(const std::string& config_file, int trials, std::optional<double> time_budget,
                       int jobs, const std::string& storage_url, const std::string& study) {
-  OpenedStudy s = open_study_for(config_file, jobs, storage_url, study, true);
+  const StopSignals signals;  // From the start: a signal while the study opens stops it too.
+  std::optional<OpenedStudy> opened;
+  try {
+    opened.emplace(open_study_for(config_file, jobs, storage_url, study, true));
+  } catch (const std::exception&) {
+    if (!signals.caught()) {
+      throw;
+    }
+    // What failed was cut short by the signal (the dataset check's process got Ctrl-C too).
+  }
+  if (signals.caught()) {
+    std::cerr << "hpt: stopped by a signal before the study started; no trial ran\n";
+    return k_exit_interrupted;
+  }
+  OpenedStudy& s = *opened;
   s.options.trials = trials;
   s.options.time_budget = time_budget;
   s.options.interactive = ::isatty(STDOUT_FILENO) != 0;

@@ -83,9 +83,17 @@ extern "C" void on_continue(int) { g_continued.fetch_add(1); }
 // SIGALRM. They count in g_stop_signals (stop_signals.hpp). Ctrl-Z (SIGTSTP, unless
 // ignored) sets g_ctrl_z: the workers run in process groups of their own, which the terminal's
 // Ctrl-Z does not reach, so hpt stops them itself.
+}  // namespace
+
+// Guards nest: only the outermost installs the handlers, resets the count and restores them,
+// so a signal caught before the study opened (StopSignals) is still counted when it runs.
 class SignalGuard {
  public:
   SignalGuard() {
+    if (s_depth++ > 0) {
+      return;
+    }
+    m_outer = true;
     g_stop_signals = 0;
     g_ctrl_z = false;
     for (size_t i = 0; i < k_stop_signal_numbers.size(); ++i) {
@@ -95,7 +103,8 @@ class SignalGuard {
     install(k_stop_signal_numbers.size() + 1, SIGCONT, on_continue);
   }
   ~SignalGuard() {
-    if (g_stop_signals > 0) {
+    --s_depth;
+    if (!m_outer || g_stop_signals > 0) {
       return;  // Interrupted: a further Ctrl-C while hpt exits must not kill it mid-way.
     }
     for (size_t i = 0; i < k_count; ++i) {
@@ -128,9 +137,18 @@ class SignalGuard {
   }
 
   static constexpr size_t k_count = k_stop_signal_numbers.size() + 2;
+  static inline int s_depth = 0;  // Guards alive (one thread: the command's).
+  bool m_outer = false;
   std::array<struct sigaction, k_count> m_old{};
   std::array<int, k_count> m_installed{};  // The signal whose handler is at i, or 0.
 };
+
+StopSignals::StopSignals() : m_guard(std::make_unique<SignalGuard>()) {}
+StopSignals::~StopSignals() = default;
+
+bool StopSignals::caught() const { return g_stop_signals.load() > 0; }
+
+namespace {
 
 std::optional<std::string> database_file(const StudyConfig& config) {
   return study_database_file(config.storage);

@@ -139,6 +139,27 @@ class InterruptTest(TempDirTest):
         run_hpt("--config", cfg, "--trials", "6", check=True)
         self.assertEqual(state_counts(trials_json(db)).get("COMPLETE"), 6)
 
+    def test_a_signal_while_the_study_opens_stops_it_as_during_the_run(self):
+        """A stop signal before the study started (here: while another process holds its database)
+        stops hpt as one during the run does: exit 130 and a line saying no trial ran, nothing run.
+        The handlers came only with the run, so SIGTERM there killed hpt (status -15)."""
+        cfg = quadratic_config(self.dir)
+        db = f"{self.dir}/study.db"
+        run_hpt("--config", cfg, "--trials", "1", check=True)
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        proc = self._start(cfg, 4)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        holder.execute("COMMIT")
+        holder.close()
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertEqual(err, "hpt: stopped by a signal before the study started; no trial ran\n")
+        self.assertEqual(len(trials_json(db)), 1)
+        self.assertTrue(integrity_ok(db))
+
     def test_hangup_stops_like_ctrl_c(self):
         """SIGHUP (terminal or SSH session closed): as SIGINT, exit 130, trials WAITING, resumable."""
         script, cfg, db, proc = self._private_study(0.5)

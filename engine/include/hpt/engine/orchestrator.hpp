@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,25 @@ struct RunOptions {
   std::optional<double> time_budget;
   std::string trainer_exe;   // hpt-train: `hpt-train worker` is the built-in trainer's worker.
   bool interactive = false;  // Live progress line (stdout is a terminal).
+};
+
+class SignalGuard;
+
+// Catches the stop signals (Ctrl-C, kill, a closed terminal, ...) from construction on, as a
+// running study does: a `hpt` study run makes one before it loads the config and opens the
+// database, so a signal in that time stops it as one during the run does (exit 130) instead
+// of killing it. run_study's own guard nests inside.
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  // Whether a stop signal came since construction.
+  bool caught() const;
+
+ private:
+  std::unique_ptr<SignalGuard> m_guard;
 };
 
 // Exit codes of run_study.
