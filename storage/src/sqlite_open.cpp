@@ -156,7 +156,7 @@ SQLite::Database open_validated(const std::string& path, bool read_only, bool ex
 
 }  // namespace
 
-std::optional<std::string> sqlite_side_file_problem(const std::string& path) {
+std::optional<std::string> sqlite_side_file_problem(const std::string& path, bool creating) {
   std::error_code ec;
   for (const std::string suffix : k_sqlite_side_suffixes) {
     if (path.size() <= suffix.size() ||
@@ -167,7 +167,7 @@ std::optional<std::string> sqlite_side_file_problem(const std::string& path) {
     if (fs::is_regular_file(base, ec)) {
       return fmt::format("the SQLite {} file of {}, not a database", suffix, base);
     }
-    if (!fs::exists(fs::symlink_status(path, ec))) {
+    if (creating && !fs::exists(fs::symlink_status(path, ec))) {
       return fmt::format(
           "the name SQLite gives the {} file of {}: a database made here would be lost once {} "
           "exists; name it otherwise",
@@ -244,8 +244,8 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
     }
     return open_validated(path, false, false);
   }
-  if (const auto problem = sqlite_side_file_problem(path)) {
-    fail(path, *problem);
+  if (const auto problem = sqlite_side_file_problem(path, !read_only)) {
+    fail(path, *problem);  // Read-only, a missing one is "no such file" below.
   }
   fs::path file(path);
   fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();

@@ -196,6 +196,9 @@ TEST_CASE("open_storage refuses a database's SQLite side files", "[storage][open
             " exists; name it otherwise");
   CHECK_THROWS(hpt::open_storage(lone));
   CHECK_FALSE(fs::exists(lone));
+  // Read-only (hpt studies, report), nothing is made: it is missing, not a risk.
+  CHECK(hpt::sqlite_side_file_problem(lone, false) == std::nullopt);
+  CHECK_THROWS_WITH(hpt::open_storage(lone, true), Catch::Contains("no such file"));
   // An existing one alone is an ordinary database.
   make_study_db(dir.file("made.db"));
   fs::rename(dir.file("made.db"), lone);

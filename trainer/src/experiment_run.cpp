@@ -18,6 +18,7 @@
 #include "hpt/trainer/dataset.hpp"
 #include "hpt/trainer/device.hpp"
 #include "hpt/trainer/extractors.hpp"
+#include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/model_view.hpp"
 #include "hpt/trainer/projector.hpp"
 #include "hpt/trainer/run_outputs.hpp"
@@ -114,8 +115,11 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
   } catch (const DatasetProblemError& e) {
     // What the data holds is the dataset setting's mistake: exit 2, as the study's check says.
     throw ConfigError(origin_of(config, e.problem().key) + ": " + e.problem().message);
-  } catch (const std::bad_alloc&) {
-    throw;  // Out of memory is not the dataset's fault.
+  } catch (const std::bad_alloc&) {  // Not the dataset's fault, but its size's: said so.
+    throw std::runtime_error(fmt::format(
+        "{}: out of memory while loading and decoding the images (against {}); lower "
+        "dataset.image_size or use fewer images",
+        origin_of(config, "dataset.path"), memory_text(usable_memory_bytes())));
   } catch (const std::filesystem::filesystem_error& e) {
     const std::string path = e.path1().string();
     if (!o.cache_dir.empty() && path.rfind(o.cache_dir, 0) == 0) {  // A full disk, ...

@@ -332,8 +332,8 @@ uint64_t physical_memory_bytes() {
 
 namespace {
 
-// A cgroup memory limit file's bytes, or UINT64_MAX for "max", a missing file or other text.
-uint64_t cgroup_limit(const std::string& file) {
+// A cgroup memory file's bytes, or UINT64_MAX for "max", a missing file or other text.
+uint64_t cgroup_bytes(const std::string& file) {
   std::ifstream in(file);
   std::string text;
   if (!(in >> text) || text.empty() ||
@@ -347,11 +347,33 @@ uint64_t cgroup_limit(const std::string& file) {
   }
 }
 
-// The least memory limit of this process's cgroup and its parents (v2), or of its memory
-// controller's cgroup (v1); UINT64_MAX when none is set or readable.
-uint64_t cgroup_memory_limit() {
-  std::ifstream in("/proc/self/cgroup");
-  uint64_t limit = std::numeric_limits<uint64_t>::max();
+// What a cgroup folder's limit leaves: limit - usage (0 when used up), UINT64_MAX without one.
+uint64_t cgroup_headroom(const std::string& folder, const char* limit_file,
+                         const char* usage_file) {
+  const uint64_t limit = cgroup_bytes(folder + "/" + limit_file);
+  if (limit == std::numeric_limits<uint64_t>::max()) {
+    return limit;
+  }
+  const uint64_t used = cgroup_bytes(folder + "/" + usage_file);
+  if (used == std::numeric_limits<uint64_t>::max()) {
+    return limit;  // No usage to read: the limit alone.
+  }
+  return used >= limit ? 0 : limit - used;
+}
+
+// This process's address space in bytes (/proc/self/statm), or 0 when unknown.
+uint64_t address_space_used() {
+  std::ifstream in("/proc/self/statm");
+  uint64_t pages = 0;
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  return (in >> pages) && page_size > 0 ? pages * static_cast<uint64_t>(page_size) : 0;
+}
+
+}  // namespace
+
+uint64_t cgroup_memory_headroom(const std::string& proc_cgroup, const std::string& cgroup_root) {
+  std::ifstream in(proc_cgroup);
+  uint64_t room = std::numeric_limits<uint64_t>::max();
   for (std::string line; std::getline(in, line);) {
     const size_t a = line.find(':');
     const size_t b = a == std::string::npos ? a : line.find(':', a + 1);
@@ -360,29 +382,34 @@ uint64_t cgroup_memory_limit() {
     }
     const std::string controllers = line.substr(a + 1, b - a - 1);
     std::string path = line.substr(b + 1);
-    if (controllers.empty()) {  // v2: every level up to the root can hold a limit.
-      for (;;) {
-        limit = std::min(limit, cgroup_limit("/sys/fs/cgroup" + path + "/memory.max"));
-        if (path.empty() || path == "/") {
-          break;
-        }
-        path = path.substr(0, path.rfind('/'));
+    const bool v2 = controllers.empty();
+    if (!v2 && ("," + controllers + ",").find(",memory,") == std::string::npos) {
+      continue;
+    }
+    const std::string mount = v2 ? cgroup_root : cgroup_root + "/memory";
+    // Every level up to the mount's root: a parent's limit binds too, and inside a container
+    // the path names the host's cgroup while the mount's root is the container's own.
+    for (;;) {
+      room = std::min(room, v2 ? cgroup_headroom(mount + path, "memory.max", "memory.current")
+                               : cgroup_headroom(mount + path, "memory.limit_in_bytes",
+                                                 "memory.usage_in_bytes"));
+      if (path.empty() || path == "/") {
+        break;
       }
-    } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
-      limit = std::min(limit, cgroup_limit("/sys/fs/cgroup/memory" + path +
-                                           "/memory.limit_in_bytes"));
+      path = path.substr(0, path.rfind('/'));
     }
   }
-  return limit;
+  return room;
 }
 
-}  // namespace
-
 uint64_t usable_memory_bytes() {
-  uint64_t bytes = std::min(physical_memory_bytes(), cgroup_memory_limit());
+  uint64_t bytes =
+      std::min(physical_memory_bytes(), cgroup_memory_headroom("/proc/self/cgroup", "/sys/fs/cgroup"));
   struct rlimit as {};
   if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
-    bytes = std::min(bytes, static_cast<uint64_t>(as.rlim_cur));
+    const uint64_t used = address_space_used();  // LibTorch alone takes most of a GB.
+    const uint64_t limit = static_cast<uint64_t>(as.rlim_cur);
+    bytes = std::min(bytes, used < limit ? limit - used : 0);
   }
   return bytes;
 }
@@ -390,8 +417,8 @@ uint64_t usable_memory_bytes() {
 std::string memory_text(uint64_t memory_bytes) {
   const double gb = static_cast<double>(memory_bytes) / 1e9;
   if (memory_bytes < physical_memory_bytes() && memory_bytes == usable_memory_bytes()) {
-    return fmt::format("the {:.1f} GB of memory this process may use (its cgroup's limit or "
-                       "ulimit -v)",
+    return fmt::format("the {:.1f} GB of memory this process may still use (what its cgroup's "
+                       "limit or ulimit -v leaves)",
                        gb);
   }
   return fmt::format("this machine's {:.1f} GB of memory", gb);

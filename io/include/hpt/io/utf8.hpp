@@ -17,9 +17,10 @@ std::pair<char32_t, size_t> decode_utf8(std::string_view text, size_t i);
 // bytes that do not continue a sequence.
 size_t utf8_length(std::string_view text);
 
-// The columns UTF-8 text takes in a terminal, as wcwidth(3) counts them: East Asian wide and
-// fullwidth characters (CJK, Hangul, fullwidth forms, most emoji) take 2, combining marks,
-// variation selectors and zero-width spaces 0, anything else (an invalid byte too) 1.
+// The columns UTF-8 text takes in a terminal, about as wcwidth(3) counts them: East Asian wide
+// and fullwidth characters (CJK, Hangul syllables, fullwidth forms, most emoji) take 2; the
+// combining marks of the common scripts (utf8.cpp lists the blocks), Hangul Jamo vowels,
+// variation selectors and zero-width spaces 0; anything else (an invalid byte too) 1.
 size_t display_width(std::string_view text);
 
 // text followed by the spaces that make it `width` columns wide (display_width; none when it

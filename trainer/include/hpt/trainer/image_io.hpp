@@ -76,15 +76,23 @@ struct PackedImages {
 // The machine's physical memory in bytes (sysconf), or UINT64_MAX when it cannot tell.
 uint64_t physical_memory_bytes();
 
-// The memory this process may fill: the least of physical_memory_bytes(), its cgroup's limit
-// (v2 memory.max of its cgroup and each parent, or v1 memory.limit_in_bytes: a container's or
-// a batch job's) and its address-space limit (ulimit -v). A data set sized to the machine in
-// such a job was killed by the kernel without a word, or failed in LibTorch's allocator.
+// The memory this process may still fill: the least of physical_memory_bytes(), what its
+// cgroup's limits leave (cgroup_memory_headroom: a container's or a batch job's) and what its
+// address-space limit leaves (ulimit -v minus the address space in use; LibTorch alone takes
+// most of a GB). A data set sized to the machine in such a job was killed by the kernel without
+// a word, or failed in LibTorch's allocator.
 uint64_t usable_memory_bytes();
 
-// How an error says memory_bytes: "this machine's 25.3 GB of memory", or, when it is a limit
-// below the machine's (usable_memory_bytes()), "the 8.0 GB of memory this process may use (its
-// cgroup's limit or ulimit -v)".
+// The least of limit - usage over this process's memory cgroups and their parents, read from
+// proc_cgroup (/proc/self/cgroup) under cgroup_root (/sys/fs/cgroup): v2 memory.max and
+// memory.current, v1 memory.limit_in_bytes and memory.usage_in_bytes under <root>/memory. Each
+// path is walked up to the mount's root, which inside a container is the container's own
+// cgroup. UINT64_MAX when no limit is set or readable.
+uint64_t cgroup_memory_headroom(const std::string& proc_cgroup, const std::string& cgroup_root);
+
+// How an error says memory_bytes: "this machine's 25.3 GB of memory", or, when it is what a
+// limit leaves below the machine's (usable_memory_bytes()), "the 8.0 GB of memory this process
+// may still use (what its cgroup's limit or ulimit -v leaves)".
 std::string memory_text(uint64_t memory_bytes);
 
 // The one rule for how many bytes of decoded images a dataset may take (it stays in memory
