@@ -103,10 +103,10 @@ std::string trainer_threads_note(const StudyConfig& config, int at_once, int cor
     return "";
   }
   return fmt::format(
-      "{}: fixed.threads: {} threads a trial x {} trials at once = {} threads on {} cores: they "
+      "{}: {} threads a trial x {} trials at once = {} threads on {} cores: they "
       "spin against each other and slow every trial; set threads: {} or leave it out (hpt then "
       "gives each trial cores / trials at once)",
-      config.file, threads, std::max(1, at_once), total, cores,
+      config.origin("fixed.threads"), threads, std::max(1, at_once), total, cores,
       std::max(1, cores / std::max(1, at_once)));
 }
 

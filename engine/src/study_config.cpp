@@ -704,6 +704,10 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
       }
       refuse_unread_numbers(fixed, top.child("fixed"));
       c.fixed = yaml_to_json(fixed);
+      for (const auto& kv : fixed) {  // Each top-level fixed key's line, for later notes.
+        const std::string key = "fixed." + kv.first.as<std::string>();
+        c.origins[key] = config_location(top.child(key), kv.first);
+      }
     }
   }
   const auto space = root["search_space"];

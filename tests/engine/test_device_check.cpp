@@ -79,7 +79,7 @@ TEST_CASE("trainer_threads_note", "[device_check]") {
   };
   const std::string x = "{dropout: {type: float, low: 0, high: 0.5}}";
   CHECK(hpt::trainer_threads_note(builtin("{threads: 2}", x), 2, 2) ==
-        "cfg.yaml: fixed.threads: 2 threads a trial x 2 trials at once = 4 threads on 2 cores: "
+        "cfg.yaml:2: fixed.threads: 2 threads a trial x 2 trials at once = 4 threads on 2 cores: "
         "they spin against each other and slow every trial; set threads: 1 or leave it out (hpt "
         "then gives each trial cores / trials at once)");
   CHECK(hpt::trainer_threads_note(builtin("{threads: 64}", x), 1, 16).find(
