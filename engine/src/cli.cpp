@@ -786,8 +786,7 @@ int delete_study_command(const std::string& db, const std::string& name, bool fo
 // hpt copy-study: the study (or the only one) copied into TO (copy_study_to: whole or absent).
 int copy_study_command(const std::string& from_db, const std::string& to_db,
                        const std::string& study, std::optional<std::string> to_study) {
-  if (const std::string problem = to_study ? study_name_problem(*to_study) : "";
-      !problem.empty()) {
+  if (const std::string problem = to_study ? study_name_problem(*to_study) : ""; !problem.empty()) {
     throw ConfigError("--to-study: " + problem);  // Before anything is read or made.
   }
   require_database_file(from_db);

@@ -1635,8 +1635,7 @@ std::string check_study(const StudyConfig& config, const RunOptions& options, bo
   if (const std::string problem = folder_problem(dir); !problem.empty()) {
     // It names the path; and the key that chose it, when one did.
     throw std::runtime_error(
-        config.trials_dir.empty() ? problem
-                                  : config.origin("study.trials_dir") + ": " + problem);
+        config.trials_dir.empty() ? problem : config.origin("study.trials_dir") + ": " + problem);
   }
   if (const std::string problem = trials_base_problem(config); !problem.empty()) {
     throw std::runtime_error(problem);

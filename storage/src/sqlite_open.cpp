@@ -5,14 +5,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "hpt/io/big_endian.hpp"
 #include "hpt/io/stop_signals.hpp"
 #include "hpt/storage/storage.hpp"
 #include "sqlite_schema.hpp"
@@ -65,10 +66,6 @@ bool writable(const fs::path& p) {
   return ::access(p.c_str(), W_OK) == 0 && (st.st_mode & 0222) != 0;
 }
 
-uint32_t be32(const unsigned char* b) {
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-}
-
 // Checks the 100-byte SQLite header without opening the file through SQLite.
 void check_header(const std::string& path, uintmax_t size) {
   if (size == 0) {
@@ -91,9 +88,9 @@ void check_header(const std::string& path, uintmax_t size) {
   if (page_size == 1) {
     page_size = 65536;
   }
-  uint32_t pages = be32(&h[28]);
+  uint32_t pages = read_be32(&h[28]);
   bool size_valid =
-      pages > 0 && be32(&h[92]) == be32(&h[24]);  // version-valid-for == change counter
+      pages > 0 && read_be32(&h[92]) == read_be32(&h[24]);  // version-valid-for == change counter
   bool wal = h[18] == 2 && h[19] == 2;
   // In WAL mode a checkpoint in progress may grow the file after its header; only
   // trust the size when no WAL file exists.

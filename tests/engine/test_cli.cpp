@@ -283,8 +283,8 @@ TEST_CASE("cli: --storage that cannot keep a study", "[cli]") {
       std::ofstream(dir.file("out/s.db"));
     }
     std::filesystem::current_path(dir.path());
-    const auto side = run_hpt_capture(
-        {"--config", cfg, "--trials", "1", "--storage", "out/s.db-journal"});
+    const auto side =
+        run_hpt_capture({"--config", cfg, "--trials", "1", "--storage", "out/s.db-journal"});
     std::filesystem::current_path(cwd);
     CHECK(side.first == 2);
     CHECK_THAT(side.second,

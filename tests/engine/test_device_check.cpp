@@ -82,15 +82,17 @@ TEST_CASE("trainer_threads_note", "[device_check]") {
         "cfg.yaml:2: fixed.threads: 2 threads a trial x 2 trials at once = 4 threads on 2 cores: "
         "they spin against each other and slow every trial; set threads: 1 or leave it out (hpt "
         "then gives each trial cores / trials at once)");
-  CHECK(hpt::trainer_threads_note(builtin("{threads: 64}", x), 1, 16).find(
-            "64 threads a trial x 1 trials at once = 64 threads on 16 cores") != std::string::npos);
+  CHECK(hpt::trainer_threads_note(builtin("{threads: 64}", x), 1, 16)
+            .find("64 threads a trial x 1 trials at once = 64 threads on 16 cores") !=
+        std::string::npos);
   CHECK(hpt::trainer_threads_note(builtin("{threads: 64}", x), 1, 16).find("set threads: 16") !=
         std::string::npos);
   CHECK(hpt::trainer_threads_note(builtin("{threads: 1}", x), 2, 2).empty());
   CHECK(hpt::trainer_threads_note(builtin("{threads: 0}", x), 4, 2).empty());
   CHECK(hpt::trainer_threads_note(builtin("{}", x), 4, 2).empty());
-  CHECK(hpt::trainer_threads_note(
-            builtin("{}", "{threads: {type: int, low: 1, high: 8}}"), 4, 2).empty());
-  CHECK(hpt::trainer_threads_note(study("{threads: 8}", "{x: {type: float, low: 0, high: 1}}"), 4, 2)
-            .empty());  // A command.
+  CHECK(hpt::trainer_threads_note(builtin("{}", "{threads: {type: int, low: 1, high: 8}}"), 4, 2)
+            .empty());
+  CHECK(
+      hpt::trainer_threads_note(study("{threads: 8}", "{x: {type: float, low: 0, high: 1}}"), 4, 2)
+          .empty());  // A command.
 }

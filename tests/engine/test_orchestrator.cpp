@@ -372,6 +372,14 @@ StudyConfig fake_study(const hpt::test::TempDir& dir, const std::string& extra =
                             "test.yaml");
 }
 
+// fake_study in a fresh folder, its database opened with faults to inject.
+struct FaultyStudy {
+  hpt::test::TempDir dir{"orch"};
+  StudyConfig config = fake_study(dir);
+  std::unique_ptr<Storage> storage = open_storage(config.storage);
+  hpt::test::FaultyDialect& faulty = hpt::test::inject_faults(*storage);
+};
+
 // Runs c to trials finished trials on set; out gets the progress text.
 int run_fake(const StudyConfig& c, int trials, FakeWorkerSet& set, std::string* out = nullptr) {
   auto storage = open_storage(c.storage);
@@ -1113,26 +1121,23 @@ TEST_CASE("orchestrator (scripted): no take-over right after a reconnect",
 // back, and finishes every trial (a call gave up after ~26 s of reconnects, and hpt ended).
 TEST_CASE("orchestrator (scripted): a database outage is waited out, and said",
           "[orchestrator][scripted]") {
-  hpt::test::TempDir dir("orch");
-  const StudyConfig c = fake_study(dir);
-  auto storage = open_storage(c.storage);
-  auto& faulty = hpt::test::inject_faults(*storage);
+  FaultyStudy f;
   FakeWorkerSet set([&](const WorkerSpec& s) {
     if (trial_number(s) == 1) {
-      faulty.go_down(milliseconds(1200));  // Real time: the next storage call waits.
+      f.faulty.go_down(milliseconds(1200));  // Real time: the next storage call waits.
     }
     return hpt::test::completes(param_x(s));
   });
   std::ostringstream text;
   RunOptions o;
   o.trials = 3;
-  REQUIRE(run_study(c, *storage, o, text, set) == k_exit_ok);
+  REQUIRE(run_study(f.config, *f.storage, o, text, set) == k_exit_ok);
   CHECK_THAT(text.str(),
              Catch::Contains("hpt: lost the connection to the database (server down (injected)); "
                              "waiting up to 600 s for it (Ctrl-C stops)\nhpt: the database is "
                              "back after 1 s\n"));
   CHECK(set.discounted() >= milliseconds(1100));  // objective.timeout does not count it.
-  const auto trials = all_trials(c.storage);
+  const auto trials = all_trials(f.config.storage);
   REQUIRE(trials.size() == 3);
   for (const auto& t : trials) {
     CHECK(t.state == TrialState::Complete);
@@ -1144,26 +1149,23 @@ TEST_CASE("orchestrator (scripted): a database outage is waited out, and said",
 // run finishes the study (13 healthy trials were recorded FAIL, then exit 3 blamed them).
 TEST_CASE("orchestrator (scripted): a database refusing writes stops the run, fails no trial",
           "[orchestrator][scripted]") {
-  hpt::test::TempDir dir("orch");
-  const StudyConfig c = fake_study(dir);
-  auto storage = open_storage(c.storage);
-  auto& faulty = hpt::test::inject_faults(*storage);
+  FaultyStudy f;
   FakeWorkerSet set([&](const WorkerSpec&) {
-    faulty.refuse_writes_to("trial_intermediate_values");
+    f.faulty.refuse_writes_to("trial_intermediate_values");
     return hpt::test::reports_steps({3.0, 2.0});
   });
   RunOptions o;
   o.trials = 3;
   std::ostringstream text;
-  CHECK_THROWS_WITH(run_study(c, *storage, o, text, set),
+  CHECK_THROWS_WITH(run_study(f.config, *f.storage, o, text, set),
                     Catch::Contains("cannot set an intermediate value") &&
                         Catch::Contains("disk is full (injected)"));
-  storage.reset();
+  f.storage.reset();
   {
-    auto s = open_storage(c.storage);
+    auto s = open_storage(f.config.storage);
     Owner gone = Owner::current();  // The next run is another process: this one's is dead.
     gone.pid = 0x7ffffff0;
-    for (const auto& t : all_trials(c.storage)) {
+    for (const auto& t : all_trials(f.config.storage)) {
       CHECK(t.state != TrialState::Fail);
       if (t.state == TrialState::Running) {
         s->set_trial_system_attr(t.id, "hpt:owner", gone.to_json());
@@ -1171,9 +1173,9 @@ TEST_CASE("orchestrator (scripted): a database refusing writes stops the run, fa
     }
   }
   FakeWorkerSet healthy([](const WorkerSpec&) { return hpt::test::reports_steps({3.0, 2.0}); });
-  REQUIRE(run_fake(c, 3, healthy) == k_exit_ok);
+  REQUIRE(run_fake(f.config, 3, healthy) == k_exit_ok);
   int complete = 0;
-  for (const auto& t : all_trials(c.storage)) {
+  for (const auto& t : all_trials(f.config.storage)) {
     complete += t.state == TrialState::Complete ? 1 : 0;
     CHECK(t.state != TrialState::Fail);
   }

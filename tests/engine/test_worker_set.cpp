@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
-#include <thread>
 #include <set>
+#include <thread>
 
 #include "hpt/engine/worker_set.hpp"
 #include "support/temp_dir.hpp"

@@ -55,16 +55,16 @@ TEST_CASE("valid_utf8 replaces invalid bytes", "[io]") {
 TEST_CASE("display_width and pad_to count terminal columns", "[io]") {
   CHECK(hpt::display_width("") == 0);
   CHECK(hpt::display_width("lr") == 2);
-  CHECK(hpt::display_width("\u5b66\u4e60\u7387") == 6);      // 学习率
-  CHECK(hpt::display_width("\ud559\uc2b5") == 4);            // 학습 (Hangul)
-  CHECK(hpt::display_width("\uff21") == 2);                  // Fullwidth A.
-  CHECK(hpt::display_width("\U0001F600") == 2);              // An emoji.
-  CHECK(hpt::display_width("e\u0301") == 1);                 // e + combining acute.
-  CHECK(hpt::display_width("caf\u00e9") == 4);               // é precomposed.
-  CHECK(hpt::display_width("a\xff") == 2);                   // An invalid byte: 1.
-  CHECK(hpt::display_width("\u0915\u093f") == 2);            // कि: a spacing vowel sign.
-  CHECK(hpt::display_width("\u05e9\u05c1") == 1);            // Hebrew shin + its dot.
-  CHECK(hpt::display_width("\U0001F680") == 2);              // 🚀
+  CHECK(hpt::display_width("\u5b66\u4e60\u7387") == 6);  // 学习率
+  CHECK(hpt::display_width("\ud559\uc2b5") == 4);        // 학습 (Hangul)
+  CHECK(hpt::display_width("\uff21") == 2);              // Fullwidth A.
+  CHECK(hpt::display_width("\U0001F600") == 2);          // An emoji.
+  CHECK(hpt::display_width("e\u0301") == 1);             // e + combining acute.
+  CHECK(hpt::display_width("caf\u00e9") == 4);           // é precomposed.
+  CHECK(hpt::display_width("a\xff") == 2);               // An invalid byte: 1.
+  CHECK(hpt::display_width("\u0915\u093f") == 2);        // कि: a spacing vowel sign.
+  CHECK(hpt::display_width("\u05e9\u05c1") == 1);        // Hebrew shin + its dot.
+  CHECK(hpt::display_width("\U0001F680") == 2);          // 🚀
   CHECK(hpt::pad_to("\u5b66\u4e60", 6) == "\u5b66\u4e60  ");
   CHECK(hpt::pad_to("abc", 2) == "abc");
   CHECK(hpt::pad_to("caf\u00e9", 6) == "caf\u00e9  ");

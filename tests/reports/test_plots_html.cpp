@@ -228,9 +228,9 @@ TEST_CASE("timeline section", "[plots_html]") {
   for (auto& t : trials) {
     t.datetime_start.reset();
   }
-  CHECK(section(hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials),
-                "timeline")
-            .find("No trial has a start time") != std::string::npos);
+  CHECK(
+      section(hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials), "timeline")
+          .find("No trial has a start time") != std::string::npos);
   const auto mo = hpt::reports::render_plot_sections(
       mo_info({hpt::Direction::Minimize, hpt::Direction::Maximize}), hpt::test::mo_study(10));
   CHECK(section(mo, "timeline").find("<g class=\"bars\"") != std::string::npos);

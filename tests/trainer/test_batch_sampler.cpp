@@ -68,3 +68,14 @@ TEST_CASE("sampler is seeded", "[sampler]") {
   }
   CHECK(differs);
 }
+
+// The batch and epoch sizes training counts with (and the warm-up note repeats).
+TEST_CASE("pk_batch_size and epoch_steps", "[batch_sampler]") {
+  CHECK(hpt::trainer::pk_batch_size(8, 4, 3) == 12);  // P clamped to the classes there are.
+  CHECK(hpt::trainer::pk_batch_size(2, 4, 10) == 8);
+  const hpt::trainer::PkSampler sampler({0, 0, 1, 1, 2, 2}, 8, 4, 1);
+  CHECK(sampler.batch_size() == hpt::trainer::pk_batch_size(8, 4, 3));
+  CHECK(hpt::trainer::epoch_steps(7, 1000, 16) == 7);
+  CHECK(hpt::trainer::epoch_steps(0, 1000, 16) == 63);  // One pass, the last batch partial.
+  CHECK(hpt::trainer::epoch_steps(0, 0, 16) == 1);
+}

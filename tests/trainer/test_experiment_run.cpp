@@ -15,8 +15,8 @@
 #include "hpt/io/usable_cores.hpp"
 #include "hpt/trainer/experiment_run.hpp"
 #include "hpt/trainer/saved_model.hpp"
-#include "support/temp_dir.hpp"
 #include "small_experiment.hpp"
+#include "support/temp_dir.hpp"
 #include "synthetic_idx.hpp"
 #include "torchscript_models.hpp"
 
@@ -326,9 +326,10 @@ TEST_CASE("threads beyond the cores are noted", "[training][threads]") {
   RunOptions options;
   options.log = &log;
   CHECK_THROWS(run_experiment(c, options));  // An empty folder: no classes.
-  CHECK_THAT(log.str(), Catch::Contains(fmt::format("warning: exp.yaml:2: threads: {} threads on {} "
-                                                    "cores: they spin against each other",
-                                                    cores + 1, cores)));
+  CHECK_THAT(log.str(),
+             Catch::Contains(fmt::format("warning: exp.yaml:2: threads: {} threads on {} "
+                                         "cores: they spin against each other",
+                                         cores + 1, cores)));
   ExperimentConfig fits = c;
   fits.threads = cores;
   std::ostringstream quiet;

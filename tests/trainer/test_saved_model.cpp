@@ -13,8 +13,8 @@
 #include "hpt/trainer/experiment_run.hpp"
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/saved_model.hpp"
-#include "support/temp_dir.hpp"
 #include "small_experiment.hpp"
+#include "support/temp_dir.hpp"
 #include "torchscript_models.hpp"
 
 using namespace hpt::trainer;
@@ -470,8 +470,8 @@ TEST_CASE("embed_files embeds a dataset's images as training did", "[saved_model
   ::setenv("HPT_CACHE_DIR", dir.file("cache").c_str(), 1);
   for (const char* extractor : {"cnn_gray.pt", "echo_gray.pt"}) {
     INFO(extractor);
-    ExperimentConfig c = hpt::test::small_experiment("folder", dir.file("data"),
-                                                     models + "/" + extractor, 3, 2);
+    ExperimentConfig c =
+        hpt::test::small_experiment("folder", dir.file("data"), models + "/" + extractor, 3, 2);
     c.dataset.image_size = 16;
     c.dataset.val_fraction = 0.2;
     c.dataset.test_fraction = 0.3;

@@ -247,9 +247,9 @@ TEST_CASE("the memory rule honours this process's address-space limit", "[image_
     // A machine whose cgroup leaves less (a small CI container) bounds it lower still.
     const uint64_t cgroup = cgroup_memory_headroom("/proc/self/cgroup", "/sys/fs/cgroup");
     const bool ok = room <= (uint64_t{2} << 30) && room > std::min(uint64_t{3} << 29, cgroup / 2) &&
-                    image_memory_problem(4e9).find("of memory this process may still use (what "
-                                                   "its cgroup's limit or ulimit -v leaves)") !=
-                        std::string::npos;
+                    image_memory_problem(4e9).find(
+                        "of memory this process may still use (what "
+                        "its cgroup's limit or ulimit -v leaves)") != std::string::npos;
     ::_exit(ok ? 0 : 1);
   }
   int status = 0;

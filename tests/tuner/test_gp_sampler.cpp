@@ -141,10 +141,9 @@ TEST_CASE("gp never proposes a running point, nor a finished one when determinis
 // deterministic objective excludes: the ascent read the gradient the exclusion left empty and
 // crashed (SIGSEGV) on the first GP sample. It ascends the acquisition and excludes the end.
 TEST_CASE("gp with a deterministic objective samples float spaces", "[gp_sampler]") {
-  for (const SearchSpace& space :
-       {k_space, SearchSpace{{"x", FloatDistribution{-3, 3, false, {}}}},
-        SearchSpace{{"x", FloatDistribution{1e-3, 10, true, {}}},
-                    {"k", CategoricalDistribution{{"a", "b"}}}}}) {
+  for (const SearchSpace& space : {k_space, SearchSpace{{"x", FloatDistribution{-3, 3, false, {}}}},
+                                   SearchSpace{{"x", FloatDistribution{1e-3, 10, true, {}}},
+                                               {"k", CategoricalDistribution{{"a", "b"}}}}}) {
     auto sampler = gp(Json{{"deterministic_objective", true}, {"n_startup_trials", 2}}, 1, space);
     const auto trials = run(*sampler, 16, space, [&](const auto& p) {
       double v = 0;

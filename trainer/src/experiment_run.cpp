@@ -13,6 +13,7 @@
 #include "hpt/io/folder.hpp"
 #include "hpt/io/usable_cores.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "hpt/trainer/batch_sampler.hpp"
 #include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/cpu_threads.hpp"
 #include "hpt/trainer/dataset.hpp"
@@ -70,8 +71,8 @@ std::string batch_note(const ExperimentConfig& config, const std::vector<int64_t
   return out;
 }
 
-// A line when warmup_steps outlasts the whole run (epochs x steps per epoch, as training.cpp
-// counts them: steps_per_epoch, or the train split over the batch), or "": the learning rate
+// A line when warmup_steps outlasts the whole run (epochs x epoch_steps, as training counts
+// them), or "": the learning rate
 // would never reach learning_rate, and the run look like one that did.
 std::string warmup_note(const ExperimentConfig& config, const std::vector<int64_t>& counts) {
   int64_t classes = 0;
@@ -80,11 +81,9 @@ std::string warmup_note(const ExperimentConfig& config, const std::vector<int64_
     classes += n > 0 ? 1 : 0;
     images += n;
   }
-  const int64_t batch = std::max<int64_t>(
-      1, std::min(config.classes_per_batch, classes) * config.images_per_class);
-  const int64_t steps = config.steps_per_epoch > 0
-                            ? config.steps_per_epoch
-                            : std::max<int64_t>(1, (images + batch - 1) / batch);
+  const int64_t steps =
+      epoch_steps(config.steps_per_epoch, images,
+                  pk_batch_size(config.classes_per_batch, config.images_per_class, classes));
   const int64_t total = config.epochs > std::numeric_limits<int64_t>::max() / steps
                             ? std::numeric_limits<int64_t>::max()
                             : config.epochs * steps;
@@ -116,10 +115,10 @@ Dataset load_experiment_dataset(const ExperimentConfig& config, ExperimentResult
     // What the data holds is the dataset setting's mistake: exit 2, as the study's check says.
     throw ConfigError(origin_of(config, e.problem().key) + ": " + e.problem().message);
   } catch (const std::bad_alloc&) {  // Not the dataset's fault, but its size's: said so.
-    throw std::runtime_error(fmt::format(
-        "{}: out of memory while loading and decoding the images (against {}); lower "
-        "dataset.image_size or use fewer images",
-        origin_of(config, "dataset.path"), memory_text(usable_memory_bytes())));
+    throw std::runtime_error(
+        fmt::format("{}: out of memory while loading and decoding the images (against {}); lower "
+                    "dataset.image_size or use fewer images",
+                    origin_of(config, "dataset.path"), memory_text(usable_memory_bytes())));
   } catch (const std::filesystem::filesystem_error& e) {
     const std::string path = e.path1().string();
     if (!o.cache_dir.empty() && path.rfind(o.cache_dir, 0) == 0) {  // A full disk, ...

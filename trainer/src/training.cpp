@@ -165,10 +165,7 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
                     seed_for(o.seed, "batches"));
   std::mt19937_64 aug_rng(seed_for(o.seed, "augment"));
   const int64_t n = train.labels.size(0);
-  const int64_t steps =
-      o.steps_per_epoch > 0
-          ? o.steps_per_epoch
-          : std::max<int64_t>(1, (n + sampler.batch_size() - 1) / sampler.batch_size());
+  const int64_t steps = epoch_steps(o.steps_per_epoch, n, sampler.batch_size());
   // The common CPU case runs the hand-written step and a fused Adam on the flat buffer.
   std::optional<HeadStep> fused;
   std::optional<FlatAdam> fused_adam;

@@ -13,6 +13,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include "hpt/io/big_endian.hpp"
 #include "hpt/io/regular_file.hpp"
 
 namespace hpt::trainer {
@@ -92,8 +93,7 @@ OpenIdx open_idx(const std::string& path) {
     if (!read_exact(file.get(), b, 4)) {
       throw std::runtime_error(fmt::format("IDX file {} is truncated (dimensions)", path));
     }
-    idx.dims.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) |
-                       int64_t{b[3]});
+    idx.dims.push_back(int64_t{read_be32(b)});
   }
   // The header's claim against what the file can hold, before allocating anything: a raw file
   // holds exactly its remaining bytes, a gzip file inflates at most k_max_gzip_ratio-fold.

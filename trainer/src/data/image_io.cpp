@@ -32,6 +32,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "hpt/io/big_endian.hpp"
 #include "hpt/io/regular_file.hpp"
 #include "hpt/trainer/image_truncation.hpp"
 
@@ -144,10 +145,7 @@ std::string png_crc_problem(const std::string& b) {
     return "";
   }
   const auto* bytes = reinterpret_cast<const uint8_t*>(b.data());
-  const auto be32 = [&](size_t at) {
-    return (uint32_t{bytes[at]} << 24) | (uint32_t{bytes[at + 1]} << 16) |
-           (uint32_t{bytes[at + 2]} << 8) | uint32_t{bytes[at + 3]};
-  };
+  const auto be32 = [&](size_t at) { return read_be32(bytes + at); };
   for (size_t at = 8; at + 12 <= b.size();) {
     const uint32_t length = be32(at);
     if (length > b.size() - at - 12) {
@@ -403,8 +401,8 @@ uint64_t cgroup_memory_headroom(const std::string& proc_cgroup, const std::strin
 }
 
 uint64_t usable_memory_bytes() {
-  uint64_t bytes =
-      std::min(physical_memory_bytes(), cgroup_memory_headroom("/proc/self/cgroup", "/sys/fs/cgroup"));
+  uint64_t bytes = std::min(physical_memory_bytes(),
+                            cgroup_memory_headroom("/proc/self/cgroup", "/sys/fs/cgroup"));
   struct rlimit as {};
   if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
     const uint64_t used = address_space_used();  // LibTorch alone takes most of a GB.
@@ -417,9 +415,10 @@ uint64_t usable_memory_bytes() {
 std::string memory_text(uint64_t memory_bytes) {
   const double gb = static_cast<double>(memory_bytes) / 1e9;
   if (memory_bytes < physical_memory_bytes() && memory_bytes == usable_memory_bytes()) {
-    return fmt::format("the {:.1f} GB of memory this process may still use (what its cgroup's "
-                       "limit or ulimit -v leaves)",
-                       gb);
+    return fmt::format(
+        "the {:.1f} GB of memory this process may still use (what its cgroup's "
+        "limit or ulimit -v leaves)",
+        gb);
   }
   return fmt::format("this machine's {:.1f} GB of memory", gb);
 }
