@@ -1,6 +1,7 @@
 #include <c10/util/Exception.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <stdexcept>
 
 #include "hpt/cli/run_app.hpp"
@@ -8,7 +9,11 @@
 #include "hpt/trainer/torch_error.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"hpt-train: the LibTorch trainer behind hpt train, match, embed and worker", "hpt"};
+  // Named as it was called: "hpt" when hpt runs it for hpt train/match/embed, else "hpt-train".
+  const std::string name =
+      argc > 0 ? std::filesystem::path(argv[0]).filename().string() : std::string();
+  CLI::App app{"hpt-train: the LibTorch trainer behind hpt train, match, embed and worker",
+               name.empty() ? "hpt-train" : name};
   hpt::trainer::add_trainer_commands(app);
   app.require_subcommand(1);
   return hpt::with_error_policy([&] {

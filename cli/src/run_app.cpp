@@ -76,9 +76,9 @@ int checked_output(int code, const MessageFilter& filter) {
   return code == 0 ? 1 : code;
 }
 
-// "hpt VERB --help" for the verb the command line chose (its own flags), else "hpt --help".
+// "APP VERB --help" for the verb the command line chose (its own flags), else "APP --help".
 std::string help_command(CLI::App& app) {
-  std::string command = "hpt";
+  std::string command = app.get_name();
   for (CLI::App* at = &app; !at->get_subcommands().empty();) {
     at = at->get_subcommands().front();
     command += " " + at->get_name();

@@ -395,7 +395,7 @@ void add_trainer_passthrough(CLI::App& app) {
     sub->set_help_flag();
     sub->callback([sub, verb = std::string(name)] {
       const std::string exe = trainer_executable();
-      std::vector<std::string> args{exe, verb};
+      std::vector<std::string> args{"hpt", verb};  // Its usage and help then say "hpt VERB".
       for (const auto& a : sub->remaining()) {
         args.push_back(a);
       }

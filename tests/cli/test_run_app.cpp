@@ -136,6 +136,16 @@ TEST_CASE("parse_app", "[cli]") {
   CHECK(std::count(err.begin(), err.end(), '\n') == 2);
 }
 
+// The --help hint names the program as the app is named: hpt-train run by hand says so.
+TEST_CASE("parse_app names the app in its hint", "[cli]") {
+  TestApp t;
+  t.app.name("hpt-train");
+  Captured c;
+  Argv bad({"hpt-train", "go", "--n", "12"});
+  CHECK(parse_app(t.app, bad.argc(), bad.argv()) == 2);
+  CHECK_THAT(c.err.str(), Catch::EndsWith(" (see hpt-train go --help)\n"));
+}
+
 // A flag given twice is named in words (CLI11 says "At Most 1 required but received 2").
 TEST_CASE("parse_app names a repeated flag", "[cli]") {
   CLI::App app{"test", "hpt"};

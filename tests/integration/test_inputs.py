@@ -61,8 +61,12 @@ class HelpTest(unittest.TestCase):
                     continue
                 self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
                 self.assertEqual(proc.stdout.count("Usage:"), 1, proc.stdout)
-                self.assertIn(verb, proc.stdout)
+                self.assertIn(f"Usage: hpt {verb}", proc.stdout)  # hpt-train run as "hpt".
                 self.assertEqual(proc.stderr, "")
+        if has_trainer:  # Run by hand, the trainer names itself.
+            trainer = os.path.join(os.path.dirname(os.path.abspath(HPT)), "hpt-train")
+            proc = subprocess.run([trainer, "--help"], capture_output=True, text=True, timeout=30)
+            self.assertIn("Usage: hpt-train [OPTIONS] SUBCOMMAND", proc.stdout)
 
 
 class CliIntegerTest(TempDirTest):
