@@ -6,6 +6,7 @@
 
 #include "hpt/cli/run_app.hpp"
 #include "hpt/trainer/commands.hpp"
+#include "hpt/trainer/cpu_threads.hpp"
 #include "hpt/trainer/torch_error.hpp"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,9 @@ int main(int argc, char** argv) {
       argc > 0 ? std::filesystem::path(argv[0]).filename().string() : std::string();
   CLI::App app{"hpt-train: the LibTorch trainer behind hpt train, match, embed and worker",
                name.empty() ? "hpt-train" : name};
+  if (const std::string warning = hpt::trainer::guard_omp_threads_env(); !warning.empty()) {
+    hpt::print_warning(warning);
+  }
   hpt::trainer::add_trainer_commands(app);
   app.require_subcommand(1);
   return hpt::with_error_policy([&] {

@@ -351,6 +351,10 @@ class Orchestrator {
   int trials_at_once() const {
     return m_gpus.enabled() ? std::min(m_config.jobs, m_gpus.capacity()) : m_config.jobs;
   }
+  // Each worker's share of the cores when hpt sets OMP_NUM_THREADS: cores / trials at once.
+  int workers_omp_threads() const {
+    return std::max(1, usable_cores() / std::max(1, trials_at_once()));
+  }
   Json trial_values(const FrozenTrial& t) const;
   void handle_line(Running& r, const StdoutLine& line);
   // Stores r's unstored steps and step lines' user_attrs; a refusal fails the trial.
@@ -481,6 +485,12 @@ void Orchestrator::preflight() {
   if (const std::string note = trainer_threads_note(m_config, trials_at_once(), usable_cores());
       !note.empty()) {
     m_progress.note("warning: " + note);
+  }
+  if (const auto omp = omp_threads_env(); !omp.problem.empty()) {
+    m_progress.note(
+        fmt::format("warning: {}: each worker gets OMP_NUM_THREADS={} instead (the "
+                    "cores / trials at once)",
+                    omp.problem, workers_omp_threads()));
   }
 }
 
@@ -850,11 +860,11 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
   // - PYTHONUNBUFFERED: Python buffers print() to a pipe in 8 KiB blocks, so a script that
   //   does not flush would deliver its step lines only when it exits, too late to be pruned.
   const std::pair<const char*, std::string> defaults[] = {
-      {"OMP_NUM_THREADS",
-       std::to_string(std::max(1, usable_cores() / std::max(1, trials_at_once())))},
-      {"PYTHONUNBUFFERED", "1"}};
+      {"OMP_NUM_THREADS", std::to_string(workers_omp_threads())}, {"PYTHONUNBUFFERED", "1"}};
   for (const auto& [name, value] : defaults) {
-    if (std::getenv(name) == nullptr) {
+    // An unusable OMP_NUM_THREADS (100000 crashed LibTorch) is replaced; preflight() said so once.
+    if (name == std::string("OMP_NUM_THREADS") ? !omp_threads_env().threads
+                                               : std::getenv(name) == nullptr) {
       spec.env[name] = value;
     }
   }

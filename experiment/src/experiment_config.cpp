@@ -13,6 +13,7 @@
 #include "hpt/experiment/device_choice.hpp"
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/folder.hpp"
+#include "hpt/io/usable_cores.hpp"
 #include "hpt/schema/config_error.hpp"
 
 namespace hpt::trainer {
@@ -344,7 +345,7 @@ const Table<ExperimentConfig>& experiment_table() {
                  int_range(k_min_builtin_cnn_width, k_max_builtin_cnn_width)),
       int_key<C>("builtin_cnn_ensemble", &C::builtin_cnn_ensemble, 1, k_max_builtin_cnn_ensemble),
       int_key<C>("eval_pairs", &C::eval_pairs, 10, 10'000'000),
-      int_key("threads", &C::threads, 0, 1024),
+      int_key("threads", &C::threads, 0, k_max_cpu_threads),
       string_key("device", &C::device, expect(is_device_key, "auto, cpu, cuda or cuda:N")),
       string_key("precision", &C::precision, one_of({"fp32", "bf16", "fp16"})),
       string_key<C>("distance", &C::distance, one_of({"euclidean", "squared"})),

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -616,7 +617,9 @@ TEST_CASE("orchestrator (scripted): jobs limit", "[orchestrator][scripted]") {
 }
 
 // Each worker gets its share of the host's cores as OMP_NUM_THREADS (cores / jobs, at least
-// 1), unless the user's environment sets OMP_NUM_THREADS: then workers inherit it.
+// 1), unless the user's environment sets OMP_NUM_THREADS: then workers inherit it. A value that
+// is no thread count (100000 crashed LibTorch; "" and "lots" reached every worker) is said once
+// and replaced by the share.
 TEST_CASE("orchestrator (scripted): OpenMP threads shared out", "[orchestrator][scripted]") {
   const char* user = std::getenv("OMP_NUM_THREADS");
   const std::string saved = user != nullptr ? user : "";
@@ -642,6 +645,27 @@ TEST_CASE("orchestrator (scripted): OpenMP threads shared out", "[orchestrator][
   }
   REQUIRE(set.records().size() == 2);
   CHECK(set.records()[0].spec.env.count("OMP_NUM_THREADS") == 0);
+  for (const char* bad : {"100000", "", "lots", "0", "4,2"}) {
+    ::setenv("OMP_NUM_THREADS", bad, 1);
+    hpt::test::TempDir bad_dir("orch");
+    FakeWorkerSet bad_set(
+        [](const WorkerSpec&) { return hpt::test::completes(1, milliseconds(1)); });
+    std::string out;
+    REQUIRE(run_fake(fake_study(bad_dir, ", jobs: 1"), 2, bad_set, &out) == k_exit_ok);
+    REQUIRE(bad_set.records().size() == 2);
+    for (const auto& r : bad_set.records()) {
+      CHECK(r.spec.env.at("OMP_NUM_THREADS") == std::to_string(hpt::usable_cores()));
+    }
+    CHECK_THAT(out, Catch::Contains(fmt::format(
+                        "warning: OMP_NUM_THREADS={} is not a thread count from 1 to 1024: each "
+                        "worker gets OMP_NUM_THREADS={} instead",
+                        bad, hpt::usable_cores())));
+  }
+  if (user != nullptr) {
+    ::setenv("OMP_NUM_THREADS", saved.c_str(), 1);
+  } else {
+    ::unsetenv("OMP_NUM_THREADS");
+  }
 }
 
 // GPUs: trials running at once never share a device; a worker that dies gives its devices

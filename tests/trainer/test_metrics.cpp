@@ -36,13 +36,17 @@ TEST_CASE("roc curve by hand", "[metrics]") {
 TEST_CASE("threshold and confusion matrix", "[metrics]") {
   std::vector<double> d = {0.1, 0.3, 0.35, 0.5, 0.45, 0.7};
   std::vector<bool> same = {true, true, false, true, false, false};
-  // J after 0.1: 1/3, after 0.3: 2/3 (max), after 0.35: 1/3, 0.45: 0, 0.5: 1/3, 0.7: 0.
-  CHECK(youden_threshold(d, same) == 0.3);
+  // J after 0.1: 1/3, after 0.3: 2/3 (max), after 0.35: 1/3, 0.45: 0, 0.5: 1/3, 0.7: 0. The
+  // threshold lies halfway to the next distance, so the pair at 0.3 embedded again a little
+  // farther (float rounding) is still "same" (it was exactly 0.3).
+  CHECK(youden_threshold(d, same) == Approx(0.325));
   // A model that separates nothing (every distance tied) still calls its closest pairs, and so
-  // identical images, the same: a finite threshold at the smallest distance (was -DBL_MAX).
-  CHECK(youden_threshold({0.5, 0.5, 0.5}, {true, false, true}) == 0.5);
-  CHECK(youden_threshold({0.0, 0.0}, {true, false}) == 0.0);
-  CHECK(youden_threshold({0.9, 0.2}, {true, false}) == 0.2);  // Worse than chance.
+  // identical images, the same: a finite threshold just above the smallest distance (was
+  // -DBL_MAX), as no distance is larger.
+  CHECK(youden_threshold({0.5, 0.5, 0.5}, {true, false, true}) == Approx(0.5001));
+  CHECK(youden_threshold({0.0, 0.0}, {true, false}) == Approx(0.0001));
+  CHECK(youden_threshold({0.9, 0.2}, {true, false}) == Approx(0.55));  // Worse than chance.
+  CHECK(youden_threshold({0.2, 0.9, NAN}, {true, false, false}) == Approx(0.55));
   auto m = confusion_matrix(d, same, 0.3);
   CHECK(m[0][0] == 3);  // TN
   CHECK(m[0][1] == 0);  // FP
@@ -101,6 +105,39 @@ TEST_CASE("recall_at_k", "[metrics]") {
 
 // NaN and inf scores are totally ordered (NaN below every number, NaNs tied): roc_auc and
 // roc_curve finish (their tie loops used to spin forever on NaN) with hand-computed values.
+// Nearly collapsed unit embeddings (neighbours 1e-9 apart in squared distance, below float32's
+// resolution of |a|^2 + |b|^2 - 2ab): recall@1 is the exact nearest neighbour's, as a direct
+// float64 computation finds it (float32 reported 0.15 where it was 0.20).
+TEST_CASE("recall_at_k on nearly collapsed embeddings", "[metrics]") {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> angle(0.0, 2e-4);
+  const int n = 60;
+  auto e = torch::empty({n, 2}, torch::kFloat32);
+  std::vector<int64_t> labels(n);
+  for (int i = 0; i < n; ++i) {
+    const double a = angle(rng);
+    e[i][0] = static_cast<float>(std::cos(a));
+    e[i][1] = static_cast<float>(std::sin(a));
+    labels[i] = i % 4;
+  }
+  int hits = 0;
+  for (int i = 0; i < n; ++i) {
+    int nearest = -1;
+    double best = std::numeric_limits<double>::infinity();
+    for (int j = 0; j < n; ++j) {
+      const double dx = e[i][0].item<double>() - e[j][0].item<double>();
+      const double dy = e[i][1].item<double>() - e[j][1].item<double>();
+      if (j != i && dx * dx + dy * dy < best) {
+        best = dx * dx + dy * dy;
+        nearest = j;
+      }
+    }
+    hits += labels[nearest] == labels[i] ? 1 : 0;
+  }
+  const auto r = recall_at_k(e, torch::tensor(labels), {1});
+  CHECK(r[0] == Approx(hits / static_cast<double>(n)));
+}
+
 TEST_CASE("metrics are total and bounded on NaN and inf", "[metrics][nan]") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();

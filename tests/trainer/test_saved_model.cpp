@@ -378,6 +378,18 @@ TEST_CASE("save_model keeps the threshold among possible distances", "[saved_mod
   CHECK_THROWS_WITH(saved_threshold(std::nan("")), Catch::StartsWith("threshold: NaN"));
 }
 
+// match_line decides "same" at distance <= threshold and never prints the two alike when
+// they differ (six decimals showed "0.015595 threshold 0.015595: different").
+TEST_CASE("match_line", "[saved_model]") {
+  CHECK(match_line(0.25, 0.5) == "distance 0.250000 threshold 0.500000: same");
+  CHECK(match_line(0.5, 0.5) == "distance 0.500000 threshold 0.500000: same");
+  CHECK(match_line(0.015595056, 0.015595024) ==
+        "distance 0.0155951 threshold 0.0155950: different");  // Seven decimals.
+  // Neighbouring doubles: 17 decimals tell them apart.
+  CHECK(match_line(std::nextafter(0.3, 1.0), 0.3) ==
+        "distance 0.30000000000000004 threshold 0.29999999999999999: different");
+}
+
 // Hand-edited model.json values are one line "<dir>/model.json: <key>: <problem>" before
 // anything runs, and a head.pt that does not match model.json's head names the tensor.
 TEST_CASE("load_model names the model.json key it refuses", "[saved_model]") {

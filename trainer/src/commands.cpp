@@ -150,9 +150,8 @@ void add_trainer_commands(CLI::App& app) {
     sub->callback([model, images] {
       SavedModel m = load_model(*model);
       auto e = embed_files(m, *images);
-      const double d = (e[0] - e[1]).norm().item<double>();
-      std::cout << fmt::format("distance {:.6f} threshold {:.6f}: {}\n", d, m.threshold,
-                               d <= m.threshold ? "same" : "different");
+      const auto pair = e.to(torch::kFloat64);  // As training's pair_distances.
+      std::cout << match_line((pair[0] - pair[1]).norm().item<double>(), m.threshold) << "\n";
     });
   }
   {

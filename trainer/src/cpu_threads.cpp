@@ -1,9 +1,12 @@
 #include "hpt/trainer/cpu_threads.hpp"
 
 #include <dlfcn.h>
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
+
+#include "hpt/io/usable_cores.hpp"
 
 namespace hpt::trainer {
 
@@ -28,6 +31,15 @@ bool use_cpu_threads(int64_t threads) {
   }
   set(1);
   return true;
+}
+
+std::string guard_omp_threads_env() {
+  const auto omp = omp_threads_env();
+  if (omp.problem.empty()) {
+    return "";
+  }
+  torch::set_num_threads(usable_cores());
+  return fmt::format("{}: using {} threads (the usable cores)", omp.problem, usable_cores());
 }
 
 int blas_threads() {

@@ -207,7 +207,16 @@ double youden_threshold(const std::vector<double>& distances, const std::vector<
   // so that identical images still match, never -DBL_MAX; 0 when no distance is finite.
   const size_t at = best == 0 ? 1 : best;
   const double t = at < c.thresholds.size() ? -c.thresholds[at] : 0.0;
-  return std::isfinite(t) ? t : 0.0;
+  if (!std::isfinite(t)) {
+    return 0.0;
+  }
+  double next = std::numeric_limits<double>::infinity();
+  for (double d : distances) {
+    if (d > t && d < next) {  // NaN is neither.
+      next = d;
+    }
+  }
+  return std::isfinite(next) ? t + (next - t) / 2 : t + 1e-4;
 }
 
 std::array<std::array<int64_t, 2>, 2> confusion_matrix(const std::vector<double>& distances,
@@ -233,7 +242,9 @@ std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Te
     return out;
   }
   const int64_t k_max = std::min<int64_t>(*std::max_element(ks.begin(), ks.end()), n - 1);
-  auto e = embeddings.to(torch::kFloat32);
+  // Float64: squared distances of nearly collapsed embeddings (1e-9) are below float32's
+  // resolution of |a|^2 + |b|^2 - 2ab (1e-7), and the nearest neighbour would be noise.
+  auto e = embeddings.to(torch::kFloat64);
   auto y = labels.to(e.device()).to(torch::kInt64);
   auto sq = e.pow(2).sum(1);
   // Hit counts stay on the device: one sync at the end, not one per block and k.
@@ -248,7 +259,7 @@ std::vector<double> recall_at_k(const torch::Tensor& embeddings, const torch::Te
     auto rows = torch::arange(i, end, torch::TensorOptions(e.device()).dtype(torch::kInt64));
     // NaN distances (non-finite embeddings) rank last, after every number but before the row
     // itself, so topk sees a total order and never returns the row.
-    d2.nan_to_num_(std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
+    d2.nan_to_num_(std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
     d2.index_put_({rows - i, rows}, std::numeric_limits<float>::infinity());  // Not itself.
     auto nearest = std::get<1>(d2.topk(k_max, 1, /*largest=*/false, /*sorted=*/true));
     auto same = y.index_select(0, nearest.reshape(-1))

@@ -41,6 +41,18 @@ uint64_t head_weight_count(const EmbeddingHeadOptions& o) {
 
 }  // namespace
 
+std::string match_line(double distance, double threshold) {
+  const char* verdict = distance <= threshold ? "same" : "different";
+  for (int decimals = 6; decimals <= 17; ++decimals) {
+    const auto d = fmt::format("{:.{}f}", distance, decimals);
+    const auto t = fmt::format("{:.{}f}", threshold, decimals);
+    if (d != t || distance == threshold) {
+      return fmt::format("distance {} threshold {}: {}", d, t, verdict);
+    }
+  }
+  return fmt::format("distance {} threshold {}: {}", distance, threshold, verdict);  // Shortest.
+}
+
 double saved_threshold(double threshold) {
   if (std::isnan(threshold)) {
     throw std::invalid_argument("threshold: NaN (the validation distances were not finite)");

@@ -52,7 +52,9 @@ RocCurve downsample(const RocCurve& curve, size_t max_points);
 
 // The distance threshold maximising Youden's J = TPR - FPR over the given pairs (predict
 // "same" when distance <= threshold). hpt chooses it on the VALIDATION pairs and applies
-// it unchanged to the test pairs.
+// it unchanged to the test pairs. It lies halfway between the J point's distance and the next
+// larger one (1e-4 above it when none is larger): every given pair is decided as at the J
+// point, and a pair at that distance, embedded again with float rounding, still is.
 double youden_threshold(const std::vector<double>& distances, const std::vector<bool>& same);
 
 // Confusion matrix at a distance threshold, rows = actual, columns = predicted, index

@@ -33,6 +33,10 @@ struct SavedModel {
 // embeddings (below 0, an image would differ from itself). Throws std::invalid_argument for NaN.
 double saved_threshold(double threshold);
 
+// hpt match's verdict: "distance D threshold T: same" (D <= T) or ": different", with six
+// decimals, or as many more as it takes to show two different numbers differently.
+std::string match_line(double distance, double threshold);
+
 // k_model_file (experiment/model_file.hpp) makes a folder a model: save_model writes it last
 // and load_model reads it first, so a run's outputs swap in as a set keyed on it
 // (AtomicFileSet).
