@@ -10,6 +10,7 @@
 #include "hpt/trainer/torch_error.hpp"
 
 int main(int argc, char** argv) {
+  hpt::ignore_output_signals();  // Also when run by hand or as a study's worker.
   // Named as it was called: "hpt" when hpt runs it for hpt train/match/embed, else "hpt-train".
   const std::string name =
       argc > 0 ? std::filesystem::path(argv[0]).filename().string() : std::string();

@@ -96,6 +96,11 @@ void print_warning(const std::string& message) {
   std::cerr << "hpt: warning: " << terminal_text(message) << "\n";
 }
 
+void ignore_output_signals() {
+  ::signal(SIGXFSZ, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
 int with_error_policy(const std::function<int()>& body, const MessageFilter& filter) {
   int code = 1;
   try {

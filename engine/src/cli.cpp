@@ -986,9 +986,7 @@ std::vector<std::string> spell_negative_values(std::vector<std::string> args) {
 }  // namespace
 
 int run_hpt(int argc, char** argv, const std::vector<CommandRegistrar>& registrars) {
-  // A full disk or file-size limit must surface as a write error, not kill the process.
-  ::signal(SIGXFSZ, SIG_IGN);
-  ::signal(SIGPIPE, SIG_IGN);
+  ignore_output_signals();
   CLI::App app{
       "hpt: hyperparameter tuning for image-matching models (TPE + median pruning, "
       "Optuna-compatible studies)",

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <tuple>
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
@@ -131,13 +132,12 @@ StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string
   }
   const fs::path target = *file;
   const SignalDeferral deferred;  // Ctrl-C: the copy ends linked or removed, then it acts.
-  TempDatabase temp{
-      (target.parent_path() / ("." + target.filename().string() + ".hpt-copy-XXXXXX")).string()};
-  const int fd = ::mkstemp(temp.path.data());
-  if (fd < 0) {
-    const int err = errno;
-    temp.path.clear();
-    throw StorageError(fmt::format("{}: cannot create: {}", *file, std::strerror(err)));
+  TempDatabase temp;
+  int fd = -1;
+  try {
+    std::tie(temp.path, fd) = make_temporary_beside(target.string());
+  } catch (const FileError& e) {
+    throw StorageError(fmt::format("{}: {}", *file, e.what()));
   }
   ::fchmod(fd, 0666 & ~current_umask());  // As SQLite would make it (mkstemp makes 0600).
   ::close(fd);

@@ -227,8 +227,8 @@ struct ChildSetup : bp::extend::handler {
       }
       // Caught signals (whose handlers live in the shared memory) and the ones hpt
       // itself ignores become default; what hpt was started with ignored stays ignored.
-      if (old.sa_handler != SIG_DFL &&
-          (old.sa_handler != SIG_IGN || sig == SIGPIPE || sig == SIGINT || sig == SIGTERM)) {
+      if (old.sa_handler != SIG_DFL && (old.sa_handler != SIG_IGN || sig == SIGPIPE ||
+                                        sig == SIGXFSZ || sig == SIGINT || sig == SIGTERM)) {
         ::sigaction(sig, &dfl, nullptr);
       }
     }

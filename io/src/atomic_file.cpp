@@ -1,5 +1,4 @@
 #include "hpt/io/atomic_file.hpp"
-#include "hpt/io/stop_signals.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -18,7 +17,9 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <tuple>
 
+#include "hpt/io/stop_signals.hpp"
 #include "hpt/io/utf8.hpp"
 
 namespace hpt {
@@ -103,11 +104,33 @@ std::string host_tag() {
   return tag;
 }
 
+// "<prefix><host>-": a writer's temporaries are named "<prefix><host>-<pid>-<random>".
+std::string writer_prefix(const std::string& prefix) { return prefix + host_tag() + "-"; }
+
+// Removes the entries of dir named writer_prefix(prefix) + "<pid>-…" whose writer, a process of
+// this host, is gone (killed with -9 while it wrote). Never another host's (a shared
+// filesystem), never a live process's.
+void remove_dead_writers(const std::string& dir, const std::string& prefix) {
+  const std::string ours = writer_prefix(prefix);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(ours, 0) != 0) {
+      continue;
+    }
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + ours.size(), &end, 10);
+    if (pid > 0 && *end == '-' && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
 // A fresh folder "<dir>/<prefix>.tmp-<host>-<pid>-XXXXXX" (mkdtemp: mode 0700, a random name).
 std::string make_temporary_folder(const std::string& dir, const std::string& prefix) {
   // The host and pid name the writer, so that a later run can tell the leftover of one killed
   // with -9 (this host, no such process) from a live writer's (remove_dead_stagings).
-  std::string tmp = fmt::format("{}/{}.tmp-{}-{}-XXXXXX", dir, prefix, host_tag(), ::getpid());
+  std::string tmp = fmt::format("{}/{}{}-XXXXXX", dir, writer_prefix(prefix + ".tmp-"), ::getpid());
   if (::mkdtemp(tmp.data()) == nullptr) {
     throw FileError(
         fmt::format("{}: cannot create a temporary folder: {}", dir, std::strerror(errno)));
@@ -238,6 +261,29 @@ SignalDeferral::~SignalDeferral() {
   ::pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
 }
 
+namespace {
+
+// The start of the temporaries' names beside path: "<dir>/.<name, cut to 180 bytes>.tmp-".
+std::pair<std::string, std::string> temporary_prefix(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return {folder_of(path), "." + std::string(utf8_prefix(name, 180)) + ".tmp-"};
+}
+
+}  // namespace
+
+std::pair<std::string, int> make_temporary_beside(const std::string& path) {
+  const auto [dir, prefix] = temporary_prefix(path);
+  remove_dead_writers(dir, prefix);
+  std::string tmp = fmt::format("{}/{}{}-XXXXXX", dir, writer_prefix(prefix), ::getpid());
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    throw FileError(
+        fmt::format("cannot create a temporary file in '{}': {}", dir, std::strerror(errno)));
+  }
+  return {tmp, fd};
+}
+
 AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {
   const auto slash = m_path.rfind('/');
   const std::string name = slash == std::string::npos ? m_path : m_path.substr(slash + 1);
@@ -272,16 +318,12 @@ AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {
     }
     mode = st.st_mode & 07777;
   }
-  // A hidden, random name beside the target (kept under NAME_MAX for long names).
-  const std::string tmp_name = "." + std::string(utf8_prefix(name, 200)) + ".tmp-XXXXXX";
-  std::string tmp = folder_of(m_path) + "/" + tmp_name;
   m_deferral.emplace();
-  m_fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (m_fd < 0) {
-    fail(fmt::format("cannot create a temporary file in '{}': {}", folder_of(m_path),
-                     std::strerror(errno)));
+  try {
+    std::tie(m_tmp, m_fd) = make_temporary_beside(m_path);
+  } catch (const FileError& e) {
+    fail(e.what());
   }
-  m_tmp = tmp;
   if (::fchmod(m_fd, mode) != 0) {
     fail(fmt::format("cannot set the mode of '{}': {}", m_tmp, std::strerror(errno)));
   }
@@ -361,32 +403,11 @@ void write_stream_atomically(const std::string& path,
   write_file_atomically(path, bytes.str());
 }
 
-namespace {
-
-// Removes the staging folders in dir that processes of this host, now gone, left (kill -9 while
-// they wrote). Never another host's (a shared filesystem), never a live process's; the earlier
-// sets that a commit moved aside (".old.tmp-…") are left for the user.
-void remove_dead_stagings(const std::string& dir) {
-  const std::string prefix = ".new.tmp-" + host_tag() + "-";
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) {
-      continue;
-    }
-    char* end = nullptr;
-    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
-    if (pid > 0 && *end == '-' && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-      std::filesystem::remove_all(entry.path(), ec);
-    }
-  }
-}
-
-}  // namespace
-
 AtomicFileSet::AtomicFileSet(std::string dir, std::string key, std::vector<std::string> names)
     : m_dir(std::move(dir)), m_key(std::move(key)), m_names(std::move(names)) {
-  remove_dead_stagings(m_dir);
+  // The staging folders of writers killed with -9; the earlier sets that a commit moved aside
+  // (".old.tmp-…") are left for the user.
+  remove_dead_writers(m_dir, ".new.tmp-");
   m_staging = make_temporary_folder(m_dir, ".new");
 }
 

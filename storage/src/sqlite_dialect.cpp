@@ -66,7 +66,8 @@ class SqliteDialect final : public SqlDialect {
     const int code = e != nullptr ? e->getErrorCode() & 0xff : 0;
     return code == SQLITE_FULL || code == SQLITE_READONLY || code == SQLITE_PERM ||
            code == SQLITE_AUTH ||
-           (code == SQLITE_IOERR && sqlite3_system_errno(m_db.getHandle()) == ENOSPC);
+           (code == SQLITE_IOERR && (sqlite3_system_errno(m_db.getHandle()) == ENOSPC ||
+                                     sqlite3_system_errno(m_db.getHandle()) == EFBIG));
   }
 
   void exec(const std::string& sql, const SqlParams& params) override {

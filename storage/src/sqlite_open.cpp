@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -118,11 +119,8 @@ std::string literal_name(const std::string& path) {
   return path.rfind("file:", 0) == 0 ? "./" + path : path;
 }
 
-SQLite::Database open_validated(const std::string& path, bool read_only, bool exists) {
-  int flags = read_only ? SQLite::OPEN_READONLY
-                        : SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE);
-  SQLite::Database db =
-      with_busy_handler(SQLite::Database(path == ":memory:" ? path : literal_name(path), flags));
+// open_validated's checks of the opened db (made immutable where a read needs it).
+void validate(SQLite::Database& db, const std::string& path, bool read_only) {
   std::vector<std::string> tables;
   try {
     tables = sqlite_table_names(db);
@@ -148,6 +146,18 @@ SQLite::Database open_validated(const std::string& path, bool read_only, bool ex
   if (tables.empty() && !read_only) {
     enable_wal(db);  // A new study file is made in WAL mode (SqlStorage creates the schema).
   }
+}
+
+SQLite::Database open_validated(const std::string& path, bool read_only, bool exists) {
+  int flags = read_only ? SQLite::OPEN_READONLY
+                        : SQLite::OPEN_READWRITE | (exists ? 0 : SQLite::OPEN_CREATE);
+  SQLite::Database db =
+      with_busy_handler(SQLite::Database(path == ":memory:" ? path : literal_name(path), flags));
+  try {
+    validate(db, path, read_only);
+  } catch (const SQLite::Exception& e) {
+    fail(path, describe_sqlite_error(e, db));  // While db holds the system's errno.
+  }
   return db;
 }
 
@@ -169,6 +179,18 @@ std::optional<std::string> sqlite_side_file_problem(const std::string& path, boo
           "the name SQLite gives the {} file of {}: a database made here would be lost once {} "
           "exists; name it otherwise",
           suffix, base, base);
+    }
+  }
+  const fs::path file(path);
+  if (creating && !fs::exists(fs::symlink_status(file, ec))) {
+    const fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+    const long name_max = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+    const size_t most = (name_max > 0 ? static_cast<size_t>(name_max) : 255) - strlen("-journal");
+    if (const size_t bytes = file.filename().string().size(); bytes > most) {
+      return fmt::format(
+          "the file name is {} bytes long; SQLite names its journal <name>-journal, so a new "
+          "database's name may have at most {} bytes here",
+          bytes, most);
     }
   }
   return std::nullopt;
@@ -228,8 +250,14 @@ std::string describe_sqlite_error(const SQLite::Exception& e) {
 }
 
 std::string describe_sqlite_error(const SQLite::Exception& e, const SQLite::Database& db) {
-  if ((e.getErrorCode() & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db.getHandle()) == ENOSPC) {
-    return std::string("disk is full (") + e.what() + ")";
+  if ((e.getErrorCode() & 0xff) == SQLITE_IOERR) {
+    switch (sqlite3_system_errno(db.getHandle())) {
+      case ENOSPC:
+        return std::string("disk is full (") + e.what() + ")";
+      case EFBIG:
+        return std::string("a file reached this process's file-size limit (ulimit -f) (") +
+               e.what() + ")";
+    }
   }
   return describe_sqlite_error(e);
 }

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -296,4 +297,27 @@ TEST_CASE("cli: add_int_option", "[cli]") {
     INFO(bad);
     CHECK_THROWS_WITH(parse(bad), Catch::StartsWith("--n: expected a whole number in [1, 1000]"));
   }
+}
+
+// After ignore_output_signals, SIGPIPE and SIGXFSZ are ignored: a write to a pipe whose
+// reader is gone fails with EPIPE instead of ending the process.
+TEST_CASE("ignore_output_signals", "[cli]") {
+  struct sigaction saved[2]{};
+  ::sigaction(SIGPIPE, nullptr, &saved[0]);
+  ::sigaction(SIGXFSZ, nullptr, &saved[1]);
+  hpt::ignore_output_signals();
+  struct sigaction now {};
+  ::sigaction(SIGPIPE, nullptr, &now);
+  CHECK(now.sa_handler == SIG_IGN);
+  ::sigaction(SIGXFSZ, nullptr, &now);
+  CHECK(now.sa_handler == SIG_IGN);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);
+  errno = 0;
+  CHECK(::write(fds[1], "x", 1) == -1);
+  CHECK(errno == EPIPE);
+  ::close(fds[1]);
+  ::sigaction(SIGPIPE, &saved[0], nullptr);
+  ::sigaction(SIGXFSZ, &saved[1], nullptr);
 }

@@ -229,6 +229,31 @@ TEST_CASE("worker process: descriptors", "[worker]") {
   CHECK(std::find(lines.begin(), lines.end(), "1") != lines.end());
 }
 
+// A worker starts with the signal dispositions of a shell: what hpt itself ignores (SIGPIPE,
+// SIGXFSZ, so that a full pipe or file-size limit is an error to it) is default again there,
+// and a handler hpt installs is too; what hpt was started with ignored stays ignored.
+TEST_CASE("worker process: signal dispositions", "[worker]") {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction saved[3]{};
+  const int sigs[3] = {SIGPIPE, SIGXFSZ, SIGUSR2};
+  for (int i = 0; i < 3; ++i) {
+    ::sigaction(sigs[i], &ignore, &saved[i]);
+  }
+  WorkerProcess w({"sh", "-c", "grep SigIgn /proc/self/status"}, {}, temp_log("sig.log"));
+  auto lines = drain(w);
+  for (int i = 0; i < 3; ++i) {
+    ::sigaction(sigs[i], &saved[i], nullptr);
+  }
+  REQUIRE(lines.size() == 1);
+  const uint64_t ignored =
+      std::stoull(lines[0].substr(lines[0].find_first_not_of("SigIgn:\t")), nullptr, 16);
+  const auto bit = [](int sig) { return uint64_t{1} << (sig - 1); };
+  CHECK((ignored & bit(SIGPIPE)) == 0);
+  CHECK((ignored & bit(SIGXFSZ)) == 0);
+  CHECK((ignored & bit(SIGUSR2)) != 0);  // As hpt was started: a user's nohup-like choice.
+}
+
 // The log is never written through a symbolic link planted at its path.
 TEST_CASE("worker process: planted log symlink", "[worker]") {
   const auto target = temp_log("victim.txt");

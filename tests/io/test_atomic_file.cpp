@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -6,17 +7,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "hpt/io/atomic_file.hpp"
 #include "support/temp_dir.hpp"
@@ -423,4 +424,47 @@ TEST_CASE("AtomicFileSet removes the staging folders of dead writers", "[io][fil
   CHECK(fs::exists(dir.file(live)));
   CHECK(fs::exists(dir.file(other_host)));
   CHECK(fs::exists(dir.file(moved_aside)));
+}
+
+// A temporary beside a file is named for its writer (.<name>.tmp-<host>-<pid>-…), cut so that a
+// suffix such as SQLite's -journal still fits NAME_MAX; the ones a writer of this host killed
+// with -9 left (a temporary database with its -wal: as large as the study) go with the next
+// one, never a live writer's or another host's. They stayed for ever.
+TEST_CASE("make_temporary_beside removes dead writers' temporaries", "[io]") {
+  test::TempDir dir;
+  const pid_t dead = ::fork();
+  if (dead == 0) {
+    ::_exit(0);
+  }
+  ::waitpid(dead, nullptr, 0);
+  const std::string target = dir.file("c.db");
+  const auto [first, first_fd] = make_temporary_beside(target);
+  ::close(first_fd);
+  const std::string name = fs::path(first).filename().string();
+  const std::string mine = fmt::format("-{}-", ::getpid());
+  REQUIRE(name.rfind(".c.db.tmp-", 0) == 0);
+  REQUIRE(name.find(mine) != std::string::npos);
+  const std::string prefix = name.substr(0, name.find(mine));  // .c.db.tmp-<host>
+  const std::string left = fmt::format("{}-{}-AbC123", prefix, dead);
+  const std::vector<std::string> names = {left,
+                                          left + "-wal",
+                                          left + "-shm",
+                                          fmt::format("{}-{}-AbC123", prefix, ::getppid()),
+                                          fmt::format("{}x-{}-AbC123", prefix, dead),
+                                          fmt::format(".d.db.tmp-{}-AbC123", dead)};
+  for (const auto& n : names) {
+    std::ofstream(dir.file(n)) << "partial";
+  }
+  const auto [second, second_fd] = make_temporary_beside(target);
+  ::close(second_fd);
+  CHECK(second != first);
+  CHECK(fs::exists(first));  // Ours: we live.
+  for (size_t i = 0; i < names.size(); ++i) {
+    INFO(names[i]);
+    CHECK(fs::exists(dir.file(names[i])) == (i >= 3));
+  }
+  // A 255-byte name: the temporary and its -journal still fit.
+  const auto [long_tmp, long_fd] = make_temporary_beside(dir.file(std::string(255, 'n')));
+  ::close(long_fd);
+  CHECK(fs::path(long_tmp).filename().string().size() + strlen("-journal") <= 255);
 }

@@ -196,6 +196,19 @@ TEST_CASE("open_storage refuses a database's SQLite side files", "[storage][open
             " exists; name it otherwise");
   CHECK_THROWS(hpt::open_storage(lone));
   CHECK_FALSE(fs::exists(lone));
+  // A new name with no room for its -journal in NAME_MAX (255) is refused before SQLite makes
+  // an empty file it cannot write ("cannot open the database file", and the file left behind).
+  const std::string longest = dir.file(std::string(247 - 3, 'n') + ".db");
+  CHECK(hpt::sqlite_side_file_problem(longest) == std::nullopt);
+  const std::string too_long = dir.file(std::string(248 - 3, 'n') + ".db");
+  CHECK(hpt::sqlite_side_file_problem(too_long) ==
+        "the file name is 248 bytes long; SQLite names its journal <name>-journal, so a new "
+        "database's name may have at most 247 bytes here");
+  CHECK_THROWS_WITH(hpt::open_storage(too_long), Catch::EndsWith("at most 247 bytes here"));
+  CHECK_FALSE(fs::exists(too_long));
+  CHECK(hpt::sqlite_side_file_problem(too_long, false) == std::nullopt);
+  hpt::open_storage(longest);  // And it works: its -journal and -wal fit.
+  CHECK(fs::exists(longest));
   // Read-only (hpt studies, report), nothing is made: it is missing, not a risk.
   CHECK(hpt::sqlite_side_file_problem(lone, false) == std::nullopt);
   CHECK_THROWS_WITH(hpt::open_storage(lone, true), Catch::Contains("no such file"));

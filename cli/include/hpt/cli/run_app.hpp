@@ -23,6 +23,11 @@ void print_error(const std::string& message, const MessageFilter& filter = {});
 // accepted that was probably not meant, the run goes on.
 void print_warning(const std::string& message);
 
+// Ignores SIGPIPE and SIGXFSZ in this process, so that a reader gone away, a full disk or a
+// file-size limit (ulimit -f) is a write error hpt reports, not a silent death. hpt and
+// hpt-train call it first; their workers get the signals' defaults back (worker_process.cpp).
+void ignore_output_signals();
+
 // Runs body; an exception becomes one line on stderr and exit code 2 (ConfigError) or 1. Output
 // that could not be written (stdout on a full disk or closed) is one line and exit code 1.
 int with_error_policy(const std::function<int()>& body, const MessageFilter& filter = {});

@@ -9,6 +9,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hpt/io/file_error.hpp"
@@ -34,6 +35,13 @@ class SignalDeferral {
 // The process's umask, read without changing it (umask(2) can only set it, and not for one
 // thread alone).
 mode_t current_umask();
+
+// A fresh hidden temporary file beside path, "<dir>/.<name>.tmp-<host>-<pid>-<random>" (the name
+// cut to stay under NAME_MAX with room for a suffix such as SQLite's "-journal"; mkostemp:
+// O_EXCL, mode 0600, close-on-exec), and its open descriptor. The files beside path that such
+// a call of a process of this host now gone left (kill -9; with any suffix: a temporary
+// database's -wal) are removed first. Throws FileError naming the folder.
+std::pair<std::string, int> make_temporary_beside(const std::string& path);
 
 // A file written through a fresh temporary in the target's folder (mkstemp: O_CREAT|O_EXCL, a
 // random name, so a planted symbolic link is never followed), renamed over the target by

@@ -211,8 +211,10 @@ inline constexpr std::array<const char*, 3> k_sqlite_side_suffixes = {"-wal", "-
 // Why path cannot be a database file: it is the -wal, -shm or -journal file of a database file
 // beside it (a study written there is lost when SQLite next opens that database: it rolls a
 // "hot journal" back and deletes it, or rebuilds the -shm), or, when creating, such a name that
-// does not exist yet (a database made there is lost once the database it names appears). An
-// existing file of such a name alone is an ordinary database. std::nullopt otherwise.
+// does not exist yet (a database made there is lost once the database it names appears), or a
+// new name too long for the folder to hold its "-journal" beside it (NAME_MAX, 255 bytes:
+// SQLite would make an empty file it cannot write). An existing file of such a name alone is an
+// ordinary database. std::nullopt otherwise.
 std::optional<std::string> sqlite_side_file_problem(const std::string& path, bool creating = true);
 
 }  // namespace hpt
