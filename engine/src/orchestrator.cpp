@@ -607,6 +607,10 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
   std::set<int64_t> out;
   m_unchecked.clear();
   const bool judge_heartbeats = !just_reconnected();
+  // The storage's snapshot is copy-on-write: while we hold one, its refresh copies the whole
+  // study (at 20,000 trials, most of each trial's overhead). Ours is read again when needed.
+  m_trials.reset();
+  m_trials_stale = true;
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Running})) {
     Json owner_json = t.system_attrs.count(k_owner_attr) ? t.system_attrs.at(k_owner_attr) : Json();
     Owner owner = Owner::from_json(owner_json);
