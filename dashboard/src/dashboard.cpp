@@ -356,16 +356,12 @@ Response Dashboard::studies() {
     std::lock_guard<std::mutex> lock(m_mutex);
     served = served_studies();
   }
-  // The lock is taken study by study, and each summary built outside it: the first list of
-  // 2,000 studies reads them all (7 s), and every other request waited for the whole of it.
+  // Every study's trials in one pass, outside the lock: one read per study scanned every
+  // study's trials (5,000 studies: 20 s an answer, and the page asks every 2 s).
+  auto outlines = m_storage->trial_outlines();
   Json list = Json::array();
   for (const StudyInfo& s : served) {
-    std::shared_ptr<const std::vector<FrozenTrial>> snapshot;
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      snapshot = sync_locked(watch_locked(s)).watch.trials();
-    }
-    list.push_back(study_summary_json(s, *snapshot));
+    list.push_back(study_summary_json(s, outlines[s.id]));
   }
   return json_response(Json{{"studies", list}});
 }

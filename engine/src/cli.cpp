@@ -625,9 +625,10 @@ std::optional<std::string> own_trials_folder(Storage& storage, const std::string
 // the second, or null).
 Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
   Json out = Json::array();
+  auto outlines = storage.trial_outlines();
   for (const auto& s : studies) {
     std::optional<Clock::time_point> start;
-    const auto trials = storage.trials_snapshot(s.id);
+    const auto* trials = &outlines[s.id];
     for (const auto& t : *trials) {
       if (t.datetime_start && (!start || *t.datetime_start < *start)) {
         start = t.datetime_start;
@@ -660,9 +661,13 @@ int print_studies(const std::string& db, const std::string& format) {
   }
   std::vector<std::array<std::string, 3>> rows;
   std::array<size_t, 2> width{};
+  auto outlines = storage->trial_outlines();
   for (const auto& s : studies) {
-    const int n = storage->count_trials(s.id);
-    const int done = storage->count_trials(s.id, {TrialState::Complete, TrialState::Pruned});
+    const auto& trials = outlines[s.id];
+    const auto n = trials.size();
+    const auto done = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+      return t.state == TrialState::Complete || t.state == TrialState::Pruned;
+    });
     rows.push_back({terminal_text(s.name), directions_text(s.directions),
                     fmt::format("{} trial{} ({} finished)", n, n == 1 ? "" : "s", done)});
     width = {std::max(width[0], display_width(rows.back()[0])),

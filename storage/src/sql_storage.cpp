@@ -363,6 +363,32 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const
   return trials.take();
 }
 
+std::map<int64_t, std::vector<FrozenTrial>> SqlStorage::trial_outlines() {
+  return run("read trials", false, [&](bool) {
+    std::vector<TrialRow> rows;
+    std::vector<int64_t> studies;  // Each row's study.
+    m_db->query(
+        "SELECT trial_id, number, state, datetime_start, datetime_complete, study_id FROM trials "
+        "ORDER BY study_id, number, trial_id",
+        {}, [&](const SqlRow& r) {
+          rows.push_back({r.integer(0), r.is_null(1) ? -1 : r.integer(1), r.text(2),
+                          r.optional_text(3), r.optional_text(4)});
+          studies.push_back(r.integer(5));
+        });
+    TrialAssembler assembler(rows, m_caches->distributions);
+    m_db->query("SELECT trial_id, objective, value, value_type FROM trial_values", {},
+                [&](const SqlRow& r) {
+                  assembler.add_value(r.integer(0), r.integer(1), r.optional_real(2), r.text(3));
+                });
+    std::map<int64_t, std::vector<FrozenTrial>> out;
+    auto trials = assembler.take();
+    for (size_t i = 0; i < trials.size(); ++i) {
+      out[studies[i]].push_back(std::move(trials[i]));
+    }
+    return out;
+  });
+}
+
 FrozenTrial SqlStorage::load_trial(int64_t trial_id) {
   auto trials = load_trials("trial_id = ?", {trial_id}, -1);
   if (trials.empty()) {

@@ -217,6 +217,48 @@ inline void check_create_and_read_trials(const StorageFactory& open) {
   CHECK(s->get_all_trials(study).size() == 6);
 }
 
+// trial_outlines: every study's trials (studies interleaved, one multi-objective, one empty)
+// with the ids, numbers, states, values and datetimes get_all_trials reads.
+inline void check_trial_outlines(const StorageFactory& open) {
+  auto s = open();
+  const int64_t a = s->create_study("a", Direction::Minimize);
+  const int64_t mo = s->create_study("mo", {Direction::Minimize, Direction::Maximize});
+  const int64_t empty = s->create_study("empty", Direction::Maximize);
+  FrozenTrial two;
+  two.state = TrialState::Complete;
+  two.values = {1.5, -k_inf};
+  for (const auto& t : {finished_template(TrialState::Complete, 0.5),
+                        finished_template(TrialState::Pruned, -2.25)}) {
+    s->create_trial(a, t);
+    s->create_trial(mo, two);
+  }
+  s->create_trial(a, finished_template(TrialState::Fail, std::nullopt));
+  FrozenTrial waiting;
+  waiting.state = TrialState::Waiting;
+  s->create_trial(mo, waiting);
+  auto reader = open();
+  const auto outlines = reader->trial_outlines();
+  CHECK(outlines.count(empty) == 0);
+  for (const int64_t study : {a, mo}) {
+    INFO("study " << study);
+    const auto all = reader->get_all_trials(study);
+    REQUIRE(outlines.count(study) == 1);
+    const auto& got = outlines.at(study);
+    REQUIRE(got.size() == all.size());
+    for (size_t i = 0; i < all.size(); ++i) {
+      CHECK(got[i].id == all[i].id);
+      CHECK(got[i].number == all[i].number);
+      CHECK(got[i].state == all[i].state);
+      CHECK(got[i].value == all[i].value);
+      CHECK(got[i].values == all[i].values);
+      check_same_time(got[i].datetime_start, all[i].datetime_start);
+      check_same_time(got[i].datetime_complete, all[i].datetime_complete);
+    }
+  }
+  CHECK(outlines.at(a).size() == 3);
+  CHECK(outlines.at(mo).at(1).values == std::vector<double>{1.5, -k_inf});
+}
+
 inline void check_trial_setters(const StorageFactory& open) {
   auto s = open();
   int64_t study = s->create_study("setters", Direction::Maximize);
@@ -914,69 +956,70 @@ inline void check_import_study(const StorageFactory& open) {
   }
 
 // Expands the whole suite for one backend; new_db is a callable () -> StorageFactory.
-#define HPT_STORAGE_CONFORMANCE_TESTS(backend, new_db)                                          \
-  /* Studies: create, duplicates, find, list, directions. */                                    \
-  HPT_CONFORMANCE_CASE(backend, "studies", hpt::conformance::check_studies, new_db)             \
-  /* Study user/system attrs of every JSON type, NaN, overwrite, unknown study. */              \
-  HPT_CONFORMANCE_CASE(backend, "study attrs", hpt::conformance::check_study_attrs, new_db)     \
-  /* study_system_attr_once: four connections race, all get the first value. */                 \
-  HPT_CONFORMANCE_CASE(backend, "study attr once", hpt::conformance::check_study_attr_once,     \
-                       new_db)                                                                  \
-  /* create_trial of every state round-trips through get_trial/get_all_trials/count. */         \
-  HPT_CONFORMANCE_CASE(backend, "create and read trials",                                       \
-                       hpt::conformance::check_create_and_read_trials, new_db)                  \
-  /* Setters on a RUNNING trial; set_trial_state_values rules; finished trials immutable. */    \
-  HPT_CONFORMANCE_CASE(backend, "trial setters", hpt::conformance::check_trial_setters, new_db) \
-  /* claim_trial numbers new trials and respects the limit (FAIL does not count). */            \
-  HPT_CONFORMANCE_CASE(backend, "claim new and limit",                                          \
-                       hpt::conformance::check_claim_new_and_limit, new_db)                     \
-  /* claim_trial takes WAITING trials first, keeping params; a null owner, no heartbeat. */    \
-  HPT_CONFORMANCE_CASE(backend, "claim waiting first",                                          \
-                       hpt::conformance::check_claim_waiting_first, new_db)                     \
-  /* claim_trial reclaims an orphan: values cleared, params kept, owner and start reset. */     \
-  HPT_CONFORMANCE_CASE(backend, "claim orphan", hpt::conformance::check_claim_orphan, new_db)   \
-  /* WAITING trials and orphans are claimed only below the limit. */                            \
-  HPT_CONFORMANCE_CASE(backend, "claim limit for waiting and orphans",                          \
-                       hpt::conformance::check_claim_limit_for_waiting_and_orphans, new_db)     \
-  /* A finish given its owner changes nothing once the trial was re-claimed. */                 \
-  HPT_CONFORMANCE_CASE(backend, "finish by owner", hpt::conformance::check_finish_by_owner,     \
-                       new_db)                                                                  \
-  /* record_heartbeat / heartbeat_age. */                                                       \
-  HPT_CONFORMANCE_CASE(backend, "heartbeat", hpt::conformance::check_heartbeat, new_db)         \
-  /* Several directions and per-objective values round-trip. */                                 \
-  HPT_CONFORMANCE_CASE(backend, "multi-objective", hpt::conformance::check_multi_objective,     \
-                       new_db)                                                                  \
-  /* Names and keys longer than 512 characters: a StorageError, nothing written. */             \
-  HPT_CONFORMANCE_CASE(backend, "name limits", hpt::conformance::check_name_limits, new_db)     \
-  /* Writes whose commit acknowledgement is lost are applied exactly once on retry. */          \
-  HPT_CONFORMANCE_CASE(backend, "lost acknowledgements",                                        \
-                       hpt::conformance::check_lost_acknowledgements, new_db)                   \
-  /* A server down for a while: waited for within set_outage_wait; longer, or Ctrl-C, fails. */ \
-  HPT_CONFORMANCE_CASE(backend, "outage wait", hpt::conformance::check_outage_wait, new_db)     \
-  /* Another connection's finish is not mistaken for this one's lost commit. */                 \
-  HPT_CONFORMANCE_CASE(backend, "foreign finish after reconnect",                               \
-                       hpt::conformance::check_foreign_finish_after_reconnect, new_db)          \
-  /* More trials than an IN list holds: reads by study, nothing of a neighbour's. */            \
-  HPT_CONFORMANCE_CASE(backend, "many trials", hpt::conformance::check_many_trials, new_db)     \
-  /* create_study refuses NOT_SET directions. */                                                \
-  HPT_CONFORMANCE_CASE(backend, "NOT_SET refused", hpt::conformance::check_not_set_refused,     \
-                       new_db)                                                                  \
-  /* delete_study: every row of the study gone, another study untouched, the name free. */      \
-  HPT_CONFORMANCE_CASE(backend, "delete study", hpt::conformance::check_delete_study, new_db)   \
-  /* import_study: a whole study in one transaction, numbers kept; all or nothing. */           \
-  HPT_CONFORMANCE_CASE(backend, "import study", hpt::conformance::check_import_study, new_db)   \
-  /* A second connection's reads follow writes made by the first. */                            \
-  HPT_CONFORMANCE_CASE(backend, "reader sees changes",                                          \
-                       hpt::conformance::check_reader_sees_changes, new_db)                     \
-  /* Four threads, each with its own connection, claim concurrently: no duplicates. */          \
-  TEST_CASE(backend ": concurrent claims (threads)", "[storage][conformance]") {                \
-    if (auto factory = new_db()) {                                                              \
-      hpt::conformance::check_concurrent_claims(factory, false);                                \
-    }                                                                                           \
-  }                                                                                             \
-  /* Four forked processes claim concurrently: no duplicates, never past the limit. */          \
-  TEST_CASE(backend ": concurrent claims (processes)", "[storage][conformance]") {              \
-    if (auto factory = new_db()) {                                                              \
-      hpt::conformance::check_concurrent_claims(factory, true);                                 \
-    }                                                                                           \
+#define HPT_STORAGE_CONFORMANCE_TESTS(backend, new_db)                                            \
+  /* Studies: create, duplicates, find, list, directions. */                                      \
+  HPT_CONFORMANCE_CASE(backend, "studies", hpt::conformance::check_studies, new_db)               \
+  /* Study user/system attrs of every JSON type, NaN, overwrite, unknown study. */                \
+  HPT_CONFORMANCE_CASE(backend, "study attrs", hpt::conformance::check_study_attrs, new_db)       \
+  /* study_system_attr_once: four connections race, all get the first value. */                   \
+  HPT_CONFORMANCE_CASE(backend, "study attr once", hpt::conformance::check_study_attr_once,       \
+                       new_db)                                                                    \
+  /* create_trial of every state round-trips through get_trial/get_all_trials/count. */           \
+  HPT_CONFORMANCE_CASE(backend, "create and read trials",                                         \
+                       hpt::conformance::check_create_and_read_trials, new_db)                    \
+  /* Setters on a RUNNING trial; set_trial_state_values rules; finished trials immutable. */      \
+  HPT_CONFORMANCE_CASE(backend, "trial setters", hpt::conformance::check_trial_setters, new_db)   \
+  HPT_CONFORMANCE_CASE(backend, "trial outlines", hpt::conformance::check_trial_outlines, new_db) \
+  /* claim_trial numbers new trials and respects the limit (FAIL does not count). */              \
+  HPT_CONFORMANCE_CASE(backend, "claim new and limit",                                            \
+                       hpt::conformance::check_claim_new_and_limit, new_db)                       \
+  /* claim_trial takes WAITING trials first, keeping params; a null owner, no heartbeat. */       \
+  HPT_CONFORMANCE_CASE(backend, "claim waiting first",                                            \
+                       hpt::conformance::check_claim_waiting_first, new_db)                       \
+  /* claim_trial reclaims an orphan: values cleared, params kept, owner and start reset. */       \
+  HPT_CONFORMANCE_CASE(backend, "claim orphan", hpt::conformance::check_claim_orphan, new_db)     \
+  /* WAITING trials and orphans are claimed only below the limit. */                              \
+  HPT_CONFORMANCE_CASE(backend, "claim limit for waiting and orphans",                            \
+                       hpt::conformance::check_claim_limit_for_waiting_and_orphans, new_db)       \
+  /* A finish given its owner changes nothing once the trial was re-claimed. */                   \
+  HPT_CONFORMANCE_CASE(backend, "finish by owner", hpt::conformance::check_finish_by_owner,       \
+                       new_db)                                                                    \
+  /* record_heartbeat / heartbeat_age. */                                                         \
+  HPT_CONFORMANCE_CASE(backend, "heartbeat", hpt::conformance::check_heartbeat, new_db)           \
+  /* Several directions and per-objective values round-trip. */                                   \
+  HPT_CONFORMANCE_CASE(backend, "multi-objective", hpt::conformance::check_multi_objective,       \
+                       new_db)                                                                    \
+  /* Names and keys longer than 512 characters: a StorageError, nothing written. */               \
+  HPT_CONFORMANCE_CASE(backend, "name limits", hpt::conformance::check_name_limits, new_db)       \
+  /* Writes whose commit acknowledgement is lost are applied exactly once on retry. */            \
+  HPT_CONFORMANCE_CASE(backend, "lost acknowledgements",                                          \
+                       hpt::conformance::check_lost_acknowledgements, new_db)                     \
+  /* A server down for a while: waited for within set_outage_wait; longer, or Ctrl-C, fails. */   \
+  HPT_CONFORMANCE_CASE(backend, "outage wait", hpt::conformance::check_outage_wait, new_db)       \
+  /* Another connection's finish is not mistaken for this one's lost commit. */                   \
+  HPT_CONFORMANCE_CASE(backend, "foreign finish after reconnect",                                 \
+                       hpt::conformance::check_foreign_finish_after_reconnect, new_db)            \
+  /* More trials than an IN list holds: reads by study, nothing of a neighbour's. */              \
+  HPT_CONFORMANCE_CASE(backend, "many trials", hpt::conformance::check_many_trials, new_db)       \
+  /* create_study refuses NOT_SET directions. */                                                  \
+  HPT_CONFORMANCE_CASE(backend, "NOT_SET refused", hpt::conformance::check_not_set_refused,       \
+                       new_db)                                                                    \
+  /* delete_study: every row of the study gone, another study untouched, the name free. */        \
+  HPT_CONFORMANCE_CASE(backend, "delete study", hpt::conformance::check_delete_study, new_db)     \
+  /* import_study: a whole study in one transaction, numbers kept; all or nothing. */             \
+  HPT_CONFORMANCE_CASE(backend, "import study", hpt::conformance::check_import_study, new_db)     \
+  /* A second connection's reads follow writes made by the first. */                              \
+  HPT_CONFORMANCE_CASE(backend, "reader sees changes",                                            \
+                       hpt::conformance::check_reader_sees_changes, new_db)                       \
+  /* Four threads, each with its own connection, claim concurrently: no duplicates. */            \
+  TEST_CASE(backend ": concurrent claims (threads)", "[storage][conformance]") {                  \
+    if (auto factory = new_db()) {                                                                \
+      hpt::conformance::check_concurrent_claims(factory, false);                                  \
+    }                                                                                             \
+  }                                                                                               \
+  /* Four forked processes claim concurrently: no duplicates, never past the limit. */            \
+  TEST_CASE(backend ": concurrent claims (processes)", "[storage][conformance]") {                \
+    if (auto factory = new_db()) {                                                                \
+      hpt::conformance::check_concurrent_claims(factory, true);                                   \
+    }                                                                                             \
   }

@@ -160,6 +160,17 @@ class Storage {
     return std::make_shared<const std::vector<FrozenTrial>>(get_all_trials(study_id));
   }
   virtual int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) = 0;
+  // Every study's trials by study id, ordered by number, with at least their id, number,
+  // state, values and datetimes (params, steps and attributes may be left out): what a list
+  // of studies summarises, read in one pass. Optuna's schema has no index on trials.study_id,
+  // so a read per study scans every study's trials (5,000 studies: 20 s).
+  virtual std::map<int64_t, std::vector<FrozenTrial>> trial_outlines() {
+    std::map<int64_t, std::vector<FrozenTrial>> out;
+    for (const StudyInfo& s : list_studies()) {
+      out[s.id] = get_all_trials(s.id);
+    }
+    return out;
+  }
 
   // Whether the database's file was deleted, moved or replaced since it was opened: its
   // writes then go to a file no path names, lost when this process ends. False for a server.
