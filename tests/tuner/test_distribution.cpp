@@ -164,3 +164,29 @@ TEST_CASE("choice_key: choices equal as in Python", "[distribution]") {
   CHECK(hpt::to_internal(big, Json(9007199254740993LL)) == 0.0);
   CHECK(hpt::to_internal(big, Json(5.0)) == 1.0);
 }
+
+// Choices read as a vector, are shared by copies, and a push_back onto a shared list copies it
+// first: the other copy keeps its choices.
+TEST_CASE("Choices are shared by copies", "[distribution]") {
+  using hpt::CategoricalDistribution;
+  using hpt::Choices;
+  using hpt::Json;
+  Choices none;
+  CHECK(none.empty());
+  CHECK(none.size() == 0);
+  Choices c{Json("a"), Json(2)};
+  Choices copy = c;
+  CHECK(&copy.values() == &c.values());
+  CHECK(copy == c);
+  copy.push_back(Json::array({1, 2}));
+  CHECK(c.size() == 2);
+  CHECK(copy.size() == 3);
+  CHECK(copy != c);
+  CHECK(copy.at(2) == Json::array({1, 2}));
+  CHECK(c[1] == Json(2));
+  const std::vector<Json>& as_vector = c;
+  CHECK(as_vector == std::vector<Json>{"a", 2});
+  Choices equal{Json("a"), Json(2)};  // Equal lists, not shared: still equal.
+  CHECK(equal == c);
+  CHECK(CategoricalDistribution{equal} == CategoricalDistribution{c});
+}

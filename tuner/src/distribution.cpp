@@ -13,6 +13,18 @@
 
 namespace hpt {
 
+void Choices::push_back(Json value) {
+  if (!m_values || m_values.use_count() > 1) {
+    m_values = std::make_shared<std::vector<Json>>(values());
+  }
+  m_values->push_back(std::move(value));
+}
+
+const std::vector<Json>& Choices::no_values() {
+  static const std::vector<Json> none;
+  return none;
+}
+
 namespace {
 
 template <class... Ts>
