@@ -1,16 +1,16 @@
 #include "hpt/cli/run_app.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <system_error>
 
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/schema/config_error.hpp"
@@ -108,6 +108,14 @@ int with_error_policy(const std::function<int()>& body, const MessageFilter& fil
   } catch (const ConfigError& e) {
     print_error(e.what(), filter);
     code = 2;
+  } catch (const std::system_error& e) {
+    // std::thread's failure says only "Resource temporarily unavailable".
+    print_error(e.code() == std::errc::resource_unavailable_try_again
+                    ? std::string("cannot start a thread (the limit of processes, ulimit -u, or "
+                                  "memory): ") +
+                          e.what()
+                    : e.what(),
+                filter);
   } catch (const std::exception& e) {
     print_error(e.what(), filter);
   }

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "hpt/io/stop_signals.hpp"
+
 namespace hpt::dashboard {
 
 bool is_loopback_host(const std::string& host) {
@@ -138,8 +140,9 @@ int serve(Dashboard& dashboard, const ServeOptions& options,
   // Signals go to the signal thread only: block them here, before any server thread starts.
   sigset_t signals;
   sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
+  for (const int sig : k_stop_signal_numbers) {  // Each would end the process without a word.
+    sigaddset(&signals, sig);
+  }
   sigset_t previous;
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
 

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "hpt/io/utf8.hpp"
+
 namespace hpt {
 
 namespace fs = std::filesystem;
@@ -36,6 +38,11 @@ std::string folder_problem(const std::string& path) {
     return problem;
   }
   const bool exists = fs::exists(p, ec);
+  if (ec == std::errc::filename_too_long) {  // Beyond PATH_MAX or NAME_MAX.
+    const std::string shown =
+        path.size() > 200 ? std::string(utf8_prefix(path, 200)) + "..." : path;
+    return fmt::format("'{}' ({} bytes): {}", shown, path.size(), ec.message());
+  }
   if (!exists) {
     p = fs::absolute(p, ec).lexically_normal();
     while (!fs::exists(p, ec) && p.has_parent_path() && p.parent_path() != p) {

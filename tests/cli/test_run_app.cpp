@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include "hpt/cli/run_app.hpp"
 #include "hpt/schema/config_error.hpp"
@@ -97,9 +98,15 @@ TEST_CASE("with_error_policy", "[cli]") {
         2);
   CHECK(with_error_policy([]() -> int { throw std::runtime_error("disk hunter22 full"); }, hide) ==
         1);
+  // A thread that cannot start (ulimit -u) says what failed.
+  CHECK(with_error_policy([]() -> int {
+          throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+        }) == 1);
   CHECK(c.err.str() ==
         "hpt: error: x.yaml:3: seed: expected an int\n"
-        "hpt: error: disk *** full\n");
+        "hpt: error: disk *** full\n"
+        "hpt: error: cannot start a thread (the limit of processes, ulimit -u, or memory): "
+        "Resource temporarily unavailable\n");
 }
 
 // A good command line runs the callbacks and goes on; help and version print on stdout and

@@ -15,6 +15,7 @@
 
 #include "dashboard_fixtures.hpp"
 #include "hpt/dashboard/command.hpp"
+#include "hpt/io/stop_signals.hpp"
 
 namespace {
 
@@ -54,10 +55,10 @@ struct Run {
 };
 
 // Runs `hpt dashboard args...` on a thread, as `hpt` would. Once it announces its address,
-// asks it for /api/studies and stops it with SIGTERM, as Ctrl-C would (SIGINT and SIGTERM
+// asks it for /api/studies and stops it with stop (SIGTERM, as Ctrl-C would; the stop signals
 // are blocked meanwhile, so only the dashboard's signal thread takes it). A command neither
 // serving nor done after 10 s is stopped the same way.
-Run run_dashboard(const std::vector<std::string>& args) {
+Run run_dashboard(const std::vector<std::string>& args, int stop = SIGTERM) {
   Run run;
   CLI::App app("hpt");
   hpt::dashboard::add_dashboard_command(app);
@@ -69,8 +70,9 @@ Run run_dashboard(const std::vector<std::string>& args) {
   }
   sigset_t stop_signals, old_mask;
   sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
+  for (const int sig : hpt::k_stop_signal_numbers) {
+    sigaddset(&stop_signals, sig);
+  }
   pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
   SharedText out, err;
   std::streambuf* old_out = std::cout.rdbuf(&out);
@@ -101,7 +103,7 @@ Run run_dashboard(const std::vector<std::string>& args) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!done) {
-    ::kill(::getpid(), SIGTERM);
+    ::kill(::getpid(), stop);
   }
   command.join();
   // A SIGTERM sent as the command ended by itself must not outlive the mask.
@@ -145,6 +147,20 @@ TEST_CASE("dashboard command serves a study until stopped", "[command]") {
   REQUIRE_FALSE(run.studies.empty());
   CHECK(study_names(run.studies) == std::vector<std::string>{"alpha"});
   CHECK(std::filesystem::file_size(db.path()) == size);
+}
+
+// Every stop signal ends it as Ctrl-C does, saying so (SIGHUP, SIGQUIT, SIGUSR1, SIGALRM killed
+// it without a word, status 129-142).
+TEST_CASE("dashboard command stops on every stop signal", "[command]") {
+  hpt::test::StudyDb db(1);
+  db.writer.reset();
+  for (const int sig : hpt::k_stop_signal_numbers) {
+    INFO("signal " << sig);
+    const Run run = run_dashboard({db.path(), "--port", "0"}, sig);
+    CHECK(run.error.empty());
+    REQUIRE(run.served);
+    CHECK_THAT(run.out, Catch::EndsWith("\nhpt: dashboard stopped\n"));
+  }
 }
 
 // Bad arguments fail before anything is served: no database, a port out of range or not in

@@ -35,6 +35,14 @@ TEST_CASE("folder_problem", "[io][folder]") {
           "cannot create '/proc/hpt-trials/s': folder '/proc' is not writable");
   }
   CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
+  // A path beyond PATH_MAX (a runaway $HPT_CACHE_DIR) is named, cut, with the system's reason;
+  // it passed, and the first use failed with a bare "filesystem error: status: ...".
+  std::string deep = dir.path().string();
+  while (deep.size() < 5000) {
+    deep += "/" + std::string(200, 'd');
+  }
+  CHECK(folder_problem(deep) == "'" + deep.substr(0, 200) + "...' (" + std::to_string(deep.size()) +
+                                    " bytes): File name too long");
 }
 
 // A dangling symbolic link or a loop of them, as the folder or one of its missing parents, is

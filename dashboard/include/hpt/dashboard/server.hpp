@@ -36,11 +36,12 @@ std::optional<Refusal> request_refusal(const std::string& method, const std::str
                                        bool has_range, size_t content_length, bool loopback_only,
                                        bool has_transfer_encoding = false);
 
-// Serves dashboard on host:port until SIGINT or SIGTERM (blocked in the calling thread and the
-// server's threads, taken by a signal thread) or until stop_when returns true (checked every
-// 100 ms; may be empty). Calls on_listening(port) once bound. Throws std::runtime_error
-// naming host:port if it cannot bind. Returns the signal number that stopped it (SIGINT and
-// SIGTERM then stay blocked: the caller is exiting), or 0 (the old signal mask restored).
+// Serves dashboard on host:port until a stop signal (k_stop_signal_numbers: Ctrl-C, kill, a
+// closed terminal, …; blocked in the calling thread and the server's threads, taken by a
+// signal thread) or until stop_when returns true (checked every 100 ms; may be empty). Calls
+// on_listening(port) once bound. Throws std::runtime_error naming host:port if it cannot bind.
+// Returns the signal number that stopped it (the stop signals then stay blocked: the caller is
+// exiting), or 0 (the old signal mask restored).
 int serve(Dashboard& dashboard, const ServeOptions& options,
           const std::function<void(int port)>& on_listening,
           const std::function<bool()>& stop_when = {});
