@@ -7,7 +7,8 @@
 #   1 trial and by K trials (`hpt --config CFG --storage COPY --trials N+K`). Per trial:
 #   (wall(K) - wall(1)) / (K - 1), so loading the study counts once, not per trial; the load
 #   column is wall(1) of the random run. Each trial includes starting the objective process
-#   (about 3-5 ms). Max RSS (GNU time, when /usr/bin/time exists) is the largest of the 4 runs.
+#   (a sh script: a few ms at most; the smallest N's figure bounds it). Max RSS (GNU time,
+#   when /usr/bin/time exists) is the largest of the 4 runs.
 # - Optuna 3.1 asks and tells K times in-process (RandomSampler(seed=0), TPESampler(seed=0)),
 #   and the median of one ask + tell is reported: no objective runs. Optuna's TPE takes about
 #   a second a trial at 20,000 trials, so from 10,000 trials on it asks min(K, 21) times (a
@@ -15,6 +16,7 @@
 # The databases live in a `mktemp -d` folder (so under $TMPDIR). Optuna's random ask + tell is
 # mostly its ~5 SQLite commits, each an fsync: on a shared VM's disk that varies several-fold
 # from run to run; TMPDIR=/dev/shm takes the disk out of both sides' figures.
+# hpt runs from a copy of BUILD_DIR/app/hpt taken at the start (a rebuild meanwhile changes nothing).
 # Each run is under `timeout -k 5 $TIMEOUT` (default 600 s); a run that fails, or an hpt run
 # that does not finish its K trials, stops the script with its log.
 # Usage: bench/study/large_study.sh [BUILD_DIR] [SIZES] [K]
@@ -36,6 +38,9 @@ for n in $sizes; do
 done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cp "$hpt" "$work/hpt"  # All runs time this copy, even if the build is relinked meanwhile.
+hpt=$work/hpt
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 cat > "$work/objective.sh" <<'SH'
 #!/bin/sh
@@ -135,7 +140,8 @@ echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "hpt: (wall(+$k trials) - wall(+1 trial)) / $((k - 1)), jobs 1; each trial includes starting"
-echo "the objective process (~3-5 ms). Optuna 3.1: median of one in-process ask + tell (no"
-echo "objective runs), $k asks per sampler, 21 from 10,000 trials on. Load: hpt's wall time to"
-echo "resume by 1 trial (random sampler). Databases under ${TMPDIR:-/tmp} (Optuna's commits are fsyncs)."
-echo "Commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores."
+echo "the objective process (a sh script: a few ms at most). Optuna 3.1: median of one in-process"
+echo "ask + tell (no objective runs), $k asks per sampler, 21 from 10,000 trials on. Load: hpt's"
+echo "wall time to resume by 1 trial (random sampler). Databases under ${TMPDIR:-/tmp} (Optuna's"
+echo "commits are fsyncs)."
+echo "Commit $commit (HEAD at the start), $(nproc) cores."
