@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iostream>
 #include <system_error>
+#include <typeinfo>
 
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/schema/config_error.hpp"
@@ -109,8 +110,10 @@ int with_error_policy(const std::function<int()>& body, const MessageFilter& fil
     print_error(e.what(), filter);
     code = 2;
   } catch (const std::system_error& e) {
-    // std::thread's failure says only "Resource temporarily unavailable".
-    print_error(e.code() == std::errc::resource_unavailable_try_again
+    // std::thread's failure says only "Resource temporarily unavailable" (a subclass, such as
+    // filesystem_error, says what failed).
+    print_error(typeid(e) == typeid(std::system_error) &&
+                        e.code() == std::errc::resource_unavailable_try_again
                     ? std::string("cannot start a thread (the limit of processes, ulimit -u, or "
                                   "memory): ") +
                           e.what()

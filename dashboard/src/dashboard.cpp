@@ -356,12 +356,28 @@ Response Dashboard::studies() {
     std::lock_guard<std::mutex> lock(m_mutex);
     served = served_studies();
   }
-  // Every study's trials in one pass, outside the lock: one read per study scanned every
-  // study's trials (5,000 studies: 20 s an answer, and the page asks every 2 s).
-  auto outlines = m_storage->trial_outlines();
   Json list = Json::array();
+  if (served.size() <= k_studies_synced_one_by_one) {
+    // A few studies: each one's snapshot, kept and refreshed by what changed (a running study
+    // of 50,000 trials: a few ms a poll, where reading every trial took 170 ms).
+    for (const StudyInfo& s : served) {
+      std::shared_ptr<const std::vector<FrozenTrial>> snapshot;
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        snapshot = sync_locked(watch_locked(s)).watch.trials();
+      }
+      list.push_back(study_summary_json(s, *snapshot));
+    }
+    return json_response(Json{{"studies", list}});
+  }
+  // Many: every study's trials in one pass, outside the lock. One read per study scans every
+  // study's trials (Optuna's schema has no index on trials.study_id): 5,000 studies took 20 s
+  // an answer, and the page asks every 2 s.
+  const auto outlines = m_storage->trial_outlines();
+  const std::vector<FrozenTrial> none;
   for (const StudyInfo& s : served) {
-    list.push_back(study_summary_json(s, outlines[s.id]));
+    const auto it = outlines->find(s.id);
+    list.push_back(study_summary_json(s, it != outlines->end() ? it->second : none));
   }
   return json_response(Json{{"studies", list}});
 }

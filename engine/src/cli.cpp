@@ -625,10 +625,12 @@ std::optional<std::string> own_trials_folder(Storage& storage, const std::string
 // the second, or null).
 Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
   Json out = Json::array();
-  auto outlines = storage.trial_outlines();
+  const auto outlines = storage.trial_outlines();
+  const std::vector<FrozenTrial> none;
   for (const auto& s : studies) {
     std::optional<Clock::time_point> start;
-    const auto* trials = &outlines[s.id];
+    const auto it = outlines->find(s.id);
+    const auto* trials = it != outlines->end() ? &it->second : &none;
     for (const auto& t : *trials) {
       if (t.datetime_start && (!start || *t.datetime_start < *start)) {
         start = t.datetime_start;
@@ -661,9 +663,11 @@ int print_studies(const std::string& db, const std::string& format) {
   }
   std::vector<std::array<std::string, 3>> rows;
   std::array<size_t, 2> width{};
-  auto outlines = storage->trial_outlines();
+  const auto outlines = storage->trial_outlines();
+  const std::vector<FrozenTrial> none;
   for (const auto& s : studies) {
-    const auto& trials = outlines[s.id];
+    const auto it = outlines->find(s.id);
+    const auto& trials = it != outlines->end() ? it->second : none;
     const auto n = trials.size();
     const auto done = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
       return t.state == TrialState::Complete || t.state == TrialState::Pruned;

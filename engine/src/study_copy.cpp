@@ -100,14 +100,17 @@ void check_new_file(const std::string& file) {
 // The temporary's files, removed on destruction (none while path is empty).
 struct TempDatabase {
   std::string path;
+  int fd = -1;  // Holds make_temporary_beside's writer lock until the files are gone.
   ~TempDatabase() {
-    if (path.empty()) {
-      return;
+    if (!path.empty()) {
+      std::error_code ec;
+      fs::remove(path, ec);
+      for (const char* suffix : k_sqlite_side_suffixes) {
+        fs::remove(path + suffix, ec);
+      }
     }
-    std::error_code ec;
-    fs::remove(path, ec);
-    for (const char* suffix : k_sqlite_side_suffixes) {
-      fs::remove(path + suffix, ec);
+    if (fd >= 0) {
+      ::close(fd);
     }
   }
 };
@@ -133,14 +136,12 @@ StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string
   const fs::path target = *file;
   const SignalDeferral deferred;  // Ctrl-C: the copy ends linked or removed, then it acts.
   TempDatabase temp;
-  int fd = -1;
   try {
-    std::tie(temp.path, fd) = make_temporary_beside(target.string());
+    std::tie(temp.path, temp.fd) = make_temporary_beside(target.string());
   } catch (const FileError& e) {
     throw StorageError(fmt::format("{}: {}", *file, e.what()));
   }
-  ::fchmod(fd, 0666 & ~current_umask());  // As SQLite would make it (mkstemp makes 0600).
-  ::close(fd);
+  ::fchmod(temp.fd, 0666 & ~current_umask());  // As SQLite would make it (mkstemp makes 0600).
   {
     auto to = open_storage(temp.path);
     out.study_id = write_copy(copy, *to, to_url);

@@ -13,9 +13,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <regex>
 #include <sstream>
 #include <tuple>
 
@@ -107,7 +109,7 @@ std::string host_tag() {
 // "<prefix><host>-": a writer's temporaries are named "<prefix><host>-<pid>-<random>".
 std::string writer_prefix(const std::string& prefix) { return prefix + host_tag() + "-"; }
 
-// Removes the entries of dir named writer_prefix(prefix) + "<pid>-…" whose writer, a process of
+// Removes the folders of dir named writer_prefix(prefix) + "<pid>-…" whose writer, a process of
 // this host, is gone (killed with -9 while it wrote). Never another host's (a shared
 // filesystem), never a live process's.
 void remove_dead_writers(const std::string& dir, const std::string& prefix) {
@@ -115,7 +117,7 @@ void remove_dead_writers(const std::string& dir, const std::string& prefix) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(ours, 0) != 0) {
+    if (name.rfind(ours, 0) != 0 || !entry.is_directory(ec) || entry.is_symlink(ec)) {
       continue;
     }
     char* end = nullptr;
@@ -272,15 +274,76 @@ std::pair<std::string, std::string> temporary_prefix(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// The byte a writer locks in its temporary while its descriptor is open (an OFD lock: held by
+// the open file, so any process on any host sharing the folder, in any PID namespace, sees it):
+// far beyond any file's end and beyond SQLite's own lock bytes (at 1 GiB), so a temporary
+// database keeps it while SQLite locks the file as usual.
+constexpr off_t k_writer_lock_byte = off_t{1} << 62;
+
+// Takes the writer's lock on fd; false when another open file holds it.
+bool lock_writer_byte(int fd) {
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = k_writer_lock_byte;
+  lock.l_len = 1;
+  return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
+}
+
+// Whether rest, a file name after its temporary prefix, is make_temporary_beside's
+// "<host tag>-<pid>-<6 letters or digits>", alone (the temporary) or with a SQLite side file's
+// suffix (its -wal, -shm, -journal).
+bool temporary_name(const std::string& rest, bool& side_file) {
+  static const std::regex name("[A-Za-z0-9_]{1,32}-[0-9]+-[A-Za-z0-9]{6}(-wal|-shm|-journal)?");
+  std::smatch m;
+  if (!std::regex_match(rest, m, name)) {
+    return false;
+  }
+  side_file = m[1].matched;
+  return true;
+}
+
+// Removes dir's temporaries named prefix + temporary_name that no writer holds, with their side
+// files: their writer's lock is free (a writer killed with -9 left them; a live one holds it)
+// and they are over a minute old (one being made is locked at once). Regular files only.
+void remove_abandoned_temporaries(const std::string& dir, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    bool side_file = false;
+    struct stat st {};
+    if (name.rfind(prefix, 0) != 0 || !temporary_name(name.substr(prefix.size()), side_file) ||
+        side_file || ::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_mtime > std::time(nullptr) - 60) {
+      continue;
+    }
+    const int fd = ::open(entry.path().c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && lock_writer_byte(fd)) {
+      for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+        ::unlink((entry.path().string() + suffix).c_str());
+      }
+      ::unlink(entry.path().c_str());
+    }
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+}
+
+}  // namespace
+
 std::pair<std::string, int> make_temporary_beside(const std::string& path) {
   const auto [dir, prefix] = temporary_prefix(path);
-  remove_dead_writers(dir, prefix);
+  remove_abandoned_temporaries(dir, prefix);
   std::string tmp = fmt::format("{}/{}{}-XXXXXX", dir, writer_prefix(prefix), ::getpid());
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) {
     throw FileError(
         fmt::format("cannot create a temporary file in '{}': {}", dir, std::strerror(errno)));
   }
+  lock_writer_byte(fd);  // Fresh: nobody else can hold it.
   return {tmp, fd};
 }
 

@@ -129,6 +129,11 @@ struct SqlStorage::Caches {
     uint64_t writes = 0;                  // last refresh.
   };
   std::map<int64_t, Study> studies;
+  struct Outlines {
+    std::shared_ptr<const TrialOutlines> trials;
+    std::optional<int64_t> data_version;
+    uint64_t writes = 0;
+  } outlines;  // trial_outlines' last answer, as Study's.
   DistributionCache distributions;
 };
 
@@ -363,8 +368,13 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const
   return trials.take();
 }
 
-std::map<int64_t, std::vector<FrozenTrial>> SqlStorage::trial_outlines() {
+std::shared_ptr<const Storage::TrialOutlines> SqlStorage::trial_outlines() {
   return run("read trials", false, [&](bool) {
+    auto& c = m_caches->outlines;
+    const auto data_version = m_db->data_version();
+    if (c.trials && data_version && c.data_version == data_version && c.writes == m_writes) {
+      return c.trials;
+    }
     std::vector<TrialRow> rows;
     std::vector<int64_t> studies;  // Each row's study.
     m_db->query(
@@ -380,12 +390,13 @@ std::map<int64_t, std::vector<FrozenTrial>> SqlStorage::trial_outlines() {
                 [&](const SqlRow& r) {
                   assembler.add_value(r.integer(0), r.integer(1), r.optional_real(2), r.text(3));
                 });
-    std::map<int64_t, std::vector<FrozenTrial>> out;
+    auto out = std::make_shared<TrialOutlines>();
     auto trials = assembler.take();
     for (size_t i = 0; i < trials.size(); ++i) {
-      out[studies[i]].push_back(std::move(trials[i]));
+      (*out)[studies[i]].push_back(std::move(trials[i]));
     }
-    return out;
+    c = {out, data_version, m_writes};
+    return std::shared_ptr<const TrialOutlines>(out);
   });
 }
 

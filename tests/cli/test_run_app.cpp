@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -102,11 +103,16 @@ TEST_CASE("with_error_policy", "[cli]") {
   CHECK(with_error_policy([]() -> int {
           throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
         }) == 1);
+  CHECK(with_error_policy([]() -> int {
+          throw std::filesystem::filesystem_error(
+              "cannot lock", std::make_error_code(std::errc::resource_unavailable_try_again));
+        }) == 1);
   CHECK(c.err.str() ==
         "hpt: error: x.yaml:3: seed: expected an int\n"
         "hpt: error: disk *** full\n"
         "hpt: error: cannot start a thread (the limit of processes, ulimit -u, or memory): "
-        "Resource temporarily unavailable\n");
+        "Resource temporarily unavailable\n"
+        "hpt: error: filesystem error: cannot lock: Resource temporarily unavailable\n");
 }
 
 // A good command line runs the callbacks and goes on; help and version print on stdout and

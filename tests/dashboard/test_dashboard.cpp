@@ -80,6 +80,28 @@ TEST_CASE("studies list", "[dashboard]") {
                     Catch::Contains("alpha"));
 }
 
+// Past k_studies_synced_one_by_one studies the list comes from one pass over every trial: the
+// same summaries as each study's own snapshot gives, and a change shows at the next poll.
+TEST_CASE("studies list of many studies", "[dashboard]") {
+  hpt::test::StudyDb db(20);
+  auto d = open_dashboard(db);
+  const Json few = get_json(*d, "/api/studies");
+  for (size_t i = 0; i < Dashboard::k_studies_synced_one_by_one; ++i) {
+    db.writer->create_study("s" + std::to_string(i), hpt::Direction::Minimize);
+  }
+  const Json many = get_json(*d, "/api/studies");
+  REQUIRE(many["studies"].size() == Dashboard::k_studies_synced_one_by_one + 2);
+  CHECK(many["studies"][0] == few["studies"][0]);  // alpha: counts, states, best, times.
+  CHECK(many["studies"][1] == few["studies"][1]);
+  CHECK(many["studies"][2]["n_trials"] == 0);
+  CHECK(many["studies"][2]["best"].is_null());
+  db.claim();
+  const Json after = get_json(*d, "/api/studies");
+  CHECK(after["studies"][0]["n_trials"] == 21);
+  CHECK(after["studies"][0]["states"]["RUNNING"] ==
+        many["studies"][0]["states"]["RUNNING"].get<int>() + 1);
+}
+
 // A poll with the cursor returns only what changed since, and a stale cursor returns all.
 TEST_CASE("incremental trials", "[dashboard]") {
   hpt::test::StudyDb db(20);

@@ -427,42 +427,62 @@ TEST_CASE("AtomicFileSet removes the staging folders of dead writers", "[io][fil
 }
 
 // A temporary beside a file is named for its writer (.<name>.tmp-<host>-<pid>-…), cut so that a
-// suffix such as SQLite's -journal still fits NAME_MAX; the ones a writer of this host killed
-// with -9 left (a temporary database with its -wal: as large as the study) go with the next
-// one, never a live writer's or another host's. They stayed for ever.
-TEST_CASE("make_temporary_beside removes dead writers' temporaries", "[io]") {
+// suffix such as SQLite's -journal still fits NAME_MAX, and holds its writer's lock while its
+// descriptor is open. The ones no writer holds (kill -9; a temporary database with its -wal: as
+// large as the study) go with the next one once a minute old; never one whose lock is held (a
+// live writer, whatever its host or PID namespace), a young one, a folder (AtomicFileSet's
+// .old.tmp-… of a target named "old"), or a name of another shape. They stayed for ever.
+TEST_CASE("make_temporary_beside removes abandoned temporaries", "[io]") {
   test::TempDir dir;
-  const pid_t dead = ::fork();
-  if (dead == 0) {
-    ::_exit(0);
-  }
-  ::waitpid(dead, nullptr, 0);
   const std::string target = dir.file("c.db");
   const auto [first, first_fd] = make_temporary_beside(target);
-  ::close(first_fd);
   const std::string name = fs::path(first).filename().string();
   const std::string mine = fmt::format("-{}-", ::getpid());
   REQUIRE(name.rfind(".c.db.tmp-", 0) == 0);
   REQUIRE(name.find(mine) != std::string::npos);
-  const std::string prefix = name.substr(0, name.find(mine));  // .c.db.tmp-<host>
-  const std::string left = fmt::format("{}-{}-AbC123", prefix, dead);
-  const std::vector<std::string> names = {left,
-                                          left + "-wal",
-                                          left + "-shm",
-                                          fmt::format("{}-{}-AbC123", prefix, ::getppid()),
-                                          fmt::format("{}x-{}-AbC123", prefix, dead),
-                                          fmt::format(".d.db.tmp-{}-AbC123", dead)};
-  for (const auto& n : names) {
+  const std::string host = name.substr(10, name.find(mine) - 10);
+  const auto made = [&](const std::string& n, bool old) {
     std::ofstream(dir.file(n)) << "partial";
-  }
+    if (old) {
+      const auto when = fs::file_time_type::clock::now() - std::chrono::minutes(2);
+      fs::last_write_time(dir.file(n), when);
+    }
+    return n;
+  };
+  const std::string dead = made(".c.db.tmp-" + host + "-99999999-AbC123", true);
+  made(dead + "-wal", true);
+  made(dead + "-shm", true);
+  const std::string held = made(".c.db.tmp-other_host-7-XyZ789", true);
+  const int held_fd = ::open(dir.file(held).c_str(), O_RDWR);
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_start = off_t{1} << 62;
+  lock.l_len = 1;
+  REQUIRE(::fcntl(held_fd, F_OFD_SETLK, &lock) == 0);  // A live writer elsewhere.
+  const std::string young = made(".c.db.tmp-" + host + "-99999998-AbC123", false);
+  const std::string odd = made(".c.db.tmp-vm-99999999-y.tmp-vm-1-AbC123", true);
+  fs::create_directory(dir.file(".c.db.tmp-" + host + "-99999997-AbC123"));
+  fs::last_write_time(dir.file(".c.db.tmp-" + host + "-99999997-AbC123"),
+                      fs::file_time_type::clock::now() - std::chrono::minutes(2));
+  fs::last_write_time(first, fs::file_time_type::clock::now() - std::chrono::minutes(2));
   const auto [second, second_fd] = make_temporary_beside(target);
   ::close(second_fd);
   CHECK(second != first);
-  CHECK(fs::exists(first));  // Ours: we live.
-  for (size_t i = 0; i < names.size(); ++i) {
-    INFO(names[i]);
-    CHECK(fs::exists(dir.file(names[i])) == (i >= 3));
-  }
+  CHECK(fs::exists(first));  // Ours: its descriptor holds the lock.
+  CHECK_FALSE(fs::exists(dir.file(dead)));
+  CHECK_FALSE(fs::exists(dir.file(dead + "-wal")));
+  CHECK_FALSE(fs::exists(dir.file(dead + "-shm")));
+  CHECK(fs::exists(dir.file(held)));
+  CHECK(fs::exists(dir.file(young)));
+  CHECK(fs::exists(dir.file(odd)));
+  CHECK(fs::is_directory(dir.file(".c.db.tmp-" + host + "-99999997-AbC123")));
+  // Once its writer closes it, the first is abandoned too.
+  ::close(first_fd);
+  ::close(held_fd);
+  const auto [third, third_fd] = make_temporary_beside(target);
+  ::close(third_fd);
+  CHECK_FALSE(fs::exists(first));
+  CHECK_FALSE(fs::exists(dir.file(held)));
   // A 255-byte name: the temporary and its -journal still fit.
   const auto [long_tmp, long_fd] = make_temporary_beside(dir.file(std::string(255, 'n')));
   ::close(long_fd);

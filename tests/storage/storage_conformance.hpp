@@ -237,7 +237,8 @@ inline void check_trial_outlines(const StorageFactory& open) {
   waiting.state = TrialState::Waiting;
   s->create_trial(mo, waiting);
   auto reader = open();
-  const auto outlines = reader->trial_outlines();
+  const auto outlines_read = reader->trial_outlines();
+  const auto& outlines = *outlines_read;
   CHECK(outlines.count(empty) == 0);
   for (const int64_t study : {a, mo}) {
     INFO("study " << study);
@@ -257,6 +258,11 @@ inline void check_trial_outlines(const StorageFactory& open) {
   }
   CHECK(outlines.at(a).size() == 3);
   CHECK(outlines.at(mo).at(1).values == std::vector<double>{1.5, -k_inf});
+  // Read again, unchanged: the same; after a write elsewhere, the new trial is there.
+  CHECK(reader->trial_outlines()->at(a).size() == 3);
+  s->create_trial(empty, waiting);
+  CHECK(reader->trial_outlines()->at(empty).size() == 1);
+  CHECK(outlines.count(empty) == 0);  // The earlier answer is left as it was.
 }
 
 inline void check_trial_setters(const StorageFactory& open) {

@@ -47,6 +47,11 @@ TEST_CASE("threshold and confusion matrix", "[metrics]") {
   CHECK(youden_threshold({0.0, 0.0}, {true, false}) == Approx(0.0001));
   CHECK(youden_threshold({0.9, 0.2}, {true, false}) == Approx(0.55));  // Worse than chance.
   CHECK(youden_threshold({0.2, 0.9, NAN}, {true, false, false}) == Approx(0.55));
+  // The next distance the very next double: halfway would round onto it and call its
+  // "different" pairs "same"; the J point's own distance is kept.
+  const double t = 1.0000000000000002;
+  const double next = std::nextafter(t, 2.0);
+  CHECK(youden_threshold({t, t, next, next}, {true, true, false, false}) == t);
   auto m = confusion_matrix(d, same, 0.3);
   CHECK(m[0][0] == 3);  // TN
   CHECK(m[0][1] == 0);  // FP

@@ -216,7 +216,11 @@ double youden_threshold(const std::vector<double>& distances, const std::vector<
       next = d;
     }
   }
-  return std::isfinite(next) ? t + (next - t) / 2 : t + 1e-4;
+  if (!std::isfinite(next)) {
+    return t + 1e-4;
+  }
+  const double mid = t + (next - t) / 2;
+  return mid < next ? mid : t;  // next the double after t: halfway rounds to it.
 }
 
 std::array<std::array<int64_t, 2>, 2> confusion_matrix(const std::vector<double>& distances,

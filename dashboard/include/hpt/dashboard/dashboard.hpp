@@ -81,6 +81,9 @@ class Dashboard {
   // its rows' JSON (about 1 KB a trial), and 60 at once of a 20,000-trial study took 1.3 GB.
   static constexpr size_t k_heavy_rows = 1000;
   static constexpr size_t k_heavy_answers_at_once = 4;
+  // The study list reads up to this many studies one by one, each from its own snapshot
+  // refreshed by what changed; more in one pass over every trial (Storage::trial_outlines).
+  static constexpr size_t k_studies_synced_one_by_one = 8;
 
  private:
   struct Watched {

@@ -38,9 +38,11 @@ mode_t current_umask();
 
 // A fresh hidden temporary file beside path, "<dir>/.<name>.tmp-<host>-<pid>-<random>" (the name
 // cut to stay under NAME_MAX with room for a suffix such as SQLite's "-journal"; mkostemp:
-// O_EXCL, mode 0600, close-on-exec), and its open descriptor. The files beside path that such
-// a call of a process of this host now gone left (kill -9; with any suffix: a temporary
-// database's -wal) are removed first. Throws FileError naming the folder.
+// O_EXCL, mode 0600, close-on-exec), and its open descriptor, which holds the writer's lock
+// (an OFD lock on a byte far past the end) until it is closed. The temporaries beside path
+// that no writer holds any more (kill -9), over a minute old, are removed first, with their
+// SQLite side files (a temporary database's -wal): a live writer's never, whatever its host or
+// PID namespace. Throws FileError naming the folder.
 std::pair<std::string, int> make_temporary_beside(const std::string& path);
 
 // A file written through a fresh temporary in the target's folder (mkstemp: O_CREAT|O_EXCL, a

@@ -70,8 +70,9 @@ class SqlStorage : public Storage {
   // Copy-on-write: the snapshot is updated in place only when the caller dropped it.
   std::shared_ptr<const std::vector<FrozenTrial>> trials_snapshot(int64_t study_id) override;
   int count_trials(int64_t study_id, const std::vector<TrialState>& states = {}) override;
-  // Two queries over the whole database: trials and their values.
-  std::map<int64_t, std::vector<FrozenTrial>> trial_outlines() override;
+  // Two queries over the whole database, trials and their values; kept while the database is
+  // unchanged (its data_version), as the trials' cache is.
+  std::shared_ptr<const TrialOutlines> trial_outlines() override;
   bool file_moved() override;
   void save_copy(const std::string& path) override;
   void set_outage_wait(std::chrono::seconds wait, OutageNote note) override {

@@ -163,11 +163,13 @@ class Storage {
   // Every study's trials by study id, ordered by number, with at least their id, number,
   // state, values and datetimes (params, steps and attributes may be left out): what a list
   // of studies summarises, read in one pass. Optuna's schema has no index on trials.study_id,
-  // so a read per study scans every study's trials (5,000 studies: 20 s).
-  virtual std::map<int64_t, std::vector<FrozenTrial>> trial_outlines() {
-    std::map<int64_t, std::vector<FrozenTrial>> out;
+  // so a read per study scans every study's trials (5,000 studies: 20 s). A study without
+  // trials has no entry.
+  using TrialOutlines = std::map<int64_t, std::vector<FrozenTrial>>;
+  virtual std::shared_ptr<const TrialOutlines> trial_outlines() {
+    auto out = std::make_shared<TrialOutlines>();
     for (const StudyInfo& s : list_studies()) {
-      out[s.id] = get_all_trials(s.id);
+      (*out)[s.id] = get_all_trials(s.id);
     }
     return out;
   }
