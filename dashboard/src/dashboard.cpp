@@ -364,7 +364,19 @@ Response Dashboard::studies() {
       std::shared_ptr<const std::vector<FrozenTrial>> snapshot;
       {
         std::lock_guard<std::mutex> lock(m_mutex);
-        snapshot = sync_locked(watch_locked(s)).watch.trials();
+        try {
+          snapshot = sync_locked(watch_locked(s)).watch.trials();
+        } catch (const StorageError&) {
+          const auto now = served_studies();
+          if (std::any_of(now.begin(), now.end(),
+                          [&](const StudyInfo& n) { return n.id == s.id && n.name == s.name; })) {
+            throw;  // The database's problem: the answer fails (503).
+          }
+          if (const auto it = m_watched.find(s.id); it != m_watched.end()) {
+            retire_locked(it);  // Deleted since the list was read: left out.
+          }
+          continue;
+        }
       }
       list.push_back(study_summary_json(s, *snapshot));
     }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,23 +110,43 @@ std::string host_tag() {
 // "<prefix><host>-": a writer's temporaries are named "<prefix><host>-<pid>-<random>".
 std::string writer_prefix(const std::string& prefix) { return prefix + host_tag() + "-"; }
 
-// Removes the folders of dir named writer_prefix(prefix) + "<pid>-…" whose writer, a process of
-// this host, is gone (killed with -9 while it wrote). Never another host's (a shared
-// filesystem), never a live process's.
+// Removes the folders of dir named writer_prefix(prefix) + "<pid>-…" that their writer left
+// (killed with -9 while it wrote): no such process here, no writer holds the folder's lock
+// (lock_folder: a live writer in another PID namespace of this host name does), and over a
+// minute old. Never another host's (a shared filesystem).
 void remove_dead_writers(const std::string& dir, const std::string& prefix) {
   const std::string ours = writer_prefix(prefix);
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(ours, 0) != 0 || !entry.is_directory(ec) || entry.is_symlink(ec)) {
+    struct stat st {};
+    if (name.rfind(ours, 0) != 0 || ::lstat(entry.path().c_str(), &st) != 0 ||
+        !S_ISDIR(st.st_mode) || st.st_mtime > std::time(nullptr) - 60) {
       continue;
     }
     char* end = nullptr;
     const long pid = std::strtol(name.c_str() + ours.size(), &end, 10);
-    if (pid > 0 && *end == '-' && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+    if (pid <= 0 || *end != '-' || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) {
+      continue;
+    }
+    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
       std::filesystem::remove_all(entry.path(), ec);
     }
+    if (fd >= 0) {
+      ::close(fd);
+    }
   }
+}
+
+// Opens folder and holds a shared lock on it while the descriptor is open (flock: seen from
+// any PID namespace); -1 when it cannot be opened.
+int lock_folder(const std::string& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    ::flock(fd, LOCK_SH | LOCK_NB);
+  }
+  return fd;
 }
 
 // A fresh folder "<dir>/<prefix>.tmp-<host>-<pid>-XXXXXX" (mkdtemp: mode 0700, a random name).
@@ -282,10 +303,11 @@ namespace {
 // database keeps it while SQLite locks the file as usual.
 constexpr off_t k_writer_lock_byte = off_t{1} << 62;
 
-// Takes the writer's lock on fd; false when another open file holds it.
-bool lock_writer_byte(int fd) {
+// Takes the writer's lock (type F_WRLCK) on fd, or a lock that conflicts with it (F_RDLCK, on a
+// descriptor opened read-only); false when another open file holds the writer's lock.
+bool lock_writer_byte(int fd, short type = F_WRLCK) {
   struct flock lock {};
-  lock.l_type = F_WRLCK;
+  lock.l_type = type;
   lock.l_whence = SEEK_SET;
   lock.l_start = k_writer_lock_byte;
   lock.l_len = 1;
@@ -319,8 +341,10 @@ void remove_abandoned_temporaries(const std::string& dir, const std::string& pre
         st.st_mtime > std::time(nullptr) - 60) {
       continue;
     }
-    const int fd = ::open(entry.path().c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0 && lock_writer_byte(fd)) {
+    // Read-only (a temporary takes its target's mode: 0444 for a read-only one); a read lock
+    // conflicts with the writer's write lock as well.
+    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && lock_writer_byte(fd, F_RDLCK)) {
       for (const char* suffix : {"-wal", "-shm", "-journal"}) {
         ::unlink((entry.path().string() + suffix).c_str());
       }
@@ -439,6 +463,17 @@ void AtomicFile::commit() {
   }
   const int fd = m_fd;
   m_fd = -1;
+  // A copy keeps the writer's lock until the rename: once the temporary's descriptors are all
+  // closed, another writer's make_temporary_beside may take it for abandoned.
+  const int keep = m_tmp.empty() ? -1 : ::dup(fd);
+  struct Close {
+    int fd;
+    ~Close() {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+    }
+  } keep_until_renamed{keep};
   if (::close(fd) != 0) {
     fail(fmt::format("cannot write: {}", std::strerror(errno)));
   }
@@ -472,12 +507,16 @@ AtomicFileSet::AtomicFileSet(std::string dir, std::string key, std::vector<std::
   // (".old.tmp-…") are left for the user.
   remove_dead_writers(m_dir, ".new.tmp-");
   m_staging = make_temporary_folder(m_dir, ".new");
+  m_staging_fd = lock_folder(m_staging);
 }
 
 AtomicFileSet::~AtomicFileSet() {
   if (!m_staging.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(m_staging, ec);
+  }
+  if (m_staging_fd >= 0) {
+    ::close(m_staging_fd);
   }
 }
 

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -393,7 +394,8 @@ TEST_CASE("AtomicFileSet defers signals until the set is in place", "[io][file_s
 }
 
 // A staging folder left by a writer killed with -9 goes with the next set written to dir; a
-// live writer's, another host's and an earlier set moved aside (.old) stay.
+// live writer's (its pid here, or its folder's lock held: another PID namespace), another
+// host's, one under a minute old and an earlier set moved aside (.old) stay.
 TEST_CASE("AtomicFileSet removes the staging folders of dead writers", "[io][file_set]") {
   test::TempDir dir;
   const pid_t dead = ::fork();
@@ -413,11 +415,23 @@ TEST_CASE("AtomicFileSet removes the staging folders of dead writers", "[io][fil
   const std::string live = fmt::format(".new.tmp-{}-{}-AbC123", tag, ::getppid());
   const std::string other_host = fmt::format(".new.tmp-{}x-{}-AbC123", tag, dead);
   const std::string moved_aside = fmt::format(".old.tmp-{}-{}-AbC123", tag, dead);
-  for (const auto& name : {left, live, other_host, moved_aside}) {
+  const std::string held = fmt::format(".new.tmp-{}-{}-HeLd12", tag, dead);
+  const std::string young = fmt::format(".new.tmp-{}-{}-YoUng1", tag, dead);
+  for (const auto& name : {left, live, other_host, moved_aside, held, young}) {
     fs::create_directory(dir.file(name));
     std::ofstream(dir.file(name + "/cnn.pt")) << "partial";
+    if (name != young) {
+      fs::last_write_time(dir.file(name),
+                          fs::file_time_type::clock::now() - std::chrono::minutes(2));
+    }
   }
+  // A live writer whose pid means nothing here (another PID namespace) holds its folder's lock.
+  const int held_fd = ::open(dir.file(held).c_str(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(::flock(held_fd, LOCK_SH) == 0);
   AtomicFileSet set(dir.path().string(), "model.json", {"model.json"});
+  ::close(held_fd);
+  CHECK(fs::exists(dir.file(held)));
+  CHECK(fs::exists(dir.file(young)));
   CHECK(fs::path(set.staging()).filename().string().rfind(
             fmt::format(".new.tmp-{}-{}-", tag, ::getpid()), 0) == 0);
   CHECK_FALSE(fs::exists(dir.file(left)));
@@ -452,6 +466,8 @@ TEST_CASE("make_temporary_beside removes abandoned temporaries", "[io]") {
   const std::string dead = made(".c.db.tmp-" + host + "-99999999-AbC123", true);
   made(dead + "-wal", true);
   made(dead + "-shm", true);
+  // A temporary takes its target's mode: a read-only target's is read-only, and still goes.
+  fs::permissions(dir.file(dead), fs::perms::owner_read | fs::perms::group_read);
   const std::string held = made(".c.db.tmp-other_host-7-XyZ789", true);
   const int held_fd = ::open(dir.file(held).c_str(), O_RDWR);
   struct flock lock {};

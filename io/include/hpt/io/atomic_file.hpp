@@ -117,6 +117,7 @@ class AtomicFileSet {
   std::string m_key;
   std::vector<std::string> m_names;
   std::string m_staging;
+  int m_staging_fd = -1;  // Holds the staging folder's lock (see remove_dead_writers).
 };
 
 // True if a and b name the same existing file (same device and inode; links followed).
