@@ -1,12 +1,14 @@
 #include "hpt/io/folder.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
+#include "hpt/io/atomic_file.hpp"
 #include "hpt/io/utf8.hpp"
 
 namespace hpt {
@@ -55,6 +57,13 @@ std::string folder_problem(const std::string& path) {
   if (!fs::is_directory(p, ec)) {
     return exists ? fmt::format("'{}' exists and is not a folder", path)
                   : fmt::format("cannot create '{}': '{}' is not a folder", path, p.string());
+  }
+  if (const mode_t mask = current_umask(); !exists && (mask & S_IRWXU) != 0) {
+    // A folder made now would refuse its own owner: the next level, or the first file, fails.
+    return fmt::format(
+        "cannot create '{}': the umask {:04o} takes the owner's permissions from new folders "
+        "(umask 022 or 077 keeps them)",
+        path, mask);
   }
   // access() says yes to root everywhere but on a read-only mount, /proc and /sys included:
   // a folder made and removed at once is the answer that holds.

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -35,6 +36,18 @@ TEST_CASE("folder_problem", "[io][folder]") {
           "cannot create '/proc/hpt-trials/s': folder '/proc' is not writable");
   }
   CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
+  // A umask that takes the owner's permissions (umask 277) makes a folder its owner cannot
+  // fill: said before anything is made (a study made its database, then failed on its own
+  // trials folder). An existing folder is judged as it is.
+  const mode_t old_mask = ::umask(0277);
+  const std::string under_mask = folder_problem(dir.file("masked/run"));
+  const std::string existing = folder_problem(dir.path().string());
+  ::umask(old_mask);
+  CHECK(under_mask == "cannot create '" + dir.file("masked/run") +
+                          "': the umask 0277 takes the owner's permissions from new folders "
+                          "(umask 022 or 077 keeps them)");
+  CHECK(existing.empty());
+  CHECK_FALSE(fs::exists(dir.file("masked")));
   // A path beyond PATH_MAX (a runaway $HPT_CACHE_DIR) is named, cut, with the system's reason;
   // it passed, and the first use failed with a bare "filesystem error: status: ...".
   std::string deep = dir.path().string();
