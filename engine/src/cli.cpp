@@ -844,16 +844,14 @@ int tell_command(const CommandLine& cl) {
   require_database_file(cl.db);
   auto reader = open_storage(cl.db, true);  // Read first: a file that is no study stays as it is.
   const StudyInfo info = resolve_study(*reader, cl.study);
-  const auto trials = reader->get_all_trials(info.id);
-  const auto it = std::find_if(trials.begin(), trials.end(),
-                               [&](const FrozenTrial& t) { return t.number == cl.trial_number; });
-  if (it == trials.end()) {
-    throw std::runtime_error(
-        trials.empty() ? fmt::format("study '{}' has no trials yet", info.name)
-                       : fmt::format("study '{}' has no trial {} ({} trials: 0 to {})", info.name,
-                                     cl.trial_number, trials.size(), trials.size() - 1));
+  const auto found = reader->find_trial(info.id, cl.trial_number);
+  if (!found) {
+    const int n = reader->count_trials(info.id);
+    throw std::runtime_error(n == 0 ? fmt::format("study '{}' has no trials yet", info.name)
+                                    : fmt::format("study '{}' has no trial {} ({} trials: 0 to {})",
+                                                  info.name, cl.trial_number, n, n - 1));
   }
-  const FrozenTrial& trial = *it;
+  const FrozenTrial& trial = *found;
   const std::string state_name = trial_state_name(trial.state);
   if (is_finished(trial.state) && cl.skip_if_finished) {
     std::cout << fmt::format("trial {} is already {}: left as it is\n", trial.number, state_name);

@@ -785,6 +785,17 @@ FrozenTrial SqlStorage::get_trial(int64_t trial_id) {
   return run("read a trial", false, [&](bool) { return load_trial(trial_id); });
 }
 
+std::optional<FrozenTrial> SqlStorage::find_trial(int64_t study_id, int number) {
+  return run("read a trial", false, [&](bool) -> std::optional<FrozenTrial> {
+    require_study(study_id);
+    auto trials = load_trials("study_id = ? AND number = ?", {study_id, int64_t{number}}, study_id);
+    if (trials.empty()) {
+      return std::nullopt;
+    }
+    return std::move(trials.front());
+  });
+}
+
 std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) {
   auto& c = m_caches->studies[study_id];
   // Read before the snapshot starts, so a later commit always changes it.

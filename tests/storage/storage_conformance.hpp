@@ -208,6 +208,16 @@ inline void check_create_and_read_trials(const StorageFactory& open) {
   CHECK(reader->count_trials(study, {TrialState::Complete}) == 3);
   CHECK(reader->count_trials(study, {TrialState::Pruned, TrialState::Fail}) == 2);
   CHECK_THROWS_AS(reader->get_trial(ids.back() + 1000), StorageError);
+  // find_trial: one trial by number, as get_all_trials reads it; none past the last.
+  for (size_t i = 0; i < all.size(); ++i) {
+    const auto one = reader->find_trial(study, static_cast<int>(i));
+    REQUIRE(one);
+    CHECK(one->id == all[i].id);
+    check_same_trial(*one, templates[i]);
+  }
+  CHECK_FALSE(reader->find_trial(study, static_cast<int>(all.size())));
+  CHECK_FALSE(reader->find_trial(study, -1));
+  CHECK_THROWS_AS(reader->find_trial(study + 1000, 0), StorageError);
   CHECK_THROWS_AS(reader->get_all_trials(study + 1000), StorageError);
   // Studies do not see each other's trials; numbers restart at 0.
   int64_t other = s->create_study("other", Direction::Maximize);
@@ -215,6 +225,8 @@ inline void check_create_and_read_trials(const StorageFactory& open) {
   CHECK(s->get_trial(first).number == 0);
   CHECK(s->get_all_trials(other).size() == 1);
   CHECK(s->get_all_trials(study).size() == 6);
+  CHECK(s->find_trial(other, 0)->id == first);  // Its own trial 0, not the first study's.
+  CHECK_FALSE(s->find_trial(other, 1));
 }
 
 // trial_outlines: every study's trials (studies interleaved, one multi-objective, one empty)

