@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <filesystem>
 
@@ -35,6 +36,13 @@ std::string link_problem(const fs::path& p, const std::string& shown) {
 
 std::string folder_problem(const std::string& path) {
   std::error_code ec;
+  if (path.empty() || path.front() != '/') {
+    std::array<char, 4096> cwd{};
+    if (::getcwd(cwd.data(), cwd.size()) == nullptr && errno == ENOENT) {
+      return fmt::format("cannot use '{}': the working folder was deleted (cd to an existing one)",
+                         path);
+    }
+  }
   fs::path p = path.empty() ? fs::path(".") : fs::path(path);
   if (std::string problem = link_problem(p, path); !problem.empty()) {
     return problem;

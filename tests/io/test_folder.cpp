@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -56,6 +57,27 @@ TEST_CASE("folder_problem", "[io][folder]") {
   }
   CHECK(folder_problem(deep) == "'" + deep.substr(0, 200) + "...' (" + std::to_string(deep.size()) +
                                     " bytes): File name too long");
+}
+
+// A relative folder once the working folder is deleted (`cd x; rmdir ../x`, HOME unset: the
+// cache's .hpt-cache) is said as that; it read "'.hpt-cache' is not a folder".
+TEST_CASE("folder_problem in a deleted working folder", "[io][folder]") {
+  test::TempDir dir("folder-cwd");
+  fs::create_directory(dir.file("gone"));
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const bool ok = ::chdir(dir.file("gone").c_str()) == 0 &&
+                    ::rmdir(dir.file("gone").c_str()) == 0 &&
+                    folder_problem(".hpt-cache") ==
+                        "cannot use '.hpt-cache': the working folder was deleted (cd to an "
+                        "existing one)" &&
+                    folder_problem(dir.file("abs")).empty();
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 // A dangling symbolic link or a loop of them, as the folder or one of its missing parents, is
