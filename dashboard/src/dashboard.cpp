@@ -386,10 +386,8 @@ Response Dashboard::studies() {
   // study's trials (Optuna's schema has no index on trials.study_id): 5,000 studies took 20 s
   // an answer, and the page asks every 2 s.
   const auto outlines = m_storage->trial_outlines();
-  const std::vector<FrozenTrial> none;
   for (const StudyInfo& s : served) {
-    const auto it = outlines->find(s.id);
-    list.push_back(study_summary_json(s, it != outlines->end() ? it->second : none));
+    list.push_back(study_summary_json(s, Storage::outline_of(*outlines, s.id)));
   }
   return json_response(Json{{"studies", list}});
 }

@@ -626,12 +626,10 @@ std::optional<std::string> own_trials_folder(Storage& storage, const std::string
 Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
   Json out = Json::array();
   const auto outlines = storage.trial_outlines();
-  const std::vector<FrozenTrial> none;
   for (const auto& s : studies) {
     std::optional<Clock::time_point> start;
-    const auto it = outlines->find(s.id);
-    const auto* trials = it != outlines->end() ? &it->second : &none;
-    for (const auto& t : *trials) {
+    const auto& trials = Storage::outline_of(*outlines, s.id);
+    for (const auto& t : trials) {
       if (t.datetime_start && (!start || *t.datetime_start < *start)) {
         start = t.datetime_start;
       }
@@ -643,7 +641,7 @@ Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
     out.push_back(
         {{"name", s.name},
          {"direction", directions},
-         {"n_trials", trials->size()},
+         {"n_trials", trials.size()},
          {"datetime_start",
           start ? Json(format_datetime(*start, TimeZone::Local).substr(0, 19)) : Json()}});
   }
@@ -664,10 +662,8 @@ int print_studies(const std::string& db, const std::string& format) {
   std::vector<std::array<std::string, 3>> rows;
   std::array<size_t, 2> width{};
   const auto outlines = storage->trial_outlines();
-  const std::vector<FrozenTrial> none;
   for (const auto& s : studies) {
-    const auto it = outlines->find(s.id);
-    const auto& trials = it != outlines->end() ? it->second : none;
+    const auto& trials = Storage::outline_of(*outlines, s.id);
     const auto n = trials.size();
     const auto done = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
       return t.state == TrialState::Complete || t.state == TrialState::Pruned;

@@ -863,14 +863,12 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
   //   that many threads on the same cores; each gets its share.
   // - PYTHONUNBUFFERED: Python buffers print() to a pipe in 8 KiB blocks, so a script that
   //   does not flush would deliver its step lines only when it exits, too late to be pruned.
-  const std::pair<const char*, std::string> defaults[] = {
-      {"OMP_NUM_THREADS", std::to_string(workers_omp_threads())}, {"PYTHONUNBUFFERED", "1"}};
-  for (const auto& [name, value] : defaults) {
-    // An unusable OMP_NUM_THREADS (100000 crashed LibTorch) is replaced; preflight() said so once.
-    if (name == std::string("OMP_NUM_THREADS") ? !omp_threads_env().threads
-                                               : std::getenv(name) == nullptr) {
-      spec.env[name] = value;
-    }
+  //   An unusable one (100000 crashed LibTorch) is replaced too; preflight() said so once.
+  if (!omp_threads_env().threads) {
+    spec.env["OMP_NUM_THREADS"] = std::to_string(workers_omp_threads());
+  }
+  if (std::getenv("PYTHONUNBUFFERED") == nullptr) {
+    spec.env["PYTHONUNBUFFERED"] = "1";
   }
   spec.log_path = trial_log(trial.number);
   spec.trial_number = trial.number;

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <tuple>
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
@@ -100,7 +99,7 @@ void check_new_file(const std::string& file) {
 // The temporary's files, removed on destruction (none while path is empty).
 struct TempDatabase {
   std::string path;
-  int fd = -1;  // Holds make_temporary_beside's writer lock until the files are gone.
+  UniqueFd fd;  // Holds make_temporary_beside's writer lock; closes after the files are gone.
   ~TempDatabase() {
     if (!path.empty()) {
       std::error_code ec;
@@ -108,9 +107,6 @@ struct TempDatabase {
       for (const char* suffix : k_sqlite_side_suffixes) {
         fs::remove(path + suffix, ec);
       }
-    }
-    if (fd >= 0) {
-      ::close(fd);
     }
   }
 };
@@ -137,11 +133,14 @@ StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string
   const SignalDeferral deferred;  // Ctrl-C: the copy ends linked or removed, then it acts.
   TempDatabase temp;
   try {
-    std::tie(temp.path, temp.fd) = make_temporary_beside(target.string());
+    auto [path, fd] = make_temporary_beside(target.string());
+    temp.path = std::move(path);
+    temp.fd.reset(fd);
   } catch (const FileError& e) {
     throw StorageError(fmt::format("{}: {}", *file, e.what()));
   }
-  ::fchmod(temp.fd, 0666 & ~current_umask());  // As SQLite would make it (mkstemp makes 0600).
+  ::fchmod(temp.fd.get(),
+           0666 & ~current_umask());  // As SQLite would make it (mkstemp makes 0600).
   {
     auto to = open_storage(temp.path);
     out.study_id = write_copy(copy, *to, to_url);

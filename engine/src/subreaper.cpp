@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "hpt/engine/proc_stat.hpp"
-#include "hpt/engine/unique_fd.hpp"
+#include "hpt/io/unique_fd.hpp"
 
 namespace hpt {
 

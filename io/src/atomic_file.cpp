@@ -23,6 +23,7 @@
 #include <tuple>
 
 #include "hpt/io/stop_signals.hpp"
+#include "hpt/io/unique_fd.hpp"
 #include "hpt/io/utf8.hpp"
 
 namespace hpt {
@@ -129,22 +130,20 @@ void remove_dead_writers(const std::string& dir, const std::string& prefix) {
     if (pid <= 0 || *end != '-' || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) {
       continue;
     }
-    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    const UniqueFd fd(
+        ::open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.valid() && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
       std::filesystem::remove_all(entry.path(), ec);
-    }
-    if (fd >= 0) {
-      ::close(fd);
     }
   }
 }
 
 // Opens folder and holds a shared lock on it while the descriptor is open (flock: seen from
-// any PID namespace); -1 when it cannot be opened.
-int lock_folder(const std::string& folder) {
-  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd >= 0) {
-    ::flock(fd, LOCK_SH | LOCK_NB);
+// any PID namespace); none when it cannot be opened.
+UniqueFd lock_folder(const std::string& folder) {
+  UniqueFd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.valid()) {
+    ::flock(fd.get(), LOCK_SH | LOCK_NB);
   }
   return fd;
 }
@@ -293,10 +292,6 @@ std::pair<std::string, std::string> temporary_prefix(const std::string& path) {
   return {folder_of(path), "." + std::string(utf8_prefix(name, 180)) + ".tmp-"};
 }
 
-}  // namespace
-
-namespace {
-
 // The byte a writer locks in its temporary while its descriptor is open (an OFD lock: held by
 // the open file, so any process on any host sharing the folder, in any PID namespace, sees it):
 // far beyond any file's end and beyond SQLite's own lock bytes (at 1 GiB), so a temporary
@@ -315,16 +310,10 @@ bool lock_writer_byte(int fd, short type = F_WRLCK) {
 }
 
 // Whether rest, a file name after its temporary prefix, is make_temporary_beside's
-// "<host tag>-<pid>-<6 letters or digits>", alone (the temporary) or with a SQLite side file's
-// suffix (its -wal, -shm, -journal).
-bool temporary_name(const std::string& rest, bool& side_file) {
-  static const std::regex name("[A-Za-z0-9_]{1,32}-[0-9]+-[A-Za-z0-9]{6}(-wal|-shm|-journal)?");
-  std::smatch m;
-  if (!std::regex_match(rest, m, name)) {
-    return false;
-  }
-  side_file = m[1].matched;
-  return true;
+// "<host tag>-<pid>-<6 letters or digits>" (a side file, "…-wal", is not: it goes with its own).
+bool temporary_name(const std::string& rest) {
+  static const std::regex name("[A-Za-z0-9_]{1,32}-[0-9]+-[A-Za-z0-9]{6}");
+  return std::regex_match(rest, name);
 }
 
 // Removes dir's temporaries named prefix + temporary_name that no writer holds, with their side
@@ -334,24 +323,20 @@ void remove_abandoned_temporaries(const std::string& dir, const std::string& pre
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    bool side_file = false;
     struct stat st {};
-    if (name.rfind(prefix, 0) != 0 || !temporary_name(name.substr(prefix.size()), side_file) ||
-        side_file || ::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+    if (name.rfind(prefix, 0) != 0 || !temporary_name(name.substr(prefix.size())) ||
+        ::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
         st.st_mtime > std::time(nullptr) - 60) {
       continue;
     }
     // Read-only (a temporary takes its target's mode: 0444 for a read-only one); a read lock
     // conflicts with the writer's write lock as well.
-    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0 && lock_writer_byte(fd, F_RDLCK)) {
-      for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const UniqueFd fd(::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.valid() && lock_writer_byte(fd.get(), F_RDLCK)) {
+      for (const char* suffix : k_sqlite_side_suffixes) {
         ::unlink((entry.path().string() + suffix).c_str());
       }
       ::unlink(entry.path().c_str());
-    }
-    if (fd >= 0) {
-      ::close(fd);
     }
   }
 }
@@ -465,15 +450,7 @@ void AtomicFile::commit() {
   m_fd = -1;
   // A copy keeps the writer's lock until the rename: once the temporary's descriptors are all
   // closed, another writer's make_temporary_beside may take it for abandoned.
-  const int keep = m_tmp.empty() ? -1 : ::dup(fd);
-  struct Close {
-    int fd;
-    ~Close() {
-      if (fd >= 0) {
-        ::close(fd);
-      }
-    }
-  } keep_until_renamed{keep};
+  const UniqueFd keep_until_renamed(m_tmp.empty() ? -1 : ::dup(fd));
   if (::close(fd) != 0) {
     fail(fmt::format("cannot write: {}", std::strerror(errno)));
   }
@@ -507,7 +484,7 @@ AtomicFileSet::AtomicFileSet(std::string dir, std::string key, std::vector<std::
   // (".old.tmp-…") are left for the user.
   remove_dead_writers(m_dir, ".new.tmp-");
   m_staging = make_temporary_folder(m_dir, ".new");
-  m_staging_fd = lock_folder(m_staging);
+  m_staging_lock = lock_folder(m_staging);
 }
 
 AtomicFileSet::~AtomicFileSet() {
@@ -515,10 +492,7 @@ AtomicFileSet::~AtomicFileSet() {
     std::error_code ec;
     std::filesystem::remove_all(m_staging, ec);
   }
-  if (m_staging_fd >= 0) {
-    ::close(m_staging_fd);
-  }
-}
+}  // m_staging_lock closes after: the folder is gone by then.
 
 void AtomicFileSet::write(const std::function<void(const std::string& folder)>& write_files) {
   try {

@@ -49,9 +49,7 @@ std::string folder_problem(const std::string& path) {
   }
   const bool exists = fs::exists(p, ec);
   if (ec == std::errc::filename_too_long) {  // Beyond PATH_MAX or NAME_MAX.
-    const std::string shown =
-        path.size() > 200 ? std::string(utf8_prefix(path, 200)) + "..." : path;
-    return fmt::format("'{}' ({} bytes): {}", shown, path.size(), ec.message());
+    return fmt::format("'{}' ({} bytes): {}", shortened(path, 200), path.size(), ec.message());
   }
   if (!exists) {
     p = fs::absolute(p, ec).lexically_normal();

@@ -181,8 +181,7 @@ Json python_json_loads(const std::string& text) {
     }
   } catch (const Json::parse_error&) {
   }
-  throw std::invalid_argument("malformed JSON: '" +
-                              (text.size() > 80 ? std::string(utf8_prefix(text, 80)) + "..." : text) + "'");
+  throw std::invalid_argument("malformed JSON: '" + shortened(text, 80) + "'");
 }
 
 }  // namespace hpt

@@ -37,6 +37,11 @@ std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
   return text.substr(0, cut);
 }
 
+std::string shortened(std::string_view text, size_t max_bytes) {
+  return text.size() > max_bytes ? std::string(utf8_prefix(text, max_bytes)) + "..."
+                                 : std::string(text);
+}
+
 std::string valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -123,17 +123,24 @@ std::vector<int64_t> trial_ids(SqlDialect& db, int64_t study_id, const char* sta
 }  // namespace
 
 struct SqlStorage::Caches {
+  // The dialect's data_version and m_writes when a cached read was made: it holds while both
+  // are the same (a database without data_version, a server's, is read again each time).
+  struct Stamp {
+    std::optional<int64_t> data_version;
+    uint64_t writes = 0;
+    bool holds(const Stamp& now) const {
+      return now.data_version && data_version == now.data_version && writes == now.writes;
+    }
+  };
   struct Study {
     TrialCache trials;
-    std::optional<int64_t> data_version;  // The dialect's data_version and m_writes at the
-    uint64_t writes = 0;                  // last refresh.
+    Stamp stamp;  // At the last refresh.
   };
   std::map<int64_t, Study> studies;
   struct Outlines {
     std::shared_ptr<const TrialOutlines> trials;
-    std::optional<int64_t> data_version;
-    uint64_t writes = 0;
-  } outlines;  // trial_outlines' last answer, as Study's.
+    Stamp stamp;
+  } outlines;  // trial_outlines' last answer.
   DistributionCache distributions;
 };
 
@@ -371,8 +378,8 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const
 std::shared_ptr<const Storage::TrialOutlines> SqlStorage::trial_outlines() {
   return run("read trials", false, [&](bool) {
     auto& c = m_caches->outlines;
-    const auto data_version = m_db->data_version();
-    if (c.trials && data_version && c.data_version == data_version && c.writes == m_writes) {
+    const Caches::Stamp now{m_db->data_version(), m_writes};
+    if (c.trials && c.stamp.holds(now)) {
       return c.trials;
     }
     std::vector<TrialRow> rows;
@@ -395,7 +402,7 @@ std::shared_ptr<const Storage::TrialOutlines> SqlStorage::trial_outlines() {
     for (size_t i = 0; i < trials.size(); ++i) {
       (*out)[studies[i]].push_back(std::move(trials[i]));
     }
-    c = {out, data_version, m_writes};
+    c = {out, now};
     return std::shared_ptr<const TrialOutlines>(out);
   });
 }
@@ -800,7 +807,7 @@ std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) 
   auto& c = m_caches->studies[study_id];
   // Read before the snapshot starts, so a later commit always changes it.
   auto data_version = m_db->data_version();
-  if (c.trials.trials() && data_version && c.data_version == data_version && c.writes == m_writes) {
+  if (c.trials.trials() && c.stamp.holds({data_version, m_writes})) {
     return c.trials.trials();
   }
   require_study(study_id);
@@ -815,8 +822,7 @@ std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) 
     delta.total = *integer(*m_db, "SELECT COUNT(*) FROM trials WHERE study_id = ?", {study_id});
     return delta;
   });
-  c.data_version = data_version;
-  c.writes = m_writes;
+  c.stamp = {data_version, m_writes};
   return trials;
 }
 

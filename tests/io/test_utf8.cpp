@@ -41,6 +41,13 @@ TEST_CASE("utf8_prefix never ends inside a character", "[io]") {
 }
 
 // Each byte that is not part of valid UTF-8 becomes U+FFFD; valid text is kept as it is.
+// shortened: the text when it fits, else a prefix that keeps whole characters and "...".
+TEST_CASE("shortened", "[io]") {
+  CHECK(hpt::shortened("abc", 3) == "abc");
+  CHECK(hpt::shortened("abcd", 3) == "abc...");
+  CHECK(hpt::shortened("a\xc3\xa9" "b", 2) == "a...");  // Not half of é.
+}
+
 TEST_CASE("valid_utf8 replaces invalid bytes", "[io]") {
   CHECK(hpt::valid_utf8("caf\xc3\xa9 \xe2\x82\xac") == "caf\xc3\xa9 \xe2\x82\xac");
   CHECK(hpt::valid_utf8("inv\xff.png") == "inv\xef\xbf\xbd.png");

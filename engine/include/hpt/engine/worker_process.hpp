@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hpt/engine/unique_fd.hpp"
+#include "hpt/io/unique_fd.hpp"
 
 namespace hpt {
 

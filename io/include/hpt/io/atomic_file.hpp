@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <ostream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "hpt/io/file_error.hpp"
+#include "hpt/io/unique_fd.hpp"
 
 namespace hpt {
 
@@ -35,6 +37,10 @@ class SignalDeferral {
 // The process's umask, read without changing it (umask(2) can only set it, and not for one
 // thread alone).
 mode_t current_umask();
+
+// The files SQLite keeps beside a database file, by suffix: its write-ahead log, the log's
+// shared-memory index and the rollback journal.
+inline constexpr std::array<const char*, 3> k_sqlite_side_suffixes = {"-wal", "-shm", "-journal"};
 
 // A fresh hidden temporary file beside path, "<dir>/.<name>.tmp-<host>-<pid>-<random>" (the name
 // cut to stay under NAME_MAX with room for a suffix such as SQLite's "-journal"; mkostemp:
@@ -117,7 +123,7 @@ class AtomicFileSet {
   std::string m_key;
   std::vector<std::string> m_names;
   std::string m_staging;
-  int m_staging_fd = -1;  // Holds the staging folder's lock (see remove_dead_writers).
+  UniqueFd m_staging_lock;  // The staging folder's lock (see remove_dead_writers).
 };
 
 // True if a and b name the same existing file (same device and inode; links followed).

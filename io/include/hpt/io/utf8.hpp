@@ -31,6 +31,10 @@ std::string pad_to(std::string_view text, size_t width);
 // sequence: how a name or message is cut for display without leaving half a character.
 std::string_view utf8_prefix(std::string_view text, size_t max_bytes);
 
+// text, or when longer than max_bytes its utf8_prefix followed by "...": a long value quoted in
+// a one-line message.
+std::string shortened(std::string_view text, size_t max_bytes);
+
 // text with each byte that is not part of valid UTF-8 (decode_utf8) replaced by U+FFFD: how a
 // name from outside (a file name, a class folder) is shown in JSON, TSV or HTML.
 std::string valid_utf8(std::string_view text);

@@ -4,8 +4,8 @@
 // several processes at once on one database. Errors throw hpt::StorageError.
 
 #include <array>
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "hpt/io/atomic_file.hpp"  // k_sqlite_side_suffixes.
 #include "hpt/tuner/trial.hpp"
 
 namespace hpt {
@@ -176,6 +177,13 @@ class Storage {
   // so a read per study scans every study's trials (5,000 studies: 20 s). A study without
   // trials has no entry.
   using TrialOutlines = std::map<int64_t, std::vector<FrozenTrial>>;
+  // study_id's trials in outlines (none when it has no entry).
+  static const std::vector<FrozenTrial>& outline_of(const TrialOutlines& outlines,
+                                                    int64_t study_id) {
+    static const std::vector<FrozenTrial> none;
+    const auto it = outlines.find(study_id);
+    return it != outlines.end() ? it->second : none;
+  }
   virtual std::shared_ptr<const TrialOutlines> trial_outlines() {
     auto out = std::make_shared<TrialOutlines>();
     for (const StudyInfo& s : list_studies()) {
@@ -227,9 +235,7 @@ std::unique_ptr<Storage> open_storage(const std::string& url, bool read_only = f
 // std::nullopt for a server URL (postgresql://...).
 std::optional<std::string> sqlite_file_of(const std::string& url);
 
-// The files SQLite keeps beside a database file, by suffix: its write-ahead log, the log's
-// shared-memory index and the rollback journal.
-inline constexpr std::array<const char*, 3> k_sqlite_side_suffixes = {"-wal", "-shm", "-journal"};
+// k_sqlite_side_suffixes (io/atomic_file.hpp): the files SQLite keeps beside a database file.
 
 // Why path cannot be a database file: it is the -wal, -shm or -journal file of a database file
 // beside it (a study written there is lost when SQLite next opens that database: it rolls a
