@@ -44,6 +44,8 @@
 #include "hpt/reports/trial_model_view.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
+#include "hpt/tuner/constraints.hpp"
+#include "hpt/tuner/multi_objective.hpp"
 #include "hpt/tuner/pruner.hpp"
 #include "hpt/tuner/rng.hpp"
 #include "hpt/tuner/sampler.hpp"
@@ -233,6 +235,8 @@ struct Running {
   // user_attrs of step lines (the latest value of each key).
   std::vector<std::pair<int64_t, double>> unstored_steps;
   std::map<std::string, Json> unstored_attrs;
+  // The latest constraint values a line reported (stored when the trial finishes).
+  std::optional<std::vector<double>> constraints;
 };
 
 // How a trial ended, as it is stored.
@@ -241,6 +245,8 @@ struct Outcome {
   std::optional<double> value;
   std::vector<double> values;  // A multi-objective study's COMPLETE trial.
   std::string reason;          // Why it failed ("" unless FAIL).
+  // Its constraint values (COMPLETE and PRUNED trials that reported some, as Optuna).
+  std::optional<std::vector<double>> constraints;
 
   void fail(std::string why) {
     state = TrialState::Fail;
@@ -439,6 +445,7 @@ class Orchestrator {
   int64_t m_study_id = -1;
   std::string m_study_dir;           // Absolute.
   bool m_log_problem_noted = false;  // A trial's log could not be written, and we said so.
+  bool m_constraints_noted = false;  // The sampler ignores reported constraints, and we said so.
   // A trial's artifact folder (HPT_TRIAL_DIR): <study dir>/<number>; its log is that + ".log".
   std::string trial_dir(int number) const { return m_study_dir + "/" + std::to_string(number); }
   std::string trial_log(int number) const { return trial_dir(number) + ".log"; }
@@ -968,6 +975,9 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   if (!parsed.note.empty()) {
     m_workers.log(r.worker, "[hpt: " + parsed.note + "]\n");
   }
+  if (msg.constraints) {
+    r.constraints = msg.constraints;
+  }
   if (msg.kind == WorkerMessage::Kind::Final) {
     r.final = msg;
     r.final_at = m_workers.now();
@@ -1085,6 +1095,9 @@ Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) cons
   } else {
     o.value = r.final->value;
   }
+  if (o.state != TrialState::Fail) {
+    o.constraints = r.constraints;
+  }
   return o;
 }
 
@@ -1124,6 +1137,16 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
   }
   if (ended_after_final(r, o)) {
     m_storage.set_trial_system_attr(id, k_ended_after_final_attr, r.stop_reason);
+  }
+  if (o.constraints) {  // Before the state, as Optuna's sampler.after_trial stores them.
+    m_storage.set_trial_system_attr(id, k_constraints_attr, Json(*o.constraints));
+    if (m_sampler->ignores_constraints() && !m_constraints_noted) {
+      m_constraints_noted = true;
+      m_progress.note(fmt::format(
+          "trial {} reported constraints; the {} sampler does not use them (tpe and nsga2 do). "
+          "Best trials are the feasible ones all the same",
+          r.trial.number, m_config.sampler_type));
+    }
   }
   if (o.state == TrialState::Fail) {
     m_storage.set_trial_system_attr(id, k_fail_reason_attr, o.reason);
@@ -1177,7 +1200,8 @@ void Orchestrator::finish(Running& r, const WorkerResult& worker) {
   m_quick_failures = quick_failure ? m_quick_failures + 1 : 0;
   m_next_launch = now + failure_backoff(m_quick_failures);
   const double elapsed = std::chrono::duration<double>(now - r.started).count();
-  m_progress.finished(r.trial.number, o.state, o.value, o.reason, elapsed, o.values, done_trials());
+  m_progress.finished(r.trial.number, o.state, o.value, o.reason, elapsed, o.values, done_trials(),
+                      o.constraints);
   if (ended_after_final(r, o)) {
     m_progress.note(
         fmt::format("trial {} keeps its final value; its worker did not exit and was "
@@ -1541,7 +1565,7 @@ int Orchestrator::run() {
                    m_options.time_budget);
   enqueue_trials();
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Complete})) {
-    if (t.value) {
+    if (is_best_candidate(t, 1)) {
       m_progress.record_best(t.number, *t.value);
     }
   }

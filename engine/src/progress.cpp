@@ -7,6 +7,7 @@
 
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/reports/trial_model_view.hpp"
+#include "hpt/tuner/constraints.hpp"
 #include "hpt/tuner/multi_objective.hpp"
 
 namespace hpt {
@@ -96,13 +97,15 @@ void Progress::started(int number, const Json& params) {
 
 void Progress::finished(int number, TrialState state, std::optional<double> value,
                         const std::string& reason, double seconds,
-                        const std::vector<double>& values, std::optional<int> study_done) {
+                        const std::vector<double>& values, std::optional<int> study_done,
+                        const std::optional<std::vector<double>>& constraints) {
   if (study_done) {
     m_done = std::max(m_done, *study_done);
   } else if (state == TrialState::Complete || state == TrialState::Pruned) {
     ++m_done;
   }
-  if (state == TrialState::Complete && value) {
+  const bool feasible = !constraints || violation_of(*constraints) <= 0.0;
+  if (state == TrialState::Complete && value && !std::isnan(*value) && feasible) {
     record_best(number, *value);
   }
   clear_line();
@@ -112,6 +115,10 @@ void Progress::finished(int number, TrialState state, std::optional<double> valu
   }
   if (!values.empty()) {
     what += fmt::format(" values=[{:.6g}]", fmt::join(values, ", "));
+  }
+  if (constraints) {
+    what += fmt::format(" constraints=[{:.6g}]{}", fmt::join(*constraints, ", "),
+                        feasible ? "" : " infeasible");
   }
   if (!reason.empty()) {
     what += ": " + reason;

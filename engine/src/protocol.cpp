@@ -21,7 +21,8 @@ namespace {
 constexpr size_t k_excerpt_bytes = 80;
 
 bool is_protocol_key(const std::string& key) {
-  return key == "value" || key == "values" || key == "step" || key == "user_attrs";
+  return key == "value" || key == "values" || key == "step" || key == "user_attrs" ||
+         key == "constraints";
 }
 
 // The start of line for a message: at most k_excerpt_bytes, cut at a UTF-8 boundary,
@@ -153,6 +154,26 @@ std::string read_values(const Json& values, size_t n_objectives, WorkerMessage& 
   return "";
 }
 
+// The constraint values of a line (Optuna's constraints_func result), or the problem with them.
+std::string read_constraints(const Json& constraints, WorkerMessage& m) {
+  if (!constraints.is_array() || constraints.empty()) {
+    return fmt::format(
+        "constraints must be a non-empty list of numbers (each <= 0 when met), "
+        "but got {}",
+        excerpt(constraints.dump()));
+  }
+  std::vector<double> values;
+  for (const Json& v : constraints) {
+    if (!v.is_number() || std::isnan(v.get<double>())) {
+      return fmt::format("constraints must be numbers, not NaN (each <= 0 when met), but got {}",
+                         v.is_number() ? "NaN" : excerpt(v.dump()));
+    }
+    values.push_back(v.get<double>());
+  }
+  m.constraints = std::move(values);
+  return "";
+}
+
 // Checks a protocol object's fields; fills m or returns the problem.
 std::string read_message(const Json& j, size_t n_objectives, WorkerMessage& m) {
   const bool has_values = j.contains("values");
@@ -203,6 +224,9 @@ std::string read_message(const Json& j, size_t n_objectives, WorkerMessage& m) {
       }
     }
     m.user_attrs = attrs;
+  }
+  if (j.contains("constraints")) {
+    return read_constraints(j.at("constraints"), m);
   }
   return "";
 }
@@ -429,7 +453,7 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
   for (const auto& [key, v] : j.items()) {
     if (!is_protocol_key(key)) {
       return meant ? near_miss(fmt::format("'{}' is not a protocol key (value, values, step, "
-                                           "user_attrs)",
+                                           "user_attrs, constraints)",
                                            excerpt(key)),
                                line)
                    : WorkerLine{};

@@ -36,6 +36,23 @@ TEST_CASE("progress: plain lines", "[progress]") {
   CHECK(done.str() == "hpt: study 's': 7 of 3 trials finished: nothing to run\n");
 }
 
+// A trial's constraint values are shown, "infeasible" when violated; an infeasible trial is
+// never the best on the status line, however good its value.
+TEST_CASE("progress: constraints and the best feasible trial", "[progress][constraints]") {
+  std::ostringstream out;
+  Progress p(out, true);
+  p.begin("s", Direction::Minimize, 3, 0);
+  p.finished(0, TrialState::Complete, 0.5, "", 2.0, {}, std::nullopt,
+             std::vector<double>{-1.0, 0.0});
+  p.finished(1, TrialState::Complete, 0.1, "", 2.0, {}, std::nullopt,
+             std::vector<double>{0.25, -1.0});
+  p.tick(0, 2);
+  const std::string s = out.str();
+  CHECK_THAT(s, Catch::Contains("trial 0 COMPLETE value=0.5 constraints=[-1, 0] (2s)"));
+  CHECK_THAT(s, Catch::Contains("trial 1 COMPLETE value=0.1 constraints=[0.25, -1] infeasible"));
+  CHECK_THAT(s, Catch::Contains("best 0.5 (trial 0)"));
+}
+
 // With other hosts on the study, [done/total] is the study's count: another host's finishes
 // seen by tick are not added to again by this host's own (it printed [12/20] for 11).
 TEST_CASE("progress: the study's count, not this host's added to it", "[progress]") {

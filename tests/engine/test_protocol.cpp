@@ -81,7 +81,8 @@ TEST_CASE("protocol: near misses", "[protocol]") {
   CHECK(why(R"({"value": 0x10})") == R"(malformed JSON (line: {"value": 0x10}))");
   CHECK_THAT(why(R"({"value": .5})"), Catch::StartsWith("malformed JSON ("));
   CHECK_THAT(why(R"({"value": 0.5, "foo": 1})"),
-             Catch::StartsWith("'foo' is not a protocol key (value, values, step, user_attrs)"));
+             Catch::StartsWith(
+                 "'foo' is not a protocol key (value, values, step, user_attrs, constraints)"));
   CHECK_THAT(why(R"({"step": 3})"), Catch::StartsWith("no \"value\""));
   CHECK_THAT(why(std::string("{\"value\": 0.5}\0garbage", 22)),
              Catch::StartsWith("a NUL byte in the line"));
@@ -257,6 +258,38 @@ TEST_CASE("protocol: multi-objective values", "[protocol][multiobj]") {
              Catch::Contains("a step line reports one \"value\""));
   CHECK_THAT(error(R"({"values": [1, 1e400]})", 2), Catch::Contains("out of the range"));
   CHECK(parse_worker_line(R"({"values": [1, 2], "other": 3})", false, 2).kind == Kind::Log);
+}
+
+// Constraint values ride on a final or a step line (Optuna's constraints_func result); NaN, an
+// empty list or anything but numbers is a protocol error, as NaN is in Optuna.
+TEST_CASE("protocol: constraints", "[protocol][constraints]") {
+  auto f = parse_worker_line(R"({"value": 0.5, "constraints": [-1, 0.25, Infinity]})");
+  REQUIRE(f.kind == Kind::Message);
+  REQUIRE(f.message.constraints);
+  CHECK(*f.message.constraints == std::vector<double>{-1, 0.25, INFINITY});
+  auto step = parse_worker_line(R"({"step": 3, "value": 0.5, "constraints": [0]})");
+  REQUIRE(step.kind == Kind::Message);
+  CHECK(step.message.kind == WorkerMessage::Kind::Intermediate);
+  CHECK(*step.message.constraints == std::vector<double>{0});
+  auto multi = parse_worker_line(R"({"values": [1, 2], "constraints": [-3]})", false, 2);
+  REQUIRE(multi.kind == Kind::Message);
+  CHECK(*multi.message.constraints == std::vector<double>{-3});
+  CHECK_FALSE(parse_worker_line(R"({"value": 0.5})").message.constraints);
+  CHECK_THAT(error_of(R"({"value": 1, "constraints": [0.1, NaN]})"),
+             Catch::Contains("constraints must be numbers, not NaN (each <= 0 when met), but got "
+                             "NaN"));
+  CHECK_THAT(error_of(R"({"value": 1, "constraints": [0.1, "0.2"]})"),
+             Catch::Contains("constraints must be numbers"));
+  CHECK_THAT(error_of(R"({"value": 1, "constraints": []})"),
+             Catch::Contains("constraints must be a non-empty list of numbers"));
+  CHECK_THAT(error_of(R"({"value": 1, "constraints": 0.5})"),
+             Catch::Contains("constraints must be a non-empty list of numbers"));
+  CHECK_THAT(error_of(R"({"value": 1, "constraints": [1e400]})"),
+             Catch::Contains("out of the range"));
+  // Without "value" it is no protocol line: a log line noting why.
+  auto no_value = parse_worker_line(R"({"constraints": [1]})");
+  CHECK(no_value.kind == Kind::Log);
+  CHECK_THAT(no_value.near_miss, Catch::Contains("no \"value\""));
 }
 
 // Text that is not valid UTF-8 in a protocol line (raw bytes, or a lone surrogate escape as

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "hpt/tuner/constraints.hpp"
+
 namespace hpt {
 
 bool dominates(const std::vector<double>& a, const std::vector<double>& b,
@@ -24,7 +26,7 @@ bool is_best_candidate(const FrozenTrial& t, size_t n_objectives) {
   }
   const std::vector<double> v = t.objective_values();
   return v.size() == n_objectives &&
-         std::none_of(v.begin(), v.end(), [](double x) { return std::isnan(x); });
+         std::none_of(v.begin(), v.end(), [](double x) { return std::isnan(x); }) && is_feasible(t);
 }
 
 std::optional<size_t> best_trial_index(const std::vector<FrozenTrial>& trials,

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
+#include "hpt/tuner/constraints.hpp"
 #include "hpt/tuner/hypervolume.hpp"
 #include "hpt/tuner/multi_objective.hpp"
 
@@ -11,8 +13,9 @@ namespace hpt {
 namespace {
 
 constexpr double k_eps = 1e-12;
+constexpr double k_inf = std::numeric_limits<double>::infinity();
 
-// Optuna's _calculate_weights_below_for_multi_objective (no constraints).
+// Optuna's _calculate_weights_below_for_multi_objective over the feasible below trials.
 std::vector<double> below_weights(const std::vector<Point>& points) {
   if (points.size() <= 1) {
     return std::vector<double>(points.size(), 1.0);
@@ -34,6 +37,42 @@ std::vector<double> below_weights(const std::vector<Point>& points) {
     std::fill(contributions.begin(), contributions.end(), 1.0);
   }
   return contributions;
+}
+
+// MOTPE's choice of the n best of points: the whole non-domination ranks 0, 1, ... that fit,
+// then from the next rank the points chosen greedily for hypervolume; positions into points,
+// in the order chosen.
+std::vector<size_t> motpe_below(const std::vector<Point>& points, size_t n_below) {
+  const std::vector<int> ranks = nondomination_ranks(points);
+  std::vector<size_t> below;
+  int rank = 0;
+  while (true) {  // Whole ranks while they fit.
+    const auto in_rank = static_cast<size_t>(std::count(ranks.begin(), ranks.end(), rank));
+    if (below.size() >= n_below || below.size() + in_rank > n_below) {
+      break;
+    }
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      if (ranks[i] == rank) {
+        below.push_back(i);
+      }
+    }
+    ++rank;
+  }
+  if (below.size() < n_below) {  // The rest from the next rank, by hypervolume.
+    std::vector<size_t> candidates;
+    std::vector<Point> rank_points;
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      if (ranks[i] == rank) {
+        candidates.push_back(i);
+        rank_points.push_back(points[i]);
+      }
+    }
+    for (size_t k : hypervolume_subset(rank_points, n_below - below.size(),
+                                       motpe_reference_point(rank_points))) {
+      below.push_back(candidates[k]);
+    }
+  }
+  return below;
 }
 
 }  // namespace
@@ -61,48 +100,50 @@ ObservationSplit split_observations_multi_objective(const std::vector<FrozenTria
   ObservationSplit split;
   split.n_finished = static_cast<int>(used.size());
   const size_t n_below = static_cast<size_t>(default_gamma(split.n_finished));
-  const std::vector<int> ranks = nondomination_ranks(losses);
   std::vector<size_t> below;
-  int rank = 0;
-  while (true) {  // Whole ranks while they fit.
-    const auto in_rank = static_cast<size_t>(std::count(ranks.begin(), ranks.end(), rank));
-    if (below.size() >= n_below || below.size() + in_rank > n_below) {
-      break;
+  std::vector<bool> feasible(used.size(), true);
+  if (constraints_reported(trials)) {
+    std::vector<double> violations;
+    for (size_t i = 0; i < used.size(); ++i) {
+      violations.push_back(constraint_violation(*used[i]).value_or(k_inf));
+      feasible[i] = violations.back() == 0.0;
     }
-    for (size_t i = 0; i < ranks.size(); ++i) {
-      if (ranks[i] == rank) {
-        below.push_back(i);
-      }
-    }
-    ++rank;
+    below =
+        constrained_below(violations, n_below, [&](const std::vector<size_t>& positions, size_t n) {
+          std::vector<Point> points;
+          for (size_t i : positions) {
+            points.push_back(losses[i]);
+          }
+          std::vector<size_t> out;
+          for (size_t k : motpe_below(points, n)) {
+            out.push_back(positions[k]);
+          }
+          return out;
+        });
+  } else {
+    below = motpe_below(losses, n_below);
   }
-  if (below.size() < n_below) {  // The rest from the next rank, by hypervolume.
-    std::vector<size_t> candidates;
-    std::vector<Point> points;
-    for (size_t i = 0; i < ranks.size(); ++i) {
-      if (ranks[i] == rank) {
-        candidates.push_back(i);
-        points.push_back(losses[i]);
-      }
-    }
-    for (size_t k :
-         hypervolume_subset(points, n_below - below.size(), motpe_reference_point(points))) {
-      below.push_back(candidates[k]);
-    }
-  }
+  // Hypervolume weights among the feasible below trials; an infeasible one weighs 1e-12
+  // (Optuna's EPS).
   std::vector<bool> is_below(used.size(), false);
-  std::vector<Point> below_losses;
+  std::vector<Point> feasible_losses;
   for (size_t i : below) {
     is_below[i] = true;
     split.below.push_back(used[i]);
-    below_losses.push_back(losses[i]);
+    if (feasible[i]) {
+      feasible_losses.push_back(losses[i]);
+    }
+  }
+  const std::vector<double> weights = below_weights(feasible_losses);
+  size_t next = 0;
+  for (size_t i : below) {
+    split.below_weights.push_back(feasible[i] ? weights[next++] : k_eps);
   }
   for (size_t i = 0; i < used.size(); ++i) {
     if (!is_below[i]) {
       split.above.push_back(used[i]);
     }
   }
-  split.below_weights = below_weights(below_losses);
   return split;
 }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "hpt/tuner/constraints.hpp"
 #include "hpt/tuner/multi_objective.hpp"
 #include "hpt/tuner/options.hpp"
 #include "hpt/tuner/param_transform.hpp"
@@ -24,25 +25,30 @@ size_t pick(Rng& rng, size_t n) {
   return std::min(n - 1, static_cast<size_t>(uniform01(rng) * static_cast<double>(n)));
 }
 
-bool trial_dominates(const FrozenTrial* a, const FrozenTrial* b,
-                     const std::vector<Direction>& directions) {
-  return dominates(a->values, b->values, directions);
-}
+// Optuna's domination between trials: constrained_dominates in a constrained study.
+struct Dominance {
+  const std::vector<Direction>& directions;
+  bool constrained;
+  bool operator()(const FrozenTrial* a, const FrozenTrial* b) const {
+    return constrained ? constrained_dominates(*a, *b, directions)
+                       : dominates(a->values, b->values, directions);
+  }
+};
 
 // Optuna's _fast_non_dominated_sort, keeping its order within each rank (a removed member
 // is replaced by the last one).
 std::vector<std::vector<const FrozenTrial*>> fast_non_dominated_sort(
-    std::vector<const FrozenTrial*> population, const std::vector<Direction>& directions) {
+    std::vector<const FrozenTrial*> population, const Dominance& trial_dominates) {
   std::map<int, int> dominated_count;
   std::map<int, std::vector<int>> dominates_list;
   for (size_t i = 0; i < population.size(); ++i) {
     for (size_t j = i + 1; j < population.size(); ++j) {
       const FrozenTrial* p = population[i];
       const FrozenTrial* q = population[j];
-      if (trial_dominates(p, q, directions)) {
+      if (trial_dominates(p, q)) {
         dominates_list[p->number].push_back(q->number);
         ++dominated_count[q->number];
-      } else if (trial_dominates(q, p, directions)) {
+      } else if (trial_dominates(q, p)) {
         dominates_list[q->number].push_back(p->number);
         ++dominated_count[p->number];
       }
@@ -127,8 +133,8 @@ void crowding_distance_sort(std::vector<const FrozenTrial*>& population) {
 // Optuna's _select_parent: the better of two uniform picks (the second unless the first
 // dominates it), from population without exclude.
 const FrozenTrial* select_parent(const std::vector<const FrozenTrial*>& population,
-                                 const FrozenTrial* exclude,
-                                 const std::vector<Direction>& directions, Rng& rng) {
+                                 const FrozenTrial* exclude, const Dominance& trial_dominates,
+                                 Rng& rng) {
   std::vector<const FrozenTrial*> pool;
   for (const FrozenTrial* t : population) {
     if (t != exclude) {
@@ -137,7 +143,7 @@ const FrozenTrial* select_parent(const std::vector<const FrozenTrial*>& populati
   }
   const FrozenTrial* c0 = pool[pick(rng, pool.size())];
   const FrozenTrial* c1 = pool[pick(rng, pool.size())];
-  return trial_dominates(c0, c1, directions) ? c0 : c1;
+  return trial_dominates(c0, c1) ? c0 : c1;
 }
 
 // The parent's usable internal value of a parameter, if it has one inside dist.
@@ -187,10 +193,11 @@ Nsga2Options nsga2_options_from_json(const Json& json) {
 
 std::vector<const FrozenTrial*> nsga2_select_elite(std::vector<const FrozenTrial*> population,
                                                    const std::vector<Direction>& directions,
-                                                   int population_size) {
+                                                   int population_size, bool constrained) {
   std::vector<const FrozenTrial*> elite;
   const auto size = static_cast<size_t>(population_size);
-  for (auto& rank : fast_non_dominated_sort(std::move(population), directions)) {
+  for (auto& rank :
+       fast_non_dominated_sort(std::move(population), Dominance{directions, constrained})) {
     if (elite.size() + rank.size() < size) {
       elite.insert(elite.end(), rank.begin(), rank.end());
     } else {
@@ -219,6 +226,7 @@ Nsga2Parents nsga2_parent_population(const std::vector<FrozenTrial>& trials,
     by_generation[g->second.get<int64_t>()].push_back(&t);
   }
   Nsga2Parents out;
+  out.constrained = constraints_reported(trials);
   while (true) {
     const auto found = by_generation.find(out.generation + 1);
     if (found == by_generation.end() ||
@@ -227,7 +235,8 @@ Nsga2Parents nsga2_parent_population(const std::vector<FrozenTrial>& trials,
     }
     std::vector<const FrozenTrial*> population = found->second;
     population.insert(population.end(), out.parents.begin(), out.parents.end());
-    out.parents = nsga2_select_elite(std::move(population), directions, population_size);
+    out.parents =
+        nsga2_select_elite(std::move(population), directions, population_size, out.constrained);
     ++out.generation;
   }
   return out;
@@ -258,8 +267,9 @@ std::map<std::string, double> Nsga2Sampler::sample(const SearchSpace& space,
     const auto& population = parents.parents;
     std::vector<const FrozenTrial*> chosen;
     if (uniform01(rng) < m_options.crossover_prob) {
-      const FrozenTrial* first = select_parent(population, nullptr, directions, rng);
-      const FrozenTrial* second = select_parent(population, first, directions, rng);
+      const Dominance dominance{directions, parents.constrained};
+      const FrozenTrial* first = select_parent(population, nullptr, dominance, rng);
+      const FrozenTrial* second = select_parent(population, first, dominance, rng);
       chosen = {first, second};
     } else {
       chosen = {population[pick(rng, population.size())]};

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "hpt/tuner/constraints.hpp"
+
 namespace hpt {
 
 namespace {
@@ -27,6 +29,29 @@ int default_gamma(int n) { return Gamma{}(n); }
 int Gamma::operator()(int n) const {
   const double x = sqrt ? std::sqrt(static_cast<double>(n)) : static_cast<double>(n);
   return static_cast<int>(std::min(std::ceil(factor * x), static_cast<double>(max)));
+}
+
+std::vector<size_t> constrained_below(
+    const std::vector<double>& violations, size_t n_below,
+    const std::function<std::vector<size_t>(const std::vector<size_t>&, size_t)>& rank) {
+  std::vector<size_t> order(violations.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return violations[a] < violations[b]; });
+  std::vector<size_t> below;
+  if (n_below >= order.size() || violations[order[n_below]] > 0.0) {
+    below.assign(order.begin(), order.begin() + std::min(n_below, order.size()));
+  } else {  // At least n_below feasible candidates: the best of them by objective.
+    std::vector<size_t> feasible;
+    for (size_t i = 0; i < violations.size(); ++i) {
+      if (violations[i] == 0.0) {
+        feasible.push_back(i);
+      }
+    }
+    below = rank(feasible, n_below);
+  }
+  std::sort(below.begin(), below.end());
+  return below;
 }
 
 ObservationSplit split_observations(const std::vector<FrozenTrial>& trials, Direction direction,
@@ -66,23 +91,47 @@ ObservationSplit split_observations(const std::vector<FrozenTrial>& trials, Dire
         break;
     }
   }
-  std::sort(keys.begin(), keys.end(), [](const RankKey& a, const RankKey& b) {
-    if (a.step != b.step) {
-      return a.step < b.step;
-    }
-    if (a.score != b.score) {
-      return a.score < b.score;
-    }
-    return a.number < b.number;
-  });
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const RankKey& a, const RankKey& b) { return a.number < b.number; });
+  // The n best of keys[positions] by (step, score, number).
+  auto rank = [&](std::vector<size_t> positions, size_t n) {
+    std::sort(positions.begin(), positions.end(), [&](size_t i, size_t j) {
+      const RankKey& a = keys[i];
+      const RankKey& b = keys[j];
+      if (a.step != b.step) {
+        return a.step < b.step;
+      }
+      if (a.score != b.score) {
+        return a.score < b.score;
+      }
+      return a.number < b.number;
+    });
+    positions.resize(std::min(n, positions.size()));
+    return positions;
+  };
   const size_t n_below = std::min(keys.size(), static_cast<size_t>(gamma(n_finished)));
-  auto by_number = [](const RankKey& a, const RankKey& b) { return a.number < b.number; };
-  std::sort(keys.begin(), keys.begin() + n_below, by_number);
-  std::sort(keys.begin() + n_below, keys.end(), by_number);
+  std::vector<size_t> below;
+  if (constraints_reported(trials)) {
+    std::vector<double> violations;
+    for (const RankKey& k : keys) {
+      violations.push_back(k.trial->state == TrialState::Running
+                               ? k_inf
+                               : constraint_violation(*k.trial).value_or(k_inf));
+    }
+    below = constrained_below(violations, n_below, rank);
+  } else {
+    std::vector<size_t> all(keys.size());
+    std::iota(all.begin(), all.end(), size_t{0});
+    below = rank(std::move(all), n_below);
+    std::sort(below.begin(), below.end());
+  }
   ObservationSplit split;
   split.n_finished = n_finished;
+  size_t next_below = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
-    (i < n_below ? split.below : split.above).push_back(keys[i].trial);
+    const bool is_below = next_below < below.size() && below[next_below] == i;
+    next_below += is_below ? 1 : 0;
+    (is_below ? split.below : split.above).push_back(keys[i].trial);
   }
   return split;
 }

@@ -29,9 +29,12 @@ class Progress {
   // values: a multi-objective trial's values (printed instead of value). study_done: the
   // study's COMPLETE + PRUNED count now, every host's trials included (default: one more than
   // before when this trial counts), so that [done/total] is the study's, never a mix.
+  // constraints: its constraint values, printed with "infeasible" when violated (such a
+  // trial is never best).
   void finished(int number, TrialState state, std::optional<double> value,
                 const std::string& reason, double seconds, const std::vector<double>& values = {},
-                std::optional<int> study_done = std::nullopt);
+                std::optional<int> study_done = std::nullopt,
+                const std::optional<std::vector<double>>& constraints = std::nullopt);
   void note(const std::string& message);
   // Redraws the status line (terminal only, at most a few times a second).
   void tick(int running, int done);

@@ -6,15 +6,17 @@
 //   {"values": [v1, v2, ...] [, "user_attrs": {...}]}
 //                                              the final values (a multi-objective study:
 //                                              one per study.directions entry, in order)
+// Any of them may carry "constraints": [c1, c2, ...] (numbers, not NaN; a constraint is met
+// when its value is <= 0): the trial's constraint values, the latest line's kept.
 // Intermediate values stay single-objective: a step line has one "value" in every study
 // (a multi-objective study stores it but never prunes, as Optuna). A study with one
 // objective takes "value" only; one with several takes "values" only, of their number.
 // NaN, Infinity and -Infinity are accepted as numbers. A JSON object whose keys are all
-// protocol keys (value, values, step, user_attrs) and that has "value" or "values" is a
-// protocol line: if
-// anything in it is wrong (a step that is negative, fractional or beyond int64, a number
-// beyond a double, nesting deeper than k_max_worker_json_depth, a user_attrs key longer than
-// k_max_key_chars, a line longer than k_max_line_bytes), it is a protocol error. Any
+// protocol keys (value, values, step, user_attrs, constraints) and that has "value" or
+// "values" is a protocol line: if anything in it is wrong (a step that is negative, fractional
+// or beyond int64, a number beyond a double, nesting deeper than k_max_worker_json_depth, a
+// user_attrs key longer than k_max_key_chars, constraints that are not a non-empty list of
+// numbers or hold NaN, a line longer than k_max_line_bytes), it is a protocol error. Any
 // other line is log output; one whose first key is a protocol key but that is not a protocol
 // line (malformed JSON such as {"value": nan}, another key, no "value", a NUL byte) is a near
 // miss: still log output, but the reason is kept to tell the user.
@@ -41,6 +43,7 @@ struct WorkerMessage {
   double value = 0.0;          // One objective (and every intermediate value).
   std::vector<double> values;  // Several objectives (Kind::Final only); else empty.
   Json user_attrs = Json::object();
+  std::optional<std::vector<double>> constraints;  // Constraint values, when the line has them.
 };
 
 // What one stdout line is.

@@ -52,6 +52,7 @@ class CmaEsSampler : public Sampler {
   // the independent sampler. Throws std::invalid_argument for a multi-objective study.
   std::map<std::string, double> sample(const SearchSpace& space, const SampleContext& ctx) override;
   bool supports_multi_objective() const override { return false; }
+  bool ignores_constraints() const override { return true; }
   std::string space_warning(const SearchSpace& space) const override;
 
  private:

@@ -30,6 +30,7 @@ class GpSampler : public Sampler {
   // independent sampler samples. Throws std::invalid_argument for a multi-objective study.
   std::map<std::string, double> sample(const SearchSpace& space, const SampleContext& ctx) override;
   bool supports_multi_objective() const override { return false; }
+  bool ignores_constraints() const override { return true; }
 
  private:
   GpOptions m_options;

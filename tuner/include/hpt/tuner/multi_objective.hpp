@@ -13,8 +13,10 @@ namespace hpt {
 bool dominates(const std::vector<double>& a, const std::vector<double>& b,
                const std::vector<Direction>& directions);
 
-// The one rule for which trials can be best (Optuna's): COMPLETE, with one value per
-// objective and no NaN among them. Infinite values count (-inf is the best minimum).
+// The one rule for which trials can be best (Optuna 4's): COMPLETE, with one value per
+// objective and no NaN among them, and feasible (is_feasible: no constraint values, or all
+// <= 0; Optuna 3.1 counted infeasible ones too). Infinite values count (-inf is the best
+// minimum).
 bool is_best_candidate(const FrozenTrial& t, size_t n_objectives);
 
 // The index in trials of the single-objective best trial: the best value by is_better among

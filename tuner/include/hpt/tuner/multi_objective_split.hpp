@@ -14,7 +14,9 @@ namespace hpt {
 // then from the next rank the points chosen greedily for hypervolume (reference point
 // max(1.1 w, 0.9 w) of the rank's worst point w). below_weights: each below trial's
 // hypervolume contribution among below (+1e-12) divided by the largest, a single one 1; all 1
-// where infinite values make that undefined (Optuna's NaN).
+// where infinite values make that undefined (Optuna's NaN). A constrained study
+// (constraints_reported) picks below as constrained_below says, in trial-number order, and
+// weighs only its feasible trials so (an infeasible one: 1e-12, Optuna's EPS).
 // ensures: below.size() == default_gamma(n); below_weights.size() == below.size(), all in
 // (0, 1]; above in trial-number order. requires: directions.size() >= 2, none NotSet.
 ObservationSplit split_observations_multi_objective(const std::vector<FrozenTrial>& trials,

@@ -29,21 +29,24 @@ Nsga2Options nsga2_options_from_json(const Json& options);
 
 // Optuna's _select_elite_population: the population_size best of population by
 // non-domination rank (fast non-dominated sort, in Optuna's order), the last rank that does
-// not fit whole cut by crowding distance (largest first). requires: each trial has one
-// value per direction.
+// not fit whole cut by crowding distance (largest first); constrained: ranked by
+// constrained_dominates (Optuna's constraints_func). requires: each trial has one value per
+// direction.
 std::vector<const FrozenTrial*> nsga2_select_elite(std::vector<const FrozenTrial*> population,
                                                    const std::vector<Direction>& directions,
-                                                   int population_size);
+                                                   int population_size, bool constrained = false);
 
 struct Nsga2Parents {
   int generation = -1;                      // The parents' generation; -1: none yet.
   std::vector<const FrozenTrial*> parents;  // Its elite population.
+  bool constrained = false;                 // constraints_reported: ranked and chosen so.
 };
 
 // Optuna's _collect_parent_population, recomputed from the trials' k_nsga2_generation_attr:
 // generation g is complete once it has population_size COMPLETE trials (with one value per
 // direction); the elite of each complete generation joined with the previous elite is the
-// next parent population.
+// next parent population. A constrained study (constraints_reported) ranks by
+// constrained_dominates, in the elite and in the tournament that picks parents.
 Nsga2Parents nsga2_parent_population(const std::vector<FrozenTrial>& trials,
                                      const std::vector<Direction>& directions, int population_size);
 

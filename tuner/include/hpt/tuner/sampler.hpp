@@ -60,6 +60,10 @@ class Sampler {
   virtual bool exhausted(const std::vector<FrozenTrial>& /*trials*/) const { return false; }
   // Whether the sampler serves studies of several objectives (CMA-ES does not: sample throws).
   virtual bool supports_multi_objective() const { return true; }
+  // Whether the sampler learns from the trials without their constraint values (CMA-ES and
+  // the GP, as Optuna 3.1's): a constrained study is told so. tpe and nsga2 use them; random,
+  // grid and qmc learn nothing from the trials.
+  virtual bool ignores_constraints() const { return false; }
   // What a user should know before sampling space ("" if nothing): CMA-ES on fewer than two
   // float/int parameters leaves them all to its independent sampler.
   virtual std::string space_warning(const SearchSpace& /*space*/) const { return ""; }
