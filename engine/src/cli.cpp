@@ -44,6 +44,7 @@
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/storage/study_lookup.hpp"
+#include "hpt/tuner/constraints.hpp"
 #include "hpt/tuner/multi_objective.hpp"
 
 namespace hpt {
@@ -107,6 +108,9 @@ Json trial_json(const FrozenTrial& t) {
   }
   if (t.system_attrs.count(k_fail_reason_attr)) {
     j["fail_reason"] = t.system_attrs.at(k_fail_reason_attr);
+  }
+  if (const auto constraints = trial_constraints(t)) {
+    j["constraints"] = *constraints;
   }
   return j;
 }
@@ -223,7 +227,8 @@ std::string trials_csv(const std::vector<FrozenTrial>& trials, size_t objectives
   for (const auto& n : names) {
     out << "," << csv_escape("params_" + n);
   }
-  out << "\n";
+  const bool constrained = constraints_reported(trials);
+  out << (constrained ? ",constraints,feasible\n" : "\n");
   for (const auto& t : trials) {
     const Json p = t.external_params();
     out << t.number << "," << trial_state_name(t.state) << ",";
@@ -236,6 +241,12 @@ std::string trials_csv(const std::vector<FrozenTrial>& trials, size_t objectives
     out << (t.duration_seconds() ? fmt::format("{}", *t.duration_seconds()) : "");
     for (const auto& n : names) {
       out << "," << (p.contains(n) ? csv_escape(param_text(p[n])) : "");
+    }
+    if (const auto constraints = constrained ? trial_constraints(t) : std::nullopt) {
+      out << "," << csv_escape(values_cell(*constraints, "{}")) << ","
+          << (is_feasible(t) ? "True" : "False");
+    } else if (constrained) {
+      out << ",,";
     }
     out << "\n";
   }
@@ -266,6 +277,10 @@ std::string trials_table(const std::vector<FrozenTrial>& trials) {
   for (const auto& n : names) {
     rows[0].push_back(terminal_text(n));
   }
+  const bool constrained = constraints_reported(trials);
+  if (constrained) {
+    rows[0].push_back("constraints");
+  }
   for (const auto& t : trials) {
     const Json p = t.external_params();
     std::vector<std::string> row{
@@ -276,6 +291,12 @@ std::string trials_table(const std::vector<FrozenTrial>& trials) {
         t.duration_seconds() ? Progress::format_duration(*t.duration_seconds()) : "-"};
     for (const auto& n : names) {
       row.push_back(p.contains(n) ? terminal_text(param_text(p[n])) : "-");
+    }
+    if (constrained) {
+      const auto constraints = trial_constraints(t);
+      row.push_back(!constraints     ? "-"
+                    : is_feasible(t) ? values_cell(*constraints, "{:.6g}")
+                                     : values_cell(*constraints, "{:.6g}") + " violated");
     }
     rows.push_back(std::move(row));
   }
@@ -710,8 +731,14 @@ int print_best(const std::string& db, const std::string& study, const std::strin
     const auto complete = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
       return t.state == TrialState::Complete;
     });
-    report_error(complete == 0
-                     ? "study '" + info.name + "' has no complete trial yet"
+    const auto infeasible = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+      return t.state == TrialState::Complete && !is_feasible(t);
+    });
+    report_error(complete == 0 ? "study '" + info.name + "' has no complete trial yet"
+                 : infeasible == complete
+                     ? fmt::format("study '{}' has {} COMPLETE trial{}, but none meets its "
+                                   "constraints (every constraint value <= 0; see hpt trials)",
+                                   info.name, complete, complete == 1 ? "" : "s")
                      : fmt::format("study '{}' has {} COMPLETE trial{}, but none with a value "
                                    "for each of its {} objective{} (see hpt trials)",
                                    info.name, complete, complete == 1 ? "" : "s",
@@ -744,6 +771,9 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   const Json params = best.external_params();  // items() must not outlive it.
   for (const auto& [k, v] : params.items()) {
     std::cout << terminal_text(fmt::format("  {} = {}", k, param_text(v))) << "\n";
+  }
+  if (const auto constraints = trial_constraints(best)) {
+    std::cout << "  constraints: " << values_cell(*constraints, "{}") << " (met)\n";
   }
   if (const auto model = reports::trial_model_text(best, model_folders)) {
     std::cout << terminal_text("  model: " + *model) << "\n";

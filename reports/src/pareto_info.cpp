@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "hpt/reports/info.hpp"
+#include "hpt/tuner/constraints.hpp"
 #include "hpt/tuner/multi_objective.hpp"
 
 namespace hpt::reports {
@@ -63,6 +64,7 @@ ParetoInfo get_pareto_info(const std::vector<FrozenTrial>& trials,
       continue;
     }
     info.on_front.push_back(front_numbers.count(t.number) > 0);
+    info.feasible.push_back(is_feasible(t));
     if (info.on_front.back()) {
       info.front.push_back(static_cast<int>(info.values.size()));
     }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "hpt/reports/info.hpp"
+#include "hpt/tuner/constraints.hpp"
 
 namespace hpt::reports {
 namespace {
@@ -154,13 +155,14 @@ HistoryInfo get_history_info(const std::vector<FrozenTrial>& trials, Direction d
   std::vector<int> idx = complete_indices(trials);
   std::stable_sort(idx.begin(), idx.end(),
                    [&](int a, int b) { return trials[a].number < trials[b].number; });
+  double best = std::numeric_limits<double>::quiet_NaN();
   for (int i : idx) {
     const double v = *trials[i].value;
-    const double best =
-        info.points.empty() || is_better(v, info.points.back().best_so_far, direction)
-            ? v
-            : info.points.back().best_so_far;
-    info.points.push_back({i, trials[i].number, v, best});
+    const bool feasible = is_feasible(trials[i]);
+    if (feasible && (std::isnan(best) || is_better(v, best, direction))) {
+      best = v;
+    }
+    info.points.push_back({i, trials[i].number, v, best, feasible});
   }
   if (info.points.empty()) {
     info.note = k_not_enough;

@@ -137,7 +137,9 @@ void summary_head(std::string& out, const SummaryInfo& s, const char* direction_
 void render_summary(std::string& out, const SummaryInfo& s) {
   summary_head(out, s, "Direction", direction_name(s.direction));
   if (!s.best_number) {
-    append_note(out, "No COMPLETE trial with a finite value yet: there is no best trial.");
+    append_note(out,
+                "No COMPLETE trial with a finite value (and its constraints met) yet: there "
+                "is no best trial.");
     out += "</section>";
     return;
   }
@@ -171,9 +173,12 @@ void history_plot(std::string& out, const HistoryInfo& h, const std::vector<Froz
     Axis x = value_axis(numbers, "trial number");
     Frame f(x, value_axis(values, value_label));
     f.open(out, title);
-    out += "<polyline class=\"best\" points=\"";
+    out += "<polyline class=\"best\" points=\"";  // From the first feasible point on.
     for (size_t i = 0; i < h.points.size(); ++i) {
-      if (i > 0) {
+      if (std::isnan(h.points[i].best_so_far)) {
+        continue;
+      }
+      if (i > 0 && !std::isnan(h.points[i - 1].best_so_far)) {
         fmt::format_to(Out(out), "{:.1f},{:.1f} ", f.px(numbers[i]),
                        f.py(h.points[i - 1].best_so_far));
       }
@@ -182,8 +187,8 @@ void history_plot(std::string& out, const HistoryInfo& h, const std::vector<Froz
     out += "\"/>";
     index_group(out, trials, index, "pts");
     for (size_t i = 0; i < h.points.size(); ++i) {
-      fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\"/>", f.px(numbers[i]),
-                     f.py(values[i]));
+      fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\"{}/>", f.px(numbers[i]),
+                     f.py(values[i]), h.points[i].feasible ? "" : " class=\"infeasible\"");
     }
     out += "</g>";
     Frame::close(out);
@@ -194,6 +199,12 @@ void render_history(std::string& out, const HistoryInfo& h, Direction dir,
                     const std::vector<FrozenTrial>& trials) {
   out += "<section id=\"history\"><h2>Optimization history</h2>";
   append_note(out, h.note);
+  if (const auto n = std::count_if(h.points.begin(), h.points.end(),
+                                   [](const HistoryPoint& q) { return !q.feasible; })) {
+    append_note(out, fmt::format("{} of the {} trials violate their constraints (grey): the best "
+                                 "value (red line) counts only feasible ones.",
+                                 n, h.points.size()));
+  }
   if (!h.points.empty()) {
     history_plot(out, h, trials,
                  std::string("Optimization history (") +
@@ -621,8 +632,9 @@ void render_pareto_scatter(std::string& out, const ParetoInfo& p,
     const bool is_front = group == &p.front;
     index_group(out, trials, index, is_front ? "pts front" : "pts");
     for (int i : *group) {
-      fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"/>", f.px(xs[i]),
-                     f.py(ys[i]), is_front ? "4.5" : "3");
+      fmt::format_to(Out(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"{}/>", f.px(xs[i]),
+                     f.py(ys[i]), is_front ? "4.5" : "3",
+                     p.feasible[static_cast<size_t>(i)] ? "" : " class=\"infeasible\"");
     }
     out += "</g>";
   }
@@ -671,6 +683,12 @@ void render_pareto(std::string& out, const ParetoInfo& p, const std::vector<Froz
   fmt::format_to(Out(out), "<section id=\"pareto\" data-front=\"{}\"><h2>Pareto front</h2>",
                  front_numbers(p, trials));
   append_note(out, p.note);
+  if (std::count(p.feasible.begin(), p.feasible.end(), false) > 0) {
+    append_note(out, fmt::format("{} of the {} trials violate their constraints (grey): they are "
+                                 "never on the front.",
+                                 std::count(p.feasible.begin(), p.feasible.end(), false),
+                                 p.feasible.size()));
+  }
   if (!p.values.empty()) {
     const std::string title =
         fmt::format("Pareto front ({} of {} trials, red)", p.front.size(), p.values.size());

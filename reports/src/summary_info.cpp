@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
@@ -6,6 +7,7 @@
 #include "hpt/reports/svg.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
+#include "hpt/tuner/constraints.hpp"
 
 namespace hpt::reports {
 namespace {
@@ -108,6 +110,10 @@ TrialRow get_trial_row(const FrozenTrial& t, int index) {
     if (auto it = t.system_attrs.find(key); it != t.system_attrs.end() && it->second.is_string()) {
       row.attrs["fail_reason"] = it->second;
     }
+  }
+  if (const auto constraints = trial_constraints(t)) {
+    row.attrs["constraints"] = fmt::format("[{}]", fmt::join(*constraints, ", "));
+    row.attrs["feasible"] = is_feasible(t);
   }
   return row;
 }

@@ -89,6 +89,28 @@ TEST_CASE_METHOD(SampleStudy, "cli: trials as csv and table", "[cli]") {
                     Catch::Contains("--format must be table, json or csv"));
 }
 
+// A constrained study's trials carry their constraint values: json "constraints", csv
+// columns constraints and feasible (exact), the table a column marking violated ones.
+TEST_CASE_METHOD(SampleStudy, "cli: trials of a constrained study", "[cli][constraints]") {
+  FrozenTrial c = complete_trial(0.5);
+  c.system_attrs["constraints"] = Json::array({-0.5, 0.1});
+  s->create_trial(info.id, c);
+  c.system_attrs["constraints"] = Json::array({-1});
+  s->create_trial(info.id, c);
+  const Json j = Json::parse(format_trials(*s, info, "json"));
+  CHECK_FALSE(j[0].contains("constraints"));
+  CHECK(j[2]["constraints"] == Json::array({-0.5, 0.1}));
+  const std::string csv = format_trials(*s, info, "csv");
+  CHECK_THAT(csv, Catch::StartsWith("number,state,value,duration,params_c,params_x,constraints,"
+                                    "feasible\n"));
+  CHECK_THAT(csv, Catch::Contains(",\"[-0.5, 0.1]\",False\n") && Catch::Contains(",[-1],True\n") &&
+                      Catch::Contains(",0.5,,\n"));
+  const std::string table = format_trials(*s, info, "table");
+  CHECK_THAT(table, Catch::Contains("constraints") && Catch::Contains("[-0.5, 0.1] violated") &&
+                        Catch::Contains("[-1]"));
+  CHECK(format_trials(*s, info, "table").find("[-1] violated") == std::string::npos);
+}
+
 // A multi-objective study's csv has one column per objective, values_0, values_1, ... as
 // Optuna's trials_dataframe (they were one quoted "[0.5, 2]" cell no spreadsheet reads as
 // numbers); a trial without values leaves them empty.

@@ -83,6 +83,25 @@ class ConstrainedStudyTest(TempDirTest):
         for _, _, _, cons in rows:
             self.assertEqual(len(cons), 2)
 
+    def test_no_feasible_trial_means_no_best_trial(self):
+        cfg = config(self.dir)
+        proc = run_bounded("--config", cfg, "--trials", "3", seconds=120,
+                           env={"CONSTRAINED_MODE": "violated"})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.count(" infeasible"), 3, proc.stdout)
+        best = run_bounded("best", os.path.join(self.dir, "study.db"), seconds=60)
+        self.assertEqual(best.returncode, 1)
+        self.assertEqual(best.stderr.strip(),
+                         "hpt: error: study 'con' has 3 COMPLETE trials, but none meets its "
+                         "constraints (every constraint value <= 0; see hpt trials)")
+        report = os.path.join(self.dir, "r.html")
+        proc = run_bounded("report", os.path.join(self.dir, "study.db"), "-o", report, seconds=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(report) as f:
+            html = f.read()
+        self.assertIn("3 of the 3 trials violate their constraints (grey)", html)
+        self.assertIn("there is no best trial", html)
+
     def test_nan_constraints_fail_the_trial_as_a_protocol_error(self):
         cfg = config(self.dir)
         proc = run_bounded("--config", cfg, "--trials", "1", seconds=120,

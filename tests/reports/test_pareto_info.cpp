@@ -52,6 +52,17 @@ TEST_CASE("Pareto front of two minimised objectives", "[pareto_info]") {
   CHECK(p.labels == std::vector<std::string>{"objective 0 (minimize)", "objective 1 (minimize)"});
 }
 
+// A trial violating its constraints is never on the front, even where it would dominate.
+TEST_CASE("Pareto front of a constrained study", "[pareto_info][constraints]") {
+  std::vector<hpt::FrozenTrial> trials = {make_mo_trial(0, {1, 1}), make_mo_trial(1, {2, 3}),
+                                          make_mo_trial(2, {3, 2})};
+  trials[0].system_attrs["constraints"] = hpt::Json::array({0.1});
+  trials[1].system_attrs["constraints"] = hpt::Json::array({-0.1});
+  const auto p = hpt::reports::get_pareto_info(trials, {Direction::Minimize, Direction::Minimize});
+  CHECK(p.on_front == std::vector<bool>{false, true, true});
+  CHECK(p.feasible == std::vector<bool>{false, true, true});
+}
+
 // Minimise the first, maximise the second: (1, 2) dominates (1, 1) and (2, 3) dominates (3, 3);
 // swapping both directions makes the other two the front.
 TEST_CASE("Pareto front with minimise and maximise mixed", "[pareto_info]") {

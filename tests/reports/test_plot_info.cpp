@@ -45,6 +45,24 @@ TEST_CASE("history keeps complete trials and the best so far", "[plot_info]") {
         std::string::npos);
 }
 
+// In a constrained study the best so far counts feasible trials only, NaN before the first
+// one; infeasible points stay in the plot, marked.
+TEST_CASE("history of a constrained study", "[plot_info][constraints]") {
+  auto trials = small_study();
+  trials[0].system_attrs["constraints"] = hpt::Json::array({0.5});   // 5, infeasible.
+  trials[1].system_attrs["constraints"] = hpt::Json::array({-1});    // 3, feasible.
+  trials[6].system_attrs["constraints"] = hpt::Json::array({1e-9});  // 2, infeasible.
+  const auto h = hpt::reports::get_history_info(trials, hpt::Direction::Minimize);
+  REQUIRE(h.points.size() == 4);
+  CHECK(std::isnan(h.points[0].best_so_far));
+  CHECK_FALSE(h.points[0].feasible);
+  CHECK(h.points[1].best_so_far == 3.0);
+  CHECK(h.points[2].best_so_far == 3.0);  // Trial 4 has no constraint values: feasible, 4.
+  CHECK(h.points[2].feasible);
+  CHECK(h.points[3].best_so_far == 3.0);
+  CHECK_FALSE(h.points[3].feasible);
+}
+
 // Slices per param over the trials that have it; categorical x is the label index.
 TEST_CASE("slice per parameter with categorical labels", "[plot_info]") {
   const auto s = hpt::reports::get_slice_info(small_study());

@@ -35,6 +35,22 @@ TEST_CASE("plot marks are tagged with trial numbers", "[plots_html]") {
   }
 }
 
+// Infeasible trials are grey marks, and the history and Pareto sections say what grey means.
+TEST_CASE("constrained studies mark infeasible trials", "[plots_html][constraints]") {
+  auto trials = hpt::test::mixed_study(30);
+  for (size_t i = 0; i < trials.size(); i += 3) {
+    trials[i].system_attrs["constraints"] = hpt::Json::array({1.0});
+  }
+  const std::string html =
+      hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials);
+  CHECK(html.find("class=\"infeasible\"") != std::string::npos);
+  CHECK(html.find("violate their constraints (grey): the best value (red line) counts only "
+                  "feasible ones.") != std::string::npos);
+  const std::string plain =
+      hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), hpt::test::mixed_study(30));
+  CHECK(plain.find("infeasible") == std::string::npos);
+}
+
 // Without importances the sections come at once: importance sections say they are being
 // computed, contour plots still show (pairs by the quick ranking); given importances are drawn.
 TEST_CASE("plot sections with and without importances", "[plots_html]") {
@@ -161,6 +177,19 @@ TEST_CASE("multi-objective plot sections, two objectives", "[plots_html]") {
   const std::string quick = hpt::reports::render_plot_sections(study, trials, nullptr);
   CHECK(section(quick, "importance").find("Computing the fANOVA") != std::string::npos);
   CHECK(section(quick, "pareto") == p);
+  CHECK(p.find("infeasible") == std::string::npos);
+  // Constrained: infeasible trials grey and off the front, said in a note.
+  auto constrained = trials;
+  int violating = 0;
+  for (size_t i = 0; i < constrained.size(); i += 2) {
+    constrained[i].system_attrs["constraints"] = hpt::Json::array({0.5, -1});
+    violating += constrained[i].state == hpt::TrialState::Complete ? 1 : 0;
+  }
+  const std::string cp = section(hpt::reports::render_plot_sections(study, constrained), "pareto");
+  CHECK(cp.find("class=\"infeasible\"") != std::string::npos);
+  CHECK(cp.find(std::to_string(violating) + " of the " + std::to_string(pareto.values.size()) +
+                " trials violate their constraints (grey): they are never on the front.") !=
+        std::string::npos);
 }
 
 // Three objectives: parallel coordinates over the objectives, front lines drawn last in red.

@@ -95,4 +95,11 @@ TEST_CASE("trial rows", "[summary_info]") {
   CHECK_FALSE(rows[1].params.contains("x"));
   CHECK(rows[0].params["opt"] ==
         hpt::test::k_opt.choices[static_cast<size_t>(trials[0].params["opt"])]);
+  CHECK_FALSE(rows[0].attrs.contains("constraints"));
+  trials[1].system_attrs["constraints"] = hpt::Json::array({-1.5, 0.25});
+  trials[2].system_attrs["constraints"] = hpt::Json::array({0});
+  const auto constrained = hpt::reports::get_trial_rows(trials);
+  CHECK(constrained[1].attrs["constraints"] == "[-1.5, 0.25]");
+  CHECK(constrained[1].attrs["feasible"] == false);
+  CHECK(constrained[2].attrs["feasible"] == true);
 }

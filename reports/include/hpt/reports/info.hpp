@@ -47,7 +47,8 @@ struct HistoryPoint {
   int index;  // Into the trial list.
   int number;
   double value;
-  double best_so_far;
+  double best_so_far;    // Of the feasible points up to this one; NaN before the first.
+  bool feasible = true;  // is_feasible: an infeasible trial is never best (drawn grey).
 };
 struct HistoryInfo {
   std::vector<HistoryPoint> points;  // COMPLETE trials with finite values, by number.
@@ -181,6 +182,7 @@ struct ParetoInfo {
   std::vector<std::vector<double>> values;  // [point][objective], one point per usable trial.
   std::vector<int> index;                   // Into the trial list, per point.
   std::vector<bool> on_front;               // Per point: on the Pareto front (best_trials).
+  std::vector<bool> feasible;               // Per point: is_feasible (never on the front if not).
   // The points on the front ordered by objective 0, then 1, ... (the line through a 2-D front).
   std::vector<int> front;
   int n_excluded = 0;  // COMPLETE trials left out: fewer values than objectives, NaN or ±inf.
@@ -238,7 +240,9 @@ struct TrialRow {
   std::optional<double> value;
   std::optional<double> duration;
   Json params = Json::object();  // External.
-  Json attrs = Json::object();   // Scalar user attrs, plus a fail reason if stored.
+  // Scalar user attrs, plus a fail reason if stored, and for a trial with constraint values
+  // "constraints" (as text) and "feasible".
+  Json attrs = Json::object();
   std::vector<double> values;    // Every objective's value when the trial has several.
 };
 // One trial's row; index is its position in the caller's trial list.
