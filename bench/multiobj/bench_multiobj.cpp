@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../env_list.hpp"
 #include "hpt/tuner/hypervolume.hpp"
 #include "hpt/tuner/sampler.hpp"
 #include "problems.hpp"
@@ -60,12 +61,6 @@ double run(const std::string& type, const hpt::bench::Problem& problem, int n, u
   return hypervolume_inside(points, problem.reference);
 }
 
-bool selected(const std::string& sampler) {
-  const char* only = std::getenv("BENCH_ONLY");
-  return !only || !*only ||
-         ("," + std::string(only) + ",").find("," + sampler + ",") != std::string::npos;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,7 +72,7 @@ int main(int argc, char** argv) {
   }
   for (const auto& problem : hpt::bench::problems()) {
     for (const std::string type : {"tpe", "nsga2"}) {
-      if (!selected(type)) {
+      if (!hpt::bench::env_list_selects("BENCH_ONLY", type)) {
         continue;
       }
       double sum = 0;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../env_list.hpp"
 #include "curves.hpp"
 #include "hpt/tuner/pruner.hpp"
 #include "hpt/tuner/sampler.hpp"
@@ -68,12 +69,6 @@ Outcome run_study(const hpt::bench::CurveFamily& family, const std::string& prun
 
 // Whether name is listed in the environment variable (a comma-separated list; unset or empty:
 // every name is).
-bool selected(const char* variable, const std::string& name) {
-  const char* only = std::getenv(variable);
-  return !only || !*only ||
-         ("," + std::string(only) + ",").find("," + name + ",") != std::string::npos;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,11 +80,11 @@ int main(int argc, char** argv) {
                                                           {"hyperband", Json::object()},
                                                           {"patient", Json{{"patience", 5}}}};
   for (const auto& family : hpt::bench::curve_families()) {
-    if (!selected("BENCH_ONLY", family.name)) {
+    if (!hpt::bench::env_list_selects("BENCH_ONLY", family.name)) {
       continue;
     }
     for (const auto& [type, options] : pruners) {
-      if (!selected("BENCH_PRUNERS", type)) {
+      if (!hpt::bench::env_list_selects("BENCH_PRUNERS", type)) {
         continue;
       }
       double s1 = 0, s2 = 0, b1 = 0, b2 = 0;

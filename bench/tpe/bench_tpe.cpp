@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../env_list.hpp"
 #include "hpt/tuner/random_sampler.hpp"
 #include "hpt/tuner/sampler.hpp"
 #include "objectives.hpp"
@@ -44,15 +45,9 @@ double best_after(hpt::Sampler& sampler, const hpt::bench::Objective& obj, int n
   return best;
 }
 
-// True if BENCH_ONLY (comma-separated names) is unset or names the objective.
-bool selected(const std::string& name) {
-  const char* only = std::getenv("BENCH_ONLY");
-  return !only || !*only || ("," + std::string(only) + ",").find("," + name + ",") != std::string::npos;
-}
-
 int run_regret(int n_trials, int n_seeds, const Json& options, const std::string& type) {
   for (const auto& obj : hpt::bench::selected_set()) {
-    if (!selected(obj.name)) {
+    if (!hpt::bench::env_list_selects("BENCH_ONLY", obj.name)) {
       continue;
     }
     double sum = 0, sum2 = 0;
