@@ -7,8 +7,8 @@
 //
 // A second mode checks one multi-objective page (a report file:// URL or a dashboard study
 // page) without a running study: node dashboard_browser.js --page URL PROFILE_DIR
-//   -> stdout {"result": {errors, front, front_marks, pareto_cells, headers, tooltip,
-//                         importance_charts}}; exit 0, or 1 on a failure
+//   -> stdout {"result": {errors, front, front_marks, infeasible_marks, pareto_cells, headers,
+//                         tooltip, importance_charts}}; exit 0, or 1 on a failure
 'use strict';
 
 const puppeteer = require('puppeteer-core');
@@ -57,6 +57,7 @@ async function checkPage(browser) {
   { timeout: 30000 });
   result.front = await page.$eval('#pareto', (s) => s.getAttribute('data-front'));
   result.front_marks = await page.$$eval('#pareto g.front circle, #pareto polyline[stroke="#d62728"]', (e) => e.length);
+  result.infeasible_marks = await page.$$eval('#pareto circle.infeasible', (e) => e.length);
   result.pareto_cells = await page.$$eval('#trials-body td.pareto', (e) => e.length);
   result.headers = await page.$$eval('#trials-head th', (ths) => ths.map((t) => t.textContent));
   result.importance_charts = await page.$$eval('#importance svg', (e) => e.length);

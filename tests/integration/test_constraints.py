@@ -7,7 +7,9 @@ import sqlite3
 import subprocess
 import unittest
 
-from hpt_harness import OBJECTIVES, PYTHON, TempDirTest, run_bounded, write_config
+from hpt_harness import (HERE, OBJECTIVES, PYTHON, TempDirTest, run_bounded,
+                         two_objective_config, write_config)
+from test_dashboard import NODE_PATH, REQUIRED, Dashboard, browser_missing
 
 try:
     import optuna  # noqa: F401  (Debian's python3-optuna)
@@ -164,6 +166,42 @@ print(len(study.trials))
         best = run_bounded("best", db, "--format", "json", seconds=60)
         expected = min((r for r in rows if feasible(r[3])), key=lambda r: r[2])
         self.assertEqual(json.loads(best.stdout)["number"], expected[0])
+
+    def test_dashboard_draws_a_constrained_pareto_front(self):
+        """A constrained two-objective study in a real browser: the Pareto plot marks exactly
+        the trials `hpt best` lists (feasible ones), and every infeasible trial is grey."""
+        reason = browser_missing()
+        if reason:
+            if REQUIRED:
+                self.fail(reason)
+            self.skipTest(reason)
+        db = os.path.join(self.dir, "study.db")
+        proc = run_bounded("--config", two_objective_config(self.dir), "--trials", "14",
+                           seconds=300, env={"TWO_OBJECTIVES_CONSTRAINED": "1"})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        front = sorted(t["number"] for t in json.loads(
+            run_bounded("best", db, "--format", "json", seconds=60).stdout))
+        rows = trials(db)  # A row per objective value: the numbers, once each.
+        infeasible = sorted({r[0] for r in rows if not feasible(r[3])})
+        self.assertTrue(front and infeasible, rows)
+        self.assertFalse(set(front) & set(infeasible))
+        dash = Dashboard(db)
+        try:
+            proc = subprocess.run(
+                ["timeout", "-k", "5", "120", "node", os.path.join(HERE, "dashboard_browser.js"),
+                 "--page", dash.url + "studies/1", os.path.join(self.dir, "profile")],
+                capture_output=True, text=True, env=dict(os.environ, NODE_PATH=NODE_PATH))
+        finally:
+            code, _, dash_err = dash.stop()
+        lines = proc.stdout.strip().splitlines()
+        self.assertTrue(lines, proc.stderr[-2000:])
+        result = json.loads(lines[-1])["result"]
+        self.assertEqual(proc.returncode, 0, f"{result}\n{proc.stderr[-2000:]}")
+        self.assertEqual(result["errors"], [])
+        self.assertEqual(sorted(int(n) for n in result["front"].split(",")), front)
+        self.assertEqual(result["front_marks"], len(front))
+        self.assertEqual(result["infeasible_marks"], len(infeasible))
+        self.assertEqual(code, 0, dash_err)
 
 
 if __name__ == "__main__":
