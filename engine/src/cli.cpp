@@ -793,29 +793,52 @@ int print_best(const std::string& db, const std::string& study, const std::strin
 }
 
 // hpt delete-study: the named study (never "the only one"), refused while trials are RUNNING
-// unless forced; its trials folder is left on disk, and said so.
+// unless forced; its trials folder is left on disk, and said so. A stop signal (Ctrl-C) before
+// the deletion commits deletes nothing (a second one gives up waiting for a locked database);
+// one after it still lets the deletion be said; either way the exit status is 130.
 int delete_study_command(const std::string& db, const std::string& name, bool force) {
   require_database_file(db);
-  auto storage = open_storage(db);  // Opened to write first: a read-only one leaves no -wal.
-  const StudyInfo info = resolve_study(*storage, name);
-  const auto trials = storage->get_all_trials(info.id);
-  const auto running = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
-    return t.state == TrialState::Running;
-  });
-  if (running > 0 && !force) {
-    throw std::runtime_error(fmt::format(
-        "study '{}' has {} RUNNING trial{}: a run may be going on (or was killed); stop it "
-        "first, or give --force",
-        info.name, running, running == 1 ? "" : "s"));
+  const StopSignals signals;
+  auto stopped = [&] {
+    std::cerr << terminal_text(fmt::format("hpt: stopped by a signal; study '{}' was not deleted",
+                                           shortened(name, 200)))
+              << "\n";
+    return k_exit_interrupted;
+  };
+  std::unique_ptr<Storage> storage;
+  StudyInfo info;
+  std::vector<FrozenTrial> trials;
+  std::optional<std::string> folder;
+  try {
+    storage = open_storage(db);  // Opened to write first: a read-only one leaves no -wal.
+    info = resolve_study(*storage, name);
+    trials = storage->get_all_trials(info.id);
+    const auto running = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+      return t.state == TrialState::Running;
+    });
+    if (running > 0 && !force) {
+      throw std::runtime_error(fmt::format(
+          "study '{}' has {} RUNNING trial{}: a run may be going on (or was killed); stop it "
+          "first, or give --force",
+          info.name, running, running == 1 ? "" : "s"));
+    }
+    folder = own_trials_folder(*storage, db, info, trials);
+    if (signals.caught()) {
+      return stopped();
+    }
+    storage->delete_study(info.id);
+  } catch (const std::exception&) {
+    if (signals.caught()) {
+      return stopped();  // What failed was cut short by it (a wait for a locked database).
+    }
+    throw;
   }
-  const auto folder = own_trials_folder(*storage, db, info, trials);
-  storage->delete_study(info.id);
   std::cout << terminal_text(fmt::format(
                    "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
                    trials.size() == 1 ? "" : "s", redact_credentials(db),
                    folder ? fmt::format("; its trials folder is left as it is: {}", *folder) : ""))
-            << "\n";
-  return 0;
+            << std::endl;
+  return signals.caught() ? k_exit_interrupted : 0;
 }
 
 // hpt copy-study: the study (or the only one) copied into TO (copy_study_to: whole or absent).

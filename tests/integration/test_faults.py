@@ -121,6 +121,46 @@ class InterruptTest(TempDirTest):
         return script, cfg, f"{self.dir}/study.db", self._start(cfg, 6, env={"OBJ_SLEEP": str(sleep)},
                                                                 own_group=own_group)
 
+    def test_ctrl_c_during_delete_study_says_what_happened(self):
+        """Ctrl-C while delete-study waits for a locked database: nothing is deleted, and hpt says
+        so (exit 130); a second Ctrl-C gives up the wait at once. It used to end silently, leaving
+        the user to guess whether the study was gone."""
+        cfg = quadratic_config(self.dir)
+        db = os.path.join(self.dir, "study.db")
+        run_hpt("--config", cfg, "--trials", "2", check=True)
+
+        def delete_under_lock(signals, release):
+            lock = sqlite3.connect(db, isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")  # A writer holds the database: the delete waits.
+            proc = subprocess.Popen([HPT, "delete-study", db, "--study", "quad"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.addCleanup(proc.kill)
+            time.sleep(1.5)
+            for _ in range(signals):
+                proc.send_signal(signal.SIGINT)
+                time.sleep(0.3)
+            if release:
+                lock.execute("ROLLBACK")
+            start = time.time()
+            out, err = proc.communicate(timeout=30)
+            lock.close()
+            return proc.returncode, out, err, time.time() - start
+
+        for signals, release in ((1, True), (2, False)):
+            code, out, err, seconds = delete_under_lock(signals, release)
+            self.assertEqual(code, 130, err)
+            self.assertEqual(err, "hpt: stopped by a signal; study 'quad' was not deleted\n")
+            self.assertEqual(out, "")
+            self.assertLess(seconds, 10)  # The second signal did not wait out the busy timeout.
+            con = sqlite3.connect(db)
+            try:
+                self.assertEqual(con.execute("SELECT COUNT(*) FROM trials").fetchone()[0], 2)
+            finally:
+                con.close()
+        proc = run_hpt("delete-study", db, "--study", "quad")  # Unlocked and unsignalled: done.
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("deleted study 'quad' and its 2 trials", proc.stdout)
+
     def test_ctrl_c_ends_workers_and_resume_finishes(self):
         """SIGINT: exit 130 within seconds, no worker left, trials WAITING; rerun completes exactly N."""
         script, cfg, db, proc = self._private_study(0.5)
