@@ -792,27 +792,38 @@ int print_best(const std::string& db, const std::string& study, const std::strin
   return 0;
 }
 
+// A command that writes once (delete-study, tell), run under the stop signals (Ctrl-C, kill).
+// work checks, writes in one transaction and reports; right before the write it asks stop(),
+// and returns false without writing when that is true. A signal before the write, or one that
+// cut work short (a second one gives up a locked database's wait), changed nothing, which is
+// said in one line ("hpt: stopped by a signal; <nothing_done>"); one after the write lets work
+// report it. Either way the exit status is then 130.
+int write_once(const std::string& nothing_done,
+               const std::function<bool(const std::function<bool()>& stop)>& work) {
+  const StopSignals signals;
+  bool finished = false;
+  try {
+    finished = work([&] { return signals.caught(); });
+  } catch (const std::exception&) {
+    if (!signals.caught()) {
+      throw;
+    }
+  }
+  if (!finished) {
+    std::cerr << terminal_text("hpt: stopped by a signal; " + nothing_done) << "\n";
+  }
+  return signals.caught() ? k_exit_interrupted : 0;
+}
+
 // hpt delete-study: the named study (never "the only one"), refused while trials are RUNNING
-// unless forced; its trials folder is left on disk, and said so. A stop signal (Ctrl-C) before
-// the deletion commits deletes nothing (a second one gives up waiting for a locked database);
-// one after it still lets the deletion be said; either way the exit status is 130.
+// unless forced; its trials folder is left on disk, and said so.
 int delete_study_command(const std::string& db, const std::string& name, bool force) {
   require_database_file(db);
-  const StopSignals signals;
-  auto stopped = [&] {
-    std::cerr << terminal_text(fmt::format("hpt: stopped by a signal; study '{}' was not deleted",
-                                           shortened(name, 200)))
-              << "\n";
-    return k_exit_interrupted;
-  };
-  std::unique_ptr<Storage> storage;
-  StudyInfo info;
-  std::vector<FrozenTrial> trials;
-  std::optional<std::string> folder;
-  try {
-    storage = open_storage(db);  // Opened to write first: a read-only one leaves no -wal.
-    info = resolve_study(*storage, name);
-    trials = storage->get_all_trials(info.id);
+  const std::string nothing_done = fmt::format("study '{}' was not deleted", shortened(name, 200));
+  return write_once(nothing_done, [&](const std::function<bool()>& stop) {
+    auto storage = open_storage(db);  // Opened to write first: a read-only one leaves no -wal.
+    const StudyInfo info = resolve_study(*storage, name);
+    const auto trials = storage->get_all_trials(info.id);
     const auto running = std::count_if(trials.begin(), trials.end(), [](const FrozenTrial& t) {
       return t.state == TrialState::Running;
     });
@@ -822,23 +833,19 @@ int delete_study_command(const std::string& db, const std::string& name, bool fo
           "first, or give --force",
           info.name, running, running == 1 ? "" : "s"));
     }
-    folder = own_trials_folder(*storage, db, info, trials);
-    if (signals.caught()) {
-      return stopped();
+    const auto folder = own_trials_folder(*storage, db, info, trials);
+    if (stop()) {
+      return false;
     }
     storage->delete_study(info.id);
-  } catch (const std::exception&) {
-    if (signals.caught()) {
-      return stopped();  // What failed was cut short by it (a wait for a locked database).
-    }
-    throw;
-  }
-  std::cout << terminal_text(fmt::format(
-                   "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
-                   trials.size() == 1 ? "" : "s", redact_credentials(db),
-                   folder ? fmt::format("; its trials folder is left as it is: {}", *folder) : ""))
-            << std::endl;
-  return signals.caught() ? k_exit_interrupted : 0;
+    std::cout << terminal_text(fmt::format(
+                     "deleted study '{}' and its {} trial{} from {}{}", info.name, trials.size(),
+                     trials.size() == 1 ? "" : "s", redact_credentials(db),
+                     folder ? fmt::format("; its trials folder is left as it is: {}", *folder)
+                            : ""))
+              << std::endl;
+    return true;
+  });
 }
 
 // hpt copy-study: the study (or the only one) copied into TO (copy_study_to: whole or absent).
@@ -891,77 +898,84 @@ int ask_command(const CommandLine& cl) {
 // run on this host is running is refused: its worker's result would be lost.
 int tell_command(const CommandLine& cl) {
   require_database_file(cl.db);
-  auto reader = open_storage(cl.db, true);  // Read first: a file that is no study stays as it is.
-  const StudyInfo info = resolve_study(*reader, cl.study);
-  const auto found = reader->find_trial(info.id, cl.trial_number);
-  if (!found) {
-    const int n = reader->count_trials(info.id);
-    throw std::runtime_error(n == 0 ? fmt::format("study '{}' has no trials yet", info.name)
-                                    : fmt::format("study '{}' has no trial {} ({} trials: 0 to {})",
-                                                  info.name, cl.trial_number, n, n - 1));
-  }
-  const FrozenTrial& trial = *found;
-  const std::string state_name = trial_state_name(trial.state);
-  if (is_finished(trial.state) && cl.skip_if_finished) {
-    std::cout << fmt::format("trial {} is already {}: left as it is\n", trial.number, state_name);
-    return 0;
-  }
-  if (trial.state != TrialState::Running) {
-    throw std::runtime_error(fmt::format(
-        "trial {} is {}: only a RUNNING trial can be told{}", trial.number, state_name,
-        is_finished(trial.state) ? " (--skip-if-finished leaves a finished one as it is)" : ""));
-  }
-  // A trial an hpt run owns is that run's to finish: refused while its owner lives here, or,
-  // elsewhere (another host or container), while its heartbeat is fresh.
-  const auto owner = trial.system_attrs.find(k_owner_attr);
-  if (owner != trial.system_attrs.end() && owner->second.is_object()) {
-    const Owner o = Owner::from_json(owner->second);
-    const auto liveness = owner_liveness(o);
-    const auto age = reader->heartbeat_age(trial.id);
-    if (liveness == OwnerLiveness::Alive ||
-        (liveness == OwnerLiveness::Unknown && age && *age < StudyConfig{}.heartbeat_grace)) {
+  const std::string nothing_done = fmt::format("trial {} was not told", cl.trial_number);
+  return write_once(nothing_done, [&](const std::function<bool()>& stop) {
+    auto reader = open_storage(cl.db, true);  // Read first: a file that is no study stays as it is.
+    const StudyInfo info = resolve_study(*reader, cl.study);
+    const auto found = reader->find_trial(info.id, cl.trial_number);
+    if (!found) {
+      const int n = reader->count_trials(info.id);
+      throw std::runtime_error(n == 0
+                                   ? fmt::format("study '{}' has no trials yet", info.name)
+                                   : fmt::format("study '{}' has no trial {} ({} trials: 0 to {})",
+                                                 info.name, cl.trial_number, n, n - 1));
+    }
+    const FrozenTrial& trial = *found;
+    const std::string state_name = trial_state_name(trial.state);
+    if (is_finished(trial.state) && cl.skip_if_finished) {
+      std::cout << fmt::format("trial {} is already {}: left as it is\n", trial.number, state_name);
+      return true;
+    }
+    if (trial.state != TrialState::Running) {
       throw std::runtime_error(fmt::format(
-          "trial {} is being run by hpt (process {} on {}{}): its worker reports its result",
-          trial.number, o.pid, terminal_text(o.host),
-          age ? fmt::format(", last heartbeat {:.0f} s ago", *age) : ""));
+          "trial {} is {}: only a RUNNING trial can be told{}", trial.number, state_name,
+          is_finished(trial.state) ? " (--skip-if-finished leaves a finished one as it is)" : ""));
     }
-  }
-  const std::string state = cl.state.empty() ? "complete" : cl.state;
-  std::vector<double> values = cl.values;
-  if (state != "complete" && !values.empty()) {
-    throw ConfigError("--values: a " + state +
-                      " trial takes no values (as Optuna's tell); leave them out");
-  }
-  if (state == "complete") {
-    if (values.size() != info.directions.size()) {
-      throw ConfigError(fmt::format("--values: study '{}' has {} objective{}, but {} value{} given",
-                                    info.name, info.directions.size(),
-                                    info.directions.size() == 1 ? "" : "s", values.size(),
-                                    values.size() == 1 ? " was" : "s were"));
+    // A trial an hpt run owns is that run's to finish: refused while its owner lives here, or,
+    // elsewhere (another host or container), while its heartbeat is fresh.
+    const auto owner = trial.system_attrs.find(k_owner_attr);
+    if (owner != trial.system_attrs.end() && owner->second.is_object()) {
+      const Owner o = Owner::from_json(owner->second);
+      const auto liveness = owner_liveness(o);
+      const auto age = reader->heartbeat_age(trial.id);
+      if (liveness == OwnerLiveness::Alive ||
+          (liveness == OwnerLiveness::Unknown && age && *age < StudyConfig{}.heartbeat_grace)) {
+        throw std::runtime_error(fmt::format(
+            "trial {} is being run by hpt (process {} on {}{}): its worker reports its result",
+            trial.number, o.pid, terminal_text(o.host),
+            age ? fmt::format(", last heartbeat {:.0f} s ago", *age) : ""));
+      }
     }
-    if (std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); })) {
-      throw ConfigError("--values: NaN is not a value (tell it with --state fail)");
+    const std::string state = cl.state.empty() ? "complete" : cl.state;
+    std::vector<double> values = cl.values;
+    if (state != "complete" && !values.empty()) {
+      throw ConfigError("--values: a " + state +
+                        " trial takes no values (as Optuna's tell); leave them out");
     }
-  } else if (state == "pruned") {
-    if (const auto step = trial.last_step();
-        step && !std::isnan(trial.intermediate_values.at(*step)) && !info.is_multi_objective()) {
-      values = {trial.intermediate_values.at(*step)};
+    if (state == "complete") {
+      if (values.size() != info.directions.size()) {
+        throw ConfigError(
+            fmt::format("--values: study '{}' has {} objective{}, but {} value{} given", info.name,
+                        info.directions.size(), info.directions.size() == 1 ? "" : "s",
+                        values.size(), values.size() == 1 ? " was" : "s were"));
+      }
+      if (std::any_of(values.begin(), values.end(), [](double v) { return std::isnan(v); })) {
+        throw ConfigError("--values: NaN is not a value (tell it with --state fail)");
+      }
+    } else if (state == "pruned") {
+      if (const auto step = trial.last_step();
+          step && !std::isnan(trial.intermediate_values.at(*step)) && !info.is_multi_objective()) {
+        values = {trial.intermediate_values.at(*step)};
+      }
     }
-  }
-  const TrialState to = state == "complete" ? TrialState::Complete
-                        : state == "pruned" ? TrialState::Pruned
-                                            : TrialState::Fail;
-  // Written only if the trial is still RUNNING with the owner it was read with: a run that
-  // claimed it meanwhile (its owner had died) keeps it.
-  auto storage = open_storage(cl.db);
-  const Json* read_owner = owner != trial.system_attrs.end() ? &owner->second : nullptr;
-  if (!storage->set_trial_state_values(trial.id, to, values, read_owner)) {
-    throw std::runtime_error(fmt::format(
-        "trial {} was finished or taken over by another process just now", trial.number));
-  }
-  std::cout << fmt::format("trial {} is {}{}\n", trial.number, trial_state_name(to),
-                           values.empty() ? "" : " with values " + values_cell(values, "{}"));
-  return 0;
+    const TrialState to = state == "complete" ? TrialState::Complete
+                          : state == "pruned" ? TrialState::Pruned
+                                              : TrialState::Fail;
+    // Written only if the trial is still RUNNING with the owner it was read with: a run that
+    // claimed it meanwhile (its owner had died) keeps it.
+    auto storage = open_storage(cl.db);
+    if (stop()) {
+      return false;
+    }
+    const Json* read_owner = owner != trial.system_attrs.end() ? &owner->second : nullptr;
+    if (!storage->set_trial_state_values(trial.id, to, values, read_owner)) {
+      throw std::runtime_error(fmt::format(
+          "trial {} was finished or taken over by another process just now", trial.number));
+    }
+    std::cout << fmt::format("trial {} is {}{}\n", trial.number, trial_state_name(to),
+                             values.empty() ? "" : " with values " + values_cell(values, "{}"));
+    return true;
+  });
 }
 
 // The study command: --config FILE with --trials N, --timeout TIME or both (else usage, exit 2).

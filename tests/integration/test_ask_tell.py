@@ -222,6 +222,29 @@ class AskTellTest(TempDirTest):
             if t["state"] == "RUNNING":
                 self.assertEqual(set(t["params"]), {"x", "y", "kind"})
 
+    def test_ctrl_c_during_a_tell_says_it_was_not_told(self):
+        """Ctrl-C while tell waits for a locked database: the trial stays RUNNING and hpt says
+        so, exit 130 (a second Ctrl-C gives up the wait); it used to end silently."""
+        number = self.ask()["number"]
+        lock = sqlite3.connect(self.db, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")  # A writer holds the database: the tell waits.
+        proc = subprocess.Popen([HPT, "tell", self.db, "--trial-number", str(number), "--values", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(proc.kill)
+        time.sleep(1.5)
+        for _ in range(2):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+        out, err = proc.communicate(timeout=30)
+        lock.execute("ROLLBACK")
+        lock.close()
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(err, f"hpt: stopped by a signal; trial {number} was not told\n")
+        self.assertEqual(out, "")
+        self.assertEqual(trials_json(self.db)[number]["state"], "RUNNING")
+        proc = self.tell("--trial-number", str(number), "--values", "1")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
     def test_an_exhausted_grid_asks_nothing(self):
         cfg = write_config(self.dir, f"""\
             study: {{name: g, storage: {self.db}, sampler: {{type: grid}}, pruner: {{type: none}}}}
