@@ -41,6 +41,16 @@ class SqliteRow final : public SqlRow {
 class SqliteDialect final : public SqlDialect {
  public:
   explicit SqliteDialect(SQLite::Database db) : m_db(std::move(db)) {}
+  // A writer folds its write-ahead log into the database file as it closes (as far as open
+  // readers allow, without waiting for them): SQLite does so only when the last connection
+  // closes, so a run that ended under an open dashboard left its last commits in -wal alone,
+  // unseen by a copy of the .db file.
+  ~SqliteDialect() override {
+    if (sqlite3_db_readonly(m_db.getHandle(), "main") == 0) {
+      sqlite3_wal_checkpoint_v2(m_db.getHandle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+    }
+  }
 
   void begin(bool write) override { m_db.exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
   void commit() override { m_db.exec("COMMIT"); }

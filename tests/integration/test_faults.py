@@ -472,6 +472,29 @@ search_space:
 
 
 class StorageFaultTest(TempDirTest):
+    def test_a_run_ended_under_an_open_reader_leaves_its_trials_in_the_db_file(self):
+        """A dashboard (any reader) open when a run ends: the run's commits are in the .db file
+        itself, not only in its -wal, so a copy of the .db alone (cp, scp) holds every trial and
+        none RUNNING. SQLite folds the log back only when its last connection closes."""
+        cfg = quadratic_config(self.dir)
+        db = os.path.join(self.dir, "study.db")
+        run_hpt("--config", cfg, "--trials", "1", check=True)
+        reader = sqlite3.connect(db, isolation_level=None)
+        try:
+            reader.execute("SELECT COUNT(*) FROM trials").fetchall()  # Open, in no transaction.
+            run_hpt("--config", cfg, "--trials", "6", check=True)
+            self.assertTrue(os.path.exists(db + "-wal"))
+            copy = os.path.join(self.dir, "copy.db")
+            shutil.copyfile(db, copy)  # The .db file alone, as `cp study.db` takes it.
+        finally:
+            reader.close()
+        con = sqlite3.connect(copy)
+        try:
+            states = dict(con.execute("SELECT state, COUNT(*) FROM trials GROUP BY state").fetchall())
+        finally:
+            con.close()
+        self.assertEqual(states, {"COMPLETE": 6})
+
     def test_read_only_database(self):
         """A read-only database: one-line error, file untouched, still readable."""
         cfg = quadratic_config(self.dir)
