@@ -140,18 +140,22 @@ void refuse_empty_values(CLI::App& app) {
   }
 }
 
+int parse_int_flag(const std::string& name, const std::string& text, int low, int high) {
+  int64_t v = 0;
+  if (parse_decimal_int(text, v) != IntText::ok || v < low || v > high) {
+    throw CLI::ValidationError(
+        name, fmt::format("expected a whole number in [{}, {}], but got '{}'", low, high,
+                          terminal_text(text)));
+  }
+  return static_cast<int>(v);
+}
+
 CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
                             const std::string& help) {
   auto* option = app.add_option_function<std::string>(
       name,
       [&target, name, low, high](const std::string& text) {
-        int64_t v = 0;
-        if (parse_decimal_int(text, v) != IntText::ok || v < low || v > high) {
-          throw CLI::ValidationError(
-              name, fmt::format("expected a whole number in [{}, {}], but got '{}'", low, high,
-                                terminal_text(text)));
-        }
-        target = static_cast<int>(v);
+        target = parse_int_flag(name, text, low, high);
       },
       help);
   return option->type_name("INT");

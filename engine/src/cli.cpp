@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -180,8 +181,9 @@ OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::
 
 }  // namespace
 
-int run_study_command(const std::string& config_file, int trials, std::optional<double> time_budget,
-                      int jobs, const std::string& storage_url, const std::string& study) {
+int run_study_command(const std::string& config_file, int trials, bool more_trials,
+                      std::optional<double> time_budget, int jobs, const std::string& storage_url,
+                      const std::string& study) {
   const StopSignals signals;  // From the start: a signal while the study opens stops it too.
   std::optional<OpenedStudy> opened;
   try {
@@ -198,6 +200,7 @@ int run_study_command(const std::string& config_file, int trials, std::optional<
   }
   OpenedStudy& s = *opened;
   s.options.trials = trials;
+  s.options.more_trials = more_trials;
   s.options.time_budget = time_budget;
   s.options.interactive = ::isatty(STDOUT_FILENO) != 0;
   return run_study(s.config, *s.storage, s.options, std::cout);
@@ -441,6 +444,7 @@ namespace {
 struct CommandLine {
   std::string config_file, storage_url, study;
   int trials = 0;
+  bool more_trials = false;       // --trials +K.
   std::optional<double> timeout;  // Seconds.
   int jobs = 0;
   std::string db, format = "table";
@@ -462,8 +466,27 @@ struct CommandLine {
 // The study command's flags: --config, --trials, --timeout, --jobs, --storage, --study.
 void add_study_flags(CLI::App& app, CommandLine& cl) {
   app.add_option("--config", cl.config_file, "Study config (hpt_config.yaml)");
-  add_int_option(app, "--trials", cl.trials, 1, std::numeric_limits<int>::max(),
-                 "Total finished (COMPLETE + PRUNED) trials the study should have");
+  app.add_option_function<std::string>(
+         "--trials",
+         [&cl](const std::string& text) {
+           // "+K": K more than the study has finished when the run starts.
+           cl.more_trials = !text.empty() && text[0] == '+';
+           const std::string count = cl.more_trials ? text.substr(1) : text;
+           try {
+             if (count.empty() || std::isdigit(static_cast<unsigned char>(count[0])) == 0) {
+               throw CLI::ValidationError("--trials", "not a number");
+             }
+             cl.trials = parse_int_flag("--trials", count, 1, std::numeric_limits<int>::max());
+           } catch (const CLI::ValidationError&) {
+             throw CLI::ValidationError(
+                 "--trials", fmt::format("expected N (the study's total of finished trials) or "
+                                         "+K (K more than it has), each in [1, {}], but got '{}'",
+                                         std::numeric_limits<int>::max(), terminal_text(text)));
+           }
+         },
+         "Total finished (COMPLETE + PRUNED) trials the study should have; +K: K more than it "
+         "has now")
+      ->type_name("N|+K");
   app.add_option_function<std::string>(
          "--timeout",
          [&cl](const std::string& text) {
@@ -995,7 +1018,7 @@ int run_study_flags(const CLI::App& app, const CommandLine& cl) {
     return 2;
   }
   return run_study_command(cl.config_file, cl.trials > 0 ? cl.trials : k_unbounded_trials,
-                           cl.timeout, cl.jobs, cl.storage_url, cl.study);
+                           cl.more_trials, cl.timeout, cl.jobs, cl.storage_url, cl.study);
 }
 
 // Runs the command that was parsed (a registrar's ran in its callback already).

@@ -1557,6 +1557,10 @@ int Orchestrator::run() {
   preflight();
   open_study();
   m_done_at_start = done_trials();
+  if (m_options.more_trials) {
+    m_options.trials = static_cast<int>(std::min<int64_t>(
+        int64_t{m_done_at_start} + m_options.trials, std::numeric_limits<int>::max()));
+  }
   if (m_options.time_budget) {
     m_deadline = m_workers.now() + std::chrono::duration_cast<Duration>(
                                        std::chrono::duration<double>(*m_options.time_budget));

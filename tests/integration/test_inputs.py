@@ -89,12 +89,28 @@ class CliIntegerTest(TempDirTest):
         self.assertEqual(con.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone()[0], 10)
         con.close()
 
+    def test_trials_plus_k_runs_k_more(self):
+        """--trials +K: K more finished trials than the study has when the run starts (it was read
+        as the total K: `+3` on a study of 4 said "4 of 3 trials finished: nothing to run")."""
+        cfg = self.config()
+        self.assertEqual(hpt("--config", cfg, "--trials", "4", timeout=120).returncode, 0)
+        proc = hpt("--config", cfg, "--trials", "+3", timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("4 of 7 trials finished, resuming", proc.stdout)
+        con = sqlite3.connect(f"{self.dir}/s.db")
+        try:
+            self.assertEqual(con.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone()[0], 7)
+        finally:
+            con.close()
+
     def test_bad_integers_are_refused_naming_the_flag(self):
         """Junk, negative, hex, fractions and overflow: one line naming the flag, exit 2, nothing created."""
         cfg = self.config()
         for flag, value in [("--trials", "abc"), ("--trials", "-5"), ("--trials", "0x10"), ("--trials", "1.5"),
                             ("--trials", "4294967297"), ("--trials", "99999999999999999999999"),
-                            ("--trials", "0"), ("--jobs", "0"), ("--jobs", "100000"), ("--jobs", "2x")]:
+                            ("--trials", "0"), ("--trials", "+0"), ("--trials", "++3"), ("--trials", "+-3"),
+                            ("--trials", "+"), ("--trials", "+ 3"),
+                            ("--jobs", "0"), ("--jobs", "100000"), ("--jobs", "2x")]:
             with self.subTest(flag=flag, value=value):
                 proc = hpt("--config", cfg, "--trials", "3", flag, value) if flag == "--jobs" else \
                     hpt("--config", cfg, flag, value)

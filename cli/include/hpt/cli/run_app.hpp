@@ -38,8 +38,11 @@ int with_error_policy(const std::function<int()>& body, const MessageFilter& fil
 // parse_app applies it.
 void refuse_empty_values(CLI::App& app);
 
-// Adds the integer option name to app: decimal only ("0010" is 10, never octal 8), within
-// [low, high]; anything else fails parsing with one line naming the flag and the value.
+// The value of integer flag name: text in decimal only ("0010" is 10, never octal 8), within
+// [low, high]; anything else throws CLI::ValidationError, one line naming the flag and text.
+int parse_int_flag(const std::string& name, const std::string& text, int low, int high);
+
+// Adds the integer option name to app, read by parse_int_flag.
 CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
                             const std::string& help);
 

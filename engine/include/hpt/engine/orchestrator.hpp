@@ -22,6 +22,8 @@ struct RunOptions {
   // The study's total of finished (COMPLETE + PRUNED) trials; k_unbounded_trials: none (hpt
   // --timeout without --trials).
   int trials = 0;
+  // trials counts from the study's finished trials when the run starts (--trials +K).
+  bool more_trials = false;
   // --timeout: seconds after which this run starts no trial; the running ones finish (Optuna's
   // optimize(timeout=...)). Time stopped (Ctrl-Z) does not count, as for objective.timeout.
   std::optional<double> time_budget;
