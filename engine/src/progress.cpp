@@ -16,6 +16,9 @@ std::string Progress::format_duration(double s) {
   if (!std::isfinite(s) || s < 0) {
     return "?";
   }
+  if (s > 0 && s < 0.995) {  // A quick trial is not "0s".
+    return fmt::format("{:.2g}s", s);
+  }
   auto total = static_cast<long long>(std::llround(s));
   if (total >= 3600) {
     return fmt::format("{}h{:02}m", total / 3600, (total % 3600) / 60);

@@ -15,6 +15,10 @@ TEST_CASE("progress: durations", "[progress]") {
   CHECK(Progress::format_duration(12.4) == "12s");
   CHECK(Progress::format_duration(185) == "3m05s");
   CHECK(Progress::format_duration(3725) == "1h02m");
+  CHECK(Progress::format_duration(0.1734) == "0.17s");  // Quick trials read "(0s)".
+  CHECK(Progress::format_duration(0.04) == "0.04s");
+  CHECK(Progress::format_duration(0.996) == "1s");
+  CHECK(Progress::format_duration(0) == "0s");
 }
 
 // Off a terminal, every event is one plain line and best tracks the direction.

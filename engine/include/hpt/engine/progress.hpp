@@ -44,7 +44,7 @@ class Progress {
   // log looked for in model_folders too).
   void summary(const std::vector<FrozenTrial>& complete, const std::vector<Direction>& directions,
                const std::vector<std::string>& model_folders = {});
-  // "1h02m", "3m05s", "12s".
+  // "1h02m", "3m05s", "12s"; under a second two digits, "0.17s".
   static std::string format_duration(double seconds);
   // A time budget as given: "2.5s" under a minute, else as format_duration.
   static std::string format_budget(double seconds);
