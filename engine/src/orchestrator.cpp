@@ -325,6 +325,10 @@ class Orchestrator {
   // ask_trial's work: the study opened, its next trial claimed without owner, sampled and
   // published.
   FrozenTrial ask(const std::function<void(const FrozenTrial&)>& publish);
+  // Throws std::runtime_error naming the study when it is gone from the database (hpt
+  // delete-study) or its id now names another study (SQLite hands deleted ids out again):
+  // nothing more of this run may be written. At most once a second unless now.
+  void check_study_kept(bool now = false);
 
  private:
   // Checks what can be checked before a study or trial is created: the study name,
@@ -423,10 +427,6 @@ class Orchestrator {
   // Whether trial id is still RUNNING under this process's claim (nobody finished or took it).
   bool still_ours(int64_t trial_id);
   int done_trials();
-  // Throws std::runtime_error naming the study when it is gone from the database (hpt
-  // delete-study) or its id now names another study (SQLite hands deleted ids out again):
-  // nothing more of this run may be written. At most once a second unless now.
-  void check_study_kept(bool now = false);
   // Whether --timeout's budget is spent: no trial starts from then on.
   bool past_deadline() const { return m_deadline && m_workers.now() >= *m_deadline; }
   // The study's end once its time budget is spent and its trials here have finished.
@@ -1048,6 +1048,7 @@ void Orchestrator::store_steps(Running& r) {
       // stops in one line, and the next run re-runs its trials (they were recorded FAIL).
       throw;
     }
+    check_study_kept(true);          // Its study deleted meanwhile (delete-study --force): said so.
     r.pruned = false;                // Whatever was decided, the trial fails.
     r.stop_reason = fmt::format("storing {} failed: {}", what, e.what());
     terminate(r);
@@ -1182,7 +1183,13 @@ void Orchestrator::finish(Running& r, const WorkerResult& worker) {
   bool stored = false;
   try {
     stored = store_outcome(r, worker, o);
-  } catch (const StorageError&) {
+  } catch (const StorageError& e) {
+    // A database gone for good stops the run at once (asking it again would wait again); a
+    // deleted study is said as such.
+    if (e.database_wide()) {
+      throw;
+    }
+    check_study_kept(true);
     if (still_ours(r.trial.id)) {  // Another process finished it between our writes.
       throw;
     }
@@ -1705,8 +1712,11 @@ namespace {
 int run_guarded(Orchestrator& o, std::ostream& out) {
   try {
     return o.run();
-  } catch (const StorageError&) {
+  } catch (const StorageError& e) {
     if (g_stop_signals.load() == 0) {
+      if (!e.database_wide()) {
+        o.check_study_kept(true);  // A write refused because the study was deleted: said so.
+      }
       throw;
     }
     out << "\nhpt: interrupted while waiting for the database (locked by another process, or "

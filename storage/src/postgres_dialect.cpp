@@ -207,6 +207,13 @@ class PostgresDialect final : public SqlDialect {
     // ISO datetimes ("2024-01-02 03:04:05.678901"), as parse_datetime reads them.
     pqxx::nontransaction tx(*conn);
     tx.exec("SET DateStyle = 'ISO, YMD'");
+    // Whatever the role's or database's defaults: a transaction sees what was committed before
+    // each statement, so the one that waited for the study's advisory lock reads its previous
+    // holder's trials (REPEATABLE READ took the snapshot before the lock was granted, and two
+    // processes gave out the same trial numbers); lock_timeout alone bounds each wait (a
+    // statement_timeout of 100 ms cut them short).
+    tx.exec("SET default_transaction_isolation = 'read committed'");
+    tx.exec("SET statement_timeout = 0");
     tx.exec(fmt::format("SET lock_timeout = '{}s'", k_lock_timeout_s));
     if (m_read_only) {
       tx.exec("SET default_transaction_read_only = on");

@@ -214,10 +214,11 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
         // A server gone for longer than the wait, or a stop signal while it is gone (what
         // the stop would write cannot be written; the next run re-runs RUNNING trials).
         if (now - *lost_since > m_outage_wait || g_stop_signals.load() > 0) {
-          fail(
-              fmt::format("cannot {}: lost the connection to the database ({}) and could not "
-                          "reconnect within {} s",
-                          what, m_db->describe(e), m_outage_wait.count()));
+          // Every later call would wait as long again: the whole database is gone.
+          fail(fmt::format("cannot {}: lost the connection to the database ({}) and could not "
+                           "reconnect within {} s",
+                           what, m_db->describe(e), m_outage_wait.count()),
+               /*database_wide=*/true);
         }
         if (!noted && m_outage_note && attempt >= 2) {
           noted = true;

@@ -1595,3 +1595,22 @@ TEST_CASE("orchestrator (scripted): a study deleted while it runs", "[orchestrat
   CHECK(s->list_studies()[0].id == reused_id);  // The id was handed out again.
   CHECK(s->get_all_trials(reused_id).empty());
 }
+
+// Deleted while a trial runs, before the periodic check sees it: the trial's refused writes are
+// said as the deleted study (it said "no trial with id 1").
+TEST_CASE("orchestrator (scripted): a study deleted under a running trial",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir);
+  FakeWorkerSet set([&](const WorkerSpec& spec) {
+    if (trial_number(spec) == 0) {
+      auto other = open_storage(c.storage);
+      other->delete_study(other->find_study("s")->id);  // As delete-study --force does.
+    }
+    return hpt::test::reports_steps({3, 2, 1});
+  });
+  CHECK_THROWS_WITH(run_fake(c, 3, set),
+                    "study 's' was deleted from " + c.storage +
+                        " while this run went on (hpt delete-study?); nothing more of this run is "
+                        "written");
+}

@@ -144,6 +144,26 @@ print("best", s.best_value)
 """], capture_output=True, text=True)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
+    def test_a_database_defaulting_to_repeatable_read_numbers_each_trial_once(self):
+        """Two hpt at once on a database whose transactions default to REPEATABLE READ (and a
+        role's statement_timeout of 200 ms): every trial number once, exactly N. The snapshot
+        used to predate the study lock: 10 numbers in 40 were handed out twice, and the timeout
+        cut the lock waits short."""
+        admin(f"ALTER DATABASE {self.db} SET default_transaction_isolation = 'repeatable read'")
+        admin(f"ALTER DATABASE {self.db} SET statement_timeout = '200ms'")
+        n = 30
+        cfg = quadratic_config(self.dir, jobs=2)
+        args = ["--config", cfg, "--trials", str(n), "--storage", self.url]
+        procs = [self._hpt(*args) for _ in range(2)]
+        self.addCleanup(lambda: [p.kill() or p.communicate() for p in procs if p.poll() is None])
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            self.assertEqual(p.returncode, 0, out + err)
+        trials = self._trials()
+        self.assertEqual(state_counts(trials), {"COMPLETE": n})
+        numbers = [t["number"] for t in trials]
+        self.assertEqual(numbers, list(range(n)))
+
     def test_optuna_and_hpt_on_one_study_never_share_a_number(self):
         """An Optuna process and hpt adding trials to one study at once: every number once, each
         value on its own trial (hpt took only its advisory lock, Optuna the study row: both gave
