@@ -53,6 +53,7 @@ void add_dashboard_command(CLI::App& app) {
   add_int_option(*cmd, "--port", args->serve.port, 0, 65535,
                  "Port (default 8080; 0: any free port)");
   cmd->callback([args] {
+    limit_malloc_arenas();
     auto storage = open_storage(args->db, /*read_only=*/true);
     storage->set_outage_wait(k_dashboard_outage_wait, nullptr);
     Dashboard dashboard(std::move(storage), args->study,

@@ -12,6 +12,7 @@
 #include "embedded/dashboard_css.hpp"
 #include "embedded/dashboard_js.hpp"
 #include "hpt/dashboard/api.hpp"
+#include "hpt/dashboard/server.hpp"
 #include "hpt/reports/html_page.hpp"
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/model_view.hpp"
@@ -535,6 +536,7 @@ void Dashboard::start_render(Watched& w, bool compute_importance, bool first_pai
         // Drawing takes at most a tenth of the time: a running study keeps its CPU.
         w.next_render =
             SteadyClock::now() + std::max<SteadyClock::duration>(m_min_plot_interval, 9 * took);
+        release_free_memory();  // The drawing's copies are freed: give them back.
       });
 }
 

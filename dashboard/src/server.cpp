@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 
@@ -14,6 +17,20 @@
 #include "hpt/io/stop_signals.hpp"
 
 namespace hpt::dashboard {
+
+void limit_malloc_arenas() {
+#if defined(__GLIBC__)
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) {
+    mallopt(M_ARENA_MAX, 2);
+  }
+#endif
+}
+
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 bool is_loopback_host(const std::string& host) {
   if (host == "localhost" || host == "::1" || host == "[::1]") {
