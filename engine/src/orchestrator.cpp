@@ -1211,8 +1211,7 @@ void Orchestrator::finish(Running& r, const WorkerResult& worker) {
                       o.constraints);
   if (ended_after_final(r, o)) {
     m_progress.note(
-        fmt::format("trial {} keeps its final value; its worker did not exit and was "
-                    "ended: {}",
+        fmt::format("trial {} keeps its final value; its worker was ended before it exited: {}",
                     r.trial.number, r.stop_reason));
   }
 }
@@ -1320,7 +1319,7 @@ void Orchestrator::stop_all(bool immediately) {
       if (r->final && r->stop_reason.empty() &&
           !result.exit_problem.empty()) {  // Not just exiting by itself.
         r->stop_reason = fmt::format(
-            "ended by a stop signal {:.1f} s after it printed its final value without exiting",
+            "ended by a stop signal {:.1f} s after it printed its final value",
             std::chrono::duration<double>(stopped_at - *r->final_at).count());
       }
       finish(*r, result);

@@ -893,8 +893,8 @@ TEST_CASE("orchestrator (scripted): timeout after the final value", "[orchestrat
   CHECK_THAT(out, Catch::Contains("trial 0 printed its final value 30 s ago, but its worker has "
                                   "not exited (a result counts once it does; objective.timeout "
                                   "ends it)") &&
-                      Catch::Contains("trial 0 keeps its final value; its worker did not exit "
-                                      "and was ended: timed out"));
+                      Catch::Contains("trial 0 keeps its final value; its worker was ended "
+                                      "before it exited: timed out"));
 }
 
 // A NaN final value and then a hang: the trial FAILs, and its reason names both.
