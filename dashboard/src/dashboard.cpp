@@ -263,15 +263,20 @@ Dashboard::Watched& Dashboard::sync_locked(Watched& w) {
   if (!sync_due(w)) {
     return w;
   }
-  const auto& old_trials = *w.watch.trials();
-  const size_t before = old_trials.size();
+  size_t before = 0;
   // A finished trial never changes: the first one changed (its id another trial's now), or
   // fewer trials, means the study was deleted and made again between two syncs.
   std::optional<FrozenTrial> probe;
-  for (const FrozenTrial& t : old_trials) {
-    if (is_finished(t.state)) {
-      probe = t;
-      break;
+  {
+    // Held while read: before the first sync trials() makes an empty list of its own, which a
+    // reference alone let go at once (heap-use-after-free, found by ASan).
+    const auto old_trials = w.watch.trials();
+    before = old_trials->size();
+    for (const FrozenTrial& t : *old_trials) {
+      if (is_finished(t.state)) {
+        probe = t;
+        break;
+      }
     }
   }
   // Dropping our snapshot first lets the storage refresh its cache without a copy.
