@@ -27,6 +27,21 @@ def browser_missing():
     return None
 
 
+def browser_page(url, directory):
+    """dashboard_browser.js --page: what headless Chromium saw on a multi-objective page (a
+    dashboard study page or a report's file:// URL). Raises AssertionError on a failure."""
+    proc = subprocess.run(["timeout", "-k", "5", "120", "node", os.path.join(HERE, "dashboard_browser.js"),
+                           "--page", url, os.path.join(directory, "profile")],
+                          capture_output=True, text=True, env=dict(os.environ, NODE_PATH=NODE_PATH))
+    lines = proc.stdout.strip().splitlines()
+    if not lines:
+        raise AssertionError(f"no result from the browser: {proc.stderr[-2000:]}")
+    result = json.loads(lines[-1])["result"]
+    if proc.returncode != 0:
+        raise AssertionError(f"{result}\n{proc.stderr[-2000:]}")
+    return result
+
+
 class Dashboard:
     """`hpt dashboard DB --port 0` under timeout -k, stopped (SIGINT) on exit."""
 
@@ -194,16 +209,9 @@ class DashboardBrowserTest(TempDirTest):
         front = sorted(t["number"] for t in json.loads(best.stdout))
         dash = Dashboard(db)
         try:
-            proc = subprocess.run(
-                ["timeout", "-k", "5", "120", "node", os.path.join(HERE, "dashboard_browser.js"), "--page",
-                 dash.url + "studies/1", os.path.join(self.dir, "profile")],
-                capture_output=True, text=True, env=dict(os.environ, NODE_PATH=NODE_PATH))
+            result = browser_page(dash.url + "studies/1", self.dir)
         finally:
             code, _, dash_err = dash.stop()
-        lines = proc.stdout.strip().splitlines()
-        self.assertTrue(lines, proc.stderr[-2000:])
-        result = json.loads(lines[-1])["result"]
-        self.assertEqual(proc.returncode, 0, f"{result}\n{proc.stderr[-2000:]}")
         self.assertEqual(result["errors"], [])
         self.assertEqual(sorted(int(n) for n in result["front"].split(",")), front)
         self.assertEqual(result["front_marks"], len(front))

@@ -6,8 +6,8 @@ import re
 import sqlite3
 import subprocess
 
-from hpt_harness import HERE, PYTHON, TempDirTest, run_bounded, two_objective_config
-from test_dashboard import NODE_PATH, REQUIRED, browser_missing
+from hpt_harness import PYTHON, TempDirTest, run_bounded, two_objective_config
+from test_dashboard import REQUIRED, browser_missing, browser_page
 
 try:
     import optuna  # noqa: F401  (Debian's python3-optuna)
@@ -38,20 +38,6 @@ def optuna_py(code):
     if proc.returncode != 0:
         raise AssertionError(proc.stdout + proc.stderr)
     return proc.stdout
-
-
-def browser_page(url, directory):
-    """dashboard_browser.js --page: what headless Chromium saw on the multi-objective page."""
-    proc = subprocess.run(["timeout", "-k", "5", "120", "node", os.path.join(HERE, "dashboard_browser.js"),
-                           "--page", url, os.path.join(directory, "profile")],
-                          capture_output=True, text=True, env=dict(os.environ, NODE_PATH=NODE_PATH))
-    lines = proc.stdout.strip().splitlines()
-    if not lines:
-        raise AssertionError(f"no result from the browser: {proc.stderr[-2000:]}")
-    result = json.loads(lines[-1])["result"]
-    if proc.returncode != 0:
-        raise AssertionError(f"{result}\n{proc.stderr[-2000:]}")
-    return result
 
 
 def generations(db):
