@@ -8,7 +8,7 @@ import subprocess
 import unittest
 
 from hpt_harness import OBJECTIVES, PYTHON, TempDirTest, run_bounded, two_objective_config, write_config
-from test_dashboard import REQUIRED, Dashboard, browser_missing, browser_page
+from test_dashboard import REQUIRED, browser_missing, dashboard_page
 
 try:
     import optuna  # noqa: F401  (Debian's python3-optuna)
@@ -184,11 +184,7 @@ print(len(study.trials))
         infeasible = sorted({r[0] for r in rows if not feasible(r[3])})
         self.assertTrue(front and infeasible, rows)
         self.assertFalse(set(front) & set(infeasible))
-        dash = Dashboard(db)
-        try:
-            result = browser_page(dash.url + "studies/1", self.dir)
-        finally:
-            code, _, dash_err = dash.stop()
+        result, code, dash_err = dashboard_page(db, self.dir)
         self.assertEqual(result["errors"], [])
         self.assertEqual(sorted(int(n) for n in result["front"].split(",")), front)
         self.assertEqual(result["front_marks"], len(front))

@@ -64,6 +64,17 @@ class Dashboard:
         return self.proc.returncode, out, err
 
 
+def dashboard_page(db, directory):
+    """browser_page of study 1's page in `hpt dashboard db`; (result, the dashboard's exit code
+    on Ctrl-C, its stderr)."""
+    dash = Dashboard(db)
+    try:
+        result = browser_page(dash.url + "studies/1", directory)
+    finally:
+        code, _, err = dash.stop()
+    return result, code, err
+
+
 def best_value(trials):
     values = [t["value"] for t in trials if t["state"] == "COMPLETE" and t["value"] is not None]
     return min(values) if values else None
@@ -207,11 +218,7 @@ class DashboardBrowserTest(TempDirTest):
         run_hpt("--config", config, "--trials", "14", check=True)
         best = run_hpt("best", db, "--format", "json", check=True)
         front = sorted(t["number"] for t in json.loads(best.stdout))
-        dash = Dashboard(db)
-        try:
-            result = browser_page(dash.url + "studies/1", self.dir)
-        finally:
-            code, _, dash_err = dash.stop()
+        result, code, dash_err = dashboard_page(db, self.dir)
         self.assertEqual(result["errors"], [])
         self.assertEqual(sorted(int(n) for n in result["front"].split(",")), front)
         self.assertEqual(result["front_marks"], len(front))
