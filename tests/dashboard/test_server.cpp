@@ -54,7 +54,8 @@ struct ServedStudy {
 
 }  // namespace
 
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)  // ASan's allocator is not glibc's.
+// The sanitizers' allocators are not glibc's.
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 // This process's resident memory in KiB.
 static long resident_kib() {
   long pages = 0;
