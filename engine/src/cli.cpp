@@ -472,16 +472,19 @@ void add_study_flags(CLI::App& app, CommandLine& cl) {
            // "+K": K more than the study has finished when the run starts.
            cl.more_trials = !text.empty() && text[0] == '+';
            const std::string count = cl.more_trials ? text.substr(1) : text;
-           try {
-             if (count.empty() || std::isdigit(static_cast<unsigned char>(count[0])) == 0) {
-               throw CLI::ValidationError("--trials", "not a number");
-             }
-             cl.trials = parse_int_flag("--trials", count, 1, std::numeric_limits<int>::max());
-           } catch (const CLI::ValidationError&) {
-             throw CLI::ValidationError(
+           const auto refused = [&text] {
+             return CLI::ValidationError(
                  "--trials", fmt::format("expected N (the study's total of finished trials) or "
                                          "+K (K more than it has), each in [1, {}], but got '{}'",
                                          std::numeric_limits<int>::max(), terminal_text(text)));
+           };
+           if (count.empty() || std::isdigit(static_cast<unsigned char>(count[0])) == 0) {
+             throw refused();  // "+", "++3", "+-3": one sign at most.
+           }
+           try {
+             cl.trials = parse_int_flag("--trials", count, 1, std::numeric_limits<int>::max());
+           } catch (const CLI::ValidationError&) {
+             throw refused();
            }
          },
          "Total finished (COMPLETE + PRUNED) trials the study should have; +K: K more than it "

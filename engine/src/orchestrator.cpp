@@ -1048,7 +1048,6 @@ void Orchestrator::store_steps(Running& r) {
       // stops in one line, and the next run re-runs its trials (they were recorded FAIL).
       throw;
     }
-    check_study_kept(true);          // Its study deleted meanwhile (delete-study --force): said so.
     r.pruned = false;                // Whatever was decided, the trial fails.
     r.stop_reason = fmt::format("storing {} failed: {}", what, e.what());
     terminate(r);
@@ -1184,12 +1183,10 @@ void Orchestrator::finish(Running& r, const WorkerResult& worker) {
   try {
     stored = store_outcome(r, worker, o);
   } catch (const StorageError& e) {
-    // A database gone for good stops the run at once (asking it again would wait again); a
-    // deleted study is said as such.
+    // A database gone for good stops the run at once (asking it again would wait again).
     if (e.database_wide()) {
       throw;
     }
-    check_study_kept(true);
     if (still_ours(r.trial.id)) {  // Another process finished it between our writes.
       throw;
     }
@@ -1714,7 +1711,9 @@ int run_guarded(Orchestrator& o, std::ostream& out) {
   } catch (const StorageError& e) {
     if (g_stop_signals.load() == 0) {
       if (!e.database_wide()) {
-        o.check_study_kept(true);  // A write refused because the study was deleted: said so.
+        // A read or write refused because the study was deleted (delete-study --force): said so,
+        // whichever call found it first.
+        o.check_study_kept(true);
       }
       throw;
     }

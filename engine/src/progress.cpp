@@ -107,7 +107,7 @@ void Progress::finished(int number, TrialState state, std::optional<double> valu
   } else if (state == TrialState::Complete || state == TrialState::Pruned) {
     ++m_done;
   }
-  const bool feasible = !constraints || violation_of(*constraints) <= 0.0;
+  const bool feasible = !constraints || constraints_met(*constraints);
   if (state == TrialState::Complete && value && !std::isnan(*value) && feasible) {
     record_best(number, *value);
   }

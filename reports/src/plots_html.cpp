@@ -158,6 +158,15 @@ void render_summary(std::string& out, const SummaryInfo& s) {
   out += "</section>";
 }
 
+// "<n> of the <total> trials violate their constraints (grey): <consequence>." when n > 0.
+void append_infeasible_note(std::string& out, std::ptrdiff_t n, size_t total,
+                            const char* consequence) {
+  if (n > 0) {
+    append_note(out, fmt::format("{} of the {} trials violate their constraints (grey): {}.", n,
+                                 total, consequence));
+  }
+}
+
 // One optimization-history plot: the trials' values and the best value so far.
 void history_plot(std::string& out, const HistoryInfo& h, const std::vector<FrozenTrial>& trials,
                   const std::string& title, const std::string& value_label) {
@@ -199,12 +208,10 @@ void render_history(std::string& out, const HistoryInfo& h, Direction dir,
                     const std::vector<FrozenTrial>& trials) {
   out += "<section id=\"history\"><h2>Optimization history</h2>";
   append_note(out, h.note);
-  if (const auto n = std::count_if(h.points.begin(), h.points.end(),
-                                   [](const HistoryPoint& q) { return !q.feasible; })) {
-    append_note(out, fmt::format("{} of the {} trials violate their constraints (grey): the best "
-                                 "value (red line) counts only feasible ones.",
-                                 n, h.points.size()));
-  }
+  append_infeasible_note(out,
+                         std::count_if(h.points.begin(), h.points.end(),
+                                       [](const HistoryPoint& q) { return !q.feasible; }),
+                         h.points.size(), "the best value (red line) counts only feasible ones");
   if (!h.points.empty()) {
     history_plot(out, h, trials,
                  std::string("Optimization history (") +
@@ -683,12 +690,8 @@ void render_pareto(std::string& out, const ParetoInfo& p, const std::vector<Froz
   fmt::format_to(Out(out), "<section id=\"pareto\" data-front=\"{}\"><h2>Pareto front</h2>",
                  front_numbers(p, trials));
   append_note(out, p.note);
-  if (std::count(p.feasible.begin(), p.feasible.end(), false) > 0) {
-    append_note(out, fmt::format("{} of the {} trials violate their constraints (grey): they are "
-                                 "never on the front.",
-                                 std::count(p.feasible.begin(), p.feasible.end(), false),
-                                 p.feasible.size()));
-  }
+  append_infeasible_note(out, std::count(p.feasible.begin(), p.feasible.end(), false),
+                         p.feasible.size(), "they are never on the front");
   if (!p.values.empty()) {
     const std::string title =
         fmt::format("Pareto front ({} of {} trials, red)", p.front.size(), p.values.size());

@@ -35,7 +35,10 @@ std::optional<double> constraint_violation(const FrozenTrial& t) {
   return values ? std::optional<double>(violation_of(*values)) : std::nullopt;
 }
 
-bool is_feasible(const FrozenTrial& t) { return constraint_violation(t).value_or(0.0) <= 0.0; }
+bool is_feasible(const FrozenTrial& t) {
+  const auto values = trial_constraints(t);
+  return !values || constraints_met(*values);
+}
 
 bool constraints_reported(const std::vector<FrozenTrial>& trials) {
   return std::any_of(trials.begin(), trials.end(),

@@ -21,6 +21,11 @@ std::optional<std::vector<double>> trial_constraints(const FrozenTrial& t);
 // violation); 0 when every value is <= 0, i.e. feasible.
 double violation_of(const std::vector<double>& constraints);
 
+// Feasible constraint values: every one <= 0 (violation_of is 0).
+inline bool constraints_met(const std::vector<double>& constraints) {
+  return violation_of(constraints) <= 0.0;
+}
+
 // violation_of t's constraint values; std::nullopt for a trial without them.
 std::optional<double> constraint_violation(const FrozenTrial& t);
 
