@@ -102,6 +102,12 @@ class CliIntegerTest(TempDirTest):
             self.assertEqual(con.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone()[0], 7)
         finally:
             con.close()
+        # The largest K on a study that has trials: no wrap to a small or negative total; the
+        # total stops at the largest count, which is no bound, so --timeout ends the run.
+        proc = hpt("--config", cfg, "--trials", "+2147483647", "--timeout", "0.5", timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("7 trials finished, resuming", proc.stdout)
+        self.assertIn("--timeout 0.5s spent", proc.stdout)
 
     def test_bad_integers_are_refused_naming_the_flag(self):
         """Junk, negative, hex, fractions and overflow: one line naming the flag, exit 2, nothing created."""
