@@ -131,16 +131,19 @@ class StudyTest(TempDirTest):
 
     def test_gp_study_converges_with_parallel_workers(self):
         """sampler: {type: gp}: after 4 random trials the Gaussian process brings two workers near
-        the optimum of (x - 1)^2 + (y + 0.5)^2 (0.2601 at x = 1, y = 0.01, kind a; the random
-        trials' best here is 1.78), and the two never train one configuration twice (a running
-        trial counts as explored)."""
+        the optimum of (x - 1)^2 + (y + 0.5)^2 (0.2601 at x = 1, y = 0.01, kind a), and the two
+        never train one configuration twice (a running trial counts as explored). The order in
+        which two workers finish varies from run to run, so the bar holds for any history: in
+        32 trials the GP's best was at most 0.30 in 40 runs (seeds 0-19, jobs 1 and 2, idle and
+        under load), while random search got below 0.4 in 13 of 30 runs. (At 16
+        trials the GP's edge exploration left 2 seeds in 5 above 1.0: the old bar flaked.)"""
         cfg = quadratic_config(self.dir, sampler="gp", jobs=2)
-        run_hpt("--config", cfg, "--trials", "16", check=True)
+        run_hpt("--config", cfg, "--trials", "32", check=True)
         trials = trials_json(f"{self.dir}/study.db")
-        self.assertEqual(state_counts(trials), {"COMPLETE": 16})
-        self.assertLess(min(t["value"] for t in trials), 1.0)
+        self.assertEqual(state_counts(trials), {"COMPLETE": 32})
+        self.assertLess(min(t["value"] for t in trials), 0.4)
         points = {(t["params"]["x"], t["params"]["y"], t["params"]["kind"]) for t in trials}
-        self.assertEqual(len(points), 16)
+        self.assertEqual(len(points), 32)
 
     def test_placeholders_and_grid(self):
         """{name} placeholders reach the command; the grid sampler covers its grid."""
