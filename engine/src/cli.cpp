@@ -459,6 +459,7 @@ struct CommandLine {
   CLI::App* tell_cmd = nullptr;
   int trial_number = -1;
   std::vector<double> values;
+  std::vector<double> constraints;
   std::string state;
   bool skip_if_finished = false;
 };
@@ -581,6 +582,29 @@ std::optional<double> value_of_text(const std::string& text) {
   return sign * std::strtod((m[2].str() + m[3].str()).c_str(), nullptr);  // C locale.
 }
 
+// A list option of numbers (decimals, inf, -inf): --values 0.5 -inf.
+void add_numbers_option(CLI::App& cmd, const std::string& name, std::vector<double>& target,
+                        const std::string& help) {
+  cmd.add_option_function<std::vector<std::string>>(
+         name,
+         [name, &target](const std::vector<std::string>& texts) {
+           target.clear();
+           for (const auto& text : texts) {
+             const auto v = value_of_text(text);
+             if (!v) {
+               throw CLI::ValidationError(
+                   name, fmt::format("'{}' is not a number (a decimal such as 0.25, 1e-3, inf "
+                                     "or -inf)",
+                                     terminal_text(text)));
+             }
+             target.push_back(*v);
+           }
+         },
+         help)
+      ->type_name("FLOAT ...")
+      ->expected(1, CLI::detail::expected_max_vector_size);
+}
+
 // ask and tell (Optuna's CLI verbs): trials run by another program, one at a time.
 void add_ask_tell_commands(CLI::App& app, CommandLine& cl) {
   cl.ask_cmd = app.add_subcommand(
@@ -597,25 +621,10 @@ void add_ask_tell_commands(CLI::App& app, CommandLine& cl) {
   add_int_option(*cl.tell_cmd, "--trial-number", cl.trial_number, 0,
                  std::numeric_limits<int>::max(), "The trial's number (hpt ask printed it)")
       ->required();
-  cl.tell_cmd
-      ->add_option_function<std::vector<std::string>>(
-          "--values",
-          [&cl](const std::vector<std::string>& texts) {
-            cl.values.clear();
-            for (const auto& text : texts) {
-              const auto v = value_of_text(text);
-              if (!v) {
-                throw CLI::ValidationError(
-                    "--values", fmt::format("'{}' is not a number (a decimal such as 0.25, 1e-3, "
-                                            "inf or -inf)",
-                                            terminal_text(text)));
-              }
-              cl.values.push_back(*v);
-            }
-          },
-          "Its objective values, one per direction")
-      ->type_name("FLOAT ...")
-      ->expected(1, CLI::detail::expected_max_vector_size);
+  add_numbers_option(*cl.tell_cmd, "--values", cl.values,
+                     "Its objective values, one per direction");
+  add_numbers_option(*cl.tell_cmd, "--constraints", cl.constraints,
+                     "Its constraint values, each <= 0 when met (Optuna's constraints_func)");
   cl.tell_cmd
       ->add_option("--state", cl.state,
                    "complete (the default with --values), pruned (its last step's value) or fail")
@@ -984,6 +993,19 @@ int tell_command(const CommandLine& cl) {
         values = {trial.intermediate_values.at(*step)};
       }
     }
+    // Constraints, as Optuna's constraints_func stores them: for COMPLETE and PRUNED trials.
+    Json attrs = Json::object();
+    if (!cl.constraints.empty()) {
+      if (state == "fail") {
+        throw ConfigError(
+            "--constraints: a failed trial keeps no constraints (as Optuna's); leave them out");
+      }
+      if (std::any_of(cl.constraints.begin(), cl.constraints.end(),
+                      [](double v) { return std::isnan(v); })) {
+        throw ConfigError("--constraints: NaN is no constraint value (each is <= 0 when met)");
+      }
+      attrs[k_constraints_attr] = cl.constraints;
+    }
     const TrialState to = state == "complete" ? TrialState::Complete
                           : state == "pruned" ? TrialState::Pruned
                                               : TrialState::Fail;
@@ -994,12 +1016,18 @@ int tell_command(const CommandLine& cl) {
       return false;
     }
     const Json* read_owner = owner != trial.system_attrs.end() ? &owner->second : nullptr;
-    if (!storage->set_trial_state_values(trial.id, to, values, read_owner)) {
+    if (!storage->set_trial_state_values(trial.id, to, values, read_owner, &attrs)) {
       throw std::runtime_error(fmt::format(
           "trial {} was finished or taken over by another process just now", trial.number));
     }
-    std::cout << fmt::format("trial {} is {}{}\n", trial.number, trial_state_name(to),
-                             values.empty() ? "" : " with values " + values_cell(values, "{}"));
+    std::cout << fmt::format(
+        "trial {} is {}{}{}\n", trial.number, trial_state_name(to),
+        values.empty() ? "" : " with values " + values_cell(values, "{}"),
+        cl.constraints.empty()
+            ? ""
+            : fmt::format("{} constraints {} ({})", values.empty() ? " with" : " and",
+                          values_cell(cl.constraints, "{}"),
+                          constraints_met(cl.constraints) ? "feasible" : "infeasible"));
     return true;
   });
 }
@@ -1059,20 +1087,21 @@ int run_parsed(const CLI::App& app, const CommandLine& cl) {
   return run_study_flags(app, cl);
 }
 
-// `hpt tell ... --values 0.5 -inf`: a value after the first that starts with '-' but is no
-// plain number (-inf, -.5, -1e3) would be read as an option: it is passed as --values=-inf
-// (values given again add to the list).
+// `hpt tell ... --values 0.5 -inf` (or --constraints): a value after the first that starts
+// with '-' but is no plain number (-inf, -.5, -1e3) would be read as an option: it is passed
+// as --values=-inf (values given again add to the list).
 std::vector<std::string> spell_negative_values(std::vector<std::string> args) {
   if (args.size() < 2 || args[1] != "tell") {
     return args;
   }
   for (size_t i = 2; i < args.size(); ++i) {
-    if (args[i] != "--values") {
+    if (args[i] != "--values" && args[i] != "--constraints") {
       continue;
     }
+    const std::string option = args[i];
     for (size_t j = i + 1; j < args.size() && value_of_text(args[j]); ++j) {
       if (j > i + 1 && args[j][0] == '-') {
-        args[j] = "--values=" + args[j];
+        args[j] = option + "=" + args[j];
       }
     }
   }

@@ -1128,18 +1128,23 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
       m_progress.note(fmt::format("trial {}: {} (the study goes on; hpt:log_problem records it)",
                                   r.trial.number, worker.log_problem));
     }
-    m_storage.set_trial_system_attr(id, k_log_problem_attr, worker.log_problem);
+  }
+  // What explains the outcome, written in the transaction that finishes the trial: a trial
+  // another process re-claimed meanwhile gets none of it.
+  Json attrs = Json::object();
+  if (!worker.log_problem.empty()) {
+    attrs[k_log_problem_attr] = worker.log_problem;
   }
   if (worker.has_log) {
     // Absolute (m_study_dir is): readers (hpt report, the dashboard) run from anywhere.
-    const std::filesystem::path log = trial_log(r.trial.number);
-    m_storage.set_trial_system_attr(id, k_log_attr, log.lexically_normal().string());
+    attrs[k_log_attr] =
+        std::filesystem::path(trial_log(r.trial.number)).lexically_normal().string();
   }
   if (ended_after_final(r, o)) {
-    m_storage.set_trial_system_attr(id, k_ended_after_final_attr, r.stop_reason);
+    attrs[k_ended_after_final_attr] = r.stop_reason;
   }
-  if (o.constraints) {  // Before the state, as Optuna's sampler.after_trial stores them.
-    m_storage.set_trial_system_attr(id, k_constraints_attr, Json(*o.constraints));
+  if (o.constraints) {
+    attrs[k_constraints_attr] = *o.constraints;
     if (m_sampler->ignores_constraints() && !m_constraints_noted) {
       m_constraints_noted = true;
       m_progress.note(fmt::format(
@@ -1149,13 +1154,13 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
     }
   }
   if (o.state == TrialState::Fail) {
-    m_storage.set_trial_system_attr(id, k_fail_reason_attr, o.reason);
-    m_storage.set_trial_system_attr(id, k_stderr_tail_attr, trimmed_tail(worker.stderr_tail));
+    attrs[k_fail_reason_attr] = o.reason;
+    attrs[k_stderr_tail_attr] = trimmed_tail(worker.stderr_tail);
   }
   const Json owner = m_owner.to_json();
   return m_config.multi_objective()
-             ? m_storage.set_trial_state_values(id, o.state, o.values, &owner)
-             : m_storage.set_trial_state_values(id, o.state, o.value, &owner);
+             ? m_storage.set_trial_state_values(id, o.state, o.values, &owner, &attrs)
+             : m_storage.set_trial_state_values(id, o.state, o.value, &owner, &attrs);
 }
 
 void Orchestrator::count_failure(const Running& r, const std::string& reason) {

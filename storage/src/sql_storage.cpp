@@ -725,8 +725,9 @@ void SqlStorage::set_trial_intermediate_values(
 }
 
 bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
-                                        const std::vector<double>& values, const Json* owner) {
-  fail_if(state_values_problem(trial_id, state, values));
+                                        const std::vector<double>& values, const Json* owner,
+                                        const Json* system_attrs) {
+  fail_if(state_values_problem(trial_id, state, values, system_attrs));
   const std::string request = new_request_id();
   return run("finish a trial", true, [&](bool after_lost_connection) {
     if (after_lost_connection && stamped_trial(*m_db, -1, request) == trial_id) {
@@ -759,6 +760,11 @@ bool SqlStorage::set_trial_state_values(int64_t trial_id, TrialState state,
       drop_steps(*m_db, trial_id);
     }
     upsert_values(*m_db, trial_id, values);
+    if (system_attrs != nullptr) {
+      for (const auto& [key, v] : system_attrs->items()) {
+        upsert_attr(*m_db, "trial_system_attributes", trial_id, key, v);
+      }
+    }
     upsert_attr(*m_db, "trial_system_attributes", trial_id, k_request_attr, request);
     return true;
   });

@@ -42,7 +42,8 @@ std::optional<std::string> new_trial_problem(const FrozenTrial& templ) {
 }
 
 std::optional<std::string> state_values_problem(int64_t trial_id, TrialState state,
-                                                const std::vector<double>& values) {
+                                                const std::vector<double>& values,
+                                                const Json* system_attrs) {
   for (double v : values) {
     if (std::isnan(v)) {
       return fmt::format("trial id {}: a NaN value cannot be stored (make the trial FAIL)",
@@ -51,6 +52,17 @@ std::optional<std::string> state_values_problem(int64_t trial_id, TrialState sta
   }
   if (state == TrialState::Complete && values.empty()) {
     return fmt::format("trial id {}: COMPLETE needs a value", trial_id);
+  }
+  if (system_attrs != nullptr) {
+    if (!system_attrs->is_object()) {
+      return fmt::format("trial id {}: system attributes must be an object, not {}", trial_id,
+                         system_attrs->type_name());
+    }
+    for (const auto& entry : system_attrs->items()) {
+      if (auto problem = name_problem("attribute key", entry.key())) {
+        return fmt::format("trial id {}: {}", trial_id, *problem);
+      }
+    }
   }
   return std::nullopt;
 }

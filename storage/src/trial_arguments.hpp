@@ -20,10 +20,12 @@ std::optional<std::string> new_trial_problem(const FrozenTrial& templ);
 // k_max_name_chars characters (UTF-8 code points); std::nullopt when it can.
 std::optional<std::string> name_problem(const char* what, const std::string& name);
 
-// Why set_trial_state_values cannot store (state, values) (a NaN value, COMPLETE without a
-// value); std::nullopt when it can.
+// Why set_trial_state_values cannot store (state, values, system_attrs) (a NaN value,
+// COMPLETE without a value, attributes that are no object or have too long a key);
+// std::nullopt when it can.
 std::optional<std::string> state_values_problem(int64_t trial_id, TrialState state,
-                                                const std::vector<double>& values);
+                                                const std::vector<double>& values,
+                                                const Json* system_attrs = nullptr);
 
 // templ's datetime_start and datetime_complete, now where missing: start unless WAITING,
 // complete for finished states.

@@ -152,6 +152,49 @@ class AskTellTest(TempDirTest):
         self.assertEqual([t["state"] for t in trials], ["COMPLETE", "COMPLETE"])
         self.assertEqual([t["value"] for t in trials], [1.5, float("inf")])
 
+    def test_tell_stores_constraints_as_optunas_constraints_func(self):
+        """--constraints: stored with the state in one write (the system attribute `constraints`,
+        as Optuna's constraints_func), for COMPLETE and PRUNED trials; the best trial is a feasible
+        one; negative values after the first (-inf, -.5) are read as values, not options."""
+        for _ in range(3):
+            self.ask()
+        told = self.tell("--trial-number", "0", "--values", "0.1", "--constraints", "1", "-inf")
+        self.assertEqual(told.returncode, 0, told.stderr)
+        self.assertEqual(told.stdout, "trial 0 is COMPLETE with values [0.1] and constraints [1, -inf] (infeasible)\n")
+        told = self.tell("--trial-number", "1", "--values", "0.5", "--constraints", "-0.5", "-.5")
+        self.assertEqual(told.stdout, "trial 1 is COMPLETE with values [0.5] and constraints [-0.5, -0.5] (feasible)\n")
+        told = self.tell("--trial-number", "2", "--state", "pruned", "--constraints", "0")
+        self.assertEqual(told.stdout, "trial 2 is PRUNED with constraints [0] (feasible)\n")
+        trials = trials_json(self.db)
+        self.assertEqual([t.get("constraints") for t in trials], [[1, float("-inf")], [-0.5, -0.5], [0]])
+        best = run_bounded("best", self.db)
+        self.assertEqual(best.returncode, 0, best.stderr)
+        self.assertIn("best trial 1 value=0.5", best.stdout)
+        if HAVE_OPTUNA:
+            loaded = optuna.load_study(study_name="quad", storage=f"sqlite:///{self.db}")
+            self.assertEqual([t.system_attrs.get("constraints") for t in loaded.trials],
+                             [[1.0, float("-inf")], [-0.5, -0.5], [0.0]])
+
+    def test_tell_refuses_bad_constraints_and_writes_nothing(self):
+        self.ask()
+        cases = [
+            (["--state", "fail", "--constraints", "1"],
+             "--constraints: a failed trial keeps no constraints (as Optuna's); leave them out"),
+            (["--values", "1", "--constraints", "-1", "nan"],
+             "--constraints: NaN is no constraint value (each is <= 0 when met)"),
+            (["--values", "1", "--constraints", "small"], "--constraints: 'small' is not a number"),
+            (["--values", "1", "--constraints"], "--constraints"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                proc = self.tell("--trial-number", "0", *args)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+                self.assertIn(message, proc.stderr)
+        trial = trials_json(self.db)[0]
+        self.assertEqual(trial["state"], "RUNNING")
+        self.assertNotIn("constraints", trial)
+
     def test_ask_refuses_a_bad_config_and_writes_nothing(self):
         cfg = write_config(self.dir, f"""\
             study: {{name: quad, storage: {self.db}, sampler: {{type: tpee}}}}

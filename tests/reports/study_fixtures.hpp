@@ -179,7 +179,7 @@ class MemoryStorage : public Storage {
                                      const std::vector<std::pair<int64_t, double>>&) override {}
   void set_trial_user_attr(int64_t, const std::string&, const Json&) override {}
   void set_trial_system_attr(int64_t, const std::string&, const Json&) override {}
-  bool set_trial_state_values(int64_t, TrialState, const std::vector<double>&,
+  bool set_trial_state_values(int64_t, TrialState, const std::vector<double>&, const Json*,
                               const Json*) override {
     return false;
   }

@@ -506,14 +506,27 @@ inline void check_finish_by_owner(const StorageFactory& open) {
   auto c = s->claim_trial(study, 5, Json{{"pid", 1}}, nullptr);
   REQUIRE(c);
   const Json stale{{"pid", 2}};
-  CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Complete, 1.0, &stale));
+  // The attributes of a finish are written with its state or not at all.
+  const Json attrs{{"constraints", {-1.0, 0.5}}, {"fail_reason", "stale"}};
+  CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Complete, 1.0, &stale, &attrs));
   CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Waiting, std::nullopt, &stale));
   CHECK(s->get_trial(c->trial.id).state == TrialState::Running);
   CHECK(s->get_trial(c->trial.id).values.empty());
+  CHECK(s->get_trial(c->trial.id).system_attrs.count("constraints") == 0);
+  CHECK(s->get_trial(c->trial.id).system_attrs.count("fail_reason") == 0);
   const Json owner{{"pid", 1}};
-  CHECK(s->set_trial_state_values(c->trial.id, TrialState::Complete, 2.0, &owner));
+  const Json bad_attrs = Json::array({1});
+  CHECK_THROWS_AS(
+      s->set_trial_state_values(c->trial.id, TrialState::Complete, 2.0, &owner, &bad_attrs),
+      StorageError);
+  CHECK(s->get_trial(c->trial.id).state == TrialState::Running);
+  const Json kept{{"constraints", {-1.0, 0.5}}};
+  CHECK(s->set_trial_state_values(c->trial.id, TrialState::Complete, 2.0, &owner, &kept));
   CHECK(s->get_trial(c->trial.id).value == 2.0);
-  CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Fail, std::nullopt, &owner));
+  CHECK(s->get_trial(c->trial.id).system_attrs.at("constraints") == Json({-1.0, 0.5}));
+  CHECK_FALSE(
+      s->set_trial_state_values(c->trial.id, TrialState::Fail, std::nullopt, &owner, &attrs));
+  CHECK(s->get_trial(c->trial.id).system_attrs.count("fail_reason") == 0);
   // Handed back (Ctrl-C): WAITING as a trial never started, so that Optuna, picking it up,
   // does not judge its new run on the old run's steps.
   auto back = s->claim_trial(study, 5, owner, nullptr);
@@ -719,7 +732,9 @@ inline void check_lost_acknowledgements(const StorageFactory& open) {
   CHECK(open()->count_trials(study) == 2);
   faulty.lose_acks(2);
   s->set_trial_intermediate_value(c->trial.id, 0, 0.5);
-  CHECK(s->set_trial_state_values(c->trial.id, TrialState::Complete, 0.5));
+  const Json attrs{{"constraints", {-0.25}}};
+  CHECK(s->set_trial_state_values(c->trial.id, TrialState::Complete, 0.5, nullptr, &attrs));
+  CHECK(open()->get_trial(c->trial.id).system_attrs.at("constraints") == Json({-0.25}));
   CHECK_FALSE(s->set_trial_state_values(c->trial.id, TrialState::Complete, 0.5));
   // Orphan claims too: the trial is reclaimed once, by this call.
   faulty.lose_acks(1);
@@ -1006,7 +1021,7 @@ inline void check_import_study(const StorageFactory& open) {
   /* WAITING trials and orphans are claimed only below the limit. */                              \
   HPT_CONFORMANCE_CASE(backend, "claim limit for waiting and orphans",                            \
                        hpt::conformance::check_claim_limit_for_waiting_and_orphans, new_db)       \
-  /* A finish given its owner changes nothing once the trial was re-claimed. */                   \
+  /* A finish given its owner changes nothing once re-claimed; its attributes go with it. */      \
   HPT_CONFORMANCE_CASE(backend, "finish by owner", hpt::conformance::check_finish_by_owner,       \
                        new_db)                                                                    \
   /* record_heartbeat / heartbeat_age. */                                                         \

@@ -115,6 +115,24 @@ TEST_CASE("state_values_problem", "[storage][arguments]") {
         "trial id 7: a NaN value cannot be stored (make the trial FAIL)");
 }
 
+// The attributes written with a finish: an object whose keys fit Optuna's schema, or none.
+TEST_CASE("state_values_problem with system attributes", "[storage][arguments]") {
+  const Json attrs{{"constraints", {-1.0, 0.5}}, {"fail_reason", "x"}};
+  CHECK_FALSE(state_values_problem(7, TrialState::Complete, {1.0}, &attrs));
+  const Json empty = Json::object();
+  CHECK_FALSE(state_values_problem(7, TrialState::Fail, {}, &empty));
+  const Json list{1, 2};
+  CHECK(state_values_problem(7, TrialState::Fail, {}, &list) ==
+        "trial id 7: system attributes must be an object, not array");
+  const Json long_key{{std::string(k_max_name_chars + 1, 'k'), 1}};
+  const auto problem = state_values_problem(7, TrialState::Fail, {}, &long_key);
+  REQUIRE(problem);
+  CHECK(problem->rfind("trial id 7: attribute key 'kkkk", 0) == 0);
+  // The values are checked first: the same message as without attributes.
+  CHECK(state_values_problem(7, TrialState::Complete, {}, &attrs) ==
+        "trial id 7: COMPLETE needs a value");
+}
+
 // Given times are kept; a missing start is now unless WAITING, a missing completion is now
 // for finished states only.
 TEST_CASE("new_trial_times", "[storage][arguments]") {

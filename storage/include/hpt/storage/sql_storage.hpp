@@ -59,7 +59,8 @@ class SqlStorage : public Storage {
   void set_trial_system_attr(int64_t trial_id, const std::string& key, const Json& v) override;
   // Throws StorageError for a NaN value or COMPLETE without a value.
   bool set_trial_state_values(int64_t trial_id, TrialState state, const std::vector<double>& values,
-                              const Json* owner = nullptr) override;
+                              const Json* owner = nullptr,
+                              const Json* system_attrs = nullptr) override;
   // Heartbeats use the database's clock (UTC).
   void record_heartbeat(int64_t trial_id) override;
   std::optional<double> heartbeat_age(int64_t trial_id) override;

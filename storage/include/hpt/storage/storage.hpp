@@ -137,14 +137,19 @@ class Storage {
   // hands the trial back as never started: no datetime_start, no intermediate values. Returns
   // false, changing nothing, if the trial is not RUNNING (e.g. another process finished it)
   // or, when owner is given, if its k_owner_attr is not owner (another process re-claimed
-  // it). Throws StorageError for a NaN value.
+  // it). system_attrs, when given, is an object whose entries are stored as the trial's system
+  // attributes in the same transaction, only when the state changes: a trial's outcome and
+  // what explains it (constraints, a failure's reason) are written whole or not at all.
+  // Throws StorageError for a NaN value, or system_attrs that is no object or has a bad key.
   virtual bool set_trial_state_values(int64_t trial_id, TrialState state,
                                       const std::vector<double>& values,
-                                      const Json* owner = nullptr) = 0;
+                                      const Json* owner = nullptr,
+                                      const Json* system_attrs = nullptr) = 0;
   bool set_trial_state_values(int64_t trial_id, TrialState state, std::optional<double> value,
-                              const Json* owner = nullptr) {
-    return set_trial_state_values(
-        trial_id, state, value ? std::vector<double>{*value} : std::vector<double>{}, owner);
+                              const Json* owner = nullptr, const Json* system_attrs = nullptr) {
+    return set_trial_state_values(trial_id, state,
+                                  value ? std::vector<double>{*value} : std::vector<double>{},
+                                  owner, system_attrs);
   }
   virtual void record_heartbeat(int64_t trial_id) = 0;
   // Seconds since the trial's last heartbeat, std::nullopt if it never had one.
