@@ -214,6 +214,60 @@ Key<ExperimentConfig> objectives_key() {
           printer(&ExperimentConfig::objectives)};
 }
 
+// constraints: a list of at most 16 bounds {metric: <objective_metrics()>, max: v} (or min),
+// each finite; null or [] is none. A bound listed twice is refused.
+Key<ExperimentConfig> constraints_key() {
+  return {"constraints", false,
+          [](ExperimentConfig& c, const YAML::Node& n, const ConfigPath& at) {
+            if ((!n.IsSequence() && !n.IsNull()) || n.size() > 16) {
+              config_fail(at, n,
+                          "expected a list of at most 16 bounds, e.g. [{metric: inference_ms, "
+                          "max: 2.0}, {metric: val_recall_at_1, min: 0.8}]");
+            }
+            const std::vector<std::string> metrics = objective_metrics();
+            c.constraints.clear();
+            for (size_t i = 0; n.IsSequence() && i < n.size(); ++i) {
+              const ConfigPath item = at.index(i);
+              if (!n[i].IsMap()) {
+                config_fail(item, n[i], "expected {metric: NAME, max: NUMBER} (or min: NUMBER)");
+              }
+              check_keys(n[i], item, {"metric", "max", "min"});
+              if (!n[i]["metric"]) {
+                config_fail(item, n[i], "missing required key 'metric'");
+              }
+              if (static_cast<bool>(n[i]["max"]) == static_cast<bool>(n[i]["min"])) {
+                config_fail(item, n[i], "give one of max or min (for both, list two bounds)");
+              }
+              MetricBound b;
+              b.metric = read_string(n[i]["metric"], item.child("metric"));
+              if (std::find(metrics.begin(), metrics.end(), b.metric) == metrics.end()) {
+                config_fail(item.child("metric"), n[i]["metric"],
+                            fmt::format("unknown metric '{}'{}; expected one of {}", b.metric,
+                                        did_you_mean(b.metric, metrics), fmt::join(metrics, ", ")));
+              }
+              b.is_max = static_cast<bool>(n[i]["max"]);
+              const char* side = b.is_max ? "max" : "min";
+              b.limit = read_double(n[i][side], item.child(side));
+              check_range(std::isfinite(b.limit), n[i][side], item.child(side), "a finite number",
+                          fmt::format("{}", b.limit));
+              for (const MetricBound& other : c.constraints) {
+                if (other.metric == b.metric && other.is_max == b.is_max) {
+                  config_fail(item, n[i],
+                              fmt::format("a {} bound on {} is listed twice", side, b.metric));
+                }
+              }
+              c.constraints.push_back(b);
+            }
+          },
+          [](const ExperimentConfig& c) {
+            nlohmann::json out = nlohmann::json::array();
+            for (const MetricBound& b : c.constraints) {
+              out.push_back({{"metric", b.metric}, {b.is_max ? "max" : "min", b.limit}});
+            }
+            return out;
+          }};
+}
+
 template <class Config>
 std::vector<std::string> names_of(const Table<Config>& table) {
   std::vector<std::string> out;
@@ -352,6 +406,7 @@ const Table<ExperimentConfig>& experiment_table() {
       string_key<C>("lr_schedule", &C::lr_schedule, one_of({"constant", "cosine"})),
       int_key<C>("warmup_steps", &C::warmup_steps, 0),
       objectives_key(),
+      constraints_key(),
   };
   return table;
 }
@@ -497,6 +552,13 @@ std::vector<std::string> dataset_keys() { return names_of(dataset_table()); }
 std::vector<std::string> objective_metrics() {
   return {"val_roc_auc",      "test_roc_auc",  "val_recall_at_1",
           "test_recall_at_1", "embedding_dim", "inference_ms"};
+}
+
+bool reports_metric(const ExperimentConfig& config, const std::string& metric) {
+  return std::find(config.objectives.begin(), config.objectives.end(), metric) !=
+             config.objectives.end() ||
+         std::any_of(config.constraints.begin(), config.constraints.end(),
+                     [&](const MetricBound& b) { return b.metric == metric; });
 }
 
 ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& file) {

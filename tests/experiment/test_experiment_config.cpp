@@ -280,6 +280,63 @@ TEST_CASE("objectives key", "[experiment][objectives]") {
 
 // A run's folder inside a folder-layout dataset is named as a problem (its files would become
 // images); an IDX dataset's folder is not, nor a folder beside the dataset.
+// constraints: bounds on known metrics, one of max or min each, in order; every mistake is
+// named at its line and key; printing reads back the same bounds.
+TEST_CASE("constraints key", "[experiment][constraints]") {
+  CHECK(parse(k_dataset).constraints.empty());
+  CHECK(parse(k_dataset + "constraints: []\n").constraints.empty());
+  CHECK(parse(k_dataset + "constraints: ~\n").constraints.empty());
+  const auto c = parse(k_dataset +
+                       "constraints:\n"
+                       "  - {metric: inference_ms, max: 2.5}\n"
+                       "  - {metric: val_recall_at_1, min: 0.8}\n"
+                       "  - {metric: val_recall_at_1, max: 1}\n");
+  REQUIRE(c.constraints.size() == 3);
+  CHECK(c.constraints[0].metric == "inference_ms");
+  CHECK(c.constraints[0].is_max);
+  CHECK(c.constraints[0].limit == 2.5);
+  CHECK(c.constraints[0].constraint_value(3.0) == 0.5);           // Over the max: violated.
+  CHECK(c.constraints[1].constraint_value(0.9) == Approx(-0.1));  // Above the min: met.
+  CHECK_FALSE(c.constraints[1].is_max);
+  CHECK(hpt::trainer::reports_metric(c, "inference_ms"));
+  CHECK(hpt::trainer::reports_metric(c, "val_roc_auc"));  // The objective.
+  CHECK_FALSE(hpt::trainer::reports_metric(c, "test_roc_auc"));
+  const nlohmann::json printed = hpt::trainer::to_json(c);
+  CHECK(printed["constraints"] == nlohmann::json::parse(
+                                      R"([{"metric": "inference_ms", "max": 2.5},
+                                          {"metric": "val_recall_at_1", "min": 0.8},
+                                          {"metric": "val_recall_at_1", "max": 1}])"));
+  CHECK(hpt::trainer::to_json(experiment_from_json(printed, "again")) == printed);
+
+  const std::string list = k_dataset + "constraints:\n  - ";
+  CHECK(error_of(list + "{metric: inference_m, max: 2}\n") ==
+        "x.yaml:3: constraints[0].metric: unknown metric 'inference_m' (did you mean "
+        "'inference_ms'?); expected one of val_roc_auc, test_roc_auc, val_recall_at_1, "
+        "test_recall_at_1, embedding_dim, inference_ms");
+  CHECK(error_of(list + "{metric: inference_ms, maxx: 2}\n") ==
+        "x.yaml:3: constraints[0].maxx: unknown key 'maxx' (did you mean 'max'?)");
+  CHECK(error_of(list + "{metric: inference_ms}\n") ==
+        "x.yaml:3: constraints[0]: give one of max or min (for both, list two bounds)");
+  CHECK(error_of(list + "{metric: inference_ms, max: 2, min: 1}\n") ==
+        "x.yaml:3: constraints[0]: give one of max or min (for both, list two bounds)");
+  CHECK(error_of(list + "{max: 2}\n") == "x.yaml:3: constraints[0]: missing required key 'metric'");
+  CHECK_THAT(error_of(list + "{metric: inference_ms, max: fast}\n"),
+             Catch::StartsWith("x.yaml:3: constraints[0].max: expected a number"));
+  CHECK_THAT(error_of(list + "{metric: inference_ms, max: .inf}\n"),
+             Catch::StartsWith("x.yaml:3: constraints[0].max:"));
+  CHECK_THAT(error_of(list + "inference_ms\n"),
+             Catch::StartsWith("x.yaml:3: constraints[0]: expected {metric: NAME, max: NUMBER}"));
+  CHECK(error_of(list + "{metric: inference_ms, max: 2}\n  - {metric: inference_ms, max: 3}\n") ==
+        "x.yaml:4: constraints[1]: a max bound on inference_ms is listed twice");
+  CHECK_THAT(error_of(k_dataset + "constraints: {metric: inference_ms, max: 2}\n"),
+             Catch::StartsWith("x.yaml:2: constraints: expected a list of at most 16 bounds"));
+  std::string many = k_dataset + "constraints:\n";
+  for (int i = 0; i < 17; ++i) {
+    many += "  - {metric: inference_ms, max: " + std::to_string(i) + "}\n";
+  }
+  CHECK_THAT(error_of(many), Catch::Contains("constraints: expected a list of at most 16 bounds"));
+}
+
 TEST_CASE("dataset_holds_problem", "[experiment]") {
   hpt::test::TempDir tmp("holds");
   std::filesystem::create_directories(tmp.path() / "data" / "cat");

@@ -125,6 +125,24 @@ TEST_CASE("worker protocol on a tiny IDX dataset", "[worker]") {
   CHECK_FALSE(mo[3].contains("value"));
   CHECK(mo[3]["values"][1] == 8);  // embedding_dim of tiny_fixed.
   CHECK(mo[3]["values"][2].get<double>() > 0);
+  CHECK_FALSE(mo[3].contains("constraints"));  // None configured: none reported.
+
+  // Constraints: the final line reports each bound's value (met when <= 0), in order,
+  // and inference_ms is measured for a constraint alone.
+  env.params = R"({"constraints": [{"metric": "embedding_dim", "max": 6},
+                                   {"metric": "val_roc_auc", "min": 0.1},
+                                   {"metric": "inference_ms", "max": 1e9}]})";
+  std::ostringstream out_c, err_c;
+  run_worker(env, out_c, err_c);
+  const auto constrained = json_lines(out_c.str());
+  REQUIRE(constrained.back()["constraints"].size() == 3);
+  CHECK(constrained.back()["constraints"][0] == 2);  // 8 - 6: violated.
+  CHECK(constrained.back()["constraints"][1].get<double>() ==
+        Approx(0.1 - constrained.back()["value"].get<double>()));
+  CHECK(constrained.back()["constraints"][2].get<double>() < -1e8);  // Measured, far below.
+  CHECK(constrained.back()["constraints"][2].get<double>() > -1e9);
+  CHECK_THAT(err_c.str(), Catch::Contains("constraint embedding_dim <= 6: 8 (violated)"));
+  CHECK_THAT(err_c.str(), Catch::Contains("(met)"));
   env.seed = "99999999999999999999";
   CHECK_THROWS_WITH(run_worker(env, out3, err3),
                     "HPT_SEED: expected an integer >= 0, got \"99999999999999999999\"");
@@ -172,7 +190,7 @@ TEST_CASE("train, match and embed commands", "[commands]") {
   auto metrics = nlohmann::json::parse(in);
   for (const char* key :
        {"val_roc_auc", "test_roc_auc", "test_recall_at_1", "threshold", "confusion_matrix",
-        "roc_curve", "epochs", "timings", "objectives", "values"}) {
+        "roc_curve", "epochs", "timings", "objectives", "values", "constraints"}) {
     CHECK(metrics.contains(key));
   }
   for (const char* file : {"vectors.tsv", "metadata.tsv", "sprite.png", "projector_config.pbtxt",

@@ -99,6 +99,9 @@ int run_worker(const WorkerEnv& e, std::ostream& out, std::ostream& err) {
   } else {
     last["values"] = r.objective_values;  // A multi-objective trial (engine protocol).
   }
+  if (!r.constraint_values.empty()) {
+    last["constraints"] = r.constraint_values;  // Met when <= 0 (engine protocol).
+  }
   last.update({{"user_attrs",
                 {{"test_roc_auc", r.test_roc_auc},
                  {"test_recall_at_1", r.test_recall_at_1},

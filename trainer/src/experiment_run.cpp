@@ -378,7 +378,7 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   TestScores test = evaluate(head, in, test_pairs, config, loop.pair_seed, result);
 
   const auto& objectives = config.objectives;
-  if (std::find(objectives.begin(), objectives.end(), "inference_ms") != objectives.end()) {
+  if (reports_metric(config, "inference_ms")) {
     const auto t_inference = Clock::now();
     result.inference_ms = inference_ms_per_image(head, extractor, dataset.test.images);
     result.timings["inference"] = seconds_since(t_inference);
@@ -388,6 +388,13 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   result.objectives = objectives;
   for (const auto& name : objectives) {
     result.objective_values.push_back(objective_value(name, config, result));
+  }
+  for (const MetricBound& b : config.constraints) {
+    const double measured = objective_value(b.metric, config, result);
+    result.constraint_values.push_back(b.constraint_value(measured));
+    log << fmt::format("constraint {} {} {}: {:.6g} ({})\n", b.metric,
+                       b.is_max ? "<=" : ">=", b.limit, measured,
+                       result.constraint_values.back() <= 0 ? "met" : "violated");
   }
   log << fmt::format(
       "val ROC AUC {:.4f} (best epoch {}), test ROC AUC {:.4f} (raw extractor features {:.4f}, "
@@ -480,6 +487,7 @@ nlohmann::json result_to_json(const ExperimentResult& r) {
           {"history", history},
           {"objectives", r.objectives},
           {"values", r.objective_values},
+          {"constraints", r.constraint_values},
           {"inference_ms", r.inference_ms},
           {"timings", r.timings}};
 }

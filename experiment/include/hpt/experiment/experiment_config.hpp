@@ -69,6 +69,19 @@ struct LoopSettings {
                                      // pair_sample_noise.py), at 200,000 by 0.0002.
 };
 
+// A bound a run's metric must keep (a constraint of a constrained study, Optuna's
+// constraints_func): `max` keeps measured <= limit, `min` keeps measured >= limit.
+struct MetricBound {
+  std::string metric;  // One of objective_metrics().
+  bool is_max = true;
+  double limit = 0;
+  // The constraint value the worker reports: measured - limit for a max, limit - measured
+  // for a min; met when <= 0.
+  double constraint_value(double measured) const {
+    return is_max ? measured - limit : limit - measured;
+  }
+};
+
 struct ExperimentConfig : LoopSettings {
   std::string experiment_name = "experiment";
   uint64_t seed = 0;                              // Data split, pretraining; trials add their own.
@@ -93,6 +106,8 @@ struct ExperimentConfig : LoopSettings {
   // What the worker reports, in order (objective_metrics()); two or more make a
   // multi-objective trial ({"values": [...]}), one the usual {"value": v}.
   std::vector<std::string> objectives = {"val_roc_auc"};
+  // Bounds the worker reports as the trial's constraints, in order (empty: none).
+  std::vector<MetricBound> constraints;
   // Where each given key was set ("file:line: key"), by key ("device", "dataset.path"):
   // run-time checks (device, precision, loading the dataset) name it.
   std::map<std::string, std::string> origins;
@@ -124,6 +139,10 @@ std::vector<std::string> dataset_keys();
 // The metrics objectives may name: val_roc_auc (best epoch), test_roc_auc, val_recall_at_1,
 // test_recall_at_1, embedding_dim, inference_ms (milliseconds per test image, see training.hpp).
 std::vector<std::string> objective_metrics();
+
+// Whether a run of config reports metric: an objective or a constraint names it (inference_ms
+// is measured only then).
+bool reports_metric(const ExperimentConfig& config, const std::string& metric);
 
 // A range a study searches a setting over: every number in [low, high], or with a step the
 // values low + k * step up to high; integers when the values are integers (an int range).

@@ -31,11 +31,13 @@ struct ExperimentResult {
   LoopResult loop;
   nlohmann::json timings;  // Seconds per phase.
   // Milliseconds per test image from pixels to embedding on the run's device (median of
-  // timed passes); measured only when config.objectives names inference_ms, else 0.
+  // timed passes); measured only when an objective or constraint names inference_ms, else 0.
   double inference_ms = 0;
   // The values of config.objectives, in order (objective_value).
   std::vector<std::string> objectives;
   std::vector<double> objective_values;
+  // The constraint values of config.constraints, in order (MetricBound::constraint_value).
+  std::vector<double> constraint_values;
 };
 
 // The value of objective metric name (objective_metrics()) for a finished run: val_roc_auc is
