@@ -159,36 +159,41 @@ void Progress::end() { clear_line(); }
 void Progress::summary(const std::vector<FrozenTrial>& complete,
                        const std::vector<Direction>& directions,
                        const std::vector<std::string>& model_folders) {
-  const Direction direction = directions.front();
-  if (directions.size() > 1) {
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+  const std::string elapsed = format_duration(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count());
+  const bool multi = directions.size() > 1;
+  const std::vector<FrozenTrial> front =
+      multi ? best_trials(complete, directions) : std::vector<FrozenTrial>{};
+  const std::optional<size_t> best_index =
+      multi ? std::nullopt : best_trial_index(complete, directions.front());
+  if (complete.empty()) {
+    m_out << fmt::format("hpt: done in {}: no complete trial\n", elapsed);
+  } else if (multi ? front.empty() : !best_index) {
+    // Every complete trial violates its constraints (is_best_candidate).
+    m_out << fmt::format(
+        "hpt: done in {}: no feasible trial ({} COMPLETE trial{} violate{} {} constraints; see "
+        "hpt trials)\n",
+        elapsed, complete.size(), complete.size() == 1 ? "" : "s", complete.size() == 1 ? "s" : "",
+        complete.size() == 1 ? "its" : "their");
+  } else if (multi) {
     std::vector<int> numbers;
-    for (const auto& t : best_trials(complete, directions)) {
+    for (const auto& t : front) {
       numbers.push_back(t.number);
     }
     m_out << fmt::format(
-        "hpt: done in {}: {} trial{} on the Pareto front{}{} (hpt best shows them)\n",
-        format_duration(elapsed), numbers.size(), numbers.size() == 1 ? "" : "s",
-        numbers.empty() ? "" : ": ", fmt::join(numbers, ", "));
-    m_out.flush();
-    return;
-  }
-  const std::optional<size_t> best_index = best_trial_index(complete, direction);
-  const FrozenTrial* best = best_index ? &complete[*best_index] : nullptr;
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
-  if (best) {
+        "hpt: done in {}: {} trial{} on the Pareto front: {} (hpt best shows "
+        "them)\n",
+        elapsed, numbers.size(), numbers.size() == 1 ? "" : "s", fmt::join(numbers, ", "));
+  } else {
+    const FrozenTrial& best = complete[*best_index];
     m_out << terminal_text(fmt::format(
-                 "hpt: done in {}: best trial {} value={:.6g} params={}", format_duration(elapsed),
-                 best->number, *best->value,
-                 best->external_params().dump(-1, ' ', false, Json::error_handler_t::replace)))
+                 "hpt: done in {}: best trial {} value={:.6g} params={}", elapsed, best.number,
+                 *best.value,
+                 best.external_params().dump(-1, ' ', false, Json::error_handler_t::replace)))
           << "\n";
-    if (const auto model = reports::trial_model_text(*best, model_folders)) {
+    if (const auto model = reports::trial_model_text(best, model_folders)) {
       m_out << terminal_text("hpt: its model: " + *model) << "\n";
     }
-  } else {
-    m_out << fmt::format("hpt: done in {}: no complete trial\n", format_duration(elapsed));
   }
   m_out.flush();
 }

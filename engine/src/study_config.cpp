@@ -557,13 +557,22 @@ std::optional<trainer::SearchedRange> searched_range(const Distribution& dist) {
   return std::nullopt;
 }
 
-// study.directions (or direction) must give one direction per objective of the trainer.
+// study.directions (or direction) must give one direction per objective of the trainer, and
+// be given when Optuna's default (minimize) would look for the worst model.
 void check_objectives(const YAML::Node& root, const StudyConfig& c,
                       const trainer::ExperimentConfig& e) {
+  const YAML::Node study = root["study"];
+  const bool given = study && study.IsMap() && (study["direction"] || study["directions"]);
+  if (!given && e.objectives.size() == 1 && trainer::higher_is_better(e.objectives.front())) {
+    config_fail(ConfigPath{c.file, ""}.child("study"), study ? study : root,
+                fmt::format("no direction given, and Optuna's default, minimize, would look "
+                            "for the lowest {}: give direction: maximize (or direction: "
+                            "minimize, to mean it)",
+                            e.objectives.front()));
+  }
   if (e.objectives.size() == c.directions.size()) {
     return;
   }
-  const YAML::Node study = root["study"];
   const char* key = study && study.IsMap() && study["directions"] ? "directions" : "direction";
   const YAML::Node node = study && study.IsMap() ? study[key] : YAML::Node();
   config_fail(

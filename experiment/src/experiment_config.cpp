@@ -554,6 +554,10 @@ std::vector<std::string> objective_metrics() {
           "test_recall_at_1", "embedding_dim", "inference_ms"};
 }
 
+bool higher_is_better(const std::string& metric) {
+  return metric != "embedding_dim" && metric != "inference_ms";
+}
+
 bool reports_metric(const ExperimentConfig& config, const std::string& metric) {
   return std::find(config.objectives.begin(), config.objectives.end(), metric) !=
              config.objectives.end() ||

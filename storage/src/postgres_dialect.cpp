@@ -35,6 +35,24 @@ std::string first_line(const char* what) {
   return s.substr(0, s.find('\n'));
 }
 
+// Whether a failed (re)connection was the server refusing this database or role, not an
+// outage: the database was dropped or renamed, the role or its password changed, pg_hba.conf
+// shut it out. Waiting cannot mend that (a dropped database was waited for 600 s per write).
+// libpq gives a connection failure as text only, so the server's (English) messages are read.
+bool refused_by_server(const std::exception& error) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&error) == nullptr) {
+    return false;
+  }
+  const std::string what = error.what();
+  for (const char* refusal : {"does not exist", "authentication failed", "no pg_hba.conf entry",
+                              "permission denied for database", "is not currently accepting"}) {
+    if (what.find(refusal) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // libpq reads URI parameters after '?': add a connect timeout unless the user set one.
 std::string with_defaults(const std::string& url) {
   if (url.find("connect_timeout=") != std::string::npos) {
@@ -113,8 +131,9 @@ class PostgresDialect final : public SqlDialect {
       }
       return Retry{std::chrono::milliseconds(10 << m_rolled_back), false};
     }
-    if (dynamic_cast<const pqxx::broken_connection*>(&error) == nullptr &&
-        dynamic_cast<const pqxx::in_doubt_error*>(&error) == nullptr) {
+    if ((dynamic_cast<const pqxx::broken_connection*>(&error) == nullptr &&
+         dynamic_cast<const pqxx::in_doubt_error*>(&error) == nullptr) ||
+        refused_by_server(error)) {
       return std::nullopt;
     }
     // The connection was lost, perhaps after the server committed: reconnect and retry.
@@ -123,6 +142,9 @@ class PostgresDialect final : public SqlDialect {
     return Retry{std::chrono::milliseconds(std::min(100 << std::min(m_lost - 1, 6), 5000)), true};
   }
   bool refuses_all_writes(const std::exception& error) const override {
+    if (refused_by_server(error)) {
+      return true;
+    }
     const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
     if (sql == nullptr) {
       return false;

@@ -73,9 +73,9 @@ TEST_CASE("trainer_threads_note", "[device_check]") {
   const auto builtin = [](const std::string& fixed, const std::string& space) {
     std::string f = fixed;
     f.insert(1, "dataset: {format: idx, path: /}, ");
-    return hpt::parse_study_config(
-        "study: {name: s, storage: s.db}\nfixed: " + f + "\nsearch_space: " + space + "\n",
-        "cfg.yaml");
+    return hpt::parse_study_config("study: {name: s, direction: maximize, storage: s.db}\nfixed: " +
+                                       f + "\nsearch_space: " + space + "\n",
+                                   "cfg.yaml");
   };
   const std::string x = "{dropout: {type: float, low: 0, high: 0.5}}";
   CHECK(hpt::trainer_threads_note(builtin("{threads: 2}", x), 2, 2) ==

@@ -1463,7 +1463,7 @@ TEST_CASE("orchestrator: a trials folder inside a folder dataset is refused", "[
   hpt::test::TempDir dir("orch");
   std::filesystem::create_directories(dir.path() / "data" / "cat");
   const auto c = parse_study_config(
-      "study: {name: s, storage: " + (dir.path() / "data" / "s.db").string() +
+      "study: {name: s, direction: maximize, storage: " + (dir.path() / "data" / "s.db").string() +
           "}\nfixed:\n  dataset: {format: folder, path: " + (dir.path() / "data").string() +
           "}\nsearch_space:\n  margin: {type: float, low: 0.1, high: 0.5}\n",
       "t.yaml");

@@ -6,6 +6,7 @@
 
 #include "hpt/engine/progress.hpp"
 #include "hpt/storage/attribute_names.hpp"
+#include "hpt/tuner/constraints.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace hpt;
@@ -102,6 +103,48 @@ TEST_CASE("progress: summary takes an infinite best value", "[progress]") {
   complete[2].value = -std::numeric_limits<double>::infinity();
   p.summary(complete, {Direction::Minimize});
   CHECK_THAT(out.str(), Catch::Contains("best trial 1 value=-inf"));
+}
+
+// A study whose complete trials all violate their constraints has no best trial: the summary
+// says so, with one objective or several, and an empty study still says it has none.
+TEST_CASE("progress: summary of a study with no feasible trial", "[progress]") {
+  std::vector<FrozenTrial> complete(2);
+  for (int i = 0; i < 2; ++i) {
+    complete[i].number = i;
+    complete[i].state = TrialState::Complete;
+    complete[i].values = {0.5 + i, 2.0 - i};
+    complete[i].system_attrs[hpt::k_constraints_attr] = Json{0.1 * (i + 1)};
+  }
+  for (const std::vector<Direction>& directions :
+       {std::vector<Direction>{Direction::Minimize},
+        std::vector<Direction>{Direction::Minimize, Direction::Minimize}}) {
+    std::vector<FrozenTrial> trials = complete;
+    if (directions.size() == 1) {
+      for (auto& t : trials) {
+        t.value = t.values.front();
+        t.values.clear();
+      }
+    }
+    std::ostringstream out;
+    Progress p(out, false);
+    p.begin("s", directions.front(), 2, 0);
+    p.summary(trials, directions);
+    CHECK_THAT(out.str(), Catch::Contains("no feasible trial (2 COMPLETE trials violate their "
+                                          "constraints; see hpt trials)"));
+    trials[1].system_attrs[hpt::k_constraints_attr] = Json{-1.0};  // Now one is feasible.
+    std::ostringstream out2;
+    Progress p2(out2, false);
+    p2.begin("s", directions.front(), 2, 0);
+    p2.summary(trials, directions);
+    CHECK_THAT(out2.str(),
+               Catch::Contains(directions.size() == 1 ? "best trial 1 value=1.5"
+                                                      : "1 trial on the Pareto front: 1"));
+    std::ostringstream out3;
+    Progress p3(out3, false);
+    p3.begin("s", directions.front(), 2, 0);
+    p3.summary({}, directions);
+    CHECK_THAT(out3.str(), Catch::Contains("no complete trial"));
+  }
 }
 
 // Names, reasons, notes and parameters holding control characters (from a database or a

@@ -44,6 +44,12 @@ std::string error_of(const std::string& yaml) {
   return "";
 }
 
+// error_of for a built-in trainer study (yaml holds no study section): the study maximises,
+// given after yaml so that its line numbers stay as written.
+std::string builtin_error_of(const std::string& yaml) {
+  return error_of(yaml + "study: {direction: maximize}\n");
+}
+
 }  // namespace
 
 // A complete config parses into the expected values, sampler seed defaulting to study seed.
@@ -280,46 +286,49 @@ TEST_CASE("study config: built-in trainer settings as the worker merges them",
     // The value is the categorical's only choice, so every trial would get it.
     const std::string yaml = head + "  " + k.param + ": [" + k.value + "]\n";
     if (k.error.empty()) {
-      CHECK(error_of(yaml).empty());
+      CHECK(builtin_error_of(yaml).empty());
     } else {
-      CHECK_THAT(error_of(yaml), Catch::Contains(k.error));
+      CHECK_THAT(builtin_error_of(yaml), Catch::Contains(k.error));
     }
   }
   // Every categorical choice is checked, not only the first.
-  CHECK_THAT(error_of(head + "  intermediate_ff_block_units: [\"64\", \"big\"]\n"),
+  CHECK_THAT(builtin_error_of(head + "  intermediate_ff_block_units: [\"64\", \"big\"]\n"),
              Catch::Contains("cfg.yaml (fixed + search_space, intermediate_ff_block_units = "
                              "\"big\"): intermediate_ff_block_units: expected e.g. \"512-256\""));
   // A range is checked at every value it reaches: a high end beyond a ceiling would fail every
   // trial that samples near it; a limit across keys is checked with every range at its high end.
-  CHECK(error_of(head + "  embedding_dim: {type: int, low: 32, high: 100000}\n") ==
+  CHECK(builtin_error_of(head + "  embedding_dim: {type: int, low: 32, high: 100000}\n") ==
         "cfg.yaml:5: search_space.embedding_dim: the range reaches 16385, but embedding_dim must "
         "be in [2, 16384]");
-  CHECK_THAT(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
-                             "  images_per_class: {type: int, low: 2, high: 256}\n"),
+  CHECK_THAT(builtin_error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
+                                     "  images_per_class: {type: int, low: 2, high: 256}\n"),
              Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
   // Number choices too: 64 and 256 are fine alone (each with the other's first choice), not
   // together, which a sampled trial would meet.
-  CHECK_THAT(error_of(head + "  classes_per_batch: [2, 64]\n  images_per_class: [2, 256]\n"),
-             Catch::Contains("every range and number choice at its high end") &&
-                 Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
-  CHECK(error_of(head + "  classes_per_batch: [2, 64]\n  images_per_class: [128, 2]\n").empty());
+  CHECK_THAT(
+      builtin_error_of(head + "  classes_per_batch: [2, 64]\n  images_per_class: [2, 256]\n"),
+      Catch::Contains("every range and number choice at its high end") &&
+          Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
+  CHECK(builtin_error_of(head + "  classes_per_batch: [2, 64]\n  images_per_class: [128, 2]\n")
+            .empty());
   // A fixed value is judged with the searched ones at their trial values, never at a default a
   // trial cannot get (2048 x the default images_per_class 8 was refused; trials get 2 or 4).
   const std::string big =
       "fixed:\n  dataset: {format: idx, path: /}\n  classes_per_batch: 2048\n"
       "search_space:\n";
-  CHECK(error_of(big + "  images_per_class: [2, 4]\n").empty());
-  CHECK_THAT(error_of(big + "  images_per_class: [2, 8]\n"),
+  CHECK(builtin_error_of(big + "  images_per_class: [2, 4]\n").empty());
+  CHECK_THAT(builtin_error_of(big + "  images_per_class: [2, 8]\n"),
              Catch::Contains("classes_per_batch x images_per_class must be at most 8192"));
-  CHECK_THAT(error_of(big + "  embedding_dim: [8]\n"),  // Not searched: the default 8 counts.
-             Catch::StartsWith("cfg.yaml:3: classes_per_batch:"));
-  CHECK(error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
-                        "  images_per_class: {type: int, low: 2, high: 128}\n"
-                        "  dropout: {type: float, low: 0.0, high: 0.5}\n")
+  CHECK_THAT(
+      builtin_error_of(big + "  embedding_dim: [8]\n"),  // Not searched: the default 8 counts.
+      Catch::StartsWith("cfg.yaml:3: classes_per_batch:"));
+  CHECK(builtin_error_of(head + "  classes_per_batch: {type: int, low: 2, high: 64}\n"
+                                "  images_per_class: {type: int, low: 2, high: 128}\n"
+                                "  dropout: {type: float, low: 0.0, high: 0.5}\n")
             .empty());
-  CHECK(error_of(head + "  dropout: {type: float, low: 0.0, high: 1.0}\n") ==
+  CHECK(builtin_error_of(head + "  dropout: {type: float, low: 0.0, high: 1.0}\n") ==
         "cfg.yaml:5: search_space.dropout: the range reaches 1, but dropout must be in [0, 1)");
-  CHECK(error_of(head + "  dataset.image_size: [32]\n  dataset.image_sise: [1]\n") ==
+  CHECK(builtin_error_of(head + "  dataset.image_size: [32]\n  dataset.image_sise: [1]\n") ==
         "cfg.yaml:6: search_space.dataset.image_sise: 'dataset.image_sise' is not a setting of "
         "the built-in trainer (did you mean 'dataset.image_size'?)");
   CHECK(error_of("fixed:\n  dataset: {format: idx, path: /d, image_size: 32}\nsearch_space:\n"
@@ -453,31 +462,56 @@ std::vector<std::string> warnings_of(const std::string& yaml) {
 
 }  // namespace
 
+// A built-in trainer study that gives no direction while its objective is a score (an AUC, a
+// recall) is refused: Optuna's default, minimize, would look for the worst model. A cost
+// (inference_ms) or a direction given, even minimize, passes.
+TEST_CASE("study config: a built-in study's missing direction", "[config]") {
+  const std::string fixed =
+      "search_space:\n  dropout: [0.1, 0.2]\nfixed:\n  dataset: {format: idx, path: /}\n";
+  CHECK(error_of("study: {name: s}\n" + fixed) ==
+        "cfg.yaml:1: study: no direction given, and Optuna's default, minimize, would look for "
+        "the lowest val_roc_auc: give direction: maximize (or direction: minimize, to mean it)");
+  CHECK_THAT(error_of(fixed + "  objectives: [val_recall_at_1]\n"),
+             Catch::StartsWith("cfg.yaml:1: study: no direction given") &&
+                 Catch::Contains("the lowest val_recall_at_1"));
+  CHECK(error_of(fixed + "  objectives: [inference_ms]\n").empty());
+  CHECK(error_of("study: {direction: minimize}\n" + fixed).empty());
+  CHECK(error_of("study: {directions: [maximize]}\n" + fixed).empty());
+  // Two objectives and no directions: one direction per objective is asked for, as before.
+  CHECK_THAT(error_of(fixed + "  objectives: [val_roc_auc, inference_ms]\n"),
+             Catch::Contains("1 direction but fixed.objectives gives 2 objectives"));
+}
+
 // A searched range is checked at every value it reaches, not only at its ends: a hole in a
 // setting's valid values (image_size 1..15) would fail every trial that samples it.
 TEST_CASE("study config: a search range is checked at every value it reaches", "[config]") {
   const std::string head = "fixed:\n  dataset: {format: idx, path: /}\nsearch_space:\n";
-  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 0, high: 20}\n") ==
+  CHECK(builtin_error_of(head + "  dataset.image_size: {type: int, low: 0, high: 20}\n") ==
         "cfg.yaml:4: search_space.dataset.image_size: the range reaches 1, but "
         "dataset.image_size must be 0 (native) or 16 to 2048");
-  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 0, high: 32, step: 16}\n").empty());
-  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 0, high: 40, step: 20}\n").empty());
-  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 0, high: 40, step: 10}\n") ==
-        "cfg.yaml:4: search_space.dataset.image_size: the range reaches 10, but "
-        "dataset.image_size must be 0 (native) or 16 to 2048");
-  CHECK(error_of(head + "  dataset.image_size: {type: int, low: 16, high: 4096, log: true}\n") ==
+  CHECK(builtin_error_of(head + "  dataset.image_size: {type: int, low: 0, high: 32, step: 16}\n")
+            .empty());
+  CHECK(builtin_error_of(head + "  dataset.image_size: {type: int, low: 0, high: 40, step: 20}\n")
+            .empty());
+  CHECK(
+      builtin_error_of(head + "  dataset.image_size: {type: int, low: 0, high: 40, step: 10}\n") ==
+      "cfg.yaml:4: search_space.dataset.image_size: the range reaches 10, but "
+      "dataset.image_size must be 0 (native) or 16 to 2048");
+  CHECK(builtin_error_of(head +
+                         "  dataset.image_size: {type: int, low: 16, high: 4096, log: true}\n") ==
         "cfg.yaml:4: search_space.dataset.image_size: the range reaches 2049, but "
         "dataset.image_size must be 0 (native) or 16 to 2048");
-  CHECK(error_of(head + "  epochs: {type: float, low: 1, high: 3}\n") ==
+  CHECK(builtin_error_of(head + "  epochs: {type: float, low: 1, high: 3}\n") ==
         "cfg.yaml:4: search_space.epochs: epochs takes integers; search it with type: int");
-  CHECK(error_of(head + "  margin: {type: float, low: 0.1, high: 5}\n") ==
+  CHECK(builtin_error_of(head + "  margin: {type: float, low: 0.1, high: 5}\n") ==
         "cfg.yaml:4: search_space.margin: the range reaches above 4, but margin must be in (0, 4]");
-  CHECK(error_of(head + "  learning_rate: {type: float, low: 0, high: 0.1}\n") ==
+  CHECK(builtin_error_of(head + "  learning_rate: {type: float, low: 0, high: 0.1}\n") ==
         "cfg.yaml:4: search_space.learning_rate: the range reaches 0, but learning_rate must be "
         "in (0, 10)");
-  CHECK(error_of(head + "  dropout: {type: float, low: 0, high: 1, step: 0.25}\n") ==
+  CHECK(builtin_error_of(head + "  dropout: {type: float, low: 0, high: 1, step: 0.25}\n") ==
         "cfg.yaml:4: search_space.dropout: the range reaches 1, but dropout must be in [0, 1)");
-  CHECK(error_of(head + "  dropout: {type: float, low: 0, high: 0.9, step: 0.3}\n").empty());
+  CHECK(
+      builtin_error_of(head + "  dropout: {type: float, low: 0, high: 0.9, step: 0.3}\n").empty());
 }
 
 // A study name is checked where the config gives it, with its place; the same rule serves

@@ -275,6 +275,33 @@ TEST_CASE("postgres storage reconnects and retries", "[storage][postgres]") {
   CHECK(s->count_trials(study) == 2);
 }
 
+// A database dropped under an open storage is not an outage: the server answers and refuses
+// it, so the write fails at once, database-wide (the run stops), naming why; it was waited
+// for as long as the outage wait (600 s by default) on every write.
+TEST_CASE("postgres storage stops at once when its database is dropped", "[storage][postgres]") {
+  std::string base = base_url();
+  if (base.empty()) {
+    return;
+  }
+  TempDatabase db(base);
+  auto s = hpt::open_storage(db.url());
+  s->set_outage_wait(std::chrono::seconds(60), nullptr);
+  int64_t study = s->create_study("gone", hpt::Direction::Minimize);
+  auto a = s->claim_trial(study, 10, "me", nullptr);
+  REQUIRE(a);
+  hpt::postgres_execute(base, "DROP DATABASE " + db.name() + " WITH (FORCE)");
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    s->set_trial_intermediate_value(a->trial.id, 0, 1.0);
+    FAIL("a write to a dropped database succeeded");
+  } catch (const hpt::StorageError& e) {
+    CHECK(e.database_wide());
+    CHECK_THAT(e.what(), Catch::Contains("does not exist"));
+    CHECK_THAT(e.what(), Catch::Contains(db.name()));
+  }
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+}
+
 // postgresql:// and postgres:// URLs go to this backend (or say it is not built in); only
 // the password is hidden in messages.
 TEST_CASE("postgres URLs are recognized and redacted", "[storage][postgres]") {

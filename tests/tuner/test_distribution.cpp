@@ -78,6 +78,9 @@ TEST_CASE("validate refuses ranges too wide to sample", "[distribution]") {
       "exact in the stored double), but got low=9223372036854775800, high=9223372036854775807");
   CHECK_THROWS(hpt::validate(hpt::IntDistribution{INT64_MIN, 0, false, 1}));
   CHECK_THROWS(hpt::validate(hpt::IntDistribution{-top - 2, 0, false, 1}));
+  // One past 2^53 rounds to 2^53 as a double: compared as integers, it is refused.
+  CHECK_THROWS(hpt::validate(hpt::IntDistribution{0, top + 1, false, 1}));
+  CHECK_THROWS(hpt::validate(hpt::IntDistribution{-top - 1, 0, false, 1}));
   const double big = std::numeric_limits<double>::max();
   CHECK_NOTHROW(hpt::validate(hpt::FloatDistribution{-big / 2, big / 2, false, std::nullopt}));
   CHECK_NOTHROW(hpt::validate(hpt::FloatDistribution{1e308, big, false, std::nullopt}));

@@ -201,12 +201,13 @@ void validate(const Distribution& d) {
               throw std::invalid_argument(fmt::format("step must be > 0, but got step={}", i.step));
             }
             // Values are stored as doubles (Optuna's schema), exact for integers up to 2^53.
-            if (std::max(std::abs(static_cast<double>(i.low)),
-                         std::abs(static_cast<double>(i.high))) > k_max_exact_int) {
+            // Compared as integers: 2^53 + 1 rounds to 2^53 as a double and passed.
+            constexpr auto limit = static_cast<int64_t>(k_max_exact_int);
+            if (i.low < -limit || i.low > limit || i.high < -limit || i.high > limit) {
               throw std::invalid_argument(fmt::format(
                   "low and high must be within -{0}..{0} (integers beyond are not exact in the "
                   "stored double), but got low={1}, high={2}",
-                  static_cast<int64_t>(k_max_exact_int), i.low, i.high));
+                  limit, i.low, i.high));
             }
             if (i.log && i.step != 1) {
               throw std::invalid_argument("log and step cannot be used together");

@@ -140,6 +140,10 @@ std::vector<std::string> dataset_keys();
 // test_recall_at_1, embedding_dim, inference_ms (milliseconds per test image, see training.hpp).
 std::vector<std::string> objective_metrics();
 
+// Whether a higher value of metric (objective_metrics()) is better: the ROC AUCs and
+// recalls; embedding_dim and inference_ms are costs.
+bool higher_is_better(const std::string& metric);
+
 // Whether a run of config reports metric: an objective or a constraint names it (inference_ms
 // is measured only then).
 bool reports_metric(const ExperimentConfig& config, const std::string& metric);
