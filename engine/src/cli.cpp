@@ -741,8 +741,8 @@ void print_front(const StudyInfo& info, const std::vector<FrozenTrial>& front,
                  const std::string& format, const std::vector<std::string>& model_folders) {
   Json arr = Json::array();
   std::string text =
-      fmt::format("study {}: {} trials on the Pareto front of {}\n", terminal_text(info.name),
-                  front.size(), directions_text(info.directions));
+      fmt::format("study {}: {} trial{} on the Pareto front of {}\n", terminal_text(info.name),
+                  front.size(), front.size() == 1 ? "" : "s", directions_text(info.directions));
   for (const FrozenTrial& t : front) {
     arr.push_back(trial_json(t));
     text +=
@@ -1003,6 +1003,13 @@ int tell_command(const CommandLine& cl) {
       if (std::any_of(cl.constraints.begin(), cl.constraints.end(),
                       [](double v) { return std::isnan(v); })) {
         throw ConfigError("--constraints: NaN is no constraint value (each is <= 0 when met)");
+      }
+      // Read only here: a tell without constraints reads the one trial it finishes.
+      if (const std::string problem = constraints_count_problem(
+              cl.constraints.size(),
+              reader->get_all_trials(info.id, {TrialState::Complete, TrialState::Pruned}));
+          !problem.empty()) {
+        throw ConfigError("--constraints: " + problem);
       }
       attrs[k_constraints_attr] = cl.constraints;
     }

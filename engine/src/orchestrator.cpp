@@ -976,6 +976,14 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
     m_workers.log(r.worker, "[hpt: " + parsed.note + "]\n");
   }
   if (msg.constraints) {
+    if (!m_trials) {
+      refresh_trials();
+    }
+    if (const std::string problem = constraints_count_problem(msg.constraints->size(), *m_trials);
+        !problem.empty()) {
+      stop_trial(r, "protocol error: " + problem);
+      return;
+    }
     r.constraints = msg.constraints;
   }
   if (msg.kind == WorkerMessage::Kind::Final) {

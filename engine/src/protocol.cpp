@@ -165,8 +165,13 @@ std::string read_constraints(const Json& constraints, WorkerMessage& m) {
   std::vector<double> values;
   for (const Json& v : constraints) {
     if (!v.is_number() || std::isnan(v.get<double>())) {
-      return fmt::format("constraints must be numbers, not NaN (each <= 0 when met), but got {}",
-                         v.is_number() ? "NaN" : excerpt(v.dump()));
+      return v.is_number() ? std::string(
+                                 "constraints must not hold NaN (each is a number, <= 0 "
+                                 "when met)")
+                           : fmt::format(
+                                 "constraints must be numbers (each <= 0 when met), but "
+                                 "got {}",
+                                 excerpt(v.dump()));
     }
     values.push_back(v.get<double>());
   }

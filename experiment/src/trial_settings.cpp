@@ -56,6 +56,14 @@ nlohmann::json parse_units(const std::string& text, const std::string& origin) {
 }  // namespace
 
 std::string setting_problem(const std::string& name) {
+  if (name == "objectives" || name == "constraints") {
+    // What a trial is judged by: searched, each trial would be scored on its own terms (a
+    // trial drawing no constraints counted as feasible; one objective minimised as another).
+    return fmt::format(
+        "'{}' defines what the study optimises and cannot be searched; set it in "
+        "fixed",
+        name);
+  }
   const std::vector<std::string> names = setting_names();
   if (std::find(names.begin(), names.end(), name) != names.end()) {
     return "";

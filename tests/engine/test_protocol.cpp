@@ -276,10 +276,9 @@ TEST_CASE("protocol: constraints", "[protocol][constraints]") {
   CHECK(*multi.message.constraints == std::vector<double>{-3});
   CHECK_FALSE(parse_worker_line(R"({"value": 0.5})").message.constraints);
   CHECK_THAT(error_of(R"({"value": 1, "constraints": [0.1, NaN]})"),
-             Catch::Contains("constraints must be numbers, not NaN (each <= 0 when met), but got "
-                             "NaN"));
+             Catch::Contains("constraints must not hold NaN (each is a number, <= 0 when met)"));
   CHECK_THAT(error_of(R"({"value": 1, "constraints": [0.1, "0.2"]})"),
-             Catch::Contains("constraints must be numbers"));
+             Catch::Contains("constraints must be numbers (each <= 0 when met), but got \"0.2\""));
   CHECK_THAT(error_of(R"({"value": 1, "constraints": []})"),
              Catch::Contains("constraints must be a non-empty list of numbers"));
   CHECK_THAT(error_of(R"({"value": 1, "constraints": 0.5})"),

@@ -67,6 +67,11 @@ TEST_CASE("setting names", "[experiment][settings]") {
   CHECK_THAT(hpt::trainer::setting_problem("dataset.imag_size"),
              Catch::Contains("did you mean 'dataset.image_size'"));
   CHECK_FALSE(hpt::trainer::setting_problem("epochs.x").empty());
+  // What a trial is judged by is the study's, not a trial's.
+  CHECK(hpt::trainer::setting_problem("constraints") ==
+        "'constraints' defines what the study optimises and cannot be searched; set it in fixed");
+  CHECK_THAT(hpt::trainer::setting_problem("objectives"),
+             Catch::StartsWith("'objectives' defines"));
   const json fixed = {{"epochs", 3}, {"dataset", {{"image_size", 32}}}};
   CHECK(hpt::trainer::sets_setting(fixed, "epochs"));
   CHECK(hpt::trainer::sets_setting(fixed, "dataset.image_size"));

@@ -163,21 +163,27 @@ class AskTellTest(TempDirTest):
         self.assertEqual(told.stdout, "trial 0 is COMPLETE with values [0.1] and constraints [1, -inf] (infeasible)\n")
         told = self.tell("--trial-number", "1", "--values", "0.5", "--constraints", "-0.5", "-.5")
         self.assertEqual(told.stdout, "trial 1 is COMPLETE with values [0.5] and constraints [-0.5, -0.5] (feasible)\n")
-        told = self.tell("--trial-number", "2", "--state", "pruned", "--constraints", "0")
-        self.assertEqual(told.stdout, "trial 2 is PRUNED with constraints [0] (feasible)\n")
+        told = self.tell("--trial-number", "2", "--state", "pruned", "--constraints", "0", "-0.5")
+        self.assertEqual(told.stdout, "trial 2 is PRUNED with constraints [0, -0.5] (feasible)\n")
         trials = trials_json(self.db)
-        self.assertEqual([t.get("constraints") for t in trials], [[1, float("-inf")], [-0.5, -0.5], [0]])
+        self.assertEqual([t.get("constraints") for t in trials], [[1, float("-inf")], [-0.5, -0.5], [0, -0.5]])
         best = run_bounded("best", self.db)
         self.assertEqual(best.returncode, 0, best.stderr)
         self.assertIn("best trial 1 value=0.5", best.stdout)
         if HAVE_OPTUNA:
             loaded = optuna.load_study(study_name="quad", storage=f"sqlite:///{self.db}")
             self.assertEqual([t.system_attrs.get("constraints") for t in loaded.trials],
-                             [[1.0, float("-inf")], [-0.5, -0.5], [0.0]])
+                             [[1.0, float("-inf")], [-0.5, -0.5], [0.0, -0.5]])
 
     def test_tell_refuses_bad_constraints_and_writes_nothing(self):
         self.ask()
+        self.ask()
+        told = self.tell("--trial-number", "1", "--values", "1", "--constraints", "-1", "2")
+        self.assertEqual(told.returncode, 0, told.stderr)
         cases = [
+            (["--values", "1", "--constraints", "1"],
+             "--constraints: 1 constraint value, but trial 1 of the study reported 2: each trial reports "
+             "the same constraints"),
             (["--state", "fail", "--constraints", "1"],
              "--constraints: a failed trial keeps no constraints (as Optuna's); leave them out"),
             (["--values", "1", "--constraints", "-1", "nan"],

@@ -116,8 +116,22 @@ class ConstrainedStudyTest(TempDirTest):
                                "WHERE key = 'constraints'").fetchone()[0]
         finally:
             con.close()
-        self.assertIn("protocol error: constraints must be numbers, not NaN", json.loads(reason))
+        self.assertIn("protocol error: constraints must not hold NaN", json.loads(reason))
         self.assertEqual(cons, 0)
+
+    def test_a_trial_reporting_another_number_of_constraints_fails(self):
+        """Every trial reports as many constraint values as the study's first constrained trial:
+        another count is a protocol error (Optuna's NSGA-II raised on such a study), the trial
+        FAILs with no constraints stored, and the study goes on."""
+        cfg = config(self.dir, sampler="{type: random}")
+        proc = run_bounded("--config", cfg, "--trials", "4", env={"CONSTRAINED_MODE": "grow"})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        rows = trials(os.path.join(self.dir, "study.db"))
+        self.assertEqual([r[1] for r in rows], ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE", "COMPLETE"])
+        self.assertIsNone(rows[2][3])
+        self.assertTrue(all(len(r[3]) == 2 for r in rows if r[1] == "COMPLETE"), rows)
+        self.assertIn("protocol error: 3 constraint values, but trial 0 of the study reported 2: "
+                      "each trial reports the same constraints", proc.stdout + proc.stderr)
 
     def test_a_sampler_that_ignores_constraints_says_so_once(self):
         cfg = config(self.dir, sampler="{type: cmaes, n_startup_trials: 2}")

@@ -269,3 +269,20 @@ TEST_CASE("TPE searches the feasible region of a constrained study", "[constrain
   CHECK(aware >= 15);
   CHECK(aware > 2 * blind);
 }
+
+// A study's trials report one number of constraints: the first constrained trial sets it.
+TEST_CASE("constraints_count_problem", "[constraints]") {
+  std::vector<hpt::FrozenTrial> trials(3);
+  for (int i = 0; i < 3; ++i) {
+    trials[i].number = i;
+  }
+  CHECK(hpt::constraints_count_problem(5, trials).empty());  // None reported yet.
+  trials[1].system_attrs[hpt::k_constraints_attr] = hpt::Json{-1.0, 2.0};
+  trials[2].system_attrs[hpt::k_constraints_attr] = hpt::Json{1.0, 2.0};
+  CHECK(hpt::constraints_count_problem(2, trials).empty());
+  CHECK(hpt::constraints_count_problem(1, trials) ==
+        "1 constraint value, but trial 1 of the study reported 2: each trial reports the same "
+        "constraints (Optuna cannot compare trials with different numbers of them)");
+  CHECK(hpt::constraints_count_problem(3, trials).rfind("3 constraint values, but trial 1", 0) ==
+        0);
+}

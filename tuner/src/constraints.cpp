@@ -1,5 +1,7 @@
 #include "hpt/tuner/constraints.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -56,6 +58,21 @@ bool constrained_dominates(const FrozenTrial& a, const FrozenTrial& b,
     return *va == 0.0 || (*vb > 0.0 && *va < *vb);
   }
   return dominates(a.objective_values(), b.objective_values(), directions);
+}
+
+std::string constraints_count_problem(size_t count, const std::vector<FrozenTrial>& trials) {
+  for (const FrozenTrial& t : trials) {
+    if (const auto c = trial_constraints(t)) {
+      if (c->size() == count) {
+        return "";
+      }
+      return fmt::format(
+          "{} constraint value{}, but trial {} of the study reported {}: each trial reports the "
+          "same constraints (Optuna cannot compare trials with different numbers of them)",
+          count, count == 1 ? "" : "s", t.number, c->size());
+    }
+  }
+  return "";
 }
 
 }  // namespace hpt

@@ -2,7 +2,7 @@
 x >= 2 and y <= -1.5, i.e. constraints [2 - x, y + 1.5] (met when <= 0). Reports three steps,
 each with the constraint values (so a pruned trial has them), then the final value.
 CONSTRAINED_MODE=nan reports NaN as a constraint value; =none leaves them out; =violated
-reports constraints no trial meets."""
+reports constraints no trial meets; =grow reports one more constraint value in trial 2."""
 import json
 import os
 
@@ -15,6 +15,8 @@ if mode == "nan":
     constraints = [float("nan"), 0.0]
 elif mode == "violated":
     constraints = [1.0, abs(x)]
+elif mode == "grow" and int(os.environ["HPT_TRIAL_NUMBER"]) == 2:
+    constraints.append(0.0)
 extra = {} if mode == "none" else {"constraints": constraints}
 for step in range(3):
     print(json.dumps(dict({"step": step, "value": value * (3 - step)}, **extra)), flush=True)

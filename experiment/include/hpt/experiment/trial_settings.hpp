@@ -8,9 +8,10 @@
 
 namespace hpt::trainer {
 
-// "" when name can be searched or fixed: a top-level key of the experiment config
-// ("epochs") or a key of a section ("dataset.image_size"); otherwise the problem, e.g.
-// "'lerning_rate' is not a setting of the built-in trainer (did you mean 'learning_rate'?)".
+// "" when name can be searched: a top-level key of the experiment config ("epochs") or a key
+// of a section ("dataset.image_size"), but not objectives or constraints (fixed only);
+// otherwise the problem, e.g. "'lerning_rate' is not a setting of the built-in trainer (did
+// you mean 'learning_rate'?)".
 std::string setting_problem(const std::string& name);
 
 // Whether settings (a fixed section, nested) sets name, dotted names looking into sections.

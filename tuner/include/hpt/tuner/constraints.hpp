@@ -17,6 +17,12 @@ inline constexpr const char* k_constraints_attr = "constraints";
 // none (absent, null, or anything else, which Optuna could not have written).
 std::optional<std::vector<double>> trial_constraints(const FrozenTrial& t);
 
+// Why a trial may not report count constraint values in a study whose trials are trials: the
+// first trial with constraints reported another count (Optuna's NSGA-II refuses to compare
+// such trials: "Trials with different numbers of constraints cannot be compared"). Empty
+// when it may.
+std::string constraints_count_problem(size_t count, const std::vector<FrozenTrial>& trials);
+
 // How much constraint values violate the constraints: the sum of the positive ones (Optuna's
 // violation); 0 when every value is <= 0, i.e. feasible.
 double violation_of(const std::vector<double>& constraints);
