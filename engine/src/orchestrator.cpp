@@ -446,6 +446,8 @@ class Orchestrator {
   std::string m_study_dir;           // Absolute.
   bool m_log_problem_noted = false;  // A trial's log could not be written, and we said so.
   bool m_constraints_noted = false;  // The sampler ignores reported constraints, and we said so.
+  // The number of constraint values a line last reported and constraints_count_problem passed.
+  std::optional<size_t> m_constraints_count;
   // A trial's artifact folder (HPT_TRIAL_DIR): <study dir>/<number>; its log is that + ".log".
   std::string trial_dir(int number) const { return m_study_dir + "/" + std::to_string(number); }
   std::string trial_log(int number) const { return trial_dir(number) + ".log"; }
@@ -976,13 +978,19 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
     m_workers.log(r.worker, "[hpt: " + parsed.note + "]\n");
   }
   if (msg.constraints) {
-    if (!m_trials) {
-      refresh_trials();
-    }
-    if (const std::string problem = constraints_count_problem(msg.constraints->size(), *m_trials);
-        !problem.empty()) {
-      stop_trial(r, "protocol error: " + problem);
-      return;
+    // The study's trials are read only for a count not yet seen: a worker reporting
+    // constraints on every step line must not cost a pass over the study each.
+    const size_t count = msg.constraints->size();
+    if (m_constraints_count != count) {
+      if (!m_trials) {
+        refresh_trials();
+      }
+      if (const std::string problem = constraints_count_problem(count, *m_trials);
+          !problem.empty()) {
+        stop_trial(r, "protocol error: " + problem);
+        return;
+      }
+      m_constraints_count = count;
     }
     r.constraints = msg.constraints;
   }

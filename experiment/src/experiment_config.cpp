@@ -186,6 +186,29 @@ Key<ExperimentConfig> units_key(const char* name, std::vector<int64_t> Experimen
           printer(m)};
 }
 
+// The metrics a run reports, each with whether a higher value is better (the scores) or a
+// lower one (the costs): objective_metrics and higher_is_better read this one list.
+struct Metric {
+  const char* name;
+  bool higher_is_better;
+};
+constexpr Metric k_metrics[] = {
+    {"val_roc_auc", true},      {"test_roc_auc", true},   {"val_recall_at_1", true},
+    {"test_recall_at_1", true}, {"embedding_dim", false}, {"inference_ms", false},
+};
+
+// A metric name (objective_metrics()) at node; an unknown one fails with a hint and the list.
+std::string read_metric(const YAML::Node& node, const ConfigPath& at) {
+  const std::string name = read_string(node, at);
+  const std::vector<std::string> metrics = objective_metrics();
+  if (std::find(metrics.begin(), metrics.end(), name) == metrics.end()) {
+    config_fail(at, node,
+                fmt::format("unknown metric '{}'{}; expected one of {}", name,
+                            did_you_mean(name, metrics), fmt::join(metrics, ", ")));
+  }
+  return name;
+}
+
 // objectives: a non-empty list of distinct metric names (objective_metrics()), at most 16 (the
 // engine's limit on a study's objectives).
 Key<ExperimentConfig> objectives_key() {
@@ -196,15 +219,9 @@ Key<ExperimentConfig> objectives_key() {
                           "expected a list of 1 to 16 metric names, e.g. [val_roc_auc, "
                           "embedding_dim]");
             }
-            const std::vector<std::string> metrics = objective_metrics();
             c.objectives.clear();
             for (size_t i = 0; i < n.size(); ++i) {
-              const std::string name = read_string(n[i], at.index(i));
-              if (std::find(metrics.begin(), metrics.end(), name) == metrics.end()) {
-                config_fail(at.index(i), n[i],
-                            fmt::format("unknown metric '{}'{}; expected one of {}", name,
-                                        did_you_mean(name, metrics), fmt::join(metrics, ", ")));
-              }
+              const std::string name = read_metric(n[i], at.index(i));
               if (std::find(c.objectives.begin(), c.objectives.end(), name) != c.objectives.end()) {
                 config_fail(at.index(i), n[i], fmt::format("'{}' is listed twice", name));
               }
@@ -224,7 +241,6 @@ Key<ExperimentConfig> constraints_key() {
                           "expected a list of at most 16 bounds, e.g. [{metric: inference_ms, "
                           "max: 2.0}, {metric: val_recall_at_1, min: 0.8}]");
             }
-            const std::vector<std::string> metrics = objective_metrics();
             c.constraints.clear();
             for (size_t i = 0; n.IsSequence() && i < n.size(); ++i) {
               const ConfigPath item = at.index(i);
@@ -239,17 +255,10 @@ Key<ExperimentConfig> constraints_key() {
                 config_fail(item, n[i], "give one of max or min (for both, list two bounds)");
               }
               MetricBound b;
-              b.metric = read_string(n[i]["metric"], item.child("metric"));
-              if (std::find(metrics.begin(), metrics.end(), b.metric) == metrics.end()) {
-                config_fail(item.child("metric"), n[i]["metric"],
-                            fmt::format("unknown metric '{}'{}; expected one of {}", b.metric,
-                                        did_you_mean(b.metric, metrics), fmt::join(metrics, ", ")));
-              }
+              b.metric = read_metric(n[i]["metric"], item.child("metric"));
               b.is_max = static_cast<bool>(n[i]["max"]);
               const char* side = b.is_max ? "max" : "min";
-              b.limit = read_double(n[i][side], item.child(side));
-              check_range(std::isfinite(b.limit), n[i][side], item.child(side), "a finite number",
-                          fmt::format("{}", b.limit));
+              b.limit = read_double(n[i][side], item.child(side));  // Finite (decimal only).
               for (const MetricBound& other : c.constraints) {
                 if (other.metric == b.metric && other.is_max == b.is_max) {
                   config_fail(item, n[i],
@@ -550,12 +559,20 @@ std::vector<std::string> experiment_keys() { return names_of(experiment_table())
 std::vector<std::string> dataset_keys() { return names_of(dataset_table()); }
 
 std::vector<std::string> objective_metrics() {
-  return {"val_roc_auc",      "test_roc_auc",  "val_recall_at_1",
-          "test_recall_at_1", "embedding_dim", "inference_ms"};
+  std::vector<std::string> names;
+  for (const Metric& m : k_metrics) {
+    names.emplace_back(m.name);
+  }
+  return names;
 }
 
 bool higher_is_better(const std::string& metric) {
-  return metric != "embedding_dim" && metric != "inference_ms";
+  for (const Metric& m : k_metrics) {
+    if (metric == m.name) {
+      return m.higher_is_better;
+    }
+  }
+  return true;
 }
 
 bool reports_metric(const ExperimentConfig& config, const std::string& metric) {
