@@ -2,24 +2,23 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
-#include <cmath>
+#include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "hpt/engine/device_check.hpp"
 #include "hpt/engine/enqueue.hpp"
@@ -27,12 +26,12 @@
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/protocol.hpp"
+#include "hpt/engine/signal_guard.hpp"
+#include "hpt/engine/study_check.hpp"
 #include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/study_match.hpp"
 #include "hpt/engine/worker_process.hpp"
 #include "hpt/engine/worker_set.hpp"
-#include "hpt/experiment/experiment_config.hpp"
-#include "hpt/experiment/trial_settings.hpp"
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/credentials.hpp"
 #include "hpt/io/did_you_mean.hpp"
@@ -40,7 +39,6 @@
 #include "hpt/io/stop_signals.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/io/usable_cores.hpp"
-#include "hpt/io/utf8.hpp"
 #include "hpt/reports/trial_model_view.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
@@ -49,6 +47,8 @@
 #include "hpt/tuner/pruner.hpp"
 #include "hpt/tuner/rng.hpp"
 #include "hpt/tuner/sampler.hpp"
+#include "running_trial.hpp"
+#include "trial_outcome.hpp"
 
 namespace hpt {
 
@@ -64,143 +64,9 @@ constexpr auto k_linger_note_after = std::chrono::seconds(30);
 // How long after Ctrl-Z hpt waits for a SIGCONT that would cancel it (stop_if_asked).
 constexpr auto k_ctrl_z_settle = std::chrono::milliseconds(20);
 
-extern "C" void on_stop_signal(int) { g_stop_signals.fetch_add(1); }
+// How long a study waits for a lost database server before it stops (Storage::set_outage_wait).
+constexpr std::chrono::seconds k_run_outage_wait{600};
 
-// Ctrl-Z (SIGTSTP) asked the study to stop with its workers (Orchestrator::stop_if_asked),
-// unless a SIGCONT came after it (g_continued moved on since g_ctrl_z_at): `kill -TSTP; kill
-// -CONT` in a script must not leave the study stopped with nobody to continue it.
-std::atomic<bool> g_ctrl_z{false};
-std::atomic<unsigned> g_continued{0};
-std::atomic<unsigned> g_ctrl_z_at{0};
-extern "C" void on_ctrl_z(int) {
-  g_ctrl_z_at = g_continued.load();
-  g_ctrl_z = true;
-}
-extern "C" void on_continue(int) { g_continued.fetch_add(1); }
-
-// Installs the stop handlers for the lifetime of the guard: SIGINT, SIGTERM, SIGHUP (a closed
-// terminal or SSH session stops the study as Ctrl-C does; a study started under nohup, with
-// SIGHUP ignored, keeps ignoring it), SIGQUIT (Ctrl-\: it used to kill hpt and leave its
-// trials RUNNING), SIGUSR1/SIGUSR2 (a batch system's warning before its time limit) and
-// SIGALRM. They count in g_stop_signals (stop_signals.hpp). Ctrl-Z (SIGTSTP, unless
-// ignored) sets g_ctrl_z: the workers run in process groups of their own, which the terminal's
-// Ctrl-Z does not reach, so hpt stops them itself.
-}  // namespace
-
-// Guards nest: only the outermost installs the handlers, resets the count and restores them,
-// so a signal caught before the study opened (StopSignals) is still counted when it runs.
-class SignalGuard {
- public:
-  SignalGuard() {
-    if (s_depth++ > 0) {
-      return;
-    }
-    m_outer = true;
-    g_stop_signals = 0;
-    g_ctrl_z = false;
-    for (size_t i = 0; i < k_stop_signal_numbers.size(); ++i) {
-      install(i, k_stop_signal_numbers[i], on_stop_signal);
-    }
-    install(k_stop_signal_numbers.size(), SIGTSTP, on_ctrl_z);
-    install(k_stop_signal_numbers.size() + 1, SIGCONT, on_continue);
-  }
-  ~SignalGuard() {
-    --s_depth;
-    if (!m_outer || g_stop_signals > 0) {
-      return;  // Interrupted: a further Ctrl-C while hpt exits must not kill it mid-way.
-    }
-    for (size_t i = 0; i < k_count; ++i) {
-      if (m_installed[i] != 0) {
-        sigaction(m_installed[i], &m_old[i], nullptr);
-      }
-    }
-  }
-  SignalGuard(const SignalGuard&) = delete;
-  SignalGuard& operator=(const SignalGuard&) = delete;
-
- private:
-  void install(size_t i, int sig, void (*handler)(int)) {
-    struct sigaction old {};
-    sigaction(sig, nullptr, &old);
-    // Kept ignored: SIGHUP under nohup, SIGTSTP from a shell without job control.
-    if ((sig == SIGHUP || sig == SIGTSTP) && old.sa_handler == SIG_IGN) {
-      return;
-    }
-    struct sigaction sa {};
-    sa.sa_handler = handler;
-    sigemptyset(&sa.sa_mask);
-    // Each of the pair holds the other back, so their handlers run in the order they came: else
-    // a SIGCONT that came while the kernel was delivering a SIGTSTP runs first (its frame is the
-    // later one), and the stop it should cancel went ahead.
-    sigaddset(&sa.sa_mask, SIGTSTP);
-    sigaddset(&sa.sa_mask, SIGCONT);
-    sigaction(sig, &sa, &m_old[i]);
-    m_installed[i] = sig;
-  }
-
-  static constexpr size_t k_count = k_stop_signal_numbers.size() + 2;
-  static inline int s_depth = 0;  // Guards alive (one thread: the command's).
-  bool m_outer = false;
-  std::array<struct sigaction, k_count> m_old{};
-  std::array<int, k_count> m_installed{};  // The signal whose handler is at i, or 0.
-};
-
-StopSignals::StopSignals() : m_guard(std::make_unique<SignalGuard>()) {}
-StopSignals::~StopSignals() = default;
-
-bool StopSignals::caught() const { return g_stop_signals.load() > 0; }
-
-namespace {
-
-std::optional<std::string> database_file(const StudyConfig& config) {
-  return study_database_file(config.storage);
-}
-
-// <trials_dir>/<study>: trial logs <n>.log and artifact directories <n>/.
-std::string study_dir(const StudyConfig& config) {
-  return study_trials_dir(config.storage, config.name, config.trials_dir);
-}
-
-// The default trials folder <stem>_trials/ is named after the database's stem, so a.db and
-// a.sqlite beside it would share it (and overwrite each other's trial folders). The folder
-// records its database's file name in this file; another database is refused.
-constexpr const char* k_owner_file = ".hpt-database";
-
-// The default trials folder of an SQLite study and its database's file name; nullopt when the
-// study sets trials_dir or uses a server.
-std::optional<std::pair<std::filesystem::path, std::string>> default_trials_base(
-    const StudyConfig& config) {
-  const auto file = config.trials_dir.empty() ? database_file(config) : std::nullopt;
-  if (!file) {
-    return std::nullopt;
-  }
-  return std::make_pair(std::filesystem::path(study_dir(config)).parent_path(),
-                        std::filesystem::path(*file).filename().string());
-}
-
-// Why the default trials folder belongs to another database, or "".
-std::string trials_base_problem(const StudyConfig& config) {
-  const auto base = default_trials_base(config);
-  std::string recorded;
-  if (base && std::getline(std::ifstream(base->first / k_owner_file), recorded) &&
-      recorded != base->second) {
-    return fmt::format(
-        "trials folder '{}' holds the trials of the database '{}', not '{}'; give "
-        "study.trials_dir",
-        base->first.string(), recorded, base->second);
-  }
-  return "";
-}
-
-// Records the database in its default trials folder (made by now), once.
-void record_trials_base(const StudyConfig& config) {
-  if (const auto base = default_trials_base(config);
-      base && !std::filesystem::exists(base->first / k_owner_file)) {
-    std::ofstream(base->first / k_owner_file) << base->second << "\n";
-  }
-}
-
-// A study key as its trials folder records it: the string itself, any other JSON as text.
 // The hpt delete-study command that deletes study name from storage, to paste into a shell:
 // a database file's path shell-quoted (./ before a leading '-'); for a server URL, or a name or
 // path that only shows escaped (control characters), the command's words, not one to paste.
@@ -213,88 +79,9 @@ std::string delete_study_command_for(const std::string& storage, const std::stri
                      shell_word(file->rfind('-', 0) == 0 ? "./" + *file : *file), shell_word(name));
 }
 
+// A study key as its trials folder records it: the string itself, any other JSON as text.
 std::string key_text(const Json& key) {
   return key.is_string() ? key.get<std::string>() : key.dump();
-}
-
-struct Running {
-  FrozenTrial trial;
-  WorkerId worker = 0;
-  TimePoint started;
-  std::optional<WorkerMessage> final;
-  std::optional<TimePoint> final_at;  // When the final value came.
-  bool linger_noted = false;          // Said that it has not exited long after its final value.
-  std::string near_miss;  // The first line meant as a protocol line but not read as one.
-  bool line_cut = false;  // A line was longer than the protocol's limit (read as a log line).
-  bool steps_capped = false;  // It reported objective.max_steps steps; later ones are dropped.
-  bool pruned = false;
-  std::string stop_reason;  // Why hpt ended it ("timed out after 5 s"), if it did.
-  std::optional<TimePoint> term_sent;
-  std::vector<int> gpus;  // Devices it holds (study.gpus).
-  // Steps read but not stored yet: written in one transaction per batch of lines; with the
-  // user_attrs of step lines (the latest value of each key).
-  std::vector<std::pair<int64_t, double>> unstored_steps;
-  std::map<std::string, Json> unstored_attrs;
-  // The latest constraint values a line reported (stored when the trial finishes).
-  std::optional<std::vector<double>> constraints;
-};
-
-// How a trial ended, as it is stored.
-struct Outcome {
-  TrialState state = TrialState::Complete;
-  std::optional<double> value;
-  std::vector<double> values;  // A multi-objective study's COMPLETE trial.
-  std::string reason;          // Why it failed ("" unless FAIL).
-  // Its constraint values (COMPLETE and PRUNED trials that reported some, as Optuna).
-  std::optional<std::vector<double>> constraints;
-
-  void fail(std::string why) {
-    state = TrialState::Fail;
-    reason = std::move(why);
-    value.reset();
-    values.clear();
-  }
-};
-
-// Whether hpt ended r's worker after its final value, which counted (Orchestrator::outcome).
-bool ended_after_final(const Running& r, const Outcome& o) {
-  return o.state != TrialState::Fail && !r.stop_reason.empty();
-}
-
-// For a failing final value: "; then: <stop reason>" when hpt ended the worker after it (a NaN
-// printed, then a hang until objective.timeout), else "".
-std::string then_ended(const Running& r) {
-  return r.stop_reason.empty() ? "" : "; then: " + r.stop_reason;
-}
-
-std::string trimmed_tail(const std::string& s) {
-  return s.size() > 2000 ? s.substr(s.size() - 2000) : s;
-}
-
-// ": " and the last non-blank line of a worker's stderr (at most 300 bytes), or "" when it
-// wrote none: what a FAIL line says of why ("hpt: error: cfg.yaml:17: dataset.path: ...").
-std::string stderr_reason(const std::string& tail) {
-  const std::string_view line = last_nonblank_line(tail);
-  if (line.empty()) {
-    return "";
-  }
-  const std::string_view kept = utf8_prefix(line, 300);
-  return ": " + std::string(kept) + (kept.size() < line.size() ? "\u2026" : "");
-}
-
-// How long a study waits for a lost database server before it stops (Storage::set_outage_wait).
-constexpr std::chrono::seconds k_run_outage_wait{600};
-
-// A failed trial that ended within this time counts as a quick failure (backoff).
-constexpr auto k_quick_failure = std::chrono::seconds(1);
-
-// The delay before the next start after n quick failures in a row: none for the first,
-// then 10 ms doubling up to 1 s, so a worker that cannot run never spins the machine.
-Duration failure_backoff(int n) {
-  if (n < 2) {
-    return Duration::zero();
-  }
-  return milliseconds(std::min(1000, 10 << std::min(n - 2, 7)));
 }
 
 class Orchestrator {
@@ -335,6 +122,12 @@ class Orchestrator {
   // its trials folder, the built-in trainer's executable. Throws one line.
   void preflight();
   void open_study();
+  // The trials folder must be this study's (study_folder.hpp), whose key is key (std::nullopt:
+  // none yet). A folder shared by choice (study.trials_dir, a server's hpt_trials/) with
+  // another study is refused (throws). The database's own default folder (own_folder:
+  // <stem>_trials/, whose .hpt-database names this file) holding another key held the study of
+  // a database since deleted or replaced at this path: it is moved aside, nothing lost.
+  void check_trials_folder(const std::optional<std::string>& key, bool own_folder);
   // Says so when a new study starts in a database that holds others (a misspelt --study or
   // study.name starts afresh instead of resuming), naming them and the likely intended one.
   void note_new_study_beside(const std::string& name);
@@ -366,21 +159,40 @@ class Orchestrator {
     return std::max(1, usable_cores() / std::max(1, trials_at_once()));
   }
   Json trial_values(const FrozenTrial& t) const;
-  void handle_line(Running& r, const StdoutLine& line);
+  // Reads one stdout line of r's worker: a log line, an error that fails the trial, or a
+  // message (final value, or a step for the pruner).
+  void handle_line(RunningTrial& r, const StdoutLine& line);
+  // Writes a line that is not a protocol line to r's log, saying so when it was cut or was
+  // meant as one (near_miss: why it is not one; the first is kept for the fail reason).
+  void log_output(RunningTrial& r, const StdoutLine& line, const std::string& near_miss);
+  // Keeps the constraint values of a line for r. False, with r ended, when their count differs
+  // from the study's (constraints_count_problem).
+  bool keep_constraints(RunningTrial& r, const std::vector<double>& constraints);
+  // A step line: its user_attrs and value kept for storing, and the pruner asked about it.
+  void handle_step(RunningTrial& r, const WorkerMessage& msg);
+  // Whether r's step is not kept: beyond objective.max_steps (said once) or reported before
+  // (its first value kept, as Optuna).
+  bool step_dropped(RunningTrial& r, int64_t step);
+  // Asks the pruner about r at step, stores the attributes it sets (successive halving's
+  // rungs) and ends r's worker if it prunes.
+  void ask_pruner(RunningTrial& r, int64_t step);
   // Stores r's unstored steps and step lines' user_attrs; a refusal fails the trial.
-  void store_steps(Running& r);
+  void store_steps(RunningTrial& r);
   // Ends r's worker and makes its trial FAIL with reason (unless already decided).
-  void stop_trial(Running& r, const std::string& reason);
+  void stop_trial(RunningTrial& r, const std::string& reason);
   // Sends SIGTERM to r's worker group now.
-  void terminate(Running& r);
+  void terminate(RunningTrial& r);
   // Records r's outcome (its worker's result: worker) and books it for the study.
-  void finish(Running& r, const WorkerResult& worker);
-  // How r ended, from its messages, its stop reason and its worker's exit.
-  Outcome outcome(const Running& r, const WorkerResult& worker) const;
+  void finish(RunningTrial& r, const WorkerResult& worker);
   // Writes r's outcome and its attributes. False if another process took the trial over.
-  bool store_outcome(const Running& r, const WorkerResult& worker, Outcome& o);
+  bool store_outcome(const RunningTrial& r, const WorkerResult& worker, TrialOutcome& o);
+  // What explains r's outcome o, written in the transaction that finishes the trial (a trial
+  // another process re-claimed meanwhile gets none of it): its log or why there is none, why it
+  // failed and its stderr tail, its constraints. Says once that a log could not be written, and
+  // that the sampler ignores constraints.
+  Json outcome_attrs(const RunningTrial& r, const WorkerResult& worker, const TrialOutcome& o);
   // Counts a FAIL toward max_failures and enqueues its retry (study.retries).
-  void count_failure(const Running& r, const std::string& reason);
+  void count_failure(const RunningTrial& r, const std::string& reason);
   // The study's trials for the pruner: re-read after a trial of ours ended, else at most
   // once a second (a re-read costs O(steps) of the running trials; a step must not).
   const std::vector<FrozenTrial>& pruner_trials();
@@ -406,6 +218,12 @@ class Orchestrator {
   // The study's end when its database file went away: trials handed back, the study written
   // back to its path (or beside it, when another file took the path); exit 1.
   int rescue_study();
+  // Saves a copy of the study (Storage::save_copy) where its database file was (home): back at
+  // home; beside it when another file holds it (never replaced); when its folder cannot be
+  // written (made a file, read-only), in the working folder, then the temporary folder. Returns
+  // where it is, or "" with each place's problem in problems.
+  std::string save_study_copy(const std::filesystem::path& home,
+                              std::vector<std::string>& problems);
   void heartbeat();
   // True at most every 250 ms, and only on a terminal: time to redraw the status line.
   bool status_line_due();
@@ -454,7 +272,7 @@ class Orchestrator {
   std::unique_ptr<Sampler> m_sampler;
   std::unique_ptr<Pruner> m_pruner;
   GpuPool m_gpus;
-  std::vector<std::unique_ptr<Running>> m_running;
+  std::vector<std::unique_ptr<RunningTrial>> m_running;
   int m_failures = 0;
   int m_quick_failures = 0;  // FAIL trials in a row that ended within k_quick_failure.
   TimePoint m_next_launch{};
@@ -506,35 +324,17 @@ void Orchestrator::preflight() {
 void Orchestrator::open_study() {
   const std::string& name = m_config.name;
   check_study_matches(m_storage, name, m_config.directions, m_config.search_space);
-  // The trials folder must be this study's (study_folder.hpp). A folder shared by choice
-  // (study.trials_dir, a server's hpt_trials/) with another study is refused before anything
-  // is written, and checked again once the key is set (two hosts racing on a shared folder).
-  // The database's own default folder (<stem>_trials/, whose .hpt-database names this file)
-  // holding another key held the study of a database since deleted or replaced at this path:
-  // it is moved aside, nothing lost.
+  // The trials folder is checked before anything is written, and again once the key is set
+  // (two hosts racing on a shared folder).
   const bool own_folder = default_trials_base(m_config).has_value();
-  const auto check_folder = [&](const std::optional<std::string>& key) {
-    const std::string problem = folder_owner_problem(m_study_dir, name, key);
-    if (problem.empty() || (own_folder && !key)) {
-      return;
-    }
-    if (!own_folder) {
-      throw std::runtime_error(problem);
-    }
-    const std::string aside = move_folder_aside(m_study_dir);
-    create_folder(m_study_dir);
-    m_progress.note(fmt::format(
-        "the trials folder '{}' held an earlier study '{}' (deleted since, or of a database "
-        "since deleted or replaced): moved it to '{}'",
-        m_study_dir, name, aside));
-  };
   if (auto info = m_storage.find_study(name)) {
     m_study_id = info->id;
     const auto attrs = m_storage.study_system_attrs(m_study_id);
     const auto it = attrs.find(k_study_key_attr);
-    check_folder(it != attrs.end() ? std::optional(key_text(it->second)) : std::nullopt);
+    check_trials_folder(it != attrs.end() ? std::optional(key_text(it->second)) : std::nullopt,
+                        own_folder);
   } else {
-    check_folder(std::nullopt);
+    check_trials_folder(std::nullopt, own_folder);
     note_new_study_beside(name);
     try {
       m_study_id = m_storage.create_study(name, m_config.directions);
@@ -548,7 +348,7 @@ void Orchestrator::open_study() {
   }
   m_study_key =
       key_text(m_storage.study_system_attr_once(m_study_id, k_study_key_attr, new_study_key()));
-  check_folder(m_study_key);
+  check_trials_folder(m_study_key, own_folder);
   if (!folder_study_key(m_study_dir)) {
     record_folder_study_key(m_study_dir, m_study_key);
   }
@@ -563,6 +363,22 @@ void Orchestrator::open_study() {
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
+}
+
+void Orchestrator::check_trials_folder(const std::optional<std::string>& key, bool own_folder) {
+  const std::string problem = folder_owner_problem(m_study_dir, m_config.name, key);
+  if (problem.empty() || (own_folder && !key)) {
+    return;
+  }
+  if (!own_folder) {
+    throw std::runtime_error(problem);
+  }
+  const std::string aside = move_folder_aside(m_study_dir);
+  create_folder(m_study_dir);
+  m_progress.note(fmt::format(
+      "the trials folder '{}' held an earlier study '{}' (deleted since, or of a database "
+      "since deleted or replaced): moved it to '{}'",
+      m_study_dir, m_config.name, aside));
 }
 
 void Orchestrator::enqueue_trials() {
@@ -800,8 +616,9 @@ void Orchestrator::choose_params(FrozenTrial& trial) {
         PruneContext{m_config.direction, trials.get(), m_config.name}, trial.number);
     std::map<std::string, Json> sampler_attrs;  // E.g. NSGA-II's nsga2:generation.
     std::map<std::string, int64_t> counters;    // QMC's count of points, as Optuna keeps it.
-    SampleContext ctx{m_config.direction, bracket ? &*bracket : trials.get(), trial.number,
-                      m_config.directions, &sampler_attrs, &counters};
+    SampleContext ctx{m_config.direction, bracket ? &*bracket : trials.get(),
+                      trial.number,       m_config.directions,
+                      &sampler_attrs,     &counters};
     for (const auto& [name, v] : m_sampler->sample(m_config.search_space, ctx)) {
       chosen.emplace(name, v);  // Keeps the kept/enqueued values.
     }
@@ -838,9 +655,8 @@ void Orchestrator::choose_params(FrozenTrial& trial) {
     m_progress.note(fmt::format(
         "trial {} holds {} from an earlier run that the search space no longer has ({}): its "
         "worker does not get {}; the trial keeps {} recorded",
-        trial.number, dropped.size() == 1 ? "a parameter" : "parameters",
-        fmt::join(dropped, ", "), dropped.size() == 1 ? "it" : "them",
-        dropped.size() == 1 ? "it" : "them"));
+        trial.number, dropped.size() == 1 ? "a parameter" : "parameters", fmt::join(dropped, ", "),
+        dropped.size() == 1 ? "it" : "them", dropped.size() == 1 ? "it" : "them"));
   }
   trial.intermediate_values.clear();
 }
@@ -892,7 +708,7 @@ bool Orchestrator::launch_one() {
   choose_params(*trial);
   m_trials_stale = true;  // Its parameters are new: the next claim must see them.
   remake_study_dir();
-  auto r = std::make_unique<Running>();
+  auto r = std::make_unique<RunningTrial>();
   r->trial = std::move(*trial);
   r->started = m_workers.now();
   r->gpus = m_gpus.acquire().value_or(std::vector<int>{});  // launch_some checked available().
@@ -937,12 +753,12 @@ const std::vector<FrozenTrial>& Orchestrator::pruner_trials() {
   return *m_trials;
 }
 
-void Orchestrator::terminate(Running& r) {
+void Orchestrator::terminate(RunningTrial& r) {
   m_workers.signal(r.worker, SIGTERM);
   r.term_sent = m_workers.now();
 }
 
-void Orchestrator::stop_trial(Running& r, const std::string& reason) {
+void Orchestrator::stop_trial(RunningTrial& r, const std::string& reason) {
   if (r.pruned || r.final || !r.stop_reason.empty()) {
     return;
   }
@@ -950,17 +766,11 @@ void Orchestrator::stop_trial(Running& r, const std::string& reason) {
   terminate(r);
 }
 
-void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
+void Orchestrator::handle_line(RunningTrial& r, const StdoutLine& line) {
   const WorkerLine parsed =
       parse_worker_line(line.text, line.truncated, m_config.directions.size());
   if (parsed.kind == WorkerLine::Kind::Log) {
-    m_workers.log(r.worker,
-                  line.truncated ? line.text + "\n[hpt: line cut at 1 MiB]\n" : line.text + "\n");
-    r.line_cut |= line.truncated;
-    if (!parsed.near_miss.empty() && r.near_miss.empty()) {
-      r.near_miss = parsed.near_miss;
-      m_workers.log(r.worker, "[hpt: not read as a protocol line: " + parsed.near_miss + "]\n");
-    }
+    log_output(r, line, parsed.near_miss);
     return;
   }
   if (r.pruned || r.final || !r.stop_reason.empty()) {
@@ -977,33 +787,61 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   if (!parsed.note.empty()) {
     m_workers.log(r.worker, "[hpt: " + parsed.note + "]\n");
   }
-  if (msg.constraints) {
-    // The study's trials are read only for a count not yet seen: a worker reporting
-    // constraints on every step line must not cost a pass over the study each.
-    const size_t count = msg.constraints->size();
-    if (m_constraints_count != count) {
-      if (!m_trials) {
-        refresh_trials();
-      }
-      if (const std::string problem = constraints_count_problem(count, *m_trials);
-          !problem.empty()) {
-        stop_trial(r, "protocol error: " + problem);
-        return;
-      }
-      m_constraints_count = count;
-    }
-    r.constraints = msg.constraints;
+  if (msg.constraints && !keep_constraints(r, *msg.constraints)) {
+    return;
   }
   if (msg.kind == WorkerMessage::Kind::Final) {
     r.final = msg;
     r.final_at = m_workers.now();
     return;
   }
+  handle_step(r, msg);
+}
+
+void Orchestrator::log_output(RunningTrial& r, const StdoutLine& line,
+                              const std::string& near_miss) {
+  m_workers.log(r.worker,
+                line.truncated ? line.text + "\n[hpt: line cut at 1 MiB]\n" : line.text + "\n");
+  r.line_cut |= line.truncated;
+  if (!near_miss.empty() && r.near_miss.empty()) {
+    r.near_miss = near_miss;
+    m_workers.log(r.worker, "[hpt: not read as a protocol line: " + near_miss + "]\n");
+  }
+}
+
+bool Orchestrator::keep_constraints(RunningTrial& r, const std::vector<double>& constraints) {
+  // The study's trials are read only for a count not yet seen: a worker reporting
+  // constraints on every step line must not cost a pass over the study each.
+  const size_t count = constraints.size();
+  if (m_constraints_count != count) {
+    if (!m_trials) {
+      refresh_trials();
+    }
+    if (const std::string problem = constraints_count_problem(count, *m_trials); !problem.empty()) {
+      stop_trial(r, "protocol error: " + problem);
+      return false;
+    }
+    m_constraints_count = count;
+  }
+  r.constraints = constraints;
+  return true;
+}
+
+void Orchestrator::handle_step(RunningTrial& r, const WorkerMessage& msg) {
   for (const auto& [key, value] : msg.user_attrs.items()) {  // Stored with the steps.
     r.unstored_attrs[key] = value;
   }
+  if (step_dropped(r, msg.step)) {
+    return;
+  }
+  r.unstored_steps.emplace_back(msg.step, msg.value);
+  r.trial.intermediate_values[msg.step] = msg.value;
+  ask_pruner(r, msg.step);
+}
+
+bool Orchestrator::step_dropped(RunningTrial& r, int64_t step) {
   if (static_cast<int64_t>(r.trial.intermediate_values.size()) >= m_config.max_steps &&
-      !r.trial.intermediate_values.count(msg.step)) {
+      !r.trial.intermediate_values.count(step)) {
     if (!r.steps_capped) {
       r.steps_capped = true;
       const std::string why = fmt::format(
@@ -1013,18 +851,20 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
       m_workers.log(r.worker, "[hpt: " + why + "]\n");
       m_progress.note(why);
     }
-    return;
+    return true;
   }
-  if (r.trial.intermediate_values.count(msg.step)) {  // Optuna: the first value is kept.
+  if (r.trial.intermediate_values.count(step)) {  // Optuna: the first value is kept.
     m_workers.log(
         r.worker,
-        fmt::format("[hpt: step {} was already reported; its first value is kept]\n", msg.step));
-    return;
+        fmt::format("[hpt: step {} was already reported; its first value is kept]\n", step));
+    return true;
   }
-  r.unstored_steps.emplace_back(msg.step, msg.value);
-  r.trial.intermediate_values[msg.step] = msg.value;
+  return false;
+}
+
+void Orchestrator::ask_pruner(RunningTrial& r, int64_t step) {
   const PruneDecision decision = m_pruner->decide(
-      PruneContext{m_config.direction, &pruner_trials(), m_config.name, msg.step}, r.trial);
+      PruneContext{m_config.direction, &pruner_trials(), m_config.name, step}, r.trial);
   for (const auto& [key, value] : decision.system_attrs) {  // Successive halving's rungs.
     try {
       m_storage.set_trial_system_attr(r.trial.id, key, value);
@@ -1043,7 +883,7 @@ void Orchestrator::handle_line(Running& r, const StdoutLine& line) {
   }
 }
 
-void Orchestrator::store_steps(Running& r) {
+void Orchestrator::store_steps(RunningTrial& r) {
   if (r.unstored_steps.empty() && r.unstored_attrs.empty()) {
     return;
   }
@@ -1064,7 +904,7 @@ void Orchestrator::store_steps(Running& r) {
       // stops in one line, and the next run re-runs its trials (they were recorded FAIL).
       throw;
     }
-    r.pruned = false;                // Whatever was decided, the trial fails.
+    r.pruned = false;  // Whatever was decided, the trial fails.
     r.stop_reason = fmt::format("storing {} failed: {}", what, e.what());
     terminate(r);
   }
@@ -1072,52 +912,8 @@ void Orchestrator::store_steps(Running& r) {
   r.unstored_attrs.clear();
 }
 
-Outcome Orchestrator::outcome(const Running& r, const WorkerResult& worker) const {
-  Outcome o;
-  if (r.pruned) {
-    o.state = TrialState::Pruned;
-    if (auto step = r.trial.last_step()) {
-      const double v = r.trial.intermediate_values.at(*step);
-      if (!std::isnan(v)) {
-        o.value = v;
-      }
-    }
-  } else if (!r.stop_reason.empty() && !r.final) {
-    o.fail(r.stop_reason);
-  } else if (!worker.exit_problem.empty() && r.stop_reason.empty()) {
-    // With a stop reason, hpt ended the worker after its final value, which counts (below).
-    // hpt sends SIGKILL only with a stop reason: this one came from elsewhere.
-    const char* oom = worker.signal == SIGKILL
-                          ? ", not sent by hpt: out of memory? (the kernel's OOM killer sends it)"
-                          : "";
-    o.fail("worker " + worker.exit_problem + oom + stderr_reason(worker.stderr_tail));
-  } else if (!r.final) {
-    o.fail((m_config.multi_objective()
-                ? "worker exited without printing a final {\"values\": [v1, v2, ...]} line"
-                : "worker exited without printing a final {\"value\": v} line") +
-           (r.near_miss.empty() ? "" : "; a line was not read as one: " + r.near_miss) +
-           (r.line_cut ? "; a line longer than 1 MiB was cut (see the trial's log)" : ""));
-  } else if (m_config.multi_objective()) {
-    const auto& v = r.final->values;
-    const auto nan = std::find_if(v.begin(), v.end(), [](double x) { return std::isnan(x); });
-    if (nan != v.end()) {
-      o.fail(fmt::format("worker reported a NaN value (objective {}){}", nan - v.begin(),
-                         then_ended(r)));
-    } else {
-      o.values = v;
-    }
-  } else if (std::isnan(r.final->value)) {
-    o.fail("worker reported a NaN value" + then_ended(r));
-  } else {
-    o.value = r.final->value;
-  }
-  if (o.state != TrialState::Fail) {
-    o.constraints = r.constraints;
-  }
-  return o;
-}
-
-bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, Outcome& o) {
+bool Orchestrator::store_outcome(const RunningTrial& r, const WorkerResult& worker,
+                                 TrialOutcome& o) {
   const int64_t id = r.trial.id;
   // Another hpt re-claims a trial only once its heartbeat is heartbeat_grace old, so only a
   // trial that ran that long (this process stopped or stalled) is checked first; one finished
@@ -1138,17 +934,22 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
       o.fail(fmt::format("storing user_attrs failed: {}", e.what()));
     }
   }
+  const Json attrs = outcome_attrs(r, worker, o);
+  const Json owner = m_owner.to_json();
+  return m_config.multi_objective()
+             ? m_storage.set_trial_state_values(id, o.state, o.values, &owner, &attrs)
+             : m_storage.set_trial_state_values(id, o.state, o.value, &owner, &attrs);
+}
+
+Json Orchestrator::outcome_attrs(const RunningTrial& r, const WorkerResult& worker,
+                                 const TrialOutcome& o) {
+  Json attrs = Json::object();
   if (!worker.log_problem.empty()) {
     if (!m_log_problem_noted) {  // Once: a full disk would repeat it for every trial.
       m_log_problem_noted = true;
       m_progress.note(fmt::format("trial {}: {} (the study goes on; hpt:log_problem records it)",
                                   r.trial.number, worker.log_problem));
     }
-  }
-  // What explains the outcome, written in the transaction that finishes the trial: a trial
-  // another process re-claimed meanwhile gets none of it.
-  Json attrs = Json::object();
-  if (!worker.log_problem.empty()) {
     attrs[k_log_problem_attr] = worker.log_problem;
   }
   if (worker.has_log) {
@@ -1173,13 +974,10 @@ bool Orchestrator::store_outcome(const Running& r, const WorkerResult& worker, O
     attrs[k_fail_reason_attr] = o.reason;
     attrs[k_stderr_tail_attr] = trimmed_tail(worker.stderr_tail);
   }
-  const Json owner = m_owner.to_json();
-  return m_config.multi_objective()
-             ? m_storage.set_trial_state_values(id, o.state, o.values, &owner, &attrs)
-             : m_storage.set_trial_state_values(id, o.state, o.value, &owner, &attrs);
+  return attrs;
 }
 
-void Orchestrator::count_failure(const Running& r, const std::string& reason) {
+void Orchestrator::count_failure(const RunningTrial& r, const std::string& reason) {
   ++m_failures;
   m_last_failure = fmt::format("trial {}: {}", r.trial.number, reason);
   const auto a = r.trial.system_attrs.find(k_attempt_attr);
@@ -1196,8 +994,8 @@ void Orchestrator::count_failure(const Running& r, const std::string& reason) {
   }
 }
 
-void Orchestrator::finish(Running& r, const WorkerResult& worker) {
-  Outcome o = outcome(r, worker);
+void Orchestrator::finish(RunningTrial& r, const WorkerResult& worker) {
+  TrialOutcome o = trial_outcome(r, worker, m_config.multi_objective());
   m_gpus.release(r.gpus);
   m_trials_stale = true;
   bool stored = false;
@@ -1286,14 +1084,13 @@ void Orchestrator::check_timeouts() {
 }
 
 void Orchestrator::stop_if_asked() {
-  if (!g_ctrl_z.exchange(false)) {
+  const std::optional<unsigned> ctrl_z = take_ctrl_z();
+  if (!ctrl_z) {
     return;
   }
   // A script's `kill -TSTP; kill -CONT` sends both within microseconds: the continue is given
   // time to come before anything is stopped, and is looked for again just before.
-  const auto wanted = [at = g_ctrl_z_at.load()] {
-    return g_stop_signals == 0 && g_continued == at;
-  };
+  const auto wanted = [at = *ctrl_z] { return g_stop_signals == 0 && !continued_since(at); };
   std::this_thread::sleep_for(k_ctrl_z_settle);
   if (!wanted()) {
     return;
@@ -1336,9 +1133,9 @@ void Orchestrator::stop_all(bool immediately) {
       const WorkerResult result = m_workers.reap(r->worker);
       if (r->final && r->stop_reason.empty() &&
           !result.exit_problem.empty()) {  // Not just exiting by itself.
-        r->stop_reason = fmt::format(
-            "ended by a stop signal {:.1f} s after it printed its final value",
-            std::chrono::duration<double>(stopped_at - *r->final_at).count());
+        r->stop_reason =
+            fmt::format("ended by a stop signal {:.1f} s after it printed its final value",
+                        std::chrono::duration<double>(stopped_at - *r->final_at).count());
       }
       finish(*r, result);
       continue;
@@ -1394,32 +1191,8 @@ int Orchestrator::rescue_study() {
   // Where the file was: through a dangling symbolic link, the link's target.
   std::error_code ec;
   const fs::path home = link_target(fs::absolute(path, ec).string());
-  // Back at home; beside it when another file holds it (never replaced); when its folder cannot
-  // be written (made a file, read-only), in the working folder, then the temporary folder.
   std::vector<std::string> problems;
-  std::string saved;
-  for (const fs::path& dir :
-       {home.parent_path(), fs::current_path(ec), fs::temp_directory_path(ec)}) {
-    fs::path target = dir / home.filename();
-    for (int n = 1; fs::exists(fs::symlink_status(target, ec)); ++n) {
-      target =
-          dir / (home.filename().string() + ".recovered" + (n == 1 ? "" : fmt::format("-{}", n)));
-    }
-    // Written under a temporary name and linked into place: no half-written copy takes it.
-    const std::string temp = fmt::format("{}.hpt-copy-{}", target.string(), ::getpid());
-    try {
-      create_folder(dir.string());
-      m_storage.save_copy(temp);
-    } catch (const std::exception& e) {
-      problems.push_back(e.what());
-      continue;
-    }
-    saved = ::link(temp.c_str(), target.c_str()) == 0 ? target.string() : temp;
-    if (saved != temp) {
-      ::unlink(temp.c_str());
-    }
-    break;
-  }
+  const std::string saved = save_study_copy(home, problems);
   if (saved.empty()) {
     m_out << terminal_text(fmt::format(
                  "hpt: error: the study database '{}' was deleted, moved or replaced while the "
@@ -1438,6 +1211,35 @@ int Orchestrator::rescue_study() {
                     : fmt::format(": give --storage {} to resume it", saved)))
         << "\n";
   return 1;
+}
+
+std::string Orchestrator::save_study_copy(const std::filesystem::path& home,
+                                          std::vector<std::string>& problems) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const fs::path& dir :
+       {home.parent_path(), fs::current_path(ec), fs::temp_directory_path(ec)}) {
+    fs::path target = dir / home.filename();
+    for (int n = 1; fs::exists(fs::symlink_status(target, ec)); ++n) {
+      target =
+          dir / (home.filename().string() + ".recovered" + (n == 1 ? "" : fmt::format("-{}", n)));
+    }
+    // Written under a temporary name and linked into place: no half-written copy takes it.
+    const std::string temp = fmt::format("{}.hpt-copy-{}", target.string(), ::getpid());
+    try {
+      create_folder(dir.string());
+      m_storage.save_copy(temp);
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+      continue;
+    }
+    const std::string saved = ::link(temp.c_str(), target.c_str()) == 0 ? target.string() : temp;
+    if (saved != temp) {
+      ::unlink(temp.c_str());
+    }
+    return saved;
+  }
+  return "";
 }
 
 int Orchestrator::done_trials() {
@@ -1628,100 +1430,6 @@ int Orchestrator::run() {
     service_workers();
   }
 }
-
-}  // namespace
-
-// The longest HPT_PARAMS string a trial of config can give its worker (fixed, with each
-// parameter at its longest value: a categorical's longest choice, a number printed at its
-// longest), and the parameter whose longest value is longest.
-std::pair<size_t, std::string> longest_params_env(const StudyConfig& config) {
-  Json values = config.fixed;
-  std::string widest;
-  size_t widest_bytes = 0;
-  for (const auto& [name, dist] : config.search_space) {
-    Json value = -1.2345678901234567e+308;
-    size_t bytes = value.dump().size();
-    if (const auto* c = std::get_if<CategoricalDistribution>(&dist)) {
-      for (const auto& choice : c->choices) {
-        if (const size_t n = choice.dump().size(); n > bytes) {
-          value = choice;
-          bytes = n;
-        }
-      }
-    }
-    if (bytes >= widest_bytes) {
-      widest = name;
-      widest_bytes = bytes;
-    }
-    values[name] = std::move(value);
-  }
-  return {std::strlen("HPT_PARAMS=") + values.dump().size(), widest};
-}
-
-std::string check_study(const StudyConfig& config, const RunOptions& options, bool new_study) {
-  // The YAML and --study were checked by the same rule; a config built in code was not.
-  if (const std::string problem = study_name_problem(config.name); !problem.empty()) {
-    throw std::runtime_error("study name: " + problem);
-  }
-  const std::string dir = study_dir(config);
-  if (dir.size() + 64 > PATH_MAX) {
-    throw std::runtime_error(
-        fmt::format("trials folder '{}...' is too long a path", utf8_prefix(dir, 80)));
-  }
-  if (config.builtin_trainer()) {
-    // Every trial's files would land in a folder dataset (each trial would fail on it).
-    const std::string origin = config.file + ": fixed";
-    const auto fixed = trainer::experiment_from_json(
-        trainer::merge_settings(config.fixed, probe_params(config), origin), origin);
-    if (const std::string problem = trainer::dataset_holds_problem(dir, fixed); !problem.empty()) {
-      throw std::runtime_error(fmt::format(
-          "the study's trials folder {}; give study.trials_dir outside it, or keep the database "
-          "elsewhere",
-          problem));
-    }
-  }
-  // Every worker gets the fixed section in one environment variable.
-  if (const size_t n = std::strlen("HPT_FIXED=") + config.fixed.dump().size();
-      n + 1 > k_max_arg_string) {
-    throw std::runtime_error(fmt::format(
-        "{}: fixed: {} bytes as JSON, but workers get it in HPT_FIXED and Linux passes at most {} "
-        "bytes in one environment variable",
-        config.file, n, k_max_arg_string - 1));
-  }
-  // ...and the fixed section with the trial's parameters in HPT_PARAMS: the longest values the
-  // search space can give must fit too (a choice of 200 KB failed every trial drawing it).
-  if (const auto [n, widest] = longest_params_env(config); n + 1 > k_max_arg_string) {
-    throw std::runtime_error(fmt::format(
-        "{}: search_space.{}: its longest value makes HPT_PARAMS {} bytes, but workers get their "
-        "parameters in HPT_PARAMS and Linux passes at most {} bytes in one environment variable",
-        config.file, widest, n, k_max_arg_string - 1));
-  }
-  if (const std::string problem = folder_problem(dir); !problem.empty()) {
-    // It names the path; and the key that chose it, when one did.
-    throw std::runtime_error(
-        config.trials_dir.empty() ? problem : config.origin("study.trials_dir") + ": " + problem);
-  }
-  if (const std::string problem = trials_base_problem(config); !problem.empty()) {
-    throw std::runtime_error(problem);
-  }
-  // A folder chosen by study.trials_dir (or a server's) that holds another study's trials is
-  // refused for a new study (open_study: a database's own default folder is moved aside).
-  if (const std::string problem = folder_owner_problem(dir, config.name, std::nullopt);
-      new_study && !default_trials_base(config) && !problem.empty()) {
-    throw std::runtime_error(problem);
-  }
-  if (config.builtin_trainer() && !options.trainer_exe.empty()) {
-    try {
-      resolve_executable(options.trainer_exe);
-    } catch (const StartError& e) {
-      throw std::runtime_error(fmt::format("the built-in trainer: {}", e.what()));
-    }
-    check_trainer_devices(config, [&] { return trainer_device_support(options.trainer_exe); });
-  }
-  return dir;
-}
-
-namespace {
 
 // o.run(), or k_exit_interrupted when a second stop signal made the database give up waiting
 // (for another process's lock, or for a server to come back): its running trials stay

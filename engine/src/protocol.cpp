@@ -391,35 +391,33 @@ class BigIntegerInAttrs : public nlohmann::json_sax<Json> {
   bool m_in_attrs = false;
 };
 
-}  // namespace
-
-WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_objectives) {
-  // A UTF-8 byte-order mark (a stream opened as utf-8-sig, PowerShell's) is not the line's.
-  if (raw.rfind("\xEF\xBB\xBF", 0) == 0) {
-    return parse_worker_line(raw.substr(3), truncated, n_objectives);
-  }
-  const size_t open = raw.find_first_not_of(" \t\r");
-  if (open == std::string::npos || raw[open] != '{') {
-    return {};
-  }
-  // Limits first, before anything is parsed: a line that cannot be parsed within them is
-  // a protocol error when its first key says it is meant as a protocol line.
-  const std::string key = first_key(raw, open);
-  const bool meant = is_protocol_key(key);
-  if (!meant && !truncated && raw.size() <= k_max_line_bytes) {
-    // "Value", "VALUE", "value " for value: the trial would end "without a final value line"
-    // with no word on why.
-    std::string folded;
-    for (const char c : key) {
-      if (c != ' ' && c != '\t') {
-        folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
+// What a line whose first key is key is when it is not meant as a protocol line only because
+// that key is a protocol key in another case or with spaces ("Value", "VALUE", "value "): a near
+// miss (the trial would end "without a final value line" with no word on why); else nullopt.
+std::optional<WorkerLine> miscased_key(const std::string& key, const std::string& raw) {
+  std::string folded;
+  for (const char c : key) {
+    if (c != ' ' && c != '\t') {
+      folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    if (is_protocol_key(folded)) {
-      return near_miss(fmt::format("its key '{}' is not '{}': protocol keys are lowercase, "
-                                   "without spaces",
-                                   excerpt(key), folded),
-                       raw);
+  }
+  if (!is_protocol_key(folded)) {
+    return std::nullopt;
+  }
+  return near_miss(fmt::format("its key '{}' is not '{}': protocol keys are lowercase, "
+                               "without spaces",
+                               excerpt(key), folded),
+                   raw);
+}
+
+// What raw is when it is not to be parsed (meant: its first key is a protocol key): a line
+// beyond the limits (longer than k_max_line_bytes, or cut there; nested too deep) is a protocol
+// error, a NUL byte a near miss, when meant, else a log line; nullopt: parse it.
+std::optional<WorkerLine> unparsed_line(const std::string& raw, const std::string& key, bool meant,
+                                        bool truncated) {
+  if (!meant && !truncated && raw.size() <= k_max_line_bytes) {
+    if (auto miscased = miscased_key(key, raw)) {
+      return miscased;
     }
   }
   if (truncated || raw.size() > k_max_line_bytes) {
@@ -434,8 +432,12 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
   if (raw.find('\0') != std::string::npos) {  // JSON parsing would stop there.
     return meant ? near_miss("a NUL byte in the line", raw) : WorkerLine{};
   }
-  const std::string line = with_valid_text(raw);
-  Json j;
+  return std::nullopt;
+}
+
+// Parses line (valid text) into j: nullopt when it is a JSON object, else what the line is
+// (not JSON, or a number beyond a double: a near miss or an error when meant, else a log line).
+std::optional<WorkerLine> parse_object(const std::string& line, bool meant, Json& j) {
   try {
     j = python_json_loads(line);  // JSON plus Python's NaN / Infinity tokens.
   } catch (const std::invalid_argument&) {
@@ -448,8 +450,15 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
                  : WorkerLine{};
   }
   if (!j.is_object()) {
-    return {};
+    return WorkerLine{};
   }
+  return std::nullopt;
+}
+
+// What the object j of line is when its keys do not make it a protocol line (a key twice,
+// a key that is not a protocol key, neither "value" nor "values"): an error or a near miss when
+// meant, else a log line; nullopt: it is one.
+std::optional<WorkerLine> keys_problem(const Json& j, const std::string& line, bool meant) {
   if (const auto key = duplicate_key(line)) {
     return meant ? error_line(fmt::format("the key '{}' stands twice in one object", excerpt(*key)),
                               line)
@@ -467,23 +476,66 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
   if (!j.contains("value") && !j.contains("values")) {
     return meant ? near_miss("no \"value\"", line) : WorkerLine{};
   }
+  return std::nullopt;
+}
+
+// The note for a line whose user_attrs m holds an integer beyond 64 bits (stored as the
+// nearest double), or "".
+std::string big_integer_note(const std::string& line, const WorkerMessage& m) {
+  if (m.user_attrs.empty() || !has_digit_run(line, 19)) {  // 2^63 has 19 digits.
+    return "";
+  }
+  BigIntegerInAttrs scan;  // (A line with NaN tokens does not parse as plain JSON: skipped.)
+  Json::sax_parse(line, &scan);
+  if (scan.found.empty()) {
+    return "";
+  }
+  return fmt::format(
+      "user_attrs: the integer {} is beyond 64 bits and is stored as the nearest double "
+      "({}); send it as a string to keep it exactly",
+      excerpt(scan.found), std::strtod(scan.found.c_str(), nullptr));
+}
+
+// The protocol line of line, whose object j has protocol keys only: its message, or the
+// protocol error in its fields.
+WorkerLine message_line(const Json& j, const std::string& line, size_t n_objectives) {
   WorkerLine out;
   const std::string problem = read_message(j, n_objectives, out.message);
   if (!problem.empty()) {
     return error_line(problem, line);
   }
   out.kind = WorkerLine::Kind::Message;
-  if (!out.message.user_attrs.empty() && has_digit_run(line, 19)) {  // 2^63 has 19 digits.
-    BigIntegerInAttrs scan;  // (A line with NaN tokens does not parse as plain JSON: skipped.)
-    Json::sax_parse(line, &scan);
-    if (!scan.found.empty()) {
-      out.note = fmt::format(
-          "user_attrs: the integer {} is beyond 64 bits and is stored as the nearest double "
-          "({}); send it as a string to keep it exactly",
-          excerpt(scan.found), std::strtod(scan.found.c_str(), nullptr));
-    }
-  }
+  out.note = big_integer_note(line, out.message);
   return out;
+}
+
+}  // namespace
+
+WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_objectives) {
+  // A UTF-8 byte-order mark (a stream opened as utf-8-sig, PowerShell's) is not the line's.
+  if (raw.rfind("\xEF\xBB\xBF", 0) == 0) {
+    return parse_worker_line(raw.substr(3), truncated, n_objectives);
+  }
+  const size_t open = raw.find_first_not_of(" \t\r");
+  if (open == std::string::npos || raw[open] != '{') {
+    return {};
+  }
+  // Limits first, before anything is parsed: a line that cannot be parsed within them is
+  // a protocol error when its first key says it is meant as a protocol line.
+  const std::string key = first_key(raw, open);
+  const bool meant = is_protocol_key(key);
+  if (auto unparsed = unparsed_line(raw, key, meant, truncated)) {
+    return *unparsed;
+  }
+  const std::string line = with_valid_text(raw);
+  Json j;
+  if (auto other = parse_object(line, meant, j)) {
+    return *other;
+  }
+  if (auto other = keys_problem(j, line, meant)) {
+    return *other;
+  }
+  return message_line(j, line, n_objectives);
 }
 
 Json placeholder_values(const Json& params, int64_t trial_number) {

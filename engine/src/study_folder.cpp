@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "hpt/engine/study_config.hpp"
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/io/folder.hpp"
 #include "hpt/storage/storage.hpp"
@@ -100,6 +101,38 @@ std::string folder_owner_problem(const std::string& dir, const std::string& stud
       "one deleted and made again: its {} differs); give study.trials_dir, or move that folder "
       "away",
       dir, study, k_folder_key_file);
+}
+
+std::optional<std::pair<std::filesystem::path, std::string>> default_trials_base(
+    const StudyConfig& config) {
+  const auto file = config.trials_dir.empty() ? study_database_file(config.storage) : std::nullopt;
+  if (!file) {
+    return std::nullopt;
+  }
+  return std::make_pair(
+      std::filesystem::path(study_trials_dir(config.storage, config.name, config.trials_dir))
+          .parent_path(),
+      std::filesystem::path(*file).filename().string());
+}
+
+std::string trials_base_problem(const StudyConfig& config) {
+  const auto base = default_trials_base(config);
+  std::string recorded;
+  if (base && std::getline(std::ifstream(base->first / k_folder_database_file), recorded) &&
+      recorded != base->second) {
+    return fmt::format(
+        "trials folder '{}' holds the trials of the database '{}', not '{}'; give "
+        "study.trials_dir",
+        base->first.string(), recorded, base->second);
+  }
+  return "";
+}
+
+void record_trials_base(const StudyConfig& config) {
+  if (const auto base = default_trials_base(config);
+      base && !std::filesystem::exists(base->first / k_folder_database_file)) {
+    std::ofstream(base->first / k_folder_database_file) << base->second << "\n";
+  }
 }
 
 std::string move_folder_aside(const std::string& dir) {

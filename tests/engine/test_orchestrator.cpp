@@ -1253,8 +1253,9 @@ TEST_CASE("orchestrator (scripted): steps past objective.max_steps are dropped",
   CHECK(trials[0].value == 1.0);
   CHECK(trials[0].intermediate_values.size() == 3);
   CHECK(trials[0].intermediate_values.count(3) == 0);
-  const std::string note = "trial 0 reported more than 3 steps (objective.max_steps): later steps "
-                           "are not stored or judged; its final value still counts";
+  const std::string note =
+      "trial 0 reported more than 3 steps (objective.max_steps): later steps "
+      "are not stored or judged; its final value still counts";
   CHECK_THAT(out, Catch::Contains(note));
   CHECK_THAT(set.records()[0].log, Catch::Contains("[hpt: " + note + "]"));
 }
@@ -1454,28 +1455,6 @@ TEST_CASE("orchestrator: heartbeats keep within a short grace", "[orchestrator]"
   watcher.join();
   CHECK(seen > 10);
   CHECK(oldest < 1.2);
-}
-
-// A built-in trainer study whose trials folder would lie inside its folder dataset (the
-// database kept in the dataset's folder) is refused before any trial: every trial's files would
-// become a class of images, and each trial failed on it.
-TEST_CASE("orchestrator: a trials folder inside a folder dataset is refused", "[orchestrator]") {
-  hpt::test::TempDir dir("orch");
-  std::filesystem::create_directories(dir.path() / "data" / "cat");
-  const auto c = parse_study_config(
-      "study: {name: s, direction: maximize, storage: " + (dir.path() / "data" / "s.db").string() +
-          "}\nfixed:\n  dataset: {format: folder, path: " + (dir.path() / "data").string() +
-          "}\nsearch_space:\n  margin: {type: float, low: 0.1, high: 0.5}\n",
-      "t.yaml");
-  auto storage = open_storage(c.storage);
-  std::ostringstream out;
-  RunOptions o;
-  o.trials = 1;
-  CHECK_THROWS_WITH(run_study(c, *storage, o, out),
-                    Catch::StartsWith("the study's trials folder '") &&
-                        Catch::Contains("is inside dataset.path") &&
-                        Catch::Contains("study.trials_dir"));
-  CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / "s_trials"));
 }
 
 // study.enqueue: the listed trials run first with the given values (the others sampled), are

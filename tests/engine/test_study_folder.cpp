@@ -3,6 +3,7 @@
 #include <fstream>
 #include <set>
 
+#include "hpt/engine/study_config.hpp"
 #include "hpt/engine/study_folder.hpp"
 #include "support/temp_dir.hpp"
 
@@ -87,4 +88,37 @@ TEST_CASE("study folder: moved aside", "[study_folder]") {
   CHECK_THROWS_WITH(move_folder_aside(dir.file("missing")),
                     Catch::StartsWith("cannot move the trials folder '" + dir.file("missing") +
                                       "' aside to '" + dir.file("missing") + "~old-': "));
+}
+
+// The default trials folder <stem>_trials/ records its database's file name once, and is refused
+// to another database of that stem (a.db and a.sqlite beside it); a study with trials_dir, or on
+// a server, has no default folder to check.
+TEST_CASE("study folder: the default trials folder's database", "[study_folder]") {
+  hpt::test::TempDir dir("folder");
+  const auto study = [&](const std::string& storage, const std::string& extra = "") {
+    return parse_study_config("study: {name: s, storage: " + storage + extra +
+                                  "}\nobjective: {command: [true]}\nsearch_space: {a: [1]}\n",
+                              "t.yaml");
+  };
+  const StudyConfig db = study(dir.file("s.db"));
+  const auto base = default_trials_base(db);
+  REQUIRE(base);
+  CHECK(base->first == dir.path() / "s_trials");
+  CHECK(base->second == "s.db");
+  CHECK_FALSE(default_trials_base(study(dir.file("s.db"), ", trials_dir: " + dir.file("runs"))));
+  CHECK_FALSE(default_trials_base(study("postgresql://u@h/db")));
+  CHECK(trials_base_problem(db).empty());  // Nothing recorded yet.
+  std::filesystem::create_directories(base->first);
+  record_trials_base(db);
+  std::string recorded;
+  std::getline(std::ifstream(base->first / k_folder_database_file), recorded);
+  CHECK(recorded == "s.db");
+  CHECK(trials_base_problem(db).empty());
+  const StudyConfig other = study(dir.file("s.sqlite"));
+  CHECK(trials_base_problem(other) == "trials folder '" + base->first.string() +
+                                          "' holds the trials of the database 's.db', not "
+                                          "'s.sqlite'; give study.trials_dir");
+  record_trials_base(other);  // Once: the first database's stays.
+  CHECK(trials_base_problem(other) != "");
+  CHECK(trials_base_problem(db).empty());
 }

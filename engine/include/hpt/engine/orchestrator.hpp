@@ -10,6 +10,9 @@
 #include <string>
 
 #include "hpt/engine/progress.hpp"
+#include "hpt/engine/run_options.hpp"
+#include "hpt/engine/signal_guard.hpp"  // StopSignals: a `hpt` run catches signals before this.
+#include "hpt/engine/study_check.hpp"   // check_study: run_study makes its checks first.
 #include "hpt/engine/study_config.hpp"
 #include "hpt/tuner/trial.hpp"
 
@@ -18,52 +21,10 @@ namespace hpt {
 class Storage;
 class WorkerSet;
 
-struct RunOptions {
-  // The study's total of finished (COMPLETE + PRUNED) trials; k_unbounded_trials: none (hpt
-  // --timeout without --trials).
-  int trials = 0;
-  // trials counts from the study's finished trials when the run starts (--trials +K).
-  bool more_trials = false;
-  // --timeout: seconds after which this run starts no trial; the running ones finish (Optuna's
-  // optimize(timeout=...)). Time stopped (Ctrl-Z) does not count, as for objective.timeout.
-  std::optional<double> time_budget;
-  std::string trainer_exe;   // hpt-train: `hpt-train worker` is the built-in trainer's worker.
-  bool interactive = false;  // Live progress line (stdout is a terminal).
-};
-
-class SignalGuard;
-
-// Catches the stop signals (Ctrl-C, kill, a closed terminal, ...) from construction on, as a
-// running study does: a `hpt` study run makes one before it loads the config and opens the
-// database, so a signal in that time stops it as one during the run does (exit 130) instead
-// of killing it. run_study's own guard nests inside.
-class StopSignals {
- public:
-  StopSignals();
-  ~StopSignals();
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-  // Whether a stop signal came since construction.
-  bool caught() const;
-
- private:
-  std::unique_ptr<SignalGuard> m_guard;
-};
-
 // Exit codes of run_study.
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_failures = 3;  // Stopped after study.max_failures failed trials.
 constexpr int k_exit_interrupted = 130;
-
-// The checks of a study that need no database: run_study makes them first, and `hpt` before
-// it opens (maybe creates) the database, so that a refused study leaves no database behind.
-// Returns the study's trials folder (<trials_dir>/<study folder>, not created); throws
-// std::runtime_error naming the problem (a study name that is empty or too long, a trials
-// folder that cannot be made or lies in the study's folder dataset, a built-in trainer that
-// cannot start). new_study: the study is not in its database yet (the database file does not
-// exist), so a trials_dir folder holding another study's trials is refused too.
-std::string check_study(const StudyConfig& config, const RunOptions& options,
-                        bool new_study = false);
 
 // Runs the study until it has options.trials finished trials (or its time budget is spent
 // and its running trials have finished, or it is interrupted, or too many trials fail). Progress

@@ -2,10 +2,14 @@
 // Where a study's trial logs and artifacts go. Study names may hold any text (they are
 // only data in the database), but a folder name must stay inside trials_dir.
 #include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace hpt {
+
+struct StudyConfig;
 
 constexpr size_t k_max_study_name_chars = 512;  // Optuna's studies.study_name VARCHAR(512).
 constexpr size_t k_max_readable_folder = 100;   // Bytes of the readable part of a folder name.
@@ -43,6 +47,20 @@ void record_folder_study_key(const std::string& dir, const std::string& key);
 // the study has none, or is not made yet), or "": dir records another key.
 std::string folder_owner_problem(const std::string& dir, const std::string& study,
                                  const std::optional<std::string>& key);
+// The default trials folder <stem>_trials/ is named after the database's stem, so a.db and
+// a.sqlite beside it would share it (and overwrite each other's trial folders). The folder
+// records its database's file name in this file; another database is refused.
+inline constexpr const char* k_folder_database_file = ".hpt-database";
+
+// The default trials folder of an SQLite study and its database's file name; std::nullopt when
+// the study sets trials_dir or uses a server.
+std::optional<std::pair<std::filesystem::path, std::string>> default_trials_base(
+    const StudyConfig& config);
+// Why the default trials folder belongs to another database, or "".
+std::string trials_base_problem(const StudyConfig& config);
+// Records the database in its default trials folder (made by now), once.
+void record_trials_base(const StudyConfig& config);
+
 // Renames dir to "<dir>~old-<its recorded key's first 8 digits>" (then "-2", "-3", ... if
 // taken) and returns the new path; throws std::runtime_error naming both on failure.
 std::string move_folder_aside(const std::string& dir);
