@@ -61,6 +61,27 @@ TEST_CASE("find_idx_file picks the existing variant", "[idx]") {
   CHECK(find_idx_file(other.str(), "train", "images").empty());
 }
 
+// Kaggle's MNIST ("archive/") holds each file twice: "train-images.idx3-ubyte", and a folder
+// "train-images-idx3-ubyte/" holding "train-images-idx3-ubyte"; the folder's file is read (the
+// folder was refused as "not a regular file"). A link loop beside the files is passed over.
+TEST_CASE("find_idx_file reads Kaggle's folders named as the files", "[idx]") {
+  TempDir dir;
+  testing::write_idx(dir.path() / "train-images-idx3-ubyte" / "train-images-idx3-ubyte", {1}, {5},
+                     false);
+  CHECK(find_idx_file(dir.str(), "train", "images") ==
+        dir.str("train-images-idx3-ubyte/train-images-idx3-ubyte"));
+  testing::write_idx(dir.path() / "train-images.idx3-ubyte", {1}, {5}, false);
+  CHECK(find_idx_file(dir.str(), "train", "images") ==
+        dir.str("train-images-idx3-ubyte/train-images-idx3-ubyte"));
+  // A folder of the name holding something else is still named as a folder.
+  testing::write_text(dir.path() / "t10k-images-idx3-ubyte" / "readme.txt", "x");
+  CHECK_THROWS_WITH(find_idx_file(dir.str(), "t10k", "images"),
+                    dir.str("t10k-images-idx3-ubyte") + ": not a regular file (a directory)");
+  std::filesystem::create_symlink("loop", dir.path() / "loop");
+  testing::write_idx(dir.path() / "train-labels.idx1-ubyte", {1}, {5}, false);
+  CHECK(find_idx_file(dir.str(), "train", "labels") == dir.str("train-labels.idx1-ubyte"));
+}
+
 // Bad magic, truncated data and a missing file are errors naming the path.
 TEST_CASE("read_idx rejects malformed files naming them", "[idx]") {
   TempDir dir;

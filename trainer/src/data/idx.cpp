@@ -185,6 +185,12 @@ std::string find_idx_file(const std::string& folder, const std::string& pool,
     if (fs::is_regular_file(path)) {
       return path;
     }
+    // Kaggle's MNIST unpacks each file into a folder of its name as well
+    // ("train-images-idx3-ubyte/train-images-idx3-ubyte").
+    const fs::path inner = fs::path(path) / fs::path(path).filename();
+    if (std::error_code ec; fs::is_directory(path, ec) && fs::is_regular_file(inner, ec)) {
+      return inner.string();
+    }
     if (std::error_code ec; fs::exists(path, ec)) {
       hpt::require_regular_file(path);  // Names what is there instead (a FIFO, a folder).
     }
@@ -198,7 +204,8 @@ std::string find_idx_file(const std::string& folder, const std::string& pool,
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
     const std::string name = entry.path().filename().string();  // Not macOS's "._x" forks.
-    if (name.front() != '.' && entry.is_regular_file() && std::regex_match(name, pattern)) {
+    // Not a link loop or other entry whose status cannot be read: it is not the file.
+    if (name.front() != '.' && entry.is_regular_file(ec) && std::regex_match(name, pattern)) {
       found.push_back(entry.path().string());
     }
   }

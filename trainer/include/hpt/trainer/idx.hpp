@@ -32,7 +32,8 @@ bool idx_files_pair(const std::string& images, const std::string& labels);
 std::string idx_file_name(const std::string& pool, const std::string& kind);
 
 // The IDX file of pool ("train" or "t10k") and kind ("images" or "labels") in folder:
-// "<pool>-<kind>-idx{3,1}-ubyte", else that name + ".gz", else the one file spelt otherwise
+// "<pool>-<kind>-idx{3,1}-ubyte", else that name + ".gz" (either also as the one file of a folder
+// of its name, as Kaggle's MNIST unpacks), else the one file spelt otherwise
 // (".idx3-ubyte", underscores, any case, a prefix such as "emnist-digits-", "test" for "t10k");
 // "" when there is none. Throws std::runtime_error naming them when several files could be it.
 std::string find_idx_file(const std::string& folder, const std::string& pool,
