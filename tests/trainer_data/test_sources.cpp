@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include "catch_torch.hpp"
@@ -353,6 +354,46 @@ TEST_CASE("tiny-imagenet errors name the file", "[sources][tiny]") {
   std::filesystem::remove(dir.path() / "wnids.txt");
   CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 0, ""}),
                     Catch::Contains(dir.str("wnids.txt")));
+}
+
+// val_annotations.txt as copies change it: a listed image that is missing is named with its
+// line (it was "file not found", no line); fields split by spaces instead of tabs, and lines
+// ending in a lone "\r" (classic Mac OS), load as the original does; a line of one field is
+// named, saying what a line holds.
+TEST_CASE("tiny-imagenet annotations as copies change them", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  const auto annotations = dir.path() / "val" / "val_annotations.txt";
+  const std::string listed = testing::read_text(annotations);
+  const auto load = [&] { return load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""}); };
+  const auto expect_whole = [&](const Dataset& data) {
+    CHECK(data.class_names == std::vector<std::string>{"goldfish", "tabby", "lemon"});
+    CHECK(counts(data.val, 3) == std::vector<int64_t>{1, 1, 1});
+    CHECK(counts(data.test, 3) == std::vector<int64_t>{1, 1, 1});
+  };
+  std::filesystem::rename(dir.path() / "val" / "images" / "val_3.JPEG", dir.path() / "kept");
+  CHECK_THROWS_WITH(load(), annotations.string() + ":4: image " + dir.str("val/images/val_3.JPEG") +
+                                " does not exist");
+  std::filesystem::rename(dir.path() / "kept", dir.path() / "val" / "images" / "val_3.JPEG");
+
+  std::string spaced = listed;
+  for (size_t at; (at = spaced.find('\t')) != std::string::npos;) {
+    spaced.replace(at, 1, "  ");
+  }
+  testing::write_text(annotations, spaced);
+  expect_whole(load());
+
+  for (const auto& file : {dir.path() / "wnids.txt", annotations}) {
+    std::string text = testing::read_text(file);
+    std::replace(text.begin(), text.end(), '\n', '\r');
+    testing::write_text(file, text);
+  }
+  expect_whole(load());
+
+  testing::write_text(annotations, listed + "val_9.JPEG\n");
+  CHECK_THROWS_WITH(load(), annotations.string() +
+                                ":7: malformed line 'val_9.JPEG': expected <image "
+                                "file><TAB><wnid>[<TAB>...]");
 }
 
 // An image listed twice in val_annotations.txt (with one class or two) would land in both

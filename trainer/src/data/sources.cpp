@@ -55,7 +55,8 @@ struct TextLine {
 };
 
 // Non-empty trimmed lines of a text file with their numbers; a UTF-8 byte-order mark at its
-// start (Windows editors write one) is skipped.
+// start (Windows editors write one) is skipped. Lines end in "\n", "\r\n" or, as classic Mac
+// OS wrote them, a lone "\r".
 std::vector<TextLine> read_numbered_lines(const fs::path& path) {
   std::ifstream in(path);
   if (!in) {
@@ -63,21 +64,29 @@ std::vector<TextLine> read_numbered_lines(const fs::path& path) {
   }
   std::vector<TextLine> lines;
   size_t number = 0;
-  for (std::string line; std::getline(in, line);) {
+  for (std::string text; std::getline(in, text);) {
     // UTF-16 (Notepad's "Unicode"), a gzip or other binary file: its lines would be garbage.
-    if (line.find('\0') != std::string::npos ||
-        (number == 0 && (line.rfind("\xFF\xFE", 0) == 0 || line.rfind("\xFE\xFF", 0) == 0))) {
-      const bool utf16 = line.rfind("\xFF\xFE", 0) == 0 || line.rfind("\xFE\xFF", 0) == 0;
+    if (text.find('\0') != std::string::npos ||
+        (number == 0 && (text.rfind("\xFF\xFE", 0) == 0 || text.rfind("\xFE\xFF", 0) == 0))) {
+      const bool utf16 = text.rfind("\xFF\xFE", 0) == 0 || text.rfind("\xFE\xFF", 0) == 0;
       throw std::runtime_error(
           fmt::format("{}:{}: not UTF-8 text ({}); save it as UTF-8", path.string(), number + 1,
                       utf16 && number == 0 ? "a UTF-16 byte-order mark" : "it holds NUL bytes"));
     }
-    if (++number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) {
-      line.erase(0, 3);
+    if (!text.empty() && text.back() == '\r') {
+      text.pop_back();
     }
-    line = trim(line);
-    if (!line.empty()) {
-      lines.push_back({number, line});
+    for (size_t start = 0; start != std::string::npos;) {
+      const size_t end = text.find('\r', start);
+      std::string line = text.substr(start, end == std::string::npos ? end : end - start);
+      start = end == std::string::npos ? end : end + 1;
+      if (++number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) {
+        line.erase(0, 3);
+      }
+      line = trim(line);
+      if (!line.empty()) {
+        lines.push_back({number, line});
+      }
     }
   }
   return lines;
@@ -140,21 +149,33 @@ std::string no_images_message(const fs::path& root, const std::map<std::string, 
                      others.empty() ? "" : fmt::format(" (found: {})", commonest_kinds(others)));
 }
 
+// The first two fields of an annotation line: split at each tab, as Tiny ImageNet writes it, or
+// in a line without tabs (a copy retyped or reformatted) at runs of spaces; "" for a field the
+// line lacks.
+std::pair<std::string, std::string> file_and_class(const std::string& line) {
+  const bool tabs = line.find('\t') != std::string::npos;
+  const auto end1 = line.find(tabs ? '\t' : ' ');
+  if (end1 == std::string::npos) {
+    return {line, ""};
+  }
+  const auto begin2 = tabs ? end1 + 1 : line.find_first_not_of(' ', end1);
+  const auto end2 = line.find(tabs ? '\t' : ' ', begin2);
+  return {trim(line.substr(0, end1)),
+          trim(line.substr(begin2, end2 == std::string::npos ? end2 : end2 - begin2))};
+}
+
 // Tiny ImageNet's val/images/*.JPEG labelled by val/val_annotations.txt ("file<TAB>wnid...").
 PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64_t>& label_of) {
   PoolSource val{"val", {}, {}, "", ""};
   const fs::path annotations = root / "val" / "val_annotations.txt";
   std::map<fs::path, size_t> line_of;  // Each image's line: one image, one class, one split.
   for (const auto& [number, line] : read_numbered_lines(annotations)) {
-    const auto tab1 = line.find('\t');
-    const auto tab2 = line.find('\t', tab1 == std::string::npos ? tab1 : tab1 + 1);
-    if (tab1 == std::string::npos) {
+    const auto [file, wnid] = file_and_class(line);
+    if (file.empty() || wnid.empty()) {
       throw std::runtime_error(
-          fmt::format("{}:{}: malformed line '{}'", annotations.string(), number, line));
+          fmt::format("{}:{}: malformed line '{}': expected <image file><TAB><wnid>[<TAB>...]",
+                      annotations.string(), number, line));
     }
-    const std::string file = trim(line.substr(0, tab1));
-    const std::string wnid = trim(
-        line.substr(tab1 + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab1 - 1));
     const auto label = label_of.find(wnid);
     if (label == label_of.end()) {
       throw std::runtime_error(fmt::format("{}:{}: image {} has class {} which is not in {}",
@@ -170,6 +191,11 @@ PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64
                                            (root / "val" / "images").string()));
     }
     const fs::path image = root / "val" / "images" / file;
+    // Named here with its line (a dangling link is left for decoding to name as that).
+    if (std::error_code ec; !fs::exists(fs::symlink_status(image, ec))) {
+      throw std::runtime_error(fmt::format("{}:{}: image {} does not exist", annotations.string(),
+                                           number, image.string()));
+    }
     if (const auto [first, added] = line_of.emplace(image.lexically_normal(), number); !added) {
       throw std::runtime_error(fmt::format(
           "{}:{}: image {} is listed again (first on line {}); each image must be listed once",
