@@ -93,3 +93,17 @@ TEST_CASE("files_fingerprint tracks size and mtime", "[cache]") {
   CHECK_THROWS_WITH(files_fingerprint({dir.str("missing")}), Catch::Contains(dir.str("missing")));
   CHECK(hash_hex("x") != hash_hex("y"));
 }
+
+// A file of the dataset that cannot be read is named as what it is: a link loop (it was said to
+// be "a symbolic link to a missing file"), a dangling link, a missing file.
+TEST_CASE("files_fingerprint names links that lead nowhere", "[cache]") {
+  TempDir dir;
+  std::filesystem::create_symlink("loop.png", dir.path() / "loop.png");
+  CHECK_THROWS_WITH(files_fingerprint({dir.str("loop.png")}),
+                    dir.str("loop.png") + ": a symbolic link loop");
+  std::filesystem::create_symlink("gone.png", dir.path() / "dangling.png");
+  CHECK_THROWS_WITH(files_fingerprint({dir.str("dangling.png")}),
+                    dir.str("dangling.png") + ": a symbolic link to a missing file (gone.png)");
+  CHECK_THROWS_WITH(files_fingerprint({dir.str("none.png")}),
+                    "file not found: " + dir.str("none.png"));
+}

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -218,7 +219,14 @@ std::string files_fingerprint(const std::vector<std::string>& paths) {
   for (const auto& path : paths) {
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0) {
+      const int error = errno;
       std::error_code ec;
+      if (error == ELOOP) {  // It was said as a link to a missing file.
+        throw std::runtime_error(fmt::format("{}: a symbolic link loop", path));
+      }
+      if (error != ENOENT) {
+        throw std::runtime_error(fmt::format("{}: cannot read: {}", path, std::strerror(error)));
+      }
       if (std::filesystem::is_symlink(path, ec)) {
         throw std::runtime_error(fmt::format("{}: a symbolic link to a missing file ({})", path,
                                              std::filesystem::read_symlink(path, ec).string()));
