@@ -260,6 +260,34 @@ TEST_CASE("folder datasets: a class linked to the root, an unreadable subfolder"
   std::filesystem::permissions(dir.path() / "a_cat" / "locked", std::filesystem::perms::owner_all);
 }
 
+// A class folder linked to another class folder (or into one) is refused: the same images would
+// be two classes' (they loaded, silently). A link loop that is not an image is passed over as
+// other files are (it stopped the listing: "Too many levels of symbolic links"); macOS's
+// __MACOSX folder is not a class (it was one, without images).
+TEST_CASE("folder datasets: class folders sharing images, link loops, __MACOSX",
+          "[sources][folder]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path());
+  const auto load = [&] { return load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 0, ""}); };
+  std::filesystem::create_directory_symlink("a_cat", dir.path() / "d_copy");
+  CHECK_THROWS_WITH(load(), "class folders " + dir.str("a_cat") + " and " + dir.str("d_copy") +
+                                " hold the same images (" + dir.str("d_copy") + " is a link to " +
+                                dir.str("a_cat") + "): each would be in two classes");
+  std::filesystem::remove(dir.path() / "d_copy");
+  write_png(dir.path() / "b_dog" / "sub" / "x.png", 6, 6, 1, testing::pattern(40, 6, 6, 1));
+  std::filesystem::create_directory_symlink(dir.path() / "b_dog" / "sub", dir.path() / "d_sub");
+  CHECK_THROWS_WITH(load(), Catch::Contains("class folders " + dir.str("b_dog") + " and " +
+                                            dir.str("d_sub") + " hold the same images"));
+  std::filesystem::remove(dir.path() / "d_sub");
+  std::filesystem::remove_all(dir.path() / "b_dog" / "sub");
+
+  std::filesystem::create_symlink("loop.txt", dir.path() / "a_cat" / "loop.txt");
+  testing::write_text(dir.path() / "__MACOSX" / "a_cat" / "._img0.PNG", "resource fork");
+  const Dataset data = load();
+  CHECK(data.class_names == std::vector<std::string>{"a_cat", "b_dog", "c_eel"});
+  CHECK(data.train.size() + data.val.size() + data.test.size() == 15);
+}
+
 // A folder of images hpt cannot decode says what it found instead.
 TEST_CASE("no images found names what the folders hold", "[sources][folder]") {
   TempDir dir;

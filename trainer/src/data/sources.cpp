@@ -34,7 +34,12 @@ std::string trim(const std::string& text) {
   return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
 }
 
-bool is_hidden(const fs::path& path) { return path.filename().string().rfind('.', 0) == 0; }
+// Hidden files and folders, and macOS's "__MACOSX" folder of "._x" resource forks, which its
+// Archive Utility puts in every zip it makes (it was read as a class without images).
+bool is_hidden(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return name.rfind('.', 0) == 0 || name == "__MACOSX";
+}
 
 void require_dir(const fs::path& path, const std::string& what) {
   if (!fs::is_directory(path)) {
@@ -119,7 +124,7 @@ std::vector<std::string> list_images(const fs::path& folder,
     } else if (std::error_code ec;
                !it->is_directory(ec) && has_image_extension(it->path().filename().string())) {
       files.push_back(it->path().string());
-    } else if (others != nullptr && it->is_regular_file()) {
+    } else if (std::error_code ec; others != nullptr && it->is_regular_file(ec)) {
       const fs::path& file = it->path();
       ++(*others)[file.has_extension() ? lower(file.extension().string()) : "without extension"];
     }
@@ -369,6 +374,35 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
   return sources;
 }
 
+// Refuses two class folders that lead to the same images: a link to another class folder, or to
+// a folder inside or around one (their images would be in two classes, and could land in train
+// and test both).
+void refuse_shared_class_folders(const std::vector<fs::path>& folders) {
+  std::vector<fs::path> real(folders.size());
+  std::map<fs::path, size_t> folder_at;
+  for (size_t i = 0; i < folders.size(); ++i) {
+    real[i] = resolved_path(folders[i].string());
+    folder_at.emplace(real[i], i);
+  }
+  for (size_t i = 0; i < folders.size(); ++i) {
+    for (fs::path at = real[i]; !at.empty(); at = at.parent_path()) {
+      const auto other = folder_at.find(at);
+      if (other != folder_at.end() && other->second != i) {
+        std::error_code ec;
+        const size_t link = fs::is_symlink(folders[i], ec) ? i : other->second;
+        throw std::runtime_error(fmt::format(
+            "class folders {} and {} hold the same images ({} is a link to {}): each would be "
+            "in two classes",
+            folders[other->second].string(), folders[i].string(), folders[link].string(),
+            real[link].string()));
+      }
+      if (at == at.root_path()) {
+        break;
+      }
+    }
+  }
+}
+
 DatasetSources list_folder(const fs::path& root) {
   require_dir(root, "image folder dataset");
   if (fs::is_regular_file(root / "wnids.txt") && fs::is_directory(root / "train")) {
@@ -405,6 +439,7 @@ DatasetSources list_folder(const fs::path& root) {
     }
   }
   std::sort(folders.begin(), folders.end());
+  refuse_shared_class_folders(folders);
   PoolSource pool{"all", {}, {}, "", ""};
   std::map<std::string, int64_t> others;
   for (size_t c = 0; c < folders.size(); ++c) {
