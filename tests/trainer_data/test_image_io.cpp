@@ -161,6 +161,59 @@ TEST_CASE("decode_image refuses images larger than its limit", "[image_io]") {
   CHECK(decode_image(path.string()).width == 16);
 }
 
+// A colour PNG whose header claims 20000 x 20000 pixels (over stb's 2^30 decoded bytes, where its
+// header probe fails) is refused naming its size, as a grey one is; it was "corrupt image (too
+// large)".
+TEST_CASE("decode_image names the size of a colour PNG too large for stb", "[image_io]") {
+  TempDir dir;
+  const auto chunk = [](const std::string& type, const std::string& data) {
+    std::string out;
+    const auto be32 = [&](uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        out += static_cast<char>((v >> shift) & 0xff);
+      }
+    };
+    be32(static_cast<uint32_t>(data.size()));
+    out += type + data;
+    const std::string crc_of = type + data;
+    be32(static_cast<uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(crc_of.data()), static_cast<uInt>(crc_of.size()))));
+    return out;
+  };
+  const std::string ihdr("\0\0\x4e\x20\0\0\x4e\x20\x08\x02\0\0\0", 13);  // 20000^2 RGB.
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) +
+                          chunk("IDAT", std::string("\x78\x9c\x03\0\0\0\0\x01", 8)) +
+                          chunk("IEND", "");
+  testing::write_text(dir.path() / "bomb.png", png);
+  CHECK_THROWS_WITH(decode_image(dir.str("bomb.png")),
+                    "cannot decode image " + dir.str("bomb.png") +
+                        ": 20000 x 20000 pixels is more than the 67108864 (8192 x 8192) hpt reads");
+}
+
+// A JPEG cut anywhere is said as truncated or corrupt, never as "bad png sig": stb leaves its PNG
+// probe's reason behind when the JPEG decoder fails without one of its own.
+TEST_CASE("decode_image never blames PNG for a cut-off JPEG", "[image_io]") {
+  TempDir dir;
+  testing::write_jpg(dir.path() / "full.jpg", 32, 32, 3, testing::pattern(3, 32, 32, 3));
+  const std::string jpeg = testing::read_text(dir.path() / "full.jpg");
+  REQUIRE(jpeg.size() > 600);
+  int refused = 0;
+  for (size_t cut = 2; cut < jpeg.size(); ++cut) {
+    testing::write_text(dir.path() / "cut.jpg", jpeg.substr(0, cut));
+    try {
+      decode_image(dir.str("cut.jpg"));
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      INFO("cut at " << cut << ": " << what);
+      CHECK(what.find("png") == std::string::npos);
+      CHECK((what.find("truncated") != std::string::npos ||
+             what.find("corrupt") != std::string::npos));
+      ++refused;
+    }
+  }
+  CHECK(refused == static_cast<int>(jpeg.size()) - 2);
+}
+
 // Halving with the area filter averages 2x2 blocks; growing a flat image keeps it flat.
 TEST_CASE("resize_image averages when shrinking", "[image_io]") {
   DecodedImage image{4, 4, 1, {}};

@@ -72,11 +72,16 @@ namespace {
 std::string decode_problem(const std::string& path) {
   const char* reason = stbi_failure_reason();
   const std::string r = reason != nullptr ? reason : "";
-  static const char* const k_truncated[] = {"outofdata", "unexpected end", "not enough pixels",
-                                            "no IDAT", "bad zlib header"};
-  if (r.size() < 5 ||
-      std::find(std::begin(k_truncated), std::end(k_truncated), r) != std::end(k_truncated)) {
-    return "truncated or corrupt image data" + (r.size() < 5 ? "" : " (" + r + ")");
+  static const char* const k_truncated[] = {
+      "outofdata", "unexpected end",  "not enough pixels",
+      "no IDAT",   "bad zlib header", "expected marker"};  // A JPEG's data ran out.
+  // "bad png sig" is left from stb's probe for PNG when the format it did find (a JPEG cut off
+  // mid-scan) fails without a reason of its own: it names no problem of this file.
+  if (r.size() < 5 || r == "bad png sig") {
+    return "truncated or corrupt image data";
+  }
+  if (std::find(std::begin(k_truncated), std::end(k_truncated), r) != std::end(k_truncated)) {
+    return "truncated or corrupt image data (" + r + ")";
   }
   if (r == "unknown image type") {
     const std::string format = image_format_named_by(path);
@@ -171,6 +176,18 @@ std::string png_crc_problem(const std::string& b) {
   return "";
 }
 
+// The width and height a PNG's IHDR chunk claims, or {0, 0} (not PNG, or too short): read
+// here because stb_image's header probe refuses a PNG of over 2^30 decoded bytes as only "too
+// large".
+std::pair<int64_t, int64_t> png_header_size(const std::string& b) {
+  if (b.size() < 24 || b.compare(0, 8, "\x89PNG\r\n\x1a\n", 8) != 0 ||
+      b.compare(12, 4, "IHDR") != 0) {
+    return {0, 0};
+  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(b.data());
+  return {int64_t{read_be32(bytes + 16)}, int64_t{read_be32(bytes + 20)}};
+}
+
 }  // namespace
 
 bool has_image_extension(const std::string& name) {
@@ -214,6 +231,10 @@ DecodedImage decode_image(const std::string& path) {
     // A top-down BMP's header holds a negative height, which its decoder reads as upright rows.
     if (const std::string problem = image_size_problem(width, std::abs(int64_t{height}));
         !problem.empty()) {
+      throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
+    }
+  } else if (const auto [png_width, png_height] = png_header_size(bytes); png_width > 0) {
+    if (const std::string problem = image_size_problem(png_width, png_height); !problem.empty()) {
       throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
     }
   }
