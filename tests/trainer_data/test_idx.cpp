@@ -113,6 +113,27 @@ TEST_CASE("read_idx checks header dims against the file size", "[idx]") {
   }
 }
 
+// More data than the header's dims take (a header of other dims: images cut at the wrong size;
+// another file appended) is refused, raw from the header and the file size, gzipped once read;
+// it was read silently, the rest ignored.
+TEST_CASE("read_idx refuses data beyond its header's dims", "[idx]") {
+  TempDir dir;
+  for (bool gzip : {false, true}) {
+    INFO(gzip);
+    const auto path = dir.path() / (gzip ? "long.gz" : "long");
+    testing::write_idx(path, {2, 3, 3}, std::vector<uint8_t>(2 * 4 * 4, 9), gzip);
+    const std::string problem = "IDX file " + path.string() +
+                                " is corrupt: it holds more data than the 18 bytes its header's "
+                                "dims [2, 3, 3] take";
+    CHECK_THROWS_WITH(read_idx(path.string()), problem);
+    if (!gzip) {
+      CHECK_THROWS_WITH(read_idx_dims(path.string()), problem);
+    }
+    testing::write_idx(path, {2, 3, 3}, std::vector<uint8_t>(18, 9), gzip);
+    CHECK(read_idx(path.string()).data == std::vector<uint8_t>(18, 9));
+  }
+}
+
 // Images and labels pair only when their names match but for images/labels and idx3/idx1
 // (one dataset's files); separators, case and ".gz" may differ.
 TEST_CASE("idx_files_pair", "[idx]") {

@@ -53,6 +53,17 @@ std::string gzip_problem(gzFile file, const std::string& path) {
 // deflate's best ratio is about 1032:1, so a gzip file of B bytes inflates to < 1032 B.
 constexpr uintmax_t k_max_gzip_ratio = 1032;
 
+// An IDX file holding more data than its header's dims take: the header is wrong (the images
+// would be cut at the wrong size, silently) or another file's data was appended. Refused, as
+// torchvision's reader does.
+std::string more_data_problem(const std::string& path, const std::vector<int64_t>& dims,
+                              uintmax_t total) {
+  return fmt::format(
+      "IDX file {} is corrupt: it holds more data than the {} bytes its header's dims [{}] "
+      "take",
+      path, total, fmt::join(dims, ", "));
+}
+
 // An IDX file opened and its header read and checked: the data comes next.
 struct OpenIdx {
   std::unique_ptr<gzFile_s, GzCloser> file;
@@ -114,6 +125,9 @@ OpenIdx open_idx(const std::string& path) {
         "most {} data bytes",
         path, fmt::join(idx.dims, ", "), gzipped ? "gzip file" : "file", available));
   }
+  if (!gzipped && total < available) {  // A gzip file's excess shows once its data is read.
+    throw std::runtime_error(more_data_problem(path, idx.dims, total));
+  }
   idx.file = std::move(file);
   idx.data_bytes = total;
   return idx;
@@ -144,6 +158,10 @@ IdxArray read_idx(const std::string& path) {
               : fmt::format("IDX file {} is corrupt (gzip: {})", path, gzip));
     }
     have = next;
+  }
+  uint8_t more = 0;
+  if (gzread(file.get(), &more, 1) > 0) {
+    throw std::runtime_error(more_data_problem(path, array.dims, total));
   }
   if (const std::string gzip = gzip_problem(file.get(), path); !gzip.empty()) {
     throw std::runtime_error(fmt::format("IDX file {} is corrupt (gzip: {})", path, gzip));
