@@ -135,6 +135,22 @@ TEST_CASE("idx missing files are named", "[sources][idx]") {
                     Catch::Contains(dir.str("train-images-idx3-ubyte")));
 }
 
+// A labels file of [N, 1] is named as 2-d data (it read "must hold N labels" while it did), and
+// an IDX file left zipped is named with what to do (it read only "not found").
+TEST_CASE("idx labels of other dims and zipped files are named", "[sources][idx]") {
+  TempDir dir;
+  testing::write_idx_dataset(dir.path(), false, false);
+  const auto labels = dir.path() / "train-labels-idx1-ubyte";
+  testing::write_idx(labels, {30, 1}, std::vector<uint8_t>(30, 1), false);
+  CHECK_THROWS_WITH(load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    labels.string() + " holds 2-d data (dims [30, 1]), expected labels [N]");
+  std::filesystem::rename(labels, dir.path() / "train-labels.idx1-ubyte.zip");
+  CHECK_THROWS_WITH(load_dataset({"idx", dir.str(), 0, 0.1, 0.1, 0, ""}),
+                    "IDX file not found: expected " + labels.string() + "[.gz] (found " +
+                        dir.str("train-labels.idx1-ubyte.zip") +
+                        ": hpt reads IDX files raw or gzipped; unpack it)");
+}
+
 // Class folders: sorted class names, PNG exact (grey replicated to RGB), JPEG close,
 // case-insensitive extensions, other files ignored, stratified fractions.
 TEST_CASE("folder datasets load PNG exactly and JPEG approximately", "[sources][folder]") {

@@ -212,14 +212,38 @@ PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64
   return val;
 }
 
+// A file in root holding the IDX file name in an archive hpt does not read
+// ("train-images-idx3-ubyte.zip", ".bz2", ".xz", ...), or "".
+std::string packed_idx_file(const fs::path& root, const std::string& name) {
+  static const char* const k_archives[] = {".zip", ".bz2", ".xz",   ".7z",  ".tar",
+                                           ".tgz", ".rar", ".lzma", ".zst", ".z"};
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const std::string file = lower(entry.path().filename().string());
+    const std::string extension = lower(entry.path().extension().string());
+    std::string stem = file.substr(0, file.size() - extension.size());
+    std::replace(stem.begin(), stem.end(), '.', '-');
+    if (stem.rfind(name, 0) == 0 && std::find(std::begin(k_archives), std::end(k_archives),
+                                              extension) != std::end(k_archives)) {
+      return entry.path().string();
+    }
+  }
+  return "";
+}
+
 DatasetSources list_idx(const fs::path& root) {
   require_dir(root, "IDX dataset folder");
   DatasetSources sources;
   auto find = [&](const std::string& pool, const std::string& kind, bool required) {
     const std::string found = find_idx_file(root.string(), pool, kind);
     if (found.empty() && required) {
-      throw std::runtime_error(fmt::format("IDX file not found: expected {}[.gz]",
-                                           (root / idx_file_name(pool, kind)).string()));
+      const std::string name = idx_file_name(pool, kind);
+      const std::string packed = packed_idx_file(root, name);
+      throw std::runtime_error(fmt::format(
+          "IDX file not found: expected {}[.gz]{}", (root / name).string(),
+          packed.empty()
+              ? ""
+              : fmt::format(" (found {}: hpt reads IDX files raw or gzipped; unpack it)", packed)));
     }
     return found;
   };
@@ -513,7 +537,12 @@ DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int
       throw std::runtime_error(fmt::format("{} holds {}-d data, expected images [N, H, W]",
                                            source.idx_images, images.size()));
     }
-    if (labels.size() != 1 || labels[0] != images[0]) {
+    if (labels.size() != 1) {
+      throw std::runtime_error(fmt::format("{} holds {}-d data (dims [{}]), expected labels [N]",
+                                           source.idx_labels, labels.size(),
+                                           fmt::join(labels, ", ")));
+    }
+    if (labels[0] != images[0]) {
       throw std::runtime_error(fmt::format("{} must hold {} labels to match {}", source.idx_labels,
                                            images[0], source.idx_images));
     }
