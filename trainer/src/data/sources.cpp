@@ -272,12 +272,21 @@ DatasetSources list_idx(const fs::path& root) {
   return sources;
 }
 
-DatasetSources list_tiny_imagenet(const fs::path& root) {
-  require_dir(root, "Tiny ImageNet folder");
+// Tiny ImageNet's classes: the wnids wnids.txt lists (sorted, each once), their labels, and
+// their names (words.txt's first word for each when it has one, else the wnid).
+struct TinyClasses {
+  std::vector<std::string> wnids;
+  std::map<std::string, int64_t> label_of;
+  std::vector<std::string> names;
+  std::vector<std::string> files;  // The lists read.
+};
+
+TinyClasses read_tiny_classes(const fs::path& root) {
   require_file(root / "wnids.txt", "Tiny ImageNet class list");
-  DatasetSources sources;
-  sources.all_files = {(root / "wnids.txt").string()};
-  std::vector<std::string> wnids = read_lines(root / "wnids.txt");
+  TinyClasses classes;
+  classes.files = {(root / "wnids.txt").string()};
+  std::vector<std::string>& wnids = classes.wnids;
+  wnids = read_lines(root / "wnids.txt");
   std::sort(wnids.begin(), wnids.end());
   wnids.erase(std::unique(wnids.begin(), wnids.end()), wnids.end());
   if (wnids.empty()) {
@@ -290,14 +299,13 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
           fmt::format("{}: class '{}' is not a folder name", (root / "wnids.txt").string(), wnid));
     }
   }
-  std::map<std::string, int64_t> label_of;
   for (size_t i = 0; i < wnids.size(); ++i) {
-    label_of[wnids[i]] = static_cast<int64_t>(i);
+    classes.label_of[wnids[i]] = static_cast<int64_t>(i);
   }
   std::map<std::string, std::string> words;  // words.txt is optional: names are the wnids.
   const bool has_words = fs::is_regular_file(root / "words.txt");
   if (has_words) {
-    sources.all_files.push_back((root / "words.txt").string());
+    classes.files.push_back((root / "words.txt").string());
   }
   for (const auto& line : has_words ? read_lines(root / "words.txt") : std::vector<std::string>{}) {
     const auto tab = line.find('\t');
@@ -308,74 +316,87 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
   }
   for (const auto& wnid : wnids) {
     const auto it = words.find(wnid);
-    sources.class_names.push_back(it != words.end() && !it->second.empty() ? it->second : wnid);
+    classes.names.push_back(it != words.end() && !it->second.empty() ? it->second : wnid);
   }
+  return classes;
+}
 
-  // train/<wnid>/images/*.JPEG, or any images under train/<wnid>/; val/ the same way when a
-  // copy has sorted it into class folders instead of val_annotations.txt.
-  std::vector<std::string> missing;  // wnids without a val/ folder.
-  auto class_folders = [&](const std::string& name, bool required) {
-    PoolSource pool{name, {}, {}, "", ""};
-    for (size_t c = 0; c < wnids.size(); ++c) {
-      const fs::path folder = root / name / wnids[c];
-      if (!required && !fs::is_directory(folder)) {
-        missing.push_back(wnids[c]);
-        continue;
-      }
-      require_dir(folder, fmt::format("Tiny ImageNet {} images of {}", name, wnids[c]));
-      for (auto& file : list_images(folder)) {
-        pool.files.push_back(std::move(file));
-        pool.labels.push_back(static_cast<int64_t>(c));
-      }
+// The images under <root>/<split>/<wnid>/ for each wnid, labelled by it: train/<wnid>/images/
+// *.JPEG, or any images under the folder (val/ as a copy sorted it into class folders). A
+// missing folder is refused, unless missing is given: then its wnid goes there.
+PoolSource tiny_class_folders(const fs::path& root, const std::string& split,
+                              const std::vector<std::string>& wnids,
+                              std::vector<std::string>* missing = nullptr) {
+  PoolSource pool{split, {}, {}, "", ""};
+  for (size_t c = 0; c < wnids.size(); ++c) {
+    const fs::path folder = root / split / wnids[c];
+    if (missing != nullptr && !fs::is_directory(folder)) {
+      missing->push_back(wnids[c]);
+      continue;
     }
-    return pool;
-  };
-  PoolSource train = class_folders("train", true);
-  PoolSource val;
+    require_dir(folder, fmt::format("Tiny ImageNet {} images of {}", split, wnids[c]));
+    for (auto& file : list_images(folder)) {
+      pool.files.push_back(std::move(file));
+      pool.labels.push_back(static_cast<int64_t>(c));
+    }
+  }
+  return pool;
+}
+
+// Tiny ImageNet's labelled validation images: val/images by val/val_annotations.txt, else
+// val/<wnid>/ folders, one for every class.
+PoolSource tiny_val_pool(const fs::path& root, const TinyClasses& classes) {
   const fs::path annotations = root / "val" / "val_annotations.txt";
   if (fs::is_regular_file(annotations)) {
-    val = annotated_val(root, label_of);
-    sources.all_files.push_back(annotations.string());
-  } else {
-    val = class_folders("val", false);
-    if (val.files.empty()) {
-      require_file(annotations, "Tiny ImageNet validation labels (or val/<wnid>/ class folders)");
-    }
-    if (!missing.empty()) {  // A class would be left out of validation and test silently.
-      throw std::runtime_error(fmt::format("{} of the {} classes have no folder {} (first: {})",
-                                           missing.size(), wnids.size(),
-                                           (root / "val" / "<wnid>").string(), missing.front()));
-    }
+    return annotated_val(root, classes.label_of);
   }
-  // What the lists leave out is said: classes in train/ not in wnids.txt, classes without a
-  // validation image (their val and test splits would be empty), images val/ holds unlisted.
+  std::vector<std::string> missing;  // wnids without a val/ folder.
+  PoolSource val = tiny_class_folders(root, "val", classes.wnids, &missing);
+  if (val.files.empty()) {
+    require_file(annotations, "Tiny ImageNet validation labels (or val/<wnid>/ class folders)");
+  }
+  if (!missing.empty()) {  // A class would be left out of validation and test silently.
+    throw std::runtime_error(fmt::format("{} of the {} classes have no folder {} (first: {})",
+                                         missing.size(), classes.wnids.size(),
+                                         (root / "val" / "<wnid>").string(), missing.front()));
+  }
+  return val;
+}
+
+// What Tiny ImageNet's lists leave out, as notes: classes in train/ wnids.txt does not list,
+// classes without a validation image (their val and test splits would be empty), and images
+// val/images holds that val_annotations.txt does not list.
+std::vector<std::string> tiny_left_out_notes(const fs::path& root, const TinyClasses& classes,
+                                             const PoolSource& val) {
+  std::vector<std::string> notes;
   std::error_code ec;
   std::vector<std::string> unlisted_classes;
   for (const auto& entry : fs::directory_iterator(root / "train", ec)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_directory(ec) && !is_hidden(entry.path()) && label_of.count(name) == 0) {
+    if (entry.is_directory(ec) && !is_hidden(entry.path()) && classes.label_of.count(name) == 0) {
       unlisted_classes.push_back(name);
     }
   }
   if (!unlisted_classes.empty()) {
     std::sort(unlisted_classes.begin(), unlisted_classes.end());
-    sources.notes.push_back(
+    notes.push_back(
         fmt::format("{} folders in {} are classes {} does not list, left out (first: {})",
                     unlisted_classes.size(), (root / "train").string(),
                     (root / "wnids.txt").string(), unlisted_classes.front()));
   }
-  std::vector<int64_t> val_counts(wnids.size(), 0);
+  std::vector<int64_t> val_counts(classes.wnids.size(), 0);
   for (int64_t label : val.labels) {
     ++val_counts[static_cast<size_t>(label)];
   }
   if (const auto empty = std::count(val_counts.begin(), val_counts.end(), 0); empty > 0) {
     const size_t first = static_cast<size_t>(std::find(val_counts.begin(), val_counts.end(), 0) -
                                              val_counts.begin());
-    sources.notes.push_back(fmt::format(
+    notes.push_back(fmt::format(
         "{} of the {} classes have no validation image (first: {}): they are in no validation "
         "or test pair",
-        empty, wnids.size(), wnids[first]));
+        empty, classes.wnids.size(), classes.wnids[first]));
   }
+  const fs::path annotations = root / "val" / "val_annotations.txt";
   if (fs::is_regular_file(annotations)) {
     std::set<fs::path> listed;
     for (const auto& file : val.files) {
@@ -386,11 +407,26 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
       unlisted += listed.count(fs::path(file).lexically_normal()) == 0 ? 1 : 0;
     }
     if (unlisted > 0) {
-      sources.notes.push_back(fmt::format("{} images in {} are not in {}, left out", unlisted,
-                                          (root / "val" / "images").string(),
-                                          annotations.string()));
+      notes.push_back(fmt::format("{} images in {} are not in {}, left out", unlisted,
+                                  (root / "val" / "images").string(), annotations.string()));
     }
   }
+  return notes;
+}
+
+DatasetSources list_tiny_imagenet(const fs::path& root) {
+  require_dir(root, "Tiny ImageNet folder");
+  const TinyClasses classes = read_tiny_classes(root);
+  DatasetSources sources;
+  sources.class_names = classes.names;
+  sources.all_files = classes.files;
+  PoolSource train = tiny_class_folders(root, "train", classes.wnids);
+  PoolSource val = tiny_val_pool(root, classes);
+  if (const fs::path annotations = root / "val" / "val_annotations.txt";
+      fs::is_regular_file(annotations)) {
+    sources.all_files.push_back(annotations.string());
+  }
+  sources.notes = tiny_left_out_notes(root, classes, val);
   sources.pools = {train, val};
   for (const auto& pool : sources.pools) {
     sources.all_files.insert(sources.all_files.end(), pool.files.begin(), pool.files.end());
@@ -521,13 +557,14 @@ std::vector<std::string> idx_class_names(const fs::path& root, int64_t max_label
   return names;
 }
 
-DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int image_size) {
-  DecodedPools decoded;
-  decoded.channels = 1;
-  // Every file's header is checked before any data is read: the shapes, the sizes the pools
-  // share, and the memory the images take.
+// Every IDX file's header, checked before any data is read: the shapes, the image size the
+// pools share (unless image_size resizes them), and the memory the images take. Returns each
+// file's dims, images then labels for each pool, and sets decoded's height and width.
+std::vector<std::vector<int64_t>> check_idx_headers(const DatasetSources& sources,
+                                                    const fs::path& root, int image_size,
+                                                    DecodedPools& decoded) {
   double bytes = 0;
-  std::vector<std::vector<int64_t>> checked;  // Each file's dims, in order.
+  std::vector<std::vector<int64_t>> checked;
   for (const auto& source : sources.pools) {
     const std::vector<int64_t> images = read_idx_dims(source.idx_images);
     const std::vector<int64_t> labels = read_idx_dims(source.idx_labels);
@@ -569,40 +606,61 @@ DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int
   if (const std::string problem = image_memory_problem(bytes); !problem.empty()) {
     throw std::runtime_error(fmt::format("the IDX images in {} {}", root.string(), problem));
   }
+  return checked;
+}
+
+// The [N, H, W] images of an IDX array, each resized to image_size x image_size.
+std::vector<uint8_t> resize_idx_images(const IdxArray& images, int image_size) {
+  const auto count = images.dims[0];
+  const auto height = static_cast<int>(images.dims[1]);
+  const auto width = static_cast<int>(images.dims[2]);
+  const size_t stride = static_cast<size_t>(height) * width;
+  std::vector<uint8_t> out(static_cast<size_t>(count) * image_size * image_size);
+  for (int64_t i = 0; i < count; ++i) {
+    DecodedImage image{width, height, 1, {}};
+    const auto begin = images.data.begin() + static_cast<std::ptrdiff_t>(i * stride);
+    image.pixels.assign(begin, begin + static_cast<std::ptrdiff_t>(stride));
+    const DecodedImage resized = resize_image(image, image_size);
+    std::memcpy(out.data() + i * resized.pixels.size(), resized.pixels.data(),
+                resized.pixels.size());
+  }
+  return out;
+}
+
+// One pool's IDX images and labels, read and checked against the dims their headers gave
+// (image_dims, label_dims), resized when image_size > 0.
+ImagePool decode_idx_pool(const PoolSource& source, const std::vector<int64_t>& image_dims,
+                          const std::vector<int64_t>& label_dims, int image_size) {
+  IdxArray images = read_idx(source.idx_images);
+  IdxArray labels = read_idx(source.idx_labels);
+  if (images.dims != image_dims) {
+    throw std::runtime_error(fmt::format("{} changed while it was read", source.idx_images));
+  }
+  if (labels.dims != label_dims) {
+    throw std::runtime_error(fmt::format("{} changed while it was read", source.idx_labels));
+  }
+  ImagePool pool;
+  pool.name = source.name;
+  pool.count = images.dims[0];
+  pool.labels.assign(labels.data.begin(), labels.data.end());
+  if (image_size > 0 && (images.dims[1] != image_size || images.dims[2] != image_size)) {
+    pool.images = resize_idx_images(images, image_size);
+  } else {
+    pool.images = std::move(images.data);
+  }
+  return pool;
+}
+
+DecodedPools decode_idx(const DatasetSources& sources, const fs::path& root, int image_size) {
+  DecodedPools decoded;
+  decoded.channels = 1;
+  const auto checked = check_idx_headers(sources, root, image_size, decoded);
   int64_t max_label = 0;
-  auto dims = checked.begin();
-  for (const auto& source : sources.pools) {
-    IdxArray images = read_idx(source.idx_images);
-    IdxArray labels = read_idx(source.idx_labels);
-    for (const auto* file : {&images, &labels}) {
-      if (file->dims != *dims++) {
-        throw std::runtime_error(
-            fmt::format("{} changed while it was read",
-                        file == &images ? source.idx_images : source.idx_labels));
-      }
-    }
-    const auto height = static_cast<int>(images.dims[1]);
-    const auto width = static_cast<int>(images.dims[2]);
-    ImagePool pool;
-    pool.name = source.name;
-    pool.count = images.dims[0];
-    pool.labels.assign(labels.data.begin(), labels.data.end());
+  for (size_t p = 0; p < sources.pools.size(); ++p) {
+    ImagePool pool =
+        decode_idx_pool(sources.pools[p], checked[2 * p], checked[2 * p + 1], image_size);
     for (int64_t label : pool.labels) {
       max_label = std::max(max_label, label);
-    }
-    if (image_size > 0 && (height != image_size || width != image_size)) {
-      const size_t stride = static_cast<size_t>(height) * width;
-      pool.images.resize(static_cast<size_t>(pool.count) * image_size * image_size);
-      for (int64_t i = 0; i < pool.count; ++i) {
-        DecodedImage image{width, height, 1, {}};
-        const auto begin = images.data.begin() + static_cast<std::ptrdiff_t>(i * stride);
-        image.pixels.assign(begin, begin + static_cast<std::ptrdiff_t>(stride));
-        const DecodedImage resized = resize_image(image, image_size);
-        std::memcpy(pool.images.data() + i * resized.pixels.size(), resized.pixels.data(),
-                    resized.pixels.size());
-      }
-    } else {
-      pool.images = std::move(images.data);
     }
     decoded.pools.push_back(std::move(pool));
   }
