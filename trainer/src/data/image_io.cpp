@@ -207,7 +207,57 @@ std::string image_size_problem(int64_t width, int64_t height) {
   return "";
 }
 
-DecodedImage decode_image(const std::string& path) {
+uint64_t decode_peak_bytes(int64_t width, int64_t height, int channels, int bytes_per_channel) {
+  const auto pixels = static_cast<uint64_t>(std::max<int64_t>(width, 0)) *
+                      static_cast<uint64_t>(std::max<int64_t>(height, 0));
+  const auto native = static_cast<uint64_t>(std::max(channels, 1));
+  const uint64_t eight_bit = bytes_per_channel > 1 ? native : 0;
+  return pixels *
+         (2 * native * static_cast<uint64_t>(std::max(bytes_per_channel, 1)) + eight_bit + 3);
+}
+
+void DecodeBudget::acquire(uint64_t bytes) {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  m_freed.wait(lock, [&] { return m_held == 0 || bytes <= m_limit - std::min(m_held, m_limit); });
+  m_held += bytes;
+}
+
+void DecodeBudget::release(uint64_t bytes) {
+  {
+    const std::lock_guard<std::mutex> lock(m_mutex);
+    m_held -= std::min(bytes, m_held);
+  }
+  m_freed.notify_all();
+}
+
+namespace {
+
+// Holds bytes of a budget (none when it is null) for its lifetime.
+class BudgetHold {
+ public:
+  BudgetHold(DecodeBudget* budget, uint64_t bytes) : m_budget(budget), m_bytes(bytes) {
+    if (m_budget != nullptr) {
+      m_budget->acquire(m_bytes);
+    }
+  }
+  ~BudgetHold() {
+    if (m_budget != nullptr) {
+      m_budget->release(m_bytes);
+    }
+  }
+  BudgetHold(const BudgetHold&) = delete;
+  BudgetHold& operator=(const BudgetHold&) = delete;
+
+ private:
+  DecodeBudget* m_budget;
+  uint64_t m_bytes;
+};
+
+}  // namespace
+
+DecodedImage decode_image(const std::string& path) { return decode_image(path, nullptr); }
+
+DecodedImage decode_image(const std::string& path, DecodeBudget* budget) {
   // Read once, from a regular file only: a FIFO would block forever, /dev/zero never end.
   std::string bytes;
   try {
@@ -238,6 +288,9 @@ DecodedImage decode_image(const std::string& path) {
       throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
     }
   }
+  const BudgetHold hold(budget,
+                        decode_peak_bytes(width, std::abs(int64_t{height}), native,
+                                          stbi_is_16_bit_from_memory(encoded, size) != 0 ? 2 : 1));
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load_from_memory(encoded, size, &width, &height, &native, 0), stbi_image_free);
   if (!data) {
@@ -304,8 +357,8 @@ DecodedImage resize_image(const DecodedImage& image, int width, int height) {
   return out;
 }
 
-DecodedImage load_image(const std::string& path, int width, int height) {
-  DecodedImage image = decode_image(path);
+DecodedImage load_image(const std::string& path, int width, int height, DecodeBudget* budget) {
+  DecodedImage image = decode_image(path, budget);
   if (width > 0 && height > 0) {
     image = resize_image(image, width, height);
   }
@@ -475,10 +528,11 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   }
   std::vector<std::exception_ptr> errors(n);
   std::atomic<size_t> next{1};
+  DecodeBudget budget((memory_bytes != 0 ? memory_bytes : usable_memory_bytes()) / 2);
   auto work = [&]() {
     for (size_t i = next++; i < n; i = next++) {
       try {
-        decoded[i] = load_image(paths[i], image_size, image_size);
+        decoded[i] = load_image(paths[i], image_size, image_size, &budget);
         if (image_size <= 0 &&
             (decoded[i].width != first.width || decoded[i].height != first.height)) {
           const int width = decoded[i].width;

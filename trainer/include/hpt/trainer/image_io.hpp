@@ -2,7 +2,9 @@
 // Torch-free image decoding (stb_image), resizing (stb_image_resize) and PNG encoding
 // (stb_image_write) of uint8 HWC images.
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,30 @@ bool has_image_extension(const std::string& name);
 // x.png, "JPEG" for x.jpg, "TGA" for x.TGA), or "" for another name.
 std::string image_format_named_by(const std::string& path);
 
+// The most memory decoding one image takes at once: stb's inflated or raw rows and its output
+// (channels x bytes_per_channel a pixel each), the 8-bit copy of a 16-bit image, and the copy
+// kept. An 8192 x 8192 16-bit RGBA PNG, a file of 500 KB, takes about 1.5 GB.
+uint64_t decode_peak_bytes(int64_t width, int64_t height, int channels, int bytes_per_channel);
+
+// Memory shared by threads that decode at once (decode_images): each decode holds its
+// decode_peak_bytes while it runs, so that many large images decoded side by side cannot take
+// more than the budget (on a 64-core machine, 64 of them took 64 GB).
+class DecodeBudget {
+ public:
+  explicit DecodeBudget(uint64_t bytes) : m_limit(bytes) {}
+  // Waits until bytes more fit within the budget, or until no decode holds any (one decode
+  // always runs, however large), then holds them.
+  void acquire(uint64_t bytes);
+  // Gives back bytes an acquire held.
+  void release(uint64_t bytes);
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_freed;
+  uint64_t m_limit;
+  uint64_t m_held = 0;
+};
+
 // Decodes a JPEG/PNG/BMP/... file in its native colour (grey or RGB).
 // Throws std::runtime_error naming the path if it is missing, not a regular file (a FIFO, a
 // device, a folder: never opened), unreadable, corrupt (a PNG chunk failing its CRC-32 too:
@@ -46,6 +72,8 @@ std::string image_format_named_by(const std::string& path);
 // k_max_image_file_bytes, or empty or larger than k_max_image_pixels (image_size_problem),
 // checked from the header.
 DecodedImage decode_image(const std::string& path);
+// decode_image, holding the image's decode_peak_bytes of budget (if not null) while it decodes.
+DecodedImage decode_image(const std::string& path, DecodeBudget* budget);
 
 // Returns the image resized to width x height (area filter when shrinking both sides, else
 // bilinear); unchanged when it already has that size. Throws std::invalid_argument for a
@@ -58,7 +86,8 @@ DecodedImage resize_image(const DecodedImage& image, int size);
 // then resize_image to width x height when both are > 0 (else as decoded). The one step that
 // decode_images (a dataset's files, at image_size x image_size) and hpt match/embed (at the
 // size the model trained on) share, so that the two cannot drift apart.
-DecodedImage load_image(const std::string& path, int width, int height);
+DecodedImage load_image(const std::string& path, int width, int height,
+                        DecodeBudget* budget = nullptr);
 
 // Returns the image with `channels` channels (grey -> RGB replicates, RGB -> grey uses
 // ITU-R 601 luma). Throws std::invalid_argument for channels other than 1 or 3.
@@ -105,7 +134,8 @@ std::string image_memory_problem(double bytes, uint64_t memory_bytes = 0);
 // image has colour, else 1. Throws std::runtime_error naming the first bad file. The first
 // image sizes the set before the others are decoded: an image_memory_problem (against
 // memory_bytes) is refused, saying to set (or lower) image_size; with image_size 0, an image
-// whose size differs from the first's is refused as soon as it is decoded.
+// whose size differs from the first's is refused as soon as it is decoded. The threads share a
+// DecodeBudget of half of memory_bytes (0: usable_memory_bytes()).
 PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads = 0,
                            uint64_t memory_bytes = 0);
 
