@@ -151,6 +151,40 @@ TEST_CASE("idx labels of other dims and zipped files are named", "[sources][idx]
                         ": hpt reads IDX files raw or gzipped; unpack it)");
 }
 
+// A dataset given with the wrong dataset.format says which format its files look like (each
+// said only what the given format expected: "IDX file not found", "no images found").
+TEST_CASE("a dataset of another format names the format it looks like", "[sources]") {
+  TempDir idx;
+  testing::write_idx_dataset(idx.path(), true, true);
+  TempDir folder;
+  testing::write_folder_dataset(folder.path());
+  TempDir tiny;
+  testing::write_tiny_imagenet(tiny.path());
+  const auto load = [](const std::string& format, const TempDir& dir) {
+    return load_dataset({format, dir.str(), 0, 0.1, 0.1, 0, ""});
+  };
+  CHECK_THROWS_WITH(load("folder", idx), Catch::EndsWith("; " + idx.str() +
+                                                         " holds IDX files: give dataset.format: "
+                                                         "idx"));
+  CHECK_THROWS_WITH(
+      load("tiny-imagenet", idx),
+      Catch::EndsWith("; " + idx.str() + " holds IDX files: give dataset.format: idx"));
+  CHECK_THROWS_WITH(load("idx", folder),
+                    "IDX file not found: expected " + folder.str("train-images-idx3-ubyte") +
+                        "[.gz]; " + folder.str() +
+                        " holds class folders of images: give dataset.format: folder");
+  CHECK_THROWS_WITH(load("tiny-imagenet", folder),
+                    Catch::EndsWith("holds class folders of images: give dataset.format: folder"));
+  CHECK_THROWS_WITH(load("idx", tiny), Catch::EndsWith("; " + tiny.str() +
+                                                       " is a Tiny ImageNet copy: give "
+                                                       "dataset.format: tiny-imagenet"));
+  // Without its wnids.txt a Tiny ImageNet copy is not called a folder dataset (its classes would
+  // be train, val and test).
+  std::filesystem::remove(tiny.path() / "wnids.txt");
+  CHECK_THROWS_WITH(load("tiny-imagenet", tiny),
+                    "Tiny ImageNet class list not found: expected file " + tiny.str("wnids.txt"));
+}
+
 // Class folders: sorted class names, PNG exact (grey replicated to RGB), JPEG close,
 // case-insensitive extensions, other files ignored, stratified fractions.
 TEST_CASE("folder datasets load PNG exactly and JPEG approximately", "[sources][folder]") {

@@ -212,6 +212,54 @@ PoolSource annotated_val(const fs::path& root, const std::map<std::string, int64
   return val;
 }
 
+// The dataset format the files at root look like ("idx", "tiny-imagenet", "folder": class
+// folders holding images), or "" when none.
+std::string layout_of(const fs::path& root) {
+  std::error_code ec;
+  if (fs::is_regular_file(root / "wnids.txt", ec) && fs::is_directory(root / "train", ec)) {
+    return "tiny-imagenet";
+  }
+  try {
+    if (!find_idx_file(root.string(), "train", "images").empty()) {
+      return "idx";
+    }
+  } catch (const std::exception&) {
+    return "idx";  // Several files could be the train images, or one is a FIFO: IDX still.
+  }
+  if (fs::is_directory(root / "train", ec) && fs::is_directory(root / "val", ec)) {
+    return "";  // Splits, not classes (a Tiny ImageNet copy without its wnids.txt).
+  }
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (is_hidden(entry.path()) || !entry.is_directory(ec)) {
+      continue;
+    }
+    for (auto it = fs::recursive_directory_iterator(
+             entry.path(), fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) {
+        break;
+      }
+      if (has_image_extension(it->path().filename().string()) && !is_hidden(it->path())) {
+        return "folder";
+      }
+    }
+  }
+  return "";
+}
+
+// "; <root> looks like a folder dataset: give dataset.format: folder" when the files at root
+// look like another format than the one given (a careless dataset.format), else "".
+std::string format_hint(const fs::path& root, const std::string& format) {
+  const std::string layout = layout_of(root);
+  if (layout.empty() || layout == format) {
+    return "";
+  }
+  const char* const looks = layout == "idx"             ? "holds IDX files"
+                            : layout == "tiny-imagenet" ? "is a Tiny ImageNet copy"
+                                                        : "holds class folders of images";
+  return fmt::format("; {} {}: give dataset.format: {}", root.string(), looks, layout);
+}
+
 // A file in root holding the IDX file name in an archive hpt does not read
 // ("train-images-idx3-ubyte.zip", ".bz2", ".xz", ...), or "".
 std::string packed_idx_file(const fs::path& root, const std::string& name) {
@@ -240,10 +288,11 @@ DatasetSources list_idx(const fs::path& root) {
       const std::string name = idx_file_name(pool, kind);
       const std::string packed = packed_idx_file(root, name);
       throw std::runtime_error(fmt::format(
-          "IDX file not found: expected {}[.gz]{}", (root / name).string(),
+          "IDX file not found: expected {}[.gz]{}{}", (root / name).string(),
           packed.empty()
               ? ""
-              : fmt::format(" (found {}: hpt reads IDX files raw or gzipped; unpack it)", packed)));
+              : fmt::format(" (found {}: hpt reads IDX files raw or gzipped; unpack it)", packed),
+          format_hint(root, "idx")));
     }
     return found;
   };
@@ -282,7 +331,11 @@ struct TinyClasses {
 };
 
 TinyClasses read_tiny_classes(const fs::path& root) {
-  require_file(root / "wnids.txt", "Tiny ImageNet class list");
+  if (!fs::is_regular_file(root / "wnids.txt")) {
+    throw std::runtime_error(fmt::format("Tiny ImageNet class list not found: expected file {}{}",
+                                         (root / "wnids.txt").string(),
+                                         format_hint(root, "tiny-imagenet")));
+  }
   TinyClasses classes;
   classes.files = {(root / "wnids.txt").string()};
   std::vector<std::string>& wnids = classes.wnids;
@@ -514,7 +567,8 @@ DatasetSources list_folder(const fs::path& root) {
                              (loose > 0 ? fmt::format("; {} images lie in {} itself, in no class "
                                                       "folder",
                                                       loose, root.string())
-                                        : ""));
+                                        : "") +
+                             format_hint(root, "folder"));
   }
   if (loose > 0) {
     sources.notes.push_back(
