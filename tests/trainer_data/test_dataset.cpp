@@ -4,6 +4,7 @@
 #include "dataset_fixtures.hpp"
 #include "hpt/trainer/dataset.hpp"
 #include "hpt/trainer/idx.hpp"
+#include "hpt/trainer/split.hpp"
 
 using namespace hpt::trainer;
 using hpt::trainer::testing::TempDir;
@@ -113,6 +114,31 @@ TEST_CASE("splits and fingerprints are deterministic", "[dataset][split]") {
   CHECK(load_dataset({"folder", dir.str(), 0, 0.2, 0.0, 9, ""}).fingerprint != a.fingerprint);
   CHECK_THROWS_AS(load_dataset({"folder", dir.str(), 0, 0.6, 0.4, 9, ""}), std::invalid_argument);
   CHECK_THROWS_AS(load_dataset({"folder", dir.str(), -1, 0.1, 0.1, 9, ""}), std::invalid_argument);
+}
+
+// The splits are views of the one decoded copy of the images (each split was an index_select
+// copy, and loading took twice the dataset's memory), holding exactly what index_select of the
+// stratified split's indices gives, in order; the held-out pool's halves likewise.
+TEST_CASE("splits are views of one copy of the images", "[dataset][split]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path());
+  const Dataset whole = load_dataset({"folder", dir.str(), 0, 0.0, 0.0, 9, ""});
+  const Dataset split = load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 9, ""});
+  const auto labels = whole.train.labels.contiguous();
+  const auto parts = stratified_split(
+      std::vector<int64_t>(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel()),
+      3, {0.2, 0.2}, 9);
+  const ImageSet* sets[] = {&split.val, &split.test, &split.train};
+  for (size_t p = 0; p < 3; ++p) {
+    const auto index = torch::tensor(parts[p], torch::kInt64);
+    CHECK(same(*sets[p], ImageSet{whole.train.images.index_select(0, index),
+                                  whole.train.labels.index_select(0, index)}));
+    CHECK(sets[p]->images.is_alias_of(split.train.images));
+  }
+  TempDir idx;
+  testing::write_idx_dataset(idx.path(), false, true);
+  const Dataset held_out = load_dataset({"idx", idx.str(), 0, 0.1, 0.1, 5, ""});
+  CHECK(held_out.val.images.is_alias_of(held_out.test.images));
 }
 
 // class_counts counts labels; the summary shows per-split totals and per-class rows.

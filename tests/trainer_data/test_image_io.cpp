@@ -299,6 +299,37 @@ TEST_CASE("decode_images packs and unifies channels", "[image_io]") {
   CHECK(decode_images({dir.str("0.png"), dir.str("2.png")}, 6).width == 6);
 }
 
+// Behind a colour first image, grey images are replicated into RGB as they are decoded, on any
+// number of threads; behind a grey one, colour images widen the set to RGB at the end.
+TEST_CASE("decode_images packs each image into its slot", "[image_io]") {
+  TempDir dir;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 12; ++i) {
+    paths.push_back(dir.str(std::to_string(i) + ".png"));
+    testing::write_png(paths.back(), 3, 2, i % 3 == 1 ? 1 : 3,
+                       testing::pattern(i, 3, 2, i % 3 == 1 ? 1 : 3));
+  }
+  for (int threads : {1, 4}) {
+    for (size_t first : {size_t{0}, size_t{1}}) {  // Colour first, grey first.
+      const std::vector<std::string> set(paths.begin() + static_cast<std::ptrdiff_t>(first),
+                                         paths.end());
+      const PackedImages packed = decode_images(set, 0, threads);
+      REQUIRE(packed.channels == 3);
+      for (size_t k = 0; k < set.size(); ++k) {
+        const int i = static_cast<int>(k + first);
+        const auto native = testing::pattern(i, 3, 2, i % 3 == 1 ? 1 : 3);
+        const auto begin = packed.pixels.begin() + static_cast<std::ptrdiff_t>(k * 18);
+        const std::vector<uint8_t> got(begin, begin + 18);
+        if (i % 3 == 1) {
+          CHECK(convert_channels(DecodedImage{3, 2, 1, native}, 3).pixels == got);
+        } else {
+          CHECK(native == got);
+        }
+      }
+    }
+  }
+}
+
 // A set of images too large for memory (a folder of photos at their native size) is refused
 // from its first image, before the rest is decoded, saying what to set.
 TEST_CASE("decode_images refuses a set larger than its memory", "[image_io]") {

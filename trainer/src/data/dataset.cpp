@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <stdexcept>
@@ -36,9 +37,50 @@ ImageSet pool_to_set(ImagePool& pool, int height, int width, int channels) {
   return set;
 }
 
-ImageSet select(const ImageSet& set, const std::vector<int64_t>& indices) {
-  const auto index = torch::tensor(indices, torch::kInt64);
-  return ImageSet{set.images.index_select(0, index), set.labels.index_select(0, index)};
+// Splits set into parts (each a sorted list of row indices; together every row once), as views
+// of set's own images: the rows are moved in place into the parts' order, one row buffered at
+// a time. Each part holds what index_select would give; copying them took the dataset's memory
+// a second time.
+std::vector<ImageSet> split_in_place(ImageSet set, const std::vector<std::vector<int64_t>>& parts) {
+  std::vector<int64_t> order;  // Row k of the result is row order[k] of set.
+  for (const auto& part : parts) {
+    order.insert(order.end(), part.begin(), part.end());
+  }
+  const auto n = static_cast<int64_t>(order.size());
+  if (n != set.size()) {
+    throw std::invalid_argument(
+        fmt::format("split_in_place: the parts hold {} rows of {}", n, set.size()));
+  }
+  torch::Tensor images = set.images.contiguous();
+  const int64_t stride = n == 0 ? 0 : images.numel() / n;
+  uint8_t* rows = images.data_ptr<uint8_t>();
+  std::vector<uint8_t> held(static_cast<size_t>(stride));
+  std::vector<bool> placed(static_cast<size_t>(n), false);
+  for (int64_t start = 0; start < n; ++start) {  // Each cycle of the permutation in turn.
+    if (placed[static_cast<size_t>(start)]) {
+      continue;
+    }
+    std::memcpy(held.data(), rows + start * stride, static_cast<size_t>(stride));
+    for (int64_t k = start;;) {
+      placed[static_cast<size_t>(k)] = true;
+      const int64_t from = order[static_cast<size_t>(k)];
+      if (from == start) {
+        std::memcpy(rows + k * stride, held.data(), static_cast<size_t>(stride));
+        break;
+      }
+      std::memcpy(rows + k * stride, rows + from * stride, static_cast<size_t>(stride));
+      k = from;
+    }
+  }
+  const torch::Tensor labels = set.labels.index_select(0, torch::tensor(order, torch::kInt64));
+  std::vector<ImageSet> out;
+  int64_t offset = 0;
+  for (const auto& part : parts) {
+    const auto size = static_cast<int64_t>(part.size());
+    out.push_back(ImageSet{images.narrow(0, offset, size), labels.narrow(0, offset, size)});
+    offset += size;
+  }
+  return out;
 }
 
 std::vector<int64_t> labels_of(const ImageSet& set) {
@@ -130,17 +172,19 @@ Dataset load_dataset(const DatasetOptions& options) {
     // Separate train pool; the held-out pool is split evenly into validation and test.
     dataset.train = sets[0];
     const auto parts = stratified_split(labels_of(sets[1]), num_classes, {0.5}, options.seed);
-    dataset.val = select(sets[1], parts[0]);
-    dataset.test = select(sets[1], parts[1]);
+    const auto held_out = split_in_place(sets[1], parts);
+    dataset.val = held_out[0];
+    dataset.test = held_out[1];
     dataset.fingerprint = hash_hex(fmt::format("{}|even|{}", source_fingerprint, options.seed));
     dataset.split_by_fractions = false;
   } else {
     const auto parts =
         stratified_split(labels_of(sets[0]), num_classes,
                          {options.val_fraction, options.test_fraction}, options.seed);
-    dataset.val = select(sets[0], parts[0]);
-    dataset.test = select(sets[0], parts[1]);
-    dataset.train = select(sets[0], parts[2]);
+    const auto split = split_in_place(sets[0], parts);
+    dataset.val = split[0];
+    dataset.test = split[1];
+    dataset.train = split[2];
     dataset.fingerprint =
         hash_hex(fmt::format("{}|fractions|{:.17g}|{:.17g}|{}", source_fingerprint,
                              options.val_fraction, options.test_fraction, options.seed));

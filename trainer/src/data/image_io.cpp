@@ -526,22 +526,34 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
         fmt::format("{} images of {} x {} x {} {}; {} image_size to resize them", n, first.width,
                     first.height, first.channels, problem, image_size > 0 ? "lower" : "set"));
   }
+  // Each image goes into its slot of one buffer as soon as it is decoded, in the first image's
+  // channels (every decoded image was held, then packed into a copy: twice the set's memory);
+  // behind a grey first image, colour images wait aside until the buffer is widened to RGB.
+  const int width = first.width;
+  const int height = first.height;
+  const int channels = first.channels;
+  const size_t stride = static_cast<size_t>(height) * width * channels;
+  packed.pixels.resize(stride * n);
+  std::memcpy(packed.pixels.data(), first.pixels.data(), stride);
+  decoded[0] = DecodedImage();
   std::vector<std::exception_ptr> errors(n);
   std::atomic<size_t> next{1};
   DecodeBudget budget((memory_bytes != 0 ? memory_bytes : usable_memory_bytes()) / 2);
   auto work = [&]() {
     for (size_t i = next++; i < n; i = next++) {
       try {
-        decoded[i] = load_image(paths[i], image_size, image_size, &budget);
-        if (image_size <= 0 &&
-            (decoded[i].width != first.width || decoded[i].height != first.height)) {
-          const int width = decoded[i].width;
-          const int height = decoded[i].height;
-          decoded[i] = DecodedImage();  // Not kept: only images of the first's size fill memory.
+        DecodedImage image = load_image(paths[i], image_size, image_size, &budget);
+        if (image_size <= 0 && (image.width != width || image.height != height)) {
           throw std::runtime_error(
               fmt::format("image {} is {}x{} but {} is {}x{}; set image_size to resize them",
-                          paths[i], width, height, paths[0], first.width, first.height));
+                          paths[i], image.width, image.height, paths[0], width, height));
         }
+        if (image.channels != channels && channels == 1) {
+          decoded[i] = std::move(image);  // Colour behind a grey first image: kept aside.
+          continue;
+        }
+        image = convert_channels(image, channels);
+        std::memcpy(packed.pixels.data() + i * stride, image.pixels.data(), stride);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -565,19 +577,27 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
       std::rethrow_exception(error);  // The first failing file, independent of timing.
     }
   }
-
-  packed.height = first.height;
-  packed.width = first.width;
-  packed.channels = 1;
-  for (size_t i = 0; i < n; ++i) {
-    packed.channels = std::max(packed.channels, decoded[i].channels);
-  }
-  const size_t stride = static_cast<size_t>(packed.height) * packed.width * packed.channels;
-  packed.pixels.resize(stride * n);
-  for (size_t i = 0; i < n; ++i) {
-    DecodedImage image = convert_channels(decoded[i], packed.channels);
-    std::memcpy(packed.pixels.data() + i * stride, image.pixels.data(), stride);
-    decoded[i] = DecodedImage();  // Release memory as we go.
+  packed.height = height;
+  packed.width = width;
+  packed.channels = channels;
+  const bool colour = std::any_of(decoded.begin(), decoded.end(),
+                                  [](const DecodedImage& image) { return image.channels == 3; });
+  if (colour) {  // Widened to RGB: grey images replicated, the colour ones moved in.
+    std::vector<uint8_t> wide(stride * 3 * n);
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t* slot = wide.data() + i * stride * 3;
+      if (decoded[i].channels == 3) {
+        std::memcpy(slot, decoded[i].pixels.data(), stride * 3);
+        decoded[i] = DecodedImage();
+      } else {
+        const uint8_t* grey = packed.pixels.data() + i * stride;
+        for (size_t p = 0; p < stride; ++p) {
+          std::fill_n(slot + 3 * p, 3, grey[p]);
+        }
+      }
+    }
+    packed.pixels = std::move(wide);
+    packed.channels = 3;
   }
   return packed;
 }

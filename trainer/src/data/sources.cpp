@@ -737,21 +737,23 @@ DecodedPools decode_files(const DatasetSources& sources, int image_size) {
   decoded.channels = packed.channels;
   decoded.class_names = sources.class_names;
   const size_t stride = static_cast<size_t>(packed.height) * packed.width * packed.channels;
-  size_t offset = 0;
+  // The later pools' images are copied out and the first pool keeps the buffer, cut to its own
+  // (a copy of every pool took twice the set's memory).
+  size_t offset = sources.pools.front().files.size();
   for (const auto& source : sources.pools) {
     ImagePool pool;
     pool.name = source.name;
     pool.count = static_cast<int64_t>(source.files.size());
     pool.labels = source.labels;
-    if (sources.pools.size() == 1) {
-      pool.images = std::move(packed.pixels);
-    } else {
+    if (&source != &sources.pools.front()) {
       const auto begin = packed.pixels.begin() + static_cast<std::ptrdiff_t>(offset * stride);
       pool.images.assign(begin, begin + static_cast<std::ptrdiff_t>(source.files.size() * stride));
+      offset += source.files.size();
     }
-    offset += source.files.size();
     decoded.pools.push_back(std::move(pool));
   }
+  packed.pixels.resize(sources.pools.front().files.size() * stride);
+  decoded.pools.front().images = std::move(packed.pixels);
   return decoded;
 }
 
