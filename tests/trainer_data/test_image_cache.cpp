@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -106,4 +108,29 @@ TEST_CASE("files_fingerprint names links that lead nowhere", "[cache]") {
                     dir.str("dangling.png") + ": a symbolic link to a missing file (gone.png)");
   CHECK_THROWS_WITH(files_fingerprint({dir.str("none.png")}),
                     "file not found: " + dir.str("none.png"));
+}
+
+// A writer killed mid-write (kill -9, out of memory) left its temporary, a decoded dataset's
+// size, in the cache folder for good; the next write removes those of dead processes on this
+// host, and keeps a live writer's and other files.
+TEST_CASE("write_image_cache removes the temporaries of dead writers", "[cache]") {
+  TempDir dir;
+  char host[256] = {};
+  REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+  const std::string cache = dir.str("c.bin");
+  const std::string dead = cache + ".tmp." + host + ".99999999";
+  const std::string legacy = cache + ".tmp.99999998";
+  const std::string live = cache + ".tmp." + host + "." + std::to_string(::getppid());
+  const std::string other_host = cache + ".tmp.elsewhere.99999999";
+  for (const auto& file : {dead, legacy, live, other_host}) {
+    testing::write_text(file, "half a cache");
+  }
+  testing::write_text(dir.path() / "d.bin.tmp.99999999", "another cache's");
+  write_image_cache(cache, sample_pools());
+  CHECK_FALSE(std::filesystem::exists(dead));
+  CHECK_FALSE(std::filesystem::exists(legacy));
+  CHECK(std::filesystem::exists(live));
+  CHECK(std::filesystem::exists(other_host));
+  CHECK(std::filesystem::exists(dir.path() / "d.bin.tmp.99999999"));
+  CHECK(read_image_cache(cache, "abc"));
 }

@@ -1,10 +1,13 @@
 #include "hpt/trainer/image_cache.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -137,6 +140,40 @@ std::optional<DecodedPools> read_cache_body(std::ifstream& in, uint64_t file_siz
   return pools;
 }
 
+// This host's name, for temporary names (a cache folder may be shared between hosts).
+std::string host_name() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "host";
+}
+
+// Removes the temporaries of path that writers on this host left when they were killed mid-write
+// (<name>.tmp.<host>.<pid>, or an earlier hpt's <name>.tmp.<pid>, whose process is gone): each
+// was a decoded dataset's size, left for good. A live writer's, and another host's, are kept.
+void remove_dead_writers_temporaries(const std::filesystem::path& target) {
+  const std::string prefix = target.filename().string() + ".tmp.";
+  const std::string host = host_name() + ".";
+  std::error_code ec;
+  const std::filesystem::path folder =
+      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) {
+      continue;
+    }
+    std::string pid = name.substr(prefix.size());
+    if (pid.rfind(host, 0) == 0) {
+      pid.erase(0, host.size());
+    }
+    if (pid.empty() || pid.size() > 9 ||
+        !std::all_of(pid.begin(), pid.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      continue;  // Another host's, or not a temporary of ours.
+    }
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<DecodedPools> read_image_cache(const std::string& path,
@@ -162,7 +199,8 @@ void write_image_cache(const std::string& path, const DecodedPools& pools) {
   if (target.has_parent_path()) {
     std::filesystem::create_directories(target.parent_path());
   }
-  const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
+  remove_dead_writers_temporaries(target);
+  const std::string temp = fmt::format("{}.tmp.{}.{}", path, host_name(), ::getpid());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) {

@@ -32,7 +32,8 @@ struct DecodedPools {
 std::optional<DecodedPools> read_image_cache(const std::string& path,
                                              const std::string& fingerprint);
 
-// Writes pools to path atomically (temporary file, then rename), creating the folder.
+// Writes pools to path atomically (temporary file, then rename), creating the folder; first
+// removes the temporaries of path that killed writers on this host left.
 // Throws std::runtime_error naming the path if it cannot be written.
 void write_image_cache(const std::string& path, const DecodedPools& pools);
 
