@@ -338,6 +338,26 @@ TEST_CASE("folder datasets: class folders sharing images, link loops, __MACOSX",
   CHECK(data.train.size() + data.val.size() + data.test.size() == 15);
 }
 
+// An image name linked to an image of another class is refused (the one image had two labels);
+// a link to an image of its own class is said, as it may land in another split.
+TEST_CASE("folder datasets: one file under two names", "[sources][folder]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path());
+  const auto load = [&] { return load_dataset({"folder", dir.str(), 0, 0.2, 0.2, 0, ""}); };
+  std::filesystem::create_symlink("../a_cat/img0.PNG", dir.path() / "b_dog" / "img9.png");
+  CHECK_THROWS_WITH(load(), dir.str("a_cat/img0.PNG") + " and " + dir.str("b_dog/img9.png") +
+                                " are one file (a link): it would be an image of two classes, "
+                                "a_cat and b_dog");
+  std::filesystem::remove(dir.path() / "b_dog" / "img9.png");
+  std::filesystem::create_hard_link(dir.path() / "b_dog" / "img0.png",
+                                    dir.path() / "b_dog" / "img9.png");
+  const Dataset data = load();
+  REQUIRE(data.notes.size() == 2);  // And notes.txt, which is not an image.
+  CHECK(data.notes[1] == "1 image names are links to another image of their class (first: " +
+                             dir.str("b_dog/img9.png") + " is " + dir.str("b_dog/img0.png") +
+                             "): each may land in another split");
+}
+
 // A folder of images hpt cannot decode says what it found instead.
 TEST_CASE("no images found names what the folders hold", "[sources][folder]") {
   TempDir dir;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -516,6 +517,41 @@ void refuse_shared_class_folders(const std::vector<fs::path>& folders) {
   }
 }
 
+// Image names in a folder dataset that are one file (links, hard links): one in two classes is
+// refused (its label would be both); copies within a class are said, as a note, since each may
+// land in another split (the test images would include training images). Returns the note, or
+// "". Names that cannot be read are left for decoding to name.
+std::string same_file_problem(const PoolSource& pool, const std::vector<std::string>& classes) {
+  std::map<std::pair<dev_t, ino_t>, size_t> first_of;
+  size_t copies = 0;
+  std::string first_copy;
+  for (size_t i = 0; i < pool.files.size(); ++i) {
+    struct stat info {};
+    if (::stat(pool.files[i].c_str(), &info) != 0) {
+      continue;
+    }
+    const auto [at, added] = first_of.emplace(std::make_pair(info.st_dev, info.st_ino), i);
+    if (added) {
+      continue;
+    }
+    const size_t first = at->second;
+    if (pool.labels[first] != pool.labels[i]) {
+      throw std::runtime_error(fmt::format(
+          "{} and {} are one file (a link): it would be an image of two classes, {} and {}",
+          pool.files[first], pool.files[i], classes[static_cast<size_t>(pool.labels[first])],
+          classes[static_cast<size_t>(pool.labels[i])]));
+    }
+    if (copies++ == 0) {
+      first_copy = fmt::format("{} is {}", pool.files[i], pool.files[first]);
+    }
+  }
+  return copies == 0 ? ""
+                     : fmt::format(
+                           "{} image names are links to another image of their class "
+                           "(first: {}): each may land in another split",
+                           copies, first_copy);
+}
+
 DatasetSources list_folder(const fs::path& root) {
   require_dir(root, "image folder dataset");
   if (fs::is_regular_file(root / "wnids.txt") && fs::is_directory(root / "train")) {
@@ -584,6 +620,9 @@ DatasetSources list_folder(const fs::path& root) {
         "{} files in the class folders are not images hpt reads ({}) and were left out; it "
         "reads {}",
         count, commonest_kinds(others), fmt::join(k_image_extensions, " ")));
+  }
+  if (const std::string note = same_file_problem(pool, sources.class_names); !note.empty()) {
+    sources.notes.push_back(note);
   }
   sources.all_files = pool.files;
   sources.pools = {pool};
