@@ -7,6 +7,8 @@
 
 #include "hpt/engine/cli.hpp"
 #include "hpt/engine/dataset_check.hpp"
+#include "hpt/engine/signal_guard.hpp"
+#include "hpt/engine/study_check.hpp"
 #include "hpt/io/folder.hpp"
 #include "hpt/schema/config_error.hpp"
 

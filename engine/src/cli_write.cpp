@@ -4,7 +4,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "hpt/engine/orchestrator.hpp"
+#include "hpt/engine/orchestrator.hpp"  // k_exit_interrupted.
+#include "hpt/engine/signal_guard.hpp"
 #include "hpt/io/terminal_text.hpp"
 #include "hpt/storage/storage.hpp"
 

@@ -248,6 +248,8 @@ void check_not_reserved(const std::string& name, const YAML::Node& key, const Co
   }
 }
 
+void parse_sampler_and_pruner(const YAML::Node& node, const ConfigPath& at, StudyConfig& c);
+
 void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
   check_keys(node, at,
              {"name", "direction", "directions", "sampler", "pruner", "seed", "jobs", "storage",
@@ -293,6 +295,12 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
     c.heartbeat_grace = read_double_in(node["heartbeat_grace"], at.child("heartbeat_grace"), 0,
                                        k_max_seconds, true);
   }
+  parse_sampler_and_pruner(node, at, c);
+}
+
+// study.sampler and study.pruner: a type and its options (a multi-objective study is never
+// pruned).
+void parse_sampler_and_pruner(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
   if (const auto s = node["sampler"]) {
     require_map(s, at.child("sampler"));
     if (!s["type"]) {
@@ -386,14 +394,58 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
   }
 }
 
-// The search-space node of parameter name (its key, for the line), or an undefined node.
-YAML::Node space_key(const YAML::Node& root, const std::string& name) {
-  for (const auto& kv : root["search_space"]) {
+// The key name of mapping map (for its line: a block mapping's value starts a line below),
+// or an undefined node.
+YAML::Node mapping_key(const YAML::Node& map, const std::string& name) {
+  for (const auto& kv : map) {
     if (kv.first.IsScalar() && kv.first.Scalar() == name) {
       return kv.first;
     }
   }
   return YAML::Node();
+}
+
+// The search-space key of parameter name, or an undefined node.
+YAML::Node space_key(const YAML::Node& root, const std::string& name) {
+  return mapping_key(root["search_space"], name);
+}
+
+// One enqueue entry: each key a searched parameter (a near miss suggested, a fixed one refused
+// as such), each value one its distribution holds, given as the trial will see it.
+Json parse_enqueue_entry(const YAML::Node& node, const ConfigPath& entry_at, const StudyConfig& c,
+                         const std::vector<std::string>& names) {
+  Json entry = Json::object();
+  for (const auto& kv : node) {
+    const std::string name = key_name(kv.first, entry_at);
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      const bool fixed =
+          c.fixed.contains(name) || (c.builtin_trainer() && trainer::sets_setting(c.fixed, name));
+      config_fail(
+          entry_at.child(name), kv.first,
+          fixed ? fmt::format("'{}' is set in 'fixed', not searched; every trial gets it", name)
+                : fmt::format("unknown parameter '{}'{}; searched: {}", name,
+                              did_you_mean(name, names), fmt::join(names, ", ")));
+    }
+    const Distribution& dist = c.search_space[static_cast<size_t>(it - names.begin())].second;
+    refuse_unread_numbers(kv.second, entry_at.child(name));
+    const Json value = yaml_to_json(kv.second);
+    double internal = 0;
+    try {
+      internal = to_internal(dist, value);
+    } catch (const std::invalid_argument& e) {
+      config_fail(entry_at.child(name), kv.second,
+                  fmt::format("{} ({})", e.what(), distribution_text(dist)));
+    }
+    if (!contains(dist, internal)) {
+      config_fail(entry_at.child(name), kv.second,
+                  fmt::format("{} is outside the search space ({})",
+                              kv.second.IsScalar() ? kv.second.Scalar() : value.dump(),
+                              distribution_text(dist)));
+    }
+    entry[name] = to_external(dist, internal);
+  }
+  return entry;
 }
 
 // enqueue: a list of mappings, each naming searched parameters (a near miss suggested, a fixed
@@ -424,37 +476,7 @@ void parse_enqueue(const YAML::Node& node, const ConfigPath& at, StudyConfig& c)
       config_fail(entry_at, node[i],
                   fmt::format("gives no parameter; name some of: {}", fmt::join(names, ", ")));
     }
-    Json entry = Json::object();
-    for (const auto& kv : node[i]) {
-      const std::string name = key_name(kv.first, entry_at);
-      const auto it = std::find(names.begin(), names.end(), name);
-      if (it == names.end()) {
-        const bool fixed =
-            c.fixed.contains(name) || (c.builtin_trainer() && trainer::sets_setting(c.fixed, name));
-        config_fail(
-            entry_at.child(name), kv.first,
-            fixed ? fmt::format("'{}' is set in 'fixed', not searched; every trial gets it", name)
-                  : fmt::format("unknown parameter '{}'{}; searched: {}", name,
-                                did_you_mean(name, names), fmt::join(names, ", ")));
-      }
-      const Distribution& dist = c.search_space[static_cast<size_t>(it - names.begin())].second;
-      refuse_unread_numbers(kv.second, entry_at.child(name));
-      const Json value = yaml_to_json(kv.second);
-      double internal = 0;
-      try {
-        internal = to_internal(dist, value);
-      } catch (const std::invalid_argument& e) {
-        config_fail(entry_at.child(name), kv.second,
-                    fmt::format("{} ({})", e.what(), distribution_text(dist)));
-      }
-      if (!contains(dist, internal)) {
-        config_fail(entry_at.child(name), kv.second,
-                    fmt::format("{} is outside the search space ({})",
-                                kv.second.IsScalar() ? kv.second.Scalar() : value.dump(),
-                                distribution_text(dist)));
-      }
-      entry[name] = to_external(dist, internal);
-    }
+    Json entry = parse_enqueue_entry(node[i], entry_at, c, names);
     const auto [it, added] = first.emplace(*enqueue_key(entry, c.search_space), i);
     if (!added) {
       config_fail(entry_at, node[i],
@@ -564,7 +586,7 @@ void check_objectives(const YAML::Node& root, const StudyConfig& c,
   const YAML::Node study = root["study"];
   const bool given = study && study.IsMap() && (study["direction"] || study["directions"]);
   if (!given && e.objectives.size() == 1 && trainer::higher_is_better(e.objectives.front())) {
-    config_fail(ConfigPath{c.file, ""}.child("study"), study ? study : root,
+    config_fail(ConfigPath{c.file, ""}.child("study"), study ? mapping_key(root, "study") : root,
                 fmt::format("no direction given, and Optuna's default, minimize, would look "
                             "for the lowest {}: give direction: maximize (or direction: "
                             "minimize, to mean it)",
@@ -603,7 +625,8 @@ Json probe_params(const StudyConfig& c) {
 
 namespace {
 
-void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
+// search_space: names the trainer knows, ranges it takes, none also in fixed.
+void check_searched_settings(const YAML::Node& root, const StudyConfig& c) {
   const ConfigPath file{c.file, ""};
   for (const auto& [name, dist] : c.search_space) {
     const ConfigPath at = file.child("search_space").child(name);
@@ -621,58 +644,67 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
                   "is also set in 'fixed'; a parameter is either fixed or searched");
     }
   }
-  const Json params = probe_params(c);
-  if (root["fixed"] && root["fixed"].IsMap() && root["fixed"]["dataset"]) {
-    // The fixed section alone, for its lines. What it refuses only with a searched key at its
-    // default (`classes_per_batch: 2048` x the default images_per_class 8, searched in [2, 4]) is
-    // judged below, with the searched keys at their trial values.
-    std::optional<trainer::ExperimentConfig> fixed;
-    try {
-      fixed = trainer::parse_experiment(root["fixed"], c.file);
-    } catch (const ConfigError&) {
-      bool with_trial_values = false;
-      try {
-        const std::string o = c.file + " (fixed + search_space)";
-        trainer::experiment_from_json(trainer::merge_settings(c.fixed, params, o), o);
-        with_trial_values = !params.empty();
-      } catch (const ConfigError&) {
-      }
-      if (!with_trial_values) {
-        throw;  // The fixed section's own mistake, with its line.
-      }
-    }
-    for (const auto& [key, problem] : fixed ? trainer::input_path_problems(*fixed)
-                                            : decltype(trainer::input_path_problems(*fixed)){}) {
-      config_fail(file.child("fixed").child(key),
-                  key == "dataset.path" ? root["fixed"]["dataset"]["path"] : root["fixed"][key],
-                  problem);
-    }
+}
+
+// The fixed section alone, for its lines: its keys and input paths. What it refuses only with a
+// searched key at its default (`classes_per_batch: 2048` x the default images_per_class 8,
+// searched in [2, 4]) is left to check_probes, with the searched keys at their trial values.
+void check_fixed_section(const YAML::Node& root, const StudyConfig& c, const Json& params) {
+  if (!root["fixed"] || !root["fixed"].IsMap() || !root["fixed"]["dataset"]) {
+    return;
   }
-  // A probe's paths (a searched feature_extractor or dataset.path among them) must exist.
-  const auto check_paths = [](const trainer::ExperimentConfig& probe, const std::string& o) {
-    if (const auto problems = trainer::input_path_problems(probe); !problems.empty()) {
-      throw ConfigError(fmt::format("{}: {}: {}", o, problems[0].first, problems[0].second));
+  std::optional<trainer::ExperimentConfig> fixed;
+  try {
+    fixed = trainer::parse_experiment(root["fixed"], c.file);
+  } catch (const ConfigError&) {
+    bool with_trial_values = false;
+    try {
+      const std::string o = c.file + " (fixed + search_space)";
+      trainer::experiment_from_json(trainer::merge_settings(c.fixed, params, o), o);
+      with_trial_values = !params.empty();
+    } catch (const ConfigError&) {
     }
-  };
-  const std::string origin = c.file + " (fixed + search_space)";
-  const trainer::ExperimentConfig e =
-      trainer::experiment_from_json(trainer::merge_settings(c.fixed, params, origin), origin);
-  check_paths(e, origin);
+    if (!with_trial_values) {
+      throw;  // The fixed section's own mistake, with its line.
+    }
+    return;
+  }
+  for (const auto& [key, problem] : trainer::input_path_problems(*fixed)) {
+    config_fail(ConfigPath{c.file, ""}.child("fixed").child(key),
+                key == "dataset.path" ? root["fixed"]["dataset"]["path"] : root["fixed"][key],
+                problem);
+  }
+}
+
+// The trial settings exactly as the worker merges them, from origin o (a probe's paths, a
+// searched feature_extractor or dataset.path among them, must exist).
+trainer::ExperimentConfig checked_probe(const StudyConfig& c, const Json& params,
+                                        const std::string& o) {
+  trainer::ExperimentConfig probe =
+      trainer::experiment_from_json(trainer::merge_settings(c.fixed, params, o), o);
+  if (const auto problems = trainer::input_path_problems(probe); !problems.empty()) {
+    throw ConfigError(fmt::format("{}: {}: {}", o, problems[0].first, problems[0].second));
+  }
+  return probe;
+}
+
+// Each other categorical choice, each enqueued trial (the others at their probe values), and
+// every range and number choice at its high end at once.
+void check_other_probes(const StudyConfig& c, const Json& params) {
   for (const auto& [name, dist] : c.search_space) {
     const auto* cat = std::get_if<CategoricalDistribution>(&dist);
     for (size_t i = 1; cat && i < cat->choices.size(); ++i) {
       Json p = params;
       p[name] = probe_value(dist, i);
-      const std::string o =
-          fmt::format("{} (fixed + search_space, {} = {})", c.file, name, cat->choices[i].dump());
-      check_paths(trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o), o);
+      checked_probe(
+          c, p,
+          fmt::format("{} (fixed + search_space, {} = {})", c.file, name, cat->choices[i].dump()));
     }
   }
-  for (size_t i = 0; i < c.enqueue.size(); ++i) {  // The others at their probe values.
+  for (size_t i = 0; i < c.enqueue.size(); ++i) {
     Json p = params;
     p.update(c.enqueue[i]);
-    const std::string o = fmt::format("{} (fixed + enqueue[{}])", c.file, i);
-    check_paths(trainer::experiment_from_json(trainer::merge_settings(c.fixed, p, o), o), o);
+    checked_probe(c, p, fmt::format("{} (fixed + enqueue[{}])", c.file, i));
   }
   Json high = params;
   for (const auto& [name, dist] : c.search_space) {
@@ -683,69 +715,59 @@ void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
         c.file + " (fixed + search_space, every range and number choice at its high end)";
     trainer::experiment_from_json(trainer::merge_settings(c.fixed, high, o), o);
   }
+}
+
+void validate_experiment(const YAML::Node& root, const StudyConfig& c) {
+  check_searched_settings(root, c);
+  const Json params = probe_params(c);
+  check_fixed_section(root, c, params);
+  const trainer::ExperimentConfig e = checked_probe(c, params, c.file + " (fixed + search_space)");
+  check_other_probes(c, params);
   check_objectives(root, c, e);
 }
 
-}  // namespace
+// fixed: any mapping (the trainer's keys are judged later), no reserved placeholder names.
+void parse_fixed_section(const YAML::Node& fixed, const ConfigPath& at, StudyConfig& c) {
+  require_map(fixed, at);
+  for (const auto& kv : fixed) {
+    check_not_reserved(key_name(kv.first, at), kv.first, at);
+  }
+  refuse_unread_numbers(fixed, at);
+  c.fixed = yaml_to_json(fixed);
+  for (const auto& kv : fixed) {  // Each top-level fixed key's line, for later notes.
+    const std::string key = "fixed." + kv.first.as<std::string>();
+    c.origins[key] = config_location(ConfigPath{c.file, ""}.child(key), kv.first);
+  }
+}
 
-StudyConfig parse_study_config(const std::string& yaml_text, const std::string& file) {
-  const YAML::Node root = parse_yaml(yaml_text, file);
-  const ConfigPath top{file, ""};
-  if (!root.IsMap()) {
-    config_fail(top, root,
-                "expected a mapping with sections study, objective, fixed, search_space, enqueue");
-  }
-  check_keys(root, top, {"study", "objective", "fixed", "search_space", "enqueue"});
-  StudyConfig c;
-  c.file = file;
-  c.name = std::filesystem::path(file).stem().string();
-  if (root["study"]) {
-    parse_study_section(root["study"], top.child("study"), c);
-  }
-  if (root["objective"]) {
-    parse_objective_section(root["objective"], top.child("objective"), c);
-  }
-  if (const auto fixed = root["fixed"]) {
-    if (!fixed.IsNull()) {
-      require_map(fixed, top.child("fixed"));
-      for (const auto& kv : fixed) {
-        check_not_reserved(key_name(kv.first, top.child("fixed")), kv.first, top.child("fixed"));
-      }
-      refuse_unread_numbers(fixed, top.child("fixed"));
-      c.fixed = yaml_to_json(fixed);
-      for (const auto& kv : fixed) {  // Each top-level fixed key's line, for later notes.
-        const std::string key = "fixed." + kv.first.as<std::string>();
-        c.origins[key] = config_location(top.child(key), kv.first);
-      }
-    }
-  }
-  const auto space = root["search_space"];
+// search_space: one or more parameters, each a distribution, none also in fixed.
+void parse_search_space_section(const YAML::Node& space, const ConfigPath& at, StudyConfig& c) {
   if (!space || space.IsNull() || (space.IsMap() && space.size() == 0)) {
-    config_fail(top.child("search_space"), space,
-                "the search space is empty: add at least one parameter");
+    config_fail(at, space, "the search space is empty: add at least one parameter");
   }
-  require_map(space, top.child("search_space"));
+  require_map(space, at);
   for (const auto& kv : space) {
-    const std::string name = key_name(kv.first, top.child("search_space"));
+    const std::string name = key_name(kv.first, at);
     if (name.empty()) {
-      config_fail(top.child("search_space"), kv.first, "a parameter name must not be empty");
+      config_fail(at, kv.first, "a parameter name must not be empty");
     }
-    check_not_reserved(name, kv.first, top.child("search_space"));
+    check_not_reserved(name, kv.first, at);
     if (utf8_length(name) > k_max_key_chars) {  // trial_params.param_name is VARCHAR(512).
-      config_fail(top.child("search_space"), kv.first,
+      config_fail(at, kv.first,
                   fmt::format("parameter name is {} characters long; at most {}", utf8_length(name),
                               k_max_key_chars));
     }
     if (c.fixed.contains(name)) {
-      config_fail(top.child("search_space").child(name), kv.first,
+      config_fail(at.child(name), kv.first,
                   "is also set in 'fixed'; a parameter is either fixed or searched");
     }
-    c.search_space.emplace_back(
-        name, parse_param(kv.second, top.child("search_space").child(name), c.warnings));
+    c.search_space.emplace_back(name, parse_param(kv.second, at.child(name), c.warnings));
   }
-  if (root["enqueue"]) {
-    parse_enqueue(root["enqueue"], top.child("enqueue"), c);
-  }
+}
+
+// The sampler and pruner as configured can be made for this search space and these directions
+// (a sampler's warning about the space is kept).
+void check_sampler_and_pruner(const YAML::Node& root, const ConfigPath& top, StudyConfig& c) {
   try {
     const auto sampler =
         make_sampler(c.sampler_type, c.sampler_options, c.sampler_seed, c.search_space);
@@ -767,6 +789,35 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   } catch (const std::invalid_argument& e) {
     config_fail(top.child("study.pruner"), root["study"]["pruner"], e.what());
   }
+}
+
+}  // namespace
+
+StudyConfig parse_study_config(const std::string& yaml_text, const std::string& file) {
+  const YAML::Node root = parse_yaml(yaml_text, file);
+  const ConfigPath top{file, ""};
+  if (!root.IsMap()) {
+    config_fail(top, root,
+                "expected a mapping with sections study, objective, fixed, search_space, enqueue");
+  }
+  check_keys(root, top, {"study", "objective", "fixed", "search_space", "enqueue"});
+  StudyConfig c;
+  c.file = file;
+  c.name = std::filesystem::path(file).stem().string();
+  if (root["study"]) {
+    parse_study_section(root["study"], top.child("study"), c);
+  }
+  if (root["objective"]) {
+    parse_objective_section(root["objective"], top.child("objective"), c);
+  }
+  if (root["fixed"] && !root["fixed"].IsNull()) {
+    parse_fixed_section(root["fixed"], top.child("fixed"), c);
+  }
+  parse_search_space_section(root["search_space"], top.child("search_space"), c);
+  if (root["enqueue"]) {
+    parse_enqueue(root["enqueue"], top.child("enqueue"), c);
+  }
+  check_sampler_and_pruner(root, top, c);
   if (c.builtin_trainer()) {
     validate_experiment(root, c);
   } else {

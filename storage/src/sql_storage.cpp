@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <limits>
@@ -113,6 +114,21 @@ void drop_steps(SqlDialect& db, int64_t trial_id) {
           {trial_id, k_rung_attr_prefix});
 }
 
+// What claim_trial decides by: the study's COMPLETE + PRUNED, RUNNING and WAITING trials, and
+// the next trial number.
+std::array<int64_t, 4> claim_counts(SqlDialect& db, int64_t study_id) {
+  std::array<int64_t, 4> out{};
+  db.query(
+      "SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED') THEN 1 ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN state = 'RUNNING' THEN 1 ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN state = 'WAITING' THEN 1 ELSE 0 END), 0), "
+      "COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
+      {study_id}, [&](const SqlRow& r) {
+        out = {r.integer(0), r.integer(1), r.integer(2), r.integer(3)};
+      });
+  return out;
+}
+
 std::vector<int64_t> trial_ids(SqlDialect& db, int64_t study_id, const char* state) {
   std::vector<int64_t> ids;
   db.query("SELECT trial_id FROM trials WHERE study_id = ? AND state = ? ORDER BY number, trial_id",
@@ -205,8 +221,7 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
       m_db->rollback();
       auto retry = m_db->retry(e, attempt);
       if (!retry || stop_now()) {  // The user asked to stop now: no more waiting.
-        fail(std::string("cannot ") + what + ": " + m_db->describe(e),
-             m_db->refuses_all_writes(e));
+        fail(std::string("cannot ") + what + ": " + m_db->describe(e), m_db->refuses_all_writes(e));
       }
       if (retry->connection_lost) {
         const auto now = std::chrono::steady_clock::now();
@@ -222,11 +237,10 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
         }
         if (!noted && m_outage_note && attempt >= 2) {
           noted = true;
-          m_outage_note(
-              fmt::format("lost the connection to the database ({}); waiting up to {} "
-                          "s for it (Ctrl-C stops)",
-                          m_db->describe(e), m_outage_wait.count()),
-              std::chrono::steady_clock::duration::zero());
+          m_outage_note(fmt::format("lost the connection to the database ({}); waiting up to {} "
+                                    "s for it (Ctrl-C stops)",
+                                    m_db->describe(e), m_outage_wait.count()),
+                        std::chrono::steady_clock::duration::zero());
         }
       }
       std::this_thread::sleep_for(retry->delay);
@@ -539,8 +553,8 @@ std::map<std::string, Json> SqlStorage::study_attrs(const char* table, int64_t s
     m_db->query(fmt::format("SELECT \"key\", value_json FROM {} WHERE study_id = ?", table),
                 {study_id}, [&](const SqlRow& r) {
                   const bool user = std::string(table) == "study_user_attributes";
-                  read_attr_row(out, out, user ? "study user" : "study system",
-                                r.text(0), r.text(1));
+                  read_attr_row(out, out, user ? "study user" : "study system", r.text(0),
+                                r.text(1));
                 });
     return out;
   });
@@ -580,21 +594,7 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
     }
     // WAITING and orphaned trials are run only while below limit too (counts as in the
     // contract; an orphan's dead process does not count as running).
-    int64_t finished = 0;
-    int64_t running = 0;
-    int64_t waiting_count = 0;
-    int64_t number = 0;
-    m_db->query(
-        "SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED') THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN state = 'RUNNING' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN state = 'WAITING' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
-        {study_id}, [&](const SqlRow& r) {
-          finished = r.integer(0);
-          running = r.integer(1);
-          waiting_count = r.integer(2);
-          number = r.integer(3);
-        });
+    const auto [finished, running, waiting_count, number] = claim_counts(*m_db, study_id);
     if (waiting_count > 0 && finished + running < limit) {
       const int64_t id = trial_ids(*m_db, study_id, "WAITING").front();
       drop_steps(*m_db, id);  // A trial handed back mid-run (Ctrl-C) restarts from step 0.
@@ -615,9 +615,10 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
       return std::nullopt;
     }
     if (number > std::numeric_limits<int>::max()) {  // Another tool's numbers (FrozenTrial's int).
-      fail(fmt::format("cannot claim a trial: the study's trial numbers reach {}; hpt numbers "
-                       "trials up to {}",
-                       number - 1, std::numeric_limits<int>::max()));
+      fail(
+          fmt::format("cannot claim a trial: the study's trial numbers reach {}; hpt numbers "
+                      "trials up to {}",
+                      number - 1, std::numeric_limits<int>::max()));
     }
     return claimed(Kind::New, m_db->insert("INSERT INTO trials (number, study_id, state, "
                                            "datetime_start) VALUES (?, ?, 'RUNNING', ?)",
@@ -644,10 +645,10 @@ int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
   });
 }
 
-int64_t SqlStorage::insert_trial(int64_t study_id, const SqlParam& number,
-                                 const FrozenTrial& templ, bool fill_times) {
-  const TrialTimes times =
-      fill_times ? new_trial_times(templ) : TrialTimes{templ.datetime_start, templ.datetime_complete};
+int64_t SqlStorage::insert_trial(int64_t study_id, const SqlParam& number, const FrozenTrial& templ,
+                                 bool fill_times) {
+  const TrialTimes times = fill_times ? new_trial_times(templ)
+                                      : TrialTimes{templ.datetime_start, templ.datetime_complete};
   const int64_t id = m_db->insert(
       "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES "
       "(?, ?, ?, ?, ?)",
@@ -821,10 +822,9 @@ std::shared_ptr<std::vector<FrozenTrial>> SqlStorage::refresh(int64_t study_id) 
   auto trials = c.trials.refresh([&](int64_t max_id, const std::vector<int64_t>& reread) {
     TrialCache::Delta delta;
     delta.trials = load_trials(
-        fmt::format("study_id = ? AND (trial_id > {}{})", max_id,
-                    reread.empty()
-                        ? ""
-                        : fmt::format(" OR trial_id IN ({})", fmt::join(reread, ","))),
+        fmt::format(
+            "study_id = ? AND (trial_id > {}{})", max_id,
+            reread.empty() ? "" : fmt::format(" OR trial_id IN ({})", fmt::join(reread, ","))),
         {study_id}, study_id);
     delta.total = *integer(*m_db, "SELECT COUNT(*) FROM trials WHERE study_id = ?", {study_id});
     return delta;

@@ -15,6 +15,7 @@
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/proc_stat.hpp"
 #include "hpt/engine/study_config.hpp"
+#include "hpt/engine/study_check.hpp"
 #include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/io/usable_cores.hpp"

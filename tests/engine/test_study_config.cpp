@@ -474,6 +474,9 @@ TEST_CASE("study config: a built-in study's missing direction", "[config]") {
   CHECK_THAT(error_of(fixed + "  objectives: [val_recall_at_1]\n"),
              Catch::StartsWith("cfg.yaml:1: study: no direction given") &&
                  Catch::Contains("the lowest val_recall_at_1"));
+  // A block mapping's error names the line of its key, not of its first entry.
+  CHECK_THAT(error_of("# a comment\nstudy:\n  name: s\n  seed: 1\n" + fixed),
+             Catch::StartsWith("cfg.yaml:2: study: no direction given"));
   CHECK(error_of(fixed + "  objectives: [inference_ms]\n").empty());
   CHECK(error_of("study: {direction: minimize}\n" + fixed).empty());
   CHECK(error_of("study: {directions: [maximize]}\n" + fixed).empty());

@@ -325,11 +325,12 @@ void check_experiment_dataset(const ExperimentConfig& config, std::ostream& log)
   load_experiment_dataset(config, result, log);
 }
 
-ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions& options) {
-  std::ofstream null_stream;
-  std::ostream& log = options.log ? *options.log : null_stream;
-  const auto t_start = Clock::now();
-  ExperimentResult result;
+namespace {
+
+// Where and how a run computes: its CPU threads (a warning when more than the cores), its
+// device and its autocast type; result.device says which.
+std::pair<torch::Device, std::optional<torch::ScalarType>> set_up_compute(
+    const ExperimentConfig& config, ExperimentResult& result, std::ostream& log) {
   use_cpu_threads(config.threads);
   if (const int cores = usable_cores(); config.threads > cores) {
     log << fmt::format(
@@ -344,6 +345,49 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   }
   result.device = describe_device(device);
   log << fmt::format("device: {}, precision {}\n", result.device, config.precision);
+  return {device, autocast};
+}
+
+// The trained model's objective and constraint values (measuring inference_ms if one names
+// it), logged with the run's summary line.
+void score_run(EmbeddingHead& head, FeatureExtractor& extractor, const Dataset& dataset,
+               const ExperimentConfig& config, ExperimentResult& result, std::ostream& log) {
+  if (reports_metric(config, "inference_ms")) {
+    const auto t_inference = Clock::now();
+    result.inference_ms = inference_ms_per_image(head, extractor, dataset.test.images);
+    result.timings["inference"] = seconds_since(t_inference);
+    log << fmt::format("inference: {:.4f} ms per image on {}\n", result.inference_ms,
+                       result.device);
+  }
+  result.objectives = config.objectives;
+  for (const auto& name : config.objectives) {
+    result.objective_values.push_back(objective_value(name, config, result));
+  }
+  for (const MetricBound& b : config.constraints) {
+    const double measured = objective_value(b.metric, config, result);
+    result.constraint_values.push_back(b.constraint_value(measured));
+    log << fmt::format("constraint {} {} {}: {:.6g} ({})\n", b.metric,
+                       b.is_max ? "<=" : ">=", b.limit, measured,
+                       result.constraint_values.back() <= 0 ? "met" : "violated");
+  }
+  log << fmt::format(
+      "val ROC AUC {:.4f} (best epoch {}), test ROC AUC {:.4f} (raw extractor features {:.4f}, "
+      "{:+.4f} from training), test recall@1 {:.4f}, threshold {:.4f}\n",
+      result.val_roc_auc, result.loop.best_epoch, result.test_roc_auc, result.baseline_test_roc_auc,
+      result.test_roc_auc - result.baseline_test_roc_auc, result.test_recall_at_1,
+      result.threshold);
+}
+
+}  // namespace
+
+ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions& options) {
+  std::ofstream null_stream;
+  std::ostream& log = options.log ? *options.log : null_stream;
+  const auto t_start = Clock::now();
+  ExperimentResult result;
+  const auto compute = set_up_compute(config, result, log);
+  const torch::Device device = compute.first;
+  const std::optional<torch::ScalarType> autocast = compute.second;
 
   const Dataset dataset = load_experiment_dataset(config, result, log);
   FeatureExtractor extractor = make_extractor(config, dataset, device, result, log);
@@ -376,32 +420,7 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
   result.loop = train_embedding(head, in.extractor, in.train, in.val, loop, on_epoch);
   result.timings["train"] = seconds_since(t0);
   TestScores test = evaluate(head, in, test_pairs, config, loop.pair_seed, result);
-
-  const auto& objectives = config.objectives;
-  if (reports_metric(config, "inference_ms")) {
-    const auto t_inference = Clock::now();
-    result.inference_ms = inference_ms_per_image(head, extractor, dataset.test.images);
-    result.timings["inference"] = seconds_since(t_inference);
-    log << fmt::format("inference: {:.4f} ms per image on {}\n", result.inference_ms,
-                       result.device);
-  }
-  result.objectives = objectives;
-  for (const auto& name : objectives) {
-    result.objective_values.push_back(objective_value(name, config, result));
-  }
-  for (const MetricBound& b : config.constraints) {
-    const double measured = objective_value(b.metric, config, result);
-    result.constraint_values.push_back(b.constraint_value(measured));
-    log << fmt::format("constraint {} {} {}: {:.6g} ({})\n", b.metric,
-                       b.is_max ? "<=" : ">=", b.limit, measured,
-                       result.constraint_values.back() <= 0 ? "met" : "violated");
-  }
-  log << fmt::format(
-      "val ROC AUC {:.4f} (best epoch {}), test ROC AUC {:.4f} (raw extractor features {:.4f}, "
-      "{:+.4f} from training), test recall@1 {:.4f}, threshold {:.4f}\n",
-      result.val_roc_auc, result.loop.best_epoch, result.test_roc_auc, result.baseline_test_roc_auc,
-      result.test_roc_auc - result.baseline_test_roc_auc, result.test_recall_at_1,
-      result.threshold);
+  score_run(head, extractor, dataset, config, result, log);
 
   if (options.out_dir.empty()) {
     result.timings["total"] = seconds_since(t_start);

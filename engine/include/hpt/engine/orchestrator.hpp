@@ -11,8 +11,6 @@
 
 #include "hpt/engine/progress.hpp"
 #include "hpt/engine/run_options.hpp"
-#include "hpt/engine/signal_guard.hpp"  // StopSignals: a `hpt` run catches signals before this.
-#include "hpt/engine/study_check.hpp"   // check_study: run_study makes its checks first.
 #include "hpt/engine/study_config.hpp"
 #include "hpt/tuner/trial.hpp"
 
