@@ -523,8 +523,14 @@ std::vector<std::pair<std::string, std::string>> input_path_problems(const Exper
   std::vector<std::pair<std::string, std::string>> problems;
   std::error_code ec;
   const fs::file_status dataset = fs::status(c.dataset.path, ec);
-  // A relative path is from the working folder (where hpt runs), not the config's: say so.
+  // A relative path is from the working folder (where hpt runs), not the config's: say so. A
+  // leading ~ is the shell's, which never sees a config's paths.
   const auto from_here = [&](const std::string& path) {
+    if (!path.empty() && path.front() == '~') {
+      return std::string(
+          " (a leading ~ is not expanded: only a shell does that; give the full "
+          "path)");
+    }
     return fs::path(path).is_relative()
                ? fmt::format(" (a relative path: from the working folder {})",
                              fs::current_path(ec).string())

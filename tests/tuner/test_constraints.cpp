@@ -285,4 +285,9 @@ TEST_CASE("constraints_count_problem", "[constraints]") {
         "constraints (Optuna cannot compare trials with different numbers of them)");
   CHECK(hpt::constraints_count_problem(3, trials).rfind("3 constraint values, but trial 1", 0) ==
         0);
+  // At most k_max_constraints, whatever the study holds.
+  const std::vector<hpt::FrozenTrial> none(1);
+  CHECK(hpt::constraints_count_problem(hpt::k_max_constraints, none).empty());
+  CHECK(hpt::constraints_count_problem(hpt::k_max_constraints + 1, none) ==
+        "1001 constraint values; at most 1000");
 }

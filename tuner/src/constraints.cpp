@@ -61,6 +61,9 @@ bool constrained_dominates(const FrozenTrial& a, const FrozenTrial& b,
 }
 
 std::string constraints_count_problem(size_t count, const std::vector<FrozenTrial>& trials) {
+  if (count > k_max_constraints) {
+    return fmt::format("{} constraint values; at most {}", count, k_max_constraints);
+  }
   for (const FrozenTrial& t : trials) {
     if (const auto c = trial_constraints(t)) {
       if (c->size() == count) {

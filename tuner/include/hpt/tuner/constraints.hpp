@@ -17,10 +17,14 @@ inline constexpr const char* k_constraints_attr = "constraints";
 // none (absent, null, or anything else, which Optuna could not have written).
 std::optional<std::vector<double>> trial_constraints(const FrozenTrial& t);
 
-// Why a trial may not report count constraint values in a study whose trials are trials: the
-// first trial with constraints reported another count (Optuna's NSGA-II refuses to compare
-// such trials: "Trials with different numbers of constraints cannot be compared"). Empty
-// when it may.
+// The most constraint values a trial may report: every read of the study parses them, and
+// every table shows them.
+inline constexpr size_t k_max_constraints = 1000;
+
+// Why a trial may not report count constraint values in a study whose trials are trials: more
+// than k_max_constraints, or the first trial with constraints reported another count (Optuna's
+// NSGA-II refuses to compare such trials: "Trials with different numbers of constraints cannot
+// be compared"). Empty when it may.
 std::string constraints_count_problem(size_t count, const std::vector<FrozenTrial>& trials);
 
 // How much constraint values violate the constraints: the sum of the positive ones (Optuna's
