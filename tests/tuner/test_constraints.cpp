@@ -77,11 +77,18 @@ TEST_CASE("constraint values, violation and feasibility", "[constraints]") {
   CHECK_FALSE(hpt::is_feasible(violated));
   CHECK(hpt::constraint_violation(constrained(plain, Json::array({k_inf}))) == k_inf);
   CHECK(hpt::violation_of({-2.0, 1.5, 0.5}) == 2.0);
-  for (const Json& unreadable : {Json(nullptr), Json::array(), Json("0.5"), Json(0.5),
-                                 Json::array({0.1, "x"}), Json::array({std::nan("")})}) {
+  for (const Json& none : {Json(nullptr), Json::array()}) {  // Optuna's failed constraints_func.
+    CAPTURE(none.dump());
+    CHECK_FALSE(hpt::trial_constraints(constrained(plain, none)));
+    CHECK(hpt::is_feasible(constrained(plain, none)));
+  }
+  // Another tool's unreadable values are never feasible: such a trial is never best.
+  for (const Json& unreadable : {Json("0.5"), Json(0.5), Json::array({0.1, "x"}),
+                                 Json::array({std::nan("")}), Json::array({-1.0, nullptr})}) {
     CAPTURE(unreadable.dump());
     CHECK_FALSE(hpt::trial_constraints(constrained(plain, unreadable)));
-    CHECK(hpt::is_feasible(constrained(plain, unreadable)));
+    CHECK_FALSE(hpt::constraint_violation(constrained(plain, unreadable)));
+    CHECK_FALSE(hpt::is_feasible(constrained(plain, unreadable)));
   }
   CHECK_FALSE(hpt::constraints_reported({plain, constrained(plain, nullptr)}));
   CHECK(hpt::constraints_reported({plain, met}));
@@ -95,6 +102,10 @@ TEST_CASE("best trials are feasible ones", "[constraints]") {
   CHECK(*hpt::best_trial_index(trials, Direction::Minimize) == 2);
   CHECK(*hpt::best_trial_index(trials, Direction::Maximize) == 1);
   CHECK_FALSE(hpt::best_trial_index(single({0.1}, {Json::array({1.0})}), Direction::Minimize));
+  // Unreadable stored constraints (another tool's NaN) never make the best trial; null does.
+  const auto mixed =
+      single({0.1, 0.5, 0.3}, {Json::array({std::nan("")}), Json::array({-1.0}), Json(nullptr)});
+  CHECK(*hpt::best_trial_index(mixed, Direction::Minimize) == 2);
   const auto front =
       hpt::best_trials(multi({{0.1, 0.1}, {0.2, 0.2}, {0.3, 0.1}}, singletons({1.0, -1.0, -1.0})),
                        {Direction::Minimize, Direction::Minimize});

@@ -38,8 +38,12 @@ std::optional<double> constraint_violation(const FrozenTrial& t) {
 }
 
 bool is_feasible(const FrozenTrial& t) {
-  const auto values = trial_constraints(t);
-  return !values || constraints_met(*values);
+  if (const auto values = trial_constraints(t)) {
+    return constraints_met(*values);
+  }
+  const auto it = t.system_attrs.find(k_constraints_attr);
+  return it == t.system_attrs.end() || it->second.is_null() ||
+         (it->second.is_array() && it->second.empty());
 }
 
 bool constraints_reported(const std::vector<FrozenTrial>& trials) {

@@ -39,7 +39,10 @@ inline bool constraints_met(const std::vector<double>& constraints) {
 // violation_of t's constraint values; std::nullopt for a trial without them.
 std::optional<double> constraint_violation(const FrozenTrial& t);
 
-// Feasible: no constraint values, or every one <= 0 (Optuna 4's best_trial rule).
+// Feasible: no constraint values (none stored, null, or []), or every one <= 0 (Optuna 4's
+// best_trial rule). Constraints stored as anything else (another tool's "0.5", [0.1, "x"],
+// [NaN]: Optuna's rule raises on some and finds others infeasible) are infeasible, so that such
+// a trial is never taken for the best.
 bool is_feasible(const FrozenTrial& t);
 
 // True if any of trials has constraint values: the study is then a constrained one, and the
