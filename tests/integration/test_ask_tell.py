@@ -257,10 +257,21 @@ class AskTellTest(TempDirTest):
 
     def test_interrupted_asks_leave_no_trial_half_made(self):
         """Ctrl-C at any moment of an ask: a trial is either not made, or whole and printed."""
+        # The interrupts span a whole ask as this machine runs it now (timed in a study of its own,
+        # the slower of two), from a fifth of it to nearly twice it: a slow or loaded machine
+        # shifts them instead of interrupting every ask before its study is made.
+        probe = os.path.join(self.dir, "probe")
+        os.makedirs(probe)
+        probe_cfg = quadratic_config(probe, seed=3)
+        whole = 0.0
+        for _ in range(2):
+            start = time.monotonic()
+            self.assertEqual(run_bounded("ask", "--config", probe_cfg).returncode, 0)
+            whole = max(whole, time.monotonic() - start)
         printed = set()
         for i in range(20):
-            proc = subprocess.run(["timeout", "-k", "5", "-s", "INT", f"{0.01 + 0.004 * i:.3f}", HPT, "ask",
-                                   "--config", self.cfg], capture_output=True, text=True)
+            proc = subprocess.run(["timeout", "-k", "5", "-s", "INT", f"{whole * (0.2 + 0.09 * i):.3f}", HPT,
+                                   "ask", "--config", self.cfg], capture_output=True, text=True)
             for line in proc.stdout.splitlines():
                 printed.add(json.loads(line)["number"])
         trials = trials_json(self.db) if os.path.exists(self.db) else []
