@@ -1,9 +1,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "fixtures.hpp"
+#include "hpt/io/atomic_file.hpp"
 #include "hpt/trainer/image_cache.hpp"
 
 using namespace hpt::trainer;
@@ -111,26 +114,21 @@ TEST_CASE("files_fingerprint names links that lead nowhere", "[cache]") {
 }
 
 // A writer killed mid-write (kill -9, out of memory) left its temporary, a decoded dataset's
-// size, in the cache folder for good; the next write removes those of dead processes on this
-// host, and keeps a live writer's and other files.
+// size, in the cache folder for good; the next write removes those no writer holds (AtomicFile's
+// temporaries), and keeps a live writer's and other files.
 TEST_CASE("write_image_cache removes the temporaries of dead writers", "[cache]") {
   TempDir dir;
-  char host[256] = {};
-  REQUIRE(::gethostname(host, sizeof host - 1) == 0);
   const std::string cache = dir.str("c.bin");
-  const std::string dead = cache + ".tmp." + host + ".99999999";
-  const std::string legacy = cache + ".tmp.99999998";
-  const std::string live = cache + ".tmp." + host + "." + std::to_string(::getppid());
-  const std::string other_host = cache + ".tmp.elsewhere.99999999";
-  for (const auto& file : {dead, legacy, live, other_host}) {
-    testing::write_text(file, "half a cache");
-  }
+  const auto [dead, dead_fd] = hpt::make_temporary_beside(cache);
+  ::close(dead_fd);  // Its writer's lock goes with it, as with kill -9.
+  std::filesystem::last_write_time(
+      dead, std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
+  const auto [live, live_fd] = hpt::make_temporary_beside(cache);  // Held: a live writer's.
   testing::write_text(dir.path() / "d.bin.tmp.99999999", "another cache's");
   write_image_cache(cache, sample_pools());
   CHECK_FALSE(std::filesystem::exists(dead));
-  CHECK_FALSE(std::filesystem::exists(legacy));
   CHECK(std::filesystem::exists(live));
-  CHECK(std::filesystem::exists(other_host));
   CHECK(std::filesystem::exists(dir.path() / "d.bin.tmp.99999999"));
   CHECK(read_image_cache(cache, "abc"));
+  ::close(live_fd);
 }

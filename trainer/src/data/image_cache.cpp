@@ -1,13 +1,10 @@
 #include "hpt/trainer/image_cache.hpp"
 
 #include <fmt/format.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +12,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "hpt/io/atomic_file.hpp"
 #include "hpt/tuner/rng.hpp"
 
 namespace hpt::trainer {
@@ -27,9 +25,9 @@ constexpr uint64_t k_max_string = 1 << 20;
 // Sequential writer that keeps an Adler-32 of everything after the magic.
 class CacheWriter {
  public:
-  explicit CacheWriter(std::ofstream& out) : m_out(out) {}
+  explicit CacheWriter(AtomicFile& out) : m_out(out) {}
   void bytes(const void* data, size_t size) {
-    m_out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+    m_out.write(std::string_view(static_cast<const char*>(data), size));
     m_checksum = adler32_z(m_checksum, static_cast<const Bytef*>(data), size);
   }
   void u64(uint64_t value) { bytes(&value, sizeof value); }
@@ -40,7 +38,7 @@ class CacheWriter {
   uint32_t checksum() const { return static_cast<uint32_t>(m_checksum); }
 
  private:
-  std::ofstream& m_out;
+  AtomicFile& m_out;
   uLong m_checksum = adler32(0, nullptr, 0);
 };
 
@@ -140,40 +138,6 @@ std::optional<DecodedPools> read_cache_body(std::ifstream& in, uint64_t file_siz
   return pools;
 }
 
-// This host's name, for temporary names (a cache folder may be shared between hosts).
-std::string host_name() {
-  char name[256] = {};
-  return ::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "host";
-}
-
-// Removes the temporaries of path that writers on this host left when they were killed mid-write
-// (<name>.tmp.<host>.<pid>, or an earlier hpt's <name>.tmp.<pid>, whose process is gone): each
-// was a decoded dataset's size, left for good. A live writer's, and another host's, are kept.
-void remove_dead_writers_temporaries(const std::filesystem::path& target) {
-  const std::string prefix = target.filename().string() + ".tmp.";
-  const std::string host = host_name() + ".";
-  std::error_code ec;
-  const std::filesystem::path folder =
-      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) {
-      continue;
-    }
-    std::string pid = name.substr(prefix.size());
-    if (pid.rfind(host, 0) == 0) {
-      pid.erase(0, host.size());
-    }
-    if (pid.empty() || pid.size() > 9 ||
-        !std::all_of(pid.begin(), pid.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      continue;  // Another host's, or not a temporary of ours.
-    }
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) {
-      std::filesystem::remove(entry.path(), ec);
-    }
-  }
-}
-
 }  // namespace
 
 std::optional<DecodedPools> read_image_cache(const std::string& path,
@@ -199,48 +163,30 @@ void write_image_cache(const std::string& path, const DecodedPools& pools) {
   if (target.has_parent_path()) {
     std::filesystem::create_directories(target.parent_path());
   }
-  remove_dead_writers_temporaries(target);
-  const std::string temp = fmt::format("{}.tmp.{}.{}", path, host_name(), ::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw std::runtime_error(fmt::format("cannot write image cache {}", temp));
-    }
-    out.write(k_magic, sizeof k_magic);
-    CacheWriter writer(out);
-    writer.u64(k_version);
-    writer.text(pools.source_fingerprint);
-    writer.u64(static_cast<uint64_t>(pools.height));
-    writer.u64(static_cast<uint64_t>(pools.width));
-    writer.u64(static_cast<uint64_t>(pools.channels));
-    writer.u64(pools.class_names.size());
-    for (const auto& name : pools.class_names) {
-      writer.text(name);
-    }
-    writer.u64(pools.pools.size());
-    for (const auto& pool : pools.pools) {
-      writer.text(pool.name);
-      writer.u64(static_cast<uint64_t>(pool.count));
-    }
-    for (const auto& pool : pools.pools) {
-      writer.bytes(pool.images.data(), pool.images.size());
-      writer.bytes(pool.labels.data(), pool.labels.size() * sizeof(int64_t));
-    }
-    const uint32_t checksum = writer.checksum();
-    out.write(reinterpret_cast<const char*>(&checksum), sizeof checksum);
-    out.close();
-    if (!out) {
-      std::filesystem::remove(temp);
-      throw std::runtime_error(fmt::format("cannot write image cache {}", temp));
-    }
+  AtomicFile out(path);  // Its temporary: a killed writer's is removed by a later write.
+  out.write(std::string_view(k_magic, sizeof k_magic));
+  CacheWriter writer(out);
+  writer.u64(k_version);
+  writer.text(pools.source_fingerprint);
+  writer.u64(static_cast<uint64_t>(pools.height));
+  writer.u64(static_cast<uint64_t>(pools.width));
+  writer.u64(static_cast<uint64_t>(pools.channels));
+  writer.u64(pools.class_names.size());
+  for (const auto& name : pools.class_names) {
+    writer.text(name);
   }
-  std::error_code error;
-  std::filesystem::rename(temp, target, error);
-  if (error) {
-    std::filesystem::remove(temp);
-    throw std::runtime_error(
-        fmt::format("cannot rename image cache {} to {}: {}", temp, path, error.message()));
+  writer.u64(pools.pools.size());
+  for (const auto& pool : pools.pools) {
+    writer.text(pool.name);
+    writer.u64(static_cast<uint64_t>(pool.count));
   }
+  for (const auto& pool : pools.pools) {
+    writer.bytes(pool.images.data(), pool.images.size());
+    writer.bytes(pool.labels.data(), pool.labels.size() * sizeof(int64_t));
+  }
+  const uint32_t checksum = writer.checksum();
+  out.write(std::string_view(reinterpret_cast<const char*>(&checksum), sizeof checksum));
+  out.commit();
 }
 
 std::string hash_hex(const std::string& text) {

@@ -32,9 +32,9 @@ struct DecodedPools {
 std::optional<DecodedPools> read_image_cache(const std::string& path,
                                              const std::string& fingerprint);
 
-// Writes pools to path atomically (temporary file, then rename), creating the folder; first
-// removes the temporaries of path that killed writers on this host left.
-// Throws std::runtime_error naming the path if it cannot be written.
+// Writes pools to path atomically (AtomicFile: a temporary, then rename; the temporaries that
+// killed writers left beside path go first), creating the folder.
+// Throws std::runtime_error (FileError) naming the path if it cannot be written.
 void write_image_cache(const std::string& path, const DecodedPools& pools);
 
 // Returns a hex digest of the files' paths, sizes and modification times.
