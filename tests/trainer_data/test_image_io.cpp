@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -353,6 +354,34 @@ TEST_CASE("decode_images refuses a set larger than its memory", "[image_io]") {
         "take 432.0 GB decoded, more than this machine's 25.3 GB of memory");
   CHECK(image_memory_problem(1e18).size() > 0);  // Beyond any machine.
   CHECK(usable_memory_bytes() <= physical_memory_bytes());
+}
+
+// A grey first image sizes the set as grey; a colour image behind it widens the set to RGB, and
+// the grey and RGB buffers, held together while it widens, are checked then: the set was
+// accepted as grey and held up to 7x that (grey, colour images aside, RGB) at the end.
+TEST_CASE("decode_images checks memory again when colour widens a grey set", "[image_io]") {
+  TempDir dir;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 6; ++i) {
+    const int channels = i == 3 ? 3 : 1;
+    testing::write_png(dir.path() / (std::to_string(i) + ".png"), 8, 4, channels,
+                       testing::pattern(i, 8, 4, channels));
+    paths.push_back(dir.str(std::to_string(i) + ".png"));
+  }
+  const uint64_t area = 8 * 4 * paths.size();
+  for (int threads : {1, 3}) {
+    const PackedImages packed = decode_images(paths, 0, threads, area * 4);  // Exactly fits.
+    CHECK(packed.channels == 3);
+    CHECK(packed.pixels.size() == area * 3);
+    CHECK_THROWS_WITH(
+        decode_images(paths, 0, threads, area * 4 - 1),
+        fmt::format("6 images of 8 x 4 widened to RGB (grey {}, colour {}) take 0.0 GB decoded, "
+                    "more than this machine's 0.0 GB of memory; set image_size to resize them",
+                    paths[0], paths[3]));
+  }
+  CHECK(decode_images(paths, 0, 2).channels == 3);  // This machine's memory.
+  paths.erase(paths.begin() + 3);  // All grey: the grey set's size is all it needs.
+  CHECK(decode_images(paths, 0, 2, 8 * 4 * paths.size()).channels == 1);
 }
 
 // An address-space limit (ulimit -v) bounds the memory the rule allows by what it leaves (the

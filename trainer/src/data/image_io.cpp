@@ -29,6 +29,8 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -516,28 +518,47 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   if (n == 0) {
     return packed;
   }
-  std::vector<DecodedImage> decoded(n);
-  decoded[0] = load_image(paths[0], image_size, image_size);
-  const DecodedImage& first = decoded[0];
+  const DecodedImage first = load_image(paths[0], image_size, image_size);
+  const std::string resize_hint = image_size > 0 ? "lower" : "set";
   // The whole set, sized by its first image, before the others fill memory.
   const double bytes = static_cast<double>(n) * first.width * first.height * first.channels;
   if (const std::string problem = image_memory_problem(bytes, memory_bytes); !problem.empty()) {
     throw std::runtime_error(
         fmt::format("{} images of {} x {} x {} {}; {} image_size to resize them", n, first.width,
-                    first.height, first.channels, problem, image_size > 0 ? "lower" : "set"));
+                    first.height, first.channels, problem, resize_hint));
   }
-  // Each image goes into its slot of one buffer as soon as it is decoded, in the first image's
-  // channels (every decoded image was held, then packed into a copy: twice the set's memory);
-  // behind a grey first image, colour images wait aside until the buffer is widened to RGB.
+  // Each image goes into its slot of one buffer as soon as it is decoded, in the buffer's
+  // channels. Behind a grey first image, the first colour image widens the buffer to RGB at
+  // once (grey slots replicated; memory-checked for the grey and RGB buffers held together).
   const int width = first.width;
   const int height = first.height;
-  const int channels = first.channels;
-  const size_t stride = static_cast<size_t>(height) * width * channels;
-  packed.pixels.resize(stride * n);
-  std::memcpy(packed.pixels.data(), first.pixels.data(), stride);
-  decoded[0] = DecodedImage();
+  const size_t area = static_cast<size_t>(height) * width;
+  int channels = first.channels;
+  std::shared_mutex widening;   // Shared: writing a slot; exclusive: widening the buffer.
+  std::atomic<size_t> next{1};  // The next image to decode.
+  packed.pixels.resize(area * channels * n);
+  std::memcpy(packed.pixels.data(), first.pixels.data(), area * channels);
+  auto widen = [&](const std::string& colour_path) {
+    std::unique_lock<std::shared_mutex> lock(widening);
+    if (channels == 3) {
+      return;  // Another thread widened it.
+    }
+    const double held = static_cast<double>(n) * area * 4;
+    if (const std::string problem = image_memory_problem(held, memory_bytes); !problem.empty()) {
+      next = n;  // No thread decodes more.
+      throw std::runtime_error(fmt::format(
+          "{} images of {} x {} widened to RGB (grey {}, colour {}) {}; {} image_size to resize "
+          "them",
+          n, width, height, paths[0], colour_path, problem, resize_hint));
+    }
+    std::vector<uint8_t> wide(area * 3 * n);
+    for (size_t p = 0; p < area * n; ++p) {
+      std::fill_n(wide.data() + 3 * p, 3, packed.pixels[p]);
+    }
+    packed.pixels = std::move(wide);
+    channels = 3;
+  };
   std::vector<std::exception_ptr> errors(n);
-  std::atomic<size_t> next{1};
   DecodeBudget budget((memory_bytes != 0 ? memory_bytes : usable_memory_bytes()) / 2);
   auto work = [&]() {
     for (size_t i = next++; i < n; i = next++) {
@@ -548,12 +569,15 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
               fmt::format("image {} is {}x{} but {} is {}x{}; set image_size to resize them",
                           paths[i], image.width, image.height, paths[0], width, height));
         }
-        if (image.channels != channels && channels == 1) {
-          decoded[i] = std::move(image);  // Colour behind a grey first image: kept aside.
-          continue;
+        std::shared_lock<std::shared_mutex> lock(widening);
+        if (image.channels == 3 && channels == 1) {
+          lock.unlock();
+          widen(paths[i]);
+          lock.lock();
         }
         image = convert_channels(image, channels);
-        std::memcpy(packed.pixels.data() + i * stride, image.pixels.data(), stride);
+        std::memcpy(packed.pixels.data() + i * area * channels, image.pixels.data(),
+                    area * channels);
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -580,25 +604,6 @@ PackedImages decode_images(const std::vector<std::string>& paths, int image_size
   packed.height = height;
   packed.width = width;
   packed.channels = channels;
-  const bool colour = std::any_of(decoded.begin(), decoded.end(),
-                                  [](const DecodedImage& image) { return image.channels == 3; });
-  if (colour) {  // Widened to RGB: grey images replicated, the colour ones moved in.
-    std::vector<uint8_t> wide(stride * 3 * n);
-    for (size_t i = 0; i < n; ++i) {
-      uint8_t* slot = wide.data() + i * stride * 3;
-      if (decoded[i].channels == 3) {
-        std::memcpy(slot, decoded[i].pixels.data(), stride * 3);
-        decoded[i] = DecodedImage();
-      } else {
-        const uint8_t* grey = packed.pixels.data() + i * stride;
-        for (size_t p = 0; p < stride; ++p) {
-          std::fill_n(slot + 3 * p, 3, grey[p]);
-        }
-      }
-    }
-    packed.pixels = std::move(wide);
-    packed.channels = 3;
-  }
   return packed;
 }
 

@@ -133,9 +133,10 @@ std::string image_memory_problem(double bytes, uint64_t memory_bytes = 0);
 // image_size (0: native, which must be uniform) and packs them with 3 channels if any
 // image has colour, else 1. Throws std::runtime_error naming the first bad file. The first
 // image sizes the set before the others are decoded: an image_memory_problem (against
-// memory_bytes) is refused, saying to set (or lower) image_size; with image_size 0, an image
-// whose size differs from the first's is refused as soon as it is decoded. The threads share a
-// DecodeBudget of half of memory_bytes (0: usable_memory_bytes()).
+// memory_bytes) is refused, saying to set (or lower) image_size, as is a grey set that a colour
+// image widens to RGB when the grey and RGB buffers cannot be held together; with image_size 0, an
+// image whose size differs from the first's is refused as soon as it is decoded. The threads share
+// a DecodeBudget of half of memory_bytes (0: usable_memory_bytes()).
 PackedImages decode_images(const std::vector<std::string>& paths, int image_size, int threads = 0,
                            uint64_t memory_bytes = 0);
 
