@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Configures and builds hpt (Release, ccache) into ./build.
+# Configures and builds hpt (Release) into ./build, through ccache (its own cache folder,
+# ~/.cache/ccache unless CCACHE_DIR says otherwise, shared by every checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CCACHE_DIR="${CCACHE_DIR:-$PWD/.ccache}"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j"$(nproc)"

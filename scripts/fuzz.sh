@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
-export CCACHE_DIR="${CCACHE_DIR:-$PWD/.ccache}"
 CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPT_FUZZ=ON \
   -DHPT_WITH_TRAINER=OFF -DHPT_BUILD_TESTS=OFF -DHPT_BUILD_BENCH=OFF > /dev/null
 cmake --build build-fuzz --target fuzz_study_config fuzz_experiment_config fuzz_worker_line \

@@ -5,6 +5,7 @@
 
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/schema/config_error.hpp"
+#include "source_paths.hpp"
 #include "support/temp_dir.hpp"
 
 using hpt::ConfigError;

@@ -5,13 +5,15 @@
 
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/report.hpp"
+#include "source_paths.hpp"
 #include "study_fixtures.hpp"
 
 namespace {
 
 const std::vector<std::string> k_sections = {
-    "summary",      "history", "importance", "duration-importance", "contour", "slice", "parallel",
-    "intermediate", "edf",     "timeline",   "trials"};
+    "summary", "history",  "importance", "duration-importance",
+    "contour", "slice",    "parallel",   "intermediate",
+    "edf",     "timeline", "trials"};
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;

@@ -1,10 +1,11 @@
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "hpt/reports/report.hpp"
+#include "source_paths.hpp"
 #include "study_fixtures.hpp"
 
 namespace {

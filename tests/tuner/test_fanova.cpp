@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "hpt/tuner/importance.hpp"
+#include "source_paths.hpp"
 
 namespace {
 
