@@ -40,9 +40,10 @@ void add_report_commands(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* report = app.add_subcommand("report", "Render a study as one self-contained HTML file");
-  report->add_option("DB", args->db, "Study database")->required();
-  report->add_option("--study", args->study, "Study name (default: the only study)");
-  report->add_option("-o,--out", args->out, "Output HTML file (default report.html; - for standard output)");
+  add_database_argument(*report, args->db);
+  add_study_option(*report, args->study, "Study name (default: the only study)");
+  report->add_option("-o,--out", args->out,
+                     "Output HTML file (default report.html; - for standard output)");
   report->callback([args] {
     if (args->out != "-") {
       check_output_path(args->out, args->db);
@@ -50,22 +51,22 @@ void add_report_commands(CLI::App& app) {
     auto storage = open_storage(args->db, true);
     require_known_directions(*storage, args->study, "report");
     // A moved study folder is found beside its database (reports::log_folders).
-    reports::write_report(*storage, args->study, args->out, {reports::log_folders(args->db, {}), false});
+    reports::write_report(*storage, args->study, args->out,
+                          {reports::log_folders(args->db, {}), false});
     // stderr: stdout may be the report itself. The path escaped as in every error line.
     if (args->out != "-") {
       std::cerr << "hpt: wrote " << terminal_text(args->out) << "\n";
     }
   });
   auto* importance = app.add_subcommand("importance", "Parameter importances (fANOVA)");
-  importance->add_option("DB", args->db, "Study database")->required();
-  importance->add_option("--study", args->study, "Study name (default: the only study)");
+  add_database_argument(*importance, args->db);
+  add_study_option(*importance, args->study, "Study name (default: the only study)");
   importance->add_option("--target", args->target, "value or duration")
       ->check(CLI::IsMember({"value", "duration"}));
-  importance->add_option("--format", args->format, "table or json")
+  importance->add_option("-f,--format", args->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
   auto* objective = add_int_option(*importance, "--objective", args->objective,
-                                   std::numeric_limits<int>::min(),
-                                   std::numeric_limits<int>::max(),
+                                   std::numeric_limits<int>::min(), std::numeric_limits<int>::max(),
                                    "Objective index, 0-based (multi-objective studies; default 0)");
   importance->callback([args, objective] {
     auto storage = open_storage(args->db, true);

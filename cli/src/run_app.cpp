@@ -161,6 +161,25 @@ CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target,
   return option->type_name("INT");
 }
 
+void add_database_argument(CLI::App& cmd, std::string& db, const std::string& help) {
+  cmd.add_option("DB", db, help + " (or --storage DB)");
+  cmd.add_option("--storage", db, "The study database, as DB (Optuna's spelling)");
+  cmd.parse_complete_callback([&cmd] {  // Before the verb's own callback runs.
+    const size_t given = cmd.count("DB") + cmd.count("--storage");
+    if (given == 0) {
+      throw CLI::RequiredError("DB (the study database, or --storage DB)");
+    }
+    if (given > 1) {
+      throw CLI::ValidationError("DB",
+                                 "given more than once (as DB and as --storage); give it once");
+    }
+  });
+}
+
+CLI::Option* add_study_option(CLI::App& cmd, std::string& study, const std::string& help) {
+  return cmd.add_option("--study,--study-name", study, help);
+}
+
 std::optional<int> parse_app(CLI::App& app, int argc, char** argv, const MessageFilter& filter) {
   refuse_empty_values(app);
   try {

@@ -30,8 +30,8 @@ void add_dashboard_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "dashboard", "Serve a live, read-only dashboard of a study database (Ctrl-C stops it)");
-  cmd->add_option("DB", args->db, "Study database (SQLite path or postgresql:// URL)")->required();
-  cmd->add_option("--study", args->study, "Show only this study (default: every study)");
+  add_database_argument(*cmd, args->db, "Study database (SQLite path or postgresql:// URL)");
+  add_study_option(*cmd, args->study, "Show only this study (default: every study)");
   cmd->add_option("--trials-dir", args->trials_dirs,
                   "Also show trial logs from this folder (a study's trials_dir; default: the "
                   "database's folder, or ./hpt_trials for a server URL); repeatable")

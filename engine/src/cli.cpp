@@ -168,36 +168,36 @@ void add_study_flags(CLI::App& app, CommandLine& cl) {
   add_timeout_option(app, cl);
   add_int_option(app, "--jobs", cl.jobs, 1, 1024, "Trials run at once (overrides study.jobs)");
   app.add_option("--storage", cl.storage_url, "Study database (overrides study.storage)");
-  app.add_option("--study", cl.study, "Study name (overrides study.name)");
+  add_study_option(app, cl.study, "Study name (overrides study.name)");
   refuse_study_flags_before_verb(app);
 }
 
 // The verbs over a study database: studies, trials, best (read-only), delete-study, copy-study.
 void add_read_commands(CLI::App& app, CommandLine& cl) {
   cl.studies_cmd = app.add_subcommand("studies", "List the studies in a database");
-  cl.studies_cmd->add_option("DB", cl.db, "Study database")->required();
+  add_database_argument(*cl.studies_cmd, cl.db);
   cl.studies_cmd
-      ->add_option("--format", cl.format,
+      ->add_option("-f,--format", cl.format,
                    "table, or json (as Optuna's `optuna studies -f json`: name, direction, "
                    "n_trials, datetime_start)")
       ->check(CLI::IsMember({"table", "json"}));
   cl.trials_cmd = app.add_subcommand("trials", "List a study's trials");
-  cl.trials_cmd->add_option("DB", cl.db, "Study database")->required();
-  cl.trials_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
-  cl.trials_cmd->add_option("--format", cl.format, "table, json or csv")
+  add_database_argument(*cl.trials_cmd, cl.db);
+  add_study_option(*cl.trials_cmd, cl.study, "Study name (default: the only study)");
+  cl.trials_cmd->add_option("-f,--format", cl.format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   cl.best_cmd = app.add_subcommand("best", "Show a study's best trial");
-  cl.best_cmd->add_option("DB", cl.db, "Study database")->required();
-  cl.best_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
+  add_database_argument(*cl.best_cmd, cl.db);
+  add_study_option(*cl.best_cmd, cl.study, "Study name (default: the only study)");
   cl.best_cmd
-      ->add_option("--format", cl.format,
+      ->add_option("-f,--format", cl.format,
                    "table, json, or experiment (a built-in-trainer trial's experiment config as "
                    "YAML, for hpt train --config)")
       ->check(CLI::IsMember({"table", "json", "experiment"}));
   cl.delete_cmd = app.add_subcommand(
       "delete-study", "Delete a study and all its trials from a database (Optuna's delete-study)");
-  cl.delete_cmd->add_option("DB", cl.db, "Study database")->required();
-  cl.delete_cmd->add_option("--study", cl.study, "The study to delete (always named)")->required();
+  add_database_argument(*cl.delete_cmd, cl.db);
+  add_study_option(*cl.delete_cmd, cl.study, "The study to delete (always named)")->required();
   cl.delete_cmd->add_flag("--force", cl.force, "Delete it even while trials are RUNNING");
   cl.copy_cmd = app.add_subcommand(
       "copy-study",
@@ -206,7 +206,7 @@ void add_read_commands(CLI::App& app, CommandLine& cl) {
   cl.copy_cmd->add_option("FROM", cl.db, "The study's database")->required();
   cl.copy_cmd->add_option("TO", cl.to_db, "The database to copy it into (made if missing)")
       ->required();
-  cl.copy_cmd->add_option("--study", cl.study, "The study to copy (default: the only study)");
+  add_study_option(*cl.copy_cmd, cl.study, "The study to copy (default: the only study)");
   cl.copy_cmd->add_option("--to-study", cl.to_study, "Its name in TO (default: its own)");
 }
 
@@ -261,11 +261,11 @@ void add_ask_tell_commands(CLI::App& app, CommandLine& cl) {
       "program of your own to run (Optuna's ask); finish it with hpt tell");
   cl.ask_cmd->add_option("--config", cl.config_file, "Study config (hpt_config.yaml)")->required();
   cl.ask_cmd->add_option("--storage", cl.storage_url, "Study database (overrides study.storage)");
-  cl.ask_cmd->add_option("--study", cl.study, "Study name (overrides study.name)");
+  add_study_option(*cl.ask_cmd, cl.study, "Study name (overrides study.name)");
   cl.tell_cmd = app.add_subcommand(
       "tell", "Finish a RUNNING trial with its values, or as pruned or failed (Optuna's tell)");
-  cl.tell_cmd->add_option("DB", cl.db, "Study database")->required();
-  cl.tell_cmd->add_option("--study", cl.study, "Study name (default: the only study)");
+  add_database_argument(*cl.tell_cmd, cl.db);
+  add_study_option(*cl.tell_cmd, cl.study, "Study name (default: the only study)");
   add_int_option(*cl.tell_cmd, "--trial-number", cl.trial_number, 0,
                  std::numeric_limits<int>::max(), "The trial's number (hpt ask printed it)")
       ->required();

@@ -203,6 +203,48 @@ TEST_CASE("parse_app refuses empty values", "[cli]") {
   CHECK(verbose);
 }
 
+// A verb's database is DB or --storage DB (Optuna's spelling), exactly one of them, checked
+// before the verb runs; --study-name is --study.
+TEST_CASE("add_database_argument takes DB or --storage, once", "[cli]") {
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string db, error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"hpt", "go", "a.db"}, -1, "a.db", ""},
+           {{"hpt", "go", "--storage", "sqlite:///b.db", "--study-name", "s"},
+            -1,
+            "sqlite:///b.db",
+            ""},
+           {{"hpt", "go", "--study", "s"},
+            2,
+            "",
+            "DB (the study database, or --storage DB) is required"},
+           {{"hpt", "go", "a.db", "--storage", "b.db"}, 2, "", "give it once"},
+       }) {
+    CAPTURE(c.args);
+    CLI::App app{"test", "hpt"};
+    std::string db, study;
+    bool ran = false;
+    auto* go = app.add_subcommand("go", "Go");
+    add_database_argument(*go, db);
+    add_study_option(*go, study, "A study");
+    go->callback([&] { ran = true; });
+    Captured out;
+    Argv argv(c.args);
+    const auto code = parse_app(app, argv.argc(), argv.argv());
+    CHECK(code.value_or(-1) == c.code);
+    CHECK(ran == (c.code == -1));
+    if (c.code == -1) {
+      CHECK(db == c.db);
+      CHECK(study == (c.args.size() > 4 ? "s" : ""));
+    } else {
+      CHECK_THAT(out.err.str(), Catch::StartsWith("hpt: error: ") && Catch::Contains(c.error));
+    }
+  }
+}
+
 // A command asks for its own exit code with CLI::RuntimeError (a ParseError in CLI11): it
 // gets that code, its message reported unless the code is 0, without the usage hint.
 TEST_CASE("parse_app passes a command's exit code on", "[cli]") {

@@ -355,7 +355,9 @@ s.tell({hpt_trial['number']}, 0.75)
         proc = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         optuna_number = int(proc.stdout.strip())
-        told = run_bounded("tell", db, "--trial-number", str(optuna_number), "--values", "0.5")
+        # As Optuna's own CLI spells it: `optuna tell --storage URL --study-name S ...`.
+        told = run_bounded("tell", "--storage", f"sqlite:///{db}", "--study-name", "quad",
+                           "--trial-number", str(optuna_number), "--values", "0.5", "--state", "complete")
         self.assertEqual(told.returncode, 0, told.stderr)
         check = subprocess.run([PYTHON, "-c", f"""
 import optuna

@@ -235,8 +235,9 @@ print("ok")
         self.assertIn("ok", proc.stdout)
 
     def test_studies_json_is_what_optunas_cli_prints(self):
-        """hpt studies --format json and `optuna studies -f json` give the same list: an hpt study, an
-        Optuna multi-objective study, and a study without trials."""
+        """hpt studies --format json and `optuna studies -f json` give the same list (hpt reads
+        Optuna's spelling of the command too): an hpt study, an Optuna multi-objective study, and a
+        study without trials."""
         db = f"{self.dir}/study.db"
         run_hpt("--config", quadratic_config(self.dir), "--trials", "3", check=True)
         proc = optuna_py(f"""
@@ -247,11 +248,13 @@ s.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=2)
 optuna.create_study(study_name="empty", storage=storage)
 """)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        theirs = subprocess.run(["optuna", "studies", "--storage", f"sqlite:///{db}", "-f", "json"],
-                                capture_output=True, text=True, timeout=120)
+        optuna_args = ["studies", "--storage", f"sqlite:///{db}", "-f", "json"]
+        theirs = subprocess.run(["optuna", *optuna_args], capture_output=True, text=True, timeout=120)
         self.assertEqual(theirs.returncode, 0, theirs.stderr)
         ours = json.loads(run_hpt("studies", db, "--format", "json", check=True).stdout)
         self.assertEqual(ours, json.loads(theirs.stdout))
+        # Optuna's command line as it is, to hpt.
+        self.assertEqual(json.loads(run_hpt(*optuna_args, check=True).stdout), ours)
         self.assertEqual([s["name"] for s in ours], ["quad", "mo", "empty"])
         self.assertIsNone(ours[2]["datetime_start"])
 

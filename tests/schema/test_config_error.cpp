@@ -116,14 +116,15 @@ TEST_CASE("schema: refuse_unread_numbers", "[schema]") {
                     "f.yaml:1: fixed.a: 12345678901234567890123 is an integer beyond 64 bits, "
                     "which hpt cannot pass on exactly; quote it (\"12345678901234567890123\") "
                     "for a string");
-  for (const char* text : {"0x10", "0o17", "0b101", "1_000", ".inf", "-.Inf", ".NaN", "1e400",
-                           "9223372036854775808", "-9223372036854775809"}) {
+  for (const char* text : {"0x10", "+0b1", "0o17", "0b101", "1_000", ".inf", "-.Inf", ".NaN",
+                           "1e400", "9223372036854775808", "-9223372036854775809"}) {
     INFO(text);
     CHECK_THROWS_AS(refuse_unread_numbers(YAML::Load(text), at), ConfigError);
   }
-  for (const char* text : {"\"0x10\"", "'.nan'", "nan", "inf", "1e-400", "0010", "1.5e3", "v1.2",
-                           "9223372036854775807", "-9223372036854775808", "\"12345678901234567890\"",
-                           "1.2.3", "x", "~", "true", "12:30", "[1, 2.5]"}) {
+  for (const char* text :
+       {"\"0x10\"", "'.nan'", "nan", "inf", "1e-400", "0010", "1.5e3", "v1.2",
+        "9223372036854775807", "-9223372036854775808", "\"12345678901234567890\"", "1.2.3", "x",
+        "~", "true", "12:30", "[1, 2.5]"}) {
     INFO(text);
     CHECK_NOTHROW(refuse_unread_numbers(YAML::Load(text), at));
   }

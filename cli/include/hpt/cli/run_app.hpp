@@ -46,9 +46,17 @@ int parse_int_flag(const std::string& name, const std::string& text, int low, in
 CLI::Option* add_int_option(CLI::App& app, const std::string& name, int& target, int low, int high,
                             const std::string& help);
 
-// Parses app (subcommands run in their callbacks), refusing empty values. Returns the exit code if the process is
-// done (help or version printed: 0; a usage error: 2; a callback's CLI::RuntimeError: its
-// code), std::nullopt to go on.
+// Adds a verb's study database: the positional DB or, as Optuna's CLI spells it, --storage DB;
+// exactly one of the two (else a usage error). help describes DB.
+void add_database_argument(CLI::App& cmd, std::string& db,
+                           const std::string& help = "Study database");
+
+// Adds a verb's --study NAME, also spelled --study-name (Optuna's CLI).
+CLI::Option* add_study_option(CLI::App& cmd, std::string& study, const std::string& help);
+
+// Parses app (subcommands run in their callbacks), refusing empty values. Returns the exit code if
+// the process is done (help or version printed: 0; a usage error: 2; a callback's
+// CLI::RuntimeError: its code), std::nullopt to go on.
 std::optional<int> parse_app(CLI::App& app, int argc, char** argv,
                              const MessageFilter& filter = {});
 
