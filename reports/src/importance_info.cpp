@@ -68,6 +68,14 @@ StudyImportances get_study_importances(const std::vector<FrozenTrial>& trials, u
   return out;
 }
 
+std::vector<std::string> ranked_names(const ImportanceInfo& info) {
+  std::vector<std::string> out;
+  for (const auto& [name, importance] : info.importances) {
+    out.push_back(name);
+  }
+  return out;
+}
+
 std::vector<std::string> quick_param_ranking(const std::vector<FrozenTrial>& trials) {
   constexpr int k_bins = 10;
   const std::vector<int> idx = complete_indices(trials);

@@ -46,6 +46,34 @@ std::vector<int> plotted(const std::vector<int>& idx, size_t max, std::string& n
   return out;
 }
 
+// The params of idx's trials that a slice or parallel plot draws: all of them, or of more than
+// k_max_plotted_params the most important (ranked first, then quick_param_ranking's order), by
+// name; note says so.
+std::set<std::string> plotted_params(const std::vector<FrozenTrial>& trials,
+                                     const std::vector<int>& idx,
+                                     const std::vector<std::string>& ranked, std::string& note) {
+  std::set<std::string> names = param_names(trials, idx);
+  if (names.size() <= k_max_plotted_params) {
+    return names;
+  }
+  std::set<std::string> kept;
+  auto keep = [&](const std::vector<std::string>& order) {
+    for (const std::string& name : order) {
+      if (kept.size() < k_max_plotted_params && names.count(name) > 0) {
+        kept.insert(name);
+      }
+    }
+  };
+  keep(ranked);
+  if (kept.size() < k_max_plotted_params) {
+    keep(quick_param_ranking(trials));
+  }
+  const std::string thinned = note.empty() ? "" : " " + note;
+  note = fmt::format("Showing the {} most important of the {} parameters.{}", kept.size(),
+                     names.size(), thinned);
+  return kept;
+}
+
 std::set<std::string> param_names(const std::vector<FrozenTrial>& trials,
                                   const std::vector<int>& indices) {
   std::set<std::string> names;
@@ -170,11 +198,12 @@ HistoryInfo get_history_info(const std::vector<FrozenTrial>& trials, Direction d
   return info;
 }
 
-SliceInfo get_slice_info(const std::vector<FrozenTrial>& trials) {
+SliceInfo get_slice_info(const std::vector<FrozenTrial>& trials,
+                         const std::vector<std::string>& ranked) {
   SliceInfo info;
   const std::vector<int> idx = complete_indices(trials);
   const std::vector<int> shown = plotted(idx, k_max_plotted_trials, info.note);
-  for (const std::string& name : param_names(trials, idx)) {
+  for (const std::string& name : plotted_params(trials, idx, ranked, info.note)) {
     SliceParam p;
     p.axis = make_param_axis(trials, idx, name);
     for (int i : shown) {
@@ -196,7 +225,8 @@ SliceInfo get_slice_info(const std::vector<FrozenTrial>& trials) {
   return info;
 }
 
-ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction direction) {
+ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction direction,
+                               const std::vector<std::string>& ranked) {
   ParallelInfo info;
   const std::vector<int> idx = complete_indices(trials);
   if (idx.empty()) {
@@ -213,10 +243,11 @@ ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction
     objective.high = std::max(objective.high, *trials[i].value);
   }
   info.axes.push_back(objective);
-  for (const std::string& name : param_names(trials, idx)) {
+  const std::vector<int> shown = plotted(idx, k_max_plotted_trials, info.note);
+  for (const std::string& name : plotted_params(trials, idx, ranked, info.note)) {
     info.axes.push_back(make_param_axis(trials, idx, name));
   }
-  for (int i : plotted(idx, k_max_plotted_trials, info.note)) {
+  for (int i : shown) {
     std::vector<double> pos;
     pos.push_back(axis_position(info.axes[0], *trials[i].value));
     for (size_t a = 1; a < info.axes.size(); ++a) {

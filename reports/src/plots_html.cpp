@@ -738,7 +738,10 @@ void render_mo_objectives(std::string& out, const StudyInfo& study,
   out += "</section><section id=\"slice\"><h2>Slice plots (per objective)</h2>";
   for (size_t k = 0; k < dirs.size(); ++k) {
     const std::string label = objective_label(k, dirs[k]);
-    const SliceInfo slice = get_slice_info(by_objective[k]);
+    const SliceInfo slice =
+        get_slice_info(by_objective[k], importances && k < importances->objectives.size()
+                                            ? ranked_names(importances->objectives[k])
+                                            : std::vector<std::string>{});
     fmt::format_to(Out(out),
                    "<details class=\"objective\" data-objective=\"{}\"{}><summary>{}</summary>", k,
                    k == 0 ? " open" : "", html_escape(label));
@@ -783,21 +786,14 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
 }
 
 std::string render_plot_sections(const StudyInfo& study, const std::vector<FrozenTrial>& trials,
-                                 const StudyImportances* importances,
-                                 const TrialFolders& where) {
+                                 const StudyImportances* importances, const TrialFolders& where) {
   if (study.is_multi_objective()) {
     return render_mo_sections(study, trials, importances);
   }
   const Direction dir = study.direction();
   const SummaryInfo summary = get_summary_info(study.name, dir, trials);
-  std::vector<std::string> ranked;
-  if (importances) {
-    for (const auto& [name, v] : importances->value.importances) {
-      ranked.push_back(name);
-    }
-  } else {
-    ranked = quick_param_ranking(trials);
-  }
+  const std::vector<std::string> ranked =
+      importances ? ranked_names(importances->value) : quick_param_ranking(trials);
   // The three largest plots are drawn on their own threads, the rest on this one.
   auto section = [&trials](auto draw) {
     return std::async(std::launch::async, [draw, &trials] {
@@ -809,18 +805,18 @@ std::string render_plot_sections(const StudyInfo& study, const std::vector<Froze
   auto contour = section([&ranked, dir](std::string& s, const std::vector<FrozenTrial>& t) {
     render_contour(s, get_contour_info(t, ranked), dir, t);
   });
-  auto slice = section([](std::string& s, const std::vector<FrozenTrial>& t) {
-    render_slice(s, get_slice_info(t), t);
+  auto slice = section([&ranked](std::string& s, const std::vector<FrozenTrial>& t) {
+    render_slice(s, get_slice_info(t, ranked), t);
   });
-  auto parallel = section([dir](std::string& s, const std::vector<FrozenTrial>& t) {
-    render_parallel(s, get_parallel_info(t, dir), dir, t);
+  auto parallel = section([&ranked, dir](std::string& s, const std::vector<FrozenTrial>& t) {
+    render_parallel(s, get_parallel_info(t, dir, ranked), dir, t);
   });
   std::string out;
   out.reserve(1 << 20);
   render_summary(out, summary);
   if (summary.best_index) {
-    if (auto view = load_trial_model_view(trials[static_cast<size_t>(*summary.best_index)],
-                                          where)) {
+    if (auto view =
+            load_trial_model_view(trials[static_cast<size_t>(*summary.best_index)], where)) {
       out += render_model_view(
           *view, fmt::format("What the model learned (best trial #{})", *summary.best_number));
     }

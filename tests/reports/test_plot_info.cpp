@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "hpt/reports/info.hpp"
 #include "study_fixtures.hpp"
@@ -137,6 +138,79 @@ TEST_CASE("slice and parallel plots thin a huge study", "[plot_info]") {
   CHECK(small.note.empty());
 }
 
+// A study of more params than k_max_plotted_params: slice and parallel plots draw the most
+// important ones (the ranking given, topped up by quick_param_ranking), in name order, and say
+// so; the rest of a plot is unchanged.
+TEST_CASE("slice and parallel plots of a very wide study draw its most important params",
+          "[plot_info]") {
+  constexpr int k_params = 120;
+  std::vector<hpt::FrozenTrial> trials;
+  uint64_t state = 12345;
+  auto uniform = [&state] {  // A fixed LCG: the same study on every run.
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  for (int n = 0; n < 60; ++n) {
+    std::map<std::string, std::pair<double, hpt::Distribution>> params;
+    for (int k = 0; k < k_params; ++k) {
+      params[fmt::format("p{:03}", k)] = {uniform(), hpt::test::k_unit};
+    }
+    const double value = 10 * params["p077"].first + 0.01 * params["p003"].first;
+    trials.push_back(make_trial(n, TrialState::Complete, value, params));
+  }
+  REQUIRE(hpt::reports::k_max_plotted_params < k_params);
+  const std::string note = fmt::format("Showing the {} most important of the {} parameters.",
+                                       hpt::reports::k_max_plotted_params, k_params);
+  auto names = [](const auto& info) {
+    std::vector<std::string> out;
+    for (const auto& p : info.params) {
+      out.push_back(p.axis.name);
+    }
+    return out;
+  };
+
+  const auto quick = hpt::reports::get_slice_info(trials);
+  CHECK(quick.note == note);
+  CHECK(quick.params.size() == hpt::reports::k_max_plotted_params);
+  const auto quick_names = names(quick);
+  CHECK(std::is_sorted(quick_names.begin(), quick_names.end()));
+  CHECK(std::count(quick_names.begin(), quick_names.end(), "p077") == 1);  // What drives it.
+  CHECK(quick.params.front().x.size() == trials.size());
+
+  // A given ranking decides first: its 10 names, then 40 in quick_param_ranking's order.
+  std::vector<std::string> ranked;
+  for (int k = k_params - 1; k >= k_params - 10; --k) {
+    ranked.push_back(fmt::format("p{:03}", k));
+  }
+  const auto given = hpt::reports::get_slice_info(trials, ranked);
+  const auto given_names = names(given);
+  CHECK(given_names.size() == hpt::reports::k_max_plotted_params);
+  for (const auto& name : ranked) {
+    CHECK(std::count(given_names.begin(), given_names.end(), name) == 1);
+  }
+  CHECK(std::count(given_names.begin(), given_names.end(), "p077") == 1);
+
+  const auto parallel = hpt::reports::get_parallel_info(trials, hpt::Direction::Minimize, ranked);
+  CHECK(parallel.note == note);
+  REQUIRE(parallel.axes.size() == hpt::reports::k_max_plotted_params + 1);  // Objective first.
+  for (size_t a = 1; a < parallel.axes.size(); ++a) {
+    CHECK(parallel.axes[a].name == given_names[a - 1]);
+  }
+  REQUIRE(parallel.pos.size() == trials.size());
+  CHECK(parallel.pos.front().size() == parallel.axes.size());
+
+  // At the limit, nothing is left out and nothing is said.
+  for (auto& t : trials) {
+    while (t.params.size() > hpt::reports::k_max_plotted_params) {
+      t.distributions.erase(t.params.rbegin()->first);
+      t.params.erase(std::prev(t.params.end()));
+    }
+  }
+  const auto all = hpt::reports::get_slice_info(trials, ranked);
+  CHECK(all.note.empty());
+  CHECK(all.params.size() == hpt::reports::k_max_plotted_params);
+}
+
 // Learning curves: capped count with the best trial kept, downsampled points, NaN dropped.
 TEST_CASE("intermediate values are capped and downsampled", "[plot_info]") {
   std::vector<hpt::FrozenTrial> trials;
@@ -182,13 +256,13 @@ TEST_CASE("timeline bars", "[plot_info]") {
     t.datetime_start = t0 + seconds(10 * t.number);
     t.datetime_complete = t0 + seconds(11 * t.number + 1);
   }
-  std::swap(trials[0], trials[4]);           // Any order in; bars by number.
+  std::swap(trials[0], trials[4]);             // Any order in; bars by number.
   trials[4].datetime_start = t0 + seconds(5);  // Trial 0 started after trial 1 ...
   trials[1].datetime_start = t0;               // ... which started first.
-  trials[2].state = TrialState::Running;     // Trial 2: still running at now.
-  trials[3].datetime_complete.reset();       // Trial 3: no completion time.
-  trials[5].datetime_complete = t0;          // Trial 5: "completed" before it started.
-  trials[6].state = TrialState::Waiting;     // Trial 6: never started.
+  trials[2].state = TrialState::Running;       // Trial 2: still running at now.
+  trials[3].datetime_complete.reset();         // Trial 3: no completion time.
+  trials[5].datetime_complete = t0;            // Trial 5: "completed" before it started.
+  trials[6].state = TrialState::Waiting;       // Trial 6: never started.
   trials[6].datetime_start.reset();
   const auto now = t0 + seconds(100);
   const auto info = hpt::reports::get_timeline_info(trials, now);

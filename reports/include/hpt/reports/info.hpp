@@ -92,12 +92,18 @@ struct SliceParam {
 // The most trials a slice or parallel-coordinates plot draws (one mark per trial and
 // parameter); more are thinned evenly, with a note.
 inline constexpr size_t k_max_plotted_trials = 1000;
+// The most parameters a slice or parallel-coordinates plot draws: a wider study shows the
+// k_max_plotted_params most important, with a note (1,000 parameters made a 100 MB report).
+inline constexpr size_t k_max_plotted_params = 50;
 
 struct SliceInfo {
   std::vector<SliceParam> params;  // Sorted by name.
   std::string note;
 };
-SliceInfo get_slice_info(const std::vector<FrozenTrial>& trials);
+// ranked: the params, most important first (the fANOVA order); where it is empty or leaves
+// some out, quick_param_ranking's order decides which k_max_plotted_params are drawn.
+SliceInfo get_slice_info(const std::vector<FrozenTrial>& trials,
+                         const std::vector<std::string>& ranked = {});
 
 struct ContourPlot {
   ParamAxis x_axis;
@@ -132,7 +138,9 @@ struct ParallelInfo {
   std::vector<int> index;
   std::string note;
 };
-ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction direction);
+// ranked: as get_slice_info's.
+ParallelInfo get_parallel_info(const std::vector<FrozenTrial>& trials, Direction direction,
+                               const std::vector<std::string>& ranked = {});
 
 // Why there are no importances when every shared parameter has one possible value.
 inline constexpr const char* k_nothing_varies =
@@ -146,6 +154,8 @@ struct ImportanceInfo {
 };
 ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, ImportanceTarget target,
                                    uint64_t seed = 0);
+// info's params, most important first.
+std::vector<std::string> ranked_names(const ImportanceInfo& info);
 
 // Both fANOVA importances of a study: of the objective value and of the duration (the two
 // forests fitted on two threads). They depend only on the study's COMPLETE trials.
@@ -243,7 +253,7 @@ struct TrialRow {
   // Scalar user attrs, plus a fail reason if stored, and for a trial with constraint values
   // "constraints" (as text) and "feasible".
   Json attrs = Json::object();
-  std::vector<double> values;    // Every objective's value when the trial has several.
+  std::vector<double> values;  // Every objective's value when the trial has several.
 };
 // One trial's row; index is its position in the caller's trial list.
 TrialRow get_trial_row(const FrozenTrial& trial, int index);
