@@ -89,18 +89,7 @@ ContourInfo get_contour_info(const std::vector<FrozenTrial>& trials,
                              int grid_size) {
   ContourInfo info;
   const std::vector<int> idx = complete_indices(trials);
-  const std::set<std::string> present = param_names(trials, idx);
-  std::vector<std::string> names;
-  for (const std::string& n : ranked) {
-    if (present.count(n) && std::find(names.begin(), names.end(), n) == names.end()) {
-      names.push_back(n);
-    }
-  }
-  for (const std::string& n : present) {
-    if (std::find(names.begin(), names.end(), n) == names.end()) {
-      names.push_back(n);
-    }
-  }
+  std::vector<std::string> names = ranked_params(param_names(trials, idx), {&ranked});
   if (static_cast<int>(names.size()) > top_params) {
     names.resize(static_cast<size_t>(std::max(top_params, 0)));
   }

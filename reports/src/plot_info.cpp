@@ -52,22 +52,17 @@ std::vector<int> plotted(const std::vector<int>& idx, size_t max, std::string& n
 std::set<std::string> plotted_params(const std::vector<FrozenTrial>& trials,
                                      const std::vector<int>& idx,
                                      const std::vector<std::string>& ranked, std::string& note) {
-  std::set<std::string> names = param_names(trials, idx);
+  const std::set<std::string> names = param_names(trials, idx);
   if (names.size() <= k_max_plotted_params) {
     return names;
   }
-  std::set<std::string> kept;
-  auto keep = [&](const std::vector<std::string>& order) {
-    for (const std::string& name : order) {
-      if (kept.size() < k_max_plotted_params && names.count(name) > 0) {
-        kept.insert(name);
-      }
-    }
-  };
-  keep(ranked);
-  if (kept.size() < k_max_plotted_params) {
-    keep(quick_param_ranking(trials));
-  }
+  // quick_param_ranking (O(trials x params)) only when ranked leaves some of the places.
+  const auto given = static_cast<size_t>(std::count_if(
+      ranked.begin(), ranked.end(), [&](const std::string& n) { return names.count(n) > 0; }));
+  const std::vector<std::string> quick =
+      given < k_max_plotted_params ? quick_param_ranking(trials) : std::vector<std::string>{};
+  const std::vector<std::string> order = ranked_params(names, {&ranked, &quick});
+  const std::set<std::string> kept(order.begin(), order.begin() + k_max_plotted_params);
   const std::string thinned = note.empty() ? "" : " " + note;
   note = fmt::format("Showing the {} most important of the {} parameters.{}", kept.size(),
                      names.size(), thinned);
@@ -83,6 +78,27 @@ std::set<std::string> param_names(const std::vector<FrozenTrial>& trials,
     }
   }
   return names;
+}
+
+std::vector<std::string> ranked_params(
+    const std::set<std::string>& present,
+    const std::vector<const std::vector<std::string>*>& rankings) {
+  std::vector<std::string> out;
+  std::set<std::string> placed;
+  auto place = [&](const std::string& name) {
+    if (present.count(name) > 0 && placed.insert(name).second) {
+      out.push_back(name);
+    }
+  };
+  for (const auto* ranking : rankings) {
+    for (const std::string& name : *ranking) {
+      place(name);
+    }
+  }
+  for (const std::string& name : present) {
+    place(name);
+  }
+  return out;
 }
 
 std::string choice_label(const Json& choice) {

@@ -71,6 +71,11 @@ std::vector<int> complete_indices(const std::vector<FrozenTrial>& trials);
 // The names of the params of trials[indices], sorted.
 std::set<std::string> param_names(const std::vector<FrozenTrial>& trials,
                                   const std::vector<int>& indices);
+// present's names, most important first: in the order of the first ranking, then of the next
+// for those it leaves out, then by name (the order contour, slice and parallel plots pick by).
+std::vector<std::string> ranked_params(
+    const std::set<std::string>& present,
+    const std::vector<const std::vector<std::string>*>& rankings);
 
 // The axis of param name over trials[indices]: range = the union of its distributions' bounds
 // (numeric), labels = the union of their choices in order (categorical).
