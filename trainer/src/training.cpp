@@ -141,48 +141,155 @@ torch::Tensor embed(EmbeddingHead& head, FeatureExtractor* extractor, const torc
   return torch::cat(parts);
 }
 
+namespace {
+
+// One run's optimisation: the parameters (views of one flat buffer where they are alike),
+// Adam, the loss scaler, the P x K batches, and the hand-written CPU step where
+// fused_step_blocker allows it. release() gives every parameter its own storage again.
+class Optimisation {
+ public:
+  Optimisation(EmbeddingHead& head, FeatureExtractor* extractor, const TrainData& train,
+               const LoopOptions& o)
+      : m_head(head),
+        m_extractor(extractor),
+        m_o(o),
+        m_tune_extractor(extractor && extractor->trainable()),
+        m_params(head->parameters()),
+        // Inputs and labels cross to the device once; a step then only sends its indices.
+        m_inputs(to_device(train.inputs, o.device)),
+        m_labels(to_device(train.labels, o.device)),
+        m_distance(distance_from_name(o.distance)),
+        m_scaler(o.autocast == torch::kFloat16),
+        m_sampler(to_vector(train.labels), o.classes_per_batch, o.images_per_class,
+                  seed_for(o.seed, "batches")),
+        m_aug_rng(seed_for(o.seed, "augment")),
+        m_steps(epoch_steps(o.steps_per_epoch, train.labels.size(0), m_sampler.batch_size())),
+        // epochs x steps, saturating: epochs may be as large as an int64 (early stopping
+        // ends it).
+        m_total_steps(o.epochs > std::numeric_limits<int64_t>::max() / m_steps
+                          ? std::numeric_limits<int64_t>::max()
+                          : o.epochs * m_steps) {
+    if (m_tune_extractor) {
+      auto more = extractor->parameters();
+      m_params.insert(m_params.end(), more.begin(), more.end());
+    }
+    if (same_kind(m_params)) {
+      m_flat = flatten_parameters(m_params);
+    }
+    m_optimizer.emplace(m_flat.defined() ? std::vector<torch::Tensor>{m_flat} : m_params,
+                        torch::optim::AdamOptions(o.learning_rate));
+    // The common CPU case runs the hand-written step and a fused Adam on the flat buffer.
+    if (m_flat.defined() &&
+        fused_step_blocker(head, extractor, train, o, m_sampler.batch_size()).empty()) {
+      HeadStepOptions step_options;
+      step_options.margin = o.margin;
+      step_options.distance = m_distance;
+      step_options.batch_hard = is_batch_hard(o.loss);
+      step_options.dropout_seed = seed_for(o.seed, "dropout");
+      m_fused.emplace(head, m_inputs, to_vector(train.labels), m_sampler.batch_size(),
+                      step_options);
+      m_fused_adam.emplace(m_flat, m_flat.grad());
+    }
+  }
+
+  // Trains epoch (1-based) in train mode; returns its mean training loss.
+  double run_epoch(int64_t epoch) {
+    m_head->train();
+    if (m_extractor) {
+      m_extractor->train(true);
+    }
+    // Losses stay on the device and are summed there: one sync per epoch, not per step.
+    torch::Tensor loss_sum =
+        torch::zeros({}, torch::TensorOptions(m_o.device).dtype(torch::kFloat64));
+    double fused_loss_sum = 0;
+    for (int64_t step = 0; step < m_steps; ++step) {
+      const double lr = scheduled_lr(m_o, (epoch - 1) * m_steps + step, m_total_steps);
+      if (m_fused) {
+        fused_loss_sum += m_fused->run(m_sampler.next());
+        m_fused_adam->step(lr);
+      } else {
+        loss_sum += autograd_step(m_sampler.next(), lr);
+      }
+    }
+    return (loss_sum.item<double>() + fused_loss_sum) / static_cast<double>(m_steps);
+  }
+
+  void release() {
+    if (m_flat.defined()) {
+      torch::NoGradGuard no_grad;
+      for (auto p : m_params) {
+        p.set_data(p.detach().clone());
+        p.mutable_grad() = torch::Tensor();
+      }
+    }
+  }
+
+ private:
+  // One step through autograd on the batch of indices; returns its loss (detached).
+  torch::Tensor autograd_step(const std::vector<int64_t>& batch, double lr) {
+    for (auto& group : m_optimizer->param_groups()) {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    }
+    auto idx = to_device(torch::tensor(batch, torch::kInt64), m_o.device);
+    auto x = m_inputs.index_select(0, idx);
+    torch::Tensor e;
+    {
+      AutocastGuard autocast(m_o.device, m_o.autocast);
+      if (is_images(x)) {
+        x = to_unit_range(x, m_extractor->input_spec());
+        if (m_o.image_augmentation) {  // The report's Keras augmentation layers, seeded per step.
+          x = augment_images(x, AugmentOptions(), m_aug_rng());
+        }
+        x = normalize_input(x, m_extractor->input_spec());
+        if (m_tune_extractor) {
+          x = m_extractor->forward(x);
+        } else {
+          torch::NoGradGuard no_grad;
+          x = m_extractor->forward(x);
+        }
+      }
+      e = m_head->forward(x);
+    }
+    // The loss and its mining run in fp32 whatever the precision.
+    auto loss = loss_fn(m_o.loss, e.to(torch::kFloat32), m_labels.index_select(0, idx), m_o.margin,
+                        m_distance);
+    if (m_flat.defined()) {
+      m_flat.mutable_grad().zero_();
+    } else {
+      m_optimizer->zero_grad();
+    }
+    m_scaler.scale(loss).backward();
+    if (m_scaler.unscale_and_check(m_params)) {
+      m_optimizer->step();
+    }
+    return loss.detach();
+  }
+
+  EmbeddingHead& m_head;
+  FeatureExtractor* m_extractor;
+  const LoopOptions& m_o;
+  bool m_tune_extractor;
+  std::vector<torch::Tensor> m_params;
+  torch::Tensor m_inputs;
+  torch::Tensor m_labels;
+  Distance m_distance;
+  LossScaler m_scaler;
+  PkSampler m_sampler;
+  std::mt19937_64 m_aug_rng;
+  int64_t m_steps;
+  int64_t m_total_steps;
+  torch::Tensor m_flat;  // Undefined when the parameters are not alike.
+  std::optional<torch::optim::Adam> m_optimizer;
+  std::optional<HeadStep> m_fused;
+  std::optional<FlatAdam> m_fused_adam;
+};
+
+}  // namespace
+
 LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, const TrainData& train,
                            const TrainData& val, const LoopOptions& o,
                            const EpochCallback& on_epoch, const std::function<double()>& validate) {
-  std::vector<torch::Tensor> params = head->parameters();
-  const bool tune_extractor = extractor && extractor->trainable();
-  if (tune_extractor) {
-    auto more = extractor->parameters();
-    params.insert(params.end(), more.begin(), more.end());
-  }
-  // Inputs and labels cross to the device once; a step then only sends its indices.
-  const torch::Tensor inputs = to_device(train.inputs, o.device);
-  const torch::Tensor labels = to_device(train.labels, o.device);
-  const Distance distance = distance_from_name(o.distance);
-  std::vector<torch::Tensor> flat;
-  if (same_kind(params)) {
-    flat.push_back(flatten_parameters(params));
-  }
-  torch::optim::Adam optimizer(flat.empty() ? params : flat,
-                               torch::optim::AdamOptions(o.learning_rate));
-  LossScaler scaler(o.autocast == torch::kFloat16);
-  PkSampler sampler(to_vector(train.labels), o.classes_per_batch, o.images_per_class,
-                    seed_for(o.seed, "batches"));
-  std::mt19937_64 aug_rng(seed_for(o.seed, "augment"));
-  const int64_t n = train.labels.size(0);
-  const int64_t steps = epoch_steps(o.steps_per_epoch, n, sampler.batch_size());
-  // The common CPU case runs the hand-written step and a fused Adam on the flat buffer.
-  std::optional<HeadStep> fused;
-  std::optional<FlatAdam> fused_adam;
-  if (!flat.empty() &&
-      fused_step_blocker(head, extractor, train, o, sampler.batch_size()).empty()) {
-    HeadStepOptions step_options;
-    step_options.margin = o.margin;
-    step_options.distance = distance;
-    step_options.batch_hard = is_batch_hard(o.loss);
-    step_options.dropout_seed = seed_for(o.seed, "dropout");
-    fused.emplace(head, inputs, to_vector(train.labels), sampler.batch_size(), step_options);
-    fused_adam.emplace(flat[0], flat[0].grad());
-  }
-  // epochs x steps, saturating: epochs may be as large as an int64 (early stopping ends it).
-  const int64_t total_steps = o.epochs > std::numeric_limits<int64_t>::max() / steps
-                                  ? std::numeric_limits<int64_t>::max()
-                                  : o.epochs * steps;
+  Optimisation optimisation(head, extractor, train, o);
   PairSet val_pairs;
   const torch::Tensor val_inputs = to_device(val.inputs, o.device);
   std::function<double()> score = validate;
@@ -190,66 +297,16 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     val_pairs = make_pairs(to_vector(val.labels), o.eval_pairs, o.pair_seed);
     score = [&] { return pair_roc_auc(embed(head, extractor, val_inputs), val_pairs); };
   }
+  const bool tune_extractor = extractor && extractor->trainable();
   EarlyStopping stopping(o.early_stopping_patience);
   std::vector<torch::Tensor> best_head = snapshot_state(*head);
   std::vector<torch::Tensor> best_extractor;
   LoopResult result;
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
     const auto t0 = Clock::now();
-    head->train();
-    if (extractor) {
-      extractor->train(true);
-    }
-    // Losses stay on the device and are summed there: one sync per epoch, not per step.
-    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions(o.device).dtype(torch::kFloat64));
-    double fused_loss_sum = 0;
-    for (int64_t step = 0; step < steps; ++step) {
-      const double lr = scheduled_lr(o, (epoch - 1) * steps + step, total_steps);
-      if (fused) {
-        fused_loss_sum += fused->run(sampler.next());
-        fused_adam->step(lr);
-        continue;
-      }
-      for (auto& group : optimizer.param_groups()) {
-        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-      }
-      auto idx = to_device(torch::tensor(sampler.next(), torch::kInt64), o.device);
-      auto x = inputs.index_select(0, idx);
-      torch::Tensor e;
-      {
-        AutocastGuard autocast(o.device, o.autocast);
-        if (is_images(x)) {
-          x = to_unit_range(x, extractor->input_spec());
-          if (o.image_augmentation) {  // The report's Keras augmentation layers, seeded per step.
-            x = augment_images(x, AugmentOptions(), aug_rng());
-          }
-          x = normalize_input(x, extractor->input_spec());
-          if (tune_extractor) {
-            x = extractor->forward(x);
-          } else {
-            torch::NoGradGuard no_grad;
-            x = extractor->forward(x);
-          }
-        }
-        e = head->forward(x);
-      }
-      // The loss and its mining run in fp32 whatever the precision.
-      auto loss =
-          loss_fn(o.loss, e.to(torch::kFloat32), labels.index_select(0, idx), o.margin, distance);
-      if (flat.empty()) {
-        optimizer.zero_grad();
-      } else {
-        flat[0].mutable_grad().zero_();
-      }
-      scaler.scale(loss).backward();
-      if (scaler.unscale_and_check(params)) {
-        optimizer.step();
-      }
-      loss_sum += loss.detach();
-    }
     EpochReport report;
     report.epoch = epoch;
-    report.train_loss = (loss_sum.item<double>() + fused_loss_sum) / static_cast<double>(steps);
+    report.train_loss = optimisation.run_epoch(epoch);
     report.val_auc = score();
     report.seconds = seconds_since(t0);
     result.history.push_back(report);
@@ -271,13 +328,7 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
   if (!best_extractor.empty()) {
     extractor->restore(best_extractor);
   }
-  if (!flat.empty()) {  // Give every parameter its own storage again (saving, later runs).
-    torch::NoGradGuard no_grad;
-    for (auto p : params) {
-      p.set_data(p.detach().clone());
-      p.mutable_grad() = torch::Tensor();
-    }
-  }
+  optimisation.release();  // Every parameter its own storage again (saving, later runs).
   result.best_val_auc = stopping.best();
   result.best_epoch = stopping.best_epoch();
   return result;
