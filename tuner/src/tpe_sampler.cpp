@@ -110,6 +110,105 @@ std::vector<double> kept_weights(const std::vector<double>& values, size_t n_par
   return kept;
 }
 
+// The finished trials' values in transformed space, split into below and above, from which
+// each group of parameters fits its two estimators.
+struct Observations {
+  const std::vector<ParamTransform>& transforms;
+  const ObservationSplit& split;
+  std::vector<double> below;
+  std::vector<double> above;
+
+  Observations(const SearchSpace& space, const std::vector<ParamTransform>& t,
+               const ObservationSplit& s)
+      : transforms(t),
+        split(s),
+        below(trial_values(s.below, space, t)),
+        above(trial_values(s.above, space, t)) {}
+
+  // The estimator of group's parameters fitted on the below (l) or above (g) trials that
+  // have all of them.
+  ParzenEstimator estimator(const std::vector<size_t>& group, bool is_below,
+                            const ParzenOptions& options) const {
+    std::vector<ParamTransform> group_transforms;
+    for (size_t p : group) {
+      group_transforms.push_back(transforms[p]);
+    }
+    const auto& values = is_below ? below : above;
+    const size_t n_params = transforms.size();
+    return ParzenEstimator(group_transforms, observation_rows(values, n_params, group), options,
+                           is_below ? kept_weights(values, n_params, group, split.below_weights)
+                                    : std::vector<double>{});
+  }
+};
+
+// How one trial searches: the options TpeSampler::sample derives from TpeOptions, the study's
+// objectives and the width of its search space.
+struct GroupSearch {
+  ParzenOptions parzen;             // Of a group's joint estimators.
+  ParzenOptions univariate_parzen;  // Of one parameter's own estimators.
+  int n_ei_candidates = 0;
+  int n_univariate_candidates = 0;  // Drawn per parameter on top, in a group of several.
+  TpeOptions::MixedScore mixed_score = TpeOptions::MixedScore::Joint;
+};
+
+// The transformed values of group's parameters (in group's order) that maximise
+// log l(x) - log g(x) among n_ei_candidates joint draws from l and, in a group of several
+// parameters, n_univariate_candidates draws of each parameter from its own l (scored by
+// the joint estimators, the univariate ones or both, as search.mixed_score says).
+std::vector<double> best_candidate(const Observations& obs, const std::vector<size_t>& group,
+                                   const GroupSearch& search, Rng& rng) {
+  using MixedScore = TpeOptions::MixedScore;
+  const ParzenEstimator below = obs.estimator(group, true, search.parzen);
+  const ParzenEstimator above = obs.estimator(group, false, search.parzen);
+  const size_t d = group.size();
+  std::vector<double> candidates = below.sample(rng, search.n_ei_candidates);
+  std::vector<double> score(candidates.size() / d, 0.0);
+  const bool mixed = d > 1 && search.n_univariate_candidates > 0;
+  if (mixed) {
+    // Univariate draws: each parameter from its own estimator, then all rows scored.
+    const size_t n_joint = score.size();
+    const size_t n_uni = static_cast<size_t>(search.n_univariate_candidates);
+    candidates.resize((n_joint + n_uni) * d);
+    score.assign(n_joint + n_uni, 0.0);
+    std::vector<double> column(n_joint + n_uni);
+    for (size_t k = 0; k < d; ++k) {
+      const ParzenEstimator l = obs.estimator({group[k]}, true, search.univariate_parzen);
+      const ParzenEstimator g = obs.estimator({group[k]}, false, search.univariate_parzen);
+      const std::vector<double> draws = l.sample(rng, static_cast<int>(n_uni));
+      for (size_t c = 0; c < n_uni; ++c) {
+        candidates[(n_joint + c) * d + k] = draws[c];
+      }
+      if (search.mixed_score != MixedScore::Joint) {
+        for (size_t c = 0; c < column.size(); ++c) {
+          column[c] = candidates[c * d + k];
+        }
+        const std::vector<double> ll = l.log_pdf(column);
+        const std::vector<double> lg = g.log_pdf(column);
+        for (size_t c = 0; c < column.size(); ++c) {
+          score[c] += ll[c] - lg[c];
+        }
+      }
+    }
+  }
+  if (!mixed || search.mixed_score != MixedScore::Univariate) {
+    const std::vector<double> log_l = below.log_pdf(candidates);
+    const std::vector<double> log_g = above.log_pdf(candidates);
+    for (size_t c = 0; c < score.size(); ++c) {
+      score[c] += log_l[c] - log_g[c];
+    }
+  }
+  size_t best = 0;
+  double best_score = -std::numeric_limits<double>::infinity();
+  for (size_t c = 0; c < score.size(); ++c) {
+    if (score[c] > best_score) {
+      best_score = score[c];
+      best = c;
+    }
+  }
+  return {candidates.begin() + static_cast<std::ptrdiff_t>(best * d),
+          candidates.begin() + static_cast<std::ptrdiff_t>((best + 1) * d)};
+}
+
 }  // namespace
 
 TpeOptions tpe_options_from_json(const Json& json) {
@@ -229,14 +328,17 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
   const bool joint = m_options.multivariate || hybrid || (m_options.multivariate_auto && wide);
   using Bandwidth = TpeOptions::Bandwidth;
   const Bandwidth bandwidth = m_options.multivariate_bandwidth;
-  ParzenOptions parzen = m_options.parzen;
-  parzen.multivariate = joint && (bandwidth == Bandwidth::Scott ||
-                                  (bandwidth == Bandwidth::Auto && !(hybrid && !wide)));
-  const int n_univariate_candidates = m_options.n_univariate_candidates >= 0
-                                          ? m_options.n_univariate_candidates
-                                          : (hybrid && wide ? m_options.n_ei_candidates : 0);
-  ParzenOptions univariate_parzen = m_options.parzen;
-  univariate_parzen.multivariate = false;
+  GroupSearch search;
+  search.parzen = m_options.parzen;
+  search.parzen.multivariate = joint && (bandwidth == Bandwidth::Scott ||
+                                         (bandwidth == Bandwidth::Auto && !(hybrid && !wide)));
+  search.univariate_parzen = m_options.parzen;
+  search.univariate_parzen.multivariate = false;
+  search.n_ei_candidates = m_options.n_ei_candidates;
+  search.n_univariate_candidates = m_options.n_univariate_candidates >= 0
+                                       ? m_options.n_univariate_candidates
+                                       : (hybrid && wide ? m_options.n_ei_candidates : 0);
+  search.mixed_score = m_options.mixed_score;
   std::vector<std::vector<size_t>> groups;
   for (size_t p = 0; p < space.size(); ++p) {
     if (is_single(space[p].second)) {
@@ -247,70 +349,12 @@ std::map<std::string, double> TpeSampler::sample(const SearchSpace& space,
       groups.push_back({p});
     }
   }
-  const std::vector<double> below_values = trial_values(split.below, space, transforms);
-  const std::vector<double> above_values = trial_values(split.above, space, transforms);
-  auto estimator = [&](const std::vector<size_t>& group, bool is_below,
-                       const ParzenOptions& options) {
-    std::vector<ParamTransform> group_transforms;
-    for (size_t p : group) {
-      group_transforms.push_back(transforms[p]);
-    }
-    const auto& values = is_below ? below_values : above_values;
-    return ParzenEstimator(group_transforms, observation_rows(values, space.size(), group), options,
-                           is_below ? kept_weights(values, space.size(), group, split.below_weights)
-                                    : std::vector<double>{});
-  };
+  const Observations observations(space, transforms, split);
   for (const auto& group : groups) {
-    const ParzenEstimator below = estimator(group, true, parzen);
-    const ParzenEstimator above = estimator(group, false, parzen);
-    const size_t d = group.size();
-    std::vector<double> candidates = below.sample(rng, m_options.n_ei_candidates);
-    std::vector<double> score(candidates.size() / d, 0.0);
-    const bool mixed = d > 1 && n_univariate_candidates > 0;
-    if (mixed) {
-      // Univariate draws: each parameter from its own estimator, then all rows scored.
-      const size_t n_joint = score.size();
-      const size_t n_uni = static_cast<size_t>(n_univariate_candidates);
-      candidates.resize((n_joint + n_uni) * d);
-      score.assign(n_joint + n_uni, 0.0);
-      std::vector<double> column(n_joint + n_uni);
-      for (size_t k = 0; k < d; ++k) {
-        const ParzenEstimator l = estimator({group[k]}, true, univariate_parzen);
-        const ParzenEstimator g = estimator({group[k]}, false, univariate_parzen);
-        const std::vector<double> draws = l.sample(rng, static_cast<int>(n_uni));
-        for (size_t c = 0; c < n_uni; ++c) {
-          candidates[(n_joint + c) * d + k] = draws[c];
-        }
-        if (m_options.mixed_score != TpeOptions::MixedScore::Joint) {
-          for (size_t c = 0; c < column.size(); ++c) {
-            column[c] = candidates[c * d + k];
-          }
-          const std::vector<double> ll = l.log_pdf(column);
-          const std::vector<double> lg = g.log_pdf(column);
-          for (size_t c = 0; c < column.size(); ++c) {
-            score[c] += ll[c] - lg[c];
-          }
-        }
-      }
-    }
-    if (!mixed || m_options.mixed_score != TpeOptions::MixedScore::Univariate) {
-      const std::vector<double> log_l = below.log_pdf(candidates);
-      const std::vector<double> log_g = above.log_pdf(candidates);
-      for (size_t c = 0; c < score.size(); ++c) {
-        score[c] += log_l[c] - log_g[c];
-      }
-    }
-    size_t best = 0;
-    double best_score = -std::numeric_limits<double>::infinity();
-    for (size_t c = 0; c < score.size(); ++c) {
-      if (score[c] > best_score) {
-        best_score = score[c];
-        best = c;
-      }
-    }
-    for (size_t k = 0; k < d; ++k) {
+    const std::vector<double> best = best_candidate(observations, group, search, rng);
+    for (size_t k = 0; k < group.size(); ++k) {
       const size_t p = group[k];
-      result[space[p].first] = from_transformed(transforms[p], candidates[best * d + k]);
+      result[space[p].first] = from_transformed(transforms[p], best[k]);
     }
   }
   return result;
