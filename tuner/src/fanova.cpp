@@ -382,29 +382,23 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
   return fanova_importance(trials, intersection_search_space(trials), target, options);
 }
 
-std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& trials,
-                                                const SearchSpace& space, ImportanceTarget target,
-                                                const FanovaOptions& options) {
-  std::map<std::string, double> result;
-  SearchSpace active;
-  for (const auto& [name, dist] : space) {
-    result[name] = 0.0;
-    if (!is_single(dist)) {
-      active.emplace_back(name, dist);
-    }
-  }
-  if (active.empty() && !space.empty()) {
-    return {};  // Nothing varies: nothing to rank (Optuna returns an empty dict too).
-  }
-  // Columns: one per numeric param, one-hot per categorical choice.
-  std::vector<std::pair<double, double>> bounds;
-  std::vector<std::vector<int>> groups;
+namespace {
+
+// The forest's input columns: one per numeric parameter (over its range, log-scaled when the
+// options say), one per choice of a categorical (one-hot, 0..1).
+struct Columns {
+  std::vector<std::pair<double, double>> bounds;  // Per column.
+  std::vector<std::vector<int>> groups;           // Per parameter: its columns.
+};
+
+Columns encode_columns(const SearchSpace& active, const FanovaOptions& options) {
+  Columns out;
   for (const auto& [name, dist] : active) {
     std::vector<int> group;
     if (const auto* c = std::get_if<CategoricalDistribution>(&dist)) {
       for (size_t i = 0; i < c->choices.size(); ++i) {
-        group.push_back(static_cast<int>(bounds.size()));
-        bounds.emplace_back(0.0, 1.0);
+        group.push_back(static_cast<int>(out.bounds.size()));
+        out.bounds.emplace_back(0.0, 1.0);
       }
     } else {
       double low = 0.0;
@@ -421,14 +415,26 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
         low = std::log(low);
         high = std::log(high);
       }
-      group.push_back(static_cast<int>(bounds.size()));
-      bounds.emplace_back(low, high);
+      group.push_back(static_cast<int>(out.bounds.size()));
+      out.bounds.emplace_back(low, high);
     }
-    groups.push_back(std::move(group));
+    out.groups.push_back(std::move(group));
   }
-  const size_t d = bounds.size();
+  return out;
+}
+
+// The rows the forest learns from: x row-major over the columns, y the target.
+struct Rows {
   std::vector<double> x;
   std::vector<double> y;
+};
+
+// One row per COMPLETE trial with a finite target and a usable value of every active
+// parameter (a categorical index among its choices, a finite number).
+Rows encode_rows(const std::vector<FrozenTrial>& trials, const SearchSpace& active,
+                 const Columns& columns, ImportanceTarget target, const FanovaOptions& options) {
+  Rows out;
+  const size_t d = columns.bounds.size();
   for (const FrozenTrial& t : trials) {
     if (t.state != TrialState::Complete) {
       continue;
@@ -452,37 +458,26 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
         usable = index >= 0 && index < static_cast<double>(c->choices.size()) &&
                  index == std::floor(index);
         if (usable) {
-          row[groups[p][static_cast<size_t>(index)]] = 1.0;
+          row[columns.groups[p][static_cast<size_t>(index)]] = 1.0;
         }
       } else {
         const double value =
             options.transform_log && is_log(dist) ? std::log(it->second) : it->second;
         usable = std::isfinite(value);
-        row[groups[p][0]] = value;
+        row[columns.groups[p][0]] = value;
       }
     }
     if (usable) {
-      x.insert(x.end(), row.begin(), row.end());
-      y.push_back(*v);
+      out.x.insert(out.x.end(), row.begin(), row.end());
+      out.y.push_back(*v);
     }
   }
-  // Values whose squares could overflow the trees' sums (|y| > 2^400) are scaled into
-  // [-1, 1] (importances are scale-free); smaller ones stay as they are (sklearn's numbers).
-  if (const double scale = unit_scale(y); scale < 0x1p-400) {
-    for (double& v : y) {
-      v *= scale;
-    }
-  }
-  const size_t n = y.size();
-  if (n < 2) {
-    throw std::invalid_argument(
-        "fANOVA needs at least 2 complete trials with every param and a "
-        "finite " +
-        importance_target_name(target) + ", but got " + std::to_string(n));
-  }
-  if (active.empty()) {
-    return result;
-  }
+  return out;
+}
+
+// options.n_trees trees, each fitted on a seeded bootstrap sample of the rows.
+std::vector<RegressionTree> fit_forest(const Rows& rows, size_t d, const FanovaOptions& options) {
+  const size_t n = rows.y.size();
   std::vector<RegressionTree> forest;
   forest.reserve(static_cast<size_t>(options.n_trees));
   std::vector<int> counts(n);
@@ -492,10 +487,50 @@ std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& 
     for (size_t i = 0; i < n; ++i) {
       ++counts[rng() % n];
     }
-    forest.push_back(fit_regression_tree(x, d, y, counts, options,
+    forest.push_back(fit_regression_tree(rows.x, d, rows.y, counts, options,
                                          derive_seed(options.seed, t, "fanova-split")));
   }
-  std::vector<double> fractions = fanova_fractions(forest, bounds, groups, options.max_grid_cells);
+  return forest;
+}
+
+}  // namespace
+
+std::map<std::string, double> fanova_importance(const std::vector<FrozenTrial>& trials,
+                                                const SearchSpace& space, ImportanceTarget target,
+                                                const FanovaOptions& options) {
+  std::map<std::string, double> result;
+  SearchSpace active;
+  for (const auto& [name, dist] : space) {
+    result[name] = 0.0;
+    if (!is_single(dist)) {
+      active.emplace_back(name, dist);
+    }
+  }
+  if (active.empty() && !space.empty()) {
+    return {};  // Nothing varies: nothing to rank (Optuna returns an empty dict too).
+  }
+  const Columns columns = encode_columns(active, options);
+  Rows rows = encode_rows(trials, active, columns, target, options);
+  // Values whose squares could overflow the trees' sums (|y| > 2^400) are scaled into
+  // [-1, 1] (importances are scale-free); smaller ones stay as they are (sklearn's numbers).
+  if (const double scale = unit_scale(rows.y); scale < 0x1p-400) {
+    for (double& v : rows.y) {
+      v *= scale;
+    }
+  }
+  const size_t n = rows.y.size();
+  if (n < 2) {
+    throw std::invalid_argument(
+        "fANOVA needs at least 2 complete trials with every param and a "
+        "finite " +
+        importance_target_name(target) + ", but got " + std::to_string(n));
+  }
+  if (active.empty()) {
+    return result;
+  }
+  const std::vector<double> fractions =
+      fanova_fractions(fit_forest(rows, columns.bounds.size(), options), columns.bounds,
+                       columns.groups, options.max_grid_cells);
   double total = 0.0;
   for (double f : fractions) {
     total += f;
