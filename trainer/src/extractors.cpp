@@ -47,6 +47,89 @@ torch::Tensor cosine_logits(const torch::Tensor& features, const torch::Tensor& 
                    F::normalize(weight, F::NormalizeFuncOptions().dim(1)));
 }
 
+// Pretrains a fresh built-in CNN on dataset's training images with a CosFace classifier
+// (cosine logits with an additive margin): its features are compared by angle, as the
+// L2-normalised embeddings are (bench/trainer/pretrain_recipes.py: raw-feature test pair AUC
+// 0.9805 against 0.9782 for a softmax classifier). An ensemble's members each have their own
+// classifier, so they train as independent CNNs on the same batches. Logs each epoch; the
+// CNN is returned on the CPU.
+BuiltinCnn pretrain_cnn(const Dataset& dataset, const ExperimentConfig& config,
+                        const BuiltinCnnOptions& options, const InputSpec& spec,
+                        const torch::Device& device, std::ostream& log) {
+  const AllCoresWhileBuilding all_cores;
+  const auto t0 = Clock::now();
+  const auto& train = dataset.train;
+  // LibTorch initialises modules from its process-wide generator: seeding it here is safe
+  // because each worker is its own process and trains one model at a time.
+  torch::manual_seed(seed_for(config.seed, "pretrain-init"));
+  BuiltinCnn cnn(options);
+  std::vector<torch::Tensor> classifiers;
+  std::vector<torch::Tensor> params = cnn->parameters();
+  for (int64_t member = 0; member < options.members(); ++member) {
+    torch::nn::Linear classifier(
+        torch::nn::LinearOptions(cnn->member_dim(),
+                                 static_cast<int64_t>(dataset.class_names.size()))
+            .bias(false));
+    classifiers.push_back(classifier->weight.to(device).detach().requires_grad_());
+    params.push_back(classifiers.back());
+  }
+  cnn->to(device);
+  const torch::Tensor images = to_device(train.images, device);
+  const torch::Tensor labels = to_device(train.labels, device);
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(2e-3));
+  LoopOptions schedule;  // Cosine decay to 0 over all pretraining steps.
+  schedule.learning_rate = 2e-3;
+  schedule.lr_schedule = "cosine";
+  std::mt19937_64 rng(seed_for(config.seed, "pretrain-batches"));
+  std::vector<int64_t> order(static_cast<size_t>(train.size()));
+  std::iota(order.begin(), order.end(), 0);
+  const int64_t batch = pretrain_batch_size(images.size(-1) * images.size(-2));
+  const int64_t steps_per_epoch = (train.size() + batch - 1) / batch;
+  int64_t t = 0;
+  for (int64_t epoch = 1; epoch <= config.pretrain_epochs; ++epoch) {
+    cnn->train();
+    std::shuffle(order.begin(), order.end(), rng);
+    auto loss_sum = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kFloat64));
+    auto correct = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kInt64));
+    int64_t steps = 0;
+    for (size_t i = 0; i < order.size(); i += batch) {
+      auto idx = to_device(
+          torch::tensor(std::vector<int64_t>(order.begin() + i,
+                                             order.begin() + std::min(order.size(), i + batch)),
+                        torch::kInt64),
+          device);
+      auto y = labels.index_select(0, idx);
+      const auto features = cnn->member_features(to_input(images.index_select(0, idx), spec));
+      torch::Tensor loss;
+      for (size_t member = 0; member < features.size(); ++member) {
+        auto cosines = cosine_logits(features[member], classifiers[member]);
+        auto member_loss = torch::nn::functional::cross_entropy(
+            k_cosface_scale * (cosines - k_cosface_margin * torch::one_hot(y, cosines.size(1))), y);
+        loss = member == 0 ? member_loss : loss + member_loss;
+        correct += cosines.argmax(1).eq(y).sum();
+      }
+      const double lr = scheduled_lr(schedule, t++, config.pretrain_epochs * steps_per_epoch);
+      for (auto& group : optimizer.param_groups()) {
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+      }
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      // On the device: one sync an epoch.
+      loss_sum += loss.detach() / static_cast<double>(features.size());
+      ++steps;
+    }
+    log << fmt::format("pretrain epoch {}/{}: loss {:.4f}, train accuracy {:.4f} ({:.1f} s)\n",
+                       epoch, config.pretrain_epochs,
+                       loss_sum.item<double>() / std::max<int64_t>(steps, 1),
+                       correct.item<double>() / std::max<int64_t>(train.size(), 1) /
+                           static_cast<double>(options.members()),
+                       seconds_since(t0));
+  }
+  cnn->to(torch::kCPU);  // The cache loads anywhere.
+  return cnn;
+}
+
 }  // namespace
 
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
@@ -69,85 +152,7 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   const bool hit = ensure_cached(
       path,
       [&](const std::string& tmp) {
-        const AllCoresWhileBuilding all_cores;
-        const auto t0 = Clock::now();
-        // LibTorch initialises modules from its process-wide generator: seeding it here is safe
-        // because each worker is its own process and trains one model at a time.
-        torch::manual_seed(seed_for(config.seed, "pretrain-init"));
-        BuiltinCnn fresh(options);
-        // A CosFace classifier (cosine logits with an additive margin): its features are
-        // compared by angle, as the L2-normalised embeddings are
-        // (bench/trainer/pretrain_recipes.py: raw-feature test pair AUC 0.9805 against 0.9782 for a
-        // softmax classifier). An ensemble's members each have their own, so they train as
-        // independent CNNs on the same batches.
-        std::vector<torch::Tensor> classifiers;
-        std::vector<torch::Tensor> params = fresh->parameters();
-        for (int64_t member = 0; member < options.members(); ++member) {
-          torch::nn::Linear classifier(
-              torch::nn::LinearOptions(fresh->member_dim(),
-                                       static_cast<int64_t>(dataset.class_names.size()))
-                  .bias(false));
-          classifiers.push_back(classifier->weight.to(device).detach().requires_grad_());
-          params.push_back(classifiers.back());
-        }
-        fresh->to(device);
-        const torch::Tensor images = to_device(train.images, device);
-        const torch::Tensor labels = to_device(train.labels, device);
-        torch::optim::Adam optimizer(params, torch::optim::AdamOptions(2e-3));
-        LoopOptions schedule;  // Cosine decay to 0 over all pretraining steps.
-        schedule.learning_rate = 2e-3;
-        schedule.lr_schedule = "cosine";
-        std::mt19937_64 rng(seed_for(config.seed, "pretrain-batches"));
-        std::vector<int64_t> order(static_cast<size_t>(train.size()));
-        std::iota(order.begin(), order.end(), 0);
-        const int64_t batch = pretrain_batch_size(images.size(-1) * images.size(-2));
-        const int64_t steps_per_epoch = (train.size() + batch - 1) / batch;
-        int64_t t = 0;
-        for (int64_t epoch = 1; epoch <= config.pretrain_epochs; ++epoch) {
-          fresh->train();
-          std::shuffle(order.begin(), order.end(), rng);
-          auto loss_sum = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kFloat64));
-          auto correct = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kInt64));
-          int64_t steps = 0;
-          for (size_t i = 0; i < order.size(); i += batch) {
-            auto idx = to_device(
-                torch::tensor(
-                    std::vector<int64_t>(order.begin() + i,
-                                         order.begin() + std::min(order.size(), i + batch)),
-                    torch::kInt64),
-                device);
-            auto y = labels.index_select(0, idx);
-            const auto features =
-                fresh->member_features(to_input(images.index_select(0, idx), spec));
-            torch::Tensor loss;
-            for (size_t member = 0; member < features.size(); ++member) {
-              auto cosines = cosine_logits(features[member], classifiers[member]);
-              auto member_loss = torch::nn::functional::cross_entropy(
-                  k_cosface_scale *
-                      (cosines - k_cosface_margin * torch::one_hot(y, cosines.size(1))),
-                  y);
-              loss = member == 0 ? member_loss : loss + member_loss;
-              correct += cosines.argmax(1).eq(y).sum();
-            }
-            const double lr = scheduled_lr(schedule, t++, config.pretrain_epochs * steps_per_epoch);
-            for (auto& group : optimizer.param_groups()) {
-              static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-            }
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
-            loss_sum += loss.detach() / static_cast<double>(features.size());  // On the device:
-            ++steps;                                                           // one sync an epoch.
-          }
-          log << fmt::format(
-              "pretrain epoch {}/{}: loss {:.4f}, train accuracy {:.4f} ({:.1f} s)\n", epoch,
-              config.pretrain_epochs, loss_sum.item<double>() / std::max<int64_t>(steps, 1),
-              correct.item<double>() / std::max<int64_t>(train.size(), 1) /
-                  static_cast<double>(options.members()),
-              seconds_since(t0));
-        }
-        fresh->to(torch::kCPU);  // The cache loads anywhere.
-        torch::save(fresh, tmp);
+        torch::save(pretrain_cnn(dataset, config, options, spec, device, log), tmp);
       },
       [&](const std::string& file) { load_weights(*cnn, file); }, log);
   log << fmt::format("built-in CNN: {} ({})\n", hit ? "cached" : "pretrained and cached", path);
