@@ -640,8 +640,9 @@ void Orchestrator::choose_params(FrozenTrial& trial) {
     if (!trial.params.count(name) || trial.params.at(name) != chosen.at(name)) {
       m_storage.set_trial_param(trial.id, name, chosen.at(name), dist);
       trial.params[name] = chosen.at(name);
-      trial.distributions[name] = dist;
     }
+    // The config's own: its list choices reach the worker as lists (stored, they are text).
+    trial.distributions[name] = dist;
   }
   // A trial from before the search space lost a parameter (dropped, or moved to fixed) keeps
   // it recorded (a stored value is never removed) but its worker no longer gets it: said so.

@@ -86,7 +86,7 @@ D parse_numeric(const YAML::Node& node, const ConfigPath& at, const std::string&
 
 // The choices listed at list (at names it): none a number hpt does not read
 // (refuse_unread_numbers), each different from the others by choice_key (~ and null, 1 and
-// 1.0 are the same).
+// 1.0, [1] and "[1]" are the same).
 CategoricalDistribution parse_choices(const YAML::Node& list, const ConfigPath& at) {
   CategoricalDistribution c;
   std::unordered_map<std::string, size_t> first;  // choice_key text -> index.
@@ -95,10 +95,14 @@ CategoricalDistribution parse_choices(const YAML::Node& list, const ConfigPath& 
     c.choices.push_back(yaml_to_json(list[i]));
     const auto [it, added] = first.emplace(choice_key(c.choices[i]).dump(), i);
     if (!added) {
+      const Json& earlier = c.choices[it->second];
       config_fail(at.index(i), list[i],
-                  fmt::format("{} repeats choice [{}] ({}); each choice must be different",
+                  fmt::format("{} repeats choice [{}] ({}){}; each choice must be different",
                               list[i].IsScalar() ? list[i].Scalar() : c.choices[i].dump(),
-                              it->second, c.choices[it->second].dump()));
+                              it->second, earlier.dump(),
+                              earlier.is_structured() != c.choices[i].is_structured()
+                                  ? ": a list or mapping is stored as its JSON text"
+                                  : ""));
     }
   }
   return c;

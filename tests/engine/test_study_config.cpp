@@ -560,7 +560,7 @@ TEST_CASE("study config: YAML merge keys", "[config]") {
 }
 
 // Categorical choices must differ (as to_internal compares them: 1 and 1.0, -0.0 and 0.0,
-// ~ and null are one choice), and none may be a number hpt does not read.
+// ~ and null, [1,2] and "[1,2]" are one choice), and none may be a number hpt does not read.
 TEST_CASE("study config: categorical choices", "[config]") {
   const std::string head = "objective: {command: [true]}\nsearch_space:\n";
   CHECK(error_of(head + "  x: [a, a]\n") ==
@@ -573,8 +573,12 @@ TEST_CASE("study config: categorical choices", "[config]") {
              Catch::Contains("x[1]: 1 repeats choice [0] (1.0)"));
   CHECK_THAT(error_of(head + "  x: [-0.0, 0.0]\n"),
              Catch::Contains("x[1]: 0.0 repeats choice [0] (-0.0)"));
-  CHECK_THAT(error_of(head + "  x: {type: categorical, choices: [[1, 2], b, [1, 2.0]]}\n"),
-             Catch::Contains("search_space.x.choices[2]: [1,2.0] repeats choice [0] ([1,2])"));
+  // A list is stored as its JSON text: the string of that text is the same choice.
+  CHECK_THAT(
+      error_of(head + "  x: {type: categorical, choices: [[1, 2], b, \"[1,2]\"]}\n"),
+      Catch::Contains("search_space.x.choices[2]: [1,2] repeats choice [0] ([1,2]): a list or "
+                      "mapping is stored as its JSON text"));
+  CHECK(error_of(head + "  x: {type: categorical, choices: [[1, 2], \"[1, 2]\"]}\n").empty());
   CHECK_THAT(error_of("study: {sampler: {type: grid}}\n" + head + "  x: [0.5, 0.5]\n"),
              Catch::Contains("cfg.yaml:4: search_space.x[1]: 0.5 repeats choice [0]"));
   CHECK(error_of(head + "  x: [1, \"1\", true, [1], {a: 1}]\n").empty());

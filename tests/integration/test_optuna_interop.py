@@ -424,6 +424,73 @@ print(sorted(t.number for t in s.best_trials))
         proc = hpt_bounded("--config", f"{self.dir}/hpt_config.yaml", "--trials", "5")
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
+    def test_string_choices_that_look_like_json_stay_strings(self):
+        """A choice stored as "[64]" is a string (Optuna users spell lists so): hpt runs and
+        resumes a study of such strings, its workers get the strings, Optuna reads them back,
+        and hpt continues Optuna's study of them. A list choice reaches the worker as a list."""
+        db = f"{self.dir}/s.db"
+        script = os.path.join(self.dir, "seen.py")
+        with open(script, "w") as f:
+            f.write("import json, os\n"
+                    "p = json.loads(os.environ['HPT_PARAMS'])\n"
+                    "with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'seen.jsonl'), 'a') as f:\n"
+                    "    f.write(json.dumps(p) + '\\n')\n"
+                    "print(json.dumps({'value': len(str(p['arch'])) + len(str(p.get('units', '')))}))\n")
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.create_study(study_name="arch", storage="sqlite:///{db}")
+s.optimize(lambda t: len(t.suggest_categorical("arch", ["[64]", "[128, 64]", "{{}}"])), n_trials=3)
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        strings = write_config(self.dir, f"""\
+            study: {{name: arch, storage: {db}, sampler: {{type: random}}}}
+            objective: {{command: [{PYTHON}, {script}]}}
+            search_space:
+              arch: {{type: categorical, choices: ["[64]", "[128, 64]", "{{}}"]}}
+            """)
+        run_hpt("--config", strings, "--trials", "6", check=True)
+        run_hpt("--config", strings, "--trials", "+2", check=True)
+        trials = trials_json(db)
+        self.assertEqual(state_counts(trials), {"COMPLETE": 8})
+        self.assertTrue(all(isinstance(t["params"]["arch"], str) for t in trials), trials)
+        with open(os.path.join(self.dir, "seen.jsonl")) as f:
+            seen = [json.loads(line) for line in f]
+        self.assertEqual(len(seen), 5)
+        self.assertTrue(all(p["arch"] in ("[64]", "[128, 64]", "{}") for p in seen), seen)
+        # Lists whose text is not Optuna's strings ("[128,64]") are another search space.
+        lists = os.path.join(self.dir, "lists.yaml")
+        with open(strings) as f:
+            text = f.read()
+        with open(lists, "w") as f:
+            f.write(text.replace('["[64]", "[128, 64]", "{}"]', '[[64], [128, 64], {}]'))
+        proc = run_bounded("--config", lists, "--trials", "+1")
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("search_space.arch: its categorical choices differ", proc.stderr)
+        proc = optuna_py(f"""
+import optuna
+s = optuna.load_study(study_name="arch", storage="sqlite:///{db}")
+assert len(s.trials) == 8 and all(t.params["arch"] in ("[64]", "[128, 64]", "{{}}") for t in s.trials), s.trials
+print("ok")
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # A study of its own list choices: the worker gets lists; the database holds their text.
+        own = write_config(self.dir, f"""\
+            study: {{name: own, storage: {db}, sampler: {{type: random}}}}
+            objective: {{command: [{PYTHON}, {script}]}}
+            search_space:
+              arch: {{type: categorical, choices: ["[1]", b]}}
+              units: {{type: categorical, choices: [[512, 256], [256]]}}
+            """)
+        os.remove(os.path.join(self.dir, "seen.jsonl"))
+        run_hpt("--config", own, "--trials", "3", check=True)
+        run_hpt("--config", own, "--trials", "+1", check=True)
+        with open(os.path.join(self.dir, "seen.jsonl")) as f:
+            seen = [json.loads(line) for line in f]
+        self.assertEqual(len(seen), 4)
+        self.assertTrue(all(p["arch"] in ("[1]", "b") and p["units"] in ([512, 256], [256]) for p in seen), seen)
+        self.assertTrue(all(t["params"]["units"] in ("[512,256]", "[256]") for t in trials_json(db, "own")))
+
 
 def file_digest_of(db):
     """The database's content (every row of every table; hpt's switch to WAL aside)."""

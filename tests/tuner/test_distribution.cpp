@@ -67,6 +67,35 @@ TEST_CASE("distribution_from_json refuses deep nesting", "[distribution]") {
         hpt::Distribution(k_unit));
 }
 
+// A list choice is stored as its JSON text and read back as that text, so a string that
+// looks like JSON ("[1]", Optuna users' usual spelling of a list) stays a string; both are one
+// choice (choice_equal), as they are one stored string. Choices that are not a list are
+// refused (a string's characters are not its choices).
+TEST_CASE("distribution_from_json keeps string choices strings", "[distribution]") {
+  using hpt::Json;
+  const hpt::CategoricalDistribution strings{{Json("[1]"), Json("{}"), Json("b")}};
+  const auto back = std::get<hpt::CategoricalDistribution>(
+      hpt::distribution_from_json(hpt::distribution_to_json(strings)));
+  CHECK(back.choices.at(0) == Json("[1]"));
+  CHECK(back.choices.at(1) == Json("{}"));
+  const hpt::CategoricalDistribution lists{{Json::array({1}), Json::object(), Json("b")}};
+  const auto lists_back = std::get<hpt::CategoricalDistribution>(
+      hpt::distribution_from_json(hpt::distribution_to_json(lists)));
+  CHECK(lists_back.choices.at(0) == Json("[1]"));
+  CHECK(hpt::Distribution(lists_back) == hpt::Distribution(lists));
+  CHECK(hpt::Distribution(strings) == hpt::Distribution(lists));
+  CHECK_FALSE(hpt::compatibility_problem(lists_back, lists));
+  CHECK(hpt::compatibility_problem(
+      hpt::distribution_from_json(
+          R"({"name": "CategoricalDistribution", "attributes": {"choices": ["[1, 2]"]}})"),
+      hpt::CategoricalDistribution{{Json::array({1, 2})}}));  // Stored "[1, 2]", not "[1,2]".
+  CHECK_THROWS_WITH(hpt::distribution_from_json(
+                        R"({"name": "CategoricalDistribution", "attributes": {"choices": "abc"}})"),
+                    Catch::Contains("not a list"));
+  CHECK_THROWS_WITH(hpt::distribution_from_json(R"({"type": "categorical", "choices": 3})"),
+                    Catch::Contains("not a list"));
+}
+
 // Ranges samplers cannot compute on are refused with the values: int bounds beyond 2^53 (the
 // stored double would round them), float ranges whose width (plus a step) overflows.
 TEST_CASE("validate refuses ranges too wide to sample", "[distribution]") {
@@ -153,8 +182,14 @@ TEST_CASE("choice_key: choices equal as in Python", "[distribution]") {
   CHECK(choice_key(1) == choice_key(1.0));
   CHECK(choice_key(-0.0) == choice_key(0));
   CHECK(choice_key(-3) == choice_key(-3.0));
-  CHECK(choice_key(Json::array({1, 2.0})) == choice_key(Json::array({1.0, 2})));
-  CHECK(choice_key(Json{{"a", 1}}) == choice_key(Json{{"a", 1.0}}));
+  // A list or mapping is the text it is stored as: one choice with that string.
+  CHECK(choice_key(Json::array({1, 2})) == choice_key(Json("[1,2]")));
+  CHECK(choice_key(Json{{"a", 1}}) == choice_key(Json(R"({"a":1})")));
+  CHECK(choice_key(Json::array({1, 2.0})) != choice_key(Json::array({1.0, 2})));
+  CHECK(hpt::choice_equal(Json::array({64}), Json("[64]")));
+  CHECK_FALSE(hpt::choice_equal(Json::array({64}), Json("[64] ")));
+  CHECK(hpt::choice_equal(Json(2), Json(2.0)));
+  CHECK_FALSE(hpt::choice_equal(Json(true), Json(1)));
   CHECK(choice_key(9007199254740993LL) != choice_key(9007199254740992LL));
   CHECK(choice_key(9007199254740993LL) != choice_key(9007199254740992.0));
   CHECK(choice_key(18446744073709551615ULL) == choice_key(Json(18446744073709551615ULL)));
@@ -180,16 +215,18 @@ TEST_CASE("Choices are shared by copies", "[distribution]") {
   Choices c{Json("a"), Json(2)};
   Choices copy = c;
   CHECK(&copy.values() == &c.values());
-  CHECK(copy == c);
+  CHECK(copy.shares(c));
   copy.push_back(Json::array({1, 2}));
   CHECK(c.size() == 2);
   CHECK(copy.size() == 3);
-  CHECK(copy != c);
+  CHECK_FALSE(copy.shares(c));
   CHECK(copy.at(2) == Json::array({1, 2}));
   CHECK(c[1] == Json(2));
   const std::vector<Json>& as_vector = c;
   CHECK(as_vector == std::vector<Json>{"a", 2});
-  Choices equal{Json("a"), Json(2)};  // Equal lists, not shared: still equal.
-  CHECK(equal == c);
+  Choices equal{Json("a"), Json(2.0)};  // Equal lists, not shared: still equal.
+  CHECK_FALSE(equal.shares(c));
   CHECK(CategoricalDistribution{equal} == CategoricalDistribution{c});
+  CHECK_FALSE(CategoricalDistribution{Choices{Json("a")}} == CategoricalDistribution{c});
+  CHECK_FALSE(CategoricalDistribution{Choices{Json(2), Json("a")}} == CategoricalDistribution{c});
 }

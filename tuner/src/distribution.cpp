@@ -34,24 +34,18 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-// Choices that Optuna cannot hold natively (lists, objects) travel as JSON text.
+// Choices that Optuna cannot hold natively (lists, objects) travel as JSON text; read back,
+// the text stays a string (a study's own "[64]" is not told from a list [64] by its text).
 Json choice_to_optuna(const Json& c) { return c.is_structured() ? Json(c.dump()) : c; }
 
-Json choice_from_optuna(const Json& c) {
-  if (c.is_string()) {
-    const std::string& s = c.get_ref<const std::string&>();
-    if (!s.empty() && (s.front() == '[' || s.front() == '{') &&
-        json_nesting_depth(s, k_max_json_depth) <= k_max_json_depth) {
-      Json parsed = Json::parse(s, nullptr, false);
-      if (!parsed.is_discarded()) {
-        return parsed;
-      }
-    }
+// Reads the choices of a stored categorical distribution: a list, each choice as stored.
+Choices stored_choices(const Json& choices) {
+  if (!choices.is_array()) {
+    throw std::invalid_argument("categorical choices are not a list: " +
+                                choices.dump(-1, ' ', false, Json::error_handler_t::replace));
   }
-  return c;
+  return Choices(std::vector<Json>(choices.begin(), choices.end()));
 }
-
-bool choice_equal(const Json& a, const Json& b) { return choice_key(a) == choice_key(b); }
 
 // A finite double as Python's Decimal(str(v)) holds it: mantissa * 10^exponent, from the
 // shortest text that reads back as v.
@@ -289,21 +283,13 @@ Distribution distribution_from_json(const std::string& text) {
         return i;
       }
       if (name == "CategoricalDistribution") {
-        CategoricalDistribution c;
-        for (const auto& ch : a.at("choices")) {
-          c.choices.push_back(choice_from_optuna(ch));
-        }
-        return c;
+        return CategoricalDistribution{stored_choices(a.at("choices"))};
       }
       throw std::invalid_argument("unknown distribution class: " + name);
     }
     const std::string type = j.at("type").get<std::string>();
     if (type == "categorical") {
-      CategoricalDistribution c;
-      for (const auto& ch : j.at("choices")) {
-        c.choices.push_back(choice_from_optuna(ch));
-      }
-      return c;
+      return CategoricalDistribution{stored_choices(j.at("choices"))};
     }
     if (type == "float") {
       FloatDistribution f{
@@ -364,14 +350,22 @@ Json choice_key(const Json& choice) {
   if (choice.is_number_integer() && choice.get<int64_t>() >= 0) {
     return Json(choice.get<uint64_t>());  // One integer type for each value.
   }
-  if (!choice.is_structured()) {
-    return choice;
+  return choice_to_optuna(choice);
+}
+
+bool choice_equal(const Json& a, const Json& b) {
+  if (a.type() == b.type() && !a.is_structured()) {
+    return a == b;  // The same kind of scalar: no key to build.
   }
-  Json out = choice;
-  for (auto& item : out) {
-    item = choice_key(item);
+  return choice_key(a) == choice_key(b);
+}
+
+bool CategoricalDistribution::operator==(const CategoricalDistribution& o) const {
+  if (choices.shares(o.choices)) {
+    return true;
   }
-  return out;
+  return choices.size() == o.choices.size() &&
+         std::equal(choices.begin(), choices.end(), o.choices.begin(), choice_equal);
 }
 
 Json to_external(const Distribution& d, double internal) {

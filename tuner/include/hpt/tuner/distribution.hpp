@@ -54,10 +54,8 @@ class Choices {
   std::vector<Json>::const_iterator begin() const { return values().begin(); }
   std::vector<Json>::const_iterator end() const { return values().end(); }
   void push_back(Json value);
-  bool operator==(const Choices& o) const {
-    return m_values == o.m_values || values() == o.values();
-  }
-  bool operator!=(const Choices& o) const { return !(*this == o); }
+  // True when both are one list (copies of one Choices).
+  bool shares(const Choices& o) const { return m_values == o.m_values; }
 
  private:
   static const std::vector<Json>& no_values();
@@ -65,10 +63,12 @@ class Choices {
 };
 
 // Choices are any JSON values; lists and objects are stored in Optuna's
-// distribution_json as their JSON text so that Optuna can read the study.
+// distribution_json as their JSON text so that Optuna can read the study, and read back as
+// that text (a string).
 struct CategoricalDistribution {
   Choices choices;
-  bool operator==(const CategoricalDistribution& o) const { return choices == o.choices; }
+  // The same choices in the same order, each by choice_equal (as Optuna compares them).
+  bool operator==(const CategoricalDistribution& o) const;
 };
 
 using Distribution = std::variant<FloatDistribution, IntDistribution, CategoricalDistribution>;
@@ -105,8 +105,11 @@ Distribution distribution_from_json(const std::string& text);
 
 // A categorical choice in the form two choices share exactly when Python finds them equal (as
 // Optuna compares them): numbers by value, exactly (1 and 1.0, -0.0 and 0.0 are one choice;
-// 2^53 + 1 and 2^53 are two), inside lists and mappings too; a bool is not a number.
+// 2^53 + 1 and 2^53 are two); a bool is not a number. A list or mapping is the JSON text it
+// is stored as, so it is one choice with that string ([64] and "[64]").
 Json choice_key(const Json& choice);
+// choice_key(a) == choice_key(b), without building keys for two scalars of one kind.
+bool choice_equal(const Json& a, const Json& b);
 
 // External value -> internal double. Throws std::invalid_argument if the value
 // is not in the distribution (wrong type, not a choice: choice_key equality).
