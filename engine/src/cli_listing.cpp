@@ -146,9 +146,10 @@ std::string trials_table(const std::vector<FrozenTrial>& trials) {
 
 // hpt studies DB --format json: what Optuna's CLI prints, for the same scripts: name, direction
 // (a list, one per objective), n_trials, datetime_start (the first trial's start, local time to
-// the second, or null).
+// the second, or null), and user_attrs in every row when a study has one.
 Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
   Json out = Json::array();
+  bool any_user_attrs = false;
   const auto outlines = storage.trial_outlines();
   for (const auto& s : studies) {
     std::optional<Clock::time_point> start;
@@ -162,12 +163,20 @@ Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
     for (Direction d : s.directions) {
       directions.push_back(direction_name(d));
     }
+    const auto user_attrs = storage.study_user_attrs(s.id);
+    any_user_attrs = any_user_attrs || !user_attrs.empty();
     out.push_back(
         {{"name", s.name},
          {"direction", directions},
          {"n_trials", trials.size()},
          {"datetime_start",
-          start ? Json(format_datetime(*start, TimeZone::Local).substr(0, 19)) : Json()}});
+          start ? Json(format_datetime(*start, TimeZone::Local).substr(0, 19)) : Json()},
+         {"user_attrs", Json(user_attrs)}});
+  }
+  for (auto& row : out) {
+    if (!any_user_attrs) {
+      row.erase("user_attrs");
+    }
   }
   return out;
 }

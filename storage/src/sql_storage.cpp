@@ -30,6 +30,28 @@ namespace {
 constexpr size_t k_in_list_max = 256;
 constexpr const char* k_trial_columns =
     "SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE ";
+// A study's next trial number: one above its integer numbers (SQLite keeps a hand-written
+// 'x' or 2.5 as stored, and MAX would rank text above every integer: the same number each
+// time).
+constexpr const char* k_next_number =
+    "COALESCE(MAX(CASE WHEN number = CAST(number AS INTEGER) THEN number END), -1) + 1";
+
+// A trials row's number: -1 for NULL; std::nullopt for a value that is not an integer
+// (text, 2.5), which only SQLite's loose typing lets a hand edit store.
+std::optional<int64_t> row_number(const SqlRow& r, int column) {
+  if (r.is_null(column)) {
+    return -1;
+  }
+  const int64_t n = r.integer(column);
+  return r.text(column) == std::to_string(n) ? std::optional<int64_t>(n) : std::nullopt;
+}
+
+// The TrialRow of columns trial_id, number, state, datetime_start, datetime_complete.
+TrialRow trial_row(const SqlRow& r) {
+  const auto number = row_number(r, 1);
+  return {r.integer(0),       number.value_or(-1), r.text(2),
+          r.optional_text(3), r.optional_text(4),  number ? std::string() : r.text(1)};
+}
 
 // A request id unique across hosts, processes (forked ones too) and calls.
 std::string new_request_id() {
@@ -121,8 +143,8 @@ std::array<int64_t, 4> claim_counts(SqlDialect& db, int64_t study_id) {
   db.query(
       "SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED') THEN 1 ELSE 0 END), 0), "
       "COALESCE(SUM(CASE WHEN state = 'RUNNING' THEN 1 ELSE 0 END), 0), "
-      "COALESCE(SUM(CASE WHEN state = 'WAITING' THEN 1 ELSE 0 END), 0), "
-      "COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
+      "COALESCE(SUM(CASE WHEN state = 'WAITING' THEN 1 ELSE 0 END), 0), " +
+          std::string(k_next_number) + " FROM trials WHERE study_id = ?",
       {study_id}, [&](const SqlRow& r) {
         out = {r.integer(0), r.integer(1), r.integer(2), r.integer(3)};
       });
@@ -358,8 +380,7 @@ std::vector<FrozenTrial> SqlStorage::load_trials(const std::string& where, const
   std::vector<TrialRow> rows;
   std::vector<int64_t> ids;
   m_db->query(k_trial_columns + where + " ORDER BY number, trial_id", params, [&](const SqlRow& r) {
-    rows.push_back({r.integer(0), r.is_null(1) ? -1 : r.integer(1), r.text(2), r.optional_text(3),
-                    r.optional_text(4)});
+    rows.push_back(trial_row(r));
     ids.push_back(r.integer(0));
   });
   TrialAssembler trials(rows, m_caches->distributions);
@@ -403,8 +424,7 @@ std::shared_ptr<const Storage::TrialOutlines> SqlStorage::trial_outlines() {
         "SELECT trial_id, number, state, datetime_start, datetime_complete, study_id FROM trials "
         "ORDER BY study_id, number, trial_id",
         {}, [&](const SqlRow& r) {
-          rows.push_back({r.integer(0), r.is_null(1) ? -1 : r.integer(1), r.text(2),
-                          r.optional_text(3), r.optional_text(4)});
+          rows.push_back(trial_row(r));
           studies.push_back(r.integer(5));
         });
     TrialAssembler assembler(rows, m_caches->distributions);
@@ -637,7 +657,7 @@ int64_t SqlStorage::create_trial(int64_t study_id, const FrozenTrial& templ) {
     }
     const int64_t id = insert_trial(
         study_id,
-        *integer(*m_db, "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?",
+        *integer(*m_db, std::string("SELECT ") + k_next_number + " FROM trials WHERE study_id = ?",
                  {study_id}),
         templ);
     upsert_attr(*m_db, "trial_system_attributes", id, k_request_attr, request);

@@ -30,9 +30,14 @@ TrialAssembler::TrialAssembler(const std::vector<TrialRow>& rows, DistributionCa
     FrozenTrial& t = m_trials[i];
     t.id = r.id;
     t.number = static_cast<int>(r.number);
-    if (r.number < std::numeric_limits<int>::min() || r.number > std::numeric_limits<int>::max()) {
+    if (!r.unread_number.empty()) {
+      note_problem(t, fmt::format("trial number '{}' is not an integer, read as -1",
+                                  utf8_prefix(r.unread_number, 40)));
+    } else if (r.number < std::numeric_limits<int>::min() ||
+               r.number > std::numeric_limits<int>::max()) {
       t.number = -1;
-      note_problem(t, fmt::format("trial number {} is beyond what hpt reads, read as -1", r.number));
+      note_problem(t,
+                   fmt::format("trial number {} is beyond what hpt reads, read as -1", r.number));
     }
     try {
       t.state = trial_state_from_name(r.state);
@@ -46,8 +51,8 @@ TrialAssembler::TrialAssembler(const std::vector<TrialRow>& rows, DistributionCa
          {std::tuple{"datetime_start", r.start, t.datetime_start.has_value()},
           std::tuple{"datetime_complete", r.complete, t.datetime_complete.has_value()}}) {
       if (text && !parsed) {
-        note_problem(t, fmt::format("{} '{}' is not a date hpt can read", column,
-                                    utf8_prefix(*text, 40)));
+        note_problem(
+            t, fmt::format("{} '{}' is not a date hpt can read", column, utf8_prefix(*text, 40)));
       }
     }
     m_index.emplace(r.id, i);
@@ -143,7 +148,15 @@ std::vector<FrozenTrial> TrialAssembler::take() {
     std::sort(values.begin(), values.end());
     t.values.clear();
     for (const auto& [objective, v] : values) {
-      t.values.push_back(v);
+      if (objective == static_cast<int64_t>(t.values.size())) {
+        t.values.push_back(v);
+      } else {
+        note_problem(t,
+                     fmt::format("value of objective {}: {}, left out", objective,
+                                 objective < 0 || objective < static_cast<int64_t>(t.values.size())
+                                     ? "not an objective's index, or a second value for one"
+                                     : fmt::format("objective {} has no value", t.values.size())));
+      }
     }
     t.value = t.values.size() == 1 ? std::optional<double>(t.values[0]) : std::nullopt;
   }

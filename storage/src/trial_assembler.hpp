@@ -21,6 +21,7 @@ struct TrialRow {
   std::string state;
   std::optional<std::string> start;
   std::optional<std::string> complete;
+  std::string unread_number;  // A stored number that is not an integer ('x', 2.5), as text.
 };
 
 // An attribute row (key, value_json) read into attrs (a trial's or a study's user or system
@@ -60,7 +61,8 @@ class TrialAssembler {
   void add_attr(int64_t trial_id, bool system, std::string key, const std::string& value_json);
 
   // The trials, in the order of rows, their values by objective (value set when a trial has
-  // exactly one); the assembler is empty afterwards.
+  // exactly one); values from objective 0 up to the first missing one, the others left out
+  // with a note. The assembler is empty afterwards.
   std::vector<FrozenTrial> take();
 
  private:

@@ -257,6 +257,17 @@ optuna.create_study(study_name="empty", storage=storage)
         self.assertEqual(json.loads(run_hpt(*optuna_args, check=True).stdout), ours)
         self.assertEqual([s["name"] for s in ours], ["quad", "mo", "empty"])
         self.assertIsNone(ours[2]["datetime_start"])
+        self.assertNotIn("user_attrs", ours[0])
+        # A study with a user attribute: Optuna adds user_attrs to every row.
+        proc = optuna_py(f"""
+import optuna
+optuna.load_study(study_name="empty", storage="sqlite:///{db}").set_user_attr("owner", {{"team": "me"}})
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        theirs = subprocess.run(["optuna", *optuna_args], capture_output=True, text=True, timeout=120)
+        ours = json.loads(run_hpt(*optuna_args, check=True).stdout)
+        self.assertEqual(ours, json.loads(theirs.stdout))
+        self.assertEqual([s["user_attrs"] for s in ours], [{}, {}, {"owner": {"team": "me"}}])
 
     def test_report_and_importance_of_an_optuna_study(self):
         """hpt report / importance read a study Optuna wrote (log, step, categorical, pruned, failed)."""

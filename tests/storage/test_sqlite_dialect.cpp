@@ -268,6 +268,50 @@ TEST_CASE("sqlite storage refuses a trial number beyond an int", "[storage][sqli
   CHECK(s->count_trials(study) == 1);
 }
 
+// A number SQLite's loose typing keeps as stored ('x', 2.5: a hand edit) reads as -1 with a
+// note, and new trials are numbered above the integer numbers: MAX ranked the text above them
+// and gave every new trial the same number.
+TEST_CASE("sqlite storage numbers new trials past a number that is not an integer",
+          "[storage][sqlite]") {
+  hpt::test::TempDir dir;
+  const std::string path = dir.file("text_number.db");
+  auto s = hpt::open_storage("sqlite:///" + path);
+  const int64_t study = s->create_study("n", hpt::Direction::Minimize);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(s->claim_trial(study, 10, hpt::Json("me"), nullptr));
+  }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("UPDATE trials SET number = 'x' WHERE number = 2");
+    db.exec("UPDATE trials SET number = 2.5 WHERE number = 1");
+  }
+  const auto a = s->claim_trial(study, 10, hpt::Json("me"), nullptr);
+  hpt::FrozenTrial templ;
+  templ.state = hpt::TrialState::Waiting;
+  const int64_t b = s->create_trial(study, templ);
+  REQUIRE(a);
+  CHECK(a->trial.number == 1);
+  CHECK(s->get_trial(b).number == 2);
+  std::vector<int> numbers;
+  for (const auto& t : s->get_all_trials(study)) {
+    numbers.push_back(t.number);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  CHECK(numbers == std::vector<int>{-1, -1, 0, 1, 2});
+  const auto read_back = s->get_all_trials(study);
+  int noted = 0;
+  for (const auto& t : read_back) {
+    const auto it = t.system_attrs.find(hpt::k_read_problems_attr);
+    if (it != t.system_attrs.end()) {
+      const std::string note = it->second.at(0).get<std::string>();
+      CHECK((note == "trial number 'x' is not an integer, read as -1" ||
+             note == "trial number '2.5' is not an integer, read as -1"));
+      ++noted;
+    }
+  }
+  CHECK(noted == 2);
+}
+
 TEST_CASE("sqlite storage reads whatever a database holds", "[storage][sqlite]") {
   hpt::test::TempDir dir;
   const std::string path = dir.file("hostile.db");

@@ -14,8 +14,8 @@ const std::string k_choice_json = distribution_to_json(CategoricalDistribution{{
 
 // Rows of two trials: id 10 number 0 COMPLETE, id 11 number 1 RUNNING.
 std::vector<TrialRow> two_rows() {
-  return {{10, 0, "COMPLETE", "2024-01-02 03:04:05.000006", "2024-01-02 03:05:00"},
-          {11, 1, "RUNNING", "2024-01-02 03:06:00", std::nullopt}};
+  return {{10, 0, "COMPLETE", "2024-01-02 03:04:05.000006", "2024-01-02 03:05:00", ""},
+          {11, 1, "RUNNING", "2024-01-02 03:06:00", std::nullopt, ""}};
 }
 
 // The problems noted on t (empty if none).
@@ -107,12 +107,35 @@ TEST_CASE("TrialAssembler orders values by objective", "[storage][assembler]") {
   CHECK_FALSE(trials[0].value);
 }
 
+// Values sit at their objective's index: a row past a missing objective (objective 5 of a
+// single-objective trial, a two-objective trial whose objective 1 was renumbered 7) or a
+// negative one is left out with a note, never moved onto another objective's place.
+TEST_CASE("TrialAssembler leaves out values of no objective's place", "[storage][assembler]") {
+  DistributionCache cache;
+  TrialAssembler a(two_rows(), cache);
+  a.add_value(10, 5, 99.0, "FINITE");
+  a.add_value(10, 0, 1.0, "FINITE");
+  a.add_value(11, 7, 0.5, "FINITE");
+  a.add_value(11, -1, 0.25, "FINITE");
+  auto trials = a.take();
+  CHECK(trials[0].values == std::vector<double>{1.0});
+  CHECK(trials[0].value == 1.0);
+  CHECK(problems(trials[0]) ==
+        std::vector<std::string>{"value of objective 5: objective 1 has no value, left out"});
+  CHECK(trials[1].values.empty());
+  CHECK_FALSE(trials[1].value);
+  CHECK(problems(trials[1]) ==
+        std::vector<std::string>{
+            "value of objective -1: not an objective's index, or a second value for one, left out",
+            "value of objective 7: objective 0 has no value, left out"});
+}
+
 // Rows hpt cannot read never throw: an unknown state reads as FAIL, a malformed or invalid
 // distribution or a value outside it leaves the parameter out, unreadable JSON becomes a
 // note; each problem is listed on the trial. A stored hpt:read_problems is not read back.
 TEST_CASE("TrialAssembler notes what it cannot read", "[storage][assembler]") {
   DistributionCache cache;
-  TrialAssembler a({{5, 0, "EXPLODED", "9999-12-31 23:59:59.999999", std::nullopt}}, cache);
+  TrialAssembler a({{5, 0, "EXPLODED", "9999-12-31 23:59:59.999999", std::nullopt, ""}}, cache);
   a.add_param(5, "garbled", 0.5, "{\"name\": \"FloatDistribution\"");
   a.add_param(5, "reversed", 0.5,
               "{\"name\": \"FloatDistribution\", \"attributes\": {\"low\": 2.0, \"high\": 1.0, "
@@ -152,8 +175,8 @@ TEST_CASE("TrialAssembler notes what it cannot read", "[storage][assembler]") {
 // onto another trial's number.
 TEST_CASE("TrialAssembler notes numbers beyond an int", "[storage][assembler]") {
   DistributionCache cache;
-  TrialAssembler a({{1, 4294967299, "COMPLETE", std::nullopt, std::nullopt},
-                    {2, 2147483647, "COMPLETE", std::nullopt, std::nullopt}},
+  TrialAssembler a({{1, 4294967299, "COMPLETE", std::nullopt, std::nullopt, ""},
+                    {2, 2147483647, "COMPLETE", std::nullopt, std::nullopt, ""}},
                    cache);
   const auto trials = a.take();
   REQUIRE(trials.size() == 2);
@@ -162,6 +185,11 @@ TEST_CASE("TrialAssembler notes numbers beyond an int", "[storage][assembler]") 
         std::vector<std::string>{"trial number 4294967299 is beyond what hpt reads, read as -1"});
   CHECK(trials[1].number == 2147483647);
   CHECK(trials[1].system_attrs.count(k_read_problems_attr) == 0);
+  TrialAssembler text({{3, -1, "COMPLETE", std::nullopt, std::nullopt, "x"}}, cache);
+  const auto unread = text.take();
+  CHECK(unread.at(0).number == -1);
+  CHECK(problems(unread.at(0)) ==
+        std::vector<std::string>{"trial number 'x' is not an integer, read as -1"});
 }
 
 // take() hands over the trials and leaves the assembler empty: later rows are ignored.
