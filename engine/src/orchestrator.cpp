@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -146,6 +147,8 @@ class Orchestrator {
   // Gives trial every parameter of the search space (kept from a resumed trial, enqueued,
   // or sampled) and stores the new ones.
   void choose_params(FrozenTrial& trial);
+  // Without study.seed, the study's own (k_seed_attr): drawn when created is true.
+  void resolve_seed(bool created);
   // The kept and the enqueued parameters (Optuna's fixed_params) of trial.
   std::map<std::string, double> kept_params(const FrozenTrial& trial);
   // What trial's worker is started with: argv, environment (HPT_*, devices), log path.
@@ -253,6 +256,9 @@ class Orchestrator {
   void summarize();
 
   const StudyConfig& m_config;
+  // study.seed and the sampler's, or the study's own (resolve_seed).
+  uint64_t m_seed = 0;
+  uint64_t m_sampler_seed = 0;
   Storage& m_storage;
   RunOptions m_options;
   std::ostream& m_out;
@@ -327,6 +333,7 @@ void Orchestrator::open_study() {
   // The trials folder is checked before anything is written, and again once the key is set
   // (two hosts racing on a shared folder).
   const bool own_folder = default_trials_base(m_config).has_value();
+  bool created = false;
   if (auto info = m_storage.find_study(name)) {
     m_study_id = info->id;
     const auto attrs = m_storage.study_system_attrs(m_study_id);
@@ -338,6 +345,7 @@ void Orchestrator::open_study() {
     note_new_study_beside(name);
     try {
       m_study_id = m_storage.create_study(name, m_config.directions);
+      created = true;
     } catch (const StorageError&) {
       auto created = m_storage.find_study(name);  // Another process created it just now.
       if (!created) {
@@ -360,9 +368,25 @@ void Orchestrator::open_study() {
   for (const std::string& warning : record_run_settings(m_storage, m_study_id, settings)) {
     m_progress.note("warning: " + warning);
   }
-  m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_config.sampler_seed,
+  resolve_seed(created);
+  m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
+}
+
+void Orchestrator::resolve_seed(bool created) {
+  m_seed = m_config.seed;
+  if (!m_config.seed_given) {
+    // Drawn for a study made now; 0 (earlier versions' default) for one that exists.
+    std::random_device random;
+    const uint64_t drawn = created ? (uint64_t{random()} << 32 | random()) >> 1 : 0;
+    const Json stored =
+        m_storage.study_system_attr_once(m_study_id, k_seed_attr, static_cast<int64_t>(drawn));
+    m_seed = stored.is_number_integer() && stored.get<int64_t>() >= 0
+                 ? stored.get<uint64_t>()
+                 : 0;  // Not hpt's (a hand edit): the old default.
+  }
+  m_sampler_seed = m_config.sampler_seed_given ? m_config.sampler_seed : m_seed;
 }
 
 void Orchestrator::check_trials_folder(const std::optional<std::string>& key, bool own_folder) {
@@ -676,7 +700,7 @@ WorkerSpec Orchestrator::worker_spec(const FrozenTrial& trial, const std::vector
       {"HPT_FIXED", m_config.fixed.dump()},
       {"HPT_TRIAL_NUMBER", std::to_string(trial.number)},
       {"HPT_STUDY_NAME", m_config.name},
-      {"HPT_SEED", std::to_string(derive_seed(m_config.seed, trial.number, "worker") >> 1)},
+      {"HPT_SEED", std::to_string(derive_seed(m_seed, trial.number, "worker") >> 1)},
       {"HPT_TRIAL_DIR", dir},
   };
   if (m_gpus.enabled()) {

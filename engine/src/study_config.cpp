@@ -267,6 +267,7 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
   parse_directions(node, at, c);
   if (node["seed"]) {
     c.seed = static_cast<uint64_t>(read_int_in(node["seed"], at.child("seed"), 0));
+    c.seed_given = true;
   }
   c.sampler_seed = c.seed;
   if (node["jobs"]) {
@@ -314,6 +315,7 @@ void parse_sampler_and_pruner(const YAML::Node& node, const ConfigPath& at, Stud
     c.sampler_type = read_string(s["type"], at.child("sampler.type"));
     if (s["seed"]) {
       c.sampler_seed = static_cast<uint64_t>(read_int_in(s["seed"], at.child("sampler.seed"), 0));
+      c.sampler_seed_given = true;
     }
     c.sampler_options = options_of(s, at.child("sampler"), {"type", "seed"});
   }

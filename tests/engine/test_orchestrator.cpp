@@ -14,8 +14,8 @@
 #include "hpt/engine/orchestrator.hpp"
 #include "hpt/engine/owner.hpp"
 #include "hpt/engine/proc_stat.hpp"
-#include "hpt/engine/study_config.hpp"
 #include "hpt/engine/study_check.hpp"
+#include "hpt/engine/study_config.hpp"
 #include "hpt/engine/study_folder.hpp"
 #include "hpt/engine/subreaper.hpp"
 #include "hpt/io/usable_cores.hpp"
@@ -64,6 +64,49 @@ std::map<TrialState, int> states(const std::string& db) {
 }
 
 }  // namespace
+
+// Without study.seed, a study hpt creates draws its own seed and keeps it (k_seed_attr): two
+// such studies sample apart (as Optuna's unseeded ones do; every one sampled seed 0's trials),
+// and a study resumed samples on from its seed. A study that exists without one (made by
+// Optuna, or by an earlier hpt) keeps the old default, 0.
+TEST_CASE("orchestrator: an unseeded study samples with a seed of its own", "[orchestrator]") {
+  TempDb t;
+  const auto config = [&](const std::string& name, const std::string& seed = "") {
+    return parse_study_config(
+        "study: {name: " + name + ", storage: " + t.db() + seed +
+            ", sampler: {type: random}, pruner: {type: none}}\n" +
+            R"(objective: {command: [sh, -c, 'echo "{\"value\": $HPT_SEED}"']})" +
+            "\nsearch_space:\n  x: {type: float, low: 0, high: 4}\n",
+        "test.yaml");
+  };
+  const auto trials_of = [&](const std::string& name) {
+    auto s = open_storage(t.db(), true);
+    return s->get_all_trials(s->find_study(name)->id);
+  };
+  const auto attrs_of = [&](const std::string& name) {
+    auto s = open_storage(t.db(), true);
+    return s->study_system_attrs(s->find_study(name)->id);
+  };
+  REQUIRE(run(config("a"), 2) == k_exit_ok);
+  REQUIRE(run(config("b"), 2) == k_exit_ok);
+  const Json a_seed = attrs_of("a").at(k_seed_attr);
+  CHECK(a_seed != attrs_of("b").at(k_seed_attr));
+  CHECK(trials_of("a")[0].params.at("x") != trials_of("b")[0].params.at("x"));
+  CHECK(trials_of("a")[0].value != trials_of("b")[0].value);  // HPT_SEED differs too.
+  REQUIRE(run(config("a"), 4) == k_exit_ok);
+  CHECK(attrs_of("a").at(k_seed_attr) == a_seed);
+  {
+    auto s = open_storage(t.db());
+    s->create_study("old", Direction::Minimize);
+  }
+  REQUIRE(run(config("old"), 1) == k_exit_ok);
+  CHECK(attrs_of("old").at(k_seed_attr) == Json(0));
+  // An explicit study.seed wins and is not stored: two studies of one seed sample alike.
+  REQUIRE(run(config("c", ", seed: 5"), 1) == k_exit_ok);
+  REQUIRE(run(config("d", ", seed: 5"), 1) == k_exit_ok);
+  CHECK(attrs_of("c").count(k_seed_attr) == 0);
+  CHECK(trials_of("c")[0].params.at("x") == trials_of("d")[0].params.at("x"));
+}
 
 // The study reaches its total; values and params come from the worker's output.
 TEST_CASE("orchestrator: values reach the storage", "[orchestrator]") {

@@ -23,11 +23,15 @@ struct StudyConfig {
   // them); direction is directions[0].
   Direction direction = Direction::Minimize;
   std::vector<Direction> directions{Direction::Minimize};
+  // study.seed; without one (seed_given false) the orchestrator takes the study's own
+  // (k_seed_attr).
   uint64_t seed = 0;
+  bool seed_given = false;
   int jobs = 1;
   std::string storage = "hpt_study.db";  // URL or path, relative to the working directory.
   std::string sampler_type = "tpe";
   uint64_t sampler_seed = 0;  // Defaults to seed.
+  bool sampler_seed_given = false;
   Json sampler_options = Json::object();
   std::string pruner_type = "median";
   Json pruner_options = Json::object();

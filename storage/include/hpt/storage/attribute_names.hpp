@@ -35,6 +35,11 @@ inline constexpr const char* k_study_key_attr = "hpt:study_key";
 // (Storage::study_system_attr_once) and then added to, so that two hosts starting one study at
 // the same instant with conflicting parameter kinds cannot both pass (study_match.hpp).
 inline constexpr const char* k_search_space_attr = "hpt:search_space";
+// A study system attribute: the seed of a study whose config sets no study.seed (an integer in
+// [0, 2^63)), drawn when hpt creates the study and set once (study_system_attr_once), so that
+// separate studies sample apart, as Optuna's unseeded ones do, and a resumed one samples on as
+// it began. A study hpt did not create gets 0, the seed earlier hpt versions used.
+inline constexpr const char* k_seed_attr = "hpt:seed";
 // Why hpt ended a worker that had printed its final value but did not exit (objective.timeout,
 // a stop signal): the trial is COMPLETE with that value; this says what ended the worker.
 inline constexpr const char* k_ended_after_final_attr = "hpt:ended_after_final";
