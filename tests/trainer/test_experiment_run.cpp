@@ -96,6 +96,8 @@ TEST_CASE("frozen torchscript extractor end to end", "[training][torchscript]") 
   auto metrics = nlohmann::json::parse(metrics_in);
   CHECK(metrics.at("baseline_test_roc_auc").get<double>() == r.baseline_test_roc_auc);
   CHECK(metrics.at("device").get<std::string>().rfind("cpu", 0) == 0);
+  CHECK(metrics.at("inference_ms").is_null());  // Not an objective: not measured (it read 0.0).
+  CHECK_FALSE(r.inference_ms);
   std::ifstream in(o.out_dir + "/model.json");
   auto model_json = nlohmann::json::parse(in);
   CHECK(model_json.at("extractor").at("source") == data + "/user.pt");

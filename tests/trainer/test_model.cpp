@@ -281,9 +281,17 @@ TEST_CASE("torchscript extractor outputs are checked", "[model][torchscript]") {
       CHECK_THAT(what, Catch::StartsWith("TorchScript extractor " + path + ": "));
       CHECK(what.find('\n') == std::string::npos);
       CHECK(what.find("frame #") == std::string::npos);
-      if (name == "raises") {
+      if (name == "raises") {  // A module that declares no size is told how to declare one.
         CHECK_THAT(what, Catch::EndsWith("forward failed: RuntimeError: mat1 and mat2 shapes "
-                                         "cannot be multiplied (2x192 and 2x192)"));
+                                         "cannot be multiplied (2x192 and 2x192) (on hpt's probe "
+                                         "batch (8 x 8 px) of 3 channels, the size of the "
+                                         "dataset's images or dataset.image_size; a module "
+                                         "attribute hpt_input_size sets the size it takes)"));
+        const std::string sized =
+            script_file(dir, "raises_sized", "def forward(self, x):\n  " + body + "\n",
+                        {{"hpt_input_size", torch::IValue(int64_t{8})}});
+        CHECK_THROWS_WITH(FeatureExtractor::torchscript(sized, 8),
+                          Catch::EndsWith("cannot be multiplied (2x192 and 2x192)"));
       } else {
         CHECK_THAT(what,
                    Catch::Contains("its output must be floating-point features [batch, ...]"));
@@ -403,7 +411,8 @@ TEST_CASE("a frozen torchscript extractor travels with the model", "[model][torc
   CHECK(torch::equal(FeatureExtractor::load(entry, out).extract(images), want));
   {  // The folder's file rewritten in place (as torch.jit.save over a linked source would).
     const std::string copy = out + "/extractor.pt";
-    const std::string other = script_file(tmp, "four", "def forward(self, x):\n  return x.flatten(1) * 4.0\n");
+    const std::string other =
+        script_file(tmp, "four", "def forward(self, x):\n  return x.flatten(1) * 4.0\n");
     std::ifstream in(other, std::ios::binary);
     std::ofstream(copy, std::ios::binary | std::ios::trunc) << in.rdbuf();
     CHECK_THROWS_WITH(FeatureExtractor::load(entry, out),
@@ -493,7 +502,8 @@ TEST_CASE("a guessed channel count is said when the first forward fails", "[mode
                     Catch::Contains("to have 1 channels, but got 3 channels instead (on hpt's "
                                     "probe batch (8 x 8 px) of 3 channels: hpt guessed that count, "
                                     "hpt's default: it has no 4-d weight to read them from"));
-  // Declared, or failing on something else: no hint.
+  // Declared: no hint about channels, nor about the size (the error is not the size's);
+  // failing on something else: the size hint (the module declares no hpt_input_size).
   const std::string declared =
       script_file(dir, "declared", conv, {{"hpt_input_channels", torch::IValue(int64_t{3})}});
   CHECK_THROWS_WITH(FeatureExtractor::torchscript(declared, 8),
@@ -502,5 +512,8 @@ TEST_CASE("a guessed channel count is said when the first forward fails", "[mode
       script_file(dir, "linear", "def forward(self, x):\n  return x.flatten(1).mm(self.w)\n", {},
                   {{"w", torch::ones({64, 4})}});
   CHECK_THROWS_WITH(FeatureExtractor::torchscript(linear, 8),
-                    Catch::EndsWith("cannot be multiplied (2x192 and 64x4)"));
+                    Catch::Contains("cannot be multiplied (2x192 and 64x4) (on hpt's probe batch "
+                                    "(8 x 8 px) of 3 channels, the size of the dataset's images") &&
+                        Catch::EndsWith("a module attribute hpt_input_size sets the size it "
+                                        "takes)"));
 }

@@ -1,11 +1,10 @@
-#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-#include "hpt/trainer/model_view.hpp"
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/reports/model_view.hpp"
+#include "hpt/trainer/model_view.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -69,6 +68,25 @@ TEST_CASE("thumbnail_png_base64", "[model_view]") {
       torch::randint(0, 255, {8, 8, 3}, torch::kInt64).to(torch::kUInt8), 28);
   CHECK(colour.rfind("iVBORw0KGgo", 0) == 0);
   CHECK(colour.size() % 4 == 0);
+}
+
+// Pairs are drawn with replacement: the hardest wrong pairs of a small split list each image
+// pair once, in either order (one pair filled all 8 places, as (a,b) and (b,a)).
+TEST_CASE("model_view_json lists each hardest pair once", "[model_view]") {
+  torch::Tensor labels;
+  const auto e = two_clusters(&labels);
+  PairSet pairs;
+  pairs.first = {0, 3, 0, 3, 1};
+  pairs.second = {3, 0, 3, 0, 4};
+  pairs.same = {false, false, false, false, false};
+  const std::vector<double> d = {0.1, 0.1, 0.1, 0.1, 0.2};
+  hpt::trainer::ModelViewOptions o;
+  const auto view =
+      hpt::trainer::model_view_json(e, labels, {"a", "b"}, torch::Tensor(), pairs, d, 1.0, o);
+  CHECK(view["false_matches"] == 5);
+  REQUIRE(view["hardest_false_matches"].size() == 2);
+  CHECK(view["hardest_false_matches"][0]["distance"] == 0.1);
+  CHECK(view["hardest_false_matches"][1]["distance"] == 0.2);
 }
 
 // The document has the points (capped), thumbnails, recall@k and the wrong pairs, hardest

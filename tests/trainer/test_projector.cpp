@@ -1,12 +1,12 @@
-#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
-#include "hpt/trainer/projector.hpp"
-
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include "hpt/trainer/projector.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -53,19 +53,47 @@ TEST_CASE("projector export files", "[projector]") {
   CHECK_THAT(read(dir.file("projector_config.json")), Catch::Contains("\"tensorShape\""));
 }
 
+// More points than max_points: the rows kept are evenly spaced, so a split stored class by
+// class keeps its last classes (the first 10,000 rows left them out), each with its vector.
+TEST_CASE("projector keeps evenly spaced rows", "[projector]") {
+  using hpt::trainer::evenly_spaced_rows;
+  CHECK(evenly_spaced_rows(10, 4) == std::vector<int64_t>{0, 2, 5, 7});
+  CHECK(evenly_spaced_rows(3, 10) == std::vector<int64_t>{0, 1, 2});
+  CHECK(evenly_spaced_rows(5, 0).empty());
+  hpt::test::TempDir dir("projector");
+  const auto labels =
+      torch::cat({torch::zeros({45}, torch::kInt64), torch::ones({45}, torch::kInt64),
+                  torch::full({10}, 2, torch::kInt64)});
+  const auto embeddings = torch::arange(100, torch::kFloat32).unsqueeze(1);
+  const auto images = torch::zeros({100, 2, 2, 1}, torch::kUInt8);
+  CHECK(write_projector(dir.path().string(), embeddings, labels, {"a", "b", "c"}, images, 20) ==
+        20);
+  const auto vectors = lines(read(dir.file("vectors.tsv")));
+  const auto metadata = lines(read(dir.file("metadata.tsv")));
+  REQUIRE(vectors.size() == 20);
+  REQUIRE(metadata.size() == 21);
+  CHECK(vectors[19] == "95");
+  CHECK(metadata[20] == "2\tc");
+  CHECK(std::count(metadata.begin(), metadata.end(), "2\tc") == 2);
+}
+
 // A class name with a tab, a newline or bytes that are not UTF-8 stays one TSV field, so
 // metadata.tsv keeps one row per vector (it used to split rows and shift every label after).
 TEST_CASE("projector metadata escapes hostile class names", "[projector]") {
   hpt::test::TempDir dir("projector");
   const auto labels = torch::tensor({0, 1, 2}, torch::kInt64);
   write_projector(dir.path().string(), torch::zeros({3, 2}), labels,
-                  {"cl\tass", "cl\nass", "cl\xff" "ass"}, torch::zeros({3, 4, 4, 1}, torch::kUInt8),
-                  10);
+                  {"cl\tass", "cl\nass",
+                   "cl\xff"
+                   "ass"},
+                  torch::zeros({3, 4, 4, 1}, torch::kUInt8), 10);
   const auto metadata = lines(read(dir.file("metadata.tsv")));
   REQUIRE(metadata.size() == 4);
   CHECK(metadata[1] == "0\tcl\\tass");
   CHECK(metadata[2] == "1\tcl\\nass");
-  CHECK(metadata[3] == "2\tcl\xef\xbf\xbd" "ass");
+  CHECK(metadata[3] ==
+        "2\tcl\xef\xbf\xbd"
+        "ass");
   CHECK(lines(read(dir.file("vectors.tsv"))).size() == 3);
 }
 

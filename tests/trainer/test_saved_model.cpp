@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/experiment_run.hpp"
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/saved_model.hpp"
@@ -119,10 +120,14 @@ TEST_CASE("save_model and load_model round-trip", "[saved_model]") {
   CHECK(files_in(out) == std::set<std::string>{"model.json", "head.pt", "cnn.pt"});
   const auto meta = nlohmann::json::parse(std::ifstream(out + "/model.json"));
   CHECK(meta.at("format") == "hpt-embedding-model-v1");
-  CHECK(meta.at("head") == nlohmann::json{{"in_features", m.extractor->feature_dim()},
-                                          {"embedding_dim", 4},
-                                          {"units", {8}},
-                                          {"dropout", 0.25}});
+  CHECK(meta.at("head") ==
+        nlohmann::json{{"in_features", m.extractor->feature_dim()},
+                       {"embedding_dim", 4},
+                       {"units", {8}},
+                       {"dropout", 0.25},
+                       {"fingerprint", content_fingerprint(file_digest(out + "/head.pt"))}});
+  CHECK(meta.at("extractor").at("fingerprint") ==
+        content_fingerprint(file_digest(out + "/cnn.pt")));
   CHECK(meta.at("threshold") == 0.75);
   CHECK(meta.at("extractor").at("identity") == "cnn-test");
 
@@ -318,9 +323,47 @@ TEST_CASE("load_model names what is missing", "[saved_model]") {
                                          "/head.pt: 17 bytes, too small for the head "
                                          "model.json declares (572 weights of 4 bytes)");
   std::ofstream(out + "/head.pt") << std::string(4096, 'x');
-  CHECK_THROWS_WITH(load_model(out),
-                    Catch::StartsWith(out + "/head.pt: cannot load the weights: ") &&
-                        !Catch::Contains("\n"));
+  CHECK_THROWS_WITH(
+      load_model(out),
+      Catch::StartsWith(out + "/head.pt: cannot load the weights: ") && !Catch::Contains("\n"));
+}
+
+// Another run's head.pt or cnn.pt of the same shapes, copied into a model folder, loads and
+// decides otherwise: each is checked against the fingerprint model.json records (as a frozen
+// TorchScript extractor's bytes are). A model saved before hpt recorded them still loads.
+TEST_CASE("load_model refuses another run's weights", "[saved_model]") {
+  hpt::test::TempDir dir("saved-model");
+  Model first;
+  const std::string out = save_into(dir, first, 0.5);
+  Model second;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : second.head->parameters()) {
+      p.add_(1.0);
+    }
+    for (auto& p : second.extractor->parameters()) {
+      p.add_(1.0);
+    }
+  }
+  const std::string other = dir.file("other");
+  fs::create_directory(other);
+  save_model(other, second.head, *second.extractor, second.config, 0.5, ImageShape{16, 16});
+  for (const char* weights : {"head.pt", "cnn.pt"}) {
+    const std::string path = out + "/" + weights;
+    fs::copy_file(path, path + ".saved");
+    fs::copy_file(other + "/" + weights, path, fs::copy_options::overwrite_existing);
+    CHECK_THROWS_WITH(load_model(out),
+                      Catch::StartsWith(path + ": not the file saved with this model.json") &&
+                          Catch::Contains("put back the one trained with it"));
+    fs::rename(path + ".saved", path);
+  }
+  CHECK_NOTHROW(load_model(out));
+  auto meta = nlohmann::json::parse(std::ifstream(out + "/model.json"));
+  meta["head"].erase("fingerprint");
+  meta["extractor"].erase("fingerprint");
+  std::ofstream(out + "/model.json") << meta.dump();
+  fs::copy_file(other + "/head.pt", out + "/head.pt", fs::copy_options::overwrite_existing);
+  CHECK_NOTHROW(load_model(out));
 }
 
 // A truncated head.pt or cnn.pt is named ("m: cannot load the model: PytorchStreamReader
@@ -357,8 +400,9 @@ TEST_CASE("embed_files refuses non-finite embeddings", "[saved_model]") {
     model.head->named_parameters()["out.bias"].fill_(std::nan(""));
   }
   CHECK_THROWS_WITH(embed_files(model, {dir.file("a.png"), dir.file("b.png")}),
-                    dir.file("a.png") + ": the model's embedding of this image is not finite (NaN "
-                                        "or infinity): its extractor or head is broken");
+                    dir.file("a.png") +
+                        ": the model's embedding of this image is not finite (NaN "
+                        "or infinity): its extractor or head is broken");
 }
 
 // The decision threshold is saved within [0, 2], the distances unit embeddings can have: a
@@ -439,8 +483,7 @@ TEST_CASE("load_model names the model.json key it refuses", "[saved_model]") {
   meta = good;
   meta["head"]["embedding_dim"] = 9;
   std::ofstream(out + "/model.json") << meta.dump();
-  CHECK_THROWS_WITH(load_model(out),
-                    out + "/head.pt: out.weight: shape [4, 8], expected [9, 8]");
+  CHECK_THROWS_WITH(load_model(out), out + "/head.pt: out.weight: shape [4, 8], expected [9, 8]");
   // 64 blocks of 16384 units (68 GB of weights) against a head.pt of a few KB: refused before
   // the head is built.
   meta = good;
@@ -454,10 +497,12 @@ TEST_CASE("load_model names the model.json key it refuses", "[saved_model]") {
   std::ofstream(out + "/model.json") << good.dump();
   Model other;
   other.head = EmbeddingHead(EmbeddingHeadOptions(other.extractor->feature_dim(), 4).units({12}));
+  fs::copy_file(out + "/head.pt", out + "/head.pt.saved");
   torch::save(other.head, out + "/head.pt");
-  CHECK_THROWS_WITH(load_model(out), out + "/head.pt: blocks.0.linear.weight: shape [12, 64], "
-                                           "expected [8, 64]");
-  torch::save(m.head, out + "/head.pt");
+  CHECK_THROWS_WITH(load_model(out), out +
+                                         "/head.pt: blocks.0.linear.weight: shape [12, 64], "
+                                         "expected [8, 64]");
+  fs::rename(out + "/head.pt.saved", out + "/head.pt");
   CHECK_NOTHROW(load_model(out));
   // Nesting that would exhaust the stack while parsing is refused before parsing.
   std::ofstream(out + "/model.json") << std::string(100000, '[') << std::string(100000, ']');

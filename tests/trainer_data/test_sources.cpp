@@ -352,8 +352,8 @@ TEST_CASE("folder datasets: one file under two names", "[sources][folder]") {
   std::filesystem::create_hard_link(dir.path() / "b_dog" / "img0.png",
                                     dir.path() / "b_dog" / "img9.png");
   const Dataset data = load();
-  REQUIRE(data.notes.size() == 2);  // And notes.txt, which is not an image.
-  CHECK(data.notes[1] == "1 image names are links to another image of their class (first: " +
+  REQUIRE(data.notes.size() == 3);  // And .hidden/, and notes.txt, which is not an image.
+  CHECK(data.notes[2] == "1 image names are links to another image of their class (first: " +
                              dir.str("b_dog/img9.png") + " is " + dir.str("b_dog/img0.png") +
                              "): each may land in another split");
 }
@@ -548,6 +548,28 @@ TEST_CASE("tiny-imagenet lists starting with a byte-order mark", "[sources][tiny
   CHECK(counts(data.test, 3) == std::vector<int64_t>{1, 1, 1});
 }
 
+// A class folder whose name starts with '.' is hidden (as a shell's ls hides it) and left out,
+// said with its images (".NET" lost a whole class without a word); hidden folders without
+// images (.git) and macOS's __MACOSX say nothing.
+TEST_CASE("folder datasets say which hidden folders they leave out", "[sources][folder]") {
+  TempDir dir;
+  testing::write_folder_dataset(dir.path() / "data");
+  std::filesystem::create_directories(dir.path() / "data" / ".NET");
+  std::filesystem::create_directories(dir.path() / "data" / ".git" / "objects");
+  std::filesystem::create_directories(dir.path() / "data" / "__MACOSX");
+  testing::write_text(dir.path() / "data" / "__MACOSX" / "a.png", "x");
+  for (int i = 0; i < 3; ++i) {
+    testing::write_png(dir.path() / "data" / ".NET" / (std::to_string(i) + ".png"), 6, 6, 3,
+                       testing::pattern(i, 6, 6, 3));
+  }
+  const Dataset data = load_dataset({"folder", dir.str("data"), 0, 0.2, 0.2, 0, ""});
+  CHECK(data.class_names.size() == 3);
+  REQUIRE(data.notes.size() == 2);  // And notes.txt, which is not an image.
+  CHECK(data.notes[0] == "2 folders in " + dir.str("data") +
+                             " are hidden (a name starting with '.') and left out: .NET (3 "
+                             "images), .hidden (1 images); rename them to make each a class");
+}
+
 // What a folder listing leaves out is said, not silent: files in formats hpt does not read,
 // images in the root (no class folder); a class folder linked to a missing path and a Tiny
 // ImageNet copy read as folders are refused.
@@ -558,10 +580,11 @@ TEST_CASE("folder datasets say what they leave out", "[sources][folder]") {
   testing::write_png(dir.path() / "data" / "loose.png", 6, 6, 3, testing::pattern(1, 6, 6, 3));
   const Dataset data = load_dataset({"folder", dir.str("data"), 0, 0.2, 0.2, 0, ""});
   CHECK(data.train.size() + data.val.size() + data.test.size() == 15);
-  REQUIRE(data.notes.size() == 2);
+  REQUIRE(data.notes.size() == 3);
   CHECK(data.notes[0] ==
         "1 images in " + dir.str("data") + " itself belong to no class folder and were left out");
-  CHECK_THAT(data.notes[1],
+  CHECK_THAT(data.notes[1], Catch::StartsWith("a folder in " + dir.str("data") + " is hidden"));
+  CHECK_THAT(data.notes[2],
              Catch::StartsWith("2 files in the class folders are not images hpt reads (1 .txt, "
                                "1 .webp) and were left out; it reads .jpg .jpeg .png"));
   std::filesystem::create_directory_symlink("/nonexistent/class", dir.path() / "data" / "d_gone");

@@ -90,6 +90,24 @@ std::string file_digest(const std::string& path) {
   return fmt::format("{:016x}-{}-{}", h, size, static_cast<long long>(mtime));
 }
 
+std::string content_fingerprint(const std::string& file_digest_text) {
+  // "<hash>-<size>-<mtime>": the first two fields (the mtime count may itself be negative).
+  const size_t first = file_digest_text.find('-');
+  const size_t second =
+      first == std::string::npos ? std::string::npos : file_digest_text.find('-', first + 1);
+  return second == std::string::npos ? "" : file_digest_text.substr(0, second);
+}
+
+void check_saved_file(const std::string& file, const std::string& recorded) {
+  const std::string now = content_fingerprint(file_digest(file));
+  if (now != recorded) {
+    throw std::runtime_error(fmt::format(
+        "{}: not the file saved with this model.json (fingerprint {}, model.json records {}): "
+        "another run's? put back the one trained with it",
+        file, now, recorded));
+  }
+}
+
 bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write,
                    const std::function<void(const std::string&)>& read, std::ostream& log) {
   // Why read(path) failed; nullopt when it succeeded.

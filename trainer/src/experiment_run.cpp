@@ -356,7 +356,7 @@ void score_run(EmbeddingHead& head, FeatureExtractor& extractor, const Dataset& 
     const auto t_inference = Clock::now();
     result.inference_ms = inference_ms_per_image(head, extractor, dataset.test.images);
     result.timings["inference"] = seconds_since(t_inference);
-    log << fmt::format("inference: {:.4f} ms per image on {}\n", result.inference_ms,
+    log << fmt::format("inference: {:.4f} ms per image on {}\n", *result.inference_ms,
                        result.device);
   }
   result.objectives = config.objectives;
@@ -448,7 +448,7 @@ double objective_value(const std::string& name, const ExperimentConfig& config,
     return static_cast<double>(config.embedding_dim);
   }
   if (name == "inference_ms") {
-    return result.inference_ms;
+    return result.inference_ms.value_or(std::numeric_limits<double>::quiet_NaN());
   }
   throw std::invalid_argument("unknown objective metric '" + name + "'");
 }
@@ -507,7 +507,7 @@ nlohmann::json result_to_json(const ExperimentResult& r) {
           {"objectives", r.objectives},
           {"values", r.objective_values},
           {"constraints", r.constraint_values},
-          {"inference_ms", r.inference_ms},
+          {"inference_ms", r.inference_ms ? nlohmann::json(*r.inference_ms) : nlohmann::json()},
           {"timings", r.timings}};
 }
 

@@ -530,7 +530,14 @@ int64_t FeatureExtractor::probe() {
   } catch (const std::runtime_error& e) {
     const std::string what = e.what();  // "<label()>: forward failed: <LibTorch's line>".
     if (m_channels_guess.empty() || what.find("channels", label().size()) == std::string::npos) {
-      throw;  // Declared, or failing on something else than its channels.
+      if (m_script && !m_script->hasattr("hpt_input_size") &&
+          what.find("channels", label().size()) == std::string::npos) {  // Not its channels.
+        throw fail(e, fmt::format("on {} of {} channel{}, the size of the dataset's images or "
+                                  "dataset.image_size; a module attribute hpt_input_size sets "
+                                  "the size it takes",
+                                  probe_name(), m_spec.channels, m_spec.channels == 1 ? "" : "s"));
+      }
+      throw;  // Declared, or failing on something else than its channels or size.
     }
     throw fail(e, fmt::format("on {} of {} channel{}: hpt guessed that count, {}; a module "
                               "attribute hpt_input_channels (1 or 3) sets it",
@@ -601,15 +608,6 @@ void FeatureExtractor::restore(const std::vector<torch::Tensor>& state) {
 
 namespace {
 
-// A file_digest without its mtime ("<hash>-<size>"): the bytes, wherever the file was copied.
-std::string content_fingerprint(const std::string& file_digest_text) {
-  // "<hash>-<size>-<mtime>": the first two fields (the mtime count may itself be negative).
-  const size_t first = file_digest_text.find('-');
-  const size_t second =
-      first == std::string::npos ? std::string::npos : file_digest_text.find('-', first + 1);
-  return second == std::string::npos ? "" : file_digest_text.substr(0, second);
-}
-
 // The content fingerprint in a TorchScript identity ("torchscript:<path>:<file_digest>").
 std::string identity_fingerprint(const std::string& identity) {
   const size_t colon = identity.rfind(':');
@@ -626,10 +624,10 @@ bool leaves_folder(const std::string& relative) {
 void check_fingerprint(const std::string& file, const std::string& identity) {
   const std::string now = content_fingerprint(file_digest(file));
   if (now != identity_fingerprint(identity)) {
-    throw std::runtime_error(fmt::format(
-        "{}: the TorchScript extractor's bytes changed since the model was trained "
-        "(fingerprint {}, model.json's identity has {}); put the original file back",
-        file, now, identity_fingerprint(identity)));
+    throw std::runtime_error(
+        fmt::format("{}: the TorchScript extractor's bytes changed since the model was trained "
+                    "(fingerprint {}, model.json's identity has {}); put the original file back",
+                    file, now, identity_fingerprint(identity)));
   }
 }
 
@@ -696,6 +694,7 @@ nlohmann::json FeatureExtractor::save(const std::string& dir, const std::string&
     j["pooling"] = m_cnn->options().avg_max() ? "avg+max" : "avg";
     j["members"] = m_cnn->options().members();
     j["file"] = "cnn.pt";
+    j["fingerprint"] = content_fingerprint(file_digest(dir + "/cnn.pt"));
   } else {
     j["kind"] = "torchscript";
     j["source"] = m_script_path;
@@ -703,6 +702,7 @@ nlohmann::json FeatureExtractor::save(const std::string& dir, const std::string&
     if (m_trainable) {
       hpt::write_stream_atomically(dir + "/extractor.pt",
                                    [&](std::ostream& out) { m_script->save(out); });
+      j["fingerprint"] = content_fingerprint(file_digest(dir + "/extractor.pt"));
     } else {
       copy_script_file(dir + "/extractor.pt", shared_dir);
       j["frozen"] = true;  // extractor.pt holds the bytes the identity fingerprints.
@@ -720,8 +720,8 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
   std::string file = f.string("file");
   const std::string identity = f.string("identity");
   if (file.empty() || (file[0] != '/' && leaves_folder(file))) {
-    throw std::invalid_argument(fmt::format("{}: \"{}\" leaves the model folder",
-                                            f.path("file"), utf8_prefix(file, 200)));
+    throw std::invalid_argument(
+        fmt::format("{}: \"{}\" leaves the model folder", f.path("file"), utf8_prefix(file, 200)));
   }
   if (kind == "builtin-cnn") {
     // Checked before anything is allocated: a hostile width would ask for terabytes.
@@ -750,7 +750,10 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
     }
     BuiltinCnn cnn(options);
     hpt::require_regular_file(dir + "/" + file);
-    load_weights(*cnn, dir + "/" + file);
+    load_weights(*cnn, dir + "/" + file);  // A damaged file is named as such first.
+    if (f.has("fingerprint")) {            // Models saved before hpt recorded one have none.
+      check_saved_file(dir + "/" + file, f.string("fingerprint"));
+    }
     return FeatureExtractor(cnn, spec, identity);
   }
   if (kind != "torchscript") {
@@ -768,6 +771,9 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
     check_fingerprint(file, identity);
   }
   FeatureExtractor e = open_script(file, torch::kCPU);
+  if (f.has("fingerprint")) {  // Fine-tuned weights of this run.
+    check_saved_file(file, f.string("fingerprint"));
+  }
   e.m_spec = spec;
   e.m_identity = identity;
   e.feature_dim();  // The probe, with the saved input spec.

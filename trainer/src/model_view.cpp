@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <set>
 
 #include "hpt/io/atomic_file.hpp"
 #include "hpt/reports/model_view.hpp"
 #include "hpt/trainer/image_io.hpp"
+#include "hpt/trainer/projector.hpp"
 
 namespace hpt::trainer {
 namespace {
@@ -65,10 +67,15 @@ nlohmann::json pair_entries(const std::vector<size_t>& order, size_t count, cons
     }
     return s;
   };
-  for (size_t k = 0; k < count && k < order.size(); ++k) {
+  // Pairs are drawn with replacement: a small split repeats one pair, in either order.
+  std::set<std::pair<int64_t, int64_t>> shown;
+  for (size_t k = 0; k < order.size() && out.size() < count; ++k) {
     const size_t p = order[k];
-    out.push_back(
-        {{"distance", distances[p]}, {"a", side(pairs.first[p])}, {"b", side(pairs.second[p])}});
+    const int64_t a = pairs.first[p];
+    const int64_t b = pairs.second[p];
+    if (shown.emplace(std::min(a, b), std::max(a, b)).second) {
+      out.push_back({{"distance", distances[p]}, {"a", side(a)}, {"b", side(b)}});
+    }
   }
   return out;
 }
@@ -122,8 +129,8 @@ std::string thumbnail_png_base64(const torch::Tensor& image, int64_t px) {
   auto pixels =
       img.squeeze(0).permute({1, 2, 0}).clamp(0, 255).round().to(torch::kUInt8).contiguous();
   const int channels = static_cast<int>(pixels.size(2));
-  const std::string png = encode_png(pixels.data_ptr<uint8_t>(), static_cast<int>(tw),
-                                     static_cast<int>(th), channels);
+  const std::string png =
+      encode_png(pixels.data_ptr<uint8_t>(), static_cast<int>(tw), static_cast<int>(th), channels);
   return base64(reinterpret_cast<const unsigned char*>(png.data()), png.size());
 }
 
@@ -150,9 +157,7 @@ nlohmann::json model_view_json(const torch::Tensor& embeddings, const torch::Ten
     view["pca_explained"] = {explained[0], explained[1]};
     auto c = xy.contiguous();
     const float* p = c.data_ptr<float>();
-    const int64_t shown = std::min(n, std::max<int64_t>(options.max_points, 0));
-    for (int64_t s = 0; s < shown; ++s) {
-      const int64_t i = s * n / shown;  // Evenly spaced over the split.
+    for (const int64_t i : evenly_spaced_rows(n, options.max_points)) {
       int64_t thumb = -1;
       if (have_images) {
         thumb = static_cast<int64_t>(thumbs.size());

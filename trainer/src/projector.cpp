@@ -27,13 +27,24 @@ std::string tsv_field(const std::string& name) {
 
 }  // namespace
 
-void write_projector(const std::string& dir, const torch::Tensor& embeddings,
-                     const torch::Tensor& labels, const std::vector<std::string>& class_names,
-                     const torch::Tensor& images, int64_t max_points) {
-  const int64_t n = std::min(embeddings.size(0), max_points);
+std::vector<int64_t> evenly_spaced_rows(int64_t n, int64_t most) {
+  const int64_t shown = std::min(n, std::max<int64_t>(most, 0));
+  std::vector<int64_t> rows(static_cast<size_t>(std::max<int64_t>(shown, 0)));
+  for (int64_t s = 0; s < shown; ++s) {
+    rows[static_cast<size_t>(s)] = s * n / shown;
+  }
+  return rows;
+}
+
+int64_t write_projector(const std::string& dir, const torch::Tensor& embeddings,
+                        const torch::Tensor& labels, const std::vector<std::string>& class_names,
+                        const torch::Tensor& images, int64_t max_points) {
+  const auto rows =
+      torch::tensor(evenly_spaced_rows(embeddings.size(0), max_points), torch::kInt64);
+  const int64_t n = rows.size(0);
   const int64_t d = embeddings.size(1);
-  auto e = embeddings.slice(0, 0, n).to(torch::kFloat32).contiguous();
-  auto l = labels.slice(0, 0, n).to(torch::kInt64).contiguous();
+  auto e = embeddings.index_select(0, rows).to(torch::kFloat32).contiguous();
+  auto l = labels.index_select(0, rows).to(torch::kInt64).contiguous();
   // Every file goes to a temporary beside it and is renamed into place (io/atomic_file.hpp):
   // a crash leaves the previous export or none, never a half-written one.
   {
@@ -61,7 +72,7 @@ void write_projector(const std::string& dir, const torch::Tensor& embeddings,
   const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
   const int64_t side =
       std::max<int64_t>(1, std::min<int64_t>(images.size(1), 8192 / std::max<int64_t>(cols, 1)));
-  auto thumbs = images.slice(0, 0, n).permute({0, 3, 1, 2}).to(torch::kFloat32);
+  auto thumbs = images.index_select(0, rows).permute({0, 3, 1, 2}).to(torch::kFloat32);
   if (thumbs.size(1) == 1) {
     thumbs = thumbs.expand({-1, 3, -1, -1});
   }
@@ -95,6 +106,7 @@ void write_projector(const std::string& dir, const torch::Tensor& embeddings,
          {"metadataPath", "metadata.tsv"},
          {"sprite", {{"imagePath", "sprite.png"}, {"singleImageDim", {side, side}}}}}}}};
   hpt::write_file_atomically(dir + "/projector_config.json", config.dump(2) + "\n");
+  return n;
 }
 
 }  // namespace hpt::trainer

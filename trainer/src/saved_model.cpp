@@ -14,6 +14,7 @@
 #include "hpt/io/json_fields.hpp"
 #include "hpt/io/regular_file.hpp"
 #include "hpt/io/utf8.hpp"
+#include "hpt/trainer/cache.hpp"
 #include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/torch_error.hpp"
 #include "hpt/trainer/training.hpp"
@@ -75,7 +76,8 @@ void save_model(const std::string& dir, EmbeddingHead& head, FeatureExtractor& e
                           {{"in_features", o.in_features()},
                            {"embedding_dim", o.embedding_dim()},
                            {"units", o.units()},
-                           {"dropout", o.dropout()}}},
+                           {"dropout", o.dropout()},
+                           {"fingerprint", content_fingerprint(file_digest(dir + "/head.pt"))}}},
                          {"extractor", extractor.save(dir, shared_dir)},
                          {"images", {{"height", trained_on.height}, {"width", trained_on.width}}},
                          {"threshold", threshold}};
@@ -131,7 +133,10 @@ SavedModel load_model(const std::string& dir) {
           dir, bytes, weights));
     }
     EmbeddingHead head(options);
-    load_weights(*head, dir + "/head.pt");
+    load_weights(*head, dir + "/head.pt");  // A damaged file is named as such first.
+    if (h.has("fingerprint")) {             // Models saved before hpt recorded one have none.
+      check_saved_file(dir + "/head.pt", h.string("fingerprint"));
+    }
     head->eval();
     return SavedModel{head, std::move(extractor), std::move(config), threshold, trained_on};
   } catch (const nlohmann::json::exception& e) {  // Not JSON.

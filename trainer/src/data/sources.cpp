@@ -42,6 +42,20 @@ bool is_hidden(const fs::path& path) {
   return name.rfind('.', 0) == 0 || name == "__MACOSX";
 }
 
+// The images directly in a hidden folder of a dataset's root (one named ".NET" would be a
+// class but for its dot); 0 for a file, macOS's __MACOSX or an unreadable folder.
+int64_t hidden_folder_images(const fs::directory_entry& entry) {
+  std::error_code ec;
+  if (!entry.is_directory(ec) || entry.path().filename() == "__MACOSX") {
+    return 0;
+  }
+  int64_t n = 0;
+  for (fs::directory_iterator it(entry.path(), ec), end; !ec && it != end; it.increment(ec)) {
+    n += has_image_extension(it->path().filename().string()) && !is_hidden(it->path()) ? 1 : 0;
+  }
+  return n;
+}
+
 void require_dir(const fs::path& path, const std::string& what) {
   if (!fs::is_directory(path)) {
     throw std::runtime_error(fmt::format("{} not found: expected folder {}", what, path.string()));
@@ -562,10 +576,15 @@ DatasetSources list_folder(const fs::path& root) {
   }
   DatasetSources sources;
   std::vector<fs::path> folders;
-  int64_t loose = 0;  // Images in the root itself: in no class folder.
+  int64_t loose = 0;                        // Images in the root itself: in no class folder.
+  std::vector<std::string> hidden_classes;  // Hidden folders holding images: "name (n images)".
   for (const auto& entry : fs::directory_iterator(root)) {
     std::error_code ec;
     if (is_hidden(entry.path())) {
+      if (const int64_t n = hidden_folder_images(entry); n > 0) {
+        hidden_classes.push_back(
+            fmt::format("{} ({} images)", entry.path().filename().string(), n));
+      }
       continue;
     }
     if (entry.is_symlink(ec) && !fs::exists(entry.path(), ec)) {
@@ -610,6 +629,15 @@ DatasetSources list_folder(const fs::path& root) {
     sources.notes.push_back(
         fmt::format("{} images in {} itself belong to no class folder and were left out", loose,
                     root.string()));
+  }
+  if (!hidden_classes.empty()) {
+    std::sort(hidden_classes.begin(), hidden_classes.end());
+    sources.notes.push_back(fmt::format(
+        "{} in {} {} hidden (a name starting with '.') and left out: {}; rename {} to make {} "
+        "a class",
+        hidden_classes.size() == 1 ? "a folder" : fmt::format("{} folders", hidden_classes.size()),
+        root.string(), hidden_classes.size() == 1 ? "is" : "are", fmt::join(hidden_classes, ", "),
+        hidden_classes.size() == 1 ? "it" : "them", hidden_classes.size() == 1 ? "it" : "each"));
   }
   if (!others.empty()) {
     int64_t count = 0;

@@ -19,6 +19,13 @@ std::string digest(std::string_view text);
 
 // Digest of a file's size, mtime and contents. Throws std::runtime_error naming the file.
 std::string file_digest(const std::string& path);
+// file_digest's text without its mtime ("<hash>-<size>"): the bytes, wherever the file was
+// copied; "" for text that is not a file_digest.
+std::string content_fingerprint(const std::string& file_digest_text);
+// Throws std::runtime_error naming file when its content_fingerprint is not `recorded`, the one
+// a model.json holds for it (another run's head.pt or cnn.pt copied into the folder loads,
+// as its shapes agree, and decides otherwise).
+void check_saved_file(const std::string& file, const std::string& recorded);
 
 // Ensures `path` holds an entry that read(path) accepts, and has read it: if absent, calls
 // write(tmp) under an exclusive lock on path + ".lock", renames tmp to path and reads it.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,9 @@ struct ExperimentResult {
   LoopResult loop;
   nlohmann::json timings;  // Seconds per phase.
   // Milliseconds per test image from pixels to embedding on the run's device (median of
-  // timed passes); measured only when an objective or constraint names inference_ms, else 0.
-  double inference_ms = 0;
+  // timed passes); measured only when an objective or constraint names inference_ms
+  // (metrics.json's null otherwise: not a time of 0).
+  std::optional<double> inference_ms;
   // The values of config.objectives, in order (objective_value).
   std::vector<std::string> objectives;
   std::vector<double> objective_values;
