@@ -517,8 +517,16 @@ WorkerLine parse_worker_line(const std::string& raw, bool truncated, size_t n_ob
     return parse_worker_line(raw.substr(3), truncated, n_objectives);
   }
   const size_t open = raw.find_first_not_of(" \t\r");
-  if (open == std::string::npos || raw[open] != '{') {
+  if (open == std::string::npos) {
     return {};
+  }
+  if (raw[open] != '{') {
+    // Progress text written over with carriage returns (print(..., end="\r")) and then the
+    // result: a terminal shows what follows the last one, and so it is read.
+    const size_t last = raw.find_last_not_of('\r');
+    const size_t cr = last == std::string::npos ? last : raw.rfind('\r', last);
+    return cr == std::string::npos ? WorkerLine{}
+                                   : parse_worker_line(raw.substr(cr + 1), truncated, n_objectives);
   }
   // Limits first, before anything is parsed: a line that cannot be parsed within them is
   // a protocol error when its first key says it is meant as a protocol line.

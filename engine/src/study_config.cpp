@@ -252,12 +252,50 @@ void check_not_reserved(const std::string& name, const YAML::Node& key, const Co
   }
 }
 
+// The keys each section of a study config takes ("" is the top level), in one table: each
+// section is checked against it, and a key written in the wrong section is told where it goes.
+const std::vector<std::pair<std::string, std::vector<std::string>>>& section_keys() {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> table = {
+      {"", {"study", "objective", "fixed", "search_space", "enqueue"}},
+      {"study",
+       {"name", "direction", "directions", "sampler", "pruner", "seed", "jobs", "storage",
+        "max_failures", "heartbeat_grace", "trials_dir", "gpus", "gpus_per_trial"}},
+      {"objective", {"command", "timeout", "retries", "max_steps"}},
+  };
+  return table;
+}
+
+// check_keys of node (at) against section's keys; a key of another section is refused naming
+// where it belongs (`sampler:` at the top level, `jobs:` under objective).
+void check_section_keys(const YAML::Node& node, const ConfigPath& at, const std::string& section) {
+  const auto& table = section_keys();
+  const auto mine = std::find_if(table.begin(), table.end(),
+                                 [&](const auto& entry) { return entry.first == section; });
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      if (key.empty() || std::count(mine->second.begin(), mine->second.end(), key) > 0) {
+        continue;
+      }
+      for (const auto& [other, keys] : table) {
+        if (std::count(keys.begin(), keys.end(), key) > 0) {
+          config_fail(
+              at.child(key), kv.first,
+              fmt::format("'{}' is not a key of {}: it belongs {}", key,
+                          section.empty() ? "the top level" : section,
+                          other.empty() ? "at the top level"
+                                        : fmt::format("under {}: ({}.{})", other, other, key)));
+        }
+      }
+    }
+  }
+  check_keys(node, at, mine->second);
+}
+
 void parse_sampler_and_pruner(const YAML::Node& node, const ConfigPath& at, StudyConfig& c);
 
 void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConfig& c) {
-  check_keys(node, at,
-             {"name", "direction", "directions", "sampler", "pruner", "seed", "jobs", "storage",
-              "max_failures", "heartbeat_grace", "trials_dir", "gpus", "gpus_per_trial"});
+  check_section_keys(node, at, "study");
   if (node["name"]) {
     c.name = read_string(node["name"], at.child("name"));
     if (const std::string problem = study_name_problem(c.name); !problem.empty()) {
@@ -365,7 +403,7 @@ void parse_objective_section(const YAML::Node& node, const ConfigPath& at, Study
   if (node.IsNull()) {
     return;
   }
-  check_keys(node, at, {"command", "timeout", "retries", "max_steps"});
+  check_section_keys(node, at, "objective");
   if (const auto cmd = node["command"]) {
     if (cmd.IsScalar()) {
       config_fail(at.child("command"), cmd,
@@ -806,7 +844,7 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
     config_fail(top, root,
                 "expected a mapping with sections study, objective, fixed, search_space, enqueue");
   }
-  check_keys(root, top, {"study", "objective", "fixed", "search_space", "enqueue"});
+  check_section_keys(root, top, "");
   StudyConfig c;
   c.file = file;
   c.name = std::filesystem::path(file).stem().string();
@@ -816,10 +854,18 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
   if (root["objective"]) {
     parse_objective_section(root["objective"], top.child("objective"), c);
   }
+  const YAML::Node space = root["search_space"];
+  if (const YAML::Node fixed = root["fixed"];
+      fixed && fixed.IsMap() && fixed["search_space"] && (!space || space.IsNull())) {
+    // Indented under fixed:, it is a value every trial gets, and the study searches nothing.
+    config_fail(top.child("fixed.search_space"), fixed["search_space"],
+                "search_space is indented under fixed: (so nothing is searched); move it to the "
+                "top level");
+  }
   if (root["fixed"] && !root["fixed"].IsNull()) {
     parse_fixed_section(root["fixed"], top.child("fixed"), c);
   }
-  parse_search_space_section(root["search_space"], top.child("search_space"), c);
+  parse_search_space_section(space, top.child("search_space"), c);
   if (root["enqueue"]) {
     parse_enqueue(root["enqueue"], top.child("enqueue"), c);
   }

@@ -43,6 +43,21 @@ TEST_CASE("protocol: a byte-order mark is skipped", "[protocol]") {
             .kind == Kind::Log);
 }
 
+// Progress written over with carriage returns, then the result (print(..., end="\r") then
+// print(json.dumps(...))): read as a terminal shows it, the text after the last one.
+TEST_CASE("protocol: a line written over with carriage returns", "[protocol]") {
+  auto f = parse_worker_line("progress 10%\rprogress 100%\r{\"value\": 0.5}");
+  REQUIRE(f.kind == Kind::Message);
+  CHECK(f.message.kind == WorkerMessage::Kind::Final);
+  CHECK(f.message.value == 0.5);
+  auto s = parse_worker_line("50%\r{\"step\": 2, \"value\": 0.25}\r");  // And CRLF's CR.
+  REQUIRE(s.kind == Kind::Message);
+  CHECK(s.message.step == 2);
+  CHECK(parse_worker_line("{\"value\":\r 0.5}").kind == Kind::Message);  // JSON's whitespace.
+  CHECK(parse_worker_line("progress 10%\rprogress 100%").kind == Kind::Log);
+  CHECK(parse_worker_line("\r\r").kind == Kind::Log);
+}
+
 // Python's NaN / Infinity tokens are numbers, but not inside strings.
 TEST_CASE("protocol: non-finite values", "[protocol]") {
   auto m = parse_worker_line(R"({"step": 1, "value": NaN})");

@@ -115,6 +115,22 @@ TEST_CASE("study config: bad inputs give one-line errors with place", "[config]"
       {"objective: {command: [true], timeout: -1}\nsearch_space: {a: [1]}",
        "objective.timeout: must be > 0"},
       {"objective: {command: [true]}\nsearch_space: {a: [1]}\nextra: 1", "unknown key 'extra'"},
+      // A key of another section is told where it belongs.
+      {"objective: {command: [true]}\nsearch_space: {a: [1]}\nsampler: {type: random}",
+       "cfg.yaml:3: sampler: 'sampler' is not a key of the top level: it belongs under study: "
+       "(study.sampler)"},
+      {"objective: {command: [true]}\nstudy: {timeout: 5}\nsearch_space: {a: [1]}",
+       "cfg.yaml:2: study.timeout: 'timeout' is not a key of study: it belongs under objective: "
+       "(objective.timeout)"},
+      {"objective: {command: [true], jobs: 2}\nsearch_space: {a: [1]}",
+       "cfg.yaml:1: objective.jobs: 'jobs' is not a key of objective: it belongs under study: "
+       "(study.jobs)"},
+      {"objective: {command: [true], search_space: {a: [1]}}",
+       "cfg.yaml:1: objective.search_space: 'search_space' is not a key of objective: it belongs "
+       "at the top level"},
+      {"objective: {command: [true]}\nfixed:\n  epochs: 3\n  search_space: {a: [1]}",
+       "cfg.yaml:4: fixed.search_space: search_space is indented under fixed: (so nothing is "
+       "searched); move it to the top level"},
       {"objective: {command: [true]}\nstudy: {sampler: {type: tpe, n_startup: 3}}\nsearch_space: "
        "{a: [1]}",
        "study.sampler"},
