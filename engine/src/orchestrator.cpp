@@ -247,6 +247,7 @@ class Orchestrator {
   bool just_reconnected() const;
   // Whether trial id is still RUNNING under this process's claim (nobody finished or took it).
   bool still_ours(int64_t trial_id);
+  // The study's COMPLETE + PRUNED trials; under --trials +K, those at the start plus this run's.
   int done_trials();
   // Whether --timeout's budget is spent: no trial starts from then on.
   bool past_deadline() const { return m_deadline && m_workers.now() >= *m_deadline; }
@@ -294,6 +295,10 @@ class Orchestrator {
   TimePoint m_study_checked{};          // When check_study_kept last read the study's key.
   bool m_deadline_noted = false;        // Said that trials still running are waited for.
   int m_done_at_start = 0;
+  // --trials +K: this run finishes K trials (Optuna's optimize(n_trials=K) in each process),
+  // whatever other processes add; m_run_finished counts its COMPLETE and PRUNED ones.
+  std::optional<int> m_run_quota;
+  int m_run_finished = 0;
 };
 
 void Orchestrator::preflight() {
@@ -562,13 +567,18 @@ void Orchestrator::check_study_kept(bool now) {
 }
 
 int Orchestrator::claim_limit() {
+  int total = m_options.trials;
+  if (m_run_quota) {  // Any trial while this run's finished and running ones are below K.
+    total =
+        m_run_finished + static_cast<int>(m_running.size()) < *m_run_quota ? k_unbounded_trials : 0;
+  }
   // An exhausted sampler (a grid run through) makes no new trial: waiting and orphaned ones
   // are still run.
-  return sampler_exhausted() ? std::min(m_options.trials,
-                                        m_storage.count_trials(
-                                            m_study_id, {TrialState::Complete, TrialState::Pruned,
-                                                         TrialState::Running, TrialState::Waiting}))
-                             : m_options.trials;
+  return sampler_exhausted()
+             ? std::min(total, m_storage.count_trials(m_study_id,
+                                                      {TrialState::Complete, TrialState::Pruned,
+                                                       TrialState::Running, TrialState::Waiting}))
+             : total;
 }
 
 std::optional<FrozenTrial> Orchestrator::claim_next() {
@@ -1043,6 +1053,7 @@ void Orchestrator::finish(RunningTrial& r, const WorkerResult& worker) {
   if (o.state == TrialState::Fail) {
     count_failure(r, o.reason);
   }
+  m_run_finished += o.state == TrialState::Complete || o.state == TrialState::Pruned ? 1 : 0;
   const auto now = m_workers.now();
   const bool quick_failure = o.state == TrialState::Fail && now - r.started < k_quick_failure;
   m_quick_failures = quick_failure ? m_quick_failures + 1 : 0;
@@ -1268,6 +1279,9 @@ std::string Orchestrator::save_study_copy(const std::filesystem::path& home,
 }
 
 int Orchestrator::done_trials() {
+  if (m_run_quota) {  // --trials +K: the study at the start and what this run added.
+    return m_done_at_start + m_run_finished;
+  }
   return m_storage.count_trials(m_study_id, {TrialState::Complete, TrialState::Pruned});
 }
 
@@ -1409,6 +1423,7 @@ int Orchestrator::run() {
   open_study();
   m_done_at_start = done_trials();
   if (m_options.more_trials) {
+    m_run_quota = m_options.trials;
     m_options.trials = static_cast<int>(std::min<int64_t>(
         int64_t{m_done_at_start} + m_options.trials, std::numeric_limits<int>::max()));
   }

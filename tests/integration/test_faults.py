@@ -470,6 +470,21 @@ search_space:
         self.assertEqual(state_counts(trials), {"COMPLETE": 16})
         self.assertEqual(sorted(t["number"] for t in trials), list(range(16)))
 
+    def test_processes_given_plus_k_each_add_k(self):
+        """--trials +K in several processes at once (a SLURM array of `hpt --trials +5`) adds K
+        per process, as Optuna's optimize(n_trials=K) in each does: they shared one total fixed
+        at their start (2 + 5) and added 5 in all."""
+        cfg = quadratic_config(self.dir)
+        db = f"{self.dir}/study.db"
+        run_hpt("--config", cfg, "--trials", "2", check=True)
+        procs = [self._start(cfg, "+4", env={"OBJ_SLEEP": "0.2"}) for _ in range(2)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        for p, (out, err) in zip(procs, outs):
+            self.assertEqual(p.returncode, 0, err)
+        trials = trials_json(db)
+        self.assertEqual(state_counts(trials), {"COMPLETE": 10})
+        self.assertEqual(sorted(t["number"] for t in trials), list(range(10)))
+
 
 class StorageFaultTest(TempDirTest):
     def test_a_run_ended_under_an_open_reader_leaves_its_trials_in_the_db_file(self):
