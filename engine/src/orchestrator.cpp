@@ -147,8 +147,8 @@ class Orchestrator {
   // Gives trial every parameter of the search space (kept from a resumed trial, enqueued,
   // or sampled) and stores the new ones.
   void choose_params(FrozenTrial& trial);
-  // Without study.seed, the study's own (k_seed_attr): drawn when created is true.
-  void resolve_seed(bool created);
+  // Without study.seed, the study's own (k_seed_attr).
+  void resolve_seed();
   // The kept and the enqueued parameters (Optuna's fixed_params) of trial.
   std::map<std::string, double> kept_params(const FrozenTrial& trial);
   // What trial's worker is started with: argv, environment (HPT_*, devices), log path.
@@ -249,6 +249,8 @@ class Orchestrator {
   bool still_ours(int64_t trial_id);
   // The study's COMPLETE + PRUNED trials; under --trials +K, those at the start plus this run's.
   int done_trials();
+  // The study's COMPLETE + PRUNED trials, whoever finished them.
+  int study_done_trials();
   // Whether --timeout's budget is spent: no trial starts from then on.
   bool past_deadline() const { return m_deadline && m_workers.now() >= *m_deadline; }
   // The study's end once its time budget is spent and its trials here have finished.
@@ -338,7 +340,6 @@ void Orchestrator::open_study() {
   // The trials folder is checked before anything is written, and again once the key is set
   // (two hosts racing on a shared folder).
   const bool own_folder = default_trials_base(m_config).has_value();
-  bool created = false;
   if (auto info = m_storage.find_study(name)) {
     m_study_id = info->id;
     const auto attrs = m_storage.study_system_attrs(m_study_id);
@@ -350,7 +351,6 @@ void Orchestrator::open_study() {
     note_new_study_beside(name);
     try {
       m_study_id = m_storage.create_study(name, m_config.directions);
-      created = true;
     } catch (const StorageError&) {
       auto created = m_storage.find_study(name);  // Another process created it just now.
       if (!created) {
@@ -373,18 +373,21 @@ void Orchestrator::open_study() {
   for (const std::string& warning : record_run_settings(m_storage, m_study_id, settings)) {
     m_progress.note("warning: " + warning);
   }
-  resolve_seed(created);
+  resolve_seed();
   m_sampler = make_sampler(m_config.sampler_type, m_config.sampler_options, m_sampler_seed,
                            m_config.search_space);
   m_pruner = make_pruner(m_config.pruner_type, m_config.pruner_options);
 }
 
-void Orchestrator::resolve_seed(bool created) {
+void Orchestrator::resolve_seed() {
   m_seed = m_config.seed;
   if (!m_config.seed_given) {
-    // Drawn for a study made now; 0 (earlier versions' default) for one that exists.
+    // Drawn for a study without trials yet (whichever process gets here first: hosts starting
+    // one study together agree on it); 0, earlier versions' default, for one that has trials
+    // from before (an older hpt's, Optuna's), so that it samples on as it did.
     std::random_device random;
-    const uint64_t drawn = created ? (uint64_t{random()} << 32 | random()) >> 1 : 0;
+    const uint64_t drawn =
+        m_storage.count_trials(m_study_id) == 0 ? (uint64_t{random()} << 32 | random()) >> 1 : 0;
     const Json stored =
         m_storage.study_system_attr_once(m_study_id, k_seed_attr, static_cast<int64_t>(drawn));
     m_seed = stored.is_number_integer() && stored.get<int64_t>() >= 0
@@ -1282,6 +1285,10 @@ int Orchestrator::done_trials() {
   if (m_run_quota) {  // --trials +K: the study at the start and what this run added.
     return m_done_at_start + m_run_finished;
   }
+  return study_done_trials();
+}
+
+int Orchestrator::study_done_trials() {
   return m_storage.count_trials(m_study_id, {TrialState::Complete, TrialState::Pruned});
 }
 
@@ -1309,7 +1316,7 @@ std::optional<int> Orchestrator::idle(bool& waiting_note) {
     m_out << fmt::format(
         "hpt: every point of the grid has been run: the study ends with {} "
         "finished trials{}\n",
-        done_trials(),
+        study_done_trials(),
         m_options.trials == k_unbounded_trials
             ? ""
             : fmt::format(" (--trials {} asks for more; a larger grid gives more)",
@@ -1346,13 +1353,16 @@ void Orchestrator::summarize() {
 
 int Orchestrator::budget_spent() {
   m_progress.end();
-  const int done = done_trials();
+  const int done = study_done_trials();
   m_out << fmt::format(
-      "hpt: --timeout {} spent: the study has {} finished trials{} ({} more than at the start)\n",
+      "hpt: --timeout {} spent: the study has {} finished trials{} ({} more than at the start{})\n",
       Progress::format_budget(*m_options.time_budget), done,
-      m_options.trials == k_unbounded_trials ? ""
-                                             : fmt::format(" of --trials {}", m_options.trials),
-      done - m_done_at_start);
+      m_options.trials == k_unbounded_trials || m_run_quota
+          ? ""
+          : fmt::format(" of --trials {}", m_options.trials),
+      done - m_done_at_start,
+      m_run_quota ? fmt::format(", {} of --trials +{} by this run", m_run_finished, *m_run_quota)
+                  : "");
   summarize();
   return k_exit_ok;
 }
@@ -1421,7 +1431,7 @@ FrozenTrial Orchestrator::ask(const std::function<void(const FrozenTrial&)>& pub
 int Orchestrator::run() {
   preflight();
   open_study();
-  m_done_at_start = done_trials();
+  m_done_at_start = study_done_trials();
   if (m_options.more_trials) {
     m_run_quota = m_options.trials;
     m_options.trials = static_cast<int>(std::min<int64_t>(

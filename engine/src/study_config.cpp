@@ -487,7 +487,7 @@ Json parse_enqueue_entry(const YAML::Node& node, const ConfigPath& entry_at, con
                               kv.second.IsScalar() ? kv.second.Scalar() : value.dump(),
                               distribution_text(dist)));
     }
-    entry[name] = to_external(dist, internal);
+    entry[name] = to_optuna_external(dist, internal);  // Stored for Optuna too (fixed_params).
   }
   return entry;
 }

@@ -49,15 +49,25 @@ void check_study_matches(Storage& storage, const std::string& study_name,
   for (const auto& [name, d] : space) {
     declared[name] = &d;
   }
+  // Trials share the Choices of one stored categorical (the storage's DistributionCache):
+  // each list is checked once, not once a trial (5,000 choices x 20,000 trials).
+  std::map<std::string, Choices> checked;
   for (const FrozenTrial& t : *storage.trials_snapshot(study->id)) {
     for (const auto& [name, stored] : t.distributions) {
       auto it = declared.find(name);
       if (it == declared.end()) {
         continue;
       }
+      const auto* categorical = std::get_if<CategoricalDistribution>(&stored);
+      if (categorical && checked.count(name) && checked[name].shares(categorical->choices)) {
+        continue;
+      }
       if (auto problem = compatibility_problem(stored, *it->second)) {
         refuse_change(study_name, name, *problem, fmt::format("stored by trial {}", t.number),
                       stored, *it->second);
+      }
+      if (categorical) {
+        checked[name] = categorical->choices;
       }
     }
   }

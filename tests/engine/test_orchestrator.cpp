@@ -67,8 +67,9 @@ std::map<TrialState, int> states(const std::string& db) {
 
 // Without study.seed, a study hpt creates draws its own seed and keeps it (k_seed_attr): two
 // such studies sample apart (as Optuna's unseeded ones do; every one sampled seed 0's trials),
-// and a study resumed samples on from its seed. A study that exists without one (made by
-// Optuna, or by an earlier hpt) keeps the old default, 0.
+// and a study resumed samples on from its seed. A study that exists without one keeps the old
+// default, 0, when it has trials (an earlier hpt's, Optuna's); one without trials yet (made by
+// another process a moment ago) draws one.
 TEST_CASE("orchestrator: an unseeded study samples with a seed of its own", "[orchestrator]") {
   TempDb t;
   const auto config = [&](const std::string& name, const std::string& seed = "") {
@@ -97,10 +98,17 @@ TEST_CASE("orchestrator: an unseeded study samples with a seed of its own", "[or
   CHECK(attrs_of("a").at(k_seed_attr) == a_seed);
   {
     auto s = open_storage(t.db());
-    s->create_study("old", Direction::Minimize);
+    s->create_study("old", Direction::Minimize);  // With a trial from before: keeps seed 0.
+    FrozenTrial before;
+    before.state = TrialState::Complete;
+    before.value = 1.0;
+    s->create_trial(s->find_study("old")->id, before);
+    s->create_study("empty", Direction::Minimize);  // Made by another process, no trial yet.
   }
-  REQUIRE(run(config("old"), 1) == k_exit_ok);
+  REQUIRE(run(config("old"), 2) == k_exit_ok);
   CHECK(attrs_of("old").at(k_seed_attr) == Json(0));
+  REQUIRE(run(config("empty"), 1) == k_exit_ok);
+  CHECK(attrs_of("empty").at(k_seed_attr) != Json(0));
   // An explicit study.seed wins and is not stored: two studies of one seed sample alike.
   REQUIRE(run(config("c", ", seed: 5"), 1) == k_exit_ok);
   REQUIRE(run(config("d", ", seed: 5"), 1) == k_exit_ok);

@@ -78,6 +78,56 @@ print("ok")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("ok", proc.stdout)
 
+    def test_optuna_reads_hpts_list_choices_in_grid_and_enqueued_trials(self):
+        """A list choice is stored as its JSON text, and so are the attributes Optuna matches it
+        by: Optuna's GridSampler continues an hpt grid of list choices without re-running its
+        points (the grid's search_space held lists), and Optuna runs an hpt-enqueued trial with a
+        list choice (its fixed_params held a list: "'[512, 256]' not in ('[256]', '[512,256]')")."""
+        db = f"{self.dir}/grid.db"
+        cfg = write_config(self.dir, f"""\
+            study: {{name: g, storage: {db}, sampler: {{type: grid}}, pruner: {{type: none}}}}
+            objective: {{command: [{PYTHON}, {os.path.join(OBJECTIVES, "quadratic.py")}]}}
+            search_space:
+              x: {{type: int, low: 0, high: 1}}
+              blocks: {{type: categorical, choices: [[256], [512, 256]]}}
+            """)
+        run_hpt("--config", cfg, "--trials", "2", check=True)
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.load_study(study_name="g", storage="sqlite:///{db}",
+                      sampler=optuna.samplers.GridSampler({{"x": [0, 1], "blocks": ["[256]", "[512,256]"]}}))
+s.optimize(lambda t: t.suggest_int("x", 0, 1) + len(t.suggest_categorical("blocks", ["[256]", "[512,256]"])),
+           n_trials=10)
+points = [(t.params["x"], t.params["blocks"]) for t in s.trials]
+assert len(points) == 4 and len(set(points)) == 4, points
+print("ok")
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ok", proc.stdout)
+        db2 = f"{self.dir}/enq.db"
+        with open(cfg) as f:
+            text = f.read().replace(db, db2).replace("type: grid", "type: random")
+        with open(cfg, "w") as f:  # Its one trial is the first entry, never the second's point.
+            f.write(text + "enqueue:\n  - {x: 0, blocks: [256]}\n")
+        run_hpt("--config", cfg, "--trials", "1", check=True)
+        with open(cfg, "w") as f:
+            f.write(text + "enqueue:\n  - {x: 0, blocks: [256]}\n  - {x: 1, blocks: [512, 256]}\n")
+        run_hpt("--config", cfg, "--trials", "1", check=True)  # Enqueues it, runs nothing.
+        self.assertEqual(state_counts(trials_json(db2)), {"COMPLETE": 1, "WAITING": 1})
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.load_study(study_name="g", storage="sqlite:///{db2}")
+s.optimize(lambda t: t.suggest_int("x", 0, 1) + len(t.suggest_categorical("blocks", ["[256]", "[512,256]"])),
+           n_trials=1)
+t = s.trials[1]
+assert t.params == {{"x": 1, "blocks": "[512,256]"}}, t.params
+print("ok")
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ok", proc.stdout)
+
     def test_hpt_continues_an_optuna_study(self):
         """A study Optuna created (with an enqueued trial) is continued by hpt to the total."""
         db = f"{self.dir}/study.db"

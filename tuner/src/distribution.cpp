@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -357,7 +358,23 @@ bool choice_equal(const Json& a, const Json& b) {
   if (a.type() == b.type() && !a.is_structured()) {
     return a == b;  // The same kind of scalar: no key to build.
   }
+  if (a.is_structured() || b.is_structured()) {
+    // As stored: a list or mapping is its JSON text, which only that text (or list) equals.
+    const auto text = [](const Json& j) -> std::optional<std::string> {
+      if (j.is_structured()) {
+        return j.dump();
+      }
+      return j.is_string() ? std::optional<std::string>(j.get<std::string>()) : std::nullopt;
+    };
+    const auto ta = text(a);
+    const auto tb = text(b);
+    return ta && tb && *ta == *tb;
+  }
   return choice_key(a) == choice_key(b);
+}
+
+Json to_optuna_external(const Distribution& d, double internal) {
+  return choice_to_optuna(to_external(d, internal));
 }
 
 bool CategoricalDistribution::operator==(const CategoricalDistribution& o) const {

@@ -144,7 +144,7 @@ GridSampler::GridSampler(SearchSpace space, const Json& search_space)
   for (size_t p = 0; p < m_axes.size(); ++p) {
     Json& values = m_optuna_search_space[m_space[p].first] = Json::array();
     for (double v : m_axes[p]) {
-      values.push_back(to_external(m_space[p].second, v));
+      values.push_back(to_optuna_external(m_space[p].second, v));
     }
   }
 }

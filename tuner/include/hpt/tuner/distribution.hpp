@@ -116,6 +116,9 @@ bool choice_equal(const Json& a, const Json& b);
 double to_internal(const Distribution& d, const Json& external);
 // Internal double -> external value (a number for float/int, the choice for categorical).
 Json to_external(const Distribution& d, double internal);
+// to_external as Optuna holds the value: a list or mapping choice as its JSON text (what
+// attributes Optuna reads, grid_id's search_space and enqueued fixed_params, must hold).
+Json to_optuna_external(const Distribution& d, double internal);
 // True if the internal value lies in the distribution (on its step grid, in range).
 bool contains(const Distribution& d, double internal);
 // True if the distribution has exactly one possible value.
