@@ -188,8 +188,18 @@ int tell_command(const TellRequest& tell) {
       return false;
     }
     if (!storage->set_trial_state_values(trial.id, to, values, trial_owner(trial), &attrs)) {
-      throw std::runtime_error(fmt::format(
-          "trial {} was finished or taken over by another process just now", trial.number));
+      // Finished by another process between the read and the write (two tells of one trial
+      // retried by a script): with --skip-if-finished, as if found finished at the read.
+      const FrozenTrial now = storage->get_trial(trial.id);
+      if (is_finished(now.state) && tell.skip_if_finished) {
+        std::cout << fmt::format("trial {} is already {}: left as it is\n", now.number,
+                                 trial_state_name(now.state));
+        return true;
+      }
+      throw std::runtime_error(
+          fmt::format("trial {} was {} by another process just now", trial.number,
+                      is_finished(now.state) ? "finished (" + trial_state_name(now.state) + ")"
+                                             : std::string("taken over")));
     }
     print_told(trial.number, to, values, tell.constraints);
     return true;

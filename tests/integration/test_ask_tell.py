@@ -152,6 +152,21 @@ class AskTellTest(TempDirTest):
         self.assertEqual([t["state"] for t in trials], ["COMPLETE", "COMPLETE"])
         self.assertEqual([t["value"] for t in trials], [1.5, float("inf")])
 
+    def test_two_tells_at_once_with_skip_if_finished_both_succeed(self):
+        """A script retrying its tell (a SLURM array) with --skip-if-finished: of two tells of one
+        trial at the same moment, one writes and the other finds it finished, exit 0 both (the
+        one that lost the race between its read and its write exited 1)."""
+        for _ in range(12):
+            number = self.ask()["number"]
+            args = ["tell", self.db, "--trial-number", str(number), "--values", "1",
+                    "--skip-if-finished"]
+            procs = [subprocess.Popen(["timeout", "-k", "5", "60", HPT, *args], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(2)]
+            for p in procs:
+                out, err = p.communicate(timeout=90)
+                self.assertEqual(p.returncode, 0, out + err)
+        self.assertEqual(state_counts(trials_json(self.db)), {"COMPLETE": 12})
+
     def test_tell_stores_constraints_as_optunas_constraints_func(self):
         """--constraints: stored with the state in one write (the system attribute `constraints`,
         as Optuna's constraints_func), for COMPLETE and PRUNED trials; the best trial is a feasible
