@@ -165,13 +165,12 @@ Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
     }
     const auto user_attrs = storage.study_user_attrs(s.id);
     any_user_attrs = any_user_attrs || !user_attrs.empty();
-    out.push_back(
-        {{"name", s.name},
-         {"direction", directions},
-         {"n_trials", trials.size()},
-         {"datetime_start",
-          start ? Json(format_datetime(*start, TimeZone::Local).substr(0, 19)) : Json()},
-         {"user_attrs", Json(user_attrs)}});
+    out.push_back({{"name", s.name},
+                   {"direction", directions},
+                   {"n_trials", trials.size()},
+                   {"datetime_start",
+                    start ? Json(format_datetime(*start, TimeZone::Local).substr(0, 19)) : Json()},
+                   {"user_attrs", Json(user_attrs)}});
   }
   for (auto& row : out) {
     if (!any_user_attrs) {
@@ -179,6 +178,22 @@ Json studies_json(Storage& storage, const std::vector<StudyInfo>& studies) {
     }
   }
   return out;
+}
+
+// rows (studies_json) as Python's json.dumps prints Optuna's records: keys in Optuna's order,
+// not sorted, so that the text is the same as `optuna studies -f json` prints.
+std::string studies_json_text(const Json& rows) {
+  std::string out = "[";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::vector<std::string> fields;
+    for (const char* key : {"name", "direction", "n_trials", "datetime_start", "user_attrs"}) {
+      if (rows[i].contains(key)) {
+        fields.push_back(python_json_dumps(Json(key)) + ": " + python_json_dumps(rows[i].at(key)));
+      }
+    }
+    out += fmt::format("{}{{{}}}", i == 0 ? "" : ", ", fmt::join(fields, ", "));
+  }
+  return out + "]";
 }
 
 // hpt best for a multi-objective study: the Pareto front, as Optuna's study.best_trials, with
@@ -278,7 +293,7 @@ int print_studies(const std::string& db, const std::string& format) {
   auto storage = open_storage(db, true);
   const auto studies = storage->list_studies();
   if (format == "json") {
-    std::cout << python_json_dumps(studies_json(*storage, studies)) << "\n";
+    std::cout << studies_json_text(studies_json(*storage, studies)) << "\n";
     return 0;
   }
   if (studies.empty()) {

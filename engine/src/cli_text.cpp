@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <optional>
 #include <string>
 
 #include "hpt/cli/run_app.hpp"
 #include "hpt/io/credentials.hpp"
 #include "hpt/io/datetime_text.hpp"
+#include "hpt/io/python_json.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/tuner/constraints.hpp"
 
@@ -25,6 +27,9 @@ Json value_json(const std::optional<double>& v) { return v ? Json(*v) : Json(nul
 }  // namespace
 
 std::string param_text(const Json& v) {
+  if (v.is_number_float() && !std::isfinite(v.get<double>())) {
+    return python_json_dumps(v);  // NaN, Infinity, -Infinity (dump() writes null).
+  }
   return v.is_string() ? v.get<std::string>()
                        : v.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

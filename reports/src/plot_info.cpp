@@ -286,9 +286,11 @@ IntermediateInfo get_intermediate_info(const std::vector<FrozenTrial>& trials, D
                                        int max_curves, int max_points) {
   IntermediateInfo info;
   std::vector<int> with_values;
+  int only_non_finite = 0;  // Trials whose every intermediate value is NaN or infinite.
   std::optional<int> best;
   for (size_t i = 0; i < trials.size(); ++i) {
     const FrozenTrial& t = trials[i];
+    only_non_finite += t.intermediate_values.empty() ? 0 : 1;
     bool any = false;
     for (const auto& [step, v] : t.intermediate_values) {
       any = any || std::isfinite(v);
@@ -296,6 +298,7 @@ IntermediateInfo get_intermediate_info(const std::vector<FrozenTrial>& trials, D
     if (!any) {
       continue;
     }
+    --only_non_finite;
     with_values.push_back(static_cast<int>(i));
     if (has_finite_value(t) && (!best || is_better(*t.value, *trials[*best].value, direction))) {
       best = static_cast<int>(i);
@@ -336,7 +339,12 @@ IntermediateInfo get_intermediate_info(const std::vector<FrozenTrial>& trials, D
     info.curves.push_back(std::move(c));
   }
   if (with_values.empty()) {
-    info.note = "No trial reported intermediate values.";
+    info.note = only_non_finite == 0
+                    ? "No trial reported intermediate values."
+                    : fmt::format(
+                          "{} trial{} reported intermediate values, none of them finite "
+                          "(NaN or infinite).",
+                          only_non_finite, only_non_finite == 1 ? "" : "s");
   }
   return info;
 }

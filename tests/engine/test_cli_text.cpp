@@ -15,6 +15,8 @@ using namespace hpt;
 TEST_CASE("cli_text: param_text", "[cli]") {
   CHECK(param_text(Json("a,b")) == "a,b");
   CHECK(param_text(Json(0.5)) == "0.5");
+  CHECK(param_text(Json(std::nan(""))) == "NaN");  // Not JSON's null: a value, not none.
+  CHECK(param_text(Json(-HUGE_VAL)) == "-Infinity");
   CHECK(param_text(Json::array({512, 256})) == "[512,256]");
   CHECK(param_text(Json(nullptr)) == "null");
   CHECK_NOTHROW(param_text(Json::array({std::string("\xff")})));

@@ -238,6 +238,16 @@ TEST_CASE("intermediate values are capped and downsampled", "[plot_info]") {
   }
   CHECK(has_best);
   CHECK(capped.note.find("4 of 10") != std::string::npos);
+  // Values reported, none finite: said so, not "no trial reported".
+  std::vector<hpt::FrozenTrial> nan_only{make_trial(0, TrialState::Complete, 1.0),
+                                         make_trial(1, TrialState::Complete, 2.0)};
+  nan_only[0].intermediate_values = {{0, std::nan("")}, {1, HUGE_VAL}};
+  CHECK(hpt::reports::get_intermediate_info(nan_only, hpt::Direction::Minimize).note ==
+        "1 trial reported intermediate values, none of them finite (NaN or infinite).");
+  nan_only.resize(1);
+  nan_only[0].intermediate_values.clear();
+  CHECK(hpt::reports::get_intermediate_info(nan_only, hpt::Direction::Minimize).note ==
+        "No trial reported intermediate values.");
 }
 
 // EDF: sorted finite complete values.
