@@ -19,8 +19,6 @@
 namespace hpt::dashboard {
 namespace {
 
-Json finite_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(); }
-
 Json time_or_null(const std::optional<Clock::time_point>& t) {
   return t ? Json(iso_time(*t)) : Json();
 }
@@ -48,7 +46,7 @@ Json study_summary_json(const StudyInfo& study, const std::vector<FrozenTrial>& 
   }
   Json best;
   if (auto i = reports::best_trial_index(trials, study.direction())) {
-    best = {{"number", trials[*i].number}, {"value", finite_or_null(*trials[*i].value)}};
+    best = {{"number", trials[*i].number}, {"value", reports::page_number(*trials[*i].value)}};
   }
   Json directions = Json::array();
   for (Direction d : study.directions) {
@@ -71,7 +69,7 @@ Json trial_detail_json(const FrozenTrial& t) {
   j["datetime_complete"] = time_or_null(t.datetime_complete);
   Json steps = Json::array();
   for (const auto& [step, v] : t.intermediate_values) {
-    steps.push_back(Json::array({step, finite_or_null(v)}));
+    steps.push_back(Json::array({step, reports::page_number(v)}));
   }
   j["intermediate_values"] = std::move(steps);
   j["user_attrs"] = Json(t.user_attrs);

@@ -858,13 +858,20 @@ std::string render_trial_curve(const FrozenTrial& trial) {
   return out;
 }
 
+Json page_number(double v) {
+  if (std::isfinite(v)) {
+    return v;
+  }
+  return std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+}
+
 Json trial_row_json(const TrialRow& row) {
   auto number = [](const std::optional<double>& v) {
     return v && std::isfinite(*v) ? Json(*v) : Json();
   };
   Json j{{"number", row.number},
          {"state", trial_state_name(row.state)},
-         {"value", number(row.value)},
+         {"value", row.value ? page_number(*row.value) : Json()},
          {"duration",
           number(row.duration ? std::optional<double>(std::round(*row.duration * 1000) / 1000)
                               : std::nullopt)},
@@ -873,7 +880,7 @@ Json trial_row_json(const TrialRow& row) {
   if (!row.values.empty()) {
     Json values = Json::array();
     for (double v : row.values) {
-      values.push_back(number(v));
+      values.push_back(page_number(v));
     }
     j["values"] = std::move(values);
   }

@@ -537,7 +537,17 @@
 
   // Adds or replaces trials (objects as trial_row_json writes them) and redraws the table.
   function upsertRows(list) {
-    for (const r of list) rows.set(r.number, r);
+    // "Infinity", "-Infinity", "NaN" (page_number: JSON has no such numbers) back to numbers;
+    // NaN, which sorts nowhere, as no value.
+    const number = (v) => {
+      const n = typeof v === 'string' ? Number(v) : v;
+      return Number.isNaN(n) ? null : n;
+    };
+    for (const r of list) {
+      r.value = number(r.value);
+      if (r.values) r.values = r.values.map(number);
+      rows.set(r.number, r);
+    }
     renderTable();
   }
 

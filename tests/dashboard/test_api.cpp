@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -39,16 +40,26 @@ TEST_CASE("study summary", "[api]") {
       hpt::test::study_info(1, "e", hpt::Direction::Maximize), {});
   CHECK(empty["best"].is_null());
   CHECK(empty["last_activity"].is_null());
+  // A best value of -inf is said as such (it was null: "best value: (trial #3)").
+  auto complete = std::find_if(trials.begin(), trials.end(), [](const hpt::FrozenTrial& t) {
+    return t.state == hpt::TrialState::Complete;
+  });
+  REQUIRE(complete != trials.end());
+  complete->value = -std::numeric_limits<double>::infinity();
+  const Json inf = hpt::dashboard::study_summary_json(hpt::test::study_info(7, "q"), trials);
+  CHECK(inf["best"]["value"] == "-Infinity");
+  CHECK(inf["best"]["number"] == complete->number);
 }
 
-// NaN and infinities become null; the detail has steps, attrs and the fail reason.
+// NaN and infinities become the strings JavaScript's Number() reads; the detail has steps,
+// attrs and the fail reason.
 TEST_CASE("trial detail", "[api]") {
   auto t = hpt::test::mixed_study(3)[1];
   t.intermediate_values = {{0, 1.0}, {1, std::numeric_limits<double>::infinity()}};
   t.system_attrs["fail_reason"] = "boom";
   t.user_attrs["bad"] = std::string("a\xff");
   const Json j = hpt::dashboard::trial_detail_json(t);
-  CHECK(j["intermediate_values"] == Json::parse("[[0, 1.0], [1, null]]"));
+  CHECK(j["intermediate_values"] == Json::parse("[[0, 1.0], [1, \"Infinity\"]]"));
   CHECK(j["fail_reason"] == "boom");
   CHECK(j["params"].size() == t.params.size());
   CHECK(j["distributions"].size() == t.params.size());
@@ -103,4 +114,3 @@ TEST_CASE("read_log_tail stays inside its folders", "[api]") {
   CHECK_FALSE(hpt::dashboard::read_log_tail(in.string(), {}));
   CHECK_FALSE(hpt::dashboard::read_log_tail("/var/log/dpkg.log", folders));
 }
-

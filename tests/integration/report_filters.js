@@ -35,6 +35,11 @@ async function main() {
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForFunction(() => document.querySelectorAll('#trials-body tr').length > 0, { timeout: 30000 });
     result.rows.all = await rowCount(page);
+    // Trial 0's value is -inf: a number on the page, and shown as such in its row.
+    result.value0 = await page.evaluate(() =>
+      String(window.HptReport.rows().find((r) => r.number === 0).value));
+    result.infinity_rows = await page.$$eval('#trials-body tr',
+      (rows) => rows.filter((tr) => tr.textContent.includes('-Infinity')).length);
     await setFilter(page, '__proto__', 'min', '2');
     result.rows.proto_min_2 = await rowCount(page);
     await setFilter(page, '__proto__', 'min', '');

@@ -231,7 +231,8 @@ class DashboardBrowserTest(TempDirTest):
     def test_table_filters_on_prototype_named_parameters(self):
         """Parameters named `__proto__` and `constructor` (legal in Optuna and hpt) filter the
         report's trials table like any other, and typing into their filters never writes to
-        Object.prototype (it used to: a min on `__proto__` emptied every other filter)."""
+        Object.prototype (it used to: a min on `__proto__` emptied every other filter). A trial
+        of value -inf shows it."""
         reason = browser_missing()
         if reason:
             if REQUIRED:
@@ -247,7 +248,7 @@ class DashboardBrowserTest(TempDirTest):
                     params={{"__proto__": i, "constructor": "ab"[i % 2]}},
                     distributions={{"__proto__": optuna.distributions.IntDistribution(0, 4),
                                    "constructor": optuna.distributions.CategoricalDistribution(["a", "b"])}},
-                    value=float(i)))
+                    value=float(i) if i else float("-inf")))
             """)
         made = subprocess.run([PYTHON, "-c", make], capture_output=True, text=True, timeout=120)
         if made.returncode != 0 and "No module named 'optuna'" in made.stderr:
@@ -264,6 +265,9 @@ class DashboardBrowserTest(TempDirTest):
         result = json.loads(lines[-1])["result"]
         self.assertEqual(proc.returncode, 0, f"{result}\n{proc.stderr[-2000:]}")
         self.assertEqual(result["rows"], {"all": 5, "proto_min_2": 3, "constructor_b": 2, "cleared": 5})
+        # A value of -inf reaches the page as a number and its row shows it (it was null: blank).
+        self.assertEqual(result["value0"], "-Infinity")
+        self.assertEqual(result["infinity_rows"], 1)
         self.assertEqual(result["polluted"], [])
 
 

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "hpt/reports/info.hpp"
 #include "hpt/reports/plots_html.hpp"
@@ -110,12 +111,15 @@ TEST_CASE("render_trial_metrics and render_trial_curve", "[plots_html]") {
   CHECK(hpt::reports::render_trial_curve(t).find("<polyline") == std::string::npos);
 }
 
-// Rows: non-finite numbers are null.
+// Rows: values that are not finite are the strings JavaScript's Number() reads.
 TEST_CASE("trial_row_json", "[plots_html]") {
   auto t = hpt::test::mixed_study(1)[0];
   t.value = std::numeric_limits<double>::infinity();
   const hpt::Json row = hpt::reports::trial_row_json(hpt::reports::get_trial_row(t, 0));
-  CHECK(row["value"].is_null());
+  CHECK(row["value"] == "Infinity");
+  CHECK(hpt::reports::page_number(-HUGE_VAL) == "-Infinity");
+  CHECK(hpt::reports::page_number(std::nan("")) == "NaN");
+  CHECK(hpt::reports::page_number(0.5) == 0.5);
   CHECK(row["number"] == 0);
   CHECK(row["params"].is_object());
 }
@@ -220,7 +224,7 @@ TEST_CASE("multi-objective plot sections of an empty study", "[plots_html]") {
   CHECK(section(html, "history").find("objective 1 (maximize): Not enough") != std::string::npos);
 }
 
-// Rows of multi-objective trials carry every value (null where not finite); single-objective
+// Rows of multi-objective trials carry every value ("NaN" where not a number); single-objective
 // rows have no "values" key.
 TEST_CASE("trial_row_json of a multi-objective trial", "[plots_html]") {
   auto t = hpt::test::make_mo_trial(3, {1.5, std::numeric_limits<double>::quiet_NaN()});
@@ -228,7 +232,7 @@ TEST_CASE("trial_row_json of a multi-objective trial", "[plots_html]") {
   REQUIRE(row.contains("values"));
   CHECK(row["values"].size() == 2);
   CHECK(row["values"][0] == 1.5);
-  CHECK(row["values"][1].is_null());
+  CHECK(row["values"][1] == "NaN");
   CHECK(row["value"].is_null());
   const auto single = hpt::test::mixed_study(1)[0];
   CHECK_FALSE(
@@ -239,9 +243,8 @@ TEST_CASE("trial_row_json of a multi-objective trial", "[plots_html]") {
 // state; in a multi-objective study's sections too.
 TEST_CASE("timeline section", "[plots_html]") {
   auto trials = hpt::test::mixed_study(30);
-  const std::string html =
-      section(hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials),
-              "timeline");
+  const std::string html = section(
+      hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials), "timeline");
   REQUIRE_FALSE(html.empty());
   const auto info = hpt::reports::get_timeline_info(trials, hpt::Clock::now());
   REQUIRE(info.bars.size() == trials.size());

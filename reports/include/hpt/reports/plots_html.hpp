@@ -43,8 +43,12 @@ std::string render_trial_curve(const FrozenTrial& trial);
 
 // One trial as the trials table and tooltips read it (and as the dashboard's API lists it):
 // {"number", "state", "value", "duration", "params": {name: external value}, "attrs": {...}},
-// plus "values": [v0, v1, ...] for a trial with several objective values. Non-finite numbers
-// become null (JSON has no NaN).
+// plus "values": [v0, v1, ...] for a trial with several objective values. Values that are not
+// finite are page_number's strings; a duration that is not, null.
 Json trial_row_json(const TrialRow& row);
+// A number for the pages' JSON: finite as itself; NaN and the infinities, which JSON lacks, as
+// the strings JavaScript's Number() reads ("NaN", "Infinity", "-Infinity"), so a page shows a
+// trial of value -inf as such (null read as no value).
+Json page_number(double v);
 
 }  // namespace hpt::reports
