@@ -34,12 +34,17 @@ void keep_taken_choices(ParamAxis& axis, std::vector<double>& coords) {
   }
   std::set<double> taken(coords.begin(), coords.end());
   std::vector<std::string> labels;
+  std::vector<std::string> keys;
   std::map<double, double> renumbered;
   for (double index : taken) {
     renumbered[index] = static_cast<double>(labels.size());
     labels.push_back(axis.labels[static_cast<size_t>(index)]);
+    if (!axis.keys.empty()) {
+      keys.push_back(axis.keys[static_cast<size_t>(index)]);
+    }
   }
   axis.labels = std::move(labels);
+  axis.keys = std::move(keys);
   for (double& c : coords) {
     c = renumbered.at(c);
   }

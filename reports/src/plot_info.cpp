@@ -109,6 +109,7 @@ ParamAxis make_param_axis(const std::vector<FrozenTrial>& trials, const std::vec
                           const std::string& name) {
   ParamAxis axis;
   axis.name = name;
+  std::vector<Json> choices;  // The categorical choices, one per key.
   bool first = true;
   const Distribution* previous = nullptr;
   for (int i : indices) {
@@ -124,9 +125,11 @@ ParamAxis make_param_axis(const std::vector<FrozenTrial>& trials, const std::vec
     if (const auto* c = std::get_if<CategoricalDistribution>(&d)) {
       axis.categorical = true;
       for (const Json& choice : c->choices) {
-        const std::string label = choice_label(choice);
-        if (std::find(axis.labels.begin(), axis.labels.end(), label) == axis.labels.end()) {
-          axis.labels.push_back(label);
+        const std::string key = choice_key(choice).dump();
+        if (std::find(axis.keys.begin(), axis.keys.end(), key) == axis.keys.end()) {
+          axis.keys.push_back(key);
+          axis.labels.push_back(choice_label(choice));
+          choices.push_back(choice);
         }
       }
       continue;
@@ -148,6 +151,15 @@ ParamAxis make_param_axis(const std::vector<FrozenTrial>& trials, const std::vec
   }
   if (axis.log && !(axis.low > 0.0)) {
     axis.log = false;  // A log axis needs positive values.
+  }
+  // Choices of one text (64 and "64"): each shown as its JSON, found by its key.
+  const std::set<std::string> texts(axis.labels.begin(), axis.labels.end());
+  if (texts.size() < axis.labels.size()) {
+    for (size_t i = 0; i < choices.size(); ++i) {
+      axis.labels[i] = choices[i].dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
+  } else {
+    axis.keys.clear();
   }
   return axis;
 }
@@ -176,6 +188,10 @@ double axis_value(const ParamAxis& axis, const FrozenTrial& trial) {
     return -1;
   }
   const Json& choice = c->choices[static_cast<size_t>(i)];
+  if (!axis.keys.empty()) {
+    auto pos = std::find(axis.keys.begin(), axis.keys.end(), choice_key(choice).dump());
+    return pos == axis.keys.end() ? -1 : static_cast<double>(pos - axis.keys.begin());
+  }
   const std::string dumped = choice.is_string() ? std::string() : choice_label(choice);
   const std::string& label = choice.is_string() ? choice.get_ref<const std::string&>() : dumped;
   auto pos = std::find(axis.labels.begin(), axis.labels.end(), label);

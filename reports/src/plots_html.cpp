@@ -385,17 +385,27 @@ void parallel_plot(std::string& out, const ParallelInfo& p, const std::vector<Fr
         "role=\"img\"><title>{3}</title><text class=\"ttl\" x=\"{2}\" "
         "y=\"16\">{3} ({4} trials)</text>",
         width, height, width / 2, html_escape(name), p.pos.size());
+    // A trial without an axis's parameter passes below that axis, at "(none)": a line straight
+    // across it would read as a value there.
+    const double none_y = bottom + 16;
+    std::vector<bool> has_none(n, false);
     index_group(out, trials, p.index, "lines");
     for (size_t l = 0; l < p.pos.size(); ++l) {
       out += "<polyline stroke=\"" + stroke(l) + "\" points=\"";
       for (size_t a = 0; a < n; ++a) {
-        if (!std::isnan(p.pos[l][a])) {
-          fmt::format_to(Out(out), "{:.1f},{:.1f} ", ax(a), ay(p.pos[l][a]));
-        }
+        const bool none = std::isnan(p.pos[l][a]);
+        has_none[a] = has_none[a] || none;
+        fmt::format_to(Out(out), "{:.1f},{:.1f} ", ax(a), none ? none_y : ay(p.pos[l][a]));
       }
       out += "\"/>";
     }
     out += "</g>";
+    for (size_t a = 0; a < n; ++a) {
+      if (has_none[a]) {
+        fmt::format_to(Out(out), "<text class=\"tk\" x=\"{:.1f}\" y=\"{:.1f}\">(none)</text>",
+                       ax(a) + 3, none_y + 4);
+      }
+    }
     for (size_t a = 0; a < n; ++a) {
       const ParamAxis& axis = p.axes[a];
       const std::string name = shorten(axis.name, label_chars);

@@ -97,6 +97,38 @@ TEST_CASE("axis positions", "[plot_info]") {
   CHECK(hpt::reports::axis_position(one, 3) == 0.5);
 }
 
+// Choices whose texts are the same (64 and "64", true and "true", null and "null", as Optuna
+// allows) are told apart: each labelled by its JSON, each trial at its own choice (they were
+// one category: 9 choices drawn as 5).
+TEST_CASE("categorical axes keep choices of one text apart", "[plot_info]") {
+  using hpt::Json;
+  const hpt::CategoricalDistribution d{
+      {Json(64), Json("64"), Json(true), Json("true"), Json(nullptr), Json("null"), Json("x")}};
+  std::vector<hpt::FrozenTrial> trials;
+  for (int i = 0; i < 7; ++i) {
+    auto t = make_trial(i, TrialState::Complete, i);
+    t.params["c"] = i;
+    t.distributions["c"] = d;
+    trials.push_back(t);
+  }
+  const auto axis = hpt::reports::make_param_axis(trials, {0, 1, 2, 3, 4, 5, 6}, "c");
+  CHECK(axis.labels ==
+        std::vector<std::string>{"64", "\"64\"", "true", "\"true\"", "null", "\"null\"", "\"x\""});
+  for (int i = 0; i < 7; ++i) {
+    CHECK(hpt::reports::axis_value(axis, trials[i]) == i);
+  }
+  // No two texts alike: plain labels, as before.
+  const hpt::CategoricalDistribution plain{{Json("a"), Json(2), Json::array({1, 2})}};
+  for (auto& t : trials) {
+    t.params["c"] = t.number % 3;
+    t.distributions["c"] = plain;
+  }
+  const auto simple = hpt::reports::make_param_axis(trials, {0, 1, 2}, "c");
+  CHECK(simple.labels == std::vector<std::string>{"a", "2", "[1,2]"});
+  CHECK(simple.keys.empty());
+  CHECK(hpt::reports::axis_value(simple, trials[2]) == 2);
+}
+
 // Objective first, then params; missing params are NaN.
 TEST_CASE("parallel coordinates normalise every axis", "[plot_info]") {
   const auto p = hpt::reports::get_parallel_info(small_study(), hpt::Direction::Minimize);

@@ -36,6 +36,40 @@ TEST_CASE("plot marks are tagged with trial numbers", "[plots_html]") {
   }
 }
 
+// A trial without one of the plotted parameters passes below that axis at "(none)": its line
+// no longer runs straight across the axis where it would read as a value.
+TEST_CASE("parallel coordinates mark a parameter a trial lacks", "[plots_html]") {
+  auto trials = hpt::test::mixed_study(30);
+  const std::string html_all =
+      hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials);
+  const auto parallel_of = [](const std::string& html) {
+    const size_t at = html.find("<section id=\"parallel\">");
+    REQUIRE(at != std::string::npos);
+    return html.substr(at, html.find("</section>", at) - at);
+  };
+  const auto below = [](const std::string& text) {  // Points on the "(none)" row.
+    size_t n = 0;
+    for (size_t at = text.find(",356.0 "); at != std::string::npos;
+         at = text.find(",356.0 ", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t before = below(parallel_of(html_all));
+  size_t complete = 0;
+  while (trials[complete].state != hpt::TrialState::Complete ||
+         trials[complete].params.size() < 2) {
+    ++complete;
+  }
+  const std::string dropped = trials[complete].params.begin()->first;
+  trials[complete].params.erase(dropped);
+  trials[complete].distributions.erase(dropped);
+  const std::string parallel =
+      parallel_of(hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials));
+  CHECK(parallel.find("(none)") != std::string::npos);
+  CHECK(below(parallel) == before + 1);
+}
+
 // Infeasible trials are grey marks, and the history and Pareto sections say what grey means.
 TEST_CASE("constrained studies mark infeasible trials", "[plots_html][constraints]") {
   auto trials = hpt::test::mixed_study(30);

@@ -61,8 +61,12 @@ struct ParamAxis {
   std::string name;
   bool categorical = false;
   bool log = false;
-  std::vector<std::string> labels;  // Categorical choices as text (JSON for lists).
-  double low = 0.0;                 // External range over the shown trials (numeric axes).
+  // Categorical choices as text (JSON for lists); where two choices' texts are the same (64
+  // and "64", true and "true", null and "null") each is its JSON (strings quoted), and keys
+  // holds every choice's choice_key text, by which trials find theirs.
+  std::vector<std::string> labels;
+  std::vector<std::string> keys;  // Empty when the labels tell every choice apart.
+  double low = 0.0;               // External range over the shown trials (numeric axes).
   double high = 0.0;
 };
 
