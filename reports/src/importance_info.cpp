@@ -14,7 +14,11 @@ ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, Impor
   info.target = importance_target_name(target);
   const SearchSpace space = intersection_search_space(trials);
   if (space.empty()) {
-    info.note = "Not enough trials: no parameter is shared by all COMPLETE trials.";
+    const bool any_complete = std::any_of(trials.begin(), trials.end(), [](const FrozenTrial& t) {
+      return t.state == TrialState::Complete;
+    });
+    info.note = any_complete ? "Not enough trials: no parameter is shared by all COMPLETE trials."
+                             : "Not available: no trial is COMPLETE yet.";
     return info;
   }
   for (const FrozenTrial& t : trials) {

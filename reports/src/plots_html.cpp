@@ -364,8 +364,8 @@ void render_slice(std::string& out, const SliceInfo& s, const std::vector<Frozen
   out += "</section>";
 }
 
-// A parallel-coordinates plot of p's lines (requires p.pos non-empty); stroke(l) is line l's
-// colour; axis names are cut to label_chars.
+// A parallel-coordinates plot of p's lines (requires p.pos non-empty) titled name; stroke(l) is
+// line l's colour; axis names are cut to label_chars.
 void parallel_plot(std::string& out, const ParallelInfo& p, const std::vector<FrozenTrial>& trials,
                    const std::string& name, const std::function<std::string(size_t)>& stroke,
                    size_t label_chars = 18) {
@@ -383,8 +383,8 @@ void parallel_plot(std::string& out, const ParallelInfo& p, const std::vector<Fr
         Out(out),
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {1}\" class=\"plot wide\" "
         "role=\"img\"><title>{3}</title><text class=\"ttl\" x=\"{2}\" "
-        "y=\"16\">{3} ({4} trials)</text>",
-        width, height, width / 2, html_escape(name), p.pos.size());
+        "y=\"16\">{3}</text>",
+        width, height, width / 2, html_escape(name));
     // A trial without an axis's parameter passes below that axis, at "(none)": a line straight
     // across it would read as a value there.
     const double none_y = bottom + 16;
@@ -445,7 +445,8 @@ void render_parallel(std::string& out, const ParallelInfo& p, Direction dir,
   append_note(out, p.note);
   if (!p.pos.empty()) {
     const auto [vlo, vhi] = std::minmax_element(p.value.begin(), p.value.end());
-    parallel_plot(out, p, trials, "Parallel coordinates", [&, vlo = vlo, vhi = vhi](size_t l) {
+    const std::string title = fmt::format("Parallel coordinates ({} trials)", p.pos.size());
+    parallel_plot(out, p, trials, title, [&, vlo = vlo, vhi = vhi](size_t l) {
       const double t = *vhi > *vlo ? (p.value[l] - *vlo) / (*vhi - *vlo) : 0.5;
       return ramp_color(dir == Direction::Minimize ? 1 - t : t);
     });

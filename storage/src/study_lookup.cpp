@@ -1,18 +1,28 @@
 #include "hpt/storage/study_lookup.hpp"
 
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "hpt/io/terminal_text.hpp"
+#include "hpt/io/utf8.hpp"
 
 namespace hpt {
 
 namespace {
 
+// The studies' names for a one-line message: each cut to 80 bytes, at most 20 of them (a
+// 3,000-character name another tool wrote, or thousands of studies, made a screenful).
 std::string study_list(const std::vector<StudyInfo>& studies) {
+  constexpr size_t k_names = 20;
+  constexpr size_t k_bytes = 80;
   std::string out;
-  for (const StudyInfo& s : studies) {
-    out += (out.empty() ? "" : ", ") + terminal_text(s.name);  // A NUL would end the message.
+  for (size_t i = 0; i < studies.size() && i < k_names; ++i) {
+    // terminal_text: a NUL would end the message.
+    out += (out.empty() ? "" : ", ") + terminal_text(shortened(studies[i].name, k_bytes));
+  }
+  if (studies.size() > k_names) {
+    out += " and " + std::to_string(studies.size() - k_names) + " more (hpt studies lists them)";
   }
   return out.empty() ? "(none)" : out;
 }

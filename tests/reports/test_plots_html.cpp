@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -240,6 +242,9 @@ TEST_CASE("multi-objective plot sections, three objectives", "[plots_html]") {
   CHECK(p.find("class=\"plot wide\"") != std::string::npos);
   CHECK(p.find("objective 2 (maximize)") != std::string::npos);
   const auto pareto = hpt::reports::get_pareto_info(trials, study.directions);
+  // The count said once ("... red) (30 trials)" said it twice).
+  CHECK(p.find(fmt::format("Pareto front ({} of {} trials, red)</text>", pareto.front.size(),
+                           pareto.values.size())) != std::string::npos);
   size_t red = 0;
   for (size_t at = p.find("stroke=\"#d62728\""); at != std::string::npos;
        at = p.find("stroke=\"#d62728\"", at + 1)) {

@@ -22,4 +22,18 @@ TEST_CASE("resolve_study", "[storage][lookup]") {
   s->create_study("\x1b[2Jz", hpt::Direction::Minimize);
   CHECK_THROWS_WITH(hpt::resolve_study(*s, ""),
                     Catch::EndsWith("choose one with --study: alpha, beta, a\\x00b, \\x1b[2Jz"));
+  // A 500-character name is cut; past 20 names the rest are counted (a screenful before).
+  s->create_study(std::string(500, 'n'), hpt::Direction::Minimize);
+  for (int i = 0; i < 20; ++i) {
+    s->create_study("s" + std::to_string(i), hpt::Direction::Minimize);
+  }
+  try {
+    hpt::resolve_study(*s, "nope");
+    FAIL("resolved");
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    CHECK(what.size() < 600);
+    CHECK_THAT(what, Catch::Contains(std::string(80, 'n') + "...") &&
+                         Catch::EndsWith(" and 5 more (hpt studies lists them)"));
+  }
 }
