@@ -45,6 +45,9 @@ std::optional<std::string> enqueue_key(const Json& given, const SearchSpace& spa
 std::vector<Json> entries_not_enqueued(const std::vector<Json>& enqueue,
                                        const std::vector<FrozenTrial>& trials,
                                        const SearchSpace& space) {
+  if (enqueue.empty()) {
+    return {};  // No key to build for every trial (a lookup among a categorical's choices).
+  }
   std::unordered_set<std::string> held;
   for (const auto& t : trials) {
     if (auto key = enqueue_key(given_values(t), space)) {
