@@ -97,19 +97,20 @@ struct CommandLine {
   bool skip_if_finished = false;
 };
 
-// --trials N (the study's total of finished trials) or +K (K more than it has).
+// --trials N (the study's total of finished trials) or +K (K more, finished by this run).
 void add_trials_option(CLI::App& app, CommandLine& cl) {
   app.add_option_function<std::string>(
          "--trials",
          [&cl](const std::string& text) {
-           // "+K": K more than the study has finished when the run starts.
+           // "+K": this run finishes K trials, whatever other processes add.
            cl.more_trials = !text.empty() && text[0] == '+';
            const std::string count = cl.more_trials ? text.substr(1) : text;
            const auto refused = [&text] {
              return CLI::ValidationError(
-                 "--trials", fmt::format("expected N (the study's total of finished trials) or "
-                                         "+K (K more than it has), each in [1, {}], but got '{}'",
-                                         std::numeric_limits<int>::max(), terminal_text(text)));
+                 "--trials",
+                 fmt::format("expected N (the study's total of finished trials) or "
+                             "+K (K more, finished by this run), each in [1, {}], but got '{}'",
+                             std::numeric_limits<int>::max(), terminal_text(text)));
            };
            if (count.empty() || std::isdigit(static_cast<unsigned char>(count[0])) == 0) {
              throw refused();  // "+", "++3", "+-3": one sign at most.
@@ -120,8 +121,8 @@ void add_trials_option(CLI::App& app, CommandLine& cl) {
              throw refused();
            }
          },
-         "Total finished (COMPLETE + PRUNED) trials the study should have; +K: K more than it "
-         "has now")
+         "Total finished (COMPLETE + PRUNED) trials the study should have; +K: this run "
+         "finishes K more (per process, as Optuna's optimize(n_trials=K))")
       ->type_name("N|+K");
 }
 
