@@ -40,6 +40,8 @@ async function main() {
       String(window.HptReport.rows().find((r) => r.number === 0).value));
     result.infinity_rows = await page.$$eval('#trials-body tr',
       (rows) => rows.filter((tr) => tr.textContent.includes('-Infinity')).length);
+    result.null_cells = await page.$$eval('#trials-body td',
+      (cells) => cells.filter((td) => td.textContent === 'null').length);
     await setFilter(page, '__proto__', 'min', '2');
     result.rows.proto_min_2 = await rowCount(page);
     await setFilter(page, '__proto__', 'min', '');

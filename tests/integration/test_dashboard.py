@@ -245,9 +245,10 @@ class DashboardBrowserTest(TempDirTest):
             study = optuna.create_study(study_name="proto", storage="sqlite:///{db}")
             for i in range(5):
                 study.add_trial(optuna.trial.create_trial(
-                    params={{"__proto__": i, "constructor": "ab"[i % 2]}},
+                    params={{"__proto__": i, "constructor": "ab"[i % 2], "opt": [None, "x"][i % 2]}},
                     distributions={{"__proto__": optuna.distributions.IntDistribution(0, 4),
-                                   "constructor": optuna.distributions.CategoricalDistribution(["a", "b"])}},
+                                   "constructor": optuna.distributions.CategoricalDistribution(["a", "b"]),
+                                   "opt": optuna.distributions.CategoricalDistribution([None, "x"])}},
                     value=float(i) if i else float("-inf")))
             """)
         made = subprocess.run([PYTHON, "-c", make], capture_output=True, text=True, timeout=120)
@@ -268,6 +269,8 @@ class DashboardBrowserTest(TempDirTest):
         # A value of -inf reaches the page as a number and its row shows it (it was null: blank).
         self.assertEqual(result["value0"], "-Infinity")
         self.assertEqual(result["infinity_rows"], 1)
+        # A choice of None shows as null (it was an empty cell, as if the trial had no value).
+        self.assertEqual(result["null_cells"], 3)
         self.assertEqual(result["polluted"], [])
 
 
