@@ -52,6 +52,25 @@ print("ok")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("ok", proc.stdout)
 
+    def assert_optuna_grid_continues(self, db, xs, name, choices):
+        """Optuna's GridSampler, continuing study g of db over x in xs and name in choices with
+        the same grid, runs only the points hpt left: each point once in all."""
+        proc = optuna_py(f"""
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+grid = {{"x": {xs!r}, {name!r}: {choices!r}}}
+s = optuna.load_study(study_name="g", storage="sqlite:///{db}",
+                      sampler=optuna.samplers.GridSampler(grid))
+s.optimize(lambda t: t.suggest_int("x", min(grid["x"]), max(grid["x"]))
+           + len(t.suggest_categorical({name!r}, grid[{name!r}])), n_trials=100)
+points = [(t.params["x"], t.params[{name!r}]) for t in s.trials]
+n = len(grid["x"]) * len(grid[{name!r}])
+assert len(points) == n and len(set(points)) == n, points
+print("ok")
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ok", proc.stdout)
+
     def test_optuna_grid_sampler_continues_an_hpt_grid(self):
         """hpt's grid trials carry Optuna's grid_id / search_space: Optuna's GridSampler, continuing
         with the same grid, runs only the points hpt left (it re-ran the whole grid)."""
@@ -64,19 +83,7 @@ print("ok")
               kind: {{type: categorical, choices: [a, b]}}
             """)
         run_hpt("--config", cfg, "--trials", "3", check=True)
-        proc = optuna_py(f"""
-import optuna
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-s = optuna.load_study(study_name="g", storage="sqlite:///{db}",
-                      sampler=optuna.samplers.GridSampler({{"x": [0, 1, 2], "kind": ["a", "b"]}}))
-s.optimize(lambda t: t.suggest_int("x", 0, 2) + len(t.suggest_categorical("kind", ["a", "b"])),
-           n_trials=10)
-points = [(t.params["x"], t.params["kind"]) for t in s.trials]
-assert len(points) == 6 and len(set(points)) == 6, points
-print("ok")
-""")
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("ok", proc.stdout)
+        self.assert_optuna_grid_continues(db, [0, 1, 2], "kind", ["a", "b"])
 
     def test_optuna_reads_hpts_list_choices_in_grid_and_enqueued_trials(self):
         """A list choice is stored as its JSON text, and so are the attributes Optuna matches it
@@ -92,19 +99,7 @@ print("ok")
               blocks: {{type: categorical, choices: [[256], [512, 256]]}}
             """)
         run_hpt("--config", cfg, "--trials", "2", check=True)
-        proc = optuna_py(f"""
-import optuna
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-s = optuna.load_study(study_name="g", storage="sqlite:///{db}",
-                      sampler=optuna.samplers.GridSampler({{"x": [0, 1], "blocks": ["[256]", "[512,256]"]}}))
-s.optimize(lambda t: t.suggest_int("x", 0, 1) + len(t.suggest_categorical("blocks", ["[256]", "[512,256]"])),
-           n_trials=10)
-points = [(t.params["x"], t.params["blocks"]) for t in s.trials]
-assert len(points) == 4 and len(set(points)) == 4, points
-print("ok")
-""")
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("ok", proc.stdout)
+        self.assert_optuna_grid_continues(db, [0, 1], "blocks", ["[256]", "[512,256]"])
         db2 = f"{self.dir}/enq.db"
         with open(cfg) as f:
             text = f.read().replace(db, db2).replace("type: grid", "type: random")

@@ -360,15 +360,7 @@ bool choice_equal(const Json& a, const Json& b) {
   }
   if (a.is_structured() || b.is_structured()) {
     // As stored: a list or mapping is its JSON text, which only that text (or list) equals.
-    const auto text = [](const Json& j) -> std::optional<std::string> {
-      if (j.is_structured()) {
-        return j.dump();
-      }
-      return j.is_string() ? std::optional<std::string>(j.get<std::string>()) : std::nullopt;
-    };
-    const auto ta = text(a);
-    const auto tb = text(b);
-    return ta && tb && *ta == *tb;
+    return choice_to_optuna(a) == choice_to_optuna(b);
   }
   return choice_key(a) == choice_key(b);
 }
