@@ -18,6 +18,7 @@
   const report = window.HptReport;
   const esc = report.escape;
   const fmt = report.format;
+  const storedText = report.storedText;  // A stored null shows as null, not blank.
   const app = document.getElementById('app');
 
   async function getJson(url) {
@@ -167,7 +168,7 @@
     const keys = Object.keys(obj);
     if (!keys.length) return '<p class="hint">none</p>';
     return '<table class="kv">' + keys.map((k) =>
-      '<tr><th>' + esc(k) + '</th><td>' + esc(fmt(obj[k])) + '</td></tr>').join('') + '</table>';
+      '<tr><th>' + esc(k) + '</th><td>' + esc(storedText(obj[k])) + '</td></tr>').join('') + '</table>';
   }
 
   function trialPage(id, number) {

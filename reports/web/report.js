@@ -57,9 +57,9 @@
     return String(v);
   }
 
-  // A parameter's value as text: a choice of None (JSON null) is "null", as the plots label it,
-  // not the empty cell of a trial without the parameter.
-  function paramText(v) {
+  // A parameter's or attribute's value as text: a stored None (JSON null) is "null", as the
+  // plots label it, not the empty cell of a trial without the parameter or attribute.
+  function storedText(v) {
     return v === null ? 'null' : fmt(v);
   }
 
@@ -71,7 +71,7 @@
     if (r.values) s += '<br>values: ' + r.values.map((v) => esc(fmt(v))).join(', ');
     if (paretoFront().has(r.number)) s += ' (Pareto front)';
     if (r.duration !== null) s += '<br>duration: ' + esc(fmt(r.duration)) + ' s';
-    for (const [name, v] of Object.entries(r.params)) s += '<br>' + esc(name) + ': ' + esc(paramText(v));
+    for (const [name, v] of Object.entries(r.params)) s += '<br>' + esc(name) + ': ' + esc(storedText(v));
     return s;
   }
 
@@ -507,7 +507,7 @@
       for (let c = 2; c < keys.length; c++) {
         const v = cellValue(r, keys[c]);
         if (keys[c] === 'pareto') out.push(v ? '<td class="pareto" title="on the Pareto front">\u2605</td>' : '<td></td>');
-        else out.push('<td' + (typeof v === 'number' ? ' class="n"' : '') + '>' + esc(keys[c].startsWith('p:') ? paramText(v) : fmt(v)) + '</td>');
+        else out.push('<td' + (typeof v === 'number' ? ' class="n"' : '') + '>' + esc(keys[c].startsWith('p:') ? storedText(v) : fmt(v)) + '</td>');
       }
       out.push('</tr>');
     }
@@ -582,6 +582,7 @@
     selection: () => [...selected],
     select: (numbers) => setSelection(numbers, false),
     format: fmt,
+    storedText,
     escape: esc,
   };
 

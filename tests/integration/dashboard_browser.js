@@ -9,12 +9,15 @@
 // page) without a running study: node dashboard_browser.js --page URL PROFILE_DIR
 //   -> stdout {"result": {errors, front, front_marks, infeasible_marks, pareto_cells, headers,
 //                         tooltip, importance_charts}}; exit 0, or 1 on a failure
+// A third reads one trial page: node dashboard_browser.js --trial URL PROFILE_DIR
+//   -> stdout {"result": {errors, title, tables: [{name: text, ...}, ...]}} (its key-value tables)
 'use strict';
 
 const puppeteer = require('puppeteer-core');
 const readline = require('readline');
 
-const pageMode = process.argv[2] === '--page';
+const pageMode = process.argv[2] === '--page' || process.argv[2] === '--trial';
+const trialMode = process.argv[2] === '--trial';
 const [url, studyId, profile] = pageMode
   ? [process.argv[3], null, process.argv[4]] : process.argv.slice(2);
 const result = { errors: [], counts: [], bests: [] };
@@ -69,6 +72,17 @@ async function checkPage(browser) {
   });
 }
 
+// The trial page at url: its title and the text of each key-value table.
+async function checkTrial(browser) {
+  const page = await browser.newPage();
+  watchErrors(page);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('#trial-title', { timeout: 15000 });
+  result.title = await page.$eval('#trial-title', (e) => e.textContent);
+  result.tables = await page.$$eval('table.kv', (tables) => tables.map((t) =>
+    Object.fromEntries([...t.querySelectorAll('tr')].map((r) => [r.cells[0].textContent, r.cells[1].textContent]))));
+}
+
 async function main() {
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
@@ -79,7 +93,7 @@ async function main() {
   });
   try {
     if (pageMode) {
-      await checkPage(browser);
+      await (trialMode ? checkTrial(browser) : checkPage(browser));
       return;
     }
     const page = await browser.newPage();

@@ -27,11 +27,12 @@ def browser_missing():
     return None
 
 
-def browser_page(url, directory):
+def browser_page(url, directory, mode="--page"):
     """dashboard_browser.js --page: what headless Chromium saw on a multi-objective page (a
-    dashboard study page or a report's file:// URL). Raises AssertionError on a failure."""
+    dashboard study page or a report's file:// URL); with mode "--trial", on a dashboard trial
+    page. Raises AssertionError on a failure."""
     proc = subprocess.run(["timeout", "-k", "5", "120", "node", os.path.join(HERE, "dashboard_browser.js"),
-                           "--page", url, os.path.join(directory, "profile")],
+                           mode, url, os.path.join(directory, "profile")],
                           capture_output=True, text=True, env=dict(os.environ, NODE_PATH=NODE_PATH))
     lines = proc.stdout.strip().splitlines()
     if not lines:
@@ -249,7 +250,7 @@ class DashboardBrowserTest(TempDirTest):
                     distributions={{"__proto__": optuna.distributions.IntDistribution(0, 4),
                                    "constructor": optuna.distributions.CategoricalDistribution(["a", "b"]),
                                    "opt": optuna.distributions.CategoricalDistribution([None, "x"])}},
-                    value=float(i) if i else float("-inf")))
+                    value=float(i) if i else float("-inf"), user_attrs={{"note": None}} if i == 0 else {{}}))
             """)
         made = subprocess.run([PYTHON, "-c", make], capture_output=True, text=True, timeout=120)
         if made.returncode != 0 and "No module named 'optuna'" in made.stderr:
@@ -269,9 +270,20 @@ class DashboardBrowserTest(TempDirTest):
         # A value of -inf reaches the page as a number and its row shows it (it was null: blank).
         self.assertEqual(result["value0"], "-Infinity")
         self.assertEqual(result["infinity_rows"], 1)
-        # A choice of None shows as null (it was an empty cell, as if the trial had no value).
+        # A choice of None shows as null (it was an empty cell, as if the trial had no value);
+        # the table has no column for a null user attribute.
         self.assertEqual(result["null_cells"], 3)
         self.assertEqual(result["polluted"], [])
+        # The dashboard's trial page shows a None choice and a null user attribute as null.
+        dash = Dashboard(db)
+        try:
+            trial = browser_page(dash.url + "studies/1/trials/0", self.dir, mode="--trial")
+        finally:
+            dash.stop()
+        self.assertEqual(trial["errors"], [])
+        params = trial["tables"][1]
+        self.assertEqual(params, {"__proto__": "0", "constructor": "a", "opt": "null"})
+        self.assertEqual(trial["tables"][2], {"note": "null"})
 
 
 if __name__ == "__main__":
