@@ -471,11 +471,78 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   file.commit();
 }
 
+namespace {
+
+// A stream buffer writing through an AtomicFile that keeps the first write failure (a full
+// disk) for finish() and drops what comes after it, so that the stream's user never sees one:
+// LibTorch's archive writer, told of a short write, throws from its destructor on the next
+// (std::terminate).
+class AtomicFileBuf : public std::streambuf {
+ public:
+  explicit AtomicFileBuf(AtomicFile& file) : m_file(file), m_buffer(size_t{1} << 16) {
+    setp(m_buffer.data(), m_buffer.data() + m_buffer.size());
+  }
+  // Writes what is buffered; throws the first failure.
+  void finish() {
+    drain();
+    if (m_error) {
+      std::rethrow_exception(m_error);
+    }
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    drain();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n < epptr() - pptr()) {
+      return std::streambuf::xsputn(s, n);
+    }
+    drain();
+    put({s, static_cast<size_t>(n)});  // A large block goes straight to the file.
+    return n;
+  }
+  int sync() override {
+    drain();
+    return 0;
+  }
+
+ private:
+  void drain() {
+    put({pbase(), static_cast<size_t>(pptr() - pbase())});
+    setp(m_buffer.data(), m_buffer.data() + m_buffer.size());
+  }
+  void put(std::string_view bytes) {
+    if (m_error || bytes.empty()) {
+      return;
+    }
+    try {
+      m_file.write(bytes);
+    } catch (...) {
+      m_error = std::current_exception();
+    }
+  }
+
+  AtomicFile& m_file;
+  std::vector<char> m_buffer;
+  std::exception_ptr m_error;
+};
+
+}  // namespace
+
 void write_stream_atomically(const std::string& path,
                              const std::function<void(std::ostream&)>& write) {
-  std::ostringstream bytes;
-  write(bytes);
-  write_file_atomically(path, bytes.str());
+  AtomicFile file(path);
+  AtomicFileBuf buffer(file);
+  std::ostream out(&buffer);
+  write(out);
+  buffer.finish();
+  file.commit();
 }
 
 AtomicFileSet::AtomicFileSet(std::string dir, std::string key, std::vector<std::string> names)

@@ -137,6 +137,47 @@ TEST_CASE("write_stream_atomically", "[io]") {
   CHECK(slurp(dir.file("model.pt")) == "weights");
 }
 
+// The stream writes as it comes, small and large pieces alike; a write failing mid-way (the
+// file-size limit here, a full disk alike) never fails the stream (LibTorch's writer would
+// throw from a destructor), and is thrown once the writer returns, naming the target, with no
+// temporary left and the old file kept.
+TEST_CASE("write_stream_atomically streams and fails once, at the end", "[io]") {
+  test::TempDir dir;
+  std::string expected;
+  for (int i = 0; i < 300; ++i) {
+    expected += std::string(static_cast<size_t>(i * 37 % 5000), static_cast<char>('a' + i % 26));
+    expected += std::string(i % 7 == 0 ? 70000 : 3, 'z');
+  }
+  const auto writer = [&](std::ostream& out) {
+    for (int i = 0; i < 300; ++i) {
+      out << std::string(static_cast<size_t>(i * 37 % 5000), static_cast<char>('a' + i % 26));
+      out.write(std::string(i % 7 == 0 ? 70000 : 3, 'z').data(), i % 7 == 0 ? 70000 : 3);
+      REQUIRE(out.good());
+    }
+  };
+  write_stream_atomically(dir.file("big.pt"), writer);
+  CHECK(slurp(dir.file("big.pt")) == expected);
+
+  std::ofstream(dir.file("old.pt")) << "old";
+  const auto old_action = std::signal(SIGXFSZ, SIG_IGN);  // As hpt's main does: EFBIG instead.
+  rlimit old_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  rlimit limit = old_limit;
+  limit.rlim_cur = 100000;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  std::string error;
+  try {
+    write_stream_atomically(dir.file("old.pt"), writer);
+  } catch (const FileError& e) {
+    error = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_action);
+  CHECK(error == dir.file("old.pt") + ": cannot write: File too large");
+  CHECK(slurp(dir.file("old.pt")) == "old");
+  CHECK(entries(dir.path()) == 2);
+}
+
 // The new file gets 0666 & ~umask, or the mode of the file it replaces.
 TEST_CASE("AtomicFile gives the usual file mode", "[io]") {
   test::TempDir dir;
@@ -432,8 +473,10 @@ TEST_CASE("AtomicFileSet removes the staging folders of dead writers", "[io][fil
   ::close(held_fd);
   CHECK(fs::exists(dir.file(held)));
   CHECK(fs::exists(dir.file(young)));
-  CHECK(fs::path(set.staging()).filename().string().rfind(
-            fmt::format(".new.tmp-{}-{}-", tag, ::getpid()), 0) == 0);
+  CHECK(fs::path(set.staging())
+            .filename()
+            .string()
+            .rfind(fmt::format(".new.tmp-{}-{}-", tag, ::getpid()), 0) == 0);
   CHECK_FALSE(fs::exists(dir.file(left)));
   CHECK(fs::exists(dir.file(live)));
   CHECK(fs::exists(dir.file(other_host)));

@@ -1,6 +1,9 @@
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,41 +31,82 @@ void read_data(const std::string& path) {
   }
 }
 
-// A writer of "data" entries that counts its calls.
-std::function<void(const std::string&)> data_writer(int& calls) {
-  return [&calls](const std::string& tmp) {
-    ++calls;
-    std::ofstream(tmp) << "data";
-  };
-}
+// An entry of "data": build() counts its calls and sets `built`, save() writes it.
+struct DataEntry {
+  int calls = 0;
+  std::string built;
+  std::function<void()> build() {
+    return [this] {
+      ++calls;
+      built = "data";
+    };
+  }
+  std::function<void(std::ostream&)> save() {
+    return [this](std::ostream& out) { out << built; };
+  }
+};
 
 }  // namespace
 
-// ensure_cached writes once (miss), then reports hits without calling write again.
+// ensure_cached builds and writes once (miss), then reports hits without building again.
 TEST_CASE("ensure_cached writes once", "[cache]") {
   const std::string root = fresh_cache("ensure");
   CHECK(cache_root() == root);
-  int calls = 0;
-  const auto write = data_writer(calls);
+  DataEntry entry;
   const std::string path = root + "/x/file.bin";
   std::ostringstream log;
-  CHECK_FALSE(ensure_cached(path, write, read_data, log));
-  CHECK(ensure_cached(path, write, read_data, log));
-  CHECK(calls == 1);
+  CHECK_FALSE(ensure_cached(path, entry.build(), entry.save(), read_data, log));
+  CHECK(entry.built == "data");
+  CHECK(ensure_cached(path, entry.build(), entry.save(), read_data, log));
+  CHECK(entry.calls == 1);
   CHECK(log.str().empty());
-  // A failing writer leaves neither the file nor a temporary behind.
+  // A failing builder or saver leaves neither the file nor a temporary behind.
   CHECK_THROWS(ensure_cached(
-      root + "/x/bad.bin",
-      [](const std::string& tmp) {
-        std::ofstream(tmp) << "partial";
+      root + "/x/bad.bin", [] { throw std::runtime_error("boom"); }, entry.save(), read_data, log));
+  CHECK_THROWS(ensure_cached(
+      root + "/x/bad.bin", [] {},
+      [](std::ostream& out) {
+        out << "partial";
         throw std::runtime_error("boom");
       },
       read_data, log));
   CHECK_FALSE(fs::exists(root + "/x/bad.bin"));
   for (const auto& entry : fs::directory_iterator(root + "/x")) {
-    CHECK(entry.path().string().find(".tmp.") == std::string::npos);
+    CHECK(entry.path().string().find(".tmp") == std::string::npos);
   }
   CHECK(digest("a") != digest("b"));
+}
+
+// An entry that cannot be written (the file-size limit here; a full disk alike) is a warning
+// naming the file, and the caller has what was built: pretraining is not lost to a full cache
+// disk (the write used to end the process: LibTorch's writer threw from its destructor).
+TEST_CASE("ensure_cached goes on without an entry it cannot write", "[cache]") {
+  const std::string root = fresh_cache("full");
+  const std::string path = root + "/x/big.bin";
+  const std::string big(200000, 'b');
+  std::string built;
+  std::ostringstream log;
+  const auto old_action = std::signal(SIGXFSZ, SIG_IGN);  // As hpt-train's main does.
+  rlimit old_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  rlimit limit = old_limit;
+  limit.rlim_cur = 100000;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  bool hit = true;
+  CHECK_NOTHROW(
+      hit = ensure_cached(
+          path, [&] { built = big; }, [&](std::ostream& out) { out << built; }, read_data, log));
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_action);
+  CHECK_FALSE(hit);
+  CHECK(built == big);
+  CHECK(log.str() == "warning: cannot cache it: " + path +
+                         ": cannot write: File too large; going on without it\n");
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(root + "/x")) {
+    names.push_back(entry.path().filename().string());
+  }
+  CHECK(names == std::vector<std::string>{"big.bin.lock"});
 }
 
 // A file's digest changes with its contents.
@@ -82,12 +126,13 @@ TEST_CASE("concurrent ensure_cached computes once", "[cache]") {
   const std::string root = fresh_cache("race");
   const std::string path = root + "/cnn/model.pt";
   std::atomic<int> calls{0};
-  auto write = [&](const std::string& tmp) {
+  auto build = [&] {
     ++calls;
-    std::ofstream out(tmp);
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  };
+  auto save = [&](std::ostream& out) {
     out << "first half ";
     out.flush();
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
     out << "second half";
   };
   bool hit_a = false;
@@ -95,8 +140,8 @@ TEST_CASE("concurrent ensure_cached computes once", "[cache]") {
   std::ostringstream log_a;
   std::ostringstream log_b;
   auto read_any = [](const std::string&) {};
-  std::thread a([&] { hit_a = ensure_cached(path, write, read_any, log_a); });
-  std::thread b([&] { hit_b = ensure_cached(path, write, read_any, log_b); });
+  std::thread a([&] { hit_a = ensure_cached(path, build, save, read_any, log_a); });
+  std::thread b([&] { hit_b = ensure_cached(path, build, save, read_any, log_b); });
   a.join();
   b.join();
   CHECK(calls == 1);
@@ -116,23 +161,15 @@ TEST_CASE("concurrent ensure_cached computes once", "[cache]") {
 // file, then removed and rebuilt; every later run hits the rebuilt entry.
 TEST_CASE("ensure_cached rebuilds an unreadable entry", "[cache]") {
   const std::string root = fresh_cache("unreadable");
-  int calls = 0;
-  const auto write = data_writer(calls);
+  DataEntry entry;
   const std::string path = root + "/x/file.bin";
   std::ostringstream log;
-  REQUIRE_FALSE(ensure_cached(path, write, read_data, log));
+  REQUIRE_FALSE(ensure_cached(path, entry.build(), entry.save(), read_data, log));
   std::ofstream(path, std::ios::trunc) << "da";
-  CHECK_FALSE(ensure_cached(path, write, read_data, log));
-  CHECK(calls == 2);
+  CHECK_FALSE(ensure_cached(path, entry.build(), entry.save(), read_data, log));
+  CHECK(entry.calls == 2);
   CHECK(log.str() ==
         "warning: unreadable cache file " + path + " (not data): removed, rebuilding it\n");
-  CHECK(ensure_cached(path, write, read_data, log));
-  CHECK(calls == 2);
-  // A fresh entry its reader refuses is an error, and is not left behind.
-  CHECK_THROWS_WITH(
-      ensure_cached(
-          root + "/x/other.bin", [](const std::string& tmp) { std::ofstream(tmp) << "junk"; },
-          read_data, log),
-      "not data");
-  CHECK_FALSE(fs::exists(root + "/x/other.bin"));
+  CHECK(ensure_cached(path, entry.build(), entry.save(), read_data, log));
+  CHECK(entry.calls == 2);
 }

@@ -12,6 +12,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "hpt/io/atomic_file.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/trainer/torch_error.hpp"
 
@@ -108,7 +109,8 @@ void check_saved_file(const std::string& file, const std::string& recorded) {
   }
 }
 
-bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write,
+bool ensure_cached(const std::string& path, const std::function<void()>& build,
+                   const std::function<void(std::ostream&)>& save,
                    const std::function<void(const std::string&)>& read, std::ostream& log) {
   // Why read(path) failed; nullopt when it succeeded.
   const auto read_problem = [&]() -> std::optional<std::string> {
@@ -135,16 +137,12 @@ bool ensure_cached(const std::string& path, const std::function<void(const std::
                        hpt::utf8_prefix(*problem, 200));
     fs::remove(path);
   }
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  build();
   try {
-    write(tmp);
-    fs::rename(tmp, path);
-    read(path);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    fs::remove(path, ec);
-    throw;
+    write_stream_atomically(path, save);
+  } catch (const FileError& e) {
+    log << fmt::format("warning: cannot cache it: {}; going on without it\n",
+                       hpt::utf8_prefix(e.what(), 300));
   }
   return false;
 }

@@ -150,10 +150,8 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
   const std::string path = cache_root() + "/cnn/" + key + ".pt";
   BuiltinCnn cnn(options);
   const bool hit = ensure_cached(
-      path,
-      [&](const std::string& tmp) {
-        torch::save(pretrain_cnn(dataset, config, options, spec, device, log), tmp);
-      },
+      path, [&] { cnn = pretrain_cnn(dataset, config, options, spec, device, log); },
+      [&](std::ostream& out) { torch::save(cnn, out); },
       [&](const std::string& file) { load_weights(*cnn, file); }, log);
   log << fmt::format("built-in CNN: {} ({})\n", hit ? "cached" : "pretrained and cached", path);
   FeatureExtractor extractor(cnn, spec, "builtin-cnn:" + key);
@@ -208,15 +206,18 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
   std::vector<torch::Tensor> f;
   const bool was_hit = ensure_cached(
       path,
-      [&](const std::string& tmp) {
+      [&] {
         const AllCoresWhileBuilding all_cores;
         build_threads = torch::get_num_threads();
-        std::vector<torch::Tensor> computed;  // Written, then read back as every entry is.
+        f.clear();  // What a refused entry's read left.
         for (const ImageSet* set : {&dataset.train, &dataset.val, &dataset.test}) {
-          computed.push_back(extractor.extract(set->images).to(torch::kCPU));
+          f.push_back(extractor.extract(set->images).to(torch::kCPU));
         }
-        computed.push_back(features_checksum(computed));
-        torch::save(computed, tmp);
+      },
+      [&](std::ostream& out) {
+        std::vector<torch::Tensor> entry = f;  // The tensors themselves are shared, not copied.
+        entry.push_back(features_checksum(f));
+        torch::save(entry, out);
       },
       [&](const std::string& file) {
         f.clear();

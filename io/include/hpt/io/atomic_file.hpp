@@ -86,9 +86,11 @@ class AtomicFile {
 // Writes bytes to path through an AtomicFile.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
-// Writes what write puts into a stream to path through an AtomicFile: for libraries that
-// write to a std::ostream (torch::save), which would otherwise truncate the target in place
-// and write through a symbolic link planted there.
+// Writes what write puts into a stream to path through an AtomicFile, as it comes (not held
+// in memory): for libraries that write to a std::ostream (torch::save), which would otherwise
+// truncate the target in place and write through a symbolic link planted there. The stream
+// never fails: a failed write (a full disk) is thrown once write returns, and the target is
+// left as it was.
 void write_stream_atomically(const std::string& path,
                              const std::function<void(std::ostream&)>& write);
 

@@ -27,13 +27,15 @@ std::string content_fingerprint(const std::string& file_digest_text);
 // as its shapes agree, and decides otherwise).
 void check_saved_file(const std::string& file, const std::string& recorded);
 
-// Ensures `path` holds an entry that read(path) accepts, and has read it: if absent, calls
-// write(tmp) under an exclusive lock on path + ".lock", renames tmp to path and reads it.
-// An entry read() throws on (truncated, from another version) is unreadable: a warning line
-// naming it goes to log, it is removed and rebuilt. Returns true on a cache hit (nothing
-// written). Exceptions from write, or from reading a fresh entry, propagate and leave no
-// file behind.
-bool ensure_cached(const std::string& path, const std::function<void(const std::string&)>& write,
+// Ensures the caller holds the entry at `path`. On a hit, read(path) has read it. Otherwise
+// (no entry, or one read() throws on: truncated, from another version; a warning line naming
+// it goes to log and it is removed), under an exclusive lock on path + ".lock" so that
+// concurrent workers build it once, build() has made it and save(out) has written it to path
+// all at once (write_stream_atomically). An entry that cannot be written (a full disk, a
+// file-size limit) is a warning line naming it: the caller has it all the same. Returns true
+// on a hit. Exceptions from build or save propagate and leave no file behind.
+bool ensure_cached(const std::string& path, const std::function<void()>& build,
+                   const std::function<void(std::ostream&)>& save,
                    const std::function<void(const std::string&)>& read, std::ostream& log);
 
 }  // namespace hpt::trainer
