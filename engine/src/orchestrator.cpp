@@ -117,6 +117,10 @@ class Orchestrator {
   // delete-study) or its id now names another study (SQLite hands deleted ids out again):
   // nothing more of this run may be written. At most once a second unless now.
   void check_study_kept(bool now = false);
+  // After a storage error that refuses all writes (a full disk): when the database file went
+  // away too (its writes were lost with it), the study is rescued (rescue_study, the error
+  // said first) and its exit code returned; std::nullopt otherwise.
+  std::optional<int> rescue_after(const StorageError& e);
 
  private:
   // Checks what can be checked before a study or trial is created: the study name,
@@ -220,7 +224,7 @@ class Orchestrator {
   bool database_file_moved();
   // The study's end when its database file went away: trials handed back, the study written
   // back to its path (or beside it, when another file took the path); exit 1.
-  int rescue_study();
+  int rescue_study(const std::string& cause = "");
   // Saves a copy of the study (Storage::save_copy) where its database file was (home): back at
   // home; beside it when another file holds it (never replaced); when its folder cannot be
   // written (made a file, read-only), in the working folder, then the temporary folder. Returns
@@ -1163,28 +1167,38 @@ void Orchestrator::stop_all(bool immediately) {
     m_workers.signal(r->worker, immediately ? SIGKILL : SIGTERM);
   }
   const auto deadline = m_workers.now() + std::chrono::seconds(immediately ? 0 : 3);
+  // A database that cannot be written (a full disk) fails each trial's write: every worker is
+  // still ended, then the first failure is thrown.
+  std::exception_ptr failure;
   for (auto& r : m_running) {
     while (!m_workers.finished(r->worker) && m_workers.now() < deadline && !stop_now()) {
       m_workers.read_lines(r->worker);  // Drained so that it can exit; stderr is logged.
       m_workers.wait(milliseconds(20));
     }
-    if (r->final || r->pruned || !r->stop_reason.empty()) {
-      const WorkerResult result = m_workers.reap(r->worker);
-      if (r->final && r->stop_reason.empty() &&
-          !result.exit_problem.empty()) {  // Not just exiting by itself.
-        r->stop_reason =
-            fmt::format("ended by a stop signal {:.1f} s after it printed its final value",
-                        std::chrono::duration<double>(stopped_at - *r->final_at).count());
+    try {
+      if (r->final || r->pruned || !r->stop_reason.empty()) {
+        const WorkerResult result = m_workers.reap(r->worker);
+        if (r->final && r->stop_reason.empty() &&
+            !result.exit_problem.empty()) {  // Not just exiting by itself.
+          r->stop_reason =
+              fmt::format("ended by a stop signal {:.1f} s after it printed its final value",
+                          std::chrono::duration<double>(stopped_at - *r->final_at).count());
+        }
+        finish(*r, result);
+        continue;
       }
-      finish(*r, result);
-      continue;
+      m_workers.reap(r->worker);  // Kills the group if it is still alive.
+      m_gpus.release(r->gpus);
+      const Json owner = m_owner.to_json();  // Not one another process re-claimed meanwhile.
+      m_storage.set_trial_state_values(r->trial.id, TrialState::Waiting, std::nullopt, &owner);
+    } catch (const StorageError&) {
+      failure = failure ? failure : std::current_exception();
     }
-    m_workers.reap(r->worker);  // Kills the group if it is still alive.
-    m_gpus.release(r->gpus);
-    const Json owner = m_owner.to_json();  // Not one another process re-claimed meanwhile.
-    m_storage.set_trial_state_values(r->trial.id, TrialState::Waiting, std::nullopt, &owner);
   }
   m_running.clear();
+  if (failure) {
+    std::rethrow_exception(failure);
+  }
 }
 
 int Orchestrator::interrupted() {
@@ -1218,14 +1232,28 @@ bool Orchestrator::database_file_moved() {
   return m_storage.file_moved();
 }
 
-int Orchestrator::rescue_study() {
+std::optional<int> Orchestrator::rescue_after(const StorageError& e) {
+  if (!e.database_wide() || !m_storage.file_moved()) {
+    return std::nullopt;
+  }
+  return rescue_study(e.what());
+}
+
+int Orchestrator::rescue_study(const std::string& cause) {
   namespace fs = std::filesystem;
   const std::string path = sqlite_file_of(m_config.storage).value_or(m_config.storage);
   m_progress.note(
-      fmt::format("the study database '{}' is gone from its path: ending the running "
+      fmt::format("{}the study database '{}' is gone from its path: ending the running "
                   "trials to save the study",
-                  path));
-  stop_all(false);
+                  cause.empty() ? "" : cause + "; ", path));
+  // Trials that cannot be ended in the database (it is on a full disk too) stay RUNNING in the
+  // copy: a resume runs them again, as after a crash.
+  std::string not_ended;
+  try {
+    stop_all(false);
+  } catch (const StorageError& e) {
+    not_ended = e.what();
+  }
   m_progress.end();
   // Where the file was: through a dangling symbolic link, the link's target.
   std::error_code ec;
@@ -1244,8 +1272,11 @@ int Orchestrator::rescue_study() {
   const bool back = saved == home.string();
   m_out << terminal_text(fmt::format(
                "hpt: error: the study database '{}' was deleted, moved or replaced while the study "
-               "ran; the study, every trial in it, is saved {} (its running trials are WAITING){}",
+               "ran; the study, every trial in it, is saved {} ({}){}",
                path, back ? "back at '" + saved + "'" : "as '" + saved + "'",
+               not_ended.empty() ? "its running trials are WAITING"
+                                 : "its running trials could not be ended (" + not_ended +
+                                       ") and run again on a resume",
                back ? ": run the same command to resume"
                     : fmt::format(": give --storage {} to resume it", saved)))
         << "\n";
@@ -1270,6 +1301,9 @@ std::string Orchestrator::save_study_copy(const std::filesystem::path& home,
       m_storage.save_copy(temp);
     } catch (const std::exception& e) {
       problems.push_back(e.what());
+      for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {  // What a failed copy left.
+        ::unlink((temp + suffix).c_str());
+      }
       continue;
     }
     const std::string saved = ::link(temp.c_str(), target.c_str()) == 0 ? target.string() : temp;
@@ -1489,6 +1523,9 @@ int run_guarded(Orchestrator& o, std::ostream& out) {
     return o.run();
   } catch (const StorageError& e) {
     if (g_stop_signals.load() == 0) {
+      if (const auto code = o.rescue_after(e)) {
+        return *code;
+      }
       if (!e.database_wide()) {
         // A read or write refused because the study was deleted (delete-study --force): said so,
         // whichever call found it first.

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -1217,6 +1218,43 @@ TEST_CASE("orchestrator (scripted): a database outage is waited out, and said",
   REQUIRE(trials.size() == 3);
   for (const auto& t : trials) {
     CHECK(t.state == TrialState::Complete);
+  }
+}
+
+// The database deleted under a running study on a full disk: its running trials cannot be
+// handed back (every write fails), yet the study is saved back at its path, their trials
+// RUNNING for a resume to run again (the failed write ended the rescue: the study was lost, as
+// was a stray "<db>.hpt-copy-<pid>" left by a failed copy).
+TEST_CASE("orchestrator (scripted): a study deleted on a full disk is still saved",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir{"orch"};
+  const StudyConfig c = fake_study(dir, ", jobs: 2");
+  auto storage = open_storage(c.storage);
+  hpt::test::FaultyDialect& faulty = hpt::test::inject_faults(*storage);
+  FakeWorkerSet set([&](const WorkerSpec& s) {
+    if (trial_number(s) == 2) {
+      std::filesystem::remove(c.storage);
+      faulty.refuse_writes_to("trials");
+    }
+    return trial_number(s) < 2 ? hpt::test::completes(param_x(s))
+                               : hpt::test::dies("", milliseconds(60000));
+  });
+  std::ostringstream text;
+  RunOptions o;
+  o.trials = 6;
+  CHECK(run_study(c, *storage, o, text, set) == 1);
+  CHECK_THAT(text.str(), Catch::Contains("is saved back at '" + c.storage + "'") &&
+                             Catch::Contains("its running trials could not be ended") &&
+                             Catch::Contains("disk is full (injected)"));
+  storage.reset();
+  std::map<TrialState, int> states;
+  for (const auto& t : all_trials(c.storage)) {
+    ++states[t.state];
+  }
+  CHECK(states[TrialState::Complete] == 2);
+  CHECK(states[TrialState::Running] >= 1);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    CHECK(entry.path().filename().string().find("hpt-copy") == std::string::npos);
   }
 }
 

@@ -66,7 +66,7 @@ class FaultyDialect final : public SqlDialect {
   }
   std::string describe(const std::exception& error) const override {
     return dynamic_cast<const InjectedRefusal*>(&error) != nullptr ? error.what()
-                                                                    : m_inner->describe(error);
+                                                                   : m_inner->describe(error);
   }
   bool refuses_all_writes(const std::exception& error) const override {
     return dynamic_cast<const InjectedRefusal*>(&error) != nullptr ||
@@ -95,6 +95,8 @@ class FaultyDialect final : public SqlDialect {
   const std::vector<std::string>& schema_ddl() const override { return m_inner->schema_ddl(); }
   void schema_ready() override { m_inner->schema_ready(); }
   void disconnect() override { m_inner->disconnect(); }
+  bool file_moved() override { return m_inner->file_moved(); }
+  void save_copy(const std::string& path) override { m_inner->save_copy(path); }
 
  private:
   void refuse_if_refused(const std::string& sql) const {
