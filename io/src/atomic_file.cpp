@@ -224,12 +224,16 @@ class Renames {
   std::vector<std::pair<std::string, std::string>> m_done;
 };
 
-// Whether path, or a symbolic link on the way from it, names a file descriptor (/dev/stdout
-// is a link to /proc/self/fd/1): the caller's own stream, which a rename would replace with a
-// regular file (as root, /dev/stdout itself) while the stream got nothing.
+// Whether path, or a symbolic link on the way from it, names a file descriptor (/dev/fd/N,
+// /proc/<self, thread-self or a pid>/fd/N; /dev/stdout is a link to /proc/self/fd/1): the
+// caller's own stream, which a rename would replace with a regular file (as root, /dev/stdout
+// itself) while the stream got nothing. Other paths under /proc (/proc/self/cwd/out.html)
+// name files like any other.
 bool names_descriptor(std::string path) {
+  static const std::regex k_descriptor(
+      R"((/dev/fd|/proc/(self|thread-self|\d+(/task/\d+)?)/fd)/\d+)");
   for (int hop = 0; hop < 40; ++hop) {
-    if (path.rfind("/proc/", 0) == 0 || path.rfind("/dev/fd/", 0) == 0) {
+    if (std::regex_match(path, k_descriptor)) {
       return true;
     }
     struct stat st {};
@@ -577,6 +581,12 @@ void AtomicFileSet::write(const std::function<void(const std::string& folder)>& 
 void AtomicFileSet::commit() {
   if (m_staging.empty()) {
     throw FileError(m_dir + ": committed twice");
+  }
+  // One commit into dir at a time (an flock on the folder itself, which leaves no file
+  // behind): two writers' renames interleaved left one's key over the other's files, or failed
+  // on a file the other had just moved aside.
+  const UniqueFd dir_lock(::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  while (dir_lock.valid() && ::flock(dir_lock.get(), LOCK_EX) != 0 && errno == EINTR) {
   }
   const std::vector<std::string> staged = staged_names(m_staging, m_key);
   const std::vector<std::string> earlier = earlier_names(m_dir, m_key, m_names, staged);

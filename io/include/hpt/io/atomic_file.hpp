@@ -99,7 +99,9 @@ void write_stream_atomically(const std::string& path,
 // commit() moves the earlier set (the entries of dir named in `names` or staged) into a second
 // hidden folder, key first, moves the staged files into dir, key last, and removes the earlier
 // set. A reader that finds the key file (model.json) finds one whole set, never a mix; the
-// other entries of dir are left alone. Until commit() dir is untouched; a failure in commit()
+// other entries of dir are left alone. Commits into one folder take turns (an flock on it): of
+// two writers at once, the later set replaces the earlier whole. Until commit() dir is
+// untouched; a failure in commit()
 // moves the earlier set back; destroyed uncommitted, the staging folder is removed with its
 // contents. Signals are deferred (SignalDeferral) while the staging folder exists. Throws
 // FileError naming dir and the reason.
