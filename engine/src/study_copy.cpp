@@ -141,9 +141,16 @@ StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string
   }
   ::fchmod(temp.fd.get(),
            0666 & ~current_umask());  // As SQLite would make it (mkstemp makes 0600).
-  {
+  try {
     auto to = open_storage(temp.path);
     out.study_id = write_copy(copy, *to, to_url);
+  } catch (const StorageError& e) {  // Said of the file asked for, not of its temporary.
+    std::string what = e.what();
+    for (size_t at = what.find(temp.path); at != std::string::npos;
+         at = what.find(temp.path, at + file->size())) {
+      what.replace(at, temp.path.size(), *file);
+    }
+    throw StorageError(what, e.database_wide());
   }  // Closed: its WAL is checkpointed into the file.
   if (::link(temp.path.c_str(), target.c_str()) == 0) {
     return out;

@@ -1,7 +1,11 @@
 #include <SQLiteCpp/Database.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
 
 #include "hpt/engine/study_copy.hpp"
 #include "hpt/storage/attribute_names.hpp"
@@ -136,4 +140,35 @@ TEST_CASE("copy_study refuses a study attribute it cannot read") {
                           (user ? "user attribute note: " : "system attribute sys: ")));
     CHECK(open_storage(dir.file("to.db"), true)->list_studies().empty());
   }
+}
+
+// A copy that cannot be written (the file-size limit here, a full disk alike) is said of the
+// file asked for (it named the temporary, already gone), and leaves nothing behind.
+TEST_CASE("copy_study_to names the new file when the copy cannot be written") {
+  hpt::test::TempDir dir("copy");
+  auto from = open_storage(dir.file("from.db"));
+  const int64_t id = from->create_study("s", std::vector<Direction>{Direction::Minimize});
+  from->create_trial(id, trial_in(TrialState::Complete, 1.0));
+  const auto old_action = std::signal(SIGXFSZ, SIG_IGN);  // As hpt's main does: EFBIG instead.
+  rlimit old_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  rlimit limit = old_limit;
+  limit.rlim_cur = 16384;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  std::string error;
+  try {
+    copy_study_to(*from, *from->find_study("s"), dir.file("new.db"), "s");
+  } catch (const StorageError& e) {
+    error = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  std::signal(SIGXFSZ, old_action);
+  CHECK_THAT(error, Catch::StartsWith(dir.file("new.db") + ": "));
+  CHECK(error.find(".tmp") == std::string::npos);
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"from.db", "from.db-shm", "from.db-wal"});
 }

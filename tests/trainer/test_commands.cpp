@@ -169,7 +169,7 @@ TEST_CASE("worker protocol on a tiny IDX dataset", "[worker]") {
 TEST_CASE("train, match and embed commands", "[commands]") {
   const std::string data = hpt::test::make_synthetic_idx("train");
   ::setenv("HPT_CACHE_DIR", (data + "/cache").c_str(), 1);
-  const std::string out_dir = data + "/run";
+  const std::string out_dir = data + "/run\x1b[31m";  // An escape: printed as text, not sent.
   {
     std::ofstream yaml(data + "/exp.yaml");
     yaml << "experiment_name: tiny\n"
@@ -185,7 +185,12 @@ TEST_CASE("train, match and embed commands", "[commands]") {
   for (auto& a : args) {
     argv.push_back(a.data());
   }
+  std::ostringstream said;
+  auto* cout_buffer = std::cout.rdbuf(said.rdbuf());
   app.parse(static_cast<int>(argv.size()), argv.data());
+  std::cout.rdbuf(cout_buffer);
+  CHECK_THAT(said.str(), Catch::Contains("wrote " + data + "/run\\x1b[31m/metrics.json"));
+  CHECK(said.str().find('\x1b') == std::string::npos);
   std::ifstream in(out_dir + "/metrics.json");
   auto metrics = nlohmann::json::parse(in);
   for (const char* key :

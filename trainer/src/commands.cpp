@@ -14,6 +14,7 @@
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/experiment/trial_settings.hpp"
 #include "hpt/io/folder.hpp"
+#include "hpt/io/terminal_text.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/schema/number_text.hpp"
@@ -138,10 +139,11 @@ void add_trainer_commands(CLI::App& app) {
       std::cout << std::unitbuf;  // Progress lines appear as they happen, also in a log file.
       options.log = &std::cout;
       run_experiment(c, options);
-      std::cout << fmt::format(
-          "wrote {0}/metrics.json, the model, the projector files and {0}/model_report.html "
-          "(what the model learned)\n",
-          *out);
+      std::cout << terminal_text(
+                       fmt::format("wrote {0}/metrics.json, the model, the projector files and "
+                                   "{0}/model_report.html (what the model learned)",
+                                   *out))
+                << "\n";
     });
   }
   {
