@@ -167,6 +167,15 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at,
     }
     lower_to_reachable(*f, *f->step, node, at, warnings);
   } else if (auto* i = std::get_if<IntDistribution>(&d)) {
+    // Optuna checks an int value against its step in doubles: past 2^53 from low, values on
+    // the step are refused (optuna.copy_study and add_trial failed on an hpt study's trials).
+    if (i->step > 1 && i->high - i->low > int64_t{1} << 53) {
+      config_fail(at, node,
+                  fmt::format("a step ({}) over a range wider than 2^53 ({} to {}): Optuna checks "
+                              "such values in doubles and refuses some that are on the step; "
+                              "narrow the range, or drop the step",
+                              i->step, i->low, i->high));
+    }
     lower_to_reachable(*i, i->step, node, at, warnings);
   }
   return d;

@@ -625,6 +625,19 @@ TEST_CASE("study config: a high no step reaches is lowered with a warning", "[co
                          "cfg.yaml"),
       "cfg.yaml:3: search_space.a: step 1e-300 cuts [0, 1e+300] into more than 2^53 points; give "
       "a larger step, or none");
+  // An int step over a range wider than 2^53: Optuna refuses some of its values (its check is
+  // in doubles); a step of 1 there, or a step over 2^53 exactly, is fine.
+  CHECK_THROWS_WITH(
+      parse_study_config(
+          head + "  y: {type: int, low: -9007199254740991, high: 9007199254740991, step: 3}\n",
+          "cfg.yaml"),
+      "cfg.yaml:3: search_space.y: a step (3) over a range wider than 2^53 (-9007199254740991 to "
+      "9007199254740991): Optuna checks such values in doubles and refuses some that are on the "
+      "step; narrow the range, or drop the step");
+  CHECK_NOTHROW(
+      parse_study_config(head + "  y: {type: int, low: -9007199254740991, high: 9007199254740991}\n"
+                                "  z: {type: int, low: 0, high: 9007199254740992, step: 2}\n",
+                         "cfg.yaml"));
   const auto c = parse_study_config(head +
                                         "  x: {type: int, low: 0, high: 10, step: 3}\n"
                                         "  f: {type: float, low: 0, high: 1, step: 0.3}\n"

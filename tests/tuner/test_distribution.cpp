@@ -203,6 +203,23 @@ TEST_CASE("choice_key: choices equal as in Python", "[distribution]") {
   CHECK(hpt::to_internal(big, Json(5.0)) == 1.0);
 }
 
+// A float value must be finite and an int one exact (within ±2^53): an Optuna-enqueued NaN or
+// inf became JSON null in the worker's params and a NULL param_value hpt could not read back;
+// 10**20 reached an int parameter's worker as 1e+20 (helper audit).
+TEST_CASE("to_internal refuses non-finite and inexact numbers", "[distribution]") {
+  const hpt::FloatDistribution x{0, 1, false, std::nullopt};
+  const hpt::IntDistribution i{0, 3, false, 1};
+  for (const double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL}) {
+    CHECK_THROWS_WITH(hpt::to_internal(x, hpt::Json(bad)),
+                      Catch::StartsWith("expected a finite number"));
+    CHECK_THROWS_WITH(hpt::to_internal(i, hpt::Json(bad)), Catch::StartsWith("expected an integer"));
+  }
+  CHECK(hpt::to_internal(x, hpt::Json(1e300)) == 1e300);  // Outside, but a number: run as given.
+  CHECK(hpt::to_internal(i, hpt::Json(9007199254740992LL)) == 0x1p53);
+  CHECK_THROWS_WITH(hpt::to_internal(i, hpt::Json(9007199254740993LL)), Catch::Contains("beyond ±2^53"));
+  CHECK_THROWS_WITH(hpt::to_internal(i, hpt::Json(1e20)), Catch::Contains("beyond ±2^53"));
+}
+
 // Choices read as a vector, are shared by copies, and a push_back onto a shared list copies it
 // first: the other copy keeps its choices.
 TEST_CASE("Choices are shared by copies", "[distribution]") {

@@ -98,9 +98,31 @@ TEST_CASE("grid skips points held by running trials", "[grid]") {
   trials.push_back(hpt::test::make_trial(1, TrialState::Running, {}, grid.point(1)));
   trials.push_back(hpt::test::make_trial(2, TrialState::Fail, {}, grid.point(2)));
   auto p = grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, 0 + 6});
-  CHECK(p == grid.point(3));  // 6 mod 6 = 0 held, 1 held, 2 finished (FAIL) -> 3
+  CHECK(p == grid.point(3));  // 6 mod 6 = 0 held, 1 held, 2 only FAILed (after free ones) -> 3
   auto same = grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, 6});
   CHECK(same == p);
+}
+
+// A point that only FAILed is run again once no point is never-run, before a point a RUNNING
+// trial holds or a done one: it ranked as done, so a grid re-ran a running point (two at once) and
+// then done ones, and never ran the failed point again (helper audit).
+TEST_CASE("grid runs a point that only failed again", "[grid]") {
+  GridSampler grid(small_space(), Json());
+  std::vector<FrozenTrial> trials;
+  trials.push_back(hpt::test::make_trial(0, TrialState::Fail, {}, grid.point(4)));
+  trials.push_back(hpt::test::make_trial(1, TrialState::Running, {}, grid.point(0)));
+  for (size_t id : {1, 2, 3, 5}) {
+    trials.push_back(
+        hpt::test::make_trial(static_cast<int>(id + 1), TrialState::Complete, 0.0, grid.point(id)));
+  }
+  for (int number = 7; number < 13; ++number) {  // Whatever the rotation's start.
+    CHECK(grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, number}) ==
+          grid.point(4));
+  }
+  // Never-run points come first.
+  trials.erase(trials.begin() + 3);  // Point 2's trial.
+  CHECK(grid.sample(small_space(), SampleContext{Direction::Minimize, &trials, 10}) ==
+        grid.point(2));
 }
 
 // The grid is exhausted once every point is held by a COMPLETE, PRUNED or RUNNING trial: not

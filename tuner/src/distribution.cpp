@@ -316,15 +316,31 @@ double to_internal(const Distribution& d, const Json& v) {
                    if (!v.is_number() || v.is_boolean()) {
                      throw std::invalid_argument("expected a number, got " + v.dump());
                    }
-                   return v.get<double>();
+                   const double x = v.get<double>();
+                   if (!std::isfinite(x)) {  // Optuna fails such a trial; JSON has no NaN.
+                     throw std::invalid_argument(
+                         fmt::format("expected a finite number, got {}", x));
+                   }
+                   return x;
                  },
                  [&](const IntDistribution&) -> double {
                    if (!v.is_number() || v.is_boolean()) {
                      throw std::invalid_argument("expected an integer, got " + v.dump());
                    }
-                   double x = v.get<double>();
-                   if (x != std::floor(x)) {
-                     throw std::invalid_argument("expected an integer, got " + v.dump());
+                   const double x = v.get<double>();
+                   if (x != std::floor(x) || !std::isfinite(x)) {
+                     throw std::invalid_argument(fmt::format("expected an integer, got {}", x));
+                   }
+                   const bool beyond =  // Past hpt's int bounds, where a double rounds.
+                       v.is_number_unsigned()  ? v.get<uint64_t>() > (uint64_t{1} << 53)
+                       : v.is_number_integer() ? v.get<int64_t>() < -(int64_t{1} << 53) ||
+                                                     v.get<int64_t>() > (int64_t{1} << 53)
+                                               : std::abs(x) > 0x1p53;
+                   if (beyond) {
+                     throw std::invalid_argument(
+                         fmt::format("{} is beyond ±2^53, where a double cannot hold every "
+                                     "integer",
+                                     v.dump()));
                    }
                    return x;
                  },

@@ -203,23 +203,24 @@ bool GridSampler::exhausted(const std::vector<FrozenTrial>& trials) const {
 
 std::map<std::string, double> GridSampler::sample(const SearchSpace& /*space*/,
                                                   const SampleContext& ctx) {
-  // 0 free, 1 held by a RUNNING trial, 2 held by a finished trial.
+  // Each point's use, the least first: 0 never run, 1 only FAILed (run again, after the
+  // points never run), 2 RUNNING, 3 COMPLETE or PRUNED (done, as exhausted() counts it).
   std::vector<unsigned char> held(m_size, 0);
   if (ctx.trials) {
     for (const FrozenTrial& t : *ctx.trials) {
-      if (t.number == ctx.trial_number ||
-          (t.state != TrialState::Running && !is_finished(t.state))) {
-        continue;
-      }
-      const size_t id = id_of(t);
+      const unsigned char use = t.state == TrialState::Fail      ? 1
+                                : t.state == TrialState::Running ? 2
+                                : is_finished(t.state)           ? 3
+                                                                 : 0;
+      const size_t id = t.number == ctx.trial_number || use == 0 ? m_size : id_of(t);
       if (id < m_size) {
-        held[id] = std::max<unsigned char>(held[id], is_finished(t.state) ? 2 : 1);
+        held[id] = std::max(held[id], use);
       }
     }
   }
   const size_t start = static_cast<size_t>(std::max(ctx.trial_number, 0)) % m_size;
   const size_t chosen = [&] {
-    for (unsigned char limit : {0, 1, 2}) {
+    for (unsigned char limit : {0, 1, 2, 3}) {
       for (size_t k = 0; k < m_size; ++k) {
         if (held[(start + k) % m_size] <= limit) {
           return (start + k) % m_size;
