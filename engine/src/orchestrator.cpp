@@ -1171,11 +1171,13 @@ void Orchestrator::stop_all(bool immediately) {
   // still ended, then the first failure is thrown.
   std::exception_ptr failure;
   for (auto& r : m_running) {
-    while (!m_workers.finished(r->worker) && m_workers.now() < deadline && !stop_now()) {
-      m_workers.read_lines(r->worker);  // Drained so that it can exit; stderr is logged.
-      m_workers.wait(milliseconds(20));
-    }
     try {
+      while (!m_workers.finished(r->worker) && m_workers.now() < deadline && !stop_now()) {
+        for (const auto& line : m_workers.read_lines(r->worker)) {  // Drained so it can exit.
+          handle_line(*r, line);  // A final value printed as it stops is kept.
+        }
+        m_workers.wait(milliseconds(20));
+      }
       if (r->final || r->pruned || !r->stop_reason.empty()) {
         const WorkerResult result = m_workers.reap(r->worker);
         if (r->final && r->stop_reason.empty() &&
@@ -1409,13 +1411,15 @@ void Orchestrator::service_workers() {
   }
   m_workers.wait(wait);
   for (auto& r : m_running) {
+    // Every line read is handled, after a stop signal too (a read is bounded): a final value
+    // among them keeps its trial COMPLETE.
     for (const auto& line : m_workers.read_lines(r->worker)) {
-      if (g_stop_signals > 0) {
-        break;  // Stop promptly, however many lines are waiting.
-      }
       handle_line(*r, line);
     }
     store_steps(*r);
+  }
+  if (g_stop_signals > 0) {
+    return;  // stop_all ends them: one killed by the same signal (SLURM's) is handed back.
   }
   for (auto it = m_running.begin(); it != m_running.end();) {
     if (m_workers.finished((*it)->worker)) {

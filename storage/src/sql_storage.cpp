@@ -240,10 +240,13 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
       m_db->rollback();
       throw;
     } catch (const std::exception& e) {
+      // Read before the rollback, which resets the system error (EFBIG: the file-size limit).
+      const std::string described = m_db->describe(e);
+      const bool everywhere = m_db->refuses_all_writes(e);
       m_db->rollback();
       auto retry = m_db->retry(e, attempt);
       if (!retry || stop_now()) {  // The user asked to stop now: no more waiting.
-        fail(std::string("cannot ") + what + ": " + m_db->describe(e), m_db->refuses_all_writes(e));
+        fail(std::string("cannot ") + what + ": " + described, everywhere);
       }
       if (retry->connection_lost) {
         const auto now = std::chrono::steady_clock::now();
@@ -254,14 +257,14 @@ void SqlStorage::transact(const char* what, bool write, const Body& body) {
           // Every later call would wait as long again: the whole database is gone.
           fail(fmt::format("cannot {}: lost the connection to the database ({}) and could not "
                            "reconnect within {} s",
-                           what, m_db->describe(e), m_outage_wait.count()),
+                           what, described, m_outage_wait.count()),
                /*database_wide=*/true);
         }
         if (!noted && m_outage_note && attempt >= 2) {
           noted = true;
           m_outage_note(fmt::format("lost the connection to the database ({}); waiting up to {} "
                                     "s for it (Ctrl-C stops)",
-                                    m_db->describe(e), m_outage_wait.count()),
+                                    described, m_outage_wait.count()),
                         std::chrono::steady_clock::duration::zero());
         }
       }

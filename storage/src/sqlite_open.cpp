@@ -1,6 +1,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -257,6 +258,15 @@ std::string describe_sqlite_error(const SQLite::Exception& e, const SQLite::Data
       case EFBIG:
         return std::string("a file reached this process's file-size limit (ulimit -f) (") +
                e.what() + ")";
+    }
+    // A write refused past the file-size limit leaves SQLite no system error to tell.
+    rlimit limit{};
+    if (e.getExtendedErrorCode() == SQLITE_IOERR_WRITE && ::getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
+        limit.rlim_cur != RLIM_INFINITY) {
+      return fmt::format(
+          "a write failed: a file may have reached this process's file-size limit (ulimit -f: "
+          "{} bytes) ({})",
+          static_cast<uint64_t>(limit.rlim_cur), e.what());
     }
   }
   return describe_sqlite_error(e);

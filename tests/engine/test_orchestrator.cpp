@@ -993,6 +993,33 @@ TEST_CASE("orchestrator (scripted): interrupt keeps a final value that came",
   CHECK(trials[1].state == TrialState::Waiting);
 }
 
+// A stop signal arriving as workers end (SLURM's time limit sends SIGTERM to hpt and to every
+// worker): a final value already read keeps its trial COMPLETE, and a worker ended by the same
+// signal is handed back as WAITING. The lines read were dropped at the signal and the exited
+// workers then finished as FAIL ("exited without printing a final value", "killed by signal
+// 15"), never run again (helper audit).
+TEST_CASE("orchestrator (scripted): a stop signal as workers end keeps results and hands back",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    WorkerScript w;
+    if (trial_number(s) == 0) {
+      w.lines = {{milliseconds(1000), "{\"value\": 0.5}"}};
+    } else {
+      w.exit_at = milliseconds(1000);
+      w.exit_problem = "killed by signal 15 (SIGTERM)";
+    }
+    return w;
+  });
+  set.interrupt_at(FakeWorkerSet::TimePoint{} + milliseconds(1000), SIGTERM);
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 2"), 4, set) == k_exit_interrupted);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].state == TrialState::Complete);
+  CHECK(trials[0].value == 0.5);
+  CHECK(trials[1].state == TrialState::Waiting);
+}
+
 // Ctrl-C while workers whose result was decided are still exiting (one timed out, one broke
 // the protocol; both ignore SIGTERM): each keeps its FAIL and reason, not handed back as
 // WAITING to run again from step 0.
