@@ -363,6 +363,42 @@ TEST_CASE("non-finite features stop the run", "[training][nan]") {
   }
 }
 
+// A head too large for memory with its gradients and Adam's state is refused in one line
+// naming the key, before it is made (eight blocks of 16384 units took 34 GB: the allocator's
+// error, or the kernel's kill without a word).
+TEST_CASE("a head too large for memory is refused by its key", "[training]") {
+  const std::string data = hpt::test::make_synthetic_idx("huge-head");
+  torch::jit::Module m("Mean");
+  m.define("def forward(self, x):\n  return x.float().mean([2, 3])\n");
+  const std::string path = data + "/mean.pt";
+  m.save(path);
+  ExperimentConfig c = tiny_experiment(data, path);
+  c.intermediate_ff_block_units = std::vector<int64_t>(40, 16384);  // More than any machine has.
+  c.origins["intermediate_ff_block_units"] = "exp.yaml:4: intermediate_ff_block_units";
+  CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
+                    Catch::StartsWith("exp.yaml:4: intermediate_ff_block_units: a head of 1.05e+10 "
+                                      "parameters") &&
+                        Catch::Contains("takes 167.5 GB with its gradients and Adam's state, more "
+                                        "than"));
+}
+
+// Finite features too large for float32's sums of squares (1e20) stop the run the same way:
+// every embedding became 0, each pair "same", AUC 0.5 and exit 0.
+TEST_CASE("features too large for float32 stop the run", "[training][nan]") {
+  const std::string data = hpt::test::make_synthetic_idx("huge-features");
+  torch::jit::Module m("Huge");
+  m.define("def forward(self, x):\n  return x.float().mean([2, 3]) * 1e20 + 1e20\n");
+  const std::string path = data + "/huge.pt";
+  m.save(path);
+  ExperimentConfig c = tiny_experiment(data, path);
+  c.origins["feature_extractor"] = "exp.yaml:2: feature_extractor";
+  CHECK_THROWS_WITH(run_experiment(c, RunOptions()),
+                    Catch::StartsWith("exp.yaml:2: feature_extractor: the TorchScript module " +
+                                      path + " gives features as large as ") &&
+                        Catch::Contains("for the train split, past what float32 arithmetic "
+                                        "squares without overflow"));
+}
+
 // An extractor that passes the probe (2 images) but breaks its contract on a later, larger
 // batch is named like one refused at load: by its key, on one line.
 TEST_CASE("an extractor going bad on a later batch is named by its key",

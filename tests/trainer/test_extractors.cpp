@@ -217,10 +217,54 @@ TEST_CASE("feature cache entries changed in place are rebuilt", "[cache]") {
   const auto second = cached_features(ds, ex, &hit, again);
   CHECK_FALSE(hit);
   CHECK(torch::equal(first[0], second[0]));
-  CHECK_THAT(again.str(), Catch::Contains("warning: unreadable cache file " + root + "/features/") &&
-                              Catch::Contains("checksum mismatch"));
+  CHECK_THAT(again.str(),
+             Catch::Contains("warning: unreadable cache file " + root + "/features/") &&
+                 Catch::Contains("checksum mismatch"));
   cached_features(ds, ex, &hit, again);
   CHECK(hit);
+}
+
+// A pretrained CNN's cache entry changed in place (its size kept) fails its checksum: a warning
+// naming the file, and it is pretrained again. It was used without a word, and the model saved
+// with its metrics was the changed one (helper audit).
+TEST_CASE("built-in CNN cache entries changed in place are rebuilt", "[cache][pretrain]") {
+  const std::string root = fresh_cache("cnn-flipped");
+  Dataset ds;
+  ds.class_names = {"a", "b", "c"};
+  ds.train = stripe_set(60, 1);
+  ds.val = stripe_set(4, 2);
+  ds.test = stripe_set(6, 3);
+  ds.fingerprint = "stripes-flipped";
+  ExperimentConfig config;
+  config.pretrain_epochs = 1;
+  config.builtin_cnn_width = 4;
+  std::ostringstream log;
+  FeatureExtractor first = builtin_extractor(ds, config, log);
+  const torch::Tensor weight = first.parameters().front().detach().to(torch::kCPU).contiguous();
+  const std::string values(static_cast<const char*>(weight.data_ptr()), 16);
+  int flipped = 0;
+  for (const auto& entry : fs::directory_iterator(root + "/cnn")) {
+    if (entry.path().extension() != ".pt") {
+      continue;
+    }
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(file)), {});
+    const size_t at = bytes.find(values);
+    REQUIRE(at != std::string::npos);
+    file.seekp(static_cast<std::streamoff>(at + 3));
+    file.put(static_cast<char>(bytes[at + 3] ^ 0x40));  // The first weight's exponent.
+    ++flipped;
+  }
+  REQUIRE(flipped == 1);
+  std::ostringstream again;
+  FeatureExtractor second = builtin_extractor(ds, config, again);
+  CHECK_THAT(again.str(), Catch::Contains("warning: unreadable cache file " + root + "/cnn/") &&
+                              Catch::Contains("checksum mismatch") &&
+                              Catch::Contains("pretrain epoch 1/1"));
+  CHECK(torch::equal(second.extract(ds.test.images), first.extract(ds.test.images)));
+  std::ostringstream third;
+  builtin_extractor(ds, config, third);
+  CHECK_THAT(third.str(), Catch::Contains("built-in CNN: cached"));
 }
 
 // A frozen TorchScript extractor's features are cached under a key that follows the file:

@@ -444,6 +444,7 @@ TEST_CASE("the probe refuses extractors whose features depend on the batch",
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"squeeze", "return x.mean([2, 3]).squeeze()"},
       {"rowmix", "f = x.mean([2, 3])\n  return f - f.mean(0, True)"},
+      {"minusfirst", "f = x.mean([2, 3])\n  return f - f[:1]"},  // Row 0 alone passes.
       {"noisy", "return x.mean([2, 3]) + torch.rand([x.size(0), 1])"},
   };
   const std::map<std::string, std::string> problems = {
@@ -453,6 +454,7 @@ TEST_CASE("the probe refuses extractors whose features depend on the batch",
       {"rowmix",
        "its output for one image differs from the same image in a batch of two: the module "
        "mixes the rows of a batch (a BatchNorm in training mode? export it after .eval())"},
+      {"minusfirst", "mixes the rows of a batch"},
       {"noisy", "its output for the same image differs from run to run"},
   };
   for (const auto& [name, body] : bad) {

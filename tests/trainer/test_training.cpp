@@ -97,6 +97,29 @@ TEST_CASE("head training learns separable features", "[training]") {
   }
 }
 
+// Training that diverges (a NaN reaches the embeddings: here in the inputs, as from a broken
+// extractor or a learning rate too large) stops in its first epoch with one line, and no
+// epoch is reported: it trained on to the end with loss 0.0000 and AUC 0.5 each epoch (no
+// hinge of NaN is positive), and a study's pruner pruned it as merely poor.
+TEST_CASE("training that diverges stops in that epoch", "[training]") {
+  auto train = blobs(30, 4);
+  train.inputs[3][0] = std::nan("");
+  auto val = blobs(15, 5);
+  torch::manual_seed(6);
+  EmbeddingHead head(EmbeddingHeadOptions(6, 4).units({16}));
+  LoopOptions o;
+  o.epochs = 3;
+  o.classes_per_batch = 3;
+  o.images_per_class = 10;
+  o.steps_per_epoch = 4;
+  int reported = 0;
+  CHECK_THROWS_WITH(
+      train_embedding(head, nullptr, train, val, o, [&](const EpochReport&) { ++reported; }),
+      "training diverged in epoch 1: the trained weights are not finite (NaN or inf); a lower "
+      "learning_rate, or an extractor that gives finite features, may help");
+  CHECK(reported == 0);
+}
+
 // bf16 autocast trains on the CPU (the loss runs in fp32) and still separates the blobs.
 TEST_CASE("bf16 training on the CPU", "[training][precision]") {
   auto train = blobs(30, 4);

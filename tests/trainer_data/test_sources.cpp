@@ -394,6 +394,24 @@ TEST_CASE("tiny-imagenet layout", "[sources][tiny]") {
   }
 }
 
+// One file under a train and a val name (a hard link): of two classes it is refused, of one
+// class said (a validation image that is a training one), as a folder dataset does; Tiny
+// ImageNet took both without a word.
+TEST_CASE("tiny-imagenet refuses one file in two classes", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  const std::filesystem::path val0 = dir.path() / "val" / "images" / "val_0.JPEG";  // Class 0.
+  std::filesystem::remove(val0);
+  std::filesystem::create_hard_link(dir.path() / "train" / "n01" / "images" / "n01_1.JPEG", val0);
+  const Dataset same_class = load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""});
+  CHECK_THAT(fmt::format("{}", fmt::join(same_class.notes, "\n")),
+             Catch::Contains("1 image names are links to another image of their class"));
+  std::filesystem::remove(val0);
+  std::filesystem::create_hard_link(dir.path() / "train" / "n02" / "images" / "n02_1.JPEG", val0);
+  CHECK_THROWS_WITH(load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""}),
+                    Catch::Contains("are one file (a link): it would be an image of two classes"));
+}
+
 // Copies of Tiny ImageNet that sorted val/ into class folders (no val_annotations.txt) or
 // dropped words.txt load too: the labels come from the folders, the names are the wnids.
 TEST_CASE("tiny-imagenet with val class folders and no words.txt", "[sources][tiny]") {

@@ -180,17 +180,56 @@ void require_finite(const torch::Tensor& values, const std::string& what, const 
 
 constexpr const char* k_embeddings = "trained model's embeddings";
 
+// Refuses a head that would not fit in memory_bytes (0: usable_memory_bytes()) with its
+// gradients and Adam's two moments, 4 float32 a parameter: eight blocks of 16384 units took
+// 34 GB, and LibTorch's allocator (or the kernel, without a word) ended the run.
+void require_head_fits(const ExperimentConfig& config, int64_t feature_dim,
+                       uint64_t memory_bytes = 0) {
+  double parameters = 0;
+  double in = static_cast<double>(feature_dim);
+  for (const int64_t units : config.intermediate_ff_block_units) {
+    parameters += in * static_cast<double>(units) + 3.0 * static_cast<double>(units);
+    in = static_cast<double>(units);  // Weight and bias, BatchNorm's scale and shift.
+  }
+  parameters += (in + 1) * static_cast<double>(config.embedding_dim);
+  const double bytes = parameters * 4 * sizeof(float);
+  const uint64_t memory = memory_bytes == 0 ? usable_memory_bytes() : memory_bytes;
+  if (bytes > static_cast<double>(memory)) {
+    throw ConfigError(fmt::format(
+        "{}: a head of {:.3g} parameters ({} features in, blocks [{}], embedding_dim {}) takes "
+        "{:.1f} GB with its gradients and Adam's state, more than {}; use fewer or narrower "
+        "blocks",
+        origin_of(config, "intermediate_ff_block_units"), parameters, feature_dim,
+        fmt::join(config.intermediate_ff_block_units, ", "), config.embedding_dim, bytes / 1e9,
+        memory_text(memory)));
+  }
+}
+
 // Stops the run when the extractor's features of a split hold NaN or inf, naming the extractor
 // (a user's TorchScript module by its feature_extractor key: its forward() is at fault).
 void require_finite_features(const torch::Tensor& features, const ExperimentConfig& config,
                              const FeatureExtractor& extractor, const char* split) {
   if (extractor.is_builtin()) {
     require_finite(features, "built-in CNN's features", split);
-  } else if (!torch::isfinite(features).all().item<bool>()) {
+    return;
+  }
+  if (!torch::isfinite(features).all().item<bool>()) {
     throw std::runtime_error(fmt::format(
         "{}: the features the TorchScript module {} gives for the {} split are not finite (NaN "
         "or inf): its forward() is broken for these images; no metrics reported",
         origin_of(config, "feature_extractor"), extractor.script_path(), split));
+  }
+  // Past this, float32 sums of squares (norms, BatchNorm's variance) overflow: every
+  // embedding became 0 and each pair "same", with AUC 0.5 and exit 0.
+  constexpr double k_largest_feature = 1e15;
+  if (const double largest = features.numel() == 0 ? 0 : features.abs().max().item<double>();
+      largest > k_largest_feature) {
+    throw std::runtime_error(fmt::format(
+        "{}: the TorchScript module {} gives features as large as {:.3g} for the {} split, past "
+        "what float32 arithmetic squares without overflow (about {:.0e}); scale its output down "
+        "(divide it, or normalise it)",
+        origin_of(config, "feature_extractor"), extractor.script_path(), largest, split,
+        k_largest_feature));
   }
 }
 
@@ -402,6 +441,7 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
 
   // The head's initialisation comes from LibTorch's process-wide generator (one trial per
   // worker process); batches and augmentation use their own seeded generators.
+  require_head_fits(config, extractor.feature_dim());
   torch::manual_seed(seed_for(options.run_seed, "init"));
   EmbeddingHead head(EmbeddingHeadOptions(extractor.feature_dim(), config.embedding_dim)
                          .units(config.intermediate_ff_block_units)

@@ -130,6 +130,31 @@ BuiltinCnn pretrain_cnn(const Dataset& dataset, const ExperimentConfig& config,
   return cnn;
 }
 
+// The Adler-32 (the decoded-image cache's checksum) of the bytes of CPU tensors, in order, as
+// a one-element int64 tensor: saved after the features and checked when they are read, since
+// torch::load takes flipped bytes in tensor data without a word.
+torch::Tensor features_checksum(const std::vector<torch::Tensor>& tensors) {
+  uLong sum = adler32(0, nullptr, 0);
+  for (const auto& t : tensors) {
+    const torch::Tensor c = t.contiguous();
+    sum = adler32_z(sum, static_cast<const Bytef*>(c.data_ptr()), c.nbytes());
+  }
+  return torch::tensor({static_cast<int64_t>(sum)}, torch::kInt64);
+}
+
+// features_checksum of a module's parameters and buffers, in order: saved with a cached CNN
+// and checked when it is read (torch::load takes changed weights without a word).
+torch::Tensor weights_checksum(torch::nn::Module& module) {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& t : module.parameters()) {
+    tensors.push_back(t.detach().to(torch::kCPU));
+  }
+  for (const auto& t : module.buffers()) {
+    tensors.push_back(t.detach().to(torch::kCPU));
+  }
+  return features_checksum(tensors);
+}
+
 }  // namespace
 
 FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfig& config,
@@ -144,36 +169,35 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
     spec.size = train.images.size(1);  // New images (hpt match/embed) get the training size.
   }
   const std::string key = digest(
-      fmt::format("builtin-cnn-v4|{}|c{}|w{}|e{}|s{}{}", dataset.fingerprint, options.in_channels(),
+      fmt::format("builtin-cnn-v5|{}|c{}|w{}|e{}|s{}{}", dataset.fingerprint, options.in_channels(),
                   options.width(), config.pretrain_epochs, config.seed,
                   options.members() > 1 ? fmt::format("|m{}", options.members()) : std::string()));
   const std::string path = cache_root() + "/cnn/" + key + ".pt";
   BuiltinCnn cnn(options);
   const bool hit = ensure_cached(
       path, [&] { cnn = pretrain_cnn(dataset, config, options, spec, device, log); },
-      [&](std::ostream& out) { torch::save(cnn, out); },
-      [&](const std::string& file) { load_weights(*cnn, file); }, log);
+      [&](std::ostream& out) {  // v5: the weights and their weights_checksum.
+        torch::serialize::OutputArchive archive;
+        cnn->save(archive);
+        archive.write("hpt_checksum", weights_checksum(*cnn));
+        archive.save_to(out);
+      },
+      [&](const std::string& file) {
+        load_weights(*cnn, file);
+        torch::serialize::InputArchive archive;
+        archive.load_from(file);
+        torch::Tensor stored;
+        if (!archive.try_read("hpt_checksum", stored) ||
+            !torch::equal(stored, weights_checksum(*cnn))) {
+          throw std::runtime_error("checksum mismatch: the weights were changed on disk");
+        }
+      },
+      log);
   log << fmt::format("built-in CNN: {} ({})\n", hit ? "cached" : "pretrained and cached", path);
   FeatureExtractor extractor(cnn, spec, "builtin-cnn:" + key);
   extractor.to(device);
   return extractor;
 }
-
-namespace {
-
-// The Adler-32 (the decoded-image cache's checksum) of the bytes of CPU tensors, in order, as
-// a one-element int64 tensor: saved after the features and checked when they are read, since
-// torch::load takes flipped bytes in tensor data without a word.
-torch::Tensor features_checksum(const std::vector<torch::Tensor>& tensors) {
-  uLong sum = adler32(0, nullptr, 0);
-  for (const auto& t : tensors) {
-    const torch::Tensor c = t.contiguous();
-    sum = adler32_z(sum, static_cast<const Bytef*>(c.data_ptr()), c.nbytes());
-  }
-  return torch::tensor({static_cast<int64_t>(sum)}, torch::kInt64);
-}
-
-}  // namespace
 
 std::string frozen_features_problem(int64_t images, int64_t features, uint64_t memory_bytes) {
   const double bytes = static_cast<double>(images) * static_cast<double>(features) * 4.0;

@@ -544,9 +544,9 @@ int64_t FeatureExtractor::probe() {
                               probe_name(), m_spec.channels, m_spec.channels == 1 ? "" : "s",
                               m_channels_guess));
   }
-  const auto alone = [&] {
+  const auto alone = [&](int64_t row) {
     try {
-      return forward(x.slice(0, 0, 1));
+      return forward(x.slice(0, row, row + 1));
     } catch (const std::runtime_error& e) {
       throw fail(e,
                  "on one image: hpt match and embed run it one image at a time, where "
@@ -554,7 +554,7 @@ int64_t FeatureExtractor::probe() {
                  "dimension?");
     }
   };
-  const torch::Tensor one = alone();
+  const torch::Tensor one = alone(0);
   if (one.size(1) != pair.size(1)) {
     throw std::runtime_error(fmt::format(
         "{}: it gives {} features for one image but {} for each of two (hpt match and embed run "
@@ -562,8 +562,10 @@ int64_t FeatureExtractor::probe() {
         label(), one.size(1), pair.size(1)));
   }
   // NaN features are the finite-feature checks' to name, with the split they come from.
-  if (torch::isfinite(pair).all().item<bool>() && !same_features(one[0], pair[0])) {
-    const bool random = !same_features(alone()[0], one[0]);
+  // Both rows: a module giving row i minus row 0 passes row 0 alone.
+  if (torch::isfinite(pair).all().item<bool>() &&
+      (!same_features(one[0], pair[0]) || !same_features(alone(1)[0], pair[1]))) {
+    const bool random = !same_features(alone(0)[0], one[0]);
     throw std::runtime_error(fmt::format(
         "{}: {} export it after .eval()); hpt match and embed could not reproduce the features "
         "it trains on",

@@ -1,8 +1,11 @@
 #include "hpt/trainer/training.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "hpt/trainer/augment.hpp"
@@ -214,6 +217,18 @@ class Optimisation {
     return (loss_sum.item<double>() + fused_loss_sum) / static_cast<double>(m_steps);
   }
 
+  // Whether every trained parameter is finite: a NaN in the embeddings reads as a loss of 0
+  // (no hinge is positive), but its gradients reach the weights in the first step.
+  bool parameters_finite() const {
+    torch::NoGradGuard no_grad;
+    for (const auto& p : m_flat.defined() ? std::vector<torch::Tensor>{m_flat} : m_params) {
+      if (!torch::isfinite(p).all().item<bool>()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   void release() {
     if (m_flat.defined()) {
       torch::NoGradGuard no_grad;
@@ -307,6 +322,14 @@ LoopResult train_embedding(EmbeddingHead& head, FeatureExtractor* extractor, con
     EpochReport report;
     report.epoch = epoch;
     report.train_loss = optimisation.run_epoch(epoch);
+    if (!std::isfinite(report.train_loss) || !optimisation.parameters_finite()) {
+      // Said now, and the trial fails: it trained on to the end, reporting AUC 0.5 each epoch
+      // (a study's pruner then pruned it as merely poor).
+      throw std::runtime_error(fmt::format(
+          "training diverged in epoch {}: the {} not finite (NaN or inf); a lower "
+          "learning_rate, or an extractor that gives finite features, may help",
+          epoch, std::isfinite(report.train_loss) ? "trained weights are" : "training loss is"));
+    }
     report.val_auc = score();
     report.seconds = seconds_since(t0);
     result.history.push_back(report);

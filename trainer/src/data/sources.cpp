@@ -482,6 +482,8 @@ std::vector<std::string> tiny_left_out_notes(const fs::path& root, const TinyCla
   return notes;
 }
 
+std::string same_file_problem(const PoolSource& pool, const std::vector<std::string>& classes);
+
 DatasetSources list_tiny_imagenet(const fs::path& root) {
   require_dir(root, "Tiny ImageNet folder");
   const TinyClasses classes = read_tiny_classes(root);
@@ -495,6 +497,14 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
     sources.all_files.push_back(annotations.string());
   }
   sources.notes = tiny_left_out_notes(root, classes, val);
+  // One file under two names, across train and val too (a validation image that is a training
+  // one), as in a folder dataset.
+  PoolSource both = train;
+  both.files.insert(both.files.end(), val.files.begin(), val.files.end());
+  both.labels.insert(both.labels.end(), val.labels.begin(), val.labels.end());
+  if (const std::string note = same_file_problem(both, sources.class_names); !note.empty()) {
+    sources.notes.push_back(note);
+  }
   sources.pools = {train, val};
   for (const auto& pool : sources.pools) {
     sources.all_files.insert(sources.all_files.end(), pool.files.begin(), pool.files.end());
