@@ -382,6 +382,23 @@ TEST_CASE("a head too large for memory is refused by its key", "[training]") {
                                         "than"));
 }
 
+// check_experiment_dataset (hpt-train check-data, before a study's first trial) probes a
+// user's TorchScript extractor too: a file that is not one is named by its key, once, instead
+// of failing every trial in turn until max_failures.
+TEST_CASE("check_experiment_dataset probes a TorchScript extractor", "[training][torchscript]") {
+  const std::string data = hpt::test::make_synthetic_idx("check-extractor");
+  std::ofstream(data + "/not_ts.pt") << "not a TorchScript archive";
+  ExperimentConfig c = tiny_experiment(data, data + "/not_ts.pt");
+  c.origins["feature_extractor"] = "HPT_FIXED: feature_extractor";
+  std::ostringstream log;
+  CHECK_THROWS_WITH(check_experiment_dataset(c, log),
+                    Catch::StartsWith("HPT_FIXED: feature_extractor: "));
+  torch::jit::Module m("Mean");
+  m.define("def forward(self, x):\n  return x.float().mean([2, 3])\n");
+  m.save(data + "/mean.pt");
+  CHECK_NOTHROW(check_experiment_dataset(tiny_experiment(data, data + "/mean.pt"), log));
+}
+
 // Finite features too large for float32's sums of squares (1e20) stop the run the same way:
 // every embedding became 0, each pair "same", AUC 0.5 and exit 0.
 TEST_CASE("features too large for float32 stop the run", "[training][nan]") {

@@ -187,7 +187,8 @@ void add_trainer_commands(CLI::App& app) {
     auto* sub = app.add_subcommand(
         "check-data",
         "Load, split and check the dataset HPT_FIXED names, as a trial would, filling the image "
-        "cache (hpt runs it once before a study's first trial)");
+        "cache, and probe its TorchScript feature_extractor (hpt runs it once before a study's "
+        "first trial)");
     sub->callback([] {
       // As a trial's settings (run_worker's merge); the dataset's come from HPT_FIXED alone.
       const nlohmann::json merged =

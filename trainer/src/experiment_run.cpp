@@ -361,7 +361,10 @@ void save_outputs(const std::string& dir, const std::string& shared_dir, Embeddi
 
 void check_experiment_dataset(const ExperimentConfig& config, std::ostream& log) {
   ExperimentResult result;
-  load_experiment_dataset(config, result, log);
+  const Dataset dataset = load_experiment_dataset(config, result, log);
+  if (config.feature_extractor != "builtin-cnn") {  // Every trial failed on a broken module.
+    make_extractor(config, dataset, torch::kCPU, result, log);
+  }
 }
 
 namespace {

@@ -65,7 +65,9 @@ ExperimentResult run_experiment(const ExperimentConfig& config, const RunOptions
 
 // What run_experiment does with the dataset before any model: it is loaded (into the image
 // cache, so a run after it decodes nothing again), split and checked; the summary goes to log.
-// Throws what run_experiment throws for it, naming the setting (config.origins).
+// A user's TorchScript feature_extractor is loaded and probed too, on the CPU (the built-in CNN
+// is not pretrained). Throws what run_experiment throws for them, naming the setting
+// (config.origins).
 void check_experiment_dataset(const ExperimentConfig& config, std::ostream& log);
 
 // metrics.json content of a result.
