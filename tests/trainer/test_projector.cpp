@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
+#include "hpt/trainer/image_io.hpp"
 #include "hpt/trainer/projector.hpp"
 #include "support/temp_dir.hpp"
 
@@ -51,6 +52,26 @@ TEST_CASE("projector export files", "[projector]") {
   CHECK(fs::file_size(dir.file("sprite.png")) > 8);
   CHECK_THAT(read(dir.file("projector_config.pbtxt")), Catch::Contains("single_image_dim: 4"));
   CHECK_THAT(read(dir.file("projector_config.json")), Catch::Contains("\"tensorShape\""));
+}
+
+// The sprite's thumbnails are made a chunk at a time (here two chunks of 300 x 300 images):
+// each lands in its own cell, as made all at once (which took some 20 times the test images'
+// memory, and failed a run after its training).
+TEST_CASE("projector sprite built in chunks puts each thumbnail in its cell", "[projector]") {
+  hpt::test::TempDir dir("projector");
+  const int64_t n = 100;
+  const auto images =
+      torch::arange(n, torch::kUInt8).view({n, 1, 1, 1}).expand({n, 300, 300, 1}).contiguous();
+  write_projector(dir.path().string(), torch::randn({n, 2}), torch::zeros({n}, torch::kInt64),
+                  {"a"}, images, n);
+  const auto sprite = hpt::trainer::decode_image(dir.file("sprite.png"));
+  REQUIRE(sprite.width == 3000);  // 10 x 10 cells of 300 px.
+  REQUIRE(sprite.channels == 3);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t x = (i % 10) * 300 + 150;
+    const int64_t y = (i / 10) * 300 + 150;
+    CHECK(static_cast<int>(sprite.pixels[static_cast<size_t>((y * 3000 + x) * 3)]) == i);
+  }
 }
 
 // More points than max_points: the rows kept are evenly spaced, so a split stored class by

@@ -72,21 +72,28 @@ int64_t write_projector(const std::string& dir, const torch::Tensor& embeddings,
   const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
   const int64_t side =
       std::max<int64_t>(1, std::min<int64_t>(images.size(1), 8192 / std::max<int64_t>(cols, 1)));
-  auto thumbs = images.index_select(0, rows).permute({0, 3, 1, 2}).to(torch::kFloat32);
-  if (thumbs.size(1) == 1) {
-    thumbs = thumbs.expand({-1, 3, -1, -1});
-  }
-  thumbs =
-      torch::nn::functional::interpolate(thumbs, torch::nn::functional::InterpolateFuncOptions()
-                                                     .size(std::vector<int64_t>{side, side})
-                                                     .mode(torch::kBilinear)
-                                                     .align_corners(false));
   auto grid = torch::full({cols * side, cols * side, 3}, 255, torch::kUInt8);
-  auto t = thumbs.clamp(0, 255).round().to(torch::kUInt8).permute({0, 2, 3, 1});
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t r = i / cols;
-    const int64_t c = i % cols;
-    grid.slice(0, r * side, (r + 1) * side).slice(1, c * side, (c + 1) * side).copy_(t[i]);
+  // Thumbnails a chunk at a time (about 64 MB of float pixels): all at once took some 20 times
+  // the test images' memory, and a run that fit its data failed here, after training.
+  const int64_t pixels = std::max<int64_t>(1, 3 * images.size(1) * images.size(2));
+  const int64_t chunk = std::max<int64_t>(1, (int64_t{64} << 20) / (4 * pixels));
+  for (int64_t first = 0; first < n; first += chunk) {
+    const auto part = rows.slice(0, first, std::min(n, first + chunk));
+    auto thumbs = images.index_select(0, part).permute({0, 3, 1, 2}).to(torch::kFloat32);
+    if (thumbs.size(1) == 1) {
+      thumbs = thumbs.expand({-1, 3, -1, -1});
+    }
+    thumbs =
+        torch::nn::functional::interpolate(thumbs, torch::nn::functional::InterpolateFuncOptions()
+                                                       .size(std::vector<int64_t>{side, side})
+                                                       .mode(torch::kBilinear)
+                                                       .align_corners(false));
+    const auto t = thumbs.clamp(0, 255).round().to(torch::kUInt8).permute({0, 2, 3, 1});
+    for (int64_t k = 0; k < t.size(0); ++k) {
+      const int64_t r = (first + k) / cols;
+      const int64_t c = (first + k) % cols;
+      grid.slice(0, r * side, (r + 1) * side).slice(1, c * side, (c + 1) * side).copy_(t[k]);
+    }
   }
   grid = grid.contiguous();
   const int width = static_cast<int>(cols * side);
