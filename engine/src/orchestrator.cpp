@@ -1537,9 +1537,13 @@ int run_guarded(Orchestrator& o, std::ostream& out) {
       }
       throw;
     }
-    out << "\nhpt: interrupted while waiting for the database (locked by another process, or "
-           "unreachable); run the same command again to resume the study (its running trials "
-           "are run again)\n";
+    // What the database said (locked by another process, unreachable, a full disk): a full
+    // disk was blamed on a lock.
+    out << terminal_text(fmt::format("\nhpt: interrupted, and the database was not written ({}); "
+                                     "run the same command again to resume the study (its "
+                                     "running trials are run again)",
+                                     e.what()))
+        << "\n";
     return k_exit_interrupted;
   }
 }

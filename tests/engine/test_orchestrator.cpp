@@ -1285,6 +1285,28 @@ TEST_CASE("orchestrator (scripted): a study deleted on a full disk is still save
   }
 }
 
+// Ctrl-C on a database that refuses writes (a full disk): the trials cannot be handed back, and
+// the message says what the database said (it blamed a lock or an unreachable server).
+TEST_CASE("orchestrator (scripted): an interrupt on a full disk says so",
+          "[orchestrator][scripted]") {
+  FaultyStudy f;
+  FakeWorkerSet set([&](const WorkerSpec& s) {
+    if (trial_number(s) == 1) {
+      f.faulty.refuse_writes_to("trials");
+    }
+    return hpt::test::reports_steps({3.0, 2.0, 1.0});
+  });
+  set.interrupt_at(FakeWorkerSet::TimePoint{} + milliseconds(1500));
+  RunOptions o;
+  o.trials = 4;
+  std::ostringstream text;
+  StudyConfig c = f.config;
+  c.jobs = 2;
+  CHECK(run_study(c, *f.storage, o, text, set) == k_exit_interrupted);
+  CHECK_THAT(text.str(), Catch::Contains("hpt: interrupted, and the database was not written (") &&
+                             Catch::Contains("disk is full (injected)"));
+}
+
 // A database that refuses every write (a full disk on the server, a REVOKE) is no fault of the
 // trials': the run stops at once in one line, no trial is recorded FAIL for it, and the next
 // run finishes the study (13 healthy trials were recorded FAIL, then exit 3 blamed them).
