@@ -3,11 +3,14 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cmath>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "hpt/storage/sql_storage.hpp"
@@ -131,7 +134,7 @@ class SqliteDialect final : public SqlDialect {
   bool file_moved() override {
     int moved = 0;
     sqlite3_file_control(m_db.getHandle(), "main", SQLITE_FCNTL_HAS_MOVED, &moved);
-    return moved != 0;
+    return moved != 0 || shm_replaced();
   }
   // The write-ahead log is emptied first: a copy made at the old file's path must not find
   // the old file's log frames (its -wal keeps that name) when it is opened.
@@ -141,6 +144,25 @@ class SqliteDialect final : public SqlDialect {
   }
 
  private:
+  // Whether the -shm file (WAL mode's shared index, which this connection maps) was deleted or
+  // replaced since the first call that found it ("rm study.db-shm", a folk fix for "database is
+  // locked"): another process would make a fresh one, blind to this one's writes, and corrupt
+  // the database. No -shm yet (another journal mode): false.
+  bool shm_replaced() {
+    const char* db_file = sqlite3_db_filename(m_db.getHandle(), "main");
+    struct stat st {};
+    const bool there = db_file != nullptr && *db_file != '\0' &&
+                       ::stat((std::string(db_file) + "-shm").c_str(), &st) == 0;
+    if (!m_shm) {
+      if (there) {
+        m_shm.emplace(st.st_dev, st.st_ino);
+      }
+      return false;
+    }
+    return !there || st.st_dev != m_shm->first || st.st_ino != m_shm->second;
+  }
+
+  std::optional<std::pair<dev_t, ino_t>> m_shm;  // The -shm file found first.
   // Runs use on sql's prepared statement (cached; a fresh one while the cached one is busy).
   template <class Use>
   void run(const std::string& sql, const SqlParams& params, Use&& use) {

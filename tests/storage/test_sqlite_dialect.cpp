@@ -137,6 +137,14 @@ TEST_CASE("sqlite storage notices its file moved and saves a copy", "[storage][s
   std::filesystem::rename(dir.file("t.db"), path);  // Replaced: the path names another file.
   CHECK(s->file_moved());
   CHECK(other->file_moved());
+
+  // Its -shm deleted ("rm s.db-shm" for a lock): another process would map a fresh one, blind
+  // to this one's writes, and corrupt the database (a second run did, in 6 of 6 tries).
+  auto third = hpt::open_storage(dir.file("u.db"));
+  third->create_study("u", hpt::Direction::Minimize);
+  CHECK_FALSE(third->file_moved());
+  REQUIRE(std::filesystem::remove(dir.file("u.db-shm")));
+  CHECK(third->file_moved());
 }
 
 // A full disk (simulated with max_page_count) surfaces as a StorageError naming it, and
