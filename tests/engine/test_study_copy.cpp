@@ -9,6 +9,7 @@
 
 #include "hpt/engine/study_copy.hpp"
 #include "hpt/storage/attribute_names.hpp"
+#include "support/file_size_limit.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace hpt;
@@ -149,20 +150,15 @@ TEST_CASE("copy_study_to names the new file when the copy cannot be written") {
   auto from = open_storage(dir.file("from.db"));
   const int64_t id = from->create_study("s", std::vector<Direction>{Direction::Minimize});
   from->create_trial(id, trial_in(TrialState::Complete, 1.0));
-  const auto old_action = std::signal(SIGXFSZ, SIG_IGN);  // As hpt's main does: EFBIG instead.
-  rlimit old_limit{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
-  rlimit limit = old_limit;
-  limit.rlim_cur = 16384;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
   std::string error;
-  try {
-    copy_study_to(*from, *from->find_study("s"), dir.file("new.db"), "s");
-  } catch (const StorageError& e) {
-    error = e.what();
+  {
+    const hpt::test::FileSizeLimit limit(16384);  // As hpt's main: EFBIG, not SIGXFSZ.
+    try {
+      copy_study_to(*from, *from->find_study("s"), dir.file("new.db"), "s");
+    } catch (const StorageError& e) {
+      error = e.what();
+    }
   }
-  ::setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_action);
   CHECK_THAT(error, Catch::StartsWith(dir.file("new.db") + ": "));
   CHECK(error.find(".tmp") == std::string::npos);
   std::vector<std::string> names;

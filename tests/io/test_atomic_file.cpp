@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "hpt/io/atomic_file.hpp"
+#include "support/file_size_limit.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace hpt;
@@ -163,20 +164,15 @@ TEST_CASE("write_stream_atomically streams and fails once, at the end", "[io]") 
   CHECK(slurp(dir.file("big.pt")) == expected);
 
   std::ofstream(dir.file("old.pt")) << "old";
-  const auto old_action = std::signal(SIGXFSZ, SIG_IGN);  // As hpt's main does: EFBIG instead.
-  rlimit old_limit{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
-  rlimit limit = old_limit;
-  limit.rlim_cur = 100000;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
   std::string error;
-  try {
-    write_stream_atomically(dir.file("old.pt"), writer);
-  } catch (const FileError& e) {
-    error = e.what();
+  {
+    const hpt::test::FileSizeLimit limit(100000);  // As hpt's main: EFBIG, not SIGXFSZ.
+    try {
+      write_stream_atomically(dir.file("old.pt"), writer);
+    } catch (const FileError& e) {
+      error = e.what();
+    }
   }
-  ::setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_action);
   CHECK(error == dir.file("old.pt") + ": cannot write: File too large");
   CHECK(slurp(dir.file("old.pt")) == "old");
   CHECK(entries(dir.path()) == 2);

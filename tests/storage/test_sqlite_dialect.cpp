@@ -11,6 +11,7 @@
 
 #include "hpt/storage/sql_storage.hpp"
 #include "storage_conformance.hpp"
+#include "support/file_size_limit.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -191,22 +192,19 @@ TEST_CASE("sqlite storage names the file-size limit", "[storage][sqlite]") {
   auto storage = hpt::open_storage(dir.file("limit.db"));
   const int64_t study = storage->create_study("s", hpt::Direction::Minimize);
   const auto c = storage->claim_trial(study, 1, 1, nullptr);
-  const auto old_action = std::signal(SIGXFSZ, SIG_IGN);  // As hpt's main does: EFBIG instead.
-  rlimit old_limit{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
-  rlimit limit = old_limit;
-  limit.rlim_cur = static_cast<rlim_t>(std::filesystem::file_size(dir.file("limit.db-wal")) + 8192);
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
   std::string message;
-  try {
-    for (int i = 0; i < 100; ++i) {
-      storage->set_trial_user_attr(c->trial.id, "k" + std::to_string(i), std::string(3000, 'x'));
+  {
+    const hpt::test::FileSizeLimit limit(
+        static_cast<rlim_t>(std::filesystem::file_size(dir.file("limit.db-wal")) +
+                            8192));  // As hpt's main: EFBIG, not SIGXFSZ.
+    try {
+      for (int i = 0; i < 100; ++i) {
+        storage->set_trial_user_attr(c->trial.id, "k" + std::to_string(i), std::string(3000, 'x'));
+      }
+    } catch (const hpt::StorageError& e) {
+      message = e.what();
     }
-  } catch (const hpt::StorageError& e) {
-    message = e.what();
   }
-  ::setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_action);
   CHECK_THAT(message, Catch::Contains("cannot set a trial attribute: a write failed: a file may "
                                       "have reached this process's file-size limit (ulimit -f: "));
 }

@@ -14,6 +14,7 @@
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "fresh_cache.hpp"
 #include "hpt/trainer/cache.hpp"
+#include "support/file_size_limit.hpp"
 
 using namespace hpt::trainer;
 namespace fs = std::filesystem;
@@ -86,18 +87,13 @@ TEST_CASE("ensure_cached goes on without an entry it cannot write", "[cache]") {
   const std::string big(200000, 'b');
   std::string built;
   std::ostringstream log;
-  const auto old_action = std::signal(SIGXFSZ, SIG_IGN);  // As hpt-train's main does.
-  rlimit old_limit{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
-  rlimit limit = old_limit;
-  limit.rlim_cur = 100000;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
   bool hit = true;
-  CHECK_NOTHROW(
-      hit = ensure_cached(
-          path, [&] { built = big; }, [&](std::ostream& out) { out << built; }, read_data, log));
-  ::setrlimit(RLIMIT_FSIZE, &old_limit);
-  std::signal(SIGXFSZ, old_action);
+  {
+    const hpt::test::FileSizeLimit limit(100000);  // As hpt's main: EFBIG, not SIGXFSZ.
+    CHECK_NOTHROW(
+        hit = ensure_cached(
+            path, [&] { built = big; }, [&](std::ostream& out) { out << built; }, read_data, log));
+  }
   CHECK_FALSE(hit);
   CHECK(built == big);
   CHECK(log.str() == "warning: cannot cache it: " + path +
