@@ -363,15 +363,24 @@ TEST_CASE("non-finite features stop the run", "[training][nan]") {
   }
 }
 
+namespace {
+
+// Saves a TorchScript module whose features are each channel's mean at path; returns path.
+std::string mean_module(const std::string& path) {
+  torch::jit::Module m("Mean");
+  m.define("def forward(self, x):\n  return x.float().mean([2, 3])\n");
+  m.save(path);
+  return path;
+}
+
+}  // namespace
+
 // A head too large for memory with its gradients and Adam's state is refused in one line
 // naming the key, before it is made (eight blocks of 16384 units took 34 GB: the allocator's
 // error, or the kernel's kill without a word).
 TEST_CASE("a head too large for memory is refused by its key", "[training]") {
   const std::string data = hpt::test::make_synthetic_idx("huge-head");
-  torch::jit::Module m("Mean");
-  m.define("def forward(self, x):\n  return x.float().mean([2, 3])\n");
-  const std::string path = data + "/mean.pt";
-  m.save(path);
+  const std::string path = mean_module(data + "/mean.pt");
   ExperimentConfig c = tiny_experiment(data, path);
   c.intermediate_ff_block_units = std::vector<int64_t>(40, 16384);  // More than any machine has.
   c.origins["intermediate_ff_block_units"] = "exp.yaml:4: intermediate_ff_block_units";
@@ -393,10 +402,8 @@ TEST_CASE("check_experiment_dataset probes a TorchScript extractor", "[training]
   std::ostringstream log;
   CHECK_THROWS_WITH(check_experiment_dataset(c, log),
                     Catch::StartsWith("HPT_FIXED: feature_extractor: "));
-  torch::jit::Module m("Mean");
-  m.define("def forward(self, x):\n  return x.float().mean([2, 3])\n");
-  m.save(data + "/mean.pt");
-  CHECK_NOTHROW(check_experiment_dataset(tiny_experiment(data, data + "/mean.pt"), log));
+  CHECK_NOTHROW(
+      check_experiment_dataset(tiny_experiment(data, mean_module(data + "/mean.pt")), log));
 }
 
 // Finite features too large for float32's sums of squares (1e20) stop the run the same way:

@@ -60,6 +60,28 @@ double raw_auc(FeatureExtractor& extractor, const ImageSet& test) {
   return pair_roc_auc(extractor.extract(test.images), make_pairs(labels, 400, 7), true);
 }
 
+// Flips a bit of the exponent of the first float of `first_values` (its first 16 bytes) in each
+// .pt entry of folder, the entry's size kept (a damaged disk, an edit in place); returns how
+// many entries it changed.
+int flip_first_value(const std::string& folder, const torch::Tensor& first_values) {
+  const torch::Tensor t = first_values.detach().to(torch::kCPU).contiguous();
+  const std::string values(static_cast<const char*>(t.data_ptr()), 16);
+  int flipped = 0;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().extension() != ".pt") {
+      continue;
+    }
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(file)), {});
+    const size_t at = bytes.find(values);
+    REQUIRE(at != std::string::npos);
+    file.seekp(static_cast<std::streamoff>(at + 3));
+    file.put(static_cast<char>(bytes[at + 3] ^ 0x40));
+    ++flipped;
+  }
+  return flipped;
+}
+
 }  // namespace
 
 // Pretraining (CosFace classification) makes features that tell the classes apart by angle,
@@ -200,19 +222,7 @@ TEST_CASE("feature cache entries changed in place are rebuilt", "[cache]") {
   bool hit = true;
   const auto first = cached_features(ds, ex, &hit, log);
   REQUIRE_FALSE(hit);
-  const auto train = first[0].contiguous();
-  const std::string values(static_cast<const char*>(train.data_ptr()), 16);
-  for (const auto& entry : fs::directory_iterator(root + "/features")) {
-    if (entry.path().extension() != ".pt") {
-      continue;
-    }
-    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(file)), {});
-    const size_t at = bytes.find(values);
-    REQUIRE(at != std::string::npos);
-    file.seekp(static_cast<std::streamoff>(at + 3));
-    file.put(static_cast<char>(bytes[at + 3] ^ 0x40));  // The first feature's exponent.
-  }
+  REQUIRE(flip_first_value(root + "/features", first[0]) == 1);  // The first feature.
   std::ostringstream again;
   const auto second = cached_features(ds, ex, &hit, again);
   CHECK_FALSE(hit);
@@ -240,22 +250,7 @@ TEST_CASE("built-in CNN cache entries changed in place are rebuilt", "[cache][pr
   config.builtin_cnn_width = 4;
   std::ostringstream log;
   FeatureExtractor first = builtin_extractor(ds, config, log);
-  const torch::Tensor weight = first.parameters().front().detach().to(torch::kCPU).contiguous();
-  const std::string values(static_cast<const char*>(weight.data_ptr()), 16);
-  int flipped = 0;
-  for (const auto& entry : fs::directory_iterator(root + "/cnn")) {
-    if (entry.path().extension() != ".pt") {
-      continue;
-    }
-    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(file)), {});
-    const size_t at = bytes.find(values);
-    REQUIRE(at != std::string::npos);
-    file.seekp(static_cast<std::streamoff>(at + 3));
-    file.put(static_cast<char>(bytes[at + 3] ^ 0x40));  // The first weight's exponent.
-    ++flipped;
-  }
-  REQUIRE(flipped == 1);
+  REQUIRE(flip_first_value(root + "/cnn", first.parameters().front()) == 1);  // A weight.
   std::ostringstream again;
   FeatureExtractor second = builtin_extractor(ds, config, again);
   CHECK_THAT(again.str(), Catch::Contains("warning: unreadable cache file " + root + "/cnn/") &&
