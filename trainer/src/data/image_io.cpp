@@ -33,6 +33,7 @@
 #include <shared_mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "hpt/io/big_endian.hpp"
 #include "hpt/io/regular_file.hpp"
@@ -178,6 +179,50 @@ std::string png_crc_problem(const std::string& b) {
   return "";
 }
 
+// A palette PNG (colour type 3) whose PLTE holds fewer colours than its bit depth can index,
+// with its PLTE padded with black to that many (its CRC recomputed); other bytes as given.
+// stb_image read a pixel whose index is past the palette from uninitialised memory: the same
+// file decoded to other pixels from run to run ("same" and "different" in hpt match). Padded,
+// such a pixel is black every time; the other pixels are as before.
+std::string png_with_full_palette(std::string b) {
+  static constexpr char k_signature[] = "\x89PNG\r\n\x1a\n";
+  if (b.size() < 33 || b.compare(0, 8, k_signature, 8) != 0 || b.compare(12, 4, "IHDR") != 0) {
+    return b;
+  }
+  const auto byte = [&](size_t at) { return static_cast<uint8_t>(b[at]); };
+  const size_t colours = byte(24) <= 8 ? size_t{1} << byte(24) : 0;
+  if (byte(25) != 3 || colours == 0) {
+    return b;
+  }
+  for (size_t at = 8; at + 12 <= b.size();) {
+    const uint32_t length = read_be32(reinterpret_cast<const uint8_t*>(b.data()) + at);
+    if (length > b.size() - at - 12) {
+      break;
+    }
+    const std::string type = b.substr(at + 4, 4);
+    if (type == "PLTE") {
+      if (length % 3 != 0 || length / 3 >= colours) {
+        return b;
+      }
+      std::string chunk =
+          "PLTE" + b.substr(at + 8, length) + std::string((colours - length / 3) * 3, '\0');
+      const uint32_t crc = static_cast<uint32_t>(crc32_z(
+          crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(chunk.data()), chunk.size()));
+      const auto be32 = [](uint32_t v) {
+        return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                           static_cast<char>(v >> 8), static_cast<char>(v)};
+      };
+      return b.substr(0, at) + be32(static_cast<uint32_t>(chunk.size() - 4)) + chunk + be32(crc) +
+             b.substr(at + 12 + length);
+    }
+    if (type == "IDAT" || type == "IEND") {
+      break;
+    }
+    at += size_t{length} + 12;
+  }
+  return b;
+}
+
 // The width and height a PNG's IHDR chunk claims, or {0, 0} (not PNG, or too short): read
 // here because stb_image's header probe refuses a PNG of over 2^30 decoded bytes as only "too
 // large".
@@ -273,6 +318,7 @@ DecodedImage decode_image(const std::string& path, DecodeBudget* budget) {
   if (const std::string problem = png_crc_problem(bytes); !problem.empty()) {
     throw std::runtime_error(fmt::format("cannot decode image {}: {}", path, problem));
   }
+  bytes = png_with_full_palette(std::move(bytes));
   const auto* encoded = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int size = static_cast<int>(bytes.size());
   int width = 0;
