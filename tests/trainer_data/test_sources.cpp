@@ -412,6 +412,19 @@ TEST_CASE("tiny-imagenet refuses one file in two classes", "[sources][tiny]") {
                     Catch::Contains("are one file (a link): it would be an image of two classes"));
 }
 
+// A class whose train/<wnid>/images/ holds no image is said: it is in val and test only, and
+// the model never learns it (it loaded without a word).
+TEST_CASE("tiny-imagenet says a class without training images", "[sources][tiny]") {
+  TempDir dir;
+  testing::write_tiny_imagenet(dir.path());
+  std::filesystem::remove_all(dir.path() / "train" / "n02" / "images");
+  std::filesystem::create_directories(dir.path() / "train" / "n02" / "images");
+  const Dataset data = load_dataset({"tiny-imagenet", dir.str(), 0, 0.1, 0.1, 2, ""});
+  CHECK_THAT(fmt::format("{}", fmt::join(data.notes, "\n")),
+             Catch::Contains("1 of the 3 classes have no training image in " + dir.str("train") +
+                             "/<wnid> (first: n02)"));
+}
+
 // Copies of Tiny ImageNet that sorted val/ into class folders (no val_annotations.txt) or
 // dropped words.txt load too: the labels come from the folders, the names are the wnids.
 TEST_CASE("tiny-imagenet with val class folders and no words.txt", "[sources][tiny]") {

@@ -497,6 +497,19 @@ DatasetSources list_tiny_imagenet(const fs::path& root) {
     sources.all_files.push_back(annotations.string());
   }
   sources.notes = tiny_left_out_notes(root, classes, val);
+  std::vector<bool> trained(classes.wnids.size(), false);
+  for (const int64_t label : train.labels) {
+    trained[static_cast<size_t>(label)] = true;
+  }
+  if (const auto untrained = std::count(trained.begin(), trained.end(), false); untrained > 0) {
+    const size_t first =
+        static_cast<size_t>(std::find(trained.begin(), trained.end(), false) - trained.begin());
+    sources.notes.push_back(fmt::format(
+        "{} of the {} classes have no training image in {} (first: {}): the model never "
+        "learns them, and they are only in the val and test splits",
+        untrained, classes.wnids.size(), (root / "train" / "<wnid>").string(),
+        classes.wnids[first]));
+  }
   // One file under two names, across train and val too (a validation image that is a training
   // one), as in a folder dataset.
   PoolSource both = train;
