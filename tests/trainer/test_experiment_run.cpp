@@ -13,6 +13,7 @@
 #include "../trainer_data/catch_torch.hpp"  // LibTorch first, then Catch2 (glog CHECK).
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/io/usable_cores.hpp"
+#include "hpt/schema/config_error.hpp"
 #include "hpt/trainer/experiment_run.hpp"
 #include "hpt/trainer/saved_model.hpp"
 #include "small_experiment.hpp"
@@ -402,6 +403,7 @@ TEST_CASE("check_experiment_dataset probes a TorchScript extractor", "[training]
   std::ostringstream log;
   CHECK_THROWS_WITH(check_experiment_dataset(c, log),
                     Catch::StartsWith("HPT_FIXED: feature_extractor: "));
+  CHECK_THROWS_AS(check_experiment_dataset(c, log), hpt::ConfigError);  // Exit 2, as a missing one.
   CHECK_NOTHROW(
       check_experiment_dataset(tiny_experiment(data, mean_module(data + "/mean.pt")), log));
 }

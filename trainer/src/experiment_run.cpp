@@ -246,8 +246,9 @@ FeatureExtractor make_extractor(const ExperimentConfig& config, const Dataset& d
           config.feature_extractor,
           config.dataset.image_size > 0 ? config.dataset.image_size : dataset.train.images.size(1),
           device);
-    } catch (const std::exception& e) {  // Not TorchScript, or not an image model hpt can use.
-      throw std::runtime_error(origin_of(config, "feature_extractor") + ": " + e.what());
+    } catch (const std::exception& e) {  // Not TorchScript, or not an image model hpt can use:
+      // the setting names a file hpt cannot use, exit 2 as for a missing one.
+      throw ConfigError(origin_of(config, "feature_extractor") + ": " + e.what());
     }
   }();
   extractor.set_origin(origin_of(config, "feature_extractor"));
