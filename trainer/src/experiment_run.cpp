@@ -180,11 +180,10 @@ void require_finite(const torch::Tensor& values, const std::string& what, const 
 
 constexpr const char* k_embeddings = "trained model's embeddings";
 
-// Refuses a head that would not fit in memory_bytes (0: usable_memory_bytes()) with its
-// gradients and Adam's two moments, 4 float32 a parameter: eight blocks of 16384 units took
-// 34 GB, and LibTorch's allocator (or the kernel, without a word) ended the run.
-void require_head_fits(const ExperimentConfig& config, int64_t feature_dim,
-                       uint64_t memory_bytes = 0) {
+// Refuses a head that would not fit in usable_memory_bytes() with its gradients and Adam's
+// two moments, 4 float32 a parameter: eight blocks of 16384 units took 34 GB, and LibTorch's
+// allocator (or the kernel, without a word) ended the run.
+void require_head_fits(const ExperimentConfig& config, int64_t feature_dim) {
   double parameters = 0;
   double in = static_cast<double>(feature_dim);
   for (const int64_t units : config.intermediate_ff_block_units) {
@@ -193,7 +192,7 @@ void require_head_fits(const ExperimentConfig& config, int64_t feature_dim,
   }
   parameters += (in + 1) * static_cast<double>(config.embedding_dim);
   const double bytes = parameters * 4 * sizeof(float);
-  const uint64_t memory = memory_bytes == 0 ? usable_memory_bytes() : memory_bytes;
+  const uint64_t memory = usable_memory_bytes();
   if (bytes > static_cast<double>(memory)) {
     throw ConfigError(fmt::format(
         "{}: a head of {:.3g} parameters ({} features in, blocks [{}], embedding_dim {}) takes "

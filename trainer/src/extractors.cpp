@@ -131,9 +131,9 @@ BuiltinCnn pretrain_cnn(const Dataset& dataset, const ExperimentConfig& config,
 }
 
 // The Adler-32 (the decoded-image cache's checksum) of the bytes of CPU tensors, in order, as
-// a one-element int64 tensor: saved after the features and checked when they are read, since
-// torch::load takes flipped bytes in tensor data without a word.
-torch::Tensor features_checksum(const std::vector<torch::Tensor>& tensors) {
+// a one-element int64 tensor: saved with a cache entry's tensors and checked when they are read,
+// since torch::load takes flipped bytes in tensor data without a word.
+torch::Tensor tensors_checksum(const std::vector<torch::Tensor>& tensors) {
   uLong sum = adler32(0, nullptr, 0);
   for (const auto& t : tensors) {
     const torch::Tensor c = t.contiguous();
@@ -142,7 +142,7 @@ torch::Tensor features_checksum(const std::vector<torch::Tensor>& tensors) {
   return torch::tensor({static_cast<int64_t>(sum)}, torch::kInt64);
 }
 
-// features_checksum of a module's parameters and buffers, in order: saved with a cached CNN
+// tensors_checksum of a module's parameters and buffers, in order: saved with a cached CNN
 // and checked when it is read (torch::load takes changed weights without a word).
 torch::Tensor weights_checksum(torch::nn::Module& module) {
   std::vector<torch::Tensor> tensors;
@@ -152,7 +152,7 @@ torch::Tensor weights_checksum(torch::nn::Module& module) {
   for (const auto& t : module.buffers()) {
     tensors.push_back(t.detach().to(torch::kCPU));
   }
-  return features_checksum(tensors);
+  return tensors_checksum(tensors);
 }
 
 }  // namespace
@@ -183,9 +183,7 @@ FeatureExtractor builtin_extractor(const Dataset& dataset, const ExperimentConfi
         archive.save_to(out);
       },
       [&](const std::string& file) {
-        load_weights(*cnn, file);
-        torch::serialize::InputArchive archive;
-        archive.load_from(file);
+        auto archive = load_weights(*cnn, file);
         torch::Tensor stored;
         if (!archive.try_read("hpt_checksum", stored) ||
             !torch::equal(stored, weights_checksum(*cnn))) {
@@ -220,7 +218,7 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
       !problem.empty()) {  // Before it fills memory: LibTorch's failed allocation names nothing.
     throw std::runtime_error(extractor.label() + ": " + problem);
   }
-  // v2: three splits of features and their features_checksum.
+  // v2: three splits of features and their tensors_checksum.
   const std::string key =
       digest(fmt::format("features-v2|{}|{}|{}", dataset.fingerprint, extractor.identity(),
                          to_json(extractor.input_spec()).dump()));
@@ -240,7 +238,7 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
       },
       [&](std::ostream& out) {
         std::vector<torch::Tensor> entry = f;  // The tensors themselves are shared, not copied.
-        entry.push_back(features_checksum(f));
+        entry.push_back(tensors_checksum(f));
         torch::save(entry, out);
       },
       [&](const std::string& file) {
@@ -256,7 +254,7 @@ std::array<torch::Tensor, 3> cached_features(const Dataset& dataset, FeatureExtr
         }
         const torch::Tensor stored = f.back();
         f.pop_back();
-        if (stored.numel() != 1 || !torch::equal(stored, features_checksum(f))) {
+        if (stored.numel() != 1 || !torch::equal(stored, tensors_checksum(f))) {
           throw std::runtime_error("checksum mismatch: the features were changed on disk");
         }
       },

@@ -782,7 +782,7 @@ FeatureExtractor FeatureExtractor::load(const nlohmann::json& j, const std::stri
   return e;
 }
 
-void load_weights(torch::nn::Module& module, const std::string& path) {
+torch::serialize::InputArchive load_weights(torch::nn::Module& module, const std::string& path) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
   for (const auto& item : module.named_parameters()) {
     expected.emplace_back(item.key(), item.value().sizes().vec());
@@ -790,8 +790,8 @@ void load_weights(torch::nn::Module& module, const std::string& path) {
   for (const auto& item : module.named_buffers()) {
     expected.emplace_back(item.key(), item.value().sizes().vec());
   }
+  torch::serialize::InputArchive archive;
   try {  // LibTorch's errors ("PytorchStreamReader failed ...") do not name the file.
-    torch::serialize::InputArchive archive;
     archive.load_from(path);
     module.load(archive);
   } catch (const c10::Error& e) {
@@ -810,6 +810,7 @@ void load_weights(torch::nn::Module& module, const std::string& path) {
                                            fmt::join(t->sizes(), ", "), fmt::join(sizes, ", ")));
     }
   }
+  return archive;
 }
 
 std::vector<torch::Tensor> snapshot_state(torch::nn::Module& module) {

@@ -186,13 +186,25 @@ size_t GridSampler::id_of(const FrozenTrial& trial) const {
   return id;
 }
 
+namespace {
+
+// What a trial of this state makes of its point, the least first: 0 nothing (WAITING), 1 tried
+// (only FAILed: run again, after the points never run), 2 taken (RUNNING), 3 done (COMPLETE or
+// PRUNED). A point taken or done counts as run (exhausted).
+unsigned char point_use(TrialState state) {
+  return state == TrialState::Fail      ? 1
+         : state == TrialState::Running ? 2
+         : is_finished(state)           ? 3
+                                        : 0;
+}
+
+}  // namespace
+
 bool GridSampler::exhausted(const std::vector<FrozenTrial>& trials) const {
   std::vector<bool> done(m_size, false);
   size_t left = m_size;
   for (const FrozenTrial& t : trials) {
-    const bool holds = t.state == TrialState::Complete || t.state == TrialState::Pruned ||
-                       t.state == TrialState::Running;
-    const size_t id = holds ? id_of(t) : m_size;
+    const size_t id = point_use(t.state) >= 2 ? id_of(t) : m_size;
     if (id < m_size && !done[id]) {
       done[id] = true;
       --left;
@@ -203,15 +215,10 @@ bool GridSampler::exhausted(const std::vector<FrozenTrial>& trials) const {
 
 std::map<std::string, double> GridSampler::sample(const SearchSpace& /*space*/,
                                                   const SampleContext& ctx) {
-  // Each point's use, the least first: 0 never run, 1 only FAILed (run again, after the
-  // points never run), 2 RUNNING, 3 COMPLETE or PRUNED (done, as exhausted() counts it).
-  std::vector<unsigned char> held(m_size, 0);
+  std::vector<unsigned char> held(m_size, 0);  // Each point's point_use.
   if (ctx.trials) {
     for (const FrozenTrial& t : *ctx.trials) {
-      const unsigned char use = t.state == TrialState::Fail      ? 1
-                                : t.state == TrialState::Running ? 2
-                                : is_finished(t.state)           ? 3
-                                                                 : 0;
+      const unsigned char use = point_use(t.state);
       const size_t id = t.number == ctx.trial_number || use == 0 ? m_size : id_of(t);
       if (id < m_size) {
         held[id] = std::max(held[id], use);

@@ -141,6 +141,42 @@ std::string unsupported_variant(const std::string& b) {
   return "";
 }
 
+constexpr char k_png_signature[] = "\x89PNG\r\n\x1a\n";
+
+// A whole chunk of PNG bytes: where it starts, its type and its data's length.
+struct PngChunk {
+  size_t at;
+  std::string type;
+  uint32_t length;
+};
+
+// The whole chunks of PNG bytes, in order, up to IEND or the first chunk cut short; none for
+// bytes that are not PNG.
+std::vector<PngChunk> png_chunks(const std::string& b) {
+  std::vector<PngChunk> chunks;
+  if (b.compare(0, 8, k_png_signature, 8) != 0) {
+    return chunks;
+  }
+  for (size_t at = 8; at + 12 <= b.size();) {
+    const uint32_t length = read_be32(reinterpret_cast<const uint8_t*>(b.data()) + at);
+    if (length > b.size() - at - 12) {
+      break;
+    }
+    chunks.push_back({at, b.substr(at + 4, 4), length});
+    if (chunks.back().type == "IEND") {
+      break;
+    }
+    at += size_t{length} + 12;
+  }
+  return chunks;
+}
+
+// The CRC-32 a chunk stores: of its type and data.
+uint32_t png_crc(const char* type_and_data, size_t size) {
+  return static_cast<uint32_t>(
+      crc32_z(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(type_and_data), size));
+}
+
 // The first critical chunk (IHDR, PLTE, IDAT, IEND: an upper-case first letter) of PNG bytes
 // whose stored CRC-32 differs from its type and data's, as "corrupt PNG: chunk IDAT fails its
 // CRC", or "" (not PNG, or every whole critical chunk checks out; a chunk cut short is left to
@@ -148,33 +184,18 @@ std::string unsupported_variant(const std::string& b) {
 // data decoded silently into other pixels. Ancillary chunks are not checked, as libpng by
 // default only warns about theirs: none changes the pixels hpt keeps.
 std::string png_crc_problem(const std::string& b) {
-  static constexpr char k_signature[] = "\x89PNG\r\n\x1a\n";
-  if (b.compare(0, 8, k_signature, 8) != 0) {
-    return "";
-  }
   const auto* bytes = reinterpret_cast<const uint8_t*>(b.data());
-  const auto be32 = [&](size_t at) { return read_be32(bytes + at); };
-  for (size_t at = 8; at + 12 <= b.size();) {
-    const uint32_t length = be32(at);
-    if (length > b.size() - at - 12) {
-      break;
-    }
-    const std::string type = b.substr(at + 4, 4);
-    const bool critical = std::isupper(static_cast<unsigned char>(type[0])) != 0;
-    const size_t stored = at + 8 + length;
-    if (critical &&
-        crc32_z(crc32(0, nullptr, 0), bytes + at + 4, size_t{length} + 4) != be32(stored)) {
+  for (const PngChunk& c : png_chunks(b)) {
+    const bool critical = std::isupper(static_cast<unsigned char>(c.type[0])) != 0;
+    if (critical && png_crc(b.data() + c.at + 4, size_t{c.length} + 4) !=
+                        read_be32(bytes + c.at + 8 + c.length)) {
       return fmt::format(
           "corrupt PNG: chunk {} fails its CRC (a damaged file)",
-          std::all_of(type.begin(), type.end(),
-                      [](char c) { return std::isalpha(static_cast<unsigned char>(c)); })
-              ? type
-              : "at byte " + std::to_string(at));
+          std::all_of(c.type.begin(), c.type.end(),
+                      [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); })
+              ? c.type
+              : "at byte " + std::to_string(c.at));
     }
-    if (type == "IEND") {
-      break;
-    }
-    at += size_t{length} + 12;
   }
   return "";
 }
@@ -185,8 +206,8 @@ std::string png_crc_problem(const std::string& b) {
 // file decoded to other pixels from run to run ("same" and "different" in hpt match). Padded,
 // such a pixel is black every time; the other pixels are as before.
 std::string png_with_full_palette(std::string b) {
-  static constexpr char k_signature[] = "\x89PNG\r\n\x1a\n";
-  if (b.size() < 33 || b.compare(0, 8, k_signature, 8) != 0 || b.compare(12, 4, "IHDR") != 0) {
+  const std::vector<PngChunk> chunks = png_chunks(b);
+  if (chunks.empty() || chunks[0].type != "IHDR" || chunks[0].length < 13) {
     return b;
   }
   const auto byte = [&](size_t at) { return static_cast<uint8_t>(b[at]); };
@@ -194,31 +215,24 @@ std::string png_with_full_palette(std::string b) {
   if (byte(25) != 3 || colours == 0) {
     return b;
   }
-  for (size_t at = 8; at + 12 <= b.size();) {
-    const uint32_t length = read_be32(reinterpret_cast<const uint8_t*>(b.data()) + at);
-    if (length > b.size() - at - 12) {
+  for (const PngChunk& c : chunks) {
+    if (c.type == "IDAT" || c.type == "IEND") {
       break;
     }
-    const std::string type = b.substr(at + 4, 4);
-    if (type == "PLTE") {
-      if (length % 3 != 0 || length / 3 >= colours) {
-        return b;
-      }
-      std::string chunk =
-          "PLTE" + b.substr(at + 8, length) + std::string((colours - length / 3) * 3, '\0');
-      const uint32_t crc = static_cast<uint32_t>(crc32_z(
-          crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(chunk.data()), chunk.size()));
-      const auto be32 = [](uint32_t v) {
-        return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                           static_cast<char>(v >> 8), static_cast<char>(v)};
-      };
-      return b.substr(0, at) + be32(static_cast<uint32_t>(chunk.size() - 4)) + chunk + be32(crc) +
-             b.substr(at + 12 + length);
+    if (c.type != "PLTE") {
+      continue;
     }
-    if (type == "IDAT" || type == "IEND") {
-      break;
+    if (c.length % 3 != 0 || c.length / 3 >= colours) {
+      return b;
     }
-    at += size_t{length} + 12;
+    const std::string chunk =
+        "PLTE" + b.substr(c.at + 8, c.length) + std::string((colours - c.length / 3) * 3, '\0');
+    const auto be32 = [](uint32_t v) {
+      return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                         static_cast<char>(v >> 8), static_cast<char>(v)};
+    };
+    return b.substr(0, c.at) + be32(static_cast<uint32_t>(chunk.size() - 4)) + chunk +
+           be32(png_crc(chunk.data(), chunk.size())) + b.substr(c.at + 12 + c.length);
   }
   return b;
 }
@@ -227,8 +241,7 @@ std::string png_with_full_palette(std::string b) {
 // here because stb_image's header probe refuses a PNG of over 2^30 decoded bytes as only "too
 // large".
 std::pair<int64_t, int64_t> png_header_size(const std::string& b) {
-  if (b.size() < 24 || b.compare(0, 8, "\x89PNG\r\n\x1a\n", 8) != 0 ||
-      b.compare(12, 4, "IHDR") != 0) {
+  if (b.size() < 24 || b.compare(0, 8, k_png_signature, 8) != 0 || b.compare(12, 4, "IHDR") != 0) {
     return {0, 0};
   }
   const auto* bytes = reinterpret_cast<const uint8_t*>(b.data());

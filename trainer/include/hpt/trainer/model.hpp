@@ -233,10 +233,11 @@ class FeatureExtractor {
 
 // Loads module's weights from a torch::save file. Throws std::runtime_error "<path>: cannot
 // load the weights: <LibTorch's first line>" for a file LibTorch cannot read (truncated, not
-// a zip archive, a tensor missing), and "<path>: <name>: shape [..], expected [..]" where a tensor's shape differs from the module's
-// (LibTorch replaces each tensor, whatever its shape, so a file from another model would
-// load and fail later inside a matrix product).
-void load_weights(torch::nn::Module& module, const std::string& path);
+// a zip archive, a tensor missing), and "<path>: <name>: shape [..], expected [..]" where a
+// tensor's shape differs from the module's (LibTorch replaces each tensor, whatever its shape, so a
+// file from another model would load and fail later inside a matrix product). Returns the archive
+// read, for the entries a file holds besides the module's (a cached CNN's checksum).
+torch::serialize::InputArchive load_weights(torch::nn::Module& module, const std::string& path);
 
 // Deep copies of a module's parameters and buffers (for restoring the best weights).
 std::vector<torch::Tensor> snapshot_state(torch::nn::Module& module);
