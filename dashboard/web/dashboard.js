@@ -19,6 +19,7 @@
   const esc = report.escape;
   const fmt = report.format;
   const storedText = report.storedText;  // A stored null shows as null, not blank.
+  const setHtml = report.setHtml;  // Leaves what a poll did not change alone.
   const app = document.getElementById('app');
 
   async function getJson(url) {
@@ -82,7 +83,7 @@
           '</td><td>' + esc(localTime(s.last_activity)) + '</td></tr>';
       }
       if (!data.studies.length) h += '<tr><td colspan="6" class="note">No study in this database yet.</td></tr>';
-      document.getElementById('studies').innerHTML = h + '</tbody></table>';
+      setHtml(document.getElementById('studies'), h + '</tbody></table>');
     }, 2 * POLL_MS);
   }
 
@@ -152,7 +153,7 @@
       dataRevision = Number(cursor.split('-')[1]);
       document.title = 'hpt: ' + data.study.name;
       document.getElementById('study-name').textContent = data.study.name;
-      document.getElementById('stats').innerHTML = studyStats(data.study);
+      setHtml(document.getElementById('stats'), studyStats(data.study));
       if (data.full)
         report.replaceRows(data.trials);
       else if (data.trials.length)
@@ -169,6 +170,20 @@
     if (!keys.length) return '<p class="hint">none</p>';
     return '<table class="kv">' + keys.map((k) =>
       '<tr><th>' + esc(k) + '</th><td>' + esc(storedText(obj[k])) + '</td></tr>').join('') + '</table>';
+  }
+
+  // Shows a running trial's fresh page in el as the reader left the last one: the sections they
+  // opened stay open, and the log stays where they scrolled it (at its end, as `tail -f`, unless
+  // they scrolled up).
+  function showKeepingPlace(el, html) {
+    const opened = [...el.querySelectorAll('details')].map((d) => d.open);
+    const log = document.getElementById('trial-log');
+    const logTop = log ? log.scrollTop : null;
+    const logAtEnd = !log || log.scrollTop + log.clientHeight >= log.scrollHeight - 2;
+    if (!setHtml(el, html)) return;
+    el.querySelectorAll('details').forEach((d, k) => { if (opened[k]) d.open = true; });
+    const fresh = document.getElementById('trial-log');
+    if (fresh) fresh.scrollTop = logAtEnd ? fresh.scrollHeight : logTop;
   }
 
   function trialPage(id, number) {
@@ -204,7 +219,7 @@
       h += '<h3>Log</h3>' + (t.log_tail !== null
         ? '<p class="hint">' + esc(t.log_path) + ' (last 64 KiB)</p><pre class="log" id="trial-log">' + esc(t.log_tail) + '</pre>'
         : '<p class="hint">' + (t.log_path ? 'cannot read ' + esc(t.log_path) + ' from here' : 'no log recorded') + '</p>');
-      document.getElementById('trial').innerHTML = h;
+      showKeepingPlace(document.getElementById('trial'), h);
       document.documentElement.setAttribute('data-hpt-trial', String(t.number));
     }, 2 * POLL_MS);
   }

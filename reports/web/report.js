@@ -63,6 +63,20 @@
     return v === null ? 'null' : fmt(v);
   }
 
+  // ---- DOM --------------------------------------------------------------------------------
+
+  const shownHtml = new WeakMap(); // element -> the html setHtml last gave it
+
+  // Sets el's content to html unless it already shows it (false then): the dashboard redraws on
+  // every poll, and replacing unchanged nodes would drop the hover, a text selection, or a click
+  // whose mouseup lands on a new node (a click then never happens).
+  function setHtml(el, html) {
+    if (shownHtml.get(el) === html) return false;
+    el.innerHTML = html;
+    shownHtml.set(el, html);
+    return true;
+  }
+
   function describe(number) {
     const r = rows.get(number);
     if (!r) return '<b>Trial ' + number + '</b>';
@@ -496,7 +510,7 @@
       const arrow = k === table.sortKey ? (table.ascending ? ' \u25b2' : ' \u25bc') : '';
       head += '<th data-k="' + esc(k) + '">' + esc(titles[i]) + arrow + '</th>';
     });
-    document.getElementById('trials-head').innerHTML = head + '</tr>';
+    setHtml(document.getElementById('trials-head'), head + '</tr>');
     const shown = [...rows.values()].filter(passes).sort(compare);
     const out = [];
     for (const r of shown.slice(0, MAX_TABLE_ROWS)) {
@@ -511,7 +525,7 @@
       }
       out.push('</tr>');
     }
-    document.getElementById('trials-body').innerHTML = out.join('');
+    setHtml(document.getElementById('trials-body'), out.join(''));
     document.getElementById('hpt-table-count').textContent = shown.length > MAX_TABLE_ROWS
       ? 'Showing the first ' + MAX_TABLE_ROWS + ' of ' + shown.length + ' matching trials (' + rows.size + ' in all).'
       : shown.length + ' of ' + rows.size + ' trials. Click a header to sort, a row to select.';
@@ -584,6 +598,7 @@
     format: fmt,
     storedText,
     escape: esc,
+    setHtml,
   };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();

@@ -35,7 +35,8 @@ async function stats(page) {
   return page.evaluate(() => {
     const n = document.getElementById('stat-trials');
     const b = document.getElementById('stat-best');
-    return { trials: n ? Number(n.textContent) : null, best: b && b.dataset.value !== '' ? Number(b.dataset.value) : null };
+    return { trials: n ? Number(n.textContent) : null, best: b && b.dataset.value !== '' ? Number(b.dataset.value) : null,
+             running: !!document.querySelector('#stats .st-RUNNING') };
   });
 }
 
@@ -109,7 +110,7 @@ async function main() {
     const first = await stats(page);
     result.counts.push(first.trials);
     result.bests.push(first.best);
-    send({ ready: first });
+    send({ ready: { trials: first.trials, best: first.best } });
 
     // Sample the page while the study runs, until it shows what the study ended with.
     let expected = null;
@@ -122,7 +123,7 @@ async function main() {
       seen = await stats(page);
       if (seen.trials !== result.counts[result.counts.length - 1]) result.counts.push(seen.trials);
       if (seen.best !== result.bests[result.bests.length - 1]) result.bests.push(seen.best);
-      if (expected && seen.trials === expected.trials && seen.best === expected.best) break;
+      if (expected && seen.trials === expected.trials && seen.best === expected.best && !seen.running) break;
     }
 
     // The plots arrive without a reload; selecting a trial in one plot marks it in the others.
@@ -153,6 +154,14 @@ async function main() {
       }
       return { bars: document.querySelectorAll('#timeline g.bars line.sel').length,
                rows: document.querySelectorAll('#trials-body tr.sel').length };
+    });
+
+    // Polls that bring nothing new leave the page's nodes alone (a click across a redraw is lost).
+    result.kept_nodes = await page.evaluate(async () => {
+      const nodes = [document.getElementById('stat-trials'), document.querySelector('#trials-body tr'),
+        document.querySelector('#stats a')];
+      await new Promise((r) => setTimeout(r, 2500));
+      return nodes.map((n) => !!n && n.isConnected);
     });
 
     // A trial page opens from the table.

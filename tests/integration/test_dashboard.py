@@ -202,6 +202,8 @@ class DashboardBrowserTest(TempDirTest):
         self.assertEqual(result["selected_rows"], 1)
         self.assertEqual(result["timeline_selected"], 1, result)
         self.assertEqual(result["timeline_click"], {"bars": 1, "rows": 1}, result)
+        # The counts, a table row and the best trial's link outlive polls that change nothing.
+        self.assertEqual(result["kept_nodes"], [True, True, True], result)
         self.assertIn("Trial #", result["trial_title"])
         self.assertEqual(code, 0, dash_err)
 
