@@ -183,7 +183,8 @@ class Orchestrator {
   // Asks the pruner about r at step, stores the attributes it sets (successive halving's
   // rungs) and ends r's worker if it prunes.
   void ask_pruner(RunningTrial& r, int64_t step);
-  // Stores r's unstored steps and step lines' user_attrs; a refusal fails the trial.
+  // Stores r's unstored steps and step lines' user_attrs, and its log's path once the log
+  // exists (so the dashboard shows a running trial's log); a refusal fails the trial.
   void store_steps(RunningTrial& r);
   // Ends r's worker and makes its trial FAIL with reason (unless already decided).
   void stop_trial(RunningTrial& r, const std::string& reason);
@@ -282,6 +283,11 @@ class Orchestrator {
   // A trial's artifact folder (HPT_TRIAL_DIR): <study dir>/<number>; its log is that + ".log".
   std::string trial_dir(int number) const { return m_study_dir + "/" + std::to_string(number); }
   std::string trial_log(int number) const { return trial_dir(number) + ".log"; }
+  // Trial number's log as hpt:log records it: absolute (m_study_dir is), so that readers (hpt
+  // report, the dashboard) find it from anywhere.
+  std::string trial_log_attr(int number) const {
+    return std::filesystem::path(trial_log(number)).lexically_normal().string();
+  }
   std::unique_ptr<Sampler> m_sampler;
   std::unique_ptr<Pruner> m_pruner;
   GpuPool m_gpus;
@@ -926,12 +932,19 @@ void Orchestrator::ask_pruner(RunningTrial& r, int64_t step) {
 }
 
 void Orchestrator::store_steps(RunningTrial& r) {
-  if (r.unstored_steps.empty() && r.unstored_attrs.empty()) {
+  const bool new_log = !r.log_stored && m_workers.has_log(r.worker);
+  if (r.unstored_steps.empty() && r.unstored_attrs.empty() && !new_log) {
     return;
   }
   check_study_kept();
   const char* what = "intermediate values";
   try {
+    if (new_log) {
+      what = "the log's path";
+      m_storage.set_trial_system_attr(r.trial.id, k_log_attr, trial_log_attr(r.trial.number));
+      r.log_stored = true;
+      what = "intermediate values";
+    }
     if (!r.unstored_steps.empty()) {
       m_storage.set_trial_intermediate_values(r.trial.id, r.unstored_steps);
     }
@@ -994,10 +1007,8 @@ Json Orchestrator::outcome_attrs(const RunningTrial& r, const WorkerResult& work
     }
     attrs[k_log_problem_attr] = worker.log_problem;
   }
-  if (worker.has_log) {
-    // Absolute (m_study_dir is): readers (hpt report, the dashboard) run from anywhere.
-    attrs[k_log_attr] =
-        std::filesystem::path(trial_log(r.trial.number)).lexically_normal().string();
+  if (worker.has_log) {  // Made since the last store_steps, or written there already.
+    attrs[k_log_attr] = trial_log_attr(r.trial.number);
   }
   if (ended_after_final(r, o)) {
     attrs[k_ended_after_final_attr] = r.stop_reason;

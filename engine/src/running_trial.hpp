@@ -32,6 +32,7 @@ struct RunningTrial {
   // user_attrs of step lines (the latest value of each key).
   std::vector<std::pair<int64_t, double>> unstored_steps;
   std::map<std::string, Json> unstored_attrs;
+  bool log_stored = false;  // Its log's path is in the database (hpt:log), for the dashboard.
   // The latest constraint values a line reported (stored when the trial finishes).
   std::optional<std::vector<double>> constraints;
 };

@@ -93,6 +93,8 @@ std::vector<StdoutLine> ProcessWorkerSet::read_lines(WorkerId id) {
 
 void ProcessWorkerSet::log(WorkerId id, const std::string& text) { entry(id).process->log(text); }
 
+bool ProcessWorkerSet::has_log(WorkerId id) { return entry(id).process->has_log(); }
+
 bool ProcessWorkerSet::finished(WorkerId id) { return entry(id).process->finished(); }
 
 void ProcessWorkerSet::signal(WorkerId id, int sig) { entry(id).process->signal_group(sig); }

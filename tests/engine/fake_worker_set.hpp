@@ -140,6 +140,11 @@ class FakeWorkerSet : public WorkerSet {
     m_records[static_cast<size_t>(id)].log += text;
   }
 
+  bool has_log(WorkerId id) override {
+    live(id);
+    return !m_records[static_cast<size_t>(id)].log.empty();
+  }
+
   bool finished(WorkerId id) override {
     Live& w = live(id);
     const bool exited = w.killed || started(id) + *w.script.exit_at <= m_now;

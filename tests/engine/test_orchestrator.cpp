@@ -560,6 +560,31 @@ TEST_CASE("orchestrator (scripted): protocol error fails one trial", "[orchestra
   }
 }
 
+// A running trial's log is in the database once it has a line (the dashboard shows it while
+// the trial runs); a quiet one records none. It was recorded only when the trial ended.
+TEST_CASE("orchestrator (scripted): a running trial's log is recorded as it starts",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    WorkerScript w;
+    if (trial_number(s) == 0) {
+      w.lines = {{milliseconds(5), "loading data"}};
+    }
+    w.exit_at = std::chrono::hours(1);
+    return w;
+  });
+  set.interrupt_at(FakeWorkerSet::TimePoint{} + std::chrono::seconds(2));
+  REQUIRE(run_fake(fake_study(dir, ", jobs: 2"), 2, set) == k_exit_interrupted);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].state == TrialState::Waiting);  // Handed back: it never ended on its own.
+  REQUIRE(trials[0].system_attrs.count("hpt:log") == 1);
+  const std::filesystem::path log = trials[0].system_attrs.at("hpt:log").get<std::string>();
+  CHECK(log.is_absolute());
+  CHECK(log.filename() == "0.log");
+  CHECK(trials[1].system_attrs.count("hpt:log") == 0);
+}
+
 // A line meant as the final value but not one (Python's nan in hand-made JSON) is logged
 // with why it was not read, and the trial's failure names it instead of only saying that no
 // value came. Lines after the final value are logged as ignored.

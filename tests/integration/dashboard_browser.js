@@ -11,13 +11,19 @@
 //                         tooltip, importance_charts}}; exit 0, or 1 on a failure
 // A third reads one trial page: node dashboard_browser.js --trial URL PROFILE_DIR
 //   -> stdout {"result": {errors, title, tables: [{name: text, ...}, ...]}} (its key-value tables)
+// A fourth reads a running trial's page as a reader would while it refreshes: node
+// dashboard_browser.js --follow URL PROFILE_DIR (the trial must log lines and report steps)
+//   -> stdout {"result": {errors, log_at_end, details_open, log_top, refreshed}}: whether its
+//      log showed its end first; after the reader opened the steps and scrolled the log up (to 10
+//      px from its top), whether both stayed so once the page refreshed with more steps
 'use strict';
 
 const puppeteer = require('puppeteer-core');
 const readline = require('readline');
 
-const pageMode = process.argv[2] === '--page' || process.argv[2] === '--trial';
+const pageMode = ['--page', '--trial', '--follow'].includes(process.argv[2]);
 const trialMode = process.argv[2] === '--trial';
+const followMode = process.argv[2] === '--follow';
 const [url, studyId, profile] = pageMode
   ? [process.argv[3], null, process.argv[4]] : process.argv.slice(2);
 const result = { errors: [], counts: [], bests: [] };
@@ -84,6 +90,35 @@ async function checkTrial(browser) {
     Object.fromEntries([...t.querySelectorAll('tr')].map((r) => [r.cells[0].textContent, r.cells[1].textContent]))));
 }
 
+// The running trial's page at url, read while it refreshes (see --follow above).
+async function followTrial(browser) {
+  const page = await browser.newPage();
+  watchErrors(page);
+  await page.goto(url, { waitUntil: 'load' });
+  const scrollable = () => {
+    const log = document.getElementById('trial-log');
+    return !!document.querySelector('#trial details') && !!log && log.scrollHeight > log.clientHeight + 20;
+  };
+  await page.waitForFunction(scrollable, { timeout: 60000 });
+  const steps = await page.evaluate(() => {
+    const log = document.getElementById('trial-log');
+    window.hptAtEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 2;
+    document.querySelector('#trial details').open = true;
+    log.scrollTop = 10; // Up from the end, not at the top either.
+    return document.querySelector('#trial details summary').textContent;
+  });
+  result.log_at_end = await page.evaluate(() => window.hptAtEnd);
+  await page.waitForFunction((before) => {
+    const summary = document.querySelector('#trial details summary');
+    return summary && summary.textContent !== before;
+  }, { timeout: 30000 }, steps);
+  Object.assign(result, await page.evaluate(() => ({
+    details_open: document.querySelector('#trial details').open,
+    log_top: document.getElementById('trial-log').scrollTop,
+  })));
+  result.refreshed = true;
+}
+
 async function main() {
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
@@ -94,7 +129,7 @@ async function main() {
   });
   try {
     if (pageMode) {
-      await (trialMode ? checkTrial(browser) : checkPage(browser));
+      await (followMode ? followTrial(browser) : trialMode ? checkTrial(browser) : checkPage(browser));
       return;
     }
     const page = await browser.newPage();

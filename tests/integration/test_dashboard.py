@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import textwrap
+import time
 import unittest
 
 from hpt_harness import (HPT, HERE, OBJECTIVES, PYTHON, TempDirTest, file_digest, quadratic_config, run_hpt,
@@ -206,6 +207,41 @@ class DashboardBrowserTest(TempDirTest):
         self.assertEqual(result["kept_nodes"], [True, True, True], result)
         self.assertIn("Trial #", result["trial_title"])
         self.assertEqual(code, 0, dash_err)
+
+    def test_running_trial_page_keeps_the_readers_place(self):
+        """A running trial's page shows its log as the log grows (its path is in the database
+        from its first line; it was recorded when the trial ended) and refreshes without
+        closing the steps the reader opened or moving the log they scrolled up; the log shows
+        its end at first."""
+        reason = browser_missing()
+        if reason:
+            if REQUIRED:
+                self.fail(reason)
+            self.skipTest(reason)
+        config = quadratic_config(self.dir)
+        db = os.path.join(self.dir, "study.db")
+        study = subprocess.Popen(["timeout", "-k", "5", "150", HPT, "--config", config, "--trials", "1"],
+                                 env=dict(os.environ, OBJ_SLEEP="0.2", OBJ_STEPS="200", OBJ_LOG="3"),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        dash = None
+        try:
+            for _ in range(300):
+                if os.path.exists(db) and run_hpt("trials", db, "--format", "json").returncode == 0:
+                    break
+                time.sleep(0.1)
+            dash = Dashboard(db)
+            result = browser_page(dash.url + "studies/1/trials/0", self.dir, mode="--follow")
+        finally:
+            study.send_signal(subprocess.signal.SIGINT)
+            _, study_err = study.communicate(timeout=60)
+            if dash:
+                dash.stop()
+        self.assertEqual(result["errors"], [])
+        self.assertTrue(result["log_at_end"], result)
+        self.assertTrue(result["refreshed"], result)
+        self.assertTrue(result["details_open"], result)
+        self.assertEqual(result["log_top"], 10, result)
+        self.assertEqual(study.returncode, 130, study_err)  # Interrupted while its trial ran.
 
     def test_multi_objective_study_page(self):
         """A multi-objective study's page (hpt's MOTPE study of two_objectives.py): no console

@@ -53,6 +53,8 @@ class WorkerSet {
   virtual std::vector<StdoutLine> read_lines(WorkerId id) = 0;
   // Appends text to id's log file.
   virtual void log(WorkerId id, const std::string& text) = 0;
+  // True once anything was written to id's log file (it exists from then on).
+  virtual bool has_log(WorkerId id) = 0;
   // True once id has exited and its output is drained.
   virtual bool finished(WorkerId id) = 0;
   // Sends sig to id's whole process group.
@@ -89,6 +91,7 @@ class ProcessWorkerSet : public WorkerSet {
   void wait(std::chrono::milliseconds timeout) override;
   std::vector<StdoutLine> read_lines(WorkerId id) override;
   void log(WorkerId id, const std::string& text) override;
+  bool has_log(WorkerId id) override;
   bool finished(WorkerId id) override;
   void signal(WorkerId id, int sig) override;
   WorkerResult reap(WorkerId id) override;
