@@ -138,6 +138,10 @@ class Orchestrator {
   void note_new_study_beside(const std::string& name);
   // Adds config.enqueue's trials the study does not hold yet, as WAITING trials (run first).
   void enqueue_trials();
+  // Makes the retries that FAILed trials were due (k_retry_due_attr) but never got: their run
+  // stopped between the FAIL and the retry (killed, a database-wide error). Only once the
+  // process that failed them is gone (as orphans() judges), and once across racing runs.
+  void restore_lost_retries();
   // Starts trials while slots (jobs, GPUs), the failure budget, the backoff and signals
   // allow.
   void launch_some();
@@ -201,6 +205,10 @@ class Orchestrator {
   Json outcome_attrs(const RunningTrial& r, const WorkerResult& worker, const TrialOutcome& o);
   // Counts a FAIL toward max_failures and enqueues its retry (study.retries).
   void count_failure(const RunningTrial& r, const std::string& reason);
+  // Whether failed (FAIL now) is due a retry under study.retries.
+  bool retry_due(const FrozenTrial& failed) const;
+  // Enqueues failed's retry: a WAITING trial with its parameters, one attempt later.
+  void make_retry(const FrozenTrial& failed);
   // The study's trials for the pruner: re-read after a trial of ours ended, else at most
   // once a second (a re-read costs O(steps) of the running trials; a step must not).
   const std::vector<FrozenTrial>& pruner_trials();
@@ -244,6 +252,10 @@ class Orchestrator {
   // can check and no heartbeat (Optuna writes none unless asked) is never presumed dead: its
   // number goes to m_unchecked.
   std::set<int64_t> orphans(std::map<int64_t, Json>& owners_seen);
+  // Whether the process that holds or held trial t (its k_owner_attr) is gone: dead on this
+  // host, or (another host or PID namespace) its heartbeat older than heartbeat_grace when
+  // judge_heartbeats; std::nullopt when nothing tells (no owner hpt can check, no heartbeat).
+  std::optional<bool> owner_gone(const FrozenTrial& t, bool judge_heartbeats);
   // Says which orphaned trials a finished run leaves RUNNING (and ends their processes left
   // from the dead run), so that "done" does not hide them.
   void note_orphans_left();
@@ -480,26 +492,31 @@ std::set<int64_t> Orchestrator::orphans(std::map<int64_t, Json>& owners_seen) {
   m_trials_stale = true;
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Running})) {
     Json owner_json = t.system_attrs.count(k_owner_attr) ? t.system_attrs.at(k_owner_attr) : Json();
-    Owner owner = Owner::from_json(owner_json);
-    bool orphan = false;
-    auto liveness = owner_liveness(owner);
-    if (liveness == OwnerLiveness::Dead) {
-      orphan = true;
-    } else if (liveness == OwnerLiveness::Unknown) {
-      // Not by datetime_start: the writer's local time, with the writer's time zone.
-      auto age = m_storage.heartbeat_age(t.id);
-      if (age) {
-        orphan = judge_heartbeats && *age > m_config.heartbeat_grace;
-      } else if (!owner_json.is_object()) {
-        m_unchecked.insert(t.number);
-      }
+    const auto gone = owner_gone(t, judge_heartbeats);
+    if (!gone && !owner_json.is_object()) {
+      m_unchecked.insert(t.number);
     }
-    if (orphan) {
+    if (gone.value_or(false)) {
       out.insert(t.id);
       owners_seen[t.id] = owner_json;
     }
   }
   return out;
+}
+
+std::optional<bool> Orchestrator::owner_gone(const FrozenTrial& t, bool judge_heartbeats) {
+  const auto owner = t.system_attrs.find(k_owner_attr);
+  const auto liveness =
+      owner_liveness(Owner::from_json(owner != t.system_attrs.end() ? owner->second : Json()));
+  if (liveness != OwnerLiveness::Unknown) {
+    return liveness == OwnerLiveness::Dead;
+  }
+  // Not by datetime_start: the writer's local time, with the writer's time zone.
+  const auto age = m_storage.heartbeat_age(t.id);
+  if (!age) {
+    return std::nullopt;
+  }
+  return judge_heartbeats && *age > m_config.heartbeat_grace;
 }
 
 void Orchestrator::note_orphans_left() {
@@ -1026,24 +1043,82 @@ Json Orchestrator::outcome_attrs(const RunningTrial& r, const WorkerResult& work
   if (o.state == TrialState::Fail) {
     attrs[k_fail_reason_attr] = o.reason;
     attrs[k_stderr_tail_attr] = trimmed_tail(worker.stderr_tail);
+    if (retry_due(r.trial)) {  // With the FAIL: count_failure's retry is a second write.
+      attrs[k_retry_due_attr] = true;
+    }
   }
   return attrs;
+}
+
+namespace {
+
+// Which try of its parameters trial is: 0 for a first try, 1 for its first retry, ...
+int64_t attempt_of(const FrozenTrial& trial) {
+  const auto a = trial.system_attrs.find(k_attempt_attr);
+  return a != trial.system_attrs.end() && a->second.is_number_integer() ? a->second.get<int64_t>()
+                                                                        : 0;
+}
+
+}  // namespace
+
+bool Orchestrator::retry_due(const FrozenTrial& failed) const {
+  return attempt_of(failed) < m_config.retries;
+}
+
+void Orchestrator::make_retry(const FrozenTrial& failed) {
+  FrozenTrial retry;
+  retry.state = TrialState::Waiting;
+  retry.params = failed.params;
+  retry.distributions = failed.distributions;
+  retry.system_attrs[k_attempt_attr] = attempt_of(failed) + 1;
+  retry.system_attrs[k_retry_of_attr] = failed.number;
+  m_storage.create_trial(m_study_id, retry);
 }
 
 void Orchestrator::count_failure(const RunningTrial& r, const std::string& reason) {
   ++m_failures;
   m_last_failure = fmt::format("trial {}: {}", r.trial.number, reason);
-  const auto a = r.trial.system_attrs.find(k_attempt_attr);
-  const int attempt =
-      a != r.trial.system_attrs.end() && a->second.is_number_integer() ? a->second.get<int>() : 0;
-  if (attempt < m_config.retries) {
-    FrozenTrial retry;
-    retry.state = TrialState::Waiting;
-    retry.params = r.trial.params;
-    retry.distributions = r.trial.distributions;
-    retry.system_attrs[k_attempt_attr] = attempt + 1;
-    retry.system_attrs[k_retry_of_attr] = r.trial.number;
-    m_storage.create_trial(m_study_id, retry);
+  if (retry_due(r.trial)) {
+    make_retry(r.trial);
+  }
+}
+
+void Orchestrator::restore_lost_retries() {
+  if (m_config.retries == 0) {
+    return;
+  }
+  const auto trials = m_storage.get_all_trials(m_study_id);
+  std::set<int64_t> retried;  // Numbers of the trials that have a retry.
+  for (const auto& t : trials) {
+    const auto of = t.system_attrs.find(k_retry_of_attr);
+    if (of != t.system_attrs.end() && of->second.is_number_integer()) {
+      retried.insert(of->second.get<int64_t>());
+    }
+  }
+  std::vector<int> restored;
+  for (const auto& t : trials) {
+    const auto due = t.system_attrs.find(k_retry_due_attr);
+    if (t.state != TrialState::Fail || due == t.system_attrs.end() || due->second != true ||
+        retried.count(t.number)) {
+      continue;
+    }
+    // Its last heartbeat came before it failed: older than the grace, it failed that long ago.
+    const bool gone = owner_gone(t, !just_reconnected()).value_or(false);
+    const Json me = m_owner.to_json();
+    if (!gone ||
+        m_storage.study_system_attr_once(
+            m_study_id, k_retry_restored_attr_prefix + std::to_string(t.number), me) != me) {
+      continue;
+    }
+    make_retry(t);
+    restored.push_back(t.number);
+  }
+  if (!restored.empty()) {
+    m_progress.note(fmt::format(
+        "{} {} failed and {} due a retry (study.retries) that the run which failed {} never made "
+        "(it stopped first); made now",
+        restored.size() == 1 ? "trial" : "trials", fmt::join(restored, ", "),
+        restored.size() == 1 ? "was" : "were", restored.size() == 1 ? "it" : "them"));
   }
 }
 
@@ -1493,6 +1568,7 @@ int Orchestrator::run() {
   m_progress.begin(m_config.name, m_config.direction, m_options.trials, m_done_at_start,
                    m_options.time_budget);
   enqueue_trials();
+  restore_lost_retries();
   for (const auto& t : m_storage.get_all_trials(m_study_id, {TrialState::Complete})) {
     if (is_best_candidate(t, 1)) {
       m_progress.record_best(t.number, *t.value);

@@ -681,6 +681,70 @@ TEST_CASE("orchestrator (scripted): retries", "[orchestrator][scripted]") {
   CHECK(trials[1].system_attrs.at("hpt:retry_of") == 0);
   CHECK(trials[2].system_attrs.at("hpt:retry_of") == 1);
   CHECK(trials[2].system_attrs.at("hpt:attempt") == 2);
+  // Each FAIL says, in its own write, that its retry is due (the retry is a second write).
+  CHECK(trials[0].system_attrs.at("hpt:retry_due") == true);
+  CHECK(trials[1].system_attrs.at("hpt:retry_due") == true);
+}
+
+// A FAIL due a retry whose retry was never made (its run was killed, or hit a full disk, between
+// the two writes) gets it from the next run, once the process that failed it is gone: made
+// once, with the same parameters, one attempt later. A FAIL not due one, one whose retry exists,
+// one whose process still runs, and one another run is making get none. The retry used to be
+// lost.
+TEST_CASE("orchestrator (scripted): a retry its run never made is made by the next",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  const StudyConfig c = fake_study(dir, ", max_failures: 10", ", retries: 2");
+  Owner gone = Owner::current();
+  gone.pid = 0x7ffffff0;  // No such process.
+  {
+    auto s = open_storage(c.storage);
+    const int64_t study = s->create_study("s", Direction::Minimize);
+    auto failed = [&](double x, const Owner& owner, bool due, int attempt) {
+      FrozenTrial t;
+      t.state = TrialState::Fail;
+      t.params = {{"x", x}};
+      t.distributions = {{"x", FloatDistribution{0, 4, false, {}}}};
+      t.system_attrs["hpt:owner"] = owner.to_json();
+      if (due) {
+        t.system_attrs["hpt:retry_due"] = true;
+      }
+      if (attempt > 0) {
+        t.system_attrs["hpt:attempt"] = attempt;
+      }
+      return s->create_trial(study, t);
+    };
+    failed(1.5, gone, true, 1);   // 0: lost its retry.
+    failed(2.5, gone, false, 0);  // 1: not due one.
+    failed(3.5, gone, true, 0);   // 2: has its retry (3).
+    FrozenTrial retry;
+    retry.state = TrialState::Fail;
+    retry.system_attrs["hpt:retry_of"] = 2;
+    s->create_trial(study, retry);           // 3
+    failed(0.5, Owner::current(), true, 0);  // 4: its process still runs (this one).
+    failed(1.0, gone, true, 0);              // 5: lost its retry, which a racing run makes.
+    s->study_system_attr_once(study, "hpt:retry_restored:5", gone.to_json());
+  }
+  FakeWorkerSet set([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  std::string out;
+  REQUIRE(run_fake(c, 1, set, &out) == k_exit_ok);
+  CHECK_THAT(out, Catch::Contains("trial 0 failed and was due a retry (study.retries) that the "
+                                  "run which failed it never made (it stopped first); made now"));
+  auto trials = all_trials(c.storage);
+  REQUIRE(trials.size() == 7);
+  CHECK(trials[6].state == TrialState::Complete);
+  CHECK(trials[6].system_attrs.at("hpt:retry_of") == 0);
+  CHECK(trials[6].system_attrs.at("hpt:attempt") == 2);
+  CHECK(trials[6].params == trials[0].params);
+  REQUIRE(set.records().size() == 1);
+  // A second run (or one racing it) makes no second retry of it.
+  FakeWorkerSet again([](const WorkerSpec& s) { return hpt::test::completes(param_x(s)); });
+  out.clear();
+  REQUIRE(run_fake(c, 2, again, &out) == k_exit_ok);
+  CHECK_THAT(out, !Catch::Contains("made now"));
+  trials = all_trials(c.storage);
+  REQUIRE(trials.size() == 8);
+  CHECK(trials[7].system_attrs.count("hpt:retry_of") == 0);  // Sampled anew.
 }
 
 // study.jobs bounds the workers running at once, and the bound is reached.

@@ -23,6 +23,12 @@ inline constexpr const char* k_stderr_tail_attr = "hpt:stderr_tail";
 inline constexpr const char* k_attempt_attr = "hpt:attempt";
 // On a retry of a failed trial: the number of the trial it repeats.
 inline constexpr const char* k_retry_of_attr = "hpt:retry_of";
+// On a FAILed trial due a retry (study.retries): true, written with the FAIL, so that the next
+// run makes a retry that a stopped run never made (the retry is a second write).
+inline constexpr const char* k_retry_due_attr = "hpt:retry_due";
+// A study system attribute per trial number N ("hpt:retry_restored:N"): the run that made N's
+// lost retry (Storage::study_system_attr_once), so that two runs resuming at once make one.
+inline constexpr const char* k_retry_restored_attr_prefix = "hpt:retry_restored:";
 // A study system attribute: what the study's last run gave its trials ({"fixed": {...},
 // "command": [...], "parameters": [...]}: engine's RunSettings), to warn when a run changes it.
 inline constexpr const char* k_run_settings_attr = "hpt:run_settings";
