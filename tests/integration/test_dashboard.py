@@ -160,12 +160,15 @@ class DashboardCliTest(TempDirTest):
 
 
 class DashboardBrowserTest(TempDirTest):
-    def test_page_follows_a_running_study(self):
+    def setUp(self):
         reason = browser_missing()
         if reason:
             if REQUIRED:
                 self.fail(reason)
             self.skipTest(reason)
+        super().setUp()
+
+    def test_page_follows_a_running_study(self):
         config = quadratic_config(self.dir)
         db = os.path.join(self.dir, "study.db")
         run_hpt("--config", config, "--trials", "1", check=True)
@@ -213,11 +216,6 @@ class DashboardBrowserTest(TempDirTest):
         from its first line; it was recorded when the trial ended) and refreshes without
         closing the steps the reader opened or moving the log they scrolled up; the log shows
         its end at first."""
-        reason = browser_missing()
-        if reason:
-            if REQUIRED:
-                self.fail(reason)
-            self.skipTest(reason)
         config = quadratic_config(self.dir)
         db = os.path.join(self.dir, "study.db")
         study = subprocess.Popen(["timeout", "-k", "5", "150", HPT, "--config", config, "--trials", "1"],
@@ -247,11 +245,6 @@ class DashboardBrowserTest(TempDirTest):
         """A multi-objective study's page (hpt's MOTPE study of two_objectives.py): no console
         error, the Pareto plot marks the trials `hpt best` lists, the trials table has one
         column per objective and a Pareto column, and one importance chart per objective."""
-        reason = browser_missing()
-        if reason:
-            if REQUIRED:
-                self.fail(reason)
-            self.skipTest(reason)
         db = os.path.join(self.dir, "study.db")  # two_objective_config's database.
         config = two_objective_config(self.dir)
         run_hpt("--config", config, "--trials", "14", check=True)
@@ -272,11 +265,6 @@ class DashboardBrowserTest(TempDirTest):
         report's trials table like any other, and typing into their filters never writes to
         Object.prototype (it used to: a min on `__proto__` emptied every other filter). A trial
         of value -inf shows it."""
-        reason = browser_missing()
-        if reason:
-            if REQUIRED:
-                self.fail(reason)
-            self.skipTest(reason)
         db = os.path.join(self.dir, "proto.db")
         make = textwrap.dedent(f"""
             import optuna
