@@ -941,6 +941,7 @@ void Orchestrator::ask_pruner(RunningTrial& r, int64_t step) {
       return;
     }
     r.trial.system_attrs[key] = value;
+    m_trials_stale = true;  // The next decision, another trial's, must see this rung.
   }
   if (decision.prune) {
     r.pruned = true;

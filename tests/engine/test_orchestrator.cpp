@@ -663,6 +663,37 @@ TEST_CASE("orchestrator (scripted): failure budget and backoff", "[orchestrator]
   }
 }
 
+// Successive halving with jobs: 2: a rung one trial completed moments ago counts in the next
+// decision of another (the study was re-read at most once a second, so a worse trial within
+// that second passed a rung Optuna prunes it at; helper audit).
+TEST_CASE("orchestrator (scripted): a rung just completed counts for the next decision",
+          "[orchestrator][scripted]") {
+  hpt::test::TempDir dir("orch");
+  FakeWorkerSet set([](const WorkerSpec& s) {
+    WorkerScript w;
+    if (trial_number(s) == 0) {
+      w.lines = {{milliseconds(100), "{\"step\": 0, \"value\": 0.5}"},
+                 {milliseconds(100), "{\"step\": 1, \"value\": 0.4}"},
+                 {milliseconds(3000), "{\"value\": 0.4}"}};
+    } else {
+      w.lines = {{milliseconds(600), "{\"step\": 0, \"value\": 0.9}"},
+                 {milliseconds(650), "{\"step\": 1, \"value\": 0.8}"},
+                 {milliseconds(700), "{\"step\": 2, \"value\": 0.7}"},
+                 {milliseconds(750), "{\"value\": 0.6}"}};
+    }
+    return w;
+  });
+  REQUIRE(run_fake(fake_study(dir,
+                              ", jobs: 2, pruner: {type: successive_halving, min_resource: 1, "
+                              "reduction_factor: 2}"),
+                   2, set) == k_exit_ok);
+  const auto trials = all_trials(dir.file("s.db"));
+  REQUIRE(trials.size() == 2);
+  CHECK(trials[0].system_attrs.at("completed_rung_0") == 0.4);
+  CHECK(trials[1].state == TrialState::Pruned);
+  CHECK(trials[1].intermediate_values.size() == 2);  // Pruned at step 1, as Optuna prunes it.
+}
+
 // A failed trial is retried (objective.retries) as a new trial with the same parameters.
 TEST_CASE("orchestrator (scripted): retries", "[orchestrator][scripted]") {
   hpt::test::TempDir dir("orch");
