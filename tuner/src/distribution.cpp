@@ -310,9 +310,22 @@ Distribution distribution_from_json(const std::string& text) {
   }
 }
 
+namespace {
+
+// A log scale holds positive values only: Optuna refuses any other (and its samplers fail on a
+// study that stores one).
+void require_log_positive(bool log, double x) {
+  if (log && x <= 0) {
+    throw std::invalid_argument(
+        fmt::format("{} is not positive, and the parameter's range is on a log scale", x));
+  }
+}
+
+}  // namespace
+
 double to_internal(const Distribution& d, const Json& v) {
   return std::visit(
-      Overloaded{[&](const FloatDistribution&) -> double {
+      Overloaded{[&](const FloatDistribution& f) -> double {
                    if (!v.is_number() || v.is_boolean()) {
                      throw std::invalid_argument("expected a number, got " + v.dump());
                    }
@@ -321,9 +334,10 @@ double to_internal(const Distribution& d, const Json& v) {
                      throw std::invalid_argument(
                          fmt::format("expected a finite number, got {}", x));
                    }
+                   require_log_positive(f.log, x);
                    return x;
                  },
-                 [&](const IntDistribution&) -> double {
+                 [&](const IntDistribution& i) -> double {
                    if (!v.is_number() || v.is_boolean()) {
                      throw std::invalid_argument("expected an integer, got " + v.dump());
                    }
@@ -342,6 +356,7 @@ double to_internal(const Distribution& d, const Json& v) {
                                      "integer",
                                      v.dump()));
                    }
+                   require_log_positive(i.log, x);
                    return x;
                  },
                  [&](const CategoricalDistribution& c) -> double {

@@ -113,7 +113,8 @@ bool choice_equal(const Json& a, const Json& b);
 
 // External value -> internal double. Throws std::invalid_argument if the value is not one of
 // the distribution's kind (wrong type, a float not finite, an int beyond ±2^53 or not whole,
-// not a choice: choice_key equality); a number outside the range is returned.
+// not positive on a log scale, not a choice: choice_key equality), as Optuna refuses them; a
+// number outside the range is returned.
 double to_internal(const Distribution& d, const Json& external);
 // Internal double -> external value (a number for float/int, the choice for categorical).
 Json to_external(const Distribution& d, double internal);
