@@ -1527,30 +1527,37 @@ FrozenTrial Orchestrator::ask(const std::function<void(const FrozenTrial&)>& pub
   preflight();
   open_study();
   enqueue_trials();
-  const int limit = claim_limit();  // Unbounded (ask_trial's options), but not past a grid.
   SignalDeferral deferral;  // Ctrl-C takes effect once the trial is published (or handed back).
-  auto claim =
-      m_storage.claim_trial(m_study_id, limit, Json(), [](const FrozenTrial&) { return false; });
-  if (!claim) {
+  // Claimed as a run claims (an orphan too), so that a trial this ask leaves half made (killed,
+  // a full disk) is an orphan of a dead owner that the next ask or run takes; once whole, it is
+  // the caller's (disown_trial). Only a kill between that write and the print loses it.
+  auto trial = claim_next();
+  if (!trial) {
     throw std::runtime_error(
-        limit < k_unbounded_trials
+        claim_limit() < k_unbounded_trials
             ? fmt::format("every point of the grid of study '{}' has a trial: nothing to ask",
                           terminal_text(m_config.name))
             : fmt::format("study '{}' cannot take another trial", terminal_text(m_config.name)));
   }
   try {
-    choose_params(claim->trial);
-    publish(claim->trial);
+    choose_params(*trial);
+    m_storage.disown_trial(trial->id);
+    trial->system_attrs[k_owner_attr] = Json();
+    publish(*trial);
   } catch (...) {
     try {
-      m_storage.set_trial_state_values(claim->trial.id, TrialState::Waiting, std::vector<double>{});
-      m_progress.note(fmt::format("trial {} is WAITING again: the next ask or run takes it",
-                                  claim->trial.number));
+      m_storage.set_trial_state_values(trial->id, TrialState::Waiting, std::vector<double>{});
+      m_progress.note(
+          fmt::format("trial {} is WAITING again: the next ask or run takes it", trial->number));
     } catch (const std::exception&) {  // The error that got here is the one to tell.
+      m_progress.note(
+          fmt::format("trial {} is left RUNNING: the next ask or run takes it once "
+                      "this process has ended",
+                      trial->number));
     }
     throw;
   }
-  return claim->trial;
+  return *trial;
 }
 
 int Orchestrator::run() {

@@ -117,6 +117,17 @@ void upsert_heartbeat(SqlDialect& db, int64_t trial_id) {
           {trial_id});
 }
 
+// Sets trial_id's k_owner_attr to owner with its heartbeat now, or for a null owner (a process
+// that keeps none) with no heartbeat: an earlier owner's must not outlive it.
+void set_owner(SqlDialect& db, int64_t trial_id, const Json& owner) {
+  upsert_attr(db, "trial_system_attributes", trial_id, k_owner_attr, owner);
+  if (owner.is_null()) {
+    db.exec("DELETE FROM trial_heartbeats WHERE trial_id = ?", {trial_id});
+  } else {
+    upsert_heartbeat(db, trial_id);
+  }
+}
+
 // The trial of study_id (of any study when study_id < 0) stamped with request.
 std::optional<int64_t> stamped_trial(SqlDialect& db, int64_t study_id, const std::string& request) {
   return integer(
@@ -597,12 +608,7 @@ std::optional<TrialClaim> SqlStorage::claim_trial(
           "NULL WHERE trial_id = ?",
           {now_local(), id});
     }
-    upsert_attr(*m_db, "trial_system_attributes", id, k_owner_attr, owner);
-    if (owner.is_null()) {  // Kept by no heartbeat: an earlier claim's must not outlive it.
-      m_db->exec("DELETE FROM trial_heartbeats WHERE trial_id = ?", {id});
-    } else {
-      upsert_heartbeat(*m_db, id);
-    }
+    set_owner(*m_db, id, owner);
     upsert_attr(*m_db, "trial_system_attributes", id, k_request_attr, tag(kind));
     return TrialClaim{kind, load_trial(id)};
   };
@@ -798,6 +804,13 @@ void SqlStorage::record_heartbeat(int64_t trial_id) {
   run("record a heartbeat", true, [&](bool) {
     require_trial(trial_id, false);
     upsert_heartbeat(*m_db, trial_id);
+  });
+}
+
+void SqlStorage::disown_trial(int64_t trial_id) {
+  run("hand a trial to its asker", true, [&](bool) {
+    require_trial(trial_id, true);
+    set_owner(*m_db, trial_id, Json());
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include "../../engine/src/cli_ask_tell.hpp"  // Internal to the engine.
 #include "cli_fixtures.hpp"
+#include "hpt/engine/owner.hpp"
 #include "hpt/storage/attribute_names.hpp"
 #include "hpt/storage/storage.hpp"
 #include "hpt/tuner/constraints.hpp"
@@ -75,6 +76,42 @@ TEST_CASE("cli: ask then tell", "[cli][ask_tell]") {
   const FrozenTrial trial = trial_zero(db);
   CHECK(trial.state == TrialState::Complete);
   CHECK(trial.value == 0.5);
+}
+
+// An ask claims its trial as its own until the trial is whole, then leaves it to its caller
+// (no owner, no heartbeat). A trial an ask left half made (killed after the claim: some or none
+// of its parameters) is its dead process's, so the next ask takes it, whole, before making
+// another; an asked trial is never taken. It was left RUNNING with no owner for good (helper
+// audit: 3 of 3 asks killed as the trial appeared).
+TEST_CASE("cli: ask takes the trial a killed ask left half made", "[cli][ask_tell]") {
+  hpt::test::TempDir dir{"cli"};
+  const std::string db = dir.file("s.db");
+  const std::string cfg = command_study_config(dir, "storage: " + db);
+  REQUIRE(run_hpt_printed({"ask", "--config", cfg}).out.rfind("{\"number\": 0,", 0) == 0);
+  {
+    auto s = open_storage(db);
+    const int64_t study = s->list_studies().at(0).id;
+    Owner killed = Owner::current();
+    killed.pid = 0x7ffffff0;  // No such process.
+    const auto half =
+        s->claim_trial(study, 100, killed.to_json(), [](const FrozenTrial&) { return false; });
+    REQUIRE(half);
+    CHECK(half->trial.number == 1);
+    const auto asked = s->find_trial(study, 0);
+    CHECK(asked->system_attrs.at(k_owner_attr).is_null());
+    CHECK_FALSE(s->heartbeat_age(asked->id));
+  }
+  const Printed next = run_hpt_printed({"ask", "--config", cfg});
+  CHECK(next.code == 0);
+  CHECK(next.out.rfind("{\"number\": 1, \"params\": {\"a\": ", 0) == 0);
+  CHECK_THAT(next.err, Catch::Contains("trial 1 was left RUNNING by a stopped process"));
+  auto s = open_storage(db, true);
+  const auto trial = s->find_trial(s->list_studies().at(0).id, 1);
+  CHECK(trial->state == TrialState::Running);
+  CHECK(trial->params.count("a") == 1);
+  CHECK(trial->system_attrs.at(k_owner_attr).is_null());  // The caller's now.
+  CHECK_FALSE(s->heartbeat_age(trial->id));
+  CHECK(run_hpt_printed({"ask", "--config", cfg}).out.rfind("{\"number\": 2,", 0) == 0);
 }
 
 // Values and constraints that do not fit the study or the state are refused (exit 2) and

@@ -184,6 +184,7 @@ class MemoryStorage : public Storage {
     return false;
   }
   void record_heartbeat(int64_t) override {}
+  void disown_trial(int64_t) override {}
   std::optional<double> heartbeat_age(int64_t) override { return std::nullopt; }
   FrozenTrial get_trial(int64_t) override { throw StorageError("not implemented"); }
   void save_copy(const std::string&) override { throw StorageError("not implemented"); }

@@ -4,8 +4,8 @@
 // empty database and returns a StorageFactory opening connections to it, or an empty
 // factory (after a WARN saying why) to skip the case, e.g. when no server is configured.
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -384,7 +384,7 @@ inline void check_claim_waiting_first(const StorageFactory& open) {
   w.distributions = {{"i", IntDistribution{0, 10, false, 1}}};
   w.params = {{"i", 4}};
   w.system_attrs = {{"fixed_params", Json{{"i", 4}}}};
-  w.intermediate_values = {{0, 1.5}};  // Left by a run that was handed back, with the
+  w.intermediate_values = {{0, 1.5}};        // Left by a run that was handed back, with the
   w.system_attrs["completed_rung_0"] = 1.5;  // pruner's rung value of that step.
   int64_t w1 = s->create_trial(study, w);
   w.intermediate_values.clear();
@@ -546,6 +546,30 @@ inline void check_finish_by_owner(const StorageFactory& open) {
   const int64_t id = s->create_trial(study, unowned);
   CHECK_FALSE(s->set_trial_state_values(id, TrialState::Complete, 1.0, &owner));
   CHECK(s->set_trial_state_values(id, TrialState::Complete, 1.0));
+}
+
+// disown_trial: the claim's owner and heartbeat go, the trial stays RUNNING with its params;
+// a finished or missing trial is refused.
+inline void check_disown(const StorageFactory& open) {
+  auto s = open();
+  const int64_t study = s->create_study("disown", Direction::Minimize);
+  const Json owner = {{"host", "h"}, {"pid", 7}};
+  auto claim = s->claim_trial(study, 10, owner, [](const FrozenTrial&) { return false; });
+  REQUIRE(claim);
+  const int64_t id = claim->trial.id;
+  s->set_trial_param(id, "x", 0.5, FloatDistribution{0, 1, false, std::nullopt});
+  REQUIRE(s->heartbeat_age(id));
+  s->disown_trial(id);
+  const FrozenTrial t = open()->get_trial(id);
+  CHECK(t.state == TrialState::Running);
+  CHECK(t.system_attrs.at(k_owner_attr).is_null());
+  CHECK(t.params.at("x") == 0.5);
+  CHECK_FALSE(s->heartbeat_age(id));
+  // A finish that names the old owner no longer matches it.
+  CHECK_FALSE(s->set_trial_state_values(id, TrialState::Complete, 1.0, &owner));
+  CHECK(s->set_trial_state_values(id, TrialState::Complete, 1.0));
+  CHECK_THROWS_AS(s->disown_trial(id), StorageError);
+  CHECK_THROWS_AS(s->disown_trial(id + 1000), StorageError);
 }
 
 inline void check_heartbeat(const StorageFactory& open) {
@@ -1027,6 +1051,8 @@ inline void check_import_study(const StorageFactory& open) {
                        new_db)                                                                    \
   /* record_heartbeat / heartbeat_age. */                                                         \
   HPT_CONFORMANCE_CASE(backend, "heartbeat", hpt::conformance::check_heartbeat, new_db)           \
+  /* disown_trial leaves a claimed trial to its asker: no owner, no heartbeat. */                 \
+  HPT_CONFORMANCE_CASE(backend, "disown", hpt::conformance::check_disown, new_db)                 \
   /* Several directions and per-objective values round-trip. */                                   \
   HPT_CONFORMANCE_CASE(backend, "multi-objective", hpt::conformance::check_multi_objective,       \
                        new_db)                                                                    \

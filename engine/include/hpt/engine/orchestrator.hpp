@@ -32,9 +32,10 @@ constexpr int k_exit_interrupted = 130;
 int run_study(const StudyConfig& config, Storage& storage, const RunOptions& options,
               std::ostream& out);
 // hpt ask (Optuna's study.ask): opens the study as run_study does (made if missing, with its
-// enqueue entries), claims its next trial (a WAITING one first) and samples its parameters, then
-// hands it to publish (which prints it). The trial is left RUNNING with no owner, as Optuna's
-// asked trials are, so no hpt run takes it for dead; hpt tell finishes it. Stop signals wait
+// enqueue entries), claims its next trial as a run does (a WAITING one first, then one a dead
+// process left RUNNING: a killed ask's too) and samples its parameters, then hands it to publish
+// (which prints it). Once whole, the trial is left RUNNING with no owner, as Optuna's asked
+// trials are, so no hpt run takes it for dead; hpt tell finishes it. Stop signals wait
 // until it is published; if sampling or publish fails, the trial is WAITING again (the next ask
 // or run takes it) and the error is thrown. A grid whose every point has a trial is refused.
 // Notes go to out. Throws what run_study's checks throw.

@@ -63,6 +63,7 @@ class SqlStorage : public Storage {
                               const Json* system_attrs = nullptr) override;
   // Heartbeats use the database's clock (UTC).
   void record_heartbeat(int64_t trial_id) override;
+  void disown_trial(int64_t trial_id) override;
   std::optional<double> heartbeat_age(int64_t trial_id) override;
 
   FrozenTrial get_trial(int64_t trial_id) override;

@@ -152,6 +152,11 @@ class Storage {
                                   owner, system_attrs);
   }
   virtual void record_heartbeat(int64_t trial_id) = 0;
+  // Leaves RUNNING trial trial_id to a process hpt does not watch (hpt ask's caller): its
+  // k_owner_attr null and no heartbeat, as claim_trial with a null owner leaves a trial, in one
+  // write. Until then the claiming hpt owns it, so a trial an ask half made (killed, a full
+  // disk) is an orphan the next run or ask takes. Throws StorageError if there is no such trial.
+  virtual void disown_trial(int64_t trial_id) = 0;
   // Seconds since the trial's last heartbeat, std::nullopt if it never had one.
   virtual std::optional<double> heartbeat_age(int64_t trial_id) = 0;
 
