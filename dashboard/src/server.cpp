@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
@@ -69,6 +71,30 @@ std::optional<Refusal> request_refusal(const std::string& method, const std::str
   return std::nullopt;
 }
 
+std::string accepted_encoding(const std::string& accept_encoding) {
+  size_t start = 0;
+  while (start <= accept_encoding.size()) {
+    size_t end = accept_encoding.find(',', start);
+    end = end == std::string::npos ? accept_encoding.size() : end;
+    std::string token = accept_encoding.substr(start, end - start);
+    token.erase(
+        std::remove_if(token.begin(), token.end(), [](char c) { return c == ' ' || c == '\t'; }),
+        token.end());
+    std::transform(token.begin(), token.end(), token.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const size_t semi = token.find(';');
+    const std::string name = token.substr(0, semi);
+    const std::string params = semi == std::string::npos ? "" : token.substr(semi + 1);
+    const bool refused =
+        params.rfind("q=0", 0) == 0 && params.find_first_not_of("0.", 2) == std::string::npos;
+    if (name == "gzip" && !refused) {
+      return "gzip";
+    }
+    start = end + 1;
+  }
+  return "identity";
+}
+
 namespace {
 
 // Limits, refusals, socket options and the one route: everything but the address.
@@ -92,6 +118,12 @@ void configure(httplib::Server& server, Dashboard& dashboard, bool loopback_only
                                 req.get_header_value("Content-Length").c_str(), nullptr, 10)),
                             loopback_only, req.has_header("Transfer-Encoding"));
         if (!refusal) {
+          // httplib picks the answer's compression from this header (see accepted_encoding).
+          // Its Request is its own non-const object, handed to handlers as const.
+          auto& headers = const_cast<httplib::Request&>(req).headers;
+          const std::string accepted = accepted_encoding(req.get_header_value("Accept-Encoding"));
+          headers.erase("Accept-Encoding");
+          headers.emplace("Accept-Encoding", accepted);
           return httplib::Server::HandlerResponse::Unhandled;
         }
         res.status = refusal->status;
@@ -137,10 +169,9 @@ int bind_address(httplib::Server& server, const ServeOptions& options) {
       options.host.size() > 2 && options.host.front() == '[' && options.host.back() == ']'
           ? options.host.substr(1, options.host.size() - 2)
           : options.host;
-  const int port = options.port == 0 ? server.bind_to_any_port(host.c_str())
-                                     : (server.bind_to_port(host.c_str(), options.port)
-                                            ? options.port
-                                            : -1);
+  const int port = options.port == 0
+                       ? server.bind_to_any_port(host.c_str())
+                       : (server.bind_to_port(host.c_str(), options.port) ? options.port : -1);
   if (port <= 0) {
     throw std::runtime_error("cannot listen on " + options.host + ":" +
                              std::to_string(options.port) +

@@ -172,6 +172,34 @@ TEST_CASE("request_refusal", "[server]") {
 // Over HTTP: a DNS-rebinding Host, a 2,000-range request, a body, a POST and an idle
 // connection are each refused or dropped at once, and the dashboard keeps answering; pages
 // carry a policy that forbids framing and foreign scripts.
+TEST_CASE("accepted_encoding", "[server]") {
+  using hpt::dashboard::accepted_encoding;
+  CHECK(accepted_encoding("gzip, deflate, br") == "gzip");
+  CHECK(accepted_encoding("br;q=1.0, GZip;q=0.5") == "gzip");
+  CHECK(accepted_encoding("br") == "identity");
+  CHECK(accepted_encoding("") == "identity");
+  CHECK(accepted_encoding("gzip;q=0, br") == "identity");
+  CHECK(accepted_encoding("gzip;q=0.000") == "identity");
+  CHECK(accepted_encoding("x-gzip, deflate") == "identity");
+}
+
+// Answers are gzip-compressed for a client that accepts it, never brotli-compressed (Debian's
+// cpp-httplib compressed every browser's answers with brotli at quality 11: 40× gzip's time).
+TEST_CASE("serve answers a browser with gzip, never brotli", "[server]") {
+  ServedStudy served;
+  httplib::Client client("127.0.0.1", served.port());
+  client.set_decompress(false);
+  auto browser = client.Get("/api/studies", {{"Accept-Encoding", "gzip, deflate, br"}});
+  REQUIRE(browser);
+  CHECK(browser->status == 200);
+  CHECK(browser->get_header_value("Content-Encoding") == "gzip");
+  auto brotli_only = client.Get("/", {{"Accept-Encoding", "br"}});
+  REQUIRE(brotli_only);
+  CHECK(brotli_only->status == 200);
+  CHECK_FALSE(brotli_only->has_header("Content-Encoding"));
+  CHECK(brotli_only->body.find("<html") != std::string::npos);
+}
+
 TEST_CASE("serve refuses hostile requests", "[server]") {
   ServedStudy served;
   const int port = served.port();
