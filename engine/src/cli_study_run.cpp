@@ -1,5 +1,6 @@
 #include "cli_study_run.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -41,6 +42,12 @@ OpenedStudy open_study_for(const std::string& config_file, int jobs, const std::
   std::filesystem::path db_folder;
   bool new_database = false;
   if (auto db = sqlite_file_of(config.storage)) {
+    // "new.db/" names a folder: its parent_path() is new.db itself, which create_folder would
+    // make before the database was refused as a folder.
+    const auto name = std::filesystem::path(*db).filename();
+    if (*db != ":memory:" && (name.empty() || name == "." || name == "..")) {
+      throw StorageError(fmt::format("{}: {}: names a folder, not a database file", where, *db));
+    }
     db_folder = std::filesystem::path(*db).parent_path();
     if (const std::string problem = db_folder.empty() ? "" : folder_problem(db_folder.string());
         !problem.empty()) {

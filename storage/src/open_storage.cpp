@@ -1,5 +1,12 @@
 // open_storage: a storage URL to its SQL dialect.
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+#include <string>
+
 #include "hpt/io/credentials.hpp"
 #include "hpt/storage/postgres.hpp"
 #include "sqlite_schema.hpp"
@@ -18,9 +25,27 @@ std::string unsupported_sqlite_option(const std::string& query) {
     size_t end = query.find('&', start);
     end = end == std::string::npos ? query.size() : end;
     const std::string option = query.substr(start, end - start);
-    const std::string key = option.substr(0, option.find('='));
+    const size_t eq = option.find('=');
+    const std::string key = option.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : option.substr(eq + 1);
     if (key != "timeout" && key != "check_same_thread") {
       return "option '" + key + "' is not taken (only timeout and check_same_thread are)";
+    }
+    // Unused, but checked as SQLAlchemy checks them (it refuses what Optuna could not open).
+    char* parsed_end = nullptr;
+    const double seconds = std::strtod(value.c_str(), &parsed_end);
+    const bool number = !value.empty() && parsed_end == value.c_str() + value.size() &&
+                        std::isfinite(seconds) && seconds >= 0 && !std::isspace(value[0]);
+    if (key == "timeout" && !number) {
+      return "option timeout='" + value + "' is not a number of seconds";
+    }
+    static const std::set<std::string> k_booleans = {"true", "false", "yes", "no", "on", "off",
+                                                     "y",    "n",     "t",   "f",  "1",  "0"};
+    std::string lower = value;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (key == "check_same_thread" && !k_booleans.count(lower)) {
+      return "option check_same_thread='" + value + "' is not true or false";
     }
     start = end + 1;
   }
@@ -55,12 +80,12 @@ std::string sqlite_path_from_url(const std::string& url) {
     const std::string scheme = url.substr(0, scheme_end);
     const std::string base = scheme.substr(0, scheme.find('+'));
     const bool known = base == "sqlite" || base == "postgresql" || base == "postgres";
-    throw StorageError("unsupported storage URL '" + redact_credentials(url) + "': " +
-                       (known && base != scheme
-                            ? "drop SQLAlchemy's driver '" + scheme.substr(base.size()) +
-                                  "' (" + base + "://…)"
-                            : std::string("expected sqlite:///path.db, "
-                                          "postgresql://user@host/db or a file path")));
+    throw StorageError(
+        "unsupported storage URL '" + redact_credentials(url) + "': " +
+        (known && base != scheme
+             ? "drop SQLAlchemy's driver '" + scheme.substr(base.size()) + "' (" + base + "://…)"
+             : std::string("expected sqlite:///path.db, "
+                           "postgresql://user@host/db or a file path")));
   }
   if (path.empty()) {
     throw StorageError("empty storage path");

@@ -73,6 +73,19 @@ TEST_CASE("cli: a database that cannot be opened names its place", "[cli]") {
   const auto from_flag =
       run_hpt_capture({"--config", cfg, "--trials", "1", "--storage", dir.path().string()});
   CHECK_THAT(from_flag.second, Catch::StartsWith("hpt: error: --storage: " + dir.path().string()));
+  // A new path that names a folder ("new.db/", "x/.") is refused before anything is made (a run
+  // and hpt ask made the folder new.db/, then refused it as a folder).
+  for (const std::string name : {"new.db/", "new/."}) {
+    const std::string path = dir.file(name);
+    const auto slash = run_hpt_capture({"--config", cfg, "--trials", "1", "--storage", path});
+    CHECK(slash.first == 1);
+    CHECK(slash.second ==
+          "hpt: error: --storage: " + path + ": names a folder, not a database file\n");
+    const auto asked = run_hpt_capture({"ask", "--config", cfg, "--storage", path});
+    CHECK(asked.first == 1);
+    CHECK_FALSE(std::filesystem::exists(dir.file("new.db")));
+    CHECK_FALSE(std::filesystem::exists(dir.file("new")));
+  }
 }
 
 // A study refused for what needs no database (a name too long, a trials folder that cannot be

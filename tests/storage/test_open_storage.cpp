@@ -76,6 +76,15 @@ TEST_CASE("open_storage takes file paths, never SQLite URI filenames", "[storage
                     "read-only themselves); give sqlite:///a.db");
   CHECK_THROWS_WITH(hpt::open_storage("sqlite:///a.db?timeout=5&mode=memory"),
                     Catch::Contains("option 'mode' is not taken"));
+  // Their values are checked as SQLAlchemy checks them (timeout=abc was taken silently).
+  CHECK(hpt::sqlite_file_of("sqlite:///a.db?timeout=2.5&check_same_thread=0") == "a.db");
+  for (const std::string bad :
+       {"timeout=abc", "timeout=", "timeout=-1", "timeout=nan", "timeout"}) {
+    CHECK_THROWS_WITH(hpt::sqlite_file_of("sqlite:///a.db?" + bad),
+                      Catch::Contains("is not a number of seconds"));
+  }
+  CHECK_THROWS_WITH(hpt::sqlite_file_of("sqlite:///a.db?check_same_thread=maybe"),
+                    Catch::Contains("option check_same_thread='maybe' is not true or false"));
   CHECK_FALSE(fs::exists("a.db"));
   CHECK(hpt::sqlite_file_of("postgresql://u@h/db") == std::nullopt);
   CHECK_THROWS_WITH(hpt::sqlite_file_of("mysql://h/db"),
