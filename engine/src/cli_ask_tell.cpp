@@ -145,20 +145,23 @@ void print_told(int number, TrialState to, const std::vector<double>& values,
 
 int ask_command(const std::string& config_file, const std::string& storage_url,
                 const std::string& study) {
-  OpenedStudy s = open_study_for(config_file, 0, storage_url, study);
-  ask_trial(s.config, *s.storage, s.options, std::cerr, [](const FrozenTrial& trial) {
-    std::cout << python_json_dumps(
-                     Json{{"number", trial.number}, {"params", trial.external_params()}})
-              << std::endl;
-    if (!std::cout) {  // Unseen, the trial's number would be lost: handed back instead.
-      const int err = errno;
-      std::cout.clear();  // Said here, once.
-      std::clearerr(stdout);
-      throw std::runtime_error(
-          fmt::format("cannot write trial {} to the output: {}", trial.number, std::strerror(err)));
-    }
+  // ask_trial looks at the stop signals right before its claim, and defers them from there on.
+  return write_once("no trial was asked", [&](const std::function<bool()>&) {
+    OpenedStudy s = open_study_for(config_file, 0, storage_url, study);
+    ask_trial(s.config, *s.storage, s.options, std::cerr, [](const FrozenTrial& trial) {
+      std::cout << python_json_dumps(
+                       Json{{"number", trial.number}, {"params", trial.external_params()}})
+                << std::endl;
+      if (!std::cout) {  // Unseen, the trial's number would be lost: handed back instead.
+        const int err = errno;
+        std::cout.clear();  // Said here, once.
+        std::clearerr(stdout);
+        throw std::runtime_error(fmt::format("cannot write trial {} to the output: {}",
+                                             trial.number, std::strerror(err)));
+      }
+    });
+    return true;
   });
-  return 0;
 }
 
 int tell_command(const TellRequest& tell) {

@@ -98,24 +98,33 @@ int copy_study_command(const std::string& from_db, const std::string& to_db,
     throw ConfigError("--to-study: " + problem);  // Before anything is read or made.
   }
   require_database_file(from_db);
-  auto from = open_storage(from_db, true);
-  const StudyInfo info = resolve_study(*from, study);
-  const std::string name = to_study.value_or(info.name);
-  const StudyCopy copy = copy_study_to(*from, info, to_db, name);
-  std::cout << terminal_text(fmt::format("copied study '{}' and its {} trial{} from {} to {}{}",
-                                         info.name, copy.trials, copy.trials == 1 ? "" : "s",
-                                         redact_credentials(from_db), redact_credentials(to_db),
-                                         name == info.name ? "" : " as '" + name + "'"))
-            << "\n";
-  if (copy.handed_back > 0) {
-    std::cout << fmt::format(
-        "{} trial{} RUNNING in the source {} WAITING in the copy, to run again when it resumes\n",
-        copy.handed_back, copy.handed_back == 1 ? "" : "s", copy.handed_back == 1 ? "is" : "are");
-  }
-  if (const auto folder = logs_folder(*from->trials_snapshot(info.id))) {
-    std::cout << terminal_text("the copied trials' logs stay in " + *folder) << "\n";
-  }
-  return 0;
+  const std::string nothing_done =
+      fmt::format("study '{}' was not copied", shortened(to_study.value_or(study), 200));
+  return write_once(nothing_done, [&](const std::function<bool()>& stop) {
+    auto from = open_storage(from_db, true);
+    const StudyInfo info = resolve_study(*from, study);
+    const std::string name = to_study.value_or(info.name);
+    const auto copy = copy_study_to(*from, info, to_db, name, stop);
+    if (!copy) {
+      return false;
+    }
+    std::cout << terminal_text(fmt::format("copied study '{}' and its {} trial{} from {} to {}{}",
+                                           info.name, copy->trials, copy->trials == 1 ? "" : "s",
+                                           redact_credentials(from_db), redact_credentials(to_db),
+                                           name == info.name ? "" : " as '" + name + "'"))
+              << "\n";
+    if (copy->handed_back > 0) {
+      std::cout << fmt::format(
+          "{} trial{} RUNNING in the source {} WAITING in the copy, to run again when it "
+          "resumes\n",
+          copy->handed_back, copy->handed_back == 1 ? "" : "s",
+          copy->handed_back == 1 ? "is" : "are");
+    }
+    if (const auto folder = logs_folder(*from->trials_snapshot(info.id))) {
+      std::cout << terminal_text("the copied trials' logs stay in " + *folder) << "\n";
+    }
+    return true;
+  });
 }
 
 }  // namespace hpt

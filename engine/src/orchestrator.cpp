@@ -1527,7 +1527,10 @@ FrozenTrial Orchestrator::ask(const std::function<void(const FrozenTrial&)>& pub
   preflight();
   open_study();
   enqueue_trials();
-  SignalDeferral deferral;  // Ctrl-C takes effect once the trial is published (or handed back).
+  SignalDeferral deferral;   // Ctrl-C takes effect once the trial is published (or handed back).
+  if (g_stop_signals > 0) {  // One that came earlier (under the command's StopSignals).
+    throw std::runtime_error("stopped by a signal before a trial was claimed");
+  }
   // Claimed as a run claims (an orphan too), so that a trial this ask leaves half made (killed,
   // a full disk) is an orphan of a dead owner that the next ask or run takes; once whole, it is
   // the caller's (disown_trial). Only a kill between that write and the print loses it.

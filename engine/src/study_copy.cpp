@@ -113,8 +113,9 @@ struct TempDatabase {
 
 }  // namespace
 
-StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string& to_url,
-                        const std::string& to_name) {
+std::optional<StudyCopy> copy_study_to(Storage& from, const StudyInfo& study,
+                                       const std::string& to_url, const std::string& to_name,
+                                       const std::function<bool()>& stop) {
   const auto file = sqlite_file_of(to_url);
   if (file) {
     check_new_file(*file);
@@ -123,6 +124,9 @@ StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string
   // Ctrl-C must be able to end that wait.
   StudyCopy out;
   const StudyImport copy = copy_of(from, study, to_name, out);
+  if (stop()) {
+    return std::nullopt;
+  }
   std::error_code ec;
   if (!file || *file == ":memory:" || fs::exists(fs::symlink_status(*file, ec))) {
     auto to = open_storage(to_url);

@@ -168,3 +168,21 @@ TEST_CASE("copy_study_to names the new file when the copy cannot be written") {
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{"from.db", "from.db-shm", "from.db-wal"});
 }
+
+// A stop (Ctrl-C caught by copy-study's StopSignals) once the study is read writes nothing: no
+// new file, no study in an existing one.
+TEST_CASE("copy_study_to writes nothing when stopped after the read") {
+  hpt::test::TempDir dir("copy");
+  auto from = open_storage(dir.file("from.db"));
+  const int64_t id = from->create_study("s", std::vector<Direction>{Direction::Minimize});
+  from->create_trial(id, trial_in(TrialState::Complete, 1.0));
+  const auto stopped = [] { return true; };
+  CHECK_FALSE(copy_study_to(*from, *from->find_study("s"), dir.file("new.db"), "s", stopped));
+  CHECK_FALSE(std::filesystem::exists(dir.file("new.db")));
+  open_storage(dir.file("to.db"))->create_study("t", std::vector<Direction>{Direction::Minimize});
+  CHECK_FALSE(copy_study_to(*from, *from->find_study("s"), dir.file("to.db"), "s", stopped));
+  CHECK(open_storage(dir.file("to.db"), true)->list_studies().size() == 1);
+  const auto copied = copy_study_to(*from, *from->find_study("s"), dir.file("to.db"), "s");
+  REQUIRE(copied);
+  CHECK(copied->trials == 1);
+}

@@ -319,6 +319,47 @@ class AskTellTest(TempDirTest):
                 self.assertEqual(set(t["params"]), {"x", "y", "kind"})
         self.assertNotIn(max(t["number"] for t in trials) + 1, taken)
 
+    def test_ctrl_c_while_the_database_is_locked_asks_and_copies_nothing(self):
+        """Ctrl-C while ask or copy-study waits for another process's lock: once the lock goes,
+        nothing is asked, said in one line, and the copy says whether it landed; exit 130 (both
+        died by the signal without a word, and a copy could land unsaid)."""
+        self.ask()
+        folder = os.path.join(self.dir, "other")
+        os.makedirs(folder)
+        other = os.path.join(folder, "other.db")
+        self.assertEqual(run_bounded("ask", "--config", quadratic_config(folder, db="other.db"),
+                                     "--study", "other").returncode, 0)
+        holders = [sqlite3.connect(path, timeout=0) for path in (self.db, other)]
+        for holder in holders:
+            holder.execute("BEGIN EXCLUSIVE")
+        try:
+            procs = [subprocess.Popen(["timeout", "-k", "5", "60", HPT, *args], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+                     for args in (["ask", "--config", self.cfg],
+                                  ["copy-study", self.db, other, "--study", "quad"])]
+            time.sleep(1.5)
+            for proc in procs:
+                proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+        finally:
+            for holder in holders:
+                holder.rollback()
+                holder.close()
+        results = [proc.communicate(timeout=60) for proc in procs]
+        (ask_out, ask_err), (copy_out, copy_err) = results
+        self.assertEqual(procs[0].returncode, 130, ask_err)
+        self.assertEqual(ask_out, "")
+        self.assertEqual(ask_err.strip(), "hpt: stopped by a signal; no trial was asked")
+        self.assertEqual(len(trials_json(self.db)), 1)
+        # The copy, waiting inside its write when the signal came, lands once the lock goes: it
+        # says so (or, stopped before its write, that it did not), and exits 130 either way.
+        self.assertEqual(procs[1].returncode, 130, copy_err)
+        copied = '"quad"' in run_bounded("studies", other, "--format", "json").stdout
+        if copied:
+            self.assertIn("copied study 'quad' and its 1 trial", copy_out)
+        else:
+            self.assertEqual(copy_err.strip(), "hpt: stopped by a signal; study 'quad' was not copied")
+
     def test_ctrl_c_during_a_tell_says_it_was_not_told(self):
         """Ctrl-C while tell waits for a locked database: the trial stays RUNNING and hpt says
         so, exit 130 (a second Ctrl-C gives up the wait); it used to end silently."""

@@ -35,7 +35,8 @@ int run_study(const StudyConfig& config, Storage& storage, const RunOptions& opt
 // enqueue entries), claims its next trial as a run does (a WAITING one first, then one a dead
 // process left RUNNING: a killed ask's too) and samples its parameters, then hands it to publish
 // (which prints it). Once whole, the trial is left RUNNING with no owner, as Optuna's asked
-// trials are, so no hpt run takes it for dead; hpt tell finishes it. Stop signals wait
+// trials are, so no hpt run takes it for dead; hpt tell finishes it. A stop signal caught before
+// the claim (a StopSignals of the caller's) throws instead, nothing claimed. Stop signals wait
 // until it is published; if sampling or publish fails, the trial is WAITING again (the next ask
 // or run takes it) and the error is thrown. A grid whose every point has a trial is refused.
 // Notes go to out. Throws what run_study's checks throw.

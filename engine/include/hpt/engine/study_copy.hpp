@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "hpt/storage/storage.hpp"
@@ -31,8 +33,10 @@ StudyCopy copy_study(Storage& from, const StudyInfo& study, Storage& to,
 // meanwhile, which then takes the copy as an existing one): TO ends whole or absent, and no
 // file this command did not make is ever removed. Throws StorageError for a TO that is a
 // dangling symbolic link, an SQLite side file (-wal, -shm, -journal) of an existing file, or
-// a database that already holds a study named to_name.
-StudyCopy copy_study_to(Storage& from, const StudyInfo& study, const std::string& to_url,
-                        const std::string& to_name);
+// a database that already holds a study named to_name. Returns std::nullopt, nothing written,
+// when stop() is true once the study is read (a Ctrl-C caught by the caller's StopSignals).
+std::optional<StudyCopy> copy_study_to(
+    Storage& from, const StudyInfo& study, const std::string& to_url, const std::string& to_name,
+    const std::function<bool()>& stop = [] { return false; });
 
 }  // namespace hpt
