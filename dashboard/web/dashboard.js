@@ -25,9 +25,15 @@
   async function getJson(url) {
     const response = await fetch(url, { cache: 'no-store' });
     const body = await response.json();
-    if (!response.ok) throw new Error(body.error || response.statusText);
+    if (!response.ok) {
+      const error = new Error(body.error || response.statusText);
+      error.status = response.status;
+      throw error;
+    }
     return body;
   }
+
+  let gone = false;  // The page's study or trial was deleted: nothing more is asked.
 
   function setLive(ok, text) {
     const el = document.getElementById('live');
@@ -36,7 +42,9 @@
     el.textContent = text;
   }
 
-  // Runs step() now and then every interval ms after it settles; errors show as "disconnected".
+  // Runs step() now and then every interval ms after it settles; errors show as "disconnected",
+  // retried with a growing delay. A 404 (the study or trial was deleted) ends the polling: the
+  // page keeps what it last showed, marked as gone.
   function poll(step, interval) {
     let delay = interval;
     const tick = async () => {
@@ -45,6 +53,12 @@
         delay = interval;
         setLive(true, 'live \u00b7 updated ' + new Date().toLocaleTimeString());
       } catch (e) {
+        if (e.status === 404) {
+          gone = true;
+          setLive(false, 'gone: ' + e.message + ' (deleted?); what is shown is its last state');
+          document.documentElement.setAttribute('data-hpt-gone', '1');
+          return;
+        }
         delay = Math.min(delay * 2, 10000);
         setLive(false, 'disconnected (' + e.message + '); retrying');
       }
@@ -129,7 +143,7 @@
     let plotsBusy = false;
 
     async function refreshPlots() {
-      if (plotsBusy) return;
+      if (plotsBusy || gone) return;
       plotsBusy = true;
       try {
         const p = await getJson('/api/studies/' + id + '/plots?have=' + plotVersion);
@@ -142,6 +156,8 @@
           document.getElementById('plots').dataset.revision = plotRevision;
         }
         if (p.pending || String(p.revision) !== String(dataRevision)) setTimeout(refreshPlots, POLL_MS);
+      } catch (e) {
+        // Unreachable or gone: the poll says so, and asks again for the plots when it can.
       } finally {
         plotsBusy = false;
       }

@@ -16,14 +16,20 @@
 //   -> stdout {"result": {errors, log_at_end, details_open, log_top, refreshed}}: whether its
 //      log showed its end first; after the reader opened the steps and scrolled the log up (to 10
 //      px from its top), whether both stayed so once the page refreshed with more steps
+// A fifth watches a study page while its study is deleted: node dashboard_browser.js --gone URL
+// PROFILE_DIR; -> stdout {"ready": true} once the page shows the study, <- stdin {} (any JSON) once
+// the study is deleted, -> stdout {"result": {errors (uncaught ones only), live, trials_shown,
+// requests_after}}: the page's status line, the count it still shows, and the URLs it asked for
+// in the 3 s after it said the study was gone
 'use strict';
 
 const puppeteer = require('puppeteer-core');
 const readline = require('readline');
 
-const pageMode = ['--page', '--trial', '--follow'].includes(process.argv[2]);
+const pageMode = ['--page', '--trial', '--follow', '--gone'].includes(process.argv[2]);
 const trialMode = process.argv[2] === '--trial';
 const followMode = process.argv[2] === '--follow';
+const goneMode = process.argv[2] === '--gone';
 const [url, studyId, profile] = pageMode
   ? [process.argv[3], null, process.argv[4]] : process.argv.slice(2);
 const result = { errors: [], counts: [], bests: [] };
@@ -90,6 +96,25 @@ async function checkTrial(browser) {
     Object.fromEntries([...t.querySelectorAll('tr')].map((r) => [r.cells[0].textContent, r.cells[1].textContent]))));
 }
 
+// The study page at url while its study is deleted (see --gone above).
+async function watchGone(browser) {
+  const page = await browser.newPage();
+  const requests = [];
+  page.on('pageerror', (e) => result.errors.push('page: ' + e.message));
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('#stat-trials', { timeout: 15000 });
+  send({ ready: true });
+  await nextLine();
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-hpt-gone') === '1',
+    { timeout: 30000 });
+  result.live = await page.$eval('#live', (e) => e.textContent);
+  result.trials_shown = await page.$eval('#stat-trials', (e) => Number(e.textContent));
+  const before = requests.length;
+  await new Promise((r) => setTimeout(r, 3000));
+  result.requests_after = requests.slice(before);
+}
+
 // The running trial's page at url, read while it refreshes (see --follow above).
 async function followTrial(browser) {
   const page = await browser.newPage();
@@ -129,7 +154,8 @@ async function main() {
   });
   try {
     if (pageMode) {
-      await (followMode ? followTrial(browser) : trialMode ? checkTrial(browser) : checkPage(browser));
+      const check = goneMode ? watchGone : followMode ? followTrial : trialMode ? checkTrial : checkPage;
+      await check(browser);
       return;
     }
     const page = await browser.newPage();

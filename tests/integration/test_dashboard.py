@@ -241,6 +241,36 @@ class DashboardBrowserTest(TempDirTest):
         self.assertEqual(result["log_top"], 10, result)
         self.assertEqual(study.returncode, 130, study_err)  # Interrupted while its trial ran.
 
+    def test_a_deleted_studys_page_says_it_is_gone_and_stops_asking(self):
+        """A study deleted while its page is open: the page says it is gone, keeps what it last
+        showed, and stops polling (it said "disconnected; retrying" and asked forever)."""
+        config = quadratic_config(self.dir)
+        db = os.path.join(self.dir, "study.db")
+        run_hpt("--config", config, "--trials", "3", check=True)
+        dash = Dashboard(db)
+        node = subprocess.Popen(
+            ["timeout", "-k", "5", "120", "node", os.path.join(HERE, "dashboard_browser.js"), "--gone",
+             dash.url + "studies/1", os.path.join(self.dir, "profile")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, NODE_PATH=NODE_PATH))
+        try:
+            ready = json.loads(node.stdout.readline() or "{}")
+            self.assertIn("ready", ready, node.stderr.read() if node.poll() is not None else "")
+            run_hpt("delete-study", db, "--study", "quad", check=True)
+            node.stdin.write("{\"deleted\": true}\n")
+            node.stdin.flush()
+            out, err = node.communicate(timeout=100)
+        finally:
+            if node.poll() is None:
+                node.kill()
+            dash.stop()
+        result = json.loads(out.strip().splitlines()[-1])["result"] if out.strip() else {}
+        self.assertEqual(node.returncode, 0, f"{result}\n{err}")
+        self.assertEqual(result["errors"], [])
+        self.assertIn("gone: no study with id 1", result["live"])
+        self.assertEqual(result["trials_shown"], 3)
+        self.assertEqual(result["requests_after"], [])
+
     def test_multi_objective_study_page(self):
         """A multi-objective study's page (hpt's MOTPE study of two_objectives.py): no console
         error, the Pareto plot marks the trials `hpt best` lists, the trials table has one
