@@ -144,10 +144,12 @@ Dashboard::~Dashboard() {
   }
 }
 
-void Dashboard::set_intervals(std::chrono::milliseconds sync, std::chrono::milliseconds min_plot) {
+void Dashboard::set_intervals(std::chrono::milliseconds sync, std::chrono::milliseconds min_plot,
+                              std::chrono::milliseconds idle_watch) {
   std::lock_guard<std::mutex> lock(m_mutex);
   m_sync_interval = sync;
   m_min_plot_interval = min_plot;
+  m_idle_watch = idle_watch;
 }
 
 uint64_t Dashboard::importance_computations() {
@@ -163,6 +165,16 @@ size_t Dashboard::most_heavy_answers_at_once() {
 size_t Dashboard::retired_watches() {
   std::lock_guard<std::mutex> lock(m_mutex);
   return m_retired.size();
+}
+
+size_t Dashboard::watched_studies() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_watched.size();
+}
+
+size_t Dashboard::most_drawings_at_once() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_drawings_most;
 }
 
 void Dashboard::on_file_moved(std::function<void(const std::string&)> note) {
@@ -337,16 +349,43 @@ void Dashboard::retire_locked(std::map<int64_t, std::shared_ptr<Watched>>::itera
   m_watched.erase(it);
 }
 
+void Dashboard::evict_locked(const Watched& keep) {
+  const auto now = SteadyClock::now();
+  std::vector<std::pair<SteadyClock::time_point, int64_t>> by_use;
+  for (const auto& [id, w] : m_watched) {
+    if (w.get() != &keep) {
+      by_use.emplace_back(w->used, id);
+    }
+  }
+  std::sort(by_use.begin(), by_use.end());
+  size_t over = m_watched.size() > k_watches ? m_watched.size() - k_watches : 0;
+  bool retired = false;
+  for (const auto& [used, id] : by_use) {
+    if (over == 0 && now - used < m_idle_watch) {
+      break;
+    }
+    retire_locked(m_watched.find(id));
+    over = over > 0 ? over - 1 : 0;
+    retired = true;
+  }
+  if (retired) {
+    release_free_memory();
+  }
+}
+
 std::shared_ptr<Dashboard::Watched> Dashboard::sync(int64_t study_id) {
   std::lock_guard<std::mutex> lock(m_mutex);
   auto it = m_watched.find(study_id);
   if (it != m_watched.end() && !sync_due(*it->second)) {
+    it->second->used = SteadyClock::now();
     return it->second;
   }
   // Due: the study may be gone, or its id another study's now.
   for (const StudyInfo& s : served_studies()) {
     if (s.id == study_id) {
-      sync_locked(watch_locked(s));
+      Watched& w = sync_locked(watch_locked(s));
+      w.used = SteadyClock::now();
+      evict_locked(w);
       return m_watched.at(study_id);
     }
   }
@@ -371,7 +410,9 @@ Response Dashboard::studies() {
       {
         std::lock_guard<std::mutex> lock(m_mutex);
         try {
-          snapshot = sync_locked(watch_locked(s)).watch.trials();
+          Watched& w = sync_locked(watch_locked(s));
+          w.used = SteadyClock::now();
+          snapshot = w.watch.trials();
         } catch (const StorageError&) {
           const auto now = served_studies();
           if (std::any_of(now.begin(), now.end(),
@@ -484,7 +525,7 @@ Response Dashboard::trial(Watched& w, int number) {
 }
 
 void Dashboard::schedule_render(Watched& w) {
-  if (w.rendering || m_stopping) {
+  if (w.rendering || m_stopping || m_drawings >= k_drawings_at_once) {
     return;
   }
   if (!w.has_plots) {
@@ -506,6 +547,7 @@ void Dashboard::start_render(Watched& w, bool compute_importance, bool first_pai
     w.plot_thread.join();  // Finished: rendering is false.
   }
   w.rendering = true;
+  m_drawings_most = std::max(m_drawings_most, ++m_drawings);
   auto snapshot = w.watch.trials();
   const uint64_t revision = w.watch.revision();
   const StudyInfo study = w.watch.study();
@@ -538,6 +580,7 @@ void Dashboard::start_render(Watched& w, bool compute_importance, bool first_pai
         }
         w.prefer_importance = !compute_importance;
         w.rendering = false;
+        --m_drawings;
         // Drawing takes at most a tenth of the time: a running study keeps its CPU.
         w.next_render =
             SteadyClock::now() + std::max<SteadyClock::duration>(m_min_plot_interval, 9 * took);

@@ -60,7 +60,9 @@ class Dashboard {
   // time) on a thread at the lowest CPU priority, so that drawing takes at most a tenth of the
   // time and yields the CPU to a running study. Importances are cached per study and computed
   // again only when the set of COMPLETE trials changed (at most every other drawing).
-  void set_intervals(std::chrono::milliseconds sync, std::chrono::milliseconds min_plot);
+  // A watch not asked for in idle_watch retires (default k_idle_watch).
+  void set_intervals(std::chrono::milliseconds sync, std::chrono::milliseconds min_plot,
+                     std::chrono::milliseconds idle_watch = k_idle_watch);
 
   // note hears, once, that the database file was deleted, moved or replaced since it was opened
   // (`rm`, `mv new.db study.db`, hpt writing a study back). From then on every API request is
@@ -74,6 +76,18 @@ class Dashboard {
   // Watches of studies gone or replaced still kept (for tests: a request or a drawing still
   // uses them, or they retired since the last retirement).
   size_t retired_watches();
+  // The studies watched now (each holds its trials and plots), and the most drawings that ran at
+  // once so far (for tests: at most k_watches and k_drawings_at_once).
+  size_t watched_studies();
+  size_t most_drawings_at_once();
+  // At most this many studies are watched: asking for another retires the one asked for least
+  // recently (a crawler over 210 studies kept them all: 214 MB, for good). One not asked for in
+  // k_idle_watch (set_intervals) retires too; asked again, a study is read afresh.
+  static constexpr size_t k_watches = 24;
+  static constexpr std::chrono::minutes k_idle_watch{10};
+  // Drawings run at most this many at once (each on a thread of its own: 60 first pages at once
+  // started 86 threads); a page whose drawing waits asks again, as it does while one runs.
+  static constexpr size_t k_drawings_at_once = 2;
   // The most answers of many trials built at once so far (for tests: at most
   // k_heavy_answers_at_once).
   size_t most_heavy_answers_at_once();
@@ -94,6 +108,7 @@ class Dashboard {
     // deletion gets a new watch, so an old cursor reads as none).
     std::string cursor_prefix;
     std::chrono::steady_clock::time_point synced{};
+    std::chrono::steady_clock::time_point used{};  // Last asked for (see k_watches).
     // Plot sections drawn for data revision plot_revision; plot_version counts the drawings
     // published. A drawing runs on plot_thread.
     uint64_t plot_revision = 0;
@@ -120,6 +135,9 @@ class Dashboard {
   // The study with this id (if served), brought up to date with the database; the caller's
   // share keeps it alive while the request uses it.
   std::shared_ptr<Watched> sync(int64_t study_id);
+  // Retires the watches beyond k_watches (the least recently used first) and those idle for
+  // k_idle_watch, but never keep; m_mutex held.
+  void evict_locked(const Watched& keep);
   // Brings w up to date; returns the watch to use from now: a new one when the study lost
   // trials (only a study deleted and made again with its id, name and directions does), so
   // that its cursors and plots start afresh. m_mutex held.
@@ -147,17 +165,20 @@ class Dashboard {
   std::unique_ptr<Storage> m_storage;
   std::string m_only_study;
   std::vector<std::string> m_log_folders;
-  std::string m_epoch;  // Distinguishes this server run's cursors from an earlier run's.
+  std::string m_epoch;       // Distinguishes this server run's cursors from an earlier run's.
   std::mutex m_heavy_mutex;  // Guards the three below: the heavy answers being built.
   std::condition_variable m_heavy_done;
   size_t m_heavy_now = 0;
   size_t m_heavy_most = 0;
-  std::mutex m_mutex;   // Guards everything below and the storage.
+  std::mutex m_mutex;  // Guards everything below and the storage.
   std::map<int64_t, std::shared_ptr<Watched>> m_watched;
   std::vector<std::shared_ptr<Watched>> m_retired;
   uint64_t m_watches = 0;
+  size_t m_drawings = 0;  // Drawings running now.
+  size_t m_drawings_most = 0;
   std::chrono::milliseconds m_sync_interval{250};
   std::chrono::milliseconds m_min_plot_interval{1000};
+  std::chrono::milliseconds m_idle_watch{k_idle_watch};
   bool m_stopping = false;
   uint64_t m_importance_computations = 0;
   std::function<void(const std::string&)> m_moved_note;
