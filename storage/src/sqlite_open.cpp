@@ -314,11 +314,13 @@ SQLite::Database open_sqlite_database(const std::string& path, bool read_only) {
     check_header(path, fs::file_size(file, ec));
     if (!read_only) {
       if (!writable(file)) {
-        fail(path, "file is read-only (open it read-only to read it)");
+        fail(path, "file is read-only, so it cannot be written (hpt's reading verbs, such as "
+                   "trials, report and dashboard, still read it)");
       }
       if (!writable(dir)) {
         fail(path, fmt::format("directory '{}' is not writable (SQLite needs it for the "
-                               "-wal and -shm files); open it read-only to read it",
+                               "-wal and -shm files); hpt's reading verbs, such as trials, report "
+                               "and dashboard, still read the database",
                                dir.string()));
       }
     }
