@@ -17,6 +17,7 @@
 #include "hpt/experiment/experiment_config.hpp"
 #include "hpt/experiment/trial_settings.hpp"
 #include "hpt/io/did_you_mean.hpp"
+#include "hpt/io/unexpanded_path.hpp"
 #include "hpt/io/utf8.hpp"
 #include "hpt/schema/config_error.hpp"
 #include "hpt/storage/storage.hpp"
@@ -333,8 +334,11 @@ void parse_study_section(const YAML::Node& node, const ConfigPath& at, StudyConf
       config_fail(at.child("trials_dir"), node["trials_dir"],
                   "must not be empty (leave it out for the default: beside the database)");
     }
-    if (const std::string problem = padding_problem(c.trials_dir); !problem.empty()) {
-      config_fail(at.child("trials_dir"), node["trials_dir"], problem);
+    for (const std::string& problem :
+         {padding_problem(c.trials_dir), unexpanded_path_problem(c.trials_dir)}) {
+      if (!problem.empty()) {
+        config_fail(at.child("trials_dir"), node["trials_dir"], problem);
+      }
     }
     c.origins["study.trials_dir"] = config_location(at.child("trials_dir"), node["trials_dir"]);
   }
@@ -919,6 +923,9 @@ std::string study_storage_problem(const std::string& storage) {
     }
     if (const auto problem = file ? sqlite_side_file_problem(*file) : std::nullopt) {
       return *file + ": " + *problem;  // Before the trials folder is judged by this name.
+    }
+    if (const std::string problem = file ? unexpanded_path_problem(*file) : ""; !problem.empty()) {
+      return *file + ": " + problem;  // It made a folder named "~" in the working folder.
     }
   } catch (const StorageError& e) {
     return e.what();

@@ -13,6 +13,7 @@
 #include "hpt/experiment/device_choice.hpp"
 #include "hpt/io/did_you_mean.hpp"
 #include "hpt/io/folder.hpp"
+#include "hpt/io/unexpanded_path.hpp"
 #include "hpt/io/usable_cores.hpp"
 #include "hpt/schema/config_error.hpp"
 
@@ -526,10 +527,8 @@ std::vector<std::pair<std::string, std::string>> input_path_problems(const Exper
   // A relative path is from the working folder (where hpt runs), not the config's: say so. A
   // leading ~ is the shell's, which never sees a config's paths.
   const auto from_here = [&](const std::string& path) {
-    if (!path.empty() && path.front() == '~') {
-      return std::string(
-          " (a leading ~ is not expanded: only a shell does that; give the full "
-          "path)");
+    if (const std::string problem = unexpanded_path_problem(path); !problem.empty()) {
+      return " (" + problem + ")";
     }
     return fs::path(path).is_relative()
                ? fmt::format(" (a relative path: from the working folder {})",
@@ -594,10 +593,10 @@ ExperimentConfig parse_experiment(const YAML::Node& node, const std::string& fil
   if (c.classes_per_batch * c.images_per_class > k_max_batch) {  // Each at most k_max_batch / 2.
     // The key the config set; of two set, the larger (4096 x 4 names classes_per_batch).
     const bool both = c.origins.count("images_per_class") && c.origins.count("classes_per_batch");
-    const char* key = both ? (c.images_per_class > c.classes_per_batch ? "images_per_class"
-                                                                       : "classes_per_batch")
-                      : c.origins.count("images_per_class") ? "images_per_class"
-                                                            : "classes_per_batch";
+    const char* key =
+        both ? (c.images_per_class > c.classes_per_batch ? "images_per_class" : "classes_per_batch")
+        : c.origins.count("images_per_class") ? "images_per_class"
+                                              : "classes_per_batch";
     throw ConfigError(fmt::format(
         "{}: classes_per_batch x images_per_class must be at most {} (the triplet loss holds a "
         "batch x batch distance matrix), got {} x {}",

@@ -432,6 +432,14 @@ TEST_CASE("study config: storage that cannot keep a study", "[config][storage]")
         "the database)");
   CHECK(study_storage_problem("./file:y.db").empty());
   CHECK(study_storage_problem("postgresql://u@h/db").empty());
+  // No shell reads the config: "~/runs/s.db" made a folder named "~" (helper audit).
+  CHECK(error_of("study: {storage: ~/runs/s.db}" + tail) ==
+        "cfg.yaml:1: study.storage: ~/runs/s.db: a leading ~ is not expanded (only a shell does "
+        "that, and none reads this path): give the full path");
+  CHECK_THAT(error_of("study: {storage: \"sqlite:///$HOME/s.db\"}" + tail),
+             Catch::Contains("study.storage: $HOME/s.db: '$HOME' is not expanded"));
+  CHECK_THAT(error_of("study: {trials_dir: ~/runs}" + tail),
+             Catch::StartsWith("cfg.yaml:1: study.trials_dir: a leading ~ is not expanded"));
   CHECK(parse_study_config("study: {storage: sqlite:///s.db}" + tail, "c").storage ==
         "sqlite:///s.db");
 }

@@ -260,13 +260,13 @@ TEST_CASE("input_path_problems", "[experiment][paths]") {
                   "working folder " +
                       std::filesystem::current_path().string() + ")"}});
   // A leading ~ reads as the home folder in a shell only: the message says so.
-  CHECK(input_path_problems(config("~/no-such-data", "~/model.pt")) ==
+  CHECK(input_path_problems(config("~/no-such-data", "$HOME/model.pt")) ==
         Problems{{"dataset.path",
-                  "no such folder '~/no-such-data' (a leading ~ is not expanded: only a shell does "
-                  "that; give the full path)"},
+                  "no such folder '~/no-such-data' (a leading ~ is not expanded (only a shell "
+                  "does that, and none reads this path): give the full path)"},
                  {"feature_extractor",
-                  "no such file '~/model.pt' (a leading ~ is not expanded: only a shell does that; "
-                  "give the full path)"}});
+                  "no such file '$HOME/model.pt' ('$HOME' is not expanded (only a shell does "
+                  "that, and none reads this path): give the full path)"}});
 }
 
 // objectives: known metric names in order; an unknown one fails with a hint, and the default
