@@ -624,6 +624,77 @@ void warn_unfilled_placeholders(const YAML::Node& root, StudyConfig& c) {
   }
 }
 
+// The values of dist that check_program_placeholders tries: every one when there are at most
+// 256 (choices, a small int range or float grid), else the two ends.
+std::vector<Json> program_candidates(const Distribution& dist) {
+  if (const auto* categorical = std::get_if<CategoricalDistribution>(&dist)) {
+    return {categorical->choices.begin(), categorical->choices.end()};
+  }
+  if (const auto* i = std::get_if<IntDistribution>(&dist)) {
+    if ((i->high - i->low) / i->step < 256) {
+      std::vector<Json> all;
+      for (int64_t v = i->low; v <= i->high; v += i->step) {
+        all.emplace_back(v);
+      }
+      return all;
+    }
+    return {Json(i->low), Json(i->high)};
+  }
+  const auto& f = std::get<FloatDistribution>(dist);
+  if (f.step && (f.high - f.low) / *f.step < 256) {
+    std::vector<Json> all;
+    for (int64_t k = 0; f.low + static_cast<double>(k) * *f.step <= f.high + 1e-12; ++k) {
+      all.emplace_back(f.low + static_cast<double>(k) * *f.step);
+    }
+    return all;
+  }
+  return {Json(f.low), Json(f.high)};
+}
+
+// objective.command[0] with placeholders ("{tool}"): the program is only known per trial, so
+// the programs its parameters can make are checked as a plain command[0] is, from
+// program_candidates or a fixed value (at most 256 combinations). Every trial failed until
+// max_failures ("cannot start '-1.43': not found in PATH"). One that depends on the trial
+// number is not checked.
+void check_program_placeholders(const YAML::Node& root, const StudyConfig& c) {
+  const std::string& program = c.command.front();
+  if (program.find("{" + std::string(k_trial_number_placeholder) + "}") != std::string::npos) {
+    return;
+  }
+  std::vector<std::pair<std::string, std::vector<Json>>> choices;
+  for (const auto& [name, dist] : c.search_space) {
+    if (program.find("{" + name + "}") != std::string::npos) {
+      choices.emplace_back(name, program_candidates(dist));
+    }
+  }
+  for (const auto& [name, value] : c.fixed.items()) {
+    if (program.find("{" + name + "}") != std::string::npos && !c.search_space_has(name)) {
+      choices.emplace_back(name, std::vector<Json>{value});
+    }
+  }
+  size_t combinations = 1;
+  for (const auto& [name, values] : choices) {
+    combinations = std::min<size_t>(combinations * values.size(), 256);
+  }
+  for (size_t k = 0; k < combinations; ++k) {
+    Json values = Json::object();
+    std::string which;
+    for (size_t rest = k, i = 0; i < choices.size(); ++i) {
+      const auto& [name, options] = choices[i];
+      values[name] = options[rest % options.size()];
+      rest /= options.size();
+      which += fmt::format("{}{} = {}", which.empty() ? "" : ", ", name, values[name].dump());
+    }
+    try {
+      resolve_executable(substitute_placeholders({program}, values).front());
+    } catch (const StartError& e) {
+      config_fail(ConfigPath{c.file, ""}.child("objective").child("command").index(0),
+                  root["objective"]["command"][0],
+                  which.empty() ? e.what() : fmt::format("with {}: {}", which, e.what()));
+    }
+  }
+}
+
 // The values a numeric distribution gives, as the trainer's settings check them.
 std::optional<trainer::SearchedRange> searched_range(const Distribution& dist) {
   if (const auto* i = std::get_if<IntDistribution>(&dist)) {
@@ -887,6 +958,9 @@ StudyConfig parse_study_config(const std::string& yaml_text, const std::string& 
     validate_experiment(root, c);
   } else {
     warn_unfilled_placeholders(root, c);
+    if (!c.command.empty() && c.command.front().find('{') != std::string::npos) {
+      check_program_placeholders(root, c);
+    }
   }
   return c;
 }

@@ -219,15 +219,16 @@ std::vector<FrozenTrial> all_trials(const std::string& db) {
 
 }  // namespace
 
-// Starts that fail (known only per trial) are FAIL trials counted toward max_failures,
-// reaped, and leave no descriptor.
+// Starts that fail (a program gone since the config was checked) are FAIL trials counted
+// toward max_failures, reaped, and leave no descriptor.
 TEST_CASE("orchestrator: failed starts count and leak nothing", "[orchestrator]") {
   TempDb t;
   auto c = parse_study_config("study: {name: s, storage: " + t.db() +
                                   ", pruner: {type: none}, max_failures: 4}\n"
-                                  "objective: {command: ['/nonexistent/{p}']}\n"
-                                  "search_space: {p: [a, b]}\n",
+                                  "objective: {command: ['/bin/{p}']}\n"
+                                  "search_space: {p: ['true', sh]}\n",
                               "t.yaml");
+  c.command = {"/nonexistent/{p}"};
   const int fds = open_fds();
   std::string log;
   CHECK(run(c, 10, &log) == k_exit_failures);

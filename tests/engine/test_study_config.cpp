@@ -819,3 +819,26 @@ TEST_CASE("study config: threshold and patient pruners", "[config][pruner]") {
         "cfg.yaml:1: study.pruner: missing 'type' (median, percentile, successive_halving, "
         "hyperband, threshold, patient, none)");
 }
+
+// objective.command[0] from a placeholder: each program its parameters can make is checked at
+// load, as a plain command[0] is (every trial failed "cannot start '-1.43': not found in PATH"
+// until max_failures; helper audit). Programs from choices, a small int range, a fixed value.
+TEST_CASE("study config: a program made by placeholders is checked", "[config]") {
+  const auto with = [](const std::string& command, const std::string& space) {
+    return error_of("objective: {command: " + command + "}\nsearch_space:\n" + space);
+  };
+  CHECK(with("['{x}']", "  x: {type: float, low: -3, high: 3}\n") ==
+        "cfg.yaml:1: objective.command[0]: with x = -3.0: cannot start '-3.0': not found in PATH");
+  CHECK(with("['{tool}', a]", "  tool: [/bin/true, /no/such/tool]\n") ==
+        "cfg.yaml:1: objective.command[0]: with tool = \"/no/such/tool\": cannot start "
+        "'/no/such/tool': No such file or directory");
+  CHECK(with("['{tool}']", "  tool: [/bin/true, /bin/sh]\n").empty());
+  CHECK(with("['/bin/{name}']", "  a: [1]\n").empty() == false);  // {name} fills nothing.
+  CHECK(error_of("objective: {command: ['/bin/{name}']}\nfixed: {name: 'true'}\n"
+                 "search_space: {a: [1]}\n")
+            .empty());
+  CHECK_THAT(with("['/bin/t{v}']", "  v: {type: int, low: 0, high: 2}\n"),
+             Catch::StartsWith("cfg.yaml:1: objective.command[0]: with v = 0: cannot start "
+                               "'/bin/t0'"));
+  CHECK(with("['{trial_number}']", "  a: [1]\n").empty());  // Per trial: not checked.
+}
