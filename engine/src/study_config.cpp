@@ -131,7 +131,8 @@ Distribution parse_param(const YAML::Node& node, const ConfigPath& at,
     }
     return parse_choices(node, at);
   }
-  require_map(node, at);
+  // A misspelt key first: `typ: float` read as "missing 'type'" without naming `typ`.
+  check_keys(node, at, {"type", "low", "high", "step", "log", "choices"});
   if (!node["type"]) {
     config_fail(at, node, "missing 'type' (float, int or categorical)");
   }

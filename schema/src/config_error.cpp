@@ -126,8 +126,15 @@ void check_keys(const YAML::Node& map, const ConfigPath& at,
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
       continue;
     }
+    // The keys not given yet: `lgo` beside `low` means log (both are two edits from it).
+    std::vector<std::string> missing;
+    for (const std::string& a : allowed) {
+      if (!map[a]) {
+        missing.push_back(a);
+      }
+    }
     config_fail(at.child(key), kv.first,
-                fmt::format("unknown key '{}'{}", key, did_you_mean(key, allowed)));
+                fmt::format("unknown key '{}'{}", key, did_you_mean(key, missing)));
   }
 }
 

@@ -842,3 +842,14 @@ TEST_CASE("study config: a program made by placeholders is checked", "[config]")
                                "'/bin/t0'"));
   CHECK(with("['{trial_number}']", "  a: [1]\n").empty());  // Per trial: not checked.
 }
+
+// A misspelt parameter key is named, with the key meant among those not given yet: `typ` read
+// as "missing 'type'", and `lgo` beside `low` was taken for 'low' (helper audit).
+TEST_CASE("study config: a misspelt parameter key is named", "[config]") {
+  CHECK(error_of(
+            "objective: {command: [true]}\nsearch_space:\n  x: {typ: float, low: 0, high: 1}\n") ==
+        "cfg.yaml:3: search_space.x.typ: unknown key 'typ' (did you mean 'type'?)");
+  CHECK(error_of("objective: {command: [true]}\nsearch_space:\n"
+                 "  x: {type: float, low: 1, high: 9, lgo: true}\n") ==
+        "cfg.yaml:3: search_space.x.lgo: unknown key 'lgo' (did you mean 'log'?)");
+}
