@@ -88,8 +88,10 @@ class FailedStartTest(TempDirTest):
                 self.assertFalse(os.path.exists(f"{self.dir}/w.db"))
 
     def test_failed_starts_count_toward_max_failures(self):
-        """A start that fails per trial is a FAIL counted toward max_failures; hpt stops at once."""
-        cfg = config(self.dir, ["/nonexistent/{p}"], extra="max_failures: 5", space="p: [a, b]")
+        """A start that fails per trial is a FAIL counted toward max_failures; hpt stops at once.
+        (The program comes from the trial number, which the config's check of command[0] cannot
+        try; one made from a parameter's choices is refused at load.)"""
+        cfg = config(self.dir, ["/nonexistent/{trial_number}"], extra="max_failures: 5", space="p: [a, b]")
         start = time.time()
         proc = run_hpt("--config", cfg, "--trials", "100", timeout=30)
         self.assertEqual(proc.returncode, 3, proc.stderr)
@@ -120,7 +122,8 @@ class FailedStartTest(TempDirTest):
 
     def test_sigterm_ends_a_loop_of_failed_starts(self):
         """Starts failing in a loop: no descriptor growth, no zombies, SIGTERM acts within a second."""
-        code, took, fds, zombies, out = self._loop_then_sigterm(["/nonexistent/{p}"], space="p: [a, b]")
+        code, took, fds, zombies, out = self._loop_then_sigterm(["/nonexistent/{trial_number}"],
+                                                                space="p: [a, b]")
         self.assertEqual(code, 130, out)
         self.assertLess(took, 1.0)
         steady = fds[len(fds) // 2:]  # After start-up (database, log folder).
