@@ -1,6 +1,7 @@
 #include "hpt/schema/yaml_document.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <optional>
@@ -37,15 +38,16 @@ std::string tag_problem(const YAML::Node& node) {
     int64_t i = 0;
     const bool fits = kind == "int"     ? parse_decimal_int(s, i) == IntText::ok
                       : kind == "float" ? parse_decimal_double(s).has_value()
-                      : kind == "bool"  ? s == "true" || s == "True" || s == "TRUE" ||
-                                             s == "false" || s == "False" || s == "FALSE"
-                                        : s.empty() || s == "~" || s == "null" || s == "Null" ||
-                                             s == "NULL";
+                      : kind == "bool"
+                          ? s == "true" || s == "True" || s == "TRUE" || s == "false" ||
+                                s == "False" || s == "FALSE"
+                          : s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
     return fits ? "" : fmt::format("the tag {} on '{}', which is no {}", shown, s, kind);
   }
-  return fmt::format("the YAML tag {} is not read by hpt (it reads !!str, !!int, !!float, !!bool "
-                     "and !!null on values of their kind); remove it",
-                     shown);
+  return fmt::format(
+      "the YAML tag {} is not read by hpt (it reads !!str, !!int, !!float, !!bool "
+      "and !!null on values of their kind); remove it",
+      shown);
 }
 
 // One walk over the document that enforces the limits before anything else reads it. The
@@ -189,6 +191,9 @@ YAML::Node parse_yaml(const std::string& text, const std::string& file) {
                       file, *line + 1));
     }
     root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own limit said "bad file".
+    const std::string where = e.mark.line >= 0 ? fmt::format("{}:{}", file, e.mark.line + 1) : file;
+    throw ConfigError(fmt::format("{}: nested deeper than {} levels", where, k_max_config_depth));
   } catch (const YAML::Exception& e) {
     const std::string where = e.mark.line >= 0 ? fmt::format("{}:{}", file, e.mark.line + 1) : file;
     throw ConfigError(fmt::format("{}: YAML syntax error: {}", where, e.msg));
