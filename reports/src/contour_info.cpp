@@ -77,14 +77,22 @@ double interpolate(double gx, double gy, const std::vector<double>& xs,
     }
     near[pos] = {d2, vs[i]};
   }
-  double s = 0.0;
+  // Weights summed first, so that each value counts by a share of at most 1: values near the
+  // largest double (a failure penalty of sys.float_info.max) overflowed w_k * v to inf. The
+  // mean lies within its values (rounding could step past the largest double).
   double w = 0.0;
+  double low = near[0].second;
+  double high = near[0].second;
   for (size_t k = 0; k < count; ++k) {
-    const double wk = 1.0 / (near[k].first + 1e-12);
-    s += wk * near[k].second;
-    w += wk;
+    w += 1.0 / (near[k].first + 1e-12);
+    low = std::min(low, near[k].second);
+    high = std::max(high, near[k].second);
   }
-  return s / w;
+  double s = 0.0;
+  for (size_t k = 0; k < count; ++k) {
+    s += (1.0 / (near[k].first + 1e-12)) / w * near[k].second;
+  }
+  return std::clamp(s, low, high);
 }
 
 }  // namespace

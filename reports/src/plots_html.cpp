@@ -297,9 +297,10 @@ void render_contour(std::string& out, const ContourInfo& c, Direction dir,
     Frame f(contour_axis(xa), contour_axis(ya), 520, 430);
     f.set_top(44);
     f.open(out, xa.name + " \u00d7 " + ya.name);
-    const double span = p.z_high - p.z_low;
+    // In halves: from -1.8e308 to 1.8e308 the span itself overflows (every cell one colour).
+    const double span = p.z_high / 2 - p.z_low / 2;
     auto color = [&](double v) {
-      double t = span > 0 ? (v - p.z_low) / span : 0.5;
+      double t = span > 0 ? (v / 2 - p.z_low / 2) / span : 0.5;
       return ramp_color(dir == Direction::Minimize ? 1 - t : t);
     };
     const double hx = 0.5 / p.grid_x.size();

@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string>
 
 #include "hpt/reports/info.hpp"
+#include "hpt/reports/plots_html.hpp"
 #include "study_fixtures.hpp"
 
 using hpt::TrialState;
@@ -99,6 +104,38 @@ TEST_CASE("contour axes keep the choices trials took", "[contour_info]") {
   }
   const auto wide = hpt::reports::get_contour_info(spread, {});
   CHECK(wide.plots.empty());
-  CHECK_THAT(wide.note, Catch::Contains("Not drawn: a x b") &&
-                            Catch::Contains("more than 100 choices"));
+  CHECK_THAT(wide.note,
+             Catch::Contains("Not drawn: a x b") && Catch::Contains("more than 100 choices"));
+}
+
+// Values near the largest double (a failure penalty of sys.float_info.max, or both signs of it)
+// interpolate to finite values between them, and the drawn cells take more than one colour (the
+// weights overflowed to inf and the colour span to inf: one colour for every cell; helper audit).
+TEST_CASE("contour of values near the largest double stays finite and shaded", "[contour_info]") {
+  const double big = std::numeric_limits<double>::max();
+  std::vector<hpt::FrozenTrial> trials;
+  for (int i = 0; i < 6; ++i) {
+    const double a = i / 5.0;
+    trials.push_back(
+        make_trial(i, TrialState::Complete, i < 3 ? -big : big,
+                   {{"a", {a, hpt::test::k_unit}}, {"b", {1 - a, hpt::test::k_unit}}}));
+  }
+  const auto c = hpt::reports::get_contour_info(trials, {"a", "b"}, 3, 8);
+  REQUIRE(c.plots.size() == 1);
+  for (const auto& row : c.plots[0].z) {
+    for (double z : row) {
+      CHECK(std::isfinite(z));
+    }
+  }
+  const std::string html =
+      hpt::reports::render_plot_sections(hpt::test::study_info(1, "s"), trials);
+  const size_t at = html.find("<section id=\"contour\">");
+  REQUIRE(at != std::string::npos);
+  const std::string contour = html.substr(at, html.find("</section>", at) - at);
+  std::set<std::string> fills;
+  for (size_t f = contour.find("fill=\"#"); f != std::string::npos;
+       f = contour.find("fill=\"#", f + 1)) {
+    fills.insert(contour.substr(f + 6, 7));
+  }
+  CHECK(fills.size() > 3);
 }
