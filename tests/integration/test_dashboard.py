@@ -218,8 +218,9 @@ class DashboardBrowserTest(TempDirTest):
         its end at first."""
         config = quadratic_config(self.dir)
         db = os.path.join(self.dir, "study.db")
-        study = subprocess.Popen(["timeout", "-k", "5", "150", HPT, "--config", config, "--trials", "1"],
-                                 env=dict(os.environ, OBJ_SLEEP="0.2", OBJ_STEPS="200", OBJ_LOG="3"),
+        # A trial of 2 minutes, interrupted once the page was read: it must still run then.
+        study = subprocess.Popen(["timeout", "-k", "5", "300", HPT, "--config", config, "--trials", "1"],
+                                 env=dict(os.environ, OBJ_SLEEP="0.2", OBJ_STEPS="600", OBJ_LOG="3"),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         dash = None
         try:
