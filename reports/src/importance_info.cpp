@@ -1,12 +1,42 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <optional>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "hpt/reports/info.hpp"
 
 namespace hpt::reports {
+
+namespace {
+
+// fANOVA's exact marginal of a categorical of many choices is pairwise over each tree's leaves:
+// its time grows with the square of the trials (a 1,000-choice categorical: minutes at a few
+// thousand trials, about an hour at 20,000). Such a study's importances come from at most
+// k_trials_with_many_choices of its trials, evenly spaced by number.
+constexpr size_t k_many_choices = 64;
+constexpr size_t k_trials_with_many_choices = 1000;
+
+// The categorical of space with the most choices, if it has more than k_many_choices.
+std::optional<std::pair<std::string, size_t>> many_choices(const SearchSpace& space) {
+  std::optional<std::pair<std::string, size_t>> out;
+  for (const auto& [name, dist] : space) {
+    const auto* c = std::get_if<CategoricalDistribution>(&dist);
+    if (c && c->choices.size() > k_many_choices && (!out || c->choices.size() > out->second)) {
+      out.emplace(name, c->choices.size());
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, ImportanceTarget target,
                                    uint64_t seed) {
@@ -21,14 +51,31 @@ ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, Impor
                              : "Not available: no trial is COMPLETE yet.";
     return info;
   }
-  for (const FrozenTrial& t : trials) {
+  std::vector<size_t> used;  // The trials fANOVA fits: those with a finite target.
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const FrozenTrial& t = trials[i];
     const auto v = target == ImportanceTarget::Value ? t.value : t.duration_seconds();
-    info.n_trials_used += t.state == TrialState::Complete && v && std::isfinite(*v) ? 1 : 0;
+    if (t.state == TrialState::Complete && v && std::isfinite(*v)) {
+      used.push_back(i);
+    }
+  }
+  info.n_trials_used = static_cast<int>(used.size());
+  std::vector<FrozenTrial> thinned;
+  if (const auto many = many_choices(space); many && used.size() > k_trials_with_many_choices) {
+    for (size_t k = 0; k < k_trials_with_many_choices; ++k) {
+      thinned.push_back(trials[used[k * (used.size() - 1) / (k_trials_with_many_choices - 1)]]);
+    }
+    info.note = fmt::format(
+        "From {} of the {} COMPLETE trials, evenly spaced by number: {} has {} choices, and "
+        "fANOVA's time grows with the square of the trials for such a parameter.",
+        thinned.size(), used.size(), many->first, many->second);
+    info.n_trials_used = static_cast<int>(thinned.size());
   }
   FanovaOptions options;
   options.seed = seed;
   try {
-    info.importances = sorted_by_importance(fanova_importance(trials, space, target, options));
+    info.importances = sorted_by_importance(
+        fanova_importance(thinned.empty() ? trials : thinned, space, target, options));
     if (info.importances.empty()) {
       info.note = k_nothing_varies;
     }
