@@ -38,6 +38,36 @@ std::optional<std::pair<std::string, size_t>> many_choices(const SearchSpace& sp
 
 }  // namespace
 
+std::optional<std::vector<FrozenTrial>> importance_trials(const std::vector<FrozenTrial>& trials,
+                                                          const SearchSpace& space,
+                                                          ImportanceTarget target,
+                                                          std::string& note) {
+  const auto many = many_choices(space);
+  if (!many) {
+    return std::nullopt;
+  }
+  std::vector<size_t> used;  // The trials fANOVA fits: COMPLETE, with a finite target.
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const auto v =
+        target == ImportanceTarget::Value ? trials[i].value : trials[i].duration_seconds();
+    if (trials[i].state == TrialState::Complete && v && std::isfinite(*v)) {
+      used.push_back(i);
+    }
+  }
+  if (used.size() <= k_trials_with_many_choices) {
+    return std::nullopt;
+  }
+  std::vector<FrozenTrial> kept;
+  for (size_t k = 0; k < k_trials_with_many_choices; ++k) {
+    kept.push_back(trials[used[k * (used.size() - 1) / (k_trials_with_many_choices - 1)]]);
+  }
+  note = fmt::format(
+      "From {} of the {} COMPLETE trials, evenly spaced by number: {} has {} choices, and "
+      "fANOVA's time grows with the square of the trials for such a parameter.",
+      kept.size(), used.size(), many->first, many->second);
+  return kept;
+}
+
 ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, ImportanceTarget target,
                                    uint64_t seed) {
   ImportanceInfo info;
@@ -51,31 +81,19 @@ ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, Impor
                              : "Not available: no trial is COMPLETE yet.";
     return info;
   }
-  std::vector<size_t> used;  // The trials fANOVA fits: those with a finite target.
-  for (size_t i = 0; i < trials.size(); ++i) {
-    const FrozenTrial& t = trials[i];
+  for (const FrozenTrial& t : trials) {
     const auto v = target == ImportanceTarget::Value ? t.value : t.duration_seconds();
-    if (t.state == TrialState::Complete && v && std::isfinite(*v)) {
-      used.push_back(i);
-    }
+    info.n_trials_used += t.state == TrialState::Complete && v && std::isfinite(*v) ? 1 : 0;
   }
-  info.n_trials_used = static_cast<int>(used.size());
-  std::vector<FrozenTrial> thinned;
-  if (const auto many = many_choices(space); many && used.size() > k_trials_with_many_choices) {
-    for (size_t k = 0; k < k_trials_with_many_choices; ++k) {
-      thinned.push_back(trials[used[k * (used.size() - 1) / (k_trials_with_many_choices - 1)]]);
-    }
-    info.note = fmt::format(
-        "From {} of the {} COMPLETE trials, evenly spaced by number: {} has {} choices, and "
-        "fANOVA's time grows with the square of the trials for such a parameter.",
-        thinned.size(), used.size(), many->first, many->second);
-    info.n_trials_used = static_cast<int>(thinned.size());
+  const auto thinned = importance_trials(trials, space, target, info.note);
+  if (thinned) {
+    info.n_trials_used = static_cast<int>(thinned->size());
   }
   FanovaOptions options;
   options.seed = seed;
   try {
     info.importances = sorted_by_importance(
-        fanova_importance(thinned.empty() ? trials : thinned, space, target, options));
+        fanova_importance(thinned ? *thinned : trials, space, target, options));
     if (info.importances.empty()) {
       info.note = k_nothing_varies;
     }

@@ -37,7 +37,8 @@ std::string importance_text(Storage& storage, const std::string& study_name,
   const StudyInfo study = resolve_study(storage, study_name);
   const size_t n_objectives = study.directions.size();
   const long long k = objective.value_or(0);
-  if (t == ImportanceTarget::Value && (k < 0 || static_cast<unsigned long long>(k) >= n_objectives)) {
+  if (t == ImportanceTarget::Value &&
+      (k < 0 || static_cast<unsigned long long>(k) >= n_objectives)) {
     throw std::invalid_argument(
         fmt::format("--objective {}: study '{}' has {} objective{} (--objective 0{})", k,
                     terminal_text(study.name), n_objectives, n_objectives == 1 ? "" : "s",
@@ -47,12 +48,20 @@ std::string importance_text(Storage& storage, const std::string& study_name,
   if (study.is_multi_objective() && t == ImportanceTarget::Value) {
     trials = objective_trials(trials, static_cast<size_t>(k));
   }
-  const auto sorted = sorted_by_importance(fanova_importance(trials, t));
+  const SearchSpace space = intersection_search_space(trials);
+  std::string note;
+  const auto thinned = importance_trials(trials, space, t, note);
+  const auto sorted =
+      sorted_by_importance(fanova_importance(thinned ? *thinned : trials, space, t));
+  if (!note.empty()) {
+    std::cerr << "hpt: note: " << note << "\n";  // Not stdout: the table or JSON stays whole.
+  }
   if (format == "json") {  // Ranked, as the table and Optuna's dict (a Json object sorts keys).
     std::string out = "{";
     for (size_t i = 0; i < sorted.size(); ++i) {
-      out += fmt::format("{}\n  {}: {}", i == 0 ? "" : ",", python_json_dumps(Json(sorted[i].first)),
-                         python_json_dumps(Json(sorted[i].second)));
+      out +=
+          fmt::format("{}\n  {}: {}", i == 0 ? "" : ",", python_json_dumps(Json(sorted[i].first)),
+                      python_json_dumps(Json(sorted[i].second)));
     }
     return out + (sorted.empty() ? "}\n" : "\n}\n");
   }

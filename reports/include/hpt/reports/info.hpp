@@ -163,6 +163,14 @@ struct ImportanceInfo {
 };
 ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, ImportanceTarget target,
                                    uint64_t seed = 0);
+// The trials fANOVA fits for target over space when not all of them: with a categorical of more
+// than 64 choices (fANOVA's time then grows with the square of the trials), 1,000 of the COMPLETE
+// trials with a finite target, evenly spaced by number, and note says so. std::nullopt (all of
+// trials) otherwise. get_importance_info and hpt importance use it.
+std::optional<std::vector<FrozenTrial>> importance_trials(const std::vector<FrozenTrial>& trials,
+                                                          const SearchSpace& space,
+                                                          ImportanceTarget target,
+                                                          std::string& note);
 // info's params, most important first.
 std::vector<std::string> ranked_names(const ImportanceInfo& info);
 
