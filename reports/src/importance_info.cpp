@@ -36,6 +36,12 @@ std::optional<std::pair<std::string, size_t>> many_choices(const SearchSpace& sp
   return out;
 }
 
+// Whether fANOVA fits t for target: COMPLETE, with a finite target.
+bool fitted(const FrozenTrial& t, ImportanceTarget target) {
+  const auto v = target == ImportanceTarget::Value ? t.value : t.duration_seconds();
+  return t.state == TrialState::Complete && v && std::isfinite(*v);
+}
+
 }  // namespace
 
 std::optional<std::vector<FrozenTrial>> importance_trials(const std::vector<FrozenTrial>& trials,
@@ -46,11 +52,9 @@ std::optional<std::vector<FrozenTrial>> importance_trials(const std::vector<Froz
   if (!many) {
     return std::nullopt;
   }
-  std::vector<size_t> used;  // The trials fANOVA fits: COMPLETE, with a finite target.
+  std::vector<size_t> used;
   for (size_t i = 0; i < trials.size(); ++i) {
-    const auto v =
-        target == ImportanceTarget::Value ? trials[i].value : trials[i].duration_seconds();
-    if (trials[i].state == TrialState::Complete && v && std::isfinite(*v)) {
+    if (fitted(trials[i], target)) {
       used.push_back(i);
     }
   }
@@ -81,10 +85,8 @@ ImportanceInfo get_importance_info(const std::vector<FrozenTrial>& trials, Impor
                              : "Not available: no trial is COMPLETE yet.";
     return info;
   }
-  for (const FrozenTrial& t : trials) {
-    const auto v = target == ImportanceTarget::Value ? t.value : t.duration_seconds();
-    info.n_trials_used += t.state == TrialState::Complete && v && std::isfinite(*v) ? 1 : 0;
-  }
+  info.n_trials_used = static_cast<int>(std::count_if(
+      trials.begin(), trials.end(), [target](const FrozenTrial& t) { return fitted(t, target); }));
   const auto thinned = importance_trials(trials, space, target, info.note);
   if (thinned) {
     info.n_trials_used = static_cast<int>(thinned->size());

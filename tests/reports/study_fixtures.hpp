@@ -201,4 +201,21 @@ class MemoryStorage : public Storage {
   std::map<int64_t, std::vector<FrozenTrial>> m_trials;
 };
 
+// n COMPLETE trials over x in [0, 1) and "pick", a categorical of 65 choices (more than the
+// 64 past which importances thin the trials); the value follows x, pick barely.
+inline std::vector<FrozenTrial> many_choice_study(int n) {
+  Choices names;
+  for (int c = 0; c < 65; ++c) {
+    names.push_back(Json("c" + std::to_string(c)));
+  }
+  const Distribution many = CategoricalDistribution{names};
+  std::vector<FrozenTrial> trials;
+  for (int i = 0; i < n; ++i) {
+    const double x = (i % 97) / 97.0;
+    trials.push_back(make_trial(i, TrialState::Complete, 10 * x + (i % 65) * 0.01,
+                                {{"x", {x, k_unit}}, {"pick", {i % 65, many}}}));
+  }
+  return trials;
+}
+
 }  // namespace hpt::test

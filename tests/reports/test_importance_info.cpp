@@ -88,18 +88,7 @@ TEST_CASE("importance info of huge finite values", "[importance_info]") {
 // fewer trials, or without such a parameter, uses them all.
 TEST_CASE("importances of a study with a many-choice categorical use 1000 trials",
           "[importance_info]") {
-  hpt::Choices names;
-  for (int c = 0; c < 65; ++c) {
-    names.push_back(hpt::Json("c" + std::to_string(c)));
-  }
-  const hpt::Distribution many = hpt::CategoricalDistribution{names};
-  std::vector<hpt::FrozenTrial> trials;
-  for (int i = 0; i < 1100; ++i) {
-    const double x = (i % 97) / 97.0;
-    trials.push_back(
-        hpt::test::make_trial(i, hpt::TrialState::Complete, 10 * x + (i % 65) * 0.01,
-                              {{"x", {x, hpt::test::k_unit}}, {"pick", {i % 65, many}}}));
-  }
+  auto trials = hpt::test::many_choice_study(1100);
   const auto v = hpt::reports::get_importance_info(trials, hpt::ImportanceTarget::Value);
   CHECK(v.n_trials_used == 1000);
   CHECK(v.note ==

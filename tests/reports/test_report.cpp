@@ -146,16 +146,8 @@ TEST_CASE("importance_text of a multi-objective study", "[report]") {
 TEST_CASE("importance_text thins a study with a many-choice categorical", "[report]") {
   hpt::test::MemoryStorage s;
   const auto id = s.create_study("wide", hpt::Direction::Minimize);
-  hpt::Choices names;
-  for (int c = 0; c < 65; ++c) {
-    names.push_back(hpt::Json("c" + std::to_string(c)));
-  }
-  const hpt::Distribution many = hpt::CategoricalDistribution{names};
-  for (int i = 0; i < 1100; ++i) {
-    const double x = (i % 97) / 97.0;
-    s.create_trial(
-        id, hpt::test::make_trial(i, hpt::TrialState::Complete, 10 * x,
-                                  {{"x", {x, hpt::test::k_unit}}, {"pick", {i % 65, many}}}));
+  for (const auto& t : hpt::test::many_choice_study(1100)) {
+    s.create_trial(id, t);
   }
   std::stringstream err;
   auto* old = std::cerr.rdbuf(err.rdbuf());
